@@ -1,0 +1,67 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SproutError } from '../errors.js';
+import { migrations } from './migrations.js';
+
+export type LibraryDb = Database.Database;
+
+export const LIBRARY_FILE = 'library.sqlite';
+
+export function libraryPath(dataDir: string): string {
+  return join(dataDir, LIBRARY_FILE);
+}
+
+/**
+ * Opens (creating if needed) the library database and brings its schema up to date.
+ * A database written by a newer Sprout is refused rather than downgraded, and a file that is not
+ * a SQLite database is reported and left untouched.
+ */
+export function openLibrary(file: string): LibraryDb {
+  mkdirSync(dirname(file), { recursive: true });
+  let db: LibraryDb;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+  } catch (error) {
+    throw new SproutError('library-corrupt', `The library database cannot be opened: ${(error as Error).message}.`, {
+      file,
+      hint: 'It was left as it is; restore it from a backup (sprout library backup) or move it away to start a new one.',
+    });
+  }
+  try {
+    migrate(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function migrate(db: LibraryDb, file: string): void {
+  let version: number;
+  try {
+    version = db.pragma('user_version', { simple: true }) as number;
+  } catch (error) {
+    throw new SproutError('library-corrupt', `The library database is damaged: ${(error as Error).message}.`, {
+      file,
+      hint: 'It was left as it is; restore it from a backup or move it away to start a new one.',
+    });
+  }
+  if (version > migrations.length) {
+    throw new SproutError(
+      'library-too-new',
+      `The library database has schema version ${version}, but this Sprout knows versions up to ${migrations.length}.`,
+      { file, hint: 'It was written by a newer Sprout: update Sprout, or use another data directory (SPROUT_HOME).' },
+    );
+  }
+  for (let v = version; v < migrations.length; v++) {
+    db.transaction(() => {
+      migrations[v].up(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,14 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The library schema as an append-only list: migration i (0-based) brings a database from
+ * PRAGMA user_version i to i + 1. Never edit or reorder an entry that has shipped; append a new one.
+ */
+export interface Migration {
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: Migration[] = [
+  // New migrations are appended above this line.
+];
