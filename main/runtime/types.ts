@@ -1,0 +1,53 @@
+import type { T5Config } from '../checkpoint/config.js';
+
+/** Execution providers Sprout can ask onnxruntime for, in the order `auto` tries them. */
+export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+export type DevicePreference = 'auto' | ProviderName;
+
+/**
+ * Token ids of one batch, ragged: the engine pads them (inputs with pad 0, targets with -100).
+ * Inputs end with eos (1); targets are the label ids ending with eos, without the decoder start token.
+ */
+export interface Seq2SeqBatch {
+  inputs: number[][];
+  targets: number[][];
+}
+
+/** A soft prompt: P rows of d_model float32 values, row-major. */
+export interface SoftPrompt {
+  length: number; // P
+  data: Float32Array; // [P * d_model]
+}
+
+export interface TrainStepOptions {
+  /** Dropout rate inside the frozen model (SPoT: 0.1); 0 disables it. */
+  dropout?: number;
+  /** Seed for the dropout masks of this step, so that a resumed run repeats them. */
+  dropoutSeed?: number;
+  /** Coefficient of the z-loss term (Lester et al.: 1e-4); 0 disables it. */
+  zLoss?: number;
+}
+
+export interface TrainStepResult {
+  /** HF convention: mean token cross-entropy over all non-ignored target tokens of the batch (+ z-loss if asked). */
+  loss: number;
+  perExampleLoss: Float32Array; // [B], mean over each example's target tokens
+  targetTokens: number; // non-ignored target tokens in the batch
+  gradPrompt: Float32Array; // [P * d_model], d loss / d prompt
+}
+
+/** The frozen T5 with graphs for training the prompt, rank scoring and greedy decoding. */
+export interface PromptModel {
+  readonly config: T5Config;
+  /** The execution provider actually in use, e.g. "cpu" or "cuda"; `providerDetail` adds threads or the device name. */
+  readonly provider: ProviderName;
+  readonly providerDetail: string;
+  /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
+  embeddings(ids: number[]): Float32Array;
+  trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;
+  /** Summed log-probability of each candidate for each input, encoder run once per input: [B * C], row-major. */
+  score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array>;
+  /** Greedy decoding from the decoder start token; stops after eos or maxNewTokens. Ids exclude the start token. */
+  generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]>;
+  dispose(): Promise<void>;
+}
