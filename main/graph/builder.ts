@@ -1,0 +1,182 @@
+import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
+
+export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type { Dim };
+
+const dtypeCode: Record<DType, DataTypeCode> = {
+  float32: DataType.FLOAT,
+  float64: DataType.DOUBLE,
+  int64: DataType.INT64,
+  bool: DataType.BOOL,
+};
+
+/** A value in the graph being built. `requiresGrad` marks values that depend on a differentiated input. */
+export class Tensor {
+  constructor(
+    readonly graph: Graph,
+    readonly name: string,
+    readonly dtype: DType,
+    readonly shape: Dim[],
+    readonly requiresGrad: boolean,
+  ) {}
+
+  get rank(): number {
+    return this.shape.length;
+  }
+}
+
+/** Returns, for each input that requires a gradient, d(loss)/d(input) given d(loss)/d(output). */
+export type Vjp = (grad: Tensor, needs: boolean[]) => (Tensor | null | false)[];
+
+interface TapeEntry {
+  output: Tensor;
+  inputs: Tensor[];
+  vjp: Vjp;
+  opType: string;
+}
+
+export type Attrs = Record<string, AttributeValue>;
+
+/**
+ * Builds an ONNX graph op by op and records, for each op whose inputs depend on a differentiated input,
+ * its vector-Jacobian product, so that `backward` can emit the gradient as further ordinary ONNX nodes.
+ */
+export class Graph {
+  readonly nodes: NodeValue[] = [];
+  readonly initializers: TensorValue[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private readonly tape: TapeEntry[] = [];
+  private readonly names = new Map<string, number>();
+  private readonly constants = new Map<string, Tensor>();
+  private recording = true;
+
+  /** `float` is the dtype of every floating-point value: float32 for models, float64 for gradient checks. */
+  constructor(readonly name: string, readonly float: 'float32' | 'float64' = 'float32') {}
+
+  fresh(prefix: string): string {
+    const n = this.names.get(prefix) ?? 0;
+    this.names.set(prefix, n + 1);
+    return n === 0 ? prefix : `${prefix}_${n}`;
+  }
+
+  input(name: string, dtype: DType, shape: Dim[], options: { requiresGrad?: boolean } = {}): Tensor {
+    this.inputs.push({ name, dataType: dtypeCode[dtype], shape });
+    this.names.set(name, 1);
+    return new Tensor(this, name, dtype, shape, options.requiresGrad ?? false);
+  }
+
+  output(t: Tensor, name: string): Tensor {
+    const out = this.push('Identity', [t], {}, t.shape, t.dtype, false, name);
+    this.outputs.push({ name, dataType: dtypeCode[t.dtype], shape: t.shape });
+    return out;
+  }
+
+  /** A frozen weight whose bytes stay in a file beside the model (ONNX external data). */
+  externalWeight(name: string, dims: number[], external: { location: string; offset: number; length: number }): Tensor {
+    const existing = this.constants.get(`w:${name}`);
+    if (existing) return existing;
+    this.initializers.push({ name, dataType: dtypeCode.float32, dims, external });
+    const t = new Tensor(this, name, 'float32', dims, false);
+    this.constants.set(`w:${name}`, t);
+    return t;
+  }
+
+  /** A small constant stored in the graph itself (scalars, shapes, axes). */
+  constant(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DType, dims: number[]): Tensor {
+    const key = `${dtype}:${dims.join('x')}:${Array.from(values as ArrayLike<number>, String).join(',')}`;
+    const cached = this.constants.get(key);
+    if (cached) return cached;
+    const name = this.fresh('const');
+    this.initializers.push({ name, dataType: dtypeCode[dtype], dims, raw: encodeValues(values, dtype) });
+    const t = new Tensor(this, name, dtype, dims, false);
+    this.constants.set(key, t);
+    return t;
+  }
+
+  scalar(value: number, dtype: DType = this.float): Tensor {
+    return this.constant([value], dtype, []);
+  }
+
+  ints(values: number[]): Tensor {
+    return this.constant(values, 'int64', [values.length]);
+  }
+
+  /** Emits an op that has no gradient rule. Fails loudly if an input depends on a differentiated input. */
+  emitRaw(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, name?: string): Tensor {
+    if (this.recording) {
+      const tracked = inputs.find((t) => t?.requiresGrad);
+      if (tracked) {
+        throw new Error(`${opType} has no gradient rule, but its input ${tracked.name} depends on a differentiated input`);
+      }
+    }
+    return this.push(opType, inputs, attrs, shape, dtype, false, name);
+  }
+
+  /** Emits a differentiable op: `vjp` gives the gradients of its inputs, recorded only when some input needs one. */
+  emit(opType: string, inputs: Tensor[], attrs: Attrs, shape: Dim[], dtype: DType, vjp: Vjp): Tensor {
+    const needsGrad = this.recording && inputs.some((t) => t.requiresGrad);
+    const out = this.push(opType, inputs, attrs, shape, dtype, needsGrad);
+    if (needsGrad) this.tape.push({ output: out, inputs, vjp, opType });
+    return out;
+  }
+
+  private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string): Tensor {
+    const outName = name ?? this.fresh(opType.toLowerCase());
+    this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs });
+    return new Tensor(this, outName, dtype, shape, requiresGrad);
+  }
+
+  /**
+   * Reverse-mode differentiation of a scalar `loss` with respect to `wrt`: walks the tape backwards, asking each
+   * op for its vector-Jacobian product, and sums the contributions that reach each value.
+   */
+  backward(loss: Tensor, wrt: Tensor[], seed?: Tensor): Tensor[] {
+    const grads = new Map<Tensor, Tensor>();
+    grads.set(loss, seed ?? this.scalar(1));
+    this.recording = false;
+    try {
+      for (let i = this.tape.length - 1; i >= 0; i--) {
+        const entry = this.tape[i];
+        const g = grads.get(entry.output);
+        if (!g) continue;
+        const needs = entry.inputs.map((t) => t.requiresGrad);
+        const results = entry.vjp(g, needs);
+        entry.inputs.forEach((input, k) => {
+          const r = results[k];
+          if (!needs[k] || !r) return;
+          const prev = grads.get(input);
+          grads.set(input, prev ? this.push('Add', [prev, r], {}, input.shape, input.dtype, false) : r);
+        });
+      }
+    } finally {
+      this.recording = true;
+    }
+    return wrt.map((t) => {
+      const g = grads.get(t);
+      if (!g) throw new Error(`${t.name} does not influence ${loss.name}: no gradient path`);
+      return g;
+    });
+  }
+
+  encode(): Uint8Array {
+    return encodeModel({ name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs });
+  }
+}
+
+function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DType): Uint8Array {
+  const n = values.length;
+  switch (dtype) {
+    case 'float32':
+      return new Uint8Array(Float32Array.from(values as ArrayLike<number>).buffer);
+    case 'float64':
+      return new Uint8Array(Float64Array.from(values as ArrayLike<number>).buffer);
+    case 'int64': {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) out[i] = BigInt(values[i]);
+      return new Uint8Array(out.buffer);
+    }
+    case 'bool':
+      return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * Differentiable ops. Each op emits its forward ONNX node(s) and states its vector-Jacobian product right
+ * beside it (micrograd/tinygrad style). Composite functions (RMS norm, GELU, cross-entropy) are built from
+ * these and need no rule of their own. Gradients are themselves built from ops, so they run on every
+ * execution provider that runs the forward graph.
+ */
+import { Tensor, type Dim, type Graph } from './builder.js';
+
+// ---- shape helpers -------------------------------------------------------------------------------------
+
+export function broadcastShape(a: Dim[], b: Dim[]): Dim[] {
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da === 1) out.push(db);
+    else if (db === 1 || da === db || typeof db === 'string') out.push(da);
+    else if (typeof da === 'string') out.push(db);
+    else throw new Error(`shapes [${a}] and [${b}] do not broadcast`);
+  }
+  return out;
+}
+
+function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Sums a broadcast gradient back down to `shape`: the axes that broadcasting added or stretched from 1. */
+export function sumTo(g: Tensor, shape: Dim[]): Tensor {
+  const lead = g.rank - shape.length;
+  const stretched: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1 && g.shape[lead + i] !== 1) stretched.push(lead + i);
+  });
+  let out = g;
+  if (stretched.length > 0) out = reduceSum(out, stretched, true);
+  if (lead > 0) out = reduceSum(out, range(lead), false);
+  return out;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+export function shapeOf(x: Tensor, start?: number, end?: number): Tensor {
+  const attrs: Record<string, { kind: 'int'; value: number }> = {};
+  if (start !== undefined) attrs.start = { kind: 'int', value: start };
+  if (end !== undefined) attrs.end = { kind: 'int', value: end };
+  const len = (end ?? x.rank) - (start ?? 0);
+  return x.graph.emitRaw('Shape', [x], attrs, [len], 'int64');
+}
+
+/** Concatenates int64 shape vectors (runtime shapes and constants). */
+export function shapeConcat(parts: Tensor[]): Tensor {
+  const len = parts.reduce((n, p) => n + (p.shape[0] as number), 0);
+  return parts[0].graph.emitRaw('Concat', parts, { axis: { kind: 'int', value: 0 } }, [len], 'int64');
+}
+
+export function zerosLike(x: Tensor): Tensor {
+  const g = x.graph;
+  return g.emitRaw('ConstantOfShape', [shapeOf(x)], { value: { kind: 'tensor', value: { name: 'value', dataType: g.float === 'float32' ? 1 : 11, dims: [1], raw: new Uint8Array(g.float === 'float32' ? 4 : 8) } } }, x.shape, x.dtype);
+}
+
+// ---- elementwise ---------------------------------------------------------------------------------------
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  return a.graph.emit('Add', [a, b], {}, broadcastShape(a.shape, b.shape), a.dtype, (g, needs) => [
+    needs[0] && sumTo(g, a.shape),
+    needs[1] && sumTo(g, b.shape),
+  ]);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return a.graph.emit('Sub', [a, b], {}, broadcastShape(a.shape, b.shape), a.dtype, (g, needs) => [
+    needs[0] && sumTo(g, a.shape),
+    needs[1] && sumTo(neg(g), b.shape),
+  ]);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return a.graph.emit('Mul', [a, b], {}, broadcastShape(a.shape, b.shape), a.dtype, (g, needs) => [
+    needs[0] && sumTo(mul(g, b), a.shape),
+    needs[1] && sumTo(mul(g, a), b.shape),
+  ]);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  const out = a.graph.emit('Div', [a, b], {}, broadcastShape(a.shape, b.shape), a.dtype, (g, needs) => [
+    needs[0] && sumTo(div(g, b), a.shape),
+    // d(a/b)/db = -(a/b)/b
+    needs[1] && sumTo(neg(div(mul(g, out), b)), b.shape),
+  ]);
+  return out;
+}
+
+export function neg(x: Tensor): Tensor {
+  return x.graph.emit('Neg', [x], {}, x.shape, x.dtype, (g) => [neg(g)]);
+}
+
+export function scale(x: Tensor, s: number): Tensor {
+  return mul(x, x.graph.scalar(s));
+}
+
+/** x ** p for a constant exponent p. */
+export function pow(x: Tensor, p: number): Tensor {
+  const graph = x.graph;
+  return graph.emit('Pow', [x, graph.scalar(p)], {}, x.shape, x.dtype, (g) => [mul(g, scale(pow(x, p - 1), p))]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const out = x.graph.emit('Sqrt', [x], {}, x.shape, x.dtype, (g) => [div(scale(g, 0.5), out)]);
+  return out;
+}
+
+export function reciprocal(x: Tensor): Tensor {
+  const out = x.graph.emit('Reciprocal', [x], {}, x.shape, x.dtype, (g) => [neg(mul(g, mul(out, out)))]);
+  return out;
+}
+
+export function exp(x: Tensor): Tensor {
+  const out = x.graph.emit('Exp', [x], {}, x.shape, x.dtype, (g) => [mul(g, out)]);
+  return out;
+}
+
+export function tanh(x: Tensor): Tensor {
+  const out = x.graph.emit('Tanh', [x], {}, x.shape, x.dtype, (g) => [mul(g, sub(x.graph.scalar(1), mul(out, out)))]);
+  return out;
+}
+
+export function relu(x: Tensor): Tensor {
+  const graph = x.graph;
+  return graph.emit('Relu', [x], {}, x.shape, x.dtype, (g) => {
+    const positive = graph.emitRaw('Greater', [x, graph.scalar(0)], {}, x.shape, 'bool');
+    return [where(positive, g, graph.scalar(0))];
+  });
+}
+
+/** Picks `a` where `cond` holds, else `b`; `cond` is a constant mask. */
+export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  const graph = a.graph;
+  const shape = broadcastShape(cond.shape, broadcastShape(a.shape, b.shape));
+  return graph.emit('Where', [cond, a, b], {}, shape, a.dtype, (g, needs) => {
+    const zero = graph.scalar(0);
+    return [
+      null,
+      needs[1] && sumTo(where(cond, g, zero), a.shape),
+      needs[2] && sumTo(where(cond, zero, g), b.shape),
+    ];
+  });
+}
+
+// ---- matrix products -----------------------------------------------------------------------------------
+
+/** Batched a @ b with both operands variable: [..., m, k] @ [..., k, n] -> [..., m, n], equal batch dims. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  const shape = [...a.shape.slice(0, -1), b.shape[b.rank - 1]];
+  return a.graph.emit('MatMul', [a, b], {}, shape, a.dtype, (g, needs) => [
+    needs[0] && matmul(g, swapLast(b)),
+    needs[1] && matmul(swapLast(a), g),
+  ]);
+}
+
+function swapLast(x: Tensor): Tensor {
+  const perm = range(x.rank);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
+  return transpose(x, perm);
+}
+
+/**
+ * x @ w^T for a frozen weight w stored [out, in] as in PyTorch's nn.Linear: x [N, in] -> [N, out].
+ * Gemm with transB reads w in place, so no transposed copy of the weight is ever made.
+ */
+export function linear(x: Tensor, w: Tensor): Tensor {
+  if (w.requiresGrad) throw new Error('linear() takes a frozen weight; use matmul() for two variables');
+  const out = w.shape[0];
+  return x.graph.emit('Gemm', [x, w], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (g) => [
+    x.graph.emit('MatMul', [g, w], {}, x.shape, x.dtype, () => []),
+  ]);
+}
+
+// ---- shape ops -----------------------------------------------------------------------------------------
+
+/**
+ * Reshapes x to `target` (a constant spec with ONNX's 0 = keep, -1 = infer, or a runtime int64 shape);
+ * `shape` is the resulting static shape for bookkeeping.
+ */
+export function reshape(x: Tensor, target: number[] | Tensor, shape: Dim[]): Tensor {
+  const graph = x.graph;
+  const spec = Array.isArray(target) ? graph.ints(target) : target;
+  return graph.emit('Reshape', [x, spec], {}, shape, x.dtype, (g) => [reshape(g, shapeOf(x), x.shape)]);
+}
+
+export function transpose(x: Tensor, perm: number[]): Tensor {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  return x.graph.emit('Transpose', [x], { perm: { kind: 'ints', value: perm } }, perm.map((p) => x.shape[p]), x.dtype, (g) => [
+    transpose(g, inverse),
+  ]);
+}
+
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const shape = [...x.shape];
+  shape.splice(normAxis(axis, x.rank + 1), 0, 1);
+  return x.graph.emit('Unsqueeze', [x, x.graph.ints([axis])], {}, shape, x.dtype, (g) => [squeeze(g, axis)]);
+}
+
+export function squeeze(x: Tensor, axis: number): Tensor {
+  const shape = x.shape.filter((_, i) => i !== normAxis(axis, x.rank));
+  return x.graph.emit('Squeeze', [x, x.graph.ints([axis])], {}, shape, x.dtype, (g) => [unsqueeze(g, axis)]);
+}
+
+export function concat(xs: Tensor[], axis: number): Tensor {
+  const graph = xs[0].graph;
+  const ax = normAxis(axis, xs[0].rank);
+  const total = xs.every((x) => typeof x.shape[ax] === 'number') ? xs.reduce((n, x) => n + (x.shape[ax] as number), 0) : `concat${ax}`;
+  const shape = xs[0].shape.map((d, i) => (i === ax ? total : d));
+  return graph.emit('Concat', xs, { axis: { kind: 'int', value: ax } }, shape, xs[0].dtype, (g, needs) => {
+    // Each input's gradient is its slab of g along the axis; offsets come from the inputs' runtime sizes.
+    let start: Tensor = graph.ints([0]);
+    return xs.map((x, i) => {
+      const size = shapeOf(x, ax, ax + 1);
+      const end = graph.emitRaw('Add', [start, size], {}, [1], 'int64');
+      const piece = needs[i] && sliceDynamic(g, start, end, ax, x.shape[ax]);
+      start = end;
+      return piece;
+    });
+  });
+}
+
+/** x[start:end] along one axis, with constant bounds. */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const graph = x.graph;
+  return sliceDynamic(x, graph.ints([start]), graph.ints([end]), axis, end - start >= 0 && end < 2 ** 31 ? end - start : `slice${axis}`);
+}
+
+function sliceDynamic(x: Tensor, start: Tensor, end: Tensor, axis: number, size: Dim): Tensor {
+  const graph = x.graph;
+  const ax = normAxis(axis, x.rank);
+  const shape = x.shape.map((d, i) => (i === ax ? size : d));
+  return graph.emit('Slice', [x, start, end, graph.ints([ax])], {}, shape, x.dtype, (g) => {
+    // Pad g back with zeros: `start` before and (dim - end) after, on this axis only.
+    const dim = shapeOf(x, ax, ax + 1);
+    const after = graph.emitRaw('Sub', [dim, end], {}, [1], 'int64');
+    const afterClamped = graph.emitRaw('Max', [after, graph.ints([0])], {}, [1], 'int64');
+    const pads = shapeConcat([
+      graph.ints(new Array(ax).fill(0)), start, graph.ints(new Array(x.rank - ax - 1).fill(0)),
+      graph.ints(new Array(ax).fill(0)), afterClamped, graph.ints(new Array(x.rank - ax - 1).fill(0)),
+    ].filter((t) => (t.shape[0] as number) > 0));
+    return [graph.emit('Pad', [g, pads], {}, x.shape, x.dtype, () => [])];
+  });
+}
+
+/** Broadcasts x to a runtime shape; the gradient sums over the broadcast axes. */
+export function expand(x: Tensor, target: Tensor, shape: Dim[]): Tensor {
+  return x.graph.emit('Expand', [x, target], {}, shape, x.dtype, (g) => [sumTo(g, x.shape)]);
+}
+
+/** Rows of `x` (axis 0) picked by integer `ids`; repeated ids accumulate their gradients. */
+export function gather(x: Tensor, ids: Tensor): Tensor {
+  const graph = x.graph;
+  const shape = [...ids.shape, ...x.shape.slice(1)];
+  return graph.emit('Gather', [x, ids], { axis: { kind: 'int', value: 0 } }, shape, x.dtype, (g) => {
+    const index = graph.emitRaw('Unsqueeze', [ids, graph.ints([-1])], {}, [...ids.shape, 1], 'int64');
+    return [graph.emit('ScatterND', [zerosLike(x), index, g], { reduction: { kind: 'string', value: 'add' } }, x.shape, x.dtype, () => [])];
+  });
+}
+
+/** x[n, idx[n, 0]] for each row: [N, V] with idx [N, 1] -> [N, 1]. */
+export function pick(x: Tensor, idx: Tensor): Tensor {
+  const graph = x.graph;
+  return graph.emit('GatherElements', [x, idx], { axis: { kind: 'int', value: 1 } }, [x.shape[0], 1], x.dtype, (g) => [
+    graph.emit('ScatterElements', [zerosLike(x), idx, g], { axis: { kind: 'int', value: 1 } }, x.shape, x.dtype, () => []),
+  ]);
+}
+
+// ---- reductions ----------------------------------------------------------------------------------------
+
+function reducedShape(x: Tensor, axes: number[], keepdims: boolean): Dim[] {
+  const ax = axes.map((a) => normAxis(a, x.rank));
+  return keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+}
+
+/** Undoes a reduction's shape change so that the gradient broadcasts over the reduced axes. */
+function keepReduced(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): Tensor {
+  if (keepdims) return g;
+  let out = g;
+  for (const a of axes.map((a) => normAxis(a, x.rank)).sort((p, q) => p - q)) out = unsqueeze(out, a);
+  return out;
+}
+
+export function reduceSum(x: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const graph = x.graph;
+  return graph.emit('ReduceSum', [x, graph.ints(axes)], { keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => [
+    expand(keepReduced(g, x, axes, keepdims), shapeOf(x), x.shape),
+  ]);
+}
+
+export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor {
+  const graph = x.graph;
+  return graph.emit('ReduceMean', [x], { axes: { kind: 'ints', value: axes }, keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => {
+    const spread = expand(keepReduced(g, x, axes, keepdims), shapeOf(x), x.shape);
+    return [div(spread, countOf(x, axes))];
+  });
+}
+
+/** Number of elements over `axes`, as a float scalar (static when known, else from the runtime shape). */
+function countOf(x: Tensor, axes: number[]): Tensor {
+  const graph = x.graph;
+  const dims = axes.map((a) => x.shape[normAxis(a, x.rank)]);
+  if (dims.every((d) => typeof d === 'number')) return graph.scalar((dims as number[]).reduce((p, d) => p * d, 1));
+  const sizes = axes.map((a) => shapeOf(x, normAxis(a, x.rank), normAxis(a, x.rank) + 1));
+  const all = sizes.length === 1 ? sizes[0] : shapeConcat(sizes);
+  const prod = graph.emitRaw('ReduceProd', [all], { keepdims: { kind: 'int', value: 0 } }, [], 'int64');
+  return graph.emitRaw('Cast', [prod], { to: { kind: 'int', value: graph.float === 'float32' ? 1 : 11 } }, [], graph.float);
+}
+
+/** log(sum(exp(x))) over the last axis, keepdims; its gradient is softmax(x). */
+export function logSumExp(x: Tensor): Tensor {
+  const graph = x.graph;
+  const axis = x.rank - 1;
+  return graph.emit('ReduceLogSumExp', [x], { axes: { kind: 'ints', value: [axis] }, keepdims: { kind: 'int', value: 1 } }, reducedShape(x, [axis], true), x.dtype, (g) => [
+    mul(g, softmaxRaw(x)),
+  ]);
+}
+
+function softmaxRaw(x: Tensor): Tensor {
+  return x.graph.emit('Softmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, () => []);
+}
+
+/** Softmax over the last axis: dx = y * (g - sum(g * y)). */
+export function softmax(x: Tensor): Tensor {
+  const out: Tensor = x.graph.emit('Softmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, (g) => [
+    mul(out, sub(g, reduceSum(mul(g, out), [-1], true))),
+  ]);
+  return out;
+}
+
+/** Log-softmax over the last axis: dx = g - softmax(x) * sum(g). */
+export function logSoftmax(x: Tensor): Tensor {
+  const out: Tensor = x.graph.emit('LogSoftmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, (g) => [
+    sub(g, mul(exp(out), reduceSum(g, [-1], true))),
+  ]);
+  return out;
+}
+
+// ---- composites ----------------------------------------------------------------------------------------
+
+/** T5LayerNorm: RMS norm without mean or bias, x * rsqrt(mean(x^2) + eps) * w. */
+export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
+  const variance = reduceMean(mul(x, x), [-1], true);
+  return mul(mul(x, reciprocal(sqrt(add(variance, x.graph.scalar(eps))))), w);
+}
+
+/** "gelu_new": the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function geluTanh(x: Tensor): Tensor {
+  const graph = x.graph;
+  const inner = scale(add(x, scale(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(scale(x, 0.5), add(graph.scalar(1), tanh(inner)));
+}
+
+/**
+ * Per-row cross-entropy of logits [N, V] against labels [N, 1] (int64, already clamped to valid ids), also
+ * returning log-sum-exp [N, 1] for the z-loss: ce = lse(logits) - logits[label].
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor): { ce: Tensor; lse: Tensor } {
+  const lse = logSumExp(logits);
+  return { ce: sub(lse, pick(logits, labels)), lse };
+}
+
+export { Tensor };
+export type { Graph };

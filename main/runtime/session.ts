@@ -1,0 +1,45 @@
+import * as ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import type { ProviderName } from './types.js';
+
+export type Feeds = Record<string, ort.Tensor>;
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+export { ort };
+
+export interface SessionOptions {
+  provider?: ProviderName;
+  threads?: number;
+}
+
+/** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
+export function defaultThreads(): number {
+  const logical = availableParallelism();
+  return Math.max(1, logical >= 4 ? Math.floor(logical / 2) : logical);
+}
+
+const providerIds: Record<ProviderName, string> = { cuda: 'cuda', dml: 'dml', coreml: 'coreml', webgpu: 'webgpu', cpu: 'cpu' };
+
+/** Creates an onnxruntime session from a model file (external data resolved beside it) or from bytes. */
+export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const provider = options.provider ?? 'cpu';
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [providerIds[provider], 'cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: options.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, sessionOptions)
+    : ort.InferenceSession.create(model, sessionOptions);
+}
+
+export function floatTensor(data: Float32Array | Float64Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor(data instanceof Float32Array ? 'float32' : 'float64', data, dims);
+}
+
+export function int64Tensor(values: ArrayLike<number>, dims: number[]): ort.Tensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  return new ort.Tensor('int64', data, dims);
+}
