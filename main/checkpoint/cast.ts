@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SproutError } from '../errors.js';
+import { readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from './safetensors.js';
+
+const CASTABLE = new Set(['F16', 'BF16', 'F64']);
+/** Elements converted per step, so that casting t5-large never holds a whole tensor twice. */
+const CHUNK_ELEMENTS = 1 << 20;
+
+let halfTable: Float32Array | undefined;
+
+/** float16 bit pattern → float32 value, for all 65,536 patterns (built once). */
+function halfToFloat(): Float32Array {
+  if (halfTable) return halfTable;
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    if (exponent === 0) table[h] = sign * mantissa * 2 ** -24;
+    else if (exponent === 31) table[h] = mantissa ? NaN : sign * Infinity;
+    else table[h] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  }
+  halfTable = table;
+  return table;
+}
+
+function convert(dtype: string, bytes: Uint8Array, out: Float32Array): void {
+  if (dtype === 'F64') {
+    const src = new Float64Array(bytes.buffer, bytes.byteOffset, out.length);
+    for (let i = 0; i < out.length; i++) out[i] = src[i];
+  } else if (dtype === 'F16') {
+    const src = new Uint16Array(bytes.buffer, bytes.byteOffset, out.length);
+    const table = halfToFloat();
+    for (let i = 0; i < out.length; i++) out[i] = table[src[i]];
+  } else {
+    // bfloat16 is the top half of a float32.
+    const src = new Uint16Array(bytes.buffer, bytes.byteOffset, out.length);
+    const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+    for (let i = 0; i < out.length; i++) bits[i] = src[i] << 16;
+  }
+}
+
+function sidecarName(sourceFiles: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of sourceFiles) {
+    const st = statSync(file);
+    hash.update(`${realpathSync(file)}\0${st.size}\0${st.mtimeMs}\0`);
+  }
+  return `${hash.digest('hex').slice(0, 32)}.f32.safetensors`;
+}
+
+/**
+ * Returns `tensors` with every float16/bfloat16/float64 entry replaced by a float32 copy in a sidecar
+ * safetensors file under `cacheDir`. The sidecar is named after the source files' path, size and mtime, so
+ * the cast happens once and a changed source gets a fresh one.
+ */
+export function castToF32(tensors: Map<string, TensorEntry>, cacheDir: string): Map<string, TensorEntry> {
+  const toCast = [...tensors.values()].filter((t) => t.dtype !== 'F32');
+  if (toCast.length === 0) return tensors;
+  for (const t of toCast) {
+    if (!CASTABLE.has(t.dtype)) {
+      throw new SproutError('bad-dtype', `Tensor "${t.name}" has dtype ${t.dtype}; model weights must be floating point.`, {
+        file: t.file,
+        hint: 'The checkpoint is probably quantised or not a T5 model; use a float32, float16 or bfloat16 checkpoint.',
+      });
+    }
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  const sidecar = join(cacheDir, sidecarName([...new Set(toCast.map((t) => t.file))].sort()));
+  let cast = existsSync(sidecar) ? tryReadHeader(sidecar) : undefined;
+  const complete = cast && toCast.every((t) => cast!.get(t.name)?.dtype === 'F32' && sameShape(cast!.get(t.name)!.shape, t.shape));
+  if (!complete) {
+    writeSafetensorsStreamed(
+      sidecar,
+      toCast.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, write: (sink) => streamCast(t, sink) })),
+      { format: 'pt' },
+    );
+    cast = readSafetensorsHeader(sidecar);
+  }
+  const result = new Map(tensors);
+  for (const t of toCast) result.set(t.name, cast!.get(t.name)!);
+  return result;
+}
+
+function tryReadHeader(file: string): Map<string, TensorEntry> | undefined {
+  try {
+    return readSafetensorsHeader(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function streamCast(t: TensorEntry, sink: (chunk: Uint8Array) => void): void {
+  const elementBytes = t.dtype === 'F64' ? 8 : 2;
+  const total = t.length / elementBytes;
+  const fd = openSync(t.file, 'r');
+  try {
+    const bytes = new Uint8Array(Math.min(total, CHUNK_ELEMENTS) * elementBytes);
+    for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
+      const count = Math.min(CHUNK_ELEMENTS, total - start);
+      const view = bytes.subarray(0, count * elementBytes);
+      let done = 0;
+      while (done < view.length) {
+        const n = readSync(fd, view, done, view.length - done, t.offset + start * elementBytes + done);
+        if (n === 0) throw new SproutError('bad-safetensors', `The file ends inside tensor "${t.name}".`, { file: t.file });
+        done += n;
+      }
+      const out = new Float32Array(count);
+      convert(t.dtype, view, out);
+      sink(new Uint8Array(out.buffer));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
