@@ -9,6 +9,10 @@ export { ort };
 export interface SessionOptions {
   provider?: ProviderName;
   threads?: number;
+  /** Only the provider itself, without CPU fallback for the nodes it cannot run (for probing). */
+  strict?: boolean;
+  /** Folder in which the graph's external data (weights files) are resolved. */
+  externalDataDir?: string;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -23,11 +27,12 @@ const providerIds: Record<ProviderName, string> = { cuda: 'cuda', dml: 'dml', co
 export async function createSession(model: string | Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
   const provider = options.provider ?? 'cpu';
   const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: provider === 'cpu' ? ['cpu'] : [providerIds[provider], 'cpu'],
+    executionProviders: provider === 'cpu' || options.strict ? [providerIds[provider]] : [providerIds[provider], 'cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    ...(options.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: options.externalDataDir } } } : {}),
   };
   return typeof model === 'string'
     ? ort.InferenceSession.create(model, sessionOptions)

@@ -1,0 +1,172 @@
+/**
+ * The graphs the app runs on a frozen T5 with a soft prompt prepended to the encoder input:
+ *   train  — loss (HF convention), per-example loss and d loss / d prompt, in one pass;
+ *   score  — summed log-probability of each of C candidate targets per example (rank classification),
+ *            encoder run once per example;
+ *   encode — encoder output, and decodeStep — the next greedy token given the tokens so far.
+ * None of them outputs [B, T, vocab] logits.
+ *
+ * Inputs shared by all (B batch, L text length, P prompt length, S = P + L, T target length):
+ *   prompt [P, d] float32 (absent when P = 0), input_ids [B, L] int64, enc_mask [B, S] float32 (1 = keep,
+ *   the prompt's P ones first), enc_buckets [S, S] int64; for the decoder dec_ids [Bd, T] int64,
+ *   dec_buckets [T, T] int64, causal [T, T] float32.
+ */
+import type { T5Config } from '../../checkpoint/config.js';
+import { Graph, type Tensor } from '../builder.js';
+import * as op from '../ops.js';
+import { bindWeights, decoder, embed, encoder, lmHead, maskBias, positionBias, type WeightLookup, type WeightSource } from './model.js';
+
+export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
+
+interface EncoderInputs {
+  prompt?: Tensor;
+  mask: Tensor;
+  hidden: Tensor; // [B*S, d]
+  bs: Tensor; // [B, S]
+}
+
+function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean): EncoderInputs {
+  const d = cfg.dModel;
+  const ids = g.input('input_ids', 'int64', ['B', 'L']);
+  const mask = g.input('enc_mask', 'float32', ['B', 'S']);
+  const batch = op.shapeOf(ids, 0, 1);
+  let x = embed(w, ids); // [B, L, d]
+  let prompt: Tensor | undefined;
+  if (promptLength > 0) {
+    prompt = g.input('prompt', 'float32', [promptLength, d], { requiresGrad: trainable });
+    const tiled = op.expand(op.unsqueeze(prompt, 0), op.shapeConcat([batch, g.ints([1, 1])]), ['B', promptLength, d]); // [B, P, d]
+    x = op.concat([tiled, x], 1); // [B, S, d]
+  }
+  const bs = op.shapeConcat([batch, op.shapeOf(mask, 1, 2)]);
+  return { prompt, mask, hidden: op.reshape(x, [-1, d], ['N', d]), bs };
+}
+
+function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs): Tensor {
+  const buckets = g.input('enc_buckets', 'int64', ['S', 'S']);
+  const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
+  return encoder(cfg, w, inputs.hidden, inputs.bs, bias); // [B*S, d]
+}
+
+function decoderBias(g: Graph, w: WeightSource): Tensor {
+  const buckets = g.input('dec_buckets', 'int64', ['T', 'T']);
+  const causal = g.input('causal', 'float32', ['T', 'T']);
+  return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
+}
+
+/** Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask. */
+export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+  if (promptLength < 1) throw new Error('the train graph needs a prompt of at least one row');
+  const g = new Graph('sprout_train');
+  const w = bindWeights(g, weights);
+  const inputs = encoderInputs(g, cfg, w, promptLength, true);
+  const memory = encode(g, cfg, w, inputs);
+  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
+  const labels = g.input('labels', 'int64', ['BT', 1]); // -100 replaced by 0; see label_mask
+  const labelMask = g.input('label_mask', 'float32', ['B', 'T']);
+  const zLoss = g.input('z_loss', 'float32', []);
+  const bsDec = op.shapeOf(decIds);
+  const h = decoder(cfg, w, {
+    x: op.reshape(embed(w, decIds), [-1, cfg.dModel], ['BT', cfg.dModel]),
+    bs: bsDec,
+    selfBias: decoderBias(g, w),
+    memory,
+    memoryBs: inputs.bs,
+    crossBias: maskBias(g, inputs.mask),
+  });
+  const { ce, lse } = op.crossEntropy(lmHead(cfg, w, h), labels); // [B*T, 1] each
+  const maskFlat = op.reshape(labelMask, [-1, 1], ['BT', 1]);
+  const tokens = op.reduceSum(maskFlat, [0, 1], false);
+  const perToken = op.add(ce, op.mul(zLoss, op.mul(lse, lse))); // z-loss (Lester et al.): coefficient * log(Z)^2
+  const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);
+  const ceRows = op.reshape(op.mul(ce, maskFlat), bsDec, ['B', 'T']);
+  const perExample = op.div(op.reduceSum(ceRows, [1], false), op.reduceSum(labelMask, [1], false));
+  const [grad] = g.backward(loss, [inputs.prompt!]);
+  g.output(loss, 'loss');
+  g.output(perExample, 'per_example_loss');
+  g.output(grad, 'grad_prompt');
+  return g;
+}
+
+/**
+ * Rank scoring: for each example b and candidate c, sum over the candidate's tokens of log softmax(logits).
+ * Candidates are shared by the batch: cand_ids [C, T] decoder inputs, cand_labels [C*T, 1] clamped ids,
+ * cand_mask [C, T]. Keys and values of cross-attention are computed once per example and repeated per candidate.
+ */
+export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+  const g = new Graph('sprout_score');
+  const w = bindWeights(g, weights);
+  const d = cfg.dModel;
+  const inputs = encoderInputs(g, cfg, w, promptLength, false);
+  const memory = encode(g, cfg, w, inputs);
+  const candIds = g.input('dec_ids', 'int64', ['C', 'T']);
+  const candLabels = g.input('labels', 'int64', ['CT', 1]);
+  const candMask = g.input('label_mask', 'float32', ['C', 'T']);
+  const batch = op.shapeOf(inputs.mask, 0, 1);
+  const numCand = op.shapeOf(candIds, 0, 1);
+  const len = op.shapeOf(candIds, 1, 2);
+  const bc = op.shapeConcat([batch, numCand]);
+  // Every tensor indexed by (example, candidate) is laid out b-major: row b*C + c.
+  const perExample = (t: Tensor) =>
+    op.expand(op.unsqueeze(t, 0), op.shapeConcat([batch, g.ints(Array(t.rank).fill(1))]), ['B', ...t.shape]); // [B, ...t]
+  const decIds = op.reshape(perExample(candIds), op.shapeConcat([g.ints([-1]), len]), ['BC', 'T']); // [B*C, T]
+  const repeatKv = (t: Tensor) => {
+    const rows = op.expand(op.unsqueeze(t, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), [t.shape[0], 'C', ...t.shape.slice(1)]); // [B, C, H, *, *]
+    return op.reshape(rows, op.shapeConcat([g.ints([-1]), op.shapeOf(t, 1)]), ['BC', ...t.shape.slice(1)]);
+  };
+  const maskRows = maskBias(g, inputs.mask); // [B, 1, 1, S]
+  const crossBias = op.reshape(
+    op.expand(op.unsqueeze(maskRows, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), ['B', 'C', 1, 1, 'S']),
+    op.shapeConcat([g.ints([-1, 1, 1]), op.shapeOf(inputs.mask, 1, 2)]),
+    ['BC', 1, 1, 'S'],
+  );
+  const h = decoder(cfg, w, {
+    x: op.reshape(embed(w, decIds), [-1, d], ['BCT', d]),
+    bs: op.shapeConcat([g.emitRaw('Mul', [batch, numCand], {}, [1], 'int64'), len]),
+    selfBias: decoderBias(g, w),
+    memory,
+    memoryBs: inputs.bs,
+    crossBias,
+    repeatKv,
+  });
+  const logits = lmHead(cfg, w, h); // [B*C*T, V]
+  const labels = op.reshape(perExample(candLabels), [-1, 1], ['BCT', 1]);
+  const mask = op.reshape(perExample(candMask), [-1, 1], ['BCT', 1]);
+  const { ce } = op.crossEntropy(logits, labels); // -log p(token)
+  const tokenLogProb = op.mul(op.neg(ce), mask);
+  const scores = op.reduceSum(op.reshape(tokenLogProb, op.shapeConcat([bc, g.ints([-1])]), ['B', 'C', 'T']), [2], false); // [B, C]
+  g.output(scores, 'scores');
+  return g;
+}
+
+/** The encoder alone: its final hidden states [B, S, d] (for greedy decoding and --hidden). */
+export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+  const g = new Graph('sprout_encode');
+  const w = bindWeights(g, weights);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false);
+  const memory = encode(g, cfg, w, inputs);
+  g.output(op.reshape(memory, op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]), 'encoder_hidden');
+  return g;
+}
+
+/** One greedy step: the argmax token after the decoder tokens so far, from encoder states [B, S, d]. */
+export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup): Graph {
+  const g = new Graph('sprout_decode_step');
+  const w = bindWeights(g, weights);
+  const d = cfg.dModel;
+  const memory3 = g.input('encoder_hidden', 'float32', ['B', 'S', d]);
+  const mask = g.input('enc_mask', 'float32', ['B', 'S']);
+  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
+  const h = decoder(cfg, w, {
+    x: op.reshape(embed(w, decIds), [-1, d], ['BT', d]),
+    bs: op.shapeOf(decIds),
+    selfBias: decoderBias(g, w),
+    memory: op.reshape(memory3, [-1, d], ['BS', d]),
+    memoryBs: op.shapeOf(mask),
+    crossBias: maskBias(g, mask),
+  });
+  const h3 = op.reshape(h, op.shapeConcat([op.shapeOf(decIds), g.ints([d])]), ['B', 'T', d]);
+  const last = g.emitRaw('Gather', [h3, g.constant([-1], 'int64', [])], { axis: { kind: 'int', value: 1 } }, ['B', d], 'float32'); // [B, d]
+  const logits = lmHead(cfg, w, last); // [B, V]
+  g.output(g.emitRaw('ArgMax', [logits], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } }, ['B'], 'int64'), 'next_ids');
+  return g;
+}

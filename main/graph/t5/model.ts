@@ -1,0 +1,148 @@
+/**
+ * T5 (Raffel et al.) expressed in the graph builder, mirroring Hugging Face's modeling_t5.py so that the numbers
+ * match: pre-norm residual blocks with RMS norm, attention without 1/sqrt(d_kv) scaling, relative position bias
+ * from block 0 shared by every layer, ReLU (v1.0) or gated tanh-GELU (v1.1) feed-forward.
+ *
+ * Hidden states are kept as 2-D [N, d_model] with N = batch * length so that every projection is one Gemm
+ * that reads its frozen weight in place; attention reshapes to 4-D using runtime [batch, length] shapes.
+ */
+import type { T5Config } from '../../checkpoint/config.js';
+import type { Graph, Tensor } from '../builder.js';
+import * as op from '../ops.js';
+
+/** Returns the graph value of a checkpoint tensor, by Hugging Face key name. */
+export type WeightSource = (name: string) => Tensor;
+
+/** Where a checkpoint tensor's float32 bytes live: a file beside the graph, at an offset. */
+export interface WeightRef {
+  dims: number[];
+  external: { location: string; offset: number; length: number };
+}
+export type WeightLookup = (name: string) => WeightRef;
+
+/** Binds a lookup to one graph: each weight becomes an external-data initializer of that graph, once. */
+export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
+  return (name) => {
+    const ref = lookup(name);
+    return g.externalWeight(name, ref.dims, ref.external);
+  };
+}
+
+export interface Stack {
+  /** Runtime int64 [batch, length] of this sequence. */
+  bs: Tensor;
+}
+
+/** Additive attention-mask bias from a 0/1 float mask [B, S]: [B, 1, 1, S], 0 where kept, float32 min where masked. */
+export function maskBias(g: Graph, mask: Tensor): Tensor {
+  const masked = op.sub(g.scalar(1), mask);
+  const bias = op.mul(masked, g.scalar(-3.4028234663852886e38));
+  return op.unsqueeze(op.unsqueeze(bias, 1), 1);
+}
+
+/** Position bias [1, H, Sq, Sk] from the block-0 table and a bucket matrix [Sq, Sk]. */
+export function positionBias(table: Tensor, buckets: Tensor): Tensor {
+  const g = table.graph;
+  const rows = g.emitRaw('Gather', [table, buckets], { axis: { kind: 'int', value: 0 } }, [buckets.shape[0], buckets.shape[1], table.shape[1]], table.dtype); // [Sq, Sk, H]
+  return op.unsqueeze(op.transpose(rows, [2, 0, 1]), 0); // [1, H, Sq, Sk]
+}
+
+interface AttentionArgs {
+  cfg: T5Config;
+  w: WeightSource;
+  prefix: string; // e.g. encoder.block.0.layer.0.SelfAttention
+  query: Tensor; // [Nq, d]
+  queryBs: Tensor; // [Bq, Sq]
+  keyValue: Tensor; // [Nk, d]
+  keyValueBs: Tensor; // [Bk, Sk]
+  bias: Tensor; // broadcastable to [Bq, H, Sq, Sk]
+  /** Repeats keys/values [Bk, H, Sk, dk] for several queries per key sequence (rank scoring): -> [Bq, H, Sk, dk]. */
+  repeatKv?: (t: Tensor) => Tensor;
+}
+
+export function attention(a: AttentionArgs): Tensor {
+  const { cfg, w, prefix } = a;
+  const H = cfg.numHeads;
+  const dk = cfg.dKv;
+  const g = a.query.graph;
+  const heads = g.ints([H, dk]);
+  const split = (x: Tensor, bs: Tensor) => op.reshape(x, op.shapeConcat([bs, heads]), ['B', 'S', H, dk]); // [B, S, H, dk]
+  const q = op.transpose(split(op.linear(a.query, w(`${prefix}.q.weight`)), a.queryBs), [0, 2, 1, 3]); // [B, H, Sq, dk]
+  let kT = op.transpose(split(op.linear(a.keyValue, w(`${prefix}.k.weight`)), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
+  let v = op.transpose(split(op.linear(a.keyValue, w(`${prefix}.v.weight`)), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
+  if (a.repeatKv) {
+    kT = a.repeatKv(kT);
+    v = a.repeatKv(v);
+  }
+  const scores = op.add(op.matmul(q, kT), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
+  const context = op.matmul(op.softmax(scores), v); // [B, H, Sq, dk]
+  const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
+  return op.linear(merged, w(`${prefix}.o.weight`)); // [N, d]
+}
+
+function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor): Tensor {
+  if (cfg.feedForward === 'gated-gelu') {
+    const gate = op.geluTanh(op.linear(x, w(`${prefix}.wi_0.weight`))); // [N, d_ff]
+    const up = op.linear(x, w(`${prefix}.wi_1.weight`)); // [N, d_ff]
+    return op.linear(op.mul(gate, up), w(`${prefix}.wo.weight`));
+  }
+  return op.linear(op.relu(op.linear(x, w(`${prefix}.wi.weight`))), w(`${prefix}.wo.weight`));
+}
+
+/**
+ * The encoder over input embeddings [N, d] (prompt rows already prepended): returns the final-norm output [N, d].
+ * `bias` is position bias + mask bias, [B, H, S, S].
+ */
+export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor): Tensor {
+  const eps = cfg.layerNormEpsilon;
+  let h = x;
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `encoder.block.${i}.layer`;
+    const n = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
+    h = op.add(h, attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias }));
+    h = op.add(h, feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps)));
+  }
+  return op.rmsNorm(h, w('encoder.final_layer_norm.weight'), eps);
+}
+
+export interface DecoderArgs {
+  x: Tensor; // decoder input embeddings [Nd, d]
+  bs: Tensor; // [Bd, T]
+  selfBias: Tensor; // position bias + causal mask, [1, H, T, T]
+  memory: Tensor; // encoder output [Ne, d]
+  memoryBs: Tensor; // [Be, S]
+  crossBias: Tensor; // encoder mask bias, broadcastable to [Bd, H, T, S]
+  repeatKv?: (t: Tensor) => Tensor;
+}
+
+/** The decoder: returns the final-norm output [Nd, d] (before any LM-head scaling). */
+export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor {
+  const eps = cfg.layerNormEpsilon;
+  let h = a.x;
+  for (let i = 0; i < cfg.numDecoderLayers; i++) {
+    const p = `decoder.block.${i}.layer`;
+    const n0 = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
+    h = op.add(h, attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n0, queryBs: a.bs, keyValue: n0, keyValueBs: a.bs, bias: a.selfBias }));
+    const n1 = op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps);
+    h = op.add(
+      h,
+      attention({
+        cfg, w, prefix: `${p}.1.EncDecAttention`, query: n1, queryBs: a.bs,
+        keyValue: a.memory, keyValueBs: a.memoryBs, bias: a.crossBias, repeatKv: a.repeatKv,
+      }),
+    );
+    h = op.add(h, feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w(`${p}.2.layer_norm.weight`), eps)));
+  }
+  return op.rmsNorm(h, w('decoder.final_layer_norm.weight'), eps);
+}
+
+/** Vocabulary logits [N, V] from decoder output [N, d]: tied models rescale by d_model^-0.5 and reuse shared.weight. */
+export function lmHead(cfg: T5Config, w: WeightSource, h: Tensor): Tensor {
+  if (cfg.tieWordEmbeddings) return op.linear(op.scale(h, cfg.dModel ** -0.5), w('shared.weight'));
+  return op.linear(h, w('lm_head.weight'));
+}
+
+/** Rows of shared.weight for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
+export function embed(w: WeightSource, ids: Tensor): Tensor {
+  return op.gather(w('shared.weight'), ids);
+}

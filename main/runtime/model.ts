@@ -1,0 +1,226 @@
+/**
+ * The frozen T5 behind the PromptModel interface: builds the graphs for a checkpoint, with every weight an
+ * ONNX external-data reference into the checkpoint's own safetensors file (offset and length, never copied into
+ * the graph), and runs them with onnxruntime. Sessions are cached per (graph kind, prompt length).
+ */
+import { basename, dirname } from 'node:path';
+import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { SproutError } from '../errors.js';
+import type { Graph } from '../graph/builder.js';
+import type { WeightRef } from '../graph/t5/model.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind } from '../graph/t5/graphs.js';
+import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
+import { chooseProvider } from './providers-probe.js';
+import { createSession, defaultThreads, floatTensor, int64Tensor, ort, type Feeds } from './session.js';
+import type { DevicePreference, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
+
+export interface LoadOptions {
+  device?: DevicePreference;
+  threads?: number;
+}
+
+export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
+  const checkpoint = await openCheckpoint(dir);
+  const { provider } = await chooseProvider(options.device ?? 'auto');
+  return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
+}
+
+export class T5PromptModel implements PromptModel {
+  readonly config;
+  readonly providerDetail: string;
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** The one folder holding every weights file; onnxruntime resolves external data inside it and nowhere else. */
+  private readonly weightsDir: string;
+  private sharedWeight?: Float32Array;
+
+  constructor(
+    private readonly checkpoint: Checkpoint,
+    readonly provider: ProviderName,
+    private readonly threads: number,
+  ) {
+    this.config = checkpoint.config;
+    this.providerDetail = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : provider.toUpperCase();
+    const dirs = new Set([...checkpoint.tensors.values()].map((t) => dirname(t.file)));
+    if (dirs.size !== 1) {
+      throw new SproutError('checkpoint-split', `The model's weights are spread over several folders (${[...dirs].join(', ')}).`, {
+        file: checkpoint.dir,
+        hint: 'Keep all weight files of a model in one folder.',
+      });
+    }
+    this.weightsDir = [...dirs][0];
+  }
+
+  private weight = (name: string): WeightRef => {
+    const entry = this.checkpoint.tensors.get(name);
+    if (!entry) throw new Error(`checkpoint has no tensor ${name}`);
+    return { dims: entry.shape, external: { location: basename(entry.file), offset: entry.offset, length: entry.length } };
+  };
+
+  private session(kind: GraphKind, promptLength: number): Promise<ort.InferenceSession> {
+    const key = `${kind}:${promptLength}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = this.createSession(kind, promptLength);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  private createSession(kind: GraphKind, promptLength: number): Promise<ort.InferenceSession> {
+    const graph = this.buildGraph(kind, promptLength);
+    return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
+  }
+
+  private buildGraph(kind: GraphKind, promptLength: number): Graph {
+    const cfg = this.config;
+    switch (kind) {
+      case 'train':
+        return buildTrainGraph(cfg, this.weight, promptLength);
+      case 'score':
+        return buildScoreGraph(cfg, this.weight, promptLength);
+      case 'encode':
+        return buildEncodeGraph(cfg, this.weight, promptLength);
+      case 'decodeStep':
+        return buildDecodeStepGraph(cfg, this.weight);
+    }
+  }
+
+  embeddings(ids: number[]): Float32Array {
+    const d = this.config.dModel;
+    this.sharedWeight ??= readTensorF32(this.checkpoint.tensors.get('shared.weight')!);
+    const out = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary`);
+      out.set(this.sharedWeight!.subarray(id * d, (id + 1) * d), i * d);
+    });
+    return out;
+  }
+
+  private encoderFeeds(prompt: SoftPrompt, inputs: number[][]): Feeds {
+    const cfg = this.config;
+    const P = prompt.length;
+    const B = inputs.length;
+    const L = Math.max(1, ...inputs.map((r) => r.length));
+    const S = P + L;
+    const ids = new Array<number>(B * L).fill(cfg.padTokenId);
+    const mask = new Float32Array(B * S);
+    inputs.forEach((row, b) => {
+      row.forEach((id, i) => (ids[b * L + i] = id));
+      for (let i = 0; i < P + row.length; i++) mask[b * S + i] = 1;
+    });
+    const feeds: Feeds = {
+      input_ids: int64Tensor(ids, [B, L]),
+      enc_mask: floatTensor(mask, [B, S]),
+      enc_buckets: new ort.Tensor('int64', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
+    };
+    if (P > 0) {
+      if (prompt.data.length !== P * cfg.dModel) throw new RangeError(`prompt has ${prompt.data.length} values, expected ${P} × ${cfg.dModel}`);
+      feeds.prompt = floatTensor(prompt.data, [P, cfg.dModel]);
+    }
+    return feeds;
+  }
+
+  /** Decoder inputs for targets: start token then the targets shifted right; labels clamped with a 0/1 mask. */
+  private decoderFeeds(targets: number[][]): Feeds {
+    const cfg = this.config;
+    const R = targets.length;
+    const T = Math.max(1, ...targets.map((t) => t.length));
+    const decIds = new Array<number>(R * T).fill(cfg.padTokenId);
+    const labels = new Array<number>(R * T).fill(0);
+    const mask = new Float32Array(R * T);
+    targets.forEach((row, r) => {
+      decIds[r * T] = cfg.decoderStartTokenId;
+      row.forEach((id, t) => {
+        labels[r * T + t] = id;
+        mask[r * T + t] = 1;
+        if (t + 1 < T) decIds[r * T + t + 1] = id;
+      });
+    });
+    return {
+      dec_ids: int64Tensor(decIds, [R, T]),
+      labels: int64Tensor(labels, [R * T, 1]),
+      label_mask: floatTensor(mask, [R, T]),
+      ...this.decoderPositionFeeds(T),
+    };
+  }
+
+  private decoderPositionFeeds(T: number): Feeds {
+    const cfg = this.config;
+    return {
+      dec_buckets: new ort.Tensor('int64', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
+      causal: floatTensor(causalMask(T), [T, T]),
+    };
+  }
+
+  async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
+    if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
+    if (options.dropout) throw new RangeError('dropout inside the frozen model is not supported by this engine version');
+    const session = await this.session('train', prompt.length);
+    const out = await session.run({
+      ...this.encoderFeeds(prompt, batch.inputs),
+      ...this.decoderFeeds(batch.targets),
+      z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []),
+    });
+    return {
+      loss: (out.loss.data as Float32Array)[0],
+      perExampleLoss: out.per_example_loss.data as Float32Array,
+      targetTokens: batch.targets.reduce((n, t) => n + t.length, 0),
+      gradPrompt: out.grad_prompt.data as Float32Array,
+    };
+  }
+
+  async score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array> {
+    const session = await this.session('score', prompt.length);
+    const out = await session.run({ ...this.encoderFeeds(prompt, inputs), ...this.decoderFeeds(candidates) });
+    return out.scores.data as Float32Array;
+  }
+
+  async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
+    const session = await this.session('encode', prompt.length);
+    const out = await session.run(this.encoderFeeds(prompt, inputs));
+    return { hidden: out.encoder_hidden.data as Float32Array, dims: out.encoder_hidden.dims as number[] };
+  }
+
+  async generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]> {
+    const cfg = this.config;
+    const encoded = await this.session('encode', prompt.length).then((s) => s.run(this.encoderFeeds(prompt, inputs)));
+    const step = await this.session('decodeStep', 0);
+    const B = inputs.length;
+    const sequences = inputs.map(() => [cfg.decoderStartTokenId]);
+    const done = new Array<boolean>(B).fill(false);
+    const encMask = this.encoderFeeds(prompt, inputs).enc_mask;
+    for (let t = 0; t < maxNewTokens && done.includes(false); t++) {
+      const T = t + 1;
+      // Finished rows keep decoding pad tokens (as HF does) so the batch stays rectangular; they are cut below.
+      const ids = sequences.flatMap((s) => s.slice(0, T).concat(new Array(T - Math.min(T, s.length)).fill(cfg.padTokenId)));
+      const out = await step.run({
+        encoder_hidden: encoded.encoder_hidden,
+        enc_mask: encMask,
+        dec_ids: int64Tensor(ids, [B, T]),
+        ...this.decoderPositionFeeds(T),
+      });
+      const next = out.next_ids.data as BigInt64Array;
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          sequences[b].push(cfg.padTokenId);
+          continue;
+        }
+        const id = Number(next[b]);
+        sequences[b].push(id);
+        if (id === cfg.eosTokenId) done[b] = true;
+      }
+    }
+    return sequences.map((s) => {
+      const generated = s.slice(1);
+      const eos = generated.indexOf(cfg.eosTokenId);
+      return eos >= 0 ? generated.slice(0, eos + 1) : generated;
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.then((x) => x.release(), () => undefined)));
+  }
+}

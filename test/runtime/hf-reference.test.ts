@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPromptModel, type T5PromptModel } from '../../main/runtime/model.js';
+
+const fixtures = resolve(__dirname, '../../../shared/fixtures');
+
+interface Reference {
+  input_ids: number[][];
+  attention_mask: number[][];
+  labels: number[][];
+  prompt: number[][];
+  loss: number;
+  per_example_loss: number[];
+  grad_prompt: number[][];
+  encoder_last_hidden_state: number[][][];
+  greedy: { ids: number[][] };
+  rank_scores: { candidate_ids: number[][]; scores: number[][] };
+}
+
+const close = (a: number, b: number, rel = 1e-4) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
+
+for (const name of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
+  describe(`${name}: the engine reproduces Hugging Face transformers`, () => {
+    const dir = join(fixtures, name);
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+    const inputs = ref.input_ids.map((row, b) => row.filter((_, i) => ref.attention_mask[b][i] === 1));
+    const targets = ref.labels.map((row) => row.filter((id) => id !== -100));
+    const prompt = { length: ref.prompt.length, data: Float32Array.from(ref.prompt.flat()) };
+    let model: T5PromptModel;
+
+    beforeAll(async () => {
+      process.env.SPROUT_HOME = mkdtempSync(join(tmpdir(), 'sprout-ref-'));
+      model = await loadPromptModel(dir, { device: 'cpu' });
+    });
+    afterAll(() => model?.dispose());
+
+    it('loss, per-example loss and the prompt gradient', async () => {
+      const out = await model.trainStep(prompt, { inputs, targets });
+      expect(close(out.loss, ref.loss)).toBe(true);
+      out.perExampleLoss.forEach((v, i) => expect(close(v, ref.per_example_loss[i])).toBe(true));
+      const g = ref.grad_prompt.flat();
+      let diff = 0;
+      let norm = 0;
+      g.forEach((v, i) => {
+        diff += (out.gradPrompt[i] - v) ** 2;
+        norm += v * v;
+      });
+      expect(Math.sqrt(diff / norm)).toBeLessThan(1e-3);
+    });
+
+    it('encoder hidden states', async () => {
+      const { hidden, dims } = await model.encode(prompt, inputs);
+      const refFlat = ref.encoder_last_hidden_state.flat(2);
+      expect(dims).toEqual([4, 25, model.config.dModel]);
+      const scale = Math.max(1, ...refFlat.map(Math.abs));
+      const maxErr = Math.max(...refFlat.map((v, i) => Math.abs(hidden[i] - v)));
+      expect(maxErr).toBeLessThan(1e-4 * scale);
+    });
+
+    it('rank scores and greedy decoding', async () => {
+      const scores = await model.score(prompt, inputs, ref.rank_scores.candidate_ids);
+      ref.rank_scores.scores.flat().forEach((v, i) => expect(close(scores[i], v)).toBe(true));
+      expect(await model.generate(prompt, inputs, 8)).toEqual(ref.greedy.ids);
+    });
+  });
+}
