@@ -166,7 +166,7 @@ export class T5PromptModel implements PromptModel {
       loss: (out.loss.data as Float32Array)[0],
       perExampleLoss: out.per_example_loss.data as Float32Array,
       targetTokens: batch.targets.reduce((n, t) => n + t.length, 0),
-      gradPrompt: out.grad_prompt.data as Float32Array,
+      gradPrompt: prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0),
     };
   }
 

@@ -53,9 +53,11 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
   return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
 }
 
-/** Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask. */
+/**
+ * Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask.
+ * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
+ */
 export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
-  if (promptLength < 1) throw new Error('the train graph needs a prompt of at least one row');
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights);
   const inputs = encoderInputs(g, cfg, w, promptLength, true);
@@ -80,10 +82,9 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);
   const ceRows = op.reshape(op.mul(ce, maskFlat), bsDec, ['B', 'T']);
   const perExample = op.div(op.reduceSum(ceRows, [1], false), op.reduceSum(labelMask, [1], false));
-  const [grad] = g.backward(loss, [inputs.prompt!]);
+  if (inputs.prompt) g.output(g.backward(loss, [inputs.prompt])[0], 'grad_prompt');
   g.output(loss, 'loss');
   g.output(perExample, 'per_example_loss');
-  g.output(grad, 'grad_prompt');
   return g;
 }
 

@@ -1,0 +1,27 @@
+import { resourceUsage } from 'node:process';
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function time(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+/** Peak resident set size of this process so far, in MB (ru_maxrss is in KB on Linux). */
+export function peakRssMb(): number {
+  return Math.round(resourceUsage().maxRSS / 1024);
+}
+
+/** Deterministic token ids in [2, limit) for benchmark inputs (0 and 1 are pad and eos). */
+export function randomIds(n: number, limit: number, seed: number): number[] {
+  let s = seed * 2654435761 >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return 2 + (s % (limit - 2));
+  });
+}
