@@ -23,8 +23,10 @@ describe.each(Object.entries(sources))('T5 tokenizer loaded from %s', (_name, fo
 
   it('spells special-token literals out when they are not whole tokens', () => {
     const near = tok.encode('<extra_id_100> <extra_id_-1> <pad');
-    expect(near.filter((id) => id < 3 || id >= 32000)).toEqual([1]);
-    expect(tok.decode(near, { skipSpecialTokens: true })).toBe('<extra_id_100> <extra_id_-1> <pad');
+    // T5 has no piece for "<": each one is an unknown token.
+    expect(near.filter((id) => id < 2 || id >= 32000)).toEqual([1]);
+    expect(near.filter((id) => id === 2)).toHaveLength(3);
+    expect(tok.decode(near, { skipSpecialTokens: true })).toBe('extra_id_100> extra_id_-1> pad');
     expect(tok.encode('<unk>')).toEqual([2, 1]);
     expect(tok.encode('a<pad><pad>b')).toEqual([3, 9, 0, 0, 3, 115, 1]);
   });
