@@ -32,7 +32,14 @@ export async function createSession(model: string | Uint8Array, options: Session
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    ...(options.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: options.externalDataDir } } } : {}),
+    extra: {
+      session: {
+        // Pre-packing would keep a second, packed copy of every frozen weight beside the original (which the
+        // backward MatMuls still read): twice the checkpoint in memory for a few percent of speed.
+        disable_prepacking: process.env.SPROUT_PREPACK === '1' ? '0' : '1',
+        ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
+      },
+    },
   };
   return typeof model === 'string'
     ? ort.InferenceSession.create(model, sessionOptions)
