@@ -8,11 +8,11 @@ import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/ch
 import { SproutError } from '../errors.js';
 import type { Graph } from '../graph/builder.js';
 import type { WeightRef } from '../graph/t5/model.js';
-import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind } from '../graph/t5/graphs.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider } from './providers-probe.js';
 import { createSession, defaultThreads, floatTensor, int64Tensor, ort, type Feeds } from './session.js';
-import type { DevicePreference, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
+import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
@@ -23,6 +23,10 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   const checkpoint = await openCheckpoint(dir);
   const { provider } = await chooseProvider(options.device ?? 'auto');
   return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
+}
+
+function checkPrompt(p: SoftPrompt, d: number): void {
+  if (p.data.length !== p.length * d) throw new RangeError(`prompt has ${p.data.length} values, expected ${p.length} × ${d}`);
 }
 
 export class T5PromptModel implements PromptModel {
@@ -56,29 +60,29 @@ export class T5PromptModel implements PromptModel {
     return { dims: entry.shape, external: { location: basename(entry.file), offset: entry.offset, length: entry.length } };
   };
 
-  private session(kind: GraphKind, promptLength: number): Promise<ort.InferenceSession> {
-    const key = `${kind}:${promptLength}`;
+  private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared'): Promise<ort.InferenceSession> {
+    const key = `${kind}:${promptLength}:${mode}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = this.createSession(kind, promptLength);
+      s = this.createSession(kind, promptLength, mode);
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
   }
 
-  private createSession(kind: GraphKind, promptLength: number): Promise<ort.InferenceSession> {
-    const graph = this.buildGraph(kind, promptLength);
+  private createSession(kind: GraphKind, promptLength: number, mode: PromptMode): Promise<ort.InferenceSession> {
+    const graph = this.buildGraph(kind, promptLength, mode);
     return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
   }
 
-  private buildGraph(kind: GraphKind, promptLength: number): Graph {
+  private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode): Graph {
     const cfg = this.config;
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode);
       case 'score':
-        return buildScoreGraph(cfg, this.weight, promptLength);
+        return buildScoreGraph(cfg, this.weight, promptLength, mode);
       case 'encode':
         return buildEncodeGraph(cfg, this.weight, promptLength);
       case 'decodeStep':
@@ -97,9 +101,16 @@ export class T5PromptModel implements PromptModel {
     return out;
   }
 
-  private encoderFeeds(prompt: SoftPrompt, inputs: number[][]): Feeds {
+  /**
+   * Encoder feeds. A shared prompt is one [P, d] input; mixed prompts become [B, P, d] with P the longest, each
+   * left-padded with masked rows so that its own rows keep their positions relative to the text.
+   */
+  private encoderFeeds(prompt: SoftPrompt | MixedPrompts, inputs: number[][]): Feeds {
     const cfg = this.config;
-    const P = prompt.length;
+    const d = cfg.dModel;
+    const mixed = 'prompts' in prompt;
+    const lengths = mixed ? inputs.map((_, b) => this.mixedPrompt(prompt, b).length) : inputs.map(() => prompt.length);
+    const P = Math.max(0, ...lengths);
     const B = inputs.length;
     const L = Math.max(1, ...inputs.map((r) => r.length));
     const S = P + L;
@@ -107,18 +118,33 @@ export class T5PromptModel implements PromptModel {
     const mask = new Float32Array(B * S);
     inputs.forEach((row, b) => {
       row.forEach((id, i) => (ids[b * L + i] = id));
-      for (let i = 0; i < P + row.length; i++) mask[b * S + i] = 1;
+      for (let i = P - lengths[b]; i < P + row.length; i++) mask[b * S + i] = 1;
     });
     const feeds: Feeds = {
       input_ids: int64Tensor(ids, [B, L]),
       enc_mask: floatTensor(mask, [B, S]),
       enc_buckets: new ort.Tensor('int64', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
     };
-    if (P > 0) {
-      if (prompt.data.length !== P * cfg.dModel) throw new RangeError(`prompt has ${prompt.data.length} values, expected ${P} × ${cfg.dModel}`);
-      feeds.prompt = floatTensor(prompt.data, [P, cfg.dModel]);
+    if (P === 0) return feeds;
+    if (!mixed) {
+      checkPrompt(prompt, d);
+      feeds.prompt = floatTensor(prompt.data, [P, d]);
+      return feeds;
     }
+    const data = new Float32Array(B * P * d);
+    inputs.forEach((_, b) => {
+      const p = this.mixedPrompt(prompt, b);
+      checkPrompt(p, d);
+      data.set(p.data, (b * P + P - p.length) * d);
+    });
+    feeds.prompt = floatTensor(data, [B, P, d]);
     return feeds;
+  }
+
+  private mixedPrompt(mixed: MixedPrompts, example: number): SoftPrompt {
+    const p = mixed.prompts[mixed.promptIndex[example]];
+    if (!p) throw new RangeError(`example ${example} names prompt ${mixed.promptIndex[example]}, but ${mixed.prompts.length} were given`);
+    return p;
   }
 
   /** Decoder inputs for targets: start token then the targets shifted right; labels clamped with a 0/1 mask. */
@@ -168,6 +194,48 @@ export class T5PromptModel implements PromptModel {
       targetTokens: batch.targets.reduce((n, t) => n + t.length, 0),
       gradPrompt: prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0),
     };
+  }
+
+  async trainStepMixed(mixed: MixedPrompts, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<MixedTrainStepResult> {
+    if (batch.inputs.length !== batch.targets.length || mixed.promptIndex.length !== batch.inputs.length) {
+      throw new RangeError('a mixed batch needs one target and one prompt index per input');
+    }
+    const d = this.config.dModel;
+    const P = Math.max(...mixed.promptIndex.map((_, b) => this.mixedPrompt(mixed, b).length));
+    const session = await this.session('train', P, 'perExample');
+    const out = await session.run({
+      ...this.encoderFeeds(mixed, batch.inputs),
+      ...this.decoderFeeds(batch.targets),
+      z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []),
+    });
+    const rows = out.grad_prompt.data as Float32Array; // [B, P, d]
+    const gradPrompts = mixed.prompts.map((p) => new Float32Array(p.length * d));
+    mixed.promptIndex.forEach((k, b) => {
+      const p = mixed.prompts[k];
+      const own = rows.subarray((b * P + P - p.length) * d, (b + 1) * P * d);
+      const sum = gradPrompts[k];
+      for (let i = 0; i < sum.length; i++) sum[i] += own[i];
+    });
+    return {
+      loss: (out.loss.data as Float32Array)[0],
+      perExampleLoss: out.per_example_loss.data as Float32Array,
+      targetTokens: batch.targets.reduce((n, t) => n + t.length, 0),
+      gradPrompts,
+    };
+  }
+
+  async scoreMixed(mixed: MixedPrompts, inputs: number[][], candidates: number[][][]): Promise<Float32Array[]> {
+    if (candidates.length !== inputs.length || mixed.promptIndex.length !== inputs.length) {
+      throw new RangeError('a mixed batch needs one candidate list and one prompt index per input');
+    }
+    // Examples with fewer candidates are padded with a one-token dummy whose score is dropped below.
+    const C = Math.max(...candidates.map((c) => c.length));
+    const flat = candidates.flatMap((c) => [...c, ...new Array(C - c.length).fill([this.config.eosTokenId])]);
+    const P = Math.max(...mixed.promptIndex.map((_, b) => this.mixedPrompt(mixed, b).length));
+    const session = await this.session('score', P, 'perExample');
+    const out = await session.run({ ...this.encoderFeeds(mixed, inputs), ...this.decoderFeeds(flat) });
+    const scores = out.scores.data as Float32Array; // [B, C]
+    return candidates.map((c, b) => scores.slice(b * C, b * C + c.length));
   }
 
   async score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array> {

@@ -19,6 +19,15 @@ export interface SoftPrompt {
   data: Float32Array; // [P * d_model]
 }
 
+/**
+ * Several prompts in one batch (mixed-task batches): example i is run with prompts[promptIndex[i]].
+ * Prompts may differ in length; shorter ones are padded and masked, which changes none of their numbers.
+ */
+export interface MixedPrompts {
+  prompts: SoftPrompt[];
+  promptIndex: number[];
+}
+
 export interface TrainStepOptions {
   /** Dropout rate inside the frozen model (SPoT: 0.1); 0 disables it. */
   dropout?: number;
@@ -36,6 +45,11 @@ export interface TrainStepResult {
   gradPrompt: Float32Array; // [P * d_model], d loss / d prompt
 }
 
+export interface MixedTrainStepResult extends Omit<TrainStepResult, 'gradPrompt'> {
+  /** d loss / d prompts[k] for each prompt: the sum of the rows of the examples that used it. */
+  gradPrompts: Float32Array[];
+}
+
 /** The frozen T5 with graphs for training the prompt, rank scoring and greedy decoding. */
 export interface PromptModel {
   readonly config: T5Config;
@@ -47,6 +61,10 @@ export interface PromptModel {
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;
   /** Summed log-probability of each candidate for each input, encoder run once per input: [B * C], row-major. */
   score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array>;
+  /** trainStep with a prompt per example: one loss over the whole batch, a gradient per prompt. */
+  trainStepMixed(mixed: MixedPrompts, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<MixedTrainStepResult>;
+  /** score with a prompt and a candidate list per example (tasks may differ): per example, its candidates' scores. */
+  scoreMixed(mixed: MixedPrompts, inputs: number[][], candidates: number[][][]): Promise<Float32Array[]>;
   /** Greedy decoding from the decoder start token; stops after eos or maxNewTokens. Ids exclude the start token. */
   generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]>;
   dispose(): Promise<void>;

@@ -25,14 +25,23 @@ interface EncoderInputs {
   bs: Tensor; // [B, S]
 }
 
-function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean): EncoderInputs {
+/**
+ * How the prompt reaches the batch: one prompt [P, d] shared by every example, or one per example [B, P, d]
+ * (mixed-task batches; shorter prompts are left-padded and masked so that relative positions are unchanged).
+ */
+export type PromptMode = 'shared' | 'perExample';
+
+function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared'): EncoderInputs {
   const d = cfg.dModel;
   const ids = g.input('input_ids', 'int64', ['B', 'L']);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
   const batch = op.shapeOf(ids, 0, 1);
   let x = embed(w, ids); // [B, L, d]
   let prompt: Tensor | undefined;
-  if (promptLength > 0) {
+  if (promptLength > 0 && mode === 'perExample') {
+    prompt = g.input('prompt', 'float32', ['B', promptLength, d], { requiresGrad: trainable });
+    x = op.concat([prompt, x], 1); // [B, S, d]
+  } else if (promptLength > 0) {
     prompt = g.input('prompt', 'float32', [promptLength, d], { requiresGrad: trainable });
     const tiled = op.expand(op.unsqueeze(prompt, 0), op.shapeConcat([batch, g.ints([1, 1])]), ['B', promptLength, d]); // [B, P, d]
     x = op.concat([tiled, x], 1); // [B, S, d]
@@ -57,10 +66,10 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  * Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask.
  * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
  */
-export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared'): Graph {
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights);
-  const inputs = encoderInputs(g, cfg, w, promptLength, true);
+  const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const memory = encode(g, cfg, w, inputs);
   const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
   const labels = g.input('labels', 'int64', ['BT', 1]); // -100 replaced by 0; see label_mask
@@ -90,25 +99,29 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
 
 /**
  * Rank scoring: for each example b and candidate c, sum over the candidate's tokens of log softmax(logits).
- * Candidates are shared by the batch: cand_ids [C, T] decoder inputs, cand_labels [C*T, 1] clamped ids,
- * cand_mask [C, T]. Keys and values of cross-attention are computed once per example and repeated per candidate.
+ * With a shared prompt the candidates are shared by the batch: dec_ids [C, T] decoder inputs, labels [C*T, 1]
+ * clamped ids, label_mask [C, T]. With per-example prompts each example brings its own C candidates (another
+ * task, another label set): dec_ids [B*C, T], labels [B*C*T, 1], label_mask [B*C, T], rows b-major.
+ * Keys and values of cross-attention are computed once per example and repeated per candidate.
  */
-export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared'): Graph {
   const g = new Graph('sprout_score');
   const w = bindWeights(g, weights);
   const d = cfg.dModel;
-  const inputs = encoderInputs(g, cfg, w, promptLength, false);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false, mode);
   const memory = encode(g, cfg, w, inputs);
-  const candIds = g.input('dec_ids', 'int64', ['C', 'T']);
-  const candLabels = g.input('labels', 'int64', ['CT', 1]);
-  const candMask = g.input('label_mask', 'float32', ['C', 'T']);
+  const own = mode === 'perExample';
+  const candIds = g.input('dec_ids', 'int64', [own ? 'BC' : 'C', 'T']);
+  const candLabels = g.input('labels', 'int64', [own ? 'BCT' : 'CT', 1]);
+  const candMask = g.input('label_mask', 'float32', [own ? 'BC' : 'C', 'T']);
   const batch = op.shapeOf(inputs.mask, 0, 1);
-  const numCand = op.shapeOf(candIds, 0, 1);
+  const rows = op.shapeOf(candIds, 0, 1);
+  const numCand = own ? g.emitRaw('Div', [rows, batch], {}, [1], 'int64') : rows;
   const len = op.shapeOf(candIds, 1, 2);
   const bc = op.shapeConcat([batch, numCand]);
   // Every tensor indexed by (example, candidate) is laid out b-major: row b*C + c.
   const perExample = (t: Tensor) =>
-    op.expand(op.unsqueeze(t, 0), op.shapeConcat([batch, g.ints(Array(t.rank).fill(1))]), ['B', ...t.shape]); // [B, ...t]
+    own ? t : op.expand(op.unsqueeze(t, 0), op.shapeConcat([batch, g.ints(Array(t.rank).fill(1))]), ['B', ...t.shape]); // [B, ...t]
   const decIds = op.reshape(perExample(candIds), op.shapeConcat([g.ints([-1]), len]), ['BC', 'T']); // [B*C, T]
   const repeatKv = (t: Tensor) => {
     const rows = op.expand(op.unsqueeze(t, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), [t.shape[0], 'C', ...t.shape.slice(1)]); // [B, C, H, *, *]
