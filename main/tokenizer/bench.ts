@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadTokenizer } from './load.js';
+
+/**
+ * Tokenizer throughput on SST-2's training sentences (67k), from both file formats. Reads the fixtures in
+ * ../shared next to the repository (run from the repository root), so it is a development benchmark.
+ */
+export async function benchTokenizer(repoRoot = process.cwd()): Promise<Record<string, number | string>> {
+  const shared = path.resolve(repoRoot, '../shared');
+  const tsv = await readFile(path.join(shared, 'data/sst2/train.tsv'), 'utf8');
+  const sentences = tsv
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.length > 0)
+    .map((l) => l.slice(0, l.lastIndexOf('\t')));
+  const model = path.join(shared, 'fixtures/tiny-t5-v1_0');
+  const t0 = performance.now();
+  const tok = await loadTokenizer(model);
+  const loadMs = performance.now() - t0;
+  tok.encodeBatch(sentences.slice(0, 2000));
+  const t1 = performance.now();
+  const { ids } = tok.encodeBatch(sentences);
+  const encodeMs = performance.now() - t1;
+  let tokens = 0;
+  for (const e of ids) tokens += e.length;
+  return {
+    benchmark: 'tokenizer',
+    corpus: 'sst2/train.tsv',
+    sentences: sentences.length,
+    tokens,
+    load_ms: Math.round(loadMs),
+    encode_ms: Math.round(encodeMs),
+    sentences_per_s: Math.round(sentences.length / (encodeMs / 1000)),
+    tokens_per_s: Math.round(tokens / (encodeMs / 1000)),
+  };
+}
