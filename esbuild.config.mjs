@@ -12,7 +12,7 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, format: 'esm', entryPoints: { cli: 'main/cli.ts', worker: 'main/worker/entry.ts' }, outdir: 'out', outExtension: { '.js': '.js' } }),
+  build({ ...common, format: 'esm', entryPoints: { cli: 'main/cli.ts', worker: 'main/worker/entry.ts', bench: 'main/bench/index.ts' }, outdir: 'out', outExtension: { '.js': '.js' } }),
   build({ ...common, format: 'cjs', entryPoints: { electron: 'main/electron/index.ts' }, outdir: 'out', outExtension: { '.js': '.cjs' }, external: ['electron'] }),
   // A sandboxed preload may only require 'electron': bundle everything else into it.
   build({ ...common, packages: undefined, format: 'cjs', entryPoints: { preload: 'preload/index.ts' }, outdir: 'out', outExtension: { '.js': '.cjs' }, external: ['electron'] }),

@@ -1,0 +1,39 @@
+/**
+ * Session creation time and peak RSS while training, for t5-small- and t5-base-shaped random checkpoints.
+ * Run in a process of its own (the runner does), so that peak RSS belongs to this model alone.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { T5Config } from '../checkpoint/config.js';
+import { loadPromptModel } from '../runtime/model.js';
+import { ensureCheckpoint, T5_SMALL } from './engine.js';
+import { median, peakRssMb, randomIds, time } from './measure.js';
+
+export const T5_BASE: Partial<T5Config> = { ...T5_SMALL, dModel: 768, numHeads: 12, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12 };
+
+export async function benchMemory(o: { workDir: string; tokenizerFrom: string; shape: 't5-small' | 't5-base' }) {
+  const config = o.shape === 't5-base' ? T5_BASE : T5_SMALL;
+  const dir = await ensureCheckpoint(join(o.workDir, `${o.shape}-random`), config, o.tokenizerFrom);
+  const fileMb = statSync(join(dir, 'model.safetensors')).size / 2 ** 20;
+  const baseRss = peakRssMb();
+  const B = 8, L = 64, P = 20, T = 4;
+  const t0 = performance.now();
+  const model = await loadPromptModel(dir, { device: 'cpu' });
+  const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
+  const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)), targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)) };
+  await model.trainStep(prompt, batch);
+  const sessionCreateMs = performance.now() - t0;
+  const steps: number[] = [];
+  for (let i = 0; i < 3; i++) steps.push(await time(() => model.trainStep(prompt, batch)));
+  const peak = peakRssMb();
+  await model.dispose();
+  return {
+    benchmark: `memory-${o.shape}`,
+    checkpoint_mb: Math.round(fileMb),
+    session_create_ms: Math.round(sessionCreateMs),
+    train_step_ms_median: Math.round(median(steps)),
+    process_baseline_rss_mb: baseRss,
+    peak_rss_mb: peak,
+    peak_rss_over_checkpoint: Number(((peak - baseRss) / fileMb).toFixed(2)),
+  };
+}
