@@ -10,5 +10,18 @@ export interface Migration {
 }
 
 export const migrations: Migration[] = [
+  {
+    name: 'models',
+    up: (db) =>
+      db.exec(`CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        repo TEXT,
+        revision TEXT,
+        sha TEXT,
+        path TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        added TEXT NOT NULL
+      )`),
+  },
   // New migrations are appended above this line.
 ];

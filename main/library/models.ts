@@ -1,0 +1,74 @@
+import type { ArchitectureSummary } from '../checkpoint/summary.js';
+import type { LibraryDb } from './db.js';
+
+/** A model Sprout knows about: downloaded from the Hub (repo, revision, sha set) or imported from disk. */
+export interface ModelRecord {
+  id: string;
+  repo: string | null;
+  revision: string | null;
+  sha: string | null;
+  /** A model folder, or a single .safetensors file with config.json and the tokenizer beside it. */
+  path: string;
+  summary: ArchitectureSummary;
+  /** ISO 8601 time of registration. */
+  added: string;
+}
+
+interface Row {
+  id: string;
+  repo: string | null;
+  revision: string | null;
+  sha: string | null;
+  path: string;
+  summary: string;
+  added: string;
+}
+
+function fromRow(row: Row): ModelRecord {
+  return { ...row, summary: JSON.parse(row.summary) as ArchitectureSummary };
+}
+
+/** The id a Hub download is registered under: the repo id, with @revision unless it is main. */
+export function hubModelId(repo: string, revision: string): string {
+  return revision === 'main' ? repo : `${repo}@${revision}`;
+}
+
+/** A free id for a local import: local/<name>, then local/<name>-2, ... */
+export function localModelId(db: LibraryDb, name: string, path: string): string {
+  const base = `local/${name.replace(/[^\w.-]+/g, '-') || 'model'}`;
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const row = db.prepare('SELECT path FROM models WHERE id = ?').get(id) as { path: string } | undefined;
+    if (!row || row.path === path) return id;
+  }
+}
+
+/** Inserts or replaces the model with this id; `added` is kept from the first registration. */
+export function saveModel(db: LibraryDb, model: Omit<ModelRecord, 'added'>): ModelRecord {
+  const existing = getModel(db, model.id);
+  const added = existing?.added ?? new Date().toISOString();
+  db.prepare(
+    `INSERT INTO models (id, repo, revision, sha, path, summary, added) VALUES (@id, @repo, @revision, @sha, @path, @summary, @added)
+     ON CONFLICT(id) DO UPDATE SET repo = @repo, revision = @revision, sha = @sha, path = @path, summary = @summary`,
+  ).run({ ...model, summary: JSON.stringify(model.summary), added });
+  return { ...model, added };
+}
+
+export function getModel(db: LibraryDb, id: string): ModelRecord | undefined {
+  const row = db.prepare('SELECT * FROM models WHERE id = ?').get(id) as Row | undefined;
+  return row && fromRow(row);
+}
+
+export function findModelByPath(db: LibraryDb, path: string): ModelRecord | undefined {
+  const row = db.prepare('SELECT * FROM models WHERE path = ? ORDER BY added LIMIT 1').get(path) as Row | undefined;
+  return row && fromRow(row);
+}
+
+export function listModels(db: LibraryDb): ModelRecord[] {
+  return (db.prepare('SELECT * FROM models ORDER BY added, id').all() as Row[]).map(fromRow);
+}
+
+/** Forgets a model; returns whether it was registered. Files on disk are not touched. */
+export function removeModel(db: LibraryDb, id: string): boolean {
+  return db.prepare('DELETE FROM models WHERE id = ?').run(id).changes > 0;
+}
