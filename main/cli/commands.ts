@@ -1,6 +1,11 @@
 import type { Command } from './command.js';
+import { modelDownloadCommand } from './model-download.js';
+import { modelImportCommand } from './model-import.js';
+import { modelListCommand } from './model-list.js';
+import { modelRemoveCommand } from './model-remove.js';
+import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
 import { serveCommand } from './serve.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand];

@@ -1,0 +1,141 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
+import { SproutError } from '../errors.js';
+
+/** One member of a zip archive, located but not read. */
+export interface ZipEntry {
+  name: string;
+  /** 0 = stored, 8 = deflated. PyTorch stores everything uncompressed. */
+  method: number;
+  compressedSize: number;
+  size: number;
+  /** Absolute offset of the member's (possibly compressed) bytes in the archive. */
+  dataOffset: number;
+}
+
+const MAX_ENTRIES = 1 << 20;
+const MAX_DIRECTORY_BYTES = 256 << 20;
+
+function bad(file: string, message: string): never {
+  throw new SproutError('bad-zip', message, { file, hint: 'The file is damaged or not a PyTorch checkpoint; download it again.' });
+}
+
+function readAt(fd: number, position: number, length: number, file: string): Buffer {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buffer, done, length - done, position + done);
+    if (n === 0) bad(file, `The file ends early (wanted ${length} bytes at offset ${position}).`);
+    done += n;
+  }
+  return buffer;
+}
+
+function u64(buffer: Buffer, at: number, file: string): number {
+  const value = buffer.readBigUInt64LE(at);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) bad(file, 'A zip64 size or offset is out of range.');
+  return Number(value);
+}
+
+/** Reads the central directory (zip64 included, as PyTorch writes for archives over 4 GB). */
+export function readZipDirectory(file: string): Map<string, ZipEntry> {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const tailLength = Math.min(size, 65_557);
+    const tail = readAt(fd, size - tailLength, tailLength, file);
+    let eocd = -1;
+    for (let i = tailLength - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
+    }
+    if (eocd < 0) bad(file, 'No zip end-of-directory record: this is not a zip archive.');
+    let count = tail.readUInt16LE(eocd + 10);
+    let directorySize = tail.readUInt32LE(eocd + 12);
+    let directoryOffset = tail.readUInt32LE(eocd + 16);
+    const locatorAt = size - tailLength + eocd - 20;
+    if ((count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) && locatorAt >= 0) {
+      const locator = readAt(fd, locatorAt, 20, file);
+      if (locator.readUInt32LE(0) !== 0x07064b50) bad(file, 'The zip64 locator is missing.');
+      const recordAt = u64(locator, 8, file);
+      if (recordAt + 56 > size) bad(file, 'The zip64 directory record lies outside the file.');
+      const record = readAt(fd, recordAt, 56, file);
+      if (record.readUInt32LE(0) !== 0x06064b50) bad(file, 'The zip64 directory record is damaged.');
+      count = u64(record, 32, file);
+      directorySize = u64(record, 40, file);
+      directoryOffset = u64(record, 48, file);
+    }
+    if (count > MAX_ENTRIES || directorySize > MAX_DIRECTORY_BYTES || directoryOffset + directorySize > size) {
+      bad(file, 'The zip directory is larger than the file or implausibly large.');
+    }
+    const directory = readAt(fd, directoryOffset, directorySize, file);
+    const entries = new Map<string, ZipEntry>();
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      if (at + 46 > directory.length || directory.readUInt32LE(at) !== 0x02014b50) bad(file, `Zip directory entry ${i} is damaged.`);
+      const method = directory.readUInt16LE(at + 10);
+      let compressedSize = directory.readUInt32LE(at + 20);
+      let uncompressedSize = directory.readUInt32LE(at + 24);
+      const nameLength = directory.readUInt16LE(at + 28);
+      const extraLength = directory.readUInt16LE(at + 30);
+      const commentLength = directory.readUInt16LE(at + 32);
+      let localOffset = directory.readUInt32LE(at + 42);
+      if (at + 46 + nameLength + extraLength > directory.length) bad(file, `Zip directory entry ${i} is damaged.`);
+      const name = directory.toString('utf8', at + 46, at + 46 + nameLength);
+      // zip64 extra field: the 64-bit values of whichever fields are 0xFFFFFFFF, in this order.
+      let extra = at + 46 + nameLength;
+      const extraEnd = extra + extraLength;
+      while (extra + 4 <= extraEnd) {
+        const id = directory.readUInt16LE(extra);
+        const length = directory.readUInt16LE(extra + 2);
+        if (id === 0x0001) {
+          let p = extra + 4;
+          const next = (): number => {
+            if (p + 8 > extra + 4 + length) bad(file, `The zip64 field of "${name}" is too short.`);
+            const value = u64(directory, p, file);
+            p += 8;
+            return value;
+          };
+          if (uncompressedSize === 0xffffffff) uncompressedSize = next();
+          if (compressedSize === 0xffffffff) compressedSize = next();
+          if (localOffset === 0xffffffff) localOffset = next();
+        }
+        extra += 4 + length;
+      }
+      at = extraEnd + commentLength;
+      if (localOffset + 30 > size) bad(file, `Zip member "${name}" lies outside the file.`);
+      const local = readAt(fd, localOffset, 30, file);
+      if (local.readUInt32LE(0) !== 0x04034b50) bad(file, `The local header of zip member "${name}" is damaged.`);
+      const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+      if (dataOffset + compressedSize > size) bad(file, `Zip member "${name}" extends past the end of the file.`);
+      if (method !== 0 && method !== 8) bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
+      if (method === 0 && compressedSize !== uncompressedSize) bad(file, `Zip member "${name}" is stored but its sizes differ.`);
+      entries.set(name, { name, method, compressedSize, size: uncompressedSize, dataOffset });
+    }
+    return entries;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a whole member into memory; `limit` guards against members too large to hold. */
+export function readZipEntry(file: string, entry: ZipEntry, limit: number): Buffer {
+  if (entry.size > limit) bad(file, `Zip member "${entry.name}" has ${entry.size} bytes, more than the ${limit} expected.`);
+  const fd = openSync(file, 'r');
+  try {
+    const raw = readAt(fd, entry.dataOffset, entry.compressedSize, file);
+    if (entry.method === 0) return raw;
+    try {
+      const inflated = inflateRawSync(raw, { maxOutputLength: Math.max(1, limit) });
+      if (inflated.length !== entry.size) bad(file, `Zip member "${entry.name}" inflates to the wrong size.`);
+      return inflated;
+    } catch (error) {
+      if (error instanceof SproutError) throw error;
+      return bad(file, `Zip member "${entry.name}" cannot be decompressed: ${(error as Error).message}.`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,171 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SproutError } from '../errors.js';
+import { cancelled, hubFetch, hubHttpError, unreachable, type HubClient } from './http.js';
+
+/** What a HEAD on resolve/{rev}/{path} tells about one file. */
+export interface RemoteFile {
+  path: string;
+  url: string;
+  /** Blob name in the cache: the LFS sha256 for large files, the git etag otherwise. */
+  etag: string;
+  size: number;
+  /** Present for LFS files: the content's sha256, checked after download. */
+  sha256?: string;
+  commit?: string;
+}
+
+/** Where downloaded bytes go; tests substitute one that fails like a full disk. */
+export interface BlobWriter {
+  write(chunk: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+export type OpenBlobWriter = (file: string, truncate: boolean) => Promise<BlobWriter>;
+
+export const openFileWriter: OpenBlobWriter = async (file, truncate) => {
+  const handle = await open(file, truncate || !existsSync(file) ? 'w' : 'r+');
+  return {
+    async write(chunk, position) {
+      let done = 0;
+      while (done < chunk.length) done += (await handle.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
+    },
+    close: () => handle.close(),
+  };
+};
+
+const ETAG = /^[0-9A-Za-z_-]{1,128}$/;
+const MAX_NETWORK_RETRIES = 5;
+
+function normaliseEtag(value: string | null): string | undefined {
+  if (!value) return undefined;
+  const etag = value.replace(/^W\//, '').replace(/^"|"$/g, '');
+  return ETAG.test(etag) ? etag : undefined;
+}
+
+export function resolveUrl(endpoint: string, repo: string, revision: string, path: string): string {
+  return `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** HEAD without following the redirect, because the LFS headers sit on the redirect itself. */
+export async function headFile(client: HubClient, repo: string, revision: string, path: string): Promise<RemoteFile> {
+  let url = resolveUrl(client.endpoint, repo, revision, path);
+  for (let hops = 0; hops < 5; hops++) {
+    const response = await hubFetch(client, url, { method: 'HEAD', redirect: 'manual' });
+    const isRedirect = response.status >= 300 && response.status < 400;
+    if (!response.ok && !isRedirect) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), repo, `file "${path}" at revision "${revision}"`);
+    const location = response.headers.get('Location');
+    const linkedEtag = response.headers.get('X-Linked-Etag');
+    // A relative redirect is a renamed repository: follow it. An absolute one is the LFS download (CDN) URL.
+    if (isRedirect && location && location.startsWith('/') && !linkedEtag) {
+      url = new URL(location, url).toString();
+      continue;
+    }
+    const etag = normaliseEtag(linkedEtag ?? response.headers.get('ETag'));
+    const size = Number(response.headers.get('X-Linked-Size') ?? response.headers.get('Content-Length'));
+    if (!etag || !Number.isSafeInteger(size) || size < 0) {
+      throw new SproutError('hub-error', `The Hub's answer for "${repo}/${path}" lacks a usable ETag or size.`, { hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.' });
+    }
+    const sha256 = linkedEtag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+    return { path, url, etag, size, sha256, commit: response.headers.get('X-Repo-Commit') ?? undefined };
+  }
+  throw new SproutError('hub-error', `Too many redirects for "${repo}/${path}".`);
+}
+
+async function hashPrefix(file: string, length: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  if (length === 0) return hash;
+  for await (const chunk of createReadStream(file, { start: 0, end: length - 1 })) hash.update(chunk as Buffer);
+  return hash;
+}
+
+function writeFailure(error: unknown, file: string): SproutError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new SproutError('disk-full', 'The disk is full; the download stopped.', { file, hint: 'Free some space and run the download again: it resumes where it stopped.' });
+  }
+  return new SproutError('download-write-failed', `Cannot write the download: ${(error as Error).message}.`, { file });
+}
+
+/**
+ * Downloads one file into blobs/{etag}, resuming blobs/{etag}.incomplete with an HTTP Range request when a
+ * previous attempt (this process or an earlier one) left one. The blob is renamed into place only after its
+ * size and, for LFS files, its sha256 check out; a mismatch discards the partial file and fetches once more.
+ */
+export async function fetchBlob(
+  client: HubClient,
+  file: RemoteFile,
+  blobsDir: string,
+  onBytes: (n: number) => void,
+  openWriter: OpenBlobWriter = openFileWriter,
+): Promise<string> {
+  const blob = join(blobsDir, file.etag);
+  if (existsSync(blob)) return blob;
+  mkdirSync(blobsDir, { recursive: true });
+  const incomplete = `${blob}.incomplete`;
+  let networkRetries = 0;
+  let checksumRetries = 0;
+  for (;;) {
+    let offset = existsSync(incomplete) ? statSync(incomplete).size : 0;
+    if (offset > file.size) offset = 0;
+    let hash = file.sha256 ? await hashPrefix(incomplete, offset) : undefined;
+    if (offset < file.size) {
+      let response: Response;
+      try {
+        response = await hubFetch(client, file.url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
+      } catch (error) {
+        if (error instanceof SproutError && error.code === 'hub-unreachable' && networkRetries++ < MAX_NETWORK_RETRIES) continue;
+        throw error;
+      }
+      if (!response.ok) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), file.path, `file "${file.path}"`);
+      if (offset > 0 && response.status !== 206) {
+        // The server ignored the Range header and sends the whole file: start over.
+        offset = 0;
+        hash = file.sha256 ? createHash('sha256') : undefined;
+      } else if (offset > 0 && !response.headers.get('Content-Range')?.startsWith(`bytes ${offset}-`)) {
+        throw new SproutError('hub-error', `The Hub resumed "${file.path}" at the wrong place (${response.headers.get('Content-Range')}).`);
+      }
+      const writer = await openWriter(incomplete, offset === 0).catch((error: unknown) => {
+        throw writeFailure(error, incomplete);
+      });
+      let position = offset;
+      try {
+        const reader = response.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (position + value.length > file.size) throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
+          try {
+            await writer.write(value, position);
+          } catch (error) {
+            throw writeFailure(error, incomplete);
+          }
+          hash?.update(value);
+          position += value.length;
+          onBytes(value.length);
+        }
+      } catch (error) {
+        await writer.close();
+        if (error instanceof SproutError) throw error;
+        if (client.signal?.aborted) throw cancelled();
+        if (networkRetries++ < MAX_NETWORK_RETRIES) continue;
+        throw unreachable(client, error);
+      }
+      await writer.close();
+      if (position < file.size) {
+        if (networkRetries++ < MAX_NETWORK_RETRIES) continue;
+        throw new SproutError('hub-error', `The connection kept closing before "${file.path}" was complete.`, { hint: 'Run the download again: it resumes where it stopped.' });
+      }
+    }
+    if (hash && hash.digest('hex') !== file.sha256) {
+      rmSync(incomplete, { force: true });
+      if (checksumRetries++ < 1) continue;
+      throw new SproutError('checksum-mismatch', `"${file.path}" arrived damaged twice (its sha256 does not match the Hub's).`, {
+        hint: 'Run the download again later; if it keeps failing the mirror (HF_ENDPOINT) serves a wrong file.',
+      });
+    }
+    renameSync(incomplete, blob);
+    return blob;
+  }
+}

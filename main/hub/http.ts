@@ -1,0 +1,87 @@
+import { HubApiError, modelInfo } from '@huggingface/hub';
+import { SproutError } from '../errors.js';
+
+/** What every request to the Hub needs: where, who, and how to stop. */
+export interface HubClient {
+  endpoint: string;
+  token?: string;
+  fetch: typeof fetch;
+  signal?: AbortSignal;
+}
+
+export function cancelled(): SproutError {
+  return new SproutError('download-cancelled', 'The download was cancelled.', {
+    hint: 'Run the same download again to resume where it stopped.',
+  });
+}
+
+/** fetch with the token and the abort signal, and network failures turned into messages a person can act on. */
+export async function hubFetch(client: HubClient, url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (client.token) headers.set('Authorization', `Bearer ${client.token}`);
+  headers.set('User-Agent', 'sprout; huggingface_hub-compatible');
+  try {
+    return await client.fetch(url, { ...init, headers, signal: client.signal });
+  } catch (error) {
+    if (client.signal?.aborted) throw cancelled();
+    throw unreachable(client, error);
+  }
+}
+
+export function unreachable(client: HubClient, error: unknown): SproutError {
+  const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+  return new SproutError('hub-unreachable', `Cannot reach the Hugging Face Hub at ${client.endpoint}: ${cause}.`, {
+    hint: 'Check the network connection (HF_ENDPOINT selects a mirror); models already downloaded work offline with HF_HUB_OFFLINE=1.',
+  });
+}
+
+/** A failed Hub response as a SproutError: 401/403 mean private, gated or missing; 404 names what is missing. */
+export function hubHttpError(status: number, errorCode: string | null, repo: string, what: string): SproutError {
+  if (status === 401 || status === 403) {
+    const gated = errorCode === 'GatedRepo';
+    return new SproutError(
+      gated ? 'hub-gated' : 'hub-unauthorized',
+      `The Hub refused access to ${what} of "${repo}" (HTTP ${status}${errorCode ? `, ${errorCode}` : ''}): the model is ${gated ? 'gated' : 'private or gated, or does not exist'}.`,
+      { hint: `Check the model id; for a private or gated model accept its terms on the model page and set HF_TOKEN to an access token.` },
+    );
+  }
+  if (status === 404) {
+    const code = errorCode === 'RevisionNotFound' ? 'hub-revision-not-found' : errorCode === 'EntryNotFound' ? 'hub-file-not-found' : 'hub-not-found';
+    return new SproutError(code, `The Hub has no ${what} for "${repo}" (HTTP 404${errorCode ? `, ${errorCode}` : ''}).`, {
+      hint: 'Check the model id and the revision (branch, tag or commit).',
+    });
+  }
+  return new SproutError('hub-error', `The Hub answered HTTP ${status} for ${what} of "${repo}".`, {
+    hint: 'Try again later; if it persists the Hub or the mirror (HF_ENDPOINT) has a problem.',
+  });
+}
+
+export interface RepoListing {
+  commit: string;
+  files: string[];
+}
+
+/** The commit a revision resolves to and the repository's file list, via @huggingface/hub's modelInfo. */
+export async function listRepo(client: HubClient, repo: string, revision: string): Promise<RepoListing> {
+  let errorCode: string | null = null;
+  // The token travels in our fetch wrapper rather than modelInfo's accessToken, which insists on the "hf_" prefix.
+  const fetchWithAuth: typeof fetch = async (input, init) => {
+    const response = await hubFetch(client, String(input), init);
+    errorCode = response.headers.get('X-Error-Code');
+    return response;
+  };
+  try {
+    const info = await modelInfo({ name: repo, revision, hubUrl: client.endpoint, fetch: fetchWithAuth, additionalFields: ['sha', 'filePaths'] });
+    const commit = (info as { sha?: unknown }).sha;
+    const files = (info as { filePaths?: unknown }).filePaths;
+    if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit) || !Array.isArray(files) || !files.every((f) => typeof f === 'string')) {
+      throw new SproutError('hub-error', `The Hub's answer for "${repo}" has no commit sha or file list.`, { hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.' });
+    }
+    return { commit, files };
+  } catch (error) {
+    if (error instanceof HubApiError) throw hubHttpError(error.statusCode, errorCode, repo, `revision "${revision}"`);
+    if (error instanceof SproutError) throw error;
+    if (client.signal?.aborted) throw cancelled();
+    throw new SproutError('hub-error', `The Hub's answer for "${repo}" could not be read: ${(error as Error).message}.`);
+  }
+}

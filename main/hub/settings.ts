@@ -1,0 +1,37 @@
+import { getHFHubCachePath } from '@huggingface/hub';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where and how to reach the Hub, from the environment variables huggingface_hub itself reads. */
+export interface HubSettings {
+  endpoint: string;
+  cacheDir: string;
+  token?: string;
+  offline: boolean;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+
+function hfHome(env: NodeJS.ProcessEnv): string {
+  return env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
+}
+
+/** The token `huggingface-cli login` stores, so that a Python login also works for Sprout. */
+function storedToken(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
+  if (!existsSync(file)) return undefined;
+  const token = readFileSync(file, 'utf8').trim();
+  return token || undefined;
+}
+
+export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
+  // getHFHubCachePath reads process.env (HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME).
+  const cacheDir = env === process.env ? getHFHubCachePath() : (env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE ?? join(hfHome(env), 'hub'));
+  return {
+    endpoint: (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''),
+    cacheDir,
+    token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || storedToken(env),
+    offline: TRUE.has((env.HF_HUB_OFFLINE ?? '').toLowerCase()),
+  };
+}

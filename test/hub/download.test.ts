@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
+import { SproutError } from '../../main/errors.js';
+import type { OpenBlobWriter } from '../../main/hub/blob.js';
+import { downloadModel, type DownloadOptions } from '../../main/hub/download.js';
+import type { DownloadProgress } from '../../main/hub/progress.js';
+import type { HubSettings } from '../../main/hub/settings.js';
+import { fixture, tempDir } from '../checkpoint/helpers.js';
+import { commitOf, HubServer, repoFromFolder } from './hub-server.js';
+
+const MODEL_FILES = ['config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+const v10 = fixture('tiny-t5-v1_0');
+const weights = readFileSync(join(v10, 'model.safetensors'));
+const weightsSha = createHash('sha256').update(weights).digest('hex');
+
+let server: HubServer;
+beforeAll(async () => {
+  server = await new HubServer().start();
+  // Extra files a real repository has and Sprout must not fetch.
+  server.repos.set('acme/tiny-t5', repoFromFolder(v10, MODEL_FILES, 'v1', { 'README.md': Buffer.from('# tiny'), 'tf_model.h5': Buffer.alloc(1000), 'reference.json': readFileSync(join(v10, 'reference.json')) }));
+  server.repos.set('tiny-t5-plain', repoFromFolder(v10, MODEL_FILES, 'plain'));
+  server.repos.set('acme/private-t5', { ...repoFromFolder(v10, MODEL_FILES, 'private'), token: 'hf_secret' });
+});
+afterAll(() => server.stop());
+
+function settings(cacheDir = tempDir('sprout-hub-'), extra: Partial<HubSettings> = {}): HubSettings {
+  return { endpoint: server.endpoint, cacheDir, offline: false, ...extra };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<SproutError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(SproutError);
+  return error as SproutError;
+}
+
+function sentDuring<T>(file: string, fn: () => Promise<T>): Promise<[T, number]> {
+  const before = server.sent.get(file) ?? 0;
+  return fn().then((result) => [result, (server.sent.get(file) ?? 0) - before]);
+}
+
+describe('downloadModel against a loopback hub', () => {
+  it('a clean download: HF cache layout, only the needed files, progress to the total', async () => {
+    const cacheDir = tempDir('sprout-hub-');
+    const events: DownloadProgress[] = [];
+    const result = await downloadModel('acme/tiny-t5', { settings: settings(cacheDir), onProgress: (p) => events.push(p) });
+    const root = join(cacheDir, 'models--acme--tiny-t5');
+    expect(result.commit).toBe(commitOf('v1'));
+    expect(result.dir).toBe(join(root, 'snapshots', commitOf('v1')));
+    expect(readFileSync(join(root, 'refs', 'main'), 'utf8')).toBe(commitOf('v1'));
+    expect(readdirSync(result.dir).sort()).toEqual([...MODEL_FILES].sort());
+    for (const name of MODEL_FILES) {
+      expect(lstatSync(join(result.dir, name)).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(result.dir, name)).startsWith('../../blobs/')).toBe(true);
+      expect(readFileSync(join(result.dir, name)).equals(readFileSync(join(v10, name)))).toBe(true);
+    }
+    expect(readlinkSync(join(result.dir, 'model.safetensors'))).toBe(`../../blobs/${weightsSha}`);
+    expect(readdirSync(join(root, 'blobs')).some((b) => b.endsWith('.incomplete'))).toBe(false);
+    const total = MODEL_FILES.reduce((s, f) => s + readFileSync(join(v10, f)).length, 0);
+    expect(result.fetchedBytes).toBe(total);
+    const last = events[events.length - 1];
+    expect(last.bytes).toBe(total);
+    expect(last.total).toBe(total);
+    expect(last.etaSeconds).toBe(0);
+    expect(last.rate).toBeGreaterThan(0);
+    expect(events.some((e) => e.file === 'model.safetensors' && e.fileBytes === weights.length)).toBe(true);
+    expect(server.requests.some((r) => r.includes('README.md') || r.includes('tf_model.h5') || r.includes('reference.json'))).toBe(false);
+    const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
+    expect(ckpt.tensors.size).toBe(47);
+
+    // A second download is a no-op: one model-info call, no file requests, nothing fetched.
+    const files = server.fileRequests().length;
+    const again = await downloadModel('acme/tiny-t5', { settings: settings(cacheDir) });
+    expect(again.fetchedBytes).toBe(0);
+    expect(again.dir).toBe(result.dir);
+    expect(server.fileRequests().length).toBe(files);
+
+    // Offline with the model cached works without any request; an uncached model fails clearly.
+    const requests = server.requests.length;
+    const offline = await downloadModel('acme/tiny-t5', { settings: settings(cacheDir, { offline: true, endpoint: 'http://127.0.0.1:9' }) });
+    expect(offline.dir).toBe(result.dir);
+    expect(server.requests.length).toBe(requests);
+    const error = await errorOf(downloadModel('tiny-t5-plain', { settings: settings(cacheDir, { offline: true }) }));
+    expect(error.code).toBe('offline-not-cached');
+    expect(error.message).toContain('"tiny-t5-plain" (revision "main") is not in the Hugging Face cache');
+    expect(error.message).toContain('HF_HUB_OFFLINE is set');
+    // A pinned commit that is cached needs no network either.
+    const pinned = await downloadModel('acme/tiny-t5', { revision: commitOf('v1'), settings: settings(cacheDir, { endpoint: 'http://127.0.0.1:9' }) });
+    expect(pinned.dir).toBe(result.dir);
+  });
+
+  it('a connection dropped mid-file is resumed with a Range request', async () => {
+    server.dropOnce('model.safetensors', 3_000_000);
+    const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));
+    expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(sent).toBeGreaterThanOrEqual(weights.length);
+    expect(sent).toBeLessThan(1.1 * weights.length);
+  });
+
+  it('a corrupted byte is caught by the sha256 check and the file fetched again', async () => {
+    server.corruptOnce('model.safetensors');
+    const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));
+    expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(sent).toBe(2 * weights.length);
+  });
+
+  it('cancel leaves nothing in snapshots/, and the next run resumes', async () => {
+    const cacheDir = tempDir('sprout-hub-');
+    const controller = new AbortController();
+    const root = join(cacheDir, 'models--tiny-t5-plain');
+    const partial = join(root, 'blobs', `${weightsSha}.incomplete`);
+    server.stallOnce('model.safetensors', 3_000_000);
+    // Cancel once the transfer hangs with part of the file on disk.
+    const cancelWhenStalled = setInterval(() => {
+      if (existsSync(partial) && lstatSync(partial).size >= 2_000_000) controller.abort();
+    }, 10);
+    const options: DownloadOptions = { settings: settings(cacheDir), signal: controller.signal };
+    const [error, sentFirst] = await sentDuring('model.safetensors', () => errorOf(downloadModel('tiny-t5-plain', options)));
+    clearInterval(cancelWhenStalled);
+    expect(error.code).toBe('download-cancelled');
+    expect(existsSync(join(root, 'snapshots', commitOf('plain'), 'model.safetensors'))).toBe(false);
+    expect(existsSync(join(root, 'refs', 'main'))).toBe(false);
+    expect(lstatSync(partial).size).toBeGreaterThanOrEqual(2_000_000);
+    expect(sentFirst).toBeLessThan(weights.length);
+
+    const [result, sentSecond] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings(cacheDir) }));
+    expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(sentFirst + sentSecond).toBeLessThan(1.1 * weights.length);
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it('404 and 401 give clear messages; a token opens a private repo', async () => {
+    const revision = await errorOf(downloadModel('acme/tiny-t5', { revision: 'v9', settings: settings() }));
+    expect(revision.code).toBe('hub-revision-not-found');
+    expect(revision.message).toBe('The Hub has no revision "v9" for "acme/tiny-t5" (HTTP 404, RevisionNotFound). Check the model id and the revision (branch, tag or commit).');
+    const missing = await errorOf(downloadModel('acme/no-such-model', { settings: settings() }));
+    expect(missing.code).toBe('hub-unauthorized');
+    expect(missing.message).toContain('The Hub refused access to revision "main" of "acme/no-such-model" (HTTP 401, RepoNotFound)');
+    expect(missing.message).toContain('set HF_TOKEN');
+    const denied = await errorOf(downloadModel('acme/private-t5', { settings: settings() }));
+    expect(denied.code).toBe('hub-unauthorized');
+    const ok = await downloadModel('acme/private-t5', { settings: settings(undefined, { token: 'hf_secret' }) });
+    expect(readFileSync(join(ok.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    const badId = await errorOf(downloadModel('../etc', { settings: settings() }));
+    expect(badId.code).toBe('bad-repo-id');
+    const unreachable = await errorOf(downloadModel('acme/tiny-t5', { settings: settings(undefined, { endpoint: 'http://127.0.0.1:9' }) }));
+    expect(unreachable.code).toBe('hub-unreachable');
+  });
+
+  it('a full disk (injected write error) stops with a clear error and leaves the previous version intact', async () => {
+    const cacheDir = tempDir('sprout-hub-');
+    const repo = repoFromFolder(v10, MODEL_FILES, 'disk-1');
+    server.repos.set('acme/growing', repo);
+    const first = await downloadModel('acme/growing', { settings: settings(cacheDir) });
+    // A new commit on main with different weights (one value changed).
+    const changed = Buffer.from(weights);
+    changed[changed.length - 1] ^= 1;
+    repo.files.set('model.safetensors', changed);
+    repo.commit = commitOf('disk-2');
+    repo.branches.main = repo.commit;
+    let written = 0;
+    const fullDisk: OpenBlobWriter = async () => ({
+      async write(chunk) {
+        written += chunk.length;
+        if (written > 1_000_000) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      async close() {},
+    });
+    const error = await errorOf(downloadModel('acme/growing', { settings: settings(cacheDir), openWriter: fullDisk }));
+    expect(error.code).toBe('disk-full');
+    expect(error.message).toContain('The disk is full; the download stopped.');
+    const root = join(cacheDir, 'models--acme--growing');
+    expect(readFileSync(join(root, 'refs', 'main'), 'utf8')).toBe(commitOf('disk-1'));
+    expect(readFileSync(join(first.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(existsSync(join(root, 'snapshots', commitOf('disk-2'), 'model.safetensors'))).toBe(false);
+    const offline = await downloadModel('acme/growing', { settings: settings(cacheDir, { offline: true }) });
+    expect(offline.dir).toBe(first.dir);
+  });
+});
