@@ -9,6 +9,8 @@ import { downloadModel, type DownloadOptions } from '../../main/hub/download.js'
 import type { DownloadProgress } from '../../main/hub/progress.js';
 import type { HubSettings } from '../../main/hub/settings.js';
 import { fixture, tempDir } from '../checkpoint/helpers.js';
+import { readSafetensorsHeader, readTensorF32, writeSafetensorsStreamed } from '../../main/checkpoint/safetensors.js';
+import { fixtureAsPytorchBin } from '../checkpoint/torch-save.js';
 import { commitOf, HubServer, repoFromFolder } from './hub-server.js';
 
 const MODEL_FILES = ['config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
@@ -177,5 +179,41 @@ describe('downloadModel against a loopback hub', () => {
     expect(existsSync(join(root, 'snapshots', commitOf('disk-2'), 'model.safetensors'))).toBe(false);
     const offline = await downloadModel('acme/growing', { settings: settings(cacheDir, { offline: true }) });
     expect(offline.dir).toBe(first.dir);
+  });
+
+  it('sharded safetensors: the index is read and its shards fetched', async () => {
+    const v11 = fixture('tiny-t5-v1_1');
+    const tensors = [...readSafetensorsHeader(join(v11, 'model.safetensors')).values()];
+    const shardDir = tempDir();
+    const extra: Record<string, Buffer> = {};
+    const weightMap: Record<string, string> = {};
+    [tensors.filter((t) => t.name.startsWith('decoder')), tensors.filter((t) => !t.name.startsWith('decoder'))].forEach((part, i) => {
+      const name = `model-0000${i + 1}-of-00002.safetensors`;
+      writeSafetensorsStreamed(join(shardDir, name), part.map((t) => ({ ...t, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })), { format: 'pt' });
+      extra[name] = readFileSync(join(shardDir, name));
+      for (const t of part) weightMap[t.name] = name;
+    });
+    extra['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+    server.repos.set('acme/sharded', repoFromFolder(v11, MODEL_FILES.filter((f) => f !== 'model.safetensors'), 'sharded', extra));
+    const result = await downloadModel('acme/sharded', { settings: settings() });
+    expect(result.files.sort()).toEqual(['config.json', 'generation_config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'spiece.model', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].sort());
+    const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
+    expect(ckpt.tensors.size).toBe(61);
+  });
+
+  it('a repository with only pytorch_model.bin is converted once to model.safetensors in the snapshot', async () => {
+    const cacheDir = tempDir('sprout-hub-');
+    server.repos.set('acme/old-t5', repoFromFolder(v10, MODEL_FILES.filter((f) => f !== 'model.safetensors'), 'old', { 'pytorch_model.bin': fixtureAsPytorchBin() }));
+    const result = await downloadModel('acme/old-t5', { settings: settings(cacheDir) });
+    expect(lstatSync(join(result.dir, 'pytorch_model.bin')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(result.dir, 'model.safetensors')).isFile()).toBe(true);
+    const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
+    expect(ckpt.tensors.size).toBe(47);
+    const original = readSafetensorsHeader(join(v10, 'model.safetensors'));
+    for (const [name, entry] of ckpt.tensors) {
+      expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.get(name)!).buffer)), name).toBe(true);
+    }
+    const again = await downloadModel('acme/old-t5', { settings: settings(cacheDir) });
+    expect(again.fetchedBytes).toBe(0);
   });
 });

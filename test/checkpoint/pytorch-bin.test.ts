@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
+import { restrictedUnpickle } from '../../main/checkpoint/pickle.js';
+import { convertPytorchBin } from '../../main/checkpoint/pytorch-bin.js';
+import { readSafetensorsHeader, readTensorF32, type TensorEntry } from '../../main/checkpoint/safetensors.js';
+import { SproutError } from '../../main/errors.js';
+import { convertedFolderFor } from '../../main/hub/inspect.js';
+import { fixture, tempDir } from './helpers.js';
+import { fixtureAsPytorchBin, statePickle, torchSave, zipStored, type SavedTensor } from './torch-save.js';
+
+const source = readSafetensorsHeader(join(fixture('tiny-t5-v1_0'), 'model.safetensors'));
+const bytes = (t: TensorEntry): Buffer => Buffer.from(readTensorF32(t).buffer);
+
+
+describe('pytorch_model.bin conversion', () => {
+  const bin = fixtureAsPytorchBin();
+
+  it('converts to the same tensors, dropping tied duplicates', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pytorch_model.bin'), bin);
+    const ignorable = new Set(['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', 'lm_head.weight']);
+    expect(convertPytorchBin(join(dir, 'pytorch_model.bin'), join(dir, 'model.safetensors'), (n) => !ignorable.has(n))).toBe(47);
+    const converted = readSafetensorsHeader(join(dir, 'model.safetensors'));
+    expect([...converted.keys()].sort()).toEqual([...source.keys()].sort());
+    for (const [name, entry] of converted) {
+      expect(entry.shape).toEqual(source.get(name)!.shape);
+      expect(bytes(entry).equals(bytes(source.get(name)!)), name).toBe(true);
+    }
+  });
+
+  it('a folder with only pytorch_model.bin is converted once into the data folder and opens', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pytorch_model.bin'), bin);
+    for (const f of ['config.json', 'spiece.model', 'tokenizer.json']) copyFileSync(join(fixture('tiny-t5-v1_0'), f), join(dir, f));
+    const root = tempDir();
+    const out = convertedFolderFor(dir, root);
+    expect(out.startsWith(root)).toBe(true);
+    expect(existsSync(join(dir, 'model.safetensors'))).toBe(false);
+    expect(lstatSync(join(out, 'config.json')).isSymbolicLink()).toBe(true);
+    const mtime = lstatSync(join(out, 'model.safetensors')).mtimeMs;
+    expect(convertedFolderFor(dir, root)).toBe(out);
+    expect(lstatSync(join(out, 'model.safetensors')).mtimeMs).toBe(mtime);
+    const ckpt = await openCheckpoint(out, { castCacheDir: tempDir() });
+    expect(ckpt.tensors.size).toBe(47);
+    expect(bytes(ckpt.tensors.get('shared.weight')!).equals(bytes(source.get('shared.weight')!))).toBe(true);
+  });
+
+  it('refuses pickles that call anything else, naming it', () => {
+    const cases: [Buffer, RegExp][] = [
+      // GLOBAL os.system, then REDUCE with ('echo pwned',)
+      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('os\nsystem\n'), Buffer.from([0x58, 10, 0, 0, 0]), Buffer.from('echo pwned'), Buffer.from([0x85, 0x52, 0x2e])]), /os\.system/],
+      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('builtins\neval\n'), Buffer.from([0x2e])]), /builtins\.eval/],
+      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('torch._utils\n_rebuild_parameter\n'), Buffer.from([0x2e])]), /torch\._utils\._rebuild_parameter/],
+      // INST and NEWOBJ build arbitrary objects
+      [Buffer.concat([Buffer.from([0x80, 2, 0x28, 0x69]), Buffer.from('subprocess\nPopen\n'), Buffer.from([0x2e])]), /opcode 0x69/],
+      [Buffer.from([0x80, 2, 0x29, 0x29, 0x81, 0x2e]), /opcode 0x81/],
+      // STACK_GLOBAL goes through the same allow-list
+      [Buffer.concat([Buffer.from([0x80, 4, 0x8c, 2]), Buffer.from('os'), Buffer.from([0x8c, 6]), Buffer.from('system'), Buffer.from([0x93, 0x2e])]), /os\.system/],
+      // OrderedDict called with arguments, BUILD on a tensor-less object
+      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('collections\nOrderedDict\n'), Buffer.from([0x5d, 0x85, 0x52, 0x2e])]), /in a way a state dict never does/],
+    ];
+    for (const [pickle, message] of cases) {
+      let error: unknown;
+      try {
+        restrictedUnpickle(pickle, 'data.pkl');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, String(message)).toBeInstanceOf(SproutError);
+      expect((error as SproutError).code).toBe('unsafe-pickle');
+      expect((error as Error).message).toMatch(message);
+    }
+    const dir = tempDir();
+    writeFileSync(join(dir, 'evil.bin'), zipStored([['archive/data.pkl', cases[0][0]], ['archive/version', Buffer.from('3\n')]]));
+    expect(() => convertPytorchBin(join(dir, 'evil.bin'), join(dir, 'out.safetensors'))).toThrow(/refusing to load it/);
+    expect(existsSync(join(dir, 'out.safetensors'))).toBe(false);
+  });
+
+  it('rejects storages that are missing or too short, and tensors reaching past them', () => {
+    const dir = tempDir();
+    const storages = new Map([['0', Buffer.alloc(16)]]);
+    const write = (tensors: SavedTensor[], s = storages): string => {
+      const file = join(dir, 'x.bin');
+      writeFileSync(file, torchSave(tensors, s));
+      return file;
+    };
+    expect(() => convertPytorchBin(write([{ name: 'a', storage: '0', offset: 2, shape: [3] }]), join(dir, 'o'))).toThrow(/reaches past the end of its storage/);
+    const lying = torchSave([{ name: 'a', storage: '0', shape: [4] }], storages).toString('latin1').replaceAll('archive/data/0', 'archive/data/9');
+    writeFileSync(join(dir, 'y.bin'), Buffer.from(lying, 'latin1'));
+    expect(() => convertPytorchBin(join(dir, 'y.bin'), join(dir, 'o'))).toThrow(/storage of tensor "a" is missing/);
+    writeFileSync(join(dir, 'legacy.bin'), Buffer.from([0x80, 2, 0x8a, 0x0a]));
+    expect(() => convertPytorchBin(join(dir, 'legacy.bin'), join(dir, 'o'))).toThrow(/legacy \(pre-1\.6\) PyTorch format/);
+  });
+
+  it('fuzzed pickles (seeded byte mutations of a real state-dict pickle) end in a result or a SproutError', () => {
+    const pickle = statePickle(
+      [{ name: 'a.weight', storage: '0', shape: [2, 3] }, { name: 'b', storage: '1', offset: 1, shape: [2], stride: [2] }],
+      new Map([['0', 6], ['1', 5]]),
+    );
+    expect(restrictedUnpickle(pickle, 'p')).toBeInstanceOf(Map);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.option(fc.nat(), { nil: undefined }), (flips, cut) => {
+        const mutated = Buffer.from(pickle);
+        for (const [at, value] of flips) mutated[at % mutated.length] = value;
+        try {
+          restrictedUnpickle(cut === undefined ? mutated : mutated.subarray(0, cut % mutated.length), 'p');
+        } catch (error) {
+          expect(error).toBeInstanceOf(SproutError);
+        }
+      }),
+      { seed: 1234, numRuns: 3000 },
+    );
+  });
+});
+
