@@ -47,6 +47,12 @@ export function readJsonFile(file: string, code: string): unknown {
 /** Reads config.json from a model folder and validates it. */
 export function readT5Config(dir: string): T5Config {
   const file = join(dir, 'config.json');
+  if (!existsSync(file)) {
+    throw new SproutError('missing-model-config', 'The folder has no config.json, so it is not a Hugging Face model folder.', {
+      file: dir,
+      hint: 'Point Sprout at the folder that holds config.json, the weights and the tokenizer.',
+    });
+  }
   return parseT5Config(readJsonFile(file, 'bad-model-config'), file);
 }
 

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { convertedFolderFor, inspectModel } from '../hub/inspect.js';
 import { findModelByPath, localModelId, saveModel } from '../library/models.js';
 import { printJson, UsageError, type Command } from './command.js';
@@ -20,7 +20,8 @@ Prints one JSON line: id, path, summary.`,
     const folder = convertedFolderFor(positionals[0]);
     const inspected = await inspectModel(folder);
     const record = await withLibrary((db) => {
-      const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, basename(inspected.path).replace(/\.safetensors$/, ''), inspected.path);
+      const name = basename(inspected.path) === 'model.safetensors' ? basename(dirname(inspected.path)) : basename(inspected.path).replace(/\.safetensors$/, '');
+      const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
       return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
     });
     process.stderr.write(`${record.id}: ${describeSummary(record.summary)}\n`);

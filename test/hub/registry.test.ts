@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogue, catalogueOnDisk } from '../../main/hub/catalogue.js';
+import { hubSettings } from '../../main/hub/settings.js';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { getModel, hubModelId, listModels, localModelId, removeModel, saveModel } from '../../main/library/models.js';
+import type { ArchitectureSummary } from '../../main/checkpoint/summary.js';
+import { tempDir } from '../checkpoint/helpers.js';
+
+const summary: ArchitectureSummary = { parameters: 10, encoderLayers: 1, decoderLayers: 1, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 5, feedForward: 'relu', tiedEmbeddings: true, weightBytes: 40 };
+
+describe('models registry', () => {
+  it('saves, replaces (keeping the first added time), lists and removes', () => {
+    const db = openLibrary(libraryPath(tempDir()));
+    const first = saveModel(db, { id: hubModelId('t5-small', 'main'), repo: 't5-small', revision: 'main', sha: 'a'.repeat(40), path: '/x', summary });
+    expect(first.id).toBe('t5-small');
+    const second = saveModel(db, { ...first, sha: 'b'.repeat(40), summary: { ...summary, parameters: 11 } });
+    expect(second.added).toBe(first.added);
+    expect(getModel(db, 't5-small')).toEqual({ ...first, sha: 'b'.repeat(40), summary: { ...summary, parameters: 11 } });
+    expect(hubModelId('google/flan-t5-small', 'v2')).toBe('google/flan-t5-small@v2');
+    saveModel(db, { id: localModelId(db, 'my model', '/a'), repo: null, revision: null, sha: null, path: '/a', summary });
+    expect(localModelId(db, 'my model', '/a')).toBe('local/my-model');
+    expect(localModelId(db, 'my model', '/b')).toBe('local/my-model-2');
+    expect(listModels(db).map((m) => m.id)).toEqual(['t5-small', 'local/my-model']);
+    expect(removeModel(db, 't5-small')).toBe(true);
+    expect(removeModel(db, 't5-small')).toBe(false);
+    expect(listModels(db)).toHaveLength(1);
+    db.close();
+  });
+});
+
+describe('hub settings and catalogue', () => {
+  it('reads the environment variables huggingface_hub reads', () => {
+    const hfHome = tempDir();
+    expect(hubSettings({})).toEqual({ endpoint: 'https://huggingface.co', cacheDir: join(homedir(), '.cache', 'huggingface', 'hub'), token: undefined, offline: false });
+    writeFileSync(join(hfHome, 'token'), 'hf_fromfile\n');
+    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_OFFLINE: 'true', HF_ENDPOINT: 'https://mirror.example/' })).toEqual({ endpoint: 'https://mirror.example', cacheDir: join(hfHome, 'hub'), token: 'hf_fromfile', offline: true });
+    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_CACHE: '/c', HF_TOKEN: 'hf_env', HF_HUB_OFFLINE: '0' })).toMatchObject({ cacheDir: '/c', token: 'hf_env', offline: false });
+    expect(hubSettings({ XDG_CACHE_HOME: '/xdg' }).cacheDir).toBe('/xdg/huggingface/hub');
+  });
+
+  it('lists recommended models and which are on disk', () => {
+    expect(catalogue.filter((c) => c.recommendedForPromptTuning).map((c) => c.repo)).toContain('google/t5-small-lm-adapt');
+    expect(catalogue.find((c) => c.repo === 't5-small')?.parameters).toBe(60_500_000);
+    const cacheDir = tempDir();
+    const snapshot = join(cacheDir, 'models--google--flan-t5-small', 'snapshots', 'c'.repeat(40));
+    mkdirSync(snapshot, { recursive: true });
+    writeFileSync(join(snapshot, 'config.json'), '{}');
+    mkdirSync(join(cacheDir, 'models--google--flan-t5-small', 'refs'));
+    writeFileSync(join(cacheDir, 'models--google--flan-t5-small', 'refs', 'main'), 'c'.repeat(40));
+    const onDisk = catalogueOnDisk(cacheDir).filter((c) => c.cachedDir !== null);
+    expect(onDisk.map((c) => [c.repo, c.cachedDir])).toEqual([['google/flan-t5-small', snapshot]]);
+  });
+});
