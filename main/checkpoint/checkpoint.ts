@@ -3,7 +3,7 @@ import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { SproutError } from '../errors.js';
 import { castToF32 } from './cast.js';
 import { parseT5Config, type T5Config } from './config.js';
-import { dataDir } from './data-dir.js';
+import { dataDir } from '../paths.js';
 import { expectedTensors, isIgnorableTensor } from './layout.js';
 import { readSafetensorsHeader, type TensorEntry } from './safetensors.js';
 

@@ -1,4 +1,4 @@
-import { dataDir } from '../checkpoint/data-dir.js';
+import { dataDir } from '../paths.js';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import type { ModelRecord } from '../library/models.js';

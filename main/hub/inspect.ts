@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openCheckpoint, readT5Config, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { dataDir } from '../checkpoint/data-dir.js';
+import { dataDir } from '../paths.js';
 import { isIgnorableTensor } from '../checkpoint/layout.js';
 import { convertPytorchBin } from '../checkpoint/pytorch-bin.js';
 import { summarize, type ArchitectureSummary } from '../checkpoint/summary.js';
