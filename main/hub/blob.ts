@@ -52,7 +52,8 @@ export function resolveUrl(endpoint: string, repo: string, revision: string, pat
 export async function headFile(client: HubClient, repo: string, revision: string, path: string): Promise<RemoteFile> {
   let url = resolveUrl(client.endpoint, repo, revision, path);
   for (let hops = 0; hops < 5; hops++) {
-    const response = await hubFetch(client, url, { method: 'HEAD', redirect: 'manual' });
+    // identity: a compressed answer would report the compressed size, as huggingface_hub also avoids.
+    const response = await hubFetch(client, url, { method: 'HEAD', redirect: 'manual', headers: { 'Accept-Encoding': 'identity' } });
     const isRedirect = response.status >= 300 && response.status < 400;
     if (!response.ok && !isRedirect) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), repo, `file "${path}" at revision "${revision}"`);
     const location = response.headers.get('Location');
@@ -113,7 +114,7 @@ export async function fetchBlob(
     if (offset < file.size) {
       let response: Response;
       try {
-        response = await hubFetch(client, file.url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {} });
+        response = await hubFetch(client, file.url, { headers: { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) } });
       } catch (error) {
         if (error instanceof SproutError && error.code === 'hub-unreachable' && networkRetries++ < MAX_NETWORK_RETRIES) continue;
         throw error;

@@ -216,4 +216,19 @@ describe('downloadModel against a loopback hub', () => {
     const again = await downloadModel('acme/old-t5', { settings: settings(cacheDir) });
     expect(again.fetchedBytes).toBe(0);
   });
+
+  it('checks free disk space before fetching anything', async () => {
+    const repo = repoFromFolder(v10, MODEL_FILES, 'huge');
+    server.repos.set('acme/huge', repo);
+    server.announcedSizes.set('model.safetensors', 2 ** 50);
+    const files = server.fileRequests().filter((r) => r.startsWith('GET')).length;
+    try {
+      const error = await errorOf(downloadModel('acme/huge', { settings: settings() }));
+      expect(error.code).toBe('disk-full');
+      expect(error.message).toMatch(/^The download needs 1125899\.\d\d GB but only [\d.]+ GB is free on the disk holding /);
+      expect(server.fileRequests().filter((r) => r.startsWith('GET')).length).toBe(files);
+    } finally {
+      server.announcedSizes.clear();
+    }
+  });
 });

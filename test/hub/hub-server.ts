@@ -39,6 +39,8 @@ export class HubServer {
   /** Bytes of file content sent, per file name (LFS and regular). */
   readonly sent = new Map<string, number>();
   readonly requests: string[] = [];
+  /** Sizes announced in X-Linked-Size instead of the real ones (a file too large for the disk). */
+  readonly announcedSizes = new Map<string, number>();
   private drops = new Map<string, number>();
   private stalls = new Map<string, number>();
   private corruptions = new Set<string>();
@@ -125,7 +127,7 @@ export class HubServer {
         res.writeHead(302, {
           Location: `${this.endpoint}/lfs/${sha}?signature=x`,
           'X-Linked-Etag': `"${sha}"`,
-          'X-Linked-Size': String(data.length),
+          'X-Linked-Size': String(this.announcedSizes.get(name) ?? data.length),
           'X-Repo-Commit': commit,
           ETag: `"${gitOid(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha}\nsize ${data.length}\n`))}"`,
         });
