@@ -84,7 +84,7 @@ export class Normalizer {
       if (matched > 0) {
         const strings = cm.strings;
         let e = cm.value;
-        while (strings[e] !== 0) e++;
+        while (e < strings.length && strings[e] !== 0) e++;
         this.repSource = strings;
         this.repStart = cm.value;
         this.repEnd = e;
