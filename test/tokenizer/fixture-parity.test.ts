@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../main/tokenizer/load.js';
+import { parseSpieceModel } from '../../main/tokenizer/spiece-model.js';
+import { parseTokenizerJson } from '../../main/tokenizer/tokenizer-json.js';
 import type { T5Tokenizer } from '../../main/tokenizer/t5-tokenizer.js';
-import { folderWith, tokenization } from './fixtures.js';
+import { folderWith, modelDir, tokenization } from './fixtures.js';
 
 const sources = {
   'tokenizer.json': () => folderWith(['tokenizer.json', 'tokenizer_config.json']),
@@ -35,5 +39,19 @@ describe.each(Object.entries(sources))('T5 tokenizer loaded from %s', (_name, fo
     expect(tok.decode(d.ids, { skipSpecialTokens: true })).toBe(d.t5tokenizer_decode_skip_special);
     expect(tok.decode(d.ids, { skipSpecialTokens: false })).toBe(d.t5tokenizer_decode_keep_special);
     expect(tok.decode(d.ids)).toBe(d.t5tokenizer_decode_keep_special);
+  });
+});
+
+describe('the two T5 tokenizer files', () => {
+  it('describe the same pieces, scores, special tokens and normaliser', async () => {
+    const dir = modelDir;
+    const json = parseTokenizerJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'), 'tokenizer.json', true);
+    const spm = parseSpieceModel(new Uint8Array(await readFile(path.join(dir, 'spiece.model'))), 'spiece.model', { extraIds: 100, cleanUpTokenizationSpaces: true });
+    expect(spm.pieces).toEqual(json.pieces);
+    // tokenizer.json prints the float32 scores of spiece.model as float64.
+    expect(Array.from(json.scores, Math.fround)).toEqual(Array.from(spm.scores));
+    expect(Array.from(spm.types)).toEqual(Array.from(json.types));
+    expect([...spm.specialTokens].sort()).toEqual([...json.specialTokens].sort());
+    expect(spm.normalizer).toEqual(json.normalizer);
   });
 });
