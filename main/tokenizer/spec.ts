@@ -42,7 +42,6 @@ export const limits = {
   spieceModelBytes: 64 * 1024 * 1024,
   tokenizerJsonBytes: 256 * 1024 * 1024,
   pieces: 1_000_000,
-  pieceBytes: 1024,
   /** Keeps the piece trie's node * 256 + byte keys within int32. */
   totalPieceBytes: 8_000_000,
   charsmapBytes: 32 * 1024 * 1024,
