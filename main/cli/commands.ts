@@ -5,7 +5,8 @@ import { modelListCommand } from './model-list.js';
 import { modelRemoveCommand } from './model-remove.js';
 import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
+import { forwardCommand } from './forward.js';
 import { serveCommand } from './serve.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand];

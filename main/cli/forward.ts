@@ -4,7 +4,7 @@ import { SproutError } from '../errors.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
-import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 
 const ForwardRequest = z.object({
