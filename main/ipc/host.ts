@@ -1,0 +1,21 @@
+import { EngineWorker } from '../worker/client.js';
+import type { Emit, HandlerContext } from './context.js';
+import { createDispatch, type Dispatch } from './dispatch.js';
+import { handlers } from './handlers.js';
+
+export interface HostOptions {
+  dataDir: string;
+  /** Path of the bundled worker (out/worker.js). */
+  workerScript: string;
+  shell: HandlerContext['shell'];
+  emit: Emit;
+  /** Where unexpected faults are written in full (the caller only gets the message). */
+  log: (error: unknown) => void;
+}
+
+/** The engine as a transport sees it: one dispatch function over the contract's handlers, and a way to stop. */
+export function hostEngine(options: HostOptions): { dispatch: Dispatch; close(): Promise<void> } {
+  const worker = new EngineWorker({ script: options.workerScript, onCrash: (error) => options.log(new Error(error.message)) });
+  const context: HandlerContext = { dataDir: options.dataDir, emit: options.emit, worker, shell: options.shell };
+  return { dispatch: createDispatch(handlers, context, options.log), close: () => worker.close() };
+}

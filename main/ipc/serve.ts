@@ -1,0 +1,203 @@
+/**
+ * `sprout serve`'s transport: the built renderer and the contract's handlers over loopback HTTP + WebSocket.
+ * Requests: POST /api/<operation> with a JSON body. Events: a WebSocket at /events, one JSON message
+ * { event, payload } per emit. Every request needs the access token (Authorization: Bearer, ?token=, or the
+ * cookie set when the page is opened with ?token=), a Host naming this server and no foreign Origin.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ContractErrorShape, Envelope, EventName, EventPayload } from '../../preload/contract.js';
+import type { Dispatch } from './dispatch.js';
+import { contentSecurityPolicy, readRendererFile } from './static.js';
+
+export const LOOPBACK = '127.0.0.1';
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+export interface ServeOptions {
+  rendererDir: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  token?: string;
+  maxBodyBytes?: number;
+}
+
+export interface ServeServer {
+  url: string;
+  port: number;
+  token: string;
+  /** Sends an event to every connected page. */
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** Starts answering operations; requests before that get 503 (the handlers' context needs `emit`). */
+  attach(dispatch: Dispatch): void;
+  close(): Promise<void>;
+}
+
+type Denial = { status: number; error: ContractErrorShape };
+
+const statusOf: Record<string, number> = { 'invalid-request': 400, 'unknown-operation': 404, internal: 500 };
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+export async function startServe(options: ServeOptions): Promise<ServeServer> {
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let dispatch: Dispatch | undefined;
+  let port = 0;
+  // Cookies are not port-scoped: name it after the port so that two servers do not clobber each other's.
+  const cookieName = () => `sprout-token-${port}`;
+  const origins = () => [`http://${LOOPBACK}:${port}`, `http://localhost:${port}`];
+  const hosts = () => [`${LOOPBACK}:${port}`, `localhost:${port}`];
+
+  function check(req: IncomingMessage, url: URL): Denial | undefined {
+    // A foreign Host means DNS rebinding; a foreign Origin means another site's page is calling.
+    if (!hosts().includes(req.headers.host ?? '')) return { status: 403, error: { code: 'forbidden', message: 'Requests must name this server as their Host.' } };
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins().includes(origin)) return { status: 403, error: { code: 'forbidden', message: `Origin ${origin} may not use this server.` } };
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const given = bearer ?? url.searchParams.get('token') ?? cookie(req, cookieName());
+    if (!sameToken(given ?? undefined, token)) {
+      return { status: 401, error: { code: 'unauthorized', message: 'Missing or wrong access token: open the URL `sprout serve` printed.' } };
+    }
+    return undefined;
+  }
+
+  const securityHeaders = () => ({
+    'Content-Security-Policy': contentSecurityPolicy([`ws://${LOOPBACK}:${port}`, `ws://localhost:${port}`]),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+  });
+
+  function send(res: ServerResponse, status: number, body: Buffer | string, contentType: string, extra: Record<string, string> = {}): void {
+    res.writeHead(status, { ...securityHeaders(), 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...extra });
+    res.end(body);
+  }
+
+  function sendEnvelope(res: ServerResponse, status: number, envelope: Envelope<unknown>, extra: Record<string, string> = {}): void {
+    send(res, status, JSON.stringify(envelope), 'application/json', extra);
+  }
+
+  function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+    return new Promise((resolve, reject) => {
+      if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return resolve('too-large');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          // Stop buffering; the 413 reply closes the connection.
+          req.removeAllListeners('data');
+          req.resume();
+          resolve('too-large');
+        } else chunks.push(chunk);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, operation: string): Promise<void> {
+    if (req.method !== 'POST') return sendEnvelope(res, 405, { ok: false, error: { code: 'method-not-allowed', message: 'Operations are called with POST.' } }, { Allow: 'POST' });
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      return sendEnvelope(res, 415, { ok: false, error: { code: 'unsupported-media-type', message: 'Send the request as application/json.' } });
+    }
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      return sendEnvelope(res, 413, { ok: false, error: { code: 'payload-too-large', message: `Request bodies are limited to ${maxBodyBytes} bytes.`, details: { maxBodyBytes } } }, { Connection: 'close' });
+    }
+    let request: unknown = {};
+    if (body.length > 0) {
+      try {
+        request = JSON.parse(body.toString('utf8'));
+      } catch {
+        return sendEnvelope(res, 400, { ok: false, error: { code: 'invalid-request', message: 'The request body is not valid JSON.', details: { field: '(request)' } } });
+      }
+    }
+    if (!dispatch) return sendEnvelope(res, 503, { ok: false, error: { code: 'starting', message: 'Sprout is still starting; try again.' } });
+    const envelope = await dispatch(operation, request);
+    sendEnvelope(res, envelope.ok ? 200 : (statusOf[envelope.error.code] ?? 422), envelope);
+  }
+
+  async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
+    const file = await readRendererFile(options.rendererDir, url.pathname);
+    if (!file) return send(res, 404, 'Not found', 'text/plain');
+    // Opening the printed URL logs the browser in: the cookie carries the token for the page's own assets.
+    const login = url.searchParams.has('token') ? { 'Set-Cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+    res.writeHead(200, { ...securityHeaders(), 'Content-Type': file.contentType, 'Content-Length': file.body.length, ...login });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
+    const denied = check(req, url);
+    if (denied) {
+      req.resume();
+      return sendEnvelope(res, denied.status, { ok: false, error: denied.error });
+    }
+    const op = /^\/api\/([^/]+)$/.exec(url.pathname)?.[1];
+    const work = op !== undefined ? api(req, res, decodeURIComponent(op)) : page(req, res, url);
+    work.catch((error: unknown) => {
+      if (!res.headersSent) sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
+      else res.destroy();
+    });
+  });
+
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
+    const denied = url.pathname === '/events' ? check(req, url) : { status: 404, error: { code: 'not-found', message: 'No such endpoint.' } };
+    if (denied) {
+      socket.end(`HTTP/1.1 ${denied.status} ${denied.error.code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    // Events flow one way; anything a page sends on this socket is ignored.
+    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => ws.on('message', () => {}));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, LOOPBACK, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${LOOPBACK}:${port}/?token=${token}`,
+    port,
+    token,
+    emit(event, payload) {
+      const message = JSON.stringify({ event, payload });
+      for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(message);
+    },
+    attach(d) {
+      dispatch = d;
+    },
+    close() {
+      for (const client of sockets.clients) client.terminate();
+      return new Promise<void>((resolve) => {
+        sockets.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
