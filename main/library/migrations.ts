@@ -54,5 +54,39 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX label_rows_by_confidence ON label_rows (job_id, confidence);`),
   },
+  {
+    // Imported datasets (main/data/import.ts, main/library/datasets.ts): where each came from (name, size, sha256),
+    // how it was read and mapped, its report, and its rows with the mapped text fields exactly as in the file.
+    name: 'datasets',
+    up: (db) =>
+      db.exec(`CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        source_name TEXT NOT NULL,
+        source_size INTEGER NOT NULL,
+        source_sha256 TEXT NOT NULL,
+        validation_name TEXT,
+        validation_size INTEGER,
+        validation_sha256 TEXT,
+        format TEXT NOT NULL,
+        options TEXT NOT NULL,
+        column_mapping TEXT NOT NULL,
+        label_column TEXT,
+        text_columns TEXT NOT NULL,
+        template TEXT NOT NULL,
+        label_set TEXT,
+        report TEXT NOT NULL,
+        created TEXT NOT NULL
+      );
+      CREATE TABLE dataset_rows (
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        split TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+        row_index INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        texts TEXT NOT NULL,
+        label TEXT
+      );
+      CREATE INDEX dataset_rows_by_split ON dataset_rows (dataset_id, split, row_index);`),
+  },
   // New migrations are appended above this line.
 ];
