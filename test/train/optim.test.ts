@@ -64,8 +64,8 @@ const rowsOf = (a: Float32Array, n: number, m: number) => Array.from({ length: n
 
 describe('Adafactor', () => {
   it.each([
-    { name: 'small gradients (no clipping)', scale: 1e-3 },
-    { name: 'large gradients (update clipping active)', scale: 10 },
+    { name: 'gradients of scale 1e-3', scale: 1e-3 },
+    { name: 'gradients of scale 10', scale: 10 },
   ])('4 steps on a 5×7 matrix match the published rule: $name', ({ scale }) => {
     const [n, m] = [5, 7];
     const p = values(n * m, 1, 0.5);

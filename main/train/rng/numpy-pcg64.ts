@@ -96,6 +96,16 @@ export class NumpyPcg64 {
     return Number(next & MASK32);
   }
 
+  /** numpy's next_double: the top 53 bits of a 64-bit draw, in [0, 1). */
+  nextDouble(): number {
+    return Number(this.nextUint64() >> 11n) / 2 ** 53;
+  }
+
+  /** `Generator.uniform(low, high, size)`. */
+  uniform(low: number, high: number, size: number): Float64Array {
+    return Float64Array.from({ length: size }, () => low + (high - low) * this.nextDouble());
+  }
+
   /** Uniform integer in [0, max] by Lemire's method, as numpy's random_bounded_uint64 for max < 2^32 - 1. */
   bounded(max: number): number {
     if (max === 0) return 0;
