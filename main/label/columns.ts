@@ -1,0 +1,45 @@
+/**
+ * Names of the columns a labelling job adds after the input's own. A name the input already uses gets a suffix
+ * (_1, _2, …) so that no input column is ever overwritten.
+ */
+export interface AddedColumns {
+  predicted: string;
+  confidence: string;
+  /** Classification only: the second most probable label and confidence minus its probability. */
+  runnerUp?: string;
+  margin?: string;
+  /** Ensembles only: the share of prompts that voted for the predicted label. */
+  agreement?: string;
+  /** Classification only: one probability column per label, in label-set order. */
+  probs: string[];
+  skipped: string;
+}
+
+export interface ColumnPlan {
+  kind: 'classification' | 'generation';
+  labels: readonly string[];
+  ensemble: boolean;
+}
+
+export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan): AddedColumns {
+  const taken = new Set(inputColumns);
+  const claim = (base: string): string => {
+    let name = base;
+    for (let n = 1; taken.has(name); n++) name = `${base}_${n}`;
+    taken.add(name);
+    return name;
+  };
+  const classify = plan.kind === 'classification';
+  const predicted = claim('predicted_label');
+  const confidence = claim('confidence');
+  const runnerUp = classify ? claim('runner_up') : undefined;
+  const margin = classify ? claim('margin') : undefined;
+  const agreement = plan.ensemble ? claim('agreement') : undefined;
+  const probs = classify ? plan.labels.map((l) => claim(`p_${l}`)) : [];
+  return { predicted, confidence, runnerUp, margin, agreement, probs, skipped: claim('skipped_reason') };
+}
+
+/** The added columns in output order. */
+export function addedColumnNames(a: AddedColumns): string[] {
+  return [a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
+}

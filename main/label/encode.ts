@@ -1,0 +1,62 @@
+import { SproutError } from '../errors.js';
+import type { Quoting } from '../data/types.js';
+
+export type OutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
+
+/** A value the labeller adds: text, a probability, or null (empty in CSV/TSV) for a skipped row. */
+export type AddedValue = string | number | null;
+
+/** Probabilities are written with 6 decimals: enough to sort by, and the same text in every format. */
+export function roundProbability(x: number): number {
+  return Number(x.toFixed(6));
+}
+
+/**
+ * Turns rows into the text of a CSV, TSV or JSON Lines file (Parquet is written through a JSON Lines part file,
+ * see parquet.ts). Every row ends with "\n", so a file cut after any row is a valid file of the rows before it.
+ */
+export interface RowEncoder {
+  /** The header line ("" for JSON Lines). */
+  header(): string;
+  row(fields: Readonly<Record<string, string | null>>, added: readonly AddedValue[]): string;
+}
+
+export function rowEncoder(format: Exclude<OutputFormat, 'parquet'> | 'parquet-part', inputColumns: readonly string[], addedNames: readonly string[], tsvQuoting: Quoting = 'rfc4180'): RowEncoder {
+  if (format === 'jsonl' || format === 'parquet-part') {
+    // JSON Lines keeps each record's own keys; the Parquet part keeps the fixed column set its schema needs.
+    const fixed = format === 'parquet-part';
+    return {
+      header: () => '',
+      row(fields, added) {
+        const out: Record<string, unknown> = {};
+        if (fixed) for (const c of inputColumns) out[c] = fields[c] ?? null;
+        else Object.assign(out, fields);
+        addedNames.forEach((name, i) => (out[name] = added[i]));
+        return `${JSON.stringify(out)}\n`;
+      },
+    };
+  }
+  const delimiter = format === 'csv' ? ',' : '\t';
+  const quote = format === 'tsv' && tsvQuoting === 'none' ? unquotedField : (v: string) => quotedField(v, delimiter);
+  const cell = (v: AddedValue | undefined): string => (v === null || v === undefined ? '' : quote(String(v)));
+  return {
+    header: () => `${[...inputColumns, ...addedNames].map(quote).join(delimiter)}\n`,
+    row: (fields, added) => `${[...inputColumns.map((c) => cell(fields[c])), ...added.map(cell)].join(delimiter)}\n`,
+  };
+}
+
+/** RFC 4180: a field with the delimiter, a quote or a line break is quoted, quotes doubled. */
+function quotedField(v: string, delimiter: string): string {
+  return v.includes(delimiter) || v.includes('"') || v.includes('\n') || v.includes('\r') ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** GLUE-style TSV with quoting off: a field is written as it is, so it must not hold a tab or a line break. */
+function unquotedField(v: string): string {
+  if (/[\t\n\r]/.test(v)) {
+    throw new SproutError('label-unwritable-value', `A value holds a tab or line break, which a TSV without quoting cannot hold: ${JSON.stringify(v.slice(0, 60))}.`, {
+      hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).',
+    });
+  }
+  return v;
+}

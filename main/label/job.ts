@@ -1,0 +1,403 @@
+/**
+ * A labelling job: read → batch → score → write, streaming, in input order, with bounded memory.
+ *
+ * Commit protocol (what makes cancel, crash and resume safe):
+ * 1. Records are taken from the input in windows of `commitRows`; each window is tokenised, sorted by length into
+ *    batches (less padding), scored, and put back in input order.
+ * 2. The window's output rows are appended to the output file, which is then fsynced.
+ * 3. One SQLite transaction records the rows handled so far, the output file's length, the running totals and the
+ *    window's rows (for review) in label_jobs/label_rows.
+ * A crash before 3 leaves bytes past the recorded length; resuming truncates the output to the recorded length and
+ * reads the input again from the recorded row, so no row is lost or written twice. Parquet output is written as a
+ * JSON Lines part file under the same protocol and converted at the end (see parquet.ts).
+ */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openSource } from '../data/read.js';
+import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import type { PromptModel } from '../runtime/types.js';
+import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
+import { roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
+import { commitChunk, createJob, dropRowsFrom, getJob, newJobId, setJobStatus, type LabelJob, type LabelRow } from './jobs.js';
+import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from './metrics.js';
+import { AppendFile } from './output-file.js';
+import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
+import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
+import { renderText, resolveTextSpec } from './text.js';
+import type { LabelJobSpec, LabelProgress, LabelPrompt, LabelStats } from './types.js';
+
+/** The frozen model, its tokenizer and the prompt(s) to label with (several: an ensemble of one task). */
+export interface LabelEngine {
+  model: PromptModel;
+  tokenizer: LabelTokenizer;
+  prompts: LabelPrompt[];
+  /** Where the model came from (folder or library id), recorded with the job. */
+  modelRef: string;
+}
+
+export interface LabelJobOptions {
+  input: string;
+  inputFormat?: DataFormat;
+  /** CSV/TSV: whether the first line names the columns (default true). */
+  header?: boolean;
+  quoting?: Quoting;
+  output: string;
+  /** Default: the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
+  format?: OutputFormat;
+  overwrite?: boolean;
+  textColumns?: string[];
+  /** Overrides the task's own template. */
+  template?: string;
+  goldColumn?: string;
+  batchSize?: number;
+  lengthNormalise?: boolean;
+  /** Longer inputs keep their first maxInputTokens − 1 tokens and eos (default 512, T5's length). */
+  maxInputTokens?: number;
+  /** Free-text tasks: the longest output in tokens (default 64). */
+  maxNewTokens?: number;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: LabelProgress) => void;
+  /** Rows per commit (default 8 batches). */
+  commitRows?: number;
+}
+
+export interface LabelSummary {
+  job_id: string;
+  status: LabelJob['status'];
+  output: string;
+  format: OutputFormat;
+  /** Input rows handled (labelled + skipped). */
+  rows: number;
+  total_rows: number;
+  labelled: number;
+  skipped: number;
+  skipped_reasons: Record<string, number>;
+  truncated: number;
+  /** Rows handled per second in this run. */
+  rows_per_s: number;
+  label_counts: Record<string, number>;
+  /** Ensembles: mean share of prompts agreeing with the vote. */
+  agreement?: number;
+  accuracy?: AccuracyReport;
+}
+
+const DEFAULTS = { batchSize: 32, maxInputTokens: 512, maxNewTokens: 64 };
+
+export function promptSha256(data: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+}
+
+function defaultOutputFormat(input: DataFormat): OutputFormat {
+  if (input === 'json') return 'jsonl';
+  if (input === 'text') return 'csv';
+  return input;
+}
+
+function checkTask(engine: LabelEngine): void {
+  const [first, ...rest] = engine.prompts;
+  if (!first) throw new SproutError('label-no-prompt', 'No prompt to label with.', { hint: 'Pass --prompt.' });
+  const task = first.task;
+  if (task.kind === 'classification') {
+    if (task.labels.length < 1 || task.labels.length !== task.verbalisers.length) {
+      throw new SproutError('label-bad-task', `The prompt "${first.name}" has ${task.labels.length} labels and ${task.verbalisers.length} verbaliser texts.`, {
+        hint: 'A classification task needs one verbaliser text per label.',
+      });
+    }
+    if (new Set(task.labels).size !== task.labels.length) throw new SproutError('label-bad-task', `The prompt "${first.name}" repeats a label.`);
+  }
+  const d = engine.model.config.dModel;
+  for (const p of engine.prompts) {
+    if (p.prompt.data.length !== p.prompt.length * d) {
+      throw new SproutError('label-prompt-mismatch', `The prompt "${p.name}" has rows of ${p.prompt.data.length / Math.max(1, p.prompt.length)} values; this model's d_model is ${d}.`, {
+        hint: 'Label with the model the prompt was trained on.',
+      });
+    }
+  }
+  for (const p of rest) {
+    if (JSON.stringify([p.task.kind, p.task.labels, p.task.verbalisers]) !== JSON.stringify([task.kind, task.labels, task.verbalisers])) {
+      throw new SproutError('label-ensemble-mismatch', `The prompts "${first.name}" and "${p.name}" have different label sets; an ensemble needs prompts of one task.`);
+    }
+  }
+}
+
+/** Starts a new job and runs it until the input ends, the signal aborts, or an error stops it. */
+export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
+  checkTask(engine);
+  const input = resolve(options.input);
+  const output = resolve(options.output);
+  if (input === output) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
+  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
+  const maxInputTokens = options.maxInputTokens ?? DEFAULTS.maxInputTokens;
+  if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2)) throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
+
+  const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
+  const info = source.info;
+  await closeRecords(source.records);
+  const task = engine.prompts[0].task;
+  const text = resolveTextSpec({ template: options.template ?? task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
+  const goldColumn = options.goldColumn ?? null;
+  if (goldColumn !== null && !info.columns.includes(goldColumn)) {
+    throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${info.columns.join(', ')}.`, { file: input });
+  }
+  const format = options.format ?? defaultOutputFormat(info.format);
+  const columns = addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
+  const stat = statSync(input);
+  const spec: LabelJobSpec = {
+    input,
+    inputBytes: stat.size,
+    inputMtimeMs: stat.mtimeMs,
+    read: { format: info.format, header: info.header, quoting: info.quoting },
+    inputColumns: info.columns,
+    output,
+    format,
+    tsvQuoting: info.format === 'tsv' && info.quoting === 'none' ? 'none' : 'rfc4180',
+    model: engine.modelRef,
+    prompts: engine.prompts.map((p) => ({ ref: p.ref, name: p.name, sha256: promptSha256(p.prompt.data) })),
+    task,
+    textColumns: text.textColumns,
+    template: text.template,
+    goldColumn,
+    batchSize,
+    lengthNormalise: options.lengthNormalise ?? false,
+    maxInputTokens,
+    maxNewTokens: options.maxNewTokens ?? DEFAULTS.maxNewTokens,
+    columns,
+    totalRows: 0,
+  };
+  spec.totalRows = await countRecords(spec);
+  const encoder = encoderFor(spec);
+  const file = AppendFile.create(format === 'parquet' ? parquetPartPath(output) : output, options.overwrite ?? false);
+  let job: LabelJob;
+  try {
+    file.append(encoder.header());
+    const bytes = file.sync();
+    const stats: LabelStats = { labelled: 0, skipped: {}, labelCounts: {}, truncated: 0, gold: goldColumn ? emptyGoldCounts() : null, agreementSum: 0, seconds: 0 };
+    job = createJob(db, newJobId(), spec, stats, bytes);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return run(db, engine, job, file, encoder, control);
+}
+
+/** Continues a cancelled, failed or crashed job from its last committed row; a finished job just reports. */
+export async function resumeLabelJob(db: LibraryDb, jobId: string, engine: LabelEngine, control: RunControl = {}): Promise<LabelSummary> {
+  const job = getJob(db, jobId);
+  if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'Run `sprout label --help`; job ids are printed when a job starts.' });
+  if (job.status === 'done') return summary(job, 0, 0);
+  checkTask(engine);
+  const spec = job.spec;
+  const shas = engine.prompts.map((p) => promptSha256(p.prompt.data));
+  if (shas.length !== spec.prompts.length || shas.some((s, i) => s !== spec.prompts[i].sha256)) {
+    throw new SproutError('label-prompt-changed', `The prompt(s) given differ from those job ${jobId} started with (${spec.prompts.map((p) => p.ref).join(', ')}).`, {
+      hint: 'Resume with the same prompt(s), or start a new job.',
+    });
+  }
+  const stat = statSync(spec.input, { throwIfNoEntry: false });
+  if (!stat || stat.size !== spec.inputBytes || stat.mtimeMs !== spec.inputMtimeMs) {
+    throw new SproutError('label-input-changed', 'The input file changed (or is gone) since the job started, so its rows may no longer line up.', {
+      file: spec.input,
+      hint: 'Start a new job on the file as it is now.',
+    });
+  }
+  const file = AppendFile.reopen(spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output, job.outputBytes);
+  dropRowsFrom(db, jobId, job.rowsDone);
+  setJobStatus(db, jobId, 'running');
+  return run(db, engine, { ...job, status: 'running' }, file, encoderFor(spec), control);
+}
+
+/** The input read exactly as when the job started (a detected TSV quoting is fixed from then on). */
+function openInput(spec: LabelJobSpec) {
+  return openSource(spec.input, { format: spec.read.format as DataFormat, header: spec.read.header, quoting: spec.read.quoting });
+}
+
+/** Rows in the input, for the ETA: a pass of the reader alone is fast next to scoring. */
+async function countRecords(spec: LabelJobSpec): Promise<number> {
+  const source = await openInput(spec);
+  let n = 0;
+  for await (const _ of source.records) n++;
+  return n;
+}
+
+async function closeRecords(records: AsyncIterable<SourceRecord>): Promise<void> {
+  await (records as AsyncGenerator<SourceRecord>).return?.(undefined);
+}
+
+function encoderFor(spec: LabelJobSpec): RowEncoder {
+  const names = addedColumnNames(spec.columns);
+  return spec.format === 'parquet' ? rowEncoder('parquet-part', spec.inputColumns, names) : rowEncoder(spec.format, spec.inputColumns, names, spec.tsvQuoting);
+}
+
+interface WindowRow {
+  row: number;
+  record: SourceRecord;
+}
+
+async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: AppendFile, encoder: RowEncoder, control: RunControl): Promise<LabelSummary> {
+  const spec = job.spec;
+  const stats = job.stats;
+  const scorer = new Scorer(engine.model, engine.tokenizer, engine.prompts.map((p) => p.prompt), spec.task, {
+    batchSize: spec.batchSize,
+    lengthNormalise: spec.lengthNormalise,
+    maxNewTokens: spec.maxNewTokens,
+  });
+  const commitRows = control.commitRows ?? spec.batchSize * 8;
+  const started = performance.now();
+  let rowsDone = job.rowsDone;
+  const firstRow = rowsDone;
+  const report = () => {
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? (rowsDone - firstRow) / seconds : 0;
+    control.onProgress?.({ jobId: job.id, rowsDone, totalRows: spec.totalRows, rowsPerS: rate, etaS: rate > 0 ? (spec.totalRows - rowsDone) / rate : null });
+  };
+  const commit = async (window: WindowRow[]) => {
+    const t0 = performance.now();
+    const rows = await labelWindow(engine, scorer, spec, stats, window);
+    for (const r of rows) file.append(encoder.row(r.fields, r.added));
+    const bytes = file.sync();
+    stats.seconds += (performance.now() - t0) / 1000;
+    rowsDone += window.length;
+    commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => r.stored));
+    report();
+  };
+  let status: LabelJob['status'] = 'running';
+  try {
+    const source = await openInput(spec);
+    let row = 0;
+    let window: WindowRow[] = [];
+    report();
+    for await (const record of source.records) {
+      if (row++ < rowsDone) continue;
+      window.push({ row: row - 1, record });
+      if (window.length >= commitRows) {
+        if (control.signal?.aborted) break;
+        await commit(window);
+        window = [];
+      }
+    }
+    if (control.signal?.aborted) {
+      status = 'cancelled';
+    } else {
+      if (window.length) await commit(window);
+      file.close();
+      if (spec.format === 'parquet') await convertPartToParquet(parquetPartPath(spec.output), spec.output, parquetColumns(spec));
+      status = 'done';
+    }
+    setJobStatus(db, job.id, status);
+  } catch (error) {
+    setJobStatus(db, job.id, 'failed', (error as Error).message);
+    throw error;
+  } finally {
+    file.close();
+  }
+  return summary(getJob(db, job.id)!, rowsDone - firstRow, (performance.now() - started) / 1000);
+}
+
+interface OutRow {
+  fields: Readonly<Record<string, string | null>>;
+  added: AddedValue[];
+  stored: LabelRow;
+}
+
+/** Labels one window of records and returns the output rows in input order; updates the running totals. */
+async function labelWindow(engine: LabelEngine, scorer: Scorer, spec: LabelJobSpec, stats: LabelStats, window: WindowRow[]): Promise<OutRow[]> {
+  const eos = engine.model.config.eosTokenId;
+  const skipReasons: (string | null)[] = [];
+  const ids: (number[] | null)[] = [];
+  for (const { record } of window) {
+    const rendered = renderText(spec, record.fields);
+    if ('skip' in rendered) {
+      skipReasons.push(rendered.skip);
+      ids.push(null);
+      continue;
+    }
+    let tokens = engine.tokenizer.encode(rendered.text);
+    if (tokens.length > spec.maxInputTokens) {
+      tokens = tokens.slice(0, spec.maxInputTokens - 1).concat(eos);
+      stats.truncated++;
+    }
+    skipReasons.push(null);
+    ids.push(tokens);
+  }
+  // Batches of similar lengths waste less on padding; results go back to their rows by index.
+  const order = ids.flatMap((t, i) => (t ? [i] : [])).sort((a, b) => ids[a]!.length - ids[b]!.length);
+  const scored = await scorer.label(order.map((i) => ids[i]!));
+  const outcomes: (Outcome | null)[] = window.map(() => null);
+  order.forEach((i, k) => (outcomes[i] = scored[k]));
+  return window.map(({ row, record }, i) => {
+    const outcome = outcomes[i];
+    const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: skipReasons[i], corrected: null };
+    const c = spec.columns;
+    const width = [c.runnerUp, c.margin, c.agreement].filter(Boolean).length + c.probs.length;
+    if (!outcome) {
+      const reason = skipReasons[i]!;
+      stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
+      return { fields: record.fields, added: [null, null, ...new Array<AddedValue>(width).fill(null), reason], stored };
+    }
+    stats.labelled++;
+    let added: AddedValue[];
+    if (outcome.kind === 'generation') {
+      stored.predicted = outcome.text;
+      stored.confidence = roundProbability(outcome.confidence);
+      added = [outcome.text, stored.confidence, null];
+    } else {
+      const p = outcome.prediction;
+      const labels = spec.task.labels;
+      stored.predicted = labels[p.best];
+      stored.confidence = roundProbability(p.confidence);
+      stored.margin = roundProbability(p.margin);
+      stats.agreementSum += outcome.agreement;
+      added = [stored.predicted, stored.confidence, p.runnerUp < 0 ? null : labels[p.runnerUp], stored.margin];
+      if (c.agreement) added.push(roundProbability(outcome.agreement));
+      added.push(...Array.from(p.probs, roundProbability), null);
+    }
+    stats.labelCounts[stored.predicted] = (stats.labelCounts[stored.predicted] ?? 0) + 1;
+    if (stats.gold && spec.goldColumn) addGold(stats.gold, record.fields[spec.goldColumn], stored.predicted);
+    return { fields: record.fields, added, stored };
+  });
+}
+
+function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
+  const c: AddedColumns = spec.columns;
+  const text = (name: string): ParquetColumn => ({ name, type: 'STRING' });
+  const number = (name: string): ParquetColumn => ({ name, type: 'DOUBLE' });
+  return [
+    ...spec.inputColumns.map(text),
+    text(c.predicted),
+    number(c.confidence),
+    ...(c.runnerUp ? [text(c.runnerUp)] : []),
+    ...(c.margin ? [number(c.margin)] : []),
+    ...(c.agreement ? [number(c.agreement)] : []),
+    ...c.probs.map(number),
+    text(c.skipped),
+  ];
+}
+
+export function summary(job: LabelJob, rowsThisRun: number, secondsThisRun: number): LabelSummary {
+  const { spec, stats } = job;
+  const skipped = Object.values(stats.skipped).reduce((a, b) => a + b, 0);
+  const result: LabelSummary = {
+    job_id: job.id,
+    status: job.status,
+    output: spec.output,
+    format: spec.format,
+    rows: job.rowsDone,
+    total_rows: spec.totalRows,
+    labelled: stats.labelled,
+    skipped,
+    skipped_reasons: stats.skipped,
+    truncated: stats.truncated,
+    rows_per_s: secondsThisRun > 0 ? Number((rowsThisRun / secondsThisRun).toFixed(1)) : 0,
+    label_counts: stats.labelCounts,
+  };
+  if (spec.prompts.length > 1) result.agreement = stats.labelled ? roundProbability(stats.agreementSum / stats.labelled) : 0;
+  if (stats.gold) result.accuracy = accuracyReport(stats.gold, spec.task.labels);
+  return result;
+}

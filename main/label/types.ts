@@ -1,0 +1,72 @@
+import type { Quoting } from '../data/types.js';
+import type { SoftPrompt } from '../runtime/types.js';
+import type { AddedColumns } from './columns.js';
+import type { OutputFormat } from './encode.js';
+import type { GoldCounts } from './metrics.js';
+
+/** What labelling needs to know of a prompt's task. */
+export interface LabelTask {
+  kind: 'classification' | 'generation';
+  /** Class names, written to the output (classification). */
+  labels: string[];
+  /** The text scored for each label, same order as `labels` (the verbaliser); often equal to the label. */
+  verbalisers: string[];
+  /** How a record becomes the input text, `{column}` placeholders; null: the text columns as they are. */
+  template: string | null;
+}
+
+/** A tuned prompt ready to label with. `ref` says where it came from (library id or file) so a resume finds it again. */
+export interface LabelPrompt {
+  ref: string;
+  name: string;
+  prompt: SoftPrompt;
+  task: LabelTask;
+}
+
+/** Everything a job needs to resume exactly as it started, stored with the job. */
+export interface LabelJobSpec {
+  input: string;
+  inputBytes: number;
+  inputMtimeMs: number;
+  read: { format: string; header: boolean; quoting?: Quoting };
+  inputColumns: string[];
+  output: string;
+  format: OutputFormat;
+  tsvQuoting: Quoting;
+  model: string;
+  prompts: { ref: string; name: string; sha256: string }[];
+  task: LabelTask;
+  textColumns: string[];
+  template: string | null;
+  goldColumn: string | null;
+  batchSize: number;
+  lengthNormalise: boolean;
+  maxInputTokens: number;
+  maxNewTokens: number;
+  columns: AddedColumns;
+  totalRows: number;
+}
+
+/** Running totals of a job, committed with every chunk of output. */
+export interface LabelStats {
+  labelled: number;
+  skipped: Record<string, number>;
+  labelCounts: Record<string, number>;
+  /** Rows whose input was cut to maxInputTokens. */
+  truncated: number;
+  gold: GoldCounts | null;
+  /** Sum over labelled rows of the ensemble agreement (mean = agreementSum / labelled). */
+  agreementSum: number;
+  /** Seconds spent labelling, over all runs of the job. */
+  seconds: number;
+}
+
+export interface LabelProgress {
+  jobId: string;
+  rowsDone: number;
+  totalRows: number;
+  /** Rows per second in this run (not counting rows committed before a resume). */
+  rowsPerS: number;
+  /** Seconds left at the current rate; null until a rate is known. */
+  etaS: number | null;
+}
