@@ -41,11 +41,13 @@ Options:
       log: (error) => process.stderr.write(`sprout serve: ${(error as Error)?.stack ?? String(error)}\n`),
     });
     server.attach(engine.dispatch);
-    process.stdout.write(`Sprout is serving at ${server.url}\n`);
-    await new Promise<void>((resolve) => {
+    // Listen for the stop signal before announcing the URL: whoever reads the line may signal at once.
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    process.stdout.write(`Sprout is serving at ${server.url}\n`);
+    await stopped;
     await Promise.all([server.close(), engine.close()]);
   },
 };

@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { hostEngine } from '../../main/ipc/host.js';
+import { startServe, type ServeServer } from '../../main/ipc/serve.js';
+import { httpRequest } from './http.js';
+import { repoRoot } from './spawn-serve.js';
+
+let server: ServeServer;
+let engine: ReturnType<typeof hostEngine>;
+
+beforeAll(async () => {
+  server = await startServe({ rendererDir: join(repoRoot, 'out/renderer'), maxBodyBytes: 1024 });
+  engine = hostEngine({
+    dataDir: mkdtempSync(join(tmpdir(), 'sprout-events-')),
+    workerScript: join(repoRoot, 'out/worker.js'),
+    shell: 'serve',
+    emit: server.emit,
+    log: () => {},
+  });
+});
+afterAll(async () => {
+  await Promise.all([server?.close(), engine?.close()]);
+});
+
+it('answers 503 until the engine is attached, then dispatches', async () => {
+  const call = () => httpRequest(`http://127.0.0.1:${server.port}/api/app.info`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` }, body: '{}' });
+  expect((await call()).status).toBe(503);
+  server.attach(engine.dispatch);
+  const reply = await call();
+  expect(reply.status).toBe(200);
+  expect(JSON.parse(reply.body).value.shell).toBe('serve');
+});
+
+it('delivers emitted events to every connected page, in order', async () => {
+  const open = () =>
+    new Promise<{ ws: WebSocket; messages: unknown[] }>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+      const messages: unknown[] = [];
+      ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+      ws.on('open', () => resolve({ ws, messages }));
+      ws.on('error', reject);
+    });
+  const pages = [await open(), await open()];
+  for (let bytes = 0; bytes <= 3000; bytes += 1000) server.emit('download.progress', { modelId: 't5-small', file: 'model.safetensors', bytes, totalBytes: 3000 });
+  await new Promise((r) => setTimeout(r, 200));
+  for (const { ws, messages } of pages) {
+    expect(messages).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: { modelId: 't5-small', file: 'model.safetensors', bytes, totalBytes: 3000 } })));
+    ws.close();
+  }
+});
+
+it('applies the configured body cap', async () => {
+  const reply = await httpRequest(`http://127.0.0.1:${server.port}/api/doctor`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
+    body: JSON.stringify({ pad: 'x'.repeat(1100) }),
+  });
+  expect(reply.status).toBe(413);
+  expect(JSON.parse(reply.body).error.details).toEqual({ maxBodyBytes: 1024 });
+});

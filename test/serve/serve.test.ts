@@ -1,0 +1,165 @@
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { httpRequest } from './http.js';
+import { cli, spawnServe, type RunningServe } from './spawn-serve.js';
+
+let serve: RunningServe;
+const json = { 'Content-Type': 'application/json' };
+const auth = () => ({ ...json, Authorization: `Bearer ${serve.token}` });
+
+beforeAll(async () => {
+  serve = await spawnServe();
+});
+afterAll(async () => {
+  await serve?.stop();
+});
+
+function refused(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
+
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ opened: true } | { status: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ opened: true });
+    });
+    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0 }));
+    ws.on('error', () => {});
+  });
+}
+
+describe('sprout serve', () => {
+  it('prints exactly the one line with a 256-bit token', () => {
+    expect(serve.stdout()).toBe(`Sprout is serving at http://127.0.0.1:${serve.port}/?token=${serve.token}\n`);
+    expect(Buffer.from(serve.token, 'base64url')).toHaveLength(32);
+  });
+
+  it('answers 401 without the token or with a wrong one', async () => {
+    for (const [url, headers] of [
+      [`${serve.base}/`, {}],
+      [`${serve.base}/?token=wrong`, {}],
+      [`${serve.base}/?token=${serve.token.slice(0, -1)}`, {}],
+      [`${serve.base}/assets/`, { Cookie: `sprout-token-${serve.port}=nope` }],
+    ] as const) {
+      expect((await httpRequest(url, { headers })).status, url).toBe(401);
+    }
+    for (const headers of [json, { ...json, Authorization: 'Bearer wrong' }, { ...json, Authorization: serve.token }]) {
+      const reply = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers, body: '{}' });
+      expect(reply.status).toBe(401);
+      expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    }
+  });
+
+  it('serves the page with the token, under a strict CSP, and logs the browser in with a cookie', async () => {
+    const reply = await httpRequest(serve.url);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain('<title>Sprout</title>');
+    const csp = String(reply.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-');
+    expect(reply.headers['referrer-policy']).toBe('no-referrer');
+    const cookie = String(reply.headers['set-cookie']);
+    expect(cookie).toMatch(new RegExp(`^sprout-token-${serve.port}=${serve.token}; HttpOnly; SameSite=Strict`));
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(reply.body)![1];
+    const asset = await httpRequest(`${serve.base}/${script}`, { headers: { Cookie: cookie.split(';')[0] } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
+  });
+
+  it('runs operations with the token', async () => {
+    const reply = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: '{}' });
+    expect(reply.status).toBe(200);
+    const { ok, value } = JSON.parse(reply.body);
+    expect(ok).toBe(true);
+    expect(value.dataDir).toBe(serve.home);
+    expect(value.providers.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
+  });
+
+  it('answers a malformed request with 400 and the field', async () => {
+    const reply = await httpRequest(`${serve.base}/api/app.info`, { method: 'POST', headers: auth(), body: '{"verbose":true}' });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'invalid-request', details: { field: 'verbose' } } });
+    const notJson = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: '{"' });
+    expect(notJson.status).toBe(400);
+    const unknown = await httpRequest(`${serve.base}/api/no.such`, { method: 'POST', headers: auth(), body: '{}' });
+    expect(unknown.status).toBe(404);
+    const form = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: { ...auth(), 'Content-Type': 'text/plain' }, body: '{}' });
+    expect(form.status).toBe(415);
+  });
+
+  it('answers 403 to a foreign Origin or Host even with the token', async () => {
+    for (const origin of ['http://evil.example', `http://127.0.0.1:${serve.port + 1}`, 'null', `https://127.0.0.1:${serve.port}`]) {
+      const reply = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: { ...auth(), Origin: origin }, body: '{}' });
+      expect(reply.status, origin).toBe(403);
+    }
+    const same = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: { ...auth(), Origin: serve.base }, body: '{}' });
+    expect(same.status).toBe(200);
+    const rebound = await httpRequest(serve.url, { headers: { Host: `attacker.example:${serve.port}` } });
+    expect(rebound.status).toBe(403);
+  });
+
+  it('answers 413 to an oversized body, announced or streamed', async () => {
+    const big = `{"pad":"${'x'.repeat(2 << 20)}"}`;
+    for (const chunked of [false, true]) {
+      const reply = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: big, chunked });
+      expect(reply.status, chunked ? 'chunked' : 'content-length').toBe(413);
+      expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'payload-too-large' } });
+    }
+    // The server is still fine afterwards.
+    expect((await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: '{}' })).status).toBe(200);
+  });
+
+  it('checks the token and Origin on the event socket', async () => {
+    const ws = `ws://127.0.0.1:${serve.port}/events`;
+    expect(await upgrade(ws)).toEqual({ status: 401 });
+    expect(await upgrade(`${ws}?token=wrong`)).toEqual({ status: 401 });
+    expect(await upgrade(`${ws}?token=${serve.token}`, { Origin: 'http://evil.example' })).toEqual({ status: 403 });
+    expect(await upgrade(`${ws}?token=${serve.token}`, { Origin: serve.base })).toEqual({ opened: true });
+  });
+
+  it('listens on 127.0.0.1 only', async () => {
+    expect(await refused('127.0.0.1', serve.port)).toBe('connected');
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.internal)
+      .map((a) => a!.address);
+    // On Linux all of 127/8 reaches this machine, so 127.0.0.2 shows a socket bound to 127.0.0.1 alone.
+    const candidates = [...others, ...(process.platform === 'linux' ? ['127.0.0.2'] : []), '::1'];
+    for (const host of candidates) expect(await refused(host, serve.port), host).not.toBe('connected');
+  });
+
+  it('takes --port and rejects a bad one', async () => {
+    const other = await spawnServe(['--port', String(serve.port + 1)]).catch(() => spawnServe(['--port', String(serve.port + 2)]));
+    try {
+      expect([serve.port + 1, serve.port + 2]).toContain(other.port);
+    } finally {
+      await other.stop();
+    }
+    const bad = spawnSync(process.execPath, [cli, 'serve', '--port', 'eighty'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--port eighty is not a port number');
+    expect(bad.stdout).toBe('');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const other = await spawnServe();
+    expect(await other.stop()).toBe(0);
+  });
+});
