@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shots = join(repoRoot, 'test-results');
+let serve: RunningServe;
+let browser: Browser;
+
+beforeAll(async () => {
+  // CI installs Chromium (.ci/run); a missing browser is a broken setup, not a reason to skip.
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
+  mkdirSync(shots, { recursive: true });
+  serve = await spawnServe();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+it('loads the app from the printed URL, calls doctor through the contract and shows the providers', async () => {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  const problems: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  const apiCalls: string[] = [];
+  page.on('request', (r) => r.url().includes('/api/') && apiCalls.push(new URL(r.url()).pathname));
+
+  await page.goto(serve.url);
+  const table = page.getByRole('table', { name: 'Execution providers' });
+  await table.waitFor();
+  const rows = await table.locator('tbody tr').allInnerTexts();
+  expect(rows.map((r) => r.split('\t')[0].trim())).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
+  expect(rows.find((r) => r.startsWith('cpu'))).toMatch(/Bundled\s+Yes/);
+  await expect(page.getByText(serve.home, { exact: true }).count()).resolves.toBe(1);
+  expect(apiCalls).toEqual(expect.arrayContaining(['/api/doctor', '/api/app.info']));
+
+  // The token left the address bar for sessionStorage; a reload stays logged in.
+  expect(page.url()).toBe(`${serve.base}/`);
+  expect(await page.evaluate(() => sessionStorage.getItem('sprout.token'))).toBe(serve.token);
+  await page.reload();
+  await table.waitFor();
+
+  const shot = join(shots, 'serve-doctor.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  expect(statSync(shot).size).toBeGreaterThan(10_000);
+
+  // axe runs through the devtools protocol, which the page's CSP does not govern.
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it('shows the engine error in the page when the token is wrong', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${serve.base}/?token=${serve.token}`);
+  await page.getByRole('table', { name: 'Execution providers' }).waitFor();
+  await page.evaluate(() => sessionStorage.setItem('sprout.token', 'wrong'));
+  await page.reload();
+  await expect(page.getByRole('alert').innerText()).resolves.toContain('Missing or wrong access token');
+  await page.close();
+});
