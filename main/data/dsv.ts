@@ -1,0 +1,249 @@
+import { SproutError } from '../errors.js';
+import type { Quoting } from './types.js';
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+export interface DsvRow {
+  /** 1-based physical line where the record starts. */
+  line: number;
+  fields: string[];
+}
+
+/** What the parser saw, for choosing a quoting mode and for the import report. */
+export interface DsvStats {
+  blankLines: number;
+  quotedFields: number;
+  /** Quoted fields holding a line break or a delimiter: legitimate in RFC 4180, a sign of merged lines otherwise. */
+  quotedSpanning: number;
+  /** `"` inside a field that does not start with one (kept as text). */
+  strayQuotes: number;
+}
+
+const INCOMPLETE = 0;
+const BLANK = 1;
+type Step = DsvRow | typeof INCOMPLETE | typeof BLANK;
+
+/**
+ * Incremental CSV/TSV parser: text goes in chunk by chunk, complete records come out. Fields are kept exactly as
+ * written (no trimming; backslash is an ordinary character). A record split across chunks is parsed again from its
+ * start once more text arrives; `maxRecordChars` bounds how much text one record may hold back.
+ */
+export class DsvParser {
+  readonly stats: DsvStats = { blankLines: 0, quotedFields: 0, quotedSpanning: 0, strayQuotes: 0 };
+  private buf = '';
+  private pos = 0;
+  private line = 1;
+  private openQuoteLine = 0;
+  private readonly delimiterCode: number;
+
+  constructor(
+    private readonly delimiter: ',' | '\t',
+    private readonly quoting: Quoting,
+    private readonly file: string,
+    private readonly maxRecordChars: number,
+  ) {
+    this.delimiterCode = delimiter.charCodeAt(0);
+  }
+
+  push(text: string, out: DsvRow[]): void {
+    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + text : text;
+    this.pos = 0;
+    this.drain(out, false);
+  }
+
+  end(out: DsvRow[]): void {
+    this.drain(out, true);
+    this.buf = '';
+    this.pos = 0;
+  }
+
+  private drain(out: DsvRow[], final: boolean): void {
+    while (this.pos < this.buf.length) {
+      this.openQuoteLine = 0;
+      const step = this.quoting === 'none' ? this.lineRecord(final) : this.rfcRecord(final);
+      if (step === INCOMPLETE) {
+        if (this.buf.length - this.pos > this.maxRecordChars) throw this.tooLong();
+        return;
+      }
+      if (step !== BLANK) out.push(step);
+    }
+  }
+
+  private lineRecord(final: boolean): Step {
+    const s = this.buf;
+    const start = this.pos;
+    const lf = s.indexOf('\n', start);
+    if (lf < 0 && !final) return INCOMPLETE;
+    const end = lf < 0 ? s.length : lf;
+    this.pos = lf < 0 ? s.length : lf + 1;
+    const contentEnd = end > start && s.charCodeAt(end - 1) === CR ? end - 1 : end;
+    const line = this.line++;
+    if (contentEnd === start) {
+      this.stats.blankLines++;
+      return BLANK;
+    }
+    return { line, fields: s.slice(start, contentEnd).split(this.delimiter) };
+  }
+
+  private rfcRecord(final: boolean): Step {
+    const s = this.buf;
+    const d = this.delimiterCode;
+    let i = this.pos;
+    let line = this.line;
+    const first = s.charCodeAt(i);
+    if (first === LF || (first === CR && s.charCodeAt(i + 1) === LF)) {
+      this.pos = i + (first === LF ? 1 : 2);
+      this.line++;
+      this.stats.blankLines++;
+      return BLANK;
+    }
+    if (first === CR && i + 1 >= s.length && !final) return INCOMPLETE;
+    const fields: string[] = [];
+    let quoted = 0;
+    let spanning = 0;
+    let stray = 0;
+    for (;;) {
+      if (i < s.length && s.charCodeAt(i) === QUOTE) {
+        const open = i;
+        let j = i + 1;
+        let value = '';
+        for (;;) {
+          const q = s.indexOf('"', j);
+          if (q < 0 || (q + 1 >= s.length && !final)) {
+            if (!final) {
+              this.openQuoteLine = line;
+              return INCOMPLETE;
+            }
+            throw this.unterminated(line, this.columnOf(open));
+          }
+          if (s.charCodeAt(q + 1) === QUOTE) {
+            value += s.slice(j, q + 1);
+            j = q + 2;
+            continue;
+          }
+          value += s.slice(j, q);
+          i = q + 1;
+          break;
+        }
+        const breaks = countLf(s, open, i);
+        quoted++;
+        if (breaks > 0 || value.includes(this.delimiter)) spanning++;
+        const closeLine = line + breaks;
+        fields.push(value);
+        if (i >= s.length) {
+          line = closeLine;
+          break;
+        }
+        const c = s.charCodeAt(i);
+        if (c === d) {
+          line = closeLine;
+          i++;
+          continue;
+        }
+        if (c === LF) {
+          line = closeLine + 1;
+          i++;
+          break;
+        }
+        if (c === CR) {
+          if (i + 1 >= s.length && !final) return INCOMPLETE;
+          if (i + 1 >= s.length || s.charCodeAt(i + 1) === LF) {
+            line = closeLine + (i + 1 < s.length ? 1 : 0);
+            i += 2;
+            break;
+          }
+        }
+        throw this.afterQuote(line, closeLine, this.columnOf(i), s[i]);
+      }
+      let j = i;
+      for (; j < s.length; j++) {
+        const c = s.charCodeAt(j);
+        if (c === d || c === LF) break;
+        if (c === CR) {
+          if (j + 1 >= s.length && !final) return INCOMPLETE;
+          if (s.charCodeAt(j + 1) === LF) break;
+        } else if (c === QUOTE) stray++;
+      }
+      if (j >= s.length) {
+        if (!final) return INCOMPLETE;
+        fields.push(s.slice(i, j));
+        i = j;
+        break;
+      }
+      fields.push(s.slice(i, j));
+      const c = s.charCodeAt(j);
+      if (c === d) {
+        i = j + 1;
+        continue;
+      }
+      i = j + (c === LF ? 1 : 2);
+      line++;
+      break;
+    }
+    const start = this.line;
+    this.pos = Math.min(i, s.length);
+    this.line = line;
+    this.stats.quotedFields += quoted;
+    this.stats.quotedSpanning += spanning;
+    this.stats.strayQuotes += stray;
+    return { line: start, fields };
+  }
+
+  /** 1-based character column of buffer offset `at`; the buffer always starts at the start of a line. */
+  private columnOf(at: number): number {
+    return at - (this.buf.lastIndexOf('\n', at - 1) + 1) + 1;
+  }
+
+  private unterminated(line: number, column: number): SproutError {
+    return new SproutError('data-unterminated-quote', `The double quote that opens a field here is never closed: the file ends inside it.`, {
+      file: this.file,
+      line,
+      column,
+      hint: this.quoteHint(),
+    });
+  }
+
+  private afterQuote(openLine: number, line: number, column: number, found: string): SproutError {
+    const where = openLine === line ? '' : ` (the field's quote opened on line ${openLine})`;
+    return new SproutError('data-bad-quote', `Expected a ${this.delimiterName()} or the end of the line after a closing double quote, found ${JSON.stringify(found)}${where}.`, {
+      file: this.file,
+      line,
+      column,
+      hint: this.quoteHint(),
+    });
+  }
+
+  private tooLong(): SproutError {
+    const limit = `${(this.maxRecordChars / 2 ** 20).toFixed(0)} MiB`;
+    if (this.openQuoteLine) {
+      return new SproutError('data-unterminated-quote', `The double quote that opens a field on this line has not closed after ${limit} of text.`, {
+        file: this.file,
+        line: this.openQuoteLine,
+        hint: this.quoteHint(),
+      });
+    }
+    return new SproutError('data-record-too-long', `The record starting on this line is longer than ${limit}.`, {
+      file: this.file,
+      line: this.line,
+      hint: 'Each example must be one record of reasonable size; check that the file really is delimited text with line breaks.',
+    });
+  }
+
+  private delimiterName(): string {
+    return this.delimiter === '\t' ? 'tab' : 'comma';
+  }
+
+  private quoteHint(): string {
+    return this.delimiter === '\t'
+      ? 'If double quotes are ordinary text in this file (as in GLUE TSV files), import with --quoting none.'
+      : 'Inside a quoted field write a double quote twice (""); if quotes are ordinary text here, import with --quoting none.';
+  }
+}
+
+function countLf(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,33 @@
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { SproutError } from '../errors.js';
+import type { ReadProgress, SourceInfo, SourceRecord } from './types.js';
+import { objectFields } from './values.js';
+
+/**
+ * Records of an Apache Parquet file, one row group at a time so that memory stays at one row group's worth.
+ * `line` is the 1-based row number.
+ */
+export async function* readParquet(file: string, info: SourceInfo, onProgress?: (p: ReadProgress) => void): AsyncGenerator<SourceRecord> {
+  const buffer = await asyncBufferFromFile(file);
+  let metadata;
+  try {
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (error) {
+    throw new SproutError('data-bad-parquet', `This is not a readable Parquet file (${(error as Error).message}).`, {
+      file,
+      hint: 'Check that the download is complete, or choose the right --format.',
+    });
+  }
+  info.columns = parquetSchema(metadata).children.map((child) => child.element.name);
+  let row = 0;
+  const total = Number(metadata.num_rows);
+  for (const group of metadata.row_groups) {
+    const count = Number(group.num_rows);
+    const objects = await parquetReadObjects({ file: buffer, metadata, rowStart: row, rowEnd: row + count });
+    for (const object of objects) {
+      row++;
+      yield { line: row, fields: objectFields(object) };
+    }
+    onProgress?.({ bytesRead: Math.round((info.totalBytes * row) / Math.max(1, total)), totalBytes: info.totalBytes });
+  }
+}

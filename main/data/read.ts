@@ -1,0 +1,164 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { SproutError } from '../errors.js';
+import { detectTsvQuoting } from './detect-quoting.js';
+import { readDsv } from './dsv-reader.js';
+import { readJsonArray } from './json-reader.js';
+import { readJsonl } from './jsonl-reader.js';
+import { readParquet } from './parquet-reader.js';
+import { TextStream } from './text-stream.js';
+import { readTextLines } from './text-reader.js';
+import { DEFAULT_MAX_RECORD_CHARS, type DataFormat, type ReadOptions, type SourceInfo, type SourceRecord } from './types.js';
+
+export const DATA_FORMATS: readonly DataFormat[] = ['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text'];
+
+/** An opened file: its header information and its records (the first one already read and checked). */
+export interface Source {
+  info: SourceInfo;
+  records: AsyncIterable<SourceRecord>;
+  /** Blank lines skipped so far (CSV/TSV). */
+  blankLines(): number;
+}
+
+export interface OpenOptions extends ReadOptions {
+  /** Sees the raw bytes of the (last) pass over the file, e.g. to hash it. */
+  onBytes?: (chunk: Uint8Array) => void;
+}
+
+const EXTENSIONS: Record<string, DataFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.json': 'json',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+  '.txt': 'text',
+  '.text': 'text',
+};
+
+/** The format a file name implies, or undefined when the extension says nothing. */
+export function formatFromName(file: string): DataFormat | undefined {
+  return EXTENSIONS[extname(file).toLowerCase()];
+}
+
+/**
+ * Opens a data file of any supported format and reads its first record, so that empty files, header-only files and
+ * unreadable starts fail here, before anything is stored.
+ */
+export async function openSource(file: string, options: OpenOptions = {}): Promise<Source> {
+  const size = await fileSize(file);
+  const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
+  const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  const header = format === 'csv' || format === 'tsv' ? (options.header ?? true) : format !== 'text';
+  const info: SourceInfo = { file, format, encoding: format === 'parquet' ? 'binary' : 'utf-8', header, columns: [], totalBytes: size };
+  if (size === 0) throw emptyFile(file);
+  const textOptions = { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress };
+  if (format === 'csv' || format === 'tsv') {
+    info.quoting = options.quoting ?? 'rfc4180';
+    if (format === 'tsv' && !options.quoting) {
+      const scan = new TextStream(file, size, textOptions);
+      const choice = await detectTsvQuoting(scan.chunks(), file, maxRecordChars);
+      info.quoting = choice.quoting;
+      info.quotingReason = choice.reason;
+    }
+  }
+  const text = new TextStream(file, size, { ...textOptions, onBytes: options.onBytes });
+  let blank = 0;
+  let generator: AsyncGenerator<SourceRecord>;
+  switch (format) {
+    case 'csv':
+    case 'tsv':
+      generator = readDsv(text.chunks(), { file, delimiter: format === 'csv' ? ',' : '\t', quoting: info.quoting!, header, maxRecordChars }, info, (s) => {
+        blank = s.blankLines;
+      });
+      break;
+    case 'jsonl':
+      generator = readJsonl(text.chunks(), file, maxRecordChars, info);
+      break;
+    case 'json':
+      generator = readJsonArray(text.chunks(), file, maxRecordChars, info);
+      break;
+    case 'text':
+      generator = readTextLines(text.chunks(), file, maxRecordChars, info);
+      break;
+    case 'parquet':
+      generator = readParquet(file, info, options.onProgress);
+      if (options.onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
+      break;
+  }
+  const first = await generator.next();
+  if (format !== 'parquet') info.encoding = text.encoding;
+  if (first.done) {
+    if (info.columns.length > 0 && header && (format === 'csv' || format === 'tsv')) {
+      throw new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
+        file,
+        hint: 'Add examples below the header, or if the first line is an example, import with --no-header.',
+      });
+    }
+    throw emptyFile(file);
+  }
+  async function* records(): AsyncGenerator<SourceRecord> {
+    try {
+      yield first.value as SourceRecord;
+      for (;;) {
+        const next = await generator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await generator.return(undefined);
+    }
+  }
+  return { info, records: records(), blankLines: () => blank };
+}
+
+/** Every record of a data file, in file order (the labeller reads its inputs this way). */
+export async function* readRecords(file: string, options: ReadOptions = {}): AsyncGenerator<SourceRecord> {
+  const source = await openSource(file, options);
+  yield* source.records;
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw new SproutError('data-not-a-file', 'This is not a file.', { file, hint: 'Give the path of a data file.' });
+    return s.size;
+  } catch (error) {
+    if (error instanceof SproutError) throw error;
+    throw new SproutError('data-file-not-found', `The file cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
+      file,
+      hint: 'Check the path and that you may read the file.',
+    });
+  }
+}
+
+function emptyFile(file: string): SproutError {
+  return new SproutError('data-empty-file', 'The file holds no records.', { file, hint: 'Choose a file with at least one example.' });
+}
+
+/** Guesses the format of a file whose extension says nothing, from its first bytes. */
+async function sniffFormat(file: string): Promise<DataFormat> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytes = head.subarray(0, bytesRead);
+    if (bytes.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+    const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+    const firstLine = text.split('\n', 1)[0];
+    const start = text.trimStart()[0];
+    if (start === '[') return 'json';
+    if (start === '{') return 'jsonl';
+    if (firstLine.includes('\t')) return 'tsv';
+    if (firstLine.includes(',')) return 'csv';
+  } finally {
+    await handle.close();
+  }
+  throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
+    file,
+    hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,
+  });
+}

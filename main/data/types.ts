@@ -1,0 +1,56 @@
+/** The file formats Sprout reads examples from. */
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
+
+/**
+ * How double quotes are read in CSV/TSV: `rfc4180` (a field starting with `"` runs to the matching `"`, `""` is one
+ * quote) or `none` (quotes are text; each physical line is one record split on the delimiter, as GLUE's reader does).
+ */
+export type Quoting = 'rfc4180' | 'none';
+
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+export interface ReadProgress {
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export interface ReadOptions {
+  /** Taken from the file extension when omitted. */
+  format?: DataFormat;
+  /** CSV/TSV: whether the first record names the columns (default true). Without one, columns are "0", "1", … */
+  header?: boolean;
+  /** CSV/TSV: CSV defaults to rfc4180; TSV is detected from the whole file when omitted. */
+  quoting?: Quoting;
+  /** What to do with bytes that are not valid UTF-8 (or UTF-16): stop with an error naming the line, or use U+FFFD. */
+  invalidUtf8?: 'error' | 'replace';
+  /** The longest record (or line) accepted, in characters; longer ones are an error rather than unbounded memory. */
+  maxRecordChars?: number;
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+/**
+ * One example as read from a file. `line` is the 1-based physical line where the record starts (the row number for
+ * Parquet). `fields` maps column names to values exactly as in the file; null is an explicit JSON/Parquet null, and a
+ * key that is absent is a field the record lacks (a JSON Lines object without it).
+ */
+export interface SourceRecord {
+  line: number;
+  fields: Readonly<Record<string, string | null>>;
+}
+
+/** What is known about a file once its first record has been read. */
+export interface SourceInfo {
+  file: string;
+  format: DataFormat;
+  encoding: TextEncoding | 'binary';
+  /** CSV/TSV only. */
+  quoting?: Quoting;
+  /** Why this quoting was chosen when it was detected rather than given. */
+  quotingReason?: string;
+  header: boolean;
+  /** Column names: the header, "0".."n-1" for headerless files, keys of the first object for JSON. */
+  columns: string[];
+  totalBytes: number;
+}
+
+export const DEFAULT_MAX_RECORD_CHARS = 4 * 2 ** 20;
