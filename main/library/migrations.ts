@@ -88,5 +88,77 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX dataset_rows_by_split ON dataset_rows (dataset_id, split, row_index);`),
   },
+  {
+    // The prompt library (main/library/tasks.ts, runs.ts, prompts.ts). Embeddings are float32 little-endian, row-major
+    // [length, d_model]. uid values survive archive export/import, so importing an archive twice adds nothing twice.
+    // Model references are plain columns (models.id, path, summary JSON): forgetting a model keeps its prompts.
+    name: 'prompts',
+    up: (db) =>
+      db.exec(`CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+        template TEXT NOT NULL,
+        verbalizer TEXT NOT NULL,
+        label_set TEXT,
+        created TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL UNIQUE,
+        task_id INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+        model_id TEXT,
+        model_path TEXT,
+        config TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'cancelled', 'failed', 'done')),
+        step INTEGER NOT NULL DEFAULT 0,
+        planned_steps INTEGER,
+        checkpoint_path TEXT,
+        provider TEXT,
+        timings TEXT NOT NULL,
+        error TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+      );
+      CREATE TABLE run_metrics (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,
+        loss REAL,
+        eval TEXT,
+        recorded TEXT NOT NULL,
+        PRIMARY KEY (run_id, step)
+      ) WITHOUT ROWID;
+      CREATE TABLE prompts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        model_id TEXT,
+        model_path TEXT,
+        model_summary TEXT,
+        length INTEGER NOT NULL CHECK (length > 0),
+        d_model INTEGER NOT NULL CHECK (d_model > 0),
+        embedding BLOB NOT NULL CHECK (length(embedding) = length * d_model * 4),
+        init TEXT NOT NULL,
+        parent_id INTEGER REFERENCES prompts(id),
+        task_id INTEGER REFERENCES tasks(id) ON DELETE SET NULL,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        labels TEXT,
+        metrics TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '',
+        task_embedding BLOB CHECK (task_embedding IS NULL OR length(task_embedding) = length * d_model * 4),
+        task_embedding_step INTEGER,
+        created TEXT NOT NULL
+      );
+      CREATE INDEX prompts_by_model ON prompts (model_id, d_model);
+      CREATE INDEX prompts_by_parent ON prompts (parent_id);
+      CREATE INDEX prompts_by_task ON prompts (task_id);
+      CREATE TABLE prompt_tags (
+        prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (prompt_id, tag)
+      ) WITHOUT ROWID;
+      CREATE INDEX prompt_tags_by_tag ON prompt_tags (tag);`),
+  },
   // New migrations are appended above this line.
 ];
