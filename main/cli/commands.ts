@@ -6,7 +6,8 @@ import { modelRemoveCommand } from './model-remove.js';
 import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
 import { forwardCommand } from './forward.js';
+import { labelCommand } from './label.js';
 import { serveCommand } from './serve.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand];

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openSource } from '../data/read.js';
+import { parseTemplate, type Template } from '../data/template.js';
 import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
@@ -58,13 +59,13 @@ export interface LabelJobOptions {
   maxInputTokens?: number;
   /** Free-text tasks: the longest output in tokens (default 64). */
   maxNewTokens?: number;
+  /** Rows per commit (default 8 batches); fixed for the job, so a resumed job batches its rows as the first run would. */
+  commitRows?: number;
 }
 
 export interface RunControl {
   signal?: AbortSignal;
   onProgress?: (progress: LabelProgress) => void;
-  /** Rows per commit (default 8 batches). */
-  commitRows?: number;
 }
 
 export interface LabelSummary {
@@ -168,6 +169,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     lengthNormalise: options.lengthNormalise ?? false,
     maxInputTokens,
     maxNewTokens: options.maxNewTokens ?? DEFAULTS.maxNewTokens,
+    commitRows: options.commitRows ?? batchSize * 8,
     columns,
     totalRows: 0,
   };
@@ -248,7 +250,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     lengthNormalise: spec.lengthNormalise,
     maxNewTokens: spec.maxNewTokens,
   });
-  const commitRows = control.commitRows ?? spec.batchSize * 8;
+  const template = parseTemplate(spec.template);
   const started = performance.now();
   let rowsDone = job.rowsDone;
   const firstRow = rowsDone;
@@ -259,7 +261,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
   };
   const commit = async (window: WindowRow[]) => {
     const t0 = performance.now();
-    const rows = await labelWindow(engine, scorer, spec, stats, window);
+    const rows = await labelWindow(engine, scorer, template, spec, stats, window);
     for (const r of rows) file.append(encoder.row(r.fields, r.added));
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
@@ -276,7 +278,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     for await (const record of source.records) {
       if (row++ < rowsDone) continue;
       window.push({ row: row - 1, record });
-      if (window.length >= commitRows) {
+      if (window.length >= spec.commitRows) {
         if (control.signal?.aborted) break;
         await commit(window);
         window = [];
@@ -307,12 +309,12 @@ interface OutRow {
 }
 
 /** Labels one window of records and returns the output rows in input order; updates the running totals. */
-async function labelWindow(engine: LabelEngine, scorer: Scorer, spec: LabelJobSpec, stats: LabelStats, window: WindowRow[]): Promise<OutRow[]> {
+async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Template, spec: LabelJobSpec, stats: LabelStats, window: WindowRow[]): Promise<OutRow[]> {
   const eos = engine.model.config.eosTokenId;
   const skipReasons: (string | null)[] = [];
   const ids: (number[] | null)[] = [];
   for (const { record } of window) {
-    const rendered = renderText(spec, record.fields);
+    const rendered = renderText(template, record.fields);
     if ('skip' in rendered) {
       skipReasons.push(rendered.skip);
       ids.push(null);

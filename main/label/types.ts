@@ -36,13 +36,15 @@ export interface LabelJobSpec {
   model: string;
   prompts: { ref: string; name: string; sha256: string }[];
   task: LabelTask;
+  /** The columns the template reads. */
   textColumns: string[];
-  template: string | null;
+  template: string;
   goldColumn: string | null;
   batchSize: number;
   lengthNormalise: boolean;
   maxInputTokens: number;
   maxNewTokens: number;
+  commitRows: number;
   columns: AddedColumns;
   totalRows: number;
 }

@@ -1,0 +1,213 @@
+import { extname } from 'node:path';
+import { DATA_FORMATS } from '../data/read.js';
+import type { DataFormat, Quoting } from '../data/types.js';
+import { SproutError } from '../errors.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
+import { getJob } from '../label/jobs.js';
+import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
+import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
+import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
+import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
+import { dataDir } from '../paths.js';
+import { loadPromptModel } from '../runtime/model.js';
+import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
+import type { DevicePreference } from '../runtime/types.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { printJson, UsageError, type Command } from './command.js';
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function positiveInt(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`${flag} must be a positive integer, not "${String(v)}".`);
+  return n;
+}
+
+function outputFormat(values: Record<string, unknown>, output: string): OutputFormat | undefined {
+  const given = str(values.format);
+  if (given !== undefined) {
+    if (!OUTPUT_FORMATS.includes(given as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
+    return given as OutputFormat;
+  }
+  const ext = extname(output).slice(1).toLowerCase();
+  const byExtension: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
+  return byExtension[ext];
+}
+
+/** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
+function fileTask(values: Record<string, unknown>): LabelTask {
+  const template = str(values['task-template']) ?? null;
+  if (values.generate) return { kind: 'generation', labels: [], verbalisers: [], template };
+  const labels = str(values.labels)?.split(',').map((s) => s.trim());
+  if (!labels?.length || labels.some((l) => l === '')) throw new UsageError('A --prompt-file needs --labels a,b,... (the label set), or --generate for a free-text task.');
+  const verbalisers = str(values.verbalisers)?.split(',').map((s) => s.trim()) ?? labels;
+  if (verbalisers.length !== labels.length) throw new UsageError(`--verbalisers has ${verbalisers.length} texts but --labels has ${labels.length}.`);
+  return { kind: 'classification', labels, verbalisers, template };
+}
+
+/** Prompts of a resumed job, found again from the references stored with it. */
+function jobPrompts(refs: { ref: string }[], task: LabelTask): LabelPrompt[] {
+  return refs.map(({ ref }) => {
+    if (!ref.startsWith(FILE_REF_PREFIX)) throw new SproutError('label-unknown-prompt', `The job was started with prompt "${ref}", which this Sprout cannot find.`);
+    return promptFromFile(ref.slice(FILE_REF_PREFIX.length), task);
+  });
+}
+
+/** Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. */
+function progressPrinter(): (p: LabelProgress) => void {
+  let last = 0;
+  const tty = process.stderr.isTTY;
+  return (p) => {
+    const now = performance.now();
+    const finished = p.rowsDone === p.totalRows;
+    if (now - last < 1000 && !finished) return;
+    last = now;
+    const pct = p.totalRows ? ((100 * p.rowsDone) / p.totalRows).toFixed(1) : '100.0';
+    const eta = p.etaS === null ? '' : ` · ETA ${Math.ceil(p.etaS)} s`;
+    const line = `${p.jobId}: ${p.rowsDone}/${p.totalRows} rows (${pct}%) · ${p.rowsPerS.toFixed(1)} rows/s${eta}`;
+    process.stderr.write(tty ? `\r${line}\x1b[K${finished ? '\n' : ''}` : `${line}\n`);
+  };
+}
+
+export const labelCommand: Command = {
+  path: ['label'],
+  summary: 'Label every row of a file with a tuned prompt (streaming, resumable); ends with a JSON summary',
+  usage: `Usage: sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
+                    --input FILE --output FILE [options]
+       sprout label --resume JOB [--device D]
+
+Labels each row of INPUT (CSV, TSV, JSON Lines, JSON, Parquet or text lines) and writes OUTPUT: the input's
+columns unchanged, then predicted_label, confidence, runner_up, margin, one p_<label> column per label (with
+several prompts also agreement) and skipped_reason; a name the input already uses gets a suffix (_1, …). Rows
+stay in input order; a row that cannot be labelled (empty text, missing column) is written with its reason.
+Classification ranks the label texts by the model's log-likelihood; confidence is the softmax over them.
+
+Prompt (several --prompt-file of one task make an ensemble: majority vote, mean probabilities, agreement):
+  --prompt-file FILE      a safetensors file with one float32 tensor [P, d_model]
+  --model DIR             the T5 model folder the prompt was trained on
+  --labels A,B,...        the label set (output values); --verbalisers X,Y,... the texts scored (default: the labels)
+  --generate              free-text task: greedy decoding, confidence = probability of the decoded text
+  --task-template T       the task's input template, e.g. "premise: {premise} hypothesis: {hypothesis}"
+Input:
+  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--no-header] [--quoting rfc4180|none]
+  --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
+  --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
+Output:
+  --output FILE  [--format csv|tsv|jsonl|parquet] (default: from the output's extension, else the input's format;
+                 JSON input gives JSON Lines, text gives CSV) [--overwrite]
+  Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
+Run:
+  --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device auto|${PROVIDER_ORDER.join('|')}
+  --resume JOB            continue a cancelled or crashed job from its last committed row
+
+Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
+Summary (one JSON line): job_id, status, rows, total_rows, labelled, skipped, skipped_reasons, truncated,
+rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).`,
+  options: {
+    'prompt-file': { type: 'string', multiple: true },
+    model: { type: 'string' },
+    labels: { type: 'string' },
+    verbalisers: { type: 'string' },
+    generate: { type: 'boolean', default: false },
+    'task-template': { type: 'string' },
+    input: { type: 'string' },
+    'input-format': { type: 'string' },
+    'no-header': { type: 'boolean', default: false },
+    quoting: { type: 'string' },
+    'text-column': { type: 'string', multiple: true },
+    template: { type: 'string' },
+    'label-column': { type: 'string' },
+    output: { type: 'string' },
+    format: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+    'batch-size': { type: 'string' },
+    'length-normalise': { type: 'boolean', default: false },
+    'max-input-tokens': { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    'commit-every': { type: 'string' },
+    device: { type: 'string', default: 'auto' },
+    resume: { type: 'string' },
+  },
+  async run({ values }) {
+    const device = values.device as DevicePreference;
+    if (device !== 'auto' && !PROVIDER_ORDER.includes(device)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}.`);
+    const db = openLibrary(libraryPath(dataDir()));
+    const controller = new AbortController();
+    const cancel = () => controller.abort();
+    process.on('SIGINT', cancel);
+    process.on('SIGTERM', cancel);
+    let engine: LabelEngine | undefined;
+    try {
+      const control = { signal: controller.signal, onProgress: progressPrinter() };
+      let result: LabelSummary;
+      const resume = str(values.resume);
+      if (resume !== undefined) {
+        const job = getJob(db, resume);
+        if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
+        engine = await loadEngine(job.spec.model, device, jobPrompts(job.spec.prompts, job.spec.task));
+        result = await resumeLabelJob(db, resume, engine, control);
+      } else {
+        result = await start(db, values, device, control, (e) => (engine = e));
+      }
+      printJson(result);
+      return result.status === 'cancelled' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', cancel);
+      process.off('SIGTERM', cancel);
+      await engine?.model.dispose();
+      db.close();
+    }
+  },
+};
+
+async function loadEngine(model: string, device: DevicePreference, prompts: LabelPrompt[]): Promise<LabelEngine> {
+  return { model: await loadPromptModel(model, { device }), tokenizer: await loadTokenizer(model), prompts, modelRef: model };
+}
+
+async function start(
+  db: LibraryDb,
+  values: Record<string, unknown>,
+  device: DevicePreference,
+  control: Parameters<typeof startLabelJob>[3],
+  loaded: (engine: LabelEngine) => void,
+): Promise<LabelSummary> {
+  const input = str(values.input);
+  const output = str(values.output);
+  if (input === undefined || output === undefined) throw new UsageError('--input FILE and --output FILE are required. Run `sprout label --help`.');
+  const files = list(values['prompt-file']);
+  const model = str(values.model);
+  if (!files.length || model === undefined) throw new UsageError('Give the prompt: --prompt-file FILE (repeat for an ensemble) with --model DIR. Run `sprout label --help`.');
+  const inputFormat = str(values['input-format']);
+  if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
+  const quoting = str(values.quoting);
+  if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
+  const task = fileTask(values);
+  const engine = await loadEngine(model, device, files.map((f) => promptFromFile(f, task)));
+  loaded(engine);
+  const textColumns = list(values['text-column']);
+  return startLabelJob(
+    db,
+    engine,
+    {
+      input,
+      inputFormat: inputFormat as DataFormat | undefined,
+      header: values['no-header'] ? false : undefined,
+      quoting: quoting as Quoting | undefined,
+      output,
+      format: outputFormat(values, output),
+      overwrite: values.overwrite === true,
+      textColumns: textColumns.length ? textColumns : undefined,
+      template: str(values.template),
+      goldColumn: str(values['label-column']),
+      batchSize: positiveInt(values['batch-size'], '--batch-size'),
+      lengthNormalise: values['length-normalise'] === true,
+      maxInputTokens: positiveInt(values['max-input-tokens'], '--max-input-tokens'),
+      maxNewTokens: positiveInt(values['max-new-tokens'], '--max-new-tokens'),
+      commitRows: positiveInt(values['commit-every'], '--commit-every'),
+    },
+    control,
+  );
+}
