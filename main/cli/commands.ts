@@ -1,4 +1,8 @@
 import type { Command } from './command.js';
+import { dataImportCommand } from './data-import.js';
+import { dataListCommand } from './data-list.js';
+import { dataPreviewCommand } from './data-preview.js';
+import { dataShowCommand } from './data-show.js';
 import { modelDownloadCommand } from './model-download.js';
 import { modelImportCommand } from './model-import.js';
 import { modelListCommand } from './model-list.js';
@@ -10,4 +14,4 @@ import { labelCommand } from './label.js';
 import { serveCommand } from './serve.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand];

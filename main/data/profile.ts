@@ -30,10 +30,10 @@ const BOOLEAN = /^(true|false)$/i;
 /** Collects column statistics record by record with bounded memory (distinct values stop being tracked at a cap). */
 export class Profiler {
   rows = 0;
-  private readonly stats = new Map<string, { present: number; blank: number; chars: number; max: number; integer: boolean; number: boolean; boolean: boolean; values: Set<string>; capped: boolean }>();
+  private readonly stats = new Map<string, { present: number; blank: number; chars: number; max: number; integer: boolean; number: boolean; boolean: boolean; values: Map<string, number>; capped: boolean }>();
 
   constructor(private readonly columns: string[]) {
-    for (const c of columns) this.stats.set(c, { present: 0, blank: 0, chars: 0, max: 0, integer: true, number: true, boolean: true, values: new Set(), capped: false });
+    for (const c of columns) this.stats.set(c, { present: 0, blank: 0, chars: 0, max: 0, integer: true, number: true, boolean: true, values: new Map(), capped: false });
   }
 
   add(record: SourceRecord): void {
@@ -52,13 +52,20 @@ export class Profiler {
       if (s.number && !NUMBER.test(v.trim())) s.number = false;
       if (s.boolean && !BOOLEAN.test(v)) s.boolean = false;
       if (!s.capped) {
-        s.values.add(v);
+        s.values.set(v, (s.values.get(v) ?? 0) + 1);
         if (s.values.size > DISTINCT_CAP) {
           s.capped = true;
           s.values.clear();
         }
       }
     }
+  }
+
+  /** Non-blank values of a column with their counts, most frequent first; undefined once past the distinct cap. */
+  valueCounts(name: string): Record<string, number> | undefined {
+    const s = this.stats.get(name);
+    if (!s || s.capped) return undefined;
+    return Object.fromEntries([...s.values].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
   }
 
   profiles(): ColumnProfile[] {

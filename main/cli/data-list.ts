@@ -1,0 +1,31 @@
+import { listDatasets } from '../library/datasets.js';
+import { printJson, type Command } from './command.js';
+import { datasetJson, withLibrary } from './data-shared.js';
+
+export const dataListCommand: Command = {
+  path: ['data', 'list'],
+  summary: 'List the datasets in the library',
+  usage: `Usage: sprout data list [--json]
+
+Lists imported datasets; --json prints one JSON line: { "datasets": [ {id, name, source, format, rows, splits, labels, …} ] }.`,
+  options: { json: { type: 'boolean', default: false } },
+  async run({ values }) {
+    const datasets = await withLibrary((db) => listDatasets(db));
+    if (values.json) {
+      printJson({ datasets: datasets.map(datasetJson) });
+      return;
+    }
+    if (datasets.length === 0) {
+      process.stdout.write('No datasets yet. Try `sprout data import FILE`.\n');
+      return;
+    }
+    for (const d of datasets) {
+      const r = d.report as { rows?: number; splits?: Record<string, number> };
+      const splits = Object.entries(r.splits ?? {})
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ');
+      process.stdout.write(`${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})\n`);
+    }
+  },
+};

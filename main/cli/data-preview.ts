@@ -1,0 +1,65 @@
+import { previewFile } from '../data/preview.js';
+import { printJson, type Command } from './command.js';
+import { onePositional, readFlags, readOptions } from './data-shared.js';
+
+export const dataPreviewCommand: Command = {
+  path: ['data', 'preview'],
+  summary: 'Show the first rows, columns and label counts of a data file before importing it',
+  usage: `Usage: sprout data preview FILE [--format csv|tsv|jsonl|json|parquet|text] [--no-header] [--quoting rfc4180|none]
+                           [--invalid-utf8 error|replace] [--label-column L] [--rows N] [--json]
+
+Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
+label columns, and the label set with counts. TSV quoting is detected unless --quoting is given. For headerless
+files (--no-header) columns are named by their 0-based index. --json prints one JSON line.`,
+  options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
+  positionals: true,
+  async run({ values, positionals }) {
+    const file = onePositional(positionals, 'data file', 'data preview');
+    const rows = values.rows === undefined ? 10 : Number(values.rows);
+    const preview = await previewFile(file, { ...readOptions(values), labelColumn: values['label-column'] as string | undefined, rows });
+    const { info } = preview;
+    if (values.json) {
+      printJson({
+        file: info.file,
+        format: info.format,
+        encoding: info.encoding,
+        quoting: info.quoting ?? null,
+        quoting_reason: info.quotingReason ?? null,
+        header: info.header,
+        rows: preview.rows,
+        blank_lines: preview.blankLines,
+        columns: preview.columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          present: c.present,
+          blank: c.blank,
+          distinct: c.distinct,
+          distinct_capped: c.distinctCapped,
+          mean_chars: c.meanChars,
+          max_chars: c.maxChars,
+        })),
+        suggested: { text_columns: preview.suggestion.textColumns, label_column: preview.suggestion.labelColumn },
+        label_column: preview.labelColumn,
+        labels: preview.labels,
+        free_text: preview.freeText,
+        first_rows: preview.firstRows.map((r) => ({ line: r.line, fields: r.fields })),
+      });
+      return;
+    }
+    const out: string[] = [];
+    out.push(`${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`);
+    if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
+    out.push('', 'Columns:');
+    for (const c of preview.columns) {
+      out.push(`  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`);
+    }
+    out.push('', `Suggested: text ${preview.suggestion.textColumns.map((c) => JSON.stringify(c)).join(' + ') || '(none)'}, label ${preview.suggestion.labelColumn === null ? '(none)' : JSON.stringify(preview.suggestion.labelColumn)}`);
+    if (preview.labelColumn !== null) {
+      out.push(preview.labels ? `Labels in ${JSON.stringify(preview.labelColumn)}: ${Object.entries(preview.labels).map(([l, n]) => `${JSON.stringify(l)} ${n}`).join(', ')}` : `Labels in ${JSON.stringify(preview.labelColumn)}: more than 1000 distinct values`);
+      if (preview.freeText) out.push('  More than 100 distinct labels: this looks like a free-text task rather than classification.');
+    }
+    out.push('', 'First rows:');
+    for (const r of preview.firstRows) out.push(`  line ${r.line}: ${Object.entries(r.fields).map(([k, v]) => `${k}=${JSON.stringify(v !== null && v.length > 80 ? `${v.slice(0, 77)}...` : v)}`).join('  ')}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  },
+};
