@@ -1,0 +1,198 @@
+import Database from 'better-sqlite3';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parquetReadObjects } from 'hyparquet';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { libraryPath } from '../../main/library/db.js';
+import { data, repoRoot, tempDir, tinyModel } from './helpers.js';
+import { writePromptFiles } from './prompt-fixture.js';
+
+const run = promisify(execFile);
+const cli = join(repoRoot, 'out/cli.js');
+let dir: string;
+let promptFile: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  [promptFile] = await writePromptFiles(dir, [1]);
+});
+
+const rteArgs = ['--prompt-file', () => promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu'] as const;
+const base = () => rteArgs.map((a) => (typeof a === 'function' ? a() : a));
+
+async function label(home: string, args: string[]) {
+  const { stdout, stderr } = await run(process.execPath, [cli, 'label', ...base(), ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+  return { summary: JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>, stderr };
+}
+
+const lines = (file: string) => readFileSync(file, 'utf8').split('\n').slice(0, -1);
+
+describe('sprout label', () => {
+  it('keeps RTE dev (TSV, quoting off) row for row: each output line is the input line plus the label columns', async () => {
+    const home = tempDir();
+    const out = join(dir, 'rte-dev.tsv');
+    const { summary, stderr } = await label(home, ['--input', data('rte/dev.tsv'), '--template', 'rte sentence1: {sentence1} sentence2: {sentence2}', '--label-column', 'label', '--output', out]);
+    const input = lines(data('rte/dev.tsv'));
+    const output = lines(out);
+    expect(output).toHaveLength(input.length);
+    expect(summary).toMatchObject({ status: 'done', rows: 277, total_rows: 277, labelled: 277, skipped: 0 });
+    expect(output[0]).toBe(`${input[0]}\tpredicted_label\tconfidence\trunner_up\tmargin\tp_entailment\tp_not_entailment\tskipped_reason`);
+    input.forEach((line, i) => expect(output[i].startsWith(`${line}\t`)).toBe(true));
+    expect(stderr).toMatch(/277\/277 rows \(100\.0%\) · [\d.]+ rows\/s/);
+
+    // The summary's accuracy agrees with the file's own gold and predicted columns.
+    const rows = output.slice(1).map((l) => l.split('\t'));
+    const correct = rows.filter((r) => r[3] === r[4]).length;
+    expect(summary.accuracy.accuracy).toBeCloseTo(correct / 277, 12);
+    expect(summary.accuracy.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(277);
+    const counts: Record<string, number> = {};
+    for (const r of rows) counts[r[4]] = (counts[r[4]] ?? 0) + 1;
+    expect(summary.label_counts).toEqual(counts);
+  });
+
+  it('predicts the argmax of `sprout forward` rank scores, with probabilities their softmax', async () => {
+    const home = tempDir();
+    const out = join(dir, 'cb-val.csv');
+    const { summary } = await label(home, ['--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', out, '--batch-size', '5']);
+    expect(summary.rows).toBe(56);
+    const records = readFileSync(data('cb/val.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { premise: string });
+    const prompt = readFileSync(promptFile);
+    const headerLength = Number(prompt.readBigUInt64LE(0));
+    const values = new Float32Array(prompt.buffer.slice(prompt.byteOffset + 8 + headerLength, prompt.byteOffset + prompt.length));
+    const d = values.length / 4;
+    const request = join(dir, 'forward.json');
+    const n = 24;
+    writeFileSync(request, JSON.stringify({
+      texts: records.slice(0, n).map((r) => r.premise),
+      prompt: Array.from({ length: 4 }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d))),
+      candidates: ['entailment', 'not_entailment'],
+    }));
+    const { stdout } = await run(process.execPath, [cli, 'forward', '--model', tinyModel, '--request', request, '--device', 'cpu'], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+    const scores = (JSON.parse(stdout.trim().split('\n').pop()!) as { rank_scores: number[][] }).rank_scores;
+    const table = parseCsv(readFileSync(out, 'utf8'));
+    const header = table[0];
+    const col = (name: string) => header.indexOf(name);
+    for (let i = 0; i < n; i++) {
+      const row = table[i + 1];
+      const [a, b] = scores[i];
+      expect(row[col('predicted_label')]).toBe(a >= b ? 'entailment' : 'not_entailment');
+      const pA = 1 / (1 + Math.exp(b - a));
+      expect(Math.abs(Number(row[col('p_entailment')]) - pA)).toBeLessThan(2e-6);
+      expect(row[col('premise')]).toBe(records[i].premise);
+    }
+  });
+
+  it('resumes after kill -9 to a file byte-identical to an uninterrupted run', async () => {
+    const args = (out: string) => ['--input', data('sst2/dev.tsv'), '--text-column', 'sentence', '--output', out, '--batch-size', '4', '--commit-every', '8'];
+    const whole = join(dir, 'sst2-whole.tsv');
+    await label(tempDir(), args(whole));
+
+    const home = tempDir();
+    const cut = join(dir, 'sst2-cut.tsv');
+    const child = spawn(process.execPath, [cli, 'label', ...base(), ...args(cut)], { env: { ...process.env, SPROUT_HOME: home }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const committed = await pollJob(libraryPath(home), (j) => j.rows_done >= 120);
+    child.kill('SIGKILL');
+    await exited;
+    const job = readJob(libraryPath(home))!;
+    expect(job.status).toBe('running');
+    expect(job.rows_done).toBeGreaterThanOrEqual(committed.rows_done);
+    expect(job.rows_done).toBeLessThan(872);
+    // Whatever was appended after the last commit is cut away on resume.
+    expect(statSync(cut).size).toBeGreaterThanOrEqual(job.output_bytes);
+
+    const { summary } = await label(home, ['--resume', job.id]);
+    expect(summary).toMatchObject({ job_id: job.id, status: 'done', rows: 872, labelled: 872 });
+    expect(readFileSync(cut).equals(readFileSync(whole))).toBe(true);
+  });
+
+  it('reports bad rows with their reason and keeps them in place', async () => {
+    const input = join(dir, 'bad.jsonl');
+    writeFileSync(input, ['{"id":1,"text":"a fine sentence"}', '{"id":2,"text":""}', '{"id":3,"text":"   "}', '{"id":4,"text":"another, \\"quoted\\" one"}', '{"id":5}', '{"id":6,"text":null}'].join('\n') + '\n');
+    const out = join(dir, 'bad-out.csv');
+    const { summary } = await label(tempDir(), ['--input', input, '--output', out]);
+    expect(summary).toMatchObject({ rows: 6, labelled: 2, skipped: 4, skipped_reasons: { 'empty text': 2, 'missing value in column "text"': 2 } });
+    const table = parseCsv(readFileSync(out, 'utf8'));
+    expect(table.map((r) => r[0])).toEqual(['id', '1', '2', '3', '4', '5', '6']);
+    expect(table[4][1]).toBe('another, "quoted" one');
+    const reason = table[0].indexOf('skipped_reason');
+    expect(table.slice(1).map((r) => r[reason])).toEqual(['', 'empty text', 'empty text', '', 'missing value in column "text"', 'missing value in column "text"']);
+    expect(table[2][table[0].indexOf('predicted_label')]).toBe('');
+    expect(table[4][table[0].indexOf('predicted_label')]).toMatch(/^(entailment|not_entailment)$/);
+  });
+
+  it('writes Parquet through a part file, and refuses to overwrite without --overwrite', async () => {
+    const out = join(dir, 'cb.parquet');
+    const { summary } = await label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise} {hypothesis}', '--output', out]);
+    expect(summary).toMatchObject({ format: 'parquet', rows: 56 });
+    expect(existsSync(`${out}.part.jsonl`)).toBe(false);
+    const buffer = readFileSync(out);
+    const rows = (await parquetReadObjects({ file: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length) })) as Record<string, unknown>[];
+    expect(rows).toHaveLength(56);
+    const records = readFileSync(data('cb/val.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { hypothesis: string });
+    rows.forEach((r, i) => expect(r.hypothesis).toBe(records[i].hypothesis));
+    expect(typeof rows[0].confidence).toBe('number');
+    expect(Number(rows[0].p_entailment) + Number(rows[0].p_not_entailment)).toBeCloseTo(1, 5);
+
+    const again = label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise}', '--output', out, '--format', 'csv']);
+    await expect(again).rejects.toThrow(/already exists.*--overwrite/);
+  });
+});
+
+interface JobRow {
+  id: string;
+  status: string;
+  rows_done: number;
+  output_bytes: number;
+}
+
+function readJob(file: string): JobRow | undefined {
+  if (!existsSync(file)) return undefined;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT id, status, rows_done, output_bytes FROM label_jobs').get() as JobRow | undefined;
+  } catch {
+    return undefined; // the schema is still being created
+  } finally {
+    db.close();
+  }
+}
+
+async function pollJob(file: string, ready: (job: JobRow) => boolean): Promise<JobRow> {
+  for (let i = 0; i < 3000; i++) {
+    const job = readJob(file);
+    if (job && ready(job)) return job;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the job never got far enough');
+}
+
+/** A small RFC 4180 reader for checking CSV output. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  return rows;
+}
