@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { openLibrary, type LibraryDb } from '../../main/library/db.js';
+import { insertPrompt, type ModelRef, type NewPrompt } from '../../main/library/prompts.js';
+import { tempDir } from '../checkpoint/helpers.js';
+
+export function freshLibrary(): { db: LibraryDb; file: string; dir: string } {
+  const dir = tempDir('sprout-library-');
+  const file = join(dir, 'library.sqlite');
+  return { db: openLibrary(file), file, dir };
+}
+
+export const TINY_MODEL: ModelRef = { id: 'google/tiny-t5', path: '/models/tiny', summary: { dModel: 4, encoderLayers: 3, numHeads: 2 } };
+
+/** A prompt whose values are `seed + i / 8` for value i, so that every prompt differs and is easy to check. */
+export function testPrompt(seed: number, overrides: Partial<NewPrompt> = {}): NewPrompt {
+  const length = overrides.length ?? 3;
+  const dModel = overrides.dModel ?? 4;
+  const embedding = Float32Array.from({ length: length * dModel }, (_, i) => seed + i / 8);
+  return { name: `prompt ${seed}`, model: TINY_MODEL, length, dModel, embedding, init: 'vocab', ...overrides };
+}
+
+export function addPrompt(db: LibraryDb, seed: number, overrides: Partial<NewPrompt> = {}): number {
+  return insertPrompt(db, testPrompt(seed, overrides));
+}

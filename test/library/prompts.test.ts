@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { SproutError } from '../../main/errors.js';
+import {
+  deletePrompt,
+  duplicatePrompt,
+  getPrompt,
+  listPrompts,
+  loadSoftPrompt,
+  parsePromptId,
+  promptChildren,
+  promptLineage,
+  renamePrompt,
+  requirePrompt,
+  setPromptNotes,
+  tagPrompt,
+} from '../../main/library/prompts.js';
+import { createRun, recordRunMetric, runMetrics, updateRun } from '../../main/library/runs.js';
+import { findOrInsertTask, listTasks } from '../../main/library/tasks.js';
+import { addPrompt, freshLibrary, TINY_MODEL } from './helpers.js';
+
+function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof SproutError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a SproutError');
+}
+
+describe('prompt library', () => {
+  it('stores a prompt with its embeddings, task and run, and reads it back exactly', () => {
+    const { db } = freshLibrary();
+    const task = findOrInsertTask(db, { name: 'cola', datasetId: null, template: '{sentence}', verbalizer: { '0': 'unacceptable', '1': 'acceptable' }, labelSet: ['0', '1'] });
+    expect(findOrInsertTask(db, { name: 'other name', datasetId: null, template: '{sentence}', verbalizer: { '0': 'unacceptable', '1': 'acceptable' }, labelSet: ['0', '1'] }).id).toBe(task.id);
+    expect(listTasks(db)).toHaveLength(1);
+    const run = createRun(db, { taskId: task.id, modelId: TINY_MODEL.id, config: { lr: 0.3 }, plannedSteps: 100, provider: 'cpu' });
+    expect(run).toMatchObject({ status: 'queued', step: 0, plannedSteps: 100 });
+    expect(updateRun(db, run.id, { status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' })).toMatchObject({ status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' });
+    recordRunMetric(db, run.id, { step: 10, loss: 2.5, eval: null });
+    recordRunMetric(db, run.id, { step: 20, loss: 1.25, eval: { accuracy: 0.75 } });
+    expect(runMetrics(db, run.id)).toEqual([
+      { step: 10, loss: 2.5, eval: null },
+      { step: 20, loss: 1.25, eval: { accuracy: 0.75 } },
+    ]);
+
+    const early = Float32Array.from({ length: 12 }, (_, i) => -i);
+    const id = addPrompt(db, 1, { taskId: task.id, runId: run.id, labels: ['0', '1'], metrics: { accuracy: 0.8 }, tags: ['glue', ' glue ', 'cola'], taskEmbedding: early, taskEmbeddingStep: 10 });
+    const p = requirePrompt(db, id);
+    expect(p).toMatchObject({ id, name: 'prompt 1', model: TINY_MODEL, length: 3, dModel: 4, init: 'vocab', taskId: task.id, runId: run.id, labels: ['0', '1'], metrics: { accuracy: 0.8 }, tags: ['cola', 'glue'], taskEmbeddingStep: 10, parentId: null });
+    expect([...p.embedding]).toEqual(Array.from({ length: 12 }, (_, i) => 1 + i / 8));
+    expect([...p.taskEmbedding!]).toEqual([...early]);
+    expect(loadSoftPrompt(db, `prompt:${id}`)).toEqual({ length: 3, data: p.embedding });
+    expect(errorCode(() => addPrompt(db, 2, { length: 5 , embedding: new Float32Array(12) }))).toBe('bad-prompt');
+    expect(errorCode(() => parsePromptId('12a'))).toBe('bad-prompt-id');
+  });
+
+  it('lists by model, task, tag and text; renames, tags and notes', () => {
+    const { db } = freshLibrary();
+    const task = findOrInsertTask(db, { name: 'sst2', datasetId: null, template: '{sentence}', verbalizer: {}, labelSet: null });
+    const a = addPrompt(db, 1, { tags: ['glue'], taskId: task.id });
+    const b = addPrompt(db, 2, { model: { id: 'google/other', path: '/models/other', summary: null } });
+    const c = addPrompt(db, 3, { notes: 'Best so far on MNLI' });
+    const ids = (filter: Parameters<typeof listPrompts>[1]) => listPrompts(db, filter).map((p) => p.id);
+    expect(ids({})).toEqual([a, b, c]);
+    expect(ids({ model: 'google/tiny-t5' })).toEqual([a, c]);
+    expect(ids({ model: '/models/other' })).toEqual([b]);
+    expect(ids({ task: String(task.id) })).toEqual([a]);
+    expect(ids({ task: 'sst2' })).toEqual([a]);
+    expect(ids({ tag: 'glue' })).toEqual([a]);
+    expect(ids({ search: 'mnli' })).toEqual([c]);
+    expect(ids({ search: 'PROMPT 2' })).toEqual([b]);
+
+    renamePrompt(db, b, 'renamed');
+    expect(tagPrompt(db, b, ['x', 'y'])).toEqual(['x', 'y']);
+    expect(tagPrompt(db, b, ['z'], ['x'])).toEqual(['y', 'z']);
+    setPromptNotes(db, b, 'a note');
+    expect(getPrompt(db, b)).toMatchObject({ name: 'renamed', tags: ['y', 'z'], notes: 'a note' });
+    expect(errorCode(() => renamePrompt(db, 99, 'x'))).toBe('prompt-not-found');
+    expect(errorCode(() => renamePrompt(db, b, '  '))).toBe('bad-name');
+    expect(errorCode(() => tagPrompt(db, b, ['']))).toBe('bad-tag');
+  });
+
+  it('shows lineage, refuses to delete a source unless forced, then re-parents to the grandparent', () => {
+    const { db } = freshLibrary();
+    const root = addPrompt(db, 1);
+    const mid = addPrompt(db, 2, { parentId: root, init: `prompt:${root}` });
+    const leaf = addPrompt(db, 3, { parentId: mid, init: `prompt:${mid}` });
+    const copy = duplicatePrompt(db, leaf, 'leaf copy');
+    expect(promptLineage(db, copy).map((p) => p.id)).toEqual([copy, leaf, mid, root]);
+    expect(requirePrompt(db, copy)).toMatchObject({ name: 'leaf copy', init: `copy:${leaf}`, parentId: leaf });
+    expect([...requirePrompt(db, copy).embedding]).toEqual([...requirePrompt(db, leaf).embedding]);
+    expect(promptChildren(db, root).map((p) => p.id)).toEqual([mid]);
+
+    expect(() => deletePrompt(db, mid)).toThrow(`Prompt ${mid} ("prompt 2") is the source of prompt ${leaf}, so it was not deleted.`);
+    expect(getPrompt(db, mid)).toBeDefined();
+    expect(deletePrompt(db, mid, { force: true })).toEqual({ deleted: mid, reparented: [leaf] });
+    expect(promptLineage(db, copy).map((p) => p.id)).toEqual([copy, leaf, root]);
+    expect(deletePrompt(db, copy)).toEqual({ deleted: copy, reparented: [] });
+    expect(deletePrompt(db, root, { force: true })).toEqual({ deleted: root, reparented: [leaf] });
+    expect(requirePrompt(db, leaf).parentId).toBeNull();
+    expect(errorCode(() => promptLineage(db, root))).toBe('prompt-not-found');
+    expect(errorCode(() => addPrompt(db, 4, { parentId: root }))).toBe('prompt-not-found');
+  });
+});
