@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parquetWriteFile } from 'hyparquet-writer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importDataset, type ImportOptions } from '../../main/data/import.js';
+import { SproutError } from '../../main/errors.js';
+import type { LibraryDb } from '../../main/library/db.js';
+import { freshLibrary, tableCounts, tempDir } from './helpers.js';
+
+let db: LibraryDb;
+let dir: string;
+beforeEach(() => {
+  db = freshLibrary();
+  dir = tempDir();
+});
+afterEach(() => db.close());
+
+function file(name: string, content: string | Uint8Array): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+/** Imports and expects a SproutError with this code, naming the file (and line/column when given); nothing stored. */
+async function expectFailure(p: string, options: ImportOptions, code: string, where: { line?: number; column?: number } = {}): Promise<SproutError> {
+  const error = await importDataset(db, p, options).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(SproutError);
+  const e = error as SproutError;
+  expect(e.code).toBe(code);
+  expect(e.details.file).toBe(p);
+  if (where.line !== undefined) expect(e.details.line).toBe(where.line);
+  if (where.column !== undefined) expect(e.details.column).toBe(where.column);
+  expect(e.details.hint).toBeTruthy();
+  expect(tableCounts(db)).toEqual({ datasets: 0, rows: 0 });
+  expect(db.inTransaction).toBe(false);
+  return e;
+}
+
+const many = (n: number) => Array.from({ length: n }, (_, i) => `example number ${i},${i % 3}\n`).join('');
+
+describe('broken files: a specific error, and nothing written', () => {
+  it('a ragged row after thousands of good ones', async () => {
+    const p = file('ragged.csv', `text,label\n${many(5000)}one,two,three\n`);
+    const e = await expectFailure(p, { textColumns: ['text'], labelColumn: 'label' }, 'data-ragged-row', { line: 5002 });
+    expect(e.message).toMatch(/Expected 2 fields \(as the header on line 1\), found 3/);
+  });
+
+  it('an unterminated quote at the end of the file, named by the line where it opened', async () => {
+    const p = file('open.csv', `text,label\n${many(3)}"never closed,1\nmore,0\nand more,1\n`);
+    const e = await expectFailure(p, { textColumns: ['text'], labelColumn: 'label' }, 'data-unterminated-quote', { line: 5, column: 1 });
+    expect(e.message).toMatch(/never closed/);
+  });
+
+  it('text after a closing quote', async () => {
+    const p = file('after.csv', 'text,label\n"quoted" and more,1\n');
+    await expectFailure(p, { textColumns: ['text'], labelColumn: 'label' }, 'data-bad-quote', { line: 2, column: 9 });
+  });
+
+  it('invalid UTF-8, with line and byte column', async () => {
+    const bytes = Buffer.concat([Buffer.from('text,label\nfine,1\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait,0\n')]);
+    const e = await expectFailure(file('latin1.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', { line: 3, column: 4 });
+    expect(e.message).toMatch(/0xe9/);
+  });
+
+  it('invalid UTF-8 straddling the 1 MiB read chunk boundary is still found on the right line', async () => {
+    const filler = `text,label\n${'a'.repeat(2 ** 20 - 15)},1\n`;
+    const bytes = Buffer.concat([Buffer.from(filler), Buffer.from([0xe2, 0x82]), Buffer.from('x,0\n')]);
+    await expectFailure(file('cut.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', { line: 3, column: 1 });
+  });
+
+  it('a JSON Lines file with a bad line', async () => {
+    const p = file('bad.jsonl', '{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n{"text": "c", label: "x"}\n');
+    const e = await expectFailure(p, { textColumns: ['text'], labelColumn: 'label' }, 'data-bad-json-line', { line: 3 });
+    expect(e.details.column).toBe(15);
+  });
+
+  it('a JSON Lines line that is not an object', async () => {
+    await expectFailure(file('array.jsonl', '{"text": "a"}\n["b"]\n'), { textColumns: ['text'], labelColumn: null }, 'data-bad-json-line', { line: 2 });
+  });
+
+  it('a Parquet file without the asked-for column', async () => {
+    const p = path.join(dir, 'data.parquet');
+    parquetWriteFile({ filename: p, columnData: [{ name: 'sentence', data: ['good', 'bad'], type: 'STRING' }] });
+    const e = await expectFailure(p, { textColumns: ['sentence'], labelColumn: 'label' }, 'data-missing-column');
+    expect(e.message).toMatch(/label column "label"/);
+    expect(e.details.hint).toMatch(/"sentence"/);
+  });
+
+  it('an empty file, and one with only a byte order mark', async () => {
+    await expectFailure(file('empty.csv', ''), {}, 'data-empty-file');
+    await expectFailure(file('bom.csv', '\ufeff'), {}, 'data-empty-file');
+  });
+
+  it('a header without rows', async () => {
+    const e = await expectFailure(file('header.tsv', 'sentence\tlabel\n'), {}, 'data-no-rows');
+    expect(e.message).toMatch(/sentence, label/);
+  });
+
+  it('a 10 MB single line is refused at the record limit without reading it into memory whole', async () => {
+    const line = 'x'.repeat(10 * 2 ** 20);
+    for (const [name, format] of [
+      ['long.csv', 'csv'],
+      ['long.tsv', 'tsv'],
+      ['long.jsonl', 'jsonl'],
+      ['long.txt', 'text'],
+    ] as const) {
+      const e = await expectFailure(file(name, `${line}\n`), { format, header: false, textColumns: format === 'jsonl' ? ['text'] : undefined }, 'data-record-too-long', { line: 1 });
+      expect(e.message).toMatch(/4 MiB/);
+    }
+    const quoted = await expectFailure(file('quote.csv', `text\n"${line}\n`), {}, 'data-unterminated-quote', { line: 2 });
+    expect(quoted.message).toMatch(/not closed after 4 MiB/);
+  });
+
+  it('a 10 MB line within a raised record limit imports as one long text', async () => {
+    const text = 'y'.repeat(10 * 2 ** 20);
+    const report = await importDataset(db, file('big.txt', `${text}\nshort\n`), { maxRecordChars: 16 * 2 ** 20, labelColumn: null });
+    expect([report.rows, report.long.overChars]).toEqual([2, 1]);
+  });
+
+  it('labels missing everywhere, or rows that are all empty', async () => {
+    const none = await expectFailure(file('nolabels.csv', 'text,label\na,\nb,\n'), { textColumns: ['text'], labelColumn: 'label' }, 'data-no-rows');
+    expect(none.message).toMatch(/2 without a label/);
+    await expectFailure(file('blank.csv', 'text,label\n  ,1\n\t,0\n'), { textColumns: ['text'], labelColumn: 'label' }, 'data-no-rows');
+  });
+
+  it('a column that does not exist, a bad template, a duplicate header name', async () => {
+    await expectFailure(file('cols.csv', 'text,label\na,1\n'), { textColumns: ['txt'], labelColumn: 'label' }, 'data-missing-column');
+    const p = file('tpl.csv', 'text,label\na,1\n');
+    await expect(importDataset(db, p, { template: 'q: {text', labelColumn: 'label' })).rejects.toMatchObject({ code: 'data-bad-template' });
+    await expectFailure(file('dup.csv', 'text,text\na,1\n'), {}, 'data-duplicate-column', { line: 1 });
+  });
+
+  it('a JSON array that is cut off', async () => {
+    await expectFailure(file('cut.json', '[{"text": "a", "label": "1"}, {"text": "b"'), { textColumns: ['text'], labelColumn: null }, 'data-bad-json', { line: 1 });
+  });
+});
