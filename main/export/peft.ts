@@ -1,0 +1,254 @@
+/**
+ * One prompt as a Hugging Face PEFT prompt-tuning adapter folder, and back.
+ *
+ * PEFT (checked with 0.6.2) saves a seq2seq prompt-tuning adapter as adapter_config.json plus
+ * adapter_model.safetensors holding one tensor, `prompt_embeddings`, of shape
+ * [num_virtual_tokens × num_transformer_submodules, token_dim]. For SEQ_2_SEQ_LM num_transformer_submodules is 2,
+ * but PEFT prepends only rows [0, num_virtual_tokens) to the encoder input; the second half is never read for T5.
+ * Sprout therefore writes the prompt twice (rows [N, 2N) are a copy of rows [0, N)) and reads rows [0, N) back.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { readJsonFile } from '../checkpoint/checkpoint.js';
+import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import { findModelByPath, getModel, hubModelId, type ModelRecord } from '../library/models.js';
+import { insertPrompt, requirePrompt, type ModelRef } from '../library/prompts.js';
+
+export const PEFT_CONFIG_FILE = 'adapter_config.json';
+export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
+export const PEFT_TENSOR = 'prompt_embeddings';
+/** PEFT's value for SEQ_2_SEQ_LM: one prompt for the encoder, one for the decoder (which T5 never uses). */
+const SUBMODULES = 2;
+
+/** The fields of PEFT's PromptTuningConfig that Sprout writes and checks. */
+export interface PeftPromptConfig {
+  peft_type: 'PROMPT_TUNING';
+  task_type: 'SEQ_2_SEQ_LM';
+  num_virtual_tokens: number;
+  token_dim: number;
+  num_transformer_submodules: number;
+  num_attention_heads: number | null;
+  num_layers: number | null;
+  base_model_name_or_path: string | null;
+  revision: string | null;
+  prompt_tuning_init: 'RANDOM' | 'TEXT';
+  prompt_tuning_init_text: string | null;
+  tokenizer_name_or_path: string | null;
+  tokenizer_kwargs: null;
+  inference_mode: boolean;
+  auto_mapping: null;
+}
+
+function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { name: string | null; revision: string | null } {
+  if (registered?.repo) return { name: registered.repo, revision: registered.revision && registered.revision !== 'main' ? registered.revision : null };
+  return { name: ref.id ?? ref.path, revision: null };
+}
+
+/**
+ * Writes prompt `id` as a PEFT adapter folder `dir` (created if needed). Refuses to replace an adapter already
+ * there. Returns the config written.
+ */
+export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptConfig {
+  const prompt = requirePrompt(db, id);
+  const target = resolve(dir);
+  for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
+    if (existsSync(join(target, file))) {
+      throw new SproutError('peft-exists', `The folder already holds ${file}; it was left as it is.`, { file: target, hint: 'Export into an empty or new folder.' });
+    }
+  }
+  const registered = prompt.model.id === null ? undefined : getModel(db, prompt.model.id);
+  const base = baseModelName(prompt.model, registered);
+  const summary = registered?.summary ?? prompt.model.summary;
+  const config: PeftPromptConfig = {
+    peft_type: 'PROMPT_TUNING',
+    task_type: 'SEQ_2_SEQ_LM',
+    num_virtual_tokens: prompt.length,
+    token_dim: prompt.dModel,
+    num_transformer_submodules: SUBMODULES,
+    num_attention_heads: summary?.numHeads ?? null,
+    num_layers: summary?.encoderLayers ?? null,
+    base_model_name_or_path: base.name,
+    revision: base.revision,
+    // The trained values come from the weights file; RANDOM keeps PEFT from loading a tokenizer to build an init it overwrites.
+    prompt_tuning_init: 'RANDOM',
+    prompt_tuning_init_text: null,
+    tokenizer_name_or_path: base.name,
+    tokenizer_kwargs: null,
+    inference_mode: true,
+    auto_mapping: null,
+  };
+  const n = prompt.length * prompt.dModel;
+  const data = new Float32Array(SUBMODULES * n); // [2N, d]: rows [N, 2N) repeat rows [0, N)
+  for (let s = 0; s < SUBMODULES; s++) data.set(prompt.embedding, s * n);
+  mkdirSync(target, { recursive: true });
+  writeSafetensors(join(target, PEFT_WEIGHTS_FILE), [{ name: PEFT_TENSOR, dtype: 'F32', shape: [SUBMODULES * prompt.length, prompt.dModel], data }], {
+    format: 'pt',
+    sprout_prompt_name: prompt.name,
+    sprout_prompt_uid: prompt.uid,
+  });
+  const tmp = join(target, `.${PEFT_CONFIG_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
+  renameSync(tmp, join(target, PEFT_CONFIG_FILE));
+  return config;
+}
+
+/** A prompt read from a PEFT folder, validated; `embedding` is rows [0, N) as float32. */
+export interface PeftPrompt {
+  config: PeftPromptConfig;
+  length: number;
+  dModel: number;
+  embedding: Float32Array;
+  /** dtype of the stored tensor (F32, F16 or BF16). */
+  dtype: string;
+  /** Name stored by a Sprout export, if any. */
+  name: string | null;
+}
+
+function positiveInt(config: Record<string, unknown>, key: string, file: string): number {
+  const v = config[key];
+  if (!Number.isSafeInteger(v) || (v as number) < 1) {
+    throw new SproutError('bad-peft', `"${key}" must be a positive whole number, found ${JSON.stringify(v)}.`, { file });
+  }
+  return v as number;
+}
+
+function optionalInt(config: Record<string, unknown>, key: string, file: string): number | null {
+  return config[key] === undefined || config[key] === null ? null : positiveInt(config, key, file);
+}
+
+function optionalString(config: Record<string, unknown>, key: string, file: string): string | null {
+  const v = config[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw new SproutError('bad-peft', `"${key}" must be a string or null, found ${JSON.stringify(v)}.`, { file });
+  return v;
+}
+
+function parseConfig(raw: unknown, file: string): PeftPromptConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SproutError('bad-peft', 'adapter_config.json is not a JSON object.', { file });
+  const c = raw as Record<string, unknown>;
+  if (c.peft_type !== 'PROMPT_TUNING') {
+    throw new SproutError('bad-peft', `The adapter is ${JSON.stringify(c.peft_type)}, not PROMPT_TUNING; Sprout imports prompt-tuning adapters only.`, { file });
+  }
+  if (c.task_type !== 'SEQ_2_SEQ_LM') {
+    throw new SproutError('bad-peft', `The adapter's task_type is ${JSON.stringify(c.task_type)}; Sprout's prompts are for T5, task_type SEQ_2_SEQ_LM.`, { file });
+  }
+  const init = c.prompt_tuning_init === 'TEXT' ? 'TEXT' : 'RANDOM';
+  return {
+    peft_type: 'PROMPT_TUNING',
+    task_type: 'SEQ_2_SEQ_LM',
+    num_virtual_tokens: positiveInt(c, 'num_virtual_tokens', file),
+    token_dim: positiveInt(c, 'token_dim', file),
+    num_transformer_submodules: optionalInt(c, 'num_transformer_submodules', file) ?? SUBMODULES,
+    num_attention_heads: optionalInt(c, 'num_attention_heads', file),
+    num_layers: optionalInt(c, 'num_layers', file),
+    base_model_name_or_path: optionalString(c, 'base_model_name_or_path', file),
+    revision: optionalString(c, 'revision', file),
+    prompt_tuning_init: init,
+    prompt_tuning_init_text: optionalString(c, 'prompt_tuning_init_text', file),
+    tokenizer_name_or_path: optionalString(c, 'tokenizer_name_or_path', file),
+    tokenizer_kwargs: null,
+    inference_mode: c.inference_mode !== false,
+    auto_mapping: null,
+  };
+}
+
+let halfTable: Float32Array | undefined;
+
+function halfToFloat(h: number): number {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) {
+      const sign = b & 0x8000 ? -1 : 1;
+      const exponent = (b >> 10) & 0x1f;
+      const mantissa = b & 0x3ff;
+      halfTable[b] = exponent === 0 ? sign * mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : sign * Infinity) : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+    }
+  }
+  return halfTable[h];
+}
+
+function toFloat32(dtype: string, bytes: Uint8Array, count: number): Float32Array {
+  if (dtype === 'F32') return new Float32Array(bytes.buffer, bytes.byteOffset, count).slice();
+  const src = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Float32Array(count);
+  if (dtype === 'F16') for (let i = 0; i < count; i++) out[i] = halfToFloat(src[i]);
+  else {
+    // bfloat16 is the top half of a float32.
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = src[i] << 16;
+  }
+  return out;
+}
+
+/** Reads and validates a PEFT prompt-tuning folder. */
+export function readPeft(dir: string): PeftPrompt {
+  const folder = resolve(dir);
+  const configFile = join(folder, PEFT_CONFIG_FILE);
+  const weightsFile = join(folder, PEFT_WEIGHTS_FILE);
+  if (!existsSync(configFile)) {
+    throw new SproutError('bad-peft', 'The folder has no adapter_config.json, so it is not a PEFT adapter.', { file: folder, hint: 'Point --peft at the folder PEFT saved (save_pretrained).' });
+  }
+  const config = parseConfig(readJsonFile(configFile, 'bad-peft'), configFile);
+  if (!existsSync(weightsFile)) {
+    const hint = existsSync(join(folder, 'adapter_model.bin'))
+      ? 'It holds adapter_model.bin; save the adapter again with safe_serialization=True to get adapter_model.safetensors.'
+      : 'Save the adapter with PEFT (save_pretrained) to get adapter_model.safetensors.';
+    throw new SproutError('bad-peft', 'The folder has no adapter_model.safetensors.', { file: folder, hint });
+  }
+  const { tensors, metadata } = readSafetensorsFile(weightsFile);
+  const entry = tensors.get(PEFT_TENSOR);
+  if (!entry) throw new SproutError('bad-peft', `The weights file has no "${PEFT_TENSOR}" tensor (found: ${[...tensors.keys()].join(', ') || 'none'}).`, { file: weightsFile });
+  if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16') {
+    throw new SproutError('bad-peft', `"${PEFT_TENSOR}" is ${entry.dtype}; Sprout reads F32, F16 and BF16.`, { file: weightsFile });
+  }
+  const N = config.num_virtual_tokens;
+  const d = config.token_dim;
+  const rows = N * config.num_transformer_submodules;
+  if (entry.shape.length !== 2 || entry.shape[0] !== rows || entry.shape[1] !== d) {
+    throw new SproutError(
+      'bad-peft',
+      `"${PEFT_TENSOR}" has shape [${entry.shape.join(', ')}], but the config needs [${rows}, ${d}] (num_virtual_tokens ${N} × num_transformer_submodules ${config.num_transformer_submodules}, token_dim ${d}).`,
+      { file: weightsFile },
+    );
+  }
+  const bytes = readTensorBytes(entry);
+  return { config, length: N, dModel: d, embedding: toFloat32(entry.dtype, bytes, N * d), dtype: entry.dtype, name: metadata.sprout_prompt_name ?? null };
+}
+
+function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | undefined): ModelRef {
+  const wanted = model ?? config.base_model_name_or_path;
+  const registered =
+    wanted === null
+      ? undefined
+      : (getModel(db, wanted) ??
+        (config.revision && model === undefined ? getModel(db, hubModelId(wanted, config.revision)) : undefined) ??
+        findModelByPath(db, resolve(wanted)));
+  if (registered) {
+    if (registered.summary.dModel !== config.token_dim) {
+      throw new SproutError('peft-model-mismatch', `The adapter's token_dim is ${config.token_dim}, but model ${registered.id} has d_model ${registered.summary.dModel}.`, {
+        hint: 'Import it for the base model it was trained on (--model).',
+      });
+    }
+    return { id: registered.id, path: registered.path, summary: registered.summary };
+  }
+  const summary = { dModel: config.token_dim, ...(config.num_layers ? { encoderLayers: config.num_layers } : {}), ...(config.num_attention_heads ? { numHeads: config.num_attention_heads } : {}) };
+  return { id: wanted, path: null, summary };
+}
+
+/**
+ * Imports a PEFT prompt-tuning folder as a new library prompt; returns its id. The base model is `model` (a
+ * registered model id or folder) when given, else the adapter's base_model_name_or_path.
+ */
+export function importPeft(db: LibraryDb, dir: string, options: { name?: string; model?: string } = {}): number {
+  const peft = readPeft(dir);
+  return insertPrompt(db, {
+    name: options.name ?? peft.name ?? basename(resolve(dir)),
+    model: modelRefFor(db, peft.config, options.model),
+    length: peft.length,
+    dModel: peft.dModel,
+    embedding: peft.embedding,
+    init: 'peft',
+  });
+}
