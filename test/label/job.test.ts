@@ -1,23 +1,152 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
-import { cbTask, data, freshLibrary, tempDir, tinyEngine } from './helpers.js';
+import { startLabelJob, resumeLabelJob, type LabelEngine } from '../../main/label/job.js';
+import { getJob } from '../../main/label/jobs.js';
+import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
+import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
+import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
 let engine: LabelEngine;
 beforeAll(async () => {
-  engine = await tinyEngine(cbTask);
+  engine = await tinyEngine(cbTask, [1, 2, 3]);
 });
 afterAll(() => engine.model.dispose());
 
-describe('labelling a JSON Lines file', () => {
-  it('keeps every row in order and adds the label columns', async () => {
+const one = (k: number): LabelEngine => ({ ...engine, prompts: [engine.prompts[k]] });
+const readJsonl = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+const cbInput = data('cb/val.jsonl');
+
+describe('a prompt ensemble', () => {
+  it('votes the single prompts\' labels, averages their probabilities and reports agreement', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const singles = [];
+    for (let k = 0; k < 3; k++) {
+      const out = join(dir, `single-${k}.jsonl`);
+      await startLabelJob(db, one(k), { input: cbInput, output: out, batchSize: 8 });
+      singles.push(readJsonl(out));
+    }
+    const out = join(dir, 'ensemble.jsonl');
+    const summary = await startLabelJob(db, engine, { input: cbInput, output: out, batchSize: 8, goldColumn: 'label' });
+    const rows = readJsonl(out);
+    expect(rows).toHaveLength(56);
+    let agreementSum = 0;
+    rows.forEach((row, i) => {
+      const votes: Record<string, number> = {};
+      for (const s of singles) votes[s[i].predicted_label] = (votes[s[i].predicted_label] ?? 0) + 1;
+      const mean = (l: string) => singles.reduce((a, s) => a + s[i][`p_${l}`], 0) / 3;
+      for (const l of cbTask.labels) expect(Math.abs(row[`p_${l}`] - mean(l))).toBeLessThan(3e-6);
+      const top = Math.max(...Object.values(votes));
+      const winners = cbTask.labels.filter((l) => votes[l] === top);
+      const expected = winners.reduce((a, b) => (mean(b) > mean(a) ? b : a));
+      expect(row.predicted_label).toBe(expected);
+      expect(row.agreement).toBeCloseTo(top / 3, 6);
+      agreementSum += top / 3;
+    });
+    expect(summary.agreement).toBeCloseTo(agreementSum / 56, 5);
+    expect(new Set(singles.flatMap((s) => s.map((r) => r.predicted_label))).size).toBeGreaterThan(1);
+  });
+});
+
+describe('cancel and resume in process', () => {
+  it('stops at a commit when the signal aborts and resumes to the same file', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const whole = join(dir, 'whole.csv');
+    const input = join(dir, 'input.tsv');
+    copyFileSync(data('rte/dev.tsv'), input);
+    const options = { input, template: '{sentence1} {sentence2}', goldColumn: 'label', batchSize: 4, commitRows: 8 };
+    const task = { ...cbTask, labels: ['entailment', 'not_entailment'], verbalisers: ['entailment', 'not_entailment'] };
+    const rte: LabelEngine = { ...engine, prompts: [{ ...engine.prompts[0], task }] };
+    const full = await startLabelJob(db, rte, { ...options, output: whole });
+
+    const cut = join(dir, 'cut.csv');
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const first = await startLabelJob(db, rte, { ...options, output: cut }, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        progress.push(p.rowsDone);
+        if (p.rowsDone >= 24) controller.abort();
+      },
+    });
+    expect(first).toMatchObject({ status: 'cancelled', rows: 24, total_rows: 277 });
+    expect(progress).toEqual([0, 8, 16, 24]);
+    expect(getJob(db, first.job_id)!.status).toBe('cancelled');
+
+    // A resume with another prompt is refused before anything is touched.
+    const other = { ...rte, prompts: [{ ...rte.prompts[0], prompt: fixedPrompt(engine.model, 4, 99) }] };
+    await expect(resumeLabelJob(db, first.job_id, other)).rejects.toThrow(/differ from those/);
+
+    const done = await resumeLabelJob(db, first.job_id, rte);
+    expect(done).toMatchObject({ status: 'done', rows: 277, labelled: 277 });
+    expect(readFileSync(cut).equals(readFileSync(whole))).toBe(true);
+    expect(done.accuracy).toEqual(full.accuracy);
+    expect(done.label_counts).toEqual(full.label_counts);
+  });
+});
+
+describe('review', () => {
+  it('lists rows lowest confidence first, records corrections and saves them as a dataset', async () => {
     const { db } = freshLibrary();
     const out = join(tempDir(), 'cb.jsonl');
-    const s = await startLabelJob(db, engine, { input: data('cb/val.jsonl'), output: out, goldColumn: 'label', batchSize: 8 });
-    console.log(JSON.stringify(s));
-    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
-    console.log(lines[0]);
-    expect(lines).toHaveLength(56);
+    const job = await startLabelJob(db, one(0), { input: cbInput, output: out, goldColumn: 'label' });
+    const written = readJsonl(out);
+    const first = listReviewRows(db, job.job_id, { limit: 10 });
+    const second = listReviewRows(db, job.job_id, { offset: 10, limit: 10 });
+    expect(first.total).toBe(56);
+    const confidences = [...first.rows, ...second.rows].map((r) => r.confidence);
+    expect(confidences).toEqual([...confidences].sort((a, b) => a - b));
+    const all = written.map((r) => r.confidence as number).sort((a, b) => a - b);
+    expect(confidences).toEqual(all.slice(0, 20));
+    const r0 = first.rows[0];
+    expect(r0.text).toBe(`premise: ${written[r0.row].premise} hypothesis: ${written[r0.row].hypothesis}`);
+    expect(r0.gold).toBe(written[r0.row].label);
+    expect(r0.predicted).toBe(written[r0.row].predicted_label);
+
+    // Correct the three least confident rows to their gold label; confirm a fourth.
+    const corrected = first.rows.slice(0, 3);
+    for (const r of corrected) recordCorrection(db, job.job_id, r.row, r.gold);
+    recordCorrection(db, job.job_id, first.rows[3].row, first.rows[3].predicted);
+    expect(() => recordCorrection(db, job.job_id, 0, 'maybe')).toThrow(/not one of this task's labels/);
+    expect(listReviewRows(db, job.job_id, { uncorrectedOnly: true }).total).toBe(52);
+
+    const expected = new Map([...corrected.map((r) => [r.row, r.gold] as const), [first.rows[3].row, first.rows[3].predicted] as const]);
+    const id = saveCorrectionsAsDataset(db, job.job_id, { name: 'cb corrections', split: 0 });
+    const rows = loadDatasetRows(db, id, 'train');
+    expect(rows.map((r) => r.index)).toEqual([...expected.keys()].sort((a, b) => a - b));
+    for (const r of rows) {
+      const source = written[r.index];
+      expect(r.fields).toEqual({ premise: source.premise, hypothesis: source.hypothesis });
+      expect(r.label).toBe(expected.get(r.index));
+    }
+    expect(getDataset(db, id)).toMatchObject({ name: 'cb corrections', template: 'premise: {premise} hypothesis: {hypothesis}', format: 'label-job' });
+
+    const everything = saveCorrectionsAsDataset(db, job.job_id, { name: 'cb all', include: 'all' });
+    const train = loadDatasetRows(db, everything, 'train');
+    const validation = loadDatasetRows(db, everything, 'validation');
+    expect(train.length + validation.length).toBe(56);
+    expect(validation.length).toBeGreaterThan(0);
+  });
+});
+
+describe('a free-text task', () => {
+  it('writes the greedy decoding and its probability', async () => {
+    const { db } = freshLibrary();
+    const out = join(tempDir(), 'gen.jsonl');
+    const task = { kind: 'generation' as const, labels: [], verbalisers: [], template: '{hypothesis}' };
+    const gen: LabelEngine = { ...engine, prompts: [{ ...engine.prompts[0], task }] };
+    const summary = await startLabelJob(db, gen, { input: cbInput, output: out, maxNewTokens: 5, batchSize: 16 });
+    expect(summary).toMatchObject({ rows: 56, labelled: 56 });
+    const rows = readJsonl(out);
+    expect(Object.keys(rows[0]).slice(-3)).toEqual(['predicted_label', 'confidence', 'skipped_reason']);
+    const inputs = rows.slice(0, 6).map((r) => engine.tokenizer.encode(r.hypothesis));
+    const ids = await engine.model.generate(engine.prompts[0].prompt, inputs, 5);
+    rows.slice(0, 6).forEach((r, i) => {
+      expect(r.predicted_label).toBe(engine.tokenizer.decode(ids[i], { skipSpecialTokens: true }));
+      expect(r.confidence).toBeGreaterThan(0);
+      expect(r.confidence).toBeLessThanOrEqual(1);
+    });
   });
 });

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { addedColumnNames, addedColumns } from '../../main/label/columns.js';
+import { predict } from '../../main/label/confidence.js';
+import { rowEncoder } from '../../main/label/encode.js';
+import { accuracyReport, addGold, emptyGoldCounts } from '../../main/label/metrics.js';
+
+describe('confidence from rank scores', () => {
+  it('is the softmax over summed log-likelihoods, or over per-token means when length-normalised', () => {
+    const scores = [-2, -3, -9];
+    const z = Math.exp(-2) + Math.exp(-3) + Math.exp(-9);
+    const p = predict(scores, [1, 2, 3], false);
+    expect(p.best).toBe(0);
+    expect(p.runnerUp).toBe(1);
+    expect(p.confidence).toBeCloseTo(Math.exp(-2) / z, 12);
+    expect(p.margin).toBeCloseTo((Math.exp(-2) - Math.exp(-3)) / z, 12);
+    // Per token: -2, -1.5, -3 — the two-token label now wins.
+    const n = predict(scores, [1, 2, 3], true);
+    const zn = Math.exp(-2) + Math.exp(-1.5) + Math.exp(-3);
+    expect(n.best).toBe(1);
+    expect(n.runnerUp).toBe(0);
+    expect(n.probs[2]).toBeCloseTo(Math.exp(-3) / zn, 12);
+  });
+
+  it('stays finite for very negative scores and gives ties to the earlier label', () => {
+    const p = predict([-1e4, -1e4 - 1], [1, 1], false);
+    expect(p.confidence).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
+    expect(predict([-5, -5], [1, 1], false).best).toBe(0);
+    expect(predict([-5], [1], false)).toMatchObject({ best: 0, runnerUp: -1, confidence: 1, margin: 0 });
+  });
+});
+
+describe('accuracy report', () => {
+  it('counts accuracy, macro-F1 over classes present and a confusion matrix with unknown gold values', () => {
+    const c = emptyGoldCounts();
+    const pairs: [string | null, string][] = [['a', 'a'], ['a', 'b'], ['b', 'b'], ['b', 'b'], ['x', 'a'], [null, 'a'], ['  ', 'b']];
+    for (const [g, p] of pairs) addGold(c, g, p);
+    const r = accuracyReport(c, ['a', 'b', 'c']);
+    expect(r.rows).toBe(5);
+    expect(r.no_gold).toBe(2);
+    expect(r.accuracy).toBeCloseTo(3 / 5, 12);
+    expect(r.labels).toEqual(['a', 'b', 'c', 'x']);
+    expect(r.confusion).toEqual([[1, 1, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]);
+    // a: P 1/2 R 1/2 F 1/2; b: P 2/3 R 1 F 0.8; x: 0; c is neither gold nor predicted and does not count.
+    expect(r.macro_f1).toBeCloseTo((0.5 + 0.8 + 0) / 3, 12);
+    expect(r.per_class.b).toEqual({ precision: 2 / 3, recall: 1, f1: expect.closeTo(0.8, 12), support: 2 });
+  });
+});
+
+describe('output columns and rows', () => {
+  it('suffixes added names the input already uses', () => {
+    const a = addedColumns(['text', 'confidence', 'p_pos', 'p_pos_1'], { kind: 'classification', labels: ['pos', 'neg'], ensemble: true });
+    expect(addedColumnNames(a)).toEqual(['predicted_label', 'confidence_1', 'runner_up', 'margin', 'agreement', 'p_pos_2', 'p_neg', 'skipped_reason']);
+    const g = addedColumns(['predicted_label'], { kind: 'generation', labels: [], ensemble: false });
+    expect(addedColumnNames(g)).toEqual(['predicted_label_1', 'confidence', 'skipped_reason']);
+  });
+
+  it('quotes CSV as RFC 4180 and writes quoting-off TSV as it is', () => {
+    const csv = rowEncoder('csv', ['a', 'b'], ['predicted_label', 'confidence']);
+    expect(csv.header()).toBe('a,b,predicted_label,confidence\n');
+    expect(csv.row({ a: 'x, "y"', b: null }, ['l\n2', 0.5])).toBe('"x, ""y""",,"l\n2",0.5\n');
+    const tsv = rowEncoder('tsv', ['s'], ['predicted_label'], 'none');
+    expect(tsv.row({ s: '"unbalanced' }, ['p'])).toBe('"unbalanced\tp\n');
+    expect(() => tsv.row({ s: 'a\tb' }, ['p'])).toThrow(/TSV without quoting/);
+    const jsonl = rowEncoder('jsonl', ['s'], ['predicted_label', 'confidence']);
+    expect(jsonl.row({ s: 'x', extra: '1' }, ['p', null])).toBe('{"s":"x","extra":"1","predicted_label":"p","confidence":null}\n');
+  });
+});
