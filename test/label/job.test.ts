@@ -21,7 +21,7 @@ describe('a prompt ensemble', () => {
   it('votes the single prompts\' labels, averages their probabilities and reports agreement', async () => {
     const { db } = freshLibrary();
     const dir = tempDir();
-    const singles = [];
+    const singles: Record<string, any>[][] = [];
     for (let k = 0; k < 3; k++) {
       const out = join(dir, `single-${k}.jsonl`);
       await startLabelJob(db, one(k), { input: cbInput, output: out, batchSize: 8 });
