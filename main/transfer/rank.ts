@@ -1,0 +1,145 @@
+/**
+ * SPoT transfer-source ranking: score every library prompt trained on the target's base model against the
+ * target's task embedding, and the three ways SPoT uses the ranking (single best, best of top-k by trial,
+ * top-k weighted average).
+ */
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import { fromBlob } from '../library/embedding.js';
+import { insertPrompt, requirePrompt, type ModelRef } from '../library/prompts.js';
+import { avgTokenSimilarity, perTokenSimilarity, type PromptMatrix, type SimilarityMetric } from './similarity.js';
+
+/** The base model that ranked prompts must share: matched by library model id, else by folder. */
+export interface BaseModel {
+  id: string | null;
+  path: string | null;
+  dModel: number;
+}
+
+export interface RankOptions {
+  metric?: SimilarityMetric;
+  /** Prompts trained on this dataset are the target itself, not transfer sources. */
+  excludeDatasetId?: number;
+  excludePromptIds?: number[];
+}
+
+export interface RankedSource {
+  id: number;
+  name: string;
+  avgToken: number;
+  perToken: number;
+  /** The chosen metric's value: the ranking key. */
+  score: number;
+  /** What was compared: the prompt's stored task embedding (SPoT), or its final values when it has none (e.g. PEFT imports). */
+  basis: 'task-embedding' | 'prompt';
+  taskId: number | null;
+  parentId: number | null;
+}
+
+export function sameBaseModel(ref: ModelRef, dModel: number, base: BaseModel): boolean {
+  if (dModel !== base.dModel) return false;
+  if (base.id !== null && ref.id !== null) return ref.id === base.id;
+  return base.path !== null && ref.path === base.path;
+}
+
+interface CandidateRow {
+  id: number;
+  name: string;
+  model_id: string | null;
+  model_path: string | null;
+  length: number;
+  d_model: number;
+  task_id: number | null;
+  parent_id: number | null;
+  embedding: Buffer;
+  task_embedding: Buffer | null;
+}
+
+/** Ranks library prompts on `base` by similarity to `target` (best first; ties by id). */
+export function rankSources(db: LibraryDb, target: PromptMatrix, base: BaseModel, options: RankOptions = {}): RankedSource[] {
+  const metric = options.metric ?? 'avg-token';
+  const d = base.dModel;
+  if (target.length < 1 || target.data.length !== target.length * d) {
+    throw new SproutError('bad-task-embedding', `The target task embedding has ${target.data.length} values, not ${target.length} × ${d}.`);
+  }
+  const excluded = new Set(options.excludePromptIds ?? []);
+  const rows = db
+    .prepare(
+      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding
+       FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
+       WHERE p.d_model = @d AND (@dataset IS NULL OR t.dataset_id IS NULL OR t.dataset_id != @dataset) ORDER BY p.id`,
+    )
+    .all({ d, dataset: options.excludeDatasetId ?? null }) as CandidateRow[];
+  const ranked: RankedSource[] = [];
+  for (const r of rows) {
+    if (excluded.has(r.id) || !sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base)) continue;
+    const source: PromptMatrix = { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) };
+    const avgToken = avgTokenSimilarity(target, source, d);
+    const perToken = perTokenSimilarity(target, source, d);
+    ranked.push({
+      id: r.id,
+      name: r.name,
+      avgToken,
+      perToken,
+      score: metric === 'avg-token' ? avgToken : perToken,
+      basis: r.task_embedding ? 'task-embedding' : 'prompt',
+      taskId: r.task_id,
+      parentId: r.parent_id,
+    });
+  }
+  return ranked.sort((a, b) => b.score - a.score || a.id - b.id);
+}
+
+/** SPoT's top-k weights α_r = sim_r / Σ sim over the k best; sources with a similarity ≤ 0 are left out. */
+export function mixWeights(ranked: RankedSource[], k: number): { id: number; weight: number }[] {
+  const top = ranked.slice(0, k).filter((r) => r.score > 0);
+  if (top.length === 0) {
+    throw new SproutError('no-transfer-source', 'No library prompt on this base model has a positive similarity to the target task.', {
+      hint: 'Train from a fresh initialisation (--init vocab) instead.',
+    });
+  }
+  const total = top.reduce((s, r) => s + r.score, 0);
+  return top.map((r) => ({ id: r.id, weight: r.score / total }));
+}
+
+/**
+ * Σ α_r · prompt_r over the sources' final prompts, [length × d]. Row i averages the sources that have a row i,
+ * with their weights renormalised over those sources, so that sources of different lengths can be mixed.
+ */
+export function mixPrompts(sources: { weight: number; length: number; data: Float32Array }[], d: number): PromptMatrix {
+  const length = Math.max(...sources.map((s) => s.length));
+  const data = new Float32Array(length * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < length; i++) {
+    row.fill(0);
+    let total = 0;
+    for (const s of sources) {
+      if (i >= s.length) continue;
+      total += s.weight;
+      for (let k = 0; k < d; k++) row[k] += s.weight * s.data[i * d + k];
+    }
+    for (let k = 0; k < d; k++) data[i * d + k] = row[k] / total;
+  }
+  return { length, data };
+}
+
+/** Stores the top-k weighted average as a new library prompt (init `mix:<id>=<weight>,…`, parent the best source). */
+export function insertMixedPrompt(db: LibraryDb, ranked: RankedSource[], k: number, name?: string): { id: number; weights: { id: number; weight: number }[] } {
+  const weights = mixWeights(ranked, k);
+  return db.transaction(() => {
+    const sources = weights.map((w) => ({ ...w, prompt: requirePrompt(db, w.id) }));
+    const best = sources[0].prompt;
+    const mixed = mixPrompts(sources.map((s) => ({ weight: s.weight, length: s.prompt.length, data: s.prompt.embedding })), best.dModel);
+    const id = insertPrompt(db, {
+      name: name ?? `mix of ${weights.map((w) => w.id).join(', ')}`,
+      model: best.model,
+      length: mixed.length,
+      dModel: best.dModel,
+      embedding: mixed.data,
+      init: `mix:${weights.map((w) => `${w.id}=${w.weight.toPrecision(6)}`).join(',')}`,
+      parentId: best.id,
+      notes: `Top-${k} weighted average (SPoT) of prompts ${weights.map((w) => `${w.id} (α ${w.weight.toFixed(3)})`).join(', ')}.`,
+    });
+    return { id, weights };
+  })();
+}

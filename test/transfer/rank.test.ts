@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { requirePrompt } from '../../main/library/prompts.js';
+import { findOrInsertTask } from '../../main/library/tasks.js';
+import { insertMixedPrompt, mixWeights, rankSources } from '../../main/transfer/rank.js';
+import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
+import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
+
+const D = 8;
+const P = 4;
+
+/** A small seeded generator (mulberry32) so the constructed prompts are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rows = number[][];
+const rows = (data: Float32Array, length: number): Rows => Array.from({ length }, (_, i) => [...data.subarray(i * D, (i + 1) * D)]);
+const flat = (r: Rows): Float32Array => Float32Array.from(r.flat());
+
+// The formulas as written in SPoT, on plain arrays.
+const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k], 0);
+const cos = (a: number[], b: number[]) => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+const mean = (r: Rows) => r[0].map((_, k) => r.reduce((s, row) => s + row[k], 0) / r.length);
+const avgToken = (a: Rows, b: Rows) => cos(mean(a), mean(b));
+const perToken = (a: Rows, b: Rows) => a.flatMap((x) => b.map((y) => cos(x, y))).reduce((s, v) => s + v, 0) / (a.length * b.length);
+
+describe('SPoT ranking', () => {
+  const next = rng(7);
+  // Target tokens live in dimensions 0–3 with positive values.
+  const target: Rows = Array.from({ length: P }, () => Array.from({ length: D }, (_, k) => (k < 4 ? 0.1 + next() : 0)));
+  const nearDuplicate = target.map((r) => r.map((x) => x + 0.01 * (next() - 0.5)));
+  const related = target.map((r) => r.map((x, k) => 0.5 * x + 0.8 * next() * (k >= 2 ? 1 : 0)));
+  const loose: Rows = Array.from({ length: 6 }, () => Array.from({ length: D }, () => next()));
+  const orthogonal: Rows = Array.from({ length: P }, () => Array.from({ length: D }, (_, k) => (k >= 4 ? 0.1 + next() : 0)));
+
+  it('both metrics equal the published formulas', () => {
+    for (const other of [nearDuplicate, related, loose, orthogonal]) {
+      const a = { length: P, data: flat(target) };
+      const b = { length: other.length, data: flat(other) };
+      expect(avgTokenSimilarity(a, b, D)).toBeCloseTo(avgToken(rows(a.data, P), rows(b.data, other.length)), 6);
+      expect(perTokenSimilarity(a, b, D)).toBeCloseTo(perToken(rows(a.data, P), rows(b.data, other.length)), 6);
+    }
+    expect(perTokenSimilarity({ length: P, data: flat(target) }, { length: P, data: flat(orthogonal) }, D)).toBe(0);
+  });
+
+  it('ranks a near-duplicate first and an orthogonal prompt last, by either metric, on the same base model only', () => {
+    const { db } = freshLibrary();
+    const model = { ...TINY_MODEL, summary: { dModel: D } };
+    const targetTask = findOrInsertTask(db, { name: 'target', datasetId: null, template: '{x}', verbalizer: {}, labelSet: null });
+    const add = (r: Rows, name: string, extra: Parameters<typeof addPrompt>[2] = {}) =>
+      addPrompt(db, 0, { name, model, length: r.length, dModel: D, embedding: new Float32Array(r.length * D).fill(9), taskEmbedding: flat(r), taskEmbeddingStep: 10, ...extra });
+    const orth = add(orthogonal, 'orthogonal');
+    const rel = add(related, 'related');
+    const dup = add(nearDuplicate, 'near duplicate');
+    // A prompt without a task embedding is compared by its final values.
+    const lo = addPrompt(db, 0, { name: 'loose', model, length: loose.length, dModel: D, embedding: flat(loose) });
+    add(nearDuplicate, 'other model', { model: { id: 'google/other', path: null, summary: null } });
+    const self = add(target, 'the target itself', { taskId: targetTask.id });
+
+    for (const metric of ['avg-token', 'per-token'] as const) {
+      const ranked = rankSources(db, { length: P, data: flat(target) }, { id: TINY_MODEL.id, path: null, dModel: D }, { metric, excludePromptIds: [self] });
+      const sources = new Map([[dup, nearDuplicate], [rel, related], [lo, loose], [orth, orthogonal]]);
+      const formula = metric === 'avg-token' ? avgToken : perToken;
+      const expected = [...sources].sort((x, y) => formula(target, y[1]) - formula(target, x[1])).map(([id]) => id);
+      expect(ranked.map((r) => r.id)).toEqual(expected);
+      expect(expected[0]).toBe(dup);
+      expect(expected.at(-1)).toBe(orth);
+      for (const r of ranked) {
+        const source = sources.get(r.id)!;
+        expect(r.avgToken).toBeCloseTo(avgToken(target, rows(flat(source), source.length)), 6);
+        expect(r.perToken).toBeCloseTo(perToken(target, rows(flat(source), source.length)), 6);
+        expect(r.score).toBe(metric === 'avg-token' ? r.avgToken : r.perToken);
+      }
+      expect(ranked.find((r) => r.id === lo)?.basis).toBe('prompt');
+      expect(ranked[0].basis).toBe('task-embedding');
+    }
+    // By folder when the base model has no library id; nothing on a model of another width.
+    expect(rankSources(db, { length: P, data: flat(target) }, { id: null, path: TINY_MODEL.path, dModel: D }).map((r) => r.id)).toContain(self);
+    expect(rankSources(db, { length: 1, data: new Float32Array(16) }, { id: TINY_MODEL.id, path: null, dModel: 16 })).toEqual([]);
+  });
+
+  it('top-k weighted average: α = sim / Σ sim over the k best, mixing the sources’ final prompts', () => {
+    const { db } = freshLibrary();
+    const a = addPrompt(db, 1, { length: 2, dModel: 2, embedding: Float32Array.from([1, 0, 0, 1]) });
+    const b = addPrompt(db, 2, { length: 3, dModel: 2, embedding: Float32Array.from([0, 2, 2, 0, 4, 4]) });
+    const ranked = [
+      { id: a, name: 'a', avgToken: 0.375, perToken: 0, score: 0.375, basis: 'prompt' as const, taskId: null, parentId: null },
+      { id: b, name: 'b', avgToken: 0.125, perToken: 0, score: 0.125, basis: 'prompt' as const, taskId: null, parentId: null },
+      { id: 99, name: 'c', avgToken: -0.1, perToken: 0, score: -0.1, basis: 'prompt' as const, taskId: null, parentId: null },
+    ];
+    expect(mixWeights(ranked, 3)).toEqual([{ id: a, weight: 0.75 }, { id: b, weight: 0.25 }]);
+    const { id, weights } = insertMixedPrompt(db, ranked, 2, 'mixed');
+    expect(weights.map((w) => w.weight)).toEqual([0.75, 0.25]);
+    const mixed = requirePrompt(db, id);
+    // Rows 0–1 mix both (0.75·a + 0.25·b); row 2 only b has, so it is b's row.
+    expect([...mixed.embedding]).toEqual([0.75, 0.5, 0.5, 0.75, 4, 4]);
+    expect(mixed).toMatchObject({ parentId: a, length: 3, init: `mix:${a}=0.750000,${b}=0.250000` });
+    expect(() => mixWeights(ranked.slice(2), 1)).toThrow('No library prompt on this base model has a positive similarity');
+  });
+});
