@@ -5,6 +5,7 @@ import { SproutError } from '../errors.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
 import { getJob } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
+import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
@@ -47,12 +48,33 @@ function fileTask(values: Record<string, unknown>): LabelTask {
   return { kind: 'classification', labels, verbalisers, template };
 }
 
-/** Prompts of a resumed job, found again from the references stored with it. */
-function jobPrompts(refs: { ref: string }[], task: LabelTask): LabelPrompt[] {
+/** Prompts of a resumed job, found again from the references stored with it (the job keeps its own task). */
+function jobPrompts(db: LibraryDb, refs: { ref: string }[], task: LabelTask): LabelPrompt[] {
   return refs.map(({ ref }) => {
-    if (!ref.startsWith(FILE_REF_PREFIX)) throw new SproutError('label-unknown-prompt', `The job was started with prompt "${ref}", which this Sprout cannot find.`);
-    return promptFromFile(ref.slice(FILE_REF_PREFIX.length), task);
+    if (ref.startsWith(FILE_REF_PREFIX)) return promptFromFile(ref.slice(FILE_REF_PREFIX.length), task);
+    if (ref.startsWith(LIBRARY_REF_PREFIX)) return { ...promptFromLibrary(db, ref).prompt, task };
+    throw new SproutError('label-unknown-prompt', `The job was started with prompt "${ref}", which this Sprout cannot find.`);
   });
+}
+
+/** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
+function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string } {
+  const ids = list(values.prompt);
+  const files = list(values['prompt-file']);
+  if (ids.length && files.length) throw new UsageError('Give either --prompt (library) or --prompt-file, not both.');
+  if (!ids.length && !files.length) throw new UsageError('Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.');
+  const given = str(values.model);
+  if (files.length) {
+    if (given === undefined) throw new UsageError('A --prompt-file needs --model DIR, the model it was trained on.');
+    const task = fileTask(values);
+    return { prompts: files.map((f) => promptFromFile(f, task)), model: given };
+  }
+  const found = ids.map((id) => promptFromLibrary(db, id));
+  const models = [...new Set(found.map((f) => f.modelPath))];
+  if (given === undefined && (models.length !== 1 || models[0] === null)) {
+    throw new UsageError(models.length > 1 ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.' : 'The library does not know where this prompt\'s model is; pass --model DIR.');
+  }
+  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]! };
 }
 
 /** Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. */
@@ -74,7 +96,8 @@ function progressPrinter(): (p: LabelProgress) => void {
 export const labelCommand: Command = {
   path: ['label'],
   summary: 'Label every row of a file with a tuned prompt (streaming, resumable); ends with a JSON summary',
-  usage: `Usage: sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
+  usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE --output FILE [options]
+       sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
                     --input FILE --output FILE [options]
        sprout label --resume JOB [--device D]
 
@@ -84,9 +107,11 @@ several prompts also agreement) and skipped_reason; a name the input already use
 stay in input order; a row that cannot be labelled (empty text, missing column) is written with its reason.
 Classification ranks the label texts by the model's log-likelihood; confidence is the softmax over them.
 
-Prompt (several --prompt-file of one task make an ensemble: majority vote, mean probabilities, agreement):
-  --prompt-file FILE      a safetensors file with one float32 tensor [P, d_model]
-  --model DIR             the T5 model folder the prompt was trained on
+Prompt (several prompts of one task make an ensemble: majority vote, mean probabilities, agreement):
+  --prompt ID|NAME        a library prompt; its task brings the template, label set and verbaliser, and its model
+                          is used unless --model DIR says otherwise
+  --prompt-file FILE      or a prompt outside the library: a safetensors file with one float32 tensor [P, d_model],
+                          with --model DIR and the task given by these flags:
   --labels A,B,...        the label set (output values); --verbalisers X,Y,... the texts scored (default: the labels)
   --generate              free-text task: greedy decoding, confidence = probability of the decoded text
   --task-template T       the task's input template, e.g. "premise: {premise} hypothesis: {hypothesis}"
@@ -107,6 +132,7 @@ Ctrl-C cancels after committing the rows done; the summary names the job to --re
 Summary (one JSON line): job_id, status, rows, total_rows, labelled, skipped, skipped_reasons, truncated,
 rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).`,
   options: {
+    prompt: { type: 'string', multiple: true },
     'prompt-file': { type: 'string', multiple: true },
     model: { type: 'string' },
     labels: { type: 'string' },
@@ -147,7 +173,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
       if (resume !== undefined) {
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
-        engine = await loadEngine(job.spec.model, device, jobPrompts(job.spec.prompts, job.spec.task));
+        engine = await loadEngine(job.spec.model, device, jobPrompts(db, job.spec.prompts, job.spec.task));
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
         result = await start(db, values, device, control, (e) => (engine = e));
@@ -177,15 +203,12 @@ async function start(
   const input = str(values.input);
   const output = str(values.output);
   if (input === undefined || output === undefined) throw new UsageError('--input FILE and --output FILE are required. Run `sprout label --help`.');
-  const files = list(values['prompt-file']);
-  const model = str(values.model);
-  if (!files.length || model === undefined) throw new UsageError('Give the prompt: --prompt-file FILE (repeat for an ensemble) with --model DIR. Run `sprout label --help`.');
   const inputFormat = str(values['input-format']);
   if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
   const quoting = str(values.quoting);
   if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
-  const task = fileTask(values);
-  const engine = await loadEngine(model, device, files.map((f) => promptFromFile(f, task)));
+  const { prompts, model } = chosenPrompts(db, values);
+  const engine = await loadEngine(model, device, prompts);
   loaded(engine);
   const textColumns = list(values['text-column']);
   return startLabelJob(

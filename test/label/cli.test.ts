@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { libraryPath } from '../../main/library/db.js';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { insertPrompt } from '../../main/library/prompts.js';
+import { insertTask } from '../../main/library/tasks.js';
+import { readSafetensorsFile, readTensorF32 } from '../../main/checkpoint/safetensors.js';
 import { data, repoRoot, tempDir, tinyModel } from './helpers.js';
 import { writePromptFiles } from './prompt-fixture.js';
 
@@ -22,8 +25,8 @@ beforeAll(async () => {
 const rteArgs = ['--prompt-file', () => promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu'] as const;
 const base = () => rteArgs.map((a) => (typeof a === 'function' ? a() : a));
 
-async function label(home: string, args: string[]) {
-  const { stdout, stderr } = await run(process.execPath, [cli, 'label', ...base(), ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+async function label(home: string, args: string[], prompt: string[] = base()) {
+  const { stdout, stderr } = await run(process.execPath, [cli, 'label', ...prompt, ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
   return { summary: JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>, stderr };
 }
 
@@ -106,6 +109,25 @@ describe('sprout label', () => {
     const { summary } = await label(home, ['--resume', job.id]);
     expect(summary).toMatchObject({ job_id: job.id, status: 'done', rows: 872, labelled: 872 });
     expect(readFileSync(cut).equals(readFileSync(whole))).toBe(true);
+  });
+
+  it('labels with a library prompt by name, its task supplying template and verbaliser', async () => {
+    const home = tempDir();
+    const db = openLibrary(libraryPath(home));
+    const verbalizer = { entailment: 'yes', contradiction: 'no', neutral: 'maybe' };
+    const template = 'premise: {premise} hypothesis: {hypothesis}';
+    const task = insertTask(db, { name: 'cb', datasetId: null, template, verbalizer, labelSet: Object.keys(verbalizer) });
+    const embedding = readTensorF32([...readSafetensorsFile(promptFile).tensors.values()][0]);
+    insertPrompt(db, { name: 'cb tiny', model: { id: null, path: tinyModel, summary: null }, length: 4, dModel: 64, embedding, init: 'random', taskId: task.id });
+    db.close();
+    const fromLibrary = join(dir, 'cb-library.jsonl');
+    const { summary } = await label(home, ['--input', data('cb/val.jsonl'), '--output', fromLibrary, '--device', 'cpu'], ['--prompt', 'cb tiny']);
+    expect(summary).toMatchObject({ rows: 56, labelled: 56 });
+    const fromFile = join(dir, 'cb-file.jsonl');
+    const flags = ['--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,contradiction,neutral', '--verbalisers', 'yes,no,maybe', '--task-template', template];
+    await label(home, ['--input', data('cb/val.jsonl'), '--output', fromFile, '--device', 'cpu'], flags);
+    expect(readFileSync(fromLibrary, 'utf8')).toBe(readFileSync(fromFile, 'utf8'));
+    expect(Object.keys(JSON.parse(lines(fromLibrary)[0]))).toContain('p_neutral');
   });
 
   it('reports bad rows with their reason and keeps them in place', async () => {

@@ -1,0 +1,46 @@
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import { getModel } from '../library/models.js';
+import { listPrompts, parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { getTask } from '../library/tasks.js';
+import type { LabelPrompt, LabelTask } from './types.js';
+
+/** The `ref` of a library prompt, as `--init prompt:<id>` names it. */
+export const LIBRARY_REF_PREFIX = 'prompt:';
+
+/** A library prompt by id (`12`, `prompt:12`) or exact name, with its task and the folder of its base model. */
+export function promptFromLibrary(db: LibraryDb, idOrName: string): { prompt: LabelPrompt; modelPath: string | null } {
+  const record = findPrompt(db, idOrName);
+  return {
+    prompt: { ref: `${LIBRARY_REF_PREFIX}${record.id}`, name: record.name, prompt: { length: record.length, data: record.embedding }, task: taskOf(db, record) },
+    modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
+  };
+}
+
+function findPrompt(db: LibraryDb, idOrName: string): PromptRecord {
+  if (/^(prompt:)?\d+$/.test(idOrName)) return requirePrompt(db, parsePromptId(idOrName));
+  const named = listPrompts(db, { search: idOrName }).filter((p) => p.name === idOrName);
+  if (named.length === 1) return requirePrompt(db, named[0].id);
+  throw new SproutError(
+    'label-unknown-prompt',
+    named.length ? `${named.length} prompts are named "${idOrName}" (ids ${named.map((p) => p.id).join(', ')}).` : `The library has no prompt named "${idOrName}".`,
+    { hint: 'Give the prompt id instead; `sprout library list` shows ids and names.' },
+  );
+}
+
+/**
+ * The task a prompt labels: its library task's template, label set and verbaliser (a label without a verbaliser
+ * entry is scored as its own text); a task with no labels is free text. A prompt without a task falls back to the
+ * labels stored with it and the input's text columns.
+ */
+function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
+  const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+  const labels = task?.labelSet ?? prompt.labels ?? (task ? Object.keys(task.verbalizer) : []);
+  const verbaliser = task?.verbalizer ?? {};
+  return {
+    kind: labels.length ? 'classification' : 'generation',
+    labels,
+    verbalisers: labels.map((l) => verbaliser[l] ?? l),
+    template: task?.template ?? null,
+  };
+}
