@@ -1,0 +1,251 @@
+import { defaultTemplate } from '../data/template.js';
+import { SproutError } from '../errors.js';
+import { getDataset } from '../library/datasets.js';
+import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
+import type { DevicePreference } from '../runtime/types.js';
+import type { DataSource, TrainingConfigInput } from '../train/config.js';
+import type { TrainingEvent } from '../train/events.js';
+import { runTraining, type TrainRequest } from '../train/run.js';
+import { parseVerbalizer } from '../train/task.js';
+import { dataDir } from '../paths.js';
+import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
+import { readOptions, withLibrary } from './data-shared.js';
+
+export const trainCommand: Command = {
+  path: ['train'],
+  summary: 'Train a soft prompt on a frozen T5 (prompt tuning); ends with a JSON summary',
+  usage: `Usage: sprout train --model DIR (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
+                    [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
+                    [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
+                    [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
+                    [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+       sprout train --resume RUN [--device D]
+
+Prompt tuning (Lester et al. 2021): every model weight stays frozen; only the prompt's rows are trained.
+Defaults follow Lester et al.: Adafactor, constant lr 0.3, no parameter scaling, decay -0.8, update clipping 1.0,
+weight decay 1e-5; 20 prompt rows initialised from the vocabulary. Adam(W) defaults to lr 0.01.
+
+Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
+  --data FILE [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
+  --validation FILE [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
+  --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
+  --verbalizer MAP     label=words pairs; numeric labels must be given words
+  --max-input-length 512  --max-target-length 32   (longer texts are cut, keeping eos; the count is reported)
+Training:
+  --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
+  --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
+  --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
+Evaluation (on the validation data):
+  --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
+  --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
+Checkpoints: --checkpoint-every 100; Ctrl-C stops after the current step with a checkpoint; --resume RUN continues
+it (bit for bit on the CPU with the same seed).
+
+Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
+last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
+best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
+  options: {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    validation: { type: 'string' },
+    dataset: { type: 'string' },
+    format: { type: 'string' },
+    'no-header': { type: 'boolean', default: false },
+    quoting: { type: 'string' },
+    'invalid-utf8': { type: 'string' },
+    limit: { type: 'string' },
+    'validation-limit': { type: 'string' },
+    'text-column': { type: 'string', multiple: true },
+    'label-column': { type: 'string' },
+    template: { type: 'string' },
+    verbalizer: { type: 'string' },
+    'max-input-length': { type: 'string' },
+    'max-target-length': { type: 'string' },
+    'prompt-length': { type: 'string' },
+    init: { type: 'string' },
+    optimizer: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'micro-batch-size': { type: 'string' },
+    steps: { type: 'string' },
+    'eval-every': { type: 'string' },
+    'eval-limit': { type: 'string' },
+    'eval-at-start': { type: 'boolean', default: false },
+    patience: { type: 'string' },
+    metric: { type: 'string' },
+    seed: { type: 'string' },
+    'grad-clip': { type: 'string' },
+    'z-loss': { type: 'string' },
+    dropout: { type: 'string' },
+    'no-bucketing': { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    'task-embedding-step': { type: 'string' },
+    device: { type: 'string' },
+    name: { type: 'string' },
+    resume: { type: 'string' },
+  },
+  async run(args) {
+    const request = await buildRequest(args);
+    const controller = new AbortController();
+    const onSignal = () => {
+      if (!controller.signal.aborted) process.stderr.write('\nstopping after this step (a checkpoint is kept; resume with --resume)…\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runTraining(request, { dataDir: dataDir(), signal: controller.signal, onProgress: progressPrinter() });
+      printJson(result);
+      return result.status === 'cancelled' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
+  const str = (k: string) => values[k] as string | undefined;
+  const device = str('device') as DevicePreference | undefined;
+  if (device !== undefined && device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) {
+    throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}, not "${device}".`);
+  }
+  const resume = str('resume');
+  if (resume !== undefined) {
+    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device');
+    if (extra.length) throw new UsageError(`--resume continues a run with its own settings; drop --${extra.join(', --')}.`);
+    return { resume, device };
+  }
+  const model = str('model');
+  if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
+  const data = str('data');
+  const datasetId = int(str('dataset'), '--dataset');
+  if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
+  const read = readOptions(values);
+  const fileSource = (file: string, limit: number | undefined): DataSource => ({
+    file,
+    format: read.format,
+    header: read.header,
+    quoting: read.quoting,
+    invalidUtf8: read.invalidUtf8,
+    limit,
+  });
+  let template = str('template');
+  let labelColumn = str('label-column');
+  const textColumns = values['text-column'] as string[] | undefined;
+  let train: DataSource;
+  let validation: DataSource | undefined;
+  if (datasetId !== undefined) {
+    const dataset = await withLibrary((db) => getDataset(db, datasetId));
+    if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
+    template ??= textColumns?.length ? defaultTemplate(textColumns, true) : dataset.template;
+    labelColumn ??= dataset.labelColumn ?? undefined;
+    if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
+    train = { dataset: datasetId, limit: int(str('limit'), '--limit') };
+    const validationFile = str('validation');
+    if (validationFile) validation = fileSource(validationFile, int(str('validation-limit'), '--validation-limit'));
+  } else {
+    if (!labelColumn) throw new UsageError('Name the label column: --label-column L.');
+    if (!template && !textColumns?.length) throw new UsageError('Name the text column(s): --text-column C (or give --template T).');
+    template ??= defaultTemplate(textColumns!, true);
+    train = fileSource(data!, int(str('limit'), '--limit'));
+    const validationFile = str('validation');
+    if (validationFile) validation = fileSource(validationFile, int(str('validation-limit'), '--validation-limit'));
+  }
+  const optimizer = str('optimizer') ?? 'adafactor';
+  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
+  const metric = str('metric');
+  if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
+    throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
+  }
+  const config: TrainingConfigInput = {
+    model,
+    device: device ?? 'auto',
+    threads: int(str('threads'), '--threads'),
+    train,
+    validation,
+    task: {
+      template: template!,
+      labelColumn,
+      verbalizer: str('verbalizer') !== undefined ? parseVerbalizer(str('verbalizer')!) : undefined,
+      maxInputLength: int(str('max-input-length'), '--max-input-length'),
+      maxTargetLength: int(str('max-target-length'), '--max-target-length'),
+    },
+    promptLength: int(str('prompt-length'), '--prompt-length'),
+    init: str('init'),
+    optimizer: { kind: optimizer as 'adafactor', lr: num(str('lr'), '--lr'), weightDecay: num(str('weight-decay'), '--weight-decay') },
+    batchSize: int(str('batch-size'), '--batch-size'),
+    microBatchSize: int(str('micro-batch-size'), '--micro-batch-size'),
+    steps: int(str('steps'), '--steps'),
+    evalEvery: int(str('eval-every'), '--eval-every'),
+    evalLimit: int(str('eval-limit'), '--eval-limit'),
+    evalAtStart: values['eval-at-start'] === true,
+    patience: int(str('patience'), '--patience'),
+    metric: metric as 'rank_accuracy' | undefined,
+    seed: int(str('seed'), '--seed'),
+    maxGradNorm: num(str('grad-clip'), '--grad-clip'),
+    zLoss: num(str('z-loss'), '--z-loss'),
+    dropout: num(str('dropout'), '--dropout'),
+    checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
+    taskEmbeddingStep: int(str('task-embedding-step'), '--task-embedding-step'),
+    bucketing: values['no-bucketing'] !== true,
+    name: str('name'),
+  };
+  return { config };
+}
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number, not "${value}".`);
+  return n;
+}
+
+function int(value: string | undefined, flag: string): number | undefined {
+  const n = num(value, flag);
+  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, not "${value}".`);
+  return n;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
+
+/** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
+function progressPrinter(): (e: TrainingEvent) => void {
+  let every = 1;
+  const line = (s: string) => process.stderr.write(`${s}\n`);
+  return (e) => {
+    switch (e.kind) {
+      case 'started':
+        every = Math.max(1, Math.floor(e.steps / 100));
+        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}`);
+        for (const n of e.notes) line(`note: ${n}`);
+        break;
+      case 'step':
+        if (e.step % every === 0 || e.step === e.steps) {
+          const ev = e.latestEval ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]` : '';
+          line(`step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${duration(e.etaS)}${ev}`);
+        }
+        break;
+      case 'eval':
+        line(`eval step ${e.step}: rank accuracy ${pct(e.summary.rank_accuracy)}, exact match ${pct(e.summary.exact_match)}, macro-F1 ${e.summary.macro_f1?.toFixed(4) ?? '–'}${e.improved ? ' (best so far)' : ''}`);
+        break;
+      case 'notice':
+        line(`note (step ${e.step}): ${e.message}`);
+        break;
+      case 'paused':
+      case 'resumed':
+        line(`${e.kind} at step ${e.step}`);
+        break;
+      case 'checkpoint':
+        break;
+    }
+  };
+}

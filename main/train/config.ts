@@ -1,0 +1,102 @@
+/**
+ * A training run's configuration: plain JSON so it can cross a worker boundary and be stored in the run folder,
+ * validated here (the CLI, the app and a resumed run's config.json all come through `parseTrainingConfig`).
+ */
+import { z } from 'zod';
+import { SproutError } from '../errors.js';
+import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
+
+const positiveInt = z.number().int().min(1);
+
+const DataSourceSchema = z.union([
+  z.strictObject({
+    file: z.string().min(1),
+    format: z.enum(['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text']).optional(),
+    header: z.boolean().optional(),
+    quoting: z.enum(['rfc4180', 'none']).optional(),
+    invalidUtf8: z.enum(['error', 'replace']).optional(),
+    /** Use only the first N records (quick trials, tests). */
+    limit: positiveInt.optional(),
+  }),
+  z.strictObject({ dataset: positiveInt, limit: positiveInt.optional() }),
+]);
+
+export const TrainingConfigSchema = z.strictObject({
+  /** The T5 model folder. */
+  model: z.string().min(1),
+  device: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
+  threads: positiveInt.optional(),
+  train: DataSourceSchema,
+  /** Validation data; a dataset's own validation split when omitted. */
+  validation: DataSourceSchema.optional(),
+  task: z.strictObject({
+    template: z.string().min(1),
+    labelColumn: z.string().min(1),
+    verbalizer: z.record(z.string(), z.string().min(1)).optional(),
+    maxInputLength: positiveInt.default(DEFAULT_MAX_INPUT_LENGTH),
+    maxTargetLength: positiveInt.default(DEFAULT_MAX_TARGET_LENGTH),
+    kind: z.enum(['classification', 'generation']).optional(),
+  }),
+  promptLength: positiveInt.default(20),
+  /** random | vocab | labels | text:<string> | prompt:<id> */
+  init: z.string().min(1).default('vocab'),
+  optimizer: z
+    .strictObject({
+      kind: z.enum(['adafactor', 'adam', 'adamw']).default('adafactor'),
+      lr: z.number().positive().optional(),
+      weightDecay: z.number().min(0).optional(),
+    })
+    .default({ kind: 'adafactor' }),
+  /** Effective batch: examples per optimiser step. */
+  batchSize: positiveInt.default(32),
+  /** Examples per engine call; smaller values accumulate gradients to the effective batch. */
+  microBatchSize: positiveInt.optional(),
+  steps: positiveInt.default(1000),
+  evalEvery: positiveInt.default(100),
+  evalBatchSize: positiveInt.default(32),
+  /** Evaluate on at most this many validation examples (the first ones). */
+  evalLimit: positiveInt.optional(),
+  /** Also evaluate the initial prompt (step 0). */
+  evalAtStart: z.boolean().default(false),
+  /** Stop after this many evaluations without improvement; off when omitted. */
+  patience: positiveInt.optional(),
+  metric: z.enum(['rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
+  seed: z.number().int().min(0).default(0),
+  /** Clip the prompt gradient to this L2 norm; off when omitted (Adafactor clips its update anyway). */
+  maxGradNorm: z.number().positive().optional(),
+  /** z-loss coefficient (Lester et al.: 1e-4); 0 matches Hugging Face's plain cross-entropy. */
+  zLoss: z.number().min(0).default(0),
+  /** Dropout inside the frozen model (SPoT: 0.1). */
+  dropout: z.number().min(0).max(0.9).default(0),
+  checkpointEvery: positiveInt.default(100),
+  /** Step whose prompt is kept as the task embedding for transfer ranking; default 10% of steps. */
+  taskEmbeddingStep: positiveInt.optional(),
+  /** Sort each window of batches by input length so batches pad little. */
+  bucketing: z.boolean().default(true),
+  name: z.string().min(1).optional(),
+});
+
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
+export function parseTrainingConfig(value: unknown, where?: string): TrainingConfig {
+  const parsed = TrainingConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SproutError('bad-training-config', `Training setting "${issue.path.join('.') || '(root)'}": ${issue.message}.`, { file: where });
+  }
+  const c = parsed.data;
+  if (c.microBatchSize !== undefined && c.microBatchSize > c.batchSize) {
+    throw new SproutError('bad-training-config', `The micro-batch (${c.microBatchSize}) is larger than the batch (${c.batchSize}).`, { file: where });
+  }
+  if (c.taskEmbeddingStep !== undefined && c.taskEmbeddingStep > c.steps) {
+    throw new SproutError('bad-training-config', `The task-embedding step ${c.taskEmbeddingStep} is after the last step (${c.steps}).`, { file: where });
+  }
+  return c;
+}
+
+export function taskEmbeddingStep(c: TrainingConfig): number {
+  return c.taskEmbeddingStep ?? Math.max(1, Math.round(c.steps / 10));
+}

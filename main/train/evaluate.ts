@@ -1,0 +1,81 @@
+/**
+ * Validation as the papers score it: rank classification (the label whose target ids get the highest summed
+ * log-probability) and exact match of greedy decoding (anything that is not exactly a label's ids, eos included,
+ * is wrong), each with a classification report; free-text tasks get greedy exact match only.
+ */
+import type { PromptModel, SoftPrompt } from '../runtime/types.js';
+import type { EncodedExample } from './encode.js';
+import { classificationReport, type ClassificationReport } from './metrics.js';
+
+export interface EvalMetrics {
+  examples: number;
+  /** Rank classification over the label set (classification tasks). */
+  rank?: ClassificationReport;
+  /** Greedy decoding compared with the target ids exactly. */
+  exactMatch: number;
+  /** Share of greedy outputs that are exactly some label (classification tasks). */
+  validLabelShare?: number;
+  greedy?: ClassificationReport;
+  seconds: number;
+}
+
+export type EvalMetricName = 'rank_accuracy' | 'exact_match' | 'macro_f1' | 'mcc';
+
+export function metricValue(m: EvalMetrics, name: EvalMetricName): number {
+  switch (name) {
+    case 'rank_accuracy':
+      return m.rank?.accuracy ?? m.exactMatch;
+    case 'exact_match':
+      return m.exactMatch;
+    case 'macro_f1':
+      return (m.rank ?? m.greedy)?.macroF1 ?? m.exactMatch;
+    case 'mcc':
+      return (m.rank ?? m.greedy)?.mcc ?? m.exactMatch;
+  }
+}
+
+export interface EvalOptions {
+  labels: string[];
+  /** Target ids (eos included) of each label; empty for free text. */
+  labelTargets: number[][];
+  batchSize: number;
+  signal?: AbortSignal;
+}
+
+const sameIds = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export async function evaluate(model: PromptModel, prompt: SoftPrompt, examples: EncodedExample[], o: EvalOptions): Promise<EvalMetrics> {
+  const t0 = performance.now();
+  const classification = o.labelTargets.length > 0;
+  // Batches of similar input length pad least; results go back to each example's own slot.
+  const order = examples.map((_, i) => i).sort((a, b) => examples[a].input.length - examples[b].input.length);
+  const rankPred = new Array<number>(examples.length).fill(-1);
+  const greedyOut: number[][] = new Array(examples.length);
+  const maxNew = Math.max(1, ...(classification ? o.labelTargets : examples.map((e) => e.target)).map((t) => t.length));
+  for (let start = 0; start < order.length; start += o.batchSize) {
+    o.signal?.throwIfAborted();
+    const idx = order.slice(start, start + o.batchSize);
+    const inputs = idx.map((i) => examples[i].input);
+    if (classification) {
+      const scores = await model.score(prompt, inputs, o.labelTargets); // [B * C]
+      const C = o.labelTargets.length;
+      idx.forEach((ex, b) => {
+        let best = 0;
+        for (let c = 1; c < C; c++) if (scores[b * C + c] > scores[b * C + best]) best = c;
+        rankPred[ex] = best;
+      });
+    }
+    const generated = await model.generate(prompt, inputs, maxNew);
+    idx.forEach((ex, b) => (greedyOut[ex] = generated[b]));
+  }
+  const exact = examples.filter((e, i) => sameIds(greedyOut[i], e.target)).length;
+  const metrics: EvalMetrics = { examples: examples.length, exactMatch: examples.length ? exact / examples.length : 0, seconds: (performance.now() - t0) / 1000 };
+  if (classification) {
+    const gold = examples.map((e) => e.label);
+    const greedyPred = greedyOut.map((out) => o.labelTargets.findIndex((t) => sameIds(t, out)));
+    metrics.rank = classificationReport(o.labels, gold, rankPred);
+    metrics.greedy = classificationReport(o.labels, gold, greedyPred);
+    metrics.validLabelShare = examples.length ? greedyPred.filter((p) => p >= 0).length / examples.length : 0;
+  }
+  return metrics;
+}

@@ -1,0 +1,219 @@
+/**
+ * `runTraining`: a whole training run from a config (or the id of a run to resume) to a stored prompt. Plain
+ * async code with no thread assumptions, so the engine worker can call it as well as the CLI.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SproutError } from '../errors.js';
+import { dataDir as defaultDataDir } from '../paths.js';
+import { loadPromptModel } from '../runtime/model.js';
+import { defaultThreads } from '../runtime/session.js';
+import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
+import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
+import { summarizeEval, type EvalSummary, type TrainingHooks } from './events.js';
+import { initName, initPrompt, parseInit } from './init.js';
+import { createOptimizer } from './optim/index.js';
+import { DataOrder } from './order.js';
+import { loadExamples } from './data-source.js';
+import { readPromptFile } from './prompt-file.js';
+import { CONFIG_FILE, loadCheckpoint, newRunId, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
+import { resolveTask, type ResolvedTask } from './task.js';
+import { tenPercentMean, trainLoop, type LoopStatus } from './trainer.js';
+
+export type TrainRequest = { config: TrainingConfigInput } | { resume: string; device?: DevicePreference };
+
+export interface RunOptions extends TrainingHooks {
+  /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
+  dataDir?: string;
+}
+
+export interface TrainingResult {
+  run_id: string;
+  prompt_id: string;
+  status: LoopStatus;
+  steps: number;
+  planned_steps: number;
+  /** Mean training loss of the first and of the last 10% of steps. */
+  first_loss: number | null;
+  last_loss: number | null;
+  /** Validation metrics of the kept prompt; null without validation data. */
+  best: EvalSummary | null;
+  best_step: number | null;
+  task_embedding_step: number | null;
+  examples_per_s: number;
+  provider: string;
+  provider_detail: string;
+  prompt_file: string;
+  task_embedding_file: string | null;
+  notes: string[];
+}
+
+/** What config.json holds besides the config: what was resolved when the run started. */
+interface StoredRun {
+  runId: string;
+  created: string;
+  config: TrainingConfig;
+  task: { kind: ResolvedTask['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] };
+  init: { name: string; vocabIds: number[]; notes: string[] };
+}
+
+export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult> {
+  const home = options.dataDir ?? defaultDataDir();
+  const emit = options.onProgress ?? (() => undefined);
+  const resuming = 'resume' in request;
+  const runId = resuming ? request.resume : newRunId();
+  const dir = runDir(home, runId);
+  let config: TrainingConfig;
+  if (resuming) {
+    if (!existsSync(join(dir, CONFIG_FILE))) throw new SproutError('unknown-run', `There is no run ${runId}.`, { file: dir, hint: 'Give the run_id a previous `sprout train` printed.' });
+    const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult) : null;
+    if (done && done.status !== 'cancelled') return done;
+    const stored = readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
+    config = parseTrainingConfig(stored.config, join(dir, CONFIG_FILE));
+    if (request.device) config.device = request.device;
+  } else {
+    config = parseTrainingConfig(request.config);
+    config.threads ??= defaultThreads();
+  }
+
+  const tokenizer = await loadTokenizer(config.model);
+  const tokenizerHash = await fileSha256(tokenizer.source);
+  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
+  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
+  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
+    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
+      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
+    ).split;
+  const train = encodeSplit(trainRaw);
+  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
+  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
+  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
+  const validation = validationRaw ? encodeSplit(validationRaw) : null;
+  const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
+  const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
+
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  try {
+    const d = model.config.dModel;
+    const initSpec = parseInit(config.init);
+    const init = initPrompt(initSpec, {
+      length: config.promptLength,
+      dModel: d,
+      vocabSize: model.config.vocabSize,
+      seed: config.seed,
+      embeddings: (ids) => model.embeddings(ids),
+      encode: (t) => tokenizer.encode(t),
+      eosId: tokenizer.eosId,
+      labelTargets,
+      loadPrompt: (id) => loadStoredPrompt(home, id, d),
+    });
+    mkdirSync(dir, { recursive: true });
+    if (!resuming) {
+      const stored: StoredRun = {
+        runId,
+        created: new Date().toISOString(),
+        config,
+        task: { kind: resolved.kind, labels: resolved.labels, labelTexts: resolved.labelTexts, labelTargets },
+        init: { name: initName(initSpec), vocabIds: init.vocabIds, notes: init.notes },
+      };
+      writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    }
+    const optimizer = createOptimizer(config.optimizer, config.promptLength, d);
+    const checkpoint = loadCheckpoint(dir);
+    const state: TrainerState = checkpoint ?? freshState(config, init.prompt, optimizer.state(), train.examples.map((e) => e.input.length));
+    if (checkpoint) optimizer.load(checkpoint.optimizer);
+
+    const notes = [...init.notes, ...dataNotes('training', train), ...(validation ? dataNotes('validation', validation) : [])];
+    emit({
+      kind: 'started',
+      runId,
+      provider: model.provider,
+      providerDetail: model.providerDetail,
+      steps: config.steps,
+      resumedAt: checkpoint ? checkpoint.step : null,
+      trainExamples: train.examples.length,
+      validationExamples: validationExamples.length,
+      labels: resolved.labels,
+      notes,
+    });
+    const status = await trainLoop(
+      { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: resolved.kind === 'classification' ? labelTargets : [], state, runDir: dir },
+      options,
+    );
+    return finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+  } finally {
+    await model.dispose();
+  }
+}
+
+function freshState(config: TrainingConfig, prompt: SoftPrompt, optimizer: TrainerState['optimizer'], lengths: number[]): TrainerState {
+  return {
+    step: 0,
+    prompt: prompt.data,
+    optimizer,
+    order: new DataOrder(lengths, config.batchSize, config.seed, config.bucketing).state(),
+    losses: [],
+    best: null,
+    taskEmbedding: null,
+    evals: [],
+    sinceImprovement: 0,
+    pendingEval: false,
+    microBatchSize: config.microBatchSize ?? config.batchSize,
+    examplesSeen: 0,
+    trainSeconds: 0,
+  };
+}
+
+function dataNotes(which: string, s: EncodedSplit): string[] {
+  const notes: string[] = [];
+  if (s.truncatedInputs) notes.push(`${s.truncatedInputs} ${which} input(s) were longer than the input limit and were cut.`);
+  if (s.truncatedTargets) notes.push(`${s.truncatedTargets} ${which} target(s) were longer than the target limit and were cut.`);
+  if (s.skipped) notes.push(`${s.skipped} ${which} record(s) have no label and were left out.`);
+  return notes;
+}
+
+/** A stored prompt by id: until the library keeps prompts, a prompt id is the id of the run that trained it. */
+export function loadStoredPrompt(home: string, id: string, dModel: number): SoftPrompt {
+  const file = join(runDir(home, id), PROMPT_FILE);
+  if (!existsSync(file)) throw new SproutError('unknown-prompt', `There is no stored prompt ${id}.`, { file, hint: 'Give the prompt_id a finished `sprout train` printed.' });
+  return readPromptFile(file, dModel);
+}
+
+function finish(dir: string, runId: string, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
+  const kept = state.best?.prompt ?? state.prompt;
+  const keptStep = state.best?.step ?? state.step;
+  const promptFile = join(dir, PROMPT_FILE);
+  const sha = createHash('sha256').update(new Uint8Array(kept.buffer, kept.byteOffset, kept.byteLength)).digest('hex');
+  writePromptFile(promptFile, kept, d, { format: 'pt', sprout_run: runId, step: String(keptStep), model: config.model, sha256: sha });
+  let taskEmbeddingFile: string | null = null;
+  if (state.taskEmbedding) {
+    taskEmbeddingFile = join(dir, TASK_EMBEDDING_FILE);
+    writePromptFile(taskEmbeddingFile, state.taskEmbedding.prompt, d, { format: 'pt', sprout_run: runId, step: String(state.taskEmbedding.step), model: config.model });
+  }
+  const bestEval = state.best ? state.evals.find((e) => e.step === state.best!.step) : undefined;
+  const result: TrainingResult = {
+    run_id: runId,
+    prompt_id: runId,
+    status,
+    steps: state.step,
+    planned_steps: config.steps,
+    first_loss: round(tenPercentMean(state.losses, 'first')),
+    last_loss: round(tenPercentMean(state.losses, 'last')),
+    best: bestEval ? summarizeEval(bestEval.step, bestEval.metrics) : null,
+    best_step: state.best?.step ?? null,
+    task_embedding_step: state.taskEmbedding?.step ?? (state.step >= taskEmbeddingStep(config) ? taskEmbeddingStep(config) : null),
+    examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
+    provider,
+    provider_detail: providerDetail,
+    prompt_file: promptFile,
+    task_embedding_file: taskEmbeddingFile,
+    notes,
+  };
+  writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+const round = (v: number | null) => (v === null ? null : Number(v.toFixed(6)));

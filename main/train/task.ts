@@ -1,0 +1,134 @@
+/**
+ * What a training run learns: inputs rendered from a template over text columns, targets from a label column
+ * through a verbaliser (label value → target text). Numeric labels must be given words, since a prompt can
+ * only teach the model to emit text.
+ */
+import { SproutError } from '../errors.js';
+import { parseTemplate, renderTemplate, type Template } from '../data/template.js';
+
+export interface TaskDefinition {
+  /** e.g. "{sentence}" or "premise: {premise} hypothesis: {hypothesis}". */
+  template: string;
+  labelColumn: string;
+  /** Label value → target text; without one each label is its own target. */
+  verbalizer?: Record<string, string>;
+  /** Longest input in tokens, eos included (longer inputs keep their first tokens and the eos). */
+  maxInputLength: number;
+  /** Longest target in tokens, eos included. */
+  maxTargetLength: number;
+  /** `classification` scores the label set; `generation` compares free-text targets. Default: inferred. */
+  kind?: 'classification' | 'generation';
+}
+
+export const DEFAULT_MAX_INPUT_LENGTH = 512;
+export const DEFAULT_MAX_TARGET_LENGTH = 32;
+
+/** One example as read: its template fields and label value, and where it came from. */
+export interface RawExample {
+  fields: Readonly<Record<string, string | null>>;
+  line: number;
+}
+
+/** `0=unacceptable,1=acceptable`; `\,` and `\=` stand for literal commas and equals signs. */
+export function parseVerbalizer(spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = spec.split(/(?<!\\),/).filter((e) => e.trim() !== '');
+  for (const entry of entries) {
+    const m = /^(.*?)(?<!\\)=(.*)$/s.exec(entry);
+    const unescape = (s: string) => s.replace(/\\([,=\\])/g, '$1');
+    const key = m ? unescape(m[1].trim()) : '';
+    const value = m ? unescape(m[2].trim()) : '';
+    if (!m || key === '' || value === '') {
+      throw new SproutError('bad-verbalizer', `The verbaliser entry "${entry}" is not LABEL=WORDS.`, { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
+    }
+    if (Object.hasOwn(out, key)) throw new SproutError('bad-verbalizer', `The verbaliser maps label "${key}" twice.`);
+    out[key] = value;
+  }
+  if (entries.length === 0) throw new SproutError('bad-verbalizer', 'The verbaliser is empty.', { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
+  return out;
+}
+
+const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+/** Free text rather than classes: many distinct values, few repeats. */
+const MAX_CLASSES = 100;
+
+export interface ResolvedTask {
+  kind: 'classification' | 'generation';
+  template: Template;
+  /** Label values in order (verbaliser order when given, else sorted); empty for generation. */
+  labels: string[];
+  /** Target text of each label, same order. */
+  labelTexts: string[];
+}
+
+/**
+ * Fixes the label set and task kind from the training examples. Numeric labels without a verbaliser, labels
+ * the verbaliser does not name and missing columns are user mistakes reported with the line.
+ */
+export function resolveTask(task: TaskDefinition, train: RawExample[], source: string): ResolvedTask {
+  const template = parseTemplate(task.template);
+  if (train.length === 0) throw new SproutError('no-examples', 'The training data has no examples.', { file: source });
+  const first = train[0];
+  for (const column of [...template.columns, task.labelColumn]) {
+    if (!Object.hasOwn(first.fields, column)) {
+      throw new SproutError('missing-column', `There is no column "${column}" (columns: ${Object.keys(first.fields).join(', ')}).`, {
+        file: source,
+        line: first.line,
+        hint: 'Name text columns with --text-column/--template and the label column with --label-column.',
+      });
+    }
+  }
+  const values = new Map<string, number>();
+  for (const ex of train) {
+    const label = ex.fields[task.labelColumn];
+    if (label !== null && label !== undefined && label !== '') values.set(label, (values.get(label) ?? 0) + 1);
+  }
+  const kind = task.kind ?? (task.verbalizer || (values.size <= MAX_CLASSES && values.size < train.length / 2) ? 'classification' : 'generation');
+  if (kind === 'generation') return { kind, template, labels: [], labelTexts: [] };
+  const verbalizer = task.verbalizer;
+  if (verbalizer) {
+    const unnamed = [...values.keys()].filter((v) => !Object.hasOwn(verbalizer, v));
+    if (unnamed.length) {
+      const ex = train.find((e) => e.fields[task.labelColumn] === unnamed[0])!;
+      throw new SproutError('verbalizer-incomplete', `Label "${unnamed[0]}" has no words in the verbaliser (${unnamed.length} label value(s) missing).`, {
+        file: source,
+        line: ex.line,
+        hint: `Add ${unnamed.map((v) => `${v}=<words>`).join(',')} to --verbalizer.`,
+      });
+    }
+    const labels = Object.keys(verbalizer);
+    return { kind, template, labels, labelTexts: labels.map((l) => verbalizer[l]) };
+  }
+  const labels = [...values.keys()].sort();
+  const numeric = labels.filter((l) => NUMERIC.test(l.trim()));
+  if (numeric.length) {
+    throw new SproutError('numeric-labels', `The labels include numbers (${numeric.slice(0, 5).join(', ')}), which the model cannot learn to say as such.`, {
+      file: source,
+      hint: `Give each label words, e.g. --verbalizer '${numeric.slice(0, 2).map((l, i) => `${l}=${['negative', 'positive'][i]}`).join(',')}'.`,
+    });
+  }
+  return { kind, template, labels, labelTexts: labels };
+}
+
+/** Input text and target text of one example; null when its label is empty (skipped, counted). */
+export function renderExample(task: TaskDefinition, resolved: ResolvedTask, ex: RawExample, source: string): { input: string; target: string; label: number } | null {
+  const values: Record<string, string> = {};
+  for (const column of resolved.template.columns) {
+    const v = ex.fields[column];
+    if (v === undefined) throw new SproutError('missing-column', `The record has no column "${column}".`, { file: source, line: ex.line });
+    values[column] = v ?? '';
+  }
+  const label = ex.fields[task.labelColumn];
+  if (label === null || label === undefined || label === '') return null;
+  const input = renderTemplate(resolved.template, values);
+  if (resolved.kind === 'generation') return { input, target: label, label: -1 };
+  const index = resolved.labels.indexOf(label);
+  if (index < 0) {
+    throw new SproutError('unknown-label', `Label "${label}" is not one of the task's labels (${resolved.labels.join(', ')}).`, {
+      file: source,
+      line: ex.line,
+      hint: 'Validation labels must come from the training label set; add it to --verbalizer if it is meant.',
+    });
+  }
+  return { input, target: resolved.labelTexts[index], label: index };
+}
