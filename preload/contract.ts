@@ -22,11 +22,24 @@ export interface ExecutionProviderInfo {
   bundled: boolean;
 }
 
+export interface ProviderInUse {
+  /** The provider sessions get when the default device is asked for, e.g. "cpu", "cuda". */
+  name: string;
+  /** onnxruntime intra-op threads a session uses. */
+  threads: number;
+  /** One line for a status bar, e.g. "CPU · 2 threads" or "CUDA". */
+  label: string;
+  /** Providers tried before it and why each was passed over. */
+  skipped: { provider: string; reason: string }[];
+}
+
 export interface DoctorReport {
   versions: { sprout: string; node: string; onnxruntime: string; electron: string | null };
   providers: ExecutionProviderInfo[];
   /** The provider a session uses when Sprout asks for none. */
   defaultProvider: string;
+  /** What the settings' default device resolves to on this machine (probed once per process). */
+  chosenProvider: ProviderInUse;
   dataDir: string;
   /** Bytes free to this user on the data directory's file system. */
   freeDiskBytes: number;
@@ -43,39 +56,612 @@ export interface AppInfo {
   dataDir: string;
 }
 
+export type Device = 'auto' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+export type Theme = 'light' | 'dark' | 'system';
+export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
+export type Quoting = 'rfc4180' | 'none';
+export type LabelOutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+
+// -- Models --
+
+export interface ModelArchitecture {
+  parameters: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  dModel: number;
+  dKv: number;
+  numHeads: number;
+  dFf: number;
+  vocabSize: number;
+  feedForward: 'relu' | 'gated-gelu';
+  tiedEmbeddings: boolean;
+  weightBytes: number;
+}
+
+/** A model registered in the library (downloaded or imported); `id` is what every other operation takes. */
+export interface ModelInfo {
+  id: string;
+  repo: string | null;
+  revision: string | null;
+  sha: string | null;
+  path: string;
+  summary: ModelArchitecture;
+  added: string;
+  /** The folder or file is still there. */
+  present: boolean;
+}
+
+export interface CatalogueModel {
+  repo: string;
+  parameters: number;
+  downloadBytes: number;
+  family: 't5' | 't5-v1_1' | 'lm-adapt' | 'flan-t5';
+  recommendedForPromptTuning: boolean;
+  note: string;
+  /** Its main revision is complete in the Hugging Face cache. */
+  onDisk: boolean;
+  /** The library id when it is registered (downloaded through Sprout or the CLI). */
+  modelId: string | null;
+  /** The download job in flight for it, if any. */
+  downloadJobId: string | null;
+}
+
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface DownloadJob {
+  jobId: string;
+  repo: string;
+  revision: string;
+  status: JobState;
+  progress: DownloadProgress | null;
+  /** Set once done: the registered model. */
+  modelId: string | null;
+  error: ContractErrorShape | null;
+  started: string;
+}
+
+export interface ModelVerification {
+  id: string;
+  ok: boolean;
+  /** Weight files whose SHA-256 was checked against the hub's (0 for a local import, which is only inspected). */
+  checkedFiles: number;
+  message: string;
+}
+
+// -- Data --
+
+export interface DataReadOptions {
+  format?: DataFormat;
+  header?: boolean;
+  quoting?: Quoting;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+  present: number;
+  blank: number;
+  distinct: number;
+  distinctCapped: boolean;
+  meanChars: number;
+  maxChars: number;
+}
+
+export interface DataPreview {
+  file: string;
+  format: DataFormat;
+  encoding: string;
+  quoting: Quoting | null;
+  quotingReason: string | null;
+  header: boolean;
+  bytes: number;
+  /** Records in the whole file. */
+  rows: number;
+  blankLines: number;
+  columns: ColumnInfo[];
+  firstRows: { line: number; fields: Record<string, string | null> }[];
+  suggestion: { textColumns: string[]; labelColumn: string | null; template: string };
+  /** The label column shown (the one asked for, else the suggestion). */
+  labelColumn: string | null;
+  /** Label counts over the whole file; null without a label column or with too many distinct values. */
+  labels: Record<string, number> | null;
+  freeText: boolean;
+}
+
+export interface ImportReport {
+  datasetId: number;
+  name: string;
+  file: string;
+  format: string;
+  encoding: string;
+  quoting: string | null;
+  header: boolean;
+  columns: string[];
+  textColumns: string[];
+  labelColumn: string | null;
+  template: string;
+  rows: number;
+  splits: { train: number; validation: number; test: number };
+  labels: Record<string, number>;
+  splitLabels: { train: Record<string, number>; validation: Record<string, number> };
+  dropped: { empty_text: number; missing_text: number; missing_label: number };
+  missingLabelLines: { file: string; line: number }[];
+  duplicates: number;
+  conflictingDuplicates: number;
+  freeText: boolean;
+  distinctLabels: number;
+  long: { maxChars: number; overChars: number; maxTokens: number | null; overTokens: number | null };
+  blankLines: number;
+  validationFile: string | null;
+}
+
+export interface DatasetInfo {
+  id: number;
+  name: string;
+  file: string;
+  format: string;
+  textColumns: string[];
+  labelColumn: string | null;
+  template: string;
+  labelSet: string[] | null;
+  splits: { train: number; validation: number; test: number };
+  created: string;
+}
+
+export interface DatasetRowInfo {
+  split: 'train' | 'validation' | 'test';
+  index: number;
+  line: number;
+  text: string;
+  label: string | null;
+}
+
+export interface DatasetDetail extends DatasetInfo {
+  columns: string[];
+  labelCounts: { split: 'train' | 'validation' | 'test'; label: string | null; count: number }[];
+  report: Record<string, unknown>;
+  rows: DatasetRowInfo[];
+  /** Rows in the split asked for (for paging). */
+  totalRows: number;
+}
+
+// -- Training --
+
+export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done' | 'interrupted';
+
+export interface EvalPoint {
+  step: number;
+  examples: number;
+  rank_accuracy: number | null;
+  exact_match: number;
+  macro_f1: number | null;
+  mcc: number | null;
+  valid_label_share: number | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  name: string;
+  status: RunState;
+  modelId: string | null;
+  datasetId: number | null;
+  step: number;
+  totalSteps: number;
+  /** The library prompt it produced, once finished. */
+  promptId: number | null;
+  best: EvalPoint | null;
+  created: string;
+  error: ContractErrorShape | null;
+}
+
+export interface RunStatus extends RunSummary {
+  /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
+  provider: string | null;
+  providerDetail: string | null;
+  stepsPerSecond: number | null;
+  examplesPerSecond: number | null;
+  etaSeconds: number | null;
+  /** Training loss per step so far. */
+  losses: { step: number; loss: number; lr: number }[];
+  evals: EvalPoint[];
+  labels: string[];
+  notes: string[];
+  /** The validated configuration (defaults applied) the run trains with. */
+  config: Record<string, unknown>;
+}
+
+// -- Evaluation --
+
+export interface EvalReport {
+  promptId: number;
+  runId: string | null;
+  datasetId: number;
+  split: 'validation' | 'train' | 'test';
+  labels: string[];
+  examples: number;
+  accuracy: number;
+  macroF1: number;
+  mcc: number;
+  perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  /** confusion[gold][predicted] over `labels`. */
+  confusion: number[][];
+  /** Examples whose gold label got the lowest probability, lowest first. */
+  worst: { index: number; line: number; text: string; gold: string; predicted: string; goldProbability: number; confidence: number }[];
+}
+
+// -- Transfer --
+
+export interface TransferCandidate {
+  promptId: number;
+  name: string;
+  taskName: string | null;
+  /** SPoT: cosine of the average prompt tokens of the task embeddings, and the average of per-token cosines. */
+  cosineOfAverage: number;
+  averageCosine: number;
+  /** The prompt's ancestors, nearest first. */
+  lineage: { promptId: number; name: string }[];
+  metrics: Record<string, unknown>;
+}
+
+export interface TransferRanking {
+  modelId: string;
+  datasetId: number;
+  candidates: TransferCandidate[];
+  /** The best candidate, or null when none is close enough to help (then train from scratch). */
+  recommended: number | null;
+  reason: string;
+}
+
+// -- Library --
+
+export interface PromptInfo {
+  id: number;
+  uid: string;
+  name: string;
+  modelId: string | null;
+  modelPath: string | null;
+  length: number;
+  dModel: number;
+  init: string;
+  parentId: number | null;
+  taskId: number | null;
+  taskName: string | null;
+  runId: string | null;
+  labels: string[] | null;
+  metrics: Record<string, unknown>;
+  tags: string[];
+  notes: string;
+  created: string;
+}
+
+export interface PromptDetail extends PromptInfo {
+  /** Ancestors, nearest first. */
+  lineage: PromptInfo[];
+  children: PromptInfo[];
+  task: { id: number; name: string; template: string; verbalizer: Record<string, string>; datasetId: number | null } | null;
+}
+
+export interface SimilarityMap {
+  modelId: string;
+  /** PCA of each prompt's mean token, scaled to [-1, 1]; the two axes' share of variance. */
+  explained: [number, number];
+  points: { promptId: number; name: string; taskName: string | null; x: number; y: number }[];
+}
+
+// -- Labelling --
+
+export interface LabelJobInfo {
+  jobId: string;
+  status: JobState;
+  input: string;
+  output: string;
+  format: LabelOutputFormat;
+  promptNames: string[];
+  rowsDone: number;
+  totalRows: number;
+  labelled: number;
+  labelCounts: Record<string, number>;
+  error: string | null;
+  created: string;
+  updated: string;
+}
+
+export interface LabelSummary {
+  jobId: string;
+  status: JobState;
+  output: string;
+  rows: number;
+  totalRows: number;
+  labelled: number;
+  skipped: number;
+  labelCounts: Record<string, number>;
+  rowsPerSecond: number;
+  accuracy: number | null;
+}
+
+export interface ReviewRow {
+  row: number;
+  line: number;
+  text: string;
+  predicted: string;
+  confidence: number;
+  margin: number | null;
+  corrected: string | null;
+  gold: string | null;
+}
+
+export interface ReviewPage {
+  total: number;
+  offset: number;
+  rows: ReviewRow[];
+  labels: string[];
+}
+
+// -- Settings and home --
+
+export interface Settings {
+  /** Read-only: where models, datasets, runs and the library live. */
+  dataDir: string;
+  defaultDevice: Device;
+  /** onnxruntime threads; null: Sprout's default for this machine. */
+  threads: number | null;
+  hubEndpoint: string;
+  /** Whether a hub token is stored (the token itself is never sent back). */
+  hubTokenSet: boolean;
+  theme: Theme;
+}
+
+export interface HomeSummary {
+  runs: RunSummary[];
+  prompts: PromptInfo[];
+  labelJobs: LabelJobInfo[];
+  models: ModelInfo[];
+  datasets: number;
+  downloads: DownloadJob[];
+  device: ProviderInUse;
+}
+
+// -- Events --
+
 export interface TrainingProgress {
   runId: string;
+  status: RunState;
   step: number;
   totalSteps: number;
   loss: number;
+  lr: number;
   /** Latest validation metric, when one has been computed. */
   validation?: { metric: string; value: number };
+  latestEval: EvalPoint | null;
+  /** Set on the event of a step at which an evaluation finished. */
+  eval?: EvalPoint;
   stepsPerSecond: number;
+  examplesPerSecond: number;
+  etaSeconds: number | null;
 }
 
 export interface DownloadProgress {
+  jobId: string;
   modelId: string;
+  status: JobState;
   file: string;
+  fileBytes: number;
+  fileTotal: number;
   bytes: number;
   totalBytes: number;
+  /** Bytes per second in this download. */
+  rate: number;
+  etaSeconds: number | null;
+}
+
+export interface ImportProgress {
+  file: string;
+  bytesRead: number;
+  totalBytes: number;
+  rows: number;
 }
 
 export interface LabellingProgress {
   jobId: string;
+  status: JobState;
   rows: number;
   totalRows: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
 }
+
+// ---- Request pieces ----
+
+const id = z.number().int().positive();
+const text = z.string().min(1);
+/** A file or folder chosen in the renderer; main checks it is absolute and exists where it must. */
+const path = z.string().min(1).max(4096);
+const readOptions = {
+  format: z.enum(['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text']).optional(),
+  header: z.boolean().optional(),
+  quoting: z.enum(['rfc4180', 'none']).optional(),
+};
+const device = z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+const runRef = z.strictObject({ runId: text });
+const jobRef = z.strictObject({ jobId: text });
+const promptRef = z.strictObject({ id });
 
 // ---- The tables ----
 
 export const operations = {
   doctor: { request: z.strictObject({}), response: type<DoctorReport>() },
   'app.info': { request: z.strictObject({}), response: type<AppInfo>() },
+  'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
+
+  'settings.get': { request: z.strictObject({}), response: type<Settings>() },
+  'settings.set': {
+    request: z.strictObject({
+      defaultDevice: device.optional(),
+      threads: z.number().int().min(1).max(256).nullable().optional(),
+      hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+      /** null forgets the stored token. */
+      hubToken: z.string().nullable().optional(),
+      theme: z.enum(['light', 'dark', 'system']).optional(),
+    }),
+    response: type<Settings>(),
+  },
+
+  'model.catalogue': { request: z.strictObject({}), response: type<CatalogueModel[]>() },
+  'model.list': { request: z.strictObject({}), response: type<ModelInfo[]>() },
+  /** Starts a download job (progress as `download.progress`); finishing registers the model. */
+  'model.download': { request: z.strictObject({ repo: text, revision: text.optional() }), response: type<DownloadJob>() },
+  'model.download.cancel': { request: jobRef, response: type<DownloadJob>() },
+  'model.downloads': { request: z.strictObject({}), response: type<DownloadJob[]>() },
+  'model.import': { request: z.strictObject({ path, name: text.optional() }), response: type<ModelInfo>() },
+  'model.verify': { request: z.strictObject({ id: text }), response: type<ModelVerification>() },
+  /** Forgets a model; its files stay (a Hub download stays in the shared Hugging Face cache). */
+  'model.remove': { request: z.strictObject({ id: text }), response: type<{ removed: boolean }>() },
+
+  'data.preview': {
+    request: z.strictObject({ file: path, ...readOptions, rows: z.number().int().min(1).max(200).optional(), labelColumn: text.optional() }),
+    response: type<DataPreview>(),
+  },
+  /** Imports in the engine worker (progress as `import.progress`) and returns the report. */
+  'data.import': {
+    request: z.strictObject({
+      file: path,
+      ...readOptions,
+      name: text.optional(),
+      textColumns: z.array(text).min(1).optional(),
+      /** null imports unlabelled rows. */
+      labelColumn: text.nullable().optional(),
+      template: text.optional(),
+      validationFile: path.optional(),
+      /** Fraction of each class held out for validation when there is no validation file (default 0.1). */
+      split: z.number().min(0).max(0.9).optional(),
+      seed: z.number().int().min(0).optional(),
+      maxChars: z.number().int().min(1).optional(),
+    }),
+    response: type<ImportReport>(),
+  },
+  'data.list': { request: z.strictObject({}), response: type<DatasetInfo[]>() },
+  'data.show': {
+    request: z.strictObject({
+      id,
+      split: z.enum(['train', 'validation', 'test']).optional(),
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(0).max(1000).optional(),
+    }),
+    response: type<DatasetDetail>(),
+  },
+  'data.delete': { request: z.strictObject({ id }), response: type<{ removed: boolean }>() },
+
+  /** Starts a run in the engine worker; it keeps going when the window closes. Progress as `training.progress`. */
+  'train.start': {
+    request: z.strictObject({
+      name: text.optional(),
+      modelId: text,
+      datasetId: id,
+      /** Defaults to the dataset's own template. */
+      template: text.optional(),
+      /** Label → target text; defaults to each label itself. */
+      verbalizer: z.record(z.string(), text).optional(),
+      promptLength: z.number().int().min(1).max(512).optional(),
+      /** random | vocab | labels | text:<words> | prompt:<library id> */
+      init: text.optional(),
+      optimizer: z.enum(['adafactor', 'adam', 'adamw']).optional(),
+      lr: z.number().positive().optional(),
+      batchSize: z.number().int().min(1).max(4096).optional(),
+      steps: z.number().int().min(1).max(1_000_000).optional(),
+      evalEvery: z.number().int().min(1).optional(),
+      /** Evaluate on at most this many validation examples. */
+      evalLimit: z.number().int().min(1).optional(),
+      patience: z.number().int().min(1).optional(),
+      seed: z.number().int().min(0).optional(),
+      device: device.optional(),
+      maxInputLength: z.number().int().min(8).max(4096).optional(),
+    }),
+    response: type<RunStatus>(),
+  },
+  'train.pause': { request: runRef, response: type<RunStatus>() },
+  /** Resumes a paused run, or an interrupted/cancelled one from its last checkpoint. */
+  'train.resume': { request: runRef, response: type<RunStatus>() },
+  'train.cancel': { request: runRef, response: type<RunStatus>() },
+  'train.status': { request: runRef, response: type<RunStatus>() },
+  'train.list': { request: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), response: type<RunSummary[]>() },
+
+  /** Scores a prompt on its dataset's validation split in the engine worker. */
+  'eval.report': {
+    request: z.strictObject({
+      runId: text.optional(),
+      promptId: id.optional(),
+      /** Another dataset to score on (default: the prompt's own). */
+      datasetId: id.optional(),
+      limit: z.number().int().min(1).optional(),
+      worst: z.number().int().min(0).max(500).optional(),
+    }),
+    response: type<EvalReport>(),
+  },
+
+  /** Ranks library prompts of this model as transfer sources for the dataset's task (SPoT). */
+  'transfer.rank': {
+    request: z.strictObject({ modelId: text, datasetId: id, template: text.optional(), verbalizer: z.record(z.string(), text).optional(), limit: z.number().int().min(1).max(200).optional() }),
+    response: type<TransferRanking>(),
+  },
+
+  'library.list': {
+    request: z.strictObject({ search: z.string().optional(), modelId: text.optional(), task: text.optional(), tag: text.optional() }),
+    response: type<PromptInfo[]>(),
+  },
+  'library.show': { request: promptRef, response: type<PromptDetail>() },
+  'library.rename': { request: z.strictObject({ id, name: text }), response: type<PromptInfo>() },
+  'library.tag': { request: z.strictObject({ id, add: z.array(text).optional(), remove: z.array(text).optional() }), response: type<PromptInfo>() },
+  'library.note': { request: z.strictObject({ id, notes: z.string().max(100_000) }), response: type<PromptInfo>() },
+  /** Refuses a prompt others descend from unless `force`. */
+  'library.delete': { request: z.strictObject({ id, force: z.boolean().optional() }), response: type<{ removed: boolean; children: number }>() },
+  /** Writes a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) into `dir`. */
+  'library.exportPeft': { request: z.strictObject({ id, dir: path }), response: type<{ dir: string; files: string[] }>() },
+  'library.importPeft': { request: z.strictObject({ dir: path, name: text.optional(), modelId: text.optional() }), response: type<PromptInfo>() },
+  'library.similarityMap': { request: z.strictObject({ modelId: text }), response: type<SimilarityMap>() },
+
+  /** Starts labelling in the engine worker (progress as `labelling.progress`); resumable after a cancel or a crash. */
+  'label.start': {
+    request: z.strictObject({
+      promptId: id,
+      input: path,
+      ...readOptions,
+      textColumns: z.array(text).min(1).optional(),
+      template: text.optional(),
+      goldColumn: text.optional(),
+      output: path,
+      outputFormat: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(),
+      overwrite: z.boolean().optional(),
+      batchSize: z.number().int().min(1).max(1024).optional(),
+    }),
+    response: type<LabelJobInfo>(),
+  },
+  'label.cancel': { request: jobRef, response: type<LabelJobInfo>() },
+  'label.resume': { request: jobRef, response: type<LabelJobInfo>() },
+  'label.status': { request: jobRef, response: type<LabelJobInfo>() },
+  'label.list': { request: z.strictObject({}), response: type<LabelJobInfo[]>() },
+  /** Labelled rows, lowest confidence first. */
+  'label.review': {
+    request: z.strictObject({ jobId: text, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional(), uncorrectedOnly: z.boolean().optional() }),
+    response: type<ReviewPage>(),
+  },
+  /** A person's label for a row (null withdraws it). */
+  'label.correct': { request: z.strictObject({ jobId: text, row: z.number().int().min(0), label: z.string().nullable() }), response: type<ReviewRow>() },
+  /** Saves reviewed rows as a new dataset. */
+  'label.saveCorrections': {
+    request: z.strictObject({ jobId: text, name: text, include: z.enum(['corrected', 'all']).optional(), split: z.number().min(0).max(0.9).optional() }),
+    response: type<DatasetInfo>(),
+  },
+  /** Copies the job's output with corrections applied (the person's label replaces the prediction). */
+  'label.export': {
+    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl']).optional(), overwrite: z.boolean().optional() }),
+    response: type<{ file: string; rows: number; corrected: number }>(),
+  },
 } satisfies Record<string, { request: z.ZodType; response: unknown }>;
 
 export const events = {
   'training.progress': type<TrainingProgress>(),
   'download.progress': type<DownloadProgress>(),
+  'import.progress': type<ImportProgress>(),
   'labelling.progress': type<LabellingProgress>(),
 };
 

@@ -30,7 +30,9 @@ function fieldOf(issue: z.core.$ZodIssue): string {
 }
 
 export function invalidRequest(name: string, issues: z.core.$ZodIssue[]): ContractErrorShape {
-  const fields = issues.map((issue) => ({ field: fieldOf(issue), message: issue.message }));
+  // A misspelt field is both unknown and (when required) missing; naming the unknown spelling is what helps.
+  const ordered = [...issues.filter((i) => i.code === 'unrecognized_keys'), ...issues.filter((i) => i.code !== 'unrecognized_keys')];
+  const fields = ordered.map((issue) => ({ field: fieldOf(issue), message: issue.message }));
   const first = fields[0];
   return {
     code: 'invalid-request',

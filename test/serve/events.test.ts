@@ -44,10 +44,11 @@ it('delivers emitted events to every connected page, in order', async () => {
       ws.on('error', reject);
     });
   const pages = [await open(), await open()];
-  for (let bytes = 0; bytes <= 3000; bytes += 1000) server.emit('download.progress', { modelId: 't5-small', file: 'model.safetensors', bytes, totalBytes: 3000 });
+  const progress = (bytes: number) => ({ jobId: 'd1', modelId: 't5-small', status: 'running' as const, file: 'model.safetensors', fileBytes: bytes, fileTotal: 3000, bytes, totalBytes: 3000, rate: 1000, etaSeconds: (3000 - bytes) / 1000 });
+  for (let bytes = 0; bytes <= 3000; bytes += 1000) server.emit('download.progress', progress(bytes));
   await new Promise((r) => setTimeout(r, 200));
   for (const { ws, messages } of pages) {
-    expect(messages).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: { modelId: 't5-small', file: 'model.safetensors', bytes, totalBytes: 3000 } })));
+    expect(messages).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: progress(bytes) })));
     ws.close();
   }
 });
