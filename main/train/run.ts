@@ -16,12 +16,11 @@ import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit
 import { summarizeEval, type EvalSummary, type TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
-import { DataOrder } from './order.js';
 import { loadExamples } from './data-source.js';
 import { readPromptFile } from './prompt-file.js';
 import { CONFIG_FILE, loadCheckpoint, newRunId, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
-import { tenPercentMean, trainLoop, type LoopStatus } from './trainer.js';
+import { initialState, tenPercentMean, trainLoop, type LoopStatus } from './trainer.js';
 
 export type TrainRequest = { config: TrainingConfigInput } | { resume: string; device?: DevicePreference };
 
@@ -123,7 +122,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     }
     const optimizer = createOptimizer(config.optimizer, config.promptLength, d);
     const checkpoint = loadCheckpoint(dir);
-    const state: TrainerState = checkpoint ?? freshState(config, init.prompt, optimizer.state(), train.examples.map((e) => e.input.length));
+    const state: TrainerState = checkpoint ?? initialState(config, init.prompt, optimizer.state(), train.examples.map((e) => e.input.length));
     if (checkpoint) optimizer.load(checkpoint.optimizer);
 
     const notes = [...init.notes, ...dataNotes('training', train), ...(validation ? dataNotes('validation', validation) : [])];
@@ -147,24 +146,6 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   } finally {
     await model.dispose();
   }
-}
-
-function freshState(config: TrainingConfig, prompt: SoftPrompt, optimizer: TrainerState['optimizer'], lengths: number[]): TrainerState {
-  return {
-    step: 0,
-    prompt: prompt.data,
-    optimizer,
-    order: new DataOrder(lengths, config.batchSize, config.seed, config.bucketing).state(),
-    losses: [],
-    best: null,
-    taskEmbedding: null,
-    evals: [],
-    sinceImprovement: 0,
-    pendingEval: false,
-    microBatchSize: config.microBatchSize ?? config.batchSize,
-    examplesSeen: 0,
-    trainSeconds: 0,
-  };
 }
 
 function dataNotes(which: string, s: EncodedSplit): string[] {

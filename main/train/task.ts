@@ -55,7 +55,7 @@ const MAX_CLASSES = 100;
 export interface ResolvedTask {
   kind: 'classification' | 'generation';
   template: Template;
-  /** Label values in order (verbaliser order when given, else sorted); empty for generation. */
+  /** Label values in order (the verbaliser's key order — JavaScript puts integer keys first, ascending — else sorted); empty for generation. */
   labels: string[];
   /** Target text of each label, same order. */
   labelTexts: string[];
@@ -83,7 +83,9 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
     const label = ex.fields[task.labelColumn];
     if (label !== null && label !== undefined && label !== '') values.set(label, (values.get(label) ?? 0) + 1);
   }
-  const kind = task.kind ?? (task.verbalizer || (values.size <= MAX_CLASSES && values.size < train.length / 2) ? 'classification' : 'generation');
+  // Classes when a verbaliser names them, or when there are few values that repeat (two values always count).
+  const classes = values.size <= MAX_CLASSES && (values.size <= 2 || train.length >= 2 * values.size);
+  const kind = task.kind ?? (task.verbalizer || classes ? 'classification' : 'generation');
   if (kind === 'generation') return { kind, template, labels: [], labelTexts: [] };
   const verbalizer = task.verbalizer;
   if (verbalizer) {

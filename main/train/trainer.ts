@@ -50,6 +50,25 @@ export function tenPercentMean(values: ArrayLike<number>, which: 'first' | 'last
   return s / n;
 }
 
+/** The state of a run before its first step. */
+export function initialState(config: TrainingConfig, prompt: SoftPrompt, optimizer: TrainerState['optimizer'], lengths: number[]): TrainerState {
+  return {
+    step: 0,
+    prompt: prompt.data,
+    optimizer,
+    order: new DataOrder(lengths, config.batchSize, config.seed, config.bucketing).state(),
+    losses: [],
+    best: null,
+    taskEmbedding: null,
+    evals: [],
+    sinceImprovement: 0,
+    pendingEval: false,
+    microBatchSize: config.microBatchSize ?? config.batchSize,
+    examplesSeen: 0,
+    trainSeconds: 0,
+  };
+}
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -79,13 +98,15 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
     state.pendingEval = true;
     const metrics = await evaluate(model, prompt, validation, { labels: setup.labels, labelTargets: setup.labelTargets, batchSize: config.evalBatchSize, signal });
     const value = metricValue(metrics, metric);
-    const improved = !state.best || value > state.best.value;
+    const previous = state.best ? state.evals.find((e) => e.step === state.best!.step)?.metrics : undefined;
+    // Ties on the chosen metric go to greedy exact match, then to the later prompt; only a strict gain resets patience.
+    const improved = !state.best || value > state.best.value || (value === state.best.value && metrics.exactMatch > (previous?.exactMatch ?? -1));
+    const tied = !improved && state.best !== null && value === state.best.value && metrics.exactMatch === previous?.exactMatch;
     state.evals.push({ step: state.step, metrics });
     state.pendingEval = false;
-    if (improved) {
-      state.best = { step: state.step, value, prompt: prompt.data.slice() };
-      state.sinceImprovement = 0;
-    } else state.sinceImprovement++;
+    if (improved || tied) state.best = { step: state.step, value, prompt: prompt.data.slice() };
+    if (improved) state.sinceImprovement = 0;
+    else state.sinceImprovement++;
     latestEval = summarizeEval(state.step, metrics);
     emit({ kind: 'eval', step: state.step, metrics, summary: latestEval, improved });
     return config.patience !== undefined && state.sinceImprovement >= config.patience;
