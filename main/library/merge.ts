@@ -1,0 +1,119 @@
+/**
+ * Adds the contents of one library database to another: models, datasets with their rows, tasks, runs with their
+ * metrics, prompts with their tags. Rows get new ids where needed and references follow them; what is already
+ * there (same uid, same model id, same dataset source and creation time) is kept, so merging twice adds nothing.
+ * Labelling jobs are not merged: they point at output files on the machine that ran them.
+ */
+import type { LibraryDb } from './db.js';
+
+export interface MergeCounts {
+  models: number;
+  datasets: number;
+  tasks: number;
+  runs: number;
+  prompts: number;
+  /** Prompts already in the library (same uid). */
+  promptsPresent: number;
+}
+
+type Row = Record<string, unknown>;
+
+function columns(db: LibraryDb, table: string): string[] {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name);
+}
+
+function inserter(db: LibraryDb, table: string, cols: string[]): (row: Row) => number {
+  const statement = db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`);
+  return (row) => Number(statement.run(Object.fromEntries(cols.map((c) => [c, row[c]]))).lastInsertRowid);
+}
+
+/** Rewrites prompt ids inside an init description (prompt:<id>, copy:<id>, mix:<id>=<w>,…) to their new ids. */
+function remapInit(init: string, ids: Map<number, number>): string {
+  const map = (id: string): string => String(ids.get(Number(id)) ?? id);
+  if (/^(prompt|copy):\d+$/.test(init)) return init.replace(/\d+$/, map);
+  if (init.startsWith('mix:')) return `mix:${init.slice(4).replace(/(^|,)(\d+)=/g, (_m, sep: string, id: string) => `${sep}${map(id)}=`)}`;
+  return init;
+}
+
+/** Merges `source` into `target` in one transaction on `target`; both must be at the same schema version. */
+export function mergeLibrary(target: LibraryDb, source: LibraryDb): MergeCounts {
+  const counts: MergeCounts = { models: 0, datasets: 0, tasks: 0, runs: 0, prompts: 0, promptsPresent: 0 };
+  target.transaction(() => {
+    const models = columns(target, 'models');
+    const addModel = target.prepare(`INSERT OR IGNORE INTO models (${models.join(', ')}) VALUES (${models.map((c) => `@${c}`).join(', ')})`);
+    for (const m of source.prepare('SELECT * FROM models').iterate() as Iterable<Row>) counts.models += addModel.run(m).changes;
+
+    const datasetIds = new Map<number, number>();
+    const addDataset = inserter(target, 'datasets', columns(target, 'datasets').filter((c) => c !== 'id'));
+    const rowCols = columns(target, 'dataset_rows');
+    const addRow = inserter(target, 'dataset_rows', rowCols);
+    const findDataset = target.prepare('SELECT id FROM datasets WHERE source_sha256 = ? AND created = ? AND name = ?');
+    for (const d of source.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]) {
+      const existing = findDataset.get(d.source_sha256, d.created, d.name) as { id: number } | undefined;
+      if (existing) {
+        datasetIds.set(d.id as number, existing.id);
+        continue;
+      }
+      const id = addDataset(d);
+      datasetIds.set(d.id as number, id);
+      counts.datasets++;
+      for (const r of source.prepare('SELECT * FROM dataset_rows WHERE dataset_id = ?').iterate(d.id) as Iterable<Row>) addRow({ ...r, dataset_id: id });
+    }
+
+    const byUid = (table: string) => target.prepare(`SELECT id FROM ${table} WHERE uid = ?`);
+    const mapped = (ids: Map<number, number>, id: unknown) => (id === null ? null : (ids.get(id as number) ?? null));
+
+    const taskIds = new Map<number, number>();
+    const addTask = inserter(target, 'tasks', columns(target, 'tasks').filter((c) => c !== 'id'));
+    const findTask = byUid('tasks');
+    for (const t of source.prepare('SELECT * FROM tasks ORDER BY id').all() as Row[]) {
+      const existing = findTask.get(t.uid) as { id: number } | undefined;
+      if (!existing) counts.tasks++;
+      taskIds.set(t.id as number, existing?.id ?? addTask({ ...t, dataset_id: mapped(datasetIds, t.dataset_id) }));
+    }
+
+    const runIds = new Map<number, number>();
+    const addRun = inserter(target, 'runs', columns(target, 'runs').filter((c) => c !== 'id'));
+    const addMetric = inserter(target, 'run_metrics', columns(target, 'run_metrics'));
+    const findRun = byUid('runs');
+    for (const r of source.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]) {
+      const existing = findRun.get(r.uid) as { id: number } | undefined;
+      if (existing) {
+        runIds.set(r.id as number, existing.id);
+        continue;
+      }
+      const id = addRun({ ...r, task_id: mapped(taskIds, r.task_id) });
+      runIds.set(r.id as number, id);
+      counts.runs++;
+      for (const m of source.prepare('SELECT * FROM run_metrics WHERE run_id = ?').iterate(r.id) as Iterable<Row>) addMetric({ ...m, run_id: id });
+    }
+
+    // A prompt's parent always has a smaller id (it existed first), so id order inserts parents before children.
+    const promptIds = new Map<number, number>();
+    const addPrompt = inserter(target, 'prompts', columns(target, 'prompts').filter((c) => c !== 'id'));
+    const addTag = target.prepare('INSERT OR IGNORE INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
+    const findPrompt = byUid('prompts');
+    const readPrompt = source.prepare('SELECT * FROM prompts WHERE id = ?');
+    // One prompt at a time (ids first): embeddings of a large library need not all sit in memory.
+    for (const { id: sourceId } of source.prepare('SELECT id FROM prompts ORDER BY id').all() as { id: number }[]) {
+      const p = readPrompt.get(sourceId) as Row;
+      const existing = findPrompt.get(p.uid) as { id: number } | undefined;
+      if (existing) {
+        promptIds.set(p.id as number, existing.id);
+        counts.promptsPresent++;
+        continue;
+      }
+      const id = addPrompt({
+        ...p,
+        parent_id: mapped(promptIds, p.parent_id),
+        task_id: mapped(taskIds, p.task_id),
+        run_id: mapped(runIds, p.run_id),
+        init: remapInit(p.init as string, promptIds),
+      });
+      promptIds.set(p.id as number, id);
+      counts.prompts++;
+      for (const t of source.prepare('SELECT tag FROM prompt_tags WHERE prompt_id = ?').all(p.id) as { tag: string }[]) addTag.run(id, t.tag);
+    }
+  })();
+  return counts;
+}
