@@ -7,16 +7,14 @@ import {
   duplicateCounts,
   finishDataset,
   insertDataset,
-  labelCountsBySplit,
   moveRowsToSplit,
   rowInserter,
-  splitCounts,
   type SourceFile,
   type Split,
 } from '../library/datasets.js';
 import { Profiler, suggestMapping } from './profile.js';
 import { openSource, type Source } from './read.js';
-import { stratifiedValidation } from './split.js';
+import { stratifiedValidation, validationShare } from './split.js';
 import { defaultTemplate, parseTemplate, renderTemplate, type Template } from './template.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
 
@@ -83,6 +81,8 @@ export interface ImportReport {
 }
 
 const SUGGEST_SAMPLE = 1000;
+/** The one split group once labels are free text (a label is never empty: such rows are dropped). */
+const ALL_ROWS = '';
 
 interface Mapping {
   textColumns: string[];
@@ -157,6 +157,10 @@ export async function importDataset(db: LibraryDb, file: string, options: Import
     // Row ids per label for the stratified split; one group once the labels turn out to be free text.
     const groups = new Map<string, number[]>();
     let freeText = false;
+    // Rows per split and label, counted here rather than by SQL afterwards; per-label counts stop at free text.
+    const splits: Record<Split, number> = { train: 0, validation: 0, test: 0 };
+    const labelCounts: Record<'train' | 'validation', Map<string, number>> = { train: new Map(), validation: new Map() };
+    const seenLabels = new Set<string>();
     const values: Record<string, string> = {};
     const texts: string[] = new Array(mapping.textColumns.length);
     const literalChars = mapping.template.parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
@@ -205,18 +209,28 @@ export async function importDataset(db: LibraryDb, file: string, options: Import
         }
         const target: Split = split === 'split' ? (labelled ? 'train' : 'test') : split;
         const rowid = insert(target, rowIndex, record.line, JSON.stringify(texts), label);
-        if (split === 'split' && labelled && fraction > 0) {
-          const key = freeText ? '' : label!;
-          let group = groups.get(key);
-          if (!group) {
-            if (groups.size >= freeTextLimit) {
+        splits[target]++;
+        if (label !== null && !freeText && target !== 'test') {
+          if (!seenLabels.has(label)) {
+            seenLabels.add(label);
+            if (seenLabels.size > freeTextLimit) {
               freeText = true;
-              const all = [...groups.values()].flat();
-              groups.clear();
-              groups.set('', all);
-              group = all;
-            } else groups.set(key, (group = []));
+              seenLabels.clear();
+              labelCounts.train.clear();
+              labelCounts.validation.clear();
+            }
           }
+          if (!freeText) labelCounts[target].set(label, (labelCounts[target].get(label) ?? 0) + 1);
+        }
+        if (split === 'split' && labelled && fraction > 0) {
+          if (freeText && !groups.has(ALL_ROWS)) {
+            const all = [...groups.values()].flat();
+            groups.clear();
+            groups.set(ALL_ROWS, all);
+          }
+          const key = freeText ? ALL_ROWS : label!;
+          let group = groups.get(key);
+          if (!group) groups.set(key, (group = []));
           group.push(rowid);
         }
         stats.rows++;
@@ -239,21 +253,34 @@ export async function importDataset(db: LibraryDb, file: string, options: Import
         hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
       });
     }
-    if (!validation && labelled && fraction > 0) moveRowsToSplit(db, stratifiedValidation(groups, fraction, seed), 'validation');
+    if (!validation && labelled && fraction > 0) {
+      const moved = stratifiedValidation(groups, fraction, seed);
+      moveRowsToSplit(db, moved, 'validation');
+      splits.train -= moved.length;
+      splits.validation += moved.length;
+      if (!freeText) {
+        for (const [label, n] of labelCounts.train) {
+          const k = validationShare(n, fraction);
+          if (k > 0) labelCounts.validation.set(label, k);
+          labelCounts.train.set(label, n - k);
+        }
+      }
+    }
 
-    const distinctLabels = labelled ? distinctLabelCount(db, datasetId) : 0;
-    freeText = labelled && distinctLabels > freeTextLimit;
+    const labelSet = new Set([...labelCounts.train.keys(), ...labelCounts.validation.keys()]);
+    const distinctLabels = !labelled ? 0 : freeText ? distinctLabelCount(db, datasetId) : labelSet.size;
     const labels: Record<string, number> = {};
     const splitLabels: ImportReport['splitLabels'] = { train: {}, validation: {} };
     if (labelled && !freeText) {
-      for (const { split, label, count } of labelCountsBySplit(db, datasetId)) {
-        if (label === null) continue;
-        labels[label] = (labels[label] ?? 0) + count;
-        if (split === 'train' || split === 'validation') splitLabels[split][label] = count;
+      for (const label of [...labelSet].sort()) {
+        const train = labelCounts.train.get(label) ?? 0;
+        const valid = labelCounts.validation.get(label) ?? 0;
+        labels[label] = train + valid;
+        if (train) splitLabels.train[label] = train;
+        if (valid) splitLabels.validation[label] = valid;
       }
     }
     const { duplicates, conflicting } = duplicateCounts(db, datasetId);
-    const splits = splitCounts(db, datasetId);
     const source: SourceFile = { name: basename(file), size: main.info.totalBytes, sha256: hash.digest('hex') };
     const validationSource: SourceFile | null = validation
       ? { name: basename(validation.info.file), size: validation.info.totalBytes, sha256: validationHash.digest('hex') }

@@ -159,20 +159,17 @@ export function distinctLabelCount(db: LibraryDb, datasetId: number): number {
 }
 
 /**
- * Exact duplicate counts over all rows of a dataset, worked out by SQLite (sorting on disk when needed, so memory
- * stays bounded): extra copies of texts already present, and texts that occur with more than one label.
+ * Exact duplicate counts over all rows of a dataset, worked out by SQLite in one grouping (sorting on disk when
+ * needed, so memory stays bounded): extra copies of texts already present, and texts that occur with more than one label.
  */
 export function duplicateCounts(db: LibraryDb, datasetId: number): { duplicates: number; conflicting: number } {
-  const counts = db.prepare('SELECT COUNT(*) AS rows, COUNT(DISTINCT texts) AS distinct_texts FROM dataset_rows WHERE dataset_id = ?').get(datasetId) as {
-    rows: number;
-    distinct_texts: number;
-  };
-  const conflicting = (
-    db
-      .prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM dataset_rows WHERE dataset_id = ? AND label IS NOT NULL GROUP BY texts HAVING COUNT(DISTINCT label) > 1)')
-      .get(datasetId) as { n: number }
-  ).n;
-  return { duplicates: counts.rows - counts.distinct_texts, conflicting };
+  const r = db
+    .prepare(
+      `SELECT COUNT(*) AS texts, COALESCE(SUM(n), 0) AS rows, COALESCE(SUM(labels > 1), 0) AS conflicting
+       FROM (SELECT COUNT(*) AS n, COUNT(DISTINCT label) AS labels FROM dataset_rows WHERE dataset_id = ? GROUP BY texts)`,
+    )
+    .get(datasetId) as { texts: number; rows: number; conflicting: number };
+  return { duplicates: r.rows - r.texts, conflicting: r.conflicting };
 }
 
 export function listDatasets(db: LibraryDb): DatasetRecord[] {

@@ -149,6 +149,12 @@ describe('checks reported, not fixed', () => {
     const report = await importDataset(db, file('free.csv', `text,label\n${lines}\n`), { textColumns: ['text'], labelColumn: 'label' });
     expect([report.freeText, report.distinctLabels, report.labels]).toEqual([true, 150, {}]);
     expect(report.splits).toEqual({ train: 360, validation: 40, test: 0 });
+    const withFile = await importDataset(db, file('free-train.csv', `text,label\n${lines}\n`), {
+      textColumns: ['text'],
+      labelColumn: 'label',
+      validationFile: file('free-valid.csv', 'text,label\nv,answer 999\n'),
+    });
+    expect([withFile.freeText, withFile.distinctLabels, withFile.splits]).toEqual([true, 151, { train: 400, validation: 1, test: 0 }]);
   });
 
   it('gives the same split for the same seed and another for another seed', async () => {

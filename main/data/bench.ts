@@ -1,0 +1,59 @@
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { peakRssMb } from '../bench/measure.js';
+import { openLibrary } from '../library/db.js';
+import { seededRandom } from './split.js';
+import { importDataset } from './import.js';
+
+const WORDS = 'the a movie film was great terrible plot acting , "quoted" and but not really quite fun boring long short story'.split(' ');
+
+/** Writes a CSV with a header and `rows` rows of 5–25 words (some needing quotes) and one of four labels. */
+async function writeCsv(file: string, rows: number): Promise<void> {
+  const random = seededRandom(1);
+  const out = createWriteStream(file);
+  out.write('text,label\n');
+  let batch = '';
+  for (let i = 0; i < rows; i++) {
+    const n = 5 + Math.floor(random() * 21);
+    let text = String(i);
+    for (let w = 0; w < n; w++) text += ' ' + WORDS[Math.floor(random() * WORDS.length)];
+    const field = /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    batch += `${field},${['world', 'sports', 'business', 'science'][i % 4]}\n`;
+    if (batch.length > 1 << 20) {
+      if (!out.write(batch)) await once(out, 'drain');
+      batch = '';
+    }
+  }
+  out.end(batch);
+  await once(out, 'finish');
+}
+
+/**
+ * `npm run bench -- import`: imports a generated 1,000,000-row CSV into a fresh library and reports rows per second
+ * of the import alone and the peak RSS of the process. Targets: over 100,000 rows/s, under 300 MB.
+ */
+export async function benchImport(rows = 1_000_000): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-import-'));
+  try {
+    const csv = join(dir, 'generated.csv');
+    await writeCsv(csv, rows);
+    const db = openLibrary(join(dir, 'library.sqlite'));
+    const start = performance.now();
+    const report = await importDataset(db, csv, { textColumns: ['text'], labelColumn: 'label' });
+    const seconds = (performance.now() - start) / 1000;
+    db.close();
+    return {
+      benchmark: 'import',
+      rows: report.rows,
+      file_mb: Math.round(statSync(csv).size / 2 ** 20),
+      seconds: Number(seconds.toFixed(2)),
+      rows_per_s: Math.round(report.rows / seconds),
+      peak_rss_mb: peakRssMb(),
+      targets: { rows_per_s: 100_000, peak_rss_mb: 300 },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
