@@ -133,6 +133,26 @@ describe('other formats', () => {
   });
 });
 
+describe('preview', () => {
+  it('types SST-2 columns (number-only sentences stay text) and counts its labels over the whole file', async () => {
+    const preview = await previewFile(dataFile('sst2', 'train.tsv'), { rows: 3 });
+    expect(preview.rows).toBe(67349);
+    expect(preview.columns.map((c) => [c.name, c.type])).toEqual([
+      ['sentence', 'text'],
+      ['label', 'integer'],
+    ]);
+    expect(preview.suggestion).toEqual({ textColumns: ['sentence'], labelColumn: 'label' });
+    expect(preview.labels).toEqual({ '1': 37569, '0': 29780 });
+    expect(preview.firstRows.map((r) => r.line)).toEqual([2, 3, 4]);
+  });
+
+  it('suggests AG News columns by index: the class, then title and description', async () => {
+    const preview = await previewFile(dataFile('ag_news', 'test.csv'), { header: false });
+    expect(preview.suggestion).toEqual({ textColumns: ['1', '2'], labelColumn: '0' });
+    expect(preview.labels).toEqual({ '1': 1900, '2': 1900, '3': 1900, '4': 1900 });
+  });
+});
+
 describe('checks reported, not fixed', () => {
   it('counts empty texts, missing labels (with lines), duplicates, long texts and tokens', async () => {
     const p = file('checks.csv', 'text,label\nsame,a\nsame,b\n   ,a\nno label,\nlong long long text,a\nsame,a\nother,b\n');

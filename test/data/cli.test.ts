@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { dataFile, tempDir } from './helpers.js';
+
+const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const home = tempDir();
+
+function sprout(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), ...args], { env: { ...process.env, SPROUT_HOME: home }, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(...args: string[]): Record<string, unknown> {
+  const r = sprout(...args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]) as Record<string, unknown>;
+}
+
+describe('sprout data (built CLI)', () => {
+  it('previews RTE with detected quoting, suggested pair columns and label counts', () => {
+    const p = json('data', 'preview', dataFile('rte', 'dev.tsv'), '--json');
+    expect(p).toMatchObject({ format: 'tsv', quoting: 'none', rows: 277, suggested: { text_columns: ['sentence1', 'sentence2'], label_column: 'label' }, labels: { entailment: 146, not_entailment: 131 } });
+  });
+
+  it('imports headerless CoLA by column index, SST-2 with its dev file, CB test unlabelled; lists and shows them', () => {
+    const cola = json('data', 'import', dataFile('cola', 'in_domain_dev.tsv'), '--no-header', '--text-column', '3', '--label-column', '1', '--seed', '3', '--name', 'cola-dev');
+    expect(cola).toMatchObject({ name: 'cola-dev', rows: 527, splits: { train: 474, validation: 53, test: 0 }, labels: { '0': 162, '1': 365 }, dropped: { empty_text: 0 }, duplicates: 0, quoting: 'none' });
+    const sst = json('data', 'import', dataFile('sst2', 'train.tsv'), '--validation', dataFile('sst2', 'dev.tsv'));
+    expect(sst).toMatchObject({ rows: 68221, splits: { train: 67349, validation: 872 }, labels: { '0': 30208, '1': 38013 } });
+    const cb = json('data', 'import', dataFile('cb', 'test.jsonl'), '--no-label', '--template', 'premise: {premise} hypothesis: {hypothesis}');
+    expect(cb).toMatchObject({ rows: 250, label_column: null, splits: { train: 0, validation: 0, test: 250 } });
+
+    const list = json('data', 'list', '--json') as { datasets: { id: number; name: string }[] };
+    expect(list.datasets.map((d) => d.name)).toEqual(['cola-dev', 'train', 'test']);
+    const shown = json('data', 'show', String(sst.id), '--json');
+    expect(shown).toMatchObject({ id: sst.id, label_set: ['0', '1'], source: { name: 'train.tsv', size: 3806075 }, validation: { name: 'dev.tsv', size: 94931 } });
+  });
+
+  it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
+    const before = (json('data', 'list', '--json') as { datasets: unknown[] }).datasets.length;
+    const r = sprout('data', 'import', dataFile('rte', 'train.tsv'), '--quoting', 'rfc4180');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sprout: .*train\.tsv:52:254: Expected a tab or the end of the line after a closing double quote/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect((json('data', 'list', '--json') as { datasets: unknown[] }).datasets.length).toBe(before);
+    expect(sprout('data', 'import', dataFile('cb', 'train.jsonl'), '--split', 'lots').code).toBe(2);
+  });
+});
