@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHECKPOINT_FILE, loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
+import { readTensorFile } from '../../main/train/tensor-file.js';
+import { repoRoot, shared, tinyModel } from './fixtures.js';
+
+const cli = join(repoRoot, 'out/cli.js');
+const trainArgs = [
+  'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1',
+  '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '200',
+  '--validation', join(shared, 'data/cola/in_domain_dev.tsv'), '--validation-limit', '8',
+  '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
+  '--prompt-length', '4', '--batch-size', '4', '--steps', '60', '--eval-every', '20', '--checkpoint-every', '5', '--seed', '3',
+];
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `onLine` sees each stderr line and may kill the process. */
+function sprout(args: string[], home: string, onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, SPROUT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      pending += d;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const l of lines) onLine?.(l, (s) => child.kill(s));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const lastJson = (r: Run) => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+const promptBytes = (file: string) => Buffer.from((readTensorFile(file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
+const runIdOf = (r: Run) => /^run (\S+):/m.exec(r.stderr)![1];
+
+describe('sprout train (spawned)', () => {
+  it('SIGKILL mid-run, then --resume: the same prompt, bit for bit, as an uninterrupted run', async () => {
+    const straight = await sprout(trainArgs, mkdtempSync(join(tmpdir(), 'sprout-cli-')));
+    expect(straight.code).toBe(0);
+    const expected = lastJson(straight);
+    expect([expected.status, expected.steps, expected.provider]).toEqual(['completed', 60, 'cpu']);
+
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const killed = await sprout(trainArgs, home, (line, kill) => /^step 23\/60/.test(line) && kill('SIGKILL'));
+    expect(killed.signal).toBe('SIGKILL');
+    const runId = runIdOf(killed);
+    const runFolder = join(home, 'runs', runId);
+    const saved = loadCheckpoint(runFolder)!;
+    expect(saved.step).toBeGreaterThanOrEqual(20);
+    expect(saved.step).toBeLessThan(60);
+    expect(existsSync(join(runFolder, 'result.json'))).toBe(false);
+    // No temporary file is left beside the checkpoint that could be mistaken for it.
+    expect(readdirSync(runFolder).filter((f) => f.includes(CHECKPOINT_FILE))).toEqual([CHECKPOINT_FILE]);
+
+    const resumed = await sprout(['train', '--resume', runId], home);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`run ${runId} resumed at step ${saved.step}`));
+    const result = lastJson(resumed);
+    expect([result.run_id, result.status, result.steps]).toEqual([runId, 'completed', 60]);
+    expect(promptBytes(result.prompt_file).equals(promptBytes(expected.prompt_file))).toBe(true);
+    expect(promptBytes(result.task_embedding_file).equals(promptBytes(expected.task_embedding_file))).toBe(true);
+    expect([result.first_loss, result.last_loss, result.best]).toEqual([expected.first_loss, expected.last_loss, expected.best]);
+  });
+
+  it('Ctrl-C (SIGINT) stops with a usable checkpoint and prints the run to resume; --resume finishes it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    let sent = false;
+    const stopped = await sprout(trainArgs, home, (line, kill) => {
+      if (!sent && /^step 7\/60/.test(line)) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    expect(stopped.code).toBe(130);
+    const out = lastJson(stopped);
+    expect(out.status).toBe('cancelled');
+    const saved = loadCheckpoint(join(home, 'runs', out.run_id))!;
+    expect(saved.step).toBe(out.steps);
+    expect(saved.prompt).toHaveLength(4 * 64);
+    expect(existsSync(out.prompt_file)).toBe(true);
+    const resumed = lastJson(await sprout(['train', '--resume', out.run_id], home));
+    expect([resumed.status, resumed.steps]).toEqual(['completed', 60]);
+  });
+
+  it('reports user mistakes in one line with exit code 2', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const numeric = await sprout(trainArgs.filter((a, i, all) => a !== '--verbalizer' && all[i - 1] !== '--verbalizer'), home);
+    expect(numeric.code).toBe(2);
+    expect(numeric.stderr).toMatch(/labels include numbers \(0, 1\)/);
+    expect(numeric.stderr).not.toMatch(/at .*\.js:\d+/);
+    const unknown = await sprout(['train', '--resume', 'run-nope'], home);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/There is no run run-nope/);
+  });
+});
