@@ -7,6 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchImport } from '../data/bench.js';
+import { benchLabel } from '../label/bench.js';
+import { benchTokenizer } from '../tokenizer/bench.js';
+import { benchTrain } from '../train/bench.js';
 import { benchEngine } from './engine.js';
 import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
@@ -22,6 +26,10 @@ type Bench = () => Promise<Record<string, unknown>>;
 const benches: Record<string, Bench> = {
   matmul: async () => ({ benchmark: 'matmul', size: 2048, matmul_peak_gflops: Number((await matmulPeakGflops()).toFixed(1)) }),
   engine: () => benchEngine({ workDir, tokenizerFrom }),
+  train: () => benchTrain({ workDir, tokenizerFrom }),
+  label: () => benchLabel({ workDir, tokenizerFrom }),
+  import: () => benchImport(),
+  tokenizer: () => benchTokenizer(root),
   mixed: () => benchMixed({ workDir, tokenizerFrom }),
   'memory-small': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-small' }),
   'memory-base': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-base' }),
