@@ -56,7 +56,7 @@ describe('cancel and resume in process', () => {
     const whole = join(dir, 'whole.csv');
     const input = join(dir, 'input.tsv');
     copyFileSync(data('rte/dev.tsv'), input);
-    const options = { input, template: '{sentence1} {sentence2}', goldColumn: 'label', batchSize: 4, commitRows: 8 };
+    const options = { input, template: '{sentence1} {sentence2}', goldColumn: 'label', batchSize: 8, commitRows: 16 };
     const task = { ...cbTask, labels: ['entailment', 'not_entailment'], verbalisers: ['entailment', 'not_entailment'] };
     const rte: LabelEngine = { ...engine, prompts: [{ ...engine.prompts[0], task }] };
     const full = await startLabelJob(db, rte, { ...options, output: whole });
@@ -68,11 +68,11 @@ describe('cancel and resume in process', () => {
       signal: controller.signal,
       onProgress: (p) => {
         progress.push(p.rowsDone);
-        if (p.rowsDone >= 24) controller.abort();
+        if (p.rowsDone >= 48) controller.abort();
       },
     });
-    expect(first).toMatchObject({ status: 'cancelled', rows: 24, total_rows: 277 });
-    expect(progress).toEqual([0, 8, 16, 24]);
+    expect(first).toMatchObject({ status: 'cancelled', rows: 48, total_rows: 277 });
+    expect(progress).toEqual([0, 16, 32, 48]);
     expect(getJob(db, first.job_id)!.status).toBe('cancelled');
 
     // A resume with another prompt is refused before anything is touched.
