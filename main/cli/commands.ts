@@ -1,4 +1,17 @@
 import type { Command } from './command.js';
+import { libraryListCommand } from './library-list.js';
+import { libraryShowCommand } from './library-show.js';
+import { libraryRenameCommand } from './library-rename.js';
+import { libraryTagCommand } from './library-tag.js';
+import { libraryNoteCommand } from './library-note.js';
+import { libraryRemoveCommand } from './library-rm.js';
+import { libraryDuplicateCommand } from './library-duplicate.js';
+import { libraryExportCommand } from './library-export.js';
+import { libraryImportCommand } from './library-import.js';
+import { libraryBackupCommand } from './library-backup.js';
+import { libraryExportAllCommand } from './library-export-all.js';
+import { libraryImportAllCommand } from './library-import-all.js';
+import { transferRankCommand } from './transfer-rank.js';
 import { dataImportCommand } from './data-import.js';
 import { dataListCommand } from './data-list.js';
 import { dataPreviewCommand } from './data-preview.js';
@@ -15,4 +28,4 @@ import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];

@@ -18,8 +18,8 @@ export interface BaseModel {
 
 export interface RankOptions {
   metric?: SimilarityMetric;
-  /** Prompts trained on this dataset are the target itself, not transfer sources. */
-  excludeDatasetId?: number;
+  /** Prompts trained on these datasets are the target itself, not transfer sources. */
+  excludeDatasetIds?: number[];
   excludePromptIds?: number[];
 }
 
@@ -63,13 +63,14 @@ export function rankSources(db: LibraryDb, target: PromptMatrix, base: BaseModel
     throw new SproutError('bad-task-embedding', `The target task embedding has ${target.data.length} values, not ${target.length} × ${d}.`);
   }
   const excluded = new Set(options.excludePromptIds ?? []);
+  const datasets = options.excludeDatasetIds ?? [];
   const rows = db
     .prepare(
       `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding
        FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
-       WHERE p.d_model = @d AND (@dataset IS NULL OR t.dataset_id IS NULL OR t.dataset_id != @dataset) ORDER BY p.id`,
+       WHERE p.d_model = ? AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
     )
-    .all({ d, dataset: options.excludeDatasetId ?? null }) as CandidateRow[];
+    .all(d, ...datasets) as CandidateRow[];
   const ranked: RankedSource[] = [];
   for (const r of rows) {
     if (excluded.has(r.id) || !sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base)) continue;

@@ -1,0 +1,20 @@
+import { exportLibraryArchive } from '../library/archive.js';
+import { printJson, type Command } from './command.js';
+import { fileArgument } from './library-shared.js';
+import { withLibrary } from './model-shared.js';
+
+export const libraryExportAllCommand: Command = {
+  path: ['library', 'export-all'],
+  summary: 'Write the whole library (database and every prompt as a PEFT folder) to one archive',
+  usage: `Usage: sprout library export-all FILE
+
+FILE is a tar archive: sprout-library.json, library.sqlite and prompts/<id>-<name>/ PEFT folders.
+Prints one JSON line: { "file", "prompts" }.`,
+  options: {},
+  positionals: true,
+  async run({ positionals }) {
+    const file = fileArgument(positionals, 'export-all');
+    const manifest = await withLibrary((db) => exportLibraryArchive(db, file));
+    printJson({ file, prompts: manifest.prompts.length });
+  },
+};

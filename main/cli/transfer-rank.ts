@@ -1,0 +1,199 @@
+import { defaultTemplate } from '../data/template.js';
+import { SproutError } from '../errors.js';
+import { getDataset } from '../library/datasets.js';
+import type { LibraryDb } from '../library/db.js';
+import { parsePromptId, promptLineage } from '../library/prompts.js';
+import { dataDir } from '../paths.js';
+import type { DevicePreference } from '../runtime/types.js';
+import type { DataSource } from '../train/config.js';
+import { parseVerbalizer } from '../train/task.js';
+import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
+import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
+import { SIMILARITY_METRICS, type PromptMatrix, type SimilarityMetric } from '../transfer/similarity.js';
+import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
+import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
+import { readOptions } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
+
+type Use = 'best' | 'trial' | 'mix';
+
+interface Target {
+  matrix: PromptMatrix;
+  json: Record<string, unknown>;
+  datasetIds: number[];
+  excludePromptIds: number[];
+}
+
+export const transferRankCommand: Command = {
+  path: ['transfer', 'rank'],
+  summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
+  usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID) --model MODEL
+                            [--metric avg-token|per-token] [--probe-steps N] [--top-k 3] [--use best|trial|mix] [--json]
+
+Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
+the same base model (MODEL: a model id or folder), by two cosine similarities (Vu et al. 2021): avg-token (of the
+mean-pooled prompt tokens) and per-token (mean over all token pairs). --metric picks the ranking key; both are shown.
+
+The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
+same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
+task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
+  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--format F] [--no-header] [--quoting Q]
+  [--limit N] [--prompt-length 20] [--seed 0] [--device D]
+
+Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
+short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
+(α = sim / Σ sim) as a new prompt and names it. Start training with the printed init (--init prompt:ID).
+
+--json prints one JSON line: { metric, model, target, ranking: [{id, name, avg_token, per_token, score, basis,
+lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
+  options: {
+    dataset: { type: 'string' },
+    data: { type: 'string' },
+    prompt: { type: 'string' },
+    model: { type: 'string' },
+    metric: { type: 'string' },
+    'probe-steps': { type: 'string' },
+    'top-k': { type: 'string' },
+    use: { type: 'string' },
+    name: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'text-column': { type: 'string', multiple: true },
+    'label-column': { type: 'string' },
+    template: { type: 'string' },
+    verbalizer: { type: 'string' },
+    format: { type: 'string' },
+    'no-header': { type: 'boolean', default: false },
+    quoting: { type: 'string' },
+    'invalid-utf8': { type: 'string' },
+    limit: { type: 'string' },
+    'prompt-length': { type: 'string' },
+    seed: { type: 'string' },
+    device: { type: 'string' },
+  },
+  async run(args) {
+    const { values } = args;
+    const model = values.model as string | undefined;
+    if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
+    const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
+    if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID.');
+    const metric = (values.metric as string | undefined) ?? 'avg-token';
+    if (!SIMILARITY_METRICS.includes(metric as SimilarityMetric)) throw new UsageError(`--metric must be avg-token or per-token, not "${metric}".`);
+    const use = (values.use as string | undefined) ?? 'best';
+    if (use !== 'best' && use !== 'trial' && use !== 'mix') throw new UsageError(`--use must be best, trial or mix, not "${use}".`);
+    const topK = positiveInt(values['top-k'] as string | undefined, '--top-k') ?? 3;
+
+    const output = await withLibrary(async (db) => {
+      const base = resolveBaseModel(db, model);
+      const target = await findTarget(db, base, args);
+      const ranked = rankSources(db, target.matrix, base, { metric: metric as SimilarityMetric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
+      const top = ranked.slice(0, topK).map((r) => r.id);
+      let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
+      if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, values.name as string | undefined);
+      const best = ranked[0]?.id ?? null;
+      return {
+        metric,
+        model: { id: base.id, path: base.path, d_model: base.dModel },
+        target: target.json,
+        ranking: ranked.map((r) => ({
+          id: r.id,
+          name: r.name,
+          avg_token: r.avgToken,
+          per_token: r.perToken,
+          score: r.score,
+          basis: r.basis,
+          task_id: r.taskId,
+          lineage: promptLineage(db, r.id).slice(1).map((p) => p.id),
+        })),
+        use,
+        best,
+        top_k: top,
+        init: mixed ? `prompt:${mixed.id}` : use === 'best' && best !== null ? `prompt:${best}` : null,
+        trial_inits: use === 'trial' ? top.map((id) => `prompt:${id}`) : null,
+        weights: mixed?.weights ?? null,
+        mixed_prompt_id: mixed?.id ?? null,
+      };
+    });
+    if (values.json) {
+      printJson(output);
+      return;
+    }
+    if (output.ranking.length === 0) {
+      process.stdout.write('No library prompt was trained on this base model; train from a fresh initialisation (--init vocab).\n');
+      return;
+    }
+    process.stdout.write(`Ranked by ${metric} similarity (both shown):\n`);
+    for (const r of output.ranking) {
+      process.stdout.write(`${String(r.id).padStart(4)}  avg-token ${r.avg_token.toFixed(4)}  per-token ${r.per_token.toFixed(4)}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`);
+    }
+    if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
+    if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
+  },
+};
+
+function seedValue(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--seed must be a whole number, not "${value}".`);
+  return Number(value);
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`${flag} must be a positive whole number, not "${value}".`);
+  return Number(value);
+}
+
+async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs): Promise<Target> {
+  if (values.prompt !== undefined) {
+    const id = parsePromptId(values.prompt as string);
+    const t = promptTarget(db, id, base);
+    return { matrix: t.matrix, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
+  }
+  let datasetIds: number[];
+  let datasetId: number | undefined;
+  if (values.dataset !== undefined) {
+    datasetId = positiveInt(values.dataset as string, '--dataset')!;
+    if (!getDataset(db, datasetId)) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
+    datasetIds = [datasetId];
+  } else {
+    datasetIds = await datasetsWithSource(db, values.data as string);
+  }
+  const stored = storedTargetEmbedding(db, base, datasetIds);
+  if (stored) {
+    return { matrix: stored.matrix, json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [stored.promptId] };
+  }
+  const steps = positiveInt(values['probe-steps'] as string | undefined, '--probe-steps') ?? usualTaskEmbeddingStep(db, base);
+  const spec = probeSpec(db, base, values, datasetId, steps);
+  process.stderr.write(`The target task has no task embedding yet: probing it with ${steps} training steps…\n`);
+  const probe = await probeTaskEmbedding(spec, base.dModel, { dataDir: dataDir() });
+  process.stderr.write(`probe run ${probe.runId} done.\n`);
+  return { matrix: probe.matrix, json: { kind: 'probe', run_id: probe.runId, step: probe.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [] };
+}
+
+function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'], datasetId: number | undefined, steps: number): ProbeSpec {
+  if (base.path === null) throw new SproutError('unknown-model', `Model ${base.id} has no folder on this machine, so a probe run cannot train on it.`);
+  const str = (k: string) => values[k] as string | undefined;
+  const textColumns = values['text-column'] as string[] | undefined;
+  let template = str('template') ?? (textColumns?.length ? defaultTemplate(textColumns, true) : undefined);
+  let labelColumn = str('label-column');
+  let train: DataSource;
+  if (datasetId !== undefined) {
+    const dataset = getDataset(db, datasetId)!;
+    template ??= dataset.template;
+    labelColumn ??= dataset.labelColumn ?? undefined;
+    train = { dataset: datasetId, limit: positiveInt(str('limit'), '--limit') };
+  } else {
+    const read = readOptions(values);
+    train = { file: str('data')!, format: read.format, header: read.header, quoting: read.quoting, invalidUtf8: read.invalidUtf8, limit: positiveInt(str('limit'), '--limit') };
+  }
+  if (!labelColumn) throw new UsageError('The probe run needs the label column: --label-column L.');
+  if (!template) throw new UsageError('The probe run needs the text column(s): --text-column C (or --template T).');
+  return {
+    model: base.path,
+    train,
+    task: { template, labelColumn, verbalizer: str('verbalizer') === undefined ? undefined : parseVerbalizer(str('verbalizer')!) },
+    steps,
+    promptLength: positiveInt(str('prompt-length'), '--prompt-length'),
+    seed: seedValue(str('seed')),
+    device: str('device') as DevicePreference | undefined,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * A short probe run for a target task that has no stored task embedding yet (SPoT trains the target for the same
+ * number of steps as the sources' task embeddings and compares the prompt at that step).
+ */
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import type { DevicePreference } from '../runtime/types.js';
+import type { DataSource, TrainingConfigInput } from '../train/config.js';
+import type { TrainingHooks } from '../train/events.js';
+import { readPromptFile } from '../train/prompt-file.js';
+import { runTraining } from '../train/run.js';
+import type { BaseModel } from './rank.js';
+import type { PromptMatrix } from './similarity.js';
+
+export const DEFAULT_PROBE_STEPS = 100;
+
+export interface ProbeSpec {
+  /** The model folder. */
+  model: string;
+  train: DataSource;
+  task: { template: string; labelColumn: string; verbalizer?: Record<string, string> };
+  steps: number;
+  promptLength?: number;
+  seed?: number;
+  device?: DevicePreference;
+}
+
+/**
+ * The step the library's task embeddings on `base` were most often taken at, so that a probe is compared with
+ * sources at the same point of training; DEFAULT_PROBE_STEPS when none has one.
+ */
+export function usualTaskEmbeddingStep(db: LibraryDb, base: BaseModel): number {
+  const row = db
+    .prepare(
+      `SELECT task_embedding_step AS step, count(*) AS n FROM prompts
+       WHERE task_embedding_step IS NOT NULL AND d_model = @d AND (model_id = @id OR (@id IS NULL AND model_path = @path))
+       GROUP BY task_embedding_step ORDER BY n DESC, step LIMIT 1`,
+    )
+    .get({ d: base.dModel, id: base.id, path: base.path }) as { step: number } | undefined;
+  return row?.step ?? DEFAULT_PROBE_STEPS;
+}
+
+/** Trains the target task for `steps` steps and returns the prompt at the last one. */
+export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, options: TrainingHooks & { dataDir?: string } = {}): Promise<{ matrix: PromptMatrix; runId: string; step: number }> {
+  const config: TrainingConfigInput = {
+    model: spec.model,
+    device: spec.device ?? 'auto',
+    train: spec.train,
+    task: spec.task,
+    promptLength: spec.promptLength,
+    seed: spec.seed,
+    steps: spec.steps,
+    taskEmbeddingStep: spec.steps,
+    // Only the prompt at the probe's last step matters; one validation example keeps the closing evaluation cheap.
+    evalEvery: spec.steps,
+    evalLimit: 1,
+    checkpointEvery: spec.steps,
+    name: 'transfer probe',
+  };
+  const result = await runTraining({ config }, options);
+  if (result.status === 'cancelled' || result.task_embedding_file === null || result.task_embedding_step === null) {
+    throw new SproutError('probe-incomplete', `The probe run ${result.run_id} stopped before step ${spec.steps}, so the target has no task embedding.`, {
+      hint: 'Run the ranking again to finish it.',
+    });
+  }
+  return { matrix: readPromptFile(result.task_embedding_file, dModel), runId: result.run_id, step: result.task_embedding_step };
+}

@@ -1,0 +1,68 @@
+/**
+ * What a ranking compares against: the base model (registered or a folder) and the target task's embedding,
+ * found among stored prompts when the target task has been trained before.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readT5Config } from '../checkpoint/checkpoint.js';
+import { SproutError } from '../errors.js';
+import type { LibraryDb } from '../library/db.js';
+import { fromBlob } from '../library/embedding.js';
+import { findModelByPath, getModel } from '../library/models.js';
+import { requirePrompt } from '../library/prompts.js';
+import type { BaseModel } from './rank.js';
+import { sameBaseModel } from './rank.js';
+import type { PromptMatrix } from './similarity.js';
+
+/** A registered model id, or a model folder (registered or not). */
+export function resolveBaseModel(db: LibraryDb, model: string): BaseModel {
+  const registered = getModel(db, model) ?? findModelByPath(db, resolve(model));
+  if (registered) return { id: registered.id, path: registered.path, dModel: registered.summary.dModel };
+  if (!existsSync(model)) {
+    throw new SproutError('unknown-model', `"${model}" is neither a model in the library nor a folder.`, { hint: 'See `sprout model list`, or give the model folder.' });
+  }
+  return { id: null, path: resolve(model), dModel: readT5Config(model).dModel };
+}
+
+export interface StoredTarget {
+  matrix: PromptMatrix;
+  promptId: number;
+  /** Training step the task embedding was taken at; null when the prompt's final values stand in for it. */
+  step: number | null;
+}
+
+/** The newest task embedding of a prompt on `base` trained on one of `datasetIds`. */
+export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds: number[]): StoredTarget | undefined {
+  if (datasetIds.length === 0) return undefined;
+  const rows = db
+    .prepare(
+      `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step
+       FROM prompts p JOIN tasks t ON t.id = p.task_id
+       WHERE p.task_embedding IS NOT NULL AND p.d_model = ? AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
+       ORDER BY p.id DESC`,
+    )
+    .all(base.dModel, ...datasetIds) as { id: number; model_id: string | null; model_path: string | null; length: number; d_model: number; task_embedding: Buffer; task_embedding_step: number | null }[];
+  const row = rows.find((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base));
+  return row && { matrix: { length: row.length, data: fromBlob(row.task_embedding) }, promptId: row.id, step: row.task_embedding_step };
+}
+
+/** A prompt's task embedding (or its final values when it has none) as the target. */
+export function promptTarget(db: LibraryDb, id: number, base: BaseModel): StoredTarget {
+  const p = requirePrompt(db, id);
+  if (!sameBaseModel(p.model, p.dModel, base)) {
+    throw new SproutError('transfer-model-mismatch', `Prompt ${id} was trained on ${p.model.id ?? p.model.path}, not on ${base.id ?? base.path}.`, {
+      hint: 'Rank against prompts of the same base model.',
+    });
+  }
+  return { matrix: { length: p.length, data: p.taskEmbedding ?? p.embedding }, promptId: id, step: p.taskEmbedding ? p.taskEmbeddingStep : null };
+}
+
+/** Imported datasets whose training file has the same content as `file`. */
+export async function datasetsWithSource(db: LibraryDb, file: string): Promise<number[]> {
+  if (!existsSync(file)) throw new SproutError('file-not-found', 'The data file does not exist.', { file: resolve(file) });
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  const sha = hash.digest('hex');
+  return (db.prepare('SELECT id FROM datasets WHERE source_sha256 = ? ORDER BY id').all(sha) as { id: number }[]).map((r) => r.id);
+}
