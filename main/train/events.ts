@@ -28,7 +28,7 @@ export function summarizeEval(step: number, m: EvalMetrics): EvalSummary {
 export type TrainingEvent =
   | {
       kind: 'started';
-      runId: string;
+      runId: number;
       provider: string;
       providerDetail: string;
       steps: number;

@@ -1,9 +1,8 @@
 /**
- * A run's folder under <data dir>/runs/<id>: config.json (what was asked and what was resolved),
+ * A run's folder under <data dir>/runs/<library run id>: config.json (what was asked and what was resolved),
  * checkpoint.safetensors (everything needed to continue bit for bit), and at the end prompt.safetensors (the
  * kept prompt), task-embedding.safetensors and result.json. Every file is replaced atomically.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SproutError } from '../errors.js';
@@ -24,14 +23,9 @@ export function runsDir(dataDir: string): string {
   return join(dataDir, 'runs');
 }
 
-export function newRunId(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `run-${t}-${randomBytes(3).toString('hex')}`;
-}
-
 export function runDir(dataDir: string, runId: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(runId) || runId.startsWith('.')) {
-    throw new SproutError('bad-run-id', `"${runId}" is not a run id.`, { hint: 'Run ids look like run-20250101-120000-abc123; see the runs folder.' });
+    throw new SproutError('bad-run-id', `"${runId}" is not a run id.`, { hint: 'Give the run_id a previous `sprout train` printed.' });
   }
   return join(runsDir(dataDir), runId);
 }

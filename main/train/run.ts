@@ -13,16 +13,18 @@ import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
-import { summarizeEval, type EvalSummary, type TrainingHooks } from './events.js';
+import { summarizeEval, type EvalSummary, type TrainingEvent, type TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { loadExamples } from './data-source.js';
-import { readPromptFile } from './prompt-file.js';
-import { CONFIG_FILE, loadCheckpoint, newRunId, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
+import { RunRecord } from './library-record.js';
+import { loadSoftPrompt, parsePromptId } from '../library/prompts.js';
+import { CONFIG_FILE, loadCheckpoint, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
 import { initialState, tenPercentMean, trainLoop, type LoopStatus } from './trainer.js';
 
-export type TrainRequest = { config: TrainingConfigInput } | { resume: string; device?: DevicePreference };
+/** A new run, or the library id of a cancelled or killed run to continue. */
+export type TrainRequest = { config: TrainingConfigInput } | { resume: string | number; device?: DevicePreference };
 
 export interface RunOptions extends TrainingHooks {
   /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
@@ -30,8 +32,10 @@ export interface RunOptions extends TrainingHooks {
 }
 
 export interface TrainingResult {
-  run_id: string;
-  prompt_id: string;
+  /** The library's run id; also the run folder's name under <data dir>/runs. */
+  run_id: number;
+  /** The library id of the kept prompt; null when the run was cancelled (resume it to finish). */
+  prompt_id: number | null;
   status: LoopStatus;
   steps: number;
   planned_steps: number;
@@ -52,7 +56,7 @@ export interface TrainingResult {
 
 /** What config.json holds besides the config: what was resolved when the run started. */
 interface StoredRun {
-  runId: string;
+  runId: number;
   created: string;
   config: TrainingConfig;
   task: { kind: ResolvedTask['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] };
@@ -61,13 +65,14 @@ interface StoredRun {
 
 export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult> {
   const home = options.dataDir ?? defaultDataDir();
-  const emit = options.onProgress ?? (() => undefined);
   const resuming = 'resume' in request;
-  const runId = resuming ? request.resume : newRunId();
-  const dir = runDir(home, runId);
   let config: TrainingConfig;
+  let dir = '';
   if (resuming) {
-    if (!existsSync(join(dir, CONFIG_FILE))) throw new SproutError('unknown-run', `There is no run ${runId}.`, { file: dir, hint: 'Give the run_id a previous `sprout train` printed.' });
+    dir = /^[1-9]\d*$/.test(String(request.resume)) ? runDir(home, String(request.resume)) : '';
+    if (!dir || !existsSync(join(dir, CONFIG_FILE))) {
+      throw new SproutError('unknown-run', `There is no run ${request.resume}.`, { file: dir || undefined, hint: 'Give the run_id a previous `sprout train` printed.' });
+    }
     const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult) : null;
     if (done && done.status !== 'cancelled') return done;
     const stored = readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
@@ -94,6 +99,23 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
 
+  const record = resuming ? RunRecord.open(home, Number(request.resume)) : RunRecord.create(home, config, resolved);
+  const runId = record.id;
+  dir = runDir(home, String(runId));
+  const emit = (e: TrainingEvent) => {
+    record.onEvent(e);
+    options.onProgress?.(e);
+  };
+  try {
+    return await trainRun();
+  } catch (error) {
+    record.fail(error);
+    throw error;
+  } finally {
+    record.close();
+  }
+
+  async function trainRun(): Promise<TrainingResult> {
   const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
   try {
     const d = model.config.dModel;
@@ -107,7 +129,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       encode: (t) => tokenizer.encode(t),
       eosId: tokenizer.eosId,
       labelTargets,
-      loadPrompt: (id) => loadStoredPrompt(home, id, d),
+      loadPrompt: (id) => loadSoftPrompt(record.library, id),
     });
     mkdirSync(dir, { recursive: true });
     if (!resuming) {
@@ -140,11 +162,24 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     });
     const status = await trainLoop(
       { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: resolved.kind === 'classification' ? labelTargets : [], state, runDir: dir },
-      options,
+      { ...options, onProgress: emit },
     );
-    return finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+    result.prompt_id = record.finish({
+      status,
+      state,
+      config,
+      modelConfig: model.config,
+      resolved,
+      initName: initName(initSpec),
+      parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
+      metrics: { best: result.best, best_step: result.best_step, first_loss: result.first_loss, last_loss: result.last_loss, steps: result.steps },
+    });
+    writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
   } finally {
     await model.dispose();
+  }
   }
 }
 
@@ -156,28 +191,21 @@ function dataNotes(which: string, s: EncodedSplit): string[] {
   return notes;
 }
 
-/** A stored prompt by id: until the library keeps prompts, a prompt id is the id of the run that trained it. */
-export function loadStoredPrompt(home: string, id: string, dModel: number): SoftPrompt {
-  const file = join(runDir(home, id), PROMPT_FILE);
-  if (!existsSync(file)) throw new SproutError('unknown-prompt', `There is no stored prompt ${id}.`, { file, hint: 'Give the prompt_id a finished `sprout train` printed.' });
-  return readPromptFile(file, dModel);
-}
-
-function finish(dir: string, runId: string, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
+function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
   const kept = state.best?.prompt ?? state.prompt;
   const keptStep = state.best?.step ?? state.step;
   const promptFile = join(dir, PROMPT_FILE);
   const sha = createHash('sha256').update(new Uint8Array(kept.buffer, kept.byteOffset, kept.byteLength)).digest('hex');
-  writePromptFile(promptFile, kept, d, { format: 'pt', sprout_run: runId, step: String(keptStep), model: config.model, sha256: sha });
+  writePromptFile(promptFile, kept, d, { format: 'pt', sprout_run: String(runId), step: String(keptStep), model: config.model, sha256: sha });
   let taskEmbeddingFile: string | null = null;
   if (state.taskEmbedding) {
     taskEmbeddingFile = join(dir, TASK_EMBEDDING_FILE);
-    writePromptFile(taskEmbeddingFile, state.taskEmbedding.prompt, d, { format: 'pt', sprout_run: runId, step: String(state.taskEmbedding.step), model: config.model });
+    writePromptFile(taskEmbeddingFile, state.taskEmbedding.prompt, d, { format: 'pt', sprout_run: String(runId), step: String(state.taskEmbedding.step), model: config.model });
   }
   const bestEval = state.best ? state.evals.find((e) => e.step === state.best!.step) : undefined;
   const result: TrainingResult = {
     run_id: runId,
-    prompt_id: runId,
+    prompt_id: null,
     status,
     steps: state.step,
     planned_steps: config.steps,
@@ -193,7 +221,6 @@ function finish(dir: string, runId: string, config: TrainingConfig, state: Train
     task_embedding_file: taskEmbeddingFile,
     notes,
   };
-  writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 

@@ -70,7 +70,7 @@ describe('sprout train (spawned)', () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(new RegExp(`run ${runId} resumed at step ${saved.step}`));
     const result = lastJson(resumed);
-    expect([result.run_id, result.status, result.steps]).toEqual([runId, 'completed', 60]);
+    expect([String(result.run_id), result.status, result.steps]).toEqual([runId, 'completed', 60]);
     expect(promptBytes(result.prompt_file).equals(promptBytes(expected.prompt_file))).toBe(true);
     expect(promptBytes(result.task_embedding_file).equals(promptBytes(expected.task_embedding_file))).toBe(true);
     expect([result.first_loss, result.last_loss, result.best]).toEqual([expected.first_loss, expected.last_loss, expected.best]);
@@ -88,11 +88,11 @@ describe('sprout train (spawned)', () => {
     expect(stopped.code).toBe(130);
     const out = lastJson(stopped);
     expect(out.status).toBe('cancelled');
-    const saved = loadCheckpoint(join(home, 'runs', out.run_id))!;
+    const saved = loadCheckpoint(join(home, 'runs', String(out.run_id)))!;
     expect(saved.step).toBe(out.steps);
     expect(saved.prompt).toHaveLength(4 * 64);
     expect(existsSync(out.prompt_file)).toBe(true);
-    const resumed = lastJson(await sprout(['train', '--resume', out.run_id], home));
+    const resumed = lastJson(await sprout(['train', '--resume', String(out.run_id)], home));
     expect([resumed.status, resumed.steps]).toEqual(['completed', 60]);
   });
 
@@ -102,8 +102,8 @@ describe('sprout train (spawned)', () => {
     expect(numeric.code).toBe(2);
     expect(numeric.stderr).toMatch(/labels include numbers \(0, 1\)/);
     expect(numeric.stderr).not.toMatch(/at .*\.js:\d+/);
-    const unknown = await sprout(['train', '--resume', 'run-nope'], home);
+    const unknown = await sprout(['train', '--resume', '77'], home);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/There is no run run-nope/);
+    expect(unknown.stderr).toMatch(/There is no run 77/);
   });
 });

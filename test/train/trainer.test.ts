@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { requirePrompt } from '../../main/library/prompts.js';
+import { requireRun, runMetrics } from '../../main/library/runs.js';
 import { loadPromptModel, type T5PromptModel } from '../../main/runtime/model.js';
 import type { PromptModel } from '../../main/runtime/types.js';
 import { loadTokenizer } from '../../main/tokenizer/index.js';
@@ -154,5 +157,26 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     expect([resumed.status, resumed.steps]).toEqual(['completed', 12]);
     expect(Buffer.from(promptOf(resumed.prompt_file).buffer).equals(Buffer.from(promptOf(straight.prompt_file).buffer))).toBe(true);
     expect([resumed.first_loss, resumed.last_loss, resumed.best_step]).toEqual([straight.first_loss, straight.last_loss, straight.best_step]);
+
+    // The library holds the run's progress and the kept prompt, with its task embedding.
+    const db = openLibrary(libraryPath(dir));
+    try {
+      const run = requireRun(db, resumed.run_id);
+      expect([run.status, run.step, run.plannedSteps]).toEqual(['done', 12, 12]);
+      expect(runMetrics(db, run.id).filter((m) => m.eval).map((m) => m.step)).toEqual([4, 8, 12]);
+      const stored = requirePrompt(db, resumed.prompt_id!);
+      expect([stored.runId, stored.length, stored.dModel, stored.init, stored.labels]).toEqual([run.id, 4, 64, 'vocab', ['0', '1']]);
+      expect(Array.from(stored.embedding)).toEqual(Array.from(promptOf(resumed.prompt_file)));
+      expect(stored.taskEmbeddingStep).toBe(1);
+      expect(Array.from(stored.taskEmbedding!)).toEqual(Array.from(promptOf(resumed.task_embedding_file!)));
+
+      // Transfer (SPoT): a longer prompt starts from the stored one and is padded with vocab rows.
+      const transfer = await runTraining({ config: { ...base, promptLength: 6, steps: 1, init: `prompt:${resumed.prompt_id}` } }, { dataDir: dir });
+      expect(transfer.notes).toContain(`Prompt ${resumed.prompt_id} has 4 rows; 2 rows were added from the vocabulary.`);
+      const child = requirePrompt(db, transfer.prompt_id!);
+      expect([child.parentId, child.init, child.length]).toEqual([resumed.prompt_id, `prompt:${resumed.prompt_id}`, 6]);
+    } finally {
+      db.close();
+    }
   });
 });
