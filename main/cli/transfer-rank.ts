@@ -166,7 +166,12 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   process.stderr.write(`The target task has no task embedding yet: probing it with ${steps} training steps…\n`);
   const probe = await probeTaskEmbedding(spec, base.dModel, { dataDir: dataDir() });
   process.stderr.write(`probe run ${probe.runId} done.\n`);
-  return { matrix: probe.matrix, json: { kind: 'probe', run_id: probe.runId, step: probe.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [] };
+  return {
+    matrix: probe.matrix,
+    json: { kind: 'probe', run_id: probe.runId, prompt_id: probe.promptId, step: probe.step, dataset_ids: datasetIds },
+    datasetIds,
+    excludePromptIds: probe.promptId === null ? [] : [Number(probe.promptId)],
+  };
 }
 
 function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'], datasetId: number | undefined, steps: number): ProbeSpec {

@@ -8,7 +8,7 @@ import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingHooks } from '../train/events.js';
 import { readPromptFile } from '../train/prompt-file.js';
-import { runTraining } from '../train/run.js';
+import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
 import type { PromptMatrix } from './similarity.js';
 
@@ -40,8 +40,16 @@ export function usualTaskEmbeddingStep(db: LibraryDb, base: BaseModel): number {
   return row?.step ?? DEFAULT_PROBE_STEPS;
 }
 
+export interface ProbeResult {
+  matrix: PromptMatrix;
+  runId: TrainingResult['run_id'];
+  /** The prompt the probe run stored; it is the target itself, never a transfer source. */
+  promptId: TrainingResult['prompt_id'];
+  step: number;
+}
+
 /** Trains the target task for `steps` steps and returns the prompt at the last one. */
-export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, options: TrainingHooks & { dataDir?: string } = {}): Promise<{ matrix: PromptMatrix; runId: string; step: number }> {
+export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, options: TrainingHooks & { dataDir?: string } = {}): Promise<ProbeResult> {
   const config: TrainingConfigInput = {
     model: spec.model,
     device: spec.device ?? 'auto',
@@ -63,5 +71,5 @@ export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, option
       hint: 'Run the ranking again to finish it.',
     });
   }
-  return { matrix: readPromptFile(result.task_embedding_file, dModel), runId: result.run_id, step: result.task_embedding_step };
+  return { matrix: readPromptFile(result.task_embedding_file, dModel), runId: result.run_id, promptId: result.prompt_id, step: result.task_embedding_step };
 }

@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { listPrompts, requirePrompt } from '../../main/library/prompts.js';
+import { repoRoot, tempDir } from '../checkpoint/helpers.js';
+
+const run = promisify(execFile);
+
+async function sprout(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function json(home: string, args: string[]): Promise<Record<string, any>> {
+  const r = await sprout(home, args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** A PEFT adapter folder as PEFT writes it: [2N, d] float32, the decoder half different so that reading it shows. */
+function peftFolder(values: number[], n: number, d: number): string {
+  const dir = join(tempDir(), 'adapter');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: n, token_dim: d, num_transformer_submodules: 2, base_model_name_or_path: 'google/t5-small-lm-adapt' }));
+  const data = Buffer.from(Float32Array.from([...values, ...values.map(() => 5)]).buffer);
+  const header = Buffer.from(JSON.stringify({ prompt_embeddings: { dtype: 'F32', shape: [2 * n, d], data_offsets: [0, data.length] } }));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(join(dir, 'adapter_model.safetensors'), Buffer.concat([length, header, data]));
+  return dir;
+}
+
+describe('sprout library (spawned)', () => {
+  it('import, list, show with lineage, tag, rename, note, guarded rm, export, backup, export-all and import-all', async () => {
+    const home = tempDir('sprout-home-');
+    const values = [0.5, -1, 2, 0.25, 3, -0.125];
+    expect(await json(home, ['library', 'import', '--peft', peftFolder(values, 2, 3), '--name', 'tweets'])).toEqual({ id: 1 });
+    expect(await json(home, ['library', 'duplicate', '1', '--name', 'tweets v2'])).toEqual({ id: 2 });
+    expect(await json(home, ['library', 'tag', '2', 'glue', 'best'])).toEqual({ id: 2, tags: ['best', 'glue'] });
+    expect(await json(home, ['library', 'tag', '2', '--remove', 'best'])).toEqual({ id: 2, tags: ['glue'] });
+    expect(await json(home, ['library', 'rename', '2', 'tweets', 'final'])).toEqual({ id: 2, name: 'tweets final' });
+    expect(await json(home, ['library', 'note', '2', 'kept for the demo'])).toEqual({ id: 2, notes: 'kept for the demo' });
+
+    const list = await json(home, ['library', 'list', '--tag', 'glue', '--json']);
+    expect(list.prompts).toMatchObject([{ id: 2, name: 'tweets final', length: 2, d_model: 3, init: 'copy:1', parent_id: 1, tags: ['glue'], notes: 'kept for the demo', model: { id: 'google/t5-small-lm-adapt', path: null } }]);
+    const shown = await json(home, ['library', 'show', '2', '--json']);
+    expect(shown.lineage.map((p: { id: number }) => p.id)).toEqual([1]);
+    expect((await json(home, ['library', 'show', '1', '--json'])).derived.map((p: { id: number }) => p.id)).toEqual([2]);
+    const text = await sprout(home, ['library', 'show', '2']);
+    expect(text.stdout).toContain('Transferred from:\n  1  tweets  (google/t5-small-lm-adapt, 2×3, init peft)');
+
+    const refused = await sprout(home, ['library', 'rm', '1']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('sprout: Prompt 1 ("tweets") is the source of prompt 2, so it was not deleted. Delete those first, or use --force: they will then derive from no prompt.\n');
+    const missing = await sprout(home, ['library', 'show', '7']);
+    expect([missing.code, missing.stderr]).toEqual([2, 'sprout: There is no prompt 7 in the library. See the ids with `sprout library list`.\n']);
+
+    const out = join(tempDir(), 'peft-out');
+    expect(await json(home, ['library', 'export', '2', '--peft', out])).toMatchObject({ id: 2, num_virtual_tokens: 2, token_dim: 3, base_model_name_or_path: 'google/t5-small-lm-adapt' });
+    expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
+    const backup = join(tempDir(), 'backup.sqlite');
+    expect((await json(home, ['library', 'backup', backup])).file).toBe(backup);
+    const archive = join(tempDir(), 'library.tar');
+    expect(await json(home, ['library', 'export-all', archive])).toEqual({ file: archive, prompts: 2 });
+    expect(await json(home, ['library', 'rm', '1', '--force'])).toEqual({ deleted: 1, reparented: [2] });
+
+    const other = tempDir('sprout-home-');
+    expect(await json(other, ['library', 'import-all', archive])).toEqual({ models: 0, datasets: 0, tasks: 0, runs: 0, prompts: 2, prompts_present: 0 });
+    for (const file of [libraryPath(other), backup]) {
+      const db = openLibrary(file);
+      expect(listPrompts(db).map((p) => [p.name, p.parentId])).toEqual([['tweets', null], ['tweets final', 1]]);
+      expect([...requirePrompt(db, 2).embedding]).toEqual(values);
+      db.close();
+    }
+  });
+});

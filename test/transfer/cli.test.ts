@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { readT5Config } from '../../main/checkpoint/checkpoint.js';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { insertDataset } from '../../main/library/datasets.js';
+import { requirePrompt } from '../../main/library/prompts.js';
+import { findOrInsertTask } from '../../main/library/tasks.js';
+import { PROMPT_TENSOR, TASK_EMBEDDING_FILE } from '../../main/train/run-store.js';
+import { readTensorFile } from '../../main/train/tensor-file.js';
+import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
+import { repoRoot, tempDir } from '../checkpoint/helpers.js';
+import { addPrompt } from '../library/helpers.js';
+import { shared, tinyModel } from '../train/fixtures.js';
+
+const run = promisify(execFile);
+
+async function rank(home: string, args: string[]): Promise<Record<string, any>> {
+  const { stdout } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), 'transfer', 'rank', '--json', ...args], { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+const d = readT5Config(tinyModel).dModel;
+const P = 4;
+const prompt = (f: (i: number, k: number) => number) => Float32Array.from({ length: P * d }, (_, x) => f(Math.floor(x / d), x % d));
+
+describe('sprout transfer rank (spawned)', () => {
+  it('ranks from a stored target, uses best/trial/mix, and probes a target that has none on the tiny model', async () => {
+    const home = tempDir('sprout-home-');
+    const db = openLibrary(libraryPath(home));
+    const model = { id: null, path: tinyModel, summary: null };
+    const datasetId = insertDataset(db, { name: 'cola', source: { name: 'x.tsv', size: 1, sha256: '0'.repeat(64) }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
+    const task = findOrInsertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
+    const base = prompt((i, k) => Math.sin(1 + i * 7 + k));
+    const target = addPrompt(db, 0, { name: 'cola run', model, length: P, dModel: d, embedding: base, taskEmbedding: base, taskEmbeddingStep: 3, taskId: task.id });
+    const near = addPrompt(db, 0, { name: 'near', model, length: P, dModel: d, embedding: prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k)), taskEmbeddingStep: 3, taskEmbedding: prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k)) });
+    const far = addPrompt(db, 0, { name: 'far', model, length: P, dModel: d, embedding: prompt((i, k) => Math.cos(3 * k + i)), taskEmbeddingStep: 3, taskEmbedding: prompt((i, k) => Math.cos(3 * k + i)) });
+    db.close();
+
+    const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel]);
+    expect(best.target).toEqual({ kind: 'prompt', prompt_id: target, step: 3, dataset_ids: [datasetId] });
+    expect(best.ranking.map((r: { id: number }) => r.id)).toEqual([near, far]);
+    expect(best).toMatchObject({ use: 'best', best: near, init: `prompt:${near}`, metric: 'avg-token' });
+    const trial = await rank(home, ['--prompt', String(target), '--model', tinyModel, '--use', 'trial', '--top-k', '2', '--metric', 'per-token']);
+    expect(trial).toMatchObject({ metric: 'per-token', top_k: [near, far], trial_inits: [`prompt:${near}`, `prompt:${far}`], init: null });
+    expect(trial.ranking[0].score).toBe(trial.ranking[0].per_token);
+
+    // A target file with no imported dataset and no run: a 3-step probe on the tiny model.
+    const probed = await rank(home, [
+      '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '16',
+      '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
+      '--prompt-length', String(P), '--probe-steps', '3', '--device', 'cpu', '--model', tinyModel, '--use', 'mix', '--top-k', '2',
+    ]);
+    expect(probed.target).toMatchObject({ kind: 'probe', step: 3, dataset_ids: [] });
+    const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
+    const after = openLibrary(libraryPath(home));
+    for (const r of probed.ranking) {
+      const source = requirePrompt(after, r.id);
+      expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
+      expect(r.per_token).toBeCloseTo(perTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
+    }
+    expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far].sort());
+    const mixed = requirePrompt(after, probed.mixed_prompt_id);
+    expect(mixed.init).toBe(`mix:${probed.weights.map((w: { id: number; weight: number }) => `${w.id}=${w.weight.toPrecision(6)}`).join(',')}`);
+    expect(probed.init).toBe(`prompt:${probed.mixed_prompt_id}`);
+    after.close();
+  });
+});
