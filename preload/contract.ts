@@ -240,7 +240,8 @@ export interface EvalPoint {
 }
 
 export interface RunSummary {
-  runId: string;
+  /** The library's run id (also its folder under <data dir>/runs). */
+  runId: number;
   name: string;
   status: RunState;
   modelId: string | null;
@@ -274,7 +275,7 @@ export interface RunStatus extends RunSummary {
 
 export interface EvalReport {
   promptId: number;
-  runId: string | null;
+  runId: number | null;
   datasetId: number;
   split: 'validation' | 'train' | 'test';
   labels: string[];
@@ -295,9 +296,11 @@ export interface TransferCandidate {
   promptId: number;
   name: string;
   taskName: string | null;
-  /** SPoT: cosine of the average prompt tokens of the task embeddings, and the average of per-token cosines. */
-  cosineOfAverage: number;
-  averageCosine: number;
+  /** SPoT's two cosine similarities of task embeddings: of the mean-pooled prompt tokens, and the mean over token pairs. */
+  avgToken: number;
+  perToken: number;
+  /** What was compared: the source's task embedding (SPoT), or its final values when it has none (e.g. a PEFT import). */
+  basis: 'task-embedding' | 'prompt';
   /** The prompt's ancestors, nearest first. */
   lineage: { promptId: number; name: string }[];
   metrics: Record<string, unknown>;
@@ -306,8 +309,11 @@ export interface TransferCandidate {
 export interface TransferRanking {
   modelId: string;
   datasetId: number;
+  metric: 'avg-token' | 'per-token';
+  /** Where the target's task embedding came from: a stored prompt of this dataset, or a probe run just now. */
+  target: { kind: 'stored' | 'probe'; promptId: number | null; runId: number | null; step: number | null };
   candidates: TransferCandidate[];
-  /** The best candidate, or null when none is close enough to help (then train from scratch). */
+  /** The best candidate, or null when none has a positive similarity (then train from a fresh initialisation). */
   recommended: number | null;
   reason: string;
 }
@@ -326,7 +332,7 @@ export interface PromptInfo {
   parentId: number | null;
   taskId: number | null;
   taskName: string | null;
-  runId: string | null;
+  runId: number | null;
   labels: string[] | null;
   metrics: Record<string, unknown>;
   tags: string[];
@@ -424,7 +430,7 @@ export interface HomeSummary {
 // -- Events --
 
 export interface TrainingProgress {
-  runId: string;
+  runId: number;
   status: RunState;
   step: number;
   totalSteps: number;
@@ -482,7 +488,7 @@ const readOptions = {
   quoting: z.enum(['rfc4180', 'none']).optional(),
 };
 const device = z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
-const runRef = z.strictObject({ runId: text });
+const runRef = z.strictObject({ runId: id });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
 
@@ -588,7 +594,7 @@ export const operations = {
   /** Scores a prompt on its dataset's validation split in the engine worker. */
   'eval.report': {
     request: z.strictObject({
-      runId: text.optional(),
+      runId: id.optional(),
       promptId: id.optional(),
       /** Another dataset to score on (default: the prompt's own). */
       datasetId: id.optional(),
@@ -600,7 +606,17 @@ export const operations = {
 
   /** Ranks library prompts of this model as transfer sources for the dataset's task (SPoT). */
   'transfer.rank': {
-    request: z.strictObject({ modelId: text, datasetId: id, template: text.optional(), verbalizer: z.record(z.string(), text).optional(), limit: z.number().int().min(1).max(200).optional() }),
+    request: z.strictObject({
+      modelId: text,
+      datasetId: id,
+      template: text.optional(),
+      verbalizer: z.record(z.string(), text).optional(),
+      /** Which SPoT similarity orders the list (both are returned); default avg-token. */
+      metric: z.enum(['avg-token', 'per-token']).optional(),
+      /** Steps of the probe run when the target has no task embedding yet (default: the library's usual step). */
+      probeSteps: z.number().int().min(1).max(100_000).optional(),
+      limit: z.number().int().min(1).max(200).optional(),
+    }),
     response: type<TransferRanking>(),
   },
 
