@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { SproutError } from '../errors.js';
 import type { LibraryDb } from './db.js';
 
 /** What a prompt was trained to do: a dataset (when imported), the input template and the label verbaliser. */
@@ -68,12 +67,6 @@ export function findOrInsertTask(db: LibraryDb, task: NewTask): TaskRecord {
 export function getTask(db: LibraryDb, id: number): TaskRecord | undefined {
   const row = db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as Row | undefined;
   return row && fromRow(row);
-}
-
-export function requireTask(db: LibraryDb, id: number): TaskRecord {
-  const task = getTask(db, id);
-  if (!task) throw new SproutError('task-not-found', `There is no task ${id} in the library.`, { hint: 'List prompts with `sprout library list` to see their tasks.' });
-  return task;
 }
 
 export function listTasks(db: LibraryDb, filter: { datasetId?: number } = {}): TaskRecord[] {

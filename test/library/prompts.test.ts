@@ -14,7 +14,7 @@ import {
   setPromptNotes,
   tagPrompt,
 } from '../../main/library/prompts.js';
-import { createRun, recordRunMetric, runMetrics, updateRun } from '../../main/library/runs.js';
+import { createRun, listRuns, recordRunMetric, runMetrics, updateRun } from '../../main/library/runs.js';
 import { findOrInsertTask, listTasks } from '../../main/library/tasks.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from './helpers.js';
 
@@ -37,6 +37,8 @@ describe('prompt library', () => {
     const run = createRun(db, { taskId: task.id, modelId: TINY_MODEL.id, config: { lr: 0.3 }, plannedSteps: 100, provider: 'cpu' });
     expect(run).toMatchObject({ status: 'queued', step: 0, plannedSteps: 100 });
     expect(updateRun(db, run.id, { status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' })).toMatchObject({ status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' });
+    expect(listRuns(db, { status: 'done' }).map((r) => r.id)).toEqual([run.id]);
+    expect(listRuns(db, { status: 'running' })).toEqual([]);
     recordRunMetric(db, run.id, { step: 10, loss: 2.5, eval: null });
     recordRunMetric(db, run.id, { step: 20, loss: 1.25, eval: { accuracy: 0.75 } });
     expect(runMetrics(db, run.id)).toEqual([

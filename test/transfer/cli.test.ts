@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +48,21 @@ describe('sprout transfer rank (spawned)', () => {
     expect(trial).toMatchObject({ metric: 'per-token', top_k: [near, far], trial_inits: [`prompt:${near}`, `prompt:${far}`], init: null });
     expect(trial.ranking[0].score).toBe(trial.ranking[0].per_token);
 
+    // A file imported as a dataset (same sha256) whose task has a stored embedding needs no probe.
+    const outOfDomain = join(shared, 'data/cola/out_of_domain_dev.tsv');
+    const sha = createHash('sha256').update(readFileSync(outOfDomain)).digest('hex');
+    const again = openLibrary(libraryPath(home));
+    const ood = insertDataset(again, { name: 'cola ood', source: { name: 'ood.tsv', size: 1, sha256: sha }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
+    const oodTask = findOrInsertTask(again, { name: 'cola ood', datasetId: ood, template: '{3}', verbalizer: {}, labelSet: null });
+    const farEmbedding = requirePrompt(again, far).taskEmbedding!;
+    const oodPrompt = addPrompt(again, 0, { name: 'ood run', model, length: P, dModel: d, embedding: farEmbedding, taskEmbedding: farEmbedding, taskEmbeddingStep: 3, taskId: oodTask.id });
+    again.close();
+    const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel]);
+    expect(byFile.target).toEqual({ kind: 'prompt', prompt_id: oodPrompt, step: 3, dataset_ids: [ood] });
+    expect(byFile.ranking.map((r: { id: number }) => r.id)[0]).toBe(far);
+    expect(byFile.ranking).toHaveLength(3);
+    expect(byFile.ranking[0].avg_token).toBeCloseTo(1, 12);
+
     // A target file with no imported dataset and no run: a 3-step probe on the tiny model.
     const probed = await rank(home, [
       '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '16',
@@ -60,7 +77,7 @@ describe('sprout transfer rank (spawned)', () => {
       expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
       expect(r.per_token).toBeCloseTo(perTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
     }
-    expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far].sort());
+    expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far, oodPrompt].sort());
     const mixed = requirePrompt(after, probed.mixed_prompt_id);
     expect(mixed.init).toBe(`mix:${probed.weights.map((w: { id: number; weight: number }) => `${w.id}=${w.weight.toPrecision(6)}`).join(',')}`);
     expect(probed.init).toBe(`prompt:${probed.mixed_prompt_id}`);
