@@ -8,7 +8,7 @@
  * Sprout therefore writes the prompt twice (rows [N, 2N) are a copy of rows [0, N)) and reads rows [0, N) back.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
@@ -234,6 +234,8 @@ function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | un
     return { id: registered.id, path: registered.path, summary: registered.summary };
   }
   const summary = { dModel: config.token_dim, ...(config.num_layers ? { encoderLayers: config.num_layers } : {}), ...(config.num_attention_heads ? { numHeads: config.num_attention_heads } : {}) };
+  // A folder that is not registered is kept as a path; anything else names a Hub repo.
+  if (wanted !== null && (isAbsolute(wanted) || existsSync(wanted))) return { id: null, path: resolve(wanted), summary };
   return { id: wanted, path: null, summary };
 }
 
