@@ -104,7 +104,8 @@ export class Graph {
 
   /** Emits an op that has no gradient rule. Fails loudly if an input depends on a differentiated input. */
   emitRaw(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, name?: string): Tensor {
-    if (this.recording) {
+    // Shape reads only dimensions, never values, so it carries no gradient and may see any input.
+    if (this.recording && opType !== 'Shape') {
       const tracked = inputs.find((t) => t?.requiresGrad);
       if (tracked) {
         throw new Error(`${opType} has no gradient rule, but its input ${tracked.name} depends on a differentiated input`);

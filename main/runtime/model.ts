@@ -25,6 +25,22 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
 }
 
+function dropoutOn(options: TrainStepOptions): boolean {
+  const rate = options.dropout ?? 0;
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout must be in [0, 1), got ${rate}`);
+  return rate > 0;
+}
+
+/** z-loss always; the dropout rate and this step's mask seed only for graphs built with dropout. */
+function trainOptionFeeds(options: TrainStepOptions): Feeds {
+  const feeds: Feeds = { z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []) };
+  if (dropoutOn(options)) {
+    feeds.dropout_rate = floatTensor(new Float32Array([options.dropout!]), []);
+    feeds.dropout_seed = new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.trunc(options.dropoutSeed ?? 0))), []);
+  }
+  return feeds;
+}
+
 function checkPrompt(p: SoftPrompt, d: number): void {
   if (p.data.length !== p.length * d) throw new RangeError(`prompt has ${p.data.length} values, expected ${p.length} × ${d}`);
 }
@@ -60,27 +76,27 @@ export class T5PromptModel implements PromptModel {
     return { dims: entry.shape, external: { location: basename(entry.file), offset: entry.offset, length: entry.length } };
   };
 
-  private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared'): Promise<ort.InferenceSession> {
-    const key = `${kind}:${promptLength}:${mode}`;
+  private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
+    const key = `${kind}:${promptLength}:${mode}:${dropout}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = this.createSession(kind, promptLength, mode);
+      s = this.createSession(kind, promptLength, mode, dropout);
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
   }
 
-  private createSession(kind: GraphKind, promptLength: number, mode: PromptMode): Promise<ort.InferenceSession> {
-    const graph = this.buildGraph(kind, promptLength, mode);
+  private createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
+    const graph = this.buildGraph(kind, promptLength, mode, dropout);
     return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
   }
 
-  private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode): Graph {
+  private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {
     const cfg = this.config;
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength, mode);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout);
       case 'score':
         return buildScoreGraph(cfg, this.weight, promptLength, mode);
       case 'encode':
@@ -181,12 +197,11 @@ export class T5PromptModel implements PromptModel {
 
   async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
     if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
-    if (options.dropout) throw new RangeError('dropout inside the frozen model is not supported by this engine version');
-    const session = await this.session('train', prompt.length);
+    const session = await this.session('train', prompt.length, 'shared', dropoutOn(options));
     const out = await session.run({
       ...this.encoderFeeds(prompt, batch.inputs),
       ...this.decoderFeeds(batch.targets),
-      z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []),
+      ...trainOptionFeeds(options),
     });
     return {
       loss: (out.loss.data as Float32Array)[0],
@@ -202,11 +217,11 @@ export class T5PromptModel implements PromptModel {
     }
     const d = this.config.dModel;
     const P = Math.max(...mixed.promptIndex.map((_, b) => this.mixedPrompt(mixed, b).length));
-    const session = await this.session('train', P, 'perExample');
+    const session = await this.session('train', P, 'perExample', dropoutOn(options));
     const out = await session.run({
       ...this.encoderFeeds(mixed, batch.inputs),
       ...this.decoderFeeds(batch.targets),
-      z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []),
+      ...trainOptionFeeds(options),
     });
     const rows = out.grad_prompt.data as Float32Array; // [B, P, d]
     const gradPrompts = mixed.prompts.map((p) => new Float32Array(p.length * d));

@@ -13,8 +13,9 @@
  */
 import type { T5Config } from '../../checkpoint/config.js';
 import { Graph, type Tensor } from '../builder.js';
+import { Dropout } from '../dropout.js';
 import * as op from '../ops.js';
-import { bindWeights, decoder, embed, encoder, lmHead, maskBias, positionBias, type WeightLookup, type WeightSource } from './model.js';
+import { bindWeights, decoder, embed, type Drop, encoder, lmHead, maskBias, positionBias, type WeightLookup, type WeightSource } from './model.js';
 
 export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
 
@@ -50,10 +51,10 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
   return { prompt, mask, hidden: op.reshape(x, [-1, d], ['N', d]), bs };
 }
 
-function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs): Tensor {
+function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
   const buckets = g.input('enc_buckets', 'int64', ['S', 'S']);
   const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
-  return encoder(cfg, w, inputs.hidden, inputs.bs, bias); // [B*S, d]
+  return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
@@ -65,12 +66,15 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
 /**
  * Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask.
  * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
+ * With `dropout`, the graph takes dropout_rate [] float32 and dropout_seed [] int64 and drops as HF T5 does in training.
  */
-export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared'): Graph {
+export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false): Graph {
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights);
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
-  const memory = encode(g, cfg, w, inputs);
+  const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
+  const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
+  const memory = encode(g, cfg, w, inputs, drop);
   const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
   const labels = g.input('labels', 'int64', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);
@@ -83,6 +87,7 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
     memory,
     memoryBs: inputs.bs,
     crossBias: maskBias(g, inputs.mask),
+    drop,
   });
   const { ce, lse } = op.crossEntropy(lmHead(cfg, w, h), labels); // [B*T, 1] each
   const maskFlat = op.reshape(labelMask, [-1, 1], ['BT', 1]);

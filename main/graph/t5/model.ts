@@ -47,6 +47,10 @@ export function positionBias(table: Tensor, buckets: Tensor): Tensor {
   return op.unsqueeze(op.transpose(rows, [2, 0, 1]), 0); // [1, H, Sq, Sk]
 }
 
+/** Dropout at the places Hugging Face's T5 applies it in training; identity at inference. */
+export type Drop = (x: Tensor) => Tensor;
+const noDrop: Drop = (x) => x;
+
 interface AttentionArgs {
   cfg: T5Config;
   w: WeightSource;
@@ -58,6 +62,7 @@ interface AttentionArgs {
   bias: Tensor; // broadcastable to [Bq, H, Sq, Sk]
   /** Repeats keys/values [Bk, H, Sk, dk] for several queries per key sequence (rank scoring): -> [Bq, H, Sk, dk]. */
   repeatKv?: (t: Tensor) => Tensor;
+  drop?: Drop;
 }
 
 export function attention(a: AttentionArgs): Tensor {
@@ -75,34 +80,34 @@ export function attention(a: AttentionArgs): Tensor {
     v = a.repeatKv(v);
   }
   const scores = op.add(op.matmul(q, kT), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
-  const context = op.matmul(op.softmax(scores), v); // [B, H, Sq, dk]
+  const context = op.matmul((a.drop ?? noDrop)(op.softmax(scores)), v); // [B, H, Sq, dk]
   const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
   return op.linear(merged, w(`${prefix}.o.weight`)); // [N, d]
 }
 
-function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor): Tensor {
+function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
   if (cfg.feedForward === 'gated-gelu') {
     const gate = op.geluTanh(op.linear(x, w(`${prefix}.wi_0.weight`))); // [N, d_ff]
     const up = op.linear(x, w(`${prefix}.wi_1.weight`)); // [N, d_ff]
-    return op.linear(op.mul(gate, up), w(`${prefix}.wo.weight`));
+    return op.linear(drop(op.mul(gate, up)), w(`${prefix}.wo.weight`));
   }
-  return op.linear(op.relu(op.linear(x, w(`${prefix}.wi.weight`))), w(`${prefix}.wo.weight`));
+  return op.linear(drop(op.relu(op.linear(x, w(`${prefix}.wi.weight`)))), w(`${prefix}.wo.weight`));
 }
 
 /**
  * The encoder over input embeddings [N, d] (prompt rows already prepended): returns the final-norm output [N, d].
  * `bias` is position bias + mask bias, [B, H, S, S].
  */
-export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor): Tensor {
+export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
   const eps = cfg.layerNormEpsilon;
-  let h = x;
+  let h = drop(x);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `encoder.block.${i}.layer`;
     const n = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
-    h = op.add(h, attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias }));
-    h = op.add(h, feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps)));
+    h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias, drop })));
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps), drop)));
   }
-  return op.rmsNorm(h, w('encoder.final_layer_norm.weight'), eps);
+  return drop(op.rmsNorm(h, w('encoder.final_layer_norm.weight'), eps));
 }
 
 export interface DecoderArgs {
@@ -113,27 +118,29 @@ export interface DecoderArgs {
   memoryBs: Tensor; // [Be, S]
   crossBias: Tensor; // encoder mask bias, broadcastable to [Bd, H, T, S]
   repeatKv?: (t: Tensor) => Tensor;
+  drop?: Drop;
 }
 
 /** The decoder: returns the final-norm output [Nd, d] (before any LM-head scaling). */
 export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor {
   const eps = cfg.layerNormEpsilon;
-  let h = a.x;
+  const drop = a.drop ?? noDrop;
+  let h = drop(a.x);
   for (let i = 0; i < cfg.numDecoderLayers; i++) {
     const p = `decoder.block.${i}.layer`;
     const n0 = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
-    h = op.add(h, attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n0, queryBs: a.bs, keyValue: n0, keyValueBs: a.bs, bias: a.selfBias }));
+    h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n0, queryBs: a.bs, keyValue: n0, keyValueBs: a.bs, bias: a.selfBias, drop })));
     const n1 = op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps);
     h = op.add(
       h,
-      attention({
+      drop(attention({
         cfg, w, prefix: `${p}.1.EncDecAttention`, query: n1, queryBs: a.bs,
-        keyValue: a.memory, keyValueBs: a.memoryBs, bias: a.crossBias, repeatKv: a.repeatKv,
-      }),
+        keyValue: a.memory, keyValueBs: a.memoryBs, bias: a.crossBias, repeatKv: a.repeatKv, drop,
+      })),
     );
-    h = op.add(h, feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w(`${p}.2.layer_norm.weight`), eps)));
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w(`${p}.2.layer_norm.weight`), eps), drop)));
   }
-  return op.rmsNorm(h, w('decoder.final_layer_norm.weight'), eps);
+  return drop(op.rmsNorm(h, w('decoder.final_layer_norm.weight'), eps));
 }
 
 /** Vocabulary logits [N, V] from decoder output [N, d]: tied models rescale by d_model^-0.5 and reuse shared.weight. */
