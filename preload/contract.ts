@@ -262,8 +262,8 @@ export interface RunStatus extends RunSummary {
   stepsPerSecond: number | null;
   examplesPerSecond: number | null;
   etaSeconds: number | null;
-  /** Training loss per step so far. */
-  losses: { step: number; loss: number; lr: number }[];
+  /** Training loss per step so far (a run not live in this session: the library's points, without lr). */
+  losses: { step: number; loss: number; lr: number | null }[];
   evals: EvalPoint[];
   labels: string[];
   notes: string[];
@@ -358,7 +358,8 @@ export interface SimilarityMap {
 
 export interface LabelJobInfo {
   jobId: string;
-  status: JobState;
+  /** `interrupted`: the library says running but no worker of this session runs it (a crash or a quit); resume it. */
+  status: JobState | 'interrupted';
   input: string;
   output: string;
   format: LabelOutputFormat;
@@ -434,8 +435,9 @@ export interface TrainingProgress {
   status: RunState;
   step: number;
   totalSteps: number;
-  loss: number;
-  lr: number;
+  /** The last step's loss and learning rate; null before the first step. */
+  loss: number | null;
+  lr: number | null;
   /** Latest validation metric, when one has been computed. */
   validation?: { metric: string; value: number };
   latestEval: EvalPoint | null;

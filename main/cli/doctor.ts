@@ -19,7 +19,7 @@ Options:
 `,
   options: { json: { type: 'boolean' } },
   async run({ values }) {
-    const report = doctorReport(dataDir());
+    const report = await doctorReport(dataDir());
     if (values.json) return printJson(report);
     const { versions } = report;
     const providers = report.providers
@@ -34,6 +34,8 @@ Options:
 
 Execution providers:
 ${providers}
+
+In use:         ${report.chosenProvider.label}${report.chosenProvider.skipped.map((s) => `\n  skipped ${s.provider}: ${s.reason}`).join('')}
 
 Data directory: ${report.dataDir}
 Free disk:      ${gib(report.freeDiskBytes)}

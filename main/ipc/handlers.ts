@@ -1,9 +1,71 @@
 /** The engine's answer to every operation of preload/contract.ts. Add one line per new operation. */
 import { sproutVersion } from './version.js';
 import type { Handlers } from './dispatch.js';
+import { importData, listDatasetInfo, preview, removeDataset, showDataset } from './handlers/data.js';
 import { doctorReport } from './handlers/doctor.js';
+import { evalReport } from './handlers/evaluation.js';
+import { homeSummary } from './handlers/home.js';
+import { exportPeftFolder, importPeftFolder, listLibrary, note, remove, rename, showPrompt, similarityMap, tag } from './handlers/library.js';
+import { catalogue, forgetModel, importModel, listModelInfo, verifyModel } from './handlers/models.js';
+import { publicSettings, readSettings, writeSettings } from './handlers/settings.js';
+import { stateOf } from './handlers/state.js';
+import { rankTransfer } from './handlers/transfer.js';
 
 export const handlers: Handlers = {
   doctor: (_request, { dataDir }) => doctorReport(dataDir),
   'app.info': (_request, { dataDir, shell }) => ({ name: 'Sprout', version: sproutVersion, shell, dataDir }),
+  'home.summary': (_request, context) => homeSummary(context),
+
+  'settings.get': (_request, { dataDir }) => publicSettings(dataDir, readSettings(dataDir)),
+  'settings.set': (request, { dataDir }) => {
+    const stored = readSettings(dataDir);
+    const next = { ...stored, ...Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) };
+    writeSettings(dataDir, next);
+    return publicSettings(dataDir, next);
+  },
+
+  'model.catalogue': (_request, context) => catalogue(context),
+  'model.list': (_request, context) => listModelInfo(context),
+  'model.download': ({ repo, revision }, context) => stateOf(context).downloads.start(repo, revision ?? 'main'),
+  'model.download.cancel': ({ jobId }, context) => stateOf(context).downloads.cancel(jobId),
+  'model.downloads': (_request, context) => stateOf(context).downloads.list(),
+  'model.import': ({ path }, context) => importModel(context, path),
+  'model.verify': ({ id }, context) => verifyModel(context, id),
+  'model.remove': ({ id }, context) => forgetModel(context, id),
+
+  'data.preview': (request, context) => preview(context, request),
+  'data.import': (request, context) => importData(context, request),
+  'data.list': (_request, context) => listDatasetInfo(context),
+  'data.show': (request, context) => showDataset(context, request),
+  'data.delete': ({ id }, context) => removeDataset(context, id),
+
+  'train.start': (request, context) => stateOf(context).runs.start(request),
+  'train.pause': ({ runId }, context) => stateOf(context).runs.pause(runId),
+  'train.resume': ({ runId }, context) => stateOf(context).runs.resume(runId),
+  'train.cancel': ({ runId }, context) => stateOf(context).runs.cancel(runId),
+  'train.status': ({ runId }, context) => stateOf(context).runs.status(runId),
+  'train.list': ({ limit }, context) => stateOf(context).runs.list(limit ?? 50),
+
+  'eval.report': (request, context) => evalReport(context, request),
+  'transfer.rank': (request, context) => rankTransfer(context, request),
+
+  'library.list': (request, context) => listLibrary(context, request),
+  'library.show': ({ id }, context) => showPrompt(context, id),
+  'library.rename': ({ id, name }, context) => rename(context, id, name),
+  'library.tag': (request, context) => tag(context, request),
+  'library.note': ({ id, notes }, context) => note(context, id, notes),
+  'library.delete': ({ id, force }, context) => remove(context, id, force ?? false),
+  'library.exportPeft': ({ id, dir }, context) => exportPeftFolder(context, id, dir),
+  'library.importPeft': (request, context) => importPeftFolder(context, request),
+  'library.similarityMap': ({ modelId }, context) => similarityMap(context, modelId),
+
+  'label.start': (request, context) => stateOf(context).labelJobs.start(request),
+  'label.cancel': ({ jobId }, context) => stateOf(context).labelJobs.cancel(jobId),
+  'label.resume': ({ jobId }, context) => stateOf(context).labelJobs.resume(jobId),
+  'label.status': ({ jobId }, context) => stateOf(context).labelJobs.status(jobId),
+  'label.list': (_request, context) => stateOf(context).labelJobs.list(),
+  'label.review': (request, context) => stateOf(context).labelJobs.review(request),
+  'label.correct': ({ jobId, row, label }, context) => stateOf(context).labelJobs.correct(jobId, row, label),
+  'label.saveCorrections': (request, context) => stateOf(context).labelJobs.saveCorrections(request),
+  'label.export': (request, context) => stateOf(context).labelJobs.export(request),
 };

@@ -1,5 +1,11 @@
 /** What the engine worker can run. Add one line per job declared in protocol.ts's JobTable. */
+import { dataImport, dataPreview } from './jobs/data.js';
+import { evalReport } from './jobs/eval.js';
+import { labelRun } from './jobs/label.js';
+import { modelDownload, modelInspect } from './jobs/models.js';
 import { sha256File } from './jobs/sha256.js';
+import { trainRun } from './jobs/train.js';
+import { transferProbe } from './jobs/transfer.js';
 import type { JobInput, JobName, JobOutput, JobProgress } from './protocol.js';
 
 export type JobImplementation<J extends JobName> = (
@@ -10,4 +16,12 @@ export type JobImplementation<J extends JobName> = (
 
 export const jobs: { [J in JobName]: JobImplementation<J> } = {
   'file.sha256': sha256File,
+  'model.download': modelDownload,
+  'model.inspect': modelInspect,
+  'data.preview': dataPreview,
+  'data.import': dataImport,
+  'train.run': trainRun,
+  'eval.report': evalReport,
+  'transfer.probe': transferProbe,
+  'label.run': labelRun,
 };

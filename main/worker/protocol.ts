@@ -3,10 +3,39 @@
  * input, output and progress types; add a job there and its implementation in main/worker/jobs.ts.
  */
 import type { ContractErrorShape } from '../../preload/contract.js';
+import type { DataPreviewInput, DataImportInput, DataImportOutput, ImportJobProgress } from './jobs/data.js';
+import type { EvalJobInput, EvalJobOutput } from './jobs/eval.js';
+import type { LabelJobInput } from './jobs/label.js';
+import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
+import type { TrainJobInput } from './jobs/train.js';
+import type { TransferProbeInput, TransferProbeOutput } from './jobs/transfer.js';
+import type { Preview } from '../data/preview.js';
+import type { ReadProgress } from '../data/types.js';
+import type { DownloadProgress } from '../hub/progress.js';
+import type { LabelSummary } from '../label/job.js';
+import type { LabelProgress } from '../label/types.js';
+import type { TrainingEvent } from '../train/events.js';
+import type { TrainingResult } from '../train/run.js';
 
 export interface JobTable {
   /** SHA-256 of a file read in chunks, e.g. to check a downloaded weights file against the hub's LFS hash. */
   'file.sha256': { input: { path: string }; output: { sha256: string; bytes: number }; progress: { bytes: number; totalBytes: number } };
+  /** Downloads a Hub model into the HF cache, checks it and registers it in the library. */
+  'model.download': { input: ModelDownloadInput; output: ModelDownloadOutput; progress: DownloadProgress };
+  /** Opens a model folder or file (every tensor, config, tokenizer); `verify` also re-hashes downloaded blobs. */
+  'model.inspect': { input: ModelInspectInput; output: ModelInspectOutput; progress: never };
+  /** Reads a whole data file once for the preview. */
+  'data.preview': { input: DataPreviewInput; output: Preview; progress: ReadProgress };
+  /** Imports a data file as a dataset (one transaction on the worker's own connection). */
+  'data.import': { input: DataImportInput; output: DataImportOutput; progress: ImportJobProgress };
+  /** A training run (new or resumed); pause is a shared flag so it takes effect between steps without a message round trip. */
+  'train.run': { input: TrainJobInput; output: TrainingResult; progress: TrainingEvent };
+  /** Scores a library prompt on a dataset split: metrics, confusion and the worst examples. */
+  'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: never };
+  /** Trains a target task briefly for its SPoT task embedding (a prompt of the library, like any run). */
+  'transfer.probe': { input: TransferProbeInput; output: TransferProbeOutput; progress: never };
+  /** Starts or resumes a labelling job. */
+  'label.run': { input: LabelJobInput; output: LabelSummary; progress: LabelProgress };
 }
 
 export type JobName = keyof JobTable;

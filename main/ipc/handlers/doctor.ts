@@ -5,6 +5,8 @@ import { arch, availableParallelism, platform } from 'node:os';
 import type { DoctorReport } from '../../../preload/contract.js';
 import { listProviders } from '../../runtime/providers.js';
 import { sproutVersion } from '../version.js';
+import { providerInUse } from './device.js';
+import { readSettings } from './settings.js';
 
 /**
  * Electron's version: the running one inside the app; from the CLI, the installed package's, but only when its
@@ -23,13 +25,15 @@ function electronVersion(): string | null {
 }
 
 /** Versions, execution providers, data directory and free disk: what a bug report or a setup check needs. */
-export function doctorReport(dataDir: string): DoctorReport {
+export async function doctorReport(dataDir: string): Promise<DoctorReport> {
   const listing = listProviders();
+  const settings = readSettings(dataDir);
   const fs = statfsSync(dataDir);
   return {
     versions: { sprout: sproutVersion, node: process.versions.node, onnxruntime: listing.onnxruntimeVersion, electron: electronVersion() },
     providers: listing.providers,
     defaultProvider: listing.defaultProvider,
+    chosenProvider: await providerInUse(settings.defaultDevice, settings.threads),
     dataDir,
     freeDiskBytes: fs.bavail * fs.bsize,
     platform: platform(),

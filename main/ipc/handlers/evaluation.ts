@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import type { EvalReport, ValidRequestOf } from '../../../preload/contract.js';
+import { SproutError } from '../../errors.js';
+import { splitCounts, type Split } from '../../library/datasets.js';
+import type { LibraryDb } from '../../library/db.js';
+import { getModel } from '../../library/models.js';
+import { requirePrompt, type PromptRecord } from '../../library/prompts.js';
+import { requireRun } from '../../library/runs.js';
+import { getTask } from '../../library/tasks.js';
+import type { HandlerContext } from '../context.js';
+import { requireDataset } from './data.js';
+import { readSettings } from './settings.js';
+import { stateOf } from './state.js';
+
+function promptOfRun(db: LibraryDb, runId: number): number {
+  const run = requireRun(db, runId);
+  const row = db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId) as { id: number } | undefined;
+  if (!row) {
+    throw new SproutError('run-has-no-prompt', `Run ${runId} has not stored a prompt yet (it is ${run.status}).`, { hint: 'Wait for it to finish, or resume it if it was stopped.' });
+  }
+  return row.id;
+}
+
+/** The folder of a prompt's base model on this machine. */
+export function modelPathOf(db: LibraryDb, prompt: PromptRecord): string {
+  const path = (prompt.model.id ? getModel(db, prompt.model.id)?.path : undefined) ?? prompt.model.path;
+  if (!path || !existsSync(path)) {
+    throw new SproutError('model-missing', `The base model of prompt ${prompt.id} (${prompt.model.id ?? prompt.model.path ?? 'unknown'}) is not on this machine.`, {
+      hint: 'Download or import that model in the Model step.',
+    });
+  }
+  return path;
+}
+
+export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eval.report'>): Promise<EvalReport> {
+  const { db } = stateOf(context);
+  if (r.promptId === undefined && r.runId === undefined) {
+    throw new SproutError('eval-no-target', 'Say what to evaluate: a runId or a promptId.', { hint: 'Pick a finished run or a library prompt.' });
+  }
+  const promptId = r.promptId ?? promptOfRun(db, r.runId!);
+  const prompt = requirePrompt(db, promptId);
+  const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+  const datasetId = r.datasetId ?? task?.datasetId ?? null;
+  if (datasetId === null) {
+    throw new SproutError('eval-no-dataset', `Prompt ${promptId} was not trained on an imported dataset, so there is no validation data to score it on.`, { hint: 'Choose a dataset to evaluate it on.' });
+  }
+  const counts = splitCounts(db, requireDataset(db, datasetId).id);
+  // Its own validation split when it has one; a dataset imported without a split is scored on what it has.
+  const split = (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
+  if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no rows.`);
+  const settings = readSettings(context.dataDir);
+  const out = await context.worker.run('eval.report', {
+    dataDir: context.dataDir,
+    promptId,
+    datasetId,
+    split,
+    modelPath: modelPathOf(db, prompt),
+    device: settings.defaultDevice,
+    ...(settings.threads === null ? {} : { threads: settings.threads }),
+    limit: r.limit,
+    worst: r.worst ?? 20,
+    batchSize: 32,
+    maxInputTokens: 512,
+  });
+  const K = out.labels.length;
+  return {
+    promptId,
+    runId: prompt.runId,
+    datasetId,
+    split,
+    labels: out.labels,
+    examples: out.examples,
+    accuracy: out.report.accuracy,
+    macroF1: out.report.macroF1,
+    mcc: out.report.mcc,
+    perClass: out.report.perClass,
+    // Rank classification always names a label, so the report's extra "not a label" column is empty: drop it.
+    confusion: out.report.confusion.map((row) => row.slice(0, K)),
+    worst: out.worst,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Checks on paths that arrive from the renderer (a file picker, or a path typed into the browser in serve mode):
+ * absolute, existing where they must, the right kind, and outputs kept out of Sprout's own data folder.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { SproutError } from '../../errors.js';
+
+function absolute(path: string, what: string): string {
+  if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
+  if (!isAbsolute(path)) {
+    throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, { hint: 'Give the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv, or use the file picker.' });
+  }
+  // A ".." segment in a typed path hides where it leads; ask for the plain path instead.
+  if (path.split(/[\\/]+/).includes('..')) {
+    throw new SproutError('bad-path', `The ${what} path "${path}" contains "..".`, { hint: 'Give the path without ".." segments.' });
+  }
+  return resolve(path);
+}
+
+export function existingFile(path: string, what = 'input file'): string {
+  const file = absolute(path, what);
+  if (!existsSync(file)) throw new SproutError('file-not-found', `The ${what} ${file} does not exist.`, { file, hint: 'Check the path, or choose the file again.' });
+  if (!statSync(file).isFile()) throw new SproutError('not-a-file', `The ${what} ${file} is a folder, not a file.`, { file, hint: 'Choose a file inside it.' });
+  return file;
+}
+
+export function existingPath(path: string, what: string): string {
+  const target = absolute(path, what);
+  if (!existsSync(target)) throw new SproutError('file-not-found', `The ${what} ${target} does not exist.`, { file: target, hint: 'Check the path, or choose it again.' });
+  return target;
+}
+
+export function existingFolder(path: string, what: string): string {
+  const folder = existingPath(path, what);
+  if (!statSync(folder).isDirectory()) throw new SproutError('not-a-folder', `The ${what} ${folder} is a file, not a folder.`, { file: folder, hint: 'Choose the folder that holds it.' });
+  return folder;
+}
+
+function inside(child: string, parent: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r) && !r.startsWith(`..${sep}`));
+}
+
+/**
+ * Where the app writes a file or folder the person chose: absolute, its parent folder exists, and it is not inside
+ * the data folder, whose files (the library database, runs, caches) Sprout alone manages.
+ */
+export function outputTarget(path: string, dataDir: string, what: string): string {
+  const target = absolute(path, what);
+  if (inside(target, resolve(dataDir))) {
+    throw new SproutError('output-in-data-dir', `The ${what} ${target} is inside Sprout's data folder.`, { file: target, hint: 'Choose a folder of your own, e.g. your Documents.' });
+  }
+  const parent = dirname(target);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, { file: target, hint: 'Create it first, or choose another place.' });
+  }
+  return target;
+}
+
+export function outputFile(path: string, dataDir: string, what: string): string {
+  const file = outputTarget(path, dataDir, what);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
+  return file;
+}

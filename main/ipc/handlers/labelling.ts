@@ -1,0 +1,247 @@
+/**
+ * Labelling jobs of this host: each runs on the engine worker (the job's rows and output are committed in chunks by
+ * main/label, so a cancel or a crash resumes where it stopped), reports `labelling.progress`, and is reviewed,
+ * corrected and exported from the library afterwards.
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, ValidRequestOf } from '../../../preload/contract.js';
+import { readRecords } from '../../data/read.js';
+import { parseTemplate, renderTemplate } from '../../data/template.js';
+import { SproutError } from '../../errors.js';
+import { addedColumnNames } from '../../label/columns.js';
+import { rowEncoder } from '../../label/encode.js';
+import { fromStoredRow, getJob, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../label/review.js';
+import { AppendFile } from '../../label/output-file.js';
+import { getDataset } from '../../library/datasets.js';
+import type { LibraryDb } from '../../library/db.js';
+import { requirePrompt } from '../../library/prompts.js';
+import type { LabelProgress } from '../../label/types.js';
+import type { HandlerContext } from '../context.js';
+import { toErrorShape } from '../dispatch.js';
+import { datasetInfo } from './data.js';
+import { modelPathOf } from './evaluation.js';
+import { existingFile, outputFile } from './files.js';
+import { readSettings } from './settings.js';
+import type { LabelJobInput } from '../../worker/jobs/label.js';
+
+interface Live {
+  controller: AbortController;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  ended: Promise<void>;
+}
+
+export class LabelJobs {
+  private readonly live = new Map<string, Live>();
+
+  constructor(
+    private readonly context: HandlerContext,
+    private readonly db: LibraryDb,
+  ) {}
+
+  start(r: ValidRequestOf<'label.start'>): Promise<LabelJobInfo> {
+    const prompt = requirePrompt(this.db, r.promptId);
+    const input = existingFile(r.input, 'input file');
+    const output = outputFile(r.output, this.context.dataDir, 'output file');
+    if (output === input) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another output file.' });
+    const settings = readSettings(this.context.dataDir);
+    return this.launch({
+      kind: 'start',
+      dataDir: this.context.dataDir,
+      promptId: prompt.id,
+      modelPath: modelPathOf(this.db, prompt),
+      device: settings.defaultDevice,
+      ...(settings.threads === null ? {} : { threads: settings.threads }),
+      options: {
+        input,
+        inputFormat: r.format,
+        header: r.header,
+        quoting: r.quoting,
+        output,
+        format: r.outputFormat,
+        overwrite: r.overwrite,
+        textColumns: r.textColumns,
+        template: r.template,
+        goldColumn: r.goldColumn,
+        batchSize: r.batchSize,
+      },
+    });
+  }
+
+  resume(jobId: string): Promise<LabelJobInfo> | LabelJobInfo {
+    const job = this.requireJob(jobId);
+    if (this.live.has(jobId) || job.status === 'done') return this.info(job);
+    const settings = readSettings(this.context.dataDir);
+    return this.launch({ kind: 'resume', dataDir: this.context.dataDir, jobId, device: settings.defaultDevice, ...(settings.threads === null ? {} : { threads: settings.threads }) });
+  }
+
+  /** Stops after the chunk in flight (everything before it stays committed) and answers once it stopped. */
+  async cancel(jobId: string): Promise<LabelJobInfo> {
+    const job = this.requireJob(jobId);
+    const live = this.live.get(jobId);
+    if (live) {
+      live.controller.abort();
+      await live.ended;
+    } else if (job.status === 'running') {
+      setJobStatus(this.db, jobId, 'cancelled');
+    }
+    return this.info(this.requireJob(jobId));
+  }
+
+  status(jobId: string): LabelJobInfo {
+    return this.info(this.requireJob(jobId));
+  }
+
+  list(): LabelJobInfo[] {
+    return listJobs(this.db).map((j) => this.info(j));
+  }
+
+  review(r: ValidRequestOf<'label.review'>): ReviewPage {
+    const job = this.requireJob(r.jobId);
+    const offset = r.offset ?? 0;
+    const page = listReviewRows(this.db, r.jobId, { offset, limit: r.limit ?? 100, uncorrectedOnly: r.uncorrectedOnly });
+    return { total: page.total, offset, rows: page.rows, labels: job.spec.task.labels };
+  }
+
+  correct(jobId: string, row: number, label: string | null): ReviewRow {
+    const job = this.requireJob(jobId);
+    recordCorrection(this.db, jobId, row, label);
+    const stored = fromStoredRow(this.db.prepare('SELECT * FROM label_rows WHERE job_id = ? AND row = ?').get(jobId, row) as StoredRow);
+    const gold = job.spec.goldColumn;
+    return {
+      row: stored.row,
+      line: stored.line,
+      text: renderTemplate(parseTemplate(job.spec.template), stored.fields as Record<string, string>),
+      predicted: stored.predicted!,
+      confidence: stored.confidence!,
+      margin: stored.margin,
+      corrected: stored.corrected,
+      gold: gold === null ? null : (stored.fields[gold] ?? null),
+    };
+  }
+
+  saveCorrections(r: ValidRequestOf<'label.saveCorrections'>): DatasetInfo {
+    this.requireJob(r.jobId);
+    const id = saveCorrectionsAsDataset(this.db, r.jobId, { name: r.name, include: r.include, split: r.split });
+    return datasetInfo(this.db, getDataset(this.db, id)!);
+  }
+
+  /**
+   * The job's output with the person's corrections in the predicted-label column and a `label_source` column
+   * (person or model), written to a temporary file beside the target and renamed over it when complete.
+   */
+  async export(r: ValidRequestOf<'label.export'>): Promise<{ file: string; rows: number; corrected: number }> {
+    const job = this.requireJob(r.jobId);
+    if (job.status !== 'done') throw new SproutError('label-not-done', `Labelling job ${r.jobId} is ${job.status}; export it once it is done.`, { hint: 'Resume it to finish the file.' });
+    const file = outputFile(r.file, this.context.dataDir, 'export file');
+    if (file === job.spec.output || file === job.spec.input) throw new SproutError('label-export-overwrites', 'The export would overwrite the job\'s input or output file.', { file, hint: 'Choose a new file name.' });
+    const format = r.format ?? (/\.tsv$/i.test(file) ? 'tsv' : /\.jsonl?$/i.test(file) ? 'jsonl' : 'csv');
+    const corrections = new Map(
+      (this.db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(r.jobId) as { row: number; corrected: string }[]).map((c) => [c.row, c.corrected]),
+    );
+    const spec = job.spec;
+    const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns)];
+    const predicted = spec.columns.predicted;
+    const sourceColumn = columns.includes('label_source') ? 'label_source_1' : 'label_source';
+    const encoder = rowEncoder(format, columns, [sourceColumn]);
+    const temporary = `${file}.sprout-partial`;
+    const out = AppendFile.create(temporary, true);
+    let rows = 0;
+    try {
+      out.append(encoder.header());
+      const read = spec.format === 'parquet' || spec.format === 'jsonl' ? { format: spec.format } : { format: spec.format, header: true, quoting: spec.tsvQuoting };
+      for await (const record of readRecords(spec.output, read)) {
+        const corrected = corrections.get(rows);
+        const fields = corrected === undefined ? record.fields : { ...record.fields, [predicted]: corrected };
+        const source = corrected !== undefined ? 'person' : record.fields[predicted] ? 'model' : null;
+        out.append(encoder.row(fields, [source]));
+        rows++;
+      }
+      out.sync();
+      out.close();
+      if (!r.overwrite && existsSync(file)) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or allow overwriting.' });
+      renameSync(temporary, file);
+    } catch (error) {
+      out.close();
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    return { file, rows, corrected: corrections.size };
+  }
+
+  private requireJob(jobId: string): LabelJob {
+    const job = getJob(this.db, jobId);
+    if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'The Label step lists the jobs.' });
+    return job;
+  }
+
+  private info(job: LabelJob): LabelJobInfo {
+    const live = this.live.get(job.id);
+    return {
+      jobId: job.id,
+      status: job.status === 'running' && !live ? 'interrupted' : job.status,
+      input: job.spec.input,
+      output: job.spec.output,
+      format: job.spec.format,
+      promptNames: job.spec.prompts.map((p) => p.name),
+      rowsDone: job.rowsDone,
+      totalRows: job.spec.totalRows,
+      labelled: job.stats.labelled,
+      labelCounts: job.stats.labelCounts,
+      error: job.error,
+      created: job.created,
+      updated: job.updated,
+    };
+  }
+
+  /** Starts the worker job; resolves once the job exists (its first progress report names it). */
+  private launch(input: LabelJobInput): Promise<LabelJobInfo> {
+    const controller = new AbortController();
+    let jobId: string | undefined = input.kind === 'resume' ? input.jobId : undefined;
+    let live: Live | undefined;
+    let endLive!: () => void;
+    const ended = new Promise<void>((resolve) => (endLive = resolve));
+    const emit = (status: LabellingProgress['status'], p?: LabelProgress) => {
+      const job = getJob(this.db, jobId!)!;
+      this.context.emit('labelling.progress', {
+        jobId: jobId!,
+        status,
+        rows: p?.rowsDone ?? job.rowsDone,
+        totalRows: p?.totalRows ?? job.spec.totalRows,
+        rowsPerSecond: p?.rowsPerS ?? live?.rowsPerSecond ?? 0,
+        etaSeconds: p ? p.etaS : null,
+      });
+    };
+    return new Promise<LabelJobInfo>((resolve, reject) => {
+      const onProgress = (p: LabelProgress) => {
+        if (!live) {
+          jobId = p.jobId;
+          live = { controller, rowsPerSecond: 0, etaSeconds: null, ended };
+          this.live.set(p.jobId, live);
+          resolve(this.info(this.requireJob(p.jobId)));
+        }
+        live.rowsPerSecond = p.rowsPerS;
+        live.etaSeconds = p.etaS;
+        emit('running', p);
+      };
+      this.context.worker
+        .run('label.run', input, onProgress, controller.signal)
+        .then(
+          (summary) => {
+            jobId = summary.job_id;
+            if (!live) resolve(this.info(this.requireJob(summary.job_id)));
+            else emit(summary.status === 'running' ? 'failed' : summary.status);
+          },
+          (error: unknown) => {
+            if (!live) return reject(error);
+            emit(toErrorShape(error).code === 'cancelled' ? 'cancelled' : 'failed');
+          },
+        )
+        .finally(() => {
+          if (jobId !== undefined) this.live.delete(jobId);
+          endLive();
+        });
+    });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * What the handlers keep between calls for one host (the Electron main process or one `sprout serve`): the
+ * library connection and the jobs in flight. It lives in main, not in the renderer, so a training run or a
+ * download goes on when the window closes, and a reopened window finds it again.
+ */
+import type { HandlerContext } from '../context.js';
+import { libraryPath, openLibrary, type LibraryDb } from '../../library/db.js';
+import { Downloads } from './downloads.js';
+import { LabelJobs } from './labelling.js';
+import { Runs } from './training.js';
+
+export interface AppState {
+  db: LibraryDb;
+  downloads: Downloads;
+  runs: Runs;
+  labelJobs: LabelJobs;
+}
+
+const states = new WeakMap<HandlerContext, AppState>();
+
+export function stateOf(context: HandlerContext): AppState {
+  let state = states.get(context);
+  if (!state) {
+    const db = openLibrary(libraryPath(context.dataDir));
+    state = { db, downloads: new Downloads(context), runs: new Runs(context, db), labelJobs: new LabelJobs(context, db) };
+    states.set(context, state);
+  }
+  return state;
+}
+
+/** Closes the library connection of a host that is shutting down (after its worker was closed). */
+export function releaseState(context: HandlerContext): void {
+  const state = states.get(context);
+  if (!state) return;
+  states.delete(context);
+  state.db.close();
+}

@@ -1,0 +1,326 @@
+/**
+ * Training runs of this host. Each runs on the engine worker through runTraining, which records the run, its losses,
+ * evaluations and the kept prompt in the library; this keeps what only a live run knows (rates, every step's loss,
+ * the pause flag) and turns the trainer's events into `training.progress`. Because the state lives in main, a run
+ * goes on when the window closes and a reopened window gets it back with train.status.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContractErrorShape, EvalPoint, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import { SproutError } from '../../errors.js';
+import type { LibraryDb } from '../../library/db.js';
+import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
+import { getTask } from '../../library/tasks.js';
+import { parseTrainingConfig, type TrainingConfigInput } from '../../train/config.js';
+import type { TrainingEvent } from '../../train/events.js';
+import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
+import type { TrainingResult, TrainRequest } from '../../train/run.js';
+import { PAUSED } from '../../worker/jobs/train.js';
+import type { HandlerContext } from '../context.js';
+import { toErrorShape } from '../dispatch.js';
+import { requireDataset } from './data.js';
+import { requireModel } from './models.js';
+import { readSettings } from './settings.js';
+
+interface Live {
+  runId: number;
+  state: RunState;
+  flags: Int32Array;
+  controller: AbortController;
+  batchSize: number;
+  totalSteps: number;
+  provider: string | null;
+  providerDetail: string | null;
+  labels: string[];
+  notes: string[];
+  step: number;
+  losses: { step: number; loss: number; lr: number | null }[];
+  evals: EvalPoint[];
+  examplesPerSecond: number | null;
+  etaSeconds: number | null;
+  error: ContractErrorShape | null;
+  /** Settles when the worker job has ended, however it ended. */
+  ended: Promise<void>;
+}
+
+const ACTIVE = new Set(['queued', 'running', 'paused']);
+
+function bestOf(evals: EvalPoint[]): EvalPoint | null {
+  let best: EvalPoint | null = null;
+  for (const e of evals) if (!best || (e.rank_accuracy ?? e.exact_match) >= (best.rank_accuracy ?? best.exact_match)) best = e;
+  return best;
+}
+
+function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  return { step, examples: num(e.examples) ?? 0, rank_accuracy: num(e.rank_accuracy), exact_match: num(e.exact_match) ?? 0, macro_f1: num(e.macro_f1), mcc: num(e.mcc), valid_label_share: num(e.valid_label_share) };
+}
+
+export class Runs {
+  private readonly live = new Map<number, Live>();
+
+  constructor(
+    private readonly context: HandlerContext,
+    private readonly db: LibraryDb,
+  ) {}
+
+  /** Validates the request into a trainer config and starts the run; answers once the run is recorded and training. */
+  async start(r: ValidRequestOf<'train.start'>): Promise<RunStatus> {
+    const model = requireModel(this.db, r.modelId);
+    const dataset = requireDataset(this.db, r.datasetId);
+    if (dataset.labelColumn === null) {
+      throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no label column, so there is nothing to learn.`, { hint: 'Import the file again with its label column mapped, or use it in the Label step.' });
+    }
+    const settings = readSettings(this.context.dataDir);
+    const input: TrainingConfigInput = {
+      model: model.path,
+      device: r.device ?? settings.defaultDevice,
+      ...(settings.threads === null ? {} : { threads: settings.threads }),
+      train: { dataset: dataset.id },
+      task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
+      promptLength: r.promptLength,
+      init: r.init,
+      optimizer: { kind: r.optimizer ?? 'adafactor', lr: r.lr },
+      batchSize: r.batchSize,
+      steps: r.steps,
+      evalEvery: r.evalEvery,
+      evalLimit: r.evalLimit,
+      patience: r.patience,
+      seed: r.seed,
+      name: r.name,
+    };
+    // Checked here too, so that a bad setting is answered at once rather than after the worker loaded the data.
+    const config = parseTrainingConfig(input);
+    if (r.init?.startsWith('prompt:') && !/^prompt:[1-9]\d*$/.test(r.init)) {
+      throw new SproutError('bad-init', `"${r.init}" does not name a library prompt.`, { hint: 'Write prompt:<id>, e.g. prompt:3, or choose a transfer source from the ranking.' });
+    }
+    return this.launch({ config: input }, config.batchSize);
+  }
+
+  pause(runId: number): RunStatus {
+    const live = this.requireLive(runId, 'pause');
+    if (live.state === 'running') {
+      Atomics.store(live.flags, PAUSED, 1);
+      live.state = 'paused';
+      this.emitState(live);
+    }
+    return this.status(runId);
+  }
+
+  /** A paused run goes on; a cancelled, failed or interrupted one continues from its last checkpoint. */
+  async resume(runId: number): Promise<RunStatus> {
+    const live = this.live.get(runId);
+    if (live && (live.state === 'paused' || live.state === 'running')) {
+      Atomics.store(live.flags, PAUSED, 0);
+      if (live.state === 'paused') {
+        live.state = 'running';
+        this.emitState(live);
+      }
+      return this.status(runId);
+    }
+    const run = requireRun(this.db, runId);
+    if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, { hint: 'Start a new run, e.g. with its prompt as the initialisation.' });
+    const config = parseTrainingConfig(run.config);
+    return this.launch({ resume: runId }, config.batchSize);
+  }
+
+  /** Stops the run after the step in flight (a checkpoint is kept, so it can be resumed) and answers once it stopped. */
+  async cancel(runId: number): Promise<RunStatus> {
+    const live = this.live.get(runId);
+    if (live && (live.state === 'running' || live.state === 'paused' || live.state === 'starting')) {
+      live.controller.abort();
+      await live.ended;
+      return this.status(runId);
+    }
+    const run = requireRun(this.db, runId);
+    if (ACTIVE.has(run.status)) updateRun(this.db, runId, { status: 'cancelled' });
+    else if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has already finished.`);
+    return this.status(runId);
+  }
+
+  status(runId: number): RunStatus {
+    const run = requireRun(this.db, runId);
+    const live = this.live.get(runId);
+    const metrics = runMetrics(this.db, runId);
+    const evals = live?.evals ?? metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
+    const losses = live?.losses ?? metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
+    const result = live ? null : this.storedResult(runId);
+    const stepsPerSecond = live?.examplesPerSecond == null ? null : live.examplesPerSecond / live.batchSize;
+    return {
+      ...this.summary(run, live, evals),
+      provider: live?.provider ?? result?.provider ?? null,
+      providerDetail: live?.providerDetail ?? run.provider,
+      stepsPerSecond,
+      examplesPerSecond: live?.examplesPerSecond ?? null,
+      etaSeconds: live && (live.state === 'running' || live.state === 'paused') ? live.etaSeconds : null,
+      losses,
+      evals,
+      labels: live?.labels ?? (run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? [])),
+      notes: live?.notes ?? result?.notes ?? [],
+      config: run.config,
+    };
+  }
+
+  list(limit: number): RunSummary[] {
+    return listRuns(this.db)
+      .reverse()
+      .filter((run) => run.config.name !== 'transfer probe')
+      .slice(0, limit)
+      .map((run) => {
+        const live = this.live.get(run.id);
+        const evals = live?.evals ?? runMetrics(this.db, run.id).filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
+        return this.summary(run, live, evals);
+      });
+  }
+
+  private summary(run: RunRecord, live: Live | undefined, evals: EvalPoint[]): RunSummary {
+    const train = run.config.train as { dataset?: number } | undefined;
+    const prompt = this.db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(run.id) as { id: number } | undefined;
+    const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
+    // A run the library says is active but no worker of this process runs was stopped by a crash or a quit.
+    const status: RunState = live?.state ?? (ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    return {
+      runId: run.id,
+      name: (run.config.name as string | undefined) ?? task?.name ?? `run ${run.id}`,
+      status,
+      modelId: run.modelId,
+      datasetId: train?.dataset ?? null,
+      step: live ? live.step : run.step,
+      totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
+      promptId: prompt?.id ?? null,
+      best: bestOf(evals),
+      created: run.created,
+      error: live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error }),
+    };
+  }
+
+  private storedResult(runId: number): TrainingResult | null {
+    const file = join(runDir(this.context.dataDir, String(runId)), RESULT_FILE);
+    return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult) : null;
+  }
+
+  private requireLive(runId: number, what: string): Live {
+    const live = this.live.get(runId);
+    if (!live || !(live.state === 'running' || live.state === 'paused' || live.state === 'starting')) {
+      requireRun(this.db, runId);
+      throw new SproutError('run-not-running', `Run ${runId} is not running, so it cannot ${what}.`, { hint: 'Resume it first, or start a new run.' });
+    }
+    return live;
+  }
+
+  /** Starts the worker job; resolves when the trainer reports the run started (or with the stored state of a run that had finished). */
+  private launch(request: TrainRequest, batchSize: number): Promise<RunStatus> {
+    const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const flags = new Int32Array(control);
+    const controller = new AbortController();
+    let live: Live | undefined;
+    let endLive!: () => void;
+    const ended = new Promise<void>((resolve) => (endLive = resolve));
+    return new Promise<RunStatus>((resolve, reject) => {
+      const onEvent = (e: TrainingEvent) => {
+        if (e.kind === 'started') {
+          live = {
+            runId: e.runId,
+            state: Atomics.load(flags, PAUSED) === 1 ? 'paused' : 'running',
+            flags,
+            controller,
+            batchSize,
+            totalSteps: e.steps,
+            provider: e.provider,
+            providerDetail: e.providerDetail,
+            labels: e.labels,
+            notes: e.notes,
+            step: e.resumedAt ?? 0,
+            losses: [],
+            evals: [],
+            examplesPerSecond: null,
+            etaSeconds: null,
+            error: null,
+            ended,
+          };
+          if (e.resumedAt !== null) {
+            // A resumed run's earlier curve comes from the library.
+            const metrics = runMetrics(this.db, e.runId);
+            live.losses = metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
+            live.evals = metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
+          }
+          this.live.set(e.runId, live);
+          this.emitState(live);
+          resolve(this.status(e.runId));
+          return;
+        }
+        if (live) this.onEvent(live, e);
+      };
+      this.context.worker
+        .run('train.run', { dataDir: this.context.dataDir, request, control }, onEvent, controller.signal)
+        .then(
+          (result) => {
+            if (!live) return resolve(this.status(result.run_id));
+            live.state = result.status === 'cancelled' ? 'cancelled' : 'done';
+            live.step = result.steps;
+          },
+          (error: unknown) => {
+            if (!live) return reject(error);
+            const shape = toErrorShape(error);
+            live.state = shape.code === 'cancelled' ? 'cancelled' : 'failed';
+            if (live.state === 'failed') live.error = shape;
+          },
+        )
+        .finally(() => {
+          if (live) {
+            this.emitState(live);
+            // Finished runs are served from the library; the live entry only held what the library does not keep.
+            this.live.delete(live.runId);
+          }
+          endLive();
+        });
+    });
+  }
+
+  private onEvent(live: Live, e: TrainingEvent): void {
+    switch (e.kind) {
+      case 'step':
+        live.step = e.step;
+        live.totalSteps = e.steps;
+        live.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
+        live.examplesPerSecond = e.examplesPerS;
+        live.etaSeconds = e.etaS;
+        this.emitState(live, { loss: e.loss, lr: e.lr });
+        break;
+      case 'eval': {
+        const point: EvalPoint = { ...e.summary };
+        live.evals.push(point);
+        this.emitState(live, undefined, point);
+        break;
+      }
+      case 'paused':
+        live.state = 'paused';
+        break;
+      case 'resumed':
+        live.state = 'running';
+        break;
+      default:
+        break;
+    }
+  }
+
+  private emitState(live: Live, step?: { loss: number; lr: number }, evaluated?: EvalPoint): void {
+    const last = live.losses.at(-1);
+    const latestEval = live.evals.at(-1) ?? null;
+    const payload: TrainingProgress = {
+      runId: live.runId,
+      status: live.state,
+      step: live.step,
+      totalSteps: live.totalSteps,
+      loss: step?.loss ?? last?.loss ?? null,
+      lr: step?.lr ?? last?.lr ?? null,
+      latestEval,
+      stepsPerSecond: live.examplesPerSecond === null ? 0 : live.examplesPerSecond / live.batchSize,
+      examplesPerSecond: live.examplesPerSecond ?? 0,
+      etaSeconds: live.state === 'running' ? live.etaSeconds : null,
+    };
+    if (latestEval) payload.validation = latestEval.rank_accuracy !== null ? { metric: 'rank_accuracy', value: latestEval.rank_accuracy } : { metric: 'exact_match', value: latestEval.exact_match };
+    if (evaluated) payload.eval = evaluated;
+    this.context.emit('training.progress', payload);
+  }
+}

@@ -1,0 +1,101 @@
+import { parseTemplate } from '../../data/template.js';
+import { SproutError } from '../../errors.js';
+import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
+import { Scorer } from '../../label/scorer.js';
+import { renderText } from '../../label/text.js';
+import { getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
+import { loadPromptModel } from '../../runtime/model.js';
+import type { DevicePreference } from '../../runtime/types.js';
+import { loadTokenizer } from '../../tokenizer/index.js';
+import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
+import type { JobImplementation } from '../jobs.js';
+import { withLibrary } from './library.js';
+
+export interface EvalJobInput {
+  dataDir: string;
+  promptId: number;
+  datasetId: number;
+  split: Split;
+  modelPath: string;
+  device: DevicePreference;
+  threads?: number;
+  limit?: number;
+  worst: number;
+  batchSize: number;
+  maxInputTokens: number;
+}
+
+export interface ScoredExample {
+  index: number;
+  line: number;
+  text: string;
+  gold: string;
+  predicted: string;
+  goldProbability: number;
+  confidence: number;
+}
+
+export interface EvalJobOutput {
+  labels: string[];
+  examples: number;
+  /** Rows left out: no label, a label outside the prompt's label set, or an empty text. */
+  skipped: number;
+  report: ClassificationReport;
+  worst: ScoredExample[];
+}
+
+/**
+ * Rank classification of the split's rows by the prompt, as the trainer's rank accuracy scores them (summed
+ * log-likelihood of each verbaliser), with each row's probabilities kept to find the worst-scored examples.
+ */
+export const evalReport: JobImplementation<'eval.report'> = (input, _progress, signal) =>
+  withLibrary(input.dataDir, async (db) => {
+    const { prompt } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
+    const task = prompt.task;
+    if (task.kind !== 'classification') {
+      throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, { hint: 'See its exact-match curve in the run instead.' });
+    }
+    const dataset = getDataset(db, input.datasetId);
+    if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step.' });
+    const template = parseTemplate(task.template ?? dataset.template);
+    const rows = loadDatasetRows(db, input.datasetId, input.split).slice(0, input.limit);
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads });
+    try {
+      const tokenizer = await loadTokenizer(input.modelPath);
+      const eos = model.config.eosTokenId;
+      const kept: { index: number; line: number; text: string; gold: number; ids: number[] }[] = [];
+      for (const row of rows) {
+        const gold = row.label === null ? -1 : task.labels.indexOf(row.label);
+        const rendered = renderText(template, row.fields);
+        if (gold < 0 || 'skip' in rendered) continue;
+        let ids = tokenizer.encode(rendered.text);
+        if (ids.length > input.maxInputTokens) ids = ids.slice(0, input.maxInputTokens - 1).concat(eos);
+        kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
+      }
+      if (kept.length === 0) {
+        throw new SproutError('eval-no-examples', `Dataset ${input.datasetId} has no ${input.split} rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
+          hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
+        });
+      }
+      const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, { batchSize: input.batchSize, lengthNormalise: false, maxNewTokens: 1 });
+      const predicted: number[] = [];
+      const scored: ScoredExample[] = [];
+      for (let start = 0; start < kept.length; start += input.batchSize) {
+        signal.throwIfAborted();
+        const chunk = kept.slice(start, start + input.batchSize);
+        const outcomes = await scorer.label(chunk.map((k) => k.ids));
+        outcomes.forEach((outcome, i) => {
+          if (outcome.kind !== 'classification') throw new Error('a classification scorer returned free text');
+          const k = chunk[i];
+          const p = outcome.prediction;
+          predicted.push(p.best);
+          scored.push({ index: k.index, line: k.line, text: k.text, gold: task.labels[k.gold], predicted: task.labels[p.best], goldProbability: p.probs[k.gold], confidence: p.confidence });
+        });
+      }
+      const report = classificationReport(task.labels, kept.map((k) => k.gold), predicted);
+      const worst = scored.sort((a, b) => a.goldProbability - b.goldProbability || a.index - b.index).slice(0, input.worst);
+      return { labels: task.labels, examples: kept.length, skipped: rows.length - kept.length, report, worst };
+    } finally {
+      await model.dispose();
+    }
+  });

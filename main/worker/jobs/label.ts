@@ -1,0 +1,42 @@
+import type { DataFormat, Quoting } from '../../data/types.js';
+import { resumeLabelJob, startLabelJob, type LabelJobOptions } from '../../label/job.js';
+import { getJob } from '../../label/jobs.js';
+import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
+import type { LabelPrompt } from '../../label/types.js';
+import { SproutError } from '../../errors.js';
+import { loadPromptModel } from '../../runtime/model.js';
+import type { DevicePreference } from '../../runtime/types.js';
+import { loadTokenizer } from '../../tokenizer/index.js';
+import type { JobImplementation } from '../jobs.js';
+import { withLibrary } from './library.js';
+
+export type LabelJobInput =
+  | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
+  | { kind: 'resume'; dataDir: string; jobId: string; device: DevicePreference; threads?: number };
+
+export const labelRun: JobImplementation<'label.run'> = (input, progress, signal) =>
+  withLibrary(input.dataDir, async (db) => {
+    let modelPath: string;
+    let prompts: LabelPrompt[];
+    if (input.kind === 'start') {
+      prompts = [promptFromLibrary(db, String(input.promptId)).prompt];
+      modelPath = input.modelPath;
+    } else {
+      const job = getJob(db, input.jobId);
+      if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${input.jobId}".`);
+      // The job keeps its own task, so a prompt whose library task changed since still labels as it started.
+      prompts = job.spec.prompts.map(({ ref }) => {
+        if (!ref.startsWith(LIBRARY_REF_PREFIX)) throw new SproutError('label-unknown-prompt', `The job was started with the prompt file "${ref}"; resume it with \`sprout label --resume\`.`);
+        return { ...promptFromLibrary(db, ref).prompt, task: job.spec.task };
+      });
+      modelPath = job.spec.model;
+    }
+    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads });
+    try {
+      const engine = { model, tokenizer: await loadTokenizer(modelPath), prompts, modelRef: modelPath };
+      const control = { signal, onProgress: progress };
+      return input.kind === 'start' ? await startLabelJob(db, engine, input.options, control) : await resumeLabelJob(db, input.jobId, engine, control);
+    } finally {
+      await model.dispose();
+    }
+  });

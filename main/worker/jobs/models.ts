@@ -1,0 +1,59 @@
+import { basename, dirname, join } from 'node:path';
+import type { ArchitectureSummary } from '../../checkpoint/summary.js';
+import { downloadModel } from '../../hub/download.js';
+import { convertedFolderFor, inspectModel } from '../../hub/inspect.js';
+import type { HubSettings } from '../../hub/settings.js';
+import { verifySnapshotBlobs } from '../../hub/verify.js';
+import { findModelByPath, hubModelId, localModelId, saveModel, type ModelRecord } from '../../library/models.js';
+import type { JobImplementation } from '../jobs.js';
+import { withLibrary } from './library.js';
+
+export interface ModelDownloadInput {
+  dataDir: string;
+  repo: string;
+  revision: string;
+  settings: HubSettings;
+}
+
+export interface ModelDownloadOutput {
+  record: ModelRecord;
+  fetchedBytes: number;
+}
+
+export interface ModelInspectInput {
+  dataDir: string;
+  path: string;
+  /** Register it as a local model (import) rather than only check it. */
+  register: boolean;
+  /** Re-hash files downloaded from the Hub against their names. */
+  verify: boolean;
+}
+
+export interface ModelInspectOutput {
+  path: string;
+  summary: ArchitectureSummary;
+  tensors: number;
+  checkedBlobs: number;
+  record: ModelRecord | null;
+}
+
+export const modelDownload: JobImplementation<'model.download'> = async ({ dataDir, repo, revision, settings }, progress, signal) => {
+  const result = await downloadModel(repo, { revision, settings, signal, onProgress: progress });
+  const { summary } = await inspectModel(result.dir);
+  const record = await withLibrary(dataDir, (db) => saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary }));
+  return { record, fetchedBytes: result.fetchedBytes };
+};
+
+export const modelInspect: JobImplementation<'model.inspect'> = async ({ dataDir, path, register, verify }) => {
+  // A folder holding only pytorch_model.bin is converted once into the data folder; the user's folder is not written.
+  const inspected = await inspectModel(register ? convertedFolderFor(path, join(dataDir, 'converted')) : path);
+  const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;
+  const record = register
+    ? await withLibrary(dataDir, (db) => {
+        const name = basename(inspected.path) === 'model.safetensors' ? basename(dirname(inspected.path)) : basename(inspected.path).replace(/\.safetensors$/, '');
+        const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
+        return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
+      })
+    : null;
+  return { path: inspected.path, summary: inspected.summary, tensors: inspected.checkpoint.tensors.size, checkedBlobs, record };
+};

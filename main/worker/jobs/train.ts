@@ -1,0 +1,16 @@
+import { runTraining, type TrainRequest } from '../../train/run.js';
+import type { JobImplementation } from '../jobs.js';
+
+export interface TrainJobInput {
+  dataDir: string;
+  request: TrainRequest;
+  /** Int32Array view over [paused]: main sets it to 1 to hold the run between steps, 0 to let it go on. */
+  control: SharedArrayBuffer;
+}
+
+export const PAUSED = 0;
+
+export const trainRun: JobImplementation<'train.run'> = ({ dataDir, request, control }, progress, signal) => {
+  const flags = new Int32Array(control);
+  return runTraining(request, { dataDir, onProgress: progress, signal, pause: () => Atomics.load(flags, PAUSED) === 1 });
+};
