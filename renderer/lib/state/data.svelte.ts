@@ -1,0 +1,109 @@
+import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api, onEvent } from '../api.js';
+import { asApiError } from './errors.js';
+
+/**
+ * Step 2: the training file, how it is read, which columns carry the text and the label, how labels are spoken
+ * (the verbaliser), the validation split, and the import report once the data is in the library.
+ */
+export class DataSetup {
+  file = $state('');
+  validationFile = $state('');
+  quoting = $state<Quoting | ''>('');
+  preview = $state.raw<DataPreview | undefined>();
+  textColumns = $state<string[]>([]);
+  labelColumn = $state('');
+  template = $state('');
+  /** label → target text the model learns to write. */
+  verbaliser = $state<Record<string, string>>({});
+  split = $state(0.1);
+  name = $state('');
+  report = $state.raw<ImportReport | undefined>();
+  /** An existing library dataset chosen instead of importing a file. */
+  existing = $state.raw<DatasetInfo | undefined>();
+  datasets = $state.raw<DatasetInfo[]>([]);
+  progress = $state.raw<ImportProgress | undefined>();
+  busy = $state<'' | 'preview' | 'import'>('');
+  error = $state.raw<ApiError | undefined>();
+
+  /** The dataset training uses: the import's, or the one picked from the library. */
+  get datasetId(): number | undefined {
+    return this.report?.datasetId ?? this.existing?.id;
+  }
+
+  get labels(): string[] {
+    if (this.report) return Object.keys(this.report.labels);
+    if (this.existing?.labelSet) return this.existing.labelSet;
+    return Object.keys(this.preview?.labels ?? {});
+  }
+
+  /** The verbaliser to send: only the entries that differ from the label itself. */
+  get verbaliserOverrides(): Record<string, string> | undefined {
+    const entries = Object.entries($state.snapshot(this.verbaliser)).filter(([label, target]) => target.trim() && target.trim() !== label);
+    return entries.length ? Object.fromEntries(entries.map(([label, target]) => [label, target.trim()])) : undefined;
+  }
+
+  async loadDatasets(): Promise<void> {
+    try {
+      this.datasets = await api['data.list']({});
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  async loadPreview(labelColumn?: string): Promise<void> {
+    if (!this.file.trim()) return;
+    this.busy = 'preview';
+    try {
+      const preview = await api['data.preview']({ file: this.file.trim(), rows: 8, ...(this.quoting ? { quoting: this.quoting } : {}), ...(labelColumn ? { labelColumn } : {}) });
+      this.preview = preview;
+      this.report = undefined;
+      this.existing = undefined;
+      if (!labelColumn) {
+        this.textColumns = [...preview.suggestion.textColumns];
+        this.template = preview.suggestion.template;
+        if (!this.quoting && preview.quoting) this.quoting = preview.quoting;
+      }
+      this.labelColumn = preview.labelColumn ?? '';
+      this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
+      this.name ||= preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = '';
+    }
+  }
+
+  async import(): Promise<void> {
+    this.busy = 'import';
+    const stop = onEvent('import.progress', (p) => (this.progress = p));
+    try {
+      this.report = await api['data.import']({
+        file: this.file.trim(),
+        ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...(this.name.trim() ? { name: this.name.trim() } : {}),
+        textColumns: $state.snapshot(this.textColumns),
+        labelColumn: this.labelColumn || null,
+        ...(this.template.trim() ? { template: this.template.trim() } : {}),
+        ...(this.validationFile.trim() ? { validationFile: this.validationFile.trim() } : { split: this.split }),
+      });
+      this.verbaliser = Object.fromEntries(Object.keys(this.report.labels).map((label) => [label, this.verbaliser[label] ?? label]));
+      this.error = undefined;
+      void this.loadDatasets();
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      stop();
+      this.progress = undefined;
+      this.busy = '';
+    }
+  }
+
+  useExisting(dataset: DatasetInfo | undefined): void {
+    this.existing = dataset;
+    this.report = undefined;
+    this.verbaliser = Object.fromEntries((dataset?.labelSet ?? []).map((label) => [label, label]));
+  }
+}

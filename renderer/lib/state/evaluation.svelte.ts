@@ -1,0 +1,29 @@
+import type { EvalReport } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api } from '../api.js';
+import { asApiError } from './errors.js';
+
+/** Step 5: the finished prompt scored on its validation split (computed once per prompt). */
+export class Evaluation {
+  report = $state.raw<EvalReport | undefined>();
+  busy = $state(false);
+  error = $state.raw<ApiError | undefined>();
+
+  async load(promptId: number): Promise<void> {
+    if (this.report?.promptId === promptId || this.busy) return;
+    this.busy = true;
+    try {
+      this.report = await api['eval.report']({ promptId, worst: 10 });
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  forget(): void {
+    this.report = undefined;
+    this.error = undefined;
+  }
+}

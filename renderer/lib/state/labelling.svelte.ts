@@ -1,0 +1,142 @@
+import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api, onEvent } from '../api.js';
+import { asApiError } from './errors.js';
+import { ReviewRows } from './review.svelte.js';
+
+/** Where the labelled copy goes by default: beside the input, e.g. `reviews.labelled.csv`. */
+export function defaultOutput(input: string, format: LabelOutputFormat): string {
+  return input.replace(/(\.[^./\\]+)?$/, `.labelled.${format}`);
+}
+
+/**
+ * Labelling one file with one library prompt: the file and its text column, the job's progress, the review of
+ * its rows (lowest confidence first) with corrections, and the export of the corrected file.
+ */
+export class LabellingJob {
+  promptId = $state<number | null>(null);
+  input = $state('');
+  quoting = $state<Quoting | ''>('');
+  preview = $state.raw<DataPreview | undefined>();
+  textColumns = $state<string[]>([]);
+  goldColumn = $state('');
+  format = $state<LabelOutputFormat>('csv');
+  output = $state('');
+  job = $state.raw<LabelJobInfo | undefined>();
+  progress = $state.raw<LabellingProgress | undefined>();
+  review = $state.raw<ReviewRows | undefined>();
+  exportFile = $state('');
+  exported = $state.raw<{ file: string; rows: number; corrected: number } | undefined>();
+  busy = $state<'' | 'preview' | 'start' | 'export'>('');
+  error = $state.raw<ApiError | undefined>();
+  #stop: (() => void) | undefined;
+
+  get running(): boolean {
+    return (this.progress?.status ?? this.job?.status) === 'running';
+  }
+
+  async loadPreview(): Promise<void> {
+    if (!this.input.trim()) return;
+    this.busy = 'preview';
+    try {
+      this.preview = await api['data.preview']({ file: this.input.trim(), rows: 5, ...(this.quoting ? { quoting: this.quoting } : {}) });
+      this.textColumns = [...this.preview.suggestion.textColumns];
+      if (!this.quoting && this.preview.quoting) this.quoting = this.preview.quoting;
+      this.output ||= defaultOutput(this.input.trim(), this.format);
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = '';
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.promptId === null) return;
+    this.busy = 'start';
+    this.#listen();
+    try {
+      this.job = await api['label.start']({
+        promptId: this.promptId,
+        input: this.input.trim(),
+        ...(this.quoting ? { quoting: this.quoting } : {}),
+        textColumns: $state.snapshot(this.textColumns),
+        ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
+        output: this.output.trim(),
+        outputFormat: this.format,
+        overwrite: true,
+      });
+      this.progress = undefined;
+      this.review = undefined;
+      this.exported = undefined;
+      this.exportFile = this.output.trim().replace(/(\.[^./\\]+)?$/, '.reviewed.csv');
+      this.error = undefined;
+      if (this.job.status === 'done') await this.#finished();
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = '';
+    }
+  }
+
+  /** Shows a job started earlier (from the Labelling screen's list). */
+  async open(job: LabelJobInfo): Promise<void> {
+    this.#listen();
+    this.job = job;
+    this.progress = undefined;
+    this.exported = undefined;
+    this.output = job.output;
+    this.exportFile = job.output.replace(/(\.[^./\\]+)?$/, '.reviewed.csv');
+    this.review = undefined;
+    if (job.status === 'done') await this.#finished();
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.job) return;
+    try {
+      this.job = await api['label.cancel']({ jobId: this.job.jobId });
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  async resume(): Promise<void> {
+    if (!this.job) return;
+    this.#listen();
+    try {
+      this.job = await api['label.resume']({ jobId: this.job.jobId });
+      this.progress = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  async export(): Promise<void> {
+    if (!this.job) return;
+    this.busy = 'export';
+    try {
+      this.exported = await api['label.export']({ jobId: this.job.jobId, file: this.exportFile.trim(), overwrite: true });
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = '';
+    }
+  }
+
+  async #finished(): Promise<void> {
+    if (!this.job) return;
+    this.job = await api['label.status']({ jobId: this.job.jobId });
+    const review = new ReviewRows(this.job.jobId);
+    await review.reload();
+    this.review = review;
+  }
+
+  #listen(): void {
+    this.#stop ??= onEvent('labelling.progress', (p) => {
+      if (p.jobId !== this.job?.jobId) return;
+      this.progress = p;
+      if (p.status !== 'running') void this.#finished().catch((error) => (this.error = asApiError(error)));
+    });
+  }
+}

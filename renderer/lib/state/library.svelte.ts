@@ -1,0 +1,103 @@
+import type { PromptDetail, PromptInfo, SimilarityMap } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api } from '../api.js';
+import { asApiError } from './errors.js';
+
+/** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
+export class Library {
+  search = $state('');
+  tag = $state('');
+  modelId = $state('');
+  prompts = $state.raw<PromptInfo[]>([]);
+  selected = $state.raw<PromptDetail | undefined>();
+  map = $state.raw<SimilarityMap | undefined>();
+  message = $state('');
+  error = $state.raw<ApiError | undefined>();
+  detailError = $state.raw<ApiError | undefined>();
+
+  get tags(): string[] {
+    return [...new Set(this.prompts.flatMap((p) => p.tags))].sort();
+  }
+
+  get models(): string[] {
+    return [...new Set(this.prompts.map((p) => p.modelId).filter((m): m is string => !!m))].sort();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.prompts = await api['library.list']({
+        ...(this.search.trim() ? { search: this.search.trim() } : {}),
+        ...(this.tag ? { tag: this.tag } : {}),
+        ...(this.modelId ? { modelId: this.modelId } : {}),
+      });
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  async select(id: number): Promise<void> {
+    await this.#detail(async () => {
+      this.selected = await api['library.show']({ id });
+      this.message = '';
+    });
+  }
+
+  rename = (name: string) => this.#edit(() => api['library.rename']({ id: this.selected!.id, name }), 'Renamed.');
+  note = (notes: string) => this.#edit(() => api['library.note']({ id: this.selected!.id, notes }), 'Notes saved.');
+  addTag = (tag: string) => this.#edit(() => api['library.tag']({ id: this.selected!.id, add: [tag] }), `Tagged “${tag}”.`);
+  removeTag = (tag: string) => this.#edit(() => api['library.tag']({ id: this.selected!.id, remove: [tag] }), `Removed “${tag}”.`);
+
+  async remove(force: boolean): Promise<void> {
+    const id = this.selected!.id;
+    await this.#detail(async () => {
+      const result = await api['library.delete']({ id, force });
+      this.selected = undefined;
+      this.message = result.children ? `Deleted; ${result.children} prompt(s) that descended from it keep their own copy.` : 'Deleted.';
+      await this.refresh();
+    });
+  }
+
+  async exportPeft(dir: string): Promise<void> {
+    await this.#detail(async () => {
+      const result = await api['library.exportPeft']({ id: this.selected!.id, dir });
+      this.message = `Wrote ${result.files.join(', ')} to ${result.dir}.`;
+    });
+  }
+
+  async importPeft(dir: string): Promise<void> {
+    await this.#detail(async () => {
+      const prompt = await api['library.importPeft']({ dir });
+      await this.refresh();
+      await this.select(prompt.id);
+      this.message = `Imported “${prompt.name}”.`;
+    });
+  }
+
+  async loadMap(modelId: string): Promise<void> {
+    try {
+      this.map = await api['library.similarityMap']({ modelId });
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  async #edit(call: () => Promise<PromptInfo>, message: string): Promise<void> {
+    await this.#detail(async () => {
+      const info = await call();
+      this.selected = { ...this.selected!, ...info };
+      this.prompts = this.prompts.map((p) => (p.id === info.id ? info : p));
+      this.message = message;
+    });
+  }
+
+  async #detail(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+      this.detailError = undefined;
+    } catch (error) {
+      this.detailError = asApiError(error);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Device, RequestOf, TransferRanking } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api } from '../api.js';
+import { asApiError } from './errors.js';
+
+export type InitKind = 'vocab' | 'random' | 'labels' | 'text';
+
+/**
+ * Step 3: the soft prompt's length and starting point, the transfer source chosen from the SPoT ranking
+ * (`null` = no transfer, always allowed), and the training settings kept folded away.
+ */
+export class PromptSetup {
+  name = $state('');
+  length = $state(20);
+  init = $state<InitKind>('vocab');
+  initText = $state('');
+  ranking = $state.raw<TransferRanking | undefined>();
+  /** Library prompt to start from; null trains from the chosen initialisation. */
+  source = $state<number | null>(null);
+  rankingFor = '';
+  metric = $state<'avg-token' | 'per-token'>('avg-token');
+  /** The library holds no prompt of this model: only "no transfer" is possible. */
+  emptyLibrary = $state(false);
+  optimizer = $state<'adafactor' | 'adam' | 'adamw'>('adafactor');
+  lr = $state(0.3);
+  batchSize = $state(8);
+  steps = $state(200);
+  evalEvery = $state(50);
+  evalLimit = $state(200);
+  patience = $state<number | null>(null);
+  seed = $state(0);
+  device = $state<Device>('auto');
+  rankingBusy = $state(false);
+  error = $state.raw<ApiError | undefined>();
+
+  /**
+   * Asks for the ranking of library prompts for this model and dataset, and preselects the recommendation. With
+   * no other prompt of this model in the library there is nothing to rank, so the engine's probe run is skipped.
+   */
+  async rank(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
+    const key = `${modelId}/${datasetId}/${this.metric}`;
+    if (this.rankingFor === key) return;
+    this.rankingBusy = true;
+    try {
+      const others = (await api['library.list']({ modelId })).filter((p) => p.name !== 'transfer probe');
+      this.emptyLibrary = others.length === 0;
+      if (this.emptyLibrary) {
+        this.ranking = undefined;
+        this.source = null;
+      } else {
+        this.ranking = await api['transfer.rank']({ modelId, datasetId, metric: this.metric, ...(verbalizer ? { verbalizer } : {}) });
+        this.source = this.ranking.recommended;
+      }
+      this.rankingFor = key;
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.rankingBusy = false;
+    }
+  }
+
+  initValue(): string {
+    if (this.source !== null) return `prompt:${this.source}`;
+    return this.init === 'text' ? `text:${this.initText.trim()}` : this.init;
+  }
+
+  request(modelId: string, datasetId: number, verbalizer: Record<string, string> | undefined): RequestOf<'train.start'> {
+    return {
+      ...(this.name.trim() ? { name: this.name.trim() } : {}),
+      modelId,
+      datasetId,
+      ...(verbalizer ? { verbalizer } : {}),
+      promptLength: this.length,
+      init: this.initValue(),
+      optimizer: this.optimizer,
+      lr: this.lr,
+      batchSize: this.batchSize,
+      steps: this.steps,
+      evalEvery: this.evalEvery,
+      evalLimit: this.evalLimit,
+      ...(this.patience ? { patience: this.patience } : {}),
+      seed: this.seed,
+      device: this.device,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import type { EvalPoint, RequestOf, RunState, RunStatus, TrainingProgress } from '../../../preload/contract.js';
+import type { ApiError } from '../api.js';
+import { api, onEvent } from '../api.js';
+import { asApiError } from './errors.js';
+
+const LIVE: RunState[] = ['starting', 'running', 'paused'];
+
+/**
+ * One training run as the Train step shows it. The run lives in the engine, not in the window: `attach` reads
+ * its whole history with `train.status` and then follows `training.progress`, so a reopened window picks up a
+ * run that kept going in the background.
+ */
+export class TrainingRun {
+  run = $state.raw<RunStatus | undefined>();
+  losses = $state.raw<{ step: number; loss: number }[]>([]);
+  evals = $state.raw<EvalPoint[]>([]);
+  latest = $state.raw<TrainingProgress | undefined>();
+  busy = $state(false);
+  error = $state.raw<ApiError | undefined>();
+  #stop: (() => void) | undefined;
+
+  get live(): boolean {
+    return !!this.run && LIVE.includes(this.status);
+  }
+
+  get status(): RunState {
+    return this.latest?.status ?? this.run?.status ?? 'starting';
+  }
+
+  get step(): number {
+    return this.latest?.step ?? this.run?.step ?? 0;
+  }
+
+  async start(request: RequestOf<'train.start'>): Promise<void> {
+    await this.#act(async () => this.#take(await api['train.start'](request)));
+  }
+
+  /** Follows a run started elsewhere (another window, before a reload). */
+  async attach(runId: number): Promise<void> {
+    await this.#act(async () => this.#take(await api['train.status']({ runId })));
+  }
+
+  /** Attaches to the newest run still going, if any; returns whether there was one. */
+  async attachToLive(): Promise<boolean> {
+    try {
+      const live = (await api['train.list']({ limit: 20 })).find((r) => LIVE.includes(r.status));
+      if (live) await this.attach(live.runId);
+      return !!live;
+    } catch (error) {
+      this.error = asApiError(error);
+      return false;
+    }
+  }
+
+  pause = () => this.#control('train.pause');
+  resume = () => this.#control('train.resume');
+  cancel = () => this.#control('train.cancel');
+
+  forget(): void {
+    this.#stop?.();
+    this.#stop = undefined;
+    this.run = undefined;
+    this.latest = undefined;
+    this.losses = [];
+    this.evals = [];
+    this.error = undefined;
+  }
+
+  async #control(op: 'train.pause' | 'train.resume' | 'train.cancel'): Promise<void> {
+    const runId = this.run?.runId;
+    if (runId) await this.#act(async () => this.#take(await api[op]({ runId })));
+  }
+
+  async #act(work: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await work();
+      this.error = undefined;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #take(run: RunStatus): void {
+    if (this.run?.runId !== run.runId) {
+      this.losses = run.losses.map(({ step, loss }) => ({ step, loss }));
+      this.evals = run.evals;
+    } else if (run.losses.length >= this.losses.length) {
+      this.losses = run.losses.map(({ step, loss }) => ({ step, loss }));
+      this.evals = run.evals;
+    }
+    this.run = run;
+    this.latest = undefined;
+    this.#stop ??= onEvent('training.progress', (p) => this.#progress(p));
+  }
+
+  #progress(p: TrainingProgress): void {
+    if (!this.run || p.runId !== this.run.runId) return;
+    this.latest = p;
+    const last = this.losses[this.losses.length - 1];
+    if (p.loss !== null && (!last || p.step > last.step)) this.losses = [...this.losses, { step: p.step, loss: p.loss }];
+    if (p.eval && !this.evals.some((e) => e.step === p.eval!.step)) this.evals = [...this.evals, p.eval];
+    // The final status carries the library prompt and the best evaluation.
+    if (!LIVE.includes(p.status)) void this.attach(p.runId);
+  }
+}

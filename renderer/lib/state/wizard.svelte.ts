@@ -1,0 +1,53 @@
+import { DataSetup } from './data.svelte.js';
+import { Evaluation } from './evaluation.svelte.js';
+import { LabellingJob } from './labelling.svelte.js';
+import { ModelShelf } from './models.svelte.js';
+import { PromptSetup } from './prompt.svelte.js';
+import { TrainingRun } from './training.svelte.js';
+
+export const steps = ['Model', 'Data', 'Prompt', 'Train', 'Evaluate', 'Label'] as const;
+
+/**
+ * A new task from model to labelled file. One instance lives for the whole session, so leaving the wizard for
+ * the library and coming back finds every step as it was left.
+ */
+export class TaskWizard {
+  step = $state(0);
+  modelId = $state<string | null>(null);
+  readonly models = new ModelShelf();
+  data = $state.raw(new DataSetup());
+  prompt = $state.raw(new PromptSetup());
+  readonly training = new TrainingRun();
+  evaluation = $state.raw(new Evaluation());
+  labelling = $state.raw(new LabellingJob());
+
+  get promptId(): number | null {
+    return this.training.run?.promptId ?? null;
+  }
+
+  /** Why the person cannot go on from this step yet, in words; '' when they can. */
+  blocker(step: number): string {
+    switch (step) {
+      case 0:
+        return this.modelId ? '' : 'Choose a model first.';
+      case 1:
+        return this.data.datasetId ? '' : this.data.labels.length === 0 && this.data.preview ? 'This file has no label column to learn from.' : 'Import the data (or pick a dataset) first.';
+      case 2:
+        return this.training.run ? '' : 'Start training to go on.';
+      case 3:
+        return this.promptId !== null ? '' : 'Training has to finish (or be stopped after a checkpoint) first.';
+      default:
+        return '';
+    }
+  }
+
+  /** Keeps the model, starts everything after it afresh (e.g. a second task using the first as transfer source). */
+  newTask(): void {
+    this.data = new DataSetup();
+    this.prompt = new PromptSetup();
+    this.training.forget();
+    this.evaluation = new Evaluation();
+    this.labelling = new LabellingJob();
+    this.step = this.modelId ? 1 : 0;
+  }
+}
