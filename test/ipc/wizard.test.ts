@@ -1,0 +1,283 @@
+/**
+ * The wizard's journey through the real handlers and dispatch, in process, with the built engine worker, a fresh
+ * data folder and the fixture model: import, train with progress, pause/resume/cancel, evaluate, rank transfer
+ * sources for a second task and train from the recommended one, label, review, correct, export, the library.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../preload/contract.js';
+import { loadDatasetRows } from '../../main/library/datasets.js';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { data, Harness, tinyModel } from './harness.js';
+
+let h: Harness;
+let modelId: string;
+let cbId: number;
+let rteId: number;
+let cbRun: RunStatus;
+let cbPrompt: number;
+
+const quick = { promptLength: 4, batchSize: 4, evalLimit: 8, seed: 1 } as const;
+
+beforeAll(async () => {
+  h = new Harness();
+  await h.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+describe('settings and device', () => {
+  it('persists settings in the data folder and reports the provider in use', async () => {
+    const settings = await h.call('settings.get', {});
+    expect(settings).toMatchObject({ dataDir: h.home, defaultDevice: 'cpu', threads: 1, theme: 'system' });
+    expect(JSON.parse(readFileSync(join(h.home, 'settings.json'), 'utf8'))).toMatchObject({ defaultDevice: 'cpu', threads: 1 });
+    const doctor = await h.call('doctor', {});
+    expect(doctor.chosenProvider).toMatchObject({ name: 'cpu', threads: 1, label: 'CPU · 1 thread' });
+    expect(await h.failure('settings.set', { hubEndpoint: 'ftp://example.org' })).toBe('invalid-request');
+  });
+});
+
+describe('models', () => {
+  it('imports the fixture folder, lists and verifies it, and refuses relative or missing paths', async () => {
+    const model = await h.call('model.import', { path: tinyModel });
+    modelId = model.id;
+    expect(model).toMatchObject({ id: 'local/tiny-t5-v1_1', path: tinyModel, present: true });
+    expect((await h.call('model.list', {})).map((m) => m.id)).toEqual([modelId]);
+    expect(await h.call('model.verify', { id: modelId })).toMatchObject({ id: modelId, ok: true, checkedFiles: 0 });
+    expect(await h.failure('model.import', { path: 'fixtures/tiny-t5-v1_1' })).toBe('bad-path');
+    expect(await h.failure('model.import', { path: `${tinyModel}/../tiny-t5-v1_1` })).toBe('bad-path');
+    expect(await h.failure('model.import', { path: join(h.scratch, 'nothing-here') })).toBe('file-not-found');
+    const catalogue = await h.call('model.catalogue', {});
+    expect(catalogue.length).toBeGreaterThan(5);
+    expect(catalogue.every((c) => c.downloadJobId === null)).toBe(true);
+  });
+});
+
+describe('data', () => {
+  it('previews CB with a suggested mapping and label counts', async () => {
+    const preview = await h.call('data.preview', { file: data('cb/train.jsonl'), rows: 3 });
+    expect(preview.rows).toBe(250);
+    expect(preview.firstRows).toHaveLength(3);
+    expect(preview.labelColumn).toBe('label');
+    expect(preview.suggestion.textColumns).toEqual(['premise', 'hypothesis']);
+    expect(Object.values(preview.labels!).reduce((a, b) => a + b, 0)).toBe(250);
+    expect(await h.failure('data.preview', { file: data('cb') })).toBe('not-a-file');
+  });
+
+  it('imports CB with its validation file, reporting progress and storing the rows', async () => {
+    const report = await h.call('data.import', { file: data('cb/train.jsonl'), validationFile: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label', name: 'cb' });
+    cbId = report.datasetId;
+    expect(report).toMatchObject({ rows: 306, splits: { train: 250, validation: 56, test: 0 }, labelColumn: 'label', textColumns: ['premise', 'hypothesis'] });
+    expect(Object.keys(report.labels).sort()).toEqual(['contradiction', 'entailment', 'neutral']);
+    const progress = h.payloads('import.progress', (p) => p.file === data('cb/train.jsonl'));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)!.rows).toBeGreaterThan(0);
+    const shown = await h.call('data.show', { id: cbId, split: 'validation', limit: 5 });
+    expect(shown).toMatchObject({ totalRows: 56, labelSet: ['contradiction', 'entailment', 'neutral'] });
+    expect(shown.rows).toHaveLength(5);
+    expect(shown.rows[0].text).toContain('hypothesis:');
+    const rte = await h.call('data.import', { file: data('rte/dev.tsv'), textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', name: 'rte', split: 0.2 });
+    rteId = rte.datasetId;
+    expect(rte.rows).toBe(277);
+    expect((await h.call('data.list', {})).map((d) => d.name)).toEqual(['cb', 'rte']);
+  });
+});
+
+describe('training', () => {
+  it('trains 6 steps with evaluations every 3, streaming progress, and stores the prompt', async () => {
+    const started = await h.call('train.start', { modelId, datasetId: cbId, steps: 6, evalEvery: 3, name: 'cb first', ...quick });
+    expect(['running', 'done']).toContain(started.status);
+    expect(started.providerDetail).toBe('CPU · 1 thread');
+    const runId = started.runId;
+    await h.waitFor('training.progress', (p) => p.runId === runId && p.status === 'done');
+    const events = h.payloads('training.progress', (p) => p.runId === runId);
+    const steps = events.filter((p) => p.loss !== null && p.eval === undefined && p.status === 'running').map((p) => p.step);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.filter((p) => p.eval).map((p) => p.eval!.step)).toEqual([3, 6]);
+    expect(events.at(-1)).toMatchObject({ status: 'done', step: 6, totalSteps: 6 });
+    cbRun = await h.call('train.status', { runId });
+    expect(cbRun).toMatchObject({ status: 'done', step: 6, totalSteps: 6, labels: ['contradiction', 'entailment', 'neutral'] });
+    expect(cbRun.evals.map((e) => e.step)).toEqual([3, 6]);
+    expect(cbRun.losses.length).toBeGreaterThan(0);
+    expect(cbRun.promptId).not.toBeNull();
+    cbPrompt = cbRun.promptId!;
+    const prompt = await h.call('library.show', { id: cbPrompt });
+    expect(prompt).toMatchObject({ runId, modelId, length: 4, name: 'cb first', task: { datasetId: cbId } });
+    expect((await h.call('train.list', {})).map((r) => r.runId)).toContain(runId);
+  });
+
+  it('pauses, resumes and cancels a run, then resumes it from its checkpoint to the end', async () => {
+    const run = await h.call('train.start', { modelId, datasetId: cbId, steps: 120, evalEvery: 120, ...quick });
+    const runId = run.runId;
+    await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= 2);
+    expect((await h.call('train.pause', { runId })).status).toBe('paused');
+    await new Promise((r) => setTimeout(r, 300));
+    const heldAt = (await h.call('train.status', { runId })).step;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await h.call('train.status', { runId })).step).toBe(heldAt);
+    expect((await h.call('train.resume', { runId })).status).toBe('running');
+    await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= heldAt + 2);
+    const cancelled = await h.call('train.cancel', { runId });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.promptId).toBeNull();
+    expect(cancelled.step).toBeLessThan(120);
+    expect(await h.failure('train.pause', { runId })).toBe('run-not-running');
+    const resumed = await h.call('train.resume', { runId });
+    expect(resumed.status).toBe('running');
+    expect(resumed.step).toBeGreaterThan(0);
+    await h.waitFor('training.progress', (p) => p.runId === runId && p.status === 'done', 60_000);
+    expect(await h.call('train.status', { runId })).toMatchObject({ status: 'done', step: 120 });
+  });
+
+  it('answers mistakes with their own codes', async () => {
+    expect(await h.failure('train.start', { modelId: 'nope', datasetId: cbId })).toBe('unknown-model');
+    expect(await h.failure('train.start', { modelId, datasetId: 999 })).toBe('unknown-dataset');
+    expect(await h.failure('train.status', { runId: 999 })).toBe('run-not-found');
+  });
+});
+
+describe('evaluation', () => {
+  it('reports accuracy, macro-F1, confusion and the worst examples on the validation split', async () => {
+    const report = await h.call('eval.report', { runId: cbRun.runId, worst: 5 });
+    expect(report).toMatchObject({ promptId: cbPrompt, datasetId: cbId, split: 'validation', examples: 56, labels: ['contradiction', 'entailment', 'neutral'] });
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(56);
+    const correct = report.confusion.reduce((s, row, i) => s + row[i], 0);
+    expect(report.accuracy).toBeCloseTo(correct / 56, 12);
+    expect(report.perClass.map((c) => c.support).reduce((a, b) => a + b, 0)).toBe(56);
+    expect(report.worst).toHaveLength(5);
+    const probs = report.worst.map((w) => w.goldProbability);
+    expect(probs).toEqual([...probs].sort((a, b) => a - b));
+  });
+});
+
+describe('transfer', () => {
+  it('ranks the CB prompts for RTE through a probe run and trains RTE from the recommended one', async () => {
+    const ranking = await h.call('transfer.rank', { modelId, datasetId: rteId, probeSteps: 2 });
+    expect(ranking.target.kind).toBe('probe');
+    const ids = ranking.candidates.map((c) => c.promptId);
+    expect(ids).toContain(cbPrompt);
+    expect(ids).not.toContain(ranking.target.promptId);
+    for (const c of ranking.candidates) {
+      expect(c.avgToken).toBeGreaterThanOrEqual(-1);
+      expect(c.avgToken).toBeLessThanOrEqual(1);
+      expect(c.perToken).toBeGreaterThanOrEqual(-1);
+    }
+    const scores = ranking.candidates.map((c) => c.avgToken);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(ranking.recommended).toBe(ranking.candidates[0].avgToken > 0 ? ranking.candidates[0].promptId : null);
+    const source = ranking.recommended ?? cbPrompt;
+    const run = await h.call('train.start', { modelId, datasetId: rteId, steps: 3, evalEvery: 3, init: `prompt:${source}`, name: 'rte from cb', ...quick });
+    await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
+    const done = await h.call('train.status', { runId: run.runId });
+    const shown = await h.call('library.show', { id: done.promptId! });
+    expect(shown.parentId).toBe(source);
+    expect(shown.lineage[0].id).toBe(source);
+    expect(shown.init).toBe(`prompt:${source}`);
+    // The RTE prompt now holds a task embedding, so ranking again needs no probe.
+    const again = await h.call('transfer.rank', { modelId, datasetId: rteId });
+    expect(again.target).toMatchObject({ kind: 'stored', promptId: done.promptId });
+  });
+});
+
+describe('labelling', () => {
+  it('labels a file with progress, then reviews, corrects, saves and exports', async () => {
+    const output = join(h.scratch, 'cb-val-labelled.csv');
+    const job = await h.call('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], goldColumn: 'label', output, outputFormat: 'csv', batchSize: 8 });
+    const jobId = job.jobId;
+    await h.waitFor('labelling.progress', (p) => p.jobId === jobId && p.status === 'done');
+    const progress = h.payloads('labelling.progress', (p) => p.jobId === jobId);
+    expect(progress.map((p) => p.rows)).toEqual([...progress.map((p) => p.rows)].sort((a, b) => a - b));
+    expect(progress.at(-1)).toMatchObject({ rows: 56, totalRows: 56, status: 'done' });
+    const lines = readFileSync(output, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(57);
+    expect(lines[0]).toContain('predicted_label');
+    expect(await h.call('label.status', { jobId })).toMatchObject({ status: 'done', rowsDone: 56, labelled: 56 });
+
+    const page = await h.call('label.review', { jobId, limit: 10 });
+    expect(page.total).toBe(56);
+    expect(page.labels).toEqual(['contradiction', 'entailment', 'neutral']);
+    const confidences = page.rows.map((r) => r.confidence);
+    expect(confidences).toEqual([...confidences].sort((a, b) => a - b));
+    const target = page.rows[0];
+    const fix = page.labels.find((l) => l !== target.predicted)!;
+    expect(await h.call('label.correct', { jobId, row: target.row, label: fix })).toMatchObject({ row: target.row, corrected: fix });
+    expect(await h.failure('label.correct', { jobId, row: target.row, label: 'maybe' })).toBe('label-unknown-label');
+
+    const saved = await h.call('label.saveCorrections', { jobId, name: 'cb reviewed', include: 'all', split: 0 });
+    expect(saved.splits.train + saved.splits.validation).toBe(56);
+    const db = openLibrary(libraryPath(h.home));
+    const stored = loadDatasetRows(db, saved.id, 'train');
+    db.close();
+    expect(stored).toHaveLength(56);
+    expect(stored.filter((r) => r.text === target.text).map((r) => r.label)).toEqual([fix]);
+
+    const exported = join(h.scratch, 'cb-val-reviewed.csv');
+    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, rows: 56, corrected: 1 });
+    const rows = readFileSync(exported, 'utf8').trimEnd().split('\n');
+    expect(rows[0].split(',').at(-1)).toBe('label_source');
+    expect(rows.filter((r) => r.endsWith(',person'))).toHaveLength(1);
+    expect(rows.filter((r) => r.endsWith(',model'))).toHaveLength(55);
+
+    expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: join(h.home, 'escape.csv') })).toBe('output-in-data-dir');
+    expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: 'out.csv' })).toBe('bad-path');
+    expect(await h.failure('label.export', { jobId, file: output })).toBe('label-export-overwrites');
+  });
+
+  it('cancels a job part way and resumes it to the same output', async () => {
+    const input = join(h.scratch, 'many.jsonl');
+    const rows = readFileSync(data('cb/train.jsonl'), 'utf8');
+    writeFileSync(input, rows);
+    const output = join(h.scratch, 'many.jsonl.out.jsonl');
+    const job = await h.call('label.start', { promptId: cbPrompt, input, textColumns: ['premise', 'hypothesis'], output, batchSize: 4 });
+    await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.rows > 0);
+    const cancelled = await h.call('label.cancel', { jobId: job.jobId });
+    expect(['cancelled', 'done']).toContain(cancelled.status);
+    await h.call('label.resume', { jobId: job.jobId });
+    await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done', 60_000);
+    expect(readFileSync(output, 'utf8').trimEnd().split('\n')).toHaveLength(250);
+    expect(await h.call('label.status', { jobId: job.jobId })).toMatchObject({ status: 'done', rowsDone: 250 });
+  });
+});
+
+describe('library', () => {
+  it('renames, tags, notes, maps, exports and imports PEFT, and guards deletes', async () => {
+    expect((await h.call('library.rename', { id: cbPrompt, name: 'cb v1' })).name).toBe('cb v1');
+    expect((await h.call('library.tag', { id: cbPrompt, add: ['nli', 'first'] })).tags).toEqual(['first', 'nli']);
+    expect((await h.call('library.note', { id: cbPrompt, notes: 'six steps' })).notes).toBe('six steps');
+    expect((await h.call('library.list', { tag: 'nli' })).map((p) => p.id)).toEqual([cbPrompt]);
+    expect((await h.call('library.list', { search: 'cb v' })).map((p) => p.id)).toEqual([cbPrompt]);
+
+    const all = await h.call('library.list', { modelId });
+    const map = await h.call('library.similarityMap', { modelId });
+    expect(map.points.map((p) => p.promptId).sort()).toEqual(all.map((p) => p.id).sort());
+    for (const p of map.points) expect(Math.max(Math.abs(p.x), Math.abs(p.y))).toBeLessThanOrEqual(1 + 1e-12);
+    expect(map.explained[0]).toBeGreaterThanOrEqual(map.explained[1]);
+    expect(map.explained[0] + map.explained[1]).toBeLessThanOrEqual(1 + 1e-9);
+
+    const dir = join(h.scratch, 'peft-cb');
+    expect(await h.call('library.exportPeft', { id: cbPrompt, dir })).toEqual({ dir, files: ['adapter_config.json', 'adapter_model.safetensors'] });
+    expect(existsSync(join(dir, 'adapter_model.safetensors'))).toBe(true);
+    expect(await h.failure('library.exportPeft', { id: cbPrompt, dir: join(h.home, 'runs') })).toBe('output-in-data-dir');
+    const imported = await h.call('library.importPeft', { dir, name: 'cb via peft', modelId });
+    expect(imported).toMatchObject({ name: 'cb via peft', init: 'peft', length: 4, modelId });
+
+    const children = (await h.call('library.show', { id: cbPrompt })).children;
+    expect(children.length).toBeGreaterThan(0);
+    expect(await h.failure('library.delete', { id: cbPrompt })).toBe('prompt-has-derived');
+    expect(await h.call('library.delete', { id: imported.id })).toEqual({ removed: true, children: 0 });
+  });
+
+  it('sums up the home screen', async () => {
+    const home = await h.call('home.summary', {});
+    expect(home.device.label).toBe('CPU · 1 thread');
+    expect(home.models.map((m) => m.id)).toEqual([modelId]);
+    expect(home.datasets).toBe(3);
+    expect(home.runs.length).toBeGreaterThan(0);
+    expect(home.runs.every((r) => r.name !== 'transfer probe')).toBe(true);
+    expect(home.labelJobs.length).toBe(2);
+    expect(home.prompts[0].id).toBeGreaterThan(home.prompts.at(-1)!.id);
+  });
+});
