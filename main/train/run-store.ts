@@ -4,7 +4,7 @@
  * kept prompt), task-embedding.safetensors and result.json. Every file is replaced atomically.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SproutError } from '../errors.js';
 import type { EvalMetrics } from './evaluate.js';
 import type { OptimizerState } from './optim/index.js';
@@ -110,7 +110,18 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
     trainSeconds: s.trainSeconds,
   };
   const file = join(dir, CHECKPOINT_FILE);
-  writeTensorFile(file, tensors, { sprout: 'training-checkpoint', state: JSON.stringify(meta) });
+  try {
+    writeTensorFile(file, tensors, { sprout: 'training-checkpoint', state: JSON.stringify(meta) });
+  } catch (error) {
+    // The write goes to a temporary file first, so the previous checkpoint is still whole and resumable.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    const cause = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (error as Error).message;
+    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${s.step}: ${cause}.`, {
+      file,
+      hint: `The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${basename(dir)}\`.`,
+    });
+  }
   return file;
 }
 
