@@ -22,6 +22,7 @@ export interface BrowserWindow {
   show(): void;
   focus(): void;
   isMinimized(): boolean;
+  isDestroyed(): boolean;
   restore(): void;
 }
 

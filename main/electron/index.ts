@@ -20,6 +20,7 @@ const isAppUrl = (url: string): boolean => url === APP_ORIGIN || url.startsWith(
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 let window: BrowserWindow | undefined;
+let engineBusy: () => boolean = () => false;
 
 function createWindow(): BrowserWindow {
   const win = new Window({
@@ -60,9 +61,14 @@ if (!app.requestSingleInstanceLock()) {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
 
+  // Starting Sprout again while it runs in the background (its window closed during a training run) reopens it.
   app.on('second-instance', () => {
-    if (window?.isMinimized()) window.restore();
-    window?.focus();
+    if (!window || window.isDestroyed()) {
+      window = createWindow();
+      return;
+    }
+    if (window.isMinimized()) window.restore();
+    window.focus();
   });
 
   void app.whenReady().then(() => {
@@ -87,6 +93,7 @@ if (!app.requestSingleInstanceLock()) {
       log: (error) => console.error('sprout:', error),
     });
     bindElectronIpc(ipcMain, engine.dispatch, isAppUrl);
+    engineBusy = engine.busy;
     app.on('before-quit', () => void engine.close());
 
     window = createWindow();
@@ -95,7 +102,20 @@ if (!app.requestSingleInstanceLock()) {
     });
   });
 
+  // Closing the window does not stop a training run, download or labelling job: the app keeps running until the
+  // work is done (reopen it by starting Sprout again), then quits as usual.
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    if (process.platform === 'darwin') return;
+    if (!engineBusy()) {
+      app.quit();
+      return;
+    }
+    const poll = setInterval(() => {
+      if (Window.getAllWindows().length > 0) clearInterval(poll);
+      else if (!engineBusy()) {
+        clearInterval(poll);
+        app.quit();
+      }
+    }, 2000);
   });
 }

@@ -13,9 +13,9 @@ export interface HostOptions {
   log: (error: unknown) => void;
 }
 
-/** The engine as a transport sees it: one dispatch function over the contract's handlers, and a way to stop. */
-export function hostEngine(options: HostOptions): { dispatch: Dispatch; close(): Promise<void> } {
+/** The engine as a transport sees it: one dispatch function over the contract's handlers, whether work is running, and a way to stop. */
+export function hostEngine(options: HostOptions): { dispatch: Dispatch; busy(): boolean; close(): Promise<void> } {
   const worker = new EngineWorker({ script: options.workerScript, onCrash: (error) => options.log(new Error(error.message)) });
   const context: HandlerContext = { dataDir: options.dataDir, emit: options.emit, worker, shell: options.shell };
-  return { dispatch: createDispatch(handlers, context, options.log), close: () => worker.close() };
+  return { dispatch: createDispatch(handlers, context, options.log), busy: () => worker.busy, close: () => worker.close() };
 }

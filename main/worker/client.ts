@@ -47,6 +47,11 @@ export class EngineWorker {
     });
   }
 
+  /** Whether any job (a training run, a download, a labelling job…) is still running. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   /** Ends the worker thread; jobs in flight are rejected. */
   async close(): Promise<void> {
     const worker = this.worker;
