@@ -2,6 +2,10 @@ import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import type { ProviderName } from './types.js';
 
+// Sprout reports every failure itself (a missing provider becomes a "skipped" reason); onnxruntime's own log
+// would print the same failures as alarming errors. SPROUT_ORT_LOG=verbose|info|warning|error brings it back.
+ort.env.logLevel = (process.env.SPROUT_ORT_LOG as typeof ort.env.logLevel) ?? 'fatal';
+
 export type Feeds = Record<string, ort.Tensor>;
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 export { ort };
@@ -32,6 +36,8 @@ export async function createSession(model: string | Uint8Array, options: Session
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // A probe expects providers to be missing; onnxruntime would print each failure as an error.
+    ...(options.strict ? { logSeverityLevel: 4 as const } : {}),
     extra: {
       session: {
         // Pre-packing would keep a second, packed copy of every frozen weight beside the original (which the
