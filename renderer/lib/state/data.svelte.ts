@@ -26,6 +26,7 @@ export class DataSetup {
   progress = $state.raw<ImportProgress | undefined>();
   busy = $state<'' | 'preview' | 'import'>('');
   error = $state.raw<ApiError | undefined>();
+  #previews = 0;
 
   /** The dataset training uses: the import's, or the one picked from the library. */
   get datasetId(): number | undefined {
@@ -55,8 +56,11 @@ export class DataSetup {
   async loadPreview(labelColumn?: string): Promise<void> {
     if (!this.file.trim()) return;
     this.busy = 'preview';
+    const ticket = ++this.#previews;
     try {
       const preview = await api['data.preview']({ file: this.file.trim(), rows: 8, ...(this.quoting ? { quoting: this.quoting } : {}), ...(labelColumn ? { labelColumn } : {}) });
+      // A newer request (another file, another quoting) has been sent since: its answer is the one to show.
+      if (ticket !== this.#previews) return;
       this.preview = preview;
       this.report = undefined;
       this.existing = undefined;
@@ -70,9 +74,9 @@ export class DataSetup {
       this.name ||= preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
       this.error = undefined;
     } catch (error) {
-      this.error = asApiError(error);
+      if (ticket === this.#previews) this.error = asApiError(error);
     } finally {
-      this.busy = '';
+      if (ticket === this.#previews) this.busy = '';
     }
   }
 

@@ -1,0 +1,244 @@
+/**
+ * The whole task journey in Chromium against `sprout serve` with the real engine: import the fixture model by
+ * path, import CB (train + validation files), train a prompt and watch its curve grow, evaluate it, label CB's
+ * test file and export it with a correction, then train RTE starting from the CB prompt chosen in the transfer
+ * ranking. Every step is checked against what the engine stored (API and library.sqlite) and the files written,
+ * screened by axe-core, and photographed into test-results/journey-*.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import axe from 'axe-core';
+import Database from 'better-sqlite3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
+import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shared = resolve(repoRoot, '../shared');
+const model = join(shared, 'fixtures/tiny-t5-v1_1');
+const cb = join(shared, 'data/cb');
+const rte = join(shared, 'data/rte');
+const shots = join(repoRoot, 'test-results');
+
+let serve: RunningServe;
+let browser: Browser;
+let page: Page;
+let out: string;
+const problems: string[] = [];
+
+async function call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+  const response = await fetch(`${serve.base}/api/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` },
+    body: JSON.stringify(request),
+  });
+  const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
+  if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
+  return envelope.value;
+}
+
+/** axe through the devtools protocol (the page's CSP does not govern it): no serious or critical violations. */
+async function accessible(where: string): Promise<void> {
+  await page.evaluate(axe.source);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+  });
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), where).toEqual([]);
+}
+
+async function shot(name: string): Promise<void> {
+  const file = join(shots, `journey-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  expect(statSync(file).size).toBeGreaterThan(10_000);
+}
+
+function library<T>(sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(serve.home, 'library.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
+  mkdirSync(shots, { recursive: true });
+  out = mkdtempSync(join(tmpdir(), 'sprout-journey-'));
+  serve = await spawnServe();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(serve.url);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+it('model → data → prompt → train → evaluate → label, then a second task from the first prompt', { timeout: 240_000 }, async () => {
+  onTestFailed(() => page.screenshot({ path: join(shots, 'journey-failure.png'), fullPage: true }).then(() => undefined));
+  const next = (step: string) => page.getByRole('button', { name: `Next: ${step}` }).click();
+
+  // Home, then the wizard.
+  await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
+  await page.getByRole('table', { name: 'Execution providers' }).waitFor();
+  await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toMatch(/CPU · \d+ thread/);
+  await accessible('home');
+  await shot('0-home');
+  await page.getByRole('button', { name: 'New task' }).click();
+
+  // 1 Model: import the fixture folder by path; it becomes the chosen model.
+  await page.getByRole('heading', { name: '1. Model' }).waitFor();
+  await page.getByLabel(/Import a model folder from disk/).fill(model);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const radio = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
+  await expect(radio.isChecked({ timeout: 20_000 })).resolves.toBe(true);
+  const models = await call('model.list', {});
+  expect(models.map((m) => m.path)).toContain(model);
+  const modelId = models.find((m) => m.path === model)!.id;
+  await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toContain('tiny-t5-v1_1');
+  await accessible('model');
+  await shot('1-model');
+  await next('Data');
+
+  // 2 Data: CB's train file and its own validation file.
+  await page.getByLabel('Training file').fill(join(cb, 'train.jsonl'));
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.getByRole('table', { name: 'First rows' }).waitFor();
+  await expect(page.getByRole('checkbox', { name: 'premise' }).isChecked()).resolves.toBe(true);
+  await expect(page.getByRole('checkbox', { name: 'hypothesis' }).isChecked()).resolves.toBe(true);
+  await expect(page.getByLabel('Label column').inputValue()).resolves.toBe('label');
+  await page.getByLabel(/Validation file/).fill(join(cb, 'val.jsonl'));
+  await page.getByLabel('Dataset name').fill('cb');
+  await page.getByRole('button', { name: 'Import into the library' }).click();
+  await page.getByRole('heading', { name: /Imported “cb”/ }).waitFor({ timeout: 30_000 });
+  const [cbSet] = (await call('data.list', {})).filter((d) => d.name === 'cb');
+  expect(cbSet.splits).toEqual({ train: 250, validation: 56, test: 0 });
+  expect([...cbSet.labelSet!].sort()).toEqual(['contradiction', 'entailment', 'neutral']);
+  expect(library<{ n: number }>('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?', cbSet.id)[0].n).toBe(306);
+  await accessible('data');
+  await shot('2-data');
+  await next('Prompt');
+
+  // 3 Prompt: the library has nothing for this model yet, so "no transfer" is the only choice.
+  await page.getByText('The library has no other prompts for this model yet').waitFor({ timeout: 20_000 });
+  await expect(page.getByRole('radio', { name: /No transfer/ }).isChecked()).resolves.toBe(true);
+  await page.getByLabel(/Run name/).fill('cb-first');
+  await page.getByLabel('Prompt length (tokens)').fill('8');
+  await page.getByText('Advanced settings').click();
+  await page.getByLabel('Training steps').fill('40');
+  await page.getByLabel('Batch size').fill('8');
+  await page.getByLabel('Evaluate every (steps)').fill('10');
+  await page.getByLabel('Validation examples per evaluation').fill('56');
+  await accessible('prompt');
+  await shot('3-prompt');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  // 4 Train: the curve grows while the run goes, then the prompt lands in the library.
+  await page.getByRole('heading', { name: '4. Train' }).waitFor();
+  const chart = page.locator('svg[data-points]');
+  const lossPoints = async () => Number((await chart.getAttribute('data-points'))!.split(',')[0]);
+  await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(2);
+  const early = await lossPoints();
+  await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(early);
+  await shot('4-train');
+  await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
+  const [firstRun] = (await call('train.list', {})).filter((r) => r.name === 'cb-first');
+  const first = await call('train.status', { runId: firstRun.runId });
+  expect(first.status).toBe('done');
+  expect(first.losses).toHaveLength(40);
+  expect(first.evals.map((e) => e.step)).toEqual(expect.arrayContaining([10, 20, 30, 40]));
+  expect(await lossPoints()).toBe(40);
+  const firstPromptId = first.promptId!;
+  expect(library<{ name: string; length: number }>('SELECT name, length FROM prompts WHERE id = ?', firstPromptId)).toEqual([{ name: 'cb-first', length: 8 }]);
+  await accessible('train');
+  await next('Evaluate');
+
+  // 5 Evaluate: the matrix covers every validation example.
+  const matrix = page.getByRole('table', { name: /Confusion matrix/ });
+  await matrix.waitFor({ timeout: 60_000 });
+  const totals = await matrix.locator('tbody tr td:last-child').allInnerTexts();
+  expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(56);
+  const report = await call('eval.report', { promptId: firstPromptId });
+  await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
+  await accessible('evaluate');
+  await shot('5-evaluate');
+  await next('Label');
+
+  // 6 Label: CB's unlabelled test file, one correction, then the export.
+  await page.getByLabel('File to label').fill(join(cb, 'test.jsonl'));
+  await page.getByRole('button', { name: 'Read columns' }).click();
+  const output = join(out, 'cb-test.labelled.csv');
+  await page.getByLabel('Write the labelled copy to').fill(output);
+  await page.getByRole('button', { name: 'Label the file' }).click();
+  const reviewTable = page.getByRole('table', { name: 'Labelled rows' });
+  await reviewTable.waitFor({ timeout: 90_000 });
+  const firstRow = reviewTable.getByRole('row').nth(1);
+  const correction = firstRow.getByRole('combobox');
+  const line = Number((await correction.getAttribute('aria-label'))!.replace(/\D+/g, ''));
+  await correction.selectOption('neutral');
+  await expect.poll(async () => (await call('label.review', { jobId: (await call('label.list', {}))[0].jobId, limit: 1 })).rows[0].corrected).toBe('neutral');
+  const exportFile = join(out, 'cb-test.reviewed.csv');
+  await page.getByLabel('Export the reviewed file to').fill(exportFile);
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByText(/Exported 250 rows \(1 corrected\)/).waitFor({ timeout: 30_000 });
+  // One header line and one line per row of CB's test file (its texts hold no line breaks).
+  const labelled = readFileSync(output, 'utf8').trim().split('\n');
+  const exported = readFileSync(exportFile, 'utf8').trim().split('\n');
+  expect(labelled).toHaveLength(251);
+  expect(exported).toHaveLength(251);
+  expect(exported[0]).toBe(`${labelled[0]},label_source`);
+  const byPerson = exported.filter((row) => row.endsWith(',person'));
+  expect(byPerson).toHaveLength(1);
+  expect(byPerson[0]).toMatch(/,\d+,neutral,[\d.]+,/);
+  expect(exported.filter((row) => row.endsWith(',model'))).toHaveLength(249);
+  expect(line).toBeGreaterThan(0);
+  await accessible('label');
+  await shot('6-label');
+
+  // A second task, RTE, starting from the CB prompt that the transfer ranking lists.
+  await page.getByRole('button', { name: 'Start another task' }).click();
+  await page.getByRole('heading', { name: '2. Data' }).waitFor();
+  await page.getByLabel('Training file').fill(join(rte, 'dev.tsv'));
+  await page.getByLabel('Quotes in CSV/TSV').selectOption('none');
+  await page.getByRole('table', { name: 'First rows' }).waitFor();
+  await expect.poll(() => page.getByText(/rows · TSV/).innerText()).toMatch(/^277 rows · TSV .* quoting none/);
+  await page.getByLabel('Dataset name').fill('rte');
+  await page.getByRole('button', { name: 'Import into the library' }).click();
+  await page.getByRole('heading', { name: /Imported “rte”/ }).waitFor({ timeout: 30_000 });
+  await next('Prompt');
+  const source = page.getByRole('radio', { name: /cb-first/ });
+  await source.waitFor({ timeout: 90_000 });
+  await source.check();
+  await page.getByLabel(/Run name/).fill('rte-from-cb');
+  await page.getByText('Advanced settings').click();
+  await page.getByLabel('Training steps').fill('10');
+  await page.getByLabel('Batch size').fill('8');
+  await page.getByLabel('Evaluate every (steps)').fill('10');
+  await page.getByLabel('Validation examples per evaluation').fill('28');
+  await accessible('transfer');
+  await shot('3b-transfer');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
+  const [secondRun] = (await call('train.list', {})).filter((r) => r.name === 'rte-from-cb');
+  const second = await call('library.show', { id: (await call('train.status', { runId: secondRun.runId })).promptId! });
+  expect(second.init).toBe(`prompt:${firstPromptId}`);
+  expect(second.lineage.map((p) => p.id)).toContain(firstPromptId);
+
+  // Library: both prompts, the lineage drawn from CB to RTE.
+  await page.getByRole('link', { name: 'Library' }).click();
+  await page.getByRole('button', { name: /rte-from-cb/ }).click();
+  await page.getByRole('img', { name: /Lineage: cb-first → rte-from-cb \(this prompt\)/ }).waitFor();
+  await page.getByRole('button', { name: /Show map/ }).click();
+  await page.getByRole('group', { name: /Similarity map of/ }).waitFor();
+  const prompts = library<{ name: string; parent_id: number | null }>("SELECT name, parent_id FROM prompts WHERE name IN ('cb-first', 'rte-from-cb') ORDER BY id");
+  expect(prompts).toEqual([{ name: 'cb-first', parent_id: null }, { name: 'rte-from-cb', parent_id: firstPromptId }]);
+  await accessible('library');
+  await shot('7-library');
+  expect(problems).toEqual([]);
+});
