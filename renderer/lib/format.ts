@@ -35,3 +35,21 @@ export function when(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** A library prompt's headline score from its stored metrics: the best evaluation's accuracy. */
+export function promptAccuracy(metrics: Record<string, unknown>): string {
+  const best = (metrics.best ?? metrics) as Record<string, unknown>;
+  const value = best.rank_accuracy ?? best.accuracy ?? best.exact_match;
+  return typeof value === 'number' ? percent(value) : '–';
+}
+
+/** Stored metrics as name/value rows, one level of nesting flattened ("best: rank accuracy"). */
+export function metricRows(metrics: Record<string, unknown>): [string, string][] {
+  const rows: [string, string][] = [];
+  const add = (name: string, value: unknown) => {
+    if (typeof value === 'number') rows.push([name.replaceAll('_', ' '), Number.isInteger(value) ? count(value) : value.toFixed(4)]);
+    else if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) if (typeof v === 'number') add(`${name}: ${k}`, v);
+  };
+  for (const [name, value] of Object.entries(metrics)) add(name, value);
+  return rows;
+}

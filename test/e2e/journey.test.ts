@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import axe from 'axe-core';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
@@ -49,9 +49,12 @@ async function accessible(where: string): Promise<void> {
   expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), where).toEqual([]);
 }
 
-async function shot(name: string): Promise<void> {
+/** The app is a window whose screen scrolls inside it: show the top of the screen, or the part named. */
+async function shot(name: string, from?: Locator): Promise<void> {
   const file = join(shots, `journey-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  if (from) await from.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  else await page.locator('main').evaluate((el) => el.scrollTo(0, 0));
+  await page.screenshot({ path: file });
   expect(statSync(file).size).toBeGreaterThan(10_000);
 }
 
@@ -70,7 +73,7 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'sprout-journey-'));
   serve = await spawnServe();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(serve.url);
@@ -122,7 +125,7 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   expect([...cbSet.labelSet!].sort()).toEqual(['contradiction', 'entailment', 'neutral']);
   expect(library<{ n: number }>('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?', cbSet.id)[0].n).toBe(306);
   await accessible('data');
-  await shot('2-data');
+  await shot('2-data', page.getByRole('table', { name: 'First rows' }));
   await next('Prompt');
 
   // 3 Prompt: the library has nothing for this model yet, so "no transfer" is the only choice.
@@ -199,7 +202,7 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   expect(exported.filter((row) => row.endsWith(',model'))).toHaveLength(249);
   expect(line).toBeGreaterThan(0);
   await accessible('label');
-  await shot('6-label');
+  await shot('6-label', page.getByRole('heading', { name: /^Labelling test\.jsonl/ }));
 
   // A second task, RTE, starting from the CB prompt that the transfer ranking lists.
   await page.getByRole('button', { name: 'Start another task' }).click();
@@ -222,7 +225,7 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel('Evaluate every (steps)').fill('10');
   await page.getByLabel('Validation examples per evaluation').fill('28');
   await accessible('transfer');
-  await shot('3b-transfer');
+  await shot('3b-transfer', page.getByRole('group', { name: 'Transfer source' }));
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
   const [secondRun] = (await call('train.list', {})).filter((r) => r.name === 'rte-from-cb');
