@@ -28,7 +28,8 @@ export async function* readDsv(text: AsyncIterable<string>, options: DsvReadOpti
         if (options.header) continue;
       }
       if (row.fields.length !== columns.length) throw ragged(row, columns.length, firstLine, options);
-      const fields: Record<string, string> = {};
+      // No prototype: a column named __proto__ or constructor is a column like any other.
+      const fields: Record<string, string> = Object.create(null);
       for (let i = 0; i < columns.length; i++) fields[columns[i]] = row.fields[i];
       yield { line: row.line, fields };
     }

@@ -11,7 +11,8 @@ export function fieldText(value: unknown): string | null {
 }
 
 export function objectFields(object: Record<string, unknown>): Record<string, string | null> {
-  const fields: Record<string, string | null> = {};
+  // No prototype: a key named __proto__ or constructor is a field like any other.
+  const fields: Record<string, string | null> = Object.create(null);
   for (const key of Object.keys(object)) fields[key] = fieldText(object[key]);
   return fields;
 }
