@@ -5,6 +5,7 @@ import { SproutError } from '../errors.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
 import { getJob } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
+import type { RoutingChoice } from '../label/routed.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
@@ -48,9 +49,10 @@ function fileTask(values: Record<string, unknown>): LabelTask {
   return { kind: 'classification', labels, verbalisers, template };
 }
 
-/** Prompts of a resumed job, found again from the references stored with it (the job keeps its own task). */
-function jobPrompts(db: LibraryDb, refs: { ref: string }[], task: LabelTask): LabelPrompt[] {
-  return refs.map(({ ref }) => {
+/** Prompts of a resumed job, found again from the references stored with it (the job keeps its own task, or each route's). */
+function jobPrompts(db: LibraryDb, refs: { ref: string }[], taskOf: (i: number) => LabelTask): LabelPrompt[] {
+  return refs.map(({ ref }, i) => {
+    const task = taskOf(i);
     if (ref.startsWith(FILE_REF_PREFIX)) return promptFromFile(ref.slice(FILE_REF_PREFIX.length), task);
     if (ref.startsWith(LIBRARY_REF_PREFIX)) return { ...promptFromLibrary(db, ref).prompt, task };
     throw new SproutError('label-unknown-prompt', `The job was started with prompt "${ref}", which this Sprout cannot find.`);
@@ -58,9 +60,11 @@ function jobPrompts(db: LibraryDb, refs: { ref: string }[], task: LabelTask): La
 }
 
 /** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
-function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string } {
-  const ids = list(values.prompt);
+function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice } {
+  const routed = routingChoice(values);
+  const ids = routed ? routed.ids : list(values.prompt);
   const files = list(values['prompt-file']);
+  if (routed && files.length) throw new UsageError('A multi-task job labels with library prompts: --prompt TASK=ID or --prompt-for-column COLUMN=ID.');
   if (ids.length && files.length) throw new UsageError('Give either --prompt (library) or --prompt-file, not both.');
   if (!ids.length && !files.length) throw new UsageError('Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.');
   const given = str(values.model);
@@ -74,7 +78,27 @@ function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompt
   if (given === undefined && (models.length !== 1 || models[0] === null)) {
     throw new UsageError(models.length > 1 ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.' : 'The library does not know where this prompt\'s model is; pass --model DIR.');
   }
-  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]! };
+  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]!, routing: routed?.routing };
+}
+
+/** KEY=ID pairs of --prompt with --task-column, or of --prompt-for-column; null for an ordinary job. */
+function routingChoice(values: Record<string, unknown>): { routing: RoutingChoice; ids: string[] } | null {
+  const taskColumn = str(values['task-column']);
+  const perColumn = list(values['prompt-for-column']);
+  if (taskColumn === undefined && !perColumn.length) return null;
+  if (taskColumn !== undefined && perColumn.length) throw new UsageError('Give either --task-column with --prompt TASK=ID, or --prompt-for-column COLUMN=ID, not both.');
+  const pairs = (taskColumn !== undefined ? list(values.prompt) : perColumn).map((p) => {
+    const at = p.lastIndexOf('=');
+    if (at <= 0 || at === p.length - 1) throw new UsageError(`"${p}" is not KEY=ID: write ${taskColumn !== undefined ? '--prompt TASK=ID' : '--prompt-for-column COLUMN=ID'}.`);
+    return { key: p.slice(0, at), id: p.slice(at + 1) };
+  });
+  if (!pairs.length) throw new UsageError('--task-column needs --prompt TASK=ID for each task value to label.');
+  if (taskColumn === undefined && list(values.prompt).length) throw new UsageError('With --prompt-for-column, name every prompt that way instead of --prompt.');
+  const keys = pairs.map((p) => p.key);
+  return {
+    routing: taskColumn !== undefined ? { by: 'task-column', column: taskColumn, keys } : { by: 'text-column', columns: keys },
+    ids: pairs.map((p) => p.id),
+  };
 }
 
 /** Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. */
@@ -99,6 +123,8 @@ export const labelCommand: Command = {
   usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE --output FILE [options]
        sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
                     --input FILE --output FILE [options]
+       sprout label --task-column COL --prompt TASK=ID|NAME [--prompt TASK=...] --input FILE --output FILE [options]
+       sprout label --prompt-for-column TEXTCOL=ID|NAME [--prompt-for-column ...] --input FILE --output FILE [options]
        sprout label --resume JOB [--device D]
 
 Labels each row of INPUT (CSV, TSV, JSON Lines, JSON, Parquet or text lines) and writes OUTPUT: the input's
@@ -115,6 +141,14 @@ Prompt (several prompts of one task make an ensemble: majority vote, mean probab
   --labels A,B,...        the label set (output values); --verbalisers X,Y,... the texts scored (default: the labels)
   --generate              free-text task: greedy decoding, confidence = probability of the decoded text
   --task-template T       the task's input template, e.g. "premise: {premise} hypothesis: {hypothesis}"
+Multi-task (library prompts, each with its own task's template, label set and verbaliser; one pass over the file,
+rows of all tasks scored together in mixed-prompt batches):
+  --task-column COL       the column naming each row's task; --prompt TASK=ID maps a value to a prompt. Output:
+                          task, predicted_label, confidence, p_<label> for every label of every task (empty where
+                          the row's task has no such label), skipped_reason; a row whose task has no prompt is skipped
+  --prompt-for-column C=ID  label text column C with its own prompt (its template's one column reads C); output:
+                          predicted_label_C, confidence_C, p_<label>_C per column, skipped_reason ("C: why" per column)
+  label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
   --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--no-header] [--quoting rfc4180|none]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
@@ -133,6 +167,8 @@ Summary (one JSON line): job_id, status, rows, total_rows, labelled, skipped, sk
 rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).`,
   options: {
     prompt: { type: 'string', multiple: true },
+    'task-column': { type: 'string' },
+    'prompt-for-column': { type: 'string', multiple: true },
     'prompt-file': { type: 'string', multiple: true },
     model: { type: 'string' },
     labels: { type: 'string' },
@@ -173,7 +209,8 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
       if (resume !== undefined) {
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
-        engine = await loadEngine(job.spec.model, device, jobPrompts(db, job.spec.prompts, job.spec.task));
+        const routes = job.spec.routing?.routes;
+        engine = await loadEngine(job.spec.model, device, jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
         result = await start(db, values, device, control, (e) => (engine = e));
@@ -207,7 +244,7 @@ async function start(
   if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
   const quoting = str(values.quoting);
   if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
-  const { prompts, model } = chosenPrompts(db, values);
+  const { prompts, model, routing } = chosenPrompts(db, values);
   const engine = await loadEngine(model, device, prompts);
   loaded(engine);
   const textColumns = list(values['text-column']);
@@ -230,6 +267,7 @@ async function start(
       maxInputTokens: positiveInt(values['max-input-tokens'], '--max-input-tokens'),
       maxNewTokens: positiveInt(values['max-new-tokens'], '--max-new-tokens'),
       commitRows: positiveInt(values['commit-every'], '--commit-every'),
+      routing,
     },
     control,
   );

@@ -3,6 +3,8 @@
  * (_1, _2, …) so that no input column is ever overwritten.
  */
 export interface AddedColumns {
+  /** Multi-task jobs routed by a task column: the task each row was labelled as. */
+  task?: string;
   predicted: string;
   confidence: string;
   /** Classification only: the second most probable label and confidence minus its probability. */
@@ -12,6 +14,8 @@ export interface AddedColumns {
   agreement?: string;
   /** Classification only: one probability column per label, in label-set order. */
   probs: string[];
+  /** One prompt per text column: that column's prediction, confidence and probabilities (replacing the above). */
+  groups?: { predicted: string; confidence: string; probs: string[] }[];
   skipped: string;
 }
 
@@ -41,5 +45,6 @@ export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan):
 
 /** The added columns in output order. */
 export function addedColumnNames(a: AddedColumns): string[] {
-  return [a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
+  if (a.groups) return [...a.groups.flatMap((g) => [g.predicted, g.confidence, ...g.probs]), a.skipped];
+  return [a.task, a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
 }

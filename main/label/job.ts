@@ -26,11 +26,12 @@ import { commitChunk, createJob, dropRowsFrom, getJob, newJobId, setJobStatus, t
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from './metrics.js';
 import { AppendFile } from './output-file.js';
 import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
+import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
 import { renderText, resolveTextSpec } from './text.js';
-import type { LabelJobSpec, LabelProgress, LabelPrompt, LabelStats } from './types.js';
+import type { LabelJobSpec, LabelProgress, LabelPrompt, LabelStats, LabelTask } from './types.js';
 
-/** The frozen model, its tokenizer and the prompt(s) to label with (several: an ensemble of one task). */
+/** The frozen model, its tokenizer and the prompt(s) to label with (several: an ensemble of one task, or a multi-task job's routes). */
 export interface LabelEngine {
   model: PromptModel;
   tokenizer: LabelTokenizer;
@@ -61,6 +62,8 @@ export interface LabelJobOptions {
   maxNewTokens?: number;
   /** Rows per commit (default 8 batches); fixed for the job, so a resumed job batches its rows as the first run would. */
   commitRows?: number;
+  /** A multi-task job: each row's task column value (or each text column) picks its prompt, engine.prompts[i] for route i. */
+  routing?: RoutingChoice;
 }
 
 export interface RunControl {
@@ -100,18 +103,23 @@ function defaultOutputFormat(input: DataFormat): OutputFormat {
   return input;
 }
 
-function checkTask(engine: LabelEngine): void {
+function checkLabelSet(name: string, task: LabelTask): void {
+  if (task.kind !== 'classification') return;
+  if (task.labels.length < 1 || task.labels.length !== task.verbalisers.length) {
+    throw new SproutError('label-bad-task', `The prompt "${name}" has ${task.labels.length} labels and ${task.verbalisers.length} verbaliser texts.`, {
+      hint: 'A classification task needs one verbaliser text per label.',
+    });
+  }
+  if (new Set(task.labels).size !== task.labels.length) throw new SproutError('label-bad-task', `The prompt "${name}" repeats a label.`);
+}
+
+/** Prompts fit the model; an ensemble's prompts share a task; a multi-task job's routes each bring their own. */
+function checkTask(engine: LabelEngine, routeTasks?: readonly LabelTask[]): void {
   const [first, ...rest] = engine.prompts;
   if (!first) throw new SproutError('label-no-prompt', 'No prompt to label with.', { hint: 'Pass --prompt.' });
   const task = first.task;
-  if (task.kind === 'classification') {
-    if (task.labels.length < 1 || task.labels.length !== task.verbalisers.length) {
-      throw new SproutError('label-bad-task', `The prompt "${first.name}" has ${task.labels.length} labels and ${task.verbalisers.length} verbaliser texts.`, {
-        hint: 'A classification task needs one verbaliser text per label.',
-      });
-    }
-    if (new Set(task.labels).size !== task.labels.length) throw new SproutError('label-bad-task', `The prompt "${first.name}" repeats a label.`);
-  }
+  if (routeTasks) routeTasks.forEach((t, i) => checkLabelSet(engine.prompts[i]?.name ?? `route ${i + 1}`, t));
+  else checkLabelSet(first.name, task);
   const d = engine.model.config.dModel;
   for (const p of engine.prompts) {
     if (p.prompt.data.length !== p.prompt.length * d) {
@@ -120,7 +128,7 @@ function checkTask(engine: LabelEngine): void {
       });
     }
   }
-  for (const p of rest) {
+  for (const p of routeTasks ? [] : rest) {
     if (JSON.stringify([p.task.kind, p.task.labels, p.task.verbalisers]) !== JSON.stringify([task.kind, task.labels, task.verbalisers])) {
       throw new SproutError('label-ensemble-mismatch', `The prompts "${first.name}" and "${p.name}" have different label sets; an ensemble needs prompts of one task.`);
     }
@@ -129,7 +137,7 @@ function checkTask(engine: LabelEngine): void {
 
 /** Starts a new job and runs it until the input ends, the signal aborts, or an error stops it. */
 export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
-  checkTask(engine);
+  checkTask(engine, options.routing && engine.prompts.map((p) => p.task));
   const input = resolve(options.input);
   const output = resolve(options.output);
   if (input === output) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
@@ -141,14 +149,22 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
   const info = source.info;
   await closeRecords(source.records);
-  const task = engine.prompts[0].task;
-  const text = resolveTextSpec({ template: options.template ?? task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
+  const routed = options.routing && planRouting(options.routing, engine.prompts, info.columns, input);
+  if (routed && (options.template !== undefined || options.textColumns?.length || options.goldColumn !== undefined)) {
+    throw new SproutError('label-bad-option', 'A multi-task job takes each template from its prompt\'s task, and has no gold label column.', {
+      hint: 'Leave out --template, --text-column and --label-column.',
+    });
+  }
+  const task = routed ? unionTask(routed.routing) : engine.prompts[0].task;
+  const text = routed
+    ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
+    : resolveTextSpec({ template: options.template ?? task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
   const goldColumn = options.goldColumn ?? null;
   if (goldColumn !== null && !info.columns.includes(goldColumn)) {
     throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${info.columns.join(', ')}.`, { file: input });
   }
   const format = options.format ?? defaultOutputFormat(info.format);
-  const columns = addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
+  const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
   const stat = statSync(input);
   const spec: LabelJobSpec = {
     input,
@@ -172,6 +188,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     commitRows: options.commitRows ?? batchSize * 8,
     columns,
     totalRows: 0,
+    ...(routed ? { routing: routed.routing } : {}),
   };
   spec.totalRows = await countRecords(spec);
   const encoder = encoderFor(spec);
@@ -194,7 +211,7 @@ export async function resumeLabelJob(db: LibraryDb, jobId: string, engine: Label
   const job = getJob(db, jobId);
   if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'Run `sprout label --help`; job ids are printed when a job starts.' });
   if (job.status === 'done') return summary(job, 0, 0);
-  checkTask(engine);
+  checkTask(engine, job.spec.routing?.routes.map((r) => r.task));
   const spec = job.spec;
   const shas = engine.prompts.map((p) => promptSha256(p.prompt.data));
   if (shas.length !== spec.prompts.length || shas.some((s, i) => s !== spec.prompts[i].sha256)) {
@@ -245,11 +262,14 @@ interface WindowRow {
 async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: AppendFile, encoder: RowEncoder, control: RunControl): Promise<LabelSummary> {
   const spec = job.spec;
   const stats = job.stats;
-  const scorer = new Scorer(engine.model, engine.tokenizer, engine.prompts.map((p) => p.prompt), spec.task, {
-    batchSize: spec.batchSize,
-    lengthNormalise: spec.lengthNormalise,
-    maxNewTokens: spec.maxNewTokens,
-  });
+  const options = { batchSize: spec.batchSize, lengthNormalise: spec.lengthNormalise, maxNewTokens: spec.maxNewTokens };
+  const routing = spec.routing;
+  const prompts = engine.prompts.map((p) => p.prompt);
+  const label = routing
+    ? ((scorer: RoutedScorer) => (window: WindowRow[]) => labelRoutedWindow(scorer, engine.tokenizer, engine.model.config.eosTokenId, { routing, columns: spec.columns, maxInputTokens: spec.maxInputTokens }, stats, window))(
+        new RoutedScorer(engine.model, engine.tokenizer, prompts, routing.routes.map((r) => r.task), options),
+      )
+    : ((scorer: Scorer) => (window: WindowRow[]) => labelWindow(engine, scorer, template, spec, stats, window))(new Scorer(engine.model, engine.tokenizer, prompts, spec.task, options));
   const template = parseTemplate(spec.template);
   const started = performance.now();
   let rowsDone = job.rowsDone;
@@ -261,7 +281,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
   };
   const commit = async (window: WindowRow[]) => {
     const t0 = performance.now();
-    const rows = await labelWindow(engine, scorer, template, spec, stats, window);
+    const rows = await label(window);
     for (const r of rows) file.append(encoder.row(r.fields, r.added));
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
@@ -368,18 +388,8 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
 
 function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
   const c: AddedColumns = spec.columns;
-  const text = (name: string): ParquetColumn => ({ name, type: 'STRING' });
-  const number = (name: string): ParquetColumn => ({ name, type: 'DOUBLE' });
-  return [
-    ...spec.inputColumns.map(text),
-    text(c.predicted),
-    number(c.confidence),
-    ...(c.runnerUp ? [text(c.runnerUp)] : []),
-    ...(c.margin ? [number(c.margin)] : []),
-    ...(c.agreement ? [number(c.agreement)] : []),
-    ...c.probs.map(number),
-    text(c.skipped),
-  ];
+  const numbers = new Set([c.confidence, c.margin, c.agreement, ...c.probs, ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs])]);
+  return [...spec.inputColumns, ...addedColumnNames(c)].map((name) => ({ name, type: !spec.inputColumns.includes(name) && numbers.has(name) ? 'DOUBLE' : 'STRING' }));
 }
 
 export function summary(job: LabelJob, rowsThisRun: number, secondsThisRun: number): LabelSummary {

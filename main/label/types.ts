@@ -23,6 +23,23 @@ export interface LabelPrompt {
   task: LabelTask;
 }
 
+/** One route of a multi-task job: the rows (or the text column) it labels, with its prompt's task. */
+export interface LabelRoute {
+  /** The task column's value that picks this route, or the text column it labels. */
+  key: string;
+  task: LabelTask;
+  template: string;
+  textColumns: string[];
+}
+
+/** A multi-task job: route i uses the job's prompt i. */
+export interface LabelRouting {
+  by: 'task-column' | 'text-column';
+  /** task-column: the column whose value names the route; null for text-column. */
+  column: string | null;
+  routes: LabelRoute[];
+}
+
 /** Everything a job needs to resume exactly as it started, stored with the job. */
 export interface LabelJobSpec {
   input: string;
@@ -47,6 +64,8 @@ export interface LabelJobSpec {
   commitRows: number;
   columns: AddedColumns;
   totalRows: number;
+  /** Multi-task jobs only; `task` then holds the union of the routes' label sets. */
+  routing?: LabelRouting;
 }
 
 /** Running totals of a job, committed with every chunk of output. */
