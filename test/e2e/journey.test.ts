@@ -134,29 +134,43 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel(/Run name/).fill('cb-first');
   await page.getByLabel('Prompt length (tokens)').fill('8');
   await page.getByText('Advanced settings').click();
-  await page.getByLabel('Training steps').fill('40');
+  await page.getByLabel('Training steps').fill('120');
   await page.getByLabel('Batch size').fill('8');
-  await page.getByLabel('Evaluate every (steps)').fill('10');
+  await page.getByLabel('Evaluate every (steps)').fill('40');
   await page.getByLabel('Validation examples per evaluation').fill('56');
   await accessible('prompt');
   await shot('3-prompt');
   await page.getByRole('button', { name: 'Start training' }).click();
 
-  // 4 Train: the curve grows while the run goes, then the prompt lands in the library.
+  // 4 Train: the curve grows while the run goes; paused, the page reloaded, the run is found again and resumed.
   await page.getByRole('heading', { name: '4. Train' }).waitFor();
   const chart = page.locator('svg[data-points]');
   const lossPoints = async () => Number((await chart.getAttribute('data-points'))!.split(',')[0]);
+  const status = page.locator('.badge[aria-live]');
   await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(2);
   const early = await lossPoints();
   await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(early);
   await shot('4-train');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('paused');
+  // The step in flight when Pause was pressed still finishes; then the page and the engine agree on every point.
+  const [running] = (await call('train.list', {})).filter((r) => r.name === 'cb-first');
+  await page.waitForTimeout(500);
+  const pausedAt = (await call('train.status', { runId: running.runId })).losses.length;
+  await expect.poll(lossPoints).toBe(pausedAt);
+  expect(pausedAt).toBeLessThan(120);
+  await page.reload();
+  await page.getByRole('heading', { name: '4. Train' }).waitFor();
+  await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('paused');
+  expect(await lossPoints()).toBe(pausedAt);
+  await page.getByRole('button', { name: 'Resume' }).click();
   await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
   const [firstRun] = (await call('train.list', {})).filter((r) => r.name === 'cb-first');
   const first = await call('train.status', { runId: firstRun.runId });
   expect(first.status).toBe('done');
-  expect(first.losses).toHaveLength(40);
-  expect(first.evals.map((e) => e.step)).toEqual(expect.arrayContaining([10, 20, 30, 40]));
-  expect(await lossPoints()).toBe(40);
+  expect(first.losses.map((l) => l.step)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  expect(first.evals.map((e) => e.step)).toEqual(expect.arrayContaining([40, 80, 120]));
+  expect(await lossPoints()).toBe(120);
   const firstPromptId = first.promptId!;
   expect(library<{ name: string; length: number }>('SELECT name, length FROM prompts WHERE id = ?', firstPromptId)).toEqual([{ name: 'cb-first', length: 8 }]);
   await accessible('train');
