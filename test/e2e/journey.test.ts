@@ -1,6 +1,7 @@
 /**
  * The whole task journey in Chromium against `sprout serve` with the real engine: import the fixture model by
- * path, import CB (train + validation files), train a prompt and watch its curve grow, evaluate it, label CB's
+ * path, import CB (train + validation files), train a prompt and watch its curve grow (pause,
+ * reload the page, find the run again, resume), evaluate it, label CB's
  * test file and export it with a correction, then train RTE starting from the CB prompt chosen in the transfer
  * ranking. Every step is checked against what the engine stored (API and library.sqlite) and the files written,
  * screened by axe-core, and photographed into test-results/journey-*.png.
