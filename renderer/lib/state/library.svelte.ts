@@ -53,7 +53,7 @@ export class Library {
     await this.#detail(async () => {
       const result = await api['library.delete']({ id, force });
       this.selected = undefined;
-      this.message = result.children ? `Deleted; ${result.children} prompt(s) that descended from it keep their own copy.` : 'Deleted.';
+      this.message = result.children ? `Deleted; the ${result.children} prompt(s) trained from it stay in the library.` : 'Deleted.';
       await this.refresh();
     });
   }
