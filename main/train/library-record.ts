@@ -41,7 +41,8 @@ export class RunRecord {
       const datasetId = 'dataset' in config.train ? config.train.dataset : null;
       const source = datasetId !== null ? (getDataset(db, datasetId)?.name ?? `dataset ${datasetId}`) : basename('file' in config.train ? config.train.file : '');
       const verbalizer = Object.fromEntries(resolved.labels.map((l, i) => [l, resolved.labelTexts[i]]));
-      const task = findOrInsertTask(db, { name: config.name ?? source, datasetId, template: config.task.template, verbalizer, labelSet: resolved.kind === 'classification' ? resolved.labels : null });
+      // A task is its data, template and verbaliser, shared by every run on it: name it after its data, not the run.
+      const task = findOrInsertTask(db, { name: source, datasetId, template: config.task.template, verbalizer, labelSet: resolved.kind === 'classification' ? resolved.labels : null });
       const run = createRun(db, { taskId: task.id, modelId: findModelByPath(db, resolve(config.model))?.id ?? null, modelPath: resolve(config.model), config, status: 'running', plannedSteps: config.steps });
       return new RunRecord(db, run.id, task.id, config.steps);
     } catch (error) {
