@@ -7,7 +7,7 @@
  * but PEFT prepends only rows [0, num_virtual_tokens) to the encoder input; the second half is never read for T5.
  * Sprout therefore writes the prompt twice (rows [N, 2N) are a copy of rows [0, N)) and reads rows [0, N) back.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
@@ -53,6 +53,9 @@ function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { na
 export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptConfig {
   const prompt = requirePrompt(db, id);
   const target = resolve(dir);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new SproutError('not-a-folder', 'The export folder is a file.', { file: target, hint: 'Export into an empty or new folder.' });
+  }
   for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
     if (existsSync(join(target, file))) {
       throw new SproutError('peft-exists', `The folder already holds ${file}; it was left as it is.`, { file: target, hint: 'Export into an empty or new folder.' });
