@@ -5,11 +5,13 @@ import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
+import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
 import { runTraining, type TrainRequest } from '../train/run.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { readOptions, withLibrary } from './data-shared.js';
+import { buildMixtureConfig } from './train-mixture.js';
 
 export const trainCommand: Command = {
   path: ['train'],
@@ -19,6 +21,8 @@ export const trainCommand: Command = {
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
                     [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+       sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
+                    [training and evaluation options]
        sprout train --resume RUN [--device D]
 
 Prompt tuning (Lester et al. 2021): every model weight stays frozen; only the prompt's rows are trained.
@@ -38,6 +42,12 @@ Training:
 Evaluation (on the validation data):
   --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
+Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
+split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
+order over the pool. Each task trains its own prompt in shared mixed-prompt batches (own optimiser state, own
+best prompt by its own validation metric), or with --shared-prompt one prompt for the whole mixture (kept by the
+mean metric over the tasks). --limit caps each dataset. The JSON ends with tasks: one entry per task (task,
+task_id, prompt_id, train_examples, best, best_step); every prompt is stored in the library with its task.
 Checkpoints: --checkpoint-every 100; Ctrl-C stops after the current step with a checkpoint; --resume RUN continues
 it (bit for bit on the CPU with the same seed).
 
@@ -85,6 +95,8 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
     device: { type: 'string' },
     name: { type: 'string' },
     resume: { type: 'string' },
+    mixture: { type: 'string', multiple: true },
+    'shared-prompt': { type: 'boolean', default: false },
   },
   async run(args) {
     const request = await buildRequest(args);
@@ -96,7 +108,13 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const result = await runTraining(request, { dataDir: dataDir(), signal: controller.signal, onProgress: progressPrinter() });
+      const hooks = { dataDir: dataDir(), signal: controller.signal, onProgress: progressPrinter() };
+      const result =
+        'mixture' in request
+          ? await runMixture({ config: request.mixture }, hooks)
+          : 'resume' in request && isMixtureRun(hooks.dataDir, String(request.resume))
+            ? await runMixture(request as MixtureRequest, hooks)
+            : await runTraining(request, hooks);
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
@@ -106,7 +124,7 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
   },
 };
 
-async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
+async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mixture: MixtureConfigInput }> {
   const str = (k: string) => values[k] as string | undefined;
   const device = str('device') as DevicePreference | undefined;
   if (device !== undefined && device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) {
@@ -120,6 +138,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   }
   const model = str('model');
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
+  if (values.mixture !== undefined) return { mixture: await mixtureRequest(values, model, device) };
+  if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
   const datasetId = int(str('dataset'), '--dataset');
   if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
@@ -194,6 +214,39 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     name: str('name'),
   };
   return { config };
+}
+
+async function mixtureRequest(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Promise<MixtureConfigInput> {
+  const str = (k: string) => values[k] as string | undefined;
+  const optimizer = str('optimizer') ?? 'adafactor';
+  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
+  const metric = str('metric');
+  if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
+    throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
+  }
+  return buildMixtureConfig(
+    values,
+    {
+      model,
+      device: device ?? 'auto',
+      threads: int(str('threads'), '--threads'),
+      promptLength: int(str('prompt-length'), '--prompt-length'),
+      init: str('init'),
+      optimizer: { kind: optimizer as 'adafactor', lr: num(str('lr'), '--lr'), weightDecay: num(str('weight-decay'), '--weight-decay') },
+      batchSize: int(str('batch-size'), '--batch-size'),
+      steps: int(str('steps'), '--steps'),
+      evalEvery: int(str('eval-every'), '--eval-every'),
+      evalLimit: int(str('eval-limit'), '--eval-limit'),
+      metric: metric as 'rank_accuracy' | undefined,
+      seed: int(str('seed'), '--seed'),
+      zLoss: num(str('z-loss'), '--z-loss'),
+      dropout: num(str('dropout'), '--dropout'),
+      checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
+      bucketing: values['no-bucketing'] !== true,
+      name: str('name'),
+    },
+    { maxInputLength: int(str('max-input-length'), '--max-input-length'), maxTargetLength: int(str('max-target-length'), '--max-target-length'), limit: int(str('limit'), '--limit') },
+  );
 }
 
 function num(value: string | undefined, flag: string): number | undefined {
