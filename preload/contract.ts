@@ -499,6 +499,8 @@ const promptRef = z.strictObject({ id });
 export const operations = {
   doctor: { request: z.strictObject({}), response: type<DoctorReport>() },
   'app.info': { request: z.strictObject({}), response: type<AppInfo>() },
+  /** The desktop app's open dialog (the browser version cannot learn a file's location: type the path there). */
+  'app.pickPath': { request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }), response: type<{ path: string | null }>() },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
 
   'settings.get': { request: z.strictObject({}), response: type<Settings>() },
@@ -719,5 +721,7 @@ export const eventChannel = (name: EventName): string => `sprout:event:${name}`;
 /** What the preload exposes as `window.sprout`: one function per operation, and a subscription per event. */
 export interface SproutBridge {
   invoke: { [K in OperationName]: (request: RequestOf<K>) => Promise<Envelope<ResponseOf<K>>> };
+  /** Where a file dropped on the window lives on disk (Electron's webUtils.getPathForFile); "" when unknown. */
+  pathForFile(file: File): string;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
 }

@@ -7,6 +7,7 @@ import { eventChannel, eventNames, operationChannel, operationNames, type EventN
 /** The part of Electron's preload API used here (Electron is optional, so its typings may be absent). */
 interface ElectronPreload {
   contextBridge: { exposeInMainWorld(key: string, api: unknown): void };
+  webUtils: { getPathForFile(file: File): string };
   ipcRenderer: {
     invoke(channel: string, request: unknown): Promise<unknown>;
     on(channel: string, listener: (event: unknown, payload: unknown) => void): void;
@@ -15,7 +16,7 @@ interface ElectronPreload {
 }
 
 // A sandboxed preload is CommonJS and may require only 'electron'; everything else is bundled in.
-const { contextBridge, ipcRenderer } = require('electron') as ElectronPreload;
+const { contextBridge, ipcRenderer, webUtils } = require('electron') as ElectronPreload;
 
 const invoke = Object.fromEntries(
   operationNames.map((name) => [name, (request: unknown) => ipcRenderer.invoke(operationChannel(name), request)]),
@@ -23,6 +24,7 @@ const invoke = Object.fromEntries(
 
 const bridge: SproutBridge = {
   invoke,
+  pathForFile: (file) => webUtils.getPathForFile(file),
   on(event, listener) {
     if (!eventNames.includes(event as EventName)) throw new Error(`Unknown event "${String(event)}".`);
     const channel = eventChannel(event);

@@ -58,6 +58,9 @@ export interface ElectronMain {
     on(event: 'activate', listener: () => void): void;
   };
   BrowserWindow: { new (options: BrowserWindowOptions): BrowserWindow; getAllWindows(): BrowserWindow[] };
+  dialog: {
+    showOpenDialog(window: BrowserWindow | undefined, options: { title?: string; properties: ('openFile' | 'openDirectory')[] }): Promise<{ canceled: boolean; filePaths: string[] }>;
+  };
   ipcMain: { handle(channel: string, listener: (event: IpcMainInvokeEvent, request: unknown) => Promise<unknown>): void };
   protocol: {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: { standard: boolean; secure: boolean; supportFetchAPI: boolean } }[]): void;

@@ -8,7 +8,7 @@ import { dataDir } from '../paths.js';
 import type { BrowserWindow, ElectronMain } from './electron-api.js';
 
 // The shell is bundled to CommonJS (out/electron.cjs), where require is the way to reach Electron.
-const { app, BrowserWindow: Window, ipcMain, protocol, session } = require('electron') as ElectronMain;
+const { app, BrowserWindow: Window, dialog, ipcMain, protocol, session } = require('electron') as ElectronMain;
 
 /** The renderer is served from app://sprout/ so that it gets a real origin, a CSP header and no file:// access. */
 const SCHEME = 'app';
@@ -87,6 +87,11 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: dataDir({ electronUserData: app.getPath('userData') }),
       workerScript: join(__dirname, 'worker.js'),
       shell: 'electron',
+      pickPath: async (kind, title) => {
+        const target = window && !window.isDestroyed() ? window : undefined;
+        const result = await dialog.showOpenDialog(target, { title, properties: [kind === 'file' ? 'openFile' : 'openDirectory'] });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
       emit: (event, payload) => {
         for (const win of Window.getAllWindows()) if (!win.webContents.isDestroyed()) win.webContents.send(eventChannel(event), payload);
       },

@@ -12,4 +12,6 @@ export interface HandlerContext {
   /** Runs long work on the engine worker thread, so the main thread (and the window) never stalls. */
   worker: EngineWorker;
   shell: 'electron' | 'serve';
+  /** The shell's open dialog, where it has one: the chosen path, or null when the person cancels. */
+  pickPath?: (kind: 'file' | 'folder', title?: string) => Promise<string | null>;
 }

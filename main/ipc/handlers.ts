@@ -1,4 +1,5 @@
 /** The engine's answer to every operation of preload/contract.ts. Add one line per new operation. */
+import { SproutError } from '../errors.js';
 import { sproutVersion } from './version.js';
 import type { Handlers } from './dispatch.js';
 import { importData, listDatasetInfo, preview, removeDataset, showDataset } from './handlers/data.js';
@@ -14,6 +15,12 @@ import { rankTransfer } from './handlers/transfer.js';
 export const handlers: Handlers = {
   doctor: (_request, { dataDir }) => doctorReport(dataDir),
   'app.info': (_request, { dataDir, shell }) => ({ name: 'Sprout', version: sproutVersion, shell, dataDir }),
+  'app.pickPath': async ({ kind, title }, { pickPath }) => {
+    if (!pickPath) {
+      throw new SproutError('picker-unavailable', 'A browser cannot tell Sprout where a file is.', { hint: 'Type the absolute path of the file or folder instead.' });
+    }
+    return { path: await pickPath(kind, title) };
+  },
   'home.summary': (_request, context) => homeSummary(context),
 
   'settings.get': (_request, { dataDir }) => publicSettings(dataDir, readSettings(dataDir)),

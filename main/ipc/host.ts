@@ -8,6 +8,7 @@ export interface HostOptions {
   /** Path of the bundled worker (out/worker.js). */
   workerScript: string;
   shell: HandlerContext['shell'];
+  pickPath?: HandlerContext['pickPath'];
   emit: Emit;
   /** Where unexpected faults are written in full (the caller only gets the message). */
   log: (error: unknown) => void;
@@ -16,6 +17,6 @@ export interface HostOptions {
 /** The engine as a transport sees it: one dispatch function over the contract's handlers, whether work is running, and a way to stop. */
 export function hostEngine(options: HostOptions): { dispatch: Dispatch; busy(): boolean; close(): Promise<void> } {
   const worker = new EngineWorker({ script: options.workerScript, onCrash: (error) => options.log(new Error(error.message)) });
-  const context: HandlerContext = { dataDir: options.dataDir, emit: options.emit, worker, shell: options.shell };
+  const context: HandlerContext = { dataDir: options.dataDir, emit: options.emit, worker, shell: options.shell, pickPath: options.pickPath };
   return { dispatch: createDispatch(handlers, context, options.log), busy: () => worker.busy, close: () => worker.close() };
 }

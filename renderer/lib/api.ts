@@ -122,3 +122,11 @@ export const api = new Proxy({} as SproutApi, {
 export function onEvent<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
   return transport.on(event, listener as (payload: unknown) => void);
 }
+
+/**
+ * Where a dropped file lives, when the shell can tell (the desktop app); undefined in a browser, which never
+ * reveals a file's folder. Also says whether `app.pickPath` (an open dialog) is available.
+ */
+export const desktop = window.sprout
+  ? { pathForFile: (file: File): string | undefined => window.sprout!.pathForFile(file) || undefined }
+  : undefined;
