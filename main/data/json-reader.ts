@@ -104,5 +104,5 @@ function parseElement(body: string, line: number, file: string, info: SourceInfo
   }
   const fields = objectFields(value);
   if (info.columns.length === 0) info.columns = Object.keys(fields);
-  return { line, fields };
+  return { line, fields, values: value };
 }

@@ -31,7 +31,7 @@ export async function* readJsonl(text: AsyncIterable<string>, file: string, maxR
     }
     const fields = objectFields(value as Record<string, unknown>);
     if (info.columns.length === 0) info.columns = Object.keys(fields);
-    return { line, fields };
+    return { line, fields, values: value as Record<string, unknown> };
   };
   for await (const chunk of text) {
     pending += chunk;

@@ -36,6 +36,8 @@ export interface ReadOptions {
 export interface SourceRecord {
   line: number;
   fields: Readonly<Record<string, string | null>>;
+  /** JSON and JSON Lines only: the values as the file typed them (numbers stay numbers), for writing them back. */
+  values?: Readonly<Record<string, unknown>>;
 }
 
 /** What is known about a file once its first record has been read. */

@@ -19,7 +19,8 @@ export function roundProbability(x: number): number {
 export interface RowEncoder {
   /** The header line ("" for JSON Lines). */
   header(): string;
-  row(fields: Readonly<Record<string, string | null>>, added: readonly AddedValue[]): string;
+  /** `values`, when the input was JSON, are the original typed values; JSON Lines output writes those back. */
+  row(fields: Readonly<Record<string, string | null>>, added: readonly AddedValue[], values?: Readonly<Record<string, unknown>>): string;
 }
 
 export function rowEncoder(format: Exclude<OutputFormat, 'parquet'> | 'parquet-part', inputColumns: readonly string[], addedNames: readonly string[], tsvQuoting: Quoting = 'rfc4180'): RowEncoder {
@@ -28,10 +29,10 @@ export function rowEncoder(format: Exclude<OutputFormat, 'parquet'> | 'parquet-p
     const fixed = format === 'parquet-part';
     return {
       header: () => '',
-      row(fields, added) {
+      row(fields, added, values) {
         const out: Record<string, unknown> = {};
         if (fixed) for (const c of inputColumns) out[c] = fields[c] ?? null;
-        else Object.assign(out, fields);
+        else Object.assign(out, values ?? fields);
         addedNames.forEach((name, i) => (out[name] = added[i]));
         return `${JSON.stringify(out)}\n`;
       },

@@ -282,7 +282,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
   const commit = async (window: WindowRow[]) => {
     const t0 = performance.now();
     const rows = await label(window);
-    for (const r of rows) file.append(encoder.row(r.fields, r.added));
+    for (const r of rows) file.append(encoder.row(r.fields, r.added, r.values));
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
     rowsDone += window.length;
@@ -324,6 +324,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
 
 interface OutRow {
   fields: Readonly<Record<string, string | null>>;
+  values?: Readonly<Record<string, unknown>>;
   added: AddedValue[];
   stored: LabelRow;
 }
@@ -361,7 +362,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
     if (!outcome) {
       const reason = skipReasons[i]!;
       stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
-      return { fields: record.fields, added: [null, null, ...new Array<AddedValue>(width).fill(null), reason], stored };
+      return { fields: record.fields, values: record.values, added: [null, null, ...new Array<AddedValue>(width).fill(null), reason], stored };
     }
     stats.labelled++;
     let added: AddedValue[];
@@ -382,7 +383,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
     }
     stats.labelCounts[stored.predicted] = (stats.labelCounts[stored.predicted] ?? 0) + 1;
     if (stats.gold && spec.goldColumn) addGold(stats.gold, record.fields[spec.goldColumn], stored.predicted);
-    return { fields: record.fields, added, stored };
+    return { fields: record.fields, values: record.values, added, stored };
   });
 }
 

@@ -3,6 +3,7 @@
  * examples — whatever their prompt — are sorted by length together and scored in mixed-prompt batches, one pass
  * over the file. Routes are either a task column (its value names the prompt) or one prompt per text column.
  */
+import type { SourceRecord } from '../data/types.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
@@ -129,6 +130,7 @@ export class RoutedScorer {
 
 export interface RoutedRow {
   fields: Readonly<Record<string, string | null>>;
+  values?: Readonly<Record<string, unknown>>;
   added: AddedValue[];
   stored: LabelRow;
 }
@@ -146,7 +148,7 @@ export async function labelRoutedWindow(
   eos: number,
   spec: RoutedSpec,
   stats: LabelStats,
-  window: readonly { row: number; record: { line: number; fields: Readonly<Record<string, string | null>> } }[],
+  window: readonly { row: number; record: SourceRecord }[],
 ): Promise<RoutedRow[]> {
   const { routing } = spec;
   const templates: Template[] = routing.routes.map((r) => parseTemplate(r.template));
@@ -193,7 +195,7 @@ function count(table: Record<string, number>, key: string): void {
   table[key] = (table[key] ?? 0) + 1;
 }
 
-function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: { line: number; fields: Readonly<Record<string, string | null>> }, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
+function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
   const { routing } = spec;
   const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
   const union = unionLabels(routing);
@@ -205,7 +207,7 @@ function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record:
     const known = routing.routes.some((r) => r.key === record.fields[routing.column!]);
     stored.skippedReason = reason;
     count(stats.skipped, reason);
-    return { fields: record.fields, added: [...taskValue(spec, known ? routing.routes[route].key : null), null, null, ...union.map(() => null), reason], stored };
+    return { fields: record.fields, values: record.values, added: [...taskValue(spec, known ? routing.routes[route].key : null), null, null, ...union.map(() => null), reason], stored };
   }
   const p = predictions[i]!;
   const route = routing.routes[i];
@@ -218,10 +220,10 @@ function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record:
     const c = route.task.labels.indexOf(l);
     return c < 0 ? null : roundProbability(p.probs[c]);
   });
-  return { fields: record.fields, added: [...taskValue(spec, route.key), stored.predicted, stored.confidence, ...probs, null], stored };
+  return { fields: record.fields, values: record.values, added: [...taskValue(spec, route.key), stored.predicted, stored.confidence, ...probs, null], stored };
 }
 
-function perColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: { line: number; fields: Readonly<Record<string, string | null>> }, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
+function perColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
   const { routing } = spec;
   const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
   const added: AddedValue[] = [];
@@ -244,5 +246,5 @@ function perColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: 
   if (predictions.some((p) => p !== undefined)) stats.labelled++;
   stored.skippedReason = skipped.length ? skipped.join('; ') : null;
   added.push(stored.skippedReason);
-  return { fields: record.fields, added, stored };
+  return { fields: record.fields, values: record.values, added, stored };
 }

@@ -131,6 +131,12 @@ describe('sprout label', () => {
     await label(home, ['--input', data('cb/val.jsonl'), '--output', fromFile, '--device', 'cpu'], flags);
     expect(readFileSync(fromLibrary, 'utf8')).toBe(readFileSync(fromFile, 'utf8'));
     expect(Object.keys(JSON.parse(lines(fromLibrary)[0]))).toContain('p_neutral');
+    // The input's own columns come back as the file typed them: CB's idx is a JSON number.
+    const inputRecords = lines(data('cb/val.jsonl')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    lines(fromLibrary).forEach((l, i) => {
+      const out = JSON.parse(l) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(inputRecords[i])) expect(out[key]).toStrictEqual(value);
+    });
   });
 
   it('reports bad rows with their reason and keeps them in place', async () => {
