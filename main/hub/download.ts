@@ -159,7 +159,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     fetched += tracker.fetchedBytes;
     const weightMap = (JSON.parse(readFileSync(join(dir, indexFile.path), 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map ?? {};
     for (const shard of new Set(Object.values(weightMap))) {
-      if (typeof shard !== 'string' || !listing.files.includes(shard)) {
+      // A shard name becomes a path under the snapshot folder: only plain relative names, as the Hub itself has.
+      if (typeof shard !== 'string' || !listing.files.includes(shard) || shard.split(/[\\/]/).some((part) => part === '' || part === '.' || part === '..')) {
         throw new SproutError('hub-bad-index', `The index of "${repo}" names a shard ${JSON.stringify(shard)} the repository does not have.`);
       }
       remote.push(await headFile(client, repo, commit, shard));
