@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../random.js';
 import { parseT5Config, t5ConfigToJson, type T5Config } from './config.js';
 import { expectedTensors } from './layout.js';
 import { writeSafetensorsStreamed } from './safetensors.js';
@@ -7,17 +8,7 @@ import { writeSafetensorsStreamed } from './safetensors.js';
 const TOKENIZER_COPIES = ['tokenizer.json', 'spiece.model', 'tokenizer_config.json', 'special_tokens_map.json'];
 const CHUNK = 1 << 20;
 
-/** mulberry32: a small, fast, seedable generator (quality is ample for random weights). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const uniform = mulberry32;
 
 /** Standard deviations of HF's T5PreTrainedModel._init_weights (initializer_factor 1). */
 function initStd(name: string, shape: number[], config: T5Config): number {

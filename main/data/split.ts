@@ -1,14 +1,7 @@
-/** mulberry32: a small seeded generator, so that the same seed gives the same split on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../random.js';
+
+/** The same seed gives the same split on every machine. */
+export const seededRandom = mulberry32;
 
 /** How many of a class's `n` rows go to validation: the fraction, but every class with ≥2 rows keeps one on each side. */
 export function validationShare(n: number, fraction: number): number {

@@ -1,18 +1,10 @@
 import { Graph, type Tensor } from '../../main/graph/builder.js';
 import * as op from '../../main/graph/ops.js';
 import { createSession, floatTensor, type Feeds } from '../../main/runtime/session.js';
+import { mulberry32 } from '../../main/random.js';
 
 /** Deterministic pseudo-random numbers for test inputs. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float64Array {
   return Float64Array.from({ length: n }, () => lo + (hi - lo) * rand());

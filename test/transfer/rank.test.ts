@@ -3,22 +3,13 @@ import { requirePrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
 import { insertMixedPrompt, mixWeights, rankSources } from '../../main/transfer/rank.js';
 import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
+import { mulberry32 } from '../../main/random.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
 
 const D = 8;
 const P = 4;
 
-/** A small seeded generator (mulberry32) so the constructed prompts are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 type Rows = number[][];
 const rows = (data: Float32Array, length: number): Rows => Array.from({ length }, (_, i) => [...data.subarray(i * D, (i + 1) * D)]);
