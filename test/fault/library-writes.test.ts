@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkIntegrity } from '../../main/library/backup.js';
+import { mulberry32 } from '../../main/random.js';
 import { listDatasets, splitCounts } from '../../main/library/datasets.js';
 import { openLibrary, type LibraryDb } from '../../main/library/db.js';
 import { getJob } from '../../main/label/jobs.js';
@@ -21,7 +22,6 @@ import { listTasks } from '../../main/library/tasks.js';
 import { repoRoot, tempDir } from '../checkpoint/helpers.js';
 import { shared } from '../train/fixtures.js';
 import { CHUNK, EDIT_PROMPTS, LABEL_JOB, MODEL_SLOTS, ROW_BYTES } from './library-writer-sizes.js';
-import { seeded } from './spawn.js';
 
 const ROUNDS = 6;
 let script = '';
@@ -38,7 +38,7 @@ beforeAll(() => {
 /** Runs the writer until it has printed at least `minLines` committed iterations (plus a seeded few), then SIGKILLs it. */
 async function writeAndKill(file: string, mode: string, round: number, data: string, minLines: number): Promise<string[]> {
   const child = spawn(process.execPath, [script, file, mode, String(round), data], { env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const target = minLines + Math.floor(seeded(round * 31 + mode.length)() * 20);
+  const target = minLines + Math.floor(mulberry32(round * 31 + mode.length)() * 20);
   const lines: string[] = [];
   let buffered = '';
   let stderr = '';

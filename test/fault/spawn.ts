@@ -32,15 +32,3 @@ export function sprout(args: string[], home: string, onLine?: (line: string, kil
 }
 
 export const lastJson = (r: Exit): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-
-/** mulberry32: a small seeded generator, so a failing seed names its kill point exactly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

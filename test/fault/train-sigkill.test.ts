@@ -12,7 +12,8 @@ import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { runMetrics, requireRun } from '../../main/library/runs.js';
 import { loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
-import { lastJson, seeded, sprout, type Exit } from './spawn.js';
+import { mulberry32 } from '../../main/random.js';
+import { lastJson, sprout, type Exit } from './spawn.js';
 import { STEPS, trainArgs } from './train-args.js';
 
 const seeds = Array.from({ length: process.env.SPROUT_NIGHTLY === '1' ? 20 : 3 }, (_, i) => 1000 + i);
@@ -73,7 +74,7 @@ describe('training survives SIGKILL at a random step', () => {
   });
 
   it.each(seeds)('seed %i: killed, resumed, the same prompt bit for bit', async (seed) => {
-    const rng = seeded(seed);
+    const rng = mulberry32(seed);
     // One or two kills, each at a later step; the last one leaves >= 15 steps so that it lands before the end.
     const first = 1 + Math.floor(rng() * (STEPS - 20));
     const kills = rng() < 0.5 ? [first] : [first, first + 1 + Math.floor(rng() * (STEPS - 16 - first))];
