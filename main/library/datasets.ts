@@ -134,7 +134,8 @@ export function rowInserter(db: LibraryDb, datasetId: number): (split: Split, in
 
 export function moveRowsToSplit(db: LibraryDb, rowids: number[], split: Split): void {
   const statement = db.prepare('UPDATE dataset_rows SET split = ? WHERE rowid = ?');
-  for (const rowid of rowids) statement.run(split, rowid);
+  // In rowid order the updates walk the table's pages once instead of jumping between them.
+  for (const rowid of Float64Array.from(rowids).sort()) statement.run(split, rowid);
 }
 
 /** Rows per split and label: [{split, label, count}]. */
