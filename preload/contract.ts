@@ -7,6 +7,9 @@
  * the Electron preload, the serve transport and the renderer API are all derived from these two tables.
  */
 import { z } from 'zod';
+import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
+import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import type { EvalSummary } from '../main/train/events.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -64,19 +67,8 @@ export type LabelOutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
 // -- Models --
 
-export interface ModelArchitecture {
-  parameters: number;
-  encoderLayers: number;
-  decoderLayers: number;
-  dModel: number;
-  dKv: number;
-  numHeads: number;
-  dFf: number;
-  vocabSize: number;
-  feedForward: 'relu' | 'gated-gelu';
-  tiedEmbeddings: boolean;
-  weightBytes: number;
-}
+/** The model summary the library stores (main/checkpoint/summary.ts). */
+export type ModelArchitecture = ArchitectureSummary;
 
 /** A model registered in the library (downloaded or imported); `id` is what every other operation takes. */
 export interface ModelInfo {
@@ -229,15 +221,8 @@ export interface DatasetDetail extends DatasetInfo {
 
 export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done' | 'interrupted';
 
-export interface EvalPoint {
-  step: number;
-  examples: number;
-  rank_accuracy: number | null;
-  exact_match: number;
-  macro_f1: number | null;
-  mcc: number | null;
-  valid_label_share: number | null;
-}
+/** One evaluation of a run, as the trainer reports it (main/train/events.ts). */
+export type EvalPoint = EvalSummary;
 
 export interface RunSummary {
   /** The library's run id (also its folder under <data dir>/runs). */
@@ -386,16 +371,8 @@ export interface LabelSummary {
   accuracy: number | null;
 }
 
-export interface ReviewRow {
-  row: number;
-  line: number;
-  text: string;
-  predicted: string;
-  confidence: number;
-  margin: number | null;
-  corrected: string | null;
-  gold: string | null;
-}
+/** One labelled row for review (main/label/review.ts). */
+export type ReviewRow = LabelReviewRow;
 
 export interface ReviewPage {
   total: number;
