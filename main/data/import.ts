@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import {
@@ -98,7 +98,9 @@ interface Mapping {
  *
  * The import holds the database's write lock until it finishes; give it a connection no one else writes through.
  */
-export async function importDataset(db: LibraryDb, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importDataset(db: LibraryDb, given: string, options: ImportOptions = {}): Promise<ImportReport> {
+  // The library records where the data came from; a path relative to wherever the CLI ran would not say.
+  const file = resolve(given);
   const hash = createHash('sha256');
   const main = await openSource(file, { ...options, onBytes: (b) => hash.update(b) });
   const buffered = await bufferForSuggestion(main, options);
