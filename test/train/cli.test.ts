@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE, loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
-import { repoRoot, shared, tinyModel } from './fixtures.js';
+import { lastJson as lastLine, sprout, type Exit as Run } from '../fault/spawn.js';
+import { shared, tinyModel } from './fixtures.js';
 
-const cli = join(repoRoot, 'out/cli.js');
 const trainArgs = [
   'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1',
   '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '200',
@@ -16,34 +15,9 @@ const trainArgs = [
   '--prompt-length', '4', '--batch-size', '4', '--steps', '60', '--eval-every', '20', '--checkpoint-every', '5', '--seed', '3',
 ];
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `onLine` sees each stderr line and may kill the process. */
-function sprout(args: string[], home: string, onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, SPROUT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      pending += d;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const l of lines) onLine?.(l, (s) => child.kill(s));
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-const lastJson = (r: Run) => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+/** The final JSON line of `sprout train`, with the fields these tests read. */
+const lastJson = (r: Run) =>
+  lastLine(r) as { prompt_file: string; task_embedding_file: string; run_id: number; status: string; steps: number; provider: string; first_loss: number; last_loss: number; best: unknown };
 const promptBytes = (file: string) => Buffer.from((readTensorFile(file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
 const runIdOf = (r: Run) => /^run (\S+):/m.exec(r.stderr)![1];
 
