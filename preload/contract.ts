@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
+import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { EvalSummary } from '../main/train/events.js';
 
@@ -160,32 +161,8 @@ export interface DataPreview {
   freeText: boolean;
 }
 
-export interface ImportReport {
-  datasetId: number;
-  name: string;
-  file: string;
-  format: string;
-  encoding: string;
-  quoting: string | null;
-  header: boolean;
-  columns: string[];
-  textColumns: string[];
-  labelColumn: string | null;
-  template: string;
-  rows: number;
-  splits: { train: number; validation: number; test: number };
-  labels: Record<string, number>;
-  splitLabels: { train: Record<string, number>; validation: Record<string, number> };
-  dropped: { empty_text: number; missing_text: number; missing_label: number };
-  missingLabelLines: { file: string; line: number }[];
-  duplicates: number;
-  conflictingDuplicates: number;
-  freeText: boolean;
-  distinctLabels: number;
-  long: { maxChars: number; overChars: number; maxTokens: number | null; overTokens: number | null };
-  blankLines: number;
-  validationFile: string | null;
-}
+/** The import report of main/data/import.ts, keyed by the new dataset's id and naming its validation file. */
+export type ImportReport = Omit<DataImportReport, 'id' | 'validation'> & { datasetId: number; validationFile: string | null };
 
 export interface DatasetInfo {
   id: number;

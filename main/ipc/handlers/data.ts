@@ -60,32 +60,8 @@ export async function importData(context: HandlerContext, r: ValidRequestOf<'dat
   const report = await context.worker.run('data.import', { dataDir: context.dataDir, file, options: { ...options, validationFile } }, (p) =>
     context.emit('import.progress', { file, bytesRead: p.bytesRead, totalBytes: p.totalBytes, rows: p.rows }),
   );
-  return {
-    datasetId: report.id,
-    name: report.name,
-    file: report.file,
-    format: report.format,
-    encoding: report.encoding,
-    quoting: report.quoting,
-    header: report.header,
-    columns: report.columns,
-    textColumns: report.textColumns,
-    labelColumn: report.labelColumn,
-    template: report.template,
-    rows: report.rows,
-    splits: report.splits,
-    labels: report.labels,
-    splitLabels: report.splitLabels,
-    dropped: report.dropped,
-    missingLabelLines: report.missingLabelLines,
-    duplicates: report.duplicates,
-    conflictingDuplicates: report.conflictingDuplicates,
-    freeText: report.freeText,
-    distinctLabels: report.distinctLabels,
-    long: report.long,
-    blankLines: report.blankLines,
-    validationFile: report.validation?.file ?? null,
-  };
+  const { id, validation, ...rest } = report;
+  return { ...rest, datasetId: id, validationFile: validation?.file ?? null };
 }
 
 export function listDatasetInfo(context: HandlerContext): DatasetInfo[] {
