@@ -28,9 +28,9 @@ import { summarizeEval, type EvalSummary, type TrainingHooks } from './events.js
 import { initPrompt, parseInit } from './init.js';
 import { createOptimizer, type OptimizerState, type PromptOptimizer } from './optim/index.js';
 import { DataOrder, type DataOrderState } from './order.js';
-import { CHECKPOINT_FILE, CONFIG_FILE, readJson, RESULT_FILE, runDir, writeFileAtomic, writePromptFile } from './run-store.js';
+import { CHECKPOINT_FILE, CONFIG_FILE, readJson, RESULT_FILE, runDir, writeCheckpointFile, writeFileAtomic, writePromptFile } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
-import { readTensorFile, requireTensor, writeTensorFile, type NamedTensor } from './tensor-file.js';
+import { readTensorFile, requireTensor, type NamedTensor } from './tensor-file.js';
 import { defaultMetric, tenPercentMean } from './trainer.js';
 
 const base = TrainingConfigSchema.shape;
@@ -318,9 +318,7 @@ function saveMixtureCheckpoint(dir: string, s: MixtureState, d: number): string 
     examplesSeen: s.examplesSeen,
     trainSeconds: s.trainSeconds,
   };
-  const file = join(dir, CHECKPOINT_FILE);
-  writeTensorFile(file, tensors, { sprout: 'mixture-checkpoint', state: JSON.stringify(meta) });
-  return file;
+  return writeCheckpointFile(dir, s.step, tensors, { sprout: 'mixture-checkpoint', state: JSON.stringify(meta) });
 }
 
 function loadMixtureCheckpoint(dir: string, optimizers: PromptOptimizer[]): MixtureState | null {

@@ -109,15 +109,22 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
     examplesSeen: s.examplesSeen,
     trainSeconds: s.trainSeconds,
   };
+  return writeCheckpointFile(dir, s.step, tensors, { sprout: 'training-checkpoint', state: JSON.stringify(meta) });
+}
+
+/**
+ * Writes a run's checkpoint atomically (temporary file, then rename). A failed write leaves the previous
+ * checkpoint whole, so it becomes one clear error naming the step and the resume command.
+ */
+export function writeCheckpointFile(dir: string, step: number, tensors: NamedTensor[], metadata: Record<string, string>): string {
   const file = join(dir, CHECKPOINT_FILE);
   try {
-    writeTensorFile(file, tensors, { sprout: 'training-checkpoint', state: JSON.stringify(meta) });
+    writeTensorFile(file, tensors, metadata);
   } catch (error) {
-    // The write goes to a temporary file first, so the previous checkpoint is still whole and resumable.
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;
     const cause = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (error as Error).message;
-    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${s.step}: ${cause}.`, {
+    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${step}: ${cause}.`, {
       file,
       hint: `The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${basename(dir)}\`.`,
     });
