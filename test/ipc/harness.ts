@@ -24,12 +24,16 @@ export class Harness {
   readonly scratch = mkdtempSync(join(tmpdir(), 'sprout-ipc-files-'));
   readonly events: Emitted[] = [];
   readonly context: HandlerContext;
+  private readonly listeners = new Set<() => void>();
   private readonly dispatch: Dispatch;
 
   constructor() {
     this.context = {
       dataDir: this.home,
-      emit: (event, payload) => this.events.push({ event, payload }),
+      emit: (event, payload) => {
+        this.events.push({ event, payload });
+        for (const listener of [...this.listeners]) listener();
+      },
       worker: new EngineWorker({ script: join(repoRoot, 'out/worker.js') }),
       shell: 'serve',
     };
@@ -54,14 +58,18 @@ export class Harness {
     return this.events.filter((e) => e.event === event).map((e) => e.payload as EventPayload<E>).filter(where);
   }
 
-  async waitFor<E extends EventName>(event: E, where: (p: EventPayload<E>) => boolean, timeoutMs = 30_000): Promise<EventPayload<E>> {
-    const start = Date.now();
-    for (;;) {
-      const found = this.payloads(event, where)[0];
-      if (found) return found;
-      if (Date.now() - start > timeoutMs) throw new Error(`no ${event} event matched within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  /** The first matching event, already emitted or still to come; a run that never emits one ends at the test's timeout. */
+  waitFor<E extends EventName>(event: E, where: (p: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const found = this.payloads(event, where)[0];
+        if (found === undefined) return;
+        this.listeners.delete(check);
+        resolve(found);
+      };
+      this.listeners.add(check);
+      check();
+    });
   }
 
   async close(): Promise<void> {

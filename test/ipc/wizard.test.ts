@@ -113,10 +113,11 @@ describe('training', () => {
     const run = await h.call('train.start', { modelId, datasetId: cbId, steps: 120, evalEvery: 120, ...quick });
     const runId = run.runId;
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= 2);
-    expect((await h.call('train.pause', { runId })).status).toBe('paused');
-    await new Promise((r) => setTimeout(r, 300));
-    const heldAt = (await h.call('train.status', { runId })).step;
-    await new Promise((r) => setTimeout(r, 300));
+    // Pause answers once the trainer has stopped between steps, so the step it reports no longer moves.
+    const held = await h.call('train.pause', { runId });
+    expect(held.status).toBe('paused');
+    const heldAt = held.step;
+    expect(h.payloads('training.progress', (p) => p.runId === runId).at(-1)).toMatchObject({ status: 'paused', step: heldAt });
     expect((await h.call('train.status', { runId })).step).toBe(heldAt);
     expect((await h.call('train.resume', { runId })).status).toBe('running');
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= heldAt + 2);
@@ -128,7 +129,7 @@ describe('training', () => {
     const resumed = await h.call('train.resume', { runId });
     expect(resumed.status).toBe('running');
     expect(resumed.step).toBeGreaterThan(0);
-    await h.waitFor('training.progress', (p) => p.runId === runId && p.status === 'done', 60_000);
+    await h.waitFor('training.progress', (p) => p.runId === runId && p.status === 'done');
     expect(await h.call('train.status', { runId })).toMatchObject({ status: 'done', step: 120 });
   });
 
@@ -236,7 +237,7 @@ describe('labelling', () => {
     const cancelled = await h.call('label.cancel', { jobId: job.jobId });
     expect(['cancelled', 'done']).toContain(cancelled.status);
     await h.call('label.resume', { jobId: job.jobId });
-    await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done', 60_000);
+    await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done');
     expect(readFileSync(output, 'utf8').trimEnd().split('\n')).toHaveLength(250);
     expect(await h.call('label.status', { jobId: job.jobId })).toMatchObject({ status: 'done', rowsDone: 250 });
   });

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { insertPrompt } from '../../main/library/prompts.js';
 import { insertTask } from '../../main/library/tasks.js';
 import { readSafetensorsFile, readTensorF32 } from '../../main/checkpoint/safetensors.js';
+import { readJob, waitForJob } from './job-row.js';
 import { data, repoRoot, tempDir, tinyModel } from './helpers.js';
 import { writePromptFiles } from './prompt-fixture.js';
 
@@ -99,7 +99,7 @@ describe('sprout label', () => {
     const cut = join(dir, 'sst2-cut.tsv');
     const child = spawn(process.execPath, [cli, 'label', ...base(), ...args(cut)], { env: { ...process.env, SPROUT_HOME: home }, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const committed = await pollJob(libraryPath(home), (j) => j.rows_done >= 120);
+    const committed = await waitForJob(libraryPath(home), child, (j) => j.rows_done >= 120);
     child.kill('SIGKILL');
     await exited;
     const job = readJob(libraryPath(home))!;
@@ -172,33 +172,6 @@ describe('sprout label', () => {
   });
 });
 
-interface JobRow {
-  id: string;
-  status: string;
-  rows_done: number;
-  output_bytes: number;
-}
-
-function readJob(file: string): JobRow | undefined {
-  if (!existsSync(file)) return undefined;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT id, status, rows_done, output_bytes FROM label_jobs').get() as JobRow | undefined;
-  } catch {
-    return undefined; // the schema is still being created
-  } finally {
-    db.close();
-  }
-}
-
-async function pollJob(file: string, ready: (job: JobRow) => boolean): Promise<JobRow> {
-  for (let i = 0; i < 3000; i++) {
-    const job = readJob(file);
-    if (job && ready(job)) return job;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('the job never got far enough');
-}
 
 /** A small RFC 4180 reader for checking CSV output. */
 function parseCsv(text: string): string[][] {

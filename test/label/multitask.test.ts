@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { insertTask } from '../../main/library/tasks.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
 import type { PromptModel } from '../../main/runtime/types.js';
 import { loadTokenizer } from '../../main/tokenizer/index.js';
+import { readJob, waitForJob } from './job-row.js';
 import { data, fixedPrompt, repoRoot, tempDir, tinyModel } from './helpers.js';
 
 const run = promisify(execFile);
@@ -138,7 +138,7 @@ describe('a multi-task labelling job', () => {
     const cut = join(dir, 'cut.csv');
     const child = spawn(process.execPath, [cli, ...args(cut)], { env: { ...process.env, SPROUT_HOME: home }, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    await pollJob(libraryPath(home), (j) => j.rows_done >= 24);
+    await waitForJob(libraryPath(home), child, (j) => j.rows_done >= 24);
     child.kill('SIGKILL');
     await exited;
     const job = readJob(libraryPath(home))!;
@@ -157,31 +157,3 @@ function writeRows(name: string, rows: object[]): string {
   return file;
 }
 
-interface JobRow {
-  id: string;
-  status: string;
-  rows_done: number;
-  output_bytes: number;
-}
-
-function readJob(file: string): JobRow | undefined {
-  try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare('SELECT id, status, rows_done, output_bytes FROM label_jobs').get() as JobRow | undefined;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return undefined; // not created yet
-  }
-}
-
-async function pollJob(file: string, ready: (job: JobRow) => boolean): Promise<JobRow> {
-  for (let i = 0; i < 3000; i++) {
-    const job = readJob(file);
-    if (job && ready(job)) return job;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('the job never got far enough');
-}

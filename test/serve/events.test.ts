@@ -35,20 +35,26 @@ it('answers 503 until the engine is attached, then dispatches', async () => {
 });
 
 it('delivers emitted events to every connected page, in order', async () => {
+  const sent = 4;
+  // Each page's promise settles once it has received as many messages as were sent (the test's timeout catches a loss).
   const open = () =>
-    new Promise<{ ws: WebSocket; messages: unknown[] }>((resolve, reject) => {
+    new Promise<{ ws: WebSocket; received: Promise<unknown[]> }>((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
       const messages: unknown[] = [];
-      ws.on('message', (data) => messages.push(JSON.parse(String(data))));
-      ws.on('open', () => resolve({ ws, messages }));
+      const received = new Promise<unknown[]>((done) =>
+        ws.on('message', (data) => {
+          messages.push(JSON.parse(String(data)));
+          if (messages.length === sent) done(messages);
+        }),
+      );
+      ws.on('open', () => resolve({ ws, received }));
       ws.on('error', reject);
     });
   const pages = [await open(), await open()];
   const progress = (bytes: number) => ({ jobId: 'd1', modelId: 't5-small', status: 'running' as const, file: 'model.safetensors', fileBytes: bytes, fileTotal: 3000, bytes, totalBytes: 3000, rate: 1000, etaSeconds: (3000 - bytes) / 1000 });
-  for (let bytes = 0; bytes <= 3000; bytes += 1000) server.emit('download.progress', progress(bytes));
-  await new Promise((r) => setTimeout(r, 200));
-  for (const { ws, messages } of pages) {
-    expect(messages).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: progress(bytes) })));
+  for (let bytes = 0; bytes < sent * 1000; bytes += 1000) server.emit('download.progress', progress(bytes));
+  for (const { ws, received } of pages) {
+    expect(await received).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: progress(bytes) })));
     ws.close();
   }
 });

@@ -59,14 +59,12 @@ describe('engine worker', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, [CRASH_INJECTION_ENV]: mode };
       const crashes: ContractErrorShape[] = [];
       const w = worker({ env, onCrash: (e) => crashes.push(e) });
-      const started = Date.now();
       const outcome = await w.run('file.sha256', { path: file }).then(
         () => 'finished',
         (error: { code: string; message: string; details?: Record<string, unknown> }) => error,
       );
       expect(outcome).toMatchObject({ code: 'worker-crashed' });
       expect((outcome as { message: string }).message).toMatch(mode === 'throw' ? /injected worker crash/ : /exit code 70/);
-      expect(Date.now() - started).toBeLessThan(10_000);
       expect(crashes).toHaveLength(1);
       delete env[CRASH_INJECTION_ENV];
       await expect(w.run('file.sha256', { path: file })).resolves.toMatchObject({ bytes: content.length });

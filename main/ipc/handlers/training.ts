@@ -41,6 +41,8 @@ interface Live {
   error: ContractErrorShape | null;
   /** Settles when the worker job has ended, however it ended. */
   ended: Promise<void>;
+  /** Answers a pending pause once the trainer has stopped between steps. */
+  onHeld: (() => void) | null;
 }
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
@@ -97,12 +99,16 @@ export class Runs {
     return this.launch({ config: input }, config.batchSize);
   }
 
-  pause(runId: number): RunStatus {
+  /**
+   * Holds the run after the step in flight and answers once the trainer has stopped, so that what the caller reads
+   * next (curve, step, checkpoint) no longer moves.
+   */
+  async pause(runId: number): Promise<RunStatus> {
     const live = this.requireLive(runId, 'pause');
     if (live.state === 'running') {
+      const held = new Promise<void>((resolve) => (live.onHeld = resolve));
       Atomics.store(live.flags, PAUSED, 1);
-      live.state = 'paused';
-      this.emitState(live);
+      await Promise.race([held, live.ended]);
     }
     return this.status(runId);
   }
@@ -112,6 +118,9 @@ export class Runs {
     const live = this.live.get(runId);
     if (live && (live.state === 'paused' || live.state === 'running')) {
       Atomics.store(live.flags, PAUSED, 0);
+      // A pause still waiting for the trainer is overtaken: the run goes on.
+      live.onHeld?.();
+      live.onHeld = null;
       if (live.state === 'paused') {
         live.state = 'running';
         this.emitState(live);
@@ -237,6 +246,7 @@ export class Runs {
             etaSeconds: null,
             error: null,
             ended,
+            onHeld: null,
           };
           if (e.resumedAt !== null) {
             // A resumed run's earlier curve comes from the library.
@@ -295,6 +305,9 @@ export class Runs {
       }
       case 'paused':
         live.state = 'paused';
+        this.emitState(live);
+        live.onHeld?.();
+        live.onHeld = null;
         break;
       case 'resumed':
         live.state = 'running';
