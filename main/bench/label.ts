@@ -11,12 +11,12 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { ensureCheckpoint, T5_SMALL } from '../bench/engine.js';
-import { median, randomIds, time } from '../bench/measure.js';
+import { ensureCheckpoint, T5_SMALL } from './engine.js';
+import { median, randomIds, time } from './measure.js';
 import { libraryPath, openLibrary } from '../library/db.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { loadTokenizer } from '../tokenizer/index.js';
-import { startLabelJob, type LabelEngine } from './job.js';
+import { startLabelJob, type LabelEngine } from '../label/job.js';
 
 export interface LabelBenchOptions {
   workDir: string;

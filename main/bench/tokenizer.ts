@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadTokenizer } from './load.js';
-import { parseSpieceModel } from './spiece-model.js';
-import { T5Tokenizer } from './t5-tokenizer.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import { parseSpieceModel } from '../tokenizer/spiece-model.js';
+import { T5Tokenizer } from '../tokenizer/t5-tokenizer.js';
 
 /**
  * Tokenizer throughput on SST-2's training sentences (67k) on one thread, and load time of both file formats. Reads the fixtures in

@@ -6,14 +6,14 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCheckpoint, T5_SMALL } from '../bench/engine.js';
-import { peakRssMb, randomIds } from '../bench/measure.js';
+import { ensureCheckpoint, T5_SMALL } from './engine.js';
+import { peakRssMb, randomIds } from './measure.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { ort } from '../runtime/session.js';
 import type { DevicePreference } from '../runtime/types.js';
-import { parseTrainingConfig } from './config.js';
-import { createOptimizer } from './optim/index.js';
-import { initialState, trainLoop } from './trainer.js';
+import { parseTrainingConfig } from '../train/config.js';
+import { createOptimizer } from '../train/optim/index.js';
+import { initialState, trainLoop } from '../train/trainer.js';
 
 export interface TrainBenchOptions {
   workDir: string;

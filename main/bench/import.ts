@@ -2,10 +2,10 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { peakRssMb } from '../bench/measure.js';
+import { peakRssMb } from './measure.js';
 import { openLibrary } from '../library/db.js';
-import { seededRandom } from './split.js';
-import { importDataset } from './import.js';
+import { seededRandom } from '../data/split.js';
+import { importDataset } from '../data/import.js';
 
 const WORDS = 'the a movie film was great terrible plot acting , "quoted" and but not really quite fun boring long short story'.split(' ');
 
