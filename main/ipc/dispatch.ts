@@ -1,23 +1,12 @@
 import type { z } from 'zod';
 import { operations, type ContractErrorShape, type Envelope, type OperationName, type ResponseOf, type ValidRequestOf } from '../../preload/contract.js';
+import { ContractError } from '../../preload/contract-error.js';
 import { SproutError } from '../errors.js';
 import type { HandlerContext } from './context.js';
 
 export type Handler<K extends OperationName> = (request: ValidRequestOf<K>, context: HandlerContext) => Promise<ResponseOf<K>> | ResponseOf<K>;
 /** One handler per operation of the contract; the compiler reports a missing one. */
 export type Handlers = { [K in OperationName]: Handler<K> };
-
-/** A thrown error that already has the contract's shape (e.g. from the worker client). */
-export class ContractError extends Error {
-  override name = 'ContractError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 function isOperation(name: string): name is OperationName {
   return Object.hasOwn(operations, name);

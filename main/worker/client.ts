@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ContractErrorShape } from '../../preload/contract.js';
-import { ContractError } from '../ipc/dispatch.js';
+import { ContractError } from '../../preload/contract-error.js';
 import type { FromWorker, JobInput, JobName, JobOutput, JobProgress, ToWorker } from './protocol.js';
 
 interface Pending {

@@ -1,7 +1,8 @@
 /** The engine worker thread: runs jobs from main/worker/jobs.ts for the main thread (see client.ts). */
 import { parentPort } from 'node:worker_threads';
 import { toErrorShape } from '../ipc/dispatch.js';
-import { jobs, type JobImplementation } from './jobs.js';
+import type { Job } from './job.js';
+import { jobs } from './jobs.js';
 import { CRASH_INJECTION_ENV, type FromWorker, type JobName, type ToWorker } from './protocol.js';
 
 if (!parentPort) throw new Error('main/worker/entry.ts runs as a worker thread only');
@@ -26,7 +27,7 @@ async function run(id: number, job: JobName, input: unknown): Promise<void> {
   try {
     if (!Object.hasOwn(jobs, job)) throw new Error(`unknown job "${job}"`);
     injectCrash();
-    const implementation = jobs[job] as JobImplementation<JobName>;
+    const implementation = jobs[job] as Job<unknown, unknown, unknown>;
     const output = await implementation(input as never, (progress) => send({ type: 'progress', id, progress }), controller.signal);
     send({ type: 'done', id, output });
   } catch (error) {

@@ -6,15 +6,10 @@ import { modelDownload, modelInspect } from './jobs/models.js';
 import { sha256File } from './jobs/sha256.js';
 import { trainRun } from './jobs/train.js';
 import { transferProbe } from './jobs/transfer.js';
+import type { Job } from './job.js';
 import type { JobInput, JobName, JobOutput, JobProgress } from './protocol.js';
 
-export type JobImplementation<J extends JobName> = (
-  input: JobInput<J>,
-  progress: (p: JobProgress<J>) => void,
-  signal: AbortSignal,
-) => Promise<JobOutput<J>>;
-
-export const jobs: { [J in JobName]: JobImplementation<J> } = {
+export const jobs: { [J in JobName]: Job<JobInput<J>, JobOutput<J>, JobProgress<J>> } = {
   'file.sha256': sha256File,
   'model.download': modelDownload,
   'model.inspect': modelInspect,

@@ -7,6 +7,7 @@ import type { DataPreviewInput, DataImportInput, DataImportOutput, ImportJobProg
 import type { EvalJobInput, EvalJobOutput } from './jobs/eval.js';
 import type { LabelJobInput } from './jobs/label.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
+import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';
 import type { TrainJobInput } from './jobs/train.js';
 import type { TransferProbeInput, TransferProbeOutput } from './jobs/transfer.js';
 import type { Preview } from '../data/preview.js';
@@ -19,7 +20,7 @@ import type { TrainingResult } from '../train/run.js';
 
 export interface JobTable {
   /** SHA-256 of a file read in chunks, e.g. to check a downloaded weights file against the hub's LFS hash. */
-  'file.sha256': { input: { path: string }; output: { sha256: string; bytes: number }; progress: { bytes: number; totalBytes: number } };
+  'file.sha256': { input: Sha256Input; output: Sha256Output; progress: Sha256Progress };
   /** Downloads a Hub model into the HF cache, checks it and registers it in the library. */
   'model.download': { input: ModelDownloadInput; output: ModelDownloadOutput; progress: DownloadProgress };
   /** Opens a model folder or file (every tensor, config, tokenizer); `verify` also re-hashes downloaded blobs. */

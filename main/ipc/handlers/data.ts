@@ -5,7 +5,7 @@ import { deleteDataset, getDataset, iterateDatasetRows, labelCountsBySplit, list
 import type { LibraryDb } from '../../library/db.js';
 import type { HandlerContext } from '../context.js';
 import { existingFile } from './files.js';
-import { stateOf } from './state.js';
+import { libraryOf } from './library-connection.js';
 
 export function requireDataset(db: LibraryDb, id: number): DatasetRecord {
   const dataset = getDataset(db, id);
@@ -65,12 +65,12 @@ export async function importData(context: HandlerContext, r: ValidRequestOf<'dat
 }
 
 export function listDatasetInfo(context: HandlerContext): DatasetInfo[] {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   return listDatasets(db).map((d) => datasetInfo(db, d));
 }
 
 export function showDataset(context: HandlerContext, r: ValidRequestOf<'data.show'>): DatasetDetail {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   const d = requireDataset(db, r.id);
   const split: Split = r.split ?? 'train';
   const offset = r.offset ?? 0;
@@ -87,5 +87,5 @@ export function showDataset(context: HandlerContext, r: ValidRequestOf<'data.sho
 }
 
 export function removeDataset(context: HandlerContext, id: number): { removed: boolean } {
-  return { removed: deleteDataset(stateOf(context).db, id) };
+  return { removed: deleteDataset(libraryOf(context), id) };
 }

@@ -10,7 +10,7 @@ import { getTask } from '../../library/tasks.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { readSettings } from './settings.js';
-import { stateOf } from './state.js';
+import { libraryOf } from './library-connection.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
@@ -33,7 +33,7 @@ export function modelPathOf(db: LibraryDb, prompt: PromptRecord): string {
 }
 
 export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eval.report'>): Promise<EvalReport> {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   if (r.promptId === undefined && r.runId === undefined) {
     throw new SproutError('eval-no-target', 'Say what to evaluate: a runId or a promptId.', { hint: 'Pick a finished run or a library prompt.' });
   }

@@ -7,7 +7,7 @@ import type { HandlerContext } from '../context.js';
 import { existingFolder, outputTarget } from './files.js';
 import { requireModel } from './models.js';
 import { project2d } from './pca.js';
-import { stateOf } from './state.js';
+import { libraryOf } from './library-connection.js';
 
 export function promptInfo(db: LibraryDb, p: PromptSummary): PromptInfo {
   return {
@@ -36,12 +36,12 @@ function info(db: LibraryDb, id: number): PromptInfo {
 }
 
 export function listLibrary(context: HandlerContext, r: ValidRequestOf<'library.list'>): PromptInfo[] {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   return listPrompts(db, { search: r.search || undefined, model: r.modelId, task: r.task, tag: r.tag }).map((p) => promptInfo(db, p));
 }
 
 export function showPrompt(context: HandlerContext, id: number): PromptDetail {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   const prompt = info(db, id);
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   return {
@@ -53,36 +53,36 @@ export function showPrompt(context: HandlerContext, id: number): PromptDetail {
 }
 
 export function rename(context: HandlerContext, id: number, name: string): PromptInfo {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   renamePrompt(db, id, name);
   return info(db, id);
 }
 
 export function tag(context: HandlerContext, r: ValidRequestOf<'library.tag'>): PromptInfo {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   tagPrompt(db, r.id, r.add ?? [], r.remove ?? []);
   return info(db, r.id);
 }
 
 export function note(context: HandlerContext, id: number, notes: string): PromptInfo {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   setPromptNotes(db, id, notes);
   return info(db, id);
 }
 
 export function remove(context: HandlerContext, id: number, force: boolean): { removed: boolean; children: number } {
-  const result = deletePrompt(stateOf(context).db, id, { force });
+  const result = deletePrompt(libraryOf(context), id, { force });
   return { removed: true, children: result.reparented.length };
 }
 
 export function exportPeftFolder(context: HandlerContext, id: number, dir: string): { dir: string; files: string[] } {
   const target = outputTarget(dir, context.dataDir, 'export folder');
-  exportPeft(stateOf(context).db, id, target);
+  exportPeft(libraryOf(context), id, target);
   return { dir: target, files: [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE] };
 }
 
 export function importPeftFolder(context: HandlerContext, r: ValidRequestOf<'library.importPeft'>): PromptInfo {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   const dir = existingFolder(r.dir, 'PEFT adapter folder');
   if (r.modelId !== undefined) requireModel(db, r.modelId);
   return info(db, importPeft(db, dir, { name: r.name, model: r.modelId }));
@@ -90,7 +90,7 @@ export function importPeftFolder(context: HandlerContext, r: ValidRequestOf<'lib
 
 /** Each prompt of the model mean-pooled over its tokens ([length × d] → [d]), then projected to 2-D. */
 export function similarityMap(context: HandlerContext, modelId: string): SimilarityMap {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   const summaries = listPrompts(db, { model: modelId });
   const rows = summaries.map((s) => {
     const p = getPrompt(db, s.id)!;

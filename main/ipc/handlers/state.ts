@@ -1,12 +1,13 @@
 /**
- * What the handlers keep between calls for one host (the Electron main process or one `sprout serve`): the
- * library connection and the jobs in flight. It lives in main, not in the renderer, so a training run or a
- * download goes on when the window closes, and a reopened window finds it again.
+ * What the handlers keep between calls for one host (the Electron main process or one `sprout serve`): the jobs
+ * in flight, over the library connection of library-connection.ts. It lives in main, not in the renderer, so a
+ * training run or a download goes on when the window closes, and a reopened window finds it again.
  */
 import type { HandlerContext } from '../context.js';
-import { libraryPath, openLibrary, type LibraryDb } from '../../library/db.js';
+import type { LibraryDb } from '../../library/db.js';
 import { Downloads } from './downloads.js';
 import { LabelJobs } from './labelling.js';
+import { closeLibraryOf, libraryOf } from './library-connection.js';
 import { Runs } from './training.js';
 
 export interface AppState {
@@ -21,7 +22,7 @@ const states = new WeakMap<HandlerContext, AppState>();
 export function stateOf(context: HandlerContext): AppState {
   let state = states.get(context);
   if (!state) {
-    const db = openLibrary(libraryPath(context.dataDir));
+    const db = libraryOf(context);
     state = { db, downloads: new Downloads(context), runs: new Runs(context, db), labelJobs: new LabelJobs(context, db) };
     states.set(context, state);
   }
@@ -30,8 +31,6 @@ export function stateOf(context: HandlerContext): AppState {
 
 /** Closes the library connection of a host that is shutting down (after its worker was closed). */
 export function releaseState(context: HandlerContext): void {
-  const state = states.get(context);
-  if (!state) return;
   states.delete(context);
-  state.db.close();
+  closeLibraryOf(context);
 }

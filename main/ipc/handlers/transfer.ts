@@ -10,7 +10,7 @@ import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
 import { readSettings } from './settings.js';
-import { stateOf } from './state.js';
+import { libraryOf } from './library-connection.js';
 
 /**
  * SPoT ranking for the wizard's Prompt step: the target task's embedding is the newest stored one of a prompt
@@ -18,7 +18,7 @@ import { stateOf } from './state.js';
  * datasets) is compared by both similarities.
  */
 export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>): Promise<TransferRanking> {
-  const { db } = stateOf(context);
+  const db = libraryOf(context);
   const model = requireModel(db, r.modelId);
   const dataset = requireDataset(db, r.datasetId);
   const base: BaseModel = { id: model.id, path: model.path, dModel: model.summary.dModel };

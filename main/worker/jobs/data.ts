@@ -1,7 +1,7 @@
 import { importDataset, type ImportOptions, type ImportReport } from '../../data/import.js';
-import { previewFile } from '../../data/preview.js';
-import type { ReadOptions } from '../../data/types.js';
-import type { JobImplementation } from '../jobs.js';
+import { previewFile, type Preview } from '../../data/preview.js';
+import type { ReadOptions, ReadProgress } from '../../data/types.js';
+import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 
 type PlainReadOptions = Omit<ReadOptions, 'onProgress'>;
@@ -25,10 +25,10 @@ export interface ImportJobProgress {
   rows: number;
 }
 
-export const dataPreview: JobImplementation<'data.preview'> = ({ file, options }, progress) => previewFile(file, { ...options, onProgress: progress });
+export const dataPreview: Job<DataPreviewInput, Preview, ReadProgress> = ({ file, options }, progress) => previewFile(file, { ...options, onProgress: progress });
 
 /** Progress at most every 100 ms: a million-row file must not flood the main thread with messages. */
-export const dataImport: JobImplementation<'data.import'> = ({ dataDir, file, options }, progress, signal) =>
+export const dataImport: Job<DataImportInput, DataImportOutput, ImportJobProgress> = ({ dataDir, file, options }, progress, signal) =>
   withLibrary(dataDir, (db) => {
     let last = 0;
     let rows = 0;

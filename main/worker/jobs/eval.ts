@@ -8,7 +8,7 @@ import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
-import type { JobImplementation } from '../jobs.js';
+import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 
 export interface EvalJobInput {
@@ -48,7 +48,7 @@ export interface EvalJobOutput {
  * Rank classification of the split's rows by the prompt, as the trainer's rank accuracy scores them (summed
  * log-likelihood of each verbaliser), with each row's probabilities kept to find the worst-scored examples.
  */
-export const evalReport: JobImplementation<'eval.report'> = (input, _progress, signal) =>
+export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
     const { prompt } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;

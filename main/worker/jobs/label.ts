@@ -1,20 +1,20 @@
 import type { DataFormat, Quoting } from '../../data/types.js';
-import { resumeLabelJob, startLabelJob, type LabelJobOptions } from '../../label/job.js';
+import { resumeLabelJob, startLabelJob, type LabelJobOptions, type LabelSummary } from '../../label/job.js';
 import { getJob } from '../../label/jobs.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
-import type { LabelPrompt } from '../../label/types.js';
+import type { LabelProgress, LabelPrompt } from '../../label/types.js';
 import { SproutError } from '../../errors.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
-import type { JobImplementation } from '../jobs.js';
+import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 
 export type LabelJobInput =
   | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
   | { kind: 'resume'; dataDir: string; jobId: string; device: DevicePreference; threads?: number };
 
-export const labelRun: JobImplementation<'label.run'> = (input, progress, signal) =>
+export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input, progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
     let modelPath: string;
     let prompts: LabelPrompt[];

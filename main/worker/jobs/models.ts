@@ -2,10 +2,11 @@ import { basename, dirname, join } from 'node:path';
 import type { ArchitectureSummary } from '../../checkpoint/summary.js';
 import { downloadModel } from '../../hub/download.js';
 import { convertedFolderFor, inspectModel } from '../../hub/inspect.js';
+import type { DownloadProgress } from '../../hub/progress.js';
 import type { HubSettings } from '../../hub/settings.js';
 import { verifySnapshotBlobs } from '../../hub/verify.js';
 import { findModelByPath, hubModelId, localModelId, saveModel, type ModelRecord } from '../../library/models.js';
-import type { JobImplementation } from '../jobs.js';
+import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 
 export interface ModelDownloadInput {
@@ -37,14 +38,14 @@ export interface ModelInspectOutput {
   record: ModelRecord | null;
 }
 
-export const modelDownload: JobImplementation<'model.download'> = async ({ dataDir, repo, revision, settings }, progress, signal) => {
+export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, DownloadProgress> = async ({ dataDir, repo, revision, settings }, progress, signal) => {
   const result = await downloadModel(repo, { revision, settings, signal, onProgress: progress });
   const { summary } = await inspectModel(result.dir);
   const record = await withLibrary(dataDir, (db) => saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary }));
   return { record, fetchedBytes: result.fetchedBytes };
 };
 
-export const modelInspect: JobImplementation<'model.inspect'> = async ({ dataDir, path, register, verify }) => {
+export const modelInspect: Job<ModelInspectInput, ModelInspectOutput> = async ({ dataDir, path, register, verify }) => {
   // A folder holding only pytorch_model.bin is converted once into the data folder; the user's folder is not written.
   const inspected = await inspectModel(register ? convertedFolderFor(path, join(dataDir, 'converted')) : path);
   const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;

@@ -1,10 +1,24 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { JobImplementation } from '../jobs.js';
+import type { Job } from '../job.js';
 
 const CHUNK = 4 << 20;
 
-export const sha256File: JobImplementation<'file.sha256'> = async ({ path }, progress, signal) => {
+export interface Sha256Input {
+  path: string;
+}
+
+export interface Sha256Output {
+  sha256: string;
+  bytes: number;
+}
+
+export interface Sha256Progress {
+  bytes: number;
+  totalBytes: number;
+}
+
+export const sha256File: Job<Sha256Input, Sha256Output, Sha256Progress> = async ({ path }, progress, signal) => {
   const file = await open(path, 'r');
   try {
     const totalBytes = (await file.stat()).size;

@@ -1,5 +1,5 @@
 import { probeTaskEmbedding, type ProbeResult, type ProbeSpec } from '../../transfer/probe.js';
-import type { JobImplementation } from '../jobs.js';
+import type { Job } from '../job.js';
 
 export interface TransferProbeInput {
   dataDir: string;
@@ -9,4 +9,4 @@ export interface TransferProbeInput {
 
 export type TransferProbeOutput = ProbeResult;
 
-export const transferProbe: JobImplementation<'transfer.probe'> = ({ dataDir, spec, dModel }, _progress, signal) => probeTaskEmbedding(spec, dModel, { dataDir, signal });
+export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec, dModel }, _progress, signal) => probeTaskEmbedding(spec, dModel, { dataDir, signal });
