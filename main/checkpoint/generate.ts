@@ -153,7 +153,8 @@ export function planCheckpoint(options: Omit<GenerateOptions, 'tokenizerFrom' | 
   // The split is the .bin's; safetensors shards (save_pretrained, or the Hub's conversion bot) hold the same
   // tensors without the tied copies.
   const split = splitIntoShards(planned, options.shardBytes ?? options.family?.shardBytes ?? Infinity)
-    .map((tensors) => (format === 'bin' ? tensors : tensors.filter((t) => t.storage === t.name)));
+    .map((tensors) => (format === 'bin' ? tensors : tensors.filter((t) => t.storage === t.name)))
+    .filter((tensors) => tensors.length > 0);
   const shards = split.map((tensors, i) => ({ name: split.length === 1 ? WEIGHTS_NAME[format] : shardName(format, i + 1, split.length), tensors }));
   const sum = (tensors: PlannedTensor[]): number => tensors.reduce((total, t) => total + t.bytes, 0);
   const totalBytes = sum(planned.filter((t) => t.storage === t.name));
