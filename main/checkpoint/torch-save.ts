@@ -1,6 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { writeFileAtomically } from './atomic-file.js';
 import type { Dtype } from './safetensors.js';
 
 /**
@@ -122,23 +121,12 @@ const MAX32 = 0xffffffff;
  */
 export function writeZipStored(file: string, members: ZipMember[], options: { zip64?: 'auto' | 'always' } = {}): void {
   const always = options.zip64 === 'always';
-  const target = resolve(file);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    let position = 0;
-    const putAt = (chunk: Uint8Array, at: number): void => {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
-    };
-    const put = (chunk: Uint8Array): void => {
-      putAt(chunk, position);
-      position += chunk.length;
-    };
+  writeFileAtomically(file, (out) => {
+    const { put, putAt } = out;
     const central: Buffer[] = [];
     for (const member of members) {
       const name = Buffer.from(member.name);
-      const localOffset = position;
+      const localOffset = out.position;
       const bigSize = always || member.size >= MAX32;
       const sizeExtra = bigSize ? 20 : 0;
       const base = localOffset + 30 + name.length + sizeExtra + 4;
@@ -162,13 +150,13 @@ export function writeZipStored(file: string, members: ZipMember[], options: { zi
       local.writeUInt16LE(0x4246, extra);
       local.writeUInt16LE(pad, extra + 2);
       put(local);
-      const start = position;
+      const start = out.position;
       let crc = 0;
       member.write((chunk) => {
         crc = crc32(chunk, crc);
         put(chunk);
       });
-      if (position - start !== member.size) throw new Error(`Zip member ${member.name} wrote ${position - start} bytes, expected ${member.size}`);
+      if (out.position - start !== member.size) throw new Error(`Zip member ${member.name} wrote ${out.position - start} bytes, expected ${member.size}`);
       const crcBytes = Buffer.alloc(4);
       crcBytes.writeUInt32LE(crc >>> 0);
       putAt(crcBytes, localOffset + 14);
@@ -198,7 +186,7 @@ export function writeZipStored(file: string, members: ZipMember[], options: { zi
       central.push(header);
     }
     const directory = Buffer.concat(central);
-    const directoryOffset = position;
+    const directoryOffset = out.position;
     put(directory);
     const zip64End = always || members.length >= 0xffff || directoryOffset >= MAX32 || directory.length >= MAX32;
     if (zip64End) {
@@ -213,7 +201,7 @@ export function writeZipStored(file: string, members: ZipMember[], options: { zi
       record.writeBigUInt64LE(BigInt(directoryOffset), 48);
       const locator = Buffer.alloc(20);
       locator.writeUInt32LE(0x07064b50, 0);
-      locator.writeBigUInt64LE(BigInt(position), 8);
+      locator.writeBigUInt64LE(BigInt(out.position), 8);
       locator.writeUInt32LE(1, 16);
       put(record);
       put(locator);
@@ -225,18 +213,7 @@ export function writeZipStored(file: string, members: ZipMember[], options: { zi
     end.writeUInt32LE(zip64End ? MAX32 : directory.length, 12);
     end.writeUInt32LE(zip64End ? MAX32 : directoryOffset, 16);
     put(end);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, target);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed before the rename failed
-    }
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  });
 }
 
 /** A storage of a state dict to be written: its element type and count, and its bytes in pieces. */
