@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFamily, type T5Family } from '../../main/checkpoint/families.js';
@@ -51,9 +51,14 @@ beforeAll(() => {
 afterAll(() => {
   if (previousHome === undefined) delete process.env.SPROUT_HOME;
   else process.env.SPROUT_HOME = previousHome;
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
+/** Folders of generated, converted and cast weights (about 1 GB in all), removed at the end. */
+const scratch: string[] = [home];
 
 function train(model: string): Promise<TrainingResult> {
+  const dataDir = tempDir('sprout-layouts-run-');
+  scratch.push(dataDir);
   return runTraining(
     {
       config: {
@@ -63,7 +68,7 @@ function train(model: string): Promise<TrainingResult> {
         promptLength: 3, batchSize: 4, steps: 3, checkpointEvery: 1000,
       },
     },
-    { dataDir: tempDir('sprout-layouts-run-') },
+    { dataDir },
   );
 }
 
@@ -72,6 +77,7 @@ const promptOf = (result: TrainingResult): Float32Array => readTensorFile(result
 describe.each(families)('%s: every layout loads, validates and trains like the single float32 file', (_, family) => {
   const root = tempDir('sprout-layouts-gen-');
   const converted = tempDir('sprout-layouts-conv-');
+  scratch.push(root, converted);
   const dirOf = (l: Layout): string => join(root, `${l.format}-${l.sharded ? 'sharded' : 'single'}-${l.dtype}`);
   const generate = (l: Layout): string => {
     generateCheckpoint(dirOf(l), { family, shape: SHAPE, dtype: l.dtype, format: l.format, shardBytes: l.sharded ? SHARD_BYTES : undefined, seed: 11, tokenizerFrom });
