@@ -147,6 +147,8 @@ export interface DataPreview {
   quoting: Quoting | null;
   quotingReason: string | null;
   header: boolean;
+  /** Why the first row was taken for a header or for data, when that was detected rather than given. */
+  headerReason: string | null;
   bytes: number;
   /** Records in the whole file. */
   rows: number;

@@ -16,6 +16,7 @@ import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
+import { headerOption } from './data-shared.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -150,7 +151,7 @@ rows of all tasks scored together in mixed-prompt batches):
                           predicted_label_C, confidence_C, p_<label>_C per column, skipped_reason ("C: why" per column)
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
-  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--no-header] [--quoting rfc4180|none]
+  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--header yes|no|auto] [--quoting rfc4180|none]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
@@ -177,6 +178,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'task-template': { type: 'string' },
     input: { type: 'string' },
     'input-format': { type: 'string' },
+    header: { type: 'string' },
     'no-header': { type: 'boolean', default: false },
     quoting: { type: 'string' },
     'text-column': { type: 'string', multiple: true },
@@ -254,7 +256,7 @@ async function start(
     {
       input,
       inputFormat: inputFormat as DataFormat | undefined,
-      header: values['no-header'] ? false : undefined,
+      header: headerOption(values as Parameters<typeof headerOption>[0]),
       quoting: quoting as Quoting | undefined,
       output,
       format: outputFormat(values, output),

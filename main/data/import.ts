@@ -53,6 +53,8 @@ export interface ImportReport {
   quoting: string | null;
   quotingReason: string | null;
   header: boolean;
+  /** Why the header was guessed so; null when it was given. */
+  headerReason: string | null;
   columns: string[];
   textColumns: string[];
   labelColumn: string | null;
@@ -296,6 +298,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       quoting: main.info.quoting ?? null,
       quotingReason: main.info.quotingReason ?? null,
       header: main.info.header,
+      headerReason: main.info.headerReason ?? null,
       columns: main.info.columns,
       textColumns: mapping.textColumns,
       labelColumn: mapping.labelColumn,
