@@ -131,5 +131,8 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     validation: r.validation,
     seed: r.seed,
     split: r.splitFraction,
+    split_by: r.splitBy,
+    duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
+    imbalance: r.imbalance && { label: r.imbalance.label, share: r.imbalance.share, rarest: r.imbalance.rarest, rarest_share: r.imbalance.rarestShare, message: r.imbalance.message },
   };
 }
