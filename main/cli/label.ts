@@ -1,8 +1,7 @@
-import { extname } from 'node:path';
 import { DATA_FORMATS } from '../data/read.js';
 import type { DataFormat, Quoting } from '../data/types.js';
 import { SproutError } from '../errors.js';
-import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
+import { OUTPUT_FORMATS, outputFormatFromName, type OutputFormat } from '../label/encode.js';
 import { getJob } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
@@ -34,9 +33,7 @@ function outputFormat(values: Record<string, unknown>, output: string): OutputFo
     if (!OUTPUT_FORMATS.includes(given as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
     return given as OutputFormat;
   }
-  const ext = extname(output).slice(1).toLowerCase();
-  const byExtension: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
-  return byExtension[ext];
+  return outputFormatFromName(output);
 }
 
 /** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
