@@ -328,6 +328,11 @@ export interface LabelJobInfo {
   output: string;
   format: LabelOutputFormat;
   promptNames: string[];
+  /** The template the job read its text through, e.g. "sentence: {sentence}". */
+  template: string;
+  /** The input's gold label column, when one was given; `accuracy` then compares it with the predictions. */
+  goldColumn: string | null;
+  accuracy: { rows: number; accuracy: number; macroF1: number } | null;
   rowsDone: number;
   totalRows: number;
   labelled: number;

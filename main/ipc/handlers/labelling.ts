@@ -11,6 +11,7 @@ import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { requirePrompt } from '../../library/prompts.js';
+import { accuracyReport } from '../../label/metrics.js';
 import type { LabelProgress } from '../../label/types.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
@@ -127,6 +128,7 @@ export class LabelJobs {
 
   private info(job: LabelJob): LabelJobInfo {
     const live = this.live.get(job.id);
+    const gold = job.stats.gold && accuracyReport(job.stats.gold, job.spec.task.labels);
     return {
       jobId: job.id,
       status: job.status === 'running' && !live ? 'interrupted' : job.status,
@@ -134,6 +136,9 @@ export class LabelJobs {
       output: job.spec.output,
       format: job.spec.format,
       promptNames: job.spec.prompts.map((p) => p.name),
+      template: job.spec.template,
+      goldColumn: job.spec.goldColumn,
+      accuracy: gold && { rows: gold.rows, accuracy: gold.accuracy, macroF1: gold.macro_f1 },
       rowsDone: job.rowsDone,
       totalRows: job.spec.totalRows,
       labelled: job.stats.labelled,
