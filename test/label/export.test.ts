@@ -3,7 +3,7 @@
  * python3 here has no Parquet reader, no pyarrow). Inputs are CoLA's real files: the headerless, quote-less
  * in_domain_dev.tsv as it is, and a CSV made from it whose text column has another name and position.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,34 +16,13 @@ import { listReviewRows, recordCorrection } from '../../main/label/review.js';
 import { outputFormatFromName, type OutputFormat } from '../../main/label/encode.js';
 import type { LabelTask } from '../../main/label/types.js';
 import { tsvLines } from '../data/helpers.js';
+import { pythonRows } from './python-rows.js';
 import { data, freshLibrary, repoRoot, tempDir, tinyEngine } from './helpers.js';
 
 /** A prompt trained on CoLA as Sprout imports it: headerless, the sentence in column "3". */
 const colaTask: LabelTask = { kind: 'classification', labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: 'sentence: {3}' };
 const dev = data('cola/in_domain_dev.tsv');
 const sentences = tsvLines(dev).map((f) => f[3]);
-
-/** Each exported row as Python's csv/json modules read it: [sentence, predicted_label, label_source]. */
-function pythonRows(file: string, format: 'csv' | 'tsv' | 'jsonl', textColumn: string): string[][] {
-  const script = `
-import csv, json, sys
-path, fmt, text = sys.argv[1:]
-rows = []
-if fmt == 'jsonl':
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            r = json.loads(line)
-            rows.append([r[text], r['predicted_label'], r.get('label_source') or ''])
-else:
-    with open(path, newline='', encoding='utf-8') as f:
-        reader = csv.DictReader(f, delimiter=',' if fmt == 'csv' else '\\t', quoting=csv.QUOTE_MINIMAL if fmt == 'csv' else csv.QUOTE_NONE)
-        for r in reader:
-            assert None not in r, 'a row has more fields than the header'
-            rows.append([r[text], r['predicted_label'], r.get('label_source') or ''])
-print(json.dumps(rows))
-`;
-  return JSON.parse(execFileSync('python3', ['-c', script, file, format, textColumn], { encoding: 'utf8', maxBuffer: 1 << 26 })) as string[][];
-}
 
 let engine: LabelEngine;
 beforeAll(async () => {
