@@ -7,9 +7,18 @@ export class SproutError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly details: { file?: string; line?: number; column?: number; hint?: string } = {},
+    readonly details: { file?: string; line?: number; column?: number; hint?: string; uiHint?: string } = {},
   ) {
     super(SproutError.format(message, details));
+    this.summary = message;
+  }
+
+  /** The message without its place and hint. */
+  readonly summary: string;
+
+  /** The message as the app shows it: the hint in the app's words (`uiHint`) where the CLI's would name flags. */
+  forApp(): string {
+    return this.details.uiHint === undefined ? this.message : SproutError.format(this.summary, { ...this.details, hint: this.details.uiHint });
   }
 
   private static format(message: string, d: SproutError['details']): string {

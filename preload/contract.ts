@@ -147,6 +147,8 @@ export interface DataPreview {
   quoting: Quoting | null;
   quotingReason: string | null;
   header: boolean;
+  /** Why the first row was taken for a header or for data, when that was detected rather than given. */
+  headerReason: string | null;
   bytes: number;
   /** Records in the whole file. */
   rows: number;
@@ -326,6 +328,11 @@ export interface LabelJobInfo {
   output: string;
   format: LabelOutputFormat;
   promptNames: string[];
+  /** The template the job read its text through, e.g. "sentence: {sentence}". */
+  template: string;
+  /** The input's gold label column, when one was given; `accuracy` then compares it with the predictions. */
+  goldColumn: string | null;
+  accuracy: { rows: number; accuracy: number; macroF1: number } | null;
   rowsDone: number;
   totalRows: number;
   labelled: number;
@@ -615,7 +622,17 @@ export const operations = {
   'label.list': { request: z.strictObject({}), response: type<LabelJobInfo[]>() },
   /** Labelled rows, lowest confidence first. */
   'label.review': {
-    request: z.strictObject({ jobId: text, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional(), uncorrectedOnly: z.boolean().optional() }),
+    request: z.strictObject({
+      jobId: text,
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+      uncorrectedOnly: z.boolean().optional(),
+      /** Filters: the predicted label, a confidence range (inclusive) and text the row contains (any case). */
+      predicted: z.string().optional(),
+      minConfidence: z.number().min(0).max(1).optional(),
+      maxConfidence: z.number().min(0).max(1).optional(),
+      search: z.string().max(1000).optional(),
+    }),
     response: type<ReviewPage>(),
   },
   /** A person's label for a row (null withdraws it). */
@@ -627,8 +644,8 @@ export const operations = {
   },
   /** Copies the job's output with corrections applied (the person's label replaces the prediction). */
   'label.export': {
-    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl']).optional(), overwrite: z.boolean().optional() }),
-    response: type<{ file: string; rows: number; corrected: number }>(),
+    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(), overwrite: z.boolean().optional() }),
+    response: type<{ file: string; format: LabelOutputFormat; rows: number; corrected: number }>(),
   },
 } satisfies Record<string, { request: z.ZodType; response: unknown }>;
 

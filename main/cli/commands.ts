@@ -25,8 +25,42 @@ import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
 import { forwardCommand } from './forward.js';
 import { labelCommand } from './label.js';
+import { labelExportCommand } from './label-export.js';
+import { labelReviewCommand } from './label-review.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, modelGenerateCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];
+// One command a line, so that adding one touches one line.
+export const commands: Command[] = [
+  doctorCommand,
+  serveCommand,
+  modelDownloadCommand,
+  modelImportCommand,
+  modelListCommand,
+  modelVerifyCommand,
+  modelRemoveCommand,
+  modelGenerateCommand,
+  forwardCommand,
+  labelCommand,
+  labelExportCommand,
+  labelReviewCommand,
+  dataPreviewCommand,
+  dataImportCommand,
+  dataListCommand,
+  dataShowCommand,
+  trainCommand,
+  libraryListCommand,
+  libraryShowCommand,
+  libraryRenameCommand,
+  libraryTagCommand,
+  libraryNoteCommand,
+  libraryRemoveCommand,
+  libraryDuplicateCommand,
+  libraryExportCommand,
+  libraryImportCommand,
+  libraryBackupCommand,
+  libraryExportAllCommand,
+  libraryImportAllCommand,
+  transferRankCommand,
+];

@@ -5,15 +5,16 @@ import { importJson, onePositional, progressLine, readFlags, readOptions, withLi
 export const dataImportCommand: Command = {
   path: ['data', 'import'],
   summary: 'Import a data file into the library as a dataset',
-  usage: `Usage: sprout data import FILE [--format csv|tsv|jsonl|json|parquet|text] [--no-header] [--quoting rfc4180|none]
+  usage: `Usage: sprout data import FILE [--format csv|tsv|jsonl|json|parquet|text] [--header yes|no|auto] [--quoting rfc4180|none]
                           [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
                           [--split 0.1] [--seed N] [--name NAME] [--max-chars N] [--invalid-utf8 error|replace]
 
-Columns are named as in the header, or by 0-based index for headerless files (--no-header). Without --text-column,
+Whether a CSV/TSV's first row is a header is detected unless --header yes|no says (--no-header is --header no);
+columns are named as in the header, or by 0-based index for headerless files. Without --text-column,
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.
 --template "premise: {premise} hypothesis: {hypothesis}". Without --validation, a seeded stratified split moves
---split (default 0.1) of every class to validation. Everything is stored in one transaction: a failed import
+--split (default 0.1) of every class to validation, by unique text: all copies of a text stay on one side. Everything is stored in one transaction: a failed import
 leaves nothing behind.
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,

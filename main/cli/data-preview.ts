@@ -5,12 +5,13 @@ import { onePositional, readFlags, readOptions } from './data-shared.js';
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
   summary: 'Show the first rows, columns and label counts of a data file before importing it',
-  usage: `Usage: sprout data preview FILE [--format csv|tsv|jsonl|json|parquet|text] [--no-header] [--quoting rfc4180|none]
+  usage: `Usage: sprout data preview FILE [--format csv|tsv|jsonl|json|parquet|text] [--header yes|no|auto] [--quoting rfc4180|none]
                            [--invalid-utf8 error|replace] [--label-column L] [--rows N] [--json]
 
 Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
-label columns, and the label set with counts. TSV quoting is detected unless --quoting is given. For headerless
-files (--no-header) columns are named by their 0-based index. --json prints one JSON line.`,
+label columns, and the label set with counts. TSV quoting is detected unless --quoting is given; whether the first
+row of a CSV/TSV is a header is detected (and the reason shown) unless --header yes|no is given (--no-header is
+--header no). Headerless files' columns are named by their 0-based index. --json prints one JSON line.`,
   options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
   positionals: true,
   async run({ values, positionals }) {
@@ -26,6 +27,7 @@ files (--no-header) columns are named by their 0-based index. --json prints one 
         quoting: info.quoting ?? null,
         quoting_reason: info.quotingReason ?? null,
         header: info.header,
+        header_reason: info.headerReason ?? null,
         rows: preview.rows,
         blank_lines: preview.blankLines,
         columns: preview.columns.map((c) => ({
@@ -49,6 +51,7 @@ files (--no-header) columns are named by their 0-based index. --json prints one 
     const out: string[] = [];
     out.push(`${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`);
     if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
+    if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
     out.push('', 'Columns:');
     for (const c of preview.columns) {
       out.push(`  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`);

@@ -9,6 +9,7 @@ import { UsageError, type Command, type ParsedArgs } from './command.js';
 /** Options shared by `sprout data preview` and `sprout data import`: how to read the file. */
 export const readFlags: Command['options'] = {
   format: { type: 'string' },
+  header: { type: 'string' },
   'no-header': { type: 'boolean', default: false },
   quoting: { type: 'string' },
   'invalid-utf8': { type: 'string' },
@@ -24,10 +25,21 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
   if (invalid !== undefined && invalid !== 'error' && invalid !== 'replace') throw new UsageError(`--invalid-utf8 must be error or replace, not "${invalid}".`);
   return {
     format: format as DataFormat | undefined,
-    header: values['no-header'] ? false : undefined,
+    header: headerOption(values),
     quoting: quoting as Quoting | undefined,
     invalidUtf8: invalid as 'error' | 'replace' | undefined,
   };
+}
+
+/** --header yes|no|auto (auto: detected from the first rows); --no-header is short for --header no. */
+export function headerOption(values: ParsedArgs['values']): boolean | undefined {
+  const given = values.header as string | undefined;
+  if (given !== undefined && !['yes', 'no', 'auto'].includes(given)) throw new UsageError(`--header must be yes, no or auto, not "${given}".`);
+  if (values['no-header']) {
+    if (given !== undefined && given !== 'no') throw new UsageError('Give either --header or --no-header, not both.');
+    return false;
+  }
+  return given === 'yes' ? true : given === 'no' ? false : undefined;
 }
 
 export function onePositional(positionals: string[], what: string, command: string): string {
@@ -97,6 +109,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     quoting: r.quoting,
     quoting_reason: r.quotingReason,
     header: r.header,
+    header_reason: r.headerReason,
     columns: r.columns,
     text_columns: r.textColumns,
     label_column: r.labelColumn,
@@ -118,5 +131,8 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     validation: r.validation,
     seed: r.seed,
     split: r.splitFraction,
+    split_by: r.splitBy,
+    duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
+    imbalance: r.imbalance && { label: r.imbalance.label, share: r.imbalance.share, rarest: r.imbalance.rarest, rarest_share: r.imbalance.rarestShare, message: r.imbalance.message },
   };
 }

@@ -1,8 +1,7 @@
-import { extname } from 'node:path';
 import { DATA_FORMATS } from '../data/read.js';
 import type { DataFormat, Quoting } from '../data/types.js';
 import { SproutError } from '../errors.js';
-import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
+import { OUTPUT_FORMATS, outputFormatFromName, type OutputFormat } from '../label/encode.js';
 import { getJob } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
@@ -16,6 +15,7 @@ import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
+import { headerOption } from './data-shared.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -33,9 +33,7 @@ function outputFormat(values: Record<string, unknown>, output: string): OutputFo
     if (!OUTPUT_FORMATS.includes(given as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
     return given as OutputFormat;
   }
-  const ext = extname(output).slice(1).toLowerCase();
-  const byExtension: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
-  return byExtension[ext];
+  return outputFormatFromName(output);
 }
 
 /** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
@@ -150,7 +148,7 @@ rows of all tasks scored together in mixed-prompt batches):
                           predicted_label_C, confidence_C, p_<label>_C per column, skipped_reason ("C: why" per column)
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
-  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--no-header] [--quoting rfc4180|none]
+  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--header yes|no|auto] [--quoting rfc4180|none]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
@@ -177,6 +175,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'task-template': { type: 'string' },
     input: { type: 'string' },
     'input-format': { type: 'string' },
+    header: { type: 'string' },
     'no-header': { type: 'boolean', default: false },
     quoting: { type: 'string' },
     'text-column': { type: 'string', multiple: true },
@@ -254,7 +253,7 @@ async function start(
     {
       input,
       inputFormat: inputFormat as DataFormat | undefined,
-      header: values['no-header'] ? false : undefined,
+      header: headerOption(values as Parameters<typeof headerOption>[0]),
       quoting: quoting as Quoting | undefined,
       output,
       format: outputFormat(values, output),

@@ -5,6 +5,7 @@ import type { LibraryDb } from '../library/db.js';
 import {
   distinctLabelCount,
   duplicateCounts,
+  duplicateTextGroups,
   finishDataset,
   insertDataset,
   moveRowsToSplit,
@@ -14,7 +15,8 @@ import {
 } from '../library/datasets.js';
 import { Profiler, suggestMapping } from './profile.js';
 import { openSource, type Source } from './read.js';
-import { stratifiedValidation, validationShare } from './split.js';
+import { imbalanceHint, type ImbalanceHint } from './imbalance.js';
+import { splitByUniqueText } from './split.js';
 import { defaultTemplate, parseTemplate, renderTemplate, type Template } from './template.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
 
@@ -53,6 +55,8 @@ export interface ImportReport {
   quoting: string | null;
   quotingReason: string | null;
   header: boolean;
+  /** Why the header was guessed so; null when it was given. */
+  headerReason: string | null;
   columns: string[];
   textColumns: string[];
   labelColumn: string | null;
@@ -78,6 +82,12 @@ export interface ImportReport {
   validation: { file: string; bytes: number; sha256: string; quoting: string | null } | null;
   seed: number | null;
   splitFraction: number | null;
+  /** How the split was drawn: by unique text (every copy of a text on the same side); null without a split. */
+  splitBy: 'unique text' | null;
+  /** Texts that occur more than once and were kept on one side of the split. */
+  duplicateTextsKeptTogether: number;
+  /** Set when one class dominates (or one is rare): what accuracy will look like, and what to judge by instead. */
+  imbalance: ImbalanceHint | null;
 }
 
 const SUGGEST_SAMPLE = 1000;
@@ -255,16 +265,19 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
         hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
       });
     }
+    let keptTogether = 0;
     if (!validation && labelled && fraction > 0) {
-      const moved = stratifiedValidation(groups, fraction, seed);
-      moveRowsToSplit(db, moved, 'validation');
-      splits.train -= moved.length;
-      splits.validation += moved.length;
+      const copies = duplicateTextGroups(db, datasetId);
+      keptTogether = copies.length;
+      const moved = splitByUniqueText(groups, copies, fraction, seed);
+      moveRowsToSplit(db, moved.rows, 'validation');
+      splits.train -= moved.rows.length;
+      splits.validation += moved.rows.length;
       if (!freeText) {
-        for (const [label, n] of labelCounts.train) {
-          const k = validationShare(n, fraction);
-          if (k > 0) labelCounts.validation.set(label, k);
-          labelCounts.train.set(label, n - k);
+        for (const [label, k] of moved.labels) {
+          labelCounts.validation.set(label, k);
+          labelCounts.train.set(label, labelCounts.train.get(label)! - k);
+          if (labelCounts.train.get(label) === 0) labelCounts.train.delete(label);
         }
       }
     }
@@ -296,6 +309,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       quoting: main.info.quoting ?? null,
       quotingReason: main.info.quotingReason ?? null,
       header: main.info.header,
+      headerReason: main.info.headerReason ?? null,
       columns: main.info.columns,
       textColumns: mapping.textColumns,
       labelColumn: mapping.labelColumn,
@@ -317,6 +331,9 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       validation: validationSource && { file: validationSource.name, bytes: validationSource.size, sha256: validationSource.sha256, quoting: validation!.info.quoting ?? null },
       seed: validation || !labelled ? null : seed,
       splitFraction: validation || !labelled ? null : fraction,
+      splitBy: !validation && labelled && fraction > 0 ? 'unique text' : null,
+      duplicateTextsKeptTogether: keptTogether,
+      imbalance: freeText ? null : imbalanceHint(labels),
     };
     finishDataset(db, datasetId, {
       source,

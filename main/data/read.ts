@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SproutError } from '../errors.js';
+import { detectHeader, HEADER_SAMPLE_ROWS, type HeaderChoice } from './detect-header.js';
 import { detectTsvQuoting } from './detect-quoting.js';
+import { DsvParser, type DsvRow } from './dsv.js';
 import { readDsv } from './dsv-reader.js';
 import { readJsonArray } from './json-reader.js';
 import { readJsonl } from './jsonl-reader.js';
@@ -52,11 +54,11 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const size = await fileSize(file);
   const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
-  const header = format === 'csv' || format === 'tsv' ? (options.header ?? true) : format !== 'text';
-  const info: SourceInfo = { file, format, encoding: format === 'parquet' ? 'binary' : 'utf-8', header, columns: [], totalBytes: size };
+  const dsv = format === 'csv' || format === 'tsv';
+  const info: SourceInfo = { file, format, encoding: format === 'parquet' ? 'binary' : 'utf-8', header: dsv ? (options.header ?? true) : format !== 'text', columns: [], totalBytes: size };
   if (size === 0) throw emptyFile(file);
   const textOptions = { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress };
-  if (format === 'csv' || format === 'tsv') {
+  if (dsv) {
     info.quoting = options.quoting ?? 'rfc4180';
     if (format === 'tsv' && !options.quoting) {
       const scan = new TextStream(file, size, textOptions);
@@ -64,7 +66,13 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
       info.quoting = choice.quoting;
       info.quotingReason = choice.reason;
     }
+    if (options.header === undefined) {
+      const choice = await guessHeader(new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }), format === 'csv' ? ',' : '\t', info.quoting, maxRecordChars);
+      info.header = choice.header;
+      info.headerReason = choice.reason;
+    }
   }
+  const header = info.header;
   const text = new TextStream(file, size, { ...textOptions, onBytes: options.onBytes });
   let blank = 0;
   let generator: AsyncGenerator<SourceRecord>;
@@ -95,7 +103,8 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
     if (info.columns.length > 0 && header && (format === 'csv' || format === 'tsv')) {
       throw new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
         file,
-        hint: 'Add examples below the header, or if the first line is an example, import with --no-header.',
+        hint: 'Add examples below the header, or if the first line is an example, import with --header no.',
+        uiHint: 'Add examples below the header, or if the first line is an example, choose "no header".',
       });
     }
     throw emptyFile(file);
@@ -119,6 +128,22 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
 export async function* readRecords(file: string, options: ReadOptions = {}): AsyncGenerator<SourceRecord> {
   const source = await openSource(file, options);
   yield* source.records;
+}
+
+/** Reads the first rows only; a file that breaks among them is left for the real reading to report. */
+async function guessHeader(text: TextStream, delimiter: ',' | '\t', quoting: SourceInfo['quoting'] & {}, maxRecordChars: number): Promise<HeaderChoice> {
+  const parser = new DsvParser(delimiter, quoting, text.file, maxRecordChars);
+  const rows: DsvRow[] = [];
+  try {
+    for await (const chunk of text.chunks()) {
+      parser.push(chunk, rows);
+      if (rows.length > HEADER_SAMPLE_ROWS) break;
+    }
+    if (rows.length <= HEADER_SAMPLE_ROWS) parser.end(rows);
+  } catch (error) {
+    if (!(error instanceof SproutError)) throw error;
+  }
+  return detectHeader(rows.slice(0, HEADER_SAMPLE_ROWS + 1).map((r) => r.fields));
 }
 
 async function fileSize(file: string): Promise<number> {

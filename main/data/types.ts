@@ -17,7 +17,10 @@ export interface ReadProgress {
 export interface ReadOptions {
   /** Taken from the file extension when omitted. */
   format?: DataFormat;
-  /** CSV/TSV: whether the first record names the columns (default true). Without one, columns are "0", "1", … */
+  /**
+   * CSV/TSV: whether the first record names the columns; detected from the first rows when omitted (see
+   * detect-header.ts). Without one, columns are "0", "1", … (0-based indexes).
+   */
   header?: boolean;
   /** CSV/TSV: CSV defaults to rfc4180; TSV is detected from the whole file when omitted. */
   quoting?: Quoting;
@@ -50,6 +53,8 @@ export interface SourceInfo {
   /** Why this quoting was chosen when it was detected rather than given. */
   quotingReason?: string;
   header: boolean;
+  /** Why the header was guessed so, when it was detected rather than given (CSV/TSV). */
+  headerReason?: string;
   /** Column names: the header, "0".."n-1" for headerless files, keys of the first object for JSON. */
   columns: string[];
   totalBytes: number;

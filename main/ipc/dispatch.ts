@@ -31,7 +31,10 @@ export function invalidRequest(name: string, issues: z.core.$ZodIssue[]): Contra
 }
 
 export function toErrorShape(error: unknown): ContractErrorShape {
-  if (error instanceof SproutError) return { code: error.code, message: error.message, details: { ...error.details } };
+  if (error instanceof SproutError) {
+    const { uiHint, ...details } = error.details;
+    return { code: error.code, message: error.forApp(), details: uiHint === undefined ? details : { ...details, hint: uiHint } };
+  }
   if (error instanceof ContractError) return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
   // An unexpected fault: the message helps a bug report, the stack stays in the log of whoever hosts the engine.
   return { code: 'internal', message: `Internal error: ${error instanceof Error ? error.message : String(error)}` };

@@ -4,6 +4,14 @@ import type { Quoting } from '../data/types.js';
 export type OutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
 
+const EXTENSIONS: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
+
+/** The output format a file name implies, or undefined when its extension says nothing. */
+export function outputFormatFromName(file: string): OutputFormat | undefined {
+  const ext = /\.([^./\\]+)$/.exec(file)?.[1].toLowerCase();
+  return ext === undefined ? undefined : EXTENSIONS[ext];
+}
+
 /** A value the labeller adds: text, a probability, or null (empty in CSV/TSV) for a skipped row. */
 export type AddedValue = string | number | null;
 

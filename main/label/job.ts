@@ -158,7 +158,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   const task = routed ? unionTask(routed.routing) : engine.prompts[0].task;
   const text = routed
     ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
-    : resolveTextSpec({ template: options.template ?? task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
+    : resolveTextSpec({ template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
   const goldColumn = options.goldColumn ?? null;
   if (goldColumn !== null && !info.columns.includes(goldColumn)) {
     throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${info.columns.join(', ')}.`, { file: input });
@@ -387,7 +387,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
   });
 }
 
-function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
+export function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
   const c: AddedColumns = spec.columns;
   const numbers = new Set([c.confidence, c.margin, c.agreement, ...c.probs, ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs])]);
   return [...spec.inputColumns, ...addedColumnNames(c)].map((name) => ({ name, type: !spec.inputColumns.includes(name) && numbers.has(name) ? 'DOUBLE' : 'STRING' }));

@@ -38,31 +38,68 @@ function requireJob(db: LibraryDb, jobId: string): LabelJob {
   return job;
 }
 
+/** Which labelled rows a review page shows. */
+export interface ReviewFilter {
+  /** Only rows no one has corrected yet. */
+  uncorrectedOnly?: boolean;
+  /** Only rows predicted as this label. */
+  predicted?: string;
+  /** Confidence range, inclusive. */
+  minConfidence?: number;
+  maxConfidence?: number;
+  /** Only rows whose text (as the model read it) contains this, ignoring case. */
+  search?: string;
+}
+
 /** One page of labelled rows, lowest confidence first (ties in input order). */
-export function listReviewRows(db: LibraryDb, jobId: string, page: { offset?: number; limit?: number; uncorrectedOnly?: boolean } = {}): ReviewPage {
+export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter & { offset?: number; limit?: number } = {}): ReviewPage {
   const job = requireJob(db, jobId);
   const offset = page.offset ?? 0;
   const limit = page.limit ?? 50;
   if (!(Number.isInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
     throw new RangeError(`a review page needs offset ≥ 0 and 1 ≤ limit ≤ 10000, got ${offset}, ${limit}`);
   }
-  const where = `job_id = ? AND predicted IS NOT NULL${page.uncorrectedOnly ? ' AND corrected IS NULL' : ''}`;
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM label_rows WHERE ${where}`).get(jobId) as { n: number }).n;
-  const stored = db.prepare(`SELECT * FROM label_rows WHERE ${where} ORDER BY confidence, row LIMIT ? OFFSET ?`).all(jobId, limit, offset) as StoredRow[];
+  const conditions = ['job_id = ?', 'predicted IS NOT NULL'];
+  const params: unknown[] = [jobId];
+  if (page.uncorrectedOnly) conditions.push('corrected IS NULL');
+  if (page.predicted !== undefined) conditions.push('predicted = ?'), params.push(page.predicted);
+  if (page.minConfidence !== undefined) conditions.push('confidence >= ?'), params.push(page.minConfidence);
+  if (page.maxConfidence !== undefined) conditions.push('confidence <= ?'), params.push(page.maxConfidence);
+  const where = conditions.join(' AND ');
   const template = parseTemplate(job.spec.template);
+  const toReview = (stored: StoredRow) => reviewRowOf(job, stored, template);
+  const select = `SELECT * FROM label_rows WHERE ${where} ORDER BY confidence, row`;
+  const needle = page.search?.trim().toLowerCase();
+  if (!needle) {
+    const total = (db.prepare(`SELECT COUNT(*) AS n FROM label_rows WHERE ${where}`).get(...params) as { n: number }).n;
+    const stored = db.prepare(`${select} LIMIT ? OFFSET ?`).all(...params, limit, offset) as StoredRow[];
+    return { total, rows: stored.map(toReview) };
+  }
+  // The text is the template applied to the row, which SQL cannot see: match while walking the rows in order.
+  let total = 0;
+  const rows: ReviewRow[] = [];
+  for (const stored of db.prepare(select).iterate(...params) as Iterable<StoredRow>) {
+    const row = toReview(stored);
+    if (!row.text.toLowerCase().includes(needle)) continue;
+    if (total >= offset && rows.length < limit) rows.push(row);
+    total++;
+  }
+  return { total, rows };
+}
+
+/** A stored row as the review shows it: the text the model read, the prediction, the person's label, the gold label. */
+export function reviewRowOf(job: LabelJob, stored: StoredRow, template = parseTemplate(job.spec.template)): ReviewRow {
+  const r = fromStoredRow(stored);
   const gold = job.spec.goldColumn;
   return {
-    total,
-    rows: stored.map(fromStoredRow).map((r) => ({
-      row: r.row,
-      line: r.line,
-      text: renderTemplate(template, r.fields as Record<string, string>),
-      predicted: r.predicted!,
-      confidence: r.confidence!,
-      margin: r.margin,
-      corrected: r.corrected,
-      gold: gold === null ? null : (r.fields[gold] ?? null),
-    })),
+    row: r.row,
+    line: r.line,
+    text: renderTemplate(template, r.fields as Record<string, string>),
+    predicted: r.predicted!,
+    confidence: r.confidence!,
+    margin: r.margin,
+    corrected: r.corrected,
+    gold: gold === null ? null : (r.fields[gold] ?? null),
   };
 }
 

@@ -12,7 +12,7 @@ import { predict, type Prediction } from './confidence.js';
 import { roundProbability, type AddedValue } from './encode.js';
 import type { LabelRow } from './jobs.js';
 import type { LabelTokenizer } from './scorer.js';
-import { renderText, resolveTextSpec } from './text.js';
+import { renderText, resolveTextSpec, retargetTemplate } from './text.js';
 import type { LabelPrompt, LabelRouting, LabelStats, LabelTask } from './types.js';
 
 /** As asked for: route i uses the engine's prompt i. */
@@ -35,7 +35,7 @@ export function planRouting(choice: RoutingChoice, prompts: readonly LabelPrompt
       });
     }
     const template = choice.by === 'task-column' ? p.task.template : columnTemplate(p, choice.columns[i]);
-    const text = resolveTextSpec({ template, textColumns: choice.by === 'text-column' ? [choice.columns[i]] : [] }, inputColumns, file);
+    const text = resolveTextSpec({ template, taskTemplate: p.task.template, textColumns: [] }, inputColumns, file);
     return { key: keys[i], task: p.task, template: text.template, textColumns: text.textColumns };
   });
   const routing: LabelRouting = { by: choice.by, column: choice.by === 'task-column' ? choice.column : null, routes };
@@ -44,7 +44,6 @@ export function planRouting(choice: RoutingChoice, prompts: readonly LabelPrompt
 
 /** The prompt's own template with its one text column read from `column` instead (no template: the column as it is). */
 function columnTemplate(p: LabelPrompt, column: string): string {
-  const escape = (s: string) => s.replace(/[{}]/g, (b) => b + b);
   if (p.task.template === null) return `{${column}}`;
   const t = parseTemplate(p.task.template);
   if (t.columns.length !== 1) {
@@ -52,7 +51,7 @@ function columnTemplate(p: LabelPrompt, column: string): string {
       hint: 'Use --task-column, or a prompt whose template reads a single column.',
     });
   }
-  return t.parts.map((part) => (typeof part === 'string' ? escape(part) : `{${column}}`)).join('');
+  return retargetTemplate(t, [column]);
 }
 
 /**

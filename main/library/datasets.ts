@@ -173,6 +173,28 @@ export function duplicateCounts(db: LibraryDb, datasetId: number): { duplicates:
   return { duplicates: r.rows - r.texts, conflicting: r.conflicting };
 }
 
+/**
+ * The rows whose text (the same JSON of text values that `duplicateCounts` groups by) occurs more than once, one
+ * group per text, rows in rowid order: what a split must keep on one side.
+ */
+export function duplicateTextGroups(db: LibraryDb, datasetId: number): { rowid: number; label: string | null }[][] {
+  const rows = db
+    .prepare(
+      `SELECT rowid, texts, label FROM dataset_rows WHERE dataset_id = ?
+         AND texts IN (SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(*) > 1)
+       ORDER BY texts, rowid`,
+    )
+    .iterate(datasetId, datasetId) as Iterable<{ rowid: number; texts: string; label: string | null }>;
+  const groups: { rowid: number; label: string | null }[][] = [];
+  let last: string | undefined;
+  for (const r of rows) {
+    if (r.texts !== last) groups.push([]);
+    last = r.texts;
+    groups[groups.length - 1].push({ rowid: r.rowid, label: r.label });
+  }
+  return groups;
+}
+
 export function listDatasets(db: LibraryDb): DatasetRecord[] {
   return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetSqlRow[]).map(fromRow);
 }

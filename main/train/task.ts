@@ -107,6 +107,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
     throw new SproutError('numeric-labels', `The labels include numbers (${numeric.slice(0, 5).join(', ')}), which the model cannot learn to say as such.`, {
       file: source,
       hint: `Give each label words, e.g. --verbalizer '${numeric.slice(0, 2).map((l, i) => `${l}=${['negative', 'positive'][i]}`).join(',')}'.`,
+      uiHint: 'Give each label words in the "Model writes" column of the Data step (e.g. 0 → negative).',
     });
   }
   return { kind, template, labels, labelTexts: labels };

@@ -6,82 +6,30 @@
  * ranking. Every step is checked against what the engine stored (API and library.sqlite) and the files written,
  * screened by axe-core, and photographed into test-results/journey-*.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import axe from 'axe-core';
-import Database from 'better-sqlite3';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
-import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+import { repoRoot } from '../serve/spawn-serve.js';
+import { App, shots } from './app.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/tiny-t5-v1_1');
 const cb = join(shared, 'data/cb');
 const rte = join(shared, 'data/rte');
-const shots = join(repoRoot, 'test-results');
 
-let serve: RunningServe;
-let browser: Browser;
+let app: App;
 let page: Page;
 let out: string;
-const problems: string[] = [];
-
-async function call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
-  const response = await fetch(`${serve.base}/api/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` },
-    body: JSON.stringify(request),
-  });
-  const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
-  if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
-  return envelope.value;
-}
-
-/** axe through the devtools protocol (the page's CSP does not govern it): no serious or critical violations. */
-async function accessible(where: string): Promise<void> {
-  await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
-  });
-  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), where).toEqual([]);
-}
-
-/** The app is a window whose screen scrolls inside it: show the top of the screen, or the part named. */
-async function shot(name: string, from?: Locator): Promise<void> {
-  const file = join(shots, `journey-${name}.png`);
-  if (from) await from.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-  else await page.locator('main').evaluate((el) => el.scrollTo(0, 0));
-  await page.screenshot({ path: file });
-  expect(statSync(file).size).toBeGreaterThan(10_000);
-}
-
-function library<T>(sql: string, ...params: unknown[]): T[] {
-  const db = new Database(join(serve.home, 'library.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
-  mkdirSync(shots, { recursive: true });
   out = mkdtempSync(join(tmpdir(), 'sprout-journey-'));
-  serve = await spawnServe();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(serve.url);
+  app = await App.start('journey');
+  page = app.page;
 });
 afterAll(async () => {
-  await browser?.close();
-  await serve?.stop();
+  await app?.stop();
 });
 
 it('model → data → prompt → train → evaluate → label, then a second task from the first prompt', { timeout: 240_000 }, async () => {
@@ -92,8 +40,8 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByRole('heading', { name: 'Home', level: 1 }).waitFor();
   await page.getByRole('table', { name: 'Execution providers' }).waitFor();
   await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toMatch(/CPU · \d+ thread/);
-  await accessible('home');
-  await shot('0-home');
+  await app.accessible('home');
+  await app.shot('0-home');
   await page.getByRole('button', { name: 'New task' }).click();
 
   // 1 Model: import the fixture folder by path; it becomes the chosen model.
@@ -102,12 +50,12 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   const radio = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
   await expect(radio.isChecked({ timeout: 20_000 })).resolves.toBe(true);
-  const models = await call('model.list', {});
+  const models = await app.call('model.list', {});
   expect(models.map((m) => m.path)).toContain(model);
   const modelId = models.find((m) => m.path === model)!.id;
   await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toContain('tiny-t5-v1_1');
-  await accessible('model');
-  await shot('1-model');
+  await app.accessible('model');
+  await app.shot('1-model');
   await next('Data');
 
   // 2 Data: CB's train file and its own validation file.
@@ -121,12 +69,12 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel('Dataset name').fill('cb');
   await page.getByRole('button', { name: 'Import into the library' }).click();
   await page.getByRole('heading', { name: /Imported “cb”/ }).waitFor({ timeout: 30_000 });
-  const [cbSet] = (await call('data.list', {})).filter((d) => d.name === 'cb');
+  const [cbSet] = (await app.call('data.list', {})).filter((d) => d.name === 'cb');
   expect(cbSet.splits).toEqual({ train: 250, validation: 56, test: 0 });
   expect([...cbSet.labelSet!].sort()).toEqual(['contradiction', 'entailment', 'neutral']);
-  expect(library<{ n: number }>('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?', cbSet.id)[0].n).toBe(306);
-  await accessible('data');
-  await shot('2-data', page.getByRole('table', { name: 'First rows' }));
+  expect(app.library<{ n: number }>('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?', cbSet.id)[0].n).toBe(306);
+  await app.accessible('data');
+  await app.shot('2-data', page.getByRole('table', { name: 'First rows' }));
   await next('Prompt');
 
   // 3 Prompt: the library has nothing for this model yet, so "no transfer" is the only choice.
@@ -139,8 +87,8 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel('Batch size').fill('8');
   await page.getByLabel('Evaluate every (steps)').fill('40');
   await page.getByLabel('Validation examples per evaluation').fill('56');
-  await accessible('prompt');
-  await shot('3-prompt');
+  await app.accessible('prompt');
+  await app.shot('3-prompt');
   await page.getByRole('button', { name: 'Start training' }).click();
 
   // 4 Train: the curve grows while the run goes; paused, the page reloaded, the run is found again and resumed.
@@ -151,12 +99,12 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(2);
   const early = await lossPoints();
   await expect.poll(lossPoints, { timeout: 60_000 }).toBeGreaterThan(early);
-  await shot('4-train');
+  await app.shot('4-train');
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('paused');
   // The status says paused once the step in flight has finished; then the page and the engine agree on every point.
-  const [running] = (await call('train.list', {})).filter((r) => r.name === 'cb-first');
-  const pausedAt = (await call('train.status', { runId: running.runId })).losses.length;
+  const [running] = (await app.call('train.list', {})).filter((r) => r.name === 'cb-first');
+  const pausedAt = (await app.call('train.status', { runId: running.runId })).losses.length;
   await expect.poll(lossPoints).toBe(pausedAt);
   expect(pausedAt).toBeLessThan(120);
   await page.reload();
@@ -165,15 +113,15 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   expect(await lossPoints()).toBe(pausedAt);
   await page.getByRole('button', { name: 'Resume' }).click();
   await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
-  const [firstRun] = (await call('train.list', {})).filter((r) => r.name === 'cb-first');
-  const first = await call('train.status', { runId: firstRun.runId });
+  const [firstRun] = (await app.call('train.list', {})).filter((r) => r.name === 'cb-first');
+  const first = await app.call('train.status', { runId: firstRun.runId });
   expect(first.status).toBe('done');
   expect(first.losses.map((l) => l.step)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
   expect(first.evals.map((e) => e.step)).toEqual(expect.arrayContaining([40, 80, 120]));
   expect(await lossPoints()).toBe(120);
   const firstPromptId = first.promptId!;
-  expect(library<{ name: string; length: number }>('SELECT name, length FROM prompts WHERE id = ?', firstPromptId)).toEqual([{ name: 'cb-first', length: 8 }]);
-  await accessible('train');
+  expect(app.library<{ name: string; length: number }>('SELECT name, length FROM prompts WHERE id = ?', firstPromptId)).toEqual([{ name: 'cb-first', length: 8 }]);
+  await app.accessible('train');
   await next('Evaluate');
 
   // 5 Evaluate: the matrix covers every validation example.
@@ -181,10 +129,10 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await matrix.waitFor({ timeout: 60_000 });
   const totals = await matrix.locator('tbody tr td:last-child').allInnerTexts();
   expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(56);
-  const report = await call('eval.report', { promptId: firstPromptId });
+  const report = await app.call('eval.report', { promptId: firstPromptId });
   await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
-  await accessible('evaluate');
-  await shot('5-evaluate');
+  await app.accessible('evaluate');
+  await app.shot('5-evaluate');
   await next('Label');
 
   // 6 Label: CB's unlabelled test file, one correction, then the export.
@@ -199,7 +147,7 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   const correction = firstRow.getByRole('combobox');
   const line = Number((await correction.getAttribute('aria-label'))!.replace(/\D+/g, ''));
   await correction.selectOption('neutral');
-  await expect.poll(async () => (await call('label.review', { jobId: (await call('label.list', {}))[0].jobId, limit: 1 })).rows[0].corrected).toBe('neutral');
+  await expect.poll(async () => (await app.call('label.review', { jobId: (await app.call('label.list', {}))[0].jobId, limit: 1 })).rows[0].corrected).toBe('neutral');
   const exportFile = join(out, 'cb-test.reviewed.csv');
   await page.getByLabel('Export the reviewed file to').fill(exportFile);
   await page.getByRole('button', { name: 'Export', exact: true }).click();
@@ -215,8 +163,8 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   expect(byPerson[0]).toMatch(/,\d+,neutral,[\d.]+,/);
   expect(exported.filter((row) => row.endsWith(',model'))).toHaveLength(249);
   expect(line).toBeGreaterThan(0);
-  await accessible('label');
-  await shot('6-label', page.getByRole('heading', { name: /^Labelling test\.jsonl/ }));
+  await app.accessible('label');
+  await app.shot('6-label', page.getByRole('heading', { name: /^Labelling test\.jsonl/ }));
 
   // A second task, RTE, starting from the CB prompt that the transfer ranking lists.
   await page.getByRole('button', { name: 'Start another task' }).click();
@@ -238,12 +186,12 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel('Batch size').fill('8');
   await page.getByLabel('Evaluate every (steps)').fill('10');
   await page.getByLabel('Validation examples per evaluation').fill('28');
-  await accessible('transfer');
-  await shot('3b-transfer', page.getByRole('group', { name: 'Transfer source' }));
+  await app.accessible('transfer');
+  await app.shot('3b-transfer', page.getByRole('group', { name: 'Transfer source' }));
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
-  const [secondRun] = (await call('train.list', {})).filter((r) => r.name === 'rte-from-cb');
-  const second = await call('library.show', { id: (await call('train.status', { runId: secondRun.runId })).promptId! });
+  const [secondRun] = (await app.call('train.list', {})).filter((r) => r.name === 'rte-from-cb');
+  const second = await app.call('library.show', { id: (await app.call('train.status', { runId: secondRun.runId })).promptId! });
   expect(second.init).toBe(`prompt:${firstPromptId}`);
   expect(second.lineage.map((p) => p.id)).toContain(firstPromptId);
 
@@ -253,9 +201,9 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByRole('img', { name: /Lineage: cb-first → rte-from-cb \(this prompt\)/ }).waitFor();
   await page.getByRole('button', { name: /Show map/ }).click();
   await page.getByRole('group', { name: /Similarity map of/ }).waitFor();
-  const prompts = library<{ name: string; parent_id: number | null }>("SELECT name, parent_id FROM prompts WHERE name IN ('cb-first', 'rte-from-cb') ORDER BY id");
+  const prompts = app.library<{ name: string; parent_id: number | null }>("SELECT name, parent_id FROM prompts WHERE name IN ('cb-first', 'rte-from-cb') ORDER BY id");
   expect(prompts).toEqual([{ name: 'cb-first', parent_id: null }, { name: 'rte-from-cb', parent_id: firstPromptId }]);
-  await accessible('library');
-  await shot('7-library');
-  expect(problems).toEqual([]);
+  await app.accessible('library');
+  await app.shot('7-library');
+  expect(app.problems).toEqual([]);
 });

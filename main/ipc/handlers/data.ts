@@ -41,6 +41,7 @@ export async function preview(context: HandlerContext, r: ValidRequestOf<'data.p
     quoting: p.info.quoting ?? null,
     quotingReason: p.info.quotingReason ?? null,
     header: p.info.header,
+    headerReason: p.info.headerReason ?? null,
     bytes: p.info.totalBytes,
     rows: p.rows,
     blankLines: p.blankLines,

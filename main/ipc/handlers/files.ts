@@ -1,5 +1,5 @@
 /**
- * Checks on paths that arrive from the renderer (a file picker, or a path typed into the browser in serve mode):
+ * Checks on paths that arrive from the renderer (the desktop app's open dialog, or a path typed in):
  * absolute, existing where they must, the right kind, and outputs kept out of Sprout's own data folder.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { SproutError } from '../../errors.js';
 function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
   if (!isAbsolute(path)) {
-    throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, { hint: 'Give the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv, or use the file picker.' });
+    throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, { hint: 'Type the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv.' });
   }
   // A ".." segment in a typed path hides where it leads; ask for the plain path instead.
   if (path.split(/[\\/]+/).includes('..')) {

@@ -3,19 +3,15 @@
  * main/label, so a cancel or a crash resumes where it stopped), reports `labelling.progress`, and is reviewed,
  * corrected and exported from the library afterwards.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, ValidRequestOf } from '../../../preload/contract.js';
-import { readRecords } from '../../data/read.js';
-import { parseTemplate, renderTemplate } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
-import { addedColumnNames } from '../../label/columns.js';
-import { rowEncoder } from '../../label/encode.js';
-import { fromStoredRow, getJob, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
-import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../label/review.js';
-import { AppendFile } from '../../label/output-file.js';
+import { exportCorrected, type ExportResult } from '../../label/export.js';
+import { getJob, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { requirePrompt } from '../../library/prompts.js';
+import { accuracyReport } from '../../label/metrics.js';
 import type { LabelProgress } from '../../label/types.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
@@ -100,25 +96,15 @@ export class LabelJobs {
   review(r: ValidRequestOf<'label.review'>): ReviewPage {
     const job = this.requireJob(r.jobId);
     const offset = r.offset ?? 0;
-    const page = listReviewRows(this.db, r.jobId, { offset, limit: r.limit ?? 100, uncorrectedOnly: r.uncorrectedOnly });
+    const { jobId, offset: _offset, limit, ...filter } = r;
+    const page = listReviewRows(this.db, jobId, { ...filter, offset, limit: limit ?? 100 });
     return { total: page.total, offset, rows: page.rows, labels: job.spec.task.labels };
   }
 
   correct(jobId: string, row: number, label: string | null): ReviewRow {
     const job = this.requireJob(jobId);
     recordCorrection(this.db, jobId, row, label);
-    const stored = fromStoredRow(this.db.prepare('SELECT * FROM label_rows WHERE job_id = ? AND row = ?').get(jobId, row) as StoredRow);
-    const gold = job.spec.goldColumn;
-    return {
-      row: stored.row,
-      line: stored.line,
-      text: renderTemplate(parseTemplate(job.spec.template), stored.fields as Record<string, string>),
-      predicted: stored.predicted!,
-      confidence: stored.confidence!,
-      margin: stored.margin,
-      corrected: stored.corrected,
-      gold: gold === null ? null : (stored.fields[gold] ?? null),
-    };
+    return reviewRowOf(job, this.db.prepare('SELECT * FROM label_rows WHERE job_id = ? AND row = ?').get(jobId, row) as StoredRow);
   }
 
   saveCorrections(r: ValidRequestOf<'label.saveCorrections'>): DatasetInfo {
@@ -127,47 +113,11 @@ export class LabelJobs {
     return datasetInfo(this.db, getDataset(this.db, id)!);
   }
 
-  /**
-   * The job's output with the person's corrections in the predicted-label column and a `label_source` column
-   * (person or model), written to a temporary file beside the target and renamed over it when complete.
-   */
-  async export(r: ValidRequestOf<'label.export'>): Promise<{ file: string; rows: number; corrected: number }> {
-    const job = this.requireJob(r.jobId);
-    if (job.status !== 'done') throw new SproutError('label-not-done', `Labelling job ${r.jobId} is ${job.status}; export it once it is done.`, { hint: 'Resume it to finish the file.' });
+  /** The job's output with the person's corrections (main/label/export.ts), in any output format. */
+  export(r: ValidRequestOf<'label.export'>): Promise<ExportResult> {
+    this.requireJob(r.jobId);
     const file = outputFile(r.file, this.context.dataDir, 'export file');
-    if (file === job.spec.output || file === job.spec.input) throw new SproutError('label-export-overwrites', 'The export would overwrite the job\'s input or output file.', { file, hint: 'Choose a new file name.' });
-    const format = r.format ?? (/\.tsv$/i.test(file) ? 'tsv' : /\.jsonl?$/i.test(file) ? 'jsonl' : 'csv');
-    const corrections = new Map(
-      (this.db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(r.jobId) as { row: number; corrected: string }[]).map((c) => [c.row, c.corrected]),
-    );
-    const spec = job.spec;
-    const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns)];
-    const predicted = spec.columns.predicted;
-    const sourceColumn = columns.includes('label_source') ? 'label_source_1' : 'label_source';
-    const encoder = rowEncoder(format, columns, [sourceColumn]);
-    const temporary = `${file}.sprout-partial`;
-    const out = AppendFile.create(temporary, true);
-    let rows = 0;
-    try {
-      out.append(encoder.header());
-      const read = spec.format === 'parquet' || spec.format === 'jsonl' ? { format: spec.format } : { format: spec.format, header: true, quoting: spec.tsvQuoting };
-      for await (const record of readRecords(spec.output, read)) {
-        const corrected = corrections.get(rows);
-        const fields = corrected === undefined ? record.fields : { ...record.fields, [predicted]: corrected };
-        const source = corrected !== undefined ? 'person' : record.fields[predicted] ? 'model' : null;
-        out.append(encoder.row(fields, [source]));
-        rows++;
-      }
-      out.sync();
-      out.close();
-      if (!r.overwrite && existsSync(file)) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or allow overwriting.' });
-      renameSync(temporary, file);
-    } catch (error) {
-      out.close();
-      rmSync(temporary, { force: true });
-      throw error;
-    }
-    return { file, rows, corrected: corrections.size };
+    return exportCorrected(this.db, r.jobId, { file, format: r.format, overwrite: r.overwrite });
   }
 
   private requireJob(jobId: string): LabelJob {
@@ -178,6 +128,7 @@ export class LabelJobs {
 
   private info(job: LabelJob): LabelJobInfo {
     const live = this.live.get(job.id);
+    const gold = job.stats.gold && accuracyReport(job.stats.gold, job.spec.task.labels);
     return {
       jobId: job.id,
       status: job.status === 'running' && !live ? 'interrupted' : job.status,
@@ -185,6 +136,9 @@ export class LabelJobs {
       output: job.spec.output,
       format: job.spec.format,
       promptNames: job.spec.prompts.map((p) => p.name),
+      template: job.spec.template,
+      goldColumn: job.spec.goldColumn,
+      accuracy: gold && { rows: gold.rows, accuracy: gold.accuracy, macroF1: gold.macro_f1 },
       rowsDone: job.rowsDone,
       totalRows: job.spec.totalRows,
       labelled: job.stats.labelled,

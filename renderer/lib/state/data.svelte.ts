@@ -1,4 +1,5 @@
 import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
+import { headerRequest, type HeaderChoice } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -10,7 +11,9 @@ import { asApiError } from './errors.js';
 export class DataSetup {
   file = $state('');
   validationFile = $state('');
+  /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
+  header = $state<HeaderChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   labelColumn = $state('');
@@ -53,12 +56,25 @@ export class DataSetup {
     }
   }
 
+  /** A new file: its quoting and header are detected afresh, whatever was chosen for the previous one. */
+  chooseFile(): Promise<void> {
+    this.quoting = '';
+    this.header = 'auto';
+    return this.loadPreview();
+  }
+
   async loadPreview(labelColumn?: string): Promise<void> {
     if (!this.file.trim()) return;
     this.busy = 'preview';
     const ticket = ++this.#previews;
     try {
-      const preview = await api['data.preview']({ file: this.file.trim(), rows: 8, ...(this.quoting ? { quoting: this.quoting } : {}), ...(labelColumn ? { labelColumn } : {}) });
+      const preview = await api['data.preview']({
+        file: this.file.trim(),
+        rows: 8,
+        ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...headerRequest(this.header),
+        ...(labelColumn ? { labelColumn } : {}),
+      });
       // A newer request (another file, another quoting) has been sent since: its answer is the one to show.
       if (ticket !== this.#previews) return;
       this.preview = preview;
@@ -67,14 +83,17 @@ export class DataSetup {
       if (!labelColumn) {
         this.textColumns = [...preview.suggestion.textColumns];
         this.template = preview.suggestion.template;
-        if (!this.quoting && preview.quoting) this.quoting = preview.quoting;
       }
       this.labelColumn = preview.labelColumn ?? '';
       this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
       this.name ||= preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
       this.error = undefined;
     } catch (error) {
-      if (ticket === this.#previews) this.error = asApiError(error);
+      if (ticket !== this.#previews) return;
+      // What is on screen must be this file's: no earlier preview, and no Import button for it.
+      this.error = asApiError(error);
+      this.preview = undefined;
+      this.report = undefined;
     } finally {
       if (ticket === this.#previews) this.busy = '';
     }
@@ -87,6 +106,8 @@ export class DataSetup {
       this.report = await api['data.import']({
         file: this.file.trim(),
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        // The preview's reading, so that the import reads the rows the person saw.
+        header: this.preview!.header,
         ...(this.name.trim() ? { name: this.name.trim() } : {}),
         textColumns: $state.snapshot(this.textColumns),
         labelColumn: this.labelColumn || null,

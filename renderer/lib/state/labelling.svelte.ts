@@ -2,11 +2,17 @@ import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Q
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
+import { headerRequest, type HeaderChoice } from './read-choices.js';
 import { ReviewRows } from './review.svelte.js';
 
 /** Where the labelled copy goes by default: beside the input, e.g. `reviews.labelled.csv`. */
 export function defaultOutput(input: string, format: LabelOutputFormat): string {
   return input.replace(/(\.[^./\\]+)?$/, `.labelled.${format}`);
+}
+
+/** Where the corrected copy goes by default: beside the labelled one, in its format (`x.labelled.csv` → `x.reviewed.csv`). */
+export function reviewedPath(output: string, format: LabelOutputFormat): string {
+  return output.replace(/(\.labelled)?(\.[^./\\]+)?$/, `.reviewed.${format}`);
 }
 
 /**
@@ -17,6 +23,7 @@ export class LabellingJob {
   promptId = $state<number | null>(null);
   input = $state('');
   quoting = $state<Quoting | ''>('');
+  header = $state<HeaderChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   goldColumn = $state('');
@@ -29,7 +36,23 @@ export class LabellingJob {
   exported = $state.raw<{ file: string; rows: number; corrected: number } | undefined>();
   busy = $state<'' | 'preview' | 'start' | 'export'>('');
   error = $state.raw<ApiError | undefined>();
+  exportError = $state.raw<ApiError | undefined>();
   #stop: (() => void) | undefined;
+  /** The output path last filled in for the person; while it is unchanged it follows the input and the format. */
+  #suggestedOutput = '';
+
+  /** Fills in the default output unless the person typed their own. */
+  suggestOutput(): void {
+    if (this.output.trim() && this.output !== this.#suggestedOutput) return;
+    this.output = this.#suggestedOutput = this.input.trim() ? defaultOutput(this.input.trim(), this.format) : '';
+  }
+
+  /** A new file: quoting and header detected afresh, the output following it. */
+  chooseFile(): Promise<void> {
+    this.quoting = '';
+    this.header = 'auto';
+    return this.loadPreview();
+  }
 
   get running(): boolean {
     return (this.progress?.status ?? this.job?.status) === 'running';
@@ -39,13 +62,14 @@ export class LabellingJob {
     if (!this.input.trim()) return;
     this.busy = 'preview';
     try {
-      this.preview = await api['data.preview']({ file: this.input.trim(), rows: 5, ...(this.quoting ? { quoting: this.quoting } : {}) });
+      this.preview = await api['data.preview']({ file: this.input.trim(), rows: 5, ...(this.quoting ? { quoting: this.quoting } : {}), ...headerRequest(this.header) });
       this.textColumns = [...this.preview.suggestion.textColumns];
-      if (!this.quoting && this.preview.quoting) this.quoting = this.preview.quoting;
-      this.output ||= defaultOutput(this.input.trim(), this.format);
+      if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
+      this.suggestOutput();
       this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);
+      this.preview = undefined;
     } finally {
       this.busy = '';
     }
@@ -60,6 +84,7 @@ export class LabellingJob {
         promptId: this.promptId,
         input: this.input.trim(),
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...(this.preview ? { header: this.preview.header } : {}),
         textColumns: $state.snapshot(this.textColumns),
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
         output: this.output.trim(),
@@ -69,7 +94,7 @@ export class LabellingJob {
       this.progress = undefined;
       this.review = undefined;
       this.exported = undefined;
-      this.exportFile = this.output.trim().replace(/(\.[^./\\]+)?$/, '.reviewed.csv');
+      this.exportFile = reviewedPath(this.job.output, this.job.format);
       this.error = undefined;
       if (this.job.status === 'done') await this.#finished();
     } catch (error) {
@@ -86,7 +111,7 @@ export class LabellingJob {
     this.progress = undefined;
     this.exported = undefined;
     this.output = job.output;
-    this.exportFile = job.output.replace(/(\.[^./\\]+)?$/, '.reviewed.csv');
+    this.exportFile = reviewedPath(job.output, job.format);
     this.review = undefined;
     if (job.status === 'done') await this.#finished();
   }
@@ -116,9 +141,9 @@ export class LabellingJob {
     this.busy = 'export';
     try {
       this.exported = await api['label.export']({ jobId: this.job.jobId, file: this.exportFile.trim(), overwrite: true });
-      this.error = undefined;
+      this.exportError = undefined;
     } catch (error) {
-      this.error = asApiError(error);
+      this.exportError = asApiError(error);
     } finally {
       this.busy = '';
     }

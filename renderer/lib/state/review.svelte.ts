@@ -11,6 +11,11 @@ const PAGE = 500;
  */
 export class ReviewRows {
   readonly jobId: string;
+  /** Filters: the predicted label ('' any), a confidence range as typed ('' open), text the row contains. */
+  predicted = $state('');
+  minConfidence = $state('');
+  maxConfidence = $state('');
+  search = $state('');
   total = $state(0);
   labels = $state.raw<string[]>([]);
   pages = $state.raw<Record<number, ReviewRow[]>>({});
@@ -39,6 +44,22 @@ export class ReviewRows {
     await this.#load(0);
   }
 
+  /** The filters as the request takes them (a range bound that is not a number from 0 to 1 is left open). */
+  #filter(): { predicted?: string; minConfidence?: number; maxConfidence?: number; search?: string } {
+    const bound = (v: string) => {
+      const n = Number(v);
+      return v.trim() !== '' && n >= 0 && n <= 1 ? n : undefined;
+    };
+    const min = bound(this.minConfidence);
+    const max = bound(this.maxConfidence);
+    return {
+      ...(this.predicted ? { predicted: this.predicted } : {}),
+      ...(min === undefined ? {} : { minConfidence: min }),
+      ...(max === undefined ? {} : { maxConfidence: max }),
+      ...(this.search.trim() ? { search: this.search.trim() } : {}),
+    };
+  }
+
   async correct(index: number, label: string | null): Promise<void> {
     const row = this.row(index);
     if (!row) return;
@@ -55,7 +76,7 @@ export class ReviewRows {
   async #load(page: number): Promise<void> {
     this.#loading.add(page);
     try {
-      const result = await api['label.review']({ jobId: this.jobId, offset: page * PAGE, limit: PAGE });
+      const result = await api['label.review']({ jobId: this.jobId, offset: page * PAGE, limit: PAGE, ...this.#filter() });
       this.total = result.total;
       this.labels = result.labels;
       this.pages = { ...this.pages, [page]: result.rows };

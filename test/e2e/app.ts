@@ -1,0 +1,88 @@
+/**
+ * The app in Debian Chromium against `sprout serve` with the real engine, for the browser journeys: the page, the
+ * API beside it (to check what the engine stored), the library database, axe-core and screenshots.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import axe from 'axe-core';
+import Database from 'better-sqlite3';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
+import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+export const shots = join(repoRoot, 'test-results');
+
+export class App {
+  /** Console errors and uncaught exceptions of the page; a journey ends by expecting none. */
+  readonly problems: string[] = [];
+
+  private constructor(
+    readonly serve: RunningServe,
+    private readonly browser: Browser,
+    readonly page: Page,
+    private readonly shotPrefix: string,
+  ) {
+    page.on('console', (m) => m.type() === 'error' && this.problems.push(m.text()));
+    page.on('pageerror', (e) => this.problems.push(e.message));
+  }
+
+  /** A fresh `sprout serve` (its own SPROUT_HOME) and a Chromium page on it. */
+  static async start(shotPrefix: string): Promise<App> {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
+    mkdirSync(shots, { recursive: true });
+    const serve = await spawnServe();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const app = new App(serve, browser, page, shotPrefix);
+    await page.goto(serve.url);
+    return app;
+  }
+
+  async stop(): Promise<void> {
+    await this.browser.close();
+    await this.serve.stop();
+  }
+
+  /** One operation over the serve API, as the page would call it. */
+  async call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    const response = await fetch(`${this.serve.base}/api/${name}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.serve.token}` },
+      body: JSON.stringify(request),
+    });
+    const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
+    if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
+    return envelope.value;
+  }
+
+  /** axe through the devtools protocol (the page's CSP does not govern it): no serious or critical violations. */
+  async accessible(where: string): Promise<void> {
+    await this.page.evaluate(axe.source);
+    const violations = await this.page.evaluate(async () => {
+      const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+    });
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), where).toEqual([]);
+  }
+
+  /** The app is a window whose screen scrolls inside it: show the top of the screen, or the part named. */
+  async shot(name: string, from?: Locator): Promise<void> {
+    const file = join(shots, `${this.shotPrefix}-${name}.png`);
+    if (from) await from.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    else await this.page.locator('main').evaluate((el) => el.scrollTo(0, 0));
+    await this.page.screenshot({ path: file });
+    expect(statSync(file).size).toBeGreaterThan(10_000);
+  }
+
+  /** Rows of the serve's library.sqlite, read-only. */
+  library<T>(sql: string, ...params: unknown[]): T[] {
+    const db = new Database(join(this.serve.home, 'library.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Export after review, for every output format, checked with python3's csv/json modules (Parquet with hyparquet:
+ * python3 here has no Parquet reader, no pyarrow). Inputs are CoLA's real files: the headerless, quote-less
+ * in_domain_dev.tsv as it is, and a CSV made from it whose text column has another name and position.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parquetReadObjects } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportCorrected } from '../../main/label/export.js';
+import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
+import { getJob } from '../../main/label/jobs.js';
+import { listReviewRows, recordCorrection } from '../../main/label/review.js';
+import { outputFormatFromName, type OutputFormat } from '../../main/label/encode.js';
+import type { LabelTask } from '../../main/label/types.js';
+import { tsvLines } from '../data/helpers.js';
+import { pythonRows } from './python-rows.js';
+import { data, freshLibrary, repoRoot, tempDir, tinyEngine } from './helpers.js';
+
+/** A prompt trained on CoLA as Sprout imports it: headerless, the sentence in column "3". */
+const colaTask: LabelTask = { kind: 'classification', labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: 'sentence: {3}' };
+const dev = data('cola/in_domain_dev.tsv');
+const sentences = tsvLines(dev).map((f) => f[3]);
+
+let engine: LabelEngine;
+beforeAll(async () => {
+  engine = await tinyEngine(colaTask);
+});
+afterAll(() => engine.model.dispose());
+
+/** Labels `input`, corrects its three least confident rows to the other label, and returns what was corrected. */
+async function labelAndCorrect(db: ReturnType<typeof freshLibrary>['db'], input: string, output: string, textColumns?: string[]) {
+  const summary = await startLabelJob(db, engine, { input, output, format: outputFormatFromName(output), textColumns, overwrite: true, batchSize: 64 });
+  const least = listReviewRows(db, summary.job_id, { limit: 3 }).rows;
+  const corrected = new Map<number, string>();
+  for (const r of least) {
+    const other = r.predicted === '0' ? '1' : '0';
+    recordCorrection(db, summary.job_id, r.row, other);
+    corrected.set(r.row, other);
+  }
+  return { jobId: summary.job_id, corrected };
+}
+
+describe('label the column chosen for this file', () => {
+  it('a CSV whose text column is named and placed differently: the training template keeps its words around it', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const csv = join(dir, 'cola-dev.csv');
+    const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    writeFileSync(csv, `id,sentence,source\n${tsvLines(dev).map((f, i) => [i, quote(f[3]), f[0]].join(',')).join('\n')}\n`);
+    const chosen = await startLabelJob(db, engine, { input: csv, output: join(dir, 'a.csv'), textColumns: ['sentence'] });
+    expect(getJob(db, chosen.job_id)!.spec.template).toBe('sentence: {sentence}');
+    expect(chosen.labelled).toBe(527);
+    // No column chosen: the file's "sentence" column is found, as the CLI's --text-column would name it.
+    const guessed = await startLabelJob(db, engine, { input: csv, output: join(dir, 'b.csv') });
+    expect(getJob(db, guessed.job_id)!.spec.template).toBe('sentence: {sentence}');
+    // A file with neither the training columns nor an obvious text column: the question, in the app's words there.
+    writeFileSync(join(dir, 'odd.csv'), 'id,words\n1,hello there\n');
+    await expect(startLabelJob(db, engine, { input: join(dir, 'odd.csv'), output: join(dir, 'c.csv') })).rejects.toThrow(/trained on column\(s\) "3", which this file lacks; which column holds the text\?/);
+    db.close();
+  });
+});
+
+describe('export after corrections', () => {
+  const formats: OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
+  it.each(formats)("CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: every row, in order, corrections in place", async (format) => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    // The job's own output is CSV: the case that failed ("Expected 9 fields … found 10") when read back quote-less.
+    const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
+    const file = join(dir, `reviewed.${format}`);
+    const result = await exportCorrected(db, jobId, { file });
+    expect(result).toEqual({ file, format, rows: 527, corrected: 3 });
+    const labelled = pythonRows(join(dir, 'labelled.csv'), 'csv', '3').map((r) => r[1]);
+    const rows = format === 'parquet'
+      ? ((await parquetReadObjects({ file: await fileBuffer(file) })) as Record<string, string | null>[]).map((r) => [r['3']!, r.predicted_label!, r.label_source ?? ''])
+      : pythonRows(file, format, '3');
+    expect(rows.map((r) => r[0])).toEqual(sentences);
+    rows.forEach(([, predicted, source], i) => {
+      expect(predicted).toBe(corrected.get(i) ?? labelled[i]);
+      expect(source).toBe(corrected.has(i) ? 'person' : 'model');
+    });
+    db.close();
+  });
+
+  it('exports a TSV job (quoting kept off) and a JSON Lines job, and refuses to overwrite without being asked', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    for (const own of ['tsv', 'jsonl'] as const) {
+      const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, `labelled.${own}`));
+      const file = join(dir, `reviewed-from-${own}.csv`);
+      await exportCorrected(db, jobId, { file });
+      const rows = pythonRows(file, 'csv', '3');
+      expect(rows.map((r) => r[0])).toEqual(sentences);
+      expect(rows.filter((r) => r[2] === 'person').map((r) => r[1])).toEqual([...corrected].sort((a, b) => a[0] - b[0]).map(([, l]) => l));
+      await expect(exportCorrected(db, jobId, { file })).rejects.toMatchObject({ code: 'file-exists' });
+    }
+    db.close();
+  });
+});
+
+describe('sprout label review / label export (spawned)', () => {
+  it('lists the least confident rows with filters and exports the corrected file', async () => {
+    const { home, db } = freshLibrary();
+    const dir = tempDir();
+    const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
+    db.close();
+    const cli = async (...args: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>;
+    };
+    const page = await cli('label', 'review', jobId, '--limit', '5');
+    expect(page.total).toBe(527);
+    expect(page.rows).toHaveLength(5);
+    expect(page.rows.map((r: { confidence: number }) => r.confidence)).toEqual([...page.rows.map((r: { confidence: number }) => r.confidence)].sort((a, b) => a - b));
+    expect(page.rows.slice(0, 3).map((r: { row: number; corrected: string }) => [r.row, r.corrected])).toEqual([...corrected]);
+    const ones = await cli('label', 'review', jobId, '--predicted', '1', '--min-confidence', '0', '--max-confidence', '1', '--limit', '10000');
+    expect(ones.rows.every((r: { predicted: string }) => r.predicted === '1')).toBe(true);
+    const search = await cli('label', 'review', jobId, '--search', 'SAILORS');
+    expect(search.rows.map((r: { line: number }) => r.line)).toEqual([1]);
+    const file = join(dir, 'reviewed.jsonl');
+    expect(await cli('label', 'export', jobId, '--output', file)).toEqual({ file, format: 'jsonl', rows: 527, corrected: 3 });
+    expect(pythonRows(file, 'jsonl', '3').filter((r) => r[2] === 'person')).toHaveLength(3);
+  });
+});
+
+async function fileBuffer(file: string): Promise<ArrayBuffer> {
+  const bytes = readFileSync(file);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
