@@ -22,10 +22,11 @@ import { modelListCommand } from './model-list.js';
 import { modelRemoveCommand } from './model-remove.js';
 import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommand } from './evaluate.js';
 import { forwardCommand } from './forward.js';
 import { labelCommand } from './label.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, evaluateCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];

@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContractErrorShape, EvalPoint, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import type { ContractErrorShape, EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import { summaryValue, type MajorityBaseline, type MetricChoice } from '../../train/baselines.js';
+import type { EvalMetricName } from '../../train/evaluate.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
@@ -38,6 +40,13 @@ interface Live {
   evals: EvalPoint[];
   examplesPerSecond: number | null;
   etaSeconds: number | null;
+  firstStepSeconds: number | null;
+  resumedAt: number | null;
+  metric: MetricChoice;
+  majority: MajorityBaseline | null;
+  zeroShot: EvalPoint | null;
+  /** Of the latest evaluation. */
+  warnings: string[];
   error: ContractErrorShape | null;
   /** Settles when the worker job has ended, however it ended. */
   ended: Promise<void>;
@@ -45,10 +54,22 @@ interface Live {
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 
-function bestOf(evals: EvalPoint[]): EvalPoint | null {
+function bestOf(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
   let best: EvalPoint | null = null;
-  for (const e of evals) if (!best || (e.rank_accuracy ?? e.exact_match) >= (best.rank_accuracy ?? best.exact_match)) best = e;
+  for (const e of evals) if (!best || (summaryValue(e, metric) ?? -Infinity) >= (summaryValue(best, metric) ?? -Infinity)) best = e;
   return best;
+}
+
+const NO_JUDGEMENT: Judgement = { metric: null, baselines: { majority: null, zero_shot: null }, warnings: [] };
+
+function liveJudgement(live: Live): Judgement {
+  return { metric: live.metric, baselines: { majority: live.majority, zero_shot: live.zeroShot }, warnings: live.warnings };
+}
+
+function storedJudgement(result: TrainingResult | null): Judgement {
+  // A result.json written before baselines existed has none of these fields.
+  if (!result?.baselines) return NO_JUDGEMENT;
+  return { metric: { metric: result.metric, reason: result.metric_reason }, baselines: result.baselines, warnings: result.warnings };
 }
 
 function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
@@ -86,6 +107,7 @@ export class Runs {
       evalEvery: r.evalEvery,
       evalLimit: r.evalLimit,
       patience: r.patience,
+      metric: r.metric,
       seed: r.seed,
       name: r.name,
     };
@@ -145,14 +167,17 @@ export class Runs {
     const evals = live?.evals ?? metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
     const losses = live?.losses ?? metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
     const result = live ? null : this.storedResult(runId);
-    const stepsPerSecond = live?.examplesPerSecond == null ? null : live.examplesPerSecond / live.batchSize;
+    // A paused run makes no progress: no rate, no time left.
+    const stepsPerSecond = live?.examplesPerSecond == null || live.state !== 'running' ? null : live.examplesPerSecond / live.batchSize;
     return {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
       stepsPerSecond,
-      examplesPerSecond: live?.examplesPerSecond ?? null,
-      etaSeconds: live && (live.state === 'running' || live.state === 'paused') ? live.etaSeconds : null,
+      examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
+      etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
+      firstStepSeconds: live?.firstStepSeconds ?? null,
+      judgement: live ? liveJudgement(live) : storedJudgement(result),
       losses,
       evals,
       labels: live?.labels ?? (run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? [])),
@@ -188,7 +213,7 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: prompt?.id ?? null,
-      best: bestOf(evals),
+      best: live ? bestOf(evals, live.metric.metric) : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
       created: run.created,
       error: live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error }),
     };
@@ -235,6 +260,12 @@ export class Runs {
             evals: [],
             examplesPerSecond: null,
             etaSeconds: null,
+            firstStepSeconds: null,
+            resumedAt: e.resumedAt,
+            metric: e.metric,
+            majority: e.majority,
+            zeroShot: null,
+            warnings: [],
             error: null,
             ended,
           };
@@ -285,14 +316,21 @@ export class Runs {
         live.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
         live.examplesPerSecond = e.examplesPerS;
         live.etaSeconds = e.etaS;
+        if (e.step === (live.resumedAt ?? 0) + 1) live.firstStepSeconds = live.batchSize / e.examplesPerS;
         this.emitState(live, { loss: e.loss, lr: e.lr });
         break;
       case 'eval': {
         const point: EvalPoint = { ...e.summary };
         live.evals.push(point);
+        live.warnings = e.warnings;
+        if (e.step === 0) live.zeroShot = point;
         this.emitState(live, undefined, point);
         break;
       }
+      case 'zero-shot':
+        live.zeroShot = { ...e.summary };
+        this.emitState(live);
+        break;
       case 'paused':
         live.state = 'paused';
         break;
@@ -315,11 +353,13 @@ export class Runs {
       loss: step?.loss ?? last?.loss ?? null,
       lr: step?.lr ?? last?.lr ?? null,
       latestEval,
-      stepsPerSecond: live.examplesPerSecond === null ? 0 : live.examplesPerSecond / live.batchSize,
-      examplesPerSecond: live.examplesPerSecond ?? 0,
+      stepsPerSecond: live.examplesPerSecond === null || live.state !== 'running' ? 0 : live.examplesPerSecond / live.batchSize,
+      examplesPerSecond: live.state === 'running' ? (live.examplesPerSecond ?? 0) : 0,
       etaSeconds: live.state === 'running' ? live.etaSeconds : null,
+      judgement: liveJudgement(live),
+      firstStepSeconds: live.firstStepSeconds,
     };
-    if (latestEval) payload.validation = latestEval.rank_accuracy !== null ? { metric: 'rank_accuracy', value: latestEval.rank_accuracy } : { metric: 'exact_match', value: latestEval.exact_match };
+    if (latestEval) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
     if (evaluated) payload.eval = evaluated;
     this.context.emit('training.progress', payload);
   }
