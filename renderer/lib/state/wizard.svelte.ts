@@ -41,6 +41,15 @@ export class TaskWizard {
     }
   }
 
+  /**
+   * A step before the open one is done when nothing blocks going past it; the open Train step is done too once
+   * its run has stored a prompt (the run ending is the step's whole point, not leaving it).
+   */
+  done(step: number): boolean {
+    if (this.blocker(step)) return false;
+    return step < this.step || (step === this.step && step === 3);
+  }
+
   /** Keeps the model, starts everything after it afresh (e.g. a second task using the first as transfer source). */
   newTask(): void {
     this.data = new DataSetup();
