@@ -14,14 +14,9 @@ import type { EvalMetrics } from '../../main/train/evaluate.js';
 import { classificationReport } from '../../main/train/metrics.js';
 import { runTraining } from '../../main/train/run.js';
 import { shared, tinyModel } from './fixtures.js';
+import { pythonLabels } from './python-labels.js';
 
 const colaFile = (name: string) => path.join(shared, 'data/cola', name);
-
-/** Label column (1) of the first `limit` records of a CoLA file, read by Python's csv module. */
-export function pythonLabels(file: string, limit: number): string[] {
-  const script = 'import csv,json,sys\nrows=list(csv.reader(open(sys.argv[1],newline=""),delimiter="\\t",quoting=csv.QUOTE_NONE))\nprint(json.dumps([r[1] for r in rows[:int(sys.argv[2])]]))';
-  return JSON.parse(execFileSync('python3', ['-c', script, file, String(limit)], { encoding: 'utf8' }));
-}
 
 const evalOf = (labels: string[], gold: number[], predicted: number[]): EvalMetrics => {
   const rank = classificationReport(labels, gold, predicted);
