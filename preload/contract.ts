@@ -220,6 +220,9 @@ export interface RunSummary {
   /** The library prompt it produced, once finished. */
   promptId: number | null;
   best: EvalPoint | null;
+  /** The metric `best` was chosen by (null: a run of an older Sprout, or not started); warnings about it. */
+  metric: MetricChoice['metric'] | null;
+  warnings: string[];
   created: string;
   error: ContractErrorShape | null;
 }

@@ -204,6 +204,7 @@ export class Runs {
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
     // A run the library says is active but no worker of this process runs was stopped by a crash or a quit.
     const status: RunState = live?.state ?? (ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    const judged = live ? liveJudgement(live) : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
       name: (run.config.name as string | undefined) ?? task?.name ?? `run ${run.id}`,
@@ -214,6 +215,8 @@ export class Runs {
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: prompt?.id ?? null,
       best: live ? bestOf(evals, live.metric.metric) : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
+      metric: judged.metric?.metric ?? null,
+      warnings: judged.warnings,
       created: run.created,
       error: live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error }),
     };
