@@ -76,6 +76,8 @@ export const TrainingConfigSchema = z.strictObject({
   /** Sort each window of batches by input length so batches pad little. */
   bucketing: z.boolean().default(true),
   name: z.string().min(1).optional(),
+  /** probe: a transfer-ranking probe, whose prompt is the target's task embedding and no library prompt. */
+  purpose: z.enum(['task', 'probe']).optional(),
 });
 
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;

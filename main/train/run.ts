@@ -20,6 +20,7 @@ import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { loadExamples } from './data-source.js';
 import { RunRecord } from './library-record.js';
+import { claimRun } from './run-owner.js';
 import { loadSoftPrompt, parsePromptId } from '../library/prompts.js';
 import { CONFIG_FILE, loadCheckpoint, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
@@ -126,6 +127,8 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
 
   async function trainRun(): Promise<TrainingResult> {
   const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  mkdirSync(dir, { recursive: true });
+  const release = claimRun(dir);
   try {
     const d = model.config.dModel;
     const initSpec = parseInit(config.init);
@@ -202,6 +205,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
+    release();
     await model.dispose();
   }
   }

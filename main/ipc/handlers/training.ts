@@ -18,6 +18,7 @@ import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { TrainingResult, TrainRequest } from '../../train/run.js';
 import { PAUSED } from '../../worker/jobs/train.js';
+import { trainedElsewhere } from '../../train/run-owner.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { requireDataset } from './data.js';
@@ -142,6 +143,7 @@ export class Runs {
     }
     const run = requireRun(this.db, runId);
     if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, { hint: 'Start a new run, e.g. with its prompt as the initialisation.' });
+    this.refuseElsewhere(runId, 'resume');
     const config = parseTrainingConfig(run.config);
     return this.launch({ resume: runId }, config.batchSize);
   }
@@ -155,6 +157,7 @@ export class Runs {
       return this.status(runId);
     }
     const run = requireRun(this.db, runId);
+    this.refuseElsewhere(runId, 'cancel');
     if (ACTIVE.has(run.status)) updateRun(this.db, runId, { status: 'cancelled' });
     else if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has already finished.`);
     return this.status(runId);
@@ -189,7 +192,7 @@ export class Runs {
   list(limit: number): RunSummary[] {
     return listRuns(this.db)
       .reverse()
-      .filter((run) => run.config.name !== 'transfer probe')
+      .filter((run) => run.config.purpose !== 'probe' && run.config.name !== 'transfer probe')
       .slice(0, limit)
       .map((run) => {
         const live = this.live.get(run.id);
@@ -202,8 +205,10 @@ export class Runs {
     const train = run.config.train as { dataset?: number } | undefined;
     const prompt = this.db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(run.id) as { id: number } | undefined;
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
-    // A run the library says is active but no worker of this process runs was stopped by a crash or a quit.
-    const status: RunState = live?.state ?? (ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    // A run the library says is active but no worker of this process runs is trained by another live process
+    // (a `sprout train`), or was stopped by a crash or a quit.
+    const elsewhere = !live && ACTIVE.has(run.status) && trainedElsewhere(runDir(this.context.dataDir, String(run.id)));
+    const status: RunState = live?.state ?? (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
     const judged = live ? liveJudgement(live) : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
@@ -225,6 +230,12 @@ export class Runs {
   private storedResult(runId: number): TrainingResult | null {
     const file = join(runDir(this.context.dataDir, String(runId)), RESULT_FILE);
     return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult) : null;
+  }
+
+  private refuseElsewhere(runId: number, what: string): void {
+    if (trainedElsewhere(runDir(this.context.dataDir, String(runId)))) {
+      throw new SproutError('run-elsewhere', `Run ${runId} is being trained by another process (a \`sprout train\`), so it cannot ${what} here.`, { hint: 'Stop it where it runs (Ctrl-C keeps a checkpoint), then resume it here.' });
+    }
   }
 
   private requireLive(runId: number, what: string): Live {
