@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/events.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
@@ -203,6 +204,12 @@ export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'failed
 /** One evaluation of a run, as the trainer reports it (main/train/events.ts). */
 export type EvalPoint = EvalSummary;
 
+/**
+ * What a score means (main/train/baselines.ts): the metric the best prompt is kept by; baselines.majority (always
+ * answering the most frequent validation label) and baselines.zero_shot (the initial prompt, step 0); warnings.
+ */
+export type { Baselines, Judgement, MetricChoice };
+
 export interface RunSummary {
   /** The library's run id (also its folder under <data dir>/runs). */
   runId: number;
@@ -215,6 +222,9 @@ export interface RunSummary {
   /** The library prompt it produced, once finished. */
   promptId: number | null;
   best: EvalPoint | null;
+  /** The metric `best` was chosen by (null: a run of an older Sprout, or not started); warnings about it. */
+  metric: MetricChoice['metric'] | null;
+  warnings: string[];
   created: string;
   error: ContractErrorShape | null;
 }
@@ -233,6 +243,10 @@ export interface RunStatus extends RunSummary {
   notes: string[];
   /** The validated configuration (defaults applied) the run trains with. */
   config: Record<string, unknown>;
+  /** Of the latest evaluation while the run goes, of the kept prompt once it finished. */
+  judgement: Judgement;
+  /** Seconds the first training step took, once it has run: the basis of the first time estimate. */
+  firstStepSeconds: number | null;
 }
 
 // -- Evaluation --
@@ -252,6 +266,8 @@ export interface EvalReport {
   confusion: number[][];
   /** Examples whose gold label got the lowest probability, lowest first. */
   worst: { index: number; line: number; text: string; gold: string; predicted: string; goldProbability: number; confidence: number }[];
+  /** The headline metric (the one the prompt was kept by, else auto's choice for these labels), its baselines and warnings. */
+  judgement: Judgement;
 }
 
 // -- Transfer --
@@ -407,6 +423,8 @@ export interface TrainingProgress {
   stepsPerSecond: number;
   examplesPerSecond: number;
   etaSeconds: number | null;
+  judgement: Judgement;
+  firstStepSeconds: number | null;
 }
 
 export interface DownloadProgress {
@@ -543,6 +561,8 @@ export const operations = {
       /** Evaluate on at most this many validation examples. */
       evalLimit: z.number().int().min(1).optional(),
       patience: z.number().int().min(1).optional(),
+      /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
+      metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
       seed: z.number().int().min(0).optional(),
       device: device.optional(),
       maxInputLength: z.number().int().min(8).max(4096).optional(),

@@ -50,7 +50,7 @@ export async function benchTrain(o: TrainBenchOptions) {
       const state = initialState(config, { length: P, data: prompt.slice() }, optimizer.state(), train.map((e) => e.input.length));
       inOrt = 0;
       const t = performance.now();
-      await trainLoop({ model, config, optimizer, train, validation: [], labels: [], labelTargets: [], state, runDir: mkdtempSync(join(o.workDir, 'bench-run-')) });
+      await trainLoop({ model, config, optimizer, train, validation: [], labels: [], labelTargets: [], metric: 'exact_match', majority: null, state, runDir: mkdtempSync(join(o.workDir, 'bench-run-')) });
       return { ms: performance.now() - t, ortMs: inOrt };
     };
     await timed(1); // session creation and first-run allocations

@@ -23,6 +23,7 @@ import { modelListCommand } from './model-list.js';
 import { modelRemoveCommand } from './model-remove.js';
 import { modelVerifyCommand } from './model-verify.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommand } from './evaluate.js';
 import { forwardCommand } from './forward.js';
 import { labelCommand } from './label.js';
 import { labelExportCommand } from './label-export.js';
@@ -50,6 +51,7 @@ export const commands: Command[] = [
   dataListCommand,
   dataShowCommand,
   trainCommand,
+  evaluateCommand,
   libraryListCommand,
   libraryShowCommand,
   libraryRenameCommand,

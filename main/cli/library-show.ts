@@ -34,6 +34,8 @@ export const libraryShowCommand: Command = {
     if (p.model.path) out.push(`      model folder ${p.model.path}`);
     if (shown.task) out.push(`      task ${shown.task.id} "${shown.task.name}": ${shown.task.template}`);
     if (Object.keys(p.metrics).length) out.push(`      metrics ${JSON.stringify(p.metrics)}`);
+    const warnings = Array.isArray(p.metrics.warnings) ? (p.metrics.warnings as unknown[]).filter((w) => typeof w === 'string') : [];
+    for (const w of warnings) out.push(`      warning: ${w}`);
     if (p.notes) out.push(`      notes: ${p.notes}`);
     out.push(shown.lineage.length ? 'Transferred from:' : 'Transferred from: none (trained from its own initialisation)');
     shown.lineage.forEach((q, depth) => out.push(`${'  '.repeat(depth + 1)}${promptLine(q).trimStart()}`));

@@ -4,7 +4,7 @@ import { getDataset } from '../library/datasets.js';
 import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
-import type { TrainingEvent } from '../train/events.js';
+import type { EvalSummary, TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
 import { runTraining, type TrainRequest } from '../train/run.js';
 import { parseVerbalizer } from '../train/task.js';
@@ -40,7 +40,9 @@ Training:
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
 Evaluation (on the validation data):
-  --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
+  --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS
+  --metric auto|rank_accuracy|exact_match|macro_f1|mcc  the metric the best prompt is kept by; auto (default): MCC
+      (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else accuracy
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
 Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
 split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
@@ -53,7 +55,10 @@ it (bit for bit on the CPU with the same seed).
 
 Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
 last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
+best_step, examples_per_s, provider, prompt_file, task_embedding_file, metric and metric_reason (what the best
+prompt was kept by), baselines (majority: always answering the most frequent validation label; zero_shot: the
+initial prompt at step 0), warnings (predictions collapsed to one label; metric not above the majority baseline),
+notes (data notes, then the warnings).`,
   options: {
     model: { type: 'string' },
     data: { type: 'string' },
@@ -177,8 +182,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   const optimizer = str('optimizer') ?? 'adafactor';
   if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
   const metric = str('metric');
-  if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
-    throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
+  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
+    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
   }
   const config: TrainingConfigInput = {
     model,
@@ -221,8 +226,8 @@ async function mixtureRequest(values: ParsedArgs['values'], model: string, devic
   const optimizer = str('optimizer') ?? 'adafactor';
   if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
   const metric = str('metric');
-  if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
-    throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
+  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
+    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
   }
   return buildMixtureConfig(
     values,
@@ -270,6 +275,8 @@ function duration(seconds: number): string {
 
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
 
+const evalLine = (s: EvalSummary) => `rank accuracy ${pct(s.rank_accuracy)}, exact match ${pct(s.exact_match)}, macro-F1 ${s.macro_f1?.toFixed(4) ?? '–'}, MCC ${s.mcc?.toFixed(4) ?? '–'}`;
+
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
 function progressPrinter(): (e: TrainingEvent) => void {
   let every = 1;
@@ -280,15 +287,22 @@ function progressPrinter(): (e: TrainingEvent) => void {
         every = Math.max(1, Math.floor(e.steps / 100));
         line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}`);
         for (const n of e.notes) line(`note: ${n}`);
+        line(`keeping the best prompt by ${e.metric.reason}`);
+        if (e.majority) line(`majority-class baseline: always "${e.majority.label}" (${pct(e.majority.share)} of the validation examples): accuracy ${pct(e.majority.rank_accuracy)}, macro-F1 ${e.majority.macro_f1.toFixed(4)}, MCC ${e.majority.mcc.toFixed(4)}`);
+        break;
+      case 'zero-shot':
+        line(`zero-shot baseline (the initial prompt): ${evalLine(e.summary)}`);
         break;
       case 'step':
+        if (e.step === 1 && e.steps > 1) line(`time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - 1} steps, from the first step (evaluations add to it)`);
         if (e.step % every === 0 || e.step === e.steps) {
           const ev = e.latestEval ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]` : '';
           line(`step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${duration(e.etaS)}${ev}`);
         }
         break;
       case 'eval':
-        line(`eval step ${e.step}: rank accuracy ${pct(e.summary.rank_accuracy)}, exact match ${pct(e.summary.exact_match)}, macro-F1 ${e.summary.macro_f1?.toFixed(4) ?? '–'}${e.improved ? ' (best so far)' : ''}`);
+        line(`eval step ${e.step}: ${evalLine(e.summary)}${e.improved ? ' (best so far)' : ''}`);
+        for (const w of e.warnings) line(`warning: ${w}`);
         break;
       case 'notice':
         line(`note (step ${e.step}): ${e.message}`);

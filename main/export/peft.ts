@@ -36,9 +36,15 @@ export interface PeftPromptConfig {
   prompt_tuning_init: 'RANDOM' | 'TEXT';
   prompt_tuning_init_text: string | null;
   tokenizer_name_or_path: string | null;
-  tokenizer_kwargs: null;
   inference_mode: boolean;
-  auto_mapping: null;
+}
+
+/**
+ * The config as written: only keys that have a value. PEFT 0.6.2's PromptTuningConfig refuses keys it does not
+ * know (`tokenizer_kwargs` came in 0.7), and an absent key is the dataclass default (None) in every release.
+ */
+export function peftConfigJson(config: PeftPromptConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== null));
 }
 
 function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { name: string | null; revision: string | null } {
@@ -78,9 +84,7 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
     prompt_tuning_init: 'RANDOM',
     prompt_tuning_init_text: null,
     tokenizer_name_or_path: base.name,
-    tokenizer_kwargs: null,
     inference_mode: true,
-    auto_mapping: null,
   };
   const n = prompt.length * prompt.dModel;
   const data = new Float32Array(SUBMODULES * n); // [2N, d]: rows [N, 2N) repeat rows [0, N)
@@ -92,7 +96,7 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
     sprout_prompt_uid: prompt.uid,
   });
   const tmp = join(target, `.${PEFT_CONFIG_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(peftConfigJson(config), null, 2)}\n`);
   renameSync(tmp, join(target, PEFT_CONFIG_FILE));
   return config;
 }
@@ -151,9 +155,7 @@ function parseConfig(raw: unknown, file: string): PeftPromptConfig {
     prompt_tuning_init: init,
     prompt_tuning_init_text: optionalString(c, 'prompt_tuning_init_text', file),
     tokenizer_name_or_path: optionalString(c, 'tokenizer_name_or_path', file),
-    tokenizer_kwargs: null,
     inference_mode: c.inference_mode !== false,
-    auto_mapping: null,
   };
 }
 

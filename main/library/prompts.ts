@@ -215,8 +215,15 @@ export function loadSoftPrompt(db: LibraryDb, id: string | number): SoftPrompt {
   return { length: prompt.length, data: prompt.embedding };
 }
 
+/**
+ * SQL condition on prompts `p`: not the prompt of a transfer-probe run. A probe's prompt is the target task's own
+ * task embedding, kept so the next ranking need not probe again; it is neither a library prompt nor a transfer
+ * source. Probes recorded before `purpose` existed are known by their run's name.
+ */
+export const NOT_A_PROBE = `NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.run_id AND (json_extract(r.config, '$.purpose') = 'probe' OR json_extract(r.config, '$.name') = 'transfer probe'))`;
+
 export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSummary[] {
-  const where: string[] = [];
+  const where: string[] = [NOT_A_PROBE];
   const params: Record<string, unknown> = {};
   if (filter.model !== undefined) {
     where.push('(p.model_id = @model OR p.model_path = @model)');
@@ -238,7 +245,7 @@ export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSum
     where.push('p.d_model = @dModel');
     params.dModel = filter.dModel;
   }
-  const sql = `SELECT ${SUMMARY_COLUMNS} FROM prompts p ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY p.id`;
+  const sql = `SELECT ${SUMMARY_COLUMNS} FROM prompts p WHERE ${where.join(' AND ')} ORDER BY p.id`;
   return (db.prepare(sql).all(params) as Row[]).map(summaryFromRow);
 }
 

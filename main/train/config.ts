@@ -61,7 +61,8 @@ export const TrainingConfigSchema = z.strictObject({
   evalAtStart: z.boolean().default(false),
   /** Stop after this many evaluations without improvement; off when omitted. */
   patience: positiveInt.optional(),
-  metric: z.enum(['rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
+  /** The metric the best prompt is kept by; auto (the default): MCC or macro-F1 when classes are imbalanced, else accuracy. */
+  metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
   seed: z.number().int().min(0).default(0),
   /** Clip the prompt gradient to this L2 norm; off when omitted (Adafactor clips its update anyway). */
   maxGradNorm: z.number().positive().optional(),
@@ -75,6 +76,8 @@ export const TrainingConfigSchema = z.strictObject({
   /** Sort each window of batches by input length so batches pad little. */
   bucketing: z.boolean().default(true),
   name: z.string().min(1).optional(),
+  /** probe: a transfer-ranking probe, whose prompt is the target's task embedding and no library prompt. */
+  purpose: z.enum(['task', 'probe']).optional(),
 });
 
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;

@@ -1,3 +1,4 @@
+import type { MajorityBaseline, MetricChoice } from './baselines.js';
 import type { EvalMetrics } from './evaluate.js';
 
 /** The few numbers of an evaluation that progress lines and the final summary show. */
@@ -38,9 +39,14 @@ export type TrainingEvent =
       validationExamples: number;
       labels: string[];
       notes: string[];
+      /** The metric the best prompt is kept by, and why. */
+      metric: MetricChoice;
+      majority: MajorityBaseline | null;
     }
   | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; examplesPerS: number; etaS: number; epoch: number; latestEval: EvalSummary | null }
-  | { kind: 'eval'; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean }
+  | { kind: 'eval'; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; warnings: string[] }
+  /** The initial prompt's evaluation before the first step: the zero-shot baseline. */
+  | { kind: 'zero-shot'; metrics: EvalMetrics; summary: EvalSummary }
   | { kind: 'checkpoint'; step: number; file: string }
   | { kind: 'notice'; step: number; message: string }
   | { kind: 'paused'; step: number }

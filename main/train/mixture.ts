@@ -31,7 +31,8 @@ import { DataOrder, type DataOrderState } from './order.js';
 import { CHECKPOINT_FILE, CONFIG_FILE, readJson, RESULT_FILE, runDir, writeCheckpointFile, writeFileAtomic, writePromptFile } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
 import { readTensorFile, requireTensor, type NamedTensor } from './tensor-file.js';
-import { defaultMetric, tenPercentMean } from './trainer.js';
+import { tenPercentMean } from './trainer.js';
+import { chooseMetric } from './baselines.js';
 
 const base = TrainingConfigSchema.shape;
 
@@ -251,8 +252,8 @@ async function mixtureLoop(model: PromptModel, config: MixtureConfig, tasks: Mix
       if (!t.validation.length) continue;
       const metrics = await evaluate(model, prompts[promptOf(k)], t.validation, { labels: t.resolved.labels, labelTargets: t.labelTargets, batchSize: config.evalBatchSize, signal: hooks.signal });
       state.evals[k].push({ step: state.step, metrics });
-      values[k] = metricValue(metrics, config.metric ?? defaultMetric(t.resolved.labels));
-      emit({ kind: 'eval', step: state.step, metrics, summary: summarizeEval(state.step, metrics), improved: false });
+      values[k] = metricValue(metrics, chooseMetric(config.metric, t.resolved.labels, t.train.map((e) => e.label)).metric);
+      emit({ kind: 'eval', step: state.step, metrics, summary: summarizeEval(state.step, metrics), improved: false, warnings: [] });
     }
     // Each prompt keeps its best: a task's own metric, or for a shared prompt the mean over the tasks with validation data.
     state.prompts.forEach((p, j) => {

@@ -1,7 +1,8 @@
 /**
  * A run's folder under <data dir>/runs/<library run id>: config.json (what was asked and what was resolved),
  * checkpoint.safetensors (everything needed to continue bit for bit), and at the end prompt.safetensors (the
- * kept prompt), task-embedding.safetensors and result.json. Every file is replaced atomically.
+ * kept prompt), task-embedding.safetensors and result.json; owner.json while a process trains it (run-owner.ts).
+ * Every file is replaced atomically.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -76,6 +77,8 @@ export interface TrainerState {
   best: { step: number; value: number; prompt: Float32Array } | null;
   taskEmbedding: { step: number; prompt: Float32Array } | null;
   evals: EvalRecord[];
+  /** The initial prompt's evaluation (the zero-shot baseline); null before it ran or without validation data. */
+  zeroShot: EvalMetrics | null;
   /** Evaluations since the best one (early stopping). */
   sinceImprovement: number;
   /** Cancelled while evaluating this step: the evaluation is redone first on resume. */
@@ -103,6 +106,7 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
     best: s.best && { step: s.best.step, value: s.best.value },
     taskEmbeddingStep: s.taskEmbedding?.step ?? null,
     evals: s.evals,
+    zeroShot: s.zeroShot,
     sinceImprovement: s.sinceImprovement,
     pendingEval: s.pendingEval,
     microBatchSize: s.microBatchSize,
@@ -145,6 +149,7 @@ export function loadCheckpoint(dir: string): TrainerState | null {
     best: { step: number; value: number } | null;
     taskEmbeddingStep: number | null;
     evals: EvalRecord[];
+    zeroShot?: EvalMetrics | null;
     sinceImprovement: number;
     pendingEval: boolean;
     microBatchSize: number;
@@ -170,6 +175,7 @@ export function loadCheckpoint(dir: string): TrainerState | null {
     best: meta.best && { ...meta.best, prompt: requireTensor(f, 'best_prompt', Float32Array) },
     taskEmbedding: meta.taskEmbeddingStep === null ? null : { step: meta.taskEmbeddingStep, prompt: requireTensor(f, 'task_embedding', Float32Array) },
     evals: meta.evals,
+    zeroShot: meta.zeroShot ?? null,
     sinceImprovement: meta.sinceImprovement,
     pendingEval: meta.pendingEval === true,
     microBatchSize: meta.microBatchSize,

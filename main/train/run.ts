@@ -13,11 +13,14 @@ import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
+import { chooseMetric, majorityBaseline, promptWarnings, type Baselines, type MajorityBaseline, type MetricChoice } from './baselines.js';
+import type { EvalMetricName } from './evaluate.js';
 import { summarizeEval, type EvalSummary, type TrainingEvent, type TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { loadExamples } from './data-source.js';
 import { RunRecord } from './library-record.js';
+import { claimRun } from './run-owner.js';
 import { loadSoftPrompt, parsePromptId } from '../library/prompts.js';
 import { CONFIG_FILE, loadCheckpoint, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
@@ -51,7 +54,14 @@ export interface TrainingResult {
   provider_detail: string;
   prompt_file: string;
   task_embedding_file: string | null;
+  /** Data notes, then the warnings. */
   notes: string[];
+  /** The metric the best prompt was kept by, and why (`auto` explains what it saw). */
+  metric: EvalMetricName;
+  metric_reason: string;
+  baselines: Baselines;
+  /** Plain warnings about the kept prompt: predictions collapsed to one label, or not above the majority baseline. */
+  warnings: string[];
 }
 
 /** What config.json holds besides the config: what was resolved when the run started. */
@@ -117,6 +127,8 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
 
   async function trainRun(): Promise<TrainingResult> {
   const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  mkdirSync(dir, { recursive: true });
+  const release = claimRun(dir);
   try {
     const d = model.config.dModel;
     const initSpec = parseInit(config.init);
@@ -148,6 +160,9 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     if (checkpoint) optimizer.load(checkpoint.optimizer);
 
     const notes = [...init.notes, ...dataNotes('training', train), ...(validation ? dataNotes('validation', validation) : [])];
+    const classification = resolved.kind === 'classification';
+    const metric = chooseMetric(config.metric, classification ? resolved.labels : [], train.examples.map((e) => e.label));
+    const majority = classification ? majorityBaseline(resolved.labels, validationExamples.map((e) => e.label)) : null;
     emit({
       kind: 'started',
       runId,
@@ -159,12 +174,14 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       validationExamples: validationExamples.length,
       labels: resolved.labels,
       notes,
+      metric,
+      majority,
     });
     const status = await trainLoop(
-      { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: resolved.kind === 'classification' ? labelTargets : [], state, runDir: dir },
+      { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: classification ? labelTargets : [], metric: metric.metric, majority, state, runDir: dir },
       { ...options, onProgress: emit },
     );
-    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes, { metric, majority, labels: classification ? resolved.labels : [] });
     result.prompt_id = record.finish({
       status,
       state,
@@ -173,11 +190,22 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       resolved,
       initName: initName(initSpec),
       parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
-      metrics: { best: result.best, best_step: result.best_step, first_loss: result.first_loss, last_loss: result.last_loss, steps: result.steps },
+      metrics: {
+        best: result.best,
+        best_step: result.best_step,
+        first_loss: result.first_loss,
+        last_loss: result.last_loss,
+        steps: result.steps,
+        metric: result.metric,
+        metric_reason: result.metric_reason,
+        baselines: result.baselines,
+        warnings: result.warnings,
+      },
     });
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
+    release();
     await model.dispose();
   }
   }
@@ -191,7 +219,18 @@ function dataNotes(which: string, s: EncodedSplit): string[] {
   return notes;
 }
 
-function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
+function finish(
+  dir: string,
+  runId: number,
+  config: TrainingConfig,
+  state: TrainerState,
+  status: LoopStatus,
+  d: number,
+  provider: string,
+  providerDetail: string,
+  notes: string[],
+  judged: { metric: MetricChoice; majority: MajorityBaseline | null; labels: string[] },
+): TrainingResult {
   const kept = state.best?.prompt ?? state.prompt;
   const keptStep = state.best?.step ?? state.step;
   const promptFile = join(dir, PROMPT_FILE);
@@ -203,6 +242,7 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
     writePromptFile(taskEmbeddingFile, state.taskEmbedding.prompt, d, { format: 'pt', sprout_run: String(runId), step: String(state.taskEmbedding.step), model: config.model });
   }
   const bestEval = state.best ? state.evals.find((e) => e.step === state.best!.step) : undefined;
+  const warnings = bestEval ? promptWarnings(bestEval.metrics, judged.labels, judged.metric.metric, judged.majority) : [];
   const result: TrainingResult = {
     run_id: runId,
     prompt_id: null,
@@ -219,7 +259,11 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
     provider_detail: providerDetail,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
-    notes,
+    notes: [...notes, ...warnings],
+    metric: judged.metric.metric,
+    metric_reason: judged.metric.reason,
+    baselines: { majority: judged.majority, zero_shot: state.zeroShot ? summarizeEval(0, state.zeroShot) : null },
+    warnings,
   };
   return result;
 }

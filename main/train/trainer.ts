@@ -9,6 +9,7 @@ import { SproutError } from '../errors.js';
 import type { PromptModel, Seq2SeqBatch, SoftPrompt, TrainStepOptions } from '../runtime/types.js';
 import { taskEmbeddingStep, type TrainingConfig } from './config.js';
 import type { EncodedExample } from './encode.js';
+import { promptWarnings, type MajorityBaseline } from './baselines.js';
 import { evaluate, metricValue, type EvalMetricName } from './evaluate.js';
 import { summarizeEval, type EvalSummary, type TrainingHooks } from './events.js';
 import type { PromptOptimizer } from './optim/index.js';
@@ -23,6 +24,9 @@ export interface TrainerSetup {
   validation: EncodedExample[];
   labels: string[];
   labelTargets: number[][];
+  /** The metric the best prompt is kept by (chooseMetric). */
+  metric: EvalMetricName;
+  majority: MajorityBaseline | null;
   state: TrainerState;
   runDir: string;
 }
@@ -34,10 +38,6 @@ const OOM = /out of memory|\bOOM\b|bad_alloc|failed to allocate|CUDA_ERROR_OUT_O
 
 export function isOutOfMemory(error: unknown): boolean {
   return error instanceof Error && OOM.test(error.message);
-}
-
-export function defaultMetric(labels: string[]): EvalMetricName {
-  return labels.length ? 'rank_accuracy' : 'exact_match';
 }
 
 /** Mean of the first (or last) 10% of the values, at least one value. */
@@ -61,6 +61,7 @@ export function initialState(config: TrainingConfig, prompt: SoftPrompt, optimiz
     best: null,
     taskEmbedding: null,
     evals: [],
+    zeroShot: null,
     sinceImprovement: 0,
     pendingEval: false,
     microBatchSize: config.microBatchSize ?? config.batchSize,
@@ -83,7 +84,7 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
   const P = config.promptLength;
   const prompt: SoftPrompt = { length: P, data: state.prompt };
   const order = new DataOrder(train.map((e) => e.input.length), config.batchSize, config.seed, config.bucketing, state.order);
-  const metric = config.metric ?? defaultMetric(setup.labels);
+  const metric = setup.metric;
   const snapshotStep = taskEmbeddingStep(config);
   const stepOptions = (step: number, micro: number): TrainStepOptions => ({
     zLoss: config.zLoss || undefined,
@@ -103,12 +104,13 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
     const improved = !state.best || value > state.best.value || (value === state.best.value && metrics.exactMatch > (previous?.exactMatch ?? -1));
     const tied = !improved && state.best !== null && value === state.best.value && metrics.exactMatch === previous?.exactMatch;
     state.evals.push({ step: state.step, metrics });
+    if (state.step === 0) state.zeroShot = metrics;
     state.pendingEval = false;
     if (improved || tied) state.best = { step: state.step, value, prompt: prompt.data.slice() };
     if (improved) state.sinceImprovement = 0;
     else state.sinceImprovement++;
     latestEval = summarizeEval(state.step, metrics);
-    emit({ kind: 'eval', step: state.step, metrics, summary: latestEval, improved });
+    emit({ kind: 'eval', step: state.step, metrics, summary: latestEval, improved, warnings: promptWarnings(metrics, setup.labels, metric, setup.majority) });
     return config.patience !== undefined && state.sinceImprovement >= config.patience;
   };
 
@@ -129,6 +131,11 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
     if (evalFirst && (await runEval())) {
       checkpoint();
       return 'early-stopped';
+    }
+    if (state.step === 0 && state.zeroShot === null && validation.length) {
+      // The zero-shot baseline: what the initial prompt scores, so that a trained prompt's score can be judged.
+      state.zeroShot = await evaluate(model, prompt, validation, { labels: setup.labels, labelTargets: setup.labelTargets, batchSize: config.evalBatchSize, signal });
+      emit({ kind: 'zero-shot', metrics: state.zeroShot, summary: summarizeEval(0, state.zeroShot) });
     }
     while (state.step < config.steps) {
       if (signal?.aborted) return cancelled();

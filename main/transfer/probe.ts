@@ -64,6 +64,7 @@ export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, option
     evalLimit: 1,
     checkpointEvery: spec.steps,
     name: 'transfer probe',
+    purpose: 'probe',
   };
   const result = await runTraining({ config }, options);
   if (result.status === 'cancelled' || result.task_embedding_file === null || result.task_embedding_step === null) {

@@ -3,10 +3,12 @@
  * target's task embedding, and the three ways SPoT uses the ranking (single best, best of top-k by trial,
  * top-k weighted average).
  */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { fromBlob } from '../library/embedding.js';
-import { insertPrompt, requirePrompt, type ModelRef } from '../library/prompts.js';
+import { insertPrompt, NOT_A_PROBE, requirePrompt, type ModelRef } from '../library/prompts.js';
 import { avgTokenSimilarity, perTokenSimilarity, type PromptMatrix, type SimilarityMetric } from './similarity.js';
 
 /** The base model that ranked prompts must share: matched by library model id, else by folder. */
@@ -36,10 +38,22 @@ export interface RankedSource {
   parentId: number | null;
 }
 
+/**
+ * Whether a prompt was trained on `base`: the same registered model, or the same folder on disk (its real path,
+ * so a prompt the CLI trained on a symlinked or differently spelt path of the model the app registered matches).
+ */
 export function sameBaseModel(ref: ModelRef, dModel: number, base: BaseModel): boolean {
   if (dModel !== base.dModel) return false;
-  if (base.id !== null && ref.id !== null) return ref.id === base.id;
-  return base.path !== null && ref.path === base.path;
+  if (base.id !== null && ref.id !== null && ref.id === base.id) return true;
+  return base.path !== null && ref.path !== null && realFolder(ref.path) === realFolder(base.path);
+}
+
+function realFolder(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 interface CandidateRow {
@@ -68,7 +82,7 @@ export function rankSources(db: LibraryDb, target: PromptMatrix, base: BaseModel
     .prepare(
       `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding
        FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
-       WHERE p.d_model = ? AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
+       WHERE p.d_model = ? AND ${NOT_A_PROBE} AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
     )
     .all(d, ...datasets) as CandidateRow[];
   const ranked: RankedSource[] = [];

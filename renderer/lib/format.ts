@@ -36,20 +36,58 @@ export function when(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** A library prompt's headline score from its stored metrics: the best evaluation's accuracy. */
-export function promptAccuracy(metrics: Record<string, unknown>): string {
-  const best = (metrics.best ?? metrics) as Record<string, unknown>;
-  const value = best.rank_accuracy ?? best.accuracy ?? best.exact_match;
-  return typeof value === 'number' ? percent(value) : '–';
+/** Human names of the metric keys the engine stores (main/train/events.ts, run.ts, baselines.ts). */
+const METRIC_KEY_NAMES: Record<string, string> = {
+  rank_accuracy: 'accuracy',
+  accuracy: 'accuracy',
+  exact_match: 'exact match',
+  macro_f1: 'macro-F1',
+  mcc: 'MCC',
+  valid_label_share: 'answers that are a label',
+  examples: 'validation examples',
+  step: 'step',
+  best: 'best evaluation',
+  best_step: 'step of the best evaluation',
+  first_loss: 'training loss, first 10 % of steps',
+  last_loss: 'training loss, last 10 % of steps',
+  steps: 'steps trained',
+  share: 'share of the examples',
+  majority: 'majority-class baseline',
+  zero_shot: 'zero-shot baseline',
+};
+
+export const metricName = (key: string): string => METRIC_KEY_NAMES[key] ?? key.replaceAll('_', ' ');
+
+/** Shares are percentages; correlations and F1 scores are plain numbers. */
+export function metricValue(key: string, value: number): string {
+  if (Number.isInteger(value) && !['rank_accuracy', 'accuracy', 'exact_match', 'macro_f1', 'mcc', 'share', 'valid_label_share'].includes(key)) return count(value);
+  return ['rank_accuracy', 'accuracy', 'exact_match', 'share', 'valid_label_share'].includes(key) ? percent(value) : value.toFixed(4);
 }
 
-/** Stored metrics as name/value rows, one level of nesting flattened ("best: rank accuracy"). */
+/**
+ * A library prompt's headline score from its stored metrics: the best evaluation by the metric it was kept by
+ * (older records: accuracy), marked ⚠ when training stored a warning about it.
+ */
+export function promptHeadline(metrics: Record<string, unknown>): string {
+  const best = (metrics.best ?? metrics) as Record<string, unknown>;
+  const key = typeof metrics.metric === 'string' && typeof best[metrics.metric] === 'number' ? metrics.metric : best.rank_accuracy !== undefined ? 'rank_accuracy' : 'exact_match';
+  const value = best[key] ?? best.accuracy;
+  if (typeof value !== 'number') return '–';
+  const warned = Array.isArray(metrics.warnings) && metrics.warnings.length > 0;
+  return `${metricName(key)} ${metricValue(key, value)}${warned ? ' ⚠' : ''}`;
+}
+
+/** Stored metrics as name/value rows with human names, one level of nesting flattened ("best evaluation: accuracy"). */
 export function metricRows(metrics: Record<string, unknown>): [string, string][] {
   const rows: [string, string][] = [];
-  const add = (name: string, value: unknown) => {
-    if (typeof value === 'number') rows.push([name.replaceAll('_', ' '), Number.isInteger(value) ? count(value) : value.toFixed(4)]);
-    else if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) if (typeof v === 'number') add(`${name}: ${k}`, v);
+  const add = (path: string, key: string, value: unknown) => {
+    if (typeof value === 'number') rows.push([path, metricValue(key, value)]);
   };
-  for (const [name, value] of Object.entries(metrics)) add(name, value);
+  for (const [name, value] of Object.entries(metrics)) {
+    // Baselines and warnings have their own section.
+    if (name === 'baselines' || name === 'warnings' || name === 'metric' || name === 'metric_reason') continue;
+    if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) add(`${metricName(name)}: ${metricName(k)}`, k, v);
+    else add(metricName(name), name, value);
+  }
   return rows;
 }

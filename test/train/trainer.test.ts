@@ -102,7 +102,7 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
         const optimizer = createOptimizer(config.optimizer, 4, real.config.dModel);
         const state = initialState(config, { length: 4, data: init.slice() }, optimizer.state(), train.map((e) => e.input.length));
         const events: TrainingEvent[] = [];
-        await trainLoop({ model: m, config, optimizer, train, validation: [], labels: ['0', '1'], labelTargets: [], state, runDir: dir }, { onProgress: (e) => events.push(e) });
+        await trainLoop({ model: m, config, optimizer, train, validation: [], labels: ['0', '1'], labelTargets: [], metric: 'rank_accuracy', majority: null, state, runDir: dir }, { onProgress: (e) => events.push(e) });
         return { state, events };
       };
       const reduced = await run(failing);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { EvalReport, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { splitCounts, type Split } from '../../library/datasets.js';
+import { splitCounts } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { getModel } from '../../library/models.js';
 import { requirePrompt, type PromptRecord } from '../../library/prompts.js';
@@ -11,6 +11,8 @@ import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
+import { judgeReport } from '../../train/baselines.js';
+import { evalSplit } from '../../worker/jobs/eval.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
@@ -46,7 +48,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
   }
   const counts = splitCounts(db, requireDataset(db, datasetId).id);
   // Its own validation split when it has one; a dataset imported without a split is scored on what it has.
-  const split = (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
+  const split = evalSplit(counts);
   if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no rows.`);
   const settings = readSettings(context.dataDir);
   const out = await context.worker.run('eval.report', {
@@ -77,5 +79,6 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     // Rank classification always names a label, so the report's extra "not a label" column is empty: drop it.
     confusion: out.report.confusion.map((row) => row.slice(0, K)),
     worst: out.worst,
+    judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation'),
   };
 }

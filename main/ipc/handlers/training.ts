@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContractErrorShape, EvalPoint, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import type { ContractErrorShape, EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import { summaryValue, type MajorityBaseline, type MetricChoice } from '../../train/baselines.js';
+import type { EvalMetricName } from '../../train/evaluate.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
@@ -16,6 +18,7 @@ import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { TrainingResult, TrainRequest } from '../../train/run.js';
 import { PAUSED } from '../../worker/jobs/train.js';
+import { trainedElsewhere } from '../../train/run-owner.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { requireDataset } from './data.js';
@@ -38,6 +41,13 @@ interface Live {
   evals: EvalPoint[];
   examplesPerSecond: number | null;
   etaSeconds: number | null;
+  firstStepSeconds: number | null;
+  resumedAt: number | null;
+  metric: MetricChoice;
+  majority: MajorityBaseline | null;
+  zeroShot: EvalPoint | null;
+  /** Of the latest evaluation. */
+  warnings: string[];
   error: ContractErrorShape | null;
   /** Settles when the worker job has ended, however it ended. */
   ended: Promise<void>;
@@ -47,10 +57,22 @@ interface Live {
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 
-function bestOf(evals: EvalPoint[]): EvalPoint | null {
+function bestOf(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
   let best: EvalPoint | null = null;
-  for (const e of evals) if (!best || (e.rank_accuracy ?? e.exact_match) >= (best.rank_accuracy ?? best.exact_match)) best = e;
+  for (const e of evals) if (!best || (summaryValue(e, metric) ?? -Infinity) >= (summaryValue(best, metric) ?? -Infinity)) best = e;
   return best;
+}
+
+const NO_JUDGEMENT: Judgement = { metric: null, baselines: { majority: null, zero_shot: null }, warnings: [] };
+
+function liveJudgement(live: Live): Judgement {
+  return { metric: live.metric, baselines: { majority: live.majority, zero_shot: live.zeroShot }, warnings: live.warnings };
+}
+
+function storedJudgement(result: TrainingResult | null): Judgement {
+  // A result.json written before baselines existed has none of these fields.
+  if (!result?.baselines) return NO_JUDGEMENT;
+  return { metric: { metric: result.metric, reason: result.metric_reason }, baselines: result.baselines, warnings: result.warnings };
 }
 
 function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
@@ -88,6 +110,7 @@ export class Runs {
       evalEvery: r.evalEvery,
       evalLimit: r.evalLimit,
       patience: r.patience,
+      metric: r.metric,
       seed: r.seed,
       name: r.name,
     };
@@ -129,6 +152,7 @@ export class Runs {
     }
     const run = requireRun(this.db, runId);
     if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, { hint: 'Start a new run, e.g. with its prompt as the initialisation.' });
+    this.refuseElsewhere(runId, 'resume');
     const config = parseTrainingConfig(run.config);
     return this.launch({ resume: runId }, config.batchSize);
   }
@@ -142,6 +166,7 @@ export class Runs {
       return this.status(runId);
     }
     const run = requireRun(this.db, runId);
+    this.refuseElsewhere(runId, 'cancel');
     if (ACTIVE.has(run.status)) updateRun(this.db, runId, { status: 'cancelled' });
     else if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has already finished.`);
     return this.status(runId);
@@ -154,14 +179,17 @@ export class Runs {
     const evals = live?.evals ?? metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
     const losses = live?.losses ?? metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
     const result = live ? null : this.storedResult(runId);
-    const stepsPerSecond = live?.examplesPerSecond == null ? null : live.examplesPerSecond / live.batchSize;
+    // A paused run makes no progress: no rate, no time left.
+    const stepsPerSecond = live?.examplesPerSecond == null || live.state !== 'running' ? null : live.examplesPerSecond / live.batchSize;
     return {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
       stepsPerSecond,
-      examplesPerSecond: live?.examplesPerSecond ?? null,
-      etaSeconds: live && (live.state === 'running' || live.state === 'paused') ? live.etaSeconds : null,
+      examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
+      etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
+      firstStepSeconds: live?.firstStepSeconds ?? null,
+      judgement: live ? liveJudgement(live) : storedJudgement(result),
       losses,
       evals,
       labels: live?.labels ?? (run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? [])),
@@ -173,7 +201,7 @@ export class Runs {
   list(limit: number): RunSummary[] {
     return listRuns(this.db)
       .reverse()
-      .filter((run) => run.config.name !== 'transfer probe')
+      .filter((run) => run.config.purpose !== 'probe' && run.config.name !== 'transfer probe')
       .slice(0, limit)
       .map((run) => {
         const live = this.live.get(run.id);
@@ -186,8 +214,11 @@ export class Runs {
     const train = run.config.train as { dataset?: number } | undefined;
     const prompt = this.db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(run.id) as { id: number } | undefined;
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
-    // A run the library says is active but no worker of this process runs was stopped by a crash or a quit.
-    const status: RunState = live?.state ?? (ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    // A run the library says is active but no worker of this process runs is trained by another live process
+    // (a `sprout train`), or was stopped by a crash or a quit.
+    const elsewhere = !live && ACTIVE.has(run.status) && trainedElsewhere(runDir(this.context.dataDir, String(run.id)));
+    const status: RunState = live?.state ?? (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    const judged = live ? liveJudgement(live) : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
       name: (run.config.name as string | undefined) ?? task?.name ?? `run ${run.id}`,
@@ -197,7 +228,9 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: prompt?.id ?? null,
-      best: bestOf(evals),
+      best: live ? bestOf(evals, live.metric.metric) : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
+      metric: judged.metric?.metric ?? null,
+      warnings: judged.warnings,
       created: run.created,
       error: live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error }),
     };
@@ -206,6 +239,12 @@ export class Runs {
   private storedResult(runId: number): TrainingResult | null {
     const file = join(runDir(this.context.dataDir, String(runId)), RESULT_FILE);
     return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult) : null;
+  }
+
+  private refuseElsewhere(runId: number, what: string): void {
+    if (trainedElsewhere(runDir(this.context.dataDir, String(runId)))) {
+      throw new SproutError('run-elsewhere', `Run ${runId} is being trained by another process (a \`sprout train\`), so it cannot ${what} here.`, { hint: 'Stop it where it runs (Ctrl-C keeps a checkpoint), then resume it here.' });
+    }
   }
 
   private requireLive(runId: number, what: string): Live {
@@ -244,6 +283,12 @@ export class Runs {
             evals: [],
             examplesPerSecond: null,
             etaSeconds: null,
+            firstStepSeconds: null,
+            resumedAt: e.resumedAt,
+            metric: e.metric,
+            majority: e.majority,
+            zeroShot: null,
+            warnings: [],
             error: null,
             ended,
             onHeld: null,
@@ -295,14 +340,21 @@ export class Runs {
         live.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
         live.examplesPerSecond = e.examplesPerS;
         live.etaSeconds = e.etaS;
+        if (e.step === (live.resumedAt ?? 0) + 1) live.firstStepSeconds = live.batchSize / e.examplesPerS;
         this.emitState(live, { loss: e.loss, lr: e.lr });
         break;
       case 'eval': {
         const point: EvalPoint = { ...e.summary };
         live.evals.push(point);
+        live.warnings = e.warnings;
+        if (e.step === 0) live.zeroShot = point;
         this.emitState(live, undefined, point);
         break;
       }
+      case 'zero-shot':
+        live.zeroShot = { ...e.summary };
+        this.emitState(live);
+        break;
       case 'paused':
         live.state = 'paused';
         this.emitState(live);
@@ -328,11 +380,13 @@ export class Runs {
       loss: step?.loss ?? last?.loss ?? null,
       lr: step?.lr ?? last?.lr ?? null,
       latestEval,
-      stepsPerSecond: live.examplesPerSecond === null ? 0 : live.examplesPerSecond / live.batchSize,
-      examplesPerSecond: live.examplesPerSecond ?? 0,
+      stepsPerSecond: live.examplesPerSecond === null || live.state !== 'running' ? 0 : live.examplesPerSecond / live.batchSize,
+      examplesPerSecond: live.state === 'running' ? (live.examplesPerSecond ?? 0) : 0,
       etaSeconds: live.state === 'running' ? live.etaSeconds : null,
+      judgement: liveJudgement(live),
+      firstStepSeconds: live.firstStepSeconds,
     };
-    if (latestEval) payload.validation = latestEval.rank_accuracy !== null ? { metric: 'rank_accuracy', value: latestEval.rank_accuracy } : { metric: 'exact_match', value: latestEval.exact_match };
+    if (latestEval) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
     if (evaluated) payload.eval = evaluated;
     this.context.emit('training.progress', payload);
   }

@@ -3,7 +3,10 @@ import { SproutError } from '../../errors.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import { Scorer } from '../../label/scorer.js';
 import { renderText } from '../../label/text.js';
-import { getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
+import { readRecords } from '../../data/read.js';
+import type { ReadOptions } from '../../data/types.js';
+import { getDataset, loadDatasetRows, splitCounts, type Split } from '../../library/datasets.js';
+import type { LibraryDb } from '../../library/db.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
@@ -11,11 +14,20 @@ import { classificationReport, type ClassificationReport } from '../../train/met
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 
+/** A data file read as `sprout data import` reads it, with the column that holds the gold label. */
+export interface EvalFileSource {
+  path: string;
+  labelColumn: string;
+  read: ReadOptions;
+}
+
 export interface EvalJobInput {
   dataDir: string;
   promptId: number;
-  datasetId: number;
-  split: Split;
+  /** An imported dataset's split, or a data file. */
+  datasetId?: number;
+  split?: Split;
+  file?: EvalFileSource;
   modelPath: string;
   device: DevicePreference;
   threads?: number;
@@ -55,10 +67,13 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
     if (task.kind !== 'classification') {
       throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, { hint: 'See its exact-match curve in the run instead.' });
     }
-    const dataset = getDataset(db, input.datasetId);
-    if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step.' });
-    const template = parseTemplate(task.template ?? dataset.template);
-    const rows = loadDatasetRows(db, input.datasetId, input.split).slice(0, input.limit);
+    const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
+    const templateText = task.template ?? dataTemplate;
+    if (templateText === null) {
+      throw new SproutError('eval-no-template', `Prompt ${input.promptId} has no task template, so Sprout cannot tell how to turn a row into its input.`, { hint: 'Evaluate it on an imported dataset (--dataset ID), whose template is stored.' });
+    }
+    const template = parseTemplate(templateText);
+    const rows = all.slice(0, input.limit);
     const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
@@ -73,7 +88,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
         kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
       }
       if (kept.length === 0) {
-        throw new SproutError('eval-no-examples', `Dataset ${input.datasetId} has no ${input.split} rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
+        throw new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
           hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
         });
       }
@@ -99,3 +114,28 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
       await model.dispose();
     }
   });
+
+/** Validation first, then test, then train: a dataset imported without a split is scored on what it has. */
+export function evalSplit(counts: Record<Split, number>): Split | undefined {
+  return (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
+}
+
+async function evalRows(db: LibraryDb, input: EvalJobInput): Promise<{ rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[]; template: string | null; where: string }> {
+  if (input.file) {
+    const { path, labelColumn, read } = input.file;
+    const rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[] = [];
+    for await (const r of readRecords(path, read)) {
+      if (rows.length === 0 && !(labelColumn in r.fields)) {
+        throw new SproutError('eval-no-label-column', `The file has no column "${labelColumn}" (it has ${Object.keys(r.fields).join(', ')}).`, { file: path, hint: 'Name the gold label column with --label-column (a 0-based index with --no-header).' });
+      }
+      const fields = Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, v ?? '']));
+      const label = r.fields[labelColumn];
+      rows.push({ index: rows.length, line: r.line, fields, label: label === null || label === '' ? null : label });
+    }
+    return { rows, template: null, where: path };
+  }
+  const dataset = input.datasetId === undefined ? undefined : getDataset(db, input.datasetId);
+  if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step (or `sprout data list`).' });
+  const split = input.split ?? evalSplit(splitCounts(db, dataset.id)) ?? 'validation';
+  return { rows: loadDatasetRows(db, dataset.id, split), template: dataset.template, where: `Dataset ${dataset.id} (${split})` };
+}

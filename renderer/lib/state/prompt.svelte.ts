@@ -4,6 +4,7 @@ import { api } from '../api.js';
 import { asApiError } from './errors.js';
 
 export type InitKind = 'vocab' | 'random' | 'labels' | 'text';
+export type KeepBy = NonNullable<RequestOf<'train.start'>['metric']>;
 
 /**
  * Step 3: the soft prompt's length and starting point, the transfer source chosen from the SPoT ranking
@@ -28,6 +29,8 @@ export class PromptSetup {
   evalEvery = $state(50);
   evalLimit = $state(200);
   patience = $state<number | null>(null);
+  /** The metric the best prompt is kept by; auto: MCC or macro-F1 when the labels are imbalanced. */
+  keepBy = $state<KeepBy>('auto');
   seed = $state(0);
   device = $state<Device>('auto');
   rankingBusy = $state(false);
@@ -80,6 +83,7 @@ export class PromptSetup {
       evalEvery: this.evalEvery,
       evalLimit: this.evalLimit,
       ...(this.patience ? { patience: this.patience } : {}),
+      metric: this.keepBy,
       seed: this.seed,
       device: this.device,
     };

@@ -1,3 +1,5 @@
+import type { RunSummary } from '../../../preload/contract.js';
+import { api } from '../api.js';
 import { DataSetup } from './data.svelte.js';
 import { Evaluation } from './evaluation.svelte.js';
 import { LabellingJob } from './labelling.svelte.js';
@@ -39,6 +41,27 @@ export class TaskWizard {
       default:
         return '';
     }
+  }
+
+  /**
+   * A step before the open one is done when nothing blocks going past it; the open Train step is done too once
+   * its run has stored a prompt (the run ending is the step's whole point, not leaving it).
+   */
+  done(step: number): boolean {
+    if (this.blocker(step)) return false;
+    return step < this.step || (step === this.step && step === 3);
+  }
+
+  /** Opens a run (from Home) on its Train step with its model and dataset, so that Evaluate and Label can follow. */
+  async openRun(run: RunSummary): Promise<void> {
+    this.training.forget();
+    await this.training.attach(run.runId);
+    this.modelId = run.modelId;
+    this.data = new DataSetup();
+    // Without its dataset the run still shows; only the steps after Train stay closed.
+    if (run.datasetId !== null) this.data.existing = (await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId);
+    this.evaluation = new Evaluation();
+    this.step = 3;
   }
 
   /** Keeps the model, starts everything after it afresh (e.g. a second task using the first as transfer source). */

@@ -1,0 +1,115 @@
+import { SproutError } from '../errors.js';
+import { modelPathOf } from '../ipc/handlers/evaluation.js';
+import { getDataset, splitCounts } from '../library/datasets.js';
+import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { getTask } from '../library/tasks.js';
+import { dataDir } from '../paths.js';
+import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
+import type { DevicePreference } from '../runtime/types.js';
+import { judgeReport, METRIC_NAMES } from '../train/baselines.js';
+import { evalReport, evalSplit, type EvalJobInput } from '../worker/jobs/eval.js';
+import { printJson, UsageError, type Command } from './command.js';
+import { readOptions, withLibrary } from './data-shared.js';
+
+export const evaluateCommand: Command = {
+  path: ['evaluate'],
+  summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
+  usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [--split S]) [--limit N]
+                       [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace]
+                       [--device auto|${PROVIDER_ORDER.join('|')}] [--threads N]
+
+Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
+rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped).
+--data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
+--label-column defaults to the label column of the dataset the prompt was trained on. --dataset ID scores its
+validation split (else test, else train) unless --split is given.
+
+Prints one JSON line: prompt_id, data, split, labels, examples, skipped, accuracy, macro_f1, mcc, per_class,
+confusion (confusion[gold][predicted]), metric, metric_reason, value (the metric's value), baselines (majority:
+always answering the most frequent label of these rows; zero_shot: the initial prompt, on the prompt's own
+validation data), warnings (predictions collapsed to one label; metric not above the majority baseline).`,
+  options: {
+    prompt: { type: 'string' },
+    data: { type: 'string' },
+    dataset: { type: 'string' },
+    split: { type: 'string' },
+    'label-column': { type: 'string' },
+    limit: { type: 'string' },
+    format: { type: 'string' },
+    'no-header': { type: 'boolean', default: false },
+    quoting: { type: 'string' },
+    'invalid-utf8': { type: 'string' },
+    device: { type: 'string' },
+    threads: { type: 'string' },
+  },
+  async run({ values }) {
+    const str = (k: string) => values[k] as string | undefined;
+    if (str('prompt') === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
+    const promptId = parsePromptId(str('prompt')!);
+    const data = str('data');
+    const datasetId = positive(str('dataset'), '--dataset');
+    if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
+    const split = str('split');
+    if (split !== undefined && (data !== undefined || !['train', 'validation', 'test'].includes(split))) {
+      throw new UsageError(data !== undefined ? '--split chooses a split of a --dataset, not of a file.' : `--split must be train, validation or test, not "${split}".`);
+    }
+    const device = (str('device') ?? 'auto') as DevicePreference;
+    if (device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}, not "${device}".`);
+    const read = readOptions(values);
+    const { input, prompt, ownValidation } = await withLibrary((db): { input: EvalJobInput; prompt: PromptRecord; ownValidation: boolean } => {
+      const prompt = requirePrompt(db, promptId);
+      const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+      const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
+      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: positive(str('threads'), '--threads'), limit: positive(str('limit'), '--limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
+      if (data !== undefined) {
+        const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
+        if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
+        return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
+      }
+      const dataset = getDataset(db, datasetId!);
+      if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
+      const chosen = (split as EvalJobInput['split']) ?? evalSplit(splitCounts(db, dataset.id));
+      if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
+      return { input: { ...base, datasetId: dataset.id, split: chosen }, prompt, ownValidation: dataset.id === trainedOn?.id && chosen === 'validation' };
+    });
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.on('SIGINT', onSignal);
+    try {
+      process.stderr.write(`scoring prompt ${promptId} on ${data ?? `dataset ${datasetId} (${input.split})`}…\n`);
+      const out = await evalReport(input, () => undefined, controller.signal);
+      const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation);
+      const metric = judged.metric!.metric;
+      const value = metric === 'rank_accuracy' || metric === 'exact_match' ? out.report.accuracy : metric === 'macro_f1' ? out.report.macroF1 : out.report.mcc;
+      for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
+      printJson({
+        prompt_id: promptId,
+        data: data ?? { dataset: datasetId },
+        split: input.split ?? null,
+        labels: out.labels,
+        examples: out.examples,
+        skipped: out.skipped,
+        accuracy: out.report.accuracy,
+        macro_f1: out.report.macroF1,
+        mcc: out.report.mcc,
+        per_class: out.report.perClass,
+        confusion: out.report.confusion.map((row) => row.slice(0, out.labels.length)),
+        metric,
+        metric_name: METRIC_NAMES[metric],
+        metric_reason: judged.metric!.reason,
+        value,
+        baselines: judged.baselines,
+        warnings: judged.warnings,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  },
+};
+
+function positive(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, not "${value}".`);
+  return n;
+}

@@ -1,0 +1,125 @@
+/**
+ * What a prompt's score means: the majority-class baseline (always answering the most frequent validation label)
+ * and the zero-shot baseline (the initial prompt, step 0) beside every metric, the metric the best prompt is kept
+ * by (MCC or macro-F1 when classes are imbalanced, where accuracy rewards answering the majority label), and plain
+ * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
+ */
+import type { EvalMetricName, EvalMetrics } from './evaluate.js';
+import { summarizeEval, type EvalSummary } from './events.js';
+import { classificationReport, type ClassificationReport } from './metrics.js';
+
+/** `--metric auto` picks a class-balanced metric when the largest class has at least this many times the smallest's examples. */
+export const IMBALANCE_RATIO = 1.5;
+
+export type MetricRequest = EvalMetricName | 'auto';
+
+export const METRIC_NAMES: Record<EvalMetricName, string> = { rank_accuracy: 'accuracy', exact_match: 'exact match', macro_f1: 'macro-F1', mcc: 'MCC' };
+
+export interface MetricChoice {
+  metric: EvalMetricName;
+  /** Why this metric: asked for, or what `auto` saw in the training labels. */
+  reason: string;
+}
+
+export interface MajorityBaseline {
+  /** The most frequent label of the evaluated examples, and its share of them. */
+  label: string;
+  share: number;
+  /** Scores of answering `label` for every example. */
+  rank_accuracy: number;
+  exact_match: number;
+  macro_f1: number;
+  mcc: number;
+}
+
+export interface Baselines {
+  majority: MajorityBaseline | null;
+  /** The initial prompt's evaluation (step 0); null without validation data. */
+  zero_shot: EvalSummary | null;
+}
+
+/** What a score means: the metric it is judged by, the baselines beside it, and warnings. */
+export interface Judgement {
+  /** Null for a run recorded before it started training (or by an older Sprout). */
+  metric: MetricChoice | null;
+  baselines: Baselines;
+  warnings: string[];
+}
+
+const share = (n: number, total: number) => `${((100 * n) / total).toFixed(1)} %`;
+const round = (v: number) => Number(v.toFixed(6));
+
+function counts(labels: string[], gold: number[]): number[] {
+  const c = labels.map(() => 0);
+  for (const g of gold) if (g >= 0 && g < c.length) c[g]++;
+  return c;
+}
+
+/** The metric to keep the best prompt by; `gold` are the training examples' label indices. */
+export function chooseMetric(requested: MetricRequest | undefined, labels: string[], gold: number[], of = 'training examples'): MetricChoice {
+  if (requested !== undefined && requested !== 'auto') return { metric: requested, reason: `${METRIC_NAMES[requested]}, as asked` };
+  if (labels.length === 0) return { metric: 'exact_match', reason: 'exact match: free-text targets (auto)' };
+  const c = counts(labels, gold);
+  const present = c.map((n, k) => ({ n, k })).filter((x) => x.n > 0);
+  const largest = present.reduce((a, b) => (b.n > a.n ? b : a), present[0]);
+  const smallest = present.reduce((a, b) => (b.n < a.n ? b : a), present[0]);
+  const spread = `"${labels[largest.k]}" ${share(largest.n, gold.length)}, "${labels[smallest.k]}" ${share(smallest.n, gold.length)} of the ${of}`;
+  if (present.length < 2 || largest.n < IMBALANCE_RATIO * smallest.n) return { metric: 'rank_accuracy', reason: `accuracy: the classes are balanced (${spread}) (auto)` };
+  // Two classes: MCC (GLUE's metric for CoLA) is 0 for any single-label answer; more classes: macro-F1.
+  const metric: EvalMetricName = labels.length === 2 ? 'mcc' : 'macro_f1';
+  return { metric, reason: `${METRIC_NAMES[metric]}: the classes are imbalanced (${spread}), so accuracy would reward answering the majority label (auto)` };
+}
+
+export function majorityBaseline(labels: string[], gold: number[]): MajorityBaseline | null {
+  if (labels.length === 0 || gold.length === 0) return null;
+  const c = counts(labels, gold);
+  const top = c.indexOf(Math.max(...c));
+  const r = classificationReport(labels, gold, gold.map(() => top));
+  return { label: labels[top], share: round(c[top] / gold.length), rank_accuracy: round(r.accuracy), exact_match: round(r.accuracy), macro_f1: round(r.macroF1), mcc: round(r.mcc) };
+}
+
+/** The labels a report's predictions used, most used first (a prediction that is no label is not counted). */
+export function predictedLabels(labels: string[], report: ClassificationReport): string[] {
+  const used = labels.map((label, k) => ({ label, n: report.confusion.reduce((s, row) => s + row[k], 0) })).filter((x) => x.n > 0);
+  return used.sort((a, b) => b.n - a.n).map((x) => x.label);
+}
+
+/** The value of `metric` in a summary (rank accuracy falls back to exact match for free text). */
+export function summaryValue(s: EvalSummary, metric: EvalMetricName): number | null {
+  return metric === 'rank_accuracy' ? (s.rank_accuracy ?? s.exact_match) : s[metric];
+}
+
+/** Plain warnings about one evaluation of a classification prompt; empty when it looks like a real result. */
+export function promptWarnings(m: EvalMetrics, labels: string[], metric: EvalMetricName, majority: MajorityBaseline | null): string[] {
+  const report = m.rank ?? m.greedy;
+  if (!report || labels.length < 2 || m.examples === 0) return [];
+  const warnings: string[] = [];
+  const used = predictedLabels(labels, report);
+  if (used.length <= 1) {
+    warnings.push(`Every validation example was predicted "${used[0] ?? 'no label'}": the prompt gives one answer whatever the input, so it has not learnt the task.`);
+  }
+  const value = summaryValue(summarizeEval(0, m), metric);
+  if (majority && value !== null && round(value) <= majority[metric]) {
+    warnings.push(`${METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${(100 * majority.share).toFixed(1)} % of the examples).`);
+  }
+  return warnings;
+}
+
+const METRICS = Object.keys(METRIC_NAMES) as EvalMetricName[];
+
+/**
+ * Judges a standalone evaluation of a library prompt: by the metric its training kept it by (else auto's choice
+ * for these labels), beside the majority baseline of these examples and, on its own validation data, the zero-shot
+ * baseline its run stored. `stored` is the prompt's metrics record.
+ */
+export function judgeReport(labels: string[], report: ClassificationReport, stored: Record<string, unknown>, ownValidation: boolean): Judgement {
+  // The gold labels, in label order: row k of the confusion matrix counts the examples whose gold label is k.
+  const gold = report.confusion.flatMap((row, k) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(k));
+  const kept = typeof stored.metric === 'string' && METRICS.includes(stored.metric as EvalMetricName) ? (stored.metric as EvalMetricName) : null;
+  const metric = kept ? { metric: kept, reason: `${METRIC_NAMES[kept]}: the metric its training kept it by` } : chooseMetric('auto', labels, gold, 'evaluated examples');
+  const majority = majorityBaseline(labels, gold);
+  const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
+  const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;
+  const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0 };
+  return { metric, baselines: { majority, zero_shot: zeroShot }, warnings: promptWarnings(metrics, labels, metric.metric, majority) };
+}

@@ -1,0 +1,10 @@
+import type { Baselines, Judgement } from '../../preload/contract.js';
+
+/** The judgement a library prompt's metrics record carries (prompts trained before baselines existed have none). */
+export function judgementOf(metrics: Record<string, unknown>): Judgement | null {
+  const baselines = metrics.baselines as Baselines | undefined;
+  if (!baselines || typeof baselines !== 'object') return null;
+  const metric = typeof metrics.metric === 'string' && typeof metrics.metric_reason === 'string' ? { metric: metrics.metric as NonNullable<Judgement['metric']>['metric'], reason: metrics.metric_reason } : null;
+  const warnings = Array.isArray(metrics.warnings) ? metrics.warnings.filter((w): w is string => typeof w === 'string') : [];
+  return { metric, baselines: { majority: baselines.majority ?? null, zero_shot: baselines.zero_shot ?? null }, warnings };
+}

@@ -1,0 +1,62 @@
+/**
+ * `sprout train` reports its metric choice, baselines and warnings in its JSON; `sprout evaluate` scores the kept
+ * prompt on a file in its original form (CoLA dev, headerless TSV) with the same baselines and warnings. Gold
+ * counts come from Python's csv module, not from Sprout's reader.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lastJson, sprout } from '../fault/spawn.js';
+import { pythonLabels } from '../train/python-labels.js';
+import { shared, tinyModel } from '../train/fixtures.js';
+
+const dev = join(shared, 'data/cola/in_domain_dev.tsv');
+const trainArgs = [
+  'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1',
+  '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '120',
+  '--validation', dev, '--validation-limit', '30',
+  '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable because the sentence is not good English at all,1=fine',
+  '--prompt-length', '4', '--batch-size', '4', '--steps', '4', '--eval-every', '2',
+];
+
+describe('sprout train and sprout evaluate: baselines and warnings', () => {
+  it('train --metric auto keeps by MCC on CoLA and says so; evaluate scores the prompt on the raw dev file with the same judgement', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
+    const trained = await sprout([...trainArgs, '--metric', 'auto'], home);
+    expect(trained.code).toBe(0);
+    const t = lastJson(trained) as { prompt_id: number; metric: string; metric_reason: string; baselines: { majority: { label: string; share: number }; zero_shot: { step: number } }; warnings: string[]; notes: string[] };
+    expect(t.metric).toBe('mcc');
+    expect(t.baselines.zero_shot.step).toBe(0);
+    expect(t.warnings.length).toBeGreaterThan(0);
+    expect(t.notes).toEqual(expect.arrayContaining(t.warnings));
+    expect(trained.stderr).toMatch(/^keeping the best prompt by MCC: the classes are imbalanced/m);
+    expect(trained.stderr).toMatch(/^zero-shot baseline \(the initial prompt\): /m);
+    expect(trained.stderr).toMatch(/^time estimate: about \S+ for the remaining 3 steps/m);
+
+    const gold = pythonLabels(dev, 50);
+    const evaluated = await sprout(['evaluate', '--prompt', String(t.prompt_id), '--data', dev, '--no-header', '--quoting', 'none', '--label-column', '1', '--limit', '50', '--device', 'cpu'], home);
+    expect(evaluated.code).toBe(0);
+    const e = lastJson(evaluated) as { examples: number; labels: string[]; confusion: number[][]; metric: string; value: number; mcc: number; baselines: { majority: { label: string; share: number }; zero_shot: unknown }; warnings: string[] };
+    expect(e.examples).toBe(50);
+    expect(e.labels).toEqual(['0', '1']);
+    // Row k of the confusion matrix holds the examples whose gold label is k.
+    expect(e.confusion.map((row) => row[0] + row[1])).toEqual(['0', '1'].map((l) => gold.filter((g) => g === l).length));
+    expect(e.metric).toBe('mcc');
+    expect(e.value).toBe(e.mcc);
+    expect(e.baselines.majority.share).toBeCloseTo(gold.filter((g) => g === '1').length / 50, 6);
+    expect(e.baselines.zero_shot).toBeNull();
+    // The prompt answers "fine" (1) for every row: column 0 is empty, and the warning says so.
+    expect(e.confusion.map((row) => row[0])).toEqual([0, 0]);
+    expect(e.warnings[0]).toMatch(/^Every validation example was predicted "1"/);
+    expect(evaluated.stderr).toMatch(/^warning: Every validation example/m);
+  });
+
+  it('evaluate refuses unclear requests with a one-line usage error', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
+    const none = await sprout(['evaluate', '--data', dev], home);
+    expect([none.code, none.stderr.trim()]).toEqual([2, expect.stringContaining('--prompt ID')]);
+    const both = await sprout(['evaluate', '--prompt', '1', '--data', dev, '--dataset', '1'], home);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--data FILE or --dataset ID (one of them)')]);
+  });
+});
