@@ -77,8 +77,14 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   await page.getByLabel('Validation examples per evaluation').fill('16');
   await page.getByRole('button', { name: 'Start training' }).click();
   await page.getByText(/Done\. The prompt is in the library as #\d+/).waitFor({ timeout: 120_000 });
+  // Six steps on the tiny random model say one label for every row: the step must not call that a success.
+  await expect(page.getByTestId('baseline-majority').innerText()).resolves.toMatch(/% of the examples/);
+  await page.getByTestId('baseline-zero-shot').waitFor();
+  await expect(page.getByTestId('collapse-warning').innerText()).resolves.toMatch(/Every validation example was predicted/);
   await next('Evaluate');
   await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('baseline-majority').waitFor();
+  await page.getByTestId('collapse-warning').waitFor();
   await next('Label');
 
   // Label: another file, the text under another name and in another place, with gold labels.
