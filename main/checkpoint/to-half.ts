@@ -30,7 +30,8 @@ function f32BitsToF16(bits: number): number {
 }
 
 function f32BitsToBf16(bits: number): number {
-  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return ((bits >>> 16) & 0x8000) | 0x7fc0;
+  // NaN: torch's c10::BFloat16 writes the canonical quiet NaN, without the sign.
+  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return 0x7fc0;
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 

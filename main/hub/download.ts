@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { convertPytorchWeights, pytorchOnlyWeights } from '../checkpoint/convert-bin-folder.js';
+import { readJsonFile } from '../checkpoint/json-file.js';
 import { findWeightFiles, indexName, WEIGHTS_NAME } from '../checkpoint/shards.js';
 import { SproutError } from '../errors.js';
 import { fetchBlob, headFile, openFileWriter, type OpenBlobWriter, type RemoteFile } from './blob.js';
@@ -154,7 +155,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     const tracker = new ProgressTracker(onDisk([indexFile]), indexFile.size, options.onProgress);
     await fetchAll([indexFile], tracker);
     fetched += tracker.fetchedBytes;
-    const weightMap = (JSON.parse(readFileSync(join(dir, indexFile.path), 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map ?? {};
+    const index = readJsonFile(join(dir, indexFile.path), 'hub-bad-index') as { weight_map?: unknown } | null;
+    const weightMap = typeof index?.weight_map === 'object' && index.weight_map !== null ? (index.weight_map as Record<string, unknown>) : {};
     for (const shard of new Set(Object.values(weightMap))) {
       // A shard name becomes a path under the snapshot folder: only plain relative names, as the Hub itself has.
       if (typeof shard !== 'string' || !listing.files.includes(shard) || shard.split(/[\\/]/).some((part) => part === '' || part === '.' || part === '..')) {

@@ -245,6 +245,21 @@ describe('downloadModel against a loopback hub', () => {
       for (const [name, entry] of ckpt.tensors) expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(true);
     });
 
+    it('an index that is not JSON, or names a shard the repository lacks, stops the download with the index named', async () => {
+      const bin = gen('bin');
+      serve('acme/flan-bad-index', [bin]);
+      server.repos.get('acme/flan-bad-index')!.files.set('pytorch_model.bin.index.json', Buffer.from('{"weight_map": '));
+      const broken = await errorOf(downloadModel('acme/flan-bad-index', { settings: settings() }));
+      expect(broken.code).toBe('hub-bad-index');
+      expect(broken.details.file).toMatch(/snapshots\/[0-9a-f]{40}\/pytorch_model\.bin\.index\.json$/);
+      const index = JSON.parse(readFileSync(join(bin.dir, 'pytorch_model.bin.index.json'), 'utf8'));
+      index.weight_map['shared.weight'] = 'pytorch_model-00009-of-00009.bin';
+      server.repos.get('acme/flan-bad-index')!.files.set('pytorch_model.bin.index.json', Buffer.from(JSON.stringify(index)));
+      const missing = await errorOf(downloadModel('acme/flan-bad-index', { settings: settings() }));
+      expect(missing.code).toBe('hub-bad-index');
+      expect(missing.message).toContain('names a shard "pytorch_model-00009-of-00009.bin" the repository does not have');
+    });
+
     it('PyTorch shards alone: the bin index and every shard it names are fetched, then converted with the same split', async () => {
       const bin = gen('bin');
       serve('acme/flan-bin-only', [bin]);
