@@ -13,7 +13,8 @@ const common = {
 
 await Promise.all([
   build({ ...common, format: 'esm', entryPoints: { cli: 'main/cli.ts', worker: 'main/worker/entry.ts', bench: 'main/bench/index.ts' }, outdir: 'out', outExtension: { '.js': '.js' } }),
-  build({ ...common, format: 'cjs', entryPoints: { electron: 'main/electron/index.ts' }, outdir: 'out', outExtension: { '.js': '.cjs' }, external: ['electron'] }),
+  // The shell is CommonJS: code that also runs as ESM falls back to __filename where import.meta is empty.
+  build({ ...common, format: 'cjs', entryPoints: { electron: 'main/electron/index.ts' }, outdir: 'out', outExtension: { '.js': '.cjs' }, external: ['electron'], logOverride: { 'empty-import-meta': 'silent' } }),
   // A sandboxed preload may only require 'electron': bundle everything else into it.
   build({ ...common, packages: undefined, format: 'cjs', entryPoints: { preload: 'preload/index.ts' }, outdir: 'out', outExtension: { '.js': '.cjs' }, external: ['electron'] }),
 ]);

@@ -35,6 +35,8 @@ export interface ProviderInUse {
   label: string;
   /** Providers tried before it and why each was passed over. */
   skipped: { provider: string; reason: string }[];
+  /** One sentence on why this provider and not a GPU; null when the preferred one works. */
+  reason: string | null;
 }
 
 export interface DoctorReport {
@@ -60,7 +62,7 @@ export interface AppInfo {
   dataDir: string;
 }
 
-export type Device = 'auto' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+export type Device = 'auto' | 'gpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 export type Theme = 'light' | 'dark' | 'system';
 export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
 export type Quoting = 'rfc4180' | 'none';
@@ -221,6 +223,8 @@ export interface RunStatus extends RunSummary {
   /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
   provider: string | null;
   providerDetail: string | null;
+  /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
+  providerReason: string | null;
   stepsPerSecond: number | null;
   examplesPerSecond: number | null;
   etaSeconds: number | null;
@@ -443,7 +447,7 @@ const readOptions = {
   header: z.boolean().optional(),
   quoting: z.enum(['rfc4180', 'none']).optional(),
 };
-const device = z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+const device = z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
 const runRef = z.strictObject({ runId: id });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -456,6 +460,8 @@ export const operations = {
   /** The desktop app's open dialog (the browser version cannot learn a file's location: type the path there). */
   'app.pickPath': { request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }), response: type<{ path: string | null }>() },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
+  /** What a run asking for this device would run on here, and why: shown before a run starts. */
+  'device.check': { request: z.strictObject({ device }), response: type<ProviderInUse>() },
 
   'settings.get': { request: z.strictObject({}), response: type<Settings>() },
   'settings.set': {

@@ -12,8 +12,8 @@ import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
 import { dataDir } from '../paths.js';
 import { loadPromptModel } from '../runtime/model.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
+import { providerRecord } from '../runtime/provider-record.js';
+import { DEVICE_PREFERENCES, isDevicePreference, type DevicePreference } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 
@@ -159,7 +159,7 @@ Output:
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device auto|${PROVIDER_ORDER.join('|')}
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -195,7 +195,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
   },
   async run({ values }) {
     const device = values.device as DevicePreference;
-    if (device !== 'auto' && !PROVIDER_ORDER.includes(device)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}.`);
+    if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
     const db = openLibrary(libraryPath(dataDir()));
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -227,7 +227,9 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
 };
 
 async function loadEngine(model: string, device: DevicePreference, prompts: LabelPrompt[]): Promise<LabelEngine> {
-  return { model: await loadPromptModel(model, { device }), tokenizer: await loadTokenizer(model), prompts, modelRef: model };
+  const loaded = await loadPromptModel(model, { device });
+  process.stderr.write(`labelling on ${providerRecord(loaded)}\n`);
+  return { model: loaded, tokenizer: await loadTokenizer(model), prompts, modelRef: model };
 }
 
 async function start(

@@ -1,8 +1,7 @@
 import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
+import { DEVICE_PREFERENCES, isDevicePreference, type DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
@@ -20,7 +19,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+                    [--device ${DEVICE_PREFERENCES.join('|')}] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -53,7 +52,7 @@ it (bit for bit on the CPU with the same seed).
 
 Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
 last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
+best_step, examples_per_s, provider, provider_reason, prompt_file, task_embedding_file, notes.`,
   options: {
     model: { type: 'string' },
     data: { type: 'string' },
@@ -127,8 +126,8 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
 async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mixture: MixtureConfigInput }> {
   const str = (k: string) => values[k] as string | undefined;
   const device = str('device') as DevicePreference | undefined;
-  if (device !== undefined && device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) {
-    throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}, not "${device}".`);
+  if (device !== undefined && !isDevicePreference(device)) {
+    throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}, not "${device}".`);
   }
   const resume = str('resume');
   if (resume !== undefined) {
@@ -278,7 +277,7 @@ function progressPrinter(): (e: TrainingEvent) => void {
     switch (e.kind) {
       case 'started':
         every = Math.max(1, Math.floor(e.steps / 100));
-        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}`);
+        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`);
         for (const n of e.notes) line(`note: ${n}`);
         break;
       case 'step':

@@ -10,7 +10,7 @@ import type { Graph } from '../graph/builder.js';
 import type { WeightRef } from '../graph/t5/model.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
-import { chooseProvider } from './providers-probe.js';
+import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { createSession, defaultThreads, floatTensor, int64Tensor, ort, type Feeds } from './session.js';
 import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
@@ -21,8 +21,13 @@ export interface LoadOptions {
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
   const checkpoint = await openCheckpoint(dir);
-  const { provider } = await chooseProvider(options.device ?? 'auto');
-  return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
+  const preference = options.device ?? 'auto';
+  const choice = await chooseProvider(preference);
+  return new T5PromptModel(checkpoint, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' });
+}
+
+function describeProvider(provider: ProviderName, threads: number): string {
+  return provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
 }
 
 function dropoutOn(options: TrainStepOptions): boolean {
@@ -47,19 +52,25 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 
 export class T5PromptModel implements PromptModel {
   readonly config;
-  readonly providerDetail: string;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   /** The one folder holding every weights file; onnxruntime resolves external data inside it and nowhere else. */
   private readonly weightsDir: string;
   private sharedWeight?: Float32Array;
 
+  private currentProvider: ProviderName;
+  private reason: string | null;
+  private readonly forced: boolean;
+
   constructor(
     private readonly checkpoint: Checkpoint,
-    readonly provider: ProviderName,
+    provider: ProviderName,
     private readonly threads: number,
+    choice: { reason: string | null; forced: boolean } = { reason: null, forced: true },
   ) {
     this.config = checkpoint.config;
-    this.providerDetail = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : provider.toUpperCase();
+    this.currentProvider = provider;
+    this.reason = choice.reason;
+    this.forced = choice.forced;
     const dirs = new Set([...checkpoint.tensors.values()].map((t) => dirname(t.file)));
     if (dirs.size !== 1) {
       throw new SproutError('checkpoint-split', `The model's weights are spread over several folders (${[...dirs].join(', ')}).`, {
@@ -87,9 +98,37 @@ export class T5PromptModel implements PromptModel {
     return s;
   }
 
-  private createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
-    const graph = this.buildGraph(kind, promptLength, mode, dropout);
-    return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
+  get provider(): ProviderName {
+    return this.currentProvider;
+  }
+
+  get providerDetail(): string {
+    return describeProvider(this.currentProvider, this.threads);
+  }
+
+  get providerReason(): string | null {
+    return this.reason;
+  }
+
+  /**
+   * A GPU provider that passed its probe can still refuse a real graph (memory, a kernel it lacks). With `auto`
+   * the model then says so and runs every graph on the CPU; a forced device fails with the provider's reason.
+   */
+  private async createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
+    const model = this.buildGraph(kind, promptLength, mode, dropout).encode();
+    const provider = this.currentProvider;
+    try {
+      return await createSession(model, { provider, threads: this.threads, externalDataDir: this.weightsDir });
+    } catch (error) {
+      if (provider === 'cpu') throw error;
+      const why = `${PROVIDER_LABELS[provider]} could not create the ${kind} graph (${(error as Error).message.split('\n')[0]})`;
+      if (this.forced) throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
+      this.currentProvider = 'cpu';
+      this.reason = `${why}; running on the CPU`;
+      for (const [key, session] of this.sessions) if (!key.startsWith(`${kind}:${promptLength}:${mode}:`)) void session.then((s) => s.release(), () => undefined);
+      this.sessions.clear();
+      return createSession(model, { provider: 'cpu', threads: this.threads, externalDataDir: this.weightsDir });
+    }
   }
 
   private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {

@@ -24,7 +24,7 @@ const DataSourceSchema = z.union([
 export const TrainingConfigSchema = z.strictObject({
   /** The T5 model folder. */
   model: z.string().min(1),
-  device: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  device: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
   threads: positiveInt.optional(),
   train: DataSourceSchema,

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
 import { loadPromptModel } from '../runtime/model.js';
+import { providerRecord } from '../runtime/provider-record.js';
 import { defaultThreads } from '../runtime/session.js';
-import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
+import type { DevicePreference, PromptModel, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
@@ -49,6 +50,8 @@ export interface TrainingResult {
   examples_per_s: number;
   provider: string;
   provider_detail: string;
+  /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
+  provider_reason: string | null;
   prompt_file: string;
   task_embedding_file: string | null;
   notes: string[];
@@ -153,6 +156,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       runId,
       provider: model.provider,
       providerDetail: model.providerDetail,
+      providerReason: model.providerReason,
       steps: config.steps,
       resumedAt: checkpoint ? checkpoint.step : null,
       trainExamples: train.examples.length,
@@ -164,7 +168,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: resolved.kind === 'classification' ? labelTargets : [], state, runDir: dir },
       { ...options, onProgress: emit },
     );
-    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+    const result = finish(dir, runId, config, state, status, d, model, notes);
     result.prompt_id = record.finish({
       status,
       state,
@@ -174,6 +178,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       initName: initName(initSpec),
       parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
       metrics: { best: result.best, best_step: result.best_step, first_loss: result.first_loss, last_loss: result.last_loss, steps: result.steps },
+      provider: providerRecord(model),
     });
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -191,7 +196,7 @@ function dataNotes(which: string, s: EncodedSplit): string[] {
   return notes;
 }
 
-function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
+function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, model: PromptModel, notes: string[]): TrainingResult {
   const kept = state.best?.prompt ?? state.prompt;
   const keptStep = state.best?.step ?? state.step;
   const promptFile = join(dir, PROMPT_FILE);
@@ -215,8 +220,9 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
     best_step: state.best?.step ?? null,
     task_embedding_step: state.taskEmbedding?.step ?? (state.step >= taskEmbeddingStep(config) ? taskEmbeddingStep(config) : null),
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
-    provider,
-    provider_detail: providerDetail,
+    provider: model.provider,
+    provider_detail: model.providerDetail,
+    provider_reason: model.providerReason,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
     notes,

@@ -31,6 +31,7 @@ interface Live {
   totalSteps: number;
   provider: string | null;
   providerDetail: string | null;
+  providerReason: string | null;
   labels: string[];
   notes: string[];
   step: number;
@@ -150,6 +151,7 @@ export class Runs {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
+      providerReason: live ? live.providerReason : (result?.provider_reason ?? null),
       stepsPerSecond,
       examplesPerSecond: live?.examplesPerSecond ?? null,
       etaSeconds: live && (live.state === 'running' || live.state === 'paused') ? live.etaSeconds : null,
@@ -228,6 +230,7 @@ export class Runs {
             totalSteps: e.steps,
             provider: e.provider,
             providerDetail: e.providerDetail,
+            providerReason: e.providerReason,
             labels: e.labels,
             notes: e.notes,
             step: e.resumedAt ?? 0,
