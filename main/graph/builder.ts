@@ -1,12 +1,15 @@
 import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint32' | 'bool';
 export type { Dim };
 
-const dtypeCode: Record<DType, DataTypeCode> = {
+export const dtypeCode: Record<DType, DataTypeCode> = {
   float32: DataType.FLOAT,
   float64: DataType.DOUBLE,
+  float16: DataType.FLOAT16,
   int64: DataType.INT64,
+  int32: DataType.INT32,
+  uint32: DataType.UINT32,
   bool: DataType.BOOL,
 };
 
@@ -46,6 +49,8 @@ export class Graph {
   readonly initializers: TensorValue[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  /** The dtype and shape of every named value (inputs, initializers, node outputs): what placement checks read. */
+  readonly values = new Map<string, { dtype: DType; shape: Dim[] }>();
   private readonly tape: TapeEntry[] = [];
   private readonly names = new Map<string, number>();
   private readonly constants = new Map<string, Tensor>();
@@ -63,6 +68,7 @@ export class Graph {
   input(name: string, dtype: DType, shape: Dim[], options: { requiresGrad?: boolean } = {}): Tensor {
     this.inputs.push({ name, dataType: dtypeCode[dtype], shape });
     this.names.set(name, 1);
+    this.values.set(name, { dtype, shape });
     return new Tensor(this, name, dtype, shape, options.requiresGrad ?? false);
   }
 
@@ -77,6 +83,7 @@ export class Graph {
     const existing = this.constants.get(`w:${name}`);
     if (existing) return existing;
     this.initializers.push({ name, dataType: dtypeCode.float32, dims, external });
+    this.values.set(name, { dtype: 'float32', shape: dims });
     const t = new Tensor(this, name, 'float32', dims, false);
     this.constants.set(`w:${name}`, t);
     return t;
@@ -89,6 +96,7 @@ export class Graph {
     if (cached) return cached;
     const name = this.fresh('const');
     this.initializers.push({ name, dataType: dtypeCode[dtype], dims, raw: encodeValues(values, dtype) });
+    this.values.set(name, { dtype, shape: dims });
     const t = new Tensor(this, name, dtype, dims, false);
     this.constants.set(key, t);
     return t;
@@ -125,6 +133,7 @@ export class Graph {
   private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string): Tensor {
     const outName = name ?? this.fresh(opType.toLowerCase());
     this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs });
+    this.values.set(outName, { dtype, shape });
     return new Tensor(this, outName, dtype, shape, requiresGrad);
   }
 
@@ -177,6 +186,13 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
       for (let i = 0; i < n; i++) out[i] = BigInt(values[i]);
       return new Uint8Array(out.buffer);
     }
+    case 'int32':
+      return new Uint8Array(Int32Array.from(values as ArrayLike<number>).buffer);
+    case 'uint32':
+      return new Uint8Array(Uint32Array.from(values as ArrayLike<number>).buffer);
+    case 'float16':
+      // Node 20 has no Float16Array: half-precision values are made in the graph by a Cast from float32.
+      throw new Error('float16 constants are not stored; cast a float32 constant instead');
     case 'bool':
       return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
   }

@@ -57,9 +57,9 @@ export function shapeConcat(parts: Tensor[]): Tensor {
   return parts[0].graph.emitRaw('Concat', parts, { axis: { kind: 'int', value: 0 } }, [len], 'int64');
 }
 
+/** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
 export function zerosLike(x: Tensor): Tensor {
-  const g = x.graph;
-  return g.emitRaw('ConstantOfShape', [shapeOf(x)], { value: { kind: 'tensor', value: { name: 'value', dataType: g.float === 'float32' ? 1 : 11, dims: [1], raw: new Uint8Array(g.float === 'float32' ? 4 : 8) } } }, x.shape, x.dtype);
+  return x.graph.emitRaw('Expand', [x.graph.scalar(0, x.dtype), shapeOf(x)], {}, x.shape, x.dtype);
 }
 
 // ---- elementwise ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import type { WeightRef } from '../graph/t5/model.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
-import { createSession, defaultThreads, floatTensor, int64Tensor, ort, type Feeds } from './session.js';
+import { createSession, defaultThreads, floatTensor, int32Tensor, ort, type Feeds } from './session.js';
 import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
 export interface LoadOptions {
@@ -176,9 +176,9 @@ export class T5PromptModel implements PromptModel {
       for (let i = P - lengths[b]; i < P + row.length; i++) mask[b * S + i] = 1;
     });
     const feeds: Feeds = {
-      input_ids: int64Tensor(ids, [B, L]),
+      input_ids: int32Tensor(ids, [B, L]),
       enc_mask: floatTensor(mask, [B, S]),
-      enc_buckets: new ort.Tensor('int64', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
+      enc_buckets: new ort.Tensor('int32', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
     };
     if (P === 0) return feeds;
     if (!mixed) {
@@ -219,8 +219,8 @@ export class T5PromptModel implements PromptModel {
       });
     });
     return {
-      dec_ids: int64Tensor(decIds, [R, T]),
-      labels: int64Tensor(labels, [R * T, 1]),
+      dec_ids: int32Tensor(decIds, [R, T]),
+      labels: int32Tensor(labels, [R * T, 1]),
       label_mask: floatTensor(mask, [R, T]),
       ...this.decoderPositionFeeds(T),
     };
@@ -229,7 +229,7 @@ export class T5PromptModel implements PromptModel {
   private decoderPositionFeeds(T: number): Feeds {
     const cfg = this.config;
     return {
-      dec_buckets: new ort.Tensor('int64', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
+      dec_buckets: new ort.Tensor('int32', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
       causal: floatTensor(causalMask(T), [T, T]),
     };
   }
@@ -319,7 +319,7 @@ export class T5PromptModel implements PromptModel {
       const out = await step.run({
         encoder_hidden: encoded.encoder_hidden,
         enc_mask: encMask,
-        dec_ids: int64Tensor(ids, [B, T]),
+        dec_ids: int32Tensor(ids, [B, T]),
         ...this.decoderPositionFeeds(T),
       });
       const next = out.next_ids.data as BigInt64Array;

@@ -7,9 +7,10 @@
  * None of them outputs [B, T, vocab] logits.
  *
  * Inputs shared by all (B batch, L text length, P prompt length, S = P + L, T target length):
- *   prompt [P, d] float32 (absent when P = 0), input_ids [B, L] int64, enc_mask [B, S] float32 (1 = keep,
- *   the prompt's P ones first), enc_buckets [S, S] int64; for the decoder dec_ids [Bd, T] int64,
- *   dec_buckets [T, T] int64, causal [T, T] float32.
+ *   prompt [P, d] float32 (absent when P = 0), input_ids [B, L] int32, enc_mask [B, S] float32 (1 = keep,
+ *   the prompt's P ones first), enc_buckets [S, S] int32; for the decoder dec_ids [Bd, T] int32,
+ *   dec_buckets [T, T] int32, causal [T, T] float32. Ids are int32, not int64: WebGPU has no int64 kernels for
+ *   the reshapes and expands they pass through, and every provider gathers with int32 indices.
  */
 import type { T5Config } from '../../checkpoint/config.js';
 import { Graph, type Tensor } from '../builder.js';
@@ -34,7 +35,7 @@ export type PromptMode = 'shared' | 'perExample';
 
 function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared'): EncoderInputs {
   const d = cfg.dModel;
-  const ids = g.input('input_ids', 'int64', ['B', 'L']);
+  const ids = g.input('input_ids', 'int32', ['B', 'L']);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
   const batch = op.shapeOf(ids, 0, 1);
   let x = embed(w, ids); // [B, L, d]
@@ -52,13 +53,13 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
 }
 
 function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
-  const buckets = g.input('enc_buckets', 'int64', ['S', 'S']);
+  const buckets = g.input('enc_buckets', 'int32', ['S', 'S']);
   const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
-  const buckets = g.input('dec_buckets', 'int64', ['T', 'T']);
+  const buckets = g.input('dec_buckets', 'int32', ['T', 'T']);
   const causal = g.input('causal', 'float32', ['T', 'T']);
   return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
 }
@@ -75,8 +76,8 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
   const memory = encode(g, cfg, w, inputs, drop);
-  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
-  const labels = g.input('labels', 'int64', ['BT', 1]); // -100 replaced by 0; see label_mask
+  const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
+  const labels = g.input('labels', 'int32', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);
   const zLoss = g.input('z_loss', 'float32', []);
   const bsDec = op.shapeOf(decIds);
@@ -116,8 +117,8 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const inputs = encoderInputs(g, cfg, w, promptLength, false, mode);
   const memory = encode(g, cfg, w, inputs);
   const own = mode === 'perExample';
-  const candIds = g.input('dec_ids', 'int64', [own ? 'BC' : 'C', 'T']);
-  const candLabels = g.input('labels', 'int64', [own ? 'BCT' : 'CT', 1]);
+  const candIds = g.input('dec_ids', 'int32', [own ? 'BC' : 'C', 'T']);
+  const candLabels = g.input('labels', 'int32', [own ? 'BCT' : 'CT', 1]);
   const candMask = g.input('label_mask', 'float32', [own ? 'BC' : 'C', 'T']);
   const batch = op.shapeOf(inputs.mask, 0, 1);
   const rows = op.shapeOf(candIds, 0, 1);
@@ -174,7 +175,7 @@ export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup): Grap
   const d = cfg.dModel;
   const memory3 = g.input('encoder_hidden', 'float32', ['B', 'S', d]);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
-  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
+  const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
   const h = decoder(cfg, w, {
     x: op.reshape(embed(w, decIds), [-1, d], ['BT', d]),
     bs: op.shapeOf(decIds),
