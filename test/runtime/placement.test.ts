@@ -14,7 +14,8 @@ import { shared } from '../train/fixtures.js';
 const noBytes: WeightLookup = (name) => ({ dims: [1, 1], external: { location: name, offset: 0, length: 4 } });
 
 const kinds = (name: string) => {
-  const cfg = parseT5Config(JSON.parse(readFileSync(join(shared, 'fixtures', name, 'config.json'), 'utf8')));
+  const file = join(shared, 'fixtures', name, 'config.json');
+  const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
   return {
     train: buildTrainGraph(cfg, noBytes, 4),
     'train, no prompt': buildTrainGraph(cfg, noBytes, 0),
