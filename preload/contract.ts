@@ -544,6 +544,8 @@ export const operations = {
       patience: z.number().int().min(1).optional(),
       seed: z.number().int().min(0).optional(),
       device: device.optional(),
+      /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
+      precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
       maxInputLength: z.number().int().min(8).max(4096).optional(),
     }),
     response: type<RunStatus>(),

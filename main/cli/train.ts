@@ -1,7 +1,7 @@
 import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
-import { DEVICE_PREFERENCES, isDevicePreference, type DevicePreference } from '../runtime/types.js';
+import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
@@ -19,7 +19,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device ${DEVICE_PREFERENCES.join('|')}] [--name NAME]
+                    [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -38,6 +38,8 @@ Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
+  --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
+                  norm statistics and the loss in float32, with a static loss scale of 1024)
 Evaluation (on the validation data):
   --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
@@ -92,6 +94,7 @@ best_step, examples_per_s, provider, provider_reason, prompt_file, task_embeddin
     'checkpoint-every': { type: 'string' },
     'task-embedding-step': { type: 'string' },
     device: { type: 'string' },
+    precision: { type: 'string' },
     name: { type: 'string' },
     resume: { type: 'string' },
     mixture: { type: 'string', multiple: true },
@@ -179,9 +182,12 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
     throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
   }
+  const precision = str('precision');
+  if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
   const config: TrainingConfigInput = {
     model,
     device: device ?? 'auto',
+    precision: precision as Precision | undefined,
     threads: int(str('threads'), '--threads'),
     train,
     validation,
@@ -228,6 +234,7 @@ async function mixtureRequest(values: ParsedArgs['values'], model: string, devic
     {
       model,
       device: device ?? 'auto',
+      precision: str('precision') as Precision | undefined,
       threads: int(str('threads'), '--threads'),
       promptLength: int(str('prompt-length'), '--prompt-length'),
       init: str('init'),

@@ -191,9 +191,30 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
     case 'uint32':
       return new Uint8Array(Uint32Array.from(values as ArrayLike<number>).buffer);
     case 'float16':
-      // Node 20 has no Float16Array: half-precision values are made in the graph by a Cast from float32.
-      throw new Error('float16 constants are not stored; cast a float32 constant instead');
+      return new Uint8Array(Uint16Array.from(values as ArrayLike<number>, halfBits).buffer);
     case 'bool':
       return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
   }
+}
+
+/** IEEE 754 binary16 bits of a number, rounded to nearest even (Node 20 has no Float16Array). */
+export function halfBits(value: number): number {
+  const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  let mantissa = bits & 0x7fffff;
+  if (((bits >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  if (exponent >= 0x1f) return sign | 0x7c00;
+  if (exponent <= 0) {
+    if (exponent < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - exponent;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const middle = 1 << (shift - 1);
+    return sign | (half + (rest > middle || (rest === middle && half & 1) ? 1 : 0));
+  }
+  const half = (exponent << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }

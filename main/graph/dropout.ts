@@ -7,7 +7,7 @@
  * kernel, and uint32 overflow wraps the same way on every provider. Squaring carries the low bits into the high
  * ones, and the uniform draw reads the high bits (a float32 keeps the top 24 of 32).
  */
-import type { Graph, Tensor } from './builder.js';
+import { dtypeCode, type Graph, type Tensor } from './builder.js';
 import * as op from './ops.js';
 
 const PRIME = 2147483647; // 2^31 - 1: the seed is reduced modulo it in int64 (a scalar, computed once)
@@ -28,7 +28,8 @@ export class Dropout {
 
   /** x * mask / (1 - rate), a fresh mask per call site; the gradient flows through the same mask. */
   apply(x: Tensor): Tensor {
-    return op.mul(x, this.mask(x));
+    const mask = this.mask(x);
+    return op.mul(x, x.dtype === mask.dtype ? mask : this.g.emitRaw('Cast', [mask], { to: { kind: 'int', value: dtypeCode[x.dtype] } }, x.shape, x.dtype));
   }
 
   private mask(x: Tensor): Tensor {

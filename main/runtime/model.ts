@@ -8,26 +8,30 @@ import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/ch
 import { SproutError } from '../errors.js';
 import type { Graph } from '../graph/builder.js';
 import type { WeightRef } from '../graph/t5/model.js';
-import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, FP16_LOSS_SCALE, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { createSession, defaultThreads, floatTensor, int32Tensor, ort, type Feeds } from './session.js';
-import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
+import type { DevicePreference, MixedPrompts, Precision, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
   threads?: number;
+  precision?: Precision;
 }
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
   const checkpoint = await openCheckpoint(dir);
   const preference = options.device ?? 'auto';
   const choice = await chooseProvider(preference);
-  return new T5PromptModel(checkpoint, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' });
+  const wanted = options.precision ?? 'auto';
+  const precision = wanted === 'fp16' || (wanted === 'auto' && choice.provider !== 'cpu') ? 'fp16' : 'fp32';
+  return new T5PromptModel(checkpoint, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
 }
 
-function describeProvider(provider: ProviderName, threads: number): string {
-  return provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
+function describeProvider(provider: ProviderName, threads: number, precision: 'fp32' | 'fp16'): string {
+  const device = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
+  return precision === 'fp16' ? `${device} · fp16 (static loss scale ${FP16_LOSS_SCALE})` : device;
 }
 
 function dropoutOn(options: TrainStepOptions): boolean {
@@ -66,6 +70,7 @@ export class T5PromptModel implements PromptModel {
     provider: ProviderName,
     private readonly threads: number,
     choice: { reason: string | null; forced: boolean } = { reason: null, forced: true },
+    readonly precision: 'fp32' | 'fp16' = 'fp32',
   ) {
     this.config = checkpoint.config;
     this.currentProvider = provider;
@@ -103,7 +108,7 @@ export class T5PromptModel implements PromptModel {
   }
 
   get providerDetail(): string {
-    return describeProvider(this.currentProvider, this.threads);
+    return describeProvider(this.currentProvider, this.threads, this.precision);
   }
 
   get providerReason(): string | null {
@@ -133,15 +138,16 @@ export class T5PromptModel implements PromptModel {
 
   private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {
     const cfg = this.config;
+    const compute = this.precision === 'fp16' ? 'float16' : 'float32';
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute);
       case 'score':
-        return buildScoreGraph(cfg, this.weight, promptLength, mode);
+        return buildScoreGraph(cfg, this.weight, promptLength, mode, compute);
       case 'encode':
-        return buildEncodeGraph(cfg, this.weight, promptLength);
+        return buildEncodeGraph(cfg, this.weight, promptLength, compute);
       case 'decodeStep':
-        return buildDecodeStepGraph(cfg, this.weight);
+        return buildDecodeStepGraph(cfg, this.weight, compute);
     }
   }
 

@@ -10,6 +10,10 @@ export function isDevicePreference(value: unknown): value is DevicePreference {
   return (DEVICE_PREFERENCES as readonly unknown[]).includes(value);
 }
 
+/** Compute dtype of activations; `auto`: fp16 on a GPU provider that passed its probe, fp32 on the CPU. */
+export const PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /**
  * Token ids of one batch, ragged: the engine pads them (inputs with pad 0, targets with -100).
  * Inputs end with eos (1); targets are the label ids ending with eos, without the decoder start token.
@@ -64,6 +68,8 @@ export interface PromptModel {
   readonly providerDetail: string;
   /** Why this provider and not a better one (providers passed over, graphs that fell back); null when none was. */
   readonly providerReason: string | null;
+  /** The compute dtype the graphs use, `auto` resolved. */
+  readonly precision: Exclude<Precision, 'auto'>;
   /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
   embeddings(ids: number[]): Float32Array;
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;

@@ -39,6 +39,7 @@ const base = TrainingConfigSchema.shape;
 export const MixtureConfigSchema = z.strictObject({
   model: base.model,
   device: base.device,
+  precision: base.precision,
   threads: base.threads,
   tasks: z
     .array(z.strictObject({ name: z.string().min(1), train: base.train, validation: base.validation, task: base.task }))
@@ -168,7 +169,7 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
   const tasks = await loadMixtureTasks(config, home, tokenizer);
   const db = openLibrary(libraryPath(home));
   try {
-    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
     try {
       const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...config }, status: 'running', plannedSteps: config.steps }).id;
       const dir = runDir(home, String(runId));

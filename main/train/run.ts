@@ -52,6 +52,8 @@ export interface TrainingResult {
   provider_detail: string;
   /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
   provider_reason: string | null;
+  /** The compute dtype the run used: fp16 runs keep the prompt, its gradient and the loss in float32. */
+  precision: 'fp32' | 'fp16';
   prompt_file: string;
   task_embedding_file: string | null;
   notes: string[];
@@ -119,7 +121,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   }
 
   async function trainRun(): Promise<TrainingResult> {
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
   try {
     const d = model.config.dModel;
     const initSpec = parseInit(config.init);
@@ -223,6 +225,7 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
     provider: model.provider,
     provider_detail: model.providerDetail,
     provider_reason: model.providerReason,
+    precision: model.precision,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
     notes,

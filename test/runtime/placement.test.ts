@@ -26,6 +26,12 @@ const kinds = (name: string) => {
     'score, mixed prompts': buildScoreGraph(cfg, noBytes, 4, 'perExample'),
     encode: buildEncodeGraph(cfg, noBytes, 4),
     decodeStep: buildDecodeStepGraph(cfg, noBytes),
+    'train, fp16': buildTrainGraph(cfg, noBytes, 4, 'shared', false, 'float16'),
+    'train, mixed prompts, dropout, fp16': buildTrainGraph(cfg, noBytes, 4, 'perExample', true, 'float16'),
+    'score, fp16': buildScoreGraph(cfg, noBytes, 4, 'shared', 'float16'),
+    'score, mixed prompts, fp16': buildScoreGraph(cfg, noBytes, 4, 'perExample', 'float16'),
+    'encode, fp16': buildEncodeGraph(cfg, noBytes, 4, 'float16'),
+    'decodeStep, fp16': buildDecodeStepGraph(cfg, noBytes, 'float16'),
   };
 };
 

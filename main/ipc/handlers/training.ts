@@ -76,6 +76,7 @@ export class Runs {
     const input: TrainingConfigInput = {
       model: model.path,
       device: r.device ?? settings.defaultDevice,
+      ...(r.precision ? { precision: r.precision } : {}),
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
