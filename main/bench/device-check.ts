@@ -6,7 +6,8 @@
  * t5-base-shaped checkpoints at batch 8/32/128 on the GPU against the CPU (2 threads, as the targets are stated),
  * with peak GPU memory, and PEFT + PyTorch's prompt tuning of the same shapes where Python has torch.
  * Without a GPU it degrades: the provider is reported missing with the reason, CPU timings are still taken.
- * `--quick` (the CPU test in npm test): the tiny fixture only, a tiny shape, batch 8.
+ * `--quick` (the CPU test in npm test): the tiny fixture only, a tiny shape, batch 8. `--shapes tiny,t5-small,t5-base`
+ * and `--batches 8,32` narrow the timings.
  * `--prepare`: packs what must travel to such a machine into .device/ and prints the command and carry list.
  */
 import { spawnSync } from 'node:child_process';
@@ -32,6 +33,9 @@ import { median, randomIds, time } from './measure.js';
 
 interface Options {
   quick: boolean;
+  /** Shapes and batch sizes to time; the full check's by default (t5-small and t5-base, 8/32/128). */
+  shapes: string[];
+  batches: number[];
   out: string;
   fixtures: string;
   tokenizer: string;
@@ -48,8 +52,11 @@ function parseArgs(argv: string[]): Options | 'prepare' {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const repo = resolve(value('--repo') ?? join(here, '..'));
+  const quick = argv.includes('--quick');
   return {
-    quick: argv.includes('--quick'),
+    quick,
+    shapes: value('--shapes')?.split(',') ?? (quick ? ['tiny'] : ['t5-small', 't5-base']),
+    batches: value('--batches')?.split(',').map(Number) ?? (quick ? [8] : [8, 32, 128]),
     out: resolve(value('--out') ?? (process.env.OUT ? join(process.env.OUT, 'device-check.json') : 'device-check.json')),
     fixtures: resolve(value('--fixtures') ?? join(repo, '../shared/fixtures')),
     tokenizer: resolve(value('--tokenizer') ?? join(repo, 'resources/tokenizer/t5')),
@@ -143,10 +150,13 @@ async function timeShape(dir: string, shape: string, device: DevicePreference, t
 
 /** GPU at every batch; the CPU baseline on 2 threads only where it fits in the time left (its batch-128 t5-base step alone takes minutes). */
 async function timings(o: Options, gpu: ProviderName | null, deadline: number): Promise<Timing[]> {
-  const shapes: [string, Partial<T5Config>][] = o.quick ? [['tiny', TINY]] : [['t5-small', T5_SMALL], ['t5-base', T5_BASE]];
-  const batches = o.quick ? [8] : [8, 32, 128];
+  const known: Record<string, Partial<T5Config>> = { tiny: TINY, 't5-small': T5_SMALL, 't5-base': T5_BASE };
+  const unknown = o.shapes.filter((s) => !known[s]);
+  if (unknown.length) throw new Error(`unknown --shapes ${unknown.join(', ')}: use ${Object.keys(known).join(', ')}`);
+  const batches = o.batches;
   const out: Timing[] = [];
-  for (const [name, config] of shapes) {
+  for (const name of o.shapes) {
+    const config = known[name];
     log(`writing a random ${name}-shaped checkpoint`);
     const dir = await ensureCheckpoint(join(o.workDir, name), { ...config }, o.tokenizer);
     for (const batch of batches) {

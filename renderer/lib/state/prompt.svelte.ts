@@ -30,6 +30,7 @@ export class PromptSetup {
   patience = $state<number | null>(null);
   seed = $state(0);
   device = $state<Device>('auto');
+  precision = $state<'auto' | 'fp32' | 'fp16'>('auto');
   rankingBusy = $state(false);
   error = $state.raw<ApiError | undefined>();
 
@@ -82,6 +83,7 @@ export class PromptSetup {
       ...(this.patience ? { patience: this.patience } : {}),
       seed: this.seed,
       device: this.device,
+      precision: this.precision,
     };
   }
 }
