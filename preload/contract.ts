@@ -36,6 +36,8 @@ export interface ProviderInUse {
   label: string;
   /** Providers tried before it and why each was passed over. */
   skipped: { provider: string; reason: string }[];
+  /** One sentence on why this provider and not a GPU; null when the preferred one works. */
+  reason: string | null;
 }
 
 export interface DoctorReport {
@@ -61,7 +63,7 @@ export interface AppInfo {
   dataDir: string;
 }
 
-export type Device = 'auto' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
+export type Device = 'auto' | 'gpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 export type Theme = 'light' | 'dark' | 'system';
 export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
 export type Quoting = 'rfc4180' | 'none';
@@ -233,6 +235,8 @@ export interface RunStatus extends RunSummary {
   /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
   provider: string | null;
   providerDetail: string | null;
+  /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
+  providerReason: string | null;
   stepsPerSecond: number | null;
   examplesPerSecond: number | null;
   etaSeconds: number | null;
@@ -468,7 +472,7 @@ const readOptions = {
   header: z.boolean().optional(),
   quoting: z.enum(['rfc4180', 'none']).optional(),
 };
-const device = z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+const device = z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
 const runRef = z.strictObject({ runId: id });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -481,6 +485,8 @@ export const operations = {
   /** The desktop app's open dialog (the browser version cannot learn a file's location: type the path there). */
   'app.pickPath': { request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }), response: type<{ path: string | null }>() },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
+  /** What a run asking for this device would run on here, and why: shown before a run starts. */
+  'device.check': { request: z.strictObject({ device }), response: type<ProviderInUse>() },
 
   'settings.get': { request: z.strictObject({}), response: type<Settings>() },
   'settings.set': {
@@ -565,6 +571,8 @@ export const operations = {
       metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
       seed: z.number().int().min(0).optional(),
       device: device.optional(),
+      /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
+      precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
       maxInputLength: z.number().int().min(8).max(4096).optional(),
     }),
     response: type<RunStatus>(),

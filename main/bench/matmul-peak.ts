@@ -1,6 +1,7 @@
 import { Graph } from '../graph/builder.js';
 import * as op from '../graph/ops.js';
 import { createSession, floatTensor } from '../runtime/session.js';
+import { chooseProvider } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { median, time } from './measure.js';
 
@@ -10,7 +11,7 @@ export async function matmulPeakGflops(device: DevicePreference = 'cpu', n = 204
   const a = g.input('a', 'float32', [n, n]);
   const b = g.input('b', 'float32', [n, n]);
   g.output(op.matmul(a, b), 'c');
-  const session = await createSession(g.encode(), { provider: device === 'auto' ? 'cpu' : device });
+  const session = await createSession(g.encode(), { provider: device === 'auto' || device === 'gpu' ? (await chooseProvider(device)).provider : device });
   const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const feeds = { a: floatTensor(data, [n, n]), b: floatTensor(data, [n, n]) };
   await session.run(feeds);

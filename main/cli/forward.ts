@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SproutError } from '../errors.js';
 import { loadPromptModel } from '../runtime/model.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
+import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 
@@ -55,13 +54,16 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
     request: { type: 'string' },
     hidden: { type: 'boolean', default: false },
     device: { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'auto' },
   },
   async run({ values }) {
     if (typeof values.model !== 'string' || typeof values.request !== 'string') throw new UsageError('--model DIR and --request FILE are required. Run `sprout forward --help`.');
     const device = values.device as DevicePreference;
-    if (device !== 'auto' && !PROVIDER_ORDER.includes(device)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}.`);
+    if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
+    const precision = values.precision as Precision;
+    if (!PRECISIONS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}.`);
     const request = readRequest(values.request);
-    const model = await loadPromptModel(values.model, { device });
+    const model = await loadPromptModel(values.model, { device, precision });
     const tokenizer = await loadTokenizer(values.model);
     const d = model.config.dModel;
     const promptRows = request.prompt ?? [];

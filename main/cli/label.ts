@@ -10,9 +10,9 @@ import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
 import { dataDir } from '../paths.js';
-import { loadPromptModel } from '../runtime/model.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
+import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
+import { providerRecord } from '../runtime/provider-record.js';
+import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { headerOption } from './data-shared.js';
@@ -157,7 +157,7 @@ Output:
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device auto|${PROVIDER_ORDER.join('|')}
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision auto|fp32|fp16
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -190,11 +190,14 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'max-new-tokens': { type: 'string' },
     'commit-every': { type: 'string' },
     device: { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'auto' },
     resume: { type: 'string' },
   },
   async run({ values }) {
     const device = values.device as DevicePreference;
-    if (device !== 'auto' && !PROVIDER_ORDER.includes(device)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}.`);
+    if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
+    const precision = values.precision as Precision;
+    if (!PRECISIONS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}.`);
     const db = openLibrary(libraryPath(dataDir()));
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -209,10 +212,10 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
         const routes = job.spec.routing?.routes;
-        engine = await loadEngine(job.spec.model, device, jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
+        engine = await loadEngine(job.spec.model, { device, precision }, jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
-        result = await start(db, values, device, control, (e) => (engine = e));
+        result = await start(db, values, { device, precision }, control, (e) => (engine = e));
       }
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
@@ -225,14 +228,16 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
   },
 };
 
-async function loadEngine(model: string, device: DevicePreference, prompts: LabelPrompt[]): Promise<LabelEngine> {
-  return { model: await loadPromptModel(model, { device }), tokenizer: await loadTokenizer(model), prompts, modelRef: model };
+async function loadEngine(model: string, device: LoadOptions, prompts: LabelPrompt[]): Promise<LabelEngine> {
+  const loaded = await loadPromptModel(model, device);
+  process.stderr.write(`labelling on ${providerRecord(loaded)}\n`);
+  return { model: loaded, tokenizer: await loadTokenizer(model), prompts, modelRef: model };
 }
 
 async function start(
   db: LibraryDb,
   values: Record<string, unknown>,
-  device: DevicePreference,
+  device: LoadOptions,
   control: Parameters<typeof startLabelJob>[3],
   loaded: (engine: LabelEngine) => void,
 ): Promise<LabelSummary> {

@@ -1,8 +1,7 @@
 import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
+import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary, TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
@@ -20,7 +19,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+                    [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -39,6 +38,8 @@ Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
+  --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
+                  norm statistics and the loss in float32, with a static loss scale of 1024)
 Evaluation (on the validation data):
   --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS
   --metric auto|rank_accuracy|exact_match|macro_f1|mcc  the metric the best prompt is kept by; auto (default): MCC
@@ -55,7 +56,7 @@ it (bit for bit on the CPU with the same seed).
 
 Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
 last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, examples_per_s, provider, prompt_file, task_embedding_file, metric and metric_reason (what the best
+best_step, examples_per_s, provider, provider_reason, precision, prompt_file, task_embedding_file, metric and metric_reason (what the best
 prompt was kept by), baselines (majority: always answering the most frequent validation label; zero_shot: the
 initial prompt at step 0), warnings (predictions collapsed to one label; metric not above the majority baseline),
 notes (data notes, then the warnings).`,
@@ -98,6 +99,7 @@ notes (data notes, then the warnings).`,
     'checkpoint-every': { type: 'string' },
     'task-embedding-step': { type: 'string' },
     device: { type: 'string' },
+    precision: { type: 'string' },
     name: { type: 'string' },
     resume: { type: 'string' },
     mixture: { type: 'string', multiple: true },
@@ -132,8 +134,8 @@ notes (data notes, then the warnings).`,
 async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mixture: MixtureConfigInput }> {
   const str = (k: string) => values[k] as string | undefined;
   const device = str('device') as DevicePreference | undefined;
-  if (device !== undefined && device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) {
-    throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}, not "${device}".`);
+  if (device !== undefined && !isDevicePreference(device)) {
+    throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}, not "${device}".`);
   }
   const resume = str('resume');
   if (resume !== undefined) {
@@ -185,9 +187,12 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
     throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
   }
+  const precision = str('precision');
+  if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
   const config: TrainingConfigInput = {
     model,
     device: device ?? 'auto',
+    precision: precision as Precision | undefined,
     threads: int(str('threads'), '--threads'),
     train,
     validation,
@@ -234,6 +239,7 @@ async function mixtureRequest(values: ParsedArgs['values'], model: string, devic
     {
       model,
       device: device ?? 'auto',
+      precision: str('precision') as Precision | undefined,
       threads: int(str('threads'), '--threads'),
       promptLength: int(str('prompt-length'), '--prompt-length'),
       init: str('init'),
@@ -285,7 +291,7 @@ function progressPrinter(): (e: TrainingEvent) => void {
     switch (e.kind) {
       case 'started':
         every = Math.max(1, Math.floor(e.steps / 100));
-        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}`);
+        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`);
         for (const n of e.notes) line(`note: ${n}`);
         line(`keeping the best prompt by ${e.metric.reason}`);
         if (e.majority) line(`majority-class baseline: always "${e.majority.label}" (${pct(e.majority.share)} of the validation examples): accuracy ${pct(e.majority.rank_accuracy)}, macro-F1 ${e.majority.macro_f1.toFixed(4)}, MCC ${e.majority.mcc.toFixed(4)}`);

@@ -1,12 +1,15 @@
 import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint32' | 'bool';
 export type { Dim };
 
-const dtypeCode: Record<DType, DataTypeCode> = {
+export const dtypeCode: Record<DType, DataTypeCode> = {
   float32: DataType.FLOAT,
   float64: DataType.DOUBLE,
+  float16: DataType.FLOAT16,
   int64: DataType.INT64,
+  int32: DataType.INT32,
+  uint32: DataType.UINT32,
   bool: DataType.BOOL,
 };
 
@@ -46,6 +49,8 @@ export class Graph {
   readonly initializers: TensorValue[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  /** The dtype and shape of every named value (inputs, initializers, node outputs): what placement checks read. */
+  readonly values = new Map<string, { dtype: DType; shape: Dim[] }>();
   private readonly tape: TapeEntry[] = [];
   private readonly names = new Map<string, number>();
   private readonly constants = new Map<string, Tensor>();
@@ -63,6 +68,7 @@ export class Graph {
   input(name: string, dtype: DType, shape: Dim[], options: { requiresGrad?: boolean } = {}): Tensor {
     this.inputs.push({ name, dataType: dtypeCode[dtype], shape });
     this.names.set(name, 1);
+    this.values.set(name, { dtype, shape });
     return new Tensor(this, name, dtype, shape, options.requiresGrad ?? false);
   }
 
@@ -77,6 +83,7 @@ export class Graph {
     const existing = this.constants.get(`w:${name}`);
     if (existing) return existing;
     this.initializers.push({ name, dataType: dtypeCode.float32, dims, external });
+    this.values.set(name, { dtype: 'float32', shape: dims });
     const t = new Tensor(this, name, 'float32', dims, false);
     this.constants.set(`w:${name}`, t);
     return t;
@@ -89,6 +96,7 @@ export class Graph {
     if (cached) return cached;
     const name = this.fresh('const');
     this.initializers.push({ name, dataType: dtypeCode[dtype], dims, raw: encodeValues(values, dtype) });
+    this.values.set(name, { dtype, shape: dims });
     const t = new Tensor(this, name, dtype, dims, false);
     this.constants.set(key, t);
     return t;
@@ -125,6 +133,7 @@ export class Graph {
   private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string): Tensor {
     const outName = name ?? this.fresh(opType.toLowerCase());
     this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs });
+    this.values.set(outName, { dtype, shape });
     return new Tensor(this, outName, dtype, shape, requiresGrad);
   }
 
@@ -177,7 +186,35 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
       for (let i = 0; i < n; i++) out[i] = BigInt(values[i]);
       return new Uint8Array(out.buffer);
     }
+    case 'int32':
+      return new Uint8Array(Int32Array.from(values as ArrayLike<number>).buffer);
+    case 'uint32':
+      return new Uint8Array(Uint32Array.from(values as ArrayLike<number>).buffer);
+    case 'float16':
+      return new Uint8Array(Uint16Array.from(values as ArrayLike<number>, halfBits).buffer);
     case 'bool':
       return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
   }
+}
+
+/** IEEE 754 binary16 bits of a number, rounded to nearest even (Node 20 has no Float16Array). */
+export function halfBits(value: number): number {
+  const bits = new Uint32Array(Float32Array.of(value).buffer)[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  let mantissa = bits & 0x7fffff;
+  if (((bits >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  if (exponent >= 0x1f) return sign | 0x7c00;
+  if (exponent <= 0) {
+    if (exponent < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - exponent;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const middle = 1 << (shift - 1);
+    return sign | (half + (rest > middle || (rest === middle && half & 1) ? 1 : 0));
+  }
+  const half = (exponent << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }

@@ -82,7 +82,7 @@ class Writer {
 }
 
 /** ONNX TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 export type Dim = number | string;

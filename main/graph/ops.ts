@@ -4,7 +4,7 @@
  * these and need no rule of their own. Gradients are themselves built from ops, so they run on every
  * execution provider that runs the forward graph.
  */
-import { Tensor, type Dim, type Graph } from './builder.js';
+import { dtypeCode, Tensor, type Dim, type DType, type Graph } from './builder.js';
 
 // ---- shape helpers -------------------------------------------------------------------------------------
 
@@ -57,9 +57,9 @@ export function shapeConcat(parts: Tensor[]): Tensor {
   return parts[0].graph.emitRaw('Concat', parts, { axis: { kind: 'int', value: 0 } }, [len], 'int64');
 }
 
+/** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
 export function zerosLike(x: Tensor): Tensor {
-  const g = x.graph;
-  return g.emitRaw('ConstantOfShape', [shapeOf(x)], { value: { kind: 'tensor', value: { name: 'value', dataType: g.float === 'float32' ? 1 : 11, dims: [1], raw: new Uint8Array(g.float === 'float32' ? 4 : 8) } } }, x.shape, x.dtype);
+  return x.graph.emitRaw('Expand', [x.graph.scalar(0, x.dtype), shapeOf(x)], {}, x.shape, x.dtype);
 }
 
 // ---- elementwise ---------------------------------------------------------------------------------------
@@ -99,13 +99,13 @@ export function neg(x: Tensor): Tensor {
 }
 
 export function scale(x: Tensor, s: number): Tensor {
-  return mul(x, x.graph.scalar(s));
+  return mul(x, x.graph.scalar(s, x.dtype));
 }
 
 /** x ** p for a constant exponent p. */
 export function pow(x: Tensor, p: number): Tensor {
   const graph = x.graph;
-  return graph.emit('Pow', [x, graph.scalar(p)], {}, x.shape, x.dtype, (g) => [mul(g, scale(pow(x, p - 1), p))]);
+  return graph.emit('Pow', [x, graph.scalar(p, x.dtype)], {}, x.shape, x.dtype, (g) => [mul(g, scale(pow(x, p - 1), p))]);
 }
 
 export function sqrt(x: Tensor): Tensor {
@@ -124,15 +124,15 @@ export function exp(x: Tensor): Tensor {
 }
 
 export function tanh(x: Tensor): Tensor {
-  const out = x.graph.emit('Tanh', [x], {}, x.shape, x.dtype, (g) => [mul(g, sub(x.graph.scalar(1), mul(out, out)))]);
+  const out = x.graph.emit('Tanh', [x], {}, x.shape, x.dtype, (g) => [mul(g, sub(x.graph.scalar(1, x.dtype), mul(out, out)))]);
   return out;
 }
 
 export function relu(x: Tensor): Tensor {
   const graph = x.graph;
   return graph.emit('Relu', [x], {}, x.shape, x.dtype, (g) => {
-    const positive = graph.emitRaw('Greater', [x, graph.scalar(0)], {}, x.shape, 'bool');
-    return [where(positive, g, graph.scalar(0))];
+    const positive = graph.emitRaw('Greater', [x, graph.scalar(0, x.dtype)], {}, x.shape, 'bool');
+    return [where(positive, g, graph.scalar(0, x.dtype))];
   });
 }
 
@@ -141,13 +141,24 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const graph = a.graph;
   const shape = broadcastShape(cond.shape, broadcastShape(a.shape, b.shape));
   return graph.emit('Where', [cond, a, b], {}, shape, a.dtype, (g, needs) => {
-    const zero = graph.scalar(0);
+    const zero = graph.scalar(0, a.dtype);
     return [
       null,
       needs[1] && sumTo(where(cond, g, zero), a.shape),
       needs[2] && sumTo(where(cond, zero, g), b.shape),
     ];
   });
+}
+
+/** x in another floating dtype; its gradient is cast back. No node when the dtype is already x's. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  return x.graph.emit('Cast', [x], { to: { kind: 'int', value: dtypeCode[dtype] } }, x.shape, dtype, (g) => [cast(g, x.dtype)]);
+}
+
+/** Half-precision activations enter float32 where mixed precision keeps statistics: softmax, norms, the loss. */
+export function toFloat32(x: Tensor): Tensor {
+  return x.dtype === 'float16' ? cast(x, 'float32') : x;
 }
 
 // ---- matrix products -----------------------------------------------------------------------------------
@@ -308,11 +319,11 @@ export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor
 function countOf(x: Tensor, axes: number[]): Tensor {
   const graph = x.graph;
   const dims = axes.map((a) => x.shape[normAxis(a, x.rank)]);
-  if (dims.every((d) => typeof d === 'number')) return graph.scalar((dims as number[]).reduce((p, d) => p * d, 1));
+  if (dims.every((d) => typeof d === 'number')) return graph.scalar((dims as number[]).reduce((p, d) => p * d, 1), x.dtype);
   const sizes = axes.map((a) => shapeOf(x, normAxis(a, x.rank), normAxis(a, x.rank) + 1));
   const all = sizes.length === 1 ? sizes[0] : shapeConcat(sizes);
   const prod = graph.emitRaw('ReduceProd', [all], { keepdims: { kind: 'int', value: 0 } }, [], 'int64');
-  return graph.emitRaw('Cast', [prod], { to: { kind: 'int', value: graph.float === 'float32' ? 1 : 11 } }, [], graph.float);
+  return graph.emitRaw('Cast', [prod], { to: { kind: 'int', value: dtypeCode[x.dtype] } }, [], x.dtype);
 }
 
 /** log(sum(exp(x))) over the last axis, keepdims; its gradient is softmax(x). */
@@ -346,17 +357,21 @@ export function logSoftmax(x: Tensor): Tensor {
 
 // ---- composites ----------------------------------------------------------------------------------------
 
-/** T5LayerNorm: RMS norm without mean or bias, x * rsqrt(mean(x^2) + eps) * w. */
+/**
+ * T5LayerNorm: RMS norm without mean or bias, x * rsqrt(mean(x^2) + eps) * w. Half-precision input is normalised
+ * in float32 and cast back to the weight's dtype, as HF's T5LayerNorm does (a float16 mean of squares overflows).
+ */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
-  const variance = reduceMean(mul(x, x), [-1], true);
-  return mul(mul(x, reciprocal(sqrt(add(variance, x.graph.scalar(eps))))), w);
+  const xf = toFloat32(x);
+  const variance = reduceMean(mul(xf, xf), [-1], true);
+  return mul(cast(mul(xf, reciprocal(sqrt(add(variance, x.graph.scalar(eps, xf.dtype))))), w.dtype), w);
 }
 
 /** "gelu_new": the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 export function geluTanh(x: Tensor): Tensor {
   const graph = x.graph;
   const inner = scale(add(x, scale(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return mul(scale(x, 0.5), add(graph.scalar(1), tanh(inner)));
+  return mul(scale(x, 0.5), add(graph.scalar(1, x.dtype), tanh(inner)));
 }
 
 /**

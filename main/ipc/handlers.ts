@@ -3,6 +3,7 @@ import { SproutError } from '../errors.js';
 import { sproutVersion } from './version.js';
 import type { Handlers } from './dispatch.js';
 import { importData, listDatasetInfo, preview, removeDataset, showDataset } from './handlers/data.js';
+import { providerInUse } from './handlers/device.js';
 import { doctorReport } from './handlers/doctor.js';
 import { evalReport } from './handlers/evaluation.js';
 import { homeSummary } from './handlers/home.js';
@@ -23,6 +24,7 @@ export const handlers: Handlers = {
     return { path: await pickPath(kind, title) };
   },
   'home.summary': (_request, context) => homeSummary(context),
+  'device.check': ({ device }, { dataDir }) => providerInUse(device, readSettings(dataDir).threads),
 
   'settings.get': (_request, { dataDir }) => publicSettings(dataDir, readSettings(dataDir)),
   'settings.set': (request, { dataDir }) => {

@@ -8,21 +8,30 @@ import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/ch
 import { SproutError } from '../errors.js';
 import type { Graph } from '../graph/builder.js';
 import type { WeightRef } from '../graph/t5/model.js';
-import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, FP16_LOSS_SCALE, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
-import { chooseProvider } from './providers-probe.js';
-import { createSession, defaultThreads, floatTensor, int64Tensor, ort, type Feeds } from './session.js';
-import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
+import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
+import { createSession, defaultThreads, floatTensor, int32Tensor, ort, type Feeds } from './session.js';
+import type { DevicePreference, MixedPrompts, Precision, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
   threads?: number;
+  precision?: Precision;
 }
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
   const checkpoint = await openCheckpoint(dir);
-  const { provider } = await chooseProvider(options.device ?? 'auto');
-  return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
+  const preference = options.device ?? 'auto';
+  const choice = await chooseProvider(preference);
+  const wanted = options.precision ?? 'auto';
+  const precision = wanted === 'fp16' || (wanted === 'auto' && choice.provider !== 'cpu') ? 'fp16' : 'fp32';
+  return new T5PromptModel(checkpoint, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
+}
+
+function describeProvider(provider: ProviderName, threads: number, precision: 'fp32' | 'fp16'): string {
+  const device = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
+  return precision === 'fp16' ? `${device} · fp16 (static loss scale ${FP16_LOSS_SCALE})` : device;
 }
 
 function dropoutOn(options: TrainStepOptions): boolean {
@@ -47,19 +56,26 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 
 export class T5PromptModel implements PromptModel {
   readonly config;
-  readonly providerDetail: string;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   /** The one folder holding every weights file; onnxruntime resolves external data inside it and nowhere else. */
   private readonly weightsDir: string;
   private sharedWeight?: Float32Array;
 
+  private currentProvider: ProviderName;
+  private reason: string | null;
+  private readonly forced: boolean;
+
   constructor(
     private readonly checkpoint: Checkpoint,
-    readonly provider: ProviderName,
+    provider: ProviderName,
     private readonly threads: number,
+    choice: { reason: string | null; forced: boolean } = { reason: null, forced: true },
+    readonly precision: 'fp32' | 'fp16' = 'fp32',
   ) {
     this.config = checkpoint.config;
-    this.providerDetail = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : provider.toUpperCase();
+    this.currentProvider = provider;
+    this.reason = choice.reason;
+    this.forced = choice.forced;
     const dirs = new Set([...checkpoint.tensors.values()].map((t) => dirname(t.file)));
     if (dirs.size !== 1) {
       throw new SproutError('checkpoint-split', `The model's weights are spread over several folders (${[...dirs].join(', ')}).`, {
@@ -87,22 +103,51 @@ export class T5PromptModel implements PromptModel {
     return s;
   }
 
-  private createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
-    const graph = this.buildGraph(kind, promptLength, mode, dropout);
-    return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
+  get provider(): ProviderName {
+    return this.currentProvider;
+  }
+
+  get providerDetail(): string {
+    return describeProvider(this.currentProvider, this.threads, this.precision);
+  }
+
+  get providerReason(): string | null {
+    return this.reason;
+  }
+
+  /**
+   * A GPU provider that passed its probe can still refuse a real graph (memory, a kernel it lacks). With `auto`
+   * the model then says so and runs every graph on the CPU; a forced device fails with the provider's reason.
+   */
+  private async createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
+    const model = this.buildGraph(kind, promptLength, mode, dropout).encode();
+    const provider = this.currentProvider;
+    try {
+      return await createSession(model, { provider, threads: this.threads, externalDataDir: this.weightsDir });
+    } catch (error) {
+      if (provider === 'cpu') throw error;
+      const why = `${PROVIDER_LABELS[provider]} could not create the ${kind} graph (${(error as Error).message.split('\n')[0]})`;
+      if (this.forced) throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
+      this.currentProvider = 'cpu';
+      this.reason = `${why}; running on the CPU`;
+      for (const [key, session] of this.sessions) if (!key.startsWith(`${kind}:${promptLength}:${mode}:`)) void session.then((s) => s.release(), () => undefined);
+      this.sessions.clear();
+      return createSession(model, { provider: 'cpu', threads: this.threads, externalDataDir: this.weightsDir });
+    }
   }
 
   private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {
     const cfg = this.config;
+    const compute = this.precision === 'fp16' ? 'float16' : 'float32';
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute);
       case 'score':
-        return buildScoreGraph(cfg, this.weight, promptLength, mode);
+        return buildScoreGraph(cfg, this.weight, promptLength, mode, compute);
       case 'encode':
-        return buildEncodeGraph(cfg, this.weight, promptLength);
+        return buildEncodeGraph(cfg, this.weight, promptLength, compute);
       case 'decodeStep':
-        return buildDecodeStepGraph(cfg, this.weight);
+        return buildDecodeStepGraph(cfg, this.weight, compute);
     }
   }
 
@@ -137,9 +182,9 @@ export class T5PromptModel implements PromptModel {
       for (let i = P - lengths[b]; i < P + row.length; i++) mask[b * S + i] = 1;
     });
     const feeds: Feeds = {
-      input_ids: int64Tensor(ids, [B, L]),
+      input_ids: int32Tensor(ids, [B, L]),
       enc_mask: floatTensor(mask, [B, S]),
-      enc_buckets: new ort.Tensor('int64', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
+      enc_buckets: new ort.Tensor('int32', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
     };
     if (P === 0) return feeds;
     if (!mixed) {
@@ -180,8 +225,8 @@ export class T5PromptModel implements PromptModel {
       });
     });
     return {
-      dec_ids: int64Tensor(decIds, [R, T]),
-      labels: int64Tensor(labels, [R * T, 1]),
+      dec_ids: int32Tensor(decIds, [R, T]),
+      labels: int32Tensor(labels, [R * T, 1]),
       label_mask: floatTensor(mask, [R, T]),
       ...this.decoderPositionFeeds(T),
     };
@@ -190,7 +235,7 @@ export class T5PromptModel implements PromptModel {
   private decoderPositionFeeds(T: number): Feeds {
     const cfg = this.config;
     return {
-      dec_buckets: new ort.Tensor('int64', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
+      dec_buckets: new ort.Tensor('int32', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
       causal: floatTensor(causalMask(T), [T, T]),
     };
   }
@@ -280,7 +325,7 @@ export class T5PromptModel implements PromptModel {
       const out = await step.run({
         encoder_hidden: encoded.encoder_hidden,
         enc_mask: encMask,
-        dec_ids: int64Tensor(ids, [B, T]),
+        dec_ids: int32Tensor(ids, [B, T]),
         ...this.decoderPositionFeeds(T),
       });
       const next = out.next_ids.data as BigInt64Array;

@@ -56,8 +56,6 @@ export function floatTensor(data: Float32Array | Float64Array, dims: number[]): 
   return new ort.Tensor(data instanceof Float32Array ? 'float32' : 'float64', data, dims);
 }
 
-export function int64Tensor(values: ArrayLike<number>, dims: number[]): ort.Tensor {
-  const data = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
-  return new ort.Tensor('int64', data, dims);
+export function int32Tensor(values: ArrayLike<number>, dims: number[]): ort.Tensor {
+  return new ort.Tensor('int32', Int32Array.from(values), dims);
 }

@@ -2,7 +2,17 @@ import type { T5Config } from '../checkpoint/config.js';
 
 /** Execution providers Sprout can ask onnxruntime for, in the order `auto` tries them. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
-export type DevicePreference = 'auto' | ProviderName;
+/** `gpu`: the best GPU provider that works, or a clear error — never a silent CPU. */
+export const DEVICE_PREFERENCES = ['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export type DevicePreference = (typeof DEVICE_PREFERENCES)[number];
+
+export function isDevicePreference(value: unknown): value is DevicePreference {
+  return (DEVICE_PREFERENCES as readonly unknown[]).includes(value);
+}
+
+/** Compute dtype of activations; `auto`: fp16 on a GPU provider that passed its probe, fp32 on the CPU. */
+export const PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 /**
  * Token ids of one batch, ragged: the engine pads them (inputs with pad 0, targets with -100).
@@ -56,6 +66,10 @@ export interface PromptModel {
   /** The execution provider actually in use, e.g. "cpu" or "cuda"; `providerDetail` adds threads or the device name. */
   readonly provider: ProviderName;
   readonly providerDetail: string;
+  /** Why this provider and not a better one (providers passed over, graphs that fell back); null when none was. */
+  readonly providerReason: string | null;
+  /** The compute dtype the graphs use, `auto` resolved. */
+  readonly precision: Exclude<Precision, 'auto'>;
   /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
   embeddings(ids: number[]): Float32Array;
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;

@@ -24,7 +24,9 @@ const DataSourceSchema = z.union([
 export const TrainingConfigSchema = z.strictObject({
   /** The T5 model folder. */
   model: z.string().min(1),
-  device: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  device: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  /** Compute dtype of activations: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
+  precision: z.enum(['auto', 'fp32', 'fp16']).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
   threads: positiveInt.optional(),
   train: DataSourceSchema,

@@ -32,6 +32,8 @@ export type TrainingEvent =
       runId: number;
       provider: string;
       providerDetail: string;
+      /** Why this provider and not a GPU; null when the preferred one runs. */
+      providerReason: string | null;
       steps: number;
       /** The step a resumed run continues from; null for a new run. */
       resumedAt: number | null;

@@ -11,6 +11,7 @@ import { findModelByPath } from '../library/models.js';
 import { insertPrompt, type ModelRef } from '../library/prompts.js';
 import { createRun, recordRunMetric, requireRun, updateRun, type RunStatus } from '../library/runs.js';
 import { findOrInsertTask } from '../library/tasks.js';
+import { providerRecord } from '../runtime/provider-record.js';
 import type { TrainingConfig } from './config.js';
 import type { TrainingEvent } from './events.js';
 import type { TrainerState } from './run-store.js';
@@ -69,7 +70,7 @@ export class RunRecord {
   onEvent(e: TrainingEvent): void {
     switch (e.kind) {
       case 'started':
-        updateRun(this.db, this.id, { status: 'running', provider: e.providerDetail, error: null });
+        updateRun(this.db, this.id, { status: 'running', provider: providerRecord(e), error: null });
         break;
       case 'step':
         this.lossSum += e.loss;
@@ -105,12 +106,14 @@ export class RunRecord {
     initName: string;
     parentId: number | null;
     metrics: Record<string, unknown>;
+    /** The device as it ended: a GPU that refused a graph mid-run leaves the CPU, and says why. */
+    provider: string;
   }): number | null {
     const { state, config } = o;
     const status: RunStatus = o.status === 'cancelled' ? 'cancelled' : 'done';
     const timings = { train: Number(state.trainSeconds.toFixed(3)) };
     if (status === 'cancelled') {
-      updateRun(this.db, this.id, { status, step: state.step, timings });
+      updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });
       return null;
     }
     const c = o.modelConfig;
@@ -138,7 +141,7 @@ export class RunRecord {
         taskEmbedding: state.taskEmbedding?.prompt ?? null,
         taskEmbeddingStep: state.taskEmbedding?.step ?? null,
       });
-      updateRun(this.db, this.id, { status, step: state.step, timings });
+      updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });
       return id;
     })();
     return promptId;

@@ -17,6 +17,7 @@ import { createRun, requireRun, updateRun } from '../library/runs.js';
 import { findOrInsertTask } from '../library/tasks.js';
 import { SproutError } from '../errors.js';
 import { loadPromptModel } from '../runtime/model.js';
+import { providerRecord } from '../runtime/provider-record.js';
 import { defaultThreads } from '../runtime/session.js';
 import type { DevicePreference, PromptModel, SoftPrompt, TrainStepOptions } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
@@ -39,6 +40,7 @@ const base = TrainingConfigSchema.shape;
 export const MixtureConfigSchema = z.strictObject({
   model: base.model,
   device: base.device,
+  precision: base.precision,
   threads: base.threads,
   tasks: z
     .array(z.strictObject({ name: z.string().min(1), train: base.train, validation: base.validation, task: base.task }))
@@ -87,6 +89,7 @@ export interface MixtureResult {
   last_loss: number | null;
   examples_per_s: number;
   provider: string;
+  provider_reason: string | null;
   tasks: MixtureTaskResult[];
 }
 
@@ -167,7 +170,7 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
   const tasks = await loadMixtureTasks(config, home, tokenizer);
   const db = openLibrary(libraryPath(home));
   try {
-    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
     try {
       const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...config }, status: 'running', plannedSteps: config.steps }).id;
       const dir = runDir(home, String(runId));
@@ -177,7 +180,7 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
       const promptCount = config.sharedPrompt ? 1 : tasks.length;
       const optimizers = Array.from({ length: promptCount }, () => createOptimizer(config.optimizer, config.promptLength, d));
       const state = loadMixtureCheckpoint(dir, optimizers) ?? initialMixtureState(config, model, tokenizer, tasks, optimizers, (id) => loadSoftPrompt(db, id));
-      updateRun(db, runId, { status: 'running', provider: model.providerDetail, error: null });
+      updateRun(db, runId, { status: 'running', provider: providerRecord(model), error: null });
       const status = await mixtureLoop(model, config, tasks, optimizers, state, dir, options);
       const result = finishMixture(db, runId, dir, config, tasks, state, status, model);
       writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
@@ -386,7 +389,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
       });
     });
   })();
-  updateRun(db, runId, { status: status === 'cancelled' ? 'cancelled' : 'done', step: state.step, timings: { train: Number(state.trainSeconds.toFixed(3)) } });
+  updateRun(db, runId, { status: status === 'cancelled' ? 'cancelled' : 'done', step: state.step, timings: { train: Number(state.trainSeconds.toFixed(3)) }, provider: providerRecord(model) });
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(6)));
   return {
     run_id: runId,
@@ -399,6 +402,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
     last_loss: round(tenPercentMean(state.losses, 'last')),
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
     provider: model.providerDetail,
+    provider_reason: model.providerReason,
     tasks: tasks.map((t, k) => ({
       task: t.name,
       task_id: taskIds[k],

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
 import { loadPromptModel } from '../runtime/model.js';
+import { providerRecord } from '../runtime/provider-record.js';
 import { defaultThreads } from '../runtime/session.js';
-import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
+import type { DevicePreference, PromptModel, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
@@ -52,6 +53,10 @@ export interface TrainingResult {
   examples_per_s: number;
   provider: string;
   provider_detail: string;
+  /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
+  provider_reason: string | null;
+  /** The compute dtype the run used: fp16 runs keep the prompt, its gradient and the loss in float32. */
+  precision: 'fp32' | 'fp16';
   prompt_file: string;
   task_embedding_file: string | null;
   /** Data notes, then the warnings. */
@@ -126,7 +131,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   }
 
   async function trainRun(): Promise<TrainingResult> {
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
   mkdirSync(dir, { recursive: true });
   const release = claimRun(dir);
   try {
@@ -168,6 +173,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       runId,
       provider: model.provider,
       providerDetail: model.providerDetail,
+      providerReason: model.providerReason,
       steps: config.steps,
       resumedAt: checkpoint ? checkpoint.step : null,
       trainExamples: train.examples.length,
@@ -181,7 +187,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: classification ? labelTargets : [], metric: metric.metric, majority, state, runDir: dir },
       { ...options, onProgress: emit },
     );
-    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes, { metric, majority, labels: classification ? resolved.labels : [] });
+    const result = finish(dir, runId, config, state, status, d, model, notes, { metric, majority, labels: classification ? resolved.labels : [] });
     result.prompt_id = record.finish({
       status,
       state,
@@ -201,6 +207,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
         baselines: result.baselines,
         warnings: result.warnings,
       },
+      provider: providerRecord(model),
     });
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -226,8 +233,7 @@ function finish(
   state: TrainerState,
   status: LoopStatus,
   d: number,
-  provider: string,
-  providerDetail: string,
+  model: PromptModel,
   notes: string[],
   judged: { metric: MetricChoice; majority: MajorityBaseline | null; labels: string[] },
 ): TrainingResult {
@@ -255,8 +261,10 @@ function finish(
     best_step: state.best?.step ?? null,
     task_embedding_step: state.taskEmbedding?.step ?? (state.step >= taskEmbeddingStep(config) ? taskEmbeddingStep(config) : null),
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
-    provider,
-    provider_detail: providerDetail,
+    provider: model.provider,
+    provider_detail: model.providerDetail,
+    provider_reason: model.providerReason,
+    precision: model.precision,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
     notes: [...notes, ...warnings],

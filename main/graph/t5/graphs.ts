@@ -7,9 +7,10 @@
  * None of them outputs [B, T, vocab] logits.
  *
  * Inputs shared by all (B batch, L text length, P prompt length, S = P + L, T target length):
- *   prompt [P, d] float32 (absent when P = 0), input_ids [B, L] int64, enc_mask [B, S] float32 (1 = keep,
- *   the prompt's P ones first), enc_buckets [S, S] int64; for the decoder dec_ids [Bd, T] int64,
- *   dec_buckets [T, T] int64, causal [T, T] float32.
+ *   prompt [P, d] float32 (absent when P = 0), input_ids [B, L] int32, enc_mask [B, S] float32 (1 = keep,
+ *   the prompt's P ones first), enc_buckets [S, S] int32; for the decoder dec_ids [Bd, T] int32,
+ *   dec_buckets [T, T] int32, causal [T, T] float32. Ids are int32, not int64: WebGPU has no int64 kernels for
+ *   the reshapes and expands they pass through, and every provider gathers with int32 indices.
  */
 import type { T5Config } from '../../checkpoint/config.js';
 import { Graph, type Tensor } from '../builder.js';
@@ -18,6 +19,34 @@ import * as op from '../ops.js';
 import { bindWeights, decoder, embed, type Drop, encoder, lmHead, maskBias, positionBias, type WeightLookup, type WeightSource } from './model.js';
 
 export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
+
+/**
+ * The dtype of activations. float16: weights and hidden states in half precision; the prompt, its gradient, the
+ * attention softmax, the norms' statistics and the loss stay float32 (mixed precision as in Micikevicius et al.).
+ */
+export type Compute = 'float32' | 'float16';
+
+/**
+ * Frozen weights in the compute dtype, each cast once. The position-bias tables stay float32: they join the
+ * float32 attention scores.
+ */
+function inCompute(w: WeightSource, compute: Compute): WeightSource {
+  if (compute === 'float32') return w;
+  const cast = new Map<string, Tensor>();
+  return (name) => {
+    if (name.includes('relative_attention_bias')) return w(name);
+    let t = cast.get(name);
+    if (!t) cast.set(name, (t = op.cast(w(name), compute)));
+    return t;
+  };
+}
+
+/**
+ * Loss scale of float16 training (static): the backward pass starts from this instead of 1, so that small
+ * gradients of half-precision activations stay above float16's smallest subnormal (6e-8); the prompt gradient is
+ * divided by it again in float32.
+ */
+export const FP16_LOSS_SCALE = 1024;
 
 interface EncoderInputs {
   prompt?: Tensor;
@@ -32,33 +61,33 @@ interface EncoderInputs {
  */
 export type PromptMode = 'shared' | 'perExample';
 
-function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared'): EncoderInputs {
+function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared', compute: Compute = 'float32'): EncoderInputs {
   const d = cfg.dModel;
-  const ids = g.input('input_ids', 'int64', ['B', 'L']);
+  const ids = g.input('input_ids', 'int32', ['B', 'L']);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
   const batch = op.shapeOf(ids, 0, 1);
   let x = embed(w, ids); // [B, L, d]
   let prompt: Tensor | undefined;
   if (promptLength > 0 && mode === 'perExample') {
     prompt = g.input('prompt', 'float32', ['B', promptLength, d], { requiresGrad: trainable });
-    x = op.concat([prompt, x], 1); // [B, S, d]
+    x = op.concat([op.cast(prompt, compute), x], 1); // [B, S, d]
   } else if (promptLength > 0) {
     prompt = g.input('prompt', 'float32', [promptLength, d], { requiresGrad: trainable });
     const tiled = op.expand(op.unsqueeze(prompt, 0), op.shapeConcat([batch, g.ints([1, 1])]), ['B', promptLength, d]); // [B, P, d]
-    x = op.concat([tiled, x], 1); // [B, S, d]
+    x = op.concat([op.cast(tiled, compute), x], 1); // [B, S, d]; tiled in float32, so its gradient sums in float32
   }
   const bs = op.shapeConcat([batch, op.shapeOf(mask, 1, 2)]);
   return { prompt, mask, hidden: op.reshape(x, [-1, d], ['N', d]), bs };
 }
 
 function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
-  const buckets = g.input('enc_buckets', 'int64', ['S', 'S']);
+  const buckets = g.input('enc_buckets', 'int32', ['S', 'S']);
   const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
-  const buckets = g.input('dec_buckets', 'int64', ['T', 'T']);
+  const buckets = g.input('dec_buckets', 'int32', ['T', 'T']);
   const causal = g.input('causal', 'float32', ['T', 'T']);
   return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
 }
@@ -68,15 +97,15 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
  * With `dropout`, the graph takes dropout_rate [] float32 and dropout_seed [] int64 and drops as HF T5 does in training.
  */
-export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false): Graph {
+export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_train');
-  const w = bindWeights(g, weights);
-  const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
+  const w = inCompute(bindWeights(g, weights), compute);
+  const inputs = encoderInputs(g, cfg, w, promptLength, true, mode, compute);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
   const memory = encode(g, cfg, w, inputs, drop);
-  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
-  const labels = g.input('labels', 'int64', ['BT', 1]); // -100 replaced by 0; see label_mask
+  const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
+  const labels = g.input('labels', 'int32', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);
   const zLoss = g.input('z_loss', 'float32', []);
   const bsDec = op.shapeOf(decIds);
@@ -89,14 +118,19 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
     crossBias: maskBias(g, inputs.mask),
     drop,
   });
-  const { ce, lse } = op.crossEntropy(lmHead(cfg, w, h), labels); // [B*T, 1] each
+  const { ce, lse } = op.crossEntropy(op.toFloat32(lmHead(cfg, w, h)), labels); // [B*T, 1] each
   const maskFlat = op.reshape(labelMask, [-1, 1], ['BT', 1]);
   const tokens = op.reduceSum(maskFlat, [0, 1], false);
   const perToken = op.add(ce, op.mul(zLoss, op.mul(lse, lse))); // z-loss (Lester et al.): coefficient * log(Z)^2
   const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);
   const ceRows = op.reshape(op.mul(ce, maskFlat), bsDec, ['B', 'T']);
   const perExample = op.div(op.reduceSum(ceRows, [1], false), op.reduceSum(labelMask, [1], false));
-  if (inputs.prompt) g.output(g.backward(loss, [inputs.prompt])[0], 'grad_prompt');
+  if (inputs.prompt && compute === 'float16') {
+    const scaled = g.backward(loss, [inputs.prompt], g.scalar(FP16_LOSS_SCALE))[0];
+    g.output(op.scale(scaled, 1 / FP16_LOSS_SCALE), 'grad_prompt');
+  } else if (inputs.prompt) {
+    g.output(g.backward(loss, [inputs.prompt])[0], 'grad_prompt');
+  }
   g.output(loss, 'loss');
   g.output(perExample, 'per_example_loss');
   return g;
@@ -109,15 +143,15 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
  * task, another label set): dec_ids [B*C, T], labels [B*C*T, 1], label_mask [B*C, T], rows b-major.
  * Keys and values of cross-attention are computed once per example and repeated per candidate.
  */
-export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared'): Graph {
+export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_score');
-  const w = bindWeights(g, weights);
+  const w = inCompute(bindWeights(g, weights), compute);
   const d = cfg.dModel;
-  const inputs = encoderInputs(g, cfg, w, promptLength, false, mode);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false, mode, compute);
   const memory = encode(g, cfg, w, inputs);
   const own = mode === 'perExample';
-  const candIds = g.input('dec_ids', 'int64', [own ? 'BC' : 'C', 'T']);
-  const candLabels = g.input('labels', 'int64', [own ? 'BCT' : 'CT', 1]);
+  const candIds = g.input('dec_ids', 'int32', [own ? 'BC' : 'C', 'T']);
+  const candLabels = g.input('labels', 'int32', [own ? 'BCT' : 'CT', 1]);
   const candMask = g.input('label_mask', 'float32', [own ? 'BC' : 'C', 'T']);
   const batch = op.shapeOf(inputs.mask, 0, 1);
   const rows = op.shapeOf(candIds, 0, 1);
@@ -147,7 +181,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
     crossBias,
     repeatKv,
   });
-  const logits = lmHead(cfg, w, h); // [B*C*T, V]
+  const logits = op.toFloat32(lmHead(cfg, w, h)); // [B*C*T, V]
   const labels = op.reshape(perExample(candLabels), [-1, 1], ['BCT', 1]);
   const mask = op.reshape(perExample(candMask), [-1, 1], ['BCT', 1]);
   const { ce } = op.crossEntropy(logits, labels); // -log p(token)
@@ -158,33 +192,33 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
 }
 
 /** The encoder alone: its final hidden states [B, S, d] (for greedy decoding and --hidden). */
-export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number): Graph {
+export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_encode');
-  const w = bindWeights(g, weights);
-  const inputs = encoderInputs(g, cfg, w, promptLength, false);
-  const memory = encode(g, cfg, w, inputs);
+  const w = inCompute(bindWeights(g, weights), compute);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared', compute);
+  const memory = op.toFloat32(encode(g, cfg, w, inputs));
   g.output(op.reshape(memory, op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]), 'encoder_hidden');
   return g;
 }
 
 /** One greedy step: the argmax token after the decoder tokens so far, from encoder states [B, S, d]. */
-export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup): Graph {
+export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_decode_step');
-  const w = bindWeights(g, weights);
+  const w = inCompute(bindWeights(g, weights), compute);
   const d = cfg.dModel;
   const memory3 = g.input('encoder_hidden', 'float32', ['B', 'S', d]);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
-  const decIds = g.input('dec_ids', 'int64', ['B', 'T']);
+  const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
   const h = decoder(cfg, w, {
     x: op.reshape(embed(w, decIds), [-1, d], ['BT', d]),
     bs: op.shapeOf(decIds),
     selfBias: decoderBias(g, w),
-    memory: op.reshape(memory3, [-1, d], ['BS', d]),
+    memory: op.cast(op.reshape(memory3, [-1, d], ['BS', d]), compute),
     memoryBs: op.shapeOf(mask),
     crossBias: maskBias(g, mask),
   });
   const h3 = op.reshape(h, op.shapeConcat([op.shapeOf(decIds), g.ints([d])]), ['B', 'T', d]);
-  const last = g.emitRaw('Gather', [h3, g.constant([-1], 'int64', [])], { axis: { kind: 'int', value: 1 } }, ['B', d], 'float32'); // [B, d]
+  const last = g.emitRaw('Gather', [h3, g.constant([-1], 'int64', [])], { axis: { kind: 'int', value: 1 } }, ['B', d], h3.dtype); // [B, d]
   const logits = lmHead(cfg, w, last); // [B, V]
   g.output(g.emitRaw('ArgMax', [logits], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } }, ['B'], 'int64'), 'next_ids');
   return g;

@@ -79,8 +79,9 @@ export function attention(a: AttentionArgs): Tensor {
     kT = a.repeatKv(kT);
     v = a.repeatKv(v);
   }
-  const scores = op.add(op.matmul(q, kT), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
-  const context = op.matmul((a.drop ?? noDrop)(op.softmax(scores)), v); // [B, H, Sq, dk]
+  // Scores and their softmax in float32 whatever the compute dtype: the bias holds float32's most negative value.
+  const scores = op.add(op.toFloat32(op.matmul(q, kT)), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
+  const context = op.matmul(op.cast((a.drop ?? noDrop)(op.softmax(scores)), v.dtype), v); // [B, H, Sq, dk]
   const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
   return op.linear(merged, w(`${prefix}.o.weight`)); // [N, d]
 }

@@ -25,15 +25,15 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
 }
 
 /** Bucket of every (query, key) pair: [queryLength * keyLength], row-major, relative = key - query. */
-export function bucketMatrix(queryLength: number, keyLength: number, bidirectional: boolean, numBuckets: number, maxDistance: number): BigInt64Array {
-  const out = new BigInt64Array(queryLength * keyLength);
-  const memo = new Map<number, bigint>();
+export function bucketMatrix(queryLength: number, keyLength: number, bidirectional: boolean, numBuckets: number, maxDistance: number): Int32Array {
+  const out = new Int32Array(queryLength * keyLength);
+  const memo = new Map<number, number>();
   for (let q = 0; q < queryLength; q++) {
     for (let k = 0; k < keyLength; k++) {
       const rel = k - q;
       let b = memo.get(rel);
       if (b === undefined) {
-        b = BigInt(relativePositionBucket(rel, bidirectional, numBuckets, maxDistance));
+        b = relativePositionBucket(rel, bidirectional, numBuckets, maxDistance);
         memo.set(rel, b);
       }
       out[q * keyLength + k] = b;

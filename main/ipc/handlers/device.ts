@@ -1,27 +1,32 @@
 import type { ProviderInUse } from '../../../preload/contract.js';
-import { chooseProvider } from '../../runtime/providers-probe.js';
+import { chooseProvider, PROVIDER_LABELS, type ProviderChoice } from '../../runtime/providers-probe.js';
 import { defaultThreads } from '../../runtime/session.js';
 import type { DevicePreference } from '../../runtime/types.js';
 
 /**
- * The provider the default device resolves to here (probed once per process by chooseProvider). A forced device
- * that cannot run is reported among the skipped ones, with what `auto` would use instead.
+ * The provider the default device resolves to here (probed once per process by chooseProvider), and why. A forced
+ * device that cannot run is reported among the skipped ones, with what `auto` would use instead.
  */
 export async function providerInUse(preference: DevicePreference, threads: number | null): Promise<ProviderInUse> {
   const n = threads ?? defaultThreads();
   let skipped: ProviderInUse['skipped'] = [];
-  let choice;
+  let choice: ProviderChoice;
+  let reason: string | null;
   try {
     choice = await chooseProvider(preference);
+    reason = choice.reason;
   } catch (error) {
-    skipped = [{ provider: preference, reason: (error as Error).message }];
+    const message = (error as Error).message;
+    skipped = [{ provider: preference, reason: message }];
     choice = await chooseProvider('auto');
+    reason = `the default device (${preference}) cannot run here, so runs that ask for it fail; automatic would use ${PROVIDER_LABELS[choice.provider]}: ${message}`;
   }
   const name = choice.provider;
   return {
     name,
     threads: n,
-    label: name === 'cpu' ? `CPU · ${n} thread${n === 1 ? '' : 's'}` : name.toUpperCase(),
+    label: name === 'cpu' ? `CPU · ${n} thread${n === 1 ? '' : 's'}` : PROVIDER_LABELS[name],
     skipped: [...skipped, ...choice.skipped],
+    reason,
   };
 }

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../train/run-store.js';
 export const SETTINGS_FILE = 'settings.json';
 
 const Stored = z.object({
-  defaultDevice: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  defaultDevice: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
   threads: z.number().int().min(1).nullable().default(null),
   /** null: the environment's (HF_ENDPOINT) or huggingface.co. */
   hubEndpoint: z.string().nullable().default(null),

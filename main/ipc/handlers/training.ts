@@ -34,6 +34,7 @@ interface Live {
   totalSteps: number;
   provider: string | null;
   providerDetail: string | null;
+  providerReason: string | null;
   labels: string[];
   notes: string[];
   step: number;
@@ -99,6 +100,7 @@ export class Runs {
     const input: TrainingConfigInput = {
       model: model.path,
       device: r.device ?? settings.defaultDevice,
+      ...(r.precision ? { precision: r.precision } : {}),
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
@@ -185,6 +187,7 @@ export class Runs {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
+      providerReason: live ? live.providerReason : (result?.provider_reason ?? null),
       stepsPerSecond,
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
       etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
@@ -276,6 +279,7 @@ export class Runs {
             totalSteps: e.steps,
             provider: e.provider,
             providerDetail: e.providerDetail,
+            providerReason: e.providerReason,
             labels: e.labels,
             notes: e.notes,
             step: e.resumedAt ?? 0,

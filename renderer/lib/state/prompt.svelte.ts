@@ -33,6 +33,7 @@ export class PromptSetup {
   keepBy = $state<KeepBy>('auto');
   seed = $state(0);
   device = $state<Device>('auto');
+  precision = $state<'auto' | 'fp32' | 'fp16'>('auto');
   rankingBusy = $state(false);
   error = $state.raw<ApiError | undefined>();
 
@@ -86,6 +87,7 @@ export class PromptSetup {
       metric: this.keepBy,
       seed: this.seed,
       device: this.device,
+      precision: this.precision,
     };
   }
 }

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../../../preload/contract.js';
 import { api } from '../api.js';
+import { DeviceCheck } from './device.svelte.js';
 import { DataSetup } from './data.svelte.js';
 import { Evaluation } from './evaluation.svelte.js';
 import { LabellingJob } from './labelling.svelte.js';
@@ -20,6 +21,8 @@ export class TaskWizard {
   data = $state.raw(new DataSetup());
   prompt = $state.raw(new PromptSetup());
   readonly training = new TrainingRun();
+  /** The device the prompt step asks for, resolved by the engine before the run starts. */
+  readonly device = new DeviceCheck();
   evaluation = $state.raw(new Evaluation());
   labelling = $state.raw(new LabellingJob());
 

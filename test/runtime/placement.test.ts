@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseT5Config } from '../../main/checkpoint/config.js';
+import { Graph } from '../../main/graph/builder.js';
+import { Dropout } from '../../main/graph/dropout.js';
+import * as op from '../../main/graph/ops.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph } from '../../main/graph/t5/graphs.js';
+import type { WeightLookup } from '../../main/graph/t5/model.js';
+import { cpuPlacedNodes, KERNEL_TABLES } from '../../main/runtime/placement.js';
+import { shared } from '../train/fixtures.js';
+
+/** Placement reads only ops and element types, so weights need no bytes behind them. */
+const noBytes: WeightLookup = (name) => ({ dims: [1, 1], external: { location: name, offset: 0, length: 4 } });
+
+const kinds = (name: string) => {
+  const file = join(shared, 'fixtures', name, 'config.json');
+  const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
+  return {
+    train: buildTrainGraph(cfg, noBytes, 4),
+    'train, no prompt': buildTrainGraph(cfg, noBytes, 0),
+    'train, mixed prompts': buildTrainGraph(cfg, noBytes, 4, 'perExample'),
+    'train, dropout': buildTrainGraph(cfg, noBytes, 4, 'shared', true),
+    'train, mixed prompts, dropout': buildTrainGraph(cfg, noBytes, 4, 'perExample', true),
+    score: buildScoreGraph(cfg, noBytes, 4),
+    'score, mixed prompts': buildScoreGraph(cfg, noBytes, 4, 'perExample'),
+    encode: buildEncodeGraph(cfg, noBytes, 4),
+    decodeStep: buildDecodeStepGraph(cfg, noBytes),
+    'train, fp16': buildTrainGraph(cfg, noBytes, 4, 'shared', false, 'float16'),
+    'train, mixed prompts, dropout, fp16': buildTrainGraph(cfg, noBytes, 4, 'perExample', true, 'float16'),
+    'score, fp16': buildScoreGraph(cfg, noBytes, 4, 'shared', 'float16'),
+    'score, mixed prompts, fp16': buildScoreGraph(cfg, noBytes, 4, 'perExample', 'float16'),
+    'encode, fp16': buildEncodeGraph(cfg, noBytes, 4, 'float16'),
+    'decodeStep, fp16': buildDecodeStepGraph(cfg, noBytes, 'float16'),
+  };
+};
+
+describe('every graph runs on the GPU providers, by their published kernel lists', () => {
+  for (const model of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
+    for (const [kind, graph] of Object.entries(kinds(model))) {
+      for (const table of Object.values(KERNEL_TABLES)) {
+        it(`${model} ${kind} on ${table.provider}: no tensor computation left to the CPU`, () => {
+          const placed = cpuPlacedNodes(graph, table);
+          expect(placed.filter((p) => p.kind === 'compute')).toEqual([]);
+          // What may stay on the CPU is a handful of shape numbers and the copy of an int64 result to the host.
+          expect(placed.every((p) => p.kind === 'shape' || p.kind === 'output-copy')).toBe(true);
+        });
+      }
+    }
+  }
+});
+
+describe('the placement check finds what a provider lacks', () => {
+  it('flags tensor work with no kernel, and tells shape arithmetic apart', () => {
+    const g = new Graph('lacks');
+    const x = g.input('x', 'float32', ['N', 8]);
+    const ids = g.input('ids', 'int64', ['N', 8]);
+    g.output(g.emitRaw('ConstantOfShape', [op.shapeOf(x)], {}, ['N', 8], 'float32'), 'zeros');
+    g.output(g.emitRaw('Mod', [ids, g.constant([7], 'int64', [])], {}, ['N', 8], 'int64'), 'mod');
+    const rows = g.emitRaw('Mul', [op.shapeOf(x, 0, 1), g.ints([2])], {}, [1], 'int64');
+    g.output(rows, 'rows');
+    const webgpu = cpuPlacedNodes(g, KERNEL_TABLES.webgpu);
+    expect(webgpu.filter((p) => p.kind === 'compute').map((p) => [p.opType, p.why])).toEqual([
+      ['ConstantOfShape', 'no ConstantOfShape kernel for opset 17'],
+      ['Mod', 'no Mod kernel for opset 17'],
+    ]);
+    expect(webgpu.find((p) => p.opType === 'Mul')?.kind).toBe('shape');
+    expect(cpuPlacedNodes(g, KERNEL_TABLES.cuda).filter((p) => p.kind === 'compute')).toEqual([]);
+  });
+
+  it('the dropout hash needs neither int64 arithmetic nor Mod on the tensor, which WebGPU lacks', () => {
+    const d = new Graph('dropout');
+    const y = new Dropout(d, d.input('rate', 'float32', []), d.input('seed', 'int64', [])).apply(d.input('x', 'float32', ['N', 8]));
+    d.output(y, 'y');
+    expect(cpuPlacedNodes(d, KERNEL_TABLES.webgpu).filter((p) => p.kind === 'compute')).toEqual([]);
+  });
+});
