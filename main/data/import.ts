@@ -263,6 +263,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       throw new SproutError('data-no-rows', `No usable rows: ${d.empty_text} with an empty text, ${d.missing_text} without the text column(s), ${d.missing_label} without a label.`, {
         file,
         hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
+        uiHint: 'Check which columns are ticked as text and which one is the label.',
       });
     }
     let keptTogether = 0;
@@ -395,7 +396,11 @@ function resolveMapping(info: SourceInfo, options: ImportOptions, buffered: { sa
   if (template) textColumns = [...textColumns, ...template.columns.filter((c) => !textColumns.includes(c))];
   textColumns = [...new Set(textColumns)];
   if (textColumns.length === 0) {
-    throw new SproutError('data-no-text-column', 'No column looks like text.', { file: info.file, hint: `Choose one with --text-column (columns: ${info.columns.join(', ')}).` });
+    throw new SproutError('data-no-text-column', 'No column looks like text.', {
+      file: info.file,
+      hint: `Choose one with --text-column (columns: ${info.columns.join(', ')}).`,
+      uiHint: 'Tick the column(s) that hold the text.',
+    });
   }
   const mapping: Mapping = {
     textColumns,
@@ -416,6 +421,7 @@ function checkColumns(info: SourceInfo, mapping: Mapping): Mapping {
         hint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}${info.header ? '' : ' (0-based indexes: the file has no header)'}.${
           what === 'label' ? ' To import examples without labels (for labelling), leave out --label-column.' : ''
         }`,
+        uiHint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}.`,
       });
     }
   }
