@@ -266,10 +266,9 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
         uiHint: 'Check which columns are ticked as text and which one is the label.',
       });
     }
-    let keptTogether = 0;
-    if (!validation && labelled && fraction > 0) {
-      const copies = duplicateTextGroups(db, datasetId);
-      keptTogether = copies.length;
+    const copies = duplicateTextGroups(db, datasetId);
+    const drawSplit = !validation && labelled && fraction > 0;
+    if (drawSplit) {
       const moved = splitByUniqueText(groups, copies, fraction, seed);
       moveRowsToSplit(db, moved.rows, 'validation');
       splits.train -= moved.rows.length;
@@ -296,7 +295,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
         if (valid) splitLabels.validation[label] = valid;
       }
     }
-    const { duplicates, conflicting } = duplicateCounts(db, datasetId);
+    const { duplicates, conflicting } = duplicateCounts(copies);
     const source: SourceFile = { name: basename(file), size: main.info.totalBytes, sha256: hash.digest('hex') };
     const validationSource: SourceFile | null = validation
       ? { name: basename(validation.info.file), size: validation.info.totalBytes, sha256: validationHash.digest('hex') }
@@ -332,8 +331,8 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       validation: validationSource && { file: validationSource.name, bytes: validationSource.size, sha256: validationSource.sha256, quoting: validation!.info.quoting ?? null },
       seed: validation || !labelled ? null : seed,
       splitFraction: validation || !labelled ? null : fraction,
-      splitBy: !validation && labelled && fraction > 0 ? 'unique text' : null,
-      duplicateTextsKeptTogether: keptTogether,
+      splitBy: drawSplit ? 'unique text' : null,
+      duplicateTextsKeptTogether: drawSplit ? copies.length : 0,
       imbalance: freeText ? null : imbalanceHint(labels),
     };
     finishDataset(db, datasetId, {
