@@ -52,7 +52,8 @@ function headerNames(row: DsvRow, file: string): string[] {
       throw new SproutError('data-duplicate-column', `The header names the column ${JSON.stringify(name)} twice.`, {
         file,
         line: row.line,
-        hint: 'Rename one of them, or import with --no-header and choose columns by their 0-based index.',
+        hint: 'Rename one of them, or import with --header no and choose columns by their 0-based index.',
+        uiHint: 'Rename one of them, or read the first row as an example (no header).',
       });
     }
     seen.add(name);

@@ -263,12 +263,12 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       throw new SproutError('data-no-rows', `No usable rows: ${d.empty_text} with an empty text, ${d.missing_text} without the text column(s), ${d.missing_label} without a label.`, {
         file,
         hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
+        uiHint: 'Check which columns are ticked as text and which one is the label.',
       });
     }
-    let keptTogether = 0;
-    if (!validation && labelled && fraction > 0) {
-      const copies = duplicateTextGroups(db, datasetId);
-      keptTogether = copies.length;
+    const copies = duplicateTextGroups(db, datasetId);
+    const drawSplit = !validation && labelled && fraction > 0;
+    if (drawSplit) {
       const moved = splitByUniqueText(groups, copies, fraction, seed);
       moveRowsToSplit(db, moved.rows, 'validation');
       splits.train -= moved.rows.length;
@@ -295,7 +295,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
         if (valid) splitLabels.validation[label] = valid;
       }
     }
-    const { duplicates, conflicting } = duplicateCounts(db, datasetId);
+    const { duplicates, conflicting } = duplicateCounts(copies);
     const source: SourceFile = { name: basename(file), size: main.info.totalBytes, sha256: hash.digest('hex') };
     const validationSource: SourceFile | null = validation
       ? { name: basename(validation.info.file), size: validation.info.totalBytes, sha256: validationHash.digest('hex') }
@@ -331,8 +331,8 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       validation: validationSource && { file: validationSource.name, bytes: validationSource.size, sha256: validationSource.sha256, quoting: validation!.info.quoting ?? null },
       seed: validation || !labelled ? null : seed,
       splitFraction: validation || !labelled ? null : fraction,
-      splitBy: !validation && labelled && fraction > 0 ? 'unique text' : null,
-      duplicateTextsKeptTogether: keptTogether,
+      splitBy: drawSplit ? 'unique text' : null,
+      duplicateTextsKeptTogether: drawSplit ? copies.length : 0,
       imbalance: freeText ? null : imbalanceHint(labels),
     };
     finishDataset(db, datasetId, {
@@ -395,7 +395,11 @@ function resolveMapping(info: SourceInfo, options: ImportOptions, buffered: { sa
   if (template) textColumns = [...textColumns, ...template.columns.filter((c) => !textColumns.includes(c))];
   textColumns = [...new Set(textColumns)];
   if (textColumns.length === 0) {
-    throw new SproutError('data-no-text-column', 'No column looks like text.', { file: info.file, hint: `Choose one with --text-column (columns: ${info.columns.join(', ')}).` });
+    throw new SproutError('data-no-text-column', 'No column looks like text.', {
+      file: info.file,
+      hint: `Choose one with --text-column (columns: ${info.columns.join(', ')}).`,
+      uiHint: 'Tick the column(s) that hold the text.',
+    });
   }
   const mapping: Mapping = {
     textColumns,
@@ -416,6 +420,7 @@ function checkColumns(info: SourceInfo, mapping: Mapping): Mapping {
         hint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}${info.header ? '' : ' (0-based indexes: the file has no header)'}.${
           what === 'label' ? ' To import examples without labels (for labelling), leave out --label-column.' : ''
         }`,
+        uiHint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}.`,
       });
     }
   }

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseTemplate, renderTemplate } from '../data/template.js';
-import { stratifiedValidation } from '../data/split.js';
+import { splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
-import { finishDataset, insertDataset, labelCountsBySplit, moveRowsToSplit, rowInserter, splitCounts } from '../library/datasets.js';
+import { duplicateTextGroups, finishDataset, insertDataset, labelCountsBySplit, moveRowsToSplit, rowInserter, splitCounts } from '../library/datasets.js';
 import { fromStoredRow, getJob, type LabelJob, type StoredRow } from './jobs.js';
 
 export interface ReviewRow {
@@ -176,7 +176,8 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
         hint: include === 'corrected' ? 'Correct (or confirm) some rows first, or save all labelled rows.' : undefined,
       });
     }
-    if (fraction > 0) moveRowsToSplit(db, stratifiedValidation(groups, fraction, seed), 'validation');
+    // Split by unique text, as the importer does: no text on both sides.
+    if (fraction > 0) moveRowsToSplit(db, splitByUniqueText(groups, duplicateTextGroups(db, datasetId), fraction, seed).rows, 'validation');
     const labels: Record<string, number> = {};
     for (const { label, count } of labelCountsBySplit(db, datasetId)) if (label !== null) labels[label] = (labels[label] ?? 0) + count;
     finishDataset(db, datasetId, {

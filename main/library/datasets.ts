@@ -160,39 +160,34 @@ export function distinctLabelCount(db: LibraryDb, datasetId: number): number {
 }
 
 /**
- * Exact duplicate counts over all rows of a dataset, worked out by SQLite in one grouping (sorting on disk when
- * needed, so memory stays bounded): extra copies of texts already present, and texts that occur with more than one label.
- */
-export function duplicateCounts(db: LibraryDb, datasetId: number): { duplicates: number; conflicting: number } {
-  const r = db
-    .prepare(
-      `SELECT COUNT(*) AS texts, COALESCE(SUM(n), 0) AS rows, COALESCE(SUM(labels > 1), 0) AS conflicting
-       FROM (SELECT COUNT(*) AS n, COUNT(DISTINCT label) AS labels FROM dataset_rows WHERE dataset_id = ? GROUP BY texts)`,
-    )
-    .get(datasetId) as { texts: number; rows: number; conflicting: number };
-  return { duplicates: r.rows - r.texts, conflicting: r.conflicting };
-}
-
-/**
- * The rows whose text (the same JSON of text values that `duplicateCounts` groups by) occurs more than once, one
- * group per text, rows in rowid order: what a split must keep on one side.
+ * The rows whose text (the stored JSON of its text values, compared exactly) occurs more than once, one group per
+ * text, rows in rowid order: what a split must keep on one side, and what the duplicate counts count. SQLite finds
+ * them in one grouping (sorting on disk when needed), so memory stays bounded by the duplicated rows.
  */
 export function duplicateTextGroups(db: LibraryDb, datasetId: number): { rowid: number; label: string | null }[][] {
   const rows = db
     .prepare(
-      `SELECT rowid, texts, label FROM dataset_rows WHERE dataset_id = ?
-         AND texts IN (SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(*) > 1)
-       ORDER BY texts, rowid`,
+      `SELECT json_group_array(json_array(rowid, label)) AS copies FROM dataset_rows WHERE dataset_id = ?
+       GROUP BY texts HAVING COUNT(*) > 1`,
     )
-    .iterate(datasetId, datasetId) as Iterable<{ rowid: number; texts: string; label: string | null }>;
+    .iterate(datasetId) as Iterable<{ copies: string }>;
   const groups: { rowid: number; label: string | null }[][] = [];
-  let last: string | undefined;
   for (const r of rows) {
-    if (r.texts !== last) groups.push([]);
-    last = r.texts;
-    groups[groups.length - 1].push({ rowid: r.rowid, label: r.label });
+    const copies = (JSON.parse(r.copies) as [number, string | null][]).map(([rowid, label]) => ({ rowid, label }));
+    groups.push(copies.sort((a, b) => a.rowid - b.rowid));
   }
   return groups;
+}
+
+/** Extra copies of texts already present, and texts that occur with more than one label. */
+export function duplicateCounts(groups: readonly (readonly { label: string | null }[])[]): { duplicates: number; conflicting: number } {
+  let duplicates = 0;
+  let conflicting = 0;
+  for (const g of groups) {
+    duplicates += g.length - 1;
+    if (new Set(g.map((r) => r.label).filter((l) => l !== null)).size > 1) conflicting++;
+  }
+  return { duplicates, conflicting };
 }
 
 export function listDatasets(db: LibraryDb): DatasetRecord[] {

@@ -41,6 +41,20 @@ describe('sprout data (built CLI)', () => {
     expect(shown).toMatchObject({ id: sst.id, label_set: ['0', '1'], source: { name: 'train.tsv', size: 3806075 }, validation: { name: 'dev.tsv', size: 94931 } });
   });
 
+  it('detects that CoLA has no header (and says why), lets --header choose, and reports the split and the imbalance', () => {
+    const file = dataFile('cola', 'out_of_domain_dev.tsv');
+    const auto = json('data', 'preview', file, '--json');
+    expect(auto).toMatchObject({ header: false, rows: 516, suggested: { text_columns: ['3'], label_column: '1' } });
+    expect(auto.header_reason).toMatch(/^row 1 looks like data: "clc95" in column 0 recurs below/);
+    expect(json('data', 'preview', file, '--header', 'yes', '--json')).toMatchObject({ header: true, header_reason: null, rows: 515 });
+    expect(sprout('data', 'preview', file, '--header', 'maybe').code).toBe(2);
+    const text = sprout('data', 'preview', file);
+    expect(text.stdout).toMatch(/^  header: no, row 1 looks like data: .* \(--header yes\|no to choose\)$/m);
+    const report = json('data', 'import', file, '--name', 'cola-ood');
+    expect(report).toMatchObject({ header: false, rows: 516, text_columns: ['3'], label_column: '1', template: '{3}', split_by: 'unique text', duplicate_texts_kept_together: 3 });
+    expect((report.imbalance as { message: string }).message).toBe('69 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+  });
+
   it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
     const before = (json('data', 'list', '--json') as { datasets: unknown[] }).datasets.length;
     const r = sprout('data', 'import', dataFile('rte', 'train.tsv'), '--quoting', 'rfc4180');

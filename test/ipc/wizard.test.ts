@@ -216,7 +216,7 @@ describe('labelling', () => {
     expect(stored.filter((r) => r.text === target.text).map((r) => r.label)).toEqual([fix]);
 
     const exported = join(h.scratch, 'cb-val-reviewed.csv');
-    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, rows: 56, corrected: 1 });
+    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, format: 'csv', rows: 56, corrected: 1 });
     const rows = readFileSync(exported, 'utf8').trimEnd().split('\n');
     expect(rows[0].split(',').at(-1)).toBe('label_source');
     expect(rows.filter((r) => r.endsWith(',person'))).toHaveLength(1);

@@ -17,7 +17,9 @@ import { outputFormatFromName, type OutputFormat } from '../../main/label/encode
 import type { LabelTask } from '../../main/label/types.js';
 import { tsvLines } from '../data/helpers.js';
 import { pythonRows } from './python-rows.js';
-import { data, freshLibrary, repoRoot, tempDir, tinyEngine } from './helpers.js';
+import { openLibrary, libraryPath } from '../../main/library/db.js';
+import { data, freshLibrary, repoRoot, tempDir, tinyEngine, tinyModel } from './helpers.js';
+import { writePromptFiles } from './prompt-fixture.js';
 
 /** A prompt trained on CoLA as Sprout imports it: headerless, the sentence in column "3". */
 const colaTask: LabelTask = { kind: 'classification', labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: 'sentence: {3}' };
@@ -123,6 +125,24 @@ describe('sprout label review / label export (spawned)', () => {
     const file = join(dir, 'reviewed.jsonl');
     expect(await cli('label', 'export', jobId, '--output', file)).toEqual({ file, format: 'jsonl', rows: 527, corrected: 3 });
     expect(pythonRows(file, 'jsonl', '3').filter((r) => r[2] === 'person')).toHaveLength(3);
+  });
+
+  it('sprout label --text-column names this file\'s column; the task template (trained on "{3}") keeps its words', async () => {
+    const { home } = freshLibrary();
+    const dir = tempDir();
+    const [promptFile] = await writePromptFiles(dir, [1]);
+    const csv = join(dir, 'texts.csv');
+    writeFileSync(csv, `text,id\n${sentences.slice(0, 20).map((t, i) => `"${t.replaceAll('"', '""')}",${i}`).join('\n')}\n`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(repoRoot, 'out/cli.js'), 'label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', '0,1', '--task-template', 'sentence: {3}', '--device', 'cpu', '--input', csv, '--text-column', 'text', '--output', join(dir, 'out.csv')],
+      { env: { ...process.env, SPROUT_HOME: home } },
+    );
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { status: string; labelled: number; job_id: string };
+    expect(summary).toMatchObject({ status: 'done', labelled: 20 });
+    const db = openLibrary(libraryPath(home));
+    expect(getJob(db, summary.job_id)!.spec.template).toBe('sentence: {text}');
+    db.close();
   });
 });
 
