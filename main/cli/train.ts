@@ -7,6 +7,7 @@ import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
 import { runTraining, type TrainRequest } from '../train/run.js';
+import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
@@ -20,7 +21,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+                    [--preset ${presetNames().join('|')}] [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -28,6 +29,9 @@ export const trainCommand: Command = {
 Prompt tuning (Lester et al. 2021): every model weight stays frozen; only the prompt's rows are trained.
 Defaults follow Lester et al.: Adafactor, constant lr 0.3, no parameter scaling, decay -0.8, update clipping 1.0,
 weight decay 1e-5; 20 prompt rows initialised from the vocabulary. Adam(W) defaults to lr 0.01.
+--preset lester-reference follows the Hugging Face reference recipe (README, "Same result as Hugging Face"): init
+labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (torch.randperm order), evaluation at
+steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
   --data FILE [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
@@ -40,7 +44,8 @@ Training:
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
 Evaluation (on the validation data):
-  --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
+  --eval-every 100  --eval-steps 100,250,...  --eval-limit N  --eval-at-start  --max-new-tokens N (greedy decoding;
+  default: the longest label)  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
 Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
 split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
@@ -81,7 +86,10 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
     steps: { type: 'string' },
     'eval-every': { type: 'string' },
     'eval-limit': { type: 'string' },
+    'eval-steps': { type: 'string' },
     'eval-at-start': { type: 'boolean', default: false },
+    'max-new-tokens': { type: 'string' },
+    preset: { type: 'string' },
     patience: { type: 'string' },
     metric: { type: 'string' },
     seed: { type: 'string' },
@@ -138,7 +146,10 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   }
   const model = str('model');
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
-  if (values.mixture !== undefined) return { mixture: await mixtureRequest(values, model, device) };
+  if (values.mixture !== undefined) {
+    if (values.preset !== undefined) throw new UsageError('--preset applies to single-task training; give the mixture\'s settings as options.');
+    return { mixture: await mixtureRequest(values, model, device) };
+  }
   if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
   const datasetId = int(str('dataset'), '--dataset');
@@ -180,7 +191,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   if (metric !== undefined && !['rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
     throw new UsageError(`--metric must be rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
   }
-  const config: TrainingConfigInput = {
+  const given: TrainingConfigInput = {
     model,
     device: device ?? 'auto',
     threads: int(str('threads'), '--threads'),
@@ -201,7 +212,9 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     steps: int(str('steps'), '--steps'),
     evalEvery: int(str('eval-every'), '--eval-every'),
     evalLimit: int(str('eval-limit'), '--eval-limit'),
-    evalAtStart: values['eval-at-start'] === true,
+    evalSteps: intList(str('eval-steps'), '--eval-steps'),
+    evalAtStart: values['eval-at-start'] === true || undefined,
+    maxNewTokens: int(str('max-new-tokens'), '--max-new-tokens'),
     patience: int(str('patience'), '--patience'),
     metric: metric as 'rank_accuracy' | undefined,
     seed: int(str('seed'), '--seed'),
@@ -210,10 +223,11 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     dropout: num(str('dropout'), '--dropout'),
     checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
     taskEmbeddingStep: int(str('task-embedding-step'), '--task-embedding-step'),
-    bucketing: values['no-bucketing'] !== true,
+    bucketing: values['no-bucketing'] === true ? false : undefined,
     name: str('name'),
   };
-  return { config };
+  const preset = str('preset');
+  return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
 }
 
 async function mixtureRequest(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Promise<MixtureConfigInput> {
@@ -260,6 +274,17 @@ function int(value: string | undefined, flag: string): number | undefined {
   const n = num(value, flag);
   if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, not "${value}".`);
   return n;
+}
+
+/** `100,250,500`: whole numbers, comma-separated. */
+function intList(value: string | undefined, flag: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((v) => v.trim());
+  return items.map((v) => {
+    const n = int(v, flag)!;
+    if (n < 1) throw new UsageError(`${flag} takes step numbers of at least 1, not "${v}".`);
+    return n;
+  });
 }
 
 function duration(seconds: number): string {
