@@ -11,6 +11,7 @@ import { benchImport } from './import.js';
 import { benchLabel } from './label.js';
 import { benchTokenizer } from './tokenizer.js';
 import { benchTrain } from './train.js';
+import { benchAgreement } from './agreement.js';
 import { benchEngine } from './engine.js';
 import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
@@ -34,6 +35,7 @@ const benches: Record<string, Bench> = {
   'memory-small': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-small' }),
   'memory-base': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-base' }),
   scaling: () => benchScaling({ workDir, tokenizerFrom }),
+  agreement: () => benchAgreement({ root, outDir: resolve(root, 'bench-results') }),
 };
 
 /** `engine` etc. name one benchmark; a group name runs several. */

@@ -6,6 +6,7 @@ import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary, TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
 import { runTraining, type TrainRequest } from '../train/run.js';
+import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
@@ -19,7 +20,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [--name NAME]
+                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -27,6 +28,9 @@ export const trainCommand: Command = {
 Prompt tuning (Lester et al. 2021): every model weight stays frozen; only the prompt's rows are trained.
 Defaults follow Lester et al.: Adafactor, constant lr 0.3, no parameter scaling, decay -0.8, update clipping 1.0,
 weight decay 1e-5; 20 prompt rows initialised from the vocabulary. Adam(W) defaults to lr 0.01.
+--preset lester-reference follows the Hugging Face reference recipe (README, "Same result as Hugging Face"): init
+labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (torch.randperm order), evaluation at
+steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
   --data FILE [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
@@ -41,7 +45,8 @@ Training:
   --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
                   norm statistics and the loss in float32, with a static loss scale of 1024)
 Evaluation (on the validation data):
-  --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS
+  --eval-every 100  --eval-steps 100,250,...  --eval-limit N  --eval-at-start  --max-new-tokens N (greedy decoding;
+      default: the longest label)  --patience EVALS
   --metric auto|rank_accuracy|exact_match|macro_f1|mcc  the metric the best prompt is kept by; auto (default): MCC
       (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else accuracy
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
@@ -87,7 +92,10 @@ notes (data notes, then the warnings).`,
     steps: { type: 'string' },
     'eval-every': { type: 'string' },
     'eval-limit': { type: 'string' },
+    'eval-steps': { type: 'string' },
     'eval-at-start': { type: 'boolean', default: false },
+    'max-new-tokens': { type: 'string' },
+    preset: { type: 'string' },
     patience: { type: 'string' },
     metric: { type: 'string' },
     seed: { type: 'string' },
@@ -145,7 +153,10 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   }
   const model = str('model');
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
-  if (values.mixture !== undefined) return { mixture: await mixtureRequest(values, model, device) };
+  if (values.mixture !== undefined) {
+    if (values.preset !== undefined) throw new UsageError('--preset applies to single-task training; give the mixture\'s settings as options.');
+    return { mixture: await mixtureRequest(values, model, device) };
+  }
   if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
   const datasetId = int(str('dataset'), '--dataset');
@@ -189,7 +200,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   }
   const precision = str('precision');
   if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
-  const config: TrainingConfigInput = {
+  const given: TrainingConfigInput = {
     model,
     device: device ?? 'auto',
     precision: precision as Precision | undefined,
@@ -211,7 +222,9 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     steps: int(str('steps'), '--steps'),
     evalEvery: int(str('eval-every'), '--eval-every'),
     evalLimit: int(str('eval-limit'), '--eval-limit'),
-    evalAtStart: values['eval-at-start'] === true,
+    evalSteps: intList(str('eval-steps'), '--eval-steps'),
+    evalAtStart: values['eval-at-start'] === true || undefined,
+    maxNewTokens: int(str('max-new-tokens'), '--max-new-tokens'),
     patience: int(str('patience'), '--patience'),
     metric: metric as 'rank_accuracy' | undefined,
     seed: int(str('seed'), '--seed'),
@@ -220,10 +233,11 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     dropout: num(str('dropout'), '--dropout'),
     checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
     taskEmbeddingStep: int(str('task-embedding-step'), '--task-embedding-step'),
-    bucketing: values['no-bucketing'] !== true,
+    bucketing: values['no-bucketing'] === true ? false : undefined,
     name: str('name'),
   };
-  return { config };
+  const preset = str('preset');
+  return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
 }
 
 async function mixtureRequest(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Promise<MixtureConfigInput> {
@@ -271,6 +285,17 @@ function int(value: string | undefined, flag: string): number | undefined {
   const n = num(value, flag);
   if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, not "${value}".`);
   return n;
+}
+
+/** `100,250,500`: whole numbers, comma-separated. */
+function intList(value: string | undefined, flag: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((v) => v.trim());
+  return items.map((v) => {
+    const n = int(v, flag)!;
+    if (n < 1) throw new UsageError(`${flag} takes step numbers of at least 1, not "${v}".`);
+    return n;
+  });
 }
 
 function duration(seconds: number): string {

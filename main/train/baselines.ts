@@ -120,6 +120,6 @@ export function judgeReport(labels: string[], report: ClassificationReport, stor
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;
-  const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0 };
+  const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
   return { metric, baselines: { majority, zero_shot: zeroShot }, warnings: promptWarnings(metrics, labels, metric.metric, majority) };
 }

@@ -56,6 +56,10 @@ export const TrainingConfigSchema = z.strictObject({
   microBatchSize: positiveInt.optional(),
   steps: positiveInt.default(1000),
   evalEvery: positiveInt.default(100),
+  /** Evaluate after exactly these steps (and the last) instead of every evalEvery steps. */
+  evalSteps: z.array(positiveInt).min(1).optional(),
+  /** Greedy decoding in evaluation stops at eos or after this many tokens; default: the longest target. */
+  maxNewTokens: positiveInt.optional(),
   evalBatchSize: positiveInt.default(32),
   /** Evaluate on at most this many validation examples (the first ones). */
   evalLimit: positiveInt.optional(),

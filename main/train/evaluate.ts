@@ -16,6 +16,8 @@ export interface EvalMetrics {
   /** Share of greedy outputs that are exactly some label (classification tasks). */
   validLabelShare?: number;
   greedy?: ClassificationReport;
+  /** Greedy ids (eos included when reached) of the first SAMPLE_OUTPUTS examples, to see what the model says. */
+  firstOutputs: number[][];
   seconds: number;
 }
 
@@ -39,8 +41,12 @@ export interface EvalOptions {
   /** Target ids (eos included) of each label; empty for free text. */
   labelTargets: number[][];
   batchSize: number;
+  /** Greedy decoding stops at eos or after this many tokens; default: the longest label (or target). */
+  maxNewTokens?: number;
   signal?: AbortSignal;
 }
+
+export const SAMPLE_OUTPUTS = 5;
 
 const sameIds = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -51,7 +57,7 @@ export async function evaluate(model: PromptModel, prompt: SoftPrompt, examples:
   const order = examples.map((_, i) => i).sort((a, b) => examples[a].input.length - examples[b].input.length);
   const rankPred = new Array<number>(examples.length).fill(-1);
   const greedyOut: number[][] = new Array(examples.length);
-  const maxNew = Math.max(1, ...(classification ? o.labelTargets : examples.map((e) => e.target)).map((t) => t.length));
+  const maxNew = o.maxNewTokens ?? Math.max(1, ...(classification ? o.labelTargets : examples.map((e) => e.target)).map((t) => t.length));
   for (let start = 0; start < order.length; start += o.batchSize) {
     o.signal?.throwIfAborted();
     const idx = order.slice(start, start + o.batchSize);
@@ -69,7 +75,12 @@ export async function evaluate(model: PromptModel, prompt: SoftPrompt, examples:
     idx.forEach((ex, b) => (greedyOut[ex] = generated[b]));
   }
   const exact = examples.filter((e, i) => sameIds(greedyOut[i], e.target)).length;
-  const metrics: EvalMetrics = { examples: examples.length, exactMatch: examples.length ? exact / examples.length : 0, seconds: (performance.now() - t0) / 1000 };
+  const metrics: EvalMetrics = {
+    examples: examples.length,
+    exactMatch: examples.length ? exact / examples.length : 0,
+    firstOutputs: greedyOut.slice(0, SAMPLE_OUTPUTS),
+    seconds: (performance.now() - t0) / 1000,
+  };
   if (classification) {
     const gold = examples.map((e) => e.label);
     const greedyPred = greedyOut.map((out) => o.labelTargets.findIndex((t) => sameIds(t, out)));

@@ -86,6 +86,8 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
   const order = new DataOrder(train.map((e) => e.input.length), config.batchSize, config.seed, config.bucketing, state.order);
   const metric = setup.metric;
   const snapshotStep = taskEmbeddingStep(config);
+  const evalSteps = config.evalSteps && new Set(config.evalSteps);
+  const evalDue = (step: number) => (evalSteps ? evalSteps.has(step) : step % config.evalEvery === 0) || step === config.steps;
   const stepOptions = (step: number, micro: number): TrainStepOptions => ({
     zLoss: config.zLoss || undefined,
     dropout: config.dropout || undefined,
@@ -97,7 +99,7 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
   const runEval = async (): Promise<boolean> => {
     if (!validation.length) return false;
     state.pendingEval = true;
-    const metrics = await evaluate(model, prompt, validation, { labels: setup.labels, labelTargets: setup.labelTargets, batchSize: config.evalBatchSize, signal });
+    const metrics = await evaluate(model, prompt, validation, { labels: setup.labels, labelTargets: setup.labelTargets, batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens, signal });
     const value = metricValue(metrics, metric);
     const previous = state.best ? state.evals.find((e) => e.step === state.best!.step)?.metrics : undefined;
     // Ties on the chosen metric go to greedy exact match, then to the later prompt; only a strict gain resets patience.
@@ -181,7 +183,7 @@ export async function trainLoop(setup: TrainerSetup, hooks: TrainingHooks = {}):
         latestEval,
       });
       const last = state.step === config.steps;
-      const stop = (state.step % config.evalEvery === 0 || last) && (await runEval());
+      const stop = evalDue(state.step) && (await runEval());
       if (state.step % config.checkpointEvery === 0 || last || stop) checkpoint();
       if (stop) return 'early-stopped';
     }

@@ -20,7 +20,7 @@ const colaFile = (name: string) => path.join(shared, 'data/cola', name);
 
 const evalOf = (labels: string[], gold: number[], predicted: number[]): EvalMetrics => {
   const rank = classificationReport(labels, gold, predicted);
-  return { examples: gold.length, rank, exactMatch: rank.accuracy, seconds: 0 };
+  return { examples: gold.length, rank, exactMatch: rank.accuracy, seconds: 0, firstOutputs: [] };
 };
 
 describe('baselines and warnings (engine)', () => {

@@ -1,0 +1,90 @@
+/**
+ * The Hugging Face prompt-tuning runs recorded in ../shared/fixtures/mini-t5-pretrained/prompt_tuning_reference.json
+ * (transformers 4.35.2 + PyTorch 1.13, CPU), read and checked, and how Sprout is told to follow each one: the
+ * data files as distributed, the task's columns and verbaliser, and the `lester-reference` preset.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { TrainingConfigInput } from '../train/config.js';
+import { applyPreset, presetSettings } from '../train/presets.js';
+
+const ids = z.array(z.number().int().min(0));
+
+const ReferenceEvalSchema = z.object({
+  step: z.number().int().min(0),
+  rank_acc: z.number(),
+  greedy_exact_match: z.number(),
+  greedy_valid_label_frac: z.number(),
+  rank_mcc: z.number(),
+  greedy_mcc_invalid_as_wrong: z.number(),
+  greedy_first5: z.array(ids).length(5),
+});
+
+const ReferenceRunSchema = z.object({
+  task: z.string(),
+  seed: z.number().int(),
+  batch_size: z.number().int(),
+  prompt_len: z.number().int(),
+  verbalizer: z.array(z.string()).min(2),
+  candidate_ids: z.array(ids),
+  init: z.object({ random_vocab_ids_rows_2_to_19: ids }),
+  n_train: z.number().int(),
+  n_dev: z.number().int(),
+  evals: z.array(ReferenceEvalSchema).min(1),
+  /** [step, mean training loss of the 50 steps up to it]. */
+  train_loss: z.array(z.tuple([z.number().int(), z.number()])).min(1),
+  steps_done: z.number().int().min(1),
+  train_seconds_per_step: z.number(),
+  threads: z.number().int().min(1),
+  final_prompt: z.array(z.array(z.number())),
+});
+
+export type ReferenceRun = z.infer<typeof ReferenceRunSchema>;
+export type ReferenceEval = z.infer<typeof ReferenceEvalSchema>;
+export type ReferenceTask = 'sst2' | 'cola';
+export const REFERENCE_TASKS: ReferenceTask[] = ['sst2', 'cola'];
+
+/** Training loss is recorded as means over windows of this many steps. */
+export const LOSS_WINDOW = 50;
+
+export function referenceModel(shared: string): string {
+  return join(shared, 'fixtures/mini-t5-pretrained');
+}
+
+export function readReferenceRuns(shared: string): Record<ReferenceTask, ReferenceRun> {
+  const file = join(referenceModel(shared), 'prompt_tuning_reference.json');
+  const parsed = z.object({ sst2: ReferenceRunSchema, cola: ReferenceRunSchema }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+/**
+ * A Sprout training config that follows the reference run: the files in their original form (SST-2 with its
+ * header, CoLA's headerless 4-column TSV with quoting off), the text as is, the reference's verbaliser in label
+ * order, its number of steps, and everything else from the `lester-reference` preset.
+ */
+export function referenceConfig(shared: string, task: ReferenceTask, ref: ReferenceRun, overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
+  const verbalizer = Object.fromEntries(ref.verbalizer.map((word, label) => [String(label), word]));
+  const data =
+    task === 'sst2'
+      ? { train: { file: join(shared, 'data/sst2/train.tsv') }, validation: { file: join(shared, 'data/sst2/dev.tsv') }, template: '{sentence}', labelColumn: 'label' }
+      : {
+          train: { file: join(shared, 'data/cola/in_domain_train.tsv'), header: false, quoting: 'none' as const },
+          validation: { file: join(shared, 'data/cola/in_domain_dev.tsv'), header: false, quoting: 'none' as const },
+          template: '{3}',
+          labelColumn: '1',
+        };
+  const given: TrainingConfigInput = {
+    model: referenceModel(shared),
+    device: 'cpu',
+    threads: ref.threads,
+    train: data.train,
+    validation: data.validation,
+    task: { template: data.template, labelColumn: data.labelColumn, verbalizer },
+    steps: ref.steps_done,
+    checkpointEvery: ref.steps_done,
+    ...overrides,
+  };
+  return applyPreset(given, presetSettings('lester-reference'));
+}
