@@ -23,7 +23,7 @@ function type<T>(): T {
 export interface ExecutionProviderInfo {
   /** onnxruntime's name, e.g. "cpu", "webgpu", "cuda". */
   name: string;
-  /** Shipped inside onnxruntime-node; unbundled ones need extra libraries (see README, CUDA opt-in). */
+  /** Shipped inside onnxruntime-node; unbundled ones need extra libraries (see README: Using a GPU). */
   bundled: boolean;
 }
 

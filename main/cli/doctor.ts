@@ -12,7 +12,8 @@ export const doctorCommand: Command = {
   usage: `Usage: sprout doctor [--json]
 
 Prints what Sprout runs on: its version, Node, onnxruntime and Electron (if installed), the execution
-providers onnxruntime offers here and which one is used by default, the data directory and its free disk.
+providers onnxruntime offers here, which one is used and why (each GPU provider passed over, with its
+reason), the data directory and its free disk.
 
 Options:
   --json   Print one JSON object instead of text

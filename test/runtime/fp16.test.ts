@@ -4,21 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { halfBits } from '../../main/graph/builder.js';
+import { referenceBatch, type HfReference } from '../../main/bench/device-check/reference.js';
 import { loadPromptModel, type T5PromptModel } from '../../main/runtime/model.js';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { shared } from '../train/fixtures.js';
-
-interface Reference {
-  input_ids: number[][];
-  attention_mask: number[][];
-  labels: number[][];
-  prompt: number[][];
-  loss: number;
-  per_example_loss: number[];
-  grad_prompt: number[][];
-  greedy: { ids: number[][] };
-  rank_scores: { candidate_ids: number[][]; scores: number[][] };
-}
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
@@ -36,10 +25,8 @@ describe('float16 constants', () => {
 for (const name of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
   describe(`${name}: fp16 compute agrees with fp32 and with Hugging Face`, () => {
     const dir = join(shared, 'fixtures', name);
-    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-    const inputs = ref.input_ids.map((row, b) => row.filter((_, i) => ref.attention_mask[b][i] === 1));
-    const targets = ref.labels.map((row) => row.filter((id) => id !== -100));
-    const prompt = { length: ref.prompt.length, data: Float32Array.from(ref.prompt.flat()) };
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as HfReference;
+    const { inputs, targets, prompt } = referenceBatch(ref);
     let half: T5PromptModel;
     let full: T5PromptModel;
 

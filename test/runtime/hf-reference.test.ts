@@ -2,32 +2,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceBatch, type HfReference } from '../../main/bench/device-check/reference.js';
 import { loadPromptModel, type T5PromptModel } from '../../main/runtime/model.js';
 
 const fixtures = resolve(__dirname, '../../../shared/fixtures');
-
-interface Reference {
-  input_ids: number[][];
-  attention_mask: number[][];
-  labels: number[][];
-  prompt: number[][];
-  loss: number;
-  per_example_loss: number[];
-  grad_prompt: number[][];
-  encoder_last_hidden_state: number[][][];
-  greedy: { ids: number[][] };
-  rank_scores: { candidate_ids: number[][]; scores: number[][] };
-}
 
 const close = (a: number, b: number, rel = 1e-4) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
 for (const name of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
   describe(`${name}: the engine reproduces Hugging Face transformers`, () => {
     const dir = join(fixtures, name);
-    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-    const inputs = ref.input_ids.map((row, b) => row.filter((_, i) => ref.attention_mask[b][i] === 1));
-    const targets = ref.labels.map((row) => row.filter((id) => id !== -100));
-    const prompt = { length: ref.prompt.length, data: Float32Array.from(ref.prompt.flat()) };
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as HfReference;
+    const { inputs, targets, prompt } = referenceBatch(ref);
     let model: T5PromptModel;
 
     beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 const LIMIT = 64 * 2 ** 20;
 const FIXTURE_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'reference.json'];
@@ -72,10 +72,6 @@ export function prepare(root: string): void {
     const o = '-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64';
     const got = spawnSync('sh', ['-c', `mkdir -p /tmp/amd64/partial && apt-get ${o} update >/dev/null && apt-get ${o} download libvulkan1`], { cwd: gl, stdio: ['ignore', 'ignore', 'inherit'] });
     if (got.status !== 0) say('apt-get could not fetch libvulkan1: WebGPU will find no Vulkan loader unless the machine has one');
-  }
-  for (const ignored of ['/.device/', '/.gl/']) {
-    const exclude = join(root, '.git/info/exclude');
-    if (existsSync(dirname(exclude)) && !execFileSync('cat', [exclude]).toString().includes(ignored)) sh(`echo '${ignored}' >> "${exclude}"`, root);
   }
 
   const sizes = { device: sizeOf(out), gl: existsSync(gl) ? sizeOf(gl) : 0, tree: treeBytes(root) };

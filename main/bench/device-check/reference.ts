@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 
-interface Reference {
+/** The fields of a fixture's reference.json (../shared/fixtures/README.md) that the checks read. */
+export interface HfReference {
   input_ids: number[][];
   attention_mask: number[][];
   labels: number[][];
@@ -18,6 +19,15 @@ interface Reference {
   encoder_last_hidden_state: number[][][];
   greedy: { ids: number[][] };
   rank_scores: { candidate_ids: number[][]; scores: number[][] };
+}
+
+/** The reference batch as the engine takes it: unpadded inputs, targets without -100, the prompt as float32. */
+export function referenceBatch(ref: HfReference) {
+  return {
+    inputs: ref.input_ids.map((row, b) => row.filter((_, i) => ref.attention_mask[b][i] === 1)),
+    targets: ref.labels.map((row) => row.filter((id) => id !== -100)),
+    prompt: { length: ref.prompt.length, data: Float32Array.from(ref.prompt.flat()) },
+  };
 }
 
 /**
@@ -45,10 +55,8 @@ export interface ReferenceResult {
 }
 
 export async function checkReference(dir: string, device: DevicePreference, precision: 'fp32' | 'fp16'): Promise<ReferenceResult> {
-  const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-  const inputs = ref.input_ids.map((row, b) => row.filter((_, i) => ref.attention_mask[b][i] === 1));
-  const targets = ref.labels.map((row) => row.filter((id) => id !== -100));
-  const prompt = { length: ref.prompt.length, data: Float32Array.from(ref.prompt.flat()) };
+  const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as HfReference;
+  const { inputs, targets, prompt } = referenceBatch(ref);
   const model = await loadPromptModel(dir, { device, precision });
   const tolerance = TOLERANCE[precision];
   try {
