@@ -3,6 +3,7 @@
  * data folder and the fixture model: import, train with progress, pause/resume/cancel, evaluate, rank transfer
  * sources for a second task and train from the recommended one, label, review, correct, export, the library.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,13 @@ describe('training', () => {
     expect(cbRun.losses.length).toBeGreaterThan(0);
     expect(cbRun.promptId).not.toBeNull();
     cbPrompt = cbRun.promptId!;
+    // CB's labels are imbalanced (few "neutral"), so auto keeps by macro-F1; the majority baseline is over the
+    // 8 validation examples evaluated, counted here by Python's json module.
+    const firstEight = JSON.parse(execFileSync('python3', ['-c', 'import json,sys\nprint(json.dumps([json.loads(l)["label"] for l in open(sys.argv[1]) if l.strip()][:8]))', data('cb/val.jsonl')], { encoding: 'utf8' })) as string[];
+    const top = Math.max(...['contradiction', 'entailment', 'neutral'].map((l) => firstEight.filter((x) => x === l).length));
+    expect(cbRun.judgement.metric?.metric).toBe('macro_f1');
+    expect(cbRun.judgement.baselines.majority?.share).toBeCloseTo(top / 8, 6);
+    expect(cbRun.judgement.baselines.zero_shot).toMatchObject({ step: 0, examples: 8 });
     const prompt = await h.call('library.show', { id: cbPrompt });
     expect(prompt).toMatchObject({ runId, modelId, length: 4, name: 'cb first', task: { datasetId: cbId } });
     expect((await h.call('train.list', {})).map((r) => r.runId)).toContain(runId);
@@ -114,6 +122,8 @@ describe('training', () => {
     const runId = run.runId;
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= 2);
     expect((await h.call('train.pause', { runId })).status).toBe('paused');
+    // A paused run makes no progress, so it shows no rate and no time left.
+    expect(await h.call('train.status', { runId })).toMatchObject({ stepsPerSecond: null, examplesPerSecond: null, etaSeconds: null });
     await new Promise((r) => setTimeout(r, 300));
     const heldAt = (await h.call('train.status', { runId })).step;
     await new Promise((r) => setTimeout(r, 300));
