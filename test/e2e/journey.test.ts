@@ -15,7 +15,6 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
-import { callApi } from './api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shared = resolve(repoRoot, '../shared');
@@ -30,7 +29,16 @@ let page: Page;
 let out: string;
 const problems: string[] = [];
 
-const call = <K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> => callApi(serve, name, request);
+async function call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+  const response = await fetch(`${serve.base}/api/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` },
+    body: JSON.stringify(request),
+  });
+  const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
+  if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
+  return envelope.value;
+}
 
 /** axe through the devtools protocol (the page's CSP does not govern it): no serious or critical violations. */
 async function accessible(where: string): Promise<void> {

@@ -124,12 +124,12 @@ describe('training', () => {
     const runId = run.runId;
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= 2);
     expect((await h.call('train.pause', { runId })).status).toBe('paused');
-    // A paused run makes no progress, so it shows no rate and no time left.
-    expect(await h.call('train.status', { runId })).toMatchObject({ stepsPerSecond: null, examplesPerSecond: null, etaSeconds: null });
     await new Promise((r) => setTimeout(r, 300));
     const heldAt = (await h.call('train.status', { runId })).step;
     await new Promise((r) => setTimeout(r, 300));
     expect((await h.call('train.status', { runId })).step).toBe(heldAt);
+    // A paused run makes no progress, so it shows no rate and no time left.
+    expect(await h.call('train.status', { runId })).toMatchObject({ stepsPerSecond: null, examplesPerSecond: null, etaSeconds: null });
     expect((await h.call('train.resume', { runId })).status).toBe('running');
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= heldAt + 2);
     const cancelled = await h.call('train.cancel', { runId });
