@@ -50,6 +50,18 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(e.confusion.map((row) => row[0])).toEqual([0, 0]);
     expect(e.warnings[0]).toMatch(/^Every validation example was predicted "1"/);
     expect(evaluated.stderr).toMatch(/^warning: Every validation example/m);
+
+    // An imported dataset: its validation split (CoLA dev as the validation file), scored the same way.
+    const imported = await sprout(['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--text-column', '3', '--label-column', '1', '--validation', dev, '--name', 'cola'], home);
+    expect(imported.code).toBe(0);
+    const datasetId = (lastJson(imported) as { id: number }).id;
+    const byDataset = await sprout(['evaluate', '--prompt', String(t.prompt_id), '--dataset', String(datasetId), '--limit', '50', '--device', 'cpu'], home);
+    expect(byDataset.code).toBe(0);
+    const d = lastJson(byDataset) as { split: string; examples: number; confusion: number[][]; warnings: string[] };
+    expect(d.split).toBe('validation');
+    expect(d.examples).toBe(50);
+    expect(d.confusion).toEqual(e.confusion);
+    expect(d.warnings).toEqual(e.warnings);
   });
 
   it('evaluate refuses unclear requests with a one-line usage error', async () => {

@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
+import type { OperationName, RequestOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+import { callApi } from './api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shared = resolve(repoRoot, '../shared');
@@ -20,16 +21,7 @@ let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 
-async function call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
-  const response = await fetch(`${serve.base}/api/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` },
-    body: JSON.stringify(request),
-  });
-  const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
-  if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
-  return envelope.value;
-}
+const call = <K extends OperationName>(name: K, request: RequestOf<K>) => callApi(serve, name, request);
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);

@@ -3,6 +3,7 @@
  * data folder and the fixture model: import, train with progress, pause/resume/cancel, evaluate, rank transfer
  * sources for a second task and train from the recommended one, label, review, correct, export, the library.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,8 @@ describe('training', () => {
     const events = h.payloads('training.progress', (p) => p.runId === runId);
     const steps = events.filter((p) => p.loss !== null && p.eval === undefined && p.status === 'running').map((p) => p.step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    // The Train step's time estimate: the first step's measured time, from step 1 on.
+    expect(events.find((p) => p.step === 1 && p.loss !== null)!.firstStepSeconds).toBeGreaterThan(0);
     expect(events.filter((p) => p.eval).map((p) => p.eval!.step)).toEqual([3, 6]);
     expect(events.at(-1)).toMatchObject({ status: 'done', step: 6, totalSteps: 6 });
     cbRun = await h.call('train.status', { runId });
@@ -104,6 +107,13 @@ describe('training', () => {
     expect(cbRun.losses.length).toBeGreaterThan(0);
     expect(cbRun.promptId).not.toBeNull();
     cbPrompt = cbRun.promptId!;
+    // CB's labels are imbalanced (few "neutral"), so auto keeps by macro-F1; the majority baseline is over the
+    // 8 validation examples evaluated, counted here by Python's json module.
+    const firstEight = JSON.parse(execFileSync('python3', ['-c', 'import json,sys\nprint(json.dumps([json.loads(l)["label"] for l in open(sys.argv[1]) if l.strip()][:8]))', data('cb/val.jsonl')], { encoding: 'utf8' })) as string[];
+    const top = Math.max(...['contradiction', 'entailment', 'neutral'].map((l) => firstEight.filter((x) => x === l).length));
+    expect(cbRun.judgement.metric?.metric).toBe('macro_f1');
+    expect(cbRun.judgement.baselines.majority?.share).toBeCloseTo(top / 8, 6);
+    expect(cbRun.judgement.baselines.zero_shot).toMatchObject({ step: 0, examples: 8 });
     const prompt = await h.call('library.show', { id: cbPrompt });
     expect(prompt).toMatchObject({ runId, modelId, length: 4, name: 'cb first', task: { datasetId: cbId } });
     expect((await h.call('train.list', {})).map((r) => r.runId)).toContain(runId);
@@ -119,6 +129,8 @@ describe('training', () => {
     const heldAt = held.step;
     expect(h.payloads('training.progress', (p) => p.runId === runId).at(-1)).toMatchObject({ status: 'paused', step: heldAt });
     expect((await h.call('train.status', { runId })).step).toBe(heldAt);
+    // A paused run makes no progress, so it shows no rate and no time left.
+    expect(await h.call('train.status', { runId })).toMatchObject({ stepsPerSecond: null, examplesPerSecond: null, etaSeconds: null });
     expect((await h.call('train.resume', { runId })).status).toBe('running');
     await h.waitFor('training.progress', (p) => p.runId === runId && p.step >= heldAt + 2);
     const cancelled = await h.call('train.cancel', { runId });

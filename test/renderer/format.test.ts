@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { metricRows, promptHeadline } from '../../renderer/lib/format.js';
+
+/** A library record as `sprout train` stores it (main/train/run.ts). */
+const stored = {
+  best: { step: 4, examples: 30, rank_accuracy: 0.7, exact_match: 0, macro_f1: 0.411765, mcc: 0, valid_label_share: 0 },
+  best_step: 4,
+  first_loss: 15.2,
+  last_loss: 11.9,
+  steps: 4,
+  metric: 'mcc',
+  metric_reason: 'MCC: the classes are imbalanced (auto)',
+  baselines: { majority: { label: '1', share: 0.7 }, zero_shot: null },
+  warnings: ['Every validation example was predicted "1"'],
+};
+
+describe('library wording', () => {
+  it('headlines the metric the prompt was kept by, marked when warned; older records by accuracy', () => {
+    expect(promptHeadline(stored)).toBe('MCC 0.0000 ⚠');
+    expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6 %');
+    expect(promptHeadline({})).toBe('–');
+  });
+
+  it('names every stored metric in words, never a raw key', () => {
+    const rows = metricRows(stored);
+    expect(rows).toContainEqual(['best evaluation: answers that are a label', '0.0 %']);
+    expect(rows).toContainEqual(['best evaluation: accuracy', '70.0 %']);
+    expect(rows).toContainEqual(['training loss, first 10 % of steps', '15.2000']);
+    for (const [name] of rows) expect(name).not.toMatch(/_|valid label share|rank accuracy/);
+  });
+});
