@@ -11,7 +11,7 @@ import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
-import type { EvalSummary } from '../main/train/events.js';
+import type { EvalSummary } from '../main/train/eval-summary.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {

@@ -5,7 +5,7 @@
  * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
  */
 import type { EvalMetricName, EvalMetrics } from './evaluate.js';
-import { summarizeEval, type EvalSummary } from './events.js';
+import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 
 /** `--metric auto` picks a class-balanced metric when the largest class has at least this many times the smallest's examples. */

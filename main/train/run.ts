@@ -16,7 +16,8 @@ import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type Train
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
 import { chooseMetric, majorityBaseline, promptWarnings, type Baselines, type MajorityBaseline, type MetricChoice } from './baselines.js';
 import type { EvalMetricName } from './evaluate.js';
-import { summarizeEval, type EvalSummary, type TrainingEvent, type TrainingHooks } from './events.js';
+import { summarizeEval, type EvalSummary } from './eval-summary.js';
+import type { TrainingEvent, TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { loadExamples } from './data-source.js';
