@@ -16,6 +16,7 @@ import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
 import { benchMixed } from './mixed.js';
 import { benchScaling } from './scaling.js';
+import { benchWeightForms } from './weight-forms.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const workDir = process.env.SPROUT_BENCH_DIR ?? join(tmpdir(), 'sprout-bench');
@@ -34,6 +35,7 @@ const benches: Record<string, Bench> = {
   'memory-small': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-small' }),
   'memory-base': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-base' }),
   scaling: () => benchScaling({ workDir, tokenizerFrom }),
+  'weight-forms': () => benchWeightForms(),
 };
 
 /** `engine` etc. name one benchmark; a group name runs several. */

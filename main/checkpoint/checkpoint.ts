@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { SproutError } from '../errors.js';
-import { castToF32 } from './cast.js';
+import { castToF32, checkFloating } from './cast.js';
 import { parseT5Config, type T5Config } from './config.js';
 import { dataDir } from '../paths.js';
 import { expectedTensors, isIgnorableTensor } from './layout.js';
@@ -11,7 +11,7 @@ export { expectedTensors, parameterCount } from './layout.js';
 export { readTensorF32 } from './safetensors.js';
 export { writeRandomT5Checkpoint } from './random.js';
 
-/** A validated T5 checkpoint: every entry is float32 and has the shape the config implies. */
+/** A validated T5 checkpoint: every entry has the shape the config implies and is float32 unless opened with keepDtypes. */
 export interface Checkpoint {
   dir: string;
   config: T5Config;
@@ -26,6 +26,8 @@ export interface OpenCheckpointOptions {
   castCacheDir?: string;
   /** A safetensors file to use instead of the folder's model.safetensors (local import of a single file). */
   weightsFile?: string;
+  /** Keeps each tensor in the dtype of its file (no float32 cast): for weights entering the graph narrower. */
+  keepDtypes?: boolean;
 }
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'spiece.model'] as const;
@@ -139,7 +141,7 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
     }
   }
   const matched = matchTensors(config, found, root);
-  const tensors = castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
+  const tensors = options.keepDtypes ? checkFloating(matched) : castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
   if (!TOKENIZER_FILES.some((name) => existsSync(join(root, name)))) {
     throw new SproutError('missing-tokenizer', 'The model folder has no tokenizer (tokenizer.json or spiece.model).', {
       file: root,

@@ -3,11 +3,14 @@
  * ONNX external-data reference into the checkpoint's own safetensors file (offset and length, never copied into
  * the graph), and runs them with onnxruntime. Sessions are cached per (graph kind, prompt length).
  */
-import { basename, dirname } from 'node:path';
-import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { SproutError } from '../errors.js';
+import { join } from 'node:path';
+import { convertToF32 } from '../checkpoint/cast.js';
+import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { readTensorBytes } from '../checkpoint/safetensors.js';
 import type { Graph } from '../graph/builder.js';
-import type { WeightRef } from '../graph/t5/model.js';
+import { dataDir } from '../paths.js';
+import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
+import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider } from './providers-probe.js';
@@ -17,12 +20,29 @@ import type { DevicePreference, MixedPrompts, MixedTrainStepResult, PromptModel,
 export interface LoadOptions {
   device?: DevicePreference;
   threads?: number;
+  /** Width of the frozen weights; default float32 (the engine's reference), `auto` = autoWidth(provider). */
+  weights?: WeightsChoice;
+  /** Root of the weight conversion caches; default <data dir>/cache. */
+  cacheDir?: string;
+  onPrepare?: (p: PrepareProgress) => void;
+}
+
+/**
+ * The best width each device runs correctly: int8 on the CPU (onnxruntime's int8 products are CPU kernels, and
+ * the fastest form measured there); float16 on GPUs, whose providers all run Cast and float32 products but not
+ * com.microsoft's DynamicQuantizeMatMul.
+ */
+export function autoWidth(provider: ProviderName): WeightWidth {
+  return provider === 'cpu' ? 'int8' : 'fp16';
 }
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
-  const checkpoint = await openCheckpoint(dir);
+  const checkpoint = await openCheckpoint(dir, { keepDtypes: true });
   const { provider } = await chooseProvider(options.device ?? 'auto');
-  return new T5PromptModel(checkpoint, provider, options.threads ?? defaultThreads());
+  const choice = options.weights ?? 'fp32';
+  const width = choice === 'auto' ? autoWidth(provider) : choice;
+  const store = prepareWeights(checkpoint, width, { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare });
+  return new T5PromptModel(checkpoint, store, provider, options.threads ?? defaultThreads());
 }
 
 function dropoutOn(options: TrainStepOptions): boolean {
@@ -48,32 +68,31 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 export class T5PromptModel implements PromptModel {
   readonly config;
   readonly providerDetail: string;
+  readonly weightWidth: WeightWidth;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-  /** The one folder holding every weights file; onnxruntime resolves external data inside it and nowhere else. */
-  private readonly weightsDir: string;
   private sharedWeight?: Float32Array;
 
   constructor(
     private readonly checkpoint: Checkpoint,
+    /** Every weight's file lies in store.dir; onnxruntime resolves external data inside it and nowhere else. */
+    private readonly store: WeightStore,
     readonly provider: ProviderName,
     private readonly threads: number,
   ) {
     this.config = checkpoint.config;
+    this.weightWidth = store.width;
     this.providerDetail = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : provider.toUpperCase();
-    const dirs = new Set([...checkpoint.tensors.values()].map((t) => dirname(t.file)));
-    if (dirs.size !== 1) {
-      throw new SproutError('checkpoint-split', `The model's weights are spread over several folders (${[...dirs].join(', ')}).`, {
-        file: checkpoint.dir,
-        hint: 'Keep all weight files of a model in one folder.',
-      });
-    }
-    this.weightsDir = [...dirs][0];
   }
 
-  private weight = (name: string): WeightRef => {
-    const entry = this.checkpoint.tensors.get(name);
+  /** Bytes of the files the frozen weights are read from (the model's share of memory, near enough). */
+  get weightBytes(): number {
+    return this.store.bytes;
+  }
+
+  private weight = (name: string): StoredWeight => {
+    const entry = this.store.weights.get(name);
     if (!entry) throw new Error(`checkpoint has no tensor ${name}`);
-    return { dims: entry.shape, external: { location: basename(entry.file), offset: entry.offset, length: entry.length } };
+    return entry;
   };
 
   private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
@@ -89,7 +108,16 @@ export class T5PromptModel implements PromptModel {
 
   private createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
     const graph = this.buildGraph(kind, promptLength, mode, dropout);
-    return createSession(graph.encode(), { provider: this.provider, threads: this.threads, externalDataDir: this.weightsDir });
+    const narrow = this.store.width !== 'fp32';
+    return createSession(graph.encode(), {
+      provider: this.provider,
+      threads: this.threads,
+      externalDataDir: this.store.dir,
+      // See main/graph/t5/weight-entry.ts: two Casts of one narrow weight must stay two transient buffers.
+      disabledOptimizers: narrow ? ['CommonSubexpressionElimination'] : [],
+      // DynamicQuantizeMatMul packs its int8 B once; without that it repacks on every run.
+      prepack: this.store.width === 'int8',
+    });
   }
 
   private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {
@@ -108,12 +136,20 @@ export class T5PromptModel implements PromptModel {
 
   embeddings(ids: number[]): Float32Array {
     const d = this.config.dModel;
-    this.sharedWeight ??= readTensorF32(this.checkpoint.tensors.get('shared.weight')!);
+    this.sharedWeight ??= this.readF32('shared.weight');
     const out = new Float32Array(ids.length * d);
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary`);
       out.set(this.sharedWeight!.subarray(id * d, (id + 1) * d), i * d);
     });
+    return out;
+  }
+
+  /** A checkpoint tensor as float32, whatever its dtype in the file. */
+  private readF32(name: string): Float32Array {
+    const entry = this.checkpoint.tensors.get(name)!;
+    const out = new Float32Array(entry.shape.reduce((a, b) => a * b, 1));
+    convertToF32(entry.dtype, readTensorBytes(entry), out);
     return out;
   }
 

@@ -17,6 +17,10 @@ export interface SessionOptions {
   strict?: boolean;
   /** Folder in which the graph's external data (weights files) are resolved. */
   externalDataDir?: string;
+  /** Graph optimisers to leave out, by onnxruntime's name (e.g. CommonSubexpressionElimination). */
+  disabledOptimizers?: string[];
+  /** Lets kernels keep their own packed copy of constant weights (see below for why it is off by default). */
+  prepack?: boolean;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -42,9 +46,10 @@ export async function createSession(model: string | Uint8Array, options: Session
       session: {
         // Pre-packing would keep a second, packed copy of every frozen weight beside the original (which the
         // backward MatMuls still read): twice the checkpoint in memory for a few percent of speed.
-        disable_prepacking: process.env.SPROUT_PREPACK === '1' ? '0' : '1',
+        disable_prepacking: options.prepack || process.env.SPROUT_PREPACK === '1' ? '0' : '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
+      ...(options.disabledOptimizers?.length ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } } : {}),
     },
   };
   return typeof model === 'string'

@@ -53,14 +53,14 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
 
 function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
   const buckets = g.input('enc_buckets', 'int64', ['S', 'S']);
-  const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
+  const bias = op.add(positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
   const buckets = g.input('dec_buckets', 'int64', ['T', 'T']);
   const causal = g.input('causal', 'float32', ['T', 'T']);
-  return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
+  return op.add(positionBias(w.tensor('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
 }
 
 /**

@@ -1,0 +1,22 @@
+/**
+ * How the frozen weights of a model are stored and enter the graph. The prompt, its gradient and the optimiser
+ * state are float32 at every width: only the model, which never changes, is held narrower.
+ */
+export const WEIGHT_WIDTHS = ['fp32', 'bf16', 'fp16', 'int8'] as const;
+export type WeightWidth = (typeof WEIGHT_WIDTHS)[number];
+export type WeightsChoice = 'auto' | WeightWidth;
+export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', ...WEIGHT_WIDTHS];
+
+/**
+ * Resident bytes per parameter of a linear layer. int8 keeps two copies (W quantised per output channel for
+ * x Wᵀ, and per input channel for the backward g W), because onnxruntime's fused int8 product only reads B in
+ * [K, N] layout; see main/bench/weight-forms.ts for why that beats one copy dequantised per step.
+ */
+export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 2 };
+
+/** Bytes per parameter a forward-only graph (scoring, labelling) keeps resident. */
+export const FORWARD_BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1 };
+
+export function isWeightsChoice(value: unknown): value is WeightsChoice {
+  return typeof value === 'string' && (WEIGHTS_CHOICES as readonly string[]).includes(value);
+}
