@@ -114,7 +114,7 @@ export class T5PromptModel implements PromptModel {
       threads: this.threads,
       externalDataDir: this.store.dir,
       // See main/graph/t5/weight-entry.ts: two Casts of one narrow weight must stay two transient buffers.
-      disabledOptimizers: narrow ? ['CommonSubexpressionElimination'] : [],
+      disabledOptimizers: narrow ? ['CommonSubexpressionElimination', 'FuseFp16InitializerToFp32NodeTransformer'] : [],
       // DynamicQuantizeMatMul packs its int8 B once; without that it repacks on every run.
       prepack: this.store.width === 'int8',
     });

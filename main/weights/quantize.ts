@@ -26,24 +26,6 @@ export function quantiseRows(w: Float32Array, rows: number, cols: number): Quant
   return { q, scale };
 }
 
-/** Per-row scales [rows], q transposed to [cols, rows]: the B [K, N] of x Wᵀ, quantised per output channel. */
-export function quantiseRowsTransposed(w: Float32Array, rows: number, cols: number): Quantised {
-  const { q: rowMajor, scale } = quantiseRows(w, rows, cols);
-  const q = new Int8Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) q[c * rows + r] = rowMajor[r * cols + c];
-  return { q, scale };
-}
-
-/** Per-column scales [cols]; q keeps W's layout [rows, cols]: the B [K, N] of g W, quantised per input channel. */
-export function quantiseColumns(w: Float32Array, rows: number, cols: number): Quantised {
-  const max = new Float32Array(cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) max[c] = Math.max(max[c], Math.abs(w[r * cols + c]));
-  const scale = max.map(scaleOf);
-  const q = new Int8Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) q[r * cols + c] = Math.round(w[r * cols + c] / scale[c]);
-  return { q, scale };
-}
-
 /** float32 → bfloat16 bits, rounding to nearest even (NaN stays NaN). */
 export function toBfloat16(values: Float32Array): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);

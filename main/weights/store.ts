@@ -11,11 +11,11 @@ import { castToF32, convertToF32 } from '../checkpoint/cast.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readSafetensorsHeader, readTensorBytes, writeSafetensorsStreamed, type Dtype, type StreamedTensor, type TensorEntry } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
-import { quantiseColumns, quantiseRows, quantiseRowsTransposed, toBfloat16, toFloat16, type Quantised } from './quantize.js';
+import { quantiseRows, toBfloat16, toFloat16 } from './quantize.js';
 import type { WeightWidth } from './width.js';
 
 /** Bump when the cache layout or quantisation changes, so that old caches are rebuilt rather than misread. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface ExternalRef {
   location: string;
@@ -23,19 +23,14 @@ export interface ExternalRef {
   length: number;
 }
 export type FloatDtype = 'float32' | 'bfloat16' | 'float16';
-export interface QuantisedRef {
-  q: ExternalRef; // int8
-  scale: ExternalRef; // float32, one per channel
-}
 
 /**
- * One frozen tensor. `float`: the tensor itself in `dtype`. `int8` (2-D weights): `forward` is Wᵀ [in, out]
- * with a scale per output channel, `backward` is W [out, in] with a scale per input channel, `rows` is W with a
- * scale per row (embedding lookups); only the forms the tensor's uses need are present.
+ * One frozen tensor. `float`: the tensor itself in `dtype`. `int8` (2-D weights [out, in]: linear layers and
+ * the embedding): W = diag(scale) q, q int8 [out, in] in W's layout, one float32 scale per row (output channel).
  */
 export type StoredWeight =
   | { kind: 'float'; dtype: FloatDtype; dims: number[]; data: ExternalRef }
-  | { kind: 'int8'; dims: number[]; forward?: QuantisedRef; backward?: QuantisedRef; rows?: QuantisedRef };
+  | { kind: 'int8'; dims: number[]; q: ExternalRef; scale: ExternalRef };
 
 export interface WeightStore {
   width: WeightWidth;
@@ -86,44 +81,31 @@ export function prepareWeights(checkpoint: Checkpoint, width: WeightWidth, optio
 
 // ---- conversion ----------------------------------------------------------------------------------------
 
-/** Which int8 forms a tensor needs: linear layers both products, the embedding its rows (and both if tied). */
-function int8Forms(name: string, dims: number[], tied: boolean): { forward: boolean; backward: boolean; rows: boolean } | undefined {
-  if (dims.length !== 2 || name.endsWith('relative_attention_bias.weight')) return undefined;
-  if (name === 'shared.weight') return { forward: tied, backward: tied, rows: true };
-  return { forward: true, backward: true, rows: false };
-}
-
-function quantisedTensors(prefix: string, qz: Quantised, qDims: number[]): StreamedTensor[] {
-  return [
-    { name: `${prefix}.q`, dtype: 'I8', shape: qDims, write: (sink) => sink(new Uint8Array(qz.q.buffer)) },
-    { name: `${prefix}.scale`, dtype: 'F32', shape: [qz.scale.length], write: (sink) => sink(new Uint8Array(qz.scale.buffer)) },
-  ];
+/** 2-D weights are quantised; the relative position bias tables (tiny, added to logits) and norms stay float32. */
+function quantises(name: string, dims: number[]): boolean {
+  return dims.length === 2 && !name.endsWith('relative_attention_bias.weight');
 }
 
 /** The tensors of one cache file: what `width` stores for the source tensor `entry`. */
-function convertTensor(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>, tied: boolean): StreamedTensor[] {
+function convertTensor(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>): StreamedTensor[] {
   const values = new Float32Array(entry.shape.reduce((a, b) => a * b, 1));
   convertToF32(entry.dtype, readTensorBytes(entry), values);
   if (width !== 'int8') {
     const bits = width === 'bf16' ? toBfloat16(values) : toFloat16(values);
     return [{ name: 'half', dtype: HALF[width].st, shape: entry.shape, write: (sink) => sink(new Uint8Array(bits.buffer)) }];
   }
-  const forms = int8Forms(entry.name, entry.shape, tied);
-  if (!forms) return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
-  const [rows, cols] = entry.shape;
-  const out: StreamedTensor[] = [];
-  if (forms.forward) out.push(...quantisedTensors('forward', quantiseRowsTransposed(values, rows, cols), [cols, rows]));
-  if (forms.backward) out.push(...quantisedTensors('backward', quantiseColumns(values, rows, cols), [rows, cols]));
-  if (forms.rows) out.push(...quantisedTensors('rows', quantiseRows(values, rows, cols), [rows, cols]));
-  return out;
+  if (!quantises(entry.name, entry.shape)) return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
+  const { q, scale } = quantiseRows(values, entry.shape[0], entry.shape[1]);
+  return [
+    { name: 'q', dtype: 'I8', shape: entry.shape, write: (sink) => sink(new Uint8Array(q.buffer)) },
+    { name: 'scale', dtype: 'F32', shape: [scale.length], write: (sink) => sink(new Uint8Array(scale.buffer)) },
+  ];
 }
 
-function outputBytes(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>, tied: boolean): number {
+function outputBytes(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>): number {
   const n = entry.shape.reduce((a, b) => a * b, 1);
   if (width !== 'int8') return 2 * n;
-  const forms = int8Forms(entry.name, entry.shape, tied);
-  if (!forms) return 4 * n;
-  return [forms.forward, forms.backward, forms.rows].filter(Boolean).length * (n + 4 * Math.max(...entry.shape));
+  return quantises(entry.name, entry.shape) ? n + 4 * entry.shape[0] : 4 * n;
 }
 
 interface ManifestFile {
@@ -206,7 +188,6 @@ function writeAtomically(file: string, text: string): void {
 
 function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp32'>, options: PrepareOptions): WeightStore {
   const tensors = checkpoint.tensors;
-  const tied = checkpoint.config.tieWordEmbeddings;
   const source = sourceStamp(tensors);
   const dir = join(options.cacheDir, 'weights', `${width}-${source.slice(0, 32)}`);
   mkdirSync(dir, { recursive: true });
@@ -214,7 +195,7 @@ function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp3
   const progressFile = join(dir, 'progress.jsonl');
   const names = [...tensors.keys()].sort();
   const expected = new Map(names.map((name, i) => [name, `t${String(i).padStart(5, '0')}.safetensors`]));
-  const total = names.reduce((n, name) => n + outputBytes(tensors.get(name)!, width, tied), 0);
+  const total = names.reduce((n, name) => n + outputBytes(tensors.get(name)!, width), 0);
 
   let manifest = readManifest(manifestFile);
   if (manifest && (manifest.width !== width || manifest.source !== source || manifest.files.length !== names.length)) manifest = undefined;
@@ -247,7 +228,7 @@ function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp3
       const path = join(dir, f.file);
       if (expected.get(name) !== f.file || !existsSync(path) || statSync(path).size !== f.bytes) done.delete(name);
     }
-    const remaining = names.filter((n) => !done.has(n)).reduce((n, name) => n + outputBytes(tensors.get(name)!, width, tied), 0);
+    const remaining = names.filter((n) => !done.has(n)).reduce((n, name) => n + outputBytes(tensors.get(name)!, width), 0);
     const free = Number(statfsSync(dir).bavail) * Number(statfsSync(dir).bsize);
     if (remaining > free) {
       throw new SproutError('disk-full', `Converting the weights to ${width} needs ${gb(remaining)} GB, but only ${gb(free)} GB is free.`, {
@@ -260,11 +241,11 @@ function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp3
       if (done.has(name)) continue;
       const file = expected.get(name)!;
       const path = join(dir, file);
-      writeSafetensorsStreamed(path, convertTensor(tensors.get(name)!, width, tied), { format: 'sprout-weights', width, tensor: name });
+      writeSafetensorsStreamed(path, convertTensor(tensors.get(name)!, width), { format: 'sprout-weights', width, tensor: name });
       const entry: ManifestFile = { file, tensor: name, bytes: statSync(path).size, sha256: sha256File(path) };
       appendFileSync(progressFile, `${JSON.stringify(entry)}\n`);
       done.set(name, entry);
-      written += outputBytes(tensors.get(name)!, width, tied);
+      written += outputBytes(tensors.get(name)!, width);
       options.onProgress?.({ phase: 'convert', done: written, total });
     }
     const result: Manifest = { format: CACHE_FORMAT, width, source, files: names.map((n) => done.get(n)!) };
@@ -287,6 +268,5 @@ function stored(source: TensorEntry, file: Map<string, TensorEntry>): StoredWeig
   };
   if (file.has('half')) return { kind: 'float', dtype: file.get('half')!.dtype === 'BF16' ? 'bfloat16' : 'float16', dims, data: get('half') };
   if (file.has('f32')) return { kind: 'float', dtype: 'float32', dims, data: get('f32') };
-  const form = (prefix: string): QuantisedRef | undefined => (file.has(`${prefix}.q`) ? { q: get(`${prefix}.q`), scale: get(`${prefix}.scale`) } : undefined);
-  return { kind: 'int8', dims, forward: form('forward'), backward: form('backward'), rows: form('rows') };
+  return { kind: 'int8', dims, q: get('q'), scale: get('scale') };
 }

@@ -7,15 +7,8 @@ export type WeightWidth = (typeof WEIGHT_WIDTHS)[number];
 export type WeightsChoice = 'auto' | WeightWidth;
 export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', ...WEIGHT_WIDTHS];
 
-/**
- * Resident bytes per parameter of a linear layer. int8 keeps two copies (W quantised per output channel for
- * x Wᵀ, and per input channel for the backward g W), because onnxruntime's fused int8 product only reads B in
- * [K, N] layout; see main/bench/weight-forms.ts for why that beats one copy dequantised per step.
- */
-export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 2 };
-
-/** Bytes per parameter a forward-only graph (scoring, labelling) keeps resident. */
-export const FORWARD_BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1 };
+/** Bytes per parameter of the frozen weights (int8 adds one float32 scale per output channel). */
+export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1 };
 
 export function isWeightsChoice(value: unknown): value is WeightsChoice {
   return typeof value === 'string' && (WEIGHTS_CHOICES as readonly string[]).includes(value);

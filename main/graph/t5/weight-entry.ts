@@ -3,20 +3,24 @@
  * ever leaving a float32 copy of a narrow weight resident.
  *
  *   float32 — the external initializer itself.
- *   bf16/fp16 — Cast to float32 at the point of use, once for x Wᵀ and once more for the backward g W. The
- *     initializer is also declared a graph input, which stops onnxruntime from constant-folding the Cast into a
- *     float32 initializer at session creation; sessions turn common-subexpression elimination off so that the
- *     two Casts stay two transient buffers instead of one float32 weight alive from forward to backward.
- *   int8 — com.microsoft DynamicQuantizeMatMul: the activation is quantised per tensor to uint8 on the fly and
- *     multiplied by W quantised per channel with int8 dot products. Its B must be [K, N], so x Wᵀ reads a copy
- *     stored as Wᵀ [in, out] (scale per output channel) and g W one stored as W [out, in] (scale per input
- *     channel). main/bench/weight-forms.ts measured this at ~2.9× float32's speed for the pair of products,
- *     where dequantising one copy per step (DequantizeLinear or Cast → Gemm) was no faster than float32 and
- *     MatMulNBits (8 bits, accuracy levels 0 and 4) slower.
+ *   bf16/fp16 — W, and int8 — Q with W = diag(s) Q (one scale per output channel), are Cast to float32 at each
+ *     point of use: once for x Wᵀ, once more for the backward g W. The initializer is also declared a graph
+ *     input, which stops onnxruntime from constant-folding the Cast into a float32 initializer at session
+ *     creation; sessions turn common-subexpression elimination off so that the two Casts stay two transient
+ *     buffers instead of one float32 weight alive from forward to backward. int8's scale is applied to the
+ *     activations ([N, out]), never to the weight: x Wᵀ = (x Qᵀ) diag(s), g W = (g diag(s)) Q.
+ *
+ * Why weight-only for int8 (main/bench/weight-forms.ts, t5-base feed-forward shapes, 672 rows): onnxruntime's
+ * DynamicQuantizeMatMul, which also quantises the activation per tensor and multiplies with int8 dot products,
+ * ran the forward + backward pair at ~1.4–2.9× float32's speed, but quantising activations and gradients per
+ * tensor costs too much accuracy on a pretrained model: the prompt-gradient cosine to float32 fell to 0.964 on
+ * ../shared/fixtures/mini-t5-pretrained (0.973 with only the forward quantised), against ≥ 0.99 required and
+ * 0.99+ with weight-only int8. MatMulNBits (8 bits, accuracy levels 0 and 4) was slower than float32, and
+ * DequantizeLinear → Gemm no faster than the Cast used here, which also needs no second copy of W.
  */
-import type { ExternalRef, QuantisedRef, StoredWeight } from '../../weights/store.js';
+import type { ExternalRef, StoredWeight } from '../../weights/store.js';
 import type { Graph, Tensor } from '../builder.js';
-import { CONTRIB_DOMAIN, DataType } from '../onnx-proto.js';
+import { DataType } from '../onnx-proto.js';
 import * as op from '../ops.js';
 
 /** Graph values of a checkpoint's frozen tensors, by Hugging Face key name. */
@@ -44,17 +48,20 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
     if (w.kind !== 'float') throw new Error(`${name} is stored quantised, but the graph reads it as a float tensor`);
     return float(name, w.dims, w.data, w.dtype);
   };
-  const quantised = (name: string, form: 'forward' | 'backward' | 'rows'): { q: Tensor; scale: Tensor } => {
+  /** int8 Q [out, in] and its per-row scale s [out]: W = diag(s) Q. */
+  const quantised = (name: string): { q: Tensor; scale: Tensor } => {
     const w = lookup(name);
-    const refs: QuantisedRef | undefined = w.kind === 'int8' ? w[form] : undefined;
-    if (!refs) throw new Error(`${name} has no int8 ${form} form`);
-    const [rows, cols] = w.dims;
-    const qDims = form === 'forward' ? [cols, rows] : [rows, cols];
-    const scaleDims = [form === 'backward' ? cols : rows];
-    return { q: g.externalWeight(`${name}#${form}`, qDims, refs.q, 'int8'), scale: g.externalWeight(`${name}#${form}.scale`, scaleDims, refs.scale) };
+    if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8`);
+    return {
+      q: g.externalWeight(name, w.dims, w.q, 'int8', true),
+      scale: g.externalWeight(`${name}.scale`, [w.dims[0]], w.scale),
+    };
   };
-  const int8Product = (a: Tensor, b: { q: Tensor; scale: Tensor }, n: number) =>
-    g.emitRaw('DynamicQuantizeMatMul', [a, b.q, b.scale], {}, [a.shape[0], n], 'float32', undefined, CONTRIB_DOMAIN); // [N, n]
+  /** x Wᵀ for a narrow W [out, in]: x [N, in] -> [N, out], W Cast to float32 at each use (forward and backward). */
+  const castLinear = (x: Tensor, W: Tensor): Tensor =>
+    g.emit('Gemm', [x, castTo(W, g.float)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], W.shape[0]], x.dtype, (grad) => [
+      g.emit('MatMul', [grad, castTo(W, g.float)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+    ]);
   return {
     tensor: (name) => {
       const t = stored(name);
@@ -62,25 +69,18 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
     },
     linear: (x, name) => {
       const w = lookup(name);
-      const [out, inn] = w.dims;
       if (w.kind === 'float' && w.dtype === g.float) return op.linear(x, stored(name));
-      if (w.kind === 'float') {
-        const W = stored(name); // [out, in], bf16 or fp16
-        return g.emit('Gemm', [x, castTo(W, g.float)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (grad) => [
-          g.emit('MatMul', [grad, castTo(W, g.float)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
-        ]);
-      }
-      const forward = quantised(name, 'forward');
-      return g.emit('DynamicQuantizeMatMul', [x, forward.q, forward.scale], {}, [x.shape[0], out], x.dtype, (grad) => [
-        int8Product(grad, quantised(name, 'backward'), inn), // [N, out] x W [out, in]
-      ], CONTRIB_DOMAIN);
+      if (w.kind === 'float') return castLinear(x, stored(name)); // W bf16 or fp16
+      const { q, scale } = quantised(name);
+      const xq = castLinear(x, q); // x Qᵀ [N, out]
+      return g.emit('Mul', [xq, scale], {}, xq.shape, x.dtype, (grad) => [g.emitRaw('Mul', [grad, scale], {}, grad.shape, x.dtype)]);
     },
     rows: (name, ids) => {
       const w = lookup(name);
       const shape = [...ids.shape, w.dims[1]];
       if (w.kind === 'float' && w.dtype === g.float) return op.gather(stored(name), ids);
       if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), g.float);
-      const { q, scale } = quantised(name, 'rows');
+      const { q, scale } = quantised(name);
       const picked = castTo(g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'), g.float); // [..., d]
       const rowScale = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, ids.shape, 'float32'); // [...]
       return g.emitRaw('Mul', [picked, op.unsqueeze(rowScale, -1)], {}, shape, g.float);
