@@ -19,8 +19,8 @@ export interface SessionOptions {
   externalDataDir?: string;
   /** Graph optimisers to leave out, by onnxruntime's name (e.g. CommonSubexpressionElimination). */
   disabledOptimizers?: string[];
-  /** Lets kernels keep their own packed copy of constant weights (see below for why it is off by default). */
-  prepack?: boolean;
+  /** onnxruntime's memory pattern (one planned block per run for every intermediate value); on by default. */
+  memPattern?: boolean;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -37,6 +37,7 @@ export async function createSession(model: string | Uint8Array, options: Session
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: provider === 'cpu' || options.strict ? [providerIds[provider]] : [providerIds[provider], 'cpu'],
     graphOptimizationLevel: 'all',
+    ...(options.memPattern === false ? { enableMemPattern: false } : {}),
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -46,7 +47,7 @@ export async function createSession(model: string | Uint8Array, options: Session
       session: {
         // Pre-packing would keep a second, packed copy of every frozen weight beside the original (which the
         // backward MatMuls still read): twice the checkpoint in memory for a few percent of speed.
-        disable_prepacking: options.prepack || process.env.SPROUT_PREPACK === '1' ? '0' : '1',
+        disable_prepacking: process.env.SPROUT_PREPACK === '1' ? '0' : '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
       ...(options.disabledOptimizers?.length ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } } : {}),

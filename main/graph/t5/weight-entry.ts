@@ -57,11 +57,21 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
       scale: g.externalWeight(`${name}.scale`, [w.dims[0]], w.scale),
     };
   };
+  /**
+   * W [out, in] Cast to float32 only once `after` exists. onnxruntime orders nodes that read only initializers
+   * first, so a plain Cast would run at the start of the graph and every float32 copy would be alive at once;
+   * reshaping W to a shape read from `after` (a view, no copy) makes the Cast wait for its point of use.
+   */
+  const castWhen = (W: Tensor, after: Tensor, shape: (afterCols: Tensor) => Tensor[]): Tensor =>
+    castTo(g.emitRaw('Reshape', [W, op.shapeConcat(shape(op.shapeOf(after, 1, 2)))], {}, W.shape, W.dtype), g.float);
   /** x Wᵀ for a narrow W [out, in]: x [N, in] -> [N, out], W Cast to float32 at each use (forward and backward). */
-  const castLinear = (x: Tensor, W: Tensor): Tensor =>
-    g.emit('Gemm', [x, castTo(W, g.float)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], W.shape[0]], x.dtype, (grad) => [
-      g.emit('MatMul', [grad, castTo(W, g.float)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+  const castLinear = (x: Tensor, W: Tensor): Tensor => {
+    const [out, inn] = W.shape as number[];
+    const forward = castWhen(W, x, (cols) => [g.ints([out]), cols]); // cols = [in]
+    return g.emit('Gemm', [x, forward], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (grad) => [
+      g.emit('MatMul', [grad, castWhen(W, grad, (cols) => [cols, g.ints([inn])])], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
     ]);
+  };
   return {
     tensor: (name) => {
       const t = stored(name);
