@@ -1,4 +1,5 @@
 import type { T5Config } from '../checkpoint/config.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** Execution providers Sprout can ask onnxruntime for, in the order `auto` tries them. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
@@ -56,6 +57,8 @@ export interface PromptModel {
   /** The execution provider actually in use, e.g. "cpu" or "cuda"; `providerDetail` adds threads or the device name. */
   readonly provider: ProviderName;
   readonly providerDetail: string;
+  /** How the frozen weights are held (main/weights/width.ts). */
+  readonly weightWidth: WeightWidth;
   /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
   embeddings(ids: number[]): Float32Array;
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;

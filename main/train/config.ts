@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SproutError } from '../errors.js';
+import { WEIGHTS_CHOICES, type WeightsChoice } from '../weights/width.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
 
 const positiveInt = z.number().int().min(1);
@@ -25,6 +26,8 @@ export const TrainingConfigSchema = z.strictObject({
   /** The T5 model folder. */
   model: z.string().min(1),
   device: z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  /** Width of the frozen weights; a run's stored config holds the width `auto` resolved to, so resuming keeps it. */
+  weights: z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
   threads: positiveInt.optional(),
   train: DataSourceSchema,

@@ -1,4 +1,5 @@
 import type { EvalMetrics } from './evaluate.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** The few numbers of an evaluation that progress lines and the final summary show. */
 export interface EvalSummary {
@@ -31,6 +32,8 @@ export type TrainingEvent =
       runId: number;
       provider: string;
       providerDetail: string;
+      /** Width of the frozen weights, resolved (never auto). */
+      weights: WeightWidth;
       steps: number;
       /** The step a resumed run continues from; null for a new run. */
       resumedAt: number | null;

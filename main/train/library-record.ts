@@ -9,6 +9,7 @@ import { getDataset } from '../library/datasets.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import { findModelByPath } from '../library/models.js';
 import { insertPrompt, type ModelRef } from '../library/prompts.js';
+import type { WeightWidth } from '../weights/width.js';
 import { createRun, recordRunMetric, requireRun, updateRun, type RunStatus } from '../library/runs.js';
 import { findOrInsertTask } from '../library/tasks.js';
 import type { TrainingConfig } from './config.js';
@@ -69,7 +70,7 @@ export class RunRecord {
   onEvent(e: TrainingEvent): void {
     switch (e.kind) {
       case 'started':
-        updateRun(this.db, this.id, { status: 'running', provider: e.providerDetail, error: null });
+        updateRun(this.db, this.id, { status: 'running', provider: e.providerDetail, weights: e.weights, error: null });
         break;
       case 'step':
         this.lossSum += e.loss;
@@ -105,6 +106,7 @@ export class RunRecord {
     initName: string;
     parentId: number | null;
     metrics: Record<string, unknown>;
+    weightWidth: WeightWidth;
   }): number | null {
     const { state, config } = o;
     const status: RunStatus = o.status === 'cancelled' ? 'cancelled' : 'done';
@@ -137,6 +139,7 @@ export class RunRecord {
         metrics: o.metrics,
         taskEmbedding: state.taskEmbedding?.prompt ?? null,
         taskEmbeddingStep: state.taskEmbedding?.step ?? null,
+        weightWidth: o.weightWidth,
       });
       updateRun(this.db, this.id, { status, step: state.step, timings });
       return id;

@@ -32,12 +32,14 @@ import { CHECKPOINT_FILE, CONFIG_FILE, readJson, RESULT_FILE, runDir, writeCheck
 import { resolveTask, type ResolvedTask } from './task.js';
 import { readTensorFile, requireTensor, type NamedTensor } from './tensor-file.js';
 import { defaultMetric, tenPercentMean } from './trainer.js';
+import type { WeightWidth } from '../weights/width.js';
 
 const base = TrainingConfigSchema.shape;
 
 export const MixtureConfigSchema = z.strictObject({
   model: base.model,
   device: base.device,
+  weights: base.weights,
   threads: base.threads,
   tasks: z
     .array(z.strictObject({ name: z.string().min(1), train: base.train, validation: base.validation, task: base.task }))
@@ -86,6 +88,7 @@ export interface MixtureResult {
   last_loss: number | null;
   examples_per_s: number;
   provider: string;
+  weights: WeightWidth;
   tasks: MixtureTaskResult[];
 }
 
@@ -166,17 +169,19 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
   const tasks = await loadMixtureTasks(config, home, tokenizer);
   const db = openLibrary(libraryPath(home));
   try {
-    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, weights: config.weights, cacheDir: join(home, 'cache') });
     try {
-      const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...config }, status: 'running', plannedSteps: config.steps }).id;
+      // Stored with the width `auto` resolved to, so that a resumed run computes with the same weights.
+      const stored = { ...config, weights: model.weightWidth };
+      const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...stored }, status: 'running', plannedSteps: config.steps }).id;
       const dir = runDir(home, String(runId));
       mkdirSync(dir, { recursive: true });
-      if (!resuming) writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify({ runId, mixture: true, created: new Date().toISOString(), config }, null, 2)}\n`);
+      if (!resuming) writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify({ runId, mixture: true, created: new Date().toISOString(), config: stored }, null, 2)}\n`);
       const d = model.config.dModel;
       const promptCount = config.sharedPrompt ? 1 : tasks.length;
       const optimizers = Array.from({ length: promptCount }, () => createOptimizer(config.optimizer, config.promptLength, d));
       const state = loadMixtureCheckpoint(dir, optimizers) ?? initialMixtureState(config, model, tokenizer, tasks, optimizers, (id) => loadSoftPrompt(db, id));
-      updateRun(db, runId, { status: 'running', provider: model.providerDetail, error: null });
+      updateRun(db, runId, { status: 'running', provider: model.providerDetail, weights: model.weightWidth, error: null });
       const status = await mixtureLoop(model, config, tasks, optimizers, state, dir, options);
       const result = finishMixture(db, runId, dir, config, tasks, state, status, model);
       writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
@@ -382,6 +387,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
         runId,
         labels: config.sharedPrompt ? null : tasks[k].resolved.kind === 'classification' ? tasks[k].resolved.labels : null,
         metrics: { mixture: tasks.map((t) => t.name), ...bestOf(k) },
+        weightWidth: model.weightWidth,
       });
     });
   })();
@@ -398,6 +404,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
     last_loss: round(tenPercentMean(state.losses, 'last')),
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
     provider: model.providerDetail,
+    weights: model.weightWidth,
     tasks: tasks.map((t, k) => ({
       task: t.name,
       task_id: taskIds[k],

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
-import { loadPromptModel } from '../runtime/model.js';
+import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
+import type { PrepareProgress } from '../weights/store.js';
+import type { WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
 import type { DevicePreference, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
@@ -29,6 +31,8 @@ export type TrainRequest = { config: TrainingConfigInput } | { resume: string | 
 export interface RunOptions extends TrainingHooks {
   /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
   dataDir?: string;
+  /** Progress of converting the weights to their width (once per checkpoint and width) and of verifying them. */
+  onPrepare?: (p: PrepareProgress) => void;
 }
 
 export interface TrainingResult {
@@ -49,6 +53,8 @@ export interface TrainingResult {
   examples_per_s: number;
   provider: string;
   provider_detail: string;
+  /** Width of the frozen weights it trained with. */
+  weights: WeightWidth;
   prompt_file: string;
   task_embedding_file: string | null;
   notes: string[];
@@ -116,7 +122,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   }
 
   async function trainRun(): Promise<TrainingResult> {
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads });
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare: options.onPrepare });
   try {
     const d = model.config.dModel;
     const initSpec = parseInit(config.init);
@@ -136,7 +142,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       const stored: StoredRun = {
         runId,
         created: new Date().toISOString(),
-        config,
+        config: { ...config, weights: model.weightWidth },
         task: { kind: resolved.kind, labels: resolved.labels, labelTexts: resolved.labelTexts, labelTargets },
         init: { name: initName(initSpec), vocabIds: init.vocabIds, notes: init.notes },
       };
@@ -153,6 +159,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       runId,
       provider: model.provider,
       providerDetail: model.providerDetail,
+      weights: model.weightWidth,
       steps: config.steps,
       resumedAt: checkpoint ? checkpoint.step : null,
       trainExamples: train.examples.length,
@@ -164,7 +171,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: resolved.kind === 'classification' ? labelTargets : [], state, runDir: dir },
       { ...options, onProgress: emit },
     );
-    const result = finish(dir, runId, config, state, status, d, model.provider, model.providerDetail, notes);
+    const result = finish(dir, runId, config, state, status, d, model, notes);
     result.prompt_id = record.finish({
       status,
       state,
@@ -174,6 +181,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       initName: initName(initSpec),
       parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
       metrics: { best: result.best, best_step: result.best_step, first_loss: result.first_loss, last_loss: result.last_loss, steps: result.steps },
+      weightWidth: model.weightWidth,
     });
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -191,7 +199,7 @@ function dataNotes(which: string, s: EncodedSplit): string[] {
   return notes;
 }
 
-function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, provider: string, providerDetail: string, notes: string[]): TrainingResult {
+function finish(dir: string, runId: number, config: TrainingConfig, state: TrainerState, status: LoopStatus, d: number, model: T5PromptModel, notes: string[]): TrainingResult {
   const kept = state.best?.prompt ?? state.prompt;
   const keptStep = state.best?.step ?? state.step;
   const promptFile = join(dir, PROMPT_FILE);
@@ -215,8 +223,9 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
     best_step: state.best?.step ?? null,
     task_embedding_step: state.taskEmbedding?.step ?? (state.step >= taskEmbeddingStep(config) ? taskEmbeddingStep(config) : null),
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
-    provider,
-    provider_detail: providerDetail,
+    provider: model.provider,
+    provider_detail: model.providerDetail,
+    weights: model.weightWidth,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
     notes,
