@@ -6,12 +6,14 @@ import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
-import { runTraining, type TrainRequest } from '../train/run.js';
+import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { readOptions, withLibrary } from './data-shared.js';
 import { buildMixtureConfig } from './train-mixture.js';
+import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
+import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
 export const trainCommand: Command = {
   path: ['train'],
@@ -20,7 +22,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--device auto|${PROVIDER_ORDER.join('|')}] [--name NAME]
+                    [--device auto|${PROVIDER_ORDER.join('|')}] [${WEIGHTS_HELP}] [--dry-run] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -39,6 +41,12 @@ Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
+Weights and memory:
+  ${WEIGHTS_HELP} (default auto: int8 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
+  gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.
+  Before it starts, a run prints its memory plan (model, activations, optimiser) and refuses to start, naming a
+  smaller --micro-batch-size, a narrower --weights or a shorter --max-input-length, when it would not fit in the
+  memory free now. --dry-run prints the plan as JSON and stops.
 Evaluation (on the validation data):
   --eval-every 100  --eval-limit N  --eval-at-start  --patience EVALS  --metric rank_accuracy|exact_match|macro_f1|mcc
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
@@ -93,6 +101,8 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
     'checkpoint-every': { type: 'string' },
     'task-embedding-step': { type: 'string' },
     device: { type: 'string' },
+    weights: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
     name: { type: 'string' },
     resume: { type: 'string' },
     mixture: { type: 'string', multiple: true },
@@ -100,6 +110,13 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
   },
   async run(args) {
     const request = await buildRequest(args);
+    if (args.values['dry-run']) {
+      if (!('config' in request)) throw new UsageError('--dry-run plans a new single-task run; drop --resume and --mixture.');
+      const plan = await planTraining(request.config, { dataDir: dataDir() });
+      process.stderr.write(`${describePlan(plan)}\n`);
+      printJson({ dry_run: true, fits: plan.fits, plan });
+      return plan.fits ? 0 : 1;
+    }
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) process.stderr.write('\nstopping after this step (a checkpoint is kept; resume with --resume)…\n');
@@ -108,7 +125,13 @@ best_step, examples_per_s, provider, prompt_file, task_embedding_file, notes.`,
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const hooks = { dataDir: dataDir(), signal: controller.signal, onProgress: progressPrinter() };
+      const hooks = {
+        dataDir: dataDir(),
+        signal: controller.signal,
+        onProgress: progressPrinter(),
+        onPrepare: preparePrinter(),
+        onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
+      };
       const result =
         'mixture' in request
           ? await runMixture({ config: request.mixture }, hooks)
@@ -132,7 +155,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   }
   const resume = str('resume');
   if (resume !== undefined) {
-    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device');
+    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device' && k !== 'dry-run');
     if (extra.length) throw new UsageError(`--resume continues a run with its own settings; drop --${extra.join(', --')}.`);
     return { resume, device };
   }
@@ -183,6 +206,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   const config: TrainingConfigInput = {
     model,
     device: device ?? 'auto',
+    weights: weightsOption(str('weights')),
     threads: int(str('threads'), '--threads'),
     train,
     validation,
@@ -229,6 +253,7 @@ async function mixtureRequest(values: ParsedArgs['values'], model: string, devic
     {
       model,
       device: device ?? 'auto',
+      weights: weightsOption(str('weights')),
       threads: int(str('threads'), '--threads'),
       promptLength: int(str('prompt-length'), '--prompt-length'),
       init: str('init'),

@@ -36,6 +36,11 @@ export function autoWidth(provider: ProviderName): WeightWidth {
   return provider === 'cpu' ? 'int8' : 'fp16';
 }
 
+/** The width a choice means on a device preference (probing providers for `auto`). */
+export async function resolveWidth(choice: WeightsChoice, device: DevicePreference = 'auto'): Promise<WeightWidth> {
+  return choice === 'auto' ? autoWidth((await chooseProvider(device)).provider) : choice;
+}
+
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
   const checkpoint = await openCheckpoint(dir, { keepDtypes: true });
   const { provider } = await chooseProvider(options.device ?? 'auto');

@@ -7,7 +7,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
-import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
+import { readT5Config } from '../checkpoint/checkpoint.js';
+import { loadPromptModel, resolveWidth, type T5PromptModel } from '../runtime/model.js';
+import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
 import type { PrepareProgress } from '../weights/store.js';
 import type { WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
@@ -33,6 +35,8 @@ export interface RunOptions extends TrainingHooks {
   dataDir?: string;
   /** Progress of converting the weights to their width (once per checkpoint and width) and of verifying them. */
   onPrepare?: (p: PrepareProgress) => void;
+  /** The run's memory plan, before the model is loaded; a plan that does not fit stops the run with an error. */
+  onPlan?: (plan: MemoryPlan) => void;
 }
 
 export interface TrainingResult {
@@ -89,19 +93,10 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     config.threads ??= defaultThreads();
   }
 
-  const tokenizer = await loadTokenizer(config.model);
-  const tokenizerHash = await fileSha256(tokenizer.source);
-  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
-  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
-  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
-    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
-      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
-    ).split;
-  const train = encodeSplit(trainRaw);
-  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
-  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
-  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
-  const validation = validationRaw ? encodeSplit(validationRaw) : null;
+  const { tokenizer, resolved, train, validation } = await loadRunData(config, home);
+  const plan = await planFor(config, train, validation);
+  options.onPlan?.(plan);
+  if (!plan.fits) requirePlan(config, train, validation, plan);
   const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
 
@@ -234,3 +229,50 @@ function finish(dir: string, runId: number, config: TrainingConfig, state: Train
 }
 
 const round = (v: number | null) => (v === null ? null : Number(v.toFixed(6)));
+
+/** Tokenizer, task and encoded splits of a run (token caches under <home>/cache/tokens). */
+async function loadRunData(config: TrainingConfig, home: string) {
+  const tokenizer = await loadTokenizer(config.model);
+  const tokenizerHash = await fileSha256(tokenizer.source);
+  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
+  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
+  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
+    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
+      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
+    ).split;
+  const train = encodeSplit(trainRaw);
+  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
+  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
+  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
+  const validation = validationRaw ? encodeSplit(validationRaw) : null;
+  return { tokenizer, resolved, train, validation };
+}
+
+function planInput(config: TrainingConfig, width: WeightWidth, train: EncodedSplit, validation: EncodedSplit | null): PlanInput {
+  const longest = (split: EncodedSplit, f: (e: EncodedSplit['examples'][number]) => number) => split.examples.reduce((m, e) => Math.max(m, f(e)), 1);
+  return {
+    config: readT5Config(config.model),
+    width,
+    batch: config.microBatchSize ?? config.batchSize,
+    inputTokens: longest(train, (e) => e.input.length),
+    promptLength: config.promptLength,
+    targetTokens: longest(train, (e) => e.target.length),
+    sessions: validation ? 2 : 1,
+    optimizerValuesPerParameter: config.optimizer.kind === 'adafactor' ? 0 : 2,
+  };
+}
+
+async function planFor(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null): Promise<MemoryPlan> {
+  return memoryPlan(planInput(config, await resolveWidth(config.weights, config.device), train, validation));
+}
+
+function requirePlan(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null, plan: MemoryPlan): void {
+  requireFits(planInput(config, plan.width, train, validation), plan.availableBytes);
+}
+
+/** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
+export async function planTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<MemoryPlan> {
+  const config = parseTrainingConfig(input);
+  const { train, validation } = await loadRunData(config, options.dataDir ?? defaultDataDir());
+  return planFor(config, train, validation);
+}
