@@ -11,6 +11,7 @@ import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { EvalSummary } from '../main/train/events.js';
+import type { WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -44,6 +45,8 @@ export interface DoctorReport {
   defaultProvider: string;
   /** What the settings' default device resolves to on this machine (probed once per process). */
   chosenProvider: ProviderInUse;
+  /** The width `--weights auto` gives the frozen weights on that provider. */
+  autoWeights: WeightWidth;
   dataDir: string;
   /** Bytes free to this user on the data directory's file system. */
   freeDiskBytes: number;

@@ -12,7 +12,8 @@ export const doctorCommand: Command = {
   usage: `Usage: sprout doctor [--json]
 
 Prints what Sprout runs on: its version, Node, onnxruntime and Electron (if installed), the execution
-providers onnxruntime offers here and which one is used by default, the data directory and its free disk.
+providers onnxruntime offers here and which one is used by default, the width \`--weights auto\` gives the frozen
+weights on it, the data directory and its free disk.
 
 Options:
   --json   Print one JSON object instead of text
@@ -36,6 +37,7 @@ Execution providers:
 ${providers}
 
 In use:         ${report.chosenProvider.label}${report.chosenProvider.skipped.map((s) => `\n  skipped ${s.provider}: ${s.reason}`).join('')}
+Weights:        ${report.autoWeights} (what --weights auto uses on this device)
 
 Data directory: ${report.dataDir}
 Free disk:      ${gib(report.freeDiskBytes)}

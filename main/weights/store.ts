@@ -11,11 +11,11 @@ import { castToF32, convertToF32 } from '../checkpoint/cast.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readSafetensorsHeader, readTensorBytes, writeSafetensorsStreamed, type Dtype, type StreamedTensor, type TensorEntry } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
-import { quantiseRows, toBfloat16, toFloat16 } from './quantize.js';
+import { blockSize, quantiseBlocks, toBfloat16, toFloat16 } from './quantize.js';
 import type { WeightWidth } from './width.js';
 
 /** Bump when the cache layout or quantisation changes, so that old caches are rebuilt rather than misread. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
 export interface ExternalRef {
   location: string;
@@ -26,11 +26,12 @@ export type FloatDtype = 'float32' | 'bfloat16' | 'float16';
 
 /**
  * One frozen tensor. `float`: the tensor itself in `dtype`. `int8` (2-D weights [out, in]: linear layers and
- * the embedding): W = diag(scale) q, q int8 [out, in] in W's layout, one float32 scale per row (output channel).
+ * the embedding): q int8 [out, in] in W's layout, one float32 scale per `block` consecutive inputs of a row:
+ * scale [out, in / block] (see main/weights/quantize.ts).
  */
 export type StoredWeight =
   | { kind: 'float'; dtype: FloatDtype; dims: number[]; data: ExternalRef }
-  | { kind: 'int8'; dims: number[]; q: ExternalRef; scale: ExternalRef };
+  | { kind: 'int8'; dims: number[]; q: ExternalRef; scale: ExternalRef; block: number };
 
 export interface WeightStore {
   width: WeightWidth;
@@ -95,17 +96,19 @@ function convertTensor(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>):
     return [{ name: 'half', dtype: HALF[width].st, shape: entry.shape, write: (sink) => sink(new Uint8Array(bits.buffer)) }];
   }
   if (!quantises(entry.name, entry.shape)) return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
-  const { q, scale } = quantiseRows(values, entry.shape[0], entry.shape[1]);
+  const [rows, cols] = entry.shape;
+  const block = blockSize(cols);
+  const { q, scale } = quantiseBlocks(values, rows, cols, block);
   return [
     { name: 'q', dtype: 'I8', shape: entry.shape, write: (sink) => sink(new Uint8Array(q.buffer)) },
-    { name: 'scale', dtype: 'F32', shape: [scale.length], write: (sink) => sink(new Uint8Array(scale.buffer)) },
+    { name: 'scale', dtype: 'F32', shape: [rows, cols / block], write: (sink) => sink(new Uint8Array(scale.buffer)) },
   ];
 }
 
 function outputBytes(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>): number {
   const n = entry.shape.reduce((a, b) => a * b, 1);
   if (width !== 'int8') return 2 * n;
-  return quantises(entry.name, entry.shape) ? n + 4 * entry.shape[0] : 4 * n;
+  return quantises(entry.name, entry.shape) ? n + (4 * n) / blockSize(entry.shape[1]) : 4 * n;
 }
 
 interface ManifestFile {
@@ -268,5 +271,8 @@ function stored(source: TensorEntry, file: Map<string, TensorEntry>): StoredWeig
   };
   if (file.has('half')) return { kind: 'float', dtype: file.get('half')!.dtype === 'BF16' ? 'bfloat16' : 'float16', dims, data: get('half') };
   if (file.has('f32')) return { kind: 'float', dtype: 'float32', dims, data: get('f32') };
-  return { kind: 'int8', dims, q: get('q'), scale: get('scale') };
+  const scale = file.get('scale');
+  const block = scale && scale.shape.length === 2 && scale.shape[1] > 0 ? dims[1] / scale.shape[1] : 0;
+  if (!Number.isInteger(block) || block < 1) throw new SproutError('bad-weights-cache', `The int8 scales of "${source.name}" do not match its shape.`, { hint: 'Delete the cache folder; Sprout converts again.' });
+  return { kind: 'int8', dims, q: get('q'), scale: get('scale'), block };
 }

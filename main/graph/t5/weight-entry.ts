@@ -3,20 +3,20 @@
  * ever leaving a float32 copy of a narrow weight resident.
  *
  *   float32 — the external initializer itself.
- *   bf16/fp16 — W, and int8 — Q with W = diag(s) Q (one scale per output channel), are Cast to float32 at each
- *     point of use: once for x Wᵀ, once more for the backward g W. The initializer is also declared a graph
- *     input, which stops onnxruntime from constant-folding the Cast into a float32 initializer at session
- *     creation; sessions turn common-subexpression elimination off so that the two Casts stay two transient
- *     buffers instead of one float32 weight alive from forward to backward. int8's scale is applied to the
- *     activations ([N, out]), never to the weight: x Wᵀ = (x Qᵀ) diag(s), g W = (g diag(s)) Q.
+ *   bf16/fp16 — W, and int8 — Q with a float32 scale per 32 inputs of a row, are made float32 (Cast, times the
+ *     scales) at each point of use: once for x Wᵀ, once more for the backward g W. The initializer is also
+ *     declared a graph input, which stops onnxruntime from constant-folding the Cast into a float32 initializer
+ *     at session creation; sessions turn common-subexpression elimination off so that the two copies stay two
+ *     transient buffers instead of one float32 weight alive from forward to backward.
  *
  * Why weight-only for int8 (main/bench/weight-forms.ts, t5-base feed-forward shapes, 672 rows): onnxruntime's
  * DynamicQuantizeMatMul, which also quantises the activation per tensor and multiplies with int8 dot products,
  * ran the forward + backward pair at ~1.4–2.9× float32's speed, but quantising activations and gradients per
  * tensor costs too much accuracy on a pretrained model: the prompt-gradient cosine to float32 fell to 0.964 on
  * ../shared/fixtures/mini-t5-pretrained (0.973 with only the forward quantised), against ≥ 0.99 required and
- * 0.99+ with weight-only int8. MatMulNBits (8 bits, accuracy levels 0 and 4) was slower than float32, and
- * DequantizeLinear → Gemm no faster than the Cast used here, which also needs no second copy of W.
+ * 0.99+ with weight-only int8. It also needs W and Wᵀ stored (B must be [K, N]): 2 bytes per parameter.
+ * MatMulNBits (8 bits, accuracy levels 0 and 4) was slower than float32, and DequantizeLinear → Gemm no faster
+ * than the Cast used here.
  */
 import type { ExternalRef, StoredWeight } from '../../weights/store.js';
 import type { Graph, Tensor } from '../builder.js';
@@ -48,52 +48,61 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
     if (w.kind !== 'float') throw new Error(`${name} is stored quantised, but the graph reads it as a float tensor`);
     return float(name, w.dims, w.data, w.dtype);
   };
-  /** int8 Q [out, in] and its per-row scale s [out]: W = diag(s) Q. */
-  const quantised = (name: string): { q: Tensor; scale: Tensor } => {
+  /** int8 Q [out, in] and its scales s [out, in / block]: W[o, i] = Q[o, i] s[o, i / block]. */
+  const quantised = (name: string): { q: Tensor; scale: Tensor; block: number } => {
     const w = lookup(name);
     if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8`);
+    const [out, inn] = w.dims;
     return {
       q: g.externalWeight(name, w.dims, w.q, 'int8', true),
-      scale: g.externalWeight(`${name}.scale`, [w.dims[0]], w.scale),
+      scale: g.externalWeight(`${name}.scale`, [out, inn / w.block], w.scale),
+      block: w.block,
     };
   };
+  /** Q [..., in] as float32 [..., in], times its scales [..., in / block]; `lead` is the runtime shape of "...". */
+  const dequantise = (q: Tensor, scale: Tensor, block: number, lead: Tensor): Tensor => {
+    const inn = q.shape[q.rank - 1] as number;
+    const blocks = g.emitRaw('Reshape', [castTo(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])])], {}, [...q.shape.slice(0, -1), inn / block, block], g.float);
+    const scaled = g.emitRaw('Mul', [blocks, op.unsqueeze(scale, -1)], {}, blocks.shape, g.float); // [..., in/block, block]
+    return g.emitRaw('Reshape', [scaled, op.shapeConcat([lead, g.ints([inn])])], {}, q.shape, g.float);
+  };
   /**
-   * W [out, in] Cast to float32 only once `after` exists. onnxruntime orders nodes that read only initializers
-   * first, so a plain Cast would run at the start of the graph and every float32 copy would be alive at once;
-   * reshaping W to a shape read from `after` (a view, no copy) makes the Cast wait for its point of use.
+   * The float32 value of a narrow W [out, in], made only once `after` exists. onnxruntime orders nodes that read
+   * only initializers first, so a plain Cast would run at the start of the graph and every float32 copy would be
+   * alive at once; reshaping W to a shape read from `after` (a view, no copy) makes it wait for its point of use.
    */
-  const castWhen = (W: Tensor, after: Tensor, shape: (afterCols: Tensor) => Tensor[]): Tensor =>
-    castTo(g.emitRaw('Reshape', [W, op.shapeConcat(shape(op.shapeOf(after, 1, 2)))], {}, W.shape, W.dtype), g.float);
-  /** x Wᵀ for a narrow W [out, in]: x [N, in] -> [N, out], W Cast to float32 at each use (forward and backward). */
-  const castLinear = (x: Tensor, W: Tensor): Tensor => {
-    const [out, inn] = W.shape as number[];
-    const forward = castWhen(W, x, (cols) => [g.ints([out]), cols]); // cols = [in]
-    return g.emit('Gemm', [x, forward], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (grad) => [
-      g.emit('MatMul', [grad, castWhen(W, grad, (cols) => [cols, g.ints([inn])])], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
-    ]);
+  const floatWhen = (name: string, after: Tensor, shape: (afterCols: Tensor) => Tensor[]): Tensor => {
+    const w = lookup(name);
+    const stand = w.kind === 'float' ? stored(name) : quantised(name).q;
+    const waiting = g.emitRaw('Reshape', [stand, op.shapeConcat(shape(op.shapeOf(after, 1, 2)))], {}, stand.shape, stand.dtype);
+    if (w.kind === 'float') return castTo(waiting, g.float);
+    const { scale, block } = quantised(name);
+    return dequantise(waiting, scale, block, g.ints([w.dims[0]]));
   };
   return {
     tensor: (name) => {
       const t = stored(name);
       return t.dtype === g.float ? t : castTo(t, g.float);
     },
+    /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
     linear: (x, name) => {
       const w = lookup(name);
       if (w.kind === 'float' && w.dtype === g.float) return op.linear(x, stored(name));
-      if (w.kind === 'float') return castLinear(x, stored(name)); // W bf16 or fp16
-      const { q, scale } = quantised(name);
-      const xq = castLinear(x, q); // x Qᵀ [N, out]
-      return g.emit('Mul', [xq, scale], {}, xq.shape, x.dtype, (grad) => [g.emitRaw('Mul', [grad, scale], {}, grad.shape, x.dtype)]);
+      const [out, inn] = w.dims;
+      const forward = floatWhen(name, x, (cols) => [g.ints([out]), cols]); // cols = [in]
+      return g.emit('Gemm', [x, forward], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (grad) => [
+        g.emit('MatMul', [grad, floatWhen(name, grad, (cols) => [cols, g.ints([inn])])], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+      ]);
     },
     rows: (name, ids) => {
       const w = lookup(name);
       const shape = [...ids.shape, w.dims[1]];
       if (w.kind === 'float' && w.dtype === g.float) return op.gather(stored(name), ids);
       if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), g.float);
-      const { q, scale } = quantised(name);
-      const picked = castTo(g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'), g.float); // [..., d]
-      const rowScale = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, ids.shape, 'float32'); // [...]
-      return g.emitRaw('Mul', [picked, op.unsqueeze(rowScale, -1)], {}, shape, g.float);
+      const { q, scale, block } = quantised(name);
+      const picked = g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'); // [..., d]
+      const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block], 'float32'); // [..., d/block]
+      return dequantise(picked, rowScales, block, op.shapeOf(ids));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseTemplate } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
@@ -50,7 +51,7 @@ export interface EvalJobOutput {
  */
 export const evalReport: JobImplementation<'eval.report'> = (input, _progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
-    const { prompt } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
+    const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
     if (task.kind !== 'classification') {
       throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, { hint: 'See its exact-match curve in the run instead.' });
@@ -59,7 +60,8 @@ export const evalReport: JobImplementation<'eval.report'> = (input, _progress, s
     if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step.' });
     const template = parseTemplate(task.template ?? dataset.template);
     const rows = loadDatasetRows(db, input.datasetId, input.split).slice(0, input.limit);
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads });
+    // Scored on the weights it was trained on, so the report matches its training curve.
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights: weightWidth ?? 'auto', cacheDir: join(input.dataDir, 'cache') });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;
