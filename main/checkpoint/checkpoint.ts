@@ -1,15 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
 import { castToF32, checkFloating } from './cast.js';
 import { parseT5Config, type T5Config } from './config.js';
 import { dataDir } from '../paths.js';
 import { expectedTensors, isIgnorableTensor } from './layout.js';
+import { readJsonFile } from './json-file.js';
 import { readSafetensorsHeader, type TensorEntry } from './safetensors.js';
+import { findWeightFiles, type WeightFiles } from './shards.js';
 
 export { expectedTensors, parameterCount } from './layout.js';
 export { readTensorF32 } from './safetensors.js';
-export { writeRandomT5Checkpoint } from './random.js';
+export { generateCheckpoint, writeRandomT5Checkpoint } from './generate.js';
+export { readJsonFile } from './json-file.js';
 
 /** A validated T5 checkpoint: every entry has the shape the config implies and is float32 unless opened with keepDtypes. */
 export interface Checkpoint {
@@ -32,20 +35,6 @@ export interface OpenCheckpointOptions {
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'spiece.model'] as const;
 
-export function readJsonFile(file: string, code: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SproutError(code, `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`, { file });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SproutError(code, `Not valid JSON: ${(error as Error).message}.`, { file });
-  }
-}
-
 /** Reads config.json from a model folder and validates it. */
 export function readT5Config(dir: string): T5Config {
   const file = join(dir, 'config.json');
@@ -59,27 +48,11 @@ export function readT5Config(dir: string): T5Config {
 }
 
 /** The safetensors files of a folder: model.safetensors, else the shards named by model.safetensors.index.json. */
-function weightFiles(dir: string): { files: string[]; weightMap?: Map<string, string> } {
-  const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return { files: [single] };
-  const indexFile = join(dir, 'model.safetensors.index.json');
-  if (existsSync(indexFile)) {
-    const index = readJsonFile(indexFile, 'bad-safetensors-index') as { weight_map?: unknown };
-    const map = index?.weight_map;
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
-      throw new SproutError('bad-safetensors-index', 'The index has no "weight_map" object.', { file: indexFile });
-    }
-    const weightMap = new Map<string, string>();
-    for (const [name, shard] of Object.entries(map)) {
-      if (typeof shard !== 'string' || isAbsolute(shard) || normalize(shard).split(sep).includes('..') || !shard.endsWith('.safetensors')) {
-        throw new SproutError('bad-safetensors-index', `Tensor "${name}" maps to ${JSON.stringify(shard)}, which is not a .safetensors file in this folder.`, { file: indexFile });
-      }
-      weightMap.set(name, join(dir, shard));
-    }
-    return { files: [...new Set(weightMap.values())].sort(), weightMap };
-  }
-  const hint = existsSync(join(dir, 'pytorch_model.bin'))
-    ? 'The folder only has pytorch_model.bin: import it with `sprout model import`, which converts it to safetensors once.'
+function weightFiles(dir: string): WeightFiles {
+  const found = findWeightFiles(dir, 'safetensors');
+  if (found) return found;
+  const hint = findWeightFiles(dir, 'bin')
+    ? 'The folder only has PyTorch weights (pytorch_model.bin or its shards): import it with `sprout model import`, which converts them to safetensors once.'
     : 'Download the model again, or point Sprout at the folder that holds its weights.';
   throw new SproutError('missing-weights', 'The folder holds neither model.safetensors nor model.safetensors.index.json.', { file: dir, hint });
 }
@@ -122,14 +95,14 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
   if (!existsSync(root)) throw new SproutError('missing-model', 'The model folder does not exist.', { file: root });
   const config = readT5Config(root);
   const found = new Map<string, TensorEntry>();
-  const { files, weightMap } = options.weightsFile ? { files: [resolve(options.weightsFile)], weightMap: undefined } : weightFiles(root);
+  const { files, weightMap, indexFile } = options.weightsFile ? { files: [resolve(options.weightsFile)], weightMap: undefined, indexFile: undefined } : weightFiles(root);
   for (const file of files) {
     for (const [name, entry] of readSafetensorsHeader(file)) {
       if (found.has(name)) {
         throw new SproutError('checkpoint-mismatch', `Tensor "${name}" appears in both ${found.get(name)!.file} and ${file}.`, { file: root });
       }
       if (weightMap && weightMap.get(name) !== file) {
-        throw new SproutError('bad-safetensors-index', `Tensor "${name}" is in ${file} but the index says ${weightMap.get(name) ?? 'nothing'}.`, { file: join(root, 'model.safetensors.index.json') });
+        throw new SproutError('bad-safetensors-index', `Tensor "${name}" is in ${file} but the index says ${weightMap.get(name) ?? 'nothing'}.`, { file: indexFile });
       }
       found.set(name, entry);
     }
@@ -137,7 +110,7 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
   if (weightMap) {
     const absent = [...weightMap.keys()].filter((name) => !found.has(name));
     if (absent.length) {
-      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${listNames(absent)}.`, { file: join(root, 'model.safetensors.index.json') });
+      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${listNames(absent)}.`, { file: indexFile });
     }
   }
   const matched = matchTensors(config, found, root);

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { SproutError } from '../errors.js';
 import { restrictedUnpickle, type TensorRef } from './pickle.js';
 import { DTYPE_BYTES, writeSafetensorsStreamed, type StreamedTensor } from './safetensors.js';
@@ -100,9 +101,9 @@ function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk:
 /**
  * Converts a pytorch_model.bin state dict to a safetensors file with the same names, dtypes and values,
  * streaming contiguous tensors so that large checkpoints never sit in memory. `keep` drops names (e.g. tied
- * duplicates of shared.weight).
+ * duplicates of shared.weight). Returns the names written.
  */
-export function convertPytorchBin(binFile: string, outFile: string, keep: (name: string) => boolean = () => true): number {
+export function convertPytorchBin(binFile: string, outFile: string, keep: (name: string) => boolean = () => true): string[] {
   const { tensors, storages } = readPytorchStateDict(binFile);
   const streamed: StreamedTensor[] = [...tensors]
     .filter(([name]) => keep(name))
@@ -112,6 +113,6 @@ export function convertPytorchBin(binFile: string, outFile: string, keep: (name:
       shape: t.shape,
       write: (sink) => streamTensor(binFile, t, storages.get(t.storage.key)!, sink),
     }));
-  writeSafetensorsStreamed(outFile, streamed, { format: 'pt', sprout_converted_from: 'pytorch_model.bin' });
-  return streamed.length;
+  writeSafetensorsStreamed(outFile, streamed, { format: 'pt', sprout_converted_from: basename(binFile) });
+  return streamed.map((t) => t.name);
 }

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writeFileAtomically } from './atomic-file.js';
 import { SproutError } from '../errors.js';
 
 /** Element types of the safetensors format and their sizes in bytes. */
@@ -178,38 +179,18 @@ export function writeSafetensorsStreamed(file: string, tensors: StreamedTensor[]
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(json.length));
 
-  const target = resolve(file);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    let position = 0;
-    const put = (chunk: Uint8Array): void => {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, position + done);
-      position += chunk.length;
-    };
-    put(prefix);
-    put(json);
+  writeFileAtomically(file, (out) => {
+    out.put(prefix);
+    out.put(json);
     for (const t of sorted) {
-      const start = position;
-      t.write(put);
+      const start = out.position;
+      t.write((chunk) => out.put(chunk));
       const expected = (header[t.name] as { data_offsets: number[] }).data_offsets;
-      if (position - start !== expected[1] - expected[0]) {
-        throw new Error(`Tensor ${t.name} wrote ${position - start} bytes, expected ${expected[1] - expected[0]}`);
+      if (out.position - start !== expected[1] - expected[0]) {
+        throw new Error(`Tensor ${t.name} wrote ${out.position - start} bytes, expected ${expected[1] - expected[0]}`);
       }
     }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, target);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed before the rename failed
-    }
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  });
 }
 
 /** Writes float32 tensors held in memory (tests, PEFT export, small conversions). */

@@ -17,6 +17,7 @@ import { dataListCommand } from './data-list.js';
 import { dataPreviewCommand } from './data-preview.js';
 import { dataShowCommand } from './data-show.js';
 import { modelDownloadCommand } from './model-download.js';
+import { modelGenerateCommand } from './model-generate.js';
 import { modelImportCommand } from './model-import.js';
 import { modelListCommand } from './model-list.js';
 import { modelRemoveCommand } from './model-remove.js';
@@ -28,4 +29,4 @@ import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 
 /** Every `sprout` sub-command; each lives in its own module under main/cli/. */
-export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];
+export const commands: Command[] = [doctorCommand, serveCommand, modelDownloadCommand, modelImportCommand, modelListCommand, modelVerifyCommand, modelRemoveCommand, modelGenerateCommand, forwardCommand, labelCommand, dataPreviewCommand, dataImportCommand, dataListCommand, dataShowCommand, trainCommand, libraryListCommand, libraryShowCommand, libraryRenameCommand, libraryTagCommand, libraryNoteCommand, libraryRemoveCommand, libraryDuplicateCommand, libraryExportCommand, libraryImportCommand, libraryBackupCommand, libraryExportAllCommand, libraryImportAllCommand, transferRankCommand];

@@ -11,7 +11,8 @@ export const modelImportCommand: Command = {
 
 PATH is a model folder (config.json, model.safetensors or shards, tokenizer.json or spiece.model) or a single
 .safetensors file with config.json and the tokenizer beside it. The model is validated and registered in place.
-A folder with only pytorch_model.bin is converted once to safetensors in Sprout's data folder.
+A folder with only PyTorch weights (pytorch_model.bin, or its shards and index) is converted once to safetensors,
+with the same split, in Sprout's data folder.
 Prints one JSON line: id, path, summary.`,
   options: {},
   positionals: true,

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseT5Config } from '../checkpoint/config.js';
-import { isIgnorableTensor } from '../checkpoint/layout.js';
-import { convertPytorchBin } from '../checkpoint/pytorch-bin.js';
+import { convertPytorchWeights, pytorchOnlyWeights } from '../checkpoint/convert-bin-folder.js';
+import { readJsonFile } from '../checkpoint/json-file.js';
+import { findWeightFiles, indexName, WEIGHTS_NAME } from '../checkpoint/shards.js';
 import { SproutError } from '../errors.js';
 import { fetchBlob, headFile, openFileWriter, type OpenBlobWriter, type RemoteFile } from './blob.js';
 import { cachedCommit, COMMIT, linkIntoSnapshot, repoCache, snapshotDir, writeRef, type RepoCache } from './cache.js';
@@ -35,39 +35,31 @@ export interface DownloadResult {
 
 const OPTIONAL = ['tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
 const TOKENIZERS = ['tokenizer.json', 'spiece.model'];
+const WEIGHT_CHOICES = [WEIGHTS_NAME.safetensors, indexName('safetensors'), WEIGHTS_NAME.bin, indexName('bin')];
+const INDEXES = new Set([indexName('safetensors'), indexName('bin')]);
 /** Kept free beyond the download itself, so that finishing it does not leave the disk completely full. */
 const DISK_MARGIN = 64 << 20;
 
-function weightsOf(dir: string): string[] | undefined {
-  if (existsSync(join(dir, 'model.safetensors'))) return ['model.safetensors'];
-  const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(index)) {
-    try {
-      const shards = [...new Set(Object.values((JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))];
-      return shards.every((s) => existsSync(join(dir, s))) ? ['model.safetensors.index.json', ...shards] : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 /** A snapshot Sprout can use as it is: config, safetensors weights (converted if need be) and a tokenizer. */
 function usableSnapshot(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && weightsOf(dir) !== undefined && TOKENIZERS.some((t) => existsSync(join(dir, t)));
+  if (!existsSync(join(dir, 'config.json')) || !TOKENIZERS.some((t) => existsSync(join(dir, t)))) return false;
+  try {
+    return findWeightFiles(dir, 'safetensors') !== undefined;
+  } catch {
+    // An index whose shards are not all there yet: the download completes it.
+    return false;
+  }
 }
 
 /** Which of the repository's files Sprout needs (the index's shards are added once the index is read). */
 export function selectFiles(repo: string, files: string[]): string[] {
   const has = new Set(files);
   if (!has.has('config.json')) throw new SproutError('hub-no-config', `"${repo}" has no config.json: it is not a transformers model.`);
-  let weights: string;
-  if (has.has('model.safetensors')) weights = 'model.safetensors';
-  else if (has.has('model.safetensors.index.json')) weights = 'model.safetensors.index.json';
-  else if (has.has('pytorch_model.bin')) weights = 'pytorch_model.bin';
-  else {
-    throw new SproutError('hub-no-weights', `"${repo}" has neither model.safetensors (or shards) nor a single pytorch_model.bin.`, {
-      hint: 'Sprout reads safetensors and single-file PyTorch checkpoints; pick another revision or another repository.',
+  // safetensors before PyTorch weights, a single file before shards: what transformers' from_pretrained prefers.
+  const weights = WEIGHT_CHOICES.find((name) => has.has(name));
+  if (!weights) {
+    throw new SproutError('hub-no-weights', `"${repo}" has neither safetensors nor PyTorch weights (${WEIGHT_CHOICES.join(', ')}).`, {
+      hint: 'Sprout reads safetensors and PyTorch (pytorch_model.bin) checkpoints, single or sharded; pick another revision or another repository.',
     });
   }
   const tokenizers = TOKENIZERS.filter((t) => has.has(t));
@@ -86,18 +78,24 @@ function gb(bytes: number): string {
   return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
-/** Converts a snapshot's pytorch_model.bin once to model.safetensors beside it (tied duplicates dropped). */
+/** Converts a snapshot's PyTorch weights (single or sharded) once to safetensors beside them. */
 function convertIfNeeded(dir: string): void {
-  if (weightsOf(dir) || !existsSync(join(dir, 'pytorch_model.bin'))) return;
-  const configFile = join(dir, 'config.json');
-  const config = parseT5Config(JSON.parse(readFileSync(configFile, 'utf8')), configFile);
-  convertPytorchBin(join(dir, 'pytorch_model.bin'), join(dir, 'model.safetensors'), (name) => !isIgnorableTensor(name, config));
+  const weights = pytorchOnlyWeights(dir);
+  if (weights) convertPytorchWeights(weights, dir, dir);
+}
+
+function hasPytorchWeights(dir: string): boolean {
+  try {
+    return findWeightFiles(dir, 'bin') !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function offlineResult(repo: string, revision: string, cache: RepoCache, settings: HubSettings): DownloadResult {
   const commit = cachedCommit(cache, revision);
   const dir = commit && snapshotDir(cache, commit);
-  if (!commit || !dir || !(usableSnapshot(dir) || existsSync(join(dir, 'pytorch_model.bin')))) {
+  if (!commit || !dir || !(usableSnapshot(dir) || hasPytorchWeights(dir))) {
     throw new SproutError('offline-not-cached', `"${repo}" (revision "${revision}") is not in the Hugging Face cache at ${settings.cacheDir}, and HF_HUB_OFFLINE is set.`, {
       hint: 'Unset HF_HUB_OFFLINE to download it, or point HF_HUB_CACHE / HF_HOME at the cache that holds it.',
     });
@@ -151,13 +149,14 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   };
 
   // The shard list lives in the index, so the index comes first; its size is small enough to skip the disk check.
-  const indexFile = remote.find((f) => f.path === 'model.safetensors.index.json');
+  const indexFile = remote.find((f) => INDEXES.has(f.path));
   let fetched = 0;
   if (indexFile) {
     const tracker = new ProgressTracker(onDisk([indexFile]), indexFile.size, options.onProgress);
     await fetchAll([indexFile], tracker);
     fetched += tracker.fetchedBytes;
-    const weightMap = (JSON.parse(readFileSync(join(dir, indexFile.path), 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map ?? {};
+    const index = readJsonFile(join(dir, indexFile.path), 'hub-bad-index') as { weight_map?: unknown } | null;
+    const weightMap = typeof index?.weight_map === 'object' && index.weight_map !== null ? (index.weight_map as Record<string, unknown>) : {};
     for (const shard of new Set(Object.values(weightMap))) {
       // A shard name becomes a path under the snapshot folder: only plain relative names, as the Hub itself has.
       if (typeof shard !== 'string' || !listing.files.includes(shard) || shard.split(/[\\/]/).some((part) => part === '' || part === '.' || part === '..')) {
@@ -167,8 +166,9 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     }
   }
   const rest = remote.filter((f) => f !== indexFile);
-  const bin = rest.find((f) => f.path === 'pytorch_model.bin');
-  const needed = total(rest) - onDisk(rest) + (bin ? bin.size : 0);
+  // PyTorch weights are converted to safetensors beside them: room for a second copy.
+  const bins = rest.filter((f) => f.path.endsWith('.bin'));
+  const needed = total(rest) - onDisk(rest) + total(bins);
   await checkDisk(settings.cacheDir, needed);
   const tracker = new ProgressTracker(onDisk(rest), total(rest), options.onProgress);
   await fetchAll(rest, tracker);

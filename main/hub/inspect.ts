@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { openCheckpoint, readT5Config, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { convertPytorchWeights, pytorchOnlyWeights, weightFilesKey } from '../checkpoint/convert-bin-folder.js';
+import { findWeightFiles } from '../checkpoint/shards.js';
 import { dataDir } from '../paths.js';
-import { isIgnorableTensor } from '../checkpoint/layout.js';
-import { convertPytorchBin } from '../checkpoint/pytorch-bin.js';
 import { summarize, type ArchitectureSummary } from '../checkpoint/summary.js';
 import { SproutError } from '../errors.js';
 
@@ -35,23 +34,19 @@ export async function inspectModel(path: string, options: { castCacheDir?: strin
 }
 
 /**
- * A folder whose only weights are pytorch_model.bin is converted once into Sprout's data folder
- * (<data>/converted/<hash of the path>/, with links to the folder's config and tokenizer files) and that
- * folder is returned; any other path is returned unchanged. The user's folder is never written to.
+ * A folder whose only weights are PyTorch ones (pytorch_model.bin, or its shards and index) is converted once
+ * into Sprout's data folder (<data>/converted/<name>-<hash of the files>/, with links to the folder's config and
+ * tokenizer files) and that folder is returned; any other path is returned unchanged. The user's folder is never
+ * written to.
  */
 export function convertedFolderFor(path: string, root = join(dataDir(), 'converted')): string {
   const source = resolve(path);
   if (!existsSync(source) || !statSync(source).isDirectory()) return source;
-  if (existsSync(join(source, 'model.safetensors')) || existsSync(join(source, 'model.safetensors.index.json'))) return source;
-  const bin = join(source, 'pytorch_model.bin');
-  if (!existsSync(bin)) return source;
-  const st = statSync(bin);
-  const key = createHash('sha256').update(`${realpathSync(bin)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
-  const out = join(root, `${basename(source).replace(/[^\w.-]+/g, '-')}-${key}`);
-  if (existsSync(join(out, 'model.safetensors'))) return out;
-  mkdirSync(out, { recursive: true });
-  const config = readT5Config(source);
-  convertPytorchBin(bin, join(out, 'model.safetensors'), (name) => !isIgnorableTensor(name, config));
+  const weights = pytorchOnlyWeights(source);
+  if (!weights) return source;
+  const out = join(root, `${basename(source).replace(/[^\w.-]+/g, '-')}-${weightFilesKey(weights).slice(0, 16)}`);
+  if (findWeightFiles(out, 'safetensors')) return out;
+  convertPytorchWeights(weights, source, out);
   for (const file of SIDE_FILES) {
     if (existsSync(join(source, file)) && !existsSync(join(out, file))) symlinkSync(join(source, file), join(out, file));
   }

@@ -9,6 +9,9 @@ import {
   writeRandomT5Checkpoint,
 } from '../../main/checkpoint/checkpoint.js';
 import { parseT5Config } from '../../main/checkpoint/config.js';
+import { findFamily } from '../../main/checkpoint/families.js';
+import { generateCheckpoint } from '../../main/checkpoint/generate.js';
+import { convertedFolderFor } from '../../main/hub/inspect.js';
 import { readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from '../../main/checkpoint/safetensors.js';
 import { SproutError } from '../../main/errors.js';
 import { fixture, tempDir } from './helpers.js';
@@ -157,6 +160,23 @@ describe('sharded checkpoints', () => {
 
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, 'shared.weight': '../elsewhere.safetensors' } }));
     await expect(openCheckpoint(dir, { castCacheDir: tempDir() })).rejects.toThrow(/not a \.safetensors file in this folder/);
+  });
+});
+
+describe('a missing shard is a clear error naming the file', () => {
+  const shape = { numLayers: 2, dModel: 32, dFf: 48, numHeads: 2, dKv: 16 };
+  it.each(['safetensors', 'bin'] as const)('%s', async (format) => {
+    const dir = tempDir();
+    const { files } = generateCheckpoint(dir, { family: findFamily('flan-t5-xl')!, shape, format, shardBytes: 2_000_000, tokenizerFrom: fixture('tiny-t5-v1_1') });
+    const lost = files[1];
+    rmSync(join(dir, lost));
+    const open = async (): Promise<unknown> => (format === 'bin' ? convertedFolderFor(dir, tempDir()) : openCheckpoint(dir, { castCacheDir: tempDir() }));
+    const error = (await open().catch((e: unknown) => e)) as SproutError;
+    expect(error).toBeInstanceOf(SproutError);
+    expect(error.code).toBe('missing-shard');
+    expect(error.details.file).toBe(join(dir, lost));
+    expect(error.message).toContain(`the folder does not have: ${lost}.`);
+    expect(error.message).toContain('sprout model download REPO');
   });
 });
 

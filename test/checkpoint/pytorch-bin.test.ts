@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
 import { restrictedUnpickle } from '../../main/checkpoint/pickle.js';
 import { convertPytorchBin } from '../../main/checkpoint/pytorch-bin.js';
 import { readSafetensorsHeader, readTensorF32, type TensorEntry } from '../../main/checkpoint/safetensors.js';
+import { writeTorchSave } from '../../main/checkpoint/torch-save.js';
 import { SproutError } from '../../main/errors.js';
 import { convertedFolderFor } from '../../main/hub/inspect.js';
 import { fixture, tempDir } from './helpers.js';
@@ -22,13 +24,37 @@ describe('pytorch_model.bin conversion', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'pytorch_model.bin'), bin);
     const ignorable = new Set(['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', 'lm_head.weight']);
-    expect(convertPytorchBin(join(dir, 'pytorch_model.bin'), join(dir, 'model.safetensors'), (n) => !ignorable.has(n))).toBe(47);
+    expect(convertPytorchBin(join(dir, 'pytorch_model.bin'), join(dir, 'model.safetensors'), (n) => !ignorable.has(n))).toHaveLength(47);
     const converted = readSafetensorsHeader(join(dir, 'model.safetensors'));
     expect([...converted.keys()].sort()).toEqual([...source.keys()].sort());
     for (const [name, entry] of converted) {
       expect(entry.shape).toEqual(source.get(name)!.shape);
       expect(bytes(entry).equals(bytes(source.get(name)!)), name).toBe(true);
     }
+  });
+
+  it('zip64 records (as in archives over 4 GiB) are read by Python\'s zipfile and by Sprout alike', () => {
+    const dir = tempDir();
+    const file = join(dir, 'pytorch_model.bin');
+    const values = new Float32Array([1.5, -2, 3.25, 0, 7, -0.125]);
+    writeTorchSave(
+      file,
+      [{ name: 'a', storage: '0', shape: [2, 3] }, { name: 'b', storage: '0', offset: 3, shape: [3] }],
+      [{ key: '0', dtype: 'F32', numel: 6, elementBytes: 4, write: (sink) => sink(new Uint8Array(values.buffer)) }],
+      { zip64: 'always' },
+    );
+    const python = `import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infolist()))`;
+    const listing = execFileSync('python3', ['-c', python, file], { encoding: 'utf8' }).trim().split(' ');
+    expect(listing.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['archive/data.pkl:' + listing[0].split(':')[1], 'archive/byteorder:6', 'archive/data/0:24', 'archive/version:2']);
+    expect(readFileSync(file).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
+    const out = join(dir, 'model.safetensors');
+    expect(convertPytorchBin(file, out)).toEqual(['a', 'b']);
+    const converted = readSafetensorsHeader(out);
+    expect([...readTensorF32(converted.get('a')!)]).toEqual([...values]);
+    expect([...readTensorF32(converted.get('b')!)]).toEqual([0, 7, -0.125]);
   });
 
   it('a folder with only pytorch_model.bin is converted once into the data folder and opens', async () => {

@@ -95,4 +95,27 @@ describe('sprout model', () => {
     expect(damaged.code).toBe(2);
     expect(damaged.stderr).toContain('"spiece.model" is damaged: its sha256 differs from the Hub\'s.');
   });
+
+  it('generate: a scaled-down flan-t5-xl as sharded bfloat16 .bin, which import converts and registers', async () => {
+    const dir = join(tempDir(), 'flan');
+    const generated = await sprout(['model', 'generate', 'flan-t5-xl', '--out', dir, '--dtype', 'bfloat16', '--format', 'bin', '--shard-size', '3MB',
+      '--layers', '2', '--d-model', '32', '--d-ff', '48', '--heads', '2', '--tokenizer', fixture('tiny-t5-v1_1')]);
+    expect(generated.code).toBe(0);
+    const out = JSON.parse(generated.stdout);
+    expect(out).toMatchObject({ dir, family: 'google/flan-t5-xl', dtype: 'bfloat16', format: 'bin' });
+    expect(out.files.at(-1)).toBe('pytorch_model.bin.index.json');
+    expect(out.files[0]).toMatch(/^pytorch_model-00001-of-0000\d\.bin$/);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ d_model: 32, d_ff: 48, num_heads: 2, num_layers: 2, num_decoder_layers: 2, torch_dtype: 'bfloat16', tie_word_embeddings: false });
+
+    const imported = await sprout(['model', 'import', dir]);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout).summary).toMatchObject({ encoderLayers: 2, decoderLayers: 2, dModel: 32, dFf: 48, numHeads: 2, tiedEmbeddings: false });
+
+    const unknown = await sprout(['model', 'generate', 't5-xxxl', '--out', dir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown family "t5-xxxl". Known: t5-small, t5-base');
+    const badSize = await sprout(['model', 'generate', 't5-small', '--out', dir, '--shard-size', 'big']);
+    expect(badSize.stderr).toContain('--shard-size must be a size such as 10GB, 500MB or 4096, not "big".');
+  });
 });

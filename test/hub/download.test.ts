@@ -3,6 +3,8 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
+import { findFamily } from '../../main/checkpoint/families.js';
+import { generateCheckpoint, type GeneratedCheckpoint } from '../../main/checkpoint/generate.js';
 import { SproutError } from '../../main/errors.js';
 import type { OpenBlobWriter } from '../../main/hub/blob.js';
 import { downloadModel, type DownloadOptions } from '../../main/hub/download.js';
@@ -114,9 +116,9 @@ describe('downloadModel against a loopback hub', () => {
     const root = join(cacheDir, 'models--tiny-t5-plain');
     const partial = join(root, 'blobs', `${weightsSha}.incomplete`);
     server.stallOnce('model.safetensors', 3_000_000);
-    // Cancel once the transfer hangs with part of the file on disk.
+    // Cancel once the transfer hangs with everything sent so far on disk (so that the resume refetches nothing).
     const cancelWhenStalled = setInterval(() => {
-      if (existsSync(partial) && lstatSync(partial).size >= 2_000_000) controller.abort();
+      if (existsSync(partial) && lstatSync(partial).size >= 3_000_000) controller.abort();
     }, 10);
     const options: DownloadOptions = { settings: settings(cacheDir), signal: controller.signal };
     const [error, sentFirst] = await sentDuring('model.safetensors', () => errorOf(downloadModel('tiny-t5-plain', options)));
@@ -215,6 +217,66 @@ describe('downloadModel against a loopback hub', () => {
     }
     const again = await downloadModel('acme/old-t5', { settings: settings(cacheDir) });
     expect(again.fetchedBytes).toBe(0);
+  });
+
+  describe('a sharded model as the Hub ships flan-t5-xl (both formats, shards and index), scaled down', () => {
+    const generated = tempDir();
+    const gen = (format: 'safetensors' | 'bin'): GeneratedCheckpoint =>
+      generateCheckpoint(join(generated, format), { family: findFamily('flan-t5-xl')!, shape: { numLayers: 2, dModel: 64, dFf: 96, numHeads: 4, dKv: 16 }, format, shardBytes: 6_000_000, seed: 3, tokenizerFrom: fixture('tiny-t5-v1_1') });
+    const serve = (name: string, parts: GeneratedCheckpoint[]): void => {
+      const extra: Record<string, Buffer> = { 'README.md': Buffer.from('# flan') };
+      for (const part of parts) for (const f of part.files) extra[f] = readFileSync(join(part.dir, f));
+      server.repos.set(name, repoFromFolder(parts[0].dir, ['config.json', 'generation_config.json', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'], name, extra));
+    };
+    const linkedToBlob = (file: string): boolean => lstatSync(file).isSymbolicLink() && readlinkSync(file).startsWith('../../blobs/');
+
+    it('safetensors shards are fetched (not the .bin ones), linked from the snapshot and read where they lie', async () => {
+      const [st, bin] = [gen('safetensors'), gen('bin')];
+      expect(st.files).toEqual(['model-00001-of-00004.safetensors', 'model-00002-of-00004.safetensors', 'model-00003-of-00004.safetensors', 'model-00004-of-00004.safetensors', 'model.safetensors.index.json']);
+      serve('google/flan-t5-xl-small-copy', [st, bin]);
+      const before = server.requests.length;
+      const result = await downloadModel('google/flan-t5-xl-small-copy', { settings: settings() });
+      expect(result.files.filter((f) => f.endsWith('.bin') || f.endsWith('.safetensors') || f.endsWith('index.json')).sort()).toEqual(st.files);
+      for (const f of st.files) expect(linkedToBlob(join(result.dir, f)), f).toBe(true);
+      expect(server.requests.slice(before).filter((r) => r.includes('pytorch_model'))).toEqual([]);
+      const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
+      expect(new Set([...ckpt.tensors.values()].map((t) => t.file))).toEqual(new Set(st.files.filter((f) => f.endsWith('.safetensors')).map((f) => join(result.dir, f))));
+      const original = await openCheckpoint(st.dir, { castCacheDir: tempDir() });
+      for (const [name, entry] of ckpt.tensors) expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(true);
+    });
+
+    it('an index that is not JSON, or names a shard the repository lacks, stops the download with the index named', async () => {
+      const bin = gen('bin');
+      serve('acme/flan-bad-index', [bin]);
+      server.repos.get('acme/flan-bad-index')!.files.set('pytorch_model.bin.index.json', Buffer.from('{"weight_map": '));
+      const broken = await errorOf(downloadModel('acme/flan-bad-index', { settings: settings() }));
+      expect(broken.code).toBe('hub-bad-index');
+      expect(broken.details.file).toMatch(/snapshots\/[0-9a-f]{40}\/pytorch_model\.bin\.index\.json$/);
+      const index = JSON.parse(readFileSync(join(bin.dir, 'pytorch_model.bin.index.json'), 'utf8'));
+      index.weight_map['shared.weight'] = 'pytorch_model-00009-of-00009.bin';
+      server.repos.get('acme/flan-bad-index')!.files.set('pytorch_model.bin.index.json', Buffer.from(JSON.stringify(index)));
+      const missing = await errorOf(downloadModel('acme/flan-bad-index', { settings: settings() }));
+      expect(missing.code).toBe('hub-bad-index');
+      expect(missing.message).toContain('names a shard "pytorch_model-00009-of-00009.bin" the repository does not have');
+    });
+
+    it('PyTorch shards alone: the bin index and every shard it names are fetched, then converted with the same split', async () => {
+      const bin = gen('bin');
+      serve('acme/flan-bin-only', [bin]);
+      const cacheDir = tempDir('sprout-hub-');
+      const result = await downloadModel('acme/flan-bin-only', { settings: settings(cacheDir) });
+      const binFiles = bin.files.filter((f) => f.endsWith('.bin'));
+      expect(result.files.filter((f) => f.includes('pytorch_model')).sort()).toEqual([...binFiles, 'pytorch_model.bin.index.json'].sort());
+      for (const f of [...binFiles, 'pytorch_model.bin.index.json']) expect(linkedToBlob(join(result.dir, f)), f).toBe(true);
+      expect(lstatSync(join(result.dir, 'model.safetensors.index.json')).isFile()).toBe(true);
+      const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
+      const original = await openCheckpoint(gen('safetensors').dir, { castCacheDir: tempDir() });
+      for (const [name, entry] of ckpt.tensors) expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(true);
+      const again = await downloadModel('acme/flan-bin-only', { settings: settings(cacheDir) });
+      expect(again.fetchedBytes).toBe(0);
+      const offline = await downloadModel('acme/flan-bin-only', { settings: settings(cacheDir, { offline: true }) });
+      expect(offline.dir).toBe(result.dir);
+    });
   });
 
   it('checks free disk space before fetching anything', async () => {
