@@ -11,7 +11,7 @@ import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { EvalSummary } from '../main/train/events.js';
-import type { WeightWidth } from '../main/weights/width.js';
+import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -367,6 +367,8 @@ export interface Settings {
   /** Read-only: where models, datasets, runs and the library live. */
   dataDir: string;
   defaultDevice: Device;
+  /** Width of the frozen weights new runs use (auto: doctor's autoWeights). */
+  defaultWeights: WeightsChoice;
   /** onnxruntime threads; null: Sprout's default for this machine. */
   threads: number | null;
   hubEndpoint: string;
@@ -447,6 +449,7 @@ const readOptions = {
   quoting: z.enum(['rfc4180', 'none']).optional(),
 };
 const device = z.enum(['auto', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+const weightsChoice = z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]);
 const runRef = z.strictObject({ runId: id });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -464,6 +467,7 @@ export const operations = {
   'settings.set': {
     request: z.strictObject({
       defaultDevice: device.optional(),
+      defaultWeights: weightsChoice.optional(),
       threads: z.number().int().min(1).max(256).nullable().optional(),
       hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       /** null forgets the stored token. */
@@ -541,6 +545,8 @@ export const operations = {
       patience: z.number().int().min(1).optional(),
       seed: z.number().int().min(0).optional(),
       device: device.optional(),
+      /** Width of the frozen weights; default the settings' defaultWeights. */
+      weights: weightsChoice.optional(),
       maxInputLength: z.number().int().min(8).max(4096).optional(),
     }),
     response: type<RunStatus>(),

@@ -9,9 +9,10 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, 
 import { basename, dirname, join } from 'node:path';
 import { castToF32, convertToF32 } from '../checkpoint/cast.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { readSafetensorsHeader, readTensorBytes, writeSafetensorsStreamed, type Dtype, type StreamedTensor, type TensorEntry } from '../checkpoint/safetensors.js';
+import { readSafetensorsHeader, readTensorBytes, writeSafetensorsStreamed, type StreamedTensor, type TensorEntry } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
-import { blockSize, quantiseBlocks, toBfloat16, toFloat16 } from './quantize.js';
+import { toHalf } from '../checkpoint/to-half.js';
+import { blockSize, quantiseBlocks } from './quantize.js';
 import type { WeightWidth } from './width.js';
 
 /** Bump when the cache layout or quantisation changes, so that old caches are rebuilt rather than misread. */
@@ -54,7 +55,7 @@ export interface PrepareOptions {
   onProgress?: (p: PrepareProgress) => void;
 }
 
-const HALF: Record<'bf16' | 'fp16', { st: Dtype; dtype: FloatDtype }> = { bf16: { st: 'BF16', dtype: 'bfloat16' }, fp16: { st: 'F16', dtype: 'float16' } };
+const HALF: Record<'bf16' | 'fp16', { st: 'BF16' | 'F16'; dtype: FloatDtype }> = { bf16: { st: 'BF16', dtype: 'bfloat16' }, fp16: { st: 'F16', dtype: 'float16' } };
 
 function ref(entry: TensorEntry): ExternalRef {
   return { location: basename(entry.file), offset: entry.offset, length: entry.length };
@@ -92,7 +93,7 @@ function convertTensor(entry: TensorEntry, width: Exclude<WeightWidth, 'fp32'>):
   const values = new Float32Array(entry.shape.reduce((a, b) => a * b, 1));
   convertToF32(entry.dtype, readTensorBytes(entry), values);
   if (width !== 'int8') {
-    const bits = width === 'bf16' ? toBfloat16(values) : toFloat16(values);
+    const bits = toHalf(values, HALF[width].st);
     return [{ name: 'half', dtype: HALF[width].st, shape: entry.shape, write: (sink) => sink(new Uint8Array(bits.buffer)) }];
   }
   if (!quantises(entry.name, entry.shape)) return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];

@@ -7,8 +7,8 @@ export type WeightWidth = (typeof WEIGHT_WIDTHS)[number];
 export type WeightsChoice = 'auto' | WeightWidth;
 export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', ...WEIGHT_WIDTHS];
 
-/** Bytes per parameter of the frozen weights (int8: one float32 scale per 32 values, main/weights/quantize.ts). */
-export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1.125 };
+/** Bytes per parameter of the frozen weights (int8: one float32 scale per 16 values, main/weights/quantize.ts). */
+export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1.25 };
 
 export function isWeightsChoice(value: unknown): value is WeightsChoice {
   return typeof value === 'string' && (WEIGHTS_CHOICES as readonly string[]).includes(value);

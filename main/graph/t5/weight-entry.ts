@@ -3,7 +3,7 @@
  * ever leaving a float32 copy of a narrow weight resident.
  *
  *   float32 — the external initializer itself.
- *   bf16/fp16 — W, and int8 — Q with a float32 scale per 32 inputs of a row, are made float32 (Cast, times the
+ *   bf16/fp16 — W, and int8 — Q with a float32 scale per 16 inputs of a row, are made float32 (Cast, times the
  *     scales) at each point of use: once for x Wᵀ, once more for the backward g W. The initializer is also
  *     declared a graph input, which stops onnxruntime from constant-folding the Cast into a float32 initializer
  *     at session creation; sessions turn common-subexpression elimination off so that the two copies stay two

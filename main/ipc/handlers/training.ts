@@ -75,6 +75,7 @@ export class Runs {
     const input: TrainingConfigInput = {
       model: model.path,
       device: r.device ?? settings.defaultDevice,
+      weights: r.weights ?? settings.defaultWeights,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
