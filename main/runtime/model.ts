@@ -125,6 +125,9 @@ export class T5PromptModel implements PromptModel {
       // The planned block of the memory pattern holds every transient float32 weight copy at once: on t5-base
       // int8 peak RSS was 2.8 GB with it and 1.7 GB without (float32 weights: 1.8 GB).
       memPattern: !narrow,
+      // Each session's arena keeps its own high-water mark of those transient copies: t5-base int8 training with a
+      // score session peaked at 2.6 GB with the arena and 2.0 GB without (npm run bench -- sizes).
+      memArena: !narrow,
     });
   }
 
