@@ -224,6 +224,8 @@ export interface RunStatus extends RunSummary {
   /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
   provider: string | null;
   providerDetail: string | null;
+  /** Width of the frozen weights the run trains with (null before it starts). */
+  weights: WeightWidth | null;
   stepsPerSecond: number | null;
   examplesPerSecond: number | null;
   etaSeconds: number | null;

@@ -21,6 +21,7 @@ import { toErrorShape } from '../dispatch.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
 import { readSettings } from './settings.js';
+import type { WeightWidth } from '../../weights/width.js';
 
 interface Live {
   runId: number;
@@ -31,6 +32,7 @@ interface Live {
   totalSteps: number;
   provider: string | null;
   providerDetail: string | null;
+  weights: WeightWidth | null;
   labels: string[];
   notes: string[];
   step: number;
@@ -151,6 +153,7 @@ export class Runs {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
+      weights: live?.weights ?? run.weights,
       stepsPerSecond,
       examplesPerSecond: live?.examplesPerSecond ?? null,
       etaSeconds: live && (live.state === 'running' || live.state === 'paused') ? live.etaSeconds : null,
@@ -229,6 +232,7 @@ export class Runs {
             totalSteps: e.steps,
             provider: e.provider,
             providerDetail: e.providerDetail,
+            weights: e.weights,
             labels: e.labels,
             notes: e.notes,
             step: e.resumedAt ?? 0,
