@@ -67,14 +67,17 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
     return g.emitRaw('Reshape', [scaled, op.shapeConcat([lead, g.ints([inn])])], {}, q.shape, g.float);
   };
   /**
-   * The float32 value of a narrow W [out, in], made only once `after` exists. onnxruntime orders nodes that read
+   * The float32 value of a narrow W [out, in], made only once `after` exists. onnxruntime runs nodes that read
    * only initializers first, so a plain Cast would run at the start of the graph and every float32 copy would be
-   * alive at once; reshaping W to a shape read from `after` (a view, no copy) makes it wait for its point of use.
+   * alive at once (flan-t5-xl int8: 13 GB). Reshaping W (a view, no copy) to [out, in] + 0 × batch(after) makes
+   * it wait for its point of use: the batch size is only known at run time, so nothing here can be folded.
    */
-  const floatWhen = (name: string, after: Tensor, shape: (afterCols: Tensor) => Tensor[]): Tensor => {
+  const floatWhen = (name: string, after: Tensor): Tensor => {
     const w = lookup(name);
     const stand = w.kind === 'float' ? stored(name) : quantised(name).q;
-    const waiting = g.emitRaw('Reshape', [stand, op.shapeConcat(shape(op.shapeOf(after, 1, 2)))], {}, stand.shape, stand.dtype);
+    const zero = g.emitRaw('Mul', [op.shapeOf(after, 0, 1), g.ints([0])], {}, [1], 'int64');
+    const target = g.emitRaw('Add', [zero, g.ints(w.dims)], {}, [2], 'int64');
+    const waiting = g.emitRaw('Reshape', [stand, target], {}, stand.shape, stand.dtype);
     if (w.kind === 'float') return castTo(waiting, g.float);
     const { scale, block } = quantised(name);
     return dequantise(waiting, scale, block, g.ints([w.dims[0]]));
@@ -88,10 +91,8 @@ export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
     linear: (x, name) => {
       const w = lookup(name);
       if (w.kind === 'float' && w.dtype === g.float) return op.linear(x, stored(name));
-      const [out, inn] = w.dims;
-      const forward = floatWhen(name, x, (cols) => [g.ints([out]), cols]); // cols = [in]
-      return g.emit('Gemm', [x, forward], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (grad) => [
-        g.emit('MatMul', [grad, floatWhen(name, grad, (cols) => [cols, g.ints([inn])])], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+      return g.emit('Gemm', [x, floatWhen(name, x)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], x.dtype, (grad) => [
+        g.emit('MatMul', [grad, floatWhen(name, grad)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
       ]);
     },
     rows: (name, ids) => {
