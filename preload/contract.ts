@@ -12,6 +12,7 @@ import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
+import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -47,6 +48,8 @@ export interface DoctorReport {
   defaultProvider: string;
   /** What the settings' default device resolves to on this machine (probed once per process). */
   chosenProvider: ProviderInUse;
+  /** The width `--weights auto` gives the frozen weights on that provider. */
+  autoWeights: WeightWidth;
   dataDir: string;
   /** Bytes free to this user on the data directory's file system. */
   freeDiskBytes: number;
@@ -237,6 +240,8 @@ export interface RunStatus extends RunSummary {
   providerDetail: string | null;
   /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
   providerReason: string | null;
+  /** Width of the frozen weights the run trains with (null before it starts). */
+  weights: WeightWidth | null;
   stepsPerSecond: number | null;
   examplesPerSecond: number | null;
   etaSeconds: number | null;
@@ -391,6 +396,8 @@ export interface Settings {
   /** Read-only: where models, datasets, runs and the library live. */
   dataDir: string;
   defaultDevice: Device;
+  /** Width of the frozen weights new runs use (auto: doctor's autoWeights). */
+  defaultWeights: WeightsChoice;
   /** onnxruntime threads; null: Sprout's default for this machine. */
   threads: number | null;
   hubEndpoint: string;
@@ -473,6 +480,7 @@ const readOptions = {
   quoting: z.enum(['rfc4180', 'none']).optional(),
 };
 const device = z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
+const weightsChoice = z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]);
 const runRef = z.strictObject({ runId: id });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -492,6 +500,7 @@ export const operations = {
   'settings.set': {
     request: z.strictObject({
       defaultDevice: device.optional(),
+      defaultWeights: weightsChoice.optional(),
       threads: z.number().int().min(1).max(256).nullable().optional(),
       hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       /** null forgets the stored token. */
@@ -573,6 +582,8 @@ export const operations = {
       device: device.optional(),
       /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
       precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
+      /** Width of the frozen weights; default the settings' defaultWeights. */
+      weights: weightsChoice.optional(),
       maxInputLength: z.number().int().min(8).max(4096).optional(),
     }),
     response: type<RunStatus>(),

@@ -95,7 +95,7 @@ async function placements(dir: string, provider: ProviderName, only?: string[]):
   const checkpoint = await openCheckpoint(dir);
   const lookup: WeightLookup = (name) => {
     const e = checkpoint.tensors.get(name)!;
-    return { dims: e.shape, external: { location: e.file.split(/[\\/]/).pop()!, offset: e.offset, length: e.length } };
+    return { kind: 'float', dtype: 'float32', dims: e.shape, data: { location: e.file.split(/[\\/]/).pop()!, offset: e.offset, length: e.length } };
   };
   const cfg = checkpoint.config;
   const graphs = {

@@ -17,6 +17,9 @@ import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
 import { benchMixed } from './mixed.js';
 import { benchScaling } from './scaling.js';
+import { benchWeightForms } from './weight-forms.js';
+import { benchWidthCola } from './width-cola.js';
+import { benchSizes, sizesRow } from './sizes.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const workDir = process.env.SPROUT_BENCH_DIR ?? join(tmpdir(), 'sprout-bench');
@@ -36,12 +39,20 @@ const benches: Record<string, Bench> = {
   'memory-base': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-base' }),
   scaling: () => benchScaling({ workDir, tokenizerFrom }),
   agreement: () => benchAgreement({ root, outDir: resolve(root, 'bench-results') }),
+  'weight-forms': () => benchWeightForms(),
+  'width-cola': () => benchWidthCola(root),
+  sizes: () => benchSizes(),
+  // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
+  'sizes-row': () => {
+    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; size: string };
+    return sizesRow(row.dir, row.width, row.size);
+  },
 };
 
 /** `engine` etc. name one benchmark; a group name runs several. */
 const groups: Record<string, string[]> = {
   memory: ['memory-small', 'memory-base'],
-  all: Object.keys(benches),
+  all: Object.keys(benches).filter((n) => n !== 'sizes-row'),
 };
 
 async function main(names: string[]): Promise<void> {

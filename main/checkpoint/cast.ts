@@ -26,7 +26,12 @@ function halfToFloat(): Float32Array {
   return table;
 }
 
-function convert(dtype: string, bytes: Uint8Array, out: Float32Array): void {
+/** Converts `out.length` F64/F16/BF16 (or F32) little-endian values in `bytes` to float32. */
+export function convertToF32(dtype: string, bytes: Uint8Array, out: Float32Array): void {
+  if (dtype === 'F32') {
+    out.set(new Float32Array(bytes.buffer, bytes.byteOffset, out.length));
+    return;
+  }
   if (dtype === 'F64') {
     const src = new Float64Array(bytes.buffer, bytes.byteOffset, out.length);
     for (let i = 0; i < out.length; i++) out[i] = src[i];
@@ -57,16 +62,8 @@ function sidecarName(sourceFiles: string[]): string {
  * the cast happens once and a changed source gets a fresh one.
  */
 export function castToF32(tensors: Map<string, TensorEntry>, cacheDir: string): Map<string, TensorEntry> {
-  const toCast = [...tensors.values()].filter((t) => t.dtype !== 'F32');
+  const toCast = [...checkFloating(tensors).values()].filter((t) => t.dtype !== 'F32');
   if (toCast.length === 0) return tensors;
-  for (const t of toCast) {
-    if (!CASTABLE.has(t.dtype)) {
-      throw new SproutError('bad-dtype', `Tensor "${t.name}" has dtype ${t.dtype}; model weights must be floating point.`, {
-        file: t.file,
-        hint: 'The checkpoint is probably quantised or not a T5 model; use a float32, float16 or bfloat16 checkpoint.',
-      });
-    }
-  }
   mkdirSync(cacheDir, { recursive: true });
   const sidecar = join(cacheDir, sidecarName([...new Set(toCast.map((t) => t.file))].sort()));
   let cast = existsSync(sidecar) ? tryReadHeader(sidecar) : undefined;
@@ -82,6 +79,19 @@ export function castToF32(tensors: Map<string, TensorEntry>, cacheDir: string): 
   const result = new Map(tensors);
   for (const t of toCast) result.set(t.name, cast!.get(t.name)!);
   return result;
+}
+
+/** Refuses a checkpoint holding anything but float32/float16/bfloat16/float64 tensors; returns it unchanged. */
+export function checkFloating(tensors: Map<string, TensorEntry>): Map<string, TensorEntry> {
+  for (const t of tensors.values()) {
+    if (t.dtype !== 'F32' && !CASTABLE.has(t.dtype)) {
+      throw new SproutError('bad-dtype', `Tensor "${t.name}" has dtype ${t.dtype}; model weights must be floating point.`, {
+        file: t.file,
+        hint: 'The checkpoint is probably quantised or not a T5 model; use a float32, float16 or bfloat16 checkpoint.',
+      });
+    }
+  }
+  return tensors;
 }
 
 function tryReadHeader(file: string): Map<string, TensorEntry> | undefined {
@@ -112,7 +122,7 @@ function streamCast(t: TensorEntry, sink: (chunk: Uint8Array) => void): void {
         done += n;
       }
       const out = new Float32Array(count);
-      convert(t.dtype, view, out);
+      convertToF32(t.dtype, view, out);
       sink(new Uint8Array(out.buffer));
     }
   } finally {

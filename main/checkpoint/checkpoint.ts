@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
-import { castToF32 } from './cast.js';
+import { castToF32, checkFloating } from './cast.js';
 import { parseT5Config, type T5Config } from './config.js';
 import { dataDir } from '../paths.js';
 import { expectedTensors, isIgnorableTensor } from './layout.js';
@@ -14,7 +14,7 @@ export { readTensorF32 } from './safetensors.js';
 export { generateCheckpoint, writeRandomT5Checkpoint } from './generate.js';
 export { readJsonFile } from './json-file.js';
 
-/** A validated T5 checkpoint: every entry is float32 and has the shape the config implies. */
+/** A validated T5 checkpoint: every entry has the shape the config implies and is float32 unless opened with keepDtypes. */
 export interface Checkpoint {
   dir: string;
   config: T5Config;
@@ -29,6 +29,8 @@ export interface OpenCheckpointOptions {
   castCacheDir?: string;
   /** A safetensors file to use instead of the folder's model.safetensors (local import of a single file). */
   weightsFile?: string;
+  /** Keeps each tensor in the dtype of its file (no float32 cast): for weights entering the graph narrower. */
+  keepDtypes?: boolean;
 }
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'spiece.model'] as const;
@@ -112,7 +114,7 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
     }
   }
   const matched = matchTensors(config, found, root);
-  const tensors = castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
+  const tensors = options.keepDtypes ? checkFloating(matched) : castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
   if (!TOKENIZER_FILES.some((name) => existsSync(join(root, name)))) {
     throw new SproutError('missing-tokenizer', 'The model folder has no tokenizer (tokenizer.json or spiece.model).', {
       file: root,

@@ -13,7 +13,7 @@ export const doctorCommand: Command = {
 
 Prints what Sprout runs on: its version, Node, onnxruntime and Electron (if installed), the execution
 providers onnxruntime offers here, which one is used and why (each GPU provider passed over, with its
-reason), the data directory and its free disk.
+reason), the width \`--weights auto\` gives the frozen weights on it, the data directory and its free disk.
 
 Options:
   --json   Print one JSON object instead of text
@@ -37,6 +37,7 @@ Execution providers:
 ${providers}
 
 In use:         ${report.chosenProvider.label}${report.chosenProvider.skipped.map((s) => `\n  skipped ${s.provider}: ${s.reason}`).join('')}
+Weights:        ${report.autoWeights} (what --weights auto uses on this device)
 
 Data directory: ${report.dataDir}
 Free disk:      ${gib(report.freeDiskBytes)}

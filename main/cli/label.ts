@@ -16,6 +16,8 @@ import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreferen
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { headerOption } from './data-shared.js';
+import type { WeightsChoice, WeightWidth } from '../weights/width.js';
+import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -58,7 +60,7 @@ function jobPrompts(db: LibraryDb, refs: { ref: string }[], taskOf: (i: number) 
 }
 
 /** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
-function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice } {
+function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice; weightWidth?: WeightWidth } {
   const routed = routingChoice(values);
   const ids = routed ? routed.ids : list(values.prompt);
   const files = list(values['prompt-file']);
@@ -76,7 +78,9 @@ function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompt
   if (given === undefined && (models.length !== 1 || models[0] === null)) {
     throw new UsageError(models.length > 1 ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.' : 'The library does not know where this prompt\'s model is; pass --model DIR.');
   }
-  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]!, routing: routed?.routing };
+  const widths = [...new Set(found.map((f) => f.weightWidth))];
+  const weightWidth = widths.length === 1 && widths[0] !== null ? widths[0] : undefined;
+  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]!, routing: routed?.routing, weightWidth };
 }
 
 /** KEY=ID pairs of --prompt with --task-column, or of --prompt-for-column; null for an ordinary job. */
@@ -158,6 +162,7 @@ Output:
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision auto|fp32|fp16
+  ${WEIGHTS_HELP} (default: the width the prompts were trained on; a resumed job keeps its own)
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -191,6 +196,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'commit-every': { type: 'string' },
     device: { type: 'string', default: 'auto' },
     precision: { type: 'string', default: 'auto' },
+    weights: { type: 'string' },
     resume: { type: 'string' },
   },
   async run({ values }) {
@@ -198,6 +204,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
     const precision = values.precision as Precision;
     if (!PRECISIONS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}.`);
+    const weights = weightsOption(values.weights);
     const db = openLibrary(libraryPath(dataDir()));
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -212,10 +219,11 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
         const routes = job.spec.routing?.routes;
-        engine = await loadEngine(job.spec.model, { device, precision }, jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
+        // A resumed job keeps its width, so that the rows it adds are labelled like the rows it has.
+        engine = await loadEngine(job.spec.model, { device, precision }, weights ?? job.spec.weights ?? 'fp32', jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
-        result = await start(db, values, { device, precision }, control, (e) => (engine = e));
+        result = await start(db, values, { device, precision }, weights, control, (e) => (engine = e));
       }
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
@@ -228,8 +236,8 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
   },
 };
 
-async function loadEngine(model: string, device: LoadOptions, prompts: LabelPrompt[]): Promise<LabelEngine> {
-  const loaded = await loadPromptModel(model, device);
+async function loadEngine(model: string, device: LoadOptions, weights: WeightsChoice, prompts: LabelPrompt[]): Promise<LabelEngine> {
+  const loaded = await loadPromptModel(model, { ...device, weights, onPrepare: preparePrinter() });
   process.stderr.write(`labelling on ${providerRecord(loaded)}\n`);
   return { model: loaded, tokenizer: await loadTokenizer(model), prompts, modelRef: model };
 }
@@ -238,6 +246,7 @@ async function start(
   db: LibraryDb,
   values: Record<string, unknown>,
   device: LoadOptions,
+  weights: WeightsChoice | undefined,
   control: Parameters<typeof startLabelJob>[3],
   loaded: (engine: LabelEngine) => void,
 ): Promise<LabelSummary> {
@@ -248,8 +257,9 @@ async function start(
   if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
   const quoting = str(values.quoting);
   if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
-  const { prompts, model, routing } = chosenPrompts(db, values);
-  const engine = await loadEngine(model, device, prompts);
+  const { prompts, model, routing, weightWidth } = chosenPrompts(db, values);
+  // By default a prompt labels on the weights it was trained on.
+  const engine = await loadEngine(model, device, weights ?? weightWidth ?? 'auto', prompts);
   loaded(engine);
   const textColumns = list(values['text-column']);
   return startLabelJob(

@@ -6,13 +6,15 @@ import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TrainingEvent } from '../train/events.js';
 import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
-import { runTraining, type TrainRequest } from '../train/run.js';
+import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { readOptions, withLibrary } from './data-shared.js';
 import { buildMixtureConfig } from './train-mixture.js';
+import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
+import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
 export const trainCommand: Command = {
   path: ['train'],
@@ -21,7 +23,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [--name NAME]
+                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [${WEIGHTS_HELP}] [--dry-run] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -45,6 +47,12 @@ Training:
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
   --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
                   norm statistics and the loss in float32, with a static loss scale of 1024)
+Weights and memory:
+  ${WEIGHTS_HELP} (default auto: int8 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
+  gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.
+  Before it starts, a run prints its memory plan (model, activations, optimiser) and refuses to start, naming a
+  smaller --micro-batch-size, a narrower --weights or a shorter --max-input-length, when it would not fit in the
+  memory free now. --dry-run prints the plan as JSON and stops.
 Evaluation (on the validation data):
   --eval-every 100  --eval-steps 100,250,...  --eval-limit N  --eval-at-start  --max-new-tokens N (greedy decoding;
       default: the longest label)  --patience EVALS
@@ -109,6 +117,8 @@ notes (data notes, then the warnings).`,
     'task-embedding-step': { type: 'string' },
     device: { type: 'string' },
     precision: { type: 'string' },
+    weights: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
     name: { type: 'string' },
     resume: { type: 'string' },
     mixture: { type: 'string', multiple: true },
@@ -116,6 +126,13 @@ notes (data notes, then the warnings).`,
   },
   async run(args) {
     const request = await buildRequest(args);
+    if (args.values['dry-run']) {
+      if (!('config' in request)) throw new UsageError('--dry-run plans a new single-task run; drop --resume and --mixture.');
+      const plan = await planTraining(request.config, { dataDir: dataDir() });
+      process.stderr.write(`${describePlan(plan)}\n`);
+      printJson({ dry_run: true, fits: plan.fits, plan });
+      return plan.fits ? 0 : 1;
+    }
     const controller = new AbortController();
     const onSignal = () => {
       if (!controller.signal.aborted) process.stderr.write('\nstopping after this step (a checkpoint is kept; resume with --resume)…\n');
@@ -124,7 +141,13 @@ notes (data notes, then the warnings).`,
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const hooks = { dataDir: dataDir(), signal: controller.signal, onProgress: progressPrinter() };
+      const hooks = {
+        dataDir: dataDir(),
+        signal: controller.signal,
+        onProgress: progressPrinter(),
+        onPrepare: preparePrinter(),
+        onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
+      };
       const result =
         'mixture' in request
           ? await runMixture({ config: request.mixture }, hooks)
@@ -148,7 +171,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   }
   const resume = str('resume');
   if (resume !== undefined) {
-    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device');
+    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device' && k !== 'dry-run');
     if (extra.length) throw new UsageError(`--resume continues a run with its own settings; drop --${extra.join(', --')}.`);
     return { resume, device };
   }
@@ -205,6 +228,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     model,
     device: device ?? 'auto',
     precision: precision as Precision | undefined,
+    weights: weightsOption(str('weights')),
     threads: int(str('threads'), '--threads'),
     train,
     validation,
@@ -255,6 +279,7 @@ async function mixtureRequest(values: ParsedArgs['values'], model: string, devic
       model,
       device: device ?? 'auto',
       precision: str('precision') as Precision | undefined,
+      weights: weightsOption(str('weights')),
       threads: int(str('threads'), '--threads'),
       promptLength: int(str('prompt-length'), '--prompt-length'),
       init: str('init'),

@@ -14,6 +14,7 @@ import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbeddi
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { readOptions } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
+import { WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
 type Use = 'best' | 'trial' | 'mix';
 
@@ -38,7 +39,7 @@ The target's embedding is taken from the newest prompt trained on that dataset (
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
 task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--format F] [--no-header] [--quoting Q]
-  [--limit N] [--prompt-length 20] [--seed 0] [--device D]
+  [--limit N] [--prompt-length 20] [--seed 0] [--device D] [${WEIGHTS_HELP}]
 
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
@@ -69,6 +70,7 @@ lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
     'prompt-length': { type: 'string' },
     seed: { type: 'string' },
     device: { type: 'string' },
+    weights: { type: 'string' },
   },
   async run(args) {
     const { values } = args;
@@ -200,5 +202,6 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     promptLength: positiveInt(str('prompt-length'), '--prompt-length'),
     seed: seedValue(str('seed')),
     device: str('device') as DevicePreference | undefined,
+    weights: weightsOption(str('weights')),
   };
 }

@@ -1,6 +1,6 @@
 import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
 
-export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint32' | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint32' | 'int8' | 'uint8' | 'bool';
 export type { Dim };
 
 export const dtypeCode: Record<DType, DataTypeCode> = {
@@ -11,6 +11,9 @@ export const dtypeCode: Record<DType, DataTypeCode> = {
   int32: DataType.INT32,
   uint32: DataType.UINT32,
   bool: DataType.BOOL,
+  bfloat16: DataType.BFLOAT16,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
 };
 
 /** A value in the graph being built. `requiresGrad` marks values that depend on a differentiated input. */
@@ -78,13 +81,18 @@ export class Graph {
     return out;
   }
 
-  /** A frozen weight whose bytes stay in a file beside the model (ONNX external data). */
-  externalWeight(name: string, dims: number[], external: { location: string; offset: number; length: number }): Tensor {
+  /**
+   * A frozen weight whose bytes stay in a file beside the model (ONNX external data). `overridable` also lists it
+   * as a graph input: onnxruntime then never constant-folds the ops that read it, so a Cast or DequantizeLinear
+   * of a narrow weight runs per step on a transient buffer instead of becoming a float32 copy at session creation.
+   */
+  externalWeight(name: string, dims: number[], external: { location: string; offset: number; length: number }, dtype: DType = 'float32', overridable = false): Tensor {
     const existing = this.constants.get(`w:${name}`);
     if (existing) return existing;
-    this.initializers.push({ name, dataType: dtypeCode.float32, dims, external });
-    this.values.set(name, { dtype: 'float32', shape: dims });
-    const t = new Tensor(this, name, 'float32', dims, false);
+    this.initializers.push({ name, dataType: dtypeCode[dtype], dims, external });
+    if (overridable) this.inputs.push({ name, dataType: dtypeCode[dtype], shape: dims });
+    this.values.set(name, { dtype, shape: dims });
+    const t = new Tensor(this, name, dtype, dims, false);
     this.constants.set(`w:${name}`, t);
     return t;
   }
@@ -111,7 +119,7 @@ export class Graph {
   }
 
   /** Emits an op that has no gradient rule. Fails loudly if an input depends on a differentiated input. */
-  emitRaw(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, name?: string): Tensor {
+  emitRaw(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, name?: string, domain?: string): Tensor {
     // Shape reads only dimensions, never values, so it carries no gradient and may see any input.
     if (this.recording && opType !== 'Shape') {
       const tracked = inputs.find((t) => t?.requiresGrad);
@@ -119,20 +127,20 @@ export class Graph {
         throw new Error(`${opType} has no gradient rule, but its input ${tracked.name} depends on a differentiated input`);
       }
     }
-    return this.push(opType, inputs, attrs, shape, dtype, false, name);
+    return this.push(opType, inputs, attrs, shape, dtype, false, name, domain);
   }
 
   /** Emits a differentiable op: `vjp` gives the gradients of its inputs, recorded only when some input needs one. */
-  emit(opType: string, inputs: Tensor[], attrs: Attrs, shape: Dim[], dtype: DType, vjp: Vjp): Tensor {
+  emit(opType: string, inputs: Tensor[], attrs: Attrs, shape: Dim[], dtype: DType, vjp: Vjp, domain?: string): Tensor {
     const needsGrad = this.recording && inputs.some((t) => t.requiresGrad);
-    const out = this.push(opType, inputs, attrs, shape, dtype, needsGrad);
+    const out = this.push(opType, inputs, attrs, shape, dtype, needsGrad, undefined, domain);
     if (needsGrad) this.tape.push({ output: out, inputs, vjp, opType });
     return out;
   }
 
-  private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string): Tensor {
+  private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string, domain?: string): Tensor {
     const outName = name ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs });
+    this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs, ...(domain ? { domain } : {}) });
     this.values.set(outName, { dtype, shape });
     return new Tensor(this, outName, dtype, shape, requiresGrad);
   }
@@ -194,6 +202,13 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
       return new Uint8Array(Uint16Array.from(values as ArrayLike<number>, halfBits).buffer);
     case 'bool':
       return Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0));
+    case 'int8':
+      return new Uint8Array(Int8Array.from(values as ArrayLike<number>).buffer);
+    case 'uint8':
+      return Uint8Array.from(values as ArrayLike<number>);
+    case 'float16':
+    case 'bfloat16':
+      throw new Error(`constants of ${dtype} are not supported; store them as float32`);
   }
 }
 

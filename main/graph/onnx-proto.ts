@@ -82,7 +82,7 @@ class Writer {
 }
 
 /** ONNX TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, BFLOAT16: 16 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 export type Dim = number | string;
@@ -109,6 +109,8 @@ export interface NodeValue {
   outputs: string[];
   name: string;
   attributes: Record<string, AttributeValue>;
+  /** Operator set of the op: absent for ONNX's own, 'com.microsoft' for onnxruntime's contrib ops. */
+  domain?: string;
 }
 
 export interface ValueInfo {
@@ -194,12 +196,14 @@ function writeNode(w: Writer, n: NodeValue): void {
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.name);
   w.string(4, n.opType);
+  if (n.domain) w.string(7, n.domain);
   for (const [name, a] of Object.entries(n.attributes)) w.message(5, (aw) => writeAttribute(aw, name, a));
 }
 
 export const OPSET = 17;
+export const CONTRIB_DOMAIN = 'com.microsoft';
 
-/** Serialises a graph as an ONNX ModelProto (IR version 8, default-domain opset 17). */
+/** Serialises a graph as an ONNX ModelProto (IR version 8, default-domain opset 17, com.microsoft 1 where used). */
 export function encodeModel(graph: GraphValue, producer = 'sprout'): Uint8Array {
   const w = new Writer();
   w.int(1, 8); // ir_version
@@ -215,5 +219,11 @@ export function encodeModel(graph: GraphValue, producer = 'sprout'): Uint8Array 
     o.string(1, '');
     o.int(2, OPSET);
   });
+  if (graph.nodes.some((n) => n.domain === CONTRIB_DOMAIN)) {
+    w.message(8, (o) => {
+      o.string(1, CONTRIB_DOMAIN);
+      o.int(2, 1);
+    });
+  }
   return w.finish();
 }

@@ -176,6 +176,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     format,
     tsvQuoting: info.format === 'tsv' && info.quoting === 'none' ? 'none' : 'rfc4180',
     model: engine.modelRef,
+    weights: engine.model.weightWidth,
     prompts: engine.prompts.map((p) => ({ ref: p.ref, name: p.name, sha256: promptSha256(p.prompt.data) })),
     task,
     textColumns: text.textColumns,

@@ -4,14 +4,16 @@ import { getModel } from '../library/models.js';
 import { listPrompts, parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import type { LabelPrompt, LabelTask } from './types.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** The `ref` of a library prompt, as `--init prompt:<id>` names it. */
 export const LIBRARY_REF_PREFIX = 'prompt:';
 
 /** A library prompt by id (`12`, `prompt:12`) or exact name, with its task and the folder of its base model. */
-export function promptFromLibrary(db: LibraryDb, idOrName: string): { prompt: LabelPrompt; modelPath: string | null } {
+export function promptFromLibrary(db: LibraryDb, idOrName: string): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
   const record = findPrompt(db, idOrName);
   return {
+    weightWidth: record.weightWidth,
     prompt: { ref: `${LIBRARY_REF_PREFIX}${record.id}`, name: record.name, prompt: { length: record.length, data: record.embedding }, task: taskOf(db, record) },
     modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
   };

@@ -3,6 +3,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import type { AddedColumns } from './columns.js';
 import type { OutputFormat } from './encode.js';
 import type { GoldCounts } from './metrics.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** What labelling needs to know of a prompt's task. */
 export interface LabelTask {
@@ -66,6 +67,8 @@ export interface LabelJobSpec {
   totalRows: number;
   /** Multi-task jobs only; `task` then holds the union of the routes' label sets. */
   routing?: LabelRouting;
+  /** Width of the frozen weights the job labels with; jobs from before widths existed used fp32. */
+  weights?: WeightWidth;
 }
 
 /** Running totals of a job, committed with every chunk of output. */

@@ -160,5 +160,15 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX prompt_tags_by_tag ON prompt_tags (tag);`),
   },
+  {
+    // Width of the frozen weights (main/weights/width.ts) a run trained with and a prompt was trained on. Runs and
+    // prompts from before this migration trained on float32 weights; imported prompts (PEFT, no run) stay unknown.
+    name: 'weight-width',
+    up: (db) =>
+      db.exec(`ALTER TABLE runs ADD COLUMN weights TEXT CHECK (weights IS NULL OR weights IN ('fp32', 'bf16', 'fp16', 'int8'));
+      ALTER TABLE prompts ADD COLUMN weight_width TEXT CHECK (weight_width IS NULL OR weight_width IN ('fp32', 'bf16', 'fp16', 'int8'));
+      UPDATE runs SET weights = 'fp32';
+      UPDATE prompts SET weight_width = 'fp32' WHERE run_id IS NOT NULL;`),
+  },
   // New migrations are appended above this line.
 ];

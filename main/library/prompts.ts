@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { SproutError } from '../errors.js';
 import type { SoftPrompt } from '../runtime/types.js';
+import type { WeightWidth } from '../weights/width.js';
 import type { LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
 
@@ -36,6 +37,8 @@ export interface PromptSummary {
   notes: string;
   /** Training step of the task embedding (SPoT), when there is one. */
   taskEmbeddingStep: number | null;
+  /** Width of the frozen weights it was trained on; null when unknown (imported). */
+  weightWidth: WeightWidth | null;
   created: string;
 }
 
@@ -62,6 +65,7 @@ export interface NewPrompt {
   notes?: string;
   taskEmbedding?: Float32Array | null;
   taskEmbeddingStep?: number | null;
+  weightWidth?: WeightWidth | null;
 }
 
 export interface PromptFilter {
@@ -93,6 +97,7 @@ interface Row {
   metrics: string;
   notes: string;
   task_embedding_step: number | null;
+  weight_width: WeightWidth | null;
   created: string;
   tags: string | null;
   embedding?: Buffer;
@@ -100,7 +105,7 @@ interface Row {
 }
 
 const SUMMARY_COLUMNS = `p.id, p.uid, p.name, p.model_id, p.model_path, p.model_summary, p.length, p.d_model, p.init, p.parent_id, p.task_id,
-  p.run_id, p.labels, p.metrics, p.notes, p.task_embedding_step, p.created,
+  p.run_id, p.labels, p.metrics, p.notes, p.task_embedding_step, p.weight_width, p.created,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM prompt_tags WHERE prompt_id = p.id ORDER BY tag)) AS tags`;
 
 function summaryFromRow(r: Row): PromptSummary {
@@ -120,6 +125,7 @@ function summaryFromRow(r: Row): PromptSummary {
     tags: r.tags === null ? [] : (JSON.parse(r.tags) as string[]),
     notes: r.notes,
     taskEmbeddingStep: r.task_embedding_step,
+    weightWidth: r.weight_width,
     created: r.created,
   };
 }
@@ -158,8 +164,8 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
       db
         .prepare(
           `INSERT INTO prompts (uid, name, model_id, model_path, model_summary, length, d_model, embedding, init, parent_id, task_id, run_id,
-             labels, metrics, notes, task_embedding, task_embedding_step, created)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             labels, metrics, notes, task_embedding, task_embedding_step, weight_width, created)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           uid,
@@ -179,6 +185,7 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
           prompt.notes ?? '',
           prompt.taskEmbedding ? toBlob(prompt.taskEmbedding) : null,
           prompt.taskEmbedding ? (prompt.taskEmbeddingStep ?? null) : null,
+          prompt.weightWidth ?? null,
           created,
         ).lastInsertRowid,
     );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SproutError } from '../errors.js';
+import type { WeightWidth } from '../weights/width.js';
 import type { LibraryDb } from './db.js';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done';
@@ -18,6 +19,8 @@ export interface RunRecord {
   checkpointPath: string | null;
   /** Execution provider in use (cpu, cuda, …). */
   provider: string | null;
+  /** Width of the frozen weights the run trains with (resolved, never auto); null until it starts. */
+  weights: WeightWidth | null;
   /** Named durations in seconds (e.g. total, eval, tokenize). */
   timings: Record<string, number>;
   error: string | null;
@@ -35,7 +38,7 @@ export interface NewRun {
   provider?: string | null;
 }
 
-export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'step' | 'plannedSteps' | 'checkpointPath' | 'provider' | 'timings' | 'error'>>;
+export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'step' | 'plannedSteps' | 'checkpointPath' | 'provider' | 'weights' | 'timings' | 'error'>>;
 
 export interface RunMetric {
   step: number;
@@ -56,6 +59,7 @@ interface Row {
   planned_steps: number | null;
   checkpoint_path: string | null;
   provider: string | null;
+  weights: WeightWidth | null;
   timings: string;
   error: string | null;
   created: string;
@@ -75,6 +79,7 @@ function fromRow(r: Row): RunRecord {
     plannedSteps: r.planned_steps,
     checkpointPath: r.checkpoint_path,
     provider: r.provider,
+    weights: r.weights,
     timings: JSON.parse(r.timings) as Record<string, number>,
     error: r.error,
     created: r.created,
@@ -104,6 +109,7 @@ const COLUMNS: Record<keyof RunUpdate, string> = {
   plannedSteps: 'planned_steps',
   checkpointPath: 'checkpoint_path',
   provider: 'provider',
+  weights: 'weights',
   timings: 'timings',
   error: 'error',
 };

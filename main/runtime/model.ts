@@ -3,30 +3,56 @@
  * ONNX external-data reference into the checkpoint's own safetensors file (offset and length, never copied into
  * the graph), and runs them with onnxruntime. Sessions are cached per (graph kind, prompt length).
  */
-import { basename, dirname } from 'node:path';
-import { openCheckpoint, readTensorF32, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { join } from 'node:path';
+import { convertToF32 } from '../checkpoint/cast.js';
 import { SproutError } from '../errors.js';
+import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { readTensorBytes } from '../checkpoint/safetensors.js';
 import type { Graph } from '../graph/builder.js';
-import type { WeightRef } from '../graph/t5/model.js';
+import { dataDir } from '../paths.js';
+import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
+import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, FP16_LOSS_SCALE, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
-import { createSession, defaultThreads, floatTensor, int32Tensor, ort, type Feeds } from './session.js';
+import { createSession, defaultThreads, floatTensor, int32Tensor, ort, type Feeds, type SessionOptions } from './session.js';
 import type { DevicePreference, MixedPrompts, Precision, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
   threads?: number;
   precision?: Precision;
+  /** Width of the frozen weights; default float32 (the engine's reference), `auto` = autoWidth(provider). */
+  weights?: WeightsChoice;
+  /** Root of the weight conversion caches; default <data dir>/cache. */
+  cacheDir?: string;
+  onPrepare?: (p: PrepareProgress) => void;
+}
+
+/**
+ * The best width each device runs correctly: int8 on the CPU (onnxruntime's int8 products are CPU kernels, and
+ * the fastest form measured there); float16 on GPUs, whose providers all run Cast and float32 products but not
+ * com.microsoft's DynamicQuantizeMatMul.
+ */
+export function autoWidth(provider: ProviderName): WeightWidth {
+  return provider === 'cpu' ? 'int8' : 'fp16';
+}
+
+/** The width a choice means on a device preference (probing providers for `auto`). */
+export async function resolveWidth(choice: WeightsChoice, device: DevicePreference = 'auto'): Promise<WeightWidth> {
+  return choice === 'auto' ? autoWidth((await chooseProvider(device)).provider) : choice;
 }
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
-  const checkpoint = await openCheckpoint(dir);
+  const checkpoint = await openCheckpoint(dir, { keepDtypes: true });
   const preference = options.device ?? 'auto';
   const choice = await chooseProvider(preference);
   const wanted = options.precision ?? 'auto';
   const precision = wanted === 'fp16' || (wanted === 'auto' && choice.provider !== 'cpu') ? 'fp16' : 'fp32';
-  return new T5PromptModel(checkpoint, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
+  const weights = options.weights ?? 'fp32';
+  const width = weights === 'auto' ? autoWidth(choice.provider) : weights;
+  const store = prepareWeights(checkpoint, width, { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare });
+  return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
 }
 
 function describeProvider(provider: ProviderName, threads: number, precision: 'fp32' | 'fp16'): string {
@@ -56,9 +82,8 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 
 export class T5PromptModel implements PromptModel {
   readonly config;
+  readonly weightWidth: WeightWidth;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
-  /** The one folder holding every weights file; onnxruntime resolves external data inside it and nowhere else. */
-  private readonly weightsDir: string;
   private sharedWeight?: Float32Array;
 
   private currentProvider: ProviderName;
@@ -67,6 +92,8 @@ export class T5PromptModel implements PromptModel {
 
   constructor(
     private readonly checkpoint: Checkpoint,
+    /** Every weight's file lies in store.dir; onnxruntime resolves external data inside it and nowhere else. */
+    private readonly store: WeightStore,
     provider: ProviderName,
     private readonly threads: number,
     choice: { reason: string | null; forced: boolean } = { reason: null, forced: true },
@@ -76,20 +103,18 @@ export class T5PromptModel implements PromptModel {
     this.currentProvider = provider;
     this.reason = choice.reason;
     this.forced = choice.forced;
-    const dirs = new Set([...checkpoint.tensors.values()].map((t) => dirname(t.file)));
-    if (dirs.size !== 1) {
-      throw new SproutError('checkpoint-split', `The model's weights are spread over several folders (${[...dirs].join(', ')}).`, {
-        file: checkpoint.dir,
-        hint: 'Keep all weight files of a model in one folder.',
-      });
-    }
-    this.weightsDir = [...dirs][0];
+    this.weightWidth = store.width;
   }
 
-  private weight = (name: string): WeightRef => {
-    const entry = this.checkpoint.tensors.get(name);
+  /** Bytes of the files the frozen weights are read from (the model's share of memory, near enough). */
+  get weightBytes(): number {
+    return this.store.bytes;
+  }
+
+  private weight = (name: string): StoredWeight => {
+    const entry = this.store.weights.get(name);
     if (!entry) throw new Error(`checkpoint has no tensor ${name}`);
-    return { dims: entry.shape, external: { location: basename(entry.file), offset: entry.offset, length: entry.length } };
+    return entry;
   };
 
   private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
@@ -123,7 +148,7 @@ export class T5PromptModel implements PromptModel {
     const model = this.buildGraph(kind, promptLength, mode, dropout).encode();
     const provider = this.currentProvider;
     try {
-      return await createSession(model, { provider, threads: this.threads, externalDataDir: this.weightsDir });
+      return await createSession(model, this.sessionOptions(provider));
     } catch (error) {
       if (provider === 'cpu') throw error;
       const why = `${PROVIDER_LABELS[provider]} could not create the ${kind} graph (${(error as Error).message.split('\n')[0]})`;
@@ -132,8 +157,27 @@ export class T5PromptModel implements PromptModel {
       this.reason = `${why}; running on the CPU`;
       for (const [key, session] of this.sessions) if (!key.startsWith(`${kind}:${promptLength}:${mode}:`)) void session.then((s) => s.release(), () => undefined);
       this.sessions.clear();
-      return createSession(model, { provider: 'cpu', threads: this.threads, externalDataDir: this.weightsDir });
+      return createSession(model, this.sessionOptions('cpu'));
     }
+  }
+
+  private sessionOptions(provider: ProviderName): SessionOptions {
+    const narrow = this.store.width !== 'fp32';
+    return {
+      provider,
+      threads: this.threads,
+      externalDataDir: this.store.dir,
+      // See main/graph/t5/weight-entry.ts: two Casts of one narrow weight must stay two transient buffers.
+      // FuseFp16InitializerToFp32NodeTransformer would turn an fp16 weight and its Cast back into a float32
+      // initializer (and crashes on weights that are also graph inputs).
+      disabledOptimizers: narrow ? ['CommonSubexpressionElimination', 'FuseFp16InitializerToFp32NodeTransformer'] : [],
+      // The planned block of the memory pattern holds every transient float32 weight copy at once: on t5-base
+      // int8 peak RSS was 2.8 GB with it and 1.7 GB without (float32 weights: 1.8 GB).
+      memPattern: !narrow,
+      // Each session's arena keeps its own high-water mark of those transient copies: t5-base int8 training with a
+      // score session peaked at 2.6 GB with the arena and 2.0 GB without (npm run bench -- sizes).
+      memArena: !narrow,
+    };
   }
 
   private buildGraph(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Graph {
@@ -153,12 +197,20 @@ export class T5PromptModel implements PromptModel {
 
   embeddings(ids: number[]): Float32Array {
     const d = this.config.dModel;
-    this.sharedWeight ??= readTensorF32(this.checkpoint.tensors.get('shared.weight')!);
+    this.sharedWeight ??= this.readF32('shared.weight');
     const out = new Float32Array(ids.length * d);
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary`);
       out.set(this.sharedWeight!.subarray(id * d, (id + 1) * d), i * d);
     });
+    return out;
+  }
+
+  /** A checkpoint tensor as float32, whatever its dtype in the file. */
+  private readF32(name: string): Float32Array {
+    const entry = this.checkpoint.tensors.get(name)!;
+    const out = new Float32Array(entry.shape.reduce((a, b) => a * b, 1));
+    convertToF32(entry.dtype, readTensorBytes(entry), out);
     return out;
   }
 

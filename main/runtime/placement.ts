@@ -27,7 +27,7 @@ export interface CpuNode {
 }
 
 const elementType: Record<DType, ElementType> = {
-  float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', int32: 'int32', uint32: 'uint32', bool: 'bool',
+  float32: 'float32', float64: 'float64', float16: 'float16', bfloat16: 'bfloat16', int64: 'int64', int32: 'int32', uint32: 'uint32', int8: 'int8', uint8: 'uint8', bool: 'bool',
 };
 
 function entryFor(entries: KernelEntry[] | undefined): KernelEntry | undefined {

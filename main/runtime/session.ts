@@ -17,6 +17,12 @@ export interface SessionOptions {
   strict?: boolean;
   /** Folder in which the graph's external data (weights files) are resolved. */
   externalDataDir?: string;
+  /** Graph optimisers to leave out, by onnxruntime's name (e.g. CommonSubexpressionElimination). */
+  disabledOptimizers?: string[];
+  /** onnxruntime's memory pattern (one planned block per run for every intermediate value); on by default. */
+  memPattern?: boolean;
+  /** onnxruntime's CPU arena, which keeps freed blocks for reuse (per session); on by default. */
+  memArena?: boolean;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -33,6 +39,8 @@ export async function createSession(model: string | Uint8Array, options: Session
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: provider === 'cpu' || options.strict ? [providerIds[provider]] : [providerIds[provider], 'cpu'],
     graphOptimizationLevel: 'all',
+    ...(options.memPattern === false ? { enableMemPattern: false } : {}),
+    ...(options.memArena === false ? { enableCpuMemArena: false } : {}),
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -45,6 +53,7 @@ export async function createSession(model: string | Uint8Array, options: Session
         disable_prepacking: process.env.SPROUT_PREPACK === '1' ? '0' : '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
+      ...(options.disabledOptimizers?.length ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } } : {}),
     },
   };
   return typeof model === 'string'

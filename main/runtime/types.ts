@@ -1,4 +1,5 @@
 import type { T5Config } from '../checkpoint/config.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** Execution providers Sprout can ask onnxruntime for, in the order `auto` tries them. */
 export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
@@ -70,6 +71,8 @@ export interface PromptModel {
   readonly providerReason: string | null;
   /** The compute dtype the graphs use, `auto` resolved. */
   readonly precision: Exclude<Precision, 'auto'>;
+  /** How the frozen weights are held (main/weights/width.ts). */
+  readonly weightWidth: WeightWidth;
   /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
   embeddings(ids: number[]): Float32Array;
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;

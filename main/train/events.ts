@@ -1,6 +1,7 @@
 import type { MajorityBaseline, MetricChoice } from './baselines.js';
 import type { EvalSummary } from './eval-summary.js';
 import type { EvalMetrics } from './evaluate.js';
+import type { WeightWidth } from '../weights/width.js';
 
 /** What a training run reports while it runs (through the worker contract, or as CLI progress lines). */
 export type TrainingEvent =
@@ -11,6 +12,8 @@ export type TrainingEvent =
       providerDetail: string;
       /** Why this provider and not a GPU; null when the preferred one runs. */
       providerReason: string | null;
+      /** Width of the frozen weights, resolved (never auto). */
+      weights: WeightWidth;
       steps: number;
       /** The step a resumed run continues from; null for a new run. */
       resumedAt: number | null;

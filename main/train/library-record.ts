@@ -9,6 +9,7 @@ import { getDataset } from '../library/datasets.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import { findModelByPath } from '../library/models.js';
 import { insertPrompt, type ModelRef } from '../library/prompts.js';
+import type { WeightWidth } from '../weights/width.js';
 import { createRun, recordRunMetric, requireRun, updateRun, type RunStatus } from '../library/runs.js';
 import { findOrInsertTask } from '../library/tasks.js';
 import { providerRecord } from '../runtime/provider-record.js';
@@ -70,7 +71,7 @@ export class RunRecord {
   onEvent(e: TrainingEvent): void {
     switch (e.kind) {
       case 'started':
-        updateRun(this.db, this.id, { status: 'running', provider: providerRecord(e), error: null });
+        updateRun(this.db, this.id, { status: 'running', provider: providerRecord(e), weights: e.weights, error: null });
         break;
       case 'step':
         this.lossSum += e.loss;
@@ -108,6 +109,7 @@ export class RunRecord {
     metrics: Record<string, unknown>;
     /** The device as it ended: a GPU that refused a graph mid-run leaves the CPU, and says why. */
     provider: string;
+    weightWidth: WeightWidth;
   }): number | null {
     const { state, config } = o;
     const status: RunStatus = o.status === 'cancelled' ? 'cancelled' : 'done';
@@ -140,6 +142,7 @@ export class RunRecord {
         metrics: o.metrics,
         taskEmbedding: state.taskEmbedding?.prompt ?? null,
         taskEmbeddingStep: state.taskEmbedding?.step ?? null,
+        weightWidth: o.weightWidth,
       });
       updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });
       return id;

@@ -35,6 +35,7 @@ import { resolveTask, type ResolvedTask } from './task.js';
 import { readTensorFile, requireTensor, type NamedTensor } from './tensor-file.js';
 import { tenPercentMean } from './trainer.js';
 import { chooseMetric } from './baselines.js';
+import type { WeightWidth } from '../weights/width.js';
 
 const base = TrainingConfigSchema.shape;
 
@@ -42,6 +43,7 @@ export const MixtureConfigSchema = z.strictObject({
   model: base.model,
   device: base.device,
   precision: base.precision,
+  weights: base.weights,
   threads: base.threads,
   tasks: z
     .array(z.strictObject({ name: z.string().min(1), train: base.train, validation: base.validation, task: base.task }))
@@ -91,6 +93,7 @@ export interface MixtureResult {
   examples_per_s: number;
   provider: string;
   provider_reason: string | null;
+  weights: WeightWidth;
   tasks: MixtureTaskResult[];
 }
 
@@ -171,17 +174,19 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
   const tasks = await loadMixtureTasks(config, home, tokenizer);
   const db = openLibrary(libraryPath(home));
   try {
-    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
+    const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache') });
     try {
-      const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...config }, status: 'running', plannedSteps: config.steps }).id;
+      // Stored with the width `auto` resolved to, so that a resumed run computes with the same weights.
+      const stored = { ...config, weights: model.weightWidth };
+      const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...stored }, status: 'running', plannedSteps: config.steps }).id;
       const dir = runDir(home, String(runId));
       mkdirSync(dir, { recursive: true });
-      if (!resuming) writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify({ runId, mixture: true, created: new Date().toISOString(), config }, null, 2)}\n`);
+      if (!resuming) writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify({ runId, mixture: true, created: new Date().toISOString(), config: stored }, null, 2)}\n`);
       const d = model.config.dModel;
       const promptCount = config.sharedPrompt ? 1 : tasks.length;
       const optimizers = Array.from({ length: promptCount }, () => createOptimizer(config.optimizer, config.promptLength, d));
       const state = loadMixtureCheckpoint(dir, optimizers) ?? initialMixtureState(config, model, tokenizer, tasks, optimizers, (id) => loadSoftPrompt(db, id));
-      updateRun(db, runId, { status: 'running', provider: providerRecord(model), error: null });
+      updateRun(db, runId, { status: 'running', provider: providerRecord(model), weights: model.weightWidth, error: null });
       const status = await mixtureLoop(model, config, tasks, optimizers, state, dir, options);
       const result = finishMixture(db, runId, dir, config, tasks, state, status, model);
       writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
@@ -387,6 +392,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
         runId,
         labels: config.sharedPrompt ? null : tasks[k].resolved.kind === 'classification' ? tasks[k].resolved.labels : null,
         metrics: { mixture: tasks.map((t) => t.name), ...bestOf(k) },
+        weightWidth: model.weightWidth,
       });
     });
   })();
@@ -404,6 +410,7 @@ function finishMixture(db: ReturnType<typeof openLibrary>, runId: number, dir: s
     examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
     provider: model.providerDetail,
     provider_reason: model.providerReason,
+    weights: model.weightWidth,
     tasks: tasks.map((t, k) => ({
       task: t.name,
       task_id: taskIds[k],

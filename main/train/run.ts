@@ -7,8 +7,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
-import { loadPromptModel } from '../runtime/model.js';
+import { readT5Config } from '../checkpoint/checkpoint.js';
+import { loadPromptModel, resolveWidth, type T5PromptModel } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
+import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
+import type { PrepareProgress } from '../weights/store.js';
+import type { WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
 import type { DevicePreference, PromptModel, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
@@ -34,6 +38,10 @@ export type TrainRequest = { config: TrainingConfigInput } | { resume: string | 
 export interface RunOptions extends TrainingHooks {
   /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
   dataDir?: string;
+  /** Progress of converting the weights to their width (once per checkpoint and width) and of verifying them. */
+  onPrepare?: (p: PrepareProgress) => void;
+  /** The run's memory plan, before the model is loaded; a plan that does not fit stops the run with an error. */
+  onPlan?: (plan: MemoryPlan) => void;
 }
 
 export interface TrainingResult {
@@ -58,6 +66,8 @@ export interface TrainingResult {
   provider_reason: string | null;
   /** The compute dtype the run used: fp16 runs keep the prompt, its gradient and the loss in float32. */
   precision: 'fp32' | 'fp16';
+  /** Width of the frozen weights it trained with. */
+  weights: WeightWidth;
   prompt_file: string;
   task_embedding_file: string | null;
   /** Data notes, then the warnings. */
@@ -99,19 +109,10 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     config.threads ??= defaultThreads();
   }
 
-  const tokenizer = await loadTokenizer(config.model);
-  const tokenizerHash = await fileSha256(tokenizer.source);
-  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
-  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
-  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
-    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
-      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
-    ).split;
-  const train = encodeSplit(trainRaw);
-  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
-  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
-  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
-  const validation = validationRaw ? encodeSplit(validationRaw) : null;
+  const { tokenizer, resolved, train, validation } = await loadRunData(config, home);
+  const plan = await planFor(config, train, validation);
+  options.onPlan?.(plan);
+  if (!plan.fits) requirePlan(config, train, validation, plan);
   const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
 
@@ -132,7 +133,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   }
 
   async function trainRun(): Promise<TrainingResult> {
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision });
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare: options.onPrepare });
   mkdirSync(dir, { recursive: true });
   const release = claimRun(dir);
   try {
@@ -154,7 +155,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       const stored: StoredRun = {
         runId,
         created: new Date().toISOString(),
-        config,
+        config: { ...config, weights: model.weightWidth },
         task: { kind: resolved.kind, labels: resolved.labels, labelTexts: resolved.labelTexts, labelTargets },
         init: { name: initName(initSpec), vocabIds: init.vocabIds, notes: init.notes },
       };
@@ -175,6 +176,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
       provider: model.provider,
       providerDetail: model.providerDetail,
       providerReason: model.providerReason,
+      weights: model.weightWidth,
       steps: config.steps,
       resumedAt: checkpoint ? checkpoint.step : null,
       trainExamples: train.examples.length,
@@ -209,6 +211,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
         warnings: result.warnings,
       },
       provider: providerRecord(model),
+      weightWidth: model.weightWidth,
     });
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
@@ -234,7 +237,7 @@ function finish(
   state: TrainerState,
   status: LoopStatus,
   d: number,
-  model: PromptModel,
+  model: T5PromptModel,
   notes: string[],
   judged: { metric: MetricChoice; majority: MajorityBaseline | null; labels: string[] },
 ): TrainingResult {
@@ -266,6 +269,7 @@ function finish(
     provider_detail: model.providerDetail,
     provider_reason: model.providerReason,
     precision: model.precision,
+    weights: model.weightWidth,
     prompt_file: promptFile,
     task_embedding_file: taskEmbeddingFile,
     notes: [...notes, ...warnings],
@@ -278,3 +282,50 @@ function finish(
 }
 
 const round = (v: number | null) => (v === null ? null : Number(v.toFixed(6)));
+
+/** Tokenizer, task and encoded splits of a run (token caches under <home>/cache/tokens). */
+async function loadRunData(config: TrainingConfig, home: string) {
+  const tokenizer = await loadTokenizer(config.model);
+  const tokenizerHash = await fileSha256(tokenizer.source);
+  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
+  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
+  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
+    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
+      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
+    ).split;
+  const train = encodeSplit(trainRaw);
+  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
+  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
+  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
+  const validation = validationRaw ? encodeSplit(validationRaw) : null;
+  return { tokenizer, resolved, train, validation };
+}
+
+function planInput(config: TrainingConfig, width: WeightWidth, train: EncodedSplit, validation: EncodedSplit | null): PlanInput {
+  const longest = (split: EncodedSplit, f: (e: EncodedSplit['examples'][number]) => number) => split.examples.reduce((m, e) => Math.max(m, f(e)), 1);
+  return {
+    config: readT5Config(config.model),
+    width,
+    batch: config.microBatchSize ?? config.batchSize,
+    inputTokens: longest(train, (e) => e.input.length),
+    promptLength: config.promptLength,
+    targetTokens: longest(train, (e) => e.target.length),
+    sessions: validation ? 2 : 1,
+    optimizerValuesPerParameter: config.optimizer.kind === 'adafactor' ? 0 : 2,
+  };
+}
+
+async function planFor(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null): Promise<MemoryPlan> {
+  return memoryPlan(planInput(config, await resolveWidth(config.weights, config.device), train, validation));
+}
+
+function requirePlan(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null, plan: MemoryPlan): void {
+  requireFits(planInput(config, plan.width, train, validation), plan.availableBytes);
+}
+
+/** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
+export async function planTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<MemoryPlan> {
+  const config = parseTrainingConfig(input);
+  const { train, validation } = await loadRunData(config, options.dataDir ?? defaultDataDir());
+  return planFor(config, train, validation);
+}

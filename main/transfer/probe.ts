@@ -11,6 +11,7 @@ import { readPromptFile } from '../train/prompt-file.js';
 import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
 import type { PromptMatrix } from './similarity.js';
+import type { WeightsChoice } from '../weights/width.js';
 
 export const DEFAULT_PROBE_STEPS = 100;
 
@@ -23,6 +24,7 @@ export interface ProbeSpec {
   promptLength?: number;
   seed?: number;
   device?: DevicePreference;
+  weights?: WeightsChoice;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, option
   const config: TrainingConfigInput = {
     model: spec.model,
     device: spec.device ?? 'auto',
+    weights: spec.weights,
     train: spec.train,
     task: spec.task,
     promptLength: spec.promptLength,

@@ -11,7 +11,7 @@ import { cpuPlacedNodes, KERNEL_TABLES } from '../../main/runtime/placement.js';
 import { shared } from '../train/fixtures.js';
 
 /** Placement reads only ops and element types, so weights need no bytes behind them. */
-const noBytes: WeightLookup = (name) => ({ dims: [1, 1], external: { location: name, offset: 0, length: 4 } });
+const noBytes: WeightLookup = (name) => ({ kind: 'float', dtype: 'float32', dims: [1, 1], data: { location: name, offset: 0, length: 4 } });
 
 const kinds = (name: string) => {
   const file = join(shared, 'fixtures', name, 'config.json');

@@ -27,21 +27,6 @@ export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
 export type Compute = 'float32' | 'float16';
 
 /**
- * Frozen weights in the compute dtype, each cast once. The position-bias tables stay float32: they join the
- * float32 attention scores.
- */
-function inCompute(w: WeightSource, compute: Compute): WeightSource {
-  if (compute === 'float32') return w;
-  const cast = new Map<string, Tensor>();
-  return (name) => {
-    if (name.includes('relative_attention_bias')) return w(name);
-    let t = cast.get(name);
-    if (!t) cast.set(name, (t = op.cast(w(name), compute)));
-    return t;
-  };
-}
-
-/**
  * Loss scale of float16 training (static): the backward pass starts from this instead of 1, so that small
  * gradients of half-precision activations stay above float16's smallest subnormal (6e-8); the prompt gradient is
  * divided by it again in float32.
@@ -82,14 +67,14 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
 
 function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
   const buckets = g.input('enc_buckets', 'int32', ['S', 'S']);
-  const bias = op.add(positionBias(w('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
+  const bias = op.add(positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
   const buckets = g.input('dec_buckets', 'int32', ['T', 'T']);
   const causal = g.input('causal', 'float32', ['T', 'T']);
-  return op.add(positionBias(w('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
+  return op.add(positionBias(w.tensor('decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), causal); // [1, H, T, T]
 }
 
 /**
@@ -99,7 +84,7 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  */
 export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_train');
-  const w = inCompute(bindWeights(g, weights), compute);
+  const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode, compute);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
@@ -145,7 +130,7 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
  */
 export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_score');
-  const w = inCompute(bindWeights(g, weights), compute);
+  const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
   const inputs = encoderInputs(g, cfg, w, promptLength, false, mode, compute);
   const memory = encode(g, cfg, w, inputs);
@@ -194,7 +179,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
 /** The encoder alone: its final hidden states [B, S, d] (for greedy decoding and --hidden). */
 export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_encode');
-  const w = inCompute(bindWeights(g, weights), compute);
+  const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared', compute);
   const memory = op.toFloat32(encode(g, cfg, w, inputs));
   g.output(op.reshape(memory, op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]), 'encoder_hidden');
@@ -204,7 +189,7 @@ export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLen
 /** One greedy step: the argmax token after the decoder tokens so far, from encoder states [B, S, d]. */
 export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_decode_step');
-  const w = inCompute(bindWeights(g, weights), compute);
+  const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
   const memory3 = g.input('encoder_hidden', 'float32', ['B', 'S', d]);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);

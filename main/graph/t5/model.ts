@@ -9,24 +9,9 @@
 import type { T5Config } from '../../checkpoint/config.js';
 import type { Graph, Tensor } from '../builder.js';
 import * as op from '../ops.js';
+import type { WeightSource } from './weight-entry.js';
 
-/** Returns the graph value of a checkpoint tensor, by Hugging Face key name. */
-export type WeightSource = (name: string) => Tensor;
-
-/** Where a checkpoint tensor's float32 bytes live: a file beside the graph, at an offset. */
-export interface WeightRef {
-  dims: number[];
-  external: { location: string; offset: number; length: number };
-}
-export type WeightLookup = (name: string) => WeightRef;
-
-/** Binds a lookup to one graph: each weight becomes an external-data initializer of that graph, once. */
-export function bindWeights(g: Graph, lookup: WeightLookup): WeightSource {
-  return (name) => {
-    const ref = lookup(name);
-    return g.externalWeight(name, ref.dims, ref.external);
-  };
-}
+export { bindWeights, type WeightLookup, type WeightSource } from './weight-entry.js';
 
 export interface Stack {
   /** Runtime int64 [batch, length] of this sequence. */
@@ -72,9 +57,9 @@ export function attention(a: AttentionArgs): Tensor {
   const g = a.query.graph;
   const heads = g.ints([H, dk]);
   const split = (x: Tensor, bs: Tensor) => op.reshape(x, op.shapeConcat([bs, heads]), ['B', 'S', H, dk]); // [B, S, H, dk]
-  const q = op.transpose(split(op.linear(a.query, w(`${prefix}.q.weight`)), a.queryBs), [0, 2, 1, 3]); // [B, H, Sq, dk]
-  let kT = op.transpose(split(op.linear(a.keyValue, w(`${prefix}.k.weight`)), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
-  let v = op.transpose(split(op.linear(a.keyValue, w(`${prefix}.v.weight`)), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
+  const q = op.transpose(split(w.linear(a.query, `${prefix}.q.weight`), a.queryBs), [0, 2, 1, 3]); // [B, H, Sq, dk]
+  let kT = op.transpose(split(w.linear(a.keyValue, `${prefix}.k.weight`), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
+  let v = op.transpose(split(w.linear(a.keyValue, `${prefix}.v.weight`), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
   if (a.repeatKv) {
     kT = a.repeatKv(kT);
     v = a.repeatKv(v);
@@ -83,16 +68,16 @@ export function attention(a: AttentionArgs): Tensor {
   const scores = op.add(op.toFloat32(op.matmul(q, kT)), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
   const context = op.matmul(op.cast((a.drop ?? noDrop)(op.softmax(scores)), v.dtype), v); // [B, H, Sq, dk]
   const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
-  return op.linear(merged, w(`${prefix}.o.weight`)); // [N, d]
+  return w.linear(merged, `${prefix}.o.weight`); // [N, d]
 }
 
 function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
   if (cfg.feedForward === 'gated-gelu') {
-    const gate = op.geluTanh(op.linear(x, w(`${prefix}.wi_0.weight`))); // [N, d_ff]
-    const up = op.linear(x, w(`${prefix}.wi_1.weight`)); // [N, d_ff]
-    return op.linear(drop(op.mul(gate, up)), w(`${prefix}.wo.weight`));
+    const gate = op.geluTanh(w.linear(x, `${prefix}.wi_0.weight`)); // [N, d_ff]
+    const up = w.linear(x, `${prefix}.wi_1.weight`); // [N, d_ff]
+    return w.linear(drop(op.mul(gate, up)), `${prefix}.wo.weight`);
   }
-  return op.linear(drop(op.relu(op.linear(x, w(`${prefix}.wi.weight`)))), w(`${prefix}.wo.weight`));
+  return w.linear(drop(op.relu(w.linear(x, `${prefix}.wi.weight`))), `${prefix}.wo.weight`);
 }
 
 /**
@@ -104,11 +89,11 @@ export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, b
   let h = drop(x);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `encoder.block.${i}.layer`;
-    const n = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
+    const n = op.rmsNorm(h, w.tensor(`${p}.0.layer_norm.weight`), eps);
     h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias, drop })));
-    h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps), drop)));
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.1.layer_norm.weight`), eps), drop)));
   }
-  return drop(op.rmsNorm(h, w('encoder.final_layer_norm.weight'), eps));
+  return drop(op.rmsNorm(h, w.tensor('encoder.final_layer_norm.weight'), eps));
 }
 
 export interface DecoderArgs {
@@ -129,9 +114,9 @@ export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor 
   let h = drop(a.x);
   for (let i = 0; i < cfg.numDecoderLayers; i++) {
     const p = `decoder.block.${i}.layer`;
-    const n0 = op.rmsNorm(h, w(`${p}.0.layer_norm.weight`), eps);
+    const n0 = op.rmsNorm(h, w.tensor(`${p}.0.layer_norm.weight`), eps);
     h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n0, queryBs: a.bs, keyValue: n0, keyValueBs: a.bs, bias: a.selfBias, drop })));
-    const n1 = op.rmsNorm(h, w(`${p}.1.layer_norm.weight`), eps);
+    const n1 = op.rmsNorm(h, w.tensor(`${p}.1.layer_norm.weight`), eps);
     h = op.add(
       h,
       drop(attention({
@@ -139,18 +124,18 @@ export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor 
         keyValue: a.memory, keyValueBs: a.memoryBs, bias: a.crossBias, repeatKv: a.repeatKv, drop,
       })),
     );
-    h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w(`${p}.2.layer_norm.weight`), eps), drop)));
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.2.layer_norm.weight`), eps), drop)));
   }
-  return drop(op.rmsNorm(h, w('decoder.final_layer_norm.weight'), eps));
+  return drop(op.rmsNorm(h, w.tensor('decoder.final_layer_norm.weight'), eps));
 }
 
 /** Vocabulary logits [N, V] from decoder output [N, d]: tied models rescale by d_model^-0.5 and reuse shared.weight. */
 export function lmHead(cfg: T5Config, w: WeightSource, h: Tensor): Tensor {
-  if (cfg.tieWordEmbeddings) return op.linear(op.scale(h, cfg.dModel ** -0.5), w('shared.weight'));
-  return op.linear(h, w('lm_head.weight'));
+  if (cfg.tieWordEmbeddings) return w.linear(op.scale(h, cfg.dModel ** -0.5), 'shared.weight');
+  return w.linear(h, 'lm_head.weight');
 }
 
 /** Rows of shared.weight for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
 export function embed(w: WeightSource, ids: Tensor): Tensor {
-  return op.gather(w('shared.weight'), ids);
+  return w.rows('shared.weight', ids);
 }

@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { arch, availableParallelism, platform } from 'node:os';
 import type { DoctorReport } from '../../../preload/contract.js';
+import { autoWidth } from '../../runtime/model.js';
 import { listProviders } from '../../runtime/providers.js';
+import type { ProviderName } from '../../runtime/types.js';
 import { sproutVersion } from '../version.js';
 import { providerInUse } from './device.js';
 import { readSettings } from './settings.js';
@@ -29,11 +31,13 @@ export async function doctorReport(dataDir: string): Promise<DoctorReport> {
   const listing = listProviders();
   const settings = readSettings(dataDir);
   const fs = statfsSync(dataDir);
+  const chosenProvider = await providerInUse(settings.defaultDevice, settings.threads);
   return {
     versions: { sprout: sproutVersion, node: process.versions.node, onnxruntime: listing.onnxruntimeVersion, electron: electronVersion() },
     providers: listing.providers,
     defaultProvider: listing.defaultProvider,
-    chosenProvider: await providerInUse(settings.defaultDevice, settings.threads),
+    chosenProvider,
+    autoWeights: autoWidth(chosenProvider.name as ProviderName),
     dataDir,
     freeDiskBytes: fs.bavail * fs.bsize,
     platform: platform(),

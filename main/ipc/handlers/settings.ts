@@ -6,11 +6,13 @@ import type { Settings } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import { hubSettings, type HubSettings } from '../../hub/settings.js';
 import { writeFileAtomic } from '../../train/run-store.js';
+import { WEIGHTS_CHOICES, type WeightsChoice } from '../../weights/width.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
 const Stored = z.object({
   defaultDevice: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  defaultWeights: z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]).default('auto'),
   threads: z.number().int().min(1).nullable().default(null),
   /** null: the environment's (HF_ENDPOINT) or huggingface.co. */
   hubEndpoint: z.string().nullable().default(null),
@@ -48,5 +50,5 @@ export function effectiveHubSettings(stored: StoredSettings): HubSettings {
 
 export function publicSettings(dataDir: string, stored: StoredSettings): Settings {
   const hub = effectiveHubSettings(stored);
-  return { dataDir, defaultDevice: stored.defaultDevice, threads: stored.threads, hubEndpoint: hub.endpoint, hubTokenSet: hub.token !== undefined, theme: stored.theme };
+  return { dataDir, defaultDevice: stored.defaultDevice, defaultWeights: stored.defaultWeights, threads: stored.threads, hubEndpoint: hub.endpoint, hubTokenSet: hub.token !== undefined, theme: stored.theme };
 }

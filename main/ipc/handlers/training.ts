@@ -24,6 +24,7 @@ import { toErrorShape } from '../dispatch.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
 import { readSettings } from './settings.js';
+import type { WeightWidth } from '../../weights/width.js';
 
 interface Live {
   runId: number;
@@ -35,6 +36,7 @@ interface Live {
   provider: string | null;
   providerDetail: string | null;
   providerReason: string | null;
+  weights: WeightWidth | null;
   labels: string[];
   notes: string[];
   step: number;
@@ -101,6 +103,7 @@ export class Runs {
       model: model.path,
       device: r.device ?? settings.defaultDevice,
       ...(r.precision ? { precision: r.precision } : {}),
+      weights: r.weights ?? settings.defaultWeights,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
@@ -188,6 +191,7 @@ export class Runs {
       provider: live?.provider ?? result?.provider ?? null,
       providerDetail: live?.providerDetail ?? run.provider,
       providerReason: live ? live.providerReason : (result?.provider_reason ?? null),
+      weights: live?.weights ?? run.weights,
       stepsPerSecond,
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
       etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
@@ -280,6 +284,7 @@ export class Runs {
             provider: e.provider,
             providerDetail: e.providerDetail,
             providerReason: e.providerReason,
+            weights: e.weights,
             labels: e.labels,
             notes: e.notes,
             step: e.resumedAt ?? 0,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseTemplate } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
@@ -62,7 +63,7 @@ export interface EvalJobOutput {
  */
 export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
-    const { prompt } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
+    const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
     if (task.kind !== 'classification') {
       throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, { hint: 'See its exact-match curve in the run instead.' });
@@ -74,7 +75,8 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
     }
     const template = parseTemplate(templateText);
     const rows = all.slice(0, input.limit);
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads });
+    // Scored on the weights it was trained on, so the report matches its training curve.
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights: weightWidth ?? 'auto', cacheDir: join(input.dataDir, 'cache') });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { DataFormat, Quoting } from '../../data/types.js';
 import { resumeLabelJob, startLabelJob, type LabelJobOptions, type LabelSummary } from '../../label/job.js';
 import { getJob } from '../../label/jobs.js';
@@ -9,6 +10,7 @@ import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
+import type { WeightsChoice } from '../../weights/width.js';
 
 export type LabelJobInput =
   | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
@@ -18,8 +20,11 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input,
   withLibrary(input.dataDir, async (db) => {
     let modelPath: string;
     let prompts: LabelPrompt[];
+    let weights: WeightsChoice;
     if (input.kind === 'start') {
-      prompts = [promptFromLibrary(db, String(input.promptId)).prompt];
+      const chosen = promptFromLibrary(db, String(input.promptId));
+      prompts = [chosen.prompt];
+      weights = chosen.weightWidth ?? 'auto';
       modelPath = input.modelPath;
     } else {
       const job = getJob(db, input.jobId);
@@ -30,8 +35,9 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input,
         return { ...promptFromLibrary(db, ref).prompt, task: job.spec.task };
       });
       modelPath = job.spec.model;
+      weights = job.spec.weights ?? 'fp32';
     }
-    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads });
+    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache') });
     try {
       const engine = { model, tokenizer: await loadTokenizer(modelPath), prompts, modelRef: modelPath };
       const control = { signal, onProgress: progress };

@@ -1,0 +1,80 @@
+/**
+ * `npm run bench -- sizes`: one row per model size × weight width — peak RSS, session build time, train-step
+ * time (batch 8, 64 input + 20 prompt + 4 target tokens) and scoring rows/s (2 candidates, batch 8) — on random
+ * checkpoints of the real shapes (main/checkpoint/generate.ts). Each row runs in a process of its own, so its
+ * peak RSS is its own; each size's checkpoint and converted weights live in a temporary folder deleted after it.
+ * SPROUT_SIZES=base,large limits the sizes; SPROUT_SIZES_WIDTHS=int8 the widths.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findFamily } from '../checkpoint/families.js';
+import { generateCheckpoint, type GeneratedDtype } from '../checkpoint/generate.js';
+import { loadPromptModel } from '../runtime/model.js';
+import type { WeightWidth } from '../weights/width.js';
+import { median, peakRssMb, randomIds, time } from './measure.js';
+
+interface Size {
+  name: string;
+  family: string;
+  /** dtype the checkpoint is written in: XL as bf16 (as its users download it), so the folder stays under 12 GB. */
+  dtype: GeneratedDtype;
+  widths: WeightWidth[];
+}
+
+const SIZES: Size[] = [
+  { name: 'base', family: 't5-base', dtype: 'F32', widths: ['fp32', 'bf16', 'int8'] },
+  { name: 'large', family: 't5-large', dtype: 'F32', widths: ['fp32', 'bf16', 'int8'] },
+  { name: 'xl', family: 'flan-t5-xl', dtype: 'BF16', widths: ['int8'] },
+];
+
+/** One row, in this process: load at `width`, one-token step (session), full steps, scoring. */
+export async function sizesRow(dir: string, width: WeightWidth, size: string): Promise<Record<string, unknown>> {
+  const B = 8, L = 64, P = 20, T = 4;
+  const t0 = performance.now();
+  const model = await loadPromptModel(dir, { device: 'cpu', weights: width, cacheDir: join(dir, 'cache') });
+  const prepareMs = performance.now() - t0;
+  const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
+  const t1 = performance.now();
+  await model.trainStep(prompt, { inputs: [[5, 1]], targets: [[1]] });
+  const sessionMs = performance.now() - t1;
+  const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)), targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)) };
+  await model.trainStep(prompt, batch);
+  const steps: number[] = [];
+  for (let i = 0; i < 2; i++) steps.push(await time(() => model.trainStep(prompt, batch)));
+  const candidates = [[9961, 1], [29452, 1]];
+  await model.score(prompt, batch.inputs, candidates);
+  const scoreMs = await time(() => model.score(prompt, batch.inputs, candidates));
+  await model.dispose();
+  return {
+    size, width, weights_mb: Math.round(model.weightBytes / 1e6),
+    prepare_ms: Math.round(prepareMs), session_build_ms: Math.round(sessionMs),
+    train_step_ms: Math.round(median(steps)), score_rows_per_s: Number((B / (scoreMs / 1000)).toFixed(2)),
+    peak_rss_mb: peakRssMb(),
+  };
+}
+
+export async function benchSizes(): Promise<Record<string, unknown>> {
+  const only = process.env.SPROUT_SIZES?.split(',');
+  const widths = process.env.SPROUT_SIZES_WIDTHS?.split(',');
+  const rows: Record<string, unknown>[] = [];
+  for (const size of SIZES.filter((s) => !only || only.includes(s.name))) {
+    const dir = mkdtempSync(join(process.env.SPROUT_SIZES_DIR ?? tmpdir(), `sprout-sizes-${size.name}-`));
+    try {
+      const generated = generateCheckpoint(join(dir, 'model'), { family: findFamily(size.family)!, dtype: size.dtype, format: 'safetensors', tokenizerFrom: 'resources/tokenizer/t5' });
+      for (const width of size.widths.filter((w) => !widths || widths.includes(w))) {
+        process.stderr.write(`sizes: ${size.name} ${width}…\n`);
+        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'sizes-row'], {
+          env: { ...process.env, SPROUT_BENCH_CHILD: '1', SPROUT_SIZES_ROW: JSON.stringify({ dir: generated.dir, width, size: size.name }) },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        rows.push({ ...JSON.parse(out.toString().trim().split('\n').pop()!), checkpoint_mb: Math.round(generated.totalBytes / 1e6), checkpoint_dtype: size.dtype });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { benchmark: 'sizes', batch: 8, input_tokens: 64, prompt_length: 20, target_tokens: 4, rows };
+}

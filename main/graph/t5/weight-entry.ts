@@ -1,0 +1,111 @@
+/**
+ * How a frozen weight enters a graph at each width: as the float32 the rest of the graph computes in, without
+ * ever leaving a float32 copy of a narrow weight resident.
+ *
+ *   float32 — the external initializer itself.
+ *   bf16/fp16 — W, and int8 — Q with a float32 scale per 16 inputs of a row, are made float32 (Cast, times the
+ *     scales) at each point of use: once for x Wᵀ, once more for the backward g W. The initializer is also
+ *     declared a graph input, which stops onnxruntime from constant-folding the Cast into a float32 initializer
+ *     at session creation; sessions turn common-subexpression elimination off so that the two copies stay two
+ *     transient buffers instead of one float32 weight alive from forward to backward.
+ *
+ * Why weight-only for int8 (main/bench/weight-forms.ts, t5-base feed-forward shapes, 672 rows): onnxruntime's
+ * DynamicQuantizeMatMul, which also quantises the activation per tensor and multiplies with int8 dot products,
+ * ran the forward + backward pair at ~1.4–2.9× float32's speed, but quantising activations and gradients per
+ * tensor costs too much accuracy on a pretrained model: the prompt-gradient cosine to float32 fell to 0.964 on
+ * ../shared/fixtures/mini-t5-pretrained (0.973 with only the forward quantised), against ≥ 0.99 required and
+ * 0.99+ with weight-only int8. It also needs W and Wᵀ stored (B must be [K, N]): 2 bytes per parameter.
+ * MatMulNBits (8 bits, accuracy levels 0 and 4) was slower than float32, and DequantizeLinear → Gemm no faster
+ * than the Cast used here.
+ */
+import type { ExternalRef, StoredWeight } from '../../weights/store.js';
+import type { Graph, Tensor } from '../builder.js';
+import { DataType } from '../onnx-proto.js';
+import * as op from '../ops.js';
+
+/** Graph values of a checkpoint's frozen tensors, by Hugging Face key name. */
+export interface WeightSource {
+  /** A small tensor (norm scales, position bias table) as float32. */
+  tensor(name: string): Tensor;
+  /** x Wᵀ for W [out, in]: x [N, in] -> [N, out], with its gradient with respect to x. */
+  linear(x: Tensor, name: string): Tensor;
+  /** Rows of W for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
+  rows(name: string, ids: Tensor): Tensor;
+}
+
+export type WeightLookup = (name: string) => StoredWeight;
+
+type Target = 'float32' | 'float64' | 'float16';
+const castCode: Record<Target, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16 };
+const castTo = (x: Tensor, float: Target) => (x.dtype === float ? x : x.graph.emitRaw('Cast', [x], { to: { kind: 'int', value: castCode[float] } }, x.shape, float));
+
+/**
+ * Binds a lookup to one graph: each stored tensor becomes an external-data initializer of that graph, once.
+ * `compute` is the dtype the graph's activations have (float16 under --precision fp16): weights enter in it,
+ * except the position-bias tables, which join the float32 attention scores.
+ */
+export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.float): WeightSource {
+  const float = (name: string, dims: number[], data: ExternalRef, dtype: 'float32' | 'bfloat16' | 'float16') =>
+    g.externalWeight(name, dims, data, dtype, dtype !== 'float32');
+  /** A tensor stored as floats, in its stored dtype. */
+  const stored = (name: string): Tensor => {
+    const w = lookup(name);
+    if (w.kind !== 'float') throw new Error(`${name} is stored quantised, but the graph reads it as a float tensor`);
+    return float(name, w.dims, w.data, w.dtype);
+  };
+  /** int8 Q [out, in] and its scales s [out, in / block]: W[o, i] = Q[o, i] s[o, i / block]. */
+  const quantised = (name: string): { q: Tensor; scale: Tensor; block: number } => {
+    const w = lookup(name);
+    if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8`);
+    const [out, inn] = w.dims;
+    return {
+      q: g.externalWeight(name, w.dims, w.q, 'int8', true),
+      scale: g.externalWeight(`${name}.scale`, [out, inn / w.block], w.scale),
+      block: w.block,
+    };
+  };
+  /** Q [..., in] as float32 [..., in], times its scales [..., in / block]; `lead` is the runtime shape of "...". */
+  const dequantise = (q: Tensor, scale: Tensor, block: number, lead: Tensor): Tensor => {
+    const inn = q.shape[q.rank - 1] as number;
+    const blocks = g.emitRaw('Reshape', [castTo(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])])], {}, [...q.shape.slice(0, -1), inn / block, block], g.float);
+    const scaled = g.emitRaw('Mul', [blocks, op.unsqueeze(scale, -1)], {}, blocks.shape, g.float); // [..., in/block, block]
+    return g.emitRaw('Reshape', [scaled, op.shapeConcat([lead, g.ints([inn])])], {}, q.shape, g.float);
+  };
+  /**
+   * The float32 value of a narrow W [out, in], made only once `after` exists. onnxruntime runs nodes that read
+   * only initializers first, so a plain Cast would run at the start of the graph and every float32 copy would be
+   * alive at once (flan-t5-xl int8: 13 GB). Reshaping W (a view, no copy) to [out, in] + 0 × batch(after) makes
+   * it wait for its point of use: the batch size is only known at run time, so nothing here can be folded.
+   */
+  const floatWhen = (name: string, after: Tensor): Tensor => {
+    const w = lookup(name);
+    const stand = w.kind === 'float' ? stored(name) : quantised(name).q;
+    const zero = g.emitRaw('Mul', [op.shapeOf(after, 0, 1), g.ints([0])], {}, [1], 'int64');
+    const target = g.emitRaw('Add', [zero, g.ints(w.dims)], {}, [2], 'int64');
+    const waiting = g.emitRaw('Reshape', [stand, target], {}, stand.shape, stand.dtype);
+    if (w.kind === 'float') return castTo(waiting, compute);
+    const { scale, block } = quantised(name);
+    return castTo(dequantise(waiting, scale, block, g.ints([w.dims[0]])), compute);
+  };
+  return {
+    tensor: (name) => castTo(stored(name), name.includes('relative_attention_bias') ? g.float : compute),
+    /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
+    linear: (x, name) => {
+      const w = lookup(name);
+      if (w.kind === 'float' && w.dtype === compute) return op.linear(x, stored(name));
+      return g.emit('Gemm', [x, floatWhen(name, x)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], x.dtype, (grad) => [
+        g.emit('MatMul', [grad, floatWhen(name, grad)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+      ]);
+    },
+    rows: (name, ids) => {
+      const w = lookup(name);
+      const shape = [...ids.shape, w.dims[1]];
+      if (w.kind === 'float' && w.dtype === compute) return op.gather(stored(name), ids);
+      if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), compute);
+      const { q, scale, block } = quantised(name);
+      const picked = g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'); // [..., d]
+      const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block], 'float32'); // [..., d/block]
+      return castTo(dequantise(picked, rowScales, block, op.shapeOf(ids)), compute);
+    },
+  };
+}
