@@ -42,7 +42,7 @@ Training:
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
 Weights and memory:
-  ${WEIGHTS_HELP} (default auto: int8 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
+  ${WEIGHTS_HELP} (default auto: bf16 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
   gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.
   Before it starts, a run prints its memory plan (model, activations, optimiser) and refuses to start, naming a
   smaller --micro-batch-size, a narrower --weights or a shorter --max-input-length, when it would not fit in the
