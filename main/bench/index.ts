@@ -44,8 +44,8 @@ const benches: Record<string, Bench> = {
   sizes: () => benchSizes(),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {
-    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; size: string };
-    return sizesRow(row.dir, row.width, row.size);
+    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; size: string; convertOnly: boolean };
+    return sizesRow(row.dir, row.width, row.size, row.convertOnly);
   },
 };
 

@@ -30,12 +30,20 @@ const SIZES: Size[] = [
   { name: 'xl', family: 'flan-t5-xl', dtype: 'BF16', widths: ['int8'] },
 ];
 
-/** One row, in this process: load at `width`, one-token step (session), full steps, scoring. */
-export async function sizesRow(dir: string, width: WeightWidth, size: string): Promise<Record<string, unknown>> {
+/**
+ * One row, in this process: load at `width`, one-token step (session), full steps, scoring. With `convertOnly`
+ * it only builds the weight cache: conversion happens once per model and width, in a process of its own here, so
+ * that a row's peak RSS is what a run on converted weights takes.
+ */
+export async function sizesRow(dir: string, width: WeightWidth, size: string, convertOnly = false): Promise<Record<string, unknown>> {
   const B = 8, L = 64, P = 20, T = 4;
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: 'cpu', weights: width, cacheDir: join(dir, 'cache') });
   const prepareMs = performance.now() - t0;
+  if (convertOnly) {
+    await model.dispose();
+    return { convert_ms: Math.round(prepareMs), convert_peak_rss_mb: peakRssMb() };
+  }
   const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
   const t1 = performance.now();
   await model.trainStep(prompt, { inputs: [[5, 1]], targets: [[1]] });
@@ -66,11 +74,15 @@ export async function benchSizes(): Promise<Record<string, unknown>> {
       const generated = generateCheckpoint(join(dir, 'model'), { family: findFamily(size.family)!, dtype: size.dtype, format: 'safetensors', tokenizerFrom: 'resources/tokenizer/t5' });
       for (const width of size.widths.filter((w) => !widths || widths.includes(w))) {
         process.stderr.write(`sizes: ${size.name} ${width}…\n`);
-        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'sizes-row'], {
-          env: { ...process.env, SPROUT_BENCH_CHILD: '1', SPROUT_SIZES_ROW: JSON.stringify({ dir: generated.dir, width, size: size.name }) },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        rows.push({ ...JSON.parse(out.toString().trim().split('\n').pop()!), checkpoint_mb: Math.round(generated.totalBytes / 1e6), checkpoint_dtype: size.dtype });
+        const child = (convertOnly: boolean) =>
+          JSON.parse(
+            execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'sizes-row'], {
+              env: { ...process.env, SPROUT_BENCH_CHILD: '1', SPROUT_SIZES_ROW: JSON.stringify({ dir: generated.dir, width, size: size.name, convertOnly }) },
+              stdio: ['ignore', 'pipe', 'inherit'],
+            }).toString().trim().split('\n').pop()!,
+          ) as Record<string, unknown>;
+        const conversion = child(true);
+        rows.push({ ...child(false), ...conversion, checkpoint_mb: Math.round(generated.totalBytes / 1e6), checkpoint_dtype: size.dtype });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

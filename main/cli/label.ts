@@ -162,7 +162,7 @@ Output:
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision auto|fp32|fp16
-  ${WEIGHTS_HELP} (default: the width the prompts were trained on; a resumed job keeps its own)
+  ${WEIGHTS_HELP} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -258,8 +258,9 @@ async function start(
   const quoting = str(values.quoting);
   if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
   const { prompts, model, routing, weightWidth } = chosenPrompts(db, values);
-  // By default a prompt labels on the weights it was trained on.
-  const engine = await loadEngine(model, device, weights ?? weightWidth ?? 'auto', prompts);
+  // By default a prompt labels on the weights it was trained on; one from outside Sprout (a prompt file, a PEFT
+  // import) was trained on float32 weights.
+  const engine = await loadEngine(model, device, weights ?? weightWidth ?? 'fp32', prompts);
   loaded(engine);
   const textColumns = list(values['text-column']);
   return startLabelJob(

@@ -48,7 +48,7 @@ Training:
   --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
                   norm statistics and the loss in float32, with a static loss scale of 1024)
 Weights and memory:
-  ${WEIGHTS_HELP} (default auto: int8 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
+  ${WEIGHTS_HELP} (default auto: bf16 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
   gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.
   Before it starts, a run prints its memory plan (model, activations, optimiser) and refuses to start, naming a
   smaller --micro-batch-size, a narrower --weights or a shorter --max-input-length, when it would not fit in the

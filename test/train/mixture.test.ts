@@ -77,7 +77,8 @@ describe('sprout train --mixture', () => {
 
     // The same steps by hand: the seeded order over the pooled examples, one mixed step, an optimiser per prompt.
     const parsed = MixtureConfigSchema.parse(config);
-    const model = await loadPromptModel(tinyModel, { device: 'cpu', threads: 1 });
+    // By hand on the same weights the run used (its width, cache under the run's data folder).
+    const model = await loadPromptModel(tinyModel, { device: 'cpu', threads: 1, weights: twoTask.weights, cacheDir: path.join(home, 'cache') });
     try {
       const tokenizer = await loadTokenizer(tinyModel);
       const tasks = await loadMixtureTasks(parsed, home, tokenizer);

@@ -76,7 +76,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
     const template = parseTemplate(templateText);
     const rows = all.slice(0, input.limit);
     // Scored on the weights it was trained on, so the report matches its training curve.
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights: weightWidth ?? 'auto', cacheDir: join(input.dataDir, 'cache') });
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights: weightWidth ?? 'fp32', cacheDir: join(input.dataDir, 'cache') });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;

@@ -24,7 +24,7 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input,
     if (input.kind === 'start') {
       const chosen = promptFromLibrary(db, String(input.promptId));
       prompts = [chosen.prompt];
-      weights = chosen.weightWidth ?? 'auto';
+      weights = chosen.weightWidth ?? 'fp32';
       modelPath = input.modelPath;
     } else {
       const job = getJob(db, input.jobId);
