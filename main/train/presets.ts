@@ -29,6 +29,9 @@ export const PRESETS = {
     evalSteps: [100, 250, 500, 1000],
     // Greedy decoding from the decoder start token stops at eos or after 5 new tokens.
     maxNewTokens: 5,
+    // The reference runs held the weights and computed in float32 (PyTorch, CPU).
+    weights: 'fp32',
+    precision: 'fp32',
   },
 } satisfies Record<string, PresetSettings>;
 
