@@ -31,6 +31,10 @@ export async function ensureCheckpoint(dir: string, config: Partial<T5Config>, t
   return dir;
 }
 
+/** The step every engine benchmark times: batch 8, 64 input tokens, a 20-row prompt, 4 target tokens. */
+export const STEP = { B: 8, L: 64, P: 20, T: 4 } as const;
+
+/** Options of the benchmarks that time the engine on a generated t5-small-shaped checkpoint. */
 export interface EngineBenchOptions {
   workDir: string;
   tokenizerFrom: string;
@@ -40,7 +44,7 @@ export interface EngineBenchOptions {
 
 export async function benchEngine(o: EngineBenchOptions) {
   const dir = await ensureCheckpoint(join(o.workDir, 't5-small-random'), T5_SMALL, o.tokenizerFrom);
-  const B = 8, L = 64, P = 20, T = 4;
+  const { B, L, P, T } = STEP;
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: o.device ?? 'cpu' });
   const cfg = model.config;

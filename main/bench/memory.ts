@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config.js';
 import { loadPromptModel } from '../runtime/model.js';
-import { ensureCheckpoint, T5_SMALL } from './engine.js';
+import { ensureCheckpoint, T5_SMALL, STEP } from './engine.js';
 import { median, peakRssMb, randomIds, time } from './measure.js';
 
 export const T5_BASE: Partial<T5Config> = { ...T5_SMALL, dModel: 768, numHeads: 12, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12 };
@@ -16,7 +16,7 @@ export async function benchMemory(o: { workDir: string; tokenizerFrom: string; s
   const dir = await ensureCheckpoint(join(o.workDir, `${o.shape}-random`), config, o.tokenizerFrom);
   const fileMb = statSync(join(dir, 'model.safetensors')).size / 2 ** 20;
   const baseRss = peakRssMb();
-  const B = 8, L = 64, P = 20, T = 4;
+  const { B, L, P, T } = STEP;
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: 'cpu' });
   const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };

@@ -5,6 +5,7 @@
  * peak RSS is its own; each size's checkpoint and converted weights live in a temporary folder deleted after it.
  * SPROUT_SIZES=base,large limits the sizes; SPROUT_SIZES_WIDTHS=int8 the widths.
  */
+import { STEP } from './engine.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ const SIZES: Size[] = [
  * that a row's peak RSS is what a run on converted weights takes.
  */
 export async function sizesRow(dir: string, width: WeightWidth, size: string, convertOnly = false): Promise<Record<string, unknown>> {
-  const B = 8, L = 64, P = 20, T = 4;
+  const { B, L, P, T } = STEP;
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: 'cpu', weights: width, cacheDir: join(dir, 'cache') });
   const prepareMs = performance.now() - t0;

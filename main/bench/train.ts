@@ -6,25 +6,17 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCheckpoint, T5_SMALL } from './engine.js';
+import { ensureCheckpoint, T5_SMALL, STEP, type EngineBenchOptions } from './engine.js';
 import { peakRssMb, randomIds } from './measure.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { ort } from '../runtime/session.js';
-import type { DevicePreference } from '../runtime/types.js';
 import { parseTrainingConfig } from '../train/config.js';
 import { createOptimizer } from '../train/optim/index.js';
 import { initialState, trainLoop } from '../train/trainer.js';
 
-export interface TrainBenchOptions {
-  workDir: string;
-  tokenizerFrom: string;
-  device?: DevicePreference;
-  steps?: number;
-}
-
-export async function benchTrain(o: TrainBenchOptions) {
+export async function benchTrain(o: EngineBenchOptions) {
   const dir = await ensureCheckpoint(join(o.workDir, 't5-small-random'), T5_SMALL, o.tokenizerFrom);
-  const B = 8, L = 64, P = 20, T = 4;
+  const { B, L, P, T } = STEP;
   const steps = o.steps ?? 10;
   const model = await loadPromptModel(dir, { device: o.device ?? 'cpu' });
   const d = model.config.dModel;
