@@ -10,6 +10,7 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import { expect } from 'vitest';
 import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+import { callApi } from './api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 export const shots = join(repoRoot, 'test-results');
@@ -46,15 +47,8 @@ export class App {
   }
 
   /** One operation over the serve API, as the page would call it. */
-  async call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
-    const response = await fetch(`${this.serve.base}/api/${name}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.serve.token}` },
-      body: JSON.stringify(request),
-    });
-    const envelope = (await response.json()) as { ok: boolean; value: ResponseOf<K>; error?: { message: string } };
-    if (!envelope.ok) throw new Error(`${name}: ${envelope.error?.message}`);
-    return envelope.value;
+  call<K extends OperationName>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    return callApi(this.serve, name, request);
   }
 
   /** axe through the devtools protocol (the page's CSP does not govern it): no serious or critical violations. */
