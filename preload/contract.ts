@@ -234,6 +234,25 @@ export interface RunSummary {
   error: ContractErrorShape | null;
 }
 
+/** What a run will take in memory (main/weights/memory-plan.ts), in bytes, at the width `auto` resolved to. */
+export interface TrainingPlan {
+  width: WeightWidth;
+  /** Examples per engine call. */
+  batch: number;
+  /** Longest input of the training split, prompt excluded, after truncation to maxInputLength. */
+  inputTokens: number;
+  modelBytes: number;
+  transientWeightBytes: number;
+  activationBytes: number;
+  optimizerBytes: number;
+  runtimeBytes: number;
+  totalBytes: number;
+  availableBytes: number;
+  fits: boolean;
+  /** When it does not fit: what would (any of them), or all null when nothing would; null when it fits. */
+  suggestion: { batchSize: number | null; weights: WeightWidth | null; maxInputLength: number | null; message: string } | null;
+}
+
 export interface RunStatus extends RunSummary {
   /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
   provider: string | null;
@@ -482,6 +501,36 @@ const readOptions = {
 const device = z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
 const weightsChoice = z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]);
 const runRef = z.strictObject({ runId: id });
+
+const trainRequest = z.strictObject({
+  name: text.optional(),
+  modelId: text,
+  datasetId: id,
+  /** Defaults to the dataset's own template. */
+  template: text.optional(),
+  /** Label → target text; defaults to each label itself. */
+  verbalizer: z.record(z.string(), text).optional(),
+  promptLength: z.number().int().min(1).max(512).optional(),
+  /** random | vocab | labels | text:<words> | prompt:<library id> */
+  init: text.optional(),
+  optimizer: z.enum(['adafactor', 'adam', 'adamw']).optional(),
+  lr: z.number().positive().optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+  steps: z.number().int().min(1).max(1_000_000).optional(),
+  evalEvery: z.number().int().min(1).optional(),
+  /** Evaluate on at most this many validation examples. */
+  evalLimit: z.number().int().min(1).optional(),
+  patience: z.number().int().min(1).optional(),
+  /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
+  metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
+  seed: z.number().int().min(0).optional(),
+  device: device.optional(),
+  /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
+  precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
+  /** Width of the frozen weights; default the settings' defaultWeights. */
+  weights: weightsChoice.optional(),
+  maxInputLength: z.number().int().min(8).max(4096).optional(),
+});
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
 
@@ -556,38 +605,9 @@ export const operations = {
   'data.delete': { request: z.strictObject({ id }), response: type<{ removed: boolean }>() },
 
   /** Starts a run in the engine worker; it keeps going when the window closes. Progress as `training.progress`. */
-  'train.start': {
-    request: z.strictObject({
-      name: text.optional(),
-      modelId: text,
-      datasetId: id,
-      /** Defaults to the dataset's own template. */
-      template: text.optional(),
-      /** Label → target text; defaults to each label itself. */
-      verbalizer: z.record(z.string(), text).optional(),
-      promptLength: z.number().int().min(1).max(512).optional(),
-      /** random | vocab | labels | text:<words> | prompt:<library id> */
-      init: text.optional(),
-      optimizer: z.enum(['adafactor', 'adam', 'adamw']).optional(),
-      lr: z.number().positive().optional(),
-      batchSize: z.number().int().min(1).max(4096).optional(),
-      steps: z.number().int().min(1).max(1_000_000).optional(),
-      evalEvery: z.number().int().min(1).optional(),
-      /** Evaluate on at most this many validation examples. */
-      evalLimit: z.number().int().min(1).optional(),
-      patience: z.number().int().min(1).optional(),
-      /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
-      metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
-      seed: z.number().int().min(0).optional(),
-      device: device.optional(),
-      /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
-      precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
-      /** Width of the frozen weights; default the settings' defaultWeights. */
-      weights: weightsChoice.optional(),
-      maxInputLength: z.number().int().min(8).max(4096).optional(),
-    }),
-    response: type<RunStatus>(),
-  },
+  'train.start': { request: trainRequest, response: type<RunStatus>() },
+  /** The memory plan of the run train.start would start, without loading the model or starting anything. */
+  'train.plan': { request: trainRequest, response: type<TrainingPlan>() },
   'train.pause': { request: runRef, response: type<RunStatus>() },
   /** Resumes a paused run, or an interrupted/cancelled one from its last checkpoint. */
   'train.resume': { request: runRef, response: type<RunStatus>() },

@@ -13,6 +13,7 @@ import { forgetModel, importModel, listModelInfo, verifyModel } from './handlers
 import { publicSettings, readSettings, writeSettings } from './handlers/settings.js';
 import { stateOf } from './handlers/state.js';
 import { rankTransfer } from './handlers/transfer.js';
+import { planRun } from './handlers/train-plan.js';
 
 export const handlers: Handlers = {
   doctor: (_request, { dataDir }) => doctorReport(dataDir),
@@ -50,6 +51,7 @@ export const handlers: Handlers = {
   'data.delete': ({ id }, context) => removeDataset(context, id),
 
   'train.start': (request, context) => stateOf(context).runs.start(request),
+  'train.plan': (request, context) => planRun(context, request),
   'train.pause': ({ runId }, context) => stateOf(context).runs.pause(runId),
   'train.resume': ({ runId }, context) => stateOf(context).runs.resume(runId),
   'train.cancel': ({ runId }, context) => stateOf(context).runs.cancel(runId),

@@ -10,7 +10,7 @@ import { dataDir as defaultDataDir } from '../paths.js';
 import { readT5Config } from '../checkpoint/checkpoint.js';
 import { loadPromptModel, resolveWidth, type T5PromptModel } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
-import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
+import { memoryPlan, requireFits, suggestFit, type FitSuggestion, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
 import type { PrepareProgress } from '../weights/store.js';
 import type { WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
@@ -325,7 +325,14 @@ function requirePlan(config: TrainingConfig, train: EncodedSplit, validation: En
 
 /** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
 export async function planTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<MemoryPlan> {
+  return (await adviseTraining(input, options)).plan;
+}
+
+/** The memory plan of a new run and, when it does not fit, what would (the app's Train step). */
+export async function adviseTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
   const config = parseTrainingConfig(input);
   const { train, validation } = await loadRunData(config, options.dataDir ?? defaultDataDir());
-  return planFor(config, train, validation);
+  const plan = await planFor(config, train, validation);
+  const planned = planInput(config, plan.width, train, validation);
+  return { plan, inputTokens: planned.inputTokens, suggestion: plan.fits ? null : suggestFit(planned, plan.availableBytes) };
 }

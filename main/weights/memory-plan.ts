@@ -89,26 +89,45 @@ export function describePlan(plan: MemoryPlan): string {
   ].join('\n');
 }
 
-/** Throws a SproutError naming what would fit (a smaller batch, a narrower width, shorter inputs) when the plan does not. */
-export function requireFits(p: PlanInput, available = availableMemory()): MemoryPlan {
-  const plan = memoryPlan(p, available);
-  if (plan.fits) return plan;
-  const suggestions: string[] = [];
+/** What would make a plan fit: the largest smaller batch, the widest narrower width, the longest shorter input; empty when nothing would. */
+export interface FitSuggestion {
+  batch?: number;
+  width?: WeightWidth;
+  inputTokens?: number;
+}
+
+export function suggestFit(p: PlanInput, available = availableMemory()): FitSuggestion {
+  const suggestion: FitSuggestion = {};
   for (let b = p.batch >> 1; b >= 1; b >>= 1) {
     if (memoryPlan({ ...p, batch: b }, available).fits) {
-      suggestions.push(`--micro-batch-size ${b} (same effective batch, gradients accumulated)`);
+      suggestion.batch = b;
       break;
     }
   }
   const narrower = WEIGHT_WIDTHS.filter((w) => BYTES_PER_PARAMETER[w] < BYTES_PER_PARAMETER[p.width] && memoryPlan({ ...p, width: w }, available).fits);
-  if (narrower.length) suggestions.push(`--weights ${narrower[narrower.length - 1]}`);
+  if (narrower.length) suggestion.width = narrower[narrower.length - 1];
   for (let L = p.inputTokens >> 1; L >= 16; L >>= 1) {
     if (memoryPlan({ ...p, inputTokens: L }, available).fits) {
-      suggestions.push(`--max-input-length ${L}`);
+      suggestion.inputTokens = L;
       break;
     }
   }
+  return suggestion;
+}
+
+export const NO_FIT_HINT = 'This model does not fit in this machine\'s memory at any width; use a smaller model.';
+
+/** Throws a SproutError naming what would fit (a smaller batch, a narrower width, shorter inputs) when the plan does not. */
+export function requireFits(p: PlanInput, available = availableMemory()): MemoryPlan {
+  const plan = memoryPlan(p, available);
+  if (plan.fits) return plan;
+  const fit = suggestFit(p, available);
+  const suggestions = [
+    ...(fit.batch ? [`--micro-batch-size ${fit.batch} (same effective batch, gradients accumulated)`] : []),
+    ...(fit.width ? [`--weights ${fit.width}`] : []),
+    ...(fit.inputTokens ? [`--max-input-length ${fit.inputTokens}`] : []),
+  ];
   throw new SproutError('memory-plan', `This run needs about ${gb(plan.totalBytes)} of memory, but only ${gb(plan.availableBytes)} is available.\n${describePlan(plan)}`, {
-    hint: suggestions.length ? `Try ${suggestions.join(', or ')}.` : 'This model does not fit in this machine\'s memory at any width; use a smaller model.',
+    hint: suggestions.length ? `Try ${suggestions.join(', or ')}.` : NO_FIT_HINT,
   });
 }

@@ -13,7 +13,7 @@ import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
-import { parseTrainingConfig, type TrainingConfigInput } from '../../train/config.js';
+import { parseTrainingConfig } from '../../train/config.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { TrainingResult, TrainRequest } from '../../train/run.js';
@@ -21,9 +21,7 @@ import { PAUSED } from '../../worker/jobs/train.js';
 import { trainedElsewhere } from '../../train/run-owner.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
-import { requireDataset } from './data.js';
-import { requireModel } from './models.js';
-import { readSettings } from './settings.js';
+import { trainingInput } from './train-input.js';
 import type { WeightWidth } from '../../weights/width.js';
 
 interface Live {
@@ -93,32 +91,7 @@ export class Runs {
 
   /** Validates the request into a trainer config and starts the run; answers once the run is recorded and training. */
   async start(r: ValidRequestOf<'train.start'>): Promise<RunStatus> {
-    const model = requireModel(this.db, r.modelId);
-    const dataset = requireDataset(this.db, r.datasetId);
-    if (dataset.labelColumn === null) {
-      throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no label column, so there is nothing to learn.`, { hint: 'Import the file again with its label column mapped, or use it in the Label step.' });
-    }
-    const settings = readSettings(this.context.dataDir);
-    const input: TrainingConfigInput = {
-      model: model.path,
-      device: r.device ?? settings.defaultDevice,
-      ...(r.precision ? { precision: r.precision } : {}),
-      weights: r.weights ?? settings.defaultWeights,
-      ...(settings.threads === null ? {} : { threads: settings.threads }),
-      train: { dataset: dataset.id },
-      task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
-      promptLength: r.promptLength,
-      init: r.init,
-      optimizer: { kind: r.optimizer ?? 'adafactor', lr: r.lr },
-      batchSize: r.batchSize,
-      steps: r.steps,
-      evalEvery: r.evalEvery,
-      evalLimit: r.evalLimit,
-      patience: r.patience,
-      metric: r.metric,
-      seed: r.seed,
-      name: r.name,
-    };
+    const input = trainingInput(this.context.dataDir, this.db, r);
     // Checked here too, so that a bad setting is answered at once rather than after the worker loaded the data.
     const config = parseTrainingConfig(input);
     if (r.init?.startsWith('prompt:') && !/^prompt:[1-9]\d*$/.test(r.init)) {
