@@ -1,7 +1,9 @@
 import type { Device, RequestOf, TransferRanking } from '../../../preload/contract.js';
+import type { WeightWidth } from '../../../main/weights/width.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
+import { RunMemoryPlan } from './memory-plan.svelte.js';
 
 export type InitKind = 'vocab' | 'random' | 'labels' | 'text';
 export type KeepBy = NonNullable<RequestOf<'train.start'>['metric']>;
@@ -34,6 +36,11 @@ export class PromptSetup {
   seed = $state(0);
   device = $state<Device>('auto');
   precision = $state<'auto' | 'fp32' | 'fp16'>('auto');
+  /** Width of the frozen weights; null leaves it to the settings' default. */
+  weights = $state<WeightWidth | null>(null);
+  /** Longest input in tokens (longer ones are truncated); null keeps every input whole. */
+  maxInputLength = $state<number | null>(null);
+  readonly memory = new RunMemoryPlan();
   rankingBusy = $state(false);
   error = $state.raw<ApiError | undefined>();
 
@@ -88,6 +95,8 @@ export class PromptSetup {
       seed: this.seed,
       device: this.device,
       precision: this.precision,
+      ...(this.weights ? { weights: this.weights } : {}),
+      ...(this.maxInputLength ? { maxInputLength: this.maxInputLength } : {}),
     };
   }
 }
