@@ -12,6 +12,7 @@ import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
+import type { MemoryPlan } from '../main/weights/memory-plan.js';
 import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
@@ -235,20 +236,9 @@ export interface RunSummary {
 }
 
 /** What a run will take in memory (main/weights/memory-plan.ts), in bytes, at the width `auto` resolved to. */
-export interface TrainingPlan {
-  width: WeightWidth;
-  /** Examples per engine call. */
-  batch: number;
+export interface TrainingPlan extends MemoryPlan {
   /** Longest input of the training split, prompt excluded, after truncation to maxInputLength. */
   inputTokens: number;
-  modelBytes: number;
-  transientWeightBytes: number;
-  activationBytes: number;
-  optimizerBytes: number;
-  runtimeBytes: number;
-  totalBytes: number;
-  availableBytes: number;
-  fits: boolean;
   /** When it does not fit: what would (any of them), or all null when nothing would; null when it fits. */
   suggestion: { batchSize: number | null; weights: WeightWidth | null; maxInputLength: number | null; message: string } | null;
 }
