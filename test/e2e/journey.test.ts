@@ -87,6 +87,16 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByLabel('Batch size').fill('8');
   await page.getByLabel('Evaluate every (steps)').fill('40');
   await page.getByLabel('Validation examples per evaluation').fill('56');
+  // The memory plan before Start: it fits at batch 8; a batch that cannot fit names a smaller one and holds Start.
+  const plan = page.getByTestId('memory-plan');
+  await expect.poll(() => plan.innerText(), { timeout: 30_000, interval: 250 }).toMatch(/^Memory plan \((bf16|fp16) weights, 8 examples .* available\s+fits$/s);
+  await page.getByLabel('Batch size').fill('4096');
+  await page.getByLabel('Prompt length (tokens)').fill('512');
+  await expect.poll(() => plan.innerText(), { timeout: 30_000, interval: 250 }).toMatch(/does not fit\s+This run would not fit in memory\. Try a batch size of \d+/);
+  await expect(page.getByRole('button', { name: 'Start training' }).isDisabled()).resolves.toBe(true);
+  await page.getByLabel('Prompt length (tokens)').fill('8');
+  await page.getByLabel('Batch size').fill('8');
+  await expect.poll(() => plan.innerText(), { timeout: 30_000, interval: 250 }).toMatch(/ fits$/);
   await app.accessible('prompt');
   await app.shot('3-prompt');
   await page.getByRole('button', { name: 'Start training' }).click();
