@@ -10,7 +10,7 @@ import { readRecords } from '../data/read.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
-import { addedColumnNames } from './columns.js';
+import { addedColumnNames, type AddedColumns } from './columns.js';
 import { outputFormatFromName, rowEncoder, type OutputFormat } from './encode.js';
 import { parquetColumns } from './job.js';
 import { getJob, type LabelJob } from './jobs.js';
@@ -47,6 +47,12 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
   }
   const file = resolve(options.file);
   const spec = job.spec;
+  if (!describesColumns(spec.columns)) {
+    // The record comes from the library file: an older or damaged one may not say which columns the job wrote.
+    throw new SproutError('label-job-damaged', `Labelling job ${jobId}'s record in the library does not say which columns it wrote, so it cannot be exported.`, {
+      hint: 'Label the file again as a new job and export that one.',
+    });
+  }
   if (file === spec.output || file === spec.input) {
     throw new SproutError('label-export-overwrites', "The export would overwrite the job's input or output file.", { file, hint: 'Choose a new file name.' });
   }
@@ -82,6 +88,12 @@ function sourceColumnOf(spec: LabelJobSpec): string {
   let name = 'label_source';
   for (let n = 1; columns.includes(name); n++) name = `label_source_${n}`;
   return name;
+}
+
+function describesColumns(c: AddedColumns | undefined): boolean {
+  const names = (g: { predicted?: unknown; confidence?: unknown; probs?: unknown } | undefined) =>
+    typeof g?.predicted === 'string' && typeof g.confidence === 'string' && Array.isArray(g.probs) && g.probs.every((p) => typeof p === 'string');
+  return c !== undefined && typeof c.skipped === 'string' && (c.groups ? Array.isArray(c.groups) && c.groups.every(names) : names(c));
 }
 
 /** Streams the job's output into `out` with corrections applied; returns the rows written. */
