@@ -6,15 +6,17 @@ import type { DatasetRecord } from '../library/datasets.js';
 import { dataDir } from '../paths.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
 
-/** Options shared by `sprout data preview` and `sprout data import`: how to read the file. */
-export const readFlags: Command['options'] = {
+/** How to read a data file: what readOptions() reads, for every command that takes one. */
+export const fileReadFlags: Command['options'] = {
   format: { type: 'string' },
   header: { type: 'string' },
   'no-header': { type: 'boolean', default: false },
   quoting: { type: 'string' },
   'invalid-utf8': { type: 'string' },
-  json: { type: 'boolean', default: false },
 };
+
+/** Options shared by `sprout data preview` and `sprout data import`. */
+export const readFlags: Command['options'] = { ...fileReadFlags, json: { type: 'boolean', default: false } };
 
 export function readOptions(values: ParsedArgs['values']): ReadOptions {
   const format = values.format as string | undefined;

@@ -9,13 +9,13 @@ import type { DevicePreference } from '../runtime/types.js';
 import { judgeReport, METRIC_NAMES } from '../train/baselines.js';
 import { evalReport, evalSplit, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { readOptions, withLibrary } from './data-shared.js';
+import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
   usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [--split S]) [--limit N]
-                       [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace]
+                       [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace]
                        [--device auto|${PROVIDER_ORDER.join('|')}] [--threads N]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
@@ -35,10 +35,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
     split: { type: 'string' },
     'label-column': { type: 'string' },
     limit: { type: 'string' },
-    format: { type: 'string' },
-    'no-header': { type: 'boolean', default: false },
-    quoting: { type: 'string' },
-    'invalid-utf8': { type: 'string' },
+    ...fileReadFlags,
     device: { type: 'string' },
     threads: { type: 'string' },
   },

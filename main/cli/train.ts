@@ -11,7 +11,7 @@ import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { readOptions, withLibrary } from './data-shared.js';
+import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
@@ -36,7 +36,7 @@ labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (to
 steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
-  --data FILE [--format F] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
+  --data FILE [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
   --validation FILE [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
   --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
   --verbalizer MAP     label=words pairs; numeric labels must be given words
@@ -79,10 +79,7 @@ notes (data notes, then the warnings).`,
     data: { type: 'string' },
     validation: { type: 'string' },
     dataset: { type: 'string' },
-    format: { type: 'string' },
-    'no-header': { type: 'boolean', default: false },
-    quoting: { type: 'string' },
-    'invalid-utf8': { type: 'string' },
+    ...fileReadFlags,
     limit: { type: 'string' },
     'validation-limit': { type: 'string' },
     'text-column': { type: 'string', multiple: true },

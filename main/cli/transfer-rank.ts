@@ -12,7 +12,7 @@ import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank
 import { SIMILARITY_METRICS, type PromptMatrix, type SimilarityMetric } from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { readOptions } from './data-shared.js';
+import { fileReadFlags, readOptions } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
@@ -38,7 +38,7 @@ mean-pooled prompt tokens) and per-token (mean over all token pairs). --metric p
 The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
 task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
-  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--format F] [--no-header] [--quoting Q]
+  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--format F] [--header yes|no|auto] [--no-header] [--quoting Q]
   [--limit N] [--prompt-length 20] [--seed 0] [--device D] [${WEIGHTS_HELP}]
 
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
@@ -62,10 +62,7 @@ lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
     'label-column': { type: 'string' },
     template: { type: 'string' },
     verbalizer: { type: 'string' },
-    format: { type: 'string' },
-    'no-header': { type: 'boolean', default: false },
-    quoting: { type: 'string' },
-    'invalid-utf8': { type: 'string' },
+    ...fileReadFlags,
     limit: { type: 'string' },
     'prompt-length': { type: 'string' },
     seed: { type: 'string' },
