@@ -1,13 +1,13 @@
 import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
-import { getDataset, splitCounts } from '../library/datasets.js';
+import { evalSplit, getDataset, splitCounts } from '../library/datasets.js';
 import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
 import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { judgeReport, METRIC_NAMES } from '../train/baselines.js';
-import { evalReport, evalSplit, type EvalJobInput } from '../worker/jobs/eval.js';
+import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
 

@@ -222,3 +222,8 @@ export function* iterateDatasetRows(db: LibraryDb, id: number, split: Split): Ge
 export function loadDatasetRows(db: LibraryDb, id: number, split: Split): DatasetRow[] {
   return [...iterateDatasetRows(db, id, split)];
 }
+
+/** Validation first, then test, then train: a dataset imported without a split is scored on what it has. */
+export function evalSplit(counts: Record<Split, number>): Split | undefined {
+  return (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
+}

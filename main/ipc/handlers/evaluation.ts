@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { EvalReport, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { splitCounts } from '../../library/datasets.js';
+import { evalSplit, splitCounts } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { getModel } from '../../library/models.js';
 import { requirePrompt, type PromptRecord } from '../../library/prompts.js';
@@ -12,7 +12,6 @@ import { requireDataset } from './data.js';
 import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
 import { judgeReport } from '../../train/baselines.js';
-import { evalSplit } from '../../worker/jobs/eval.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);

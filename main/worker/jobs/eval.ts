@@ -6,7 +6,7 @@ import { Scorer } from '../../label/scorer.js';
 import { renderText } from '../../label/text.js';
 import { readRecords } from '../../data/read.js';
 import type { ReadOptions } from '../../data/types.js';
-import { getDataset, loadDatasetRows, splitCounts, type Split } from '../../library/datasets.js';
+import { evalSplit, getDataset, loadDatasetRows, splitCounts, type Split } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
@@ -116,11 +116,6 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
       await model.dispose();
     }
   });
-
-/** Validation first, then test, then train: a dataset imported without a split is scored on what it has. */
-export function evalSplit(counts: Record<Split, number>): Split | undefined {
-  return (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
-}
 
 async function evalRows(db: LibraryDb, input: EvalJobInput): Promise<{ rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[]; template: string | null; where: string }> {
   if (input.file) {
