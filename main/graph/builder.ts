@@ -130,6 +130,32 @@ export class Graph {
     return this.push(opType, inputs, attrs, shape, dtype, false, name, domain);
   }
 
+  /**
+   * Values computed in the forward pass only for a gradient to read (a ReLU's mask): emitted without recording,
+   * so their ops need no gradient rule and carry none.
+   */
+  forGradient<T>(f: () => T): T {
+    const was = this.recording;
+    this.recording = false;
+    try {
+      return f();
+    } finally {
+      this.recording = was;
+    }
+  }
+
+  /**
+   * An op made of several nodes, differentiated as one: `f` emits the forward nodes untracked and `vjp` gives the
+   * gradients of `inputs`, so the backward keeps alive only what `vjp` reads, not every intermediate of `f`.
+   */
+  composite(inputs: Tensor[], f: () => Tensor, vjp: Vjp): Tensor {
+    const value = this.forGradient(f);
+    if (!this.recording || !inputs.some((t) => t.requiresGrad)) return value;
+    const out = new Tensor(this, value.name, value.dtype, value.shape, true);
+    this.tape.push({ output: out, inputs, vjp, opType: 'composite' });
+    return out;
+  }
+
   /** Emits a differentiable op: `vjp` gives the gradients of its inputs, recorded only when some input needs one. */
   emit(opType: string, inputs: Tensor[], attrs: Attrs, shape: Dim[], dtype: DType, vjp: Vjp, domain?: string): Tensor {
     const needsGrad = this.recording && inputs.some((t) => t.requiresGrad);
@@ -206,7 +232,6 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
       return new Uint8Array(Int8Array.from(values as ArrayLike<number>).buffer);
     case 'uint8':
       return Uint8Array.from(values as ArrayLike<number>);
-    case 'float16':
     case 'bfloat16':
       throw new Error(`constants of ${dtype} are not supported; store them as float32`);
   }

@@ -128,12 +128,17 @@ export function tanh(x: Tensor): Tensor {
   return out;
 }
 
+/**
+ * max(x, 0). Where x needs a gradient it is computed as Where(x > 0, x, 0), so that the mask exists in the forward
+ * pass: onnxruntime schedules a node just before its first consumer, so a mask read only by the backward would
+ * be made there and keep x alive until then (a byte per value instead of four: t5-large, batch 8, 8 MB less per
+ * encoder layer).
+ */
 export function relu(x: Tensor): Tensor {
   const graph = x.graph;
-  return graph.emit('Relu', [x], {}, x.shape, x.dtype, (g) => {
-    const positive = graph.emitRaw('Greater', [x, graph.scalar(0, x.dtype)], {}, x.shape, 'bool');
-    return [where(positive, g, graph.scalar(0, x.dtype))];
-  });
+  if (!x.requiresGrad) return graph.emitRaw('Relu', [x], {}, x.shape, x.dtype);
+  const positive = graph.forGradient(() => graph.emitRaw('Greater', [x, graph.scalar(0, x.dtype)], {}, x.shape, 'bool'));
+  return where(positive, x, graph.scalar(0, x.dtype));
 }
 
 /** Picks `a` where `cond` holds, else `b`; `cond` is a constant mask. */
@@ -199,7 +204,28 @@ export function linear(x: Tensor, w: Tensor): Tensor {
 export function reshape(x: Tensor, target: number[] | Tensor, shape: Dim[]): Tensor {
   const graph = x.graph;
   const spec = Array.isArray(target) ? graph.ints(target) : target;
-  return graph.emit('Reshape', [x, spec], {}, shape, x.dtype, (g) => [reshape(g, shapeOf(x), x.shape)]);
+  return graph.emit('Reshape', [x, spec], {}, shape, x.dtype, (g) => [reshape(g, staticShapeOf(x, g) ?? shapeOf(x), x.shape)]);
+}
+
+/**
+ * A constant Reshape spec that gives `like` x's shape, when x's static shape says enough: its numbers, 0 (copy)
+ * where `like` has the same named dim at the same place, and at most one -1. Shape(x) in a backward would keep x
+ * alive from the forward pass to there (onnxruntime runs Shape just before its consumer); a constant keeps nothing.
+ */
+function staticShapeOf(x: Tensor, like: Tensor): number[] | null {
+  const spec = x.shape.map((d, i) => (typeof d === 'number' ? d : like.shape[i] === d ? 0 : -1));
+  return spec.filter((d) => d === -1).length <= 1 ? spec : null;
+}
+
+/**
+ * A reduction's gradient g, kept dims of size 1, spread over x's shape. Expand broadcasts, so the target needs only
+ * the reduced dims (1 elsewhere): a constant when they are static, else Shape(x) (see staticShapeOf for why).
+ */
+function spreadOver(g: Tensor, x: Tensor, axes: number[]): Tensor {
+  const reduced = axes.map((a) => normAxis(a, x.rank));
+  const dims = x.shape.map((d, i) => (reduced.includes(i) ? d : 1));
+  const target = dims.every((d) => typeof d === 'number') ? x.graph.ints(dims as number[]) : shapeOf(x);
+  return expand(g, target, x.shape);
 }
 
 export function transpose(x: Tensor, perm: number[]): Tensor {
@@ -303,14 +329,14 @@ function keepReduced(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): T
 export function reduceSum(x: Tensor, axes: number[], keepdims: boolean): Tensor {
   const graph = x.graph;
   return graph.emit('ReduceSum', [x, graph.ints(axes)], { keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => [
-    expand(keepReduced(g, x, axes, keepdims), shapeOf(x), x.shape),
+    spreadOver(keepReduced(g, x, axes, keepdims), x, axes),
   ]);
 }
 
 export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor {
   const graph = x.graph;
   return graph.emit('ReduceMean', [x], { axes: { kind: 'ints', value: axes }, keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => {
-    const spread = expand(keepReduced(g, x, axes, keepdims), shapeOf(x), x.shape);
+    const spread = spreadOver(keepReduced(g, x, axes, keepdims), x, axes);
     return [div(spread, countOf(x, axes))];
   });
 }
@@ -367,11 +393,35 @@ export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
   return mul(cast(mul(xf, reciprocal(sqrt(add(variance, x.graph.scalar(eps, xf.dtype))))), w.dtype), w);
 }
 
-/** "gelu_new": the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * "gelu_new": the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). One op whose backward
+ * keeps only x and recomputes the rest: five intermediates of x's size would otherwise stay alive until then.
+ */
 export function geluTanh(x: Tensor): Tensor {
-  const graph = x.graph;
-  const inner = scale(add(x, scale(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return mul(scale(x, 0.5), add(graph.scalar(1, x.dtype), tanh(inner)));
+  return x.graph.composite([x], () => gelu(x), (g) => [mul(g, geluSlope(x))]);
+}
+
+/**
+ * T5 v1.1's gated feed-forward product gelu_new(a) * b, a and b [N, d_ff]. Differentiated as one op, so the
+ * backward keeps only a and b (flan-t5-xl, batch 8: ~40 MB less per encoder layer than op by op).
+ */
+export function gatedGelu(a: Tensor, b: Tensor): Tensor {
+  return a.graph.composite([a, b], () => mul(gelu(a), b), (g, needs) => [needs[0] && mul(mul(g, b), geluSlope(a)), needs[1] && mul(g, gelu(a))]);
+}
+
+function gelu(x: Tensor): Tensor {
+  const t = tanh(scale(add(x, scale(pow(x, 3), 0.044715)), GELU_C));
+  return mul(scale(x, 0.5), add(x.graph.scalar(1, x.dtype), t));
+}
+
+/** d gelu_new / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t recomputed from x. */
+function geluSlope(x: Tensor): Tensor {
+  const one = x.graph.scalar(1, x.dtype);
+  const t = tanh(scale(add(x, scale(pow(x, 3), 0.044715)), GELU_C));
+  const dInner = scale(add(one, scale(mul(x, x), 3 * 0.044715)), GELU_C);
+  return add(scale(add(one, t), 0.5), mul(scale(x, 0.5), mul(sub(one, mul(t, t)), dInner)));
 }
 
 /**

@@ -58,6 +58,9 @@ const cases: Case[] = [
   { name: 'logSumExp', shape: [3, 5], f: (x) => op.logSumExp(x) },
   { name: 'rmsNorm', shape: [2, 6], f: (x, g) => op.rmsNorm(x, c(g, [6], 15, 0.5, 1.5), 1e-6) },
   { name: 'gelu (tanh)', shape: [2, 5], f: (x) => op.geluTanh(x) },
+  { name: 'gated gelu (gate)', shape: [2, 5], f: (x, g) => op.gatedGelu(x, c(g, [2, 5], 16)) },
+  { name: 'gated gelu (up)', shape: [2, 5], f: (x, g) => op.gatedGelu(c(g, [2, 5], 17), x) },
+  { name: 'gated gelu (both)', shape: [2, 5], f: (x) => op.gatedGelu(x, op.mul(x, x)) },
   {
     name: 'cross-entropy with z-loss',
     shape: [3, 6],

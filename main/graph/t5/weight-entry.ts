@@ -27,8 +27,11 @@ import * as op from '../ops.js';
 export interface WeightSource {
   /** A small tensor (norm scales, position bias table) as float32. */
   tensor(name: string): Tensor;
-  /** x Wᵀ for W [out, in]: x [N, in] -> [N, out], with its gradient with respect to x. */
-  linear(x: Tensor, name: string): Tensor;
+  /**
+   * x Wᵀ for W [out, in]: x [N, in] -> [N, out], with its gradient with respect to x. A narrow W is widened once
+   * `after` exists (default x): see floatWhen.
+   */
+  linear(x: Tensor, name: string, after?: Tensor): Tensor;
   /** Rows of W for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
   rows(name: string, ids: Tensor): Tensor;
 }
@@ -53,22 +56,26 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.
     if (w.kind !== 'float') throw new Error(`${name} is stored quantised, but the graph reads it as a float tensor`);
     return float(name, w.dims, w.data, w.dtype);
   };
-  /** int8 Q [out, in] and its scales s [out, in / block]: W[o, i] = Q[o, i] s[o, i / block]. */
+  /**
+   * int8 Q [out, in] and its scales s [out, in / block, 1]: W[o, i] = Q[o, i] s[o, i / block]. The scales are
+   * declared with their trailing 1, which broadcasts over a block: an Unsqueeze of them would be constant-folded
+   * into a float32 copy per use (t5-large: 367 MB of copies).
+   */
   const quantised = (name: string): { q: Tensor; scale: Tensor; block: number } => {
     const w = lookup(name);
     if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8`);
     const [out, inn] = w.dims;
     return {
       q: g.externalWeight(name, w.dims, w.q, 'int8', true),
-      scale: g.externalWeight(`${name}.scale`, [out, inn / w.block], w.scale),
+      scale: g.externalWeight(`${name}.scale`, [out, inn / w.block, 1], w.scale),
       block: w.block,
     };
   };
-  /** Q [..., in] as float32 [..., in], times its scales [..., in / block]; `lead` is the runtime shape of "...". */
+  /** Q [..., in] as float32 [..., in], times its scales [..., in / block, 1]; `lead` is the runtime shape of "...". */
   const dequantise = (q: Tensor, scale: Tensor, block: number, lead: Tensor): Tensor => {
     const inn = q.shape[q.rank - 1] as number;
     const blocks = g.emitRaw('Reshape', [castTo(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])])], {}, [...q.shape.slice(0, -1), inn / block, block], g.float);
-    const scaled = g.emitRaw('Mul', [blocks, op.unsqueeze(scale, -1)], {}, blocks.shape, g.float); // [..., in/block, block]
+    const scaled = g.emitRaw('Mul', [blocks, scale], {}, blocks.shape, g.float); // [..., in/block, block]
     return g.emitRaw('Reshape', [scaled, op.shapeConcat([lead, g.ints([inn])])], {}, q.shape, g.float);
   };
   /**
@@ -90,10 +97,10 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.
   return {
     tensor: (name) => castTo(stored(name), name.includes('relative_attention_bias') ? g.float : compute),
     /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
-    linear: (x, name) => {
+    linear: (x, name, after = x) => {
       const w = lookup(name);
       if (w.kind === 'float' && w.dtype === compute) return op.linear(x, stored(name));
-      return g.emit('Gemm', [x, floatWhen(name, x)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], x.dtype, (grad) => [
+      return g.emit('Gemm', [x, floatWhen(name, after)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], x.dtype, (grad) => [
         g.emit('MatMul', [grad, floatWhen(name, grad)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
       ]);
     },
@@ -104,7 +111,7 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.
       if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), compute);
       const { q, scale, block } = quantised(name);
       const picked = g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'); // [..., d]
-      const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block], 'float32'); // [..., d/block]
+      const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block, 1], 'float32'); // [..., d/block, 1]
       return castTo(dequantise(picked, rowScales, block, op.shapeOf(ids)), compute);
     },
   };
