@@ -56,6 +56,9 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
 }
 
+/** Graph kinds that run together: a training step; evaluation and labelling (scoring, greedy decoding). */
+const GROUP: Record<GraphKind, 'train' | 'infer'> = { train: 'train', score: 'infer', encode: 'infer', decodeStep: 'infer' };
+
 function describeProvider(provider: ProviderName, threads: number, precision: 'fp32' | 'fp16'): string {
   const device = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
   return precision === 'fp16' ? `${device} · fp16 (static loss scale ${FP16_LOSS_SCALE})` : device;
@@ -122,11 +125,25 @@ export class T5PromptModel implements PromptModel {
     const key = `${kind}:${promptLength}:${mode}:${dropout}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = this.createSession(kind, promptLength, mode, dropout);
+      s = this.releaseOtherGroups(kind).then(() => this.createSession(kind, promptLength, mode, dropout));
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
+  }
+
+  /**
+   * Narrow weights are chosen to save memory, so their model keeps the sessions of one group at a time: a
+   * training run's evaluation releases the train session and the next step builds it again. Each session maps
+   * the weights itself (onnxruntime shares no initializers between sessions, and copies buffers handed to it),
+   * so a train and a score session side by side count the model twice and hold two arenas (t5-large int8: 3.6 GB
+   * peak RSS instead of 2.3). Callers run one graph at a time, so nothing released is in use.
+   */
+  private async releaseOtherGroups(kind: GraphKind): Promise<void> {
+    if (this.store.width === 'fp32') return;
+    const stale = [...this.sessions].filter(([key]) => GROUP[key.split(':')[0] as GraphKind] !== GROUP[kind]);
+    for (const [key] of stale) this.sessions.delete(key);
+    await Promise.all(stale.map(([, session]) => session.then((x) => x.release(), () => undefined)));
   }
 
   get provider(): ProviderName {
@@ -172,12 +189,11 @@ export class T5PromptModel implements PromptModel {
       // FuseFp16InitializerToFp32NodeTransformer would turn an fp16 weight and its Cast back into a float32
       // initializer (and crashes on weights that are also graph inputs).
       disabledOptimizers: narrow ? ['CommonSubexpressionElimination', 'FuseFp16InitializerToFp32NodeTransformer'] : [],
-      // The planned block of the memory pattern holds every transient float32 weight copy at once: on t5-base
-      // int8 peak RSS was 2.8 GB with it and 1.7 GB without (float32 weights: 1.8 GB).
+      // The planned block of the memory pattern came on top of the arena's own chunks: t5-base int8 training
+      // peaked at 2.0 GB with it and 1.2 GB without.
       memPattern: !narrow,
-      // Each session's arena keeps its own high-water mark of those transient copies: t5-base int8 training with a
-      // score session peaked at 2.6 GB with the arena and 2.0 GB without (npm run bench -- sizes).
-      memArena: !narrow,
+      // Without onnxruntime's arena every transient buffer is a malloc of its own, and glibc's heap fragments:
+      // t5-large int8 training peaked at 3.6 GB that way against 2.3 GB with the arena, and stepped slower.
     };
   }
 

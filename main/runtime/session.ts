@@ -21,8 +21,6 @@ export interface SessionOptions {
   disabledOptimizers?: string[];
   /** onnxruntime's memory pattern (one planned block per run for every intermediate value); on by default. */
   memPattern?: boolean;
-  /** onnxruntime's CPU arena, which keeps freed blocks for reuse (per session); on by default. */
-  memArena?: boolean;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -40,7 +38,6 @@ export async function createSession(model: string | Uint8Array, options: Session
     executionProviders: provider === 'cpu' || options.strict ? [providerIds[provider]] : [providerIds[provider], 'cpu'],
     graphOptimizationLevel: 'all',
     ...(options.memPattern === false ? { enableMemPattern: false } : {}),
-    ...(options.memArena === false ? { enableCpuMemArena: false } : {}),
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     executionMode: 'sequential',
