@@ -11,7 +11,7 @@ import { readTensorBytes } from '../checkpoint/safetensors.js';
 import type { Graph } from '../graph/builder.js';
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
-import type { WeightsChoice, WeightWidth } from '../weights/width.js';
+import { oneSessionGroupAtATime, type WeightsChoice, type WeightWidth } from '../weights/width.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, FP16_LOSS_SCALE, type GraphKind, type PromptMode } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
@@ -140,7 +140,7 @@ export class T5PromptModel implements PromptModel {
    * peak RSS instead of 2.3). Callers run one graph at a time, so nothing released is in use.
    */
   private async releaseOtherGroups(kind: GraphKind): Promise<void> {
-    if (this.store.width === 'fp32') return;
+    if (!oneSessionGroupAtATime(this.store.width)) return;
     const stale = [...this.sessions].filter(([key]) => GROUP[key.split(':')[0] as GraphKind] !== GROUP[kind]);
     for (const [key] of stale) this.sessions.delete(key);
     await Promise.all(stale.map(([, session]) => session.then((x) => x.release(), () => undefined)));

@@ -12,7 +12,7 @@ import { loadPromptModel, resolveWidth, type T5PromptModel } from '../runtime/mo
 import { providerRecord } from '../runtime/provider-record.js';
 import { memoryPlan, requireFits, suggestFit, type FitSuggestion, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
 import type { PrepareProgress } from '../weights/store.js';
-import type { WeightWidth } from '../weights/width.js';
+import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
 import type { DevicePreference, PromptModel, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
@@ -310,7 +310,7 @@ function planInput(config: TrainingConfig, width: WeightWidth, train: EncodedSpl
     inputTokens: longest(train, (e) => e.input.length),
     promptLength: config.promptLength,
     targetTokens: longest(train, (e) => e.target.length),
-    sessions: validation ? 2 : 1,
+    sessions: validation && !oneSessionGroupAtATime(width) ? 2 : 1,
     optimizerValuesPerParameter: config.optimizer.kind === 'adafactor' ? 0 : 2,
   };
 }

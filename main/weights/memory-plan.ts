@@ -26,7 +26,7 @@ export interface PlanInput {
   inputTokens: number;
   promptLength: number;
   targetTokens: number;
-  /** Sessions that each hold the weights: 2 when training also evaluates (train + score graphs). */
+  /** Sessions that each hold the weights at once: 2 when training also evaluates on float32 weights (train + score graphs side by side); 1 on narrow weights (see oneSessionGroupAtATime). */
   sessions: number;
   /** float32 values of optimiser state per prompt value: Adafactor ~0 (factored), Adam 2. */
   optimizerValuesPerParameter: number;

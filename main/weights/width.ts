@@ -10,6 +10,15 @@ export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', ...WEIGHT_WIDT
 /** Bytes per parameter of the frozen weights (int8: one float32 scale per 16 values, main/weights/quantize.ts). */
 export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1.25 };
 
+/**
+ * Narrow widths are chosen to save memory, so a model on them holds the sessions of one kind of work at a time
+ * (training, or evaluation and labelling) rather than mapping its weights once per session: see
+ * main/runtime/model.ts. Float32 keeps them side by side, for speed.
+ */
+export function oneSessionGroupAtATime(width: WeightWidth): boolean {
+  return width !== 'fp32';
+}
+
 export function isWeightsChoice(value: unknown): value is WeightsChoice {
   return typeof value === 'string' && (WEIGHTS_CHOICES as readonly string[]).includes(value);
 }

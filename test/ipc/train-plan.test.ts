@@ -48,7 +48,8 @@ describe('train.plan', () => {
     const at = (weights: 'fp32' | 'bf16' | 'int8') => h.call('train.plan', { ...cola, batchSize: 8, promptLength: 4, weights });
     const [fp32, bf16, int8] = await Promise.all([at('fp32'), at('bf16'), at('int8')]);
     expect(fp32.width).toBe('fp32');
-    expect(bf16.modelBytes).toBeCloseTo(fp32.modelBytes / 2, 0);
+    // Half the bytes per parameter, and held in one session where float32 keeps a train and a score session.
+    expect(bf16.modelBytes).toBeCloseTo(fp32.modelBytes / 4, 0);
     expect(int8.modelBytes).toBeLessThan(bf16.modelBytes);
     const short = await h.call('train.plan', { ...cola, batchSize: 8, promptLength: 4, weights: 'fp32', maxInputLength: 8 });
     expect(short.inputTokens).toBeLessThanOrEqual(8);
