@@ -43,6 +43,7 @@ export interface WeightStore {
   bytes: number;
 }
 
+/** Bytes: of tensor data converted (convert), of cache files checked (verify), each against that phase's total. */
 export interface PrepareProgress {
   phase: 'convert' | 'verify';
   done: number;
@@ -206,6 +207,7 @@ function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp3
   if (manifest) {
     // Re-verify like a download: a file that changed since it was written is converted again, the rest kept.
     const good: ManifestFile[] = [];
+    const files = manifest.files.reduce((n, f) => n + f.bytes, 0);
     let checked = 0;
     for (const f of manifest.files) {
       const path = join(dir, f.file);
@@ -213,7 +215,7 @@ function convertedStore(checkpoint: Checkpoint, width: Exclude<WeightWidth, 'fp3
       if (ok) good.push(f);
       else rmSync(path, { force: true });
       checked += f.bytes;
-      options.onProgress?.({ phase: 'verify', done: checked, total });
+      options.onProgress?.({ phase: 'verify', done: checked, total: files });
     }
     if (good.length !== manifest.files.length) {
       writeAtomically(progressFile, good.map((f) => JSON.stringify(f)).join('\n') + '\n');
