@@ -243,6 +243,17 @@ export interface TrainingPlan extends MemoryPlan {
   suggestion: { batchSize: number | null; weights: WeightWidth | null; maxInputLength: number | null; message: string } | null;
 }
 
+/**
+ * A starting run converting its frozen weights to their width (once per model and width) or verifying the converted
+ * files (every later run): bytes done and in all, of tensor data converted or of files checked (main/weights/store.ts).
+ */
+export interface WeightPreparation {
+  weights: WeightWidth;
+  phase: 'convert' | 'verify';
+  done: number;
+  total: number;
+}
+
 export interface RunStatus extends RunSummary {
   /** onnxruntime provider in use and its description (e.g. "CPU · 2 threads"). */
   provider: string | null;
@@ -265,6 +276,8 @@ export interface RunStatus extends RunSummary {
   judgement: Judgement;
   /** Seconds the first training step took, once it has run: the basis of the first time estimate. */
   firstStepSeconds: number | null;
+  /** The latest weight preparation while the run is `starting`; null otherwise. */
+  preparing: WeightPreparation | null;
 }
 
 // -- Evaluation --
@@ -445,6 +458,8 @@ export interface TrainingProgress {
   etaSeconds: number | null;
   judgement: Judgement;
   firstStepSeconds: number | null;
+  /** Set while the run is `starting` and its weights are being converted or verified. */
+  preparing: WeightPreparation | null;
 }
 
 export interface DownloadProgress {
@@ -594,7 +609,10 @@ export const operations = {
   },
   'data.delete': { request: z.strictObject({ id }), response: type<{ removed: boolean }>() },
 
-  /** Starts a run in the engine worker; it keeps going when the window closes. Progress as `training.progress`. */
+  /**
+   * Starts a run in the engine worker; it keeps going when the window closes. Progress as `training.progress`.
+   * Answers once the run trains, or earlier, as `starting`, when its weights must first be converted or verified.
+   */
   'train.start': { request: trainRequest, response: type<RunStatus>() },
   /** The memory plan of the run train.start would start, without loading the model or starting anything. */
   'train.plan': { request: trainRequest, response: type<TrainingPlan>() },

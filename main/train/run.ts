@@ -133,7 +133,12 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   }
 
   async function trainRun(): Promise<TrainingResult> {
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare: options.onPrepare });
+  // As an event too: the run is recorded already, so a host can show a conversion of minutes as this run starting.
+  const onPrepare = (p: PrepareProgress) => {
+    options.onPrepare?.(p);
+    emit({ kind: 'preparing', runId, weights: plan.width, ...p });
+  };
+  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
   mkdirSync(dir, { recursive: true });
   const release = claimRun(dir);
   try {

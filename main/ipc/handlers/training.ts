@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContractErrorShape, EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import type { ContractErrorShape, EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf, WeightPreparation } from '../../../preload/contract.js';
 import { summaryValue, type MajorityBaseline, type MetricChoice } from '../../train/baselines.js';
 import type { EvalMetricName } from '../../train/evaluate.js';
 import { SproutError } from '../../errors.js';
@@ -44,12 +44,14 @@ interface Live {
   etaSeconds: number | null;
   firstStepSeconds: number | null;
   resumedAt: number | null;
-  metric: MetricChoice;
+  /** Null while the run is starting: the trainer chooses it as training starts. */
+  metric: MetricChoice | null;
   majority: MajorityBaseline | null;
   zeroShot: EvalPoint | null;
   /** Of the latest evaluation. */
   warnings: string[];
   error: ContractErrorShape | null;
+  preparing: WeightPreparation | null;
   /** Settles when the worker job has ended, however it ended. */
   ended: Promise<void>;
   /** Answers a pending pause once the trainer has stopped between steps. */
@@ -169,6 +171,7 @@ export class Runs {
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
       etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
       firstStepSeconds: live?.firstStepSeconds ?? null,
+      preparing: live?.preparing ?? null,
       judgement: live ? liveJudgement(live) : storedJudgement(result),
       losses,
       evals,
@@ -208,7 +211,7 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: prompt?.id ?? null,
-      best: live ? bestOf(evals, live.metric.metric) : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
+      best: live ? bestOf(evals, live.metric?.metric ?? 'rank_accuracy') : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
       metric: judged.metric?.metric ?? null,
       warnings: judged.warnings,
       created: run.created,
@@ -236,7 +239,10 @@ export class Runs {
     return live;
   }
 
-  /** Starts the worker job; resolves when the trainer reports the run started (or with the stored state of a run that had finished). */
+  /**
+   * Starts the worker job; resolves when the trainer reports the run started, or first reports preparing its weights
+   * (then as `starting`), or with the stored state of a run that had finished.
+   */
   private launch(request: TrainRequest, batchSize: number): Promise<RunStatus> {
     const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
     const flags = new Int32Array(control);
@@ -246,44 +252,31 @@ export class Runs {
     const ended = new Promise<void>((resolve) => (endLive = resolve));
     return new Promise<RunStatus>((resolve, reject) => {
       const onEvent = (e: TrainingEvent) => {
-        if (e.kind === 'started') {
-          live = {
-            runId: e.runId,
-            state: Atomics.load(flags, PAUSED) === 1 ? 'paused' : 'running',
-            flags,
-            controller,
-            batchSize,
-            totalSteps: e.steps,
-            provider: e.provider,
-            providerDetail: e.providerDetail,
-            providerReason: e.providerReason,
-            weights: e.weights,
-            labels: e.labels,
-            notes: e.notes,
-            step: e.resumedAt ?? 0,
-            losses: [],
-            evals: [],
-            examplesPerSecond: null,
-            etaSeconds: null,
-            firstStepSeconds: null,
-            resumedAt: e.resumedAt,
-            metric: e.metric,
-            majority: e.majority,
-            zeroShot: null,
-            warnings: [],
-            error: null,
-            ended,
-            onHeld: null,
-          };
-          if (e.resumedAt !== null) {
-            // A resumed run's earlier curve comes from the library.
-            const metrics = runMetrics(this.db, e.runId);
-            live.losses = metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
-            live.evals = metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
+        if (e.kind === 'preparing' || e.kind === 'started') {
+          const first = !live;
+          live ??= this.track(e.runId, flags, controller, batchSize, ended);
+          if (e.kind === 'preparing') {
+            live.preparing = { weights: e.weights, phase: e.phase, done: e.done, total: e.total };
+            live.weights = e.weights;
+          } else {
+            Object.assign(live, {
+              state: Atomics.load(flags, PAUSED) === 1 ? 'paused' : 'running',
+              totalSteps: e.steps,
+              provider: e.provider,
+              providerDetail: e.providerDetail,
+              providerReason: e.providerReason,
+              weights: e.weights,
+              labels: e.labels,
+              notes: e.notes,
+              step: e.resumedAt ?? 0,
+              resumedAt: e.resumedAt,
+              metric: e.metric,
+              majority: e.majority,
+              preparing: null,
+            } satisfies Partial<Live>);
           }
-          this.live.set(e.runId, live);
           this.emitState(live);
-          resolve(this.status(e.runId));
+          if (first) resolve(this.status(e.runId));
           return;
         }
         if (live) this.onEvent(live, e);
@@ -312,6 +305,46 @@ export class Runs {
           endLive();
         });
     });
+  }
+
+  /**
+   * The live entry of a run the worker has just recorded, `starting` until the trainer reports it started. A resumed
+   * run's earlier curve comes from the library.
+   */
+  private track(runId: number, flags: Int32Array, controller: AbortController, batchSize: number, ended: Promise<void>): Live {
+    const run = requireRun(this.db, runId);
+    const metrics = runMetrics(this.db, runId);
+    const live: Live = {
+      runId,
+      state: 'starting',
+      flags,
+      controller,
+      batchSize,
+      totalSteps: run.plannedSteps ?? 0,
+      provider: null,
+      providerDetail: null,
+      providerReason: null,
+      weights: null,
+      labels: [],
+      notes: [],
+      step: run.step,
+      losses: metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null })),
+      evals: metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step)),
+      examplesPerSecond: null,
+      etaSeconds: null,
+      firstStepSeconds: null,
+      resumedAt: null,
+      metric: null,
+      majority: null,
+      zeroShot: null,
+      warnings: [],
+      error: null,
+      preparing: null,
+      ended,
+      onHeld: null,
+    };
+    this.live.set(runId, live);
+    return live;
   }
 
   private onEvent(live: Live, e: TrainingEvent): void {
@@ -367,8 +400,9 @@ export class Runs {
       etaSeconds: live.state === 'running' ? live.etaSeconds : null,
       judgement: liveJudgement(live),
       firstStepSeconds: live.firstStepSeconds,
+      preparing: live.preparing,
     };
-    if (latestEval) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
+    if (latestEval && live.metric) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
     if (evaluated) payload.eval = evaluated;
     this.context.emit('training.progress', payload);
   }

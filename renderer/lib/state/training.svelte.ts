@@ -1,4 +1,4 @@
-import type { EvalPoint, RequestOf, RunState, RunStatus, TrainingProgress } from '../../../preload/contract.js';
+import type { EvalPoint, RequestOf, RunState, RunStatus, TrainingProgress, WeightPreparation } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -25,6 +25,12 @@ export class TrainingRun {
 
   get status(): RunState {
     return this.latest?.status ?? this.run?.status ?? 'starting';
+  }
+
+  /** The weights being converted or verified before the run trains; undefined once it trains (or never had to). */
+  get preparing(): WeightPreparation | undefined {
+    if (this.status !== 'starting') return undefined;
+    return (this.latest ?? this.run)?.preparing ?? undefined;
   }
 
   get step(): number {
@@ -98,11 +104,13 @@ export class TrainingRun {
 
   #progress(p: TrainingProgress): void {
     if (!this.run || p.runId !== this.run.runId) return;
+    // A run answered while still starting lacks what the trainer reports as it starts (device, labels, notes).
+    const started = this.status === 'starting' && p.status !== 'starting';
     this.latest = p;
     const last = this.losses[this.losses.length - 1];
     if (p.loss !== null && (!last || p.step > last.step)) this.losses = [...this.losses, { step: p.step, loss: p.loss }];
     if (p.eval && !this.evals.some((e) => e.step === p.eval!.step)) this.evals = [...this.evals, p.eval];
     // The final status carries the library prompt and the best evaluation.
-    if (!LIVE.includes(p.status)) void this.attach(p.runId);
+    if (started || !LIVE.includes(p.status)) void this.attach(p.runId);
   }
 }
