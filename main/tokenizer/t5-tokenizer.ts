@@ -13,7 +13,8 @@ export interface EncodeBatchResult {
 /**
  * T5's tokenizer as Hugging Face's T5Tokenizer (legacy) and tokenizer.json behave: special-token literals are split
  * out first, every other stretch is normalised and segmented by sentencepiece's unigram model on its own (so it gets
- * its own dummy "▁" prefix), and eos is appended.
+ * its own dummy "▁" prefix), and eos is appended. Where two segmentations score alike to the last float bit, it
+ * segments as sentencepiece (T5Tokenizer) does, not as the fast tokenizer (see UnigramModel).
  */
 export class T5Tokenizer {
   readonly vocabSize: number;

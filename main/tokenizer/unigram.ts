@@ -7,16 +7,25 @@ const unkPenalty = 10;
 
 /**
  * Unigram segmentation of normalised UTF-8 by Viterbi over the piece lattice, as sentencepiece's
- * unigram_model.cc: ties go to the path found first (earliest start), a character with no single-character piece
- * becomes an unknown node scored min_score - 10, and runs of unknowns are merged into one unk id.
+ * unigram_model.cc (Model::EncodeOptimized, which Encode uses): ties go to the path found first (earliest start),
+ * a character with no single-character piece becomes an unknown node scored min_score - 10, and runs of unknowns are
+ * merged into one unk id.
+ *
+ * It follows sentencepiece's arithmetic too, as near-ties occur ("xx"+"x" against "x"+"xx", runs of "zz"): scores
+ * and best path scores are float32; a piece's candidate is added and compared in double (the user-defined-symbol
+ * branch makes the score a double there) and only rounded to float32 when it is kept, while an unknown's candidate is
+ * a float32 sum.
+ * Plain float64 (Hugging Face's fast tokenizer) or plain float32 picks another path in 5 or 1 of SST-2's 67,349
+ * training sentences; Sprout follows sentencepiece, i.e. T5Tokenizer, whichever tokenizer file it reads.
  */
 export class UnigramModel {
   private readonly trie: PieceTrie;
-  private readonly scores: Float64Array;
+  private readonly scores: Float32Array;
   private readonly unkId: number;
   private readonly unkScore: number;
-  // Per byte position of the current text: best path score ending there, where that last piece starts, its id.
-  private best = new Float64Array(256);
+  // Per byte position of the current text: best path score ending there (float32, as sentencepiece keeps it), where
+  // that last piece starts, its id.
+  private best = new Float32Array(256);
   private from = new Int32Array(256);
   private via = new Int32Array(256);
 
@@ -32,9 +41,10 @@ export class UnigramModel {
       minScore = Math.min(minScore, spec.scores[id]);
     }
     this.trie = new PieceTrie(spellings, ids);
-    this.scores = spec.scores;
+    // tokenizer.json prints spiece.model's float32 scores as float64: rounding gives them back exactly.
+    this.scores = Float32Array.from(spec.scores);
     this.unkId = spec.unkId;
-    this.unkScore = (minScore === Infinity ? 0 : minScore) - unkPenalty;
+    this.unkScore = Math.fround((minScore === Infinity ? 0 : Math.fround(minScore)) - unkPenalty);
   }
 
   /** Appends the ids of text[0, n) (normalised UTF-8) to `out`. */
@@ -42,7 +52,7 @@ export class UnigramModel {
     if (n === 0) return;
     if (this.best.length < n + 1) {
       const size = Math.max(n + 1, this.best.length * 2);
-      this.best = new Float64Array(size);
+      this.best = new Float32Array(size);
       this.from = new Int32Array(size);
       this.via = new Int32Array(size);
     }
@@ -62,6 +72,7 @@ export class UnigramModel {
         if (node < 0) break;
         const id = terminal[node];
         if (id < 0) continue;
+        // Compared unrounded; storing it in the Float32Array rounds it as sentencepiece's store to float does.
         const s = base + scores[id];
         if (s > best[j + 1]) {
           best[j + 1] = s;
@@ -71,7 +82,7 @@ export class UnigramModel {
         if (j + 1 === charEnd) hasSingle = true;
       }
       if (!hasSingle) {
-        const s = base + this.unkScore;
+        const s = Math.fround(base + this.unkScore); // float + float there
         if (s > best[charEnd]) {
           best[charEnd] = s;
           from[charEnd] = i;
