@@ -4,9 +4,13 @@
  * and the optimiser state; compared with the memory this machine has free, so that a run that cannot fit is
  * refused with a suggestion instead of swapping or being killed.
  *
- * Activations are counted per token and layer as ~14 d_model-sized values, 3 (ReLU) or 4 (gated-GELU)
- * d_ff-sized values and 3 attention rows of S values per head, float32: on t5-base (batch 8, 84 tokens) that
- * is 741 MB against 704 MB measured by `npm run bench -- memory-base`.
+ * Activations are counted per token and layer as 9 d_model-sized values, the d_ff-sized values a backward keeps
+ * (gated-GELU: both inputs of the gated product, 2 d_ff; ReLU: its mask, a byte each) and 3 attention rows of S
+ * values per head, float32. Float32 weights run with onnxruntime's memory pattern, whose planned block comes on
+ * top of the arena's chunks (2.5× the activations, measured); int8's dequantisation holds two float32 copies of
+ * the weight in use, a half width one. Against `npm run bench -- sizes` (batch 8, 84 + 4 tokens) the plan is
+ * 1–17 % above the measured peak RSS: t5-base fp32/bf16/int8 3.04/1.17/1.10 GB planned against 2.64/1.06/1.02,
+ * t5-large 8.88/2.92/2.50 against 7.57/2.64/2.38, flan-t5-xl int8 7.05 against 6.97.
  */
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
@@ -15,8 +19,10 @@ import { expectedTensors, parameterCount } from '../checkpoint/layout.js';
 import { SproutError } from '../errors.js';
 import { BYTES_PER_PARAMETER, WEIGHT_WIDTHS, type WeightWidth } from './width.js';
 
-/** onnxruntime's own fixed share of a process (kernels, arenas, thread pools), measured on t5-small. */
-const RUNTIME_BYTES = 150e6;
+/** onnxruntime's own share of a process (kernels, session state, thread pools), fitted with the sizes above. */
+const RUNTIME_BYTES = 200e6;
+/** Activations held at once with the memory pattern (float32 weights) against without: see above. */
+const PATTERN_FACTOR = 2.5;
 
 export interface PlanInput {
   config: T5Config;
@@ -57,8 +63,8 @@ export function availableMemory(): number {
 }
 
 function activationBytes(c: T5Config, batch: number, S: number, T: number): number {
-  const ff = c.feedForward === 'gated-gelu' ? 4 : 3;
-  const perToken = (seq: number) => 14 * c.dModel + ff * c.dFf + 3 * c.numHeads * seq;
+  const ffKept = c.feedForward === 'gated-gelu' ? 2 * c.dFf : c.dFf / 4;
+  const perToken = (seq: number) => 9 * c.dModel + ffKept + 3 * c.numHeads * seq;
   const encoder = c.numLayers * S * perToken(S);
   const decoder = c.numDecoderLayers * (T * (perToken(T) + 3 * c.numHeads * S) + 2 * S * c.numHeads * c.dKv);
   return 4 * batch * (encoder + decoder + 3 * T * c.vocabSize);
@@ -67,10 +73,10 @@ function activationBytes(c: T5Config, batch: number, S: number, T: number): numb
 export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryPlan {
   const c = p.config;
   const modelBytes = p.sessions * parameterCount(c) * BYTES_PER_PARAMETER[p.width];
-  // A narrow weight is Cast to float32 where it is used; the largest, forward and backward, bound what is alive.
+  // A narrow weight is made float32 where it is used: the largest bounds what is alive (int8: Cast, then times the scales).
   const largest = Math.max(...[...expectedTensors(c).values()].map((s) => s.reduce((a, b) => a * b, 1)));
-  const transientWeightBytes = p.width === 'fp32' ? 0 : 2 * 4 * largest;
-  const activations = activationBytes(c, p.batch, p.promptLength + p.inputTokens, p.targetTokens);
+  const transientWeightBytes = { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
+  const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * activationBytes(c, p.batch, p.promptLength + p.inputTokens, p.targetTokens);
   const optimizerBytes = 4 * (2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
   const totalBytes = modelBytes + transientWeightBytes + activations + optimizerBytes + RUNTIME_BYTES;
   return {
