@@ -57,13 +57,15 @@ function sidecarName(sourceFiles: string[]): string {
 }
 
 /**
- * Returns `tensors` with every float16/bfloat16/float64 entry replaced by a float32 copy in a sidecar
- * safetensors file under `cacheDir`. The sidecar is named after the source files' path, size and mtime, so
- * the cast happens once and a changed source gets a fresh one.
+ * Returns `tensors` as float32, in place when they all are, else every entry replaced by a float32 copy in a
+ * sidecar safetensors file under `cacheDir`, float32 ones included: a graph reads its weights from one folder, and a
+ * float16 checkpoint saved by recent transformers keeps its wo weights in float32 (T5's _keep_in_fp32_modules).
+ * The sidecar is named after the source files' path, size and mtime, so the cast happens once and a changed source
+ * gets a fresh one.
  */
 export function castToF32(tensors: Map<string, TensorEntry>, cacheDir: string): Map<string, TensorEntry> {
-  const toCast = [...checkFloating(tensors).values()].filter((t) => t.dtype !== 'F32');
-  if (toCast.length === 0) return tensors;
+  const toCast = [...checkFloating(tensors).values()];
+  if (toCast.every((t) => t.dtype === 'F32')) return tensors;
   mkdirSync(cacheDir, { recursive: true });
   const sidecar = join(cacheDir, sidecarName([...new Set(toCast.map((t) => t.file))].sort()));
   let cast = existsSync(sidecar) ? tryReadHeader(sidecar) : undefined;
@@ -107,7 +109,7 @@ function sameShape(a: number[], b: number[]): boolean {
 }
 
 function streamCast(t: TensorEntry, sink: (chunk: Uint8Array) => void): void {
-  const elementBytes = t.dtype === 'F64' ? 8 : 2;
+  const elementBytes = { F64: 8, F32: 4 }[t.dtype as 'F64' | 'F32'] ?? 2;
   const total = t.length / elementBytes;
   const fd = openSync(t.file, 'r');
   try {
