@@ -9,8 +9,8 @@
  * values per head, float32. Float32 weights run with onnxruntime's memory pattern, whose planned block comes on
  * top of the arena's chunks (2.5× the activations, measured); int8's dequantisation holds two float32 copies of
  * the weight in use, a half width one. Against `npm run bench -- sizes` (batch 8, 84 + 4 tokens) the plan is
- * 1–17 % above the measured peak RSS: t5-base fp32/bf16/int8 3.04/1.17/1.10 GB planned against 2.64/1.06/1.02,
- * t5-large 8.88/2.92/2.50 against 7.57/2.64/2.38, flan-t5-xl int8 7.05 against 6.97.
+ * 1–19 % above the measured peak RSS: t5-base fp32/bf16/int8 3.04/1.17/1.10 GB planned against 2.56/1.07/1.01,
+ * t5-large 8.88/2.92/2.50 against 7.58/2.60/2.38, flan-t5-xl int8 7.05 against 7.01.
  */
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
