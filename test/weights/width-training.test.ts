@@ -4,8 +4,13 @@
  * Python's sqlite3), and the prompt trained on int8 weights scores the CoLA dev set (read with Python's csv)
  * within 1 accuracy point of the same prompt on float32 weights.
  *
- * The 300-step comparison the issue asks for takes minutes on 2 cores, so it is `npm run bench -- width-cola`;
- * this test runs the same comparison for 100 steps at batch 8, which is deterministic.
+ * A single run's final loss is chaotic here: Adafactor at lr 0.3 takes near-sign steps, so two runs part after ~10
+ * steps and end wherever their last steps happen to land. Changing the learning rate by 1e-5 relative moves the
+ * final float32 loss of a 600-step, batch-8 run by up to 10 %, and int8 against float32 (or that perturbed float32
+ * run) differs by 1–19 % (5 seeds, measured). So the test holds int8 to float32 where the two runs still see the
+ * same prompt (the first three steps, same batches: within 1 %, measured ≤ 0.2 %) and, once both have learned to
+ * answer with the label words (loss 10.9 → ~0.4), to the same final loss within 25 %. The issue's 300-step,
+ * batch-32 comparison is `npm run bench -- width-cola`, which reports the same chaos band beside it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -29,24 +34,28 @@ function python(script: string, ...args: string[]): unknown {
 
 describe('int8 weights on CoLA with the pretrained mini model', () => {
   const home = mkdtempSync(join(tmpdir(), 'sprout-width-cola-'));
-  const train = (weights: 'fp32' | 'int8') => runTraining({ config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 100, 8) }, { dataDir: home });
+  const train = (weights: 'fp32' | 'int8') => runTraining({ config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 600, 8) }, { dataDir: home });
 
-  it('trains to within 5% of the float32 run, records the width, and scores dev within 1 accuracy point of float32', async () => {
+  it('tracks the float32 run, ends at its loss, records the width, and scores dev within 1 accuracy point of float32', async () => {
     const fp32 = await train('fp32');
     const int8 = await train('int8');
     expect(fp32.weights).toBe('fp32');
     expect(int8.weights).toBe('int8');
-    expect(int8.last_loss! < fp32.first_loss!).toBe(true);
-    expect(Math.abs(int8.last_loss! - fp32.last_loss!) / fp32.last_loss!).toBeLessThan(0.05);
+    expect(int8.last_loss!).toBeLessThan(fp32.first_loss! / 10);
+    expect(Math.abs(int8.last_loss! - fp32.last_loss!) / fp32.last_loss!).toBeLessThan(0.25);
 
     const stored = python(
       `import sqlite3, sys, json
 db = sqlite3.connect(sys.argv[1])
 print(json.dumps({
   'runs': db.execute('SELECT id, weights FROM runs ORDER BY id').fetchall(),
-  'prompts': db.execute('SELECT id, run_id, weight_width FROM prompts ORDER BY id').fetchall()}))`,
+  'prompts': db.execute('SELECT id, run_id, weight_width FROM prompts ORDER BY id').fetchall(),
+  'losses': [[l for (l,) in db.execute('SELECT loss FROM run_metrics WHERE run_id = ? AND step <= 3 ORDER BY step', (r,))] for (r,) in db.execute('SELECT id FROM runs ORDER BY id')]}))`,
       join(home, 'library.sqlite'),
-    ) as { runs: [number, string][]; prompts: [number, number, string][] };
+    ) as { runs: [number, string][]; prompts: [number, number, string][]; losses: number[][] };
+    const [fp32Steps, int8Steps] = stored.losses;
+    expect(int8Steps).toHaveLength(3);
+    int8Steps.forEach((loss, i) => expect(Math.abs(loss - fp32Steps[i]) / fp32Steps[i]).toBeLessThan(0.01));
     expect(stored.runs).toEqual([[fp32.run_id, 'fp32'], [int8.run_id, 'int8']]);
     expect(stored.prompts).toEqual([[fp32.prompt_id, fp32.run_id, 'fp32'], [int8.prompt_id, int8.run_id, 'int8']]);
 
