@@ -87,7 +87,8 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 export class T5PromptModel implements PromptModel {
   readonly config;
   readonly weightWidth: WeightWidth;
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  /** Sessions by graph kind, prompt length, prompt mode and dropout; the kind decides which group a session is in. */
+  private readonly sessions = new Map<string, { kind: GraphKind; session: Promise<ort.InferenceSession> }>();
   private sharedWeight?: Float32Array;
 
   private currentProvider: ProviderName;
@@ -123,13 +124,14 @@ export class T5PromptModel implements PromptModel {
 
   private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
     const key = `${kind}:${promptLength}:${mode}:${dropout}`;
-    let s = this.sessions.get(key);
-    if (!s) {
-      s = this.releaseOtherGroups(kind).then(() => this.createSession(kind, promptLength, mode, dropout));
-      this.sessions.set(key, s);
-      s.catch(() => this.sessions.delete(key));
+    let entry = this.sessions.get(key);
+    if (!entry) {
+      const session = this.releaseOtherGroups(kind).then(() => this.createSession(key, kind, promptLength, mode, dropout));
+      entry = { kind, session };
+      this.sessions.set(key, entry);
+      session.catch(() => this.sessions.delete(key));
     }
-    return s;
+    return entry.session;
   }
 
   /**
@@ -141,9 +143,7 @@ export class T5PromptModel implements PromptModel {
    */
   private async releaseOtherGroups(kind: GraphKind): Promise<void> {
     if (!oneSessionGroupAtATime(this.store.width)) return;
-    const stale = [...this.sessions].filter(([key]) => GROUP[key.split(':')[0] as GraphKind] !== GROUP[kind]);
-    for (const [key] of stale) this.sessions.delete(key);
-    await Promise.all(stale.map(([, session]) => session.then((x) => x.release(), () => undefined)));
+    await this.release(([, entry]) => GROUP[entry.kind] !== GROUP[kind]);
   }
 
   get provider(): ProviderName {
@@ -162,7 +162,7 @@ export class T5PromptModel implements PromptModel {
    * A GPU provider that passed its probe can still refuse a real graph (memory, a kernel it lacks). With `auto`
    * the model then says so and runs every graph on the CPU; a forced device fails with the provider's reason.
    */
-  private async createSession(kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
+  private async createSession(key: string, kind: GraphKind, promptLength: number, mode: PromptMode, dropout: boolean): Promise<ort.InferenceSession> {
     const model = this.buildGraph(kind, promptLength, mode, dropout).encode();
     const provider = this.currentProvider;
     try {
@@ -173,8 +173,9 @@ export class T5PromptModel implements PromptModel {
       if (this.forced) throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
       this.currentProvider = 'cpu';
       this.reason = `${why}; running on the CPU`;
-      for (const [key, session] of this.sessions) if (!key.startsWith(`${kind}:${promptLength}:${mode}:`)) void session.then((s) => s.release(), () => undefined);
-      this.sessions.clear();
+      // Every other session ran on the GPU: they go, and are built again on the CPU when next used. This one stays
+      // in the map, so the CPU session made here is reused and released with the model.
+      void this.release(([other]) => other !== key);
       return createSession(model, this.sessionOptions('cpu'));
     }
   }
@@ -416,8 +417,13 @@ export class T5PromptModel implements PromptModel {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(all.map((s) => s.then((x) => x.release(), () => undefined)));
+    await this.release(() => true);
+  }
+
+  /** Forgets the sessions `which` picks and releases each once built (one that failed to build has nothing to release). */
+  private async release(which: (entry: [string, { kind: GraphKind; session: Promise<ort.InferenceSession> }]) => boolean): Promise<void> {
+    const chosen = [...this.sessions].filter(which);
+    for (const [key] of chosen) this.sessions.delete(key);
+    await Promise.all(chosen.map(([, { session }]) => session.then((x) => x.release(), () => undefined)));
   }
 }
