@@ -244,8 +244,9 @@ export interface TrainingPlan extends MemoryPlan {
 }
 
 /**
- * A starting run converting its frozen weights to their width (once per model and width) or verifying the converted
- * files (every later run): bytes done and in all, of tensor data converted or of files checked (main/weights/store.ts).
+ * A starting run, labelling job or evaluation converting its frozen weights to their width (once per model and width)
+ * or verifying the converted files (every later load): bytes done and in all, of tensor data converted or of files
+ * checked (main/weights/store.ts).
  */
 export interface WeightPreparation {
   weights: WeightWidth;
@@ -492,6 +493,19 @@ export interface LabellingProgress {
   etaSeconds: number | null;
 }
 
+/** Before label.start or label.resume answers: the job's model preparing its weights, ahead of its first row. */
+export interface LabellingPreparation {
+  /** The job resumed; null for a job being started, which is recorded once its model has loaded. */
+  jobId: string | null;
+  preparing: WeightPreparation;
+}
+
+/** Before eval.report answers: the prompt's model preparing its weights, ahead of the scoring. */
+export interface EvaluationPreparation {
+  promptId: number;
+  preparing: WeightPreparation;
+}
+
 // ---- Request pieces ----
 
 const id = z.number().int().positive();
@@ -623,7 +637,7 @@ export const operations = {
   'train.status': { request: runRef, response: type<RunStatus>() },
   'train.list': { request: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), response: type<RunSummary[]>() },
 
-  /** Scores a prompt on its dataset's validation split in the engine worker. */
+  /** Scores a prompt on its dataset's validation split in the engine worker; weight preparation as `evaluation.preparing`. */
   'eval.report': {
     request: z.strictObject({
       runId: id.optional(),
@@ -667,7 +681,10 @@ export const operations = {
   'library.importPeft': { request: z.strictObject({ dir: path, name: text.optional(), modelId: text.optional() }), response: type<PromptInfo>() },
   'library.similarityMap': { request: z.strictObject({ modelId: text }), response: type<SimilarityMap>() },
 
-  /** Starts labelling in the engine worker (progress as `labelling.progress`); resumable after a cancel or a crash. */
+  /**
+   * Starts labelling in the engine worker (progress as `labelling.progress`); resumable after a cancel or a crash.
+   * Answers once the job is recorded and its rows begin; until then weight preparation comes as `labelling.preparing`.
+   */
   'label.start': {
     request: z.strictObject({
       promptId: id,
@@ -721,6 +738,8 @@ export const events = {
   'download.progress': type<DownloadProgress>(),
   'import.progress': type<ImportProgress>(),
   'labelling.progress': type<LabellingProgress>(),
+  'labelling.preparing': type<LabellingPreparation>(),
+  'evaluation.preparing': type<EvaluationPreparation>(),
 };
 
 // ---- Types derived from the tables ----

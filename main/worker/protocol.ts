@@ -5,7 +5,8 @@
 import type { ContractErrorShape } from '../../preload/contract.js';
 import type { DataPreviewInput, DataImportInput, DataImportOutput, ImportJobProgress } from './jobs/data.js';
 import type { EvalJobInput, EvalJobOutput } from './jobs/eval.js';
-import type { LabelJobInput } from './jobs/label.js';
+import type { WeightsPreparing } from './jobs/preparing.js';
+import type { LabelJobInput, LabelJobProgress } from './jobs/label.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
 import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';
 import type { TrainJobInput } from './jobs/train.js';
@@ -14,7 +15,6 @@ import type { Preview } from '../data/preview.js';
 import type { ReadProgress } from '../data/types.js';
 import type { DownloadProgress } from '../hub/progress.js';
 import type { LabelSummary } from '../label/job.js';
-import type { LabelProgress } from '../label/types.js';
 import type { TrainingEvent } from '../train/events.js';
 import type { TrainingResult } from '../train/run.js';
 
@@ -32,11 +32,11 @@ export interface JobTable {
   /** A training run (new or resumed); pause is a shared flag so it takes effect between steps without a message round trip. */
   'train.run': { input: TrainJobInput; output: TrainingResult; progress: TrainingEvent };
   /** Scores a library prompt on a dataset split: metrics, confusion and the worst examples. */
-  'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: never };
+  'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: WeightsPreparing };
   /** Trains a target task briefly for its SPoT task embedding (a prompt of the library, like any run). */
   'transfer.probe': { input: TransferProbeInput; output: TransferProbeOutput; progress: never };
   /** Starts or resumes a labelling job. */
-  'label.run': { input: LabelJobInput; output: LabelSummary; progress: LabelProgress };
+  'label.run': { input: LabelJobInput; output: LabelSummary; progress: LabelJobProgress };
 }
 
 export type JobName = keyof JobTable;

@@ -3,12 +3,11 @@
  * with the run `starting` and `training.progress` reports the conversion until the run trains; a second run on the
  * same model only verifies the converted files.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestOf, TrainingProgress } from '../../preload/contract.js';
-import { readSafetensorsHeader } from '../../main/checkpoint/safetensors.js';
 import { data, Harness, shared } from './harness.js';
+import { checkReports, convertedFiles } from './preparation.js';
 
 let h: Harness;
 let request: RequestOf<'train.start'>;
@@ -32,29 +31,15 @@ async function run(changes: Partial<RequestOf<'train.start'>> = {}) {
   return { started, events: h.payloads('training.progress', (p) => p.runId === started.runId) };
 }
 
-/** The converted files of the int8 cache: how many, their bytes, and the bytes of tensor data they hold. */
-function convertedFiles(): { count: number; bytes: number; dataBytes: number } {
-  const root = join(h.home, 'cache', 'weights');
-  const [dir] = readdirSync(root).filter((d) => d.startsWith('int8-'));
-  const files = readdirSync(join(root, dir)).filter((f) => /^t\d{5}\.safetensors$/.test(f));
-  const dataBytes = files.reduce((n, f) => n + [...readSafetensorsHeader(join(root, dir, f)).values()].reduce((m, t) => m + t.length, 0), 0);
-  return { count: files.length, bytes: files.reduce((n, f) => n + statSync(join(root, dir, f)).size, 0), dataBytes };
-}
-
-/** The preparing events come first, all while starting, done rising to total; then the run trains without them. */
+/** The preparing events come first, all while starting; then the run trains without them. */
 function checkPreparation(events: TrainingProgress[]) {
   const preparing = events.filter((p) => p.preparing !== null);
   const first = events.findIndex((p) => p.preparing === null);
   expect(first).toBe(preparing.length);
-  expect(preparing.every((p) => p.status === 'starting' && p.preparing!.weights === 'int8')).toBe(true);
+  expect(preparing.every((p) => p.status === 'starting')).toBe(true);
   expect(events.slice(first).every((p) => p.status !== 'starting' && p.preparing === null)).toBe(true);
   expect(events[first].status).toBe('running');
-  const done = preparing.map((p) => p.preparing!.done);
-  expect(done).toEqual([...done].sort((a, b) => a - b));
-  const total = preparing[0].preparing!.total;
-  expect(preparing.every((p) => p.preparing!.total === total)).toBe(true);
-  expect(done.at(-1)).toBe(total);
-  return { phases: new Set(preparing.map((p) => p.preparing!.phase)), count: preparing.length, total };
+  return checkReports(preparing.map((p) => p.preparing!), 'int8');
 }
 
 describe('train.start with weights to convert', () => {
@@ -66,7 +51,7 @@ describe('train.start with weights to convert', () => {
     const seen = checkPreparation(events);
     expect([...seen.phases]).toEqual(['convert']);
     // One event per converted file, and the total is the tensor data those files hold.
-    const files = convertedFiles();
+    const files = convertedFiles(h.home, 'int8');
     expect(seen.count).toBe(files.count);
     expect(seen.total).toBe(files.dataBytes);
     const status = await h.call('train.status', { runId: started.runId });
@@ -80,7 +65,7 @@ describe('train.start with weights to convert', () => {
     const seen = checkPreparation(events);
     expect([...seen.phases]).toEqual(['verify']);
     // Verification reads whole files, headers included.
-    const files = convertedFiles();
+    const files = convertedFiles(h.home, 'int8');
     expect(seen.count).toBe(files.count);
     expect(seen.total).toBe(files.bytes);
     expect((await h.call('train.status', { runId: started.runId })).status).toBe('done');

@@ -12,6 +12,8 @@ import { requireDataset } from './data.js';
 import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
 import { judgeReport } from '../../train/baselines.js';
+import { weightPreparation } from './weight-preparation.js';
+import type { WeightsPreparing } from '../../worker/jobs/preparing.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
@@ -50,6 +52,8 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
   const split = evalSplit(counts);
   if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no rows.`);
   const settings = readSettings(context.dataDir);
+  // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
+  const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId, preparing: weightPreparation(p) });
   const out = await context.worker.run('eval.report', {
     dataDir: context.dataDir,
     promptId,
@@ -62,7 +66,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     worst: r.worst ?? 20,
     batchSize: 32,
     maxInputTokens: 512,
-  });
+  }, onPrepare);
   const K = out.labels.length;
   return {
     promptId,

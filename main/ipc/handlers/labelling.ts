@@ -19,7 +19,8 @@ import { datasetInfo } from './data.js';
 import { modelPathOf } from './evaluation.js';
 import { existingFile, outputFile } from './files.js';
 import { readSettings } from './settings.js';
-import type { LabelJobInput } from '../../worker/jobs/label.js';
+import type { LabelJobInput, LabelJobProgress } from '../../worker/jobs/label.js';
+import { weightPreparation } from './weight-preparation.js';
 
 interface Live {
   controller: AbortController;
@@ -149,7 +150,10 @@ export class LabelJobs {
     };
   }
 
-  /** Starts the worker job; resolves once the job exists (its first progress report names it). */
+  /**
+   * Starts the worker job; resolves once the job exists (its first report of rows names it). Before that its model's
+   * weight preparation goes out as `labelling.preparing`.
+   */
   private launch(input: LabelJobInput): Promise<LabelJobInfo> {
     const controller = new AbortController();
     let jobId: string | undefined = input.kind === 'resume' ? input.jobId : undefined;
@@ -168,7 +172,8 @@ export class LabelJobs {
       });
     };
     return new Promise<LabelJobInfo>((resolve, reject) => {
-      const onProgress = (p: LabelProgress) => {
+      const onProgress = (p: LabelJobProgress) => {
+        if (p.kind === 'preparing') return this.context.emit('labelling.preparing', { jobId: jobId ?? null, preparing: weightPreparation(p) });
         if (!live) {
           jobId = p.jobId;
           live = { controller, rowsPerSecond: 0, etaSeconds: null, ended };

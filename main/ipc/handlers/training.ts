@@ -22,6 +22,7 @@ import { trainedElsewhere } from '../../train/run-owner.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { trainingInput } from './train-input.js';
+import { weightPreparation } from './weight-preparation.js';
 import type { WeightWidth } from '../../weights/width.js';
 
 interface Live {
@@ -256,7 +257,7 @@ export class Runs {
           const first = !live;
           live ??= this.track(e.runId, flags, controller, batchSize, ended);
           if (e.kind === 'preparing') {
-            live.preparing = { weights: e.weights, phase: e.phase, done: e.done, total: e.total };
+            live.preparing = weightPreparation(e);
             live.weights = e.weights;
           } else {
             Object.assign(live, {

@@ -14,6 +14,7 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
+import { reportPreparing, type WeightsPreparing } from './preparing.js';
 
 /** A data file read as `sprout data import` reads it, with the column that holds the gold label. */
 export interface EvalFileSource {
@@ -61,7 +62,7 @@ export interface EvalJobOutput {
  * Rank classification of the split's rows by the prompt, as the trainer's rank accuracy scores them (summed
  * log-likelihood of each verbaliser), with each row's probabilities kept to find the worst-scored examples.
  */
-export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, signal) =>
+export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (input, progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
     const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
@@ -76,7 +77,8 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput> = (input, _progress, s
     const template = parseTemplate(templateText);
     const rows = all.slice(0, input.limit);
     // Scored on the weights it was trained on, so the report matches its training curve.
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights: weightWidth ?? 'fp32', cacheDir: join(input.dataDir, 'cache') });
+    const weights = weightWidth ?? 'fp32';
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;

@@ -10,17 +10,21 @@ import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
-import type { WeightsChoice } from '../../weights/width.js';
+import type { WeightWidth } from '../../weights/width.js';
+import { reportPreparing, type WeightsPreparing } from './preparing.js';
 
 export type LabelJobInput =
   | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
   | { kind: 'resume'; dataDir: string; jobId: string; device: DevicePreference; threads?: number };
 
-export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input, progress, signal) =>
+/** The weights prepared before the job exists (a started job is recorded once its model loaded), then its rows. */
+export type LabelJobProgress = WeightsPreparing | ({ kind: 'rows' } & LabelProgress);
+
+export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (input, progress, signal) =>
   withLibrary(input.dataDir, async (db) => {
     let modelPath: string;
     let prompts: LabelPrompt[];
-    let weights: WeightsChoice;
+    let weights: WeightWidth;
     if (input.kind === 'start') {
       const chosen = promptFromLibrary(db, String(input.promptId));
       prompts = [chosen.prompt];
@@ -37,10 +41,10 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelProgress> = (input,
       modelPath = job.spec.model;
       weights = job.spec.weights ?? 'fp32';
     }
-    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache') });
+    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
     try {
       const engine = { model, tokenizer: await loadTokenizer(modelPath), prompts, modelRef: modelPath };
-      const control = { signal, onProgress: progress };
+      const control = { signal, onProgress: (p: LabelProgress) => progress({ kind: 'rows', ...p }) };
       return input.kind === 'start' ? await startLabelJob(db, engine, input.options, control) : await resumeLabelJob(db, input.jobId, engine, control);
     } finally {
       await model.dispose();

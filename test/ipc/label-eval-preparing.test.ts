@@ -1,0 +1,90 @@
+/**
+ * Labelling and evaluation whose frozen weights must first be converted, through the real handlers and worker: the
+ * conversion is reported as `labelling.preparing` and `evaluation.preparing` while label.start and eval.report are
+ * pending, before the first rows, and the job then completes. Each starts on an empty cache, as on a machine where
+ * only the prompt came from elsewhere.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventName, EventPayload } from '../../preload/contract.js';
+import { data, Harness, tinyModel } from './harness.js';
+import { checkReports, convertedFiles } from './preparation.js';
+
+let h: Harness;
+let promptId: number;
+
+beforeAll(async () => {
+  h = new Harness();
+  await h.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
+  const model = await h.call('model.import', { path: tinyModel });
+  const cb = await h.call('data.import', { file: data('cb/train.jsonl'), validationFile: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label', name: 'cb' });
+  // A prompt trained on int8 weights is labelled and evaluated on int8 weights.
+  const run = await h.call('train.start', { modelId: model.id, datasetId: cb.datasetId, weights: 'int8', steps: 2, evalEvery: 2, evalLimit: 4, promptLength: 4, batchSize: 4, seed: 1 });
+  await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
+  promptId = (await h.call('train.status', { runId: run.runId })).promptId!;
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+/** Events emitted from now on, in order, for reading after the operation answered. */
+function eventsFrom(): () => { event: EventName; payload: unknown }[] {
+  const start = h.events.length;
+  return () => h.events.slice(start);
+}
+
+function payloadsOf<E extends EventName>(events: { event: EventName; payload: unknown }[], event: E): EventPayload<E>[] {
+  return events.filter((e) => e.event === event).map((e) => e.payload as EventPayload<E>);
+}
+
+/** The conversion was reported tensor file by tensor file, and its total is the tensor data of the files written. */
+function checkConversion(reports: EventPayload<'labelling.preparing' | 'evaluation.preparing'>[]) {
+  const seen = checkReports(reports.map((p) => p.preparing), 'int8');
+  expect([...seen.phases]).toEqual(['convert']);
+  const files = convertedFiles(h.home, 'int8');
+  expect(seen.count).toBe(files.count);
+  expect(seen.total).toBe(files.dataBytes);
+}
+
+describe('weights converted before labelling and evaluation', () => {
+  it('label.start reports the conversion before the job exists, then labels every row', async () => {
+    rmSync(join(h.home, 'cache'), { recursive: true, force: true });
+    const since = eventsFrom();
+    const output = join(h.scratch, 'cb.labelled.csv');
+    const job = await h.call('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], output, outputFormat: 'csv', batchSize: 8 });
+    await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done');
+    const events = since();
+    const preparing = payloadsOf(events, 'labelling.preparing');
+    // A started job is recorded once its model loaded, so its preparation names no job yet.
+    expect(preparing.every((p) => p.jobId === null)).toBe(true);
+    checkConversion(preparing);
+    const lastPreparing = events.findLastIndex((e) => e.event === 'labelling.preparing');
+    const firstRows = events.findIndex((e) => e.event === 'labelling.progress');
+    expect(lastPreparing).toBeLessThan(firstRows);
+    const progress = payloadsOf(events, 'labelling.progress');
+    expect(progress.every((p) => p.jobId === job.jobId && p.rows <= p.totalRows)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ status: 'done', rows: 56, totalRows: 56 });
+    expect(await h.call('label.status', { jobId: job.jobId })).toMatchObject({ status: 'done', rowsDone: 56, labelled: 56 });
+  });
+
+  it('eval.report reports the conversion before it answers with the scores', async () => {
+    rmSync(join(h.home, 'cache'), { recursive: true, force: true });
+    const since = eventsFrom();
+    const report = await h.call('eval.report', { promptId, worst: 3 });
+    const preparing = payloadsOf(since(), 'evaluation.preparing');
+    expect(preparing.every((p) => p.promptId === promptId)).toBe(true);
+    checkConversion(preparing);
+    expect(report).toMatchObject({ promptId, split: 'validation', examples: 56 });
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(56);
+  });
+
+  it('a second evaluation only verifies the converted files, and reports that', async () => {
+    const since = eventsFrom();
+    await h.call('eval.report', { promptId, worst: 3 });
+    const seen = checkReports(payloadsOf(since(), 'evaluation.preparing').map((p) => p.preparing), 'int8');
+    expect([...seen.phases]).toEqual(['verify']);
+    expect(seen.total).toBe(convertedFiles(h.home, 'int8').bytes);
+  });
+});
