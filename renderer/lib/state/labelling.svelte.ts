@@ -1,7 +1,8 @@
-import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting } from '../../../preload/contract.js';
+import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting, RequestOf } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
+import { PendingPreparation } from './preparation.svelte.js';
 import { headerRequest, type HeaderChoice } from './read-choices.js';
 import { ReviewRows } from './review.svelte.js';
 
@@ -37,6 +38,7 @@ export class LabellingJob {
   busy = $state<'' | 'preview' | 'start' | 'export'>('');
   error = $state.raw<ApiError | undefined>();
   exportError = $state.raw<ApiError | undefined>();
+  readonly preparation = new PendingPreparation();
   #stop: (() => void) | undefined;
   /** The output path last filled in for the person; while it is unchanged it follows the input and the format. */
   #suggestedOutput = '';
@@ -80,7 +82,7 @@ export class LabellingJob {
     this.busy = 'start';
     this.#listen();
     try {
-      this.job = await api['label.start']({
+      const request: RequestOf<'label.start'> = {
         promptId: this.promptId,
         input: this.input.trim(),
         ...(this.quoting ? { quoting: this.quoting } : {}),
@@ -90,7 +92,9 @@ export class LabellingJob {
         output: this.output.trim(),
         outputFormat: this.format,
         overwrite: true,
-      });
+      };
+      // A job being started is recorded once its model has loaded, so its preparation names no job.
+      this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === null, () => api['label.start'](request));
       this.progress = undefined;
       this.review = undefined;
       this.exported = undefined;
@@ -129,7 +133,8 @@ export class LabellingJob {
     if (!this.job) return;
     this.#listen();
     try {
-      this.job = await api['label.resume']({ jobId: this.job.jobId });
+      const jobId = this.job.jobId;
+      this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === jobId, () => api['label.resume']({ jobId }));
       this.progress = undefined;
     } catch (error) {
       this.error = asApiError(error);
