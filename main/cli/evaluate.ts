@@ -10,6 +10,7 @@ import { judgeReport, METRIC_NAMES } from '../train/baselines.js';
 import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
+import { preparePrinter } from './weights-option.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],
@@ -74,7 +75,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
     process.on('SIGINT', onSignal);
     try {
       process.stderr.write(`scoring prompt ${promptId} on ${data ?? `dataset ${datasetId} (${input.split})`}…\n`);
-      const out = await evalReport(input, () => undefined, controller.signal);
+      const out = await evalReport(input, preparePrinter(), controller.signal);
       const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation);
       const metric = judged.metric!.metric;
       const value = metric === 'rank_accuracy' || metric === 'exact_match' ? out.report.accuracy : metric === 'macro_f1' ? out.report.macroF1 : out.report.mcc;

@@ -50,6 +50,8 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(e.confusion.map((row) => row[0])).toEqual([0, 0]);
     expect(e.warnings[0]).toMatch(/^Every validation example was predicted "1"/);
     expect(evaluated.stderr).toMatch(/^warning: Every validation example/m);
+    // Scored on the weights the prompt was trained on, whose converted files are checked first, as train and label say.
+    expect(evaluated.stderr).toMatch(/^verifying the converted weights: 100% of /m);
 
     // An imported dataset: its validation split (CoLA dev as the validation file), scored the same way.
     const imported = await sprout(['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--text-column', '3', '--label-column', '1', '--validation', dev, '--name', 'cola'], home);
