@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
-import { readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from './safetensors.js';
+import { DTYPE_BYTES, readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from './safetensors.js';
 
 const CASTABLE = new Set(['F16', 'BF16', 'F64']);
 /** Elements converted per step, so that casting t5-large never holds a whole tensor twice. */
@@ -64,22 +64,22 @@ function sidecarName(sourceFiles: string[]): string {
  * gets a fresh one.
  */
 export function castToF32(tensors: Map<string, TensorEntry>, cacheDir: string): Map<string, TensorEntry> {
-  const toCast = [...checkFloating(tensors).values()];
-  if (toCast.every((t) => t.dtype === 'F32')) return tensors;
+  const entries = [...checkFloating(tensors).values()];
+  if (entries.every((t) => t.dtype === 'F32')) return tensors;
   mkdirSync(cacheDir, { recursive: true });
-  const sidecar = join(cacheDir, sidecarName([...new Set(toCast.map((t) => t.file))].sort()));
+  const sidecar = join(cacheDir, sidecarName([...new Set(entries.map((t) => t.file))].sort()));
   let cast = existsSync(sidecar) ? tryReadHeader(sidecar) : undefined;
-  const complete = cast && toCast.every((t) => cast!.get(t.name)?.dtype === 'F32' && sameShape(cast!.get(t.name)!.shape, t.shape));
+  const complete = cast && entries.every((t) => cast!.get(t.name)?.dtype === 'F32' && sameShape(cast!.get(t.name)!.shape, t.shape));
   if (!complete) {
     writeSafetensorsStreamed(
       sidecar,
-      toCast.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, write: (sink) => streamCast(t, sink) })),
+      entries.map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, write: (sink) => streamCast(t, sink) })),
       { format: 'pt' },
     );
     cast = readSafetensorsHeader(sidecar);
   }
   const result = new Map(tensors);
-  for (const t of toCast) result.set(t.name, cast!.get(t.name)!);
+  for (const t of entries) result.set(t.name, cast!.get(t.name)!);
   return result;
 }
 
@@ -109,7 +109,7 @@ function sameShape(a: number[], b: number[]): boolean {
 }
 
 function streamCast(t: TensorEntry, sink: (chunk: Uint8Array) => void): void {
-  const elementBytes = { F64: 8, F32: 4 }[t.dtype as 'F64' | 'F32'] ?? 2;
+  const elementBytes = DTYPE_BYTES[t.dtype];
   const total = t.length / elementBytes;
   const fd = openSync(t.file, 'r');
   try {
