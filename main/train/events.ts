@@ -1,7 +1,7 @@
 import type { MajorityBaseline, MetricChoice } from './baselines.js';
 import type { EvalSummary } from './eval-summary.js';
 import type { EvalMetrics } from './evaluate.js';
-import type { PrepareProgress } from '../weights/store.js';
+import type { WeightsPreparing } from '../weights/preparing.js';
 import type { WeightWidth } from '../weights/width.js';
 
 /** What a training run reports while it runs (through the worker contract, or as CLI progress lines). */
@@ -10,7 +10,7 @@ export type TrainingEvent =
    * Before `started`, while the frozen weights are converted to `weights` or the converted files verified: it names
    * the run, which is already recorded, so a host can show a conversion of minutes as this run starting.
    */
-  | ({ kind: 'preparing'; runId: number; weights: WeightWidth } & PrepareProgress)
+  | (WeightsPreparing & { runId: number })
   | {
       kind: 'started';
       runId: number;

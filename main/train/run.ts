@@ -11,6 +11,7 @@ import { readT5Config } from '../checkpoint/checkpoint.js';
 import { loadPromptModel, resolveWidth, type T5PromptModel } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
 import { memoryPlan, requireFits, suggestFit, type FitSuggestion, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
+import { reportPreparing } from '../weights/preparing.js';
 import type { PrepareProgress } from '../weights/store.js';
 import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
@@ -134,9 +135,10 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
 
   async function trainRun(): Promise<TrainingResult> {
   // As an event too: the run is recorded already, so a host can show a conversion of minutes as this run starting.
+  const asEvent = reportPreparing(plan.width, (p) => emit({ ...p, runId }));
   const onPrepare = (p: PrepareProgress) => {
     options.onPrepare?.(p);
-    emit({ kind: 'preparing', runId, weights: plan.width, ...p });
+    asEvent(p);
   };
   const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
   mkdirSync(dir, { recursive: true });

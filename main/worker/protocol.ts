@@ -5,7 +5,7 @@
 import type { ContractErrorShape } from '../../preload/contract.js';
 import type { DataPreviewInput, DataImportInput, DataImportOutput, ImportJobProgress } from './jobs/data.js';
 import type { EvalJobInput, EvalJobOutput } from './jobs/eval.js';
-import type { WeightsPreparing } from './jobs/preparing.js';
+import type { WeightsPreparing } from '../weights/preparing.js';
 import type { LabelJobInput, LabelJobProgress } from './jobs/label.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
 import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';

@@ -13,7 +13,7 @@ import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
 import { judgeReport } from '../../train/baselines.js';
 import { weightPreparation } from './weight-preparation.js';
-import type { WeightsPreparing } from '../../worker/jobs/preparing.js';
+import type { WeightsPreparing } from '../../weights/preparing.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);

@@ -14,7 +14,7 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
-import { reportPreparing, type WeightsPreparing } from './preparing.js';
+import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 
 /** A data file read as `sprout data import` reads it, with the column that holds the gold label. */
 export interface EvalFileSource {

@@ -11,7 +11,7 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 import type { WeightWidth } from '../../weights/width.js';
-import { reportPreparing, type WeightsPreparing } from './preparing.js';
+import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 
 export type LabelJobInput =
   | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
