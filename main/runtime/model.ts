@@ -56,6 +56,12 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), { reason: choice.reason, forced: preference !== 'auto' }, precision);
 }
 
+/** A cached session and the kind of graph it runs, which decides its group. */
+interface SessionEntry {
+  kind: GraphKind;
+  session: Promise<ort.InferenceSession>;
+}
+
 /** Graph kinds that run together: a training step; evaluation and labelling (scoring, greedy decoding). */
 const GROUP: Record<GraphKind, 'train' | 'infer'> = { train: 'train', score: 'infer', encode: 'infer', decodeStep: 'infer' };
 
@@ -87,8 +93,8 @@ function checkPrompt(p: SoftPrompt, d: number): void {
 export class T5PromptModel implements PromptModel {
   readonly config;
   readonly weightWidth: WeightWidth;
-  /** Sessions by graph kind, prompt length, prompt mode and dropout; the kind decides which group a session is in. */
-  private readonly sessions = new Map<string, { kind: GraphKind; session: Promise<ort.InferenceSession> }>();
+  /** Sessions by graph kind, prompt length, prompt mode and dropout. */
+  private readonly sessions = new Map<string, SessionEntry>();
   private sharedWeight?: Float32Array;
 
   private currentProvider: ProviderName;
@@ -124,14 +130,14 @@ export class T5PromptModel implements PromptModel {
 
   private session(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
     const key = `${kind}:${promptLength}:${mode}:${dropout}`;
-    let entry = this.sessions.get(key);
-    if (!entry) {
-      const session = this.releaseOtherGroups(kind).then(() => this.createSession(key, kind, promptLength, mode, dropout));
-      entry = { kind, session };
-      this.sessions.set(key, entry);
-      session.catch(() => this.sessions.delete(key));
-    }
-    return entry.session;
+    const cached = this.sessions.get(key);
+    if (cached) return cached.session;
+    const session = this.releaseOtherGroups(kind).then(() => this.createSession(key, kind, promptLength, mode, dropout));
+    const entry: SessionEntry = { kind, session };
+    this.sessions.set(key, entry);
+    // Only this entry: once released, the key may already hold the session built after it.
+    session.catch(() => this.sessions.get(key) === entry && this.sessions.delete(key));
+    return session;
   }
 
   /**
@@ -421,7 +427,7 @@ export class T5PromptModel implements PromptModel {
   }
 
   /** Forgets the sessions `which` picks and releases each once built (one that failed to build has nothing to release). */
-  private async release(which: (entry: [string, { kind: GraphKind; session: Promise<ort.InferenceSession> }]) => boolean): Promise<void> {
+  private async release(which: (entry: [string, SessionEntry]) => boolean): Promise<void> {
     const chosen = [...this.sessions].filter(which);
     for (const [key] of chosen) this.sessions.delete(key);
     await Promise.all(chosen.map(([, { session }]) => session.then((x) => x.release(), () => undefined)));
