@@ -56,7 +56,7 @@ export function chooseProvider(preference: DevicePreference = 'auto'): Promise<P
 }
 
 /** The provider libraries onnxruntime-node loads for CUDA, beside its own core library. */
-function cudaLibraryPresent(): boolean {
+export function cudaLibraryPresent(): boolean {
   const pkg = dirname(resolveOrt('onnxruntime-node/package.json'));
   const dir = join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
   return existsSync(join(dir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));

@@ -4,13 +4,13 @@
  * graph, released with the model). The refusal is real here: the CUDA provider's libraries are not installed
  * (`onnxruntime-node-install=skip`), so onnxruntime cannot load them; where they are installed the test skips.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
 import { T5PromptModel } from '../../main/runtime/model.js';
+import { cudaLibraryPresent } from '../../main/runtime/providers-probe.js';
 import * as session from '../../main/runtime/session.js';
 import { prepareWeights } from '../../main/weights/store.js';
 
@@ -19,8 +19,6 @@ vi.mock('../../main/runtime/session.js', async (original) => {
   return { ...real, createSession: vi.fn(real.createSession) };
 });
 
-const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-const cudaInstalled = existsSync(join(ortDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
 const dir = resolve(__dirname, '../../../shared/fixtures/tiny-t5-v1_1');
 
 async function model(provider: 'cuda' | 'cpu'): Promise<T5PromptModel> {
@@ -29,7 +27,7 @@ async function model(provider: 'cuda' | 'cpu'): Promise<T5PromptModel> {
   return new T5PromptModel(checkpoint, store, provider, 1, { reason: null, forced: false });
 }
 
-describe.skipIf(cudaInstalled)('a provider that refuses a graph, with device auto', () => {
+describe.skipIf(cudaLibraryPresent())('a provider that refuses a graph, with device auto', () => {
   it('falls back to the CPU with the reason, gives the CPU numbers, and builds each graph once', async () => {
     const cpu = await model('cpu');
     const fallback = await model('cuda');
