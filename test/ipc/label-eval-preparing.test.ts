@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventName, EventPayload } from '../../preload/contract.js';
+import type { EventPayload } from '../../preload/contract.js';
 import { data, Harness, tinyModel } from './harness.js';
 import { checkReports, convertedFiles } from './preparation.js';
 
@@ -29,16 +29,6 @@ afterAll(async () => {
   await h.close();
 });
 
-/** Events emitted from now on, in order, for reading after the operation answered. */
-function eventsFrom(): () => { event: EventName; payload: unknown }[] {
-  const start = h.events.length;
-  return () => h.events.slice(start);
-}
-
-function payloadsOf<E extends EventName>(events: { event: EventName; payload: unknown }[], event: E): EventPayload<E>[] {
-  return events.filter((e) => e.event === event).map((e) => e.payload as EventPayload<E>);
-}
-
 /** The conversion was reported tensor file by tensor file, and its total is the tensor data of the files written. */
 function checkConversion(reports: EventPayload<'labelling.preparing' | 'evaluation.preparing'>[]) {
   const seen = checkReports(reports.map((p) => p.preparing), 'int8');
@@ -51,19 +41,19 @@ function checkConversion(reports: EventPayload<'labelling.preparing' | 'evaluati
 describe('weights converted before labelling and evaluation', () => {
   it('label.start reports the conversion before the job exists, then labels every row', async () => {
     rmSync(join(h.home, 'cache'), { recursive: true, force: true });
-    const since = eventsFrom();
+    const from = h.events.length;
     const output = join(h.scratch, 'cb.labelled.csv');
     const job = await h.call('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], output, outputFormat: 'csv', batchSize: 8 });
     await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done');
-    const events = since();
-    const preparing = payloadsOf(events, 'labelling.preparing');
+    const events = h.events.slice(from);
+    const preparing = h.payloads('labelling.preparing', undefined, from);
     // A started job is recorded once its model loaded, so its preparation names no job yet.
     expect(preparing.every((p) => p.jobId === null)).toBe(true);
     checkConversion(preparing);
     const lastPreparing = events.findLastIndex((e) => e.event === 'labelling.preparing');
     const firstRows = events.findIndex((e) => e.event === 'labelling.progress');
     expect(lastPreparing).toBeLessThan(firstRows);
-    const progress = payloadsOf(events, 'labelling.progress');
+    const progress = h.payloads('labelling.progress', undefined, from);
     expect(progress.every((p) => p.jobId === job.jobId && p.rows <= p.totalRows)).toBe(true);
     expect(progress.at(-1)).toMatchObject({ status: 'done', rows: 56, totalRows: 56 });
     expect(await h.call('label.status', { jobId: job.jobId })).toMatchObject({ status: 'done', rowsDone: 56, labelled: 56 });
@@ -71,9 +61,9 @@ describe('weights converted before labelling and evaluation', () => {
 
   it('eval.report reports the conversion before it answers with the scores', async () => {
     rmSync(join(h.home, 'cache'), { recursive: true, force: true });
-    const since = eventsFrom();
+    const from = h.events.length;
     const report = await h.call('eval.report', { promptId, worst: 3 });
-    const preparing = payloadsOf(since(), 'evaluation.preparing');
+    const preparing = h.payloads('evaluation.preparing', undefined, from);
     expect(preparing.every((p) => p.promptId === promptId)).toBe(true);
     checkConversion(preparing);
     expect(report).toMatchObject({ promptId, split: 'validation', examples: 56 });
@@ -81,9 +71,9 @@ describe('weights converted before labelling and evaluation', () => {
   });
 
   it('a second evaluation only verifies the converted files, and reports that', async () => {
-    const since = eventsFrom();
+    const from = h.events.length;
     await h.call('eval.report', { promptId, worst: 3 });
-    const seen = checkReports(payloadsOf(since(), 'evaluation.preparing').map((p) => p.preparing), 'int8');
+    const seen = checkReports(h.payloads('evaluation.preparing', undefined, from).map((p) => p.preparing), 'int8');
     expect([...seen.phases]).toEqual(['verify']);
     expect(seen.total).toBe(convertedFiles(h.home, 'int8').bytes);
   });
