@@ -13,7 +13,7 @@ export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16:
 /**
  * Narrow widths are chosen to save memory, so a model on them holds the sessions of one kind of work at a time
  * (training, or evaluation and labelling) rather than mapping its weights once per session: see
- * main/runtime/model.ts. Float32 keeps them side by side, for speed.
+ * main/runtime/session-cache.ts. Float32 keeps them side by side, for speed.
  */
 export function oneSessionGroupAtATime(width: WeightWidth): boolean {
   return width !== 'fp32';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { arch, availableParallelism, platform } from 'node:os';
 import type { DoctorReport } from '../../../preload/contract.js';
-import { autoWidth } from '../../runtime/model.js';
+import { autoWidth } from '../../runtime/width-policy.js';
 import { listProviders } from '../../runtime/providers.js';
 import type { ProviderName } from '../../runtime/types.js';
 import { sproutVersion } from '../version.js';

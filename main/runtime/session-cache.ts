@@ -1,0 +1,137 @@
+/**
+ * The onnxruntime sessions of one model, built on first use and cached per graph (kind, prompt length, prompt
+ * mode, dropout). The cache also owns the provider they run on, because a GPU that refuses a graph moves every
+ * session to the CPU.
+ */
+import type { Graph } from '../graph/builder.js';
+import type { GraphKind, PromptMode } from '../graph/t5/graphs.js';
+import { SproutError } from '../errors.js';
+import type { WeightStore } from '../weights/store.js';
+import { oneSessionGroupAtATime } from '../weights/width.js';
+import { PROVIDER_LABELS } from './providers-probe.js';
+import { createSession, type ort, type SessionOptions } from './session.js';
+import type { ProviderName } from './types.js';
+
+/** What tells one cached graph from another. */
+export interface GraphKey {
+  kind: GraphKind;
+  promptLength: number;
+  mode: PromptMode;
+  dropout: boolean;
+}
+
+/** A cached session and the kind of graph it runs, which decides its group. */
+interface SessionEntry {
+  kind: GraphKind;
+  session: Promise<ort.InferenceSession>;
+}
+
+/** Graph kinds that run together: a training step; evaluation and labelling (scoring, greedy decoding). */
+const GROUP: Record<GraphKind, 'train' | 'infer'> = { train: 'train', score: 'infer', encode: 'infer', decodeStep: 'infer' };
+
+/** How the provider was chosen: why not a better one, and whether the user named it (then no fallback). */
+export interface ProviderChoice {
+  reason: string | null;
+  forced: boolean;
+}
+
+export class SessionCache {
+  private readonly sessions = new Map<string, SessionEntry>();
+  private currentProvider: ProviderName;
+  private currentReason: string | null;
+
+  constructor(
+    private readonly build: (key: GraphKey) => Graph,
+    /** Every weight's file lies in store.dir; onnxruntime resolves external data inside it and nowhere else. */
+    private readonly store: WeightStore,
+    provider: ProviderName,
+    private readonly threads: number,
+    private readonly choice: ProviderChoice,
+  ) {
+    this.currentProvider = provider;
+    this.currentReason = choice.reason;
+  }
+
+  get provider(): ProviderName {
+    return this.currentProvider;
+  }
+
+  get reason(): string | null {
+    return this.currentReason;
+  }
+
+  get(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
+    const key = `${kind}:${promptLength}:${mode}:${dropout}`;
+    const cached = this.sessions.get(key);
+    if (cached) return cached.session;
+    const session = this.releaseOtherGroups(kind).then(() => this.create(key, { kind, promptLength, mode, dropout }));
+    const entry: SessionEntry = { kind, session };
+    this.sessions.set(key, entry);
+    // Only this entry: once released, the key may already hold the session built after it.
+    session.catch(() => this.sessions.get(key) === entry && this.sessions.delete(key));
+    return session;
+  }
+
+  async dispose(): Promise<void> {
+    await this.release(() => true);
+  }
+
+  /**
+   * Narrow weights are chosen to save memory, so their model keeps the sessions of one group at a time: a
+   * training run's evaluation releases the train session and the next step builds it again. Each session maps
+   * the weights itself (onnxruntime shares no initializers between sessions, and copies buffers handed to it),
+   * so a train and a score session side by side count the model twice and hold two arenas (t5-large int8: 3.6 GB
+   * peak RSS instead of 2.3). Callers run one graph at a time, so nothing released is in use.
+   */
+  private async releaseOtherGroups(kind: GraphKind): Promise<void> {
+    if (!oneSessionGroupAtATime(this.store.width)) return;
+    await this.release(([, entry]) => GROUP[entry.kind] !== GROUP[kind]);
+  }
+
+  /**
+   * A GPU provider that passed its probe can still refuse a real graph (memory, a kernel it lacks). With `auto`
+   * the model then says so and runs every graph on the CPU; a forced device fails with the provider's reason.
+   */
+  private async create(key: string, graph: GraphKey): Promise<ort.InferenceSession> {
+    const model = this.build(graph).encode();
+    const provider = this.currentProvider;
+    try {
+      return await createSession(model, this.sessionOptions(provider));
+    } catch (error) {
+      if (provider === 'cpu') throw error;
+      const why = `${PROVIDER_LABELS[provider]} could not create the ${graph.kind} graph (${(error as Error).message.split('\n')[0]})`;
+      if (this.choice.forced) throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
+      this.currentProvider = 'cpu';
+      this.currentReason = `${why}; running on the CPU`;
+      // Every other session ran on the GPU: they go, and are built again on the CPU when next used. This one stays
+      // in the map, so the CPU session made here is reused and released with the model.
+      void this.release(([other]) => other !== key);
+      return createSession(model, this.sessionOptions('cpu'));
+    }
+  }
+
+  private sessionOptions(provider: ProviderName): SessionOptions {
+    const narrow = this.store.width !== 'fp32';
+    return {
+      provider,
+      threads: this.threads,
+      externalDataDir: this.store.dir,
+      // See main/graph/t5/weight-entry.ts: two Casts of one narrow weight must stay two transient buffers.
+      // FuseFp16InitializerToFp32NodeTransformer would turn an fp16 weight and its Cast back into a float32
+      // initializer (and crashes on weights that are also graph inputs).
+      disabledOptimizers: narrow ? ['CommonSubexpressionElimination', 'FuseFp16InitializerToFp32NodeTransformer'] : [],
+      // The planned block of the memory pattern came on top of the arena's own chunks: t5-base int8 training
+      // peaked at 2.0 GB with it and 1.2 GB without.
+      memPattern: !narrow,
+      // Without onnxruntime's arena every transient buffer is a malloc of its own, and glibc's heap fragments:
+      // t5-large int8 training peaked at 3.6 GB that way against 2.3 GB with the arena, and stepped slower.
+    };
+  }
+
+  /** Forgets the sessions `which` picks and releases each once built (one that failed to build has nothing to release). */
+  private async release(which: (entry: [string, SessionEntry]) => boolean): Promise<void> {
+    const chosen = [...this.sessions].filter(which);
+    for (const [key] of chosen) this.sessions.delete(key);
+    await Promise.all(chosen.map(([, { session }]) => session.then((x) => x.release(), () => undefined)));
+  }
+}

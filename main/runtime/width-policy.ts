@@ -1,0 +1,34 @@
+/**
+ * Which weight width and compute precision a model runs at, given what the user asked for and the provider it got.
+ * Kept apart from the model so that callers can ask before loading one (the doctor, a run's record of its width).
+ */
+import type { WeightsChoice, WeightWidth } from '../weights/width.js';
+import { chooseProvider } from './providers-probe.js';
+import type { DevicePreference, Precision, ProviderName } from './types.js';
+
+/**
+ * The best width each device runs correctly. On the CPU that is bf16, measured (npm run bench -- sizes): t5-large
+ * peaked at 3.8 GB in bf16 against 4.1 GB in int8 (int8's dequantisation holds two float32 copies of the weight in
+ * use) and 8.0 GB in float32, bf16 stepped faster than int8, and it is ten times closer to float32. GPUs get fp16,
+ * which every provider Casts and multiplies natively.
+ */
+export function autoWidth(provider: ProviderName): WeightWidth {
+  return provider === 'cpu' ? 'bf16' : 'fp16';
+}
+
+/** The width a choice means on a device preference (probing providers for `auto`). */
+export async function resolveWidth(choice: WeightsChoice, device: DevicePreference = 'auto'): Promise<WeightWidth> {
+  return choice === 'auto' ? autoWidth((await chooseProvider(device)).provider) : choice;
+}
+
+/** The width a choice means on a provider already chosen; default float32, the engine's reference. */
+export function widthOn(choice: WeightsChoice | undefined, provider: ProviderName): WeightWidth {
+  const weights = choice ?? 'fp32';
+  return weights === 'auto' ? autoWidth(provider) : weights;
+}
+
+/** Compute precision: `auto` is fp16 on a GPU provider that passed its probe, fp32 on the CPU. */
+export function precisionOn(wanted: Precision | undefined, provider: ProviderName): Exclude<Precision, 'auto'> {
+  const precision = wanted ?? 'auto';
+  return precision === 'fp16' || (precision === 'auto' && provider !== 'cpu') ? 'fp16' : 'fp32';
+}
