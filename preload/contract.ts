@@ -606,6 +606,8 @@ export const operations = {
       validationFile: path.optional(),
       /** Fraction of each class held out for validation when there is no validation file (default 0.1). */
       split: z.number().min(0).max(0.9).optional(),
+      /** Fraction of each class held out as the test split, scored once when a run ends (default 0: none). */
+      testSplit: z.number().min(0).max(0.5).optional(),
       seed: z.number().int().min(0).optional(),
       maxChars: z.number().int().min(1).optional(),
     }),

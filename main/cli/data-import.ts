@@ -7,15 +7,17 @@ export const dataImportCommand: Command = {
   summary: 'Import a data file into the library as a dataset',
   usage: `Usage: sprout data import FILE [--format csv|tsv|jsonl|json|parquet|text] [--header yes|no|auto] [--quoting rfc4180|none]
                           [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
-                          [--split 0.1] [--seed N] [--name NAME] [--max-chars N] [--invalid-utf8 error|replace]
+                          [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N] [--invalid-utf8 error|replace]
 
 Whether a CSV/TSV's first row is a header is detected unless --header yes|no says (--no-header is --header no);
 columns are named as in the header, or by 0-based index for headerless files. Without --text-column,
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.
 --template "premise: {premise} hypothesis: {hypothesis}". Without --validation, a seeded stratified split moves
---split (default 0.1) of every class to validation, by unique text: all copies of a text stay on one side. Everything is stored in one transaction: a failed import
-leaves nothing behind.
+--split (default 0.1) of every class to validation, by unique text: all copies of a text stay on one side.
+--test-split F (default 0) also holds F of every class out as the test split, drawn the same way (from the training
+file when --validation is given): training never sees it nor chooses its best step by it, and it is scored once
+when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind.
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,
 dropped {reason: count}, missing_label_lines, duplicates, conflicting_duplicates, quoting, quoting_reason,
@@ -28,6 +30,7 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
     template: { type: 'string' },
     validation: { type: 'string' },
     split: { type: 'string' },
+    'test-split': { type: 'string' },
     seed: { type: 'string' },
     name: { type: 'string' },
     'max-chars': { type: 'string' },
@@ -45,6 +48,7 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
         template: values.template as string | undefined,
         validationFile: values.validation as string | undefined,
         split: number(values.split, '--split'),
+        testSplit: number(values['test-split'], '--test-split'),
         seed: integer(values.seed, '--seed'),
         name: values.name as string | undefined,
         maxChars: integer(values['max-chars'], '--max-chars'),

@@ -133,6 +133,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     validation: r.validation,
     seed: r.seed,
     split: r.splitFraction,
+    test_split: r.testFraction,
     split_by: r.splitBy,
     duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
     imbalance: r.imbalance && { label: r.imbalance.label, share: r.imbalance.share, rarest: r.imbalance.rarest, rarest_share: r.imbalance.rarestShare, message: r.imbalance.message },

@@ -10,13 +10,14 @@ import {
   insertDataset,
   moveRowsToSplit,
   rowInserter,
+  SPLITS,
   type SourceFile,
   type Split,
 } from '../library/datasets.js';
 import { Profiler, suggestMapping } from './profile.js';
 import { openSource, type Source } from './read.js';
 import { imbalanceHint, type ImbalanceHint } from './imbalance.js';
-import { splitByUniqueText } from './split.js';
+import { splitHeldOut } from './split.js';
 import { defaultTemplate, parseTemplate, renderTemplate, type Template } from './template.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
 
@@ -33,6 +34,11 @@ export interface ImportOptions extends ReadOptions {
   validationFile?: string;
   /** Fraction of each class moved to validation when no validation file is given (default 0.1). */
   split?: number;
+  /**
+   * Fraction of each class moved to the test split (default 0): held out of training and of choosing the best step,
+   * scored once when a run ends. Drawn from the training file, by unique text, with or without a validation file.
+   */
+  testSplit?: number;
   seed?: number;
   /** Texts (after the template) longer than this many characters are counted as long (default 2000). */
   maxChars?: number;
@@ -66,7 +72,7 @@ export interface ImportReport {
   splits: Record<Split, number>;
   /** Labelled rows per label over all splits (empty for free-text labels). */
   labels: Record<string, number>;
-  splitLabels: { train: Record<string, number>; validation: Record<string, number> };
+  splitLabels: Record<Split, Record<string, number>>;
   dropped: { empty_text: number; missing_text: number; missing_label: number };
   /** Where rows without a label are (the first listLimit of them). */
   missingLabelLines: { file: string; line: number }[];
@@ -82,7 +88,9 @@ export interface ImportReport {
   validation: { file: string; bytes: number; sha256: string; quoting: string | null } | null;
   seed: number | null;
   splitFraction: number | null;
-  /** How the split was drawn: by unique text (every copy of a text on the same side); null without a split. */
+  /** The share of each class drawn into the test split; null without one. */
+  testFraction: number | null;
+  /** How the held-out rows were drawn: by unique text (every copy of a text on the same side); null without a draw. */
   splitBy: 'unique text' | null;
   /** Texts that occur more than once and were kept on one side of the split. */
   duplicateTextsKeptTogether: number;
@@ -126,10 +134,16 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
     checkColumns(validation.info, mapping);
   }
 
-  const fraction = options.split ?? 0.1;
+  const fraction = options.validationFile ? 0 : (options.split ?? 0.1);
+  const testFraction = options.testSplit ?? 0;
   const seed = options.seed ?? 0;
   if (!(fraction >= 0 && fraction < 1)) {
     throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${fraction}.`, { hint: 'For a 90/10 split give --split 0.1.' });
+  }
+  if (!(testFraction >= 0 && fraction + testFraction < 1)) {
+    throw new SproutError('data-bad-split', `The test fraction must be at least 0 and leave rows for training (validation ${fraction} + test ${testFraction} is not below 1).`, {
+      hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
+    });
   }
   const listLimit = options.listLimit ?? 20;
   const maxChars = options.maxChars ?? 2000;
@@ -151,7 +165,8 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
         encoding: main.info.encoding,
         invalidUtf8: options.invalidUtf8 ?? 'error',
         split: options.validationFile ? null : fraction,
-        seed: options.validationFile ? null : seed,
+        testSplit: testFraction || null,
+        seed: options.validationFile && !testFraction ? null : seed,
       },
       columnMapping: { columns: main.info.columns, textColumns: mapping.textColumns, labelColumn: mapping.labelColumn },
       labelColumn: mapping.labelColumn,
@@ -171,7 +186,7 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
     let freeText = false;
     // Rows per split and label, counted here rather than by SQL afterwards; per-label counts stop at free text.
     const splits: Record<Split, number> = { train: 0, validation: 0, test: 0 };
-    const labelCounts: Record<'train' | 'validation', Map<string, number>> = { train: new Map(), validation: new Map() };
+    const labelCounts: Record<Split, Map<string, number>> = { train: new Map(), validation: new Map(), test: new Map() };
     const seenLabels = new Set<string>();
     const values: Record<string, string> = {};
     const texts: string[] = new Array(mapping.textColumns.length);
@@ -228,13 +243,12 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
             if (seenLabels.size > freeTextLimit) {
               freeText = true;
               seenLabels.clear();
-              labelCounts.train.clear();
-              labelCounts.validation.clear();
+              for (const counts of Object.values(labelCounts)) counts.clear();
             }
           }
           if (!freeText) labelCounts[target].set(label, (labelCounts[target].get(label) ?? 0) + 1);
         }
-        if (split === 'split' && labelled && fraction > 0) {
+        if (target === 'train' && labelled && fraction + testFraction > 0) {
           if (freeText && !groups.has(ALL_ROWS)) {
             const all = [...groups.values()].flat();
             groups.clear();
@@ -267,32 +281,37 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       });
     }
     const copies = duplicateTextGroups(db, datasetId);
-    const drawSplit = !validation && labelled && fraction > 0;
+    const drawSplit = labelled && fraction + testFraction > 0;
+    // A validation file's rows stay where the person put them: only the training file's copies move together.
+    const drawnCopies = validation ? trainingCopies(copies, groups) : copies;
     if (drawSplit) {
-      const moved = splitByUniqueText(groups, copies, fraction, seed);
-      moveRowsToSplit(db, moved.rows, 'validation');
-      splits.train -= moved.rows.length;
-      splits.validation += moved.rows.length;
-      if (!freeText) {
+      const held = splitHeldOut(groups, drawnCopies, { validation: fraction, test: testFraction }, seed);
+      for (const target of ['validation', 'test'] as const) {
+        const moved = held[target];
+        moveRowsToSplit(db, moved.rows, target);
+        splits.train -= moved.rows.length;
+        splits[target] += moved.rows.length;
+        if (freeText) continue;
         for (const [label, k] of moved.labels) {
-          labelCounts.validation.set(label, k);
+          labelCounts[target].set(label, (labelCounts[target].get(label) ?? 0) + k);
           labelCounts.train.set(label, labelCounts.train.get(label)! - k);
           if (labelCounts.train.get(label) === 0) labelCounts.train.delete(label);
         }
       }
     }
 
-    const labelSet = new Set([...labelCounts.train.keys(), ...labelCounts.validation.keys()]);
+    const labelSet = new Set(Object.values(labelCounts).flatMap((counts) => [...counts.keys()]));
     const distinctLabels = !labelled ? 0 : freeText ? distinctLabelCount(db, datasetId) : labelSet.size;
     const labels: Record<string, number> = {};
-    const splitLabels: ImportReport['splitLabels'] = { train: {}, validation: {} };
+    const splitLabels: ImportReport['splitLabels'] = { train: {}, validation: {}, test: {} };
     if (labelled && !freeText) {
       for (const label of [...labelSet].sort()) {
-        const train = labelCounts.train.get(label) ?? 0;
-        const valid = labelCounts.validation.get(label) ?? 0;
-        labels[label] = train + valid;
-        if (train) splitLabels.train[label] = train;
-        if (valid) splitLabels.validation[label] = valid;
+        labels[label] = 0;
+        for (const split of SPLITS) {
+          const n = labelCounts[split].get(label) ?? 0;
+          labels[label] += n;
+          if (n) splitLabels[split][label] = n;
+        }
       }
     }
     const { duplicates, conflicting } = duplicateCounts(copies);
@@ -329,10 +348,11 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
       bytes: source.size,
       sha256: source.sha256,
       validation: validationSource && { file: validationSource.name, bytes: validationSource.size, sha256: validationSource.sha256, quoting: validation!.info.quoting ?? null },
-      seed: validation || !labelled ? null : seed,
+      seed: drawSplit ? seed : null,
       splitFraction: validation || !labelled ? null : fraction,
+      testFraction: labelled && testFraction ? testFraction : null,
       splitBy: drawSplit ? 'unique text' : null,
-      duplicateTextsKeptTogether: drawSplit ? copies.length : 0,
+      duplicateTextsKeptTogether: drawSplit ? drawnCopies.length : 0,
       imbalance: freeText ? null : imbalanceHint(labels),
     };
     finishDataset(db, datasetId, {
@@ -347,6 +367,12 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/** The groups of repeated texts among the rows `groups` holds (the training file's), still repeated there. */
+function trainingCopies(copies: { rowid: number; label: string | null }[][], groups: Map<string, number[]>): { rowid: number; label: string | null }[][] {
+  const train = new Set([...groups.values()].flat());
+  return copies.map((g) => g.filter((r) => train.has(r.rowid))).filter((g) => g.length > 1);
 }
 
 /**

@@ -3,23 +3,43 @@ import { mulberry32 } from '../random.js';
 /** The same seed gives the same split on every machine. */
 export const seededRandom = mulberry32;
 
+/** The shares of each class held out of training: for validation and for the test split scored once at the end. */
+export interface HeldOutShares {
+  validation: number;
+  test: number;
+}
+
+/** Rows drawn for one held-out split, and how many of each class they hold. */
+export interface DrawnRows {
+  rows: number[];
+  labels: Map<string, number>;
+}
+
 /** How many of a class's `n` rows go to validation: the fraction, but every class with ≥2 rows keeps one on each side. */
 export function validationShare(n: number, fraction: number): number {
   if (n < 2 || fraction <= 0) return 0;
   return Math.min(n - 1, Math.max(1, Math.round(n * fraction)));
 }
 
+/** How many of the `n - validation` rows left go to test: the fraction of `n`, at least one, never training's last. */
+export function testShare(n: number, validation: number, fraction: number): number {
+  const left = n - validation;
+  if (left < 2 || fraction <= 0) return 0;
+  return Math.min(left - 1, Math.max(1, Math.round(n * fraction)));
+}
+
 /**
  * A stratified split by unique text: each group of rows sharing a text is one unit, drawn (under the class of its
- * first row) or left as a whole, so no text is on both sides. `groups` maps each class to its row ids; `copies` are
- * the rows of each repeated text, first row first. Returns the validation rows and how many of each class they hold.
+ * first row) or left as a whole, so no text is on two sides. `groups` maps each class to its row ids; `copies` are
+ * the rows of each repeated text, first row first. Validation is drawn exactly as without a test share, so adding
+ * one never moves a validation row.
  */
-export function splitByUniqueText(
+export function splitHeldOut(
   groups: Map<string, number[]>,
   copies: readonly (readonly { rowid: number; label: string | null }[])[],
-  fraction: number,
+  shares: HeldOutShares,
   seed: number,
-): { rows: number[]; labels: Map<string, number> } {
+): { validation: DrawnRows; test: DrawnRows } {
   const followers = new Map<number, { rowid: number; label: string | null }[]>();
   const hidden = new Set<number>();
   for (const [first, ...rest] of copies) {
@@ -31,43 +51,66 @@ export function splitByUniqueText(
     const kept = hidden.size ? ids.filter((id) => !hidden.has(id)) : ids;
     if (kept.length) units.set(key, kept);
   }
-  const labelOf = new Map<number, string>();
-  for (const [key, ids] of units) for (const id of ids) if (followers.has(id)) labelOf.set(id, key);
-  const chosen = stratifiedValidation(units, fraction, seed);
-  const rows: number[] = [];
-  const labels = new Map<string, number>();
-  const count = (label: string | null) => label !== null && labels.set(label, (labels.get(label) ?? 0) + 1);
-  const chosenSet = new Set(chosen);
-  for (const [key, ids] of units) for (const id of ids) if (chosenSet.has(id) && !followers.has(id)) count(key);
-  for (const id of chosen) {
-    rows.push(id);
-    const rest = followers.get(id);
-    if (!rest) continue;
-    count(labelOf.get(id) ?? null);
-    for (const r of rest) {
-      rows.push(r.rowid);
-      count(r.label);
+  const classOf = new Map<number, string>();
+  for (const [key, ids] of units) for (const id of ids) classOf.set(id, key);
+  // A unit stands for its first row and every copy of its text, each counted under its own label.
+  const expand = (chosen: number[]): DrawnRows => {
+    const rows: number[] = [];
+    const labels = new Map<string, number>();
+    const count = (label: string | null) => label !== null && labels.set(label, (labels.get(label) ?? 0) + 1);
+    for (const id of chosen) {
+      rows.push(id);
+      count(classOf.get(id) ?? null);
+      for (const r of followers.get(id) ?? []) {
+        rows.push(r.rowid);
+        count(r.label);
+      }
     }
-  }
-  return { rows, labels };
+    return { rows, labels };
+  };
+  const drawn = stratifiedDraw(units, shares, seed);
+  return { validation: expand(drawn.validation), test: expand(drawn.test) };
+}
+
+/** The validation rows alone of `splitHeldOut` (a split without a test share). */
+export function splitByUniqueText(
+  groups: Map<string, number[]>,
+  copies: readonly (readonly { rowid: number; label: string | null }[])[],
+  fraction: number,
+  seed: number,
+): DrawnRows {
+  return splitHeldOut(groups, copies, { validation: fraction, test: 0 }, seed).validation;
 }
 
 /**
- * Picks the validation rows of a stratified split. `groups` maps each class to its row ids; classes are visited in
+ * Picks the held-out rows of a stratified split. `groups` maps each class to its row ids; classes are visited in
  * sorted order and each is shuffled with the one seeded generator, so the result depends only on the data and seed.
+ * Test rows continue each class's shuffle in a second pass, after every class's validation rows are drawn.
  */
-export function stratifiedValidation(groups: Map<string, number[]>, fraction: number, seed: number): number[] {
+export function stratifiedDraw(groups: Map<string, number[]>, shares: HeldOutShares, seed: number): { validation: number[]; test: number[] } {
   const random = seededRandom(seed);
-  const chosen: number[] = [];
-  for (const key of [...groups.keys()].sort()) {
-    const ids = groups.get(key)!;
-    const k = validationShare(ids.length, fraction);
-    // Partial Fisher–Yates: the first k positions become a uniform random sample.
-    for (let i = 0; i < k; i++) {
+  const keys = [...groups.keys()].sort();
+  const drawn = new Map<string, number>();
+  // Partial Fisher–Yates: positions from..to-1 become a uniform random sample of what the earlier ones left.
+  const draw = (ids: number[], from: number, to: number, into: number[]) => {
+    for (let i = from; i < to; i++) {
       const j = i + Math.floor(random() * (ids.length - i));
       [ids[i], ids[j]] = [ids[j], ids[i]];
-      chosen.push(ids[i]);
+      into.push(ids[i]);
     }
+  };
+  const validation: number[] = [];
+  for (const key of keys) {
+    const ids = groups.get(key)!;
+    const k = validationShare(ids.length, shares.validation);
+    draw(ids, 0, k, validation);
+    drawn.set(key, k);
   }
-  return chosen;
+  const test: number[] = [];
+  for (const key of keys) {
+    const ids = groups.get(key)!;
+    const k = drawn.get(key)!;
+    draw(ids, k, k + testShare(ids.length, k, shares.test), test);
+  }
+  return { validation, test };
 }

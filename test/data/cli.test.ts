@@ -55,6 +55,17 @@ describe('sprout data (built CLI)', () => {
     expect((report.imbalance as { message: string }).message).toBe('69 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
   });
 
+  it('holds a test split out with --test-split, by unique text, and counts it in the report', () => {
+    const report = json('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--no-header', '--text-column', '3', '--label-column', '1', '--test-split', '0.1', '--name', 'cola-test');
+    expect(report).toMatchObject({ rows: 516, split: 0.1, test_split: 0.1, split_by: 'unique text', labels: { '0': 162, '1': 354 } });
+    const splits = report.splits as { train: number; validation: number; test: number };
+    const test = (report.split_labels as { test: Record<string, number> }).test;
+    expect(splits.test).toBe(test['0'] + test['1']);
+    expect(test).toEqual({ '0': 16, '1': 35 });
+    expect(splits.train + splits.validation + splits.test).toBe(516);
+    expect(sprout('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--split', '0.6', '--test-split', '0.5').code).toBe(2);
+  });
+
   it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
     const before = (json('data', 'list', '--json') as { datasets: unknown[] }).datasets.length;
     const r = sprout('data', 'import', dataFile('rte', 'train.tsv'), '--quoting', 'rfc4180');

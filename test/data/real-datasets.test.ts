@@ -82,7 +82,7 @@ describe('SST-2 (TSV with header)', () => {
     const report = await importDataset(db, file, { validationFile: dataFile('sst2', 'dev.tsv') });
     expect([report.textColumns, report.labelColumn, report.template]).toEqual([['sentence'], 'label', '{sentence}']);
     expect(report.splits).toEqual({ train: 67349, validation: 872, test: 0 });
-    expect(report.splitLabels).toEqual({ train: { '0': 29780, '1': 37569 }, validation: { '0': 428, '1': 444 } });
+    expect(report.splitLabels).toEqual({ train: { '0': 29780, '1': 37569 }, validation: { '0': 428, '1': 444 }, test: {} });
     const train = bySourceIndex(loadDatasetRows(db, report.id, 'train'));
     const lines = tsvLines(file);
     for (let i = 1; i < lines.length; i++) expect(train.get(i - 1)!.text).toBe(lines[i][0]);
@@ -120,7 +120,7 @@ describe('RTE (TSV whose quotes are text)', () => {
     expect(report.quotingReason).toMatch(/double quotes are text/);
     expect(report.validation!.quoting).toBe('none');
     expect(report.textColumns).toEqual(['sentence1', 'sentence2']);
-    expect(report.splitLabels).toEqual({ train: { entailment: 1249, not_entailment: 1241 }, validation: { entailment: 146, not_entailment: 131 } });
+    expect(report.splitLabels).toEqual({ train: { entailment: 1249, not_entailment: 1241 }, validation: { entailment: 146, not_entailment: 131 }, test: {} });
     expect(report.duplicates).toBe(2);
     const train = bySourceIndex(loadDatasetRows(db, report.id, 'train'));
     const lines = tsvLines(file);

@@ -28,7 +28,7 @@ describe('the automatic split is by unique text', () => {
     // Still about a tenth of each class, and the report's counts are the stored ones.
     const stored = db.prepare('SELECT split, label, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label').all(report.id) as { split: string; label: string; n: number }[];
     const of = (split: string, label: string) => stored.find((r) => r.split === split && r.label === label)?.n ?? 0;
-    expect(report.splitLabels).toEqual({ train: { 0: of('train', '0'), 1: of('train', '1') }, validation: { 0: of('validation', '0'), 1: of('validation', '1') } });
+    expect(report.splitLabels).toEqual({ train: { 0: of('train', '0'), 1: of('train', '1') }, validation: { 0: of('validation', '0'), 1: of('validation', '1') }, test: {} });
     expect(of('validation', '0') + of('train', '0')).toBe(2528);
     expect(Math.abs(of('validation', '1') - 602)).toBeLessThanOrEqual(20);
     expect(Math.abs(of('validation', '0') - 253)).toBeLessThanOrEqual(20);

@@ -70,7 +70,8 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await page.getByRole('button', { name: 'Import into the library' }).click();
   await page.getByRole('heading', { name: /Imported “cb”/ }).waitFor({ timeout: 30_000 });
   const [cbSet] = (await app.call('data.list', {})).filter((d) => d.name === 'cb');
-  expect(cbSet.splits).toEqual({ train: 250, validation: 56, test: 0 });
+  // The Data step holds a tenth of each class out as the test split by default.
+  expect(cbSet.splits).toEqual({ train: 224, validation: 56, test: 26 });
   expect([...cbSet.labelSet!].sort()).toEqual(['contradiction', 'entailment', 'neutral']);
   expect(app.library<{ n: number }>('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?', cbSet.id)[0].n).toBe(306);
   await app.accessible('data');

@@ -60,7 +60,7 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   await expect(page.getByTestId('imbalance-hint').innerText()).resolves.toBe('70 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
   await expect(page.getByTestId('split-note').innerText()).resolves.toMatch(/by unique text/);
   const [cola] = (await app.call('data.list', {})).filter((d) => d.name === 'cola');
-  expect(cola.splits.train + cola.splits.validation).toBe(8551);
+  expect(cola.splits.train + cola.splits.validation + cola.splits.test).toBe(8551);
   expect(app.library<{ line: number }>('SELECT line FROM dataset_rows WHERE dataset_id = ? ORDER BY line LIMIT 1', cola.id)).toEqual([{ line: 1 }]);
   expect(app.library('SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(DISTINCT split) > 1', cola.id)).toEqual([]);
   await app.accessible('data');

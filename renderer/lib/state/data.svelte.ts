@@ -21,6 +21,8 @@ export class DataSetup {
   /** label → target text the model learns to write. */
   verbaliser = $state<Record<string, string>>({});
   split = $state(0.1);
+  /** Share of each class held out as the test split, scored once at the end of a run; 0: none. */
+  testSplit = $state(0.1);
   name = $state('');
   report = $state.raw<ImportReport | undefined>();
   /** An existing library dataset chosen instead of importing a file. */
@@ -113,6 +115,7 @@ export class DataSetup {
         labelColumn: this.labelColumn || null,
         ...(this.template.trim() ? { template: this.template.trim() } : {}),
         ...(this.validationFile.trim() ? { validationFile: this.validationFile.trim() } : { split: this.split }),
+        testSplit: this.testSplit,
       });
       this.verbaliser = Object.fromEntries(Object.keys(this.report.labels).map((label) => [label, this.verbaliser[label] ?? label]));
       this.error = undefined;
