@@ -1,8 +1,8 @@
 import type { Quoting } from '../data/types.js';
 import type { SoftPrompt } from '../runtime/types.js';
+import type { GoldCounts } from '../train/metrics.js';
 import type { AddedColumns } from './columns.js';
 import type { OutputFormat } from './encode.js';
-import type { GoldCounts } from './metrics.js';
 import type { WeightWidth } from '../weights/width.js';
 
 /** What labelling needs to know of a prompt's task. */

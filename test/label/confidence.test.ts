@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { addedColumnNames, addedColumns } from '../../main/label/columns.js';
 import { predict } from '../../main/label/confidence.js';
 import { rowEncoder } from '../../main/label/encode.js';
-import { accuracyReport, addGold, emptyGoldCounts } from '../../main/label/metrics.js';
 
 describe('confidence from rank scores', () => {
   it('is the softmax over summed log-likelihoods, or over per-token means when length-normalised', () => {
@@ -26,23 +25,6 @@ describe('confidence from rank scores', () => {
     expect(p.confidence).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
     expect(predict([-5, -5], [1, 1], false).best).toBe(0);
     expect(predict([-5], [1], false)).toMatchObject({ best: 0, runnerUp: -1, confidence: 1, margin: 0 });
-  });
-});
-
-describe('accuracy report', () => {
-  it('counts accuracy, macro-F1 over classes present and a confusion matrix with unknown gold values', () => {
-    const c = emptyGoldCounts();
-    const pairs: [string | null, string][] = [['a', 'a'], ['a', 'b'], ['b', 'b'], ['b', 'b'], ['x', 'a'], [null, 'a'], ['  ', 'b']];
-    for (const [g, p] of pairs) addGold(c, g, p);
-    const r = accuracyReport(c, ['a', 'b', 'c']);
-    expect(r.rows).toBe(5);
-    expect(r.no_gold).toBe(2);
-    expect(r.accuracy).toBeCloseTo(3 / 5, 12);
-    expect(r.labels).toEqual(['a', 'b', 'c', 'x']);
-    expect(r.confusion).toEqual([[1, 1, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]);
-    // a: P 1/2 R 1/2 F 1/2; b: P 2/3 R 1 F 0.8; x: 0; c is neither gold nor predicted and does not count.
-    expect(r.macro_f1).toBeCloseTo((0.5 + 0.8 + 0) / 3, 12);
-    expect(r.per_class.b).toEqual({ precision: 2 / 3, recall: 1, f1: expect.closeTo(0.8, 12), support: 2 });
   });
 });
 

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer, type T5Tokenizer } from '../../main/tokenizer/index.js';
 import { cacheKey, cachedEncoding, encodeExamples } from '../../main/train/encode.js';
-import { classificationReport } from '../../main/train/metrics.js';
 import { DataOrder } from '../../main/train/order.js';
 import { Mt19937 } from '../../main/train/rng/mt19937.js';
 import { parseVerbalizer, resolveTask, type RawExample, type TaskDefinition } from '../../main/train/task.js';
@@ -111,24 +110,5 @@ describe('data order', () => {
 
   it('a set smaller than one batch is one batch', () => {
     expect(new DataOrder([1, 2, 3], 32, 0, false).next().sort()).toEqual([0, 1, 2]);
-  });
-});
-
-describe('classification report', () => {
-  it('computes per-class precision/recall/F1, macro-F1, MCC and the confusion matrix with an invalid column', () => {
-    // gold: a a a b b c ; predicted: a b a b -1 c
-    const r = classificationReport(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [0, 1, 0, 1, -1, 2]);
-    expect(r.confusion).toEqual([[2, 1, 0, 0], [0, 1, 0, 1], [0, 0, 1, 0]]);
-    expect(r.accuracy).toBeCloseTo(4 / 6, 12);
-    expect(r.perClass.map((c) => [c.precision, c.recall])).toEqual([[1, 2 / 3], [0.5, 0.5], [1, 1]]);
-    const f1 = [0.8, 0.5, 1];
-    expect(r.macroF1).toBeCloseTo((f1[0] + f1[1] + f1[2]) / 3, 12);
-    // Gorodkin R_K by hand: c=4, s=6, p=(2,2,1), t=(3,2,1).
-    expect(r.mcc).toBeCloseTo((4 * 6 - (2 * 3 + 2 * 2 + 1 * 1)) / Math.sqrt((36 - 9) * (36 - 14)), 12);
-  });
-
-  it('binary: an invalid output counts as the other label for MCC (all invalid gives -1, as the reference runs report)', () => {
-    expect(classificationReport(['n', 'p'], [0, 1, 1, 0], [-1, -1, -1, -1]).mcc).toBeCloseTo(-1, 12);
-    expect(classificationReport(['n', 'p'], [0, 1, 1, 1], [1, 1, 1, 1]).mcc).toBe(0);
   });
 });

@@ -11,7 +11,7 @@ import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { requirePrompt } from '../../library/prompts.js';
-import { accuracyReport } from '../../label/metrics.js';
+import { accuracyReport } from '../../train/metrics.js';
 import type { LabelProgress } from '../../label/types.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
