@@ -370,7 +370,7 @@ export interface SimilarityMap {
 
 export interface LabelJobInfo {
   jobId: string;
-  /** `interrupted`: the library says running but no worker of this session runs it (a crash or a quit); resume it. */
+  /** `interrupted`: the library says running but no process runs it (a crash or a quit); resume it. */
   status: JobState | 'interrupted';
   input: string;
   output: string;

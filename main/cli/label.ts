@@ -1,8 +1,9 @@
 import { DATA_FORMATS } from '../data/read.js';
 import type { DataFormat, Quoting } from '../data/types.js';
 import { SproutError } from '../errors.js';
+import { refuseIfWritten } from '../writer-lock.js';
 import { OUTPUT_FORMATS, outputFormatFromName, type OutputFormat } from '../label/encode.js';
-import { getJob } from '../label/jobs.js';
+import { getJob, jobWriter } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
@@ -218,6 +219,8 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
       if (resume !== undefined) {
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
+        // Before loading the model: a job another process labels is refused at once (resumeLabelJob holds the lock).
+        refuseIfWritten(jobWriter(db, resume));
         const routes = job.spec.routing?.routes;
         // A resumed job keeps its width, so that the rows it adds are labelled like the rows it has.
         engine = await loadEngine(job.spec.model, { device, precision }, weights ?? job.spec.weights ?? 'fp32', jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));

@@ -18,12 +18,13 @@ import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
 import { SproutError } from '../errors.js';
+import { claimWriter } from '../writer-lock.js';
 import type { LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
 import { roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
-import { commitChunk, createJob, dropRowsFrom, getJob, newJobId, setJobStatus, type LabelJob, type LabelRow } from './jobs.js';
+import { commitChunk, createJob, dropRowsFrom, getJob, jobWriter, newJobId, setJobStatus, type LabelJob, type LabelRow } from './jobs.js';
 import { AppendFile } from './output-file.js';
 import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
@@ -204,13 +205,28 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     file.close();
     throw error;
   }
-  return run(db, engine, job, file, encoder, control);
+  const release = claimWriter(jobWriter(db, job.id), 'labelled');
+  try {
+    return await run(db, engine, job, file, encoder, control);
+  } finally {
+    release();
+  }
 }
 
 /** Continues a cancelled, failed or crashed job from its last committed row; a finished job just reports. */
 export async function resumeLabelJob(db: LibraryDb, jobId: string, engine: LabelEngine, control: RunControl = {}): Promise<LabelSummary> {
-  const job = getJob(db, jobId);
-  if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'Run `sprout label --help`; job ids are printed when a job starts.' });
+  if (!getJob(db, jobId)) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'Run `sprout label --help`; job ids are printed when a job starts.' });
+  const release = claimWriter(jobWriter(db, jobId), 'resumed');
+  try {
+    return await resumeClaimed(db, jobId, engine, control);
+  } finally {
+    release();
+  }
+}
+
+/** The resume proper, once this process is the job's one writer (so the job read now stays as read). */
+async function resumeClaimed(db: LibraryDb, jobId: string, engine: LabelEngine, control: RunControl): Promise<LabelSummary> {
+  const job = getJob(db, jobId)!;
   if (job.status === 'done') return summary(job, 0, 0);
   checkTask(engine, job.spec.routing?.routes.map((r) => r.task));
   const spec = job.spec;

@@ -4,7 +4,8 @@
  * themselves, so the database never claims output the file does not hold.
  */
 import { randomUUID } from 'node:crypto';
-import type { LibraryDb } from '../library/db.js';
+import { dataDirOf, type LibraryDb } from '../library/db.js';
+import type { WriterTarget } from '../writer-lock.js';
 import type { LabelJobSpec, LabelStats } from './types.js';
 
 export type LabelJobStatus = 'running' | 'cancelled' | 'failed' | 'done';
@@ -56,6 +57,11 @@ const fromJobRow = (r: JobRow): LabelJob => ({
   created: r.created,
   updated: r.updated,
 });
+
+/** The job's writer lock (one process labels a job at a time). */
+export function jobWriter(db: LibraryDb, id: string): WriterTarget {
+  return { dataDir: dataDirOf(db), kind: 'label-job', id };
+}
 
 export function newJobId(): string {
   return `label-${randomUUID().slice(0, 8)}`;

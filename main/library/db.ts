@@ -12,6 +12,11 @@ export function libraryPath(dataDir: string): string {
   return join(dataDir, LIBRARY_FILE);
 }
 
+/** The data folder an open library lives in (the inverse of `libraryPath`). */
+export function dataDirOf(db: LibraryDb): string {
+  return dirname(db.name);
+}
+
 /**
  * Opens (creating if needed) the library database and brings its schema up to date.
  * A database written by a newer Sprout is refused rather than downgraded, and a file that is not

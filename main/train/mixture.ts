@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { libraryPath, openLibrary } from '../library/db.js';
+import { claimWriter } from '../writer-lock.js';
 import { findModelByPath } from '../library/models.js';
 import { insertPrompt, loadSoftPrompt } from '../library/prompts.js';
 import { createRun, requireRun, updateRun } from '../library/runs.js';
@@ -157,6 +158,17 @@ const stepOptions = (c: MixtureConfig, step: number): TrainStepOptions => ({
 });
 
 export async function runMixture(request: MixtureRequest, options: TrainingHooks & { dataDir: string }): Promise<MixtureResult> {
+  // Before anything slow: a second resume of a run that is training is refused at once.
+  const release = 'resume' in request ? claimWriter({ dataDir: options.dataDir, kind: 'run', id: Number(request.resume) }, 'resumed') : undefined;
+  try {
+    return await trainMixture(request, options);
+  } finally {
+    release?.();
+  }
+}
+
+/** A new mixture run, or the continuation of one whose writer lock the caller holds. */
+async function trainMixture(request: MixtureRequest, options: TrainingHooks & { dataDir: string }): Promise<MixtureResult> {
   const home = options.dataDir;
   const resuming = 'resume' in request;
   let config: MixtureConfig;
@@ -175,10 +187,12 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
   const db = openLibrary(libraryPath(home));
   try {
     const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache') });
+    let releaseNew: (() => void) | undefined;
     try {
       // Stored with the width `auto` resolved to, so that a resumed run computes with the same weights.
       const stored = { ...config, weights: model.weightWidth };
       const runId = resuming ? requireRun(db, Number(request.resume)).id : createRun(db, { modelPath: resolve(config.model), config: { mixture: true, ...stored }, status: 'running', plannedSteps: config.steps }).id;
+      releaseNew = resuming ? undefined : claimWriter({ dataDir: home, kind: 'run', id: runId }, 'trained');
       const dir = runDir(home, String(runId));
       mkdirSync(dir, { recursive: true });
       if (!resuming) writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify({ runId, mixture: true, created: new Date().toISOString(), config: stored }, null, 2)}\n`);
@@ -192,6 +206,7 @@ export async function runMixture(request: MixtureRequest, options: TrainingHooks
       writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
       return result;
     } finally {
+      releaseNew?.();
       await model.dispose();
     }
   } finally {

@@ -1,7 +1,7 @@
 /**
  * A run's folder under <data dir>/runs/<library run id>: config.json (what was asked and what was resolved),
  * checkpoint.safetensors (everything needed to continue bit for bit), and at the end prompt.safetensors (the
- * kept prompt), task-embedding.safetensors and result.json; owner.json while a process trains it (run-owner.ts).
+ * kept prompt), task-embedding.safetensors and result.json; while a process trains it, its writer lock is held (writer-lock.ts).
  * Every file is replaced atomically.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { claimWriter } from '../writer-lock.js';
 import { dataDir as defaultDataDir } from '../paths.js';
 import { readT5Config } from '../checkpoint/checkpoint.js';
 import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
@@ -28,7 +29,6 @@ import { initName, initPrompt, parseInit } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { loadExamples } from './data-source.js';
 import { RunRecord } from './library-record.js';
-import { claimRun } from './run-owner.js';
 import { loadSoftPrompt, parsePromptId } from '../library/prompts.js';
 import { CONFIG_FILE, loadCheckpoint, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
@@ -93,24 +93,32 @@ interface StoredRun {
 
 export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult> {
   const home = options.dataDir ?? defaultDataDir();
-  const resuming = 'resume' in request;
-  let config: TrainingConfig;
-  let dir = '';
-  if (resuming) {
-    dir = /^[1-9]\d*$/.test(String(request.resume)) ? runDir(home, String(request.resume)) : '';
-    if (!dir || !existsSync(join(dir, CONFIG_FILE))) {
-      throw new SproutError('unknown-run', `There is no run ${request.resume}.`, { file: dir || undefined, hint: 'Give the run_id a previous `sprout train` printed.' });
-    }
+  if (!('resume' in request)) {
+    const config = parseTrainingConfig(request.config);
+    config.threads ??= defaultThreads();
+    return trainWith(config, null, home, options);
+  }
+  const dir = /^[1-9]\d*$/.test(String(request.resume)) ? runDir(home, String(request.resume)) : '';
+  if (!dir || !existsSync(join(dir, CONFIG_FILE))) {
+    throw new SproutError('unknown-run', `There is no run ${request.resume}.`, { file: dir || undefined, hint: 'Give the run_id a previous `sprout train` printed.' });
+  }
+  // Before anything slow: a second resume of a run that is training is refused at once.
+  const release = claimWriter({ dataDir: home, kind: 'run', id: Number(request.resume) }, 'resumed');
+  try {
     const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult) : null;
     if (done && done.status !== 'cancelled') return done;
     const stored = readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
-    config = parseTrainingConfig(stored.config, join(dir, CONFIG_FILE));
+    const config = parseTrainingConfig(stored.config, join(dir, CONFIG_FILE));
     if (request.device) config.device = request.device;
-  } else {
-    config = parseTrainingConfig(request.config);
-    config.threads ??= defaultThreads();
+    return await trainWith(config, Number(request.resume), home, options);
+  } finally {
+    release();
   }
+}
 
+/** A new run (`resumeId` null) or the continuation of one whose writer lock the caller holds. */
+async function trainWith(config: TrainingConfig, resumeId: number | null, home: string, options: RunOptions): Promise<TrainingResult> {
+  const resuming = resumeId !== null;
   const { tokenizer, resolved, train, validation } = await loadRunData(config, home);
   const plan = await planFor(config, train, validation);
   options.onPlan?.(plan);
@@ -118,19 +126,22 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
 
-  const record = resuming ? RunRecord.open(home, Number(request.resume)) : RunRecord.create(home, config, resolved);
+  const record = resuming ? RunRecord.open(home, resumeId) : RunRecord.create(home, config, resolved);
   const runId = record.id;
-  dir = runDir(home, String(runId));
+  const dir = runDir(home, String(runId));
   const emit = (e: TrainingEvent) => {
     record.onEvent(e);
     options.onProgress?.(e);
   };
+  // A resumed run's lock is its caller's; a new one is claimed as soon as it has an id.
+  const release = resuming ? undefined : claimWriter({ dataDir: home, kind: 'run', id: runId }, 'trained');
   try {
     return await trainRun();
   } catch (error) {
     record.fail(error);
     throw error;
   } finally {
+    release?.();
     record.close();
   }
 
@@ -142,8 +153,6 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     asEvent(p);
   };
   const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
-  mkdirSync(dir, { recursive: true });
-  const release = claimRun(dir);
   try {
     const d = model.config.dModel;
     const initSpec = parseInit(config.init);
@@ -224,7 +233,6 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
     writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
-    release();
     await model.dispose();
   }
   }

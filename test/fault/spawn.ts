@@ -11,8 +11,8 @@ export interface Exit {
   stderr: string;
 }
 
-/** Runs `node out/cli.js ARGS` with SPROUT_HOME=home; `onLine` sees each stderr line and may signal the process. */
-export function sprout(args: string[], home: string, onLine?: (line: string, kill: (s: NodeJS.Signals) => void) => void, env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+/** Runs `node out/cli.js ARGS` with SPROUT_HOME=home; `onLine` sees each stderr line and may signal the process (its pid is the third argument). */
+export function sprout(args: string[], home: string, onLine?: (line: string, kill: (s: NodeJS.Signals) => void, pid: number) => void, env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env, SPROUT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -24,7 +24,7 @@ export function sprout(args: string[], home: string, onLine?: (line: string, kil
       pending += d;
       const lines = pending.split('\n');
       pending = lines.pop()!;
-      for (const l of lines) onLine?.(l, (s) => child.kill(s));
+      for (const l of lines) onLine?.(l, (s) => child.kill(s), child.pid!);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));

@@ -11,6 +11,7 @@ import { listPrompts } from '../../main/library/prompts.js';
 import { createRun } from '../../main/library/runs.js';
 import { rankSources, sameBaseModel } from '../../main/transfer/rank.js';
 import { sprout, type Exit } from '../fault/spawn.js';
+import { writePromptFiles } from '../label/prompt-fixture.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
 import { data, Harness, tinyModel } from './harness.js';
 
@@ -39,6 +40,35 @@ describe('a run of another process', () => {
     expect((await exited).signal).toBe('SIGKILL');
     const [after] = (await h.call('train.list', {})).filter((r) => r.name === 'cli-run');
     expect(after.status).toBe('interrupted');
+  });
+
+  it('a labelling job `sprout label` runs cannot be resumed or cancelled in the app meanwhile', async () => {
+    const [promptFile] = await writePromptFiles(h.scratch, [1]);
+    let kill!: (s: NodeJS.Signals) => void;
+    let held!: (pid: number) => void;
+    const holding = new Promise<number>((resolve) => (held = resolve));
+    const args = ['label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu',
+      '--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', join(h.scratch, 'cb.csv')];
+    const exited = sprout(args, h.home, (line, k, pid) => {
+      kill = k;
+      // Held still at its first progress line, so the app's calls meet it however slow the machine is.
+      if (/^label-\w+: 0\//.test(line)) {
+        k('SIGSTOP');
+        held(pid);
+      }
+    });
+    const pid = await holding;
+    try {
+      const [job] = await h.call('label.list', {});
+      for (const op of ['label.resume', 'label.cancel'] as const) {
+        await expect(h.call(op, { jobId: job.jobId })).rejects.toThrow(`label-job-elsewhere: Labelling job ${job.jobId} is being labelled by process ${pid}`);
+      }
+      expect((await h.call('label.status', { jobId: job.jobId })).status).toBe('running');
+    } finally {
+      kill('SIGKILL');
+      kill('SIGCONT');
+    }
+    expect((await exited).signal).toBe('SIGKILL');
   });
 });
 

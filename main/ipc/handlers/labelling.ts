@@ -5,8 +5,9 @@
  */
 import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
+import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
-import { getJob, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
@@ -69,6 +70,7 @@ export class LabelJobs {
   resume(jobId: string): Promise<LabelJobInfo> | LabelJobInfo {
     const job = this.requireJob(jobId);
     if (this.live.has(jobId) || job.status === 'done') return this.info(job);
+    refuseIfWritten(jobWriter(this.db, jobId));
     const settings = readSettings(this.context.dataDir);
     return this.launch({ kind: 'resume', dataDir: this.context.dataDir, jobId, device: settings.defaultDevice, ...(settings.threads === null ? {} : { threads: settings.threads }) });
   }
@@ -81,6 +83,7 @@ export class LabelJobs {
       live.controller.abort();
       await live.ended;
     } else if (job.status === 'running') {
+      refuseIfWritten(jobWriter(this.db, jobId));
       setJobStatus(this.db, jobId, 'cancelled');
     }
     return this.info(this.requireJob(jobId));
@@ -132,7 +135,8 @@ export class LabelJobs {
     const gold = job.stats.gold && accuracyReport(job.stats.gold, job.spec.task.labels);
     return {
       jobId: job.id,
-      status: job.status === 'running' && !live ? 'interrupted' : job.status,
+      // Running in the library but in no worker of this session: another process labels it, or a crash or quit stopped it.
+      status: job.status === 'running' && !live && !isWritten(jobWriter(this.db, job.id)) ? 'interrupted' : job.status,
       input: job.spec.input,
       output: job.spec.output,
       format: job.spec.format,

@@ -18,7 +18,7 @@ import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { TrainingResult, TrainRequest } from '../../train/run.js';
 import { PAUSED } from '../../worker/jobs/train.js';
-import { trainedElsewhere } from '../../train/run-owner.js';
+import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { trainingInput } from './train-input.js';
@@ -133,7 +133,7 @@ export class Runs {
     }
     const run = requireRun(this.db, runId);
     if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, { hint: 'Start a new run, e.g. with its prompt as the initialisation.' });
-    this.refuseElsewhere(runId, 'resume');
+    this.refuseElsewhere(runId);
     const config = parseTrainingConfig(run.config);
     return this.launch({ resume: runId }, config.batchSize);
   }
@@ -147,7 +147,7 @@ export class Runs {
       return this.status(runId);
     }
     const run = requireRun(this.db, runId);
-    this.refuseElsewhere(runId, 'cancel');
+    this.refuseElsewhere(runId);
     if (ACTIVE.has(run.status)) updateRun(this.db, runId, { status: 'cancelled' });
     else if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has already finished.`);
     return this.status(runId);
@@ -200,7 +200,7 @@ export class Runs {
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
     // A run the library says is active but no worker of this process runs is trained by another live process
     // (a `sprout train`), or was stopped by a crash or a quit.
-    const elsewhere = !live && ACTIVE.has(run.status) && trainedElsewhere(runDir(this.context.dataDir, String(run.id)));
+    const elsewhere = !live && ACTIVE.has(run.status) && isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id });
     const status: RunState = live?.state ?? (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
     const judged = live ? liveJudgement(live) : storedJudgement(this.storedResult(run.id));
     return {
@@ -225,10 +225,8 @@ export class Runs {
     return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult) : null;
   }
 
-  private refuseElsewhere(runId: number, what: string): void {
-    if (trainedElsewhere(runDir(this.context.dataDir, String(runId)))) {
-      throw new SproutError('run-elsewhere', `Run ${runId} is being trained by another process (a \`sprout train\`), so it cannot ${what} here.`, { hint: 'Stop it where it runs (Ctrl-C keeps a checkpoint), then resume it here.' });
-    }
+  private refuseElsewhere(runId: number): void {
+    refuseIfWritten({ dataDir: this.context.dataDir, kind: 'run', id: runId });
   }
 
   private requireLive(runId: number, what: string): Live {

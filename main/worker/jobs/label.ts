@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { DataFormat, Quoting } from '../../data/types.js';
 import { resumeLabelJob, startLabelJob, type LabelJobOptions, type LabelSummary } from '../../label/job.js';
-import { getJob } from '../../label/jobs.js';
+import { getJob, jobWriter } from '../../label/jobs.js';
+import { refuseIfWritten } from '../../writer-lock.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import type { LabelProgress, LabelPrompt } from '../../label/types.js';
 import { SproutError } from '../../errors.js';
@@ -33,6 +34,8 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (inp
     } else {
       const job = getJob(db, input.jobId);
       if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${input.jobId}".`);
+      // Before loading the model: a job another process labels is refused at once (resumeLabelJob holds the lock).
+      refuseIfWritten(jobWriter(db, input.jobId));
       // The job keeps its own task, so a prompt whose library task changed since still labels as it started.
       prompts = job.spec.prompts.map(({ ref }) => {
         if (!ref.startsWith(LIBRARY_REF_PREFIX)) throw new SproutError('label-unknown-prompt', `The job was started with the prompt file "${ref}"; resume it with \`sprout label --resume\`.`);
