@@ -413,6 +413,34 @@ export interface ReviewPage {
   labels: string[];
 }
 
+// -- Files (the browser version's picker) --
+
+export interface BrowseEntry {
+  name: string;
+  /** Absolute, ready for any operation that takes a path. */
+  path: string;
+  kind: 'file' | 'folder';
+  /** A file's size; null for a folder. */
+  bytes: number | null;
+  modified: string;
+}
+
+export interface FolderListing {
+  /** The places browsing may start from: home, then the folders added in Settings. */
+  roots: { name: string; path: string }[];
+  /** The place this folder lies in. */
+  root: string;
+  folder: string;
+  /** From the top of the place down to `folder`: the steps back a person can take. */
+  path: { name: string; path: string }[];
+  /** The folder above, or null at the top of its place. */
+  parent: string | null;
+  /** Folders first, then files, by name. */
+  entries: BrowseEntry[];
+  /** Matching entries left out because the folder holds too many to list. */
+  omitted: number;
+}
+
 // -- Settings and home --
 
 export interface Settings {
@@ -427,6 +455,8 @@ export interface Settings {
   /** Whether a hub token is stored (the token itself is never sent back). */
   hubTokenSet: boolean;
   theme: Theme;
+  /** Folders the browser version's file picker may list besides the home folder. */
+  browseFolders: string[];
 }
 
 export interface HomeSummary {
@@ -560,6 +590,21 @@ export const operations = {
   'app.info': { request: z.strictObject({}), response: type<AppInfo>() },
   /** The desktop app's open dialog (the browser version cannot learn a file's location: type the path there). */
   'app.pickPath': { request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }), response: type<{ path: string | null }>() },
+  /**
+   * Lists a folder for the browser version's file picker (the desktop app uses its open dialog): only inside the
+   * home folder or a folder added in Settings. No path: the home folder.
+   */
+  'files.browse': {
+    request: z.strictObject({
+      path: path.optional(),
+      /** folder: list folders only. */
+      kind: z.enum(['file', 'folder']),
+      hidden: z.boolean().optional(),
+      /** Only names containing this (any case). */
+      filter: z.string().max(200).optional(),
+    }),
+    response: type<FolderListing>(),
+  },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
   /** What a run asking for this device would run on here, and why: shown before a run starts. */
   'device.check': { request: z.strictObject({ device }), response: type<ProviderInUse>() },
@@ -574,6 +619,8 @@ export const operations = {
       /** null forgets the stored token. */
       hubToken: z.string().nullable().optional(),
       theme: z.enum(['light', 'dark', 'system']).optional(),
+      /** The whole list; each must be an existing folder. */
+      browseFolders: z.array(path).max(50).optional(),
     }),
     response: type<Settings>(),
   },

@@ -3,7 +3,9 @@ import { SproutError } from '../errors.js';
 import { sproutVersion } from './version.js';
 import type { Handlers } from './dispatch.js';
 import { importData, listDatasetInfo, preview, removeDataset, showDataset } from './handlers/data.js';
+import { listFolder } from './handlers/browse.js';
 import { providerInUse } from './handlers/device.js';
+import { existingFolder } from './handlers/files.js';
 import { doctorReport } from './handlers/doctor.js';
 import { evalReport } from './handlers/evaluation.js';
 import { homeSummary } from './handlers/home.js';
@@ -24,13 +26,15 @@ export const handlers: Handlers = {
     }
     return { path: await pickPath(kind, title) };
   },
+  'files.browse': (request, { dataDir }) => listFolder(dataDir, request),
   'home.summary': (_request, context) => homeSummary(context),
   'device.check': ({ device }, { dataDir }) => providerInUse(device, readSettings(dataDir).threads),
 
   'settings.get': (_request, { dataDir }) => publicSettings(dataDir, readSettings(dataDir)),
   'settings.set': (request, { dataDir }) => {
     const stored = readSettings(dataDir);
-    const next = { ...stored, ...Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) };
+    const given = request.browseFolders && { browseFolders: [...new Set(request.browseFolders.map((f) => existingFolder(f, 'folder to browse')))] };
+    const next = { ...stored, ...Object.fromEntries(Object.entries({ ...request, ...given }).filter(([, v]) => v !== undefined)) };
     writeSettings(dataDir, next);
     return publicSettings(dataDir, next);
   },

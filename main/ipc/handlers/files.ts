@@ -37,7 +37,8 @@ export function existingFolder(path: string, what: string): string {
   return folder;
 }
 
-function inside(child: string, parent: string): boolean {
+/** Whether `child` is `parent` or lies below it (plain paths: resolve links first where they matter). */
+export function inside(child: string, parent: string): boolean {
   const r = relative(parent, child);
   return r === '' || (!r.startsWith('..') && !isAbsolute(r) && !r.startsWith(`..${sep}`));
 }

@@ -18,6 +18,7 @@ const Stored = z.object({
   hubEndpoint: z.string().nullable().default(null),
   hubToken: z.string().nullable().default(null),
   theme: z.enum(['light', 'dark', 'system']).default('system'),
+  browseFolders: z.array(z.string()).default([]),
 });
 export type StoredSettings = z.infer<typeof Stored>;
 
@@ -50,5 +51,5 @@ export function effectiveHubSettings(stored: StoredSettings): HubSettings {
 
 export function publicSettings(dataDir: string, stored: StoredSettings): Settings {
   const hub = effectiveHubSettings(stored);
-  return { dataDir, defaultDevice: stored.defaultDevice, defaultWeights: stored.defaultWeights, threads: stored.threads, hubEndpoint: hub.endpoint, hubTokenSet: hub.token !== undefined, theme: stored.theme };
+  return { dataDir, defaultDevice: stored.defaultDevice, defaultWeights: stored.defaultWeights, threads: stored.threads, hubEndpoint: hub.endpoint, hubTokenSet: hub.token !== undefined, theme: stored.theme, browseFolders: stored.browseFolders };
 }
