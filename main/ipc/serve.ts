@@ -15,6 +15,10 @@ import { contentSecurityPolicy, readRendererFile } from './static.js';
 
 export const LOOPBACK = '127.0.0.1';
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+export const DEFAULT_MAX_EVENT_BACKLOG_BYTES = 16 << 20;
+/** A client that has not sent its request head (or whole request) by then is dropped; loopback requests take milliseconds. */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ServeOptions {
   rendererDir: string;
@@ -22,6 +26,11 @@ export interface ServeOptions {
   port?: number;
   token?: string;
   maxBodyBytes?: number;
+  /**
+   * Events a page has not read yet, in bytes, before it is dropped: a page that stops reading (a frozen tab, a
+   * hostile client) would otherwise grow the server's memory with every progress event. The page reconnects.
+   */
+  maxEventBacklogBytes?: number;
 }
 
 export interface ServeServer {
@@ -46,6 +55,14 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function decodeComponent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function cookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
@@ -57,6 +74,7 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
 export async function startServe(options: ServeOptions): Promise<ServeServer> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBacklog = options.maxEventBacklogBytes ?? DEFAULT_MAX_EVENT_BACKLOG_BYTES;
   let dispatch: Dispatch | undefined;
   let port = 0;
   // Cookies are not port-scoped: name it after the port so that two servers do not clobber each other's.
@@ -147,16 +165,32 @@ export async function startServe(options: ServeOptions): Promise<ServeServer> {
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
+  // A request target that is no URL (`GET http://[`) or an operation name that is no URI component (`/api/%ff`)
+  // is the client's error: 400, never an exception in the server.
+  const parseUrl = (req: IncomingMessage): URL | undefined => {
+    const base = `http://${LOOPBACK}:${port}`;
+    return URL.canParse(req.url ?? '/', base) ? new URL(req.url ?? '/', base) : undefined;
+  };
+  const badRequest: Denial = { status: 400, error: { code: 'bad-request', message: 'The request target is not a valid URL.' } };
+
+  function deny(req: IncomingMessage, res: ServerResponse, denial: Denial): void {
+    req.resume();
+    sendEnvelope(res, denial.status, { ok: false, error: denial.error });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = parseUrl(req);
+    if (!url) return deny(req, res, badRequest);
     const denied = check(req, url);
-    if (denied) {
-      req.resume();
-      return sendEnvelope(res, denied.status, { ok: false, error: denied.error });
-    }
+    if (denied) return deny(req, res, denied);
     const op = /^\/api\/([^/]+)$/.exec(url.pathname)?.[1];
-    const work = op !== undefined ? api(req, res, decodeURIComponent(op)) : page(req, res, url);
-    work.catch((error: unknown) => {
+    if (op === undefined) return page(req, res, url);
+    const operation = decodeComponent(op);
+    return operation === undefined ? deny(req, res, badRequest) : api(req, res, operation);
+  }
+
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
       else res.destroy();
     });
@@ -164,14 +198,21 @@ export async function startServe(options: ServeOptions): Promise<ServeServer> {
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`);
-    const denied = url.pathname === '/events' ? check(req, url) : { status: 404, error: { code: 'not-found', message: 'No such endpoint.' } };
+    // A client that resets its connection mid-handshake must not take the server with it.
+    socket.on('error', () => socket.destroy());
+    const url = parseUrl(req);
+    const denied = !url ? badRequest : url.pathname === '/events' ? check(req, url) : { status: 404, error: { code: 'not-found', message: 'No such endpoint.' } };
     if (denied) {
       socket.end(`HTTP/1.1 ${denied.status} ${denied.error.code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    // Events flow one way; anything a page sends on this socket is ignored.
-    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => ws.on('message', () => {}));
+    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      // Events flow one way; anything a page sends is ignored. A frame ws cannot accept (too large, a reserved
+      // opcode, bad UTF-8) is that client's error: ws fails the connection and reports it here, and only that
+      // client goes (an 'error' with no listener would end the process and every run inside it).
+      ws.on('message', () => {});
+      ws.on('error', () => ws.terminate());
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -186,7 +227,11 @@ export async function startServe(options: ServeOptions): Promise<ServeServer> {
     token,
     emit(event, payload) {
       const message = JSON.stringify({ event, payload });
-      for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(message);
+      for (const client of sockets.clients) {
+        if (client.readyState !== client.OPEN) continue;
+        if (client.bufferedAmount > maxBacklog) client.terminate();
+        else client.send(message);
+      }
     },
     attach(d) {
       dispatch = d;

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +14,7 @@ let server: ServeServer;
 let engine: ReturnType<typeof hostEngine>;
 
 beforeAll(async () => {
-  server = await startServe({ rendererDir: join(repoRoot, 'out/renderer'), maxBodyBytes: 1024 });
+  server = await startServe({ rendererDir: join(repoRoot, 'out/renderer'), maxBodyBytes: 1024, maxEventBacklogBytes: 1 << 20 });
   engine = hostEngine({
     dataDir: mkdtempSync(join(tmpdir(), 'sprout-events-')),
     workerScript: join(repoRoot, 'out/worker.js'),
@@ -57,6 +59,46 @@ it('delivers emitted events to every connected page, in order', async () => {
     expect(await received).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: progress(bytes) })));
     ws.close();
   }
+});
+
+it('drops a page that stops reading once its unread events pass the cap, while a reading page gets every one', async () => {
+  const sent = 40;
+  const big = 'x'.repeat(256 << 10);
+  // The reading page: each event is emitted only once it has the one before, so its own backlog stays empty.
+  const reader = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+  let received = 0;
+  let next: () => void = () => {};
+  reader.on('message', () => {
+    received++;
+    next();
+  });
+  await new Promise((resolve) => reader.on('open', resolve));
+  // The stalled page: a raw client that completes the handshake, then reads nothing.
+  const stalled = connect(server.port, '127.0.0.1');
+  stalled.on('error', () => {});
+  await new Promise<void>((resolve) => {
+    stalled.once('data', () => {
+      stalled.pause();
+      resolve();
+    });
+    stalled.write(`GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  });
+  for (let i = 0; i < sent; i++) {
+    const delivered = new Promise<void>((resolve) => (next = resolve));
+    server.emit('download.progress', { jobId: 'd1', modelId: big, status: 'running', file: 'f', fileBytes: i, fileTotal: sent, bytes: i, totalBytes: sent, rate: 1, etaSeconds: 1 });
+    await delivered;
+  }
+  expect(received).toBe(sent);
+  // Read what reached the stalled page, then hang up: it was cut off well before the last event.
+  let bytes = 0;
+  stalled.on('data', (d: Buffer) => (bytes += d.length));
+  const closed = new Promise((resolve) => stalled.on('close', resolve));
+  stalled.resume();
+  stalled.end();
+  await closed;
+  expect(bytes).toBeLessThan(sent * big.length);
+  expect(bytes).toBeGreaterThan(0);
+  reader.close();
 });
 
 it('applies the configured body cap', async () => {
