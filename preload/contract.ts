@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -381,6 +382,10 @@ export interface LabelJobInfo {
   /** The input's gold label column, when one was given; `accuracy` then compares it with the predictions. */
   goldColumn: string | null;
   accuracy: { rows: number; accuracy: number; macroF1: number } | null;
+  /** Whether the output file still holds this job's labels (main/label/ownership.ts), and if not, why. */
+  outputState: LabelOutputState;
+  /** Says what happened to the output file when it no longer holds this job's labels; null while it does. */
+  outputNote: string | null;
   rowsDone: number;
   totalRows: number;
   labelled: number;
@@ -402,6 +407,8 @@ export interface LabelSummary {
   rowsPerSecond: number;
   accuracy: number | null;
 }
+
+export type LabelOutputState = OutputState;
 
 /** One labelled row for review (main/label/review.ts). */
 export type ReviewRow = LabelReviewRow;
@@ -745,10 +752,19 @@ export const operations = {
       output: path,
       outputFormat: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(),
       overwrite: z.boolean().optional(),
+      /** Consent to write over this labelling job's output (the person confirmed replacing that job's file). */
+      replaceJob: text.optional(),
       batchSize: z.number().int().min(1).max(1024).optional(),
     }),
     response: type<LabelJobInfo>(),
   },
+  /** Where a new job on `input` with this prompt writes by default: named after the prompt, never another job's file. */
+  'label.defaultOutput': {
+    request: z.strictObject({ promptId: id, input: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']) }),
+    response: type<{ output: string }>(),
+  },
+  /** Whether a file the person chose exists, and which labelling job owns it (writing there needs consent naming it). */
+  'label.checkOutput': { request: z.strictObject({ file: path }), response: type<{ file: string; exists: boolean; owner: LabelJobInfo | null }>() },
   'label.cancel': { request: jobRef, response: type<LabelJobInfo>() },
   'label.resume': { request: jobRef, response: type<LabelJobInfo>() },
   'label.status': { request: jobRef, response: type<LabelJobInfo>() },
@@ -775,10 +791,10 @@ export const operations = {
     request: z.strictObject({ jobId: text, name: text, include: z.enum(['corrected', 'all']).optional(), split: z.number().min(0).max(0.9).optional() }),
     response: type<DatasetInfo>(),
   },
-  /** Copies the job's output with corrections applied (the person's label replaces the prediction). */
+  /** Writes the job's rows with the model's columns and the final label and its source (main/label/export.ts). */
   'label.export': {
-    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(), overwrite: z.boolean().optional() }),
-    response: type<{ file: string; format: LabelOutputFormat; rows: number; corrected: number }>(),
+    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(), overwrite: z.boolean().optional(), replaceJob: text.optional() }),
+    response: type<{ file: string; format: LabelOutputFormat; rows: number; reviewed: number; corrected: number }>(),
   },
 } satisfies Record<string, { request: z.ZodType; response: unknown }>;
 

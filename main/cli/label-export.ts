@@ -6,15 +6,19 @@ import { onePositional, withLibrary } from './data-shared.js';
 export const labelExportCommand: Command = {
   path: ['label', 'export'],
   summary: "Write a finished labelling job's output with the review's corrections applied",
-  usage: `Usage: sprout label export JOB --output FILE [--format csv|tsv|jsonl|parquet] [--overwrite]
+  usage: `Usage: sprout label export JOB --output FILE [--format csv|tsv|jsonl|parquet] [--overwrite] [--replace-job JOB2]
 
-Copies the job's output (every row, in input order) to FILE with each corrected row's predicted label replaced by
-the person's label, and adds label_source: person, model, or empty for a skipped row. The format comes from
---format, else FILE's extension (.csv, .tsv, .jsonl, .parquet), else CSV. The file is written under a temporary
-name and renamed into place when complete.
+Writes every row of the job, in input order, from the library (so it is right even if the job's output file was
+since changed or replaced): the input's columns, the model's columns as labelling wrote them (predicted_label,
+confidence, runner_up, margin, p_<label>, …, skipped_reason), then
+  label         the final label: the person's where they gave one, else the model's (empty for a skipped row)
+  label_source  person, model, or empty for a skipped row
+(names the input already uses get a suffix _1, …). The format comes from --format, else FILE's extension (.csv,
+.tsv, .jsonl, .parquet), else CSV. The file is written under a temporary name and renamed into place when
+complete. Writing over another labelling job's output needs --replace-job naming that job.
 
-Prints one JSON line: file, format, rows, corrected.`,
-  options: { output: { type: 'string' }, format: { type: 'string' }, overwrite: { type: 'boolean', default: false } },
+Prints one JSON line: file, format, rows, reviewed (rows a person labelled), corrected (of those, changed).`,
+  options: { output: { type: 'string' }, format: { type: 'string' }, overwrite: { type: 'boolean', default: false }, 'replace-job': { type: 'string' } },
   positionals: true,
   async run({ values, positionals }) {
     const jobId = onePositional(positionals, 'labelling job id', 'label export');
@@ -22,7 +26,7 @@ Prints one JSON line: file, format, rows, corrected.`,
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
     const format = values.format as string | undefined;
     if (format !== undefined && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
-    const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: format as OutputFormat | undefined, overwrite: values.overwrite === true }));
+    const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: format as OutputFormat | undefined, overwrite: values.overwrite === true, replaceJob: values['replace-job'] as string | undefined }));
     printJson(result);
   },
 };

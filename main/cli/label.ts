@@ -30,13 +30,13 @@ function positiveInt(v: unknown, flag: string): number | undefined {
   return n;
 }
 
-function outputFormat(values: Record<string, unknown>, output: string): OutputFormat | undefined {
+function outputFormat(values: Record<string, unknown>, output: string | undefined): OutputFormat | undefined {
   const given = str(values.format);
   if (given !== undefined) {
     if (!OUTPUT_FORMATS.includes(given as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
     return given as OutputFormat;
   }
-  return outputFormatFromName(output);
+  return output === undefined ? undefined : outputFormatFromName(output);
 }
 
 /** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
@@ -123,11 +123,11 @@ function progressPrinter(): (p: LabelProgress) => void {
 export const labelCommand: Command = {
   path: ['label'],
   summary: 'Label every row of a file with a tuned prompt (streaming, resumable); ends with a JSON summary',
-  usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE --output FILE [options]
+  usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE [--output FILE] [options]
        sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
-                    --input FILE --output FILE [options]
-       sprout label --task-column COL --prompt TASK=ID|NAME [--prompt TASK=...] --input FILE --output FILE [options]
-       sprout label --prompt-for-column TEXTCOL=ID|NAME [--prompt-for-column ...] --input FILE --output FILE [options]
+                    --input FILE [--output FILE] [options]
+       sprout label --task-column COL --prompt TASK=ID|NAME [--prompt TASK=...] --input FILE [--output FILE] [options]
+       sprout label --prompt-for-column TEXTCOL=ID|NAME [--prompt-for-column ...] --input FILE [--output FILE] [options]
        sprout label --resume JOB [--device D]
 
 Labels each row of INPUT (CSV, TSV, JSON Lines, JSON, Parquet or text lines) and writes OUTPUT: the input's
@@ -159,6 +159,9 @@ Input:
 Output:
   --output FILE  [--format csv|tsv|jsonl|parquet] (default: from the output's extension, else the input's format;
                  JSON input gives JSON Lines, text gives CSV) [--overwrite]
+                 Without --output: beside the input, named after it and the prompt (INPUT.PROMPT.labelled.EXT, -2,
+                 -3, … where that name is taken by a file or another job). A job owns its output: writing over the
+                 file of another job needs --replace-job JOB naming that job (--overwrite is not enough).
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
@@ -190,6 +193,7 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     output: { type: 'string' },
     format: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
+    'replace-job': { type: 'string' },
     'batch-size': { type: 'string' },
     'length-normalise': { type: 'boolean', default: false },
     'max-input-tokens': { type: 'string' },
@@ -255,7 +259,7 @@ async function start(
 ): Promise<LabelSummary> {
   const input = str(values.input);
   const output = str(values.output);
-  if (input === undefined || output === undefined) throw new UsageError('--input FILE and --output FILE are required. Run `sprout label --help`.');
+  if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
   const inputFormat = str(values['input-format']);
   if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
   const quoting = str(values.quoting);
@@ -277,6 +281,7 @@ async function start(
       output,
       format: outputFormat(values, output),
       overwrite: values.overwrite === true,
+      replaceJob: str(values['replace-job']),
       textColumns: textColumns.length ? textColumns : undefined,
       template: str(values.template),
       goldColumn: str(values['label-column']),

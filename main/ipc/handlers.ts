@@ -76,6 +76,8 @@ export const handlers: Handlers = {
   'library.similarityMap': ({ modelId }, context) => similarityMap(context, modelId),
 
   'label.start': (request, context) => stateOf(context).labelJobs.start(request),
+  'label.defaultOutput': (request, context) => stateOf(context).labelJobs.defaultOutput(request),
+  'label.checkOutput': ({ file }, context) => stateOf(context).labelJobs.checkOutput(file),
   'label.cancel': ({ jobId }, context) => stateOf(context).labelJobs.cancel(jobId),
   'label.resume': ({ jobId }, context) => stateOf(context).labelJobs.resume(jobId),
   'label.status': ({ jobId }, context) => stateOf(context).labelJobs.status(jobId),

@@ -25,14 +25,25 @@ export interface ColumnPlan {
   ensemble: boolean;
 }
 
-export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan): AddedColumns {
-  const taken = new Set(inputColumns);
-  const claim = (base: string): string => {
+/** Hands out column names not yet `taken`: `base`, else `base_1`, `base_2`, … */
+export function columnClaimer(taken: Iterable<string>): (base: string) => string {
+  const used = new Set(taken);
+  return (base) => {
     let name = base;
-    for (let n = 1; taken.has(name); n++) name = `${base}_${n}`;
-    taken.add(name);
+    for (let n = 1; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
     return name;
   };
+}
+
+/** Free names for `bases`, in order, beside the `taken` ones. */
+export function claimColumns(taken: Iterable<string>, bases: readonly string[]): string[] {
+  const claim = columnClaimer(taken);
+  return bases.map(claim);
+}
+
+export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan): AddedColumns {
+  const claim = columnClaimer(inputColumns);
   const classify = plan.kind === 'classification';
   const predicted = claim('predicted_label');
   const confidence = claim('confidence');

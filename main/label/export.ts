@@ -1,8 +1,11 @@
 /**
- * Export of a finished labelling job with a person's corrections: the job's output as written, the person's label
- * in the predicted-label column where they gave one, and a `label_source` column (person or model; empty for a
- * skipped row). Any output format Sprout writes can be exported to any other; the file is written beside the
- * target under a temporary name and renamed over it only when complete, so a failed export leaves nothing half.
+ * Export of a finished labelling job with a person's corrections. Every row keeps the model's prediction and its
+ * numbers under their own names (predicted_label, confidence, runner_up, margin, p_<label>, …) and adds the final
+ * `label` (the person's where they gave one, else the model's) and `label_source` (person, model, or empty for a
+ * skipped row), so no row contradicts itself. The rows come from the library, which keeps every value the job
+ * wrote, so an export is right even when the job's output file was since replaced or changed. Any output format
+ * can be exported to any other; the file is written beside the target under a temporary name and renamed over it
+ * only when complete, so a failed export leaves nothing half.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,11 +13,12 @@ import { readRecords } from '../data/read.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
-import { addedColumnNames, type AddedColumns } from './columns.js';
-import { outputFormatFromName, rowEncoder, type OutputFormat } from './encode.js';
+import { addedColumnNames, claimColumns, type AddedColumns } from './columns.js';
+import { outputFormatFromName, rowEncoder, type AddedValue, type OutputFormat } from './encode.js';
 import { parquetColumns } from './job.js';
-import { getJob, type LabelJob } from './jobs.js';
+import { getJob, jobRows, markOutputReplaced, type LabelJob } from './jobs.js';
 import { AppendFile } from './output-file.js';
+import { claimOutput, outputNote, outputState } from './ownership.js';
 import { convertPartToParquet } from './parquet.js';
 import type { LabelJobSpec } from './types.js';
 
@@ -23,13 +27,30 @@ export interface ExportOptions {
   /** Default: from the file's extension, else CSV. */
   format?: OutputFormat;
   overwrite?: boolean;
+  /** Consent to write over the output of this labelling job (which then no longer owns it). */
+  replaceJob?: string;
 }
 
 export interface ExportResult {
   file: string;
   format: OutputFormat;
   rows: number;
+  /** Rows whose label a person gave (confirming the model's or not). */
+  reviewed: number;
+  /** Rows whose label a person changed. */
   corrected: number;
+}
+
+/** The two columns an export adds after the job's own: the final label and who gave it. */
+export interface FinalColumns {
+  label: string;
+  source: string;
+}
+
+/** Names of the final label columns for this job's output (suffixed where the input or the job uses the name). */
+export function finalColumns(spec: LabelJobSpec): FinalColumns {
+  const [label, source] = claimColumns([...spec.inputColumns, ...addedColumnNames(spec.columns)], ['label', 'label_source']);
+  return { label, source };
 }
 
 /** How to read a job's own output back: as its encoder wrote it (a CSV is always RFC 4180-quoted). */
@@ -53,80 +74,107 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
       hint: 'Label the file again as a new job and export that one.',
     });
   }
-  if (file === spec.output || file === spec.input) {
+  // Its output, while it still holds the job's labels (once another job replaced it, that job owns the file).
+  if (file === spec.input || (file === spec.output && !job.outputReplaced)) {
     throw new SproutError('label-export-overwrites', "The export would overwrite the job's input or output file.", { file, hint: 'Choose a new file name.' });
   }
-  if (!options.overwrite && existsSync(file)) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
+  const replaced = claimOutput(db, file, options.replaceJob, 'export');
+  const exists = () => !replaced.length && !options.overwrite && existsSync(file);
+  if (exists()) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
   const format = options.format ?? outputFormatFromName(file) ?? 'csv';
-  const corrections = correctionsOf(db, jobId);
+  const rows = rowSource(db, job);
   const temporary = `${file}.sprout-partial`;
   const part = format === 'parquet' ? `${temporary}.jsonl` : temporary;
   const out = AppendFile.create(part, true);
-  let rows = 0;
   try {
-    rows = await writeRows(job, corrections, format, out);
+    const counts = await writeRows(spec, rows, format, out);
     out.close();
-    if (format === 'parquet') await convertPartToParquet(part, temporary, [...parquetColumns(spec), { name: sourceColumnOf(spec), type: 'STRING' }]);
-    if (!options.overwrite && existsSync(file)) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
+    const final = finalColumns(spec);
+    if (format === 'parquet') await convertPartToParquet(part, temporary, [...parquetColumns(spec), { name: final.label, type: 'STRING' }, { name: final.source, type: 'STRING' }]);
+    if (exists()) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
     renameSync(temporary, file);
+    markOutputReplaced(db, replaced.map((j) => j.id), { jobId, how: 'exported' });
+    return { file, format, ...counts };
   } catch (error) {
     out.close();
     rmSync(part, { force: true });
     rmSync(temporary, { force: true });
     throw error;
   }
-  return { file, format, rows, corrected: corrections.size };
 }
 
-function correctionsOf(db: LibraryDb, jobId: string): Map<number, string> {
-  const rows = db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(jobId) as { row: number; corrected: string }[];
-  return new Map(rows.map((c) => [c.row, c.corrected]));
+/** A row to export: the input's values, the values the job wrote after them, and the person's label. */
+interface ExportRow {
+  fields: Readonly<Record<string, string | null>>;
+  values?: Readonly<Record<string, unknown>>;
+  added: readonly AddedValue[];
+  corrected: string | null;
 }
 
-function sourceColumnOf(spec: LabelJobSpec): string {
-  const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns)];
-  let name = 'label_source';
-  for (let n = 1; columns.includes(name); n++) name = `label_source_${n}`;
-  return name;
+/**
+ * The job's rows from the library; a job from before the library kept each row's values is read from its output
+ * file instead, which must then still be the job's own.
+ */
+function rowSource(db: LibraryDb, job: LabelJob): AsyncIterable<ExportRow> | Iterable<ExportRow> {
+  const kept = db.prepare('SELECT COUNT(*) AS n FROM label_rows WHERE job_id = ? AND added IS NOT NULL').get(job.id) as { n: number };
+  if (kept.n === job.rowsDone) {
+    return (function* () {
+      for (const r of jobRows(db, job.id)) yield { fields: r.fields, values: r.values ?? undefined, added: r.added!, corrected: r.corrected };
+    })();
+  }
+  const state = outputState(db, job);
+  const trusted = state === 'intact' || (state === 'unsealed' && job.spec.format !== 'parquet');
+  if (!trusted) {
+    throw new SproutError('label-output-changed', `Labelling job ${job.id} was made by an earlier Sprout, which kept its numbers only in the output file, and ${outputNote(job, state) ?? 'that file cannot be checked.'}`, {
+      file: job.spec.output,
+      hint: 'Label the file again as a new job and export that one.',
+    });
+  }
+  return outputFileRows(db, job);
+}
+
+async function* outputFileRows(db: LibraryDb, job: LabelJob): AsyncGenerator<ExportRow> {
+  const spec = job.spec;
+  const corrections = new Map((db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(job.id) as { row: number; corrected: string }[]).map((c) => [c.row, c.corrected]));
+  const numeric = new Set(parquetColumns(spec).filter((c) => c.type === 'DOUBLE').map((c) => c.name));
+  const added = addedColumnNames(spec.columns);
+  const typed = (name: string, v: string | null | undefined): AddedValue => (v === null || v === undefined || v === '' ? null : numeric.has(name) ? Number(v) : v);
+  let row = 0;
+  for await (const record of readRecords(spec.output, outputReadOptions(spec))) {
+    const values = record.values && Object.fromEntries(Object.entries(record.values).filter(([k]) => !added.includes(k)));
+    yield { fields: record.fields, values, added: added.map((n) => typed(n, record.fields[n])), corrected: corrections.get(row++) ?? null };
+  }
+}
+
+/** Streams the rows into `out` with the final label columns; returns the counts of the person's labels. */
+async function writeRows(spec: LabelJobSpec, rows: AsyncIterable<ExportRow> | Iterable<ExportRow>, format: OutputFormat, out: AppendFile): Promise<Omit<ExportResult, 'file' | 'format'>> {
+  const added = addedColumnNames(spec.columns);
+  const final = finalColumns(spec);
+  const predicted = added.indexOf(spec.columns.predicted);
+  const tsvQuoting = spec.format === 'tsv' ? spec.tsvQuoting : 'rfc4180';
+  const encoder = rowEncoder(format === 'parquet' ? 'parquet-part' : format, spec.inputColumns, [...added, final.label, final.source], tsvQuoting);
+  out.append(encoder.header());
+  let n = 0;
+  let reviewed = 0;
+  let corrected = 0;
+  for await (const r of rows) {
+    const model = r.added[predicted] ?? null;
+    const label = r.corrected ?? model;
+    const source = r.corrected !== null ? 'person' : model !== null ? 'model' : null;
+    if (r.corrected !== null) {
+      reviewed++;
+      if (r.corrected !== model) corrected++;
+    }
+    // JSON Lines keeps the typed values of a JSON input (numbers stay numbers).
+    out.append(encoder.row(r.fields, [...r.added, label, source], format === 'jsonl' ? r.values : undefined));
+    if ((++n & 0xfff) === 0) out.sync();
+  }
+  out.sync();
+  return { rows: n, reviewed, corrected };
 }
 
 function describesColumns(c: AddedColumns | undefined): boolean {
   const names = (g: { predicted?: unknown; confidence?: unknown; probs?: unknown } | undefined) =>
     typeof g?.predicted === 'string' && typeof g.confidence === 'string' && Array.isArray(g.probs) && g.probs.every((p) => typeof p === 'string');
   return c !== undefined && typeof c.skipped === 'string' && (c.groups ? Array.isArray(c.groups) && c.groups.every(names) : names(c));
-}
-
-/** Streams the job's output into `out` with corrections applied; returns the rows written. */
-async function writeRows(job: LabelJob, corrections: Map<number, string>, format: OutputFormat, out: AppendFile): Promise<number> {
-  const spec = job.spec;
-  const added = addedColumnNames(spec.columns);
-  const columns = [...spec.inputColumns, ...added];
-  const predicted = spec.columns.predicted;
-  const numeric = new Set(parquetColumns(spec).filter((c) => c.type === 'DOUBLE').map((c) => c.name));
-  const tsvQuoting = spec.format === 'tsv' ? spec.tsvQuoting : 'rfc4180';
-  const encoder = format === 'parquet' ? undefined : rowEncoder(format, columns, [sourceColumnOf(spec)], tsvQuoting);
-  if (encoder) out.append(encoder.header());
-  let rows = 0;
-  for await (const record of readRecords(spec.output, outputReadOptions(spec))) {
-    const corrected = corrections.get(rows);
-    const source = corrected !== undefined ? 'person' : record.fields[predicted] ? 'model' : null;
-    const fields = corrected === undefined ? record.fields : { ...record.fields, [predicted]: corrected };
-    if (encoder) {
-      // JSON Lines keeps the typed values of a JSON Lines output (numbers stay numbers).
-      const values = record.values && (corrected === undefined ? record.values : { ...record.values, [predicted]: corrected });
-      out.append(encoder.row(fields, [source], format === 'jsonl' ? (values ?? typed(fields, numeric)) : undefined));
-    } else {
-      out.append(`${JSON.stringify({ ...typed(fields, numeric), [sourceColumnOf(spec)]: source })}\n`);
-    }
-    if ((++rows & 0xfff) === 0) out.sync();
-  }
-  out.sync();
-  return rows;
-}
-
-/** A row read from CSV/TSV/Parquet with the labeller's numeric columns as numbers again (empty: null). */
-function typed(fields: Readonly<Record<string, string | null>>, numeric: ReadonlySet<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = numeric.has(k) ? (v === null || v === '' ? null : Number(v)) : v;
-  return out;
 }

@@ -12,8 +12,8 @@
  * JSON Lines part file under the same protocol and converted at the end (see parquet.ts).
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
@@ -23,9 +23,11 @@ import type { LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
-import { roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
-import { commitChunk, createJob, dropRowsFrom, getJob, jobWriter, newJobId, setJobStatus, type LabelJob, type LabelRow } from './jobs.js';
+import { outputFormatFromName, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
+import { commitChunk, createJob, dropRowsFrom, finishJob, getJob, jobRows, jobWriter, markOutputReplaced, newJobId, setJobStatus, type LabelJob, type ScoredRow } from './jobs.js';
 import { AppendFile } from './output-file.js';
+import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
+import { FILE_REF_PREFIX } from './prompt-file.js';
 import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
@@ -47,10 +49,13 @@ export interface LabelJobOptions {
   /** CSV/TSV: whether the first line names the columns (default true). */
   header?: boolean;
   quoting?: Quoting;
-  output: string;
-  /** Default: the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
+  /** Default: beside the input, named after the input and the prompt, never another job's output (ownership.ts). */
+  output?: string;
+  /** Default: the output's extension, else the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
   format?: OutputFormat;
   overwrite?: boolean;
+  /** Consent to write over the output of this labelling job (which then no longer owns it). */
+  replaceJob?: string;
   textColumns?: string[];
   /** Overrides the task's own template. */
   template?: string;
@@ -104,6 +109,11 @@ function defaultOutputFormat(input: DataFormat): OutputFormat {
   return input;
 }
 
+/** The prompts as a default output name shows them: library names, prompt files by their file name. */
+function promptsName(prompts: readonly LabelPrompt[]): string {
+  return prompts.map((p) => (p.ref.startsWith(FILE_REF_PREFIX) ? basename(p.name, extname(p.name)) : p.name)).join('+');
+}
+
 function checkLabelSet(name: string, task: LabelTask): void {
   if (task.kind !== 'classification') return;
   if (task.labels.length < 1 || task.labels.length !== task.verbalisers.length) {
@@ -140,8 +150,6 @@ function checkTask(engine: LabelEngine, routeTasks?: readonly LabelTask[]): void
 export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
   checkTask(engine, options.routing && engine.prompts.map((p) => p.task));
   const input = resolve(options.input);
-  const output = resolve(options.output);
-  if (input === output) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
   const maxInputTokens = options.maxInputTokens ?? DEFAULTS.maxInputTokens;
@@ -164,7 +172,9 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   if (goldColumn !== null && !info.columns.includes(goldColumn)) {
     throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${info.columns.join(', ')}.`, { file: input });
   }
-  const format = options.format ?? defaultOutputFormat(info.format);
+  const format = options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(info.format);
+  const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
+  if (input === output) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
   const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
   const stat = statSync(input);
   const spec: LabelJobSpec = {
@@ -194,13 +204,15 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   };
   spec.totalRows = await countRecords(spec);
   const encoder = encoderFor(spec);
-  const file = AppendFile.create(format === 'parquet' ? parquetPartPath(output) : output, options.overwrite ?? false);
+  const replaced = claimOutput(db, output, options.replaceJob, 'labelled copy');
+  const file = AppendFile.create(format === 'parquet' ? parquetPartPath(output) : output, (options.overwrite ?? false) || replaced.length > 0);
   let job: LabelJob;
   try {
     file.append(encoder.header());
     const bytes = file.sync();
     const stats: LabelStats = { labelled: 0, skipped: {}, labelCounts: {}, truncated: 0, gold: goldColumn ? emptyGoldCounts() : null, agreementSum: 0, seconds: 0 };
     job = createJob(db, newJobId(), spec, stats, bytes);
+    markOutputReplaced(db, replaced.map((j) => j.id), { jobId: job.id, how: 'labelled' });
   } catch (error) {
     file.close();
     throw error;
@@ -228,6 +240,12 @@ export async function resumeLabelJob(db: LibraryDb, jobId: string, engine: Label
 async function resumeClaimed(db: LibraryDb, jobId: string, engine: LabelEngine, control: RunControl): Promise<LabelSummary> {
   const job = getJob(db, jobId)!;
   if (job.status === 'done') return summary(job, 0, 0);
+  if (job.outputReplaced) {
+    throw new SproutError('label-output-replaced', `Labelling job ${jobId} cannot resume: ${outputNote(job, 'replaced')}`, {
+      file: job.spec.output,
+      hint: 'Its rows labelled so far stay in the library; start a new job to label the rest of the file.',
+    });
+  }
   checkTask(engine, job.spec.routing?.routes.map((r) => r.task));
   const spec = job.spec;
   const shas = engine.prompts.map((p) => promptSha256(p.prompt.data));
@@ -243,10 +261,47 @@ async function resumeClaimed(db: LibraryDb, jobId: string, engine: LabelEngine, 
       hint: 'Start a new job on the file as it is now.',
     });
   }
-  const file = AppendFile.reopen(spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output, job.outputBytes);
+  const path = spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output;
+  const encoder = encoderFor(spec);
+  if (!committedOutputMatches(db, job, encoder, path)) {
+    throw new SproutError('label-output-changed', `The output file no longer holds the rows job ${jobId} wrote (it was changed outside Sprout), so resuming would cut it.`, {
+      file: path,
+      hint: 'Start a new job on the file instead of --resume.',
+      uiHint: 'Label the file again as a new job.',
+    });
+  }
+  const file = AppendFile.reopen(path, job.outputBytes);
   dropRowsFrom(db, jobId, job.rowsDone);
   setJobStatus(db, jobId, 'running');
-  return run(db, engine, { ...job, status: 'running' }, file, encoderFor(spec), control);
+  return run(db, engine, { ...job, status: 'running' }, file, encoder, control);
+}
+
+/**
+ * Whether the file's first `outputBytes` are what the job committed, encoded again from its rows in the library.
+ * A missing or short file, and rows from before the library kept their values, are left to AppendFile.reopen.
+ */
+function committedOutputMatches(db: LibraryDb, job: LabelJob, encoder: RowEncoder, path: string): boolean {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat || stat.size < job.outputBytes) return true;
+  const fd = openSync(path, 'r');
+  try {
+    let offset = 0;
+    const matches = (text: string): boolean => {
+      const expected = Buffer.from(text, 'utf8');
+      const actual = Buffer.alloc(expected.length);
+      const n = expected.length ? readSync(fd, actual, 0, actual.length, offset) : 0;
+      offset += expected.length;
+      return n === expected.length && actual.equals(expected);
+    };
+    if (!matches(encoder.header())) return false;
+    for (const row of jobRows(db, job.id)) {
+      if (row.added === null) return true;
+      if (!matches(encoder.row(row.fields, row.added, row.values ?? undefined))) return false;
+    }
+    return offset === job.outputBytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The input read exactly as when the job started (a detected TSV quoting is fixed from then on). */
@@ -303,7 +358,8 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
     rowsDone += window.length;
-    commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => r.stored));
+    // The library keeps every value written, so exports and checks never depend on the output file.
+    commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => ({ ...r.stored, added: r.added, values: r.values ? { ...r.values } : null })));
     report();
   };
   let status: LabelJob['status'] = 'running';
@@ -323,13 +379,14 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     }
     if (control.signal?.aborted) {
       status = 'cancelled';
+      setJobStatus(db, job.id, status);
     } else {
       if (window.length) await commit(window);
       file.close();
       if (spec.format === 'parquet') await convertPartToParquet(parquetPartPath(spec.output), spec.output, parquetColumns(spec));
       status = 'done';
+      finishJob(db, job.id, sealOf(spec.output));
     }
-    setJobStatus(db, job.id, status);
   } catch (error) {
     setJobStatus(db, job.id, 'failed', (error as Error).message);
     throw error;
@@ -343,7 +400,7 @@ interface OutRow {
   fields: Readonly<Record<string, string | null>>;
   values?: Readonly<Record<string, unknown>>;
   added: AddedValue[];
-  stored: LabelRow;
+  stored: ScoredRow;
 }
 
 /** Labels one window of records and returns the output rows in input order; updates the running totals. */
@@ -373,7 +430,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
   order.forEach((i, k) => (outcomes[i] = scored[k]));
   return window.map(({ row, record }, i) => {
     const outcome = outcomes[i];
-    const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: skipReasons[i], corrected: null };
+    const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: skipReasons[i], corrected: null };
     const c = spec.columns;
     const width = [c.runnerUp, c.margin, c.agreement].filter(Boolean).length + c.probs.length;
     if (!outcome) {

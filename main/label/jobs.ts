@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { WriterTarget } from '../writer-lock.js';
+import type { AddedValue } from './encode.js';
 import type { LabelJobSpec, LabelStats } from './types.js';
 
 export type LabelJobStatus = 'running' | 'cancelled' | 'failed' | 'done';
@@ -18,8 +19,26 @@ export interface LabelJob {
   outputBytes: number;
   stats: LabelStats;
   error: string | null;
+  /** The finished output as the job left it; null until the job is done (and for jobs from before seals). */
+  outputSeal: OutputSeal | null;
+  /** Who replaced the output file with the person's consent; null while the job still owns it. */
+  outputReplaced: OutputReplaced | null;
   created: string;
   updated: string;
+}
+
+/** Length, mtime and sha256 of a finished output file: what the job wrote there. */
+export interface OutputSeal {
+  bytes: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+export interface OutputReplaced {
+  /** The labelling job whose output (`labelled`) or export (`exported`) now fills the file. */
+  jobId: string;
+  how: 'labelled' | 'exported';
+  at: string;
 }
 
 /** One labelled (or skipped) input record as kept for review. */
@@ -32,7 +51,14 @@ export interface LabelRow {
   margin: number | null;
   skippedReason: string | null;
   corrected: string | null;
+  /** Every value the job wrote after the input's columns, in output order; null for rows of jobs from before it was kept. */
+  added: AddedValue[] | null;
+  /** JSON inputs: the input's values as the file typed them (written back to JSON Lines). */
+  values: Record<string, unknown> | null;
 }
+
+/** A row as the labeller produces it, before its written values are attached for the library. */
+export type ScoredRow = Omit<LabelRow, 'added' | 'values'>;
 
 interface JobRow {
   id: string;
@@ -42,6 +68,8 @@ interface JobRow {
   output_bytes: number;
   stats: string;
   error: string | null;
+  output_seal: string | null;
+  output_replaced: string | null;
   created: string;
   updated: string;
 }
@@ -54,6 +82,8 @@ const fromJobRow = (r: JobRow): LabelJob => ({
   outputBytes: r.output_bytes,
   stats: JSON.parse(r.stats) as LabelStats,
   error: r.error,
+  outputSeal: r.output_seal === null ? null : (JSON.parse(r.output_seal) as OutputSeal),
+  outputReplaced: r.output_replaced === null ? null : (JSON.parse(r.output_replaced) as OutputReplaced),
   created: r.created,
   updated: r.updated,
 });
@@ -93,6 +123,29 @@ export function setJobStatus(db: LibraryDb, id: string, status: LabelJobStatus, 
   db.prepare('UPDATE label_jobs SET status = ?, error = ?, updated = ? WHERE id = ?').run(status, error, new Date().toISOString(), id);
 }
 
+/** Marks the job done with the seal of its finished output. */
+export function finishJob(db: LibraryDb, id: string, seal: OutputSeal): void {
+  db.prepare("UPDATE label_jobs SET status = 'done', error = NULL, output_seal = ?, updated = ? WHERE id = ?").run(JSON.stringify(seal), new Date().toISOString(), id);
+}
+
+/** A seal found intact again after the file's mtime moved (opened and saved unchanged): remember the new mtime. */
+export function resealOutput(db: LibraryDb, id: string, seal: OutputSeal): void {
+  db.prepare('UPDATE label_jobs SET output_seal = ? WHERE id = ?').run(JSON.stringify(seal), id);
+}
+
+/** Jobs that still own `file` as their output, newest first. */
+export function jobsOwning(db: LibraryDb, file: string): LabelJob[] {
+  const rows = db.prepare("SELECT * FROM label_jobs WHERE json_extract(spec, '$.output') = ? AND output_replaced IS NULL ORDER BY created DESC, id").all(file) as JobRow[];
+  return rows.map(fromJobRow);
+}
+
+/** Records that the jobs' output was replaced by another job's labels or export, with the person's consent. */
+export function markOutputReplaced(db: LibraryDb, jobIds: readonly string[], by: Omit<OutputReplaced, 'at'>): void {
+  const replaced = JSON.stringify({ ...by, at: new Date().toISOString() });
+  const update = db.prepare('UPDATE label_jobs SET output_replaced = ? WHERE id = ?');
+  db.transaction(() => jobIds.forEach((id) => update.run(replaced, id)))();
+}
+
 /** Forgets a job and its rows (the output file is not touched); returns whether it existed. */
 export function deleteJob(db: LibraryDb, id: string): boolean {
   return db.prepare('DELETE FROM label_jobs WHERE id = ?').run(id).changes > 0;
@@ -101,10 +154,11 @@ export function deleteJob(db: LibraryDb, id: string): boolean {
 /** The commit point of the protocol: call only after the output up to `outputBytes` is fsynced. */
 export function commitChunk(db: LibraryDb, id: string, rowsDone: number, outputBytes: number, stats: LabelStats, rows: readonly LabelRow[]): void {
   const insert = db.prepare(
-    `INSERT INTO label_rows (job_id, row, line, fields, predicted, confidence, margin, skipped_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO label_rows (job_id, row, line, fields, predicted, confidence, margin, skipped_reason, added, input_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
   db.transaction(() => {
-    for (const r of rows) insert.run(id, r.row, r.line, JSON.stringify(r.fields), r.predicted, r.confidence, r.margin, r.skippedReason);
+    for (const r of rows) insert.run(id, r.row, r.line, JSON.stringify(r.fields), r.predicted, r.confidence, r.margin, r.skippedReason, json(r.added), json(r.values));
     db.prepare('UPDATE label_jobs SET rows_done = ?, output_bytes = ?, stats = ?, updated = ? WHERE id = ?').run(
       rowsDone,
       outputBytes,
@@ -129,6 +183,13 @@ export interface StoredRow {
   margin: number | null;
   skipped_reason: string | null;
   corrected: string | null;
+  added: string | null;
+  input_values: string | null;
+}
+
+/** A job's rows in input order, read from the library as they are needed. */
+export function* jobRows(db: LibraryDb, id: string): Generator<LabelRow> {
+  for (const r of db.prepare('SELECT * FROM label_rows WHERE job_id = ? ORDER BY row').iterate(id) as Iterable<StoredRow>) yield fromStoredRow(r);
 }
 
 export const fromStoredRow = (r: StoredRow): LabelRow => ({
@@ -140,4 +201,6 @@ export const fromStoredRow = (r: StoredRow): LabelRow => ({
   margin: r.margin,
   skippedReason: r.skipped_reason,
   corrected: r.corrected,
+  added: r.added === null ? null : (JSON.parse(r.added) as AddedValue[]),
+  values: r.input_values === null ? null : (JSON.parse(r.input_values) as Record<string, unknown>),
 });

@@ -7,10 +7,10 @@ import type { SourceRecord } from '../data/types.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
-import type { AddedColumns } from './columns.js';
+import { columnClaimer, type AddedColumns } from './columns.js';
 import { predict, type Prediction } from './confidence.js';
 import { roundProbability, type AddedValue } from './encode.js';
-import type { LabelRow } from './jobs.js';
+import type { ScoredRow } from './jobs.js';
 import type { LabelTokenizer } from './scorer.js';
 import { renderText, resolveTextSpec, retargetTemplate } from './text.js';
 import type { LabelPrompt, LabelRouting, LabelStats, LabelTask } from './types.js';
@@ -60,13 +60,7 @@ function columnTemplate(p: LabelPrompt, column: string): string {
  * the first column's prediction is the one kept for review.
  */
 function routedColumns(routing: LabelRouting, inputColumns: readonly string[]): AddedColumns {
-  const taken = new Set(inputColumns);
-  const claim = (base: string): string => {
-    let name = base;
-    for (let n = 1; taken.has(name); n++) name = `${base}_${n}`;
-    taken.add(name);
-    return name;
-  };
+  const claim = columnClaimer(inputColumns);
   if (routing.by === 'task-column') {
     // A task column already named `task` says it all; repeating it would only add `task_1`.
     const task = routing.column === 'task' ? undefined : claim('task');
@@ -131,7 +125,7 @@ export interface RoutedRow {
   fields: Readonly<Record<string, string | null>>;
   values?: Readonly<Record<string, unknown>>;
   added: AddedValue[];
-  stored: LabelRow;
+  stored: ScoredRow;
 }
 
 interface RoutedSpec {
@@ -196,7 +190,7 @@ function count(table: Record<string, number>, key: string): void {
 
 function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
   const { routing } = spec;
-  const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
+  const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
   const union = unionLabels(routing);
   const i = predictions.findIndex((p) => p !== undefined);
   if (i < 0) {
@@ -224,7 +218,7 @@ function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record:
 
 function perColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
   const { routing } = spec;
-  const stored: LabelRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
+  const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
   const added: AddedValue[] = [];
   const skipped: string[] = [];
   routing.routes.forEach((route, i) => {

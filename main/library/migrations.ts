@@ -170,5 +170,17 @@ export const migrations: Migration[] = [
       UPDATE runs SET weights = 'fp32';
       UPDATE prompts SET weight_width = 'fp32' WHERE run_id IS NOT NULL;`),
   },
+  {
+    // A labelling job owns its output (main/label/ownership.ts): each row keeps every value the job wrote for it
+    // (`added`, and the input's typed values for JSON inputs), so an export never depends on the output file; the
+    // finished file's length, mtime and sha256 (`output_seal`) tell whether it still holds what the job wrote; and
+    // `output_replaced` records the job or export that replaced it with the person's consent.
+    name: 'label-output',
+    up: (db) =>
+      db.exec(`ALTER TABLE label_rows ADD COLUMN added TEXT;
+      ALTER TABLE label_rows ADD COLUMN input_values TEXT;
+      ALTER TABLE label_jobs ADD COLUMN output_seal TEXT;
+      ALTER TABLE label_jobs ADD COLUMN output_replaced TEXT;`),
+  },
   // New migrations are appended above this line.
 ];

@@ -86,7 +86,7 @@ const modes: Record<string, (db: LibraryDb) => Promise<void>> = {
     const job = getJob(db, LABEL_JOB) ?? createJob(db, LABEL_JOB, spec, stats(0), 0);
     for (let done = job.rowsDone; ; ) {
       const rows: LabelRow[] = Array.from({ length: CHUNK }, (_, k) => ({
-        row: done + k, line: done + k + 2, fields: { text: `row ${done + k}` }, predicted: labels[(done + k) % 2], confidence: 0.5, margin: 0.1, skippedReason: null, corrected: null,
+        row: done + k, line: done + k + 2, fields: { text: `row ${done + k}` }, predicted: labels[(done + k) % 2], confidence: 0.5, margin: 0.1, skippedReason: null, corrected: null, added: [labels[(done + k) % 2], 0.5], values: null,
       }));
       done += CHUNK;
       commitChunk(db, LABEL_JOB, done, done * ROW_BYTES, stats(done), rows);

@@ -94,8 +94,8 @@ async function fixtures(): Promise<{ ids: number[]; jobIds: string[] }> {
       const stats = { labelled: 2, skipped: {}, labelCounts: { a: 1, b: 1 }, truncated: 0, gold: null, agreementSum: 2, seconds: 0 } as unknown as LabelStats;
       createJob(db, LABEL_JOB, spec, stats, 0);
       commitChunk(db, LABEL_JOB, 2, 48, stats, [
-        { row: 0, line: 2, fields: { text: 'first' }, predicted: 'a', confidence: 0.9, margin: 0.8, skippedReason: null, corrected: null },
-        { row: 1, line: 3, fields: { text: 'second' }, predicted: 'b', confidence: 0.6, margin: 0.2, skippedReason: null, corrected: null },
+        { row: 0, line: 2, fields: { text: 'first' }, predicted: 'a', confidence: 0.9, margin: 0.8, skippedReason: null, corrected: null, added: ['a', 0.9], values: null },
+        { row: 1, line: 3, fields: { text: 'second' }, predicted: 'b', confidence: 0.6, margin: 0.2, skippedReason: null, corrected: null, added: ['b', 0.6], values: null },
       ]);
       setJobStatus(db, LABEL_JOB, 'done');
     }

@@ -1,13 +1,13 @@
 /**
- * Export after review, for every output format, checked with python3's csv/json modules (Parquet with hyparquet:
- * python3 here has no Parquet reader, no pyarrow). Inputs are CoLA's real files: the headerless, quote-less
- * in_domain_dev.tsv as it is, and a CSV made from it whose text column has another name and position.
+ * Export after review, for every output format, checked with python3's csv/json modules (Parquet read with hyparquet
+ * into JSON Lines first: python3 here has no Parquet reader, no pyarrow): no exported row contradicts itself.
+ * Inputs are real files: CoLA's headerless, quote-less in_domain_dev.tsv as it is, a CSV made from it whose text
+ * column has another name and position, and CB's validation JSON Lines (three labels, its own `label` column).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCorrected } from '../../main/label/export.js';
 import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
@@ -16,9 +16,10 @@ import { listReviewRows, recordCorrection } from '../../main/label/review.js';
 import { outputFormatFromName, type OutputFormat } from '../../main/label/encode.js';
 import type { LabelTask } from '../../main/label/types.js';
 import { tsvLines } from '../data/helpers.js';
+import { checkExport } from './python-export.js';
 import { pythonRows } from './python-rows.js';
 import { openLibrary, libraryPath } from '../../main/library/db.js';
-import { data, freshLibrary, repoRoot, tempDir, tinyEngine, tinyModel } from './helpers.js';
+import { cbTask, data, freshLibrary, repoRoot, tempDir, tinyEngine, tinyModel } from './helpers.js';
 import { writePromptFiles } from './prompt-fixture.js';
 
 /** A prompt trained on CoLA as Sprout imports it: headerless, the sentence in column "3". */
@@ -67,24 +68,53 @@ describe('label the column chosen for this file', () => {
 
 describe('export after corrections', () => {
   const formats: OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
-  it.each(formats)("CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: every row, in order, corrections in place", async (format) => {
+  const shape = { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' };
+  it.each(formats)('CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: the model\'s columns as labelled, the final label and its source, no row contradicting itself', async (format) => {
     const { db } = freshLibrary();
     const dir = tempDir();
     // The job's own output is CSV: the case that failed ("Expected 9 fields … found 10") when read back quote-less.
     const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
     const file = join(dir, `reviewed.${format}`);
     const result = await exportCorrected(db, jobId, { file });
-    expect(result).toEqual({ file, format, rows: 527, corrected: 3 });
+    expect(result).toEqual({ file, format, rows: 527, reviewed: 3, corrected: 3 });
     const labelled = pythonRows(join(dir, 'labelled.csv'), 'csv', '3').map((r) => r[1]);
-    const rows = format === 'parquet'
-      ? ((await parquetReadObjects({ file: await fileBuffer(file) })) as Record<string, string | null>[]).map((r) => [r['3']!, r.predicted_label!, r.label_source ?? ''])
-      : pythonRows(file, format, '3');
+    const rows = await checkExport(file, format, shape);
     expect(rows.map((r) => r[0])).toEqual(sentences);
-    rows.forEach(([, predicted, source], i) => {
-      expect(predicted).toBe(corrected.get(i) ?? labelled[i]);
+    rows.forEach(([, predicted, label, source], i) => {
+      expect(predicted).toBe(labelled[i]);
+      expect(label).toBe(corrected.get(i) ?? labelled[i]);
       expect(source).toBe(corrected.has(i) ? 'person' : 'model');
     });
     db.close();
+  });
+
+  it.each(formats)('CB validation (JSON Lines, three labels) and a confirmed row, exported as %s', async (format) => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const cb = await tinyEngine(cbTask);
+    try {
+      const summary = await startLabelJob(db, cb, { input: data('cb/val.jsonl'), output: join(dir, 'labelled.jsonl'), batchSize: 16 });
+      const [confirm, change] = listReviewRows(db, summary.job_id, { limit: 2 }).rows;
+      recordCorrection(db, summary.job_id, confirm.row, confirm.predicted);
+      const other = cbTask.labels.find((l) => l !== change.predicted)!;
+      recordCorrection(db, summary.job_id, change.row, other);
+      const file = join(dir, `reviewed.${format}`);
+      expect(await exportCorrected(db, summary.job_id, { file })).toMatchObject({ rows: 56, reviewed: 2, corrected: 1 });
+      const rows = await checkExport(file, format, { text: 'premise', labels: cbTask.labels, label: 'label_1', source: 'label_source' });
+      expect(rows).toHaveLength(56);
+      expect(rows[confirm.row].slice(1)).toEqual([confirm.predicted, confirm.predicted, 'person']);
+      expect(rows[change.row].slice(1)).toEqual([change.predicted, other, 'person']);
+      expect(rows.filter((r) => r[3] === 'model')).toHaveLength(54);
+      if (format === 'jsonl') {
+        // The input's own values keep their JSON types: CB's idx is a number.
+        const first = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]) as Record<string, unknown>;
+        expect(typeof first.idx).toBe('number');
+        expect(first.label).toBe(JSON.parse(readFileSync(data('cb/val.jsonl'), 'utf8').split('\n')[0]).label);
+      }
+    } finally {
+      await cb.model.dispose();
+      db.close();
+    }
   });
 
   it('exports a TSV job (quoting kept off) and a JSON Lines job, and refuses to overwrite without being asked', async () => {
@@ -94,10 +124,14 @@ describe('export after corrections', () => {
       const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, `labelled.${own}`));
       const file = join(dir, `reviewed-from-${own}.csv`);
       await exportCorrected(db, jobId, { file });
-      const rows = pythonRows(file, 'csv', '3');
+      const rows = await checkExport(file, 'csv', shape);
       expect(rows.map((r) => r[0])).toEqual(sentences);
-      expect(rows.filter((r) => r[2] === 'person').map((r) => r[1])).toEqual([...corrected].sort((a, b) => a[0] - b[0]).map(([, l]) => l));
+      expect(rows.filter((r) => r[3] === 'person').map((r) => r[2])).toEqual([...corrected].sort((a, b) => a[0] - b[0]).map(([, l]) => l));
       await expect(exportCorrected(db, jobId, { file })).rejects.toMatchObject({ code: 'file-exists' });
+      // To TSV: a job on a quote-less TSV writing TSV keeps quoting off in its export too.
+      const tsv = join(dir, `reviewed-from-${own}.tsv`);
+      await exportCorrected(db, jobId, { file: tsv });
+      expect((await checkExport(tsv, own === 'tsv' ? 'tsv-none' : 'tsv', shape)).map((r) => r[0])).toEqual(sentences);
     }
     db.close();
   });
@@ -123,8 +157,8 @@ describe('sprout label review / label export (spawned)', () => {
     const search = await cli('label', 'review', jobId, '--search', 'SAILORS');
     expect(search.rows.map((r: { line: number }) => r.line)).toEqual([1]);
     const file = join(dir, 'reviewed.jsonl');
-    expect(await cli('label', 'export', jobId, '--output', file)).toEqual({ file, format: 'jsonl', rows: 527, corrected: 3 });
-    expect(pythonRows(file, 'jsonl', '3').filter((r) => r[2] === 'person')).toHaveLength(3);
+    expect(await cli('label', 'export', jobId, '--output', file)).toEqual({ file, format: 'jsonl', rows: 527, reviewed: 3, corrected: 3 });
+    expect((await checkExport(file, 'jsonl', { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' })).filter((r) => r[3] === 'person')).toHaveLength(3);
   });
 
   it('sprout label --text-column names this file\'s column; the task template (trained on "{3}") keeps its words', async () => {
@@ -145,8 +179,3 @@ describe('sprout label review / label export (spawned)', () => {
     db.close();
   });
 });
-
-async function fileBuffer(file: string): Promise<ArrayBuffer> {
-  const bytes = readFileSync(file);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-}

@@ -3,11 +3,13 @@
  * main/label, so a cancel or a crash resumes where it stopped), reports `labelling.progress`, and is reviewed,
  * corrected and exported from the library afterwards.
  */
+import { existsSync } from 'node:fs';
 import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
-import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { getJob, jobsOwning, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { defaultOutputPath, outputNote, outputState } from '../../label/ownership.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
@@ -59,6 +61,7 @@ export class LabelJobs {
         output,
         format: r.outputFormat,
         overwrite: r.overwrite,
+        replaceJob: r.replaceJob,
         textColumns: r.textColumns,
         template: r.template,
         goldColumn: r.goldColumn,
@@ -121,7 +124,19 @@ export class LabelJobs {
   export(r: ValidRequestOf<'label.export'>): Promise<ExportResult> {
     this.requireJob(r.jobId);
     const file = outputFile(r.file, this.context.dataDir, 'export file');
-    return exportCorrected(this.db, r.jobId, { file, format: r.format, overwrite: r.overwrite });
+    return exportCorrected(this.db, r.jobId, { file, format: r.format, overwrite: r.overwrite, replaceJob: r.replaceJob });
+  }
+
+  defaultOutput(r: ValidRequestOf<'label.defaultOutput'>): { output: string } {
+    const prompt = requirePrompt(this.db, r.promptId);
+    return { output: defaultOutputPath(this.db, existingFile(r.input, 'input file'), prompt.name, r.format) };
+  }
+
+  checkOutput(path: string): { file: string; exists: boolean; owner: LabelJobInfo | null } {
+    const file = outputFile(path, this.context.dataDir, 'output file');
+    const exists = existsSync(file);
+    const [owner] = exists ? jobsOwning(this.db, file) : [];
+    return { file, exists, owner: owner ? this.info(owner) : null };
   }
 
   private requireJob(jobId: string): LabelJob {
@@ -133,6 +148,7 @@ export class LabelJobs {
   private info(job: LabelJob): LabelJobInfo {
     const live = this.live.get(job.id);
     const gold = job.stats.gold && accuracyReport(job.stats.gold, job.spec.task.labels);
+    const state = outputState(this.db, job);
     return {
       jobId: job.id,
       // Running in the library but in no worker of this session: another process labels it, or a crash or quit stopped it.
@@ -144,6 +160,8 @@ export class LabelJobs {
       template: job.spec.template,
       goldColumn: job.spec.goldColumn,
       accuracy: gold && { rows: gold.rows, accuracy: gold.accuracy, macroF1: gold.macro_f1 },
+      outputState: state,
+      outputNote: outputNote(job, state),
       rowsDone: job.rowsDone,
       totalRows: job.spec.totalRows,
       labelled: job.stats.labelled,

@@ -6,14 +6,19 @@ import { PendingPreparation } from './preparation.svelte.js';
 import { headerRequest, type HeaderChoice } from './read-choices.js';
 import { ReviewRows } from './review.svelte.js';
 
-/** Where the labelled copy goes by default: beside the input, e.g. `reviews.labelled.csv`. */
-export function defaultOutput(input: string, format: LabelOutputFormat): string {
-  return input.replace(/(\.[^./\\]+)?$/, `.labelled.${format}`);
-}
-
 /** Where the corrected copy goes by default: beside the labelled one, in its format (`x.labelled.csv` → `x.reviewed.csv`). */
 export function reviewedPath(output: string, format: LabelOutputFormat): string {
   return output.replace(/(\.labelled)?(\.[^./\\]+)?$/, `.reviewed.${format}`);
+}
+
+/**
+ * A file the person chose that exists: writing there replaces it, and when a labelling job owns it, that job's
+ * labels; the write waits for a consent that names the job.
+ */
+export interface PendingReplace {
+  action: 'start' | 'export';
+  file: string;
+  owner: LabelJobInfo | null;
 }
 
 /**
@@ -34,19 +39,40 @@ export class LabellingJob {
   progress = $state.raw<LabellingProgress | undefined>();
   review = $state.raw<ReviewRows | undefined>();
   exportFile = $state('');
-  exported = $state.raw<{ file: string; rows: number; corrected: number } | undefined>();
+  exported = $state.raw<{ file: string; rows: number; reviewed: number; corrected: number } | undefined>();
+  /** A start or export held until the person consents to replacing the file it would write. */
+  pendingReplace = $state.raw<PendingReplace | undefined>();
   busy = $state<'' | 'preview' | 'start' | 'export'>('');
   error = $state.raw<ApiError | undefined>();
   exportError = $state.raw<ApiError | undefined>();
   readonly preparation = new PendingPreparation();
   #stop: (() => void) | undefined;
-  /** The output path last filled in for the person; while it is unchanged it follows the input and the format. */
+  /** The output path last filled in for the person; while it is unchanged it follows the input, prompt and format. */
   #suggestedOutput = '';
+  #suggestion = 0;
 
-  /** Fills in the default output unless the person typed their own. */
-  suggestOutput(): void {
+  /** Fills in the default output (named after the prompt, never another job's file) unless the person typed their own. */
+  async suggestOutput(): Promise<void> {
     if (this.output.trim() && this.output !== this.#suggestedOutput) return;
-    this.output = this.#suggestedOutput = this.input.trim() ? defaultOutput(this.input.trim(), this.format) : '';
+    const asked = ++this.#suggestion;
+    const input = this.input.trim();
+    let output = '';
+    if (input && this.promptId !== null) {
+      try {
+        output = (await api['label.defaultOutput']({ promptId: this.promptId, input, format: this.format })).output;
+      } catch {
+        // A file that cannot be read yet has no default; reading its columns says why.
+      }
+    }
+    if (asked !== this.#suggestion || (this.output.trim() && this.output !== this.#suggestedOutput)) return;
+    this.output = this.#suggestedOutput = output;
+  }
+
+  /** The prompt to label with; the default output follows it. */
+  choosePrompt(promptId: number | null): void {
+    if (promptId === this.promptId) return;
+    this.promptId = promptId;
+    void this.suggestOutput();
   }
 
   /** A new file: quoting and header detected afresh, the output following it. */
@@ -67,7 +93,7 @@ export class LabellingJob {
       this.preview = await api['data.preview']({ file: this.input.trim(), rows: 5, ...(this.quoting ? { quoting: this.quoting } : {}), ...headerRequest(this.header) });
       this.textColumns = [...this.preview.suggestion.textColumns];
       if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
-      this.suggestOutput();
+      void this.suggestOutput();
       this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);
@@ -77,11 +103,31 @@ export class LabellingJob {
     }
   }
 
-  async start(): Promise<void> {
+  /**
+   * Whether `file` may be written now: a file that exists holds the write until the person consents (`consent`
+   * is the pending question they answered), naming the job that owns it.
+   */
+  async #mayWrite(action: PendingReplace['action'], file: string, consent: PendingReplace | undefined): Promise<{ overwrite: boolean; replaceJob?: string } | null> {
+    if (consent && consent.action === action && consent.file === file) return { overwrite: true, ...(consent.owner ? { replaceJob: consent.owner.jobId } : {}) };
+    const check = await api['label.checkOutput']({ file });
+    if (!check.exists) return { overwrite: false };
+    this.pendingReplace = { action, file, owner: check.owner };
+    return null;
+  }
+
+  /** The person declined to replace the file: nothing is written, and they choose another name. */
+  keepFile(): void {
+    this.pendingReplace = undefined;
+  }
+
+  async start(consent?: PendingReplace): Promise<void> {
     if (this.promptId === null) return;
     this.busy = 'start';
+    this.pendingReplace = undefined;
     this.#listen();
     try {
+      const write = await this.#mayWrite('start', this.output.trim(), consent);
+      if (!write) return;
       const request: RequestOf<'label.start'> = {
         promptId: this.promptId,
         input: this.input.trim(),
@@ -91,7 +137,7 @@ export class LabellingJob {
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
         output: this.output.trim(),
         outputFormat: this.format,
-        overwrite: true,
+        ...write,
       };
       // A job being started is recorded once its model has loaded, so its preparation names no job.
       this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === null, () => api['label.start'](request));
@@ -141,11 +187,15 @@ export class LabellingJob {
     }
   }
 
-  async export(): Promise<void> {
+  async export(consent?: PendingReplace): Promise<void> {
     if (!this.job) return;
     this.busy = 'export';
+    this.pendingReplace = undefined;
     try {
-      this.exported = await api['label.export']({ jobId: this.job.jobId, file: this.exportFile.trim(), overwrite: true });
+      const file = this.exportFile.trim();
+      const write = await this.#mayWrite('export', file, consent);
+      if (!write) return;
+      this.exported = await api['label.export']({ jobId: this.job.jobId, file, ...write });
       this.exportError = undefined;
     } catch (error) {
       this.exportError = asApiError(error);
