@@ -162,16 +162,16 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   const exportFile = join(out, 'cb-test.reviewed.csv');
   await page.getByLabel('Export the reviewed file to').fill(exportFile);
   await page.getByRole('button', { name: 'Export', exact: true }).click();
-  await page.getByText(/Exported 250 rows \(1 corrected\)/).waitFor({ timeout: 30_000 });
+  await page.getByText(/Exported 250 rows \([01] corrected, 1 labelled by you\)/).waitFor({ timeout: 30_000 });
   // One header line and one line per row of CB's test file (its texts hold no line breaks).
   const labelled = readFileSync(output, 'utf8').trim().split('\n');
   const exported = readFileSync(exportFile, 'utf8').trim().split('\n');
   expect(labelled).toHaveLength(251);
   expect(exported).toHaveLength(251);
-  expect(exported[0]).toBe(`${labelled[0]},label_source`);
+  expect(exported[0]).toBe(`${labelled[0]},label,label_source`);
   const byPerson = exported.filter((row) => row.endsWith(',person'));
   expect(byPerson).toHaveLength(1);
-  expect(byPerson[0]).toMatch(/,\d+,neutral,[\d.]+,/);
+  expect(byPerson[0]).toMatch(/,neutral,person$/);
   expect(exported.filter((row) => row.endsWith(',model'))).toHaveLength(249);
   expect(line).toBeGreaterThan(0);
   await app.accessible('label');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { tsvLines } from '../data/helpers.js';
+import { checkExport } from '../label/python-export.js';
 import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
@@ -96,7 +97,8 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   await page.getByRole('group', { name: 'Text column(s)' }).waitFor();
   await expect(page.getByRole('checkbox', { name: 'sentence' }).isChecked()).resolves.toBe(true);
   await expect(page.getByRole('checkbox', { name: 'id' }).isChecked()).resolves.toBe(false);
-  await expect(page.getByLabel('Write the labelled copy to').inputValue()).resolves.toBe(join(out, 'cola-dev.labelled.csv'));
+  // The default output is named after the prompt, so another prompt's job on this file gets a file of its own.
+  await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(join(out, 'cola-dev.cola-short.labelled.csv'));
   await page.getByLabel(/Column with known labels/).selectOption('label');
   await page.getByRole('button', { name: 'Label the file' }).click();
   const reviewTable = page.getByRole('table', { name: 'Labelled rows' });
@@ -105,7 +107,7 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   expect(job.template).toBe('{sentence}');
   expect(job.status).toBe('done');
   await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${(job.accuracy!.accuracy * 100).toFixed(1)} %`);
-  await expect(page.getByTestId('job-identity').innerText()).resolves.toMatch(/^Prompt cola-short · reads \{sentence\} · started .+ · writes cola-dev\.labelled\.csv$/);
+  await expect(page.getByTestId('job-identity').innerText()).resolves.toMatch(/^Prompt cola-short · reads \{sentence\} · started .+ · writes cola-dev\.cola-short\.labelled\.csv$/);
 
   // Three corrections, the least confident rows, each to the other label.
   const least = (await app.call('label.review', { jobId: job.jobId, limit: 3 })).rows;
@@ -122,11 +124,13 @@ it('headerless CoLA → short run → label a differently shaped file → three 
     const file = join(out, `cola-dev.reviewed.${format}`);
     await page.getByLabel('Export the reviewed file to').fill(file);
     await page.getByRole('button', { name: 'Export', exact: true }).click();
-    await page.getByText(`Exported 527 rows (3 corrected) to ${file}.`).waitFor({ timeout: 30_000 });
-    const rows = pythonRows(file, format, 'sentence');
+    await page.getByText(`Exported 527 rows (3 corrected, 3 labelled by you) to ${file}.`).waitFor({ timeout: 30_000 });
+    // The file has its own gold "label" column, so the final label is label_1.
+    const rows = await checkExport(file, format, { text: 'sentence', labels: ['0', '1'], label: 'label_1', source: 'label_source' });
     expect(rows.map((r) => r[0])).toEqual(dev.map((f) => f[3]));
-    rows.forEach(([, predicted, source], i) => {
-      expect(predicted).toBe(corrected.get(i) ?? labelled[i]);
+    rows.forEach(([, predicted, label, source], i) => {
+      expect(predicted).toBe(labelled[i]);
+      expect(label).toBe(corrected.get(i) ?? labelled[i]);
       expect(source).toBe(corrected.has(i) ? 'person' : 'model');
     });
   }

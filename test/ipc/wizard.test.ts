@@ -229,7 +229,7 @@ describe('labelling', () => {
     expect(stored.filter((r) => r.text === target.text).map((r) => r.label)).toEqual([fix]);
 
     const exported = join(h.scratch, 'cb-val-reviewed.csv');
-    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, format: 'csv', rows: 56, corrected: 1 });
+    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, format: 'csv', rows: 56, reviewed: 1, corrected: 1 });
     const rows = readFileSync(exported, 'utf8').trimEnd().split('\n');
     expect(rows[0].split(',').at(-1)).toBe('label_source');
     expect(rows.filter((r) => r.endsWith(',person'))).toHaveLength(1);
@@ -238,6 +238,17 @@ describe('labelling', () => {
     expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: join(h.home, 'escape.csv') })).toBe('output-in-data-dir');
     expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: 'out.csv' })).toBe('bad-path');
     expect(await h.failure('label.export', { jobId, file: output })).toBe('label-export-overwrites');
+
+    // The job owns its output: the app asks which job a file belongs to, and overwriting it needs that job named.
+    expect(await h.call('label.checkOutput', { file: output })).toMatchObject({ file: output, exists: true, owner: { jobId, outputState: 'intact', outputNote: null } });
+    expect(await h.call('label.checkOutput', { file: join(h.scratch, 'new.csv') })).toEqual({ file: join(h.scratch, 'new.csv'), exists: false, owner: null });
+    const again = { promptId: cbPrompt, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], output, overwrite: true };
+    expect(await h.failure('label.start', again)).toBe('label-output-owned');
+    expect(await h.failure('label.export', { jobId, file: exported })).toBe('file-exists');
+    const input = join(h.scratch, 'cb-val.jsonl');
+    writeFileSync(input, readFileSync(data('cb/val.jsonl')));
+    const suggested = (await h.call('label.defaultOutput', { promptId: cbPrompt, input, format: 'tsv' })).output;
+    expect(suggested).toBe(join(h.scratch, 'cb-val.cb-first.labelled.tsv'));
   });
 
   it('cancels a job part way and resumes it to the same output', async () => {
