@@ -14,6 +14,7 @@ import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
+import { PRECISIONS } from '../main/runtime/types.js';
 import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
@@ -581,8 +582,8 @@ const trainRequest = z.strictObject({
   metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
   seed: z.number().int().min(0).optional(),
   device: device.optional(),
-  /** Compute dtype: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
-  precision: z.enum(['auto', 'fp32', 'fp16']).optional(),
+  /** Compute dtype: auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs (main/runtime/precision.ts). */
+  precision: z.enum(PRECISIONS).optional(),
   /** Width of the frozen weights; default the settings' defaultWeights. */
   weights: weightsChoice.optional(),
   maxInputLength: z.number().int().min(8).max(4096).optional(),

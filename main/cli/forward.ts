@@ -44,7 +44,7 @@ const rows = (data: Float32Array, width: number) => Array.from({ length: data.le
 export const forwardCommand: Command = {
   path: ['forward'],
   summary: 'Run the engine once on texts (loss, prompt gradient, greedy ids, rank scores) and print JSON',
-  usage: `Usage: sprout forward --model DIR --request FILE.json [--hidden] [--device auto|cpu|cuda|dml|coreml|webgpu]
+  usage: `Usage: sprout forward --model DIR --request FILE.json [--hidden] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision ${PRECISIONS.join('|')}]
 
 Runs the frozen T5 in MODEL DIR on a request { "texts": [...], "targets"?: [...], "prompt"?: [[P rows of d_model]],
 "candidates"?: [...] } and prints one JSON object: input_ids, labels, loss, per_example_loss, grad_prompt (P x d),

@@ -165,7 +165,7 @@ Output:
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision auto|fp32|fp16
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision ${PRECISIONS.join('|')}
   ${WEIGHTS_HELP} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   --resume JOB            continue a cancelled or crashed job from its last committed row
 

@@ -23,7 +23,7 @@ export const trainCommand: Command = {
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision auto|fp32|fp16] [${WEIGHTS_HELP}] [--dry-run] [--name NAME]
+                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision ${PRECISIONS.join('|')}] [${WEIGHTS_HELP}] [--dry-run] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -45,8 +45,9 @@ Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
-  --precision auto|fp32|fp16 (auto: fp16 on a GPU, fp32 on the CPU; fp16 keeps the prompt, its gradient, softmax,
-                  norm statistics and the loss in float32, with a static loss scale of 1024)
+  --precision ${PRECISIONS.join('|')} (auto: fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs; fp16 and bf16 keep
+                  the prompt, its gradient, the residual stream, softmax, norm statistics and the loss in float32;
+                  fp16 scales the loss)
 Weights and memory:
   ${WEIGHTS_HELP} (default auto: bf16 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
   gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.

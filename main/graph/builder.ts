@@ -1,3 +1,4 @@
+import { toHalf } from '../checkpoint/to-half.js';
 import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint32' | 'int8' | 'uint8' | 'bool';
@@ -233,7 +234,7 @@ function encodeValues(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DTyp
     case 'uint8':
       return Uint8Array.from(values as ArrayLike<number>);
     case 'bfloat16':
-      throw new Error(`constants of ${dtype} are not supported; store them as float32`);
+      return new Uint8Array(toHalf(Float32Array.from(values as ArrayLike<number>), 'BF16').buffer);
   }
 }
 

@@ -161,9 +161,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return x.graph.emit('Cast', [x], { to: { kind: 'int', value: dtypeCode[dtype] } }, x.shape, dtype, (g) => [cast(g, x.dtype)]);
 }
 
-/** Half-precision activations enter float32 where mixed precision keeps statistics: softmax, norms, the loss. */
+/** Half-precision activations enter float32 where mixed precision keeps statistics and scale: softmax, norms, residual streams, the loss. */
 export function toFloat32(x: Tensor): Tensor {
-  return x.dtype === 'float16' ? cast(x, 'float32') : x;
+  return x.dtype === 'float16' || x.dtype === 'bfloat16' ? cast(x, 'float32') : x;
 }
 
 // ---- matrix products -----------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
  * names the inputs), and unpacking the per-example gradient of a mixed batch back into one gradient per prompt.
  */
 import type { T5Config } from '../checkpoint/config.js';
+import { usesLossScale } from '../graph/t5/graphs.js';
 import { bucketMatrix, causalMask } from '../graph/t5/position-buckets.js';
+import { COMPUTE_DTYPE, DEFAULT_LOSS_SCALE, type ComputePrecision } from './precision.js';
 import { floatTensor, int32Tensor, ort, type Feeds } from './session.js';
 import type { MixedPrompts, SoftPrompt, TrainStepOptions } from './types.js';
 
@@ -13,9 +15,10 @@ export function dropoutOn(options: TrainStepOptions): boolean {
   return rate > 0;
 }
 
-/** z-loss always; the dropout rate and this step's mask seed only for graphs built with dropout. */
-export function trainOptionFeeds(options: TrainStepOptions): Feeds {
+/** z-loss always; the loss scale where the precision uses one; the dropout rate and this step's mask seed only for graphs built with dropout. */
+export function trainOptionFeeds(options: TrainStepOptions, precision: ComputePrecision): Feeds {
   const feeds: Feeds = { z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []) };
+  if (usesLossScale(COMPUTE_DTYPE[precision])) feeds.loss_scale = floatTensor(new Float32Array([options.lossScale ?? DEFAULT_LOSS_SCALE]), []);
   if (dropoutOn(options)) {
     feeds.dropout_rate = floatTensor(new Float32Array([options.dropout!]), []);
     feeds.dropout_seed = new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.trunc(options.dropoutSeed ?? 0))), []);

@@ -4,6 +4,7 @@
  */
 import type { T5Config } from '../checkpoint/config.js';
 import { decoderPositionFeeds } from './feeds.js';
+import { requireFinite, type ComputePrecision } from './precision.js';
 import { int32Tensor, type Feeds, type ort } from './session.js';
 
 export async function greedyDecode(
@@ -11,8 +12,10 @@ export async function greedyDecode(
   encoder: { session: ort.InferenceSession; feeds: Feeds },
   step: ort.InferenceSession,
   maxNewTokens: number,
+  precision: ComputePrecision,
 ): Promise<number[][]> {
   const encoded = await encoder.session.run(encoder.feeds);
+  requireFinite(encoded.encoder_hidden.data as Float32Array, 'encoder output', precision);
   const B = encoder.feeds.input_ids.dims[0];
   const sequences = Array.from({ length: B }, () => [cfg.decoderStartTokenId]);
   const done = new Array<boolean>(B).fill(false);
@@ -26,6 +29,7 @@ export async function greedyDecode(
       dec_ids: int32Tensor(ids, [B, T]),
       ...decoderPositionFeeds(cfg, T),
     });
+    requireFinite(out.logit_sum.data as Float32Array, 'next-token logits', precision);
     const next = out.next_ids.data as BigInt64Array;
     for (let b = 0; b < B; b++) {
       const id = done[b] ? cfg.padTokenId : Number(next[b]);

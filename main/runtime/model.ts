@@ -10,12 +10,13 @@ import { convertToF32 } from '../checkpoint/cast.js';
 import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { readTensorBytes } from '../checkpoint/safetensors.js';
 import type { Graph } from '../graph/builder.js';
-import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, FP16_LOSS_SCALE } from '../graph/t5/graphs.js';
+import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, usesLossScale } from '../graph/t5/graphs.js';
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { decoderFeeds, dropoutOn, encoderFeeds, gradientsPerPrompt, mixedPromptLength, padCandidates, trainOptionFeeds } from './feeds.js';
 import { greedyDecode } from './greedy.js';
+import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
 import { defaultThreads } from './session.js';
@@ -43,9 +44,9 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), provider, precisionOn(options.precision, choice.provider));
 }
 
-function describeProvider(provider: ProviderName, threads: number, precision: 'fp32' | 'fp16'): string {
+function describeProvider(provider: ProviderName, threads: number, precision: ComputePrecision): string {
   const device = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
-  return precision === 'fp16' ? `${device} · fp16 (static loss scale ${FP16_LOSS_SCALE})` : device;
+  return precision === 'fp32' ? device : `${device} · ${precision}`;
 }
 
 function targetTokens(batch: Seq2SeqBatch): number {
@@ -64,7 +65,8 @@ export class T5PromptModel implements PromptModel {
     provider: ProviderName,
     private readonly threads: number,
     choice: ProviderChoice = { reason: null, forced: true },
-    readonly precision: 'fp32' | 'fp16' = 'fp32',
+    /** What the caller asked for, resolved on the first provider; see `precision`. */
+    private readonly requestedPrecision: ComputePrecision = 'fp32',
   ) {
     this.config = checkpoint.config;
     this.weightWidth = store.width;
@@ -80,12 +82,18 @@ export class T5PromptModel implements PromptModel {
     return this.sessions.provider;
   }
 
+  /** The requested precision, or fp32 after a fall back to the CPU, which has no bfloat16 kernels. */
+  get precision(): ComputePrecision {
+    return this.requestedPrecision === 'bf16' && this.sessions.provider === 'cpu' ? 'fp32' : this.requestedPrecision;
+  }
+
   get providerDetail(): string {
     return describeProvider(this.sessions.provider, this.threads, this.precision);
   }
 
   get providerReason(): string | null {
-    return this.sessions.reason;
+    const reason = this.sessions.reason;
+    return reason && this.precision !== this.requestedPrecision ? `${reason}, at ${this.precision}` : reason;
   }
 
   private weight = (name: string): StoredWeight => {
@@ -96,7 +104,7 @@ export class T5PromptModel implements PromptModel {
 
   private buildGraph({ kind, promptLength, mode, dropout }: GraphKey): Graph {
     const cfg = this.config;
-    const compute = this.precision === 'fp16' ? 'float16' : 'float32';
+    const compute = COMPUTE_DTYPE[this.precision];
     switch (kind) {
       case 'train':
         return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute);
@@ -134,14 +142,23 @@ export class T5PromptModel implements PromptModel {
     const out = await session.run({
       ...encoderFeeds(this.config, prompt, batch.inputs),
       ...decoderFeeds(this.config, batch.targets),
-      ...trainOptionFeeds(options),
+      ...trainOptionFeeds(options, this.precision),
     });
-    return {
-      loss: (out.loss.data as Float32Array)[0],
-      perExampleLoss: out.per_example_loss.data as Float32Array,
-      targetTokens: targetTokens(batch),
-      gradPrompt: prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0),
-    };
+    const loss = (out.loss.data as Float32Array)[0];
+    const gradPrompt = prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0);
+    return { loss, perExampleLoss: out.per_example_loss.data as Float32Array, targetTokens: targetTokens(batch), gradPrompt, ...this.overflow(loss, gradPrompt, options) };
+  }
+
+  /**
+   * A loss that is not finite is an error at any loss scale: the forward pass itself overflowed. A gradient that
+   * is not finite is the caller's to handle where it moves the loss scale (see TrainStepOptions.lossScale), else
+   * an error too.
+   */
+  private overflow(loss: number, grad: Float32Array, options: TrainStepOptions): { overflow?: true } {
+    requireFinite([loss], 'training loss', this.precision);
+    if (allFinite(grad)) return {};
+    if (options.lossScale !== undefined && usesLossScale(COMPUTE_DTYPE[this.precision])) return { overflow: true };
+    throw nonFiniteError('prompt gradient', this.precision);
   }
 
   async trainStepMixed(mixed: MixedPrompts, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<MixedTrainStepResult> {
@@ -153,13 +170,16 @@ export class T5PromptModel implements PromptModel {
     const out = await session.run({
       ...encoderFeeds(this.config, mixed, batch.inputs),
       ...decoderFeeds(this.config, batch.targets),
-      ...trainOptionFeeds(options),
+      ...trainOptionFeeds(options, this.precision),
     });
+    const loss = (out.loss.data as Float32Array)[0];
+    const rows = out.grad_prompt.data as Float32Array;
     return {
-      loss: (out.loss.data as Float32Array)[0],
+      loss,
       perExampleLoss: out.per_example_loss.data as Float32Array,
       targetTokens: targetTokens(batch),
-      gradPrompts: gradientsPerPrompt(mixed, out.grad_prompt.data as Float32Array, P, this.config.dModel),
+      gradPrompts: gradientsPerPrompt(mixed, rows, P, this.config.dModel),
+      ...this.overflow(loss, rows, options),
     };
   }
 
@@ -171,24 +191,27 @@ export class T5PromptModel implements PromptModel {
     const session = await this.sessions.get('score', mixedPromptLength(mixed), 'perExample');
     const out = await session.run({ ...encoderFeeds(this.config, mixed, inputs), ...decoderFeeds(this.config, flat) });
     const scores = out.scores.data as Float32Array; // [B, C]
+    requireFinite(scores, 'rank score', this.precision);
     return candidates.map((c, b) => scores.slice(b * width, b * width + c.length));
   }
 
   async score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array> {
     const session = await this.sessions.get('score', prompt.length);
     const out = await session.run({ ...encoderFeeds(this.config, prompt, inputs), ...decoderFeeds(this.config, candidates) });
+    requireFinite(out.scores.data as Float32Array, 'rank score', this.precision);
     return out.scores.data as Float32Array;
   }
 
   async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
     const session = await this.sessions.get('encode', prompt.length);
     const out = await session.run(encoderFeeds(this.config, prompt, inputs));
+    requireFinite(out.encoder_hidden.data as Float32Array, 'encoder output', this.precision);
     return { hidden: out.encoder_hidden.data as Float32Array, dims: out.encoder_hidden.dims as number[] };
   }
 
   async generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]> {
     const encoder = { session: await this.sessions.get('encode', prompt.length), feeds: encoderFeeds(this.config, prompt, inputs) };
-    return greedyDecode(this.config, encoder, await this.sessions.get('decodeStep', 0), maxNewTokens);
+    return greedyDecode(this.config, encoder, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
   }
 
   async dispose(): Promise<void> {

@@ -104,9 +104,10 @@ export class SessionCache {
       this.currentProvider = 'cpu';
       this.currentReason = `${why}; running on the CPU`;
       // Every other session ran on the GPU: they go, and are built again on the CPU when next used. This one stays
-      // in the map, so the CPU session made here is reused and released with the model.
+      // in the map, so the CPU session made here is reused and released with the model. The graph is built again:
+      // what the model computes in may follow the provider (the CPU has no bfloat16 kernels).
       void this.release(([other]) => other !== key);
-      return createSession(model, this.sessionOptions('cpu'));
+      return createSession(this.build(graph).encode(), this.sessionOptions('cpu'));
     }
   }
 

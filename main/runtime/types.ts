@@ -11,8 +11,8 @@ export function isDevicePreference(value: unknown): value is DevicePreference {
   return (DEVICE_PREFERENCES as readonly unknown[]).includes(value);
 }
 
-/** Compute dtype of activations; `auto`: fp16 on a GPU provider that passed its probe, fp32 on the CPU. */
-export const PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
+/** Compute dtype of activations; `auto`: fp32 on the CPU, bf16 where the provider has the kernels, else fp16 (main/runtime/precision.ts). */
+export const PRECISIONS = ['auto', 'fp32', 'fp16', 'bf16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 /**
@@ -46,6 +46,12 @@ export interface TrainStepOptions {
   dropoutSeed?: number;
   /** Coefficient of the z-loss term (Lester et al.: 1e-4); 0 disables it. */
   zLoss?: number;
+  /**
+   * The loss scale of this step, where the precision uses one (fp16; ignored otherwise; default
+   * DEFAULT_LOSS_SCALE). A caller that passes it moves the scale itself: a gradient that is not finite then comes
+   * back as `overflow` instead of an error, for it to skip the step and lower the scale.
+   */
+  lossScale?: number;
 }
 
 export interface TrainStepResult {
@@ -54,6 +60,8 @@ export interface TrainStepResult {
   perExampleLoss: Float32Array; // [B], mean over each example's target tokens
   targetTokens: number; // non-ignored target tokens in the batch
   gradPrompt: Float32Array; // [P * d_model], d loss / d prompt
+  /** Set when the gradient is not finite at the loss scale the caller passed: the step must not be taken. */
+  overflow?: boolean;
 }
 
 export interface MixedTrainStepResult extends Omit<TrainStepResult, 'gradPrompt'> {

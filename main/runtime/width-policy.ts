@@ -2,8 +2,10 @@
  * Which weight width and compute precision a model runs at, given what the user asked for and the provider it got.
  * Kept apart from the model so that callers can ask before loading one (the doctor, a run's record of its width).
  */
+import { SproutError } from '../errors.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
-import { chooseProvider } from './providers-probe.js';
+import { hasBf16Kernels, type ComputePrecision } from './precision.js';
+import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import type { DevicePreference, Precision, ProviderName } from './types.js';
 
 /**
@@ -27,8 +29,18 @@ export function widthOn(choice: WeightsChoice | undefined, provider: ProviderNam
   return weights === 'auto' ? autoWidth(provider) : weights;
 }
 
-/** Compute precision: `auto` is fp16 on a GPU provider that passed its probe, fp32 on the CPU. */
-export function precisionOn(wanted: Precision | undefined, provider: ProviderName): Exclude<Precision, 'auto'> {
+/**
+ * Compute precision (main/runtime/precision.ts): `auto` is fp32 on the CPU, bf16 where the provider has the
+ * kernels (CUDA), else fp16. An explicit bf16 must be runnable on the provider.
+ */
+export function precisionOn(wanted: Precision | undefined, provider: ProviderName): ComputePrecision {
   const precision = wanted ?? 'auto';
-  return precision === 'fp16' || (precision === 'auto' && provider !== 'cpu') ? 'fp16' : 'fp32';
+  if (precision === 'auto') return provider === 'cpu' ? 'fp32' : hasBf16Kernels(provider) ? 'bf16' : 'fp16';
+  if (precision === 'bf16' && !hasBf16Kernels(provider)) {
+    throw new SproutError('precision-unsupported', `bf16 compute needs bfloat16 matrix kernels, which ${PROVIDER_LABELS[provider]} does not have (CUDA does).`, {
+      hint: 'Use --precision fp16 or fp32 here, or --device cuda on an NVIDIA GPU.',
+      uiHint: 'Choose fp16 or fp32 as the precision, or a CUDA GPU as the device.',
+    });
+  }
+  return precision;
 }

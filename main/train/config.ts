@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SproutError } from '../errors.js';
+import { PRECISIONS } from '../runtime/types.js';
 import { WEIGHTS_CHOICES, type WeightsChoice } from '../weights/width.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
 
@@ -26,8 +27,8 @@ export const TrainingConfigSchema = z.strictObject({
   /** The T5 model folder. */
   model: z.string().min(1),
   device: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
-  /** Compute dtype of activations: auto = fp16 on a GPU that passed its probe, fp32 on the CPU. */
-  precision: z.enum(['auto', 'fp32', 'fp16']).default('auto'),
+  /** Compute dtype of activations (main/runtime/precision.ts): auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs. */
+  precision: z.enum(PRECISIONS).default('auto'),
   /** Width of the frozen weights; a run's stored config holds the width `auto` resolved to, so resuming keeps it. */
   weights: z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */

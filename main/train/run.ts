@@ -17,7 +17,7 @@ import { reportPreparing } from '../weights/preparing.js';
 import type { PrepareProgress } from '../weights/store.js';
 import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
 import { defaultThreads } from '../runtime/session.js';
-import type { DevicePreference, PromptModel, SoftPrompt } from '../runtime/types.js';
+import type { DevicePreference, Precision, PromptModel, SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
@@ -66,8 +66,8 @@ export interface TrainingResult {
   provider_detail: string;
   /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
   provider_reason: string | null;
-  /** The compute dtype the run used: fp16 runs keep the prompt, its gradient and the loss in float32. */
-  precision: 'fp32' | 'fp16';
+  /** The compute dtype the run used: fp16 and bf16 runs keep the prompt, its gradient and the loss in float32. */
+  precision: Exclude<Precision, 'auto'>;
   /** Width of the frozen weights it trained with. */
   weights: WeightWidth;
   prompt_file: string;

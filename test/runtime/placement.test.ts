@@ -7,15 +7,24 @@ import { Dropout } from '../../main/graph/dropout.js';
 import * as op from '../../main/graph/ops.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph } from '../../main/graph/t5/graphs.js';
 import type { WeightLookup } from '../../main/graph/t5/model.js';
+import type { KernelTable } from '../../main/runtime/kernels/types.js';
 import { cpuPlacedNodes, KERNEL_TABLES } from '../../main/runtime/placement.js';
+import { hasBf16Kernels } from '../../main/runtime/precision.js';
+import { precisionOn } from '../../main/runtime/width-policy.js';
+import { PROVIDER_ORDER } from '../../main/runtime/providers-probe.js';
+import type { ProviderName } from '../../main/runtime/types.js';
 import { shared } from '../train/fixtures.js';
 
 /** Placement reads only ops and element types, so weights need no bytes behind them. */
 const noBytes: WeightLookup = (name) => ({ kind: 'float', dtype: 'float32', dims: [1, 1], data: { location: name, offset: 0, length: 4 } });
 
-const kinds = (name: string) => {
+function config(name: string) {
   const file = join(shared, 'fixtures', name, 'config.json');
-  const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
+  return parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
+}
+
+const kinds = (name: string) => {
+  const cfg = config(name);
   return {
     train: buildTrainGraph(cfg, noBytes, 4),
     'train, no prompt': buildTrainGraph(cfg, noBytes, 0),
@@ -35,19 +44,56 @@ const kinds = (name: string) => {
   };
 };
 
+/** The bf16 graphs, for the providers that have bfloat16 kernels (main/runtime/precision.ts). */
+const bf16Kinds = (name: string) => {
+  const cfg = config(name);
+  return {
+    'train, bf16': buildTrainGraph(cfg, noBytes, 4, 'shared', false, 'bfloat16'),
+    'train, mixed prompts, dropout, bf16': buildTrainGraph(cfg, noBytes, 4, 'perExample', true, 'bfloat16'),
+    'score, bf16': buildScoreGraph(cfg, noBytes, 4, 'shared', 'bfloat16'),
+    'score, mixed prompts, bf16': buildScoreGraph(cfg, noBytes, 4, 'perExample', 'bfloat16'),
+    'encode, bf16': buildEncodeGraph(cfg, noBytes, 4, 'bfloat16'),
+    'decodeStep, bf16': buildDecodeStepGraph(cfg, noBytes, 'bfloat16'),
+  };
+};
+
+function expectGpuClean(graph: Graph, table: KernelTable): void {
+  const placed = cpuPlacedNodes(graph, table);
+  expect(placed.filter((p) => p.kind === 'compute')).toEqual([]);
+  // What may stay on the CPU is a handful of shape numbers and the copy of an int64 result to the host.
+  expect(placed.every((p) => p.kind === 'shape' || p.kind === 'output-copy')).toBe(true);
+}
+
 describe('every graph runs on the GPU providers, by their published kernel lists', () => {
   for (const model of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
     for (const [kind, graph] of Object.entries(kinds(model))) {
       for (const table of Object.values(KERNEL_TABLES)) {
-        it(`${model} ${kind} on ${table.provider}: no tensor computation left to the CPU`, () => {
-          const placed = cpuPlacedNodes(graph, table);
-          expect(placed.filter((p) => p.kind === 'compute')).toEqual([]);
-          // What may stay on the CPU is a handful of shape numbers and the copy of an int64 result to the host.
-          expect(placed.every((p) => p.kind === 'shape' || p.kind === 'output-copy')).toBe(true);
-        });
+        it(`${model} ${kind} on ${table.provider}: no tensor computation left to the CPU`, () => expectGpuClean(graph, table));
+      }
+    }
+    for (const [kind, graph] of Object.entries(bf16Kinds(model))) {
+      for (const table of Object.values(KERNEL_TABLES).filter((t) => hasBf16Kernels(t.provider))) {
+        it(`${model} ${kind} on ${table.provider}: no tensor computation left to the CPU`, () => expectGpuClean(graph, table));
       }
     }
   }
+});
+
+describe('bf16 compute goes where the kernels are', () => {
+  it('CUDA registers bfloat16 products, WebGPU and the CPU do not; auto prefers bf16 to fp16 on CUDA', () => {
+    expect(PROVIDER_ORDER.filter(hasBf16Kernels)).toEqual(['cuda']);
+    expect(['cuda', 'webgpu', 'dml', 'coreml', 'cpu'].map((p) => precisionOn('auto', p as ProviderName))).toEqual(['bf16', 'fp16', 'fp16', 'fp16', 'fp32']);
+    // What WebGPU lacks, seen in the bf16 graph itself: its products have no bfloat16 kernel.
+    const lacking = cpuPlacedNodes(bf16Kinds('tiny-t5-v1_1')['score, bf16'], KERNEL_TABLES.webgpu).filter((p) => p.kind === 'compute');
+    expect(lacking.some((p) => p.why === 'no MatMul kernel for bfloat16' || p.why === 'no Gemm kernel for bfloat16')).toBe(true);
+  });
+
+  it('an explicit bf16 where the provider has no kernels is refused with what to choose instead', () => {
+    expect(precisionOn('bf16', 'cuda')).toBe('bf16');
+    for (const provider of ['cpu', 'webgpu'] as const) {
+      expect(() => precisionOn('bf16', provider)).toThrow(expect.objectContaining({ code: 'precision-unsupported', message: expect.stringMatching(/bf16 compute needs bfloat16 matrix kernels.*Use --precision fp16 or fp32/) }));
+    }
+  });
 });
 
 describe('the placement check finds what a provider lacks', () => {

@@ -21,17 +21,22 @@ import { bindWeights, decoder, embed, type Drop, encoder, lmHead, maskBias, posi
 export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
 
 /**
- * The dtype of activations. float16: weights and hidden states in half precision; the prompt, its gradient, the
- * attention softmax, the norms' statistics and the loss stay float32 (mixed precision as in Micikevicius et al.).
+ * The dtype of the normalised activations and the products that read them (mixed precision as in Micikevicius et
+ * al.): float16 or bfloat16 under --precision fp16/bf16. The residual streams, the prompt and its gradient, the
+ * attention softmax, the norms' statistics, the feed-forward activation with `wo`, and the loss stay float32
+ * (main/graph/t5/model.ts says why each).
  */
-export type Compute = 'float32' | 'float16';
+export type Compute = 'float32' | 'float16' | 'bfloat16';
 
 /**
- * Loss scale of float16 training (static): the backward pass starts from this instead of 1, so that small
- * gradients of half-precision activations stay above float16's smallest subnormal (6e-8); the prompt gradient is
- * divided by it again in float32.
+ * Whether a train graph's backward starts from a loss scale instead of 1: in float16 small gradients of half
+ * precision activations would fall below its smallest subnormal (6e-8). The scale is an input, so that training
+ * can move it (main/train: halve on overflow, grow after a run of finite steps); the prompt gradient is divided by
+ * it again in float32. bfloat16 has float32's range and needs none.
  */
-export const FP16_LOSS_SCALE = 1024;
+export function usesLossScale(compute: Compute): boolean {
+  return compute === 'float16';
+}
 
 interface EncoderInputs {
   prompt?: Tensor;
@@ -46,7 +51,7 @@ interface EncoderInputs {
  */
 export type PromptMode = 'shared' | 'perExample';
 
-function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared', compute: Compute = 'float32'): EncoderInputs {
+function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared'): EncoderInputs {
   const d = cfg.dModel;
   const ids = g.input('input_ids', 'int32', ['B', 'L']);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
@@ -55,11 +60,11 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
   let prompt: Tensor | undefined;
   if (promptLength > 0 && mode === 'perExample') {
     prompt = g.input('prompt', 'float32', ['B', promptLength, d], { requiresGrad: trainable });
-    x = op.concat([op.cast(prompt, compute), x], 1); // [B, S, d]
+    x = op.concat([prompt, x], 1); // [B, S, d], float32 at every compute dtype: the residual stream
   } else if (promptLength > 0) {
     prompt = g.input('prompt', 'float32', [promptLength, d], { requiresGrad: trainable });
     const tiled = op.expand(op.unsqueeze(prompt, 0), op.shapeConcat([batch, g.ints([1, 1])]), ['B', promptLength, d]); // [B, P, d]
-    x = op.concat([op.cast(tiled, compute), x], 1); // [B, S, d]; tiled in float32, so its gradient sums in float32
+    x = op.concat([tiled, x], 1); // [B, S, d]
   }
   const bs = op.shapeConcat([batch, op.shapeOf(mask, 1, 2)]);
   return { prompt, mask, hidden: op.reshape(x, [-1, d], ['N', d]), bs };
@@ -81,11 +86,12 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  * Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask.
  * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
  * With `dropout`, the graph takes dropout_rate [] float32 and dropout_seed [] int64 and drops as HF T5 does in training.
+ * In float16 it takes loss_scale [] float32 (see usesLossScale).
  */
 export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights, compute);
-  const inputs = encoderInputs(g, cfg, w, promptLength, true, mode, compute);
+  const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
   const memory = encode(g, cfg, w, inputs, drop);
@@ -110,9 +116,9 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);
   const ceRows = op.reshape(op.mul(ce, maskFlat), bsDec, ['B', 'T']);
   const perExample = op.div(op.reduceSum(ceRows, [1], false), op.reduceSum(labelMask, [1], false));
-  if (inputs.prompt && compute === 'float16') {
-    const scaled = g.backward(loss, [inputs.prompt], g.scalar(FP16_LOSS_SCALE))[0];
-    g.output(op.scale(scaled, 1 / FP16_LOSS_SCALE), 'grad_prompt');
+  if (inputs.prompt && usesLossScale(compute)) {
+    const lossScale = g.input('loss_scale', 'float32', []);
+    g.output(op.div(g.backward(loss, [inputs.prompt], lossScale)[0], lossScale), 'grad_prompt');
   } else if (inputs.prompt) {
     g.output(g.backward(loss, [inputs.prompt])[0], 'grad_prompt');
   }
@@ -132,7 +138,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const g = new Graph('sprout_score');
   const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
-  const inputs = encoderInputs(g, cfg, w, promptLength, false, mode, compute);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false, mode);
   const memory = encode(g, cfg, w, inputs);
   const own = mode === 'perExample';
   const candIds = g.input('dec_ids', 'int32', [own ? 'BC' : 'C', 'T']);
@@ -180,7 +186,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
 export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, compute: Compute = 'float32'): Graph {
   const g = new Graph('sprout_encode');
   const w = bindWeights(g, weights, compute);
-  const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared', compute);
+  const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared');
   const memory = op.toFloat32(encode(g, cfg, w, inputs));
   g.output(op.reshape(memory, op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]), 'encoder_hidden');
   return g;
@@ -204,7 +210,9 @@ export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup, compu
   });
   const h3 = op.reshape(h, op.shapeConcat([op.shapeOf(decIds), g.ints([d])]), ['B', 'T', d]);
   const last = g.emitRaw('Gather', [h3, g.constant([-1], 'int64', [])], { axis: { kind: 'int', value: 1 } }, ['B', d], h3.dtype); // [B, d]
-  const logits = lmHead(cfg, w, last); // [B, V]
+  const logits = op.toFloat32(lmHead(cfg, w, last)); // [B, V]; CUDA has no bfloat16 ArgMax
   g.output(g.emitRaw('ArgMax', [logits], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } }, ['B'], 'int64'), 'next_ids');
+  // ArgMax of NaN logits is an ordinary id: their sum [B] tells the caller whether the logits were finite.
+  g.output(op.reduceSum(logits, [1], false), 'logit_sum');
   return g;
 }

@@ -5,6 +5,21 @@
  *
  * Hidden states are kept as 2-D [N, d_model] with N = batch * length so that every projection is one Gemm
  * that reads its frozen weight in place; attention reshapes to 4-D using runtime [batch, length] shapes.
+ *
+ * Half precision (float16, bfloat16 compute): real checkpoints carry residual streams far beyond float16's largest
+ * value (65,504; t5-large, t5-v1_1 and flan-t5 reach 1e5 and more), which is why Hugging Face keeps `wo` in float32
+ * (`_keep_in_fp32_modules`) and clamps its float16 residual stream. Here what can grow with the stream stays
+ * float32 and nothing needs a clamp:
+ *   - the residual streams themselves (embedding rows, the prompt, each block's sum): they carry the scale;
+ *   - the products that write into them, attention `o` and feed-forward `wo`: their outputs are the stream's size
+ *     (a checkpoint that scales the stream by F scales exactly these weights), and `wo`'s input, the gated or ReLU
+ *     activation, is a product of two unnormalised projections that can itself pass 65,504;
+ *   - the decoder's final norm and the LM head: a tied model's embedding is the stream's size too, so the gradient
+ *     of its LM head's input is as well (t5-v1_0 shape with the stream 1000× larger: 1e6 × the loss scale, where
+ *     float16 ends at 65,504). They run on a few rows per example, a small share of the work;
+ *   - the norms' statistics, attention scores and softmax, and the loss (see ops.rmsNorm, attention, graphs.ts).
+ * What runs in half precision reads a normalised input (q, k, v and wi projections, the attention products), so
+ * it is bounded by the norm's weight and the projection and cannot overflow.
  */
 import type { T5Config } from '../../checkpoint/config.js';
 import type { Graph, Tensor } from '../builder.js';
@@ -70,20 +85,19 @@ export function attention(a: AttentionArgs): Tensor {
   const scores = op.add(op.toFloat32(op.matmul(q, kT)), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
   const context = op.matmul(op.cast((a.drop ?? noDrop)(op.softmax(scores)), v.dtype), v); // [B, H, Sq, dk]
   const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
-  return w.linear(merged, `${prefix}.o.weight`); // [N, d]
+  return w.linear(op.toFloat32(merged), `${prefix}.o.weight`); // [N, d], float32: it joins the residual stream
 }
 
+/** x [N, d] normalised, in the compute dtype; returns [N, d] in float32 (activation and `wo`: see the top). */
 function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
-  if (cfg.feedForward === 'gated-gelu') {
-    const gated = op.gatedGelu(w.linear(x, `${prefix}.wi_0.weight`), w.linear(x, `${prefix}.wi_1.weight`)); // [N, d_ff]
-    return w.linear(drop(gated), `${prefix}.wo.weight`);
-  }
-  return w.linear(drop(op.relu(w.linear(x, `${prefix}.wi.weight`))), `${prefix}.wo.weight`);
+  const up = (name: string) => op.toFloat32(w.linear(x, `${prefix}.${name}.weight`)); // [N, d_ff]
+  const act = cfg.feedForward === 'gated-gelu' ? op.gatedGelu(up('wi_0'), up('wi_1')) : op.relu(up('wi'));
+  return w.linear(drop(act), `${prefix}.wo.weight`);
 }
 
 /**
- * The encoder over input embeddings [N, d] (prompt rows already prepended): returns the final-norm output [N, d].
- * `bias` is position bias + mask bias, [B, H, S, S].
+ * The encoder over input embeddings [N, d] (prompt rows already prepended; the residual stream, float32): returns
+ * the final-norm output [N, d] in the compute dtype. `bias` is position bias + mask bias, [B, H, S, S].
  */
 export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
   const eps = cfg.layerNormEpsilon;
@@ -98,7 +112,7 @@ export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, b
 }
 
 export interface DecoderArgs {
-  x: Tensor; // decoder input embeddings [Nd, d]
+  x: Tensor; // decoder input embeddings [Nd, d], float32 (the residual stream)
   bs: Tensor; // [Bd, T]
   selfBias: Tensor; // position bias + causal mask, [1, H, T, T]
   memory: Tensor; // encoder output [Ne, d]
@@ -108,7 +122,7 @@ export interface DecoderArgs {
   drop?: Drop;
 }
 
-/** The decoder: returns the final-norm output [Nd, d] (before any LM-head scaling). */
+/** The decoder: returns the final-norm output [Nd, d] in float32, for the LM head (before any LM-head scaling). */
 export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor {
   const eps = cfg.layerNormEpsilon;
   const drop = a.drop ?? noDrop;
@@ -127,16 +141,16 @@ export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor 
     );
     h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.2.layer_norm.weight`), eps), drop)));
   }
-  return drop(op.rmsNorm(h, w.tensor('decoder.final_layer_norm.weight'), eps));
+  return drop(op.rmsNorm(h, w.tensor('decoder.final_layer_norm.weight', a.x.graph.float), eps));
 }
 
-/** Vocabulary logits [N, V] from decoder output [N, d]: tied models rescale by d_model^-0.5 and reuse shared.weight. */
+/** Vocabulary logits [N, V] from decoder output [N, d] (float32: see the top): tied models rescale by d_model^-0.5 and reuse shared.weight. */
 export function lmHead(cfg: T5Config, w: WeightSource, h: Tensor): Tensor {
   if (cfg.tieWordEmbeddings) return w.linear(op.scale(h, cfg.dModel ** -0.5), 'shared.weight');
   return w.linear(h, 'lm_head.weight');
 }
 
-/** Rows of shared.weight for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
+/** Rows of shared.weight for int ids of any shape: [..., d] float32, the residual stream's dtype. Frozen, so no gradient is built. */
 export function embed(w: WeightSource, ids: Tensor): Tensor {
   return w.rows('shared.weight', ids);
 }

@@ -19,35 +19,34 @@
  * than the Cast used here.
  */
 import type { ExternalRef, StoredWeight } from '../../weights/store.js';
-import type { Graph, Tensor } from '../builder.js';
-import { DataType } from '../onnx-proto.js';
+import { dtypeCode, type Graph, type Tensor } from '../builder.js';
 import * as op from '../ops.js';
 
 /** Graph values of a checkpoint's frozen tensors, by Hugging Face key name. */
 export interface WeightSource {
-  /** A small tensor (norm scales, position bias table) as float32. */
-  tensor(name: string): Tensor;
+  /** A small tensor (norm scales, position bias table): in `dtype`, by default the compute dtype (bias tables: the graph's float). */
+  tensor(name: string, dtype?: ComputeFloat): Tensor;
   /**
-   * x Wᵀ for W [out, in]: x [N, in] -> [N, out], with its gradient with respect to x. A narrow W is widened once
-   * `after` exists (default x): see floatWhen.
+   * x Wᵀ for W [out, in]: x [N, in] -> [N, out] in x's dtype, with its gradient with respect to x. A W stored in
+   * another dtype is cast to x's once `after` exists (default x): see floatWhen.
    */
   linear(x: Tensor, name: string, after?: Tensor): Tensor;
-  /** Rows of W for int64 ids of any shape: [..., d]. Frozen, so no gradient is built. */
+  /** Rows of W for int ids of any shape: [..., d] in the graph's own float dtype. Frozen, so no gradient is built. */
   rows(name: string, ids: Tensor): Tensor;
 }
 
 export type WeightLookup = (name: string) => StoredWeight;
 
-type Target = 'float32' | 'float64' | 'float16';
-const castCode: Record<Target, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16 };
-const castTo = (x: Tensor, float: Target) => (x.dtype === float ? x : x.graph.emitRaw('Cast', [x], { to: { kind: 'int', value: castCode[float] } }, x.shape, float));
+/** The float dtypes a graph computes in: its own (float32, float64 for gradient checks) or a half one. */
+export type ComputeFloat = 'float32' | 'float64' | 'float16' | 'bfloat16';
+const castTo = (x: Tensor, float: ComputeFloat) => (x.dtype === float ? x : x.graph.emitRaw('Cast', [x], { to: { kind: 'int', value: dtypeCode[float] } }, x.shape, float));
 
 /**
  * Binds a lookup to one graph: each stored tensor becomes an external-data initializer of that graph, once.
- * `compute` is the dtype the graph's activations have (float16 under --precision fp16): weights enter in it,
- * except the position-bias tables, which join the float32 attention scores.
+ * `compute` is the dtype of the normalised activations (float16 under --precision fp16): the norms' weights enter
+ * in it; the position-bias tables join the float32 attention scores, embedding rows the float32 residual stream.
  */
-export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.float): WeightSource {
+export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloat = g.float): WeightSource {
   const float = (name: string, dims: number[], data: ExternalRef, dtype: 'float32' | 'bfloat16' | 'float16') =>
     g.externalWeight(name, dims, data, dtype, dtype !== 'float32');
   /** A tensor stored as floats, in its stored dtype. */
@@ -84,35 +83,36 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: Target = g.
    * alive at once (flan-t5-xl int8: 13 GB). Reshaping W (a view, no copy) to [out, in] + 0 × batch(after) makes
    * it wait for its point of use: the batch size is only known at run time, so nothing here can be folded.
    */
-  const floatWhen = (name: string, after: Tensor): Tensor => {
+  const floatWhen = (name: string, after: Tensor, dtype: ComputeFloat): Tensor => {
     const w = lookup(name);
     const stand = w.kind === 'float' ? stored(name) : quantised(name).q;
     const zero = g.emitRaw('Mul', [op.shapeOf(after, 0, 1), g.ints([0])], {}, [1], 'int64');
     const target = g.emitRaw('Add', [zero, g.ints(w.dims)], {}, [2], 'int64');
     const waiting = g.emitRaw('Reshape', [stand, target], {}, stand.shape, stand.dtype);
-    if (w.kind === 'float') return castTo(waiting, compute);
+    if (w.kind === 'float') return castTo(waiting, dtype);
     const { scale, block } = quantised(name);
-    return castTo(dequantise(waiting, scale, block, g.ints([w.dims[0]])), compute);
+    return castTo(dequantise(waiting, scale, block, g.ints([w.dims[0]])), dtype);
   };
   return {
-    tensor: (name) => castTo(stored(name), name.includes('relative_attention_bias') ? g.float : compute),
+    tensor: (name, dtype = name.includes('relative_attention_bias') ? g.float : compute) => castTo(stored(name), dtype),
     /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
     linear: (x, name, after = x) => {
       const w = lookup(name);
-      if (w.kind === 'float' && w.dtype === compute) return op.linear(x, stored(name));
-      return g.emit('Gemm', [x, floatWhen(name, after)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], x.dtype, (grad) => [
-        g.emit('MatMul', [grad, floatWhen(name, grad)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
+      const dtype = x.dtype as ComputeFloat;
+      if (w.kind === 'float' && w.dtype === dtype) return op.linear(x, stored(name));
+      return g.emit('Gemm', [x, floatWhen(name, after, dtype)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], dtype, (grad) => [
+        g.emit('MatMul', [grad, floatWhen(name, grad, dtype)], {}, x.shape, dtype, () => []), // [N, out] x [out, in]
       ]);
     },
     rows: (name, ids) => {
       const w = lookup(name);
       const shape = [...ids.shape, w.dims[1]];
-      if (w.kind === 'float' && w.dtype === compute) return op.gather(stored(name), ids);
-      if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), compute);
+      if (w.kind === 'float' && w.dtype === g.float) return op.gather(stored(name), ids);
+      if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), g.float);
       const { q, scale, block } = quantised(name);
       const picked = g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'); // [..., d]
       const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block, 1], 'float32'); // [..., d/block, 1]
-      return castTo(dequantise(picked, rowScales, block, op.shapeOf(ids)), compute);
+      return dequantise(picked, rowScales, block, op.shapeOf(ids));
     },
   };
 }

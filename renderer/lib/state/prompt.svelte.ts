@@ -1,4 +1,5 @@
 import type { Device, RequestOf, TransferRanking } from '../../../preload/contract.js';
+import type { Precision } from '../../../main/runtime/types.js';
 import type { WeightWidth } from '../../../main/weights/width.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
@@ -35,7 +36,7 @@ export class PromptSetup {
   keepBy = $state<KeepBy>('auto');
   seed = $state(0);
   device = $state<Device>('auto');
-  precision = $state<'auto' | 'fp32' | 'fp16'>('auto');
+  precision = $state<Precision>('auto');
   /** Width of the frozen weights; null leaves it to the settings' default. */
   weights = $state<WeightWidth | null>(null);
   /** Longest input in tokens (longer ones are truncated); null keeps every input whole. */
