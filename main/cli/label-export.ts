@@ -2,6 +2,8 @@ import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
 import { exportCorrected } from '../label/export.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { onePositional, withLibrary } from './data-shared.js';
+import { dataDir } from '../paths.js';
+import { refuseInsideDataDir } from '../output-path.js';
 
 export const labelExportCommand: Command = {
   path: ['label', 'export'],
@@ -24,6 +26,7 @@ Prints one JSON line: file, format, rows, reviewed (rows a person labelled), cor
     const jobId = onePositional(positionals, 'labelling job id', 'label export');
     const output = values.output as string | undefined;
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
+    refuseInsideDataDir(output, dataDir(), 'export file');
     const format = values.format as string | undefined;
     if (format !== undefined && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
     const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: format as OutputFormat | undefined, overwrite: values.overwrite === true, replaceJob: values['replace-job'] as string | undefined }));

@@ -19,6 +19,7 @@ import { printJson, UsageError, type Command } from './command.js';
 import { headerOption } from './data-shared.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
+import { refuseInsideDataDir } from '../output-path.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -260,6 +261,8 @@ async function start(
   const input = str(values.input);
   const output = str(values.output);
   if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
+  // Before loading the model (startLabelJob checks again, the default output included).
+  if (output !== undefined) refuseInsideDataDir(output, dataDir(), 'output file');
   const inputFormat = str(values['input-format']);
   if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
   const quoting = str(values.quoting);

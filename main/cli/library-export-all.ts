@@ -2,6 +2,8 @@ import { exportLibraryArchive } from '../library/archive.js';
 import { printJson, type Command } from './command.js';
 import { fileArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
+import { dataDir } from '../paths.js';
+import { refuseInsideDataDir } from '../output-path.js';
 
 export const libraryExportAllCommand: Command = {
   path: ['library', 'export-all'],
@@ -14,6 +16,7 @@ Prints one JSON line: { "file", "prompts" }.`,
   positionals: true,
   async run({ positionals }) {
     const file = fileArgument(positionals, 'export-all');
+    refuseInsideDataDir(file, dataDir(), 'archive');
     const manifest = await withLibrary((db) => exportLibraryArchive(db, file));
     printJson({ file, prompts: manifest.prompts.length });
   },

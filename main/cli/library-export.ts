@@ -2,6 +2,8 @@ import { exportPeft } from '../export/peft.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
+import { dataDir } from '../paths.js';
+import { refuseInsideDataDir } from '../output-path.js';
 
 export const libraryExportCommand: Command = {
   path: ['library', 'export'],
@@ -17,6 +19,7 @@ Prints one JSON line: { "id", "dir", "num_virtual_tokens", "token_dim", "base_mo
     const { id } = idArgument(positionals, 'export', 'none');
     if (!values.peft) throw new UsageError('Give the folder to write: --peft DIR.');
     const dir = values.peft as string;
+    refuseInsideDataDir(dir, dataDir(), 'PEFT folder');
     const config = await withLibrary((db) => exportPeft(db, id, dir));
     printJson({ id, dir, num_virtual_tokens: config.num_virtual_tokens, token_dim: config.token_dim, base_model_name_or_path: config.base_model_name_or_path });
   },

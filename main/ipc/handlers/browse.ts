@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { BrowseEntry, FolderListing, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { existingFolder, inside } from './files.js';
+import { inside } from '../../output-path.js';
+import { existingFolder } from './files.js';
 import { readSettings } from './settings.js';
 
 /** Entries listed per folder; a larger folder says how many were left out (filter by name to find the rest). */

@@ -3,8 +3,9 @@
  * absolute, existing where they must, the right kind, and outputs kept out of Sprout's own data folder.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { SproutError } from '../../errors.js';
+import { refuseInsideDataDir } from '../../output-path.js';
 
 function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
@@ -37,21 +38,13 @@ export function existingFolder(path: string, what: string): string {
   return folder;
 }
 
-/** Whether `child` is `parent` or lies below it (plain paths: resolve links first where they matter). */
-export function inside(child: string, parent: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r) && !r.startsWith(`..${sep}`));
-}
-
 /**
  * Where the app writes a file or folder the person chose: absolute, its parent folder exists, and it is not inside
  * the data folder, whose files (the library database, runs, caches) Sprout alone manages.
  */
 export function outputTarget(path: string, dataDir: string, what: string): string {
   const target = absolute(path, what);
-  if (inside(target, resolve(dataDir))) {
-    throw new SproutError('output-in-data-dir', `The ${what} ${target} is inside Sprout's data folder.`, { file: target, hint: 'Choose a folder of your own, e.g. your Documents.' });
-  }
+  refuseInsideDataDir(target, dataDir, what);
   const parent = dirname(target);
   if (!existsSync(parent) || !statSync(parent).isDirectory()) {
     throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, { file: target, hint: 'Create it first, or choose another place.' });
