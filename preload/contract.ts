@@ -13,6 +13,7 @@ import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
+import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
 import { PRECISIONS } from '../main/runtime/types.js';
 import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
@@ -310,9 +311,8 @@ export interface TransferCandidate {
   promptId: number;
   name: string;
   taskName: string | null;
-  /** SPoT's two cosine similarities of task embeddings: of the mean-pooled prompt tokens, and the mean over token pairs. */
-  avgToken: number;
-  perToken: number;
+  /** Every similarity metric's value (main/transfer/similarity.ts); a shift metric is null when the prompt's starting point is not stored. */
+  similarity: Record<SimilarityMetric, number | null>;
   /** What was compared: the source's task embedding (SPoT), or its final values when it has none (e.g. a PEFT import). */
   basis: 'task-embedding' | 'prompt';
   /** The prompt's ancestors, nearest first. */
@@ -323,12 +323,13 @@ export interface TransferCandidate {
 export interface TransferRanking {
   modelId: string;
   datasetId: number;
-  metric: 'avg-token' | 'per-token';
+  metric: SimilarityMetric;
   /** Where the target's task embedding came from: a stored prompt of this dataset, or a probe run just now. */
   target: { kind: 'stored' | 'probe'; promptId: number | null; runId: number | null; step: number | null };
   candidates: TransferCandidate[];
   /** The best candidate, or null when none has a positive similarity (then train from a fresh initialisation). */
   recommended: number | null;
+  /** Why, in words for the person choosing (no command syntax). */
   reason: string;
 }
 
@@ -714,8 +715,8 @@ export const operations = {
       datasetId: id,
       template: text.optional(),
       verbalizer: z.record(z.string(), text).optional(),
-      /** Which SPoT similarity orders the list (both are returned); default avg-token. */
-      metric: z.enum(['avg-token', 'per-token']).optional(),
+      /** Which similarity orders the list (all are returned); default DEFAULT_SIMILARITY_METRIC. */
+      metric: z.enum(SIMILARITY_METRIC_NAMES).optional(),
       /** Steps of the probe run when the target has no task embedding yet (default: the library's usual step). */
       probeSteps: z.number().int().min(1).max(100_000).optional(),
       limit: z.number().int().min(1).max(200).optional(),

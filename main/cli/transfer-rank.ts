@@ -9,7 +9,7 @@ import type { DataSource } from '../train/config.js';
 import { parseVerbalizer } from '../train/task.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
-import { SIMILARITY_METRICS, type PromptMatrix, type SimilarityMetric } from '../transfer/similarity.js';
+import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRIC_NAMES, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadFlags, readOptions } from './data-shared.js';
@@ -19,7 +19,7 @@ import { WEIGHTS_HELP, weightsOption } from './weights-option.js';
 type Use = 'best' | 'trial' | 'mix';
 
 interface Target {
-  matrix: PromptMatrix;
+  embedding: TaskEmbedding;
   json: Record<string, unknown>;
   datasetIds: number[];
   excludePromptIds: number[];
@@ -29,11 +29,16 @@ export const transferRankCommand: Command = {
   path: ['transfer', 'rank'],
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID) --model MODEL
-                            [--metric avg-token|per-token] [--probe-steps N] [--top-k 3] [--use best|trial|mix] [--json]
+                            [--metric ${SIMILARITY_METRIC_NAMES.join('|')}] [--probe-steps N] [--top-k 3] [--use best|trial|mix] [--json]
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
-the same base model (MODEL: a model id or folder), by two cosine similarities (Vu et al. 2021): avg-token (of the
-mean-pooled prompt tokens) and per-token (mean over all token pairs). --metric picks the ranking key; both are shown.
+the same base model (MODEL: a model id or folder), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
+the mean-pooled prompt tokens) and per-token (mean over all token pairs), each either of the task embeddings as they
+are or of their shifts (shift-avg-token, shift-per-token): each embedding minus the prompt its own training started
+from, i.e. what it learned. Prompts initialised alike (the same seed and init) share most of their values early on,
+so raw cosine favours the source that learned least; the shifts do not (README, "Transfer, measured"). --metric
+picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A prompt whose starting point is not stored
+(imported, mixed, or trained before Sprout kept it) has no shift and ranks last by a shift metric.
 
 The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
@@ -45,8 +50,8 @@ Ways to use the ranking (SPoT): --use best (default) names the single best sourc
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
 (α = sim / Σ sim) as a new prompt and names it. Start training with the printed init (--init prompt:ID).
 
---json prints one JSON line: { metric, model, target, ranking: [{id, name, avg_token, per_token, score, basis,
-lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
+--json prints one JSON line: { metric, model, target, ranking: [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')},
+score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
   options: {
     dataset: { type: 'string' },
     data: { type: 'string' },
@@ -75,29 +80,28 @@ lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID.');
-    const metric = (values.metric as string | undefined) ?? 'avg-token';
-    if (!SIMILARITY_METRICS.includes(metric as SimilarityMetric)) throw new UsageError(`--metric must be avg-token or per-token, not "${metric}".`);
+    const metric = (values.metric as string | undefined) ?? DEFAULT_SIMILARITY_METRIC;
+    if (!Object.hasOwn(SIMILARITY_METRICS, metric)) throw new UsageError(`--metric must be ${SIMILARITY_METRIC_NAMES.join(', ')}, not "${metric}".`);
     const use = (values.use as string | undefined) ?? 'best';
     if (use !== 'best' && use !== 'trial' && use !== 'mix') throw new UsageError(`--use must be best, trial or mix, not "${use}".`);
     const topK = positiveInt(values['top-k'] as string | undefined, '--top-k') ?? 3;
 
-    const output = await withLibrary(async (db) => {
+    const { output, ranked } = await withLibrary(async (db) => {
       const base = resolveBaseModel(db, model);
-      const target = await findTarget(db, base, args);
-      const ranked = rankSources(db, target.matrix, base, { metric: metric as SimilarityMetric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
+      const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric as SimilarityMetric].of === 'shift');
+      const ranked = rankSources(db, target.embedding, base, { metric: metric as SimilarityMetric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
       const top = ranked.slice(0, topK).map((r) => r.id);
       let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
       if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, values.name as string | undefined);
-      const best = ranked[0]?.id ?? null;
-      return {
+      const best = ranked[0]?.score != null ? ranked[0].id : null;
+      const output = {
         metric,
         model: { id: base.id, path: base.path, d_model: base.dModel },
         target: target.json,
         ranking: ranked.map((r) => ({
           id: r.id,
           name: r.name,
-          avg_token: r.avgToken,
-          per_token: r.perToken,
+          ...Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), r.similarity[m]])),
           score: r.score,
           basis: r.basis,
           task_id: r.taskId,
@@ -111,6 +115,7 @@ lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
         weights: mixed?.weights ?? null,
         mixed_prompt_id: mixed?.id ?? null,
       };
+      return { output, ranked };
     });
     if (values.json) {
       printJson(output);
@@ -120,14 +125,20 @@ lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
       process.stdout.write('No library prompt was trained on this base model; train from a fresh initialisation (--init vocab).\n');
       return;
     }
-    process.stdout.write(`Ranked by ${metric} similarity (both shown):\n`);
-    for (const r of output.ranking) {
-      process.stdout.write(`${String(r.id).padStart(4)}  avg-token ${r.avg_token.toFixed(4)}  per-token ${r.per_token.toFixed(4)}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`);
-    }
+    process.stdout.write(`Ranked by ${metric} similarity (all shown; — where a prompt's starting point is not stored):\n`);
+    output.ranking.forEach((r, i) => {
+      const values = SIMILARITY_METRIC_NAMES.map((m) => `${m} ${ranked[i].similarity[m]?.toFixed(4) ?? '—'.padEnd(6)}`);
+      process.stdout.write(`${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`);
+    });
     if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
     if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
   },
 };
+
+/** avg-token → avg_token: the JSON key of a metric's value. */
+function jsonKey(metric: SimilarityMetric): string {
+  return metric.replaceAll('-', '_');
+}
 
 function seedValue(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -141,11 +152,11 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
   return Number(value);
 }
 
-async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs): Promise<Target> {
+async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
   if (values.prompt !== undefined) {
     const id = parsePromptId(values.prompt as string);
     const t = promptTarget(db, id, base);
-    return { matrix: t.matrix, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
+    return { embedding: t, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
   }
   let datasetIds: number[];
   let datasetId: number | undefined;
@@ -156,20 +167,20 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   } else {
     datasetIds = await datasetsWithSource(db, values.data as string);
   }
-  const stored = storedTargetEmbedding(db, base, datasetIds);
+  const stored = storedTargetEmbedding(db, base, datasetIds, withInit);
   if (stored) {
-    return { matrix: stored.matrix, json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [stored.promptId] };
+    return { embedding: stored, json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [stored.promptId] };
   }
   const steps = positiveInt(values['probe-steps'] as string | undefined, '--probe-steps') ?? usualTaskEmbeddingStep(db, base);
   const spec = probeSpec(db, base, values, datasetId, steps);
   process.stderr.write(`The target task has no task embedding yet: probing it with ${steps} training steps…\n`);
-  const probe = await probeTaskEmbedding(spec, base.dModel, { dataDir: dataDir() });
+  const probe = await probeTaskEmbedding(spec, { dataDir: dataDir() });
   process.stderr.write(`probe run ${probe.runId} done.\n`);
   return {
-    matrix: probe.matrix,
+    embedding: promptTarget(db, probe.promptId, base),
     json: { kind: 'probe', run_id: probe.runId, prompt_id: probe.promptId, step: probe.step, dataset_ids: datasetIds },
     datasetIds,
-    excludePromptIds: probe.promptId === null ? [] : [Number(probe.promptId)],
+    excludePromptIds: [probe.promptId],
   };
 }
 

@@ -182,5 +182,12 @@ export const migrations: Migration[] = [
       ALTER TABLE label_jobs ADD COLUMN output_seal TEXT;
       ALTER TABLE label_jobs ADD COLUMN output_replaced TEXT;`),
   },
+  {
+    // Where a trained prompt started (main/train/init.ts): transfer ranking compares what each prompt learned, its
+    // task embedding minus this, since prompts initialised alike share most of their values early on (#22).
+    // Prompts from before this migration, imports and mixes have none.
+    name: 'init-embedding',
+    up: (db) => db.exec('ALTER TABLE prompts ADD COLUMN init_embedding BLOB CHECK (init_embedding IS NULL OR length(init_embedding) = length * d_model * 4)'),
+  },
   // New migrations are appended above this line.
 ];

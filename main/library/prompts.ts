@@ -47,6 +47,8 @@ export interface PromptRecord extends PromptSummary {
   embedding: Float32Array;
   /** The prompt at an early step of its training (SPoT's task embedding): [length × dModel], or null. */
   taskEmbedding: Float32Array | null;
+  /** The prompt its training started from: [length × dModel], or null (imported, mixed, or stored before Sprout kept it). */
+  initEmbedding: Float32Array | null;
 }
 
 export interface NewPrompt {
@@ -65,6 +67,7 @@ export interface NewPrompt {
   notes?: string;
   taskEmbedding?: Float32Array | null;
   taskEmbeddingStep?: number | null;
+  initEmbedding?: Float32Array | null;
   weightWidth?: WeightWidth | null;
 }
 
@@ -102,6 +105,7 @@ interface Row {
   tags: string | null;
   embedding?: Buffer;
   task_embedding?: Buffer | null;
+  init_embedding?: Buffer | null;
 }
 
 const SUMMARY_COLUMNS = `p.id, p.uid, p.name, p.model_id, p.model_path, p.model_summary, p.length, p.d_model, p.init, p.parent_id, p.task_id,
@@ -157,6 +161,7 @@ function cleanTags(tags: string[]): string[] {
 export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = randomUUID(), created: string = new Date().toISOString()): number {
   checkShape('embedding', prompt.embedding, prompt.length, prompt.dModel);
   if (prompt.taskEmbedding) checkShape('task embedding', prompt.taskEmbedding, prompt.length, prompt.dModel);
+  if (prompt.initEmbedding) checkShape('initial prompt', prompt.initEmbedding, prompt.length, prompt.dModel);
   const tags = cleanTags(prompt.tags ?? []);
   return db.transaction(() => {
     if (prompt.parentId != null && !db.prepare('SELECT 1 FROM prompts WHERE id = ?').get(prompt.parentId)) throw notFound(prompt.parentId);
@@ -164,8 +169,8 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
       db
         .prepare(
           `INSERT INTO prompts (uid, name, model_id, model_path, model_summary, length, d_model, embedding, init, parent_id, task_id, run_id,
-             labels, metrics, notes, task_embedding, task_embedding_step, weight_width, created)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             labels, metrics, notes, task_embedding, task_embedding_step, init_embedding, weight_width, created)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           uid,
@@ -185,6 +190,7 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
           prompt.notes ?? '',
           prompt.taskEmbedding ? toBlob(prompt.taskEmbedding) : null,
           prompt.taskEmbedding ? (prompt.taskEmbeddingStep ?? null) : null,
+          prompt.initEmbedding ? toBlob(prompt.initEmbedding) : null,
           prompt.weightWidth ?? null,
           created,
         ).lastInsertRowid,
@@ -196,9 +202,10 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
 }
 
 export function getPrompt(db: LibraryDb, id: number): PromptRecord | undefined {
-  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS}, p.embedding, p.task_embedding FROM prompts p WHERE p.id = ?`).get(id) as Row | undefined;
+  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS}, p.embedding, p.task_embedding, p.init_embedding FROM prompts p WHERE p.id = ?`).get(id) as Row | undefined;
   if (!row) return undefined;
-  return { ...summaryFromRow(row), embedding: fromBlob(row.embedding!), taskEmbedding: row.task_embedding ? fromBlob(row.task_embedding) : null };
+  const blob = (b: Buffer | null | undefined) => (b ? fromBlob(b) : null);
+  return { ...summaryFromRow(row), embedding: fromBlob(row.embedding!), taskEmbedding: blob(row.task_embedding), initEmbedding: blob(row.init_embedding) };
 }
 
 export function requirePrompt(db: LibraryDb, id: number): PromptRecord {

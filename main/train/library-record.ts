@@ -105,6 +105,8 @@ export class RunRecord {
     modelConfig: T5Config;
     resolved: ResolvedTask;
     initName: string;
+    /** The prompt the run started from, kept so that transfer ranking can tell what the run learned. */
+    initEmbedding: Float32Array;
     parentId: number | null;
     metrics: Record<string, unknown>;
     /** The device as it ended: a GPU that refused a graph mid-run leaves the CPU, and says why. */
@@ -142,6 +144,7 @@ export class RunRecord {
         metrics: o.metrics,
         taskEmbedding: state.taskEmbedding?.prompt ?? null,
         taskEmbeddingStep: state.taskEmbedding?.step ?? null,
+        initEmbedding: o.initEmbedding,
         weightWidth: o.weightWidth,
       });
       updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });

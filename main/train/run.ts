@@ -167,6 +167,8 @@ async function trainWith(config: TrainingConfig, resumeId: number | null, home: 
       labelTargets,
       loadPrompt: (id) => loadSoftPrompt(record.library, id),
     });
+    // The optimiser steps the prompt in place: keep the start for the library record.
+    const initial = init.prompt.data.slice();
     mkdirSync(dir, { recursive: true });
     if (!resuming) {
       const stored: StoredRun = {
@@ -215,6 +217,7 @@ async function trainWith(config: TrainingConfig, resumeId: number | null, home: 
       modelConfig: model.config,
       resolved,
       initName: initName(initSpec),
+      initEmbedding: initial,
       parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
       metrics: {
         best: result.best,

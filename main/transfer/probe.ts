@@ -7,10 +7,8 @@ import type { LibraryDb } from '../library/db.js';
 import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import type { TrainingHooks } from '../train/events.js';
-import { readPromptFile } from '../train/prompt-file.js';
 import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
-import type { PromptMatrix } from './similarity.js';
 import type { WeightsChoice } from '../weights/width.js';
 
 export const DEFAULT_PROBE_STEPS = 100;
@@ -43,15 +41,14 @@ export function usualTaskEmbeddingStep(db: LibraryDb, base: BaseModel): number {
 }
 
 export interface ProbeResult {
-  matrix: PromptMatrix;
   runId: TrainingResult['run_id'];
-  /** The prompt the probe run stored; it is the target itself, never a transfer source. */
-  promptId: TrainingResult['prompt_id'];
+  /** The prompt the probe run stored, with its task embedding and starting point; it is the target itself, never a transfer source. */
+  promptId: number;
   step: number;
 }
 
-/** Trains the target task for `steps` steps and returns the prompt at the last one. */
-export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, options: TrainingHooks & { dataDir?: string } = {}): Promise<ProbeResult> {
+/** Trains the target task for `steps` steps; its library prompt holds the prompt at the last one as task embedding. */
+export async function probeTaskEmbedding(spec: ProbeSpec, options: TrainingHooks & { dataDir?: string } = {}): Promise<ProbeResult> {
   const config: TrainingConfigInput = {
     model: spec.model,
     device: spec.device ?? 'auto',
@@ -70,10 +67,10 @@ export async function probeTaskEmbedding(spec: ProbeSpec, dModel: number, option
     purpose: 'probe',
   };
   const result = await runTraining({ config }, options);
-  if (result.status === 'cancelled' || result.task_embedding_file === null || result.task_embedding_step === null) {
+  if (result.status === 'cancelled' || result.prompt_id === null || result.task_embedding_step === null) {
     throw new SproutError('probe-incomplete', `The probe run ${result.run_id} stopped before step ${spec.steps}, so the target has no task embedding.`, {
       hint: 'Run the ranking again to finish it.',
     });
   }
-  return { matrix: readPromptFile(result.task_embedding_file, dModel), runId: result.run_id, promptId: result.prompt_id, step: result.task_embedding_step };
+  return { runId: result.run_id, promptId: result.prompt_id, step: result.task_embedding_step };
 }

@@ -9,7 +9,7 @@ import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { fromBlob } from '../library/embedding.js';
 import { insertPrompt, NOT_A_PROBE, requirePrompt, type ModelRef } from '../library/prompts.js';
-import { avgTokenSimilarity, perTokenSimilarity, type PromptMatrix, type SimilarityMetric } from './similarity.js';
+import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, similarities, type PromptMatrix, type SimilarityMetric, type TaskEmbedding } from './similarity.js';
 
 /** The base model that ranked prompts must share: matched by library model id, else by folder. */
 export interface BaseModel {
@@ -28,10 +28,10 @@ export interface RankOptions {
 export interface RankedSource {
   id: number;
   name: string;
-  avgToken: number;
-  perToken: number;
-  /** The chosen metric's value: the ranking key. */
-  score: number;
+  /** Every metric's value; a shift metric is null when the source's (or the target's) starting point is unknown. */
+  similarity: Record<SimilarityMetric, number | null>;
+  /** The chosen metric's value: the ranking key (null ranks last). */
+  score: number | null;
   /** What was compared: the prompt's stored task embedding (SPoT), or its final values when it has none (e.g. PEFT imports). */
   basis: 'task-embedding' | 'prompt';
   taskId: number | null;
@@ -67,20 +67,28 @@ interface CandidateRow {
   parent_id: number | null;
   embedding: Buffer;
   task_embedding: Buffer | null;
+  init_embedding: Buffer | null;
 }
 
-/** Ranks library prompts on `base` by similarity to `target` (best first; ties by id). */
-export function rankSources(db: LibraryDb, target: PromptMatrix, base: BaseModel, options: RankOptions = {}): RankedSource[] {
-  const metric = options.metric ?? 'avg-token';
+/** Ranks library prompts on `base` by similarity to `target` (best first, prompts without a score last; ties by id). */
+export function rankSources(db: LibraryDb, target: TaskEmbedding, base: BaseModel, options: RankOptions = {}): RankedSource[] {
+  const metric = options.metric ?? DEFAULT_SIMILARITY_METRIC;
   const d = base.dModel;
-  if (target.length < 1 || target.data.length !== target.length * d) {
-    throw new SproutError('bad-task-embedding', `The target task embedding has ${target.data.length} values, not ${target.length} × ${d}.`);
+  for (const m of [target.matrix, target.init]) {
+    if (m && (m.length < 1 || m.data.length !== m.length * d)) {
+      throw new SproutError('bad-task-embedding', `The target task embedding has ${m.data.length} values, not ${m.length} × ${d}.`);
+    }
+  }
+  if (SIMILARITY_METRICS[metric].of === 'shift' && target.init === null) {
+    throw new SproutError('no-initial-prompt', `The target's starting point is not stored, so what it learned cannot be compared by ${metric}.`, {
+      hint: "Rank by avg-token or per-token (SPoT's cosines of the task embeddings as they are).",
+    });
   }
   const excluded = new Set(options.excludePromptIds ?? []);
   const datasets = options.excludeDatasetIds ?? [];
   const rows = db
     .prepare(
-      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding
+      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding
        FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
        WHERE p.d_model = ? AND ${NOT_A_PROBE} AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
     )
@@ -88,26 +96,27 @@ export function rankSources(db: LibraryDb, target: PromptMatrix, base: BaseModel
   const ranked: RankedSource[] = [];
   for (const r of rows) {
     if (excluded.has(r.id) || !sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base)) continue;
-    const source: PromptMatrix = { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) };
-    const avgToken = avgTokenSimilarity(target, source, d);
-    const perToken = perTokenSimilarity(target, source, d);
+    const source: TaskEmbedding = {
+      matrix: { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) },
+      init: r.init_embedding ? { length: r.length, data: fromBlob(r.init_embedding) } : null,
+    };
+    const similarity = similarities(target, source, d);
     ranked.push({
       id: r.id,
       name: r.name,
-      avgToken,
-      perToken,
-      score: metric === 'avg-token' ? avgToken : perToken,
+      similarity,
+      score: similarity[metric],
       basis: r.task_embedding ? 'task-embedding' : 'prompt',
       taskId: r.task_id,
       parentId: r.parent_id,
     });
   }
-  return ranked.sort((a, b) => b.score - a.score || a.id - b.id);
+  return ranked.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || a.id - b.id);
 }
 
 /** SPoT's top-k weights α_r = sim_r / Σ sim over the k best; sources with a similarity ≤ 0 are left out. */
 export function mixWeights(ranked: RankedSource[], k: number): { id: number; weight: number }[] {
-  const top = ranked.slice(0, k).filter((r) => r.score > 0);
+  const top = ranked.slice(0, k).filter((r): r is RankedSource & { score: number } => r.score !== null && r.score > 0);
   if (top.length === 0) {
     throw new SproutError('no-transfer-source', 'No library prompt on this base model has a positive similarity to the target task.', {
       hint: 'Train from a fresh initialisation (--init vocab) instead.',

@@ -1,13 +1,48 @@
 /**
- * The two prompt similarities SPoT (Vu et al. 2021, §3) reports between task embeddings, each prompt being
- * [length × d] float32 row-major. Sums run in float64. A zero vector has cosine 0 with everything.
+ * How prompts are compared for transfer, each prompt being [length × d] float32 row-major; sums run in float64 and
+ * a zero vector has cosine 0 with everything.
+ *
+ * SPoT (Vu et al. 2021, §3) compares task embeddings as they are, by two cosines: of the mean-pooled tokens
+ * (avg-token) and the mean over all token pairs (per-token). Early in training a task embedding is still mostly
+ * its initialisation, and prompts initialised alike share most of it: every class-label init of the same seed
+ * fills the rows beyond its classes with the same vocabulary rows, every `vocab` init of a seed is the same
+ * matrix. Raw cosine then ranks first the source that moved least from that shared start, whatever it learned
+ * (measured on mini-t5-instruct, README "Transfer, measured"). The shift metrics compare what each prompt learned
+ * instead: its task embedding minus the prompt its own training started from.
  */
-export type SimilarityMetric = 'avg-token' | 'per-token';
-export const SIMILARITY_METRICS: readonly SimilarityMetric[] = ['avg-token', 'per-token'];
+export const SIMILARITY_METRICS = {
+  'shift-avg-token': {
+    of: 'shift',
+    pooling: 'avg-token',
+    label: 'What each learned, mean token',
+    column: 'Learned · mean',
+    explains: "cosine of the mean token of each prompt's change from its starting point",
+  },
+  'shift-per-token': {
+    of: 'shift',
+    pooling: 'per-token',
+    label: 'What each learned, per token',
+    column: 'Learned · per token',
+    explains: "mean cosine over the token pairs of each prompt's change from its starting point",
+  },
+  'avg-token': { of: 'embedding', pooling: 'avg-token', label: 'Task embedding, mean token (SPoT)', column: 'SPoT · mean', explains: 'cosine of the mean tokens of the task embeddings' },
+  'per-token': { of: 'embedding', pooling: 'per-token', label: 'Task embedding, per token (SPoT)', column: 'SPoT · per token', explains: 'mean cosine over the token pairs of the task embeddings' },
+} as const satisfies Record<string, { of: 'shift' | 'embedding'; pooling: 'avg-token' | 'per-token'; label: string; column: string; explains: string }>;
+
+export type SimilarityMetric = keyof typeof SIMILARITY_METRICS;
+export const SIMILARITY_METRIC_NAMES = Object.keys(SIMILARITY_METRICS) as [SimilarityMetric, ...SimilarityMetric[]];
+/** What Sprout ranks by unless told otherwise. */
+export const DEFAULT_SIMILARITY_METRIC: SimilarityMetric = 'shift-avg-token';
 
 export interface PromptMatrix {
   length: number;
   data: Float32Array; // [length * d]
+}
+
+/** A task embedding and the prompt its training started from (null when that is not known). */
+export interface TaskEmbedding {
+  matrix: PromptMatrix;
+  init: PromptMatrix | null;
 }
 
 function cosine(a: Float64Array | Float32Array, aOffset: number, b: Float64Array | Float32Array, bOffset: number, d: number): number {
@@ -41,4 +76,25 @@ export function perTokenSimilarity(a: PromptMatrix, b: PromptMatrix, d: number):
   let sum = 0;
   for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) sum += cosine(a.data, i * d, b.data, j * d, d);
   return sum / (a.length * b.length);
+}
+
+/** What training changed: the task embedding minus the initial prompt, row by row ([length × d]). */
+export function shift(e: TaskEmbedding): PromptMatrix | null {
+  if (e.init === null) return null;
+  const data = new Float32Array(e.matrix.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = e.matrix.data[i] - e.init.data[i];
+  return { length: e.matrix.length, data };
+}
+
+/** Every metric's value for a pair; a shift metric is null where either side's starting point is unknown. */
+export function similarities(a: TaskEmbedding, b: TaskEmbedding, d: number): Record<SimilarityMetric, number | null> {
+  const shifts = [shift(a), shift(b)];
+  const pooled = { 'avg-token': avgTokenSimilarity, 'per-token': perTokenSimilarity };
+  const out = {} as Record<SimilarityMetric, number | null>;
+  for (const name of SIMILARITY_METRIC_NAMES) {
+    const { of, pooling } = SIMILARITY_METRICS[name];
+    const [x, y] = of === 'shift' ? shifts : [a.matrix, b.matrix];
+    out[name] = x && y ? pooled[pooling](x, y, d) : null;
+  }
+  return out;
 }

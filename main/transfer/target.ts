@@ -13,7 +13,7 @@ import { findModelByPath, getModel } from '../library/models.js';
 import { requirePrompt } from '../library/prompts.js';
 import type { BaseModel } from './rank.js';
 import { sameBaseModel } from './rank.js';
-import type { PromptMatrix } from './similarity.js';
+import type { TaskEmbedding } from './similarity.js';
 
 /** A registered model id, or a model folder (registered or not). */
 export function resolveBaseModel(db: LibraryDb, model: string): BaseModel {
@@ -25,26 +25,44 @@ export function resolveBaseModel(db: LibraryDb, model: string): BaseModel {
   return { id: null, path: resolve(model), dModel: readT5Config(model).dModel };
 }
 
-export interface StoredTarget {
-  matrix: PromptMatrix;
+export interface StoredTarget extends TaskEmbedding {
   promptId: number;
   /** Training step the task embedding was taken at; null when the prompt's final values stand in for it. */
   step: number | null;
 }
 
-/** The newest task embedding of a prompt on `base` trained on one of `datasetIds`. */
-export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds: number[]): StoredTarget | undefined {
+/**
+ * The newest task embedding of a prompt on `base` trained on one of `datasetIds`; with `withInit`, only one whose
+ * starting point is stored (what the shift metrics need).
+ */
+export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds: number[], withInit = false): StoredTarget | undefined {
   if (datasetIds.length === 0) return undefined;
   const rows = db
     .prepare(
-      `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step
+      `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step, p.init_embedding
        FROM prompts p JOIN tasks t ON t.id = p.task_id
-       WHERE p.task_embedding IS NOT NULL AND p.d_model = ? AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
+       WHERE p.task_embedding IS NOT NULL AND (? = 0 OR p.init_embedding IS NOT NULL) AND p.d_model = ? AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
        ORDER BY p.id DESC`,
     )
-    .all(base.dModel, ...datasetIds) as { id: number; model_id: string | null; model_path: string | null; length: number; d_model: number; task_embedding: Buffer; task_embedding_step: number | null }[];
+    .all(withInit ? 1 : 0, base.dModel, ...datasetIds) as {
+    id: number;
+    model_id: string | null;
+    model_path: string | null;
+    length: number;
+    d_model: number;
+    task_embedding: Buffer;
+    task_embedding_step: number | null;
+    init_embedding: Buffer | null;
+  }[];
   const row = rows.find((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base));
-  return row && { matrix: { length: row.length, data: fromBlob(row.task_embedding) }, promptId: row.id, step: row.task_embedding_step };
+  return (
+    row && {
+      matrix: { length: row.length, data: fromBlob(row.task_embedding) },
+      init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
+      promptId: row.id,
+      step: row.task_embedding_step,
+    }
+  );
 }
 
 /** A prompt's task embedding (or its final values when it has none) as the target. */
@@ -55,7 +73,12 @@ export function promptTarget(db: LibraryDb, id: number, base: BaseModel): Stored
       hint: 'Rank against prompts of the same base model.',
     });
   }
-  return { matrix: { length: p.length, data: p.taskEmbedding ?? p.embedding }, promptId: id, step: p.taskEmbedding ? p.taskEmbeddingStep : null };
+  return {
+    matrix: { length: p.length, data: p.taskEmbedding ?? p.embedding },
+    init: p.initEmbedding && { length: p.length, data: p.initEmbedding },
+    promptId: id,
+    step: p.taskEmbedding ? p.taskEmbeddingStep : null,
+  };
 }
 
 /** Imported datasets whose training file has the same content as `file`. */

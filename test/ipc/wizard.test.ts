@@ -174,14 +174,18 @@ describe('transfer', () => {
     const ids = ranking.candidates.map((c) => c.promptId);
     expect(ids).toContain(cbPrompt);
     expect(ids).not.toContain(ranking.target.promptId);
+    // Every candidate was trained here, so its starting point is stored and every metric has a value.
+    expect(ranking.metric).toBe('shift-avg-token');
     for (const c of ranking.candidates) {
-      expect(c.avgToken).toBeGreaterThanOrEqual(-1);
-      expect(c.avgToken).toBeLessThanOrEqual(1);
-      expect(c.perToken).toBeGreaterThanOrEqual(-1);
+      for (const value of Object.values(c.similarity)) {
+        expect(value).toBeGreaterThanOrEqual(-1);
+        expect(value).toBeLessThanOrEqual(1);
+      }
     }
-    const scores = ranking.candidates.map((c) => c.avgToken);
+    const scores = ranking.candidates.map((c) => c.similarity['shift-avg-token']!);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    expect(ranking.recommended).toBe(ranking.candidates[0].avgToken > 0 ? ranking.candidates[0].promptId : null);
+    expect(ranking.recommended).toBe(scores[0] > 0 ? ranking.candidates[0].promptId : null);
+    expect(ranking.reason).not.toMatch(/prompt:\d/);
     const source = ranking.recommended ?? cbPrompt;
     const run = await h.call('train.start', { modelId, datasetId: rteId, steps: 3, evalEvery: 3, init: `prompt:${source}`, name: 'rte from cb', ...quick });
     await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');

@@ -35,15 +35,24 @@ describe('sprout transfer rank (spawned)', () => {
     const datasetId = insertDataset(db, { name: 'cola', source: { name: 'x.tsv', size: 1, sha256: '0'.repeat(64) }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
     const task = findOrInsertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
     const base = prompt((i, k) => Math.sin(1 + i * 7 + k));
-    const target = addPrompt(db, 0, { name: 'cola run', model, length: P, dModel: d, embedding: base, taskEmbedding: base, taskEmbeddingStep: 3, taskId: task.id });
-    const near = addPrompt(db, 0, { name: 'near', model, length: P, dModel: d, embedding: prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k)), taskEmbeddingStep: 3, taskEmbedding: prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k)) });
-    const far = addPrompt(db, 0, { name: 'far', model, length: P, dModel: d, embedding: prompt((i, k) => Math.cos(3 * k + i)), taskEmbeddingStep: 3, taskEmbedding: prompt((i, k) => Math.cos(3 * k + i)) });
+    const start = prompt((i, k) => 0.5 * Math.cos(2 + i + 5 * k));
+    const target = addPrompt(db, 0, { name: 'cola run', model, length: P, dModel: d, embedding: base, taskEmbedding: base, taskEmbeddingStep: 3, initEmbedding: start, taskId: task.id });
+    const nearEmbedding = prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k));
+    const near = addPrompt(db, 0, { name: 'near', model, length: P, dModel: d, embedding: nearEmbedding, taskEmbeddingStep: 3, taskEmbedding: nearEmbedding, initEmbedding: start });
+    const farEmbedding = prompt((i, k) => Math.cos(3 * k + i));
+    const far = addPrompt(db, 0, { name: 'far', model, length: P, dModel: d, embedding: farEmbedding, taskEmbeddingStep: 3, taskEmbedding: farEmbedding, initEmbedding: base });
     db.close();
+    const diff = (a: Float32Array, b: Float32Array) => ({ length: P, data: a.map((x, i) => x - b[i]) });
 
     const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel]);
     expect(best.target).toEqual({ kind: 'prompt', prompt_id: target, step: 3, dataset_ids: [datasetId] });
     expect(best.ranking.map((r: { id: number }) => r.id)).toEqual([near, far]);
-    expect(best).toMatchObject({ use: 'best', best: near, init: `prompt:${near}`, metric: 'avg-token' });
+    expect(best).toMatchObject({ use: 'best', best: near, init: `prompt:${near}`, metric: 'shift-avg-token' });
+    // Every metric is reported; the shift ones compare each task embedding minus its own starting point.
+    expect(best.ranking[1].shift_avg_token).toBeCloseTo(avgTokenSimilarity(diff(base, start), diff(farEmbedding, base), d), 12);
+    expect(best.ranking[1].shift_per_token).toBeCloseTo(perTokenSimilarity(diff(base, start), diff(farEmbedding, base), d), 12);
+    expect(best.ranking[1].avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: base }, { length: P, data: farEmbedding }, d), 12);
+    expect(best.ranking[1].score).toBe(best.ranking[1].shift_avg_token);
     const trial = await rank(home, ['--prompt', String(target), '--model', tinyModel, '--use', 'trial', '--top-k', '2', '--metric', 'per-token']);
     expect(trial).toMatchObject({ metric: 'per-token', top_k: [near, far], trial_inits: [`prompt:${near}`, `prompt:${far}`], init: null });
     expect(trial.ranking[0].score).toBe(trial.ranking[0].per_token);
@@ -54,14 +63,14 @@ describe('sprout transfer rank (spawned)', () => {
     const again = openLibrary(libraryPath(home));
     const ood = insertDataset(again, { name: 'cola ood', source: { name: 'ood.tsv', size: 1, sha256: sha }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
     const oodTask = findOrInsertTask(again, { name: 'cola ood', datasetId: ood, template: '{3}', verbalizer: {}, labelSet: null });
-    const farEmbedding = requirePrompt(again, far).taskEmbedding!;
-    const oodPrompt = addPrompt(again, 0, { name: 'ood run', model, length: P, dModel: d, embedding: farEmbedding, taskEmbedding: farEmbedding, taskEmbeddingStep: 3, taskId: oodTask.id });
+    const oodPrompt = addPrompt(again, 0, { name: 'ood run', model, length: P, dModel: d, embedding: farEmbedding, taskEmbedding: farEmbedding, taskEmbeddingStep: 3, initEmbedding: base, taskId: oodTask.id });
     again.close();
     const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel]);
     expect(byFile.target).toEqual({ kind: 'prompt', prompt_id: oodPrompt, step: 3, dataset_ids: [ood] });
     expect(byFile.ranking.map((r: { id: number }) => r.id)[0]).toBe(far);
     expect(byFile.ranking).toHaveLength(3);
     expect(byFile.ranking[0].avg_token).toBeCloseTo(1, 12);
+    expect(byFile.ranking[0].shift_avg_token).toBeCloseTo(1, 12);
 
     // A target file with no imported dataset and no run: a 3-step probe on the tiny model.
     const probed = await rank(home, [
@@ -72,10 +81,12 @@ describe('sprout transfer rank (spawned)', () => {
     expect(probed.target).toMatchObject({ kind: 'probe', step: 3, dataset_ids: [] });
     const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
     const after = openLibrary(libraryPath(home));
+    const probeStart = requirePrompt(after, probed.target.prompt_id).initEmbedding!;
     for (const r of probed.ranking) {
       const source = requirePrompt(after, r.id);
       expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
       expect(r.per_token).toBeCloseTo(perTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
+      expect(r.shift_avg_token).toBeCloseTo(avgTokenSimilarity(diff(probe, probeStart), diff(source.taskEmbedding!, source.initEmbedding!), d), 12);
     }
     expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far, oodPrompt].sort());
     const mixed = requirePrompt(after, probed.mixed_prompt_id);

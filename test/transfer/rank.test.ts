@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
 import { insertMixedPrompt, mixWeights, rankSources } from '../../main/transfer/rank.js';
-import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
+import { avgTokenSimilarity, perTokenSimilarity, type SimilarityMetric } from '../../main/transfer/similarity.js';
 import { mulberry32 } from '../../main/random.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
 
@@ -56,7 +56,7 @@ describe('SPoT ranking', () => {
     const self = add(target, 'the target itself', { taskId: targetTask.id });
 
     for (const metric of ['avg-token', 'per-token'] as const) {
-      const ranked = rankSources(db, { length: P, data: flat(target) }, { id: TINY_MODEL.id, path: null, dModel: D }, { metric, excludePromptIds: [self] });
+      const ranked = rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D }, { metric, excludePromptIds: [self] });
       const sources = new Map([[dup, nearDuplicate], [rel, related], [lo, loose], [orth, orthogonal]]);
       const formula = metric === 'avg-token' ? avgToken : perToken;
       const expected = [...sources].sort((x, y) => formula(target, y[1]) - formula(target, x[1])).map(([id]) => id);
@@ -65,28 +65,68 @@ describe('SPoT ranking', () => {
       expect(expected.at(-1)).toBe(orth);
       for (const r of ranked) {
         const source = sources.get(r.id)!;
-        expect(r.avgToken).toBeCloseTo(avgToken(target, rows(flat(source), source.length)), 6);
-        expect(r.perToken).toBeCloseTo(perToken(target, rows(flat(source), source.length)), 6);
-        expect(r.score).toBe(metric === 'avg-token' ? r.avgToken : r.perToken);
+        expect(r.similarity['avg-token']).toBeCloseTo(avgToken(target, rows(flat(source), source.length)), 6);
+        expect(r.similarity['per-token']).toBeCloseTo(perToken(target, rows(flat(source), source.length)), 6);
+        expect(r.similarity['shift-avg-token']).toBeNull();
+        expect(r.score).toBe(r.similarity[metric]);
       }
       expect(ranked.find((r) => r.id === lo)?.basis).toBe('prompt');
       expect(ranked[0].basis).toBe('task-embedding');
     }
     // By folder when the base model has no library id; nothing on a model of another width.
-    expect(rankSources(db, { length: P, data: flat(target) }, { id: null, path: TINY_MODEL.path, dModel: D }).map((r) => r.id)).toContain(self);
-    expect(rankSources(db, { length: 1, data: new Float32Array(16) }, { id: TINY_MODEL.id, path: null, dModel: 16 })).toEqual([]);
+    const asIs = { metric: 'avg-token' } as const;
+    expect(rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: null, path: TINY_MODEL.path, dModel: D }, asIs).map((r) => r.id)).toContain(self);
+    expect(rankSources(db, { matrix: { length: 1, data: new Float32Array(16) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: 16 }, asIs)).toEqual([]);
+    // What a target learned cannot be compared without its starting point.
+    expect(() => rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D })).toThrow("The target's starting point is not stored");
+  });
+
+  it('prompts that started alike: raw cosine ranks first the source that learned least, the shift metrics the one that learned alike', () => {
+    const { db } = freshLibrary();
+    const model = { ...TINY_MODEL, summary: { dModel: D } };
+    const next = rng(11);
+    const matrix = (f: () => number): Rows => Array.from({ length: P }, () => Array.from({ length: D }, f));
+    // As with class-label inits of one seed: target and the idle source start from the same rows.
+    const sharedStart = matrix(() => next() - 0.5);
+    const ownStart = matrix(() => next() - 0.5);
+    const learned = matrix(() => 0.3 * (next() - 0.5)); // what the target's task moves a prompt by
+    const plus = (a: Rows, b: Rows, scale = 1) => a.map((r, i) => r.map((x, k) => x + scale * b[i][k]));
+    const target = { te: plus(sharedStart, learned), init: sharedStart };
+    const idle = { te: plus(sharedStart, matrix(() => 0.02 * (next() - 0.5))), init: sharedStart };
+    const related = { te: plus(plus(ownStart, learned), matrix(() => 0.05 * (next() - 0.5))), init: ownStart };
+    const add = (p: { te: Rows; init: Rows }, name: string) =>
+      addPrompt(db, 0, { name, model, length: P, dModel: D, embedding: flat(p.te), taskEmbedding: flat(p.te), taskEmbeddingStep: 10, initEmbedding: flat(p.init) });
+    const idleId = add(idle, 'learned nothing');
+    const relatedId = add(related, 'related');
+    const imported = addPrompt(db, 0, { name: 'imported', model, length: P, dModel: D, embedding: flat(related.te) });
+    const base = { id: TINY_MODEL.id, path: null, dModel: D };
+    const rank = (metric: SimilarityMetric) => rankSources(db, { matrix: { length: P, data: flat(target.te) }, init: { length: P, data: flat(target.init) } }, base, { metric });
+
+    expect(rank('avg-token').map((r) => r.id)).toEqual([idleId, relatedId, imported]);
+    for (const metric of ['shift-avg-token', 'shift-per-token'] as const) {
+      const ranked = rank(metric);
+      // A prompt without a stored starting point has no shift and comes last.
+      expect(ranked.map((r) => r.id)).toEqual([relatedId, idleId, imported]);
+      expect(ranked[2].score).toBeNull();
+    }
+    const minus = (a: Rows, b: Rows) => plus(a, b, -1);
+    const [r] = rank('shift-avg-token');
+    expect(r.similarity['shift-avg-token']).toBeCloseTo(avgToken(minus(target.te, target.init), minus(related.te, related.init)), 6);
+    expect(r.similarity['shift-per-token']).toBeCloseTo(perToken(minus(target.te, target.init), minus(related.te, related.init)), 6);
+    expect(r.similarity['avg-token']).toBeCloseTo(avgToken(target.te, related.te), 6);
+    expect(r.similarity['shift-avg-token']).toBeGreaterThan(0.9);
   });
 
   it('top-k weighted average: α = sim / Σ sim over the k best, mixing the sources’ final prompts', () => {
     const { db } = freshLibrary();
     const a = addPrompt(db, 1, { length: 2, dModel: 2, embedding: Float32Array.from([1, 0, 0, 1]) });
     const b = addPrompt(db, 2, { length: 3, dModel: 2, embedding: Float32Array.from([0, 2, 2, 0, 4, 4]) });
-    const ranked = [
-      { id: a, name: 'a', avgToken: 0.375, perToken: 0, score: 0.375, basis: 'prompt' as const, taskId: null, parentId: null },
-      { id: b, name: 'b', avgToken: 0.125, perToken: 0, score: 0.125, basis: 'prompt' as const, taskId: null, parentId: null },
-      { id: 99, name: 'c', avgToken: -0.1, perToken: 0, score: -0.1, basis: 'prompt' as const, taskId: null, parentId: null },
-    ];
-    expect(mixWeights(ranked, 3)).toEqual([{ id: a, weight: 0.75 }, { id: b, weight: 0.25 }]);
+    const source = (id: number, name: string, score: number | null) => ({
+      id, name, score, basis: 'prompt' as const, taskId: null, parentId: null,
+      similarity: { 'shift-avg-token': score, 'shift-per-token': null, 'avg-token': 0, 'per-token': 0 },
+    });
+    const ranked = [source(a, 'a', 0.375), source(b, 'b', 0.125), source(99, 'c', -0.1), source(98, 'd', null)];
+    expect(mixWeights(ranked, 4)).toEqual([{ id: a, weight: 0.75 }, { id: b, weight: 0.25 }]);
     const { id, weights } = insertMixedPrompt(db, ranked, 2, 'mixed');
     expect(weights.map((w) => w.weight)).toEqual([0.75, 0.25]);
     const mixed = requirePrompt(db, id);

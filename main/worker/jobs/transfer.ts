@@ -4,9 +4,8 @@ import type { Job } from '../job.js';
 export interface TransferProbeInput {
   dataDir: string;
   spec: ProbeSpec;
-  dModel: number;
 }
 
 export type TransferProbeOutput = ProbeResult;
 
-export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec, dModel }, _progress, signal) => probeTaskEmbedding(spec, dModel, { dataDir, signal });
+export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec }, _progress, signal) => probeTaskEmbedding(spec, { dataDir, signal });

@@ -1,5 +1,6 @@
 import type { Device, RequestOf, TransferRanking } from '../../../preload/contract.js';
 import type { Precision } from '../../../main/runtime/types.js';
+import { DEFAULT_SIMILARITY_METRIC, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { WeightWidth } from '../../../main/weights/width.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
@@ -22,7 +23,7 @@ export class PromptSetup {
   /** Library prompt to start from; null trains from the chosen initialisation. */
   source = $state<number | null>(null);
   rankingFor = '';
-  metric = $state<'avg-token' | 'per-token'>('avg-token');
+  metric = $state<SimilarityMetric>(DEFAULT_SIMILARITY_METRIC);
   /** The library holds no prompt of this model: only "no transfer" is possible. */
   emptyLibrary = $state(false);
   optimizer = $state<'adafactor' | 'adam' | 'adamw'>('adafactor');
