@@ -8,7 +8,7 @@
  * Sprout therefore writes the prompt twice (rows [N, 2N) are a copy of rows [0, N)) and reads rows [0, N) back.
  */
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
@@ -47,9 +47,15 @@ export function peftConfigJson(config: PeftPromptConfig): Record<string, unknown
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== null));
 }
 
+/**
+ * What PEFT's from_pretrained can load the base model from: the Hub repo of a download, else the model's folder (a
+ * single-file model's folder holds its config.json). A library id such as local/<name> means nothing outside Sprout.
+ */
 function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { name: string | null; revision: string | null } {
   if (registered?.repo) return { name: registered.repo, revision: registered.revision && registered.revision !== 'main' ? registered.revision : null };
-  return { name: ref.id ?? ref.path, revision: null };
+  const path = registered?.path ?? ref.path;
+  if (path) return { name: extname(path) === '.safetensors' ? dirname(path) : path, revision: null };
+  return { name: ref.id, revision: null };
 }
 
 /**

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportPeft, importPeft, readPeft } from '../../main/export/peft.js';
 import { saveModel } from '../../main/library/models.js';
@@ -75,6 +76,24 @@ describe('PEFT prompt-tuning format', () => {
     const imported = requirePrompt(db, back);
     expect(Buffer.from(imported.embedding.buffer).equals(stored)).toBe(true);
     expect(imported).toMatchObject({ name: 'tweets', length: 3, dModel: 4, init: 'peft', model: { id: 'google/tiny-t5@abc', path: '/models/tiny' } });
+  });
+
+  it("names a model imported from disk by its folder, which from_pretrained can load, not by Sprout's local/ id", () => {
+    const { db } = freshLibrary();
+    const folder = resolve(import.meta.dirname, '../../../shared/fixtures/mini-t5-instruct');
+    const summary = { parameters: 1, encoderLayers: 2, decoderLayers: 2, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 32, feedForward: 'gated-gelu' as const, tiedEmbeddings: false, weightBytes: 4 };
+    saveModel(db, { id: 'local/mini-t5-instruct', repo: null, revision: null, sha: null, path: folder, summary });
+    saveModel(db, { id: 'local/single', repo: null, revision: null, sha: null, path: join(folder, 'model.safetensors'), summary });
+    const embedding = new Float32Array(12);
+    for (const [modelId, expected] of [['local/mini-t5-instruct', folder], ['local/single', folder]] as const) {
+      const id = addPrompt(db, 0, { embedding, model: { id: modelId, path: folder, summary: null }, name: modelId });
+      const dir = join(tempDir(), 'adapter');
+      exportPeft(db, id, dir);
+      // What PEFT reads, read by Python: a folder holding the base model's config.json.
+      const script = 'import json,os,sys; c=json.load(open(sys.argv[1])); b=c["base_model_name_or_path"]; print(json.dumps([b, c["tokenizer_name_or_path"], os.path.isfile(os.path.join(b, "config.json"))]))';
+      expect(JSON.parse(execFileSync('python3', ['-c', script, join(dir, 'adapter_config.json')], { encoding: 'utf8' }))).toEqual([expected, expected, true]);
+      expect(requirePrompt(db, importPeft(db, dir)).model).toMatchObject({ id: 'local/mini-t5-instruct', path: folder });
+    }
   });
 
   it('imports a folder in PEFT’s documented layout, reading rows [0, N) in F32, F16 and BF16', () => {
