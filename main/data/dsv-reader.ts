@@ -1,5 +1,6 @@
 import { SproutError } from '../errors.js';
 import { DsvParser, type DsvRow, type DsvStats } from './dsv.js';
+import { advise, NO_HEADER, QUOTED_FIELDS, QUOTES_ARE_TEXT } from './read-advice.js';
 import type { Quoting, SourceInfo, SourceRecord } from './types.js';
 
 export interface DsvReadOptions {
@@ -52,8 +53,7 @@ function headerNames(row: DsvRow, file: string): string[] {
       throw new SproutError('data-duplicate-column', `The header names the column ${JSON.stringify(name)} twice.`, {
         file,
         line: row.line,
-        hint: 'Rename one of them, or import with --header no and choose columns by their 0-based index.',
-        uiHint: 'Rename one of them, or read the first row as an example (no header).',
+        ...advise((how) => `Rename one of them, or ${how} and choose columns by their 0-based index.`, NO_HEADER),
       });
     }
     seen.add(name);
@@ -63,15 +63,11 @@ function headerNames(row: DsvRow, file: string): string[] {
 
 function ragged(row: DsvRow, expected: number, firstLine: number, options: DsvReadOptions): SproutError {
   const origin = options.header ? `the header on line ${firstLine}` : `the first record on line ${firstLine}`;
-  const hint =
+  const advice =
     options.delimiter === '\t'
       ? options.quoting === 'rfc4180'
-        ? 'A double quote at the start of a field may have swallowed tabs or lines: try --quoting none.'
-        : 'Every line must have the same number of tab-separated fields; if fields are quoted and contain tabs or line breaks, try --quoting rfc4180.'
-      : 'A field containing a comma, a double quote or a line break must be enclosed in double quotes.';
-  return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, {
-    file: options.file,
-    line: row.line,
-    hint,
-  });
+        ? advise((how) => `A double quote at the start of a field may have swallowed tabs or lines: ${how}.`, QUOTES_ARE_TEXT)
+        : advise((how) => `Every line must have the same number of tab-separated fields; if fields are quoted and contain tabs or line breaks, ${how}.`, QUOTED_FIELDS)
+      : { hint: 'A field containing a comma, a double quote or a line break must be enclosed in double quotes.' };
+  return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, { file: options.file, line: row.line, ...advice });
 }

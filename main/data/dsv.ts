@@ -1,4 +1,5 @@
 import { SproutError } from '../errors.js';
+import { advise, QUOTES_ARE_TEXT } from './read-advice.js';
 import type { Quoting } from './types.js';
 
 const QUOTE = 0x22;
@@ -201,7 +202,7 @@ export class DsvParser {
       file: this.file,
       line,
       column,
-      hint: this.quoteHint(),
+      ...this.quoteHint(),
     });
   }
 
@@ -211,7 +212,7 @@ export class DsvParser {
       file: this.file,
       line,
       column,
-      hint: this.quoteHint(),
+      ...this.quoteHint(),
     });
   }
 
@@ -221,7 +222,7 @@ export class DsvParser {
       return new SproutError('data-unterminated-quote', `The double quote that opens a field on this line has not closed after ${limit} of text.`, {
         file: this.file,
         line: this.openQuoteLine,
-        hint: this.quoteHint(),
+        ...this.quoteHint(),
       });
     }
     return new SproutError('data-record-too-long', `The record starting on this line is longer than ${limit}.`, {
@@ -235,10 +236,10 @@ export class DsvParser {
     return this.delimiter === '\t' ? 'tab' : 'comma';
   }
 
-  private quoteHint(): string {
+  private quoteHint(): { hint: string; uiHint: string } {
     return this.delimiter === '\t'
-      ? 'If double quotes are ordinary text in this file (as in GLUE TSV files), import with --quoting none.'
-      : 'Inside a quoted field write a double quote twice (""); if quotes are ordinary text here, import with --quoting none.';
+      ? advise((how) => `If double quotes are ordinary text in this file (as in GLUE TSV files), ${how}.`, QUOTES_ARE_TEXT)
+      : advise((how) => `Inside a quoted field write a double quote twice (""); if quotes are ordinary text here, ${how}.`, QUOTES_ARE_TEXT);
   }
 }
 

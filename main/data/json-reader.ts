@@ -1,4 +1,5 @@
 import { SproutError } from '../errors.js';
+import { advise, JSON_LINES } from './read-advice.js';
 import type { SourceInfo, SourceRecord } from './types.js';
 import { objectFields } from './values.js';
 
@@ -26,10 +27,10 @@ export async function* readJsonArray(text: AsyncIterable<string>, file: string, 
   let escaped = false;
   let elementStart = -1;
   let elementLine = 0;
-  const fail = (message: string, hint: string, at = line): never => {
-    throw new SproutError('data-bad-json', message, { file, line: at, hint });
+  const fail = (message: string, advice: string | { hint: string; uiHint: string }, at = line): never => {
+    throw new SproutError('data-bad-json', message, { file, line: at, ...(typeof advice === 'string' ? { hint: advice } : advice) });
   };
-  const arrayHint = 'The file must be a JSON array of objects, e.g. [{"text": "…", "label": "…"}]; for one object per line use --format jsonl.';
+  const arrayHint = advise((how) => `The file must be a JSON array of objects, e.g. [{"text": "…", "label": "…"}]; for one object per line ${how}.`, JSON_LINES);
   for await (const chunk of text) {
     // Everything already in buf has been scanned; only an unfinished element is kept.
     let i = buf.length;

@@ -6,6 +6,7 @@ import { detectHeader, HEADER_SAMPLE_ROWS, type HeaderChoice } from './detect-he
 import { detectTsvQuoting } from './detect-quoting.js';
 import { DsvParser, type DsvRow } from './dsv.js';
 import { readDsv } from './dsv-reader.js';
+import { advise, NO_HEADER } from './read-advice.js';
 import { readJsonArray } from './json-reader.js';
 import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
@@ -103,8 +104,7 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
     if (info.columns.length > 0 && header && (format === 'csv' || format === 'tsv')) {
       throw new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
         file,
-        hint: 'Add examples below the header, or if the first line is an example, import with --header no.',
-        uiHint: 'Add examples below the header, or if the first line is an example, choose "no header".',
+        ...advise((how) => `Add examples below the header, or if the first line is an example, ${how}.`, NO_HEADER),
       });
     }
     throw emptyFile(file);
@@ -185,5 +185,6 @@ async function sniffFormat(file: string): Promise<DataFormat> {
   throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
     file,
     hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,
+    uiHint: `Give the file the extension of its format (.csv, .tsv, .jsonl, .json, .parquet or .txt).`,
   });
 }

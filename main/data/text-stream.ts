@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { SproutError } from '../errors.js';
+import { SAVE_AS_UTF8 } from './read-advice.js';
 import type { ReadProgress, TextEncoding } from './types.js';
 import { firstInvalidUtf8, incompleteTail } from './utf8.js';
 
@@ -114,6 +115,7 @@ export class TextStream {
         line,
         column,
         hint: 'Save the file as UTF-8 (or UTF-16 with a byte order mark), or import with --invalid-utf8 replace to turn such bytes into U+FFFD.',
+        uiHint: SAVE_AS_UTF8,
       });
     }
   }
@@ -125,6 +127,7 @@ export class TextStream {
       throw new SproutError('data-invalid-utf16', `The file is not valid ${this.encoding.toUpperCase()} (an odd byte count or an unpaired surrogate) after line ${linesBefore}.`, {
         file: this.file,
         hint: 'Save the file again as UTF-8, or import with --invalid-utf8 replace.',
+        uiHint: SAVE_AS_UTF8,
       });
     }
   }

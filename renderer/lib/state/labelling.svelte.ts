@@ -44,6 +44,8 @@ export class LabellingJob {
   pendingReplace = $state.raw<PendingReplace | undefined>();
   busy = $state<'' | 'preview' | 'start' | 'export'>('');
   error = $state.raw<ApiError | undefined>();
+  /** Reading the file's columns failed: nothing was labelled, so it is not labelling's failure. */
+  readError = $state.raw<ApiError | undefined>();
   exportError = $state.raw<ApiError | undefined>();
   readonly preparation = new PendingPreparation();
   #stop: (() => void) | undefined;
@@ -94,9 +96,9 @@ export class LabellingJob {
       this.textColumns = [...this.preview.suggestion.textColumns];
       if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
       void this.suggestOutput();
-      this.error = undefined;
+      this.readError = undefined;
     } catch (error) {
-      this.error = asApiError(error);
+      this.readError = asApiError(error);
       this.preview = undefined;
     } finally {
       this.busy = '';
