@@ -9,6 +9,11 @@ export interface ImbalanceHint {
   message: string;
 }
 
+/** A share of the examples as every message words it: one decimal, so the same share never reads three ways. */
+export function percentText(share: number): string {
+  return `${(100 * share).toFixed(1)} %`;
+}
+
 /** A class holding this share of the rows or more counts as dominant. */
 const DOMINANT = 0.6;
 
@@ -25,10 +30,9 @@ export function imbalanceHint(counts: Readonly<Record<string, number>>): Imbalan
   const share = most / total;
   const rarestShare = least / total;
   if (share < DOMINANT && rarestShare >= 0.5 / entries.length) return null;
-  const pct = (x: number) => `${Math.round(x * 100)} %`;
   const message =
     share >= DOMINANT
-      ? `${pct(share)} of rows are ${JSON.stringify(label)}: accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.`
-      : `Only ${pct(rarestShare)} of rows are ${JSON.stringify(rarest)}: a prompt can miss it entirely and still score well on accuracy; judge by macro-F1/MCC.`;
+      ? `${percentText(share)} of rows are ${JSON.stringify(label)}: accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.`
+      : `Only ${percentText(rarestShare)} of rows are ${JSON.stringify(rarest)}: a prompt can miss it entirely and still score well on accuracy; judge by macro-F1/MCC.`;
   return { label, share: Number(share.toFixed(4)), rarest, rarestShare: Number(rarestShare.toFixed(4)), message };
 }

@@ -4,6 +4,7 @@
  * by (MCC or macro-F1 when classes are imbalanced, where accuracy rewards answering the majority label), and plain
  * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
  */
+import { percentText } from '../data/imbalance.js';
 import type { EvalMetricName, EvalMetrics } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
@@ -46,7 +47,7 @@ export interface Judgement {
   warnings: string[];
 }
 
-const share = (n: number, total: number) => `${((100 * n) / total).toFixed(1)} %`;
+const share = (n: number, total: number) => percentText(n / total);
 const round = (v: number) => Number(v.toFixed(6));
 
 function counts(labels: string[], gold: number[]): number[] {
@@ -100,7 +101,7 @@ export function promptWarnings(m: EvalMetrics, labels: string[], metric: EvalMet
   }
   const value = summaryValue(summarizeEval(0, m), metric);
   if (majority && value !== null && round(value) <= majority[metric]) {
-    warnings.push(`${METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${(100 * majority.share).toFixed(1)} % of the examples).`);
+    warnings.push(`${METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`);
   }
   return warnings;
 }

@@ -52,7 +52,7 @@ describe('sprout data (built CLI)', () => {
     expect(text.stdout).toMatch(/^  header: no, row 1 looks like data: .* \(--header yes\|no to choose\)$/m);
     const report = json('data', 'import', file, '--name', 'cola-ood');
     expect(report).toMatchObject({ header: false, rows: 516, text_columns: ['3'], label_column: '1', template: '{3}', split_by: 'unique text', duplicate_texts_kept_together: 3 });
-    expect((report.imbalance as { message: string }).message).toBe('69 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+    expect((report.imbalance as { message: string }).message).toBe('68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
   });
 
   it('holds a test split out with --test-split, by unique text, and counts it in the report', () => {

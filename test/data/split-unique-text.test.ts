@@ -32,13 +32,13 @@ describe('the automatic split is by unique text', () => {
     expect(of('validation', '0') + of('train', '0')).toBe(2528);
     expect(Math.abs(of('validation', '1') - 602)).toBeLessThanOrEqual(20);
     expect(Math.abs(of('validation', '0') - 253)).toBeLessThanOrEqual(20);
-    expect(report.imbalance?.message).toBe('70 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+    expect(report.imbalance?.message).toBe('70.4 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
     db.close();
   });
 
   it('the imbalance hint: a dominant class, a rare class, or none', () => {
-    expect(imbalanceHint({ acceptable: 87, unacceptable: 13 })?.message).toBe('87 % of rows are "acceptable": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
-    expect(imbalanceHint({ entailment: 115, contradiction: 119, neutral: 16 })?.message).toMatch(/^Only 6 % of rows are "neutral"/);
+    expect(imbalanceHint({ acceptable: 87, unacceptable: 13 })?.message).toBe('87.0 % of rows are "acceptable": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+    expect(imbalanceHint({ entailment: 115, contradiction: 119, neutral: 16 })?.message).toMatch(/^Only 6.4 % of rows are "neutral"/);
     expect(imbalanceHint({ a: 50, b: 50 })).toBeNull();
     expect(imbalanceHint({ a: 10 })).toBeNull();
   });

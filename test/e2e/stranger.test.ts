@@ -58,7 +58,7 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   await page.getByLabel('Dataset name').fill('cola');
   await page.getByRole('button', { name: 'Import into the library' }).click();
   await page.getByRole('heading', { name: /Imported “cola”/ }).waitFor({ timeout: 60_000 });
-  await expect(page.getByTestId('imbalance-hint').innerText()).resolves.toBe('70 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+  await expect(page.getByTestId('imbalance-hint').innerText()).resolves.toBe('70.4 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
   await expect(page.getByTestId('split-note').innerText()).resolves.toMatch(/by unique text/);
   const [cola] = (await app.call('data.list', {})).filter((d) => d.name === 'cola');
   expect(cola.splits.train + cola.splits.validation + cola.splits.test).toBe(8551);
