@@ -27,6 +27,10 @@ export class DataSetup {
   report = $state.raw<ImportReport | undefined>();
   /** An existing library dataset chosen instead of importing a file. */
   existing = $state.raw<DatasetInfo | undefined>();
+  /** The chosen library dataset's rows per label, over all its splits. */
+  existingLabels = $state.raw<Record<string, number> | undefined>();
+  /** A name the person typed is kept; one Sprout took from the file follows the next file. */
+  #autoName = '';
   datasets = $state.raw<DatasetInfo[]>([]);
   progress = $state.raw<ImportProgress | undefined>();
   busy = $state<'' | 'preview' | 'import'>('');
@@ -42,6 +46,13 @@ export class DataSetup {
     if (this.report) return Object.keys(this.report.labels);
     if (this.existing?.labelSet) return this.existing.labelSet;
     return Object.keys(this.preview?.labels ?? {});
+  }
+
+  /** Rows per label of what training will use: the import just made, the library dataset chosen, or the file previewed. */
+  get labelCounts(): Record<string, number> | null {
+    if (this.report) return this.report.labels;
+    if (this.existing) return this.existingLabels ?? null;
+    return this.preview?.labels ?? null;
   }
 
   /** The verbaliser to send: only the entries that differ from the label itself. */
@@ -88,7 +99,7 @@ export class DataSetup {
       }
       this.labelColumn = preview.labelColumn ?? '';
       this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
-      this.name ||= preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
+      if (!this.name.trim() || this.name === this.#autoName) this.name = this.#autoName = preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
       this.error = undefined;
     } catch (error) {
       if (ticket !== this.#previews) return;
@@ -129,9 +140,22 @@ export class DataSetup {
     }
   }
 
-  useExisting(dataset: DatasetInfo | undefined): void {
+  /** A library dataset instead of a file: what the file's preview or a failed preview showed no longer applies. */
+  async useExisting(dataset: DatasetInfo | undefined): Promise<void> {
     this.existing = dataset;
+    this.existingLabels = undefined;
     this.report = undefined;
+    this.error = undefined;
     this.verbaliser = Object.fromEntries((dataset?.labelSet ?? []).map((label) => [label, label]));
+    if (!dataset) return;
+    try {
+      const detail = await api['data.show']({ id: dataset.id, limit: 0 });
+      if (this.existing?.id !== dataset.id) return;
+      const counts: Record<string, number> = {};
+      for (const c of detail.labelCounts) if (c.label !== null) counts[c.label] = (counts[c.label] ?? 0) + c.count;
+      this.existingLabels = counts;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
   }
 }

@@ -62,7 +62,7 @@ export class TaskWizard {
     this.modelId = run.modelId;
     this.data = new DataSetup();
     // Without its dataset the run still shows; only the steps after Train stay closed.
-    if (run.datasetId !== null) this.data.existing = (await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId);
+    if (run.datasetId !== null) await this.data.useExisting((await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId));
     this.evaluation = new Evaluation();
     this.step = 3;
   }
