@@ -9,6 +9,7 @@ import { promptTarget, storedTargetEmbedding } from '../../transfer/target.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
+
 import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
 
@@ -39,7 +40,12 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
     });
     target = { embedding: promptTarget(db, probe.promptId, base), info: { kind: 'probe', promptId: probe.promptId, runId: probe.runId, step: probe.step } };
   }
-  const ranked = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: target.info.promptId === null ? [] : [target.info.promptId] }).slice(0, r.limit ?? 50);
+  const excluded = target.info.promptId === null ? [] : [target.info.promptId];
+  const others = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded });
+  // Prompts of this same dataset (the stored target among them) are no transfer source for it; the person should
+  // hear they exist but are left out. Probe runs' prompts are never listed, so they are not counted either.
+  const sameData = rankSources(db, target.embedding, base, { metric }).length - others.length;
+  const ranked = others.slice(0, r.limit ?? 50);
   const candidates = ranked.map((s) => {
     const summary = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(s.id) as { metrics: string };
     return {
@@ -54,13 +60,17 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
   });
   const best = ranked[0];
   const recommended = best?.score != null && best.score > 0 ? best.id : null;
-  return { modelId: model.id, datasetId: dataset.id, metric, target: target.info, candidates, recommended, reason: reason(ranked, recommended, metric, model.id) };
+  return { modelId: model.id, datasetId: dataset.id, metric, target: target.info, candidates, recommended, reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }) };
 }
 
-/** Why the recommendation, in words for the person choosing. */
-function reason(ranked: RankedSource[], recommended: number | null, metric: SimilarityMetric, modelId: string): string {
-  if (ranked.length === 0) return `No other prompt in the library was trained on ${modelId}; train from a fresh initialisation.`;
-  if (recommended === null) return 'No library prompt is similar to this task; train from a fresh initialisation.';
+/** Why the recommendation (preselected in the Prompt step), in words for the person choosing. */
+function reason(ranked: RankedSource[], recommended: number | null, metric: SimilarityMetric, modelId: string, sameData: { count: number; name: string }): string {
+  const n = sameData.count;
+  const left = n ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}") ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.` : '';
+  if (ranked.length === 0) {
+    return `${n ? `No prompt of ${modelId} was trained on another dataset` : `No other prompt in the library was trained on ${modelId}`}, so there is nothing to transfer from: train from a fresh initialisation.${left}`;
+  }
+  if (recommended === null) return `No library prompt is similar to this task, so none is preselected: train from a fresh initialisation.${left}`;
   const best = ranked[0];
-  return `Start from “${best.name}”: its task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains}).`;
+  return `Preselected: “${best.name}”, whose task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains}); choose "No transfer" to start from the setting above instead.${left}`;
 }
