@@ -91,3 +91,12 @@ export function metricRows(metrics: Record<string, unknown>): [string, string][]
   }
   return rows;
 }
+
+/**
+ * The gist of why a device is not a GPU, its first clause ("no GPU provider works here"): the whole reason names
+ * every provider tried and runs to hundreds of characters, which belongs in a details view, not in a line.
+ */
+export function reasonGist(reason: string): string {
+  const cut = reason.indexOf(' (');
+  return cut > 0 ? reason.slice(0, cut) : reason;
+}

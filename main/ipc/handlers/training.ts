@@ -162,11 +162,13 @@ export class Runs {
     const result = live ? null : this.storedResult(runId);
     // A paused run makes no progress: no rate, no time left.
     const stepsPerSecond = live?.examplesPerSecond == null || live.state !== 'running' ? null : live.examplesPerSecond / live.batchSize;
+    // The run record appends the reason to the device (providerRecord); each has a field here, so it is said once.
+    const recorded = run.provider === null ? null : { at: run.provider.indexOf(' — '), text: run.provider };
     return {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
-      providerDetail: live?.providerDetail ?? run.provider,
-      providerReason: live ? live.providerReason : (result?.provider_reason ?? null),
+      providerDetail: live?.providerDetail ?? (recorded && recorded.at >= 0 ? recorded.text.slice(0, recorded.at) : (recorded?.text ?? null)),
+      providerReason: live ? live.providerReason : (result?.provider_reason ?? (recorded && recorded.at >= 0 ? recorded.text.slice(recorded.at + 3) : null)),
       weights: live?.weights ?? run.weights,
       stepsPerSecond,
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
