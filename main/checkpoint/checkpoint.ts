@@ -66,7 +66,7 @@ function listNames(names: string[]): string {
  * Checks the tensors found against the ones the config implies and returns exactly the expected ones.
  * Missing, unexpected and wrongly shaped tensors are reported together, by name.
  */
-export function matchTensors(config: T5Config, found: Map<string, TensorEntry>, where: string): Map<string, TensorEntry> {
+export function matchTensors<T extends { shape: readonly number[] }>(config: T5Config, found: Map<string, T>, where: string): Map<string, T> {
   const expected = expectedTensors(config);
   const missing = [...expected.keys()].filter((name) => !found.has(name));
   const unexpected = [...found.keys()].filter((name) => !expected.has(name) && !isIgnorableTensor(name, config));

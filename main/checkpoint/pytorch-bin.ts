@@ -41,6 +41,11 @@ export function readPytorchStateDict(file: string): { tensors: Map<string, Tenso
     const elementBytes = DTYPE_BYTES[tensor.storage.dtype];
     if (!entry || entry.size < tensor.storage.numel * elementBytes) bad(file, `The storage of tensor "${name}" is missing or too short.`);
     const numel = tensor.shape.reduce((a, b) => a * b, 1);
+    // The converted tensor takes numel elements: a view over more elements than its storage holds (stride 0, or
+    // strides that overlap) would let a small file set the allocation size. No saved checkpoint needs one.
+    if (numel > tensor.storage.numel) {
+      bad(file, `Tensor "${name}" has shape [${tensor.shape.join(', ')}], ${numel} values, but its storage holds only ${tensor.storage.numel}.`);
+    }
     const last = numel === 0 ? 0 : tensor.offset + tensor.shape.reduce((sum, d, i) => sum + (d - 1) * tensor.stride[i], 0) + 1;
     if (last > tensor.storage.numel) bad(file, `Tensor "${name}" reaches past the end of its storage.`);
     tensors.set(name, tensor);
@@ -98,13 +103,19 @@ function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk:
   sink(out);
 }
 
+export type PytorchStateDict = ReturnType<typeof readPytorchStateDict>;
+
 /**
  * Converts a pytorch_model.bin state dict to a safetensors file with the same names, dtypes and values,
  * streaming contiguous tensors so that large checkpoints never sit in memory. `keep` drops names (e.g. tied
  * duplicates of shared.weight). Returns the names written.
  */
 export function convertPytorchBin(binFile: string, outFile: string, keep: (name: string) => boolean = () => true): string[] {
-  const { tensors, storages } = readPytorchStateDict(binFile);
+  return writeStateDict(binFile, readPytorchStateDict(binFile), outFile, keep);
+}
+
+/** The safetensors file of a state dict already read (and checked) by readPytorchStateDict. */
+export function writeStateDict(binFile: string, { tensors, storages }: PytorchStateDict, outFile: string, keep: (name: string) => boolean = () => true): string[] {
   const streamed: StreamedTensor[] = [...tensors]
     .filter(([name]) => keep(name))
     .map(([name, t]) => ({

@@ -15,6 +15,7 @@ export interface ZipEntry {
 
 const MAX_ENTRIES = 1 << 20;
 const MAX_DIRECTORY_BYTES = 256 << 20;
+const MAX_DEFLATE_RATIO = 1032;
 
 function bad(file: string, message: string): never {
   throw new SproutError('bad-zip', message, { file, hint: 'The file is damaged or not a PyTorch checkpoint; download it again.' });
@@ -112,6 +113,8 @@ export function readZipDirectory(file: string): Map<string, ZipEntry> {
       if (dataOffset + compressedSize > size) bad(file, `Zip member "${name}" extends past the end of the file.`);
       if (method !== 0 && method !== 8) bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
       if (method === 0 && compressedSize !== uncompressedSize) bad(file, `Zip member "${name}" is stored but its sizes differ.`);
+      // Deflate expands at most 1032-fold: a larger claimed size is a lie that would size an allocation.
+      if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64) bad(file, `Zip member "${name}" claims ${uncompressedSize} bytes, more than its ${compressedSize} compressed bytes can hold.`);
       entries.set(name, { name, method, compressedSize, size: uncompressedSize, dataOffset });
     }
     return entries;

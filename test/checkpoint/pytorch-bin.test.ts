@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
@@ -139,6 +139,82 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
       }),
       { seed: 1234, numRuns: 3000 },
     );
+  });
+
+  describe('hostile shapes and leftovers', () => {
+    const config = join(fixture('tiny-t5-v1_0'), 'config.json');
+    /** The v1_0 fixture as a torch.save, each tensor in its own storage named after it; `change` edits one tensor's entry. */
+    function folderWith(change: (t: SavedTensor) => SavedTensor = (t) => t): string {
+      const tensors: SavedTensor[] = [];
+      const storages = new Map<string, Buffer>();
+      for (const t of source.values()) {
+        const key = t.name.replace(/\W/g, '_');
+        storages.set(key, bytes(t));
+        tensors.push(change({ name: t.name, storage: key, shape: t.shape }));
+      }
+      const dir = tempDir();
+      writeFileSync(join(dir, 'pytorch_model.bin'), torchSave(tensors, storages));
+      copyFileSync(config, join(dir, 'config.json'));
+      return dir;
+    }
+    const refusal = (run: () => unknown): SproutError => {
+      try {
+        run();
+      } catch (error) {
+        if (error instanceof SproutError) return error;
+        throw error;
+      }
+      throw new Error('no error');
+    };
+
+    it('a stride-0 tensor of shape [1e6, 1e5] over a one-value storage is refused by name before anything is allocated', () => {
+      const dir = tempDir();
+      const file = join(dir, 'pytorch_model.bin');
+      writeFileSync(file, torchSave([{ name: 'shared.weight', storage: '0', shape: [1_000_000, 100_000], stride: [0, 0] }], new Map([['0', Buffer.alloc(4)]])));
+      const error = refusal(() => convertPytorchBin(file, join(dir, 'out.safetensors')));
+      expect(error.code).toBe('bad-pytorch-checkpoint');
+      expect(error.message).toContain('Tensor "shared.weight" has shape [1000000, 100000], 100000000000 values, but its storage holds only 1');
+      expect(readdirSync(dir)).toEqual(['pytorch_model.bin']);
+    });
+
+    it('a tensor whose shape config.json does not imply is refused before a byte is converted, and leaves nothing behind', () => {
+      // Same values, another shape: [vocab, d] stored as [d, vocab] fits its storage but not the model.
+      const dir = folderWith((t) => (t.name === 'shared.weight' ? { ...t, shape: [t.shape[1], t.shape[0]] } : t));
+      const root = tempDir();
+      const error = refusal(() => convertedFolderFor(dir, root));
+      expect(error.code).toBe('checkpoint-mismatch');
+      expect(error.message).toContain('shared.weight is [64, 32128] but config.json implies [32128, 64]');
+      expect(readdirSync(root)).toEqual([]);
+    });
+
+    it('a conversion that fails halfway removes its staging files and the folder it created', () => {
+      // shared.weight (written last, in name order) claims deflate compression its bytes are not.
+      const dir = folderWith();
+      const file = join(dir, 'pytorch_model.bin');
+      const zip = readFileSync(file);
+      const member = Buffer.from('archive/data/shared_weight');
+      for (let at = zip.indexOf(member); at >= 0; at = zip.indexOf(member, at + 1)) {
+        if (zip.readUInt32LE(at - 30) === 0x04034b50) zip.writeUInt16LE(8, at - 30 + 8);
+        if (zip.readUInt32LE(at - 46) === 0x02014b50) zip.writeUInt16LE(8, at - 46 + 10);
+      }
+      writeFileSync(file, zip);
+      const root = tempDir();
+      expect(refusal(() => convertedFolderFor(dir, root)).message).toMatch(/Zip member "archive\/data\/shared_weight"/);
+      expect(readdirSync(root)).toEqual([]);
+    });
+
+    it('the staging folder a killed conversion left behind is removed by the next one', () => {
+      const dir = folderWith();
+      const root = tempDir();
+      const out = convertedFolderFor(dir, root);
+      rmSync(join(out, 'model.safetensors'));
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      const abandoned = join(out, `.partial-${dead}-abc123`);
+      mkdirSync(abandoned);
+      writeFileSync(join(abandoned, '.model.safetensors.123.456.tmp'), 'half a file');
+      expect(convertedFolderFor(dir, root)).toBe(out);
+      expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors']);
+    });
   });
 });
 
