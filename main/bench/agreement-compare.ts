@@ -4,7 +4,7 @@
  * 0.5 points, the first five greedy outputs identical), the final prompt's relative L2 distance and the time
  * per step. Only the reference points Sprout's run reached are compared, so a shorter replay compares its prefix.
  */
-import type { EvalRecord } from '../train/run-store.js';
+import type { EvalRecord } from '../train/trainer-state.js';
 import { LOSS_WINDOW, type ReferenceRun } from './reference-runs.js';
 
 export const TARGETS = { lossRelEarly: 0.02, lossRelLate: 0.05, lossEarlyUntil: 500, accuracyPoints: 0.5 };

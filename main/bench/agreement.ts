@@ -48,7 +48,7 @@ export async function replayReference(shared: string, task: ReferenceTask, ref: 
   );
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
   if (!state || state.step !== steps) throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
-  const comparison = compareRun(ref, { losses: state.losses, evals: state.evals, finalPrompt: state.prompt, secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0 });
+  const comparison = compareRun(ref, { losses: state.losses, evals: state.evals, finalPrompt: state.prompts[0].data, secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0 });
   return { comparison, notes };
 }
 

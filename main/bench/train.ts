@@ -38,11 +38,12 @@ export async function benchTrain(o: EngineBenchOptions) {
   try {
     const timed = async (n: number) => {
       const config = parseTrainingConfig({ model: dir, train: { file: 'unused' }, task: { template: '{x}', labelColumn: 'y' }, promptLength: P, batchSize: B, steps: n, evalEvery: 10_000, checkpointEvery: 10_000 });
-      const optimizer = createOptimizer(config.optimizer, P, d);
-      const state = initialState(config, { length: P, data: prompt.slice() }, optimizer.state(), train.map((e) => e.input.length));
+      const optimizers = [createOptimizer(config.optimizer, P, d)];
+      const tasks = [{ name: 'bench', train, validation: [], labels: [], labelTargets: [], metric: 'exact_match' as const, majority: null }];
+      const state = initialState(config, [prompt.slice()], optimizers, tasks);
       inOrt = 0;
       const t = performance.now();
-      await trainLoop({ model, config, optimizer, train, validation: [], labels: [], labelTargets: [], metric: 'exact_match', majority: null, state, runDir: mkdtempSync(join(o.workDir, 'bench-run-')) });
+      await trainLoop({ model, config, optimizers, tasks, state, runDir: mkdtempSync(join(o.workDir, 'bench-run-')) });
       return { ms: performance.now() - t, ortMs: inOrt };
     };
     await timed(1); // session creation and first-run allocations

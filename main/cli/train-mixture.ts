@@ -1,12 +1,12 @@
 /** `sprout train --mixture`: the request for a mixture of imported datasets, each a task of its own. */
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
-import type { MixtureConfigInput } from '../train/mixture.js';
+import type { MixtureConfigInput } from '../train/config.js';
 import { UsageError } from './command.js';
 import { withLibrary } from './data-shared.js';
 
-/** Flags of single-task training that a mixture does not take (each dataset brings its own columns and template). */
-const SINGLE_TASK_FLAGS = ['data', 'dataset', 'validation', 'validation-limit', 'text-column', 'label-column', 'template', 'verbalizer', 'micro-batch-size', 'grad-clip', 'patience', 'eval-at-start', 'task-embedding-step'];
+/** Data flags of single-task training that a mixture does not take (each dataset brings its own columns and template). */
+const SINGLE_TASK_FLAGS = ['data', 'dataset', 'validation', 'validation-limit', 'text-column', 'label-column', 'template', 'verbalizer'];
 
 /** `dataset:ID[:template]` (or a bare ID): the dataset, with its own template unless one is given. */
 function parseEntry(spec: string): { id: number; template?: string } {

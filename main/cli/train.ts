@@ -2,10 +2,9 @@ import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
 import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
-import type { DataSource, TrainingConfigInput } from '../train/config.js';
+import type { DataSource, MixtureConfigInput, TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
-import type { TrainingEvent } from '../train/events.js';
-import { isMixtureRun, runMixture, type MixtureConfigInput, type MixtureRequest } from '../train/mixture.js';
+import type { TaskStart, TrainingEvent } from '../train/events.js';
 import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
@@ -64,8 +63,10 @@ Mixture of tasks (--mixture, repeated: imported datasets, each with its own temp
 split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
 order over the pool. Each task trains its own prompt in shared mixed-prompt batches (own optimiser state, own
 best prompt by its own validation metric), or with --shared-prompt one prompt for the whole mixture (kept by the
-mean metric over the tasks). --limit caps each dataset. The JSON ends with tasks: one entry per task (task,
-task_id, prompt_id, train_examples, best, best_step); every prompt is stored in the library with its task.
+mean metric over the tasks). Every training, evaluation and checkpoint option applies to a mixture as to a single
+task (it is the same loop); --limit caps each dataset. The JSON ends with tasks: one entry per task (task, task_id,
+prompt_id, train_examples, best, best_step, metric, metric_reason, baselines, warnings, prompt_file); every prompt
+is stored in the library with its task.
 Checkpoints: --checkpoint-every 100; Ctrl-C stops after the current step with a checkpoint; --resume RUN continues
 it (bit for bit on the CPU with the same seed).
 
@@ -146,12 +147,7 @@ notes (data notes, then the warnings).`,
         onPrepare: preparePrinter(),
         onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
       };
-      const result =
-        'mixture' in request
-          ? await runMixture({ config: request.mixture }, hooks)
-          : 'resume' in request && isMixtureRun(hooks.dataDir, String(request.resume))
-            ? await runMixture(request as MixtureRequest, hooks)
-            : await runTraining(request, hooks);
+      const result = await runTraining(request, hooks);
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
@@ -161,7 +157,7 @@ notes (data notes, then the warnings).`,
   },
 };
 
-async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mixture: MixtureConfigInput }> {
+async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const str = (k: string) => values[k] as string | undefined;
   const device = str('device') as DevicePreference | undefined;
   if (device !== undefined && !isDevicePreference(device)) {
@@ -177,7 +173,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
   if (values.mixture !== undefined) {
     if (values.preset !== undefined) throw new UsageError('--preset applies to single-task training; give the mixture\'s settings as options.');
-    return { mixture: await mixtureRequest(values, model, device) };
+    const limits = { maxInputLength: int(str('max-input-length'), '--max-input-length'), maxTargetLength: int(str('max-target-length'), '--max-target-length'), limit: int(str('limit'), '--limit') };
+    return { mixture: await buildMixtureConfig(values, settingsFrom(values, model, device), limits) };
   }
   if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
@@ -214,20 +211,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     const validationFile = str('validation');
     if (validationFile) validation = fileSource(validationFile, int(str('validation-limit'), '--validation-limit'));
   }
-  const optimizer = str('optimizer') ?? 'adafactor';
-  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
-  const metric = str('metric');
-  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
-    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
-  }
-  const precision = str('precision');
-  if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
   const given: TrainingConfigInput = {
-    model,
-    device: device ?? 'auto',
-    precision: precision as Precision | undefined,
-    weights: weightsOption(str('weights')),
-    threads: int(str('threads'), '--threads'),
+    ...settingsFrom(values, model, device),
     train,
     validation,
     task: {
@@ -237,6 +222,28 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
       maxInputLength: int(str('max-input-length'), '--max-input-length'),
       maxTargetLength: int(str('max-target-length'), '--max-target-length'),
     },
+  };
+  const preset = str('preset');
+  return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
+}
+
+/** The settings every run takes from the command line, single task or mixture. */
+function settingsFrom(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Omit<TrainingConfigInput, 'train' | 'validation' | 'task'> {
+  const str = (k: string) => values[k] as string | undefined;
+  const optimizer = str('optimizer') ?? 'adafactor';
+  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
+  const metric = str('metric');
+  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
+    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
+  }
+  const precision = str('precision');
+  if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
+  return {
+    model,
+    device: device ?? 'auto',
+    precision: precision as Precision | undefined,
+    weights: weightsOption(str('weights')),
+    threads: int(str('threads'), '--threads'),
     promptLength: int(str('prompt-length'), '--prompt-length'),
     init: str('init'),
     optimizer: { kind: optimizer as 'adafactor', lr: num(str('lr'), '--lr'), weightDecay: num(str('weight-decay'), '--weight-decay') },
@@ -259,43 +266,6 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest | { mi
     bucketing: values['no-bucketing'] === true ? false : undefined,
     name: str('name'),
   };
-  const preset = str('preset');
-  return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
-}
-
-async function mixtureRequest(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Promise<MixtureConfigInput> {
-  const str = (k: string) => values[k] as string | undefined;
-  const optimizer = str('optimizer') ?? 'adafactor';
-  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
-  const metric = str('metric');
-  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
-    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
-  }
-  return buildMixtureConfig(
-    values,
-    {
-      model,
-      device: device ?? 'auto',
-      precision: str('precision') as Precision | undefined,
-      weights: weightsOption(str('weights')),
-      threads: int(str('threads'), '--threads'),
-      promptLength: int(str('prompt-length'), '--prompt-length'),
-      init: str('init'),
-      optimizer: { kind: optimizer as 'adafactor', lr: num(str('lr'), '--lr'), weightDecay: num(str('weight-decay'), '--weight-decay') },
-      batchSize: int(str('batch-size'), '--batch-size'),
-      steps: int(str('steps'), '--steps'),
-      evalEvery: int(str('eval-every'), '--eval-every'),
-      evalLimit: int(str('eval-limit'), '--eval-limit'),
-      metric: metric as 'rank_accuracy' | undefined,
-      seed: int(str('seed'), '--seed'),
-      zLoss: num(str('z-loss'), '--z-loss'),
-      dropout: num(str('dropout'), '--dropout'),
-      checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
-      bucketing: values['no-bucketing'] !== true,
-      name: str('name'),
-    },
-    { maxInputLength: int(str('max-input-length'), '--max-input-length'), maxTargetLength: int(str('max-target-length'), '--max-target-length'), limit: int(str('limit'), '--limit') },
-  );
 }
 
 function num(value: string | undefined, flag: string): number | undefined {
@@ -332,21 +302,37 @@ const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}
 
 const evalLine = (s: EvalSummary) => `rank accuracy ${pct(s.rank_accuracy)}, exact match ${pct(s.exact_match)}, macro-F1 ${s.macro_f1?.toFixed(4) ?? '–'}, MCC ${s.mcc?.toFixed(4) ?? '–'}`;
 
+/** How a task's prompt is judged, said before training; a mixture's lines name the task and its data. */
+function startLines(t: TaskStart, prefix: string): string[] {
+  const lines = [`${prefix}${prefix ? `${t.trainExamples} training and ${t.validationExamples} validation examples; ` : ''}keeping the best prompt by ${t.metric.reason}`];
+  const m = t.majority;
+  if (m) lines.push(`${prefix}majority-class baseline: always "${m.label}" (${pct(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`);
+  return lines;
+}
+
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
 function progressPrinter(): (e: TrainingEvent) => void {
   let every = 1;
   const line = (s: string) => process.stderr.write(`${s}\n`);
+  let names: string[] = [];
+  // A mixture's evaluations name their task.
+  const of = (task: number) => (names.length > 1 ? ` of "${names[task]}"` : '');
   return (e) => {
     switch (e.kind) {
-      case 'started':
+      case 'started': {
         every = Math.max(1, Math.floor(e.steps / 100));
-        line(`run ${e.runId}${e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : ''}: ${e.trainExamples} training and ${e.validationExamples} validation examples, ${e.labels.length ? `labels ${e.labels.join(', ')}` : 'free-text targets'}, ${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`);
+        const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
+        const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
+        const data = (t: TaskStart) => `${t.trainExamples} training and ${t.validationExamples} validation examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
+        const [only, ...more] = e.tasks;
+        names = e.tasks.map((t) => t.name);
+        line(`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`);
         for (const n of e.notes) line(`note: ${n}`);
-        line(`keeping the best prompt by ${e.metric.reason}`);
-        if (e.majority) line(`majority-class baseline: always "${e.majority.label}" (${pct(e.majority.share)} of the validation examples): accuracy ${pct(e.majority.rank_accuracy)}, macro-F1 ${e.majority.macro_f1.toFixed(4)}, MCC ${e.majority.mcc.toFixed(4)}`);
+        for (const t of e.tasks) startLines(t, more.length ? `task "${t.name}": ` : '').forEach(line);
         break;
+      }
       case 'zero-shot':
-        line(`zero-shot baseline (the initial prompt): ${evalLine(e.summary)}`);
+        line(`zero-shot baseline (the initial prompt)${of(e.task)}: ${evalLine(e.summary)}`);
         break;
       case 'step':
         if (e.step === 1 && e.steps > 1) line(`time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - 1} steps, from the first step (evaluations add to it)`);
@@ -356,7 +342,7 @@ function progressPrinter(): (e: TrainingEvent) => void {
         }
         break;
       case 'eval':
-        line(`eval step ${e.step}: ${evalLine(e.summary)}${e.improved ? ' (best so far)' : ''}`);
+        line(`eval step ${e.step}${of(e.task)}: ${evalLine(e.summary)}${e.improved ? ' (best so far)' : ''}`);
         for (const w of e.warnings) line(`warning: ${w}`);
         break;
       case 'notice':

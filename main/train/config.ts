@@ -94,11 +94,36 @@ export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
 export type DataSource = z.infer<typeof DataSourceSchema>;
 
-export function parseTrainingConfig(value: unknown, where?: string): TrainingConfig {
-  const parsed = TrainingConfigSchema.safeParse(value);
+/** What every run sets whatever its tasks: the model, training, evaluation and checkpoints. */
+const RunSettingsSchema = TrainingConfigSchema.omit({ train: true, validation: true, task: true, purpose: true });
+export type RunSettings = z.infer<typeof RunSettingsSchema>;
+
+/** One task of a run: its data and how its examples become text. */
+export const TaskSpecSchema = z.strictObject({
+  name: z.string().min(1),
+  train: DataSourceSchema,
+  validation: DataSourceSchema.optional(),
+  task: TrainingConfigSchema.shape.task,
+});
+export type TaskSpec = z.infer<typeof TaskSpecSchema>;
+
+/**
+ * A mixture of tasks (the "multi-task mixture" SPoT trains source prompts on), with every setting a single task has.
+ * A single-task run is trained as a mixture of one (toMixture).
+ */
+export const MixtureConfigSchema = RunSettingsSchema.extend({
+  tasks: z.array(TaskSpecSchema).min(1),
+  /** One prompt for the whole mixture instead of one per task. */
+  sharedPrompt: z.boolean().default(false),
+});
+export type MixtureConfig = z.infer<typeof MixtureConfigSchema>;
+export type MixtureConfigInput = z.input<typeof MixtureConfigSchema>;
+
+function parseWith<T extends RunSettings>(schema: z.ZodType<T>, what: string, value: unknown, where?: string): T {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SproutError('bad-training-config', `Training setting "${issue.path.join('.') || '(root)'}": ${issue.message}.`, { file: where });
+    throw new SproutError('bad-training-config', `${what} setting "${issue.path.join('.') || '(root)'}": ${issue.message}.`, { file: where });
   }
   const c = parsed.data;
   if (c.microBatchSize !== undefined && c.microBatchSize > c.batchSize) {
@@ -110,6 +135,24 @@ export function parseTrainingConfig(value: unknown, where?: string): TrainingCon
   return c;
 }
 
-export function taskEmbeddingStep(c: TrainingConfig): number {
+export function parseTrainingConfig(value: unknown, where?: string): TrainingConfig {
+  return parseWith(TrainingConfigSchema, 'Training', value, where);
+}
+
+export function parseMixtureConfig(value: unknown, where?: string): MixtureConfig {
+  const c = parseWith(MixtureConfigSchema, 'Mixture', value, where);
+  const names = c.tasks.map((t) => t.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new SproutError('bad-training-config', `Two tasks of the mixture are both named "${twice}".`, { file: where });
+  return c;
+}
+
+/** A single-task run as the mixture of one it trains as; `name` names its task. */
+export function toMixture(c: TrainingConfig, name: string): MixtureConfig {
+  const { train, validation, task, purpose: _purpose, ...settings } = c;
+  return { ...settings, tasks: [{ name, train, validation, task }], sharedPrompt: false };
+}
+
+export function taskEmbeddingStep(c: Pick<RunSettings, 'taskEmbeddingStep' | 'steps'>): number {
   return c.taskEmbeddingStep ?? Math.max(1, Math.round(c.steps / 10));
 }

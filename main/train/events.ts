@@ -4,6 +4,18 @@ import type { EvalMetrics } from './evaluate.js';
 import type { WeightsPreparing } from '../weights/preparing.js';
 import type { WeightWidth } from '../weights/width.js';
 
+/** A task of a run as it starts: its data and how its prompt is judged. */
+export interface TaskStart {
+  name: string;
+  trainExamples: number;
+  validationExamples: number;
+  /** Empty for free-text targets. */
+  labels: string[];
+  /** The metric the task's prompt is kept by, and why. */
+  metric: MetricChoice;
+  majority: MajorityBaseline | null;
+}
+
 /** What a training run reports while it runs (through the worker contract, or as CLI progress lines). */
 export type TrainingEvent =
   /**
@@ -23,18 +35,16 @@ export type TrainingEvent =
       steps: number;
       /** The step a resumed run continues from; null for a new run. */
       resumedAt: number | null;
-      trainExamples: number;
-      validationExamples: number;
-      labels: string[];
+      /** One for a single-task run; the events below name a task by its index here. */
+      tasks: TaskStart[];
       notes: string[];
-      /** The metric the best prompt is kept by, and why. */
-      metric: MetricChoice;
-      majority: MajorityBaseline | null;
     }
+  /** `latestEval`: the latest evaluation of the first task. `gradNorm`: before clipping, over every prompt trained. */
   | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; examplesPerS: number; etaS: number; epoch: number; latestEval: EvalSummary | null }
-  | { kind: 'eval'; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; warnings: string[] }
+  /** `improved`: the task's prompt is better than before (main/train/best.ts); `bestStep`: the step of the prompt it keeps. */
+  | { kind: 'eval'; task: number; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; bestStep: number | null; warnings: string[] }
   /** The initial prompt's evaluation before the first step: the zero-shot baseline. */
-  | { kind: 'zero-shot'; metrics: EvalMetrics; summary: EvalSummary }
+  | { kind: 'zero-shot'; task: number; metrics: EvalMetrics; summary: EvalSummary }
   | { kind: 'checkpoint'; step: number; file: string }
   | { kind: 'notice'; step: number; message: string }
   | { kind: 'paused'; step: number }

@@ -1,6 +1,6 @@
 /**
- * Keeps the library in step with a run: its task and run rows at the start, the step, checkpoint path, losses
- * and evaluations while it runs, the trained prompt (with its task embedding) at the end, or the error.
+ * The library's record of a run (RunLedger): its task and run rows at the start, the step, checkpoint path,
+ * losses and evaluations while it runs, the kept prompts (with their task embeddings) at the end, or the error.
  */
 import { basename, resolve } from 'node:path';
 import { parameterCount } from '../checkpoint/layout.js';
@@ -8,64 +8,91 @@ import type { T5Config } from '../checkpoint/config.js';
 import { getDataset } from '../library/datasets.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import { findModelByPath } from '../library/models.js';
-import { insertPrompt, type ModelRef } from '../library/prompts.js';
-import type { WeightWidth } from '../weights/width.js';
-import { createRun, recordRunMetric, requireRun, updateRun, type RunStatus } from '../library/runs.js';
-import { findOrInsertTask } from '../library/tasks.js';
+import { insertPrompt, loadSoftPrompt, parsePromptId, type ModelRef } from '../library/prompts.js';
+import { createRun, recordRunMetric, requireRun, updateRun } from '../library/runs.js';
+import { findOrInsertTask, getTask } from '../library/tasks.js';
 import { providerRecord } from '../runtime/provider-record.js';
-import type { TrainingConfig } from './config.js';
+import type { SoftPrompt } from '../runtime/types.js';
+import type { EvalSummary } from './eval-summary.js';
 import type { TrainingEvent } from './events.js';
-import type { TrainerState } from './run-store.js';
-import type { ResolvedTask } from './task.js';
-import type { LoopStatus } from './trainer.js';
+import type { FinishedRun, LedgerTask, NewRunEntry, RunLedger, RunLibrary } from './run-ledger.js';
 
 /** Training-loss points stored per run: about this many over the planned steps. */
 const LOSS_POINTS = 1000;
 
-export class RunRecord {
+/** The library of the data folder `home`, as training records runs in it. */
+export function libraryRuns(home: string): RunLibrary {
+  const withDb = <T>(f: (db: LibraryDb) => T): T => {
+    const db = openLibrary(libraryPath(home));
+    try {
+      return f(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  };
+  return {
+    create: (run) => withDb((db) => RunRecord.create(db, run)),
+    open: (id, tasks) => withDb((db) => RunRecord.open(db, id, tasks)),
+    sourceName: (source) => {
+      if ('file' in source) return basename(source.file);
+      const db = openLibrary(libraryPath(home));
+      try {
+        return getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`;
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+function modelRef(db: LibraryDb, path: string, c: T5Config): ModelRef {
+  const row = findModelByPath(db, resolve(path));
+  return {
+    id: row?.id ?? null,
+    path: resolve(path),
+    summary: row?.summary ?? {
+      parameters: parameterCount(c), encoderLayers: c.numLayers, decoderLayers: c.numDecoderLayers, dModel: c.dModel, dKv: c.dKv,
+      numHeads: c.numHeads, dFf: c.dFf, vocabSize: c.vocabSize, feedForward: c.feedForward, tiedEmbeddings: c.tieWordEmbeddings,
+    },
+  };
+}
+
+class RunRecord implements RunLedger {
   private lossSum = 0;
   private lossCount = 0;
   private lastLoss: { step: number; loss: number } | null = null;
   private readonly lossEvery: number;
+  /** A mixture's evaluations of the step being evaluated, by task name, stored as one point. */
+  private round: { step: number; tasks: Record<string, EvalSummary> } | null = null;
 
   private constructor(
     private readonly db: LibraryDb,
     readonly id: number,
-    readonly taskId: number | null,
+    readonly taskIds: number[],
     plannedSteps: number,
   ) {
     this.lossEvery = Math.max(1, Math.floor(plannedSteps / LOSS_POINTS));
   }
 
-  static create(home: string, config: TrainingConfig, resolved: ResolvedTask): RunRecord {
-    const db = openLibrary(libraryPath(home));
-    try {
-      const datasetId = 'dataset' in config.train ? config.train.dataset : null;
-      const source = datasetId !== null ? (getDataset(db, datasetId)?.name ?? `dataset ${datasetId}`) : basename('file' in config.train ? config.train.file : '');
-      const verbalizer = Object.fromEntries(resolved.labels.map((l, i) => [l, resolved.labelTexts[i]]));
-      // A task is its data, template and verbaliser, shared by every run on it: name it after its data, not the run.
-      const task = findOrInsertTask(db, { name: source, datasetId, template: config.task.template, verbalizer, labelSet: resolved.kind === 'classification' ? resolved.labels : null });
-      const run = createRun(db, { taskId: task.id, modelId: findModelByPath(db, resolve(config.model))?.id ?? null, modelPath: resolve(config.model), config, status: 'running', plannedSteps: config.steps });
-      return new RunRecord(db, run.id, task.id, config.steps);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+  static create(db: LibraryDb, run: NewRunEntry): RunRecord {
+    // A task is its data, template and verbaliser, shared by every run on it.
+    const taskIds = run.tasks.map((t) => findOrInsertTask(db, t).id);
+    const modelPath = resolve(run.modelPath);
+    const taskId = taskIds.length === 1 ? taskIds[0] : null;
+    const row = createRun(db, { taskId, modelId: findModelByPath(db, modelPath)?.id ?? null, modelPath, config: run.config, status: 'running', plannedSteps: run.plannedSteps });
+    return new RunRecord(db, row.id, taskIds, run.plannedSteps);
   }
 
-  static open(home: string, id: number): RunRecord {
-    const db = openLibrary(libraryPath(home));
-    try {
-      const run = requireRun(db, id);
-      return new RunRecord(db, id, run.taskId, run.plannedSteps ?? 1);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+  /** The run's tasks are found again by their definitions (a mixture's run row names none). */
+  static open(db: LibraryDb, id: number, tasks: LedgerTask[]): RunRecord {
+    const run = requireRun(db, id);
+    const taskIds = run.taskId !== null && tasks.length === 1 ? [run.taskId] : tasks.map((t) => findOrInsertTask(db, t).id);
+    return new RunRecord(db, id, taskIds, run.plannedSteps ?? 1);
   }
 
-  get library(): LibraryDb {
-    return this.db;
+  loadPrompt(id: string): SoftPrompt {
+    return loadSoftPrompt(this.db, id);
   }
 
   onEvent(e: TrainingEvent): void {
@@ -74,16 +101,10 @@ export class RunRecord {
         updateRun(this.db, this.id, { status: 'running', provider: providerRecord(e), weights: e.weights, error: null });
         break;
       case 'step':
-        this.lossSum += e.loss;
-        this.lossCount++;
-        if (e.step % this.lossEvery === 0 || e.step === e.steps) {
-          this.lastLoss = { step: e.step, loss: this.lossSum / this.lossCount };
-          recordRunMetric(this.db, this.id, { step: e.step, loss: this.lastLoss.loss, eval: null });
-          this.lossSum = this.lossCount = 0;
-        }
+        this.recordLoss(e.step, e.steps, e.loss);
         break;
       case 'eval':
-        recordRunMetric(this.db, this.id, { step: e.step, loss: this.lastLoss?.step === e.step ? this.lastLoss.loss : null, eval: { ...e.summary } });
+        recordRunMetric(this.db, this.id, { step: e.step, loss: this.lastLoss?.step === e.step ? this.lastLoss.loss : null, eval: this.evalPoint(e.task, e.step, e.summary) });
         break;
       case 'checkpoint':
         updateRun(this.db, this.id, { step: e.step, checkpointPath: e.file });
@@ -92,65 +113,55 @@ export class RunRecord {
       case 'resumed':
         updateRun(this.db, this.id, { status: e.kind === 'paused' ? 'paused' : 'running' });
         break;
-      case 'notice':
+      default:
         break;
     }
   }
 
-  /** Stores the kept prompt (unless the run was cancelled) and the run's final state; returns the prompt id. */
-  finish(o: {
-    status: LoopStatus;
-    state: TrainerState;
-    config: TrainingConfig;
-    modelConfig: T5Config;
-    resolved: ResolvedTask;
-    initName: string;
-    /** The prompt the run started from, kept so that transfer ranking can tell what the run learned. */
-    initEmbedding: Float32Array;
-    parentId: number | null;
-    metrics: Record<string, unknown>;
-    /** The device as it ended: a GPU that refused a graph mid-run leaves the CPU, and says why. */
-    provider: string;
-    weightWidth: WeightWidth;
-  }): number | null {
-    const { state, config } = o;
-    const status: RunStatus = o.status === 'cancelled' ? 'cancelled' : 'done';
-    const timings = { train: Number(state.trainSeconds.toFixed(3)) };
-    if (status === 'cancelled') {
-      updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });
-      return null;
+  private recordLoss(step: number, steps: number, loss: number): void {
+    this.lossSum += loss;
+    this.lossCount++;
+    if (step % this.lossEvery === 0 || step === steps) {
+      this.lastLoss = { step, loss: this.lossSum / this.lossCount };
+      recordRunMetric(this.db, this.id, { step, loss: this.lastLoss.loss, eval: null });
+      this.lossSum = this.lossCount = 0;
     }
-    const c = o.modelConfig;
-    const model: ModelRef = {
-      id: findModelByPath(this.db, resolve(config.model))?.id ?? null,
-      path: resolve(config.model),
-      summary: findModelByPath(this.db, resolve(config.model))?.summary ?? {
-        parameters: parameterCount(c), encoderLayers: c.numLayers, decoderLayers: c.numDecoderLayers, dModel: c.dModel, dKv: c.dKv,
-        numHeads: c.numHeads, dFf: c.dFf, vocabSize: c.vocabSize, feedForward: c.feedForward, tiedEmbeddings: c.tieWordEmbeddings,
-      },
-    };
-    const promptId = this.db.transaction(() => {
-      const id = insertPrompt(this.db, {
-        name: config.name ?? `run ${this.id}`,
-        model,
-        length: config.promptLength,
-        dModel: c.dModel,
-        embedding: state.best?.prompt ?? state.prompt,
-        init: o.initName,
-        parentId: o.parentId,
-        taskId: this.taskId,
-        runId: this.id,
-        labels: o.resolved.kind === 'classification' ? o.resolved.labels : null,
-        metrics: o.metrics,
-        taskEmbedding: state.taskEmbedding?.prompt ?? null,
-        taskEmbeddingStep: state.taskEmbedding?.step ?? null,
-        initEmbedding: o.initEmbedding,
-        weightWidth: o.weightWidth,
-      });
-      updateRun(this.db, this.id, { status, step: state.step, timings, provider: o.provider });
-      return id;
+  }
+
+  /** A single task's evaluation as it is; a mixture's as one point per step with each task's summary. */
+  private evalPoint(task: number, step: number, summary: EvalSummary): Record<string, unknown> {
+    if (this.taskIds.length === 1) return { ...summary };
+    if (this.round?.step !== step) this.round = { step, tasks: {} };
+    this.round.tasks[getTask(this.db, this.taskIds[task])?.name ?? String(task)] = summary;
+    return { step, tasks: { ...this.round.tasks } };
+  }
+
+  finish(run: FinishedRun): number[] {
+    const timings = { train: Number(run.trainSeconds.toFixed(3)) };
+    return this.db.transaction(() => {
+      const model = modelRef(this.db, run.modelPath, run.modelConfig);
+      const ids = run.prompts.map((p) =>
+        insertPrompt(this.db, {
+          name: p.name,
+          model,
+          length: run.promptLength,
+          dModel: run.modelConfig.dModel,
+          embedding: p.embedding,
+          init: p.init,
+          parentId: p.init.startsWith('prompt:') ? parsePromptId(p.init) : null,
+          taskId: p.task === null ? null : this.taskIds[p.task],
+          runId: this.id,
+          labels: p.labels,
+          metrics: p.metrics,
+          taskEmbedding: p.taskEmbedding?.prompt ?? null,
+          taskEmbeddingStep: p.taskEmbedding?.step ?? null,
+          initEmbedding: p.initEmbedding,
+          weightWidth: run.weightWidth,
+        }),
+      );
+      updateRun(this.db, this.id, { status: run.status, step: run.step, timings, provider: run.provider });
+      return ids;
     })();
-    return promptId;
   }
 
   fail(error: unknown): void {

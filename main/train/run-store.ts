@@ -7,10 +7,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SproutError } from '../errors.js';
-import type { EvalMetrics } from './evaluate.js';
-import type { OptimizerState } from './optim/index.js';
-import type { DataOrderState } from './order.js';
-import { readTensorFile, requireTensor, writeTensorFile, type NamedTensor } from './tensor-file.js';
+import { readLegacyCheckpoint } from './legacy-checkpoints.js';
+import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file.js';
+import { badCheckpoint, checkpointLosses, checkpointMeta, promptState, type CheckpointMeta, type TrainerState } from './trainer-state.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const PROMPT_FILE = 'prompt.safetensors';
@@ -61,50 +60,21 @@ export function readJson(file: string, code: string): unknown {
   }
 }
 
-export interface EvalRecord {
-  step: number;
-  metrics: EvalMetrics;
-}
-
-/** Everything a resumed run needs besides the config and the data. */
-export interface TrainerState {
-  step: number;
-  prompt: Float32Array; // [P * d]
-  optimizer: OptimizerState;
-  order: DataOrderState;
-  /** Training loss of every step so far (float32 values). */
-  losses: number[];
-  best: { step: number; value: number; prompt: Float32Array } | null;
-  taskEmbedding: { step: number; prompt: Float32Array } | null;
-  evals: EvalRecord[];
-  /** The initial prompt's evaluation (the zero-shot baseline); null before it ran or without validation data. */
-  zeroShot: EvalMetrics | null;
-  /** Evaluations since the best one (early stopping). */
-  sinceImprovement: number;
-  /** Cancelled while evaluating this step: the evaluation is redone first on resume. */
-  pendingEval: boolean;
-  /** Reduced after an out-of-memory error; kept so the resumed run splits batches the same way. */
-  microBatchSize: number;
-  examplesSeen: number;
-  /** Wall-clock seconds spent in training steps (not evaluation), across resumes. */
-  trainSeconds: number;
-}
+/** The checkpoint format's version; main/train/legacy-checkpoints.ts reads the formats before it. */
+export const CHECKPOINT_VERSION = '2';
 
 export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): string {
-  const P = s.prompt.length / dModel;
-  const tensors: NamedTensor[] = [
-    { name: 'prompt', shape: [P, dModel], data: s.prompt },
-    { name: 'losses', shape: [s.losses.length], data: Float32Array.from(s.losses) },
-    ...Object.entries(s.optimizer.tensors).map(([name, data]) => ({ name: `optimizer.${name}`, shape: [data.length], data })),
-  ];
-  if (s.best) tensors.push({ name: 'best_prompt', shape: [P, dModel], data: s.best.prompt });
-  if (s.taskEmbedding) tensors.push({ name: 'task_embedding', shape: [P, dModel], data: s.taskEmbedding.prompt });
-  const meta = {
+  const tensors: NamedTensor[] = [{ name: 'losses', shape: [s.losses.length], data: Float32Array.from(s.losses) }];
+  const row = (name: string, data: Float32Array) => tensors.push({ name, shape: [data.length / dModel, dModel], data });
+  s.prompts.forEach((p, k) => {
+    row(`prompt.${k}`, p.data);
+    for (const [name, data] of Object.entries(p.optimizer.tensors)) tensors.push({ name: `optimizer.${k}.${name}`, shape: [data.length], data });
+    if (p.best) row(`best_prompt.${k}`, p.best.prompt);
+    if (p.taskEmbedding) row(`task_embedding.${k}`, p.taskEmbedding.prompt);
+  });
+  const meta: CheckpointMeta = {
     step: s.step,
-    optimizer: { kind: s.optimizer.kind, step: s.optimizer.step, tensors: Object.keys(s.optimizer.tensors) },
     order: s.order,
-    best: s.best && { step: s.best.step, value: s.best.value },
-    taskEmbeddingStep: s.taskEmbedding?.step ?? null,
     evals: s.evals,
     zeroShot: s.zeroShot,
     sinceImprovement: s.sinceImprovement,
@@ -112,15 +82,20 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
     microBatchSize: s.microBatchSize,
     examplesSeen: s.examplesSeen,
     trainSeconds: s.trainSeconds,
+    prompts: s.prompts.map((p) => ({
+      optimizer: { kind: p.optimizer.kind, step: p.optimizer.step, tensors: Object.keys(p.optimizer.tensors) },
+      best: p.best && { step: p.best.step, value: p.best.value },
+      taskEmbeddingStep: p.taskEmbedding?.step ?? null,
+    })),
   };
-  return writeCheckpointFile(dir, s.step, tensors, { sprout: 'training-checkpoint', state: JSON.stringify(meta) });
+  return writeCheckpointFile(dir, s.step, tensors, { sprout: 'training-checkpoint', version: CHECKPOINT_VERSION, state: JSON.stringify(meta) });
 }
 
 /**
  * Writes a run's checkpoint atomically (temporary file, then rename). A failed write leaves the previous
  * checkpoint whole, so it becomes one clear error naming the step and the resume command.
  */
-export function writeCheckpointFile(dir: string, step: number, tensors: NamedTensor[], metadata: Record<string, string>): string {
+function writeCheckpointFile(dir: string, step: number, tensors: NamedTensor[], metadata: Record<string, string>): string {
   const file = join(dir, CHECKPOINT_FILE);
   try {
     writeTensorFile(file, tensors, metadata);
@@ -136,51 +111,25 @@ export function writeCheckpointFile(dir: string, step: number, tensors: NamedTen
   return file;
 }
 
-export function loadCheckpoint(dir: string): TrainerState | null {
+/**
+ * The state in a run's checkpoint, whichever Sprout wrote it (older single-task and mixture checkpoints are read
+ * into the same state); null when the run has none yet. `batchSize` is the run's, for a mixture checkpoint from
+ * before micro-batching, which stepped whole batches.
+ */
+export function loadCheckpoint(dir: string, batchSize?: number): TrainerState | null {
   const file = join(dir, CHECKPOINT_FILE);
   if (!existsSync(file)) return null;
   const f = readTensorFile(file);
-  const bad = (what: string) => new SproutError('bad-checkpoint', `The training checkpoint is damaged: ${what}.`, { file, hint: 'Start the run again.' });
-  if (f.metadata.sprout !== 'training-checkpoint') throw bad('it is not a Sprout training checkpoint');
-  let meta: {
-    step: number;
-    optimizer: { kind: OptimizerState['kind']; step: number; tensors: string[] };
-    order: DataOrderState;
-    best: { step: number; value: number } | null;
-    taskEmbeddingStep: number | null;
-    evals: EvalRecord[];
-    zeroShot?: EvalMetrics | null;
-    sinceImprovement: number;
-    pendingEval: boolean;
-    microBatchSize: number;
-    examplesSeen: number;
-    trainSeconds: number;
-  };
-  try {
-    meta = JSON.parse(f.metadata.state);
-  } catch {
-    throw bad('its state is not JSON');
-  }
-  if (!Number.isInteger(meta?.step) || !meta.optimizer || !meta.order || !Array.isArray(meta.evals)) throw bad('its state is incomplete');
-  const tensors: Record<string, Float32Array> = {};
-  for (const name of meta.optimizer.tensors) tensors[name] = requireTensor(f, `optimizer.${name}`, Float32Array);
-  const losses = requireTensor(f, 'losses', Float32Array);
-  if (losses.length !== meta.step) throw bad(`it has ${losses.length} losses for ${meta.step} steps`);
+  const legacy = readLegacyCheckpoint(f, batchSize);
+  if (legacy) return legacy;
+  if (f.metadata.sprout !== 'training-checkpoint' || f.metadata.version !== CHECKPOINT_VERSION) throw badCheckpoint(file, 'it is not a Sprout training checkpoint');
+  const meta = checkpointMeta<CheckpointMeta>(f);
+  if (!Number.isInteger(meta?.step) || !Array.isArray(meta.prompts) || !meta.order || !Array.isArray(meta.evals)) throw badCheckpoint(file, 'its state is incomplete');
+  const { prompts, ...rest } = meta;
   return {
-    step: meta.step,
-    prompt: requireTensor(f, 'prompt', Float32Array),
-    optimizer: { kind: meta.optimizer.kind, step: meta.optimizer.step, tensors },
-    order: meta.order,
-    losses: Array.from(losses),
-    best: meta.best && { ...meta.best, prompt: requireTensor(f, 'best_prompt', Float32Array) },
-    taskEmbedding: meta.taskEmbeddingStep === null ? null : { step: meta.taskEmbeddingStep, prompt: requireTensor(f, 'task_embedding', Float32Array) },
-    evals: meta.evals,
-    zeroShot: meta.zeroShot ?? null,
-    sinceImprovement: meta.sinceImprovement,
-    pendingEval: meta.pendingEval === true,
-    microBatchSize: meta.microBatchSize,
-    examplesSeen: meta.examplesSeen,
-    trainSeconds: meta.trainSeconds,
+    ...rest,
+    losses: checkpointLosses(f, meta.step),
+    prompts: prompts.map((p, k) => promptState(f, p.optimizer, { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: `task_embedding.${k}` }, p.best, p.taskEmbeddingStep)),
   };
 }
 

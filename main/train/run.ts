@@ -1,41 +1,37 @@
 /**
- * `runTraining`: a whole training run from a config (or the id of a run to resume) to a stored prompt. Plain
- * async code with no thread assumptions, so the engine worker can call it as well as the CLI.
+ * `runTraining`: a whole training run, single task or mixture, from a config (or the id of a run to resume) to its
+ * stored prompts. Plain async code with no thread assumptions, so the engine worker can call it as well as the CLI.
+ * A single task trains as a mixture of one; only its summary keeps the single-task shape.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
-import { claimWriter } from '../writer-lock.js';
 import { dataDir as defaultDataDir } from '../paths.js';
-import { readT5Config } from '../checkpoint/checkpoint.js';
 import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
-import { resolveWidth } from '../runtime/width-policy.js';
 import { providerRecord } from '../runtime/provider-record.js';
-import { memoryPlan, requireFits, suggestFit, type FitSuggestion, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
+import { defaultThreads } from '../runtime/session.js';
+import type { DevicePreference } from '../runtime/types.js';
+import type { FitSuggestion, MemoryPlan } from '../weights/memory-plan.js';
+import { suggestFit } from '../weights/memory-plan.js';
 import { reportPreparing } from '../weights/preparing.js';
 import type { PrepareProgress } from '../weights/store.js';
-import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
-import { defaultThreads } from '../runtime/session.js';
-import type { DevicePreference, Precision, PromptModel, SoftPrompt } from '../runtime/types.js';
-import { loadTokenizer } from '../tokenizer/index.js';
-import { parseTrainingConfig, taskEmbeddingStep, type TrainingConfig, type TrainingConfigInput } from './config.js';
-import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
-import { chooseMetric, majorityBaseline, promptWarnings, type Baselines, type MajorityBaseline, type MetricChoice } from './baselines.js';
-import type { EvalMetricName } from './evaluate.js';
-import { summarizeEval, type EvalSummary } from './eval-summary.js';
+import { claimWriter } from '../writer-lock.js';
+import { parseMixtureConfig, parseTrainingConfig, toMixture, type MixtureConfig, type MixtureConfigInput, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
-import { initName, initPrompt, parseInit } from './init.js';
+import { initName, initPrompt, parseInit, type InitResult } from './init.js';
+import { libraryRuns } from './library-record.js';
 import { createOptimizer } from './optim/index.js';
-import { loadExamples } from './data-source.js';
-import { RunRecord } from './library-record.js';
-import { loadSoftPrompt, parsePromptId } from '../library/prompts.js';
-import { CONFIG_FILE, loadCheckpoint, PROMPT_FILE, readJson, RESULT_FILE, runDir, TASK_EMBEDDING_FILE, writeFileAtomic, writePromptFile, type TrainerState } from './run-store.js';
-import { resolveTask, type ResolvedTask } from './task.js';
-import { initialState, tenPercentMean, trainLoop, type LoopStatus } from './trainer.js';
+import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type RunData, type RunTask } from './run-data.js';
+import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
+import { judgeTask, keptPrompts, mixtureResult, trainingResult, writeKeptPrompts, type MixtureResult, type RunEnd, type TrainingResult } from './run-result.js';
+import { CONFIG_FILE, loadCheckpoint, readJson, RESULT_FILE, runDir, writeFileAtomic } from './run-store.js';
+import { initialState, trainLoop } from './trainer.js';
+import { badCheckpoint } from './trainer-state.js';
 
-/** A new run, or the library id of a cancelled or killed run to continue. */
-export type TrainRequest = { config: TrainingConfigInput } | { resume: string | number; device?: DevicePreference };
+export type { MixtureResult, MixtureTaskResult, TrainingResult } from './run-result.js';
+
+/** A new single-task run, a new mixture, or the library id of a cancelled or killed run to continue. */
+export type TrainRequest = { config: TrainingConfigInput } | { mixture: MixtureConfigInput } | { resume: string | number; device?: DevicePreference };
 
 export interface RunOptions extends TrainingHooks {
   /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
@@ -46,57 +42,30 @@ export interface RunOptions extends TrainingHooks {
   onPlan?: (plan: MemoryPlan) => void;
 }
 
-export interface TrainingResult {
-  /** The library's run id; also the run folder's name under <data dir>/runs. */
-  run_id: number;
-  /** The library id of the kept prompt; null when the run was cancelled (resume it to finish). */
-  prompt_id: number | null;
-  status: LoopStatus;
-  steps: number;
-  planned_steps: number;
-  /** Mean training loss of the first and of the last 10% of steps. */
-  first_loss: number | null;
-  last_loss: number | null;
-  /** Validation metrics of the kept prompt; null without validation data. */
-  best: EvalSummary | null;
-  best_step: number | null;
-  task_embedding_step: number | null;
-  examples_per_s: number;
-  provider: string;
-  provider_detail: string;
-  /** Why this provider and not a GPU (providers passed over, a graph a GPU refused); null when none was. */
-  provider_reason: string | null;
-  /** The compute dtype the run used: fp16 and bf16 runs keep the prompt, its gradient and the loss in float32. */
-  precision: Exclude<Precision, 'auto'>;
-  /** Width of the frozen weights it trained with. */
-  weights: WeightWidth;
-  prompt_file: string;
-  task_embedding_file: string | null;
-  /** Data notes, then the warnings. */
-  notes: string[];
-  /** The metric the best prompt was kept by, and why (`auto` explains what it saw). */
-  metric: EvalMetricName;
-  metric_reason: string;
-  baselines: Baselines;
-  /** Plain warnings about the kept prompt: predictions collapsed to one label, or not above the majority baseline. */
-  warnings: string[];
-}
+/** A run as asked: a single task keeps its own config (what the library and config.json store), a mixture its. */
+type RunSpec = { single: TrainingConfig } | { mixture: MixtureConfig };
 
-/** What config.json holds besides the config: what was resolved when the run started. */
+/** config.json: what was asked, and what was resolved when the run started. */
 interface StoredRun {
   runId: number;
   created: string;
-  config: TrainingConfig;
-  task: { kind: ResolvedTask['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] };
-  init: { name: string; vocabIds: number[]; notes: string[] };
+  /** Absent in single-task runs. */
+  mixture?: true;
+  config: unknown;
+  tasks: { name: string; kind: RunTask['resolved']['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] }[];
+  init: { name: string; vocabIds: number[]; notes: string[] }[];
 }
 
-export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult> {
+export function runTraining(request: { config: TrainingConfigInput }, options?: RunOptions): Promise<TrainingResult>;
+export function runTraining(request: { mixture: MixtureConfigInput }, options?: RunOptions): Promise<MixtureResult>;
+export function runTraining(request: TrainRequest, options?: RunOptions): Promise<TrainingResult | MixtureResult>;
+export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult | MixtureResult> {
   const home = options.dataDir ?? defaultDataDir();
-  if (!('resume' in request)) {
-    const config = parseTrainingConfig(request.config);
-    config.threads ??= defaultThreads();
-    return trainWith(config, null, home, options);
+  if ('config' in request || 'mixture' in request) {
+    const spec: RunSpec = 'config' in request ? { single: parseTrainingConfig(request.config) } : { mixture: parseMixtureConfig(request.mixture) };
+    const settings = 'single' in spec ? spec.single : spec.mixture;
+    settings.threads ??= defaultThreads();
+    return trainWith(spec, null, home, options);
   }
   const dir = /^[1-9]\d*$/.test(String(request.resume)) ? runDir(home, String(request.resume)) : '';
   if (!dir || !existsSync(join(dir, CONFIG_FILE))) {
@@ -105,241 +74,160 @@ export async function runTraining(request: TrainRequest, options: RunOptions = {
   // Before anything slow: a second resume of a run that is training is refused at once.
   const release = claimWriter({ dataDir: home, kind: 'run', id: Number(request.resume) }, 'resumed');
   try {
-    const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult) : null;
+    const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult | MixtureResult) : null;
     if (done && done.status !== 'cancelled') return done;
     const stored = readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
-    const config = parseTrainingConfig(stored.config, join(dir, CONFIG_FILE));
-    if (request.device) config.device = request.device;
-    return await trainWith(config, Number(request.resume), home, options);
+    const where = join(dir, CONFIG_FILE);
+    const spec: RunSpec = stored.mixture ? { mixture: parseMixtureConfig(stored.config, where) } : { single: parseTrainingConfig(stored.config, where) };
+    if (request.device) ('single' in spec ? spec.single : spec.mixture).device = request.device;
+    return await trainWith(spec, Number(request.resume), home, options);
   } finally {
     release();
   }
 }
 
-/** A new run (`resumeId` null) or the continuation of one whose writer lock the caller holds. */
-async function trainWith(config: TrainingConfig, resumeId: number | null, home: string, options: RunOptions): Promise<TrainingResult> {
-  const resuming = resumeId !== null;
-  const { tokenizer, resolved, train, validation } = await loadRunData(config, home);
-  const plan = await planFor(config, train, validation);
-  options.onPlan?.(plan);
-  if (!plan.fits) requirePlan(config, train, validation, plan);
-  const validationExamples = validation ? validation.examples.slice(0, config.evalLimit) : [];
-  const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: config.task.maxTargetLength }).ids;
+function ledgerTask(t: RunTask): LedgerTask {
+  const { resolved } = t;
+  const verbalizer = Object.fromEntries(resolved.labels.map((l, i) => [l, resolved.labelTexts[i]]));
+  return { name: t.spec.name, datasetId: 'dataset' in t.spec.train ? t.spec.train.dataset : null, template: t.spec.task.template, verbalizer, labelSet: resolved.kind === 'classification' ? resolved.labels : null };
+}
 
-  const record = resuming ? RunRecord.open(home, resumeId) : RunRecord.create(home, config, resolved);
-  const runId = record.id;
-  const dir = runDir(home, String(runId));
-  const emit = (e: TrainingEvent) => {
-    record.onEvent(e);
-    options.onProgress?.(e);
-  };
+/** A new run (`resumeId` null) or the continuation of one whose writer lock the caller holds. */
+async function trainWith(spec: RunSpec, resumeId: number | null, home: string, options: RunOptions): Promise<TrainingResult | MixtureResult> {
+  const library = libraryRuns(home);
+  const config = 'single' in spec ? toMixture(spec.single, library.sourceName(spec.single.train)) : spec.mixture;
+  const data = await loadRunData(config, home);
+  const { plan, input } = await planRun(config, data.tasks);
+  options.onPlan?.(plan);
+  requirePlan(input, plan);
+  const tasks = data.tasks.map(ledgerTask);
+  const stored = 'single' in spec ? spec.single : { mixture: true, ...spec.mixture };
+  const ledger = resumeId !== null ? library.open(resumeId, tasks) : library.create({ config: stored, modelPath: config.model, plannedSteps: config.steps, tasks });
   // A resumed run's lock is its caller's; a new one is claimed as soon as it has an id.
-  const release = resuming ? undefined : claimWriter({ dataDir: home, kind: 'run', id: runId }, 'trained');
+  const release = resumeId !== null ? undefined : claimWriter({ dataDir: home, kind: 'run', id: ledger.id }, 'trained');
   try {
-    return await trainRun();
+    const model = await loadModel(config, plan, ledger, home, options);
+    try {
+      return await trainLoaded({ spec, config, data, ledger, model, dir: runDir(home, String(ledger.id)), resuming: resumeId !== null }, options);
+    } finally {
+      await model.dispose();
+    }
   } catch (error) {
-    record.fail(error);
+    ledger.fail(error);
     throw error;
   } finally {
     release?.();
-    record.close();
+    ledger.close();
   }
+}
 
-  async function trainRun(): Promise<TrainingResult> {
-  // As an event too: the run is recorded already, so a host can show a conversion of minutes as this run starting.
-  const asEvent = reportPreparing(plan.width, (p) => emit({ ...p, runId }));
+/** The model at the run's width; its conversion is reported as an event too, naming the run already recorded. */
+function loadModel(config: MixtureConfig, plan: MemoryPlan, ledger: RunLedger, home: string, options: RunOptions): Promise<T5PromptModel> {
+  const asEvent = reportPreparing(plan.width, (p) => emit(ledger, options, { ...p, runId: ledger.id }));
   const onPrepare = (p: PrepareProgress) => {
     options.onPrepare?.(p);
     asEvent(p);
   };
-  const model = await loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
-  try {
-    const d = model.config.dModel;
-    const initSpec = parseInit(config.init);
-    const init = initPrompt(initSpec, {
+  return loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
+}
+
+function emit(ledger: RunLedger, options: RunOptions, e: TrainingEvent): void {
+  ledger.onEvent(e);
+  options.onProgress?.(e);
+}
+
+interface LoadedRun {
+  spec: RunSpec;
+  config: MixtureConfig;
+  data: RunData;
+  ledger: RunLedger;
+  model: T5PromptModel;
+  dir: string;
+  resuming: boolean;
+}
+
+/** Prompt k starts from the init with seed + k and task k's labels, so a mixture of one starts where a single task does. */
+function initPrompts(run: LoadedRun, count: number): InitResult[] {
+  const { config, model, data } = run;
+  const spec = parseInit(config.init);
+  return Array.from({ length: count }, (_, k) =>
+    initPrompt(spec, {
       length: config.promptLength,
-      dModel: d,
+      dModel: model.config.dModel,
       vocabSize: model.config.vocabSize,
-      seed: config.seed,
+      seed: config.seed + k,
       embeddings: (ids) => model.embeddings(ids),
-      encode: (t) => tokenizer.encode(t),
-      eosId: tokenizer.eosId,
-      labelTargets,
-      loadPrompt: (id) => loadSoftPrompt(record.library, id),
-    });
-    // The optimiser steps the prompt in place: keep the start for the library record.
-    const initial = init.prompt.data.slice();
-    mkdirSync(dir, { recursive: true });
-    if (!resuming) {
-      const stored: StoredRun = {
-        runId,
-        created: new Date().toISOString(),
-        config: { ...config, weights: model.weightWidth },
-        task: { kind: resolved.kind, labels: resolved.labels, labelTexts: resolved.labelTexts, labelTargets },
-        init: { name: initName(initSpec), vocabIds: init.vocabIds, notes: init.notes },
-      };
-      writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-    }
-    const optimizer = createOptimizer(config.optimizer, config.promptLength, d);
-    const checkpoint = loadCheckpoint(dir);
-    const state: TrainerState = checkpoint ?? initialState(config, init.prompt, optimizer.state(), train.examples.map((e) => e.input.length));
-    if (checkpoint) optimizer.load(checkpoint.optimizer);
-
-    const notes = [...init.notes, ...dataNotes('training', train), ...(validation ? dataNotes('validation', validation) : [])];
-    const classification = resolved.kind === 'classification';
-    const metric = chooseMetric(config.metric, classification ? resolved.labels : [], train.examples.map((e) => e.label));
-    const majority = classification ? majorityBaseline(resolved.labels, validationExamples.map((e) => e.label)) : null;
-    emit({
-      kind: 'started',
-      runId,
-      provider: model.provider,
-      providerDetail: model.providerDetail,
-      providerReason: model.providerReason,
-      weights: model.weightWidth,
-      steps: config.steps,
-      resumedAt: checkpoint ? checkpoint.step : null,
-      trainExamples: train.examples.length,
-      validationExamples: validationExamples.length,
-      labels: resolved.labels,
-      notes,
-      metric,
-      majority,
-    });
-    const status = await trainLoop(
-      { model, config, optimizer, train: train.examples, validation: validationExamples, labels: resolved.labels, labelTargets: classification ? labelTargets : [], metric: metric.metric, majority, state, runDir: dir },
-      { ...options, onProgress: emit },
-    );
-    const result = finish(dir, runId, config, state, status, d, model, notes, { metric, majority, labels: classification ? resolved.labels : [] });
-    result.prompt_id = record.finish({
-      status,
-      state,
-      config,
-      modelConfig: model.config,
-      resolved,
-      initName: initName(initSpec),
-      initEmbedding: initial,
-      parentId: initSpec.kind === 'prompt' ? parsePromptId(initSpec.id) : null,
-      metrics: {
-        best: result.best,
-        best_step: result.best_step,
-        first_loss: result.first_loss,
-        last_loss: result.last_loss,
-        steps: result.steps,
-        metric: result.metric,
-        metric_reason: result.metric_reason,
-        baselines: result.baselines,
-        warnings: result.warnings,
-      },
-      provider: providerRecord(model),
-      weightWidth: model.weightWidth,
-    });
-    writeFileAtomic(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
-    return result;
-  } finally {
-    await model.dispose();
-  }
-  }
+      encode: (t) => data.tokenizer.encode(t),
+      eosId: data.tokenizer.eosId,
+      labelTargets: data.tasks[k].labelTargets,
+      loadPrompt: (id) => run.ledger.loadPrompt(id),
+    }),
+  );
 }
 
-function dataNotes(which: string, s: EncodedSplit): string[] {
-  const notes: string[] = [];
-  if (s.truncatedInputs) notes.push(`${s.truncatedInputs} ${which} input(s) were longer than the input limit and were cut.`);
-  if (s.truncatedTargets) notes.push(`${s.truncatedTargets} ${which} target(s) were longer than the target limit and were cut.`);
-  if (s.skipped) notes.push(`${s.skipped} ${which} record(s) have no label and were left out.`);
-  return notes;
+function writeStoredRun(run: LoadedRun, inits: InitResult[]): void {
+  const { spec, model, data } = run;
+  const config = 'single' in spec ? { ...spec.single, weights: model.weightWidth } : { ...spec.mixture, weights: model.weightWidth };
+  const stored: StoredRun = {
+    runId: run.ledger.id,
+    created: new Date().toISOString(),
+    ...('mixture' in spec ? { mixture: true as const } : {}),
+    // With the width `auto` resolved to, so that a resumed run computes with the same weights.
+    config,
+    tasks: data.tasks.map((t) => ({ name: t.spec.name, kind: t.resolved.kind, labels: t.resolved.labels, labelTexts: t.resolved.labelTexts, labelTargets: t.labelTargets })),
+    init: inits.map((i) => ({ name: initName(parseInit(run.config.init)), vocabIds: i.vocabIds, notes: i.notes })),
+  };
+  mkdirSync(run.dir, { recursive: true });
+  writeFileAtomic(join(run.dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
-function finish(
-  dir: string,
-  runId: number,
-  config: TrainingConfig,
-  state: TrainerState,
-  status: LoopStatus,
-  d: number,
-  model: T5PromptModel,
-  notes: string[],
-  judged: { metric: MetricChoice; majority: MajorityBaseline | null; labels: string[] },
-): TrainingResult {
-  const kept = state.best?.prompt ?? state.prompt;
-  const keptStep = state.best?.step ?? state.step;
-  const promptFile = join(dir, PROMPT_FILE);
-  const sha = createHash('sha256').update(new Uint8Array(kept.buffer, kept.byteOffset, kept.byteLength)).digest('hex');
-  writePromptFile(promptFile, kept, d, { format: 'pt', sprout_run: String(runId), step: String(keptStep), model: config.model, sha256: sha });
-  let taskEmbeddingFile: string | null = null;
-  if (state.taskEmbedding) {
-    taskEmbeddingFile = join(dir, TASK_EMBEDDING_FILE);
-    writePromptFile(taskEmbeddingFile, state.taskEmbedding.prompt, d, { format: 'pt', sprout_run: String(runId), step: String(state.taskEmbedding.step), model: config.model });
-  }
-  const bestEval = state.best ? state.evals.find((e) => e.step === state.best!.step) : undefined;
-  const warnings = bestEval ? promptWarnings(bestEval.metrics, judged.labels, judged.metric.metric, judged.majority) : [];
-  const result: TrainingResult = {
-    run_id: runId,
-    prompt_id: null,
-    status,
-    steps: state.step,
-    planned_steps: config.steps,
-    first_loss: round(tenPercentMean(state.losses, 'first')),
-    last_loss: round(tenPercentMean(state.losses, 'last')),
-    best: bestEval ? summarizeEval(bestEval.step, bestEval.metrics) : null,
-    best_step: state.best?.step ?? null,
-    task_embedding_step: state.taskEmbedding?.step ?? (state.step >= taskEmbeddingStep(config) ? taskEmbeddingStep(config) : null),
-    examples_per_s: state.trainSeconds > 0 ? Number((state.examplesSeen / state.trainSeconds).toFixed(2)) : 0,
+async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<TrainingResult | MixtureResult> {
+  const { config, model, ledger, dir } = run;
+  const tasks = run.data.tasks.map((t) => loopTask(t, config));
+  const inits = initPrompts(run, config.sharedPrompt ? 1 : tasks.length);
+  if (!run.resuming) writeStoredRun(run, inits);
+  // The optimisers step the prompts in place: their starts are kept for the library record.
+  const initial = inits.map((i) => i.prompt.data.slice());
+  const optimizers = inits.map(() => createOptimizer(config.optimizer, config.promptLength, model.config.dModel));
+  const checkpoint = loadCheckpoint(dir, config.batchSize);
+  if (checkpoint && checkpoint.prompts.length !== optimizers.length) throw badCheckpoint(dir, `it holds ${checkpoint.prompts.length} prompts, the run trains ${optimizers.length}`);
+  checkpoint?.prompts.forEach((p, k) => optimizers[k].load(p.optimizer));
+  const state = checkpoint ?? initialState(config, inits.map((i) => i.prompt.data), optimizers, tasks);
+  const notes = [...new Set(inits.flatMap((i) => i.notes)), ...dataNotes(run.data.tasks)];
+  const onProgress = (e: TrainingEvent) => emit(ledger, options, e);
+  onProgress({
+    kind: 'started',
+    runId: ledger.id,
     provider: model.provider,
-    provider_detail: model.providerDetail,
-    provider_reason: model.providerReason,
-    precision: model.precision,
+    providerDetail: model.providerDetail,
+    providerReason: model.providerReason,
     weights: model.weightWidth,
-    prompt_file: promptFile,
-    task_embedding_file: taskEmbeddingFile,
-    notes: [...notes, ...warnings],
-    metric: judged.metric.metric,
-    metric_reason: judged.metric.reason,
-    baselines: { majority: judged.majority, zero_shot: state.zeroShot ? summarizeEval(0, state.zeroShot) : null },
-    warnings,
-  };
+    steps: config.steps,
+    resumedAt: checkpoint ? checkpoint.step : null,
+    tasks: tasks.map((t, k) => taskStart(t, run.data.tasks[k].resolved)),
+    notes,
+  });
+  const status = await trainLoop({ model, config, optimizers, tasks, state, runDir: dir }, { ...options, onProgress });
+  return finish({ runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial }, ledger);
+}
+
+function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult {
+  const judgements = end.tasks.map((_, k) => judgeTask(end, k));
+  const files = writeKeptPrompts(end);
+  const promptIds = ledger.finish({
+    status: end.status === 'cancelled' ? 'cancelled' : 'done',
+    step: end.state.step,
+    trainSeconds: end.state.trainSeconds,
+    provider: providerRecord(end.model),
+    modelPath: end.config.model,
+    modelConfig: end.model.config,
+    promptLength: end.config.promptLength,
+    weightWidth: end.model.weightWidth,
+    prompts: keptPrompts(end, judgements),
+  });
+  const result = end.single ? trainingResult(end, promptIds, files, judgements) : mixtureResult(end, ledger.taskIds, promptIds, files, judgements);
+  writeFileAtomic(join(end.dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
-}
-
-const round = (v: number | null) => (v === null ? null : Number(v.toFixed(6)));
-
-/** Tokenizer, task and encoded splits of a run (token caches under <home>/cache/tokens). */
-async function loadRunData(config: TrainingConfig, home: string) {
-  const tokenizer = await loadTokenizer(config.model);
-  const tokenizerHash = await fileSha256(tokenizer.source);
-  const trainRaw = await loadExamples(config.train, config.task.labelColumn, home, 'train');
-  const resolved = resolveTask(config.task, trainRaw.raw, trainRaw.where);
-  const encodeSplit = (loaded: typeof trainRaw): EncodedSplit =>
-    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: config.task, resolved, tokenizer: tokenizerHash }), () =>
-      encodeExamples(tokenizer, config.task, resolved, loaded.raw, loaded.where),
-    ).split;
-  const train = encodeSplit(trainRaw);
-  if (train.examples.length === 0) throw new SproutError('no-examples', 'No training example has a label.', { file: trainRaw.where });
-  const validationSource = config.validation ?? ('dataset' in config.train ? { dataset: config.train.dataset } : undefined);
-  const validationRaw = validationSource ? await loadExamples(validationSource, config.task.labelColumn, home, 'validation') : null;
-  const validation = validationRaw ? encodeSplit(validationRaw) : null;
-  return { tokenizer, resolved, train, validation };
-}
-
-function planInput(config: TrainingConfig, width: WeightWidth, train: EncodedSplit, validation: EncodedSplit | null): PlanInput {
-  const longest = (split: EncodedSplit, f: (e: EncodedSplit['examples'][number]) => number) => split.examples.reduce((m, e) => Math.max(m, f(e)), 1);
-  return {
-    config: readT5Config(config.model),
-    width,
-    batch: config.microBatchSize ?? config.batchSize,
-    inputTokens: longest(train, (e) => e.input.length),
-    promptLength: config.promptLength,
-    targetTokens: longest(train, (e) => e.target.length),
-    sessions: validation && !oneSessionGroupAtATime(width) ? 2 : 1,
-    optimizerValuesPerParameter: config.optimizer.kind === 'adafactor' ? 0 : 2,
-  };
-}
-
-async function planFor(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null): Promise<MemoryPlan> {
-  return memoryPlan(planInput(config, await resolveWidth(config.weights, config.device), train, validation));
-}
-
-function requirePlan(config: TrainingConfig, train: EncodedSplit, validation: EncodedSplit | null, plan: MemoryPlan): void {
-  requireFits(planInput(config, plan.width, train, validation), plan.availableBytes);
 }
 
 /** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
@@ -349,9 +237,9 @@ export async function planTraining(input: TrainingConfigInput, options: RunOptio
 
 /** The memory plan of a new run and, when it does not fit, what would (the app's Train step). */
 export async function adviseTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
+  const home = options.dataDir ?? defaultDataDir();
   const config = parseTrainingConfig(input);
-  const { train, validation } = await loadRunData(config, options.dataDir ?? defaultDataDir());
-  const plan = await planFor(config, train, validation);
-  const planned = planInput(config, plan.width, train, validation);
+  const mixture = toMixture(config, libraryRuns(home).sourceName(config.train));
+  const { plan, input: planned } = await planRun(mixture, (await loadRunData(mixture, home)).tasks);
   return { plan, inputTokens: planned.inputTokens, suggestion: plan.fits ? null : suggestFit(planned, plan.availableBytes) };
 }

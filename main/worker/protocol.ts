@@ -16,7 +16,7 @@ import type { ReadProgress } from '../data/types.js';
 import type { DownloadProgress } from '../hub/progress.js';
 import type { LabelSummary } from '../label/job.js';
 import type { TrainingEvent } from '../train/events.js';
-import type { TrainingResult } from '../train/run.js';
+import type { MixtureResult, TrainingResult } from '../train/run.js';
 
 export interface JobTable {
   /** SHA-256 of a file read in chunks, e.g. to check a downloaded weights file against the hub's LFS hash. */
@@ -30,7 +30,7 @@ export interface JobTable {
   /** Imports a data file as a dataset (one transaction on the worker's own connection). */
   'data.import': { input: DataImportInput; output: DataImportOutput; progress: ImportJobProgress };
   /** A training run (new or resumed); pause is a shared flag so it takes effect between steps without a message round trip. */
-  'train.run': { input: TrainJobInput; output: TrainingResult; progress: TrainingEvent };
+  'train.run': { input: TrainJobInput; output: TrainingResult | MixtureResult; progress: TrainingEvent };
   /** Scores a library prompt on a dataset split: metrics, confusion and the worst examples. */
   'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: WeightsPreparing };
   /** Trains a target task briefly for its SPoT task embedding (a prompt of the library, like any run). */

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareRun } from '../../main/bench/agreement-compare.js';
 import { readReferenceRuns } from '../../main/bench/reference-runs.js';
-import { loadCheckpoint, runDir, type EvalRecord } from '../../main/train/run-store.js';
+import { loadCheckpoint, runDir } from '../../main/train/run-store.js';
+import type { EvalRecord } from '../../main/train/trainer-state.js';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { miniModel, shared } from './fixtures.js';
 
@@ -100,7 +101,7 @@ describe('replaying the Hugging Face SST-2 prompt-tuning run (../shared/fixtures
 
     // The benchmark's comparison, given Sprout's own reading of the same checkpoint, finds the same numbers.
     const state = loadCheckpoint(runDir(home, String(result.run_id)))!;
-    const comparison = compareRun(readReferenceRuns(shared).sst2, { losses: state.losses, evals: state.evals, finalPrompt: state.prompt, secondsPerStep: 0 });
+    const comparison = compareRun(readReferenceRuns(shared).sst2, { losses: state.losses, evals: state.evals, finalPrompt: state.prompts[0].data, secondsPerStep: 0 });
     expect(comparison.loss.map((p) => p.step)).toEqual([50, 100]);
     comparison.loss.forEach((p, i) => expect(p.sprout).toBeCloseTo(checkpoint.losses.slice(i * 50, i * 50 + 50).reduce((s, v) => s + v, 0) / 50, 4));
     expect(comparison.evals.map((e) => [e.step, e.first5.same])).toEqual([[0, true], [STEPS, JSON.stringify(at100.firstOutputs) === JSON.stringify(ref100.greedy_first5)]]);

@@ -64,7 +64,7 @@ describe('sprout train (spawned)', () => {
     expect(out.status).toBe('cancelled');
     const saved = loadCheckpoint(join(home, 'runs', String(out.run_id)))!;
     expect(saved.step).toBe(out.steps);
-    expect(saved.prompt).toHaveLength(4 * 64);
+    expect(saved.prompts[0].data).toHaveLength(4 * 64);
     expect(existsSync(out.prompt_file)).toBe(true);
     const resumed = lastJson(await sprout(['train', '--resume', String(out.run_id)], home));
     expect([resumed.status, resumed.steps]).toEqual(['completed', 60]);

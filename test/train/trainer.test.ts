@@ -13,7 +13,7 @@ import type { TrainingEvent } from '../../main/train/events.js';
 import { initPrompt } from '../../main/train/init.js';
 import { createOptimizer } from '../../main/train/optim/index.js';
 import { loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
-import { runTraining } from '../../main/train/run.js';
+import { runTraining, type TrainingResult } from '../../main/train/run.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
 import { initialState, trainLoop } from '../../main/train/trainer.js';
 import { miniModel, shared, tinyModel } from './fixtures.js';
@@ -99,10 +99,11 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
       const train = examples.map((f) => ({ input: tokenizer.encode(f[3]), target: tokenizer.encode(f[1] === '1' ? 'acceptable' : 'unacceptable'), label: Number(f[1]) }));
       const init = new Float32Array(4 * real.config.dModel).fill(0.1);
       const run = async (m: PromptModel) => {
-        const optimizer = createOptimizer(config.optimizer, 4, real.config.dModel);
-        const state = initialState(config, { length: 4, data: init.slice() }, optimizer.state(), train.map((e) => e.input.length));
+        const optimizers = [createOptimizer(config.optimizer, 4, real.config.dModel)];
+        const tasks = [{ name: 'cola', train, validation: [], labels: ['0', '1'], labelTargets: [], metric: 'rank_accuracy' as const, majority: null }];
+        const state = initialState(config, [init.slice()], optimizers, tasks);
         const events: TrainingEvent[] = [];
-        await trainLoop({ model: m, config, optimizer, train, validation: [], labels: ['0', '1'], labelTargets: [], metric: 'rank_accuracy', majority: null, state, runDir: dir }, { onProgress: (e) => events.push(e) });
+        await trainLoop({ model: m, config, optimizers, tasks, state, runDir: dir }, { onProgress: (e) => events.push(e) });
         return { state, events };
       };
       const reduced = await run(failing);
@@ -112,7 +113,7 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
       expect(notices).toEqual([expect.stringMatching(/Out of memory with 8 .* continuing with 4 .* batch of 8/), expect.stringMatching(/with 4 .* continuing with 2/)]);
       const normal = await run(real);
       let maxDiff = 0;
-      normal.state.prompt.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - reduced.state.prompt[i]))));
+      normal.state.prompts[0].data.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - reduced.state.prompts[0].data[i]))));
       expect(maxDiff).toBeLessThan(1e-4);
     } finally {
       await real.dispose();
@@ -135,9 +136,9 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     // stops the run at step 4, and of the tied prompts the latest is kept.
     expect(evals.map((e) => [e.step, e.improved])).toEqual([[0, true], [2, false], [4, false]]);
     expect([r.status, r.steps, r.best_step, r.best!.step, checkpoint.sinceImprovement]).toEqual(['early-stopped', 4, 4, 4, 2]);
-    expect(Array.from(promptOf(r.prompt_file))).toEqual(Array.from(checkpoint.best!.prompt));
+    expect(Array.from(promptOf(r.prompt_file))).toEqual(Array.from(checkpoint.prompts[0].best!.prompt));
     expect(r.task_embedding_step).toBe(4);
-    expect(Array.from(promptOf(r.task_embedding_file!))).toEqual(Array.from(checkpoint.taskEmbedding!.prompt));
+    expect(Array.from(promptOf(r.task_embedding_file!))).toEqual(Array.from(checkpoint.prompts[0].taskEmbedding!.prompt));
     expect(checkpoint.losses).toHaveLength(r.steps);
   });
 
@@ -153,7 +154,7 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     });
     expect([first.status, first.steps]).toEqual(['cancelled', 5]);
     expect(loadCheckpoint(path.dirname(first.prompt_file))!.step).toBe(5);
-    const resumed = await runTraining({ resume: first.run_id }, { dataDir: dir });
+    const resumed = (await runTraining({ resume: first.run_id }, { dataDir: dir })) as TrainingResult;
     expect([resumed.status, resumed.steps]).toEqual(['completed', 12]);
     expect(Buffer.from(promptOf(resumed.prompt_file).buffer).equals(Buffer.from(promptOf(straight.prompt_file).buffer))).toBe(true);
     expect([resumed.first_loss, resumed.last_loss, resumed.best_step]).toEqual([straight.first_loss, straight.last_loss, straight.best_step]);

@@ -16,7 +16,8 @@ import { getTask } from '../../library/tasks.js';
 import { parseTrainingConfig } from '../../train/config.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
-import type { TrainingResult, TrainRequest } from '../../train/run.js';
+import type { MixtureResult, TrainingResult, TrainRequest } from '../../train/run.js';
+import { bestOf } from '../../train/best.js';
 import { PAUSED } from '../../worker/jobs/train.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import type { HandlerContext } from '../context.js';
@@ -51,6 +52,8 @@ interface Live {
   zeroShot: EvalPoint | null;
   /** Of the latest evaluation. */
   warnings: string[];
+  /** The step of the prompt the trainer keeps; null before this session's first evaluation. */
+  bestStep: number | null;
   error: ContractErrorShape | null;
   preparing: WeightPreparation | null;
   /** Settles when the worker job has ended, however it ended. */
@@ -61,10 +64,9 @@ interface Live {
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 
-function bestOf(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
-  let best: EvalPoint | null = null;
-  for (const e of evals) if (!best || (summaryValue(e, metric) ?? -Infinity) >= (summaryValue(best, metric) ?? -Infinity)) best = e;
-  return best;
+/** The best of a run's evaluations by the trainer's rule, for a run whose trainer does not say (not live, no result). */
+function bestPoint(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
+  return bestOf(evals, (e) => ({ value: summaryValue(e, metric) ?? -Infinity, exactMatch: e.exact_match }));
 }
 
 const NO_JUDGEMENT: Judgement = { metric: null, baselines: { majority: null, zero_shot: null }, warnings: [] };
@@ -73,7 +75,13 @@ function liveJudgement(live: Live): Judgement {
   return { metric: live.metric, baselines: { majority: live.majority, zero_shot: live.zeroShot }, warnings: live.warnings };
 }
 
-function storedJudgement(result: TrainingResult | null): Judgement {
+/** A single task's result; null for none or a mixture's (the app starts single tasks only). */
+function singleTask(result: TrainingResult | MixtureResult | null): TrainingResult | null {
+  return result && !('mixture' in result) ? result : null;
+}
+
+function storedJudgement(stored: TrainingResult | MixtureResult | null): Judgement {
+  const result = singleTask(stored);
   // A result.json written before baselines existed has none of these fields.
   if (!result?.baselines) return NO_JUDGEMENT;
   return { metric: { metric: result.metric, reason: result.metric_reason }, baselines: result.baselines, warnings: result.warnings };
@@ -214,7 +222,7 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: prompt?.id ?? null,
-      best: live ? bestOf(evals, live.metric?.metric ?? 'rank_accuracy') : (this.storedResult(run.id)?.best ?? bestOf(evals, 'rank_accuracy')),
+      best: live ? (evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy')) : (singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy')),
       metric: judged.metric?.metric ?? null,
       warnings: judged.warnings,
       created: run.created,
@@ -222,9 +230,9 @@ export class Runs {
     };
   }
 
-  private storedResult(runId: number): TrainingResult | null {
+  private storedResult(runId: number): TrainingResult | MixtureResult | null {
     const file = join(runDir(this.context.dataDir, String(runId)), RESULT_FILE);
-    return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult) : null;
+    return existsSync(file) ? (readJson(file, 'bad-run-file') as TrainingResult | MixtureResult) : null;
   }
 
   private refuseElsewhere(runId: number): void {
@@ -267,12 +275,13 @@ export class Runs {
               providerDetail: e.providerDetail,
               providerReason: e.providerReason,
               weights: e.weights,
-              labels: e.labels,
+              // The app trains single tasks: a mixture of one.
+              labels: e.tasks[0].labels,
               notes: e.notes,
               step: e.resumedAt ?? 0,
               resumedAt: e.resumedAt,
-              metric: e.metric,
-              majority: e.majority,
+              metric: e.tasks[0].metric,
+              majority: e.tasks[0].majority,
               preparing: null,
             } satisfies Partial<Live>);
           }
@@ -339,6 +348,7 @@ export class Runs {
       majority: null,
       zeroShot: null,
       warnings: [],
+      bestStep: null,
       error: null,
       preparing: null,
       ended,
@@ -363,6 +373,7 @@ export class Runs {
         const point: EvalPoint = { ...e.summary };
         live.evals.push(point);
         live.warnings = e.warnings;
+        live.bestStep = e.bestStep;
         if (e.step === 0) live.zeroShot = point;
         this.emitState(live, undefined, point);
         break;

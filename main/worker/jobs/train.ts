@@ -1,5 +1,5 @@
 import type { TrainingEvent } from '../../train/events.js';
-import { runTraining, type TrainingResult, type TrainRequest } from '../../train/run.js';
+import { runTraining, type MixtureResult, type TrainingResult, type TrainRequest } from '../../train/run.js';
 import type { Job } from '../job.js';
 
 export interface TrainJobInput {
@@ -11,7 +11,7 @@ export interface TrainJobInput {
 
 export const PAUSED = 0;
 
-export const trainRun: Job<TrainJobInput, TrainingResult, TrainingEvent> = ({ dataDir, request, control }, progress, signal) => {
+export const trainRun: Job<TrainJobInput, TrainingResult | MixtureResult, TrainingEvent> = ({ dataDir, request, control }, progress, signal) => {
   const flags = new Int32Array(control);
   return runTraining(request, { dataDir, onProgress: progress, signal, pause: () => Atomics.load(flags, PAUSED) === 1 });
 };

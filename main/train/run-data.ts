@@ -1,0 +1,124 @@
+/**
+ * A run's data: each task's examples read, its task resolved and encoded (token caches under <home>/cache/tokens),
+ * what the data notes say, how each task's prompt is judged, and the run's memory plan.
+ */
+import { join } from 'node:path';
+import { readT5Config } from '../checkpoint/checkpoint.js';
+import { SproutError } from '../errors.js';
+import { resolveWidth } from '../runtime/width-policy.js';
+import { loadTokenizer, type T5Tokenizer } from '../tokenizer/index.js';
+import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
+import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
+import { chooseMetric, majorityBaseline, type MetricChoice } from './baselines.js';
+import type { MixtureConfig, TaskSpec } from './config.js';
+import { loadExamples, type LoadedExamples } from './data-source.js';
+import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
+import type { LoopTask } from './eval-round.js';
+import type { TaskStart } from './events.js';
+import { resolveTask, type ResolvedTask } from './task.js';
+
+/** One task of a run, read and encoded. */
+export interface RunTask {
+  spec: TaskSpec;
+  resolved: ResolvedTask;
+  train: EncodedSplit;
+  /** The whole validation split; the run evaluates on its first evalLimit examples. */
+  validation: EncodedSplit | null;
+  /** Target ids of each label text (eos included). */
+  labelTargets: number[][];
+}
+
+export interface RunData {
+  tokenizer: T5Tokenizer;
+  tasks: RunTask[];
+}
+
+async function loadTask(spec: TaskSpec, home: string, tokenizer: T5Tokenizer, tokenizerHash: string, only: boolean): Promise<RunTask> {
+  const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, home, 'train');
+  const resolved = resolveTask(spec.task, trainRaw.raw, trainRaw.where);
+  const encodeSplit = (loaded: LoadedExamples): EncodedSplit =>
+    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: spec.task, resolved, tokenizer: tokenizerHash }), () =>
+      encodeExamples(tokenizer, spec.task, resolved, loaded.raw, loaded.where),
+    ).split;
+  const train = encodeSplit(trainRaw);
+  if (train.examples.length === 0) {
+    throw new SproutError('no-examples', only ? 'No training example has a label.' : `No training example of task "${spec.name}" has a label.`, { file: trainRaw.where });
+  }
+  const validationSource = spec.validation ?? ('dataset' in spec.train ? { dataset: spec.train.dataset } : undefined);
+  const validationRaw = validationSource ? await loadExamples(validationSource, spec.task.labelColumn, home, 'validation') : null;
+  const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: spec.task.maxTargetLength }).ids;
+  return { spec, resolved, train, validation: validationRaw ? encodeSplit(validationRaw) : null, labelTargets };
+}
+
+/** Reads and encodes every task of the run, in task order. */
+export async function loadRunData(config: MixtureConfig, home: string): Promise<RunData> {
+  const tokenizer = await loadTokenizer(config.model);
+  const tokenizerHash = await fileSha256(tokenizer.source);
+  const tasks: RunTask[] = [];
+  for (const spec of config.tasks) tasks.push(await loadTask(spec, home, tokenizer, tokenizerHash, config.tasks.length === 1));
+  return { tokenizer, tasks };
+}
+
+function splitNotes(which: string, s: EncodedSplit): string[] {
+  const notes: string[] = [];
+  if (s.truncatedInputs) notes.push(`${s.truncatedInputs} ${which} input(s) were longer than the input limit and were cut.`);
+  if (s.truncatedTargets) notes.push(`${s.truncatedTargets} ${which} target(s) were longer than the target limit and were cut.`);
+  if (s.skipped) notes.push(`${s.skipped} ${which} record(s) have no label and were left out.`);
+  return notes;
+}
+
+/** What the data needs saying: inputs or targets cut, records without a label (named by task in a mixture). */
+export function dataNotes(tasks: RunTask[]): string[] {
+  return tasks.flatMap((t) => {
+    const notes = [...splitNotes('training', t.train), ...(t.validation ? splitNotes('validation', t.validation) : [])];
+    return tasks.length === 1 ? notes : notes.map((n) => `${t.spec.name}: ${n}`);
+  });
+}
+
+/** The task as the trainer runs it: its validation cut to evalLimit, its metric and majority baseline chosen. */
+export function loopTask(t: RunTask, config: Pick<MixtureConfig, 'evalLimit' | 'metric'>): LoopTask & { metricChoice: MetricChoice } {
+  const classification = t.resolved.kind === 'classification';
+  const labels = classification ? t.resolved.labels : [];
+  const validation = t.validation ? t.validation.examples.slice(0, config.evalLimit) : [];
+  const metricChoice = chooseMetric(config.metric, labels, t.train.examples.map((e) => e.label));
+  return {
+    name: t.spec.name,
+    train: t.train.examples,
+    validation,
+    labels,
+    labelTargets: classification ? t.labelTargets : [],
+    metric: metricChoice.metric,
+    metricChoice,
+    majority: classification ? majorityBaseline(t.resolved.labels, validation.map((e) => e.label)) : null,
+  };
+}
+
+export function taskStart(t: ReturnType<typeof loopTask>, resolved: ResolvedTask): TaskStart {
+  return { name: t.name, trainExamples: t.train.length, validationExamples: t.validation.length, labels: resolved.labels, metric: t.metricChoice, majority: t.majority };
+}
+
+function planInput(config: MixtureConfig, width: WeightWidth, tasks: RunTask[]): PlanInput {
+  const longest = (f: (e: EncodedSplit['examples'][number]) => number) => tasks.reduce((m, t) => t.train.examples.reduce((n, e) => Math.max(n, f(e)), m), 1);
+  return {
+    config: readT5Config(config.model),
+    width,
+    batch: config.microBatchSize ?? config.batchSize,
+    inputTokens: longest((e) => e.input.length),
+    promptLength: config.promptLength,
+    targetTokens: longest((e) => e.target.length),
+    sessions: tasks.some((t) => t.validation) && !oneSessionGroupAtATime(width) ? 2 : 1,
+    optimizerValuesPerParameter: config.optimizer.kind === 'adafactor' ? 0 : 2,
+  };
+}
+
+/** The run's memory plan, with the input its fit suggestion starts from. */
+export async function planRun(config: MixtureConfig, tasks: RunTask[]): Promise<{ plan: MemoryPlan; input: PlanInput }> {
+  const width = await resolveWidth(config.weights, config.device);
+  const input = planInput(config, width, tasks);
+  return { plan: memoryPlan(input), input };
+}
+
+/** Stops a run whose plan does not fit, naming what would. */
+export function requirePlan(input: PlanInput, plan: MemoryPlan): void {
+  if (!plan.fits) requireFits(input, plan.availableBytes);
+}
