@@ -1,7 +1,7 @@
 import { SproutError } from '../errors.js';
 import { advise, JSON_LINES } from './read-advice.js';
 import type { SourceInfo, SourceRecord } from './types.js';
-import { objectFields } from './values.js';
+import { MAX_JSON_DEPTH, nestedTooDeep, objectFields } from './values.js';
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -101,6 +101,13 @@ function parseElement(body: string, line: number, file: string, info: SourceInfo
       file,
       line,
       hint: 'Fix the JSON syntax of this element.',
+    });
+  }
+  if (nestedTooDeep(value)) {
+    throw new SproutError('data-bad-json', `The array element starting on this line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`, {
+      file,
+      line,
+      hint: 'Flatten the deeply nested field, or remove this element.',
     });
   }
   const fields = objectFields(value);

@@ -1,6 +1,6 @@
 import { SproutError } from '../errors.js';
 import type { SourceInfo, SourceRecord } from './types.js';
-import { objectFields } from './values.js';
+import { MAX_JSON_DEPTH, nestedTooDeep, objectFields } from './values.js';
 
 /** Records of a JSON Lines stream: one object per line; blank lines are skipped, a last line without LF is fine. */
 export async function* readJsonl(text: AsyncIterable<string>, file: string, maxRecordChars: number, info: SourceInfo): AsyncGenerator<SourceRecord> {
@@ -27,6 +27,13 @@ export async function* readJsonl(text: AsyncIterable<string>, file: string, maxR
         file,
         line,
         hint: 'Each line must be one object whose keys are the columns, e.g. {"text": "…", "label": "…"}.',
+      });
+    }
+    if (nestedTooDeep(value)) {
+      throw new SproutError('data-bad-json-line', `This line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`, {
+        file,
+        line,
+        hint: 'Flatten the deeply nested field, or remove this line.',
       });
     }
     const fields = objectFields(value as Record<string, unknown>);

@@ -16,3 +16,22 @@ export function objectFields(object: Record<string, unknown>): Record<string, st
   for (const key of Object.keys(object)) fields[key] = fieldText(object[key]);
   return fields;
 }
+
+/**
+ * Nesting deeper than this is refused with the record's place: JSON.stringify and every other recursive walk of a
+ * value overflow the stack a few thousand levels down ("Maximum call stack size exceeded", no line), and no real
+ * dataset nests a field even a few dozen levels.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Whether `value` nests arrays and objects more than MAX_JSON_DEPTH levels deep (walked without recursion). */
+export function nestedTooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_JSON_DEPTH) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importDataset, type ImportOptions } from '../../main/data/import.js';
 import { SproutError } from '../../main/errors.js';
 import type { LibraryDb } from '../../main/library/db.js';
-import { freshLibrary, tableCounts, tempDir } from './helpers.js';
+import { dataFile, freshLibrary, tableCounts, tempDir } from './helpers.js';
 
 let db: LibraryDb;
 let dir: string;
@@ -35,6 +35,31 @@ async function expectFailure(p: string, options: ImportOptions, code: string, wh
   expect(db.inTransaction).toBe(false);
   return e;
 }
+
+/** CB's validation lines as shipped, with one more field on record `at` nested `depth` levels deep. */
+function cbWithNesting(depth: number, at: number): { lines: string[]; hostile: string } {
+  const lines = readFileSync(dataFile('cb', 'val.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const hostile = lines[at].replace(/}\s*$/, `, "meta": ${'['.repeat(depth)}${']'.repeat(depth)}}`);
+  return { lines: lines.map((l, i) => (i === at ? hostile : l)), hostile };
+}
+
+describe('deeply nested JSON', () => {
+  it('a field nested 10,000 levels deep is refused at its line in JSON Lines and in a JSON array, not with a stack overflow', async () => {
+    const { lines } = cbWithNesting(10_000, 2);
+    const jsonl = await expectFailure(file('deep.jsonl', `${lines.join('\n')}\n`), { textColumns: ['premise'], labelColumn: 'label' }, 'data-bad-json-line', { line: 3 });
+    expect(jsonl.message).toContain('nests arrays or objects more than 512 levels deep');
+    const array = await expectFailure(file('deep.json', `[\n${lines.join(',\n')}\n]\n`), { textColumns: ['premise'], labelColumn: 'label' }, 'data-bad-json', { line: 4 });
+    expect(array.message).toContain('more than 512 levels deep');
+  });
+
+  it('a field nested 500 levels deep is read, its text the JSON of the value', async () => {
+    const { lines, hostile } = cbWithNesting(500, 0);
+    const report = await importDataset(db, file('nested.jsonl', `${lines.join('\n')}\n`), { textColumns: ['premise', 'meta'], labelColumn: 'label', split: 0 });
+    expect(report.rows).toBeGreaterThan(0);
+    const stored = db.prepare('SELECT texts FROM dataset_rows WHERE line = 1').get() as { texts: string };
+    expect(stored.texts).toContain(JSON.stringify(JSON.parse(hostile).meta));
+  });
+});
 
 const many = (n: number) => Array.from({ length: n }, (_, i) => `example number ${i},${i % 3}\n`).join('');
 
