@@ -1,3 +1,4 @@
+import { percentText } from '../data/imbalance.js';
 import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
@@ -306,7 +307,7 @@ const evalLine = (s: EvalSummary) => `rank accuracy ${pct(s.rank_accuracy)}, exa
 function startLines(t: TaskStart, prefix: string): string[] {
   const lines = [`${prefix}${prefix ? `${t.trainExamples} training and ${t.validationExamples} validation examples; ` : ''}keeping the best prompt by ${t.metric.reason}`];
   const m = t.majority;
-  if (m) lines.push(`${prefix}majority-class baseline: always "${m.label}" (${pct(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`);
+  if (m) lines.push(`${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`);
   return lines;
 }
 
