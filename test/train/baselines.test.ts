@@ -67,6 +67,27 @@ describe('baselines and warnings (engine)', () => {
     expect(promptWarnings(evalOf(['0', '1'], gold, gold.map((g, i) => (i === 0 ? 1 - g : g))), ['0', '1'], 'mcc', majority)).toEqual([]);
   });
 
+  it('warns about a near-constant prompt: a class of ≥ 5 % found under 10 % of the time, a label predicted far beyond its share', () => {
+    // The spam file: 539 validation rows, 73 spam; 535 predicted ham, one spam found. MCC is just above 0,
+    // so neither the collapse warning nor the baseline warning fires.
+    const labels = ['ham', 'spam'];
+    const gold = [...new Array<number>(466).fill(0), ...new Array<number>(73).fill(1)];
+    const predicted = gold.map((g, i) => (g === 0 ? (i < 3 ? 1 : 0) : i === 466 ? 1 : 0));
+    const m = evalOf(labels, gold, predicted);
+    expect(m.rank!.mcc).toBeGreaterThan(0);
+    const warnings = promptWarnings(m, labels, 'mcc', majorityBaseline(labels, gold));
+    expect(warnings).toEqual([
+      '"spam" is 13.5 % of the validation examples, but the prompt found 1 of its 73 (recall 1.4 %): it almost never answers "spam".',
+      '"ham" was predicted for 99.3 % of the validation examples but is 86.5 % of them: the prompt leans towards answering it whatever the input.',
+    ]);
+    // Three classes, CB-like: "neutral" is 6 % and never found; at 4 % it would be too rare to judge this way.
+    const three = ['contradiction', 'entailment', 'neutral'];
+    const cb = (neutral: number) => [...new Array<number>(47).fill(0), ...new Array<number>(53 - neutral).fill(1), ...new Array<number>(neutral).fill(2)];
+    const missNeutral = (g: number[]) => evalOf(three, g, g.map((x) => (x === 2 ? 1 : x)));
+    expect(promptWarnings(missNeutral(cb(6)), three, 'macro_f1', null, 'test')).toEqual(['"neutral" is 6.0 % of the test examples, but the prompt found 0 of its 6 (recall 0.0 %): it almost never answers "neutral".']);
+    expect(promptWarnings(missNeutral(cb(4)), three, 'macro_f1', null, 'test')).toEqual([]);
+  });
+
   it('a run whose predictions collapse: baselines in the result and the library record, the warning in notes, MCC chosen by auto', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'sprout-baselines-'));
     // A long verbaliser for "0" gets a far lower summed log-probability from the random tiny model, so rank
