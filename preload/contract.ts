@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
-import type { ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import { REVIEW_STATES, type ReviewState } from '../main/label/review-state.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
@@ -411,6 +412,8 @@ export interface LabelSummary {
 }
 
 export type LabelOutputState = OutputState;
+export { REVIEW_STATES };
+export type { ReviewCounts, ReviewState };
 
 /** One labelled row for review (main/label/review.ts). */
 export type ReviewRow = LabelReviewRow;
@@ -420,6 +423,10 @@ export interface ReviewPage {
   offset: number;
   rows: ReviewRow[];
   labels: string[];
+  /** The job's input columns, in file order (every row's `fields`). */
+  columns: string[];
+  /** How far review of the whole job has got, whatever the filter. */
+  counts: ReviewCounts;
 }
 
 // -- Files (the browser version's picker) --
@@ -777,8 +784,8 @@ export const operations = {
       jobId: text,
       offset: z.number().int().min(0).optional(),
       limit: z.number().int().min(1).max(1000).optional(),
-      uncorrectedOnly: z.boolean().optional(),
-      /** Filters: the predicted label, a confidence range (inclusive) and text the row contains (any case). */
+      /** Filters: where the row stands in review, the predicted label, a confidence range (inclusive) and text a column contains (any case). */
+      state: z.enum(REVIEW_STATES).optional(),
       predicted: z.string().optional(),
       minConfidence: z.number().min(0).max(1).optional(),
       maxConfidence: z.number().min(0).max(1).optional(),

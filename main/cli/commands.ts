@@ -26,6 +26,7 @@ import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { forwardCommand } from './forward.js';
 import { labelCommand } from './label.js';
+import { labelCorrectCommand } from './label-correct.js';
 import { labelExportCommand } from './label-export.js';
 import { labelReviewCommand } from './label-review.js';
 import { serveCommand } from './serve.js';
@@ -44,6 +45,7 @@ export const commands: Command[] = [
   modelGenerateCommand,
   forwardCommand,
   labelCommand,
+  labelCorrectCommand,
   labelExportCommand,
   labelReviewCommand,
   dataPreviewCommand,

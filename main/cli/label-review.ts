@@ -1,4 +1,5 @@
 import { listReviewRows } from '../label/review.js';
+import { REVIEW_STATES, type ReviewState } from '../label/review-state.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { onePositional, withLibrary } from './data-shared.js';
 
@@ -20,13 +21,15 @@ export const labelReviewCommand: Command = {
   path: ['label', 'review'],
   summary: "List a labelling job's least confident rows (JSON), with filters",
   usage: `Usage: sprout label review JOB [--limit 20] [--offset 0] [--predicted LABEL] [--min-confidence P]
-                          [--max-confidence P] [--search TEXT] [--uncorrected]
+                          [--max-confidence P] [--search TEXT] [--state ${REVIEW_STATES.join('|')}]
 
 Lists the job's labelled rows, least confident first (ties in input order): --limit rows from --offset, only those
-predicted as LABEL, with a confidence in [min, max], whose text contains TEXT (any case), or not yet corrected.
+predicted as LABEL, with a confidence in [min, max], with a column containing TEXT (any case), and in a review
+state: unreviewed (no label from a person yet), reviewed (one given), corrected (one that differs from the model's).
+Record labels with \`sprout label correct\`.
 
-Prints one JSON line: job_id, total (rows matching the filters), offset, rows [{row, line, text, predicted,
-confidence, margin, corrected, gold}].`,
+Prints one JSON line: job_id, total (rows matching the filters), offset, counts {labelled, reviewed, corrected},
+rows [{row, line, text, fields (every input column), predicted, confidence, margin, probs, corrected, gold}].`,
   options: {
     limit: { type: 'string' },
     offset: { type: 'string' },
@@ -34,12 +37,14 @@ confidence, margin, corrected, gold}].`,
     'min-confidence': { type: 'string' },
     'max-confidence': { type: 'string' },
     search: { type: 'string' },
-    uncorrected: { type: 'boolean', default: false },
+    state: { type: 'string' },
   },
   positionals: true,
   async run({ values, positionals }) {
     const jobId = onePositional(positionals, 'labelling job id', 'label review');
     const offset = count(values.offset, '--offset', 0) ?? 0;
+    const state = values.state as string | undefined;
+    if (state !== undefined && !REVIEW_STATES.includes(state as ReviewState)) throw new UsageError(`--state must be one of ${REVIEW_STATES.join(', ')}, not "${state}".`);
     const page = await withLibrary((db) =>
       listReviewRows(db, jobId, {
         offset,
@@ -48,9 +53,9 @@ confidence, margin, corrected, gold}].`,
         minConfidence: probability(values['min-confidence'], '--min-confidence'),
         maxConfidence: probability(values['max-confidence'], '--max-confidence'),
         search: values.search as string | undefined,
-        uncorrectedOnly: values.uncorrected === true,
+        state: state as ReviewState | undefined,
       }),
     );
-    printJson({ job_id: jobId, total: page.total, offset, rows: page.rows });
+    printJson({ job_id: jobId, total: page.total, offset, counts: page.counts, rows: page.rows });
   },
 };

@@ -9,6 +9,9 @@ import { splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { duplicateTextGroups, finishDataset, insertDataset, labelCountsBySplit, moveRowsToSplit, rowInserter, splitCounts } from '../library/datasets.js';
+import { addedColumnNames } from './columns.js';
+import type { AddedValue } from './encode.js';
+import type { ReviewState } from './review-state.js';
 import { fromStoredRow, getJob, type LabelJob, type StoredRow } from './jobs.js';
 
 export interface ReviewRow {
@@ -17,19 +20,31 @@ export interface ReviewRow {
   line: number;
   /** The text the model read. */
   text: string;
+  /** Every input column of the row, as the file gave it. */
+  fields: Record<string, string | null>;
   predicted: string;
   confidence: number;
   margin: number | null;
+  /** The model's probability of each of the page's labels, in their order; null where the job's columns do not map onto them. */
+  probs: number[] | null;
   /** The person's label, when they gave one (equal to `predicted` when they confirmed it). */
   corrected: string | null;
   /** The input's gold label, when the job was given a gold column. */
   gold: string | null;
 }
 
+/** How far review has got: labelled rows, those a person labelled, and those whose label they changed. */
+export interface ReviewCounts {
+  labelled: number;
+  reviewed: number;
+  corrected: number;
+}
+
 export interface ReviewPage {
-  /** Labelled rows in the job (skipped rows are not reviewed), or uncorrected ones with `uncorrectedOnly`. */
+  /** Labelled rows matching the filter (skipped rows are not reviewed). */
   total: number;
   rows: ReviewRow[];
+  counts: ReviewCounts;
 }
 
 function requireJob(db: LibraryDb, jobId: string): LabelJob {
@@ -40,15 +55,27 @@ function requireJob(db: LibraryDb, jobId: string): LabelJob {
 
 /** Which labelled rows a review page shows. */
 export interface ReviewFilter {
-  /** Only rows no one has corrected yet. */
-  uncorrectedOnly?: boolean;
+  state?: ReviewState;
   /** Only rows predicted as this label. */
   predicted?: string;
   /** Confidence range, inclusive. */
   minConfidence?: number;
   maxConfidence?: number;
-  /** Only rows whose text (as the model read it) contains this, ignoring case. */
+  /** Only rows with a column value that contains this, ignoring case. */
   search?: string;
+}
+
+const STATE_CONDITIONS: Record<ReviewState, string> = {
+  unreviewed: 'corrected IS NULL',
+  reviewed: 'corrected IS NOT NULL',
+  corrected: 'corrected IS NOT NULL AND corrected IS NOT predicted',
+};
+
+export function reviewCounts(db: LibraryDb, jobId: string): ReviewCounts {
+  const c = db
+    .prepare(`SELECT COUNT(*) AS labelled, COUNT(corrected) AS reviewed, COUNT(CASE WHEN ${STATE_CONDITIONS.corrected} THEN 1 END) AS corrected FROM label_rows WHERE job_id = ? AND predicted IS NOT NULL`)
+    .get(jobId) as ReviewCounts;
+  return { labelled: c.labelled, reviewed: c.reviewed, corrected: c.corrected };
 }
 
 /** One page of labelled rows, lowest confidence first (ties in input order). */
@@ -61,33 +88,36 @@ export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter 
   }
   const conditions = ['job_id = ?', 'predicted IS NOT NULL'];
   const params: unknown[] = [jobId];
-  if (page.uncorrectedOnly) conditions.push('corrected IS NULL');
+  if (page.state) conditions.push(STATE_CONDITIONS[page.state]);
   if (page.predicted !== undefined) conditions.push('predicted = ?'), params.push(page.predicted);
   if (page.minConfidence !== undefined) conditions.push('confidence >= ?'), params.push(page.minConfidence);
   if (page.maxConfidence !== undefined) conditions.push('confidence <= ?'), params.push(page.maxConfidence);
+  const needle = page.search?.trim().toLowerCase();
+  // SQLite folds ASCII case only; an ASCII needle, escaped as JSON escapes it, narrows the rows before the exact check.
+  if (needle && /^[\x20-\x7e]*$/.test(needle)) conditions.push('instr(lower(fields), ?) > 0'), params.push(JSON.stringify(needle).slice(1, -1));
   const where = conditions.join(' AND ');
   const template = parseTemplate(job.spec.template);
   const toReview = (stored: StoredRow) => reviewRowOf(job, stored, template);
   const select = `SELECT * FROM label_rows WHERE ${where} ORDER BY confidence, row`;
-  const needle = page.search?.trim().toLowerCase();
+  const counts = reviewCounts(db, jobId);
   if (!needle) {
     const total = (db.prepare(`SELECT COUNT(*) AS n FROM label_rows WHERE ${where}`).get(...params) as { n: number }).n;
     const stored = db.prepare(`${select} LIMIT ? OFFSET ?`).all(...params, limit, offset) as StoredRow[];
-    return { total, rows: stored.map(toReview) };
+    return { total, rows: stored.map(toReview), counts };
   }
-  // The text is the template applied to the row, which SQL cannot see: match while walking the rows in order.
+  // A column value must contain the needle, which SQL cannot check exactly: match while walking the rows in order.
   let total = 0;
   const rows: ReviewRow[] = [];
   for (const stored of db.prepare(select).iterate(...params) as Iterable<StoredRow>) {
-    const row = toReview(stored);
-    if (!row.text.toLowerCase().includes(needle)) continue;
-    if (total >= offset && rows.length < limit) rows.push(row);
+    const fields = JSON.parse(stored.fields) as Record<string, string | null>;
+    if (!Object.values(fields).some((v) => v !== null && v.toLowerCase().includes(needle))) continue;
+    if (total >= offset && rows.length < limit) rows.push(toReview(stored));
     total++;
   }
-  return { total, rows };
+  return { total, rows, counts };
 }
 
-/** A stored row as the review shows it: the text the model read, the prediction, the person's label, the gold label. */
+/** A stored row as the review shows it: the text the model read, every column, the prediction, the person's label, the gold label. */
 export function reviewRowOf(job: LabelJob, stored: StoredRow, template = parseTemplate(job.spec.template)): ReviewRow {
   const r = fromStoredRow(stored);
   const gold = job.spec.goldColumn;
@@ -95,25 +125,49 @@ export function reviewRowOf(job: LabelJob, stored: StoredRow, template = parseTe
     row: r.row,
     line: r.line,
     text: renderTemplate(template, r.fields as Record<string, string>),
+    fields: r.fields,
     predicted: r.predicted!,
     confidence: r.confidence!,
     margin: r.margin,
+    probs: probsOf(job, r.added),
     corrected: r.corrected,
     gold: gold === null ? null : (r.fields[gold] ?? null),
   };
 }
 
+/** The row's probabilities in the task's label order, read from the values it was written with. */
+function probsOf(job: LabelJob, added: readonly AddedValue[] | null): number[] | null {
+  const c = job.spec.columns;
+  if (!added || c.groups || c.probs.length !== job.spec.task.labels.length) return null;
+  const names = addedColumnNames(c);
+  const probs = c.probs.map((p) => added[names.indexOf(p)]);
+  return probs.every((p) => typeof p === 'number') ? (probs as number[]) : null;
+}
+
 /** Records a person's label for a row (null withdraws it). Classification labels must be in the task's label set. */
 export function recordCorrection(db: LibraryDb, jobId: string, row: number, label: string | null): void {
+  recordCorrections(db, jobId, [{ row, label }]);
+}
+
+/**
+ * Records several labels in one transaction: all of them or, when one row or label is wrong, none. `where` names
+ * each correction in an error (a line of a corrections file).
+ */
+export function recordCorrections(db: LibraryDb, jobId: string, corrections: readonly { row: number; label: string | null; where?: string }[]): void {
   const job = requireJob(db, jobId);
   const task = job.spec.task;
-  if (label !== null && task.kind === 'classification' && !task.labels.includes(label)) {
-    throw new SproutError('label-unknown-label', `"${label}" is not one of this task's labels (${task.labels.join(', ')}).`);
-  }
-  const changed = db
-    .prepare('UPDATE label_rows SET corrected = ?, corrected_at = ? WHERE job_id = ? AND row = ? AND predicted IS NOT NULL')
-    .run(label, label === null ? null : new Date().toISOString(), jobId, row).changes;
-  if (!changed) throw new SproutError('label-unknown-row', `Job ${jobId} has no labelled row ${row}.`);
+  const update = db.prepare('UPDATE label_rows SET corrected = ?, corrected_at = ? WHERE job_id = ? AND row = ? AND predicted IS NOT NULL');
+  db.transaction(() => {
+    for (const { row, label, where } of corrections) {
+      const at = where ? `${where}: ` : '';
+      if (label !== null && task.kind === 'classification' && !task.labels.includes(label)) {
+        throw new SproutError('label-unknown-label', `${at}"${label}" is not one of this task's labels (${task.labels.join(', ')}).`);
+      }
+      if (!update.run(label, label === null ? null : new Date().toISOString(), jobId, row).changes) {
+        throw new SproutError('label-unknown-row', `${where ? `${where}: job` : 'Job'} ${jobId} has no labelled row ${row}.`, { hint: '`sprout label review JOB` lists the rows by their number (`row`).' });
+      }
+    }
+  })();
 }
 
 export interface SaveCorrectionsOptions {

@@ -110,7 +110,8 @@ describe('review', () => {
     for (const r of corrected) recordCorrection(db, job.job_id, r.row, r.gold);
     recordCorrection(db, job.job_id, first.rows[3].row, first.rows[3].predicted);
     expect(() => recordCorrection(db, job.job_id, 0, 'maybe')).toThrow(/not one of this task's labels/);
-    expect(listReviewRows(db, job.job_id, { uncorrectedOnly: true }).total).toBe(52);
+    expect(listReviewRows(db, job.job_id, { state: 'unreviewed' }).total).toBe(52);
+    expect(listReviewRows(db, job.job_id, { state: 'reviewed' }).counts).toEqual({ labelled: 56, reviewed: 4, corrected: corrected.filter((r) => r.gold !== r.predicted).length });
 
     const expected = new Map([...corrected.map((r) => [r.row, r.gold] as const), [first.rows[3].row, first.rows[3].predicted] as const]);
     const id = saveCorrectionsAsDataset(db, job.job_id, { name: 'cb corrections', split: 0 });

@@ -128,7 +128,7 @@ describe('a job owns its output', () => {
 });
 
 describe('sprout label and sprout label export (spawned)', () => {
-  it('names the default output after the prompt, and needs --replace-job, not --overwrite, to write over another job\'s file', async () => {
+  it('names the default output after the prompt, and needs --replace-job, not --overwrite, to write over another job\'s file', { timeout: 150_000 }, async () => {
     const home = tempDir('sprout-home-');
     const { dir, input } = colaCopy();
     const [p1, p2] = await writePromptFiles(dir, [1, 2]);

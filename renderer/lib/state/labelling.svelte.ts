@@ -4,6 +4,7 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { PendingPreparation } from './preparation.svelte.js';
 import { headerRequest, type HeaderChoice } from './read-choices.js';
+import { ReviewQueue } from './review-queue.svelte.js';
 import { ReviewRows } from './review.svelte.js';
 
 /** Where the corrected copy goes by default: beside the labelled one, in its format (`x.labelled.csv` → `x.reviewed.csv`). */
@@ -38,6 +39,9 @@ export class LabellingJob {
   job = $state.raw<LabelJobInfo | undefined>();
   progress = $state.raw<LabellingProgress | undefined>();
   review = $state.raw<ReviewRows | undefined>();
+  /** The review as a queue, one row at a time (the default), or as the table of all rows. */
+  reviewMode = $state<'queue' | 'table'>('queue');
+  queue = $state.raw<ReviewQueue | undefined>();
   exportFile = $state('');
   exported = $state.raw<{ file: string; rows: number; reviewed: number; corrected: number } | undefined>();
   /** A start or export held until the person consents to replacing the file it would write. */
@@ -145,6 +149,7 @@ export class LabellingJob {
       this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === null, () => api['label.start'](request));
       this.progress = undefined;
       this.review = undefined;
+      this.queue = undefined;
       this.exported = undefined;
       this.exportFile = reviewedPath(this.job.output, this.job.format);
       this.error = undefined;
@@ -165,6 +170,7 @@ export class LabellingJob {
     this.output = job.output;
     this.exportFile = reviewedPath(job.output, job.format);
     this.review = undefined;
+    this.queue = undefined;
     if (job.status === 'done') await this.#finished();
   }
 
@@ -212,6 +218,15 @@ export class LabellingJob {
     const review = new ReviewRows(this.job.jobId);
     await review.reload();
     this.review = review;
+    this.queue = new ReviewQueue(this.job.jobId);
+  }
+
+  /** Switches between the queue and the table; each shows what the other recorded. */
+  showReview(mode: 'queue' | 'table'): void {
+    if (!this.job || mode === this.reviewMode) return;
+    this.reviewMode = mode;
+    if (mode === 'table') void this.review?.reload();
+    else this.queue = new ReviewQueue(this.job.jobId);
   }
 
   #listen(): void {

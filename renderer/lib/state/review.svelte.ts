@@ -1,9 +1,11 @@
-import type { ReviewRow } from '../../../preload/contract.js';
+import type { ReviewCounts, ReviewRow, ReviewState } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
 
 const PAGE = 500;
+/** Typing in the text filter reloads once the person pauses this long. */
+const TYPING_PAUSE_MS = 200;
 
 /**
  * A labelling job's rows, lowest confidence first, fetched page by page as the virtual list scrolls to them, so
@@ -11,16 +13,23 @@ const PAGE = 500;
  */
 export class ReviewRows {
   readonly jobId: string;
-  /** Filters: the predicted label ('' any), a confidence range as typed ('' open), text the row contains. */
+  /** Filters: review state ('' any), the predicted label ('' any), a confidence range as typed ('' open), text a column contains. */
+  state = $state<ReviewState | ''>('');
   predicted = $state('');
   minConfidence = $state('');
   maxConfidence = $state('');
   search = $state('');
   total = $state(0);
   labels = $state.raw<string[]>([]);
+  /** The job's input columns, each shown in the table. */
+  columns = $state.raw<string[]>([]);
+  counts = $state.raw<ReviewCounts>({ labelled: 0, reviewed: 0, corrected: 0 });
   pages = $state.raw<Record<number, ReviewRow[]>>({});
   error = $state.raw<ApiError | undefined>();
   #loading = new Set<number>();
+  /** Bumped by every reload, so a page asked for under older filters is dropped when it arrives. */
+  #generation = 0;
+  #typing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(jobId: string) {
     this.jobId = jobId;
@@ -40,12 +49,21 @@ export class ReviewRows {
   }
 
   async reload(): Promise<void> {
+    clearTimeout(this.#typing);
+    this.#generation++;
+    this.#loading.clear();
     this.pages = {};
     await this.#load(0);
   }
 
+  /** Filters as the person types, once they pause. */
+  typed(): void {
+    clearTimeout(this.#typing);
+    this.#typing = setTimeout(() => void this.reload(), TYPING_PAUSE_MS);
+  }
+
   /** The filters as the request takes them (a range bound that is not a number from 0 to 1 is left open). */
-  #filter(): { predicted?: string; minConfidence?: number; maxConfidence?: number; search?: string } {
+  #filter(): { state?: ReviewState; predicted?: string; minConfidence?: number; maxConfidence?: number; search?: string } {
     const bound = (v: string) => {
       const n = Number(v);
       return v.trim() !== '' && n >= 0 && n <= 1 ? n : undefined;
@@ -53,6 +71,7 @@ export class ReviewRows {
     const min = bound(this.minConfidence);
     const max = bound(this.maxConfidence);
     return {
+      ...(this.state ? { state: this.state } : {}),
       ...(this.predicted ? { predicted: this.predicted } : {}),
       ...(min === undefined ? {} : { minConfidence: min }),
       ...(max === undefined ? {} : { maxConfidence: max }),
@@ -67,6 +86,7 @@ export class ReviewRows {
       const updated = await api['label.correct']({ jobId: this.jobId, row: row.row, label });
       const page = Math.floor(index / PAGE);
       this.pages = { ...this.pages, [page]: this.pages[page].map((r) => (r.row === updated.row ? updated : r)) };
+      this.counts = countChange(this.counts, row, updated);
       this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);
@@ -74,17 +94,28 @@ export class ReviewRows {
   }
 
   async #load(page: number): Promise<void> {
+    const generation = this.#generation;
     this.#loading.add(page);
     try {
       const result = await api['label.review']({ jobId: this.jobId, offset: page * PAGE, limit: PAGE, ...this.#filter() });
+      if (generation !== this.#generation) return;
       this.total = result.total;
       this.labels = result.labels;
+      this.columns = result.columns;
+      this.counts = result.counts;
       this.pages = { ...this.pages, [page]: result.rows };
       this.error = undefined;
     } catch (error) {
-      this.error = asApiError(error);
+      if (generation === this.#generation) this.error = asApiError(error);
     } finally {
-      this.#loading.delete(page);
+      if (generation === this.#generation) this.#loading.delete(page);
     }
   }
+}
+
+/** The review counts after one row's person label went from `before` to `after` (null: none). */
+export function countChange(counts: ReviewCounts, before: Pick<ReviewRow, 'predicted' | 'corrected'>, after: Pick<ReviewRow, 'predicted' | 'corrected'>): ReviewCounts {
+  const reviewed = (r: typeof before) => (r.corrected === null ? 0 : 1);
+  const corrected = (r: typeof before) => (r.corrected !== null && r.corrected !== r.predicted ? 1 : 0);
+  return { labelled: counts.labelled, reviewed: counts.reviewed + reviewed(after) - reviewed(before), corrected: counts.corrected + corrected(after) - corrected(before) };
 }
