@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { readRecords } from '../data/read.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
+import { realTarget } from '../output-path.js';
 import type { LibraryDb } from '../library/db.js';
 import { addedColumnNames, claimColumns, type AddedColumns } from './columns.js';
 import { outputFormatFromName, rowEncoder, type AddedValue, type OutputFormat } from './encode.js';
@@ -75,7 +76,8 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
     });
   }
   // Its output, while it still holds the job's labels (once another job replaced it, that job owns the file).
-  if (file === spec.input || (file === spec.output && !job.outputReplaced)) {
+  const real = realTarget(file);
+  if (real === realTarget(spec.input) || (real === realTarget(spec.output) && !job.outputReplaced)) {
     throw new SproutError('label-export-overwrites', "The export would overwrite the job's input or output file.", { file, hint: 'Choose a new file name.' });
   }
   const replaced = claimOutput(db, file, options.replaceJob, 'export');

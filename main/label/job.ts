@@ -18,7 +18,7 @@ import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
 import { SproutError } from '../errors.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { realTarget, refuseInsideDataDir } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
@@ -175,7 +175,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   }
   const format = options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(info.format);
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
-  if (input === output) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
+  if (realTarget(input) === realTarget(output)) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
   refuseInsideDataDir(output, dataDirOf(db), 'output file');
   const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
   const stat = statSync(input);

@@ -133,12 +133,6 @@ export function resealOutput(db: LibraryDb, id: string, seal: OutputSeal): void 
   db.prepare('UPDATE label_jobs SET output_seal = ? WHERE id = ?').run(JSON.stringify(seal), id);
 }
 
-/** Jobs that still own `file` as their output, newest first. */
-export function jobsOwning(db: LibraryDb, file: string): LabelJob[] {
-  const rows = db.prepare("SELECT * FROM label_jobs WHERE json_extract(spec, '$.output') = ? AND output_replaced IS NULL ORDER BY created DESC, id").all(file) as JobRow[];
-  return rows.map(fromJobRow);
-}
-
 /** Records that the jobs' output was replaced by another job's labels or export, with the person's consent. */
 export function markOutputReplaced(db: LibraryDb, jobIds: readonly string[], by: Omit<OutputReplaced, 'at'>): void {
   const replaced = JSON.stringify({ ...by, at: new Date().toISOString() });

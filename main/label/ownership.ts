@@ -11,8 +11,9 @@ import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import type { OutputFormat } from './encode.js';
 import { parquetPartPath } from './parquet.js';
+import { realTarget } from '../output-path.js';
 import { refuseIfWritten } from '../writer-lock.js';
-import { jobsOwning, jobWriter, resealOutput, type LabelJob, type OutputReplaced, type OutputSeal } from './jobs.js';
+import { jobWriter, listJobs, resealOutput, type LabelJob, type OutputReplaced, type OutputSeal } from './jobs.js';
 
 /** Length, mtime and sha256 of a file as it is now. */
 export function sealOf(file: string): OutputSeal {
@@ -108,7 +109,18 @@ export function defaultOutputPath(db: LibraryDb, input: string, promptName: stri
   }
 }
 
+/** Jobs whose output is `file` (through links too), newest first; with `owning`, only those that still own it. */
+function jobsWriting(db: LibraryDb, file: string, owning: boolean): LabelJob[] {
+  const target = realTarget(file);
+  return listJobs(db).filter((j) => !(owning && j.outputReplaced) && realTarget(j.spec.output) === target);
+}
+
+/** Jobs that still own `file` as their output, newest first. */
+export function jobsOwning(db: LibraryDb, file: string): LabelJob[] {
+  return jobsWriting(db, file, true);
+}
+
 /** Any job, even one whose file was replaced or is gone, keeps its name: a new default never reuses it. */
 function taken(db: LibraryDb, file: string): boolean {
-  return db.prepare("SELECT 1 FROM label_jobs WHERE json_extract(spec, '$.output') = ? LIMIT 1").get(file) !== undefined;
+  return jobsWriting(db, file, false).length > 0;
 }

@@ -152,8 +152,10 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   const output = join(out, 'cb-test.labelled.csv');
   await page.getByLabel('Write the labelled copy to').fill(output);
   await page.getByRole('button', { name: 'Label the file' }).click();
+  // Review opens as the one-row-at-a-time queue; the table is one click away.
+  await page.getByRole('button', { name: 'Table', exact: true }).click({ timeout: 90_000 });
   const reviewTable = page.getByRole('table', { name: 'Labelled rows' });
-  await reviewTable.waitFor({ timeout: 90_000 });
+  await reviewTable.waitFor();
   const firstRow = reviewTable.getByRole('row').nth(1);
   const correction = firstRow.getByRole('combobox');
   const line = Number((await correction.getAttribute('aria-label'))!.replace(/\D+/g, ''));

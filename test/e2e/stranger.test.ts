@@ -101,8 +101,10 @@ it('headerless CoLA → short run → label a differently shaped file → three 
   await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(join(out, 'cola-dev.cola-short.labelled.csv'));
   await page.getByLabel(/Column with known labels/).selectOption('label');
   await page.getByRole('button', { name: 'Label the file' }).click();
+  // Review opens as the one-row-at-a-time queue; the table is one click away.
+  await page.getByRole('button', { name: 'Table', exact: true }).click({ timeout: 90_000 });
   const reviewTable = page.getByRole('table', { name: 'Labelled rows' });
-  await reviewTable.waitFor({ timeout: 90_000 });
+  await reviewTable.waitFor();
   const [job] = await app.call('label.list', {});
   expect(job.template).toBe('{sentence}');
   expect(job.status).toBe('done');

@@ -5,7 +5,7 @@
  * (headerless, quote-less TSV), copied byte for byte beside the outputs; exports read by python3.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,10 @@ describe('a job owns its output', () => {
     await expect(refused).rejects.toMatchObject({ code: 'label-output-owned' });
     await expect(refused).rejects.toThrow(new RegExp(`is the output of labelling job ${a.job_id} \\(prompt "test prompt 1", 527 rows, .*pass --replace-job ${a.job_id}`));
     await expect(startLabelJob(db, prompt(1), { ...onto, replaceJob: b.job_id })).rejects.toMatchObject({ code: 'label-output-owned' });
+    // A link to A's file is A's file.
+    const link = join(dir, 'link-to-a.tsv');
+    symlinkSync(a.output, link);
+    await expect(startLabelJob(db, prompt(1), { ...onto, output: link })).rejects.toThrow(new RegExp(`labelling job ${a.job_id}`));
     expect(readFileSync(a.output, 'utf8')).toBe(aLabels);
     expect(outputState(db, getJob(db, a.job_id)!)).toBe('intact');
 

@@ -8,8 +8,8 @@ import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRo
 import { SproutError } from '../../errors.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
-import { getJob, jobsOwning, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
-import { defaultOutputPath, outputNote, outputState } from '../../label/ownership.js';
+import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
+import { defaultOutputPath, jobsOwning, outputNote, outputState } from '../../label/ownership.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
