@@ -423,6 +423,8 @@ export interface ReviewPage {
   offset: number;
   rows: ReviewRow[];
   labels: string[];
+  /** The text the model scores for each label (its verbaliser), same order; often the label itself. */
+  labelTexts: string[];
   /** The job's input columns, in file order (every row's `fields`). */
   columns: string[];
   /** How far review of the whole job has got, whatever the filter. */

@@ -105,7 +105,7 @@ export class LabelJobs {
     const offset = r.offset ?? 0;
     const { jobId, offset: _offset, limit, ...filter } = r;
     const page = listReviewRows(this.db, jobId, { ...filter, offset, limit: limit ?? 100 });
-    return { total: page.total, offset, rows: page.rows, labels: job.spec.task.labels, columns: job.spec.inputColumns, counts: page.counts };
+    return { total: page.total, offset, rows: page.rows, labels: job.spec.task.labels, labelTexts: job.spec.task.verbalisers, columns: job.spec.inputColumns, counts: page.counts };
   }
 
   correct(jobId: string, row: number, label: string | null): ReviewRow {

@@ -2,7 +2,7 @@ import type { ReviewCounts, ReviewRow } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
-import { countChange } from './review.svelte.js';
+import { countChange, labelName } from './review.svelte.js';
 
 /** Rows fetched ahead of the one shown, so the next one is there at once. */
 const AHEAD = 20;
@@ -18,6 +18,7 @@ type Step = { kind: 'label' | 'skip'; row: ReviewRow };
 export class ReviewQueue {
   readonly jobId: string;
   labels = $state.raw<string[]>([]);
+  labelTexts = $state.raw<string[]>([]);
   columns = $state.raw<string[]>([]);
   counts = $state.raw<ReviewCounts>({ labelled: 0, reviewed: 0, corrected: 0 });
   /** The rows waiting, the shown one first. */
@@ -47,6 +48,10 @@ export class ReviewQueue {
 
   start(): Promise<void> {
     return this.#enqueue(() => this.#refill());
+  }
+
+  named(label: string): string {
+    return labelName(this, label);
   }
 
   /** Number keys 1–9 and 0 (the tenth) pick the label at that place. */
@@ -107,6 +112,7 @@ export class ReviewQueue {
     this.waiting = [...this.waiting, ...page.rows.filter((r) => !known.has(r.row))];
     this.exhausted = page.rows.length < AHEAD;
     this.labels = page.labels;
+    this.labelTexts = page.labelTexts;
     this.columns = page.columns;
     // The engine's counts, unless keys pressed since are still on their way (their counts are already shown).
     if (this.#pending === 1) this.counts = page.counts;

@@ -21,6 +21,7 @@ export class ReviewRows {
   search = $state('');
   total = $state(0);
   labels = $state.raw<string[]>([]);
+  labelTexts = $state.raw<string[]>([]);
   /** The job's input columns, each shown in the table. */
   columns = $state.raw<string[]>([]);
   counts = $state.raw<ReviewCounts>({ labelled: 0, reviewed: 0, corrected: 0 });
@@ -33,6 +34,10 @@ export class ReviewRows {
 
   constructor(jobId: string) {
     this.jobId = jobId;
+  }
+
+  named(label: string): string {
+    return labelName(this, label);
   }
 
   row(index: number): ReviewRow | undefined {
@@ -101,6 +106,7 @@ export class ReviewRows {
       if (generation !== this.#generation) return;
       this.total = result.total;
       this.labels = result.labels;
+      this.labelTexts = result.labelTexts;
       this.columns = result.columns;
       this.counts = result.counts;
       this.pages = { ...this.pages, [page]: result.rows };
@@ -111,6 +117,12 @@ export class ReviewRows {
       if (generation === this.#generation) this.#loading.delete(page);
     }
   }
+}
+
+/** A label as the person reads it: with the text the model scores for it, where that differs ("4 · science"). */
+export function labelName(task: { labels: readonly string[]; labelTexts: readonly string[] }, label: string): string {
+  const text = task.labelTexts[task.labels.indexOf(label)];
+  return text === undefined || text === label ? label : `${label} · ${text}`;
 }
 
 /** The review counts after one row's person label went from `before` to `after` (null: none). */

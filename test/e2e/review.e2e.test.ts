@@ -1,0 +1,140 @@
+/**
+ * Reviewing a labelled file the way a person does it (#25 item 4), in Chromium against `sprout serve` on
+ * mini-t5-instruct: AG News topics (the published, header-less, fully quoted CSV, sliced by whole lines), a prompt
+ * warm-started from the one Hugging Face trained on those topics (so labels look sensible), labelled from the
+ * Labelling screen; the keyboard queue (number keys, Enter, S, Backspace, the progress line), the table (review
+ * filter, highlighted corrections, every input column, filtering as you type), and the export read by Python.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { writeSafetensors } from '../../main/checkpoint/safetensors.js';
+import { checkExport } from '../label/python-export.js';
+import { repoRoot } from '../serve/spawn-serve.js';
+import { App, shots } from './app.js';
+
+const shared = resolve(repoRoot, '../shared');
+const model = join(shared, 'fixtures/mini-t5-instruct');
+const agNewsLines = readFileSync(join(shared, 'data/ag_news/test.csv'), 'utf8').split(/(?<=\n)/);
+/** Topics as Hugging Face's reference run named them: class 1..4 of AG News. */
+const TOPICS = { 1: 'world', 2: 'sports', 3: 'business', 4: 'science' };
+
+let app: App;
+let out: string;
+let runId: number;
+/** The file to label: 40 of AG News' held-out rows (6000 on were never training rows of the model or HF's prompt). */
+let toLabel: string;
+
+/** Hugging Face's topic prompt from the fixture's reference run, as a PEFT adapter folder. */
+function hfTopicPrompt(dir: string): string {
+  const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')) as { runs: { topic: { final_prompt: number[][] } } };
+  const rows = reference.runs.topic.final_prompt;
+  const folder = join(dir, 'hf-topic');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'adapter_config.json'), JSON.stringify({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: rows.length, token_dim: rows[0].length, num_transformer_submodules: 1 }));
+  writeSafetensors(join(folder, 'adapter_model.safetensors'), [{ name: 'prompt_embeddings', dtype: 'F32', shape: [rows.length, rows[0].length], data: Float32Array.from(rows.flat()) }]);
+  return folder;
+}
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'sprout-review-'));
+  const slice = (from: number, to: number, name: string) => {
+    const file = join(out, name);
+    writeFileSync(file, agNewsLines.slice(from, to).join(''));
+    return file;
+  };
+  const training = slice(6000, 6240, 'ag-news-6000.csv');
+  toLabel = slice(6200, 6240, 'ag-news-6200.csv');
+  app = await App.start('review');
+  await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
+  const modelId = (await app.call('model.import', { path: model })).id;
+  const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(out), name: 'hf topic', modelId });
+  const dataset = await app.call('data.import', { file: training, header: false, textColumns: ['1', '2'], labelColumn: '0', template: '{1} {2}', split: 0.2, testSplit: 0.25, name: 'ag news' });
+  // Two steps from Hugging Face's prompt: a library prompt with the topic task, labelling as that prompt does
+  // (trained while the page loads; the test waits for it).
+  runId = (await app.call('train.start', { name: 'topics', modelId, datasetId: dataset.datasetId, verbalizer: TOPICS, init: `prompt:${hf.id}`, promptLength: 20, batchSize: 4, steps: 2, evalEvery: 2, evalLimit: 8, lr: 0.01, seed: 1 })).runId;
+}, 120_000);
+afterAll(async () => {
+  await app?.stop();
+});
+
+it('the queue: one row at a time with every column, number keys, Enter, S and Backspace, a progress line; then the table and the export', { timeout: 300_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'review-failure.png'), fullPage: true }).then(() => undefined));
+  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
+  const promptId = (await app.call('train.status', { runId })).promptId!;
+  await page.getByRole('link', { name: 'Labelling' }).click();
+  await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+  await page.getByLabel('File to label').fill(toLabel);
+  await page.getByRole('button', { name: 'Read columns' }).click();
+  await page.getByRole('checkbox', { name: '1', exact: true }).check();
+  await page.getByRole('checkbox', { name: '2', exact: true }).check();
+  // Named after the prompt, beside the file.
+  await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(join(out, 'ag-news-6200.topics.labelled.csv'));
+  await page.getByRole('button', { name: 'Label the file' }).click();
+
+  const queue = page.getByRole('region', { name: 'Review queue' });
+  const progress = queue.getByTestId('queue-progress');
+  await expect.poll(() => progress.innerText(), { timeout: 90_000 }).toBe('Reviewed 0 · 40 left · 0 corrected');
+  const [job] = await app.call('label.list', {});
+  const { rows: order, labels } = await app.call('label.review', { jobId: job.jobId, state: 'unreviewed', limit: 40 });
+  expect(labels).toEqual(['1', '2', '3', '4']);
+  // The least confident row first, its whole text and every column of the file.
+  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[0].text);
+  const columns = queue.getByRole('definition');
+  await expect(columns.allInnerTexts()).resolves.toEqual(['0', '1', '2'].map((c) => order[0].fields[c] ?? '–'));
+  await app.accessible('review queue');
+
+  // A number key: a label that is not the model's (a correction).
+  const key = (r: (typeof order)[number]) => String(labels.findIndex((l) => l !== r.predicted) + 1);
+  await queue.press(key(order[0]));
+  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[1].text);
+  await queue.press('Enter'); // accepts the model's label for row 2
+  await queue.press('s'); // skips row 3
+  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
+  await queue.press('Backspace'); // takes the skip back
+  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[2].text);
+  await queue.press(key(order[2]));
+  await queue.press(key(order[3]));
+  await queue.press('Backspace'); // takes row 4's label back
+  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
+  await expect.poll(() => progress.innerText()).toBe('Reviewed 3 · 37 left · 2 corrected');
+  const other = (r: (typeof order)[number]) => labels[Number(key(r)) - 1];
+  const expected = [[order[0].row, other(order[0])], [order[1].row, order[1].predicted], [order[2].row, other(order[2])]].sort((a, b) => Number(a[0]) - Number(b[0]));
+  await expect
+    .poll(() => app.library<{ row: number; corrected: string }>('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL ORDER BY row', job.jobId).map((r) => [r.row, r.corrected]))
+    .toEqual(expected);
+  // The README's picture of the queue: the screen scrolled (inside the window) to the review.
+  await page.locator('main').evaluate((main) => {
+    const head = main.querySelector('.review-head')!;
+    main.scrollTop += head.getBoundingClientRect().top - main.getBoundingClientRect().top - 16;
+  });
+  await page.screenshot({ path: join(shots, 'review-queue.png') });
+
+  // The table: corrected rows only, highlighted, with every input column; the text filter acts as one types.
+  await page.getByRole('button', { name: 'Table', exact: true }).click();
+  const table = page.getByRole('table', { name: 'Labelled rows' });
+  await expect(table.getByRole('columnheader').allInnerTexts()).resolves.toEqual(['Line', 'Confidence', 'Margin', 'Predicted', 'Your label', '0', '1', '2']);
+  await page.getByRole('combobox', { name: /^Show/ }).selectOption('corrected');
+  const shown = page.getByText(/^\d+ rows, least confident first/);
+  await expect.poll(() => shown.innerText()).toMatch(/^2 rows,/);
+  await expect(table.locator('[data-corrected="true"]').count()).resolves.toBe(2);
+  await page.getByRole('combobox', { name: /^Show/ }).selectOption('');
+  await expect.poll(() => shown.innerText()).toMatch(/^40 rows,/);
+  // Typed without Enter: the count follows the letters.
+  const word = order[0].fields['2']!.split(/\s+/).find((w) => /^[A-Za-z]{6,}$/.test(w))!.toLowerCase();
+  await page.getByLabel('Text contains').pressSequentially(word);
+  const matching = agNewsLines.slice(6200, 6240).filter((l) => l.toLowerCase().includes(word)).length;
+  await expect.poll(() => shown.innerText()).toMatch(new RegExp(`^${matching} rows,`));
+  await app.accessible('review table');
+
+  // The export: the person's labels as `label`, the model's columns untouched, read by Python.
+  const exported = join(out, 'ag-news-6200.reviewed.csv');
+  await page.getByLabel('Export the reviewed file to').fill(exported);
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByText(`Exported 40 rows (2 corrected, 3 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
+  const rows = await checkExport(exported, 'csv', { text: '1', labels, label: 'label', source: 'label_source' });
+  expect(rows.flatMap((r, i) => (r[3] === 'person' ? [[i, r[2]]] : []))).toEqual(expected);
+  expect(app.problems).toEqual([]);
+});
