@@ -472,6 +472,8 @@ export interface Settings {
   hubEndpoint: string;
   /** Whether a hub token is stored (the token itself is never sent back). */
   hubTokenSet: boolean;
+  /** Where the token in use lives, in words: its file (owner-only, or sealed by the system keychain) or the environment; null without one. */
+  hubTokenWhere: string | null;
   theme: Theme;
   /** Folders the browser version's file picker may list besides the home folder. */
   browseFolders: string[];

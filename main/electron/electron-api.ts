@@ -66,6 +66,13 @@ export interface ElectronMain {
     registerSchemesAsPrivileged(schemes: { scheme: string; privileges: { standard: boolean; secure: boolean; supportFetchAPI: boolean } }[]): void;
     handle(scheme: string, handler: (request: Request) => Promise<Response>): void;
   };
+  /** Encryption by the system keychain; getSelectedStorageBackend exists on Linux only. */
+  safeStorage: {
+    isEncryptionAvailable(): boolean;
+    encryptString(plain: string): Buffer;
+    decryptString(encrypted: Buffer): string;
+    getSelectedStorageBackend?(): string;
+  };
   session: {
     defaultSession: {
       setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;

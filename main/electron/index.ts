@@ -4,11 +4,12 @@ import { eventChannel } from '../../preload/contract.js';
 import { bindElectronIpc } from '../ipc/electron.js';
 import { hostEngine } from '../ipc/host.js';
 import { contentSecurityPolicy, readRendererFile } from '../ipc/static.js';
+import type { SecretCipher } from '../hub/token-store.js';
 import { dataDir } from '../paths.js';
 import type { BrowserWindow, ElectronMain } from './electron-api.js';
 
 // The shell is bundled to CommonJS (out/electron.cjs), where require is the way to reach Electron.
-const { app, BrowserWindow: Window, dialog, ipcMain, protocol, session } = require('electron') as ElectronMain;
+const { app, BrowserWindow: Window, dialog, ipcMain, protocol, safeStorage, session } = require('electron') as ElectronMain;
 
 /** The renderer is served from app://sprout/ so that it gets a real origin, a CSP header and no file:// access. */
 const SCHEME = 'app';
@@ -16,6 +17,15 @@ const APP_ORIGIN = `${SCHEME}://sprout`;
 const rendererDir = join(__dirname, 'renderer');
 
 const isAppUrl = (url: string): boolean => url === APP_ORIGIN || url.startsWith(`${APP_ORIGIN}/`);
+
+/**
+ * The system keychain for the Hub token, when one answers. Linux without a keyring falls back to 'basic_text',
+ * a fixed key that protects nothing: there the owner-only token file is as good and says what it is.
+ */
+function keychain(): SecretCipher | undefined {
+  if (!safeStorage.isEncryptionAvailable() || safeStorage.getSelectedStorageBackend?.() === 'basic_text') return undefined;
+  return { encrypt: (plain) => safeStorage.encryptString(plain), decrypt: (sealed) => safeStorage.decryptString(sealed) };
+}
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -87,6 +97,7 @@ if (!app.requestSingleInstanceLock()) {
       dataDir: dataDir({ electronUserData: app.getPath('userData') }),
       workerScript: join(__dirname, 'worker.js'),
       shell: 'electron',
+      secrets: keychain(),
       pickPath: async (kind, title) => {
         const target = window && !window.isDestroyed() ? window : undefined;
         const result = await dialog.showOpenDialog(target, { title, properties: [kind === 'file' ? 'openFile' : 'openDirectory'] });

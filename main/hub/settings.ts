@@ -17,12 +17,16 @@ function hfHome(env: NodeJS.ProcessEnv): string {
   return env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
 }
 
-/** The token `huggingface-cli login` stores, so that a Python login also works for Sprout. */
-function storedToken(env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * The token of the environment and where it comes from: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, or the file
+ * `huggingface-cli login` stores (so that a Python login also works for Sprout).
+ */
+export function environmentToken(env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | undefined {
+  for (const name of ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'] as const) if (env[name]) return { token: env[name], from: `the ${name} environment variable` };
   const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
   if (!existsSync(file)) return undefined;
   const token = readFileSync(file, 'utf8').trim();
-  return token || undefined;
+  return token ? { token, from: file } : undefined;
 }
 
 export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
@@ -31,7 +35,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   return {
     endpoint: (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, ''),
     cacheDir,
-    token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || storedToken(env),
+    token: environmentToken(env)?.token,
     offline: TRUE.has((env.HF_HUB_OFFLINE ?? '').toLowerCase()),
   };
 }

@@ -1,4 +1,5 @@
 import type { EventName, EventPayload } from '../../preload/contract.js';
+import type { SecretCipher } from '../hub/token-store.js';
 import type { EngineWorker } from '../worker/client.js';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -14,4 +15,6 @@ export interface HandlerContext {
   shell: 'electron' | 'serve';
   /** The shell's open dialog, where it has one: the chosen path, or null when the person cancels. */
   pickPath?: (kind: 'file' | 'folder', title?: string) => Promise<string | null>;
+  /** The system keychain (Electron's safeStorage) where the desktop app has one: the Hub token is sealed with it. */
+  secrets?: SecretCipher;
 }

@@ -12,7 +12,7 @@ import { homeSummary } from './handlers/home.js';
 import { exportPeftFolder, importPeftFolder, listLibrary, note, remove, rename, showPrompt, similarityMap, tag } from './handlers/library.js';
 import { catalogue } from './handlers/catalogue.js';
 import { forgetModel, importModel, listModelInfo, verifyModel } from './handlers/models.js';
-import { publicSettings, readSettings, writeSettings } from './handlers/settings.js';
+import { publicSettings, readSettings, tokenStore, writeSettings } from './handlers/settings.js';
 import { stateOf } from './handlers/state.js';
 import { rankTransfer } from './handlers/transfer.js';
 import { planRun } from './handlers/train-plan.js';
@@ -30,13 +30,15 @@ export const handlers: Handlers = {
   'home.summary': (_request, context) => homeSummary(context),
   'device.check': ({ device }, { dataDir }) => providerInUse(device, readSettings(dataDir).threads),
 
-  'settings.get': (_request, { dataDir }) => publicSettings(dataDir, readSettings(dataDir)),
-  'settings.set': (request, { dataDir }) => {
-    const stored = readSettings(dataDir);
+  'settings.get': (_request, context) => publicSettings(context, readSettings(context.dataDir)),
+  'settings.set': ({ hubToken, ...request }, context) => {
+    const stored = readSettings(context.dataDir);
     const given = request.browseFolders && { browseFolders: [...new Set(request.browseFolders.map((f) => existingFolder(f, 'folder to browse')))] };
     const next = { ...stored, ...Object.fromEntries(Object.entries({ ...request, ...given }).filter(([, v]) => v !== undefined)) };
-    writeSettings(dataDir, next);
-    return publicSettings(dataDir, next);
+    writeSettings(context.dataDir, next);
+    // The token goes to its own owner-only (or keychain-sealed) file, never into settings.json.
+    if (hubToken !== undefined) tokenStore(context).write(hubToken);
+    return publicSettings(context, next);
   },
 
   'model.catalogue': (_request, context) => catalogue(context),

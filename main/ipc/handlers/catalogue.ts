@@ -3,12 +3,12 @@ import type { CatalogueModel } from '../../../preload/contract.js';
 import { catalogueOnDisk } from '../../hub/catalogue.js';
 import { findModelByPath, getModel } from '../../library/models.js';
 import type { HandlerContext } from '../context.js';
-import { effectiveHubSettings, readSettings } from './settings.js';
+import { effectiveHubSettings } from './settings.js';
 import { stateOf } from './state.js';
 
 export function catalogue(context: HandlerContext): CatalogueModel[] {
   const { db, downloads } = stateOf(context);
-  const settings = effectiveHubSettings(readSettings(context.dataDir));
+  const settings = effectiveHubSettings(context);
   return catalogueOnDisk(settings.cacheDir).map(({ cachedDir, ...entry }) => ({
     ...entry,
     onDisk: cachedDir !== null,

@@ -5,7 +5,7 @@ import { hubModelId } from '../../library/models.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { jobId } from './ids.js';
-import { effectiveHubSettings, readSettings } from './settings.js';
+import { effectiveHubSettings } from './settings.js';
 
 interface Entry {
   job: DownloadJob;
@@ -22,7 +22,7 @@ export class Downloads {
     checkRepoId(repo);
     const running = [...this.entries.values()].find((e) => e.job.status === 'running' && e.job.repo === repo && e.job.revision === revision);
     if (running) return { ...running.job };
-    const settings = effectiveHubSettings(readSettings(this.context.dataDir));
+    const settings = effectiveHubSettings(this.context);
     if (settings.offline) {
       throw new SproutError('hub-offline', 'Downloads are off: HF_HUB_OFFLINE is set.', { hint: 'Unset HF_HUB_OFFLINE and restart Sprout, or import a model folder you already have.' });
     }

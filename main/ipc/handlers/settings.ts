@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Settings } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { hubSettings, type HubSettings } from '../../hub/settings.js';
+import { environmentToken, hubSettings, type HubSettings } from '../../hub/settings.js';
+import { TokenStore } from '../../hub/token-store.js';
+import type { HandlerContext } from '../context.js';
 import { writeFileAtomic } from '../../train/run-store.js';
 import { WEIGHTS_CHOICES, type WeightsChoice } from '../../weights/width.js';
 
@@ -16,7 +18,6 @@ const Stored = z.object({
   threads: z.number().int().min(1).nullable().default(null),
   /** null: the environment's (HF_ENDPOINT) or huggingface.co. */
   hubEndpoint: z.string().nullable().default(null),
-  hubToken: z.string().nullable().default(null),
   theme: z.enum(['light', 'dark', 'system']).default('system'),
   browseFolders: z.array(z.string()).default([]),
 });
@@ -43,13 +44,42 @@ export function writeSettings(dataDir: string, settings: StoredSettings): void {
   writeFileAtomic(join(dataDir, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
-/** The Hub settings of the environment, with the endpoint and token chosen in the app taking precedence. */
-export function effectiveHubSettings(stored: StoredSettings): HubSettings {
-  const env = hubSettings();
-  return { ...env, endpoint: (stored.hubEndpoint ?? env.endpoint).replace(/\/+$/, ''), token: stored.hubToken ?? env.token };
+export function tokenStore(context: Pick<HandlerContext, 'dataDir' | 'secrets'>): TokenStore {
+  return new TokenStore(context.dataDir, context.secrets);
 }
 
-export function publicSettings(dataDir: string, stored: StoredSettings): Settings {
-  const hub = effectiveHubSettings(stored);
-  return { dataDir, defaultDevice: stored.defaultDevice, defaultWeights: stored.defaultWeights, threads: stored.threads, hubEndpoint: hub.endpoint, hubTokenSet: hub.token !== undefined, theme: stored.theme, browseFolders: stored.browseFolders };
+/**
+ * Moves a Hub token that an earlier Sprout kept in settings.json (world-readable) to the token store, and
+ * rewrites settings.json without it. Run once as a host starts.
+ */
+export function moveLegacyHubToken(context: Pick<HandlerContext, 'dataDir' | 'secrets'>): void {
+  const file = join(context.dataDir, SETTINGS_FILE);
+  if (!existsSync(file)) return;
+  const legacy = z.object({ hubToken: z.string().nullable().optional() }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!legacy.success || legacy.data.hubToken === undefined) return;
+  const store = tokenStore(context);
+  if (legacy.data.hubToken !== null && store.read() === null) store.write(legacy.data.hubToken);
+  writeSettings(context.dataDir, readSettings(context.dataDir));
+}
+
+/** The Hub settings of the environment, with the endpoint and token chosen in the app taking precedence. */
+export function effectiveHubSettings(context: Pick<HandlerContext, 'dataDir' | 'secrets'>, stored = readSettings(context.dataDir)): HubSettings {
+  const env = hubSettings();
+  return { ...env, endpoint: (stored.hubEndpoint ?? env.endpoint).replace(/\/+$/, ''), token: tokenStore(context).read() ?? env.token };
+}
+
+export function publicSettings(context: Pick<HandlerContext, 'dataDir' | 'secrets'>, stored: StoredSettings): Settings {
+  const hub = effectiveHubSettings(context, stored);
+  const where = tokenStore(context).where() ?? environmentToken()?.from ?? null;
+  return {
+    dataDir: context.dataDir,
+    defaultDevice: stored.defaultDevice,
+    defaultWeights: stored.defaultWeights,
+    threads: stored.threads,
+    hubEndpoint: hub.endpoint,
+    hubTokenSet: hub.token !== undefined,
+    hubTokenWhere: where,
+    theme: stored.theme,
+    browseFolders: stored.browseFolders,
+  };
 }
