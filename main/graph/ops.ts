@@ -123,6 +123,12 @@ export function exp(x: Tensor): Tensor {
   return out;
 }
 
+/** 1 / (1 + exp(-x)); its slope y (1 - y) reads only the output. */
+export function sigmoid(x: Tensor): Tensor {
+  const out = x.graph.emit('Sigmoid', [x], {}, x.shape, x.dtype, (g) => [mul(g, mul(out, sub(x.graph.scalar(1, x.dtype), out)))]);
+  return out;
+}
+
 export function tanh(x: Tensor): Tensor {
   const out = x.graph.emit('Tanh', [x], {}, x.shape, x.dtype, (g) => [mul(g, sub(x.graph.scalar(1, x.dtype), mul(out, out)))]);
   return out;
@@ -303,14 +309,6 @@ export function gather(x: Tensor, ids: Tensor): Tensor {
   });
 }
 
-/** x[n, idx[n, 0]] for each row: [N, V] with idx [N, 1] -> [N, 1]. */
-export function pick(x: Tensor, idx: Tensor): Tensor {
-  const graph = x.graph;
-  return graph.emit('GatherElements', [x, idx], { axis: { kind: 'int', value: 1 } }, [x.shape[0], 1], x.dtype, (g) => [
-    graph.emit('ScatterElements', [zerosLike(x), idx, g], { axis: { kind: 'int', value: 1 } }, x.shape, x.dtype, () => []),
-  ]);
-}
-
 // ---- reductions ----------------------------------------------------------------------------------------
 
 function reducedShape(x: Tensor, axes: number[], keepdims: boolean): Dim[] {
@@ -353,25 +351,25 @@ function countOf(x: Tensor, axes: number[]): Tensor {
 }
 
 /**
- * log(sum(exp(x))) over the last axis, keepdims, as max + log(sum(exp(x - max))); its gradient is softmax(x).
- * onnxruntime's CPU ReduceLogSumExp came out ~2.7e-4 low over T5's 32,128 logits (the loss 2e-5 relative below
- * PyTorch's and float64's, always low); its vectorised ReduceSum does not.
+ * log(sum(exp(x))) over the last axis, keepdims, as max + log(sum(exp(x - max))); `exps` and `sum` are kept for the
+ * gradient (softmax(x) = exps / sum). onnxruntime's CPU ReduceLogSumExp came out ~2.7e-4 low over T5's 32,128
+ * logits (the loss 2e-5 relative below PyTorch's and float64's, always low); its vectorised ReduceSum does not.
  */
-export function logSumExp(x: Tensor): Tensor {
+function logSumExpParts(x: Tensor): { lse: Tensor; exps: Tensor; sum: Tensor } {
   const graph = x.graph;
   const axis = x.rank - 1;
   const shape = reducedShape(x, [axis], true);
   const keep = { keepdims: { kind: 'int' as const, value: 1 } };
-  return graph.composite([x], () => {
-    const max = graph.emitRaw('ReduceMax', [x], { axes: { kind: 'ints', value: [axis] }, ...keep }, shape, x.dtype);
-    const exps = graph.emitRaw('Exp', [graph.emitRaw('Sub', [x, max], {}, x.shape, x.dtype)], {}, x.shape, x.dtype);
-    const sum = graph.emitRaw('ReduceSum', [exps, graph.ints([axis])], keep, shape, x.dtype);
-    return graph.emitRaw('Add', [graph.emitRaw('Log', [sum], {}, shape, x.dtype), max], {}, shape, x.dtype);
-  }, (g) => [mul(g, softmaxRaw(x))]);
+  const max = graph.emitRaw('ReduceMax', [x], { axes: { kind: 'ints', value: [axis] }, ...keep }, shape, x.dtype);
+  const exps = graph.emitRaw('Exp', [graph.emitRaw('Sub', [x, max], {}, x.shape, x.dtype)], {}, x.shape, x.dtype);
+  const sum = graph.emitRaw('ReduceSum', [exps, graph.ints([axis])], keep, shape, x.dtype);
+  return { lse: graph.emitRaw('Add', [graph.emitRaw('Log', [sum], {}, shape, x.dtype), max], {}, shape, x.dtype), exps, sum };
 }
 
-function softmaxRaw(x: Tensor): Tensor {
-  return x.graph.emit('Softmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, () => []);
+/** log(sum(exp(x))) over the last axis, keepdims; its gradient is softmax(x), from the forward's exponentials. */
+export function logSumExp(x: Tensor): Tensor {
+  let parts: ReturnType<typeof logSumExpParts> | undefined;
+  return x.graph.composite([x], () => (parts = logSumExpParts(x)).lse, (g) => [mul(parts!.exps, div(g, parts!.sum))]);
 }
 
 /** Softmax over the last axis: dx = y * (g - sum(g * y)). */
@@ -393,59 +391,108 @@ export function logSoftmax(x: Tensor): Tensor {
 // ---- composites ----------------------------------------------------------------------------------------
 
 /**
- * T5LayerNorm: RMS norm without mean or bias, x * rsqrt(mean(x^2) + eps) * w. Half-precision input is normalised
- * in float32 and cast back to the weight's dtype, as HF's T5LayerNorm does (a float16 mean of squares overflows).
+ * T5LayerNorm: RMS norm without mean or bias, x * r * w with r = rsqrt(mean(x^2) + eps). Half-precision input is
+ * normalised in float32 and cast back to the weight's dtype, as HF's T5LayerNorm does (a float16 mean of squares
+ * overflows). Differentiated as one op (w is frozen): with u = g w, dx = r (u - x r² mean(x u)), four passes over
+ * [N, d] where the op-by-op rule made nine (an Expand of the mean's gradient among them).
  */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
-  const xf = toFloat32(x);
-  const variance = reduceMean(mul(xf, xf), [-1], true);
-  return mul(cast(mul(xf, reciprocal(sqrt(add(variance, x.graph.scalar(eps, xf.dtype))))), w.dtype), w);
+  if (w.requiresGrad) throw new Error('rmsNorm() takes a frozen weight');
+  const graph = x.graph;
+  let xf: Tensor | undefined;
+  let r: Tensor | undefined;
+  return graph.composite(
+    [x],
+    () => {
+      xf = toFloat32(x);
+      const variance = reduceMean(mul(xf, xf), [-1], true);
+      r = reciprocal(sqrt(add(variance, graph.scalar(eps, xf.dtype))));
+      return mul(cast(mul(xf, r), w.dtype), w);
+    },
+    (g) => {
+      const u = toFloat32(mul(g, w));
+      const c = mul(reduceMean(mul(xf!, u), [-1], true), mul(r!, r!)); // [N, 1]
+      return [cast(mul(sub(u, mul(xf!, c)), r!), x.dtype)];
+    },
+  );
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
 /**
- * "gelu_new": the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). One op whose backward
- * keeps only x and recomputes the rest: five intermediates of x's size would otherwise stay alive until then.
+ * gelu_new, the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed as x · sigmoid(z) with
+ * z = x (A + B x²), A = 2 sqrt(2/pi), B = 0.044715 A, since 0.5 (1 + tanh(u)) = sigmoid(2u): one vectorised
+ * Sigmoid instead of Pow, Tanh and their scalings, and a slope that reuses it. These are passes over [N, d_ff], the
+ * largest activations of a step, so their number sets much of a small model's step time.
  */
+const GELU_A = 2 * Math.sqrt(2 / Math.PI);
+const GELU_B = 0.044715 * GELU_A;
+
+interface GeluParts {
+  /** x², sigmoid(z) and gelu_new(x) itself. */
+  square: Tensor;
+  sig: Tensor;
+  value: Tensor;
+}
+
+function geluParts(x: Tensor): GeluParts {
+  const square = mul(x, x);
+  const sig = sigmoid(mul(x, add(scale(square, GELU_B), x.graph.scalar(GELU_A, x.dtype))));
+  return { square, sig, value: mul(x, sig) };
+}
+
+/** d gelu_new / dx = s + gelu_new(x) (1 - s) (A + 3 B x²), s = sigmoid(z). */
+function geluSlope(x: Tensor, p: GeluParts): Tensor {
+  const one = x.graph.scalar(1, x.dtype);
+  const dz = add(scale(p.square, 3 * GELU_B), x.graph.scalar(GELU_A, x.dtype));
+  return add(p.sig, mul(mul(p.value, sub(one, p.sig)), dz));
+}
+
+/** gelu_new as one op whose backward keeps only x and recomputes the rest (see gatedGelu). */
 export function geluTanh(x: Tensor): Tensor {
-  return x.graph.composite([x], () => gelu(x), (g) => [mul(g, geluSlope(x))]);
+  return x.graph.composite([x], () => geluParts(x).value, (g) => [mul(g, geluSlope(x, geluParts(x)))]);
 }
 
 /**
- * T5 v1.1's gated feed-forward product gelu_new(a) * b, a and b [N, d_ff]. Differentiated as one op, so the
- * backward keeps only a and b (flan-t5-xl, batch 8: ~40 MB less per encoder layer than op by op).
+ * T5 v1.1's gated feed-forward product gelu_new(a) * b, a and b [N, d_ff]. Differentiated as one op whose backward
+ * recomputes gelu_new(a) from a, so that only a and b stay alive until then (flan-t5-xl, batch 8: ~40 MB less per
+ * encoder layer than op by op); where common-subexpression elimination is on (float32 weights) onnxruntime merges
+ * the recomputation with the forward's nodes instead.
  */
 export function gatedGelu(a: Tensor, b: Tensor): Tensor {
-  return a.graph.composite([a, b], () => mul(gelu(a), b), (g, needs) => {
-    const t = geluTanhOf(a);
-    return [needs[0] && mul(mul(g, b), geluSlope(a, t)), needs[1] && mul(g, gelu(a, t))];
+  return a.graph.composite([a, b], () => mul(geluParts(a).value, b), (g, needs) => {
+    const p = geluParts(a);
+    return [needs[0] && mul(mul(g, b), geluSlope(a, p)), needs[1] && mul(g, p.value)];
   });
 }
 
-/** tanh(sqrt(2/pi) (x + 0.044715 x^3)): what gelu_new's value and its slope share. */
-function geluTanhOf(x: Tensor): Tensor {
-  return tanh(scale(add(x, scale(pow(x, 3), 0.044715)), GELU_C));
-}
-
-function gelu(x: Tensor, t = geluTanhOf(x)): Tensor {
-  return mul(scale(x, 0.5), add(x.graph.scalar(1, x.dtype), t));
-}
-
-/** d gelu_new / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t recomputed from x. */
-function geluSlope(x: Tensor, t = geluTanhOf(x)): Tensor {
-  const one = x.graph.scalar(1, x.dtype);
-  const dInner = scale(add(one, scale(mul(x, x), 3 * 0.044715)), GELU_C);
-  return add(scale(add(one, t), 0.5), mul(scale(x, 0.5), mul(sub(one, mul(t, t)), dInner)));
-}
-
 /**
- * Per-row cross-entropy of logits [N, V] against labels [N, 1] (int64, already clamped to valid ids), also
- * returning log-sum-exp [N, 1] for the z-loss: ce = lse(logits) - logits[label].
+ * Per-row cross-entropy of logits [N, V] against labels [N, 1] (int64 or int32, already clamped to valid ids):
+ * ce = lse(logits) - logits[label], with lse the log-sum-exp [N, 1]. `loss` = ce + zLoss · lse² (Lester et al.'s
+ * z-loss; ce itself without a coefficient) is the differentiable value; `ce` and `lse` are plain values for
+ * reporting and scoring. Differentiated as one op: d loss / d logits = softmax · g (1 + 2 zLoss · lse) - onehot · g,
+ * the softmax from the forward's exponentials and the one-hot added in place by a scatter, so the backward makes
+ * two passes over the [N, V] logits instead of five (softmax, scaling, zeros, scatter, sum).
  */
-export function crossEntropy(logits: Tensor, labels: Tensor): { ce: Tensor; lse: Tensor } {
-  const lse = logSumExp(logits);
-  return { ce: sub(lse, pick(logits, labels)), lse };
+export function crossEntropy(logits: Tensor, labels: Tensor, zLoss?: Tensor): { loss: Tensor; ce: Tensor; lse: Tensor } {
+  const graph = logits.graph;
+  let parts: ReturnType<typeof logSumExpParts> | undefined;
+  let ce: Tensor | undefined;
+  const loss = graph.composite(
+    [logits],
+    () => {
+      parts = logSumExpParts(logits);
+      const picked = graph.emitRaw('GatherElements', [logits, labels], { axis: { kind: 'int', value: 1 } }, [logits.shape[0], 1], logits.dtype);
+      ce = graph.emitRaw('Sub', [parts.lse, picked], {}, parts.lse.shape, logits.dtype);
+      return zLoss ? add(ce, mul(zLoss, mul(parts.lse, parts.lse))) : ce;
+    },
+    (g) => {
+      const { exps, sum, lse } = parts!;
+      const weight = zLoss ? mul(g, add(graph.scalar(1, logits.dtype), mul(scale(zLoss, 2), lse))) : g;
+      const soft = mul(exps, div(weight, sum)); // [N, V]
+      const attrs = { axis: { kind: 'int' as const, value: 1 }, reduction: { kind: 'string' as const, value: 'add' } };
+      return [graph.emitRaw('ScatterElements', [soft, labels, neg(g)], attrs, logits.shape, logits.dtype)];
+    },
+  );
+  return { loss, ce: ce!, lse: parts!.lse };
 }
 
 export { Tensor };

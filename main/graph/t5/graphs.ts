@@ -109,10 +109,10 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
     crossBias: maskBias(g, inputs.mask),
     drop,
   });
-  const { ce, lse } = op.crossEntropy(op.toFloat32(lmHead(cfg, w, h)), labels); // [B*T, 1] each
+  // Per token: cross-entropy + z-loss (Lester et al.: coefficient * log(Z)^2); [B*T, 1] each.
+  const { loss: perToken, ce } = op.crossEntropy(op.toFloat32(lmHead(cfg, w, h)), labels, zLoss);
   const maskFlat = op.reshape(labelMask, [-1, 1], ['BT', 1]);
   const tokens = op.reduceSum(maskFlat, [0, 1], false);
-  const perToken = op.add(ce, op.mul(zLoss, op.mul(lse, lse))); // z-loss (Lester et al.): coefficient * log(Z)^2
   const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);
   const ceRows = op.reshape(op.mul(ce, maskFlat), bsDec, ['B', 'T']);
   const perExample = op.div(op.reduceSum(ceRows, [1], false), op.reduceSum(labelMask, [1], false));

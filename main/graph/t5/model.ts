@@ -40,11 +40,16 @@ export function maskBias(g: Graph, mask: Tensor): Tensor {
   return op.unsqueeze(op.unsqueeze(bias, 1), 1);
 }
 
-/** Position bias [1, H, Sq, Sk] from the block-0 table and a bucket matrix [Sq, Sk]. */
+/**
+ * Position bias [1, H, Sq, Sk] from the block-0 table [buckets, H] and a bucket matrix [Sq, Sk]. Gathered from the
+ * transposed table (a tiny constant), so the bias comes out head-major: gathering [Sq, Sk, H] and transposing it
+ * moved the whole [B, H, S, S] sum with the mask through a transpose on every step.
+ */
 export function positionBias(table: Tensor, buckets: Tensor): Tensor {
   const g = table.graph;
-  const rows = g.emitRaw('Gather', [table, buckets], { axis: { kind: 'int', value: 0 } }, [buckets.shape[0], buckets.shape[1], table.shape[1]], table.dtype); // [Sq, Sk, H]
-  return op.unsqueeze(op.transpose(rows, [2, 0, 1]), 0); // [1, H, Sq, Sk]
+  const byHead = g.emitRaw('Transpose', [table], { perm: { kind: 'ints', value: [1, 0] } }, [table.shape[1], table.shape[0]], table.dtype); // [H, buckets]
+  const rows = g.emitRaw('Gather', [byHead, buckets], { axis: { kind: 'int', value: 1 } }, [table.shape[1], buckets.shape[0], buckets.shape[1]], table.dtype); // [H, Sq, Sk]
+  return op.unsqueeze(rows, 0); // [1, H, Sq, Sk]
 }
 
 /** Dropout at the places Hugging Face's T5 applies it in training; identity at inference. */

@@ -32,6 +32,7 @@ export const CUDA_KERNELS: KernelTable = {
     Exp: same(13, FLOATS_BF16),
     Log: same(13, FLOATS),
     Tanh: same(13, FLOATS_BF16),
+    Sigmoid: same(13, FLOATS),
     Relu: same(14, FLOATS_BF16),
     Mod: same(13, ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64', 'uint32']),
     Max: same(13, ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64', 'uint32']),

@@ -32,6 +32,7 @@ export const WEBGPU_KERNELS: KernelTable = {
     Exp: same(13, FLOAT),
     Log: same(13, FLOAT),
     Tanh: same(13, FLOAT),
+    Sigmoid: same(13, FLOAT),
     Relu: same(14, FLOAT),
     Greater: [{ from: 13, inputs: ['T', 'T'], types: { T: NUM } }],
     GreaterOrEqual: [{ from: 16, inputs: ['T', 'T'], types: { T: NUM } }],
