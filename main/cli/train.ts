@@ -36,8 +36,9 @@ labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (to
 steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
-  --data FILE [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--limit N]
-  --validation FILE [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
+  --data FILE [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--skip N] [--limit N]
+  --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
+                       --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file
   --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
   --verbalizer MAP     label=words pairs; numeric labels must be given words
   --max-input-length 512  --max-target-length 32   (longer texts are cut, keeping eos; the count is reported)
@@ -84,7 +85,9 @@ notes (data notes, then the warnings).`,
     dataset: { type: 'string' },
     ...fileReadFlags,
     limit: { type: 'string' },
+    skip: { type: 'string' },
     'validation-limit': { type: 'string' },
+    'validation-skip': { type: 'string' },
     'text-column': { type: 'string', multiple: true },
     'label-column': { type: 'string' },
     template: { type: 'string' },
@@ -182,13 +185,15 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const datasetId = int(str('dataset'), '--dataset');
   if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
   const read = readOptions(values);
-  const fileSource = (file: string, limit: number | undefined): DataSource => ({
+  /** A data file with its --skip/--limit, or --validation-skip/--validation-limit (`prefix` 'validation-'). */
+  const fileSource = (file: string, prefix: '' | 'validation-'): DataSource => ({
     file,
     format: read.format,
     header: read.header,
     quoting: read.quoting,
     invalidUtf8: read.invalidUtf8,
-    limit,
+    skip: int(str(`${prefix}skip`), `--${prefix}skip`),
+    limit: int(str(`${prefix}limit`), `--${prefix}limit`),
   });
   let template = str('template');
   let labelColumn = str('label-column');
@@ -203,14 +208,14 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
     train = { dataset: datasetId, limit: int(str('limit'), '--limit') };
     const validationFile = str('validation');
-    if (validationFile) validation = fileSource(validationFile, int(str('validation-limit'), '--validation-limit'));
+    if (validationFile) validation = fileSource(validationFile, 'validation-');
   } else {
     if (!labelColumn) throw new UsageError('Name the label column: --label-column L.');
     if (!template && !textColumns?.length) throw new UsageError('Name the text column(s): --text-column C (or give --template T).');
     template ??= defaultTemplate(textColumns!, true);
-    train = fileSource(data!, int(str('limit'), '--limit'));
+    train = fileSource(data!, '');
     const validationFile = str('validation');
-    if (validationFile) validation = fileSource(validationFile, int(str('validation-limit'), '--validation-limit'));
+    if (validationFile) validation = fileSource(validationFile, 'validation-');
   }
   const given: TrainingConfigInput = {
     ...settingsFrom(values, model, device),

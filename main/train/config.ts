@@ -17,7 +17,9 @@ const DataSourceSchema = z.union([
     header: z.boolean().optional(),
     quoting: z.enum(['rfc4180', 'none']).optional(),
     invalidUtf8: z.enum(['error', 'replace']).optional(),
-    /** Use only the first N records (quick trials, tests). */
+    /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */
+    skip: positiveInt.optional(),
+    /** Use only the first N records (after `skip`): quick trials, tests, or the training range of a file. */
     limit: positiveInt.optional(),
   }),
   z.strictObject({ dataset: positiveInt, limit: positiveInt.optional() }),

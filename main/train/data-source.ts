@@ -20,11 +20,16 @@ export async function loadExamples(source: DataSource, labelColumn: string, data
   if ('file' in source) {
     const raw: RawExample[] = [];
     const records = readRecords(source.file, { format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8 });
+    let skip = source.skip ?? 0;
     for await (const r of records) {
       if (raw.length >= limit) break;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       raw.push({ fields: r.fields, line: r.line });
     }
-    const how = JSON.stringify({ format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8, limit: source.limit });
+    const how = JSON.stringify({ format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8, skip: source.skip, limit: source.limit });
     return { raw, content: `file:${await fileSha256(source.file)}:${how}`, where: source.file };
   }
   const db = openLibrary(libraryPath(dataDir));
