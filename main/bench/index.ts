@@ -13,6 +13,7 @@ import { benchTokenizer } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchAgreement } from './agreement.js';
 import { benchEngine } from './engine.js';
+import { benchLearningTasks } from './learning-tasks.js';
 import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
 import { benchMixed } from './mixed.js';
@@ -39,6 +40,7 @@ const benches: Record<string, Bench> = {
   'memory-base': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-base' }),
   scaling: () => benchScaling({ workDir, tokenizerFrom }),
   agreement: () => benchAgreement({ root, outDir: resolve(root, 'bench-results') }),
+  'learning-tasks': () => benchLearningTasks({ root, outDir: resolve(root, 'bench-results') }),
   'weight-forms': () => benchWeightForms(),
   'width-cola': () => benchWidthCola(root),
   sizes: () => benchSizes(),
@@ -52,6 +54,8 @@ const benches: Record<string, Bench> = {
 /** `engine` etc. name one benchmark; a group name runs several. */
 const groups: Record<string, string[]> = {
   memory: ['memory-small', 'memory-base'],
+  // learning-*: each writes its own key of bench-results/learning.json (learning-results.ts).
+  learning: Object.keys(benches).filter((n) => n.startsWith('learning-')),
   all: Object.keys(benches).filter((n) => n !== 'sizes-row'),
 };
 

@@ -1,0 +1,64 @@
+/** The learning benchmark's markdown (its `tasks` section) and learning.png, from the summaries it writes to JSON. */
+import type { LearningTask } from './learning-reference.js';
+import { LEARNING_TARGETS, type TaskSummary } from './learning-summary.js';
+import { lineChart, svgDocument, type Series } from './svg-chart.js';
+
+const TITLES: Record<LearningTask, string> = { sst2: 'SST-2 (872 dev rows)', topic: 'AG News topic (1,600 held-out rows)' };
+const SPROUT = '#1f6fb2';
+const REFERENCE = '#d1495b';
+const MAJORITY = '#888888';
+const ZERO_SHOT = '#e8a33d';
+const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
+
+type Tasks = Record<LearningTask, TaskSummary>;
+
+/** The summary table (also README "Learning, measured"). */
+export function learningTable(tasks: Tasks): string[] {
+  const names = Object.keys(tasks) as LearningTask[];
+  const cell = (f: (t: TaskSummary) => string) => names.map((n) => f(tasks[n])).join(' | ');
+  return [
+    `| | ${names.map((n) => TITLES[n]).join(' | ')} |`,
+    `| --- |${' ---: |'.repeat(names.length)}`,
+    `| majority class of the training rows, on dev | ${cell((t) => `${pct(t.majority)} (${t.majority_label})`)} |`,
+    `| zero-shot: the initial prompt, step 0 (same as the reference) | ${cell((t) => `${t.zero_shot === null ? '—' : pct(t.zero_shot)} (${t.step0_identical ? 'identical' : 'differs'})`)} |`,
+    `| final dev rank accuracy, reference → Sprout (step ${names.map((n) => tasks[n].sprout.final_step).join(' / ')}) | ${cell((t) => `${pct(t.reference.final_accuracy)} → **${pct(t.sprout.final_accuracy)}** (${t.accuracy_diff_points >= 0 ? '+' : '−'}${Math.abs(t.accuracy_diff_points).toFixed(2)})`)} |`,
+    `| accuracy target: Sprout ≥ reference − ${LEARNING_TARGETS.accuracyPoints} point | ${cell((t) => (t.accuracy_target_met ? 'met' : '**not met**'))} |`,
+    `| seconds per training step, 1 thread: reference / Sprout (mean; median) | ${cell((t) => `${t.reference.seconds_per_step.toFixed(3)} / **${t.sprout.seconds_per_step.toFixed(3)}** (${t.sprout.seconds_per_step_median.toFixed(3)})`)} |`,
+    `| speed-up (target ≥ ${LEARNING_TARGETS.speedup}×) | ${cell((t) => `${t.speedup.toFixed(2)}× (${t.speed_target_met ? 'met' : '**not met**'})`)} |`,
+  ];
+}
+
+export function learningMarkdown(tasks: Tasks): string {
+  const out = ['## Prompt tuning replayed: Sprout vs the recorded Hugging Face runs (`learning-tasks`)', '', ...learningTable(tasks), ''];
+  for (const name of Object.keys(tasks) as LearningTask[]) {
+    const t = tasks[name];
+    out.push(`### ${TITLES[name]}: dev rank accuracy by step`, '', '| step | reference | Sprout |', '| ---: | ---: | ---: |');
+    const sprout = new Map(t.sprout.curve.map(([s, a]) => [s, a]));
+    for (const [step, acc] of t.reference.curve) out.push(`| ${step} | ${pct(acc)} | ${sprout.has(step) ? pct(sprout.get(step)!) : '—'} |`);
+    if (t.data_notes.length) out.push('', `Data notes of Sprout's run: ${t.data_notes.join(' ')}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** One chart per task: dev rank accuracy by step, Sprout and the reference, the two baselines as flat lines. */
+export function learningFigure(tasks: Tasks): { svg: string; width: number; height: number } {
+  const names = Object.keys(tasks) as LearningTask[];
+  const w = 560, h = 380;
+  const charts = names.map((name, col) => {
+    const t = tasks[name];
+    const steps = t.reference.curve.map(([s]) => s);
+    const flat = (v: number): [number, number][] => [[Math.min(...steps), 100 * v], [Math.max(...steps), 100 * v]];
+    const series: Series[] = [
+      { name: 'Hugging Face (reference)', color: REFERENCE, dashed: true, markers: true, points: t.reference.curve.map(([s, a]) => [s, 100 * a]) },
+      { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
+      { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
+    ];
+    if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });
+    const all = series.flatMap((s) => s.points.map(([, y]) => y));
+    const yRange: [number, number] = [Math.max(0, Math.floor(Math.min(...all) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...all) / 5) * 5 + 5)];
+    return lineChart({ title: `${TITLES[name]}: dev rank accuracy`, xLabel: 'training step', yLabel: 'accuracy %', series, yRange }, { x: col * w, y: 0, width: w, height: h });
+  });
+  const width = names.length * w;
+  return { svg: svgDocument(width, h, charts.join('\n')), width, height: h };
+}
