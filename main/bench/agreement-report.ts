@@ -1,5 +1,6 @@
 /** The agreement benchmark's markdown tables and its figure (as SVG, rasterised by svg-png.ts). */
 import type { EvalPoint, RunComparison } from './agreement-compare.js';
+import { SPREAD, type Spread } from './agreement-spread.js';
 import type { ReferenceRun, ReferenceTask } from './reference-runs.js';
 import { lineChart, svgDocument, type Series } from './svg-chart.js';
 
@@ -10,13 +11,15 @@ interface Replay {
 const TITLES: Record<ReferenceTask, string> = { sst2: 'SST-2', cola: 'CoLA' };
 const SPROUT = '#1f6fb2';
 const REFERENCE = '#d1495b';
+const SPREAD_COLOR = '#9bbfdc';
 const pct = (v: number) => `${(100 * v).toFixed(2)}`;
 const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
 const ids = (rows: number[][]) => rows.map((r) => `[${r.join(',')}]`).join(' ');
 
-export function agreementMarkdown(refs: Record<ReferenceTask, ReferenceRun>, replays: Record<ReferenceTask, Replay>): string {
+export function agreementMarkdown(refs: Record<ReferenceTask, ReferenceRun>, replays: Record<ReferenceTask, Replay>, spreads: Record<ReferenceTask, Spread>): string {
   const out: string[] = ['# Sprout vs Hugging Face: the recorded prompt-tuning runs replayed', ''];
   out.push(...summaryTable(refs, replays), '');
+  out.push(...spreadTable(spreads), '');
   for (const task of Object.keys(replays) as ReferenceTask[]) {
     const c = replays[task].comparison;
     out.push(`## ${TITLES[task]}: evaluations`, '', ...evalTable(c.evals), '');
@@ -55,21 +58,42 @@ export function evalTable(evals: EvalPoint[]): string[] {
   return rows;
 }
 
+/** Per task: where the reference lies against the spread of the perturbed replays, point by point. */
+export function spreadTable(spreads: Record<ReferenceTask, Spread>): string[] {
+  const out = [
+    `## The spread of float32 noise: ${SPREAD.replays} replays whose initial prompt is moved by up to ${SPREAD.relativeNoise} (relative)`,
+    '',
+    '| task | first steps within 1e-3 of the reference (replay; perturbed replays) | 50-step points with the reference inside the spread |',
+    '| --- | --- | ---: |',
+  ];
+  for (const [task, s] of Object.entries(spreads) as [ReferenceTask, Spread][]) {
+    out.push(`| ${TITLES[task]} | ${s.stepsWithinTolerance.replay}; ${s.stepsWithinTolerance.perturbed.join(', ')} | ${s.points.filter((p) => p.inside).length} / ${s.points.length} |`);
+  }
+  for (const [task, s] of Object.entries(spreads) as [ReferenceTask, Spread][]) {
+    out.push('', `### ${TITLES[task]}: 50-step loss means`, '', '| step | reference | perturbed replays (min – max) | inside |', '| ---: | ---: | ---: | :---: |');
+    for (const p of s.points) out.push(`| ${p.step} | ${p.reference.toFixed(4)} | ${p.min.toFixed(4)} – ${p.max.toFixed(4)} | ${p.inside ? 'yes' : '**no**'} |`);
+  }
+  return out;
+}
+
 function maxPct(c: RunComparison, which: (step: number) => boolean): string {
   const d = c.loss.filter((p) => which(p.step)).map((p) => Math.abs(p.rel_diff));
   return d.length ? `${(100 * Math.max(...d)).toFixed(1)} %` : '—';
 }
 
 /** Two columns (one per task): training loss per 50 steps on top, evaluation accuracies below. */
-export function agreementFigure(refs: Record<ReferenceTask, ReferenceRun>, replays: Record<ReferenceTask, Replay>): { svg: string; width: number; height: number } {
+export function agreementFigure(refs: Record<ReferenceTask, ReferenceRun>, replays: Record<ReferenceTask, Replay>, spreads: Record<ReferenceTask, Spread>): { svg: string; width: number; height: number } {
   const tasks = Object.keys(replays) as ReferenceTask[];
   const w = 560, h = 360;
   const charts: string[] = [];
   tasks.forEach((task, col) => {
     const c = replays[task].comparison;
+    const spread = spreads[task].points;
     const lossSeries: Series[] = [
       { name: 'Hugging Face (reference)', color: REFERENCE, dashed: true, points: c.loss.map((p) => [p.step, p.reference]) },
       { name: 'Sprout', color: SPROUT, points: c.loss.map((p) => [p.step, p.sprout]) },
+      { name: `Sprout, ${SPREAD.replays} perturbed: min`, color: SPREAD_COLOR, points: spread.map((p) => [p.step, p.min]) },
+      { name: 'max', color: SPREAD_COLOR, points: spread.map((p) => [p.step, p.max]) },
     ];
     charts.push(lineChart({ title: `${TITLES[task]}: training loss (mean of each 50 steps)`, xLabel: 'step', yLabel: 'loss (log scale)', series: lossSeries, logY: true }, { x: col * w, y: 0, width: w, height: h }));
     const evalSeries = (name: string, color: string, dashed: boolean, pick: (e: EvalPoint) => number): Series => ({ name, color, dashed, markers: true, points: c.evals.map((e) => [e.step, 100 * pick(e)]) });

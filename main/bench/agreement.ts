@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- agreement`: replays both recorded Hugging Face prompt-tuning runs (SST-2 and CoLA on
  * ../shared/fixtures/mini-t5-pretrained) in full with `sprout train`'s engine and the `lester-reference` preset,
- * and compares them point by point (agreement-compare.ts). Writes bench-results/agreement.md (tables) and
- * agreement.png (training loss per 50 steps and the evaluations, Sprout against the reference); the JSON is
- * written by the bench runner. A development benchmark: it reads ../shared.
+ * and compares them point by point (agreement-compare.ts); then replays each run 8 more times from an initial prompt
+ * moved by 1e-7 (agreement-spread.ts) and says at each 50-step point whether the reference lies inside their spread.
+ * Writes bench-results/agreement.md (tables) and agreement.png (training loss per 50 steps with the spread, and
+ * the evaluations, Sprout against the reference); the JSON is written by the bench runner. A development
+ * benchmark: it reads ../shared.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,8 @@ import { loadCheckpoint, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
 import { compareRun, TARGETS, type RunComparison } from './agreement-compare.js';
 import { agreementFigure, agreementMarkdown } from './agreement-report.js';
-import { readReferenceRuns, referenceConfig, REFERENCE_TASKS, type ReferenceRun, type ReferenceTask } from './reference-runs.js';
+import { perturbedReplay, SPREAD, spreadPoints, stepsWithin, type Spread } from './agreement-spread.js';
+import { readReferenceRuns, readReferenceSteps, referenceConfig, REFERENCE_TASKS, type ReferenceRun, type ReferenceTask } from './reference-runs.js';
 import { svgToPng } from './svg-png.js';
 
 export interface AgreementOptions {
@@ -24,7 +27,10 @@ export interface ReplayResult {
   comparison: RunComparison;
   /** What the run reported about its data (cut inputs, skipped rows); none for the reference recipe. */
   notes: string[];
+  /** Every step's training loss. */
+  losses: number[];
 }
+
 
 /** Trains one reference run with Sprout (to `steps`, default the reference's) and compares it. */
 export async function replayReference(shared: string, task: ReferenceTask, ref: ReferenceRun, steps = ref.steps_done, log = (_: string) => {}): Promise<ReplayResult> {
@@ -49,17 +55,34 @@ export async function replayReference(shared: string, task: ReferenceTask, ref: 
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
   if (!state || state.step !== steps) throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
   const comparison = compareRun(ref, { losses: state.losses, evals: state.evals, finalPrompt: state.prompts[0].data, secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0 });
-  return { comparison, notes };
+  return { comparison, notes, losses: state.losses };
+}
+
+async function measureSpread(shared: string, task: ReferenceTask, ref: ReferenceRun, replay: ReplayResult, recorded: [number, number][], log: (line: string) => void): Promise<Spread> {
+  const perturbed: number[][] = [];
+  for (let seed = 1; seed <= SPREAD.replays; seed++) {
+    perturbed.push(await perturbedReplay(shared, task, ref, seed));
+    log(`${task}: perturbed replay ${seed}/${SPREAD.replays} done`);
+  }
+  return {
+    points: spreadPoints(ref, perturbed),
+    stepsWithinTolerance: { replay: stepsWithin(replay.losses, recorded), perturbed: perturbed.map((losses) => stepsWithin(losses, recorded)) },
+  };
 }
 
 export async function benchAgreement(o: AgreementOptions) {
   const shared = resolve(o.root, '../shared');
   const refs = readReferenceRuns(shared);
   const log = (line: string) => process.stderr.write(`agreement: ${line}\n`);
+  const recorded = readReferenceSteps(shared);
   const replays = {} as Record<ReferenceTask, ReplayResult>;
-  for (const task of REFERENCE_TASKS) replays[task] = await replayReference(shared, task, refs[task], refs[task].steps_done, log);
-  writeFileSync(join(o.outDir, 'agreement.md'), agreementMarkdown(refs, replays));
-  const figure = agreementFigure(refs, replays);
+  const spreads = {} as Record<ReferenceTask, Spread>;
+  for (const task of REFERENCE_TASKS) {
+    replays[task] = await replayReference(shared, task, refs[task], refs[task].steps_done, log);
+    spreads[task] = await measureSpread(shared, task, refs[task], replays[task], recorded[task], log);
+  }
+  writeFileSync(join(o.outDir, 'agreement.md'), agreementMarkdown(refs, replays, spreads));
+  const figure = agreementFigure(refs, replays, spreads);
   await svgToPng(figure.svg, figure.width, figure.height, join(o.outDir, 'agreement.png'));
   const summary = (t: ReferenceTask) => {
     const c = replays[t].comparison;
@@ -70,6 +93,13 @@ export async function benchAgreement(o: AgreementOptions) {
       evals_within_target: `${c.evals.filter((e) => e.ok).length}/${c.evals.length}`,
       max_abs_loss_rel_diff_to_500: maxAbs(c.loss.filter((p) => p.step <= TARGETS.lossEarlyUntil).map((p) => p.rel_diff)),
       max_abs_loss_rel_diff_after_500: maxAbs(c.loss.filter((p) => p.step > TARGETS.lossEarlyUntil).map((p) => p.rel_diff)),
+      spread: {
+        replays: SPREAD.replays,
+        relative_noise: SPREAD.relativeNoise,
+        reference_inside: `${spreads[t].points.filter((p) => p.inside).length}/${spreads[t].points.length}`,
+        points: spreads[t].points,
+        first_steps_within_tolerance: { tolerance: SPREAD.stepTolerance, replay: spreads[t].stepsWithinTolerance.replay, perturbed: spreads[t].stepsWithinTolerance.perturbed },
+      },
     };
   };
   return {

@@ -88,3 +88,15 @@ export function referenceConfig(shared: string, task: ReferenceTask, ref: Refere
   };
   return applyPreset(given, presetSettings('lester-reference'));
 }
+
+/**
+ * prompt_tuning_reference_steps.json: the loss of each of the first 100 steps of both runs, re-run with the
+ * reference's own code and environment (which reproduces the recorded runs exactly): [step, loss] pairs.
+ */
+export function readReferenceSteps(shared: string): Record<ReferenceTask, [number, number][]> {
+  const file = join(referenceModel(shared), 'prompt_tuning_reference_steps.json');
+  const run = z.object({ train_loss_per_step: z.array(z.tuple([z.number().int().min(1), z.number()])).min(1) });
+  const parsed = z.object({ sst2: run, cola: run }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return { sst2: parsed.data.sst2.train_loss_per_step, cola: parsed.data.cola.train_loss_per_step };
+}

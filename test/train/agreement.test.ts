@@ -19,9 +19,9 @@ import { describe, expect, it } from 'vitest';
 import { compareRun } from '../../main/bench/agreement-compare.js';
 import { readReferenceRuns } from '../../main/bench/reference-runs.js';
 import { loadCheckpoint, runDir } from '../../main/train/run-store.js';
-import type { EvalRecord } from '../../main/train/trainer-state.js';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { miniModel, shared } from './fixtures.js';
+import { pythonCheckpoint } from './python-checkpoint.js';
 
 const STEPS = 100;
 const reference = JSON.parse(readFileSync(join(miniModel, 'prompt_tuning_reference.json'), 'utf8')).sst2 as {
@@ -40,17 +40,6 @@ function python(script: string, ...args: string[]): string {
 /** Data rows of a GLUE TSV (header skipped), counted by python's csv module with quoting off. */
 const countRows = (file: string) =>
   Number(python('import csv,sys\nrows=list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8"),delimiter="\\t",quoting=csv.QUOTE_NONE))\nprint(len(rows)-1)', file));
-
-/** A Sprout checkpoint read as safetensors by hand: the per-step losses and the recorded evaluations. */
-function readCheckpoint(file: string): { losses: number[]; evals: EvalRecord[] } {
-  const script = `import json,struct,sys
-import numpy as np
-f=open(sys.argv[1],'rb'); n=struct.unpack('<Q',f.read(8))[0]; h=json.loads(f.read(n))
-t=h['losses']; f.seek(8+n+t['data_offsets'][0])
-losses=np.frombuffer(f.read(t['data_offsets'][1]-t['data_offsets'][0]),dtype='<f4').astype(float).tolist()
-print(json.dumps({'losses':losses,'evals':json.loads(h['__metadata__']['state'])['evals']}))`;
-  return JSON.parse(python(script, file));
-}
 
 describe('replaying the Hugging Face SST-2 prompt-tuning run (../shared/fixtures/mini-t5-pretrained)', () => {
   it(`follows it for ${STEPS} steps: step 0 exactly, the loss means and step ${STEPS} within float32's divergence`, { timeout: 600_000 }, async () => {
@@ -71,7 +60,7 @@ describe('replaying the Hugging Face SST-2 prompt-tuning run (../shared/fixtures
     expect([countRows(join(data, 'train.tsv')), countRows(join(data, 'dev.tsv'))]).toEqual([reference.n_train, reference.n_dev]);
     expect(run.stderr).toContain(`${reference.n_train} training and ${reference.n_dev} validation examples`);
 
-    const checkpoint = readCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
+    const checkpoint = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
     expect(checkpoint.losses).toHaveLength(STEPS);
     expect(checkpoint.evals.map((e) => e.step)).toEqual([0, STEPS]);
 
