@@ -41,8 +41,8 @@ export async function replayLearningRun(shared: string, task: LearningTask, ref:
   if (result.steps !== steps) throw new Error(`the ${task} replay ended at step ${result.steps}, not ${steps} (status ${result.status})`);
   const majority = result.baselines.majority;
   if (!majority) throw new Error(`the ${task} replay had no validation data`);
-  const stored = readJson(join(runDir(home, String(result.run_id)), CONFIG_FILE), 'bad-run-file') as { init: { vocabIds: number[] } };
-  return { curve, stepSeconds, majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy }, vocabIds: stored.init.vocabIds, threads, notes: result.notes.filter((n) => !result.warnings.includes(n)) };
+  const stored = readJson(join(runDir(home, String(result.run_id)), CONFIG_FILE), 'bad-run-file') as { init: { vocabIds: number[] }[] };
+  return { curve, stepSeconds, majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy }, vocabIds: stored.init[0].vocabIds, threads, notes: result.notes.filter((n) => !result.warnings.includes(n)) };
 }
 
 export async function benchLearningTasks(o: { root: string; outDir: string }) {
