@@ -279,8 +279,11 @@ export interface RunStatus extends RunSummary {
   config: Record<string, unknown>;
   /** Of the latest evaluation while the run goes, of the kept prompt once it finished. */
   judgement: Judgement;
-  /** Seconds the first training step took, once it has run: the basis of the first time estimate. */
-  firstStepSeconds: number | null;
+  /**
+   * Seconds a warmed-up training step takes (the median of the latest, leaving out the first, which also builds the
+   * sessions): the basis of the time estimate; null until the second step has run.
+   */
+  stepSeconds: number | null;
   /** The latest weight preparation while the run is `starting`; null otherwise. */
   preparing: WeightPreparation | null;
 }
@@ -508,7 +511,7 @@ export interface TrainingProgress {
   examplesPerSecond: number;
   etaSeconds: number | null;
   judgement: Judgement;
-  firstStepSeconds: number | null;
+  stepSeconds: number | null;
   /** Set while the run is `starting` and its weights are being converted or verified. */
   preparing: WeightPreparation | null;
 }

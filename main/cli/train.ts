@@ -319,6 +319,7 @@ function startLines(t: TaskStart, prefix: string): string[] {
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
 function progressPrinter(): (e: TrainingEvent) => void {
   let every = 1;
+  let estimated = false;
   const line = (s: string) => process.stderr.write(`${s}\n`);
   let names: string[] = [];
   // A mixture's evaluations name their task.
@@ -341,10 +342,13 @@ function progressPrinter(): (e: TrainingEvent) => void {
         line(`zero-shot baseline (the initial prompt)${of(e.task)}: ${evalLine(e.summary)}`);
         break;
       case 'step':
-        if (e.step === 1 && e.steps > 1) line(`time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - 1} steps, from the first step (evaluations add to it)`);
+        if (e.etaS !== null && !estimated) {
+          estimated = true;
+          line(`time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps, from the steps after the first (which also builds the model's sessions); evaluations add to it`);
+        }
         if (e.step % every === 0 || e.step === e.steps) {
           const ev = e.latestEval ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]` : '';
-          line(`step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${duration(e.etaS)}${ev}`);
+          line(`step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`);
         }
         break;
       case 'eval':

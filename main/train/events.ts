@@ -39,8 +39,12 @@ export type TrainingEvent =
       tasks: TaskStart[];
       notes: string[];
     }
-  /** `latestEval`: the latest evaluation of the first task. `gradNorm`: before clipping, over every prompt trained. */
-  | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; examplesPerS: number; etaS: number; epoch: number; latestEval: EvalSummary | null }
+  /**
+   * `latestEval`: the latest evaluation of the first task. `gradNorm`: before clipping, over every prompt trained.
+   * `stepS`: a warmed-up step's typical seconds (the median of the latest, the session's first step left out, which
+   * also builds the sessions); `etaS`: the steps left at that pace, evaluations not counted. Both null at first.
+   */
+  | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; examplesPerS: number; stepS: number | null; etaS: number | null; epoch: number; latestEval: EvalSummary | null }
   /** `improved`: the task's prompt is better than before (main/train/best.ts); `bestStep`: the step of the prompt it keeps. */
   | { kind: 'eval'; task: number; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; bestStep: number | null; warnings: string[] }
   /** The initial prompt's evaluation before the first step: the zero-shot baseline. */

@@ -80,7 +80,29 @@ interface Loop {
   examples: LoopTask['train'];
   /** Per pooled example, the prompt it trains; null with one prompt. */
   promptIndex: number[] | null;
-  stepSecondsAvg: number;
+  /** Seconds of the latest steps after the first of this session, which also builds the sessions and warms up. */
+  stepTimes: number[];
+  warmedUp: boolean;
+}
+
+/** The time estimate is the median of this many latest step times: a rebuild after an evaluation does not swing it. */
+const ESTIMATE_WINDOW = 25;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A warmed-up step's typical time; null until a step after the first has run (the first one is 3–4× slower). */
+function timeStep(loop: Loop, seconds: number): number | null {
+  if (!loop.warmedUp) {
+    loop.warmedUp = true;
+    return null;
+  }
+  loop.stepTimes.push(seconds);
+  if (loop.stepTimes.length > ESTIMATE_WINDOW) loop.stepTimes.shift();
+  return median(loop.stepTimes);
 }
 
 function startLoop(setup: TrainerSetup, hooks: TrainingHooks): Loop {
@@ -97,7 +119,8 @@ function startLoop(setup: TrainerSetup, hooks: TrainingHooks): Loop {
     evaluator: { model, config, tasks, prompts, state, emit, signal: hooks.signal },
     examples,
     promptIndex: prompts.length === 1 ? null : tasks.flatMap((t, k) => t.train.map(() => k)),
-    stepSecondsAvg: 0,
+    stepTimes: [],
+    warmedUp: false,
   };
 }
 
@@ -144,10 +167,10 @@ async function step(loop: Loop): Promise<boolean> {
   state.losses.push(Math.fround(loss));
   const seconds = (performance.now() - t0) / 1000;
   state.trainSeconds += seconds;
-  loop.stepSecondsAvg = loop.stepSecondsAvg ? 0.9 * loop.stepSecondsAvg + 0.1 * seconds : seconds;
+  const stepS = timeStep(loop, seconds);
   if (state.step === taskEmbeddingStep(config)) for (const p of state.prompts) p.taskEmbedding = { step: state.step, prompt: p.data.slice() };
-  const etaS = loop.stepSecondsAvg * (config.steps - state.step);
-  loop.emit({ kind: 'step', step: state.step, steps: config.steps, loss, lr, gradNorm, examplesPerS: batch.length / seconds, etaS, epoch: loop.order.state().epoch, latestEval: latestEval(state) });
+  const etaS = stepS === null ? null : stepS * (config.steps - state.step);
+  loop.emit({ kind: 'step', step: state.step, steps: config.steps, loss, lr, gradNorm, examplesPerS: batch.length / seconds, stepS, etaS, epoch: loop.order.state().epoch, latestEval: latestEval(state) });
   const stop = evalDue(config, state.step) && (await evaluationRound(loop.evaluator));
   if (state.step % config.checkpointEvery === 0 || state.step === config.steps || stop) checkpoint(loop);
   return stop;

@@ -11,6 +11,11 @@ export function bytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/** A time that may be under a second (a training step), with the digits that say something. */
+export function seconds(s: number): string {
+  return s < 10 ? `${s.toFixed(s < 1 ? 2 : 1)} s` : duration(s);
+}
+
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
   if (seconds < 60) return `${Math.round(seconds)} s`;

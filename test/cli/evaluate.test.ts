@@ -32,7 +32,7 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(t.notes).toEqual(expect.arrayContaining(t.warnings));
     expect(trained.stderr).toMatch(/^keeping the best prompt by MCC: the classes are imbalanced/m);
     expect(trained.stderr).toMatch(/^zero-shot baseline \(the initial prompt\): /m);
-    expect(trained.stderr).toMatch(/^time estimate: about \S+ for the remaining 3 steps/m);
+    expect(trained.stderr).toMatch(/^time estimate: about \S+ for the remaining 2 steps, from the steps after the first/m);
 
     const gold = pythonLabels(dev, 50);
     const evaluated = await sprout(['evaluate', '--prompt', String(t.prompt_id), '--data', dev, '--no-header', '--quoting', 'none', '--label-column', '1', '--limit', '50', '--device', 'cpu'], home);

@@ -97,8 +97,9 @@ describe('training', () => {
     const events = h.payloads('training.progress', (p) => p.runId === runId);
     const steps = events.filter((p) => p.loss !== null && p.eval === undefined && p.status === 'running').map((p) => p.step);
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
-    // The Train step's time estimate: the first step's measured time, from step 1 on.
-    expect(events.find((p) => p.step === 1 && p.loss !== null)!.firstStepSeconds).toBeGreaterThan(0);
+    // The Train step's time estimate: from step 2 on, the first step (which also builds the sessions) left out.
+    expect(events.find((p) => p.step === 1 && p.loss !== null)!.stepSeconds).toBeNull();
+    expect(events.find((p) => p.step === 2 && p.loss !== null)!.stepSeconds).toBeGreaterThan(0);
     expect(events.filter((p) => p.eval).map((p) => p.eval!.step)).toEqual([3, 6]);
     expect(events.at(-1)).toMatchObject({ status: 'done', step: 6, totalSteps: 6 });
     cbRun = await h.call('train.status', { runId });

@@ -44,7 +44,7 @@ interface Live {
   evals: EvalPoint[];
   examplesPerSecond: number | null;
   etaSeconds: number | null;
-  firstStepSeconds: number | null;
+  stepSeconds: number | null;
   resumedAt: number | null;
   /** Null while the run is starting: the trainer chooses it as training starts. */
   metric: MetricChoice | null;
@@ -181,7 +181,7 @@ export class Runs {
       stepsPerSecond,
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
       etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
-      firstStepSeconds: live?.firstStepSeconds ?? null,
+      stepSeconds: live?.stepSeconds ?? null,
       preparing: live?.preparing ?? null,
       judgement: live ? liveJudgement(live) : storedJudgement(result),
       losses,
@@ -342,7 +342,7 @@ export class Runs {
       evals: metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step)),
       examplesPerSecond: null,
       etaSeconds: null,
-      firstStepSeconds: null,
+      stepSeconds: null,
       resumedAt: null,
       metric: null,
       majority: null,
@@ -366,7 +366,7 @@ export class Runs {
         live.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
         live.examplesPerSecond = e.examplesPerS;
         live.etaSeconds = e.etaS;
-        if (e.step === (live.resumedAt ?? 0) + 1) live.firstStepSeconds = live.batchSize / e.examplesPerS;
+        live.stepSeconds = e.stepS;
         this.emitState(live, { loss: e.loss, lr: e.lr });
         break;
       case 'eval': {
@@ -411,7 +411,7 @@ export class Runs {
       examplesPerSecond: live.state === 'running' ? (live.examplesPerSecond ?? 0) : 0,
       etaSeconds: live.state === 'running' ? live.etaSeconds : null,
       judgement: liveJudgement(live),
-      firstStepSeconds: live.firstStepSeconds,
+      stepSeconds: live.stepSeconds,
       preparing: live.preparing,
     };
     if (latestEval && live.metric) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
