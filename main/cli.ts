@@ -1,6 +1,8 @@
 import { commands } from './cli/commands.js';
 import { parseCommandArgs, UsageError, type Command } from './cli/command.js';
+import { asDiskFullError } from './disk-full.js';
 import { SproutError } from './errors.js';
+import { dataDir } from './paths.js';
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.path.join(' ').length));
@@ -47,6 +49,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    error = asDiskFullError(error, dataDir()) ?? error;
     if (error instanceof UsageError || error instanceof SproutError) {
       process.stderr.write(`sprout: ${error.message}\n`);
       process.exitCode = 2;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename, extname, resolve } from 'node:path';
+import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
-import type { LibraryDb } from '../library/db.js';
+import { dataDirOf, type LibraryDb } from '../library/db.js';
 import {
   distinctLabelCount,
   duplicateCounts,
@@ -365,6 +366,14 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
     return report;
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
+    if (isDiskFull(error)) {
+      // The rows take about as much room in the library as in the file(s) they come from.
+      const needed = main.info.totalBytes + (validation?.info.totalBytes ?? 0);
+      throw diskFullError(dataDirOf(db), `the dataset from ${basename(file)}`, {
+        hint: 'Free some space there, then run the same `sprout data import` again (nothing of this import was kept).',
+        uiHint: 'Free some space there, then import the file again (nothing of this import was kept).',
+      }, needed);
+    }
     throw error;
   }
 }

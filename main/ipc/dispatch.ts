@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { operations, type ContractErrorShape, type Envelope, type OperationName, type ResponseOf, type ValidRequestOf } from '../../preload/contract.js';
 import { ContractError } from '../../preload/contract-error.js';
+import { asDiskFullError } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import type { HandlerContext } from './context.js';
 
@@ -30,7 +31,8 @@ export function invalidRequest(name: string, issues: z.core.$ZodIssue[]): Contra
   };
 }
 
-export function toErrorShape(error: unknown): ContractErrorShape {
+export function toErrorShape(thrown: unknown): ContractErrorShape {
+  const error = asDiskFullError(thrown, "Sprout's data folder") ?? thrown;
   if (error instanceof SproutError) {
     const { uiHint, ...details } = error.details;
     return { code: error.code, message: error.forApp(), details: uiHint === undefined ? details : { ...details, hint: uiHint } };

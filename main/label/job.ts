@@ -13,10 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
+import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { realTarget, refuseInsideDataDir } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
@@ -217,6 +218,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     markOutputReplaced(db, replaced.map((j) => j.id), { jobId: job.id, how: 'labelled' });
   } catch (error) {
     file.close();
+    if (isDiskFull(error)) throw diskFullError(dirname(output), 'the labelled file', { hint: 'Free some space there, then start the job again.' });
     throw error;
   }
   const release = claimWriter(jobWriter(db, job.id), 'labelled');
@@ -347,6 +349,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
   const template = parseTemplate(spec.template);
   const started = performance.now();
   let rowsDone = job.rowsDone;
+  let bytesDone = job.outputBytes;
   const firstRow = rowsDone;
   const report = () => {
     const seconds = (performance.now() - started) / 1000;
@@ -360,6 +363,7 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
     rowsDone += window.length;
+    bytesDone = bytes;
     // The library keeps every value written, so exports and checks never depend on the output file.
     commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => ({ ...r.stored, added: r.added, values: r.values ? { ...r.values } : null })));
     report();
@@ -389,13 +393,26 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
       status = 'done';
       finishJob(db, job.id, sealOf(spec.output));
     }
-  } catch (error) {
-    setJobStatus(db, job.id, 'failed', (error as Error).message);
+  } catch (thrown) {
+    const error = isDiskFull(thrown) ? outOfRoom(thrown, db, job, rowsDone, bytesDone) : thrown;
+    try {
+      setJobStatus(db, job.id, 'failed', (error as Error).message);
+    } catch {
+      // A full disk may refuse this write too: the job then reads as interrupted, which resumes the same way.
+    }
     throw error;
   } finally {
     file.close();
   }
   return summary(getJob(db, job.id)!, rowsDone - firstRow, (performance.now() - started) / 1000);
+}
+
+/** A full disk under the output file or the library, with the room the remaining rows need at the rate so far. */
+function outOfRoom(error: unknown, db: LibraryDb, job: LabelJob, rowsDone: number, bytesDone: number) {
+  const goOn = { hint: `Free some space there, then continue with \`sprout label --resume ${job.id}\` (every row committed so far is kept).`, uiHint: 'Free some space there, then resume the job (every row committed so far is kept).' };
+  if ((error as { code?: string }).code === 'SQLITE_FULL') return diskFullError(dataDirOf(db), 'the library', goOn);
+  const remaining = job.spec.totalRows - rowsDone;
+  return diskFullError(dirname(job.spec.output), 'the labelled file', goOn, rowsDone > 0 && remaining > 0 ? (remaining * bytesDone) / rowsDone : undefined);
 }
 
 interface OutRow {

@@ -6,6 +6,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { readLegacyCheckpoint } from './legacy-checkpoints.js';
 import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file.js';
@@ -102,11 +103,12 @@ function writeCheckpointFile(dir: string, step: number, tensors: NamedTensor[], 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;
-    const cause = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : (error as Error).message;
-    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${step}: ${cause}.`, {
-      file,
+    const goOn = {
       hint: `The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${basename(dir)}\`.`,
-    });
+      uiHint: 'The previous checkpoint is kept; free some space, then resume the run.',
+    };
+    if (isDiskFull(error)) throw diskFullError(dir, `the training checkpoint of step ${step}`, goOn, tensors.reduce((n, t) => n + t.data.byteLength, 0));
+    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${step}: ${(error as Error).message}.`, { file, ...goOn });
   }
   return file;
 }

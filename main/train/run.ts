@@ -4,7 +4,8 @@
  * A single task trains as a mixture of one; only its summary keeps the single-task shape.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
 import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
@@ -112,13 +113,26 @@ async function trainWith(spec: RunSpec, resumeId: number | null, home: string, o
     } finally {
       await model.dispose();
     }
-  } catch (error) {
-    ledger.fail(error);
+  } catch (thrown) {
+    const error = isDiskFull(thrown) ? runOutOfRoom(thrown, home, ledger.id) : thrown;
+    try {
+      ledger.fail(error);
+    } catch {
+      // A full disk may refuse this write too: the run then reads as interrupted, which resumes the same way.
+    }
     throw error;
   } finally {
     release?.();
     ledger.close();
   }
+}
+
+function runOutOfRoom(error: unknown, home: string, runId: number) {
+  const path = (error as NodeJS.ErrnoException).path;
+  return diskFullError(path ? dirname(path) : home, `run ${runId}`, {
+    hint: `Free some space there, then continue with \`sprout train --resume ${runId}\` (its last checkpoint is kept).`,
+    uiHint: 'Free some space there, then resume the run (its last checkpoint is kept).',
+  });
 }
 
 /** The model at the run's width; its conversion is reported as an event too, naming the run already recorded. */

@@ -4,11 +4,11 @@
  * previous checkpoint whole, and after space is freed `--resume` must finish with the uninterrupted run's prompt.
  * Mounting needs root (CAP_SYS_ADMIN); elsewhere the test is skipped.
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canMount, fill, mountTmpfs, unmountAll } from './tmpfs.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { requireRun } from '../../main/library/runs.js';
 import { CHECKPOINT_FILE, CONFIG_FILE, loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
@@ -16,46 +16,9 @@ import { readTensorFile } from '../../main/train/tensor-file.js';
 import { lastJson, sprout } from './spawn.js';
 import { STEPS, trainArgs } from './train-args.js';
 
-const mounted: string[] = [];
-
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    mounted.push(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const canMount = (() => {
-  const probe = mkdtempSync(join(tmpdir(), 'sprout-tmpfs-probe-'));
-  const ok = mountTmpfs(probe, '16k');
-  if (ok) execFileSync('umount', [mounted.pop()!]);
-  rmSync(probe, { recursive: true, force: true });
-  return ok;
-})();
-
-afterAll(() => {
-  for (const dir of mounted) execFileSync('umount', ['-l', dir]);
-});
-
-/** Writes zeros until the file system refuses; returns how many bytes it took. */
-function fill(file: string): number {
-  const fd = openSync(file, 'w');
-  const page = Buffer.alloc(4096);
-  let bytes = 0;
-  try {
-    for (;;) bytes += writeSync(fd, page);
-  } catch (error) {
-    expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
-  return bytes;
-}
-
 const promptBytes = (file: unknown) => Buffer.from((readTensorFile(String(file)).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
+
+afterAll(unmountAll);
 
 describe('disk full during a checkpoint save', () => {
   it.skipIf(!canMount)('fails with a clear error, keeps the previous checkpoint, and resumes to the same prompt once space is freed', async () => {
@@ -77,9 +40,11 @@ describe('disk full during a checkpoint save', () => {
     const message = /^sprout: (.*)$/m.exec(failed.stderr)![1];
     const runId = /^run (\S+):/m.exec(failed.stderr)![1];
     const runFolder = join(runs, runId);
-    expect(message).toMatch(new RegExp(`^${runFolder}/${CHECKPOINT_FILE}: Cannot save the training checkpoint at step \\d+: the disk is full\\. The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${runId}\`\\.$`));
+    expect(message).toMatch(
+      new RegExp(`^The disk is full: the training checkpoint of step \\d+ could not be written to ${runFolder} \\(\\d+ KB free there, about \\d+ KB more needed\\)\\. The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${runId}\`\\.$`),
+    );
     expect(failed.stderr).not.toMatch(/internal error|\n\s+at /);
-    const failedAt = Number(/at step (\d+):/.exec(message)![1]);
+    const failedAt = Number(/of step (\d+) /.exec(message)![1]);
 
     // The previous checkpoint is whole and nothing half-written is left beside it.
     const saved = loadCheckpoint(runFolder)!;
