@@ -7,17 +7,36 @@
  * the Electron preload, the serve transport and the renderer API are all derived from these two tables.
  */
 import { z } from 'zod';
+import {
+  DATA_FORMATS,
+  DEVICE_PREFERENCES,
+  METRIC_REQUESTS,
+  OPTIMIZER_KINDS,
+  OUTPUT_FORMATS,
+  PRECISIONS,
+  QUOTINGS,
+  REVIEW_STATES,
+  SPLITS,
+  THEMES,
+  WEIGHTS_CHOICES,
+  type DataFormat,
+  type DevicePreference,
+  type OutputFormat,
+  type Quoting,
+  type ReviewState,
+  type Split,
+  type Theme,
+  type WeightsChoice,
+  type WeightWidth,
+} from '../main/choices.js';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/data/import.js';
 import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
-import { REVIEW_STATES, type ReviewState } from '../main/label/review-state.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
-import { PRECISIONS } from '../main/runtime/types.js';
-import { WEIGHTS_CHOICES, type WeightsChoice, type WeightWidth } from '../main/weights/width.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -27,7 +46,7 @@ function type<T>(): T {
 // ---- Data types carried by operations and events ----
 
 export interface ExecutionProviderInfo {
-  /** onnxruntime's name, e.g. "cpu", "webgpu", "cuda". */
+  /** onnxruntime's name, e.g. "cpu" or "cuda". */
   name: string;
   /** Shipped inside onnxruntime-node; unbundled ones need extra libraries (see README: Using a GPU). */
   bundled: boolean;
@@ -71,11 +90,10 @@ export interface AppInfo {
   dataDir: string;
 }
 
-export type Device = 'auto' | 'gpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
-export type Theme = 'light' | 'dark' | 'system';
-export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
-export type Quoting = 'rfc4180' | 'none';
-export type LabelOutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+/** The lists of choices (main/choices.ts), under the names the renderer knows them by. */
+export type Device = DevicePreference;
+export type LabelOutputFormat = OutputFormat;
+export type { DataFormat, Quoting, Split, Theme, WeightsChoice, WeightWidth };
 
 // -- Models --
 
@@ -191,7 +209,7 @@ export interface DatasetInfo {
 }
 
 export interface DatasetRowInfo {
-  split: 'train' | 'validation' | 'test';
+  split: Split;
   index: number;
   line: number;
   text: string;
@@ -200,7 +218,7 @@ export interface DatasetRowInfo {
 
 export interface DatasetDetail extends DatasetInfo {
   columns: string[];
-  labelCounts: { split: 'train' | 'validation' | 'test'; label: string | null; count: number }[];
+  labelCounts: { split: Split; label: string | null; count: number }[];
   report: Record<string, unknown>;
   rows: DatasetRowInfo[];
   /** Rows in the split asked for (for paging). */
@@ -294,7 +312,7 @@ export interface EvalReport {
   promptId: number;
   runId: number | null;
   datasetId: number;
-  split: 'validation' | 'train' | 'test';
+  split: Split;
   labels: string[];
   examples: number;
   accuracy: number;
@@ -415,7 +433,6 @@ export interface LabelSummary {
 }
 
 export type LabelOutputState = OutputState;
-export { REVIEW_STATES };
 export type { ReviewCounts, ReviewState };
 
 /** One labelled row for review (main/label/review.ts). */
@@ -566,12 +583,13 @@ const text = z.string().min(1);
 /** A file or folder chosen in the renderer; main checks it is absolute and exists where it must. */
 const path = z.string().min(1).max(4096);
 const readOptions = {
-  format: z.enum(['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text']).optional(),
+  format: z.enum(DATA_FORMATS).optional(),
   header: z.boolean().optional(),
-  quoting: z.enum(['rfc4180', 'none']).optional(),
+  quoting: z.enum(QUOTINGS).optional(),
 };
-const device = z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
-const weightsChoice = z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]);
+const device = z.enum(DEVICE_PREFERENCES);
+const weightsChoice = z.enum(WEIGHTS_CHOICES);
+const outputFormat = z.enum(OUTPUT_FORMATS);
 const runRef = z.strictObject({ runId: id });
 
 const trainRequest = z.strictObject({
@@ -585,7 +603,7 @@ const trainRequest = z.strictObject({
   promptLength: z.number().int().min(1).max(512).optional(),
   /** random | vocab | labels | text:<words> | prompt:<library id> */
   init: text.optional(),
-  optimizer: z.enum(['adafactor', 'adam', 'adamw']).optional(),
+  optimizer: z.enum(OPTIMIZER_KINDS).optional(),
   lr: z.number().positive().optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
   steps: z.number().int().min(1).max(1_000_000).optional(),
@@ -594,7 +612,7 @@ const trainRequest = z.strictObject({
   evalLimit: z.number().int().min(1).optional(),
   patience: z.number().int().min(1).optional(),
   /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
-  metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
+  metric: z.enum(METRIC_REQUESTS).optional(),
   seed: z.number().int().min(0).optional(),
   device: device.optional(),
   /** Compute dtype: auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs (main/runtime/precision.ts). */
@@ -641,7 +659,7 @@ export const operations = {
       hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       /** null forgets the stored token. */
       hubToken: z.string().nullable().optional(),
-      theme: z.enum(['light', 'dark', 'system']).optional(),
+      theme: z.enum(THEMES).optional(),
       /** The whole list; each must be an existing folder. */
       browseFolders: z.array(path).max(50).optional(),
     }),
@@ -687,7 +705,7 @@ export const operations = {
   'data.show': {
     request: z.strictObject({
       id,
-      split: z.enum(['train', 'validation', 'test']).optional(),
+      split: z.enum(SPLITS).optional(),
       offset: z.number().int().min(0).optional(),
       limit: z.number().int().min(0).max(1000).optional(),
     }),
@@ -766,7 +784,7 @@ export const operations = {
       template: text.optional(),
       goldColumn: text.optional(),
       output: path,
-      outputFormat: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(),
+      outputFormat: outputFormat.optional(),
       overwrite: z.boolean().optional(),
       /** Consent to write over this labelling job's output (the person confirmed replacing that job's file). */
       replaceJob: text.optional(),
@@ -776,7 +794,7 @@ export const operations = {
   },
   /** Where a new job on `input` with this prompt writes by default: named after the prompt, never another job's file. */
   'label.defaultOutput': {
-    request: z.strictObject({ promptId: id, input: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']) }),
+    request: z.strictObject({ promptId: id, input: path, format: outputFormat }),
     response: type<{ output: string }>(),
   },
   /** Whether a file the person chose exists, and which labelling job owns it (writing there needs consent naming it). */
@@ -809,7 +827,7 @@ export const operations = {
   },
   /** Writes the job's rows with the model's columns and the final label and its source (main/label/export.ts). */
   'label.export': {
-    request: z.strictObject({ jobId: text, file: path, format: z.enum(['csv', 'tsv', 'jsonl', 'parquet']).optional(), overwrite: z.boolean().optional(), replaceJob: text.optional() }),
+    request: z.strictObject({ jobId: text, file: path, format: outputFormat.optional(), overwrite: z.boolean().optional(), replaceJob: text.optional() }),
     response: type<{ file: string; format: LabelOutputFormat; rows: number; reviewed: number; corrected: number }>(),
   },
 } satisfies Record<string, { request: z.ZodType; response: unknown }>;

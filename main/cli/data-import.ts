@@ -1,15 +1,16 @@
 import { importDataset } from '../data/import.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { importJson, onePositional, progressLine, readFlags, readOptions, withLibrary } from './data-shared.js';
+import { fileReadChoices, FILE_READ_HELP, importJson, onePositional, progressLine, readFlags, readOptions, withLibrary } from './data-shared.js';
+import { numberFlag } from './flags.js';
 
 export const dataImportCommand: Command = {
   path: ['data', 'import'],
   summary: 'Import a data file into the library as a dataset',
-  usage: `Usage: sprout data import FILE [--format csv|tsv|jsonl|json|parquet|text] [--header yes|no|auto] [--quoting rfc4180|none]
+  usage: `Usage: sprout data import FILE ${FILE_READ_HELP}
                           [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
-                          [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N] [--invalid-utf8 error|replace]
+                          [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N]
 
-Whether a CSV/TSV's first row is a header is detected unless --header yes|no says (--no-header is --header no);
+Whether a CSV/TSV's first row is a header is detected unless --header says (--no-header is --header no);
 columns are named as in the header, or by 0-based index for headerless files. Without --text-column,
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.
@@ -35,6 +36,7 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
     name: { type: 'string' },
     'max-chars': { type: 'string' },
   },
+  choices: fileReadChoices,
   positionals: true,
   async run({ values, positionals }) {
     const file = onePositional(positionals, 'data file', 'data import');
@@ -47,11 +49,11 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
         labelColumn: values['no-label'] ? null : (values['label-column'] as string | undefined),
         template: values.template as string | undefined,
         validationFile: values.validation as string | undefined,
-        split: number(values.split, '--split'),
-        testSplit: number(values['test-split'], '--test-split'),
-        seed: integer(values.seed, '--seed'),
+        split: numberFlag(values, 'split', { fraction: true }),
+        testSplit: numberFlag(values, 'test-split', { fraction: true }),
+        seed: numberFlag(values, 'seed'),
         name: values.name as string | undefined,
-        maxChars: integer(values['max-chars'], '--max-chars'),
+        maxChars: numberFlag(values, 'max-chars'),
         onProgress: (p) => progress.update(p.bytesRead, p.totalBytes),
       }),
     );
@@ -59,16 +61,3 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
     printJson(importJson(report));
   },
 };
-
-function number(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, not "${String(value)}".`);
-  return n;
-}
-
-function integer(value: unknown, flag: string): number | undefined {
-  const n = number(value, flag);
-  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, not "${String(value)}".`);
-  return n;
-}

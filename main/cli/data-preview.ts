@@ -1,22 +1,24 @@
 import { previewFile } from '../data/preview.js';
 import { printJson, type Command } from './command.js';
-import { onePositional, readFlags, readOptions } from './data-shared.js';
+import { fileReadChoices, FILE_READ_HELP, onePositional, readFlags, readOptions } from './data-shared.js';
+import { countFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
   summary: 'Show the first rows, columns and label counts of a data file before importing it',
-  usage: `Usage: sprout data preview FILE [--format csv|tsv|jsonl|json|parquet|text] [--header yes|no|auto] [--quoting rfc4180|none]
-                           [--invalid-utf8 error|replace] [--label-column L] [--rows N] [--json]
+  usage: `Usage: sprout data preview FILE ${FILE_READ_HELP}
+                           [--label-column L] [--rows N] [--json]
 
 Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
 label columns, and the label set with counts. TSV quoting is detected unless --quoting is given; whether the first
-row of a CSV/TSV is a header is detected (and the reason shown) unless --header yes|no is given (--no-header is
+row of a CSV/TSV is a header is detected (and the reason shown) unless --header is given (--no-header is
 --header no). Headerless files' columns are named by their 0-based index. --json prints one JSON line.`,
   options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
+  choices: fileReadChoices,
   positionals: true,
   async run({ values, positionals }) {
     const file = onePositional(positionals, 'data file', 'data preview');
-    const rows = values.rows === undefined ? 10 : Number(values.rows);
+    const rows = countFlag(values, 'rows') ?? 10;
     const preview = await previewFile(file, { ...readOptions(values), labelColumn: values['label-column'] as string | undefined, rows });
     const { info } = preview;
     if (values.json) {

@@ -1,42 +1,32 @@
 import type { ImportReport } from '../data/import.js';
-import { DATA_FORMATS } from '../data/read.js';
-import type { DataFormat, Quoting, ReadOptions } from '../data/types.js';
+import type { ReadOptions } from '../data/types.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import type { DatasetRecord } from '../library/datasets.js';
 import { dataDir } from '../paths.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
+import { formatFlag, headerFlag, invalidUtf8Flag, quotingFlag } from './flags.js';
 
-/** How to read a data file: what readOptions() reads, for every command that takes one. */
-export const fileReadFlags: Command['options'] = {
-  format: { type: 'string' },
-  header: { type: 'string' },
-  'no-header': { type: 'boolean', default: false },
-  quoting: { type: 'string' },
-  'invalid-utf8': { type: 'string' },
-};
+/** How to read a data file, for every command that takes one: the choices readOptions() reads, and --no-header. */
+export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, invalidUtf8Flag];
+export const fileReadFlags: Command['options'] = { 'no-header': { type: 'boolean', default: false } };
+/** The reading flags as usage texts show them. */
+export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}] [${invalidUtf8Flag.help}]`;
 
 /** Options shared by `sprout data preview` and `sprout data import`. */
 export const readFlags: Command['options'] = { ...fileReadFlags, json: { type: 'boolean', default: false } };
 
 export function readOptions(values: ParsedArgs['values']): ReadOptions {
-  const format = values.format as string | undefined;
-  if (format !== undefined && !DATA_FORMATS.includes(format as DataFormat)) throw new UsageError(`--format must be one of ${DATA_FORMATS.join(', ')}, not "${format}".`);
-  const quoting = values.quoting as string | undefined;
-  if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError(`--quoting must be rfc4180 or none, not "${quoting}".`);
-  const invalid = values['invalid-utf8'] as string | undefined;
-  if (invalid !== undefined && invalid !== 'error' && invalid !== 'replace') throw new UsageError(`--invalid-utf8 must be error or replace, not "${invalid}".`);
   return {
-    format: format as DataFormat | undefined,
+    format: formatFlag.read(values),
     header: headerOption(values),
-    quoting: quoting as Quoting | undefined,
-    invalidUtf8: invalid as 'error' | 'replace' | undefined,
+    quoting: quotingFlag.read(values),
+    invalidUtf8: invalidUtf8Flag.read(values),
   };
 }
 
-/** --header yes|no|auto (auto: detected from the first rows); --no-header is short for --header no. */
+/** --header (auto: detected from the first rows); --no-header is short for --header no. */
 export function headerOption(values: ParsedArgs['values']): boolean | undefined {
-  const given = values.header as string | undefined;
-  if (given !== undefined && !['yes', 'no', 'auto'].includes(given)) throw new UsageError(`--header must be yes, no or auto, not "${given}".`);
+  const given = headerFlag.read(values);
   if (values['no-header']) {
     if (given !== undefined && given !== 'no') throw new UsageError('Give either --header or --no-header, not both.');
     return false;

@@ -4,20 +4,20 @@ import { evalSplit, getDataset, splitCounts } from '../library/datasets.js';
 import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
-import { PROVIDER_ORDER } from '../runtime/providers-probe.js';
-import type { DevicePreference } from '../runtime/types.js';
-import { judgeReport, METRIC_NAMES } from '../train/baselines.js';
+import { EVAL_METRIC_NAMES } from '../choices.js';
+import { judgeReport } from '../train/baselines.js';
 import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
-import { preparePrinter } from './weights-option.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
+import { countFlag, deviceFlag, splitFlag } from './flags.js';
+import { preparePrinter } from './prepare-printer.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
-  usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [--split S]) [--limit N]
-                       [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace]
-                       [--device auto|${PROVIDER_ORDER.join('|')}] [--threads N]
+  usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
+                       ${FILE_READ_HELP}
+                       [${deviceFlag.help}] [--threads N]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped).
@@ -33,32 +33,28 @@ validation data), warnings (predictions collapsed to one label; metric not above
     prompt: { type: 'string' },
     data: { type: 'string' },
     dataset: { type: 'string' },
-    split: { type: 'string' },
     'label-column': { type: 'string' },
     limit: { type: 'string' },
     ...fileReadFlags,
-    device: { type: 'string' },
     threads: { type: 'string' },
   },
+  choices: [...fileReadChoices, deviceFlag, splitFlag],
   async run({ values }) {
     const str = (k: string) => values[k] as string | undefined;
     if (str('prompt') === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
     const promptId = parsePromptId(str('prompt')!);
     const data = str('data');
-    const datasetId = positive(str('dataset'), '--dataset');
+    const datasetId = countFlag(values, 'dataset');
     if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
-    const split = str('split');
-    if (split !== undefined && (data !== undefined || !['train', 'validation', 'test'].includes(split))) {
-      throw new UsageError(data !== undefined ? '--split chooses a split of a --dataset, not of a file.' : `--split must be train, validation or test, not "${split}".`);
-    }
-    const device = (str('device') ?? 'auto') as DevicePreference;
-    if (device !== 'auto' && !PROVIDER_ORDER.includes(device as never)) throw new UsageError(`--device must be auto or one of ${PROVIDER_ORDER.join(', ')}, not "${device}".`);
+    const split = splitFlag.read(values);
+    if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
+    const device = deviceFlag.read(values) ?? 'auto';
     const read = readOptions(values);
     const { input, prompt, ownValidation } = await withLibrary((db): { input: EvalJobInput; prompt: PromptRecord; ownValidation: boolean } => {
       const prompt = requirePrompt(db, promptId);
       const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
       const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
-      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: positive(str('threads'), '--threads'), limit: positive(str('limit'), '--limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
+      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: countFlag(values, 'threads'), limit: countFlag(values, 'limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
       if (data !== undefined) {
         const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
         if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
@@ -66,7 +62,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
       }
       const dataset = getDataset(db, datasetId!);
       if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
-      const chosen = (split as EvalJobInput['split']) ?? evalSplit(splitCounts(db, dataset.id));
+      const chosen = split ?? evalSplit(splitCounts(db, dataset.id));
       if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
       return { input: { ...base, datasetId: dataset.id, split: chosen }, prompt, ownValidation: dataset.id === trainedOn?.id && chosen === 'validation' };
     });
@@ -93,7 +89,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
         per_class: out.report.perClass,
         confusion: out.report.confusion.map((row) => row.slice(0, out.labels.length)),
         metric,
-        metric_name: METRIC_NAMES[metric],
+        metric_name: EVAL_METRIC_NAMES[metric],
         metric_reason: judged.metric!.reason,
         value,
         baselines: judged.baselines,
@@ -104,10 +100,3 @@ validation data), warnings (predictions collapsed to one label; metric not above
     }
   },
 };
-
-function positive(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, not "${value}".`);
-  return n;
-}

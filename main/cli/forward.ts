@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SproutError } from '../errors.js';
 import { loadPromptModel } from '../runtime/model.js';
-import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
+import { deviceFlag, precisionFlag } from './flags.js';
 
 const ForwardRequest = z.object({
   texts: z.array(z.string()).min(1),
@@ -44,7 +44,7 @@ const rows = (data: Float32Array, width: number) => Array.from({ length: data.le
 export const forwardCommand: Command = {
   path: ['forward'],
   summary: 'Run the engine once on texts (loss, prompt gradient, greedy ids, rank scores) and print JSON',
-  usage: `Usage: sprout forward --model DIR --request FILE.json [--hidden] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision ${PRECISIONS.join('|')}]
+  usage: `Usage: sprout forward --model DIR --request FILE.json [--hidden] [${deviceFlag.help}] [${precisionFlag.help}]
 
 Runs the frozen T5 in MODEL DIR on a request { "texts": [...], "targets"?: [...], "prompt"?: [[P rows of d_model]],
 "candidates"?: [...] } and prints one JSON object: input_ids, labels, loss, per_example_loss, grad_prompt (P x d),
@@ -53,15 +53,12 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
     model: { type: 'string' },
     request: { type: 'string' },
     hidden: { type: 'boolean', default: false },
-    device: { type: 'string', default: 'auto' },
-    precision: { type: 'string', default: 'auto' },
   },
+  choices: [deviceFlag, precisionFlag],
   async run({ values }) {
     if (typeof values.model !== 'string' || typeof values.request !== 'string') throw new UsageError('--model DIR and --request FILE are required. Run `sprout forward --help`.');
-    const device = values.device as DevicePreference;
-    if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
-    const precision = values.precision as Precision;
-    if (!PRECISIONS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}.`);
+    const device = deviceFlag.read(values) ?? 'auto';
+    const precision = precisionFlag.read(values) ?? 'auto';
     const request = readRequest(values.request);
     const model = await loadPromptModel(values.model, { device, precision });
     const tokenizer = await loadTokenizer(values.model);

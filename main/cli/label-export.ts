@@ -1,14 +1,14 @@
-import { OUTPUT_FORMATS, type OutputFormat } from '../label/encode.js';
 import { exportCorrected } from '../label/export.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { onePositional, withLibrary } from './data-shared.js';
+import { outputFormatFlag } from './flags.js';
 import { dataDir } from '../paths.js';
 import { refuseInsideDataDir } from '../output-path.js';
 
 export const labelExportCommand: Command = {
   path: ['label', 'export'],
   summary: "Write a finished labelling job's output with the review's corrections applied",
-  usage: `Usage: sprout label export JOB --output FILE [--format csv|tsv|jsonl|parquet] [--overwrite] [--replace-job JOB2]
+  usage: `Usage: sprout label export JOB --output FILE [${outputFormatFlag.help}] [--overwrite] [--replace-job JOB2]
 
 Writes every row of the job, in input order, from the library (so it is right even if the job's output file was
 since changed or replaced): the input's columns, the model's columns as labelling wrote them (predicted_label,
@@ -20,16 +20,15 @@ confidence, runner_up, margin, p_<label>, …, skipped_reason), then
 complete. Writing over another labelling job's output needs --replace-job naming that job.
 
 Prints one JSON line: file, format, rows, reviewed (rows a person labelled), corrected (of those, changed).`,
-  options: { output: { type: 'string' }, format: { type: 'string' }, overwrite: { type: 'boolean', default: false }, 'replace-job': { type: 'string' } },
+  options: { output: { type: 'string' }, overwrite: { type: 'boolean', default: false }, 'replace-job': { type: 'string' } },
+  choices: [outputFormatFlag],
   positionals: true,
   async run({ values, positionals }) {
     const jobId = onePositional(positionals, 'labelling job id', 'label export');
     const output = values.output as string | undefined;
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
     refuseInsideDataDir(output, dataDir(), 'export file');
-    const format = values.format as string | undefined;
-    if (format !== undefined && !OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
-    const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: format as OutputFormat | undefined, overwrite: values.overwrite === true, replaceJob: values['replace-job'] as string | undefined }));
+    const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: outputFormatFlag.read(values), overwrite: values.overwrite === true, replaceJob: values['replace-job'] as string | undefined }));
     printJson(result);
   },
 };

@@ -1,27 +1,19 @@
 import { listReviewRows } from '../label/review.js';
-import { REVIEW_STATES, type ReviewState } from '../label/review-state.js';
-import { printJson, UsageError, type Command } from './command.js';
+import { REVIEW_STATES } from '../choices.js';
+import { printJson, type Command } from './command.js';
 import { onePositional, withLibrary } from './data-shared.js';
+import { choiceFlag, numberFlag } from './flags.js';
 
-function probability(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= 0 && n <= 1)) throw new UsageError(`${flag} must be a number from 0 to 1, not "${String(v)}".`);
-  return n;
-}
-
-function count(v: unknown, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= min && n <= 10_000)) throw new UsageError(`${flag} must be a whole number from ${min} to 10000, not "${String(v)}".`);
-  return n;
-}
+/** Rows a page may skip or hold. */
+const MOST_ROWS = 10_000;
+const probability = { fraction: true, min: 0, max: 1 };
+const stateFlag = choiceFlag('state', REVIEW_STATES);
 
 export const labelReviewCommand: Command = {
   path: ['label', 'review'],
   summary: "List a labelling job's least confident rows (JSON), with filters",
   usage: `Usage: sprout label review JOB [--limit 20] [--offset 0] [--predicted LABEL] [--min-confidence P]
-                          [--max-confidence P] [--search TEXT] [--state ${REVIEW_STATES.join('|')}]
+                          [--max-confidence P] [--search TEXT] [${stateFlag.help}]
 
 Lists the job's labelled rows, least confident first (ties in input order): --limit rows from --offset, only those
 predicted as LABEL, with a confidence in [min, max], with a column containing TEXT (any case), and in a review
@@ -37,23 +29,21 @@ rows [{row, line, text, fields (every input column), predicted, confidence, marg
     'min-confidence': { type: 'string' },
     'max-confidence': { type: 'string' },
     search: { type: 'string' },
-    state: { type: 'string' },
   },
+  choices: [stateFlag],
   positionals: true,
   async run({ values, positionals }) {
     const jobId = onePositional(positionals, 'labelling job id', 'label review');
-    const offset = count(values.offset, '--offset', 0) ?? 0;
-    const state = values.state as string | undefined;
-    if (state !== undefined && !REVIEW_STATES.includes(state as ReviewState)) throw new UsageError(`--state must be one of ${REVIEW_STATES.join(', ')}, not "${state}".`);
+    const offset = numberFlag(values, 'offset', { min: 0, max: MOST_ROWS }) ?? 0;
     const page = await withLibrary((db) =>
       listReviewRows(db, jobId, {
         offset,
-        limit: count(values.limit, '--limit', 1) ?? 20,
+        limit: numberFlag(values, 'limit', { min: 1, max: MOST_ROWS }) ?? 20,
         predicted: values.predicted as string | undefined,
-        minConfidence: probability(values['min-confidence'], '--min-confidence'),
-        maxConfidence: probability(values['max-confidence'], '--max-confidence'),
+        minConfidence: numberFlag(values, 'min-confidence', probability),
+        maxConfidence: numberFlag(values, 'max-confidence', probability),
         search: values.search as string | undefined,
-        state: state as ReviewState | undefined,
+        state: stateFlag.read(values),
       }),
     );
     printJson({ job_id: jobId, total: page.total, offset, counts: page.counts, rows: page.rows });

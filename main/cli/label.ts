@@ -1,8 +1,7 @@
-import { DATA_FORMATS } from '../data/read.js';
-import type { DataFormat, Quoting } from '../data/types.js';
+import { DATA_FORMAT_LABELS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
-import { OUTPUT_FORMATS, outputFormatFromName, type OutputFormat } from '../label/encode.js';
+import { outputFormatFromName, type OutputFormat } from '../label/encode.js';
 import { getJob, jobWriter } from '../label/jobs.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
@@ -13,31 +12,22 @@ import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
 import { dataDir } from '../paths.js';
 import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
-import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
-import { printJson, UsageError, type Command } from './command.js';
+import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { headerOption } from './data-shared.js';
+import { choiceFlag, countFlag, deviceFlag, formatFlag, headerFlag, outputFormatFlag, precisionFlag, quotingFlag, weightsFlag } from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
-import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
+import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function positiveInt(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`${flag} must be a positive integer, not "${String(v)}".`);
-  return n;
-}
+/** The input's format: the data formats under a name of its own, as --format names the output's. */
+const inputFormatFlag = choiceFlag('input-format', formatFlag.values);
 
-function outputFormat(values: Record<string, unknown>, output: string | undefined): OutputFormat | undefined {
-  const given = str(values.format);
-  if (given !== undefined) {
-    if (!OUTPUT_FORMATS.includes(given as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}.`);
-    return given as OutputFormat;
-  }
-  return output === undefined ? undefined : outputFormatFromName(output);
+function outputFormat(values: ParsedArgs['values'], output: string | undefined): OutputFormat | undefined {
+  return outputFormatFlag.read(values) ?? (output === undefined ? undefined : outputFormatFromName(output));
 }
 
 /** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
@@ -131,7 +121,7 @@ export const labelCommand: Command = {
        sprout label --prompt-for-column TEXTCOL=ID|NAME [--prompt-for-column ...] --input FILE [--output FILE] [options]
        sprout label --resume JOB [--device D]
 
-Labels each row of INPUT (CSV, TSV, JSON Lines, JSON, Parquet or text lines) and writes OUTPUT: the input's
+Labels each row of INPUT (${Object.values(DATA_FORMAT_LABELS).join(', ')}) and writes OUTPUT: the input's
 columns unchanged, then predicted_label, confidence, runner_up, margin, one p_<label> column per label (with
 several prompts also agreement) and skipped_reason; a name the input already uses gets a suffix (_1, …). Rows
 stay in input order; a row that cannot be labelled (empty text, missing column) is written with its reason.
@@ -154,11 +144,11 @@ rows of all tasks scored together in mixed-prompt batches):
                           predicted_label_C, confidence_C, p_<label>_C per column, skipped_reason ("C: why" per column)
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
-  --input FILE  [--input-format ${DATA_FORMATS.join('|')}] [--header yes|no|auto] [--quoting rfc4180|none]
+  --input FILE  [${inputFormatFlag.help}] [${headerFlag.help}] [${quotingFlag.help}]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
-  --output FILE  [--format csv|tsv|jsonl|parquet] (default: from the output's extension, else the input's format;
+  --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;
                  JSON input gives JSON Lines, text gives CSV) [--overwrite]
                  Without --output: beside the input, named after it and the prompt (INPUT.PROMPT.labelled.EXT, -2,
                  -3, … where that name is taken by a file or another job). A job owns its output: writing over the
@@ -166,8 +156,8 @@ Output:
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  --device ${DEVICE_PREFERENCES.join('|')}  --precision ${PRECISIONS.join('|')}
-  ${WEIGHTS_HELP} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  ${precisionFlag.help}
+  ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -184,15 +174,11 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     generate: { type: 'boolean', default: false },
     'task-template': { type: 'string' },
     input: { type: 'string' },
-    'input-format': { type: 'string' },
-    header: { type: 'string' },
     'no-header': { type: 'boolean', default: false },
-    quoting: { type: 'string' },
     'text-column': { type: 'string', multiple: true },
     template: { type: 'string' },
     'label-column': { type: 'string' },
     output: { type: 'string' },
-    format: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
     'replace-job': { type: 'string' },
     'batch-size': { type: 'string' },
@@ -200,17 +186,13 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'max-input-tokens': { type: 'string' },
     'max-new-tokens': { type: 'string' },
     'commit-every': { type: 'string' },
-    device: { type: 'string', default: 'auto' },
-    precision: { type: 'string', default: 'auto' },
-    weights: { type: 'string' },
     resume: { type: 'string' },
   },
+  choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag],
   async run({ values }) {
-    const device = values.device as DevicePreference;
-    if (!isDevicePreference(device)) throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}.`);
-    const precision = values.precision as Precision;
-    if (!PRECISIONS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}.`);
-    const weights = weightsOption(values.weights);
+    const device = deviceFlag.read(values) ?? 'auto';
+    const precision = precisionFlag.read(values) ?? 'auto';
+    const weights = weightsFlag.read(values);
     const db = openLibrary(libraryPath(dataDir()));
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -252,7 +234,7 @@ async function loadEngine(model: string, device: LoadOptions, weights: WeightsCh
 
 async function start(
   db: LibraryDb,
-  values: Record<string, unknown>,
+  values: ParsedArgs['values'],
   device: LoadOptions,
   weights: WeightsChoice | undefined,
   control: Parameters<typeof startLabelJob>[3],
@@ -263,10 +245,6 @@ async function start(
   if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
   // Before loading the model (startLabelJob checks again, the default output included).
   if (output !== undefined) refuseInsideDataDir(output, dataDir(), 'output file');
-  const inputFormat = str(values['input-format']);
-  if (inputFormat !== undefined && !DATA_FORMATS.includes(inputFormat as DataFormat)) throw new UsageError(`--input-format must be one of ${DATA_FORMATS.join(', ')}.`);
-  const quoting = str(values.quoting);
-  if (quoting !== undefined && quoting !== 'rfc4180' && quoting !== 'none') throw new UsageError('--quoting must be rfc4180 or none.');
   const { prompts, model, routing, weightWidth } = chosenPrompts(db, values);
   // By default a prompt labels on the weights it was trained on; one from outside Sprout (a prompt file, a PEFT
   // import) was trained on float32 weights.
@@ -278,9 +256,9 @@ async function start(
     engine,
     {
       input,
-      inputFormat: inputFormat as DataFormat | undefined,
-      header: headerOption(values as Parameters<typeof headerOption>[0]),
-      quoting: quoting as Quoting | undefined,
+      inputFormat: inputFormatFlag.read(values),
+      header: headerOption(values),
+      quoting: quotingFlag.read(values),
       output,
       format: outputFormat(values, output),
       overwrite: values.overwrite === true,
@@ -288,11 +266,11 @@ async function start(
       textColumns: textColumns.length ? textColumns : undefined,
       template: str(values.template),
       goldColumn: str(values['label-column']),
-      batchSize: positiveInt(values['batch-size'], '--batch-size'),
+      batchSize: countFlag(values, 'batch-size'),
       lengthNormalise: values['length-normalise'] === true,
-      maxInputTokens: positiveInt(values['max-input-tokens'], '--max-input-tokens'),
-      maxNewTokens: positiveInt(values['max-new-tokens'], '--max-new-tokens'),
-      commitRows: positiveInt(values['commit-every'], '--commit-every'),
+      maxInputTokens: countFlag(values, 'max-input-tokens'),
+      maxNewTokens: countFlag(values, 'max-new-tokens'),
+      commitRows: countFlag(values, 'commit-every'),
       routing,
     },
     control,

@@ -3,10 +3,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { T5_FAMILIES, findFamily } from '../checkpoint/families.js';
 import { generateCheckpoint, type GeneratedDtype, type ShapeOverrides } from '../checkpoint/generate.js';
-import type { WeightFormat } from '../checkpoint/shards.js';
+import { WEIGHTS_NAME, type WeightFormat } from '../checkpoint/shards.js';
 import { printJson, UsageError, type Command } from './command.js';
+import { choiceFlag, countFlag, numberFlag } from './flags.js';
 
-const DTYPES: Record<string, GeneratedDtype> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
+const DTYPES = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const satisfies Record<string, GeneratedDtype>;
+const dtypeFlag = choiceFlag('dtype', Object.keys(DTYPES) as (keyof typeof DTYPES)[]);
+const formatFlag = choiceFlag('format', Object.keys(WEIGHTS_NAME) as WeightFormat[]);
 const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30 };
 /** The tokenizer Sprout ships (resources/tokenizer/t5), relative to the built out/ folder. */
 const BUNDLED_TOKENIZER = resolve(fileURLToPath(import.meta.url), '../../resources/tokenizer/t5');
@@ -19,17 +22,10 @@ export function parseByteSize(text: string): number {
   return Math.floor(bytes);
 }
 
-function positive(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number of at least 1, not "${String(value)}".`);
-  return n;
-}
-
 export const modelGenerateCommand: Command = {
   path: ['model', 'generate'],
   summary: 'Write a randomly initialised checkpoint laid out like a public T5 repository (for tests and benchmarks)',
-  usage: `Usage: sprout model generate FAMILY --out DIR [--dtype float32|float16|bfloat16] [--format safetensors|bin]
+  usage: `Usage: sprout model generate FAMILY --out DIR [${dtypeFlag.help}] [${formatFlag.help}]
        [--shard-size SIZE] [--seed N] [--layers N] [--d-model N] [--d-ff N] [--heads N] [--tokenizer DIR]
 
 FAMILY is one of: ${T5_FAMILIES.map((f) => f.repo.replace(/^google\//, '')).join(', ')}.
@@ -44,35 +40,32 @@ the same seed gives the same values in every format and dtype.
 Prints one JSON line: dir, family, dtype, format, files, total_bytes, config.`,
   options: {
     out: { type: 'string' },
-    dtype: { type: 'string', default: 'float32' },
-    format: { type: 'string' },
     'shard-size': { type: 'string' },
-    seed: { type: 'string', default: '0' },
+    seed: { type: 'string' },
     layers: { type: 'string' },
     'd-model': { type: 'string' },
     'd-ff': { type: 'string' },
     heads: { type: 'string' },
     tokenizer: { type: 'string' },
   },
+  choices: [dtypeFlag, formatFlag],
   positionals: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('Give exactly one family, e.g. `sprout model generate flan-t5-small --out DIR`.');
     const family = findFamily(positionals[0]);
     if (!family) throw new UsageError(`Unknown family "${positionals[0]}". Known: ${T5_FAMILIES.map((f) => f.repo).join(', ')}.`);
     if (typeof values.out !== 'string') throw new UsageError('--out DIR is required.');
-    const dtype = DTYPES[String(values.dtype)];
-    if (!dtype) throw new UsageError(`--dtype must be float32, float16 or bfloat16, not "${String(values.dtype)}".`);
-    const format = values.format as WeightFormat | undefined;
-    if (format !== undefined && format !== 'safetensors' && format !== 'bin') throw new UsageError(`--format must be safetensors or bin, not "${String(format)}".`);
+    const dtypeName = dtypeFlag.read(values) ?? 'float32';
+    const dtype = DTYPES[dtypeName];
+    const format = formatFlag.read(values);
     const tokenizerFrom = resolve(typeof values.tokenizer === 'string' ? values.tokenizer : BUNDLED_TOKENIZER);
     if (!existsSync(tokenizerFrom)) throw new UsageError(`The tokenizer folder ${tokenizerFrom} does not exist; pass --tokenizer DIR.`);
-    const seed = Number(values.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number, not "${String(values.seed)}".`);
+    const seed = numberFlag(values, 'seed', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0;
     const shape: ShapeOverrides = {
-      numLayers: positive(values.layers, 'layers'),
-      dModel: positive(values['d-model'], 'd-model'),
-      dFf: positive(values['d-ff'], 'd-ff'),
-      numHeads: positive(values.heads, 'heads'),
+      numLayers: countFlag(values, 'layers'),
+      dModel: countFlag(values, 'd-model'),
+      dFf: countFlag(values, 'd-ff'),
+      numHeads: countFlag(values, 'heads'),
     };
     let shown = -1;
     const result = generateCheckpoint(resolve(values.out), {
@@ -86,6 +79,6 @@ Prints one JSON line: dir, family, dtype, format, files, total_bytes, config.`,
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    printJson({ dir: result.dir, family: family.repo, dtype: values.dtype, format: format ?? family.formats[0], files: result.files, total_bytes: result.totalBytes, config: result.config });
+    printJson({ dir: result.dir, family: family.repo, dtype: dtypeName, format: format ?? family.formats[0], files: result.files, total_bytes: result.totalBytes, config: result.config });
   },
 };

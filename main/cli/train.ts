@@ -2,7 +2,7 @@ import { percentText } from '../data/imbalance.js';
 import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
-import { DEVICE_PREFERENCES, isDevicePreference, PRECISIONS, type DevicePreference, type Precision } from '../runtime/types.js';
+import { INIT_FORMS, type DevicePreference } from '../choices.js';
 import type { DataSource, MixtureConfigInput, TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TaskStart, TrainingEvent } from '../train/events.js';
@@ -11,19 +11,20 @@ import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadFlags, readOptions, withLibrary } from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
+import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
-import { preparePrinter, WEIGHTS_HELP, weightsOption } from './weights-option.js';
+import { preparePrinter } from './prepare-printer.js';
 
 export const trainCommand: Command = {
   path: ['train'],
   summary: 'Train a soft prompt on a frozen T5 (prompt tuning); ends with a JSON summary',
   usage: `Usage: sprout train --model DIR (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
-                    [--init vocab|random|labels|text:...|prompt:ID] [--optimizer adafactor|adam|adamw] [--lr X]
+                    [--init ${INIT_FORMS.join('|')}] [${optimizerFlag.help}] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
-                    [--preset ${presetNames().join('|')}] [--device ${DEVICE_PREFERENCES.join('|')}] [--precision ${PRECISIONS.join('|')}] [${WEIGHTS_HELP}] [--dry-run] [--name NAME]
+                    [--preset ${presetNames().join('|')}] [${deviceFlag.help}] [${precisionFlag.help}] [${weightsFlag.help}] [--dry-run] [--name NAME]
        sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
@@ -36,7 +37,7 @@ labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (to
 steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
-  --data FILE [--format F] [--header yes|no|auto] [--no-header] [--quoting rfc4180|none] [--invalid-utf8 error|replace] [--skip N] [--limit N]
+  --data FILE ${FILE_READ_HELP} [--skip N] [--limit N]
   --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
                        --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file
   --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
@@ -46,11 +47,11 @@ Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
   --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
-  --precision ${PRECISIONS.join('|')} (auto: fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs; fp16 and bf16 keep
+  ${precisionFlag.help} (auto: fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs; fp16 and bf16 keep
                   the prompt, its gradient, the residual stream, softmax, norm statistics and the loss in float32;
                   fp16 scales the loss)
 Weights and memory:
-  ${WEIGHTS_HELP} (default auto: bf16 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
+  ${weightsFlag.help} (default auto: bf16 on the CPU, fp16 on a GPU) — width of the frozen model; the prompt, its
   gradient and the optimiser stay float32. int8 is built once per model into <data dir>/cache/weights.
   Before it starts, a run prints its memory plan (model, activations, optimiser) and refuses to start, naming a
   smaller --micro-batch-size, a narrower --weights or a shorter --max-input-length, when it would not fit in the
@@ -58,7 +59,7 @@ Weights and memory:
 Evaluation (on the validation data):
   --eval-every 100  --eval-steps 100,250,...  --eval-limit N  --eval-at-start  --max-new-tokens N (greedy decoding;
       default: the longest label)  --patience EVALS
-  --metric auto|rank_accuracy|exact_match|macro_f1|mcc  the metric the best prompt is kept by; auto (default): MCC
+  ${metricFlag.help}  the metric the best prompt is kept by; auto (default): MCC
       (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else accuracy
   --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
 Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
@@ -96,7 +97,6 @@ notes (data notes, then the warnings).`,
     'max-target-length': { type: 'string' },
     'prompt-length': { type: 'string' },
     init: { type: 'string' },
-    optimizer: { type: 'string' },
     lr: { type: 'string' },
     'weight-decay': { type: 'string' },
     'batch-size': { type: 'string' },
@@ -109,7 +109,6 @@ notes (data notes, then the warnings).`,
     'max-new-tokens': { type: 'string' },
     preset: { type: 'string' },
     patience: { type: 'string' },
-    metric: { type: 'string' },
     seed: { type: 'string' },
     'grad-clip': { type: 'string' },
     'z-loss': { type: 'string' },
@@ -118,15 +117,13 @@ notes (data notes, then the warnings).`,
     threads: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'task-embedding-step': { type: 'string' },
-    device: { type: 'string' },
-    precision: { type: 'string' },
-    weights: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     name: { type: 'string' },
     resume: { type: 'string' },
     mixture: { type: 'string', multiple: true },
     'shared-prompt': { type: 'boolean', default: false },
   },
+  choices: [...fileReadChoices, deviceFlag, precisionFlag, weightsFlag, optimizerFlag, metricFlag],
   async run(args) {
     const request = await buildRequest(args);
     if (args.values['dry-run']) {
@@ -163,10 +160,7 @@ notes (data notes, then the warnings).`,
 
 async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const str = (k: string) => values[k] as string | undefined;
-  const device = str('device') as DevicePreference | undefined;
-  if (device !== undefined && !isDevicePreference(device)) {
-    throw new UsageError(`--device must be one of ${DEVICE_PREFERENCES.join(', ')}, not "${device}".`);
-  }
+  const device = deviceFlag.read(values);
   const resume = str('resume');
   if (resume !== undefined) {
     const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device' && k !== 'dry-run');
@@ -177,12 +171,12 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
   if (values.mixture !== undefined) {
     if (values.preset !== undefined) throw new UsageError('--preset applies to single-task training; give the mixture\'s settings as options.');
-    const limits = { maxInputLength: int(str('max-input-length'), '--max-input-length'), maxTargetLength: int(str('max-target-length'), '--max-target-length'), limit: int(str('limit'), '--limit') };
+    const limits = { maxInputLength: numberFlag(values, 'max-input-length'), maxTargetLength: numberFlag(values, 'max-target-length'), limit: numberFlag(values, 'limit') };
     return { mixture: await buildMixtureConfig(values, settingsFrom(values, model, device), limits) };
   }
   if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
-  const datasetId = int(str('dataset'), '--dataset');
+  const datasetId = numberFlag(values, 'dataset');
   if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
   const read = readOptions(values);
   /** A data file with its --skip/--limit, or --validation-skip/--validation-limit (`prefix` 'validation-'). */
@@ -192,8 +186,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     header: read.header,
     quoting: read.quoting,
     invalidUtf8: read.invalidUtf8,
-    skip: int(str(`${prefix}skip`), `--${prefix}skip`),
-    limit: int(str(`${prefix}limit`), `--${prefix}limit`),
+    skip: numberFlag(values, `${prefix}skip`),
+    limit: numberFlag(values, `${prefix}limit`),
   });
   let template = str('template');
   let labelColumn = str('label-column');
@@ -206,7 +200,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     template ??= textColumns?.length ? defaultTemplate(textColumns, true) : dataset.template;
     labelColumn ??= dataset.labelColumn ?? undefined;
     if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
-    train = { dataset: datasetId, limit: int(str('limit'), '--limit') };
+    train = { dataset: datasetId, limit: numberFlag(values, 'limit') };
     const validationFile = str('validation');
     if (validationFile) validation = fileSource(validationFile, 'validation-');
   } else {
@@ -225,8 +219,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       template: template!,
       labelColumn,
       verbalizer: str('verbalizer') !== undefined ? parseVerbalizer(str('verbalizer')!) : undefined,
-      maxInputLength: int(str('max-input-length'), '--max-input-length'),
-      maxTargetLength: int(str('max-target-length'), '--max-target-length'),
+      maxInputLength: numberFlag(values, 'max-input-length'),
+      maxTargetLength: numberFlag(values, 'max-target-length'),
     },
   };
   const preset = str('preset');
@@ -235,67 +229,41 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
 
 /** The settings every run takes from the command line, single task or mixture. */
 function settingsFrom(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Omit<TrainingConfigInput, 'train' | 'validation' | 'task'> {
-  const str = (k: string) => values[k] as string | undefined;
-  const optimizer = str('optimizer') ?? 'adafactor';
-  if (!['adafactor', 'adam', 'adamw'].includes(optimizer)) throw new UsageError(`--optimizer must be adafactor, adam or adamw, not "${optimizer}".`);
-  const metric = str('metric');
-  if (metric !== undefined && !['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc'].includes(metric)) {
-    throw new UsageError(`--metric must be auto, rank_accuracy, exact_match, macro_f1 or mcc, not "${metric}".`);
-  }
-  const precision = str('precision');
-  if (precision !== undefined && !(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}, not "${precision}".`);
+  const int = (k: string) => numberFlag(values, k);
+  const num = (k: string) => numberFlag(values, k, { fraction: true });
   return {
     model,
     device: device ?? 'auto',
-    precision: precision as Precision | undefined,
-    weights: weightsOption(str('weights')),
-    threads: int(str('threads'), '--threads'),
-    promptLength: int(str('prompt-length'), '--prompt-length'),
-    init: str('init'),
-    optimizer: { kind: optimizer as 'adafactor', lr: num(str('lr'), '--lr'), weightDecay: num(str('weight-decay'), '--weight-decay') },
-    batchSize: int(str('batch-size'), '--batch-size'),
-    microBatchSize: int(str('micro-batch-size'), '--micro-batch-size'),
-    steps: int(str('steps'), '--steps'),
-    evalEvery: int(str('eval-every'), '--eval-every'),
-    evalLimit: int(str('eval-limit'), '--eval-limit'),
-    evalSteps: intList(str('eval-steps'), '--eval-steps'),
+    precision: precisionFlag.read(values),
+    weights: weightsFlag.read(values),
+    threads: int('threads'),
+    promptLength: int('prompt-length'),
+    init: values.init as string | undefined,
+    optimizer: { kind: optimizerFlag.read(values) ?? 'adafactor', lr: num('lr'), weightDecay: num('weight-decay') },
+    batchSize: int('batch-size'),
+    microBatchSize: int('micro-batch-size'),
+    steps: int('steps'),
+    evalEvery: int('eval-every'),
+    evalLimit: int('eval-limit'),
+    evalSteps: intList(values['eval-steps'] as string | undefined, '--eval-steps'),
     evalAtStart: values['eval-at-start'] === true || undefined,
-    maxNewTokens: int(str('max-new-tokens'), '--max-new-tokens'),
-    patience: int(str('patience'), '--patience'),
-    metric: metric as 'rank_accuracy' | undefined,
-    seed: int(str('seed'), '--seed'),
-    maxGradNorm: num(str('grad-clip'), '--grad-clip'),
-    zLoss: num(str('z-loss'), '--z-loss'),
-    dropout: num(str('dropout'), '--dropout'),
-    checkpointEvery: int(str('checkpoint-every'), '--checkpoint-every'),
-    taskEmbeddingStep: int(str('task-embedding-step'), '--task-embedding-step'),
+    maxNewTokens: int('max-new-tokens'),
+    patience: int('patience'),
+    metric: metricFlag.read(values),
+    seed: int('seed'),
+    maxGradNorm: num('grad-clip'),
+    zLoss: num('z-loss'),
+    dropout: num('dropout'),
+    checkpointEvery: int('checkpoint-every'),
+    taskEmbeddingStep: int('task-embedding-step'),
     bucketing: values['no-bucketing'] === true ? false : undefined,
-    name: str('name'),
+    name: values.name as string | undefined,
   };
 }
 
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number, not "${value}".`);
-  return n;
-}
-
-function int(value: string | undefined, flag: string): number | undefined {
-  const n = num(value, flag);
-  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`${flag} must be a whole number, not "${value}".`);
-  return n;
-}
-
-/** `100,250,500`: whole numbers, comma-separated. */
+/** `100,250,500`: step numbers, comma-separated. */
 function intList(value: string | undefined, flag: string): number[] | undefined {
-  if (value === undefined) return undefined;
-  const items = value.split(',').map((v) => v.trim());
-  return items.map((v) => {
-    const n = int(v, flag)!;
-    if (n < 1) throw new UsageError(`${flag} takes step numbers of at least 1, not "${v}".`);
-    return n;
-  });
+  return value?.split(',').map((v) => parseNumber(v.trim(), flag, { min: 1 }));
 }
 
 function duration(seconds: number): string {

@@ -4,7 +4,6 @@ import { getDataset } from '../library/datasets.js';
 import type { LibraryDb } from '../library/db.js';
 import { parsePromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
-import type { DevicePreference } from '../runtime/types.js';
 import type { DataSource } from '../train/config.js';
 import { parseVerbalizer } from '../train/task.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
@@ -12,11 +11,13 @@ import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank
 import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRIC_NAMES, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadFlags, readOptions } from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions } from './data-shared.js';
+import { choiceFlag, countFlag, deviceFlag, numberFlag, weightsFlag } from './flags.js';
 import { withLibrary } from './model-shared.js';
-import { WEIGHTS_HELP, weightsOption } from './weights-option.js';
 
-type Use = 'best' | 'trial' | 'mix';
+const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
+/** SPoT's ways to use a ranking: its best source, trial runs from the top-k, or their weighted mix. */
+const useFlag = choiceFlag('use', ['best', 'trial', 'mix'] as const);
 
 interface Target {
   embedding: TaskEmbedding;
@@ -29,7 +30,7 @@ export const transferRankCommand: Command = {
   path: ['transfer', 'rank'],
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID) --model MODEL
-                            [--metric ${SIMILARITY_METRIC_NAMES.join('|')}] [--probe-steps N] [--top-k 3] [--use best|trial|mix] [--json]
+                            [${metricFlag.help}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
 the same base model (MODEL: a model id or folder), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
@@ -43,8 +44,8 @@ picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A p
 The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
 task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
-  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--format F] [--header yes|no|auto] [--no-header] [--quoting Q]
-  [--limit N] [--prompt-length 20] [--seed 0] [--device D] [${WEIGHTS_HELP}]
+  --text-column C… --label-column L [--template T] [--verbalizer MAP] ${FILE_READ_HELP}
+  [--limit N] [--prompt-length 20] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
 
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
@@ -57,10 +58,8 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     data: { type: 'string' },
     prompt: { type: 'string' },
     model: { type: 'string' },
-    metric: { type: 'string' },
     'probe-steps': { type: 'string' },
     'top-k': { type: 'string' },
-    use: { type: 'string' },
     name: { type: 'string' },
     json: { type: 'boolean', default: false },
     'text-column': { type: 'string', multiple: true },
@@ -71,25 +70,22 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     limit: { type: 'string' },
     'prompt-length': { type: 'string' },
     seed: { type: 'string' },
-    device: { type: 'string' },
-    weights: { type: 'string' },
   },
+  choices: [metricFlag, useFlag, ...fileReadChoices, deviceFlag, weightsFlag],
   async run(args) {
     const { values } = args;
     const model = values.model as string | undefined;
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID.');
-    const metric = (values.metric as string | undefined) ?? DEFAULT_SIMILARITY_METRIC;
-    if (!Object.hasOwn(SIMILARITY_METRICS, metric)) throw new UsageError(`--metric must be ${SIMILARITY_METRIC_NAMES.join(', ')}, not "${metric}".`);
-    const use = (values.use as string | undefined) ?? 'best';
-    if (use !== 'best' && use !== 'trial' && use !== 'mix') throw new UsageError(`--use must be best, trial or mix, not "${use}".`);
-    const topK = positiveInt(values['top-k'] as string | undefined, '--top-k') ?? 3;
+    const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
+    const use = useFlag.read(values) ?? 'best';
+    const topK = countFlag(values, 'top-k') ?? 3;
 
     const { output, ranked } = await withLibrary(async (db) => {
       const base = resolveBaseModel(db, model);
-      const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric as SimilarityMetric].of === 'shift');
-      const ranked = rankSources(db, target.embedding, base, { metric: metric as SimilarityMetric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
+      const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift');
+      const ranked = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
       const top = ranked.slice(0, topK).map((r) => r.id);
       let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
       if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, values.name as string | undefined);
@@ -140,18 +136,6 @@ function jsonKey(metric: SimilarityMetric): string {
   return metric.replaceAll('-', '_');
 }
 
-function seedValue(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--seed must be a whole number, not "${value}".`);
-  return Number(value);
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`${flag} must be a positive whole number, not "${value}".`);
-  return Number(value);
-}
-
 async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
   if (values.prompt !== undefined) {
     const id = parsePromptId(values.prompt as string);
@@ -161,7 +145,7 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   let datasetIds: number[];
   let datasetId: number | undefined;
   if (values.dataset !== undefined) {
-    datasetId = positiveInt(values.dataset as string, '--dataset')!;
+    datasetId = countFlag(values, 'dataset')!;
     if (!getDataset(db, datasetId)) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
     datasetIds = [datasetId];
   } else {
@@ -171,7 +155,7 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   if (stored) {
     return { embedding: stored, json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [stored.promptId] };
   }
-  const steps = positiveInt(values['probe-steps'] as string | undefined, '--probe-steps') ?? usualTaskEmbeddingStep(db, base);
+  const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
   const spec = probeSpec(db, base, values, datasetId, steps);
   process.stderr.write(`The target task has no task embedding yet: probing it with ${steps} training steps…\n`);
   const probe = await probeTaskEmbedding(spec, { dataDir: dataDir() });
@@ -195,10 +179,10 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     const dataset = getDataset(db, datasetId)!;
     template ??= dataset.template;
     labelColumn ??= dataset.labelColumn ?? undefined;
-    train = { dataset: datasetId, limit: positiveInt(str('limit'), '--limit') };
+    train = { dataset: datasetId, limit: countFlag(values, 'limit') };
   } else {
     const read = readOptions(values);
-    train = { file: str('data')!, format: read.format, header: read.header, quoting: read.quoting, invalidUtf8: read.invalidUtf8, limit: positiveInt(str('limit'), '--limit') };
+    train = { file: str('data')!, format: read.format, header: read.header, quoting: read.quoting, invalidUtf8: read.invalidUtf8, limit: countFlag(values, 'limit') };
   }
   if (!labelColumn) throw new UsageError('The probe run needs the label column: --label-column L.');
   if (!template) throw new UsageError('The probe run needs the text column(s): --text-column C (or --template T).');
@@ -207,9 +191,9 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     train,
     task: { template, labelColumn, verbalizer: str('verbalizer') === undefined ? undefined : parseVerbalizer(str('verbalizer')!) },
     steps,
-    promptLength: positiveInt(str('prompt-length'), '--prompt-length'),
-    seed: seedValue(str('seed')),
-    device: str('device') as DevicePreference | undefined,
-    weights: weightsOption(str('weights')),
+    promptLength: countFlag(values, 'prompt-length'),
+    seed: numberFlag(values, 'seed', { min: 0 }),
+    device: deviceFlag.read(values),
+    weights: weightsFlag.read(values),
   };
 }

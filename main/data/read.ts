@@ -12,9 +12,8 @@ import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
 import { TextStream } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
+import { DATA_FORMATS } from '../choices.js';
 import { DEFAULT_MAX_RECORD_CHARS, type DataFormat, type ReadOptions, type SourceInfo, type SourceRecord } from './types.js';
-
-export const DATA_FORMATS: readonly DataFormat[] = ['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text'];
 
 /** An opened file: its header information and its records (the first one already read and checked). */
 export interface Source {

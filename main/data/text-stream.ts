@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { InvalidUtf8 } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { SAVE_AS_UTF8 } from './read-advice.js';
 import type { ReadProgress, TextEncoding } from './types.js';
@@ -8,7 +9,7 @@ const CHUNK_BYTES = 1 << 20;
 const LF = 0x0a;
 
 export interface TextStreamOptions {
-  invalidUtf8?: 'error' | 'replace';
+  invalidUtf8?: InvalidUtf8;
   /** Sees every raw byte chunk, e.g. to hash the file while it is read. */
   onBytes?: (chunk: Uint8Array) => void;
   onProgress?: (progress: ReadProgress) => void;

@@ -1,11 +1,6 @@
-/** The file formats Sprout reads examples from. */
-export type DataFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet' | 'text';
+import type { DataFormat, InvalidUtf8, Quoting } from '../choices.js';
 
-/**
- * How double quotes are read in CSV/TSV: `rfc4180` (a field starting with `"` runs to the matching `"`, `""` is one
- * quote) or `none` (quotes are text; each physical line is one record split on the delimiter, as GLUE's reader does).
- */
-export type Quoting = 'rfc4180' | 'none';
+export type { DataFormat, Quoting } from '../choices.js';
 
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -25,7 +20,7 @@ export interface ReadOptions {
   /** CSV/TSV: CSV defaults to rfc4180; TSV is detected from the whole file when omitted. */
   quoting?: Quoting;
   /** What to do with bytes that are not valid UTF-8 (or UTF-16): stop with an error naming the line, or use U+FFFD. */
-  invalidUtf8?: 'error' | 'replace';
+  invalidUtf8?: InvalidUtf8;
   /** The longest record (or line) accepted, in characters; longer ones are an error rather than unbounded memory. */
   maxRecordChars?: number;
   onProgress?: (progress: ReadProgress) => void;

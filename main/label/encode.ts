@@ -1,8 +1,7 @@
 import { SproutError } from '../errors.js';
-import type { Quoting } from '../data/types.js';
+import type { OutputFormat, Quoting } from '../choices.js';
 
-export type OutputFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
+export type { OutputFormat } from '../choices.js';
 
 const EXTENSIONS: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
 

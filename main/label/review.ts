@@ -11,7 +11,7 @@ import type { LibraryDb } from '../library/db.js';
 import { duplicateTextGroups, finishDataset, insertDataset, labelCountsBySplit, moveRowsToSplit, rowInserter, splitCounts } from '../library/datasets.js';
 import { addedColumnNames } from './columns.js';
 import type { AddedValue } from './encode.js';
-import type { ReviewState } from './review-state.js';
+import type { ReviewState } from '../choices.js';
 import { fromStoredRow, getJob, type LabelJob, type StoredRow } from './jobs.js';
 
 export interface ReviewRow {

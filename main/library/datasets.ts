@@ -1,8 +1,8 @@
+import type { Split } from '../choices.js';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import type { LibraryDb } from './db.js';
 
-export type Split = 'train' | 'validation' | 'test';
-export const SPLITS: readonly Split[] = ['train', 'validation', 'test'];
+export { SPLITS, type Split } from '../choices.js';
 
 export interface SourceFile {
   name: string;

@@ -1,19 +1,10 @@
 import type { T5Config } from '../checkpoint/config.js';
+import type { DevicePreference, Precision } from '../choices.js';
 import type { WeightWidth } from '../weights/width.js';
 
-/** Execution providers Sprout can ask onnxruntime for, in the order `auto` tries them. */
-export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
-/** `gpu`: the best GPU provider that works, or a clear error — never a silent CPU. */
-export const DEVICE_PREFERENCES = ['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
-export type DevicePreference = (typeof DEVICE_PREFERENCES)[number];
-
-export function isDevicePreference(value: unknown): value is DevicePreference {
-  return (DEVICE_PREFERENCES as readonly unknown[]).includes(value);
-}
-
-/** Compute dtype of activations; `auto`: fp32 on the CPU, bf16 where the provider has the kernels, else fp16 (main/runtime/precision.ts). */
-export const PRECISIONS = ['auto', 'fp32', 'fp16', 'bf16'] as const;
-export type Precision = (typeof PRECISIONS)[number];
+export type { DevicePreference, Precision } from '../choices.js';
+/** Execution providers Sprout can ask onnxruntime for: the devices that name one. */
+export type ProviderName = Exclude<DevicePreference, 'auto' | 'gpu'>;
 
 /**
  * Token ids of one batch, ragged: the engine pads them (inputs with pad 0, targets with -100).

@@ -5,16 +5,14 @@
  * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
  */
 import { percentText } from '../data/imbalance.js';
-import type { EvalMetricName, EvalMetrics } from './evaluate.js';
+import { EVAL_METRIC_NAMES, EVAL_METRICS, isOneOf, type EvalMetricName, type MetricRequest } from '../choices.js';
+import type { EvalMetrics } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
 
 /** `--metric auto` picks a class-balanced metric when the largest class has at least this many times the smallest's examples. */
 export const IMBALANCE_RATIO = 1.5;
 
-export type MetricRequest = EvalMetricName | 'auto';
-
-export const METRIC_NAMES: Record<EvalMetricName, string> = { rank_accuracy: 'accuracy', exact_match: 'exact match', macro_f1: 'macro-F1', mcc: 'MCC' };
 
 export interface MetricChoice {
   metric: EvalMetricName;
@@ -58,7 +56,7 @@ function counts(labels: string[], gold: number[]): number[] {
 
 /** The metric to keep the best prompt by; `gold` are the training examples' label indices. */
 export function chooseMetric(requested: MetricRequest | undefined, labels: string[], gold: number[], of = 'training examples'): MetricChoice {
-  if (requested !== undefined && requested !== 'auto') return { metric: requested, reason: `${METRIC_NAMES[requested]}, as asked` };
+  if (requested !== undefined && requested !== 'auto') return { metric: requested, reason: `${EVAL_METRIC_NAMES[requested]}, as asked` };
   if (labels.length === 0) return { metric: 'exact_match', reason: 'exact match: free-text targets (auto)' };
   const c = counts(labels, gold);
   const present = c.map((n, k) => ({ n, k })).filter((x) => x.n > 0);
@@ -68,7 +66,7 @@ export function chooseMetric(requested: MetricRequest | undefined, labels: strin
   if (present.length < 2 || largest.n < IMBALANCE_RATIO * smallest.n) return { metric: 'rank_accuracy', reason: `accuracy: the classes are balanced (${spread}) (auto)` };
   // Two classes: MCC (GLUE's metric for CoLA) is 0 for any single-label answer; more classes: macro-F1.
   const metric: EvalMetricName = labels.length === 2 ? 'mcc' : 'macro_f1';
-  return { metric, reason: `${METRIC_NAMES[metric]}: the classes are imbalanced (${spread}), so accuracy would reward answering the majority label (auto)` };
+  return { metric, reason: `${EVAL_METRIC_NAMES[metric]}: the classes are imbalanced (${spread}), so accuracy would reward answering the majority label (auto)` };
 }
 
 export function majorityBaseline(labels: string[], gold: number[]): MajorityBaseline | null {
@@ -142,12 +140,10 @@ export function promptWarnings(m: EvalMetrics, labels: string[], metric: EvalMet
   }
   const value = summaryValue(summarizeEval(0, m), metric);
   if (majority && value !== null && round(value) <= majority[metric]) {
-    warnings.push(`${METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`);
+    warnings.push(`${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`);
   }
   return warnings;
 }
-
-const METRICS = Object.keys(METRIC_NAMES) as EvalMetricName[];
 
 /**
  * Judges a standalone evaluation of a library prompt: by the metric its training kept it by (else auto's choice
@@ -157,8 +153,8 @@ const METRICS = Object.keys(METRIC_NAMES) as EvalMetricName[];
 export function judgeReport(labels: string[], report: ClassificationReport, stored: Record<string, unknown>, ownValidation: boolean): Judgement {
   // The gold labels, in label order: row k of the confusion matrix counts the examples whose gold label is k.
   const gold = report.confusion.flatMap((row, k) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(k));
-  const kept = typeof stored.metric === 'string' && METRICS.includes(stored.metric as EvalMetricName) ? (stored.metric as EvalMetricName) : null;
-  const metric = kept ? { metric: kept, reason: `${METRIC_NAMES[kept]}: the metric its training kept it by` } : chooseMetric('auto', labels, gold, 'evaluated examples');
+  const kept = isOneOf(EVAL_METRICS, stored.metric) ? stored.metric : null;
+  const metric = kept ? { metric: kept, reason: `${EVAL_METRIC_NAMES[kept]}: the metric its training kept it by` } : chooseMetric('auto', labels, gold, 'evaluated examples');
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;

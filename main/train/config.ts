@@ -3,20 +3,31 @@
  * validated here (the CLI, the app and a resumed run's config.json all come through `parseTrainingConfig`).
  */
 import { z } from 'zod';
+import { DATA_FORMATS, DEVICE_PREFERENCES, INVALID_UTF8_CHOICES, METRIC_REQUESTS, OPTIMIZER_KINDS, PRECISIONS, QUOTINGS, WEIGHTS_CHOICES } from '../choices.js';
 import { SproutError } from '../errors.js';
-import { PRECISIONS } from '../runtime/types.js';
-import { WEIGHTS_CHOICES, type WeightsChoice } from '../weights/width.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
 
 const positiveInt = z.number().int().min(1);
 
+/**
+ * A transfer-ranking probe run (main/transfer/probe.ts) trains the target task only to learn its task embedding: its
+ * run is not one of the person's runs and its prompt is no library prompt (main/library/prompts.ts says so in SQL).
+ * Probes recorded before `purpose` existed are known by their name.
+ */
+export const PROBE_PURPOSE = 'probe';
+export const PROBE_RUN_NAME = 'transfer probe';
+
+export function isProbeRun(config: { purpose?: unknown; name?: unknown }): boolean {
+  return config.purpose === PROBE_PURPOSE || config.name === PROBE_RUN_NAME;
+}
+
 const DataSourceSchema = z.union([
   z.strictObject({
     file: z.string().min(1),
-    format: z.enum(['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text']).optional(),
+    format: z.enum(DATA_FORMATS).optional(),
     header: z.boolean().optional(),
-    quoting: z.enum(['rfc4180', 'none']).optional(),
-    invalidUtf8: z.enum(['error', 'replace']).optional(),
+    quoting: z.enum(QUOTINGS).optional(),
+    invalidUtf8: z.enum(INVALID_UTF8_CHOICES).optional(),
     /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */
     skip: positiveInt.optional(),
     /** Use only the first N records (after `skip`): quick trials, tests, or the training range of a file. */
@@ -28,11 +39,11 @@ const DataSourceSchema = z.union([
 export const TrainingConfigSchema = z.strictObject({
   /** The T5 model folder. */
   model: z.string().min(1),
-  device: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
+  device: z.enum(DEVICE_PREFERENCES).default('auto'),
   /** Compute dtype of activations (main/runtime/precision.ts): auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs. */
   precision: z.enum(PRECISIONS).default('auto'),
   /** Width of the frozen weights; a run's stored config holds the width `auto` resolved to, so resuming keeps it. */
-  weights: z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]).default('auto'),
+  weights: z.enum(WEIGHTS_CHOICES).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
   threads: positiveInt.optional(),
   train: DataSourceSchema,
@@ -47,11 +58,11 @@ export const TrainingConfigSchema = z.strictObject({
     kind: z.enum(['classification', 'generation']).optional(),
   }),
   promptLength: positiveInt.default(20),
-  /** random | vocab | labels | text:<string> | prompt:<id> */
+  /** One of INIT_FORMS (main/choices.ts), checked by main/train/init.ts's parseInit. */
   init: z.string().min(1).default('vocab'),
   optimizer: z
     .strictObject({
-      kind: z.enum(['adafactor', 'adam', 'adamw']).default('adafactor'),
+      kind: z.enum(OPTIMIZER_KINDS).default('adafactor'),
       lr: z.number().positive().optional(),
       weightDecay: z.number().min(0).optional(),
     })
@@ -74,7 +85,7 @@ export const TrainingConfigSchema = z.strictObject({
   /** Stop after this many evaluations without improvement; off when omitted. */
   patience: positiveInt.optional(),
   /** The metric the best prompt is kept by; auto (the default): MCC or macro-F1 when classes are imbalanced, else accuracy. */
-  metric: z.enum(['auto', 'rank_accuracy', 'exact_match', 'macro_f1', 'mcc']).optional(),
+  metric: z.enum(METRIC_REQUESTS).optional(),
   seed: z.number().int().min(0).default(0),
   /** Clip the prompt gradient to this L2 norm; off when omitted (Adafactor clips its update anyway). */
   maxGradNorm: z.number().positive().optional(),
@@ -89,7 +100,7 @@ export const TrainingConfigSchema = z.strictObject({
   bucketing: z.boolean().default(true),
   name: z.string().min(1).optional(),
   /** probe: a transfer-ranking probe, whose prompt is the target's task embedding and no library prompt. */
-  purpose: z.enum(['task', 'probe']).optional(),
+  purpose: z.enum(['task', PROBE_PURPOSE]).optional(),
 });
 
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;

@@ -3,6 +3,7 @@
  * log-probability) and exact match of greedy decoding (anything that is not exactly a label's ids, eos included,
  * is wrong), each with a classification report; free-text tasks get greedy exact match only.
  */
+import type { EvalMetricName } from '../choices.js';
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
 import type { EncodedExample } from './encode.js';
 import { classificationReport, type ClassificationReport } from './metrics.js';
@@ -21,7 +22,7 @@ export interface EvalMetrics {
   seconds: number;
 }
 
-export type EvalMetricName = 'rank_accuracy' | 'exact_match' | 'macro_f1' | 'mcc';
+export type { EvalMetricName } from '../choices.js';
 
 export function metricValue(m: EvalMetrics, name: EvalMetricName): number {
   switch (name) {

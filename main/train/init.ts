@@ -3,6 +3,7 @@
  * drawn from numpy's default_rng(seed), so a prompt initialised here with seed s equals one a Python reference
  * run drew with `numpy.random.default_rng(s)` (the `labels` init of ../shared/fixtures/mini-t5-pretrained).
  */
+import { INIT_ARGUMENTS, INIT_FORMS, INIT_KINDS, isOneOf } from '../choices.js';
 import { SproutError } from '../errors.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import { NumpyPcg64 } from './rng/numpy-pcg64.js';
@@ -18,14 +19,17 @@ export type PromptInit =
 export const VOCAB_INIT_POOL = 5000;
 export const RANDOM_INIT_RANGE = 0.5;
 
-/** Parses `random`, `vocab`, `labels`, `text:<string>` or `prompt:<id>`. */
+/** Parses one of INIT_FORMS: `vocab`, `labels`, `random`, `text:<words>` or `prompt:<id>`. */
 export function parseInit(spec: string): PromptInit {
-  if (spec === 'random' || spec === 'vocab' || spec === 'labels') return { kind: spec };
-  if (spec.startsWith('text:') && spec.length > 5) return { kind: 'text', text: spec.slice(5) };
-  if (spec.startsWith('prompt:') && spec.length > 7) return { kind: 'prompt', id: spec.slice(7) };
-  throw new SproutError('bad-init', `Unknown prompt initialisation "${spec}".`, {
-    hint: 'Use random, vocab, labels, text:<some words> or prompt:<library prompt id>.',
-  });
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const argument = colon < 0 ? '' : spec.slice(colon + 1);
+  if (isOneOf(INIT_KINDS, kind) && Object.hasOwn(INIT_ARGUMENTS, kind) === (colon >= 0) && (colon < 0 || argument !== '')) {
+    if (kind === 'text') return { kind, text: argument };
+    if (kind === 'prompt') return { kind, id: argument };
+    return { kind };
+  }
+  throw new SproutError('bad-init', `Unknown prompt initialisation "${spec}".`, { hint: `Use one of ${INIT_FORMS.join(', ')}.` });
 }
 
 export function initName(init: PromptInit): string {

@@ -5,7 +5,7 @@
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import type { DevicePreference } from '../runtime/types.js';
-import type { DataSource, TrainingConfigInput } from '../train/config.js';
+import { PROBE_PURPOSE, PROBE_RUN_NAME, type DataSource, type TrainingConfigInput } from '../train/config.js';
 import type { TrainingHooks } from '../train/events.js';
 import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
@@ -63,8 +63,8 @@ export async function probeTaskEmbedding(spec: ProbeSpec, options: TrainingHooks
     evalEvery: spec.steps,
     evalLimit: 1,
     checkpointEvery: spec.steps,
-    name: 'transfer probe',
-    purpose: 'probe',
+    name: PROBE_RUN_NAME,
+    purpose: PROBE_PURPOSE,
   };
   const result = await runTraining({ config }, options);
   if (result.status === 'cancelled' || result.prompt_id === null || result.task_embedding_step === null) {

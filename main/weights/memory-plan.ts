@@ -17,7 +17,8 @@ import { freemem } from 'node:os';
 import type { T5Config } from '../checkpoint/config.js';
 import { expectedTensors, parameterCount } from '../checkpoint/layout.js';
 import { SproutError } from '../errors.js';
-import { BYTES_PER_PARAMETER, WEIGHT_WIDTHS, type WeightWidth } from './width.js';
+import { WEIGHT_WIDTHS } from '../choices.js';
+import { BYTES_PER_PARAMETER, type WeightWidth } from './width.js';
 
 /** onnxruntime's own share of a process (kernels, session state, thread pools), fitted with the sizes above. */
 const RUNTIME_BYTES = 200e6;

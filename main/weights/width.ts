@@ -2,10 +2,9 @@
  * How the frozen weights of a model are stored and enter the graph. The prompt, its gradient and the optimiser
  * state are float32 at every width: only the model, which never changes, is held narrower.
  */
-export const WEIGHT_WIDTHS = ['fp32', 'bf16', 'fp16', 'int8'] as const;
-export type WeightWidth = (typeof WEIGHT_WIDTHS)[number];
-export type WeightsChoice = 'auto' | WeightWidth;
-export const WEIGHTS_CHOICES: readonly WeightsChoice[] = ['auto', ...WEIGHT_WIDTHS];
+import type { WeightWidth } from '../choices.js';
+
+export type { WeightsChoice, WeightWidth } from '../choices.js';
 
 /** Bytes per parameter of the frozen weights (int8: one float32 scale per 16 values, main/weights/quantize.ts). */
 export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1.25 };
@@ -17,8 +16,4 @@ export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16:
  */
 export function oneSessionGroupAtATime(width: WeightWidth): boolean {
   return width !== 'fp32';
-}
-
-export function isWeightsChoice(value: unknown): value is WeightsChoice {
-  return typeof value === 'string' && (WEIGHTS_CHOICES as readonly string[]).includes(value);
 }

@@ -1,4 +1,6 @@
 /** How numbers read in the interface: sizes, durations, shares and dates, one wording everywhere. */
+import { EVAL_METRIC_NAMES, EVAL_METRICS, WEIGHT_WIDTH_LABELS, type WeightWidth } from '../../main/choices.js';
+import { BYTES_PER_PARAMETER } from '../../main/weights/width.js';
 
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return '–';
@@ -43,11 +45,8 @@ export function when(iso: string): string {
 
 /** Human names of the metric keys the engine stores (main/train/events.ts, run.ts, baselines.ts). */
 const METRIC_KEY_NAMES: Record<string, string> = {
-  rank_accuracy: 'accuracy',
-  accuracy: 'accuracy',
-  exact_match: 'exact match',
-  macro_f1: 'macro-F1',
-  mcc: 'MCC',
+  ...EVAL_METRIC_NAMES,
+  accuracy: EVAL_METRIC_NAMES.rank_accuracy,
   valid_label_share: 'answers that are a label',
   examples: 'validation examples',
   step: 'step',
@@ -63,10 +62,19 @@ const METRIC_KEY_NAMES: Record<string, string> = {
 
 export const metricName = (key: string): string => METRIC_KEY_NAMES[key] ?? key.replaceAll('_', ' ');
 
-/** Shares are percentages; correlations and F1 scores are plain numbers. */
+/** Keys whose values are shares of the examples; the other metrics (correlations, F1 scores) are plain numbers. */
+const SHARES: ReadonlySet<string> = new Set(['rank_accuracy', 'accuracy', 'exact_match', 'share', 'valid_label_share']);
+const SCORES: ReadonlySet<string> = new Set([...SHARES, ...EVAL_METRICS]);
+
+/** Shares are percentages; correlations and F1 scores are plain numbers; any other whole number is a count. */
 export function metricValue(key: string, value: number): string {
-  if (Number.isInteger(value) && !['rank_accuracy', 'accuracy', 'exact_match', 'macro_f1', 'mcc', 'share', 'valid_label_share'].includes(key)) return count(value);
-  return ['rank_accuracy', 'accuracy', 'exact_match', 'share', 'valid_label_share'].includes(key) ? percent(value) : value.toFixed(4);
+  if (Number.isInteger(value) && !SCORES.has(key)) return count(value);
+  return SHARES.has(key) ? percent(value) : value.toFixed(4);
+}
+
+/** A weight width as menus offer it: its name and what it costs. */
+export function weightWidthLabel(width: WeightWidth): string {
+  return `${WEIGHT_WIDTH_LABELS[width]} (${BYTES_PER_PARAMETER[width]} bytes per weight)`;
 }
 
 /**

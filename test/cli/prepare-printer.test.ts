@@ -1,5 +1,5 @@
 import { afterEach, expect, it, vi } from 'vitest';
-import { preparePrinter } from '../../main/cli/weights-option.js';
+import { preparePrinter } from '../../main/cli/prepare-printer.js';
 import type { PrepareProgress } from '../../main/weights/store.js';
 
 afterEach(() => vi.restoreAllMocks());

@@ -37,7 +37,7 @@ describe('training presets', () => {
     expect(unknown.stderr).toMatch(/no training preset "lester"\. Known presets: lester-reference/);
     const steps = await sprout([...base, '--eval-steps', '100,x'], dir);
     expect(steps.code).toBe(2);
-    expect(steps.stderr).toMatch(/--eval-steps must be a number, not "x"/);
+    expect(steps.stderr).toMatch(/--eval-steps must be a whole number of at least 1, not "x"/);
     const mixture = await sprout(['train', '--model', tinyModel, '--mixture', 'dataset:1', '--preset', 'lester-reference'], dir);
     expect(mixture.code).toBe(2);
     expect(mixture.stderr).toMatch(/--preset applies to single-task training/);

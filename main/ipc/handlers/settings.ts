@@ -3,22 +3,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Settings } from '../../../preload/contract.js';
+import { DEVICE_PREFERENCES, THEMES, WEIGHTS_CHOICES } from '../../choices.js';
 import { SproutError } from '../../errors.js';
 import { environmentToken, hubSettings, type HubSettings } from '../../hub/settings.js';
 import { TokenStore } from '../../hub/token-store.js';
 import type { HandlerContext } from '../context.js';
 import { writeFileAtomic } from '../../train/run-store.js';
-import { WEIGHTS_CHOICES, type WeightsChoice } from '../../weights/width.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
 const Stored = z.object({
-  defaultDevice: z.enum(['auto', 'gpu', 'cuda', 'dml', 'coreml', 'webgpu', 'cpu']).default('auto'),
-  defaultWeights: z.enum(WEIGHTS_CHOICES as [WeightsChoice, ...WeightsChoice[]]).default('auto'),
+  defaultDevice: z.enum(DEVICE_PREFERENCES).default('auto'),
+  defaultWeights: z.enum(WEIGHTS_CHOICES).default('auto'),
   threads: z.number().int().min(1).nullable().default(null),
   /** null: the environment's (HF_ENDPOINT) or huggingface.co. */
   hubEndpoint: z.string().nullable().default(null),
-  theme: z.enum(['light', 'dark', 'system']).default('system'),
+  theme: z.enum(THEMES).default('system'),
   browseFolders: z.array(z.string()).default([]),
 });
 export type StoredSettings = z.infer<typeof Stored>;

@@ -13,7 +13,7 @@ import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
-import { parseTrainingConfig } from '../../train/config.js';
+import { isProbeRun, parseTrainingConfig } from '../../train/config.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { MixtureResult, TrainingResult, TrainRequest } from '../../train/run.js';
@@ -195,7 +195,7 @@ export class Runs {
   list(limit: number): RunSummary[] {
     return listRuns(this.db)
       .reverse()
-      .filter((run) => run.config.purpose !== 'probe' && run.config.name !== 'transfer probe')
+      .filter((run) => !isProbeRun(run.config))
       .slice(0, limit)
       .map((run) => {
         const live = this.live.get(run.id);

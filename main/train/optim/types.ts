@@ -1,3 +1,7 @@
+import type { OptimizerKind } from '../../choices.js';
+
+export type { OptimizerKind } from '../../choices.js';
+
 /** An optimiser for one [rows, cols] parameter (the soft prompt), with state that can be saved and restored exactly. */
 export interface PromptOptimizer {
   readonly kind: OptimizerKind;
@@ -10,7 +14,6 @@ export interface PromptOptimizer {
   load(state: OptimizerState): void;
 }
 
-export type OptimizerKind = 'adafactor' | 'adam' | 'adamw';
 
 export interface OptimizerState {
   kind: OptimizerKind;

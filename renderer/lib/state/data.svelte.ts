@@ -1,5 +1,6 @@
 import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
-import { headerRequest, type HeaderChoice } from './read-choices.js';
+import type { HeaderSetting } from '../../../main/choices.js';
+import { headerRequest } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -13,7 +14,7 @@ export class DataSetup {
   validationFile = $state('');
   /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
-  header = $state<HeaderChoice>('auto');
+  header = $state<HeaderSetting>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   labelColumn = $state('');

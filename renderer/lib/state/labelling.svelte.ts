@@ -3,7 +3,8 @@ import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { PendingPreparation } from './preparation.svelte.js';
-import { headerRequest, type HeaderChoice } from './read-choices.js';
+import type { HeaderSetting } from '../../../main/choices.js';
+import { headerRequest } from './read-choices.js';
 import { ReviewQueue } from './review-queue.svelte.js';
 import { ReviewRows } from './review.svelte.js';
 
@@ -30,7 +31,7 @@ export class LabellingJob {
   promptId = $state<number | null>(null);
   input = $state('');
   quoting = $state<Quoting | ''>('');
-  header = $state<HeaderChoice>('auto');
+  header = $state<HeaderSetting>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   goldColumn = $state('');

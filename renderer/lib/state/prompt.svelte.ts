@@ -1,14 +1,11 @@
-import type { Device, RequestOf, TransferRanking } from '../../../preload/contract.js';
-import type { Precision } from '../../../main/runtime/types.js';
+import type { InitKind, MetricRequest, OptimizerKind, Precision } from '../../../main/choices.js';
+import type { Device, RequestOf, TransferRanking, WeightWidth } from '../../../preload/contract.js';
 import { DEFAULT_SIMILARITY_METRIC, type SimilarityMetric } from '../../../main/transfer/similarity.js';
-import type { WeightWidth } from '../../../main/weights/width.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
 import { RunMemoryPlan } from './memory-plan.svelte.js';
 
-export type InitKind = 'vocab' | 'random' | 'labels' | 'text';
-export type KeepBy = NonNullable<RequestOf<'train.start'>['metric']>;
 
 /**
  * Step 3: the soft prompt's length and starting point, the transfer source chosen from the SPoT ranking
@@ -17,7 +14,8 @@ export type KeepBy = NonNullable<RequestOf<'train.start'>['metric']>;
 export class PromptSetup {
   name = $state('');
   length = $state(20);
-  init = $state<InitKind>('vocab');
+  /** The start when no transfer source is chosen (`source` covers a library prompt). */
+  init = $state<Exclude<InitKind, 'prompt'>>('vocab');
   initText = $state('');
   ranking = $state.raw<TransferRanking | undefined>();
   /** Library prompt to start from; null trains from the chosen initialisation. */
@@ -26,7 +24,7 @@ export class PromptSetup {
   metric = $state<SimilarityMetric>(DEFAULT_SIMILARITY_METRIC);
   /** The library holds no prompt of this model: only "no transfer" is possible. */
   emptyLibrary = $state(false);
-  optimizer = $state<'adafactor' | 'adam' | 'adamw'>('adafactor');
+  optimizer = $state<OptimizerKind>('adafactor');
   lr = $state(0.3);
   batchSize = $state(8);
   steps = $state(200);
@@ -34,7 +32,7 @@ export class PromptSetup {
   evalLimit = $state(200);
   patience = $state<number | null>(null);
   /** The metric the best prompt is kept by; auto: MCC or macro-F1 when the labels are imbalanced. */
-  keepBy = $state<KeepBy>('auto');
+  keepBy = $state<MetricRequest>('auto');
   seed = $state(0);
   device = $state<Device>('auto');
   precision = $state<Precision>('auto');
@@ -55,7 +53,7 @@ export class PromptSetup {
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
     try {
-      const others = (await api['library.list']({ modelId })).filter((p) => p.name !== 'transfer probe');
+      const others = await api['library.list']({ modelId });
       this.emptyLibrary = others.length === 0;
       if (this.emptyLibrary) {
         this.ranking = undefined;

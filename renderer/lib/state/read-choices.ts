@@ -1,7 +1,6 @@
-/** How the Data and Label steps ask for a CSV/TSV's first row: detected, or said by the person. */
-export type HeaderChoice = 'auto' | 'yes' | 'no';
+import type { HeaderSetting } from '../../../main/choices.js';
 
-/** The request field for a choice: none when detecting. */
-export function headerRequest(choice: HeaderChoice): { header?: boolean } {
+/** The request field for how the Data and Label steps ask for a CSV/TSV's first row: none when detecting. */
+export function headerRequest(choice: HeaderSetting): { header?: boolean } {
   return choice === 'auto' ? {} : { header: choice === 'yes' };
 }

@@ -1,15 +1,4 @@
 import type { PrepareProgress } from '../weights/store.js';
-import { isWeightsChoice, WEIGHTS_CHOICES, type WeightsChoice } from '../weights/width.js';
-import { UsageError } from './command.js';
-
-export const WEIGHTS_HELP = `--weights ${WEIGHTS_CHOICES.join('|')}`;
-
-/** The --weights value, checked; undefined when not given. */
-export function weightsOption(value: unknown): WeightsChoice | undefined {
-  if (value === undefined) return undefined;
-  if (!isWeightsChoice(value)) throw new UsageError(`--weights must be one of ${WEIGHTS_CHOICES.join(', ')}, not "${String(value)}".`);
-  return value;
-}
 
 /** Below this many bytes a conversion or check takes seconds: one line when it is done says enough. */
 const LARGE_BYTES = 1e9;

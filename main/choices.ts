@@ -1,0 +1,127 @@
+/**
+ * Every list of values a person chooses from, in the app, on the command line or in a stored config, declared once
+ * with the words the app shows for each value. Each `*_LABELS` table is the declaration (its order is the order help
+ * and menus list the values in); the list of values beside it is derived from it. The engine's types, the contract's
+ * zod enums, the CLI's help and parsing (main/cli/flags.ts) and the app's menus all come from here, so a value is
+ * added here and nowhere else: test/choices.test.ts fails on a hand-written copy.
+ *
+ * It imports nothing, so that main, preload and renderer may all read it.
+ */
+
+/** The values of a label table, in its order; a non-empty tuple, as z.enum wants. */
+function valuesOf<T extends object>(table: T): readonly [keyof T & string, ...(keyof T & string)[]] {
+  return Object.keys(table) as [keyof T & string, ...(keyof T & string)[]];
+}
+
+/** Whether `value` is one of `values`, narrowing it. */
+export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (values as readonly string[]).includes(value);
+}
+
+/** Where the engine runs. `gpu`: the best GPU provider that works, or a clear error — never a silent CPU. */
+export const DEVICE_LABELS = {
+  auto: 'Automatic (best available)',
+  gpu: 'Any GPU (fail rather than use the CPU)',
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'Core ML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+} as const;
+export type DevicePreference = keyof typeof DEVICE_LABELS;
+export const DEVICE_PREFERENCES = valuesOf(DEVICE_LABELS);
+
+/** Compute dtype of activations (main/runtime/width-policy.ts resolves `auto`). */
+export const PRECISION_LABELS = {
+  auto: 'Automatic (fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs)',
+  fp32: 'fp32',
+  fp16: 'fp16 (prompt, gradient, residual stream and loss stay fp32)',
+  bf16: 'bf16 (CUDA; prompt, gradient, residual stream and loss stay fp32)',
+} as const;
+export type Precision = keyof typeof PRECISION_LABELS;
+export const PRECISIONS = valuesOf(PRECISION_LABELS);
+
+/** How the frozen weights are held (main/weights/width.ts gives their bytes per parameter). */
+export const WEIGHT_WIDTH_LABELS = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16', int8: 'int8' } as const;
+export type WeightWidth = keyof typeof WEIGHT_WIDTH_LABELS;
+export const WEIGHT_WIDTHS = valuesOf(WEIGHT_WIDTH_LABELS);
+/** `auto` is chosen per device (main/runtime/width-policy.ts), so menus say what it resolves to in their own words. */
+export type WeightsChoice = 'auto' | WeightWidth;
+export const WEIGHTS_CHOICES: readonly [WeightsChoice, ...WeightsChoice[]] = ['auto', ...WEIGHT_WIDTHS];
+
+/** The metrics an evaluation reports, by the name sentences use for them. */
+export const EVAL_METRIC_NAMES = { rank_accuracy: 'accuracy', exact_match: 'exact match', macro_f1: 'macro-F1', mcc: 'MCC' } as const;
+export type EvalMetricName = keyof typeof EVAL_METRIC_NAMES;
+export const EVAL_METRICS = valuesOf(EVAL_METRIC_NAMES);
+
+/** The metric the best prompt is kept by; `auto`: MCC or macro-F1 when the classes are imbalanced (main/train/baselines.ts). */
+export const KEEP_BY_LABELS = {
+  auto: 'Automatic (MCC or macro-F1 when labels are imbalanced)',
+  rank_accuracy: 'Accuracy',
+  exact_match: 'Exact match',
+  macro_f1: 'Macro-F1',
+  mcc: 'Matthews correlation (MCC)',
+} as const satisfies Record<EvalMetricName | 'auto', string>;
+export type MetricRequest = keyof typeof KEEP_BY_LABELS;
+export const METRIC_REQUESTS = valuesOf(KEEP_BY_LABELS);
+
+export const OPTIMIZER_LABELS = { adafactor: 'Adafactor (Lester et al.)', adam: 'Adam', adamw: 'AdamW' } as const;
+export type OptimizerKind = keyof typeof OPTIMIZER_LABELS;
+export const OPTIMIZER_KINDS = valuesOf(OPTIMIZER_LABELS);
+
+/** How a soft prompt starts (main/train/init.ts); `text` and `prompt` take what follows a colon. */
+export const INIT_LABELS = {
+  vocab: 'Embeddings of common words',
+  labels: 'Embeddings of the label words',
+  random: 'Random values',
+  text: 'The embedding of a text',
+  prompt: 'A prompt from the library',
+} as const;
+export type InitKind = keyof typeof INIT_LABELS;
+export const INIT_KINDS = valuesOf(INIT_LABELS);
+/** What follows the colon of the inits that take an argument, as help names it (`text:WORDS`). */
+export const INIT_ARGUMENTS = { text: 'WORDS', prompt: 'ID' } as const satisfies Partial<Record<InitKind, string>>;
+/** Every form an init is written in: `vocab`, …, `text:WORDS`, `prompt:ID`. */
+export const INIT_FORMS = INIT_KINDS.map((k) => (Object.hasOwn(INIT_ARGUMENTS, k) ? `${k}:${INIT_ARGUMENTS[k as keyof typeof INIT_ARGUMENTS]}` : k));
+
+/** The file formats Sprout reads examples from. */
+export const DATA_FORMAT_LABELS = { csv: 'CSV', tsv: 'TSV', jsonl: 'JSON Lines', json: 'JSON', parquet: 'Parquet', text: 'text lines' } as const;
+export type DataFormat = keyof typeof DATA_FORMAT_LABELS;
+export const DATA_FORMATS = valuesOf(DATA_FORMAT_LABELS);
+
+/** The formats a labelled copy is written in: those that take added columns row by row (main/label/encode.ts). */
+export const OUTPUT_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const satisfies readonly DataFormat[];
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * How double quotes are read in CSV/TSV: `rfc4180` (a field starting with `"` runs to the matching `"`, `""` is one
+ * quote) or `none` (quotes are text; each physical line is one record split on the delimiter, as GLUE's reader does).
+ */
+export const QUOTING_LABELS = { rfc4180: 'Quoted fields (RFC 4180)', none: 'Quotes are text (GLUE)' } as const;
+export type Quoting = keyof typeof QUOTING_LABELS;
+export const QUOTINGS = valuesOf(QUOTING_LABELS);
+
+/** What to do with bytes that are not valid UTF-8 (or UTF-16): stop with an error naming the line, or use U+FFFD. */
+export const INVALID_UTF8_CHOICES = ['error', 'replace'] as const;
+export type InvalidUtf8 = (typeof INVALID_UTF8_CHOICES)[number];
+
+/** Whether the first CSV/TSV record names the columns; `auto`: detected from the first rows (main/data/detect-header.ts). */
+export const HEADER_LABELS = { auto: 'Detect', yes: 'Column names (a header)', no: 'An example (no header)' } as const;
+export type HeaderSetting = keyof typeof HEADER_LABELS;
+export const HEADER_SETTINGS = valuesOf(HEADER_LABELS);
+
+/**
+ * Where a labelled row stands in review: no label from a person yet, one given (confirming the model's or not), or
+ * one that differs from the model's.
+ */
+export const REVIEW_STATE_LABELS = { unreviewed: 'rows not reviewed yet', reviewed: 'rows labelled by you', corrected: 'rows corrected by you' } as const;
+export type ReviewState = keyof typeof REVIEW_STATE_LABELS;
+export const REVIEW_STATES = valuesOf(REVIEW_STATE_LABELS);
+
+export const THEME_LABELS = { system: 'Follow the system', light: 'Light', dark: 'Dark' } as const;
+export type Theme = keyof typeof THEME_LABELS;
+export const THEMES = valuesOf(THEME_LABELS);
+
+/** The parts of a dataset: trained on, evaluated on while training, and held out for the final test. */
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type Split = (typeof SPLITS)[number];

@@ -1,0 +1,79 @@
+/**
+ * Flags parsed one way in every command. A choice flag takes one of a list declared in main/choices.ts: its help
+ * (`--device auto|gpu|…`) and its check come from that list, so a new value reaches every command by itself. Number
+ * flags say what they take when refused.
+ */
+import {
+  DATA_FORMATS,
+  DEVICE_PREFERENCES,
+  HEADER_SETTINGS,
+  INVALID_UTF8_CHOICES,
+  isOneOf,
+  METRIC_REQUESTS,
+  OPTIMIZER_KINDS,
+  OUTPUT_FORMATS,
+  PRECISIONS,
+  QUOTINGS,
+  SPLITS,
+  WEIGHTS_CHOICES,
+} from '../choices.js';
+import { UsageError, type ChoiceFlag, type ParsedArgs } from './command.js';
+
+export function choiceFlag<T extends string>(name: string, values: readonly T[]): ChoiceFlag<T> {
+  return {
+    name,
+    values,
+    help: `--${name} ${values.join('|')}`,
+    read(given) {
+      const value = given[name];
+      if (value === undefined) return undefined;
+      if (!isOneOf(values, value)) throw new UsageError(`--${name} must be one of ${values.join(', ')}, not "${String(value)}".`);
+      return value;
+    },
+  };
+}
+
+export const deviceFlag = choiceFlag('device', DEVICE_PREFERENCES);
+export const precisionFlag = choiceFlag('precision', PRECISIONS);
+export const weightsFlag = choiceFlag('weights', WEIGHTS_CHOICES);
+export const optimizerFlag = choiceFlag('optimizer', OPTIMIZER_KINDS);
+export const metricFlag = choiceFlag('metric', METRIC_REQUESTS);
+export const formatFlag = choiceFlag('format', DATA_FORMATS);
+export const outputFormatFlag = choiceFlag('format', OUTPUT_FORMATS);
+export const headerFlag = choiceFlag('header', HEADER_SETTINGS);
+export const quotingFlag = choiceFlag('quoting', QUOTINGS);
+export const invalidUtf8Flag = choiceFlag('invalid-utf8', INVALID_UTF8_CHOICES);
+export const splitFlag = choiceFlag('split', SPLITS);
+
+/** What a number flag accepts; whole numbers unless `fraction`. */
+export interface NumberRule {
+  fraction?: boolean;
+  min?: number;
+  max?: number;
+}
+
+function describe({ fraction, min, max }: NumberRule): string {
+  const kind = fraction ? 'a number' : 'a whole number';
+  if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+  if (min !== undefined) return `${kind} of at least ${min}`;
+  return max !== undefined ? `${kind} of at most ${max}` : kind;
+}
+
+/** A number as written on the command line, checked against `rule`. */
+export function parseNumber(text: string, flag: string, rule: NumberRule = {}): number {
+  const n = Number(text);
+  const ok = text.trim() !== '' && Number.isFinite(n) && (rule.fraction || Number.isInteger(n)) && !(n < (rule.min ?? -Infinity) || n > (rule.max ?? Infinity));
+  if (!ok) throw new UsageError(`${flag} must be ${describe(rule)}, not "${text}".`);
+  return n;
+}
+
+/** The number flag `name`'s value, checked; undefined when the flag is absent. */
+export function numberFlag(values: ParsedArgs['values'], name: string, rule: NumberRule = {}): number | undefined {
+  const value = values[name];
+  return value === undefined ? undefined : parseNumber(String(value), `--${name}`, rule);
+}
+
+/** A count of at least 1, the most common number flag. */
+export function countFlag(values: ParsedArgs['values'], name: string): number | undefined {
+  return numberFlag(values, name, { min: 1 });
+}
