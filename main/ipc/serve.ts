@@ -5,7 +5,7 @@
  * cookie set when the page is opened with ?token=), a Host naming this server and no foreign Origin.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -47,6 +47,10 @@ export interface ServeServer {
 type Denial = { status: number; error: ContractErrorShape };
 
 const statusOf: Record<string, number> = { 'invalid-request': 400, 'unknown-operation': 404, internal: 500 };
+// A request target that is no URL (`GET http://[`) or an operation name that is no URI component (`/api/%ff`) is
+// the client's error: 400, never an exception in the server.
+const badRequest: Denial = { status: 400, error: { code: 'bad-request', message: 'The request target is not a valid URL.' } };
+const notFound: Denial = { status: 404, error: { code: 'not-found', message: 'No such endpoint.' } };
 
 function sameToken(given: string | undefined, token: string): boolean {
   if (!given) return false;
@@ -71,137 +75,147 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-export async function startServe(options: ServeOptions): Promise<ServeServer> {
-  const token = options.token ?? randomBytes(32).toString('base64url');
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxBacklog = options.maxEventBacklogBytes ?? DEFAULT_MAX_EVENT_BACKLOG_BYTES;
-  let dispatch: Dispatch | undefined;
-  let port = 0;
-  // Cookies are not port-scoped: name it after the port so that two servers do not clobber each other's.
-  const cookieName = () => `sprout-token-${port}`;
-  const origins = () => [`http://${LOOPBACK}:${port}`, `http://localhost:${port}`];
-  const hosts = () => [`${LOOPBACK}:${port}`, `localhost:${port}`];
+/** Who may call this server (its token, Host and Origin) and the headers every answer carries. */
+class Gate {
+  port = 0;
+  constructor(readonly token: string) {}
 
-  function check(req: IncomingMessage, url: URL): Denial | undefined {
+  /** Cookies are not port-scoped: named after the port, two servers do not clobber each other's. */
+  get cookieName(): string {
+    return `sprout-token-${this.port}`;
+  }
+
+  parseUrl(req: IncomingMessage): URL | undefined {
+    const base = `http://${LOOPBACK}:${this.port}`;
+    return URL.canParse(req.url ?? '/', base) ? new URL(req.url ?? '/', base) : undefined;
+  }
+
+  check(req: IncomingMessage, url: URL): Denial | undefined {
     // A foreign Host means DNS rebinding; a foreign Origin means another site's page is calling.
-    if (!hosts().includes(req.headers.host ?? '')) return { status: 403, error: { code: 'forbidden', message: 'Requests must name this server as their Host.' } };
+    if (![`${LOOPBACK}:${this.port}`, `localhost:${this.port}`].includes(req.headers.host ?? '')) {
+      return { status: 403, error: { code: 'forbidden', message: 'Requests must name this server as their Host.' } };
+    }
     const origin = req.headers.origin;
-    if (origin !== undefined && !origins().includes(origin)) return { status: 403, error: { code: 'forbidden', message: `Origin ${origin} may not use this server.` } };
+    if (origin !== undefined && ![`http://${LOOPBACK}:${this.port}`, `http://localhost:${this.port}`].includes(origin)) {
+      return { status: 403, error: { code: 'forbidden', message: `Origin ${origin} may not use this server.` } };
+    }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const given = bearer ?? url.searchParams.get('token') ?? cookie(req, cookieName());
-    if (!sameToken(given ?? undefined, token)) {
+    const given = bearer ?? url.searchParams.get('token') ?? cookie(req, this.cookieName);
+    if (!sameToken(given ?? undefined, this.token)) {
       return { status: 401, error: { code: 'unauthorized', message: 'Missing or wrong access token: open the URL `sprout serve` printed.' } };
     }
     return undefined;
   }
 
-  const securityHeaders = () => ({
-    'Content-Security-Policy': contentSecurityPolicy([`ws://${LOOPBACK}:${port}`, `ws://localhost:${port}`]),
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'X-Frame-Options': 'DENY',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'Cache-Control': 'no-store',
-  });
+  headers(): Record<string, string> {
+    return {
+      'Content-Security-Policy': contentSecurityPolicy([`ws://${LOOPBACK}:${this.port}`, `ws://localhost:${this.port}`]),
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cache-Control': 'no-store',
+    };
+  }
 
-  function send(res: ServerResponse, status: number, body: Buffer | string, contentType: string, extra: Record<string, string> = {}): void {
-    res.writeHead(status, { ...securityHeaders(), 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...extra });
+  send(res: ServerResponse, status: number, body: Buffer | string, contentType: string, extra: Record<string, string> = {}): void {
+    res.writeHead(status, { ...this.headers(), 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...extra });
     res.end(body);
   }
 
-  function sendEnvelope(res: ServerResponse, status: number, envelope: Envelope<unknown>, extra: Record<string, string> = {}): void {
-    send(res, status, JSON.stringify(envelope), 'application/json', extra);
+  sendEnvelope(res: ServerResponse, status: number, envelope: Envelope<unknown>, extra: Record<string, string> = {}): void {
+    this.send(res, status, JSON.stringify(envelope), 'application/json', extra);
   }
 
-  function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-    return new Promise((resolve, reject) => {
-      if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return resolve('too-large');
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBodyBytes) {
-          // Stop buffering; the 413 reply closes the connection.
-          req.removeAllListeners('data');
-          req.resume();
-          resolve('too-large');
-        } else chunks.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
+  deny(req: IncomingMessage, res: ServerResponse, denial: Denial): void {
+    req.resume();
+    this.sendEnvelope(res, denial.status, { ok: false, error: denial.error });
+  }
+}
+
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return resolve('too-large');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        // Stop buffering; the 413 reply closes the connection.
+        req.removeAllListeners('data');
+        req.resume();
+        resolve('too-large');
+      } else chunks.push(chunk);
     });
-  }
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
 
+/** The HTTP side: POST /api/<operation> through the dispatch (503 until attached), GET for the renderer's files. */
+function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: number }, dispatch: () => Dispatch | undefined) {
   async function api(req: IncomingMessage, res: ServerResponse, operation: string): Promise<void> {
-    if (req.method !== 'POST') return sendEnvelope(res, 405, { ok: false, error: { code: 'method-not-allowed', message: 'Operations are called with POST.' } }, { Allow: 'POST' });
+    if (req.method !== 'POST') return gate.sendEnvelope(res, 405, { ok: false, error: { code: 'method-not-allowed', message: 'Operations are called with POST.' } }, { Allow: 'POST' });
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      return sendEnvelope(res, 415, { ok: false, error: { code: 'unsupported-media-type', message: 'Send the request as application/json.' } });
+      return gate.sendEnvelope(res, 415, { ok: false, error: { code: 'unsupported-media-type', message: 'Send the request as application/json.' } });
     }
-    const body = await readBody(req);
+    const body = await readBody(req, options.maxBodyBytes);
     if (body === 'too-large') {
-      return sendEnvelope(res, 413, { ok: false, error: { code: 'payload-too-large', message: `Request bodies are limited to ${maxBodyBytes} bytes.`, details: { maxBodyBytes } } }, { Connection: 'close' });
+      const error = { code: 'payload-too-large', message: `Request bodies are limited to ${options.maxBodyBytes} bytes.`, details: { maxBodyBytes: options.maxBodyBytes } };
+      return gate.sendEnvelope(res, 413, { ok: false, error }, { Connection: 'close' });
     }
     let request: unknown = {};
     if (body.length > 0) {
       try {
         request = JSON.parse(body.toString('utf8'));
       } catch {
-        return sendEnvelope(res, 400, { ok: false, error: { code: 'invalid-request', message: 'The request body is not valid JSON.', details: { field: '(request)' } } });
+        return gate.sendEnvelope(res, 400, { ok: false, error: { code: 'invalid-request', message: 'The request body is not valid JSON.', details: { field: '(request)' } } });
       }
     }
-    if (!dispatch) return sendEnvelope(res, 503, { ok: false, error: { code: 'starting', message: 'Sprout is still starting; try again.' } });
-    const envelope = await dispatch(operation, request);
-    sendEnvelope(res, envelope.ok ? 200 : (statusOf[envelope.error.code] ?? 422), envelope);
+    const d = dispatch();
+    if (!d) return gate.sendEnvelope(res, 503, { ok: false, error: { code: 'starting', message: 'Sprout is still starting; try again.' } });
+    const envelope = await d(operation, request);
+    gate.sendEnvelope(res, envelope.ok ? 200 : (statusOf[envelope.error.code] ?? 422), envelope);
   }
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return gate.send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
     const file = await readRendererFile(options.rendererDir, url.pathname);
-    if (!file) return send(res, 404, 'Not found', 'text/plain');
+    if (!file) return gate.send(res, 404, 'Not found', 'text/plain');
     // Opening the printed URL logs the browser in: the cookie carries the token for the page's own assets.
-    const login = url.searchParams.has('token') ? { 'Set-Cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
-    res.writeHead(200, { ...securityHeaders(), 'Content-Type': file.contentType, 'Content-Length': file.body.length, ...login });
+    const login = url.searchParams.has('token') ? { 'Set-Cookie': `${gate.cookieName}=${gate.token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+    res.writeHead(200, { ...gate.headers(), 'Content-Type': file.contentType, 'Content-Length': file.body.length, ...login });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
-  // A request target that is no URL (`GET http://[`) or an operation name that is no URI component (`/api/%ff`)
-  // is the client's error: 400, never an exception in the server.
-  const parseUrl = (req: IncomingMessage): URL | undefined => {
-    const base = `http://${LOOPBACK}:${port}`;
-    return URL.canParse(req.url ?? '/', base) ? new URL(req.url ?? '/', base) : undefined;
-  };
-  const badRequest: Denial = { status: 400, error: { code: 'bad-request', message: 'The request target is not a valid URL.' } };
-
-  function deny(req: IncomingMessage, res: ServerResponse, denial: Denial): void {
-    req.resume();
-    sendEnvelope(res, denial.status, { ok: false, error: denial.error });
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = parseUrl(req);
-    if (!url) return deny(req, res, badRequest);
-    const denied = check(req, url);
-    if (denied) return deny(req, res, denied);
+    const url = gate.parseUrl(req);
+    if (!url) return gate.deny(req, res, badRequest);
+    const denied = gate.check(req, url);
+    if (denied) return gate.deny(req, res, denied);
     const op = /^\/api\/([^/]+)$/.exec(url.pathname)?.[1];
     if (op === undefined) return page(req, res, url);
     const operation = decodeComponent(op);
-    return operation === undefined ? deny(req, res, badRequest) : api(req, res, operation);
+    return operation === undefined ? gate.deny(req, res, badRequest) : api(req, res, operation);
   }
 
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
+      if (!res.headersSent) gate.sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
       else res.destroy();
     });
-  });
+  };
+}
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+/** The events side: a WebSocket at /events per page, one JSON message { event, payload } per emit. */
+function eventSockets(server: Server, gate: Gate, maxPayload: number, maxBacklog: number) {
+  const sockets = new WebSocketServer({ noServer: true, maxPayload });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A client that resets its connection mid-handshake must not take the server with it.
     socket.on('error', () => socket.destroy());
-    const url = parseUrl(req);
-    const denied = !url ? badRequest : url.pathname === '/events' ? check(req, url) : { status: 404, error: { code: 'not-found', message: 'No such endpoint.' } };
+    const url = gate.parseUrl(req);
+    const denied = !url ? badRequest : url.pathname === '/events' ? gate.check(req, url) : notFound;
     if (denied) {
       socket.end(`HTTP/1.1 ${denied.status} ${denied.error.code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -214,32 +228,43 @@ export async function startServe(options: ServeOptions): Promise<ServeServer> {
       ws.on('error', () => ws.terminate());
     });
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
-
   return {
-    url: `http://${LOOPBACK}:${port}/?token=${token}`,
-    port,
-    token,
-    emit(event, payload) {
-      const message = JSON.stringify({ event, payload });
+    emit(message: string): void {
       for (const client of sockets.clients) {
         if (client.readyState !== client.OPEN) continue;
         if (client.bufferedAmount > maxBacklog) client.terminate();
         else client.send(message);
       }
     },
+    close(): void {
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+    },
+  };
+}
+
+export async function startServe(options: ServeOptions): Promise<ServeServer> {
+  const gate = new Gate(options.token ?? randomBytes(32).toString('base64url'));
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  let dispatch: Dispatch | undefined;
+  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, requestHandler(gate, { ...options, maxBodyBytes }, () => dispatch));
+  const events = eventSockets(server, gate, maxBodyBytes, options.maxEventBacklogBytes ?? DEFAULT_MAX_EVENT_BACKLOG_BYTES);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, LOOPBACK, () => resolve());
+  });
+  gate.port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${LOOPBACK}:${gate.port}/?token=${gate.token}`,
+    port: gate.port,
+    token: gate.token,
+    emit: (event, payload) => events.emit(JSON.stringify({ event, payload })),
     attach(d) {
       dispatch = d;
     },
     close() {
-      for (const client of sockets.clients) client.terminate();
+      events.close();
       return new Promise<void>((resolve) => {
-        sockets.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });
