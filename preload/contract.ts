@@ -36,7 +36,9 @@ import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
+import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
+import type { PrepareProgress } from '../main/weights/store.js';
 
 /** Marks a response or event payload type; the value is never read at run time. */
 function type<T>(): T {
@@ -270,11 +272,8 @@ export interface TrainingPlan extends MemoryPlan {
  * or verifying the converted files (every later load): bytes done and in all, of tensor data converted or of files
  * checked (main/weights/store.ts).
  */
-export interface WeightPreparation {
+export interface WeightPreparation extends PrepareProgress {
   weights: WeightWidth;
-  phase: 'convert' | 'verify';
-  done: number;
-  total: number;
 }
 
 export interface RunStatus extends RunSummary {
@@ -336,7 +335,7 @@ export interface TransferCandidate {
   /** Every similarity metric's value (main/transfer/similarity.ts); a shift metric is null when the prompt's starting point is not stored. */
   similarity: Record<SimilarityMetric, number | null>;
   /** What was compared: the source's task embedding (SPoT), or its final values when it has none (e.g. a PEFT import). */
-  basis: 'task-embedding' | 'prompt';
+  basis: RankedSource['basis'];
   /** The prompt's ancestors, nearest first. */
   lineage: { promptId: number; name: string }[];
   metrics: Record<string, unknown>;
