@@ -2,17 +2,17 @@
  * The app in Debian Chromium against `sprout serve` with the real engine, for the browser journeys: the page, the
  * API beside it (to check what the engine stored), the library database, axe-core and screenshots.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
 import { callApi } from './api.js';
+import { launchBrowser } from '../../main/bench/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 export const shots = join(repoRoot, 'test-results');
 
 export class App {
@@ -31,10 +31,9 @@ export class App {
 
   /** A fresh `sprout serve` (its own SPROUT_HOME) and a Chromium page on it. */
   static async start(shotPrefix: string): Promise<App> {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
     mkdirSync(shots, { recursive: true });
     const serve = await spawnServe();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const app = new App(serve, browser, page, shotPrefix);
     await page.goto(serve.url);

@@ -4,15 +4,14 @@
  * collapse warning, the Train pill is ticked once the run ended, the confusion matrix colours the all-wrong cell
  * differently from the correct one, and the library names the metric it was kept by.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OperationName, RequestOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
 import { callApi } from './api.js';
+import { launchBrowser } from '../../main/bench/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const shared = resolve(repoRoot, '../shared');
 const cola = join(shared, 'data/cola');
 
@@ -24,9 +23,8 @@ const problems: string[] = [];
 const call = <K extends OperationName>(name: K, request: RequestOf<K>) => callApi(serve, name, request);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
   serve = await spawnServe();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(e.message));

@@ -1,21 +1,20 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import axe from 'axe-core';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
+import { launchBrowser } from '../../main/bench/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const shots = join(repoRoot, 'test-results');
 let serve: RunningServe;
 let browser: Browser;
 
 beforeAll(async () => {
-  // CI installs Chromium (.ci/run); a missing browser is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does).`);
+  // A missing browser is a broken setup, not a reason to skip: launchBrowser names the one-line install.
   mkdirSync(shots, { recursive: true });
   serve = await spawnServe();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
