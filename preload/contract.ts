@@ -30,7 +30,7 @@ import {
   type WeightWidth,
 } from '../main/choices.js';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
-import type { ImportReport as DataImportReport } from '../main/data/import.js';
+import type { ImportReport as DataImportReport } from '../main/library/import-dataset.js';
 import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
@@ -194,7 +194,7 @@ export interface DataPreview {
   freeText: boolean;
 }
 
-/** The import report of main/data/import.ts, keyed by the new dataset's id and naming its validation file. */
+/** The import report of main/library/import-dataset.ts, keyed by the new dataset's id and naming its validation file. */
 export type ImportReport = Omit<DataImportReport, 'id' | 'validation'> & { datasetId: number; validationFile: string | null };
 
 export interface DatasetInfo {

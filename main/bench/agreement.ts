@@ -7,6 +7,7 @@
  * the evaluations, Sprout against the reference); the JSON is written by the bench runner. A development
  * benchmark: it reads ../shared.
  */
+import { inLibrary } from '../library/run-records.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,7 +41,7 @@ export async function replayReference(shared: string, task: ReferenceTask, ref: 
   const result = await runTraining(
     { config: referenceConfig(shared, task, ref, { steps, checkpointEvery: steps }) },
     {
-      dataDir: home,
+      ...inLibrary(home),
       onProgress: (e) => {
         if (e.kind === 'started') notes = e.notes;
         if (e.kind === 'step') {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { peakRssMb } from './measure.js';
 import { openLibrary } from '../library/db.js';
 import { seededRandom } from '../data/split.js';
-import { importDataset } from '../data/import.js';
+import { importDataset } from '../library/import-dataset.js';
 
 const WORDS = 'the a movie film was great terrible plot acting , "quoted" and but not really quite fun boring long short story'.split(' ');
 

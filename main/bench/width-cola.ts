@@ -7,6 +7,7 @@
  * recipe: how far float32 lands from itself is the band the int8 difference is read against. (A 1e-5 change was
  * too small at batch 32: those runs had not parted by step 300.) Reads ../shared, so it is a development benchmark.
  */
+import { inLibrary } from '../library/run-records.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,7 +46,7 @@ export async function benchWidthCola(repoRoot: string): Promise<Record<string, u
   const run = async (weights: WeightWidth, seed: number, perturbed = false) => {
     const config = colaTrainingConfig(join(shared, 'fixtures/mini-t5-pretrained'), join(shared, 'data/cola/in_domain_train.tsv'), weights, STEPS, BATCH);
     const t0 = performance.now();
-    const r = await runTraining({ config: { ...config, seed, ...(perturbed ? { optimizer: PERTURBED } : {}) } }, { dataDir: home });
+    const r = await runTraining({ config: { ...config, seed, ...(perturbed ? { optimizer: PERTURBED } : {}) } }, { ...inLibrary(home) });
     return { first_loss: r.first_loss!, last_loss: r.last_loss!, seconds: Math.round((performance.now() - t0) / 1000) };
   };
   const seeds = [];

@@ -1,4 +1,4 @@
-import { importDataset } from '../data/import.js';
+import { importDataset } from '../library/import-dataset.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { fileReadChoices, FILE_READ_HELP, importJson, onePositional, progressLine, readFlags, readOptions, withLibrary } from './data-shared.js';
 import { numberFlag } from './flags.js';

@@ -1,5 +1,5 @@
-import type { ImportReport } from '../data/import.js';
 import type { ReadOptions } from '../data/types.js';
+import type { ImportReport } from '../library/import-dataset.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
 import type { DatasetRecord } from '../library/datasets.js';
 import { dataDir } from '../paths.js';

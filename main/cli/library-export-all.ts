@@ -1,4 +1,4 @@
-import { exportLibraryArchive } from '../library/archive.js';
+import { exportLibraryArchive } from '../export/library-archive.js';
 import { printJson, type Command } from './command.js';
 import { fileArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';

@@ -1,4 +1,4 @@
-import { importLibraryArchive } from '../library/archive.js';
+import { importLibraryArchive } from '../export/library-archive.js';
 import { printJson, type Command } from './command.js';
 import { fileArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';

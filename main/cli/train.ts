@@ -1,5 +1,6 @@
 import { percentText } from '../data/imbalance.js';
 import { defaultTemplate } from '../data/template.js';
+import { inLibrary } from '../library/run-records.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
@@ -128,7 +129,7 @@ notes (data notes, then the warnings).`,
     const request = await buildRequest(args);
     if (args.values['dry-run']) {
       if (!('config' in request)) throw new UsageError('--dry-run plans a new single-task run; drop --resume and --mixture.');
-      const plan = await planTraining(request.config, { dataDir: dataDir() });
+      const plan = await planTraining(request.config, { ...inLibrary(dataDir()) });
       process.stderr.write(`${describePlan(plan)}\n`);
       printJson({ dry_run: true, fits: plan.fits, plan });
       return plan.fits ? 0 : 1;
@@ -142,7 +143,7 @@ notes (data notes, then the warnings).`,
     process.on('SIGTERM', onSignal);
     try {
       const hooks = {
-        dataDir: dataDir(),
+        ...inLibrary(dataDir()),
         signal: controller.signal,
         onProgress: progressPrinter(),
         onPrepare: preparePrinter(),

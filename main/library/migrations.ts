@@ -55,7 +55,7 @@ export const migrations: Migration[] = [
       CREATE INDEX label_rows_by_confidence ON label_rows (job_id, confidence);`),
   },
   {
-    // Imported datasets (main/data/import.ts, main/library/datasets.ts): where each came from (name, size, sha256),
+    // Imported datasets (main/library/import-dataset.ts, main/library/datasets.ts): where each came from (name, size, sha256),
     // how it was read and mapped, its report, and its rows with the mapped text fields exactly as in the file.
     name: 'datasets',
     up: (db) =>

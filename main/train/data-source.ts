@@ -1,10 +1,9 @@
 /** Reads a run's examples from a data file (as `sprout data import` reads it) or from an imported dataset. */
-import { SproutError } from '../errors.js';
 import { readRecords } from '../data/read.js';
-import { getDataset, loadDatasetRows, type Split } from '../library/datasets.js';
-import { libraryPath, openLibrary } from '../library/db.js';
+import type { Split } from '../choices.js';
 import type { DataSource } from './config.js';
 import { fileSha256 } from './encode.js';
+import type { RunLibrary } from './run-ledger.js';
 import type { RawExample } from './task.js';
 
 export interface LoadedExamples {
@@ -15,7 +14,7 @@ export interface LoadedExamples {
   where: string;
 }
 
-export async function loadExamples(source: DataSource, labelColumn: string, dataDir: string, split: Split): Promise<LoadedExamples> {
+export async function loadExamples(source: DataSource, labelColumn: string, datasets: Pick<RunLibrary, 'datasetSplit'>, split: Split): Promise<LoadedExamples> {
   const limit = source.limit ?? Infinity;
   if ('file' in source) {
     const raw: RawExample[] = [];
@@ -32,15 +31,7 @@ export async function loadExamples(source: DataSource, labelColumn: string, data
     const how = JSON.stringify({ format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8, skip: source.skip, limit: source.limit });
     return { raw, content: `file:${await fileSha256(source.file)}:${how}`, where: source.file };
   }
-  const db = openLibrary(libraryPath(dataDir));
-  try {
-    const dataset = getDataset(db, source.dataset);
-    if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${source.dataset}.`, { hint: 'See `sprout data list` for the ids.' });
-    const rows = loadDatasetRows(db, source.dataset, split).slice(0, limit);
-    const raw = rows.map((row) => ({ fields: { ...row.fields, [labelColumn]: row.label }, line: row.line }));
-    const where = `dataset ${source.dataset} (${dataset.name}, ${split})`;
-    return { raw, content: `dataset:${source.dataset}:${dataset.source.sha256}:${dataset.validation?.sha256 ?? ''}:${split}:${source.limit ?? ''}`, where };
-  } finally {
-    db.close();
-  }
+  const dataset = datasets.datasetSplit(source.dataset, split);
+  const raw = dataset.rows.slice(0, limit).map((row) => ({ fields: { ...row.fields, [labelColumn]: row.label }, line: row.line }));
+  return { raw, content: `${dataset.content}:${source.limit ?? ''}`, where: `dataset ${source.dataset} (${dataset.name}, ${split})` };
 }

@@ -15,6 +15,7 @@ import { loadExamples, type LoadedExamples } from './data-source.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
 import type { LoopTask } from './eval-round.js';
 import type { TaskStart } from './events.js';
+import type { RunLibrary } from './run-ledger.js';
 import { resolveTask, type ResolvedTask } from './task.js';
 
 /** One task of a run, read and encoded. */
@@ -33,8 +34,9 @@ export interface RunData {
   tasks: RunTask[];
 }
 
-async function loadTask(spec: TaskSpec, home: string, tokenizer: T5Tokenizer, tokenizerHash: string, only: boolean): Promise<RunTask> {
-  const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, home, 'train');
+async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer, tokenizerHash: string, only: boolean): Promise<RunTask> {
+  const { dataDir: home, library } = where;
+  const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, library, 'train');
   const resolved = resolveTask(spec.task, trainRaw.raw, trainRaw.where);
   const encodeSplit = (loaded: LoadedExamples): EncodedSplit =>
     cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: spec.task, resolved, tokenizer: tokenizerHash }), () =>
@@ -45,17 +47,23 @@ async function loadTask(spec: TaskSpec, home: string, tokenizer: T5Tokenizer, to
     throw new SproutError('no-examples', only ? 'No training example has a label.' : `No training example of task "${spec.name}" has a label.`, { file: trainRaw.where });
   }
   const validationSource = spec.validation ?? ('dataset' in spec.train ? { dataset: spec.train.dataset } : undefined);
-  const validationRaw = validationSource ? await loadExamples(validationSource, spec.task.labelColumn, home, 'validation') : null;
+  const validationRaw = validationSource ? await loadExamples(validationSource, spec.task.labelColumn, library, 'validation') : null;
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: spec.task.maxTargetLength }).ids;
   return { spec, resolved, train, validation: validationRaw ? encodeSplit(validationRaw) : null, labelTargets };
 }
 
+/** Where a run's data lives: the data folder (token caches) and the library (imported datasets). */
+export interface RunPlace {
+  dataDir: string;
+  library: Pick<RunLibrary, 'datasetSplit'>;
+}
+
 /** Reads and encodes every task of the run, in task order. */
-export async function loadRunData(config: MixtureConfig, home: string): Promise<RunData> {
+export async function loadRunData(config: MixtureConfig, where: RunPlace): Promise<RunData> {
   const tokenizer = await loadTokenizer(config.model);
   const tokenizerHash = await fileSha256(tokenizer.source);
   const tasks: RunTask[] = [];
-  for (const spec of config.tasks) tasks.push(await loadTask(spec, home, tokenizer, tokenizerHash, config.tasks.length === 1));
+  for (const spec of config.tasks) tasks.push(await loadTask(spec, where, tokenizer, tokenizerHash, config.tasks.length === 1));
   return { tokenizer, tasks };
 }
 

@@ -1,9 +1,10 @@
 /**
  * Where a run is recorded beside its folder, as training needs it: the run and its tasks at the start, its losses,
  * evaluations and state as it goes, the kept prompts at the end. Training owns this interface; the library
- * implements it (main/train/library-record.ts), so the trainer does not depend on how runs are stored.
+ * implements it (main/library/run-records.ts), so the trainer does not depend on how runs are stored.
  */
 import type { T5Config } from '../checkpoint/config.js';
+import type { Split } from '../choices.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { WeightWidth } from '../weights/width.js';
 import type { TrainingEvent } from './events.js';
@@ -68,11 +69,20 @@ export interface RunLedger {
   close(): void;
 }
 
-/** Opens the ledger of a run: a new one, or one to continue. */
+/** The rows of one split of an imported dataset. */
+export interface DatasetSplit {
+  name: string;
+  rows: { fields: Record<string, string | null>; label: string | null; line: number }[];
+  /** Identifies the rows' content, for the token cache. */
+  content: string;
+}
+
+/** Where runs read imported datasets and are recorded: the library (main/library/run-records.ts). */
 export interface RunLibrary {
   create(run: NewRunEntry): RunLedger;
   /** `tasks` as when it was created. */
   open(runId: number, tasks: LedgerTask[]): RunLedger;
   /** What a task trained on this data is called when nobody named it: the dataset's name, or the file's. */
   sourceName(source: { dataset: number } | { file: string }): string;
+  datasetSplit(id: number, split: Split): DatasetSplit;
 }

@@ -20,7 +20,6 @@ import { claimWriter } from '../writer-lock.js';
 import { parseMixtureConfig, parseTrainingConfig, toMixture, type MixtureConfig, type MixtureConfigInput, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit, type InitResult } from './init.js';
-import { libraryRuns } from './library-record.js';
 import { createOptimizer } from './optim/index.js';
 import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type RunData, type RunTask } from './run-data.js';
 import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
@@ -41,6 +40,8 @@ export interface RunOptions extends TrainingHooks {
   onPrepare?: (p: PrepareProgress) => void;
   /** The run's memory plan, before the model is loaded; a plan that does not fit stops the run with an error. */
   onPlan?: (plan: MemoryPlan) => void;
+  /** Where imported datasets are read and the run is recorded: libraryRuns(dataDir) from main/library/run-records.ts. */
+  library: RunLibrary;
 }
 
 /** A run as asked: a single task keeps its own config (what the library and config.json store), a mixture its. */
@@ -57,10 +58,10 @@ interface StoredRun {
   init: { name: string; vocabIds: number[]; notes: string[] }[];
 }
 
-export function runTraining(request: { config: TrainingConfigInput }, options?: RunOptions): Promise<TrainingResult>;
-export function runTraining(request: { mixture: MixtureConfigInput }, options?: RunOptions): Promise<MixtureResult>;
-export function runTraining(request: TrainRequest, options?: RunOptions): Promise<TrainingResult | MixtureResult>;
-export async function runTraining(request: TrainRequest, options: RunOptions = {}): Promise<TrainingResult | MixtureResult> {
+export function runTraining(request: { config: TrainingConfigInput }, options: RunOptions): Promise<TrainingResult>;
+export function runTraining(request: { mixture: MixtureConfigInput }, options: RunOptions): Promise<MixtureResult>;
+export function runTraining(request: TrainRequest, options: RunOptions): Promise<TrainingResult | MixtureResult>;
+export async function runTraining(request: TrainRequest, options: RunOptions): Promise<TrainingResult | MixtureResult> {
   const home = options.dataDir ?? defaultDataDir();
   if ('config' in request || 'mixture' in request) {
     const spec: RunSpec = 'config' in request ? { single: parseTrainingConfig(request.config) } : { mixture: parseMixtureConfig(request.mixture) };
@@ -95,9 +96,9 @@ function ledgerTask(t: RunTask): LedgerTask {
 
 /** A new run (`resumeId` null) or the continuation of one whose writer lock the caller holds. */
 async function trainWith(spec: RunSpec, resumeId: number | null, home: string, options: RunOptions): Promise<TrainingResult | MixtureResult> {
-  const library = libraryRuns(home);
+  const { library } = options;
   const config = 'single' in spec ? toMixture(spec.single, library.sourceName(spec.single.train)) : spec.mixture;
-  const data = await loadRunData(config, home);
+  const data = await loadRunData(config, { dataDir: home, library });
   const { plan, input } = await planRun(config, data.tasks);
   options.onPlan?.(plan);
   requirePlan(input, plan);
@@ -245,15 +246,15 @@ function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult 
 }
 
 /** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
-export async function planTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<MemoryPlan> {
+export async function planTraining(input: TrainingConfigInput, options: RunOptions): Promise<MemoryPlan> {
   return (await adviseTraining(input, options)).plan;
 }
 
 /** The memory plan of a new run and, when it does not fit, what would (the app's Train step). */
-export async function adviseTraining(input: TrainingConfigInput, options: RunOptions = {}): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
+export async function adviseTraining(input: TrainingConfigInput, options: RunOptions): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
   const home = options.dataDir ?? defaultDataDir();
   const config = parseTrainingConfig(input);
-  const mixture = toMixture(config, libraryRuns(home).sourceName(config.train));
-  const { plan, input: planned } = await planRun(mixture, (await loadRunData(mixture, home)).tasks);
+  const mixture = toMixture(config, options.library.sourceName(config.train));
+  const { plan, input: planned } = await planRun(mixture, (await loadRunData(mixture, { dataDir: home, library: options.library })).tasks);
   return { plan, inputTokens: planned.inputTokens, suggestion: plan.fits ? null : suggestFit(planned, plan.availableBytes) };
 }

@@ -3,6 +3,8 @@
  * number of steps as the sources' task embeddings and compares the prompt at that step).
  */
 import { SproutError } from '../errors.js';
+import { inLibrary } from '../library/run-records.js';
+import { dataDir } from '../paths.js';
 import type { LibraryDb } from '../library/db.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { PROBE_PURPOSE, PROBE_RUN_NAME, type DataSource, type TrainingConfigInput } from '../train/config.js';
@@ -66,7 +68,8 @@ export async function probeTaskEmbedding(spec: ProbeSpec, options: TrainingHooks
     name: PROBE_RUN_NAME,
     purpose: PROBE_PURPOSE,
   };
-  const result = await runTraining({ config }, options);
+  const home = options.dataDir ?? dataDir();
+  const result = await runTraining({ config }, { ...options, ...inLibrary(home) });
   if (result.status === 'cancelled' || result.prompt_id === null || result.task_embedding_step === null) {
     throw new SproutError('probe-incomplete', `The probe run ${result.run_id} stopped before step ${spec.steps}, so the target has no task embedding.`, {
       hint: 'Run the ranking again to finish it.',

@@ -4,6 +4,7 @@
  * F16 except every `…DenseReluDense.wo.weight`, which is F32. The file is written by python3 (json, struct, numpy)
  * from a generated float32 checkpoint, not by Sprout. It must load at every width and train like the float32 file.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +61,7 @@ function train(model: string, weights: WeightWidth): Promise<TrainingResult> {
         promptLength: 3, batchSize: 4, steps: 3, checkpointEvery: 1000,
       },
     },
-    { dataDir: temp('sprout-keepfp32-run-') },
+    inLibrary(temp('sprout-keepfp32-run-')),
   );
 }
 

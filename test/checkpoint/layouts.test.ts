@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { inLibrary } from '../../main/library/run-records.js';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +69,7 @@ function train(model: string): Promise<TrainingResult> {
         promptLength: 3, batchSize: 4, steps: 3, checkpointEvery: 1000,
       },
     },
-    { dataDir },
+    inLibrary(dataDir),
   );
 }
 

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importDataset, type ImportOptions } from '../../main/data/import.js';
+import { importDataset, type ImportOptions } from '../../main/library/import-dataset.js';
 import { SproutError } from '../../main/errors.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { dataFile, freshLibrary, tableCounts, tempDir } from './helpers.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { previewFile } from '../../main/data/preview.js';
 import { readRecords } from '../../main/data/read.js';
 import type { ReadOptions, SourceRecord } from '../../main/data/types.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { getDataset, loadDatasetRows, type DatasetRow } from '../../main/library/datasets.js';
 import { SproutError } from '../../main/errors.js';

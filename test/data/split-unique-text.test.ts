@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { imbalanceHint } from '../../main/data/imbalance.js';
 import { dataFile, freshLibrary, tsvLines } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { dataFile, freshLibrary } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * library write in a loop, as fast as it can, printing one line after each iteration commits, until it is killed.
  * Each mode keeps an invariant that a torn transaction would break; the test checks it after every kill.
  */
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { deleteDataset } from '../../main/library/datasets.js';
 import { openLibrary, type LibraryDb } from '../../main/library/db.js';
 import { removeModel, saveModel } from '../../main/library/models.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { runMetrics } from '../../main/library/runs.js';
 import { loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importDataset, type ImportOptions } from '../../main/data/import.js';
+import { importDataset, type ImportOptions } from '../../main/library/import-dataset.js';
 import type { DataFormat } from '../../main/data/types.js';
 import { SproutError } from '../../main/errors.js';
 import { openLibrary } from '../../main/library/db.js';

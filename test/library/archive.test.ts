@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportLibraryArchive, importLibraryArchive } from '../../main/library/archive.js';
+import { exportLibraryArchive, importLibraryArchive } from '../../main/export/library-archive.js';
 import { insertDataset, rowInserter } from '../../main/library/datasets.js';
 import { saveModel } from '../../main/library/models.js';
 import { listPrompts, promptLineage, requirePrompt } from '../../main/library/prompts.js';

@@ -3,6 +3,7 @@
  * `auto`'s metric choice, on CoLA's real files (headerless TSV, 70/30 labels) with the tiny fixture. Label counts
  * are read independently with Python's csv module; the library record with Python's sqlite3.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -108,7 +109,7 @@ describe('baselines and warnings (engine)', () => {
           metric: 'auto',
         },
       },
-      { dataDir: home },
+      { ...inLibrary(home) },
     );
     const ones = devLabels.filter((l) => l === '1').length;
     expect(result.metric).toBe('mcc');

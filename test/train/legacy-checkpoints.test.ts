@@ -4,11 +4,12 @@
  * patience or micro-batch state). Each is written here the way the Sprout of that time wrote it, from a run cut at
  * step 5, and must resume to the prompts an uninterrupted run ends with, bit for bit.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { CHECKPOINT_FILE, CONFIG_FILE, loadCheckpoint, runDir } from '../../main/train/run-store.js';
 import { runTraining, type MixtureResult, type TrainingResult } from '../../main/train/run.js';
@@ -61,12 +62,12 @@ describe('checkpoints from before the one training loop', () => {
   it('a single-task checkpoint of format 1 resumes to the uninterrupted run\'s prompt', async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'sprout-legacy-'));
     const config = { ...common, train: cola, validation: { ...cola, limit: 8 }, task: colaTask };
-    const straight = await runTraining({ config }, { dataDir: home });
+    const straight = await runTraining({ config }, { ...inLibrary(home) });
     const controller = new AbortController();
-    const cut = await runTraining({ config }, { dataDir: home, signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort() });
+    const cut = await runTraining({ config }, { ...inLibrary(home), signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort() });
     const dir = runDir(home, String(cut.run_id));
     writeSingleTaskFormat1(dir, loadCheckpoint(dir)!);
-    const resumed = (await runTraining({ resume: cut.run_id }, { dataDir: home })) as TrainingResult;
+    const resumed = (await runTraining({ resume: cut.run_id }, { ...inLibrary(home) })) as TrainingResult;
     expect([resumed.status, resumed.steps, resumed.best]).toEqual(['completed', 12, straight.best]);
     expect(same(loadCheckpoint(dir)!.prompts[0].data, loadCheckpoint(runDir(home, String(straight.run_id)))!.prompts[0].data)).toBe(true);
   });
@@ -85,12 +86,12 @@ describe('checkpoints from before the one training loop', () => {
     }
     const tasks = ids.map((id, k) => ({ name: `t${k}`, train: { dataset: id, limit: 40 }, task: { template: k ? '{sentence1} {sentence2}' : '{premise} {hypothesis}', labelColumn: 'label', maxInputLength: 64 } }));
     const mixture = { ...common, evalLimit: 8, tasks };
-    const straight = await runTraining({ mixture }, { dataDir: home });
+    const straight = await runTraining({ mixture }, { ...inLibrary(home) });
     const controller = new AbortController();
-    const cut = await runTraining({ mixture }, { dataDir: home, signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort() });
+    const cut = await runTraining({ mixture }, { ...inLibrary(home), signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort() });
     const dir = runDir(home, String(cut.run_id));
     writeMixtureFormat(dir, loadCheckpoint(dir)!);
-    const resumed = (await runTraining({ resume: cut.run_id }, { dataDir: home })) as MixtureResult;
+    const resumed = (await runTraining({ resume: cut.run_id }, { ...inLibrary(home) })) as MixtureResult;
     expect([resumed.status, resumed.steps, resumed.tasks.map((t) => t.best)]).toEqual(['completed', 12, straight.tasks.map((t) => t.best)]);
     const [a, b] = [loadCheckpoint(dir)!, loadCheckpoint(runDir(home, String(straight.run_id)))!];
     expect(a.prompts.every((p, k) => same(p.data, b.prompts[k].data))).toBe(true);

@@ -5,12 +5,13 @@
  * length, baselines, warnings, time estimates. Data: the first rows of CB and RTE's own files; the majority baseline
  * is checked against Python's json/csv reading of them.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../../main/data/import.js';
+import { importDataset } from '../../main/library/import-dataset.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
@@ -69,7 +70,7 @@ describe('sprout train --mixture', () => {
   const clipped = (): MixtureConfigInput => ({ ...common, maxGradNorm: 1e-3, tasks: [cbTask(), rteTask()] });
 
   it('trains a prompt per task in mixed batches, clipped by the norm over both: equal to the same steps by hand', async () => {
-    twoTask = await runTraining({ mixture: clipped() }, { dataDir: home, onProgress: (e) => events.push(e) });
+    twoTask = await runTraining({ mixture: clipped() }, { ...inLibrary(home), onProgress: (e) => events.push(e) });
     expect(twoTask).toMatchObject({ status: 'completed', steps: 8, shared_prompt: false });
     expect(twoTask.tasks.map((t) => [t.task, t.train_examples])).toEqual([['cb', 40], ['rte', 48]]);
     const db = openLibrary(libraryPath(home));
@@ -87,7 +88,7 @@ describe('sprout train --mixture', () => {
     const config = MixtureConfigSchema.parse(clipped());
     const model = await loadPromptModel(tinyModel, { device: 'cpu', threads: 1, weights: twoTask.weights, cacheDir: path.join(home, 'cache') });
     try {
-      const { tokenizer, tasks } = await loadRunData(config, home);
+      const { tokenizer, tasks } = await loadRunData(config, inLibrary(home));
       const pool = tasks.flatMap((t) => t.train.examples);
       const taskOf = tasks.flatMap((t, k) => t.train.examples.map(() => k));
       const d = model.config.dModel;
@@ -127,7 +128,7 @@ describe('sprout train --mixture', () => {
     let paused = false;
     const seen: TrainingEvent['kind'][] = [];
     const held = await runTraining({ mixture: clipped() }, {
-      dataDir: home,
+      ...inLibrary(home),
       pause: () => paused,
       // Pausing after step 3; the 'paused' event lets it go on, so the loop waits on no timer.
       onProgress: (e) => {
@@ -143,10 +144,10 @@ describe('sprout train --mixture', () => {
 
   it('a cancelled mixture continues bit for bit', async () => {
     const controller = new AbortController();
-    const cut = await runTraining({ mixture: clipped() }, { dataDir: home, signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 3 && controller.abort() });
+    const cut = await runTraining({ mixture: clipped() }, { ...inLibrary(home), signal: controller.signal, onProgress: (e) => e.kind === 'step' && e.step === 3 && controller.abort() });
     expect(cut).toMatchObject({ status: 'cancelled', steps: 3 });
     expect(cut.tasks.every((t) => t.prompt_id === null)).toBe(true);
-    const resumed = (await runTraining({ resume: cut.run_id }, { dataDir: home })) as MixtureResult;
+    const resumed = (await runTraining({ resume: cut.run_id }, { ...inLibrary(home) })) as MixtureResult;
     expect(resumed).toMatchObject({ status: 'completed', steps: 8, first_loss: twoTask.first_loss, last_loss: twoTask.last_loss });
     const [a, b] = [checkpointPrompts(resumed.run_id), checkpointPrompts(twoTask.run_id)];
     expect(same(a[0], b[0]) && same(a[1], b[1])).toBe(true);
@@ -154,17 +155,17 @@ describe('sprout train --mixture', () => {
   });
 
   it('with one task, per-task and shared mixtures train exactly as plain training does', async () => {
-    const plain = await runTraining({ config: { ...common, train: { dataset: cb }, task: { template: 'premise: {premise} hypothesis: {hypothesis}', labelColumn: 'label' } } }, { dataDir: home });
+    const plain = await runTraining({ config: { ...common, train: { dataset: cb }, task: { template: 'premise: {premise} hypothesis: {hypothesis}', labelColumn: 'label' } } }, { ...inLibrary(home) });
     const expected = checkpointPrompts(plain.run_id)[0];
     for (const sharedPrompt of [true, false]) {
-      const one = await runTraining({ mixture: { ...common, sharedPrompt, tasks: [cbTask()] } }, { dataDir: home });
+      const one = await runTraining({ mixture: { ...common, sharedPrompt, tasks: [cbTask()] } }, { ...inLibrary(home) });
       expect(one.first_loss).toBe(plain.first_loss);
       expect(same(checkpointPrompts(one.run_id)[0], expected)).toBe(true);
     }
   });
 
   it('trains one shared prompt on the union, kept by the mean of the tasks\' metrics', async () => {
-    const result = await runTraining({ mixture: { ...common, sharedPrompt: true, tasks: [cbTask(), rteTask()] } }, { dataDir: home });
+    const result = await runTraining({ mixture: { ...common, sharedPrompt: true, tasks: [cbTask(), rteTask()] } }, { ...inLibrary(home) });
     expect(result.tasks).toHaveLength(2);
     expect(result.tasks[0].prompt_id).toBe(result.tasks[1].prompt_id);
     expect(result.first_loss!).toBeGreaterThan(result.last_loss!);
@@ -180,7 +181,7 @@ describe('sprout train --mixture', () => {
     const events: TrainingEvent[] = [];
     // A learning rate too small to change any prediction: every evaluation ties the first, so patience 2 stops at step 4.
     const config: MixtureConfigInput = { ...common, steps: 40, evalEvery: 3, evalSteps: [2, 4, 6], evalAtStart: true, patience: 2, maxNewTokens: 2, optimizer: { kind: 'adam', lr: 1e-9 }, tasks: [cbTask(), rteTask()] };
-    const result = await runTraining({ mixture: config }, { dataDir: home, onProgress: (e) => events.push(e) });
+    const result = await runTraining({ mixture: config }, { ...inLibrary(home), onProgress: (e) => events.push(e) });
     expect([result.status, result.steps]).toEqual(['early-stopped', 4]);
     const evals = ofKind(events, 'eval');
     expect(evals.map((e) => [e.task, e.step, e.improved])).toEqual([[0, 0, true], [1, 0, true], [0, 2, false], [1, 2, false], [0, 4, false], [1, 4, false]]);
@@ -207,7 +208,7 @@ print(json.dumps([[*collections.Counter(x).most_common(1)[0],len(x)] for x in (c
     const config = MixtureConfigSchema.parse({ ...common, steps: 2, tasks: [cbTask(), rteTask()] });
     const real = await loadPromptModel(tinyModel, { device: 'cpu', threads: 1 });
     try {
-      const { tasks } = await loadRunData(config, home);
+      const { tasks } = await loadRunData(config, inLibrary(home));
       const loopTasks = tasks.map((t) => loopTask(t, config));
       const sizes: number[] = [];
       // Only the allocation failure is simulated: every step still runs on the real engine.

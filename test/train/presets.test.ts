@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { inLibrary } from '../../main/library/run-records.js';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +52,7 @@ describe('training presets', () => {
           promptLength: 4, batchSize: 8, steps: 6, evalAtStart: true, evalSteps: [2, 5], maxNewTokens: 3, checkpointEvery: 100,
         },
       },
-      { dataDir: home() },
+      { ...inLibrary(home()) },
     );
     const state = loadCheckpoint(path.dirname(r.prompt_file))!;
     expect(state.evals.map((e) => e.step)).toEqual([0, 2, 5, 6]);

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { inLibrary } from '../../main/library/run-records.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ describe('training on the pretrained mini T5 (../shared/fixtures/mini-t5-pretrai
   it('halves the training loss on CoLA within 150 steps (Adafactor lr 0.3, labels init, batch 8)', async () => {
     const r = await runTraining(
       { config: { model: miniModel, device: 'cpu', train: { ...cola('in_domain_train.tsv'), limit: 800 }, task: colaTask, init: 'labels', steps: 150, batchSize: 8, checkpointEvery: 1000 } },
-      { dataDir: home() },
+      { ...inLibrary(home()) },
     );
     expect(r.status).toBe('completed');
     expect(r.first_loss!).toBeGreaterThan(8);
@@ -70,8 +71,8 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
   };
 
   it('accumulating micro-batches gives the full batch\'s gradient: prompts after 3 steps agree to float32 rounding', async () => {
-    const full = await runTraining({ config: { ...base, steps: 3 } }, { dataDir: home() });
-    const micro = await runTraining({ config: { ...base, steps: 3, microBatchSize: 3 } }, { dataDir: home() });
+    const full = await runTraining({ config: { ...base, steps: 3 } }, { ...inLibrary(home()) });
+    const micro = await runTraining({ config: { ...base, steps: 3, microBatchSize: 3 } }, { ...inLibrary(home()) });
     const a = promptOf(full.prompt_file);
     const b = promptOf(micro.prompt_file);
     let maxDiff = 0;
@@ -125,7 +126,7 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     const dir = home();
     const r = await runTraining(
       { config: { ...base, steps: 40, evalEvery: 2, patience: 2, evalAtStart: true, validation: { ...cola('in_domain_dev.tsv'), limit: 16 } } },
-      { dataDir: dir, onProgress: (e) => events.push(e) },
+      { ...inLibrary(dir), onProgress: (e) => events.push(e) },
     );
     const evals = events.filter((e) => e.kind === 'eval') as Extract<TrainingEvent, { kind: 'eval' }>[];
     expect(evals[0].step).toBe(0);
@@ -144,17 +145,17 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
 
   it('a cancelled run keeps a checkpoint, and resuming it ends bitwise where an uninterrupted run ends', async () => {
     const config = { ...base, steps: 12, checkpointEvery: 100, validation: { ...cola('in_domain_dev.tsv'), limit: 8 }, evalEvery: 4 };
-    const straight = await runTraining({ config }, { dataDir: home() });
+    const straight = await runTraining({ config }, { ...inLibrary(home()) });
     const dir = home();
     const controller = new AbortController();
     const first = await runTraining({ config }, {
-      dataDir: dir,
+      ...inLibrary(dir),
       signal: controller.signal,
       onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort(),
     });
     expect([first.status, first.steps]).toEqual(['cancelled', 5]);
     expect(loadCheckpoint(path.dirname(first.prompt_file))!.step).toBe(5);
-    const resumed = (await runTraining({ resume: first.run_id }, { dataDir: dir })) as TrainingResult;
+    const resumed = (await runTraining({ resume: first.run_id }, { ...inLibrary(dir) })) as TrainingResult;
     expect([resumed.status, resumed.steps]).toEqual(['completed', 12]);
     expect(Buffer.from(promptOf(resumed.prompt_file).buffer).equals(Buffer.from(promptOf(straight.prompt_file).buffer))).toBe(true);
     expect([resumed.first_loss, resumed.last_loss, resumed.best_step]).toEqual([straight.first_loss, straight.last_loss, straight.best_step]);
@@ -172,7 +173,7 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
       expect(Array.from(stored.taskEmbedding!)).toEqual(Array.from(promptOf(resumed.task_embedding_file!)));
 
       // Transfer (SPoT): a longer prompt starts from the stored one and is padded with vocab rows.
-      const transfer = await runTraining({ config: { ...base, promptLength: 6, steps: 1, init: `prompt:${resumed.prompt_id}` } }, { dataDir: dir });
+      const transfer = await runTraining({ config: { ...base, promptLength: 6, steps: 1, init: `prompt:${resumed.prompt_id}` } }, { ...inLibrary(dir) });
       expect(transfer.notes).toContain(`Prompt ${resumed.prompt_id} has 4 rows; 2 rows were added from the vocabulary.`);
       const child = requirePrompt(db, transfer.prompt_id!);
       expect([child.parentId, child.init, child.length]).toEqual([resumed.prompt_id, `prompt:${resumed.prompt_id}`, 6]);

@@ -3,6 +3,7 @@
  * the reference's class-label init on mini-t5-instruct that is the rows of shared.weight Hugging Face's run recorded
  * (the verbaliser's ids, then numpy's draw), read here by numpy from the safetensors file, not the trained prompt.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ it('a run stores the prompt it started from: the class-label init Hugging Face r
     },
     presetSettings('lester-reference'),
   );
-  const result = await runTraining({ config }, { dataDir: home });
+  const result = await runTraining({ config }, { ...inLibrary(home) });
   const db = openLibrary(libraryPath(home));
   const stored = requirePrompt(db, result.prompt_id!);
   db.close();

@@ -12,6 +12,7 @@
  * answer with the label words (loss 10.9 → ~0.4), to the same final loss within 25 %. The issue's 300-step,
  * batch-32 comparison is `npm run bench -- width-cola`, which reports the same chaos band beside it.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ function python(script: string, ...args: string[]): unknown {
 
 describe('int8 weights on CoLA with the pretrained mini model', () => {
   const home = mkdtempSync(join(tmpdir(), 'sprout-width-cola-'));
-  const train = (weights: 'fp32' | 'int8') => runTraining({ config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 600, 8) }, { dataDir: home });
+  const train = (weights: 'fp32' | 'int8') => runTraining({ config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 600, 8) }, { ...inLibrary(home) });
 
   it('tracks the float32 run, ends at its loss, records the width, and scores dev within 1 accuracy point of float32', async () => {
     const fp32 = await train('fp32');

@@ -2,6 +2,7 @@
  * train.plan: the memory plan of the run train.start would start, for the Train step to show before Start. It
  * tokenises the dataset (cached, as the run will) but loads no model weights and starts nothing.
  */
+import { inLibrary } from '../../library/run-records.js';
 import type { TrainingPlan, ValidRequestOf } from '../../../preload/contract.js';
 import { adviseTraining } from '../../train/run.js';
 import { NO_FIT_HINT, type FitSuggestion } from '../../weights/memory-plan.js';
@@ -19,7 +20,7 @@ function suggestionText(fit: FitSuggestion): string {
 }
 
 export async function planRun(context: HandlerContext, r: ValidRequestOf<'train.plan'>): Promise<TrainingPlan> {
-  const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), { dataDir: context.dataDir });
+  const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), { ...inLibrary(context.dataDir) });
   return {
     ...plan,
     inputTokens,

@@ -1,4 +1,4 @@
-import { importDataset, type ImportOptions, type ImportReport } from '../../data/import.js';
+import { importDataset, type ImportOptions, type ImportReport } from '../../library/import-dataset.js';
 import { previewFile, type Preview } from '../../data/preview.js';
 import type { ReadOptions, ReadProgress } from '../../data/types.js';
 import type { Job } from '../job.js';

@@ -1,3 +1,4 @@
+import { inLibrary } from '../../library/run-records.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { runTraining, type MixtureResult, type TrainingResult, type TrainRequest } from '../../train/run.js';
 import type { Job } from '../job.js';
@@ -13,5 +14,5 @@ export const PAUSED = 0;
 
 export const trainRun: Job<TrainJobInput, TrainingResult | MixtureResult, TrainingEvent> = ({ dataDir, request, control }, progress, signal) => {
   const flags = new Int32Array(control);
-  return runTraining(request, { dataDir, onProgress: progress, signal, pause: () => Atomics.load(flags, PAUSED) === 1 });
+  return runTraining(request, { ...inLibrary(dataDir), onProgress: progress, signal, pause: () => Atomics.load(flags, PAUSED) === 1 });
 };

@@ -7,13 +7,13 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../export/peft.js';
 import { SproutError } from '../errors.js';
-import { backupLibrary } from './backup.js';
-import { openLibrary, type LibraryDb } from './db.js';
-import { mergeLibrary, type MergeCounts } from './merge.js';
-import { migrations } from './migrations.js';
-import { extractTar, writeTar } from './tar.js';
+import { backupLibrary } from '../library/backup.js';
+import { openLibrary, type LibraryDb } from '../library/db.js';
+import { mergeLibrary, type MergeCounts } from '../library/merge.js';
+import { migrations } from '../library/migrations.js';
+import { extractTar, writeTar } from '../library/tar.js';
+import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peft.js';
 
 export const ARCHIVE_FORMAT = 'sprout-library-archive';
 export const ARCHIVE_VERSION = 1;

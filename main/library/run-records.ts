@@ -1,29 +1,32 @@
 /**
- * The library's record of a run (RunLedger): its task and run rows at the start, the step, checkpoint path,
+ * The library's record of a run (the RunLedger training records through): its task and run rows at the start, the step, checkpoint path,
  * losses and evaluations while it runs, the kept prompts (with their task embeddings) at the end, or the error.
  */
 import { basename, resolve } from 'node:path';
 import { parameterCount } from '../checkpoint/layout.js';
 import type { T5Config } from '../checkpoint/config.js';
-import { getDataset } from '../library/datasets.js';
-import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
-import { findModelByPath } from '../library/models.js';
-import { insertPrompt, loadSoftPrompt, parsePromptId, type ModelRef } from '../library/prompts.js';
-import { createRun, recordRunMetric, requireRun, updateRun } from '../library/runs.js';
-import { findOrInsertTask, getTask } from '../library/tasks.js';
+import { SproutError } from '../errors.js';
 import { providerRecord } from '../runtime/provider-record.js';
 import type { SoftPrompt } from '../runtime/types.js';
-import type { EvalSummary } from './eval-summary.js';
-import type { TrainingEvent } from './events.js';
-import type { FinishedRun, LedgerTask, NewRunEntry, RunLedger, RunLibrary } from './run-ledger.js';
+import type { EvalSummary } from '../train/eval-summary.js';
+import type { TrainingEvent } from '../train/events.js';
+import type { DatasetSplit, FinishedRun, LedgerTask, NewRunEntry, RunLedger, RunLibrary } from '../train/run-ledger.js';
+import { getDataset, loadDatasetRows, type Split } from './datasets.js';
+import { libraryPath, openLibrary, type LibraryDb } from './db.js';
+import { findModelByPath } from './models.js';
+import { insertPrompt, loadSoftPrompt, parsePromptId, type ModelRef } from './prompts.js';
+import { createRun, recordRunMetric, requireRun, updateRun } from './runs.js';
+import { findOrInsertTask, getTask } from './tasks.js';
 
 /** Training-loss points stored per run: about this many over the planned steps. */
 const LOSS_POINTS = 1000;
 
-/** The library of the data folder `home`, as training records runs in it. */
+/** The library of the data folder `home`, as training reads datasets from it and records runs in it. */
 export function libraryRuns(home: string): RunLibrary {
-  const withDb = <T>(f: (db: LibraryDb) => T): T => {
-    const db = openLibrary(libraryPath(home));
+  const open = () => openLibrary(libraryPath(home));
+  // A ledger keeps its connection until closed; a failed start closes it at once.
+  const ledger = (f: (db: LibraryDb) => RunRecord): RunRecord => {
+    const db = open();
     try {
       return f(db);
     } catch (error) {
@@ -31,18 +34,35 @@ export function libraryRuns(home: string): RunLibrary {
       throw error;
     }
   };
+  const read = <T>(f: (db: LibraryDb) => T): T => {
+    const db = open();
+    try {
+      return f(db);
+    } finally {
+      db.close();
+    }
+  };
   return {
-    create: (run) => withDb((db) => RunRecord.create(db, run)),
-    open: (id, tasks) => withDb((db) => RunRecord.open(db, id, tasks)),
-    sourceName: (source) => {
-      if ('file' in source) return basename(source.file);
-      const db = openLibrary(libraryPath(home));
-      try {
-        return getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`;
-      } finally {
-        db.close();
-      }
-    },
+    create: (run) => ledger((db) => RunRecord.create(db, run)),
+    open: (id, tasks) => ledger((db) => RunRecord.open(db, id, tasks)),
+    sourceName: (source) => ('file' in source ? basename(source.file) : read((db) => getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`)),
+    datasetSplit: (id, split) => read((db) => datasetSplit(db, id, split)),
+  };
+}
+
+/** The run options for the data folder `home`: its runs and caches, and its library. */
+export function inLibrary(home: string): { dataDir: string; library: RunLibrary } {
+  return { dataDir: home, library: libraryRuns(home) };
+}
+
+function datasetSplit(db: LibraryDb, id: number, split: Split): DatasetSplit {
+  const dataset = getDataset(db, id);
+  if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
+  return {
+    name: dataset.name,
+    rows: loadDatasetRows(db, id, split),
+    // Changes when the imported files do: the token cache keys on it.
+    content: `dataset:${id}:${dataset.source.sha256}:${dataset.validation?.sha256 ?? ''}:${split}`,
   };
 }
 

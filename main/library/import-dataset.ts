@@ -1,0 +1,259 @@
+/**
+ * Imports a data file into the library as one dataset: the sources opened and mapped (data/mapping.ts), the rows
+ * stored, checked and counted (import-rows.ts), held-out rows drawn, and the report of what was found.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { basename, extname, resolve } from 'node:path';
+import { diskFullError, isDiskFull } from '../disk-full.js';
+import { SproutError } from '../errors.js';
+import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
+import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
+import { openSource, type Source } from '../data/read.js';
+import type { Split } from '../choices.js';
+import type { ReadOptions, SourceRecord } from '../data/types.js';
+import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
+import { dataDirOf, type LibraryDb } from './db.js';
+import { ImportedRows, type RowChecks } from './import-rows.js';
+
+export interface ImportOptions extends ReadOptions, MappingRequest {
+  /** Defaults to the file name without its extension. */
+  name?: string;
+  /** The dataset's own validation file, read with the same mapping; then no split is made. */
+  validationFile?: string;
+  /** Fraction of each class moved to validation when no validation file is given (default 0.1). */
+  split?: number;
+  /**
+   * Fraction of each class moved to the test split (default 0): held out of training and of choosing the best step,
+   * scored once when a run ends. Drawn from the training file, by unique text, with or without a validation file.
+   */
+  testSplit?: number;
+  seed?: number;
+  /** Texts (after the template) longer than this many characters are counted as long (default 2000). */
+  maxChars?: number;
+  /** Optional tokenizer hook: texts over `maxTokens` tokens (default 512) are counted too. */
+  countTokens?: (text: string) => number;
+  maxTokens?: number;
+  /** More distinct labels than this marks the label column as free text (default 100). */
+  freeTextLimit?: number;
+  /** How many line numbers of rows without a label to list (default 20). */
+  listLimit?: number;
+  onRows?: (rows: number) => void;
+}
+
+export interface ImportReport {
+  id: number;
+  name: string;
+  file: string;
+  format: string;
+  encoding: string;
+  quoting: string | null;
+  quotingReason: string | null;
+  header: boolean;
+  /** Why the header was guessed so; null when it was given. */
+  headerReason: string | null;
+  columns: string[];
+  textColumns: string[];
+  labelColumn: string | null;
+  template: string;
+  /** Rows stored, over all splits. */
+  rows: number;
+  splits: Record<Split, number>;
+  /** Labelled rows per label over all splits (empty for free-text labels). */
+  labels: Record<string, number>;
+  splitLabels: Record<Split, Record<string, number>>;
+  dropped: { empty_text: number; missing_text: number; missing_label: number };
+  /** Where rows without a label are (the first listLimit of them). */
+  missingLabelLines: { file: string; line: number }[];
+  /** Extra copies of texts already present, and texts that occur with different labels. */
+  duplicates: number;
+  conflictingDuplicates: number;
+  freeText: boolean;
+  distinctLabels: number;
+  long: { maxChars: number; overChars: number; maxTokens: number | null; overTokens: number | null };
+  blankLines: number;
+  bytes: number;
+  sha256: string;
+  validation: { file: string; bytes: number; sha256: string; quoting: string | null } | null;
+  seed: number | null;
+  splitFraction: number | null;
+  /** The share of each class drawn into the test split; null without one. */
+  testFraction: number | null;
+  /** How the held-out rows were drawn: by unique text (every copy of a text on the same side); null without a draw. */
+  splitBy: 'unique text' | null;
+  /** Texts that occur more than once and were kept on one side of the split. */
+  duplicateTextsKeptTogether: number;
+  /** Set when one class dominates (or one is rare): what accuracy will look like, and what to judge by instead. */
+  imbalance: ImbalanceHint | null;
+}
+
+/** The file and its validation file, opened and mapped; each hashed as it is read. */
+interface OpenedSources {
+  file: string;
+  main: Source & { sample: SourceRecord[] };
+  mainHash: Hash;
+  validation?: Source;
+  validationHash: Hash;
+  mapping: Mapping;
+}
+
+async function openSources(given: string, options: ImportOptions): Promise<OpenedSources> {
+  // The library records where the data came from; a path relative to wherever the CLI ran would not say.
+  const file = resolve(given);
+  const mainHash = createHash('sha256');
+  const main = await bufferForSuggestion(await openSource(file, { ...options, onBytes: (b) => mainHash.update(b) }), options);
+  const mapping = resolveMapping(main.info, options, main);
+  const validationHash = createHash('sha256');
+  if (!options.validationFile) return { file, main, mainHash, validationHash, mapping };
+  const validation = await openSource(options.validationFile, { ...options, format: options.format ?? undefined, onBytes: (b) => validationHash.update(b) });
+  checkColumns(validation.info, mapping);
+  return { file, main, mainHash, validation, validationHash, mapping };
+}
+
+/** The shares of each class held out: validation (none with a validation file) and test. */
+function heldOutShares(options: ImportOptions): { validation: number; test: number } {
+  const validation = options.validationFile ? 0 : (options.split ?? 0.1);
+  const test = options.testSplit ?? 0;
+  if (!(validation >= 0 && validation < 1)) {
+    throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${validation}.`, { hint: 'For a 90/10 split give --split 0.1.' });
+  }
+  if (!(test >= 0 && validation + test < 1)) {
+    throw new SproutError('data-bad-split', `The test fraction must be at least 0 and leave rows for training (validation ${validation} + test ${test} is not below 1).`, {
+      hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
+    });
+  }
+  return { validation, test };
+}
+
+function rowChecks(options: ImportOptions, labelled: boolean, shares: { validation: number; test: number }): RowChecks {
+  return {
+    maxChars: options.maxChars ?? 2000,
+    countTokens: options.countTokens,
+    maxTokens: options.countTokens ? (options.maxTokens ?? 512) : null,
+    freeTextLimit: options.freeTextLimit ?? 100,
+    listLimit: options.listLimit ?? 20,
+    drawing: labelled && shares.validation + shares.test > 0,
+    onRows: options.onRows,
+  };
+}
+
+/** The dataset's row, before its rows: how the file was read and mapped. */
+function newDataset(db: LibraryDb, s: OpenedSources, options: ImportOptions, shares: { validation: number; test: number }): number {
+  const { main, mapping } = s;
+  return insertDataset(db, {
+    name: options.name ?? basename(s.file, extname(s.file)),
+    source: { name: basename(s.file), size: main.info.totalBytes, sha256: '' },
+    validation: null,
+    format: main.info.format,
+    options: {
+      header: main.info.header,
+      quoting: main.info.quoting ?? null,
+      encoding: main.info.encoding,
+      invalidUtf8: options.invalidUtf8 ?? 'error',
+      split: options.validationFile ? null : shares.validation,
+      testSplit: shares.test || null,
+      seed: options.validationFile && !shares.test ? null : (options.seed ?? 0),
+    },
+    columnMapping: { columns: main.info.columns, textColumns: mapping.textColumns, labelColumn: mapping.labelColumn },
+    labelColumn: mapping.labelColumn,
+    textColumns: mapping.textColumns,
+    template: mapping.template.source,
+  });
+}
+
+function noRows(file: string, d: ImportedRows['dropped']): SproutError {
+  return new SproutError('data-no-rows', `No usable rows: ${d.empty_text} with an empty text, ${d.missing_text} without the text column(s), ${d.missing_label} without a label.`, {
+    file,
+    hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
+    uiHint: 'Check which columns are ticked as text and which one is the label.',
+  });
+}
+
+/**
+ * Imports a data file into the library as one dataset, all in one transaction: a failure at any row leaves nothing
+ * behind. Checks are reported, not silently fixed: rows with empty texts or without a label are dropped and counted,
+ * duplicates, long texts and free-text label columns are counted. Memory stays bounded: rows stream from the file
+ * into SQLite, which also counts duplicates and labels.
+ *
+ * The import holds the database's write lock until it finishes; give it a connection no one else writes through.
+ */
+export async function importDataset(db: LibraryDb, given: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const sources = await openSources(given, options);
+  const shares = heldOutShares(options);
+  if (db.inTransaction) throw new Error('importDataset needs a connection that is not already in a transaction');
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const datasetId = newDataset(db, sources, options, shares);
+    const rows = new ImportedRows(db, datasetId, sources.mapping, rowChecks(options, sources.mapping.labelColumn !== null, shares));
+    await rows.store(sources.main, sources.main.records, sources.validation ? 'train' : 'split');
+    if (sources.validation) await rows.store(sources.validation, sources.validation.records, 'validation');
+    options.onRows?.(rows.rows);
+    if (rows.rows === 0) throw noRows(sources.file, rows.dropped);
+    const drawn = rows.drawHeldOut(shares, options.seed ?? 0, sources.validation !== undefined);
+    const report = importReport(datasetId, sources, rows, drawn, options, shares);
+    finishDataset(db, datasetId, {
+      source: { name: basename(sources.file), size: report.bytes, sha256: report.sha256 },
+      validation: report.validation && { name: report.validation.file, size: report.validation.bytes, sha256: report.validation.sha256 },
+      labelSet: rows.labelled && !rows.freeText ? Object.keys(report.labels).sort() : null,
+      report: { ...report },
+    });
+    db.exec('COMMIT');
+    return report;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw isDiskFull(error) ? diskFull(db, sources) : error;
+  }
+}
+
+function diskFull(db: LibraryDb, s: OpenedSources): SproutError {
+  // The rows take about as much room in the library as in the file(s) they come from.
+  const needed = s.main.info.totalBytes + (s.validation?.info.totalBytes ?? 0);
+  return diskFullError(dataDirOf(db), `the dataset from ${basename(s.file)}`, {
+    hint: 'Free some space there, then run the same `sprout data import` again (nothing of this import was kept).',
+    uiHint: 'Free some space there, then import the file again (nothing of this import was kept).',
+  }, needed);
+}
+
+function importReport(id: number, s: OpenedSources, rows: ImportedRows, drawn: ReturnType<ImportedRows['drawHeldOut']>, options: ImportOptions, shares: { validation: number; test: number }): ImportReport {
+  const { main, mapping, validation } = s;
+  const drawing = rows.labelled && shares.validation + shares.test > 0;
+  const { duplicates, conflicting } = duplicateCounts(drawn.copies);
+  const { labels, splitLabels, distinctLabels } = rows.labelSummary();
+  const source: SourceFile = { name: basename(s.file), size: main.info.totalBytes, sha256: s.mainHash.digest('hex') };
+  const maxTokens = options.countTokens ? (options.maxTokens ?? 512) : null;
+  return {
+    id,
+    name: options.name ?? basename(s.file, extname(s.file)),
+    file: s.file,
+    format: main.info.format,
+    encoding: main.info.encoding,
+    quoting: main.info.quoting ?? null,
+    quotingReason: main.info.quotingReason ?? null,
+    header: main.info.header,
+    headerReason: main.info.headerReason ?? null,
+    columns: main.info.columns,
+    textColumns: mapping.textColumns,
+    labelColumn: mapping.labelColumn,
+    template: mapping.template.source,
+    rows: rows.rows,
+    splits: rows.splits,
+    labels,
+    splitLabels,
+    dropped: rows.dropped,
+    missingLabelLines: rows.missingLabelLines,
+    duplicates,
+    conflictingDuplicates: conflicting,
+    freeText: rows.freeText,
+    distinctLabels,
+    long: { maxChars: options.maxChars ?? 2000, overChars: rows.overChars, maxTokens, overTokens: maxTokens === null ? null : rows.overTokens },
+    blankLines: main.blankLines() + (validation?.blankLines() ?? 0),
+    bytes: source.size,
+    sha256: source.sha256,
+    validation: validation ? { file: basename(validation.info.file), bytes: validation.info.totalBytes, sha256: s.validationHash.digest('hex'), quoting: validation.info.quoting ?? null } : null,
+    seed: drawing ? (options.seed ?? 0) : null,
+    splitFraction: validation || !rows.labelled ? null : shares.validation,
+    testFraction: rows.labelled && shares.test ? shares.test : null,
+    splitBy: drawing ? 'unique text' : null,
+    duplicateTextsKeptTogether: drawn.keptTogether,
+    imbalance: rows.freeText ? null : imbalanceHint(labels),
+  };
+}
