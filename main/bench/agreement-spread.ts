@@ -3,6 +3,7 @@
  * class-label init) carries seeded relative noise of at most 1e-7 on every value. Their spread is what "the same
  * run" means at float32 precision; at each 50-step loss point the benchmark says whether the reference lies inside.
  */
+import { inLibrary } from '../library/run-records.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ export async function perturbedReplay(shared: string, task: ReferenceTask, ref: 
   } finally {
     db.close();
   }
-  const result = await runTraining({ config: referenceConfig(shared, task, ref, { init: `prompt:${id}`, validation: undefined, steps, checkpointEvery: steps }) }, { dataDir: home });
+  const result = await runTraining({ config: referenceConfig(shared, task, ref, { init: `prompt:${id}`, validation: undefined, steps, checkpointEvery: steps }) }, inLibrary(home));
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
   if (!state || state.losses.length !== steps) throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);
   return state.losses;

@@ -5,6 +5,7 @@
  * training step. Writes the `tasks` key of bench-results/learning.json, its section of learning.md, and
  * learning.png. A development benchmark: it reads ../shared.
  */
+import { inLibrary } from '../library/run-records.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,7 +28,7 @@ export async function replayLearningRun(shared: string, task: LearningTask, ref:
   const result = await runTraining(
     { config: learningConfig(shared, task, ref, { steps, checkpointEvery: steps, threads }) },
     {
-      dataDir: home,
+      ...inLibrary(home),
       onProgress: (e) => {
         if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
         if (e.kind === 'step' && e.step % 100 === 0) log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`);

@@ -14,6 +14,7 @@
  * earlier still (5.3e-4 at step 6, 4.2e-3 at step 7, 9 % at step 8): steps 8–15 of CoLA cannot be held to 1e-3 by a
  * float32 implementation that is not PyTorch's own kernels on the reference's machine.
  */
+import { inLibrary } from '../../main/library/run-records.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ describe('the first steps of the recorded Hugging Face runs, loss by loss (mini-
     const steps = CHECKED_STEPS[task];
     it(`${task}: steps 1–${steps} within ${TOLERANCE} relative of the reference's losses`, { timeout: 300_000 }, async () => {
       const home = mkdtempSync(join(tmpdir(), `sprout-steps-${task}-`));
-      const result = await runTraining({ config: referenceConfig(shared, task, refs[task], { steps, checkpointEvery: steps, validation: undefined, threads: 2 }) }, { dataDir: home });
+      const result = await runTraining({ config: referenceConfig(shared, task, refs[task], { steps, checkpointEvery: steps, validation: undefined, threads: 2 }) }, inLibrary(home));
       expect([result.status, result.steps]).toEqual(['completed', steps]);
       const { losses } = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
       const reference = recorded[task].slice(0, steps);
