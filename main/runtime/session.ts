@@ -21,6 +21,8 @@ export interface SessionOptions {
   disabledOptimizers?: string[];
   /** onnxruntime's memory pattern (one planned block per run for every intermediate value); on by default. */
   memPattern?: boolean;
+  /** Pre-pack the frozen weights of the matrix products once (off by default; SPROUT_PREPACK=1 forces it on). */
+  prepack?: boolean;
 }
 
 /** Physical cores are what matmul-bound work scales with; hyperthreads only add contention. */
@@ -45,9 +47,9 @@ export async function createSession(model: string | Uint8Array, options: Session
     ...(options.strict ? { logSeverityLevel: 4 as const } : {}),
     extra: {
       session: {
-        // Pre-packing would keep a second, packed copy of every frozen weight beside the original (which the
-        // backward MatMuls still read): twice the checkpoint in memory for a few percent of speed.
-        disable_prepacking: process.env.SPROUT_PREPACK === '1' ? '0' : '1',
+        // Pre-packing keeps a second, packed copy of every frozen weight beside the original (which the backward
+        // MatMuls still read): twice the checkpoint in memory for a few percent of speed, so it is asked for.
+        disable_prepacking: options.prepack || process.env.SPROUT_PREPACK === '1' ? '0' : '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
       ...(options.disabledOptimizers?.length ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } } : {}),
