@@ -309,6 +309,39 @@ export function gather(x: Tensor, ids: Tensor): Tensor {
   });
 }
 
+/**
+ * The real rows of a padded [B*S, c] layout: `keep` [Ntok] int32, the flat positions of the rows that are not
+ * padding, and `spread` [B*S] int32, each position's row in the packed layout (Ntok for padding).
+ */
+export interface PackedRows {
+  keep: Tensor;
+  spread: Tensor;
+}
+
+/** x [B*S, c] -> its real rows [Ntok, c]; the gradient goes back to them, padding rows get zeros (unpackRows). */
+export function packRows(x: Tensor, rows: PackedRows): Tensor {
+  const graph = x.graph;
+  return graph.emit('Gather', [x, rows.keep], { axis: { kind: 'int', value: 0 } }, [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [unpackRows(g, rows)]);
+}
+
+/**
+ * Packed rows t [Ntok, c] -> the padded layout [B*S, c], zeros at padding. Every packed row lands at exactly one
+ * position, so the gradient is the packing of g (packRows).
+ */
+export function unpackRows(t: Tensor, rows: PackedRows): Tensor {
+  const graph = t.graph;
+  const width = t.shape[1];
+  if (typeof width !== 'number') throw new Error('unpackRows needs a static row width');
+  return graph.composite(
+    [t],
+    () => {
+      const withZero = graph.emitRaw('Concat', [t, graph.constant(new Array(width).fill(0), t.dtype, [1, width])], { axis: { kind: 'int', value: 0 } }, ['Ntok1', width], t.dtype);
+      return graph.emitRaw('Gather', [withZero, rows.spread], { axis: { kind: 'int', value: 0 } }, [rows.spread.shape[0], width], t.dtype);
+    },
+    (g) => [packRows(g, rows)],
+  );
+}
+
 // ---- reductions ----------------------------------------------------------------------------------------
 
 function reducedShape(x: Tensor, axes: number[], keepdims: boolean): Dim[] {

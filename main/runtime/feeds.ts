@@ -80,6 +80,23 @@ export function encoderFeeds(cfg: T5Config, prompt: SoftPrompt | MixedPrompts, i
   return feeds;
 }
 
+/**
+ * A training graph's enc_keep and enc_spread (main/graph/ops.ts PackedRows) from the encoder mask [B, S]: the flat
+ * positions of the real rows, and each position's row among them (their count for padding).
+ */
+export function packedRowFeeds(mask: ort.Tensor): Feeds {
+  const m = mask.data as Float32Array;
+  const spread = new Int32Array(m.length);
+  let kept = 0;
+  for (let i = 0; i < m.length; i++) if (m[i]) spread[i] = kept++;
+  const keep = new Int32Array(kept);
+  for (let i = 0, k = 0; i < m.length; i++) {
+    if (m[i]) keep[k++] = i;
+    else spread[i] = kept;
+  }
+  return { enc_keep: new ort.Tensor('int32', keep, [kept]), enc_spread: new ort.Tensor('int32', spread, [m.length]) };
+}
+
 /** Decoder inputs for targets: start token then the targets shifted right; labels clamped with a 0/1 mask. */
 export function decoderFeeds(cfg: T5Config, targets: number[][]): Feeds {
   const R = targets.length;

@@ -14,7 +14,7 @@ import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGrap
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
-import { decoderFeeds, dropoutOn, encoderFeeds, gradientsPerPrompt, mixedPromptLength, padCandidates, trainOptionFeeds } from './feeds.js';
+import { decoderFeeds, dropoutOn, encoderFeeds, gradientsPerPrompt, mixedPromptLength, packedRowFeeds, padCandidates, trainOptionFeeds } from './feeds.js';
 import { greedyDecode } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
@@ -139,8 +139,10 @@ export class T5PromptModel implements PromptModel {
   async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
     if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
     const session = await this.sessions.get('train', prompt.length, 'shared', dropoutOn(options));
+    const encoder = encoderFeeds(this.config, prompt, batch.inputs);
     const out = await session.run({
-      ...encoderFeeds(this.config, prompt, batch.inputs),
+      ...encoder,
+      ...packedRowFeeds(encoder.enc_mask),
       ...decoderFeeds(this.config, batch.targets),
       ...trainOptionFeeds(options, this.precision),
     });
@@ -167,8 +169,10 @@ export class T5PromptModel implements PromptModel {
     }
     const P = mixedPromptLength(mixed);
     const session = await this.sessions.get('train', P, 'perExample', dropoutOn(options));
+    const encoder = encoderFeeds(this.config, mixed, batch.inputs);
     const out = await session.run({
-      ...encoderFeeds(this.config, mixed, batch.inputs),
+      ...encoder,
+      ...packedRowFeeds(encoder.enc_mask),
       ...decoderFeeds(this.config, batch.targets),
       ...trainOptionFeeds(options, this.precision),
     });

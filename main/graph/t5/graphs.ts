@@ -70,10 +70,15 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
   return { prompt, mask, hidden: op.reshape(x, [-1, d], ['N', d]), bs };
 }
 
-function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop): Tensor {
+function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop, rows?: op.PackedRows): Tensor {
   const buckets = g.input('enc_buckets', 'int32', ['S', 'S']);
   const bias = op.add(positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
-  return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop); // [B*S, d]
+  return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop, rows); // [B*S, d]
+}
+
+/** The training graph's enc_keep [Ntok] and enc_spread [B*S] int32: the encoder's real rows (see ops.PackedRows). */
+function packedRows(g: Graph): op.PackedRows {
+  return { keep: g.input('enc_keep', 'int32', ['Ntok']), spread: g.input('enc_spread', 'int32', ['N']) };
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
@@ -94,7 +99,7 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
-  const memory = encode(g, cfg, w, inputs, drop);
+  const memory = encode(g, cfg, w, inputs, drop, packedRows(g));
   const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
   const labels = g.input('labels', 'int32', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);

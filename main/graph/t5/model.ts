@@ -68,6 +68,8 @@ interface AttentionArgs {
   /** Repeats keys/values [Bk, H, Sk, dk] for several queries per key sequence (rank scoring): -> [Bq, H, Sk, dk]. */
   repeatKv?: (t: Tensor) => Tensor;
   drop?: Drop;
+  /** The query's real rows: the output projection then runs on them only, and the result is packed (see encoder). */
+  rows?: op.PackedRows;
 }
 
 export function attention(a: AttentionArgs): Tensor {
@@ -90,7 +92,7 @@ export function attention(a: AttentionArgs): Tensor {
   const scores = op.add(op.toFloat32(op.matmul(q, kT)), a.bias); // [B, H, Sq, Sk]; T5 does not scale by 1/sqrt(dk)
   const context = op.matmul(op.cast((a.drop ?? noDrop)(op.softmax(scores)), v.dtype), v); // [B, H, Sq, dk]
   const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
-  return w.linear(op.toFloat32(merged), `${prefix}.o.weight`); // [N, d], float32: it joins the residual stream
+  return w.linear(op.toFloat32(a.rows ? op.packRows(merged, a.rows) : merged), `${prefix}.o.weight`); // [N or Ntok, d], float32: it joins the residual stream
 }
 
 /** x [N, d] normalised, in the compute dtype; returns [N, d] in float32 (activation and `wo`: see the top). */
@@ -103,17 +105,24 @@ function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, 
 /**
  * The encoder over input embeddings [N, d] (prompt rows already prepended; the residual stream, float32): returns
  * the final-norm output [N, d] in the compute dtype. `bias` is position bias + mask bias, [B, H, S, S].
+ *
+ * With `rows` (the real rows of the padded layout), the residual stream, the norms, the output projections and the
+ * feed-forward run on the real rows only, and attention reads its input spread back to the padded [B, S] layout its
+ * masks are in (zeros at padding, which the mask hides). Padding positions never reach a real position's result,
+ * so this computes the same numbers while a batch padded to its longest input skips the padding's share of the
+ * step's largest products (AG News at 64 tokens, random batches of 32: 12 % of the rows; SST-2: 49 %).
  */
-export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
+export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor, drop: Drop = noDrop, rows?: op.PackedRows): Tensor {
   const eps = cfg.layerNormEpsilon;
-  let h = drop(x);
+  const padded = (t: Tensor) => (rows ? op.unpackRows(t, rows) : t);
+  let h = rows ? op.packRows(drop(x), rows) : drop(x);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `encoder.block.${i}.layer`;
-    const n = op.rmsNorm(h, w.tensor(`${p}.0.layer_norm.weight`), eps);
-    h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias, drop })));
+    const n = padded(op.rmsNorm(h, w.tensor(`${p}.0.layer_norm.weight`), eps));
+    h = op.add(h, drop(attention({ cfg, w, prefix: `${p}.0.SelfAttention`, query: n, queryBs: bs, keyValue: n, keyValueBs: bs, bias, drop, rows })));
     h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.1.layer_norm.weight`), eps), drop)));
   }
-  return drop(op.rmsNorm(h, w.tensor('encoder.final_layer_norm.weight'), eps));
+  return padded(drop(op.rmsNorm(h, w.tensor('encoder.final_layer_norm.weight'), eps)));
 }
 
 export interface DecoderArgs {
