@@ -224,6 +224,11 @@ export function parsePromptId(text: string): number {
   return Number(digits);
 }
 
+/** The latest prompt a run stored (a mixture stores one per task); undefined before it finished. */
+export function latestPromptOfRun(db: LibraryDb, runId: number): number | undefined {
+  return (db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId) as { id: number } | undefined)?.id;
+}
+
 /** A stored prompt in the form the trainer initialises from (`--init prompt:<id>`). */
 export function loadSoftPrompt(db: LibraryDb, id: string | number): SoftPrompt {
   const prompt = requirePrompt(db, typeof id === 'number' ? id : parsePromptId(id));

@@ -4,7 +4,7 @@ import { SproutError } from '../../errors.js';
 import { evalSplit, splitCounts } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { getModel } from '../../library/models.js';
-import { requirePrompt, type PromptRecord } from '../../library/prompts.js';
+import { latestPromptOfRun, requirePrompt, type PromptRecord } from '../../library/prompts.js';
 import { requireRun } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
 import type { HandlerContext } from '../context.js';
@@ -17,11 +17,11 @@ import type { WeightsPreparing } from '../../weights/preparing.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
-  const row = db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId) as { id: number } | undefined;
-  if (!row) {
+  const id = latestPromptOfRun(db, runId);
+  if (id === undefined) {
     throw new SproutError('run-has-no-prompt', `Run ${runId} has not stored a prompt yet (it is ${run.status}).`, { hint: 'Wait for it to finish, or resume it if it was stopped.' });
   }
-  return row.id;
+  return id;
 }
 
 /** The folder of a prompt's base model on this machine. */

@@ -6,61 +6,25 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContractErrorShape, EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf, WeightPreparation } from '../../../preload/contract.js';
-import { summaryValue, type MajorityBaseline, type MetricChoice } from '../../train/baselines.js';
-import type { EvalMetricName } from '../../train/evaluate.js';
+import type { EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
+import { latestPromptOfRun } from '../../library/prompts.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
+import { summaryValue } from '../../train/baselines.js';
+import { bestOf } from '../../train/best.js';
 import { isProbeRun, parseTrainingConfig } from '../../train/config.js';
+import type { EvalMetricName } from '../../train/evaluate.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { MixtureResult, TrainingResult, TrainRequest } from '../../train/run.js';
-import { bestOf } from '../../train/best.js';
 import { PAUSED } from '../../worker/jobs/train.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
+import { LiveRun, recordedCurve, type RunControl } from './live-run.js';
 import { trainingInput } from './train-input.js';
-import { weightPreparation } from './weight-preparation.js';
-import type { WeightWidth } from '../../weights/width.js';
-
-interface Live {
-  runId: number;
-  state: RunState;
-  flags: Int32Array;
-  controller: AbortController;
-  batchSize: number;
-  totalSteps: number;
-  provider: string | null;
-  providerDetail: string | null;
-  providerReason: string | null;
-  weights: WeightWidth | null;
-  labels: string[];
-  notes: string[];
-  step: number;
-  losses: { step: number; loss: number; lr: number | null }[];
-  evals: EvalPoint[];
-  examplesPerSecond: number | null;
-  etaSeconds: number | null;
-  stepSeconds: number | null;
-  resumedAt: number | null;
-  /** Null while the run is starting: the trainer chooses it as training starts. */
-  metric: MetricChoice | null;
-  majority: MajorityBaseline | null;
-  zeroShot: EvalPoint | null;
-  /** Of the latest evaluation. */
-  warnings: string[];
-  /** The step of the prompt the trainer keeps; null before this session's first evaluation. */
-  bestStep: number | null;
-  error: ContractErrorShape | null;
-  preparing: WeightPreparation | null;
-  /** Settles when the worker job has ended, however it ended. */
-  ended: Promise<void>;
-  /** Answers a pending pause once the trainer has stopped between steps. */
-  onHeld: (() => void) | null;
-}
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 
@@ -70,10 +34,6 @@ function bestPoint(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null
 }
 
 const NO_JUDGEMENT: Judgement = { metric: null, baselines: { majority: null, zero_shot: null }, warnings: [] };
-
-function liveJudgement(live: Live): Judgement {
-  return { metric: live.metric, baselines: { majority: live.majority, zero_shot: live.zeroShot }, warnings: live.warnings };
-}
 
 /** A single task's result; null for none or a mixture's (the app starts single tasks only). */
 function singleTask(result: TrainingResult | MixtureResult | null): TrainingResult | null {
@@ -87,13 +47,8 @@ function storedJudgement(stored: TrainingResult | MixtureResult | null): Judgeme
   return { metric: { metric: result.metric, reason: result.metric_reason }, baselines: result.baselines, warnings: result.warnings };
 }
 
-function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
-  const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  return { step, examples: num(e.examples) ?? 0, rank_accuracy: num(e.rank_accuracy), exact_match: num(e.exact_match) ?? 0, macro_f1: num(e.macro_f1), mcc: num(e.mcc), valid_label_share: num(e.valid_label_share) };
-}
-
 export class Runs {
-  private readonly live = new Map<number, Live>();
+  private readonly live = new Map<number, LiveRun>();
 
   constructor(
     private readonly context: HandlerContext,
@@ -119,8 +74,8 @@ export class Runs {
     const live = this.requireLive(runId, 'pause');
     if (live.state === 'running') {
       const held = new Promise<void>((resolve) => (live.onHeld = resolve));
-      Atomics.store(live.flags, PAUSED, 1);
-      await Promise.race([held, live.ended]);
+      Atomics.store(live.control.flags, PAUSED, 1);
+      await Promise.race([held, live.control.ended]);
     }
     return this.status(runId);
   }
@@ -129,13 +84,13 @@ export class Runs {
   async resume(runId: number): Promise<RunStatus> {
     const live = this.live.get(runId);
     if (live && (live.state === 'paused' || live.state === 'running')) {
-      Atomics.store(live.flags, PAUSED, 0);
+      Atomics.store(live.control.flags, PAUSED, 0);
       // A pause still waiting for the trainer is overtaken: the run goes on.
       live.onHeld?.();
       live.onHeld = null;
       if (live.state === 'paused') {
         live.state = 'running';
-        this.emitState(live);
+        this.context.emit('training.progress', live.progress());
       }
       return this.status(runId);
     }
@@ -149,9 +104,9 @@ export class Runs {
   /** Stops the run after the step in flight (a checkpoint is kept, so it can be resumed) and answers once it stopped. */
   async cancel(runId: number): Promise<RunStatus> {
     const live = this.live.get(runId);
-    if (live && (live.state === 'running' || live.state === 'paused' || live.state === 'starting')) {
-      live.controller.abort();
-      await live.ended;
+    if (live?.active) {
+      live.control.controller.abort();
+      await live.control.ended;
       return this.status(runId);
     }
     const run = requireRun(this.db, runId);
@@ -164,9 +119,7 @@ export class Runs {
   status(runId: number): RunStatus {
     const run = requireRun(this.db, runId);
     const live = this.live.get(runId);
-    const metrics = runMetrics(this.db, runId);
-    const evals = live?.evals ?? metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
-    const losses = live?.losses ?? metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null }));
+    const { evals, losses } = live ?? recordedCurve(runMetrics(this.db, runId));
     const result = live ? null : this.storedResult(runId);
     // A paused run makes no progress: no rate, no time left.
     const stepsPerSecond = live?.examplesPerSecond == null || live.state !== 'running' ? null : live.examplesPerSecond / live.batchSize;
@@ -183,7 +136,7 @@ export class Runs {
       etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
       stepSeconds: live?.stepSeconds ?? null,
       preparing: live?.preparing ?? null,
-      judgement: live ? liveJudgement(live) : storedJudgement(result),
+      judgement: live ? live.judgement : storedJudgement(result),
       losses,
       evals,
       labels: live?.labels ?? (run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? [])),
@@ -199,20 +152,18 @@ export class Runs {
       .slice(0, limit)
       .map((run) => {
         const live = this.live.get(run.id);
-        const evals = live?.evals ?? runMetrics(this.db, run.id).filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step));
-        return this.summary(run, live, evals);
+        return this.summary(run, live, live?.evals ?? recordedCurve(runMetrics(this.db, run.id)).evals);
       });
   }
 
-  private summary(run: RunRecord, live: Live | undefined, evals: EvalPoint[]): RunSummary {
+  private summary(run: RunRecord, live: LiveRun | undefined, evals: EvalPoint[]): RunSummary {
     const train = run.config.train as { dataset?: number } | undefined;
-    const prompt = this.db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(run.id) as { id: number } | undefined;
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
     // A run the library says is active but no worker of this process runs is trained by another live process
     // (a `sprout train`), or was stopped by a crash or a quit.
     const elsewhere = !live && ACTIVE.has(run.status) && isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id });
     const status: RunState = live?.state ?? (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
-    const judged = live ? liveJudgement(live) : storedJudgement(this.storedResult(run.id));
+    const judged = live ? live.judgement : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
       name: (run.config.name as string | undefined) ?? task?.name ?? `run ${run.id}`,
@@ -221,7 +172,7 @@ export class Runs {
       datasetId: train?.dataset ?? null,
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
-      promptId: prompt?.id ?? null,
+      promptId: latestPromptOfRun(this.db, run.id) ?? null,
       best: live ? (evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy')) : (singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy')),
       metric: judged.metric?.metric ?? null,
       warnings: judged.warnings,
@@ -239,9 +190,9 @@ export class Runs {
     refuseIfWritten({ dataDir: this.context.dataDir, kind: 'run', id: runId });
   }
 
-  private requireLive(runId: number, what: string): Live {
+  private requireLive(runId: number, what: string): LiveRun {
     const live = this.live.get(runId);
-    if (!live || !(live.state === 'running' || live.state === 'paused' || live.state === 'starting')) {
+    if (!live?.active) {
       requireRun(this.db, runId);
       throw new SproutError('run-not-running', `Run ${runId} is not running, so it cannot ${what}.`, { hint: 'Resume it first, or start a new run.' });
     }
@@ -253,46 +204,19 @@ export class Runs {
    * (then as `starting`), or with the stored state of a run that had finished.
    */
   private launch(request: TrainRequest, batchSize: number): Promise<RunStatus> {
-    const control = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
-    const flags = new Int32Array(control);
-    const controller = new AbortController();
-    let live: Live | undefined;
+    const flags = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     let endLive!: () => void;
-    const ended = new Promise<void>((resolve) => (endLive = resolve));
+    const control: RunControl = { flags, controller: new AbortController(), ended: new Promise<void>((resolve) => (endLive = resolve)) };
+    let live: LiveRun | undefined;
     return new Promise<RunStatus>((resolve, reject) => {
       const onEvent = (e: TrainingEvent) => {
-        if (e.kind === 'preparing' || e.kind === 'started') {
-          const first = !live;
-          live ??= this.track(e.runId, flags, controller, batchSize, ended);
-          if (e.kind === 'preparing') {
-            live.preparing = weightPreparation(e);
-            live.weights = e.weights;
-          } else {
-            Object.assign(live, {
-              state: Atomics.load(flags, PAUSED) === 1 ? 'paused' : 'running',
-              totalSteps: e.steps,
-              provider: e.provider,
-              providerDetail: e.providerDetail,
-              providerReason: e.providerReason,
-              weights: e.weights,
-              // The app trains single tasks: a mixture of one.
-              labels: e.tasks[0].labels,
-              notes: e.notes,
-              step: e.resumedAt ?? 0,
-              resumedAt: e.resumedAt,
-              metric: e.tasks[0].metric,
-              majority: e.tasks[0].majority,
-              preparing: null,
-            } satisfies Partial<Live>);
-          }
-          this.emitState(live);
-          if (first) resolve(this.status(e.runId));
-          return;
-        }
-        if (live) this.onEvent(live, e);
+        const first = !live && (e.kind === 'preparing' || e.kind === 'started');
+        if (first) live = this.track(e.runId, control, batchSize);
+        if (live) this.show(live, e);
+        if (first) resolve(this.status(live!.runId));
       };
       this.context.worker
-        .run('train.run', { dataDir: this.context.dataDir, request, control }, onEvent, controller.signal)
+        .run('train.run', { dataDir: this.context.dataDir, request, control: flags.buffer as SharedArrayBuffer }, onEvent, control.controller.signal)
         .then(
           (result) => {
             if (!live) return resolve(this.status(result.run_id));
@@ -308,7 +232,7 @@ export class Runs {
         )
         .finally(() => {
           if (live) {
-            this.emitState(live);
+            this.context.emit('training.progress', live.progress());
             // Finished runs are served from the library; the live entry only held what the library does not keep.
             this.live.delete(live.runId);
           }
@@ -317,105 +241,21 @@ export class Runs {
     });
   }
 
-  /**
-   * The live entry of a run the worker has just recorded, `starting` until the trainer reports it started. A resumed
-   * run's earlier curve comes from the library.
-   */
-  private track(runId: number, flags: Int32Array, controller: AbortController, batchSize: number, ended: Promise<void>): Live {
+  /** The live entry of a run the worker has just recorded, `starting` until the trainer reports it started. */
+  private track(runId: number, control: RunControl, batchSize: number): LiveRun {
     const run = requireRun(this.db, runId);
-    const metrics = runMetrics(this.db, runId);
-    const live: Live = {
-      runId,
-      state: 'starting',
-      flags,
-      controller,
-      batchSize,
-      totalSteps: run.plannedSteps ?? 0,
-      provider: null,
-      providerDetail: null,
-      providerReason: null,
-      weights: null,
-      labels: [],
-      notes: [],
-      step: run.step,
-      losses: metrics.filter((m) => m.loss !== null).map((m) => ({ step: m.step, loss: m.loss!, lr: null })),
-      evals: metrics.filter((m) => m.eval !== null).map((m) => evalPoint(m.eval!, m.step)),
-      examplesPerSecond: null,
-      etaSeconds: null,
-      stepSeconds: null,
-      resumedAt: null,
-      metric: null,
-      majority: null,
-      zeroShot: null,
-      warnings: [],
-      bestStep: null,
-      error: null,
-      preparing: null,
-      ended,
-      onHeld: null,
-    };
+    const live = new LiveRun(runId, control, batchSize, run.step, run.plannedSteps ?? 0, recordedCurve(runMetrics(this.db, runId)));
     this.live.set(runId, live);
     return live;
   }
 
-  private onEvent(live: Live, e: TrainingEvent): void {
-    switch (e.kind) {
-      case 'step':
-        live.step = e.step;
-        live.totalSteps = e.steps;
-        live.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
-        live.examplesPerSecond = e.examplesPerS;
-        live.etaSeconds = e.etaS;
-        live.stepSeconds = e.stepS;
-        this.emitState(live, { loss: e.loss, lr: e.lr });
-        break;
-      case 'eval': {
-        const point: EvalPoint = { ...e.summary };
-        live.evals.push(point);
-        live.warnings = e.warnings;
-        live.bestStep = e.bestStep;
-        if (e.step === 0) live.zeroShot = point;
-        this.emitState(live, undefined, point);
-        break;
-      }
-      case 'zero-shot':
-        live.zeroShot = { ...e.summary };
-        this.emitState(live);
-        break;
-      case 'paused':
-        live.state = 'paused';
-        this.emitState(live);
-        live.onHeld?.();
-        live.onHeld = null;
-        break;
-      case 'resumed':
-        live.state = 'running';
-        break;
-      default:
-        break;
+  /** Sends what an event changed; a pause waiting for the trainer to stop is answered once it has. */
+  private show(live: LiveRun, e: TrainingEvent): void {
+    const progress: TrainingProgress | null = live.apply(e, Atomics.load(live.control.flags, PAUSED) === 1);
+    if (progress) this.context.emit('training.progress', progress);
+    if (e.kind === 'paused') {
+      live.onHeld?.();
+      live.onHeld = null;
     }
-  }
-
-  private emitState(live: Live, step?: { loss: number; lr: number }, evaluated?: EvalPoint): void {
-    const last = live.losses.at(-1);
-    const latestEval = live.evals.at(-1) ?? null;
-    const payload: TrainingProgress = {
-      runId: live.runId,
-      status: live.state,
-      step: live.step,
-      totalSteps: live.totalSteps,
-      loss: step?.loss ?? last?.loss ?? null,
-      lr: step?.lr ?? last?.lr ?? null,
-      latestEval,
-      stepsPerSecond: live.examplesPerSecond === null || live.state !== 'running' ? 0 : live.examplesPerSecond / live.batchSize,
-      examplesPerSecond: live.state === 'running' ? (live.examplesPerSecond ?? 0) : 0,
-      etaSeconds: live.state === 'running' ? live.etaSeconds : null,
-      judgement: liveJudgement(live),
-      stepSeconds: live.stepSeconds,
-      preparing: live.preparing,
-    };
-    if (latestEval && live.metric) payload.validation = { metric: live.metric.metric, value: summaryValue(latestEval, live.metric.metric) ?? latestEval.exact_match };
-    if (evaluated) payload.eval = evaluated;
-    this.context.emit('training.progress', payload);
   }
 }
