@@ -4,7 +4,7 @@ import { inLibrary } from '../library/run-records.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
-import type { DataSource, MixtureConfigInput, TrainingConfigInput } from '../train/config.js';
+import { MIN_TASK_EMBEDDING_STEP, type DataSource, type MixtureConfigInput, type TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TaskStart, TrainingEvent } from '../train/events.js';
 import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
@@ -62,7 +62,7 @@ Evaluation (on the validation data):
       default: the longest label)  --patience EVALS
   ${metricFlag.help}  the metric the best prompt is kept by; auto (default): MCC
       (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else accuracy
-  --task-embedding-step N (default 10% of --steps: the prompt kept for transfer ranking)
+  --task-embedding-step N (default 10% of --steps, at least ${MIN_TASK_EMBEDDING_STEP} or the last step: the prompt kept for transfer ranking)
 Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
 split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
 order over the pool. Each task trains its own prompt in shared mixed-prompt batches (own optimiser state, own

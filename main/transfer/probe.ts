@@ -7,19 +7,20 @@ import { inLibrary } from '../library/run-records.js';
 import { dataDir } from '../paths.js';
 import type { LibraryDb } from '../library/db.js';
 import type { DevicePreference } from '../runtime/types.js';
-import { PROBE_PURPOSE, PROBE_RUN_NAME, type DataSource, type TrainingConfigInput } from '../train/config.js';
+import { MIN_TASK_EMBEDDING_STEP, PROBE_PURPOSE, PROBE_RUN_NAME, type DataSource, type TrainingConfigInput } from '../train/config.js';
 import type { TrainingHooks } from '../train/events.js';
 import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
 import type { WeightsChoice } from '../weights/width.js';
 
-export const DEFAULT_PROBE_STEPS = 100;
+/** Without library task embeddings to match, a probe is as long as a task embedding's minimum. */
+export const DEFAULT_PROBE_STEPS = MIN_TASK_EMBEDDING_STEP;
 
 export interface ProbeSpec {
   /** The model folder. */
   model: string;
   train: DataSource;
-  task: { template: string; labelColumn: string; verbalizer?: Record<string, string> };
+  task: { template: string; labelColumn: string; verbalizer?: Record<string, string>; maxInputLength?: number };
   steps: number;
   promptLength?: number;
   seed?: number;

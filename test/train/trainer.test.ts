@@ -121,11 +121,11 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     }
   });
 
-  it('evaluates, keeps the best prompt, stops early with patience, and stores the task embedding of step 10%', async () => {
+  it('evaluates, keeps the best prompt, stops early with patience, and stores the task embedding of the step asked for', async () => {
     const events: TrainingEvent[] = [];
     const dir = home();
     const r = await runTraining(
-      { config: { ...base, steps: 40, evalEvery: 2, patience: 2, evalAtStart: true, validation: { ...cola('in_domain_dev.tsv'), limit: 16 } } },
+      { config: { ...base, steps: 40, evalEvery: 2, patience: 2, evalAtStart: true, taskEmbeddingStep: 4, validation: { ...cola('in_domain_dev.tsv'), limit: 16 } } },
       { ...inLibrary(dir), onProgress: (e) => events.push(e) },
     );
     const evals = events.filter((e) => e.kind === 'eval') as Extract<TrainingEvent, { kind: 'eval' }>[];
@@ -169,7 +169,8 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
       const stored = requirePrompt(db, resumed.prompt_id!);
       expect([stored.runId, stored.length, stored.dModel, stored.init, stored.labels]).toEqual([run.id, 4, 64, 'vocab', ['0', '1']]);
       expect(Array.from(stored.embedding)).toEqual(Array.from(promptOf(resumed.prompt_file)));
-      expect(stored.taskEmbeddingStep).toBe(1);
+      // A run shorter than MIN_TASK_EMBEDDING_STEP keeps its last step's prompt as the task embedding.
+      expect(stored.taskEmbeddingStep).toBe(12);
       expect(Array.from(stored.taskEmbedding!)).toEqual(Array.from(promptOf(resumed.task_embedding_file!)));
 
       // Transfer (SPoT): a longer prompt starts from the stored one and is padded with vocab rows.
