@@ -20,6 +20,7 @@ import { benchMixed } from './mixed.js';
 import { benchScaling } from './scaling.js';
 import { benchWeightForms } from './weight-forms.js';
 import { benchWidthCola } from './width-cola.js';
+import { benchLearningTransfer } from './learning-transfer.js';
 import { benchSizes, sizesRow } from './sizes.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -43,6 +44,7 @@ const benches: Record<string, Bench> = {
   'learning-tasks': () => benchLearningTasks({ root, outDir: resolve(root, 'bench-results') }),
   'weight-forms': () => benchWeightForms(),
   'width-cola': () => benchWidthCola(root),
+  'learning-transfer': () => benchLearningTransfer({ root, outDir: resolve(root, 'bench-results'), workDir }),
   sizes: () => benchSizes(),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {

@@ -44,7 +44,7 @@ picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A p
 The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
 task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
-  --text-column C… --label-column L [--template T] [--verbalizer MAP] ${FILE_READ_HELP}
+  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   [--limit N] [--prompt-length 20] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
 
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
@@ -68,6 +68,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     verbalizer: { type: 'string' },
     ...fileReadFlags,
     limit: { type: 'string' },
+    'max-input-length': { type: 'string' },
     'prompt-length': { type: 'string' },
     seed: { type: 'string' },
   },
@@ -189,7 +190,12 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
   return {
     model: base.path,
     train,
-    task: { template, labelColumn, verbalizer: str('verbalizer') === undefined ? undefined : parseVerbalizer(str('verbalizer')!) },
+    task: {
+      template,
+      labelColumn,
+      verbalizer: str('verbalizer') === undefined ? undefined : parseVerbalizer(str('verbalizer')!),
+      maxInputLength: countFlag(values, 'max-input-length'),
+    },
     steps,
     promptLength: countFlag(values, 'prompt-length'),
     seed: numberFlag(values, 'seed', { min: 0 }),
