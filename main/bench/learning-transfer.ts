@@ -15,6 +15,7 @@ import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import { applyPreset, presetSettings } from '../train/presets.js';
 import { runTraining } from '../train/run.js';
 import { libraryPath, openLibrary } from '../library/db.js';
+import { inLibrary } from '../library/run-records.js';
 import { requirePrompt } from '../library/prompts.js';
 import { avgTokenSimilarity, DEFAULT_SIMILARITY_METRIC, shift, SIMILARITY_METRIC_NAMES, type PromptMatrix, type SimilarityMetric } from '../transfer/similarity.js';
 import { AG_NEWS_LABEL_WORDS, AG_NEWS_ROWS, AG_NEWS_TEMPLATE, writeAgNewsRows, type AgNewsClass } from './ag-news.js';
@@ -141,7 +142,7 @@ async function train(home: string, config: TrainingConfigInput, log: (m: string)
   const result = await runTraining(
     { config },
     {
-      dataDir: home,
+      ...inLibrary(home),
       onProgress: (e) => {
         if (e.kind === 'zero-shot') start = e.summary.rank_accuracy!;
         if (e.kind === 'eval' && e.step === config.steps) end = e.summary.rank_accuracy!;
