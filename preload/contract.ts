@@ -33,6 +33,7 @@ import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
 import type { ImportReport as DataImportReport } from '../main/library/import-dataset.js';
 import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { OutputState } from '../main/label/ownership.js';
+import type { VersionReport } from '../main/label/retrain.js';
 import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
@@ -432,6 +433,15 @@ export interface LabelSummary {
 }
 
 export type LabelOutputState = OutputState;
+
+/** What "Train again with my corrections" started: the dataset version, what it is made of, and the run. */
+export interface RetrainStart {
+  dataset: DatasetInfo;
+  version: VersionReport;
+  run: RunStatus;
+  /** The prompt the job labelled with, which the run starts from and is compared with. */
+  previousPromptId: number;
+}
 export type { ReviewCounts, ReviewState };
 
 /** One labelled row for review (main/label/review.ts). */
@@ -819,6 +829,11 @@ export const operations = {
   },
   /** A person's label for a row (null withdraws it). */
   'label.correct': { request: z.strictObject({ jobId: text, row: z.number().int().min(0), label: z.string().nullable() }), response: type<ReviewRow>() },
+  /**
+   * A new version of the prompt's dataset with the job's reviewed rows (the person's label wins; rows whose text is
+   * in the test split stay out of training) and a run on it that starts from the job's prompt with its run's settings.
+   */
+  'label.retrain': { request: jobRef, response: type<RetrainStart>() },
   /** Saves reviewed rows as a new dataset. */
   'label.saveCorrections': {
     request: z.strictObject({ jobId: text, name: text, include: z.enum(['corrected', 'all']).optional(), split: z.number().min(0).max(0.9).optional() }),

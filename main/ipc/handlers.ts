@@ -13,6 +13,7 @@ import { exportPeftFolder, importPeftFolder, listLibrary, note, remove, rename, 
 import { catalogue } from './handlers/catalogue.js';
 import { forgetModel, importModel, listModelInfo, verifyModel } from './handlers/models.js';
 import { publicSettings, readSettings, tokenStore, writeSettings } from './handlers/settings.js';
+import { retrainWithCorrections } from './handlers/retrain.js';
 import { stateOf } from './handlers/state.js';
 import { rankTransfer } from './handlers/transfer.js';
 import { planRun } from './handlers/train-plan.js';
@@ -80,6 +81,7 @@ export const handlers: Handlers = {
   'label.start': (request, context) => stateOf(context).labelJobs.start(request),
   'label.defaultOutput': (request, context) => stateOf(context).labelJobs.defaultOutput(request),
   'label.checkOutput': ({ file }, context) => stateOf(context).labelJobs.checkOutput(file),
+  'label.retrain': ({ jobId }, context) => retrainWithCorrections(stateOf(context), jobId),
   'label.cancel': ({ jobId }, context) => stateOf(context).labelJobs.cancel(jobId),
   'label.resume': ({ jobId }, context) => stateOf(context).labelJobs.resume(jobId),
   'label.status': ({ jobId }, context) => stateOf(context).labelJobs.status(jobId),

@@ -1,0 +1,148 @@
+/**
+ * "Train again with my corrections": a new version of the dataset a job's prompt was trained on, made of the
+ * original rows and the rows a person reviewed in the job, the person's label winning. Texts are compared as the
+ * model reads them (the prompt's task template applied), so a reviewed row and a dataset row match whatever the
+ * columns are called in each file. Reviewed rows whose text is in the test split stay out of training, and the
+ * test split is copied unchanged, so the new prompt and the old one are scored on the same rows.
+ */
+import { createHash } from 'node:crypto';
+import { parseTemplate, renderTemplate } from '../data/template.js';
+import { SproutError } from '../errors.js';
+import { finishDataset, getDataset, insertDataset, labelCountsBySplit, loadDatasetRows, rowInserter, SPLITS, splitCounts, type DatasetRecord, type Split } from '../library/datasets.js';
+import type { LibraryDb } from '../library/db.js';
+import { requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { getTask, type TaskRecord } from '../library/tasks.js';
+import { getJob, jobRows, type LabelJob } from './jobs.js';
+import { LIBRARY_REF_PREFIX } from './library-prompt.js';
+
+/** What a version was made of: the counts the app shows beside the new run. */
+export interface VersionReport {
+  parent: number;
+  labelJob: string;
+  promptId: number;
+  /** Reviewed rows in the job. */
+  reviewed: number;
+  /** Original rows (train or validation) whose label the person's replaced. */
+  relabelled: number;
+  /** Reviewed rows added as new training rows (their text was in no original row). */
+  added: number;
+  /** Reviewed rows left out because their text is in the test split. */
+  leftOut: number;
+  splits: Record<Split, number>;
+  labels: Record<string, number>;
+}
+
+export interface DatasetVersion {
+  datasetId: number;
+  prompt: PromptRecord;
+  task: TaskRecord;
+  parent: DatasetRecord;
+  report: VersionReport;
+}
+
+/** The library prompt a job labelled with, its task and the dataset it was trained on: what a new version builds on. */
+export function retrainSource(db: LibraryDb, job: LabelJob): { prompt: PromptRecord; task: TaskRecord; parent: DatasetRecord } {
+  const refs = job.spec.prompts.map((p) => p.ref);
+  if (refs.length !== 1 || job.spec.routing || !refs[0].startsWith(LIBRARY_REF_PREFIX)) {
+    throw new SproutError('retrain-unsupported', `Job ${job.id} labelled with ${refs.length > 1 ? 'several prompts' : 'a prompt from a file'}; training again needs a job of one library prompt.`, {
+      hint: 'Label the file with the library prompt you want to improve.',
+    });
+  }
+  const prompt = requirePrompt(db, Number(refs[0].slice(LIBRARY_REF_PREFIX.length)));
+  const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+  const parent = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
+  if (!task || !parent || parent.labelColumn === null) {
+    throw new SproutError('retrain-no-dataset', `The prompt "${prompt.name}" was not trained on a labelled dataset in the library, so there is nothing to add the corrections to.`, {
+      hint: 'Save the reviewed rows as a dataset instead, and train on that.',
+    });
+  }
+  return { prompt, task, parent };
+}
+
+/** Builds the version in one transaction and returns it. */
+export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVersion {
+  const job = getJob(db, jobId);
+  if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`);
+  const { prompt, task, parent } = retrainSource(db, job);
+  const taskTemplate = parseTemplate(task.template);
+  const reviewed = reviewedByText(db, job, task);
+  if (reviewed.size === 0) {
+    throw new SproutError('retrain-nothing-reviewed', `Job ${jobId} has no rows with your label yet.`, { hint: 'Review some rows first: pick a label, or accept the model’s.' });
+  }
+  const textOf = (fields: Record<string, string>) => renderTemplate(taskTemplate, fields);
+  return db.transaction(() => {
+    const datasetId = insertDataset(db, {
+      name: `${parent.name} + corrections`,
+      source: parent.source,
+      validation: parent.validation,
+      format: parent.format,
+      options: { ...parent.options, parent: parent.id, labelJob: jobId, promptId: prompt.id },
+      columnMapping: parent.columnMapping,
+      labelColumn: parent.labelColumn,
+      textColumns: parent.textColumns,
+      template: parent.template,
+    });
+    const insert = rowInserter(db, datasetId);
+    const hash = createHash('sha256');
+    const used = new Set<string>();
+    const testTexts = new Set<string>();
+    let relabelled = 0;
+    let lastIndex = -1;
+    for (const split of SPLITS) {
+      // Read whole before writing: the connection cannot insert while a query walks the same table.
+      for (const row of loadDatasetRows(db, parent.id, split)) {
+        const text = textOf(row.fields);
+        const person = split === 'test' ? undefined : reviewed.get(text);
+        if (split === 'test') testTexts.add(text);
+        if (person) {
+          used.add(text);
+          if (person.label !== row.label) relabelled++;
+        }
+        const label = person?.label ?? row.label;
+        const texts = JSON.stringify(parent.textColumns.map((c) => row.fields[c] ?? ''));
+        hash.update(`${split}\t${texts}\t${label}\n`);
+        insert(split, row.index, row.line, texts, label);
+        lastIndex = Math.max(lastIndex, row.index);
+      }
+    }
+    let added = 0;
+    let leftOut = 0;
+    for (const [text, r] of reviewed) {
+      if (testTexts.has(text)) leftOut++;
+      else if (!used.has(text)) {
+        const texts = JSON.stringify(parent.textColumns.map((c) => r.fields[c] ?? ''));
+        hash.update(`train\t${texts}\t${r.label}\n`);
+        insert('train', ++lastIndex, r.line, texts, r.label);
+        added++;
+      }
+    }
+    const labels: Record<string, number> = {};
+    for (const c of labelCountsBySplit(db, datasetId)) if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
+    const report: VersionReport = { parent: parent.id, labelJob: jobId, promptId: prompt.id, reviewed: reviewed.size, relabelled, added, leftOut, splits: splitCounts(db, datasetId), labels };
+    const labelSet = [...new Set(labelCountsBySplit(db, datasetId).flatMap((c) => (c.label === null ? [] : [c.label])))].sort();
+    finishDataset(db, datasetId, { source: { ...parent.source, sha256: hash.digest('hex') }, validation: parent.validation, labelSet, report: { ...report } });
+    return { datasetId, prompt, task, parent, report };
+  })();
+}
+
+/**
+ * The job's reviewed rows by the text the model reads, each with the person's label and its values under the
+ * dataset's column names (the task template's i-th column read the job's i-th); a later row wins a repeated text.
+ */
+function reviewedByText(db: LibraryDb, job: LabelJob, task: TaskRecord): Map<string, { label: string; fields: Record<string, string>; line: number }> {
+  const taskTemplate = parseTemplate(task.template);
+  const jobColumns = parseTemplate(job.spec.template).columns;
+  if (jobColumns.length !== taskTemplate.columns.length) {
+    throw new SproutError('retrain-other-template', `Job ${job.id} read its rows through "${job.spec.template}", not through the prompt's template "${task.template}", so its rows cannot join the prompt's dataset.`, {
+      hint: 'Label the file with the prompt\'s own template (choose only the text columns, no template of your own).',
+    });
+  }
+  const out = new Map<string, { label: string; fields: Record<string, string>; line: number }>();
+  for (const r of jobRows(db, job.id)) {
+    if (r.corrected === null) continue;
+    const fields: Record<string, string> = {};
+    taskTemplate.columns.forEach((c, i) => (fields[c] = r.fields[jobColumns[i]] ?? ''));
+    out.set(renderTemplate(taskTemplate, fields), { label: r.corrected, fields, line: r.line });
+  }
+  return out;
+}
