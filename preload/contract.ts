@@ -743,6 +743,8 @@ export const operations = {
       promptId: id.optional(),
       /** Another dataset to score on (default: the prompt's own). */
       datasetId: id.optional(),
+      /** The split to score (default: validation, else test, else train: what the dataset has). */
+      split: z.enum(['train', 'validation', 'test']).optional(),
       limit: z.number().int().min(1).optional(),
       worst: z.number().int().min(0).max(500).optional(),
     }),

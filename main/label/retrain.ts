@@ -20,10 +20,12 @@ export interface VersionReport {
   parent: number;
   labelJob: string;
   promptId: number;
-  /** Reviewed rows in the job. */
+  /** Reviewed texts in the job (a text reviewed twice counts once, with its later label). */
   reviewed: number;
-  /** Original rows (train or validation) whose label the person's replaced. */
+  /** Reviewed texts of original training or validation rows whose label the person's replaced. */
   relabelled: number;
+  /** Reviewed texts of original rows that already had the person's label. */
+  unchanged: number;
   /** Reviewed rows added as new training rows (their text was in no original row). */
   added: number;
   /** Reviewed rows left out because their text is in the test split. */
@@ -85,8 +87,8 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
     const insert = rowInserter(db, datasetId);
     const hash = createHash('sha256');
     const used = new Set<string>();
+    const changed = new Set<string>();
     const testTexts = new Set<string>();
-    let relabelled = 0;
     let lastIndex = -1;
     for (const split of SPLITS) {
       // Read whole before writing: the connection cannot insert while a query walks the same table.
@@ -96,7 +98,7 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
         if (split === 'test') testTexts.add(text);
         if (person) {
           used.add(text);
-          if (person.label !== row.label) relabelled++;
+          if (person.label !== row.label) changed.add(text);
         }
         const label = person?.label ?? row.label;
         const texts = JSON.stringify(parent.textColumns.map((c) => row.fields[c] ?? ''));
@@ -118,7 +120,18 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
     }
     const labels: Record<string, number> = {};
     for (const c of labelCountsBySplit(db, datasetId)) if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
-    const report: VersionReport = { parent: parent.id, labelJob: jobId, promptId: prompt.id, reviewed: reviewed.size, relabelled, added, leftOut, splits: splitCounts(db, datasetId), labels };
+    const report: VersionReport = {
+      parent: parent.id,
+      labelJob: jobId,
+      promptId: prompt.id,
+      reviewed: reviewed.size,
+      relabelled: changed.size,
+      unchanged: used.size - changed.size,
+      added,
+      leftOut,
+      splits: splitCounts(db, datasetId),
+      labels,
+    };
     const labelSet = [...new Set(labelCountsBySplit(db, datasetId).flatMap((c) => (c.label === null ? [] : [c.label])))].sort();
     finishDataset(db, datasetId, { source: { ...parent.source, sha256: hash.digest('hex') }, validation: parent.validation, labelSet, report: { ...report } });
     return { datasetId, prompt, task, parent, report };

@@ -48,9 +48,10 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     throw new SproutError('eval-no-dataset', `Prompt ${promptId} was not trained on an imported dataset, so there is no validation data to score it on.`, { hint: 'Choose a dataset to evaluate it on.' });
   }
   const counts = splitCounts(db, requireDataset(db, datasetId).id);
-  // Its own validation split when it has one; a dataset imported without a split is scored on what it has.
-  const split = evalSplit(counts);
+  // The split asked for; else its own validation split when it has one (a dataset imported without a split is scored on what it has).
+  const split = r.split ?? evalSplit(counts);
   if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no rows.`);
+  if (counts[split] === 0) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, { hint: 'Choose a split it has, or import it again with one.' });
   const settings = readSettings(context.dataDir);
   // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
   const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId, preparing: weightPreparation(p) });

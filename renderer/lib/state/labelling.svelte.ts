@@ -1,10 +1,11 @@
-import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting, RequestOf } from '../../../preload/contract.js';
+import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting, RequestOf, ReviewCounts } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { PendingPreparation } from './preparation.svelte.js';
 import type { HeaderSetting } from '../../../main/choices.js';
 import { headerRequest } from './read-choices.js';
+import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
 import { ReviewRows } from './review.svelte.js';
 
@@ -47,7 +48,10 @@ export class LabellingJob {
   exported = $state.raw<{ file: string; rows: number; reviewed: number; corrected: number } | undefined>();
   /** A start or export held until the person consents to replacing the file it would write. */
   pendingReplace = $state.raw<PendingReplace | undefined>();
-  busy = $state<'' | 'preview' | 'start' | 'export'>('');
+  busy = $state<'' | 'preview' | 'start' | 'export' | 'retrain'>('');
+  /** "Train again with my corrections", once started for this job. */
+  retraining = $state.raw<Retraining | undefined>();
+  retrainError = $state.raw<ApiError | undefined>();
   error = $state.raw<ApiError | undefined>();
   /** Reading the file's columns failed: nothing was labelled, so it is not labelling's failure. */
   readError = $state.raw<ApiError | undefined>();
@@ -151,6 +155,7 @@ export class LabellingJob {
       this.progress = undefined;
       this.review = undefined;
       this.queue = undefined;
+      this.#forgetRetraining();
       this.exported = undefined;
       this.exportFile = reviewedPath(this.job.output, this.job.format);
       this.error = undefined;
@@ -172,6 +177,7 @@ export class LabellingJob {
     this.exportFile = reviewedPath(job.output, job.format);
     this.review = undefined;
     this.queue = undefined;
+    this.#forgetRetraining();
     if (job.status === 'done') await this.#finished();
   }
 
@@ -222,12 +228,37 @@ export class LabellingJob {
     this.queue = new ReviewQueue(this.job.jobId);
   }
 
+  /** How far review has got, as the view in use counts it. */
+  get reviewCounts(): ReviewCounts {
+    return (this.reviewMode === 'queue' ? this.queue?.counts : this.review?.counts) ?? { labelled: 0, reviewed: 0, corrected: 0 };
+  }
+
+  async retrain(): Promise<void> {
+    if (!this.job) return;
+    this.busy = 'retrain';
+    try {
+      this.retraining?.dispose();
+      this.retraining = new Retraining(await api['label.retrain']({ jobId: this.job.jobId }));
+      this.retrainError = undefined;
+    } catch (error) {
+      this.retrainError = asApiError(error);
+    } finally {
+      this.busy = '';
+    }
+  }
+
   /** Switches between the queue and the table; each shows what the other recorded. */
   showReview(mode: 'queue' | 'table'): void {
     if (!this.job || mode === this.reviewMode) return;
     this.reviewMode = mode;
     if (mode === 'table') void this.review?.reload();
     else this.queue = new ReviewQueue(this.job.jobId);
+  }
+
+  #forgetRetraining(): void {
+    this.retraining?.dispose();
+    this.retraining = undefined;
+    this.retrainError = undefined;
   }
 
   #listen(): void {
