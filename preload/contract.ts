@@ -744,7 +744,7 @@ export const operations = {
       /** Another dataset to score on (default: the prompt's own). */
       datasetId: id.optional(),
       /** The split to score (default: validation, else test, else train: what the dataset has). */
-      split: z.enum(['train', 'validation', 'test']).optional(),
+      split: z.enum(SPLITS).optional(),
       limit: z.number().int().min(1).optional(),
       worst: z.number().int().min(0).max(500).optional(),
     }),
