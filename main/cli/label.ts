@@ -95,9 +95,12 @@ function routingChoice(values: Record<string, unknown>): { routing: RoutingChoic
   };
 }
 
-/** Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. */
+/**
+ * Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. The first report
+ * always prints: it names the job (for --resume) however soon after start the job gets going.
+ */
 function progressPrinter(): (p: LabelProgress) => void {
-  let last = 0;
+  let last = -Infinity;
   const tty = process.stderr.isTTY;
   return (p) => {
     const now = performance.now();

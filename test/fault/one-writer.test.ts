@@ -65,7 +65,8 @@ describe('one writer per run and per job', () => {
   it('a second `sprout label --resume J` is refused at once while the first labels; every row is stored once', async () => {
     const home = tempDir('sprout-writer-');
     const [promptFile] = await writePromptFiles(home, [1]);
-    const output = join(home, 'cb-val.csv');
+    // Outside the data folder (SPROUT_HOME), as a person's output must be.
+    const output = join(tempDir('sprout-writer-out-'), 'cb-val.csv');
     const start = ['label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu',
       '--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', output, '--batch-size', '4', '--commit-every', '8'];
     const killed = await killAt(start, home, /^label-\w+: 0\/56 rows/);

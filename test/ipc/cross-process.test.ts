@@ -57,7 +57,9 @@ describe('a run of another process', () => {
         held(pid);
       }
     });
-    const pid = await holding;
+    // A job that ends without that line fails here with its stderr, not at the test's timeout.
+    const pid = await Promise.race([holding, exited]);
+    if (typeof pid !== 'number') throw new Error(`sprout label ended before its first progress line:\n${pid.stderr}`);
     try {
       const [job] = await h.call('label.list', {});
       for (const op of ['label.resume', 'label.cancel'] as const) {
