@@ -7,6 +7,7 @@ import { parameterCount } from '../checkpoint/layout.js';
 import type { T5Config } from '../checkpoint/config.js';
 import { SproutError } from '../errors.js';
 import { providerRecord } from '../runtime/provider-record.js';
+import { withLossScale } from '../train/loss-scale.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TrainingEvent } from '../train/events.js';
@@ -85,6 +86,9 @@ class RunRecord implements RunLedger {
   private readonly lossEvery: number;
   /** A mixture's evaluations of the step being evaluated, by task name, stored as one point. */
   private round: { step: number; tasks: Record<string, EvalSummary> } | null = null;
+  /** The device as the run started, and what its record last said of float16's loss scale. */
+  private device = { providerDetail: '', providerReason: null as string | null };
+  private lossScaleSaid = '';
 
   private constructor(
     private readonly db: LibraryDb,
@@ -118,10 +122,12 @@ class RunRecord implements RunLedger {
   onEvent(e: TrainingEvent): void {
     switch (e.kind) {
       case 'started':
+        this.device = { providerDetail: e.providerDetail, providerReason: e.providerReason };
         updateRun(this.db, this.id, { status: 'running', provider: providerRecord(e), weights: e.weights, error: null });
         break;
       case 'step':
         this.recordLoss(e.step, e.steps, e.loss);
+        if (e.lossScale) this.recordLossScale(e.lossScale);
         break;
       case 'eval':
         recordRunMetric(this.db, this.id, { step: e.step, loss: this.lastLoss?.step === e.step ? this.lastLoss.loss : null, eval: this.evalPoint(e.task, e.step, e.summary) });
@@ -136,6 +142,14 @@ class RunRecord implements RunLedger {
       default:
         break;
     }
+  }
+
+  /** The run's device line says float16's loss scale, and which steps it skipped (their gradient overflowed). */
+  private recordLossScale(scale: { scale: number; skipped: number[] }): void {
+    const said = providerRecord(withLossScale(this.device, scale));
+    if (said === this.lossScaleSaid) return;
+    this.lossScaleSaid = said;
+    updateRun(this.db, this.id, { provider: said });
   }
 
   private recordLoss(step: number, steps: number, loss: number): void {

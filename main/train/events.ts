@@ -40,11 +40,16 @@ export type TrainingEvent =
       notes: string[];
     }
   /**
-   * `latestEval`: the latest evaluation of the first task. `gradNorm`: before clipping, over every prompt trained.
-   * `stepS`: a warmed-up step's typical seconds (the median of the latest, the session's first step left out, which
-   * also builds the sessions); `etaS`: the steps left at that pace, evaluations not counted. Both null at first.
+   * `latestEval`: the latest evaluation of the first task. `gradNorm`: before clipping, over every prompt trained;
+   * null for a step skipped because its gradient overflowed float16 (a notice says so). `stepS`: a warmed-up step's
+   * typical seconds (the median of the latest, the session's first step left out, which also builds the sessions);
+   * `etaS`: the steps left at that pace, evaluations not counted. Both null at first. `lossScale`: float16's loss
+   * scale after the step (main/train/loss-scale.ts), with the steps skipped so far; null at fp32 and bf16.
    */
-  | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; examplesPerS: number; stepS: number | null; etaS: number | null; epoch: number; latestEval: EvalSummary | null }
+  | {
+      kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number | null; examplesPerS: number; stepS: number | null; etaS: number | null;
+      epoch: number; latestEval: EvalSummary | null; lossScale: { scale: number; skipped: number[] } | null;
+    }
   /** `improved`: the task's prompt is better than before (main/train/best.ts); `bestStep`: the step of the prompt it keeps. */
   | { kind: 'eval'; task: number; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; bestStep: number | null; warnings: string[] }
   /** The initial prompt's evaluation before the first step: the zero-shot baseline. */

@@ -52,6 +52,7 @@ function singleTask(f: TensorFile): TrainerState {
     microBatchSize: meta.microBatchSize,
     examplesSeen: meta.examplesSeen,
     trainSeconds: meta.trainSeconds,
+    lossScale: null,
   };
 }
 
@@ -70,6 +71,7 @@ function mixture(f: TensorFile, batchSize: number | undefined): TrainerState {
     microBatchSize: batchSize,
     examplesSeen: meta.examplesSeen,
     trainSeconds: meta.trainSeconds,
+    lossScale: null,
   };
 }
 

@@ -66,6 +66,8 @@ interface RunFigures {
   precision: Exclude<Precision, 'auto'>;
   /** Width of the frozen weights it trained with. */
   weights: WeightWidth;
+  /** fp16: the loss scale it ended with and the steps it skipped because their gradient overflowed; null otherwise. */
+  loss_scale: { final: number; skipped_steps: number[] } | null;
   /** Data notes, then (for a single task) the warnings. */
   notes: string[];
 }
@@ -147,6 +149,7 @@ function figures(end: RunEnd, judgements: TaskJudgement[]): Omit<RunFigures, 'ru
     provider_reason: model.providerReason,
     precision: model.precision,
     weights: model.weightWidth,
+    loss_scale: state.lossScale && { final: state.lossScale.scale, skipped_steps: [...state.lossScale.skipped] },
     notes: end.single ? [...end.notes, ...judgements[0].warnings] : end.notes,
   };
 }

@@ -83,6 +83,7 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
     microBatchSize: s.microBatchSize,
     examplesSeen: s.examplesSeen,
     trainSeconds: s.trainSeconds,
+    lossScale: s.lossScale,
     prompts: s.prompts.map((p) => ({
       optimizer: { kind: p.optimizer.kind, step: p.optimizer.step, tensors: Object.keys(p.optimizer.tensors) },
       best: p.best && { step: p.best.step, value: p.best.value },
@@ -130,6 +131,7 @@ export function loadCheckpoint(dir: string, batchSize?: number): TrainerState | 
   const { prompts, ...rest } = meta;
   return {
     ...rest,
+    lossScale: rest.lossScale ?? null,
     losses: checkpointLosses(f, meta.step),
     prompts: prompts.map((p, k) => promptState(f, p.optimizer, { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: `task_embedding.${k}` }, p.best, p.taskEmbeddingStep)),
   };

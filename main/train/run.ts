@@ -25,6 +25,7 @@ import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type
 import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
 import { judgeTask, keptPrompts, mixtureResult, trainingResult, writeKeptPrompts, type MixtureResult, type RunEnd, type TrainingResult } from './run-result.js';
 import { CONFIG_FILE, loadCheckpoint, readJson, RESULT_FILE, runDir, writeFileAtomic } from './run-store.js';
+import { lossScaleOn, withLossScale } from './loss-scale.js';
 import { initialState, trainLoop } from './trainer.js';
 import { badCheckpoint } from './trainer-state.js';
 
@@ -208,6 +209,7 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
   if (checkpoint && checkpoint.prompts.length !== optimizers.length) throw badCheckpoint(dir, `it holds ${checkpoint.prompts.length} prompts, the run trains ${optimizers.length}`);
   checkpoint?.prompts.forEach((p, k) => optimizers[k].load(p.optimizer));
   const state = checkpoint ?? initialState(config, inits.map((i) => i.prompt.data), optimizers, tasks);
+  state.lossScale = lossScaleOn(model.precision, state.lossScale);
   const notes = [...new Set(inits.flatMap((i) => i.notes)), ...dataNotes(run.data.tasks)];
   const onProgress = (e: TrainingEvent) => emit(ledger, options, e);
   onProgress({
@@ -233,7 +235,7 @@ function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult 
     status: end.status === 'cancelled' ? 'cancelled' : 'done',
     step: end.state.step,
     trainSeconds: end.state.trainSeconds,
-    provider: providerRecord(end.model),
+    provider: providerRecord(withLossScale(end.model, end.state.lossScale)),
     modelPath: end.config.model,
     modelConfig: end.model.config,
     promptLength: end.config.promptLength,

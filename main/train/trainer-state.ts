@@ -5,6 +5,7 @@
  */
 import { SproutError } from '../errors.js';
 import type { EvalMetrics } from './evaluate.js';
+import type { LossScaleState } from './loss-scale.js';
 import type { OptimizerState } from './optim/index.js';
 import type { DataOrderState } from './order.js';
 import { requireTensor, type TensorFile } from './tensor-file.js';
@@ -43,6 +44,8 @@ export interface TrainerState {
   examplesSeen: number;
   /** Wall-clock seconds spent in training steps (not evaluation), across resumes. */
   trainSeconds: number;
+  /** float16 runs only (main/train/loss-scale.ts); null at fp32 and bf16, and in checkpoints from before it. */
+  lossScale: LossScaleState | null;
 }
 
 /** What the checkpoint's `state` metadata holds besides the tensors. */

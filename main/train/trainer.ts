@@ -54,6 +54,7 @@ export function initialState(config: RunSettings, prompts: Float32Array[], optim
     microBatchSize: config.microBatchSize ?? config.batchSize,
     examplesSeen: 0,
     trainSeconds: 0,
+    lossScale: null,
   };
 }
 
@@ -162,6 +163,7 @@ async function step(loop: Loop): Promise<boolean> {
   const t0 = performance.now();
   const batch = loop.order.next();
   const { loss, gradNorm, lr } = await optimizerStep(loop.stepper, { examples: batch.map((i) => loop.examples[i]), promptIndex: loop.promptIndex && batch.map((i) => loop.promptIndex![i]) });
+  const lossScale = state.lossScale && { scale: state.lossScale.scale, skipped: [...state.lossScale.skipped] };
   state.step++;
   state.examplesSeen += batch.length;
   state.losses.push(Math.fround(loss));
@@ -170,7 +172,7 @@ async function step(loop: Loop): Promise<boolean> {
   const stepS = timeStep(loop, seconds);
   if (state.step === taskEmbeddingStep(config)) for (const p of state.prompts) p.taskEmbedding = { step: state.step, prompt: p.data.slice() };
   const etaS = stepS === null ? null : stepS * (config.steps - state.step);
-  loop.emit({ kind: 'step', step: state.step, steps: config.steps, loss, lr, gradNorm, examplesPerS: batch.length / seconds, stepS, etaS, epoch: loop.order.state().epoch, latestEval: latestEval(state) });
+  loop.emit({ kind: 'step', step: state.step, steps: config.steps, loss, lr, gradNorm, examplesPerS: batch.length / seconds, stepS, etaS, epoch: loop.order.state().epoch, latestEval: latestEval(state), lossScale });
   const stop = evalDue(config, state.step) && (await evaluationRound(loop.evaluator));
   if (state.step % config.checkpointEvery === 0 || state.step === config.steps || stop) checkpoint(loop);
   return stop;
