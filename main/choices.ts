@@ -49,6 +49,18 @@ export const WEIGHT_WIDTHS = valuesOf(WEIGHT_WIDTH_LABELS);
 export type WeightsChoice = 'auto' | WeightWidth;
 export const WEIGHTS_CHOICES: readonly [WeightsChoice, ...WeightsChoice[]] = ['auto', ...WEIGHT_WIDTHS];
 
+/**
+ * How scoring multiplies by the frozen weights: in floating point (at the precision), or int8 × int8 with the
+ * activations quantised as they come (label and evaluate only: main/graph/t5/weight-entry.ts says which form and
+ * why; int8 compute holds its own copy of the weights, main/weights/store.ts).
+ */
+export const COMPUTE_LABELS = {
+  float: 'Floating point (labels exactly as trained)',
+  int8: 'int8 products (faster on the CPU; a few close calls may differ)',
+} as const;
+export type ComputeChoice = keyof typeof COMPUTE_LABELS;
+export const COMPUTES = valuesOf(COMPUTE_LABELS);
+
 /** The metrics an evaluation reports, by the name sentences use for them. */
 export const EVAL_METRIC_NAMES = { rank_accuracy: 'accuracy', exact_match: 'exact match', macro_f1: 'macro-F1', mcc: 'MCC' } as const;
 export type EvalMetricName = keyof typeof EVAL_METRIC_NAMES;

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import {
+  COMPUTES,
   DATA_FORMATS,
   DEVICE_PREFERENCES,
   METRIC_REQUESTS,
@@ -747,6 +748,8 @@ export const operations = {
       split: z.enum(SPLITS).optional(),
       limit: z.number().int().min(1).optional(),
       worst: z.number().int().min(0).max(500).optional(),
+      /** int8: score with int8 products, faster on the CPU (main/choices.ts); default float. */
+      compute: z.enum(COMPUTES).optional(),
     }),
     response: type<EvalReport>(),
   },
@@ -800,6 +803,8 @@ export const operations = {
       /** Consent to write over this labelling job's output (the person confirmed replacing that job's file). */
       replaceJob: text.optional(),
       batchSize: z.number().int().min(1).max(1024).optional(),
+      /** int8: label with int8 products, faster on the CPU (main/choices.ts); default float. */
+      compute: z.enum(COMPUTES).optional(),
     }),
     response: type<LabelJobInfo>(),
   },

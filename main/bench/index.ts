@@ -21,6 +21,7 @@ import { benchScaling } from './scaling.js';
 import { benchWeightForms } from './weight-forms.js';
 import { benchWidthCola } from './width-cola.js';
 import { benchLearningTransfer } from './learning-transfer.js';
+import { benchInt8Scoring } from './int8-scoring.js';
 import { benchSizes, sizesRow } from './sizes.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -45,11 +46,12 @@ const benches: Record<string, Bench> = {
   'weight-forms': () => benchWeightForms(),
   'width-cola': () => benchWidthCola(root),
   'learning-transfer': () => benchLearningTransfer({ root, outDir: resolve(root, 'bench-results'), workDir }),
+  'int8-scoring': () => benchInt8Scoring({ root, workDir, tokenizerFrom }),
   sizes: () => benchSizes(),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {
-    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; size: string; convertOnly: boolean };
-    return sizesRow(row.dir, row.width, row.size, row.convertOnly);
+    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; compute: 'float' | 'int8'; size: string; convertOnly: boolean };
+    return sizesRow(row.dir, row, row.size, row.convertOnly);
   },
 };
 

@@ -58,6 +58,11 @@ export function isIgnorableTensor(name: string, config: T5Config): boolean {
   );
 }
 
+/** The layers' linear projections (attention q, k, v, o; feed-forward wi, wi_0, wi_1, wo): every 2-D weight but the embedding, the LM head and the position-bias tables. */
+export function isProjection(name: string): boolean {
+  return /\.(?:SelfAttention|EncDecAttention)\.[qkvo]\.weight$|\.DenseReluDense\.(?:wi|wi_0|wi_1|wo)\.weight$/.test(name);
+}
+
 /** Parameter count of the model (shared embedding counted once; a tied head adds nothing). */
 export function parameterCount(config: T5Config): number {
   let total = 0;

@@ -9,7 +9,7 @@ import { judgeReport } from '../train/baselines.js';
 import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
-import { countFlag, deviceFlag, splitFlag } from './flags.js';
+import { computeFlag, countFlag, deviceFlag, splitFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 
 export const evaluateCommand: Command = {
@@ -17,13 +17,14 @@ export const evaluateCommand: Command = {
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
   usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
                        ${FILE_READ_HELP}
-                       [${deviceFlag.help}] [--threads N]
+                       [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped).
 --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
 --label-column defaults to the label column of the dataset the prompt was trained on. --dataset ID scores its
-validation split (else test, else train) unless --split is given.
+validation split (else test, else train) unless --split is given. --compute int8 scores with int8 products (CPU
+only; faster, and labels agree with float on 96–98 % of rows: see README "Frozen weights at reduced width").
 
 Prints one JSON line: prompt_id, data, split, labels, examples, skipped, accuracy, macro_f1, mcc, per_class,
 confusion (confusion[gold][predicted]), metric, metric_reason, value (the metric's value), baselines (majority:
@@ -38,7 +39,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
     ...fileReadFlags,
     threads: { type: 'string' },
   },
-  choices: [...fileReadChoices, deviceFlag, splitFlag],
+  choices: [...fileReadChoices, deviceFlag, splitFlag, computeFlag],
   async run({ values }) {
     const str = (k: string) => values[k] as string | undefined;
     if (str('prompt') === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
@@ -54,7 +55,8 @@ validation data), warnings (predictions collapsed to one label; metric not above
       const prompt = requirePrompt(db, promptId);
       const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
       const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
-      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: countFlag(values, 'threads'), limit: countFlag(values, 'limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
+      const compute = computeFlag.read(values);
+      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: countFlag(values, 'threads'), ...(compute ? { compute } : {}), limit: countFlag(values, 'limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
       if (data !== undefined) {
         const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
         if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');

@@ -4,6 +4,7 @@
  * flags say what they take when refused.
  */
 import {
+  COMPUTES,
   DATA_FORMATS,
   DEVICE_PREFERENCES,
   HEADER_SETTINGS,
@@ -36,6 +37,7 @@ export function choiceFlag<T extends string>(name: string, values: readonly T[])
 export const deviceFlag = choiceFlag('device', DEVICE_PREFERENCES);
 export const precisionFlag = choiceFlag('precision', PRECISIONS);
 export const weightsFlag = choiceFlag('weights', WEIGHTS_CHOICES);
+export const computeFlag = choiceFlag('compute', COMPUTES);
 export const optimizerFlag = choiceFlag('optimizer', OPTIMIZER_KINDS);
 export const metricFlag = choiceFlag('metric', METRIC_REQUESTS);
 export const formatFlag = choiceFlag('format', DATA_FORMATS);

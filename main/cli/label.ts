@@ -15,7 +15,7 @@ import { providerRecord } from '../runtime/provider-record.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { headerOption } from './data-shared.js';
-import { choiceFlag, countFlag, deviceFlag, formatFlag, headerFlag, outputFormatFlag, precisionFlag, quotingFlag, weightsFlag } from './flags.js';
+import { choiceFlag, computeFlag, countFlag, deviceFlag, formatFlag, headerFlag, outputFormatFlag, precisionFlag, quotingFlag, weightsFlag } from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
@@ -161,6 +161,9 @@ Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  ${precisionFlag.help}
   ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
+  ${computeFlag.help}  int8: int8 products, each input row quantised on its own (CPU only; t5-base about 2.5× faster,
+                  labels agree with float on 96–98 % of rows; see README "Frozen weights at reduced width"); a resumed
+                  job keeps its own
   --resume JOB            continue a cancelled or crashed job from its last committed row
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
@@ -191,11 +194,12 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
     'commit-every': { type: 'string' },
     resume: { type: 'string' },
   },
-  choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag],
+  choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
   async run({ values }) {
     const device = deviceFlag.read(values) ?? 'auto';
     const precision = precisionFlag.read(values) ?? 'auto';
     const weights = weightsFlag.read(values);
+    const compute = computeFlag.read(values);
     const db = openLibrary(libraryPath(dataDir()));
     const controller = new AbortController();
     const cancel = () => controller.abort();
@@ -213,10 +217,10 @@ rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).
         refuseIfWritten(jobWriter(db, resume));
         const routes = job.spec.routing?.routes;
         // A resumed job keeps its width, so that the rows it adds are labelled like the rows it has.
-        engine = await loadEngine(job.spec.model, { device, precision }, weights ?? job.spec.weights ?? 'fp32', jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
+        engine = await loadEngine(job.spec.model, { device, precision, compute: compute ?? job.spec.compute }, weights ?? job.spec.weights ?? 'fp32', jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
-        result = await start(db, values, { device, precision }, weights, control, (e) => (engine = e));
+        result = await start(db, values, { device, precision, compute }, weights, control, (e) => (engine = e));
       }
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;

@@ -191,6 +191,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     tsvQuoting: info.format === 'tsv' && info.quoting === 'none' ? 'none' : 'rfc4180',
     model: engine.modelRef,
     weights: engine.model.weightWidth,
+    ...(engine.model.compute === 'int8' ? { compute: 'int8' as const } : {}),
     prompts: engine.prompts.map((p) => ({ ref: p.ref, name: p.name, sha256: promptSha256(p.prompt.data) })),
     task,
     textColumns: text.textColumns,

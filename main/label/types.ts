@@ -3,7 +3,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import type { GoldCounts } from '../train/metrics.js';
 import type { AddedColumns } from './columns.js';
 import type { OutputFormat } from './encode.js';
-import type { WeightWidth } from '../weights/width.js';
+import type { ComputeChoice, WeightWidth } from '../weights/width.js';
 
 /** What labelling needs to know of a prompt's task. */
 export interface LabelTask {
@@ -69,6 +69,8 @@ export interface LabelJobSpec {
   routing?: LabelRouting;
   /** Width of the frozen weights the job labels with; jobs from before widths existed used fp32. */
   weights?: WeightWidth;
+  /** int8: the job labels with int8 products (a resumed job keeps it, so its rows are labelled alike); absent: float. */
+  compute?: ComputeChoice;
 }
 
 /** Running totals of a job, committed with every chunk of output. */

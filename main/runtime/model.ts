@@ -13,7 +13,7 @@ import type { Graph } from '../graph/builder.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, usesLossScale } from '../graph/t5/graphs.js';
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
-import type { WeightsChoice, WeightWidth } from '../weights/width.js';
+import type { ComputeChoice, WeightsChoice, WeightWidth } from '../weights/width.js';
 import { decoderFeeds, dropoutOn, encoderFeeds, gradientsPerPrompt, mixedPromptLength, packedRowFeeds, padCandidates, trainOptionFeeds } from './feeds.js';
 import { greedyDecode } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
@@ -21,7 +21,7 @@ import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
 import { defaultThreads } from './session.js';
 import type { DevicePreference, MixedPrompts, Precision, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
-import { precisionOn, widthOn } from './width-policy.js';
+import { precisionOn, requireComputeOn, widthOn } from './width-policy.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
@@ -31,16 +31,21 @@ export interface LoadOptions {
   weights?: WeightsChoice;
   /** Root of the weight conversion caches; default <data dir>/cache. */
   cacheDir?: string;
+  /** int8: scoring multiplies with int8 products (label, evaluate; CPU only; see ComputeChoice). Default float. */
+  compute?: ComputeChoice;
   onPrepare?: (p: PrepareProgress) => void;
 }
 
 export async function loadPromptModel(dir: string, options: LoadOptions = {}): Promise<T5PromptModel> {
   const checkpoint = await openCheckpoint(dir, { keepDtypes: true });
   const preference = options.device ?? 'auto';
-  const choice = await chooseProvider(preference);
+  // int8 compute is the CPU's (requireComputeOn): `auto` means the CPU for it, a GPU named is refused.
+  const cpuForInt8 = options.compute === 'int8' && preference === 'auto';
+  const choice = await chooseProvider(cpuForInt8 ? 'cpu' : preference);
   const width = widthOn(options.weights, choice.provider);
-  const store = prepareWeights(checkpoint, width, { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare });
-  const provider = { reason: choice.reason, forced: preference !== 'auto' };
+  requireComputeOn(options.compute ?? 'float', choice.provider);
+  const store = prepareWeights(checkpoint, width, { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare }, options.compute);
+  const provider = { reason: cpuForInt8 ? 'int8 compute runs on the CPU' : choice.reason, forced: preference !== 'auto' };
   return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), provider, precisionOn(options.precision, choice.provider));
 }
 
@@ -71,6 +76,11 @@ export class T5PromptModel implements PromptModel {
     this.config = checkpoint.config;
     this.weightWidth = store.width;
     this.sessions = new SessionCache((key) => this.buildGraph(key), store, provider, threads, choice);
+  }
+
+  /** How scoring multiplies by the weights (int8: integer products; see ComputeChoice). */
+  get compute(): ComputeChoice {
+    return this.store.compute;
   }
 
   /** Bytes of the files the frozen weights are read from (the model's share of memory, near enough). */

@@ -131,7 +131,9 @@ export class SessionCache {
       // The planned block of the memory pattern came on top of the arena's own chunks: t5-base int8 training
       // peaked at 2.0 GB with it and 1.2 GB without.
       memPattern: !narrow,
-      prepack: this.store.bytes <= PREPACK_MAX_BYTES,
+      // Integer products repack their int8 weights once for the kernel (and then free the original), which is
+      // what makes them fast; float products of a small model are worth a packed copy beside the weight.
+      prepack: this.store.compute === 'int8' || this.store.bytes <= PREPACK_MAX_BYTES,
       // Without onnxruntime's arena every transient buffer is a malloc of its own, and glibc's heap fragments:
       // t5-large int8 training peaked at 3.6 GB that way against 2.3 GB with the arena, and stepped slower.
     };

@@ -1,6 +1,6 @@
 import type { T5Config } from '../checkpoint/config.js';
 import type { DevicePreference, Precision } from '../choices.js';
-import type { WeightWidth } from '../weights/width.js';
+import type { ComputeChoice, WeightWidth } from '../weights/width.js';
 
 export type { DevicePreference, Precision } from '../choices.js';
 /** Execution providers Sprout can ask onnxruntime for: the devices that name one. */
@@ -72,6 +72,8 @@ export interface PromptModel {
   readonly precision: Exclude<Precision, 'auto'>;
   /** How the frozen weights are held (main/weights/width.ts). */
   readonly weightWidth: WeightWidth;
+  /** How scoring multiplies by them: float, or int8 products (label and evaluate; main/choices.ts). */
+  readonly compute: ComputeChoice;
   /** Rows of the (input) embedding matrix shared.weight for the given ids, for prompt initialisation: [ids.length * d_model]. */
   embeddings(ids: number[]): Float32Array;
   trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options?: TrainStepOptions): Promise<TrainStepResult>;

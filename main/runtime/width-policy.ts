@@ -3,7 +3,7 @@
  * Kept apart from the model so that callers can ask before loading one (the doctor, a run's record of its width).
  */
 import { SproutError } from '../errors.js';
-import type { WeightsChoice, WeightWidth } from '../weights/width.js';
+import type { ComputeChoice, WeightsChoice, WeightWidth } from '../weights/width.js';
 import { hasBf16Kernels, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import type { DevicePreference, Precision, ProviderName } from './types.js';
@@ -27,6 +27,19 @@ export async function resolveWidth(choice: WeightsChoice, device: DevicePreferen
 export function widthOn(choice: WeightsChoice | undefined, provider: ProviderName): WeightWidth {
   const weights = choice ?? 'fp32';
   return weights === 'auto' ? autoWidth(provider) : weights;
+}
+
+/**
+ * int8 compute runs onnxruntime's CPU integer kernels (which no GPU provider here registers): on a GPU it would move
+ * every product to the CPU and back, so it is refused there.
+ */
+export function requireComputeOn(compute: ComputeChoice, provider: ProviderName): void {
+  if (compute === 'int8' && provider !== 'cpu') {
+    throw new SproutError('compute-unsupported', `int8 compute runs on the CPU, but this model would run on ${PROVIDER_LABELS[provider]}.`, {
+      hint: 'On a GPU use --precision fp16 or bf16 instead, or add --device cpu.',
+      uiHint: 'On a GPU choose float compute (the precision does the rest), or the CPU as the device.',
+    });
+  }
 }
 
 /**

@@ -26,6 +26,22 @@ export function blockSize(cols: number): number {
   return cols % BLOCK === 0 ? BLOCK : cols;
 }
 
+/**
+ * One scale per row (per output of a linear layer), q transposed to [cols, rows]: the form of B in an integer
+ * product x Wᵀ (DynamicQuantizeMatMul, MatMulInteger), whose scale must factor out of the sum over inputs.
+ */
+export function quantiseRowsTransposed(w: Float32Array, rows: number, cols: number): Quantised {
+  const q = new Int8Array(rows * cols);
+  const scale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let m = 0;
+    for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[r * cols + c]));
+    const s = (scale[r] = scaleOf(m));
+    for (let c = 0; c < cols; c++) q[c * rows + r] = Math.round(w[r * cols + c] / s);
+  }
+  return { q, scale };
+}
+
 /** Scales [rows, cols / block], one per `block` consecutive values of a row; q keeps W's layout [rows, cols]. */
 export function quantiseBlocks(w: Float32Array, rows: number, cols: number, block: number): Quantised {
   const q = new Int8Array(rows * cols);

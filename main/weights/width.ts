@@ -4,7 +4,7 @@
  */
 import type { WeightWidth } from '../choices.js';
 
-export type { WeightsChoice, WeightWidth } from '../choices.js';
+export type { ComputeChoice, WeightsChoice, WeightWidth } from '../choices.js';
 
 /** Bytes per parameter of the frozen weights (int8: one float32 scale per 16 values, main/weights/quantize.ts). */
 export const BYTES_PER_PARAMETER: Record<WeightWidth, number> = { fp32: 4, bf16: 2, fp16: 2, int8: 1.25 };

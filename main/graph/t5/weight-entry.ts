@@ -19,7 +19,7 @@
  * than the Cast used here.
  */
 import type { ExternalRef, StoredWeight } from '../../weights/store.js';
-import { dtypeCode, type Graph, type Tensor } from '../builder.js';
+import { dtypeCode, type Attrs, type Dim, type DType, type Graph, type Tensor } from '../builder.js';
 import * as op from '../ops.js';
 
 /** Graph values of a checkpoint's frozen tensors, by Hugging Face key name. */
@@ -62,7 +62,7 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
    */
   const quantised = (name: string): { q: Tensor; scale: Tensor; block: number } => {
     const w = lookup(name);
-    if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8`);
+    if (w.kind !== 'int8') throw new Error(`${name} is not stored as int8 blocks`);
     const [out, inn] = w.dims;
     return {
       q: g.externalWeight(name, w.dims, w.q, 'int8', true),
@@ -98,6 +98,7 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
     /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
     linear: (x, name, after = x) => {
       const w = lookup(name);
+      if (w.kind === 'int8t') return integerProduct(g, x, name, w);
       const dtype = x.dtype as ComputeFloat;
       if (w.kind === 'float' && w.dtype === dtype) return op.linear(x, stored(name));
       return g.emit('Gemm', [x, floatWhen(name, after, dtype)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], dtype, (grad) => [
@@ -115,4 +116,37 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
       return dequantise(picked, rowScales, block, op.shapeOf(ids));
     },
   };
+}
+
+/**
+ * x Wᵀ as an integer product for scoring (no gradient rule): x [N, in] -> [N, out], float32. Each row of x is
+ * quantised on its own, symmetrically (q = round(x / s) + 128 in uint8, s = max |row| / 127, the zero point 128
+ * a scalar as onnxruntime's MatMulInteger requires); W is int8 with one scale per output. The int32 product times
+ * s[row] · scale[out] is x Wᵀ.
+ *
+ * Why this form (t5-base scoring, batch 8, 64 + 20 prompt tokens, 2 candidates, whole-graph CPU time against float32
+ * on this 2-core AVX-512 VNNI machine; label agreement with float32 on mini-t5-instruct's HF reference prompts, SST-2
+ * dev / AG News held out): per-row MatMulInteger 2.58× at 96.4 % / 98.2 %; DynamicQuantizeMatMul (one scale for the
+ * whole activation tensor) 3.29× at 96.7 % / 96.8 %; MatMulNBits, 8 bits, accuracy level 4 (activations quantised
+ * per block of 16 or 32 inputs) 1.69–1.78× at 98.4 % / 99.2 % (block 16). A whole-tensor scale also makes a row's
+ * label depend on the other rows of its batch (the largest value anywhere sets everyone's step), which labelling
+ * cannot have: a resumed job or another batch size would label the same text differently. Per row keeps each
+ * row's result its own and is the only row-independent form that reached 2.5× float32's speed. Weight-only int8
+ * (the --weights int8 form) agrees on 99.3 % / 99.5 %: the loss is the activations' 7 bits, on rows whose two
+ * labels are within a few hundredths of a nat (SST-2: 18 % of dev rows within 0.05).
+ */
+function integerProduct(g: Graph, x: Tensor, name: string, w: Extract<StoredWeight, { kind: 'int8t' }>): Tensor {
+  const [out, inn] = w.dims;
+  const qT = g.externalWeight(name, [inn, out], w.qT, 'int8');
+  const scale = g.externalWeight(`${name}.scale`, [out], w.scale);
+  const xf = op.toFloat32(x);
+  const f = (opType: string, inputs: Tensor[], shape: Dim[], dtype: DType = 'float32', attrs: Attrs = {}) => g.emitRaw(opType, inputs, attrs, shape, dtype);
+  const rows: Dim[] = [x.shape[0], 1];
+  const maxAbs = f('ReduceMax', [f('Abs', [xf], xf.shape)], rows, 'float32', { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } });
+  const rowScale = f('Max', [f('Div', [maxAbs, g.scalar(127)], rows), g.scalar(1e-30)], rows); // [N, 1]; an all-zero row keeps a positive step
+  const centred = f('Add', [f('Round', [f('Div', [xf, rowScale], xf.shape)], xf.shape), g.scalar(128)], xf.shape); // in [1, 255]
+  const xq = f('Cast', [centred], xf.shape, 'uint8', { to: { kind: 'int', value: dtypeCode.uint8 } });
+  const product = f('MatMulInteger', [xq, qT, g.constant([128], 'uint8', [])], [x.shape[0], out], 'int32');
+  const wide = f('Cast', [product], [x.shape[0], out], 'float32', { to: { kind: 'int', value: dtypeCode.float32 } });
+  return f('Mul', [f('Mul', [wide, rowScale], wide.shape), scale], wide.shape);
 }

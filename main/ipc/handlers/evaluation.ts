@@ -64,6 +64,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     device: settings.defaultDevice,
     ...(settings.threads === null ? {} : { threads: settings.threads }),
     limit: r.limit,
+    ...(r.compute ? { compute: r.compute } : {}),
     worst: r.worst ?? 20,
     batchSize: 32,
     maxInputTokens: 512,

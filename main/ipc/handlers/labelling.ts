@@ -53,6 +53,7 @@ export class LabelJobs {
       modelPath: modelPathOf(this.db, prompt),
       device: settings.defaultDevice,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
+      ...(r.compute ? { compute: r.compute } : {}),
       options: {
         input,
         inputFormat: r.format,

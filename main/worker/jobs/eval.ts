@@ -15,6 +15,7 @@ import { classificationReport, type ClassificationReport } from '../../train/met
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
+import type { ComputeChoice } from '../../weights/width.js';
 
 /** A data file read as `sprout data import` reads it, with the column that holds the gold label. */
 export interface EvalFileSource {
@@ -33,6 +34,8 @@ export interface EvalJobInput {
   modelPath: string;
   device: DevicePreference;
   threads?: number;
+  /** int8: score with int8 products (main/weights/width.ts); default float. */
+  compute?: ComputeChoice;
   limit?: number;
   worst: number;
   batchSize: number;
@@ -78,7 +81,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     const rows = all.slice(0, input.limit);
     // Scored on the weights it was trained on, so the report matches its training curve.
     const weights = weightWidth ?? 'fp32';
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
+    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights, compute: input.compute, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;

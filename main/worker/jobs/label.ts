@@ -11,11 +11,11 @@ import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
-import type { WeightWidth } from '../../weights/width.js';
+import type { ComputeChoice, WeightWidth } from '../../weights/width.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 
 export type LabelJobInput =
-  | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
+  | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; compute?: ComputeChoice; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
   | { kind: 'resume'; dataDir: string; jobId: string; device: DevicePreference; threads?: number };
 
 /** The weights prepared before the job exists (a started job is recorded once its model loaded), then its rows. */
@@ -26,7 +26,9 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (inp
     let modelPath: string;
     let prompts: LabelPrompt[];
     let weights: WeightWidth;
+    let compute: ComputeChoice | undefined;
     if (input.kind === 'start') {
+      compute = input.compute;
       const chosen = promptFromLibrary(db, String(input.promptId));
       prompts = [chosen.prompt];
       weights = chosen.weightWidth ?? 'fp32';
@@ -43,8 +45,9 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (inp
       });
       modelPath = job.spec.model;
       weights = job.spec.weights ?? 'fp32';
+      compute = job.spec.compute;
     }
-    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
+    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, compute, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
     try {
       const engine = { model, tokenizer: await loadTokenizer(modelPath), prompts, modelRef: modelPath };
       const control = { signal, onProgress: (p: LabelProgress) => progress({ kind: 'rows', ...p }) };
