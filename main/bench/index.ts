@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ComputeChoice } from '../choices.js';
 import { benchImport } from './import.js';
 import { benchLabel } from './label.js';
 import { benchTokenizer } from './tokenizer.js';
@@ -50,7 +51,7 @@ const benches: Record<string, Bench> = {
   sizes: () => benchSizes(),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {
-    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; compute: 'float' | 'int8'; size: string; convertOnly: boolean };
+    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; compute: ComputeChoice; size: string; convertOnly: boolean };
     return sizesRow(row.dir, row, row.size, row.convertOnly);
   },
 };

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COMPUTES } from '../choices.js';
 import { readRecords } from '../data/read.js';
 import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
 import type { SoftPrompt } from '../runtime/types.js';
@@ -33,7 +34,7 @@ async function speed(o: Int8ScoringOptions) {
   const inputs = Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1));
   const candidates = [[9961, 1], [29452, 1]];
   const runs: { compute: ComputeChoice; run: () => Promise<unknown>; wall: number[]; cpu: number[]; model: T5PromptModel }[] = [];
-  for (const compute of ['float', 'int8'] as const) {
+  for (const compute of COMPUTES) {
     const model = await loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') });
     const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
     const run = () => model.score(prompt, inputs, candidates);
@@ -90,7 +91,7 @@ async function agreement(o: Int8ScoringOptions) {
   const dir = join(o.root, '../shared/fixtures/mini-t5-instruct');
   const reference = JSON.parse(readFileSync(join(dir, 'prompt_tuning_reference.json'), 'utf8')) as { runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }> };
   const tokenizer = await loadTokenizer(dir);
-  const models = await Promise.all((['float', 'int8'] as const).map((compute) => loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') })));
+  const models = await Promise.all(COMPUTES.map((compute) => loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') })));
   const tasks: Record<string, unknown> = {};
   for (const task of ['sst2', 'topic'] as const) {
     const { texts, gold } = await taskRows(o.root, task);

@@ -30,9 +30,13 @@ interface Size {
   widths: Row[];
 }
 
+/** The widths measured with float compute (fp16 weights compute as bf16 does on the CPU), then int8 compute. */
+const FLOAT_WIDTHS: WeightWidth[] = ['fp32', 'bf16', 'int8'];
+const ROWS: Row[] = [...FLOAT_WIDTHS, 'int8-compute'];
+
 const SIZES: Size[] = [
-  { name: 'base', family: 't5-base', dtype: 'F32', widths: ['fp32', 'bf16', 'int8', 'int8-compute'] },
-  { name: 'large', family: 't5-large', dtype: 'F32', widths: ['fp32', 'bf16', 'int8', 'int8-compute'] },
+  { name: 'base', family: 't5-base', dtype: 'F32', widths: ROWS },
+  { name: 'large', family: 't5-large', dtype: 'F32', widths: ROWS },
   { name: 'xl', family: 'flan-t5-xl', dtype: 'BF16', widths: ['int8'] },
 ];
 
