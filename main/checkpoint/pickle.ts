@@ -34,7 +34,6 @@ class Global {
 class Tuple {
   constructor(readonly items: unknown[]) {}
 }
-const MARK = Symbol('mark');
 
 /** A dict with str keys as unpickled; OrderedDict and dict are both Maps. */
 export type PickleDict = Map<unknown, unknown>;

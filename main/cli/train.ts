@@ -4,7 +4,7 @@ import { inLibrary } from '../library/run-records.js';
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
-import { MIN_TASK_EMBEDDING_STEP, type DataSource, type MixtureConfigInput, type TrainingConfigInput } from '../train/config.js';
+import { MIN_TASK_EMBEDDING_STEP, type DataSource, type TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TaskStart, TrainingEvent } from '../train/events.js';
 import { planTraining, runTraining, type TrainRequest } from '../train/run.js';

@@ -369,7 +369,6 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => ({ ...r.stored, added: r.added, values: r.values ? { ...r.values } : null })));
     report();
   };
-  let status: LabelJob['status'] = 'running';
   try {
     const source = await openInput(spec);
     let row = 0;
@@ -385,13 +384,11 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
       }
     }
     if (control.signal?.aborted) {
-      status = 'cancelled';
-      setJobStatus(db, job.id, status);
+      setJobStatus(db, job.id, 'cancelled');
     } else {
       if (window.length) await commit(window);
       file.close();
       if (spec.format === 'parquet') await convertPartToParquet(parquetPartPath(spec.output), spec.output, parquetColumns(spec));
-      status = 'done';
       finishJob(db, job.id, sealOf(spec.output));
     }
   } catch (thrown) {

@@ -89,12 +89,16 @@ export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter 
   const conditions = ['job_id = ?', 'predicted IS NOT NULL'];
   const params: unknown[] = [jobId];
   if (page.state) conditions.push(STATE_CONDITIONS[page.state]);
-  if (page.predicted !== undefined) conditions.push('predicted = ?'), params.push(page.predicted);
-  if (page.minConfidence !== undefined) conditions.push('confidence >= ?'), params.push(page.minConfidence);
-  if (page.maxConfidence !== undefined) conditions.push('confidence <= ?'), params.push(page.maxConfidence);
+  const narrow = (condition: string, param: unknown) => {
+    conditions.push(condition);
+    params.push(param);
+  };
+  if (page.predicted !== undefined) narrow('predicted = ?', page.predicted);
+  if (page.minConfidence !== undefined) narrow('confidence >= ?', page.minConfidence);
+  if (page.maxConfidence !== undefined) narrow('confidence <= ?', page.maxConfidence);
   const needle = page.search?.trim().toLowerCase();
   // SQLite folds ASCII case only; an ASCII needle, escaped as JSON escapes it, narrows the rows before the exact check.
-  if (needle && /^[\x20-\x7e]*$/.test(needle)) conditions.push('instr(lower(fields), ?) > 0'), params.push(JSON.stringify(needle).slice(1, -1));
+  if (needle && /^[\x20-\x7e]*$/.test(needle)) narrow('instr(lower(fields), ?) > 0', JSON.stringify(needle).slice(1, -1));
   const where = conditions.join(' AND ');
   const template = parseTemplate(job.spec.template);
   const toReview = (stored: StoredRow) => reviewRowOf(job, stored, template);

@@ -49,7 +49,7 @@ describe('sprout data (built CLI)', () => {
     expect(json('data', 'preview', file, '--header', 'yes', '--json')).toMatchObject({ header: true, header_reason: null, rows: 515 });
     expect(sprout('data', 'preview', file, '--header', 'maybe').code).toBe(2);
     const text = sprout('data', 'preview', file);
-    expect(text.stdout).toMatch(/^  header: no, row 1 looks like data: .* \(--header yes\|no to choose\)$/m);
+    expect(text.stdout).toMatch(/^ {2}header: no, row 1 looks like data: .* \(--header yes\|no to choose\)$/m);
     const report = json('data', 'import', file, '--name', 'cola-ood');
     expect(report).toMatchObject({ header: false, rows: 516, text_columns: ['3'], label_column: '1', template: '{3}', split_by: 'unique text', duplicate_texts_kept_together: 3 });
     expect((report.imbalance as { message: string }).message).toBe('68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');

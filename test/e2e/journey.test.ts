@@ -52,7 +52,6 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await expect(radio.isChecked({ timeout: 20_000 })).resolves.toBe(true);
   const models = await app.call('model.list', {});
   expect(models.map((m) => m.path)).toContain(model);
-  const modelId = models.find((m) => m.path === model)!.id;
   await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toContain('tiny-t5-v1_1');
   await app.accessible('model');
   await app.shot('1-model');

@@ -73,7 +73,7 @@ async function importOnce(format: DataFormat, bytes: Uint8Array, opts: Omit<Impo
     const stored = (db.prepare('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?').get(report.id) as { n: number }).n;
     expect(stored).toBe(report.rows);
   } catch (error) {
-    if (!(error instanceof SproutError)) throw new Error(`${format} case ${file} ended in ${(error as Error)?.stack ?? String(error)}`);
+    if (!(error instanceof SproutError)) throw new Error(`${format} case ${file} ended in ${(error as Error)?.stack ?? String(error)}`, { cause: error });
     counter.refused++;
     expect((db.prepare('SELECT count(*) AS n FROM dataset_rows').get() as { n: number }).n).toBe(before);
     expect(db.inTransaction).toBe(false);

@@ -60,7 +60,8 @@ export class LabellingJob {
   readError = $state.raw<ApiError | undefined>();
   exportError = $state.raw<ApiError | undefined>();
   readonly preparation = new PendingPreparation();
-  #stop: (() => void) | undefined;
+  /** Subscribed to progress events: once, for as long as the app runs. */
+  #listening = false;
   /** The output path last filled in for the person; while it is unchanged it follows the input, prompt and format. */
   #suggestedOutput = '';
   #suggestion = 0;
@@ -266,7 +267,9 @@ export class LabellingJob {
   }
 
   #listen(): void {
-    this.#stop ??= onEvent('labelling.progress', (p) => {
+    if (this.#listening) return;
+    this.#listening = true;
+    onEvent('labelling.progress', (p) => {
       if (p.jobId !== this.job?.jobId) return;
       this.progress = p;
       if (p.status !== 'running') void this.#finished().catch((error) => (this.error = asApiError(error)));

@@ -25,7 +25,8 @@ export class ModelShelf {
   importError = $state.raw<ApiError | undefined>();
   importing = $state(false);
   loading = $state(false);
-  #stop: (() => void) | undefined;
+  /** Subscribed to progress events: once, for as long as the app runs. */
+  #listening = false;
 
   async refresh(): Promise<void> {
     this.loading = true;
@@ -80,7 +81,9 @@ export class ModelShelf {
   }
 
   #listen(): void {
-    this.#stop ??= onEvent('download.progress', (p) => {
+    if (this.#listening) return;
+    this.#listening = true;
+    onEvent('download.progress', (p) => {
       const seen = this.files[p.jobId] ?? [];
       const entry = { file: p.file, bytes: p.fileBytes, total: p.fileTotal };
       const files = seen.some((f) => f.file === p.file) ? seen.map((f) => (f.file === p.file ? entry : f)) : [...seen, entry];
