@@ -15,16 +15,34 @@ export function cancelled(): SproutError {
   });
 }
 
+/** Times a read (GET, HEAD) is sent again when the connection closes before any answer. */
+const RESET_RETRIES = 2;
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/**
+ * A connection closed before an answer came: most often one the server closed just as it was reused from the
+ * keep-alive pool, which a busy client reaches late. Unlike a refused connection or a failed name lookup, asking
+ * again at once usually works.
+ */
+function connectionReset(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return RESET_CODES.has(cause?.code ?? (error as { code?: string }).code ?? '');
+}
+
 /** fetch with the token and the abort signal, and network failures turned into messages a person can act on. */
 export async function hubFetch(client: HubClient, url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (client.token) headers.set('Authorization', `Bearer ${client.token}`);
   headers.set('User-Agent', 'sprout; huggingface_hub-compatible');
-  try {
-    return await client.fetch(url, { ...init, headers, signal: client.signal });
-  } catch (error) {
-    if (client.signal?.aborted) throw cancelled();
-    throw unreachable(client, error);
+  const idempotent = ['GET', 'HEAD'].includes((init.method ?? 'GET').toUpperCase());
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.fetch(url, { ...init, headers, signal: client.signal });
+    } catch (error) {
+      if (client.signal?.aborted) throw cancelled();
+      if (idempotent && attempt < RESET_RETRIES && connectionReset(error)) continue;
+      throw unreachable(client, error);
+    }
   }
 }
 

@@ -103,6 +103,17 @@ describe('downloadModel against a loopback hub', () => {
     expect(sent).toBeLessThan(1.1 * weights.length);
   });
 
+  it('a connection reset before any answer (a keep-alive connection the hub closed) is asked again; a hub that keeps resetting is unreachable', async () => {
+    for (const path of [/\/revision\//, /\/resolve\/.*\/config\.json$/, /\/resolve\/.*\/model\.safetensors$/, /^\/lfs\//]) server.resetOnce(path);
+    const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));
+    expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(sent).toBe(weights.length);
+    expect(server.pendingResets).toBe(0);
+    for (let i = 0; i < 3; i++) server.resetOnce(/\/revision\//);
+    const error = await errorOf(downloadModel('tiny-t5-plain', { settings: settings() }));
+    expect(error.code).toBe('hub-unreachable');
+  });
+
   it('a corrupted byte is caught by the sha256 check and the file fetched again', async () => {
     server.corruptOnce('model.safetensors');
     const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));

@@ -44,11 +44,15 @@ export class HubServer {
   private drops = new Map<string, number>();
   private stalls = new Map<string, number>();
   private corruptions = new Set<string>();
+  private resets: RegExp[] = [];
   private server: Server;
   endpoint = '';
 
   constructor() {
     this.server = createServer((req, res) => this.handle(req, res));
+    // Idle connections stay open until stop(): with Node's default 5 s keep-alive timeout, a client slowed by a busy
+    // machine reuses a connection just as the server closes it and gets ECONNRESET, which no real test here asks for.
+    this.server.keepAliveTimeout = 0;
   }
 
   async start(): Promise<this> {
@@ -70,6 +74,16 @@ export class HubServer {
   /** The next transfer of `file` sends `bytes` bytes and then waits forever (a hung connection). */
   stallOnce(file: string, bytes: number): void {
     this.stalls.set(file, bytes);
+  }
+
+  /** The next request whose path matches `path` is cut off before any answer (its connection reset). */
+  resetOnce(path: RegExp): void {
+    this.resets.push(path);
+  }
+
+  /** Resets asked for that no request has met yet. */
+  get pendingResets(): number {
+    return this.resets.length;
   }
 
   /** The next transfer of `file` has one byte flipped. */
@@ -100,6 +114,12 @@ export class HubServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.endpoint);
     this.requests.push(`${req.method} ${url.pathname}`);
+    const reset = this.resets.findIndex((r) => r.test(url.pathname));
+    if (reset >= 0) {
+      this.resets.splice(reset, 1);
+      req.socket.resetAndDestroy();
+      return;
+    }
     const info = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (info && req.method === 'GET') {
       const repo = this.repos.get(info[1]);
