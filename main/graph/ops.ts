@@ -4,7 +4,24 @@
  * these and need no rule of their own. Gradients are themselves built from ops, so they run on every
  * execution provider that runs the forward graph.
  */
-import { dtypeCode, Tensor, type Dim, type DType, type Graph } from './builder.js';
+import { dtypeCode, Tensor, type Attrs, type Dim, type DType, type Graph } from './builder.js';
+
+// ---- attributes ----------------------------------------------------------------------------------------
+
+/**
+ * ONNX attributes from plain values: a whole number is an int (axis, keepdims, a dtype code), a list of them ints
+ * (perm, axes), text a string. Sprout's graphs have no float attributes, so a fraction is a mistake.
+ */
+export function attrs(values: Record<string, number | number[] | string>): Attrs {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, v]) => {
+      if (typeof v === 'string') return [name, { kind: 'string', value: v }];
+      if (Array.isArray(v)) return [name, { kind: 'ints', value: v }];
+      if (!Number.isInteger(v)) throw new Error(`attribute ${name} takes a whole number, not ${v}`);
+      return [name, { kind: 'int', value: v }];
+    }),
+  );
+}
 
 // ---- shape helpers -------------------------------------------------------------------------------------
 
@@ -43,18 +60,38 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
+/** x's runtime shape, or dims [start, end) of it: int64 [n]. */
 export function shapeOf(x: Tensor, start?: number, end?: number): Tensor {
-  const attrs: Record<string, { kind: 'int'; value: number }> = {};
-  if (start !== undefined) attrs.start = { kind: 'int', value: start };
-  if (end !== undefined) attrs.end = { kind: 'int', value: end };
+  const bounds: Record<string, number> = {};
+  if (start !== undefined) bounds.start = start;
+  if (end !== undefined) bounds.end = end;
   const len = (end ?? x.rank) - (start ?? 0);
-  return x.graph.emitRaw('Shape', [x], attrs, [len], 'int64');
+  return x.graph.emitRaw('Shape', [x], attrs(bounds), [len], 'int64');
 }
 
 /** Concatenates int64 shape vectors (runtime shapes and constants). */
 export function shapeConcat(parts: Tensor[]): Tensor {
   const len = parts.reduce((n, p) => n + (p.shape[0] as number), 0);
-  return parts[0].graph.emitRaw('Concat', parts, { axis: { kind: 'int', value: 0 } }, [len], 'int64');
+  return parts[0].graph.emitRaw('Concat', parts, attrs({ axis: 0 }), [len], 'int64');
+}
+
+/** Arithmetic on int64 shape vectors (runtime sizes, constants), elementwise with broadcasting; no gradient. */
+function shapeMath(opType: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max', a: Tensor, b: Tensor): Tensor {
+  return a.graph.emitRaw(opType, [a, b], {}, broadcastShape(a.shape, b.shape), 'int64');
+}
+export const shapeAdd = (a: Tensor, b: Tensor) => shapeMath('Add', a, b);
+export const shapeSub = (a: Tensor, b: Tensor) => shapeMath('Sub', a, b);
+export const shapeMul = (a: Tensor, b: Tensor) => shapeMath('Mul', a, b);
+/** Integer division, e.g. rows / batch = rows per example. */
+export const shapeDiv = (a: Tensor, b: Tensor) => shapeMath('Div', a, b);
+export const shapeMax = (a: Tensor, b: Tensor) => shapeMath('Max', a, b);
+
+/**
+ * Integer values (ids, sizes) as int32 or int64; no node when they already are. The graphs' ids are int32 (WebGPU
+ * has no int64 kernels for what they pass through); shapes are int64, and so are the indices ScatterND reads.
+ */
+export function toInt(x: Tensor, dtype: 'int32' | 'int64'): Tensor {
+  return x.dtype === dtype ? x : x.graph.emitRaw('Cast', [x], attrs({ to: dtypeCode[dtype] }), x.shape, dtype);
 }
 
 /** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
@@ -164,7 +201,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 /** x in another floating dtype; its gradient is cast back. No node when the dtype is already x's. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  return x.graph.emit('Cast', [x], { to: { kind: 'int', value: dtypeCode[dtype] } }, x.shape, dtype, (g) => [cast(g, x.dtype)]);
+  return x.graph.emit('Cast', [x], attrs({ to: dtypeCode[dtype] }), x.shape, dtype, (g) => [cast(g, x.dtype)]);
 }
 
 /** Half-precision activations enter float32 where mixed precision keeps statistics and scale: softmax, norms, residual streams, the loss. */
@@ -191,13 +228,15 @@ function swapLast(x: Tensor): Tensor {
 
 /**
  * x @ w^T for a frozen weight w stored [out, in] as in PyTorch's nn.Linear: x [N, in] -> [N, out].
- * Gemm with transB reads w in place, so no transposed copy of the weight is ever made.
+ * Gemm with transB reads w in place, so no transposed copy of the weight is ever made. `backwardWeight` gives the
+ * w the gradient g [N, out] multiplies (default w itself): a narrow weight is widened again there, after g exists,
+ * rather than kept wide from the forward pass (graph/t5/weight-entry.ts).
  */
-export function linear(x: Tensor, w: Tensor): Tensor {
+export function linear(x: Tensor, w: Tensor, backwardWeight: (g: Tensor) => Tensor = () => w): Tensor {
   if (w.requiresGrad) throw new Error('linear() takes a frozen weight; use matmul() for two variables');
   const out = w.shape[0];
-  return x.graph.emit('Gemm', [x, w], { transB: { kind: 'int', value: 1 } }, [x.shape[0], out], x.dtype, (g) => [
-    x.graph.emit('MatMul', [g, w], {}, x.shape, x.dtype, () => []),
+  return x.graph.emit('Gemm', [x, w], attrs({ transB: 1 }), [x.shape[0], out], x.dtype, (g) => [
+    x.graph.emit('MatMul', [g, backwardWeight(g)], {}, x.shape, x.dtype, () => []), // [N, out] x [out, in]
   ]);
 }
 
@@ -237,7 +276,7 @@ function spreadOver(g: Tensor, x: Tensor, axes: number[]): Tensor {
 export function transpose(x: Tensor, perm: number[]): Tensor {
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
-  return x.graph.emit('Transpose', [x], { perm: { kind: 'ints', value: perm } }, perm.map((p) => x.shape[p]), x.dtype, (g) => [
+  return x.graph.emit('Transpose', [x], attrs({ perm: perm }), perm.map((p) => x.shape[p]), x.dtype, (g) => [
     transpose(g, inverse),
   ]);
 }
@@ -258,12 +297,12 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   const ax = normAxis(axis, xs[0].rank);
   const total = xs.every((x) => typeof x.shape[ax] === 'number') ? xs.reduce((n, x) => n + (x.shape[ax] as number), 0) : `concat${ax}`;
   const shape = xs[0].shape.map((d, i) => (i === ax ? total : d));
-  return graph.emit('Concat', xs, { axis: { kind: 'int', value: ax } }, shape, xs[0].dtype, (g, needs) => {
+  return graph.emit('Concat', xs, attrs({ axis: ax }), shape, xs[0].dtype, (g, needs) => {
     // Each input's gradient is its slab of g along the axis; offsets come from the inputs' runtime sizes.
     let start: Tensor = graph.ints([0]);
     return xs.map((x, i) => {
       const size = shapeOf(x, ax, ax + 1);
-      const end = graph.emitRaw('Add', [start, size], {}, [1], 'int64');
+      const end = shapeAdd(start, size);
       const piece = needs[i] && sliceDynamic(g, start, end, ax, x.shape[ax]);
       start = end;
       return piece;
@@ -284,8 +323,7 @@ function sliceDynamic(x: Tensor, start: Tensor, end: Tensor, axis: number, size:
   return graph.emit('Slice', [x, start, end, graph.ints([ax])], {}, shape, x.dtype, (g) => {
     // Pad g back with zeros: `start` before and (dim - end) after, on this axis only.
     const dim = shapeOf(x, ax, ax + 1);
-    const after = graph.emitRaw('Sub', [dim, end], {}, [1], 'int64');
-    const afterClamped = graph.emitRaw('Max', [after, graph.ints([0])], {}, [1], 'int64');
+    const afterClamped = shapeMax(shapeSub(dim, end), graph.ints([0]));
     const pads = shapeConcat([
       graph.ints(new Array(ax).fill(0)), start, graph.ints(new Array(x.rank - ax - 1).fill(0)),
       graph.ints(new Array(ax).fill(0)), afterClamped, graph.ints(new Array(x.rank - ax - 1).fill(0)),
@@ -299,14 +337,35 @@ export function expand(x: Tensor, target: Tensor, shape: Dim[]): Tensor {
   return x.graph.emit('Expand', [x, target], {}, shape, x.dtype, (g) => [sumTo(g, x.shape)]);
 }
 
-/** Rows of `x` (axis 0) picked by integer `ids`; repeated ids accumulate their gradients. */
+/** Rows of `x` (axis 0) picked by int32 or int64 `ids`; repeated ids accumulate their gradients. */
 export function gather(x: Tensor, ids: Tensor): Tensor {
   const graph = x.graph;
   const shape = [...ids.shape, ...x.shape.slice(1)];
-  return graph.emit('Gather', [x, ids], { axis: { kind: 'int', value: 0 } }, shape, x.dtype, (g) => {
-    const index = graph.emitRaw('Unsqueeze', [ids, graph.ints([-1])], {}, [...ids.shape, 1], 'int64');
-    return [graph.emit('ScatterND', [zerosLike(x), index, g], { reduction: { kind: 'string', value: 'add' } }, x.shape, x.dtype, () => [])];
+  return graph.emit('Gather', [x, ids], attrs({ axis: 0 }), shape, x.dtype, (g) => {
+    const index = unsqueeze(toInt(ids, 'int64'), -1); // [..., 1]: ScatterND reads int64 indices only
+    return [graph.emit('ScatterND', [zerosLike(x), index, g], attrs({ reduction: 'add' }), x.shape, x.dtype, () => [])];
   });
+}
+
+/**
+ * Slices of x along `axis` picked by integer `ids`, the axis replaced by ids' dims: for values no gradient passes
+ * through (frozen tables, inference outputs). Fails loudly, like every op without a gradient rule, if one would.
+ */
+export function take(x: Tensor, ids: Tensor, axis: number): Tensor {
+  const ax = normAxis(axis, x.rank);
+  const shape = [...x.shape.slice(0, ax), ...ids.shape, ...x.shape.slice(ax + 1)];
+  return x.graph.emitRaw('Gather', [x, ids], attrs({ axis: ax }), shape, x.dtype);
+}
+
+/** x at one constant position along `axis` (negative: from the end), the axis dropped; no gradient. */
+export function at(x: Tensor, axis: number, index: number): Tensor {
+  return take(x, x.graph.constant([index], 'int64', []), axis);
+}
+
+/** Position of the largest value along `axis` (int64, the axis dropped); the first on ties, no gradient. */
+export function argmax(x: Tensor, axis: number): Tensor {
+  const ax = normAxis(axis, x.rank);
+  return x.graph.emitRaw('ArgMax', [x], attrs({ axis: ax, keepdims: 0 }), x.shape.filter((_, i) => i !== ax), 'int64');
 }
 
 /**
@@ -321,7 +380,7 @@ export interface PackedRows {
 /** x [B*S, c] -> its real rows [Ntok, c]; the gradient goes back to them, padding rows get zeros (unpackRows). */
 export function packRows(x: Tensor, rows: PackedRows): Tensor {
   const graph = x.graph;
-  return graph.emit('Gather', [x, rows.keep], { axis: { kind: 'int', value: 0 } }, [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [unpackRows(g, rows)]);
+  return graph.emit('Gather', [x, rows.keep], attrs({ axis: 0 }), [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [unpackRows(g, rows)]);
 }
 
 /**
@@ -335,8 +394,8 @@ export function unpackRows(t: Tensor, rows: PackedRows): Tensor {
   return graph.composite(
     [t],
     () => {
-      const withZero = graph.emitRaw('Concat', [t, graph.constant(new Array(width).fill(0), t.dtype, [1, width])], { axis: { kind: 'int', value: 0 } }, ['Ntok1', width], t.dtype);
-      return graph.emitRaw('Gather', [withZero, rows.spread], { axis: { kind: 'int', value: 0 } }, [rows.spread.shape[0], width], t.dtype);
+      const withZero = graph.emitRaw('Concat', [t, graph.constant(new Array(width).fill(0), t.dtype, [1, width])], attrs({ axis: 0 }), ['Ntok1', width], t.dtype);
+      return graph.emitRaw('Gather', [withZero, rows.spread], attrs({ axis: 0 }), [rows.spread.shape[0], width], t.dtype);
     },
     (g) => [packRows(g, rows)],
   );
@@ -359,14 +418,14 @@ function keepReduced(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): T
 
 export function reduceSum(x: Tensor, axes: number[], keepdims: boolean): Tensor {
   const graph = x.graph;
-  return graph.emit('ReduceSum', [x, graph.ints(axes)], { keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => [
+  return graph.emit('ReduceSum', [x, graph.ints(axes)], attrs({ keepdims: keepdims ? 1 : 0 }), reducedShape(x, axes, keepdims), x.dtype, (g) => [
     spreadOver(keepReduced(g, x, axes, keepdims), x, axes),
   ]);
 }
 
 export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor {
   const graph = x.graph;
-  return graph.emit('ReduceMean', [x], { axes: { kind: 'ints', value: axes }, keepdims: { kind: 'int', value: keepdims ? 1 : 0 } }, reducedShape(x, axes, keepdims), x.dtype, (g) => {
+  return graph.emit('ReduceMean', [x], attrs({ axes, keepdims: keepdims ? 1 : 0 }), reducedShape(x, axes, keepdims), x.dtype, (g) => {
     const spread = spreadOver(keepReduced(g, x, axes, keepdims), x, axes);
     return [div(spread, countOf(x, axes))];
   });
@@ -379,8 +438,8 @@ function countOf(x: Tensor, axes: number[]): Tensor {
   if (dims.every((d) => typeof d === 'number')) return graph.scalar((dims as number[]).reduce((p, d) => p * d, 1), x.dtype);
   const sizes = axes.map((a) => shapeOf(x, normAxis(a, x.rank), normAxis(a, x.rank) + 1));
   const all = sizes.length === 1 ? sizes[0] : shapeConcat(sizes);
-  const prod = graph.emitRaw('ReduceProd', [all], { keepdims: { kind: 'int', value: 0 } }, [], 'int64');
-  return graph.emitRaw('Cast', [prod], { to: { kind: 'int', value: dtypeCode[x.dtype] } }, [], x.dtype);
+  const prod = graph.emitRaw('ReduceProd', [all], attrs({ keepdims: 0 }), [], 'int64');
+  return graph.emitRaw('Cast', [prod], attrs({ to: dtypeCode[x.dtype] }), [], x.dtype);
 }
 
 /**
@@ -392,10 +451,9 @@ function logSumExpParts(x: Tensor): { lse: Tensor; exps: Tensor; sum: Tensor } {
   const graph = x.graph;
   const axis = x.rank - 1;
   const shape = reducedShape(x, [axis], true);
-  const keep = { keepdims: { kind: 'int' as const, value: 1 } };
-  const max = graph.emitRaw('ReduceMax', [x], { axes: { kind: 'ints', value: [axis] }, ...keep }, shape, x.dtype);
+  const max = graph.emitRaw('ReduceMax', [x], attrs({ axes: [axis], keepdims: 1 }), shape, x.dtype);
   const exps = graph.emitRaw('Exp', [graph.emitRaw('Sub', [x, max], {}, x.shape, x.dtype)], {}, x.shape, x.dtype);
-  const sum = graph.emitRaw('ReduceSum', [exps, graph.ints([axis])], keep, shape, x.dtype);
+  const sum = graph.emitRaw('ReduceSum', [exps, graph.ints([axis])], attrs({ keepdims: 1 }), shape, x.dtype);
   return { lse: graph.emitRaw('Add', [graph.emitRaw('Log', [sum], {}, shape, x.dtype), max], {}, shape, x.dtype), exps, sum };
 }
 
@@ -407,7 +465,7 @@ export function logSumExp(x: Tensor): Tensor {
 
 /** Softmax over the last axis: dx = y * (g - sum(g * y)). */
 export function softmax(x: Tensor): Tensor {
-  const out: Tensor = x.graph.emit('Softmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, (g) => [
+  const out: Tensor = x.graph.emit('Softmax', [x], attrs({ axis: -1 }), x.shape, x.dtype, (g) => [
     mul(out, sub(g, reduceSum(mul(g, out), [-1], true))),
   ]);
   return out;
@@ -415,7 +473,7 @@ export function softmax(x: Tensor): Tensor {
 
 /** Log-softmax over the last axis: dx = g - softmax(x) * sum(g). */
 export function logSoftmax(x: Tensor): Tensor {
-  const out: Tensor = x.graph.emit('LogSoftmax', [x], { axis: { kind: 'int', value: -1 } }, x.shape, x.dtype, (g) => [
+  const out: Tensor = x.graph.emit('LogSoftmax', [x], attrs({ axis: -1 }), x.shape, x.dtype, (g) => [
     sub(g, mul(exp(out), reduceSum(g, [-1], true))),
   ]);
   return out;
@@ -498,7 +556,7 @@ export function gatedGelu(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * Per-row cross-entropy of logits [N, V] against labels [N, 1] (int64 or int32, already clamped to valid ids):
+ * Per-row cross-entropy of logits [N, V] against labels [N, 1] (int32 as the graphs feed them, or int64; already clamped to valid ids):
  * ce = lse(logits) - logits[label], with lse the log-sum-exp [N, 1]. `loss` = ce + zLoss · lse² (Lester et al.'s
  * z-loss; ce itself without a coefficient) is the differentiable value; `ce` and `lse` are plain values for
  * reporting and scoring. Differentiated as one op: d loss / d logits = softmax · g (1 + 2 zLoss · lse) - onehot · g,
@@ -513,7 +571,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, zLoss?: Tensor): { 
     [logits],
     () => {
       parts = logSumExpParts(logits);
-      const picked = graph.emitRaw('GatherElements', [logits, labels], { axis: { kind: 'int', value: 1 } }, [logits.shape[0], 1], logits.dtype);
+      const picked = graph.emitRaw('GatherElements', [logits, labels], attrs({ axis: 1 }), [logits.shape[0], 1], logits.dtype);
       ce = graph.emitRaw('Sub', [parts.lse, picked], {}, parts.lse.shape, logits.dtype);
       return zLoss ? add(ce, mul(zLoss, mul(parts.lse, parts.lse))) : ce;
     },
@@ -521,8 +579,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, zLoss?: Tensor): { 
       const { exps, sum, lse } = parts!;
       const weight = zLoss ? mul(g, add(graph.scalar(1, logits.dtype), mul(scale(zLoss, 2), lse))) : g;
       const soft = mul(exps, div(weight, sum)); // [N, V]
-      const attrs = { axis: { kind: 'int' as const, value: 1 }, reduction: { kind: 'string' as const, value: 'add' } };
-      return [graph.emitRaw('ScatterElements', [soft, labels, neg(g)], attrs, logits.shape, logits.dtype)];
+      return [graph.emitRaw('ScatterElements', [soft, labels, neg(g)], attrs({ axis: 1, reduction: 'add' }), logits.shape, logits.dtype)];
     },
   );
   return { loss, ce: ce!, lse: parts!.lse };

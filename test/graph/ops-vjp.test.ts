@@ -49,6 +49,8 @@ const cases: Case[] = [
   { name: 'slice', shape: [3, 5], f: (x) => op.slice(x, 1, 1, 4) },
   { name: 'expand', shape: [1, 3], f: (x, g) => op.expand(x, g.ints([4, 3]), [4, 3]) },
   { name: 'gather with repeats', shape: [5, 3], f: (x, g) => op.gather(x, g.constant([2, 0, 2, 4], 'int64', [4])) },
+  // The model's ids are int32; ScatterND, the gradient's scatter, reads int64 indices only.
+  { name: 'gather with int32 ids', shape: [5, 3], f: (x, g) => op.gather(x, g.constant([2, 0, 2, 4], 'int32', [4])) },
   { name: 'reduceSum keepdims', shape: [2, 3, 4], f: (x) => op.reduceSum(x, [1], true) },
   { name: 'reduceSum drop axes', shape: [2, 3, 4], f: (x) => op.reduceSum(x, [0, 2], false) },
   { name: 'reduceMean', shape: [2, 3, 4], f: (x) => op.reduceMean(x, [-1], true) },
@@ -62,6 +64,7 @@ const cases: Case[] = [
   { name: 'gated gelu (up)', shape: [2, 5], f: (x, g) => op.gatedGelu(c(g, [2, 5], 17), x) },
   { name: 'gated gelu (both)', shape: [2, 5], f: (x) => op.gatedGelu(x, op.mul(x, x)) },
   { name: 'cross-entropy', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1])).loss },
+  { name: 'cross-entropy with int32 labels', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int32', [3, 1])).loss },
   { name: 'cross-entropy with z-loss', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1]), g.scalar(1e-4)).loss },
 ];
 
@@ -95,5 +98,62 @@ describe('autodiff bookkeeping', () => {
     const g = new Graph('t', 'float64');
     const x = g.input('x', 'float64', [3], { requiresGrad: true });
     expect(() => g.emitRaw('Erf', [x], {}, [3], 'float64')).toThrow(/Erf has no gradient rule/);
+  });
+});
+
+describe('ops without a gradient (indexing, attributes)', () => {
+  /** Runs one graph output built from a constant [2, 3, 4] tensor x (values 0..23 shuffled by a fixed permutation). */
+  async function run(f: (x: Tensor, g: Graph) => Tensor): Promise<{ data: number[]; dims: readonly number[] }> {
+    const { Graph } = await import('../../main/graph/builder.js');
+    const { createSession } = await import('../../main/runtime/session.js');
+    const g = new Graph('t', 'float64');
+    g.output(f(g.constant(X, 'float64', [2, 3, 4]), g), 'y');
+    const session = await createSession(g.encode(), { threads: 1 });
+    const y = (await session.run({})).y;
+    await session.release();
+    return { data: Array.from(y.data as ArrayLike<number | bigint>, Number), dims: y.dims };
+  }
+  // x[i][j][k] = X[12 i + 4 j + k]
+  const X = Array.from({ length: 24 }, (_, i) => (i * 7) % 24);
+  const x = (i: number, j: number, k: number) => X[12 * i + 4 * j + k];
+
+  it('at picks one position along an axis, counting from the end when negative', async () => {
+    const last = await run((t) => op.at(t, 1, -1)); // [2, 4]
+    expect(last.dims).toEqual([2, 4]);
+    expect(last.data).toEqual([0, 1].flatMap((i) => [0, 1, 2, 3].map((k) => x(i, 2, k))));
+  });
+
+  it('take gathers along any axis, the axis replaced by the ids’ dims (int32 ids, as the model feeds)', async () => {
+    const out = await run((t, g) => op.take(t, g.constant([3, 0, 3], 'int32', [3]), 2)); // [2, 3, 3]
+    expect(out.dims).toEqual([2, 3, 3]);
+    expect(out.data).toEqual([0, 1].flatMap((i) => [0, 1, 2].flatMap((j) => [3, 0, 3].map((k) => x(i, j, k)))));
+  });
+
+  it('argmax gives the first largest position as int64, the axis dropped', async () => {
+    const out = await run((t) => op.argmax(t, -1)); // [2, 3]
+    const expected = [0, 1].flatMap((i) => [0, 1, 2].map((j) => {
+      const row = [0, 1, 2, 3].map((k) => x(i, j, k));
+      return row.indexOf(Math.max(...row));
+    }));
+    expect(out.dims).toEqual([2, 3]);
+    expect(out.data).toEqual(expected);
+    const tie = await run((_, g) => op.argmax(g.constant([1, 3, 3, 0], 'float64', [1, 4]), 1));
+    expect(tie.data).toEqual([1]);
+  });
+
+  it('attrs turns plain values into ONNX attributes and refuses a fraction', () => {
+    expect(op.attrs({ axis: -1, perm: [1, 0], reduction: 'add' })).toEqual({
+      axis: { kind: 'int', value: -1 },
+      perm: { kind: 'ints', value: [1, 0] },
+      reduction: { kind: 'string', value: 'add' },
+    });
+    expect(() => op.attrs({ axis: 0.5 })).toThrow(/axis takes a whole number/);
+  });
+
+  it('take refuses a value on the gradient path, as every op without a rule does', async () => {
+    const { Graph } = await import('../../main/graph/builder.js');
+    const g = new Graph('t', 'float64');
+    const v = g.input('v', 'float64', [3, 2], { requiresGrad: true });
+    expect(() => op.take(v, g.constant([0], 'int32', [1]), 1)).toThrow(/Gather has no gradient rule/);
   });
 });

@@ -151,7 +151,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const candMask = g.input('label_mask', 'float32', [own ? 'BC' : 'C', 'T']);
   const batch = op.shapeOf(inputs.mask, 0, 1);
   const rows = op.shapeOf(candIds, 0, 1);
-  const numCand = own ? g.emitRaw('Div', [rows, batch], {}, [1], 'int64') : rows;
+  const numCand = own ? op.shapeDiv(rows, batch) : rows;
   const len = op.shapeOf(candIds, 1, 2);
   const bc = op.shapeConcat([batch, numCand]);
   // Every tensor indexed by (example, candidate) is laid out b-major: row b*C + c.
@@ -170,7 +170,7 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   );
   const h = decoder(cfg, w, {
     x: op.reshape(embed(w, decIds), [-1, d], ['BCT', d]),
-    bs: op.shapeConcat([g.emitRaw('Mul', [batch, numCand], {}, [1], 'int64'), len]),
+    bs: op.shapeConcat([op.shapeMul(batch, numCand), len]),
     selfBias: decoderBias(g, w),
     memory,
     memoryBs: inputs.bs,
@@ -214,9 +214,9 @@ export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup, compu
     crossBias: maskBias(g, mask),
   });
   const h3 = op.reshape(h, op.shapeConcat([op.shapeOf(decIds), g.ints([d])]), ['B', 'T', d]);
-  const last = g.emitRaw('Gather', [h3, g.constant([-1], 'int64', [])], { axis: { kind: 'int', value: 1 } }, ['B', d], h3.dtype); // [B, d]
+  const last = op.at(h3, 1, -1); // [B, d]
   const logits = op.toFloat32(lmHead(cfg, w, last)); // [B, V]; CUDA has no bfloat16 ArgMax
-  g.output(g.emitRaw('ArgMax', [logits], { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } }, ['B'], 'int64'), 'next_ids');
+  g.output(op.argmax(logits, 1), 'next_ids'); // [B] int64
   // ArgMax of NaN logits is an ordinary id: their sum [B] tells the caller whether the logits were finite.
   g.output(op.reduceSum(logits, [1], false), 'logit_sum');
   return g;

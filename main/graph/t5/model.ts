@@ -28,11 +28,6 @@ import type { WeightSource } from './weight-entry.js';
 
 export { bindWeights, type WeightLookup, type WeightSource } from './weight-entry.js';
 
-export interface Stack {
-  /** Runtime int64 [batch, length] of this sequence. */
-  bs: Tensor;
-}
-
 /** Additive attention-mask bias from a 0/1 float mask [B, S]: [B, 1, 1, S], 0 where kept, float32 min where masked. */
 export function maskBias(g: Graph, mask: Tensor): Tensor {
   const masked = op.sub(g.scalar(1), mask);
@@ -46,9 +41,8 @@ export function maskBias(g: Graph, mask: Tensor): Tensor {
  * moved the whole [B, H, S, S] sum with the mask through a transpose on every step.
  */
 export function positionBias(table: Tensor, buckets: Tensor): Tensor {
-  const g = table.graph;
-  const byHead = g.emitRaw('Transpose', [table], { perm: { kind: 'ints', value: [1, 0] } }, [table.shape[1], table.shape[0]], table.dtype); // [H, buckets]
-  const rows = g.emitRaw('Gather', [byHead, buckets], { axis: { kind: 'int', value: 1 } }, [table.shape[1], buckets.shape[0], buckets.shape[1]], table.dtype); // [H, Sq, Sk]
+  const byHead = op.transpose(table, [1, 0]); // [H, buckets]
+  const rows = op.take(byHead, buckets, 1); // [H, Sq, Sk]
   return op.unsqueeze(rows, 0); // [1, H, Sq, Sk]
 }
 

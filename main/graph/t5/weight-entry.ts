@@ -39,7 +39,6 @@ export type WeightLookup = (name: string) => StoredWeight;
 
 /** The float dtypes a graph computes in: its own (float32, float64 for gradient checks) or a half one. */
 export type ComputeFloat = 'float32' | 'float64' | 'float16' | 'bfloat16';
-const castTo = (x: Tensor, float: ComputeFloat) => (x.dtype === float ? x : x.graph.emitRaw('Cast', [x], { to: { kind: 'int', value: dtypeCode[float] } }, x.shape, float));
 
 /**
  * Binds a lookup to one graph: each stored tensor becomes an external-data initializer of that graph, once.
@@ -73,9 +72,9 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
   /** Q [..., in] as float32 [..., in], times its scales [..., in / block, 1]; `lead` is the runtime shape of "...". */
   const dequantise = (q: Tensor, scale: Tensor, block: number, lead: Tensor): Tensor => {
     const inn = q.shape[q.rank - 1] as number;
-    const blocks = g.emitRaw('Reshape', [castTo(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])])], {}, [...q.shape.slice(0, -1), inn / block, block], g.float);
-    const scaled = g.emitRaw('Mul', [blocks, scale], {}, blocks.shape, g.float); // [..., in/block, block]
-    return g.emitRaw('Reshape', [scaled, op.shapeConcat([lead, g.ints([inn])])], {}, q.shape, g.float);
+    const blocks = op.reshape(op.cast(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])]), [...q.shape.slice(0, -1), inn / block, block]);
+    const scaled = op.mul(blocks, scale); // [..., in/block, block]
+    return op.reshape(scaled, op.shapeConcat([lead, g.ints([inn])]), q.shape);
   };
   /**
    * The float32 value of a narrow W [out, in], made only once `after` exists. onnxruntime runs nodes that read
@@ -86,33 +85,29 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
   const floatWhen = (name: string, after: Tensor, dtype: ComputeFloat): Tensor => {
     const w = lookup(name);
     const stand = w.kind === 'float' ? stored(name) : quantised(name).q;
-    const zero = g.emitRaw('Mul', [op.shapeOf(after, 0, 1), g.ints([0])], {}, [1], 'int64');
-    const target = g.emitRaw('Add', [zero, g.ints(w.dims)], {}, [2], 'int64');
-    const waiting = g.emitRaw('Reshape', [stand, target], {}, stand.shape, stand.dtype);
-    if (w.kind === 'float') return castTo(waiting, dtype);
+    const target = op.shapeAdd(op.shapeMul(op.shapeOf(after, 0, 1), g.ints([0])), g.ints(w.dims)); // w.dims, once `after` exists
+    const waiting = op.reshape(stand, target, stand.shape);
+    if (w.kind === 'float') return op.cast(waiting, dtype);
     const { scale, block } = quantised(name);
-    return castTo(dequantise(waiting, scale, block, g.ints([w.dims[0]])), dtype);
+    return op.cast(dequantise(waiting, scale, block, g.ints([w.dims[0]])), dtype);
   };
   return {
-    tensor: (name, dtype = name.includes('relative_attention_bias') ? g.float : compute) => castTo(stored(name), dtype),
+    tensor: (name, dtype = name.includes('relative_attention_bias') ? g.float : compute) => op.cast(stored(name), dtype),
     /** Narrow weights: W made float32 at each use, forward and backward, and dropped after it. */
     linear: (x, name, after = x) => {
       const w = lookup(name);
       if (w.kind === 'int8t') return integerProduct(g, x, name, w);
       const dtype = x.dtype as ComputeFloat;
       if (w.kind === 'float' && w.dtype === dtype) return op.linear(x, stored(name));
-      return g.emit('Gemm', [x, floatWhen(name, after, dtype)], { transB: { kind: 'int', value: 1 } }, [x.shape[0], w.dims[0]], dtype, (grad) => [
-        g.emit('MatMul', [grad, floatWhen(name, grad, dtype)], {}, x.shape, dtype, () => []), // [N, out] x [out, in]
-      ]);
+      return op.linear(x, floatWhen(name, after, dtype), (grad) => floatWhen(name, grad, dtype));
     },
     rows: (name, ids) => {
       const w = lookup(name);
-      const shape = [...ids.shape, w.dims[1]];
       if (w.kind === 'float' && w.dtype === g.float) return op.gather(stored(name), ids);
-      if (w.kind === 'float') return castTo(g.emitRaw('Gather', [stored(name), ids], { axis: { kind: 'int', value: 0 } }, shape, w.dtype), g.float);
+      if (w.kind === 'float') return op.cast(op.take(stored(name), ids, 0), g.float);
       const { q, scale, block } = quantised(name);
-      const picked = g.emitRaw('Gather', [q, ids], { axis: { kind: 'int', value: 0 } }, shape, 'int8'); // [..., d]
-      const rowScales = g.emitRaw('Gather', [scale, ids], { axis: { kind: 'int', value: 0 } }, [...ids.shape, w.dims[1] / block, 1], 'float32'); // [..., d/block, 1]
+      const picked = op.take(q, ids, 0); // [..., d] int8
+      const rowScales = op.take(scale, ids, 0); // [..., d/block, 1]
       return dequantise(picked, rowScales, block, op.shapeOf(ids));
     },
   };
@@ -142,11 +137,11 @@ function integerProduct(g: Graph, x: Tensor, name: string, w: Extract<StoredWeig
   const xf = op.toFloat32(x);
   const f = (opType: string, inputs: Tensor[], shape: Dim[], dtype: DType = 'float32', attrs: Attrs = {}) => g.emitRaw(opType, inputs, attrs, shape, dtype);
   const rows: Dim[] = [x.shape[0], 1];
-  const maxAbs = f('ReduceMax', [f('Abs', [xf], xf.shape)], rows, 'float32', { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } });
+  const maxAbs = f('ReduceMax', [f('Abs', [xf], xf.shape)], rows, 'float32', op.attrs({ axes: [1], keepdims: 1 }));
   const rowScale = f('Max', [f('Div', [maxAbs, g.scalar(127)], rows), g.scalar(1e-30)], rows); // [N, 1]; an all-zero row keeps a positive step
   const centred = f('Add', [f('Round', [f('Div', [xf, rowScale], xf.shape)], xf.shape), g.scalar(128)], xf.shape); // in [1, 255]
-  const xq = f('Cast', [centred], xf.shape, 'uint8', { to: { kind: 'int', value: dtypeCode.uint8 } });
+  const xq = f('Cast', [centred], xf.shape, 'uint8', op.attrs({ to: dtypeCode.uint8 }));
   const product = f('MatMulInteger', [xq, qT, g.constant([128], 'uint8', [])], [x.shape[0], out], 'int32');
-  const wide = f('Cast', [product], [x.shape[0], out], 'float32', { to: { kind: 'int', value: dtypeCode.float32 } });
+  const wide = f('Cast', [product], [x.shape[0], out], 'float32', op.attrs({ to: dtypeCode.float32 }));
   return f('Mul', [f('Mul', [wide, rowScale], wide.shape), scale], wide.shape);
 }
