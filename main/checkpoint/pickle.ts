@@ -81,146 +81,233 @@ function persistentLoad(pid: unknown, file: string): StorageRef {
   return { kind: 'storage', dtype: STORAGE_DTYPES[type.name], key, numel };
 }
 
+/** The pickle's bytes and the read position; every read refuses a pickle that ends early. */
+class PickleBytes {
+  at = 0;
+  private readonly view: DataView;
+
+  constructor(
+    readonly data: Uint8Array,
+    readonly file: string,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  need(n: number): void {
+    if (this.at + n > this.data.length) refuse(this.file, 'The pickle ends early.');
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.at += n;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.data[this.at++];
+  }
+
+  u16(): number {
+    this.need(2);
+    const n = this.view.getUint16(this.at, true);
+    this.at += 2;
+    return n;
+  }
+
+  i32(): number {
+    this.need(4);
+    const n = this.view.getInt32(this.at, true);
+    this.at += 4;
+    return n;
+  }
+
+  u32(): number {
+    this.need(4);
+    const n = this.view.getUint32(this.at, true);
+    this.at += 4;
+    return n;
+  }
+
+  /** BINFLOAT is the one big-endian field. */
+  f64(): number {
+    this.need(8);
+    const n = this.view.getFloat64(this.at, false);
+    this.at += 8;
+    return n;
+  }
+
+  /** LONG1: a little-endian two's-complement integer of a length byte's size; tensor sizes must stay exact. */
+  long1(): number {
+    const n = this.u8();
+    this.need(n);
+    let value = 0n;
+    for (let i = n - 1; i >= 0; i--) value = (value << 8n) | BigInt(this.data[this.at + i]);
+    if (n > 0 && this.data[this.at + n - 1] & 0x80) value -= 1n << BigInt(8 * n);
+    this.at += n;
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) refuse(this.file, 'The pickle holds an integer too large for a tensor size.');
+    return Number(value);
+  }
+
+  text(n: number, encoding: 'utf8' | 'latin1'): string {
+    this.need(n);
+    const s = Buffer.from(this.data.buffer, this.data.byteOffset + this.at, n).toString(encoding);
+    this.at += n;
+    return s;
+  }
+
+  /** BINSTRING's length is signed. */
+  binString(): string {
+    const n = this.i32();
+    if (n < 0) refuse(this.file, 'The pickle has a negative string length.');
+    return this.text(n, 'latin1');
+  }
+
+  /** A newline-ended field of GLOBAL. */
+  line(): string {
+    const end = this.data.indexOf(0x0a, this.at);
+    if (end < 0) refuse(this.file, 'The pickle ends inside a GLOBAL.');
+    const s = this.text(end - this.at, 'utf8');
+    this.at += 1; // the newline
+    return s;
+  }
+}
+
+/** The unpickler's stack, marks and memo; every operation refuses what a state dict's pickle never does. */
+class PickleMachine {
+  readonly stack: unknown[] = [];
+  private readonly marks: number[] = [];
+  private readonly memo = new Map<number, unknown>();
+
+  constructor(readonly file: string) {}
+
+  push(value: unknown): void {
+    this.stack.push(value);
+  }
+
+  pop(): unknown {
+    const { stack, marks } = this;
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) refuse(this.file, 'The pickle pops from an empty stack.');
+    return stack.pop();
+  }
+
+  mark(): void {
+    this.marks.push(this.stack.length);
+  }
+
+  popMark(): unknown[] {
+    const start = this.marks.pop();
+    if (start === undefined) refuse(this.file, 'The pickle closes a mark it never opened.');
+    return this.stack.splice(start);
+  }
+
+  top(): unknown {
+    if (this.stack.length === 0) refuse(this.file, 'The pickle reads an empty stack.');
+    return this.stack[this.stack.length - 1];
+  }
+
+  memoPut(index: number): void {
+    this.memo.set(index, this.top());
+  }
+
+  /** MEMOIZE's index: the next free one. */
+  memoNext(): void {
+    this.memoPut(this.memo.size);
+  }
+
+  memoGet(index: number): void {
+    if (!this.memo.has(index)) refuse(this.file, `The pickle refers to memo entry ${index} that does not exist.`);
+    this.stack.push(this.memo.get(index));
+  }
+
+  append(items: unknown[], op: 'APPEND' | 'APPENDS'): void {
+    const list = this.top();
+    if (!Array.isArray(list)) refuse(this.file, `${op} to a non-list.`);
+    list.push(...items);
+  }
+
+  setItems(items: unknown[]): void {
+    const target = this.top();
+    if (!(target instanceof Map) || items.length % 2) refuse(this.file, 'The pickle sets items on something that is not a dict.');
+    for (let i = 0; i < items.length; i += 2) target.set(items[i], items[i + 1]);
+  }
+
+  global(module: unknown, name: unknown): void {
+    if (typeof module !== 'string' || typeof name !== 'string') refuse(this.file, 'STACK_GLOBAL without strings.');
+    this.stack.push(allowGlobal(module, name, this.file));
+  }
+
+  /** REDUCE: the only calls are a tensor rebuild and an empty OrderedDict. */
+  reduce(): void {
+    const args = this.pop();
+    const fn = this.pop();
+    if (!(fn instanceof Global)) refuse(this.file, 'The pickle calls something that is not an allowed function.');
+    if (fn.name === '_rebuild_tensor_v2') this.stack.push(rebuildTensor(args, this.file));
+    else if (fn.name === 'OrderedDict' && args instanceof Tuple && args.items.length === 0) this.stack.push(new Map());
+    else refuse(this.file, `The pickle calls ${fn.module}.${fn.name} in a way a state dict never does.`);
+  }
+
+  /** BUILD: only OrderedDict's attribute dict (torch keeps state_dict._metadata there), ignored. */
+  build(): void {
+    const state = this.pop();
+    if (!(this.top() instanceof Map) || !(state instanceof Map || state === null)) refuse(this.file, 'The pickle sets the state of an object a state dict never has.');
+  }
+}
+
+const STOP = 0x2e;
+
+/** What each allowed opcode does (STOP ends the loop in restrictedUnpickle); any other opcode is refused. */
+const OPCODES = new Map<number, (m: PickleMachine, b: PickleBytes) => void>([
+  [0x80, (m, b) => { if (b.u8() > 5) refuse(b.file, 'Unknown pickle protocol.'); }], // PROTO
+  [0x95, (m, b) => b.skip(8)], // FRAME
+  [0x28, (m) => m.mark()], // MARK
+  [0x29, (m) => m.push(new Tuple([]))], // EMPTY_TUPLE
+  [0x5d, (m) => m.push([])], // EMPTY_LIST
+  [0x7d, (m) => m.push(new Map())], // EMPTY_DICT
+  [0x4e, (m) => m.push(null)], // NONE
+  [0x88, (m) => m.push(true)], // NEWTRUE
+  [0x89, (m) => m.push(false)], // NEWFALSE
+  [0x4b, (m, b) => m.push(b.u8())], // BININT1
+  [0x4d, (m, b) => m.push(b.u16())], // BININT2
+  [0x4a, (m, b) => m.push(b.i32())], // BININT
+  [0x8a, (m, b) => m.push(b.long1())], // LONG1
+  [0x47, (m, b) => m.push(b.f64())], // BINFLOAT
+  [0x58, (m, b) => m.push(b.text(b.u32(), 'utf8'))], // BINUNICODE
+  [0x8c, (m, b) => m.push(b.text(b.u8(), 'utf8'))], // SHORT_BINUNICODE
+  [0x55, (m, b) => m.push(b.text(b.u8(), 'latin1'))], // SHORT_BINSTRING
+  [0x54, (m, b) => m.push(b.binString())], // BINSTRING
+  [0x63, (m, b) => { const module = b.line(); m.global(module, b.line()); }], // GLOBAL
+  [0x93, (m) => { const name = m.pop(); m.global(m.pop(), name); }], // STACK_GLOBAL
+  [0x71, (m, b) => m.memoPut(b.u8())], // BINPUT
+  [0x72, (m, b) => m.memoPut(b.u32())], // LONG_BINPUT
+  [0x94, (m) => m.memoNext()], // MEMOIZE
+  [0x68, (m, b) => m.memoGet(b.u8())], // BINGET
+  [0x6a, (m, b) => m.memoGet(b.u32())], // LONG_BINGET
+  [0x74, (m) => m.push(new Tuple(m.popMark()))], // TUPLE
+  [0x85, (m) => m.push(new Tuple([m.pop()]))], // TUPLE1
+  [0x86, (m) => { const b = m.pop(); m.push(new Tuple([m.pop(), b])); }], // TUPLE2
+  [0x87, (m) => { const c = m.pop(); const b = m.pop(); m.push(new Tuple([m.pop(), b, c])); }], // TUPLE3
+  [0x61, (m) => m.append([m.pop()], 'APPEND')], // APPEND
+  [0x65, (m) => m.append(m.popMark(), 'APPENDS')], // APPENDS
+  [0x73, (m) => { const v = m.pop(); m.setItems([m.pop(), v]); }], // SETITEM
+  [0x75, (m) => m.setItems(m.popMark())], // SETITEMS
+  [0x30, (m) => m.pop()], // POP
+  [0x52, (m) => m.reduce()], // REDUCE
+  [0x62, (m) => m.build()], // BUILD
+  [0x51, (m) => m.push(persistentLoad(m.pop(), m.file))], // BINPERSID
+]);
+
 /** Unpickles `data` under the restrictions above; returns the top-level object. */
 export function restrictedUnpickle(data: Uint8Array, file: string): unknown {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, unknown>();
-  let at = 0;
-  const need = (n: number): void => {
-    if (at + n > data.length) refuse(file, 'The pickle ends early.');
-  };
-  const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) refuse(file, 'The pickle pops from an empty stack.');
-    return stack.pop();
-  };
-  const popMark = (): unknown[] => {
-    const start = marks.pop();
-    if (start === undefined) refuse(file, 'The pickle closes a mark it never opened.');
-    return stack.splice(start);
-  };
-  const top = (): unknown => {
-    if (stack.length === 0) refuse(file, 'The pickle reads an empty stack.');
-    return stack[stack.length - 1];
-  };
-  const text = (n: number, encoding: 'utf8' | 'latin1'): string => {
-    need(n);
-    const s = Buffer.from(data.buffer, data.byteOffset + at, n).toString(encoding);
-    at += n;
-    return s;
-  };
-  const line = (): string => {
-    const end = data.indexOf(0x0a, at);
-    if (end < 0) refuse(file, 'The pickle ends inside a GLOBAL.');
-    const s = text(end - at, 'utf8');
-    at += 1; // the newline
-    return s;
-  };
-  const u32 = (): number => {
-    need(4);
-    const n = view.getUint32(at, true);
-    at += 4;
-    return n;
-  };
-  const u8 = (): number => {
-    need(1);
-    return data[at++];
-  };
-  const setItems = (target: unknown, items: unknown[]): void => {
-    if (!(target instanceof Map) || items.length % 2) refuse(file, 'The pickle sets items on something that is not a dict.');
-    for (let i = 0; i < items.length; i += 2) target.set(items[i], items[i + 1]);
-  };
-  const memoPut = (index: number): void => {
-    memo.set(index, top());
-  };
-  const memoGet = (index: number): void => {
-    if (!memo.has(index)) refuse(file, `The pickle refers to memo entry ${index} that does not exist.`);
-    stack.push(memo.get(index));
-  };
+  const bytes = new PickleBytes(data, file);
+  const machine = new PickleMachine(file);
   for (;;) {
-    need(1);
-    const op = data[at++];
-    switch (op) {
-      case 0x80: if (u8() > 5) refuse(file, 'Unknown pickle protocol.'); break; // PROTO
-      case 0x95: need(8); at += 8; break; // FRAME
-      case 0x2e: if (stack.length !== 1) refuse(file, 'The pickle ends with a malformed stack.'); return stack[0]; // STOP
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x29: stack.push(new Tuple([])); break; // EMPTY_TUPLE
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: need(2); stack.push(view.getUint16(at, true)); at += 2; break; // BININT2
-      case 0x4a: need(4); stack.push(view.getInt32(at, true)); at += 4; break; // BININT
-      case 0x8a: { // LONG1
-        const n = u8();
-        need(n);
-        let value = 0n;
-        for (let i = n - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[at + i]);
-        if (n > 0 && data[at + n - 1] & 0x80) value -= 1n << BigInt(8 * n);
-        at += n;
-        if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) refuse(file, 'The pickle holds an integer too large for a tensor size.');
-        stack.push(Number(value));
-        break;
-      }
-      case 0x47: need(8); stack.push(view.getFloat64(at, false)); at += 8; break; // BINFLOAT
-      case 0x58: stack.push(text(u32(), 'utf8')); break; // BINUNICODE
-      case 0x8c: stack.push(text(u8(), 'utf8')); break; // SHORT_BINUNICODE
-      case 0x55: stack.push(text(u8(), 'latin1')); break; // SHORT_BINSTRING
-      case 0x54: { // BINSTRING
-        need(4);
-        const n = view.getInt32(at, true);
-        at += 4;
-        if (n < 0) refuse(file, 'The pickle has a negative string length.');
-        stack.push(text(n, 'latin1'));
-        break;
-      }
-      case 0x63: { // GLOBAL
-        const module = line();
-        stack.push(allowGlobal(module, line(), file));
-        break;
-      }
-      case 0x93: { // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') refuse(file, 'STACK_GLOBAL without strings.');
-        stack.push(allowGlobal(module, name, file));
-        break;
-      }
-      case 0x71: memoPut(u8()); break; // BINPUT
-      case 0x72: memoPut(u32()); break; // LONG_BINPUT
-      case 0x94: memoPut(memo.size); break; // MEMOIZE
-      case 0x68: memoGet(u8()); break; // BINGET
-      case 0x6a: memoGet(u32()); break; // LONG_BINGET
-      case 0x74: stack.push(new Tuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(new Tuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push(new Tuple([pop(), b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push(new Tuple([pop(), b, c])); break; } // TUPLE3
-      case 0x61: { const v = pop(); const list = top(); if (!Array.isArray(list)) refuse(file, 'APPEND to a non-list.'); list.push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const list = top(); if (!Array.isArray(list)) refuse(file, 'APPENDS to a non-list.'); list.push(...items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x30: pop(); break; // POP
-      case 0x52: { // REDUCE
-        const args = pop();
-        const fn = pop();
-        if (!(fn instanceof Global)) refuse(file, 'The pickle calls something that is not an allowed function.');
-        if (fn.name === '_rebuild_tensor_v2') stack.push(rebuildTensor(args, file));
-        else if (fn.name === 'OrderedDict' && args instanceof Tuple && args.items.length === 0) stack.push(new Map());
-        else refuse(file, `The pickle calls ${fn.module}.${fn.name} in a way a state dict never does.`);
-        break;
-      }
-      case 0x62: { // BUILD: only OrderedDict's attribute dict (torch keeps state_dict._metadata there), ignored
-        const state = pop();
-        if (!(top() instanceof Map) || !(state instanceof Map || state === null)) refuse(file, 'The pickle sets the state of an object a state dict never has.');
-        break;
-      }
-      case 0x51: stack.push(persistentLoad(pop(), file)); break; // BINPERSID
-      default:
-        refuse(file, `The pickle uses opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at - 1}, which a PyTorch state dict never needs.`);
+    const op = bytes.u8();
+    if (op === STOP) {
+      if (machine.stack.length !== 1) refuse(file, 'The pickle ends with a malformed stack.');
+      return machine.stack[0];
     }
+    const run = OPCODES.get(op);
+    if (!run) refuse(file, `The pickle uses opcode 0x${op.toString(16).padStart(2, '0')} at byte ${bytes.at - 1}, which a PyTorch state dict never needs.`);
+    run(machine, bytes);
   }
 }
