@@ -88,19 +88,14 @@ export class DsvParser {
     return { line, fields: s.slice(start, contentEnd).split(this.delimiter) };
   }
 
+  /** One record of RFC 4180 text; the field loop stays in one function because it is the import's hot path. */
   private rfcRecord(final: boolean): Step {
+    const blank = this.blankRecord(final);
+    if (blank !== null) return blank;
     const s = this.buf;
     const d = this.delimiterCode;
     let i = this.pos;
     let line = this.line;
-    const first = s.charCodeAt(i);
-    if (first === LF || (first === CR && s.charCodeAt(i + 1) === LF)) {
-      this.pos = i + (first === LF ? 1 : 2);
-      this.line++;
-      this.stats.blankLines++;
-      return BLANK;
-    }
-    if (first === CR && i + 1 >= s.length && !final) return INCOMPLETE;
     const fields: string[] = [];
     let quoted = 0;
     let spanning = 0;
@@ -108,26 +103,12 @@ export class DsvParser {
     for (;;) {
       if (i < s.length && s.charCodeAt(i) === QUOTE) {
         const open = i;
-        let j = i + 1;
-        let value = '';
-        for (;;) {
-          const q = s.indexOf('"', j);
-          if (q < 0 || (q + 1 >= s.length && !final)) {
-            if (!final) {
-              this.openQuoteLine = line;
-              return INCOMPLETE;
-            }
-            throw this.unterminated(line, this.columnOf(open));
-          }
-          if (s.charCodeAt(q + 1) === QUOTE) {
-            value += s.slice(j, q + 1);
-            j = q + 2;
-            continue;
-          }
-          value += s.slice(j, q);
-          i = q + 1;
-          break;
-        }
+        const close = this.closingQuote(open, line, final);
+        if (close === INCOMPLETE) return INCOMPLETE;
+        // Between the quotes there is only text and doubled quotes: each pair stands for one.
+        const raw = s.slice(open + 1, close);
+        const value = raw.includes('"') ? raw.replaceAll('""', '"') : raw;
+        i = close + 1;
         const breaks = countLf(s, open, i);
         quoted++;
         if (breaks > 0 || value.includes(this.delimiter)) spanning++;
@@ -190,6 +171,42 @@ export class DsvParser {
     this.stats.quotedSpanning += spanning;
     this.stats.strayQuotes += stray;
     return { line: start, fields };
+  }
+
+  /** An empty line (LF or CRLF) is counted and skipped; null when a record starts here. */
+  private blankRecord(final: boolean): typeof BLANK | typeof INCOMPLETE | null {
+    const s = this.buf;
+    const i = this.pos;
+    const first = s.charCodeAt(i);
+    if (first === LF || (first === CR && s.charCodeAt(i + 1) === LF)) {
+      this.pos = i + (first === LF ? 1 : 2);
+      this.line++;
+      this.stats.blankLines++;
+      return BLANK;
+    }
+    // A CR that ends the text so far may be the first half of a blank CRLF line.
+    return first === CR && i + 1 >= s.length && !final ? INCOMPLETE : null;
+  }
+
+  /**
+   * The offset of the quote that closes the field opened at `open` (`""` inside is an escaped quote), or INCOMPLETE
+   * (0, never such an offset) when the text so far ends before it is certain; a file that ends inside it is an error.
+   */
+  private closingQuote(open: number, line: number, final: boolean): number {
+    const s = this.buf;
+    for (let j = open + 1; ; ) {
+      const q = s.indexOf('"', j);
+      // A quote at the end of the text so far may be the first of a doubled one.
+      if (q < 0 || (q + 1 >= s.length && !final)) {
+        if (!final) {
+          this.openQuoteLine = line;
+          return INCOMPLETE;
+        }
+        throw this.unterminated(line, this.columnOf(open));
+      }
+      if (s.charCodeAt(q + 1) !== QUOTE) return q;
+      j = q + 2;
+    }
   }
 
   /** 1-based character column of buffer offset `at`; the buffer always starts at the start of a line. */
