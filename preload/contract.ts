@@ -35,7 +35,7 @@ import type { ImportReport as DataImportReport } from '../main/library/import-da
 import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { VersionReport } from '../main/label/retrain.js';
-import type { Baselines, Judgement, MetricChoice } from '../main/train/baselines.js';
+import type { Baselines, Judgement, MetricChoice, TestScore } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
@@ -240,7 +240,7 @@ export type EvalPoint = EvalSummary;
  * What a score means (main/train/baselines.ts): the metric the best prompt is kept by; baselines.majority (always
  * answering the most frequent validation label) and baselines.zero_shot (the initial prompt, step 0); warnings.
  */
-export type { Baselines, Judgement, MetricChoice };
+export type { Baselines, Judgement, MetricChoice, TestScore };
 
 export interface RunSummary {
   /** The library's run id (also its folder under <data dir>/runs). */
@@ -256,6 +256,11 @@ export interface RunSummary {
   best: EvalPoint | null;
   /** The metric `best` was chosen by (null: a run of an older Sprout, or not started); warnings about it. */
   metric: MetricChoice['metric'] | null;
+  /**
+   * The kept prompt scored once on the dataset's test split when the run ended: the headline, since validation chose
+   * the step. Null without a test split (then `best` is optimistic: it also chose the step) or before the run ends.
+   */
+  test: TestScore | null;
   warnings: string[];
   created: string;
   error: ContractErrorShape | null;
@@ -296,8 +301,10 @@ export interface RunStatus extends RunSummary {
   notes: string[];
   /** The validated configuration (defaults applied) the run trains with. */
   config: Record<string, unknown>;
-  /** Of the latest evaluation while the run goes, of the kept prompt once it finished. */
+  /** Of the latest evaluation while the run goes, of the kept prompt once it finished (of its test score, if any). */
   judgement: Judgement;
+  /** Test rows being scored with the kept prompt as the run ends; null otherwise. */
+  testing: number | null;
   /**
    * Seconds a warmed-up training step takes (the median of the latest, leaving out the first, which also builds the
    * sessions): the basis of the time estimate; null until the second step has run.
@@ -538,6 +545,8 @@ export interface TrainingProgress {
   examplesPerSecond: number;
   etaSeconds: number | null;
   judgement: Judgement;
+  testing: number | null;
+  test: TestScore | null;
   stepSeconds: number | null;
   /** Set while the run is `starting` and its weights are being converted or verified. */
   preparing: WeightPreparation | null;
@@ -737,7 +746,7 @@ export const operations = {
   'train.status': { request: runRef, response: type<RunStatus>() },
   'train.list': { request: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), response: type<RunSummary[]>() },
 
-  /** Scores a prompt on its dataset's validation split in the engine worker; weight preparation as `evaluation.preparing`. */
+  /** Scores a prompt on its dataset's test split (else validation) in the engine worker; weight preparation as `evaluation.preparing`. */
   'eval.report': {
     request: z.strictObject({
       runId: id.optional(),

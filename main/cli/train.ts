@@ -39,8 +39,14 @@ steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. 
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
   --data FILE ${FILE_READ_HELP} [--skip N] [--limit N]
-  --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its validation split)
+  --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its
+                       validation and test splits)
                        --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file
+  --test FILE [--test-skip N] [--test-limit N]   the test split: scored once with the kept prompt when the run ends
+                       (the score to report, since validation chose the step); a dataset's own test split by default
+  --split 0.1  --test-split 0.1   without --validation (or --test), these shares of each class of --data are held
+                       out for validation (and the test split) by unique text, as \`sprout data import\` draws them
+                       (same seed, same rows); 0 holds none out
   --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
   --verbalizer MAP     label=words pairs; numeric labels must be given words
   --max-input-length 512  --max-target-length 32   (longer texts are cut, keeping eos; the count is reported)
@@ -76,9 +82,12 @@ it (bit for bit on the CPU with the same seed).
 
 Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
 last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, examples_per_s, provider, provider_reason, precision, prompt_file, task_embedding_file, metric and metric_reason (what the best
-prompt was kept by), baselines (majority: always answering the most frequent validation label; zero_shot: the
-initial prompt at step 0), warnings (predictions collapsed to one label; metric not above the majority baseline),
+best_step, test (the kept prompt on the test split, scored once at the end: its metrics, the test rows' majority
+baseline and warnings; null without a test split), examples_per_s, provider, provider_reason, precision,
+prompt_file, task_embedding_file, metric and metric_reason (what the best prompt was kept by), baselines (majority:
+always answering the most frequent validation label; zero_shot: the initial prompt at step 0), warnings (about the
+headline evaluation, the test split's else the best validation's: predictions (nearly) one label, a class it
+misses, metric not above the majority baseline),
 notes (data notes, then the warnings).`,
   options: {
     model: { type: 'string' },
@@ -90,6 +99,11 @@ notes (data notes, then the warnings).`,
     skip: { type: 'string' },
     'validation-limit': { type: 'string' },
     'validation-skip': { type: 'string' },
+    test: { type: 'string' },
+    'test-limit': { type: 'string' },
+    'test-skip': { type: 'string' },
+    split: { type: 'string' },
+    'test-split': { type: 'string' },
     'text-column': { type: 'string', multiple: true },
     'label-column': { type: 'string' },
     template: { type: 'string' },
@@ -181,7 +195,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
   const read = readOptions(values);
   /** A data file with its --skip/--limit, or --validation-skip/--validation-limit (`prefix` 'validation-'). */
-  const fileSource = (file: string, prefix: '' | 'validation-'): DataSource => ({
+  const fileSource = (file: string, prefix: '' | 'validation-' | 'test-'): DataSource => ({
     file,
     format: read.format,
     header: read.header,
@@ -195,6 +209,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const textColumns = values['text-column'] as string[] | undefined;
   let train: DataSource;
   let validation: DataSource | undefined;
+  let test: DataSource | undefined;
   if (datasetId !== undefined) {
     const dataset = await withLibrary((db) => getDataset(db, datasetId));
     if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
@@ -202,20 +217,24 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     labelColumn ??= dataset.labelColumn ?? undefined;
     if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
     train = { dataset: datasetId, limit: numberFlag(values, 'limit') };
+    if (str('split') !== undefined || str('test-split') !== undefined) throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
     const validationFile = str('validation');
     if (validationFile) validation = fileSource(validationFile, 'validation-');
   } else {
     if (!labelColumn) throw new UsageError('Name the label column: --label-column L.');
     if (!template && !textColumns?.length) throw new UsageError('Name the text column(s): --text-column C (or give --template T).');
     template ??= defaultTemplate(textColumns!, true);
-    train = fileSource(data!, '');
     const validationFile = str('validation');
     if (validationFile) validation = fileSource(validationFile, 'validation-');
+    train = { ...fileSource(data!, ''), ...holdOutOf(values, validationFile !== undefined) };
   }
+  const testFile = str('test');
+  if (testFile) test = fileSource(testFile, 'test-');
   const given: TrainingConfigInput = {
     ...settingsFrom(values, model, device),
     train,
     validation,
+    test,
     task: {
       template: template!,
       labelColumn,
@@ -226,6 +245,26 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   };
   const preset = str('preset');
   return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
+}
+
+/** Shares of each class held out of a --data file by default, as the app's Data step holds them out. */
+const DEFAULT_HOLD_OUT = { validation: 0.1, test: 0.1 };
+
+/**
+ * The shares of the training file held out by unique text: --split (validation, unless --validation gives a file)
+ * and --test-split (unless --test gives one), 10 % each by default, as the app's import draws them; said on stderr.
+ */
+function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { holdOut?: { validation: number; test: number; seed: number } } {
+  const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
+  if (ownValidation && values.split !== undefined) throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
+  const validation = ownValidation ? 0 : share('split', DEFAULT_HOLD_OUT.validation, 0.9);
+  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HOLD_OUT.test, 0.5);
+  if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
+  if (validation + test === 0) return {};
+  const seed = numberFlag(values, 'seed') ?? 0;
+  const parts = [validation ? `${Math.round(validation * 100)} % for validation` : '', test ? `${Math.round(test * 100)} % for the test split` : ''].filter(Boolean).join(' and ');
+  process.stderr.write(`holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)\n`);
+  return { holdOut: { validation, test, seed } };
 }
 
 /** The settings every run takes from the command line, single task or mixture. */
@@ -279,7 +318,7 @@ const evalLine = (s: EvalSummary) => `rank accuracy ${pct(s.rank_accuracy)}, exa
 
 /** How a task's prompt is judged, said before training; a mixture's lines name the task and its data. */
 function startLines(t: TaskStart, prefix: string): string[] {
-  const lines = [`${prefix}${prefix ? `${t.trainExamples} training and ${t.validationExamples} validation examples; ` : ''}keeping the best prompt by ${t.metric.reason}`];
+  const lines = [`${prefix}${prefix ? `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples; ` : ''}keeping the best prompt by ${t.metric.reason}`];
   const m = t.majority;
   if (m) lines.push(`${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`);
   return lines;
@@ -299,7 +338,7 @@ function progressPrinter(): (e: TrainingEvent) => void {
         every = Math.max(1, Math.floor(e.steps / 100));
         const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
         const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
-        const data = (t: TaskStart) => `${t.trainExamples} training and ${t.validationExamples} validation examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
+        const data = (t: TaskStart) => `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
         const [only, ...more] = e.tasks;
         names = e.tasks.map((t) => t.name);
         line(`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`);
@@ -323,6 +362,13 @@ function progressPrinter(): (e: TrainingEvent) => void {
       case 'eval':
         line(`eval step ${e.step}${of(e.task)}: ${evalLine(e.summary)}${e.improved ? ' (best so far)' : ''}`);
         for (const w of e.warnings) line(`warning: ${w}`);
+        break;
+      case 'testing':
+        line(`scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}: once, never to choose a step, so this is the score to report`);
+        break;
+      case 'test':
+        line(`test split${of(e.task)} (${e.score.examples} examples, the prompt kept from step ${e.score.step}): ${evalLine(e.score)}`);
+        for (const w of e.score.warnings) line(`warning: ${w}`);
         break;
       case 'notice':
         line(`note (step ${e.step}): ${e.message}`);

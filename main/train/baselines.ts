@@ -145,19 +145,37 @@ export function promptWarnings(m: EvalMetrics, labels: string[], metric: EvalMet
   return warnings;
 }
 
+/** The kept prompt on the test split: the score to report, since validation chose the step and the test rows nothing. */
+export interface TestScore extends EvalSummary {
+  /** Always answering the most frequent label of the test rows. */
+  majority: MajorityBaseline | null;
+  warnings: string[];
+}
+
+/** The gold label indices of a report, from its confusion matrix (row k counts the examples of label k). */
+function goldOf(report: ClassificationReport): number[] {
+  return report.confusion.flatMap((row, k) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(k));
+}
+
+/** Judges the test evaluation of the prompt kept from `step`, against the test rows' own majority baseline. */
+export function judgeTest(step: number, m: EvalMetrics, labels: string[], metric: EvalMetricName): TestScore {
+  const report = m.rank ?? m.greedy;
+  const majority = report && labels.length ? majorityBaseline(labels, goldOf(report)) : null;
+  return { ...summarizeEval(step, m), majority, warnings: promptWarnings(m, labels, metric, majority, 'test') };
+}
+
 /**
  * Judges a standalone evaluation of a library prompt: by the metric its training kept it by (else auto's choice
  * for these labels), beside the majority baseline of these examples and, on its own validation data, the zero-shot
  * baseline its run stored. `stored` is the prompt's metrics record.
  */
-export function judgeReport(labels: string[], report: ClassificationReport, stored: Record<string, unknown>, ownValidation: boolean): Judgement {
-  // The gold labels, in label order: row k of the confusion matrix counts the examples whose gold label is k.
-  const gold = report.confusion.flatMap((row, k) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(k));
+export function judgeReport(labels: string[], report: ClassificationReport, stored: Record<string, unknown>, ownValidation: boolean, split = 'evaluated'): Judgement {
+  const gold = goldOf(report);
   const kept = isOneOf(EVAL_METRICS, stored.metric) ? stored.metric : null;
   const metric = kept ? { metric: kept, reason: `${EVAL_METRIC_NAMES[kept]}: the metric its training kept it by` } : chooseMetric('auto', labels, gold, 'evaluated examples');
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;
   const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
-  return { metric, baselines: { majority, zero_shot: zeroShot }, warnings: promptWarnings(metrics, labels, metric.metric, majority) };
+  return { metric, baselines: { majority, zero_shot: zeroShot }, warnings: promptWarnings(metrics, labels, metric.metric, majority, split) };
 }

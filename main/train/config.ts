@@ -32,6 +32,12 @@ const DataSourceSchema = z.union([
     skip: positiveInt.optional(),
     /** Use only the first N records (after `skip`): quick trials, tests, or the training range of a file. */
     limit: positiveInt.optional(),
+    /**
+     * Shares of each class held out of training by unique text, drawn as `sprout data import` draws them (same rows
+     * for the same file, seed and shares): training reads the rest, validation and test sources name the same file
+     * with the same hold-out and read their part.
+     */
+    holdOut: z.strictObject({ validation: z.number().min(0).max(0.9), test: z.number().min(0).max(0.5), seed: z.number().int().min(0) }).optional(),
   }),
   z.strictObject({ dataset: positiveInt, limit: positiveInt.optional() }),
 ]);
@@ -47,8 +53,13 @@ export const TrainingConfigSchema = z.strictObject({
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
   threads: positiveInt.optional(),
   train: DataSourceSchema,
-  /** Validation data; a dataset's own validation split when omitted. */
+  /** Validation data; a dataset's own validation split (or a file's held-out validation share) when omitted. */
   validation: DataSourceSchema.optional(),
+  /**
+   * The test split, scored once with the kept prompt when the run ends (never to choose a step); a dataset's own
+   * test split (or a file's held-out test share) when omitted.
+   */
+  test: DataSourceSchema.optional(),
   task: z.strictObject({
     template: z.string().min(1),
     labelColumn: z.string().min(1),
@@ -108,7 +119,7 @@ export type TrainingConfigInput = z.input<typeof TrainingConfigSchema>;
 export type DataSource = z.infer<typeof DataSourceSchema>;
 
 /** What every run sets whatever its tasks: the model, training, evaluation and checkpoints. */
-const RunSettingsSchema = TrainingConfigSchema.omit({ train: true, validation: true, task: true, purpose: true });
+const RunSettingsSchema = TrainingConfigSchema.omit({ train: true, validation: true, test: true, task: true, purpose: true });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 
 /** One task of a run: its data and how its examples become text. */
@@ -116,6 +127,7 @@ export const TaskSpecSchema = z.strictObject({
   name: z.string().min(1),
   train: DataSourceSchema,
   validation: DataSourceSchema.optional(),
+  test: DataSourceSchema.optional(),
   task: TrainingConfigSchema.shape.task,
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
@@ -162,8 +174,8 @@ export function parseMixtureConfig(value: unknown, where?: string): MixtureConfi
 
 /** A single-task run as the mixture of one it trains as; `name` names its task. */
 export function toMixture(c: TrainingConfig, name: string): MixtureConfig {
-  const { train, validation, task, purpose: _purpose, ...settings } = c;
-  return { ...settings, tasks: [{ name, train, validation, task }], sharedPrompt: false };
+  const { train, validation, test, task, purpose: _purpose, ...settings } = c;
+  return { ...settings, tasks: [{ name, train, validation, test, task }], sharedPrompt: false };
 }
 
 /**

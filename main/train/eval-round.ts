@@ -4,11 +4,11 @@
  * prompt has improved for `patience` evaluations, and the zero-shot baseline before the first step.
  */
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
-import { promptWarnings, type MajorityBaseline } from './baselines.js';
+import { judgeTest, promptWarnings, type MajorityBaseline } from './baselines.js';
 import { judge, type Score, type Verdict } from './best.js';
 import type { RunSettings } from './config.js';
 import type { EncodedExample } from './encode.js';
-import { evaluate, metricValue, type EvalMetricName, type EvalOptions } from './evaluate.js';
+import { evaluate, metricValue, type EvalMetricName, type EvalMetrics, type EvalOptions } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import type { TrainingEvent } from './events.js';
 import type { EvalRecord, TrainerState } from './trainer-state.js';
@@ -96,6 +96,29 @@ export async function zeroShotRound(e: Evaluator): Promise<void> {
     e.state.zeroShot[k] = metrics;
     e.emit({ kind: 'zero-shot', task: k, metrics, summary: summarizeEval(0, metrics) });
   }
+}
+
+/**
+ * The honest score, once the run has ended: each task's kept prompt (its best, else its last) on the task's test
+ * split, which chose no step. Returns each task's test evaluation (null for a task without a test split).
+ */
+export async function testRound(e: Evaluator, tests: EncodedExample[][]): Promise<(EvalMetrics | null)[]> {
+  const scored: (EvalMetrics | null)[] = [];
+  for (const [k, task] of e.tasks.entries()) {
+    const examples = tests[k];
+    if (!examples.length) {
+      scored.push(null);
+      continue;
+    }
+    const j = promptOf(e, k);
+    const kept = e.state.prompts[j];
+    const step = kept.best?.step ?? e.state.step;
+    e.emit({ kind: 'testing', task: k, step, examples: examples.length });
+    const metrics = await evaluate(e.model, { length: e.prompts[j].length, data: kept.best?.prompt ?? kept.data }, examples, evalOptions(e, task));
+    e.emit({ kind: 'test', task: k, metrics, score: judgeTest(step, metrics, task.labels, task.metric) });
+    scored.push(metrics);
+  }
+  return scored;
 }
 
 /** The latest evaluation of the first task, which step events carry. */

@@ -1,4 +1,4 @@
-import type { MajorityBaseline, MetricChoice } from './baselines.js';
+import type { MajorityBaseline, MetricChoice, TestScore } from './baselines.js';
 import type { EvalSummary } from './eval-summary.js';
 import type { EvalMetrics } from './evaluate.js';
 import type { WeightsPreparing } from '../weights/preparing.js';
@@ -9,6 +9,8 @@ export interface TaskStart {
   name: string;
   trainExamples: number;
   validationExamples: number;
+  /** Scored once with the kept prompt when the run ends; 0 without a test split. */
+  testExamples: number;
   /** Empty for free-text targets. */
   labels: string[];
   /** The metric the task's prompt is kept by, and why. */
@@ -52,6 +54,10 @@ export type TrainingEvent =
     }
   /** `improved`: the task's prompt is better than before (main/train/best.ts); `bestStep`: the step of the prompt it keeps. */
   | { kind: 'eval'; task: number; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; bestStep: number | null; warnings: string[] }
+  /** When the run has ended: the kept prompt (from `step`) is being scored on the task's `examples` test rows. */
+  | { kind: 'testing'; task: number; step: number; examples: number }
+  /** When the run ends: the kept prompt scored once on the task's test split, which chose nothing: the score to report. */
+  | { kind: 'test'; task: number; metrics: EvalMetrics; score: TestScore }
   /** The initial prompt's evaluation before the first step: the zero-shot baseline. */
   | { kind: 'zero-shot'; task: number; metrics: EvalMetrics; summary: EvalSummary }
   | { kind: 'checkpoint'; step: number; file: string }

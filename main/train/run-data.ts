@@ -10,7 +10,8 @@ import { loadTokenizer, type T5Tokenizer } from '../tokenizer/index.js';
 import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
 import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
 import { chooseMetric, majorityBaseline, type MetricChoice } from './baselines.js';
-import type { MixtureConfig, TaskSpec } from './config.js';
+import { parseTemplate } from '../data/template.js';
+import type { DataSource, MixtureConfig, TaskSpec } from './config.js';
 import { loadExamples, type LoadedExamples } from './data-source.js';
 import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
 import type { LoopTask } from './eval-round.js';
@@ -25,6 +26,8 @@ export interface RunTask {
   train: EncodedSplit;
   /** The whole validation split; the run evaluates on its first evalLimit examples. */
   validation: EncodedSplit | null;
+  /** The test split, scored once with the kept prompt when the run ends; null without one. */
+  test: EncodedSplit | null;
   /** Target ids of each label text (eos included). */
   labelTargets: number[][];
 }
@@ -34,9 +37,22 @@ export interface RunData {
   tasks: RunTask[];
 }
 
+/**
+ * Where a split other than training comes from: its own source, else the training dataset's split of that name, else
+ * the training file's held-out share; none when the training data has no such split.
+ */
+function heldOutSource(spec: TaskSpec, split: 'validation' | 'test'): DataSource | undefined {
+  const own = spec[split];
+  if (own) return own;
+  if ('dataset' in spec.train) return { dataset: spec.train.dataset };
+  const share = spec.train.holdOut?.[split] ?? 0;
+  return share > 0 ? spec.train : undefined;
+}
+
 async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer, tokenizerHash: string, only: boolean): Promise<RunTask> {
   const { dataDir: home, library } = where;
-  const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, library, 'train');
+  const textColumns = parseTemplate(spec.task.template).columns;
+  const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, library, 'train', textColumns);
   const resolved = resolveTask(spec.task, trainRaw.raw, trainRaw.where);
   const encodeSplit = (loaded: LoadedExamples): EncodedSplit =>
     cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: spec.task, resolved, tokenizer: tokenizerHash }), () =>
@@ -46,10 +62,15 @@ async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer,
   if (train.examples.length === 0) {
     throw new SproutError('no-examples', only ? 'No training example has a label.' : `No training example of task "${spec.name}" has a label.`, { file: trainRaw.where });
   }
-  const validationSource = spec.validation ?? ('dataset' in spec.train ? { dataset: spec.train.dataset } : undefined);
-  const validationRaw = validationSource ? await loadExamples(validationSource, spec.task.labelColumn, library, 'validation') : null;
+  const heldOut = async (split: 'validation' | 'test'): Promise<EncodedSplit | null> => {
+    const source = heldOutSource(spec, split);
+    if (!source) return null;
+    const encoded = encodeSplit(await loadExamples(source, spec.task.labelColumn, library, split, textColumns));
+    // A dataset without test rows (or only unlabelled ones, kept for labelling) has no test split to score.
+    return split === 'test' && encoded.examples.length === 0 ? null : encoded;
+  };
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: spec.task.maxTargetLength }).ids;
-  return { spec, resolved, train, validation: validationRaw ? encodeSplit(validationRaw) : null, labelTargets };
+  return { spec, resolved, train, validation: await heldOut('validation'), test: await heldOut('test'), labelTargets };
 }
 
 /** Where a run's data lives: the data folder (token caches) and the library (imported datasets). */
@@ -101,8 +122,9 @@ export function loopTask(t: RunTask, config: Pick<MixtureConfig, 'evalLimit' | '
   };
 }
 
-export function taskStart(t: ReturnType<typeof loopTask>, resolved: ResolvedTask): TaskStart {
-  return { name: t.name, trainExamples: t.train.length, validationExamples: t.validation.length, labels: resolved.labels, metric: t.metricChoice, majority: t.majority };
+export function taskStart(t: ReturnType<typeof loopTask>, task: RunTask): TaskStart {
+  const { resolved } = task;
+  return { name: t.name, trainExamples: t.train.length, validationExamples: t.validation.length, testExamples: task.test?.examples.length ?? 0, labels: resolved.labels, metric: t.metricChoice, majority: t.majority };
 }
 
 function planInput(config: MixtureConfig, width: WeightWidth, tasks: RunTask[]): PlanInput {

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Precision, PromptModel } from '../runtime/types.js';
 import type { WeightWidth } from '../weights/width.js';
-import { promptWarnings, type Baselines } from './baselines.js';
+import { judgeTest, promptWarnings, type Baselines, type TestScore } from './baselines.js';
 import { taskEmbeddingStep, type MixtureConfig } from './config.js';
-import type { EvalMetricName } from './evaluate.js';
+import type { EvalMetricName, EvalMetrics } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { promptOf } from './eval-round.js';
 import type { loopTask } from './run-data.js';
@@ -33,6 +33,8 @@ export interface RunEnd {
   notes: string[];
   /** Each prompt as it started. */
   initial: Float32Array[];
+  /** Each task's kept prompt on its test split, scored once as the run ended; null without one. */
+  tests: (EvalMetrics | null)[];
 }
 
 /** How a task's prompt is judged: its best evaluation, the metric, the baselines, warnings. */
@@ -44,7 +46,12 @@ export interface TaskJudgement {
   metric: EvalMetricName;
   metric_reason: string;
   baselines: Baselines;
-  /** Plain warnings about the kept prompt: predictions collapsed to one label, or not above the majority baseline. */
+  /** The kept prompt scored once on the test split when the run ended (the headline); null without a test split. */
+  test: TestScore | null;
+  /**
+   * Plain warnings about the kept prompt's headline evaluation (the test split's, else the best validation's):
+   * predictions (nearly) one label, a class it misses, or not above the majority baseline.
+   */
   warnings: string[];
 }
 
@@ -103,13 +110,16 @@ export function judgeTask(end: RunEnd, k: number): TaskJudgement {
   const kept = state.prompts[promptOf({ prompts: state.prompts }, k)].best;
   const bestEval = kept && state.evals.find((e) => e.step === kept.step && e.task === k);
   const zeroShot = state.zeroShot[k];
+  const tested = end.tests[k];
+  const test = tested && judgeTest(kept?.step ?? state.step, tested, task.labels, task.metric);
   return {
     best: bestEval ? summarizeEval(bestEval.step, bestEval.metrics) : null,
     best_step: kept?.step ?? null,
     metric: task.metricChoice.metric,
     metric_reason: task.metricChoice.reason,
     baselines: { majority: task.majority, zero_shot: zeroShot ? summarizeEval(0, zeroShot) : null },
-    warnings: bestEval ? promptWarnings(bestEval.metrics, task.labels, task.metric, task.majority) : [],
+    test,
+    warnings: test ? test.warnings : bestEval ? promptWarnings(bestEval.metrics, task.labels, task.metric, task.majority) : [],
   };
 }
 
@@ -164,7 +174,7 @@ export function keptPrompts(end: RunEnd, judgements: TaskJudgement[]): KeptPromp
     // A shared prompt belongs to the mixture rather than one task; its metrics are those of the first task.
     const task = state.prompts.length === 1 && many ? null : j;
     const k = task ?? 0;
-    const { best, best_step, metric, metric_reason, baselines, warnings } = judgements[k];
+    const { best, best_step, metric, metric_reason, baselines, test, warnings } = judgements[k];
     const losses = { first_loss: round(tenPercentMean(state.losses, 'first')), last_loss: round(tenPercentMean(state.losses, 'last')), steps: state.step };
     return {
       name: task === null || !many ? base : `${base} · ${end.tasks[k].name}`,
@@ -172,7 +182,7 @@ export function keptPrompts(end: RunEnd, judgements: TaskJudgement[]): KeptPromp
       init: config.init,
       task,
       labels: task === null || end.tasks[k].labels.length === 0 ? null : end.tasks[k].labels,
-      metrics: { ...(many ? { mixture: end.tasks.map((t) => t.name) } : {}), best, best_step, ...losses, metric, metric_reason, baselines, warnings },
+      metrics: { ...(many ? { mixture: end.tasks.map((t) => t.name) } : {}), best, best_step, ...losses, metric, metric_reason, baselines, test, warnings },
       taskEmbedding: p.taskEmbedding,
       initEmbedding: end.initial[j],
     };

@@ -26,7 +26,10 @@ import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
 import { judgeTask, keptPrompts, mixtureResult, trainingResult, writeKeptPrompts, type MixtureResult, type RunEnd, type TrainingResult } from './run-result.js';
 import { CONFIG_FILE, loadCheckpoint, readJson, RESULT_FILE, runDir, writeFileAtomic } from './run-store.js';
 import { lossScaleOn, withLossScale } from './loss-scale.js';
-import { initialState, trainLoop } from './trainer.js';
+import { initialState, trainLoop, type LoopStatus, type LoopTask } from './trainer.js';
+import type { EvalMetrics } from './evaluate.js';
+import { testRound } from './eval-round.js';
+import type { TrainerState } from './trainer-state.js';
 import { badCheckpoint } from './trainer-state.js';
 
 export type { MixtureResult, MixtureTaskResult, TrainingResult } from './run-result.js';
@@ -221,11 +224,30 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
     weights: model.weightWidth,
     steps: config.steps,
     resumedAt: checkpoint ? checkpoint.step : null,
-    tasks: tasks.map((t, k) => taskStart(t, run.data.tasks[k].resolved)),
+    tasks: tasks.map((t, k) => taskStart(t, run.data.tasks[k])),
     notes,
   });
-  const status = await trainLoop({ model, config, optimizers, tasks, state, runDir: dir }, { ...options, onProgress });
-  return finish({ runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial }, ledger);
+  const trained = await trainLoop({ model, config, optimizers, tasks, state, runDir: dir }, { ...options, onProgress });
+  const { status, tests } = await scoreTests(run, tasks, state, trained, { ...options, onProgress });
+  return finish({ runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial, tests }, ledger);
+}
+
+/**
+ * Each task's test split, scored once with its kept prompt when the run has ended (a cancelled run is scored when it
+ * is resumed and ends). Cancelling during the scoring ends the run cancelled, to be scored on resume.
+ */
+async function scoreTests(run: LoadedRun, tasks: LoopTask[], state: TrainerState, status: LoopStatus, hooks: TrainingHooks): Promise<{ status: LoopStatus; tests: (EvalMetrics | null)[] }> {
+  const none = tasks.map(() => null);
+  if (status === 'cancelled' || run.data.tasks.every((t) => !t.test)) return { status, tests: none };
+  const { config, model } = run;
+  const prompts = state.prompts.map((p) => ({ length: config.promptLength, data: p.data }));
+  const evaluator = { model, config, tasks, prompts, state, emit: hooks.onProgress ?? (() => undefined), signal: hooks.signal };
+  try {
+    return { status, tests: await testRound(evaluator, run.data.tasks.map((t) => t.test?.examples ?? [])) };
+  } catch (error) {
+    if (hooks.signal?.aborted) return { status: 'cancelled', tests: none };
+    throw error;
+  }
 }
 
 function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult {

@@ -58,7 +58,7 @@ describe('replaying the Hugging Face SST-2 prompt-tuning run (../shared/fixtures
 
     // Every row of both files is an example, as in the reference run.
     expect([countRows(join(data, 'train.tsv')), countRows(join(data, 'dev.tsv'))]).toEqual([reference.n_train, reference.n_dev]);
-    expect(run.stderr).toContain(`${reference.n_train} training and ${reference.n_dev} validation examples`);
+    expect(run.stderr).toContain(`${reference.n_train} training, ${reference.n_dev} validation and 0 test examples`);
 
     const checkpoint = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
     expect(checkpoint.losses).toHaveLength(STEPS);

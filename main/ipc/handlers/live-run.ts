@@ -5,7 +5,7 @@
  */
 import type { ContractErrorShape, EvalPoint, Judgement, RunState, TrainingProgress, WeightPreparation } from '../../../preload/contract.js';
 import type { RunMetric } from '../../library/runs.js';
-import { summaryValue, type MajorityBaseline, type MetricChoice } from '../../train/baselines.js';
+import { summaryValue, type MajorityBaseline, type MetricChoice, type TestScore } from '../../train/baselines.js';
 import type { TrainingEvent } from '../../train/events.js';
 import type { WeightWidth } from '../../weights/width.js';
 import { weightPreparation } from './weight-preparation.js';
@@ -52,6 +52,10 @@ export class LiveRun {
   warnings: string[] = [];
   /** The step of the prompt the trainer keeps; null before this session's first evaluation. */
   bestStep: number | null = null;
+  /** Test rows being scored with the kept prompt as the run ends; null otherwise. */
+  testing: number | null = null;
+  /** The kept prompt's score on the test split, once the run has ended. */
+  test: TestScore | null = null;
   error: ContractErrorShape | null = null;
   preparing: WeightPreparation | null = null;
   /** Answers a pending pause once the trainer has stopped between steps. */
@@ -99,6 +103,13 @@ export class LiveRun {
         return this.evaluated(e);
       case 'zero-shot':
         this.zeroShot = { ...e.summary };
+        return this.progress();
+      case 'testing':
+        this.testing = e.examples;
+        return this.progress();
+      case 'test':
+        // The warnings now judge the headline: the test split's evaluation.
+        Object.assign(this, { testing: null, test: e.score, warnings: e.score.warnings });
         return this.progress();
       case 'paused':
         this.state = 'paused';
@@ -157,6 +168,8 @@ export class LiveRun {
       examplesPerSecond: running ? (this.examplesPerSecond ?? 0) : 0,
       etaSeconds: running ? this.etaSeconds : null,
       judgement: this.judgement,
+      testing: this.testing,
+      test: this.test,
       stepSeconds: this.stepSeconds,
       preparing: this.preparing,
     };
