@@ -753,7 +753,7 @@ export const operations = {
       promptId: id.optional(),
       /** Another dataset to score on (default: the prompt's own). */
       datasetId: id.optional(),
-      /** The split to score (default: validation, else test, else train: what the dataset has). */
+      /** The split to score (default: the labelled test split, the headline; else validation, else train). */
       split: z.enum(SPLITS).optional(),
       limit: z.number().int().min(1).optional(),
       worst: z.number().int().min(0).max(500).optional(),

@@ -1,6 +1,6 @@
 import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
-import { evalSplit, getDataset, splitCounts } from '../library/datasets.js';
+import { evalSplit, getDataset } from '../library/datasets.js';
 import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
@@ -23,8 +23,9 @@ Rank classification of every labelled row, as training scores validation: the pr
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped).
 --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
 --label-column defaults to the label column of the dataset the prompt was trained on. --dataset ID scores its
-validation split (else test, else train) unless --split is given. --compute int8 scores with int8 products (CPU
-only; faster, and labels agree with float on 96–98 % of rows: see README "Frozen weights at reduced width").
+labelled test split (held out at import: the score to report), else its validation split, else train, unless
+--split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with float on 96–98 %
+of rows: see README "Frozen weights at reduced width").
 
 Prints one JSON line: prompt_id, data, split, labels, examples, skipped, accuracy, macro_f1, mcc, per_class,
 confusion (confusion[gold][predicted]), metric, metric_reason, value (the metric's value), baselines (majority:
@@ -64,7 +65,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
       }
       const dataset = getDataset(db, datasetId!);
       if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
-      const chosen = split ?? evalSplit(splitCounts(db, dataset.id));
+      const chosen = split ?? evalSplit(db, dataset.id);
       if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
       return { input: { ...base, datasetId: dataset.id, split: chosen }, prompt, ownValidation: dataset.id === trainedOn?.id && chosen === 'validation' };
     });
@@ -74,7 +75,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
     try {
       process.stderr.write(`scoring prompt ${promptId} on ${data ?? `dataset ${datasetId} (${input.split})`}…\n`);
       const out = await evalReport(input, preparePrinter(), controller.signal);
-      const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation);
+      const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
       const metric = judged.metric!.metric;
       const value = metric === 'rank_accuracy' || metric === 'exact_match' ? out.report.accuracy : metric === 'macro_f1' ? out.report.macroF1 : out.report.mcc;
       for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);

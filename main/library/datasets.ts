@@ -1,4 +1,4 @@
-import type { Split } from '../choices.js';
+import { SPLITS, type Split } from '../choices.js';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import type { LibraryDb } from './db.js';
 
@@ -223,7 +223,12 @@ export function loadDatasetRows(db: LibraryDb, id: number, split: Split): Datase
   return [...iterateDatasetRows(db, id, split)];
 }
 
-/** Validation first, then test, then train: a dataset imported without a split is scored on what it has. */
-export function evalSplit(counts: Record<Split, number>): Split | undefined {
-  return (['validation', 'test', 'train'] as Split[]).find((s) => counts[s] > 0);
+/**
+ * The split an evaluation scores unless told: the labelled test split (held out at import, it chose nothing, so its
+ * score is the one to report), else validation, else train (a dataset imported without a split has only that).
+ */
+export function evalSplit(db: LibraryDb, datasetId: number): Split | undefined {
+  const labelled = db.prepare('SELECT split, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? AND label IS NOT NULL GROUP BY split').all(datasetId) as { split: Split; n: number }[];
+  // SPLITS runs train, validation, test: the most held-out split first.
+  return [...SPLITS].reverse().find((s) => labelled.some((r) => r.split === s && r.n > 0));
 }

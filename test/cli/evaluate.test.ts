@@ -48,8 +48,8 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(e.baselines.zero_shot).toBeNull();
     // The prompt answers "fine" (1) for every row: column 0 is empty, and the warning says so.
     expect(e.confusion.map((row) => row[0])).toEqual([0, 0]);
-    expect(e.warnings[0]).toMatch(/^Every validation example was predicted "1"/);
-    expect(evaluated.stderr).toMatch(/^warning: Every validation example/m);
+    expect(e.warnings[0]).toMatch(/^Every evaluated example was predicted "1"/);
+    expect(evaluated.stderr).toMatch(/^warning: Every evaluated example/m);
     // Scored on the weights the prompt was trained on, whose converted files are checked first, as train and label say.
     expect(evaluated.stderr).toMatch(/^verifying the converted weights: 100% of /m);
 
@@ -63,7 +63,7 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(d.split).toBe('validation');
     expect(d.examples).toBe(50);
     expect(d.confusion).toEqual(e.confusion);
-    expect(d.warnings).toEqual(e.warnings);
+    expect(d.warnings).toEqual(e.warnings.map((w) => w.replace('evaluated', 'validation')));
   });
 
   it('evaluate refuses unclear requests with a one-line usage error', async () => {

@@ -47,11 +47,11 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
   if (datasetId === null) {
     throw new SproutError('eval-no-dataset', `Prompt ${promptId} was not trained on an imported dataset, so there is no validation data to score it on.`, { hint: 'Choose a dataset to evaluate it on.' });
   }
-  const counts = splitCounts(db, requireDataset(db, datasetId).id);
-  // The split asked for; else its own validation split when it has one (a dataset imported without a split is scored on what it has).
-  const split = r.split ?? evalSplit(counts);
-  if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no rows.`);
-  if (counts[split] === 0) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, { hint: 'Choose a split it has, or import it again with one.' });
+  const dataset = requireDataset(db, datasetId).id;
+  // The split asked for; else the headline split: the labelled test split, else validation, else what the dataset has.
+  const split = r.split ?? evalSplit(db, dataset);
+  if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no labelled rows to score.`, { hint: 'Import it with its label column.' });
+  if (splitCounts(db, dataset)[split] === 0) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, { hint: 'Choose a split it has, or import it again with one.' });
   const settings = readSettings(context.dataDir);
   // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
   const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId, preparing: weightPreparation(p) });
@@ -84,6 +84,6 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     // Rank classification always names a label, so the report's extra "not a label" column is empty: drop it.
     confusion: out.report.confusion.map((row) => row.slice(0, K)),
     worst: out.worst,
-    judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation'),
+    judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation', split),
   };
 }

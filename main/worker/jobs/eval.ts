@@ -6,7 +6,7 @@ import { Scorer } from '../../label/scorer.js';
 import { renderText } from '../../label/text.js';
 import { readRecords } from '../../data/read.js';
 import type { ReadOptions } from '../../data/types.js';
-import { evalSplit, getDataset, loadDatasetRows, splitCounts, type Split } from '../../library/datasets.js';
+import { evalSplit, getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
@@ -138,6 +138,6 @@ async function evalRows(db: LibraryDb, input: EvalJobInput): Promise<{ rows: { i
   }
   const dataset = input.datasetId === undefined ? undefined : getDataset(db, input.datasetId);
   if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step (or `sprout data list`).' });
-  const split = input.split ?? evalSplit(splitCounts(db, dataset.id)) ?? 'validation';
+  const split = input.split ?? evalSplit(db, dataset.id) ?? 'validation';
   return { rows: loadDatasetRows(db, dataset.id, split), template: dataset.template, where: `Dataset ${dataset.id} (${split})` };
 }
