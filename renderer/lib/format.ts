@@ -51,6 +51,7 @@ const METRIC_KEY_NAMES: Record<string, string> = {
   examples: 'validation examples',
   step: 'step',
   best: 'best evaluation',
+  test: 'test split (the headline)',
   best_step: 'step of the best evaluation',
   first_loss: 'training loss, first 10 % of steps',
   last_loss: 'training loss, last 10 % of steps',
@@ -77,17 +78,22 @@ export function weightWidthLabel(width: WeightWidth): string {
   return `${WEIGHT_WIDTH_LABELS[width]} (${BYTES_PER_PARAMETER[width]} bytes per weight)`;
 }
 
+/** What a headline score was measured on: the test split (chose nothing), or the validation split that chose the step. */
+export const OPTIMISTIC = 'on validation (optimistic)';
+
 /**
- * A library prompt's headline score from its stored metrics: the best evaluation by the metric it was kept by
- * (older records: accuracy), marked ⚠ when training stored a warning about it.
+ * A library prompt's headline score from its stored metrics, by the metric it was kept by (older records: accuracy):
+ * its test score when a test split was held out, else its best validation score, said to be optimistic; marked ⚠
+ * when training stored a warning about it.
  */
 export function promptHeadline(metrics: Record<string, unknown>): string {
-  const best = (metrics.best ?? metrics) as Record<string, unknown>;
+  const test = metrics.test && typeof metrics.test === 'object' ? (metrics.test as Record<string, unknown>) : null;
+  const best = (test ?? metrics.best ?? metrics) as Record<string, unknown>;
   const key = typeof metrics.metric === 'string' && typeof best[metrics.metric] === 'number' ? metrics.metric : best.rank_accuracy !== undefined ? 'rank_accuracy' : 'exact_match';
   const value = best[key] ?? best.accuracy;
   if (typeof value !== 'number') return '–';
   const warned = Array.isArray(metrics.warnings) && metrics.warnings.length > 0;
-  return `${metricName(key)} ${metricValue(key, value)}${warned ? ' ⚠' : ''}`;
+  return `${metricName(key)} ${metricValue(key, value)} ${test ? 'on test' : OPTIMISTIC}${warned ? ' ⚠' : ''}`;
 }
 
 /** Stored metrics as name/value rows with human names, one level of nesting flattened ("best evaluation: accuracy"). */

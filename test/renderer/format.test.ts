@@ -15,9 +15,10 @@ const stored = {
 };
 
 describe('library wording', () => {
-  it('headlines the metric the prompt was kept by, marked when warned; older records by accuracy', () => {
-    expect(promptHeadline(stored)).toBe('MCC 0.0000 ⚠');
-    expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6 %');
+  it('headlines the metric the prompt was kept by on the test split, else on validation said to be optimistic; marked when warned; older records by accuracy', () => {
+    expect(promptHeadline(stored)).toBe('MCC 0.0000 on validation (optimistic) ⚠');
+    expect(promptHeadline({ ...stored, test: { ...stored.best, mcc: 0.028 }, warnings: [] })).toBe('MCC 0.0280 on test');
+    expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6 % on validation (optimistic)');
     expect(promptHeadline({})).toBe('–');
   });
 

@@ -29,7 +29,8 @@ export class PromptSetup {
   batchSize = $state(8);
   steps = $state(200);
   evalEvery = $state(50);
-  evalLimit = $state(200);
+  /** Null evaluates every validation example, as `sprout train` does, so both keep the same prompt from one run. */
+  evalLimit = $state<number | null>(null);
   patience = $state<number | null>(null);
   /** The metric the best prompt is kept by; auto: MCC or macro-F1 when the labels are imbalanced. */
   keepBy = $state<MetricRequest>('auto');
@@ -89,7 +90,7 @@ export class PromptSetup {
       batchSize: this.batchSize,
       steps: this.steps,
       evalEvery: this.evalEvery,
-      evalLimit: this.evalLimit,
+      ...(this.evalLimit ? { evalLimit: this.evalLimit } : {}),
       ...(this.patience ? { patience: this.patience } : {}),
       metric: this.keepBy,
       seed: this.seed,
