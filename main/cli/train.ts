@@ -211,13 +211,13 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   let validation: DataSource | undefined;
   let test: DataSource | undefined;
   if (datasetId !== undefined) {
+    if (str('split') !== undefined || str('test-split') !== undefined) throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
     const dataset = await withLibrary((db) => getDataset(db, datasetId));
     if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
     template ??= textColumns?.length ? defaultTemplate(textColumns, true) : dataset.template;
     labelColumn ??= dataset.labelColumn ?? undefined;
     if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
     train = { dataset: datasetId, limit: numberFlag(values, 'limit') };
-    if (str('split') !== undefined || str('test-split') !== undefined) throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
     const validationFile = str('validation');
     if (validationFile) validation = fileSource(validationFile, 'validation-');
   } else {
