@@ -63,6 +63,9 @@ it('a collapsed prompt: baselines and the warning in Train and Evaluate, red for
   await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d %/);
   await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain('Every validation example was predicted "1"');
   await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.0000');
+  // Imported without a test split: the headline is the validation score that chose the step, and the page says so.
+  await expect(page.getByTestId('optimistic-note').innerText()).resolves.toMatch(/^This is the best of the validation evaluations, and validation also chose which step to keep, so the number is optimistic\./);
+  await expect(page.getByTestId('eval-split').count()).resolves.toBe(0);
   await expect(page.locator('.stepper li.done', { hasText: 'Train' }).count()).resolves.toBe(1);
 
   await page.getByRole('button', { name: 'Next: Evaluate' }).click();
@@ -70,6 +73,7 @@ it('a collapsed prompt: baselines and the warning in Train and Evaluate, red for
   await matrix.waitFor({ timeout: 60_000 });
   await page.getByTestId('collapse-warning').waitFor();
   await page.getByTestId('baseline-majority').waitFor();
+  await expect(page.getByTestId('eval-split').innerText()).resolves.toMatch(/^Scored on the \d+ validation examples, which also chose the training step, so this score is optimistic\./);
   const report = await call('eval.report', { promptId: status.promptId! });
   // Every row went to "1": gold 0 → predicted 1 is the wrong cell holding all of row 0, gold 1 → 1 the right one.
   expect(report.confusion.map((row) => row[0])).toEqual([0, 0]);

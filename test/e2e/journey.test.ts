@@ -134,12 +134,14 @@ it('model → data → prompt → train → evaluate → label, then a second ta
   await app.accessible('train');
   await next('Evaluate');
 
-  // 5 Evaluate: the matrix covers every validation example.
+  // 5 Evaluate: the matrix covers every example of the test split held out at import (26 of CB's rows).
   const matrix = page.getByRole('table', { name: /Confusion matrix/ });
   await matrix.waitFor({ timeout: 60_000 });
   const totals = await matrix.locator('tbody tr td:last-child').allInnerTexts();
-  expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(56);
+  expect(totals.map(Number).reduce((a, b) => a + b, 0)).toBe(26);
+  await expect(page.getByTestId('eval-split').innerText()).resolves.toMatch(/^Scored on the 26 test examples held out at import/);
   const report = await app.call('eval.report', { promptId: firstPromptId });
+  expect([report.split, report.examples]).toEqual(['test', 26]);
   await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
   await app.accessible('evaluate');
   await app.shot('5-evaluate');
