@@ -5,15 +5,15 @@
  * Labelling screen; the keyboard queue (number keys, Enter, S, Backspace, the progress line), the table (review
  * filter, highlighted corrections, every input column, filtering as you type), and the export read by Python.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import { writeSafetensors } from '../../main/checkpoint/safetensors.js';
 import { checkExport } from '../label/python-export.js';
 import { checkVersion } from '../label/python-version.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
+import { hfTopicPrompt } from './hf-topic-prompt.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -29,17 +29,6 @@ let toLabel: string;
 let datasetId: number;
 let jobId: string;
 
-/** Hugging Face's topic prompt from the fixture's reference run, as a PEFT adapter folder. */
-function hfTopicPrompt(dir: string): string {
-  const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')) as { runs: { topic: { final_prompt: number[][] } } };
-  const rows = reference.runs.topic.final_prompt;
-  const folder = join(dir, 'hf-topic');
-  mkdirSync(folder);
-  writeFileSync(join(folder, 'adapter_config.json'), JSON.stringify({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: rows.length, token_dim: rows[0].length, num_transformer_submodules: 1 }));
-  writeSafetensors(join(folder, 'adapter_model.safetensors'), [{ name: 'prompt_embeddings', dtype: 'F32', shape: [rows.length, rows[0].length], data: Float32Array.from(rows.flat()) }]);
-  return folder;
-}
-
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'sprout-review-'));
   const slice = (from: number, to: number, name: string) => {
@@ -52,7 +41,7 @@ beforeAll(async () => {
   app = await App.start('review');
   await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const modelId = (await app.call('model.import', { path: model })).id;
-  const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(out), name: 'hf topic', modelId });
+  const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(model, out), name: 'hf topic', modelId });
   const dataset = await app.call('data.import', { file: training, header: false, textColumns: ['1', '2'], labelColumn: '0', template: '{1} {2}', split: 0.2, testSplit: 0.25, name: 'ag news' });
   // Two steps from Hugging Face's prompt: a library prompt with the topic task, labelling as that prompt does
   // (trained while the page loads; the test waits for it).
