@@ -21,8 +21,12 @@ const trainArgs = [
 ];
 
 describe('sprout train and sprout evaluate: baselines and warnings', () => {
+  // The first test trains the prompt and scores it on the file; the second scores it on an imported dataset.
+  const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
+  let promptId: number;
+  let fileScore: { confusion: number[][]; warnings: string[] };
+
   it('train --metric auto keeps by MCC on CoLA and says so; evaluate scores the prompt on the raw dev file with the same judgement', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
     const trained = await sprout([...trainArgs, '--metric', 'auto'], home);
     expect(trained.code).toBe(0);
     const t = lastJson(trained) as { prompt_id: number; metric: string; metric_reason: string; baselines: { majority: { label: string; share: number }; zero_shot: { step: number } }; warnings: string[]; notes: string[] };
@@ -53,17 +57,20 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     // Scored on the weights the prompt was trained on, whose converted files are checked first, as train and label say.
     expect(evaluated.stderr).toMatch(/^verifying the converted weights: 100% of /m);
 
-    // An imported dataset: its validation split (CoLA dev as the validation file), scored the same way.
+    [promptId, fileScore] = [t.prompt_id, e];
+  });
+
+  it('evaluate --dataset scores the imported validation split (CoLA dev as the validation file) with the same judgement', async () => {
     const imported = await sprout(['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--text-column', '3', '--label-column', '1', '--validation', dev, '--name', 'cola'], home);
     expect(imported.code).toBe(0);
     const datasetId = (lastJson(imported) as { id: number }).id;
-    const byDataset = await sprout(['evaluate', '--prompt', String(t.prompt_id), '--dataset', String(datasetId), '--limit', '50', '--device', 'cpu'], home);
+    const byDataset = await sprout(['evaluate', '--prompt', String(promptId), '--dataset', String(datasetId), '--limit', '50', '--device', 'cpu'], home);
     expect(byDataset.code).toBe(0);
     const d = lastJson(byDataset) as { split: string; examples: number; confusion: number[][]; warnings: string[] };
     expect(d.split).toBe('validation');
     expect(d.examples).toBe(50);
-    expect(d.confusion).toEqual(e.confusion);
-    expect(d.warnings).toEqual(e.warnings.map((w) => w.replace('evaluated', 'validation')));
+    expect(d.confusion).toEqual(fileScore.confusion);
+    expect(d.warnings).toEqual(fileScore.warnings.map((w) => w.replace('evaluated', 'validation')));
   });
 
   it('evaluate refuses unclear requests with a one-line usage error', async () => {
