@@ -155,10 +155,12 @@ describe('sprout train --mixture', () => {
   });
 
   it('with one task, per-task and shared mixtures train exactly as plain training does', async () => {
-    const plain = await runTraining({ config: { ...common, train: { dataset: cb }, task: { template: 'premise: {premise} hypothesis: {hypothesis}', labelColumn: 'label' } } }, { ...inLibrary(home) });
+    // Three runs: three steps and the one evaluation at the end each are enough to tell the paths apart.
+    const short = { ...common, steps: 3, evalEvery: 100 };
+    const plain = await runTraining({ config: { ...short, train: { dataset: cb }, task: { template: 'premise: {premise} hypothesis: {hypothesis}', labelColumn: 'label' } } }, { ...inLibrary(home) });
     const expected = checkpointPrompts(plain.run_id)[0];
     for (const sharedPrompt of [true, false]) {
-      const one = await runTraining({ mixture: { ...common, sharedPrompt, tasks: [cbTask()] } }, { ...inLibrary(home) });
+      const one = await runTraining({ mixture: { ...short, sharedPrompt, tasks: [cbTask()] } }, { ...inLibrary(home) });
       expect(one.first_loss).toBe(plain.first_loss);
       expect(same(checkpointPrompts(one.run_id)[0], expected)).toBe(true);
     }
