@@ -130,6 +130,11 @@ export const REVIEW_STATE_LABELS = { unreviewed: 'rows not reviewed yet', review
 export type ReviewState = keyof typeof REVIEW_STATE_LABELS;
 export const REVIEW_STATES = valuesOf(REVIEW_STATE_LABELS);
 
+/** How a two-label prompt's decision threshold is chosen (main/train/threshold.ts thresholdFor). */
+export const THRESHOLD_TARGET_LABELS = { threshold: 'A threshold I pick', precision: 'A target precision', recall: 'A target recall' } as const;
+export type ThresholdTarget = keyof typeof THRESHOLD_TARGET_LABELS;
+export const THRESHOLD_TARGETS = valuesOf(THRESHOLD_TARGET_LABELS);
+
 export const THEME_LABELS = { system: 'Follow the system', light: 'Light', dark: 'Dark' } as const;
 export type Theme = keyof typeof THEME_LABELS;
 export const THEMES = valuesOf(THEME_LABELS);

@@ -19,6 +19,7 @@ import {
   REVIEW_STATES,
   SPLITS,
   THEMES,
+  THRESHOLD_TARGETS,
   WEIGHTS_CHOICES,
   type DataFormat,
   type DevicePreference,
@@ -37,6 +38,7 @@ import type { OutputState } from '../main/label/ownership.js';
 import type { VersionReport } from '../main/label/retrain.js';
 import type { Baselines, Judgement, MetricChoice, TestScore } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
+import type { StoredDecision, ThresholdCurve, ThresholdPoint } from '../main/train/threshold.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -333,6 +335,21 @@ export interface EvalReport {
   worst: { index: number; line: number; text: string; gold: string; predicted: string; goldProbability: number; confidence: number }[];
   /** The headline metric (the one the prompt was kept by, else auto's choice for these labels), its baselines and warnings. */
   judgement: Judgement;
+  /** The prompt's decision threshold that made the predictions, in words; null: the more probable label did. */
+  decision: string | null;
+}
+
+/** A two-label prompt's precision and recall of one label against the decision threshold, on its validation rows. */
+export interface ThresholdView {
+  promptId: number;
+  datasetId: number;
+  labels: string[];
+  curve: ThresholdCurve;
+  /** The stored decision threshold (for any positive label), or null; `rule` says it in words. */
+  decision: StoredDecision | null;
+  rule: string | null;
+  /** Where the more probable label (threshold 0.5) stands on the curve. */
+  atHalf: ThresholdPoint;
 }
 
 // -- Transfer --
@@ -382,6 +399,8 @@ export interface PromptInfo {
   metrics: Record<string, unknown>;
   tags: string[];
   notes: string;
+  /** Two-label prompts: the decision threshold it labels and is evaluated with, in words; null: the more probable label. */
+  decision: string | null;
   created: string;
 }
 
@@ -411,6 +430,8 @@ export interface LabelJobInfo {
   promptNames: string[];
   /** The template the job read its text through, e.g. "sentence: {sentence}". */
   template: string;
+  /** The prompt's decision threshold the job labelled with, in words; null: the more probable label. */
+  decision: string | null;
   /** The input's gold label column, when one was given; `accuracy` then compares it with the predictions. */
   goldColumn: string | null;
   accuracy: { rows: number; accuracy: number; macroF1: number } | null;
@@ -762,6 +783,19 @@ export const operations = {
     }),
     response: type<EvalReport>(),
   },
+
+  /**
+   * A two-label prompt's threshold curve on its dataset's validation rows (engine worker; weight preparation as
+   * `evaluation.preparing`); `positive` defaults to the stored decision's label, else the rarer label.
+   */
+  'prompt.thresholdCurve': { request: z.strictObject({ promptId: id, positive: text.optional() }), response: type<ThresholdView>() },
+  /** Stores the decision threshold picked, or the one that meets a target precision or recall on the validation rows. */
+  'prompt.setThreshold': {
+    request: z.strictObject({ promptId: id, positive: text, by: z.enum(THRESHOLD_TARGETS), value: z.number().min(0).max(1) }),
+    response: type<ThresholdView>(),
+  },
+  /** Back to the more probable label. */
+  'prompt.clearThreshold': { request: z.strictObject({ promptId: id }), response: type<PromptInfo>() },
 
   /** Ranks library prompts of this model as transfer sources for the dataset's task (SPoT). */
   'transfer.rank': {

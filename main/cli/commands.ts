@@ -4,6 +4,7 @@ import { libraryShowCommand } from './library-show.js';
 import { libraryRenameCommand } from './library-rename.js';
 import { libraryTagCommand } from './library-tag.js';
 import { libraryNoteCommand } from './library-note.js';
+import { libraryThresholdCommand } from './library-threshold.js';
 import { libraryRemoveCommand } from './library-rm.js';
 import { libraryDuplicateCommand } from './library-duplicate.js';
 import { libraryExportCommand } from './library-export.js';
@@ -59,6 +60,7 @@ export const commands: Command[] = [
   libraryRenameCommand,
   libraryTagCommand,
   libraryNoteCommand,
+  libraryThresholdCommand,
   libraryRemoveCommand,
   libraryDuplicateCommand,
   libraryExportCommand,

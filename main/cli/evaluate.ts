@@ -6,6 +6,7 @@ import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
 import { EVAL_METRIC_NAMES } from '../choices.js';
 import { judgeReport } from '../train/baselines.js';
+import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
@@ -28,7 +29,8 @@ labelled test split (held out at import: the score to report), else its validati
 of rows: see README "Frozen weights at reduced width").
 
 Prints one JSON line: prompt_id, data, split, labels, examples, skipped, accuracy, macro_f1, mcc, per_class,
-confusion (confusion[gold][predicted]), metric, metric_reason, value (the metric's value), baselines (majority:
+confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the predictions,
+in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value (the metric's value), baselines (majority:
 always answering the most frequent label of these rows; zero_shot: the initial prompt, on the prompt's own
 validation data), warnings (predictions collapsed to one label; metric not above the majority baseline).`,
   options: {
@@ -91,6 +93,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
         mcc: out.report.mcc,
         per_class: out.report.perClass,
         confusion: out.report.confusion.map((row) => row.slice(0, out.labels.length)),
+        decision: out.decision && decisionText(out.decision, out.labels),
         metric,
         metric_name: EVAL_METRIC_NAMES[metric],
         metric_reason: judged.metric!.reason,

@@ -128,7 +128,10 @@ Labels each row of INPUT (${Object.values(DATA_FORMAT_LABELS).join(', ')}) and w
 columns unchanged, then predicted_label, confidence, runner_up, margin, one p_<label> column per label (with
 several prompts also agreement) and skipped_reason; a name the input already uses gets a suffix (_1, …). Rows
 stay in input order; a row that cannot be labelled (empty text, missing column) is written with its reason.
-Classification ranks the label texts by the model's log-likelihood; confidence is the softmax over them.
+Classification ranks the label texts by the model's log-likelihood; confidence is the softmax over them. A
+two-label library prompt with a decision threshold (\`sprout library threshold\`) answers its positive label when
+that label's probability reaches the threshold, and writes it in a threshold_<label> column; the summary's
+decision names it (a single prompt only: ensembles and multi-task jobs answer the more probable label).
 
 Prompt (several prompts of one task make an ensemble: majority vote, mean probabilities, agreement):
   --prompt ID|NAME        a library prompt; its task brings the template, label set and verbaliser, and its model
@@ -168,7 +171,7 @@ Run:
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
 Summary (one JSON line): job_id, status, rows, total_rows, labelled, skipped, skipped_reasons, truncated,
-rows_per_s, label_counts, agreement (ensembles), accuracy (with --label-column).`,
+rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, rule), accuracy (with --label-column).`,
   options: {
     prompt: { type: 'string', multiple: true },
     'task-column': { type: 'string' },

@@ -14,6 +14,7 @@ import { catalogue } from './handlers/catalogue.js';
 import { forgetModel, importModel, listModelInfo, verifyModel } from './handlers/models.js';
 import { publicSettings, readSettings, tokenStore, writeSettings } from './handlers/settings.js';
 import { retrainWithCorrections } from './handlers/retrain.js';
+import { clearThreshold, setThreshold, thresholdCurveOf } from './handlers/threshold.js';
 import { stateOf } from './handlers/state.js';
 import { rankTransfer } from './handlers/transfer.js';
 import { planRun } from './handlers/train-plan.js';
@@ -66,6 +67,9 @@ export const handlers: Handlers = {
   'train.list': ({ limit }, context) => stateOf(context).runs.list(limit ?? 50),
 
   'eval.report': (request, context) => evalReport(context, request),
+  'prompt.thresholdCurve': (request, context) => thresholdCurveOf(context, request),
+  'prompt.setThreshold': (request, context) => setThreshold(context, request),
+  'prompt.clearThreshold': ({ promptId }, context) => clearThreshold(context, promptId),
   'transfer.rank': (request, context) => rankTransfer(context, request),
 
   'library.list': (request, context) => listLibrary(context, request),

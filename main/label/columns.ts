@@ -12,6 +12,8 @@ export interface AddedColumns {
   margin?: string;
   /** Ensembles only: the share of prompts that voted for the predicted label. */
   agreement?: string;
+  /** A prompt with a decision threshold: `threshold_<positive label>`, the threshold its probability was held to. */
+  threshold?: string;
   /** Classification only: one probability column per label, in label-set order. */
   probs: string[];
   /** One prompt per text column: that column's prediction, confidence and probabilities (replacing the above). */
@@ -23,6 +25,8 @@ export interface ColumnPlan {
   kind: 'classification' | 'generation';
   labels: readonly string[];
   ensemble: boolean;
+  /** The positive label of the task's decision threshold, when it has one. */
+  positive?: string;
 }
 
 /** Hands out column names not yet `taken`: `base`, else `base_1`, `base_2`, … */
@@ -50,12 +54,13 @@ export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan):
   const runnerUp = classify ? claim('runner_up') : undefined;
   const margin = classify ? claim('margin') : undefined;
   const agreement = plan.ensemble ? claim('agreement') : undefined;
+  const threshold = plan.positive === undefined ? undefined : claim(`threshold_${plan.positive}`);
   const probs = classify ? plan.labels.map((l) => claim(`p_${l}`)) : [];
-  return { predicted, confidence, runnerUp, margin, agreement, probs, skipped: claim('skipped_reason') };
+  return { predicted, confidence, runnerUp, margin, agreement, threshold, probs, skipped: claim('skipped_reason') };
 }
 
 /** The added columns in output order. */
 export function addedColumnNames(a: AddedColumns): string[] {
   if (a.groups) return [...a.groups.flatMap((g) => [g.predicted, g.confidence, ...g.probs]), a.skipped];
-  return [a.task, a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
+  return [a.task, a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, a.threshold, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
 }

@@ -23,6 +23,7 @@ import { realTarget, refuseInsideDataDir } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
+import { decisionText, type Decision } from '../train/threshold.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
 import { outputFormatFromName, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
@@ -34,7 +35,7 @@ import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './par
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
 import { renderText, resolveTextSpec } from './text.js';
-import type { LabelJobSpec, LabelProgress, LabelPrompt, LabelStats, LabelTask } from './types.js';
+import { withoutDecision, type LabelJobSpec, type LabelProgress, type LabelPrompt, type LabelStats, type LabelTask } from './types.js';
 
 /** The frozen model, its tokenizer and the prompt(s) to label with (several: an ensemble of one task, or a multi-task job's routes). */
 export interface LabelEngine {
@@ -96,6 +97,8 @@ export interface LabelSummary {
   label_counts: Record<string, number>;
   /** Ensembles: mean share of prompts agreeing with the vote. */
   agreement?: number;
+  /** The prompt's decision threshold, when it decided instead of the more probable label. */
+  decision?: Decision & { rule: string };
   accuracy?: AccuracyReport;
 }
 
@@ -166,7 +169,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
       hint: 'Leave out --template, --text-column and --label-column.',
     });
   }
-  const task = routed ? unionTask(routed.routing) : engine.prompts[0].task;
+  const task = routed ? unionTask(routed.routing) : engine.prompts.length > 1 ? withoutDecision(engine.prompts[0].task) : engine.prompts[0].task;
   const text = routed
     ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
     : resolveTextSpec({ template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
@@ -178,7 +181,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
   if (realTarget(input) === realTarget(output)) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
   refuseInsideDataDir(output, dataDirOf(db), 'output file');
-  const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1 });
+  const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1, positive: task.decision?.positive });
   const stat = statSync(input);
   const spec: LabelJobSpec = {
     input,
@@ -449,7 +452,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
     const outcome = outcomes[i];
     const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: skipReasons[i], corrected: null };
     const c = spec.columns;
-    const width = [c.runnerUp, c.margin, c.agreement].filter(Boolean).length + c.probs.length;
+    const width = [c.runnerUp, c.margin, c.agreement, c.threshold].filter(Boolean).length + c.probs.length;
     if (!outcome) {
       const reason = skipReasons[i]!;
       stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
@@ -470,6 +473,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
       stats.agreementSum += outcome.agreement;
       added = [stored.predicted, stored.confidence, p.runnerUp < 0 ? null : labels[p.runnerUp], stored.margin];
       if (c.agreement) added.push(roundProbability(outcome.agreement));
+      if (c.threshold) added.push(spec.task.decision!.threshold);
       added.push(...Array.from(p.probs, roundProbability), null);
     }
     stats.labelCounts[stored.predicted] = (stats.labelCounts[stored.predicted] ?? 0) + 1;
@@ -480,7 +484,7 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
 
 export function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
   const c: AddedColumns = spec.columns;
-  const numbers = new Set([c.confidence, c.margin, c.agreement, ...c.probs, ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs])]);
+  const numbers = new Set([c.confidence, c.margin, c.agreement, c.threshold, ...c.probs, ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs])]);
   return [...spec.inputColumns, ...addedColumnNames(c)].map((name) => ({ name, type: !spec.inputColumns.includes(name) && numbers.has(name) ? 'DOUBLE' : 'STRING' }));
 }
 
@@ -502,6 +506,8 @@ export function summary(job: LabelJob, rowsThisRun: number, secondsThisRun: numb
     label_counts: stats.labelCounts,
   };
   if (spec.prompts.length > 1) result.agreement = stats.labelled ? roundProbability(stats.agreementSum / stats.labelled) : 0;
+  const decision = spec.task.decision;
+  if (decision) result.decision = { ...decision, rule: decisionText(decision, spec.task.labels) };
   if (stats.gold) result.accuracy = accuracyReport(stats.gold, spec.task.labels);
   return result;
 }

@@ -33,16 +33,19 @@ function findPrompt(db: LibraryDb, idOrName: string): PromptRecord {
 /**
  * The task a prompt labels: its library task's template, label set and verbaliser (a label without a verbaliser
  * entry is scored as its own text); a task with no labels is free text. A prompt without a task falls back to the
- * labels stored with it and the input's text columns.
+ * labels stored with it and the input's text columns. A two-label prompt brings its decision threshold.
  */
 function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const labels = task?.labelSet ?? prompt.labels ?? (task ? Object.keys(task.verbalizer) : []);
   const verbaliser = task?.verbalizer ?? {};
+  const decision = prompt.decision;
   return {
     kind: labels.length ? 'classification' : 'generation',
     labels,
     verbalisers: labels.map((l) => verbaliser[l] ?? l),
     template: task?.template ?? null,
+    // A threshold set when the label set was another one no longer means anything.
+    ...(decision && labels.length === 2 && labels.includes(decision.positive) ? { decision: { positive: decision.positive, threshold: decision.threshold } } : {}),
   };
 }

@@ -13,7 +13,7 @@ import { roundProbability, type AddedValue } from './encode.js';
 import type { ScoredRow } from './jobs.js';
 import type { LabelTokenizer } from './scorer.js';
 import { renderText, resolveTextSpec, retargetTemplate } from './text.js';
-import type { LabelPrompt, LabelRouting, LabelStats, LabelTask } from './types.js';
+import { withoutDecision, type LabelPrompt, type LabelRouting, type LabelStats, type LabelTask } from './types.js';
 
 /** As asked for: route i uses the engine's prompt i. */
 export type RoutingChoice = { by: 'task-column'; column: string; keys: string[] } | { by: 'text-column'; columns: string[] };
@@ -36,7 +36,7 @@ export function planRouting(choice: RoutingChoice, prompts: readonly LabelPrompt
     }
     const template = choice.by === 'task-column' ? p.task.template : columnTemplate(p, choice.columns[i]);
     const text = resolveTextSpec({ template, taskTemplate: p.task.template, textColumns: [] }, inputColumns, file);
-    return { key: keys[i], task: p.task, template: text.template, textColumns: text.textColumns };
+    return { key: keys[i], task: withoutDecision(p.task), template: text.template, textColumns: text.textColumns };
   });
   const routing: LabelRouting = { by: choice.by, column: choice.by === 'task-column' ? choice.column : null, routes };
   return { routing, columns: routedColumns(routing, inputColumns) };

@@ -6,6 +6,7 @@
  */
 import { SproutError } from '../errors.js';
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
+import { decide } from '../train/threshold.js';
 import { predict, type Prediction } from './confidence.js';
 import type { LabelTask } from './types.js';
 
@@ -77,9 +78,20 @@ export class Scorer {
     const scores = await this.model.score(this.prompts[0], inputs, this.candidates); // [B * C]
     return inputs.map((_, b) => ({
       kind: 'classification',
-      prediction: predict(scores.subarray(b * C, (b + 1) * C), this.tokenCounts, this.options.lengthNormalise),
+      prediction: this.decided(predict(scores.subarray(b * C, (b + 1) * C), this.tokenCounts, this.options.lengthNormalise)),
       agreement: 1,
     }));
+  }
+
+  /** The task's decision threshold, where it has one, answers instead of the more probable label. */
+  private decided(p: Prediction): Prediction {
+    const decision = this.task.decision;
+    if (!decision) return p;
+    const best = decide(this.task.labels, p.probs, decision);
+    if (best === p.best) return p;
+    const runnerUp = 1 - best;
+    // The answer is the less probable label here: its margin over the runner-up is negative, as the probabilities say.
+    return { best, runnerUp, probs: p.probs, confidence: p.probs[best], margin: p.probs[best] - p.probs[runnerUp] };
   }
 
   private async classifyEnsemble(inputs: number[][]): Promise<ClassOutcome[]> {

@@ -1,6 +1,7 @@
 import type { Quoting } from '../data/types.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { GoldCounts } from '../train/metrics.js';
+import type { Decision } from '../train/threshold.js';
 import type { AddedColumns } from './columns.js';
 import type { OutputFormat } from './encode.js';
 import type { ComputeChoice, WeightWidth } from '../weights/width.js';
@@ -14,6 +15,15 @@ export interface LabelTask {
   verbalisers: string[];
   /** How a record becomes the input text, `{column}` placeholders; null: the text columns as they are. */
   template: string | null;
+  /** Two-label prompts with a decision threshold: it decides instead of the more probable label (one prompt only). */
+  decision?: Decision;
+}
+
+/** The task without its decision threshold: ensembles and multi-task jobs answer the more probable label. */
+export function withoutDecision(task: LabelTask): LabelTask {
+  const copy = { ...task };
+  delete copy.decision;
+  return copy;
 }
 
 /** A tuned prompt ready to label with. `ref` says where it came from (library id or file) so a resume finds it again. */

@@ -189,5 +189,11 @@ export const migrations: Migration[] = [
     name: 'init-embedding',
     up: (db) => db.exec('ALTER TABLE prompts ADD COLUMN init_embedding BLOB CHECK (init_embedding IS NULL OR length(init_embedding) = length * d_model * 4)'),
   },
+  {
+    // A two-label prompt's decision threshold (main/train/threshold.ts StoredDecision as JSON), chosen by a person on
+    // its validation rows and applied wherever the prompt labels or is evaluated; null: the more probable label.
+    name: 'prompt-decision',
+    up: (db) => db.exec('ALTER TABLE prompts ADD COLUMN decision TEXT'),
+  },
   // New migrations are appended above this line.
 ];

@@ -3,6 +3,7 @@ import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { SproutError } from '../errors.js';
 import { PROBE_PURPOSE, PROBE_RUN_NAME } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
+import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
 import type { LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
@@ -40,6 +41,8 @@ export interface PromptSummary {
   taskEmbeddingStep: number | null;
   /** Width of the frozen weights it was trained on; null when unknown (imported). */
   weightWidth: WeightWidth | null;
+  /** Two-label prompts: the decision threshold a person chose; null answers the more probable label. */
+  decision: StoredDecision | null;
   created: string;
 }
 
@@ -70,6 +73,7 @@ export interface NewPrompt {
   taskEmbeddingStep?: number | null;
   initEmbedding?: Float32Array | null;
   weightWidth?: WeightWidth | null;
+  decision?: StoredDecision | null;
 }
 
 export interface PromptFilter {
@@ -102,6 +106,7 @@ interface Row {
   notes: string;
   task_embedding_step: number | null;
   weight_width: WeightWidth | null;
+  decision: string | null;
   created: string;
   tags: string | null;
   embedding?: Buffer;
@@ -110,7 +115,7 @@ interface Row {
 }
 
 const SUMMARY_COLUMNS = `p.id, p.uid, p.name, p.model_id, p.model_path, p.model_summary, p.length, p.d_model, p.init, p.parent_id, p.task_id,
-  p.run_id, p.labels, p.metrics, p.notes, p.task_embedding_step, p.weight_width, p.created,
+  p.run_id, p.labels, p.metrics, p.notes, p.task_embedding_step, p.weight_width, p.decision, p.created,
   (SELECT json_group_array(tag) FROM (SELECT tag FROM prompt_tags WHERE prompt_id = p.id ORDER BY tag)) AS tags`;
 
 function summaryFromRow(r: Row): PromptSummary {
@@ -131,6 +136,7 @@ function summaryFromRow(r: Row): PromptSummary {
     notes: r.notes,
     taskEmbeddingStep: r.task_embedding_step,
     weightWidth: r.weight_width,
+    decision: r.decision === null ? null : (JSON.parse(r.decision) as StoredDecision),
     created: r.created,
   };
 }
@@ -170,8 +176,8 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
       db
         .prepare(
           `INSERT INTO prompts (uid, name, model_id, model_path, model_summary, length, d_model, embedding, init, parent_id, task_id, run_id,
-             labels, metrics, notes, task_embedding, task_embedding_step, init_embedding, weight_width, created)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             labels, metrics, notes, task_embedding, task_embedding_step, init_embedding, weight_width, decision, created)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           uid,
@@ -193,6 +199,7 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
           prompt.taskEmbedding ? (prompt.taskEmbeddingStep ?? null) : null,
           prompt.initEmbedding ? toBlob(prompt.initEmbedding) : null,
           prompt.weightWidth ?? null,
+          prompt.decision ? JSON.stringify(prompt.decision) : null,
           created,
         ).lastInsertRowid,
     );
@@ -299,6 +306,11 @@ function change(db: LibraryDb, id: number, sql: string, ...params: unknown[]): v
 export function renamePrompt(db: LibraryDb, id: number, name: string): void {
   if (name.trim() === '') throw new SproutError('bad-name', 'A prompt name cannot be empty.');
   change(db, id, 'UPDATE prompts SET name = ? WHERE id = ?', name);
+}
+
+/** Stores a two-label prompt's decision threshold (null: back to the more probable label). */
+export function setPromptDecision(db: LibraryDb, id: number, decision: StoredDecision | null): void {
+  change(db, id, 'UPDATE prompts SET decision = ? WHERE id = ?', decision && JSON.stringify(decision));
 }
 
 export function setPromptNotes(db: LibraryDb, id: number, notes: string): void {

@@ -20,7 +20,8 @@ export type CheckedRow = [string, string, string, string];
 /**
  * Reads an export with Python's csv/json modules (Parquet through hyparquet into JSON Lines first: this python3 has
  * no Parquet reader) and asserts that no row contradicts itself: the model's predicted label is the most probable
- * one, confidence its probability, runner_up the next, margin their difference, the probabilities sum to 1; the
+ * one (or, where a threshold_<label> column says so, the label its threshold picks), confidence its probability,
+ * runner_up the next, margin their difference, the probabilities sum to 1; the
  * final label is the model's where label_source says model; a skipped row has no label at all.
  */
 export async function checkExport(file: string, format: ExportFormat, shape: ExportShape): Promise<CheckedRow[]> {
@@ -61,11 +62,19 @@ for i, r in enumerate(rows):
     probs = [float(r['p_' + l]) for l in labels]
     top = max(probs)
     assert abs(sum(probs) - 1) <= 1e-5, where
-    assert predicted in labels and probs[labels.index(predicted)] >= top - 1e-6, where
     confidence = float(r['confidence'])
-    assert abs(confidence - probs[labels.index(predicted)]) <= 1e-6, where
+    assert predicted in labels and abs(confidence - probs[labels.index(predicted)]) <= 1e-6, where
     others = [p for k, p in enumerate(probs) if labels[k] != predicted]
     assert r['runner_up'] in labels and r['runner_up'] != predicted and probs[labels.index(r['runner_up'])] >= max(others) - 1e-6, where
+    thresholds = [k for k in r if k.startswith('threshold_') and k[len('threshold_'):] in labels]
+    if thresholds:
+        # A decision threshold answers its label when that label's probability reaches it (probabilities are written to 6 places).
+        positive, threshold = thresholds[0][len('threshold_'):], float(r[thresholds[0]])
+        p = probs[labels.index(positive)]
+        if abs(p - threshold) > 1e-6:
+            assert predicted == (positive if p >= threshold else [l for l in labels if l != positive][0]), where
+    else:
+        assert probs[labels.index(predicted)] >= top - 1e-6, where
     assert abs(float(r['margin']) - (confidence - probs[labels.index(r['runner_up'])])) <= 2e-6, where
     assert source in ('person', 'model'), where
     assert label in labels, where

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { EvalReport, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { evalSplit, splitCounts } from '../../library/datasets.js';
+import { evalSplit, splitCounts, type Split } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { getModel } from '../../library/models.js';
 import { latestPromptOfRun, requirePrompt, type PromptRecord } from '../../library/prompts.js';
@@ -14,6 +14,8 @@ import { libraryOf } from './library-connection.js';
 import { judgeReport } from '../../train/baselines.js';
 import { weightPreparation } from './weight-preparation.js';
 import type { WeightsPreparing } from '../../weights/preparing.js';
+import { decisionText } from '../../train/threshold.js';
+import type { EvalJobInput, EvalJobOutput } from '../../worker/jobs/eval.js';
 
 function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
@@ -52,23 +54,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
   const split = r.split ?? evalSplit(db, dataset);
   if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no labelled rows to score.`, { hint: 'Import it with its label column.' });
   if (splitCounts(db, dataset)[split] === 0) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, { hint: 'Choose a split it has, or import it again with one.' });
-  const settings = readSettings(context.dataDir);
-  // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
-  const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId, preparing: weightPreparation(p) });
-  const out = await context.worker.run('eval.report', {
-    dataDir: context.dataDir,
-    promptId,
-    datasetId,
-    split,
-    modelPath: modelPathOf(db, prompt),
-    device: settings.defaultDevice,
-    ...(settings.threads === null ? {} : { threads: settings.threads }),
-    limit: r.limit,
-    ...(r.compute ? { compute: r.compute } : {}),
-    worst: r.worst ?? 20,
-    batchSize: 32,
-    maxInputTokens: 512,
-  }, onPrepare);
+  const out = await scorePrompt(context, prompt, datasetId, split, { limit: r.limit, worst: r.worst ?? 20, ...(r.compute ? { compute: r.compute } : {}) });
   const K = out.labels.length;
   return {
     promptId,
@@ -85,5 +71,28 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     confusion: out.report.confusion.map((row) => row.slice(0, K)),
     worst: out.worst,
     judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation', split),
+    decision: out.decision && decisionText(out.decision, out.labels),
   };
+}
+
+/** Scores a prompt on a dataset's split in the engine worker (with its decision threshold, where it has one). */
+export function scorePrompt(context: HandlerContext, prompt: PromptRecord, datasetId: number, split: Split, o: { limit?: number; worst: number; compute?: EvalJobInput['compute'] }): Promise<EvalJobOutput> {
+  const db = libraryOf(context);
+  const settings = readSettings(context.dataDir);
+  // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
+  const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId: prompt.id, preparing: weightPreparation(p) });
+  return context.worker.run('eval.report', {
+    dataDir: context.dataDir,
+    promptId: prompt.id,
+    datasetId,
+    split,
+    modelPath: modelPathOf(db, prompt),
+    device: settings.defaultDevice,
+    ...(settings.threads === null ? {} : { threads: settings.threads }),
+    limit: o.limit,
+    ...(o.compute ? { compute: o.compute } : {}),
+    worst: o.worst,
+    batchSize: 32,
+    maxInputTokens: 512,
+  }, onPrepare);
 }

@@ -24,6 +24,7 @@ import { existingFile, outputFile } from './files.js';
 import { readSettings } from './settings.js';
 import type { LabelJobInput, LabelJobProgress } from '../../worker/jobs/label.js';
 import { weightPreparation } from './weight-preparation.js';
+import { decisionText } from '../../train/threshold.js';
 
 interface Live {
   controller: AbortController;
@@ -159,6 +160,7 @@ export class LabelJobs {
       format: job.spec.format,
       promptNames: job.spec.prompts.map((p) => p.name),
       template: job.spec.template,
+      decision: job.spec.task.decision ? decisionText(job.spec.task.decision, job.spec.task.labels) : null,
       goldColumn: job.spec.goldColumn,
       accuracy: gold && { rows: gold.rows, accuracy: gold.accuracy, macroF1: gold.macro_f1 },
       outputState: state,

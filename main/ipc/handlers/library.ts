@@ -3,6 +3,7 @@ import { exportPeft, importPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../
 import type { LibraryDb } from '../../library/db.js';
 import { deletePrompt, getPrompt, listPrompts, promptChildren, promptLineage, renamePrompt, requirePrompt, setPromptNotes, tagPrompt, type PromptSummary } from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
+import { decisionText } from '../../train/threshold.js';
 import type { HandlerContext } from '../context.js';
 import { existingFolder, outputTarget } from './files.js';
 import { requireModel } from './models.js';
@@ -10,6 +11,7 @@ import { project2d } from './pca.js';
 import { libraryOf } from './library-connection.js';
 
 export function promptInfo(db: LibraryDb, p: PromptSummary): PromptInfo {
+  const task = p.taskId === null ? undefined : getTask(db, p.taskId);
   return {
     id: p.id,
     uid: p.uid,
@@ -21,12 +23,13 @@ export function promptInfo(db: LibraryDb, p: PromptSummary): PromptInfo {
     init: p.init,
     parentId: p.parentId,
     taskId: p.taskId,
-    taskName: p.taskId === null ? null : (getTask(db, p.taskId)?.name ?? null),
+    taskName: task?.name ?? null,
     runId: p.runId,
     labels: p.labels,
     metrics: p.metrics,
     tags: p.tags,
     notes: p.notes,
+    decision: p.decision && decisionText(p.decision, task?.labelSet ?? p.labels ?? []),
     created: p.created,
   };
 }

@@ -12,6 +12,7 @@ import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
+import type { Decision } from '../../train/threshold.js';
 import type { Job } from '../job.js';
 import { withLibrary } from './library.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
@@ -59,6 +60,10 @@ export interface EvalJobOutput {
   skipped: number;
   report: ClassificationReport;
   worst: ScoredExample[];
+  /** The prompt's decision threshold, which made the predictions; null: the more probable label did. */
+  decision: Decision | null;
+  /** Two-label prompts: each scored row's gold label index and probabilities (what a threshold curve is drawn from). */
+  twoLabel?: { gold: number[]; probs: [number, number][] };
 }
 
 /**
@@ -101,6 +106,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
       }
       const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, { batchSize: input.batchSize, lengthNormalise: false, maxNewTokens: 1 });
       const predicted: number[] = [];
+      const probs: number[][] = [];
       const scored: ScoredExample[] = [];
       for (let start = 0; start < kept.length; start += input.batchSize) {
         signal.throwIfAborted();
@@ -111,12 +117,22 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
           const k = chunk[i];
           const p = outcome.prediction;
           predicted.push(p.best);
+          probs.push(Array.from(p.probs));
           scored.push({ index: k.index, line: k.line, text: k.text, gold: task.labels[k.gold], predicted: task.labels[p.best], goldProbability: p.probs[k.gold], confidence: p.confidence });
         });
       }
       const report = classificationReport(task.labels, kept.map((k) => k.gold), predicted);
       const worst = scored.sort((a, b) => a.goldProbability - b.goldProbability || a.index - b.index).slice(0, input.worst);
-      return { labels: task.labels, examples: kept.length, skipped: rows.length - kept.length, report, worst };
+      const gold = kept.map((k) => k.gold);
+      return {
+        labels: task.labels,
+        examples: kept.length,
+        skipped: rows.length - kept.length,
+        report,
+        worst,
+        decision: task.decision ?? null,
+        ...(task.labels.length === 2 ? { twoLabel: { gold, probs: probs as [number, number][] } } : {}),
+      };
     } finally {
       await model.dispose();
     }
