@@ -17,7 +17,7 @@ import { suggestFit } from '../weights/memory-plan.js';
 import { reportPreparing } from '../weights/preparing.js';
 import type { PrepareProgress } from '../weights/store.js';
 import { claimWriter } from '../writer-lock.js';
-import { parseMixtureConfig, parseTrainingConfig, toMixture, type MixtureConfig, type MixtureConfigInput, type TrainingConfig, type TrainingConfigInput } from './config.js';
+import { isProbeRun, parseMixtureConfig, parseTrainingConfig, toMixture, type MixtureConfig, type MixtureConfigInput, type TrainingConfig, type TrainingConfigInput } from './config.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit, type InitResult } from './init.js';
 import { createOptimizer } from './optim/index.js';
@@ -238,7 +238,9 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
  */
 async function scoreTests(run: LoadedRun, tasks: LoopTask[], state: TrainerState, status: LoopStatus, hooks: TrainingHooks): Promise<{ status: LoopStatus; tests: (EvalMetrics | null)[] }> {
   const none = tasks.map(() => null);
-  if (status === 'cancelled' || run.data.tasks.every((t) => !t.test)) return { status, tests: none };
+  // A transfer probe only learns a task embedding: nobody reads its score, so its test rows are not worth scoring.
+  const probe = 'single' in run.spec && isProbeRun(run.spec.single);
+  if (status === 'cancelled' || probe || run.data.tasks.every((t) => !t.test)) return { status, tests: none };
   const { config, model } = run;
   const prompts = state.prompts.map((p) => ({ length: config.promptLength, data: p.data }));
   const evaluator = { model, config, tasks, prompts, state, emit: hooks.onProgress ?? (() => undefined), signal: hooks.signal };
