@@ -5,7 +5,8 @@
  * warm-started from Hugging Face's topic prompt (so the prompt has learned), and what a person reads afterwards: the
  * Train step headlines the test score and names the validation score as what chose the step, Evaluate says it
  * scored the test split, the library and Home say "on test". What the library stored is read with Python's
- * sqlite3/json, the file's rows with Python's csv. The Train step's picture is the README's.
+ * sqlite3/json, the file's rows with Python's csv. The Train step's picture is the README's. Then SST-2's dev TSV
+ * (with its header, as published) through the Data step with a fifth held out for testing, checked the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -120,5 +121,57 @@ it('AG News with a test split: the Train step, Evaluate, the library and Home he
   expect(Object.values(stored.testLabels).reduce((a, b) => a + b, 0)).toBe(test.examples);
   expect(stored.test.majority.share).toBeCloseTo(Math.max(...Object.values(stored.testLabels)) / test.examples, 6);
   expect(dataset.splits.train + dataset.splits.validation + dataset.splits.test).toBe(stored.rows);
+  expect(app.problems).toEqual([]);
+});
+
+/** Python's csv and sqlite3: each label's rows in the file, and each split's rows per label and texts on two sides. */
+function pythonSplits(file: string, datasetId: number): { file: Record<string, number>; splits: Record<string, Record<string, number>>; crossing: number } {
+  const script = `
+import csv, json, sqlite3, sys
+with open(sys.argv[1], newline='', encoding='utf-8') as f:
+    rows = list(csv.DictReader(f, delimiter='\\t', quoting=csv.QUOTE_NONE))
+counts = {}
+for r in rows: counts[r['label']] = counts.get(r['label'], 0) + 1
+db = sqlite3.connect(sys.argv[2])
+splits = {}
+for split, label, n in db.execute('SELECT split, label, COUNT(*) FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label', (int(sys.argv[3]),)):
+    splits.setdefault(split, {})[label] = n
+crossing = db.execute('SELECT COUNT(*) FROM (SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(DISTINCT split) > 1)', (int(sys.argv[3]),)).fetchone()[0]
+print(json.dumps({'file': counts, 'splits': splits, 'crossing': crossing}))`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file, join(app.serve.home, 'library.sqlite'), String(datasetId)], { encoding: 'utf8' })) as ReturnType<typeof pythonSplits>;
+}
+
+it('SST-2 in the Data step: a fifth of each class held out for testing by unique text, as the page says and Python counts', { timeout: 60_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'test-split-sst2-failure.png'), fullPage: true }).then(() => undefined));
+  const sst2 = join(shared, 'data/sst2/dev.tsv');
+  await page.getByRole('link', { name: 'Home' }).click();
+  // The model chosen for the first task is kept: a new task starts at its data.
+  await page.getByRole('button', { name: 'New task' }).click();
+  await page.getByRole('heading', { name: '2. Data' }).waitFor();
+  await page.getByLabel('Training file').fill(sst2);
+  await page.getByLabel('Training file').press('Enter');
+  await page.getByRole('table', { name: 'First rows' }).waitFor({ timeout: 30_000 });
+  await page.getByLabel('Label column').selectOption('label');
+  await page.getByLabel('Target text for label 1').waitFor();
+  await page.getByRole('checkbox', { name: 'sentence', exact: true }).check();
+  await page.getByLabel(/^Held out for testing/).fill('0.2');
+  await expect(page.getByText('Held out for testing: 20 %').count()).resolves.toBe(1);
+  await page.getByLabel('Dataset name').fill('sst2 dev');
+  await page.getByRole('button', { name: 'Import into the library' }).click();
+  await page.getByRole('heading', { name: /Imported “sst2 dev”/ }).waitFor({ timeout: 60_000 });
+  const [dataset] = (await app.call('data.list', {})).filter((d) => d.name === 'sst2 dev');
+  await expect(page.getByTestId('test-rows').innerText()).resolves.toBe(String(dataset.splits.test));
+  await expect(page.getByTestId('split-note').innerText()).resolves.toMatch(/ and 20(\.0)? % for testing of each class, by unique text/);
+
+  const counted = pythonSplits(sst2, dataset.id);
+  expect(counted.crossing).toBe(0);
+  for (const [label, n] of Object.entries(counted.file)) {
+    const kept = ['train', 'validation', 'test'].map((s) => counted.splits[s]?.[label] ?? 0);
+    expect(kept.reduce((a, b) => a + b, 0)).toBe(n);
+    // A fifth of each class, give or take the copies of a repeated text that stay together.
+    expect(Math.abs(kept[2] / n - 0.2)).toBeLessThan(0.02);
+  }
+  expect(Object.values(counted.splits.test).reduce((a, b) => a + b, 0)).toBe(dataset.splits.test);
   expect(app.problems).toEqual([]);
 });
