@@ -32,13 +32,18 @@ import {
   type WeightWidth,
 } from '../main/choices.js';
 import type { ArchitectureSummary } from '../main/checkpoint/summary.js';
+import type { CatalogueEntry } from '../main/hub/catalogue.js';
 import type { ImportReport as DataImportReport } from '../main/library/import-dataset.js';
+import type { RunStatus as RecordedRunStatus } from '../main/library/runs.js';
 import type { ReviewCounts, ReviewRow as LabelReviewRow } from '../main/label/review.js';
+import type { LabelJobStatus } from '../main/label/jobs.js';
 import type { OutputState } from '../main/label/ownership.js';
 import type { VersionReport } from '../main/label/retrain.js';
 import type { Baselines, Judgement, MetricChoice, TestScore } from '../main/train/baselines.js';
 import type { EvalSummary } from '../main/train/eval-summary.js';
+import type { ClassMetrics } from '../main/train/metrics.js';
 import type { StoredDecision, ThresholdCurve, ThresholdPoint } from '../main/train/threshold.js';
+import type { ScoredExample } from '../main/worker/jobs/eval.js';
 import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -119,13 +124,8 @@ export interface ModelInfo {
   present: boolean;
 }
 
-export interface CatalogueModel {
-  repo: string;
-  parameters: number;
-  downloadBytes: number;
-  family: 't5' | 't5-v1_1' | 'lm-adapt' | 'flan-t5';
-  recommendedForPromptTuning: boolean;
-  note: string;
+/** A model of the catalogue (main/hub/catalogue.ts) and where it stands on this machine. */
+export interface CatalogueModel extends CatalogueEntry {
   /** Its main revision is complete in the Hugging Face cache. */
   onDisk: boolean;
   /** The library id when it is registered (downloaded through Sprout or the CLI). */
@@ -134,7 +134,8 @@ export interface CatalogueModel {
   downloadJobId: string | null;
 }
 
-export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+/** A job's state: a labelling job's (main/label/jobs.ts), which downloads share. */
+export type JobState = LabelJobStatus;
 
 export interface DownloadJob {
   jobId: string;
@@ -233,7 +234,11 @@ export interface DatasetDetail extends DatasetInfo {
 
 // -- Training --
 
-export type RunState = 'starting' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done' | 'interrupted';
+/**
+ * A run's state: the library's record of it (main/library/runs.ts), and what only the app sees: `starting` (loading,
+ * before its first step) and `interrupted` (recorded as going, but no process runs it).
+ */
+export type RunState = Exclude<RecordedRunStatus, 'queued'> | 'starting' | 'interrupted';
 
 /** One evaluation of a run, as the trainer reports it (main/train/events.ts). */
 export type EvalPoint = EvalSummary;
@@ -328,11 +333,11 @@ export interface EvalReport {
   accuracy: number;
   macroF1: number;
   mcc: number;
-  perClass: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  perClass: ClassMetrics[];
   /** confusion[gold][predicted] over `labels`. */
   confusion: number[][];
   /** Examples whose gold label got the lowest probability, lowest first. */
-  worst: { index: number; line: number; text: string; gold: string; predicted: string; goldProbability: number; confidence: number }[];
+  worst: ScoredExample[];
   /** The headline metric (the one the prompt was kept by, else auto's choice for these labels), its baselines and warnings. */
   judgement: Judgement;
   /** The prompt's decision threshold that made the predictions, in words; null: the more probable label did. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { SproutError } from '../errors.js';
-import { PROBE_PURPOSE, PROBE_RUN_NAME } from '../train/config.js';
+import { isProbeRunSql } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
@@ -247,7 +247,7 @@ export function loadSoftPrompt(db: LibraryDb, id: string | number): SoftPrompt {
  * prompt is the target task's own task embedding, kept so the next ranking need not probe again; it is neither a
  * library prompt nor a transfer source.
  */
-export const NOT_A_PROBE = `NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.run_id AND (json_extract(r.config, '$.purpose') = '${PROBE_PURPOSE}' OR json_extract(r.config, '$.name') = '${PROBE_RUN_NAME}'))`;
+export const NOT_A_PROBE = `NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.run_id AND ${isProbeRunSql('r.config')})`;
 
 export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSummary[] {
   const where: string[] = [NOT_A_PROBE];

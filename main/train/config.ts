@@ -11,14 +11,19 @@ const positiveInt = z.number().int().min(1);
 
 /**
  * A transfer-ranking probe run (main/transfer/probe.ts) trains the target task only to learn its task embedding: its
- * run is not one of the person's runs and its prompt is no library prompt (main/library/prompts.ts says so in SQL).
- * Probes recorded before `purpose` existed are known by their name.
+ * run is not one of the person's runs and its prompt is no library prompt. Probes recorded before `purpose` existed
+ * are known by their name. The rule is here twice, as a predicate and as SQL, side by side.
  */
 export const PROBE_PURPOSE = 'probe';
 export const PROBE_RUN_NAME = 'transfer probe';
 
 export function isProbeRun(config: { purpose?: unknown; name?: unknown }): boolean {
   return config.purpose === PROBE_PURPOSE || config.name === PROBE_RUN_NAME;
+}
+
+/** isProbeRun as an SQL condition on `config`, a column holding a run's config as JSON (main/library queries). */
+export function isProbeRunSql(config: string): string {
+  return `(json_extract(${config}, '$.purpose') = '${PROBE_PURPOSE}' OR json_extract(${config}, '$.name') = '${PROBE_RUN_NAME}')`;
 }
 
 const DataSourceSchema = z.union([
