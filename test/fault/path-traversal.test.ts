@@ -14,6 +14,9 @@ import { handlers } from '../../main/ipc/handlers.js';
 import { releaseState } from '../../main/ipc/handlers/state.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { insertPrompt } from '../../main/library/prompts.js';
+import { inLibrary } from '../../main/library/run-records.js';
+import { getJob } from '../../main/label/jobs.js';
+import { runTraining } from '../../main/train/run.js';
 import { EngineWorker } from '../../main/worker/client.js';
 import { fixture } from '../checkpoint/helpers.js';
 import { dataFile } from '../data/helpers.js';
@@ -30,16 +33,21 @@ describe('names that become paths', () => {
     const base = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
     const hf = join(base, 'hf');
     const env = { HF_HOME: hf, HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: '1' };
+    // Every name through the download the CLI runs (the settings those variables give), one of each through the CLI
+    // itself: a process start is most of a spawn's work, and ten of them made this test slow on a busy machine.
+    const settings = { endpoint: env.HF_ENDPOINT, cacheDir: join(hf, 'hub'), offline: true };
     for (const repo of ['../../x', 'a/../../x', '..', '/etc/passwd', 'a/b/c', 'a\\..\\x']) {
-      const r = await sprout(['model', 'download', repo], join(base, 'home'), undefined, env);
-      expect(r.code, repo).toBe(2);
-      expect(r.stderr).toContain(`is not a Hugging Face model id`);
+      await expect(downloadModel(repo, { settings }), repo).rejects.toMatchObject({ code: 'bad-repo-id' });
     }
     for (const revision of ['../../x', 'a/../../x', '..', 'refs/../..']) {
-      const r = await sprout(['model', 'download', 'acme/tiny', '--revision', revision], join(base, 'home'), undefined, env);
-      expect(r.code, revision).toBe(2);
-      expect(r.stderr).toContain('is not a valid revision');
+      await expect(downloadModel('acme/tiny', { revision, settings }), revision).rejects.toMatchObject({ code: 'bad-revision' });
     }
+    const byId = await sprout(['model', 'download', 'a/../../x'], join(base, 'home'), undefined, env);
+    expect(byId.code, byId.stderr).toBe(2);
+    expect(byId.stderr).toContain(`is not a Hugging Face model id`);
+    const byRevision = await sprout(['model', 'download', 'acme/tiny', '--revision', 'refs/../..'], join(base, 'home'), undefined, env);
+    expect(byRevision.code, byRevision.stderr).toBe(2);
+    expect(byRevision.stderr).toContain('is not a valid revision');
     expect(existsSync(hf) ? tree(hf).filter((f) => !f.startsWith('hub')) : []).toEqual([]);
     expect(readdirSync(base).filter((f) => f !== 'hf' && f !== 'home')).toEqual([]);
   });
@@ -63,26 +71,38 @@ describe('names that become paths', () => {
   });
 
   it('run and labelling job ids cannot name a folder outside the data folder', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
-    for (const id of ['../../x', '..', '/tmp', '1/../2']) {
-      const train = await sprout(['train', '--resume', id], home);
-      expect(train.code, id).toBe(2);
-      expect(train.stderr).toMatch(/There is no run|is not a run id/);
-      const label = await sprout(['label', '--resume', id], home);
-      expect(label.code, id).toBe(2);
-      expect(label.stderr).not.toMatch(/internal error/);
+    // Two levels below a folder of the test's own, where "../../x" from runs/ would land (not the shared /tmp).
+    const base = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
+    const home = join(base, 'home');
+    const ids = ['../../x', '..', '/tmp', '1/../2'];
+    // Every id through the resume the CLI runs, one through the CLI itself (a process start each).
+    for (const id of ids) {
+      await expect(runTraining({ resume: id }, inLibrary(home)), id).rejects.toMatchObject({ code: expect.stringMatching(/^(bad-run-id|unknown-run)$/) });
     }
-    expect(readdirSync(resolve(home, '..')).filter((f) => f === 'x')).toEqual([]);
+    const train = await sprout(['train', '--resume', ids[0]], home);
+    expect(train.code, train.stderr).toBe(2);
+    expect(train.stderr).toMatch(/There is no run|is not a run id/);
+    const db = openLibrary(libraryPath(home));
+    try {
+      for (const id of ids) expect(getJob(db, id), id).toBeUndefined();
+    } finally {
+      db.close();
+    }
+    const label = await sprout(['label', '--resume', ids[0]], home);
+    expect(label.code, label.stderr).toBe(2);
+    expect(label.stderr).toContain(`There is no labelling job "${ids[0]}"`);
+    expect(readdirSync(base)).toEqual(['home']);
   });
 
   it('a dataset name is only a name: importing as "../../x" writes nothing outside the library', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
-    const r = await sprout(['data', 'import', dataFile('cb', 'val.jsonl'), '--name', '../../x', '--text-column', 'premise', '--label-column', 'label'], join(home, 'data'));
+    // The data folder two levels below a folder of the test's own, where "../../x" from it would land.
+    const base = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
+    const home = join(base, 'a', 'data');
+    const r = await sprout(['data', 'import', dataFile('cb', 'val.jsonl'), '--name', '../../x', '--text-column', 'premise', '--label-column', 'label'], home);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).name).toBe('../../x');
-    expect(readdirSync(home)).toEqual(['data']);
-    expect(tree(join(home, 'data')).filter((f) => f.includes('x') && !f.startsWith('library.sqlite'))).toEqual([]);
-    expect(readdirSync(tmpdir()).filter((f) => f === 'x')).toEqual([]);
+    expect(tree(base).filter((f) => !f.startsWith(join('a', 'data')))).toEqual(['a']);
+    expect(tree(home).filter((f) => f.includes('x') && !f.startsWith('library.sqlite'))).toEqual([]);
   });
 });
 

@@ -16,13 +16,18 @@ import { readTensorFile } from '../../main/train/tensor-file.js';
 import { lastJson, sprout } from './spawn.js';
 import { STEPS, trainArgs } from './train-args.js';
 
+/**
+ * On float32 weights: three runs in one test, and narrow weights build every session again after each evaluation.
+ * The width plays no part in a checkpoint's save; train-sigkill.test.ts resumes on the default (bf16) weights.
+ */
+const args = [...trainArgs, '--weights', 'fp32'];
 const promptBytes = (file: unknown) => Buffer.from((readTensorFile(String(file)).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
 
 afterAll(unmountAll);
 
 describe('disk full during a checkpoint save', () => {
   it.skipIf(!canMount)('fails with a clear error, keeps the previous checkpoint, and resumes to the same prompt once space is freed', async () => {
-    const straight = await sprout(trainArgs, mkdtempSync(join(tmpdir(), 'sprout-fault-')));
+    const straight = await sprout(args, mkdtempSync(join(tmpdir(), 'sprout-fault-')));
     expect(straight.code, straight.stderr).toBe(0);
     const expected = lastJson(straight);
 
@@ -32,7 +37,7 @@ describe('disk full during a checkpoint save', () => {
     expect(mountTmpfs(runs, '256k')).toBe(true);
     const filler = join(runs, 'filler');
     let filled = 0;
-    const failed = await sprout(trainArgs, home, (line) => {
+    const failed = await sprout(args, home, (line) => {
       if (!filled && /^step 20\//.test(line)) filled = fill(filler);
     });
     expect(filled).toBeGreaterThan(0);

@@ -39,17 +39,22 @@ function peftFolder(values: number[], n: number, d: number): string {
   return dir;
 }
 
+// One scenario on one library, in three tests of a few spawns each: every spawn is a process start, and nineteen
+// of them in one test made it a large part of its timeout on a busy machine.
 describe('sprout library (spawned)', () => {
-  it('import, list, show with lineage, tag, rename, note, guarded rm, export, backup, export-all and import-all', async () => {
-    const home = tempDir('sprout-home-');
-    const values = [0.5, -1, 2, 0.25, 3, -0.125];
+  const home = tempDir('sprout-home-');
+  const values = [0.5, -1, 2, 0.25, 3, -0.125];
+
+  it('import, duplicate, tag, rename, note', async () => {
     expect(await json(home, ['library', 'import', '--peft', peftFolder(values, 2, 3), '--name', 'tweets'])).toEqual({ id: 1 });
     expect(await json(home, ['library', 'duplicate', '1', '--name', 'tweets v2'])).toEqual({ id: 2 });
     expect(await json(home, ['library', 'tag', '2', 'glue', 'best'])).toEqual({ id: 2, tags: ['best', 'glue'] });
     expect(await json(home, ['library', 'tag', '2', '--remove', 'best'])).toEqual({ id: 2, tags: ['glue'] });
     expect(await json(home, ['library', 'rename', '2', 'tweets', 'final'])).toEqual({ id: 2, name: 'tweets final' });
     expect(await json(home, ['library', 'note', '2', 'kept for the demo'])).toEqual({ id: 2, notes: 'kept for the demo' });
+  });
 
+  it('list, show with lineage, guarded rm', async () => {
     const list = await json(home, ['library', 'list', '--tag', 'glue', '--json']);
     expect(list.prompts).toMatchObject([{ id: 2, name: 'tweets final', length: 2, d_model: 3, init: 'copy:1', parent_id: 1, tags: ['glue'], notes: 'kept for the demo', model: { id: 'google/t5-small-lm-adapt', path: null } }]);
     const shown = await json(home, ['library', 'show', '2', '--json']);
@@ -63,7 +68,9 @@ describe('sprout library (spawned)', () => {
     expect(refused.stderr).toBe('sprout: Prompt 1 ("tweets") is the source of prompt 2, so it was not deleted. Delete those first, or use --force: they will then derive from no prompt.\n');
     const missing = await sprout(home, ['library', 'show', '7']);
     expect([missing.code, missing.stderr]).toEqual([2, 'sprout: There is no prompt 7 in the library. See the ids with `sprout library list`.\n']);
+  });
 
+  it('export, backup, export-all, rm --force and import-all', async () => {
     const out = join(tempDir(), 'peft-out');
     expect(await json(home, ['library', 'export', '2', '--peft', out])).toMatchObject({ id: 2, num_virtual_tokens: 2, token_dim: 3, base_model_name_or_path: 'google/t5-small-lm-adapt' });
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);

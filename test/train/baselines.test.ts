@@ -104,7 +104,8 @@ describe('baselines and warnings (engine)', () => {
           task: { template: '{3}', labelColumn: '1', verbalizer: { 0: 'unacceptable because the sentence is not good English at all', 1: 'fine' } },
           promptLength: 4,
           batchSize: 4,
-          steps: 6,
+          // One evaluation after the zero-shot one is all the warnings need; each builds its sessions anew.
+          steps: 3,
           evalEvery: 3,
           metric: 'auto',
         },
