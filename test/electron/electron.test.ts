@@ -23,7 +23,10 @@ describe.skipIf(!present)('Electron shell', () => {
       expect(await page.title()).toBe('Sprout');
       expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((w: { getTitle(): string }) => w.getTitle()))).toEqual(['Sprout']);
       const prefs = await app.evaluate(({ BrowserWindow }) => {
-        const p = BrowserWindow.getAllWindows()[0].webContents.getLastWebPreferences();
+        // Electron 41's typings dropped getLastWebPreferences (still there at run time); without the cast, tsc fails
+        // wherever npm kept the electron package.
+        const contents = BrowserWindow.getAllWindows()[0].webContents as unknown as { getLastWebPreferences(): Electron.WebPreferences | null };
+        const p = contents.getLastWebPreferences();
         return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
       });
       expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
