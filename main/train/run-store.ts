@@ -1,5 +1,5 @@
 /**
- * A run's folder under <data dir>/runs/<library run id>: config.json (what was asked and what was resolved),
+ * A run's folder under <data dir>/runs/<library run id>: config.json (StoredRun: what was asked and what was resolved),
  * checkpoint.safetensors (everything needed to continue bit for bit), and at the end prompt.safetensors (the
  * kept prompt), task-embedding.safetensors and result.json; while a process trains it, its writer lock is held (writer-lock.ts).
  * Every file is replaced atomically.
@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { readLegacyCheckpoint } from './legacy-checkpoints.js';
+import type { ResolvedTask } from './task.js';
 import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file.js';
 import { badCheckpoint, checkpointLosses, checkpointMeta, promptState, type CheckpointMeta, type TrainerState } from './trainer-state.js';
 
@@ -59,6 +60,26 @@ export function readJson(file: string, code: string): unknown {
   } catch (error) {
     throw new SproutError(code, `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`, { file });
   }
+}
+
+/** config.json: what was asked, and what was resolved when the run started. */
+export interface StoredRun {
+  runId: number;
+  created: string;
+  /** Absent in single-task runs. */
+  mixture?: true;
+  config: unknown;
+  tasks: { name: string; kind: ResolvedTask['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] }[];
+  init: { name: string; vocabIds: number[]; notes: string[] }[];
+}
+
+export function writeStoredRun(dir: string, stored: StoredRun): void {
+  writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+}
+
+/** The config.json of a run whose folder holds one; its config is parsed by the caller. */
+export function readStoredRun(dir: string): StoredRun {
+  return readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
 }
 
 /** The checkpoint format's version; main/train/legacy-checkpoints.ts reads the formats before it. */

@@ -3,7 +3,7 @@
  * stored prompts. Plain async code with no thread assumptions, so the engine worker can call it as well as the CLI.
  * A single task trains as a mixture of one; only its summary keeps the single-task shape.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
@@ -24,7 +24,7 @@ import { createOptimizer } from './optim/index.js';
 import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type RunData, type RunTask } from './run-data.js';
 import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
 import { judgeTask, keptPrompts, mixtureResult, trainingResult, writeKeptPrompts, type MixtureResult, type RunEnd, type TrainingResult } from './run-result.js';
-import { CONFIG_FILE, loadCheckpoint, readJson, RESULT_FILE, runDir, writeFileAtomic } from './run-store.js';
+import { CONFIG_FILE, loadCheckpoint, readJson, readStoredRun, RESULT_FILE, runDir, writeFileAtomic, writeStoredRun, type StoredRun } from './run-store.js';
 import { lossScaleOn, withLossScale } from './loss-scale.js';
 import { initialState, trainLoop, type LoopStatus, type LoopTask } from './trainer.js';
 import type { EvalMetrics } from './evaluate.js';
@@ -51,17 +51,6 @@ export interface RunOptions extends TrainingHooks {
 /** A run as asked: a single task keeps its own config (what the library and config.json store), a mixture its. */
 type RunSpec = { single: TrainingConfig } | { mixture: MixtureConfig };
 
-/** config.json: what was asked, and what was resolved when the run started. */
-interface StoredRun {
-  runId: number;
-  created: string;
-  /** Absent in single-task runs. */
-  mixture?: true;
-  config: unknown;
-  tasks: { name: string; kind: RunTask['resolved']['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] }[];
-  init: { name: string; vocabIds: number[]; notes: string[] }[];
-}
-
 export function runTraining(request: { config: TrainingConfigInput }, options: RunOptions): Promise<TrainingResult>;
 export function runTraining(request: { mixture: MixtureConfigInput }, options: RunOptions): Promise<MixtureResult>;
 export function runTraining(request: TrainRequest, options: RunOptions): Promise<TrainingResult | MixtureResult>;
@@ -82,7 +71,7 @@ export async function runTraining(request: TrainRequest, options: RunOptions): P
   try {
     const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult | MixtureResult) : null;
     if (done && done.status !== 'cancelled') return done;
-    const stored = readJson(join(dir, CONFIG_FILE), 'bad-run-file') as StoredRun;
+    const stored = readStoredRun(dir);
     const where = join(dir, CONFIG_FILE);
     const spec: RunSpec = stored.mixture ? { mixture: parseMixtureConfig(stored.config, where) } : { single: parseTrainingConfig(stored.config, where) };
     if (request.device) ('single' in spec ? spec.single : spec.mixture).device = request.device;
@@ -184,7 +173,8 @@ function initPrompts(run: LoadedRun, count: number): InitResult[] {
   );
 }
 
-function writeStoredRun(run: LoadedRun, inits: InitResult[]): void {
+/** config.json of a new run: as asked, with the weight width `auto` resolved to, and each task and init as resolved. */
+function storeRun(run: LoadedRun, inits: InitResult[]): void {
   const { spec, model, data } = run;
   const config = 'single' in spec ? { ...spec.single, weights: model.weightWidth } : { ...spec.mixture, weights: model.weightWidth };
   const stored: StoredRun = {
@@ -196,15 +186,14 @@ function writeStoredRun(run: LoadedRun, inits: InitResult[]): void {
     tasks: data.tasks.map((t) => ({ name: t.spec.name, kind: t.resolved.kind, labels: t.resolved.labels, labelTexts: t.resolved.labelTexts, labelTargets: t.labelTargets })),
     init: inits.map((i) => ({ name: initName(parseInit(run.config.init)), vocabIds: i.vocabIds, notes: i.notes })),
   };
-  mkdirSync(run.dir, { recursive: true });
-  writeFileAtomic(join(run.dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+  writeStoredRun(run.dir, stored);
 }
 
 async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<TrainingResult | MixtureResult> {
   const { config, model, ledger, dir } = run;
   const tasks = run.data.tasks.map((t) => loopTask(t, config));
   const inits = initPrompts(run, config.sharedPrompt ? 1 : tasks.length);
-  if (!run.resuming) writeStoredRun(run, inits);
+  if (!run.resuming) storeRun(run, inits);
   // The optimisers step the prompts in place: their starts are kept for the library record.
   const initial = inits.map((i) => i.prompt.data.slice());
   const optimizers = inits.map(() => createOptimizer(config.optimizer, config.promptLength, model.config.dModel));
