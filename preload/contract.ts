@@ -856,6 +856,14 @@ export const operations = {
     }),
     response: type<LabelJobInfo>(),
   },
+  /**
+   * The memory plan of the job label.start would start (main/label/memory-plan.ts): the model at the prompt's width
+   * or the int8 products' own weights, one batch at the input length limit. Loads no weights, starts nothing.
+   */
+  'label.plan': {
+    request: z.strictObject({ promptId: id, batchSize: z.number().int().min(1).max(1024).optional(), compute: z.enum(COMPUTES).optional() }),
+    response: type<TrainingPlan>(),
+  },
   /** Where a new job on `input` with this prompt writes by default: named after the prompt, never another job's file. */
   'label.defaultOutput': {
     request: z.strictObject({ promptId: id, input: path, format: outputFormat }),

@@ -19,6 +19,8 @@ import { choiceFlag, computeFlag, countFlag, deviceFlag, formatFlag, headerFlag,
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
+import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
+import { describePlan } from '../weights/memory-plan.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -168,6 +170,9 @@ Run:
                   labels agree with float on 96–98 % of rows; see README "Frozen weights at reduced width"); a resumed
                   job keeps its own
   --resume JOB            continue a cancelled or crashed job from its last committed row
+  --dry-run               print the job's memory plan (the model at the width and compute chosen, one batch of
+                          inputs at the length limit scored against every label text) as JSON and stop; exit 1
+                          when it does not fit in the memory free now
 
 Ctrl-C cancels after committing the rows done; the summary names the job to --resume.
 Summary (one JSON line): job_id, status, rows, total_rows, labelled, skipped, skipped_reasons, truncated,
@@ -195,6 +200,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     'max-input-tokens': { type: 'string' },
     'max-new-tokens': { type: 'string' },
     'commit-every': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
     resume: { type: 'string' },
   },
   choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
@@ -213,6 +219,12 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
       const control = { signal: controller.signal, onProgress: progressPrinter() };
       let result: LabelSummary;
       const resume = str(values.resume);
+      if (values['dry-run']) {
+        if (resume !== undefined) throw new UsageError('--dry-run plans a new job; drop --resume.');
+        const plan = await planOf(values, { device, precision, compute }, chosenPrompts(db, values), weights);
+        printJson({ dry_run: true, fits: plan.fits, plan, ...(plan.suggestion ? { hint: labelFitHint(plan.suggestion) } : {}) });
+        return plan.fits ? 0 : 1;
+      }
       if (resume !== undefined) {
         const job = getJob(db, resume);
         if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
@@ -236,6 +248,28 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
   },
 };
 
+/** By default a prompt labels on the weights it was trained on; one from outside Sprout (a prompt file, a PEFT import) was trained on float32 weights. */
+function jobWidth(chosen: { weightWidth?: WeightWidth }, weights: WeightsChoice | undefined): WeightsChoice {
+  return weights ?? chosen.weightWidth ?? 'fp32';
+}
+
+/** The job's memory plan (main/label/memory-plan.ts), printed on stderr as training prints its own. */
+async function planOf(values: ParsedArgs['values'], device: LoadOptions, chosen: ReturnType<typeof chosenPrompts>, weights: WeightsChoice | undefined): Promise<LabelPlan> {
+  const plan = await planLabelling({
+    model: chosen.model,
+    tokenizer: await loadTokenizer(chosen.model),
+    prompts: chosen.prompts,
+    device: device.device ?? 'auto',
+    weights: jobWidth(chosen, weights),
+    compute: device.compute,
+    batchSize: countFlag(values, 'batch-size'),
+    maxInputTokens: countFlag(values, 'max-input-tokens'),
+    maxNewTokens: countFlag(values, 'max-new-tokens'),
+  });
+  process.stderr.write(`${describePlan(plan)}\n`);
+  return plan;
+}
+
 async function loadEngine(model: string, device: LoadOptions, weights: WeightsChoice, prompts: LabelPrompt[]): Promise<LabelEngine> {
   const loaded = await loadPromptModel(model, { ...device, weights, onPrepare: preparePrinter() });
   process.stderr.write(`labelling on ${providerRecord(loaded)}\n`);
@@ -255,10 +289,10 @@ async function start(
   if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
   // Before loading the model (startLabelJob checks again, the default output included).
   if (output !== undefined) refuseInsideDataDir(output, dataDir(), 'output file');
-  const { prompts, model, routing, weightWidth } = chosenPrompts(db, values);
-  // By default a prompt labels on the weights it was trained on; one from outside Sprout (a prompt file, a PEFT
-  // import) was trained on float32 weights.
-  const engine = await loadEngine(model, device, weights ?? weightWidth ?? 'fp32', prompts);
+  const chosen = chosenPrompts(db, values);
+  const { prompts, model, routing } = chosen;
+  await planOf(values, device, chosen, weights);
+  const engine = await loadEngine(model, device, jobWidth(chosen, weights), prompts);
   loaded(engine);
   const textColumns = list(values['text-column']);
   return startLabelJob(

@@ -84,6 +84,7 @@ export const handlers: Handlers = {
 
   'label.start': (request, context) => stateOf(context).labelJobs.start(request),
   'label.defaultOutput': (request, context) => stateOf(context).labelJobs.defaultOutput(request),
+  'label.plan': (request, context) => stateOf(context).labelJobs.plan(request),
   'label.checkOutput': ({ file }, context) => stateOf(context).labelJobs.checkOutput(file),
   'label.retrain': ({ jobId }, context) => retrainWithCorrections(stateOf(context), jobId),
   'label.cancel': ({ jobId }, context) => stateOf(context).labelJobs.cancel(jobId),

@@ -102,7 +102,8 @@ export interface LabelSummary {
   accuracy?: AccuracyReport;
 }
 
-const DEFAULTS = { batchSize: 32, maxInputTokens: 512, maxNewTokens: 64 };
+/** What a job uses when not told: also what its memory plan counts (main/label/memory-plan.ts). */
+export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: 512, maxNewTokens: 64 };
 
 export function promptSha256(data: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
@@ -155,9 +156,9 @@ function checkTask(engine: LabelEngine, routeTasks?: readonly LabelTask[]): void
 export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
   checkTask(engine, options.routing && engine.prompts.map((p) => p.task));
   const input = resolve(options.input);
-  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
+  const batchSize = options.batchSize ?? LABEL_DEFAULTS.batchSize;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
-  const maxInputTokens = options.maxInputTokens ?? DEFAULTS.maxInputTokens;
+  const maxInputTokens = options.maxInputTokens ?? LABEL_DEFAULTS.maxInputTokens;
   if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2)) throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
 
   const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
@@ -203,7 +204,7 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     batchSize,
     lengthNormalise: options.lengthNormalise ?? false,
     maxInputTokens,
-    maxNewTokens: options.maxNewTokens ?? DEFAULTS.maxNewTokens,
+    maxNewTokens: options.maxNewTokens ?? LABEL_DEFAULTS.maxNewTokens,
     commitRows: options.commitRows ?? batchSize * 8,
     columns,
     totalRows: 0,

@@ -11,13 +11,17 @@
  * the weight in use, a half width one. Against `npm run bench -- sizes` (batch 8, 84 + 4 tokens) the plan is
  * 1–19 % above the measured peak RSS: t5-base fp32/bf16/int8 3.04/1.17/1.10 GB planned against 2.56/1.07/1.01,
  * t5-large 8.88/2.92/2.50 against 7.58/2.60/2.38, flan-t5-xl int8 7.05 against 7.01.
+ *
+ * Labelling and evaluation plan a forward pass instead (`scoring`): the model at the width (or the int8 products'
+ * own weights) the job uses, and what one scoring call has alive at once; the label texts ranked multiply the
+ * decoder's share. It is planned at the job's input length limit, so it bounds a batch of its longest rows.
  */
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import type { T5Config } from '../checkpoint/config.js';
-import { expectedTensors, parameterCount } from '../checkpoint/layout.js';
+import { expectedTensors, isProjection, parameterCount } from '../checkpoint/layout.js';
 import { SproutError } from '../errors.js';
-import { WEIGHT_WIDTHS } from '../choices.js';
+import { WEIGHT_WIDTHS, type ComputeChoice } from '../choices.js';
 import { BYTES_PER_PARAMETER, type WeightWidth } from './width.js';
 
 /** onnxruntime's own share of a process (kernels, session state, thread pools), fitted with the sizes above. */
@@ -37,10 +41,17 @@ export interface PlanInput {
   sessions: number;
   /** float32 values of optimiser state per prompt value: Adafactor ~0 (factored), Adam 2. */
   optimizerValuesPerParameter: number;
+  /**
+   * Scoring only (labelling, evaluation): a forward pass, no gradient and no optimiser state, with `candidates`
+   * decoder rows per example (the label texts ranked; 1 for free text). Without it, a training step.
+   */
+  scoring?: { candidates: number; compute: ComputeChoice };
 }
 
 export interface MemoryPlan {
   width: WeightWidth;
+  /** Set for a scoring plan: how it multiplies by the weights. */
+  compute?: ComputeChoice;
   batch: number;
   modelBytes: number;
   transientWeightBytes: number;
@@ -71,17 +82,45 @@ function activationBytes(c: T5Config, batch: number, S: number, T: number): numb
   return 4 * batch * (encoder + decoder + 3 * T * c.vocabSize);
 }
 
+/**
+ * A forward pass keeps no layer's values for a backward: what is alive at once is the encoder's output (which every
+ * decoder layer reads), one layer's working set (q, k, v, attention output and residual: 6 d_model values a token;
+ * attention scores and their softmax, 2 rows of S per head; the feed-forward's hidden values, 2 d_ff gated) and the
+ * logits with their log-softmax, for each of the `candidates` decoder rows of an example.
+ */
+function forwardBytes(c: T5Config, batch: number, S: number, T: number, candidates: number): number {
+  const layer = (seq: number, keys: number) => seq * (6 * c.dModel + 2 * c.numHeads * keys + 2 * c.dFf);
+  const encoder = S * c.dModel + layer(S, S);
+  const decoder = candidates * (layer(T, T + S) + 2 * T * c.vocabSize);
+  return 4 * batch * (encoder + decoder);
+}
+
+/** Bytes of the weights int8 products hold: projections int8 with a float32 scale per output, the rest float32 (main/weights/store.ts). */
+function int8ProductBytes(c: T5Config): number {
+  let bytes = 0;
+  for (const [name, shape] of expectedTensors(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    bytes += isProjection(name) ? n + 4 * shape[0] : 4 * n;
+  }
+  return bytes;
+}
+
 export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryPlan {
   const c = p.config;
-  const modelBytes = p.sessions * parameterCount(c) * BYTES_PER_PARAMETER[p.width];
-  // A narrow weight is made float32 where it is used: the largest bounds what is alive (int8: Cast, then times the scales).
+  const products = p.scoring?.compute === 'int8';
+  const modelBytes = p.sessions * (products ? int8ProductBytes(c) : parameterCount(c) * BYTES_PER_PARAMETER[p.width]);
+  // A narrow weight is made float32 where it is used: the largest bounds what is alive (int8: Cast, then times the
+  // scales). Integer products read their int8 weights as they are.
   const largest = Math.max(...[...expectedTensors(c).values()].map((s) => s.reduce((a, b) => a * b, 1)));
-  const transientWeightBytes = { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
-  const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * activationBytes(c, p.batch, p.promptLength + p.inputTokens, p.targetTokens);
-  const optimizerBytes = 4 * (2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
+  const transientWeightBytes = products ? 0 : { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
+  const S = p.promptLength + p.inputTokens;
+  const perCall = p.scoring ? forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates) : activationBytes(c, p.batch, S, p.targetTokens);
+  const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * perCall;
+  // The prompt and its gradient, and the optimiser's state; scoring holds the prompt alone.
+  const optimizerBytes = 4 * (p.scoring ? 1 : 2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
   const totalBytes = modelBytes + transientWeightBytes + activations + optimizerBytes + RUNTIME_BYTES;
   return {
-    width: p.width, batch: p.batch, modelBytes, transientWeightBytes, activationBytes: activations, optimizerBytes,
+    width: p.width, ...(p.scoring ? { compute: p.scoring.compute } : {}), batch: p.batch, modelBytes, transientWeightBytes, activationBytes: activations, optimizerBytes,
     runtimeBytes: RUNTIME_BYTES, totalBytes, availableBytes: available, fits: totalBytes <= 0.9 * available,
   };
 }
@@ -89,10 +128,11 @@ export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryP
 const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 
 export function describePlan(plan: MemoryPlan): string {
+  const products = plan.compute === 'int8' ? ', int8 products' : '';
   return [
-    `memory plan (${plan.width} weights, ${plan.batch} examples per engine call):`,
+    `memory plan (${plan.width} weights${products}, ${plan.batch} examples per engine call):`,
     `  model ${gb(plan.modelBytes)} · activations ${gb(plan.activationBytes)} · transient weight copies ${gb(plan.transientWeightBytes)}`,
-    `  · optimiser ${gb(plan.optimizerBytes)} · runtime ${gb(plan.runtimeBytes)} = ${gb(plan.totalBytes)} of ${gb(plan.availableBytes)} available`,
+    `  · ${plan.compute ? 'prompt' : 'optimiser'} ${gb(plan.optimizerBytes)} · runtime ${gb(plan.runtimeBytes)} = ${gb(plan.totalBytes)} of ${gb(plan.availableBytes)} available`,
   ].join('\n');
 }
 

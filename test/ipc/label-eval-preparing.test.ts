@@ -4,6 +4,7 @@
  * pending, before the first rows, and the job then completes. Each starts on an empty cache, as on a machine where
  * only the prompt came from elsewhere.
  */
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +77,25 @@ describe('weights converted before labelling and evaluation', () => {
     const seen = checkReports(h.payloads('evaluation.preparing', undefined, from).map((p) => p.preparing), 'int8');
     expect([...seen.phases]).toEqual(['verify']);
     expect(seen.total).toBe(convertedFiles(h.home, 'int8').bytes);
+  });
+});
+
+describe('label.plan', () => {
+  it('plans the job at the prompt\'s width, or with int8 products, without loading or starting anything', async () => {
+    const jobs = (await h.call('label.list', {})).length;
+    const checkpoint = Number(execFileSync('python3', ['-c', `import json, struct, sys
+raw = open(sys.argv[1], 'rb')
+h = json.loads(raw.read(struct.unpack('<Q', raw.read(8))[0]))
+print(sum(v['data_offsets'][1] - v['data_offsets'][0] for k, v in h.items() if k != '__metadata__'))`, join(tinyModel, 'model.safetensors')], { encoding: 'utf8' }));
+    const plan = await h.call('label.plan', { promptId, batchSize: 8 });
+    // The prompt was trained on int8 weights: 1.25 bytes a parameter against the checkpoint's float32 4.
+    expect(plan).toMatchObject({ width: 'int8', compute: 'float', batch: 8, fits: true, suggestion: null });
+    expect(plan.modelBytes).toBeCloseTo((checkpoint * 1.25) / 4, 0);
+    expect(plan.totalBytes).toBeCloseTo(plan.modelBytes + plan.transientWeightBytes + plan.activationBytes + plan.optimizerBytes + plan.runtimeBytes, 0);
+    const products = await h.call('label.plan', { promptId, compute: 'int8' });
+    expect(products).toMatchObject({ width: 'int8', compute: 'int8', batch: 32, inputTokens: 512, transientWeightBytes: 0 });
+    const huge = await h.call('label.plan', { promptId, batchSize: 1024 });
+    expect(huge.activationBytes).toBeGreaterThan(plan.activationBytes * 100);
+    expect((await h.call('label.list', {})).length).toBe(jobs);
   });
 });

@@ -4,10 +4,14 @@
  * corrected and exported from the library afterwards.
  */
 import { existsSync } from 'node:fs';
-import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, ValidRequestOf } from '../../../preload/contract.js';
+import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, TrainingPlan, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
+import { promptFromLibrary } from '../../label/library-prompt.js';
+import { planLabelling } from '../../label/memory-plan.js';
+import { loadTokenizer } from '../../tokenizer/index.js';
+import { planSuggestion } from './train-plan.js';
 import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
 import { defaultOutputPath, jobsOwning, outputNote, outputState } from '../../label/ownership.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
@@ -127,6 +131,22 @@ export class LabelJobs {
     this.requireJob(r.jobId);
     const file = outputFile(r.file, this.context.dataDir, 'export file');
     return exportCorrected(this.db, r.jobId, { file, format: r.format, overwrite: r.overwrite, replaceJob: r.replaceJob });
+  }
+
+  /** The job's memory plan: the prompt's own width (as the worker loads it) or int8 products, on the default device. */
+  async plan(r: ValidRequestOf<'label.plan'>): Promise<TrainingPlan> {
+    const chosen = promptFromLibrary(this.db, String(r.promptId));
+    const model = modelPathOf(this.db, requirePrompt(this.db, r.promptId));
+    const plan = await planLabelling({
+      model,
+      tokenizer: await loadTokenizer(model),
+      prompts: [chosen.prompt],
+      device: readSettings(this.context.dataDir).defaultDevice,
+      weights: chosen.weightWidth ?? 'fp32',
+      compute: r.compute,
+      batchSize: r.batchSize,
+    });
+    return { ...plan, suggestion: planSuggestion(plan.suggestion) };
   }
 
   defaultOutput(r: ValidRequestOf<'label.defaultOutput'>): { output: string } {

@@ -10,7 +10,8 @@ import type { HandlerContext } from '../context.js';
 import { libraryOf } from './library-connection.js';
 import { trainingInput } from './train-input.js';
 
-function suggestionText(fit: FitSuggestion): string {
+/** What would fit, in the app's words (never a CLI flag). */
+export function suggestionText(fit: FitSuggestion): string {
   const ways = [
     ...(fit.batch ? [`a batch size of ${fit.batch}`] : []),
     ...(fit.width ? [`${fit.width} model weights`] : []),
@@ -21,9 +22,10 @@ function suggestionText(fit: FitSuggestion): string {
 
 export async function planRun(context: HandlerContext, r: ValidRequestOf<'train.plan'>): Promise<TrainingPlan> {
   const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), { ...inLibrary(context.dataDir) });
-  return {
-    ...plan,
-    inputTokens,
-    suggestion: suggestion && { batchSize: suggestion.batch ?? null, weights: suggestion.width ?? null, maxInputLength: suggestion.inputTokens ?? null, message: suggestionText(suggestion) },
-  };
+  return { ...plan, inputTokens, suggestion: planSuggestion(suggestion) };
+}
+
+/** A plan's fit suggestion as the contract carries it. */
+export function planSuggestion(suggestion: FitSuggestion | null): TrainingPlan['suggestion'] {
+  return suggestion && { batchSize: suggestion.batch ?? null, weights: suggestion.width ?? null, maxInputLength: suggestion.inputTokens ?? null, message: suggestionText(suggestion) };
 }

@@ -3,6 +3,7 @@ import type { ComputeChoice } from '../../../main/choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
+import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
 import type { HeaderSetting } from '../../../main/choices.js';
 import { headerRequest } from './read-choices.js';
@@ -40,6 +41,8 @@ export class LabellingJob {
   format = $state<LabelOutputFormat>('csv');
   /** How the model multiplies while labelling (int8: faster on the CPU, a few close calls may differ). */
   compute = $state<ComputeChoice>('float');
+  /** What the job would take in memory at the prompt's width and this compute (`label.plan`). */
+  readonly memory = new LabelMemoryPlan();
   output = $state('');
   job = $state.raw<LabelJobInfo | undefined>();
   progress = $state.raw<LabellingProgress | undefined>();
