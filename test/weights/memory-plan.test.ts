@@ -14,7 +14,8 @@ import { oneSessionGroupAtATime, type WeightWidth } from '../../main/weights/wid
 
 interface Row {
   size: string;
-  width: WeightWidth;
+  /** int8-compute: the row only scores, with int8 products (main/bench/sizes.ts). */
+  width: WeightWidth | 'int8-compute';
   peak_rss_mb: number;
 }
 
@@ -30,18 +31,13 @@ const FAMILY: Record<string, string> = { base: 't5-base', large: 't5-large', xl:
 describe('memory plan against the measured sizes benchmark', () => {
   it.each(bench.rows.map((r) => [`${r.size} ${r.width}`, r] as const))('%s', (_, row) => {
     const family = findFamily(FAMILY[row.size])!;
+    const common = { config: parseT5Config({ model_type: 't5', ...family.config }, family.repo), batch: bench.batch, inputTokens: bench.input_tokens, promptLength: bench.prompt_length, optimizerValuesPerParameter: 0 };
     const plan = memoryPlan(
-      {
-        config: parseT5Config({ model_type: 't5', ...family.config }, family.repo),
-        width: row.width,
-        batch: bench.batch,
-        inputTokens: bench.input_tokens,
-        promptLength: bench.prompt_length,
-        targetTokens: bench.target_tokens,
-        // The benchmark trains, then scores: both sessions at once unless the width holds one group at a time.
-        sessions: oneSessionGroupAtATime(row.width) ? 1 : 2,
-        optimizerValuesPerParameter: 0,
-      },
+      row.width === 'int8-compute'
+        ? // It scores two one-token label texts (and eos) with int8 products, as a labelling job plans it.
+          { ...common, width: 'int8', targetTokens: 2, sessions: 1, scoring: { candidates: 2, compute: 'int8' } }
+        : // The benchmark trains, then scores: both sessions at once unless the width holds one group at a time.
+          { ...common, width: row.width, targetTokens: bench.target_tokens, sessions: oneSessionGroupAtATime(row.width) ? 1 : 2 },
       64e9,
     );
     const measured = row.peak_rss_mb * 1e6;
