@@ -17,6 +17,7 @@ import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisi
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
+import { DEFAULT_HELD_OUT } from '../data/split.js';
 
 export const trainCommand: Command = {
   path: ['train'],
@@ -247,9 +248,6 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   return { config: preset === undefined ? given : applyPreset(given, presetSettings(preset)) };
 }
 
-/** Shares of each class held out of a --data file by default, as the app's Data step holds them out. */
-const DEFAULT_HOLD_OUT = { validation: 0.1, test: 0.1 };
-
 /**
  * The shares of the training file held out by unique text: --split (validation, unless --validation gives a file)
  * and --test-split (unless --test gives one), 10 % each by default, as the app's import draws them; said on stderr.
@@ -257,8 +255,8 @@ const DEFAULT_HOLD_OUT = { validation: 0.1, test: 0.1 };
 function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { holdOut?: { validation: number; test: number; seed: number } } {
   const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
   if (ownValidation && values.split !== undefined) throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
-  const validation = ownValidation ? 0 : share('split', DEFAULT_HOLD_OUT.validation, 0.9);
-  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HOLD_OUT.test, 0.5);
+  const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation, 0.9);
+  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test, 0.5);
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
   const seed = numberFlag(values, 'seed') ?? 0;

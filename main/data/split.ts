@@ -9,6 +9,9 @@ export interface HeldOutShares {
   test: number;
 }
 
+/** What the app's Data step holds out of each class unless told, and `sprout train --data` without --validation. */
+export const DEFAULT_HELD_OUT: HeldOutShares = { validation: 0.1, test: 0.1 };
+
 /** Rows drawn for one held-out split, and how many of each class they hold. */
 export interface DrawnRows {
   rows: number[];

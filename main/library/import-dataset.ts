@@ -14,13 +14,14 @@ import type { ReadOptions, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
 import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
+import { DEFAULT_HELD_OUT } from '../data/split.js';
 
 export interface ImportOptions extends ReadOptions, MappingRequest {
   /** Defaults to the file name without its extension. */
   name?: string;
   /** The dataset's own validation file, read with the same mapping; then no split is made. */
   validationFile?: string;
-  /** Fraction of each class moved to validation when no validation file is given (default 0.1). */
+  /** Fraction of each class moved to validation when no validation file is given (default DEFAULT_HELD_OUT's, 0.1). */
   split?: number;
   /**
    * Fraction of each class moved to the test split (default 0): held out of training and of choosing the best step,
@@ -111,7 +112,7 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
 
 /** The shares of each class held out: validation (none with a validation file) and test. */
 function heldOutShares(options: ImportOptions): { validation: number; test: number } {
-  const validation = options.validationFile ? 0 : (options.split ?? 0.1);
+  const validation = options.validationFile ? 0 : (options.split ?? DEFAULT_HELD_OUT.validation);
   const test = options.testSplit ?? 0;
   if (!(validation >= 0 && validation < 1)) {
     throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${validation}.`, { hint: 'For a 90/10 split give --split 0.1.' });

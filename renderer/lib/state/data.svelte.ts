@@ -4,6 +4,7 @@ import { headerRequest } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
+import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
 
 /**
  * Step 2: the training file, how it is read, which columns carry the text and the label, how labels are spoken
@@ -21,9 +22,9 @@ export class DataSetup {
   template = $state('');
   /** label → target text the model learns to write. */
   verbaliser = $state<Record<string, string>>({});
-  split = $state(0.1);
+  split = $state(DEFAULT_HELD_OUT.validation);
   /** Share of each class held out as the test split, scored once at the end of a run; 0: none. */
-  testSplit = $state(0.1);
+  testSplit = $state(DEFAULT_HELD_OUT.test);
   name = $state('');
   report = $state.raw<ImportReport | undefined>();
   /** An existing library dataset chosen instead of importing a file. */
