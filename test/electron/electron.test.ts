@@ -25,7 +25,7 @@ describe.skipIf(!present)('Electron shell', () => {
       const prefs = await app.evaluate(({ BrowserWindow }) => {
         // Electron 41's typings dropped getLastWebPreferences (still there at run time); without the cast, tsc fails
         // wherever npm kept the electron package.
-        const contents = BrowserWindow.getAllWindows()[0].webContents as unknown as { getLastWebPreferences(): Electron.WebPreferences | null };
+        const contents = BrowserWindow.getAllWindows()[0].webContents as unknown as { getLastWebPreferences(): { contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean } | null };
         const p = contents.getLastWebPreferences();
         return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
       });
