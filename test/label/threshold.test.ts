@@ -4,19 +4,22 @@
  * against the threshold on the dataset's validation rows and stores the threshold that reaches a target recall;
  * `sprout label` applies it and names it; `sprout evaluate` scores with it and names it. Python (sqlite3 + csv)
  * recomputes the curve, the chosen threshold, every labelled row's answer and the evaluation's confusion matrix from
- * the labelled file's probabilities.
+ * the labelled file's probabilities, and checks the job's export in every output format row by row.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { libraryPath } from '../../main/library/db.js';
+import { OUTPUT_FORMATS } from '../../main/choices.js';
+import { exportCorrected } from '../../main/label/export.js';
+import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { importDataset } from '../../main/library/import-dataset.js';
 import { insertPrompt } from '../../main/library/prompts.js';
 import { insertTask } from '../../main/library/tasks.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
 import { pointAt, thresholdCurve, thresholdFor } from '../../main/train/threshold.js';
 import { lastJson, sprout } from '../fault/spawn.js';
+import { checkExport } from './python-export.js';
 import { data, fixedPrompt, freshLibrary, tempDir, tinyModel } from './helpers.js';
 
 describe('the threshold rule', () => {
@@ -67,7 +70,7 @@ points = [[th, *at(th)] for th in sorted({p for p, _, _, _ in val}, reverse=True
 # The highest threshold whose recall of "0" reaches the target, from the file's probabilities (6 places).
 chosen = next(th for th, _, rec in points if rec >= stored['target'])
 confusion = [[sum(1 for _, _, a, g in val if g == gold and a == ans) for ans in '01'] for gold in '01']
-print(json.dumps({'validation': len(val), 'positives': positives, 'points': points, 'chosen': chosen, 'confusion': confusion,
+print(json.dumps({'answers': answers, 'validation': len(val), 'positives': positives, 'points': points, 'chosen': chosen, 'confusion': confusion,
                   'label_counts': {l: answers.count(l) for l in sorted(set(answers))}}))
 `;
 
@@ -103,7 +106,7 @@ describe('sprout library threshold, label and evaluate on CoLA', () => {
     const report = lastJson(evaluated) as { split: string; examples: number; confusion: number[][]; decision: string; per_class: { precision: number; recall: number }[] };
 
     const py = JSON.parse(execFileSync('python3', ['-c', PYTHON, libraryPath(home), String(datasetId), labelled, JSON.stringify(view.decision)], { encoding: 'utf8' })) as {
-      validation: number; positives: number; points: [number, number, number][]; chosen: number; confusion: number[][]; label_counts: Record<string, number>;
+      answers: string[]; validation: number; positives: number; points: [number, number, number][]; chosen: number; confusion: number[][]; label_counts: Record<string, number>;
     };
     // The curve: Sprout's points at Python's thresholds (the file's probabilities are rounded to 6 places).
     expect([view.examples, view.positives]).toEqual([py.validation, py.positives]);
@@ -117,5 +120,18 @@ describe('sprout library threshold, label and evaluate on CoLA', () => {
     // Evaluation answers as the labelled file does on the validation rows, and says by which rule.
     expect(report).toMatchObject({ split: 'validation', examples: py.validation, confusion: py.confusion, decision: view.rule });
     expect([report.per_class[0].precision, report.per_class[0].recall]).toEqual([view.decision.precision, view.decision.recall]);
+
+    // Every export format keeps the threshold column, and python3 finds every row answered by it.
+    const library = openLibrary(libraryPath(home));
+    try {
+      for (const format of OUTPUT_FORMATS) {
+        const exported = join(dir, `cola-exported.${format}`);
+        await exportCorrected(library, lastJson(label).job_id as string, { file: exported, format });
+        const rows = await checkExport(exported, format, { text: '3', labels: ['0', '1'], label: 'label', source: 'label_source' });
+        expect(rows.map((r) => r[1])).toEqual(py.answers);
+      }
+    } finally {
+      library.close();
+    }
   });
 });
