@@ -1,10 +1,14 @@
+import { defaultTemplate } from '../data/template.js';
 import type { ReadOptions } from '../data/types.js';
+import { SproutError } from '../errors.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
-import type { DatasetRecord } from '../library/datasets.js';
+import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import { dataDir } from '../paths.js';
+import type { DataSource } from '../train/config.js';
+import { parseVerbalizer } from '../train/task.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
-import { formatFlag, headerFlag, invalidUtf8Flag, quotingFlag } from './flags.js';
+import { formatFlag, headerFlag, invalidUtf8Flag, listFlag, numberFlag, quotingFlag, stringFlag } from './flags.js';
 
 /** How to read a data file, for every command that takes one: the choices readOptions() reads, and --no-header. */
 export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, invalidUtf8Flag];
@@ -21,6 +25,51 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
     header: headerOption(values),
     quoting: quotingFlag.read(values),
     invalidUtf8: invalidUtf8Flag.read(values),
+  };
+}
+
+/**
+ * A data file as training reads it: the reading flags, then --skip N (records left out first) and --limit N (the
+ * next N kept), or their --validation-/--test- forms for those files (`prefix`).
+ */
+export function fileSource(values: ParsedArgs['values'], file: string, prefix: '' | 'validation-' | 'test-' = ''): DataSource {
+  const read = readOptions(values);
+  return {
+    file,
+    format: read.format,
+    header: read.header,
+    quoting: read.quoting,
+    invalidUtf8: read.invalidUtf8,
+    skip: numberFlag(values, `${prefix}skip`, { min: 0 }),
+    limit: numberFlag(values, `${prefix}limit`, { min: 1 }),
+  };
+}
+
+/** The imported dataset `id`; refused, naming where the ids are listed, when there is none. */
+export function requireDataset(db: LibraryDb, id: number): DatasetRecord {
+  const dataset = getDataset(db, id);
+  if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
+  return dataset;
+}
+
+/** A task as the flags give it, each part undefined where they do not; the caller says what is missing. */
+export interface TaskFlags {
+  template?: string;
+  labelColumn?: string;
+  verbalizer?: Record<string, string>;
+}
+
+/**
+ * The task flags of training and probing: --template, else "C: {C}" pairs of --text-column, else the dataset's own
+ * template; --label-column, else the dataset's; --verbalizer label=words pairs.
+ */
+export function taskFlags(values: ParsedArgs['values'], dataset?: DatasetRecord): TaskFlags {
+  const textColumns = listFlag(values, 'text-column');
+  const verbalizer = stringFlag(values, 'verbalizer');
+  return {
+    template: stringFlag(values, 'template') ?? (textColumns.length ? defaultTemplate(textColumns, true) : dataset?.template),
+    labelColumn: stringFlag(values, 'label-column') ?? dataset?.labelColumn ?? undefined,
+    verbalizer: verbalizer === undefined ? undefined : parseVerbalizer(verbalizer),
   };
 }
 

@@ -9,8 +9,8 @@ import { judgeReport } from '../train/baselines.js';
 import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
-import { computeFlag, countFlag, deviceFlag, splitFlag } from './flags.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDataset, withLibrary } from './data-shared.js';
+import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 
 export const evaluateCommand: Command = {
@@ -44,7 +44,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
   },
   choices: [...fileReadChoices, deviceFlag, splitFlag, computeFlag],
   async run({ values }) {
-    const str = (k: string) => values[k] as string | undefined;
+    const str = (k: string) => stringFlag(values, k);
     if (str('prompt') === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
     const promptId = parsePromptId(str('prompt')!);
     const data = str('data');
@@ -65,8 +65,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
         if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
         return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
       }
-      const dataset = getDataset(db, datasetId!);
-      if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
+      const dataset = requireDataset(db, datasetId!);
       const chosen = split ?? evalSplit(db, dataset.id);
       if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
       return { input: { ...base, datasetId: dataset.id, split: chosen }, prompt, ownValidation: dataset.id === trainedOn?.id && chosen === 'validation' };

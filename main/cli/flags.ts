@@ -47,6 +47,19 @@ export const quotingFlag = choiceFlag('quoting', QUOTINGS);
 export const invalidUtf8Flag = choiceFlag('invalid-utf8', INVALID_UTF8_CHOICES);
 export const splitFlag = choiceFlag('split', SPLITS);
 
+/** A string flag's value; undefined when it is absent. */
+export function stringFlag(values: ParsedArgs['values'], name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A repeatable string flag's values, in the order given; none when it is absent. */
+export function listFlag(values: ParsedArgs['values'], name: string): string[] {
+  const value = values[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
 /** What a number flag accepts; whole numbers unless `fraction`. */
 export interface NumberRule {
   fraction?: boolean;

@@ -2,7 +2,7 @@ import { listReviewRows } from '../label/review.js';
 import { REVIEW_STATES } from '../choices.js';
 import { printJson, type Command } from './command.js';
 import { onePositional, withLibrary } from './data-shared.js';
-import { choiceFlag, numberFlag } from './flags.js';
+import { choiceFlag, numberFlag, stringFlag } from './flags.js';
 
 /** Rows a page may skip or hold. */
 const MOST_ROWS = 10_000;
@@ -39,10 +39,10 @@ rows [{row, line, text, fields (every input column), predicted, confidence, marg
       listReviewRows(db, jobId, {
         offset,
         limit: numberFlag(values, 'limit', { min: 1, max: MOST_ROWS }) ?? 20,
-        predicted: values.predicted as string | undefined,
+        predicted: stringFlag(values, 'predicted'),
         minConfidence: numberFlag(values, 'min-confidence', probability),
         maxConfidence: numberFlag(values, 'max-confidence', probability),
-        search: values.search as string | undefined,
+        search: stringFlag(values, 'search'),
         state: stateFlag.read(values),
       }),
     );

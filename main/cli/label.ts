@@ -15,15 +15,13 @@ import { providerRecord } from '../runtime/provider-record.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { headerOption } from './data-shared.js';
-import { choiceFlag, computeFlag, countFlag, deviceFlag, formatFlag, headerFlag, outputFormatFlag, precisionFlag, quotingFlag, weightsFlag } from './flags.js';
+import { choiceFlag, computeFlag, countFlag, deviceFlag, formatFlag, headerFlag, listFlag, outputFormatFlag, precisionFlag, quotingFlag, stringFlag, weightsFlag } from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
 import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
 import { describePlan } from '../weights/memory-plan.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The input's format: the data formats under a name of its own, as --format names the output's. */
 const inputFormatFlag = choiceFlag('input-format', formatFlag.values);
@@ -33,12 +31,12 @@ function outputFormat(values: ParsedArgs['values'], output: string | undefined):
 }
 
 /** The task of prompts given as files: --labels (and --verbalisers), or --generate for free text. */
-function fileTask(values: Record<string, unknown>): LabelTask {
-  const template = str(values['task-template']) ?? null;
+function fileTask(values: ParsedArgs['values']): LabelTask {
+  const template = stringFlag(values, 'task-template') ?? null;
   if (values.generate) return { kind: 'generation', labels: [], verbalisers: [], template };
-  const labels = str(values.labels)?.split(',').map((s) => s.trim());
+  const labels = stringFlag(values, 'labels')?.split(',').map((s) => s.trim());
   if (!labels?.length || labels.some((l) => l === '')) throw new UsageError('A --prompt-file needs --labels a,b,... (the label set), or --generate for a free-text task.');
-  const verbalisers = str(values.verbalisers)?.split(',').map((s) => s.trim()) ?? labels;
+  const verbalisers = stringFlag(values, 'verbalisers')?.split(',').map((s) => s.trim()) ?? labels;
   if (verbalisers.length !== labels.length) throw new UsageError(`--verbalisers has ${verbalisers.length} texts but --labels has ${labels.length}.`);
   return { kind: 'classification', labels, verbalisers, template };
 }
@@ -54,14 +52,14 @@ function jobPrompts(db: LibraryDb, refs: { ref: string }[], taskOf: (i: number) 
 }
 
 /** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
-function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice; weightWidth?: WeightWidth } {
+function chosenPrompts(db: LibraryDb, values: ParsedArgs['values']): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice; weightWidth?: WeightWidth } {
   const routed = routingChoice(values);
-  const ids = routed ? routed.ids : list(values.prompt);
-  const files = list(values['prompt-file']);
+  const ids = routed ? routed.ids : listFlag(values, 'prompt');
+  const files = listFlag(values, 'prompt-file');
   if (routed && files.length) throw new UsageError('A multi-task job labels with library prompts: --prompt TASK=ID or --prompt-for-column COLUMN=ID.');
   if (ids.length && files.length) throw new UsageError('Give either --prompt (library) or --prompt-file, not both.');
   if (!ids.length && !files.length) throw new UsageError('Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.');
-  const given = str(values.model);
+  const given = stringFlag(values, 'model');
   if (files.length) {
     if (given === undefined) throw new UsageError('A --prompt-file needs --model DIR, the model it was trained on.');
     const task = fileTask(values);
@@ -78,18 +76,18 @@ function chosenPrompts(db: LibraryDb, values: Record<string, unknown>): { prompt
 }
 
 /** KEY=ID pairs of --prompt with --task-column, or of --prompt-for-column; null for an ordinary job. */
-function routingChoice(values: Record<string, unknown>): { routing: RoutingChoice; ids: string[] } | null {
-  const taskColumn = str(values['task-column']);
-  const perColumn = list(values['prompt-for-column']);
+function routingChoice(values: ParsedArgs['values']): { routing: RoutingChoice; ids: string[] } | null {
+  const taskColumn = stringFlag(values, 'task-column');
+  const perColumn = listFlag(values, 'prompt-for-column');
   if (taskColumn === undefined && !perColumn.length) return null;
   if (taskColumn !== undefined && perColumn.length) throw new UsageError('Give either --task-column with --prompt TASK=ID, or --prompt-for-column COLUMN=ID, not both.');
-  const pairs = (taskColumn !== undefined ? list(values.prompt) : perColumn).map((p) => {
+  const pairs = (taskColumn !== undefined ? listFlag(values, 'prompt') : perColumn).map((p) => {
     const at = p.lastIndexOf('=');
     if (at <= 0 || at === p.length - 1) throw new UsageError(`"${p}" is not KEY=ID: write ${taskColumn !== undefined ? '--prompt TASK=ID' : '--prompt-for-column COLUMN=ID'}.`);
     return { key: p.slice(0, at), id: p.slice(at + 1) };
   });
   if (!pairs.length) throw new UsageError('--task-column needs --prompt TASK=ID for each task value to label.');
-  if (taskColumn === undefined && list(values.prompt).length) throw new UsageError('With --prompt-for-column, name every prompt that way instead of --prompt.');
+  if (taskColumn === undefined && listFlag(values, 'prompt').length) throw new UsageError('With --prompt-for-column, name every prompt that way instead of --prompt.');
   const keys = pairs.map((p) => p.key);
   return {
     routing: taskColumn !== undefined ? { by: 'task-column', column: taskColumn, keys } : { by: 'text-column', columns: keys },
@@ -218,7 +216,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     try {
       const control = { signal: controller.signal, onProgress: progressPrinter() };
       let result: LabelSummary;
-      const resume = str(values.resume);
+      const resume = stringFlag(values, 'resume');
       if (values['dry-run']) {
         if (resume !== undefined) throw new UsageError('--dry-run plans a new job; drop --resume.');
         const plan = await planOf(values, { device, precision, compute }, chosenPrompts(db, values), weights);
@@ -284,8 +282,8 @@ async function start(
   control: Parameters<typeof startLabelJob>[3],
   loaded: (engine: LabelEngine) => void,
 ): Promise<LabelSummary> {
-  const input = str(values.input);
-  const output = str(values.output);
+  const input = stringFlag(values, 'input');
+  const output = stringFlag(values, 'output');
   if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
   // Before loading the model (startLabelJob checks again, the default output included).
   if (output !== undefined) refuseInsideDataDir(output, dataDir(), 'output file');
@@ -294,7 +292,7 @@ async function start(
   await planOf(values, device, chosen, weights);
   const engine = await loadEngine(model, device, jobWidth(chosen, weights), prompts);
   loaded(engine);
-  const textColumns = list(values['text-column']);
+  const textColumns = listFlag(values, 'text-column');
   return startLabelJob(
     db,
     engine,
@@ -306,10 +304,10 @@ async function start(
       output,
       format: outputFormat(values, output),
       overwrite: values.overwrite === true,
-      replaceJob: str(values['replace-job']),
+      replaceJob: stringFlag(values, 'replace-job'),
       textColumns: textColumns.length ? textColumns : undefined,
-      template: str(values.template),
-      goldColumn: str(values['label-column']),
+      template: stringFlag(values, 'template'),
+      goldColumn: stringFlag(values, 'label-column'),
       batchSize: countFlag(values, 'batch-size'),
       lengthNormalise: values['length-normalise'] === true,
       maxInputTokens: countFlag(values, 'max-input-tokens'),

@@ -1,9 +1,7 @@
 /** `sprout train --mixture`: the request for a mixture of imported datasets, each a task of its own. */
-import { SproutError } from '../errors.js';
-import { getDataset } from '../library/datasets.js';
 import type { MixtureConfigInput } from '../train/config.js';
 import { UsageError } from './command.js';
-import { withLibrary } from './data-shared.js';
+import { requireDataset, withLibrary } from './data-shared.js';
 
 /** Data flags of single-task training that a mixture does not take (each dataset brings its own columns and template). */
 const SINGLE_TASK_FLAGS = ['data', 'dataset', 'validation', 'validation-limit', 'text-column', 'label-column', 'template', 'verbalizer'];
@@ -21,8 +19,7 @@ export async function buildMixtureConfig(values: Record<string, unknown>, common
   const entries = (values.mixture as string[]).map(parseEntry);
   const tasks = await withLibrary((db) =>
     entries.map((e) => {
-      const dataset = getDataset(db, e.id);
-      if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${e.id}.`, { hint: 'See `sprout data list` for the ids.' });
+      const dataset = requireDataset(db, e.id);
       if (!dataset.labelColumn) throw new UsageError(`Dataset ${e.id} has no label column, so it cannot train a prompt.`);
       return {
         name: dataset.name,

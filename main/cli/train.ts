@@ -1,19 +1,15 @@
 import { percentText } from '../data/imbalance.js';
-import { defaultTemplate } from '../data/template.js';
 import { inLibrary } from '../library/run-records.js';
-import { SproutError } from '../errors.js';
-import { getDataset } from '../library/datasets.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
 import { MIN_TASK_EMBEDDING_STEP, type DataSource, type TrainingConfigInput } from '../train/config.js';
 import type { EvalSummary } from '../train/eval-summary.js';
 import type { TaskStart, TrainingEvent } from '../train/events.js';
 import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
-import { parseVerbalizer } from '../train/task.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, withLibrary } from './data-shared.js';
-import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, weightsFlag } from './flags.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags, withLibrary, type TaskFlags } from './data-shared.js';
+import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
@@ -175,7 +171,7 @@ notes (data notes, then the warnings).`,
 };
 
 async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
-  const str = (k: string) => values[k] as string | undefined;
+  const str = (k: string) => stringFlag(values, k);
   const device = deviceFlag.read(values);
   const resume = str('resume');
   if (resume !== undefined) {
@@ -194,52 +190,31 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const data = str('data');
   const datasetId = numberFlag(values, 'dataset');
   if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
-  const read = readOptions(values);
-  /** A data file with its --skip/--limit, or --validation-skip/--validation-limit (`prefix` 'validation-'). */
-  const fileSource = (file: string, prefix: '' | 'validation-' | 'test-'): DataSource => ({
-    file,
-    format: read.format,
-    header: read.header,
-    quoting: read.quoting,
-    invalidUtf8: read.invalidUtf8,
-    skip: numberFlag(values, `${prefix}skip`),
-    limit: numberFlag(values, `${prefix}limit`),
-  });
-  let template = str('template');
-  let labelColumn = str('label-column');
-  const textColumns = values['text-column'] as string[] | undefined;
+  const validationFile = str('validation');
+  const validation = validationFile === undefined ? undefined : fileSource(values, validationFile, 'validation-');
+  let task: TaskFlags;
   let train: DataSource;
-  let validation: DataSource | undefined;
-  let test: DataSource | undefined;
   if (datasetId !== undefined) {
     if (str('split') !== undefined || str('test-split') !== undefined) throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
-    const dataset = await withLibrary((db) => getDataset(db, datasetId));
-    if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
-    template ??= textColumns?.length ? defaultTemplate(textColumns, true) : dataset.template;
-    labelColumn ??= dataset.labelColumn ?? undefined;
-    if (!labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
-    train = { dataset: datasetId, limit: numberFlag(values, 'limit') };
-    const validationFile = str('validation');
-    if (validationFile) validation = fileSource(validationFile, 'validation-');
+    task = taskFlags(values, await withLibrary((db) => requireDataset(db, datasetId)));
+    if (!task.labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
+    train = { dataset: datasetId, limit: numberFlag(values, 'limit', { min: 1 }) };
   } else {
-    if (!labelColumn) throw new UsageError('Name the label column: --label-column L.');
-    if (!template && !textColumns?.length) throw new UsageError('Name the text column(s): --text-column C (or give --template T).');
-    template ??= defaultTemplate(textColumns!, true);
-    const validationFile = str('validation');
-    if (validationFile) validation = fileSource(validationFile, 'validation-');
-    train = { ...fileSource(data!, ''), ...holdOutOf(values, validationFile !== undefined) };
+    task = taskFlags(values);
+    if (!task.labelColumn) throw new UsageError('Name the label column: --label-column L.');
+    if (!task.template) throw new UsageError('Name the text column(s): --text-column C (or give --template T).');
+    train = { ...fileSource(values, data!), ...holdOutOf(values, validationFile !== undefined) };
   }
   const testFile = str('test');
-  if (testFile) test = fileSource(testFile, 'test-');
   const given: TrainingConfigInput = {
     ...settingsFrom(values, model, device),
     train,
     validation,
-    test,
+    test: testFile === undefined ? undefined : fileSource(values, testFile, 'test-'),
     task: {
-      template: template!,
-      labelColumn,
-      verbalizer: str('verbalizer') !== undefined ? parseVerbalizer(str('verbalizer')!) : undefined,
+      template: task.template!,
+      labelColumn: task.labelColumn,
+      verbalizer: task.verbalizer,
       maxInputLength: numberFlag(values, 'max-input-length'),
       maxTargetLength: numberFlag(values, 'max-target-length'),
     },
@@ -276,14 +251,14 @@ function settingsFrom(values: ParsedArgs['values'], model: string, device: Devic
     weights: weightsFlag.read(values),
     threads: int('threads'),
     promptLength: int('prompt-length'),
-    init: values.init as string | undefined,
+    init: stringFlag(values, 'init'),
     optimizer: { kind: optimizerFlag.read(values) ?? 'adafactor', lr: num('lr'), weightDecay: num('weight-decay') },
     batchSize: int('batch-size'),
     microBatchSize: int('micro-batch-size'),
     steps: int('steps'),
     evalEvery: int('eval-every'),
     evalLimit: int('eval-limit'),
-    evalSteps: intList(values['eval-steps'] as string | undefined, '--eval-steps'),
+    evalSteps: intList(stringFlag(values, 'eval-steps'), '--eval-steps'),
     evalAtStart: values['eval-at-start'] === true || undefined,
     maxNewTokens: int('max-new-tokens'),
     patience: int('patience'),
@@ -295,7 +270,7 @@ function settingsFrom(values: ParsedArgs['values'], model: string, device: Devic
     checkpointEvery: int('checkpoint-every'),
     taskEmbeddingStep: int('task-embedding-step'),
     bucketing: values['no-bucketing'] === true ? false : undefined,
-    name: values.name as string | undefined,
+    name: stringFlag(values, 'name'),
   };
 }
 

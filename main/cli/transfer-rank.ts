@@ -1,18 +1,15 @@
-import { defaultTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
-import { getDataset } from '../library/datasets.js';
 import type { LibraryDb } from '../library/db.js';
 import { parsePromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
-import { parseVerbalizer } from '../train/task.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRIC_NAMES, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions } from './data-shared.js';
-import { choiceFlag, countFlag, deviceFlag, numberFlag, weightsFlag } from './flags.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
+import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
 import { withLibrary } from './model-shared.js';
 
 const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
@@ -75,7 +72,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
   choices: [metricFlag, useFlag, ...fileReadChoices, deviceFlag, weightsFlag],
   async run(args) {
     const { values } = args;
-    const model = values.model as string | undefined;
+    const model = stringFlag(values, 'model');
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID.');
@@ -89,7 +86,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
       const ranked = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
       const top = ranked.slice(0, topK).map((r) => r.id);
       let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
-      if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, values.name as string | undefined);
+      if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
       const best = ranked[0]?.score != null ? ranked[0].id : null;
       const output = {
         metric,
@@ -139,7 +136,7 @@ function jsonKey(metric: SimilarityMetric): string {
 
 async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
   if (values.prompt !== undefined) {
-    const id = parsePromptId(values.prompt as string);
+    const id = parsePromptId(stringFlag(values, 'prompt')!);
     const t = promptTarget(db, id, base);
     return { embedding: t, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
   }
@@ -147,10 +144,10 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   let datasetId: number | undefined;
   if (values.dataset !== undefined) {
     datasetId = countFlag(values, 'dataset')!;
-    if (!getDataset(db, datasetId)) throw new SproutError('unknown-dataset', `There is no imported dataset ${datasetId}.`, { hint: 'See `sprout data list` for the ids.' });
+    requireDataset(db, datasetId);
     datasetIds = [datasetId];
   } else {
-    datasetIds = await datasetsWithSource(db, values.data as string);
+    datasetIds = await datasetsWithSource(db, stringFlag(values, 'data')!);
   }
   const stored = storedTargetEmbedding(db, base, datasetIds, withInit);
   if (stored) {
@@ -171,20 +168,8 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
 
 function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'], datasetId: number | undefined, steps: number): ProbeSpec {
   if (base.path === null) throw new SproutError('unknown-model', `Model ${base.id} has no folder on this machine, so a probe run cannot train on it.`);
-  const str = (k: string) => values[k] as string | undefined;
-  const textColumns = values['text-column'] as string[] | undefined;
-  let template = str('template') ?? (textColumns?.length ? defaultTemplate(textColumns, true) : undefined);
-  let labelColumn = str('label-column');
-  let train: DataSource;
-  if (datasetId !== undefined) {
-    const dataset = getDataset(db, datasetId)!;
-    template ??= dataset.template;
-    labelColumn ??= dataset.labelColumn ?? undefined;
-    train = { dataset: datasetId, limit: countFlag(values, 'limit') };
-  } else {
-    const read = readOptions(values);
-    train = { file: str('data')!, format: read.format, header: read.header, quoting: read.quoting, invalidUtf8: read.invalidUtf8, limit: countFlag(values, 'limit') };
-  }
+  const { template, labelColumn, verbalizer } = taskFlags(values, datasetId === undefined ? undefined : requireDataset(db, datasetId));
+  const train: DataSource = datasetId !== undefined ? { dataset: datasetId, limit: countFlag(values, 'limit') } : fileSource(values, stringFlag(values, 'data')!);
   if (!labelColumn) throw new UsageError('The probe run needs the label column: --label-column L.');
   if (!template) throw new UsageError('The probe run needs the text column(s): --text-column C (or --template T).');
   return {
@@ -193,7 +178,7 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     task: {
       template,
       labelColumn,
-      verbalizer: str('verbalizer') === undefined ? undefined : parseVerbalizer(str('verbalizer')!),
+      verbalizer,
       maxInputLength: countFlag(values, 'max-input-length'),
     },
     steps,
