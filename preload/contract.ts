@@ -813,6 +813,14 @@ export const operations = {
       metric: z.enum(SIMILARITY_METRIC_NAMES).optional(),
       /** Steps of the probe run when the target has no task embedding yet (default: the library's usual step). */
       probeSteps: z.number().int().min(1).max(100_000).optional(),
+      /**
+       * The run settings the task is about to train with: a probe trains as its runs will, so that its early prompt
+       * is compared with sources trained alike (main/transfer/probe.ts ProbeSpec). Engine defaults where omitted.
+       */
+      probe: z
+        .strictObject({ batchSize: z.number().int().min(1).max(4096), promptLength: z.number().int().min(1).max(512), optimizer: z.enum(OPTIMIZER_KINDS), lr: z.number().positive() })
+        .partial()
+        .optional(),
       limit: z.number().int().min(1).max(200).optional(),
     }),
     response: type<TransferRanking>(),

@@ -42,7 +42,9 @@ The target's embedding is taken from the newest prompt trained on that dataset (
 same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
 task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
-  [--limit N] [--prompt-length 20] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
+  [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
+Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on
+the recipe as much as on the task.
 
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
@@ -67,6 +69,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     limit: { type: 'string' },
     'max-input-length': { type: 'string' },
     'prompt-length': { type: 'string' },
+    'batch-size': { type: 'string' },
     seed: { type: 'string' },
   },
   choices: [metricFlag, useFlag, ...fileReadChoices, deviceFlag, weightsFlag],
@@ -183,6 +186,7 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     },
     steps,
     promptLength: countFlag(values, 'prompt-length'),
+    batchSize: countFlag(values, 'batch-size'),
     seed: numberFlag(values, 'seed', { min: 0 }),
     device: deviceFlag.read(values),
     weights: weightsFlag.read(values),

@@ -173,8 +173,16 @@ describe('evaluation', () => {
 
 describe('transfer', () => {
   it('ranks the CB prompts for RTE through a probe run and trains RTE from the recommended one', async () => {
-    const ranking = await h.call('transfer.rank', { modelId, datasetId: rteId, probeSteps: 2 });
+    const ranking = await h.call('transfer.rank', { modelId, datasetId: rteId, probeSteps: 2, probe: { batchSize: 3, promptLength: 4, optimizer: 'adam', lr: 0.02 } });
     expect(ranking.target.kind).toBe('probe');
+    // The probe trained as the task's runs will (the Prompt step's settings), so it is compared with sources trained alike.
+    const db = openLibrary(libraryPath(h.home));
+    try {
+      const probe = JSON.parse((db.prepare('SELECT config FROM runs WHERE id = ?').get(ranking.target.runId) as { config: string }).config) as Record<string, unknown>;
+      expect([probe.batchSize, probe.promptLength, probe.optimizer]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }]);
+    } finally {
+      db.close();
+    }
     const ids = ranking.candidates.map((c) => c.promptId);
     expect(ids).toContain(cbPrompt);
     expect(ids).not.toContain(ranking.target.promptId);

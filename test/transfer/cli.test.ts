@@ -76,12 +76,15 @@ describe('sprout transfer rank (spawned)', () => {
     const probed = await rank(home, [
       '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '16',
       '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
-      '--prompt-length', String(P), '--probe-steps', '3', '--device', 'cpu', '--model', tinyModel, '--use', 'mix', '--top-k', '2',
+      '--prompt-length', String(P), '--batch-size', '4', '--probe-steps', '3', '--device', 'cpu', '--model', tinyModel, '--use', 'mix', '--top-k', '2',
     ]);
     expect(probed.target).toMatchObject({ kind: 'probe', step: 3, dataset_ids: [] });
     const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
     const after = openLibrary(libraryPath(home));
     const probeStart = requirePrompt(after, probed.target.prompt_id).initEmbedding!;
+    // The probe trains with the sources' recipe as given (batch size, prompt length).
+    const probeConfig = JSON.parse((after.prepare('SELECT config FROM runs WHERE id = ?').get(probed.target.run_id) as { config: string }).config) as Record<string, unknown>;
+    expect([probeConfig.batchSize, probeConfig.promptLength]).toEqual([4, P]);
     for (const r of probed.ranking) {
       const source = requirePrompt(after, r.id);
       expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);

@@ -2,7 +2,7 @@ import type { TransferRanking, ValidRequestOf } from '../../../preload/contract.
 import { SproutError } from '../../errors.js';
 import { promptLineage } from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
-import { usualTaskEmbeddingStep } from '../../transfer/probe.js';
+import { usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
 import { rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../../transfer/similarity.js';
 import { promptTarget, storedTargetEmbedding } from '../../transfer/target.js';
@@ -36,7 +36,14 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
     const steps = r.probeSteps ?? usualTaskEmbeddingStep(db, base);
     const probe = await context.worker.run('transfer.probe', {
       dataDir: context.dataDir,
-      spec: { model: model.path, train: { dataset: dataset.id }, task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer }, steps, device: settings.defaultDevice },
+      spec: {
+        model: model.path,
+        train: { dataset: dataset.id },
+        task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer },
+        steps,
+        device: settings.defaultDevice,
+        ...probeRecipe(r.probe),
+      },
     });
     target = { embedding: promptTarget(db, probe.promptId, base), info: { kind: 'probe', promptId: probe.promptId, runId: probe.runId, step: probe.step } };
   }
@@ -61,6 +68,13 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
   const best = ranked[0];
   const recommended = best?.score != null && best.score > 0 ? best.id : null;
   return { modelId: model.id, datasetId: dataset.id, metric, target: target.info, candidates, recommended, reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }) };
+}
+
+/** The probe's share of the run settings the task will train with (the engine's defaults for the rest). */
+function probeRecipe(p: ValidRequestOf<'transfer.rank'>['probe']): Pick<ProbeSpec, 'batchSize' | 'promptLength' | 'optimizer'> {
+  if (!p) return {};
+  const optimizer = p.optimizer === undefined && p.lr === undefined ? undefined : { kind: p.optimizer ?? 'adafactor', lr: p.lr };
+  return { batchSize: p.batchSize, promptLength: p.promptLength, optimizer };
 }
 
 /** Why the recommendation (preselected in the Prompt step), in words for the person choosing. */

@@ -60,7 +60,7 @@ export class PromptSetup {
         this.ranking = undefined;
         this.source = null;
       } else {
-        this.ranking = await api['transfer.rank']({ modelId, datasetId, metric: this.metric, ...(verbalizer ? { verbalizer } : {}) });
+        this.ranking = await api['transfer.rank']({ modelId, datasetId, metric: this.metric, ...(verbalizer ? { verbalizer } : {}), probe: this.probeRecipe() });
         this.source = this.ranking.recommended;
       }
       this.rankingFor = key;
@@ -70,6 +70,12 @@ export class PromptSetup {
     } finally {
       this.rankingBusy = false;
     }
+  }
+
+  /** The settings a probe of this task trains with: these, so that it is compared with sources trained alike. */
+  private probeRecipe(): RequestOf<'transfer.rank'>['probe'] {
+    const positive = (v: number | null) => (typeof v === 'number' && v > 0 ? v : undefined);
+    return { batchSize: positive(this.batchSize), promptLength: positive(this.length), optimizer: this.optimizer, lr: positive(this.lr) };
   }
 
   initValue(): string {
