@@ -10,7 +10,7 @@ import { dtypeCode, Tensor, type Attrs, type Dim, type DType, type Graph } from 
 
 /**
  * ONNX attributes from plain values: a whole number is an int (axis, keepdims, a dtype code), a list of them ints
- * (perm, axes), text a string. Sprout's graphs have no float attributes, so a fraction is a mistake.
+ * (perm, axes), text a string. A fraction is a mistake here: the one float attribute (rmsNorm's epsilon) is spelt out.
  */
 export function attrs(values: Record<string, number | number[] | string>): Attrs {
   return Object.fromEntries(
@@ -370,11 +370,13 @@ export function argmax(x: Tensor, axis: number): Tensor {
 
 /**
  * The real rows of a padded [B*S, c] layout: `keep` [Ntok] int32, the flat positions of the rows that are not
- * padding, and `spread` [B*S] int32, each position's row in the packed layout (Ntok for padding).
+ * padding; `spread` [B*S] int32, each position's row in the packed layout (row 0 for padding); `present` [B*S, 1],
+ * 1 at real positions and 0 at padding.
  */
 export interface PackedRows {
   keep: Tensor;
   spread: Tensor;
+  present: Tensor;
 }
 
 /** x [B*S, c] -> its real rows [Ntok, c]; the gradient goes back to them, padding rows get zeros (unpackRows). */
@@ -383,22 +385,25 @@ export function packRows(x: Tensor, rows: PackedRows): Tensor {
   return graph.emit('Gather', [x, rows.keep], attrs({ axis: 0 }), [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [unpackRows(g, rows)]);
 }
 
+function gatherSpread(t: Tensor, rows: PackedRows): Tensor {
+  return t.graph.emitRaw('Gather', [t, rows.spread], attrs({ axis: 0 }), [rows.spread.shape[0], ...t.shape.slice(1)], t.dtype);
+}
+
 /**
  * Packed rows t [Ntok, c] -> the padded layout [B*S, c], zeros at padding. Every packed row lands at exactly one
  * position, so the gradient is the packing of g (packRows).
  */
 export function unpackRows(t: Tensor, rows: PackedRows): Tensor {
-  const graph = t.graph;
-  const width = t.shape[1];
-  if (typeof width !== 'number') throw new Error('unpackRows needs a static row width');
-  return graph.composite(
-    [t],
-    () => {
-      const withZero = graph.emitRaw('Concat', [t, graph.constant(new Array(width).fill(0), t.dtype, [1, width])], attrs({ axis: 0 }), ['Ntok1', width], t.dtype);
-      return graph.emitRaw('Gather', [withZero, rows.spread], attrs({ axis: 0 }), [rows.spread.shape[0], width], t.dtype);
-    },
-    (g) => [packRows(g, rows)],
-  );
+  return t.graph.composite([t], () => mul(gatherSpread(t, rows), cast(rows.present, t.dtype)), (g) => [packRows(g, rows)]);
+}
+
+/**
+ * Packed rows t [Ntok, c] -> the padded layout [B*S, c] with a copy of a real row at each padding position, for a
+ * value whose padding rows no real result reads (masked keys and values, queries whose output is packed again): one
+ * pass fewer than unpackRows. Its gradient at padding positions is then exactly zero, so packing g is exact.
+ */
+export function spreadRows(t: Tensor, rows: PackedRows): Tensor {
+  return t.graph.composite([t], () => gatherSpread(t, rows), (g) => [packRows(g, rows)]);
 }
 
 // ---- reductions ----------------------------------------------------------------------------------------
@@ -496,6 +501,13 @@ export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
     [x],
     () => {
       xf = toFloat32(x);
+      if (x.dtype === 'float32' && w.dtype === 'float32') {
+        // onnxruntime's fused kernel: one pass over [N, d] instead of three, and it returns r for the backward.
+        const outputs = [{ shape: x.shape, dtype: x.dtype }, { shape: reducedShape(x, [x.rank - 1], true), dtype: x.dtype }];
+        const [y, inverse] = graph.emitRawOutputs('SimplifiedLayerNormalization', [x, w], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: eps } }, outputs);
+        r = inverse;
+        return y;
+      }
       const variance = reduceMean(mul(xf, xf), [-1], true);
       r = reciprocal(sqrt(add(variance, graph.scalar(eps, xf.dtype))));
       return mul(cast(mul(xf, r), w.dtype), w);

@@ -82,7 +82,7 @@ export function encoderFeeds(cfg: T5Config, prompt: SoftPrompt | MixedPrompts, i
 
 /**
  * A training graph's enc_keep and enc_spread (main/graph/ops.ts PackedRows) from the encoder mask [B, S]: the flat
- * positions of the real rows, and each position's row among them (their count for padding).
+ * positions of the real rows, and each position's row among them (row 0 for padding).
  */
 export function packedRowFeeds(mask: ort.Tensor): Feeds {
   const m = mask.data as Float32Array;
@@ -90,10 +90,7 @@ export function packedRowFeeds(mask: ort.Tensor): Feeds {
   let kept = 0;
   for (let i = 0; i < m.length; i++) if (m[i]) spread[i] = kept++;
   const keep = new Int32Array(kept);
-  for (let i = 0, k = 0; i < m.length; i++) {
-    if (m[i]) keep[k++] = i;
-    else spread[i] = kept;
-  }
+  for (let i = 0, k = 0; i < m.length; i++) if (m[i]) keep[k++] = i;
   return { enc_keep: new ort.Tensor('int32', keep, [kept]), enc_spread: new ort.Tensor('int32', spread, [m.length]) };
 }
 

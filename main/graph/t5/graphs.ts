@@ -76,9 +76,9 @@ function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs,
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop, rows); // [B*S, d]
 }
 
-/** The training graph's enc_keep [Ntok] and enc_spread [B*S] int32: the encoder's real rows (see ops.PackedRows). */
-function packedRows(g: Graph): op.PackedRows {
-  return { keep: g.input('enc_keep', 'int32', ['Ntok']), spread: g.input('enc_spread', 'int32', ['N']) };
+/** The training graph's enc_keep [Ntok] and enc_spread [B*S] int32 and its mask: the encoder's real rows (see ops.PackedRows). */
+function packedRows(g: Graph, mask: Tensor): op.PackedRows {
+  return { keep: g.input('enc_keep', 'int32', ['Ntok']), spread: g.input('enc_spread', 'int32', ['N']), present: op.reshape(mask, [-1, 1], ['N', 1]) };
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
@@ -99,7 +99,7 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
-  const memory = encode(g, cfg, w, inputs, drop, packedRows(g));
+  const memory = encode(g, cfg, w, inputs, drop, packedRows(g, inputs.mask));
   const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
   const labels = g.input('labels', 'int32', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);

@@ -108,7 +108,7 @@ function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, 
  */
 export function encoder(cfg: T5Config, w: WeightSource, x: Tensor, bs: Tensor, bias: Tensor, drop: Drop = noDrop, rows?: op.PackedRows): Tensor {
   const eps = cfg.layerNormEpsilon;
-  const padded = (t: Tensor) => (rows ? op.unpackRows(t, rows) : t);
+  const padded = (t: Tensor) => (rows ? op.spreadRows(t, rows) : t);
   let h = rows ? op.packRows(drop(x), rows) : drop(x);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = `encoder.block.${i}.layer`;
