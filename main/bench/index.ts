@@ -14,6 +14,7 @@ import { benchTokenizer } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchAgreement } from './agreement.js';
 import { benchEngine } from './engine.js';
+import { benchLearningSpeed } from './learning-speed.js';
 import { benchLearningTasks } from './learning-tasks.js';
 import { matmulPeakGflops } from './matmul-peak.js';
 import { benchMemory } from './memory.js';
@@ -44,6 +45,7 @@ const benches: Record<string, Bench> = {
   scaling: () => benchScaling({ workDir, tokenizerFrom }),
   agreement: () => benchAgreement({ root, outDir: resolve(root, 'bench-results') }),
   'learning-tasks': () => benchLearningTasks({ root, outDir: resolve(root, 'bench-results') }),
+  'learning-speed': () => benchLearningSpeed({ root }),
   'weight-forms': () => benchWeightForms(),
   'width-cola': () => benchWidthCola(root),
   'learning-transfer': () => benchLearningTransfer({ root, outDir: resolve(root, 'bench-results'), workDir }),
@@ -59,8 +61,9 @@ const benches: Record<string, Bench> = {
 /** `engine` etc. name one benchmark; a group name runs several. */
 const groups: Record<string, string[]> = {
   memory: ['memory-small', 'memory-base'],
-  // learning-*: each writes its own key of bench-results/learning.json (learning-results.ts).
-  learning: Object.keys(benches).filter((n) => n.startsWith('learning-')),
+  // learning-*: each writes its own key of bench-results/learning.json (learning-results.ts); learning-speed only
+  // times steps (learning-tasks measures them too, with the whole runs), to be rerun alone on a quiet machine.
+  learning: Object.keys(benches).filter((n) => n.startsWith('learning-') && n !== 'learning-speed'),
   all: Object.keys(benches).filter((n) => n !== 'sizes-row'),
 };
 

@@ -1,0 +1,72 @@
+/**
+ * `npm run bench -- learning-speed`: the speed half of the learning benchmark alone, cheap enough to rerun on a
+ * quiet machine. The first SPEED_STEPS steps of each recorded mini-t5-instruct run (learning-reference.ts: the same
+ * data, batches, init and optimiser as learning-tasks), on 1 thread as the reference ran, without evaluation. Per
+ * task: wall seconds per step (median and mean, the first step left out: it also builds the session), the process's
+ * CPU seconds per step over the same steps (what a busy machine inflates least), and the speed-up over the
+ * reference's recorded seconds per step. Writes bench-results/learning-speed.json only.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inLibrary } from '../library/run-records.js';
+import { runTraining } from '../train/run.js';
+import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
+import { LEARNING_TARGETS } from './learning-summary.js';
+import { median } from './measure.js';
+
+/** Steps timed per task, after the first. */
+export const SPEED_STEPS = 100;
+
+const round = (v: number) => Number(v.toFixed(5));
+
+async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
+  const home = mkdtempSync(join(tmpdir(), `sprout-learning-speed-${task}-`));
+  const steps = SPEED_STEPS + 1;
+  const wall: number[] = [];
+  let cpuStart = 0;
+  const cpuNow = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  };
+  let cpu = 0;
+  const config = learningConfig(shared, task, ref, { steps, validation: undefined, evalSteps: undefined, checkpointEvery: steps, threads: 1 });
+  const result = await runTraining({ config }, {
+    ...inLibrary(home),
+    onProgress: (e) => {
+      if (e.kind !== 'step') return;
+      if (e.step === 1) cpuStart = cpuNow();
+      else wall.push(ref.batch_size / e.examplesPerS);
+      if (e.step === steps) cpu = cpuNow() - cpuStart;
+    },
+  });
+  if (result.steps !== steps) throw new Error(`the ${task} speed run ended at step ${result.steps}, not ${steps} (status ${result.status})`);
+  const medianS = median(wall);
+  return {
+    steps_timed: wall.length,
+    threads: 1,
+    seconds_per_step_median: round(medianS),
+    seconds_per_step_mean: round(wall.reduce((s, v) => s + v, 0) / wall.length),
+    cpu_seconds_per_step: round(cpu / wall.length),
+    reference_seconds_per_step: round(ref.train_seconds_per_step),
+    speedup: Number((ref.train_seconds_per_step / medianS).toFixed(3)),
+    speed_target_met: ref.train_seconds_per_step / medianS >= LEARNING_TARGETS.speedup,
+  };
+}
+
+export async function benchLearningSpeed(o: { root: string }) {
+  const shared = resolve(o.root, '../shared');
+  const refs = readInstructRuns(shared);
+  const tasks = {} as Record<LearningTask, Awaited<ReturnType<typeof timeSteps>>>;
+  for (const task of LEARNING_TASKS) {
+    tasks[task] = await timeSteps(shared, task, refs[task]);
+    process.stderr.write(`learning-speed: ${task} ${tasks[task].seconds_per_step_median} s/step (median), ${tasks[task].cpu_seconds_per_step} CPU s/step, ${tasks[task].speedup}x the reference\n`);
+  }
+  return {
+    benchmark: 'learning-speed',
+    model: 'mini-t5-instruct (../shared/fixtures), CPU, 1 thread, lester-reference preset, bare input cut to 64 tokens + eos, no evaluation',
+    target_speedup: LEARNING_TARGETS.speedup,
+    all_targets_met: LEARNING_TASKS.every((t) => tasks[t].speed_target_met),
+    tasks,
+  };
+}
