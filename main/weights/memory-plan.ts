@@ -28,6 +28,11 @@ import { BYTES_PER_PARAMETER, type WeightWidth } from './width.js';
 const RUNTIME_BYTES = 200e6;
 /** Activations held at once with the memory pattern (float32 weights) against without: see above. */
 const PATTERN_FACTOR = 2.5;
+/**
+ * A forward's values pass through onnxruntime's arena, which grows by whole chunks: t5-base with int8 products
+ * (`npm run bench -- sizes`, batch 8, 84 tokens, 2 label texts) peaked at 651 MB, 8 MB above the plan without it.
+ */
+const ARENA_FACTOR = 1.5;
 
 export interface PlanInput {
   config: T5Config;
@@ -110,11 +115,14 @@ export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryP
   const products = p.scoring?.compute === 'int8';
   const modelBytes = p.sessions * (products ? int8ProductBytes(c) : parameterCount(c) * BYTES_PER_PARAMETER[p.width]);
   // A narrow weight is made float32 where it is used: the largest bounds what is alive (int8: Cast, then times the
-  // scales). Integer products read their int8 weights as they are.
+  // scales). Integer products read their int8 weights as they are; but a tied model's LM head is the float32
+  // embedding, whose transposed copy onnxruntime folds into a second constant (t5-base int8 compute: the measured
+  // peak, 651 MB, was 107 MB above the plan without it; that copy is 99 MB).
   const largest = Math.max(...[...expectedTensors(c).values()].map((s) => s.reduce((a, b) => a * b, 1)));
-  const transientWeightBytes = products ? 0 : { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
+  const tiedHead = c.tieWordEmbeddings ? 4 * c.vocabSize * c.dModel : 0;
+  const transientWeightBytes = products ? tiedHead : { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
   const S = p.promptLength + p.inputTokens;
-  const perCall = p.scoring ? forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates) : activationBytes(c, p.batch, S, p.targetTokens);
+  const perCall = p.scoring ? ARENA_FACTOR * forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates) : activationBytes(c, p.batch, S, p.targetTokens);
   const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * perCall;
   // The prompt and its gradient, and the optimiser's state; scoring holds the prompt alone.
   const optimizerBytes = 4 * (p.scoring ? 1 : 2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
