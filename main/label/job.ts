@@ -155,6 +155,21 @@ function checkTask(engine: LabelEngine, routeTasks?: readonly LabelTask[]): void
 /** Starts a new job and runs it until the input ends, the signal aborts, or an error stops it. */
 export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
   checkTask(engine, options.routing && engine.prompts.map((p) => p.task));
+  const spec = await newJobSpec(db, engine, options);
+  const encoder = encoderFor(spec);
+  const replaced = claimOutput(db, spec.output, options.replaceJob, 'labelled copy');
+  const file = AppendFile.create(spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output, (options.overwrite ?? false) || replaced.length > 0);
+  const job = createJobWithHeader(db, spec, file, encoder, replaced);
+  const release = claimWriter(jobWriter(db, job.id), 'labelled');
+  try {
+    return await run(db, engine, job, file, encoder, control);
+  } finally {
+    release();
+  }
+}
+
+/** Everything a new job fixes before its first row: checked options, the input's reading, task, text, output and row count. */
+async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions): Promise<LabelJobSpec> {
   const input = resolve(options.input);
   const batchSize = options.batchSize ?? LABEL_DEFAULTS.batchSize;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
@@ -164,24 +179,8 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
   const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
   const info = source.info;
   await closeRecords(source.records);
-  const routed = options.routing && planRouting(options.routing, engine.prompts, info.columns, input);
-  if (routed && (options.template !== undefined || options.textColumns?.length || options.goldColumn !== undefined)) {
-    throw new SproutError('label-bad-option', 'A multi-task job takes each template from its prompt\'s task, and has no gold label column.', {
-      hint: 'Leave out --template, --text-column and --label-column.',
-    });
-  }
-  const task = routed ? unionTask(routed.routing) : engine.prompts.length > 1 ? withoutDecision(engine.prompts[0].task) : engine.prompts[0].task;
-  const text = routed
-    ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
-    : resolveTextSpec({ template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] }, info.columns, input);
-  const goldColumn = options.goldColumn ?? null;
-  if (goldColumn !== null && !info.columns.includes(goldColumn)) {
-    throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${info.columns.join(', ')}.`, { file: input });
-  }
-  const format = options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(info.format);
-  const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
-  if (realTarget(input) === realTarget(output)) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
-  refuseInsideDataDir(output, dataDirOf(db), 'output file');
+  const { routed, task, text, goldColumn } = jobTask(engine, options, info.columns, input);
+  const { format, output } = jobOutput(db, engine, options, info.format, input);
   const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1, positive: task.decision?.positive });
   const stat = statSync(input);
   const spec: LabelJobSpec = {
@@ -211,26 +210,50 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
     ...(routed ? { routing: routed.routing } : {}),
   };
   spec.totalRows = await countRecords(spec);
-  const encoder = encoderFor(spec);
-  const replaced = claimOutput(db, output, options.replaceJob, 'labelled copy');
-  const file = AppendFile.create(format === 'parquet' ? parquetPartPath(output) : output, (options.overwrite ?? false) || replaced.length > 0);
-  let job: LabelJob;
+  return spec;
+}
+
+/** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */
+function jobTask(engine: LabelEngine, options: LabelJobOptions, inputColumns: string[], input: string) {
+  const routed = options.routing && planRouting(options.routing, engine.prompts, inputColumns, input);
+  if (routed && (options.template !== undefined || options.textColumns?.length || options.goldColumn !== undefined)) {
+    throw new SproutError('label-bad-option', 'A multi-task job takes each template from its prompt\'s task, and has no gold label column.', {
+      hint: 'Leave out --template, --text-column and --label-column.',
+    });
+  }
+  const task = routed ? unionTask(routed.routing) : engine.prompts.length > 1 ? withoutDecision(engine.prompts[0].task) : engine.prompts[0].task;
+  const text = routed
+    ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
+    : resolveTextSpec({ template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] }, inputColumns, input);
+  const goldColumn = options.goldColumn ?? null;
+  if (goldColumn !== null && !inputColumns.includes(goldColumn)) {
+    throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${inputColumns.join(', ')}.`, { file: input });
+  }
+  return { routed, task, text, goldColumn };
+}
+
+/** Where the labelled copy goes and in which format; never over the input or inside the library's folder. */
+function jobOutput(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, inputFormat: DataFormat, input: string): { format: OutputFormat; output: string } {
+  const format = options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(inputFormat);
+  const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
+  if (realTarget(input) === realTarget(output)) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
+  refuseInsideDataDir(output, dataDirOf(db), 'output file');
+  return { format, output };
+}
+
+/** Writes the output's header and records the job (taking over the outputs it replaces); a failure closes the file. */
+function createJobWithHeader(db: LibraryDb, spec: LabelJobSpec, file: AppendFile, encoder: RowEncoder, replaced: readonly LabelJob[]): LabelJob {
   try {
     file.append(encoder.header());
     const bytes = file.sync();
-    const stats: LabelStats = { labelled: 0, skipped: {}, labelCounts: {}, truncated: 0, gold: goldColumn ? emptyGoldCounts() : null, agreementSum: 0, seconds: 0 };
-    job = createJob(db, newJobId(), spec, stats, bytes);
+    const stats: LabelStats = { labelled: 0, skipped: {}, labelCounts: {}, truncated: 0, gold: spec.goldColumn ? emptyGoldCounts() : null, agreementSum: 0, seconds: 0 };
+    const job = createJob(db, newJobId(), spec, stats, bytes);
     markOutputReplaced(db, replaced.map((j) => j.id), { jobId: job.id, how: 'labelled' });
+    return job;
   } catch (error) {
     file.close();
-    if (isDiskFull(error)) throw diskFullError(dirname(output), 'the labelled file', { hint: 'Free some space there, then start the job again.' });
+    if (isDiskFull(error)) throw diskFullError(dirname(spec.output), 'the labelled file', { hint: 'Free some space there, then start the job again.' });
     throw error;
-  }
-  const release = claimWriter(jobWriter(db, job.id), 'labelled');
-  try {
-    return await run(db, engine, job, file, encoder, control);
-  } finally {
-    release();
   }
 }
 
@@ -343,15 +366,7 @@ interface WindowRow {
 async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: AppendFile, encoder: RowEncoder, control: RunControl): Promise<LabelSummary> {
   const spec = job.spec;
   const stats = job.stats;
-  const options = { batchSize: spec.batchSize, lengthNormalise: spec.lengthNormalise, maxNewTokens: spec.maxNewTokens };
-  const routing = spec.routing;
-  const prompts = engine.prompts.map((p) => p.prompt);
-  const label = routing
-    ? ((scorer: RoutedScorer) => (window: WindowRow[]) => labelRoutedWindow(scorer, engine.tokenizer, engine.model.config.eosTokenId, { routing, columns: spec.columns, maxInputTokens: spec.maxInputTokens }, stats, window))(
-        new RoutedScorer(engine.model, engine.tokenizer, prompts, routing.routes.map((r) => r.task), options),
-      )
-    : ((scorer: Scorer) => (window: WindowRow[]) => labelWindow(engine, scorer, template, spec, stats, window))(new Scorer(engine.model, engine.tokenizer, prompts, spec.task, options));
-  const template = parseTemplate(spec.template);
+  const label = windowLabeller(engine, spec, stats);
   const started = performance.now();
   let rowsDone = job.rowsDone;
   let bytesDone = job.outputBytes;
@@ -396,17 +411,37 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
       finishJob(db, job.id, sealOf(spec.output));
     }
   } catch (thrown) {
-    const error = isDiskFull(thrown) ? outOfRoom(thrown, db, job, rowsDone, bytesDone) : thrown;
-    try {
-      setJobStatus(db, job.id, 'failed', (error as Error).message);
-    } catch {
-      // A full disk may refuse this write too: the job then reads as interrupted, which resumes the same way.
-    }
-    throw error;
+    throw failJob(db, job, thrown, rowsDone, bytesDone);
   } finally {
     file.close();
   }
   return summary(getJob(db, job.id)!, rowsDone - firstRow, (performance.now() - started) / 1000);
+}
+
+/** The scorer for the job's rows: a multi-task job's routes each with their prompt, else the prompt(s) of one task. */
+function windowLabeller(engine: LabelEngine, spec: LabelJobSpec, stats: LabelStats): (window: WindowRow[]) => Promise<OutRow[]> {
+  const options = { batchSize: spec.batchSize, lengthNormalise: spec.lengthNormalise, maxNewTokens: spec.maxNewTokens };
+  const prompts = engine.prompts.map((p) => p.prompt);
+  const routing = spec.routing;
+  if (routing) {
+    const scorer = new RoutedScorer(engine.model, engine.tokenizer, prompts, routing.routes.map((r) => r.task), options);
+    const routed = { routing, columns: spec.columns, maxInputTokens: spec.maxInputTokens };
+    return (window) => labelRoutedWindow(scorer, engine.tokenizer, engine.model.config.eosTokenId, routed, stats, window);
+  }
+  const scorer = new Scorer(engine.model, engine.tokenizer, prompts, spec.task, options);
+  const template = parseTemplate(spec.template);
+  return (window) => labelWindow(engine, scorer, template, spec, stats, window);
+}
+
+/** Records why the job stopped and returns the error to throw (a full disk says how much room the rest needs). */
+function failJob(db: LibraryDb, job: LabelJob, thrown: unknown, rowsDone: number, bytesDone: number): unknown {
+  const error = isDiskFull(thrown) ? outOfRoom(thrown, db, job, rowsDone, bytesDone) : thrown;
+  try {
+    setJobStatus(db, job.id, 'failed', (error as Error).message);
+  } catch {
+    // A full disk may refuse this write too: the job then reads as interrupted, which resumes the same way.
+  }
+  return error;
 }
 
 /** A full disk under the output file or the library, with the room the remaining rows need at the rate so far. */
