@@ -29,8 +29,11 @@ const TOPICS: Record<string, string> = { 1: 'world', 2: 'sports', 3: 'business',
  * below 100, and earlier than that the shift says more about the recipe than the task (train/config.ts).
  */
 const STEPS = 100;
-/** The app's default batch; the sentiment source and the Transfer step's probe train alike. */
-const BATCH = 8;
+/**
+ * The topic run and the sentiment source train alike at the engine's default batch: at the app's 8, lr 0.3 left a
+ * prompt that called most science news sports. The Transfer step's probe trains with that step's own settings.
+ */
+const BATCH = 32;
 
 let app: App;
 let page: Page;
@@ -225,7 +228,7 @@ it('model → data → prompt → train → evaluate → label, then a news task
   const [job] = await app.call('label.list', {});
   expect(job.template).toBe('{1} {2}');
   // Sensible labels, as Python's csv reads the labelled file: far more rows get their gold topic than chance (1 in 4)
-  // would give (measured: 54 %), and every topic occurs.
+  // would give (measured: 59 %), and every topic occurs.
   const labelled = pythonRows(output, 'csv', '0');
   expect(labelled).toHaveLength(80);
   const agree = labelled.filter(([gold, predicted]) => gold === predicted).length;
