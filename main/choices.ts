@@ -94,10 +94,19 @@ export const INIT_KINDS = valuesOf(INIT_LABELS);
 /** What follows the colon of the inits that take an argument, as help names it (`text:WORDS`). */
 export const INIT_ARGUMENTS = { text: 'WORDS', prompt: 'ID' } as const satisfies Partial<Record<InitKind, string>>;
 /** Every form an init is written in: `vocab`, …, `text:WORDS`, `prompt:ID`. */
-export const INIT_FORMS = INIT_KINDS.map((k) => (Object.hasOwn(INIT_ARGUMENTS, k) ? `${k}:${INIT_ARGUMENTS[k as keyof typeof INIT_ARGUMENTS]}` : k));
+export const INIT_FORMS = INIT_KINDS.map((k) =>
+  Object.hasOwn(INIT_ARGUMENTS, k) ? `${k}:${INIT_ARGUMENTS[k as keyof typeof INIT_ARGUMENTS]}` : k,
+);
 
 /** The file formats Sprout reads examples from. */
-export const DATA_FORMAT_LABELS = { csv: 'CSV', tsv: 'TSV', jsonl: 'JSON Lines', json: 'JSON', parquet: 'Parquet', text: 'text lines' } as const;
+export const DATA_FORMAT_LABELS = {
+  csv: 'CSV',
+  tsv: 'TSV',
+  jsonl: 'JSON Lines',
+  json: 'JSON',
+  parquet: 'Parquet',
+  text: 'text lines',
+} as const;
 export type DataFormat = keyof typeof DATA_FORMAT_LABELS;
 export const DATA_FORMATS = valuesOf(DATA_FORMAT_LABELS);
 
@@ -126,12 +135,20 @@ export const HEADER_SETTINGS = valuesOf(HEADER_LABELS);
  * Where a labelled row stands in review: no label from a person yet, one given (confirming the model's or not), or
  * one that differs from the model's.
  */
-export const REVIEW_STATE_LABELS = { unreviewed: 'rows not reviewed yet', reviewed: 'rows labelled by you', corrected: 'rows corrected by you' } as const;
+export const REVIEW_STATE_LABELS = {
+  unreviewed: 'rows not reviewed yet',
+  reviewed: 'rows labelled by you',
+  corrected: 'rows corrected by you',
+} as const;
 export type ReviewState = keyof typeof REVIEW_STATE_LABELS;
 export const REVIEW_STATES = valuesOf(REVIEW_STATE_LABELS);
 
 /** How a two-label prompt's decision threshold is chosen (main/train/threshold.ts thresholdFor). */
-export const THRESHOLD_TARGET_LABELS = { threshold: 'A threshold I pick', precision: 'A target precision', recall: 'A target recall' } as const;
+export const THRESHOLD_TARGET_LABELS = {
+  threshold: 'A threshold I pick',
+  precision: 'A target precision',
+  recall: 'A target recall',
+} as const;
 export type ThresholdTarget = keyof typeof THRESHOLD_TARGET_LABELS;
 export const THRESHOLD_TARGETS = valuesOf(THRESHOLD_TARGET_LABELS);
 

@@ -41,7 +41,12 @@ export interface GoOn {
 /** The disk holding `folder` is full while writing `what` ("the labelled file"); `needed`: bytes still to write, where known. */
 export function diskFullError(folder: string, what: string, goOn: GoOn, needed?: number): SproutError {
   const free = freeBytes(folder);
-  const room = [free === undefined ? undefined : `${formatBytes(free)} free there`, needed === undefined ? undefined : `about ${formatBytes(needed)} more needed`].filter(Boolean).join(', ');
+  const room = [
+    free === undefined ? undefined : `${formatBytes(free)} free there`,
+    needed === undefined ? undefined : `about ${formatBytes(needed)} more needed`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return new SproutError('disk-full', `The disk is full: ${what} could not be written to ${folder}${room ? ` (${room})` : ''}.`, goOn);
 }
 
@@ -52,5 +57,8 @@ export function diskFullError(folder: string, what: string, goOn: GoOn, needed?:
 export function asDiskFullError(error: unknown, fallbackFolder: string): SproutError | undefined {
   if (!isDiskFull(error) || error instanceof SproutError) return undefined;
   const path = (error as NodeJS.ErrnoException).path;
-  return diskFullError(path ? dirname(path) : fallbackFolder, 'Sprout', { hint: 'Free some space there and run the command again; what was saved before is kept.', uiHint: 'Free some space there and try again; what was saved before is kept.' });
+  return diskFullError(path ? dirname(path) : fallbackFolder, 'Sprout', {
+    hint: 'Free some space there and run the command again; what was saved before is kept.',
+    uiHint: 'Free some space there and try again; what was saved before is kept.',
+  });
 }

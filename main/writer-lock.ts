@@ -26,8 +26,16 @@ export interface Writer {
 }
 
 const describe: Record<WriterTarget['kind'], { noun: string; code: string; hint: string }> = {
-  run: { noun: 'Run', code: 'run-elsewhere', hint: 'Wait for it to end, or stop it where it runs (Ctrl-C or Cancel keeps a checkpoint), then resume it.' },
-  'label-job': { noun: 'Labelling job', code: 'label-job-elsewhere', hint: 'Wait for it to end, or stop it where it runs (Ctrl-C or Cancel keeps every committed row), then resume it.' },
+  run: {
+    noun: 'Run',
+    code: 'run-elsewhere',
+    hint: 'Wait for it to end, or stop it where it runs (Ctrl-C or Cancel keeps a checkpoint), then resume it.',
+  },
+  'label-job': {
+    noun: 'Labelling job',
+    code: 'label-job-elsewhere',
+    hint: 'Wait for it to end, or stop it where it runs (Ctrl-C or Cancel keeps every committed row), then resume it.',
+  },
 };
 
 /** A probe may hold the lock for a moment; a claimant waits that long before it takes the lock for held. */
@@ -38,7 +46,8 @@ function files(target: WriterTarget): { lock: string; holder: string } {
   return { lock: `${base}.lock`, holder: `${base}.json` };
 }
 
-const isBusy = (error: unknown) => (error as { code?: string }).code === 'SQLITE_BUSY' || (error as { code?: string }).code === 'SQLITE_LOCKED';
+const isBusy = (error: unknown) =>
+  (error as { code?: string }).code === 'SQLITE_BUSY' || (error as { code?: string }).code === 'SQLITE_LOCKED';
 
 /** Who holds the target, read from the holder file; null fields when it was not written yet. */
 function holderOf(file: string): Writer | null {

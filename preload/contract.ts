@@ -675,7 +675,10 @@ export const operations = {
   doctor: { request: z.strictObject({}), response: type<DoctorReport>() },
   'app.info': { request: z.strictObject({}), response: type<AppInfo>() },
   /** The desktop app's open dialog (the browser version cannot learn a file's location: type the path there). */
-  'app.pickPath': { request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }), response: type<{ path: string | null }>() },
+  'app.pickPath': {
+    request: z.strictObject({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }),
+    response: type<{ path: string | null }>(),
+  },
   /**
    * Lists a folder for the browser version's file picker (the desktop app uses its open dialog): only inside the
    * home folder or a folder added in Settings. No path: the home folder.
@@ -723,7 +726,12 @@ export const operations = {
   'model.remove': { request: z.strictObject({ id: text }), response: type<{ removed: boolean }>() },
 
   'data.preview': {
-    request: z.strictObject({ file: path, ...readOptions, rows: z.number().int().min(1).max(200).optional(), labelColumn: text.optional() }),
+    request: z.strictObject({
+      file: path,
+      ...readOptions,
+      rows: z.number().int().min(1).max(200).optional(),
+      labelColumn: text.optional(),
+    }),
     response: type<DataPreview>(),
   },
   /** Imports in the engine worker (progress as `import.progress`) and returns the report. */
@@ -818,7 +826,12 @@ export const operations = {
        * is compared with sources trained alike (main/transfer/probe.ts ProbeSpec). Engine defaults where omitted.
        */
       probe: z
-        .strictObject({ batchSize: z.number().int().min(1).max(4096), promptLength: z.number().int().min(1).max(512), optimizer: z.enum(OPTIMIZER_KINDS), lr: z.number().positive() })
+        .strictObject({
+          batchSize: z.number().int().min(1).max(4096),
+          promptLength: z.number().int().min(1).max(512),
+          optimizer: z.enum(OPTIMIZER_KINDS),
+          lr: z.number().positive(),
+        })
         .partial()
         .optional(),
       limit: z.number().int().min(1).max(200).optional(),
@@ -832,13 +845,22 @@ export const operations = {
   },
   'library.show': { request: promptRef, response: type<PromptDetail>() },
   'library.rename': { request: z.strictObject({ id, name: text }), response: type<PromptInfo>() },
-  'library.tag': { request: z.strictObject({ id, add: z.array(text).optional(), remove: z.array(text).optional() }), response: type<PromptInfo>() },
+  'library.tag': {
+    request: z.strictObject({ id, add: z.array(text).optional(), remove: z.array(text).optional() }),
+    response: type<PromptInfo>(),
+  },
   'library.note': { request: z.strictObject({ id, notes: z.string().max(100_000) }), response: type<PromptInfo>() },
   /** Refuses a prompt others descend from unless `force`. */
-  'library.delete': { request: z.strictObject({ id, force: z.boolean().optional() }), response: type<{ removed: boolean; children: number }>() },
+  'library.delete': {
+    request: z.strictObject({ id, force: z.boolean().optional() }),
+    response: type<{ removed: boolean; children: number }>(),
+  },
   /** Writes a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) into `dir`. */
   'library.exportPeft': { request: z.strictObject({ id, dir: path }), response: type<{ dir: string; files: string[] }>() },
-  'library.importPeft': { request: z.strictObject({ dir: path, name: text.optional(), modelId: text.optional() }), response: type<PromptInfo>() },
+  'library.importPeft': {
+    request: z.strictObject({ dir: path, name: text.optional(), modelId: text.optional() }),
+    response: type<PromptInfo>(),
+  },
   'library.similarityMap': { request: z.strictObject({ modelId: text }), response: type<SimilarityMap>() },
 
   /**
@@ -869,7 +891,11 @@ export const operations = {
    * or the int8 products' own weights, one batch at the input length limit. Loads no weights, starts nothing.
    */
   'label.plan': {
-    request: z.strictObject({ promptId: id, batchSize: z.number().int().min(1).max(1024).optional(), compute: z.enum(COMPUTES).optional() }),
+    request: z.strictObject({
+      promptId: id,
+      batchSize: z.number().int().min(1).max(1024).optional(),
+      compute: z.enum(COMPUTES).optional(),
+    }),
     response: type<TrainingPlan>(),
   },
   /** Where a new job on `input` with this prompt writes by default: named after the prompt, never another job's file. */
@@ -878,7 +904,10 @@ export const operations = {
     response: type<{ output: string }>(),
   },
   /** Whether a file the person chose exists, and which labelling job owns it (writing there needs consent naming it). */
-  'label.checkOutput': { request: z.strictObject({ file: path }), response: type<{ file: string; exists: boolean; owner: LabelJobInfo | null }>() },
+  'label.checkOutput': {
+    request: z.strictObject({ file: path }),
+    response: type<{ file: string; exists: boolean; owner: LabelJobInfo | null }>(),
+  },
   'label.cancel': { request: jobRef, response: type<LabelJobInfo>() },
   'label.resume': { request: jobRef, response: type<LabelJobInfo>() },
   'label.status': { request: jobRef, response: type<LabelJobInfo>() },
@@ -899,7 +928,10 @@ export const operations = {
     response: type<ReviewPage>(),
   },
   /** A person's label for a row (null withdraws it). */
-  'label.correct': { request: z.strictObject({ jobId: text, row: z.number().int().min(0), label: z.string().nullable() }), response: type<ReviewRow>() },
+  'label.correct': {
+    request: z.strictObject({ jobId: text, row: z.number().int().min(0), label: z.string().nullable() }),
+    response: type<ReviewRow>(),
+  },
   /**
    * A new version of the prompt's dataset with the job's reviewed rows (the person's label wins; rows whose text is
    * in the test split stay out of training) and a run on it that starts from the job's prompt with its run's settings.
@@ -907,12 +939,23 @@ export const operations = {
   'label.retrain': { request: jobRef, response: type<RetrainStart>() },
   /** Saves reviewed rows as a new dataset. */
   'label.saveCorrections': {
-    request: z.strictObject({ jobId: text, name: text, include: z.enum(['corrected', 'all']).optional(), split: z.number().min(0).max(0.9).optional() }),
+    request: z.strictObject({
+      jobId: text,
+      name: text,
+      include: z.enum(['corrected', 'all']).optional(),
+      split: z.number().min(0).max(0.9).optional(),
+    }),
     response: type<DatasetInfo>(),
   },
   /** Writes the job's rows with the model's columns and the final label and its source (main/label/export.ts). */
   'label.export': {
-    request: z.strictObject({ jobId: text, file: path, format: outputFormat.optional(), overwrite: z.boolean().optional(), replaceJob: text.optional() }),
+    request: z.strictObject({
+      jobId: text,
+      file: path,
+      format: outputFormat.optional(),
+      overwrite: z.boolean().optional(),
+      replaceJob: text.optional(),
+    }),
     response: type<{ file: string; format: LabelOutputFormat; rows: number; reviewed: number; corrected: number }>(),
   },
 } satisfies Record<string, { request: z.ZodType; response: unknown }>;

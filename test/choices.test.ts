@@ -58,7 +58,18 @@ function copiesOf(run: string[], list: readonly string[]): boolean {
 
 describe('each list of choices is declared once', () => {
   it('finds the lists to check', () => {
-    expect(lists.map(([name]) => name)).toEqual(expect.arrayContaining(['DEVICE_PREFERENCES', 'PRECISIONS', 'WEIGHTS_CHOICES', 'METRIC_REQUESTS', 'OPTIMIZER_KINDS', 'INIT_KINDS', 'DATA_FORMATS', 'OUTPUT_FORMATS']));
+    expect(lists.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'DEVICE_PREFERENCES',
+        'PRECISIONS',
+        'WEIGHTS_CHOICES',
+        'METRIC_REQUESTS',
+        'OPTIMIZER_KINDS',
+        'INIT_KINDS',
+        'DATA_FORMATS',
+        'OUTPUT_FORMATS',
+      ]),
+    );
   });
 
   it('recognises the forms a copy takes', () => {
@@ -66,7 +77,9 @@ describe('each list of choices is declared once', () => {
     expect(copies("z.enum(['adafactor', 'adam', 'adamw'])")).toHaveLength(1);
     expect(copies("type Q = 'rfc4180' | 'none';")).toHaveLength(1);
     expect(copies('usage: `--device auto|gpu|cpu`')).toHaveLength(1);
-    expect(copies('<select><option value="fp32">a</option><option value="bf16">b</option>\n<option value="int8">c</option></select>')).toHaveLength(1);
+    expect(
+      copies('<select><option value="fp32">a</option><option value="bf16">b</option>\n<option value="int8">c</option></select>'),
+    ).toHaveLength(1);
     expect(copies("const pair = ['fp32', 'bf16']; const other = { a: 'csv', b: 'tsv', c: 'json' };")).toHaveLength(0);
   });
 
@@ -92,15 +105,23 @@ describe('every command takes its choices from the declarations', () => {
       const helps = (command.choices ?? []).map((c) => c.help);
       for (const help of helps) expect(command.usage, `sprout ${command.path.join(' ')}`).toContain(help);
       const lines = [...command.usage.matchAll(/--[a-z0-9-]+ [\w:.-]+(?:\|[\w:.-]+)+/g)].map((m) => m[0]);
-      expect(lines.filter((l) => !helps.includes(l) && l !== initHelp && !/^--prompt ID\|NAME$/.test(l)), `sprout ${command.path.join(' ')}`).toEqual([]);
+      expect(
+        lines.filter((l) => !helps.includes(l) && l !== initHelp && !/^--prompt ID\|NAME$/.test(l)),
+        `sprout ${command.path.join(' ')}`,
+      ).toEqual([]);
     }
-    expect(withChoices.map((c) => c.path.join(' '))).toEqual(expect.arrayContaining(['train', 'evaluate', 'label', 'label export', 'transfer rank', 'data import']));
+    expect(withChoices.map((c) => c.path.join(' '))).toEqual(
+      expect.arrayContaining(['train', 'evaluate', 'label', 'label export', 'transfer rank', 'data import']),
+    );
   });
 
   it('accepts every declared value and refuses any other, naming the values', () => {
     for (const command of withChoices) {
       for (const flag of command.choices!) {
-        for (const value of flag.values) expect(flag.read((parseCommandArgs(command, [`--${flag.name}`, value]) as { values: Record<string, string> }).values)).toBe(value);
+        for (const value of flag.values)
+          expect(flag.read((parseCommandArgs(command, [`--${flag.name}`, value]) as { values: Record<string, string> }).values)).toBe(
+            value,
+          );
         const refused = (() => {
           try {
             parseCommandArgs(command, [`--${flag.name}`, 'nonsense']);

@@ -88,9 +88,12 @@ export function compareRun(ref: ReferenceRun, run: SproutRun): RunComparison {
   }
   const finished = steps === ref.steps_done;
   const refPrompt = Float64Array.from(ref.final_prompt.flat());
-  let diff = 0, refNorm = 0, norm = 0;
+  let diff = 0,
+    refNorm = 0,
+    norm = 0;
   if (finished) {
-    if (run.finalPrompt.length !== refPrompt.length) throw new Error(`prompt sizes differ: ${run.finalPrompt.length} vs ${refPrompt.length}`);
+    if (run.finalPrompt.length !== refPrompt.length)
+      throw new Error(`prompt sizes differ: ${run.finalPrompt.length} vs ${refPrompt.length}`);
     refPrompt.forEach((v, i) => {
       diff += (run.finalPrompt[i] - v) ** 2;
       refNorm += v * v;

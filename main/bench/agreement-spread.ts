@@ -27,16 +27,19 @@ async function perturbedInit(shared: string, task: ReferenceTask, ref: Reference
   const model = await loadPromptModel(config.model, { device: 'cpu', weights: 'fp32' });
   try {
     const words = Object.values(config.task.verbalizer ?? {});
-    const init = initPrompt({ kind: 'labels' }, {
-      length: config.promptLength,
-      dModel: model.config.dModel,
-      vocabSize: model.config.vocabSize,
-      seed: config.seed,
-      embeddings: (ids) => model.embeddings(ids),
-      encode: (t) => tokenizer.encode(t),
-      eosId: tokenizer.eosId,
-      labelTargets: tokenizer.encodeBatch(words, { maxLength: config.task.maxTargetLength }).ids,
-    });
+    const init = initPrompt(
+      { kind: 'labels' },
+      {
+        length: config.promptLength,
+        dModel: model.config.dModel,
+        vocabSize: model.config.vocabSize,
+        seed: config.seed,
+        embeddings: (ids) => model.embeddings(ids),
+        encode: (t) => tokenizer.encode(t),
+        eosId: tokenizer.eosId,
+        labelTargets: tokenizer.encodeBatch(words, { maxLength: config.task.maxTargetLength }).ids,
+      },
+    );
     const u = new NumpyPcg64(seed).uniform(-1, 1, init.prompt.data.length);
     return init.prompt.data.map((v, i) => v + noise * Math.abs(v) * u[i]);
   } finally {
@@ -45,19 +48,36 @@ async function perturbedInit(shared: string, task: ReferenceTask, ref: Reference
 }
 
 /** Every step's training loss of one perturbed replay (no evaluation: only the losses are compared). */
-export async function perturbedReplay(shared: string, task: ReferenceTask, ref: ReferenceRun, seed: number, steps = ref.steps_done): Promise<number[]> {
+export async function perturbedReplay(
+  shared: string,
+  task: ReferenceTask,
+  ref: ReferenceRun,
+  seed: number,
+  steps = ref.steps_done,
+): Promise<number[]> {
   const home = mkdtempSync(join(tmpdir(), `sprout-spread-${task}-`));
   const embedding = await perturbedInit(shared, task, ref, seed, SPREAD.relativeNoise);
   const db = openLibrary(libraryPath(home));
   let id: number;
   try {
-    id = insertPrompt(db, { name: `${task} init, perturbed (seed ${seed})`, model: { id: null, path: null, summary: null }, length: ref.prompt_len, dModel: embedding.length / ref.prompt_len, embedding, init: 'labels' });
+    id = insertPrompt(db, {
+      name: `${task} init, perturbed (seed ${seed})`,
+      model: { id: null, path: null, summary: null },
+      length: ref.prompt_len,
+      dModel: embedding.length / ref.prompt_len,
+      embedding,
+      init: 'labels',
+    });
   } finally {
     db.close();
   }
-  const result = await runTraining({ config: referenceConfig(shared, task, ref, { init: `prompt:${id}`, validation: undefined, steps, checkpointEvery: steps }) }, inLibrary(home));
+  const result = await runTraining(
+    { config: referenceConfig(shared, task, ref, { init: `prompt:${id}`, validation: undefined, steps, checkpointEvery: steps }) },
+    inLibrary(home),
+  );
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
-  if (!state || state.losses.length !== steps) throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);
+  if (!state || state.losses.length !== steps)
+    throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);
   return state.losses;
 }
 
@@ -82,7 +102,8 @@ export function spreadPoints(ref: ReferenceRun, replays: number[][]): SpreadPoin
     .filter(([step]) => step >= LOSS_WINDOW && step <= steps)
     .map(([step, reference]) => {
       const means = replays.map((losses) => losses.slice(step - LOSS_WINDOW, step).reduce((s, v) => s + v, 0) / LOSS_WINDOW);
-      const min = Math.min(...means), max = Math.max(...means);
+      const min = Math.min(...means),
+        max = Math.max(...means);
       return { step, reference, min: round(min), max: round(max), inside: min <= reference && reference <= max };
     });
 }

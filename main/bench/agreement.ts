@@ -16,7 +16,14 @@ import { runTraining } from '../train/run.js';
 import { compareRun, TARGETS, type RunComparison } from './agreement-compare.js';
 import { agreementFigure, agreementMarkdown } from './agreement-report.js';
 import { perturbedReplay, SPREAD, spreadPoints, stepsWithin, type Spread } from './agreement-spread.js';
-import { readReferenceRuns, readReferenceSteps, referenceConfig, REFERENCE_TASKS, type ReferenceRun, type ReferenceTask } from './reference-runs.js';
+import {
+  readReferenceRuns,
+  readReferenceSteps,
+  referenceConfig,
+  REFERENCE_TASKS,
+  type ReferenceRun,
+  type ReferenceTask,
+} from './reference-runs.js';
 import { svgToPng } from './svg-png.js';
 
 export interface AgreementOptions {
@@ -32,9 +39,14 @@ export interface ReplayResult {
   losses: number[];
 }
 
-
 /** Trains one reference run with Sprout (to `steps`, default the reference's) and compares it. */
-export async function replayReference(shared: string, task: ReferenceTask, ref: ReferenceRun, steps = ref.steps_done, log = (_: string) => {}): Promise<ReplayResult> {
+export async function replayReference(
+  shared: string,
+  task: ReferenceTask,
+  ref: ReferenceRun,
+  steps = ref.steps_done,
+  log = (_: string) => {},
+): Promise<ReplayResult> {
   const home = mkdtempSync(join(tmpdir(), `sprout-agreement-${task}-`));
   let stepSeconds = 0;
   let notes: string[] = [];
@@ -47,19 +59,36 @@ export async function replayReference(shared: string, task: ReferenceTask, ref: 
         if (e.kind === 'step') {
           // The first step also creates the training session: timed apart, as the reference timed steps only.
           if (e.step > 1) stepSeconds += ref.batch_size / e.examplesPerS;
-          if (e.step % 50 === 0) log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds / (e.step - 1)).toFixed(3)} s/step)`);
+          if (e.step % 50 === 0)
+            log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds / (e.step - 1)).toFixed(3)} s/step)`);
         }
-        if (e.kind === 'eval') log(`${task} eval at step ${e.step}: rank ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)}%, exact ${(100 * e.metrics.exactMatch).toFixed(2)}%`);
+        if (e.kind === 'eval')
+          log(
+            `${task} eval at step ${e.step}: rank ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)}%, exact ${(100 * e.metrics.exactMatch).toFixed(2)}%`,
+          );
       },
     },
   );
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
-  if (!state || state.step !== steps) throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
-  const comparison = compareRun(ref, { losses: state.losses, evals: state.evals, finalPrompt: state.prompts[0].data, secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0 });
+  if (!state || state.step !== steps)
+    throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
+  const comparison = compareRun(ref, {
+    losses: state.losses,
+    evals: state.evals,
+    finalPrompt: state.prompts[0].data,
+    secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0,
+  });
   return { comparison, notes, losses: state.losses };
 }
 
-async function measureSpread(shared: string, task: ReferenceTask, ref: ReferenceRun, replay: ReplayResult, recorded: [number, number][], log: (line: string) => void): Promise<Spread> {
+async function measureSpread(
+  shared: string,
+  task: ReferenceTask,
+  ref: ReferenceRun,
+  replay: ReplayResult,
+  recorded: [number, number][],
+  log: (line: string) => void,
+): Promise<Spread> {
   const perturbed: number[][] = [];
   for (let seed = 1; seed <= SPREAD.replays; seed++) {
     perturbed.push(await perturbedReplay(shared, task, ref, seed));
@@ -67,7 +96,10 @@ async function measureSpread(shared: string, task: ReferenceTask, ref: Reference
   }
   return {
     points: spreadPoints(ref, perturbed),
-    stepsWithinTolerance: { replay: stepsWithin(replay.losses, recorded), perturbed: perturbed.map((losses) => stepsWithin(losses, recorded)) },
+    stepsWithinTolerance: {
+      replay: stepsWithin(replay.losses, recorded),
+      perturbed: perturbed.map((losses) => stepsWithin(losses, recorded)),
+    },
   };
 }
 
@@ -99,7 +131,11 @@ export async function benchAgreement(o: AgreementOptions) {
         relative_noise: SPREAD.relativeNoise,
         reference_inside: `${spreads[t].points.filter((p) => p.inside).length}/${spreads[t].points.length}`,
         points: spreads[t].points,
-        first_steps_within_tolerance: { tolerance: SPREAD.stepTolerance, replay: spreads[t].stepsWithinTolerance.replay, perturbed: spreads[t].stepsWithinTolerance.perturbed },
+        first_steps_within_tolerance: {
+          tolerance: SPREAD.stepTolerance,
+          replay: spreads[t].stepsWithinTolerance.replay,
+          perturbed: spreads[t].stepsWithinTolerance.perturbed,
+        },
       },
     };
   };

@@ -31,7 +31,9 @@ function playwrightChromium(): string | undefined {
 function chromePaths(env: NodeJS.ProcessEnv): string[] {
   if (process.platform === 'darwin') return ['/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
   if (process.platform === 'win32') {
-    return [env.LOCALAPPDATA, env.PROGRAMFILES, env['PROGRAMFILES(X86)']].filter((d): d is string => !!d).map((d) => join(d, 'Google', 'Chrome', 'Application', 'chrome.exe'));
+    return [env.LOCALAPPDATA, env.PROGRAMFILES, env['PROGRAMFILES(X86)']]
+      .filter((d): d is string => !!d)
+      .map((d) => join(d, 'Google', 'Chrome', 'Application', 'chrome.exe'));
   }
   return ['/opt/google/chrome/chrome', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 }

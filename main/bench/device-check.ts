@@ -95,7 +95,12 @@ async function placements(dir: string, provider: ProviderName, only?: string[]):
   const checkpoint = await openCheckpoint(dir);
   const lookup: WeightLookup = (name) => {
     const e = checkpoint.tensors.get(name)!;
-    return { kind: 'float', dtype: 'float32', dims: e.shape, data: { location: e.file.split(/[\\/]/).pop()!, offset: e.offset, length: e.length } };
+    return {
+      kind: 'float',
+      dtype: 'float32',
+      dims: e.shape,
+      data: { location: e.file.split(/[\\/]/).pop()!, offset: e.offset, length: e.length },
+    };
   };
   const cfg = checkpoint.config;
   const graphs = {
@@ -108,7 +113,8 @@ async function placements(dir: string, provider: ProviderName, only?: string[]):
     decodeStep: buildDecodeStepGraph(cfg, lookup),
   };
   const out: Record<string, PlacementReport> = {};
-  for (const [kind, graph] of Object.entries(graphs)) if (!only || only.includes(kind)) out[kind] = await placementOf(graph.encode(), provider, dir);
+  for (const [kind, graph] of Object.entries(graphs))
+    if (!only || only.includes(kind)) out[kind] = await placementOf(graph.encode(), provider, dir);
   return out;
 }
 
@@ -122,17 +128,40 @@ interface Timing {
   skipped?: string;
 }
 
-const TINY: Partial<T5Config> = { vocabSize: 32128, dModel: 64, dKv: 16, numHeads: 4, dFf: 128, numLayers: 2, numDecoderLayers: 2, feedForward: 'relu', tieWordEmbeddings: true };
+const TINY: Partial<T5Config> = {
+  vocabSize: 32128,
+  dModel: 64,
+  dKv: 16,
+  numHeads: 4,
+  dFf: 128,
+  numLayers: 2,
+  numDecoderLayers: 2,
+  feedForward: 'relu',
+  tieWordEmbeddings: true,
+};
 
 /** Train step (64 input tokens + a 20-row prompt, 4 target tokens) and 2-candidate scoring at one batch size. */
-async function timeShape(dir: string, shape: string, device: DevicePreference, threads: number | undefined, batch: number, reps: number, precision: 'fp32' | 'fp16' = 'fp32'): Promise<Timing> {
+async function timeShape(
+  dir: string,
+  shape: string,
+  device: DevicePreference,
+  threads: number | undefined,
+  batch: number,
+  reps: number,
+  precision: 'fp32' | 'fp16' = 'fp32',
+): Promise<Timing> {
   const model = await loadPromptModel(dir, { device, threads, precision });
   try {
-    const L = 64, P = 20, T = 4;
+    const L = 64,
+      P = 20,
+      T = 4;
     const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
     const inputs = Array.from({ length: batch }, (_, b) => randomIds(L - 1, 32000, 10 + b).concat(1));
     const targets = Array.from({ length: batch }, (_, b) => randomIds(T - 1, 32000, 50 + b).concat(1));
-    const candidates = [[9961, 1], [29452, 1]];
+    const candidates = [
+      [9961, 1],
+      [29452, 1],
+    ];
     const { result, peakMib } = await withPeakGpuMemory(async () => {
       await model.trainStep(prompt, { inputs, targets });
       const steps: number[] = [];
@@ -142,7 +171,14 @@ async function timeShape(dir: string, shape: string, device: DevicePreference, t
       for (let i = 0; i < reps; i++) scores.push(await time(() => model.score(prompt, inputs, candidates)));
       return { step: median(steps), score: median(scores) };
     });
-    return { shape, device: model.providerDetail, batch, train_step_ms: round(result.step), score_examples_per_s: round(batch / (result.score / 1000)), peak_gpu_mib: model.provider === 'cpu' ? null : peakMib };
+    return {
+      shape,
+      device: model.providerDetail,
+      batch,
+      train_step_ms: round(result.step),
+      score_examples_per_s: round(batch / (result.score / 1000)),
+      peak_gpu_mib: model.provider === 'cpu' ? null : peakMib,
+    };
   } finally {
     await model.dispose();
   }
@@ -169,7 +205,15 @@ async function timings(o: Options, gpu: ProviderName | null, deadline: number): 
         log(`${name} batch ${batch} on the CPU (2 threads)`);
         out.push(await timeShape(dir, name, 'cpu', 2, batch, o.quick ? 2 : 3));
       } else {
-        out.push({ shape: name, device: 'CPU · 2 threads', batch, train_step_ms: null, score_examples_per_s: null, peak_gpu_mib: null, skipped: 'left out to stay inside the 8-minute budget' });
+        out.push({
+          shape: name,
+          device: 'CPU · 2 threads',
+          batch,
+          train_step_ms: null,
+          score_examples_per_s: null,
+          peak_gpu_mib: null,
+          skipped: 'left out to stay inside the 8-minute budget',
+        });
       }
     }
   }
@@ -192,10 +236,16 @@ function peftTimings(o: Options): unknown {
 
 /** The issue's targets, computed from the figures; null where a figure is missing. */
 function targets(t: Timing[], peft: unknown) {
-  const at = (shape: string, cpu: boolean, batch: number) => t.find((x) => x.shape === shape && x.batch === batch && (x.device.startsWith('CPU') === cpu));
-  const gpuBase = t.filter((x) => x.shape === 't5-base' && x.batch === 8 && !x.device.startsWith('CPU') && x.train_step_ms !== null).reduce<number | null>((best, x) => (best === null || x.train_step_ms! < best ? x.train_step_ms : best), null);
+  const at = (shape: string, cpu: boolean, batch: number) =>
+    t.find((x) => x.shape === shape && x.batch === batch && x.device.startsWith('CPU') === cpu);
+  const gpuBase = t
+    .filter((x) => x.shape === 't5-base' && x.batch === 8 && !x.device.startsWith('CPU') && x.train_step_ms !== null)
+    .reduce<number | null>((best, x) => (best === null || x.train_step_ms! < best ? x.train_step_ms : best), null);
   const cpuBase = at('t5-base', true, 8)?.train_step_ms ?? null;
-  const peftBase = (peft as { results?: { shape: string; batch: number; dtype: string; train_step_ms: number }[] }).results?.find((r) => r.shape === 't5-base' && r.batch === 8 && r.dtype === 'float32')?.train_step_ms ?? null;
+  const peftBase =
+    (peft as { results?: { shape: string; batch: number; dtype: string; train_step_ms: number }[] }).results?.find(
+      (r) => r.shape === 't5-base' && r.batch === 8 && r.dtype === 'float32',
+    )?.train_step_ms ?? null;
   return {
     t5_base_train_speedup_vs_2_cpu_cores: gpuBase && cpuBase ? round(cpuBase / gpuBase, 2) : null,
     t5_base_train_speedup_target: 20,
@@ -217,10 +267,14 @@ async function main(): Promise<void> {
   const found = await providers();
   report.providers = found;
   const gpu = found.gpu.provider;
-  const fixtures = (o.quick ? ['tiny-t5-v1_0'] : ['tiny-t5-v1_0', 'tiny-t5-v1_1']).map((f) => join(o.fixtures, f)).filter((d) => existsSync(join(d, 'reference.json')));
+  const fixtures = (o.quick ? ['tiny-t5-v1_0'] : ['tiny-t5-v1_0', 'tiny-t5-v1_1'])
+    .map((f) => join(o.fixtures, f))
+    .filter((d) => existsSync(join(d, 'reference.json')));
   if (gpu) {
     log(`placement of every graph kind on ${gpu}`);
-    report.placement = fixtures.length ? await placements(fixtures[fixtures.length - 1], gpu) : { skipped: `no fixtures under ${o.fixtures}` };
+    report.placement = fixtures.length
+      ? await placements(fixtures[fixtures.length - 1], gpu)
+      : { skipped: `no fixtures under ${o.fixtures}` };
   } else {
     // The placement log reader still runs, on the CPU provider, so that a GPU machine is not its first test.
     const readerCheck = fixtures.length ? await placements(fixtures[0], 'cpu', ['encode']) : null;
@@ -232,7 +286,11 @@ async function main(): Promise<void> {
     reference.push(await checkReference(dir, 'cpu', 'fp32'));
     if (gpu) reference.push(await checkReference(dir, gpu, 'fp32'), await checkReference(dir, gpu, 'fp16'));
   }
-  report.reference = { tolerance: TOLERANCE, results: reference, ...(fixtures.length ? {} : { skipped: `no fixtures under ${o.fixtures}` }) };
+  report.reference = {
+    tolerance: TOLERANCE,
+    results: reference,
+    ...(fixtures.length ? {} : { skipped: `no fixtures under ${o.fixtures}` }),
+  };
   report.timings = await timings(o, gpu, deadline);
   log('PEFT + PyTorch');
   report.peft = peftTimings(o);
@@ -247,4 +305,3 @@ main().catch((error) => {
   process.stderr.write(`device-check failed: ${(error as Error).stack}\n`);
   process.exitCode = 1;
 });
-

@@ -14,15 +14,31 @@ import { matmulPeakGflops } from './matmul-peak.js';
 import { median, peakRssMb, randomIds, time } from './measure.js';
 
 export const T5_SMALL: Partial<T5Config> = {
-  vocabSize: 32128, dModel: 512, dKv: 64, numHeads: 8, dFf: 2048, numLayers: 6, numDecoderLayers: 6, feedForward: 'relu', tieWordEmbeddings: true,
+  vocabSize: 32128,
+  dModel: 512,
+  dKv: 64,
+  numHeads: 8,
+  dFf: 2048,
+  numLayers: 6,
+  numDecoderLayers: 6,
+  feedForward: 'relu',
+  tieWordEmbeddings: true,
 };
 
 /** Forward FLOPs of one example (2 per multiply-add), from the model shape; backward to activations costs about as much again. */
-export function t5Flops(cfg: Required<Pick<T5Config, 'dModel' | 'dKv' | 'numHeads' | 'dFf' | 'numLayers' | 'numDecoderLayers' | 'vocabSize'>> & { gated: boolean }, S: number, T: number): number {
+export function t5Flops(
+  cfg: Required<Pick<T5Config, 'dModel' | 'dKv' | 'numHeads' | 'dFf' | 'numLayers' | 'numDecoderLayers' | 'vocabSize'>> & {
+    gated: boolean;
+  },
+  S: number,
+  T: number,
+): number {
   const inner = cfg.numHeads * cfg.dKv;
   const ffMats = cfg.gated ? 3 : 2;
   const enc = cfg.numLayers * (S * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * S * S * inner);
-  const dec = cfg.numDecoderLayers * (T * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * T * T * inner + 2 * T * S * inner) + cfg.numDecoderLayers * 2 * S * cfg.dModel * inner;
+  const dec =
+    cfg.numDecoderLayers * (T * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * T * T * inner + 2 * T * S * inner) +
+    cfg.numDecoderLayers * 2 * S * cfg.dModel * inner;
   return 2 * (enc + dec + T * cfg.dModel * cfg.vocabSize);
 }
 
@@ -49,7 +65,10 @@ export async function benchEngine(o: EngineBenchOptions) {
   const model = await loadPromptModel(dir, { device: o.device ?? 'cpu' });
   const cfg = model.config;
   const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
-  const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, 10 + b).concat(1)), targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 50 + b).concat(1)) };
+  const batch = {
+    inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, 10 + b).concat(1)),
+    targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 50 + b).concat(1)),
+  };
   await model.trainStep(prompt, batch);
   const sessionCreateMs = performance.now() - t0;
   const stepTimes: number[] = [];
@@ -58,7 +77,10 @@ export async function benchEngine(o: EngineBenchOptions) {
 
   const scoreB = 32;
   const inputs = Array.from({ length: scoreB }, (_, b) => randomIds(L - 1, 32000, 100 + b).concat(1));
-  const candidates = [[9961, 1], [29452, 1]];
+  const candidates = [
+    [9961, 1],
+    [29452, 1],
+  ];
   await model.score(prompt, inputs, candidates);
   const scoreTimes: number[] = [];
   for (let i = 0; i < 3; i++) scoreTimes.push(await time(() => model.score(prompt, inputs, candidates)));
@@ -73,7 +95,10 @@ export async function benchEngine(o: EngineBenchOptions) {
   return {
     benchmark: 'engine',
     model: 't5-small-shaped random checkpoint',
-    batch: B, input_tokens: L, prompt_length: P, target_tokens: T,
+    batch: B,
+    input_tokens: L,
+    prompt_length: P,
+    target_tokens: T,
     train_step_ms_median: round(trainStepMs),
     train_step_ms_all: stepTimes.map(round),
     score_examples_per_s: round(scoreExamplesPerS),

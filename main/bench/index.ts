@@ -53,7 +53,13 @@ const benches: Record<string, Bench> = {
   sizes: () => benchSizes(),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {
-    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as { dir: string; width: 'int8'; compute: ComputeChoice; size: string; convertOnly: boolean };
+    const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as {
+      dir: string;
+      width: 'int8';
+      compute: ComputeChoice;
+      size: string;
+      convertOnly: boolean;
+    };
     return sizesRow(row.dir, row, row.size, row.convertOnly);
   },
 };
@@ -76,7 +82,9 @@ async function main(names: string[]): Promise<void> {
   const selected = (names.length ? names : ['all']).flatMap((n) => groups[n] ?? [n]);
   const unknown = selected.filter((n) => !benches[n]);
   if (unknown.length) {
-    process.stderr.write(`Unknown benchmark ${unknown.join(', ')}. Known: ${[...Object.keys(benches), ...Object.keys(groups)].join(', ')}\n`);
+    process.stderr.write(
+      `Unknown benchmark ${unknown.join(', ')}. Known: ${[...Object.keys(benches), ...Object.keys(groups)].join(', ')}\n`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -97,7 +105,11 @@ async function main(names: string[]): Promise<void> {
 }
 
 function machine() {
-  return { platform: `${process.platform}-${process.arch}`, node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null };
+  return {
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null,
+  };
 }
 
 main(process.argv.slice(2)).catch((error) => {

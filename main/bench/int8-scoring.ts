@@ -30,9 +30,14 @@ const ROUNDS = 7;
 
 async function speed(o: Int8ScoringOptions) {
   const dir = await ensureCheckpoint(join(o.workDir, 't5-base-random'), T5_BASE, o.tokenizerFrom);
-  const B = 8, L = 64, P = 20;
+  const B = 8,
+    L = 64,
+    P = 20;
   const inputs = Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1));
-  const candidates = [[9961, 1], [29452, 1]];
+  const candidates = [
+    [9961, 1],
+    [29452, 1],
+  ];
   const runs: { compute: ComputeChoice; run: () => Promise<unknown>; wall: number[]; cpu: number[]; model: T5PromptModel }[] = [];
   for (const compute of COMPUTES) {
     const model = await loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') });
@@ -50,8 +55,24 @@ async function speed(o: Int8ScoringOptions) {
     }
   }
   await Promise.all(runs.map((r) => r.model.dispose()));
-  const [float, int8] = runs.map((r) => ({ wall_ms: Math.round(median(r.wall)), cpu_ms: Math.round(median(r.cpu)), score_rows_per_s: Number((B / (median(r.wall) / 1000)).toFixed(2)) }));
-  return { shape: 't5-base', batch: B, input_tokens: L, prompt_length: P, candidates: 2, rounds: ROUNDS, float, int8, speedup_wall: Number((float.wall_ms / int8.wall_ms).toFixed(2)), speedup_cpu: Number((float.cpu_ms / int8.cpu_ms).toFixed(2)), target: 2.5 };
+  const [float, int8] = runs.map((r) => ({
+    wall_ms: Math.round(median(r.wall)),
+    cpu_ms: Math.round(median(r.cpu)),
+    score_rows_per_s: Number((B / (median(r.wall) / 1000)).toFixed(2)),
+  }));
+  return {
+    shape: 't5-base',
+    batch: B,
+    input_tokens: L,
+    prompt_length: P,
+    candidates: 2,
+    rounds: ROUNDS,
+    float,
+    int8,
+    speedup_wall: Number((float.wall_ms / int8.wall_ms).toFixed(2)),
+    speedup_cpu: Number((float.cpu_ms / int8.cpu_ms).toFixed(2)),
+    target: 2.5,
+  };
 }
 
 /** The two tasks of mini-t5-instruct's reference prompt tuning: bare text and gold label index per row. */
@@ -89,9 +110,13 @@ async function labels(model: T5PromptModel, prompt: SoftPrompt, ids: number[][],
 
 async function agreement(o: Int8ScoringOptions) {
   const dir = join(o.root, '../shared/fixtures/mini-t5-instruct');
-  const reference = JSON.parse(readFileSync(join(dir, 'prompt_tuning_reference.json'), 'utf8')) as { runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }> };
+  const reference = JSON.parse(readFileSync(join(dir, 'prompt_tuning_reference.json'), 'utf8')) as {
+    runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }>;
+  };
   const tokenizer = await loadTokenizer(dir);
-  const models = await Promise.all(COMPUTES.map((compute) => loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') })));
+  const models = await Promise.all(
+    COMPUTES.map((compute) => loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') })),
+  );
   const tasks: Record<string, unknown> = {};
   for (const task of ['sst2', 'topic'] as const) {
     const { texts, gold } = await taskRows(o.root, task);
@@ -99,7 +124,10 @@ async function agreement(o: Int8ScoringOptions) {
     const prompt = { length: run.final_prompt.length, data: Float32Array.from(run.final_prompt.flat()) };
     // As the reference runs tokenised: 64 tokens, then eos.
     const { ids } = tokenizer.encodeBatch(texts, { maxLength: 65 });
-    const [float, int8] = [await labels(models[0], prompt, ids, run.candidate_ids), await labels(models[1], prompt, ids, run.candidate_ids)];
+    const [float, int8] = [
+      await labels(models[0], prompt, ids, run.candidate_ids),
+      await labels(models[1], prompt, ids, run.candidate_ids),
+    ];
     const accuracy = (p: number[]) => Number(((100 * p.filter((x, i) => x === gold[i]).length) / gold.length).toFixed(2));
     tasks[task] = {
       rows: gold.length,
@@ -109,7 +137,12 @@ async function agreement(o: Int8ScoringOptions) {
     };
   }
   await Promise.all(models.map((m) => m.dispose()));
-  return { model: 'mini-t5-instruct', prompts: 'prompt_tuning_reference.json runs.*.final_prompt', targets: { agreement_percent: 99.5, accuracy_points: 0.5 }, ...tasks };
+  return {
+    model: 'mini-t5-instruct',
+    prompts: 'prompt_tuning_reference.json runs.*.final_prompt',
+    targets: { agreement_percent: 99.5, accuracy_points: 0.5 },
+    ...tasks,
+  };
 }
 
 export async function benchInt8Scoring(o: Int8ScoringOptions): Promise<Record<string, unknown>> {

@@ -45,7 +45,14 @@ export async function benchLabel(o: LabelBenchOptions) {
     model,
     tokenizer,
     modelRef: dir,
-    prompts: [{ ref: 'bench', name: 'bench', prompt, task: { kind: 'classification', labels: ['negative', 'positive'], verbalisers: ['negative', 'positive'], template: null } }],
+    prompts: [
+      {
+        ref: 'bench',
+        name: 'bench',
+        prompt,
+        task: { kind: 'classification', labels: ['negative', 'positive'], verbalisers: ['negative', 'positive'], template: null },
+      },
+    ],
   };
   const candidates = engine.prompts[0].task.verbalisers.map((v) => tokenizer.encode(v));
   const inputs = Array.from({ length: BATCH }, (_, b) => randomIds(INPUT_TOKENS - 1, 32000, 100 + b).concat(1));
@@ -61,16 +68,27 @@ export async function benchLabel(o: LabelBenchOptions) {
     let peak = process.memoryUsage().rss;
     let last = peak;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const summary = await startLabelJob(db, engine, { input, output: join(work, `${name}.csv`), textColumns: ['text'], batchSize: BATCH, commitRows: BATCH * 4 }, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        last = process.memoryUsage().rss;
-        peak = Math.max(peak, last);
-        if (p.rowsDone >= rowsPerRun) controller.abort();
+    const summary = await startLabelJob(
+      db,
+      engine,
+      { input, output: join(work, `${name}.csv`), textColumns: ['text'], batchSize: BATCH, commitRows: BATCH * 4 },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          last = process.memoryUsage().rss;
+          peak = Math.max(peak, last);
+          if (p.rowsDone >= rowsPerRun) controller.abort();
+        },
       },
-    });
+    );
     clearInterval(sampler);
-    return { rows_labelled: summary.rows, total_rows: summary.total_rows, rows_per_s: summary.rows_per_s, peak_rss_mb: Math.round(peak / 2 ** 20), rss_after_batches_mb: Math.round(last / 2 ** 20) };
+    return {
+      rows_labelled: summary.rows,
+      total_rows: summary.total_rows,
+      rows_per_s: summary.rows_per_s,
+      peak_rss_mb: Math.round(peak / 2 ** 20),
+      rss_after_batches_mb: Math.round(last / 2 ** 20),
+    };
   };
   const at10k = await runOn(small, 'out-10k');
   const at1m = await runOn(large, 'out-1m');

@@ -25,7 +25,16 @@ const InstructRunSchema = z.object({
   n_dev: z.number().int(),
   majority_baseline: z.object({ class: z.number().int(), word: z.string(), dev_acc: z.number() }),
   threads: z.number().int().min(1),
-  evals: z.array(z.object({ step: z.number().int().min(0), rank_acc: z.number(), greedy_exact_match: z.number().nullable(), greedy_first5: z.array(ids) })).min(2),
+  evals: z
+    .array(
+      z.object({
+        step: z.number().int().min(0),
+        rank_acc: z.number(),
+        greedy_exact_match: z.number().nullable(),
+        greedy_first5: z.array(ids),
+      }),
+    )
+    .min(2),
   /** [step, mean training loss of the 25 steps up to it]. */
   train_loss: z.array(z.tuple([z.number().int(), z.number()])),
   steps_done: z.number().int().min(1),
@@ -64,10 +73,19 @@ export const AG_NEWS_TRAIN_ROWS = 6000;
  * the header-less AG News CSV (column 0: class 1..4); SentencePiece drops the surrounding whitespace that the
  * reference strip()ped, so the ids are the same.
  */
-function taskData(shared: string, task: LearningTask): { train: DataSource; validation: DataSource; template: string; labelColumn: string; labels: string[] } {
+function taskData(
+  shared: string,
+  task: LearningTask,
+): { train: DataSource; validation: DataSource; template: string; labelColumn: string; labels: string[] } {
   if (task === 'sst2') {
     const dir = join(shared, 'data/sst2');
-    return { train: { file: join(dir, 'train.tsv') }, validation: { file: join(dir, 'dev.tsv') }, template: '{sentence}', labelColumn: 'label', labels: ['0', '1'] };
+    return {
+      train: { file: join(dir, 'train.tsv') },
+      validation: { file: join(dir, 'dev.tsv') },
+      template: '{sentence}',
+      labelColumn: 'label',
+      labels: ['0', '1'],
+    };
   }
   const file = join(shared, 'data/ag_news/test.csv');
   return {
@@ -86,9 +104,15 @@ export const REFERENCE_MAX_INPUT_LENGTH = 65;
  * A Sprout training config that replays the reference run: its data, the verbaliser in label order, its steps and
  * evaluation steps, the input limit, and the rest from the `lester-reference` preset.
  */
-export function learningConfig(shared: string, task: LearningTask, ref: InstructRun, overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
+export function learningConfig(
+  shared: string,
+  task: LearningTask,
+  ref: InstructRun,
+  overrides: Partial<TrainingConfigInput> = {},
+): TrainingConfigInput {
   const data = taskData(shared, task);
-  if (data.labels.length !== ref.verbalizer.length) throw new Error(`the ${task} reference has ${ref.verbalizer.length} labels, not ${data.labels.length}`);
+  if (data.labels.length !== ref.verbalizer.length)
+    throw new Error(`the ${task} reference has ${ref.verbalizer.length} labels, not ${data.labels.length}`);
   const given: TrainingConfigInput = {
     model: instructModel(shared),
     device: 'cpu',

@@ -44,20 +44,36 @@ export function learningMarkdown(tasks: Tasks): string {
 /** One chart per task: dev rank accuracy by step, Sprout and the reference, the two baselines as flat lines. */
 export function learningFigure(tasks: Tasks): { svg: string; width: number; height: number } {
   const names = Object.keys(tasks) as LearningTask[];
-  const w = 560, h = 380;
+  const w = 560,
+    h = 380;
   const charts = names.map((name, col) => {
     const t = tasks[name];
     const steps = t.reference.curve.map(([s]) => s);
-    const flat = (v: number): [number, number][] => [[Math.min(...steps), 100 * v], [Math.max(...steps), 100 * v]];
+    const flat = (v: number): [number, number][] => [
+      [Math.min(...steps), 100 * v],
+      [Math.max(...steps), 100 * v],
+    ];
     const series: Series[] = [
-      { name: 'Hugging Face (reference)', color: REFERENCE, dashed: true, markers: true, points: t.reference.curve.map(([s, a]) => [s, 100 * a]) },
+      {
+        name: 'Hugging Face (reference)',
+        color: REFERENCE,
+        dashed: true,
+        markers: true,
+        points: t.reference.curve.map(([s, a]) => [s, 100 * a]),
+      },
       { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
       { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
     ];
     if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });
     const all = series.flatMap((s) => s.points.map(([, y]) => y));
-    const yRange: [number, number] = [Math.max(0, Math.floor(Math.min(...all) / 5) * 5 - 5), Math.min(100, Math.ceil(Math.max(...all) / 5) * 5 + 5)];
-    return lineChart({ title: `${TITLES[name]}: dev rank accuracy`, xLabel: 'training step', yLabel: 'accuracy %', series, yRange }, { x: col * w, y: 0, width: w, height: h });
+    const yRange: [number, number] = [
+      Math.max(0, Math.floor(Math.min(...all) / 5) * 5 - 5),
+      Math.min(100, Math.ceil(Math.max(...all) / 5) * 5 + 5),
+    ];
+    return lineChart(
+      { title: `${TITLES[name]}: dev rank accuracy`, xLabel: 'training step', yLabel: 'accuracy %', series, yRange },
+      { x: col * w, y: 0, width: w, height: h },
+    );
   });
   const width = names.length * w;
   return { svg: svgDocument(width, h, charts.join('\n')), width, height: h };

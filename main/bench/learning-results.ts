@@ -44,6 +44,7 @@ export function mergeLearningMarkdown(outDir: string, key: string, markdown: str
   const section = `${start(key)}\n${markdown.trim()}\n${end(key)}`;
   const from = text.indexOf(start(key));
   const to = text.indexOf(end(key));
-  const next = from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + end(key).length) : `${text.trimEnd()}\n\n${section}\n`;
+  const next =
+    from >= 0 && to > from ? text.slice(0, from) + section + text.slice(to + end(key).length) : `${text.trimEnd()}\n\n${section}\n`;
   writeAtomic(file, next.endsWith('\n') ? next : `${next}\n`);
 }

@@ -30,17 +30,27 @@ async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
     return (c.user + c.system) / 1e6;
   };
   let cpu = 0;
-  const config = learningConfig(shared, task, ref, { steps, validation: undefined, evalSteps: undefined, checkpointEvery: steps, threads: 1 });
-  const result = await runTraining({ config }, {
-    ...inLibrary(home),
-    onProgress: (e) => {
-      if (e.kind !== 'step') return;
-      if (e.step === 1) cpuStart = cpuNow();
-      else wall.push(ref.batch_size / e.examplesPerS);
-      if (e.step === steps) cpu = cpuNow() - cpuStart;
-    },
+  const config = learningConfig(shared, task, ref, {
+    steps,
+    validation: undefined,
+    evalSteps: undefined,
+    checkpointEvery: steps,
+    threads: 1,
   });
-  if (result.steps !== steps) throw new Error(`the ${task} speed run ended at step ${result.steps}, not ${steps} (status ${result.status})`);
+  const result = await runTraining(
+    { config },
+    {
+      ...inLibrary(home),
+      onProgress: (e) => {
+        if (e.kind !== 'step') return;
+        if (e.step === 1) cpuStart = cpuNow();
+        else wall.push(ref.batch_size / e.examplesPerS);
+        if (e.step === steps) cpu = cpuNow() - cpuStart;
+      },
+    },
+  );
+  if (result.steps !== steps)
+    throw new Error(`the ${task} speed run ended at step ${result.steps}, not ${steps} (status ${result.status})`);
   const medianS = median(wall);
   return {
     steps_timed: wall.length,
@@ -60,11 +70,14 @@ export async function benchLearningSpeed(o: { root: string }) {
   const tasks = {} as Record<LearningTask, Awaited<ReturnType<typeof timeSteps>>>;
   for (const task of LEARNING_TASKS) {
     tasks[task] = await timeSteps(shared, task, refs[task]);
-    process.stderr.write(`learning-speed: ${task} ${tasks[task].seconds_per_step_median} s/step (median), ${tasks[task].cpu_seconds_per_step} CPU s/step, ${tasks[task].speedup}x the reference\n`);
+    process.stderr.write(
+      `learning-speed: ${task} ${tasks[task].seconds_per_step_median} s/step (median), ${tasks[task].cpu_seconds_per_step} CPU s/step, ${tasks[task].speedup}x the reference\n`,
+    );
   }
   return {
     benchmark: 'learning-speed',
-    model: 'mini-t5-instruct (../shared/fixtures), CPU, 1 thread, lester-reference preset, bare input cut to 64 tokens + eos, no evaluation',
+    model:
+      'mini-t5-instruct (../shared/fixtures), CPU, 1 thread, lester-reference preset, bare input cut to 64 tokens + eos, no evaluation',
     target_speedup: LEARNING_TARGETS.speedup,
     all_targets_met: LEARNING_TASKS.every((t) => tasks[t].speed_target_met),
     tasks,

@@ -58,4 +58,3 @@ export function taskSummary(ref: InstructRun, replay: TaskReplay) {
 }
 
 export type TaskSummary = ReturnType<typeof taskSummary>;
-

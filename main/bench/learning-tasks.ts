@@ -18,7 +18,12 @@ import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.
 import { svgToPng } from './svg-png.js';
 
 /** Trains one recorded run with Sprout (to `steps`, default the reference's) and returns its curve and step times. */
-export async function replayLearningRun(shared: string, task: LearningTask, ref: InstructRun, o: { steps?: number; threads?: number; log?: (line: string) => void } = {}): Promise<TaskReplay> {
+export async function replayLearningRun(
+  shared: string,
+  task: LearningTask,
+  ref: InstructRun,
+  o: { steps?: number; threads?: number; log?: (line: string) => void } = {},
+): Promise<TaskReplay> {
   const home = mkdtempSync(join(tmpdir(), `sprout-learning-${task}-`));
   const steps = o.steps ?? ref.steps_done;
   const threads = o.threads ?? ref.threads;
@@ -31,7 +36,10 @@ export async function replayLearningRun(shared: string, task: LearningTask, ref:
       ...inLibrary(home),
       onProgress: (e) => {
         if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
-        if (e.kind === 'step' && e.step % 100 === 0) log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`);
+        if (e.kind === 'step' && e.step % 100 === 0)
+          log(
+            `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
+          );
         if (e.kind === 'eval') {
           curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);
           log(`${task} eval at step ${e.step}: rank accuracy ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)} %`);
@@ -43,7 +51,14 @@ export async function replayLearningRun(shared: string, task: LearningTask, ref:
   const majority = result.baselines.majority;
   if (!majority) throw new Error(`the ${task} replay had no validation data`);
   const stored = readJson(join(runDir(home, String(result.run_id)), CONFIG_FILE), 'bad-run-file') as { init: { vocabIds: number[] }[] };
-  return { curve, stepSeconds, majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy }, vocabIds: stored.init[0].vocabIds, threads, notes: result.notes.filter((n) => !result.warnings.includes(n)) };
+  return {
+    curve,
+    stepSeconds,
+    majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy },
+    vocabIds: stored.init[0].vocabIds,
+    threads,
+    notes: result.notes.filter((n) => !result.warnings.includes(n)),
+  };
 }
 
 export async function benchLearningTasks(o: { root: string; outDir: string }) {

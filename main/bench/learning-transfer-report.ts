@@ -70,20 +70,30 @@ function startTable(targets: [string, TargetResult][]): string[] {
   ];
   for (const [name, t] of targets) {
     const e = t.label_run_start;
-    lines.push(`| ${title(name, t)} | ${sources.map((s) => e.start_avg_token[s].toFixed(3)).join(' | ')} | ${e.shift_norm.target} | ${sources.map((s) => e.shift_norm[s]).join(' | ')} |`);
+    lines.push(
+      `| ${title(name, t)} | ${sources.map((s) => e.start_avg_token[s].toFixed(3)).join(' | ')} | ${e.shift_norm.target} | ${sources.map((s) => e.shift_norm[s]).join(' | ')} |`,
+    );
   }
-  lines.push('', "Start cosine: avg-token cosine of the class-label run's initial prompt with each source's. Moved: L2 norm of task embedding − initial prompt.");
+  lines.push(
+    '',
+    "Start cosine: avg-token cosine of the class-label run's initial prompt with each source's. Moved: L2 norm of task embedding − initial prompt.",
+  );
   return lines;
 }
 
-export function transferMarkdown(result: { recipe: string; transfer: Record<string, unknown>; sources: Record<string, { dev_accuracy: number }> }, steps: number): string {
+export function transferMarkdown(
+  result: { recipe: string; transfer: Record<string, unknown>; sources: Record<string, { dev_accuracy: number }> },
+  steps: number,
+): string {
   const targets = Object.entries(result.transfer) as [string, TargetResult][];
   return [
     '## Transfer, measured',
     '',
     result.recipe,
     '',
-    `Sources' own dev accuracy: ${Object.entries(result.sources).map(([s, v]) => `${s} ${pct(v.dev_accuracy)}`).join(', ')}.`,
+    `Sources' own dev accuracy: ${Object.entries(result.sources)
+      .map(([s, v]) => `${s} ${pct(v.dev_accuracy)}`)
+      .join(', ')}.`,
     '',
     ...accuracyTable(targets, steps),
     '',

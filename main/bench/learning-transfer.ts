@@ -17,7 +17,14 @@ import { runTraining } from '../train/run.js';
 import { libraryPath, openLibrary } from '../library/db.js';
 import { inLibrary } from '../library/run-records.js';
 import { requirePrompt } from '../library/prompts.js';
-import { avgTokenSimilarity, DEFAULT_SIMILARITY_METRIC, shift, SIMILARITY_METRIC_NAMES, type PromptMatrix, type SimilarityMetric } from '../transfer/similarity.js';
+import {
+  avgTokenSimilarity,
+  DEFAULT_SIMILARITY_METRIC,
+  shift,
+  SIMILARITY_METRIC_NAMES,
+  type PromptMatrix,
+  type SimilarityMetric,
+} from '../transfer/similarity.js';
 import { AG_NEWS_LABEL_WORDS, AG_NEWS_ROWS, AG_NEWS_TEMPLATE, writeAgNewsRows, type AgNewsClass } from './ag-news.js';
 import { AG_NEWS_TRAIN_ROWS, REFERENCE_MAX_INPUT_LENGTH } from './learning-reference.js';
 import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.js';
@@ -57,7 +64,13 @@ function sourceTasks(shared: string): Record<SourceName, FileTask> {
   const ag = { file: data('ag_news/test.csv'), header: false };
   const glueTsv = { header: false, quoting: 'none' as const };
   return {
-    sst2: { train: { file: data('sst2/train.tsv') }, validation: { file: data('sst2/dev.tsv') }, template: '{sentence}', labelColumn: 'label', verbalizer: { 0: 'negative', 1: 'positive' } },
+    sst2: {
+      train: { file: data('sst2/train.tsv') },
+      validation: { file: data('sst2/dev.tsv') },
+      template: '{sentence}',
+      labelColumn: 'label',
+      verbalizer: { 0: 'negative', 1: 'positive' },
+    },
     topic: {
       train: { ...ag, limit: AG_NEWS_TRAIN_ROWS },
       validation: { ...ag, skip: AG_NEWS_TRAIN_ROWS },
@@ -90,7 +103,16 @@ function targetTasks(shared: string, dir: string): Record<string, TargetTask> {
     const rows = writeAgNewsRows(shared, train, { from: 0, to: AG_NEWS_TRAIN_ROWS, classes, limit: TARGET_ROWS });
     writeAgNewsRows(shared, heldOut, { from: AG_NEWS_TRAIN_ROWS, to: AG_NEWS_ROWS, classes });
     const csv = { header: false };
-    return { train: { file: train, ...csv }, validation: { file: heldOut, ...csv }, template: AG_NEWS_TEMPLATE, labelColumn: '0', verbalizer: words(classes), related: 'topic', reportOnly: false, rows };
+    return {
+      train: { file: train, ...csv },
+      validation: { file: heldOut, ...csv },
+      template: AG_NEWS_TEMPLATE,
+      labelColumn: '0',
+      verbalizer: words(classes),
+      related: 'topic',
+      reportOnly: false,
+      rows,
+    };
   };
   return {
     world_vs_science: pair('world-vs-science', [1, 4]),
@@ -107,14 +129,25 @@ function targetTasks(shared: string, dir: string): Record<string, TargetTask> {
   };
 }
 
-function trainingConfig(model: string, task: FileTask, name: string, steps: number, settings: Partial<TrainingConfigInput>): TrainingConfigInput {
+function trainingConfig(
+  model: string,
+  task: FileTask,
+  name: string,
+  steps: number,
+  settings: Partial<TrainingConfigInput>,
+): TrainingConfigInput {
   const given: TrainingConfigInput = {
     model,
     device: 'cpu',
     threads: THREADS,
     train: task.train,
     validation: task.validation,
-    task: { template: task.template, labelColumn: task.labelColumn, verbalizer: task.verbalizer, maxInputLength: REFERENCE_MAX_INPUT_LENGTH },
+    task: {
+      template: task.template,
+      labelColumn: task.labelColumn,
+      verbalizer: task.verbalizer,
+      maxInputLength: REFERENCE_MAX_INPUT_LENGTH,
+    },
     steps,
     // Evaluated at the end only: the kept prompt is the last one; step 0 is the run's zero-shot baseline.
     evalAtStart: false,
@@ -164,28 +197,41 @@ function rank(root: string, home: string, args: string[], sourceIds: Record<Sour
   const ranking = (JSON.parse(out.trim().split('\n').at(-1)!) as { ranking: Record<string, unknown>[] }).ranking;
   const byId = new Map(ranking.map((r) => [r.id as number, r]));
   return Object.fromEntries(
-    SIMILARITY_METRIC_NAMES.map((m) => [m, Object.fromEntries(SOURCE_NAMES.map((s) => [s, (byId.get(sourceIds[s])?.[m.replaceAll('-', '_')] as number | null) ?? null]))]),
+    SIMILARITY_METRIC_NAMES.map((m) => [
+      m,
+      Object.fromEntries(SOURCE_NAMES.map((s) => [s, (byId.get(sourceIds[s])?.[m.replaceAll('-', '_')] as number | null) ?? null])),
+    ]),
   ) as Similarities;
 }
 
 /** Source names best first under each metric (no value last). */
 function orderings(similarity: Similarities): Record<SimilarityMetric, SourceName[]> {
   const value = (m: SimilarityMetric, s: SourceName) => similarity[m][s] ?? -Infinity;
-  return Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [m, [...SOURCE_NAMES].sort((a, b) => value(m, b) - value(m, a))])) as Record<SimilarityMetric, SourceName[]>;
+  return Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [m, [...SOURCE_NAMES].sort((a, b) => value(m, b) - value(m, a))])) as Record<
+    SimilarityMetric,
+    SourceName[]
+  >;
 }
 
 /** The `--data` flags that make `transfer rank` probe the target as its runs train it. */
 function dataFlags(task: FileTask): string[] {
   const t = task.train;
   return [
-    '--data', t.file,
+    '--data',
+    t.file,
     ...(t.header === false ? ['--no-header'] : []),
     ...(t.quoting ? ['--quoting', t.quoting] : []),
     ...(t.limit ? ['--limit', String(t.limit)] : []),
-    '--max-input-length', String(REFERENCE_MAX_INPUT_LENGTH),
-    '--template', task.template,
-    '--label-column', task.labelColumn,
-    '--verbalizer', Object.entries(task.verbalizer).map(([l, w]) => `${l}=${w}`).join(','),
+    '--max-input-length',
+    String(REFERENCE_MAX_INPUT_LENGTH),
+    '--template',
+    task.template,
+    '--label-column',
+    task.labelColumn,
+    '--verbalizer',
+    Object.entries(task.verbalizer)
+      .map(([l, w]) => `${l}=${w}`)
+      .join(','),
   ];
 }
 
@@ -213,24 +259,35 @@ export async function benchLearningTransfer({ root, outDir, workDir }: BenchOpti
   const targets = targetTasks(shared, dir);
   const modelFlags = ['--model', model, '--probe-steps', String(TARGET_STEPS)];
   // Every target is ranked before any target run exists, as a first-time user would rank it.
-  const probed = Object.fromEntries(Object.entries(targets).map(([name, task]) => [name, rank(root, home, [...dataFlags(task), ...modelFlags], sourceIds)]));
+  const probed = Object.fromEntries(
+    Object.entries(targets).map(([name, task]) => [name, rank(root, home, [...dataFlags(task), ...modelFlags], sourceIds)]),
+  );
 
   const transfer: Record<string, unknown> = {};
   for (const [name, task] of Object.entries(targets)) {
-    const run = (init: string, label: string) => train(home, trainingConfig(model, task, `${name} from ${label}`, TARGET_STEPS, { init }), log);
+    const run = (init: string, label: string) =>
+      train(home, trainingConfig(model, task, `${name} from ${label}`, TARGET_STEPS, { init }), log);
     const fromLabels = await run('labels', 'class labels');
     const fromSource = {} as Record<SourceName, Trained>;
     for (const s of SOURCE_NAMES) fromSource[s] = await run(`prompt:${sourceIds[s]}`, s);
     // The class-label run's own task embedding as the target: prompts of one seed share its start.
     const fromLabelRun = rank(root, home, ['--prompt', String(fromLabels.promptId), '--model', model], sourceIds);
-    transfer[name] = { ...targetResult(task, probed[name], fromLabelRun, fromLabels, fromSource), label_run_start: startEvidence(home, fromLabels.promptId, sourceIds) };
+    transfer[name] = {
+      ...targetResult(task, probed[name], fromLabelRun, fromLabels, fromSource),
+      label_run_start: startEvidence(home, fromLabels.promptId, sourceIds),
+    };
   }
 
   const result = {
     benchmark: 'learning-transfer',
     model: 'mini-t5-instruct',
     recipe: `lester-reference preset (class-label init, Adafactor lr 0.3, batch 32, seed 0), fp32, CPU, ${THREADS} thread; sources ${SOURCE_STEPS} steps, targets ${TARGET_STEPS} steps from each init, ${TARGET_ROWS} training rows; task embeddings at step ${TARGET_STEPS}`,
-    sources: Object.fromEntries(SOURCE_NAMES.map((s) => [s, { steps: SOURCE_STEPS, dev_accuracy_start: sources[s].start, dev_accuracy: sources[s].end, seconds: sources[s].seconds }])),
+    sources: Object.fromEntries(
+      SOURCE_NAMES.map((s) => [
+        s,
+        { steps: SOURCE_STEPS, dev_accuracy_start: sources[s].start, dev_accuracy: sources[s].end, seconds: sources[s].seconds },
+      ]),
+    ),
     transfer,
     seconds: Math.round((performance.now() - t0) / 1000),
   };
@@ -255,7 +312,9 @@ function startEvidence(home: string, targetId: number, sourceIds: Record<SourceN
     const norm = (m: PromptMatrix) => Number(Math.hypot(...m.data).toFixed(2));
     const sources = SOURCE_NAMES.map((s) => [s, read(sourceIds[s])] as const);
     return {
-      start_avg_token: Object.fromEntries(sources.map(([s, p]) => [s, Number(avgTokenSimilarity(target.start, p.start, target.d).toFixed(4))])),
+      start_avg_token: Object.fromEntries(
+        sources.map(([s, p]) => [s, Number(avgTokenSimilarity(target.start, p.start, target.d).toFixed(4))]),
+      ),
       shift_norm: { target: norm(target.moved), ...Object.fromEntries(sources.map(([s, p]) => [s, norm(p.moved)])) },
     };
   } finally {
@@ -263,7 +322,13 @@ function startEvidence(home: string, targetId: number, sourceIds: Record<SourceN
   }
 }
 
-function targetResult(task: TargetTask, probed: Similarities, fromLabelRun: Similarities, labels: Trained, fromSource: Record<SourceName, Trained>): Record<string, unknown> {
+function targetResult(
+  task: TargetTask,
+  probed: Similarities,
+  fromLabelRun: Similarities,
+  labels: Trained,
+  fromSource: Record<SourceName, Trained>,
+): Record<string, unknown> {
   const ranking = orderings(probed);
   const perSource = Object.fromEntries(SOURCE_NAMES.map((s) => [s, fromSource[s].end]));
   const topRanked = ranking[DEFAULT_SIMILARITY_METRIC][0];

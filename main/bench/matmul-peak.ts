@@ -11,7 +11,9 @@ export async function matmulPeakGflops(device: DevicePreference = 'cpu', n = 204
   const a = g.input('a', 'float32', [n, n]);
   const b = g.input('b', 'float32', [n, n]);
   g.output(op.matmul(a, b), 'c');
-  const session = await createSession(g.encode(), { provider: device === 'auto' || device === 'gpu' ? (await chooseProvider(device)).provider : device });
+  const session = await createSession(g.encode(), {
+    provider: device === 'auto' || device === 'gpu' ? (await chooseProvider(device)).provider : device,
+  });
   const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const feeds = { a: floatTensor(data, [n, n]), b: floatTensor(data, [n, n]) };
   await session.run(feeds);

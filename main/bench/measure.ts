@@ -19,7 +19,7 @@ export function peakRssMb(): number {
 
 /** Deterministic token ids in [2, limit) for benchmark inputs (0 and 1 are pad and eos). */
 export function randomIds(n: number, limit: number, seed: number): number[] {
-  let s = seed * 2654435761 >>> 0;
+  let s = (seed * 2654435761) >>> 0;
   return Array.from({ length: n }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return 2 + (s % (limit - 2));

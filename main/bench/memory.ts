@@ -9,7 +9,15 @@ import { loadPromptModel } from '../runtime/model.js';
 import { ensureCheckpoint, T5_SMALL, STEP } from './engine.js';
 import { median, peakRssMb, randomIds, time } from './measure.js';
 
-export const T5_BASE: Partial<T5Config> = { ...T5_SMALL, dModel: 768, numHeads: 12, dKv: 64, dFf: 3072, numLayers: 12, numDecoderLayers: 12 };
+export const T5_BASE: Partial<T5Config> = {
+  ...T5_SMALL,
+  dModel: 768,
+  numHeads: 12,
+  dKv: 64,
+  dFf: 3072,
+  numLayers: 12,
+  numDecoderLayers: 12,
+};
 
 export async function benchMemory(o: { workDir: string; tokenizerFrom: string; shape: 't5-small' | 't5-base' }) {
   const config = o.shape === 't5-base' ? T5_BASE : T5_SMALL;
@@ -20,7 +28,10 @@ export async function benchMemory(o: { workDir: string; tokenizerFrom: string; s
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: 'cpu' });
   const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
-  const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)), targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)) };
+  const batch = {
+    inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)),
+    targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)),
+  };
   // A one-token step creates the session (weights loaded) with next to no activations: what it adds to the
   // process is the frozen model's share; the full batch then adds activations and onnxruntime's workspace.
   await model.trainStep(prompt, { inputs: [[5, 1]], targets: [[1]] });

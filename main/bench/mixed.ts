@@ -14,7 +14,10 @@ export async function benchMixed(o: { workDir: string; tokenizerFrom: string; ro
   const B = o.batch ?? 32;
   const prompts = [20, 20, 20].map((P, k) => ({ length: P, data: model.embeddings(randomIds(P, 5000, 7 + k)) }));
   const rows = Array.from({ length: N }, (_, i) => randomIds(63, 32000, 1000 + i).concat(1));
-  const candidates = [[9961, 1], [29452, 1]];
+  const candidates = [
+    [9961, 1],
+    [29452, 1],
+  ];
   const batches = <T>(xs: T[]) => Array.from({ length: Math.ceil(xs.length / B) }, (_, i) => xs.slice(i * B, (i + 1) * B));
 
   const separate = async () => {
@@ -23,7 +26,11 @@ export async function benchMixed(o: { workDir: string; tokenizerFrom: string; ro
   const pairs = rows.flatMap((r) => prompts.map((_, k) => ({ r, k })));
   const mixed = async () => {
     for (const chunk of batches(pairs)) {
-      await model.scoreMixed({ prompts, promptIndex: chunk.map((c) => c.k) }, chunk.map((c) => c.r), chunk.map(() => candidates));
+      await model.scoreMixed(
+        { prompts, promptIndex: chunk.map((c) => c.k) },
+        chunk.map((c) => c.r),
+        chunk.map(() => candidates),
+      );
     }
   };
   await model.score(prompts[0], rows.slice(0, 2), candidates);

@@ -64,11 +64,21 @@ export function readReferenceRuns(shared: string): Record<ReferenceTask, Referen
  * header, CoLA's headerless 4-column TSV with quoting off), the text as is, the reference's verbaliser in label
  * order, its number of steps, and everything else from the `lester-reference` preset.
  */
-export function referenceConfig(shared: string, task: ReferenceTask, ref: ReferenceRun, overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
+export function referenceConfig(
+  shared: string,
+  task: ReferenceTask,
+  ref: ReferenceRun,
+  overrides: Partial<TrainingConfigInput> = {},
+): TrainingConfigInput {
   const verbalizer = Object.fromEntries(ref.verbalizer.map((word, label) => [String(label), word]));
   const data =
     task === 'sst2'
-      ? { train: { file: join(shared, 'data/sst2/train.tsv') }, validation: { file: join(shared, 'data/sst2/dev.tsv') }, template: '{sentence}', labelColumn: 'label' }
+      ? {
+          train: { file: join(shared, 'data/sst2/train.tsv') },
+          validation: { file: join(shared, 'data/sst2/dev.tsv') },
+          template: '{sentence}',
+          labelColumn: 'label',
+        }
       : {
           train: { file: join(shared, 'data/cola/in_domain_train.tsv'), header: false, quoting: 'none' as const },
           validation: { file: join(shared, 'data/cola/in_domain_dev.tsv'), header: false, quoting: 'none' as const },

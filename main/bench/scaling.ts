@@ -12,7 +12,10 @@ export async function benchScaling(o: { workDir: string; tokenizerFrom: string; 
   const rows: { batch: number; input_tokens: number; step_ms: number; ms_per_example_token: number }[] = [];
   for (const L of o.lengths ?? [32, 128, 512]) {
     for (const B of o.batches ?? [1, 4, 16, 32]) {
-      const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)), targets: Array.from({ length: B }, () => [5, 6, 7, 1]) };
+      const batch = {
+        inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)),
+        targets: Array.from({ length: B }, () => [5, 6, 7, 1]),
+      };
       await model.trainStep(prompt, batch);
       const ms = await time(() => model.trainStep(prompt, batch));
       rows.push({ batch: B, input_tokens: L, step_ms: Math.round(ms), ms_per_example_token: Number((ms / (B * (L + P))).toFixed(4)) });

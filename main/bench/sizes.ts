@@ -49,7 +49,12 @@ function loadSpec(row: Row): { width: WeightWidth; compute: ComputeChoice } {
  * it only builds the weight cache: conversion happens once per model and width, in a process of its own here, so
  * that a row's peak RSS is what a run on converted weights takes.
  */
-export async function sizesRow(dir: string, row: { width: WeightWidth; compute: ComputeChoice }, size: string, convertOnly = false): Promise<Record<string, unknown>> {
+export async function sizesRow(
+  dir: string,
+  row: { width: WeightWidth; compute: ComputeChoice },
+  size: string,
+  convertOnly = false,
+): Promise<Record<string, unknown>> {
   const { B, L, P, T } = STEP;
   const t0 = performance.now();
   const model = await loadPromptModel(dir, { device: 'cpu', weights: row.width, compute: row.compute, cacheDir: join(dir, 'cache') });
@@ -59,11 +64,19 @@ export async function sizesRow(dir: string, row: { width: WeightWidth; compute: 
     return { convert_ms: Math.round(prepareMs), convert_peak_rss_mb: peakRssMb() };
   }
   const prompt = { length: P, data: model.embeddings(randomIds(P, 5000, 1)) };
-  const batch = { inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)), targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)) };
-  const candidates = [[9961, 1], [29452, 1]];
+  const batch = {
+    inputs: Array.from({ length: B }, (_, b) => randomIds(L - 1, 32000, b).concat(1)),
+    targets: Array.from({ length: B }, (_, b) => randomIds(T - 1, 32000, 99 + b).concat(1)),
+  };
+  const candidates = [
+    [9961, 1],
+    [29452, 1],
+  ];
   const t1 = performance.now();
   // The session first built: the train graph's, or for int8 compute (which only scores) the score graph's.
-  await (row.compute === 'int8' ? model.score(prompt, [[5, 1]], candidates) : model.trainStep(prompt, { inputs: [[5, 1]], targets: [[1]] }));
+  await (row.compute === 'int8'
+    ? model.score(prompt, [[5, 1]], candidates)
+    : model.trainStep(prompt, { inputs: [[5, 1]], targets: [[1]] }));
   const sessionMs = performance.now() - t1;
   const steps: number[] = [];
   if (row.compute === 'float') {
@@ -74,9 +87,13 @@ export async function sizesRow(dir: string, row: { width: WeightWidth; compute: 
   const scoreMs = await time(() => model.score(prompt, batch.inputs, candidates));
   await model.dispose();
   return {
-    size, width: row.compute === 'int8' ? 'int8-compute' : row.width, weights_mb: Math.round(model.weightBytes / 1e6),
-    prepare_ms: Math.round(prepareMs), session_build_ms: Math.round(sessionMs),
-    train_step_ms: steps.length ? Math.round(median(steps)) : null, score_rows_per_s: Number((B / (scoreMs / 1000)).toFixed(2)),
+    size,
+    width: row.compute === 'int8' ? 'int8-compute' : row.width,
+    weights_mb: Math.round(model.weightBytes / 1e6),
+    prepare_ms: Math.round(prepareMs),
+    session_build_ms: Math.round(sessionMs),
+    train_step_ms: steps.length ? Math.round(median(steps)) : null,
+    score_rows_per_s: Number((B / (scoreMs / 1000)).toFixed(2)),
     peak_rss_mb: peakRssMb(),
   };
 }
@@ -88,15 +105,28 @@ export async function benchSizes(): Promise<Record<string, unknown>> {
   for (const size of SIZES.filter((s) => !only || only.includes(s.name))) {
     const dir = mkdtempSync(join(process.env.SPROUT_SIZES_DIR ?? tmpdir(), `sprout-sizes-${size.name}-`));
     try {
-      const generated = generateCheckpoint(join(dir, 'model'), { family: findFamily(size.family)!, dtype: size.dtype, format: 'safetensors', tokenizerFrom: 'resources/tokenizer/t5' });
+      const generated = generateCheckpoint(join(dir, 'model'), {
+        family: findFamily(size.family)!,
+        dtype: size.dtype,
+        format: 'safetensors',
+        tokenizerFrom: 'resources/tokenizer/t5',
+      });
       for (const width of size.widths.filter((w) => !widths || widths.includes(w))) {
         process.stderr.write(`sizes: ${size.name} ${width}…\n`);
         const child = (convertOnly: boolean) =>
           JSON.parse(
             execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'sizes-row'], {
-              env: { ...process.env, SPROUT_BENCH_CHILD: '1', SPROUT_SIZES_ROW: JSON.stringify({ dir: generated.dir, ...loadSpec(width), size: size.name, convertOnly }) },
+              env: {
+                ...process.env,
+                SPROUT_BENCH_CHILD: '1',
+                SPROUT_SIZES_ROW: JSON.stringify({ dir: generated.dir, ...loadSpec(width), size: size.name, convertOnly }),
+              },
               stdio: ['ignore', 'pipe', 'inherit'],
-            }).toString().trim().split('\n').pop()!,
+            })
+              .toString()
+              .trim()
+              .split('\n')
+              .pop()!,
           ) as Record<string, unknown>;
         const conversion = child(true);
         rows.push({ ...child(false), ...conversion, checkpoint_mb: Math.round(generated.totalBytes / 1e6), checkpoint_dtype: size.dtype });

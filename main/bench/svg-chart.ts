@@ -38,13 +38,22 @@ export function lineChart(spec: ChartSpec, box: Box): string {
   const xs = all.map((p) => p[0]);
   const ty = (v: number) => (spec.logY ? Math.log10(v) : v);
   const [yMin, yMax] = spec.yRange ?? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  const x0 = Math.min(...xs), x1 = Math.max(...xs) || 1;
-  const lo = ty(yMin), hi = ty(yMax) === ty(yMin) ? ty(yMin) + 1 : ty(yMax);
-  const plot = { x: box.x + MARGIN.left, y: box.y + MARGIN.top, w: box.width - MARGIN.left - MARGIN.right, h: box.height - MARGIN.top - MARGIN.bottom };
+  const x0 = Math.min(...xs),
+    x1 = Math.max(...xs) || 1;
+  const lo = ty(yMin),
+    hi = ty(yMax) === ty(yMin) ? ty(yMin) + 1 : ty(yMax);
+  const plot = {
+    x: box.x + MARGIN.left,
+    y: box.y + MARGIN.top,
+    w: box.width - MARGIN.left - MARGIN.right,
+    h: box.height - MARGIN.top - MARGIN.bottom,
+  };
   const px = (v: number) => plot.x + ((v - x0) / (x1 - x0 || 1)) * plot.w;
   const py = (v: number) => plot.y + plot.h - ((ty(v) - lo) / (hi - lo)) * plot.h;
   const parts: string[] = [];
-  parts.push(`<text x="${box.x + box.width / 2}" y="${box.y + 18}" text-anchor="middle" font-size="15" font-weight="600">${escape(spec.title)}</text>`);
+  parts.push(
+    `<text x="${box.x + box.width / 2}" y="${box.y + 18}" text-anchor="middle" font-size="15" font-weight="600">${escape(spec.title)}</text>`,
+  );
   parts.push(`<rect x="${plot.x}" y="${plot.y}" width="${plot.w}" height="${plot.h}" fill="none" stroke="#999"/>`);
   for (const v of yTicks(yMin, yMax, !!spec.logY)) {
     const y = py(v);
@@ -56,14 +65,22 @@ export function lineChart(spec: ChartSpec, box: Box): string {
     parts.push(`<line x1="${x}" x2="${x}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h + 4}" stroke="#999"/>`);
     parts.push(`<text x="${x}" y="${plot.y + plot.h + 16}" text-anchor="middle" font-size="11">${formatTick(v)}</text>`);
   }
-  parts.push(`<text x="${plot.x + plot.w / 2}" y="${plot.y + plot.h + 32}" text-anchor="middle" font-size="12">${escape(spec.xLabel)}</text>`);
+  parts.push(
+    `<text x="${plot.x + plot.w / 2}" y="${plot.y + plot.h + 32}" text-anchor="middle" font-size="12">${escape(spec.xLabel)}</text>`,
+  );
   parts.push(
     `<text transform="translate(${box.x + 14},${plot.y + plot.h / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escape(spec.yLabel)}</text>`,
   );
   for (const s of spec.series) {
     const d = s.points.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.dashed ? 2 : 1.6}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    if (s.markers) for (const [x, y] of s.points) parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="${s.dashed ? 5 : 3}" fill="${s.dashed ? 'none' : s.color}" stroke="${s.color}" stroke-width="1.5"/>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.dashed ? 2 : 1.6}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
+    if (s.markers)
+      for (const [x, y] of s.points)
+        parts.push(
+          `<circle cx="${px(x)}" cy="${py(y)}" r="${s.dashed ? 5 : 3}" fill="${s.dashed ? 'none' : s.color}" stroke="${s.color}" stroke-width="1.5"/>`,
+        );
   }
   // Legend under the axis label, wrapping to a second row when it does not fit.
   let lx = plot.x;
@@ -74,7 +91,9 @@ export function lineChart(spec: ChartSpec, box: Box): string {
       lx = plot.x;
       ly += 15;
     }
-    parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     parts.push(`<text x="${lx + 27}" y="${ly}" font-size="11">${escape(s.name)}</text>`);
     lx += itemWidth;
   }
@@ -102,10 +121,11 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
 function yTicks(lo: number, hi: number, log: boolean): number[] {
   if (!log) return niceTicks(lo, hi, 5);
   const out: number[] = [];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of [1, 2, 5]) {
-    const v = m * 10 ** e;
-    if (v >= lo && v <= hi) out.push(v);
-  }
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= lo && v <= hi) out.push(v);
+    }
   return out;
 }
 

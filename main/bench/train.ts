@@ -20,7 +20,11 @@ export async function benchTrain(o: EngineBenchOptions) {
   const steps = o.steps ?? 10;
   const model = await loadPromptModel(dir, { device: o.device ?? 'cpu' });
   const d = model.config.dModel;
-  const train = Array.from({ length: 64 }, (_, i) => ({ input: randomIds(L - 1, 32000, 10 + i).concat(1), target: randomIds(T - 1, 32000, 500 + i).concat(1), label: -1 }));
+  const train = Array.from({ length: 64 }, (_, i) => ({
+    input: randomIds(L - 1, 32000, 10 + i).concat(1),
+    target: randomIds(T - 1, 32000, 500 + i).concat(1),
+    label: -1,
+  }));
   const prompt = model.embeddings(randomIds(P, 5000, 1));
 
   // Time inside onnxruntime, accumulated by wrapping session.run for the benchmark's duration.
@@ -37,9 +41,20 @@ export async function benchTrain(o: EngineBenchOptions) {
   };
   try {
     const timed = async (n: number) => {
-      const config = parseTrainingConfig({ model: dir, train: { file: 'unused' }, task: { template: '{x}', labelColumn: 'y' }, promptLength: P, batchSize: B, steps: n, evalEvery: 10_000, checkpointEvery: 10_000 });
+      const config = parseTrainingConfig({
+        model: dir,
+        train: { file: 'unused' },
+        task: { template: '{x}', labelColumn: 'y' },
+        promptLength: P,
+        batchSize: B,
+        steps: n,
+        evalEvery: 10_000,
+        checkpointEvery: 10_000,
+      });
       const optimizers = [createOptimizer(config.optimizer, P, d)];
-      const tasks = [{ name: 'bench', train, validation: [], labels: [], labelTargets: [], metric: 'exact_match' as const, majority: null }];
+      const tasks = [
+        { name: 'bench', train, validation: [], labels: [], labelTargets: [], metric: 'exact_match' as const, majority: null },
+      ];
       const state = initialState(config, [prompt.slice()], optimizers, tasks);
       inOrt = 0;
       const t = performance.now();
@@ -51,7 +66,11 @@ export async function benchTrain(o: EngineBenchOptions) {
     return {
       benchmark: 'train',
       model: 't5-small-shaped random checkpoint',
-      batch: B, input_tokens: L, prompt_length: P, target_tokens: T, steps,
+      batch: B,
+      input_tokens: L,
+      prompt_length: P,
+      target_tokens: T,
+      steps,
       optimizer: 'adafactor',
       step_ms: round(ms / steps),
       steps_per_s: round(steps / (ms / 1000), 3),

@@ -12,7 +12,10 @@ import { mulberry32 } from '../random.js';
 import { median, time } from './measure.js';
 
 const N = 672;
-const SHAPES: [number, number][] = [[3072, 768], [768, 3072]]; // [out, in]
+const SHAPES: [number, number][] = [
+  [3072, 768],
+  [768, 3072],
+]; // [out, in]
 const BLOCK = 32;
 
 interface Form {
@@ -62,43 +65,70 @@ function nbits(g: Graph, a: Tensor, w: Float32Array, rows: number, cols: number,
   const { q, s } = blockUint8(w, rows, cols);
   const B = raw(g, `${tag}_b`, q, 'uint8', [rows, cols / BLOCK, BLOCK]);
   const S = raw(g, `${tag}_s`, new Uint8Array(s.buffer), 'float32', [s.length]);
-  return g.emitRaw('MatMulNBits', [a, B, S], {
-    K: { kind: 'int', value: cols }, N: { kind: 'int', value: rows }, bits: { kind: 'int', value: 8 },
-    block_size: { kind: 'int', value: BLOCK }, accuracy_level: { kind: 'int', value: level },
-  }, [a.shape[0], rows], 'float32', undefined, CONTRIB_DOMAIN);
+  return g.emitRaw(
+    'MatMulNBits',
+    [a, B, S],
+    {
+      K: { kind: 'int', value: cols },
+      N: { kind: 'int', value: rows },
+      bits: { kind: 'int', value: 8 },
+      block_size: { kind: 'int', value: BLOCK },
+      accuracy_level: { kind: 'int', value: level },
+    },
+    [a.shape[0], rows],
+    'float32',
+    undefined,
+    CONTRIB_DOMAIN,
+  );
 }
 
 const forms: Form[] = [
   {
-    name: 'fp32 Gemm / MatMul', prepack: false,
+    name: 'fp32 Gemm / MatMul',
+    prepack: false,
     build: (g, x, grad, w, out, inn, tag) => {
       const W = raw(g, `${tag}_w`, new Uint8Array(w.buffer), 'float32', [out, inn]);
-      return [g.emitRaw('Gemm', [x, W], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'), g.emitRaw('MatMul', [grad, W], {}, [N, inn], 'float32')];
+      return [
+        g.emitRaw('Gemm', [x, W], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'),
+        g.emitRaw('MatMul', [grad, W], {}, [N, inn], 'float32'),
+      ];
     },
   },
   {
-    name: 'int8 per-row DequantizeLinear → Gemm / MatMul', prepack: false,
+    name: 'int8 per-row DequantizeLinear → Gemm / MatMul',
+    prepack: false,
     build: (g, x, grad, w, out, inn, tag) => {
       const { q, s } = rowInt8(w, out, inn);
       const Q = raw(g, `${tag}_q`, new Uint8Array(q.buffer), 'int8', [out, inn]);
       const S = raw(g, `${tag}_s`, new Uint8Array(s.buffer), 'float32', [out]);
       const dq = () => g.emitRaw('DequantizeLinear', [Q, S], { axis: { kind: 'int', value: 0 } }, [out, inn], 'float32');
-      return [g.emitRaw('Gemm', [x, dq()], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'), g.emitRaw('MatMul', [grad, dq()], {}, [N, inn], 'float32')];
+      return [
+        g.emitRaw('Gemm', [x, dq()], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'),
+        g.emitRaw('MatMul', [grad, dq()], {}, [N, inn], 'float32'),
+      ];
     },
   },
   {
-    name: 'int8 per-row Cast → Gemm / MatMul, scale applied to the activations', prepack: false,
+    name: 'int8 per-row Cast → Gemm / MatMul, scale applied to the activations',
+    prepack: false,
     build: (g, x, grad, w, out, inn, tag) => {
       const { q, s } = rowInt8(w, out, inn);
       const Q = raw(g, `${tag}_q`, new Uint8Array(q.buffer), 'int8', [out, inn]);
       const S = raw(g, `${tag}_s`, new Uint8Array(s.buffer), 'float32', [out]);
       const cast = () => g.emitRaw('Cast', [Q], { to: { kind: 'int', value: 1 } }, [out, inn], 'float32');
-      const y = g.emitRaw('Mul', [g.emitRaw('Gemm', [x, cast()], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'), S], {}, [N, out], 'float32');
+      const y = g.emitRaw(
+        'Mul',
+        [g.emitRaw('Gemm', [x, cast()], { transB: { kind: 'int', value: 1 } }, [N, out], 'float32'), S],
+        {},
+        [N, out],
+        'float32',
+      );
       return [y, g.emitRaw('MatMul', [g.emitRaw('Mul', [grad, S], {}, [N, out], 'float32'), cast()], {}, [N, inn], 'float32')];
     },
   },
   ...[false, true].map((prepack): Form => ({
-    name: `int8 Wᵀ per-column: DynamicQuantizeMatMul forward, Cast → Gemm backward${prepack ? ', prepacked' : ''}`, prepack,
+    name: `int8 Wᵀ per-column: DynamicQuantizeMatMul forward, Cast → Gemm backward${prepack ? ', prepacked' : ''}`,
+    prepack,
     build: (g, x, grad, w, out, inn, tag) => {
       const { q, s } = rowInt8(w, out, inn);
       const qt = new Int8Array(q.length);
@@ -107,15 +137,31 @@ const forms: Form[] = [
       const S = raw(g, `${tag}_s`, new Uint8Array(s.buffer), 'float32', [out]);
       const y = g.emitRaw('DynamicQuantizeMatMul', [x, QT, S], {}, [N, out], 'float32', undefined, CONTRIB_DOMAIN);
       const castT = g.emitRaw('Cast', [QT], { to: { kind: 'int', value: 1 } }, [inn, out], 'float32');
-      return [y, g.emitRaw('Gemm', [g.emitRaw('Mul', [grad, S], {}, [N, out], 'float32'), castT], { transB: { kind: 'int', value: 1 } }, [N, inn], 'float32')];
+      return [
+        y,
+        g.emitRaw(
+          'Gemm',
+          [g.emitRaw('Mul', [grad, S], {}, [N, out], 'float32'), castT],
+          { transB: { kind: 'int', value: 1 } },
+          [N, inn],
+          'float32',
+        ),
+      ];
     },
   })),
-  ...[0, 4].flatMap((level) => [false, true].map((prepack): Form => ({
-    name: `int8 MatMulNBits block ${BLOCK}, accuracy_level ${level}, W and Wᵀ${prepack ? ', prepacked' : ''}`, prepack,
-    build: (g, x, grad, w, out, inn, tag) => [nbits(g, x, w, out, inn, `${tag}_f`, level), nbits(g, grad, transposed(w, out, inn), inn, out, `${tag}_b`, level)],
-  }))),
+  ...[0, 4].flatMap((level) =>
+    [false, true].map((prepack): Form => ({
+      name: `int8 MatMulNBits block ${BLOCK}, accuracy_level ${level}, W and Wᵀ${prepack ? ', prepacked' : ''}`,
+      prepack,
+      build: (g, x, grad, w, out, inn, tag) => [
+        nbits(g, x, w, out, inn, `${tag}_f`, level),
+        nbits(g, grad, transposed(w, out, inn), inn, out, `${tag}_b`, level),
+      ],
+    })),
+  ),
   {
-    name: 'int8 MatMulInteger with DynamicQuantizeLinear, W and Wᵀ', prepack: true,
+    name: 'int8 MatMulInteger with DynamicQuantizeLinear, W and Wᵀ',
+    prepack: true,
     build: (g, x, grad, w, out, inn, tag) => {
       const integer = (a: Tensor, wKN: Float32Array, K: number, Nn: number, t: string) => {
         // Per-tensor scale so that it factors out of the contraction.
@@ -150,8 +196,14 @@ export async function benchWeightForms(): Promise<Record<string, unknown>> {
       const [y, dx] = form.build(g, x, grad, w, out, inn, `l${k}`);
       g.output(op.reduceSum(y, [0, 1], false), `y${k}`);
       g.output(op.reduceSum(dx, [0, 1], false), `dx${k}`);
-      inputs[`x${k}`] = floatTensor(Float32Array.from({ length: N * inn }, () => random() - 0.5), [N, inn]);
-      inputs[`g${k}`] = floatTensor(Float32Array.from({ length: N * out }, () => random() - 0.5), [N, out]);
+      inputs[`x${k}`] = floatTensor(
+        Float32Array.from({ length: N * inn }, () => random() - 0.5),
+        [N, inn],
+      );
+      inputs[`g${k}`] = floatTensor(
+        Float32Array.from({ length: N * out }, () => random() - 0.5),
+        [N, out],
+      );
     });
     const previous = process.env.SPROUT_PREPACK;
     process.env.SPROUT_PREPACK = form.prepack ? '1' : '0';
@@ -175,7 +227,12 @@ export async function benchWeightForms(): Promise<Record<string, unknown>> {
   const rows = built.map((b) => {
     if (!b.run) return { form: b.form.name, error: b.error };
     const ms = median(b.times);
-    return { form: b.form.name, ms: Number(ms.toFixed(2)), gflops: Number((flops / (ms / 1000) / 1e9).toFixed(1)), speedup_vs_fp32: Number((fp32 / ms).toFixed(2)) };
+    return {
+      form: b.form.name,
+      ms: Number(ms.toFixed(2)),
+      gflops: Number((flops / (ms / 1000) / 1e9).toFixed(1)),
+      speedup_vs_fp32: Number((fp32 / ms).toFixed(2)),
+    };
   });
   await Promise.all(built.map((b) => b.release?.()));
   return { benchmark: 'weight-forms', rows_per_product: N, shapes: SHAPES, rows };

@@ -22,7 +22,13 @@ const BATCH = 32;
 const PERTURBED = { kind: 'adafactor', lr: 0.3 * (1 + 1e-3), weightDecay: 1e-5 } as const;
 
 /** CoLA as Sprout trains it: sentence (column 3) → unacceptable/acceptable (column 1), 20-row prompt, Adafactor. */
-export function colaTrainingConfig(model: string, file: string, weights: WeightWidth, steps: number, batchSize: number): TrainingConfigInput {
+export function colaTrainingConfig(
+  model: string,
+  file: string,
+  weights: WeightWidth,
+  steps: number,
+  batchSize: number,
+): TrainingConfigInput {
   return {
     model,
     device: 'cpu',
@@ -44,7 +50,13 @@ export async function benchWidthCola(repoRoot: string): Promise<Record<string, u
   const shared = resolve(repoRoot, '../shared');
   const home = mkdtempSync(join(tmpdir(), 'sprout-width-cola-'));
   const run = async (weights: WeightWidth, seed: number, perturbed = false) => {
-    const config = colaTrainingConfig(join(shared, 'fixtures/mini-t5-pretrained'), join(shared, 'data/cola/in_domain_train.tsv'), weights, STEPS, BATCH);
+    const config = colaTrainingConfig(
+      join(shared, 'fixtures/mini-t5-pretrained'),
+      join(shared, 'data/cola/in_domain_train.tsv'),
+      weights,
+      STEPS,
+      BATCH,
+    );
     const t0 = performance.now();
     const r = await runTraining({ config: { ...config, seed, ...(perturbed ? { optimizer: PERTURBED } : {}) } }, { ...inLibrary(home) });
     return { first_loss: r.first_loss!, last_loss: r.last_loss!, seconds: Math.round((performance.now() - t0) / 1000) };

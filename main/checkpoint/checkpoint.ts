@@ -54,7 +54,10 @@ function weightFiles(dir: string): WeightFiles {
   const hint = findWeightFiles(dir, 'bin')
     ? 'The folder only has PyTorch weights (pytorch_model.bin or its shards): import it with `sprout model import`, which converts them to safetensors once.'
     : 'Download the model again, or point Sprout at the folder that holds its weights.';
-  throw new SproutError('missing-weights', 'The folder holds neither model.safetensors nor model.safetensors.index.json.', { file: dir, hint });
+  throw new SproutError('missing-weights', 'The folder holds neither model.safetensors nor model.safetensors.index.json.', {
+    file: dir,
+    hint,
+  });
 }
 
 function listNames(names: string[]): string {
@@ -66,7 +69,11 @@ function listNames(names: string[]): string {
  * Checks the tensors found against the ones the config implies and returns exactly the expected ones.
  * Missing, unexpected and wrongly shaped tensors are reported together, by name.
  */
-export function matchTensors<T extends { shape: readonly number[] }>(config: T5Config, found: Map<string, T>, where: string): Map<string, T> {
+export function matchTensors<T extends { shape: readonly number[] }>(
+  config: T5Config,
+  found: Map<string, T>,
+  where: string,
+): Map<string, T> {
   const expected = expectedTensors(config);
   const missing = [...expected.keys()].filter((name) => !found.has(name));
   const unexpected = [...found.keys()].filter((name) => !expected.has(name) && !isIgnorableTensor(name, config));
@@ -95,14 +102,22 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
   if (!existsSync(root)) throw new SproutError('missing-model', 'The model folder does not exist.', { file: root });
   const config = readT5Config(root);
   const found = new Map<string, TensorEntry>();
-  const { files, weightMap, indexFile } = options.weightsFile ? { files: [resolve(options.weightsFile)], weightMap: undefined, indexFile: undefined } : weightFiles(root);
+  const { files, weightMap, indexFile } = options.weightsFile
+    ? { files: [resolve(options.weightsFile)], weightMap: undefined, indexFile: undefined }
+    : weightFiles(root);
   for (const file of files) {
     for (const [name, entry] of readSafetensorsHeader(file)) {
       if (found.has(name)) {
-        throw new SproutError('checkpoint-mismatch', `Tensor "${name}" appears in both ${found.get(name)!.file} and ${file}.`, { file: root });
+        throw new SproutError('checkpoint-mismatch', `Tensor "${name}" appears in both ${found.get(name)!.file} and ${file}.`, {
+          file: root,
+        });
       }
       if (weightMap && weightMap.get(name) !== file) {
-        throw new SproutError('bad-safetensors-index', `Tensor "${name}" is in ${file} but the index says ${weightMap.get(name) ?? 'nothing'}.`, { file: indexFile });
+        throw new SproutError(
+          'bad-safetensors-index',
+          `Tensor "${name}" is in ${file} but the index says ${weightMap.get(name) ?? 'nothing'}.`,
+          { file: indexFile },
+        );
       }
       found.set(name, entry);
     }
@@ -110,11 +125,15 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
   if (weightMap) {
     const absent = [...weightMap.keys()].filter((name) => !found.has(name));
     if (absent.length) {
-      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${listNames(absent)}.`, { file: indexFile });
+      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${listNames(absent)}.`, {
+        file: indexFile,
+      });
     }
   }
   const matched = matchTensors(config, found, root);
-  const tensors = options.keepDtypes ? checkFloating(matched) : castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
+  const tensors = options.keepDtypes
+    ? checkFloating(matched)
+    : castToF32(matched, options.castCacheDir ?? join(dataDir(), 'cache', 'cast'));
   if (!TOKENIZER_FILES.some((name) => existsSync(join(root, name)))) {
     throw new SproutError('missing-tokenizer', 'The model folder has no tokenizer (tokenizer.json or spiece.model).', {
       file: root,

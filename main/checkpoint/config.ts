@@ -97,10 +97,18 @@ export function parseT5Config(json: unknown, file: string): T5Config {
   const c = json as Json;
   const modelType = c.model_type;
   if (modelType === 'mt5' || modelType === 'umt5' || modelType === 'longt5' || modelType === 'byt5') {
-    fail(file, `model_type "${modelType}" is not supported yet.`, 'Sprout supports T5 checkpoints (model_type "t5"): t5-*, google/t5-v1_1-*, google/t5-*-lm-adapt, google/flan-t5-*.');
+    fail(
+      file,
+      `model_type "${modelType}" is not supported yet.`,
+      'Sprout supports T5 checkpoints (model_type "t5"): t5-*, google/t5-v1_1-*, google/t5-*-lm-adapt, google/flan-t5-*.',
+    );
   }
   if (modelType !== 't5') {
-    fail(file, `model_type is ${JSON.stringify(modelType)}, not "t5".`, 'Sprout works with T5 checkpoints only (t5-*, google/t5-v1_1-*, google/flan-t5-*).');
+    fail(
+      file,
+      `model_type is ${JSON.stringify(modelType)}, not "t5".`,
+      'Sprout works with T5 checkpoints only (t5-*, google/t5-v1_1-*, google/flan-t5-*).',
+    );
   }
   const vocabSize = positiveInt(c, 'vocab_size', file, 32128);
   const numLayers = positiveInt(c, 'num_layers', file, 6);

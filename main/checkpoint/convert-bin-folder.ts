@@ -70,7 +70,11 @@ function checkedStateDicts(weights: WeightFiles, config: T5Config, configDir: st
     for (const [name, tensor] of dict.tensors) {
       if (found.has(name)) throw new SproutError('checkpoint-mismatch', `Tensor "${name}" appears in more than one shard.`, { file });
       if (weights.weightMap && weights.weightMap.get(name) !== file) {
-        throw new SproutError('bad-pytorch-index', `Tensor "${name}" is in ${file} but the index says ${weights.weightMap.get(name) ?? 'nothing'}.`, { file: weights.indexFile });
+        throw new SproutError(
+          'bad-pytorch-index',
+          `Tensor "${name}" is in ${file} but the index says ${weights.weightMap.get(name) ?? 'nothing'}.`,
+          { file: weights.indexFile },
+        );
       }
       found.set(name, tensor);
     }
@@ -78,7 +82,11 @@ function checkedStateDicts(weights: WeightFiles, config: T5Config, configDir: st
   if (weights.weightMap) {
     const absent = [...weights.weightMap.keys()].filter((name) => !found.has(name));
     if (absent.length) {
-      throw new SproutError('bad-pytorch-index', `The index lists tensors its shards do not contain: ${absent.slice(0, 8).join(', ')}${absent.length > 8 ? ` and ${absent.length - 8} more` : ''}.`, { file: weights.indexFile });
+      throw new SproutError(
+        'bad-pytorch-index',
+        `The index lists tensors its shards do not contain: ${absent.slice(0, 8).join(', ')}${absent.length > 8 ? ` and ${absent.length - 8} more` : ''}.`,
+        { file: weights.indexFile },
+      );
     }
   }
   matchTensors(config, found, configDir);

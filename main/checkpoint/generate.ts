@@ -12,7 +12,9 @@ import { STORAGE_TYPES, writeTorchSave } from './torch-save.js';
 export type GeneratedDtype = 'F32' | 'F16' | 'BF16';
 
 /** Architecture sizes a test may shrink (the family's own values otherwise). */
-export type ShapeOverrides = Partial<Pick<T5Config, 'numLayers' | 'numDecoderLayers' | 'dModel' | 'dFf' | 'numHeads' | 'dKv' | 'vocabSize'>>;
+export type ShapeOverrides = Partial<
+  Pick<T5Config, 'numLayers' | 'numDecoderLayers' | 'dModel' | 'dFf' | 'numHeads' | 'dKv' | 'vocabSize'>
+>;
 
 export interface GenerateOptions {
   /** The family whose config.json and weight layout are written (see families.ts)… */
@@ -44,7 +46,13 @@ const TOKENIZER_COPIES = ['tokenizer.json', 'spiece.model', 'tokenizer_config.js
 const CHUNK = 1 << 20;
 const TORCH_DTYPE: Record<GeneratedDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 const HF_KEYS: Record<keyof ShapeOverrides, string> = {
-  numLayers: 'num_layers', numDecoderLayers: 'num_decoder_layers', dModel: 'd_model', dFf: 'd_ff', numHeads: 'num_heads', dKv: 'd_kv', vocabSize: 'vocab_size',
+  numLayers: 'num_layers',
+  numDecoderLayers: 'num_decoder_layers',
+  dModel: 'd_model',
+  dFf: 'd_ff',
+  numHeads: 'num_heads',
+  dKv: 'd_kv',
+  vocabSize: 'vocab_size',
 };
 
 /** Standard deviations of HF's T5PreTrainedModel._init_weights (initializer_factor 1); layer norms are 1. */
@@ -155,7 +163,10 @@ export function planCheckpoint(options: Omit<GenerateOptions, 'tokenizerFrom' | 
   const split = splitIntoShards(planned, options.shardBytes ?? options.family?.shardBytes ?? Infinity)
     .map((tensors) => (format === 'bin' ? tensors : tensors.filter((t) => t.storage === t.name)))
     .filter((tensors) => tensors.length > 0);
-  const shards = split.map((tensors, i) => ({ name: split.length === 1 ? WEIGHTS_NAME[format] : shardName(format, i + 1, split.length), tensors }));
+  const shards = split.map((tensors, i) => ({
+    name: split.length === 1 ? WEIGHTS_NAME[format] : shardName(format, i + 1, split.length),
+    tensors,
+  }));
   const sum = (tensors: PlannedTensor[]): number => tensors.reduce((total, t) => total + t.bytes, 0);
   const totalBytes = sum(planned.filter((t) => t.storage === t.name));
   // transformers 4.2x summed every state-dict entry into a .bin index's total_size, tied copies included.
@@ -197,7 +208,11 @@ export function generateCheckpoint(dir: string, options: GenerateOptions): Gener
   for (const { name, tensors: shard } of shards) {
     const file = join(dir, name);
     if (format === 'safetensors') {
-      writeSafetensorsStreamed(file, shard.map((t) => ({ name: t.name, dtype, shape: t.shape, write: (sink) => writeValues(t, sink) })), { format: 'pt' });
+      writeSafetensorsStreamed(
+        file,
+        shard.map((t) => ({ name: t.name, dtype, shape: t.shape, write: (sink) => writeValues(t, sink) })),
+        { format: 'pt' },
+      );
     } else {
       // One storage per distinct tensor in this file; a tied copy whose original fell in another shard gets its own.
       const owners = [...new Map(shard.map((t) => [t.storage, t])).values()];
@@ -205,7 +220,13 @@ export function generateCheckpoint(dir: string, options: GenerateOptions): Gener
       writeTorchSave(
         file,
         shard.map((t) => ({ name: t.name, storage: keys.get(t.storage)!, storageType: STORAGE_TYPES[dtype], shape: t.shape })),
-        owners.map((t) => ({ key: keys.get(t.storage)!, dtype, numel: t.bytes / elementBytes, elementBytes, write: (sink) => writeValues(t, sink) })),
+        owners.map((t) => ({
+          key: keys.get(t.storage)!,
+          dtype,
+          numel: t.bytes / elementBytes,
+          elementBytes,
+          write: (sink) => writeValues(t, sink),
+        })),
       );
     }
     files.push(name);
@@ -226,13 +247,30 @@ export function generateCheckpoint(dir: string, options: GenerateOptions): Gener
  * A random float32 checkpoint with a single model.safetensors, for tests and benchmarks that need one shape:
  * `config` over HF's T5Config defaults (the t5-small shape).
  */
-export async function writeRandomT5Checkpoint(dir: string, config: Partial<T5Config> & { tokenizerFrom: string }, seed: number): Promise<void> {
+export async function writeRandomT5Checkpoint(
+  dir: string,
+  config: Partial<T5Config> & { tokenizerFrom: string },
+  seed: number,
+): Promise<void> {
   const { tokenizerFrom, ...partial } = config;
   const full: T5Config = {
-    modelType: 't5', vocabSize: 32128, dModel: 512, dKv: 64, numHeads: 8, dFf: 2048, numLayers: 6,
-    numDecoderLayers: partial.numLayers ?? 6, relativeAttentionNumBuckets: 32, relativeAttentionMaxDistance: 128,
-    layerNormEpsilon: 1e-6, feedForward: 'relu', tieWordEmbeddings: true, padTokenId: 0, eosTokenId: 1,
-    decoderStartTokenId: 0, ...partial,
+    modelType: 't5',
+    vocabSize: 32128,
+    dModel: 512,
+    dKv: 64,
+    numHeads: 8,
+    dFf: 2048,
+    numLayers: 6,
+    numDecoderLayers: partial.numLayers ?? 6,
+    relativeAttentionNumBuckets: 32,
+    relativeAttentionMaxDistance: 128,
+    layerNormEpsilon: 1e-6,
+    feedForward: 'relu',
+    tieWordEmbeddings: true,
+    padTokenId: 0,
+    eosTokenId: 1,
+    decoderStartTokenId: 0,
+    ...partial,
   };
   generateCheckpoint(dir, { config: full, seed, tokenizerFrom });
 }

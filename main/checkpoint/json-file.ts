@@ -7,7 +7,11 @@ export function readJsonFile(file: string, code: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SproutError(code, `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`, { file });
+    throw new SproutError(
+      code,
+      `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`,
+      { file },
+    );
   }
   try {
     return JSON.parse(text);

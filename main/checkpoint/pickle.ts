@@ -24,12 +24,23 @@ export interface TensorRef {
 }
 
 const STORAGE_DTYPES: Record<string, Dtype> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64',
-  IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
 class Global {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
 }
 class Tuple {
   constructor(readonly items: unknown[]) {}
@@ -56,14 +67,22 @@ function allowGlobal(module: string, name: string, file: string): Global {
 
 function intList(value: unknown, what: string, file: string): number[] {
   const items = value instanceof Tuple ? value.items : undefined;
-  if (!items || !items.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) refuse(file, `A tensor has an invalid ${what}.`);
+  if (!items || !items.every((v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0))
+    refuse(file, `A tensor has an invalid ${what}.`);
   return items as number[];
 }
 
 function rebuildTensor(args: unknown, file: string): TensorRef {
   const items = args instanceof Tuple ? args.items : [];
   const [storage, offset, size, stride] = items;
-  if (items.length < 6 || items.length > 7 || (storage as StorageRef)?.kind !== 'storage' || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+  if (
+    items.length < 6 ||
+    items.length > 7 ||
+    (storage as StorageRef)?.kind !== 'storage' ||
+    typeof offset !== 'number' ||
+    !Number.isSafeInteger(offset) ||
+    offset < 0
+  ) {
     refuse(file, '_rebuild_tensor_v2 was called with unexpected arguments.');
   }
   const shape = intList(size, 'shape', file);
@@ -75,7 +94,17 @@ function rebuildTensor(args: unknown, file: string): TensorRef {
 function persistentLoad(pid: unknown, file: string): StorageRef {
   const items = pid instanceof Tuple ? pid.items : [];
   const [tag, type, key, , numel] = items;
-  if (items.length !== 5 || tag !== 'storage' || !(type instanceof Global) || type.module !== 'torch' || typeof key !== 'string' || !/^\w+$/.test(key) || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
+  if (
+    items.length !== 5 ||
+    tag !== 'storage' ||
+    !(type instanceof Global) ||
+    type.module !== 'torch' ||
+    typeof key !== 'string' ||
+    !/^\w+$/.test(key) ||
+    typeof numel !== 'number' ||
+    !Number.isSafeInteger(numel) ||
+    numel < 0
+  ) {
     refuse(file, 'The pickle has a persistent id that is not a PyTorch storage.');
   }
   return { kind: 'storage', dtype: STORAGE_DTYPES[type.name], key, numel };
@@ -144,7 +173,8 @@ class PickleBytes {
     for (let i = n - 1; i >= 0; i--) value = (value << 8n) | BigInt(this.data[this.at + i]);
     if (n > 0 && this.data[this.at + n - 1] & 0x80) value -= 1n << BigInt(8 * n);
     this.at += n;
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) refuse(this.file, 'The pickle holds an integer too large for a tensor size.');
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER))
+      refuse(this.file, 'The pickle holds an integer too large for a tensor size.');
     return Number(value);
   }
 
@@ -186,7 +216,8 @@ class PickleMachine {
 
   pop(): unknown {
     const { stack, marks } = this;
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) refuse(this.file, 'The pickle pops from an empty stack.');
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]))
+      refuse(this.file, 'The pickle pops from an empty stack.');
     return stack.pop();
   }
 
@@ -249,7 +280,8 @@ class PickleMachine {
   /** BUILD: only OrderedDict's attribute dict (torch keeps state_dict._metadata there), ignored. */
   build(): void {
     const state = this.pop();
-    if (!(this.top() instanceof Map) || !(state instanceof Map || state === null)) refuse(this.file, 'The pickle sets the state of an object a state dict never has.');
+    if (!(this.top() instanceof Map) || !(state instanceof Map || state === null))
+      refuse(this.file, 'The pickle sets the state of an object a state dict never has.');
   }
 }
 
@@ -257,7 +289,12 @@ const STOP = 0x2e;
 
 /** What each allowed opcode does (STOP ends the loop in restrictedUnpickle); any other opcode is refused. */
 const OPCODES = new Map<number, (m: PickleMachine, b: PickleBytes) => void>([
-  [0x80, (m, b) => { if (b.u8() > 5) refuse(b.file, 'Unknown pickle protocol.'); }], // PROTO
+  [
+    0x80,
+    (m, b) => {
+      if (b.u8() > 5) refuse(b.file, 'Unknown pickle protocol.');
+    },
+  ], // PROTO
   [0x95, (m, b) => b.skip(8)], // FRAME
   [0x28, (m) => m.mark()], // MARK
   [0x29, (m) => m.push(new Tuple([]))], // EMPTY_TUPLE
@@ -275,8 +312,20 @@ const OPCODES = new Map<number, (m: PickleMachine, b: PickleBytes) => void>([
   [0x8c, (m, b) => m.push(b.text(b.u8(), 'utf8'))], // SHORT_BINUNICODE
   [0x55, (m, b) => m.push(b.text(b.u8(), 'latin1'))], // SHORT_BINSTRING
   [0x54, (m, b) => m.push(b.binString())], // BINSTRING
-  [0x63, (m, b) => { const module = b.line(); m.global(module, b.line()); }], // GLOBAL
-  [0x93, (m) => { const name = m.pop(); m.global(m.pop(), name); }], // STACK_GLOBAL
+  [
+    0x63,
+    (m, b) => {
+      const module = b.line();
+      m.global(module, b.line());
+    },
+  ], // GLOBAL
+  [
+    0x93,
+    (m) => {
+      const name = m.pop();
+      m.global(m.pop(), name);
+    },
+  ], // STACK_GLOBAL
   [0x71, (m, b) => m.memoPut(b.u8())], // BINPUT
   [0x72, (m, b) => m.memoPut(b.u32())], // LONG_BINPUT
   [0x94, (m) => m.memoNext()], // MEMOIZE
@@ -284,11 +333,30 @@ const OPCODES = new Map<number, (m: PickleMachine, b: PickleBytes) => void>([
   [0x6a, (m, b) => m.memoGet(b.u32())], // LONG_BINGET
   [0x74, (m) => m.push(new Tuple(m.popMark()))], // TUPLE
   [0x85, (m) => m.push(new Tuple([m.pop()]))], // TUPLE1
-  [0x86, (m) => { const b = m.pop(); m.push(new Tuple([m.pop(), b])); }], // TUPLE2
-  [0x87, (m) => { const c = m.pop(); const b = m.pop(); m.push(new Tuple([m.pop(), b, c])); }], // TUPLE3
+  [
+    0x86,
+    (m) => {
+      const b = m.pop();
+      m.push(new Tuple([m.pop(), b]));
+    },
+  ], // TUPLE2
+  [
+    0x87,
+    (m) => {
+      const c = m.pop();
+      const b = m.pop();
+      m.push(new Tuple([m.pop(), b, c]));
+    },
+  ], // TUPLE3
   [0x61, (m) => m.append([m.pop()], 'APPEND')], // APPEND
   [0x65, (m) => m.append(m.popMark(), 'APPENDS')], // APPENDS
-  [0x73, (m) => { const v = m.pop(); m.setItems([m.pop(), v]); }], // SETITEM
+  [
+    0x73,
+    (m) => {
+      const v = m.pop();
+      m.setItems([m.pop(), v]);
+    },
+  ], // SETITEM
   [0x75, (m) => m.setItems(m.popMark())], // SETITEMS
   [0x30, (m) => m.pop()], // POP
   [0x52, (m) => m.reduce()], // REDUCE
@@ -307,7 +375,11 @@ export function restrictedUnpickle(data: Uint8Array, file: string): unknown {
       return machine.stack[0];
     }
     const run = OPCODES.get(op);
-    if (!run) refuse(file, `The pickle uses opcode 0x${op.toString(16).padStart(2, '0')} at byte ${bytes.at - 1}, which a PyTorch state dict never needs.`);
+    if (!run)
+      refuse(
+        file,
+        `The pickle uses opcode 0x${op.toString(16).padStart(2, '0')} at byte ${bytes.at - 1}, which a PyTorch state dict never needs.`,
+      );
     run(machine, bytes);
   }
 }

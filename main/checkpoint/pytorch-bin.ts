@@ -9,7 +9,10 @@ const MAX_PICKLE_BYTES = 64 << 20;
 const CHUNK = 4 << 20;
 
 function bad(file: string, message: string): never {
-  throw new SproutError('bad-pytorch-checkpoint', message, { file, hint: 'Download the model again, or use its model.safetensors if the repository has one.' });
+  throw new SproutError('bad-pytorch-checkpoint', message, {
+    file,
+    hint: 'Download the model again, or use its model.safetensors if the repository has one.',
+  });
 }
 
 /** Reads the state dict of a torch.save zip archive (PyTorch ≥ 1.6): tensor name → where its data lies. */
@@ -35,7 +38,8 @@ export function readPytorchStateDict(file: string): { tensors: Map<string, Tenso
   const tensors = new Map<string, TensorRef>();
   const storages = new Map<string, ZipEntry>();
   for (const [name, value] of root) {
-    if (typeof name !== 'string' || (value as TensorRef)?.kind !== 'tensor') bad(file, `State dict entry ${JSON.stringify(name)} is not a tensor.`);
+    if (typeof name !== 'string' || (value as TensorRef)?.kind !== 'tensor')
+      bad(file, `State dict entry ${JSON.stringify(name)} is not a tensor.`);
     const tensor = value as TensorRef;
     const entry = entries.get(`${prefix}data/${tensor.storage.key}`);
     const elementBytes = DTYPE_BYTES[tensor.storage.dtype];
@@ -44,7 +48,10 @@ export function readPytorchStateDict(file: string): { tensors: Map<string, Tenso
     // The converted tensor takes numel elements: a view over more elements than its storage holds (stride 0, or
     // strides that overlap) would let a small file set the allocation size. No saved checkpoint needs one.
     if (numel > tensor.storage.numel) {
-      bad(file, `Tensor "${name}" has shape [${tensor.shape.join(', ')}], ${numel} values, but its storage holds only ${tensor.storage.numel}.`);
+      bad(
+        file,
+        `Tensor "${name}" has shape [${tensor.shape.join(', ')}], ${numel} values, but its storage holds only ${tensor.storage.numel}.`,
+      );
     }
     const last = numel === 0 ? 0 : tensor.offset + tensor.shape.reduce((sum, d, i) => sum + (d - 1) * tensor.stride[i], 0) + 1;
     if (last > tensor.storage.numel) bad(file, `Tensor "${name}" reaches past the end of its storage.`);
@@ -115,7 +122,12 @@ export function convertPytorchBin(binFile: string, outFile: string, keep: (name:
 }
 
 /** The safetensors file of a state dict already read (and checked) by readPytorchStateDict. */
-export function writeStateDict(binFile: string, { tensors, storages }: PytorchStateDict, outFile: string, keep: (name: string) => boolean = () => true): string[] {
+export function writeStateDict(
+  binFile: string,
+  { tensors, storages }: PytorchStateDict,
+  outFile: string,
+  keep: (name: string) => boolean = () => true,
+): string[] {
   const streamed: StreamedTensor[] = [...tensors]
     .filter(([name]) => keep(name))
     .map(([name, t]) => ({

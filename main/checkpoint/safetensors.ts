@@ -5,8 +5,21 @@ import { SproutError } from '../errors.js';
 
 /** Element types of the safetensors format and their sizes in bytes. */
 export const DTYPE_BYTES = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, F8_E4M3: 1, F8_E5M2: 1,
-  I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
 } as const;
 export type Dtype = keyof typeof DTYPE_BYTES;
 
@@ -46,7 +59,8 @@ function isDtype(value: unknown): value is Dtype {
 }
 
 function parseEntry(name: string, raw: unknown, file: string, dataStart: number, dataSize: number): TensorEntry {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(file, `Tensor "${name}" has no {dtype, shape, data_offsets} object.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    bad(file, `Tensor "${name}" has no {dtype, shape, data_offsets} object.`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (!isDtype(dtype)) bad(file, `Tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}.`);
   if (!Array.isArray(shape) || shape.length > 16 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -92,7 +106,10 @@ export function readSafetensorsFile(file: string): { tensors: Map<string, Tensor
     readExactly(fd, lengthBytes, 0, path);
     const headerLength = new DataView(lengthBytes.buffer).getBigUint64(0, true);
     if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
-      bad(path, `The header claims ${headerLength} bytes, more than the file (${size} bytes) or the ${MAX_HEADER_BYTES}-byte limit allows.`);
+      bad(
+        path,
+        `The header claims ${headerLength} bytes, more than the file (${size} bytes) or the ${MAX_HEADER_BYTES}-byte limit allows.`,
+      );
     }
     const n = Number(headerLength);
     const headerBytes = new Uint8Array(n);
@@ -204,7 +221,12 @@ export function writeSafetensors(
     tensors.map((t) => {
       const expected = t.shape.reduce((a, b) => a * b, 1);
       if (t.data.length !== expected) throw new Error(`Tensor ${t.name} has ${t.data.length} values, shape needs ${expected}`);
-      return { name: t.name, dtype: t.dtype, shape: t.shape, write: (sink) => sink(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)) };
+      return {
+        name: t.name,
+        dtype: t.dtype,
+        shape: t.shape,
+        write: (sink) => sink(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+      };
     }),
     metadata,
   );

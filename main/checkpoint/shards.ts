@@ -76,17 +76,23 @@ export function findWeightFiles(dir: string, format: WeightFormat): WeightFiles 
   const weightMap = new Map<string, string>();
   for (const [name, shard] of Object.entries(map)) {
     if (typeof shard !== 'string' || isAbsolute(shard) || normalize(shard).split(sep).includes('..') || !shard.endsWith(extension)) {
-      throw new SproutError(code, `Tensor "${name}" maps to ${JSON.stringify(shard)}, which is not a ${extension} file in this folder.`, { file: indexFile });
+      throw new SproutError(code, `Tensor "${name}" maps to ${JSON.stringify(shard)}, which is not a ${extension} file in this folder.`, {
+        file: indexFile,
+      });
     }
     weightMap.set(name, join(dir, shard));
   }
   const files = [...new Set(weightMap.values())].sort();
   const missing = files.filter((f) => !existsSync(f));
   if (missing.length) {
-    throw new SproutError('missing-shard', `The index names ${missing.length === 1 ? 'a shard' : `${missing.length} shards`} the folder does not have: ${missing.map((f) => f.slice(dir.length + 1)).join(', ')}.`, {
-      file: missing[0],
-      hint: 'Download the model again (`sprout model download REPO` fetches only what is missing), or copy every shard the index names into the folder.',
-    });
+    throw new SproutError(
+      'missing-shard',
+      `The index names ${missing.length === 1 ? 'a shard' : `${missing.length} shards`} the folder does not have: ${missing.map((f) => f.slice(dir.length + 1)).join(', ')}.`,
+      {
+        file: missing[0],
+        hint: 'Download the model again (`sprout model download REPO` fetches only what is missing), or copy every shard the index names into the folder.',
+      },
+    );
   }
   return { format, files, weightMap, indexFile };
 }

@@ -92,8 +92,19 @@ export function statePickle(tensors: SavedTensor[], storageSizes: Map<string, nu
   for (const t of tensors) {
     p.str(t.name);
     p.global('torch._utils', '_rebuild_tensor_v2').op(0x28);
-    p.op(0x28).str('storage').global('torch', t.storageType ?? 'FloatStorage').str(t.storage).str('cpu').int(storageSizes.get(t.storage)!).op(0x74).put().op(0x51);
-    p.int(t.offset ?? 0).tuple(t.shape).tuple(t.stride ?? contiguousStride(t.shape)).op(0x89);
+    p.op(0x28)
+      .str('storage')
+      .global('torch', t.storageType ?? 'FloatStorage')
+      .str(t.storage)
+      .str('cpu')
+      .int(storageSizes.get(t.storage)!)
+      .op(0x74)
+      .put()
+      .op(0x51);
+    p.int(t.offset ?? 0)
+      .tuple(t.shape)
+      .tuple(t.stride ?? contiguousStride(t.shape))
+      .op(0x89);
     p.global('collections', 'OrderedDict').op(0x29, 0x52).put();
     p.op(0x74).put().op(0x52).put();
   }
@@ -156,7 +167,8 @@ export function writeZipStored(file: string, members: ZipMember[], options: { zi
         crc = crc32(chunk, crc);
         put(chunk);
       });
-      if (out.position - start !== member.size) throw new Error(`Zip member ${member.name} wrote ${out.position - start} bytes, expected ${member.size}`);
+      if (out.position - start !== member.size)
+        throw new Error(`Zip member ${member.name} wrote ${out.position - start} bytes, expected ${member.size}`);
       const crcBytes = Buffer.alloc(4);
       crcBytes.writeUInt32LE(crc >>> 0);
       putAt(crcBytes, localOffset + 14);
@@ -226,10 +238,18 @@ export interface SavedStorage {
 }
 
 /** Writes a torch.save file of `tensors`, whose storages' bytes come from `storages` (in key order of appearance). */
-export function writeTorchSave(file: string, tensors: SavedTensor[], storages: SavedStorage[], options: { zip64?: 'auto' | 'always' } = {}): void {
+export function writeTorchSave(
+  file: string,
+  tensors: SavedTensor[],
+  storages: SavedStorage[],
+  options: { zip64?: 'auto' | 'always' } = {},
+): void {
   const sizes = new Map(storages.map((s) => [s.key, s.numel]));
   const pickle = statePickle(tensors, sizes);
-  const bytes = (b: Buffer): ZipMember['write'] => (sink) => sink(b);
+  const bytes =
+    (b: Buffer): ZipMember['write'] =>
+    (sink) =>
+      sink(b);
   writeZipStored(
     file,
     [

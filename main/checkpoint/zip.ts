@@ -111,10 +111,12 @@ export function readZipDirectory(file: string): Map<string, ZipEntry> {
       if (local.readUInt32LE(0) !== 0x04034b50) bad(file, `The local header of zip member "${name}" is damaged.`);
       const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
       if (dataOffset + compressedSize > size) bad(file, `Zip member "${name}" extends past the end of the file.`);
-      if (method !== 0 && method !== 8) bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
+      if (method !== 0 && method !== 8)
+        bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
       if (method === 0 && compressedSize !== uncompressedSize) bad(file, `Zip member "${name}" is stored but its sizes differ.`);
       // Deflate expands at most 1032-fold: a larger claimed size is a lie that would size an allocation.
-      if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64) bad(file, `Zip member "${name}" claims ${uncompressedSize} bytes, more than its ${compressedSize} compressed bytes can hold.`);
+      if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64)
+        bad(file, `Zip member "${name}" claims ${uncompressedSize} bytes, more than its ${compressedSize} compressed bytes can hold.`);
       entries.set(name, { name, method, compressedSize, size: uncompressedSize, dataOffset });
     }
     return entries;

@@ -1,6 +1,15 @@
 import { importDataset } from '../library/import-dataset.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { fileReadChoices, FILE_READ_HELP, importJson, onePositional, progressLine, readFlags, readOptions, withLibrary } from './data-shared.js';
+import {
+  fileReadChoices,
+  FILE_READ_HELP,
+  importJson,
+  onePositional,
+  progressLine,
+  readFlags,
+  readOptions,
+  withLibrary,
+} from './data-shared.js';
 import { numberFlag } from './flags.js';
 
 export const dataImportCommand: Command = {
@@ -40,7 +49,8 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
   positionals: true,
   async run({ values, positionals }) {
     const file = onePositional(positionals, 'data file', 'data import');
-    if (values['no-label'] && values['label-column'] !== undefined) throw new UsageError('Give either --label-column or --no-label, not both.');
+    if (values['no-label'] && values['label-column'] !== undefined)
+      throw new UsageError('Give either --label-column or --no-label, not both.');
     const progress = progressLine('importing');
     const report = await withLibrary((db) =>
       importDataset(db, file, {

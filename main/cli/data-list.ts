@@ -25,7 +25,9 @@ Lists imported datasets; --json prints one JSON line: { "datasets": [ {id, name,
         .filter(([, n]) => n > 0)
         .map(([s, n]) => `${s} ${n}`)
         .join(', ');
-      process.stdout.write(`${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})\n`);
+      process.stdout.write(
+        `${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})\n`,
+      );
     }
   },
 };

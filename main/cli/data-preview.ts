@@ -51,20 +51,38 @@ row of a CSV/TSV is a header is detected (and the reason shown) unless --header 
       return;
     }
     const out: string[] = [];
-    out.push(`${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`);
+    out.push(
+      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`,
+    );
     if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
     if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
     out.push('', 'Columns:');
     for (const c of preview.columns) {
-      out.push(`  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`);
+      out.push(
+        `  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`,
+      );
     }
-    out.push('', `Suggested: text ${preview.suggestion.textColumns.map((c) => JSON.stringify(c)).join(' + ') || '(none)'}, label ${preview.suggestion.labelColumn === null ? '(none)' : JSON.stringify(preview.suggestion.labelColumn)}`);
+    out.push(
+      '',
+      `Suggested: text ${preview.suggestion.textColumns.map((c) => JSON.stringify(c)).join(' + ') || '(none)'}, label ${preview.suggestion.labelColumn === null ? '(none)' : JSON.stringify(preview.suggestion.labelColumn)}`,
+    );
     if (preview.labelColumn !== null) {
-      out.push(preview.labels ? `Labels in ${JSON.stringify(preview.labelColumn)}: ${Object.entries(preview.labels).map(([l, n]) => `${JSON.stringify(l)} ${n}`).join(', ')}` : `Labels in ${JSON.stringify(preview.labelColumn)}: more than 1000 distinct values`);
+      out.push(
+        preview.labels
+          ? `Labels in ${JSON.stringify(preview.labelColumn)}: ${Object.entries(preview.labels)
+              .map(([l, n]) => `${JSON.stringify(l)} ${n}`)
+              .join(', ')}`
+          : `Labels in ${JSON.stringify(preview.labelColumn)}: more than 1000 distinct values`,
+      );
       if (preview.freeText) out.push('  More than 100 distinct labels: this looks like a free-text task rather than classification.');
     }
     out.push('', 'First rows:');
-    for (const r of preview.firstRows) out.push(`  line ${r.line}: ${Object.entries(r.fields).map(([k, v]) => `${k}=${JSON.stringify(v !== null && v.length > 80 ? `${v.slice(0, 77)}...` : v)}`).join('  ')}`);
+    for (const r of preview.firstRows)
+      out.push(
+        `  line ${r.line}: ${Object.entries(r.fields)
+          .map(([k, v]) => `${k}=${JSON.stringify(v !== null && v.length > 80 ? `${v.slice(0, 77)}...` : v)}`)
+          .join('  ')}`,
+      );
     process.stdout.write(`${out.join('\n')}\n`);
   },
 };

@@ -48,7 +48,8 @@ export function fileSource(values: ParsedArgs['values'], file: string, prefix: '
 /** The imported dataset `id`; refused, naming where the ids are listed, when there is none. */
 export function requireDataset(db: LibraryDb, id: number): DatasetRecord {
   const dataset = getDataset(db, id);
-  if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
+  if (!dataset)
+    throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
   return dataset;
 }
 
@@ -175,6 +176,12 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     test_split: r.testFraction,
     split_by: r.splitBy,
     duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
-    imbalance: r.imbalance && { label: r.imbalance.label, share: r.imbalance.share, rarest: r.imbalance.rarest, rarest_share: r.imbalance.rarestShare, message: r.imbalance.message },
+    imbalance: r.imbalance && {
+      label: r.imbalance.label,
+      share: r.imbalance.share,
+      rarest: r.imbalance.rarest,
+      rarest_share: r.imbalance.rarestShare,
+      message: r.imbalance.message,
+    },
   };
 }

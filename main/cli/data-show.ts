@@ -14,9 +14,13 @@ export const dataShowCommand: Command = {
   async run({ values, positionals }) {
     const raw = onePositional(positionals, 'dataset id', 'data show');
     const id = Number(raw);
-    if (!Number.isInteger(id) || id <= 0) throw new UsageError(`A dataset id is a positive whole number, not "${raw}". See \`sprout data list\`.`);
+    if (!Number.isInteger(id) || id <= 0)
+      throw new UsageError(`A dataset id is a positive whole number, not "${raw}". See \`sprout data list\`.`);
     const dataset = await withLibrary((db) => getDataset(db, id));
-    if (!dataset) throw new SproutError('data-no-dataset', `There is no dataset ${id} in the library.`, { hint: 'See `sprout data list` for the ids.' });
+    if (!dataset)
+      throw new SproutError('data-no-dataset', `There is no dataset ${id} in the library.`, {
+        hint: 'See `sprout data list` for the ids.',
+      });
     const json = datasetJson(dataset);
     if (values.json) {
       printJson(json);

@@ -24,7 +24,10 @@ Options:
     if (values.json) return printJson(report);
     const { versions } = report;
     const providers = report.providers
-      .map((p) => `  ${p.name.padEnd(10)} ${p.bundled ? 'bundled' : 'not bundled (needs its libraries, see README)'}${p.name === report.defaultProvider ? '  <- used by default' : ''}`)
+      .map(
+        (p) =>
+          `  ${p.name.padEnd(10)} ${p.bundled ? 'bundled' : 'not bundled (needs its libraries, see README)'}${p.name === report.defaultProvider ? '  <- used by default' : ''}`,
+      )
       .join('\n');
     process.stdout.write(
       `Sprout ${versions.sprout}

@@ -49,27 +49,45 @@ validation data), warnings (predictions collapsed to one label; metric not above
     const promptId = parsePromptId(str('prompt')!);
     const data = str('data');
     const datasetId = countFlag(values, 'dataset');
-    if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
+    if ((data === undefined) === (datasetId === undefined))
+      throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
     const split = splitFlag.read(values);
     if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
     const device = deviceFlag.read(values) ?? 'auto';
     const read = readOptions(values);
-    const { input, prompt, ownValidation } = await withLibrary((db): { input: EvalJobInput; prompt: PromptRecord; ownValidation: boolean } => {
-      const prompt = requirePrompt(db, promptId);
-      const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
-      const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
-      const compute = computeFlag.read(values);
-      const base = { dataDir: dataDir(), promptId, modelPath: modelPathOf(db, prompt), device, threads: countFlag(values, 'threads'), ...(compute ? { compute } : {}), limit: countFlag(values, 'limit'), worst: 0, batchSize: 32, maxInputTokens: 512 };
-      if (data !== undefined) {
-        const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
-        if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
-        return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
-      }
-      const dataset = requireDataset(db, datasetId!);
-      const chosen = split ?? evalSplit(db, dataset.id);
-      if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
-      return { input: { ...base, datasetId: dataset.id, split: chosen }, prompt, ownValidation: dataset.id === trainedOn?.id && chosen === 'validation' };
-    });
+    const { input, prompt, ownValidation } = await withLibrary(
+      (db): { input: EvalJobInput; prompt: PromptRecord; ownValidation: boolean } => {
+        const prompt = requirePrompt(db, promptId);
+        const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+        const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
+        const compute = computeFlag.read(values);
+        const base = {
+          dataDir: dataDir(),
+          promptId,
+          modelPath: modelPathOf(db, prompt),
+          device,
+          threads: countFlag(values, 'threads'),
+          ...(compute ? { compute } : {}),
+          limit: countFlag(values, 'limit'),
+          worst: 0,
+          batchSize: 32,
+          maxInputTokens: 512,
+        };
+        if (data !== undefined) {
+          const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
+          if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
+          return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
+        }
+        const dataset = requireDataset(db, datasetId!);
+        const chosen = split ?? evalSplit(db, dataset.id);
+        if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
+        return {
+          input: { ...base, datasetId: dataset.id, split: chosen },
+          prompt,
+          ownValidation: dataset.id === trainedOn?.id && chosen === 'validation',
+        };
+      },
+    );
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.on('SIGINT', onSignal);
@@ -78,7 +96,12 @@ validation data), warnings (predictions collapsed to one label; metric not above
       const out = await evalReport(input, preparePrinter(), controller.signal);
       const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
       const metric = judged.metric!.metric;
-      const value = metric === 'rank_accuracy' || metric === 'exact_match' ? out.report.accuracy : metric === 'macro_f1' ? out.report.macroF1 : out.report.mcc;
+      const value =
+        metric === 'rank_accuracy' || metric === 'exact_match'
+          ? out.report.accuracy
+          : metric === 'macro_f1'
+            ? out.report.macroF1
+            : out.report.mcc;
       for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
       printJson({
         prompt_id: promptId,

@@ -77,7 +77,11 @@ function describe({ fraction, min, max }: NumberRule): string {
 /** A number as written on the command line, checked against `rule`. */
 export function parseNumber(text: string, flag: string, rule: NumberRule = {}): number {
   const n = Number(text);
-  const ok = text.trim() !== '' && Number.isFinite(n) && (rule.fraction || Number.isInteger(n)) && !(n < (rule.min ?? -Infinity) || n > (rule.max ?? Infinity));
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(n) &&
+    (rule.fraction || Number.isInteger(n)) &&
+    !(n < (rule.min ?? -Infinity) || n > (rule.max ?? Infinity));
   if (!ok) throw new UsageError(`${flag} must be ${describe(rule)}, not "${text}".`);
   return n;
 }

@@ -29,7 +29,11 @@ function readRequest(file: string): z.infer<typeof ForwardRequest> {
     });
   }
   if (parsed.data.targets && parsed.data.targets.length !== parsed.data.texts.length) {
-    throw new SproutError('bad-request-file', `"targets" has ${parsed.data.targets.length} entries but "texts" has ${parsed.data.texts.length}.`, { file });
+    throw new SproutError(
+      'bad-request-file',
+      `"targets" has ${parsed.data.targets.length} entries but "texts" has ${parsed.data.texts.length}.`,
+      { file },
+    );
   }
   return parsed.data;
 }
@@ -39,7 +43,8 @@ const pad = (rows: number[][], value: number) => {
   return rows.map((r) => [...r, ...new Array(n - r.length).fill(value)]);
 };
 
-const rows = (data: Float32Array, width: number) => Array.from({ length: data.length / width }, (_, i) => Array.from(data.subarray(i * width, (i + 1) * width)));
+const rows = (data: Float32Array, width: number) =>
+  Array.from({ length: data.length / width }, (_, i) => Array.from(data.subarray(i * width, (i + 1) * width)));
 
 export const forwardCommand: Command = {
   path: ['forward'],
@@ -56,7 +61,8 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
   },
   choices: [deviceFlag, precisionFlag],
   async run({ values }) {
-    if (typeof values.model !== 'string' || typeof values.request !== 'string') throw new UsageError('--model DIR and --request FILE are required. Run `sprout forward --help`.');
+    if (typeof values.model !== 'string' || typeof values.request !== 'string')
+      throw new UsageError('--model DIR and --request FILE are required. Run `sprout forward --help`.');
     const device = deviceFlag.read(values) ?? 'auto';
     const precision = precisionFlag.read(values) ?? 'auto';
     const request = readRequest(values.request);
@@ -65,7 +71,10 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
     const d = model.config.dModel;
     const promptRows = request.prompt ?? [];
     promptRows.forEach((row, i) => {
-      if (row.length !== d) throw new SproutError('bad-request-file', `prompt row ${i} has ${row.length} values; this model's d_model is ${d}.`, { file: values.request as string });
+      if (row.length !== d)
+        throw new SproutError('bad-request-file', `prompt row ${i} has ${row.length} values; this model's d_model is ${d}.`, {
+          file: values.request as string,
+        });
     });
     const prompt = { length: promptRows.length, data: Float32Array.from(promptRows.flat()) };
     const inputs = request.texts.map((t) => tokenizer.encode(t));
@@ -82,12 +91,18 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
     }
     result.greedy_ids = await model.generate(prompt, inputs, 8);
     if (request.candidates) {
-      const scores = await model.score(prompt, inputs, request.candidates.map((c) => tokenizer.encode(c)));
+      const scores = await model.score(
+        prompt,
+        inputs,
+        request.candidates.map((c) => tokenizer.encode(c)),
+      );
       result.rank_scores = rows(scores, request.candidates.length);
     }
     if (values.hidden) {
       const { hidden, dims } = await model.encode(prompt, inputs);
-      result.encoder_last_hidden_state = Array.from({ length: dims[0] }, (_, b) => rows(hidden.subarray(b * dims[1] * d, (b + 1) * dims[1] * d), d));
+      result.encoder_last_hidden_state = Array.from({ length: dims[0] }, (_, b) =>
+        rows(hidden.subarray(b * dims[1] * d, (b + 1) * dims[1] * d), d),
+      );
     }
     result.provider = model.provider;
     await model.dispose();

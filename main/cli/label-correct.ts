@@ -24,14 +24,16 @@ different from the model's).`,
     const file = values.file as string | undefined;
     const rowText = values.row as string | undefined;
     const label = values.label as string | undefined;
-    if ((file === undefined) === (rowText === undefined)) throw new UsageError('Give either --row N with --label L (or --clear), or --file CORRECTIONS.csv.');
+    if ((file === undefined) === (rowText === undefined))
+      throw new UsageError('Give either --row N with --label L (or --clear), or --file CORRECTIONS.csv.');
     let corrections: { row: number; label: string | null; where?: string }[];
     if (file !== undefined) {
       if (label !== undefined || values.clear) throw new UsageError('--label and --clear go with --row; a --file names its labels itself.');
       corrections = await readCorrectionsFile(file);
     } else {
       const row = Number(rowText);
-      if (!/^\d+$/.test(rowText!) || !Number.isSafeInteger(row)) throw new UsageError(`--row must be a row number (0 or more), not "${rowText}".`);
+      if (!/^\d+$/.test(rowText!) || !Number.isSafeInteger(row))
+        throw new UsageError(`--row must be a row number (0 or more), not "${rowText}".`);
       if ((label === undefined) === !values.clear) throw new UsageError('Give --label L, or --clear to withdraw the label.');
       corrections = [{ row, label: label ?? null }];
     }

@@ -28,7 +28,14 @@ Prints one JSON line: file, format, rows, reviewed (rows a person labelled), cor
     const output = values.output as string | undefined;
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
     refuseInsideDataDir(output, dataDir(), 'export file');
-    const result = await withLibrary((db) => exportCorrected(db, jobId, { file: output, format: outputFormatFlag.read(values), overwrite: values.overwrite === true, replaceJob: values['replace-job'] as string | undefined }));
+    const result = await withLibrary((db) =>
+      exportCorrected(db, jobId, {
+        file: output,
+        format: outputFormatFlag.read(values),
+        overwrite: values.overwrite === true,
+        replaceJob: values['replace-job'] as string | undefined,
+      }),
+    );
     printJson(result);
   },
 };

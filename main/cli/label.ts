@@ -15,13 +15,25 @@ import { providerRecord } from '../runtime/provider-record.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { headerOption } from './data-shared.js';
-import { choiceFlag, computeFlag, countFlag, deviceFlag, formatFlag, headerFlag, listFlag, outputFormatFlag, precisionFlag, quotingFlag, stringFlag, weightsFlag } from './flags.js';
+import {
+  choiceFlag,
+  computeFlag,
+  countFlag,
+  deviceFlag,
+  formatFlag,
+  headerFlag,
+  listFlag,
+  outputFormatFlag,
+  precisionFlag,
+  quotingFlag,
+  stringFlag,
+  weightsFlag,
+} from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
 import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
 import { describePlan } from '../weights/memory-plan.js';
-
 
 /** The input's format: the data formats under a name of its own, as --format names the output's. */
 const inputFormatFlag = choiceFlag('input-format', formatFlag.values);
@@ -34,10 +46,17 @@ function outputFormat(values: ParsedArgs['values'], output: string | undefined):
 function fileTask(values: ParsedArgs['values']): LabelTask {
   const template = stringFlag(values, 'task-template') ?? null;
   if (values.generate) return { kind: 'generation', labels: [], verbalisers: [], template };
-  const labels = stringFlag(values, 'labels')?.split(',').map((s) => s.trim());
-  if (!labels?.length || labels.some((l) => l === '')) throw new UsageError('A --prompt-file needs --labels a,b,... (the label set), or --generate for a free-text task.');
-  const verbalisers = stringFlag(values, 'verbalisers')?.split(',').map((s) => s.trim()) ?? labels;
-  if (verbalisers.length !== labels.length) throw new UsageError(`--verbalisers has ${verbalisers.length} texts but --labels has ${labels.length}.`);
+  const labels = stringFlag(values, 'labels')
+    ?.split(',')
+    .map((s) => s.trim());
+  if (!labels?.length || labels.some((l) => l === ''))
+    throw new UsageError('A --prompt-file needs --labels a,b,... (the label set), or --generate for a free-text task.');
+  const verbalisers =
+    stringFlag(values, 'verbalisers')
+      ?.split(',')
+      .map((s) => s.trim()) ?? labels;
+  if (verbalisers.length !== labels.length)
+    throw new UsageError(`--verbalisers has ${verbalisers.length} texts but --labels has ${labels.length}.`);
   return { kind: 'classification', labels, verbalisers, template };
 }
 
@@ -52,13 +71,20 @@ function jobPrompts(db: LibraryDb, refs: { ref: string }[], taskOf: (i: number) 
 }
 
 /** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
-function chosenPrompts(db: LibraryDb, values: ParsedArgs['values']): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice; weightWidth?: WeightWidth } {
+function chosenPrompts(
+  db: LibraryDb,
+  values: ParsedArgs['values'],
+): { prompts: LabelPrompt[]; model: string; routing?: RoutingChoice; weightWidth?: WeightWidth } {
   const routed = routingChoice(values);
   const ids = routed ? routed.ids : listFlag(values, 'prompt');
   const files = listFlag(values, 'prompt-file');
-  if (routed && files.length) throw new UsageError('A multi-task job labels with library prompts: --prompt TASK=ID or --prompt-for-column COLUMN=ID.');
+  if (routed && files.length)
+    throw new UsageError('A multi-task job labels with library prompts: --prompt TASK=ID or --prompt-for-column COLUMN=ID.');
   if (ids.length && files.length) throw new UsageError('Give either --prompt (library) or --prompt-file, not both.');
-  if (!ids.length && !files.length) throw new UsageError('Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.');
+  if (!ids.length && !files.length)
+    throw new UsageError(
+      'Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.',
+    );
   const given = stringFlag(values, 'model');
   if (files.length) {
     if (given === undefined) throw new UsageError('A --prompt-file needs --model DIR, the model it was trained on.');
@@ -68,7 +94,11 @@ function chosenPrompts(db: LibraryDb, values: ParsedArgs['values']): { prompts: 
   const found = ids.map((id) => promptFromLibrary(db, id));
   const models = [...new Set(found.map((f) => f.modelPath))];
   if (given === undefined && (models.length !== 1 || models[0] === null)) {
-    throw new UsageError(models.length > 1 ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.' : 'The library does not know where this prompt\'s model is; pass --model DIR.');
+    throw new UsageError(
+      models.length > 1
+        ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.'
+        : "The library does not know where this prompt's model is; pass --model DIR.",
+    );
   }
   const widths = [...new Set(found.map((f) => f.weightWidth))];
   const weightWidth = widths.length === 1 && widths[0] !== null ? widths[0] : undefined;
@@ -80,14 +110,19 @@ function routingChoice(values: ParsedArgs['values']): { routing: RoutingChoice; 
   const taskColumn = stringFlag(values, 'task-column');
   const perColumn = listFlag(values, 'prompt-for-column');
   if (taskColumn === undefined && !perColumn.length) return null;
-  if (taskColumn !== undefined && perColumn.length) throw new UsageError('Give either --task-column with --prompt TASK=ID, or --prompt-for-column COLUMN=ID, not both.');
+  if (taskColumn !== undefined && perColumn.length)
+    throw new UsageError('Give either --task-column with --prompt TASK=ID, or --prompt-for-column COLUMN=ID, not both.');
   const pairs = (taskColumn !== undefined ? listFlag(values, 'prompt') : perColumn).map((p) => {
     const at = p.lastIndexOf('=');
-    if (at <= 0 || at === p.length - 1) throw new UsageError(`"${p}" is not KEY=ID: write ${taskColumn !== undefined ? '--prompt TASK=ID' : '--prompt-for-column COLUMN=ID'}.`);
+    if (at <= 0 || at === p.length - 1)
+      throw new UsageError(
+        `"${p}" is not KEY=ID: write ${taskColumn !== undefined ? '--prompt TASK=ID' : '--prompt-for-column COLUMN=ID'}.`,
+      );
     return { key: p.slice(0, at), id: p.slice(at + 1) };
   });
   if (!pairs.length) throw new UsageError('--task-column needs --prompt TASK=ID for each task value to label.');
-  if (taskColumn === undefined && listFlag(values, 'prompt').length) throw new UsageError('With --prompt-for-column, name every prompt that way instead of --prompt.');
+  if (taskColumn === undefined && listFlag(values, 'prompt').length)
+    throw new UsageError('With --prompt-for-column, name every prompt that way instead of --prompt.');
   const keys = pairs.map((p) => p.key);
   return {
     routing: taskColumn !== undefined ? { by: 'task-column', column: taskColumn, keys } : { by: 'text-column', columns: keys },
@@ -225,12 +260,20 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
       }
       if (resume !== undefined) {
         const job = getJob(db, resume);
-        if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, { hint: 'Job ids are printed in the summary of `sprout label`.' });
+        if (!job)
+          throw new SproutError('label-unknown-job', `There is no labelling job "${resume}".`, {
+            hint: 'Job ids are printed in the summary of `sprout label`.',
+          });
         // Before loading the model: a job another process labels is refused at once (resumeLabelJob holds the lock).
         refuseIfWritten(jobWriter(db, resume));
         const routes = job.spec.routing?.routes;
         // A resumed job keeps its width, so that the rows it adds are labelled like the rows it has.
-        engine = await loadEngine(job.spec.model, { device, precision, compute: compute ?? job.spec.compute }, weights ?? job.spec.weights ?? 'fp32', jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task));
+        engine = await loadEngine(
+          job.spec.model,
+          { device, precision, compute: compute ?? job.spec.compute },
+          weights ?? job.spec.weights ?? 'fp32',
+          jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task),
+        );
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
         result = await start(db, values, { device, precision, compute }, weights, control, (e) => (engine = e));
@@ -252,7 +295,12 @@ function jobWidth(chosen: { weightWidth?: WeightWidth }, weights: WeightsChoice 
 }
 
 /** The job's memory plan (main/label/memory-plan.ts), printed on stderr as training prints its own. */
-async function planOf(values: ParsedArgs['values'], device: LoadOptions, chosen: ReturnType<typeof chosenPrompts>, weights: WeightsChoice | undefined): Promise<LabelPlan> {
+async function planOf(
+  values: ParsedArgs['values'],
+  device: LoadOptions,
+  chosen: ReturnType<typeof chosenPrompts>,
+  weights: WeightsChoice | undefined,
+): Promise<LabelPlan> {
   const plan = await planLabelling({
     model: chosen.model,
     tokenizer: await loadTokenizer(chosen.model),

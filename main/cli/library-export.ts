@@ -21,6 +21,12 @@ Prints one JSON line: { "id", "dir", "num_virtual_tokens", "token_dim", "base_mo
     const dir = values.peft as string;
     refuseInsideDataDir(dir, dataDir(), 'PEFT folder');
     const config = await withLibrary((db) => exportPeft(db, id, dir));
-    printJson({ id, dir, num_virtual_tokens: config.num_virtual_tokens, token_dim: config.token_dim, base_model_name_or_path: config.base_model_name_or_path });
+    printJson({
+      id,
+      dir,
+      num_virtual_tokens: config.num_virtual_tokens,
+      token_dim: config.token_dim,
+      base_model_name_or_path: config.base_model_name_or_path,
+    });
   },
 };

@@ -15,6 +15,13 @@ archive twice adds nothing. Prints one JSON line: { "models", "datasets", "tasks
   async run({ positionals }) {
     const file = fileArgument(positionals, 'import-all');
     const c = await withLibrary((db) => importLibraryArchive(db, file));
-    printJson({ models: c.models, datasets: c.datasets, tasks: c.tasks, runs: c.runs, prompts: c.prompts, prompts_present: c.promptsPresent });
+    printJson({
+      models: c.models,
+      datasets: c.datasets,
+      tasks: c.tasks,
+      runs: c.runs,
+      prompts: c.prompts,
+      prompts_present: c.promptsPresent,
+    });
   },
 };

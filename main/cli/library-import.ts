@@ -12,7 +12,9 @@ given, else the adapter's base_model_name_or_path. Prints one JSON line: { "id" 
   options: { peft: { type: 'string' }, name: { type: 'string' }, model: { type: 'string' } },
   async run({ values }) {
     if (!values.peft) throw new UsageError('Give the adapter folder: --peft DIR.');
-    const id = await withLibrary((db) => importPeft(db, values.peft as string, { name: values.name as string | undefined, model: values.model as string | undefined }));
+    const id = await withLibrary((db) =>
+      importPeft(db, values.peft as string, { name: values.name as string | undefined, model: values.model as string | undefined }),
+    );
     printJson({ id });
   },
 };

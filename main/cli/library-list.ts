@@ -18,7 +18,12 @@ export const libraryListCommand: Command = {
     json: { type: 'boolean', default: false },
   },
   async run({ values }) {
-    const filter = { model: values.model as string | undefined, task: values.task as string | undefined, tag: values.tag as string | undefined, search: values.search as string | undefined };
+    const filter = {
+      model: values.model as string | undefined,
+      task: values.task as string | undefined,
+      tag: values.tag as string | undefined,
+      search: values.search as string | undefined,
+    };
     const prompts = await withLibrary((db) => listPrompts(db, filter));
     if (values.json) {
       printJson({ prompts: prompts.map(promptJson) });

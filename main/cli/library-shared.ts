@@ -32,8 +32,10 @@ export function promptLine(p: PromptSummary): string {
 export function idArgument(positionals: string[], command: string, rest: 'none' | 'some' | 'any'): { id: number; rest: string[] } {
   if (positionals.length === 0) throw new UsageError(`Give a prompt id: sprout library ${command} ID (see \`sprout library list\`).`);
   const tail = positionals.slice(1);
-  if (rest === 'none' && tail.length > 0) throw new UsageError(`sprout library ${command} takes one prompt id, got: ${positionals.join(' ')}.`);
-  if (rest === 'some' && tail.length === 0) throw new UsageError(`sprout library ${command} needs more than the prompt id; see \`sprout library ${command} --help\`.`);
+  if (rest === 'none' && tail.length > 0)
+    throw new UsageError(`sprout library ${command} takes one prompt id, got: ${positionals.join(' ')}.`);
+  if (rest === 'some' && tail.length === 0)
+    throw new UsageError(`sprout library ${command} needs more than the prompt id; see \`sprout library ${command} --help\`.`);
   return { id: parsePromptId(positionals[0]), rest: tail };
 }
 

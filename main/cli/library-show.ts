@@ -26,7 +26,13 @@ export const libraryShowCommand: Command = {
       };
     });
     if (values.json) {
-      printJson({ prompt: promptJson(shown.prompt), lineage: shown.lineage.map(promptJson), derived: shown.derived.map(promptJson), task: shown.task, run: shown.run });
+      printJson({
+        prompt: promptJson(shown.prompt),
+        lineage: shown.lineage.map(promptJson),
+        derived: shown.derived.map(promptJson),
+        task: shown.task,
+        run: shown.run,
+      });
       return;
     }
     const p = shown.prompt;

@@ -51,10 +51,29 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
     const threads = countFlag(values, 'threads');
     const view = await withLibrary((db) => {
       const score: ScoreValidation = (prompt, datasetId) =>
-        evalReport({ dataDir: dataDir(), promptId: prompt.id, datasetId, split: 'validation', modelPath: modelPathOf(db, prompt), device, threads, worst: 0, batchSize: 32, maxInputTokens: 512 }, preparePrinter(), new AbortController().signal);
+        evalReport(
+          {
+            dataDir: dataDir(),
+            promptId: prompt.id,
+            datasetId,
+            split: 'validation',
+            modelPath: modelPathOf(db, prompt),
+            device,
+            threads,
+            worst: 0,
+            batchSize: 32,
+            maxInputTokens: 512,
+          },
+          preparePrinter(),
+          new AbortController().signal,
+        );
       if (given.length === 0) return thresholdView(db, id, positive, score);
       const by: ThresholdTarget = given[0];
-      return chooseThreshold(db, { promptId: id, positive: positive!, by, value: numberFlag(values, by, { fraction: true, min: 0, max: 1 })! }, score);
+      return chooseThreshold(
+        db,
+        { promptId: id, positive: positive!, by, value: numberFlag(values, by, { fraction: true, min: 0, max: 1 })! },
+        score,
+      );
     });
     const { curve, decision } = view;
     printJson({
@@ -64,7 +83,14 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
       positive: curve.positive,
       examples: curve.examples,
       positives: curve.positives,
-      decision: decision && { positive: decision.positive, threshold: decision.threshold, chosen_by: decision.chosenBy, target: decision.target, precision: decision.precision, recall: decision.recall },
+      decision: decision && {
+        positive: decision.positive,
+        threshold: decision.threshold,
+        chosen_by: decision.chosenBy,
+        target: decision.target,
+        precision: decision.precision,
+        recall: decision.recall,
+      },
       rule: view.rule ?? 'the more probable label',
       at_half: view.atHalf,
       points: curve.points,

@@ -38,7 +38,14 @@ Prints one JSON line: id, repo, revision, sha, path, fetched_bytes, summary.`,
       if (process.stderr.isTTY) process.stderr.write('\n');
       const { checkpoint } = await inspectModel(result.dir);
       const record = await withLibrary((db) =>
-        saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary: summarize(checkpoint) }),
+        saveModel(db, {
+          id: hubModelId(repo, revision),
+          repo,
+          revision,
+          sha: result.commit,
+          path: result.dir,
+          summary: summarize(checkpoint),
+        }),
       );
       process.stderr.write(`${record.id}: ${describeSummary(record.summary)}\n`);
       printJson({ ...modelJson(record), fetched_bytes: result.fetchedBytes });

@@ -69,16 +69,31 @@ Prints one JSON line: dir, family, dtype, format, files, total_bytes, config.`,
     };
     let shown = -1;
     const result = generateCheckpoint(resolve(values.out), {
-      family, dtype, format, seed, shape, tokenizerFrom,
+      family,
+      dtype,
+      format,
+      seed,
+      shape,
+      tokenizerFrom,
       shardBytes: typeof values['shard-size'] === 'string' ? parseByteSize(values['shard-size']) : undefined,
       onProgress: (bytes, total) => {
         const percent = Math.floor((100 * bytes) / total);
         if (percent === shown) return;
         shown = percent;
-        process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${percent}% of ${(total / 1e9).toFixed(2)} GB` : percent % 10 === 0 ? `${percent}%\n` : '');
+        process.stderr.write(
+          process.stderr.isTTY ? `\r\x1b[K${percent}% of ${(total / 1e9).toFixed(2)} GB` : percent % 10 === 0 ? `${percent}%\n` : '',
+        );
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    printJson({ dir: result.dir, family: family.repo, dtype: dtypeName, format: format ?? family.formats[0], files: result.files, total_bytes: result.totalBytes, config: result.config });
+    printJson({
+      dir: result.dir,
+      family: family.repo,
+      dtype: dtypeName,
+      format: format ?? family.formats[0],
+      files: result.files,
+      total_bytes: result.totalBytes,
+      config: result.config,
+    });
   },
 };

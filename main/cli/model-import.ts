@@ -21,7 +21,10 @@ Prints one JSON line: id, path, summary.`,
     const folder = convertedFolderFor(positionals[0]);
     const inspected = await inspectModel(folder);
     const record = await withLibrary((db) => {
-      const name = basename(inspected.path) === 'model.safetensors' ? basename(dirname(inspected.path)) : basename(inspected.path).replace(/\.safetensors$/, '');
+      const name =
+        basename(inspected.path) === 'model.safetensors'
+          ? basename(dirname(inspected.path))
+          : basename(inspected.path).replace(/\.safetensors$/, '');
       const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
       return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
     });

@@ -17,7 +17,8 @@ Forgets the model ID. Files are not deleted: downloads stay in the Hugging Face 
     const id = positionals[0];
     const path = await withLibrary((db) => {
       const record = getModel(db, id);
-      if (!record) throw new SproutError('unknown-model', `No model "${id}" in the library.`, { hint: 'See `sprout model list` for the ids.' });
+      if (!record)
+        throw new SproutError('unknown-model', `No model "${id}" in the library.`, { hint: 'See `sprout model list` for the ids.' });
       removeModel(db, id);
       return record.path;
     });

@@ -15,7 +15,15 @@ export async function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Pro
 
 /** The JSON shape of a model record that `sprout model` commands print (snake_case like the other commands). */
 export function modelJson(record: ModelRecord): Record<string, unknown> {
-  return { id: record.id, repo: record.repo, revision: record.revision, sha: record.sha, path: record.path, added: record.added, summary: record.summary };
+  return {
+    id: record.id,
+    repo: record.repo,
+    revision: record.revision,
+    sha: record.sha,
+    path: record.path,
+    added: record.added,
+    summary: record.summary,
+  };
 }
 
 export function describeSummary(s: ArchitectureSummary): string {

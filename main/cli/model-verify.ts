@@ -20,10 +20,19 @@ Prints one JSON line: ok, path, tensors, checked_blobs, summary. A problem is re
     const record = await withLibrary((db) => getModel(db, positionals[0]));
     const path = record?.path ?? positionals[0];
     if (!record && !existsSync(path)) {
-      throw new SproutError('unknown-model', `"${positionals[0]}" is neither a registered model nor a folder or file.`, { hint: 'See `sprout model list`.' });
+      throw new SproutError('unknown-model', `"${positionals[0]}" is neither a registered model nor a folder or file.`, {
+        hint: 'See `sprout model list`.',
+      });
     }
     const inspected = await inspectModel(path);
     const checkedBlobs = inspected.path.endsWith('.safetensors') ? 0 : await verifySnapshotBlobs(inspected.path);
-    printJson({ ok: true, id: record?.id ?? null, path: inspected.path, tensors: inspected.checkpoint.tensors.size, checked_blobs: checkedBlobs, summary: inspected.summary });
+    printJson({
+      ok: true,
+      id: record?.id ?? null,
+      path: inspected.path,
+      tensors: inspected.checkpoint.tensors.size,
+      checked_blobs: checkedBlobs,
+      summary: inspected.summary,
+    });
   },
 };

@@ -9,7 +9,10 @@ import type { Command } from './command.js';
 function parsePort(value: string | undefined): number {
   if (value === undefined) return 0;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new SproutError('bad-port', `--port ${value} is not a port number.`, { hint: 'Use 1-65535, or leave it out to take a free port.' });
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new SproutError('bad-port', `--port ${value} is not a port number.`, {
+      hint: 'Use 1-65535, or leave it out to take a free port.',
+    });
   return port;
 }
 
@@ -28,9 +31,13 @@ Options:
   async run({ values }) {
     const port = parsePort(values.port as string | undefined);
     const rendererDir = fileURLToPath(new URL('./renderer/', import.meta.url));
-    if (!existsSync(rendererDir)) throw new SproutError('not-built', `The app is not built (${rendererDir} is missing).`, { hint: 'Run `npm run build`, then try again.' });
+    if (!existsSync(rendererDir))
+      throw new SproutError('not-built', `The app is not built (${rendererDir} is missing).`, {
+        hint: 'Run `npm run build`, then try again.',
+      });
     const server = await startServe({ rendererDir, port }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') throw new SproutError('port-in-use', `Port ${port} is already in use.`, { hint: 'Choose another with --port, or leave it out.' });
+      if (error.code === 'EADDRINUSE')
+        throw new SproutError('port-in-use', `Port ${port} is already in use.`, { hint: 'Choose another with --port, or leave it out.' });
       throw error;
     });
     const engine = hostEngine({

@@ -13,9 +13,14 @@ function parseEntry(spec: string): { id: number; template?: string } {
   return { id: Number(m[1]), template: m[2] };
 }
 
-export async function buildMixtureConfig(values: Record<string, unknown>, common: Omit<MixtureConfigInput, 'tasks' | 'sharedPrompt'>, limits: { maxInputLength?: number; maxTargetLength?: number; limit?: number }): Promise<MixtureConfigInput> {
+export async function buildMixtureConfig(
+  values: Record<string, unknown>,
+  common: Omit<MixtureConfigInput, 'tasks' | 'sharedPrompt'>,
+  limits: { maxInputLength?: number; maxTargetLength?: number; limit?: number },
+): Promise<MixtureConfigInput> {
   const given = SINGLE_TASK_FLAGS.filter((f) => values[f] !== undefined && values[f] !== false);
-  if (given.length) throw new UsageError(`--mixture trains on imported datasets with their own columns and templates; drop --${given.join(', --')}.`);
+  if (given.length)
+    throw new UsageError(`--mixture trains on imported datasets with their own columns and templates; drop --${given.join(', --')}.`);
   const entries = (values.mixture as string[]).map(parseEntry);
   const tasks = await withLibrary((db) =>
     entries.map((e) => {
@@ -24,7 +29,12 @@ export async function buildMixtureConfig(values: Record<string, unknown>, common
       return {
         name: dataset.name,
         train: { dataset: e.id, limit: limits.limit },
-        task: { template: e.template ?? dataset.template, labelColumn: dataset.labelColumn, maxInputLength: limits.maxInputLength, maxTargetLength: limits.maxTargetLength },
+        task: {
+          template: e.template ?? dataset.template,
+          labelColumn: dataset.labelColumn,
+          maxInputLength: limits.maxInputLength,
+          maxTargetLength: limits.maxTargetLength,
+        },
       };
     }),
   );

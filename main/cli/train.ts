@@ -8,7 +8,16 @@ import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags, withLibrary, type TaskFlags } from './data-shared.js';
+import {
+  fileReadChoices,
+  fileReadFlags,
+  FILE_READ_HELP,
+  fileSource,
+  requireDataset,
+  taskFlags,
+  withLibrary,
+  type TaskFlags,
+} from './data-shared.js';
 import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
@@ -175,27 +184,37 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
   const device = deviceFlag.read(values);
   const resume = str('resume');
   if (resume !== undefined) {
-    const extra = Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device' && k !== 'dry-run');
+    const extra = Object.keys(values).filter(
+      (k) => values[k] !== undefined && values[k] !== false && k !== 'resume' && k !== 'device' && k !== 'dry-run',
+    );
     if (extra.length) throw new UsageError(`--resume continues a run with its own settings; drop --${extra.join(', --')}.`);
     return { resume, device };
   }
   const model = str('model');
   if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
   if (values.mixture !== undefined) {
-    if (values.preset !== undefined) throw new UsageError('--preset applies to single-task training; give the mixture\'s settings as options.');
-    const limits = { maxInputLength: numberFlag(values, 'max-input-length'), maxTargetLength: numberFlag(values, 'max-target-length'), limit: numberFlag(values, 'limit') };
+    if (values.preset !== undefined)
+      throw new UsageError("--preset applies to single-task training; give the mixture's settings as options.");
+    const limits = {
+      maxInputLength: numberFlag(values, 'max-input-length'),
+      maxTargetLength: numberFlag(values, 'max-target-length'),
+      limit: numberFlag(values, 'limit'),
+    };
     return { mixture: await buildMixtureConfig(values, settingsFrom(values, model, device), limits) };
   }
-  if (values['shared-prompt']) throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
+  if (values['shared-prompt'])
+    throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
   const datasetId = numberFlag(values, 'dataset');
-  if ((data === undefined) === (datasetId === undefined)) throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
+  if ((data === undefined) === (datasetId === undefined))
+    throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
   const validationFile = str('validation');
   const validation = validationFile === undefined ? undefined : fileSource(values, validationFile, 'validation-');
   let task: TaskFlags;
   let train: DataSource;
   if (datasetId !== undefined) {
-    if (str('split') !== undefined || str('test-split') !== undefined) throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
+    if (str('split') !== undefined || str('test-split') !== undefined)
+      throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
     task = taskFlags(values, await withLibrary((db) => requireDataset(db, datasetId)));
     if (!task.labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
     train = { dataset: datasetId, limit: numberFlag(values, 'limit', { min: 1 }) };
@@ -229,19 +248,31 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
  */
 function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { holdOut?: { validation: number; test: number; seed: number } } {
   const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
-  if (ownValidation && values.split !== undefined) throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
+  if (ownValidation && values.split !== undefined)
+    throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
   const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation, 0.9);
   const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test, 0.5);
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
   const seed = numberFlag(values, 'seed') ?? 0;
-  const parts = [validation ? `${Math.round(validation * 100)} % for validation` : '', test ? `${Math.round(test * 100)} % for the test split` : ''].filter(Boolean).join(' and ');
-  process.stderr.write(`holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)\n`);
+  const parts = [
+    validation ? `${Math.round(validation * 100)} % for validation` : '',
+    test ? `${Math.round(test * 100)} % for the test split` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  process.stderr.write(
+    `holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)\n`,
+  );
   return { holdOut: { validation, test, seed } };
 }
 
 /** The settings every run takes from the command line, single task or mixture. */
-function settingsFrom(values: ParsedArgs['values'], model: string, device: DevicePreference | undefined): Omit<TrainingConfigInput, 'train' | 'validation' | 'task'> {
+function settingsFrom(
+  values: ParsedArgs['values'],
+  model: string,
+  device: DevicePreference | undefined,
+): Omit<TrainingConfigInput, 'train' | 'validation' | 'task'> {
   const int = (k: string) => numberFlag(values, k);
   const num = (k: string) => numberFlag(values, k, { fraction: true });
   return {
@@ -282,18 +313,28 @@ function intList(value: string | undefined, flag: string): number[] | undefined 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
 
-const evalLine = (s: EvalSummary) => `rank accuracy ${pct(s.rank_accuracy)}, exact match ${pct(s.exact_match)}, macro-F1 ${s.macro_f1?.toFixed(4) ?? '–'}, MCC ${s.mcc?.toFixed(4) ?? '–'}`;
+const evalLine = (s: EvalSummary) =>
+  `rank accuracy ${pct(s.rank_accuracy)}, exact match ${pct(s.exact_match)}, macro-F1 ${s.macro_f1?.toFixed(4) ?? '–'}, MCC ${s.mcc?.toFixed(4) ?? '–'}`;
 
 /** How a task's prompt is judged, said before training; a mixture's lines name the task and its data. */
 function startLines(t: TaskStart, prefix: string): string[] {
-  const lines = [`${prefix}${prefix ? `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples; ` : ''}keeping the best prompt by ${t.metric.reason}`];
+  const lines = [
+    `${prefix}${prefix ? `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples; ` : ''}keeping the best prompt by ${t.metric.reason}`,
+  ];
   const m = t.majority;
-  if (m) lines.push(`${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`);
+  if (m)
+    lines.push(
+      `${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`,
+    );
   return lines;
 }
 
@@ -311,7 +352,8 @@ function progressPrinter(): (e: TrainingEvent) => void {
         every = Math.max(1, Math.floor(e.steps / 100));
         const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
         const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
-        const data = (t: TaskStart) => `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
+        const data = (t: TaskStart) =>
+          `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
         const [only, ...more] = e.tasks;
         names = e.tasks.map((t) => t.name);
         line(`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`);
@@ -325,11 +367,17 @@ function progressPrinter(): (e: TrainingEvent) => void {
       case 'step':
         if (e.etaS !== null && !estimated) {
           estimated = true;
-          line(`time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps, from the steps after the first (which also builds the model's sessions); evaluations add to it`);
+          line(
+            `time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps, from the steps after the first (which also builds the model's sessions); evaluations add to it`,
+          );
         }
         if (e.step % every === 0 || e.step === e.steps) {
-          const ev = e.latestEval ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]` : '';
-          line(`step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`);
+          const ev = e.latestEval
+            ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]`
+            : '';
+          line(
+            `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`,
+          );
         }
         break;
       case 'eval':
@@ -337,7 +385,9 @@ function progressPrinter(): (e: TrainingEvent) => void {
         for (const w of e.warnings) line(`warning: ${w}`);
         break;
       case 'testing':
-        line(`scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}: once, never to choose a step, so this is the score to report`);
+        line(
+          `scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}: once, never to choose a step, so this is the score to report`,
+        );
         break;
       case 'test':
         line(`test split${of(e.task)} (${e.score.examples} examples, the prompt kept from step ${e.score.step}): ${evalLine(e.score)}`);

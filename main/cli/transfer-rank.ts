@@ -5,7 +5,13 @@ import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
-import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRIC_NAMES, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../transfer/similarity.js';
+import {
+  DEFAULT_SIMILARITY_METRIC,
+  SIMILARITY_METRIC_NAMES,
+  SIMILARITY_METRICS,
+  type SimilarityMetric,
+  type TaskEmbedding,
+} from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
@@ -86,7 +92,11 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     const { output, ranked } = await withLibrary(async (db) => {
       const base = resolveBaseModel(db, model);
       const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift');
-      const ranked = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: target.datasetIds, excludePromptIds: target.excludePromptIds });
+      const ranked = rankSources(db, target.embedding, base, {
+        metric,
+        excludeDatasetIds: target.datasetIds,
+        excludePromptIds: target.excludePromptIds,
+      });
       const top = ranked.slice(0, topK).map((r) => r.id);
       let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
       if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
@@ -102,7 +112,9 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
           score: r.score,
           basis: r.basis,
           task_id: r.taskId,
-          lineage: promptLineage(db, r.id).slice(1).map((p) => p.id),
+          lineage: promptLineage(db, r.id)
+            .slice(1)
+            .map((p) => p.id),
         })),
         use,
         best,
@@ -125,7 +137,9 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     process.stdout.write(`Ranked by ${metric} similarity (all shown; — where a prompt's starting point is not stored):\n`);
     output.ranking.forEach((r, i) => {
       const values = SIMILARITY_METRIC_NAMES.map((m) => `${m} ${ranked[i].similarity[m]?.toFixed(4) ?? '—'.padEnd(6)}`);
-      process.stdout.write(`${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`);
+      process.stdout.write(
+        `${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`,
+      );
     });
     if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
     if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
@@ -154,7 +168,12 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   }
   const stored = storedTargetEmbedding(db, base, datasetIds, withInit);
   if (stored) {
-    return { embedding: stored, json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds }, datasetIds, excludePromptIds: [stored.promptId] };
+    return {
+      embedding: stored,
+      json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds },
+      datasetIds,
+      excludePromptIds: [stored.promptId],
+    };
   }
   const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
   const spec = probeSpec(db, base, values, datasetId, steps);
@@ -170,9 +189,11 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
 }
 
 function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'], datasetId: number | undefined, steps: number): ProbeSpec {
-  if (base.path === null) throw new SproutError('unknown-model', `Model ${base.id} has no folder on this machine, so a probe run cannot train on it.`);
+  if (base.path === null)
+    throw new SproutError('unknown-model', `Model ${base.id} has no folder on this machine, so a probe run cannot train on it.`);
   const { template, labelColumn, verbalizer } = taskFlags(values, datasetId === undefined ? undefined : requireDataset(db, datasetId));
-  const train: DataSource = datasetId !== undefined ? { dataset: datasetId, limit: countFlag(values, 'limit') } : fileSource(values, stringFlag(values, 'data')!);
+  const train: DataSource =
+    datasetId !== undefined ? { dataset: datasetId, limit: countFlag(values, 'limit') } : fileSource(values, stringFlag(values, 'data')!);
   if (!labelColumn) throw new UsageError('The probe run needs the label column: --label-column L.');
   if (!template) throw new UsageError('The probe run needs the text column(s): --text-column C (or --template T).');
   return {

@@ -26,7 +26,13 @@ export function detectHeader(rows: readonly (readonly string[])[]): HeaderChoice
   const [first, ...below] = rows;
   if (!first) return { header: true, reason: 'the file is empty' };
   if (below.length === 0) return { header: true, reason: 'there is only one row, so nothing to compare it with' };
-  const votes = first.map((value, c) => columnVote(value, c, below.map((r) => r[c] ?? '')));
+  const votes = first.map((value, c) =>
+    columnVote(
+      value,
+      c,
+      below.map((r) => r[c] ?? ''),
+    ),
+  );
   const score = votes.reduce((s, v) => s + v.weight, 0);
   const header = score >= 0;
   const telling = votes.filter((v) => (header ? v.weight > 0 : v.weight < 0)).map((v) => v.why);
@@ -37,10 +43,16 @@ export function detectHeader(rows: readonly (readonly string[])[]): HeaderChoice
 function columnVote(value: string, c: number, below: string[]): Vote {
   const name = `column ${c}`;
   const filled = below.filter((v) => v.trim() !== '');
-  if (below.includes(value)) return { weight: -2, why: value.trim() === '' ? `${name} is empty in row 1 as below` : `${JSON.stringify(short(value))} in ${name} recurs below` };
+  if (below.includes(value))
+    return {
+      weight: -2,
+      why: value.trim() === '' ? `${name} is empty in row 1 as below` : `${JSON.stringify(short(value))} in ${name} recurs below`,
+    };
   if (value.trim() === '' || filled.length === 0) return { weight: 0, why: '' };
   if (filled.every(isNumber)) {
-    return isNumber(value) ? { weight: -1, why: `${name} holds a number in row 1 as below` } : { weight: 2, why: `${JSON.stringify(short(value))} stands above numbers in ${name}` };
+    return isNumber(value)
+      ? { weight: -1, why: `${name} holds a number in row 1 as below` }
+      : { weight: 2, why: `${JSON.stringify(short(value))} stands above numbers in ${name}` };
   }
   // Above a column of words, only a value shaped like a name can be one: short, not a sentence.
   if (!nameLike(value)) return { weight: 0, why: '' };

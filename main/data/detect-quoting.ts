@@ -50,7 +50,10 @@ export async function detectTsvQuoting(text: AsyncIterable<string>, file: string
   const { quotedFields, quotedSpanning } = rfc.parser.stats;
   if (quotedFields === 0) return { quoting: 'none', reason: 'no field starts with a double quote, so both readings agree' };
   if (quotedSpanning > 0) {
-    return { quoting: 'none', reason: `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ${quotedSpanning} quoted field(s) across tabs or lines` };
+    return {
+      quoting: 'none',
+      reason: `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ${quotedSpanning} quoted field(s) across tabs or lines`,
+    };
   }
   return { quoting: 'rfc4180', reason: `${quotedFields} field(s) are enclosed in double quotes, all well formed` };
 }
@@ -64,11 +67,15 @@ function check(reading: Reading, rows: DsvRow[], file: string): void {
     } else if (row.fields.length !== reading.width) {
       reading.failure = {
         line: row.line,
-        error: new SproutError('data-ragged-row', `Expected ${reading.width} fields (as on line ${reading.firstLine}), found ${row.fields.length}, whether double quotes are read as quoting or as text.`, {
-          file,
-          line: row.line,
-          hint: 'Every line must have the same number of tab-separated fields.',
-        }),
+        error: new SproutError(
+          'data-ragged-row',
+          `Expected ${reading.width} fields (as on line ${reading.firstLine}), found ${row.fields.length}, whether double quotes are read as quoting or as text.`,
+          {
+            file,
+            line: row.line,
+            hint: 'Every line must have the same number of tab-separated fields.',
+          },
+        ),
       };
     }
   }

@@ -15,7 +15,12 @@ export interface DsvReadOptions {
  * Records of a CSV/TSV text stream. Sets `info.columns` from the header (or to "0".."n-1") before the first record
  * comes out; every record must have as many fields as the first one.
  */
-export async function* readDsv(text: AsyncIterable<string>, options: DsvReadOptions, info: SourceInfo, stats?: (s: DsvStats) => void): AsyncGenerator<SourceRecord> {
+export async function* readDsv(
+  text: AsyncIterable<string>,
+  options: DsvReadOptions,
+  info: SourceInfo,
+  stats?: (s: DsvStats) => void,
+): AsyncGenerator<SourceRecord> {
   const parser = new DsvParser(options.delimiter, options.quoting, options.file, options.maxRecordChars);
   let columns: string[] | undefined;
   let firstLine = 0;
@@ -67,7 +72,15 @@ function ragged(row: DsvRow, expected: number, firstLine: number, options: DsvRe
     options.delimiter === '\t'
       ? options.quoting === 'rfc4180'
         ? advise((how) => `A double quote at the start of a field may have swallowed tabs or lines: ${how}.`, QUOTES_ARE_TEXT)
-        : advise((how) => `Every line must have the same number of tab-separated fields; if fields are quoted and contain tabs or line breaks, ${how}.`, QUOTED_FIELDS)
+        : advise(
+            (how) =>
+              `Every line must have the same number of tab-separated fields; if fields are quoted and contain tabs or line breaks, ${how}.`,
+            QUOTED_FIELDS,
+          )
       : { hint: 'A field containing a comma, a double quote or a line break must be enclosed in double quotes.' };
-  return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, { file: options.file, line: row.line, ...advice });
+  return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, {
+    file: options.file,
+    line: row.line,
+    ...advice,
+  });
 }

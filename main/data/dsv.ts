@@ -194,7 +194,7 @@ export class DsvParser {
    */
   private closingQuote(open: number, line: number, final: boolean): number {
     const s = this.buf;
-    for (let j = open + 1; ; ) {
+    for (let j = open + 1; ;) {
       const q = s.indexOf('"', j);
       // A quote at the end of the text so far may be the first of a doubled one.
       if (q < 0 || (q + 1 >= s.length && !final)) {
@@ -215,32 +215,44 @@ export class DsvParser {
   }
 
   private unterminated(line: number, column: number): SproutError {
-    return new SproutError('data-unterminated-quote', `The double quote that opens a field here is never closed: the file ends inside it.`, {
-      file: this.file,
-      line,
-      column,
-      ...this.quoteHint(),
-    });
+    return new SproutError(
+      'data-unterminated-quote',
+      `The double quote that opens a field here is never closed: the file ends inside it.`,
+      {
+        file: this.file,
+        line,
+        column,
+        ...this.quoteHint(),
+      },
+    );
   }
 
   private afterQuote(openLine: number, line: number, column: number, found: string): SproutError {
     const where = openLine === line ? '' : ` (the field's quote opened on line ${openLine})`;
-    return new SproutError('data-bad-quote', `Expected a ${this.delimiterName()} or the end of the line after a closing double quote, found ${JSON.stringify(found)}${where}.`, {
-      file: this.file,
-      line,
-      column,
-      ...this.quoteHint(),
-    });
+    return new SproutError(
+      'data-bad-quote',
+      `Expected a ${this.delimiterName()} or the end of the line after a closing double quote, found ${JSON.stringify(found)}${where}.`,
+      {
+        file: this.file,
+        line,
+        column,
+        ...this.quoteHint(),
+      },
+    );
   }
 
   private tooLong(): SproutError {
     const limit = `${(this.maxRecordChars / 2 ** 20).toFixed(0)} MiB`;
     if (this.openQuoteLine) {
-      return new SproutError('data-unterminated-quote', `The double quote that opens a field on this line has not closed after ${limit} of text.`, {
-        file: this.file,
-        line: this.openQuoteLine,
-        ...this.quoteHint(),
-      });
+      return new SproutError(
+        'data-unterminated-quote',
+        `The double quote that opens a field on this line has not closed after ${limit} of text.`,
+        {
+          file: this.file,
+          line: this.openQuoteLine,
+          ...this.quoteHint(),
+        },
+      );
     }
     return new SproutError('data-record-too-long', `The record starting on this line is longer than ${limit}.`, {
       file: this.file,
@@ -256,7 +268,10 @@ export class DsvParser {
   private quoteHint(): { hint: string; uiHint: string } {
     return this.delimiter === '\t'
       ? advise((how) => `If double quotes are ordinary text in this file (as in GLUE TSV files), ${how}.`, QUOTES_ARE_TEXT)
-      : advise((how) => `Inside a quoted field write a double quote twice (""); if quotes are ordinary text here, ${how}.`, QUOTES_ARE_TEXT);
+      : advise(
+          (how) => `Inside a quoted field write a double quote twice (""); if quotes are ordinary text here, ${how}.`,
+          QUOTES_ARE_TEXT,
+        );
   }
 }
 

@@ -18,7 +18,12 @@ type Phase = 'start' | 'first' | 'element' | 'inside' | 'after' | 'done';
  * Records of a JSON array of objects (`[{…}, {…}]`), read element by element so that the whole array never has to
  * be in memory: the scanner only tracks strings and nesting to find where each top-level object ends.
  */
-export async function* readJsonArray(text: AsyncIterable<string>, file: string, maxRecordChars: number, info: SourceInfo): AsyncGenerator<SourceRecord> {
+export async function* readJsonArray(
+  text: AsyncIterable<string>,
+  file: string,
+  maxRecordChars: number,
+  info: SourceInfo,
+): AsyncGenerator<SourceRecord> {
   let buf = '';
   let phase: Phase = 'start';
   let line = 1;
@@ -30,7 +35,10 @@ export async function* readJsonArray(text: AsyncIterable<string>, file: string, 
   const fail = (message: string, advice: string | { hint: string; uiHint: string }, at = line): never => {
     throw new SproutError('data-bad-json', message, { file, line: at, ...(typeof advice === 'string' ? { hint: advice } : advice) });
   };
-  const arrayHint = advise((how) => `The file must be a JSON array of objects, e.g. [{"text": "…", "label": "…"}]; for one object per line ${how}.`, JSON_LINES);
+  const arrayHint = advise(
+    (how) => `The file must be a JSON array of objects, e.g. [{"text": "…", "label": "…"}]; for one object per line ${how}.`,
+    JSON_LINES,
+  );
   for await (const chunk of text) {
     // Everything already in buf has been scanned; only an unfinished element is kept.
     let i = buf.length;
@@ -83,13 +91,18 @@ export async function* readJsonArray(text: AsyncIterable<string>, file: string, 
       buf = buf.slice(elementStart);
       elementStart = 0;
       if (buf.length > maxRecordChars) {
-        fail(`The object starting on this line is longer than ${(maxRecordChars / 2 ** 20).toFixed(0)} MiB, or never ends.`, arrayHint, elementLine);
+        fail(
+          `The object starting on this line is longer than ${(maxRecordChars / 2 ** 20).toFixed(0)} MiB, or never ends.`,
+          arrayHint,
+          elementLine,
+        );
       }
     } else buf = '';
     yield* records;
   }
   if (phase === 'start') fail('The file holds no JSON.', arrayHint);
-  if (phase !== 'done') fail('The file ends inside the JSON array: a closing "]" or "}" is missing.', arrayHint, phase === 'inside' ? elementLine : line);
+  if (phase !== 'done')
+    fail('The file ends inside the JSON array: a closing "]" or "}" is missing.', arrayHint, phase === 'inside' ? elementLine : line);
 }
 
 function parseElement(body: string, line: number, file: string, info: SourceInfo): SourceRecord {
@@ -97,18 +110,26 @@ function parseElement(body: string, line: number, file: string, info: SourceInfo
   try {
     value = JSON.parse(body) as Record<string, unknown>;
   } catch (error) {
-    throw new SproutError('data-bad-json', `The array element starting on this line is not valid JSON (${(error as Error).message.replace(/^.*?: /, '')}).`, {
-      file,
-      line,
-      hint: 'Fix the JSON syntax of this element.',
-    });
+    throw new SproutError(
+      'data-bad-json',
+      `The array element starting on this line is not valid JSON (${(error as Error).message.replace(/^.*?: /, '')}).`,
+      {
+        file,
+        line,
+        hint: 'Fix the JSON syntax of this element.',
+      },
+    );
   }
   if (nestedTooDeep(value)) {
-    throw new SproutError('data-bad-json', `The array element starting on this line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`, {
-      file,
-      line,
-      hint: 'Flatten the deeply nested field, or remove this element.',
-    });
+    throw new SproutError(
+      'data-bad-json',
+      `The array element starting on this line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`,
+      {
+        file,
+        line,
+        hint: 'Flatten the deeply nested field, or remove this element.',
+      },
+    );
   }
   const fields = objectFields(value);
   if (info.columns.length === 0) info.columns = Object.keys(fields);

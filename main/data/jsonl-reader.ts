@@ -3,7 +3,12 @@ import type { SourceInfo, SourceRecord } from './types.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, objectFields } from './values.js';
 
 /** Records of a JSON Lines stream: one object per line; blank lines are skipped, a last line without LF is fine. */
-export async function* readJsonl(text: AsyncIterable<string>, file: string, maxRecordChars: number, info: SourceInfo): AsyncGenerator<SourceRecord> {
+export async function* readJsonl(
+  text: AsyncIterable<string>,
+  file: string,
+  maxRecordChars: number,
+  info: SourceInfo,
+): AsyncGenerator<SourceRecord> {
   let pending = '';
   let line = 0;
   const parse = (raw: string): SourceRecord | undefined => {
@@ -23,11 +28,15 @@ export async function* readJsonl(text: AsyncIterable<string>, file: string, maxR
       });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new SproutError('data-bad-json-line', `Expected a JSON object ({…}) on this line, found ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}.`, {
-        file,
-        line,
-        hint: 'Each line must be one object whose keys are the columns, e.g. {"text": "…", "label": "…"}.',
-      });
+      throw new SproutError(
+        'data-bad-json-line',
+        `Expected a JSON object ({…}) on this line, found ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}.`,
+        {
+          file,
+          line,
+          hint: 'Each line must be one object whose keys are the columns, e.g. {"text": "…", "label": "…"}.',
+        },
+      );
     }
     if (nestedTooDeep(value)) {
       throw new SproutError('data-bad-json-line', `This line nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep.`, {

@@ -92,13 +92,17 @@ export function checkColumns(info: SourceInfo, mapping: Mapping): Mapping {
   for (const column of wanted) {
     if (!info.columns.includes(column)) {
       const what = column === mapping.labelColumn ? 'label' : 'text';
-      throw new SproutError('data-missing-column', `The ${what} column ${JSON.stringify(column)} is not in this ${info.format.toUpperCase()} file.`, {
-        file: info.file,
-        hint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}${info.header ? '' : ' (0-based indexes: the file has no header)'}.${
-          what === 'label' ? ' To import examples without labels (for labelling), leave out --label-column.' : ''
-        }`,
-        uiHint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}.`,
-      });
+      throw new SproutError(
+        'data-missing-column',
+        `The ${what} column ${JSON.stringify(column)} is not in this ${info.format.toUpperCase()} file.`,
+        {
+          file: info.file,
+          hint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}${info.header ? '' : ' (0-based indexes: the file has no header)'}.${
+            what === 'label' ? ' To import examples without labels (for labelling), leave out --label-column.' : ''
+          }`,
+          uiHint: `Its columns are: ${info.columns.map((c) => JSON.stringify(c)).join(', ')}.`,
+        },
+      );
     }
   }
   return mapping;

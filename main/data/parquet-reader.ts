@@ -13,10 +13,14 @@ export async function* readParquet(file: string, info: SourceInfo, onProgress?: 
   const unreadable = (error: unknown, where: string) =>
     error instanceof SproutError
       ? error
-      : new SproutError('data-bad-parquet', `This is not a readable Parquet file (${where}${(error as Error)?.message ?? String(error)}).`, {
-          file,
-          hint: 'Check that the download is complete, or choose the right --format.',
-        });
+      : new SproutError(
+          'data-bad-parquet',
+          `This is not a readable Parquet file (${where}${(error as Error)?.message ?? String(error)}).`,
+          {
+            file,
+            hint: 'Check that the download is complete, or choose the right --format.',
+          },
+        );
   let metadata;
   try {
     metadata = await parquetMetadataAsync(buffer);

@@ -30,10 +30,34 @@ const BOOLEAN = /^(true|false)$/i;
 /** Collects column statistics record by record with bounded memory (distinct values stop being tracked at a cap). */
 export class Profiler {
   rows = 0;
-  private readonly stats = new Map<string, { present: number; blank: number; chars: number; max: number; integer: boolean; number: boolean; boolean: boolean; values: Map<string, number>; capped: boolean }>();
+  private readonly stats = new Map<
+    string,
+    {
+      present: number;
+      blank: number;
+      chars: number;
+      max: number;
+      integer: boolean;
+      number: boolean;
+      boolean: boolean;
+      values: Map<string, number>;
+      capped: boolean;
+    }
+  >();
 
   constructor(private readonly columns: string[]) {
-    for (const c of columns) this.stats.set(c, { present: 0, blank: 0, chars: 0, max: 0, integer: true, number: true, boolean: true, values: new Map(), capped: false });
+    for (const c of columns)
+      this.stats.set(c, {
+        present: 0,
+        blank: 0,
+        chars: 0,
+        max: 0,
+        integer: true,
+        number: true,
+        boolean: true,
+        values: new Map(),
+        capped: false,
+      });
   }
 
   add(record: SourceRecord): void {
@@ -95,11 +119,22 @@ export class Profiler {
 export function suggestMapping(profiles: ColumnProfile[], rows: number): Suggestion {
   const byName = LABEL_NAMES.map((n) => profiles.find((p) => p.name.toLowerCase() === n)).find((p) => p && p.distinct >= 1);
   const candidates = profiles
-    .filter((p) => p.type !== 'empty' && p.blank === 0 && p.present === rows && p.distinct >= 2 && p.distinct <= 100 && p.distinct <= Math.max(2, rows / 2) && !p.distinctCapped)
+    .filter(
+      (p) =>
+        p.type !== 'empty' &&
+        p.blank === 0 &&
+        p.present === rows &&
+        p.distinct >= 2 &&
+        p.distinct <= 100 &&
+        p.distinct <= Math.max(2, rows / 2) &&
+        !p.distinctCapped,
+    )
     .sort((a, b) => rank(a) - rank(b) || a.distinct - b.distinct || profiles.indexOf(a) - profiles.indexOf(b));
   const label = byName ?? candidates.find((p) => p.meanChars < 40);
   const rest = profiles.filter((p) => p !== label);
-  let text = rest.filter((p) => p.type === 'text' && p.meanChars >= 12 && (p.distinctCapped || p.distinct >= Math.min(rows, DISTINCT_CAP) * 0.5));
+  let text = rest.filter(
+    (p) => p.type === 'text' && p.meanChars >= 12 && (p.distinctCapped || p.distinct >= Math.min(rows, DISTINCT_CAP) * 0.5),
+  );
   if (text.length === 0) {
     const longest = [...rest].filter((p) => p.type !== 'empty').sort((a, b) => b.meanChars - a.meanChars)[0];
     text = longest ? [longest] : [];

@@ -55,7 +55,14 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const dsv = format === 'csv' || format === 'tsv';
-  const info: SourceInfo = { file, format, encoding: format === 'parquet' ? 'binary' : 'utf-8', header: dsv ? (options.header ?? true) : format !== 'text', columns: [], totalBytes: size };
+  const info: SourceInfo = {
+    file,
+    format,
+    encoding: format === 'parquet' ? 'binary' : 'utf-8',
+    header: dsv ? (options.header ?? true) : format !== 'text',
+    columns: [],
+    totalBytes: size,
+  };
   if (size === 0) throw emptyFile(file);
   const textOptions = { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress };
   if (dsv) {
@@ -67,7 +74,12 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
       info.quotingReason = choice.reason;
     }
     if (options.header === undefined) {
-      const choice = await guessHeader(new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }), format === 'csv' ? ',' : '\t', info.quoting, maxRecordChars);
+      const choice = await guessHeader(
+        new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }),
+        format === 'csv' ? ',' : '\t',
+        info.quoting,
+        maxRecordChars,
+      );
       info.header = choice.header;
       info.headerReason = choice.reason;
     }
@@ -79,9 +91,14 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   switch (format) {
     case 'csv':
     case 'tsv':
-      generator = readDsv(text.chunks(), { file, delimiter: format === 'csv' ? ',' : '\t', quoting: info.quoting!, header, maxRecordChars }, info, (s) => {
-        blank = s.blankLines;
-      });
+      generator = readDsv(
+        text.chunks(),
+        { file, delimiter: format === 'csv' ? ',' : '\t', quoting: info.quoting!, header, maxRecordChars },
+        info,
+        (s) => {
+          blank = s.blankLines;
+        },
+      );
       break;
     case 'jsonl':
       generator = readJsonl(text.chunks(), file, maxRecordChars, info);
@@ -130,7 +147,12 @@ export async function* readRecords(file: string, options: ReadOptions = {}): Asy
 }
 
 /** Reads the first rows only; a file that breaks among them is left for the real reading to report. */
-async function guessHeader(text: TextStream, delimiter: ',' | '\t', quoting: SourceInfo['quoting'] & {}, maxRecordChars: number): Promise<HeaderChoice> {
+async function guessHeader(
+  text: TextStream,
+  delimiter: ',' | '\t',
+  quoting: SourceInfo['quoting'] & {},
+  maxRecordChars: number,
+): Promise<HeaderChoice> {
   const parser = new DsvParser(delimiter, quoting, text.file, maxRecordChars);
   const rows: DsvRow[] = [];
   try {
@@ -152,10 +174,14 @@ async function fileSize(file: string): Promise<number> {
     return s.size;
   } catch (error) {
     if (error instanceof SproutError) throw error;
-    throw new SproutError('data-file-not-found', `The file cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
-      file,
-      hint: 'Check the path and that you may read the file.',
-    });
+    throw new SproutError(
+      'data-file-not-found',
+      `The file cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      {
+        file,
+        hint: 'Check the path and that you may read the file.',
+      },
+    );
   }
 }
 

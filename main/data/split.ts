@@ -90,7 +90,11 @@ export function splitByUniqueText(
  * sorted order and each is shuffled with the one seeded generator, so the result depends only on the data and seed.
  * Test rows continue each class's shuffle in a second pass, after every class's validation rows are drawn.
  */
-export function stratifiedDraw(groups: Map<string, number[]>, shares: HeldOutShares, seed: number): { validation: number[]; test: number[] } {
+export function stratifiedDraw(
+  groups: Map<string, number[]>,
+  shares: HeldOutShares,
+  seed: number,
+): { validation: number[]; test: number[] } {
   const random = seededRandom(seed);
   const keys = [...groups.keys()].sort();
   const drawn = new Map<string, number>();

@@ -22,9 +22,13 @@ export function parseTemplate(source: string): Template {
       const end = source.indexOf('}', i + 1);
       const column = end < 0 ? '' : source.slice(i + 1, end);
       if (end < 0 || column === '' || column.includes('{')) {
-        throw new SproutError('data-bad-template', `The template ${JSON.stringify(source)} has an unfinished or empty {column} reference at character ${i + 1}.`, {
-          hint: 'Write column names in braces, e.g. "premise: {premise} hypothesis: {hypothesis}"; write {{ and }} for literal braces.',
-        });
+        throw new SproutError(
+          'data-bad-template',
+          `The template ${JSON.stringify(source)} has an unfinished or empty {column} reference at character ${i + 1}.`,
+          {
+            hint: 'Write column names in braces, e.g. "premise: {premise} hypothesis: {hypothesis}"; write {{ and }} for literal braces.',
+          },
+        );
       }
       if (literal) parts.push(literal);
       literal = '';
@@ -32,9 +36,13 @@ export function parseTemplate(source: string): Template {
       if (!columns.includes(column)) columns.push(column);
       i = end;
     } else if (c === '}') {
-      throw new SproutError('data-bad-template', `The template ${JSON.stringify(source)} has a "}" without a matching "{" at character ${i + 1}.`, {
-        hint: 'Write }} for a literal closing brace.',
-      });
+      throw new SproutError(
+        'data-bad-template',
+        `The template ${JSON.stringify(source)} has a "}" without a matching "{" at character ${i + 1}.`,
+        {
+          hint: 'Write }} for a literal closing brace.',
+        },
+      );
     } else literal += c;
   }
   if (literal) parts.push(literal);

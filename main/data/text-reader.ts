@@ -2,7 +2,12 @@ import { SproutError } from '../errors.js';
 import type { SourceInfo, SourceRecord } from './types.js';
 
 /** Plain text, one example per line in a column named "text". Empty lines are records too (the importer counts them). */
-export async function* readTextLines(text: AsyncIterable<string>, file: string, maxRecordChars: number, info: SourceInfo): AsyncGenerator<SourceRecord> {
+export async function* readTextLines(
+  text: AsyncIterable<string>,
+  file: string,
+  maxRecordChars: number,
+  info: SourceInfo,
+): AsyncGenerator<SourceRecord> {
   info.columns = ['text'];
   let pending = '';
   let line = 0;

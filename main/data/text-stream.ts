@@ -77,7 +77,9 @@ export class TextStream {
       }
       if (carry.length || this.encoding !== 'utf-8') {
         const text =
-          this.encoding === 'utf-8' ? this.decodeUtf8(decoder!, carry, linesBefore, lineBytes) : this.decodeUtf16(decoder!, carry, true, linesBefore);
+          this.encoding === 'utf-8'
+            ? this.decodeUtf8(decoder!, carry, linesBefore, lineBytes)
+            : this.decodeUtf16(decoder!, carry, true, linesBefore);
         if (text) yield text;
       }
     } finally {
@@ -111,13 +113,17 @@ export class TextStream {
       const lastLf = before.lastIndexOf(LF);
       const line = linesBefore + countLf(before) + 1;
       const column = (lastLf >= 0 ? at - lastLf - 1 : lineBytes + at) + 1;
-      throw new SproutError('data-invalid-utf8', `Byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte column ${column} is not valid UTF-8.`, {
-        file: this.file,
-        line,
-        column,
-        hint: 'Save the file as UTF-8 (or UTF-16 with a byte order mark), or import with --invalid-utf8 replace to turn such bytes into U+FFFD.',
-        uiHint: SAVE_AS_UTF8,
-      });
+      throw new SproutError(
+        'data-invalid-utf8',
+        `Byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte column ${column} is not valid UTF-8.`,
+        {
+          file: this.file,
+          line,
+          column,
+          hint: 'Save the file as UTF-8 (or UTF-16 with a byte order mark), or import with --invalid-utf8 replace to turn such bytes into U+FFFD.',
+          uiHint: SAVE_AS_UTF8,
+        },
+      );
     }
   }
 
@@ -125,11 +131,15 @@ export class TextStream {
     try {
       return decoder.decode(bytes, { stream: !final });
     } catch {
-      throw new SproutError('data-invalid-utf16', `The file is not valid ${this.encoding.toUpperCase()} (an odd byte count or an unpaired surrogate) after line ${linesBefore}.`, {
-        file: this.file,
-        hint: 'Save the file again as UTF-8, or import with --invalid-utf8 replace.',
-        uiHint: SAVE_AS_UTF8,
-      });
+      throw new SproutError(
+        'data-invalid-utf16',
+        `The file is not valid ${this.encoding.toUpperCase()} (an odd byte count or an unpaired surrogate) after line ${linesBefore}.`,
+        {
+          file: this.file,
+          hint: 'Save the file again as UTF-8, or import with --invalid-utf8 replace.',
+          uiHint: SAVE_AS_UTF8,
+        },
+      );
     }
   }
 }

@@ -59,11 +59,16 @@ export interface ElectronMain {
   };
   BrowserWindow: { new (options: BrowserWindowOptions): BrowserWindow; getAllWindows(): BrowserWindow[] };
   dialog: {
-    showOpenDialog(window: BrowserWindow | undefined, options: { title?: string; properties: ('openFile' | 'openDirectory')[] }): Promise<{ canceled: boolean; filePaths: string[] }>;
+    showOpenDialog(
+      window: BrowserWindow | undefined,
+      options: { title?: string; properties: ('openFile' | 'openDirectory')[] },
+    ): Promise<{ canceled: boolean; filePaths: string[] }>;
   };
   ipcMain: { handle(channel: string, listener: (event: IpcMainInvokeEvent, request: unknown) => Promise<unknown>): void };
   protocol: {
-    registerSchemesAsPrivileged(schemes: { scheme: string; privileges: { standard: boolean; secure: boolean; supportFetchAPI: boolean } }[]): void;
+    registerSchemesAsPrivileged(
+      schemes: { scheme: string; privileges: { standard: boolean; secure: boolean; supportFetchAPI: boolean } }[],
+    ): void;
     handle(scheme: string, handler: (request: Request) => Promise<Response>): void;
   };
   /** Encryption by the system keychain; getSelectedStorageBackend exists on Linux only. */

@@ -89,7 +89,11 @@ if (!app.requestSingleInstanceLock()) {
       const file = isAppUrl(request.url) ? await readRendererFile(rendererDir, new URL(request.url).pathname) : undefined;
       if (!file) return new Response('Not found', { status: 404 });
       return new Response(new Uint8Array(file.body), {
-        headers: { 'Content-Type': file.contentType, 'Content-Security-Policy': contentSecurityPolicy(), 'X-Content-Type-Options': 'nosniff' },
+        headers: {
+          'Content-Type': file.contentType,
+          'Content-Security-Policy': contentSecurityPolicy(),
+          'X-Content-Type-Options': 'nosniff',
+        },
       });
     });
 

@@ -29,13 +29,22 @@ export interface ArchiveManifest {
 }
 
 function slug(name: string): string {
-  return name.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 40) || 'prompt';
+  return (
+    name
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[-.]+|-+$/g, '')
+      .slice(0, 40) || 'prompt'
+  );
 }
 
 /** Writes the library as a tar archive at `file` (refusing to replace an existing file). */
 export async function exportLibraryArchive(db: LibraryDb, file: string): Promise<ArchiveManifest> {
   const target = resolve(file);
-  if (existsSync(target)) throw new SproutError('archive-exists', 'The archive file already exists; it was left as it is.', { file: target, hint: 'Choose a new file name.' });
+  if (existsSync(target))
+    throw new SproutError('archive-exists', 'The archive file already exists; it was left as it is.', {
+      file: target,
+      hint: 'Choose a new file name.',
+    });
   const work = mkdtempSync(join(tmpdir(), 'sprout-archive-'));
   try {
     await backupLibrary(db, join(work, ARCHIVE_DATABASE));
@@ -47,7 +56,13 @@ export async function exportLibraryArchive(db: LibraryDb, file: string): Promise
       for (const f of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) entries.push({ name: `${folder}/${f}`, source: join(work, folder, f) });
       prompts.push({ id: p.id, name: p.name, folder });
     }
-    const manifest: ArchiveManifest = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, schema_version: migrations.length, created: new Date().toISOString(), prompts };
+    const manifest: ArchiveManifest = {
+      format: ARCHIVE_FORMAT,
+      version: ARCHIVE_VERSION,
+      schema_version: migrations.length,
+      created: new Date().toISOString(),
+      prompts,
+    };
     writeFileSync(join(work, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
     try {
@@ -67,12 +82,18 @@ function readManifest(file: string, archive: string): ArchiveManifest {
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new SproutError('bad-archive', `The archive's ${MANIFEST_FILE} is missing or not JSON; it is not a Sprout library archive.`, { file: archive });
+    throw new SproutError('bad-archive', `The archive's ${MANIFEST_FILE} is missing or not JSON; it is not a Sprout library archive.`, {
+      file: archive,
+    });
   }
   const m = manifest as Partial<ArchiveManifest>;
   if (m.format !== ARCHIVE_FORMAT) throw new SproutError('bad-archive', 'The file is not a Sprout library archive.', { file: archive });
   if (typeof m.version !== 'number' || m.version > ARCHIVE_VERSION) {
-    throw new SproutError('archive-too-new', `The archive has format version ${String(m.version)}; this Sprout reads up to ${ARCHIVE_VERSION}.`, { file: archive, hint: 'Update Sprout to import it.' });
+    throw new SproutError(
+      'archive-too-new',
+      `The archive has format version ${String(m.version)}; this Sprout reads up to ${ARCHIVE_VERSION}.`,
+      { file: archive, hint: 'Update Sprout to import it.' },
+    );
   }
   return m as ArchiveManifest;
 }
@@ -88,7 +109,8 @@ export function importLibraryArchive(db: LibraryDb, file: string): MergeCounts {
   try {
     extractTar(archive, work);
     readManifest(join(work, MANIFEST_FILE), archive);
-    if (!existsSync(join(work, ARCHIVE_DATABASE))) throw new SproutError('bad-archive', `The archive holds no ${ARCHIVE_DATABASE}.`, { file: archive });
+    if (!existsSync(join(work, ARCHIVE_DATABASE)))
+      throw new SproutError('bad-archive', `The archive holds no ${ARCHIVE_DATABASE}.`, { file: archive });
     const source = openLibrary(join(work, ARCHIVE_DATABASE));
     try {
       return mergeLibrary(db, source);

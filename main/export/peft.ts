@@ -52,7 +52,8 @@ export function peftConfigJson(config: PeftPromptConfig): Record<string, unknown
  * single-file model's folder holds its config.json). A library id such as local/<name> means nothing outside Sprout.
  */
 function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { name: string | null; revision: string | null } {
-  if (registered?.repo) return { name: registered.repo, revision: registered.revision && registered.revision !== 'main' ? registered.revision : null };
+  if (registered?.repo)
+    return { name: registered.repo, revision: registered.revision && registered.revision !== 'main' ? registered.revision : null };
   const path = registered?.path ?? ref.path;
   if (path) return { name: extname(path) === '.safetensors' ? dirname(path) : path, revision: null };
   return { name: ref.id, revision: null };
@@ -70,7 +71,10 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
   }
   for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
     if (existsSync(join(target, file))) {
-      throw new SproutError('peft-exists', `The folder already holds ${file}; it was left as it is.`, { file: target, hint: 'Export into an empty or new folder.' });
+      throw new SproutError('peft-exists', `The folder already holds ${file}; it was left as it is.`, {
+        file: target,
+        hint: 'Export into an empty or new folder.',
+      });
     }
   }
   const registered = prompt.model.id === null ? undefined : getModel(db, prompt.model.id);
@@ -96,11 +100,15 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
   const data = new Float32Array(SUBMODULES * n); // [2N, d]: rows [N, 2N) repeat rows [0, N)
   for (let s = 0; s < SUBMODULES; s++) data.set(prompt.embedding, s * n);
   mkdirSync(target, { recursive: true });
-  writeSafetensors(join(target, PEFT_WEIGHTS_FILE), [{ name: PEFT_TENSOR, dtype: 'F32', shape: [SUBMODULES * prompt.length, prompt.dModel], data }], {
-    format: 'pt',
-    sprout_prompt_name: prompt.name,
-    sprout_prompt_uid: prompt.uid,
-  });
+  writeSafetensors(
+    join(target, PEFT_WEIGHTS_FILE),
+    [{ name: PEFT_TENSOR, dtype: 'F32', shape: [SUBMODULES * prompt.length, prompt.dModel], data }],
+    {
+      format: 'pt',
+      sprout_prompt_name: prompt.name,
+      sprout_prompt_uid: prompt.uid,
+    },
+  );
   const tmp = join(target, `.${PEFT_CONFIG_FILE}.${process.pid}.tmp`);
   writeFileSync(tmp, `${JSON.stringify(peftConfigJson(config), null, 2)}\n`);
   renameSync(tmp, join(target, PEFT_CONFIG_FILE));
@@ -139,13 +147,22 @@ function optionalString(config: Record<string, unknown>, key: string, file: stri
 }
 
 function parseConfig(raw: unknown, file: string): PeftPromptConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SproutError('bad-peft', 'adapter_config.json is not a JSON object.', { file });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new SproutError('bad-peft', 'adapter_config.json is not a JSON object.', { file });
   const c = raw as Record<string, unknown>;
   if (c.peft_type !== 'PROMPT_TUNING') {
-    throw new SproutError('bad-peft', `The adapter is ${JSON.stringify(c.peft_type)}, not PROMPT_TUNING; Sprout imports prompt-tuning adapters only.`, { file });
+    throw new SproutError(
+      'bad-peft',
+      `The adapter is ${JSON.stringify(c.peft_type)}, not PROMPT_TUNING; Sprout imports prompt-tuning adapters only.`,
+      { file },
+    );
   }
   if (c.task_type !== 'SEQ_2_SEQ_LM') {
-    throw new SproutError('bad-peft', `The adapter's task_type is ${JSON.stringify(c.task_type)}; Sprout's prompts are for T5, task_type SEQ_2_SEQ_LM.`, { file });
+    throw new SproutError(
+      'bad-peft',
+      `The adapter's task_type is ${JSON.stringify(c.task_type)}; Sprout's prompts are for T5, task_type SEQ_2_SEQ_LM.`,
+      { file },
+    );
   }
   const init = c.prompt_tuning_init === 'TEXT' ? 'TEXT' : 'RANDOM';
   return {
@@ -174,7 +191,14 @@ function halfToFloat(h: number): number {
       const sign = b & 0x8000 ? -1 : 1;
       const exponent = (b >> 10) & 0x1f;
       const mantissa = b & 0x3ff;
-      halfTable[b] = exponent === 0 ? sign * mantissa * 2 ** -24 : exponent === 31 ? (mantissa ? NaN : sign * Infinity) : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+      halfTable[b] =
+        exponent === 0
+          ? sign * mantissa * 2 ** -24
+          : exponent === 31
+            ? mantissa
+              ? NaN
+              : sign * Infinity
+            : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
     }
   }
   return halfTable[h];
@@ -199,7 +223,10 @@ export function readPeft(dir: string): PeftPrompt {
   const configFile = join(folder, PEFT_CONFIG_FILE);
   const weightsFile = join(folder, PEFT_WEIGHTS_FILE);
   if (!existsSync(configFile)) {
-    throw new SproutError('bad-peft', 'The folder has no adapter_config.json, so it is not a PEFT adapter.', { file: folder, hint: 'Point --peft at the folder PEFT saved (save_pretrained).' });
+    throw new SproutError('bad-peft', 'The folder has no adapter_config.json, so it is not a PEFT adapter.', {
+      file: folder,
+      hint: 'Point --peft at the folder PEFT saved (save_pretrained).',
+    });
   }
   const config = parseConfig(readJsonFile(configFile, 'bad-peft'), configFile);
   if (!existsSync(weightsFile)) {
@@ -210,7 +237,12 @@ export function readPeft(dir: string): PeftPrompt {
   }
   const { tensors, metadata } = readSafetensorsFile(weightsFile);
   const entry = tensors.get(PEFT_TENSOR);
-  if (!entry) throw new SproutError('bad-peft', `The weights file has no "${PEFT_TENSOR}" tensor (found: ${[...tensors.keys()].join(', ') || 'none'}).`, { file: weightsFile });
+  if (!entry)
+    throw new SproutError(
+      'bad-peft',
+      `The weights file has no "${PEFT_TENSOR}" tensor (found: ${[...tensors.keys()].join(', ') || 'none'}).`,
+      { file: weightsFile },
+    );
   if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16') {
     throw new SproutError('bad-peft', `"${PEFT_TENSOR}" is ${entry.dtype}; Sprout reads F32, F16 and BF16.`, { file: weightsFile });
   }
@@ -225,7 +257,14 @@ export function readPeft(dir: string): PeftPrompt {
     );
   }
   const bytes = readTensorBytes(entry);
-  return { config, length: N, dModel: d, embedding: toFloat32(entry.dtype, bytes, N * d), dtype: entry.dtype, name: metadata.sprout_prompt_name ?? null };
+  return {
+    config,
+    length: N,
+    dModel: d,
+    embedding: toFloat32(entry.dtype, bytes, N * d),
+    dtype: entry.dtype,
+    name: metadata.sprout_prompt_name ?? null,
+  };
 }
 
 function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | undefined): ModelRef {
@@ -238,13 +277,21 @@ function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | un
         findModelByPath(db, resolve(wanted)));
   if (registered) {
     if (registered.summary.dModel !== config.token_dim) {
-      throw new SproutError('peft-model-mismatch', `The adapter's token_dim is ${config.token_dim}, but model ${registered.id} has d_model ${registered.summary.dModel}.`, {
-        hint: 'Import it for the base model it was trained on (--model).',
-      });
+      throw new SproutError(
+        'peft-model-mismatch',
+        `The adapter's token_dim is ${config.token_dim}, but model ${registered.id} has d_model ${registered.summary.dModel}.`,
+        {
+          hint: 'Import it for the base model it was trained on (--model).',
+        },
+      );
     }
     return { id: registered.id, path: registered.path, summary: registered.summary };
   }
-  const summary = { dModel: config.token_dim, ...(config.num_layers ? { encoderLayers: config.num_layers } : {}), ...(config.num_attention_heads ? { numHeads: config.num_attention_heads } : {}) };
+  const summary = {
+    dModel: config.token_dim,
+    ...(config.num_layers ? { encoderLayers: config.num_layers } : {}),
+    ...(config.num_attention_heads ? { numHeads: config.num_attention_heads } : {}),
+  };
   // A folder that is not registered is kept as a path; anything else names a Hub repo.
   if (wanted !== null && (isAbsolute(wanted) || existsSync(wanted))) return { id: null, path: resolve(wanted), summary };
   return { id: wanted, path: null, summary };

@@ -1,5 +1,14 @@
 import { toHalf } from '../checkpoint/to-half.js';
-import { DataType, encodeModel, type AttributeValue, type DataTypeCode, type Dim, type NodeValue, type TensorValue, type ValueInfo } from './onnx-proto.js';
+import {
+  DataType,
+  encodeModel,
+  type AttributeValue,
+  type DataTypeCode,
+  type Dim,
+  type NodeValue,
+  type TensorValue,
+  type ValueInfo,
+} from './onnx-proto.js';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint32' | 'int8' | 'uint8' | 'bool';
 export type { Dim };
@@ -61,7 +70,10 @@ export class Graph {
   private recording = true;
 
   /** `float` is the dtype of every floating-point value: float32 for models, float64 for gradient checks. */
-  constructor(readonly name: string, readonly float: 'float32' | 'float64' = 'float32') {}
+  constructor(
+    readonly name: string,
+    readonly float: 'float32' | 'float64' = 'float32',
+  ) {}
 
   fresh(prefix: string): string {
     const n = this.names.get(prefix) ?? 0;
@@ -87,7 +99,13 @@ export class Graph {
    * as a graph input: onnxruntime then never constant-folds the ops that read it, so a Cast or DequantizeLinear
    * of a narrow weight runs per step on a transient buffer instead of becoming a float32 copy at session creation.
    */
-  externalWeight(name: string, dims: number[], external: { location: string; offset: number; length: number }, dtype: DType = 'float32', overridable = false): Tensor {
+  externalWeight(
+    name: string,
+    dims: number[],
+    external: { location: string; offset: number; length: number },
+    dtype: DType = 'float32',
+    overridable = false,
+  ): Tensor {
     const existing = this.constants.get(`w:${name}`);
     if (existing) return existing;
     this.initializers.push({ name, dataType: dtypeCode[dtype], dims, external });
@@ -180,9 +198,25 @@ export class Graph {
     return out;
   }
 
-  private push(opType: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Dim[], dtype: DType, requiresGrad: boolean, name?: string, domain?: string): Tensor {
+  private push(
+    opType: string,
+    inputs: (Tensor | null)[],
+    attrs: Attrs,
+    shape: Dim[],
+    dtype: DType,
+    requiresGrad: boolean,
+    name?: string,
+    domain?: string,
+  ): Tensor {
     const outName = name ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ opType, inputs: inputs.map((t) => t?.name ?? ''), outputs: [outName], name: `n${this.nodes.length}`, attributes: attrs, ...(domain ? { domain } : {}) });
+    this.nodes.push({
+      opType,
+      inputs: inputs.map((t) => t?.name ?? ''),
+      outputs: [outName],
+      name: `n${this.nodes.length}`,
+      attributes: attrs,
+      ...(domain ? { domain } : {}),
+    });
     this.values.set(outName, { dtype, shape });
     return new Tensor(this, outName, dtype, shape, requiresGrad);
   }

@@ -42,16 +42,34 @@ export class Dropout {
     const i64 = (v: number) => g.constant([v], 'int64', []);
     const seedMod = g.emitRaw('Mod', [this.seed, i64(PRIME)], {}, [], 'int64');
     const mixed = g.emitRaw('Add', [g.emitRaw('Mul', [seedMod, i64(16807)], {}, [], 'int64'), i64(site * 1000003)], {}, [], 'int64');
-    const key = g.emitRaw('Cast', [g.emitRaw('Mod', [mixed, i64(PRIME)], {}, [], 'int64')], op.attrs({ to: dtypeCode.uint32 }), [], 'uint32');
+    const key = g.emitRaw(
+      'Cast',
+      [g.emitRaw('Mod', [mixed, i64(PRIME)], {}, [], 'int64')],
+      op.attrs({ to: dtypeCode.uint32 }),
+      [],
+      'uint32',
+    );
     // index [x.shape] uint32: 0, 1, 2, ... in row-major order
     const shape = op.shapeOf(x);
     const count = g.emitRaw('ReduceProd', [op.toInt(shape, 'int32')], op.attrs({ keepdims: 0 }), [], 'int32');
     const flat = g.emitRaw('Range', [g.constant([0], 'int32', []), count, g.constant([1], 'int32', [])], {}, ['n'], 'int32');
-    const index = g.emitRaw('Cast', [g.emitRaw('Reshape', [flat, shape], {}, x.shape, 'int32')], op.attrs({ to: dtypeCode.uint32 }), x.shape, 'uint32');
+    const index = g.emitRaw(
+      'Cast',
+      [g.emitRaw('Reshape', [flat, shape], {}, x.shape, 'int32')],
+      op.attrs({ to: dtypeCode.uint32 }),
+      x.shape,
+      'uint32',
+    );
     const h1 = addU(mulU(index, u32(GOLDEN)), key);
     const h2 = addU(mulU(h1, h1), key);
     const h3 = addU(mulU(h2, h2), h1);
-    const uniform = g.emitRaw('Div', [g.emitRaw('Cast', [h3], op.attrs({ to: dtypeCode.float32 }), x.shape, 'float32'), g.scalar(2 ** 32)], {}, x.shape, 'float32');
+    const uniform = g.emitRaw(
+      'Div',
+      [g.emitRaw('Cast', [h3], op.attrs({ to: dtypeCode.float32 }), x.shape, 'float32'), g.scalar(2 ** 32)],
+      {},
+      x.shape,
+      'float32',
+    );
     const keep = g.emitRaw('GreaterOrEqual', [uniform, this.rate], {}, x.shape, 'bool');
     return g.emitRaw('Where', [keep, this.keepScale, g.scalar(0)], {}, x.shape, 'float32');
   }

@@ -190,11 +190,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShape(cond.shape, broadcastShape(a.shape, b.shape));
   return graph.emit('Where', [cond, a, b], {}, shape, a.dtype, (g, needs) => {
     const zero = graph.scalar(0, a.dtype);
-    return [
-      null,
-      needs[1] && sumTo(where(cond, g, zero), a.shape),
-      needs[2] && sumTo(where(cond, zero, g), b.shape),
-    ];
+    return [null, needs[1] && sumTo(where(cond, g, zero), a.shape), needs[2] && sumTo(where(cond, zero, g), b.shape)];
   });
 }
 
@@ -276,9 +272,14 @@ function spreadOver(g: Tensor, x: Tensor, axes: number[]): Tensor {
 export function transpose(x: Tensor, perm: number[]): Tensor {
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
-  return x.graph.emit('Transpose', [x], attrs({ perm: perm }), perm.map((p) => x.shape[p]), x.dtype, (g) => [
-    transpose(g, inverse),
-  ]);
+  return x.graph.emit(
+    'Transpose',
+    [x],
+    attrs({ perm: perm }),
+    perm.map((p) => x.shape[p]),
+    x.dtype,
+    (g) => [transpose(g, inverse)],
+  );
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
@@ -324,10 +325,16 @@ function sliceDynamic(x: Tensor, start: Tensor, end: Tensor, axis: number, size:
     // Pad g back with zeros: `start` before and (dim - end) after, on this axis only.
     const dim = shapeOf(x, ax, ax + 1);
     const afterClamped = shapeMax(shapeSub(dim, end), graph.ints([0]));
-    const pads = shapeConcat([
-      graph.ints(new Array(ax).fill(0)), start, graph.ints(new Array(x.rank - ax - 1).fill(0)),
-      graph.ints(new Array(ax).fill(0)), afterClamped, graph.ints(new Array(x.rank - ax - 1).fill(0)),
-    ].filter((t) => (t.shape[0] as number) > 0));
+    const pads = shapeConcat(
+      [
+        graph.ints(new Array(ax).fill(0)),
+        start,
+        graph.ints(new Array(x.rank - ax - 1).fill(0)),
+        graph.ints(new Array(ax).fill(0)),
+        afterClamped,
+        graph.ints(new Array(x.rank - ax - 1).fill(0)),
+      ].filter((t) => (t.shape[0] as number) > 0),
+    );
     return [graph.emit('Pad', [g, pads], {}, x.shape, x.dtype, () => [])];
   });
 }
@@ -365,7 +372,13 @@ export function at(x: Tensor, axis: number, index: number): Tensor {
 /** Position of the largest value along `axis` (int64, the axis dropped); the first on ties, no gradient. */
 export function argmax(x: Tensor, axis: number): Tensor {
   const ax = normAxis(axis, x.rank);
-  return x.graph.emitRaw('ArgMax', [x], attrs({ axis: ax, keepdims: 0 }), x.shape.filter((_, i) => i !== ax), 'int64');
+  return x.graph.emitRaw(
+    'ArgMax',
+    [x],
+    attrs({ axis: ax, keepdims: 0 }),
+    x.shape.filter((_, i) => i !== ax),
+    'int64',
+  );
 }
 
 /**
@@ -382,7 +395,9 @@ export interface PackedRows {
 /** x [B*S, c] -> its real rows [Ntok, c]; the gradient goes back to them, padding rows get zeros (unpackRows). */
 export function packRows(x: Tensor, rows: PackedRows): Tensor {
   const graph = x.graph;
-  return graph.emit('Gather', [x, rows.keep], attrs({ axis: 0 }), [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [unpackRows(g, rows)]);
+  return graph.emit('Gather', [x, rows.keep], attrs({ axis: 0 }), [rows.keep.shape[0], ...x.shape.slice(1)], x.dtype, (g) => [
+    unpackRows(g, rows),
+  ]);
 }
 
 function gatherSpread(t: Tensor, rows: PackedRows): Tensor {
@@ -394,7 +409,11 @@ function gatherSpread(t: Tensor, rows: PackedRows): Tensor {
  * position, so the gradient is the packing of g (packRows).
  */
 export function unpackRows(t: Tensor, rows: PackedRows): Tensor {
-  return t.graph.composite([t], () => mul(gatherSpread(t, rows), cast(rows.present, t.dtype)), (g) => [packRows(g, rows)]);
+  return t.graph.composite(
+    [t],
+    () => mul(gatherSpread(t, rows), cast(rows.present, t.dtype)),
+    (g) => [packRows(g, rows)],
+  );
 }
 
 /**
@@ -403,7 +422,11 @@ export function unpackRows(t: Tensor, rows: PackedRows): Tensor {
  * pass fewer than unpackRows. Its gradient at padding positions is then exactly zero, so packing g is exact.
  */
 export function spreadRows(t: Tensor, rows: PackedRows): Tensor {
-  return t.graph.composite([t], () => gatherSpread(t, rows), (g) => [packRows(g, rows)]);
+  return t.graph.composite(
+    [t],
+    () => gatherSpread(t, rows),
+    (g) => [packRows(g, rows)],
+  );
 }
 
 // ---- reductions ----------------------------------------------------------------------------------------
@@ -423,9 +446,14 @@ function keepReduced(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): T
 
 export function reduceSum(x: Tensor, axes: number[], keepdims: boolean): Tensor {
   const graph = x.graph;
-  return graph.emit('ReduceSum', [x, graph.ints(axes)], attrs({ keepdims: keepdims ? 1 : 0 }), reducedShape(x, axes, keepdims), x.dtype, (g) => [
-    spreadOver(keepReduced(g, x, axes, keepdims), x, axes),
-  ]);
+  return graph.emit(
+    'ReduceSum',
+    [x, graph.ints(axes)],
+    attrs({ keepdims: keepdims ? 1 : 0 }),
+    reducedShape(x, axes, keepdims),
+    x.dtype,
+    (g) => [spreadOver(keepReduced(g, x, axes, keepdims), x, axes)],
+  );
 }
 
 export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor {
@@ -440,7 +468,11 @@ export function reduceMean(x: Tensor, axes: number[], keepdims: boolean): Tensor
 function countOf(x: Tensor, axes: number[]): Tensor {
   const graph = x.graph;
   const dims = axes.map((a) => x.shape[normAxis(a, x.rank)]);
-  if (dims.every((d) => typeof d === 'number')) return graph.scalar((dims as number[]).reduce((p, d) => p * d, 1), x.dtype);
+  if (dims.every((d) => typeof d === 'number'))
+    return graph.scalar(
+      (dims as number[]).reduce((p, d) => p * d, 1),
+      x.dtype,
+    );
   const sizes = axes.map((a) => shapeOf(x, normAxis(a, x.rank), normAxis(a, x.rank) + 1));
   const all = sizes.length === 1 ? sizes[0] : shapeConcat(sizes);
   const prod = graph.emitRaw('ReduceProd', [all], attrs({ keepdims: 0 }), [], 'int64');
@@ -465,7 +497,11 @@ function logSumExpParts(x: Tensor): { lse: Tensor; exps: Tensor; sum: Tensor } {
 /** log(sum(exp(x))) over the last axis, keepdims; its gradient is softmax(x), from the forward's exponentials. */
 export function logSumExp(x: Tensor): Tensor {
   let parts: ReturnType<typeof logSumExpParts> | undefined;
-  return x.graph.composite([x], () => (parts = logSumExpParts(x)).lse, (g) => [mul(parts!.exps, div(g, parts!.sum))]);
+  return x.graph.composite(
+    [x],
+    () => (parts = logSumExpParts(x)).lse,
+    (g) => [mul(parts!.exps, div(g, parts!.sum))],
+  );
 }
 
 /** Softmax over the last axis: dx = y * (g - sum(g * y)). */
@@ -503,8 +539,16 @@ export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
       xf = toFloat32(x);
       if (x.dtype === 'float32' && w.dtype === 'float32') {
         // onnxruntime's fused kernel: one pass over [N, d] instead of three, and it returns r for the backward.
-        const outputs = [{ shape: x.shape, dtype: x.dtype }, { shape: reducedShape(x, [x.rank - 1], true), dtype: x.dtype }];
-        const [y, inverse] = graph.emitRawOutputs('SimplifiedLayerNormalization', [x, w], { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: eps } }, outputs);
+        const outputs = [
+          { shape: x.shape, dtype: x.dtype },
+          { shape: reducedShape(x, [x.rank - 1], true), dtype: x.dtype },
+        ];
+        const [y, inverse] = graph.emitRawOutputs(
+          'SimplifiedLayerNormalization',
+          [x, w],
+          { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: eps } },
+          outputs,
+        );
         r = inverse;
         return y;
       }
@@ -551,7 +595,11 @@ function geluSlope(x: Tensor, p: GeluParts): Tensor {
 
 /** gelu_new as one op whose backward keeps only x and recomputes the rest (see gatedGelu). */
 export function geluTanh(x: Tensor): Tensor {
-  return x.graph.composite([x], () => geluParts(x).value, (g) => [mul(g, geluSlope(x, geluParts(x)))]);
+  return x.graph.composite(
+    [x],
+    () => geluParts(x).value,
+    (g) => [mul(g, geluSlope(x, geluParts(x)))],
+  );
 }
 
 /**
@@ -561,10 +609,14 @@ export function geluTanh(x: Tensor): Tensor {
  * the recomputation with the forward's nodes instead.
  */
 export function gatedGelu(a: Tensor, b: Tensor): Tensor {
-  return a.graph.composite([a, b], () => mul(geluParts(a).value, b), (g, needs) => {
-    const p = geluParts(a);
-    return [needs[0] && mul(mul(g, b), geluSlope(a, p)), needs[1] && mul(g, p.value)];
-  });
+  return a.graph.composite(
+    [a, b],
+    () => mul(geluParts(a).value, b),
+    (g, needs) => {
+      const p = geluParts(a);
+      return [needs[0] && mul(mul(g, b), geluSlope(a, p)), needs[1] && mul(g, p.value)];
+    },
+  );
 }
 
 /**

@@ -55,7 +55,8 @@ export async function headFile(client: HubClient, repo: string, revision: string
     // identity: a compressed answer would report the compressed size, as huggingface_hub also avoids.
     const response = await hubFetch(client, url, { method: 'HEAD', redirect: 'manual', headers: { 'Accept-Encoding': 'identity' } });
     const isRedirect = response.status >= 300 && response.status < 400;
-    if (!response.ok && !isRedirect) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), repo, `file "${path}" at revision "${revision}"`);
+    if (!response.ok && !isRedirect)
+      throw hubHttpError(response.status, response.headers.get('X-Error-Code'), repo, `file "${path}" at revision "${revision}"`);
     const location = response.headers.get('Location');
     const linkedEtag = response.headers.get('X-Linked-Etag');
     // A relative redirect is a renamed repository: follow it. An absolute one is the LFS download (CDN) URL.
@@ -66,7 +67,9 @@ export async function headFile(client: HubClient, repo: string, revision: string
     const etag = normaliseEtag(linkedEtag ?? response.headers.get('ETag'));
     const size = Number(response.headers.get('X-Linked-Size') ?? response.headers.get('Content-Length'));
     if (!etag || !Number.isSafeInteger(size) || size < 0) {
-      throw new SproutError('hub-error', `The Hub's answer for "${repo}/${path}" lacks a usable ETag or size.`, { hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.' });
+      throw new SproutError('hub-error', `The Hub's answer for "${repo}/${path}" lacks a usable ETag or size.`, {
+        hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.',
+      });
     }
     const sha256 = linkedEtag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
     return { path, url, etag, size, sha256, commit: response.headers.get('X-Repo-Commit') ?? undefined };
@@ -84,7 +87,10 @@ async function hashPrefix(file: string, length: number): Promise<Hash> {
 function writeFailure(error: unknown, file: string): SproutError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new SproutError('disk-full', 'The disk is full; the download stopped.', { file, hint: 'Free some space and run the download again: it resumes where it stopped.' });
+    return new SproutError('disk-full', 'The disk is full; the download stopped.', {
+      file,
+      hint: 'Free some space and run the download again: it resumes where it stopped.',
+    });
   }
   return new SproutError('download-write-failed', `Cannot write the download: ${(error as Error).message}.`, { file });
 }
@@ -114,7 +120,9 @@ export async function fetchBlob(
     if (offset < file.size) {
       let response: Response;
       try {
-        response = await hubFetch(client, file.url, { headers: { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) } });
+        response = await hubFetch(client, file.url, {
+          headers: { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
+        });
       } catch (error) {
         if (error instanceof SproutError && error.code === 'hub-unreachable' && networkRetries++ < MAX_NETWORK_RETRIES) continue;
         throw error;
@@ -136,7 +144,8 @@ export async function fetchBlob(
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          if (position + value.length > file.size) throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
+          if (position + value.length > file.size)
+            throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
           try {
             await writer.write(value, position);
           } catch (error) {
@@ -156,7 +165,9 @@ export async function fetchBlob(
       await writer.close();
       if (position < file.size) {
         if (networkRetries++ < MAX_NETWORK_RETRIES) continue;
-        throw new SproutError('hub-error', `The connection kept closing before "${file.path}" was complete.`, { hint: 'Run the download again: it resumes where it stopped.' });
+        throw new SproutError('hub-error', `The connection kept closing before "${file.path}" was complete.`, {
+          hint: 'Run the download again: it resumes where it stopped.',
+        });
       }
     }
     if (hash && hash.digest('hex') !== file.sha256) {

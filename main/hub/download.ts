@@ -96,9 +96,13 @@ function offlineResult(repo: string, revision: string, cache: RepoCache, setting
   const commit = cachedCommit(cache, revision);
   const dir = commit && snapshotDir(cache, commit);
   if (!commit || !dir || !(usableSnapshot(dir) || hasPytorchWeights(dir))) {
-    throw new SproutError('offline-not-cached', `"${repo}" (revision "${revision}") is not in the Hugging Face cache at ${settings.cacheDir}, and HF_HUB_OFFLINE is set.`, {
-      hint: 'Unset HF_HUB_OFFLINE to download it, or point HF_HUB_CACHE / HF_HOME at the cache that holds it.',
-    });
+    throw new SproutError(
+      'offline-not-cached',
+      `"${repo}" (revision "${revision}") is not in the Hugging Face cache at ${settings.cacheDir}, and HF_HUB_OFFLINE is set.`,
+      {
+        hint: 'Unset HF_HUB_OFFLINE to download it, or point HF_HUB_CACHE / HF_HOME at the cache that holds it.',
+      },
+    );
   }
   convertIfNeeded(dir);
   return { repo, revision, commit, dir, files: [], fetchedBytes: 0 };
@@ -156,11 +160,19 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     await fetchAll([indexFile], tracker);
     fetched += tracker.fetchedBytes;
     const index = readJsonFile(join(dir, indexFile.path), 'hub-bad-index') as { weight_map?: unknown } | null;
-    const weightMap = typeof index?.weight_map === 'object' && index.weight_map !== null ? (index.weight_map as Record<string, unknown>) : {};
+    const weightMap =
+      typeof index?.weight_map === 'object' && index.weight_map !== null ? (index.weight_map as Record<string, unknown>) : {};
     for (const shard of new Set(Object.values(weightMap))) {
       // A shard name becomes a path under the snapshot folder: only plain relative names, as the Hub itself has.
-      if (typeof shard !== 'string' || !listing.files.includes(shard) || shard.split(/[\\/]/).some((part) => part === '' || part === '.' || part === '..')) {
-        throw new SproutError('hub-bad-index', `The index of "${repo}" names a shard ${JSON.stringify(shard)} the repository does not have.`);
+      if (
+        typeof shard !== 'string' ||
+        !listing.files.includes(shard) ||
+        shard.split(/[\\/]/).some((part) => part === '' || part === '.' || part === '..')
+      ) {
+        throw new SproutError(
+          'hub-bad-index',
+          `The index of "${repo}" names a shard ${JSON.stringify(shard)} the repository does not have.`,
+        );
       }
       remote.push(await headFile(client, repo, commit, shard));
     }

@@ -64,7 +64,8 @@ export function hubHttpError(status: number, errorCode: string | null, repo: str
     );
   }
   if (status === 404) {
-    const code = errorCode === 'RevisionNotFound' ? 'hub-revision-not-found' : errorCode === 'EntryNotFound' ? 'hub-file-not-found' : 'hub-not-found';
+    const code =
+      errorCode === 'RevisionNotFound' ? 'hub-revision-not-found' : errorCode === 'EntryNotFound' ? 'hub-file-not-found' : 'hub-not-found';
     return new SproutError(code, `The Hub has no ${what} for "${repo}" (HTTP 404${errorCode ? `, ${errorCode}` : ''}).`, {
       hint: 'Check the model id and the revision (branch, tag or commit).',
     });
@@ -89,11 +90,24 @@ export async function listRepo(client: HubClient, repo: string, revision: string
     return response;
   };
   try {
-    const info = await modelInfo({ name: repo, revision, hubUrl: client.endpoint, fetch: fetchWithAuth, additionalFields: ['sha', 'filePaths'] });
+    const info = await modelInfo({
+      name: repo,
+      revision,
+      hubUrl: client.endpoint,
+      fetch: fetchWithAuth,
+      additionalFields: ['sha', 'filePaths'],
+    });
     const commit = (info as { sha?: unknown }).sha;
     const files = (info as { filePaths?: unknown }).filePaths;
-    if (typeof commit !== 'string' || !/^[0-9a-f]{40}$/.test(commit) || !Array.isArray(files) || !files.every((f) => typeof f === 'string')) {
-      throw new SproutError('hub-error', `The Hub's answer for "${repo}" has no commit sha or file list.`, { hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.' });
+    if (
+      typeof commit !== 'string' ||
+      !/^[0-9a-f]{40}$/.test(commit) ||
+      !Array.isArray(files) ||
+      !files.every((f) => typeof f === 'string')
+    ) {
+      throw new SproutError('hub-error', `The Hub's answer for "${repo}" has no commit sha or file list.`, {
+        hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.',
+      });
     }
     return { commit, files };
   } catch (error) {

@@ -14,7 +14,14 @@ export interface InspectedModel {
   summary: ArchitectureSummary;
 }
 
-const SIDE_FILES = ['config.json', 'tokenizer.json', 'spiece.model', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+const SIDE_FILES = [
+  'config.json',
+  'tokenizer.json',
+  'spiece.model',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+];
 
 /**
  * Validates a model folder or a single .safetensors file (config.json and the tokenizer must sit beside it):
@@ -25,7 +32,10 @@ export async function inspectModel(path: string, options: { castCacheDir?: strin
   if (!existsSync(target)) throw new SproutError('missing-model', 'No such file or folder.', { file: target });
   const isFile = statSync(target).isFile();
   if (isFile && !target.endsWith('.safetensors')) {
-    throw new SproutError('bad-model-path', 'Expected a model folder or a .safetensors file.', { file: target, hint: 'For a pytorch_model.bin, import the folder that holds it.' });
+    throw new SproutError('bad-model-path', 'Expected a model folder or a .safetensors file.', {
+      file: target,
+      hint: 'For a pytorch_model.bin, import the folder that holds it.',
+    });
   }
   const checkpoint = isFile
     ? await openCheckpoint(dirname(target), { ...options, weightsFile: target })

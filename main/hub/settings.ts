@@ -22,7 +22,8 @@ function hfHome(env: NodeJS.ProcessEnv): string {
  * `huggingface-cli login` stores (so that a Python login also works for Sprout).
  */
 export function environmentToken(env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | undefined {
-  for (const name of ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'] as const) if (env[name]) return { token: env[name], from: `the ${name} environment variable` };
+  for (const name of ['HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'] as const)
+    if (env[name]) return { token: env[name], from: `the ${name} environment variable` };
   const file = env.HF_TOKEN_PATH ?? join(hfHome(env), 'token');
   if (!existsSync(file)) return undefined;
   const token = readFileSync(file, 'utf8').trim();

@@ -24,7 +24,7 @@ function writePrivate(file: string, bytes: Buffer): void {
   rmSync(tmp, { force: true });
   const fd = openSync(tmp, 'wx', 0o600);
   try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -75,7 +75,8 @@ export class TokenStore {
 
   /** Where the stored token lives, in words for the Settings screen; null when none is stored. */
   where(): string | null {
-    if (this.cipher && existsSync(this.file(SEALED_TOKEN_FILE))) return `${this.file(SEALED_TOKEN_FILE)}, encrypted with the system keychain`;
+    if (this.cipher && existsSync(this.file(SEALED_TOKEN_FILE)))
+      return `${this.file(SEALED_TOKEN_FILE)}, encrypted with the system keychain`;
     if (existsSync(this.file(PLAIN_TOKEN_FILE))) return `${this.file(PLAIN_TOKEN_FILE)}, readable by your user only`;
     return null;
   }

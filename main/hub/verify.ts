@@ -26,7 +26,7 @@ export async function verifySnapshotBlobs(dir: string): Promise<number> {
       if (hash.digest('hex') !== target) {
         throw new SproutError('checksum-mismatch', `"${relative(dir, path)}" is damaged: its sha256 differs from the Hub's.`, {
           file: path,
-          hint: 'Delete the file\'s blob from the Hugging Face cache and download the model again.',
+          hint: "Delete the file's blob from the Hugging Face cache and download the model again.",
         });
       }
       checked++;

@@ -1,11 +1,21 @@
 import type { z } from 'zod';
-import { operations, type ContractErrorShape, type Envelope, type OperationName, type ResponseOf, type ValidRequestOf } from '../../preload/contract.js';
+import {
+  operations,
+  type ContractErrorShape,
+  type Envelope,
+  type OperationName,
+  type ResponseOf,
+  type ValidRequestOf,
+} from '../../preload/contract.js';
 import { ContractError } from '../../preload/contract-error.js';
 import { asDiskFullError } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import type { HandlerContext } from './context.js';
 
-export type Handler<K extends OperationName> = (request: ValidRequestOf<K>, context: HandlerContext) => Promise<ResponseOf<K>> | ResponseOf<K>;
+export type Handler<K extends OperationName> = (
+  request: ValidRequestOf<K>,
+  context: HandlerContext,
+) => Promise<ResponseOf<K>> | ResponseOf<K>;
 /** One handler per operation of the contract; the compiler reports a missing one. */
 export type Handlers = { [K in OperationName]: Handler<K> };
 
@@ -37,7 +47,8 @@ export function toErrorShape(thrown: unknown): ContractErrorShape {
     const { uiHint, ...details } = error.details;
     return { code: error.code, message: error.forApp(), details: uiHint === undefined ? details : { ...details, hint: uiHint } };
   }
-  if (error instanceof ContractError) return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+  if (error instanceof ContractError)
+    return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
   // An unexpected fault: the message helps a bug report, the stack stays in the log of whoever hosts the engine.
   return { code: 'internal', message: `Internal error: ${error instanceof Error ? error.message : String(error)}` };
 }

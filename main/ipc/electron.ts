@@ -13,7 +13,8 @@ export function bindElectronIpc(ipcMain: IpcMainLike, dispatch: Dispatch, isAppU
   for (const name of operationNames) {
     ipcMain.handle(operationChannel(name), async (event, request): Promise<Envelope<unknown>> => {
       const url = event.senderFrame?.url ?? '';
-      if (!isAppUrl(url)) return { ok: false, error: { code: 'forbidden', message: `A page at ${url || 'an unknown address'} may not call Sprout.` } };
+      if (!isAppUrl(url))
+        return { ok: false, error: { code: 'forbidden', message: `A page at ${url || 'an unknown address'} may not call Sprout.` } };
       return dispatch(name, request);
     });
   }

@@ -9,7 +9,17 @@ import { existingFolder } from './handlers/files.js';
 import { doctorReport } from './handlers/doctor.js';
 import { evalReport } from './handlers/evaluation.js';
 import { homeSummary } from './handlers/home.js';
-import { exportPeftFolder, importPeftFolder, listLibrary, note, remove, rename, showPrompt, similarityMap, tag } from './handlers/library.js';
+import {
+  exportPeftFolder,
+  importPeftFolder,
+  listLibrary,
+  note,
+  remove,
+  rename,
+  showPrompt,
+  similarityMap,
+  tag,
+} from './handlers/library.js';
 import { catalogue } from './handlers/catalogue.js';
 import { forgetModel, importModel, listModelInfo, verifyModel } from './handlers/models.js';
 import { publicSettings, readSettings, tokenStore, writeSettings } from './handlers/settings.js';
@@ -24,7 +34,9 @@ export const handlers: Handlers = {
   'app.info': (_request, { dataDir, shell }) => ({ name: 'Sprout', version: sproutVersion, shell, dataDir }),
   'app.pickPath': async ({ kind, title }, { pickPath }) => {
     if (!pickPath) {
-      throw new SproutError('picker-unavailable', 'A browser cannot tell Sprout where a file is.', { hint: 'Type the absolute path of the file or folder instead.' });
+      throw new SproutError('picker-unavailable', 'A browser cannot tell Sprout where a file is.', {
+        hint: 'Type the absolute path of the file or folder instead.',
+      });
     }
     return { path: await pickPath(kind, title) };
   },
@@ -35,7 +47,9 @@ export const handlers: Handlers = {
   'settings.get': (_request, context) => publicSettings(context, readSettings(context.dataDir)),
   'settings.set': ({ hubToken, ...request }, context) => {
     const stored = readSettings(context.dataDir);
-    const given = request.browseFolders && { browseFolders: [...new Set(request.browseFolders.map((f) => existingFolder(f, 'folder to browse')))] };
+    const given = request.browseFolders && {
+      browseFolders: [...new Set(request.browseFolders.map((f) => existingFolder(f, 'folder to browse')))],
+    };
     const next = { ...stored, ...Object.fromEntries(Object.entries({ ...request, ...given }).filter(([, v]) => v !== undefined)) };
     writeSettings(context.dataDir, next);
     // The token goes to its own owner-only (or keychain-sealed) file, never into settings.json.

@@ -19,7 +19,14 @@ export interface HostOptions {
 /** The engine as a transport sees it: one dispatch function over the contract's handlers, whether work is running, and a way to stop. */
 export function hostEngine(options: HostOptions): { dispatch: Dispatch; busy(): boolean; close(): Promise<void> } {
   const worker = new EngineWorker({ script: options.workerScript, onCrash: (error) => options.log(new Error(error.message)) });
-  const context: HandlerContext = { dataDir: options.dataDir, emit: options.emit, worker, shell: options.shell, pickPath: options.pickPath, secrets: options.secrets };
+  const context: HandlerContext = {
+    dataDir: options.dataDir,
+    emit: options.emit,
+    worker,
+    shell: options.shell,
+    pickPath: options.pickPath,
+    secrets: options.secrets,
+  };
   moveLegacyHubToken(context);
   return { dispatch: createDispatch(handlers, context, options.log), busy: () => worker.busy, close: () => worker.close() };
 }

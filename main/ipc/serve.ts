@@ -102,7 +102,10 @@ class Gate {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const given = bearer ?? url.searchParams.get('token') ?? cookie(req, this.cookieName);
     if (!sameToken(given ?? undefined, this.token)) {
-      return { status: 401, error: { code: 'unauthorized', message: 'Missing or wrong access token: open the URL `sprout serve` printed.' } };
+      return {
+        status: 401,
+        error: { code: 'unauthorized', message: 'Missing or wrong access token: open the URL `sprout serve` printed.' },
+      };
     }
     return undefined;
   }
@@ -156,13 +159,26 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 
 /** The HTTP side: POST /api/<operation> through the dispatch (503 until attached), GET for the renderer's files. */
 function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: number }, dispatch: () => Dispatch | undefined) {
   async function api(req: IncomingMessage, res: ServerResponse, operation: string): Promise<void> {
-    if (req.method !== 'POST') return gate.sendEnvelope(res, 405, { ok: false, error: { code: 'method-not-allowed', message: 'Operations are called with POST.' } }, { Allow: 'POST' });
+    if (req.method !== 'POST')
+      return gate.sendEnvelope(
+        res,
+        405,
+        { ok: false, error: { code: 'method-not-allowed', message: 'Operations are called with POST.' } },
+        { Allow: 'POST' },
+      );
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-      return gate.sendEnvelope(res, 415, { ok: false, error: { code: 'unsupported-media-type', message: 'Send the request as application/json.' } });
+      return gate.sendEnvelope(res, 415, {
+        ok: false,
+        error: { code: 'unsupported-media-type', message: 'Send the request as application/json.' },
+      });
     }
     const body = await readBody(req, options.maxBodyBytes);
     if (body === 'too-large') {
-      const error = { code: 'payload-too-large', message: `Request bodies are limited to ${options.maxBodyBytes} bytes.`, details: { maxBodyBytes: options.maxBodyBytes } };
+      const error = {
+        code: 'payload-too-large',
+        message: `Request bodies are limited to ${options.maxBodyBytes} bytes.`,
+        details: { maxBodyBytes: options.maxBodyBytes },
+      };
       return gate.sendEnvelope(res, 413, { ok: false, error }, { Connection: 'close' });
     }
     let request: unknown = {};
@@ -170,7 +186,10 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
       try {
         request = JSON.parse(body.toString('utf8'));
       } catch {
-        return gate.sendEnvelope(res, 400, { ok: false, error: { code: 'invalid-request', message: 'The request body is not valid JSON.', details: { field: '(request)' } } });
+        return gate.sendEnvelope(res, 400, {
+          ok: false,
+          error: { code: 'invalid-request', message: 'The request body is not valid JSON.', details: { field: '(request)' } },
+        });
       }
     }
     const d = dispatch();
@@ -180,11 +199,14 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
   }
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return gate.send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return gate.send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
     const file = await readRendererFile(options.rendererDir, url.pathname);
     if (!file) return gate.send(res, 404, 'Not found', 'text/plain');
     // Opening the printed URL logs the browser in: the cookie carries the token for the page's own assets.
-    const login = url.searchParams.has('token') ? { 'Set-Cookie': `${gate.cookieName}=${gate.token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+    const login = url.searchParams.has('token')
+      ? { 'Set-Cookie': `${gate.cookieName}=${gate.token}; HttpOnly; SameSite=Strict; Path=/` }
+      : {};
     res.writeHead(200, { ...gate.headers(), 'Content-Type': file.contentType, 'Content-Length': file.body.length, ...login });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
@@ -202,7 +224,8 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) gate.sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
+      if (!res.headersSent)
+        gate.sendEnvelope(res, 500, { ok: false, error: { code: 'internal', message: `Internal error: ${(error as Error).message}` } });
       else res.destroy();
     });
   };
@@ -247,7 +270,10 @@ export async function startServe(options: ServeOptions): Promise<ServeServer> {
   const gate = new Gate(options.token ?? randomBytes(32).toString('base64url'));
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let dispatch: Dispatch | undefined;
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, requestHandler(gate, { ...options, maxBodyBytes }, () => dispatch));
+  const server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler(gate, { ...options, maxBodyBytes }, () => dispatch),
+  );
   const events = eventSockets(server, gate, maxBodyBytes, options.maxEventBacklogBytes ?? DEFAULT_MAX_EVENT_BACKLOG_BYTES);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -62,5 +62,7 @@ export function addedColumns(inputColumns: readonly string[], plan: ColumnPlan):
 /** The added columns in output order. */
 export function addedColumnNames(a: AddedColumns): string[] {
   if (a.groups) return [...a.groups.flatMap((g) => [g.predicted, g.confidence, ...g.probs]), a.skipped];
-  return [a.task, a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, a.threshold, ...a.probs, a.skipped].filter((n): n is string => n !== undefined);
+  return [a.task, a.predicted, a.confidence, a.runnerUp, a.margin, a.agreement, a.threshold, ...a.probs, a.skipped].filter(
+    (n): n is string => n !== undefined,
+  );
 }

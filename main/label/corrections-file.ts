@@ -17,10 +17,14 @@ export async function readCorrectionsFile(file: string): Promise<FileCorrection[
   const source = await openSource(file, { header: true });
   const missing = ['row', 'label'].filter((c) => !source.info.columns.includes(c));
   if (missing.length) {
-    throw new SproutError('label-bad-corrections', `The corrections file has no ${missing.map((c) => `"${c}"`).join(' or ')} column; its columns are ${source.info.columns.join(', ')}.`, {
-      file,
-      hint: 'Give it a header row with "row" (the row number `sprout label review` prints) and "label".',
-    });
+    throw new SproutError(
+      'label-bad-corrections',
+      `The corrections file has no ${missing.map((c) => `"${c}"`).join(' or ')} column; its columns are ${source.info.columns.join(', ')}.`,
+      {
+        file,
+        hint: 'Give it a header row with "row" (the row number `sprout label review` prints) and "label".',
+      },
+    );
   }
   const out: FileCorrection[] = [];
   const seen = new Map<number, string>();
@@ -28,9 +32,15 @@ export async function readCorrectionsFile(file: string): Promise<FileCorrection[
     const where = `${file}:${record.line}`;
     const text = record.fields.row?.trim() ?? '';
     const row = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(row)) throw new SproutError('label-bad-corrections', `${where}: "${text}" is not a row number.`, { hint: 'Use the `row` numbers `sprout label review` prints (0 is the first record).' });
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(row))
+      throw new SproutError('label-bad-corrections', `${where}: "${text}" is not a row number.`, {
+        hint: 'Use the `row` numbers `sprout label review` prints (0 is the first record).',
+      });
     const before = seen.get(row);
-    if (before) throw new SproutError('label-bad-corrections', `${where}: row ${row} is corrected again (first at ${before}).`, { hint: 'Keep one line per row.' });
+    if (before)
+      throw new SproutError('label-bad-corrections', `${where}: row ${row} is corrected again (first at ${before}).`, {
+        hint: 'Keep one line per row.',
+      });
     seen.set(row, where);
     const label = record.fields.label ?? '';
     out.push({ row, label: label === '' ? null : label, where });

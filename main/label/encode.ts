@@ -3,7 +3,15 @@ import type { OutputFormat, Quoting } from '../choices.js';
 
 export type { OutputFormat } from '../choices.js';
 
-const EXTENSIONS: Record<string, OutputFormat> = { csv: 'csv', tsv: 'tsv', tab: 'tsv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet', pq: 'parquet' };
+const EXTENSIONS: Record<string, OutputFormat> = {
+  csv: 'csv',
+  tsv: 'tsv',
+  tab: 'tsv',
+  jsonl: 'jsonl',
+  ndjson: 'jsonl',
+  parquet: 'parquet',
+  pq: 'parquet',
+};
 
 /** The output format a file name implies, or undefined when its extension says nothing. */
 export function outputFormatFromName(file: string): OutputFormat | undefined {
@@ -30,7 +38,12 @@ export interface RowEncoder {
   row(fields: Readonly<Record<string, string | null>>, added: readonly AddedValue[], values?: Readonly<Record<string, unknown>>): string;
 }
 
-export function rowEncoder(format: Exclude<OutputFormat, 'parquet'> | 'parquet-part', inputColumns: readonly string[], addedNames: readonly string[], tsvQuoting: Quoting = 'rfc4180'): RowEncoder {
+export function rowEncoder(
+  format: Exclude<OutputFormat, 'parquet'> | 'parquet-part',
+  inputColumns: readonly string[],
+  addedNames: readonly string[],
+  tsvQuoting: Quoting = 'rfc4180',
+): RowEncoder {
   if (format === 'jsonl' || format === 'parquet-part') {
     // JSON Lines keeps each record's own keys; the Parquet part keeps the fixed column set its schema needs.
     const fixed = format === 'parquet-part';
@@ -62,9 +75,13 @@ function quotedField(v: string, delimiter: string): string {
 /** GLUE-style TSV with quoting off: a field is written as it is, so it must not hold a tab or a line break. */
 function unquotedField(v: string): string {
   if (/[\t\n\r]/.test(v)) {
-    throw new SproutError('label-unwritable-value', `A value holds a tab or line break, which a TSV without quoting cannot hold: ${JSON.stringify(v.slice(0, 60))}.`, {
-      hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).',
-    });
+    throw new SproutError(
+      'label-unwritable-value',
+      `A value holds a tab or line break, which a TSV without quoting cannot hold: ${JSON.stringify(v.slice(0, 60))}.`,
+      {
+        hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).',
+      },
+    );
   }
   return v;
 }

@@ -65,24 +65,39 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
   const job = getJob(db, jobId);
   if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`);
   if (job.status !== 'done') {
-    throw new SproutError('label-not-done', `Labelling job ${jobId} is ${job.status}; export it once it is done.`, { hint: `Resume it first: sprout label --resume ${jobId}.`, uiHint: 'Resume it to finish the file.' });
+    throw new SproutError('label-not-done', `Labelling job ${jobId} is ${job.status}; export it once it is done.`, {
+      hint: `Resume it first: sprout label --resume ${jobId}.`,
+      uiHint: 'Resume it to finish the file.',
+    });
   }
   const file = resolve(options.file);
   const spec = job.spec;
   if (!describesColumns(spec.columns)) {
     // The record comes from the library file: an older or damaged one may not say which columns the job wrote.
-    throw new SproutError('label-job-damaged', `Labelling job ${jobId}'s record in the library does not say which columns it wrote, so it cannot be exported.`, {
-      hint: 'Label the file again as a new job and export that one.',
-    });
+    throw new SproutError(
+      'label-job-damaged',
+      `Labelling job ${jobId}'s record in the library does not say which columns it wrote, so it cannot be exported.`,
+      {
+        hint: 'Label the file again as a new job and export that one.',
+      },
+    );
   }
   // Its output, while it still holds the job's labels (once another job replaced it, that job owns the file).
   const real = realTarget(file);
   if (real === realTarget(spec.input) || (real === realTarget(spec.output) && !job.outputReplaced)) {
-    throw new SproutError('label-export-overwrites', "The export would overwrite the job's input or output file.", { file, hint: 'Choose a new file name.' });
+    throw new SproutError('label-export-overwrites', "The export would overwrite the job's input or output file.", {
+      file,
+      hint: 'Choose a new file name.',
+    });
   }
   const replaced = claimOutput(db, file, options.replaceJob, 'export');
   const exists = () => !replaced.length && !options.overwrite && existsSync(file);
-  if (exists()) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
+  if (exists())
+    throw new SproutError('file-exists', `${file} already exists.`, {
+      file,
+      hint: 'Choose another name, or pass --overwrite.',
+      uiHint: 'Choose another name.',
+    });
   const format = options.format ?? outputFormatFromName(file) ?? 'csv';
   const rows = rowSource(db, job);
   const temporary = `${file}.sprout-partial`;
@@ -92,10 +107,24 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
     const counts = await writeRows(spec, rows, format, out);
     out.close();
     const final = finalColumns(spec);
-    if (format === 'parquet') await convertPartToParquet(part, temporary, [...parquetColumns(spec), { name: final.label, type: 'STRING' }, { name: final.source, type: 'STRING' }]);
-    if (exists()) throw new SproutError('file-exists', `${file} already exists.`, { file, hint: 'Choose another name, or pass --overwrite.', uiHint: 'Choose another name.' });
+    if (format === 'parquet')
+      await convertPartToParquet(part, temporary, [
+        ...parquetColumns(spec),
+        { name: final.label, type: 'STRING' },
+        { name: final.source, type: 'STRING' },
+      ]);
+    if (exists())
+      throw new SproutError('file-exists', `${file} already exists.`, {
+        file,
+        hint: 'Choose another name, or pass --overwrite.',
+        uiHint: 'Choose another name.',
+      });
     renameSync(temporary, file);
-    markOutputReplaced(db, replaced.map((j) => j.id), { jobId, how: 'exported' });
+    markOutputReplaced(
+      db,
+      replaced.map((j) => j.id),
+      { jobId, how: 'exported' },
+    );
     return { file, format, ...counts };
   } catch (error) {
     out.close();
@@ -121,26 +150,43 @@ function rowSource(db: LibraryDb, job: LabelJob): AsyncIterable<ExportRow> | Ite
   const kept = db.prepare('SELECT COUNT(*) AS n FROM label_rows WHERE job_id = ? AND added IS NOT NULL').get(job.id) as { n: number };
   if (kept.n === job.rowsDone) {
     return (function* () {
-      for (const r of jobRows(db, job.id)) yield { fields: r.fields, values: r.values ?? undefined, added: r.added!, corrected: r.corrected };
+      for (const r of jobRows(db, job.id))
+        yield { fields: r.fields, values: r.values ?? undefined, added: r.added!, corrected: r.corrected };
     })();
   }
   const state = outputState(db, job);
   const trusted = state === 'intact' || (state === 'unsealed' && job.spec.format !== 'parquet');
   if (!trusted) {
-    throw new SproutError('label-output-changed', `Labelling job ${job.id} was made by an earlier Sprout, which kept its numbers only in the output file, and ${outputNote(job, state) ?? 'that file cannot be checked.'}`, {
-      file: job.spec.output,
-      hint: 'Label the file again as a new job and export that one.',
-    });
+    throw new SproutError(
+      'label-output-changed',
+      `Labelling job ${job.id} was made by an earlier Sprout, which kept its numbers only in the output file, and ${outputNote(job, state) ?? 'that file cannot be checked.'}`,
+      {
+        file: job.spec.output,
+        hint: 'Label the file again as a new job and export that one.',
+      },
+    );
   }
   return outputFileRows(db, job);
 }
 
 async function* outputFileRows(db: LibraryDb, job: LabelJob): AsyncGenerator<ExportRow> {
   const spec = job.spec;
-  const corrections = new Map((db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(job.id) as { row: number; corrected: string }[]).map((c) => [c.row, c.corrected]));
-  const numeric = new Set(parquetColumns(spec).filter((c) => c.type === 'DOUBLE').map((c) => c.name));
+  const corrections = new Map(
+    (
+      db.prepare('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL').all(job.id) as {
+        row: number;
+        corrected: string;
+      }[]
+    ).map((c) => [c.row, c.corrected]),
+  );
+  const numeric = new Set(
+    parquetColumns(spec)
+      .filter((c) => c.type === 'DOUBLE')
+      .map((c) => c.name),
+  );
   const added = addedColumnNames(spec.columns);
-  const typed = (name: string, v: string | null | undefined): AddedValue => (v === null || v === undefined || v === '' ? null : numeric.has(name) ? Number(v) : v);
+  const typed = (name: string, v: string | null | undefined): AddedValue =>
+    v === null || v === undefined || v === '' ? null : numeric.has(name) ? Number(v) : v;
   let row = 0;
   for await (const record of readRecords(spec.output, outputReadOptions(spec))) {
     const values = record.values && Object.fromEntries(Object.entries(record.values).filter(([k]) => !added.includes(k)));
@@ -149,12 +195,22 @@ async function* outputFileRows(db: LibraryDb, job: LabelJob): AsyncGenerator<Exp
 }
 
 /** Streams the rows into `out` with the final label columns; returns the counts of the person's labels. */
-async function writeRows(spec: LabelJobSpec, rows: AsyncIterable<ExportRow> | Iterable<ExportRow>, format: OutputFormat, out: AppendFile): Promise<Omit<ExportResult, 'file' | 'format'>> {
+async function writeRows(
+  spec: LabelJobSpec,
+  rows: AsyncIterable<ExportRow> | Iterable<ExportRow>,
+  format: OutputFormat,
+  out: AppendFile,
+): Promise<Omit<ExportResult, 'file' | 'format'>> {
   const added = addedColumnNames(spec.columns);
   const final = finalColumns(spec);
   const predicted = added.indexOf(spec.columns.predicted);
   const tsvQuoting = spec.format === 'tsv' ? spec.tsvQuoting : 'rfc4180';
-  const encoder = rowEncoder(format === 'parquet' ? 'parquet-part' : format, spec.inputColumns, [...added, final.label, final.source], tsvQuoting);
+  const encoder = rowEncoder(
+    format === 'parquet' ? 'parquet-part' : format,
+    spec.inputColumns,
+    [...added, final.label, final.source],
+    tsvQuoting,
+  );
   out.append(encoder.header());
   let n = 0;
   let reviewed = 0;
@@ -177,6 +233,9 @@ async function writeRows(spec: LabelJobSpec, rows: AsyncIterable<ExportRow> | It
 
 function describesColumns(c: AddedColumns | undefined): boolean {
   const names = (g: { predicted?: unknown; confidence?: unknown; probs?: unknown } | undefined) =>
-    typeof g?.predicted === 'string' && typeof g.confidence === 'string' && Array.isArray(g.probs) && g.probs.every((p) => typeof p === 'string');
+    typeof g?.predicted === 'string' &&
+    typeof g.confidence === 'string' &&
+    Array.isArray(g.probs) &&
+    g.probs.every((p) => typeof p === 'string');
   return c !== undefined && typeof c.skipped === 'string' && (c.groups ? Array.isArray(c.groups) && c.groups.every(names) : names(c));
 }

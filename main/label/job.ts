@@ -27,7 +27,20 @@ import { decisionText, type Decision } from '../train/threshold.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
 import { outputFormatFromName, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
-import { commitChunk, createJob, dropRowsFrom, finishJob, getJob, jobRows, jobWriter, markOutputReplaced, newJobId, setJobStatus, type LabelJob, type ScoredRow } from './jobs.js';
+import {
+  commitChunk,
+  createJob,
+  dropRowsFrom,
+  finishJob,
+  getJob,
+  jobRows,
+  jobWriter,
+  markOutputReplaced,
+  newJobId,
+  setJobStatus,
+  type LabelJob,
+  type ScoredRow,
+} from './jobs.js';
 import { AppendFile } from './output-file.js';
 import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
 import { FILE_REF_PREFIX } from './prompt-file.js';
@@ -106,7 +119,9 @@ export interface LabelSummary {
 export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: 512, maxNewTokens: 64 };
 
 export function promptSha256(data: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    .digest('hex');
 }
 
 function defaultOutputFormat(input: DataFormat): OutputFormat {
@@ -123,9 +138,13 @@ function promptsName(prompts: readonly LabelPrompt[]): string {
 function checkLabelSet(name: string, task: LabelTask): void {
   if (task.kind !== 'classification') return;
   if (task.labels.length < 1 || task.labels.length !== task.verbalisers.length) {
-    throw new SproutError('label-bad-task', `The prompt "${name}" has ${task.labels.length} labels and ${task.verbalisers.length} verbaliser texts.`, {
-      hint: 'A classification task needs one verbaliser text per label.',
-    });
+    throw new SproutError(
+      'label-bad-task',
+      `The prompt "${name}" has ${task.labels.length} labels and ${task.verbalisers.length} verbaliser texts.`,
+      {
+        hint: 'A classification task needs one verbaliser text per label.',
+      },
+    );
   }
   if (new Set(task.labels).size !== task.labels.length) throw new SproutError('label-bad-task', `The prompt "${name}" repeats a label.`);
 }
@@ -140,25 +159,40 @@ function checkTask(engine: LabelEngine, routeTasks?: readonly LabelTask[]): void
   const d = engine.model.config.dModel;
   for (const p of engine.prompts) {
     if (p.prompt.data.length !== p.prompt.length * d) {
-      throw new SproutError('label-prompt-mismatch', `The prompt "${p.name}" has rows of ${p.prompt.data.length / Math.max(1, p.prompt.length)} values; this model's d_model is ${d}.`, {
-        hint: 'Label with the model the prompt was trained on.',
-      });
+      throw new SproutError(
+        'label-prompt-mismatch',
+        `The prompt "${p.name}" has rows of ${p.prompt.data.length / Math.max(1, p.prompt.length)} values; this model's d_model is ${d}.`,
+        {
+          hint: 'Label with the model the prompt was trained on.',
+        },
+      );
     }
   }
   for (const p of routeTasks ? [] : rest) {
     if (JSON.stringify([p.task.kind, p.task.labels, p.task.verbalisers]) !== JSON.stringify([task.kind, task.labels, task.verbalisers])) {
-      throw new SproutError('label-ensemble-mismatch', `The prompts "${first.name}" and "${p.name}" have different label sets; an ensemble needs prompts of one task.`);
+      throw new SproutError(
+        'label-ensemble-mismatch',
+        `The prompts "${first.name}" and "${p.name}" have different label sets; an ensemble needs prompts of one task.`,
+      );
     }
   }
 }
 
 /** Starts a new job and runs it until the input ends, the signal aborts, or an error stops it. */
-export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, control: RunControl = {}): Promise<LabelSummary> {
+export async function startLabelJob(
+  db: LibraryDb,
+  engine: LabelEngine,
+  options: LabelJobOptions,
+  control: RunControl = {},
+): Promise<LabelSummary> {
   checkTask(engine, options.routing && engine.prompts.map((p) => p.task));
   const spec = await newJobSpec(db, engine, options);
   const encoder = encoderFor(spec);
   const replaced = claimOutput(db, spec.output, options.replaceJob, 'labelled copy');
-  const file = AppendFile.create(spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output, (options.overwrite ?? false) || replaced.length > 0);
+  const file = AppendFile.create(
+    spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output,
+    (options.overwrite ?? false) || replaced.length > 0,
+  );
   const job = createJobWithHeader(db, spec, file, encoder, replaced);
   const release = claimWriter(jobWriter(db, job.id), 'labelled');
   try {
@@ -172,16 +206,25 @@ export async function startLabelJob(db: LibraryDb, engine: LabelEngine, options:
 async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions): Promise<LabelJobSpec> {
   const input = resolve(options.input);
   const batchSize = options.batchSize ?? LABEL_DEFAULTS.batchSize;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
   const maxInputTokens = options.maxInputTokens ?? LABEL_DEFAULTS.maxInputTokens;
-  if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2)) throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
+  if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2))
+    throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
 
   const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
   const info = source.info;
   await closeRecords(source.records);
   const { routed, task, text, goldColumn } = jobTask(engine, options, info.columns, input);
   const { format, output } = jobOutput(db, engine, options, info.format, input);
-  const columns = routed ? routed.columns : addedColumns(info.columns, { kind: task.kind, labels: task.labels, ensemble: engine.prompts.length > 1, positive: task.decision?.positive });
+  const columns = routed
+    ? routed.columns
+    : addedColumns(info.columns, {
+        kind: task.kind,
+        labels: task.labels,
+        ensemble: engine.prompts.length > 1,
+        positive: task.decision?.positive,
+      });
   const stat = statSync(input);
   const spec: LabelJobSpec = {
     input,
@@ -217,49 +260,98 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
 function jobTask(engine: LabelEngine, options: LabelJobOptions, inputColumns: string[], input: string) {
   const routed = options.routing && planRouting(options.routing, engine.prompts, inputColumns, input);
   if (routed && (options.template !== undefined || options.textColumns?.length || options.goldColumn !== undefined)) {
-    throw new SproutError('label-bad-option', 'A multi-task job takes each template from its prompt\'s task, and has no gold label column.', {
-      hint: 'Leave out --template, --text-column and --label-column.',
-    });
+    throw new SproutError(
+      'label-bad-option',
+      "A multi-task job takes each template from its prompt's task, and has no gold label column.",
+      {
+        hint: 'Leave out --template, --text-column and --label-column.',
+      },
+    );
   }
-  const task = routed ? unionTask(routed.routing) : engine.prompts.length > 1 ? withoutDecision(engine.prompts[0].task) : engine.prompts[0].task;
+  const task = routed
+    ? unionTask(routed.routing)
+    : engine.prompts.length > 1
+      ? withoutDecision(engine.prompts[0].task)
+      : engine.prompts[0].task;
   const text = routed
     ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
-    : resolveTextSpec({ template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] }, inputColumns, input);
+    : resolveTextSpec(
+        { template: options.template, taskTemplate: task.template, textColumns: options.textColumns ?? [] },
+        inputColumns,
+        input,
+      );
   const goldColumn = options.goldColumn ?? null;
   if (goldColumn !== null && !inputColumns.includes(goldColumn)) {
-    throw new SproutError('label-unknown-column', `The input has no gold label column "${goldColumn}"; its columns are ${inputColumns.join(', ')}.`, { file: input });
+    throw new SproutError(
+      'label-unknown-column',
+      `The input has no gold label column "${goldColumn}"; its columns are ${inputColumns.join(', ')}.`,
+      { file: input },
+    );
   }
   return { routed, task, text, goldColumn };
 }
 
 /** Where the labelled copy goes and in which format; never over the input or inside the library's folder. */
-function jobOutput(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions, inputFormat: DataFormat, input: string): { format: OutputFormat; output: string } {
-  const format = options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(inputFormat);
+function jobOutput(
+  db: LibraryDb,
+  engine: LabelEngine,
+  options: LabelJobOptions,
+  inputFormat: DataFormat,
+  input: string,
+): { format: OutputFormat; output: string } {
+  const format =
+    options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(inputFormat);
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
-  if (realTarget(input) === realTarget(output)) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another --output.' });
+  if (realTarget(input) === realTarget(output))
+    throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
+      file: output,
+      hint: 'Choose another --output.',
+    });
   refuseInsideDataDir(output, dataDirOf(db), 'output file');
   return { format, output };
 }
 
 /** Writes the output's header and records the job (taking over the outputs it replaces); a failure closes the file. */
-function createJobWithHeader(db: LibraryDb, spec: LabelJobSpec, file: AppendFile, encoder: RowEncoder, replaced: readonly LabelJob[]): LabelJob {
+function createJobWithHeader(
+  db: LibraryDb,
+  spec: LabelJobSpec,
+  file: AppendFile,
+  encoder: RowEncoder,
+  replaced: readonly LabelJob[],
+): LabelJob {
   try {
     file.append(encoder.header());
     const bytes = file.sync();
-    const stats: LabelStats = { labelled: 0, skipped: {}, labelCounts: {}, truncated: 0, gold: spec.goldColumn ? emptyGoldCounts() : null, agreementSum: 0, seconds: 0 };
+    const stats: LabelStats = {
+      labelled: 0,
+      skipped: {},
+      labelCounts: {},
+      truncated: 0,
+      gold: spec.goldColumn ? emptyGoldCounts() : null,
+      agreementSum: 0,
+      seconds: 0,
+    };
     const job = createJob(db, newJobId(), spec, stats, bytes);
-    markOutputReplaced(db, replaced.map((j) => j.id), { jobId: job.id, how: 'labelled' });
+    markOutputReplaced(
+      db,
+      replaced.map((j) => j.id),
+      { jobId: job.id, how: 'labelled' },
+    );
     return job;
   } catch (error) {
     file.close();
-    if (isDiskFull(error)) throw diskFullError(dirname(spec.output), 'the labelled file', { hint: 'Free some space there, then start the job again.' });
+    if (isDiskFull(error))
+      throw diskFullError(dirname(spec.output), 'the labelled file', { hint: 'Free some space there, then start the job again.' });
     throw error;
   }
 }
 
 /** Continues a cancelled, failed or crashed job from its last committed row; a finished job just reports. */
 export async function resumeLabelJob(db: LibraryDb, jobId: string, engine: LabelEngine, control: RunControl = {}): Promise<LabelSummary> {
-  if (!getJob(db, jobId)) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'Run `sprout label --help`; job ids are printed when a job starts.' });
+  if (!getJob(db, jobId))
+    throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, {
+      hint: 'Run `sprout label --help`; job ids are printed when a job starts.',
+    });
   const release = claimWriter(jobWriter(db, jobId), 'resumed');
   try {
     return await resumeClaimed(db, jobId, engine, control);
@@ -278,29 +370,44 @@ async function resumeClaimed(db: LibraryDb, jobId: string, engine: LabelEngine, 
       hint: 'Its rows labelled so far stay in the library; start a new job to label the rest of the file.',
     });
   }
-  checkTask(engine, job.spec.routing?.routes.map((r) => r.task));
+  checkTask(
+    engine,
+    job.spec.routing?.routes.map((r) => r.task),
+  );
   const spec = job.spec;
   const shas = engine.prompts.map((p) => promptSha256(p.prompt.data));
   if (shas.length !== spec.prompts.length || shas.some((s, i) => s !== spec.prompts[i].sha256)) {
-    throw new SproutError('label-prompt-changed', `The prompt(s) given differ from those job ${jobId} started with (${spec.prompts.map((p) => p.ref).join(', ')}).`, {
-      hint: 'Resume with the same prompt(s), or start a new job.',
-    });
+    throw new SproutError(
+      'label-prompt-changed',
+      `The prompt(s) given differ from those job ${jobId} started with (${spec.prompts.map((p) => p.ref).join(', ')}).`,
+      {
+        hint: 'Resume with the same prompt(s), or start a new job.',
+      },
+    );
   }
   const stat = statSync(spec.input, { throwIfNoEntry: false });
   if (!stat || stat.size !== spec.inputBytes || stat.mtimeMs !== spec.inputMtimeMs) {
-    throw new SproutError('label-input-changed', 'The input file changed (or is gone) since the job started, so its rows may no longer line up.', {
-      file: spec.input,
-      hint: 'Start a new job on the file as it is now.',
-    });
+    throw new SproutError(
+      'label-input-changed',
+      'The input file changed (or is gone) since the job started, so its rows may no longer line up.',
+      {
+        file: spec.input,
+        hint: 'Start a new job on the file as it is now.',
+      },
+    );
   }
   const path = spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output;
   const encoder = encoderFor(spec);
   if (!committedOutputMatches(db, job, encoder, path)) {
-    throw new SproutError('label-output-changed', `The output file no longer holds the rows job ${jobId} wrote (it was changed outside Sprout), so resuming would cut it.`, {
-      file: path,
-      hint: 'Start a new job on the file instead of --resume.',
-      uiHint: 'Label the file again as a new job.',
-    });
+    throw new SproutError(
+      'label-output-changed',
+      `The output file no longer holds the rows job ${jobId} wrote (it was changed outside Sprout), so resuming would cut it.`,
+      {
+        file: path,
+        hint: 'Start a new job on the file instead of --resume.',
+        uiHint: 'Label the file again as a new job.',
+      },
+    );
   }
   const file = AppendFile.reopen(path, job.outputBytes);
   dropRowsFrom(db, jobId, job.rowsDone);
@@ -355,7 +462,9 @@ async function closeRecords(records: AsyncIterable<SourceRecord>): Promise<void>
 
 function encoderFor(spec: LabelJobSpec): RowEncoder {
   const names = addedColumnNames(spec.columns);
-  return spec.format === 'parquet' ? rowEncoder('parquet-part', spec.inputColumns, names) : rowEncoder(spec.format, spec.inputColumns, names, spec.tsvQuoting);
+  return spec.format === 'parquet'
+    ? rowEncoder('parquet-part', spec.inputColumns, names)
+    : rowEncoder(spec.format, spec.inputColumns, names, spec.tsvQuoting);
 }
 
 interface WindowRow {
@@ -363,7 +472,14 @@ interface WindowRow {
   record: SourceRecord;
 }
 
-async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: AppendFile, encoder: RowEncoder, control: RunControl): Promise<LabelSummary> {
+async function run(
+  db: LibraryDb,
+  engine: LabelEngine,
+  job: LabelJob,
+  file: AppendFile,
+  encoder: RowEncoder,
+  control: RunControl,
+): Promise<LabelSummary> {
   const spec = job.spec;
   const stats = job.stats;
   const label = windowLabeller(engine, spec, stats);
@@ -374,7 +490,13 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
   const report = () => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? (rowsDone - firstRow) / seconds : 0;
-    control.onProgress?.({ jobId: job.id, rowsDone, totalRows: spec.totalRows, rowsPerS: rate, etaS: rate > 0 ? (spec.totalRows - rowsDone) / rate : null });
+    control.onProgress?.({
+      jobId: job.id,
+      rowsDone,
+      totalRows: spec.totalRows,
+      rowsPerS: rate,
+      etaS: rate > 0 ? (spec.totalRows - rowsDone) / rate : null,
+    });
   };
   const commit = async (window: WindowRow[]) => {
     const t0 = performance.now();
@@ -385,7 +507,14 @@ async function run(db: LibraryDb, engine: LabelEngine, job: LabelJob, file: Appe
     rowsDone += window.length;
     bytesDone = bytes;
     // The library keeps every value written, so exports and checks never depend on the output file.
-    commitChunk(db, job.id, rowsDone, bytes, stats, rows.map((r) => ({ ...r.stored, added: r.added, values: r.values ? { ...r.values } : null })));
+    commitChunk(
+      db,
+      job.id,
+      rowsDone,
+      bytes,
+      stats,
+      rows.map((r) => ({ ...r.stored, added: r.added, values: r.values ? { ...r.values } : null })),
+    );
     report();
   };
   try {
@@ -424,7 +553,13 @@ function windowLabeller(engine: LabelEngine, spec: LabelJobSpec, stats: LabelSta
   const prompts = engine.prompts.map((p) => p.prompt);
   const routing = spec.routing;
   if (routing) {
-    const scorer = new RoutedScorer(engine.model, engine.tokenizer, prompts, routing.routes.map((r) => r.task), options);
+    const scorer = new RoutedScorer(
+      engine.model,
+      engine.tokenizer,
+      prompts,
+      routing.routes.map((r) => r.task),
+      options,
+    );
     const routed = { routing, columns: spec.columns, maxInputTokens: spec.maxInputTokens };
     return (window) => labelRoutedWindow(scorer, engine.tokenizer, engine.model.config.eosTokenId, routed, stats, window);
   }
@@ -446,10 +581,18 @@ function failJob(db: LibraryDb, job: LabelJob, thrown: unknown, rowsDone: number
 
 /** A full disk under the output file or the library, with the room the remaining rows need at the rate so far. */
 function outOfRoom(error: unknown, db: LibraryDb, job: LabelJob, rowsDone: number, bytesDone: number) {
-  const goOn = { hint: `Free some space there, then continue with \`sprout label --resume ${job.id}\` (every row committed so far is kept).`, uiHint: 'Free some space there, then resume the job (every row committed so far is kept).' };
+  const goOn = {
+    hint: `Free some space there, then continue with \`sprout label --resume ${job.id}\` (every row committed so far is kept).`,
+    uiHint: 'Free some space there, then resume the job (every row committed so far is kept).',
+  };
   if ((error as { code?: string }).code === 'SQLITE_FULL') return diskFullError(dataDirOf(db), 'the library', goOn);
   const remaining = job.spec.totalRows - rowsDone;
-  return diskFullError(dirname(job.spec.output), 'the labelled file', goOn, rowsDone > 0 && remaining > 0 ? (remaining * bytesDone) / rowsDone : undefined);
+  return diskFullError(
+    dirname(job.spec.output),
+    'the labelled file',
+    goOn,
+    rowsDone > 0 && remaining > 0 ? (remaining * bytesDone) / rowsDone : undefined,
+  );
 }
 
 interface OutRow {
@@ -460,7 +603,14 @@ interface OutRow {
 }
 
 /** Labels one window of records and returns the output rows in input order; updates the running totals. */
-async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Template, spec: LabelJobSpec, stats: LabelStats, window: WindowRow[]): Promise<OutRow[]> {
+async function labelWindow(
+  engine: LabelEngine,
+  scorer: Scorer,
+  template: Template,
+  spec: LabelJobSpec,
+  stats: LabelStats,
+  window: WindowRow[],
+): Promise<OutRow[]> {
   const eos = engine.model.config.eosTokenId;
   const skipReasons: (string | null)[] = [];
   const ids: (number[] | null)[] = [];
@@ -486,13 +636,27 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
   order.forEach((i, k) => (outcomes[i] = scored[k]));
   return window.map(({ row, record }, i) => {
     const outcome = outcomes[i];
-    const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: skipReasons[i], corrected: null };
+    const stored: ScoredRow = {
+      row,
+      line: record.line,
+      fields: { ...record.fields },
+      predicted: null,
+      confidence: null,
+      margin: null,
+      skippedReason: skipReasons[i],
+      corrected: null,
+    };
     const c = spec.columns;
     const width = [c.runnerUp, c.margin, c.agreement, c.threshold].filter(Boolean).length + c.probs.length;
     if (!outcome) {
       const reason = skipReasons[i]!;
       stats.skipped[reason] = (stats.skipped[reason] ?? 0) + 1;
-      return { fields: record.fields, values: record.values, added: [null, null, ...new Array<AddedValue>(width).fill(null), reason], stored };
+      return {
+        fields: record.fields,
+        values: record.values,
+        added: [null, null, ...new Array<AddedValue>(width).fill(null), reason],
+        stored,
+      };
     }
     stats.labelled++;
     let added: AddedValue[];
@@ -520,8 +684,18 @@ async function labelWindow(engine: LabelEngine, scorer: Scorer, template: Templa
 
 export function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
   const c: AddedColumns = spec.columns;
-  const numbers = new Set([c.confidence, c.margin, c.agreement, c.threshold, ...c.probs, ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs])]);
-  return [...spec.inputColumns, ...addedColumnNames(c)].map((name) => ({ name, type: !spec.inputColumns.includes(name) && numbers.has(name) ? 'DOUBLE' : 'STRING' }));
+  const numbers = new Set([
+    c.confidence,
+    c.margin,
+    c.agreement,
+    c.threshold,
+    ...c.probs,
+    ...(c.groups ?? []).flatMap((g) => [g.confidence, ...g.probs]),
+  ]);
+  return [...spec.inputColumns, ...addedColumnNames(c)].map((name) => ({
+    name,
+    type: !spec.inputColumns.includes(name) && numbers.has(name) ? 'DOUBLE' : 'STRING',
+  }));
 }
 
 export function summary(job: LabelJob, rowsThisRun: number, secondsThisRun: number): LabelSummary {

@@ -99,14 +99,9 @@ export function newJobId(): string {
 
 export function createJob(db: LibraryDb, id: string, spec: LabelJobSpec, stats: LabelStats, outputBytes: number): LabelJob {
   const now = new Date().toISOString();
-  db.prepare(`INSERT INTO label_jobs (id, status, spec, rows_done, output_bytes, stats, created, updated) VALUES (?, 'running', ?, 0, ?, ?, ?, ?)`).run(
-    id,
-    JSON.stringify(spec),
-    outputBytes,
-    JSON.stringify(stats),
-    now,
-    now,
-  );
+  db.prepare(
+    `INSERT INTO label_jobs (id, status, spec, rows_done, output_bytes, stats, created, updated) VALUES (?, 'running', ?, 0, ?, ?, ?, ?)`,
+  ).run(id, JSON.stringify(spec), outputBytes, JSON.stringify(stats), now, now);
   return getJob(db, id)!;
 }
 
@@ -125,7 +120,11 @@ export function setJobStatus(db: LibraryDb, id: string, status: LabelJobStatus, 
 
 /** Marks the job done with the seal of its finished output. */
 export function finishJob(db: LibraryDb, id: string, seal: OutputSeal): void {
-  db.prepare("UPDATE label_jobs SET status = 'done', error = NULL, output_seal = ?, updated = ? WHERE id = ?").run(JSON.stringify(seal), new Date().toISOString(), id);
+  db.prepare("UPDATE label_jobs SET status = 'done', error = NULL, output_seal = ?, updated = ? WHERE id = ?").run(
+    JSON.stringify(seal),
+    new Date().toISOString(),
+    id,
+  );
 }
 
 /** A seal found intact again after the file's mtime moved (opened and saved unchanged): remember the new mtime. */
@@ -146,13 +145,32 @@ export function deleteJob(db: LibraryDb, id: string): boolean {
 }
 
 /** The commit point of the protocol: call only after the output up to `outputBytes` is fsynced. */
-export function commitChunk(db: LibraryDb, id: string, rowsDone: number, outputBytes: number, stats: LabelStats, rows: readonly LabelRow[]): void {
+export function commitChunk(
+  db: LibraryDb,
+  id: string,
+  rowsDone: number,
+  outputBytes: number,
+  stats: LabelStats,
+  rows: readonly LabelRow[],
+): void {
   const insert = db.prepare(
     `INSERT INTO label_rows (job_id, row, line, fields, predicted, confidence, margin, skipped_reason, added, input_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
   db.transaction(() => {
-    for (const r of rows) insert.run(id, r.row, r.line, JSON.stringify(r.fields), r.predicted, r.confidence, r.margin, r.skippedReason, json(r.added), json(r.values));
+    for (const r of rows)
+      insert.run(
+        id,
+        r.row,
+        r.line,
+        JSON.stringify(r.fields),
+        r.predicted,
+        r.confidence,
+        r.margin,
+        r.skippedReason,
+        json(r.added),
+        json(r.values),
+      );
     db.prepare('UPDATE label_jobs SET rows_done = ?, output_bytes = ?, stats = ?, updated = ? WHERE id = ?').run(
       rowsDone,
       outputBytes,
@@ -183,7 +201,8 @@ export interface StoredRow {
 
 /** A job's rows in input order, read from the library as they are needed. */
 export function* jobRows(db: LibraryDb, id: string): Generator<LabelRow> {
-  for (const r of db.prepare('SELECT * FROM label_rows WHERE job_id = ? ORDER BY row').iterate(id) as Iterable<StoredRow>) yield fromStoredRow(r);
+  for (const r of db.prepare('SELECT * FROM label_rows WHERE job_id = ? ORDER BY row').iterate(id) as Iterable<StoredRow>)
+    yield fromStoredRow(r);
 }
 
 export const fromStoredRow = (r: StoredRow): LabelRow => ({

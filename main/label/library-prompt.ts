@@ -10,11 +10,19 @@ import type { WeightWidth } from '../weights/width.js';
 export const LIBRARY_REF_PREFIX = 'prompt:';
 
 /** A library prompt by id (`12`, `prompt:12`) or exact name, with its task and the folder of its base model. */
-export function promptFromLibrary(db: LibraryDb, idOrName: string): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
+export function promptFromLibrary(
+  db: LibraryDb,
+  idOrName: string,
+): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
   const record = findPrompt(db, idOrName);
   return {
     weightWidth: record.weightWidth,
-    prompt: { ref: `${LIBRARY_REF_PREFIX}${record.id}`, name: record.name, prompt: { length: record.length, data: record.embedding }, task: taskOf(db, record) },
+    prompt: {
+      ref: `${LIBRARY_REF_PREFIX}${record.id}`,
+      name: record.name,
+      prompt: { length: record.length, data: record.embedding },
+      task: taskOf(db, record),
+    },
     modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
   };
 }
@@ -25,7 +33,9 @@ function findPrompt(db: LibraryDb, idOrName: string): PromptRecord {
   if (named.length === 1) return requirePrompt(db, named[0].id);
   throw new SproutError(
     'label-unknown-prompt',
-    named.length ? `${named.length} prompts are named "${idOrName}" (ids ${named.map((p) => p.id).join(', ')}).` : `The library has no prompt named "${idOrName}".`,
+    named.length
+      ? `${named.length} prompts are named "${idOrName}" (ids ${named.map((p) => p.id).join(', ')}).`
+      : `The library has no prompt named "${idOrName}".`,
     { hint: 'Give the prompt id instead; `sprout library list` shows ids and names.' },
   );
 }
@@ -46,6 +56,8 @@ function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
     verbalisers: labels.map((l) => verbaliser[l] ?? l),
     template: task?.template ?? null,
     // A threshold set when the label set was another one no longer means anything.
-    ...(decision && labels.length === 2 && labels.includes(decision.positive) ? { decision: { positive: decision.positive, threshold: decision.threshold } } : {}),
+    ...(decision && labels.length === 2 && labels.includes(decision.positive)
+      ? { decision: { positive: decision.positive, threshold: decision.threshold } }
+      : {}),
   };
 }

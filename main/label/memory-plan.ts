@@ -34,7 +34,9 @@ export async function planLabelling(r: LabelPlanRequest): Promise<LabelPlan> {
   // int8 products hold their own int8 weights whatever width is asked (main/weights/store.ts).
   const width = compute === 'int8' ? 'int8' : await resolveWidth(r.weights, r.device);
   // The longest scored text (a label text or, for free text, the tokens decoded) and how many an example ranks.
-  const targets = r.prompts.flatMap((p) => (p.task.kind === 'generation' ? [] : p.task.verbalisers.map((v) => r.tokenizer.encode(v).length)));
+  const targets = r.prompts.flatMap((p) =>
+    p.task.kind === 'generation' ? [] : p.task.verbalisers.map((v) => r.tokenizer.encode(v).length),
+  );
   const generation = r.prompts.some((p) => p.task.kind === 'generation');
   const input = {
     config: readT5Config(r.model),
@@ -58,5 +60,7 @@ export function labelFitHint(s: FitSuggestion): string {
     ...(s.width ? [`--weights ${s.width}`] : []),
     ...(s.inputTokens ? [`--max-input-tokens ${s.inputTokens}`] : []),
   ];
-  return tries.length ? `Try ${tries.join(', or ')}.` : 'This model does not fit in this machine\'s memory at any width; use a smaller model.';
+  return tries.length
+    ? `Try ${tries.join(', or ')}.`
+    : "This model does not fit in this machine's memory at any width; use a smaller model.";
 }

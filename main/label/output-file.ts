@@ -21,7 +21,10 @@ export class AppendFile {
   /** A new, empty file; an existing file is replaced only with `overwrite`. */
   static create(path: string, overwrite: boolean): AppendFile {
     if (!overwrite && existsSync(path)) {
-      throw new SproutError('label-output-exists', 'The output file already exists.', { file: path, hint: 'Choose another --output, or pass --overwrite to replace it.' });
+      throw new SproutError('label-output-exists', 'The output file already exists.', {
+        file: path,
+        hint: 'Choose another --output, or pass --overwrite to replace it.',
+      });
     }
     return new AppendFile(path, openSync(path, 'w'), 0);
   }
@@ -29,16 +32,23 @@ export class AppendFile {
   /** An existing file cut back to `committedBytes`; a file shorter than that was changed by someone else. */
   static reopen(path: string, committedBytes: number): AppendFile {
     if (!existsSync(path)) {
-      throw new SproutError('label-output-missing', 'The output file of this job is gone, so the job cannot resume.', { file: path, hint: 'Start a new job instead of --resume.' });
+      throw new SproutError('label-output-missing', 'The output file of this job is gone, so the job cannot resume.', {
+        file: path,
+        hint: 'Start a new job instead of --resume.',
+      });
     }
     const fd = openSync(path, 'r+');
     const size = fstatSync(fd).size;
     if (size < committedBytes) {
       closeSync(fd);
-      throw new SproutError('label-output-changed', `The output file has ${size} bytes but the job had committed ${committedBytes}; it was changed outside Sprout.`, {
-        file: path,
-        hint: 'Start a new job instead of --resume.',
-      });
+      throw new SproutError(
+        'label-output-changed',
+        `The output file has ${size} bytes but the job had committed ${committedBytes}; it was changed outside Sprout.`,
+        {
+          file: path,
+          hint: 'Start a new job instead of --resume.',
+        },
+      );
     }
     ftruncateSync(fd, committedBytes);
     fsyncSync(fd);
@@ -54,7 +64,7 @@ export class AppendFile {
     if (this.pending.length) {
       const bytes = Buffer.from(this.pending.join(''), 'utf8');
       this.pending = [];
-      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.length + done);
+      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, this.length + done);
       this.length += bytes.length;
     }
     fsyncSync(this.fd);

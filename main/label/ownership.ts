@@ -21,7 +21,7 @@ export function sealOf(file: string): OutputSeal {
   const fd = openSync(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -75,7 +75,11 @@ export function claimOutput(db: LibraryDb, file: string, replaceJob: string | un
   const [owner] = owners;
   if (!owner) {
     if (replaceJob !== undefined) {
-      throw new SproutError('label-not-owner', `${file} is not the output of labelling job ${replaceJob} (no job owns it).`, { file, hint: 'Leave out --replace-job.', uiHint: 'Try again.' });
+      throw new SproutError('label-not-owner', `${file} is not the output of labelling job ${replaceJob} (no job owns it).`, {
+        file,
+        hint: 'Leave out --replace-job.',
+        uiHint: 'Try again.',
+      });
     }
     return [];
   }
@@ -102,7 +106,12 @@ export function claimOutput(db: LibraryDb, file: string, replaceJob: string | un
  */
 export function defaultOutputPath(db: LibraryDb, input: string, promptName: string, format: OutputFormat): string {
   const stem = basename(input, extname(input));
-  const slug = promptName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 48) || 'prompt';
+  const slug =
+    promptName
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 48) || 'prompt';
   for (let n = 1; ; n++) {
     const file = join(dirname(input), `${stem}.${slug}${n === 1 ? '' : `-${n}`}.labelled.${format}`);
     if (!existsSync(file) && !taken(db, file)) return file;

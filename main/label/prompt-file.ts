@@ -14,14 +14,22 @@ export function promptFromFile(file: string, task: LabelTask): LabelPrompt {
   const path = resolve(file);
   const { tensors } = readSafetensorsFile(path);
   if (tensors.size !== 1) {
-    throw new SproutError('label-bad-prompt-file', `The prompt file holds ${tensors.size} tensors; expected exactly one, the prompt [P, d_model].`, {
-      file: path,
-      hint: 'Export the prompt alone, or use a prompt from the library (--prompt).',
-    });
+    throw new SproutError(
+      'label-bad-prompt-file',
+      `The prompt file holds ${tensors.size} tensors; expected exactly one, the prompt [P, d_model].`,
+      {
+        file: path,
+        hint: 'Export the prompt alone, or use a prompt from the library (--prompt).',
+      },
+    );
   }
   const entry = [...tensors.values()][0];
   if (entry.shape.length !== 2 || entry.shape[0] < 1) {
-    throw new SproutError('label-bad-prompt-file', `The prompt tensor "${entry.name}" has shape [${entry.shape.join(', ')}]; expected [P, d_model].`, { file: path });
+    throw new SproutError(
+      'label-bad-prompt-file',
+      `The prompt tensor "${entry.name}" has shape [${entry.shape.join(', ')}]; expected [P, d_model].`,
+      { file: path },
+    );
   }
   return { ref: `${FILE_REF_PREFIX}${path}`, name: path, prompt: { length: entry.shape[0], data: readTensorF32(entry) }, task };
 }

@@ -8,7 +8,18 @@
 import { createHash } from 'node:crypto';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
-import { finishDataset, getDataset, insertDataset, labelCountsBySplit, loadDatasetRows, rowInserter, SPLITS, splitCounts, type DatasetRecord, type Split } from '../library/datasets.js';
+import {
+  finishDataset,
+  getDataset,
+  insertDataset,
+  labelCountsBySplit,
+  loadDatasetRows,
+  rowInserter,
+  SPLITS,
+  splitCounts,
+  type DatasetRecord,
+  type Split,
+} from '../library/datasets.js';
 import type { LibraryDb } from '../library/db.js';
 import { requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask, type TaskRecord } from '../library/tasks.js';
@@ -46,17 +57,25 @@ export interface DatasetVersion {
 export function retrainSource(db: LibraryDb, job: LabelJob): { prompt: PromptRecord; task: TaskRecord; parent: DatasetRecord } {
   const refs = job.spec.prompts.map((p) => p.ref);
   if (refs.length !== 1 || job.spec.routing || !refs[0].startsWith(LIBRARY_REF_PREFIX)) {
-    throw new SproutError('retrain-unsupported', `Job ${job.id} labelled with ${refs.length > 1 ? 'several prompts' : 'a prompt from a file'}; training again needs a job of one library prompt.`, {
-      hint: 'Label the file with the library prompt you want to improve.',
-    });
+    throw new SproutError(
+      'retrain-unsupported',
+      `Job ${job.id} labelled with ${refs.length > 1 ? 'several prompts' : 'a prompt from a file'}; training again needs a job of one library prompt.`,
+      {
+        hint: 'Label the file with the library prompt you want to improve.',
+      },
+    );
   }
   const prompt = requirePrompt(db, Number(refs[0].slice(LIBRARY_REF_PREFIX.length)));
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const parent = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
   if (!task || !parent || parent.labelColumn === null) {
-    throw new SproutError('retrain-no-dataset', `The prompt "${prompt.name}" was not trained on a labelled dataset in the library, so there is nothing to add the corrections to.`, {
-      hint: 'Save the reviewed rows as a dataset instead, and train on that.',
-    });
+    throw new SproutError(
+      'retrain-no-dataset',
+      `The prompt "${prompt.name}" was not trained on a labelled dataset in the library, so there is nothing to add the corrections to.`,
+      {
+        hint: 'Save the reviewed rows as a dataset instead, and train on that.',
+      },
+    );
   }
   return { prompt, task, parent };
 }
@@ -69,7 +88,9 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
   const taskTemplate = parseTemplate(task.template);
   const reviewed = reviewedByText(db, job, task);
   if (reviewed.size === 0) {
-    throw new SproutError('retrain-nothing-reviewed', `Job ${jobId} has no rows with your label yet.`, { hint: 'Review some rows first: pick a label, or accept the model’s.' });
+    throw new SproutError('retrain-nothing-reviewed', `Job ${jobId} has no rows with your label yet.`, {
+      hint: 'Review some rows first: pick a label, or accept the model’s.',
+    });
   }
   const textOf = (fields: Record<string, string>) => renderTemplate(taskTemplate, fields);
   return db.transaction(() => {
@@ -119,7 +140,8 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
       }
     }
     const labels: Record<string, number> = {};
-    for (const c of labelCountsBySplit(db, datasetId)) if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
+    for (const c of labelCountsBySplit(db, datasetId))
+      if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
     const report: VersionReport = {
       parent: parent.id,
       labelJob: jobId,
@@ -133,7 +155,12 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
       labels,
     };
     const labelSet = [...new Set(labelCountsBySplit(db, datasetId).flatMap((c) => (c.label === null ? [] : [c.label])))].sort();
-    finishDataset(db, datasetId, { source: { ...parent.source, sha256: hash.digest('hex') }, validation: parent.validation, labelSet, report: { ...report } });
+    finishDataset(db, datasetId, {
+      source: { ...parent.source, sha256: hash.digest('hex') },
+      validation: parent.validation,
+      labelSet,
+      report: { ...report },
+    });
     return { datasetId, prompt, task, parent, report };
   })();
 }
@@ -142,13 +169,21 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
  * The job's reviewed rows by the text the model reads, each with the person's label and its values under the
  * dataset's column names (the task template's i-th column read the job's i-th); a later row wins a repeated text.
  */
-function reviewedByText(db: LibraryDb, job: LabelJob, task: TaskRecord): Map<string, { label: string; fields: Record<string, string>; line: number }> {
+function reviewedByText(
+  db: LibraryDb,
+  job: LabelJob,
+  task: TaskRecord,
+): Map<string, { label: string; fields: Record<string, string>; line: number }> {
   const taskTemplate = parseTemplate(task.template);
   const jobColumns = parseTemplate(job.spec.template).columns;
   if (jobColumns.length !== taskTemplate.columns.length) {
-    throw new SproutError('retrain-other-template', `Job ${job.id} read its rows through "${job.spec.template}", not through the prompt's template "${task.template}", so its rows cannot join the prompt's dataset.`, {
-      hint: 'Label the file with the prompt\'s own template (choose only the text columns, no template of your own).',
-    });
+    throw new SproutError(
+      'retrain-other-template',
+      `Job ${job.id} read its rows through "${job.spec.template}", not through the prompt's template "${task.template}", so its rows cannot join the prompt's dataset.`,
+      {
+        hint: "Label the file with the prompt's own template (choose only the text columns, no template of your own).",
+      },
+    );
   }
   const out = new Map<string, { label: string; fields: Record<string, string>; line: number }>();
   for (const r of jobRows(db, job.id)) {

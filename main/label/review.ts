@@ -8,7 +8,15 @@ import { parseTemplate, renderTemplate } from '../data/template.js';
 import { splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
-import { duplicateTextGroups, finishDataset, insertDataset, labelCountsBySplit, moveRowsToSplit, rowInserter, splitCounts } from '../library/datasets.js';
+import {
+  duplicateTextGroups,
+  finishDataset,
+  insertDataset,
+  labelCountsBySplit,
+  moveRowsToSplit,
+  rowInserter,
+  splitCounts,
+} from '../library/datasets.js';
 import { addedColumnNames } from './columns.js';
 import type { AddedValue } from './encode.js';
 import type { ReviewState } from '../choices.js';
@@ -73,7 +81,9 @@ const STATE_CONDITIONS: Record<ReviewState, string> = {
 
 export function reviewCounts(db: LibraryDb, jobId: string): ReviewCounts {
   const c = db
-    .prepare(`SELECT COUNT(*) AS labelled, COUNT(corrected) AS reviewed, COUNT(CASE WHEN ${STATE_CONDITIONS.corrected} THEN 1 END) AS corrected FROM label_rows WHERE job_id = ? AND predicted IS NOT NULL`)
+    .prepare(
+      `SELECT COUNT(*) AS labelled, COUNT(corrected) AS reviewed, COUNT(CASE WHEN ${STATE_CONDITIONS.corrected} THEN 1 END) AS corrected FROM label_rows WHERE job_id = ? AND predicted IS NOT NULL`,
+    )
     .get(jobId) as ReviewCounts;
   return { labelled: c.labelled, reviewed: c.reviewed, corrected: c.corrected };
 }
@@ -157,7 +167,11 @@ export function recordCorrection(db: LibraryDb, jobId: string, row: number, labe
  * Records several labels in one transaction: all of them or, when one row or label is wrong, none. `where` names
  * each correction in an error (a line of a corrections file).
  */
-export function recordCorrections(db: LibraryDb, jobId: string, corrections: readonly { row: number; label: string | null; where?: string }[]): void {
+export function recordCorrections(
+  db: LibraryDb,
+  jobId: string,
+  corrections: readonly { row: number; label: string | null; where?: string }[],
+): void {
   const job = requireJob(db, jobId);
   const task = job.spec.task;
   const update = db.prepare('UPDATE label_rows SET corrected = ?, corrected_at = ? WHERE job_id = ? AND row = ? AND predicted IS NOT NULL');
@@ -168,7 +182,9 @@ export function recordCorrections(db: LibraryDb, jobId: string, corrections: rea
         throw new SproutError('label-unknown-label', `${at}"${label}" is not one of this task's labels (${task.labels.join(', ')}).`);
       }
       if (!update.run(label, label === null ? null : new Date().toISOString(), jobId, row).changes) {
-        throw new SproutError('label-unknown-row', `${where ? `${where}: job` : 'Job'} ${jobId} has no labelled row ${row}.`, { hint: '`sprout label review JOB` lists the rows by their number (`row`).' });
+        throw new SproutError('label-unknown-row', `${where ? `${where}: job` : 'Job'} ${jobId} has no labelled row ${row}.`, {
+          hint: '`sprout label review JOB` lists the rows by their number (`row`).',
+        });
       }
     }
   })();
@@ -213,7 +229,7 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
     let corrected = 0;
     const condition = include === 'corrected' ? 'corrected IS NOT NULL' : 'predicted IS NOT NULL';
     const select = db.prepare(`SELECT * FROM label_rows WHERE job_id = ? AND ${condition} AND row >= ? ORDER BY row LIMIT ${PAGE}`);
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const page = (select.all(jobId, from) as StoredRow[]).map(fromStoredRow);
       if (!page.length) break;
       for (const r of page) {
@@ -230,9 +246,13 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
       from = page[page.length - 1].row + 1;
     }
     if (rows === 0) {
-      throw new SproutError('label-nothing-to-save', include === 'corrected' ? `Job ${jobId} has no corrected rows yet.` : `Job ${jobId} has no labelled rows.`, {
-        hint: include === 'corrected' ? 'Correct (or confirm) some rows first, or save all labelled rows.' : undefined,
-      });
+      throw new SproutError(
+        'label-nothing-to-save',
+        include === 'corrected' ? `Job ${jobId} has no corrected rows yet.` : `Job ${jobId} has no labelled rows.`,
+        {
+          hint: include === 'corrected' ? 'Correct (or confirm) some rows first, or save all labelled rows.' : undefined,
+        },
+      );
     }
     // Split by unique text, as the importer does: no text on both sides.
     if (fraction > 0) moveRowsToSplit(db, splitByUniqueText(groups, duplicateTextGroups(db, datasetId), fraction, seed).rows, 'validation');

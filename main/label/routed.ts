@@ -19,20 +19,35 @@ import { withoutDecision, type LabelPrompt, type LabelRouting, type LabelStats, 
 export type RoutingChoice = { by: 'task-column'; column: string; keys: string[] } | { by: 'text-column'; columns: string[] };
 
 /** Fixes each route's template against the input's columns, and the output columns. */
-export function planRouting(choice: RoutingChoice, prompts: readonly LabelPrompt[], inputColumns: readonly string[], file: string): { routing: LabelRouting; columns: AddedColumns } {
+export function planRouting(
+  choice: RoutingChoice,
+  prompts: readonly LabelPrompt[],
+  inputColumns: readonly string[],
+  file: string,
+): { routing: LabelRouting; columns: AddedColumns } {
   const keys = choice.by === 'task-column' ? choice.keys : choice.columns;
   if (keys.length !== prompts.length) throw new RangeError('one prompt per route');
   if (new Set(keys).size !== keys.length) {
-    throw new SproutError('label-bad-option', `A ${choice.by === 'task-column' ? 'task value' : 'text column'} is given two prompts.`, { hint: 'Name each one once.' });
+    throw new SproutError('label-bad-option', `A ${choice.by === 'task-column' ? 'task value' : 'text column'} is given two prompts.`, {
+      hint: 'Name each one once.',
+    });
   }
   if (choice.by === 'task-column' && !inputColumns.includes(choice.column)) {
-    throw new SproutError('label-unknown-column', `The input has no task column "${choice.column}"; its columns are ${inputColumns.join(', ')}.`, { file });
+    throw new SproutError(
+      'label-unknown-column',
+      `The input has no task column "${choice.column}"; its columns are ${inputColumns.join(', ')}.`,
+      { file },
+    );
   }
   const routes = prompts.map((p, i) => {
     if (p.task.kind !== 'classification') {
-      throw new SproutError('label-routed-generation', `The prompt "${p.name}" generates free text; a multi-task job labels classification tasks only.`, {
-        hint: 'Label free-text tasks in a job of their own.',
-      });
+      throw new SproutError(
+        'label-routed-generation',
+        `The prompt "${p.name}" generates free text; a multi-task job labels classification tasks only.`,
+        {
+          hint: 'Label free-text tasks in a job of their own.',
+        },
+      );
     }
     const template = choice.by === 'task-column' ? p.task.template : columnTemplate(p, choice.columns[i]);
     const text = resolveTextSpec({ template, taskTemplate: p.task.template, textColumns: [] }, inputColumns, file);
@@ -47,9 +62,13 @@ function columnTemplate(p: LabelPrompt, column: string): string {
   if (p.task.template === null) return `{${column}}`;
   const t = parseTemplate(p.task.template);
   if (t.columns.length !== 1) {
-    throw new SproutError('label-bad-option', `The prompt "${p.name}" reads ${t.columns.length} columns (${t.columns.join(', ')}), so it cannot label the one column "${column}".`, {
-      hint: 'Use --task-column, or a prompt whose template reads a single column.',
-    });
+    throw new SproutError(
+      'label-bad-option',
+      `The prompt "${p.name}" reads ${t.columns.length} columns (${t.columns.join(', ')}), so it cannot label the one column "${column}".`,
+      {
+        hint: 'Use --task-column, or a prompt whose template reads a single column.',
+      },
+    );
   }
   return retargetTemplate(t, [column]);
 }
@@ -155,7 +174,10 @@ export async function labelRoutedWindow(
       const value = record.fields[routing.column];
       const route = value === null || value === undefined ? undefined : byKey.get(value);
       if (route === undefined) {
-        reasons[w][0] = value === null || value === undefined || value === '' ? `missing value in column "${routing.column}"` : `no prompt for task "${value}"`;
+        reasons[w][0] =
+          value === null || value === undefined || value === ''
+            ? `missing value in column "${routing.column}"`
+            : `no prompt for task "${value}"`;
         return;
       }
       routes = [route];
@@ -179,7 +201,11 @@ export async function labelRoutedWindow(
   const scored = await scorer.classify(order.map((k) => examples[k]));
   const predictions: (Prediction | undefined)[][] = window.map(() => []);
   order.forEach((k, j) => (predictions[examples[k].row][examples[k].route] = scored[j]));
-  return window.map(({ row, record }, w) => routing.column !== null ? taskColumnRow(spec, stats, row, record, predictions[w], reasons[w]) : perColumnRow(spec, stats, row, record, predictions[w], reasons[w]));
+  return window.map(({ row, record }, w) =>
+    routing.column !== null
+      ? taskColumnRow(spec, stats, row, record, predictions[w], reasons[w])
+      : perColumnRow(spec, stats, row, record, predictions[w], reasons[w]),
+  );
 }
 
 const taskValue = (spec: RoutedSpec, key: string | null): AddedValue[] => (spec.columns.task === undefined ? [] : [key]);
@@ -188,9 +214,25 @@ function count(table: Record<string, number>, key: string): void {
   table[key] = (table[key] ?? 0) + 1;
 }
 
-function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
+function taskColumnRow(
+  spec: RoutedSpec,
+  stats: LabelStats,
+  row: number,
+  record: SourceRecord,
+  predictions: (Prediction | undefined)[],
+  reasons: (string | null)[],
+): RoutedRow {
   const { routing } = spec;
-  const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
+  const stored: ScoredRow = {
+    row,
+    line: record.line,
+    fields: { ...record.fields },
+    predicted: null,
+    confidence: null,
+    margin: null,
+    skippedReason: null,
+    corrected: null,
+  };
   const union = unionLabels(routing);
   const i = predictions.findIndex((p) => p !== undefined);
   if (i < 0) {
@@ -200,7 +242,12 @@ function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record:
     const known = routing.routes.some((r) => r.key === record.fields[routing.column!]);
     stored.skippedReason = reason;
     count(stats.skipped, reason);
-    return { fields: record.fields, values: record.values, added: [...taskValue(spec, known ? routing.routes[route].key : null), null, null, ...union.map(() => null), reason], stored };
+    return {
+      fields: record.fields,
+      values: record.values,
+      added: [...taskValue(spec, known ? routing.routes[route].key : null), null, null, ...union.map(() => null), reason],
+      stored,
+    };
   }
   const p = predictions[i]!;
   const route = routing.routes[i];
@@ -213,12 +260,33 @@ function taskColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record:
     const c = route.task.labels.indexOf(l);
     return c < 0 ? null : roundProbability(p.probs[c]);
   });
-  return { fields: record.fields, values: record.values, added: [...taskValue(spec, route.key), stored.predicted, stored.confidence, ...probs, null], stored };
+  return {
+    fields: record.fields,
+    values: record.values,
+    added: [...taskValue(spec, route.key), stored.predicted, stored.confidence, ...probs, null],
+    stored,
+  };
 }
 
-function perColumnRow(spec: RoutedSpec, stats: LabelStats, row: number, record: SourceRecord, predictions: (Prediction | undefined)[], reasons: (string | null)[]): RoutedRow {
+function perColumnRow(
+  spec: RoutedSpec,
+  stats: LabelStats,
+  row: number,
+  record: SourceRecord,
+  predictions: (Prediction | undefined)[],
+  reasons: (string | null)[],
+): RoutedRow {
   const { routing } = spec;
-  const stored: ScoredRow = { row, line: record.line, fields: { ...record.fields }, predicted: null, confidence: null, margin: null, skippedReason: null, corrected: null };
+  const stored: ScoredRow = {
+    row,
+    line: record.line,
+    fields: { ...record.fields },
+    predicted: null,
+    confidence: null,
+    margin: null,
+    skippedReason: null,
+    corrected: null,
+  };
   const added: AddedValue[] = [];
   const skipped: string[] = [];
   routing.routes.forEach((route, i) => {

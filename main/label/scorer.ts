@@ -50,9 +50,13 @@ export class Scorer {
   ) {
     if (prompts.length === 0) throw new RangeError('at least one prompt is needed');
     if (task.kind === 'generation' && prompts.length > 1) {
-      throw new SproutError('label-ensemble-generation', 'An ensemble of prompts can only vote on a classification task; this task generates free text.', {
-        hint: 'Label with one --prompt.',
-      });
+      throw new SproutError(
+        'label-ensemble-generation',
+        'An ensemble of prompts can only vote on a classification task; this task generates free text.',
+        {
+          hint: 'Label with one --prompt.',
+        },
+      );
     }
     this.candidates = task.verbalisers.map((v) => tokenizer.encode(v));
     this.tokenCounts = this.candidates.map((c) => c.length);
@@ -100,7 +104,11 @@ export class Scorer {
     // Example b * K + k is row b under prompt k.
     const examples = inputs.flatMap((ids) => this.prompts.map(() => ids));
     const promptIndex = inputs.flatMap(() => this.prompts.map((_, k) => k));
-    const scores = await this.model.scoreMixed({ prompts: [...this.prompts], promptIndex }, examples, examples.map(() => this.candidates));
+    const scores = await this.model.scoreMixed(
+      { prompts: [...this.prompts], promptIndex },
+      examples,
+      examples.map(() => this.candidates),
+    );
     return inputs.map((_, b) => {
       const votes = new Array<number>(C).fill(0);
       const mean = new Float64Array(C);
@@ -130,7 +138,11 @@ export class Scorer {
     const generated = await this.model.generate(prompt, inputs, this.options.maxNewTokens);
     // The decoded ids scored as each row's only candidate: its log-likelihood under the same prompt.
     const targets = generated.map((ids) => (ids.length ? ids : [this.model.config.eosTokenId]));
-    const scores = await this.model.scoreMixed({ prompts: [prompt], promptIndex: inputs.map(() => 0) }, inputs, targets.map((t) => [t]));
+    const scores = await this.model.scoreMixed(
+      { prompts: [prompt], promptIndex: inputs.map(() => 0) },
+      inputs,
+      targets.map((t) => [t]),
+    );
     return generated.map((ids, b) => ({
       kind: 'generation',
       text: this.tokenizer.decode(ids, { skipSpecialTokens: true }),

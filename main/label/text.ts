@@ -34,7 +34,9 @@ export function resolveTextSpec(
     if (!textColumns.length) {
       const guess = columns.length === 1 ? columns[0] : columns.find((c) => ['text', 'sentence'].includes(c.toLowerCase()));
       if (guess === undefined || (task && task.columns.length > 1)) {
-        const reads = task ? `The prompt was trained on column(s) ${task.columns.map((c) => JSON.stringify(c)).join(', ')}, which this file lacks; w` : 'W';
+        const reads = task
+          ? `The prompt was trained on column(s) ${task.columns.map((c) => JSON.stringify(c)).join(', ')}, which this file lacks; w`
+          : 'W';
         throw new SproutError('label-no-text-column', `${reads}hich column holds the text? The input's columns are ${quoted}.`, {
           file,
           hint: 'Pass --text-column NAME (repeat it for several), or --template "…{column}…".',
@@ -43,7 +45,8 @@ export function resolveTextSpec(
       }
       textColumns = [guess];
     }
-    template = task && task.columns.length === textColumns.length ? retargetTemplate(task, textColumns) : defaultTemplate(textColumns, true);
+    template =
+      task && task.columns.length === textColumns.length ? retargetTemplate(task, textColumns) : defaultTemplate(textColumns, true);
   }
   const parsed = parseTemplate(template);
   for (const c of parsed.columns) {
@@ -61,7 +64,9 @@ export function resolveTextSpec(
 /** The template's literal text around `columns` instead of its own, the i-th reference reading columns[i]. */
 export function retargetTemplate(template: Template, columns: readonly string[]): string {
   const escape = (s: string) => s.replace(/[{}]/g, (b) => b + b);
-  return template.parts.map((part) => (typeof part === 'string' ? escape(part) : `{${columns[template.columns.indexOf(part.column)]}}`)).join('');
+  return template.parts
+    .map((part) => (typeof part === 'string' ? escape(part) : `{${columns[template.columns.indexOf(part.column)]}}`))
+    .join('');
 }
 
 /** The model's input text for one record, or why the record cannot be labelled. */

@@ -9,12 +9,20 @@ import type { LibraryDb } from './db.js';
  * through a temporary file renamed into place once the copy passes `PRAGMA integrity_check`. The copy uses a
  * rollback journal, so it is one file; opening it with openLibrary switches it back to WAL.
  */
-export async function backupLibrary(db: LibraryDb, file: string, options: { overwrite?: boolean } = {}): Promise<{ file: string; bytes: number }> {
+export async function backupLibrary(
+  db: LibraryDb,
+  file: string,
+  options: { overwrite?: boolean } = {},
+): Promise<{ file: string; bytes: number }> {
   const target = resolve(file);
   if (existsSync(target) && !options.overwrite) {
-    throw new SproutError('backup-exists', 'The backup file already exists; it was left as it is.', { file: target, hint: 'Choose a new file name.' });
+    throw new SproutError('backup-exists', 'The backup file already exists; it was left as it is.', {
+      file: target,
+      hint: 'Choose a new file name.',
+    });
   }
-  if (!existsSync(dirname(target))) throw new SproutError('backup-folder-missing', 'The folder for the backup does not exist.', { file: dirname(target) });
+  if (!existsSync(dirname(target)))
+    throw new SproutError('backup-folder-missing', 'The folder for the backup does not exist.', { file: dirname(target) });
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   try {
     await db.backup(tmp);

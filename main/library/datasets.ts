@@ -109,7 +109,11 @@ export function insertDataset(db: LibraryDb, d: NewDataset): number {
 }
 
 /** Fills in what is only known once every row is in: sources' sha256, label set and report. */
-export function finishDataset(db: LibraryDb, id: number, values: { source: SourceFile; validation: SourceFile | null; labelSet: string[] | null; report: Record<string, unknown> }): void {
+export function finishDataset(
+  db: LibraryDb,
+  id: number,
+  values: { source: SourceFile; validation: SourceFile | null; labelSet: string[] | null; report: Record<string, unknown> },
+): void {
   db.prepare(
     `UPDATE datasets SET source_sha256 = ?, validation_name = ?, validation_size = ?, validation_sha256 = ?, label_set = ?, report = ? WHERE id = ?`,
   ).run(
@@ -127,7 +131,10 @@ export function finishDataset(db: LibraryDb, id: number, values: { source: Sourc
  * A prepared insert for rows of one dataset; returns each row's rowid (used to move rows to validation afterwards).
  * `texts` is the JSON array of the text columns' values, in the dataset's textColumns order.
  */
-export function rowInserter(db: LibraryDb, datasetId: number): (split: Split, index: number, line: number, texts: string, label: string | null) => number {
+export function rowInserter(
+  db: LibraryDb,
+  datasetId: number,
+): (split: Split, index: number, line: number, texts: string, label: string | null) => number {
   const statement = db.prepare('INSERT INTO dataset_rows (dataset_id, split, row_index, line, texts, label) VALUES (?, ?, ?, ?, ?, ?)');
   return (split, index, line, texts, label) => Number(statement.run(datasetId, split, index, line, texts, label).lastInsertRowid);
 }
@@ -140,7 +147,9 @@ export function moveRowsToSplit(db: LibraryDb, rowids: number[], split: Split): 
 
 /** Rows per split and label: [{split, label, count}]. */
 export function labelCountsBySplit(db: LibraryDb, datasetId: number): { split: Split; label: string | null; count: number }[] {
-  return db.prepare('SELECT split, label, COUNT(*) AS count FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label ORDER BY split, label').all(datasetId) as {
+  return db
+    .prepare('SELECT split, label, COUNT(*) AS count FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label ORDER BY split, label')
+    .all(datasetId) as {
     split: Split;
     label: string | null;
     count: number;
@@ -149,7 +158,10 @@ export function labelCountsBySplit(db: LibraryDb, datasetId: number): { split: S
 
 export function splitCounts(db: LibraryDb, datasetId: number): Record<Split, number> {
   const counts: Record<Split, number> = { train: 0, validation: 0, test: 0 };
-  for (const r of db.prepare('SELECT split, COUNT(*) AS count FROM dataset_rows WHERE dataset_id = ? GROUP BY split').all(datasetId) as { split: Split; count: number }[]) {
+  for (const r of db.prepare('SELECT split, COUNT(*) AS count FROM dataset_rows WHERE dataset_id = ? GROUP BY split').all(datasetId) as {
+    split: Split;
+    count: number;
+  }[]) {
     counts[r.split] = r.count;
   }
   return counts;
@@ -209,7 +221,9 @@ export function* iterateDatasetRows(db: LibraryDb, id: number, split: Split): Ge
   const dataset = getDataset(db, id);
   if (!dataset) return;
   const template = parseTemplate(dataset.template);
-  const statement = db.prepare('SELECT row_index, line, texts, label FROM dataset_rows WHERE dataset_id = ? AND split = ? ORDER BY row_index');
+  const statement = db.prepare(
+    'SELECT row_index, line, texts, label FROM dataset_rows WHERE dataset_id = ? AND split = ? ORDER BY row_index',
+  );
   for (const r of statement.iterate(id, split) as Iterable<{ row_index: number; line: number; texts: string; label: string | null }>) {
     const values = JSON.parse(r.texts) as string[];
     const fields: Record<string, string> = {};
@@ -228,7 +242,9 @@ export function loadDatasetRows(db: LibraryDb, id: number, split: Split): Datase
  * score is the one to report), else validation, else train (a dataset imported without a split has only that).
  */
 export function evalSplit(db: LibraryDb, datasetId: number): Split | undefined {
-  const labelled = db.prepare('SELECT split, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? AND label IS NOT NULL GROUP BY split').all(datasetId) as { split: Split; n: number }[];
+  const labelled = db
+    .prepare('SELECT split, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? AND label IS NOT NULL GROUP BY split')
+    .all(datasetId) as { split: Split; n: number }[];
   // SPLITS runs train, validation, test: the most held-out split first.
   return [...SPLITS].reverse().find((s) => labelled.some((r) => r.split === s && r.n > 0));
 }

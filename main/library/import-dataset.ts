@@ -105,7 +105,11 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
   const mapping = resolveMapping(main.info, options, main);
   const validationHash = createHash('sha256');
   if (!options.validationFile) return { file, main, mainHash, validationHash, mapping };
-  const validation = await openSource(options.validationFile, { ...options, format: options.format ?? undefined, onBytes: (b) => validationHash.update(b) });
+  const validation = await openSource(options.validationFile, {
+    ...options,
+    format: options.format ?? undefined,
+    onBytes: (b) => validationHash.update(b),
+  });
   checkColumns(validation.info, mapping);
   return { file, main, mainHash, validation, validationHash, mapping };
 }
@@ -115,12 +119,18 @@ function heldOutShares(options: ImportOptions): { validation: number; test: numb
   const validation = options.validationFile ? 0 : (options.split ?? DEFAULT_HELD_OUT.validation);
   const test = options.testSplit ?? 0;
   if (!(validation >= 0 && validation < 1)) {
-    throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${validation}.`, { hint: 'For a 90/10 split give --split 0.1.' });
+    throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${validation}.`, {
+      hint: 'For a 90/10 split give --split 0.1.',
+    });
   }
   if (!(test >= 0 && validation + test < 1)) {
-    throw new SproutError('data-bad-split', `The test fraction must be at least 0 and leave rows for training (validation ${validation} + test ${test} is not below 1).`, {
-      hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
-    });
+    throw new SproutError(
+      'data-bad-split',
+      `The test fraction must be at least 0 and leave rows for training (validation ${validation} + test ${test} is not below 1).`,
+      {
+        hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
+      },
+    );
   }
   return { validation, test };
 }
@@ -162,11 +172,15 @@ function newDataset(db: LibraryDb, s: OpenedSources, options: ImportOptions, sha
 }
 
 function noRows(file: string, d: ImportedRows['dropped']): SproutError {
-  return new SproutError('data-no-rows', `No usable rows: ${d.empty_text} with an empty text, ${d.missing_text} without the text column(s), ${d.missing_label} without a label.`, {
-    file,
-    hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
-    uiHint: 'Check which columns are ticked as text and which one is the label.',
-  });
+  return new SproutError(
+    'data-no-rows',
+    `No usable rows: ${d.empty_text} with an empty text, ${d.missing_text} without the text column(s), ${d.missing_label} without a label.`,
+    {
+      file,
+      hint: 'Check the column mapping (--text-column, --label-column) against `sprout data preview`.',
+      uiHint: 'Check which columns are ticked as text and which one is the label.',
+    },
+  );
 }
 
 /**
@@ -208,13 +222,25 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
 function diskFull(db: LibraryDb, s: OpenedSources): SproutError {
   // The rows take about as much room in the library as in the file(s) they come from.
   const needed = s.main.info.totalBytes + (s.validation?.info.totalBytes ?? 0);
-  return diskFullError(dataDirOf(db), `the dataset from ${basename(s.file)}`, {
-    hint: 'Free some space there, then run the same `sprout data import` again (nothing of this import was kept).',
-    uiHint: 'Free some space there, then import the file again (nothing of this import was kept).',
-  }, needed);
+  return diskFullError(
+    dataDirOf(db),
+    `the dataset from ${basename(s.file)}`,
+    {
+      hint: 'Free some space there, then run the same `sprout data import` again (nothing of this import was kept).',
+      uiHint: 'Free some space there, then import the file again (nothing of this import was kept).',
+    },
+    needed,
+  );
 }
 
-function importReport(id: number, s: OpenedSources, rows: ImportedRows, drawn: ReturnType<ImportedRows['drawHeldOut']>, options: ImportOptions, shares: { validation: number; test: number }): ImportReport {
+function importReport(
+  id: number,
+  s: OpenedSources,
+  rows: ImportedRows,
+  drawn: ReturnType<ImportedRows['drawHeldOut']>,
+  options: ImportOptions,
+  shares: { validation: number; test: number },
+): ImportReport {
   const { main, mapping, validation } = s;
   const drawing = rows.labelled && shares.validation + shares.test > 0;
   const { duplicates, conflicting } = duplicateCounts(drawn.copies);
@@ -245,11 +271,23 @@ function importReport(id: number, s: OpenedSources, rows: ImportedRows, drawn: R
     conflictingDuplicates: conflicting,
     freeText: rows.freeText,
     distinctLabels,
-    long: { maxChars: options.maxChars ?? 2000, overChars: rows.overChars, maxTokens, overTokens: maxTokens === null ? null : rows.overTokens },
+    long: {
+      maxChars: options.maxChars ?? 2000,
+      overChars: rows.overChars,
+      maxTokens,
+      overTokens: maxTokens === null ? null : rows.overTokens,
+    },
     blankLines: main.blankLines() + (validation?.blankLines() ?? 0),
     bytes: source.size,
     sha256: source.sha256,
-    validation: validation ? { file: basename(validation.info.file), bytes: validation.info.totalBytes, sha256: s.validationHash.digest('hex'), quoting: validation.info.quoting ?? null } : null,
+    validation: validation
+      ? {
+          file: basename(validation.info.file),
+          bytes: validation.info.totalBytes,
+          sha256: s.validationHash.digest('hex'),
+          quoting: validation.info.quoting ?? null,
+        }
+      : null,
     seed: drawing ? (options.seed ?? 0) : null,
     splitFraction: validation || !rows.labelled ? null : shares.validation,
     testFraction: rows.labelled && shares.test ? shares.test : null,

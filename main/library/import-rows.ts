@@ -151,7 +151,11 @@ export class ImportedRows {
    * file's rows stay where the person put them: only the training file's copies move together. Returns the groups
    * of repeated texts (for the report) and how many of them were drawn as units.
    */
-  drawHeldOut(shares: { validation: number; test: number }, seed: number, hasValidationFile: boolean): { copies: ReturnType<typeof duplicateTextGroups>; keptTogether: number } {
+  drawHeldOut(
+    shares: { validation: number; test: number },
+    seed: number,
+    hasValidationFile: boolean,
+  ): { copies: ReturnType<typeof duplicateTextGroups>; keptTogether: number } {
     const copies = duplicateTextGroups(this.db, this.datasetId);
     if (!this.checks.drawing) return { copies, keptTogether: 0 };
     const drawnCopies = hasValidationFile ? this.trainingCopies(copies) : copies;

@@ -69,7 +69,11 @@ function mergeModels(target: LibraryDb, source: LibraryDb, counts: MergeCounts):
 /** Datasets with their rows; returns each source dataset's id in the target. */
 function mergeDatasets(target: LibraryDb, source: LibraryDb, counts: MergeCounts): IdMap {
   const datasetIds: IdMap = new Map();
-  const addDataset = inserter(target, 'datasets', columns(target, 'datasets').filter((c) => c !== 'id'));
+  const addDataset = inserter(
+    target,
+    'datasets',
+    columns(target, 'datasets').filter((c) => c !== 'id'),
+  );
   const rowCols = columns(target, 'dataset_rows');
   const addRow = inserter(target, 'dataset_rows', rowCols);
   const findDataset = target.prepare('SELECT id FROM datasets WHERE source_sha256 = ? AND created = ? AND name = ?');
@@ -82,14 +86,19 @@ function mergeDatasets(target: LibraryDb, source: LibraryDb, counts: MergeCounts
     const id = addDataset(d);
     datasetIds.set(d.id as number, id);
     counts.datasets++;
-    for (const r of source.prepare('SELECT * FROM dataset_rows WHERE dataset_id = ?').iterate(d.id) as Iterable<Row>) addRow({ ...r, dataset_id: id });
+    for (const r of source.prepare('SELECT * FROM dataset_rows WHERE dataset_id = ?').iterate(d.id) as Iterable<Row>)
+      addRow({ ...r, dataset_id: id });
   }
   return datasetIds;
 }
 
 function mergeTasks(target: LibraryDb, source: LibraryDb, counts: MergeCounts, datasetIds: IdMap): IdMap {
   const taskIds: IdMap = new Map();
-  const addTask = inserter(target, 'tasks', columns(target, 'tasks').filter((c) => c !== 'id'));
+  const addTask = inserter(
+    target,
+    'tasks',
+    columns(target, 'tasks').filter((c) => c !== 'id'),
+  );
   const findTask = byUid(target, 'tasks');
   for (const t of source.prepare('SELECT * FROM tasks ORDER BY id').all() as Row[]) {
     const existing = findTask.get(t.uid) as { id: number } | undefined;
@@ -102,7 +111,11 @@ function mergeTasks(target: LibraryDb, source: LibraryDb, counts: MergeCounts, d
 /** Runs with their metrics. */
 function mergeRuns(target: LibraryDb, source: LibraryDb, counts: MergeCounts, taskIds: IdMap): IdMap {
   const runIds: IdMap = new Map();
-  const addRun = inserter(target, 'runs', columns(target, 'runs').filter((c) => c !== 'id'));
+  const addRun = inserter(
+    target,
+    'runs',
+    columns(target, 'runs').filter((c) => c !== 'id'),
+  );
   const addMetric = inserter(target, 'run_metrics', columns(target, 'run_metrics'));
   const findRun = byUid(target, 'runs');
   for (const r of source.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]) {
@@ -114,7 +127,8 @@ function mergeRuns(target: LibraryDb, source: LibraryDb, counts: MergeCounts, ta
     const id = addRun({ ...r, task_id: mapped(taskIds, r.task_id) });
     runIds.set(r.id as number, id);
     counts.runs++;
-    for (const m of source.prepare('SELECT * FROM run_metrics WHERE run_id = ?').iterate(r.id) as Iterable<Row>) addMetric({ ...m, run_id: id });
+    for (const m of source.prepare('SELECT * FROM run_metrics WHERE run_id = ?').iterate(r.id) as Iterable<Row>)
+      addMetric({ ...m, run_id: id });
   }
   return runIds;
 }
@@ -123,7 +137,11 @@ function mergeRuns(target: LibraryDb, source: LibraryDb, counts: MergeCounts, ta
 function mergePrompts(target: LibraryDb, source: LibraryDb, counts: MergeCounts, taskIds: IdMap, runIds: IdMap): void {
   // A prompt's parent always has a smaller id (it existed first), so id order inserts parents before children.
   const promptIds: IdMap = new Map();
-  const addPrompt = inserter(target, 'prompts', columns(target, 'prompts').filter((c) => c !== 'id'));
+  const addPrompt = inserter(
+    target,
+    'prompts',
+    columns(target, 'prompts').filter((c) => c !== 'id'),
+  );
   const addTag = target.prepare('INSERT OR IGNORE INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
   const findPrompt = byUid(target, 'prompts');
   const readPrompt = source.prepare('SELECT * FROM prompts WHERE id = ?');

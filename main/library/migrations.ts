@@ -187,7 +187,10 @@ export const migrations: Migration[] = [
     // task embedding minus this, since prompts initialised alike share most of their values early on (#22).
     // Prompts from before this migration, imports and mixes have none.
     name: 'init-embedding',
-    up: (db) => db.exec('ALTER TABLE prompts ADD COLUMN init_embedding BLOB CHECK (init_embedding IS NULL OR length(init_embedding) = length * d_model * 4)'),
+    up: (db) =>
+      db.exec(
+        'ALTER TABLE prompts ADD COLUMN init_embedding BLOB CHECK (init_embedding IS NULL OR length(init_embedding) = length * d_model * 4)',
+      ),
   },
   {
     // A two-label prompt's decision threshold (main/train/threshold.ts StoredDecision as JSON), chosen by a person on

@@ -123,7 +123,11 @@ function summaryFromRow(r: Row): PromptSummary {
     id: r.id,
     uid: r.uid,
     name: r.name,
-    model: { id: r.model_id, path: r.model_path, summary: r.model_summary === null ? null : (JSON.parse(r.model_summary) as Partial<ArchitectureSummary>) },
+    model: {
+      id: r.model_id,
+      path: r.model_path,
+      summary: r.model_summary === null ? null : (JSON.parse(r.model_summary) as Partial<ArchitectureSummary>),
+    },
     length: r.length,
     dModel: r.d_model,
     init: r.init,
@@ -142,7 +146,9 @@ function summaryFromRow(r: Row): PromptSummary {
 }
 
 function notFound(id: number): SproutError {
-  return new SproutError('prompt-not-found', `There is no prompt ${id} in the library.`, { hint: 'See the ids with `sprout library list`.' });
+  return new SproutError('prompt-not-found', `There is no prompt ${id} in the library.`, {
+    hint: 'See the ids with `sprout library list`.',
+  });
 }
 
 function checkShape(name: string, data: Float32Array, length: number, dModel: number): void {
@@ -150,7 +156,10 @@ function checkShape(name: string, data: Float32Array, length: number, dModel: nu
     throw new SproutError('bad-prompt', `A prompt needs a positive length and width, got ${length} × ${dModel}.`);
   }
   if (data.length !== length * dModel) {
-    throw new SproutError('bad-prompt', `The ${name} has ${data.length} values, but ${length} × ${dModel} = ${length * dModel} are needed.`);
+    throw new SproutError(
+      'bad-prompt',
+      `The ${name} has ${data.length} values, but ${length} × ${dModel} = ${length * dModel} are needed.`,
+    );
   }
 }
 
@@ -165,7 +174,12 @@ function cleanTags(tags: string[]): string[] {
 }
 
 /** Stores a new prompt and its tags in one transaction; returns its id. */
-export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = randomUUID(), created: string = new Date().toISOString()): number {
+export function insertPrompt(
+  db: LibraryDb,
+  prompt: NewPrompt,
+  uid: string = randomUUID(),
+  created: string = new Date().toISOString(),
+): number {
   checkShape('embedding', prompt.embedding, prompt.length, prompt.dModel);
   if (prompt.taskEmbedding) checkShape('task embedding', prompt.taskEmbedding, prompt.length, prompt.dModel);
   if (prompt.initEmbedding) checkShape('initial prompt', prompt.initEmbedding, prompt.length, prompt.dModel);
@@ -210,10 +224,17 @@ export function insertPrompt(db: LibraryDb, prompt: NewPrompt, uid: string = ran
 }
 
 export function getPrompt(db: LibraryDb, id: number): PromptRecord | undefined {
-  const row = db.prepare(`SELECT ${SUMMARY_COLUMNS}, p.embedding, p.task_embedding, p.init_embedding FROM prompts p WHERE p.id = ?`).get(id) as Row | undefined;
+  const row = db
+    .prepare(`SELECT ${SUMMARY_COLUMNS}, p.embedding, p.task_embedding, p.init_embedding FROM prompts p WHERE p.id = ?`)
+    .get(id) as Row | undefined;
   if (!row) return undefined;
   const blob = (b: Buffer | null | undefined) => (b ? fromBlob(b) : null);
-  return { ...summaryFromRow(row), embedding: fromBlob(row.embedding!), taskEmbedding: blob(row.task_embedding), initEmbedding: blob(row.init_embedding) };
+  return {
+    ...summaryFromRow(row),
+    embedding: fromBlob(row.embedding!),
+    taskEmbedding: blob(row.task_embedding),
+    initEmbedding: blob(row.init_embedding),
+  };
 }
 
 export function requirePrompt(db: LibraryDb, id: number): PromptRecord {
@@ -226,7 +247,9 @@ export function requirePrompt(db: LibraryDb, id: number): PromptRecord {
 export function parsePromptId(text: string): number {
   const digits = text.startsWith('prompt:') ? text.slice(7) : text;
   if (!/^[1-9]\d{0,15}$/.test(digits)) {
-    throw new SproutError('bad-prompt-id', `"${text}" is not a prompt id; ids are whole numbers such as 12.`, { hint: 'See the ids with `sprout library list`.' });
+    throw new SproutError('bad-prompt-id', `"${text}" is not a prompt id; ids are whole numbers such as 12.`, {
+      hint: 'See the ids with `sprout library list`.',
+    });
   }
   return Number(digits);
 }
@@ -265,7 +288,7 @@ export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSum
     params.tag = filter.tag;
   }
   if (filter.search !== undefined) {
-    where.push("(instr(lower(p.name), lower(@search)) > 0 OR instr(lower(p.notes), lower(@search)) > 0)");
+    where.push('(instr(lower(p.name), lower(@search)) > 0 OR instr(lower(p.notes), lower(@search)) > 0)');
     params.search = filter.search;
   }
   if (filter.dModel !== undefined) {
@@ -342,14 +365,17 @@ export interface DeleteResult {
  */
 export function deletePrompt(db: LibraryDb, id: number, options: { force?: boolean } = {}): DeleteResult {
   return db.transaction(() => {
-    const row = db.prepare('SELECT name, parent_id FROM prompts WHERE id = ?').get(id) as { name: string; parent_id: number | null } | undefined;
+    const row = db.prepare('SELECT name, parent_id FROM prompts WHERE id = ?').get(id) as
+      { name: string; parent_id: number | null } | undefined;
     if (!row) throw notFound(id);
     const children = (db.prepare('SELECT id FROM prompts WHERE parent_id = ? ORDER BY id').all(id) as { id: number }[]).map((r) => r.id);
     if (children.length > 0 && !options.force) {
       throw new SproutError(
         'prompt-has-derived',
         `Prompt ${id} ("${row.name}") is the source of ${children.length === 1 ? 'prompt' : 'prompts'} ${children.join(', ')}, so it was not deleted.`,
-        { hint: `Delete those first, or use --force: they will then derive from ${row.parent_id === null ? 'no prompt' : `prompt ${row.parent_id}`}.` },
+        {
+          hint: `Delete those first, or use --force: they will then derive from ${row.parent_id === null ? 'no prompt' : `prompt ${row.parent_id}`}.`,
+        },
       );
     }
     db.prepare('UPDATE prompts SET parent_id = ? WHERE parent_id = ?').run(row.parent_id, id);

@@ -46,7 +46,8 @@ export function libraryRuns(home: string): RunLibrary {
   return {
     create: (run) => ledger((db) => RunRecord.create(db, run)),
     open: (id, tasks) => ledger((db) => RunRecord.open(db, id, tasks)),
-    sourceName: (source) => ('file' in source ? basename(source.file) : read((db) => getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`)),
+    sourceName: (source) =>
+      'file' in source ? basename(source.file) : read((db) => getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`),
     datasetSplit: (id, split) => read((db) => datasetSplit(db, id, split)),
   };
 }
@@ -58,7 +59,8 @@ export function inLibrary(home: string): { dataDir: string; library: RunLibrary 
 
 function datasetSplit(db: LibraryDb, id: number, split: Split): DatasetSplit {
   const dataset = getDataset(db, id);
-  if (!dataset) throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
+  if (!dataset)
+    throw new SproutError('unknown-dataset', `There is no imported dataset ${id}.`, { hint: 'See `sprout data list` for the ids.' });
   return {
     name: dataset.name,
     rows: loadDatasetRows(db, id, split),
@@ -73,8 +75,16 @@ function modelRef(db: LibraryDb, path: string, c: T5Config): ModelRef {
     id: row?.id ?? null,
     path: resolve(path),
     summary: row?.summary ?? {
-      parameters: parameterCount(c), encoderLayers: c.numLayers, decoderLayers: c.numDecoderLayers, dModel: c.dModel, dKv: c.dKv,
-      numHeads: c.numHeads, dFf: c.dFf, vocabSize: c.vocabSize, feedForward: c.feedForward, tiedEmbeddings: c.tieWordEmbeddings,
+      parameters: parameterCount(c),
+      encoderLayers: c.numLayers,
+      decoderLayers: c.numDecoderLayers,
+      dModel: c.dModel,
+      dKv: c.dKv,
+      numHeads: c.numHeads,
+      dFf: c.dFf,
+      vocabSize: c.vocabSize,
+      feedForward: c.feedForward,
+      tiedEmbeddings: c.tieWordEmbeddings,
     },
   };
 }
@@ -104,7 +114,14 @@ class RunRecord implements RunLedger {
     const taskIds = run.tasks.map((t) => findOrInsertTask(db, t).id);
     const modelPath = resolve(run.modelPath);
     const taskId = taskIds.length === 1 ? taskIds[0] : null;
-    const row = createRun(db, { taskId, modelId: findModelByPath(db, modelPath)?.id ?? null, modelPath, config: run.config, status: 'running', plannedSteps: run.plannedSteps });
+    const row = createRun(db, {
+      taskId,
+      modelId: findModelByPath(db, modelPath)?.id ?? null,
+      modelPath,
+      config: run.config,
+      status: 'running',
+      plannedSteps: run.plannedSteps,
+    });
     return new RunRecord(db, row.id, taskIds, run.plannedSteps);
   }
 
@@ -130,7 +147,11 @@ class RunRecord implements RunLedger {
         if (e.lossScale) this.recordLossScale(e.lossScale);
         break;
       case 'eval':
-        recordRunMetric(this.db, this.id, { step: e.step, loss: this.lastLoss?.step === e.step ? this.lastLoss.loss : null, eval: this.evalPoint(e.task, e.step, e.summary) });
+        recordRunMetric(this.db, this.id, {
+          step: e.step,
+          loss: this.lastLoss?.step === e.step ? this.lastLoss.loss : null,
+          eval: this.evalPoint(e.task, e.step, e.summary),
+        });
         break;
       case 'checkpoint':
         updateRun(this.db, this.id, { step: e.step, checkpointPath: e.file });

@@ -38,7 +38,9 @@ export interface NewRun {
   provider?: string | null;
 }
 
-export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'step' | 'plannedSteps' | 'checkpointPath' | 'provider' | 'weights' | 'timings' | 'error'>>;
+export type RunUpdate = Partial<
+  Pick<RunRecord, 'status' | 'step' | 'plannedSteps' | 'checkpointPath' | 'provider' | 'weights' | 'timings' | 'error'>
+>;
 
 export interface RunMetric {
   step: number;
@@ -96,8 +98,18 @@ export function createRun(db: LibraryDb, run: NewRun): RunRecord {
           `INSERT INTO runs (uid, task_id, model_id, model_path, config, status, step, planned_steps, provider, timings, created, updated)
            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, '{}', ?, ?)`,
         )
-        .run(randomUUID(), run.taskId ?? null, run.modelId ?? null, run.modelPath ?? null, JSON.stringify(run.config), run.status ?? 'queued', run.plannedSteps ?? null, run.provider ?? null, now, now)
-        .lastInsertRowid,
+        .run(
+          randomUUID(),
+          run.taskId ?? null,
+          run.modelId ?? null,
+          run.modelPath ?? null,
+          JSON.stringify(run.config),
+          run.status ?? 'queued',
+          run.plannedSteps ?? null,
+          run.provider ?? null,
+          now,
+          now,
+        ).lastInsertRowid,
     ),
   )();
   return requireRun(db, id);
@@ -143,7 +155,11 @@ export function recordRunMetric(db: LibraryDb, runId: number, metric: RunMetric)
 }
 
 export function runMetrics(db: LibraryDb, runId: number): RunMetric[] {
-  const rows = db.prepare('SELECT step, loss, eval FROM run_metrics WHERE run_id = ? ORDER BY step').all(runId) as { step: number; loss: number | null; eval: string | null }[];
+  const rows = db.prepare('SELECT step, loss, eval FROM run_metrics WHERE run_id = ? ORDER BY step').all(runId) as {
+    step: number;
+    loss: number | null;
+    eval: string | null;
+  }[];
   return rows.map((r) => ({ step: r.step, loss: r.loss, eval: r.eval === null ? null : (JSON.parse(r.eval) as Record<string, unknown>) }));
 }
 

@@ -95,7 +95,14 @@ function bad(file: string, what: string): SproutError {
  */
 export function safeEntryPath(targetDir: string, name: string, archive: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (name.includes('\\') || name.includes('\0') || isAbsolute(name) || /^[A-Za-z]:/.test(name) || parts.includes('..') || parts.length === 0) {
+  if (
+    name.includes('\\') ||
+    name.includes('\0') ||
+    isAbsolute(name) ||
+    /^[A-Za-z]:/.test(name) ||
+    parts.includes('..') ||
+    parts.length === 0
+  ) {
     throw bad(archive, `entry "${name}" would be written outside the folder it is unpacked into`);
   }
   const root = resolve(targetDir);
@@ -143,10 +150,13 @@ export function extractTar(file: string, targetDir: string): string[] {
         try {
           out = openSync(target, 'wx');
         } catch (error) {
-          throw bad(file, `entry "${name}" cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; a repeated name?)`);
+          throw bad(
+            file,
+            `entry "${name}" cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; a repeated name?)`,
+          );
         }
         try {
-          for (let done = 0; done < length; ) {
+          for (let done = 0; done < length;) {
             const n = readSync(fd, buffer, 0, Math.min(CHUNK, length - done), position + done);
             writeAll(out, buffer.subarray(0, n));
             done += n;

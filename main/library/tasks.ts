@@ -47,8 +47,15 @@ export function insertTask(db: LibraryDb, task: NewTask): TaskRecord {
     Number(
       db
         .prepare('INSERT INTO tasks (uid, name, dataset_id, template, verbalizer, label_set, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(uid, task.name, task.datasetId, task.template, JSON.stringify(task.verbalizer), task.labelSet && JSON.stringify(task.labelSet), created)
-        .lastInsertRowid,
+        .run(
+          uid,
+          task.name,
+          task.datasetId,
+          task.template,
+          JSON.stringify(task.verbalizer),
+          task.labelSet && JSON.stringify(task.labelSet),
+          created,
+        ).lastInsertRowid,
     ),
   )();
   return { ...task, id, uid, created };
@@ -59,7 +66,8 @@ export function findOrInsertTask(db: LibraryDb, task: NewTask): TaskRecord {
   return db.transaction(() => {
     const row = db
       .prepare('SELECT * FROM tasks WHERE dataset_id IS ? AND template = ? AND verbalizer = ? AND label_set IS ? ORDER BY id LIMIT 1')
-      .get(task.datasetId, task.template, JSON.stringify(task.verbalizer), task.labelSet && JSON.stringify(task.labelSet)) as Row | undefined;
+      .get(task.datasetId, task.template, JSON.stringify(task.verbalizer), task.labelSet && JSON.stringify(task.labelSet)) as
+      Row | undefined;
     return row ? fromRow(row) : insertTask(db, task);
   })();
 }

@@ -18,7 +18,8 @@ export function dropoutOn(options: TrainStepOptions): boolean {
 /** z-loss always; the loss scale where the precision uses one; the dropout rate and this step's mask seed only for graphs built with dropout. */
 export function trainOptionFeeds(options: TrainStepOptions, precision: ComputePrecision): Feeds {
   const feeds: Feeds = { z_loss: floatTensor(new Float32Array([options.zLoss ?? 0]), []) };
-  if (usesLossScale(COMPUTE_DTYPE[precision])) feeds.loss_scale = floatTensor(new Float32Array([options.lossScale ?? DEFAULT_LOSS_SCALE]), []);
+  if (usesLossScale(COMPUTE_DTYPE[precision]))
+    feeds.loss_scale = floatTensor(new Float32Array([options.lossScale ?? DEFAULT_LOSS_SCALE]), []);
   if (dropoutOn(options)) {
     feeds.dropout_rate = floatTensor(new Float32Array([options.dropout!]), []);
     feeds.dropout_seed = new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.trunc(options.dropoutSeed ?? 0))), []);
@@ -62,7 +63,10 @@ export function encoderFeeds(cfg: T5Config, prompt: SoftPrompt | MixedPrompts, i
   const feeds: Feeds = {
     input_ids: int32Tensor(ids, [B, L]),
     enc_mask: floatTensor(mask, [B, S]),
-    enc_buckets: new ort.Tensor('int32', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [S, S]),
+    enc_buckets: new ort.Tensor('int32', bucketMatrix(S, S, true, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [
+      S,
+      S,
+    ]),
   };
   if (P === 0) return feeds;
   if (!mixed) {
@@ -120,7 +124,10 @@ export function decoderFeeds(cfg: T5Config, targets: number[][]): Feeds {
 /** Relative-position buckets and the causal mask of a decoder of length T. */
 export function decoderPositionFeeds(cfg: T5Config, T: number): Feeds {
   return {
-    dec_buckets: new ort.Tensor('int32', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [T, T]),
+    dec_buckets: new ort.Tensor('int32', bucketMatrix(T, T, false, cfg.relativeAttentionNumBuckets, cfg.relativeAttentionMaxDistance), [
+      T,
+      T,
+    ]),
     causal: floatTensor(causalMask(T), [T, T]),
   };
 }

@@ -14,13 +14,33 @@ import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGrap
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
 import type { ComputeChoice, WeightsChoice, WeightWidth } from '../weights/width.js';
-import { decoderFeeds, dropoutOn, encoderFeeds, gradientsPerPrompt, mixedPromptLength, packedRowFeeds, padCandidates, trainOptionFeeds } from './feeds.js';
+import {
+  decoderFeeds,
+  dropoutOn,
+  encoderFeeds,
+  gradientsPerPrompt,
+  mixedPromptLength,
+  packedRowFeeds,
+  padCandidates,
+  trainOptionFeeds,
+} from './feeds.js';
 import { greedyDecode } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
 import { defaultThreads } from './session.js';
-import type { DevicePreference, MixedPrompts, Precision, MixedTrainStepResult, PromptModel, ProviderName, Seq2SeqBatch, SoftPrompt, TrainStepOptions, TrainStepResult } from './types.js';
+import type {
+  DevicePreference,
+  MixedPrompts,
+  Precision,
+  MixedTrainStepResult,
+  PromptModel,
+  ProviderName,
+  Seq2SeqBatch,
+  SoftPrompt,
+  TrainStepOptions,
+  TrainStepResult,
+} from './types.js';
 import { precisionOn, requireComputeOn, widthOn } from './width-policy.js';
 
 export interface LoadOptions {
@@ -44,9 +64,21 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
   const choice = await chooseProvider(cpuForInt8 ? 'cpu' : preference);
   const width = widthOn(options.weights, choice.provider);
   requireComputeOn(options.compute ?? 'float', choice.provider);
-  const store = prepareWeights(checkpoint, width, { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare }, options.compute);
+  const store = prepareWeights(
+    checkpoint,
+    width,
+    { cacheDir: options.cacheDir ?? join(dataDir(), 'cache'), onProgress: options.onPrepare },
+    options.compute,
+  );
   const provider = { reason: cpuForInt8 ? 'int8 compute runs on the CPU' : choice.reason, forced: preference !== 'auto' };
-  return new T5PromptModel(checkpoint, store, choice.provider, options.threads ?? defaultThreads(), provider, precisionOn(options.precision, choice.provider));
+  return new T5PromptModel(
+    checkpoint,
+    store,
+    choice.provider,
+    options.threads ?? defaultThreads(),
+    provider,
+    precisionOn(options.precision, choice.provider),
+  );
 }
 
 function describeProvider(provider: ProviderName, threads: number, precision: ComputePrecision): string {
@@ -158,7 +190,13 @@ export class T5PromptModel implements PromptModel {
     });
     const loss = (out.loss.data as Float32Array)[0];
     const gradPrompt = prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0);
-    return { loss, perExampleLoss: out.per_example_loss.data as Float32Array, targetTokens: targetTokens(batch), gradPrompt, ...this.overflow(loss, gradPrompt, options) };
+    return {
+      loss,
+      perExampleLoss: out.per_example_loss.data as Float32Array,
+      targetTokens: targetTokens(batch),
+      gradPrompt,
+      ...this.overflow(loss, gradPrompt, options),
+    };
   }
 
   /**

@@ -27,7 +27,16 @@ export interface CpuNode {
 }
 
 const elementType: Record<DType, ElementType> = {
-  float32: 'float32', float64: 'float64', float16: 'float16', bfloat16: 'bfloat16', int64: 'int64', int32: 'int32', uint32: 'uint32', int8: 'int8', uint8: 'uint8', bool: 'bool',
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  bfloat16: 'bfloat16',
+  int64: 'int64',
+  int32: 'int32',
+  uint32: 'uint32',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
 };
 
 function entryFor(entries: KernelEntry[] | undefined): KernelEntry | undefined {
@@ -55,8 +64,20 @@ export function cpuPlacedNodes(graph: Graph, table: KernelTable): CpuNode[] {
     const why = missingKernel(table, graph, node.opType, node.inputs, node.outputs);
     if (!why) continue;
     const outs = node.outputs.map((o) => graph.values.get(o));
-    const shapeLike = outs.every((v) => v && v.dtype !== 'float32' && v.dtype !== 'float16' && v.dtype !== 'float64' && v.shape.length <= 1 && v.shape.every((d) => typeof d === 'number'));
-    const kind = shapeLike ? 'shape' : node.opType === 'Identity' && node.outputs.every((o) => graphOutputs.has(o)) ? 'output-copy' : 'compute';
+    const shapeLike = outs.every(
+      (v) =>
+        v &&
+        v.dtype !== 'float32' &&
+        v.dtype !== 'float16' &&
+        v.dtype !== 'float64' &&
+        v.shape.length <= 1 &&
+        v.shape.every((d) => typeof d === 'number'),
+    );
+    const kind = shapeLike
+      ? 'shape'
+      : node.opType === 'Identity' && node.outputs.every((o) => graphOutputs.has(o))
+        ? 'output-copy'
+        : 'compute';
     placed.push({ node: node.name, opType: node.opType, why, kind });
   }
   return placed;

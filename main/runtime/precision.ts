@@ -24,7 +24,10 @@ export const DEFAULT_LOSS_SCALE = 1024;
 /** Whether the provider's registrations multiply in bfloat16 (MatMul and Gemm, the ops that carry the cost). */
 export function hasBf16Kernels(provider: ProviderName): boolean {
   const table = (KERNEL_TABLES as Partial<Record<ProviderName, (typeof KERNEL_TABLES)[keyof typeof KERNEL_TABLES]>>)[provider];
-  return !!table && ['MatMul', 'Gemm'].every((opType) => table.ops[opType]?.some((e) => Object.values(e.types).some((types) => types.includes('bfloat16'))));
+  return (
+    !!table &&
+    ['MatMul', 'Gemm'].every((opType) => table.ops[opType]?.some((e) => Object.values(e.types).some((types) => types.includes('bfloat16'))))
+  );
 }
 
 /**
@@ -33,16 +36,22 @@ export function hasBf16Kernels(provider: ProviderName): boolean {
  */
 export function nonFiniteError(what: string, precision: ComputePrecision): SproutError {
   const why = {
-    fp16: 'float16 cannot hold this model\'s activations (its largest value is 65,504)',
-    bf16: 'bfloat16 rounded this model\'s numbers too coarsely',
+    fp16: "float16 cannot hold this model's activations (its largest value is 65,504)",
+    bf16: "bfloat16 rounded this model's numbers too coarsely",
     fp32: 'the model overflowed even in float32: its weights or the prompt hold extreme values',
   }[precision];
   const hint = {
     fp16: ['Use --precision fp32, or --precision bf16 on a CUDA GPU.', 'Choose fp32 as the precision (or bf16 on a CUDA GPU).'],
     bf16: ['Use --precision fp32.', 'Choose fp32 as the precision.'],
-    fp32: ['Check the checkpoint with `sprout model verify`, and start from a fresh prompt or a lower learning rate.', 'Check the model in Models, and start from a fresh prompt or a lower learning rate.'],
+    fp32: [
+      'Check the checkpoint with `sprout model verify`, and start from a fresh prompt or a lower learning rate.',
+      'Check the model in Models, and start from a fresh prompt or a lower learning rate.',
+    ],
   }[precision];
-  return new SproutError('non-finite', `The ${what} is not finite (NaN or infinity) at ${precision} compute: ${why}.`, { hint: hint[0], uiHint: hint[1] });
+  return new SproutError('non-finite', `The ${what} is not finite (NaN or infinity) at ${precision} compute: ${why}.`, {
+    hint: hint[0],
+    uiHint: hint[1],
+  });
 }
 
 export function allFinite(values: ArrayLike<number>): boolean {

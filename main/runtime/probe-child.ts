@@ -55,7 +55,11 @@ export function probeInChild(provider: ProviderName, model: Uint8Array): Promise
       try {
         resolveProbe({ ...(JSON.parse(line) as { ok: true; y: number[] } | { ok: false; reason: string }), stderr });
       } catch {
-        resolveProbe({ ok: false, reason: signal ? `the probe process was stopped (${signal})` : `the probe process exited with code ${code}`, stderr });
+        resolveProbe({
+          ok: false,
+          reason: signal ? `the probe process was stopped (${signal})` : `the probe process exited with code ${code}`,
+          stderr,
+        });
       }
     });
   });

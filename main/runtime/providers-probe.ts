@@ -16,7 +16,13 @@ export function gpuProviders(platform: NodeJS.Platform = process.platform): Prov
 /** The order `auto` tries: GPUs first, CPU always last (and always works). */
 export const PROVIDER_ORDER: ProviderName[] = [...gpuProviders(), 'cpu'];
 
-export const PROVIDER_LABELS: Record<ProviderName, string> = { cuda: 'CUDA', dml: 'DirectML', coreml: 'Core ML', webgpu: 'WebGPU', cpu: 'CPU' };
+export const PROVIDER_LABELS: Record<ProviderName, string> = {
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'Core ML',
+  webgpu: 'WebGPU',
+  cpu: 'CPU',
+};
 
 /** A small graph with the op kinds T5 leans on, whose result is known, to prove a provider really runs. */
 function probeGraph(): Uint8Array {
@@ -112,9 +118,13 @@ async function probeProviders(preference: DevicePreference): Promise<ProviderCho
       hint: 'Use --device cpu (or auto, which falls back to the CPU), or install a GPU provider as README "Using a GPU" says.',
     });
   }
-  throw new SproutError('device-unavailable', `The ${preference === 'auto' ? 'execution providers' : PROVIDER_LABELS[preference as ProviderName]} could not run here (${reasons}).`, {
-    hint: 'Use --device auto to take the best provider that works, or --device cpu.',
-  });
+  throw new SproutError(
+    'device-unavailable',
+    `The ${preference === 'auto' ? 'execution providers' : PROVIDER_LABELS[preference as ProviderName]} could not run here (${reasons}).`,
+    {
+      hint: 'Use --device auto to take the best provider that works, or --device cpu.',
+    },
+  );
 }
 
 function choiceReason(provider: ProviderName, skipped: ProviderChoice['skipped']): string | null {

@@ -107,7 +107,8 @@ export class SessionCache {
     } catch (error) {
       if (provider === 'cpu') throw error;
       const why = `${PROVIDER_LABELS[provider]} could not create the ${graph.kind} graph (${(error as Error).message.split('\n')[0]})`;
-      if (this.choice.forced) throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
+      if (this.choice.forced)
+        throw new SproutError('device-failed', `${why}.`, { hint: 'Use --device auto to fall back to the CPU, or --device cpu.' });
       this.currentProvider = 'cpu';
       this.currentReason = `${why}; running on the CPU`;
       // Every other session ran on the GPU: they go, and are built again on the CPU when next used. This one stays
@@ -143,6 +144,13 @@ export class SessionCache {
   private async release(which: (entry: [string, SessionEntry]) => boolean): Promise<void> {
     const chosen = [...this.sessions].filter(which);
     for (const [key] of chosen) this.sessions.delete(key);
-    await Promise.all(chosen.map(([, { session }]) => session.then((x) => x.release(), () => undefined)));
+    await Promise.all(
+      chosen.map(([, { session }]) =>
+        session.then(
+          (x) => x.release(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

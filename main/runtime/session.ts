@@ -52,7 +52,9 @@ export async function createSession(model: string | Uint8Array, options: Session
         disable_prepacking: options.prepack || process.env.SPROUT_PREPACK === '1' ? '0' : '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
-      ...(options.disabledOptimizers?.length ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } } : {}),
+      ...(options.disabledOptimizers?.length
+        ? { optimization: { disable_specified_optimizers: options.disabledOptimizers.join(';') } }
+        : {}),
     },
   };
   return typeof model === 'string'

@@ -35,10 +35,14 @@ export function widthOn(choice: WeightsChoice | undefined, provider: ProviderNam
  */
 export function requireComputeOn(compute: ComputeChoice, provider: ProviderName): void {
   if (compute === 'int8' && provider !== 'cpu') {
-    throw new SproutError('compute-unsupported', `int8 compute runs on the CPU, but this model would run on ${PROVIDER_LABELS[provider]}.`, {
-      hint: 'On a GPU use --precision fp16 or bf16 instead, or add --device cpu.',
-      uiHint: 'On a GPU choose float compute (the precision does the rest), or the CPU as the device.',
-    });
+    throw new SproutError(
+      'compute-unsupported',
+      `int8 compute runs on the CPU, but this model would run on ${PROVIDER_LABELS[provider]}.`,
+      {
+        hint: 'On a GPU use --precision fp16 or bf16 instead, or add --device cpu.',
+        uiHint: 'On a GPU choose float compute (the precision does the rest), or the CPU as the device.',
+      },
+    );
   }
 }
 
@@ -50,10 +54,14 @@ export function precisionOn(wanted: Precision | undefined, provider: ProviderNam
   const precision = wanted ?? 'auto';
   if (precision === 'auto') return provider === 'cpu' ? 'fp32' : hasBf16Kernels(provider) ? 'bf16' : 'fp16';
   if (precision === 'bf16' && !hasBf16Kernels(provider)) {
-    throw new SproutError('precision-unsupported', `bf16 compute needs bfloat16 matrix kernels, which ${PROVIDER_LABELS[provider]} does not have (CUDA does).`, {
-      hint: 'Use --precision fp16 or fp32 here, or --device cuda on an NVIDIA GPU.',
-      uiHint: 'Choose fp16 or fp32 as the precision, or a CUDA GPU as the device.',
-    });
+    throw new SproutError(
+      'precision-unsupported',
+      `bf16 compute needs bfloat16 matrix kernels, which ${PROVIDER_LABELS[provider]} does not have (CUDA does).`,
+      {
+        hint: 'Use --precision fp16 or fp32 here, or --device cuda on an NVIDIA GPU.',
+        uiHint: 'Choose fp16 or fp32 as the precision, or a CUDA GPU as the device.',
+      },
+    );
   }
   return precision;
 }

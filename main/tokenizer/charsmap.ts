@@ -16,11 +16,15 @@ export class Charsmap {
   ) {}
 
   static parse(blob: Uint8Array, file: string): Charsmap {
-    if (blob.length > limits.charsmapBytes) throw invalid(file, `the precompiled charsmap has ${blob.length} bytes, more than the ${limits.charsmapBytes} allowed.`);
+    if (blob.length > limits.charsmapBytes)
+      throw invalid(file, `the precompiled charsmap has ${blob.length} bytes, more than the ${limits.charsmapBytes} allowed.`);
     if (blob.length < 4) throw invalid(file, `the precompiled charsmap has ${blob.length} bytes, too few for its header.`);
     const trieBytes = new DataView(blob.buffer, blob.byteOffset, 4).getUint32(0, true);
     if (trieBytes < 4 || trieBytes % 4 !== 0 || trieBytes > blob.length - 4) {
-      throw invalid(file, `the precompiled charsmap declares a ${trieBytes}-byte trie, which does not fit its ${blob.length} bytes in 4-byte units.`);
+      throw invalid(
+        file,
+        `the precompiled charsmap declares a ${trieBytes}-byte trie, which does not fit its ${blob.length} bytes in 4-byte units.`,
+      );
     }
     const units = new Uint32Array(trieBytes / 4);
     const view = new DataView(blob.buffer, blob.byteOffset + 4, trieBytes);
@@ -73,11 +77,12 @@ function offsetOf(unit: number): number {
 
 function validate(units: Uint32Array, strings: Uint8Array, file: string): void {
   const n = units.length;
-  if (strings.length > 0 && strings[strings.length - 1] !== 0) throw invalid(file, 'the precompiled charsmap\'s replacement strings do not end with a NUL byte.');
+  if (strings.length > 0 && strings[strings.length - 1] !== 0)
+    throw invalid(file, "the precompiled charsmap's replacement strings do not end with a NUL byte.");
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(strings);
   } catch {
-    throw invalid(file, 'the precompiled charsmap\'s replacement strings are not valid UTF-8.');
+    throw invalid(file, "the precompiled charsmap's replacement strings are not valid UTF-8.");
   }
   // A state is the position reached after following a unit's offset; darts-clone may share suffixes, so
   // states are deduplicated. Every probe below is one a lookup could make.
@@ -94,7 +99,10 @@ function validate(units: Uint32Array, strings: Uint8Array, file: string): void {
         if (child >= n) throw invalid(file, `the precompiled charsmap's trie unit ${p} points outside the trie.`);
         const value = units[child] & 0x7fffffff;
         if (value >= strings.length || (strings[value] & 0xc0) === 0x80) {
-          throw invalid(file, `the precompiled charsmap's trie unit ${p} points to byte ${value}, which does not start a replacement string.`);
+          throw invalid(
+            file,
+            `the precompiled charsmap's trie unit ${p} points to byte ${value}, which does not start a replacement string.`,
+          );
         }
       }
       stack.push(child);

@@ -50,7 +50,8 @@ async function readConfig(file: string): Promise<TokenizerConfig> {
     config.cleanUpTokenizationSpaces = clean;
   }
   if (extra !== undefined) {
-    if (!(typeof extra === 'number' && Number.isInteger(extra) && extra >= 0 && extra <= 10_000)) throw invalid(file, '"extra_ids" must be an integer from 0 to 10000.');
+    if (!(typeof extra === 'number' && Number.isInteger(extra) && extra >= 0 && extra <= 10_000))
+      throw invalid(file, '"extra_ids" must be an integer from 0 to 10000.');
     config.extraIds = extra;
   }
   return config;

@@ -69,7 +69,8 @@ export class Normalizer {
     if (removeExtraWhitespaces) {
       const out = this.out;
       if (escapeWhitespaces) {
-        while (this.len >= 3 && out[this.len - 3] === meta[0] && out[this.len - 2] === meta[1] && out[this.len - 1] === meta[2]) this.len -= 3;
+        while (this.len >= 3 && out[this.len - 3] === meta[0] && out[this.len - 2] === meta[1] && out[this.len - 1] === meta[2])
+          this.len -= 3;
       } else {
         while (this.len >= 1 && out[this.len - 1] === space) this.len--;
       }

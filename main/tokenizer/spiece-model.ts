@@ -30,7 +30,8 @@ interface Trainer {
 }
 
 function parse(bytes: Uint8Array, file: string, options: SpieceOptions): TokenizerSpec {
-  if (bytes.length > limits.spieceModelBytes) throw invalid(file, `has ${bytes.length} bytes, more than the ${limits.spieceModelBytes} a sentencepiece model may have.`);
+  if (bytes.length > limits.spieceModelBytes)
+    throw invalid(file, `has ${bytes.length} bytes, more than the ${limits.spieceModelBytes} a sentencepiece model may have.`);
   const pieces: string[] = [];
   const scores: number[] = [];
   const types: number[] = [];
@@ -63,26 +64,35 @@ function parse(bytes: Uint8Array, file: string, options: SpieceOptions): Tokeniz
     }
   }
   if (pieces.length === 0) throw invalid(file, 'has no pieces; it is not a sentencepiece model.');
-  if (trainer.modelType !== 1) throw invalid(file, `is a sentencepiece model of type ${trainer.modelType}; T5 needs a unigram model (type 1).`);
+  if (trainer.modelType !== 1)
+    throw invalid(file, `is a sentencepiece model of type ${trainer.modelType}; T5 needs a unigram model (type 1).`);
   if (trainer.byteFallback) throw invalid(file, 'uses byte fallback, which T5 tokenizers do not; it is not supported.');
-  if (trainer.treatWhitespaceAsSuffix) throw invalid(file, 'treats whitespace as a suffix, which T5 tokenizers do not; it is not supported.');
+  if (trainer.treatWhitespaceAsSuffix)
+    throw invalid(file, 'treats whitespace as a suffix, which T5 tokenizers do not; it is not supported.');
   if (normalizer === null) throw invalid(file, 'has no normalizer_spec.');
   const seen = new Map<string, number>();
   const unkIds: number[] = [];
   for (let id = 0; id < pieces.length; id++) {
     const t = types[id];
     if (t === PieceType.userDefined || t === PieceType.byte || t < PieceType.normal || t > PieceType.byte) {
-      throw invalid(file, `piece ${id} ${JSON.stringify(pieces[id])} has type ${t}; only normal, unknown, control and unused pieces are supported.`);
+      throw invalid(
+        file,
+        `piece ${id} ${JSON.stringify(pieces[id])} has type ${t}; only normal, unknown, control and unused pieces are supported.`,
+      );
     }
     if (pieces[id] === '') throw invalid(file, `piece ${id} is empty.`);
-    if (seen.has(pieces[id])) throw invalid(file, `piece ${JSON.stringify(pieces[id])} appears twice (ids ${seen.get(pieces[id])} and ${id}).`);
+    if (seen.has(pieces[id]))
+      throw invalid(file, `piece ${JSON.stringify(pieces[id])} appears twice (ids ${seen.get(pieces[id])} and ${id}).`);
     seen.set(pieces[id], id);
     if (t === PieceType.unknown) unkIds.push(id);
   }
   if (unkIds.length !== 1) throw invalid(file, `has ${unkIds.length} unknown pieces; exactly one is required.`);
   const unkId = unkIds[0];
   if (trainer.unkId !== unkId) throw invalid(file, `trainer_spec.unk_id is ${trainer.unkId} but the unknown piece is id ${unkId}.`);
-  for (const [name, id] of [['eos_id', trainer.eosId], ['pad_id', trainer.padId]] as const) {
+  for (const [name, id] of [
+    ['eos_id', trainer.eosId],
+    ['pad_id', trainer.padId],
+  ] as const) {
     if (!(id >= 0 && id < pieces.length && types[id] === PieceType.control)) {
       throw invalid(file, `trainer_spec.${name} is ${id}, which is not a control piece; T5 needs eos and pad.`);
     }

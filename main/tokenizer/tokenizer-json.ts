@@ -19,7 +19,8 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
   const model = root.model;
   if (!isObject(model)) throw fail('has no "model" object.');
   if (model.type !== 'Unigram') throw fail(`has model type ${JSON.stringify(model.type)}; T5 needs "Unigram".`);
-  if (model.byte_fallback !== undefined && model.byte_fallback !== false) throw fail('uses byte_fallback, which T5 tokenizers do not; it is not supported.');
+  if (model.byte_fallback !== undefined && model.byte_fallback !== false)
+    throw fail('uses byte_fallback, which T5 tokenizers do not; it is not supported.');
   const vocab = model.vocab;
   if (!Array.isArray(vocab) || vocab.length === 0) throw fail('"model.vocab" must be a non-empty array of [piece, score] pairs.');
   if (vocab.length > limits.pieces) throw fail(`"model.vocab" has ${vocab.length} entries, more than ${limits.pieces}.`);
@@ -30,7 +31,13 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
   let totalPieceBytes = 0;
   for (let id = 0; id < vocab.length; id++) {
     const entry: Json = vocab[id];
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'number' || !Number.isFinite(entry[1])) {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      typeof entry[0] !== 'string' ||
+      typeof entry[1] !== 'number' ||
+      !Number.isFinite(entry[1])
+    ) {
       throw fail(`"model.vocab[${id}]" must be a [piece, finite score] pair.`);
     }
     const piece: string = entry[0];
@@ -52,8 +59,14 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
     if (!isObject(t) || !isIndex(t.id, vocab.length) || typeof t.content !== 'string' || t.content === '') {
       throw fail(`"added_tokens[${k}]" must have an "id" within the vocabulary and a non-empty "content".`);
     }
-    if (pieces[t.id] !== t.content) throw fail(`"added_tokens[${k}]" ${JSON.stringify(t.content)} has id ${t.id}, but that vocabulary piece is ${JSON.stringify(pieces[t.id])}.`);
-    if (t.normalized === true) throw fail(`"added_tokens[${k}]" ${JSON.stringify(t.content)} is matched after normalisation, which T5 tokenizers do not do; it is not supported.`);
+    if (pieces[t.id] !== t.content)
+      throw fail(
+        `"added_tokens[${k}]" ${JSON.stringify(t.content)} has id ${t.id}, but that vocabulary piece is ${JSON.stringify(pieces[t.id])}.`,
+      );
+    if (t.normalized === true)
+      throw fail(
+        `"added_tokens[${k}]" ${JSON.stringify(t.content)} is matched after normalisation, which T5 tokenizers do not do; it is not supported.`,
+      );
     specialTokens.set(t.content, t.id);
     types[t.id] = PieceType.control;
   });
@@ -78,14 +91,17 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
 
 function readNormalizer(n: Json, fail: (what: string) => Error): Uint8Array | null {
   if (n === null || n === undefined) return null;
-  if (isObject(n) && n.type === 'Sequence' && Array.isArray(n.normalizers) && n.normalizers.length === 1) return readNormalizer(n.normalizers[0], fail);
-  if (!isObject(n) || n.type !== 'Precompiled') throw fail(`has normalizer ${JSON.stringify(isObject(n) ? n.type : n)}; only "Precompiled" (sentencepiece's charsmap) is supported.`);
+  if (isObject(n) && n.type === 'Sequence' && Array.isArray(n.normalizers) && n.normalizers.length === 1)
+    return readNormalizer(n.normalizers[0], fail);
+  if (!isObject(n) || n.type !== 'Precompiled')
+    throw fail(`has normalizer ${JSON.stringify(isObject(n) ? n.type : n)}; only "Precompiled" (sentencepiece's charsmap) is supported.`);
   const b64 = n.precompiled_charsmap;
   if (b64 === null) return null;
   if (typeof b64 !== 'string' || b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) {
     throw fail('"normalizer.precompiled_charsmap" must be a base64 string.');
   }
-  if ((b64.length / 4) * 3 > limits.charsmapBytes) throw fail(`"normalizer.precompiled_charsmap" is larger than ${limits.charsmapBytes} bytes.`);
+  if ((b64.length / 4) * 3 > limits.charsmapBytes)
+    throw fail(`"normalizer.precompiled_charsmap" is larger than ${limits.charsmapBytes} bytes.`);
   const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
   return bytes.length > 0 ? bytes : null;
 }
@@ -93,7 +109,10 @@ function readNormalizer(n: Json, fail: (what: string) => Error): Uint8Array | nu
 type Whitespace = Omit<NormalizerSpec, 'precompiledCharsmap'>;
 
 function readPreTokenizer(p: Json, fail: (what: string) => Error): Whitespace {
-  const unsupported = () => fail(`has pre_tokenizer ${JSON.stringify(p)?.slice(0, 200)}; T5 tokenizers use WhitespaceSplit followed by Metaspace, or Metaspace alone.`);
+  const unsupported = () =>
+    fail(
+      `has pre_tokenizer ${JSON.stringify(p)?.slice(0, 200)}; T5 tokenizers use WhitespaceSplit followed by Metaspace, or Metaspace alone.`,
+    );
   if (!isObject(p)) throw unsupported();
   if (p.type === 'Metaspace') return { removeExtraWhitespaces: false, ...readMetaspace(p, unsupported) };
   if (p.type !== 'Sequence' || !Array.isArray(p.pretokenizers) || p.pretokenizers.length !== 2) throw unsupported();

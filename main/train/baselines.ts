@@ -13,7 +13,6 @@ import { classificationReport, type ClassificationReport } from './metrics.js';
 /** `--metric auto` picks a class-balanced metric when the largest class has at least this many times the smallest's examples. */
 export const IMBALANCE_RATIO = 1.5;
 
-
 export interface MetricChoice {
   metric: EvalMetricName;
   /** Why this metric: asked for, or what `auto` saw in the training labels. */
@@ -55,7 +54,12 @@ function counts(labels: string[], gold: number[]): number[] {
 }
 
 /** The metric to keep the best prompt by; `gold` are the training examples' label indices. */
-export function chooseMetric(requested: MetricRequest | undefined, labels: string[], gold: number[], of = 'training examples'): MetricChoice {
+export function chooseMetric(
+  requested: MetricRequest | undefined,
+  labels: string[],
+  gold: number[],
+  of = 'training examples',
+): MetricChoice {
   if (requested !== undefined && requested !== 'auto') return { metric: requested, reason: `${EVAL_METRIC_NAMES[requested]}, as asked` };
   if (labels.length === 0) return { metric: 'exact_match', reason: 'exact match: free-text targets (auto)' };
   const c = counts(labels, gold);
@@ -63,18 +67,33 @@ export function chooseMetric(requested: MetricRequest | undefined, labels: strin
   const largest = present.reduce((a, b) => (b.n > a.n ? b : a), present[0]);
   const smallest = present.reduce((a, b) => (b.n < a.n ? b : a), present[0]);
   const spread = `"${labels[largest.k]}" ${share(largest.n, gold.length)}, "${labels[smallest.k]}" ${share(smallest.n, gold.length)} of the ${of}`;
-  if (present.length < 2 || largest.n < IMBALANCE_RATIO * smallest.n) return { metric: 'rank_accuracy', reason: `accuracy: the classes are balanced (${spread}) (auto)` };
+  if (present.length < 2 || largest.n < IMBALANCE_RATIO * smallest.n)
+    return { metric: 'rank_accuracy', reason: `accuracy: the classes are balanced (${spread}) (auto)` };
   // Two classes: MCC (GLUE's metric for CoLA) is 0 for any single-label answer; more classes: macro-F1.
   const metric: EvalMetricName = labels.length === 2 ? 'mcc' : 'macro_f1';
-  return { metric, reason: `${EVAL_METRIC_NAMES[metric]}: the classes are imbalanced (${spread}), so accuracy would reward answering the majority label (auto)` };
+  return {
+    metric,
+    reason: `${EVAL_METRIC_NAMES[metric]}: the classes are imbalanced (${spread}), so accuracy would reward answering the majority label (auto)`,
+  };
 }
 
 export function majorityBaseline(labels: string[], gold: number[]): MajorityBaseline | null {
   if (labels.length === 0 || gold.length === 0) return null;
   const c = counts(labels, gold);
   const top = c.indexOf(Math.max(...c));
-  const r = classificationReport(labels, gold, gold.map(() => top));
-  return { label: labels[top], share: round(c[top] / gold.length), rank_accuracy: round(r.accuracy), exact_match: round(r.accuracy), macro_f1: round(r.macroF1), mcc: round(r.mcc) };
+  const r = classificationReport(
+    labels,
+    gold,
+    gold.map(() => top),
+  );
+  return {
+    label: labels[top],
+    share: round(c[top] / gold.length),
+    rank_accuracy: round(r.accuracy),
+    exact_match: round(r.accuracy),
+    macro_f1: round(r.macroF1),
+    mcc: round(r.mcc),
+  };
 }
 
 /** The labels a report's predictions used, most used first (a prediction that is no label is not counted). */
@@ -111,14 +130,18 @@ export function skewWarnings(labels: string[], report: ClassificationReport, exa
     const share = gold[k] / n;
     const found = report.confusion[k][k];
     if (share >= NOTICEABLE_CLASS && found / gold[k] < MISSED_RECALL) {
-      warnings.push(`"${label}" is ${percentText(share)} of the ${examples}, but the prompt found ${found} of its ${gold[k]} (recall ${percentText(found / gold[k])}): it almost never answers "${label}".`);
+      warnings.push(
+        `"${label}" is ${percentText(share)} of the ${examples}, but the prompt found ${found} of its ${gold[k]} (recall ${percentText(found / gold[k])}): it almost never answers "${label}".`,
+      );
     }
   });
   labels.forEach((label, k) => {
     const share = gold[k] / n;
     const predicted = report.confusion.reduce((s, row) => s + row[k], 0) / n;
     if (predicted > share + LEANING * (1 - share)) {
-      warnings.push(`"${label}" was predicted for ${percentText(predicted)} of the ${examples} but is ${percentText(share)} of them: the prompt leans towards answering it whatever the input.`);
+      warnings.push(
+        `"${label}" was predicted for ${percentText(predicted)} of the ${examples} but is ${percentText(share)} of them: the prompt leans towards answering it whatever the input.`,
+      );
     }
   });
   return warnings;
@@ -128,19 +151,29 @@ export function skewWarnings(labels: string[], report: ClassificationReport, exa
  * Plain warnings about one evaluation of a classification prompt; empty when it looks like a real result.
  * `split` names the evaluated rows (validation while training, test at its end, or what was scored).
  */
-export function promptWarnings(m: EvalMetrics, labels: string[], metric: EvalMetricName, majority: MajorityBaseline | null, split = 'validation'): string[] {
+export function promptWarnings(
+  m: EvalMetrics,
+  labels: string[],
+  metric: EvalMetricName,
+  majority: MajorityBaseline | null,
+  split = 'validation',
+): string[] {
   const report = m.rank ?? m.greedy;
   if (!report || labels.length < 2 || m.examples === 0) return [];
   const warnings: string[] = [];
   const used = predictedLabels(labels, report);
   if (used.length <= 1) {
-    warnings.push(`Every ${split} example was predicted "${used[0] ?? 'no label'}": the prompt gives one answer whatever the input, so it has not learnt the task.`);
+    warnings.push(
+      `Every ${split} example was predicted "${used[0] ?? 'no label'}": the prompt gives one answer whatever the input, so it has not learnt the task.`,
+    );
   } else {
     warnings.push(...skewWarnings(labels, report, `${split} examples`));
   }
   const value = summaryValue(summarizeEval(0, m), metric);
   if (majority && value !== null && round(value) <= majority[metric]) {
-    warnings.push(`${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`);
+    warnings.push(
+      `${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
+    );
   }
   return warnings;
 }
@@ -169,13 +202,25 @@ export function judgeTest(step: number, m: EvalMetrics, labels: string[], metric
  * for these labels), beside the majority baseline of these examples and, on its own validation data, the zero-shot
  * baseline its run stored. `stored` is the prompt's metrics record.
  */
-export function judgeReport(labels: string[], report: ClassificationReport, stored: Record<string, unknown>, ownValidation: boolean, split = 'evaluated'): Judgement {
+export function judgeReport(
+  labels: string[],
+  report: ClassificationReport,
+  stored: Record<string, unknown>,
+  ownValidation: boolean,
+  split = 'evaluated',
+): Judgement {
   const gold = goldOf(report);
   const kept = isOneOf(EVAL_METRICS, stored.metric) ? stored.metric : null;
-  const metric = kept ? { metric: kept, reason: `${EVAL_METRIC_NAMES[kept]}: the metric its training kept it by` } : chooseMetric('auto', labels, gold, 'evaluated examples');
+  const metric = kept
+    ? { metric: kept, reason: `${EVAL_METRIC_NAMES[kept]}: the metric its training kept it by` }
+    : chooseMetric('auto', labels, gold, 'evaluated examples');
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;
   const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
-  return { metric, baselines: { majority, zero_shot: zeroShot }, warnings: promptWarnings(metrics, labels, metric.metric, majority, split) };
+  return {
+    metric,
+    baselines: { majority, zero_shot: zeroShot },
+    warnings: promptWarnings(metrics, labels, metric.metric, majority, split),
+  };
 }

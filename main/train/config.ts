@@ -3,7 +3,16 @@
  * validated here (the CLI, the app and a resumed run's config.json all come through `parseTrainingConfig`).
  */
 import { z } from 'zod';
-import { DATA_FORMATS, DEVICE_PREFERENCES, INVALID_UTF8_CHOICES, METRIC_REQUESTS, OPTIMIZER_KINDS, PRECISIONS, QUOTINGS, WEIGHTS_CHOICES } from '../choices.js';
+import {
+  DATA_FORMATS,
+  DEVICE_PREFERENCES,
+  INVALID_UTF8_CHOICES,
+  METRIC_REQUESTS,
+  OPTIMIZER_KINDS,
+  PRECISIONS,
+  QUOTINGS,
+  WEIGHTS_CHOICES,
+} from '../choices.js';
 import { SproutError } from '../errors.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
 
@@ -42,7 +51,9 @@ const DataSourceSchema = z.union([
      * for the same file, seed and shares): training reads the rest, validation and test sources name the same file
      * with the same hold-out and read their part.
      */
-    holdOut: z.strictObject({ validation: z.number().min(0).max(0.9), test: z.number().min(0).max(0.5), seed: z.number().int().min(0) }).optional(),
+    holdOut: z
+      .strictObject({ validation: z.number().min(0).max(0.9), test: z.number().min(0).max(0.5), seed: z.number().int().min(0) })
+      .optional(),
   }),
   z.strictObject({ dataset: positiveInt, limit: positiveInt.optional() }),
 ]);
@@ -153,14 +164,20 @@ function parseWith<T extends RunSettings>(schema: z.ZodType<T>, what: string, va
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SproutError('bad-training-config', `${what} setting "${issue.path.join('.') || '(root)'}": ${issue.message}.`, { file: where });
+    throw new SproutError('bad-training-config', `${what} setting "${issue.path.join('.') || '(root)'}": ${issue.message}.`, {
+      file: where,
+    });
   }
   const c = parsed.data;
   if (c.microBatchSize !== undefined && c.microBatchSize > c.batchSize) {
-    throw new SproutError('bad-training-config', `The micro-batch (${c.microBatchSize}) is larger than the batch (${c.batchSize}).`, { file: where });
+    throw new SproutError('bad-training-config', `The micro-batch (${c.microBatchSize}) is larger than the batch (${c.batchSize}).`, {
+      file: where,
+    });
   }
   if (c.taskEmbeddingStep !== undefined && c.taskEmbeddingStep > c.steps) {
-    throw new SproutError('bad-training-config', `The task-embedding step ${c.taskEmbeddingStep} is after the last step (${c.steps}).`, { file: where });
+    throw new SproutError('bad-training-config', `The task-embedding step ${c.taskEmbeddingStep} is after the last step (${c.steps}).`, {
+      file: where,
+    });
   }
   return c;
 }
@@ -173,7 +190,8 @@ export function parseMixtureConfig(value: unknown, where?: string): MixtureConfi
   const c = parseWith(MixtureConfigSchema, 'Mixture', value, where);
   const names = c.tasks.map((t) => t.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) throw new SproutError('bad-training-config', `Two tasks of the mixture are both named "${twice}".`, { file: where });
+  if (twice !== undefined)
+    throw new SproutError('bad-training-config', `Two tasks of the mixture are both named "${twice}".`, { file: where });
   return c;
 }
 

@@ -21,11 +21,22 @@ export interface LoadedExamples {
  * The examples of one split: a dataset's stored rows, a file's records (its `split` part when shares are held out of
  * it by unique text; `textColumns` are the columns whose values make a row's text), or the whole file.
  */
-export async function loadExamples(source: DataSource, labelColumn: string, datasets: Pick<RunLibrary, 'datasetSplit'>, split: Split, textColumns: string[] = []): Promise<LoadedExamples> {
+export async function loadExamples(
+  source: DataSource,
+  labelColumn: string,
+  datasets: Pick<RunLibrary, 'datasetSplit'>,
+  split: Split,
+  textColumns: string[] = [],
+): Promise<LoadedExamples> {
   const limit = source.limit ?? Infinity;
   if ('file' in source) {
     const raw: RawExample[] = [];
-    const records = readRecords(source.file, { format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8 });
+    const records = readRecords(source.file, {
+      format: source.format,
+      header: source.header,
+      quoting: source.quoting,
+      invalidUtf8: source.invalidUtf8,
+    });
     let skip = source.skip ?? 0;
     for await (const r of records) {
       if (raw.length >= limit) break;
@@ -35,10 +46,22 @@ export async function loadExamples(source: DataSource, labelColumn: string, data
       }
       raw.push({ fields: r.fields, line: r.line });
     }
-    const how = JSON.stringify({ format: source.format, header: source.header, quoting: source.quoting, invalidUtf8: source.invalidUtf8, skip: source.skip, limit: source.limit, holdOut: source.holdOut });
+    const how = JSON.stringify({
+      format: source.format,
+      header: source.header,
+      quoting: source.quoting,
+      invalidUtf8: source.invalidUtf8,
+      skip: source.skip,
+      limit: source.limit,
+      holdOut: source.holdOut,
+    });
     if (!source.holdOut) return { raw, content: `file:${await fileSha256(source.file)}:${how}`, where: source.file };
     const part = heldOutPart(raw, labelColumn, textColumns, source.holdOut, split);
-    return { raw: part, content: `file:${await fileSha256(source.file)}:${how}:${split}:${JSON.stringify(textColumns)}`, where: `${source.file} (${split})` };
+    return {
+      raw: part,
+      content: `file:${await fileSha256(source.file)}:${how}:${split}:${JSON.stringify(textColumns)}`,
+      where: `${source.file} (${split})`,
+    };
   }
   const dataset = datasets.datasetSplit(source.dataset, split);
   const raw = dataset.rows.slice(0, limit).map((row) => ({ fields: { ...row.fields, [labelColumn]: row.label }, line: row.line }));
@@ -57,7 +80,8 @@ function heldOutPart(raw: RawExample[], labelColumn: string, textColumns: string
   raw.forEach((r, i) => {
     const label = r.fields[labelColumn];
     const texts = textColumns.map((c) => r.fields[c]);
-    if (label === null || label === undefined || !/\S/.test(label) || texts.some((t) => t === null || t === undefined || !/\S/.test(t))) return;
+    if (label === null || label === undefined || !/\S/.test(label) || texts.some((t) => t === null || t === undefined || !/\S/.test(t)))
+      return;
     let group = groups.get(label);
     if (!group) groups.set(label, (group = []));
     group.push(i);
@@ -66,7 +90,12 @@ function heldOutPart(raw: RawExample[], labelColumn: string, textColumns: string
     if (!copies) byText.set(key, (copies = []));
     copies.push({ rowid: i, label });
   });
-  const held = splitHeldOut(groups, [...byText.values()].filter((c) => c.length > 1), holdOut, holdOut.seed);
+  const held = splitHeldOut(
+    groups,
+    [...byText.values()].filter((c) => c.length > 1),
+    holdOut,
+    holdOut.seed,
+  );
   if (split !== 'train') return held[split].rows.sort((a, b) => a - b).map((i) => raw[i]);
   const out = new Set([...held.validation.rows, ...held.test.rows]);
   return raw.filter((_, i) => !out.has(i));

@@ -25,10 +25,22 @@ export interface EncodedSplit {
   skipped: number;
 }
 
-export function encodeExamples(tokenizer: T5Tokenizer, task: TaskDefinition, resolved: ResolvedTask, raw: RawExample[], source: string): EncodedSplit {
+export function encodeExamples(
+  tokenizer: T5Tokenizer,
+  task: TaskDefinition,
+  resolved: ResolvedTask,
+  raw: RawExample[],
+  source: string,
+): EncodedSplit {
   const rendered = raw.map((r) => renderExample(task, resolved, r, source)).filter((r) => r !== null);
-  const inputs = tokenizer.encodeBatch(rendered.map((r) => r.input), { maxLength: task.maxInputLength });
-  const targets = tokenizer.encodeBatch(rendered.map((r) => r.target), { maxLength: task.maxTargetLength });
+  const inputs = tokenizer.encodeBatch(
+    rendered.map((r) => r.input),
+    { maxLength: task.maxInputLength },
+  );
+  const targets = tokenizer.encodeBatch(
+    rendered.map((r) => r.target),
+    { maxLength: task.maxTargetLength },
+  );
   return {
     examples: rendered.map((r, i) => ({ input: inputs.ids[i], target: targets.ids[i], label: r.label })),
     truncatedInputs: inputs.truncated,

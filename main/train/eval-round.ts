@@ -43,7 +43,13 @@ export function promptOf(e: { prompts: readonly unknown[] }, task: number): numb
 }
 
 function evalOptions(e: Evaluator, task: LoopTask): EvalOptions {
-  return { labels: task.labels, labelTargets: task.labelTargets, batchSize: e.config.evalBatchSize, maxNewTokens: e.config.maxNewTokens, signal: e.signal };
+  return {
+    labels: task.labels,
+    labelTargets: task.labelTargets,
+    batchSize: e.config.evalBatchSize,
+    maxNewTokens: e.config.maxNewTokens,
+    signal: e.signal,
+  };
 }
 
 /** The mean score of a prompt's evaluations at one step (one per task it trains). */
@@ -71,7 +77,12 @@ export async function evaluationRound(e: Evaluator): Promise<boolean> {
   if (!evaluated.length) return false;
   state.pendingEval = true;
   const round: EvalRecord[] = [];
-  for (const k of evaluated) round.push({ step: state.step, task: k, metrics: await evaluate(e.model, e.prompts[promptOf(e, k)], tasks[k].validation, evalOptions(e, tasks[k])) });
+  for (const k of evaluated)
+    round.push({
+      step: state.step,
+      task: k,
+      metrics: await evaluate(e.model, e.prompts[promptOf(e, k)], tasks[k].validation, evalOptions(e, tasks[k])),
+    });
   // Judged against the evaluations before this round, then recorded with it.
   const verdicts = state.prompts.map((_, j) => keepBest(e, j, round));
   state.evals.push(...round);
@@ -83,7 +94,16 @@ export async function evaluationRound(e: Evaluator): Promise<boolean> {
     const j = promptOf(e, r.task);
     const t = tasks[r.task];
     const warnings = promptWarnings(r.metrics, t.labels, t.metric, t.majority);
-    e.emit({ kind: 'eval', task: r.task, step: r.step, metrics: r.metrics, summary: summarizeEval(r.step, r.metrics), improved: verdicts[j] === 'improved', bestStep: state.prompts[j].best?.step ?? null, warnings });
+    e.emit({
+      kind: 'eval',
+      task: r.task,
+      step: r.step,
+      metrics: r.metrics,
+      summary: summarizeEval(r.step, r.metrics),
+      improved: verdicts[j] === 'improved',
+      bestStep: state.prompts[j].best?.step ?? null,
+      warnings,
+    });
   }
   return e.config.patience !== undefined && state.sinceImprovement >= e.config.patience;
 }
@@ -114,7 +134,12 @@ export async function testRound(e: Evaluator, tests: EncodedExample[][]): Promis
     const kept = e.state.prompts[j];
     const step = kept.best?.step ?? e.state.step;
     e.emit({ kind: 'testing', task: k, step, examples: examples.length });
-    const metrics = await evaluate(e.model, { length: e.prompts[j].length, data: kept.best?.prompt ?? kept.data }, examples, evalOptions(e, task));
+    const metrics = await evaluate(
+      e.model,
+      { length: e.prompts[j].length, data: kept.best?.prompt ?? kept.data },
+      examples,
+      evalOptions(e, task),
+    );
     e.emit({ kind: 'test', task: k, metrics, score: judgeTest(step, metrics, task.labels, task.metric) });
     scored.push(metrics);
   }

@@ -49,11 +49,30 @@ export type TrainingEvent =
    * scale after the step (main/train/loss-scale.ts), with the steps skipped so far; null at fp32 and bf16.
    */
   | {
-      kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number | null; examplesPerS: number; stepS: number | null; etaS: number | null;
-      epoch: number; latestEval: EvalSummary | null; lossScale: { scale: number; skipped: number[] } | null;
+      kind: 'step';
+      step: number;
+      steps: number;
+      loss: number;
+      lr: number;
+      gradNorm: number | null;
+      examplesPerS: number;
+      stepS: number | null;
+      etaS: number | null;
+      epoch: number;
+      latestEval: EvalSummary | null;
+      lossScale: { scale: number; skipped: number[] } | null;
     }
   /** `improved`: the task's prompt is better than before (main/train/best.ts); `bestStep`: the step of the prompt it keeps. */
-  | { kind: 'eval'; task: number; step: number; metrics: EvalMetrics; summary: EvalSummary; improved: boolean; bestStep: number | null; warnings: string[] }
+  | {
+      kind: 'eval';
+      task: number;
+      step: number;
+      metrics: EvalMetrics;
+      summary: EvalSummary;
+      improved: boolean;
+      bestStep: number | null;
+      warnings: string[];
+    }
   /** When the run has ended: the kept prompt (from `step`) is being scored on the task's `examples` test rows. */
   | { kind: 'testing'; task: number; step: number; examples: number }
   /** When the run ends: the kept prompt scored once on the task's test split, which chose nothing: the score to report. */

@@ -9,11 +9,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import { NumpyPcg64 } from './rng/numpy-pcg64.js';
 
 export type PromptInit =
-  | { kind: 'random' }
-  | { kind: 'vocab' }
-  | { kind: 'labels' }
-  | { kind: 'text'; text: string }
-  | { kind: 'prompt'; id: string };
+  { kind: 'random' } | { kind: 'vocab' } | { kind: 'labels' } | { kind: 'text'; text: string } | { kind: 'prompt'; id: string };
 
 /** Lester et al. sample `vocab` rows from the 5,000 most frequent sentencepiece ids, which are the lowest ids. */
 export const VOCAB_INIT_POOL = 5000;
@@ -24,7 +20,7 @@ export function parseInit(spec: string): PromptInit {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const argument = colon < 0 ? '' : spec.slice(colon + 1);
-  if (isOneOf(INIT_KINDS, kind) && Object.hasOwn(INIT_ARGUMENTS, kind) === (colon >= 0) && (colon < 0 || argument !== '')) {
+  if (isOneOf(INIT_KINDS, kind) && Object.hasOwn(INIT_ARGUMENTS, kind) === colon >= 0 && (colon < 0 || argument !== '')) {
     if (kind === 'text') return { kind, text: argument };
     if (kind === 'prompt') return { kind, id: argument };
     return { kind };
@@ -81,12 +77,17 @@ export function initPrompt(init: PromptInit, ctx: InitContext): InitResult {
     }
     case 'labels': {
       const labels = ctx.labelTargets;
-      if (!labels?.length) throw new SproutError('bad-init', 'The labels initialisation needs a task with a label set.', { hint: 'Give --label-column, or choose another --init.' });
+      if (!labels?.length)
+        throw new SproutError('bad-init', 'The labels initialisation needs a task with a label set.', {
+          hint: 'Give --label-column, or choose another --init.',
+        });
       const used = labels.slice(0, P);
-      if (used.length < labels.length) notes.push(`${labels.length} labels but only ${P} prompt rows: the first ${P} labels initialise the prompt.`);
+      if (used.length < labels.length)
+        notes.push(`${labels.length} labels but only ${P} prompt rows: the first ${P} labels initialise the prompt.`);
       used.forEach((target, row) => {
         const ids = target.filter((id) => id !== ctx.eosId);
-        if (ids.length === 0) throw new SproutError('bad-init', `Label ${row} has no tokens besides eos, so it has no embedding to start from.`);
+        if (ids.length === 0)
+          throw new SproutError('bad-init', `Label ${row} has no tokens besides eos, so it has no embedding to start from.`);
         const rows = ctx.embeddings(ids);
         // Mean over the label's sub-tokens, summed in float64 and rounded once.
         for (let c = 0; c < d; c++) {
@@ -110,16 +111,21 @@ export function initPrompt(init: PromptInit, ctx: InitContext): InitResult {
       if (!ctx.loadPrompt) throw new SproutError('bad-init', 'No prompt library is available to copy a prompt from.');
       const source = ctx.loadPrompt(init.id);
       if (source.data.length !== source.length * d) {
-        throw new SproutError('bad-init', `Prompt ${init.id} has width ${source.data.length / source.length}, but this model's embeddings have ${d}.`, {
-          hint: 'Transfer only between prompts trained on the same base model.',
-        });
+        throw new SproutError(
+          'bad-init',
+          `Prompt ${init.id} has width ${source.data.length / source.length}, but this model's embeddings have ${d}.`,
+          {
+            hint: 'Transfer only between prompts trained on the same base model.',
+          },
+        );
       }
       const kept = Math.min(P, source.length);
       data.set(source.data.subarray(0, kept * d));
       if (source.length > P) notes.push(`Prompt ${init.id} has ${source.length} rows; its first ${P} were kept.`);
       const v = vocabRows(P - kept);
       data.set(v.data, kept * d);
-      if (source.length < P) notes.push(`Prompt ${init.id} has ${source.length} rows; ${P - source.length} rows were added from the vocabulary.`);
+      if (source.length < P)
+        notes.push(`Prompt ${init.id} has ${source.length} rows; ${P - source.length} rows were added from the vocabulary.`);
       return { prompt: { length: P, data }, vocabIds: v.ids, notes };
     }
   }

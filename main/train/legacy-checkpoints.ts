@@ -38,7 +38,8 @@ interface MixtureMeta {
 
 function singleTask(f: TensorFile): TrainerState {
   const meta = checkpointMeta<SingleTaskMeta>(f);
-  if (!Number.isInteger(meta?.step) || !meta.optimizer || !meta.order || !Array.isArray(meta.evals)) throw badCheckpoint(f.file, 'its state is incomplete');
+  if (!Number.isInteger(meta?.step) || !meta.optimizer || !meta.order || !Array.isArray(meta.evals))
+    throw badCheckpoint(f.file, 'its state is incomplete');
   const names = { prompt: 'prompt', optimizer: 'optimizer.', best: 'best_prompt', taskEmbedding: 'task_embedding' };
   return {
     step: meta.step,
@@ -58,13 +59,24 @@ function singleTask(f: TensorFile): TrainerState {
 
 function mixture(f: TensorFile, batchSize: number | undefined): TrainerState {
   const meta = checkpointMeta<MixtureMeta>(f);
-  if (!Number.isInteger(meta?.step) || !Array.isArray(meta.prompts) || !Array.isArray(meta.evals) || batchSize === undefined) throw badCheckpoint(f.file, 'its state does not match the run');
+  if (!Number.isInteger(meta?.step) || !Array.isArray(meta.prompts) || !Array.isArray(meta.evals) || batchSize === undefined)
+    throw badCheckpoint(f.file, 'its state does not match the run');
   return {
     step: meta.step,
     order: meta.order,
     losses: checkpointLosses(f, meta.step),
-    prompts: meta.prompts.map((p, k) => promptState(f, p.optimizer, { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: '' }, p.best, null)),
-    evals: meta.evals.flatMap((evals, task) => evals.map((e) => ({ step: e.step, task, metrics: e.metrics }))).sort((a, b) => a.step - b.step || a.task - b.task),
+    prompts: meta.prompts.map((p, k) =>
+      promptState(
+        f,
+        p.optimizer,
+        { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: '' },
+        p.best,
+        null,
+      ),
+    ),
+    evals: meta.evals
+      .flatMap((evals, task) => evals.map((e) => ({ step: e.step, task, metrics: e.metrics })))
+      .sort((a, b) => a.step - b.step || a.task - b.task),
     zeroShot: meta.evals.map(() => null),
     sinceImprovement: 0,
     pendingEval: false,

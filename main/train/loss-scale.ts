@@ -45,7 +45,9 @@ export function lossScaleOn(precision: ComputePrecision, kept: LossScaleState | 
 export function withLossScale(device: DeviceLine, s: Pick<LossScaleState, 'scale' | 'skipped'> | null): DeviceLine {
   const { providerDetail, providerReason } = device;
   if (!s) return { providerDetail, providerReason };
-  const skipped = s.skipped.length ? `; ${s.skipped.length} step${s.skipped.length === 1 ? '' : 's'} skipped, gradient overflowed float16: ${s.skipped.join(', ')}` : '';
+  const skipped = s.skipped.length
+    ? `; ${s.skipped.length} step${s.skipped.length === 1 ? '' : 's'} skipped, gradient overflowed float16: ${s.skipped.join(', ')}`
+    : '';
   return { providerDetail: `${providerDetail} · loss scale ${s.scale}${skipped}`, providerReason };
 }
 

@@ -39,7 +39,8 @@ export class DataOrder {
     this.epochStart = this.generator.state();
     this.batches = this.drawEpoch();
     if (state) {
-      if (!Number.isInteger(state.batch) || state.batch < 0 || state.batch > this.batches.length) throw new RangeError(`data cursor ${state.batch} is outside the epoch`);
+      if (!Number.isInteger(state.batch) || state.batch < 0 || state.batch > this.batches.length)
+        throw new RangeError(`data cursor ${state.batch} is outside the epoch`);
       this.epoch = state.epoch;
       this.batch = state.batch;
     }

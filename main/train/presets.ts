@@ -43,7 +43,9 @@ export function presetNames(): string[] {
 
 export function presetSettings(name: string): PresetSettings {
   if (!Object.hasOwn(PRESETS, name)) {
-    throw new SproutError('unknown-preset', `There is no training preset "${name}".`, { hint: `Known presets: ${presetNames().join(', ')}.` });
+    throw new SproutError('unknown-preset', `There is no training preset "${name}".`, {
+      hint: `Known presets: ${presetNames().join(', ')}.`,
+    });
   }
   return PRESETS[name as PresetName];
 }

@@ -55,12 +55,18 @@ async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer,
   const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, library, 'train', textColumns);
   const resolved = resolveTask(spec.task, trainRaw.raw, trainRaw.where);
   const encodeSplit = (loaded: LoadedExamples): EncodedSplit =>
-    cachedEncoding(join(home, 'cache', 'tokens'), cacheKey({ content: loaded.content, task: spec.task, resolved, tokenizer: tokenizerHash }), () =>
-      encodeExamples(tokenizer, spec.task, resolved, loaded.raw, loaded.where),
+    cachedEncoding(
+      join(home, 'cache', 'tokens'),
+      cacheKey({ content: loaded.content, task: spec.task, resolved, tokenizer: tokenizerHash }),
+      () => encodeExamples(tokenizer, spec.task, resolved, loaded.raw, loaded.where),
     ).split;
   const train = encodeSplit(trainRaw);
   if (train.examples.length === 0) {
-    throw new SproutError('no-examples', only ? 'No training example has a label.' : `No training example of task "${spec.name}" has a label.`, { file: trainRaw.where });
+    throw new SproutError(
+      'no-examples',
+      only ? 'No training example has a label.' : `No training example of task "${spec.name}" has a label.`,
+      { file: trainRaw.where },
+    );
   }
   const heldOut = async (split: 'validation' | 'test'): Promise<EncodedSplit | null> => {
     const source = heldOutSource(spec, split);
@@ -109,7 +115,11 @@ export function loopTask(t: RunTask, config: Pick<MixtureConfig, 'evalLimit' | '
   const classification = t.resolved.kind === 'classification';
   const labels = classification ? t.resolved.labels : [];
   const validation = t.validation ? t.validation.examples.slice(0, config.evalLimit) : [];
-  const metricChoice = chooseMetric(config.metric, labels, t.train.examples.map((e) => e.label));
+  const metricChoice = chooseMetric(
+    config.metric,
+    labels,
+    t.train.examples.map((e) => e.label),
+  );
   return {
     name: t.spec.name,
     train: t.train.examples,
@@ -118,17 +128,31 @@ export function loopTask(t: RunTask, config: Pick<MixtureConfig, 'evalLimit' | '
     labelTargets: classification ? t.labelTargets : [],
     metric: metricChoice.metric,
     metricChoice,
-    majority: classification ? majorityBaseline(t.resolved.labels, validation.map((e) => e.label)) : null,
+    majority: classification
+      ? majorityBaseline(
+          t.resolved.labels,
+          validation.map((e) => e.label),
+        )
+      : null,
   };
 }
 
 export function taskStart(t: ReturnType<typeof loopTask>, task: RunTask): TaskStart {
   const { resolved } = task;
-  return { name: t.name, trainExamples: t.train.length, validationExamples: t.validation.length, testExamples: task.test?.examples.length ?? 0, labels: resolved.labels, metric: t.metricChoice, majority: t.majority };
+  return {
+    name: t.name,
+    trainExamples: t.train.length,
+    validationExamples: t.validation.length,
+    testExamples: task.test?.examples.length ?? 0,
+    labels: resolved.labels,
+    metric: t.metricChoice,
+    majority: t.majority,
+  };
 }
 
 function planInput(config: MixtureConfig, width: WeightWidth, tasks: RunTask[]): PlanInput {
-  const longest = (f: (e: EncodedSplit['examples'][number]) => number) => tasks.reduce((m, t) => t.train.examples.reduce((n, e) => Math.max(n, f(e)), m), 1);
+  const longest = (f: (e: EncodedSplit['examples'][number]) => number) =>
+    tasks.reduce((m, t) => t.train.examples.reduce((n, e) => Math.max(n, f(e)), m), 1);
   return {
     config: readT5Config(config.model),
     width,

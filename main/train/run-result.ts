@@ -136,7 +136,9 @@ export function writeKeptPrompts(end: RunEnd): { promptFile: string; taskEmbeddi
   return end.state.prompts.map((p, j) => {
     const names = fileNames(end.state.prompts.length, j);
     const kept = p.best?.prompt ?? p.data;
-    const sha256 = createHash('sha256').update(new Uint8Array(kept.buffer, kept.byteOffset, kept.byteLength)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(new Uint8Array(kept.buffer, kept.byteOffset, kept.byteLength))
+      .digest('hex');
     const promptFile = join(end.dir, names.prompt);
     writePromptFile(promptFile, kept, d, { ...meta(p.best?.step ?? end.state.step), sha256 });
     if (!p.taskEmbedding) return { promptFile, taskEmbeddingFile: null };
@@ -175,21 +177,40 @@ export function keptPrompts(end: RunEnd, judgements: TaskJudgement[]): KeptPromp
     const task = state.prompts.length === 1 && many ? null : j;
     const k = task ?? 0;
     const { best, best_step, metric, metric_reason, baselines, test, warnings } = judgements[k];
-    const losses = { first_loss: round(tenPercentMean(state.losses, 'first')), last_loss: round(tenPercentMean(state.losses, 'last')), steps: state.step };
+    const losses = {
+      first_loss: round(tenPercentMean(state.losses, 'first')),
+      last_loss: round(tenPercentMean(state.losses, 'last')),
+      steps: state.step,
+    };
     return {
       name: task === null || !many ? base : `${base} · ${end.tasks[k].name}`,
       embedding: p.best?.prompt ?? p.data,
       init: config.init,
       task,
       labels: task === null || end.tasks[k].labels.length === 0 ? null : end.tasks[k].labels,
-      metrics: { ...(many ? { mixture: end.tasks.map((t) => t.name) } : {}), best, best_step, ...losses, metric, metric_reason, baselines, test, warnings },
+      metrics: {
+        ...(many ? { mixture: end.tasks.map((t) => t.name) } : {}),
+        best,
+        best_step,
+        ...losses,
+        metric,
+        metric_reason,
+        baselines,
+        test,
+        warnings,
+      },
       taskEmbedding: p.taskEmbedding,
       initEmbedding: end.initial[j],
     };
   });
 }
 
-export function trainingResult(end: RunEnd, promptIds: number[], files: ReturnType<typeof writeKeptPrompts>, judgements: TaskJudgement[]): TrainingResult {
+export function trainingResult(
+  end: RunEnd,
+  promptIds: number[],
+  files: ReturnType<typeof writeKeptPrompts>,
+  judgements: TaskJudgement[],
+): TrainingResult {
   const fallback = taskEmbeddingStep(end.config);
   const snapshot = end.state.prompts[0].taskEmbedding;
   return {
@@ -204,7 +225,13 @@ export function trainingResult(end: RunEnd, promptIds: number[], files: ReturnTy
   };
 }
 
-export function mixtureResult(end: RunEnd, taskIds: number[], promptIds: number[], files: ReturnType<typeof writeKeptPrompts>, judgements: TaskJudgement[]): MixtureResult {
+export function mixtureResult(
+  end: RunEnd,
+  taskIds: number[],
+  promptIds: number[],
+  files: ReturnType<typeof writeKeptPrompts>,
+  judgements: TaskJudgement[],
+): MixtureResult {
   return {
     run_id: end.runId,
     mixture: true,
@@ -213,7 +240,14 @@ export function mixtureResult(end: RunEnd, taskIds: number[], promptIds: number[
     ...figures(end, judgements),
     tasks: end.tasks.map((t, k) => {
       const j = promptOf({ prompts: end.state.prompts }, k);
-      return { task: t.name, task_id: taskIds[k], prompt_id: promptIds[j] ?? null, train_examples: t.train.length, ...judgements[k], prompt_file: files[j].promptFile };
+      return {
+        task: t.name,
+        task_id: taskIds[k],
+        prompt_id: promptIds[j] ?? null,
+        train_examples: t.train.length,
+        ...judgements[k],
+        prompt_file: files[j].promptFile,
+      };
     }),
   };
 }

@@ -58,7 +58,11 @@ export function readJson(file: string, code: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new SproutError(code, `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`, { file });
+    throw new SproutError(
+      code,
+      `Cannot read ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file: it does not exist' : (error as Error).message}.`,
+      { file },
+    );
   }
 }
 
@@ -90,7 +94,8 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
   const row = (name: string, data: Float32Array) => tensors.push({ name, shape: [data.length / dModel, dModel], data });
   s.prompts.forEach((p, k) => {
     row(`prompt.${k}`, p.data);
-    for (const [name, data] of Object.entries(p.optimizer.tensors)) tensors.push({ name: `optimizer.${k}.${name}`, shape: [data.length], data });
+    for (const [name, data] of Object.entries(p.optimizer.tensors))
+      tensors.push({ name: `optimizer.${k}.${name}`, shape: [data.length], data });
     if (p.best) row(`best_prompt.${k}`, p.best.prompt);
     if (p.taskEmbedding) row(`task_embedding.${k}`, p.taskEmbedding.prompt);
   });
@@ -111,7 +116,11 @@ export function saveCheckpoint(dir: string, s: TrainerState, dModel: number): st
       taskEmbeddingStep: p.taskEmbedding?.step ?? null,
     })),
   };
-  return writeCheckpointFile(dir, s.step, tensors, { sprout: 'training-checkpoint', version: CHECKPOINT_VERSION, state: JSON.stringify(meta) });
+  return writeCheckpointFile(dir, s.step, tensors, {
+    sprout: 'training-checkpoint',
+    version: CHECKPOINT_VERSION,
+    state: JSON.stringify(meta),
+  });
 }
 
 /**
@@ -129,8 +138,17 @@ function writeCheckpointFile(dir: string, step: number, tensors: NamedTensor[], 
       hint: `The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${basename(dir)}\`.`,
       uiHint: 'The previous checkpoint is kept; free some space, then resume the run.',
     };
-    if (isDiskFull(error)) throw diskFullError(dir, `the training checkpoint of step ${step}`, goOn, tensors.reduce((n, t) => n + t.data.byteLength, 0));
-    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${step}: ${(error as Error).message}.`, { file, ...goOn });
+    if (isDiskFull(error))
+      throw diskFullError(
+        dir,
+        `the training checkpoint of step ${step}`,
+        goOn,
+        tensors.reduce((n, t) => n + t.data.byteLength, 0),
+      );
+    throw new SproutError('checkpoint-write-failed', `Cannot save the training checkpoint at step ${step}: ${(error as Error).message}.`, {
+      file,
+      ...goOn,
+    });
   }
   return file;
 }
@@ -146,15 +164,25 @@ export function loadCheckpoint(dir: string, batchSize?: number): TrainerState | 
   const f = readTensorFile(file);
   const legacy = readLegacyCheckpoint(f, batchSize);
   if (legacy) return legacy;
-  if (f.metadata.sprout !== 'training-checkpoint' || f.metadata.version !== CHECKPOINT_VERSION) throw badCheckpoint(file, 'it is not a Sprout training checkpoint');
+  if (f.metadata.sprout !== 'training-checkpoint' || f.metadata.version !== CHECKPOINT_VERSION)
+    throw badCheckpoint(file, 'it is not a Sprout training checkpoint');
   const meta = checkpointMeta<CheckpointMeta>(f);
-  if (!Number.isInteger(meta?.step) || !Array.isArray(meta.prompts) || !meta.order || !Array.isArray(meta.evals)) throw badCheckpoint(file, 'its state is incomplete');
+  if (!Number.isInteger(meta?.step) || !Array.isArray(meta.prompts) || !meta.order || !Array.isArray(meta.evals))
+    throw badCheckpoint(file, 'its state is incomplete');
   const { prompts, ...rest } = meta;
   return {
     ...rest,
     lossScale: rest.lossScale ?? null,
     losses: checkpointLosses(f, meta.step),
-    prompts: prompts.map((p, k) => promptState(f, p.optimizer, { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: `task_embedding.${k}` }, p.best, p.taskEmbeddingStep)),
+    prompts: prompts.map((p, k) =>
+      promptState(
+        f,
+        p.optimizer,
+        { prompt: `prompt.${k}`, optimizer: `optimizer.${k}.`, best: `best_prompt.${k}`, taskEmbedding: `task_embedding.${k}` },
+        p.best,
+        p.taskEmbeddingStep,
+      ),
+    ),
   };
 }
 

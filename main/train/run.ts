@@ -17,14 +17,42 @@ import { suggestFit } from '../weights/memory-plan.js';
 import { reportPreparing } from '../weights/preparing.js';
 import type { PrepareProgress } from '../weights/store.js';
 import { claimWriter } from '../writer-lock.js';
-import { isProbeRun, parseMixtureConfig, parseTrainingConfig, toMixture, type MixtureConfig, type MixtureConfigInput, type TrainingConfig, type TrainingConfigInput } from './config.js';
+import {
+  isProbeRun,
+  parseMixtureConfig,
+  parseTrainingConfig,
+  toMixture,
+  type MixtureConfig,
+  type MixtureConfigInput,
+  type TrainingConfig,
+  type TrainingConfigInput,
+} from './config.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
 import { initName, initPrompt, parseInit, type InitResult } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type RunData, type RunTask } from './run-data.js';
 import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
-import { judgeTask, keptPrompts, mixtureResult, trainingResult, writeKeptPrompts, type MixtureResult, type RunEnd, type TrainingResult } from './run-result.js';
-import { CONFIG_FILE, loadCheckpoint, readJson, readStoredRun, RESULT_FILE, runDir, writeFileAtomic, writeStoredRun, type StoredRun } from './run-store.js';
+import {
+  judgeTask,
+  keptPrompts,
+  mixtureResult,
+  trainingResult,
+  writeKeptPrompts,
+  type MixtureResult,
+  type RunEnd,
+  type TrainingResult,
+} from './run-result.js';
+import {
+  CONFIG_FILE,
+  loadCheckpoint,
+  readJson,
+  readStoredRun,
+  RESULT_FILE,
+  runDir,
+  writeFileAtomic,
+  writeStoredRun,
+  type StoredRun,
+} from './run-store.js';
 import { lossScaleOn, withLossScale } from './loss-scale.js';
 import { initialState, trainLoop, type LoopStatus, type LoopTask } from './trainer.js';
 import type { EvalMetrics } from './evaluate.js';
@@ -35,7 +63,8 @@ import { badCheckpoint } from './trainer-state.js';
 export type { MixtureResult, MixtureTaskResult, TrainingResult } from './run-result.js';
 
 /** A new single-task run, a new mixture, or the library id of a cancelled or killed run to continue. */
-export type TrainRequest = { config: TrainingConfigInput } | { mixture: MixtureConfigInput } | { resume: string | number; device?: DevicePreference };
+export type TrainRequest =
+  { config: TrainingConfigInput } | { mixture: MixtureConfigInput } | { resume: string | number; device?: DevicePreference };
 
 export interface RunOptions extends TrainingHooks {
   /** Where runs, caches and the library live; default: SPROUT_HOME or the platform's data folder. */
@@ -57,23 +86,31 @@ export function runTraining(request: TrainRequest, options: RunOptions): Promise
 export async function runTraining(request: TrainRequest, options: RunOptions): Promise<TrainingResult | MixtureResult> {
   const home = options.dataDir ?? defaultDataDir();
   if ('config' in request || 'mixture' in request) {
-    const spec: RunSpec = 'config' in request ? { single: parseTrainingConfig(request.config) } : { mixture: parseMixtureConfig(request.mixture) };
+    const spec: RunSpec =
+      'config' in request ? { single: parseTrainingConfig(request.config) } : { mixture: parseMixtureConfig(request.mixture) };
     const settings = 'single' in spec ? spec.single : spec.mixture;
     settings.threads ??= defaultThreads();
     return trainWith(spec, null, home, options);
   }
   const dir = /^[1-9]\d*$/.test(String(request.resume)) ? runDir(home, String(request.resume)) : '';
   if (!dir || !existsSync(join(dir, CONFIG_FILE))) {
-    throw new SproutError('unknown-run', `There is no run ${request.resume}.`, { file: dir || undefined, hint: 'Give the run_id a previous `sprout train` printed.' });
+    throw new SproutError('unknown-run', `There is no run ${request.resume}.`, {
+      file: dir || undefined,
+      hint: 'Give the run_id a previous `sprout train` printed.',
+    });
   }
   // Before anything slow: a second resume of a run that is training is refused at once.
   const release = claimWriter({ dataDir: home, kind: 'run', id: Number(request.resume) }, 'resumed');
   try {
-    const done = existsSync(join(dir, RESULT_FILE)) ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult | MixtureResult) : null;
+    const done = existsSync(join(dir, RESULT_FILE))
+      ? (readJson(join(dir, RESULT_FILE), 'bad-run-file') as TrainingResult | MixtureResult)
+      : null;
     if (done && done.status !== 'cancelled') return done;
     const stored = readStoredRun(dir);
     const where = join(dir, CONFIG_FILE);
-    const spec: RunSpec = stored.mixture ? { mixture: parseMixtureConfig(stored.config, where) } : { single: parseTrainingConfig(stored.config, where) };
+    const spec: RunSpec = stored.mixture
+      ? { mixture: parseMixtureConfig(stored.config, where) }
+      : { single: parseTrainingConfig(stored.config, where) };
     if (request.device) ('single' in spec ? spec.single : spec.mixture).device = request.device;
     return await trainWith(spec, Number(request.resume), home, options);
   } finally {
@@ -84,11 +121,22 @@ export async function runTraining(request: TrainRequest, options: RunOptions): P
 function ledgerTask(t: RunTask): LedgerTask {
   const { resolved } = t;
   const verbalizer = Object.fromEntries(resolved.labels.map((l, i) => [l, resolved.labelTexts[i]]));
-  return { name: t.spec.name, datasetId: 'dataset' in t.spec.train ? t.spec.train.dataset : null, template: t.spec.task.template, verbalizer, labelSet: resolved.kind === 'classification' ? resolved.labels : null };
+  return {
+    name: t.spec.name,
+    datasetId: 'dataset' in t.spec.train ? t.spec.train.dataset : null,
+    template: t.spec.task.template,
+    verbalizer,
+    labelSet: resolved.kind === 'classification' ? resolved.labels : null,
+  };
 }
 
 /** A new run (`resumeId` null) or the continuation of one whose writer lock the caller holds. */
-async function trainWith(spec: RunSpec, resumeId: number | null, home: string, options: RunOptions): Promise<TrainingResult | MixtureResult> {
+async function trainWith(
+  spec: RunSpec,
+  resumeId: number | null,
+  home: string,
+  options: RunOptions,
+): Promise<TrainingResult | MixtureResult> {
   const { library } = options;
   const config = 'single' in spec ? toMixture(spec.single, library.sourceName(spec.single.train)) : spec.mixture;
   const data = await loadRunData(config, { dataDir: home, library });
@@ -97,13 +145,19 @@ async function trainWith(spec: RunSpec, resumeId: number | null, home: string, o
   requirePlan(input, plan);
   const tasks = data.tasks.map(ledgerTask);
   const stored = 'single' in spec ? spec.single : { mixture: true, ...spec.mixture };
-  const ledger = resumeId !== null ? library.open(resumeId, tasks) : library.create({ config: stored, modelPath: config.model, plannedSteps: config.steps, tasks });
+  const ledger =
+    resumeId !== null
+      ? library.open(resumeId, tasks)
+      : library.create({ config: stored, modelPath: config.model, plannedSteps: config.steps, tasks });
   // A resumed run's lock is its caller's; a new one is claimed as soon as it has an id.
   const release = resumeId !== null ? undefined : claimWriter({ dataDir: home, kind: 'run', id: ledger.id }, 'trained');
   try {
     const model = await loadModel(config, plan, ledger, home, options);
     try {
-      return await trainLoaded({ spec, config, data, ledger, model, dir: runDir(home, String(ledger.id)), resuming: resumeId !== null }, options);
+      return await trainLoaded(
+        { spec, config, data, ledger, model, dir: runDir(home, String(ledger.id)), resuming: resumeId !== null },
+        options,
+      );
     } finally {
       await model.dispose();
     }
@@ -136,7 +190,14 @@ function loadModel(config: MixtureConfig, plan: MemoryPlan, ledger: RunLedger, h
     options.onPrepare?.(p);
     asEvent(p);
   };
-  return loadPromptModel(config.model, { device: config.device, threads: config.threads, precision: config.precision, weights: config.weights, cacheDir: join(home, 'cache'), onPrepare });
+  return loadPromptModel(config.model, {
+    device: config.device,
+    threads: config.threads,
+    precision: config.precision,
+    weights: config.weights,
+    cacheDir: join(home, 'cache'),
+    onPrepare,
+  });
 }
 
 function emit(ledger: RunLedger, options: RunOptions, e: TrainingEvent): void {
@@ -183,7 +244,13 @@ function storeRun(run: LoadedRun, inits: InitResult[]): void {
     ...('mixture' in spec ? { mixture: true as const } : {}),
     // With the width `auto` resolved to, so that a resumed run computes with the same weights.
     config,
-    tasks: data.tasks.map((t) => ({ name: t.spec.name, kind: t.resolved.kind, labels: t.resolved.labels, labelTexts: t.resolved.labelTexts, labelTargets: t.labelTargets })),
+    tasks: data.tasks.map((t) => ({
+      name: t.spec.name,
+      kind: t.resolved.kind,
+      labels: t.resolved.labels,
+      labelTexts: t.resolved.labelTexts,
+      labelTargets: t.labelTargets,
+    })),
     init: inits.map((i) => ({ name: initName(parseInit(run.config.init)), vocabIds: i.vocabIds, notes: i.notes })),
   };
   writeStoredRun(run.dir, stored);
@@ -198,9 +265,17 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
   const initial = inits.map((i) => i.prompt.data.slice());
   const optimizers = inits.map(() => createOptimizer(config.optimizer, config.promptLength, model.config.dModel));
   const checkpoint = loadCheckpoint(dir, config.batchSize);
-  if (checkpoint && checkpoint.prompts.length !== optimizers.length) throw badCheckpoint(dir, `it holds ${checkpoint.prompts.length} prompts, the run trains ${optimizers.length}`);
+  if (checkpoint && checkpoint.prompts.length !== optimizers.length)
+    throw badCheckpoint(dir, `it holds ${checkpoint.prompts.length} prompts, the run trains ${optimizers.length}`);
   checkpoint?.prompts.forEach((p, k) => optimizers[k].load(p.optimizer));
-  const state = checkpoint ?? initialState(config, inits.map((i) => i.prompt.data), optimizers, tasks);
+  const state =
+    checkpoint ??
+    initialState(
+      config,
+      inits.map((i) => i.prompt.data),
+      optimizers,
+      tasks,
+    );
   state.lossScale = lossScaleOn(model.precision, state.lossScale);
   const notes = [...new Set(inits.flatMap((i) => i.notes)), ...dataNotes(run.data.tasks)];
   const onProgress = (e: TrainingEvent) => emit(ledger, options, e);
@@ -218,14 +293,23 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
   });
   const trained = await trainLoop({ model, config, optimizers, tasks, state, runDir: dir }, { ...options, onProgress });
   const { status, tests } = await scoreTests(run, tasks, state, trained, { ...options, onProgress });
-  return finish({ runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial, tests }, ledger);
+  return finish(
+    { runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial, tests },
+    ledger,
+  );
 }
 
 /**
  * Each task's test split, scored once with its kept prompt when the run has ended (a cancelled run is scored when it
  * is resumed and ends). Cancelling during the scoring ends the run cancelled, to be scored on resume.
  */
-async function scoreTests(run: LoadedRun, tasks: LoopTask[], state: TrainerState, status: LoopStatus, hooks: TrainingHooks): Promise<{ status: LoopStatus; tests: (EvalMetrics | null)[] }> {
+async function scoreTests(
+  run: LoadedRun,
+  tasks: LoopTask[],
+  state: TrainerState,
+  status: LoopStatus,
+  hooks: TrainingHooks,
+): Promise<{ status: LoopStatus; tests: (EvalMetrics | null)[] }> {
   const none = tasks.map(() => null);
   // A transfer probe only learns a task embedding: nobody reads its score, so its test rows are not worth scoring.
   const probe = 'single' in run.spec && isProbeRun(run.spec.single);
@@ -234,7 +318,13 @@ async function scoreTests(run: LoadedRun, tasks: LoopTask[], state: TrainerState
   const prompts = state.prompts.map((p) => ({ length: config.promptLength, data: p.data }));
   const evaluator = { model, config, tasks, prompts, state, emit: hooks.onProgress ?? (() => undefined), signal: hooks.signal };
   try {
-    return { status, tests: await testRound(evaluator, run.data.tasks.map((t) => t.test?.examples ?? [])) };
+    return {
+      status,
+      tests: await testRound(
+        evaluator,
+        run.data.tasks.map((t) => t.test?.examples ?? []),
+      ),
+    };
   } catch (error) {
     if (hooks.signal?.aborted) return { status: 'cancelled', tests: none };
     throw error;
@@ -255,7 +345,9 @@ function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult 
     weightWidth: end.model.weightWidth,
     prompts: keptPrompts(end, judgements),
   });
-  const result = end.single ? trainingResult(end, promptIds, files, judgements) : mixtureResult(end, ledger.taskIds, promptIds, files, judgements);
+  const result = end.single
+    ? trainingResult(end, promptIds, files, judgements)
+    : mixtureResult(end, ledger.taskIds, promptIds, files, judgements);
   writeFileAtomic(join(end.dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
@@ -266,7 +358,10 @@ export async function planTraining(input: TrainingConfigInput, options: RunOptio
 }
 
 /** The memory plan of a new run and, when it does not fit, what would (the app's Train step). */
-export async function adviseTraining(input: TrainingConfigInput, options: RunOptions): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
+export async function adviseTraining(
+  input: TrainingConfigInput,
+  options: RunOptions,
+): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
   const home = options.dataDir ?? defaultDataDir();
   const config = parseTrainingConfig(input);
   const mixture = toMixture(config, options.library.sourceName(config.train));

@@ -39,12 +39,15 @@ export function parseVerbalizer(spec: string): Record<string, string> {
     const key = m ? unescape(m[1].trim()) : '';
     const value = m ? unescape(m[2].trim()) : '';
     if (!m || key === '' || value === '') {
-      throw new SproutError('bad-verbalizer', `The verbaliser entry "${entry}" is not LABEL=WORDS.`, { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
+      throw new SproutError('bad-verbalizer', `The verbaliser entry "${entry}" is not LABEL=WORDS.`, {
+        hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'.",
+      });
     }
     if (Object.hasOwn(out, key)) throw new SproutError('bad-verbalizer', `The verbaliser maps label "${key}" twice.`);
     out[key] = value;
   }
-  if (entries.length === 0) throw new SproutError('bad-verbalizer', 'The verbaliser is empty.', { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
+  if (entries.length === 0)
+    throw new SproutError('bad-verbalizer', 'The verbaliser is empty.', { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
   return out;
 }
 
@@ -92,11 +95,15 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
     const unnamed = [...values.keys()].filter((v) => !Object.hasOwn(verbalizer, v));
     if (unnamed.length) {
       const ex = train.find((e) => e.fields[task.labelColumn] === unnamed[0])!;
-      throw new SproutError('verbalizer-incomplete', `Label "${unnamed[0]}" has no words in the verbaliser (${unnamed.length} label value(s) missing).`, {
-        file: source,
-        line: ex.line,
-        hint: `Add ${unnamed.map((v) => `${v}=<words>`).join(',')} to --verbalizer.`,
-      });
+      throw new SproutError(
+        'verbalizer-incomplete',
+        `Label "${unnamed[0]}" has no words in the verbaliser (${unnamed.length} label value(s) missing).`,
+        {
+          file: source,
+          line: ex.line,
+          hint: `Add ${unnamed.map((v) => `${v}=<words>`).join(',')} to --verbalizer.`,
+        },
+      );
     }
     const labels = Object.keys(verbalizer);
     return { kind, template, labels, labelTexts: labels.map((l) => verbalizer[l]) };
@@ -104,17 +111,29 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
   const labels = [...values.keys()].sort();
   const numeric = labels.filter((l) => NUMERIC.test(l.trim()));
   if (numeric.length) {
-    throw new SproutError('numeric-labels', `The labels include numbers (${numeric.slice(0, 5).join(', ')}), which the model cannot learn to say as such.`, {
-      file: source,
-      hint: `Give each label words, e.g. --verbalizer '${numeric.slice(0, 2).map((l, i) => `${l}=${['negative', 'positive'][i]}`).join(',')}'.`,
-      uiHint: 'Give each label words in the "Model writes" column of the Data step (e.g. 0 → negative).',
-    });
+    throw new SproutError(
+      'numeric-labels',
+      `The labels include numbers (${numeric.slice(0, 5).join(', ')}), which the model cannot learn to say as such.`,
+      {
+        file: source,
+        hint: `Give each label words, e.g. --verbalizer '${numeric
+          .slice(0, 2)
+          .map((l, i) => `${l}=${['negative', 'positive'][i]}`)
+          .join(',')}'.`,
+        uiHint: 'Give each label words in the "Model writes" column of the Data step (e.g. 0 → negative).',
+      },
+    );
   }
   return { kind, template, labels, labelTexts: labels };
 }
 
 /** Input text and target text of one example; null when its label is empty (skipped, counted). */
-export function renderExample(task: TaskDefinition, resolved: ResolvedTask, ex: RawExample, source: string): { input: string; target: string; label: number } | null {
+export function renderExample(
+  task: TaskDefinition,
+  resolved: ResolvedTask,
+  ex: RawExample,
+  source: string,
+): { input: string; target: string; label: number } | null {
   const values: Record<string, string> = {};
   for (const column of resolved.template.columns) {
     const v = ex.fields[column];

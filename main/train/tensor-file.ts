@@ -61,6 +61,9 @@ export function readTensorFile(file: string): TensorFile {
 
 export function requireTensor<T extends TensorData>(f: TensorFile, name: string, kind: new (n: number) => T): T {
   const t = f.tensors.get(name);
-  if (!t || !(t.data instanceof kind)) throw new SproutError('bad-run-file', `The file has no ${kind === (Float32Array as unknown) ? 'F32' : 'I32'} tensor "${name}".`, { file: f.file });
+  if (!t || !(t.data instanceof kind))
+    throw new SproutError('bad-run-file', `The file has no ${kind === (Float32Array as unknown) ? 'F32' : 'I32'} tensor "${name}".`, {
+      file: f.file,
+    });
   return t.data as T;
 }

@@ -31,7 +31,8 @@ export interface StepBatch {
 }
 
 /** Messages onnxruntime and the providers use when an allocation fails. */
-const OOM = /out of memory|\bOOM\b|bad_alloc|failed to allocate|CUDA_ERROR_OUT_OF_MEMORY|cudaErrorMemoryAllocation|E_OUTOFMEMORY|insufficient memory/i;
+const OOM =
+  /out of memory|\bOOM\b|bad_alloc|failed to allocate|CUDA_ERROR_OUT_OF_MEMORY|cudaErrorMemoryAllocation|E_OUTOFMEMORY|insufficient memory/i;
 
 export function isOutOfMemory(error: unknown): boolean {
   return error instanceof Error && OOM.test(error.message);
@@ -64,7 +65,9 @@ export async function optimizerStep(s: Stepper, batch: StepBatch): Promise<{ los
   if (overflow && scale) {
     const step = s.state.step + 1;
     afterOverflow(scale, step);
-    s.notice(`Step ${step} skipped: its gradient overflowed float16 at loss scale ${scale.scale * 2}; the loss scale is now ${scale.scale}.`);
+    s.notice(
+      `Step ${step} skipped: its gradient overflowed float16 at loss scale ${scale.scale * 2}; the loss scale is now ${scale.scale}.`,
+    );
     return { loss, gradNorm: null, lr };
   }
   if (scale) afterFiniteStep(scale);
@@ -124,13 +127,19 @@ async function accumulate(s: Stepper, batch: StepBatch): Promise<{ loss: number;
         });
       }
       s.state.microBatchSize = Math.ceil(size / 2);
-      s.notice(`Out of memory with ${size} examples per pass; continuing with ${s.state.microBatchSize} and accumulating gradients to keep the batch of ${examples.length}.`);
+      s.notice(
+        `Out of memory with ${size} examples per pass; continuing with ${s.state.microBatchSize} and accumulating gradients to keep the batch of ${examples.length}.`,
+      );
     }
   }
 }
 
 /** One engine call: the shared prompt's graph with one prompt, the mixed-prompt graph with several. */
-async function pass(s: Stepper, batch: StepBatch, micro: number): Promise<{ loss: number; targetTokens: number; grads: Float32Array[]; overflow: boolean }> {
+async function pass(
+  s: Stepper,
+  batch: StepBatch,
+  micro: number,
+): Promise<{ loss: number; targetTokens: number; grads: Float32Array[]; overflow: boolean }> {
   const seq: Seq2SeqBatch = { inputs: batch.examples.map((e) => e.input), targets: batch.examples.map((e) => e.target) };
   const options = stepOptions(s, micro);
   if (!batch.promptIndex) {

@@ -50,7 +50,11 @@ export interface TrainerState {
 
 /** What the checkpoint's `state` metadata holds besides the tensors. */
 export interface CheckpointMeta extends Omit<TrainerState, 'losses' | 'prompts'> {
-  prompts: { optimizer: { kind: OptimizerState['kind']; step: number; tensors: string[] }; best: { step: number; value: number } | null; taskEmbeddingStep: number | null }[];
+  prompts: {
+    optimizer: { kind: OptimizerState['kind']; step: number; tensors: string[] };
+    best: { step: number; value: number } | null;
+    taskEmbeddingStep: number | null;
+  }[];
 }
 
 /** A damaged checkpoint: one clear error naming the file. */
@@ -88,6 +92,7 @@ export function promptState(
     data: requireTensor(f, names.prompt, Float32Array),
     optimizer: { kind: optimizer.kind, step: optimizer.step, tensors },
     best: best && { ...best, prompt: requireTensor(f, names.best, Float32Array) },
-    taskEmbedding: taskEmbeddingStep === null ? null : { step: taskEmbeddingStep, prompt: requireTensor(f, names.taskEmbedding, Float32Array) },
+    taskEmbedding:
+      taskEmbeddingStep === null ? null : { step: taskEmbeddingStep, prompt: requireTensor(f, names.taskEmbedding, Float32Array) },
   };
 }

@@ -41,10 +41,20 @@ export function tenPercentMean(values: ArrayLike<number>, which: 'first' | 'last
 }
 
 /** The state of a run before its first step: `prompts` are the initial prompts, one per optimiser. */
-export function initialState(config: RunSettings, prompts: Float32Array[], optimizers: PromptOptimizer[], tasks: Pick<LoopTask, 'train'>[]): TrainerState {
+export function initialState(
+  config: RunSettings,
+  prompts: Float32Array[],
+  optimizers: PromptOptimizer[],
+  tasks: Pick<LoopTask, 'train'>[],
+): TrainerState {
   return {
     step: 0,
-    order: new DataOrder(pool(tasks).map((e) => e.input.length), config.batchSize, config.seed, config.bucketing).state(),
+    order: new DataOrder(
+      pool(tasks).map((e) => e.input.length),
+      config.batchSize,
+      config.seed,
+      config.bucketing,
+    ).state(),
     losses: [],
     prompts: prompts.map((data, k) => ({ data, optimizer: optimizers[k].state(), best: null, taskEmbedding: null })),
     evals: [],
@@ -115,7 +125,13 @@ function startLoop(setup: TrainerSetup, hooks: TrainingHooks): Loop {
     setup,
     hooks,
     emit,
-    order: new DataOrder(examples.map((e) => e.input.length), config.batchSize, config.seed, config.bucketing, state.order),
+    order: new DataOrder(
+      examples.map((e) => e.input.length),
+      config.batchSize,
+      config.seed,
+      config.bucketing,
+      state.order,
+    ),
     stepper: { model, config, prompts, optimizers, state, notice: (message) => emit({ kind: 'notice', step: state.step, message }) },
     evaluator: { model, config, tasks, prompts, state, emit, signal: hooks.signal },
     examples,
@@ -162,7 +178,10 @@ async function step(loop: Loop): Promise<boolean> {
   const { config, state } = loop.setup;
   const t0 = performance.now();
   const batch = loop.order.next();
-  const { loss, gradNorm, lr } = await optimizerStep(loop.stepper, { examples: batch.map((i) => loop.examples[i]), promptIndex: loop.promptIndex && batch.map((i) => loop.promptIndex![i]) });
+  const { loss, gradNorm, lr } = await optimizerStep(loop.stepper, {
+    examples: batch.map((i) => loop.examples[i]),
+    promptIndex: loop.promptIndex && batch.map((i) => loop.promptIndex![i]),
+  });
   const lossScale = state.lossScale && { scale: state.lossScale.scale, skipped: [...state.lossScale.skipped] };
   state.step++;
   state.examplesSeen += batch.length;
@@ -170,9 +189,23 @@ async function step(loop: Loop): Promise<boolean> {
   const seconds = (performance.now() - t0) / 1000;
   state.trainSeconds += seconds;
   const stepS = timeStep(loop, seconds);
-  if (state.step === taskEmbeddingStep(config)) for (const p of state.prompts) p.taskEmbedding = { step: state.step, prompt: p.data.slice() };
+  if (state.step === taskEmbeddingStep(config))
+    for (const p of state.prompts) p.taskEmbedding = { step: state.step, prompt: p.data.slice() };
   const etaS = stepS === null ? null : stepS * (config.steps - state.step);
-  loop.emit({ kind: 'step', step: state.step, steps: config.steps, loss, lr, gradNorm, examplesPerS: batch.length / seconds, stepS, etaS, epoch: loop.order.state().epoch, latestEval: latestEval(state), lossScale });
+  loop.emit({
+    kind: 'step',
+    step: state.step,
+    steps: config.steps,
+    loss,
+    lr,
+    gradNorm,
+    examplesPerS: batch.length / seconds,
+    stepS,
+    etaS,
+    epoch: loop.order.state().epoch,
+    latestEval: latestEval(state),
+    lossScale,
+  });
   const stop = evalDue(config, state.step) && (await evaluationRound(loop.evaluator));
   if (state.step % config.checkpointEvery === 0 || state.step === config.steps || stop) checkpoint(loop);
   return stop;

@@ -82,9 +82,13 @@ export async function probeTaskEmbedding(spec: ProbeSpec, options: TrainingHooks
   const home = options.dataDir ?? dataDir();
   const result = await runTraining({ config }, { ...options, ...inLibrary(home) });
   if (result.status === 'cancelled' || result.prompt_id === null || result.task_embedding_step === null) {
-    throw new SproutError('probe-incomplete', `The probe run ${result.run_id} stopped before step ${spec.steps}, so the target has no task embedding.`, {
-      hint: 'Run the ranking again to finish it.',
-    });
+    throw new SproutError(
+      'probe-incomplete',
+      `The probe run ${result.run_id} stopped before step ${spec.steps}, so the target has no task embedding.`,
+      {
+        hint: 'Run the ranking again to finish it.',
+      },
+    );
   }
   return { runId: result.run_id, promptId: result.prompt_id, step: result.task_embedding_step };
 }

@@ -9,7 +9,14 @@ import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { fromBlob } from '../library/embedding.js';
 import { insertPrompt, NOT_A_PROBE, requirePrompt, type ModelRef } from '../library/prompts.js';
-import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, similarities, type PromptMatrix, type SimilarityMetric, type TaskEmbedding } from './similarity.js';
+import {
+  DEFAULT_SIMILARITY_METRIC,
+  SIMILARITY_METRICS,
+  similarities,
+  type PromptMatrix,
+  type SimilarityMetric,
+  type TaskEmbedding,
+} from './similarity.js';
 
 /** The base model that ranked prompts must share: matched by library model id, else by folder. */
 export interface BaseModel {
@@ -80,9 +87,13 @@ export function rankSources(db: LibraryDb, target: TaskEmbedding, base: BaseMode
     }
   }
   if (SIMILARITY_METRICS[metric].of === 'shift' && target.init === null) {
-    throw new SproutError('no-initial-prompt', `The target's starting point is not stored, so what it learned cannot be compared by ${metric}.`, {
-      hint: "Rank by avg-token or per-token (SPoT's cosines of the task embeddings as they are).",
-    });
+    throw new SproutError(
+      'no-initial-prompt',
+      `The target's starting point is not stored, so what it learned cannot be compared by ${metric}.`,
+      {
+        hint: "Rank by avg-token or per-token (SPoT's cosines of the task embeddings as they are).",
+      },
+    );
   }
   const excluded = new Set(options.excludePromptIds ?? []);
   const datasets = options.excludeDatasetIds ?? [];
@@ -148,12 +159,20 @@ export function mixPrompts(sources: { weight: number; length: number; data: Floa
 }
 
 /** Stores the top-k weighted average as a new library prompt (init `mix:<id>=<weight>,…`, parent the best source). */
-export function insertMixedPrompt(db: LibraryDb, ranked: RankedSource[], k: number, name?: string): { id: number; weights: { id: number; weight: number }[] } {
+export function insertMixedPrompt(
+  db: LibraryDb,
+  ranked: RankedSource[],
+  k: number,
+  name?: string,
+): { id: number; weights: { id: number; weight: number }[] } {
   const weights = mixWeights(ranked, k);
   return db.transaction(() => {
     const sources = weights.map((w) => ({ ...w, prompt: requirePrompt(db, w.id) }));
     const best = sources[0].prompt;
-    const mixed = mixPrompts(sources.map((s) => ({ weight: s.weight, length: s.prompt.length, data: s.prompt.embedding })), best.dModel);
+    const mixed = mixPrompts(
+      sources.map((s) => ({ weight: s.weight, length: s.prompt.length, data: s.prompt.embedding })),
+      best.dModel,
+    );
     const id = insertPrompt(db, {
       name: name ?? `mix of ${weights.map((w) => w.id).join(', ')}`,
       model: best.model,

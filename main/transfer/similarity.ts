@@ -25,9 +25,24 @@ export const SIMILARITY_METRICS = {
     column: 'Learned · per token',
     explains: "mean cosine over the token pairs of each prompt's change from its starting point",
   },
-  'avg-token': { of: 'embedding', pooling: 'avg-token', label: 'Task embedding, mean token (SPoT)', column: 'SPoT · mean', explains: 'cosine of the mean tokens of the task embeddings' },
-  'per-token': { of: 'embedding', pooling: 'per-token', label: 'Task embedding, per token (SPoT)', column: 'SPoT · per token', explains: 'mean cosine over the token pairs of the task embeddings' },
-} as const satisfies Record<string, { of: 'shift' | 'embedding'; pooling: 'avg-token' | 'per-token'; label: string; column: string; explains: string }>;
+  'avg-token': {
+    of: 'embedding',
+    pooling: 'avg-token',
+    label: 'Task embedding, mean token (SPoT)',
+    column: 'SPoT · mean',
+    explains: 'cosine of the mean tokens of the task embeddings',
+  },
+  'per-token': {
+    of: 'embedding',
+    pooling: 'per-token',
+    label: 'Task embedding, per token (SPoT)',
+    column: 'SPoT · per token',
+    explains: 'mean cosine over the token pairs of the task embeddings',
+  },
+} as const satisfies Record<
+  string,
+  { of: 'shift' | 'embedding'; pooling: 'avg-token' | 'per-token'; label: string; column: string; explains: string }
+>;
 
 export type SimilarityMetric = keyof typeof SIMILARITY_METRICS;
 export const SIMILARITY_METRIC_NAMES = Object.keys(SIMILARITY_METRICS) as [SimilarityMetric, ...SimilarityMetric[]];

@@ -20,7 +20,9 @@ export function resolveBaseModel(db: LibraryDb, model: string): BaseModel {
   const registered = getModel(db, model) ?? findModelByPath(db, resolve(model));
   if (registered) return { id: registered.id, path: registered.path, dModel: registered.summary.dModel };
   if (!existsSync(model)) {
-    throw new SproutError('unknown-model', `"${model}" is neither a model in the library nor a folder.`, { hint: 'See `sprout model list`, or give the model folder.' });
+    throw new SproutError('unknown-model', `"${model}" is neither a model in the library nor a folder.`, {
+      hint: 'See `sprout model list`, or give the model folder.',
+    });
   }
   return { id: null, path: resolve(model), dModel: readT5Config(model).dModel };
 }
@@ -69,9 +71,13 @@ export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds
 export function promptTarget(db: LibraryDb, id: number, base: BaseModel): StoredTarget {
   const p = requirePrompt(db, id);
   if (!sameBaseModel(p.model, p.dModel, base)) {
-    throw new SproutError('transfer-model-mismatch', `Prompt ${id} was trained on ${p.model.id ?? p.model.path}, not on ${base.id ?? base.path}.`, {
-      hint: 'Rank against prompts of the same base model.',
-    });
+    throw new SproutError(
+      'transfer-model-mismatch',
+      `Prompt ${id} was trained on ${p.model.id ?? p.model.path}, not on ${base.id ?? base.path}.`,
+      {
+        hint: 'Rank against prompts of the same base model.',
+      },
+    );
   }
   return {
     matrix: { length: p.length, data: p.taskEmbedding ?? p.embedding },

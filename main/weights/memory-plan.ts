@@ -122,14 +122,25 @@ export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryP
   const tiedHead = c.tieWordEmbeddings ? 4 * c.vocabSize * c.dModel : 0;
   const transientWeightBytes = products ? tiedHead : { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
   const S = p.promptLength + p.inputTokens;
-  const perCall = p.scoring ? ARENA_FACTOR * forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates) : activationBytes(c, p.batch, S, p.targetTokens);
+  const perCall = p.scoring
+    ? ARENA_FACTOR * forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates)
+    : activationBytes(c, p.batch, S, p.targetTokens);
   const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * perCall;
   // The prompt and its gradient, and the optimiser's state; scoring holds the prompt alone.
   const optimizerBytes = 4 * (p.scoring ? 1 : 2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
   const totalBytes = modelBytes + transientWeightBytes + activations + optimizerBytes + RUNTIME_BYTES;
   return {
-    width: p.width, ...(p.scoring ? { compute: p.scoring.compute } : {}), batch: p.batch, modelBytes, transientWeightBytes, activationBytes: activations, optimizerBytes,
-    runtimeBytes: RUNTIME_BYTES, totalBytes, availableBytes: available, fits: totalBytes <= 0.9 * available,
+    width: p.width,
+    ...(p.scoring ? { compute: p.scoring.compute } : {}),
+    batch: p.batch,
+    modelBytes,
+    transientWeightBytes,
+    activationBytes: activations,
+    optimizerBytes,
+    runtimeBytes: RUNTIME_BYTES,
+    totalBytes,
+    availableBytes: available,
+    fits: totalBytes <= 0.9 * available,
   };
 }
 
@@ -159,7 +170,9 @@ export function suggestFit(p: PlanInput, available = availableMemory()): FitSugg
       break;
     }
   }
-  const narrower = WEIGHT_WIDTHS.filter((w) => BYTES_PER_PARAMETER[w] < BYTES_PER_PARAMETER[p.width] && memoryPlan({ ...p, width: w }, available).fits);
+  const narrower = WEIGHT_WIDTHS.filter(
+    (w) => BYTES_PER_PARAMETER[w] < BYTES_PER_PARAMETER[p.width] && memoryPlan({ ...p, width: w }, available).fits,
+  );
   if (narrower.length) suggestion.width = narrower[narrower.length - 1];
   for (let L = p.inputTokens >> 1; L >= 16; L >>= 1) {
     if (memoryPlan({ ...p, inputTokens: L }, available).fits) {
@@ -170,7 +183,7 @@ export function suggestFit(p: PlanInput, available = availableMemory()): FitSugg
   return suggestion;
 }
 
-export const NO_FIT_HINT = 'This model does not fit in this machine\'s memory at any width; use a smaller model.';
+export const NO_FIT_HINT = "This model does not fit in this machine's memory at any width; use a smaller model.";
 
 /** Throws a SproutError naming what would fit (a smaller batch, a narrower width, shorter inputs) when the plan does not. */
 export function requireFits(p: PlanInput, available = availableMemory()): MemoryPlan {
@@ -182,7 +195,11 @@ export function requireFits(p: PlanInput, available = availableMemory()): Memory
     ...(fit.width ? [`--weights ${fit.width}`] : []),
     ...(fit.inputTokens ? [`--max-input-length ${fit.inputTokens}`] : []),
   ];
-  throw new SproutError('memory-plan', `This run needs about ${gb(plan.totalBytes)} of memory, but only ${gb(plan.availableBytes)} is available.\n${describePlan(plan)}`, {
-    hint: suggestions.length ? `Try ${suggestions.join(', or ')}.` : NO_FIT_HINT,
-  });
+  throw new SproutError(
+    'memory-plan',
+    `This run needs about ${gb(plan.totalBytes)} of memory, but only ${gb(plan.availableBytes)} is available.\n${describePlan(plan)}`,
+    {
+      hint: suggestions.length ? `Try ${suggestions.join(', or ')}.` : NO_FIT_HINT,
+    },
+  );
 }

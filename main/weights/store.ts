@@ -7,11 +7,32 @@
  * per output, the form the integer product takes (main/graph/t5/weight-entry.ts).
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { castToF32, convertToF32 } from '../checkpoint/cast.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { readSafetensorsHeader, readTensorBytes, writeSafetensorsStreamed, type StreamedTensor, type TensorEntry } from '../checkpoint/safetensors.js';
+import {
+  readSafetensorsHeader,
+  readTensorBytes,
+  writeSafetensorsStreamed,
+  type StreamedTensor,
+  type TensorEntry,
+} from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
 import { toHalf } from '../checkpoint/to-half.js';
 import { blockSize, quantiseBlocks, quantiseRowsTransposed } from './quantize.js';
@@ -63,7 +84,10 @@ export interface PrepareOptions {
   onProgress?: (p: PrepareProgress) => void;
 }
 
-const HALF: Record<'bf16' | 'fp16', { st: 'BF16' | 'F16'; dtype: FloatDtype }> = { bf16: { st: 'BF16', dtype: 'bfloat16' }, fp16: { st: 'F16', dtype: 'float16' } };
+const HALF: Record<'bf16' | 'fp16', { st: 'BF16' | 'F16'; dtype: FloatDtype }> = {
+  bf16: { st: 'BF16', dtype: 'bfloat16' },
+  fp16: { st: 'F16', dtype: 'float16' },
+};
 
 /** What a cache folder holds: a narrow width, or the weights of int8 compute. */
 type CachedForm = Exclude<WeightWidth, 'fp32'> | 'int8-products';
@@ -79,7 +103,9 @@ function floatStore(width: WeightWidth, tensors: Map<string, TensorEntry>, dtype
       hint: 'Keep all weight files of a model in one folder.',
     });
   }
-  const weights = new Map<string, StoredWeight>([...tensors].map(([name, t]) => [name, { kind: 'float', dtype, dims: t.shape, data: ref(t) }]));
+  const weights = new Map<string, StoredWeight>(
+    [...tensors].map(([name, t]) => [name, { kind: 'float', dtype, dims: t.shape, data: ref(t) }]),
+  );
   const bytes = [...new Set([...tensors.values()].map((t) => t.file))].reduce((n, f) => n + statSync(f).size, 0);
   return { width, compute: 'float', dir: [...dirs][0], weights, bytes };
 }
@@ -88,11 +114,17 @@ function floatStore(width: WeightWidth, tensors: Map<string, TensorEntry>, dtype
  * The weights of `checkpoint` (opened with keepDtypes) at `width`, converting into the cache when needed. int8
  * compute has weights of its own (int8, whatever `width`).
  */
-export function prepareWeights(checkpoint: Checkpoint, width: WeightWidth, options: PrepareOptions, compute: ComputeChoice = 'float'): WeightStore {
+export function prepareWeights(
+  checkpoint: Checkpoint,
+  width: WeightWidth,
+  options: PrepareOptions,
+  compute: ComputeChoice = 'float',
+): WeightStore {
   const tensors = checkpoint.tensors;
   if (compute === 'int8') return convertedStore(checkpoint, 'int8-products', options);
   if (width === 'fp32') return floatStore(width, castToF32(tensors, join(options.cacheDir, 'cast')), 'float32');
-  if (width !== 'int8' && [...tensors.values()].every((t) => t.dtype === HALF[width].st)) return floatStore(width, tensors, HALF[width].dtype);
+  if (width !== 'int8' && [...tensors.values()].every((t) => t.dtype === HALF[width].st))
+    return floatStore(width, tensors, HALF[width].dtype);
   return convertedStore(checkpoint, width, options);
 }
 
@@ -117,13 +149,15 @@ function convertTensor(entry: TensorEntry, form: CachedForm): StreamedTensor[] {
   }
   // Under int8 compute the embedding and LM head stay float32: rows of an int8 embedding moved labels on 3.5 % more
   // SST-2 dev rows (mini-t5-instruct), and they take little of the time.
-  if (form === 'int8-products') return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
+  if (form === 'int8-products')
+    return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
   const width = form;
   if (width !== 'int8') {
     const bits = toHalf(values, HALF[width].st);
     return [{ name: 'half', dtype: HALF[width].st, shape: entry.shape, write: (sink) => sink(new Uint8Array(bits.buffer)) }];
   }
-  if (!quantises(entry.name, entry.shape)) return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
+  if (!quantises(entry.name, entry.shape))
+    return [{ name: 'f32', dtype: 'F32', shape: entry.shape, write: (sink) => sink(new Uint8Array(values.buffer)) }];
   const [rows, cols] = entry.shape;
   const block = blockSize(cols);
   const { q, scale } = quantiseBlocks(values, rows, cols, block);
@@ -185,7 +219,17 @@ function sha256File(file: string): string {
 function readManifest(file: string): Manifest | undefined {
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    const valid = m && m.format === CACHE_FORMAT && Array.isArray(m.files) && m.files.every((f) => typeof f.file === 'string' && /^t\d{5}\.safetensors$/.test(f.file) && Number.isSafeInteger(f.bytes) && /^[0-9a-f]{64}$/.test(f.sha256));
+    const valid =
+      m &&
+      m.format === CACHE_FORMAT &&
+      Array.isArray(m.files) &&
+      m.files.every(
+        (f) =>
+          typeof f.file === 'string' &&
+          /^t\d{5}\.safetensors$/.test(f.file) &&
+          Number.isSafeInteger(f.bytes) &&
+          /^[0-9a-f]{64}$/.test(f.sha256),
+      );
     return valid ? m : undefined;
   } catch {
     return undefined;
@@ -255,7 +299,13 @@ function convertedStore(checkpoint: Checkpoint, width: CachedForm, options: Prep
   const weights = new Map<string, StoredWeight>();
   for (const f of manifest.files) weights.set(f.tensor, stored(tensors.get(f.tensor)!, readSafetensorsHeader(join(dir, f.file))));
   const products = width === 'int8-products';
-  return { width: products ? 'int8' : width, compute: products ? 'int8' : 'float', dir, weights, bytes: manifest.files.reduce((n, f) => n + f.bytes, 0) };
+  return {
+    width: products ? 'int8' : width,
+    compute: products ? 'int8' : 'float',
+    dir,
+    weights,
+    bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+  };
 
   function build(): Manifest {
     const done = readProgress(progressFile);
@@ -298,14 +348,21 @@ function stored(source: TensorEntry, file: Map<string, TensorEntry>): StoredWeig
   const dims = source.shape;
   const get = (name: string) => {
     const entry = file.get(name);
-    if (!entry) throw new SproutError('bad-weights-cache', `The converted weights of "${source.name}" lack "${name}".`, { hint: 'Delete the cache folder; Sprout converts again.' });
+    if (!entry)
+      throw new SproutError('bad-weights-cache', `The converted weights of "${source.name}" lack "${name}".`, {
+        hint: 'Delete the cache folder; Sprout converts again.',
+      });
     return ref(entry);
   };
-  if (file.has('half')) return { kind: 'float', dtype: file.get('half')!.dtype === 'BF16' ? 'bfloat16' : 'float16', dims, data: get('half') };
+  if (file.has('half'))
+    return { kind: 'float', dtype: file.get('half')!.dtype === 'BF16' ? 'bfloat16' : 'float16', dims, data: get('half') };
   if (file.has('f32')) return { kind: 'float', dtype: 'float32', dims, data: get('f32') };
   if (file.has('qt')) return { kind: 'int8t', dims, qT: get('qt'), scale: get('rowscale') };
   const scale = file.get('scale');
   const block = scale && scale.shape.length === 2 && scale.shape[1] > 0 ? dims[1] / scale.shape[1] : 0;
-  if (!Number.isInteger(block) || block < 1) throw new SproutError('bad-weights-cache', `The int8 scales of "${source.name}" do not match its shape.`, { hint: 'Delete the cache folder; Sprout converts again.' });
+  if (!Number.isInteger(block) || block < 1)
+    throw new SproutError('bad-weights-cache', `The int8 scales of "${source.name}" do not match its shape.`, {
+      hint: 'Delete the cache folder; Sprout converts again.',
+    });
   return { kind: 'int8', dims, q: get('q'), scale: get('scale'), block };
 }

@@ -29,7 +29,12 @@ export class EngineWorker {
 
   constructor(private readonly options: EngineWorkerOptions) {}
 
-  run<J extends JobName>(job: J, input: JobInput<J>, onProgress: (progress: JobProgress<J>) => void = () => {}, signal?: AbortSignal): Promise<JobOutput<J>> {
+  run<J extends JobName>(
+    job: J,
+    input: JobInput<J>,
+    onProgress: (progress: JobProgress<J>) => void = () => {},
+    signal?: AbortSignal,
+  ): Promise<JobOutput<J>> {
     if (signal?.aborted) return Promise.reject(new ContractError('cancelled', 'The job was cancelled.'));
     const worker = this.started();
     const id = this.nextId++;

@@ -16,9 +16,10 @@ function send(message: FromWorker): void {
 function injectCrash(): void {
   const mode = process.env[CRASH_INJECTION_ENV];
   if (mode === 'exit') process.exit(70);
-  if (mode === 'throw') setImmediate(() => {
-    throw new Error('injected worker crash');
-  });
+  if (mode === 'throw')
+    setImmediate(() => {
+      throw new Error('injected worker crash');
+    });
 }
 
 async function run(id: number, job: JobName, input: unknown): Promise<void> {
@@ -31,7 +32,11 @@ async function run(id: number, job: JobName, input: unknown): Promise<void> {
     const output = await implementation(input as never, (progress) => send({ type: 'progress', id, progress }), controller.signal);
     send({ type: 'done', id, output });
   } catch (error) {
-    send({ type: 'failed', id, error: controller.signal.aborted ? { code: 'cancelled', message: 'The job was cancelled.' } : toErrorShape(error) });
+    send({
+      type: 'failed',
+      id,
+      error: controller.signal.aborted ? { code: 'cancelled', message: 'The job was cancelled.' } : toErrorShape(error),
+    });
   } finally {
     running.delete(id);
   }

@@ -44,9 +44,7 @@ export type JobInput<J extends JobName> = JobTable[J]['input'];
 export type JobOutput<J extends JobName> = JobTable[J]['output'];
 export type JobProgress<J extends JobName> = JobTable[J]['progress'];
 
-export type ToWorker =
-  | { type: 'run'; id: number; job: JobName; input: unknown }
-  | { type: 'cancel'; id: number };
+export type ToWorker = { type: 'run'; id: number; job: JobName; input: unknown } | { type: 'cancel'; id: number };
 
 export type FromWorker =
   | { type: 'progress'; id: number; progress: unknown }

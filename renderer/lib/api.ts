@@ -3,7 +3,16 @@
  * browser it uses `sprout serve` (HTTP for operations, a WebSocket for events) with the token from the URL.
  * Components call `api.<operation>(request)` and `onEvent(name, listener)` and never learn which one it is.
  */
-import type { ContractErrorShape, Envelope, EventName, EventPayload, OperationName, RequestOf, ResponseOf, SproutBridge } from '../../preload/contract.js';
+import type {
+  ContractErrorShape,
+  Envelope,
+  EventName,
+  EventPayload,
+  OperationName,
+  RequestOf,
+  ResponseOf,
+  SproutBridge,
+} from '../../preload/contract.js';
 
 declare global {
   interface Window {

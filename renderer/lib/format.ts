@@ -89,7 +89,12 @@ export const OPTIMISTIC = 'on validation (optimistic)';
 export function promptHeadline(metrics: Record<string, unknown>): string {
   const test = metrics.test && typeof metrics.test === 'object' ? (metrics.test as Record<string, unknown>) : null;
   const best = (test ?? metrics.best ?? metrics) as Record<string, unknown>;
-  const key = typeof metrics.metric === 'string' && typeof best[metrics.metric] === 'number' ? metrics.metric : best.rank_accuracy !== undefined ? 'rank_accuracy' : 'exact_match';
+  const key =
+    typeof metrics.metric === 'string' && typeof best[metrics.metric] === 'number'
+      ? metrics.metric
+      : best.rank_accuracy !== undefined
+        ? 'rank_accuracy'
+        : 'exact_match';
   const value = best[key] ?? best.accuracy;
   if (typeof value !== 'number') return '–';
   const warned = Array.isArray(metrics.warnings) && metrics.warnings.length > 0;
@@ -105,7 +110,8 @@ export function metricRows(metrics: Record<string, unknown>): [string, string][]
   for (const [name, value] of Object.entries(metrics)) {
     // Baselines and warnings have their own section.
     if (name === 'baselines' || name === 'warnings' || name === 'metric' || name === 'metric_reason') continue;
-    if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) add(`${metricName(name)}: ${metricName(k)}`, k, v);
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      for (const [k, v] of Object.entries(value)) add(`${metricName(name)}: ${metricName(k)}`, k, v);
     else add(metricName(name), name, value);
   }
   return rows;

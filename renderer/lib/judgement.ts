@@ -7,7 +7,10 @@ import type { Baselines, Judgement, TestScore } from '../../preload/contract.js'
 export function judgementOf(metrics: Record<string, unknown>): Judgement | null {
   const baselines = metrics.baselines as Baselines | undefined;
   if (!baselines || typeof baselines !== 'object') return null;
-  const metric = typeof metrics.metric === 'string' && typeof metrics.metric_reason === 'string' ? { metric: metrics.metric as NonNullable<Judgement['metric']>['metric'], reason: metrics.metric_reason } : null;
+  const metric =
+    typeof metrics.metric === 'string' && typeof metrics.metric_reason === 'string'
+      ? { metric: metrics.metric as NonNullable<Judgement['metric']>['metric'], reason: metrics.metric_reason }
+      : null;
   const warnings = Array.isArray(metrics.warnings) ? metrics.warnings.filter((w): w is string => typeof w === 'string') : [];
   const test = metrics.test as TestScore | null | undefined;
   if (test && typeof test === 'object') return { metric, baselines: { majority: test.majority ?? null, zero_shot: null }, warnings };

@@ -24,6 +24,8 @@ describe('finding a browser', () => {
   });
 
   it('without any names every place it looked and the one-line install', () => {
-    expect(() => findBrowser({}, () => false)).toThrow(new RegExp(`/usr/bin/chromium \\(the system Chromium\\).*Install one with \`${BROWSER_INSTALL}\`, or set CHROME_PATH`));
+    expect(() => findBrowser({}, () => false)).toThrow(
+      new RegExp(`/usr/bin/chromium \\(the system Chromium\\).*Install one with \`${BROWSER_INSTALL}\`, or set CHROME_PATH`),
+    );
   });
 });

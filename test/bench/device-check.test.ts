@@ -32,7 +32,10 @@ print(json.dumps({
 describe('npm run device-check -- --quick (spawned, on whatever this machine has)', () => {
   it('reports the provider or why there is none, reference agreement, CPU timings, and PEFT or why it was skipped', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'sprout-device-')), 'report.json');
-    const run = spawnSync(process.execPath, [join(repoRoot, 'out/device-check.js'), '--quick', '--out', out], { encoding: 'utf8', env: { ...process.env, OUT: '' } });
+    const run = spawnSync(process.execPath, [join(repoRoot, 'out/device-check.js'), '--quick', '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, OUT: '' },
+    });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout.trim().split('\n').pop()!)).toEqual(JSON.parse(readFileSync(out, 'utf8')));
     const r = readReport(out);

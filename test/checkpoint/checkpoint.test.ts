@@ -93,12 +93,18 @@ describe('openCheckpoint reports broken folders by name', () => {
       join(dir, 'model.safetensors'),
       [...src.values()]
         .filter((t) => t.name !== 'decoder.block.1.layer.2.DenseReluDense.wo.weight')
-        .map((t) => ({ ...t, name: t.name === 'encoder.final_layer_norm.weight' ? 'encoder.final_norm.weight' : t.name, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })),
+        .map((t) => ({
+          ...t,
+          name: t.name === 'encoder.final_layer_norm.weight' ? 'encoder.final_norm.weight' : t.name,
+          write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)),
+        })),
     );
     const error = await openCheckpoint(dir, { castCacheDir: tempDir() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SproutError);
     expect((error as SproutError).code).toBe('checkpoint-mismatch');
-    expect((error as Error).message).toContain('missing tensors: encoder.final_layer_norm.weight, decoder.block.1.layer.2.DenseReluDense.wo.weight');
+    expect((error as Error).message).toContain(
+      'missing tensors: encoder.final_layer_norm.weight, decoder.block.1.layer.2.DenseReluDense.wo.weight',
+    );
     expect((error as Error).message).toContain('unexpected tensors: encoder.final_norm.weight');
   });
 
@@ -134,7 +140,9 @@ describe('openCheckpoint reports broken folders by name', () => {
     copyFileSync(join(fixture('tiny-t5-v1_0'), 'spiece.model'), join(dir, 'spiece.model'));
     await expect(openCheckpoint(dir, { castCacheDir: tempDir() })).resolves.toBeDefined();
     rmSync(join(dir, 'model.safetensors'));
-    await expect(openCheckpoint(dir, { castCacheDir: tempDir() })).rejects.toThrow(/neither model\.safetensors nor model\.safetensors\.index\.json/);
+    await expect(openCheckpoint(dir, { castCacheDir: tempDir() })).rejects.toThrow(
+      /neither model\.safetensors nor model\.safetensors\.index\.json/,
+    );
     await expect(openCheckpoint(join(dir, 'nope'))).rejects.toThrow(/does not exist/);
   });
 });
@@ -148,7 +156,10 @@ describe('sharded checkpoints', () => {
     const weightMap: Record<string, string> = {};
     shards.forEach((tensors, i) => {
       const name = `model-0000${i + 1}-of-00002.safetensors`;
-      writeSafetensorsStreamed(join(dir, name), tensors.map((t) => ({ ...t, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })));
+      writeSafetensorsStreamed(
+        join(dir, name),
+        tensors.map((t) => ({ ...t, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })),
+      );
       for (const t of tensors) weightMap[t.name] = name;
     });
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
@@ -158,7 +169,10 @@ describe('sharded checkpoints', () => {
     const original = readTensorF32(src.find((t) => t.name === 'lm_head.weight')!);
     expect(bytesOf(readTensorF32(ckpt.tensors.get('lm_head.weight')!)).equals(bytesOf(original))).toBe(true);
 
-    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...weightMap, 'shared.weight': '../elsewhere.safetensors' } }));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { ...weightMap, 'shared.weight': '../elsewhere.safetensors' } }),
+    );
     await expect(openCheckpoint(dir, { castCacheDir: tempDir() })).rejects.toThrow(/not a \.safetensors file in this folder/);
   });
 });
@@ -167,10 +181,17 @@ describe('a missing shard is a clear error naming the file', () => {
   const shape = { numLayers: 2, dModel: 32, dFf: 48, numHeads: 2, dKv: 16 };
   it.each(['safetensors', 'bin'] as const)('%s', async (format) => {
     const dir = tempDir();
-    const { files } = generateCheckpoint(dir, { family: findFamily('flan-t5-xl')!, shape, format, shardBytes: 2_000_000, tokenizerFrom: fixture('tiny-t5-v1_1') });
+    const { files } = generateCheckpoint(dir, {
+      family: findFamily('flan-t5-xl')!,
+      shape,
+      format,
+      shardBytes: 2_000_000,
+      tokenizerFrom: fixture('tiny-t5-v1_1'),
+    });
     const lost = files[1];
     rmSync(join(dir, lost));
-    const open = async (): Promise<unknown> => (format === 'bin' ? convertedFolderFor(dir, tempDir()) : openCheckpoint(dir, { castCacheDir: tempDir() }));
+    const open = async (): Promise<unknown> =>
+      format === 'bin' ? convertedFolderFor(dir, tempDir()) : openCheckpoint(dir, { castCacheDir: tempDir() });
     const error = (await open().catch((e: unknown) => e)) as SproutError;
     expect(error).toBeInstanceOf(SproutError);
     expect(error.code).toBe('missing-shard');
@@ -222,7 +243,8 @@ describe('float16 and bfloat16 checkpoints are cast once to float32', () => {
     const original = readTensorF32(src.get(name)!);
     const cast = readTensorF32(ckpt.tensors.get(name)!);
     let worst = 0;
-    for (let i = 0; i < original.length; i++) worst = Math.max(worst, Math.abs(cast[i] - original[i]) / Math.max(Math.abs(original[i]), 2 ** -14));
+    for (let i = 0; i < original.length; i++)
+      worst = Math.max(worst, Math.abs(cast[i] - original[i]) / Math.max(Math.abs(original[i]), 2 ** -14));
     expect(worst).toBeLessThanOrEqual(2 ** -11);
     expect(worst).toBeGreaterThan(0);
   });
@@ -231,9 +253,34 @@ describe('float16 and bfloat16 checkpoints are cast once to float32', () => {
 describe('writeRandomT5Checkpoint', () => {
   it('writes a checkpoint openCheckpoint accepts, with HF-like scales', async () => {
     const dir = tempDir();
-    await writeRandomT5Checkpoint(dir, { tokenizerFrom: fixture('tiny-t5-v1_0'), vocabSize: 500, dModel: 32, dKv: 8, numHeads: 3, dFf: 40, numLayers: 2, numDecoderLayers: 1, feedForward: 'gated-gelu', tieWordEmbeddings: false }, 7);
+    await writeRandomT5Checkpoint(
+      dir,
+      {
+        tokenizerFrom: fixture('tiny-t5-v1_0'),
+        vocabSize: 500,
+        dModel: 32,
+        dKv: 8,
+        numHeads: 3,
+        dFf: 40,
+        numLayers: 2,
+        numDecoderLayers: 1,
+        feedForward: 'gated-gelu',
+        tieWordEmbeddings: false,
+      },
+      7,
+    );
     const ckpt = await openCheckpoint(dir, { castCacheDir: tempDir() });
-    expect(ckpt.config).toMatchObject({ vocabSize: 500, dModel: 32, dKv: 8, numHeads: 3, dFf: 40, numLayers: 2, numDecoderLayers: 1, feedForward: 'gated-gelu', tieWordEmbeddings: false });
+    expect(ckpt.config).toMatchObject({
+      vocabSize: 500,
+      dModel: 32,
+      dKv: 8,
+      numHeads: 3,
+      dFf: 40,
+      numLayers: 2,
+      numDecoderLayers: 1,
+      feedForward: 'gated-gelu',
+      tieWordEmbeddings: false,
+    });
     expect(ckpt.tensors.size).toBe(expectedTensors(ckpt.config).size);
     expect(readTensorF32(ckpt.tensors.get('encoder.final_layer_norm.weight')!)).toEqual(new Float32Array(32).fill(1));
     const std = (a: Float32Array): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
@@ -242,7 +289,22 @@ describe('writeRandomT5Checkpoint', () => {
     expect(existsSync(join(dir, 'tokenizer.json'))).toBe(true);
     // Same seed, same bytes; another seed, other bytes.
     const again = tempDir();
-    await writeRandomT5Checkpoint(again, { tokenizerFrom: fixture('tiny-t5-v1_0'), vocabSize: 500, dModel: 32, dKv: 8, numHeads: 3, dFf: 40, numLayers: 2, numDecoderLayers: 1, feedForward: 'gated-gelu', tieWordEmbeddings: false }, 7);
+    await writeRandomT5Checkpoint(
+      again,
+      {
+        tokenizerFrom: fixture('tiny-t5-v1_0'),
+        vocabSize: 500,
+        dModel: 32,
+        dKv: 8,
+        numHeads: 3,
+        dFf: 40,
+        numLayers: 2,
+        numDecoderLayers: 1,
+        feedForward: 'gated-gelu',
+        tieWordEmbeddings: false,
+      },
+      7,
+    );
     expect(readFileSync(join(again, 'model.safetensors')).equals(readFileSync(join(dir, 'model.safetensors')))).toBe(true);
   });
 

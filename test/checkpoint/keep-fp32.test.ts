@@ -55,10 +55,16 @@ function train(model: string, weights: WeightWidth): Promise<TrainingResult> {
   return runTraining(
     {
       config: {
-        model, device: 'cpu', threads: 1, weights,
+        model,
+        device: 'cpu',
+        threads: 1,
+        weights,
         train: { file: join(fixtures, '../data/sst2/train.tsv'), header: true, quoting: 'none', limit: 24 },
         task: { template: '{sentence}', labelColumn: 'label', verbalizer: { 0: 'negative', 1: 'positive' } },
-        promptLength: 3, batchSize: 4, steps: 3, checkpointEvery: 1000,
+        promptLength: 3,
+        batchSize: 4,
+        steps: 3,
+        checkpointEvery: 1000,
       },
     },
     inLibrary(temp('sprout-keepfp32-run-')),
@@ -68,11 +74,17 @@ function train(model: string, weights: WeightWidth): Promise<TrainingResult> {
 describe('a float16 checkpoint that keeps its wo weights in float32', () => {
   const reference = temp('sprout-keepfp32-ref-');
   generateCheckpoint(reference, {
-    family: findFamily('flan-t5-small')!, shape: { numLayers: 2, dModel: 64, dFf: 128, numHeads: 4, dKv: 16 }, dtype: 'F32', seed: 5, tokenizerFrom: fixture('tiny-t5-v1_1'),
+    family: findFamily('flan-t5-small')!,
+    shape: { numLayers: 2, dModel: 64, dFf: 128, numHeads: 4, dKv: 16 },
+    dtype: 'F32',
+    seed: 5,
+    tokenizerFrom: fixture('tiny-t5-v1_1'),
   });
   const mixed = temp('sprout-keepfp32-mixed-');
   for (const file of readdirSync(reference)) if (file !== 'model.safetensors') copyFileSync(join(reference, file), join(mixed, file));
-  const dtypes = JSON.parse(execFileSync('python3', ['-c', REWRITE, join(reference, 'model.safetensors'), join(mixed, 'model.safetensors')], { encoding: 'utf8' }));
+  const dtypes = JSON.parse(
+    execFileSync('python3', ['-c', REWRITE, join(reference, 'model.safetensors'), join(mixed, 'model.safetensors')], { encoding: 'utf8' }),
+  );
 
   it('is the layout described: F16 tensors, F32 wo weights', async () => {
     expect(dtypes).toEqual(['F16', 'F32']);
@@ -80,13 +92,16 @@ describe('a float16 checkpoint that keeps its wo weights in float32', () => {
     const wo = [...checkpoint.tensors].filter(([name]) => name.endsWith('.wo.weight'));
     expect(wo.length).toBe(4);
     expect(new Set(wo.map(([, t]) => t.dtype))).toEqual(new Set(['F32']));
-    expect(new Set([...checkpoint.tensors].filter(([name]) => !name.endsWith('.wo.weight')).map(([, t]) => t.dtype))).toEqual(new Set(['F16']));
+    expect(new Set([...checkpoint.tensors].filter(([name]) => !name.endsWith('.wo.weight')).map(([, t]) => t.dtype))).toEqual(
+      new Set(['F16']),
+    );
   });
 
   it.each(['fp32', 'fp16', 'bf16', 'int8'] as const)('trains at %s like the float32 checkpoint', async (width) => {
     const [expected, got] = [await train(reference, width), await train(mixed, width)];
     expect(got.status).toBe('completed');
     expect(got.weights).toBe(width);
-    for (const key of ['first_loss', 'last_loss'] as const) expect(Math.abs(got[key]! - expected[key]!) / expected[key]!).toBeLessThan(1e-2);
+    for (const key of ['first_loss', 'last_loss'] as const)
+      expect(Math.abs(got[key]! - expected[key]!) / expected[key]!).toBeLessThan(1e-2);
   });
 });

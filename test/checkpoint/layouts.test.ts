@@ -31,11 +31,20 @@ interface Layout {
 const layouts: Layout[] = (['safetensors', 'bin'] as const).flatMap((format) =>
   [false, true].flatMap((sharded) => (['F32', 'F16', 'BF16'] as const).map((dtype) => ({ format, sharded, dtype }))),
 );
-const families: [string, T5Family][] = [['tied (t5-small)', findFamily('t5-small')!], ['untied (flan-t5-small)', findFamily('flan-t5-small')!]];
+const families: [string, T5Family][] = [
+  ['tied (t5-small)', findFamily('t5-small')!],
+  ['untied (flan-t5-small)', findFamily('flan-t5-small')!],
+];
 
-function readIndependently(dir: string, reference?: string): {
+function readIndependently(
+  dir: string,
+  reference?: string,
+): {
   index: { metadata: { total_size: number }; weight_map: Record<string, string> } | null;
-  files: Record<string, { kind: string; tensors: Record<string, { dtype: string; shape: number[]; storage: string | null; sha256: string }> }>;
+  files: Record<
+    string,
+    { kind: string; tensors: Record<string, { dtype: string; shape: number[]; storage: string | null; sha256: string }> }
+  >;
   misplaced: string[];
   rounding_mismatches?: Record<string, number>;
 } {
@@ -63,17 +72,23 @@ function train(model: string): Promise<TrainingResult> {
   return runTraining(
     {
       config: {
-        model, device: 'cpu', threads: 1,
+        model,
+        device: 'cpu',
+        threads: 1,
         train: { file: sst2, header: true, quoting: 'none', limit: 24 },
         task: { template: '{sentence}', labelColumn: 'label', verbalizer: { 0: 'negative', 1: 'positive' } },
-        promptLength: 3, batchSize: 4, steps: 3, checkpointEvery: 1000,
+        promptLength: 3,
+        batchSize: 4,
+        steps: 3,
+        checkpointEvery: 1000,
       },
     },
     inLibrary(dataDir),
   );
 }
 
-const promptOf = (result: TrainingResult): Float32Array => readTensorFile(result.prompt_file).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
+const promptOf = (result: TrainingResult): Float32Array =>
+  readTensorFile(result.prompt_file).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
 
 describe.each(families)('%s: every layout loads, validates and trains like the single float32 file', (_, family) => {
   const root = tempDir('sprout-layouts-gen-');
@@ -81,7 +96,15 @@ describe.each(families)('%s: every layout loads, validates and trains like the s
   scratch.push(root, converted);
   const dirOf = (l: Layout): string => join(root, `${l.format}-${l.sharded ? 'sharded' : 'single'}-${l.dtype}`);
   const generate = (l: Layout): string => {
-    generateCheckpoint(dirOf(l), { family, shape: SHAPE, dtype: l.dtype, format: l.format, shardBytes: l.sharded ? SHARD_BYTES : undefined, seed: 11, tokenizerFrom });
+    generateCheckpoint(dirOf(l), {
+      family,
+      shape: SHAPE,
+      dtype: l.dtype,
+      format: l.format,
+      shardBytes: l.sharded ? SHARD_BYTES : undefined,
+      seed: 11,
+      tokenizerFrom,
+    });
     return dirOf(l);
   };
   const reference = { format: 'safetensors', sharded: false, dtype: 'F32' } as const;
@@ -98,15 +121,26 @@ describe.each(families)('%s: every layout loads, validates and trains like the s
     const names = Object.keys(found.files).sort();
     if (layout.sharded) {
       expect(names.length).toBeGreaterThan(2);
-      expect(names[0]).toBe(layout.format === 'safetensors' ? `model-00001-of-0000${names.length}.safetensors` : `pytorch_model-00001-of-0000${names.length}.bin`);
+      expect(names[0]).toBe(
+        layout.format === 'safetensors'
+          ? `model-00001-of-0000${names.length}.safetensors`
+          : `pytorch_model-00001-of-0000${names.length}.bin`,
+      );
       expect(found.index).not.toBeNull();
       expect(found.misplaced).toEqual([]);
-      expect(Object.keys(found.index!.weight_map).sort()).toEqual(Object.values(found.files).flatMap((f) => Object.keys(f.tensors)).sort());
+      expect(Object.keys(found.index!.weight_map).sort()).toEqual(
+        Object.values(found.files)
+          .flatMap((f) => Object.keys(f.tensors))
+          .sort(),
+      );
     } else {
       expect(names).toEqual([layout.format === 'safetensors' ? 'model.safetensors' : 'pytorch_model.bin']);
       expect(found.index).toBeNull();
     }
-    const tensors = Object.assign({}, ...Object.values(found.files).map((f) => f.tensors)) as Record<string, { dtype: string; storage: string | null; sha256: string }>;
+    const tensors = Object.assign({}, ...Object.values(found.files).map((f) => f.tensors)) as Record<
+      string,
+      { dtype: string; storage: string | null; sha256: string }
+    >;
     expect(new Set(Object.values(tensors).map((t) => t.dtype))).toEqual(new Set([layout.dtype]));
     // Half weights are the float32 reference rounded to nearest even, element for element.
     expect(Object.values(found.rounding_mismatches!).reduce((a, b) => a + b, 0)).toBe(0);
@@ -123,7 +157,12 @@ describe.each(families)('%s: every layout loads, validates and trains like the s
 
     const folder = convertedFolderFor(dir, converted);
     const inspected = await inspectModel(folder, { castCacheDir: join(home, 'cache', 'cast') });
-    expect(inspected.summary).toMatchObject({ dModel: 64, encoderLayers: 2, decoderLayers: 2, tiedEmbeddings: family.config.tie_word_embeddings !== false });
+    expect(inspected.summary).toMatchObject({
+      dModel: 64,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      tiedEmbeddings: family.config.tie_word_embeddings !== false,
+    });
     const files = new Set([...inspected.checkpoint.tensors.values()].map((t) => t.file));
     if (layout.dtype === 'F32' && layout.format === 'safetensors') {
       // Nothing copied: the graph reads each tensor from its own shard.
@@ -159,14 +198,23 @@ describe('the families table reproduces the Hub layouts', () => {
     const family = findFamily('flan-t5-xl')!;
     for (const format of ['safetensors', 'bin'] as const) {
       const plan = planCheckpoint({ family, format });
-      expect(plan.shards.map((s) => s.name)).toEqual(format === 'safetensors'
-        ? ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']
-        : ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin']);
+      expect(plan.shards.map((s) => s.name)).toEqual(
+        format === 'safetensors'
+          ? ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']
+          : ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin'],
+      );
       // Bytes on disk: each storage once (tied copies are views of shared.weight in the same shard).
       const gb = plan.shards.map((s) => [...new Map(s.tensors.map((t) => [t.storage, t.bytes])).values()].reduce((a, b) => a + b, 0) / 1e9);
       expect(gb[0]).toBeCloseTo(9.45, 2);
       expect(gb[1]).toBeCloseTo(1.95, 2);
-      expect(plan.config).toMatchObject({ dModel: 2048, dFf: 5120, numHeads: 32, numLayers: 24, feedForward: 'gated-gelu', tieWordEmbeddings: false });
+      expect(plan.config).toMatchObject({
+        dModel: 2048,
+        dFf: 5120,
+        numHeads: 32,
+        numLayers: 24,
+        feedForward: 'gated-gelu',
+        tieWordEmbeddings: false,
+      });
     }
   });
 
@@ -179,11 +227,36 @@ describe('the families table reproduces the Hub layouts', () => {
 
   it('a generated folder has exactly the files the Hub repository would have for it', () => {
     const dir = tempDir();
-    const result = generateCheckpoint(dir, { family: findFamily('flan-t5-xl')!, shape: SHAPE, shardBytes: 5_000_000, format: 'bin', tokenizerFrom });
+    const result = generateCheckpoint(dir, {
+      family: findFamily('flan-t5-xl')!,
+      shape: SHAPE,
+      shardBytes: 5_000_000,
+      format: 'bin',
+      tokenizerFrom,
+    });
     expect(readdirSync(dir).sort()).toEqual(
-      [...result.files, 'config.json', 'generation_config.json', 'special_tokens_map.json', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json'].sort(),
+      [
+        ...result.files,
+        'config.json',
+        'generation_config.json',
+        'special_tokens_map.json',
+        'spiece.model',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ].sort(),
     );
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ model_type: 't5', d_model: 64, num_layers: 2, num_decoder_layers: 2, d_kv: 16, feed_forward_proj: 'gated-gelu', dense_act_fn: 'gelu_new', is_gated_act: true, tie_word_embeddings: false, vocab_size: 32128 });
+    expect(config).toMatchObject({
+      model_type: 't5',
+      d_model: 64,
+      num_layers: 2,
+      num_decoder_layers: 2,
+      d_kv: 16,
+      feed_forward_proj: 'gated-gelu',
+      dense_act_fn: 'gelu_new',
+      is_gated_act: true,
+      tie_word_embeddings: false,
+      vocab_size: 32128,
+    });
   });
 });

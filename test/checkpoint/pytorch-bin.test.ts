@@ -16,7 +16,6 @@ import { fixtureAsPytorchBin, statePickle, torchSave, zipStored, type SavedTenso
 const source = readSafetensorsHeader(join(fixture('tiny-t5-v1_0'), 'model.safetensors'));
 const bytes = (t: TensorEntry): Buffer => Buffer.from(readTensorF32(t).buffer);
 
-
 describe('pytorch_model.bin conversion', () => {
   const bin = fixtureAsPytorchBin();
 
@@ -33,13 +32,16 @@ describe('pytorch_model.bin conversion', () => {
     }
   });
 
-  it('zip64 records (as in archives over 4 GiB) are read by Python\'s zipfile and by Sprout alike', () => {
+  it("zip64 records (as in archives over 4 GiB) are read by Python's zipfile and by Sprout alike", () => {
     const dir = tempDir();
     const file = join(dir, 'pytorch_model.bin');
     const values = new Float32Array([1.5, -2, 3.25, 0, 7, -0.125]);
     writeTorchSave(
       file,
-      [{ name: 'a', storage: '0', shape: [2, 3] }, { name: 'b', storage: '0', offset: 3, shape: [3] }],
+      [
+        { name: 'a', storage: '0', shape: [2, 3] },
+        { name: 'b', storage: '0', offset: 3, shape: [3] },
+      ],
       [{ key: '0', dtype: 'F32', numel: 6, elementBytes: 4, write: (sink) => sink(new Uint8Array(values.buffer)) }],
       { zip64: 'always' },
     );
@@ -48,7 +50,12 @@ z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None
 print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infolist()))`;
     const listing = execFileSync('python3', ['-c', python, file], { encoding: 'utf8' }).trim().split(' ');
-    expect(listing.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(['archive/data.pkl:' + listing[0].split(':')[1], 'archive/byteorder:6', 'archive/data/0:24', 'archive/version:2']);
+    expect(listing.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual([
+      'archive/data.pkl:' + listing[0].split(':')[1],
+      'archive/byteorder:6',
+      'archive/data/0:24',
+      'archive/version:2',
+    ]);
     expect(readFileSync(file).includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
     const out = join(dir, 'model.safetensors');
     expect(convertPytorchBin(file, out)).toEqual(['a', 'b']);
@@ -77,16 +84,40 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
   it('refuses pickles that call anything else, naming it', () => {
     const cases: [Buffer, RegExp][] = [
       // GLOBAL os.system, then REDUCE with ('echo pwned',)
-      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('os\nsystem\n'), Buffer.from([0x58, 10, 0, 0, 0]), Buffer.from('echo pwned'), Buffer.from([0x85, 0x52, 0x2e])]), /os\.system/],
+      [
+        Buffer.concat([
+          Buffer.from([0x80, 2, 0x63]),
+          Buffer.from('os\nsystem\n'),
+          Buffer.from([0x58, 10, 0, 0, 0]),
+          Buffer.from('echo pwned'),
+          Buffer.from([0x85, 0x52, 0x2e]),
+        ]),
+        /os\.system/,
+      ],
       [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('builtins\neval\n'), Buffer.from([0x2e])]), /builtins\.eval/],
-      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('torch._utils\n_rebuild_parameter\n'), Buffer.from([0x2e])]), /torch\._utils\._rebuild_parameter/],
+      [
+        Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('torch._utils\n_rebuild_parameter\n'), Buffer.from([0x2e])]),
+        /torch\._utils\._rebuild_parameter/,
+      ],
       // INST and NEWOBJ build arbitrary objects
       [Buffer.concat([Buffer.from([0x80, 2, 0x28, 0x69]), Buffer.from('subprocess\nPopen\n'), Buffer.from([0x2e])]), /opcode 0x69/],
       [Buffer.from([0x80, 2, 0x29, 0x29, 0x81, 0x2e]), /opcode 0x81/],
       // STACK_GLOBAL goes through the same allow-list
-      [Buffer.concat([Buffer.from([0x80, 4, 0x8c, 2]), Buffer.from('os'), Buffer.from([0x8c, 6]), Buffer.from('system'), Buffer.from([0x93, 0x2e])]), /os\.system/],
+      [
+        Buffer.concat([
+          Buffer.from([0x80, 4, 0x8c, 2]),
+          Buffer.from('os'),
+          Buffer.from([0x8c, 6]),
+          Buffer.from('system'),
+          Buffer.from([0x93, 0x2e]),
+        ]),
+        /os\.system/,
+      ],
       // OrderedDict called with arguments, BUILD on a tensor-less object
-      [Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('collections\nOrderedDict\n'), Buffer.from([0x5d, 0x85, 0x52, 0x2e])]), /in a way a state dict never does/],
+      [
+        Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('collections\nOrderedDict\n'), Buffer.from([0x5d, 0x85, 0x52, 0x2e])]),
+        /in a way a state dict never does/,
+      ],
     ];
     for (const [pickle, message] of cases) {
       let error: unknown;
@@ -100,7 +131,13 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
       expect((error as Error).message).toMatch(message);
     }
     const dir = tempDir();
-    writeFileSync(join(dir, 'evil.bin'), zipStored([['archive/data.pkl', cases[0][0]], ['archive/version', Buffer.from('3\n')]]));
+    writeFileSync(
+      join(dir, 'evil.bin'),
+      zipStored([
+        ['archive/data.pkl', cases[0][0]],
+        ['archive/version', Buffer.from('3\n')],
+      ]),
+    );
     expect(() => convertPytorchBin(join(dir, 'evil.bin'), join(dir, 'out.safetensors'))).toThrow(/refusing to load it/);
     expect(existsSync(join(dir, 'out.safetensors'))).toBe(false);
   });
@@ -113,8 +150,12 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
       writeFileSync(file, torchSave(tensors, s));
       return file;
     };
-    expect(() => convertPytorchBin(write([{ name: 'a', storage: '0', offset: 2, shape: [3] }]), join(dir, 'o'))).toThrow(/reaches past the end of its storage/);
-    const lying = torchSave([{ name: 'a', storage: '0', shape: [4] }], storages).toString('latin1').replaceAll('archive/data/0', 'archive/data/9');
+    expect(() => convertPytorchBin(write([{ name: 'a', storage: '0', offset: 2, shape: [3] }]), join(dir, 'o'))).toThrow(
+      /reaches past the end of its storage/,
+    );
+    const lying = torchSave([{ name: 'a', storage: '0', shape: [4] }], storages)
+      .toString('latin1')
+      .replaceAll('archive/data/0', 'archive/data/9');
     writeFileSync(join(dir, 'y.bin'), Buffer.from(lying, 'latin1'));
     expect(() => convertPytorchBin(join(dir, 'y.bin'), join(dir, 'o'))).toThrow(/storage of tensor "a" is missing/);
     writeFileSync(join(dir, 'legacy.bin'), Buffer.from([0x80, 2, 0x8a, 0x0a]));
@@ -123,20 +164,30 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
 
   it('fuzzed pickles (seeded byte mutations of a real state-dict pickle) end in a result or a SproutError', () => {
     const pickle = statePickle(
-      [{ name: 'a.weight', storage: '0', shape: [2, 3] }, { name: 'b', storage: '1', offset: 1, shape: [2], stride: [2] }],
-      new Map([['0', 6], ['1', 5]]),
+      [
+        { name: 'a.weight', storage: '0', shape: [2, 3] },
+        { name: 'b', storage: '1', offset: 1, shape: [2], stride: [2] },
+      ],
+      new Map([
+        ['0', 6],
+        ['1', 5],
+      ]),
     );
     expect(restrictedUnpickle(pickle, 'p')).toBeInstanceOf(Map);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.option(fc.nat(), { nil: undefined }), (flips, cut) => {
-        const mutated = Buffer.from(pickle);
-        for (const [at, value] of flips) mutated[at % mutated.length] = value;
-        try {
-          restrictedUnpickle(cut === undefined ? mutated : mutated.subarray(0, cut % mutated.length), 'p');
-        } catch (error) {
-          expect(error).toBeInstanceOf(SproutError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (flips, cut) => {
+          const mutated = Buffer.from(pickle);
+          for (const [at, value] of flips) mutated[at % mutated.length] = value;
+          try {
+            restrictedUnpickle(cut === undefined ? mutated : mutated.subarray(0, cut % mutated.length), 'p');
+          } catch (error) {
+            expect(error).toBeInstanceOf(SproutError);
+          }
+        },
+      ),
       { seed: 1234, numRuns: 3000 },
     );
   });
@@ -170,10 +221,18 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
     it('a stride-0 tensor of shape [1e6, 1e5] over a one-value storage is refused by name before anything is allocated', () => {
       const dir = tempDir();
       const file = join(dir, 'pytorch_model.bin');
-      writeFileSync(file, torchSave([{ name: 'shared.weight', storage: '0', shape: [1_000_000, 100_000], stride: [0, 0] }], new Map([['0', Buffer.alloc(4)]])));
+      writeFileSync(
+        file,
+        torchSave(
+          [{ name: 'shared.weight', storage: '0', shape: [1_000_000, 100_000], stride: [0, 0] }],
+          new Map([['0', Buffer.alloc(4)]]),
+        ),
+      );
       const error = refusal(() => convertPytorchBin(file, join(dir, 'out.safetensors')));
       expect(error.code).toBe('bad-pytorch-checkpoint');
-      expect(error.message).toContain('Tensor "shared.weight" has shape [1000000, 100000], 100000000000 values, but its storage holds only 1');
+      expect(error.message).toContain(
+        'Tensor "shared.weight" has shape [1000000, 100000], 100000000000 values, but its storage holds only 1',
+      );
       expect(readdirSync(dir)).toEqual(['pytorch_model.bin']);
     });
 
@@ -217,4 +276,3 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
     });
   });
 });
-

@@ -65,7 +65,11 @@ describe('safetensors', () => {
     expect(metadata).toEqual({ format: 'pt' });
     expect(tensors.get('shared.weight')).toMatchObject({ dtype: 'F32', shape: [32128, 64], length: 32128 * 64 * 4 });
     const copy = join(tempDir(), 'model.safetensors');
-    writeSafetensors(copy, [...tensors.values()].map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: readTensorF32(t) })), metadata);
+    writeSafetensors(
+      copy,
+      [...tensors.values()].map((t) => ({ name: t.name, dtype: 'F32', shape: t.shape, data: readTensorF32(t) })),
+      metadata,
+    );
     expect(readFileSync(copy).equals(readFileSync(src))).toBe(true);
   });
 
@@ -98,7 +102,10 @@ describe('safetensors', () => {
       [build({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /needs 12 bytes but data_offsets span 8/],
       [build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 4), /outside the 4 bytes of data/],
       [build({ x: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, 8), /invalid|outside/],
-      [build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'I32', shape: [2], data_offsets: [4, 12] } }, 12), /overlap/],
+      [
+        build({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'I32', shape: [2], data_offsets: [4, 12] } }, 12),
+        /overlap/,
+      ],
       [build({ x: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8), /invalid shape/],
       [build({ x: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, 8), /larger than the file/],
       [build({ __metadata__: { format: 1 } }, 0), /__metadata__ must map strings to strings/],
@@ -120,7 +127,10 @@ describe('safetensors', () => {
 const dtypes = Object.keys(DTYPE_BYTES);
 const entry = fc.record({
   dtype: fc.oneof(fc.constantFrom(...dtypes), fc.string({ maxLength: 4 }), fc.integer()),
-  shape: fc.oneof(fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }), fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53)), { maxLength: 3 })),
+  shape: fc.oneof(
+    fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }),
+    fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 53)), { maxLength: 3 }),
+  ),
   data_offsets: fc.oneof(
     fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 200 })),
     fc.array(fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 64), fc.string({ maxLength: 2 })), { maxLength: 3 }),
@@ -130,15 +140,26 @@ const entry = fc.record({
 describe('readSafetensorsHeader fuzzed (seeded): every file is accepted with sound entries or refused with a SproutError', () => {
   it('random headers with lying offsets, overlaps, wrong dtypes and shapes', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(entry, fc.jsonValue()), { maxKeys: 5 }), fc.integer({ min: 0, max: 256 }), (header, dataBytes) => {
-        readOrSproutError(fileWith(build(header, dataBytes)));
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(entry, fc.jsonValue()), { maxKeys: 5 }),
+        fc.integer({ min: 0, max: 256 }),
+        (header, dataBytes) => {
+          readOrSproutError(fileWith(build(header, dataBytes)));
+        },
+      ),
       { seed: 42, numRuns: 2000 },
     );
   });
 
   it('valid files with a corrupted header length or random bytes flipped in the header', () => {
-    const valid = build({ __metadata__: { format: 'pt' }, a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] }, b: { dtype: 'BF16', shape: [4], data_offsets: [16, 24] } }, 24);
+    const valid = build(
+      {
+        __metadata__: { format: 'pt' },
+        a: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] },
+        b: { dtype: 'BF16', shape: [4], data_offsets: [16, 24] },
+      },
+      24,
+    );
     fc.assert(
       fc.property(
         fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { nil: undefined }),

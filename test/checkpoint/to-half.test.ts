@@ -35,16 +35,16 @@ print(repr(out))
 
 function edgeValues(): Float32Array {
   const bits = new Uint32Array([
-    0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001,
-    0x477fe000, 0x477ff000, 0x477fefff, 0x47800000, 0x38800000, 0x387fffff, 0x33800000, 0x33800001, 0x33000000,
-    0x3f808000, 0x3f818000, 0x3f807fff, 0x7f7fffff, 0x7f7f8000, 0x7f7f7fff, 0x00000001, 0x007fffff, 0x3f801000,
-    0x3f803000, 0x3f802fff,
+    0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00001, 0x477fe000, 0x477ff000,
+    0x477fefff, 0x47800000, 0x38800000, 0x387fffff, 0x33800000, 0x33800001, 0x33000000, 0x3f808000, 0x3f818000, 0x3f807fff, 0x7f7fffff,
+    0x7f7f8000, 0x7f7f7fff, 0x00000001, 0x007fffff, 0x3f801000, 0x3f803000, 0x3f802fff,
   ]);
   const next = mulberry32(5);
   const random = new Uint32Array(20_000);
   for (let i = 0; i < random.length; i++) {
     // Half random bit patterns, half values near the scales of model weights (including half subnormals).
-    random[i] = i % 2 ? Math.floor(next() * 2 ** 32) : new Uint32Array(new Float32Array([(next() - 0.5) * 2 ** (-30 + 40 * next())]).buffer)[0];
+    random[i] =
+      i % 2 ? Math.floor(next() * 2 ** 32) : new Uint32Array(new Float32Array([(next() - 0.5) * 2 ** (-30 + 40 * next())]).buffer)[0];
   }
   const all = new Uint32Array(bits.length + random.length);
   all.set(bits);
@@ -55,7 +55,10 @@ function edgeValues(): Float32Array {
 describe('toHalf rounds float32 to nearest even, like numpy and torch', () => {
   const values = edgeValues();
   const [f16, bf16] = JSON.parse(
-    execFileSync('python3', ['-c', PYTHON], { input: Buffer.from(values.buffer), encoding: 'utf8', maxBuffer: 64 << 20 }).replace(/'/g, '"'),
+    execFileSync('python3', ['-c', PYTHON], { input: Buffer.from(values.buffer), encoding: 'utf8', maxBuffer: 64 << 20 }).replace(
+      /'/g,
+      '"',
+    ),
   ) as [number[], number[]];
 
   it('float16: every value, NaNs as NaN', () => {

@@ -9,7 +9,10 @@ export { statePickle, type SavedTensor } from '../../main/checkpoint/torch-save.
 
 export function zipStored(entries: [string, Buffer][]): Buffer {
   const file = join(tempDir(), 'archive.zip');
-  writeZipStored(file, entries.map(([name, data]) => ({ name, size: data.length, write: (sink) => sink(data) })));
+  writeZipStored(
+    file,
+    entries.map(([name, data]) => ({ name, size: data.length, write: (sink) => sink(data) })),
+  );
   return readFileSync(file);
 }
 
@@ -52,7 +55,8 @@ export function fixtureAsPytorchBin(): Buffer {
     storages.set(storage, bytes(t));
     tensors.push({ name: t.name, storage, shape: t.shape });
     if (t.name === 'shared.weight') {
-      for (const tied of ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', 'lm_head.weight']) tensors.push({ name: tied, storage, shape: t.shape });
+      for (const tied of ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight', 'lm_head.weight'])
+        tensors.push({ name: tied, storage, shape: t.shape });
     }
   }
   return torchSave(tensors, storages);

@@ -13,11 +13,38 @@ import { shared, tinyModel } from '../train/fixtures.js';
 
 const dev = join(shared, 'data/cola/in_domain_dev.tsv');
 const trainArgs = [
-  'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1',
-  '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '120',
-  '--validation', dev, '--validation-limit', '30',
-  '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable because the sentence is not good English at all,1=fine',
-  '--prompt-length', '4', '--batch-size', '4', '--steps', '4', '--eval-every', '2',
+  'train',
+  '--model',
+  tinyModel,
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--data',
+  join(shared, 'data/cola/in_domain_train.tsv'),
+  '--no-header',
+  '--quoting',
+  'none',
+  '--limit',
+  '120',
+  '--validation',
+  dev,
+  '--validation-limit',
+  '30',
+  '--text-column',
+  '3',
+  '--label-column',
+  '1',
+  '--verbalizer',
+  '0=unacceptable because the sentence is not good English at all,1=fine',
+  '--prompt-length',
+  '4',
+  '--batch-size',
+  '4',
+  '--steps',
+  '4',
+  '--eval-every',
+  '2',
 ];
 
 describe('sprout train and sprout evaluate: baselines and warnings', () => {
@@ -29,7 +56,14 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
   it('train --metric auto keeps by MCC on CoLA and says so; evaluate scores the prompt on the raw dev file with the same judgement', async () => {
     const trained = await sprout([...trainArgs, '--metric', 'auto'], home);
     expect(trained.code).toBe(0);
-    const t = lastJson(trained) as { prompt_id: number; metric: string; metric_reason: string; baselines: { majority: { label: string; share: number }; zero_shot: { step: number } }; warnings: string[]; notes: string[] };
+    const t = lastJson(trained) as {
+      prompt_id: number;
+      metric: string;
+      metric_reason: string;
+      baselines: { majority: { label: string; share: number }; zero_shot: { step: number } };
+      warnings: string[];
+      notes: string[];
+    };
     expect(t.metric).toBe('mcc');
     expect(t.baselines.zero_shot.step).toBe(0);
     expect(t.warnings.length).toBeGreaterThan(0);
@@ -39,9 +73,36 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(trained.stderr).toMatch(/^time estimate: about \S+ for the remaining 2 steps, from the steps after the first/m);
 
     const gold = pythonLabels(dev, 50);
-    const evaluated = await sprout(['evaluate', '--prompt', String(t.prompt_id), '--data', dev, '--no-header', '--quoting', 'none', '--label-column', '1', '--limit', '50', '--device', 'cpu'], home);
+    const evaluated = await sprout(
+      [
+        'evaluate',
+        '--prompt',
+        String(t.prompt_id),
+        '--data',
+        dev,
+        '--no-header',
+        '--quoting',
+        'none',
+        '--label-column',
+        '1',
+        '--limit',
+        '50',
+        '--device',
+        'cpu',
+      ],
+      home,
+    );
     expect(evaluated.code).toBe(0);
-    const e = lastJson(evaluated) as { examples: number; labels: string[]; confusion: number[][]; metric: string; value: number; mcc: number; baselines: { majority: { label: string; share: number }; zero_shot: unknown }; warnings: string[] };
+    const e = lastJson(evaluated) as {
+      examples: number;
+      labels: string[];
+      confusion: number[][];
+      metric: string;
+      value: number;
+      mcc: number;
+      baselines: { majority: { label: string; share: number }; zero_shot: unknown };
+      warnings: string[];
+    };
     expect(e.examples).toBe(50);
     expect(e.labels).toEqual(['0', '1']);
     // Row k of the confusion matrix holds the examples whose gold label is k.
@@ -61,10 +122,31 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
   });
 
   it('evaluate --dataset scores the imported validation split (CoLA dev as the validation file) with the same judgement', async () => {
-    const imported = await sprout(['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--text-column', '3', '--label-column', '1', '--validation', dev, '--name', 'cola'], home);
+    const imported = await sprout(
+      [
+        'data',
+        'import',
+        join(shared, 'data/cola/in_domain_train.tsv'),
+        '--no-header',
+        '--quoting',
+        'none',
+        '--text-column',
+        '3',
+        '--label-column',
+        '1',
+        '--validation',
+        dev,
+        '--name',
+        'cola',
+      ],
+      home,
+    );
     expect(imported.code).toBe(0);
     const datasetId = (lastJson(imported) as { id: number }).id;
-    const byDataset = await sprout(['evaluate', '--prompt', String(promptId), '--dataset', String(datasetId), '--limit', '50', '--device', 'cpu'], home);
+    const byDataset = await sprout(
+      ['evaluate', '--prompt', String(promptId), '--dataset', String(datasetId), '--limit', '50', '--device', 'cpu'],
+      home,
+    );
     expect(byDataset.code).toBe(0);
     const d = lastJson(byDataset) as { split: string; examples: number; confusion: number[][]; warnings: string[] };
     expect(d.split).toBe('validation');

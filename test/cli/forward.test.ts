@@ -11,10 +11,14 @@ function forward(model: string, request: object, extra: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'sprout-fwd-'));
   const file = join(dir, 'request.json');
   writeFileSync(file, JSON.stringify(request));
-  const out = execFileSync(process.execPath, [join(root, 'out/cli.js'), 'forward', '--model', model, '--request', file, '--device', 'cpu', ...extra], {
-    env: { ...process.env, SPROUT_HOME: dir },
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'out/cli.js'), 'forward', '--model', model, '--request', file, '--device', 'cpu', ...extra],
+    {
+      env: { ...process.env, SPROUT_HOME: dir },
+      encoding: 'utf8',
+    },
+  );
   return JSON.parse(out);
 }
 
@@ -25,7 +29,11 @@ describe('sprout forward reproduces reference.json (Hugging Face transformers 4.
     it(name, () => {
       const model = join(fixtures, name);
       const ref = JSON.parse(readFileSync(join(model, 'reference.json'), 'utf8'));
-      const out = forward(model, { texts: ref.texts, targets: ref.targets, prompt: ref.prompt, candidates: ['acceptable', 'unacceptable'] }, ['--hidden']);
+      const out = forward(
+        model,
+        { texts: ref.texts, targets: ref.targets, prompt: ref.prompt, candidates: ['acceptable', 'unacceptable'] },
+        ['--hidden'],
+      );
       expect(out.input_ids).toEqual(ref.input_ids);
       expect(out.labels).toEqual(ref.labels);
       expect(rel(out.loss, ref.loss)).toBeLessThan(1e-4);
@@ -49,7 +57,11 @@ describe('sprout forward reproduces reference.json (Hugging Face transformers 4.
     writeFileSync(file, JSON.stringify({ texts: 'not a list' }));
     let stderr = '';
     try {
-      execFileSync(process.execPath, [join(root, 'out/cli.js'), 'forward', '--model', join(fixtures, 'tiny-t5-v1_0'), '--request', file], { env: { ...process.env, SPROUT_HOME: dir }, encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(process.execPath, [join(root, 'out/cli.js'), 'forward', '--model', join(fixtures, 'tiny-t5-v1_0'), '--request', file], {
+        env: { ...process.env, SPROUT_HOME: dir },
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     } catch (error) {
       stderr = (error as { stderr: string }).stderr;
     }

@@ -86,7 +86,10 @@ describe('dispatch', () => {
   });
 
   it('reports the shell in app.info', async () => {
-    expect(await dispatch('app.info', {})).toEqual({ ok: true, value: { name: 'Sprout', version: expect.stringMatching(/^\d+\.\d+\.\d+/), shell: 'serve', dataDir: home } });
+    expect(await dispatch('app.info', {})).toEqual({
+      ok: true,
+      value: { name: 'Sprout', version: expect.stringMatching(/^\d+\.\d+\.\d+/), shell: 'serve', dataDir: home },
+    });
   });
 
   it("keeps a SproutError's code and turns other throws into internal, without a stack", async () => {
@@ -104,7 +107,11 @@ describe('dispatch', () => {
       context,
       (error) => logged.push(error),
     );
-    expect(failure(await failing('doctor', {}))).toEqual({ code: 'model-missing', message: 'No model t5-small. Download it first.', details: { hint: 'Download it first.' } });
+    expect(failure(await failing('doctor', {}))).toEqual({
+      code: 'model-missing',
+      message: 'No model t5-small. Download it first.',
+      details: { hint: 'Download it first.' },
+    });
     const internal = failure(await failing('app.info', {}));
     expect(internal).toEqual({ code: 'internal', message: 'Internal error: boom' });
     expect(logged).toHaveLength(1);

@@ -22,7 +22,12 @@ function file(name: string, content: string | Uint8Array): string {
 }
 
 /** Imports and expects a SproutError with this code, naming the file (and line/column when given); nothing stored. */
-async function expectFailure(p: string, options: ImportOptions, code: string, where: { line?: number; column?: number } = {}): Promise<SproutError> {
+async function expectFailure(
+  p: string,
+  options: ImportOptions,
+  code: string,
+  where: { line?: number; column?: number } = {},
+): Promise<SproutError> {
   const error = await importDataset(db, p, options).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SproutError);
   const e = error as SproutError;
@@ -38,7 +43,9 @@ async function expectFailure(p: string, options: ImportOptions, code: string, wh
 
 /** CB's validation lines as shipped, with one more field on record `at` nested `depth` levels deep. */
 function cbWithNesting(depth: number, at: number): { lines: string[]; hostile: string } {
-  const lines = readFileSync(dataFile('cb', 'val.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(dataFile('cb', 'val.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const hostile = lines[at].replace(/}\s*$/, `, "meta": ${'['.repeat(depth)}${']'.repeat(depth)}}`);
   return { lines: lines.map((l, i) => (i === at ? hostile : l)), hostile };
 }
@@ -46,15 +53,29 @@ function cbWithNesting(depth: number, at: number): { lines: string[]; hostile: s
 describe('deeply nested JSON', () => {
   it('a field nested 10,000 levels deep is refused at its line in JSON Lines and in a JSON array, not with a stack overflow', async () => {
     const { lines } = cbWithNesting(10_000, 2);
-    const jsonl = await expectFailure(file('deep.jsonl', `${lines.join('\n')}\n`), { textColumns: ['premise'], labelColumn: 'label' }, 'data-bad-json-line', { line: 3 });
+    const jsonl = await expectFailure(
+      file('deep.jsonl', `${lines.join('\n')}\n`),
+      { textColumns: ['premise'], labelColumn: 'label' },
+      'data-bad-json-line',
+      { line: 3 },
+    );
     expect(jsonl.message).toContain('nests arrays or objects more than 512 levels deep');
-    const array = await expectFailure(file('deep.json', `[\n${lines.join(',\n')}\n]\n`), { textColumns: ['premise'], labelColumn: 'label' }, 'data-bad-json', { line: 4 });
+    const array = await expectFailure(
+      file('deep.json', `[\n${lines.join(',\n')}\n]\n`),
+      { textColumns: ['premise'], labelColumn: 'label' },
+      'data-bad-json',
+      { line: 4 },
+    );
     expect(array.message).toContain('more than 512 levels deep');
   });
 
   it('a field nested 500 levels deep is read, its text the JSON of the value', async () => {
     const { lines, hostile } = cbWithNesting(500, 0);
-    const report = await importDataset(db, file('nested.jsonl', `${lines.join('\n')}\n`), { textColumns: ['premise', 'meta'], labelColumn: 'label', split: 0 });
+    const report = await importDataset(db, file('nested.jsonl', `${lines.join('\n')}\n`), {
+      textColumns: ['premise', 'meta'],
+      labelColumn: 'label',
+      split: 0,
+    });
     expect(report.rows).toBeGreaterThan(0);
     const stored = db.prepare('SELECT texts FROM dataset_rows WHERE line = 1').get() as { texts: string };
     expect(stored.texts).toContain(JSON.stringify(JSON.parse(hostile).meta));
@@ -83,14 +104,20 @@ describe('broken files: a specific error, and nothing written', () => {
 
   it('invalid UTF-8, with line and byte column', async () => {
     const bytes = Buffer.concat([Buffer.from('text,label\nfine,1\ncaf'), Buffer.from([0xe9]), Buffer.from(' au lait,0\n')]);
-    const e = await expectFailure(file('latin1.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', { line: 3, column: 4 });
+    const e = await expectFailure(file('latin1.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', {
+      line: 3,
+      column: 4,
+    });
     expect(e.message).toMatch(/0xe9/);
   });
 
   it('invalid UTF-8 straddling the 1 MiB read chunk boundary is still found on the right line', async () => {
     const filler = `text,label\n${'a'.repeat(2 ** 20 - 15)},1\n`;
     const bytes = Buffer.concat([Buffer.from(filler), Buffer.from([0xe2, 0x82]), Buffer.from('x,0\n')]);
-    await expectFailure(file('cut.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', { line: 3, column: 1 });
+    await expectFailure(file('cut.csv', bytes), { textColumns: ['text'], labelColumn: 'label' }, 'data-invalid-utf8', {
+      line: 3,
+      column: 1,
+    });
   });
 
   it('a JSON Lines file with a bad line', async () => {
@@ -100,7 +127,9 @@ describe('broken files: a specific error, and nothing written', () => {
   });
 
   it('a JSON Lines line that is not an object', async () => {
-    await expectFailure(file('array.jsonl', '{"text": "a"}\n["b"]\n'), { textColumns: ['text'], labelColumn: null }, 'data-bad-json-line', { line: 2 });
+    await expectFailure(file('array.jsonl', '{"text": "a"}\n["b"]\n'), { textColumns: ['text'], labelColumn: null }, 'data-bad-json-line', {
+      line: 2,
+    });
   });
 
   it('a Parquet file without the asked-for column', async () => {
@@ -129,7 +158,12 @@ describe('broken files: a specific error, and nothing written', () => {
       ['long.jsonl', 'jsonl'],
       ['long.txt', 'text'],
     ] as const) {
-      const e = await expectFailure(file(name, `${line}\n`), { format, header: false, textColumns: format === 'jsonl' ? ['text'] : undefined }, 'data-record-too-long', { line: 1 });
+      const e = await expectFailure(
+        file(name, `${line}\n`),
+        { format, header: false, textColumns: format === 'jsonl' ? ['text'] : undefined },
+        'data-record-too-long',
+        { line: 1 },
+      );
       expect(e.message).toMatch(/4 MiB/);
     }
     const quoted = await expectFailure(file('quote.csv', `text\n"${line}\n`), {}, 'data-unterminated-quote', { line: 2 });
@@ -143,7 +177,11 @@ describe('broken files: a specific error, and nothing written', () => {
   });
 
   it('labels missing everywhere, or rows that are all empty', async () => {
-    const none = await expectFailure(file('nolabels.csv', 'text,label\na,\nb,\n'), { textColumns: ['text'], labelColumn: 'label' }, 'data-no-rows');
+    const none = await expectFailure(
+      file('nolabels.csv', 'text,label\na,\nb,\n'),
+      { textColumns: ['text'], labelColumn: 'label' },
+      'data-no-rows',
+    );
     expect(none.message).toMatch(/2 without a label/);
     await expectFailure(file('blank.csv', 'text,label\n  ,1\n\t,0\n'), { textColumns: ['text'], labelColumn: 'label' }, 'data-no-rows');
   });
@@ -156,6 +194,11 @@ describe('broken files: a specific error, and nothing written', () => {
   });
 
   it('a JSON array that is cut off', async () => {
-    await expectFailure(file('cut.json', '[{"text": "a", "label": "1"}, {"text": "b"'), { textColumns: ['text'], labelColumn: null }, 'data-bad-json', { line: 1 });
+    await expectFailure(
+      file('cut.json', '[{"text": "a", "label": "1"}, {"text": "b"'),
+      { textColumns: ['text'], labelColumn: null },
+      'data-bad-json',
+      { line: 1 },
+    );
   });
 });

@@ -8,7 +8,10 @@ const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
 
 function sprout(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), ...args], { env: { ...process.env, SPROUT_HOME: home }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(root, 'out/cli.js'), ...args], {
+    env: { ...process.env, SPROUT_HOME: home },
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,21 +27,60 @@ function json(...args: string[]): Record<string, unknown> {
 describe('sprout data (built CLI)', () => {
   it('previews RTE with detected quoting, suggested pair columns and label counts', () => {
     const p = json('data', 'preview', dataFile('rte', 'dev.tsv'), '--json');
-    expect(p).toMatchObject({ format: 'tsv', quoting: 'none', rows: 277, suggested: { text_columns: ['sentence1', 'sentence2'], label_column: 'label' }, labels: { entailment: 146, not_entailment: 131 } });
+    expect(p).toMatchObject({
+      format: 'tsv',
+      quoting: 'none',
+      rows: 277,
+      suggested: { text_columns: ['sentence1', 'sentence2'], label_column: 'label' },
+      labels: { entailment: 146, not_entailment: 131 },
+    });
   });
 
   it('imports headerless CoLA by column index, SST-2 with its dev file, CB test unlabelled; lists and shows them', () => {
-    const cola = json('data', 'import', dataFile('cola', 'in_domain_dev.tsv'), '--no-header', '--text-column', '3', '--label-column', '1', '--seed', '3', '--name', 'cola-dev');
-    expect(cola).toMatchObject({ name: 'cola-dev', rows: 527, splits: { train: 474, validation: 53, test: 0 }, labels: { '0': 162, '1': 365 }, dropped: { empty_text: 0 }, duplicates: 0, quoting: 'none' });
+    const cola = json(
+      'data',
+      'import',
+      dataFile('cola', 'in_domain_dev.tsv'),
+      '--no-header',
+      '--text-column',
+      '3',
+      '--label-column',
+      '1',
+      '--seed',
+      '3',
+      '--name',
+      'cola-dev',
+    );
+    expect(cola).toMatchObject({
+      name: 'cola-dev',
+      rows: 527,
+      splits: { train: 474, validation: 53, test: 0 },
+      labels: { '0': 162, '1': 365 },
+      dropped: { empty_text: 0 },
+      duplicates: 0,
+      quoting: 'none',
+    });
     const sst = json('data', 'import', dataFile('sst2', 'train.tsv'), '--validation', dataFile('sst2', 'dev.tsv'));
     expect(sst).toMatchObject({ rows: 68221, splits: { train: 67349, validation: 872 }, labels: { '0': 30208, '1': 38013 } });
-    const cb = json('data', 'import', dataFile('cb', 'test.jsonl'), '--no-label', '--template', 'premise: {premise} hypothesis: {hypothesis}');
+    const cb = json(
+      'data',
+      'import',
+      dataFile('cb', 'test.jsonl'),
+      '--no-label',
+      '--template',
+      'premise: {premise} hypothesis: {hypothesis}',
+    );
     expect(cb).toMatchObject({ rows: 250, label_column: null, splits: { train: 0, validation: 0, test: 250 } });
 
     const list = json('data', 'list', '--json') as { datasets: { id: number; name: string }[] };
     expect(list.datasets.map((d) => d.name)).toEqual(['cola-dev', 'train', 'test']);
     const shown = json('data', 'show', String(sst.id), '--json');
-    expect(shown).toMatchObject({ id: sst.id, label_set: ['0', '1'], source: { name: 'train.tsv', size: 3806075 }, validation: { name: 'dev.tsv', size: 94931 } });
+    expect(shown).toMatchObject({
+      id: sst.id,
+      label_set: ['0', '1'],
+      source: { name: 'train.tsv', size: 3806075 },
+      validation: { name: 'dev.tsv', size: 94931 },
+    });
   });
 
   it('detects that CoLA has no header (and says why), lets --header choose, and reports the split and the imbalance', () => {
@@ -51,12 +93,35 @@ describe('sprout data (built CLI)', () => {
     const text = sprout('data', 'preview', file);
     expect(text.stdout).toMatch(/^ {2}header: no, row 1 looks like data: .* \(--header yes\|no to choose\)$/m);
     const report = json('data', 'import', file, '--name', 'cola-ood');
-    expect(report).toMatchObject({ header: false, rows: 516, text_columns: ['3'], label_column: '1', template: '{3}', split_by: 'unique text', duplicate_texts_kept_together: 3 });
-    expect((report.imbalance as { message: string }).message).toBe('68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.');
+    expect(report).toMatchObject({
+      header: false,
+      rows: 516,
+      text_columns: ['3'],
+      label_column: '1',
+      template: '{3}',
+      split_by: 'unique text',
+      duplicate_texts_kept_together: 3,
+    });
+    expect((report.imbalance as { message: string }).message).toBe(
+      '68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.',
+    );
   });
 
   it('holds a test split out with --test-split, by unique text, and counts it in the report', () => {
-    const report = json('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--no-header', '--text-column', '3', '--label-column', '1', '--test-split', '0.1', '--name', 'cola-test');
+    const report = json(
+      'data',
+      'import',
+      dataFile('cola', 'out_of_domain_dev.tsv'),
+      '--no-header',
+      '--text-column',
+      '3',
+      '--label-column',
+      '1',
+      '--test-split',
+      '0.1',
+      '--name',
+      'cola-test',
+    );
     expect(report).toMatchObject({ rows: 516, split: 0.1, test_split: 0.1, split_by: 'unique text', labels: { '0': 162, '1': 354 } });
     const splits = report.splits as { train: number; validation: number; test: number };
     const test = (report.split_labels as { test: Record<string, number> }).test;

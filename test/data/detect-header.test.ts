@@ -44,7 +44,8 @@ describe('header detection on every data file in ../shared/data', () => {
   it.each(Object.entries(EXPECTED))('%s: header %s', async (file, header) => {
     const source = await openSource(dataFile(...file.split('/')));
     expect(source.info.header).toBe(header);
-    if (source.info.format === 'csv' || source.info.format === 'tsv') expect(source.info.headerReason).toMatch(/^row 1 looks like (a header|data): /);
+    if (source.info.format === 'csv' || source.info.format === 'tsv')
+      expect(source.info.headerReason).toMatch(/^row 1 looks like (a header|data): /);
     await (source.records as AsyncGenerator).return(undefined);
   });
 
@@ -63,28 +64,44 @@ const sentence = fc.array(word, { minLength: 4, maxLength: 12 }).map((w) => `${w
 const body = fc
   .record({
     rows: fc.integer({ min: 4, max: 40 }),
-    labels: fc.oneof(fc.uniqueArray(fc.integer({ min: 0, max: 9 }).map(String), { minLength: 2, maxLength: 4 }), fc.uniqueArray(word, { minLength: 2, maxLength: 4 })),
+    labels: fc.oneof(
+      fc.uniqueArray(fc.integer({ min: 0, max: 9 }).map(String), { minLength: 2, maxLength: 4 }),
+      fc.uniqueArray(word, { minLength: 2, maxLength: 4 }),
+    ),
     texts: fc.integer({ min: 1, max: 3 }),
     labelFirst: fc.boolean(),
     seed: fc.integer(),
   })
   .chain(({ rows, labels, texts, labelFirst }) =>
-    fc.tuple(fc.array(fc.array(sentence, { minLength: texts, maxLength: texts }), { minLength: rows, maxLength: rows }), fc.array(fc.constantFrom(...labels), { minLength: rows, maxLength: rows })).map(([t, l]) => {
-      // Row 1's label is one the file uses again: a label column of a real dataset repeats its values.
-      l[rows - 1] = l[0];
-      return t.map((cells, i) => (labelFirst ? [l[i], ...cells] : [...cells, l[i]]));
-    }),
+    fc
+      .tuple(
+        fc.array(fc.array(sentence, { minLength: texts, maxLength: texts }), { minLength: rows, maxLength: rows }),
+        fc.array(fc.constantFrom(...labels), { minLength: rows, maxLength: rows }),
+      )
+      .map(([t, l]) => {
+        // Row 1's label is one the file uses again: a label column of a real dataset repeats its values.
+        l[rows - 1] = l[0];
+        return t.map((cells, i) => (labelFirst ? [l[i], ...cells] : [...cells, l[i]]));
+      }),
   );
-const headerFor = (width: number) => fc.uniqueArray(fc.stringMatching(/^[A-Za-z][A-Za-z_]{0,9}$/), { minLength: width, maxLength: width, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() });
+const headerFor = (width: number) =>
+  fc.uniqueArray(fc.stringMatching(/^[A-Za-z][A-Za-z_]{0,9}$/), {
+    minLength: width,
+    maxLength: width,
+    comparator: (a, b) => a.toLowerCase() === b.toLowerCase(),
+  });
 
 describe('header detection on generated pairs: the same body with and without a header row', () => {
   it('finds the header exactly when it is there (detector)', () => {
     fc.assert(
-      fc.property(body.chain((b) => headerFor(b[0].length).map((h) => ({ b, h }))), ({ b, h }) => {
-        fc.pre(!h.some((name) => b.some((row) => row.includes(name))));
-        expect(detectHeader(b).header).toBe(false);
-        expect(detectHeader([h, ...b]).header).toBe(true);
-      }),
+      fc.property(
+        body.chain((b) => headerFor(b[0].length).map((h) => ({ b, h }))),
+        ({ b, h }) => {
+          fc.pre(!h.some((name) => b.some((row) => row.includes(name))));
+          expect(detectHeader(b).header).toBe(false);
+          expect(detectHeader([h, ...b]).header).toBe(true);
+        },
+      ),
       { numRuns: 500, seed: 14 },
     );
   });
@@ -92,24 +109,28 @@ describe('header detection on generated pairs: the same body with and without a 
   it('and through the reader: CSV and TSV files, headerless rows all kept', async () => {
     const dir = tempDir();
     await fc.assert(
-      fc.asyncProperty(body.chain((b) => headerFor(b[0].length).map((h) => ({ b, h }))), fc.constantFrom(',', '\t'), async ({ b, h }, delimiter) => {
-        fc.pre(!h.some((name) => b.some((row) => row.includes(name))));
-        const ext = delimiter === ',' ? 'csv' : 'tsv';
-        const write = (name: string, rows: string[][]) => {
-          const file = path.join(dir, `${name}.${ext}`);
-          writeFileSync(file, rows.map((r) => r.join(delimiter)).join('\n') + '\n');
-          return file;
-        };
-        const without = await openSource(write('without', b));
-        const rowsWithout: unknown[] = [];
-        for await (const r of without.records) rowsWithout.push(Object.values(r.fields));
-        expect(without.info.header).toBe(false);
-        expect(rowsWithout).toEqual(b);
-        const withHeader = await openSource(write('with', [h, ...b]));
-        expect(withHeader.info.header).toBe(true);
-        expect(withHeader.info.columns).toEqual(h);
-        await (withHeader.records as AsyncGenerator).return(undefined);
-      }),
+      fc.asyncProperty(
+        body.chain((b) => headerFor(b[0].length).map((h) => ({ b, h }))),
+        fc.constantFrom(',', '\t'),
+        async ({ b, h }, delimiter) => {
+          fc.pre(!h.some((name) => b.some((row) => row.includes(name))));
+          const ext = delimiter === ',' ? 'csv' : 'tsv';
+          const write = (name: string, rows: string[][]) => {
+            const file = path.join(dir, `${name}.${ext}`);
+            writeFileSync(file, rows.map((r) => r.join(delimiter)).join('\n') + '\n');
+            return file;
+          };
+          const without = await openSource(write('without', b));
+          const rowsWithout: unknown[] = [];
+          for await (const r of without.records) rowsWithout.push(Object.values(r.fields));
+          expect(without.info.header).toBe(false);
+          expect(rowsWithout).toEqual(b);
+          const withHeader = await openSource(write('with', [h, ...b]));
+          expect(withHeader.info.header).toBe(true);
+          expect(withHeader.info.columns).toEqual(h);
+          await (withHeader.records as AsyncGenerator).return(undefined);
+        },
+      ),
       { numRuns: 60, seed: 14 },
     );
   });

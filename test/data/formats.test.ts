@@ -90,7 +90,13 @@ describe('CSV and TSV details', () => {
 
 describe('other formats', () => {
   it('reads a JSON array of objects across chunks, with strings holding brackets and escapes', async () => {
-    const objects = Array.from({ length: 10000 }, (_, i) => ({ text: `row ${i} ]}{["\\ "quoted"\n`, label: i % 2 === 0 ? 'even' : 'odd', n: i, ok: i % 3 === 0, none: null }));
+    const objects = Array.from({ length: 10000 }, (_, i) => ({
+      text: `row ${i} ]}{["\\ "quoted"\n`,
+      label: i % 2 === 0 ? 'even' : 'odd',
+      n: i,
+      ok: i % 3 === 0,
+      none: null,
+    }));
     const p = file('rows.json', JSON.stringify(objects, null, 2));
     // Over 1 MiB: elements cross the reader's chunk boundary.
     expect(JSON.stringify(objects, null, 2).length).toBeGreaterThan(2 ** 20);
@@ -156,7 +162,14 @@ describe('preview', () => {
 describe('checks reported, not fixed', () => {
   it('counts empty texts, missing labels (with lines), duplicates, long texts and tokens', async () => {
     const p = file('checks.csv', 'text,label\nsame,a\nsame,b\n   ,a\nno label,\nlong long long text,a\nsame,a\nother,b\n');
-    const report = await importDataset(db, p, { textColumns: ['text'], labelColumn: 'label', maxChars: 10, countTokens: (t) => t.split(' ').length, maxTokens: 3, split: 0 });
+    const report = await importDataset(db, p, {
+      textColumns: ['text'],
+      labelColumn: 'label',
+      maxChars: 10,
+      countTokens: (t) => t.split(' ').length,
+      maxTokens: 3,
+      split: 0,
+    });
     expect(report.rows).toBe(5);
     expect(report.dropped).toEqual({ empty_text: 1, missing_text: 0, missing_label: 1 });
     expect(report.missingLabelLines).toEqual([{ file: 'checks.csv', line: 5 }]);

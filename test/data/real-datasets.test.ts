@@ -50,7 +50,12 @@ describe('CoLA (headerless TSV, columns by index)', () => {
   });
 
   it('reads out_of_domain_dev.tsv without a final newline, and uses a given validation file instead of a split', async () => {
-    const ood = await importDataset(db, dataFile('cola', 'out_of_domain_dev.tsv'), { header: false, textColumns: ['3'], labelColumn: '1', split: 0 });
+    const ood = await importDataset(db, dataFile('cola', 'out_of_domain_dev.tsv'), {
+      header: false,
+      textColumns: ['3'],
+      labelColumn: '1',
+      split: 0,
+    });
     expect(ood.rows).toBe(516);
     expect(ood.labels).toEqual({ '0': 162, '1': 354 });
     expect([ood.duplicates, ood.conflictingDuplicates]).toEqual([3, 3]);
@@ -66,7 +71,11 @@ describe('CoLA (headerless TSV, columns by index)', () => {
     expect(withDev.splits).toEqual({ train: 8551, validation: 527, test: 0 });
     expect(withDev.splitLabels.validation).toEqual({ '0': 162, '1': 365 });
     const stored = getDataset(db, withDev.id)!;
-    expect(stored.validation).toEqual({ name: 'in_domain_dev.tsv', size: 25957, sha256: '77176f6a03faa5a1c4f23c69971fc1bff565931112fb65af47b2d6e24b7f42f7' });
+    expect(stored.validation).toEqual({
+      name: 'in_domain_dev.tsv',
+      size: 25957,
+      sha256: '77176f6a03faa5a1c4f23c69971fc1bff565931112fb65af47b2d6e24b7f42f7',
+    });
     expect(stored.labelSet).toEqual(['0', '1']);
   });
 
@@ -115,12 +124,20 @@ describe('SST-2 (TSV with header)', () => {
 describe('RTE (TSV whose quotes are text)', () => {
   it('detects that quoting must be off and imports train.tsv as pairs through a template', async () => {
     const file = dataFile('rte', 'train.tsv');
-    const report = await importDataset(db, file, { template: 'premise: {sentence1} hypothesis: {sentence2}', labelColumn: 'label', validationFile: dataFile('rte', 'dev.tsv') });
+    const report = await importDataset(db, file, {
+      template: 'premise: {sentence1} hypothesis: {sentence2}',
+      labelColumn: 'label',
+      validationFile: dataFile('rte', 'dev.tsv'),
+    });
     expect(report.quoting).toBe('none');
     expect(report.quotingReason).toMatch(/double quotes are text/);
     expect(report.validation!.quoting).toBe('none');
     expect(report.textColumns).toEqual(['sentence1', 'sentence2']);
-    expect(report.splitLabels).toEqual({ train: { entailment: 1249, not_entailment: 1241 }, validation: { entailment: 146, not_entailment: 131 }, test: {} });
+    expect(report.splitLabels).toEqual({
+      train: { entailment: 1249, not_entailment: 1241 },
+      validation: { entailment: 146, not_entailment: 131 },
+      test: {},
+    });
     expect(report.duplicates).toBe(2);
     const train = bySourceIndex(loadDatasetRows(db, report.id, 'train'));
     const lines = tsvLines(file);
@@ -144,7 +161,11 @@ describe('RTE (TSV whose quotes are text)', () => {
   });
 
   it('refuses RFC 4180 quoting on train.tsv with the line of the problem and stores nothing', async () => {
-    const error = await importDataset(db, dataFile('rte', 'train.tsv'), { quoting: 'rfc4180', textColumns: ['sentence1', 'sentence2'], labelColumn: 'label' }).catch((e: unknown) => e);
+    const error = await importDataset(db, dataFile('rte', 'train.tsv'), {
+      quoting: 'rfc4180',
+      textColumns: ['sentence1', 'sentence2'],
+      labelColumn: 'label',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SproutError);
     expect((error as SproutError).message).toMatch(/--quoting none/);
     expect((error as SproutError).details.line).toBeGreaterThan(1);
@@ -175,7 +196,10 @@ describe('AG News (headerless CSV, every field quoted)', () => {
 
 describe('CB (JSON Lines)', () => {
   it('imports train.jsonl keeping the rare class in both splits', async () => {
-    const report = await importDataset(db, dataFile('cb', 'train.jsonl'), { template: 'premise: {premise} hypothesis: {hypothesis}', labelColumn: 'label' });
+    const report = await importDataset(db, dataFile('cb', 'train.jsonl'), {
+      template: 'premise: {premise} hypothesis: {hypothesis}',
+      labelColumn: 'label',
+    });
     expect(report.labels).toEqual({ entailment: 115, contradiction: 119, neutral: 16 });
     expect(report.splitLabels.validation).toEqual({ entailment: 12, contradiction: 12, neutral: 2 });
     expect(report.columns).toEqual(['premise', 'hypothesis', 'label', 'idx']);
@@ -189,14 +213,23 @@ describe('CB (JSON Lines)', () => {
 
   it('keeps every class in both splits for any seed', async () => {
     for (const seed of [1, 2, 3]) {
-      const report = await importDataset(db, dataFile('cb', 'train.jsonl'), { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', seed, split: 0.02 });
+      const report = await importDataset(db, dataFile('cb', 'train.jsonl'), {
+        textColumns: ['premise', 'hypothesis'],
+        labelColumn: 'label',
+        seed,
+        split: 0.02,
+      });
       expect(Object.keys(report.splitLabels.validation).sort()).toEqual(['contradiction', 'entailment', 'neutral']);
       expect(Object.values(report.splitLabels.train).every((n) => n > 0)).toBe(true);
     }
   });
 
   it('imports val.jsonl as the validation file and test.jsonl (no labels, no final newline) unlabelled', async () => {
-    const withVal = await importDataset(db, dataFile('cb', 'train.jsonl'), { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', validationFile: dataFile('cb', 'val.jsonl') });
+    const withVal = await importDataset(db, dataFile('cb', 'train.jsonl'), {
+      textColumns: ['premise', 'hypothesis'],
+      labelColumn: 'label',
+      validationFile: dataFile('cb', 'val.jsonl'),
+    });
     expect(withVal.splitLabels.validation).toEqual({ entailment: 23, contradiction: 28, neutral: 5 });
     const test = await importDataset(db, dataFile('cb', 'test.jsonl'), { textColumns: ['premise', 'hypothesis'] });
     expect([test.labelColumn, test.splits.test]).toEqual([null, 250]);
@@ -205,7 +238,9 @@ describe('CB (JSON Lines)', () => {
   });
 
   it('names the columns there are when the label key is absent', async () => {
-    const error = await importDataset(db, dataFile('cb', 'test.jsonl'), { textColumns: ['premise'], labelColumn: 'label' }).catch((e: unknown) => e);
+    const error = await importDataset(db, dataFile('cb', 'test.jsonl'), { textColumns: ['premise'], labelColumn: 'label' }).catch(
+      (e: unknown) => e,
+    );
     expect((error as SproutError).code).toBe('data-missing-column');
     expect((error as SproutError).message).toMatch(/"premise", "hypothesis", "idx"/);
   });

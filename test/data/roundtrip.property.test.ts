@@ -25,7 +25,8 @@ function table(minColumns: number, cell: fc.Arbitrary<string>): fc.Arbitrary<Tab
 
 /** A standard RFC 4180 writer: quote a field when it holds the delimiter, a quote or a line break (or would make a blank line). */
 function writeDelimited(t: Table, delimiter: string, eol: string, finalEol: boolean): string {
-  const field = (v: string, alone: boolean) => (v.includes(delimiter) || /["\r\n]/.test(v) || (alone && v === '') ? `"${v.replace(/"/g, '""')}"` : v);
+  const field = (v: string, alone: boolean) =>
+    v.includes(delimiter) || /["\r\n]/.test(v) || (alone && v === '') ? `"${v.replace(/"/g, '""')}"` : v;
   const line = (cells: string[]) => cells.map((v) => field(v, cells.length === 1)).join(delimiter);
   return [line(t.columns), ...t.rows.map(line)].join(eol) + (finalEol ? eol : '');
 }
@@ -70,7 +71,9 @@ describe('random tables written by a standard writer read back identically', () 
   it('TSV with RFC 4180 quoting', async () => {
     await fc.assert(
       fc.asyncProperty(table(1, cell), fc.boolean(), fc.boolean(), async (t, crlf, finalEol) => {
-        expect(await readBack(writeDelimited(t, '\t', crlf ? '\r\n' : '\n', finalEol), 't.tsv', { quoting: 'rfc4180' })).toEqual(expected(t));
+        expect(await readBack(writeDelimited(t, '\t', crlf ? '\r\n' : '\n', finalEol), 't.tsv', { quoting: 'rfc4180' })).toEqual(
+          expected(t),
+        );
       }),
       settings,
     );

@@ -18,11 +18,17 @@ print(json.dumps({'counts': counts, 'rows': len(rows)}))`;
 }
 
 function stored(db: LibraryDb, id: number): { split: string; label: string; n: number }[] {
-  return db.prepare('SELECT split, label, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label ORDER BY split, label').all(id) as { split: string; label: string; n: number }[];
+  return db
+    .prepare('SELECT split, label, COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? GROUP BY split, label ORDER BY split, label')
+    .all(id) as { split: string; label: string; n: number }[];
 }
 
 const rowsOf = (db: LibraryDb, id: number, split: string) =>
-  (db.prepare('SELECT row_index FROM dataset_rows WHERE dataset_id = ? AND split = ? ORDER BY row_index').all(id, split) as { row_index: number }[]).map((r) => r.row_index);
+  (
+    db.prepare('SELECT row_index FROM dataset_rows WHERE dataset_id = ? AND split = ? ORDER BY row_index').all(id, split) as {
+      row_index: number;
+    }[]
+  ).map((r) => r.row_index);
 
 describe('a test split held out at import', () => {
   it("AG News' headerless CSV: a tenth of each class to test beside validation, by unique text, validation unmoved", async () => {
@@ -47,7 +53,9 @@ describe('a test split held out at import', () => {
     }
     expect(report.splits.test).toBe(Object.values(report.splitLabels.test).reduce((a, b) => a + b, 0));
     // No text on two sides, and adding a test share moved no validation row.
-    const straddling = db.prepare('SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(DISTINCT split) > 1').all(report.id);
+    const straddling = db
+      .prepare('SELECT texts FROM dataset_rows WHERE dataset_id = ? GROUP BY texts HAVING COUNT(DISTINCT split) > 1')
+      .all(report.id);
     expect(straddling).toEqual([]);
     expect(rowsOf(db, report.id, 'validation')).toEqual(rowsOf(db, plain.id, 'validation'));
     expect(plain.splits.test).toBe(0);
@@ -55,7 +63,7 @@ describe('a test split held out at import', () => {
     db.close();
   });
 
-  it("CoLA with its own validation file: the test split comes from the training file, the dev file stays validation", async () => {
+  it('CoLA with its own validation file: the test split comes from the training file, the dev file stays validation', async () => {
     const db = freshLibrary();
     const train = dataFile('cola', 'in_domain_train.tsv');
     const dev = dataFile('cola', 'in_domain_dev.tsv');
@@ -72,7 +80,9 @@ describe('a test split held out at import', () => {
     // Every validation row is a dev-file row (their row indexes are the dev file's 527 records).
     expect(rowsOf(db, report.id, 'validation')).toEqual(Array.from({ length: devPython.rows }, (_, i) => i));
     const straddling = db
-      .prepare("SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split IN ('train', 'test') GROUP BY texts HAVING COUNT(DISTINCT split) > 1")
+      .prepare(
+        "SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split IN ('train', 'test') GROUP BY texts HAVING COUNT(DISTINCT split) > 1",
+      )
       .all(report.id);
     expect(straddling).toEqual([]);
     db.close();
@@ -80,7 +90,9 @@ describe('a test split held out at import', () => {
 
   it('refuses shares that leave nothing to train on', async () => {
     const db = freshLibrary();
-    await expect(importDataset(db, dataFile('cola', 'in_domain_dev.tsv'), { split: 0.5, testSplit: 0.5 })).rejects.toThrow(/validation 0\.5 \+ test 0\.5 is not below 1/);
+    await expect(importDataset(db, dataFile('cola', 'in_domain_dev.tsv'), { split: 0.5, testSplit: 0.5 })).rejects.toThrow(
+      /validation 0\.5 \+ test 0\.5 is not below 1/,
+    );
     db.close();
   });
 });

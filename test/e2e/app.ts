@@ -57,7 +57,10 @@ export class App {
       const result = await (window as unknown as { axe: typeof axe }).axe.run(document);
       return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
     });
-    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), where).toEqual([]);
+    expect(
+      violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+      where,
+    ).toEqual([]);
   }
 
   /** The app is a window whose screen scrolls inside it: show the top of the screen, or the part named. */

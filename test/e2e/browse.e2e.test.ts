@@ -32,10 +32,19 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   for (const folder of ['data', 'fixtures']) {
     await add.fill(join(shared, folder));
     await page.getByRole('button', { name: 'Add folder' }).click();
-    await page.getByRole('status').getByText(`Saved: ${join(shared, folder)} added.`).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(`Saved: ${join(shared, folder)} added.`)
+      .waitFor();
   }
   await expect(page.getByRole('list', { name: 'Folders to browse' }).getByRole('listitem').allInnerTexts()).resolves.toHaveLength(2);
-  const stored = JSON.parse(execFileSync('python3', ['-c', 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["browseFolders"]))', join(app.serve.home, 'settings.json')], { encoding: 'utf8' }));
+  const stored = JSON.parse(
+    execFileSync(
+      'python3',
+      ['-c', 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["browseFolders"]))', join(app.serve.home, 'settings.json')],
+      { encoding: 'utf8' },
+    ),
+  );
   expect(stored).toEqual([join(shared, 'data'), join(shared, 'fixtures')]);
 
   // Model: browse to the fixture folder and choose it.

@@ -27,10 +27,30 @@ beforeAll(async () => {
   app = await App.start('defects');
   await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const model = await app.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_1') });
-  const dataset = await app.call('data.import', { file: cola('in_domain_dev.tsv'), header: false, quoting: 'none', textColumns: ['3'], labelColumn: '1', name: 'cola-lib' });
+  const dataset = await app.call('data.import', {
+    file: cola('in_domain_dev.tsv'),
+    header: false,
+    quoting: 'none',
+    textColumns: ['3'],
+    labelColumn: '1',
+    name: 'cola-lib',
+  });
   datasetId = dataset.datasetId;
   // A prompt on that dataset, trained while the first test works in the Data step.
-  runId = (await app.call('train.start', { name: runName, modelId: model.id, datasetId: dataset.datasetId, verbalizer: { 0: 'no', 1: 'yes' }, promptLength: 2, batchSize: 4, steps: 2, evalEvery: 2, evalLimit: 8, seed: 1 })).runId;
+  runId = (
+    await app.call('train.start', {
+      name: runName,
+      modelId: model.id,
+      datasetId: dataset.datasetId,
+      verbalizer: { 0: 'no', 1: 'yes' },
+      promptLength: 2,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      seed: 1,
+    })
+  ).runId;
 });
 afterAll(async () => {
   await app?.stop();
@@ -38,114 +58,160 @@ afterAll(async () => {
 
 /** Label → rows of the Data step's label table. */
 async function labelTable(): Promise<Record<string, number>> {
-  const rows = await app.page.getByRole('table').filter({ has: app.page.getByRole('columnheader', { name: 'Model writes' }) }).locator('tbody tr').all();
-  return Object.fromEntries(await Promise.all(rows.map(async (r) => [await r.locator('th').innerText(), Number((await r.locator('td').first().innerText()).replace(/,/g, ''))])));
+  const rows = await app.page
+    .getByRole('table')
+    .filter({ has: app.page.getByRole('columnheader', { name: 'Model writes' }) })
+    .locator('tbody tr')
+    .all();
+  return Object.fromEntries(
+    await Promise.all(
+      rows.map(async (r) => [await r.locator('th').innerText(), Number((await r.locator('td').first().innerText()).replace(/,/g, ''))]),
+    ),
+  );
 }
 
 const box = async (l: Locator) => (await l.boundingBox())!;
 
-it('Data step: the library dataset shows its own label counts after a failed preview; the name follows each new file until typed', { timeout: 60_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
-  await page.getByRole('button', { name: 'New task' }).click();
-  await page.getByRole('radio', { name: /tiny-t5-v1_1/ }).check();
-  await page.getByRole('button', { name: 'Next: Data' }).click();
-  const file = page.getByLabel('Training file');
-  const name = page.getByLabel('Dataset name');
-  await file.fill(agNews);
-  await file.press('Enter');
-  await expect.poll(labelTable, { timeout: 30_000 }).toEqual({ 1: 1900, 2: 1900, 3: 1900, 4: 1900 });
-  await expect(name.inputValue()).resolves.toBe('test');
-  await file.fill(cola('in_domain_dev.tsv'));
-  await file.press('Enter');
-  await expect.poll(() => name.inputValue(), { timeout: 30_000 }).toBe('in_domain_dev');
-  await name.fill('mine');
-  await file.fill(cola('out_of_domain_dev.tsv'));
-  await file.press('Enter');
-  await expect.poll(() => page.getByText(/rows · TSV/).innerText(), { timeout: 30_000 }).toMatch(/^516 rows/);
-  await expect(name.inputValue()).resolves.toBe('mine');
-  await file.fill(join(shared, 'data/cola/missing.tsv'));
-  await file.press('Enter');
-  await page.getByText('Could not read the data.').waitFor();
-  await page.getByLabel('Or use a dataset already in the library').selectOption(String(datasetId));
-  // The counts of the dataset chosen, as Python's csv module counts its file; the failed preview's error is gone.
-  const python = JSON.parse(execFileSync('python3', ['-c', 'import csv,json,sys,collections; print(json.dumps(collections.Counter(r[1] for r in csv.reader(open(sys.argv[1]), delimiter="\\t", quoting=csv.QUOTE_NONE))))', cola('in_domain_dev.tsv')], { encoding: 'utf8' }));
-  await expect.poll(labelTable).toEqual(python);
-  await expect(page.getByText('Could not read the data.').count()).resolves.toBe(0);
-});
+it(
+  'Data step: the library dataset shows its own label counts after a failed preview; the name follows each new file until typed',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByRole('radio', { name: /tiny-t5-v1_1/ }).check();
+    await page.getByRole('button', { name: 'Next: Data' }).click();
+    const file = page.getByLabel('Training file');
+    const name = page.getByLabel('Dataset name');
+    await file.fill(agNews);
+    await file.press('Enter');
+    await expect.poll(labelTable, { timeout: 30_000 }).toEqual({ 1: 1900, 2: 1900, 3: 1900, 4: 1900 });
+    await expect(name.inputValue()).resolves.toBe('test');
+    await file.fill(cola('in_domain_dev.tsv'));
+    await file.press('Enter');
+    await expect.poll(() => name.inputValue(), { timeout: 30_000 }).toBe('in_domain_dev');
+    await name.fill('mine');
+    await file.fill(cola('out_of_domain_dev.tsv'));
+    await file.press('Enter');
+    await expect.poll(() => page.getByText(/rows · TSV/).innerText(), { timeout: 30_000 }).toMatch(/^516 rows/);
+    await expect(name.inputValue()).resolves.toBe('mine');
+    await file.fill(join(shared, 'data/cola/missing.tsv'));
+    await file.press('Enter');
+    await page.getByText('Could not read the data.').waitFor();
+    await page.getByLabel('Or use a dataset already in the library').selectOption(String(datasetId));
+    // The counts of the dataset chosen, as Python's csv module counts its file; the failed preview's error is gone.
+    const python = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import csv,json,sys,collections; print(json.dumps(collections.Counter(r[1] for r in csv.reader(open(sys.argv[1]), delimiter="\\t", quoting=csv.QUOTE_NONE))))',
+          cola('in_domain_dev.tsv'),
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
+    await expect.poll(labelTable).toEqual(python);
+    await expect(page.getByText('Could not read the data.').count()).resolves.toBe(0);
+  },
+);
 
-it('Prompt step: why no source is offered, settings inside their cells; New task forgets the last run name', { timeout: 60_000 }, async () => {
-  const page = app.page;
-  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 30_000, interval: 200 }).toBe('done');
-  promptId = (await app.call('train.status', { runId })).promptId!;
-  await page.getByRole('button', { name: 'Next: Prompt' }).click();
-  const reason = page.getByText(/trained on this same dataset/);
-  await expect(reason.innerText({ timeout: 30_000 })).resolves.toBe(
-    'No prompt of local/tiny-t5-v1_1 was trained on another dataset, so there is nothing to transfer from: train from a fresh initialisation. One prompt trained on this same dataset ("cola-lib") is not listed: a task is no transfer source for itself.',
-  );
-  await expect(page.getByText(/prompt:\d/).count()).resolves.toBe(0);
-  await page.getByLabel(/Run name/).fill('first');
-  await page.getByText('Advanced settings').click();
-  // Each select stays inside its own grid cell: nothing pokes out of the card or over its neighbour.
-  const card = await box(page.locator('section.step-body'));
-  for (const label of ['Keep the best prompt by', 'Device', 'Model weights', 'Precision', 'Optimiser']) {
-    const field = page.locator('.fields > label', { hasText: new RegExp(`^${label}`) }).first();
-    const cell = await box(field);
-    const select = await box(field.locator('select'));
-    expect(select.x + select.width, label).toBeLessThanOrEqual(cell.x + cell.width + 0.5);
-    expect(cell.x + cell.width, label).toBeLessThanOrEqual(card.x + card.width);
-  }
-  await app.shot('prompt-settings', page.getByText('Advanced settings'));
+it(
+  'Prompt step: why no source is offered, settings inside their cells; New task forgets the last run name',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 30_000, interval: 200 }).toBe('done');
+    promptId = (await app.call('train.status', { runId })).promptId!;
+    await page.getByRole('button', { name: 'Next: Prompt' }).click();
+    const reason = page.getByText(/trained on this same dataset/);
+    await expect(reason.innerText({ timeout: 30_000 })).resolves.toBe(
+      'No prompt of local/tiny-t5-v1_1 was trained on another dataset, so there is nothing to transfer from: train from a fresh initialisation. One prompt trained on this same dataset ("cola-lib") is not listed: a task is no transfer source for itself.',
+    );
+    await expect(page.getByText(/prompt:\d/).count()).resolves.toBe(0);
+    await page.getByLabel(/Run name/).fill('first');
+    await page.getByText('Advanced settings').click();
+    // Each select stays inside its own grid cell: nothing pokes out of the card or over its neighbour.
+    const card = await box(page.locator('section.step-body'));
+    for (const label of ['Keep the best prompt by', 'Device', 'Model weights', 'Precision', 'Optimiser']) {
+      const field = page.locator('.fields > label', { hasText: new RegExp(`^${label}`) }).first();
+      const cell = await box(field);
+      const select = await box(field.locator('select'));
+      expect(select.x + select.width, label).toBeLessThanOrEqual(cell.x + cell.width + 0.5);
+      expect(cell.x + cell.width, label).toBeLessThanOrEqual(card.x + card.width);
+    }
+    await app.shot('prompt-settings', page.getByText('Advanced settings'));
 
-  await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
-  await page.getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('button', { name: 'New task' }).click();
-  await page.getByLabel('Or use a dataset already in the library').selectOption(String(datasetId));
-  await page.getByRole('button', { name: 'Next: Prompt' }).click();
-  await expect(page.getByLabel(/Run name/).inputValue()).resolves.toBe('');
-});
+    await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Or use a dataset already in the library').selectOption(String(datasetId));
+    await page.getByRole('button', { name: 'Next: Prompt' }).click();
+    await expect(page.getByLabel(/Run name/).inputValue()).resolves.toBe('');
+  },
+);
 
-it('Train, Evaluate and Label: the device reason once, the headline marked once, a failed column read named as such', { timeout: 90_000 }, async () => {
-  const page = app.page;
-  await page.getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('button', { name: `Open run ${runName}` }).click();
-  const device = page.getByTestId('run-device');
-  await device.waitFor();
-  const status = await app.call('train.status', { runId });
-  if (status.providerReason) {
-    // This machine has no GPU: the line gives the gist, the whole reason is folded once beneath it.
-    const gist = status.providerReason.slice(0, status.providerReason.indexOf(' ('));
-    const line = await device.evaluate((el) => [...el.childNodes].filter((n) => !(n instanceof HTMLDetailsElement)).map((n) => n.textContent).join(''));
-    expect(line).toBe(`${status.providerDetail} · ${status.weights} weights · ${gist}`);
-    await expect(device.getByText('Why not a GPU').count()).resolves.toBe(1);
-    expect((await device.innerText()).split(status.providerReason).length - 1).toBeLessThanOrEqual(1);
-    await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toMatch(new RegExp(`CPU · 1 thread · ${gist}`));
-  }
-  await page.getByRole('button', { name: 'Next: Evaluate' }).click();
-  await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 60_000 });
-  await expect(page.locator('.stat .badge', { hasText: 'headline' }).count()).resolves.toBe(1);
-  await expect(page.getByText('(headline)').count()).resolves.toBe(0);
+it(
+  'Train, Evaluate and Label: the device reason once, the headline marked once, a failed column read named as such',
+  { timeout: 90_000 },
+  async () => {
+    const page = app.page;
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: `Open run ${runName}` }).click();
+    const device = page.getByTestId('run-device');
+    await device.waitFor();
+    const status = await app.call('train.status', { runId });
+    if (status.providerReason) {
+      // This machine has no GPU: the line gives the gist, the whole reason is folded once beneath it.
+      const gist = status.providerReason.slice(0, status.providerReason.indexOf(' ('));
+      const line = await device.evaluate((el) =>
+        [...el.childNodes]
+          .filter((n) => !(n instanceof HTMLDetailsElement))
+          .map((n) => n.textContent)
+          .join(''),
+      );
+      expect(line).toBe(`${status.providerDetail} · ${status.weights} weights · ${gist}`);
+      await expect(device.getByText('Why not a GPU').count()).resolves.toBe(1);
+      expect((await device.innerText()).split(status.providerReason).length - 1).toBeLessThanOrEqual(1);
+      await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.toMatch(new RegExp(`CPU · 1 thread · ${gist}`));
+    }
+    await page.getByRole('button', { name: 'Next: Evaluate' }).click();
+    await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 60_000 });
+    await expect(page.locator('.stat .badge', { hasText: 'headline' }).count()).resolves.toBe(1);
+    await expect(page.getByText('(headline)').count()).resolves.toBe(0);
 
-  await page.getByRole('button', { name: 'Next: Label' }).click();
-  await page.getByLabel('File to label').fill(join(shared, 'data/cola/missing.tsv'));
-  await page.getByRole('button', { name: 'Read columns' }).click();
-  await page.getByText("Could not read the file's columns.").waitFor();
-  await expect(page.getByText('Labelling did not go through').count()).resolves.toBe(0);
-});
+    await page.getByRole('button', { name: 'Next: Label' }).click();
+    await page.getByLabel('File to label').fill(join(shared, 'data/cola/missing.tsv'));
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await page.getByText("Could not read the file's columns.").waitFor();
+    await expect(page.getByText('Labelling did not go through').count()).resolves.toBe(0);
+  },
+);
 
-it("Labelling screen: a long file name stays whole in the jobs table", { timeout: 60_000 }, async () => {
+it('Labelling screen: a long file name stays whole in the jobs table', { timeout: 60_000 }, async () => {
   const page = app.page;
   const dir = mkdtempSync(join(tmpdir(), 'sprout-defects-'));
   const input = join(dir, 'corpus-of-linguistic-acceptability-dev.tsv');
   copyFileSync(cola('in_domain_dev.tsv'), input);
-  const job = await app.call('label.start', { promptId, input, header: false, quoting: 'none', textColumns: ['3'], output: join(dir, 'labelled.csv') });
-  await expect.poll(async () => (await app.call('label.status', { jobId: job.jobId })).status, { timeout: 60_000, interval: 200 }).toBe('done');
+  const job = await app.call('label.start', {
+    promptId,
+    input,
+    header: false,
+    quoting: 'none',
+    textColumns: ['3'],
+    output: join(dir, 'labelled.csv'),
+  });
+  await expect
+    .poll(async () => (await app.call('label.status', { jobId: job.jobId })).status, { timeout: 60_000, interval: 200 })
+    .toBe('done');
   await page.getByRole('link', { name: 'Labelling' }).click();
   const name = page.getByRole('rowheader', { name: 'corpus-of-linguistic-acceptability-dev.tsv' }).locator('code');
   await name.waitFor();
   await expect(name.evaluate((el) => el.getClientRects().length)).resolves.toBe(1);
   const height = await name.evaluate((el) => el.getBoundingClientRect().height);
-  const lineHeight = await name.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6);
+  const lineHeight = await name.evaluate(
+    (el) => parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6,
+  );
   expect(height).toBeLessThan(lineHeight * 1.5);
   expect(app.problems.filter((p) => !/status of (404|422)/.test(p))).toEqual([]);
 });

@@ -30,48 +30,73 @@ function storedMetrics(promptId: number): { warnings: string[]; test: { examples
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 print(db.execute('SELECT metrics FROM prompts WHERE id = ?', (int(sys.argv[2]),)).fetchone()[0])`;
-  return JSON.parse(execFileSync('python3', ['-c', script, join(app.serve.home, 'library.sqlite'), String(promptId)], { encoding: 'utf8' })) as ReturnType<typeof storedMetrics>;
+  return JSON.parse(
+    execFileSync('python3', ['-c', script, join(app.serve.home, 'library.sqlite'), String(promptId)], { encoding: 'utf8' }),
+  ) as ReturnType<typeof storedMetrics>;
 }
 
-it('a prompt that almost always answers "1": warned on Train after the run, on Evaluate and in the library', { timeout: 240_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'near-constant-failure.png'), fullPage: true }).then(() => undefined));
-  const modelId = (await app.call('model.import', { path: model })).id;
-  const dataset = await app.call('data.import', { file: join(shared, 'data/cola/in_domain_dev.tsv'), header: false, quoting: 'none', textColumns: ['3'], labelColumn: '1', split: 0.1, testSplit: 0.1, name: 'cola dev' });
-  const { runId } = await app.call('train.start', { name: 'cola-lean', modelId, datasetId: dataset.datasetId, verbalizer: { 0: 'unacceptable', 1: 'acceptable' }, promptLength: 20, batchSize: 4, steps: 2, evalEvery: 2, seed: 0 });
-  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 180_000, interval: 250 }).toBe('done');
-  const status = await app.call('train.status', { runId });
-  const report = await app.call('eval.report', { promptId: status.promptId! });
-  expect(report.split).toBe('test');
-  // Gold "0" (row 0): found at most once in ten; the prompt still answers "0" somewhere, so it is not all one label.
-  const [zeros, ones] = report.confusion;
-  const predicted0 = zeros[0] + ones[0];
-  expect(zeros[0] / (zeros[0] + zeros[1])).toBeLessThan(0.1);
-  expect(predicted0).toBeGreaterThan(0);
-  const recall = `recall ${((100 * zeros[0]) / (zeros[0] + zeros[1])).toFixed(1)} %`;
-  const missed = `"0" is ${((100 * (zeros[0] + zeros[1])) / report.examples).toFixed(1)} % of the test examples, but the prompt found ${zeros[0]} of its ${zeros[0] + zeros[1]} (${recall}): it almost never answers "0".`;
-  expect(status.judgement.warnings).toContain(missed);
-  expect(status.test!.warnings).toContain(missed);
+it(
+  'a prompt that almost always answers "1": warned on Train after the run, on Evaluate and in the library',
+  { timeout: 240_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'near-constant-failure.png'), fullPage: true }).then(() => undefined));
+    const modelId = (await app.call('model.import', { path: model })).id;
+    const dataset = await app.call('data.import', {
+      file: join(shared, 'data/cola/in_domain_dev.tsv'),
+      header: false,
+      quoting: 'none',
+      textColumns: ['3'],
+      labelColumn: '1',
+      split: 0.1,
+      testSplit: 0.1,
+      name: 'cola dev',
+    });
+    const { runId } = await app.call('train.start', {
+      name: 'cola-lean',
+      modelId,
+      datasetId: dataset.datasetId,
+      verbalizer: { 0: 'unacceptable', 1: 'acceptable' },
+      promptLength: 20,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      seed: 0,
+    });
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 180_000, interval: 250 }).toBe('done');
+    const status = await app.call('train.status', { runId });
+    const report = await app.call('eval.report', { promptId: status.promptId! });
+    expect(report.split).toBe('test');
+    // Gold "0" (row 0): found at most once in ten; the prompt still answers "0" somewhere, so it is not all one label.
+    const [zeros, ones] = report.confusion;
+    const predicted0 = zeros[0] + ones[0];
+    expect(zeros[0] / (zeros[0] + zeros[1])).toBeLessThan(0.1);
+    expect(predicted0).toBeGreaterThan(0);
+    const recall = `recall ${((100 * zeros[0]) / (zeros[0] + zeros[1])).toFixed(1)} %`;
+    const missed = `"0" is ${((100 * (zeros[0] + zeros[1])) / report.examples).toFixed(1)} % of the test examples, but the prompt found ${zeros[0]} of its ${zeros[0] + zeros[1]} (${recall}): it almost never answers "0".`;
+    expect(status.judgement.warnings).toContain(missed);
+    expect(status.test!.warnings).toContain(missed);
 
-  // Train: the run has ended, and the warning about the headline (the test split) is still there.
-  await page.reload();
-  await page.getByRole('button', { name: 'Open run cola-lean' }).click();
-  await page.getByRole('heading', { name: '4. Train' }).waitFor();
-  await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
+    // Train: the run has ended, and the warning about the headline (the test split) is still there.
+    await page.reload();
+    await page.getByRole('button', { name: 'Open run cola-lean' }).click();
+    await page.getByRole('heading', { name: '4. Train' }).waitFor();
+    await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
 
-  // Evaluate: the same words about the same rows.
-  await page.getByRole('button', { name: 'Next: Evaluate' }).click();
-  await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 90_000 });
-  await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
+    // Evaluate: the same words about the same rows.
+    await page.getByRole('button', { name: 'Next: Evaluate' }).click();
+    await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 90_000 });
+    await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
 
-  // The library: marked in the list, the warnings beside the prompt; stored with it, as Python reads them.
-  await page.getByRole('link', { name: 'Library' }).click();
-  const item = page.getByRole('button', { name: /cola-lean/ });
-  await expect(item.innerText()).resolves.toMatch(/on test ⚠/);
-  await item.click();
-  await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
-  const stored = storedMetrics(status.promptId!);
-  expect(stored.warnings).toContain(missed);
-  expect(stored.test.examples).toBe(report.examples);
-  expect(app.problems).toEqual([]);
-});
+    // The library: marked in the list, the warnings beside the prompt; stored with it, as Python reads them.
+    await page.getByRole('link', { name: 'Library' }).click();
+    const item = page.getByRole('button', { name: /cola-lean/ });
+    await expect(item.innerText()).resolves.toMatch(/on test ⚠/);
+    await item.click();
+    await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain(missed);
+    const stored = storedMetrics(status.promptId!);
+    expect(stored.warnings).toContain(missed);
+    expect(stored.test.examples).toBe(report.examples);
+    expect(app.problems).toEqual([]);
+  },
+);

@@ -42,145 +42,217 @@ beforeAll(async () => {
   await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const modelId = (await app.call('model.import', { path: model })).id;
   const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(model, out), name: 'hf topic', modelId });
-  const dataset = await app.call('data.import', { file: training, header: false, textColumns: ['1', '2'], labelColumn: '0', template: '{1} {2}', split: 0.2, testSplit: 0.25, name: 'ag news' });
+  const dataset = await app.call('data.import', {
+    file: training,
+    header: false,
+    textColumns: ['1', '2'],
+    labelColumn: '0',
+    template: '{1} {2}',
+    split: 0.2,
+    testSplit: 0.25,
+    name: 'ag news',
+  });
   // Two steps from Hugging Face's prompt: a library prompt with the topic task, labelling as that prompt does
   // (trained while the page loads; the test waits for it).
   datasetId = dataset.datasetId;
-  runId = (await app.call('train.start', { name: 'topics', modelId, datasetId, verbalizer: TOPICS, init: `prompt:${hf.id}`, promptLength: 20, batchSize: 4, steps: 2, evalEvery: 2, evalLimit: 8, lr: 0.01, seed: 1 })).runId;
+  runId = (
+    await app.call('train.start', {
+      name: 'topics',
+      modelId,
+      datasetId,
+      verbalizer: TOPICS,
+      init: `prompt:${hf.id}`,
+      promptLength: 20,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      lr: 0.01,
+      seed: 1,
+    })
+  ).runId;
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
 });
 
-it('the queue: one row at a time with every column, number keys, Enter, S and Backspace, a progress line; then the table and the export', { timeout: 300_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'review-failure.png'), fullPage: true }).then(() => undefined));
-  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
-  const promptId = (await app.call('train.status', { runId })).promptId!;
-  await page.getByRole('link', { name: 'Labelling' }).click();
-  await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
-  await page.getByLabel('File to label').fill(toLabel);
-  await page.getByRole('button', { name: 'Read columns' }).click();
-  await page.getByRole('checkbox', { name: '1', exact: true }).check();
-  await page.getByRole('checkbox', { name: '2', exact: true }).check();
-  // Named after the prompt, beside the file.
-  await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(join(out, 'ag-news-6200.topics.labelled.csv'));
-  await page.getByRole('button', { name: 'Label the file' }).click();
+it(
+  'the queue: one row at a time with every column, number keys, Enter, S and Backspace, a progress line; then the table and the export',
+  { timeout: 300_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'review-failure.png'), fullPage: true }).then(() => undefined));
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
+    const promptId = (await app.call('train.status', { runId })).promptId!;
+    await page.getByRole('link', { name: 'Labelling' }).click();
+    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+    await page.getByLabel('File to label').fill(toLabel);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await page.getByRole('checkbox', { name: '1', exact: true }).check();
+    await page.getByRole('checkbox', { name: '2', exact: true }).check();
+    // Named after the prompt, beside the file.
+    await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(join(out, 'ag-news-6200.topics.labelled.csv'));
+    await page.getByRole('button', { name: 'Label the file' }).click();
 
-  const queue = page.getByRole('region', { name: 'Review queue' });
-  const progress = queue.getByTestId('queue-progress');
-  await expect.poll(() => progress.innerText(), { timeout: 90_000 }).toBe('Reviewed 0 · 60 left · 0 corrected');
-  const [job] = await app.call('label.list', {});
-  jobId = job.jobId;
-  const { rows: order, labels } = await app.call('label.review', { jobId, state: 'unreviewed', limit: 60 });
-  expect(labels).toEqual(['1', '2', '3', '4']);
-  // The least confident row first, its whole text and every column of the file.
-  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[0].text);
-  const columns = queue.getByRole('definition');
-  await expect(columns.allInnerTexts()).resolves.toEqual(['0', '1', '2'].map((c) => order[0].fields[c] ?? '–'));
-  await app.accessible('review queue');
+    const queue = page.getByRole('region', { name: 'Review queue' });
+    const progress = queue.getByTestId('queue-progress');
+    await expect.poll(() => progress.innerText(), { timeout: 90_000 }).toBe('Reviewed 0 · 60 left · 0 corrected');
+    const [job] = await app.call('label.list', {});
+    jobId = job.jobId;
+    const { rows: order, labels } = await app.call('label.review', { jobId, state: 'unreviewed', limit: 60 });
+    expect(labels).toEqual(['1', '2', '3', '4']);
+    // The least confident row first, its whole text and every column of the file.
+    await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[0].text);
+    const columns = queue.getByRole('definition');
+    await expect(columns.allInnerTexts()).resolves.toEqual(['0', '1', '2'].map((c) => order[0].fields[c] ?? '–'));
+    await app.accessible('review queue');
 
-  // A number key: a label that is not the model's (a correction).
-  const key = (r: (typeof order)[number]) => String(labels.findIndex((l) => l !== r.predicted) + 1);
-  await queue.press(key(order[0]));
-  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[1].text);
-  await queue.press('Enter'); // accepts the model's label for row 2
-  await queue.press('s'); // skips row 3
-  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
-  await queue.press('Backspace'); // takes the skip back
-  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[2].text);
-  await queue.press(key(order[2]));
-  await queue.press(key(order[3]));
-  await queue.press('Backspace'); // takes row 4's label back
-  await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
-  await expect.poll(() => progress.innerText()).toBe('Reviewed 3 · 57 left · 2 corrected');
-  const other = (r: (typeof order)[number]) => labels[Number(key(r)) - 1];
-  const expected = [[order[0].row, other(order[0])], [order[1].row, order[1].predicted], [order[2].row, other(order[2])]].sort((a, b) => Number(a[0]) - Number(b[0]));
-  await expect
-    .poll(() => app.library<{ row: number; corrected: string }>('SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL ORDER BY row', job.jobId).map((r) => [r.row, r.corrected]))
-    .toEqual(expected);
-  // The README's picture of the queue: the screen scrolled (inside the window) to the review.
-  await page.locator('main').evaluate((main) => {
-    const head = main.querySelector('.review-head')!;
-    main.scrollTop += head.getBoundingClientRect().top - main.getBoundingClientRect().top - 16;
-  });
-  await page.screenshot({ path: join(shots, 'review-queue.png') });
+    // A number key: a label that is not the model's (a correction).
+    const key = (r: (typeof order)[number]) => String(labels.findIndex((l) => l !== r.predicted) + 1);
+    await queue.press(key(order[0]));
+    await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[1].text);
+    await queue.press('Enter'); // accepts the model's label for row 2
+    await queue.press('s'); // skips row 3
+    await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
+    await queue.press('Backspace'); // takes the skip back
+    await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[2].text);
+    await queue.press(key(order[2]));
+    await queue.press(key(order[3]));
+    await queue.press('Backspace'); // takes row 4's label back
+    await expect(queue.getByTestId('queue-text').innerText()).resolves.toBe(order[3].text);
+    await expect.poll(() => progress.innerText()).toBe('Reviewed 3 · 57 left · 2 corrected');
+    const other = (r: (typeof order)[number]) => labels[Number(key(r)) - 1];
+    const expected = [
+      [order[0].row, other(order[0])],
+      [order[1].row, order[1].predicted],
+      [order[2].row, other(order[2])],
+    ].sort((a, b) => Number(a[0]) - Number(b[0]));
+    await expect
+      .poll(() =>
+        app
+          .library<{ row: number; corrected: string }>(
+            'SELECT row, corrected FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL ORDER BY row',
+            job.jobId,
+          )
+          .map((r) => [r.row, r.corrected]),
+      )
+      .toEqual(expected);
+    // The README's picture of the queue: the screen scrolled (inside the window) to the review.
+    await page.locator('main').evaluate((main) => {
+      const head = main.querySelector('.review-head')!;
+      main.scrollTop += head.getBoundingClientRect().top - main.getBoundingClientRect().top - 16;
+    });
+    await page.screenshot({ path: join(shots, 'review-queue.png') });
 
-  // The table: corrected rows only, highlighted, with every input column; the text filter acts as one types.
-  await page.getByRole('button', { name: 'Table', exact: true }).click();
-  const table = page.getByRole('table', { name: 'Labelled rows' });
-  await expect(table.getByRole('columnheader').allInnerTexts()).resolves.toEqual(['Line', 'Confidence', 'Margin', 'Predicted', 'Your label', '0', '1', '2']);
-  await page.getByRole('combobox', { name: /^Show/ }).selectOption('corrected');
-  const shown = page.getByText(/^\d+ rows, least confident first/);
-  await expect.poll(() => shown.innerText()).toMatch(/^2 rows,/);
-  await expect(table.locator('[data-corrected="true"]').count()).resolves.toBe(2);
-  await page.getByRole('combobox', { name: /^Show/ }).selectOption('');
-  await expect.poll(() => shown.innerText()).toMatch(/^60 rows,/);
-  // Typed without Enter: the count follows the letters.
-  const word = order[0].fields['2']!.split(/\s+/).find((w) => /^[A-Za-z]{6,}$/.test(w))!.toLowerCase();
-  await page.getByLabel('Text contains').pressSequentially(word);
-  const matching = agNewsLines.slice(6200, 6260).filter((l) => l.toLowerCase().includes(word)).length;
-  await expect.poll(() => shown.innerText()).toMatch(new RegExp(`^${matching} rows,`));
-  await app.accessible('review table');
+    // The table: corrected rows only, highlighted, with every input column; the text filter acts as one types.
+    await page.getByRole('button', { name: 'Table', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Labelled rows' });
+    await expect(table.getByRole('columnheader').allInnerTexts()).resolves.toEqual([
+      'Line',
+      'Confidence',
+      'Margin',
+      'Predicted',
+      'Your label',
+      '0',
+      '1',
+      '2',
+    ]);
+    await page.getByRole('combobox', { name: /^Show/ }).selectOption('corrected');
+    const shown = page.getByText(/^\d+ rows, least confident first/);
+    await expect.poll(() => shown.innerText()).toMatch(/^2 rows,/);
+    await expect(table.locator('[data-corrected="true"]').count()).resolves.toBe(2);
+    await page.getByRole('combobox', { name: /^Show/ }).selectOption('');
+    await expect.poll(() => shown.innerText()).toMatch(/^60 rows,/);
+    // Typed without Enter: the count follows the letters.
+    const word = order[0].fields['2']!.split(/\s+/)
+      .find((w) => /^[A-Za-z]{6,}$/.test(w))!
+      .toLowerCase();
+    await page.getByLabel('Text contains').pressSequentially(word);
+    const matching = agNewsLines.slice(6200, 6260).filter((l) => l.toLowerCase().includes(word)).length;
+    await expect.poll(() => shown.innerText()).toMatch(new RegExp(`^${matching} rows,`));
+    await app.accessible('review table');
 
-  // The export: the person's labels as `label`, the model's columns untouched, read by Python.
-  const exported = join(out, 'ag-news-6200.reviewed.csv');
-  await page.getByLabel('Export the reviewed file to').fill(exported);
-  await page.getByRole('button', { name: 'Export', exact: true }).click();
-  await page.getByText(`Exported 60 rows (2 corrected, 3 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
-  const rows = await checkExport(exported, 'csv', { text: '1', labels, label: 'label', source: 'label_source' });
-  expect(rows.flatMap((r, i) => (r[3] === 'person' ? [[i, r[2]]] : []))).toEqual(expected);
-  expect(app.problems).toEqual([]);
-});
+    // The export: the person's labels as `label`, the model's columns untouched, read by Python.
+    const exported = join(out, 'ag-news-6200.reviewed.csv');
+    await page.getByLabel('Export the reviewed file to').fill(exported);
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await page.getByText(`Exported 60 rows (2 corrected, 3 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
+    const rows = await checkExport(exported, 'csv', { text: '1', labels, label: 'label', source: 'label_source' });
+    expect(rows.flatMap((r, i) => (r[3] === 'person' ? [[i, r[2]]] : []))).toEqual(expected);
+    expect(app.problems).toEqual([]);
+  },
+);
 
-it('train again with the corrections: a dataset version (test texts left out, test split unchanged), a run from the prompt, both prompts on the same test split', { timeout: 300_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'review-retrain-failure.png'), fullPage: true }).then(() => undefined));
-  // Two more labels in the table, as a person finds rows by their words: one whose text is in the dataset's test
-  // split (it must stay out of training) and one the dataset lacks (it joins training).
-  const texts = (sql: string, ...params: unknown[]) => app.library<{ texts: string }>(sql, ...params).map((r) => (JSON.parse(r.texts) as string[]).join(' '));
-  const testTexts = new Set(texts("SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split = 'test'", datasetId));
-  const known = new Set(texts('SELECT texts FROM dataset_rows WHERE dataset_id = ?', datasetId));
-  const rows = app.library<{ row: number; line: number; fields: string; predicted: string; corrected: string | null }>('SELECT row, line, fields, predicted, corrected FROM label_rows WHERE job_id = ? ORDER BY row', jobId)
-    .map((r) => ({ ...r, fields: JSON.parse(r.fields) as Record<string, string> }))
-    .map((r) => ({ ...r, text: `${r.fields['1']} ${r.fields['2']}` }));
-  const inTest = rows.find((r) => r.corrected === null && testTexts.has(r.text))!;
-  const unknown = rows.find((r) => r.corrected === null && !known.has(r.text))!;
-  const search = page.getByLabel('Text contains');
-  for (const r of [inTest, unknown]) {
-    await search.fill(r.fields['1']);
-    const select = page.getByRole('combobox', { name: `Label for line ${r.line}` });
-    await select.selectOption(r.fields['0'] === '1' ? '2' : '1');
-    await expect.poll(() => app.library<{ corrected: string }>('SELECT corrected FROM label_rows WHERE job_id = ? AND row = ?', jobId, r.row)[0].corrected).not.toBeNull();
-  }
+it(
+  'train again with the corrections: a dataset version (test texts left out, test split unchanged), a run from the prompt, both prompts on the same test split',
+  { timeout: 300_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'review-retrain-failure.png'), fullPage: true }).then(() => undefined));
+    // Two more labels in the table, as a person finds rows by their words: one whose text is in the dataset's test
+    // split (it must stay out of training) and one the dataset lacks (it joins training).
+    const texts = (sql: string, ...params: unknown[]) =>
+      app.library<{ texts: string }>(sql, ...params).map((r) => (JSON.parse(r.texts) as string[]).join(' '));
+    const testTexts = new Set(texts("SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split = 'test'", datasetId));
+    const known = new Set(texts('SELECT texts FROM dataset_rows WHERE dataset_id = ?', datasetId));
+    const rows = app
+      .library<{ row: number; line: number; fields: string; predicted: string; corrected: string | null }>(
+        'SELECT row, line, fields, predicted, corrected FROM label_rows WHERE job_id = ? ORDER BY row',
+        jobId,
+      )
+      .map((r) => ({ ...r, fields: JSON.parse(r.fields) as Record<string, string> }))
+      .map((r) => ({ ...r, text: `${r.fields['1']} ${r.fields['2']}` }));
+    const inTest = rows.find((r) => r.corrected === null && testTexts.has(r.text))!;
+    const unknown = rows.find((r) => r.corrected === null && !known.has(r.text))!;
+    const search = page.getByLabel('Text contains');
+    for (const r of [inTest, unknown]) {
+      await search.fill(r.fields['1']);
+      const select = page.getByRole('combobox', { name: `Label for line ${r.line}` });
+      await select.selectOption(r.fields['0'] === '1' ? '2' : '1');
+      await expect
+        .poll(
+          () =>
+            app.library<{ corrected: string }>('SELECT corrected FROM label_rows WHERE job_id = ? AND row = ?', jobId, r.row)[0].corrected,
+        )
+        .not.toBeNull();
+    }
 
-  await page.getByRole('button', { name: 'Train again with my corrections' }).click();
-  const version = page.getByTestId('retrain-version');
-  await version.waitFor({ timeout: 60_000 });
-  const [newSet] = (await app.call('data.list', {})).filter((d) => d.name === 'ag news + corrections');
-  const check = checkVersion(join(app.serve.home, 'library.sqlite'), datasetId, newSet.id, jobId, ['1', '2']);
-  expect(check.testSame).toBe(true);
-  expect(check.leftOut).toBeGreaterThanOrEqual(1);
-  expect(check.added).toBeGreaterThanOrEqual(1);
-  expect(check.splits).toEqual(newSet.splits);
-  await expect(version.innerText()).resolves.toBe(
-    `Dataset “ag news + corrections”: 5 texts you labelled — ${check.relabelled} changed an existing row's label, ${5 - check.relabelled - check.added - check.leftOut} agreed with it, ${check.added} added to training, ${check.leftOut} left out (their text is in the test split). Splits: ${check.splits.train} training, ${check.splits.validation} validation, ${check.splits.test} test.`,
-  );
+    await page.getByRole('button', { name: 'Train again with my corrections' }).click();
+    const version = page.getByTestId('retrain-version');
+    await version.waitFor({ timeout: 60_000 });
+    const [newSet] = (await app.call('data.list', {})).filter((d) => d.name === 'ag news + corrections');
+    const check = checkVersion(join(app.serve.home, 'library.sqlite'), datasetId, newSet.id, jobId, ['1', '2']);
+    expect(check.testSame).toBe(true);
+    expect(check.leftOut).toBeGreaterThanOrEqual(1);
+    expect(check.added).toBeGreaterThanOrEqual(1);
+    expect(check.splits).toEqual(newSet.splits);
+    await expect(version.innerText()).resolves.toBe(
+      `Dataset “ag news + corrections”: 5 texts you labelled — ${check.relabelled} changed an existing row's label, ${5 - check.relabelled - check.added - check.leftOut} agreed with it, ${check.added} added to training, ${check.leftOut} left out (their text is in the test split). Splits: ${check.splits.train} training, ${check.splits.validation} validation, ${check.splits.test} test.`,
+    );
 
-  // The run starts from the prompt the job labelled with; its result stands beside that prompt on the same rows.
-  const table = page.getByTestId('retrain-comparison');
-  await table.waitFor({ timeout: 240_000 });
-  const [run] = (await app.call('train.list', {})).filter((r) => r.name === 'topics + corrections');
-  const [first] = (await app.call('train.list', {})).filter((r) => r.name === 'topics');
-  expect(run.datasetId).toBe(newSet.id);
-  expect((await app.call('library.show', { id: run.promptId! })).init).toBe(`prompt:${first.promptId}`);
-  await expect(table.locator('caption').innerText()).resolves.toBe(`On the same test split (${newSet.splits.test} rows)`);
-  for (const [promptId, column] of [[first.promptId!, 1], [run.promptId!, 2]] as const) {
-    const report = await app.call('eval.report', { promptId, datasetId: newSet.id, split: 'test' });
-    expect(report.examples).toBe(newSet.splits.test);
-    await expect(table.locator('tr[data-metric="accuracy"] td').nth(column - 1).innerText()).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
-  }
-  await app.accessible('train again');
-  await app.shot('retrain', page.getByRole('heading', { name: 'Train again with my corrections' }));
-  expect(app.problems).toEqual([]);
-});
+    // The run starts from the prompt the job labelled with; its result stands beside that prompt on the same rows.
+    const table = page.getByTestId('retrain-comparison');
+    await table.waitFor({ timeout: 240_000 });
+    const [run] = (await app.call('train.list', {})).filter((r) => r.name === 'topics + corrections');
+    const [first] = (await app.call('train.list', {})).filter((r) => r.name === 'topics');
+    expect(run.datasetId).toBe(newSet.id);
+    expect((await app.call('library.show', { id: run.promptId! })).init).toBe(`prompt:${first.promptId}`);
+    await expect(table.locator('caption').innerText()).resolves.toBe(`On the same test split (${newSet.splits.test} rows)`);
+    for (const [promptId, column] of [
+      [first.promptId!, 1],
+      [run.promptId!, 2],
+    ] as const) {
+      const report = await app.call('eval.report', { promptId, datasetId: newSet.id, split: 'test' });
+      expect(report.examples).toBe(newSet.splits.test);
+      await expect(
+        table
+          .locator('tr[data-metric="accuracy"] td')
+          .nth(column - 1)
+          .innerText(),
+      ).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
+    }
+    await app.accessible('train again');
+    await app.shot('retrain', page.getByRole('heading', { name: 'Train again with my corrections' }));
+    expect(app.problems).toEqual([]);
+  },
+);

@@ -37,71 +37,125 @@ beforeAll(async () => {
   await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const modelId = (await app.call('model.import', { path: model })).id;
   const hf = await app.call('library.importPeft', { dir: hfReferencePrompt(model, out, 'sst2'), name: 'hf sst2', modelId });
-  const dataset = await app.call('data.import', { file: training, textColumns: ['sentence'], labelColumn: 'label', template: '{sentence}', split: 0.4, testSplit: 0.2, name: 'sst2' });
-  runId = (await app.call('train.start', { name: 'sentiment', modelId, datasetId: dataset.datasetId, verbalizer: { 0: 'negative', 1: 'positive' }, init: `prompt:${hf.id}`, promptLength: 20, batchSize: 4, steps: 2, evalEvery: 2, evalLimit: 8, lr: 0.01, seed: 1 })).runId;
+  const dataset = await app.call('data.import', {
+    file: training,
+    textColumns: ['sentence'],
+    labelColumn: 'label',
+    template: '{sentence}',
+    split: 0.4,
+    testSplit: 0.2,
+    name: 'sst2',
+  });
+  runId = (
+    await app.call('train.start', {
+      name: 'sentiment',
+      modelId,
+      datasetId: dataset.datasetId,
+      verbalizer: { 0: 'negative', 1: 'positive' },
+      init: `prompt:${hf.id}`,
+      promptLength: 20,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      lr: 0.01,
+      seed: 1,
+    })
+  ).runId;
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
 });
 
-it('the Evaluate step: the curve, a threshold for a target recall kept with the prompt, the evaluation and a labelling job answering by it', { timeout: 300_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'threshold-failure.png'), fullPage: true }).then(() => undefined));
-  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
-  const promptId = (await app.call('train.status', { runId })).promptId!;
-  await page.goto(app.serve.url);
-  await page.getByRole('button', { name: 'Open run sentiment' }).click();
-  await page.getByRole('button', { name: 'Next: Evaluate' }).click();
-  await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 60_000 });
-  await expect(page.getByTestId('eval-decision').count()).resolves.toBe(0);
+it(
+  'the Evaluate step: the curve, a threshold for a target recall kept with the prompt, the evaluation and a labelling job answering by it',
+  { timeout: 300_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'threshold-failure.png'), fullPage: true }).then(() => undefined));
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
+    const promptId = (await app.call('train.status', { runId })).promptId!;
+    await page.goto(app.serve.url);
+    await page.getByRole('button', { name: 'Open run sentiment' }).click();
+    await page.getByRole('button', { name: 'Next: Evaluate' }).click();
+    await page.getByRole('table', { name: /Confusion matrix/ }).waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('eval-decision').count()).resolves.toBe(0);
 
-  await page.getByRole('button', { name: 'Show precision and recall against the threshold' }).click();
-  const panel = page.getByRole('region', { name: 'Decision threshold' });
-  await panel.getByRole('combobox', { name: 'Label to find' }).selectOption('0');
-  await panel.getByRole('img', { name: /^Precision and recall of "0" against the threshold/ }).waitFor({ timeout: 60_000 });
-  await expect.poll(() => panel.getByRole('combobox', { name: 'Label to find' }).inputValue()).toBe('0');
-  const view = await app.call('prompt.thresholdCurve', { promptId, positive: '0' });
-  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  await expect(panel.getByTestId('threshold-at-half').innerText()).resolves.toBe(
-    `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${pct(view.atHalf.precision)}, recall ${pct(view.atHalf.recall)}.`,
-  );
-  await panel.getByRole('combobox', { name: 'Choose by' }).selectOption('recall');
-  await panel.getByRole('spinbutton', { name: 'Target recall' }).fill('0.9');
-  // The preview follows the engine's rule: the highest threshold whose recall of "0" reaches 90 %.
-  const point = view.curve.points.find((p) => p.recall >= 0.9)!;
-  await expect.poll(() => panel.getByTestId('threshold-preview').innerText()).toBe(
-    `Threshold ${Number(point.threshold.toPrecision(4))}: precision ${pct(point.precision)}, recall ${pct(point.recall)}, ${point.predicted} of ${view.curve.examples} rows answered "0".`,
-  );
-  await panel.getByRole('button', { name: 'Use this threshold' }).click();
-  const rule = `"0" when p(0) ≥ ${Number(point.threshold.toPrecision(4))}, else "1"`;
-  await expect.poll(() => panel.getByTestId('threshold-stored').innerText(), { timeout: 60_000 }).toBe(
-    `Kept with the prompt: ${rule} (a target recall: ${pct(0.9)}); on ${view.curve.examples} validation rows precision ${pct(point.precision)}, recall ${pct(point.recall)}.`,
-  );
-  const stored = JSON.parse(execFileSync('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT decision FROM prompts WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0])', join(app.serve.home, 'library.sqlite'), String(promptId)], { encoding: 'utf8' })) as { positive: string; threshold: number; chosenBy: string; target: number };
-  expect(stored).toMatchObject({ positive: '0', threshold: point.threshold, chosenBy: 'recall', target: 0.9 });
-  // The evaluation is scored again with the threshold, and says so.
-  await expect.poll(() => page.getByTestId('eval-decision').innerText(), { timeout: 60_000 }).toBe(`Answered by the prompt's decision threshold: ${rule}.`);
-  await app.accessible('threshold');
-  await app.shot('chart', page.getByRole('heading', { name: 'Decision threshold' }));
+    await page.getByRole('button', { name: 'Show precision and recall against the threshold' }).click();
+    const panel = page.getByRole('region', { name: 'Decision threshold' });
+    await panel.getByRole('combobox', { name: 'Label to find' }).selectOption('0');
+    await panel.getByRole('img', { name: /^Precision and recall of "0" against the threshold/ }).waitFor({ timeout: 60_000 });
+    await expect.poll(() => panel.getByRole('combobox', { name: 'Label to find' }).inputValue()).toBe('0');
+    const view = await app.call('prompt.thresholdCurve', { promptId, positive: '0' });
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    await expect(panel.getByTestId('threshold-at-half').innerText()).resolves.toBe(
+      `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${pct(view.atHalf.precision)}, recall ${pct(view.atHalf.recall)}.`,
+    );
+    await panel.getByRole('combobox', { name: 'Choose by' }).selectOption('recall');
+    await panel.getByRole('spinbutton', { name: 'Target recall' }).fill('0.9');
+    // The preview follows the engine's rule: the highest threshold whose recall of "0" reaches 90 %.
+    const point = view.curve.points.find((p) => p.recall >= 0.9)!;
+    await expect
+      .poll(() => panel.getByTestId('threshold-preview').innerText())
+      .toBe(
+        `Threshold ${Number(point.threshold.toPrecision(4))}: precision ${pct(point.precision)}, recall ${pct(point.recall)}, ${point.predicted} of ${view.curve.examples} rows answered "0".`,
+      );
+    await panel.getByRole('button', { name: 'Use this threshold' }).click();
+    const rule = `"0" when p(0) ≥ ${Number(point.threshold.toPrecision(4))}, else "1"`;
+    await expect
+      .poll(() => panel.getByTestId('threshold-stored').innerText(), { timeout: 60_000 })
+      .toBe(
+        `Kept with the prompt: ${rule} (a target recall: ${pct(0.9)}); on ${view.curve.examples} validation rows precision ${pct(point.precision)}, recall ${pct(point.recall)}.`,
+      );
+    const stored = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT decision FROM prompts WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0])',
+          join(app.serve.home, 'library.sqlite'),
+          String(promptId),
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { positive: string; threshold: number; chosenBy: string; target: number };
+    expect(stored).toMatchObject({ positive: '0', threshold: point.threshold, chosenBy: 'recall', target: 0.9 });
+    // The evaluation is scored again with the threshold, and says so.
+    await expect
+      .poll(() => page.getByTestId('eval-decision').innerText(), { timeout: 60_000 })
+      .toBe(`Answered by the prompt's decision threshold: ${rule}.`);
+    await app.accessible('threshold');
+    await app.shot('chart', page.getByRole('heading', { name: 'Decision threshold' }));
 
-  // Labelling with the prompt answers by the threshold; the page and the exported file name it.
-  await page.getByRole('link', { name: 'Labelling' }).click();
-  await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
-  await page.getByLabel('File to label').fill(toLabel);
-  await page.getByRole('button', { name: 'Read columns' }).click();
-  await page.getByRole('checkbox', { name: 'sentence', exact: true }).check();
-  await page.getByRole('button', { name: 'Label the file' }).click();
-  await expect.poll(() => page.getByTestId('job-decision').innerText(), { timeout: 90_000 }).toBe(`Decision threshold: ${rule} (the threshold_… column of the labelled file).`);
-  await page.getByRole('region', { name: 'Review queue' }).waitFor({ timeout: 90_000 });
-  const exported = join(out, 'sst2-dev-241.exported.csv');
-  await page.getByLabel('Export the reviewed file to').fill(exported);
-  await page.getByRole('button', { name: 'Export', exact: true }).click();
-  await page.getByText(`Exported 40 rows (0 corrected, 0 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
-  // python3 checks every row against its threshold_0 column; the column holds the stored threshold. The input's own
-  // gold column is `label`, so the final label is `label_1`.
-  const rows = await checkExport(exported, 'csv', { text: 'sentence', labels: ['0', '1'], label: 'label_1', source: 'label_source' });
-  expect(rows.length).toBe(40);
-  const column = execFileSync('python3', ['-c', 'import csv, sys; print(sorted({r["threshold_0"] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))}))', exported], { encoding: 'utf8' }).trim();
-  expect(column).toBe(`['${point.threshold}']`);
-  expect(app.problems).toEqual([]);
-});
+    // Labelling with the prompt answers by the threshold; the page and the exported file name it.
+    await page.getByRole('link', { name: 'Labelling' }).click();
+    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+    await page.getByLabel('File to label').fill(toLabel);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await page.getByRole('checkbox', { name: 'sentence', exact: true }).check();
+    await page.getByRole('button', { name: 'Label the file' }).click();
+    await expect
+      .poll(() => page.getByTestId('job-decision').innerText(), { timeout: 90_000 })
+      .toBe(`Decision threshold: ${rule} (the threshold_… column of the labelled file).`);
+    await page.getByRole('region', { name: 'Review queue' }).waitFor({ timeout: 90_000 });
+    const exported = join(out, 'sst2-dev-241.exported.csv');
+    await page.getByLabel('Export the reviewed file to').fill(exported);
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    await page.getByText(`Exported 40 rows (0 corrected, 0 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
+    // python3 checks every row against its threshold_0 column; the column holds the stored threshold. The input's own
+    // gold column is `label`, so the final label is `label_1`.
+    const rows = await checkExport(exported, 'csv', { text: 'sentence', labels: ['0', '1'], label: 'label_1', source: 'label_source' });
+    expect(rows.length).toBe(40);
+    const column = execFileSync(
+      'python3',
+      [
+        '-c',
+        'import csv, sys; print(sorted({r["threshold_0"] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))}))',
+        exported,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    expect(column).toBe(`['${point.threshold}']`);
+    expect(app.problems).toEqual([]);
+  },
+);

@@ -23,5 +23,7 @@ it('electron-builder.yml passes electron-builder schema check and targets every 
   expect(config.mac.target).toEqual(['dmg']);
   expect(config.asarUnpack.join(' ')).toMatch(/onnxruntime-node.*better-sqlite3/);
   expect(JSON.stringify(config.files)).toMatch(/"out\/\*\*\/\*".*"!\*\*\/test\/\*\*"/);
-  await expect(validateConfiguration({ ...config, linux: { ...config.linux, targets: ['AppImage'] } }, new DebugLogger(false))).rejects.toThrow(/configuration/);
+  await expect(
+    validateConfiguration({ ...config, linux: { ...config.linux, targets: ['AppImage'] } }, new DebugLogger(false)),
+  ).rejects.toThrow(/configuration/);
 });

@@ -11,9 +11,15 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 
 const dist = join(repoRoot, 'node_modules/electron/dist');
-const binary = join(dist, process.platform === 'win32' ? 'electron.exe' : process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : 'electron');
+const binary = join(
+  dist,
+  process.platform === 'win32' ? 'electron.exe' : process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : 'electron',
+);
 const present = existsSync(dist);
-if (!present) console.log(`Electron journey skipped: ${dist} is absent (Electron's binary is an optional download); test/e2e/journey.test.ts runs the whole journey in Chromium.`);
+if (!present)
+  console.log(
+    `Electron journey skipped: ${dist} is absent (Electron's binary is an optional download); test/e2e/journey.test.ts runs the whole journey in Chromium.`,
+  );
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/tiny-t5-v1_1');
@@ -54,8 +60,11 @@ describe.skipIf(!present)('Electron journey, first steps', () => {
 
       const db = new Database(join(home, 'library.sqlite'), { readonly: true, fileMustExist: true });
       try {
-        const splits = db.prepare("SELECT split, count(*) AS n FROM dataset_rows GROUP BY split ORDER BY split").all();
-        expect(splits).toEqual([{ split: 'train', n: 250 }, { split: 'validation', n: 56 }]);
+        const splits = db.prepare('SELECT split, count(*) AS n FROM dataset_rows GROUP BY split ORDER BY split').all();
+        expect(splits).toEqual([
+          { split: 'train', n: 250 },
+          { split: 'validation', n: 56 },
+        ]);
       } finally {
         db.close();
       }

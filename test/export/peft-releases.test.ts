@@ -58,9 +58,34 @@ function constructInRelease(fields: string[], config: Record<string, unknown>): 
 function exported(summary: boolean): Record<string, unknown> {
   const { db } = freshLibrary();
   if (summary) {
-    saveModel(db, { id: 'google/tiny-t5@abc', repo: 'google/tiny-t5', revision: 'abc', sha: 'f'.repeat(40), path: '/models/tiny', summary: { parameters: 1, encoderLayers: 3, decoderLayers: 2, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 32, feedForward: 'gated-gelu', tiedEmbeddings: false, weightBytes: 4 } });
+    saveModel(db, {
+      id: 'google/tiny-t5@abc',
+      repo: 'google/tiny-t5',
+      revision: 'abc',
+      sha: 'f'.repeat(40),
+      path: '/models/tiny',
+      summary: {
+        parameters: 1,
+        encoderLayers: 3,
+        decoderLayers: 2,
+        dModel: 4,
+        dKv: 2,
+        numHeads: 2,
+        dFf: 8,
+        vocabSize: 32,
+        feedForward: 'gated-gelu',
+        tiedEmbeddings: false,
+        weightBytes: 4,
+      },
+    });
   }
-  const id = addPrompt(db, 0, { embedding: new Float32Array(12), model: summary ? { id: 'google/tiny-t5@abc', path: '/models/tiny', summary: null } : { id: null, path: '/models/unregistered', summary: null }, name: 'p' });
+  const id = addPrompt(db, 0, {
+    embedding: new Float32Array(12),
+    model: summary
+      ? { id: 'google/tiny-t5@abc', path: '/models/tiny', summary: null }
+      : { id: null, path: '/models/unregistered', summary: null },
+    name: 'p',
+  });
   const dir = join(tempDir(), 'adapter');
   exportPeft(db, id, dir);
   return JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
@@ -76,7 +101,14 @@ describe('PEFT adapter_config.json across releases', () => {
     }
     it(`writes no null values and the keys PEFT needs (${withSummary ? 'registered' : 'unregistered'} model)`, () => {
       expect(Object.values(config)).not.toContain(null);
-      expect(config).toMatchObject({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: 3, token_dim: 4, num_transformer_submodules: 2, prompt_tuning_init: 'RANDOM' });
+      expect(config).toMatchObject({
+        peft_type: 'PROMPT_TUNING',
+        task_type: 'SEQ_2_SEQ_LM',
+        num_virtual_tokens: 3,
+        token_dim: 4,
+        num_transformer_submodules: 2,
+        prompt_tuning_init: 'RANDOM',
+      });
     });
   }
 

@@ -17,7 +17,10 @@ function writeMinimalSafetensors(file: string, name: string, dtype: string, shap
 }
 
 /** Parses a safetensors file in a few lines: 8-byte length, JSON header, data. */
-function parseSafetensors(file: string): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; data: Buffer } {
+function parseSafetensors(file: string): {
+  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  data: Buffer;
+} {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   return { header: JSON.parse(buf.subarray(8, 8 + n).toString('utf8')), data: buf.subarray(8 + n) };
@@ -57,14 +60,45 @@ function toF16(x: number): number {
 describe('PEFT prompt-tuning format', () => {
   it('exports [2N, d] with the second half a copy, and a round trip keeps the embedding byte for byte', () => {
     const { db } = freshLibrary();
-    saveModel(db, { id: 'google/tiny-t5@abc', repo: 'google/tiny-t5', revision: 'abc', sha: 'f'.repeat(40), path: '/models/tiny', summary: { parameters: 1, encoderLayers: 3, decoderLayers: 2, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 32, feedForward: 'gated-gelu', tiedEmbeddings: false, weightBytes: 4 } });
+    saveModel(db, {
+      id: 'google/tiny-t5@abc',
+      repo: 'google/tiny-t5',
+      revision: 'abc',
+      sha: 'f'.repeat(40),
+      path: '/models/tiny',
+      summary: {
+        parameters: 1,
+        encoderLayers: 3,
+        decoderLayers: 2,
+        dModel: 4,
+        dKv: 2,
+        numHeads: 2,
+        dFf: 8,
+        vocabSize: 32,
+        feedForward: 'gated-gelu',
+        tiedEmbeddings: false,
+        weightBytes: 4,
+      },
+    });
     const embedding = Float32Array.from({ length: 12 }, (_, i) => Math.fround(Math.sin(i + 1) * 1e-3) + (i === 5 ? 1e30 : 0));
     const id = addPrompt(db, 0, { embedding, model: { id: 'google/tiny-t5@abc', path: '/models/tiny', summary: null }, name: 'tweets' });
     const dir = join(tempDir(), 'adapter');
     exportPeft(db, id, dir);
 
     const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
-    expect(config).toMatchObject({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: 3, token_dim: 4, num_transformer_submodules: 2, num_attention_heads: 2, num_layers: 3, base_model_name_or_path: 'google/tiny-t5', revision: 'abc', prompt_tuning_init: 'RANDOM', inference_mode: true });
+    expect(config).toMatchObject({
+      peft_type: 'PROMPT_TUNING',
+      task_type: 'SEQ_2_SEQ_LM',
+      num_virtual_tokens: 3,
+      token_dim: 4,
+      num_transformer_submodules: 2,
+      num_attention_heads: 2,
+      num_layers: 3,
+      base_model_name_or_path: 'google/tiny-t5',
+      revision: 'abc',
+      prompt_tuning_init: 'RANDOM',
+      inference_mode: true,
+    });
     const { header, data } = parseSafetensors(join(dir, 'adapter_model.safetensors'));
     expect(header.prompt_embeddings).toEqual({ dtype: 'F32', shape: [6, 4], data_offsets: [0, 96] });
     const stored = Buffer.from(embedding.buffer);
@@ -75,23 +109,49 @@ describe('PEFT prompt-tuning format', () => {
     const back = importPeft(db, dir);
     const imported = requirePrompt(db, back);
     expect(Buffer.from(imported.embedding.buffer).equals(stored)).toBe(true);
-    expect(imported).toMatchObject({ name: 'tweets', length: 3, dModel: 4, init: 'peft', model: { id: 'google/tiny-t5@abc', path: '/models/tiny' } });
+    expect(imported).toMatchObject({
+      name: 'tweets',
+      length: 3,
+      dModel: 4,
+      init: 'peft',
+      model: { id: 'google/tiny-t5@abc', path: '/models/tiny' },
+    });
   });
 
   it("names a model imported from disk by its folder, which from_pretrained can load, not by Sprout's local/ id", () => {
     const { db } = freshLibrary();
     const folder = resolve(import.meta.dirname, '../../../shared/fixtures/mini-t5-instruct');
-    const summary = { parameters: 1, encoderLayers: 2, decoderLayers: 2, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 32, feedForward: 'gated-gelu' as const, tiedEmbeddings: false, weightBytes: 4 };
+    const summary = {
+      parameters: 1,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      dModel: 4,
+      dKv: 2,
+      numHeads: 2,
+      dFf: 8,
+      vocabSize: 32,
+      feedForward: 'gated-gelu' as const,
+      tiedEmbeddings: false,
+      weightBytes: 4,
+    };
     saveModel(db, { id: 'local/mini-t5-instruct', repo: null, revision: null, sha: null, path: folder, summary });
     saveModel(db, { id: 'local/single', repo: null, revision: null, sha: null, path: join(folder, 'model.safetensors'), summary });
     const embedding = new Float32Array(12);
-    for (const [modelId, expected] of [['local/mini-t5-instruct', folder], ['local/single', folder]] as const) {
+    for (const [modelId, expected] of [
+      ['local/mini-t5-instruct', folder],
+      ['local/single', folder],
+    ] as const) {
       const id = addPrompt(db, 0, { embedding, model: { id: modelId, path: folder, summary: null }, name: modelId });
       const dir = join(tempDir(), 'adapter');
       exportPeft(db, id, dir);
       // What PEFT reads, read by Python: a folder holding the base model's config.json.
-      const script = 'import json,os,sys; c=json.load(open(sys.argv[1])); b=c["base_model_name_or_path"]; print(json.dumps([b, c["tokenizer_name_or_path"], os.path.isfile(os.path.join(b, "config.json"))]))';
-      expect(JSON.parse(execFileSync('python3', ['-c', script, join(dir, 'adapter_config.json')], { encoding: 'utf8' }))).toEqual([expected, expected, true]);
+      const script =
+        'import json,os,sys; c=json.load(open(sys.argv[1])); b=c["base_model_name_or_path"]; print(json.dumps([b, c["tokenizer_name_or_path"], os.path.isfile(os.path.join(b, "config.json"))]))';
+      expect(JSON.parse(execFileSync('python3', ['-c', script, join(dir, 'adapter_config.json')], { encoding: 'utf8' }))).toEqual([
+        expected,
+        expected,
+        true,
+      ]);
       expect(requirePrompt(db, importPeft(db, dir)).model).toMatchObject({ id: 'local/mini-t5-instruct', path: folder });
     }
   });
@@ -117,7 +177,12 @@ describe('PEFT prompt-tuning format', () => {
       const id = importPeft(db, dir, { name: `from ${dtype}` });
       const p = requirePrompt(db, id);
       expect([...p.embedding]).toEqual(expected);
-      expect(p).toMatchObject({ name: `from ${dtype}`, length: N, dModel: d, model: { id: 'google/t5-base-lm-adapt', path: null, summary: { dModel: d, encoderLayers: 12, numHeads: 12 } } });
+      expect(p).toMatchObject({
+        name: `from ${dtype}`,
+        length: N,
+        dModel: d,
+        model: { id: 'google/t5-base-lm-adapt', path: null, summary: { dModel: d, encoderLayers: 12, numHeads: 12 } },
+      });
     }
   });
 
@@ -126,7 +191,13 @@ describe('PEFT prompt-tuning format', () => {
     const write = (config: Record<string, unknown>, shape: number[], dtype = 'F32') => {
       writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify(config));
       const count = shape.reduce((a, b) => a * b, 1);
-      writeMinimalSafetensors(join(dir, 'adapter_model.safetensors'), 'prompt_embeddings', dtype, shape, new Uint8Array(count * (dtype === 'F32' ? 4 : dtype === 'I64' ? 8 : 2)));
+      writeMinimalSafetensors(
+        join(dir, 'adapter_model.safetensors'),
+        'prompt_embeddings',
+        dtype,
+        shape,
+        new Uint8Array(count * (dtype === 'F32' ? 4 : dtype === 'I64' ? 8 : 2)),
+      );
     };
     write(peftConfig(2, 3, { peft_type: 'LORA' }), [4, 3]);
     expect(() => readPeft(dir)).toThrow('The adapter is "LORA", not PROMPT_TUNING');
@@ -139,7 +210,26 @@ describe('PEFT prompt-tuning format', () => {
     write(peftConfig(0, 3), [0, 3]);
     expect(() => readPeft(dir)).toThrow('"num_virtual_tokens" must be a positive whole number');
     const { db } = freshLibrary();
-    saveModel(db, { id: 'google/t5-base-lm-adapt', repo: 'google/t5-base-lm-adapt', revision: 'main', sha: null, path: '/m', summary: { parameters: 1, encoderLayers: 1, decoderLayers: 1, dModel: 768, dKv: 64, numHeads: 12, dFf: 1, vocabSize: 1, feedForward: 'gated-gelu', tiedEmbeddings: false, weightBytes: 1 } });
+    saveModel(db, {
+      id: 'google/t5-base-lm-adapt',
+      repo: 'google/t5-base-lm-adapt',
+      revision: 'main',
+      sha: null,
+      path: '/m',
+      summary: {
+        parameters: 1,
+        encoderLayers: 1,
+        decoderLayers: 1,
+        dModel: 768,
+        dKv: 64,
+        numHeads: 12,
+        dFf: 1,
+        vocabSize: 1,
+        feedForward: 'gated-gelu',
+        tiedEmbeddings: false,
+        weightBytes: 1,
+      },
+    });
     write(peftConfig(2, 3), [4, 3]);
     expect(() => importPeft(db, dir)).toThrow("The adapter's token_dim is 3, but model google/t5-base-lm-adapt has d_model 768");
   });

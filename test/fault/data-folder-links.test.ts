@@ -18,7 +18,11 @@ import { sprout } from './spawn.js';
 const tree = (dir: string) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
 
 function integrity(file: string): string {
-  return execFileSync('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0])', file], { encoding: 'utf8' }).trim();
+  return execFileSync(
+    'python3',
+    ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0])', file],
+    { encoding: 'utf8' },
+  ).trim();
 }
 
 /** Paths outside the data folder by their spelling that all lead into it. */
@@ -42,11 +46,35 @@ describe('outputs through links into the data folder (the app)', () => {
     h = new Harness();
     await h.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
     const model = await h.call('model.import', { path: tinyModel });
-    const cb = await h.call('data.import', { file: data('cb/val.jsonl'), textColumns: ['premise'], labelColumn: 'label', name: 'cb', split: 0.25 });
-    const run = await h.call('train.start', { modelId: model.id, datasetId: cb.datasetId, weights: 'fp32', steps: 1, evalEvery: 1, evalLimit: 2, promptLength: 2, batchSize: 2, maxInputLength: 32, seed: 1 });
+    const cb = await h.call('data.import', {
+      file: data('cb/val.jsonl'),
+      textColumns: ['premise'],
+      labelColumn: 'label',
+      name: 'cb',
+      split: 0.25,
+    });
+    const run = await h.call('train.start', {
+      modelId: model.id,
+      datasetId: cb.datasetId,
+      weights: 'fp32',
+      steps: 1,
+      evalEvery: 1,
+      evalLimit: 2,
+      promptLength: 2,
+      batchSize: 2,
+      maxInputLength: 32,
+      seed: 1,
+    });
     await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
     promptId = (await h.call('train.status', { runId: run.runId })).promptId!;
-    const job = await h.call('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise'], output: join(h.scratch, 'cb.csv'), outputFormat: 'csv', batchSize: 8 });
+    const job = await h.call('label.start', {
+      promptId,
+      input: data('cb/val.jsonl'),
+      textColumns: ['premise'],
+      output: join(h.scratch, 'cb.csv'),
+      outputFormat: 'csv',
+      batchSize: 8,
+    });
     jobId = job.jobId;
     await h.waitFor('labelling.progress', (p) => p.jobId === jobId && p.status === 'done');
     links = linksInto(h.home, h.scratch);
@@ -59,9 +87,13 @@ describe('outputs through links into the data folder (the app)', () => {
     const { folderLink, fileLink, dangling } = links;
     for (const file of [join(folderLink, 'library.sqlite'), join(folderLink, 'runs', 'x.tsv'), fileLink, dangling]) {
       expect(await h.failure('label.export', { jobId, file, format: 'tsv', overwrite: true }), file).toBe('output-in-data-dir');
-      expect(await h.failure('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise'], output: file, overwrite: true }), file).toBe('output-in-data-dir');
+      expect(
+        await h.failure('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise'], output: file, overwrite: true }),
+        file,
+      ).toBe('output-in-data-dir');
     }
-    for (const dir of [join(folderLink, 'peft'), folderLink, join(folderLink, 'new', 'deeper')]) expect(await h.failure('library.exportPeft', { id: promptId, dir }), dir).toBe('output-in-data-dir');
+    for (const dir of [join(folderLink, 'peft'), folderLink, join(folderLink, 'new', 'deeper')])
+      expect(await h.failure('library.exportPeft', { id: promptId, dir }), dir).toBe('output-in-data-dir');
     expect(readFileSync(libraryPath(h.home)).equals(library)).toBe(true);
     expect(integrity(libraryPath(h.home))).toBe('ok');
     expect(tree(h.home).filter((f) => !before.includes(f) && !f.startsWith('library.sqlite'))).toEqual([]);
@@ -78,7 +110,22 @@ describe('outputs through links into the data folder (the CLI)', () => {
   it('label, label export, library export --peft, export-all and backup refuse them before touching anything', async () => {
     // Each command once, each with another way into the data folder (the kinds of path: refuseInsideDataDir's test below).
     const refusals: [string, string[]][] = [
-      [join(folderLink, 'library.sqlite'), ['label', '--prompt-file', join(scratch, 'p.safetensors'), '--model', tinyModel, '--labels', 'a,b', '--input', data('cb/val.jsonl'), '--output', join(folderLink, 'library.sqlite')]],
+      [
+        join(folderLink, 'library.sqlite'),
+        [
+          'label',
+          '--prompt-file',
+          join(scratch, 'p.safetensors'),
+          '--model',
+          tinyModel,
+          '--labels',
+          'a,b',
+          '--input',
+          data('cb/val.jsonl'),
+          '--output',
+          join(folderLink, 'library.sqlite'),
+        ],
+      ],
       [fileLink, ['label', 'export', 'label-00000000', '--output', fileLink, '--overwrite']],
       [dangling, ['library', 'backup', dangling]],
       [join(folderLink, 'all.tar'), ['library', 'export-all', join(folderLink, 'all.tar')]],
@@ -96,7 +143,15 @@ describe('outputs through links into the data folder (the CLI)', () => {
   it('every kind of path into the data folder is refused, and only those', () => {
     const linkedHome = join(scratch, 'home-link');
     symlinkSync(home, linkedHome);
-    for (const path of [join(folderLink, 'library.sqlite'), join(folderLink, 'runs', 'new', 'x.csv'), fileLink, dangling, join(home, 'plain.tsv'), folderLink, home]) {
+    for (const path of [
+      join(folderLink, 'library.sqlite'),
+      join(folderLink, 'runs', 'new', 'x.csv'),
+      fileLink,
+      dangling,
+      join(home, 'plain.tsv'),
+      folderLink,
+      home,
+    ]) {
       expect(() => refuseInsideDataDir(path, home, 'output file'), path).toThrow(/inside Sprout's data folder/);
     }
     expect(() => refuseInsideDataDir(join(realpathSync(home), 'x.csv'), linkedHome, 'output file')).toThrow(/inside Sprout's data folder/);

@@ -23,23 +23,49 @@ const remount = (dir: string, size: string) => execFileSync('mount', ['-o', `rem
 
 /** Python's sqlite3: the library's integrity check and its number of datasets. */
 function library(home: string): { integrity: string; datasets: number } {
-  const python = 'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute("pragma integrity_check").fetchone()[0], c.execute("select count(*) from datasets").fetchone()[0])';
-  const [integrity, datasets] = execFileSync('python3', ['-c', python, libraryPath(home)], { encoding: 'utf8' }).trim().split(' ');
+  const python =
+    'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute("pragma integrity_check").fetchone()[0], c.execute("select count(*) from datasets").fetchone()[0])';
+  const [integrity, datasets] = execFileSync('python3', ['-c', python, libraryPath(home)], { encoding: 'utf8' })
+    .trim()
+    .split(' ');
   return { integrity, datasets: Number(datasets) };
 }
 
 /** RTE's training rows as Python's csv module reads the TSV (GLUE's quoting: none). */
-const rteRows = () => Number(execFileSync('python3', ['-c', 'import csv, sys\nprint(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""), delimiter="\\t", quoting=csv.QUOTE_NONE)) - 1)', data('rte/train.tsv')], { encoding: 'utf8' }));
+const rteRows = () =>
+  Number(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        'import csv, sys\nprint(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""), delimiter="\\t", quoting=csv.QUOTE_NONE)) - 1)',
+        data('rte/train.tsv'),
+      ],
+      { encoding: 'utf8' },
+    ),
+  );
 
 describe.skipIf(!canMount)('a full disk', () => {
   it('during `sprout data import` says so, keeps the library whole, and the same import succeeds once there is room', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-full-'));
     expect(mountTmpfs(home, '512k')).toBe(true);
-    const args = ['data', 'import', data('rte/train.tsv'), '--text-column', 'sentence1', '--text-column', 'sentence2', '--label-column', 'label'];
+    const args = [
+      'data',
+      'import',
+      data('rte/train.tsv'),
+      '--text-column',
+      'sentence1',
+      '--text-column',
+      'sentence2',
+      '--label-column',
+      'label',
+    ];
     const failed = await sprout(args, home);
     expect(failed.code, failed.stderr).toBe(2);
     expect(failed.stderr).toMatch(
-      new RegExp(`^sprout: The disk is full: the dataset from train\\.tsv could not be written to ${home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then run the same \`sprout data import\` again \\(nothing of this import was kept\\)\\.\\n$`),
+      new RegExp(
+        `^sprout: The disk is full: the dataset from train\\.tsv could not be written to ${home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then run the same \`sprout data import\` again \\(nothing of this import was kept\\)\\.\\n$`,
+      ),
     );
     expect(library(home)).toEqual({ integrity: 'ok', datasets: 0 });
     remount(home, '16m');
@@ -53,8 +79,27 @@ describe.skipIf(!canMount)('a full disk', () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-full-'));
     const mine = mkdtempSync(join(tmpdir(), 'sprout-full-files-'));
     const [promptFile] = await writePromptFiles(mine, [1]);
-    const label = (output: string) => ['label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,contradiction,neutral', '--device', 'cpu',
-      '--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', output, '--batch-size', '4', '--commit-every', '8'];
+    const label = (output: string) => [
+      'label',
+      '--prompt-file',
+      promptFile,
+      '--model',
+      tinyModel,
+      '--labels',
+      'entailment,contradiction,neutral',
+      '--device',
+      'cpu',
+      '--input',
+      data('cb/val.jsonl'),
+      '--text-column',
+      'premise',
+      '--output',
+      output,
+      '--batch-size',
+      '4',
+      '--commit-every',
+      '8',
+    ];
 
     const out = join(mine, 'out');
     mkdirSync(out);
@@ -63,7 +108,9 @@ describe.skipIf(!canMount)('a full disk', () => {
     expect(failed.code, failed.stderr).toBe(2);
     const jobId = /^(label-\w+):/m.exec(failed.stderr)![1];
     expect(failed.stderr).toMatch(
-      new RegExp(`\\nsprout: The disk is full: the labelled file could not be written to ${out} \\(\\d+ KB free there, about \\d+ KB more needed\\)\\. Free some space there, then continue with \`sprout label --resume ${jobId}\` \\(every row committed so far is kept\\)\\.\\n$`),
+      new RegExp(
+        `\\nsprout: The disk is full: the labelled file could not be written to ${out} \\(\\d+ KB free there, about \\d+ KB more needed\\)\\. Free some space there, then continue with \`sprout label --resume ${jobId}\` \\(every row committed so far is kept\\)\\.\\n$`,
+      ),
     );
     expect(failed.stderr).not.toMatch(/internal error|\n\s+at /);
     remount(out, '1m');
@@ -74,7 +121,9 @@ describe.skipIf(!canMount)('a full disk', () => {
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 premises = [json.loads(l)["premise"] for l in open(sys.argv[2]) if l.strip()]
 print(len(rows), [r["premise"] for r in rows] == premises, all(r["predicted_label"] for r in rows))`;
-    expect(execFileSync('python3', ['-c', check, join(out, 'cb.csv'), data('cb/val.jsonl')], { encoding: 'utf8' }).trim()).toBe('56 True True');
+    expect(execFileSync('python3', ['-c', check, join(out, 'cb.csv'), data('cb/val.jsonl')], { encoding: 'utf8' }).trim()).toBe(
+      '56 True True',
+    );
   });
 
   it('in the app says so in the app’s words', async () => {
@@ -82,9 +131,13 @@ print(len(rows), [r["premise"] for r in rows] == premises, all(r["predicted_labe
     try {
       // The library is opened on first use, so it lives on the small disk.
       expect(mountTmpfs(h.home, '512k')).toBe(true);
-      const error = await h.call('data.import', { file: data('rte/train.tsv'), textColumns: ['sentence1', 'sentence2'], labelColumn: 'label' }).catch((e: Error) => e);
+      const error = await h
+        .call('data.import', { file: data('rte/train.tsv'), textColumns: ['sentence1', 'sentence2'], labelColumn: 'label' })
+        .catch((e: Error) => e);
       expect((error as Error).message).toMatch(
-        new RegExp(`^disk-full: The disk is full: the dataset from train\\.tsv could not be written to ${h.home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then import the file again \\(nothing of this import was kept\\)\\.$`),
+        new RegExp(
+          `^disk-full: The disk is full: the dataset from train\\.tsv could not be written to ${h.home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then import the file again \\(nothing of this import was kept\\)\\.$`,
+        ),
       );
     } finally {
       await h.context.worker.close();

@@ -30,14 +30,25 @@ let tinyCsv = '';
 beforeAll(() => {
   const dir = tempDir();
   script = join(dir, 'writer.cjs');
-  buildSync({ entryPoints: [join(repoRoot, 'test/fault/library-writer.ts')], bundle: true, platform: 'node', format: 'cjs', external: ['better-sqlite3'], outfile: script, logLevel: 'error' });
+  buildSync({
+    entryPoints: [join(repoRoot, 'test/fault/library-writer.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    external: ['better-sqlite3'],
+    outfile: script,
+    logLevel: 'error',
+  });
   tinyCsv = join(dir, 'tiny.csv');
   writeFileSync(tinyCsv, 'premise,hypothesis,label\nA cat sat.,A cat,yes\nTwo dogs.,No dog,no\n');
 });
 
 /** Runs the writer until it has printed at least `minLines` committed iterations (plus a seeded few), then SIGKILLs it. */
 async function writeAndKill(file: string, mode: string, round: number, data: string, minLines: number): Promise<string[]> {
-  const child = spawn(process.execPath, [script, file, mode, String(round), data], { env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, file, mode, String(round), data], {
+    env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const target = minLines + Math.floor(mulberry32(round * 31 + mode.length)() * 20);
   const lines: string[] = [];
   let buffered = '';
@@ -110,7 +121,12 @@ describe('library killed during each kind of write', () => {
     const n = await killRounds('edit', '', (db, printed) => {
       const prompts = listPrompts(db);
       expect(prompts).toHaveLength(EDIT_PROMPTS);
-      const last = new Map(printed.filter((l) => l !== 'setup').map((l) => l.split(' ')).map(([id, label]) => [Number(id), label]));
+      const last = new Map(
+        printed
+          .filter((l) => l !== 'setup')
+          .map((l) => l.split(' '))
+          .map(([id, label]) => [Number(id), label]),
+      );
       for (const p of prompts) {
         const gen = p.tags.filter((t) => t.startsWith('gen-'));
         expect(gen).toHaveLength(1);
@@ -150,11 +166,18 @@ describe('library killed during each kind of write', () => {
       expect(job.rowsDone).toBeGreaterThanOrEqual(reported);
       expect(job.rowsDone).toBeLessThanOrEqual(reported + CHUNK);
       expect(count(db, 'SELECT count(*) AS n FROM label_rows WHERE job_id = ?', LABEL_JOB)).toBe(job.rowsDone);
-      expect(count(db, 'SELECT count(DISTINCT row) AS n FROM label_rows WHERE job_id = ? AND row < ?', LABEL_JOB, job.rowsDone)).toBe(job.rowsDone);
+      expect(count(db, 'SELECT count(DISTINCT row) AS n FROM label_rows WHERE job_id = ? AND row < ?', LABEL_JOB, job.rowsDone)).toBe(
+        job.rowsDone,
+      );
       expect([job.stats.labelled, job.outputBytes]).toEqual([job.rowsDone, job.rowsDone * ROW_BYTES]);
       for (const d of listDatasets(db)) {
         const upTo = Number(/^fixed-(\d+)$/.exec(d.name)![1]);
-        const corrected = count(db, 'SELECT count(*) AS n FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL AND row < ?', LABEL_JOB, upTo);
+        const corrected = count(
+          db,
+          'SELECT count(*) AS n FROM label_rows WHERE job_id = ? AND corrected IS NOT NULL AND row < ?',
+          LABEL_JOB,
+          upTo,
+        );
         expect(splitCounts(db, d.id).train).toBe(corrected);
       }
     });

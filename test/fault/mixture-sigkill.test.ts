@@ -19,7 +19,13 @@ const STEPS = 30;
 /** The first lines of one of ../shared/data's files, as they are. */
 function head(from: string, n: number): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sprout-fault-data-')), from.replace('/', '-'));
-  writeFileSync(file, `${readFileSync(join(shared, 'data', from), 'utf8').split('\n').slice(0, n).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `${readFileSync(join(shared, 'data', from), 'utf8')
+      .split('\n')
+      .slice(0, n)
+      .join('\n')}\n`,
+  );
   return file;
 }
 
@@ -28,8 +34,19 @@ async function homeWithData(): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'sprout-fault-mixture-'));
   const db = openLibrary(libraryPath(home));
   try {
-    await importDataset(db, head('cb/train.jsonl', 40), { name: 'cb', template: '{premise} {hypothesis}', labelColumn: 'label', validationFile: head('cb/val.jsonl', 8) });
-    await importDataset(db, head('rte/train.tsv', 41), { name: 'rte', template: '{sentence1} {sentence2}', labelColumn: 'label', quoting: 'none', validationFile: head('rte/dev.tsv', 9) });
+    await importDataset(db, head('cb/train.jsonl', 40), {
+      name: 'cb',
+      template: '{premise} {hypothesis}',
+      labelColumn: 'label',
+      validationFile: head('cb/val.jsonl', 8),
+    });
+    await importDataset(db, head('rte/train.tsv', 41), {
+      name: 'rte',
+      template: '{sentence1} {sentence2}',
+      labelColumn: 'label',
+      quoting: 'none',
+      validationFile: head('rte/dev.tsv', 9),
+    });
   } finally {
     db.close();
   }
@@ -37,16 +54,45 @@ async function homeWithData(): Promise<string> {
 }
 
 const args = [
-  'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1', '--mixture', 'dataset:1', '--mixture', 'dataset:2',
-  '--max-input-length', '64', '--prompt-length', '4', '--batch-size', '4', '--steps', String(STEPS), '--eval-every', '10', '--checkpoint-every', '3', '--seed', '11', '--dropout', '0.1',
+  'train',
+  '--model',
+  tinyModel,
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--mixture',
+  'dataset:1',
+  '--mixture',
+  'dataset:2',
+  '--max-input-length',
+  '64',
+  '--prompt-length',
+  '4',
+  '--batch-size',
+  '4',
+  '--steps',
+  String(STEPS),
+  '--eval-every',
+  '10',
+  '--checkpoint-every',
+  '3',
+  '--seed',
+  '11',
+  '--dropout',
+  '0.1',
 ];
 
 function outcome(home: string, run: Exit) {
   const summary = lastJson(run) as { run_id: number; status: string; tasks: { prompt_id: number; prompt_file: string; best: unknown }[] };
   const db = openLibrary(libraryPath(home));
   try {
-    const blobs = summary.tasks.map((t) => (db.prepare('SELECT embedding FROM prompts WHERE id = ?').get(t.prompt_id) as { embedding: Buffer }).embedding);
-    const files = summary.tasks.map((t) => Buffer.from((readTensorFile(t.prompt_file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer));
+    const blobs = summary.tasks.map(
+      (t) => (db.prepare('SELECT embedding FROM prompts WHERE id = ?').get(t.prompt_id) as { embedding: Buffer }).embedding,
+    );
+    const files = summary.tasks.map((t) =>
+      Buffer.from((readTensorFile(t.prompt_file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer),
+    );
     return { summary, blobs, files, metrics: runMetrics(db, summary.run_id) };
   } finally {
     db.close();

@@ -44,8 +44,33 @@ const count = (home: string, sql: string, ...params: unknown[]): number => {
 };
 
 /** A few steps of the tiny T5 that checkpoint every other step: just enough to resume from a checkpoint. */
-const train = ['train', '--model', tinyModel, '--device', 'cpu', '--threads', '1', '--data', join(shared, 'data/cb/train.jsonl'), '--limit', '16',
-  '--text-column', 'premise', '--label-column', 'label', '--max-input-length', '32', '--prompt-length', '2', '--batch-size', '2', '--steps', '8', '--checkpoint-every', '2'];
+const train = [
+  'train',
+  '--model',
+  tinyModel,
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--data',
+  join(shared, 'data/cb/train.jsonl'),
+  '--limit',
+  '16',
+  '--text-column',
+  'premise',
+  '--label-column',
+  'label',
+  '--max-input-length',
+  '32',
+  '--prompt-length',
+  '2',
+  '--batch-size',
+  '2',
+  '--steps',
+  '8',
+  '--checkpoint-every',
+  '2',
+];
 
 describe('one writer per run and per job', () => {
   it('a second `sprout train --resume R` is refused at once while the first trains; the run keeps one prompt', async () => {
@@ -67,8 +92,27 @@ describe('one writer per run and per job', () => {
     const [promptFile] = await writePromptFiles(home, [1]);
     // Outside the data folder (SPROUT_HOME), as a person's output must be.
     const output = join(tempDir('sprout-writer-out-'), 'cb-val.csv');
-    const start = ['label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu',
-      '--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', output, '--batch-size', '4', '--commit-every', '8'];
+    const start = [
+      'label',
+      '--prompt-file',
+      promptFile,
+      '--model',
+      tinyModel,
+      '--labels',
+      'entailment,not_entailment',
+      '--device',
+      'cpu',
+      '--input',
+      data('cb/val.jsonl'),
+      '--text-column',
+      'premise',
+      '--output',
+      output,
+      '--batch-size',
+      '4',
+      '--commit-every',
+      '8',
+    ];
     const killed = await killAt(start, home, /^label-\w+: 0\/56 rows/);
     const jobId = /^(label-\w+):/m.exec(killed.stderr)![1];
     const resume = ['label', '--resume', jobId, '--device', 'cpu'];
@@ -80,7 +124,11 @@ describe('one writer per run and per job', () => {
     expect(count(home, 'SELECT count(DISTINCT row) AS n FROM label_rows WHERE job_id = ?', jobId)).toBe(56);
     expect(count(home, 'SELECT count(*) AS n FROM label_rows WHERE job_id = ?', jobId)).toBe(56);
     // Python's csv module reads the output: a header and each row once.
-    const rows = execFileSync('python3', ['-c', 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))', output], { encoding: 'utf8' });
+    const rows = execFileSync(
+      'python3',
+      ['-c', 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))', output],
+      { encoding: 'utf8' },
+    );
     expect(Number(rows)).toBe(56 + 1);
   });
 });

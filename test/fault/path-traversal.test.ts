@@ -58,10 +58,18 @@ describe('names that become paths', () => {
       const v11 = fixture('tiny-t5-v1_1');
       const evil = '../../../../evil.safetensors';
       const index = Buffer.from(JSON.stringify({ weight_map: { 'shared.weight': evil } }));
-      server.repos.set('acme/evil', repoFromFolder(v11, ['config.json', 'spiece.model'], 'evil', { 'model.safetensors.index.json': index, [evil]: readFileSync(join(v11, 'model.safetensors')) }));
+      server.repos.set(
+        'acme/evil',
+        repoFromFolder(v11, ['config.json', 'spiece.model'], 'evil', {
+          'model.safetensors.index.json': index,
+          [evil]: readFileSync(join(v11, 'model.safetensors')),
+        }),
+      );
       const base = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
       const cacheDir = join(base, 'a', 'b', 'c', 'cache');
-      const error = await downloadModel('acme/evil', { settings: { endpoint: server.endpoint, cacheDir, offline: false } }).catch((e: unknown) => e);
+      const error = await downloadModel('acme/evil', { settings: { endpoint: server.endpoint, cacheDir, offline: false } }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'hub-bad-index' });
       expect(server.fileRequests().filter((r) => r.includes('evil.safetensors'))).toEqual([]);
       expect(tree(base).filter((f) => f.includes('evil.safetensors'))).toEqual([]);
@@ -77,7 +85,9 @@ describe('names that become paths', () => {
     const ids = ['../../x', '..', '/tmp', '1/../2'];
     // Every id through the resume the CLI runs, one through the CLI itself (a process start each).
     for (const id of ids) {
-      await expect(runTraining({ resume: id }, inLibrary(home)), id).rejects.toMatchObject({ code: expect.stringMatching(/^(bad-run-id|unknown-run)$/) });
+      await expect(runTraining({ resume: id }, inLibrary(home)), id).rejects.toMatchObject({
+        code: expect.stringMatching(/^(bad-run-id|unknown-run)$/),
+      });
     }
     const train = await sprout(['train', '--resume', ids[0]], home);
     expect(train.code, train.stderr).toBe(2);
@@ -98,7 +108,10 @@ describe('names that become paths', () => {
     // The data folder two levels below a folder of the test's own, where "../../x" from it would land.
     const base = mkdtempSync(join(tmpdir(), 'sprout-traversal-'));
     const home = join(base, 'a', 'data');
-    const r = await sprout(['data', 'import', dataFile('cb', 'val.jsonl'), '--name', '../../x', '--text-column', 'premise', '--label-column', 'label'], home);
+    const r = await sprout(
+      ['data', 'import', dataFile('cb', 'val.jsonl'), '--name', '../../x', '--text-column', 'premise', '--label-column', 'label'],
+      home,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).name).toBe('../../x');
     expect(tree(base).filter((f) => !f.startsWith(join('a', 'data')))).toEqual(['a']);
@@ -110,7 +123,12 @@ describe('paths the app sends over the contract', () => {
   const home = mkdtempSync(join(tmpdir(), 'sprout-traversal-home-'));
   const scratch = mkdtempSync(join(tmpdir(), 'sprout-traversal-files-'));
   const outside = `${scratch}/../${basename(scratch)}-outside`;
-  const context: HandlerContext = { dataDir: home, emit: () => {}, worker: new EngineWorker({ script: resolve(import.meta.dirname, '../../out/worker.js') }), shell: 'serve' };
+  const context: HandlerContext = {
+    dataDir: home,
+    emit: () => {},
+    worker: new EngineWorker({ script: resolve(import.meta.dirname, '../../out/worker.js') }),
+    shell: 'serve',
+  };
   const dispatch = createDispatch(handlers, context);
   afterAll(async () => {
     await context.worker.close();
@@ -121,7 +139,14 @@ describe('paths the app sends over the contract', () => {
 
   it('exports, label outputs and imports with "..", relative paths or into the data folder are refused; nothing is written', async () => {
     const db = openLibrary(libraryPath(home));
-    const id = insertPrompt(db, { name: 'p', model: { id: 'm', path: null, summary: null }, length: 2, dModel: 4, embedding: new Float32Array(8), init: 'vocab' });
+    const id = insertPrompt(db, {
+      name: 'p',
+      model: { id: 'm', path: null, summary: null },
+      length: 2,
+      dModel: 4,
+      embedding: new Float32Array(8),
+      init: 'vocab',
+    });
     db.close();
     copyFileSync(dataFile('cb', 'val.jsonl'), join(scratch, 'in.jsonl'));
     writeFileSync(join(scratch, 'a-file'), 'not a folder');
@@ -137,13 +162,22 @@ describe('paths the app sends over the contract', () => {
     expect(readFileSync(join(scratch, 'a-file'), 'utf8')).toBe('not a folder');
     expect(await code('library.exportPeft', { id, dir: join(scratch, 'sub', 'peft') })).toBe('ok');
     for (const output of [`${outside}.csv`, 'relative.csv', join(home, 'labels.csv'), join(home, 'runs', 'x.csv')]) {
-      expect(await code('label.start', { promptId: id, input: join(scratch, 'in.jsonl'), output }), output).toMatch(/^(bad-path|output-in-data-dir)$/);
+      expect(await code('label.start', { promptId: id, input: join(scratch, 'in.jsonl'), output }), output).toMatch(
+        /^(bad-path|output-in-data-dir)$/,
+      );
     }
     for (const file of [`${scratch}/sub/../in.jsonl`, 'in.jsonl']) {
       expect(await code('data.import', { file, textColumns: ['premise'], labelColumn: 'label' }), file).toBe('bad-path');
       expect(await code('data.preview', { file }), file).toBe('bad-path');
     }
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${basename(scratch)}-outside`))).toEqual([]);
-    expect(tree(scratch)).toEqual(['a-file', 'in.jsonl', 'sub', join('sub', 'peft'), join('sub', 'peft', 'adapter_config.json'), join('sub', 'peft', 'adapter_model.safetensors')]);
+    expect(tree(scratch)).toEqual([
+      'a-file',
+      'in.jsonl',
+      'sub',
+      join('sub', 'peft'),
+      join('sub', 'peft', 'adapter_config.json'),
+      join('sub', 'peft', 'adapter_model.safetensors'),
+    ]);
   });
 });

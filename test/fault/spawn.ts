@@ -12,9 +12,17 @@ export interface Exit {
 }
 
 /** Runs `node out/cli.js ARGS` with SPROUT_HOME=home; `onLine` sees each stderr line and may signal the process (its pid is the third argument). */
-export function sprout(args: string[], home: string, onLine?: (line: string, kill: (s: NodeJS.Signals) => void, pid: number) => void, env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+export function sprout(
+  args: string[],
+  home: string,
+  onLine?: (line: string, kill: (s: NodeJS.Signals) => void, pid: number) => void,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env, SPROUT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env, SPROUT_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -26,48 +26,53 @@ const promptBytes = (file: unknown) => Buffer.from((readTensorFile(String(file))
 afterAll(unmountAll);
 
 describe('disk full during a checkpoint save', () => {
-  it.skipIf(!canMount)('fails with a clear error, keeps the previous checkpoint, and resumes to the same prompt once space is freed', async () => {
-    const straight = await sprout(args, mkdtempSync(join(tmpdir(), 'sprout-fault-')));
-    expect(straight.code, straight.stderr).toBe(0);
-    const expected = lastJson(straight);
+  it.skipIf(!canMount)(
+    'fails with a clear error, keeps the previous checkpoint, and resumes to the same prompt once space is freed',
+    async () => {
+      const straight = await sprout(args, mkdtempSync(join(tmpdir(), 'sprout-fault-')));
+      expect(straight.code, straight.stderr).toBe(0);
+      const expected = lastJson(straight);
 
-    const home = mkdtempSync(join(tmpdir(), 'sprout-fault-'));
-    const runs = join(home, 'runs');
-    mkdirSync(runs);
-    expect(mountTmpfs(runs, '256k')).toBe(true);
-    const filler = join(runs, 'filler');
-    let filled = 0;
-    const failed = await sprout(args, home, (line) => {
-      if (!filled && /^step 20\//.test(line)) filled = fill(filler);
-    });
-    expect(filled).toBeGreaterThan(0);
-    expect(failed.code, failed.stderr).toBe(2);
-    const message = /^sprout: (.*)$/m.exec(failed.stderr)![1];
-    const runId = /^run (\S+):/m.exec(failed.stderr)![1];
-    const runFolder = join(runs, runId);
-    expect(message).toMatch(
-      new RegExp(`^The disk is full: the training checkpoint of step \\d+ could not be written to ${runFolder} \\(\\d+ KB free there, about \\d+ KB more needed\\)\\. The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${runId}\`\\.$`),
-    );
-    expect(failed.stderr).not.toMatch(/internal error|\n\s+at /);
-    const failedAt = Number(/of step (\d+) /.exec(message)![1]);
+      const home = mkdtempSync(join(tmpdir(), 'sprout-fault-'));
+      const runs = join(home, 'runs');
+      mkdirSync(runs);
+      expect(mountTmpfs(runs, '256k')).toBe(true);
+      const filler = join(runs, 'filler');
+      let filled = 0;
+      const failed = await sprout(args, home, (line) => {
+        if (!filled && /^step 20\//.test(line)) filled = fill(filler);
+      });
+      expect(filled).toBeGreaterThan(0);
+      expect(failed.code, failed.stderr).toBe(2);
+      const message = /^sprout: (.*)$/m.exec(failed.stderr)![1];
+      const runId = /^run (\S+):/m.exec(failed.stderr)![1];
+      const runFolder = join(runs, runId);
+      expect(message).toMatch(
+        new RegExp(
+          `^The disk is full: the training checkpoint of step \\d+ could not be written to ${runFolder} \\(\\d+ KB free there, about \\d+ KB more needed\\)\\. The previous checkpoint is kept; free some space, then continue with \`sprout train --resume ${runId}\`\\.$`,
+        ),
+      );
+      expect(failed.stderr).not.toMatch(/internal error|\n\s+at /);
+      const failedAt = Number(/of step (\d+) /.exec(message)![1]);
 
-    // The previous checkpoint is whole and nothing half-written is left beside it.
-    const saved = loadCheckpoint(runFolder)!;
-    expect(saved.step).toBeGreaterThanOrEqual(18);
-    expect(saved.step).toBe(failedAt - 3);
-    expect(readdirSync(runFolder).sort()).toEqual([CHECKPOINT_FILE, CONFIG_FILE]);
-    const db = openLibrary(libraryPath(home));
-    const run = requireRun(db, Number(runId));
-    db.close();
-    expect([run.status, run.error]).toEqual(['failed', message]);
+      // The previous checkpoint is whole and nothing half-written is left beside it.
+      const saved = loadCheckpoint(runFolder)!;
+      expect(saved.step).toBeGreaterThanOrEqual(18);
+      expect(saved.step).toBe(failedAt - 3);
+      expect(readdirSync(runFolder).sort()).toEqual([CHECKPOINT_FILE, CONFIG_FILE]);
+      const db = openLibrary(libraryPath(home));
+      const run = requireRun(db, Number(runId));
+      db.close();
+      expect([run.status, run.error]).toEqual(['failed', message]);
 
-    rmSync(filler);
-    const resumed = await sprout(['train', '--resume', runId], home);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain(`run ${runId} resumed at step ${saved.step}:`);
-    const result = lastJson(resumed);
-    expect([result.status, result.steps]).toEqual(['completed', STEPS]);
-    expect(promptBytes(result.prompt_file).equals(promptBytes(expected.prompt_file))).toBe(true);
-    expect(promptBytes(result.task_embedding_file).equals(promptBytes(expected.task_embedding_file))).toBe(true);
-  });
+      rmSync(filler);
+      const resumed = await sprout(['train', '--resume', runId], home);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toContain(`run ${runId} resumed at step ${saved.step}:`);
+      const result = lastJson(resumed);
+      expect([result.status, result.steps]).toEqual(['completed', STEPS]);
+      expect(promptBytes(result.prompt_file).equals(promptBytes(expected.prompt_file))).toBe(true);
+      expect(promptBytes(result.task_embedding_file).equals(promptBytes(expected.task_embedding_file))).toBe(true);
+    },
+  );
 });

@@ -77,25 +77,84 @@ async function fixtures(): Promise<{ ids: number[]; jobIds: string[] }> {
   const db = openLibrary(libraryPath(home));
   try {
     if (listDatasets(db).length === 0) {
-      const imported = await dispatch('data.import', { file: join(scratch, 'data.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label' });
+      const imported = await dispatch('data.import', {
+        file: join(scratch, 'data.jsonl'),
+        textColumns: ['premise', 'hypothesis'],
+        labelColumn: 'label',
+      });
       expect(imported.ok).toBe(true);
     }
     if (listPrompts(db).length === 0) {
-      insertPrompt(db, { name: 'seed prompt', model: { id: 'fault/model', path: null, summary: null }, length: 2, dModel: 8, embedding: new Float32Array(16).fill(0.5), init: 'vocab', tags: ['a'] });
+      insertPrompt(db, {
+        name: 'seed prompt',
+        model: { id: 'fault/model', path: null, summary: null },
+        length: 2,
+        dModel: 8,
+        embedding: new Float32Array(16).fill(0.5),
+        init: 'vocab',
+        tags: ['a'],
+      });
     }
     if (!getJob(db, LABEL_JOB)) {
       const labels = ['a', 'b'];
       const spec = {
-        input: join(scratch, 'data.jsonl'), inputBytes: 1, inputMtimeMs: 0, read: { format: 'csv', header: true }, inputColumns: ['text'], output: join(scratch, 'labels.csv'),
-        format: 'csv', tsvQuoting: 'rfc4180', model: 'fault/model', prompts: [], task: { kind: 'classification', labels, verbalisers: labels, template: null },
-        textColumns: ['text'], template: '{text}', goldColumn: null, batchSize: 8, lengthNormalise: false, maxInputTokens: 64, maxNewTokens: 4,
-        commitRows: 2, columns: { label: 'label', confidence: 'confidence' }, totalRows: 2,
+        input: join(scratch, 'data.jsonl'),
+        inputBytes: 1,
+        inputMtimeMs: 0,
+        read: { format: 'csv', header: true },
+        inputColumns: ['text'],
+        output: join(scratch, 'labels.csv'),
+        format: 'csv',
+        tsvQuoting: 'rfc4180',
+        model: 'fault/model',
+        prompts: [],
+        task: { kind: 'classification', labels, verbalisers: labels, template: null },
+        textColumns: ['text'],
+        template: '{text}',
+        goldColumn: null,
+        batchSize: 8,
+        lengthNormalise: false,
+        maxInputTokens: 64,
+        maxNewTokens: 4,
+        commitRows: 2,
+        columns: { label: 'label', confidence: 'confidence' },
+        totalRows: 2,
       } as unknown as LabelJobSpec;
-      const stats = { labelled: 2, skipped: {}, labelCounts: { a: 1, b: 1 }, truncated: 0, gold: null, agreementSum: 2, seconds: 0 } as unknown as LabelStats;
+      const stats = {
+        labelled: 2,
+        skipped: {},
+        labelCounts: { a: 1, b: 1 },
+        truncated: 0,
+        gold: null,
+        agreementSum: 2,
+        seconds: 0,
+      } as unknown as LabelStats;
       createJob(db, LABEL_JOB, spec, stats, 0);
       commitChunk(db, LABEL_JOB, 2, 48, stats, [
-        { row: 0, line: 2, fields: { text: 'first' }, predicted: 'a', confidence: 0.9, margin: 0.8, skippedReason: null, corrected: null, added: ['a', 0.9], values: null },
-        { row: 1, line: 3, fields: { text: 'second' }, predicted: 'b', confidence: 0.6, margin: 0.2, skippedReason: null, corrected: null, added: ['b', 0.6], values: null },
+        {
+          row: 0,
+          line: 2,
+          fields: { text: 'first' },
+          predicted: 'a',
+          confidence: 0.9,
+          margin: 0.8,
+          skippedReason: null,
+          corrected: null,
+          added: ['a', 0.9],
+          values: null,
+        },
+        {
+          row: 1,
+          line: 3,
+          fields: { text: 'second' },
+          predicted: 'b',
+          confidence: 0.6,
+          margin: 0.2,
+          skippedReason: null,
+          corrected: null,
+          added: ['b', 0.6],
+          values: null,
+        },
       ]);
       setJobStatus(db, LABEL_JOB, 'done');
     }
@@ -117,7 +176,10 @@ async function call(name: string, request: unknown): Promise<void> {
     return;
   }
   refused++;
-  expect(envelope.error.code, `${name} ${JSON.stringify(request)?.slice(0, 300)} → ${envelope.error.message}\n${internals.at(-1) ?? ''}`).not.toBe('internal');
+  expect(
+    envelope.error.code,
+    `${name} ${JSON.stringify(request)?.slice(0, 300)} → ${envelope.error.message}\n${internals.at(-1) ?? ''}`,
+  ).not.toBe('internal');
   expect(typeof envelope.error.message).toBe('string');
 }
 
@@ -127,18 +189,29 @@ describe.each(operationNames.map((name, i) => [name, i] as const))('%s with rand
   beforeEach(() => onTestFailed(() => void (inFlight && console.error(`still waiting for ${inFlight}`))));
 
   it(`${RUNS.json} arbitrary values`, async () => {
-    await fc.assert(fc.asyncProperty(anyJson, (request) => call(name, request)), { seed: 9000 + i, numRuns: RUNS.json });
+    await fc.assert(
+      fc.asyncProperty(anyJson, (request) => call(name, request)),
+      { seed: 9000 + i, numRuns: RUNS.json },
+    );
   });
 
   it(`${RUNS.keyed} objects with its keys and random values`, async () => {
     const keys = keysOf(operations[name as OperationName].request);
-    const keyed = keys.length ? fc.dictionary(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 2 }), { maxKeys: keys.length }) : fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
-    await fc.assert(fc.asyncProperty(keyed, (request) => call(name, request)), { seed: 19000 + i, numRuns: RUNS.keyed });
+    const keyed = keys.length
+      ? fc.dictionary(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 2 }), { maxKeys: keys.length })
+      : fc.dictionary(fc.string({ maxLength: 4 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
+    await fc.assert(
+      fc.asyncProperty(keyed, (request) => call(name, request)),
+      { seed: 19000 + i, numRuns: RUNS.keyed },
+    );
   });
 
   it(`${RUNS.schema} requests built from its schema`, async () => {
     const pool = pools(scratch, [join(scratch, 'data.jsonl'), join(scratch, 'sub')], await fixtures());
-    await fc.assert(fc.asyncProperty(arbitraryFor(operations[name as OperationName].request, pool), (request) => call(name, request)), { seed: 29000 + i, numRuns: RUNS.schema });
+    await fc.assert(
+      fc.asyncProperty(arbitraryFor(operations[name as OperationName].request, pool), (request) => call(name, request)),
+      { seed: 29000 + i, numRuns: RUNS.schema },
+    );
   });
 });
 
@@ -151,6 +224,8 @@ describe('contract fuzz totals', () => {
     const preview = await dispatch('data.preview', { file: join(scratch, 'data.jsonl'), rows: 2 });
     expect(preview.ok).toBe(true);
     // Nothing escaped the scratch folder through a relative or traversing path.
-    expect(readdirSync(resolve(scratch, '..')).filter((f) => f.startsWith(`${basename(scratch)}-outside`) || f.startsWith('relative-out'))).toEqual([]);
+    expect(
+      readdirSync(resolve(scratch, '..')).filter((f) => f.startsWith(`${basename(scratch)}-outside`) || f.startsWith('relative-out')),
+    ).toEqual([]);
   });
 });

@@ -28,7 +28,11 @@ const RSS_ALLOWANCE = 768 * 2 ** 20;
 
 const head = (file: string, bytes = 3000) => readFileSync(dataFile(...file.split('/'))).subarray(0, bytes);
 
-const cbRows = readFileSync(dataFile('cb', 'train.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 12).map((l) => JSON.parse(l) as Record<string, unknown>);
+const cbRows = readFileSync(dataFile('cb', 'train.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .slice(0, 12)
+  .map((l) => JSON.parse(l) as Record<string, unknown>);
 const parquetSeed = new Uint8Array(
   parquetWriteBuffer({
     columnData: [
@@ -51,7 +55,8 @@ const seeds: Record<DataFormat, Uint8Array[]> = {
 };
 
 /** Import options a user could pass, chosen at random per case (mapping left to the importer or named wrongly). */
-const sometimes = <T>(values: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: values });
+const sometimes = <T>(values: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: values });
 const options = fc.record({
   header: sometimes(fc.boolean()),
   quoting: sometimes(fc.constantFrom('rfc4180' as const, 'none' as const)),
@@ -73,7 +78,8 @@ async function importOnce(format: DataFormat, bytes: Uint8Array, opts: Omit<Impo
     const stored = (db.prepare('SELECT count(*) AS n FROM dataset_rows WHERE dataset_id = ?').get(report.id) as { n: number }).n;
     expect(stored).toBe(report.rows);
   } catch (error) {
-    if (!(error instanceof SproutError)) throw new Error(`${format} case ${file} ended in ${(error as Error)?.stack ?? String(error)}`, { cause: error });
+    if (!(error instanceof SproutError))
+      throw new Error(`${format} case ${file} ended in ${(error as Error)?.stack ?? String(error)}`, { cause: error });
     counter.refused++;
     expect((db.prepare('SELECT count(*) AS n FROM dataset_rows').get() as { n: number }).n).toBe(before);
     expect(db.inTransaction).toBe(false);
@@ -83,7 +89,8 @@ async function importOnce(format: DataFormat, bytes: Uint8Array, opts: Omit<Impo
 
 const FORMATS: DataFormat[] = ['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text'];
 const RUNS = { random: 500, mutated: 1000, structured: 500 };
-const writeParquet = (columns: Parameters<typeof parquetWriteBuffer>[0]['columnData'], rowGroupSize: number) => new Uint8Array(parquetWriteBuffer({ columnData: columns, rowGroupSize }));
+const writeParquet = (columns: Parameters<typeof parquetWriteBuffer>[0]['columnData'], rowGroupSize: number) =>
+  new Uint8Array(parquetWriteBuffer({ columnData: columns, rowGroupSize }));
 
 describe.each(FORMATS)('%s import of hostile files', (format) => {
   it(`${RUNS.random} random files: a dataset or a SproutError`, async () => {
@@ -95,14 +102,22 @@ describe.each(FORMATS)('%s import of hostile files', (format) => {
 
   it(`${RUNS.mutated} mutations of real files: a dataset or a SproutError`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.noBias(fc.constantFrom(...seeds[format]).chain((seed) => mutated(seed, format === 'parquet'))), options, async (bytes, opts) => importOnce(format, bytes, opts)),
+      fc.asyncProperty(
+        fc.noBias(fc.constantFrom(...seeds[format]).chain((seed) => mutated(seed, format === 'parquet'))),
+        options,
+        async (bytes, opts) => importOnce(format, bytes, opts),
+      ),
       { seed: 0xfa11 + FORMATS.indexOf(format), numRuns: RUNS.mutated },
     );
   });
 
   it(`${RUNS.structured} well-formed files with hostile content: a dataset or a SproutError`, async () => {
     await fc.assert(
-      fc.asyncProperty(structured(format, (columns, group) => writeParquet(columns as never, group)), options, async (bytes, opts) => importOnce(format, bytes, opts)),
+      fc.asyncProperty(
+        structured(format, (columns, group) => writeParquet(columns as never, group)),
+        options,
+        async (bytes, opts) => importOnce(format, bytes, opts),
+      ),
       { seed: 0x7ab1e + FORMATS.indexOf(format), numRuns: RUNS.structured },
     );
   });
@@ -117,8 +132,14 @@ describe('cases the fuzzer found, kept as plain tests', () => {
     writeFileSync(jsonl, '{"constructor":"a text","__proto__":"yes"}\n{"constructor":"another","__proto__":"no"}\n');
     const b = await importDataset(db, jsonl, { textColumns: ['constructor'], labelColumn: '__proto__', split: 0 });
     const rows = (id: number) => db.prepare('SELECT texts, label FROM dataset_rows WHERE dataset_id = ? ORDER BY row_index').all(id);
-    expect(rows(a.id)).toEqual([{ texts: '["first text","second text"]', label: 'yes' }, { texts: '["third","fourth"]', label: 'no' }]);
-    expect(rows(b.id)).toEqual([{ texts: '["a text"]', label: 'yes' }, { texts: '["another"]', label: 'no' }]);
+    expect(rows(a.id)).toEqual([
+      { texts: '["first text","second text"]', label: 'yes' },
+      { texts: '["third","fourth"]', label: 'no' },
+    ]);
+    expect(rows(b.id)).toEqual([
+      { texts: '["a text"]', label: 'yes' },
+      { texts: '["another"]', label: 'no' },
+    ]);
   });
 
   it('a Parquet file whose page header is damaged is refused with a SproutError naming the row group', async () => {
@@ -126,7 +147,10 @@ describe('cases the fuzzer found, kept as plain tests', () => {
     broken[4] = 0x00; // the first page header's type field
     const file = join(dir, 'broken.parquet');
     writeFileSync(file, broken);
-    await expect(importDataset(db, file, { textColumns: ['premise'], labelColumn: 'label' })).rejects.toMatchObject({ code: 'data-bad-parquet', message: expect.stringMatching(/row group 1: /) });
+    await expect(importDataset(db, file, { textColumns: ['premise'], labelColumn: 'label' })).rejects.toMatchObject({
+      code: 'data-bad-parquet',
+      message: expect.stringMatching(/row group 1: /),
+    });
   });
 });
 

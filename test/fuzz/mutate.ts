@@ -19,7 +19,17 @@ const STRUCTURE: Record<DataFormat, string[]> = {
   parquet: ['PAR1'],
   text: ['\n', '\r', '\r\n', ' '],
 };
-const ODD = [[0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff], [0x00], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0xa0, 0x80], [0xff]];
+const ODD = [
+  [0xef, 0xbb, 0xbf],
+  [0xff, 0xfe],
+  [0xfe, 0xff],
+  [0x00],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xff],
+];
 
 /** Random files: raw bytes, or a soup of the format's structural tokens, odd UTF-8 and text. */
 export function bytesArbitrary(format: DataFormat): fc.Arbitrary<Uint8Array> {
@@ -49,10 +59,16 @@ type Mutation = (b: Uint8Array) => Uint8Array;
 export function mutated(seed: Uint8Array, binary: boolean): fc.Arbitrary<Uint8Array> {
   const at = fc.double({ min: 0, max: 1, noNaN: true });
   const insertable = binary
-    ? fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => Array.from(b)), fc.constantFrom([0xff, 0xff, 0xff, 0x7f], [0, 0, 0, 0], [0x15], [0x19], [0x1c]))
+    ? fc.oneof(
+        fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => Array.from(b)),
+        fc.constantFrom([0xff, 0xff, 0xff, 0x7f], [0, 0, 0, 0], [0x15], [0x19], [0x1c]),
+      )
     : fc.oneof(
         { weight: 1, arbitrary: fc.constantFrom(...ODD) },
-        { weight: 5, arbitrary: fc.constantFrom(...[',', '\t', '"', '\n', '\r', '{', '}', '[', ']', ':', '\\', 'null', '0', '"x"'].map(ascii)) },
+        {
+          weight: 5,
+          arbitrary: fc.constantFrom(...[',', '\t', '"', '\n', '\r', '{', '}', '[', ']', ':', '\\', 'null', '0', '"x"'].map(ascii)),
+        },
       );
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     fc.tuple(at, fc.integer({ min: 0, max: 255 })).map(([p, v]) => (b: Uint8Array) => {
@@ -104,7 +120,11 @@ const cell = fc.oneof(
 function delimited(delimiter: string): fc.Arbitrary<Uint8Array> {
   return fc.integer({ min: 1, max: 5 }).chain((n) =>
     fc
-      .tuple(fc.array(fc.constantFrom(...COLUMN_NAMES), { minLength: n, maxLength: n }), fc.array(fc.array(cell, { minLength: 0, maxLength: n + 1 }), { maxLength: 20 }), fc.boolean())
+      .tuple(
+        fc.array(fc.constantFrom(...COLUMN_NAMES), { minLength: n, maxLength: n }),
+        fc.array(fc.array(cell, { minLength: 0, maxLength: n + 1 }), { maxLength: 20 }),
+        fc.boolean(),
+      )
       .map(([header, rows, quote]) => {
         const field = (v: string) => (quote && /["\t\n\r,]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
         return Buffer.from([header, ...rows].map((r) => r.map(field).join(delimiter)).join('\n'));
@@ -117,11 +137,17 @@ type ParquetColumn = { name: string; data: unknown[]; type: 'STRING' | 'INT32' |
 const parquetColumn = (rows: number): fc.Arbitrary<ParquetColumn> =>
   fc.constantFrom(...COLUMN_NAMES.filter((c) => c !== '')).chain((name) =>
     fc.oneof(
-      fc.array(fc.option(fc.string({ maxLength: 12 })), { minLength: rows, maxLength: rows }).map((data) => ({ name, data, type: 'STRING' as const })),
-      fc.array(fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { minLength: rows, maxLength: rows }).map((data) => ({ name, data, type: 'INT32' as const })),
+      fc
+        .array(fc.option(fc.string({ maxLength: 12 })), { minLength: rows, maxLength: rows })
+        .map((data) => ({ name, data, type: 'STRING' as const })),
+      fc
+        .array(fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })), { minLength: rows, maxLength: rows })
+        .map((data) => ({ name, data, type: 'INT32' as const })),
       fc.array(fc.option(fc.double()), { minLength: rows, maxLength: rows }).map((data) => ({ name, data, type: 'DOUBLE' as const })),
       fc.array(fc.option(fc.boolean()), { minLength: rows, maxLength: rows }).map((data) => ({ name, data, type: 'BOOLEAN' as const })),
-      fc.array(fc.option(fc.jsonValue({ maxDepth: 2 })), { minLength: rows, maxLength: rows }).map((data) => ({ name, data, type: 'JSON' as const })),
+      fc
+        .array(fc.option(fc.jsonValue({ maxDepth: 2 })), { minLength: rows, maxLength: rows })
+        .map((data) => ({ name, data, type: 'JSON' as const })),
     ),
   );
 
@@ -129,7 +155,10 @@ const parquetColumn = (rows: number): fc.Arbitrary<ParquetColumn> =>
  * Well-formed files with hostile content: odd and duplicate column names, ragged rows, values of every JSON type,
  * Parquet columns of every common type with nulls. `writeParquet` turns columns into a file (hyparquet-writer).
  */
-export function structured(format: DataFormat, writeParquet: (columns: ParquetColumn[], rowGroupSize: number) => Uint8Array): fc.Arbitrary<Uint8Array> {
+export function structured(
+  format: DataFormat,
+  writeParquet: (columns: ParquetColumn[], rowGroupSize: number) => Uint8Array,
+): fc.Arbitrary<Uint8Array> {
   switch (format) {
     case 'csv':
       return delimited(',');
@@ -144,7 +173,12 @@ export function structured(format: DataFormat, writeParquet: (columns: ParquetCo
     case 'parquet':
       return fc
         .integer({ min: 1, max: 12 })
-        .chain((rows) => fc.tuple(fc.uniqueArray(parquetColumn(rows), { minLength: 1, maxLength: 4, selector: (c) => c.name }), fc.integer({ min: 1, max: rows })))
+        .chain((rows) =>
+          fc.tuple(
+            fc.uniqueArray(parquetColumn(rows), { minLength: 1, maxLength: 4, selector: (c) => c.name }),
+            fc.integer({ min: 1, max: rows }),
+          ),
+        )
         .map(([columns, group]) => writeParquet(columns, group));
   }
 }

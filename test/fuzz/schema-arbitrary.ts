@@ -21,7 +21,23 @@ interface Def {
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Never an absolute path: a handler could write there. Paths come only from the pools, all inside the scratch folder. */
-const ODD_TEXT = ['', ' ', 'x', '..', '../../x', '__proto__', 'constructor', '{premise}', '{nope}', '{', 'label', 'premise', 'é😀', '\u0000', 'x'.repeat(5000)];
+const ODD_TEXT = [
+  '',
+  ' ',
+  'x',
+  '..',
+  '../../x',
+  '__proto__',
+  'constructor',
+  '{premise}',
+  '{nope}',
+  '{',
+  'label',
+  'premise',
+  'é😀',
+  '\u0000',
+  'x'.repeat(5000),
+];
 
 export interface Pools {
   strings: Record<string, string[]>;
@@ -35,7 +51,17 @@ const PATH_FIELDS = new Set(['file', 'validationFile', 'input', 'path', 'output'
 export function pools(scratch: string, readable: string[], existing: { ids: number[]; jobIds: string[] }): Pools {
   // Traversing paths are kept as typed (join would fold the ".."): they must be refused, never followed.
   const outside = `${scratch}/../${basename(scratch)}-outside`;
-  const writable = [join(scratch, 'out.csv'), join(scratch, 'out.jsonl'), join(scratch, 'peft'), join(scratch, 'new', 'deeper'), `${outside}.csv`, `${outside}-peft`, join(scratch, 'out.parquet'), 'relative-out.csv', '../relative-out'];
+  const writable = [
+    join(scratch, 'out.csv'),
+    join(scratch, 'out.jsonl'),
+    join(scratch, 'peft'),
+    join(scratch, 'new', 'deeper'),
+    `${outside}.csv`,
+    `${outside}-peft`,
+    join(scratch, 'out.parquet'),
+    'relative-out.csv',
+    '../relative-out',
+  ];
   const read = [...readable, join(scratch, 'missing.csv'), scratch, '/dev/null', 'relative.csv', `${outside}-read.csv`];
   const strings = {
     file: [...read, ...writable],
@@ -61,7 +87,9 @@ function stringFor(field: string, pool: Pools): fc.Arbitrary<string> {
   const named = pool.strings[field];
   const odd = fc.constantFrom(...ODD_TEXT);
   if (PATH_FIELDS.has(field)) return fc.constantFrom(...named!);
-  return named ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...named) }, { weight: 1, arbitrary: odd }) : fc.oneof(odd, fc.string({ maxLength: 20 }));
+  return named
+    ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...named) }, { weight: 1, arbitrary: odd })
+    : fc.oneof(odd, fc.string({ maxLength: 20 }));
 }
 
 /** Values that mostly satisfy `schema`, with the field name steering strings toward interesting pools. */
@@ -81,8 +109,13 @@ export function arbitraryFor(schema: z.ZodType, pool: Pools, field = ''): fc.Arb
     case 'string':
       return stringFor(field, pool);
     case 'number':
-      if (ID_FIELDS.has(field) && pool.ids.length) return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pool.ids) }, { weight: 1, arbitrary: fc.constantFrom(...NUMBERS) });
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...NUMBERS) }, { weight: 1, arbitrary: fc.integer({ min: -10, max: 5000 }) }, { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) });
+      if (ID_FIELDS.has(field) && pool.ids.length)
+        return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...pool.ids) }, { weight: 1, arbitrary: fc.constantFrom(...NUMBERS) });
+      return fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...NUMBERS) },
+        { weight: 1, arbitrary: fc.integer({ min: -10, max: 5000 }) },
+        { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
+      );
     case 'boolean':
       return fc.boolean();
     case 'enum':
@@ -92,7 +125,9 @@ export function arbitraryFor(schema: z.ZodType, pool: Pools, field = ''): fc.Arb
     case 'array':
       return fc.array(arbitraryFor(def.element!, pool, field), { maxLength: 4 });
     case 'record':
-      return fc.dictionary(fc.constantFrom('yes', 'no', 'entailment', '__proto__', 'constructor', '', 'x'), stringFor('', pool), { maxKeys: 4 });
+      return fc.dictionary(fc.constantFrom('yes', 'no', 'entailment', '__proto__', 'constructor', '', 'x'), stringFor('', pool), {
+        maxKeys: 4,
+      });
     case 'union':
       return fc.oneof(...def.options!.map((o) => arbitraryFor(o, pool, field)));
     default:

@@ -4,7 +4,18 @@ import * as op from '../../main/graph/ops.js';
 import { gradCheck, randomArray, rng } from './gradcheck.js';
 
 const c = (g: Graph, shape: number[], seed: number, lo = -1, hi = 1) =>
-  g.constant(Array.from(randomArray(shape.reduce((a, b) => a * b, 1), rng(seed), lo, hi)), 'float64', shape);
+  g.constant(
+    Array.from(
+      randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        rng(seed),
+        lo,
+        hi,
+      ),
+    ),
+    'float64',
+    shape,
+  );
 
 /** Inputs bounded away from 0, for ops whose derivative is discontinuous or singular there. */
 const awayFromZero = (n: number) => Float64Array.from(randomArray(n, rng(7)), (v) => (v < 0 ? v - 0.3 : v + 0.3));
@@ -65,7 +76,11 @@ const cases: Case[] = [
   { name: 'gated gelu (both)', shape: [2, 5], f: (x) => op.gatedGelu(x, op.mul(x, x)) },
   { name: 'cross-entropy', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1])).loss },
   { name: 'cross-entropy with int32 labels', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int32', [3, 1])).loss },
-  { name: 'cross-entropy with z-loss', shape: [3, 6], f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1]), g.scalar(1e-4)).loss },
+  {
+    name: 'cross-entropy with z-loss',
+    shape: [3, 6],
+    f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1]), g.scalar(1e-4)).loss,
+  },
 ];
 
 describe('every op’s vector-Jacobian product matches central finite differences (float64)', () => {
@@ -131,10 +146,12 @@ describe('ops without a gradient (indexing, attributes)', () => {
 
   it('argmax gives the first largest position as int64, the axis dropped', async () => {
     const out = await run((t) => op.argmax(t, -1)); // [2, 3]
-    const expected = [0, 1].flatMap((i) => [0, 1, 2].map((j) => {
-      const row = [0, 1, 2, 3].map((k) => x(i, j, k));
-      return row.indexOf(Math.max(...row));
-    }));
+    const expected = [0, 1].flatMap((i) =>
+      [0, 1, 2].map((j) => {
+        const row = [0, 1, 2, 3].map((k) => x(i, j, k));
+        return row.indexOf(Math.max(...row));
+      }),
+    );
     expect(out.dims).toEqual([2, 3]);
     expect(out.data).toEqual(expected);
     const tie = await run((_, g) => op.argmax(g.constant([1, 3, 3, 0], 'float64', [1, 4]), 1));

@@ -9,7 +9,15 @@ import { fixture, repoRoot, tempDir } from '../checkpoint/helpers.js';
 import { commitOf, HubServer, repoFromFolder } from './hub-server.js';
 
 const run = promisify(execFile);
-const MODEL_FILES = ['config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'spiece.model',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+];
 
 let server: HubServer;
 const home = tempDir('sprout-home-');
@@ -39,9 +47,22 @@ describe('sprout model', () => {
     expect(download.stderr).toContain('google/tiny-t5: 4.3M parameters, 3+2 layers, d_model 64, vocab 32128, gated-gelu');
     expect(download.code).toBe(0);
     const record = JSON.parse(download.stdout);
-    expect(record).toMatchObject({ id: 'google/tiny-t5', repo: 'google/tiny-t5', revision: 'main', sha: commitOf('cli'), fetched_bytes: 20412104 });
+    expect(record).toMatchObject({
+      id: 'google/tiny-t5',
+      repo: 'google/tiny-t5',
+      revision: 'main',
+      sha: commitOf('cli'),
+      fetched_bytes: 20412104,
+    });
     expect(record.path).toBe(join(cache, 'models--google--tiny-t5', 'snapshots', commitOf('cli')));
-    expect(record.summary).toMatchObject({ parameters: 4_291_840, encoderLayers: 3, decoderLayers: 2, dModel: 64, vocabSize: 32128, tiedEmbeddings: false });
+    expect(record.summary).toMatchObject({
+      parameters: 4_291_840,
+      encoderLayers: 3,
+      decoderLayers: 2,
+      dModel: 64,
+      vocabSize: 32128,
+      tiedEmbeddings: false,
+    });
 
     const db = openLibrary(libraryPath(home));
     expect(getModel(db, 'google/tiny-t5')?.sha).toBe(commitOf('cli'));
@@ -61,12 +82,20 @@ describe('sprout model', () => {
 
     const imported = await sprout(['model', 'import', fixture('tiny-t5-v1_0')]);
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ id: 'local/tiny-t5-v1_0', path: fixture('tiny-t5-v1_0'), summary: { tiedEmbeddings: true, feedForward: 'relu' } });
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      id: 'local/tiny-t5-v1_0',
+      path: fixture('tiny-t5-v1_0'),
+      summary: { tiedEmbeddings: true, feedForward: 'relu' },
+    });
     const single = await sprout(['model', 'import', join(fixture('mini-t5-pretrained'), 'model.safetensors')]);
     expect(JSON.parse(single.stdout)).toMatchObject({ id: 'local/mini-t5-pretrained', summary: { parameters: 9_996_672 } });
 
     const list = await sprout(['model', 'list', '--json']);
-    expect(JSON.parse(list.stdout).models.map((m: { id: string }) => m.id)).toEqual(['google/tiny-t5', 'local/tiny-t5-v1_0', 'local/mini-t5-pretrained']);
+    expect(JSON.parse(list.stdout).models.map((m: { id: string }) => m.id)).toEqual([
+      'google/tiny-t5',
+      'local/tiny-t5-v1_0',
+      'local/mini-t5-pretrained',
+    ]);
 
     const removed = await sprout(['model', 'remove', 'local/tiny-t5-v1_0']);
     expect(JSON.parse(removed.stdout)).toEqual({ removed: 'local/tiny-t5-v1_0', path: fixture('tiny-t5-v1_0') });
@@ -98,19 +127,55 @@ describe('sprout model', () => {
 
   it('generate: a scaled-down flan-t5-xl as sharded bfloat16 .bin, which import converts and registers', async () => {
     const dir = join(tempDir(), 'flan');
-    const generated = await sprout(['model', 'generate', 'flan-t5-xl', '--out', dir, '--dtype', 'bfloat16', '--format', 'bin', '--shard-size', '3MB',
-      '--layers', '2', '--d-model', '32', '--d-ff', '48', '--heads', '2', '--tokenizer', fixture('tiny-t5-v1_1')]);
+    const generated = await sprout([
+      'model',
+      'generate',
+      'flan-t5-xl',
+      '--out',
+      dir,
+      '--dtype',
+      'bfloat16',
+      '--format',
+      'bin',
+      '--shard-size',
+      '3MB',
+      '--layers',
+      '2',
+      '--d-model',
+      '32',
+      '--d-ff',
+      '48',
+      '--heads',
+      '2',
+      '--tokenizer',
+      fixture('tiny-t5-v1_1'),
+    ]);
     expect(generated.code).toBe(0);
     const out = JSON.parse(generated.stdout);
     expect(out).toMatchObject({ dir, family: 'google/flan-t5-xl', dtype: 'bfloat16', format: 'bin' });
     expect(out.files.at(-1)).toBe('pytorch_model.bin.index.json');
     expect(out.files[0]).toMatch(/^pytorch_model-00001-of-0000\d\.bin$/);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ d_model: 32, d_ff: 48, num_heads: 2, num_layers: 2, num_decoder_layers: 2, torch_dtype: 'bfloat16', tie_word_embeddings: false });
+    expect(config).toMatchObject({
+      d_model: 32,
+      d_ff: 48,
+      num_heads: 2,
+      num_layers: 2,
+      num_decoder_layers: 2,
+      torch_dtype: 'bfloat16',
+      tie_word_embeddings: false,
+    });
 
     const imported = await sprout(['model', 'import', dir]);
     expect(imported.code).toBe(0);
-    expect(JSON.parse(imported.stdout).summary).toMatchObject({ encoderLayers: 2, decoderLayers: 2, dModel: 32, dFf: 48, numHeads: 2, tiedEmbeddings: false });
+    expect(JSON.parse(imported.stdout).summary).toMatchObject({
+      encoderLayers: 2,
+      decoderLayers: 2,
+      dModel: 32,
+      dFf: 48,
+      numHeads: 2,
+      tiedEmbeddings: false,
+    });
 
     const unknown = await sprout(['model', 'generate', 't5-xxxl', '--out', dir]);
     expect(unknown.code).toBe(2);

@@ -15,7 +15,15 @@ import { readSafetensorsHeader, readTensorF32, writeSafetensorsStreamed } from '
 import { fixtureAsPytorchBin } from '../checkpoint/torch-save.js';
 import { commitOf, HubServer, repoFromFolder } from './hub-server.js';
 
-const MODEL_FILES = ['config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'spiece.model',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+];
 const v10 = fixture('tiny-t5-v1_0');
 const weights = readFileSync(join(v10, 'model.safetensors'));
 const weightsSha = createHash('sha256').update(weights).digest('hex');
@@ -24,7 +32,14 @@ let server: HubServer;
 beforeAll(async () => {
   server = await new HubServer().start();
   // Extra files a real repository has and Sprout must not fetch.
-  server.repos.set('acme/tiny-t5', repoFromFolder(v10, MODEL_FILES, 'v1', { 'README.md': Buffer.from('# tiny'), 'tf_model.h5': Buffer.alloc(1000), 'reference.json': readFileSync(join(v10, 'reference.json')) }));
+  server.repos.set(
+    'acme/tiny-t5',
+    repoFromFolder(v10, MODEL_FILES, 'v1', {
+      'README.md': Buffer.from('# tiny'),
+      'tf_model.h5': Buffer.alloc(1000),
+      'reference.json': readFileSync(join(v10, 'reference.json')),
+    }),
+  );
   server.repos.set('tiny-t5-plain', repoFromFolder(v10, MODEL_FILES, 'plain'));
   server.repos.set('acme/private-t5', { ...repoFromFolder(v10, MODEL_FILES, 'private'), token: 'hf_secret' });
 });
@@ -35,7 +50,10 @@ function settings(cacheDir = tempDir('sprout-hub-'), extra: Partial<HubSettings>
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<SproutError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SproutError);
   return error as SproutError;
 }
@@ -83,7 +101,9 @@ describe('downloadModel against a loopback hub', () => {
 
     // Offline with the model cached works without any request; an uncached model fails clearly.
     const requests = server.requests.length;
-    const offline = await downloadModel('acme/tiny-t5', { settings: settings(cacheDir, { offline: true, endpoint: 'http://127.0.0.1:9' }) });
+    const offline = await downloadModel('acme/tiny-t5', {
+      settings: settings(cacheDir, { offline: true, endpoint: 'http://127.0.0.1:9' }),
+    });
     expect(offline.dir).toBe(result.dir);
     expect(server.requests.length).toBe(requests);
     const error = await errorOf(downloadModel('tiny-t5-plain', { settings: settings(cacheDir, { offline: true }) }));
@@ -91,7 +111,10 @@ describe('downloadModel against a loopback hub', () => {
     expect(error.message).toContain('"tiny-t5-plain" (revision "main") is not in the Hugging Face cache');
     expect(error.message).toContain('HF_HUB_OFFLINE is set');
     // A pinned commit that is cached needs no network either.
-    const pinned = await downloadModel('acme/tiny-t5', { revision: commitOf('v1'), settings: settings(cacheDir, { endpoint: 'http://127.0.0.1:9' }) });
+    const pinned = await downloadModel('acme/tiny-t5', {
+      revision: commitOf('v1'),
+      settings: settings(cacheDir, { endpoint: 'http://127.0.0.1:9' }),
+    });
     expect(pinned.dir).toBe(result.dir);
   });
 
@@ -104,7 +127,8 @@ describe('downloadModel against a loopback hub', () => {
   });
 
   it('a connection reset before any answer (a keep-alive connection the hub closed) is asked again; a hub that keeps resetting is unreachable', async () => {
-    for (const path of [/\/revision\//, /\/resolve\/.*\/config\.json$/, /\/resolve\/.*\/model\.safetensors$/, /^\/lfs\//]) server.resetOnce(path);
+    for (const path of [/\/revision\//, /\/resolve\/.*\/config\.json$/, /\/resolve\/.*\/model\.safetensors$/, /^\/lfs\//])
+      server.resetOnce(path);
     const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));
     expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
     expect(sent).toBe(weights.length);
@@ -140,7 +164,9 @@ describe('downloadModel against a loopback hub', () => {
     expect(lstatSync(partial).size).toBeGreaterThanOrEqual(2_000_000);
     expect(sentFirst).toBeLessThan(weights.length);
 
-    const [result, sentSecond] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings(cacheDir) }));
+    const [result, sentSecond] = await sentDuring('model.safetensors', () =>
+      downloadModel('tiny-t5-plain', { settings: settings(cacheDir) }),
+    );
     expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
     expect(sentFirst + sentSecond).toBeLessThan(1.1 * weights.length);
     expect(existsSync(partial)).toBe(false);
@@ -149,7 +175,9 @@ describe('downloadModel against a loopback hub', () => {
   it('404 and 401 give clear messages; a token opens a private repo', async () => {
     const revision = await errorOf(downloadModel('acme/tiny-t5', { revision: 'v9', settings: settings() }));
     expect(revision.code).toBe('hub-revision-not-found');
-    expect(revision.message).toBe('The Hub has no revision "v9" for "acme/tiny-t5" (HTTP 404, RevisionNotFound). Check the model id and the revision (branch, tag or commit).');
+    expect(revision.message).toBe(
+      'The Hub has no revision "v9" for "acme/tiny-t5" (HTTP 404, RevisionNotFound). Check the model id and the revision (branch, tag or commit).',
+    );
     const missing = await errorOf(downloadModel('acme/no-such-model', { settings: settings() }));
     expect(missing.code).toBe('hub-unauthorized');
     expect(missing.message).toContain('The Hub refused access to revision "main" of "acme/no-such-model" (HTTP 401, RepoNotFound)');
@@ -202,21 +230,53 @@ describe('downloadModel against a loopback hub', () => {
     const weightMap: Record<string, string> = {};
     [tensors.filter((t) => t.name.startsWith('decoder')), tensors.filter((t) => !t.name.startsWith('decoder'))].forEach((part, i) => {
       const name = `model-0000${i + 1}-of-00002.safetensors`;
-      writeSafetensorsStreamed(join(shardDir, name), part.map((t) => ({ ...t, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })), { format: 'pt' });
+      writeSafetensorsStreamed(
+        join(shardDir, name),
+        part.map((t) => ({ ...t, write: (sink) => sink(new Uint8Array(readTensorF32(t).buffer)) })),
+        { format: 'pt' },
+      );
       extra[name] = readFileSync(join(shardDir, name));
       for (const t of part) weightMap[t.name] = name;
     });
     extra['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
-    server.repos.set('acme/sharded', repoFromFolder(v11, MODEL_FILES.filter((f) => f !== 'model.safetensors'), 'sharded', extra));
+    server.repos.set(
+      'acme/sharded',
+      repoFromFolder(
+        v11,
+        MODEL_FILES.filter((f) => f !== 'model.safetensors'),
+        'sharded',
+        extra,
+      ),
+    );
     const result = await downloadModel('acme/sharded', { settings: settings() });
-    expect(result.files.sort()).toEqual(['config.json', 'generation_config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'spiece.model', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].sort());
+    expect(result.files.sort()).toEqual(
+      [
+        'config.json',
+        'generation_config.json',
+        'model-00001-of-00002.safetensors',
+        'model-00002-of-00002.safetensors',
+        'model.safetensors.index.json',
+        'spiece.model',
+        'special_tokens_map.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ].sort(),
+    );
     const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
     expect(ckpt.tensors.size).toBe(61);
   });
 
   it('a repository with only pytorch_model.bin is converted once to model.safetensors in the snapshot', async () => {
     const cacheDir = tempDir('sprout-hub-');
-    server.repos.set('acme/old-t5', repoFromFolder(v10, MODEL_FILES.filter((f) => f !== 'model.safetensors'), 'old', { 'pytorch_model.bin': fixtureAsPytorchBin() }));
+    server.repos.set(
+      'acme/old-t5',
+      repoFromFolder(
+        v10,
+        MODEL_FILES.filter((f) => f !== 'model.safetensors'),
+        'old',
+        { 'pytorch_model.bin': fixtureAsPytorchBin() },
+      ),
+    );
     const result = await downloadModel('acme/old-t5', { settings: settings(cacheDir) });
     expect(lstatSync(join(result.dir, 'pytorch_model.bin')).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(result.dir, 'model.safetensors')).isFile()).toBe(true);
@@ -233,27 +293,55 @@ describe('downloadModel against a loopback hub', () => {
   describe('a sharded model as the Hub ships flan-t5-xl (both formats, shards and index), scaled down', () => {
     const generated = tempDir();
     const gen = (format: 'safetensors' | 'bin'): GeneratedCheckpoint =>
-      generateCheckpoint(join(generated, format), { family: findFamily('flan-t5-xl')!, shape: { numLayers: 2, dModel: 64, dFf: 96, numHeads: 4, dKv: 16 }, format, shardBytes: 6_000_000, seed: 3, tokenizerFrom: fixture('tiny-t5-v1_1') });
+      generateCheckpoint(join(generated, format), {
+        family: findFamily('flan-t5-xl')!,
+        shape: { numLayers: 2, dModel: 64, dFf: 96, numHeads: 4, dKv: 16 },
+        format,
+        shardBytes: 6_000_000,
+        seed: 3,
+        tokenizerFrom: fixture('tiny-t5-v1_1'),
+      });
     const serve = (name: string, parts: GeneratedCheckpoint[]): void => {
       const extra: Record<string, Buffer> = { 'README.md': Buffer.from('# flan') };
       for (const part of parts) for (const f of part.files) extra[f] = readFileSync(join(part.dir, f));
-      server.repos.set(name, repoFromFolder(parts[0].dir, ['config.json', 'generation_config.json', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'], name, extra));
+      server.repos.set(
+        name,
+        repoFromFolder(
+          parts[0].dir,
+          ['config.json', 'generation_config.json', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'],
+          name,
+          extra,
+        ),
+      );
     };
     const linkedToBlob = (file: string): boolean => lstatSync(file).isSymbolicLink() && readlinkSync(file).startsWith('../../blobs/');
 
     it('safetensors shards are fetched (not the .bin ones), linked from the snapshot and read where they lie', async () => {
       const [st, bin] = [gen('safetensors'), gen('bin')];
-      expect(st.files).toEqual(['model-00001-of-00004.safetensors', 'model-00002-of-00004.safetensors', 'model-00003-of-00004.safetensors', 'model-00004-of-00004.safetensors', 'model.safetensors.index.json']);
+      expect(st.files).toEqual([
+        'model-00001-of-00004.safetensors',
+        'model-00002-of-00004.safetensors',
+        'model-00003-of-00004.safetensors',
+        'model-00004-of-00004.safetensors',
+        'model.safetensors.index.json',
+      ]);
       serve('google/flan-t5-xl-small-copy', [st, bin]);
       const before = server.requests.length;
       const result = await downloadModel('google/flan-t5-xl-small-copy', { settings: settings() });
-      expect(result.files.filter((f) => f.endsWith('.bin') || f.endsWith('.safetensors') || f.endsWith('index.json')).sort()).toEqual(st.files);
+      expect(result.files.filter((f) => f.endsWith('.bin') || f.endsWith('.safetensors') || f.endsWith('index.json')).sort()).toEqual(
+        st.files,
+      );
       for (const f of st.files) expect(linkedToBlob(join(result.dir, f)), f).toBe(true);
       expect(server.requests.slice(before).filter((r) => r.includes('pytorch_model'))).toEqual([]);
       const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
-      expect(new Set([...ckpt.tensors.values()].map((t) => t.file))).toEqual(new Set(st.files.filter((f) => f.endsWith('.safetensors')).map((f) => join(result.dir, f))));
+      expect(new Set([...ckpt.tensors.values()].map((t) => t.file))).toEqual(
+        new Set(st.files.filter((f) => f.endsWith('.safetensors')).map((f) => join(result.dir, f))),
+      );
       const original = await openCheckpoint(st.dir, { castCacheDir: tempDir() });
-      for (const [name, entry] of ckpt.tensors) expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(true);
+      for (const [name, entry] of ckpt.tensors)
+        expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(
+          true,
+        );
     });
 
     it('an index that is not JSON, or names a shard the repository lacks, stops the download with the index named', async () => {
@@ -282,7 +370,10 @@ describe('downloadModel against a loopback hub', () => {
       expect(lstatSync(join(result.dir, 'model.safetensors.index.json')).isFile()).toBe(true);
       const ckpt = await openCheckpoint(result.dir, { castCacheDir: tempDir() });
       const original = await openCheckpoint(gen('safetensors').dir, { castCacheDir: tempDir() });
-      for (const [name, entry] of ckpt.tensors) expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(true);
+      for (const [name, entry] of ckpt.tensors)
+        expect(Buffer.from(readTensorF32(entry).buffer).equals(Buffer.from(readTensorF32(original.tensors.get(name)!).buffer)), name).toBe(
+          true,
+        );
       const again = await downloadModel('acme/flan-bin-only', { settings: settings(cacheDir) });
       expect(again.fetchedBytes).toBe(0);
       const offline = await downloadModel('acme/flan-bin-only', { settings: settings(cacheDir, { offline: true }) });

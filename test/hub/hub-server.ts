@@ -129,7 +129,15 @@ export class HubServer {
       const commit = repo.branches[rev] ?? (rev === repo.commit ? rev : undefined);
       if (!commit) return this.deny(res, 404, 'RevisionNotFound');
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ _id: info[1], id: info[1], sha: commit, private: !!repo.token, siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })) }));
+      res.end(
+        JSON.stringify({
+          _id: info[1],
+          id: info[1],
+          sha: commit,
+          private: !!repo.token,
+          siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })),
+        }),
+      );
       return;
     }
     const resolve = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);

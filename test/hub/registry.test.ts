@@ -9,12 +9,31 @@ import { getModel, hubModelId, listModels, localModelId, removeModel, saveModel 
 import type { ArchitectureSummary } from '../../main/checkpoint/summary.js';
 import { tempDir } from '../checkpoint/helpers.js';
 
-const summary: ArchitectureSummary = { parameters: 10, encoderLayers: 1, decoderLayers: 1, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 5, feedForward: 'relu', tiedEmbeddings: true, weightBytes: 40 };
+const summary: ArchitectureSummary = {
+  parameters: 10,
+  encoderLayers: 1,
+  decoderLayers: 1,
+  dModel: 4,
+  dKv: 2,
+  numHeads: 2,
+  dFf: 8,
+  vocabSize: 5,
+  feedForward: 'relu',
+  tiedEmbeddings: true,
+  weightBytes: 40,
+};
 
 describe('models registry', () => {
   it('saves, replaces (keeping the first added time), lists and removes', () => {
     const db = openLibrary(libraryPath(tempDir()));
-    const first = saveModel(db, { id: hubModelId('t5-small', 'main'), repo: 't5-small', revision: 'main', sha: 'a'.repeat(40), path: '/x', summary });
+    const first = saveModel(db, {
+      id: hubModelId('t5-small', 'main'),
+      repo: 't5-small',
+      revision: 'main',
+      sha: 'a'.repeat(40),
+      path: '/x',
+      summary,
+    });
     expect(first.id).toBe('t5-small');
     const second = saveModel(db, { ...first, sha: 'b'.repeat(40), summary: { ...summary, parameters: 11 } });
     expect(second.added).toBe(first.added);
@@ -34,10 +53,24 @@ describe('models registry', () => {
 describe('hub settings and catalogue', () => {
   it('reads the environment variables huggingface_hub reads', () => {
     const hfHome = tempDir();
-    expect(hubSettings({})).toEqual({ endpoint: 'https://huggingface.co', cacheDir: join(homedir(), '.cache', 'huggingface', 'hub'), token: undefined, offline: false });
+    expect(hubSettings({})).toEqual({
+      endpoint: 'https://huggingface.co',
+      cacheDir: join(homedir(), '.cache', 'huggingface', 'hub'),
+      token: undefined,
+      offline: false,
+    });
     writeFileSync(join(hfHome, 'token'), 'hf_fromfile\n');
-    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_OFFLINE: 'true', HF_ENDPOINT: 'https://mirror.example/' })).toEqual({ endpoint: 'https://mirror.example', cacheDir: join(hfHome, 'hub'), token: 'hf_fromfile', offline: true });
-    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_CACHE: '/c', HF_TOKEN: 'hf_env', HF_HUB_OFFLINE: '0' })).toMatchObject({ cacheDir: '/c', token: 'hf_env', offline: false });
+    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_OFFLINE: 'true', HF_ENDPOINT: 'https://mirror.example/' })).toEqual({
+      endpoint: 'https://mirror.example',
+      cacheDir: join(hfHome, 'hub'),
+      token: 'hf_fromfile',
+      offline: true,
+    });
+    expect(hubSettings({ HF_HOME: hfHome, HF_HUB_CACHE: '/c', HF_TOKEN: 'hf_env', HF_HUB_OFFLINE: '0' })).toMatchObject({
+      cacheDir: '/c',
+      token: 'hf_env',
+      offline: false,
+    });
     expect(hubSettings({ XDG_CACHE_HOME: '/xdg' }).cacheDir).toBe('/xdg/huggingface/hub');
   });
 

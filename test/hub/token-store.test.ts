@@ -42,15 +42,20 @@ function testKeychain(): SecretCipher {
 }
 
 // No token from this machine's environment may stand in for the one under test.
-const savedEnv = { HF_TOKEN: process.env.HF_TOKEN, HUGGING_FACE_HUB_TOKEN: process.env.HUGGING_FACE_HUB_TOKEN, HF_TOKEN_PATH: process.env.HF_TOKEN_PATH };
+const savedEnv = {
+  HF_TOKEN: process.env.HF_TOKEN,
+  HUGGING_FACE_HUB_TOKEN: process.env.HUGGING_FACE_HUB_TOKEN,
+  HF_TOKEN_PATH: process.env.HF_TOKEN_PATH,
+};
 beforeAll(() => {
   delete process.env.HF_TOKEN;
   delete process.env.HUGGING_FACE_HUB_TOKEN;
   process.env.HF_TOKEN_PATH = join(mkdtempSync(join(tmpdir(), 'sprout-no-token-')), 'token');
 });
 afterAll(() => {
-  for (const [name, value] of Object.entries(savedEnv)) if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
+  for (const [name, value] of Object.entries(savedEnv))
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
 });
 
 describe('the Hub token', () => {
@@ -73,7 +78,13 @@ describe('the Hub token', () => {
   it('left in settings.json by an earlier Sprout is moved to the owner-only file when a host starts', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-legacy-token-'));
     writeFileSync(join(home, SETTINGS_FILE), JSON.stringify({ defaultDevice: 'cpu', hubToken: TOKEN }), { mode: 0o644 });
-    const engine = hostEngine({ dataDir: home, workerScript: join(repoRoot, 'out/worker.js'), shell: 'serve', emit: () => {}, log: () => {} });
+    const engine = hostEngine({
+      dataDir: home,
+      workerScript: join(repoRoot, 'out/worker.js'),
+      shell: 'serve',
+      emit: () => {},
+      log: () => {},
+    });
     await engine.close();
     expect(filesHolding(home, TOKEN)).toEqual([{ file: join(home, PLAIN_TOKEN_FILE), mode: 0o600 }]);
     expect(JSON.parse(readFileSync(join(home, SETTINGS_FILE), 'utf8'))).toMatchObject({ defaultDevice: 'cpu' });

@@ -7,7 +7,11 @@ beforeAll(() => {
 });
 afterAll(() => h.close());
 
-const message = async (p: Promise<unknown>) => ((await p.then(() => 'succeeded', (e: Error) => e.message)) as string);
+const message = async (p: Promise<unknown>) =>
+  (await p.then(
+    () => 'succeeded',
+    (e: Error) => e.message,
+  )) as string;
 
 describe('what the app is told (the contract), on CoLA as it is', () => {
   it('the preview proposes "no header" and says why; the import keeps every row', async () => {
@@ -15,13 +19,20 @@ describe('what the app is told (the contract), on CoLA as it is', () => {
     expect(preview.header).toBe(false);
     expect(preview.headerReason).toMatch(/^row 1 looks like data: /);
     expect(preview.suggestion).toEqual({ textColumns: ['3'], labelColumn: '1', template: '{3}' });
-    const report = await h.call('data.import', { file: data('cola/in_domain_dev.tsv'), header: preview.header, textColumns: ['3'], labelColumn: '1' });
+    const report = await h.call('data.import', {
+      file: data('cola/in_domain_dev.tsv'),
+      header: preview.header,
+      textColumns: ['3'],
+      labelColumn: '1',
+    });
     expect(report.rows).toBe(527);
     expect(report.splitBy).toBe('unique text');
   });
 
-  it('errors name the app\'s controls, not CLI flags', async () => {
-    const missing = await message(h.call('data.import', { file: data('cola/in_domain_dev.tsv'), textColumns: ['sentence'], labelColumn: '1' }));
+  it("errors name the app's controls, not CLI flags", async () => {
+    const missing = await message(
+      h.call('data.import', { file: data('cola/in_domain_dev.tsv'), textColumns: ['sentence'], labelColumn: '1' }),
+    );
     expect(missing).toMatch(/The text column "sentence" is not in this TSV file\. Its columns are: "0", "1", "2", "3"\.$/);
     const headerOnly = await message(h.call('data.import', { file: data('cola/in_domain_dev.tsv'), header: true, textColumns: ['nope'] }));
     expect(`${missing} ${headerOnly}`).not.toMatch(/--[a-z]/);

@@ -32,7 +32,14 @@ afterAll(async () => {
 
 it('lists home: folders first, names in natural order, hidden files only when asked, and the way back up', async () => {
   const top = await h.call('files.browse', { kind: 'file' });
-  expect(top).toMatchObject({ roots: [{ name: 'Home', path: home }], root: home, folder: home, parent: null, path: [{ name: 'Home', path: home }], omitted: 0 });
+  expect(top).toMatchObject({
+    roots: [{ name: 'Home', path: home }],
+    root: home,
+    folder: home,
+    parent: null,
+    path: [{ name: 'Home', path: home }],
+    omitted: 0,
+  });
   expect(top.entries.map((e) => e.name)).toEqual(['Data']);
   expect((await h.call('files.browse', { kind: 'file', hidden: true })).entries.map((e) => e.name)).toEqual(['Data', '.hidden']);
 
@@ -46,11 +53,25 @@ it('lists home: folders first, names in natural order, hidden files only when as
     ['train.csv', 'file'],
   ]);
   const csv = folder.entries.find((e) => e.name === 'train.csv')!;
-  expect(csv).toMatchObject({ path: join(home, 'Data', 'train.csv'), bytes: statSync(csv.path).size, modified: statSync(csv.path).mtime.toISOString() });
+  expect(csv).toMatchObject({
+    path: join(home, 'Data', 'train.csv'),
+    bytes: statSync(csv.path).size,
+    modified: statSync(csv.path).mtime.toISOString(),
+  });
   expect(folder.parent).toBe(home);
-  expect(folder.path).toEqual([{ name: 'Home', path: home }, { name: 'Data', path: join(home, 'Data') }]);
-  expect((await h.call('files.browse', { kind: 'folder', path: join(home, 'Data') })).entries.map((e) => e.name)).toEqual(['A folder', 'b-folder', 'elsewhere']);
-  expect((await h.call('files.browse', { kind: 'file', path: join(home, 'Data'), filter: 'FILE' })).entries.map((e) => e.name)).toEqual(['file9.txt', 'file10.txt']);
+  expect(folder.path).toEqual([
+    { name: 'Home', path: home },
+    { name: 'Data', path: join(home, 'Data') },
+  ]);
+  expect((await h.call('files.browse', { kind: 'folder', path: join(home, 'Data') })).entries.map((e) => e.name)).toEqual([
+    'A folder',
+    'b-folder',
+    'elsewhere',
+  ]);
+  expect((await h.call('files.browse', { kind: 'file', path: join(home, 'Data'), filter: 'FILE' })).entries.map((e) => e.name)).toEqual([
+    'file9.txt',
+    'file10.txt',
+  ]);
 });
 
 it("refuses what a typed path would be refused for, and anything outside home and Settings' folders, links included", async () => {
@@ -71,7 +92,17 @@ it('lists a folder added in Settings as a place of its own, as Python lists it',
   const cola = await h.call('files.browse', { kind: 'file', path: data('cola') });
   expect(cola.roots.map((r) => r.name)).toEqual(['Home', 'data']);
   expect(cola).toMatchObject({ root: settings.browseFolders[0], parent: settings.browseFolders[0] });
-  const python = JSON.parse(execFileSync('python3', ['-c', 'import os,sys,json; d=sys.argv[1]; print(json.dumps(sorted([[n, os.path.getsize(os.path.join(d,n))] for n in os.listdir(d)])))', data('cola')], { encoding: 'utf8' })) as [string, number][];
+  const python = JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        'import os,sys,json; d=sys.argv[1]; print(json.dumps(sorted([[n, os.path.getsize(os.path.join(d,n))] for n in os.listdir(d)])))',
+        data('cola'),
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as [string, number][];
   expect(cola.entries.map((e) => [e.name, e.bytes]).sort()).toEqual(python);
   // The place's top has no way further up, and the folder above it cannot be listed.
   expect((await h.call('files.browse', { kind: 'file', path: settings.browseFolders[0] })).parent).toBeNull();

@@ -23,8 +23,38 @@ describe('a run of another process', () => {
     let kill!: (s: NodeJS.Signals) => void;
     let stepped!: () => void;
     const atStep = new Promise<void>((resolve) => (stepped = resolve));
-    const args = ['train', '--model', tinyModel, '--device', 'cpu', '--threads', '1', '--data', data('cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '64',
-      '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable', '--prompt-length', '2', '--batch-size', '2', '--steps', '1000000', '--checkpoint-every', '1000000', '--name', 'cli-run'];
+    const args = [
+      'train',
+      '--model',
+      tinyModel,
+      '--device',
+      'cpu',
+      '--threads',
+      '1',
+      '--data',
+      data('cola/in_domain_train.tsv'),
+      '--no-header',
+      '--quoting',
+      'none',
+      '--limit',
+      '64',
+      '--text-column',
+      '3',
+      '--label-column',
+      '1',
+      '--verbalizer',
+      '0=unacceptable,1=acceptable',
+      '--prompt-length',
+      '2',
+      '--batch-size',
+      '2',
+      '--steps',
+      '1000000',
+      '--checkpoint-every',
+      '1000000',
+      '--name',
+      'cli-run',
+    ];
     const exited: Promise<Exit> = sprout(args, h.home, (line, k) => {
       kill = k;
       if (/^time estimate: /.test(line)) stepped();
@@ -47,8 +77,23 @@ describe('a run of another process', () => {
     let kill!: (s: NodeJS.Signals) => void;
     let held!: (pid: number) => void;
     const holding = new Promise<number>((resolve) => (held = resolve));
-    const args = ['label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu',
-      '--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', join(h.scratch, 'cb.csv')];
+    const args = [
+      'label',
+      '--prompt-file',
+      promptFile,
+      '--model',
+      tinyModel,
+      '--labels',
+      'entailment,not_entailment',
+      '--device',
+      'cpu',
+      '--input',
+      data('cb/val.jsonl'),
+      '--text-column',
+      'premise',
+      '--output',
+      join(h.scratch, 'cb.csv'),
+    ];
     const exited = sprout(args, h.home, (line, k, pid) => {
       kill = k;
       // Held still at its first progress line, so the app's calls meet it however slow the machine is.
@@ -63,7 +108,9 @@ describe('a run of another process', () => {
     try {
       const [job] = await h.call('label.list', {});
       for (const op of ['label.resume', 'label.cancel'] as const) {
-        await expect(h.call(op, { jobId: job.jobId })).rejects.toThrow(`label-job-elsewhere: Labelling job ${job.jobId} is being labelled by process ${pid}`);
+        await expect(h.call(op, { jobId: job.jobId })).rejects.toThrow(
+          `label-job-elsewhere: Labelling job ${job.jobId} is being labelled by process ${pid}`,
+        );
       }
       expect((await h.call('label.status', { jobId: job.jobId })).status).toBe('running');
     } finally {
@@ -81,7 +128,14 @@ describe('transfer probes and model identity', () => {
     const link = join(mkdtempSync(join(tmpdir(), 'sprout-link-')), 'model');
     symlinkSync(folder, link);
     const base = { id: 'local/model', path: folder, dModel: 4 };
-    const probeRun = createRun(db, { taskId: null, modelId: null, modelPath: folder, config: { name: 'transfer probe', purpose: 'probe' }, status: 'done', plannedSteps: 1 });
+    const probeRun = createRun(db, {
+      taskId: null,
+      modelId: null,
+      modelPath: folder,
+      config: { name: 'transfer probe', purpose: 'probe' },
+      status: 'done',
+      plannedSteps: 1,
+    });
     const probe = addPrompt(db, 1, { model: { id: null, path: folder, summary: null }, runId: probeRun.id, name: 'transfer probe' });
     const fromCli = addPrompt(db, 2, { model: { id: null, path: link, summary: null }, name: 'trained by the CLI' });
     const other = addPrompt(db, 3, { model: TINY_MODEL, name: 'another model' });

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubServer, repoFromFolder } from '../hub/hub-server.js';
 import { Harness, tinyModel } from './harness.js';
 
-const MODEL_FILES = ['config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'spiece.model',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'generation_config.json',
+];
 
 let h: Harness;
 let server: HubServer;
@@ -57,7 +65,9 @@ describe('model.download', () => {
     await h.waitFor('download.progress', (p) => p.jobId === job.jobId);
     expect((await h.call('model.downloads', {})).find((d) => d.jobId === job.jobId)?.status).toBe('running');
     await h.call('model.download.cancel', { jobId: job.jobId });
-    expect(await h.waitFor('download.progress', (p) => p.jobId === job.jobId && p.status !== 'running')).toMatchObject({ status: 'cancelled' });
+    expect(await h.waitFor('download.progress', (p) => p.jobId === job.jobId && p.status !== 'running')).toMatchObject({
+      status: 'cancelled',
+    });
     expect((await h.call('model.list', {})).map((m) => m.id)).toEqual(['google/tiny-t5']);
     expect(await h.failure('model.download.cancel', { jobId: 'dl-missing' })).toBe('unknown-download');
   });

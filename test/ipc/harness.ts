@@ -56,7 +56,11 @@ export class Harness {
 
   /** The payloads of `event` emitted so far that `where` accepts, from the `from`th emitted event on. */
   payloads<E extends EventName>(event: E, where: (p: EventPayload<E>) => boolean = () => true, from = 0): EventPayload<E>[] {
-    return this.events.slice(from).filter((e) => e.event === event).map((e) => e.payload as EventPayload<E>).filter(where);
+    return this.events
+      .slice(from)
+      .filter((e) => e.event === event)
+      .map((e) => e.payload as EventPayload<E>)
+      .filter(where);
   }
 
   /** The first matching event, already emitted or still to come; a run that never emits one ends at the test's timeout. */

@@ -19,9 +19,25 @@ beforeAll(async () => {
   h = new Harness();
   await h.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const model = await h.call('model.import', { path: tinyModel });
-  const cb = await h.call('data.import', { file: data('cb/train.jsonl'), validationFile: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label', name: 'cb' });
+  const cb = await h.call('data.import', {
+    file: data('cb/train.jsonl'),
+    validationFile: data('cb/val.jsonl'),
+    textColumns: ['premise', 'hypothesis'],
+    labelColumn: 'label',
+    name: 'cb',
+  });
   // A prompt trained on int8 weights is labelled and evaluated on int8 weights.
-  const run = await h.call('train.start', { modelId: model.id, datasetId: cb.datasetId, weights: 'int8', steps: 2, evalEvery: 2, evalLimit: 4, promptLength: 4, batchSize: 4, seed: 1 });
+  const run = await h.call('train.start', {
+    modelId: model.id,
+    datasetId: cb.datasetId,
+    weights: 'int8',
+    steps: 2,
+    evalEvery: 2,
+    evalLimit: 4,
+    promptLength: 4,
+    batchSize: 4,
+    seed: 1,
+  });
   await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
   promptId = (await h.call('train.status', { runId: run.runId })).promptId!;
 });
@@ -32,7 +48,10 @@ afterAll(async () => {
 
 /** The conversion was reported tensor file by tensor file, and its total is the tensor data of the files written. */
 function checkConversion(reports: EventPayload<'labelling.preparing' | 'evaluation.preparing'>[]) {
-  const seen = checkReports(reports.map((p) => p.preparing), 'int8');
+  const seen = checkReports(
+    reports.map((p) => p.preparing),
+    'int8',
+  );
   expect([...seen.phases]).toEqual(['convert']);
   const files = convertedFiles(h.home, 'int8');
   expect(seen.count).toBe(files.count);
@@ -44,7 +63,14 @@ describe('weights converted before labelling and evaluation', () => {
     rmSync(join(h.home, 'cache'), { recursive: true, force: true });
     const from = h.events.length;
     const output = join(h.scratch, 'cb.labelled.csv');
-    const job = await h.call('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], output, outputFormat: 'csv', batchSize: 8 });
+    const job = await h.call('label.start', {
+      promptId,
+      input: data('cb/val.jsonl'),
+      textColumns: ['premise', 'hypothesis'],
+      output,
+      outputFormat: 'csv',
+      batchSize: 8,
+    });
     await h.waitFor('labelling.progress', (p) => p.jobId === job.jobId && p.status === 'done');
     const events = h.events.slice(from);
     const preparing = h.payloads('labelling.preparing', undefined, from);
@@ -74,24 +100,40 @@ describe('weights converted before labelling and evaluation', () => {
   it('a second evaluation only verifies the converted files, and reports that', async () => {
     const from = h.events.length;
     await h.call('eval.report', { promptId, worst: 3 });
-    const seen = checkReports(h.payloads('evaluation.preparing', undefined, from).map((p) => p.preparing), 'int8');
+    const seen = checkReports(
+      h.payloads('evaluation.preparing', undefined, from).map((p) => p.preparing),
+      'int8',
+    );
     expect([...seen.phases]).toEqual(['verify']);
     expect(seen.total).toBe(convertedFiles(h.home, 'int8').bytes);
   });
 });
 
 describe('label.plan', () => {
-  it('plans the job at the prompt\'s width, or with int8 products, without loading or starting anything', async () => {
+  it("plans the job at the prompt's width, or with int8 products, without loading or starting anything", async () => {
     const jobs = (await h.call('label.list', {})).length;
-    const checkpoint = Number(execFileSync('python3', ['-c', `import json, struct, sys
+    const checkpoint = Number(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          `import json, struct, sys
 raw = open(sys.argv[1], 'rb')
 h = json.loads(raw.read(struct.unpack('<Q', raw.read(8))[0]))
-print(sum(v['data_offsets'][1] - v['data_offsets'][0] for k, v in h.items() if k != '__metadata__'))`, join(tinyModel, 'model.safetensors')], { encoding: 'utf8' }));
+print(sum(v['data_offsets'][1] - v['data_offsets'][0] for k, v in h.items() if k != '__metadata__'))`,
+          join(tinyModel, 'model.safetensors'),
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
     const plan = await h.call('label.plan', { promptId, batchSize: 8 });
     // The prompt was trained on int8 weights: 1.25 bytes a parameter against the checkpoint's float32 4.
     expect(plan).toMatchObject({ width: 'int8', compute: 'float', batch: 8, fits: true, suggestion: null });
     expect(plan.modelBytes).toBeCloseTo((checkpoint * 1.25) / 4, 0);
-    expect(plan.totalBytes).toBeCloseTo(plan.modelBytes + plan.transientWeightBytes + plan.activationBytes + plan.optimizerBytes + plan.runtimeBytes, 0);
+    expect(plan.totalBytes).toBeCloseTo(
+      plan.modelBytes + plan.transientWeightBytes + plan.activationBytes + plan.optimizerBytes + plan.runtimeBytes,
+      0,
+    );
     const products = await h.call('label.plan', { promptId, compute: 'int8' });
     expect(products).toMatchObject({ width: 'int8', compute: 'int8', batch: 32, inputTokens: 512, transientWeightBytes: 0 });
     const huge = await h.call('label.plan', { promptId, batchSize: 1024 });

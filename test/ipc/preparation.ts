@@ -10,12 +10,18 @@ export function convertedFiles(home: string, weights: WeightWidth): { count: num
   const root = join(home, 'cache', 'weights');
   const [dir] = readdirSync(root).filter((d) => d.startsWith(`${weights}-`));
   const files = readdirSync(join(root, dir)).filter((f) => /^t\d{5}\.safetensors$/.test(f));
-  const dataBytes = files.reduce((n, f) => n + [...readSafetensorsHeader(join(root, dir, f)).values()].reduce((m, t) => m + t.length, 0), 0);
+  const dataBytes = files.reduce(
+    (n, f) => n + [...readSafetensorsHeader(join(root, dir, f)).values()].reduce((m, t) => m + t.length, 0),
+    0,
+  );
   return { count: files.length, bytes: files.reduce((n, f) => n + statSync(join(root, dir, f)).size, 0), dataBytes };
 }
 
 /** One model load's preparation reports: all of `weights`, done rising, never past a total that stays put, to that total. */
-export function checkReports(reports: WeightPreparation[], weights: WeightWidth): { phases: Set<WeightPreparation['phase']>; count: number; total: number } {
+export function checkReports(
+  reports: WeightPreparation[],
+  weights: WeightWidth,
+): { phases: Set<WeightPreparation['phase']>; count: number; total: number } {
   expect(reports.length).toBeGreaterThan(0);
   expect(reports.every((p) => p.weights === weights)).toBe(true);
   const done = reports.map((p) => p.done);

@@ -17,7 +17,14 @@ beforeAll(async () => {
   h = new Harness();
   await h.call('settings.set', { defaultDevice: 'cpu', threads: 1, defaultWeights: 'int8' });
   modelId = (await h.call('model.import', { path: tinyModel })).id;
-  const report = await h.call('data.import', { file: data('cola/in_domain_train.tsv'), header: false, quoting: 'none', textColumns: ['3'], labelColumn: '1', name: 'cola' });
+  const report = await h.call('data.import', {
+    file: data('cola/in_domain_train.tsv'),
+    header: false,
+    quoting: 'none',
+    textColumns: ['3'],
+    labelColumn: '1',
+    name: 'cola',
+  });
   colaId = report.datasetId;
   colaRows = report.rows;
   cola = { modelId, datasetId: colaId, verbalizer: { 0: 'unacceptable', 1: 'acceptable' } };
@@ -29,7 +36,17 @@ afterAll(async () => {
 
 describe('train.plan', () => {
   it('imported every CoLA line, as python counts them', () => {
-    const lines = Number(execFileSync('python3', ['-c', 'import csv,sys\nprint(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""), delimiter="\\t", quoting=csv.QUOTE_NONE)))', data('cola/in_domain_train.tsv')], { encoding: 'utf8' }));
+    const lines = Number(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import csv,sys\nprint(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""), delimiter="\\t", quoting=csv.QUOTE_NONE)))',
+          data('cola/in_domain_train.tsv'),
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
     expect(colaRows).toBe(lines);
   });
 

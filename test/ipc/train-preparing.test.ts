@@ -16,8 +16,24 @@ beforeAll(async () => {
   h = new Harness();
   await h.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const model = await h.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_0') });
-  const cb = await h.call('data.import', { file: data('cb/train.jsonl'), validationFile: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label', name: 'cb' });
-  request = { modelId: model.id, datasetId: cb.datasetId, weights: 'int8', steps: 2, evalEvery: 2, evalLimit: 4, promptLength: 4, batchSize: 4, seed: 1 };
+  const cb = await h.call('data.import', {
+    file: data('cb/train.jsonl'),
+    validationFile: data('cb/val.jsonl'),
+    textColumns: ['premise', 'hypothesis'],
+    labelColumn: 'label',
+    name: 'cb',
+  });
+  request = {
+    modelId: model.id,
+    datasetId: cb.datasetId,
+    weights: 'int8',
+    steps: 2,
+    evalEvery: 2,
+    evalLimit: 4,
+    promptLength: 4,
+    batchSize: 4,
+    seed: 1,
+  };
 });
 
 afterAll(async () => {
@@ -39,7 +55,10 @@ function checkPreparation(events: TrainingProgress[]) {
   expect(preparing.every((p) => p.status === 'starting')).toBe(true);
   expect(events.slice(first).every((p) => p.status !== 'starting' && p.preparing === null)).toBe(true);
   expect(events[first].status).toBe('running');
-  return checkReports(preparing.map((p) => p.preparing!), 'int8');
+  return checkReports(
+    preparing.map((p) => p.preparing!),
+    'int8',
+  );
 }
 
 describe('train.start with weights to convert', () => {

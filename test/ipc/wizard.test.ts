@@ -69,9 +69,20 @@ describe('data', () => {
   });
 
   it('imports CB with its validation file, reporting progress and storing the rows', async () => {
-    const report = await h.call('data.import', { file: data('cb/train.jsonl'), validationFile: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], labelColumn: 'label', name: 'cb' });
+    const report = await h.call('data.import', {
+      file: data('cb/train.jsonl'),
+      validationFile: data('cb/val.jsonl'),
+      textColumns: ['premise', 'hypothesis'],
+      labelColumn: 'label',
+      name: 'cb',
+    });
     cbId = report.datasetId;
-    expect(report).toMatchObject({ rows: 306, splits: { train: 250, validation: 56, test: 0 }, labelColumn: 'label', textColumns: ['premise', 'hypothesis'] });
+    expect(report).toMatchObject({
+      rows: 306,
+      splits: { train: 250, validation: 56, test: 0 },
+      labelColumn: 'label',
+      textColumns: ['premise', 'hypothesis'],
+    });
     expect(Object.keys(report.labels).sort()).toEqual(['contradiction', 'entailment', 'neutral']);
     const progress = h.payloads('import.progress', (p) => p.file === data('cb/train.jsonl'));
     expect(progress.length).toBeGreaterThan(0);
@@ -80,7 +91,13 @@ describe('data', () => {
     expect(shown).toMatchObject({ totalRows: 56, labelSet: ['contradiction', 'entailment', 'neutral'] });
     expect(shown.rows).toHaveLength(5);
     expect(shown.rows[0].text).toContain('hypothesis:');
-    const rte = await h.call('data.import', { file: data('rte/dev.tsv'), textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', name: 'rte', split: 0.2 });
+    const rte = await h.call('data.import', {
+      file: data('rte/dev.tsv'),
+      textColumns: ['sentence1', 'sentence2'],
+      labelColumn: 'label',
+      name: 'rte',
+      split: 0.2,
+    });
     rteId = rte.datasetId;
     expect(rte.rows).toBe(277);
     expect((await h.call('data.list', {})).map((d) => d.name)).toEqual(['cb', 'rte']);
@@ -103,14 +120,30 @@ describe('training', () => {
     expect(events.filter((p) => p.eval).map((p) => p.eval!.step)).toEqual([3, 6]);
     expect(events.at(-1)).toMatchObject({ status: 'done', step: 6, totalSteps: 6 });
     cbRun = await h.call('train.status', { runId });
-    expect(cbRun).toMatchObject({ status: 'done', step: 6, totalSteps: 6, providerDetail: 'CPU · 1 thread', labels: ['contradiction', 'entailment', 'neutral'] });
+    expect(cbRun).toMatchObject({
+      status: 'done',
+      step: 6,
+      totalSteps: 6,
+      providerDetail: 'CPU · 1 thread',
+      labels: ['contradiction', 'entailment', 'neutral'],
+    });
     expect(cbRun.evals.map((e) => e.step)).toEqual([3, 6]);
     expect(cbRun.losses.length).toBeGreaterThan(0);
     expect(cbRun.promptId).not.toBeNull();
     cbPrompt = cbRun.promptId!;
     // CB's labels are imbalanced (few "neutral"), so auto keeps by macro-F1; the majority baseline is over the
     // 8 validation examples evaluated, counted here by Python's json module.
-    const firstEight = JSON.parse(execFileSync('python3', ['-c', 'import json,sys\nprint(json.dumps([json.loads(l)["label"] for l in open(sys.argv[1]) if l.strip()][:8]))', data('cb/val.jsonl')], { encoding: 'utf8' })) as string[];
+    const firstEight = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import json,sys\nprint(json.dumps([json.loads(l)["label"] for l in open(sys.argv[1]) if l.strip()][:8]))',
+          data('cb/val.jsonl'),
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as string[];
     const top = Math.max(...['contradiction', 'entailment', 'neutral'].map((l) => firstEight.filter((x) => x === l).length));
     expect(cbRun.judgement.metric?.metric).toBe('macro_f1');
     expect(cbRun.judgement.baselines.majority?.share).toBeCloseTo(top / 8, 6);
@@ -160,7 +193,13 @@ describe('training', () => {
 describe('evaluation', () => {
   it('reports accuracy, macro-F1, confusion and the worst examples on the validation split', async () => {
     const report = await h.call('eval.report', { runId: cbRun.runId, worst: 5 });
-    expect(report).toMatchObject({ promptId: cbPrompt, datasetId: cbId, split: 'validation', examples: 56, labels: ['contradiction', 'entailment', 'neutral'] });
+    expect(report).toMatchObject({
+      promptId: cbPrompt,
+      datasetId: cbId,
+      split: 'validation',
+      examples: 56,
+      labels: ['contradiction', 'entailment', 'neutral'],
+    });
     expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(56);
     const correct = report.confusion.reduce((s, row, i) => s + row[i], 0);
     expect(report.accuracy).toBeCloseTo(correct / 56, 12);
@@ -173,12 +212,19 @@ describe('evaluation', () => {
 
 describe('transfer', () => {
   it('ranks the CB prompts for RTE through a probe run and trains RTE from the recommended one', async () => {
-    const ranking = await h.call('transfer.rank', { modelId, datasetId: rteId, probeSteps: 2, probe: { batchSize: 3, promptLength: 4, optimizer: 'adam', lr: 0.02 } });
+    const ranking = await h.call('transfer.rank', {
+      modelId,
+      datasetId: rteId,
+      probeSteps: 2,
+      probe: { batchSize: 3, promptLength: 4, optimizer: 'adam', lr: 0.02 },
+    });
     expect(ranking.target.kind).toBe('probe');
     // The probe trained as the task's runs will (the Prompt step's settings), so it is compared with sources trained alike.
     const db = openLibrary(libraryPath(h.home));
     try {
-      const probe = JSON.parse((db.prepare('SELECT config FROM runs WHERE id = ?').get(ranking.target.runId) as { config: string }).config) as Record<string, unknown>;
+      const probe = JSON.parse(
+        (db.prepare('SELECT config FROM runs WHERE id = ?').get(ranking.target.runId) as { config: string }).config,
+      ) as Record<string, unknown>;
       expect([probe.batchSize, probe.promptLength, probe.optimizer]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }]);
     } finally {
       db.close();
@@ -199,7 +245,15 @@ describe('transfer', () => {
     expect(ranking.recommended).toBe(scores[0] > 0 ? ranking.candidates[0].promptId : null);
     expect(ranking.reason).not.toMatch(/prompt:\d/);
     const source = ranking.recommended ?? cbPrompt;
-    const run = await h.call('train.start', { modelId, datasetId: rteId, steps: 3, evalEvery: 3, init: `prompt:${source}`, name: 'rte from cb', ...quick });
+    const run = await h.call('train.start', {
+      modelId,
+      datasetId: rteId,
+      steps: 3,
+      evalEvery: 3,
+      init: `prompt:${source}`,
+      name: 'rte from cb',
+      ...quick,
+    });
     await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
     const done = await h.call('train.status', { runId: run.runId });
     const shown = await h.call('library.show', { id: done.promptId! });
@@ -215,7 +269,15 @@ describe('transfer', () => {
 describe('labelling', () => {
   it('labels a file with progress, then reviews, corrects, saves and exports', async () => {
     const output = join(h.scratch, 'cb-val-labelled.csv');
-    const job = await h.call('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], goldColumn: 'label', output, outputFormat: 'csv', batchSize: 8 });
+    const job = await h.call('label.start', {
+      promptId: cbPrompt,
+      input: data('cb/val.jsonl'),
+      textColumns: ['premise', 'hypothesis'],
+      goldColumn: 'label',
+      output,
+      outputFormat: 'csv',
+      batchSize: 8,
+    });
     const jobId = job.jobId;
     await h.waitFor('labelling.progress', (p) => p.jobId === jobId && p.status === 'done');
     const progress = h.payloads('labelling.progress', (p) => p.jobId === jobId);
@@ -245,19 +307,35 @@ describe('labelling', () => {
     expect(stored.filter((r) => r.text === target.text).map((r) => r.label)).toEqual([fix]);
 
     const exported = join(h.scratch, 'cb-val-reviewed.csv');
-    expect(await h.call('label.export', { jobId, file: exported })).toEqual({ file: exported, format: 'csv', rows: 56, reviewed: 1, corrected: 1 });
+    expect(await h.call('label.export', { jobId, file: exported })).toEqual({
+      file: exported,
+      format: 'csv',
+      rows: 56,
+      reviewed: 1,
+      corrected: 1,
+    });
     const rows = readFileSync(exported, 'utf8').trimEnd().split('\n');
     expect(rows[0].split(',').at(-1)).toBe('label_source');
     expect(rows.filter((r) => r.endsWith(',person'))).toHaveLength(1);
     expect(rows.filter((r) => r.endsWith(',model'))).toHaveLength(55);
 
-    expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: join(h.home, 'escape.csv') })).toBe('output-in-data-dir');
+    expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: join(h.home, 'escape.csv') })).toBe(
+      'output-in-data-dir',
+    );
     expect(await h.failure('label.start', { promptId: cbPrompt, input: data('cb/val.jsonl'), output: 'out.csv' })).toBe('bad-path');
     expect(await h.failure('label.export', { jobId, file: output })).toBe('label-export-overwrites');
 
     // The job owns its output: the app asks which job a file belongs to, and overwriting it needs that job named.
-    expect(await h.call('label.checkOutput', { file: output })).toMatchObject({ file: output, exists: true, owner: { jobId, outputState: 'intact', outputNote: null } });
-    expect(await h.call('label.checkOutput', { file: join(h.scratch, 'new.csv') })).toEqual({ file: join(h.scratch, 'new.csv'), exists: false, owner: null });
+    expect(await h.call('label.checkOutput', { file: output })).toMatchObject({
+      file: output,
+      exists: true,
+      owner: { jobId, outputState: 'intact', outputNote: null },
+    });
+    expect(await h.call('label.checkOutput', { file: join(h.scratch, 'new.csv') })).toEqual({
+      file: join(h.scratch, 'new.csv'),
+      exists: false,
+      owner: null,
+    });
     const again = { promptId: cbPrompt, input: data('cb/val.jsonl'), textColumns: ['premise', 'hypothesis'], output, overwrite: true };
     expect(await h.failure('label.start', again)).toBe('label-output-owned');
     expect(await h.failure('label.export', { jobId, file: exported })).toBe('file-exists');
@@ -299,7 +377,10 @@ describe('library', () => {
     expect(map.explained[0] + map.explained[1]).toBeLessThanOrEqual(1 + 1e-9);
 
     const dir = join(h.scratch, 'peft-cb');
-    expect(await h.call('library.exportPeft', { id: cbPrompt, dir })).toEqual({ dir, files: ['adapter_config.json', 'adapter_model.safetensors'] });
+    expect(await h.call('library.exportPeft', { id: cbPrompt, dir })).toEqual({
+      dir,
+      files: ['adapter_config.json', 'adapter_model.safetensors'],
+    });
     expect(existsSync(join(dir, 'adapter_model.safetensors'))).toBe(true);
     expect(await h.failure('library.exportPeft', { id: cbPrompt, dir: join(h.home, 'runs') })).toBe('output-in-data-dir');
     const imported = await h.call('library.importPeft', { dir, name: 'cb via peft', modelId });

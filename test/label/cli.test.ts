@@ -22,11 +22,23 @@ beforeAll(async () => {
   [promptFile] = await writePromptFiles(dir, [1]);
 });
 
-const rteArgs = ['--prompt-file', () => promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--device', 'cpu'] as const;
+const rteArgs = [
+  '--prompt-file',
+  () => promptFile,
+  '--model',
+  tinyModel,
+  '--labels',
+  'entailment,not_entailment',
+  '--device',
+  'cpu',
+] as const;
 const base = () => rteArgs.map((a) => (typeof a === 'function' ? a() : a));
 
 async function label(home: string, args: string[], prompt: string[] = base()) {
-  const { stdout, stderr } = await run(process.execPath, [cli, 'label', ...prompt, ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+  const { stdout, stderr } = await run(process.execPath, [cli, 'label', ...prompt, ...args], {
+    env: { ...process.env, SPROUT_HOME: home },
+    maxBuffer: 1 << 26,
+  });
   return { summary: JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>, stderr };
 }
 
@@ -36,7 +48,16 @@ describe('sprout label', () => {
   it('keeps RTE dev (TSV, quoting off) row for row: each output line is the input line plus the label columns', async () => {
     const home = tempDir();
     const out = join(dir, 'rte-dev.tsv');
-    const { summary, stderr } = await label(home, ['--input', data('rte/dev.tsv'), '--template', 'rte sentence1: {sentence1} sentence2: {sentence2}', '--label-column', 'label', '--output', out]);
+    const { summary, stderr } = await label(home, [
+      '--input',
+      data('rte/dev.tsv'),
+      '--template',
+      'rte sentence1: {sentence1} sentence2: {sentence2}',
+      '--label-column',
+      'label',
+      '--output',
+      out,
+    ]);
     const input = lines(data('rte/dev.tsv'));
     const output = lines(out);
     expect(output).toHaveLength(input.length);
@@ -58,21 +79,39 @@ describe('sprout label', () => {
   it('predicts the argmax of `sprout forward` rank scores, with probabilities their softmax', async () => {
     const home = tempDir();
     const out = join(dir, 'cb-val.csv');
-    const { summary } = await label(home, ['--input', data('cb/val.jsonl'), '--text-column', 'premise', '--output', out, '--batch-size', '5']);
+    const { summary } = await label(home, [
+      '--input',
+      data('cb/val.jsonl'),
+      '--text-column',
+      'premise',
+      '--output',
+      out,
+      '--batch-size',
+      '5',
+    ]);
     expect(summary.rows).toBe(56);
-    const records = readFileSync(data('cb/val.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { premise: string });
+    const records = readFileSync(data('cb/val.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { premise: string });
     const prompt = readFileSync(promptFile);
     const headerLength = Number(prompt.readBigUInt64LE(0));
     const values = new Float32Array(prompt.buffer.slice(prompt.byteOffset + 8 + headerLength, prompt.byteOffset + prompt.length));
     const d = values.length / 4;
     const request = join(dir, 'forward.json');
     const n = 24;
-    writeFileSync(request, JSON.stringify({
-      texts: records.slice(0, n).map((r) => r.premise),
-      prompt: Array.from({ length: 4 }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d))),
-      candidates: ['entailment', 'not_entailment'],
-    }));
-    const { stdout } = await run(process.execPath, [cli, 'forward', '--model', tinyModel, '--request', request, '--device', 'cpu'], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+    writeFileSync(
+      request,
+      JSON.stringify({
+        texts: records.slice(0, n).map((r) => r.premise),
+        prompt: Array.from({ length: 4 }, (_, i) => Array.from(values.subarray(i * d, (i + 1) * d))),
+        candidates: ['entailment', 'not_entailment'],
+      }),
+    );
+    const { stdout } = await run(process.execPath, [cli, 'forward', '--model', tinyModel, '--request', request, '--device', 'cpu'], {
+      env: { ...process.env, SPROUT_HOME: home },
+      maxBuffer: 1 << 26,
+    });
     const scores = (JSON.parse(stdout.trim().split('\n').pop()!) as { rank_scores: number[][] }).rank_scores;
     const table = parseCsv(readFileSync(out, 'utf8'));
     const header = table[0];
@@ -91,13 +130,27 @@ describe('sprout label', () => {
     // A slice of SST-2 dev (header and the first 400 rows, bytes as they are) keeps the test short.
     const input = join(dir, 'sst2-dev-400.tsv');
     writeFileSync(input, `${lines(data('sst2/dev.tsv')).slice(0, 401).join('\n')}\n`);
-    const args = (out: string) => ['--input', input, '--text-column', 'sentence', '--output', out, '--batch-size', '4', '--commit-every', '8'];
+    const args = (out: string) => [
+      '--input',
+      input,
+      '--text-column',
+      'sentence',
+      '--output',
+      out,
+      '--batch-size',
+      '4',
+      '--commit-every',
+      '8',
+    ];
     const whole = join(dir, 'sst2-whole.tsv');
     await label(tempDir(), args(whole));
 
     const home = tempDir();
     const cut = join(dir, 'sst2-cut.tsv');
-    const child = spawn(process.execPath, [cli, 'label', ...base(), ...args(cut)], { env: { ...process.env, SPROUT_HOME: home }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'label', ...base(), ...args(cut)], {
+      env: { ...process.env, SPROUT_HOME: home },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const committed = await waitForJob(libraryPath(home), child, (j) => j.rows_done >= 120);
     child.kill('SIGKILL');
@@ -121,13 +174,36 @@ describe('sprout label', () => {
     const template = 'premise: {premise} hypothesis: {hypothesis}';
     const task = insertTask(db, { name: 'cb', datasetId: null, template, verbalizer, labelSet: Object.keys(verbalizer) });
     const embedding = readTensorF32([...readSafetensorsFile(promptFile).tensors.values()][0]);
-    insertPrompt(db, { name: 'cb tiny', model: { id: null, path: tinyModel, summary: null }, length: 4, dModel: 64, embedding, init: 'random', taskId: task.id });
+    insertPrompt(db, {
+      name: 'cb tiny',
+      model: { id: null, path: tinyModel, summary: null },
+      length: 4,
+      dModel: 64,
+      embedding,
+      init: 'random',
+      taskId: task.id,
+    });
     db.close();
     const fromLibrary = join(dir, 'cb-library.jsonl');
-    const { summary } = await label(home, ['--input', data('cb/val.jsonl'), '--output', fromLibrary, '--device', 'cpu'], ['--prompt', 'cb tiny']);
+    const { summary } = await label(
+      home,
+      ['--input', data('cb/val.jsonl'), '--output', fromLibrary, '--device', 'cpu'],
+      ['--prompt', 'cb tiny'],
+    );
     expect(summary).toMatchObject({ rows: 56, labelled: 56 });
     const fromFile = join(dir, 'cb-file.jsonl');
-    const flags = ['--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,contradiction,neutral', '--verbalisers', 'yes,no,maybe', '--task-template', template];
+    const flags = [
+      '--prompt-file',
+      promptFile,
+      '--model',
+      tinyModel,
+      '--labels',
+      'entailment,contradiction,neutral',
+      '--verbalisers',
+      'yes,no,maybe',
+      '--task-template',
+      template,
+    ];
     await label(home, ['--input', data('cb/val.jsonl'), '--output', fromFile, '--device', 'cpu'], flags);
     expect(readFileSync(fromLibrary, 'utf8')).toBe(readFileSync(fromFile, 'utf8'));
     expect(Object.keys(JSON.parse(lines(fromLibrary)[0]))).toContain('p_neutral');
@@ -141,15 +217,37 @@ describe('sprout label', () => {
 
   it('reports bad rows with their reason and keeps them in place', async () => {
     const input = join(dir, 'bad.jsonl');
-    writeFileSync(input, ['{"id":1,"text":"a fine sentence"}', '{"id":2,"text":""}', '{"id":3,"text":"   "}', '{"id":4,"text":"another, \\"quoted\\" one"}', '{"id":5}', '{"id":6,"text":null}'].join('\n') + '\n');
+    writeFileSync(
+      input,
+      [
+        '{"id":1,"text":"a fine sentence"}',
+        '{"id":2,"text":""}',
+        '{"id":3,"text":"   "}',
+        '{"id":4,"text":"another, \\"quoted\\" one"}',
+        '{"id":5}',
+        '{"id":6,"text":null}',
+      ].join('\n') + '\n',
+    );
     const out = join(dir, 'bad-out.csv');
     const { summary } = await label(tempDir(), ['--input', input, '--output', out]);
-    expect(summary).toMatchObject({ rows: 6, labelled: 2, skipped: 4, skipped_reasons: { 'empty text': 2, 'missing value in column "text"': 2 } });
+    expect(summary).toMatchObject({
+      rows: 6,
+      labelled: 2,
+      skipped: 4,
+      skipped_reasons: { 'empty text': 2, 'missing value in column "text"': 2 },
+    });
     const table = parseCsv(readFileSync(out, 'utf8'));
     expect(table.map((r) => r[0])).toEqual(['id', '1', '2', '3', '4', '5', '6']);
     expect(table[4][1]).toBe('another, "quoted" one');
     const reason = table[0].indexOf('skipped_reason');
-    expect(table.slice(1).map((r) => r[reason])).toEqual(['', 'empty text', 'empty text', '', 'missing value in column "text"', 'missing value in column "text"']);
+    expect(table.slice(1).map((r) => r[reason])).toEqual([
+      '',
+      'empty text',
+      'empty text',
+      '',
+      'missing value in column "text"',
+      'missing value in column "text"',
+    ]);
     expect(table[2][table[0].indexOf('predicted_label')]).toBe('');
     expect(table[4][table[0].indexOf('predicted_label')]).toMatch(/^(entailment|not_entailment)$/);
   });
@@ -160,9 +258,15 @@ describe('sprout label', () => {
     expect(summary).toMatchObject({ format: 'parquet', rows: 56 });
     expect(existsSync(`${out}.part.jsonl`)).toBe(false);
     const buffer = readFileSync(out);
-    const rows = (await parquetReadObjects({ file: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length) })) as Record<string, unknown>[];
+    const rows = (await parquetReadObjects({ file: buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length) })) as Record<
+      string,
+      unknown
+    >[];
     expect(rows).toHaveLength(56);
-    const records = readFileSync(data('cb/val.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { hypothesis: string });
+    const records = readFileSync(data('cb/val.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { hypothesis: string });
     rows.forEach((r, i) => expect(r.hypothesis).toBe(records[i].hypothesis));
     expect(typeof rows[0].confidence).toBe('number');
     expect(Number(rows[0].p_entailment) + Number(rows[0].p_not_entailment)).toBeCloseTo(1, 5);
@@ -171,7 +275,6 @@ describe('sprout label', () => {
     await expect(again).rejects.toThrow(/already exists.*--overwrite/);
   });
 });
-
 
 /** A small RFC 4180 reader for checking CSV output. */
 function parseCsv(text: string): string[][] {

@@ -31,7 +31,16 @@ describe('confidence from rank scores', () => {
 describe('output columns and rows', () => {
   it('suffixes added names the input already uses', () => {
     const a = addedColumns(['text', 'confidence', 'p_pos', 'p_pos_1'], { kind: 'classification', labels: ['pos', 'neg'], ensemble: true });
-    expect(addedColumnNames(a)).toEqual(['predicted_label', 'confidence_1', 'runner_up', 'margin', 'agreement', 'p_pos_2', 'p_neg', 'skipped_reason']);
+    expect(addedColumnNames(a)).toEqual([
+      'predicted_label',
+      'confidence_1',
+      'runner_up',
+      'margin',
+      'agreement',
+      'p_pos_2',
+      'p_neg',
+      'skipped_reason',
+    ]);
     const g = addedColumns(['predicted_label'], { kind: 'generation', labels: [], ensemble: false });
     expect(addedColumnNames(g)).toEqual(['predicted_label_1', 'confidence', 'skipped_reason']);
   });

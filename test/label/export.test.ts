@@ -23,7 +23,12 @@ import { cbTask, data, freshLibrary, repoRoot, tempDir, tinyEngine, tinyModel } 
 import { writePromptFiles } from './prompt-fixture.js';
 
 /** A prompt trained on CoLA as Sprout imports it: headerless, the sentence in column "3". */
-const colaTask: LabelTask = { kind: 'classification', labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: 'sentence: {3}' };
+const colaTask: LabelTask = {
+  kind: 'classification',
+  labels: ['0', '1'],
+  verbalisers: ['unacceptable', 'acceptable'],
+  template: 'sentence: {3}',
+};
 const dev = data('cola/in_domain_dev.tsv');
 const sentences = tsvLines(dev).map((f) => f[3]);
 
@@ -35,7 +40,14 @@ afterAll(() => engine.model.dispose());
 
 /** Labels `input`, corrects its three least confident rows to the other label, and returns what was corrected. */
 async function labelAndCorrect(db: ReturnType<typeof freshLibrary>['db'], input: string, output: string, textColumns?: string[]) {
-  const summary = await startLabelJob(db, engine, { input, output, format: outputFormatFromName(output), textColumns, overwrite: true, batchSize: 64 });
+  const summary = await startLabelJob(db, engine, {
+    input,
+    output,
+    format: outputFormatFromName(output),
+    textColumns,
+    overwrite: true,
+    batchSize: 64,
+  });
   const least = listReviewRows(db, summary.job_id, { limit: 3 }).rows;
   const corrected = new Map<number, string>();
   for (const r of least) {
@@ -52,7 +64,12 @@ describe('label the column chosen for this file', () => {
     const dir = tempDir();
     const csv = join(dir, 'cola-dev.csv');
     const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-    writeFileSync(csv, `id,sentence,source\n${tsvLines(dev).map((f, i) => [i, quote(f[3]), f[0]].join(',')).join('\n')}\n`);
+    writeFileSync(
+      csv,
+      `id,sentence,source\n${tsvLines(dev)
+        .map((f, i) => [i, quote(f[3]), f[0]].join(','))
+        .join('\n')}\n`,
+    );
     const chosen = await startLabelJob(db, engine, { input: csv, output: join(dir, 'a.csv'), textColumns: ['sentence'] });
     expect(getJob(db, chosen.job_id)!.spec.template).toBe('sentence: {sentence}');
     expect(chosen.labelled).toBe(527);
@@ -61,7 +78,9 @@ describe('label the column chosen for this file', () => {
     expect(getJob(db, guessed.job_id)!.spec.template).toBe('sentence: {sentence}');
     // A file with neither the training columns nor an obvious text column: the question, in the app's words there.
     writeFileSync(join(dir, 'odd.csv'), 'id,words\n1,hello there\n');
-    await expect(startLabelJob(db, engine, { input: join(dir, 'odd.csv'), output: join(dir, 'c.csv') })).rejects.toThrow(/trained on column\(s\) "3", which this file lacks; which column holds the text\?/);
+    await expect(startLabelJob(db, engine, { input: join(dir, 'odd.csv'), output: join(dir, 'c.csv') })).rejects.toThrow(
+      /trained on column\(s\) "3", which this file lacks; which column holds the text\?/,
+    );
     db.close();
   });
 });
@@ -69,24 +88,27 @@ describe('label the column chosen for this file', () => {
 describe('export after corrections', () => {
   const formats: OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
   const shape = { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' };
-  it.each(formats)('CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: the model\'s columns as labelled, the final label and its source, no row contradicting itself', async (format) => {
-    const { db } = freshLibrary();
-    const dir = tempDir();
-    // The job's own output is CSV: the case that failed ("Expected 9 fields … found 10") when read back quote-less.
-    const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
-    const file = join(dir, `reviewed.${format}`);
-    const result = await exportCorrected(db, jobId, { file });
-    expect(result).toEqual({ file, format, rows: 527, reviewed: 3, corrected: 3 });
-    const labelled = pythonRows(join(dir, 'labelled.csv'), 'csv', '3').map((r) => r[1]);
-    const rows = await checkExport(file, format, shape);
-    expect(rows.map((r) => r[0])).toEqual(sentences);
-    rows.forEach(([, predicted, label, source], i) => {
-      expect(predicted).toBe(labelled[i]);
-      expect(label).toBe(corrected.get(i) ?? labelled[i]);
-      expect(source).toBe(corrected.has(i) ? 'person' : 'model');
-    });
-    db.close();
-  });
+  it.each(formats)(
+    "CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: the model's columns as labelled, the final label and its source, no row contradicting itself",
+    async (format) => {
+      const { db } = freshLibrary();
+      const dir = tempDir();
+      // The job's own output is CSV: the case that failed ("Expected 9 fields … found 10") when read back quote-less.
+      const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
+      const file = join(dir, `reviewed.${format}`);
+      const result = await exportCorrected(db, jobId, { file });
+      expect(result).toEqual({ file, format, rows: 527, reviewed: 3, corrected: 3 });
+      const labelled = pythonRows(join(dir, 'labelled.csv'), 'csv', '3').map((r) => r[1]);
+      const rows = await checkExport(file, format, shape);
+      expect(rows.map((r) => r[0])).toEqual(sentences);
+      rows.forEach(([, predicted, label, source], i) => {
+        expect(predicted).toBe(labelled[i]);
+        expect(label).toBe(corrected.get(i) ?? labelled[i]);
+        expect(source).toBe(corrected.has(i) ? 'person' : 'model');
+      });
+      db.close();
+    },
+  );
 
   it.each(formats)('CB validation (JSON Lines, three labels) and a confirmed row, exported as %s', async (format) => {
     const { db } = freshLibrary();
@@ -144,21 +166,42 @@ describe('sprout label review / label export (spawned)', () => {
     const { jobId, corrected } = await labelAndCorrect(db, dev, join(dir, 'labelled.csv'));
     db.close();
     const cli = async (...args: string[]) => {
-      const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 });
+      const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], {
+        env: { ...process.env, SPROUT_HOME: home },
+        maxBuffer: 1 << 26,
+      });
       return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>;
     };
     const page = await cli('label', 'review', jobId, '--limit', '5');
     expect(page.total).toBe(527);
     expect(page.rows).toHaveLength(5);
-    expect(page.rows.map((r: { confidence: number }) => r.confidence)).toEqual([...page.rows.map((r: { confidence: number }) => r.confidence)].sort((a, b) => a - b));
+    expect(page.rows.map((r: { confidence: number }) => r.confidence)).toEqual(
+      [...page.rows.map((r: { confidence: number }) => r.confidence)].sort((a, b) => a - b),
+    );
     expect(page.rows.slice(0, 3).map((r: { row: number; corrected: string }) => [r.row, r.corrected])).toEqual([...corrected]);
-    const ones = await cli('label', 'review', jobId, '--predicted', '1', '--min-confidence', '0', '--max-confidence', '1', '--limit', '10000');
+    const ones = await cli(
+      'label',
+      'review',
+      jobId,
+      '--predicted',
+      '1',
+      '--min-confidence',
+      '0',
+      '--max-confidence',
+      '1',
+      '--limit',
+      '10000',
+    );
     expect(ones.rows.every((r: { predicted: string }) => r.predicted === '1')).toBe(true);
     const search = await cli('label', 'review', jobId, '--search', 'SAILORS');
     expect(search.rows.map((r: { line: number }) => r.line)).toEqual([1]);
     const file = join(dir, 'reviewed.jsonl');
     expect(await cli('label', 'export', jobId, '--output', file)).toEqual({ file, format: 'jsonl', rows: 527, reviewed: 3, corrected: 3 });
-    expect((await checkExport(file, 'jsonl', { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' })).filter((r) => r[3] === 'person')).toHaveLength(3);
+    expect(
+      (await checkExport(file, 'jsonl', { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' })).filter(
+        (r) => r[3] === 'person',
+      ),
+    ).toHaveLength(3);
   });
 
   it('sprout label --text-column names this file\'s column; the task template (trained on "{3}") keeps its words', async () => {
@@ -166,10 +209,35 @@ describe('sprout label review / label export (spawned)', () => {
     const dir = tempDir();
     const [promptFile] = await writePromptFiles(dir, [1]);
     const csv = join(dir, 'texts.csv');
-    writeFileSync(csv, `text,id\n${sentences.slice(0, 20).map((t, i) => `"${t.replaceAll('"', '""')}",${i}`).join('\n')}\n`);
+    writeFileSync(
+      csv,
+      `text,id\n${sentences
+        .slice(0, 20)
+        .map((t, i) => `"${t.replaceAll('"', '""')}",${i}`)
+        .join('\n')}\n`,
+    );
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(repoRoot, 'out/cli.js'), 'label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', '0,1', '--task-template', 'sentence: {3}', '--device', 'cpu', '--input', csv, '--text-column', 'text', '--output', join(dir, 'out.csv')],
+      [
+        join(repoRoot, 'out/cli.js'),
+        'label',
+        '--prompt-file',
+        promptFile,
+        '--model',
+        tinyModel,
+        '--labels',
+        '0,1',
+        '--task-template',
+        'sentence: {3}',
+        '--device',
+        'cpu',
+        '--input',
+        csv,
+        '--text-column',
+        'text',
+        '--output',
+        join(dir, 'out.csv'),
+      ],
       { env: { ...process.env, SPROUT_HOME: home } },
     );
     const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { status: string; labelled: number; job_id: string };

@@ -32,7 +32,10 @@ export async function waitForJob(file: string, child: ChildProcess, ready: (job:
   for (;;) {
     const job = readJob(file);
     if (job && ready(job)) return job;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the labelling process ended (${child.exitCode ?? child.signalCode}) before its job got far enough: ${JSON.stringify(job)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `the labelling process ended (${child.exitCode ?? child.signalCode}) before its job got far enough: ${JSON.stringify(job)}`,
+      );
     await delay(10);
   }
 }

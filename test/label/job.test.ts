@@ -14,11 +14,15 @@ beforeAll(async () => {
 afterAll(() => engine.model.dispose());
 
 const one = (k: number): LabelEngine => ({ ...engine, prompts: [engine.prompts[k]] });
-const readJsonl = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+const readJsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
 const cbInput = data('cb/val.jsonl');
 
 describe('a prompt ensemble', () => {
-  it('votes the single prompts\' labels, averages their probabilities and reports agreement', async () => {
+  it("votes the single prompts' labels, averages their probabilities and reports agreement", async () => {
     const { db } = freshLibrary();
     const dir = tempDir();
     const singles: Record<string, any>[][] = [];
@@ -64,13 +68,18 @@ describe('cancel and resume in process', () => {
     const cut = join(dir, 'cut.csv');
     const controller = new AbortController();
     const progress: number[] = [];
-    const first = await startLabelJob(db, rte, { ...options, output: cut }, {
-      signal: controller.signal,
-      onProgress: (p) => {
-        progress.push(p.rowsDone);
-        if (p.rowsDone >= 48) controller.abort();
+    const first = await startLabelJob(
+      db,
+      rte,
+      { ...options, output: cut },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p.rowsDone);
+          if (p.rowsDone >= 48) controller.abort();
+        },
       },
-    });
+    );
     expect(first).toMatchObject({ status: 'cancelled', rows: 48, total_rows: 277 });
     expect(progress).toEqual([0, 16, 32, 48]);
     expect(getJob(db, first.job_id)!.status).toBe('cancelled');
@@ -111,7 +120,11 @@ describe('review', () => {
     recordCorrection(db, job.job_id, first.rows[3].row, first.rows[3].predicted);
     expect(() => recordCorrection(db, job.job_id, 0, 'maybe')).toThrow(/not one of this task's labels/);
     expect(listReviewRows(db, job.job_id, { state: 'unreviewed' }).total).toBe(52);
-    expect(listReviewRows(db, job.job_id, { state: 'reviewed' }).counts).toEqual({ labelled: 56, reviewed: 4, corrected: corrected.filter((r) => r.gold !== r.predicted).length });
+    expect(listReviewRows(db, job.job_id, { state: 'reviewed' }).counts).toEqual({
+      labelled: 56,
+      reviewed: 4,
+      corrected: corrected.filter((r) => r.gold !== r.predicted).length,
+    });
 
     const expected = new Map([...corrected.map((r) => [r.row, r.gold] as const), [first.rows[3].row, first.rows[3].predicted] as const]);
     const id = saveCorrectionsAsDataset(db, job.job_id, { name: 'cb corrections', split: 0 });
@@ -122,7 +135,11 @@ describe('review', () => {
       expect(r.fields).toEqual({ premise: source.premise, hypothesis: source.hypothesis });
       expect(r.label).toBe(expected.get(r.index));
     }
-    expect(getDataset(db, id)).toMatchObject({ name: 'cb corrections', template: 'premise: {premise} hypothesis: {hypothesis}', format: 'label-job' });
+    expect(getDataset(db, id)).toMatchObject({
+      name: 'cb corrections',
+      template: 'premise: {premise} hypothesis: {hypothesis}',
+      format: 'label-job',
+    });
 
     const everything = saveCorrectionsAsDataset(db, job.job_id, { name: 'cb all', include: 'all' });
     const train = loadDatasetRows(db, everything, 'train');

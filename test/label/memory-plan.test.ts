@@ -35,12 +35,32 @@ describe('labelling memory plan', () => {
   writeSafetensors(promptFile, [{ name: 'prompt', dtype: 'F32', shape: [20, 128], data: new Float32Array(20 * 128).fill(0.1) }]);
   const input = join(home, 'rows.csv');
   writeFileSync(input, 'text\nA match report\nA market report\n');
-  const args = (...more: string[]) => ['label', '--prompt-file', promptFile, '--model', instruct, '--labels', labels.join(','), '--input', input, '--dry-run', ...more];
+  const args = (...more: string[]) => [
+    'label',
+    '--prompt-file',
+    promptFile,
+    '--model',
+    instruct,
+    '--labels',
+    labels.join(','),
+    '--input',
+    input,
+    '--dry-run',
+    ...more,
+  ];
 
   it('counts the model at the width and compute chosen', async () => {
     const tokenizer = await loadTokenizer(instruct);
-    const prompts = [{ ref: 'file', name: 'p', prompt: { length: 20, data: new Float32Array(20 * 128) }, task: { kind: 'classification' as const, labels, verbalisers: labels, template: null } }];
-    const plan = (weights: 'fp32' | 'int8', compute: 'float' | 'int8' = 'float') => planLabelling({ model: instruct, tokenizer, prompts, device: 'cpu', weights, compute });
+    const prompts = [
+      {
+        ref: 'file',
+        name: 'p',
+        prompt: { length: 20, data: new Float32Array(20 * 128) },
+        task: { kind: 'classification' as const, labels, verbalisers: labels, template: null },
+      },
+    ];
+    const plan = (weights: 'fp32' | 'int8', compute: 'float' | 'int8' = 'float') =>
+      planLabelling({ model: instruct, tokenizer, prompts, device: 'cpu', weights, compute });
     const [fp32, int8, products] = [await plan('fp32'), await plan('int8'), await plan('fp32', 'int8')];
     expect(fp32.modelBytes).toBe(checkpointBytes());
     expect(int8.modelBytes).toBe(fp32.modelBytes * (1.25 / 4));
@@ -58,10 +78,26 @@ describe('labelling memory plan', () => {
   it('sprout label --dry-run prints the plan and starts nothing', async () => {
     const run = await sprout(args('--compute', 'int8'), home);
     expect(run.code, run.stderr).toBe(0);
-    const out = JSON.parse(run.stdout) as { dry_run: boolean; fits: boolean; plan: { width: string; compute: string; batch: number; inputTokens: number } };
+    const out = JSON.parse(run.stdout) as {
+      dry_run: boolean;
+      fits: boolean;
+      plan: { width: string; compute: string; batch: number; inputTokens: number };
+    };
     expect(out).toMatchObject({ dry_run: true, fits: true, plan: { width: 'int8', compute: 'int8', batch: 32, inputTokens: 512 } });
     expect(run.stderr).toContain('memory plan (int8 weights, int8 products, 32 examples per engine call)');
-    expect(existsSync(join(home, 'library.sqlite')) ? execFileSync('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM label_jobs").fetchone()[0])', join(home, 'library.sqlite')], { encoding: 'utf8' }).trim() : '0').toBe('0');
+    expect(
+      existsSync(join(home, 'library.sqlite'))
+        ? execFileSync(
+            'python3',
+            [
+              '-c',
+              'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM label_jobs").fetchone()[0])',
+              join(home, 'library.sqlite'),
+            ],
+            { encoding: 'utf8' },
+          ).trim()
+        : '0',
+    ).toBe('0');
   });
 
   it('exits 1 when the plan does not fit, naming what would', async () => {

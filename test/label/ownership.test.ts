@@ -21,7 +21,12 @@ import { pythonRows } from './python-rows.js';
 import { data, freshLibrary, repoRoot, tempDir, tinyEngine, tinyModel } from './helpers.js';
 import { writePromptFiles } from './prompt-fixture.js';
 
-const colaTask: LabelTask = { kind: 'classification', labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: 'sentence: {3}' };
+const colaTask: LabelTask = {
+  kind: 'classification',
+  labels: ['0', '1'],
+  verbalisers: ['unacceptable', 'acceptable'],
+  template: 'sentence: {3}',
+};
 const shape = { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' };
 
 let engine: LabelEngine;
@@ -40,7 +45,7 @@ function colaCopy(): { dir: string; input: string } {
 }
 
 describe('a job owns its output', () => {
-  it('default outputs are named after the prompt and never collide; a second prompt replaces the first one\'s file only with consent naming its job, which still exports its own labels', async () => {
+  it("default outputs are named after the prompt and never collide; a second prompt replaces the first one's file only with consent naming its job, which still exports its own labels", async () => {
     const { db } = freshLibrary();
     const { dir, input } = colaCopy();
     const a = await startLabelJob(db, prompt(0), { input, batchSize: 64 });
@@ -53,13 +58,17 @@ describe('a job owns its output', () => {
     const b = await startLabelJob(db, prompt(1), { input, batchSize: 64 });
     expect(b.output).toBe(join(dir, 'in_domain_dev.test-prompt-2.labelled.tsv'));
     // Prompt A again: A's name is taken, so the new job gets the next one.
-    expect((await startLabelJob(db, prompt(0), { input, batchSize: 64 })).output).toBe(join(dir, 'in_domain_dev.test-prompt-1-2.labelled.tsv'));
+    expect((await startLabelJob(db, prompt(0), { input, batchSize: 64 })).output).toBe(
+      join(dir, 'in_domain_dev.test-prompt-1-2.labelled.tsv'),
+    );
 
     // B onto A's file: --overwrite is not consent to replace another job's labels.
     const onto = { input, output: a.output, batchSize: 64, overwrite: true };
     const refused = startLabelJob(db, prompt(1), onto);
     await expect(refused).rejects.toMatchObject({ code: 'label-output-owned' });
-    await expect(refused).rejects.toThrow(new RegExp(`is the output of labelling job ${a.job_id} \\(prompt "test prompt 1", 527 rows, .*pass --replace-job ${a.job_id}`));
+    await expect(refused).rejects.toThrow(
+      new RegExp(`is the output of labelling job ${a.job_id} \\(prompt "test prompt 1", 527 rows, .*pass --replace-job ${a.job_id}`),
+    );
     await expect(startLabelJob(db, prompt(1), { ...onto, replaceJob: b.job_id })).rejects.toMatchObject({ code: 'label-output-owned' });
     // A link to A's file is A's file.
     const link = join(dir, 'link-to-a.tsv');
@@ -118,7 +127,9 @@ describe('a job owns its output', () => {
     expect(c.status).toBe('cancelled');
     const d = await startLabelJob(db, prompt(1), { input, output: c.output, batchSize: 64, replaceJob: c.job_id });
     const dBytes = readFileSync(d.output);
-    await expect(resumeLabelJob(db, c.job_id, prompt(0))).rejects.toThrow(new RegExp(`cannot resume: .*c\\.csv no longer holds this job's labels: labelling job ${d.job_id} wrote its own labels there`));
+    await expect(resumeLabelJob(db, c.job_id, prompt(0))).rejects.toThrow(
+      new RegExp(`cannot resume: .*c\\.csv no longer holds this job's labels: labelling job ${d.job_id} wrote its own labels there`),
+    );
     expect(readFileSync(d.output).equals(dBytes)).toBe(true);
 
     // Edited without getting shorter: resuming would cut the person's file back, so it refuses.
@@ -132,33 +143,57 @@ describe('a job owns its output', () => {
 });
 
 describe('sprout label and sprout label export (spawned)', () => {
-  it('names the default output after the prompt, and needs --replace-job, not --overwrite, to write over another job\'s file', { timeout: 150_000 }, async () => {
-    const home = tempDir('sprout-home-');
-    const { dir, input } = colaCopy();
-    const [p1, p2] = await writePromptFiles(dir, [1, 2]);
-    const cli = (args: string[]) =>
-      promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], { env: { ...process.env, SPROUT_HOME: home }, maxBuffer: 1 << 26 }).then(
-        ({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>,
+  it(
+    "names the default output after the prompt, and needs --replace-job, not --overwrite, to write over another job's file",
+    { timeout: 150_000 },
+    async () => {
+      const home = tempDir('sprout-home-');
+      const { dir, input } = colaCopy();
+      const [p1, p2] = await writePromptFiles(dir, [1, 2]);
+      const cli = (args: string[]) =>
+        promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], {
+          env: { ...process.env, SPROUT_HOME: home },
+          maxBuffer: 1 << 26,
+        }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, any>);
+      const label = (file: string, extra: string[] = []) =>
+        cli([
+          'label',
+          '--prompt-file',
+          file,
+          '--model',
+          tinyModel,
+          '--labels',
+          '0,1',
+          '--verbalisers',
+          'unacceptable,acceptable',
+          '--task-template',
+          'sentence: {3}',
+          '--device',
+          'cpu',
+          '--input',
+          input,
+          ...extra,
+        ]);
+      const first = await label(p1);
+      expect(first.output).toBe(join(dir, 'in_domain_dev.prompt-1.labelled.tsv'));
+      const written = readFileSync(first.output, 'utf8');
+      await expect(label(p2, ['--output', first.output, '--overwrite'])).rejects.toThrow(
+        new RegExp(`is the output of labelling job ${first.job_id} .*pass --replace-job ${first.job_id} to replace it`),
       );
-    const label = (file: string, extra: string[] = []) =>
-      cli(['label', '--prompt-file', file, '--model', tinyModel, '--labels', '0,1', '--verbalisers', 'unacceptable,acceptable', '--task-template', 'sentence: {3}', '--device', 'cpu', '--input', input, ...extra]);
-    const first = await label(p1);
-    expect(first.output).toBe(join(dir, 'in_domain_dev.prompt-1.labelled.tsv'));
-    const written = readFileSync(first.output, 'utf8');
-    await expect(label(p2, ['--output', first.output, '--overwrite'])).rejects.toThrow(new RegExp(`is the output of labelling job ${first.job_id} .*pass --replace-job ${first.job_id} to replace it`));
-    expect(readFileSync(first.output, 'utf8')).toBe(written);
-    const second = await label(p2, ['--output', first.output, '--replace-job', first.job_id]);
-    expect(second).toMatchObject({ status: 'done', output: first.output });
+      expect(readFileSync(first.output, 'utf8')).toBe(written);
+      const second = await label(p2, ['--output', first.output, '--replace-job', first.job_id]);
+      expect(second).toMatchObject({ status: 'done', output: first.output });
 
-    // An export onto a job's file needs the same consent.
-    const onto = ['label', 'export', first.job_id, '--output', second.output];
-    await expect(cli([...onto, '--overwrite'])).rejects.toThrow(new RegExp(`is the output of labelling job ${second.job_id}`));
-    expect(await cli([...onto, '--format', 'tsv', '--replace-job', second.job_id])).toMatchObject({ rows: 527 });
-    const db = openLibrary(libraryPath(home));
-    expect(getJob(db, second.job_id)!.outputReplaced).toMatchObject({ jobId: first.job_id, how: 'exported' });
-    db.close();
-    const firstAsWritten = join(dir, 'first-as-written.tsv');
-    writeFileSync(firstAsWritten, written);
-    expect(pythonRows(second.output, 'tsv', '3').map((r) => r[1])).toEqual(pythonRows(firstAsWritten, 'tsv', '3').map((r) => r[1]));
-  });
+      // An export onto a job's file needs the same consent.
+      const onto = ['label', 'export', first.job_id, '--output', second.output];
+      await expect(cli([...onto, '--overwrite'])).rejects.toThrow(new RegExp(`is the output of labelling job ${second.job_id}`));
+      expect(await cli([...onto, '--format', 'tsv', '--replace-job', second.job_id])).toMatchObject({ rows: 527 });
+      const db = openLibrary(libraryPath(home));
+      expect(getJob(db, second.job_id)!.outputReplaced).toMatchObject({ jobId: first.job_id, how: 'exported' });
+      db.close();
+      const firstAsWritten = join(dir, 'first-as-written.tsv');
+      writeFileSync(firstAsWritten, written);
+      expect(pythonRows(second.output, 'tsv', '3').map((r) => r[1])).toEqual(pythonRows(firstAsWritten, 'tsv', '3').map((r) => r[1]));
+    },
+  );
 });

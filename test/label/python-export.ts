@@ -29,7 +29,9 @@ export async function checkExport(file: string, format: ExportFormat, shape: Exp
   let fmt: Exclude<ExportFormat, 'parquet'> = format === 'parquet' ? 'jsonl' : format;
   if (format === 'parquet') {
     const bytes = readFileSync(file);
-    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer });
+    const rows = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    });
     path = `${file}.as.jsonl`;
     writeFileSync(path, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     fmt = 'jsonl';

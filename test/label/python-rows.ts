@@ -19,5 +19,7 @@ else:
             rows.append([r[text], r['predicted_label'], r.get('label_source') or ''])
 print(json.dumps(rows))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, file, format, textColumn], { encoding: 'utf8', maxBuffer: 1 << 26 })) as string[][];
+  return JSON.parse(
+    execFileSync('python3', ['-c', script, file, format, textColumn], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+  ) as string[][];
 }

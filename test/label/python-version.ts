@@ -44,5 +44,9 @@ assert not any(s != 'test' and text(v) in left_out for s, _, v, _ in new), 'a te
 print(json.dumps({'testSame': [r for r in old if r[0] == 'test'] == [r for r in new if r[0] == 'test'], 'added': len(appended), 'leftOut': len(left_out), 'relabelled': relabelled,
                   'splits': {s: sum(1 for r in new if r[0] == s) for s in ('train', 'validation', 'test')}}))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, library, String(parent), String(version), jobId, JSON.stringify(jobColumns)], { encoding: 'utf8' })) as VersionCheck;
+  return JSON.parse(
+    execFileSync('python3', ['-c', script, library, String(parent), String(version), jobId, JSON.stringify(jobColumns)], {
+      encoding: 'utf8',
+    }),
+  ) as VersionCheck;
 }

@@ -75,63 +75,131 @@ print(json.dumps({'answers': answers, 'validation': len(val), 'positives': posit
 `;
 
 describe('sprout library threshold, label and evaluate on CoLA', () => {
-  it('draws the curve on validation, stores the threshold for a target recall, and labels and evaluates with it, naming it', { timeout: 120_000 }, async () => {
-    const { home, db } = freshLibrary();
-    const dir = tempDir();
-    const file = join(dir, 'cola-dev-160.tsv');
-    writeFileSync(file, readFileSync(data('cola/in_domain_dev.tsv'), 'utf8').split(/(?<=\n)/).slice(0, 160).join(''));
-    const { id: datasetId } = await importDataset(db, file, { header: false, quoting: 'none', textColumns: ['3'], labelColumn: '1', template: '{3}', split: 0.5, name: 'cola' });
-    const task = insertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: { 0: 'unacceptable', 1: 'acceptable' }, labelSet: ['0', '1'] });
-    const model = await loadPromptModel(tinyModel, { device: 'cpu' });
-    const prompt = fixedPrompt(model, 4, 3);
-    insertPrompt(db, { name: 'cola', model: { id: null, path: tinyModel, summary: null }, length: 4, dModel: model.config.dModel, embedding: prompt.data, init: 'vocab', taskId: task.id, weightWidth: 'fp32' });
-    await model.dispose();
-    db.close();
+  it(
+    'draws the curve on validation, stores the threshold for a target recall, and labels and evaluates with it, naming it',
+    { timeout: 120_000 },
+    async () => {
+      const { home, db } = freshLibrary();
+      const dir = tempDir();
+      const file = join(dir, 'cola-dev-160.tsv');
+      writeFileSync(
+        file,
+        readFileSync(data('cola/in_domain_dev.tsv'), 'utf8')
+          .split(/(?<=\n)/)
+          .slice(0, 160)
+          .join(''),
+      );
+      const { id: datasetId } = await importDataset(db, file, {
+        header: false,
+        quoting: 'none',
+        textColumns: ['3'],
+        labelColumn: '1',
+        template: '{3}',
+        split: 0.5,
+        name: 'cola',
+      });
+      const task = insertTask(db, {
+        name: 'cola',
+        datasetId,
+        template: '{3}',
+        verbalizer: { 0: 'unacceptable', 1: 'acceptable' },
+        labelSet: ['0', '1'],
+      });
+      const model = await loadPromptModel(tinyModel, { device: 'cpu' });
+      const prompt = fixedPrompt(model, 4, 3);
+      insertPrompt(db, {
+        name: 'cola',
+        model: { id: null, path: tinyModel, summary: null },
+        length: 4,
+        dModel: model.config.dModel,
+        embedding: prompt.data,
+        init: 'vocab',
+        taskId: task.id,
+        weightWidth: 'fp32',
+      });
+      await model.dispose();
+      db.close();
 
-    const set = await sprout(['library', 'threshold', '1', '--positive', '0', '--recall', '0.8', '--device', 'cpu', '--threads', '1'], home);
-    expect(set.code, set.stderr).toBe(0);
-    const view = lastJson(set) as { positive: string; examples: number; positives: number; decision: { threshold: number; chosen_by: string; target: number; precision: number; recall: number }; rule: string; points: { threshold: number; precision: number; recall: number }[] };
-    expect(view).toMatchObject({ positive: '0', decision: { chosen_by: 'recall', target: 0.8 } });
-    expect(view.decision.recall).toBeGreaterThanOrEqual(0.8);
-    expect(view.rule).toBe(`"0" when p(0) ≥ ${Number(view.decision.threshold.toPrecision(4))}, else "1"`);
+      const set = await sprout(
+        ['library', 'threshold', '1', '--positive', '0', '--recall', '0.8', '--device', 'cpu', '--threads', '1'],
+        home,
+      );
+      expect(set.code, set.stderr).toBe(0);
+      const view = lastJson(set) as {
+        positive: string;
+        examples: number;
+        positives: number;
+        decision: { threshold: number; chosen_by: string; target: number; precision: number; recall: number };
+        rule: string;
+        points: { threshold: number; precision: number; recall: number }[];
+      };
+      expect(view).toMatchObject({ positive: '0', decision: { chosen_by: 'recall', target: 0.8 } });
+      expect(view.decision.recall).toBeGreaterThanOrEqual(0.8);
+      expect(view.rule).toBe(`"0" when p(0) ≥ ${Number(view.decision.threshold.toPrecision(4))}, else "1"`);
 
-    const labelled = join(dir, 'cola-labelled.csv');
-    const label = await sprout(['label', '--prompt', '1', '--input', file, '--no-header', '--quoting', 'none', '--output', labelled, '--device', 'cpu'], home);
-    expect(label.code).toBe(0);
-    const summary = lastJson(label) as { decision: { positive: string; threshold: number; rule: string }; label_counts: Record<string, number> };
-    expect(summary.decision).toEqual({ positive: '0', threshold: view.decision.threshold, rule: view.rule });
+      const labelled = join(dir, 'cola-labelled.csv');
+      const label = await sprout(
+        ['label', '--prompt', '1', '--input', file, '--no-header', '--quoting', 'none', '--output', labelled, '--device', 'cpu'],
+        home,
+      );
+      expect(label.code).toBe(0);
+      const summary = lastJson(label) as {
+        decision: { positive: string; threshold: number; rule: string };
+        label_counts: Record<string, number>;
+      };
+      expect(summary.decision).toEqual({ positive: '0', threshold: view.decision.threshold, rule: view.rule });
 
-    const evaluated = await sprout(['evaluate', '--prompt', '1', '--dataset', String(datasetId), '--device', 'cpu', '--threads', '1'], home);
-    expect(evaluated.code).toBe(0);
-    const report = lastJson(evaluated) as { split: string; examples: number; confusion: number[][]; decision: string; per_class: { precision: number; recall: number }[] };
+      const evaluated = await sprout(
+        ['evaluate', '--prompt', '1', '--dataset', String(datasetId), '--device', 'cpu', '--threads', '1'],
+        home,
+      );
+      expect(evaluated.code).toBe(0);
+      const report = lastJson(evaluated) as {
+        split: string;
+        examples: number;
+        confusion: number[][];
+        decision: string;
+        per_class: { precision: number; recall: number }[];
+      };
 
-    const py = JSON.parse(execFileSync('python3', ['-c', PYTHON, libraryPath(home), String(datasetId), labelled, JSON.stringify(view.decision)], { encoding: 'utf8' })) as {
-      answers: string[]; validation: number; positives: number; points: [number, number, number][]; chosen: number; confusion: number[][]; label_counts: Record<string, number>;
-    };
-    // The curve: Sprout's points at Python's thresholds (the file's probabilities are rounded to 6 places).
-    expect([view.examples, view.positives]).toEqual([py.validation, py.positives]);
-    expect(view.points.length).toBe(py.points.length);
-    view.points.forEach((p, i) => {
-      expect(p.threshold).toBeCloseTo(py.points[i][0], 5);
-      expect([p.precision, p.recall]).toEqual([py.points[i][1], py.points[i][2]]);
-    });
-    expect(view.decision.threshold).toBeCloseTo(py.chosen, 5);
-    expect(summary.label_counts).toEqual(py.label_counts);
-    // Evaluation answers as the labelled file does on the validation rows, and says by which rule.
-    expect(report).toMatchObject({ split: 'validation', examples: py.validation, confusion: py.confusion, decision: view.rule });
-    expect([report.per_class[0].precision, report.per_class[0].recall]).toEqual([view.decision.precision, view.decision.recall]);
+      const py = JSON.parse(
+        execFileSync('python3', ['-c', PYTHON, libraryPath(home), String(datasetId), labelled, JSON.stringify(view.decision)], {
+          encoding: 'utf8',
+        }),
+      ) as {
+        answers: string[];
+        validation: number;
+        positives: number;
+        points: [number, number, number][];
+        chosen: number;
+        confusion: number[][];
+        label_counts: Record<string, number>;
+      };
+      // The curve: Sprout's points at Python's thresholds (the file's probabilities are rounded to 6 places).
+      expect([view.examples, view.positives]).toEqual([py.validation, py.positives]);
+      expect(view.points.length).toBe(py.points.length);
+      view.points.forEach((p, i) => {
+        expect(p.threshold).toBeCloseTo(py.points[i][0], 5);
+        expect([p.precision, p.recall]).toEqual([py.points[i][1], py.points[i][2]]);
+      });
+      expect(view.decision.threshold).toBeCloseTo(py.chosen, 5);
+      expect(summary.label_counts).toEqual(py.label_counts);
+      // Evaluation answers as the labelled file does on the validation rows, and says by which rule.
+      expect(report).toMatchObject({ split: 'validation', examples: py.validation, confusion: py.confusion, decision: view.rule });
+      expect([report.per_class[0].precision, report.per_class[0].recall]).toEqual([view.decision.precision, view.decision.recall]);
 
-    // Every export format keeps the threshold column, and python3 finds every row answered by it.
-    const library = openLibrary(libraryPath(home));
-    try {
-      for (const format of OUTPUT_FORMATS) {
-        const exported = join(dir, `cola-exported.${format}`);
-        await exportCorrected(library, lastJson(label).job_id as string, { file: exported, format });
-        const rows = await checkExport(exported, format, { text: '3', labels: ['0', '1'], label: 'label', source: 'label_source' });
-        expect(rows.map((r) => r[1])).toEqual(py.answers);
+      // Every export format keeps the threshold column, and python3 finds every row answered by it.
+      const library = openLibrary(libraryPath(home));
+      try {
+        for (const format of OUTPUT_FORMATS) {
+          const exported = join(dir, `cola-exported.${format}`);
+          await exportCorrected(library, lastJson(label).job_id as string, { file: exported, format });
+          const rows = await checkExport(exported, format, { text: '3', labels: ['0', '1'], label: 'label', source: 'label_source' });
+          expect(rows.map((r) => r[1])).toEqual(py.answers);
+        }
+      } finally {
+        library.close();
       }
-    } finally {
-      library.close();
-    }
-  });
+    },
+  );
 });

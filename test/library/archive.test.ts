@@ -33,10 +33,45 @@ function tarEntry(name: string, content: string, type = '0', linkname = ''): Buf
 describe('library archive', () => {
   it('exports a tar any tar tool reads and imports it into another library, remapping ids; importing twice adds nothing', async () => {
     const { db: a, dir } = freshLibrary();
-    saveModel(a, { id: 'google/tiny-t5', repo: 'google/tiny-t5', revision: 'main', sha: null, path: '/models/tiny', summary: { parameters: 1, encoderLayers: 3, decoderLayers: 2, dModel: 4, dKv: 2, numHeads: 2, dFf: 8, vocabSize: 32, feedForward: 'gated-gelu', tiedEmbeddings: false, weightBytes: 4 } });
-    const datasetId = insertDataset(a, { name: 'cola', source: { name: 'cola.tsv', size: 10, sha256: 'ab'.repeat(32) }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: ['sentence', 'label'], textColumns: ['sentence'], labelColumn: 'label' }, labelColumn: 'label', textColumns: ['sentence'], template: '{sentence}' });
+    saveModel(a, {
+      id: 'google/tiny-t5',
+      repo: 'google/tiny-t5',
+      revision: 'main',
+      sha: null,
+      path: '/models/tiny',
+      summary: {
+        parameters: 1,
+        encoderLayers: 3,
+        decoderLayers: 2,
+        dModel: 4,
+        dKv: 2,
+        numHeads: 2,
+        dFf: 8,
+        vocabSize: 32,
+        feedForward: 'gated-gelu',
+        tiedEmbeddings: false,
+        weightBytes: 4,
+      },
+    });
+    const datasetId = insertDataset(a, {
+      name: 'cola',
+      source: { name: 'cola.tsv', size: 10, sha256: 'ab'.repeat(32) },
+      validation: null,
+      format: 'tsv',
+      options: {},
+      columnMapping: { columns: ['sentence', 'label'], textColumns: ['sentence'], labelColumn: 'label' },
+      labelColumn: 'label',
+      textColumns: ['sentence'],
+      template: '{sentence}',
+    });
     rowInserter(a, datasetId)('train', 0, 2, JSON.stringify({ sentence: 'It works.' }), '1');
-    const task = findOrInsertTask(a, { name: 'cola', datasetId, template: '{sentence}', verbalizer: { '1': 'acceptable' }, labelSet: ['1'] });
+    const task = findOrInsertTask(a, {
+      name: 'cola',
+      datasetId,
+      template: '{sentence}',
+      verbalizer: { '1': 'acceptable' },
+      labelSet: ['1'],
+    });
     const run = createRun(a, { taskId: task.id, config: { steps: 5 } });
     recordRunMetric(a, run.id, { step: 5, loss: 0.5, eval: { accuracy: 1 } });
     const root = addPrompt(a, 1, { taskId: task.id, runId: run.id, tags: ['glue'], name: 'root / “quoted”' });
@@ -47,7 +82,11 @@ describe('library archive', () => {
     const manifest = await exportLibraryArchive(a, file);
     expect(manifest.prompts.map((p) => p.id)).toEqual([root, child, mix]);
     const listed = execFileSync('tar', ['tf', file], { encoding: 'utf8' }).trim().split('\n');
-    expect(listed).toEqual(['sprout-library.json', 'library.sqlite', ...manifest.prompts.flatMap((p) => [`${p.folder}/adapter_config.json`, `${p.folder}/adapter_model.safetensors`])]);
+    expect(listed).toEqual([
+      'sprout-library.json',
+      'library.sqlite',
+      ...manifest.prompts.flatMap((p) => [`${p.folder}/adapter_config.json`, `${p.folder}/adapter_model.safetensors`]),
+    ]);
     const unpacked = tempDir();
     execFileSync('tar', ['xf', file, '-C', unpacked]);
     const weights = readFileSync(join(unpacked, manifest.prompts[0].folder, 'adapter_model.safetensors'));
@@ -67,7 +106,9 @@ describe('library archive', () => {
     expect([...requirePrompt(b, m).embedding]).toEqual([...requirePrompt(a, mix).embedding]);
     const importedTask = getTask(b, requirePrompt(b, r).taskId!)!;
     expect(importedTask.uid).toBe(task.uid);
-    expect(b.prepare('SELECT texts, label FROM dataset_rows WHERE dataset_id = ?').all(importedTask.datasetId)).toEqual([{ texts: JSON.stringify({ sentence: 'It works.' }), label: '1' }]);
+    expect(b.prepare('SELECT texts, label FROM dataset_rows WHERE dataset_id = ?').all(importedTask.datasetId)).toEqual([
+      { texts: JSON.stringify({ sentence: 'It works.' }), label: '1' },
+    ]);
     expect(runMetrics(b, requirePrompt(b, r).runId!)).toEqual([{ step: 5, loss: 0.5, eval: { accuracy: 1 } }]);
 
     expect(importLibraryArchive(b, file)).toEqual({ models: 0, datasets: 0, tasks: 0, runs: 0, prompts: 0, promptsPresent: 3 });

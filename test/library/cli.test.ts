@@ -11,7 +11,9 @@ const run = promisify(execFile);
 
 async function sprout(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } });
+    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -30,7 +32,17 @@ async function json(home: string, args: string[]): Promise<Record<string, any>> 
 function peftFolder(values: number[], n: number, d: number): string {
   const dir = join(tempDir(), 'adapter');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'PROMPT_TUNING', task_type: 'SEQ_2_SEQ_LM', num_virtual_tokens: n, token_dim: d, num_transformer_submodules: 2, base_model_name_or_path: 'google/t5-small-lm-adapt' }));
+  writeFileSync(
+    join(dir, 'adapter_config.json'),
+    JSON.stringify({
+      peft_type: 'PROMPT_TUNING',
+      task_type: 'SEQ_2_SEQ_LM',
+      num_virtual_tokens: n,
+      token_dim: d,
+      num_transformer_submodules: 2,
+      base_model_name_or_path: 'google/t5-small-lm-adapt',
+    }),
+  );
   const data = Buffer.from(Float32Array.from([...values, ...values.map(() => 5)]).buffer);
   const header = Buffer.from(JSON.stringify({ prompt_embeddings: { dtype: 'F32', shape: [2 * n, d], data_offsets: [0, data.length] } }));
   const length = Buffer.alloc(8);
@@ -56,7 +68,19 @@ describe('sprout library (spawned)', () => {
 
   it('list, show with lineage, guarded rm', async () => {
     const list = await json(home, ['library', 'list', '--tag', 'glue', '--json']);
-    expect(list.prompts).toMatchObject([{ id: 2, name: 'tweets final', length: 2, d_model: 3, init: 'copy:1', parent_id: 1, tags: ['glue'], notes: 'kept for the demo', model: { id: 'google/t5-small-lm-adapt', path: null } }]);
+    expect(list.prompts).toMatchObject([
+      {
+        id: 2,
+        name: 'tweets final',
+        length: 2,
+        d_model: 3,
+        init: 'copy:1',
+        parent_id: 1,
+        tags: ['glue'],
+        notes: 'kept for the demo',
+        model: { id: 'google/t5-small-lm-adapt', path: null },
+      },
+    ]);
     const shown = await json(home, ['library', 'show', '2', '--json']);
     expect(shown.lineage.map((p: { id: number }) => p.id)).toEqual([1]);
     expect((await json(home, ['library', 'show', '1', '--json'])).derived.map((p: { id: number }) => p.id)).toEqual([2]);
@@ -65,14 +89,24 @@ describe('sprout library (spawned)', () => {
 
     const refused = await sprout(home, ['library', 'rm', '1']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('sprout: Prompt 1 ("tweets") is the source of prompt 2, so it was not deleted. Delete those first, or use --force: they will then derive from no prompt.\n');
+    expect(refused.stderr).toBe(
+      'sprout: Prompt 1 ("tweets") is the source of prompt 2, so it was not deleted. Delete those first, or use --force: they will then derive from no prompt.\n',
+    );
     const missing = await sprout(home, ['library', 'show', '7']);
-    expect([missing.code, missing.stderr]).toEqual([2, 'sprout: There is no prompt 7 in the library. See the ids with `sprout library list`.\n']);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      'sprout: There is no prompt 7 in the library. See the ids with `sprout library list`.\n',
+    ]);
   });
 
   it('export, backup, export-all, rm --force and import-all', async () => {
     const out = join(tempDir(), 'peft-out');
-    expect(await json(home, ['library', 'export', '2', '--peft', out])).toMatchObject({ id: 2, num_virtual_tokens: 2, token_dim: 3, base_model_name_or_path: 'google/t5-small-lm-adapt' });
+    expect(await json(home, ['library', 'export', '2', '--peft', out])).toMatchObject({
+      id: 2,
+      num_virtual_tokens: 2,
+      token_dim: 3,
+      base_model_name_or_path: 'google/t5-small-lm-adapt',
+    });
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
     const backup = join(tempDir(), 'backup.sqlite');
     expect((await json(home, ['library', 'backup', backup])).file).toBe(backup);
@@ -81,10 +115,20 @@ describe('sprout library (spawned)', () => {
     expect(await json(home, ['library', 'rm', '1', '--force'])).toEqual({ deleted: 1, reparented: [2] });
 
     const other = tempDir('sprout-home-');
-    expect(await json(other, ['library', 'import-all', archive])).toEqual({ models: 0, datasets: 0, tasks: 0, runs: 0, prompts: 2, prompts_present: 0 });
+    expect(await json(other, ['library', 'import-all', archive])).toEqual({
+      models: 0,
+      datasets: 0,
+      tasks: 0,
+      runs: 0,
+      prompts: 2,
+      prompts_present: 0,
+    });
     for (const file of [libraryPath(other), backup]) {
       const db = openLibrary(file);
-      expect(listPrompts(db).map((p) => [p.name, p.parentId])).toEqual([['tweets', null], ['tweets final', 1]]);
+      expect(listPrompts(db).map((p) => [p.name, p.parentId])).toEqual([
+        ['tweets', null],
+        ['tweets final', 1],
+      ]);
       expect([...requirePrompt(db, 2).embedding]).toEqual(values);
       db.close();
     }

@@ -23,7 +23,10 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
 
 /** Starts the writer, waits until it has committed at least `minWrites` more prompts, then SIGKILLs it. */
 async function writeAndKill(script: string, file: string, minWrites: number): Promise<number[]> {
-  const child = spawn(process.execPath, [script, file], { env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, file], {
+    env: { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const ids: number[] = [];
   let buffered = '';
   let stderr = '';
@@ -73,7 +76,9 @@ describe('library integrity', () => {
     const before = readFileSync(file);
     const tooNew = errorOf(() => openLibrary(file));
     expect(tooNew.code).toBe('library-too-new');
-    expect(tooNew.message).toContain(`has schema version ${migrations.length + 1}, but this Sprout knows versions up to ${migrations.length}`);
+    expect(tooNew.message).toContain(
+      `has schema version ${migrations.length + 1}, but this Sprout knows versions up to ${migrations.length}`,
+    );
     expect(readFileSync(file).equals(before)).toBe(true);
 
     const corrupt = join(dir, 'corrupt.sqlite');
@@ -88,7 +93,15 @@ describe('library integrity', () => {
   it('survives SIGKILL during writes: integrity_check ok, every committed prompt whole, at most the write in flight lost', async () => {
     const dir = tempDir();
     const script = join(dir, 'writer.cjs');
-    buildSync({ entryPoints: [join(repoRoot, 'test/library/kill-writer.ts')], bundle: true, platform: 'node', format: 'cjs', external: ['better-sqlite3'], outfile: script, logLevel: 'error' });
+    buildSync({
+      entryPoints: [join(repoRoot, 'test/library/kill-writer.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      external: ['better-sqlite3'],
+      outfile: script,
+      logLevel: 'error',
+    });
     const file = join(dir, 'library.sqlite');
     const committed: number[] = [];
     for (let round = 0; round < 4; round++) {
@@ -104,7 +117,10 @@ describe('library integrity', () => {
       expect(ids.length - committed.length).toBeLessThanOrEqual(round + 1);
       for (const p of prompts) {
         expect(p.tags).toEqual(['a', `t${p.name.slice(1)}`]);
-        const row = db.prepare('SELECT embedding, task_embedding FROM prompts WHERE id = ?').get(p.id) as { embedding: Buffer; task_embedding: Buffer };
+        const row = db.prepare('SELECT embedding, task_embedding FROM prompts WHERE id = ?').get(p.id) as {
+          embedding: Buffer;
+          task_embedding: Buffer;
+        };
         expect(new Set(fromBlob(row.embedding))).toEqual(new Set([Number(p.name.slice(1))]));
         expect(row.task_embedding.equals(row.embedding)).toBe(true);
       }
@@ -125,7 +141,10 @@ describe('library integrity', () => {
     const copy = join(tempDir(), 'restored.sqlite');
     copyFileSync(target, copy);
     const restored = openLibrary(copy);
-    expect(listPrompts(restored).map((p) => [p.id, p.tags])).toEqual([[ids[0], ['x']], [ids[1], []]]);
+    expect(listPrompts(restored).map((p) => [p.id, p.tags])).toEqual([
+      [ids[0], ['x']],
+      [ids[1], []],
+    ]);
     restored.close();
   });
 });

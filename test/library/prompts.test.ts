@@ -31,12 +31,31 @@ function errorCode(fn: () => unknown): string {
 describe('prompt library', () => {
   it('stores a prompt with its embeddings, task and run, and reads it back exactly', () => {
     const { db } = freshLibrary();
-    const task = findOrInsertTask(db, { name: 'cola', datasetId: null, template: '{sentence}', verbalizer: { '0': 'unacceptable', '1': 'acceptable' }, labelSet: ['0', '1'] });
-    expect(findOrInsertTask(db, { name: 'other name', datasetId: null, template: '{sentence}', verbalizer: { '0': 'unacceptable', '1': 'acceptable' }, labelSet: ['0', '1'] }).id).toBe(task.id);
+    const task = findOrInsertTask(db, {
+      name: 'cola',
+      datasetId: null,
+      template: '{sentence}',
+      verbalizer: { '0': 'unacceptable', '1': 'acceptable' },
+      labelSet: ['0', '1'],
+    });
+    expect(
+      findOrInsertTask(db, {
+        name: 'other name',
+        datasetId: null,
+        template: '{sentence}',
+        verbalizer: { '0': 'unacceptable', '1': 'acceptable' },
+        labelSet: ['0', '1'],
+      }).id,
+    ).toBe(task.id);
     expect(listTasks(db)).toHaveLength(1);
     const run = createRun(db, { taskId: task.id, modelId: TINY_MODEL.id, config: { lr: 0.3 }, plannedSteps: 100, provider: 'cpu' });
     expect(run).toMatchObject({ status: 'queued', step: 0, plannedSteps: 100 });
-    expect(updateRun(db, run.id, { status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' })).toMatchObject({ status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' });
+    expect(updateRun(db, run.id, { status: 'done', step: 100, timings: { total: 12.5 }, checkpointPath: '/x/ckpt' })).toMatchObject({
+      status: 'done',
+      step: 100,
+      timings: { total: 12.5 },
+      checkpointPath: '/x/ckpt',
+    });
     expect(listRuns(db, { status: 'done' }).map((r) => r.id)).toEqual([run.id]);
     expect(listRuns(db, { status: 'running' })).toEqual([]);
     recordRunMetric(db, run.id, { step: 10, loss: 2.5, eval: null });
@@ -47,13 +66,35 @@ describe('prompt library', () => {
     ]);
 
     const early = Float32Array.from({ length: 12 }, (_, i) => -i);
-    const id = addPrompt(db, 1, { taskId: task.id, runId: run.id, labels: ['0', '1'], metrics: { accuracy: 0.8 }, tags: ['glue', ' glue ', 'cola'], taskEmbedding: early, taskEmbeddingStep: 10 });
+    const id = addPrompt(db, 1, {
+      taskId: task.id,
+      runId: run.id,
+      labels: ['0', '1'],
+      metrics: { accuracy: 0.8 },
+      tags: ['glue', ' glue ', 'cola'],
+      taskEmbedding: early,
+      taskEmbeddingStep: 10,
+    });
     const p = requirePrompt(db, id);
-    expect(p).toMatchObject({ id, name: 'prompt 1', model: TINY_MODEL, length: 3, dModel: 4, init: 'vocab', taskId: task.id, runId: run.id, labels: ['0', '1'], metrics: { accuracy: 0.8 }, tags: ['cola', 'glue'], taskEmbeddingStep: 10, parentId: null });
+    expect(p).toMatchObject({
+      id,
+      name: 'prompt 1',
+      model: TINY_MODEL,
+      length: 3,
+      dModel: 4,
+      init: 'vocab',
+      taskId: task.id,
+      runId: run.id,
+      labels: ['0', '1'],
+      metrics: { accuracy: 0.8 },
+      tags: ['cola', 'glue'],
+      taskEmbeddingStep: 10,
+      parentId: null,
+    });
     expect([...p.embedding]).toEqual(Array.from({ length: 12 }, (_, i) => 1 + i / 8));
     expect([...p.taskEmbedding!]).toEqual([...early]);
     expect(loadSoftPrompt(db, `prompt:${id}`)).toEqual({ length: 3, data: p.embedding });
-    expect(errorCode(() => addPrompt(db, 2, { length: 5 , embedding: new Float32Array(12) }))).toBe('bad-prompt');
+    expect(errorCode(() => addPrompt(db, 2, { length: 5, embedding: new Float32Array(12) }))).toBe('bad-prompt');
     expect(errorCode(() => parsePromptId('12a'))).toBe('bad-prompt-id');
   });
 

@@ -23,7 +23,7 @@ describe('chart ticks', () => {
 
   it('for any range: 1/2/5×10^k steps, ends on ticks that cover the range, 3 to 11 ticks, exact decimals', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 2000; i++) {
       const scale = 10 ** Math.floor(random() * 12 - 6);
       const lo = (random() - 0.3) * 100 * scale;

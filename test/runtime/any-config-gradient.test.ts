@@ -11,8 +11,38 @@ const tokenizerFrom = resolve(__dirname, '../../../shared/fixtures/tiny-t5-v1_0'
 
 /** Shapes unlike either fixture: odd head sizes, num_heads*d_kv != d_model, few buckets, short max distance. */
 const shapes: [string, Partial<T5Config>][] = [
-  ['gated-gelu, untied, 3 heads of 5', { vocabSize: 300, dModel: 24, dKv: 5, numHeads: 3, dFf: 40, numLayers: 2, numDecoderLayers: 3, feedForward: 'gated-gelu', tieWordEmbeddings: false, relativeAttentionNumBuckets: 8, relativeAttentionMaxDistance: 20 }],
-  ['relu, tied, 2 heads of 16', { vocabSize: 257, dModel: 20, dKv: 16, numHeads: 2, dFf: 36, numLayers: 3, numDecoderLayers: 1, feedForward: 'relu', tieWordEmbeddings: true, relativeAttentionNumBuckets: 16, relativeAttentionMaxDistance: 12 }],
+  [
+    'gated-gelu, untied, 3 heads of 5',
+    {
+      vocabSize: 300,
+      dModel: 24,
+      dKv: 5,
+      numHeads: 3,
+      dFf: 40,
+      numLayers: 2,
+      numDecoderLayers: 3,
+      feedForward: 'gated-gelu',
+      tieWordEmbeddings: false,
+      relativeAttentionNumBuckets: 8,
+      relativeAttentionMaxDistance: 20,
+    },
+  ],
+  [
+    'relu, tied, 2 heads of 16',
+    {
+      vocabSize: 257,
+      dModel: 20,
+      dKv: 16,
+      numHeads: 2,
+      dFf: 36,
+      numLayers: 3,
+      numDecoderLayers: 1,
+      feedForward: 'relu',
+      tieWordEmbeddings: true,
+      relativeAttentionNumBuckets: 16,
+      relativeAttentionMaxDistance: 12,
+    },
+  ],
 ];
 
 describe('the prompt gradient through the whole model matches finite differences for other T5 shapes', () => {
@@ -64,10 +94,23 @@ describe('a plain model (P = 0)', () => {
     process.env.SPROUT_HOME = mkdtempSync(join(tmpdir(), 'sprout-p0-'));
     const model = await loadPromptModel(resolve(__dirname, '../../../shared/fixtures/tiny-t5-v1_1'), { device: 'cpu' });
     const empty = { length: 0, data: new Float32Array(0) };
-    const step = await model.trainStep(empty, { inputs: [[37, 1], [5, 6, 7, 1]], targets: [[9961, 1], [1]] });
+    const step = await model.trainStep(empty, {
+      inputs: [
+        [37, 1],
+        [5, 6, 7, 1],
+      ],
+      targets: [[9961, 1], [1]],
+    });
     expect(Number.isFinite(step.loss)).toBe(true);
     expect(step.gradPrompt).toHaveLength(0);
-    const scores = await model.score(empty, [[37, 1]], [[9961, 1], [29452, 1]]);
+    const scores = await model.score(
+      empty,
+      [[37, 1]],
+      [
+        [9961, 1],
+        [29452, 1],
+      ],
+    );
     expect(scores).toHaveLength(2);
     expect((await model.generate(empty, [[37, 1]], 3))[0]).toHaveLength(3);
     await model.dispose();

@@ -16,7 +16,11 @@ describe('dropout masks made inside the graph', () => {
     g.output(d.apply(x), 'b'); // a second call site draws another mask
     const s = await createSession(g.encode(), { threads: 1 });
     const run = (seed: number) =>
-      s.run({ x: floatTensor(new Float32Array(100_000).fill(1), [400, 250]), rate: floatTensor(new Float32Array([0.1]), []), seed: new ort.Tensor('int64', BigInt64Array.of(BigInt(seed)), []) });
+      s.run({
+        x: floatTensor(new Float32Array(100_000).fill(1), [400, 250]),
+        rate: floatTensor(new Float32Array([0.1]), []),
+        seed: new ort.Tensor('int64', BigInt64Array.of(BigInt(seed)), []),
+      });
     const first = await run(5);
     const a = first.a.data as Float32Array;
     const zeros = a.filter((v) => v === 0).length / a.length;
@@ -35,7 +39,16 @@ describe('training with dropout in the frozen model', () => {
     const model = await loadPromptModel(resolve(__dirname, '../../../shared/fixtures/tiny-t5-v1_1'), { device: 'cpu' });
     const d = model.config.dModel;
     const base = Float32Array.from({ length: 4 * d }, (_, i) => Math.sin(i) * 0.3);
-    const batch = { inputs: [[37, 423, 5, 8, 9, 1], [100, 1]], targets: [[9961, 1], [1465, 5, 1]] };
+    const batch = {
+      inputs: [
+        [37, 423, 5, 8, 9, 1],
+        [100, 1],
+      ],
+      targets: [
+        [9961, 1],
+        [1465, 5, 1],
+      ],
+    };
     const at = (data: Float32Array, seed: number) => model.trainStep({ length: 4, data }, batch, { dropout: 0.1, dropoutSeed: seed });
     const plain = await model.trainStep({ length: 4, data: base }, batch);
     const a = await at(base, 1);
@@ -49,8 +62,14 @@ describe('training with dropout in the frozen model', () => {
     const n = Math.hypot(...a.gradPrompt);
     const u = Float32Array.from(a.gradPrompt, (g) => g / n);
     const central = async (h: number) => {
-      const plus = await at(Float32Array.from(base, (v, i) => v + h * u[i]), 1);
-      const minus = await at(Float32Array.from(base, (v, i) => v - h * u[i]), 1);
+      const plus = await at(
+        Float32Array.from(base, (v, i) => v + h * u[i]),
+        1,
+      );
+      const minus = await at(
+        Float32Array.from(base, (v, i) => v - h * u[i]),
+        1,
+      );
       return (plus.loss - minus.loss) / (2 * h);
     };
     const numeric = (4 * (await central(5e-3)) - (await central(1e-2))) / 3;

@@ -30,7 +30,9 @@ const relativeL2 = (a: ArrayLike<number>, b: ArrayLike<number>, scale = 1) => {
 /** A copy of fixture `name` written by scale_checkpoint.py with `args`, in a fresh temporary folder. */
 function scaledCopy(name: string, args: string[]): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'sprout-scaled-')), name);
-  execFileSync('python3', [join(repoRoot, 'test/runtime/scale_checkpoint.py'), join(shared, 'fixtures', name), dir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync('python3', [join(repoRoot, 'test/runtime/scale_checkpoint.py'), join(shared, 'fixtures', name), dir, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return dir;
 }
 
@@ -52,7 +54,13 @@ interface Outputs {
 async function outputs(model: T5PromptModel): Promise<Outputs> {
   const prompt: SoftPrompt = { length: promptIds.length, data: model.embeddings(promptIds) };
   const step = await model.trainStep(prompt, batch);
-  return { loss: step.loss, perExample: step.perExampleLoss, grad: step.gradPrompt, scores: await model.score(prompt, batch.inputs, candidates), greedy: await model.generate(prompt, batch.inputs, 8) };
+  return {
+    loss: step.loss,
+    perExample: step.perExampleLoss,
+    grad: step.gradPrompt,
+    scores: await model.score(prompt, batch.inputs, candidates),
+    greedy: await model.generate(prompt, batch.inputs, 8),
+  };
 }
 
 beforeAll(() => {
@@ -128,7 +136,11 @@ describe('a number float16 cannot hold is an error naming the precision, never a
 
   it('the engine refuses the loss (at any loss scale), the rank scores and greedy decoding', async () => {
     expect(Number.isFinite((await full.trainStep(prompt(), batch)).loss)).toBe(true);
-    const named = { name: 'SproutError', code: 'non-finite', message: expect.stringMatching(/not finite .* at fp16 compute.*--precision fp32, or --precision bf16/) };
+    const named = {
+      name: 'SproutError',
+      code: 'non-finite',
+      message: expect.stringMatching(/not finite .* at fp16 compute.*--precision fp32, or --precision bf16/),
+    };
     await expect(half.trainStep(prompt(), batch)).rejects.toMatchObject(named);
     await expect(half.trainStep(prompt(), batch, { lossScale: 1 })).rejects.toMatchObject(named);
     await expect(half.score(prompt(), batch.inputs, candidates)).rejects.toMatchObject(named);
@@ -138,7 +150,10 @@ describe('a number float16 cannot hold is an error naming the precision, never a
   it('sprout forward exits with the error instead of printing "loss": null', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-fp16-forward-'));
     const request = join(home, 'request.json');
-    writeFileSync(request, JSON.stringify({ texts: ['a good film', 'a dull one'], targets: ['positive', 'negative'], candidates: ['positive', 'negative'] }));
+    writeFileSync(
+      request,
+      JSON.stringify({ texts: ['a good film', 'a dull one'], targets: ['positive', 'negative'], candidates: ['positive', 'negative'] }),
+    );
     const run = await sprout(['forward', '--model', dir, '--request', request, '--device', 'cpu', '--precision', 'fp16'], home);
     expect(run.code).not.toBe(0);
     expect(run.stdout).not.toContain('null');

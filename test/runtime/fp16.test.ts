@@ -13,8 +13,35 @@ const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.ab
 
 describe('float16 constants', () => {
   it('are the bits numpy gives, rounded to nearest even, with overflow to infinity', () => {
-    const values = [0, 1, -1, 0.5, 65504, 65520, 1e-8, 6e-8, 3e-5, 0.1, 1 / 3, -3.4e38, 1e-6, 0.044715, Math.sqrt(2 / Math.PI), 2 ** -24 * 1.5];
-    const numpy = JSON.parse(execFileSync('python3', ['-c', 'import json,sys,numpy as np; print(json.dumps([int(np.float16(np.float32(v)).view(np.uint16)) for v in json.loads(sys.argv[1])]))', JSON.stringify(values)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    const values = [
+      0,
+      1,
+      -1,
+      0.5,
+      65504,
+      65520,
+      1e-8,
+      6e-8,
+      3e-5,
+      0.1,
+      1 / 3,
+      -3.4e38,
+      1e-6,
+      0.044715,
+      Math.sqrt(2 / Math.PI),
+      2 ** -24 * 1.5,
+    ];
+    const numpy = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import json,sys,numpy as np; print(json.dumps([int(np.float16(np.float32(v)).view(np.uint16)) for v in json.loads(sys.argv[1])]))',
+          JSON.stringify(values),
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      ).toString(),
+    );
     expect(values.map(halfBits)).toEqual(numpy);
   });
 });
@@ -53,7 +80,8 @@ for (const name of ['tiny-t5-v1_0', 'tiny-t5-v1_1']) {
         expect(relative(h.perExampleLoss[i], f.perExampleLoss[i])).toBeLessThan(1e-2);
       });
       const g = ref.grad_prompt.flat();
-      const l2 = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(g.reduce((s, _, i) => s + (a[i] - b[i]) ** 2, 0) / g.reduce((s, _, i) => s + b[i] ** 2, 0));
+      const l2 = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+        Math.sqrt(g.reduce((s, _, i) => s + (a[i] - b[i]) ** 2, 0) / g.reduce((s, _, i) => s + b[i] ** 2, 0));
       expect(h.gradPrompt.every(Number.isFinite)).toBe(true);
       expect(l2(h.gradPrompt, g)).toBeLessThan(5e-2);
       expect(l2(h.gradPrompt, f.gradPrompt)).toBeLessThan(5e-2);
@@ -74,24 +102,78 @@ describe('fp16 training on a pretrained model (spawned)', () => {
   // fallen) keep the run a small part of the timeout on a busy machine; 200 took 48 s of CPU.
   it('mini-t5-pretrained: 60 steps without NaN or inf, and the run record says fp16 with its loss scale', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-fp16-train-'));
-    const run = await sprout([
-      'train', '--model', join(shared, 'fixtures/mini-t5-pretrained'), '--device', 'cpu', '--precision', 'fp16', '--threads', '1',
-      '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '400',
-      '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
-      '--prompt-length', '8', '--batch-size', '2', '--steps', '60', '--seed', '2',
-      // No held-out rows: scoring them in float16 at the end would cost as much again, and training is what this checks.
-      '--split', '0', '--test-split', '0',
-    ], home);
+    const run = await sprout(
+      [
+        'train',
+        '--model',
+        join(shared, 'fixtures/mini-t5-pretrained'),
+        '--device',
+        'cpu',
+        '--precision',
+        'fp16',
+        '--threads',
+        '1',
+        '--data',
+        join(shared, 'data/cola/in_domain_train.tsv'),
+        '--no-header',
+        '--quoting',
+        'none',
+        '--limit',
+        '400',
+        '--text-column',
+        '3',
+        '--label-column',
+        '1',
+        '--verbalizer',
+        '0=unacceptable,1=acceptable',
+        '--prompt-length',
+        '8',
+        '--batch-size',
+        '2',
+        '--steps',
+        '60',
+        '--seed',
+        '2',
+        // No held-out rows: scoring them in float16 at the end would cost as much again, and training is what this checks.
+        '--split',
+        '0',
+        '--test-split',
+        '0',
+      ],
+      home,
+    );
     expect(run.code).toBe(0);
-    const result = lastJson(run) as { run_id: number; status: string; steps: number; precision: string; first_loss: number; last_loss: number; provider_detail: string };
+    const result = lastJson(run) as {
+      run_id: number;
+      status: string;
+      steps: number;
+      precision: string;
+      first_loss: number;
+      last_loss: number;
+      provider_detail: string;
+    };
     expect([result.status, result.steps, result.precision]).toEqual(['completed', 60, 'fp16']);
     // Every step's loss as the library keeps it, read with Python's sqlite3.
-    const losses = JSON.parse(execFileSync('python3', ['-c', 'import json,sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(json.dumps([r[0] for r in db.execute("select loss from run_metrics where run_id=? and loss is not null order by step", (int(sys.argv[2]),))]))', join(home, 'library.sqlite'), String(result.run_id)]).toString()) as (number | null)[];
+    const losses = JSON.parse(
+      execFileSync('python3', [
+        '-c',
+        'import json,sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(json.dumps([r[0] for r in db.execute("select loss from run_metrics where run_id=? and loss is not null order by step", (int(sys.argv[2]),))]))',
+        join(home, 'library.sqlite'),
+        String(result.run_id),
+      ]).toString(),
+    ) as (number | null)[];
     expect(losses.length).toBeGreaterThan(0);
     expect(losses.every((l) => l !== null && Number.isFinite(l))).toBe(true);
     expect(Number.isFinite(result.first_loss) && Number.isFinite(result.last_loss)).toBe(true);
     expect(result.last_loss).toBeLessThan(result.first_loss);
-    const provider = execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select provider from runs where id=?", (int(sys.argv[2]),)).fetchone()[0])', join(home, 'library.sqlite'), String(result.run_id)]).toString().trim();
+    const provider = execFileSync('python3', [
+      '-c',
+      'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select provider from runs where id=?", (int(sys.argv[2]),)).fetchone()[0])',
+      join(home, 'library.sqlite'),
+      String(result.run_id),
+    ])
+      .toString()
+      .trim();
     expect(provider).toMatch(/^CPU · 1 thread · fp16/);
   }, 300_000);
 });

@@ -14,11 +14,53 @@ describe('mixed-task batches: a prompt per example equals running each example a
   let prompts: SoftPrompt[];
   // Three tasks; prompt lengths differ so that padding is exercised.
   const examples = [
-    { input: [37, 423, 5, 1], target: [9961, 1], task: 0, candidates: [[9961, 1], [29452, 1]] },
-    { input: [100, 200, 300, 400, 500, 1], target: [1465, 1], task: 1, candidates: [[1465, 1], [2841, 1], [7163, 1]] },
-    { input: [8, 1], target: [2841, 1], task: 2, candidates: [[2841, 1], [1465, 1]] },
-    { input: [61, 62, 63, 1], target: [29452, 1], task: 0, candidates: [[9961, 1], [29452, 1]] },
-    { input: [9, 10, 11, 12, 13, 14, 15, 16, 1], target: [7163, 5, 1], task: 1, candidates: [[1465, 1], [2841, 1], [7163, 1]] },
+    {
+      input: [37, 423, 5, 1],
+      target: [9961, 1],
+      task: 0,
+      candidates: [
+        [9961, 1],
+        [29452, 1],
+      ],
+    },
+    {
+      input: [100, 200, 300, 400, 500, 1],
+      target: [1465, 1],
+      task: 1,
+      candidates: [
+        [1465, 1],
+        [2841, 1],
+        [7163, 1],
+      ],
+    },
+    {
+      input: [8, 1],
+      target: [2841, 1],
+      task: 2,
+      candidates: [
+        [2841, 1],
+        [1465, 1],
+      ],
+    },
+    {
+      input: [61, 62, 63, 1],
+      target: [29452, 1],
+      task: 0,
+      candidates: [
+        [9961, 1],
+        [29452, 1],
+      ],
+    },
+    {
+      input: [9, 10, 11, 12, 13, 14, 15, 16, 1],
+      target: [7163, 5, 1],
+      task: 1,
+      candidates: [
+        [1465, 1],
+        [2841, 1],
+        [7163, 1],
+      ],
+    },
   ];
 
   beforeAll(async () => {
@@ -54,7 +96,11 @@ describe('mixed-task batches: a prompt per example equals running each example a
 
   it('gives the same rank scores, each example with its own label set', async () => {
     const mixed = { prompts, promptIndex: examples.map((e) => e.task) };
-    const scores = await model.scoreMixed(mixed, examples.map((e) => e.input), examples.map((e) => e.candidates));
+    const scores = await model.scoreMixed(
+      mixed,
+      examples.map((e) => e.input),
+      examples.map((e) => e.candidates),
+    );
     for (const [i, e] of examples.entries()) {
       const alone = await model.score(prompts[e.task], [e.input], e.candidates);
       expect(scores[i]).toHaveLength(e.candidates.length);
@@ -65,7 +111,11 @@ describe('mixed-task batches: a prompt per example equals running each example a
   it('padding a shorter prompt changes nothing: a 3-row prompt alone equals it beside a 7-row one', async () => {
     const e = examples[1];
     const alone = await model.scoreMixed({ prompts: [prompts[1]], promptIndex: [0] }, [e.input], [e.candidates]);
-    const padded = await model.scoreMixed({ prompts: [prompts[1], prompts[2]], promptIndex: [0, 1] }, [e.input, e.input], [e.candidates, e.candidates]);
+    const padded = await model.scoreMixed(
+      { prompts: [prompts[1], prompts[2]], promptIndex: [0, 1] },
+      [e.input, e.input],
+      [e.candidates, e.candidates],
+    );
     alone[0].forEach((v, c) => expect(relClose(padded[0][c], v)).toBe(true));
   });
 });

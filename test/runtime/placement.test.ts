@@ -82,7 +82,13 @@ describe('every graph runs on the GPU providers, by their published kernel lists
 describe('bf16 compute goes where the kernels are', () => {
   it('CUDA registers bfloat16 products, WebGPU and the CPU do not; auto prefers bf16 to fp16 on CUDA', () => {
     expect(PROVIDER_ORDER.filter(hasBf16Kernels)).toEqual(['cuda']);
-    expect(['cuda', 'webgpu', 'dml', 'coreml', 'cpu'].map((p) => precisionOn('auto', p as ProviderName))).toEqual(['bf16', 'fp16', 'fp16', 'fp16', 'fp32']);
+    expect(['cuda', 'webgpu', 'dml', 'coreml', 'cpu'].map((p) => precisionOn('auto', p as ProviderName))).toEqual([
+      'bf16',
+      'fp16',
+      'fp16',
+      'fp16',
+      'fp32',
+    ]);
     // What WebGPU lacks, seen in the bf16 graph itself: its products have no bfloat16 kernel.
     const lacking = cpuPlacedNodes(bf16Kinds('tiny-t5-v1_1')['score, bf16'], KERNEL_TABLES.webgpu).filter((p) => p.kind === 'compute');
     expect(lacking.some((p) => p.why === 'no MatMul kernel for bfloat16' || p.why === 'no Gemm kernel for bfloat16')).toBe(true);
@@ -91,7 +97,12 @@ describe('bf16 compute goes where the kernels are', () => {
   it('an explicit bf16 where the provider has no kernels is refused with what to choose instead', () => {
     expect(precisionOn('bf16', 'cuda')).toBe('bf16');
     for (const provider of ['cpu', 'webgpu'] as const) {
-      expect(() => precisionOn('bf16', provider)).toThrow(expect.objectContaining({ code: 'precision-unsupported', message: expect.stringMatching(/bf16 compute needs bfloat16 matrix kernels.*Use --precision fp16 or fp32/) }));
+      expect(() => precisionOn('bf16', provider)).toThrow(
+        expect.objectContaining({
+          code: 'precision-unsupported',
+          message: expect.stringMatching(/bf16 compute needs bfloat16 matrix kernels.*Use --precision fp16 or fp32/),
+        }),
+      );
     }
   });
 });

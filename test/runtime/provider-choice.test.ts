@@ -43,9 +43,12 @@ describe('choosing a provider never lies about the CPU', () => {
     const stderr = `Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory
     at operator() (/build/Release/_deps/dawn-src/src/dawn/native/vulkan/BackendVk.cpp:364)
 `;
-    expect(summariseNativeOutput(stderr)).toBe("Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory");
+    expect(summariseNativeOutput(stderr)).toBe(
+      "Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory",
+    );
     expect(summariseNativeOutput('\n\n')).toBeNull();
-    const message = '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:100 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters';
+    const message =
+      '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:100 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters';
     expect(tidyReason(message)).toBe('Failed to get a WebGPU adapter: No supported adapters');
     expect(tidyReason('no available backend found.')).toBe('no available backend found.');
   });
@@ -53,10 +56,34 @@ describe('choosing a provider never lies about the CPU', () => {
 
 describe('the CLI says which provider it uses and why (spawned)', () => {
   const trainArgs = (device: string) => [
-    'train', '--model', tinyModel, '--device', device, '--threads', '1',
-    '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '16',
-    '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
-    '--prompt-length', '2', '--batch-size', '4', '--steps', '2', '--seed', '1',
+    'train',
+    '--model',
+    tinyModel,
+    '--device',
+    device,
+    '--threads',
+    '1',
+    '--data',
+    join(shared, 'data/cola/in_domain_train.tsv'),
+    '--no-header',
+    '--quoting',
+    'none',
+    '--limit',
+    '16',
+    '--text-column',
+    '3',
+    '--label-column',
+    '1',
+    '--verbalizer',
+    '0=unacceptable,1=acceptable',
+    '--prompt-length',
+    '2',
+    '--batch-size',
+    '4',
+    '--steps',
+    '2',
+    '--seed',
+    '1',
   ];
 
   it('`train --device auto` prints no native provider noise, and the run record keeps the provider and the reason', async () => {
@@ -69,7 +96,14 @@ describe('the CLI says which provider it uses and why (spawned)', () => {
     expect(result.provider).toBe(choice.provider);
     expect(result.provider_reason).toBe(choice.reason);
     // The library row, read with Python's sqlite3 rather than Sprout's own reader.
-    const stored = execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select provider from runs where id=?", (int(sys.argv[2]),)).fetchone()[0])', join(home, 'library.sqlite'), String(result.run_id)]).toString().trim();
+    const stored = execFileSync('python3', [
+      '-c',
+      'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select provider from runs where id=?", (int(sys.argv[2]),)).fetchone()[0])',
+      join(home, 'library.sqlite'),
+      String(result.run_id),
+    ])
+      .toString()
+      .trim();
     expect(stored).toBe(choice.reason ? `${result.provider_detail} — ${choice.reason}` : result.provider_detail);
     if (choice.reason) expect(run.stderr).toContain(`steps on ${result.provider_detail} (${choice.reason})`);
   });

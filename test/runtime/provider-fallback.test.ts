@@ -32,15 +32,30 @@ describe.skipIf(cudaLibraryPresent())('a provider that refuses a graph, with dev
     const cpu = await model('cpu');
     const fallback = await model('cuda');
     const prompt = { length: 2, data: new Float32Array(2 * cpu.config.dModel).fill(0.1) };
-    const inputs = [[5, 6, 1], [7, 1]];
-    const candidates = [[3, 1], [4, 1]];
-    const batch = { inputs, targets: [[3, 1], [4, 1]] };
+    const inputs = [
+      [5, 6, 1],
+      [7, 1],
+    ];
+    const candidates = [
+      [3, 1],
+      [4, 1],
+    ];
+    const batch = {
+      inputs,
+      targets: [
+        [3, 1],
+        [4, 1],
+      ],
+    };
     const create = vi.mocked(session.createSession);
 
     create.mockClear();
     const scores = await fallback.score(prompt, inputs, candidates);
     expect(create).toHaveBeenCalledTimes(2);
-    expect([fallback.provider, fallback.providerReason]).toEqual(['cpu', expect.stringMatching(/^CUDA could not create the score graph \(.+\); running on the CPU$/)]);
+    expect([fallback.provider, fallback.providerReason]).toEqual([
+      'cpu',
+      expect.stringMatching(/^CUDA could not create the score graph \(.+\); running on the CPU$/),
+    ]);
     expect(fallback.providerDetail).toBe('CPU · 1 thread');
     expect(Array.from(scores)).toEqual(Array.from(await cpu.score(prompt, inputs, candidates)));
 

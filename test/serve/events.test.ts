@@ -28,7 +28,12 @@ afterAll(async () => {
 });
 
 it('answers 503 until the engine is attached, then dispatches', async () => {
-  const call = () => httpRequest(`http://127.0.0.1:${server.port}/api/app.info`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` }, body: '{}' });
+  const call = () =>
+    httpRequest(`http://127.0.0.1:${server.port}/api/app.info`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` },
+      body: '{}',
+    });
   expect((await call()).status).toBe(503);
   server.attach(engine.dispatch);
   const reply = await call();
@@ -53,7 +58,18 @@ it('delivers emitted events to every connected page, in order', async () => {
       ws.on('error', reject);
     });
   const pages = [await open(), await open()];
-  const progress = (bytes: number) => ({ jobId: 'd1', modelId: 't5-small', status: 'running' as const, file: 'model.safetensors', fileBytes: bytes, fileTotal: 3000, bytes, totalBytes: 3000, rate: 1000, etaSeconds: (3000 - bytes) / 1000 });
+  const progress = (bytes: number) => ({
+    jobId: 'd1',
+    modelId: 't5-small',
+    status: 'running' as const,
+    file: 'model.safetensors',
+    fileBytes: bytes,
+    fileTotal: 3000,
+    bytes,
+    totalBytes: 3000,
+    rate: 1000,
+    etaSeconds: (3000 - bytes) / 1000,
+  });
   for (let bytes = 0; bytes < sent * 1000; bytes += 1000) server.emit('download.progress', progress(bytes));
   for (const { ws, received } of pages) {
     expect(await received).toEqual([0, 1000, 2000, 3000].map((bytes) => ({ event: 'download.progress', payload: progress(bytes) })));
@@ -81,11 +97,24 @@ it('drops a page that stops reading once its unread events pass the cap, while a
       stalled.pause();
       resolve();
     });
-    stalled.write(`GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stalled.write(
+      `GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
   });
   for (let i = 0; i < sent; i++) {
     const delivered = new Promise<void>((resolve) => (next = resolve));
-    server.emit('download.progress', { jobId: 'd1', modelId: big, status: 'running', file: 'f', fileBytes: i, fileTotal: sent, bytes: i, totalBytes: sent, rate: 1, etaSeconds: 1 });
+    server.emit('download.progress', {
+      jobId: 'd1',
+      modelId: big,
+      status: 'running',
+      file: 'f',
+      fileBytes: i,
+      fileTotal: sent,
+      bytes: i,
+      totalBytes: sent,
+      rate: 1,
+      etaSeconds: 1,
+    });
     await delivered;
   }
   expect(received).toBe(sent);

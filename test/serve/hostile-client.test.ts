@@ -64,9 +64,25 @@ beforeAll(async () => {
   page = await openPage();
   await callApi(serve, 'settings.set', { defaultDevice: 'cpu', threads: 1 });
   const model = await callApi(serve, 'model.import', { path: tinyModel });
-  const cb = await callApi(serve, 'data.import', { file: data('cb/val.jsonl'), textColumns: ['premise'], labelColumn: 'label', name: 'cb', split: 0.25 });
+  const cb = await callApi(serve, 'data.import', {
+    file: data('cb/val.jsonl'),
+    textColumns: ['premise'],
+    labelColumn: 'label',
+    name: 'cb',
+    split: 0.25,
+  });
   // Steps enough to outlast the test; the run is cancelled at the end.
-  const run = await callApi(serve, 'train.start', { modelId: model.id, datasetId: cb.datasetId, steps: 1_000_000, evalEvery: 1_000_000, promptLength: 2, batchSize: 2, maxInputLength: 32, weights: 'fp32', seed: 1 });
+  const run = await callApi(serve, 'train.start', {
+    modelId: model.id,
+    datasetId: cb.datasetId,
+    steps: 1_000_000,
+    evalEvery: 1_000_000,
+    promptLength: 2,
+    batchSize: 2,
+    maxInputLength: 32,
+    weights: 'fp32',
+    seed: 1,
+  });
   runId = run.runId;
   await stepPast(0);
 });
@@ -95,7 +111,11 @@ const handshake = (path = `/events?token=${serve.token}`) =>
   );
 
 /** One client frame: masked unless told otherwise, with any opcode, RSV bits and declared length. */
-function frame(opcode: number, payload: Buffer, options: { fin?: boolean; rsv?: number; masked?: boolean; declared?: number } = {}): Buffer {
+function frame(
+  opcode: number,
+  payload: Buffer,
+  options: { fin?: boolean; rsv?: number; masked?: boolean; declared?: number } = {},
+): Buffer {
   const length = options.declared ?? payload.length;
   const masked = options.masked ?? true;
   const head = [((options.fin ?? true) ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | (opcode & 0xf)];
@@ -146,7 +166,11 @@ function wsExchange(frames: Buffer): Promise<{ upgraded: boolean; closeCode: num
 /** The server still serves: its process runs, an operation answers, and the page's socket is still open. */
 async function checkAlive(): Promise<void> {
   expect(serve.child.exitCode, serve.stdout()).toBeNull();
-  const reply = await httpRequest(`${serve.base}/api/app.info`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` }, body: '{}' });
+  const reply = await httpRequest(`${serve.base}/api/app.info`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${serve.token}` },
+    body: '{}',
+  });
   expect(reply.status).toBe(200);
   expect(page.readyState).toBe(WebSocket.OPEN);
 }
@@ -157,7 +181,8 @@ describe('sprout serve and a hostile client', () => {
     // 2 MiB: over maxPayload (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH); 1009 = message too big.
     expect(await wsExchange(frame(0x2, randomBytes(1024), { declared: 2 << 20 }))).toEqual({ upgraded: true, closeCode: 1009 });
     // Opcodes 3-7 and 0xB-0xF are reserved (WS_ERR_INVALID_OPCODE); 1002 = protocol error.
-    for (const opcode of [0x3, 0x7, 0xb, 0xf]) expect(await wsExchange(frame(opcode, Buffer.from('x')))).toEqual({ upgraded: true, closeCode: 1002 });
+    for (const opcode of [0x3, 0x7, 0xb, 0xf])
+      expect(await wsExchange(frame(opcode, Buffer.from('x')))).toEqual({ upgraded: true, closeCode: 1002 });
     // Unmasked client frame, RSV bits without an extension, invalid UTF-8 text (1007).
     expect(await wsExchange(frame(0x1, Buffer.from('hi'), { masked: false }))).toEqual({ upgraded: true, closeCode: 1002 });
     expect(await wsExchange(frame(0x1, Buffer.from('hi'), { rsv: 0b100 }))).toEqual({ upgraded: true, closeCode: 1002 });
@@ -169,8 +194,12 @@ describe('sprout serve and a hostile client', () => {
   it('answers 400 to a request target that is no URL or an operation name that is no URI component', async () => {
     const auth = `Authorization: Bearer ${serve.token}\r\nHost: 127.0.0.1:${serve.port}\r\n`;
     expect(await rawExchange(Buffer.from(`GET http://[ HTTP/1.1\r\n${auth}\r\n`))).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await rawExchange(Buffer.from(`POST /api/%ff HTTP/1.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`))).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await rawExchange(Buffer.from(`GET http://[ HTTP/1.1\r\n${auth}Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n`))).toMatch(/^HTTP\/1\.1 400 /);
+    expect(
+      await rawExchange(Buffer.from(`POST /api/%ff HTTP/1.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`)),
+    ).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await rawExchange(Buffer.from(`GET http://[ HTTP/1.1\r\n${auth}Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n`))).toMatch(
+      /^HTTP\/1\.1 400 /,
+    );
     await checkAlive();
   });
 
@@ -189,10 +218,22 @@ describe('sprout serve and a hostile client', () => {
             `Host: 127.0.0.1:${serve.port}\r\nAuthorization: Bearer ${serve.token}\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"a":[[[[[[[[[]`,
         );
         const frames = () =>
-          Buffer.concat(Array.from({ length: 1 + Math.floor(rng() * 4) }, () => frame(Math.floor(rng() * 16), bytes(Math.floor(rng() * 200)), { fin: rng() < 0.8, rsv: rng() < 0.2 ? Math.floor(rng() * 8) : 0, masked: rng() < 0.9, declared: rng() < 0.1 ? pick([126, 65536, 2 << 20, 2 ** 40]) : undefined })));
+          Buffer.concat(
+            Array.from({ length: 1 + Math.floor(rng() * 4) }, () =>
+              frame(Math.floor(rng() * 16), bytes(Math.floor(rng() * 200)), {
+                fin: rng() < 0.8,
+                rsv: rng() < 0.2 ? Math.floor(rng() * 8) : 0,
+                masked: rng() < 0.9,
+                declared: rng() < 0.1 ? pick([126, 65536, 2 << 20, 2 ** 40]) : undefined,
+              }),
+            ),
+          );
         if (kind === 'bytes') cases.push(() => rawExchange(bytes(Math.floor(rng() * 4096))));
         else if (kind === 'cut-request') cases.push(() => rawExchange(request, { cut: Math.floor(rng() * request.length) }));
-        else if (kind === 'lying-length') cases.push(() => rawExchange(Buffer.from(request.toString().replace('Content-Length: 16', `Content-Length: ${pick([0, 1, 99999, 2 << 20])}`))));
+        else if (kind === 'lying-length')
+          cases.push(() =>
+            rawExchange(Buffer.from(request.toString().replace('Content-Length: 16', `Content-Length: ${pick([0, 1, 99999, 2 << 20])}`))),
+          );
         else if (kind === 'cut-upgrade') {
           const h = handshake();
           cases.push(() => rawExchange(h, { cut: Math.floor(rng() * h.length) }));
@@ -208,7 +249,9 @@ describe('sprout serve and a hostile client', () => {
       // The fuzz reached the frame parser and the request handlers, not just the handshake.
       const closes = outcomes.filter((o): o is { upgraded: boolean; closeCode: number | null } => typeof o === 'object');
       expect(closes.filter((o) => o.closeCode === 1002).length).toBeGreaterThan(FUZZ_CASES / 20);
-      expect(outcomes.filter((o) => typeof o === 'string' && /^HTTP\/1\.1 (200|400|404|405|413) /.test(o)).length).toBeGreaterThan(FUZZ_CASES / 20);
+      expect(outcomes.filter((o) => typeof o === 'string' && /^HTTP\/1\.1 (200|400|404|405|413) /.test(o)).length).toBeGreaterThan(
+        FUZZ_CASES / 20,
+      );
       await checkAlive();
     } finally {
       for (const socket of idle) socket.destroy();

@@ -100,7 +100,11 @@ describe('sprout serve', () => {
     expect(notJson.status).toBe(400);
     const unknown = await httpRequest(`${serve.base}/api/no.such`, { method: 'POST', headers: auth(), body: '{}' });
     expect(unknown.status).toBe(404);
-    const form = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: { ...auth(), 'Content-Type': 'text/plain' }, body: '{}' });
+    const form = await httpRequest(`${serve.base}/api/doctor`, {
+      method: 'POST',
+      headers: { ...auth(), 'Content-Type': 'text/plain' },
+      body: '{}',
+    });
     expect(form.status).toBe(415);
   });
 

@@ -47,7 +47,10 @@ function importGraph(root: string, folders: string[]): Graph {
   const graph: Graph = new Map();
   for (const file of folders.flatMap((f) => sourceFiles(join(root, f)))) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    const targets = importedFiles.map((i) => i.fileName).filter((s) => s.startsWith('.')).map((s) => relative(root, resolve(dirname(file), s.replace(/\.js$/, '.ts'))));
+    const targets = importedFiles
+      .map((i) => i.fileName)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => relative(root, resolve(dirname(file), s.replace(/\.js$/, '.ts'))));
     graph.set(relative(root, file), targets);
   }
   return graph;
@@ -68,7 +71,9 @@ function layerIndex(path: string): number {
 
 /** Imports from a later layer, as "importer → imported". */
 export function backwardImports(graph: Graph): string[] {
-  return [...graph].flatMap(([from, targets]) => targets.filter((to) => graph.has(to) && layerIndex(to) > layerIndex(from)).map((to) => `${from} → ${to}`));
+  return [...graph].flatMap(([from, targets]) =>
+    targets.filter((to) => graph.has(to) && layerIndex(to) > layerIndex(from)).map((to) => `${from} → ${to}`),
+  );
 }
 
 /** The import circles: each strongly connected set of two or more modules, or one that imports itself (Tarjan). */
@@ -117,7 +122,9 @@ describe('the layers', () => {
 
   it('the checks catch what they are for', () => {
     // The real graph is read: the trainer's own imports are in it.
-    expect(graph.get('main/train/run.ts')).toEqual(expect.arrayContaining(['main/train/trainer.ts', 'main/runtime/model.ts', 'main/train/config.ts']));
+    expect(graph.get('main/train/run.ts')).toEqual(
+      expect.arrayContaining(['main/train/trainer.ts', 'main/runtime/model.ts', 'main/train/config.ts']),
+    );
     const made: Graph = new Map([
       ['main/train/a.ts', ['main/library/b.ts']],
       ['main/library/b.ts', ['main/library/c.ts']],

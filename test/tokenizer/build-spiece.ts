@@ -14,7 +14,10 @@ export function buildCharsmap(rules: ReadonlyMap<string, string>): Uint8Array {
     return at;
   });
   // Trie of keys; a key's end is a child with label 0 that holds the value, as darts-clone stores it.
-  interface Node { children: Map<number, Node>; value: number }
+  interface Node {
+    children: Map<number, Node>;
+    value: number;
+  }
   const root: Node = { children: new Map(), value: -1 };
   keys.forEach((k, i) => {
     let n = root;

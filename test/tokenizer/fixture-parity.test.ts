@@ -17,13 +17,21 @@ describe.each(Object.entries(sources))('T5 tokenizer loaded from %s', (_name, fo
   it('loads with T5 ids', async () => {
     tok = await loadTokenizer(await folder());
     expect([tok.vocabSize, tok.eosId, tok.padId, tok.unkId]).toEqual([32100, 1, 0, 2]);
-    expect([tok.idToPiece(3), tok.idToPiece(32099), tok.idToPiece(32000), tok.idToPiece(32100)]).toEqual(['\u2581', '<extra_id_0>', '<extra_id_99>', undefined]);
+    expect([tok.idToPiece(3), tok.idToPiece(32099), tok.idToPiece(32000), tok.idToPiece(32100)]).toEqual([
+      '\u2581',
+      '<extra_id_0>',
+      '<extra_id_99>',
+      undefined,
+    ]);
     expect([tok.pieceToId('\u2581Hello'), tok.pieceToId('<extra_id_5>'), tok.pieceToId('no such piece')]).toEqual([8774, 32094, undefined]);
   });
 
-  it.each(tokenization.cases.map((c, i) => [i, JSON.stringify(c.text), c] as const))('encodes case %i %s as Hugging Face does', (_i, _t, c) => {
-    expect(tok.encode(c.text)).toEqual(c.tokenizer_json_ids);
-  });
+  it.each(tokenization.cases.map((c, i) => [i, JSON.stringify(c.text), c] as const))(
+    'encodes case %i %s as Hugging Face does',
+    (_i, _t, c) => {
+      expect(tok.encode(c.text)).toEqual(c.tokenizer_json_ids);
+    },
+  );
 
   it('spells special-token literals out when they are not whole tokens', () => {
     const near = tok.encode('<extra_id_100> <extra_id_-1> <pad');
@@ -46,7 +54,10 @@ describe('the two T5 tokenizer files', () => {
   it('describe the same pieces, scores, special tokens and normaliser', async () => {
     const dir = modelDir;
     const json = parseTokenizerJson(await readFile(path.join(dir, 'tokenizer.json'), 'utf8'), 'tokenizer.json', true);
-    const spm = parseSpieceModel(new Uint8Array(await readFile(path.join(dir, 'spiece.model'))), 'spiece.model', { extraIds: 100, cleanUpTokenizationSpaces: true });
+    const spm = parseSpieceModel(new Uint8Array(await readFile(path.join(dir, 'spiece.model'))), 'spiece.model', {
+      extraIds: 100,
+      cleanUpTokenizationSpaces: true,
+    });
     expect(spm.pieces).toEqual(json.pieces);
     // tokenizer.json prints the float32 scores of spiece.model as float64.
     expect(Array.from(json.scores, Math.fround)).toEqual(Array.from(spm.scores));

@@ -23,14 +23,30 @@ const smallPieces = [
   { piece: '\u2581a', score: -2.5 },
   { piece: 'fi', score: -1 },
 ];
-const smallCharsmap = buildCharsmap(new Map([['\uff21', 'A'], ['\ufb01', 'fi'], ['\t', ' '], ['c', 'a'], ['cc', 'b'], ['\u200b', '']]));
-const smallModel = buildSpieceModel({ pieces: smallPieces, trainer: { unkId: 2, eosId: 1, padId: 0 }, normalizer: { charsmap: smallCharsmap } });
+const smallCharsmap = buildCharsmap(
+  new Map([
+    ['\uff21', 'A'],
+    ['\ufb01', 'fi'],
+    ['\t', ' '],
+    ['c', 'a'],
+    ['cc', 'b'],
+    ['\u200b', ''],
+  ]),
+);
+const smallModel = buildSpieceModel({
+  pieces: smallPieces,
+  trainer: { unkId: 2, eosId: 1, padId: 0 },
+  normalizer: { charsmap: smallCharsmap },
+});
 
 const smallJson = {
   version: '1.0',
   added_tokens: [0, 1, 2].map((id) => ({ id, content: smallPieces[id].piece, special: true, normalized: false })),
   normalizer: { type: 'Precompiled', precompiled_charsmap: Buffer.from(smallCharsmap).toString('base64') },
-  pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true }] },
+  pre_tokenizer: {
+    type: 'Sequence',
+    pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true }],
+  },
   model: { type: 'Unigram', unk_id: 2, vocab: smallPieces.map((p) => [p.piece, p.score]), byte_fallback: false },
 };
 
@@ -53,7 +69,8 @@ function loadsOrRefuses(build: () => T5Tokenizer): 'ok' | 'refused' {
   return 'ok';
 }
 
-const fromSpiece = (bytes: Uint8Array) => () => new T5Tokenizer(parseSpieceModel(bytes, 'fuzz.model', { extraIds: 3, cleanUpTokenizationSpaces: true }));
+const fromSpiece = (bytes: Uint8Array) => () =>
+  new T5Tokenizer(parseSpieceModel(bytes, 'fuzz.model', { extraIds: 3, cleanUpTokenizationSpaces: true }));
 const fromJson = (text: string) => () => new T5Tokenizer(parseTokenizerJson(text, 'fuzz.json', true));
 
 describe('tokenizer parsers on malformed input', () => {
@@ -135,9 +152,15 @@ describe('tokenizer parsers on malformed input', () => {
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'tokenizer-missing' });
     await writeFile(path.join(dir, 'spiece.model'), '');
     await truncate(path.join(dir, 'spiece.model'), 65 * 1024 * 1024);
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'tokenizer-invalid', message: expect.stringMatching(/spiece\.model: has 68157440 bytes/) });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'tokenizer-invalid',
+      message: expect.stringMatching(/spiece\.model: has 68157440 bytes/),
+    });
     await mkdir(path.join(dir, 'tokenizer.json'));
-    await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'tokenizer-invalid', message: expect.stringMatching(/tokenizer\.json: is not a regular file/) });
+    await expect(loadTokenizer(dir)).rejects.toMatchObject({
+      code: 'tokenizer-invalid',
+      message: expect.stringMatching(/tokenizer\.json: is not a regular file/),
+    });
     await writeFile(path.join(dir, 'tokenizer_config.json'), '{"extra_ids": -1}');
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'tokenizer-invalid', message: expect.stringMatching(/extra_ids/) });
   });

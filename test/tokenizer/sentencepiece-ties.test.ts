@@ -12,7 +12,10 @@ import { folderWith } from './fixtures.js';
  * (float64) segments all five the other way.
  */
 const cases: [string, number[]][] = [
-  [', xxx is a blast of adrenalin , rated eee for excitement . ', [3, 6, 3, 19230, 226, 19, 3, 9, 11925, 13, 23563, 77, 3, 6, 3, 4094, 3, 15, 15, 15, 21, 10147, 3, 5, 1]],
+  [
+    ', xxx is a blast of adrenalin , rated eee for excitement . ',
+    [3, 6, 3, 19230, 226, 19, 3, 9, 11925, 13, 23563, 77, 3, 6, 3, 4094, 3, 15, 15, 15, 21, 10147, 3, 5, 1],
+  ],
   ['think , zzzzzzzzz ', [317, 3, 6, 3, 5271, 5271, 5271, 172, 5271, 1]],
   [', xxx is a blast of adrenalin , ', [3, 6, 3, 19230, 226, 19, 3, 9, 11925, 13, 23563, 77, 3, 6, 1]],
   [
@@ -21,7 +24,10 @@ const cases: [string, number[]][] = [
   ],
   [
     'soulless and -- even more damning -- virtually joyless , xxx achieves near virtuosity in its crapulence . ',
-    [3668, 924, 11, 1636, 237, 72, 17227, 53, 1636, 9114, 3922, 924, 3, 6, 3, 19230, 226, 1984, 7, 1084, 3, 5771, 17, 76, 32, 7, 485, 16, 165, 17081, 83, 1433, 3, 5, 1],
+    [
+      3668, 924, 11, 1636, 237, 72, 17227, 53, 1636, 9114, 3922, 924, 3, 6, 3, 19230, 226, 1984, 7, 1084, 3, 5771, 17, 76, 32, 7, 485, 16,
+      165, 17081, 83, 1433, 3, 5, 1,
+    ],
   ],
 ];
 

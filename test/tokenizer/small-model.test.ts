@@ -85,7 +85,8 @@ describe('unigram tokenizer on a small hand-made model', () => {
   });
 
   it('rejects models T5 cannot use, naming the file', () => {
-    const bad = (parts: SpieceModelParts) => () => parseSpieceModel(buildSpieceModel(parts), 'bad.model', { extraIds: 0, cleanUpTokenizationSpaces: true });
+    const bad = (parts: SpieceModelParts) => () =>
+      parseSpieceModel(buildSpieceModel(parts), 'bad.model', { extraIds: 0, cleanUpTokenizationSpaces: true });
     const trainer = { unkId: 2, eosId: 1, padId: 0 };
     expect(bad({ pieces, trainer: { ...trainer, modelType: 2 } })).toThrow(/bad\.model: .*unigram/);
     expect(bad({ pieces: pieces.map((p) => ({ ...p, type: p.type === 2 ? 1 : p.type })), trainer })).toThrow(/0 unknown pieces/);

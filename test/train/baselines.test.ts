@@ -56,16 +56,45 @@ describe('baselines and warnings (engine)', () => {
   it('warns when predictions collapse to one label and when the metric is not above the majority baseline; not for a real result', () => {
     const gold = idx(devLabels);
     const majority = majorityBaseline(['0', '1'], gold);
-    const collapsed = promptWarnings(evalOf(['0', '1'], gold, gold.map(() => 1)), ['0', '1'], 'rank_accuracy', majority);
+    const collapsed = promptWarnings(
+      evalOf(
+        ['0', '1'],
+        gold,
+        gold.map(() => 1),
+      ),
+      ['0', '1'],
+      'rank_accuracy',
+      majority,
+    );
     expect(collapsed).toHaveLength(2);
     expect(collapsed[0]).toMatch(/^Every validation example was predicted "1"/);
     expect(collapsed[1]).toMatch(/^accuracy 0\.\d{3} is not above the majority-class baseline/);
     // Mixed answers no better than chance: only the baseline warning.
-    const chance = promptWarnings(evalOf(['0', '1'], gold, gold.map((_, i) => i % 2)), ['0', '1'], 'mcc', majority);
+    const chance = promptWarnings(
+      evalOf(
+        ['0', '1'],
+        gold,
+        gold.map((_, i) => i % 2),
+      ),
+      ['0', '1'],
+      'mcc',
+      majority,
+    );
     expect(chance).toHaveLength(1);
     expect(chance[0]).toMatch(/^MCC -?0\.\d{3} is not above the majority-class baseline \(0\.000/);
     // Mostly right: no warning.
-    expect(promptWarnings(evalOf(['0', '1'], gold, gold.map((g, i) => (i === 0 ? 1 - g : g))), ['0', '1'], 'mcc', majority)).toEqual([]);
+    expect(
+      promptWarnings(
+        evalOf(
+          ['0', '1'],
+          gold,
+          gold.map((g, i) => (i === 0 ? 1 - g : g)),
+        ),
+        ['0', '1'],
+        'mcc',
+        majority,
+      ),
+    ).toEqual([]);
   });
 
   it('warns about a near-constant prompt: a class of ≥ 5 % found under 10 % of the time, a label predicted far beyond its share', () => {
@@ -83,9 +112,20 @@ describe('baselines and warnings (engine)', () => {
     ]);
     // Three classes, CB-like: "neutral" is 6 % and never found; at 4 % it would be too rare to judge this way.
     const three = ['contradiction', 'entailment', 'neutral'];
-    const cb = (neutral: number) => [...new Array<number>(47).fill(0), ...new Array<number>(53 - neutral).fill(1), ...new Array<number>(neutral).fill(2)];
-    const missNeutral = (g: number[]) => evalOf(three, g, g.map((x) => (x === 2 ? 1 : x)));
-    expect(promptWarnings(missNeutral(cb(6)), three, 'macro_f1', null, 'test')).toEqual(['"neutral" is 6.0 % of the test examples, but the prompt found 0 of its 6 (recall 0.0 %): it almost never answers "neutral".']);
+    const cb = (neutral: number) => [
+      ...new Array<number>(47).fill(0),
+      ...new Array<number>(53 - neutral).fill(1),
+      ...new Array<number>(neutral).fill(2),
+    ];
+    const missNeutral = (g: number[]) =>
+      evalOf(
+        three,
+        g,
+        g.map((x) => (x === 2 ? 1 : x)),
+      );
+    expect(promptWarnings(missNeutral(cb(6)), three, 'macro_f1', null, 'test')).toEqual([
+      '"neutral" is 6.0 % of the test examples, but the prompt found 0 of its 6 (recall 0.0 %): it almost never answers "neutral".',
+    ]);
     expect(promptWarnings(missNeutral(cb(4)), three, 'macro_f1', null, 'test')).toEqual([]);
   });
 
@@ -101,7 +141,11 @@ describe('baselines and warnings (engine)', () => {
           threads: 1,
           train: { file: colaFile('in_domain_train.tsv'), header: false, quoting: 'none', limit: 200 },
           validation: { file: colaFile('in_domain_dev.tsv'), header: false, quoting: 'none', limit: 40 },
-          task: { template: '{3}', labelColumn: '1', verbalizer: { 0: 'unacceptable because the sentence is not good English at all', 1: 'fine' } },
+          task: {
+            template: '{3}',
+            labelColumn: '1',
+            verbalizer: { 0: 'unacceptable because the sentence is not good English at all', 1: 'fine' },
+          },
           promptLength: 4,
           batchSize: 4,
           // One evaluation after the zero-shot one is all the warnings need; each builds its sessions anew.
@@ -118,11 +162,14 @@ describe('baselines and warnings (engine)', () => {
     expect(result.baselines.majority).toMatchObject({ label: '1', share: Number((ones / 40).toFixed(6)), mcc: 0 });
     expect(result.baselines.zero_shot).toMatchObject({ step: 0, examples: 40 });
     expect(result.best!.rank_accuracy).toBeCloseTo(ones / 40, 6);
-    expect(result.warnings[0]).toBe('Every validation example was predicted "1": the prompt gives one answer whatever the input, so it has not learnt the task.');
+    expect(result.warnings[0]).toBe(
+      'Every validation example was predicted "1": the prompt gives one answer whatever the input, so it has not learnt the task.',
+    );
     expect(result.warnings[1]).toMatch(/^MCC 0\.000 is not above the majority-class baseline/);
     for (const w of result.warnings) expect(result.notes).toContain(w);
 
-    const script = 'import json,sqlite3,sys\ndb=sqlite3.connect(sys.argv[1])\nprint(db.execute("SELECT metrics FROM prompts WHERE id=?",(int(sys.argv[2]),)).fetchone()[0])';
+    const script =
+      'import json,sqlite3,sys\ndb=sqlite3.connect(sys.argv[1])\nprint(db.execute("SELECT metrics FROM prompts WHERE id=?",(int(sys.argv[2]),)).fetchone()[0])';
     const stored = JSON.parse(execFileSync('python3', ['-c', script, libraryPath(home), String(result.prompt_id)], { encoding: 'utf8' }));
     expect(stored.metric).toBe('mcc');
     expect(stored.baselines).toEqual(result.baselines);

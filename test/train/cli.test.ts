@@ -14,17 +14,59 @@ import { shared, tinyModel } from './fixtures.js';
  */
 const STEPS = 30;
 const trainArgs = [
-  'train', '--model', tinyModel, '--device', 'cpu', '--threads', '1',
-  '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '200',
-  '--validation', join(shared, 'data/cola/in_domain_dev.tsv'), '--validation-limit', '8',
-  '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
-  '--prompt-length', '4', '--batch-size', '4', '--steps', String(STEPS), '--eval-every', '15', '--checkpoint-every', '5', '--seed', '3',
-  '--weights', 'fp32',
+  'train',
+  '--model',
+  tinyModel,
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--data',
+  join(shared, 'data/cola/in_domain_train.tsv'),
+  '--no-header',
+  '--quoting',
+  'none',
+  '--limit',
+  '200',
+  '--validation',
+  join(shared, 'data/cola/in_domain_dev.tsv'),
+  '--validation-limit',
+  '8',
+  '--text-column',
+  '3',
+  '--label-column',
+  '1',
+  '--verbalizer',
+  '0=unacceptable,1=acceptable',
+  '--prompt-length',
+  '4',
+  '--batch-size',
+  '4',
+  '--steps',
+  String(STEPS),
+  '--eval-every',
+  '15',
+  '--checkpoint-every',
+  '5',
+  '--seed',
+  '3',
+  '--weights',
+  'fp32',
 ];
 
 /** The final JSON line of `sprout train`, with the fields these tests read. */
 const lastJson = (r: Run) =>
-  lastLine(r) as { prompt_file: string; task_embedding_file: string; run_id: number; status: string; steps: number; provider: string; first_loss: number; last_loss: number; best: unknown };
+  lastLine(r) as {
+    prompt_file: string;
+    task_embedding_file: string;
+    run_id: number;
+    status: string;
+    steps: number;
+    provider: string;
+    first_loss: number;
+    last_loss: number;
+    best: unknown;
+  };
 const promptBytes = (file: string) => Buffer.from((readTensorFile(file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
 const runIdOf = (r: Run) => /^run (\S+):/m.exec(r.stderr)![1];
 
@@ -79,7 +121,10 @@ describe('sprout train (spawned)', () => {
 
   it('reports user mistakes in one line with exit code 2', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
-    const numeric = await sprout(trainArgs.filter((a, i, all) => a !== '--verbalizer' && all[i - 1] !== '--verbalizer'), home);
+    const numeric = await sprout(
+      trainArgs.filter((a, i, all) => a !== '--verbalizer' && all[i - 1] !== '--verbalizer'),
+      home,
+    );
     expect(numeric.code).toBe(2);
     expect(numeric.stderr).toMatch(/labels include numbers \(0, 1\)/);
     expect(numeric.stderr).not.toMatch(/at .*\.js:\d+/);

@@ -21,7 +21,8 @@ function context(overrides: Partial<InitContext> = {}): InitContext {
   };
 }
 
-const rowsOf = (data: Float32Array, d: number) => Array.from({ length: data.length / d }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
+const rowsOf = (data: Float32Array, d: number) =>
+  Array.from({ length: data.length / d }, (_, i) => Array.from(data.subarray(i * d, (i + 1) * d)));
 
 beforeAll(async () => {
   tokenizer = await loadTokenizer(miniModel);
@@ -29,9 +30,12 @@ beforeAll(async () => {
 });
 
 describe('prompt initialisation', () => {
-  it('labels: the reference run\'s init (mean of each verbaliser word\'s sub-tokens, then numpy default_rng(0) vocab rows)', () => {
+  it("labels: the reference run's init (mean of each verbaliser word's sub-tokens, then numpy default_rng(0) vocab rows)", () => {
     const labelTargets = ['unacceptable', 'acceptable'].map((w) => tokenizer.encode(w));
-    expect(labelTargets).toEqual([[29452, 1], [9961, 1]]);
+    expect(labelTargets).toEqual([
+      [29452, 1],
+      [9961, 1],
+    ]);
     const { prompt, vocabIds } = initPrompt({ kind: 'labels' }, context({ labelTargets }));
     const referenceIds = [3174, 1345, 2548, 4558, 874, 82, 2718, 375, 4850, 204, 3030, 3160, 4238, 4059, 2515, 1535, 3646, 3242];
     expect(vocabIds).toEqual(referenceIds);
@@ -74,7 +78,7 @@ describe('prompt initialisation', () => {
     expect(Math.min(...big)).toBeGreaterThanOrEqual(-0.5);
   });
 
-  it('text: the text\'s ids (eos included, as PEFT does) repeated and cut to P', () => {
+  it("text: the text's ids (eos included, as PEFT does) repeated and cut to P", () => {
     const ids = tokenizer.encode('Classify the sentence');
     const { prompt, vocabIds } = initPrompt({ kind: 'text', text: 'Classify the sentence' }, context({ length: 10 }));
     expect(vocabIds).toEqual(Array.from({ length: 10 }, (_, i) => ids[i % ids.length]));
@@ -99,7 +103,9 @@ describe('prompt initialisation', () => {
     expect(longer.vocabIds).toEqual([428, 4056]); // numpy: default_rng(3).choice(5000, 2, replace=False)
     expect(rows.slice(4)).toEqual([428, 4056].map(row));
     expect(longer.notes[0]).toMatch(/2 rows were added from the vocabulary/);
-    expect(() => initPrompt({ kind: 'prompt', id: 'p1' }, context({ loadPrompt: () => ({ length: 2, data: new Float32Array(10) }) }))).toThrow(/width 5/);
+    expect(() =>
+      initPrompt({ kind: 'prompt', id: 'p1' }, context({ loadPrompt: () => ({ length: 2, data: new Float32Array(10) }) })),
+    ).toThrow(/width 5/);
   });
 
   it('parses every init option and refuses others', () => {

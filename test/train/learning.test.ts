@@ -37,20 +37,30 @@ const LOSS_RATIO = 0.8;
 const ACCURACY = 0.45;
 
 describe('prompt tuning learns on mini-t5-instruct (AG News topic, reference recipe, 2 threads)', () => {
-  it(`${STEPS} steps: the training loss falls and the prompt reaches ${100 * ACCURACY} % on held-out rows`, { timeout: 600_000 }, async () => {
-    const home = mkdtempSync(join(tmpdir(), 'sprout-learning-'));
-    const ref = readInstructRuns(shared).topic;
-    const config = learningConfig(shared, 'topic', ref, { steps: STEPS, evalSteps: EVAL_STEPS, evalLimit: EVAL_ROWS, checkpointEvery: STEPS, threads: 2 });
-    const result = await runTraining({ config }, inLibrary(home));
-    expect([result.status, result.steps]).toEqual(['completed', STEPS]);
-    // The losses as the checkpoint stores them, read by python3.
-    const { losses } = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
-    const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-    expect(losses).toHaveLength(STEPS);
-    expect(mean(losses.slice(-LOSS_WINDOW)) / mean(losses.slice(0, LOSS_WINDOW))).toBeLessThanOrEqual(LOSS_RATIO);
-    expect(result.best?.examples).toBe(EVAL_ROWS);
-    expect(result.baselines.zero_shot?.rank_accuracy).toBeCloseTo(0.49, 2);
-    expect(result.baselines.majority?.rank_accuracy).toBeLessThan(0.3);
-    expect(result.best?.rank_accuracy).toBeGreaterThanOrEqual(ACCURACY);
-  });
+  it(
+    `${STEPS} steps: the training loss falls and the prompt reaches ${100 * ACCURACY} % on held-out rows`,
+    { timeout: 600_000 },
+    async () => {
+      const home = mkdtempSync(join(tmpdir(), 'sprout-learning-'));
+      const ref = readInstructRuns(shared).topic;
+      const config = learningConfig(shared, 'topic', ref, {
+        steps: STEPS,
+        evalSteps: EVAL_STEPS,
+        evalLimit: EVAL_ROWS,
+        checkpointEvery: STEPS,
+        threads: 2,
+      });
+      const result = await runTraining({ config }, inLibrary(home));
+      expect([result.status, result.steps]).toEqual(['completed', STEPS]);
+      // The losses as the checkpoint stores them, read by python3.
+      const { losses } = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
+      const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
+      expect(losses).toHaveLength(STEPS);
+      expect(mean(losses.slice(-LOSS_WINDOW)) / mean(losses.slice(0, LOSS_WINDOW))).toBeLessThanOrEqual(LOSS_RATIO);
+      expect(result.best?.examples).toBe(EVAL_ROWS);
+      expect(result.baselines.zero_shot?.rank_accuracy).toBeCloseTo(0.49, 2);
+      expect(result.baselines.majority?.rank_accuracy).toBeLessThan(0.3);
+      expect(result.best?.rank_accuracy).toBeGreaterThanOrEqual(ACCURACY);
+    },
+  );
 });

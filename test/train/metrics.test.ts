@@ -13,9 +13,17 @@ describe('classification report', () => {
   it('computes per-class precision/recall/F1, macro-F1, MCC and the confusion matrix with an invalid column', () => {
     // gold: a a a b b c ; predicted: a b a b -1 c
     const r = classificationReport(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [0, 1, 0, 1, -1, 2]);
-    expect(r.confusion).toEqual([[2, 1, 0, 0], [0, 1, 0, 1], [0, 0, 1, 0]]);
+    expect(r.confusion).toEqual([
+      [2, 1, 0, 0],
+      [0, 1, 0, 1],
+      [0, 0, 1, 0],
+    ]);
     expect(r.accuracy).toBeCloseTo(4 / 6, 12);
-    expect(r.perClass.map((c) => [c.precision, c.recall, c.support])).toEqual([[1, 2 / 3, 3], [0.5, 0.5, 2], [1, 1, 1]]);
+    expect(r.perClass.map((c) => [c.precision, c.recall, c.support])).toEqual([
+      [1, 2 / 3, 3],
+      [0.5, 0.5, 2],
+      [1, 1, 1],
+    ]);
     expect(r.macroF1).toBeCloseTo((0.8 + 0.5 + 1) / 3, 12);
     // Gorodkin R_K by hand: c=4, s=6, p=(2,2,1), t=(3,2,1).
     expect(r.mcc).toBeCloseTo((4 * 6 - (2 * 3 + 2 * 2 + 1 * 1)) / Math.sqrt((36 - 9) * (36 - 14)), 12);
@@ -58,14 +66,27 @@ describe('classification report', () => {
 describe('labelling review against a gold column', () => {
   it('counts accuracy, macro-F1 over classes present and a confusion matrix with unknown gold values', () => {
     const c = emptyGoldCounts();
-    const pairs: [string | null, string][] = [['a', 'a'], ['a', 'b'], ['b', 'b'], ['b', 'b'], ['x', 'a'], [null, 'a'], ['  ', 'b']];
+    const pairs: [string | null, string][] = [
+      ['a', 'a'],
+      ['a', 'b'],
+      ['b', 'b'],
+      ['b', 'b'],
+      ['x', 'a'],
+      [null, 'a'],
+      ['  ', 'b'],
+    ];
     for (const [g, p] of pairs) addGold(c, g, p);
     const r = accuracyReport(c, ['a', 'b', 'c']);
     expect(r.rows).toBe(5);
     expect(r.no_gold).toBe(2);
     expect(r.accuracy).toBeCloseTo(3 / 5, 12);
     expect(r.labels).toEqual(['a', 'b', 'c', 'x']);
-    expect(r.confusion).toEqual([[1, 1, 0, 0, 0], [0, 2, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]]);
+    expect(r.confusion).toEqual([
+      [1, 1, 0, 0, 0],
+      [0, 2, 0, 0, 0],
+      [0, 0, 0, 0, 0],
+      [1, 0, 0, 0, 0],
+    ]);
     // a: P 1/2 R 1/2 F 1/2; b: P 2/3 R 1 F 0.8; x: 0; c is neither gold nor predicted and does not count.
     expect(r.macro_f1).toBeCloseTo((0.5 + 0.8 + 0) / 3, 12);
     expect(r.per_class.b).toEqual({ precision: 2 / 3, recall: 1, f1: expect.closeTo(0.8, 12), support: 2 });
@@ -73,12 +94,20 @@ describe('labelling review against a gold column', () => {
 
   it('an output that is no class (free-text generation) is a wrong row, not a dropped one', () => {
     const c = emptyGoldCounts();
-    for (const [g, p] of [['yes', 'yes'], ['no', 'No.'], ['no', 'no']]) addGold(c, g, p);
+    for (const [g, p] of [
+      ['yes', 'yes'],
+      ['no', 'No.'],
+      ['no', 'no'],
+    ])
+      addGold(c, g, p);
     const r = accuracyReport(c, []);
     expect(r.rows).toBe(3);
     expect(r.accuracy).toBeCloseTo(2 / 3, 12);
     expect(r.labels).toEqual(['no', 'yes']);
-    expect(r.confusion).toEqual([[1, 0, 1], [0, 1, 0]]);
+    expect(r.confusion).toEqual([
+      [1, 0, 1],
+      [0, 1, 0],
+    ]);
     expect(r.per_class.no).toEqual({ precision: 1, recall: 0.5, f1: expect.closeTo(2 / 3, 12), support: 2 });
   });
 

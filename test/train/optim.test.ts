@@ -70,7 +70,12 @@ describe('Adafactor', () => {
     const [n, m] = [5, 7];
     const p = values(n * m, 1, 0.5);
     const grads = [2, 3, 4, 5].map((s) => values(n * m, s, scale));
-    const expected = referenceAdafactor(rowsOf(p, n, m), grads.map((g) => rowsOf(g, n, m)), 0.3, 1e-5);
+    const expected = referenceAdafactor(
+      rowsOf(p, n, m),
+      grads.map((g) => rowsOf(g, n, m)),
+      0.3,
+      1e-5,
+    );
     const opt = new Adafactor(n, m);
     for (const g of grads) opt.step(p, g);
     expectClose(p, expected.flat());
@@ -84,13 +89,21 @@ describe('Adafactor', () => {
     const g = Float32Array.from(u.flatMap((a, i) => v.map((b, j) => ((i + j) % 2 ? -1 : 1) * a * b)));
     const p = new Float32Array(12);
     new Adafactor(3, 4, { weightDecay: 0 }).step(p, g);
-    expectClose(p, Array.from(g, (x) => -0.3 * Math.sign(x)), 1e-6);
+    expectClose(
+      p,
+      Array.from(g, (x) => -0.3 * Math.sign(x)),
+      1e-6,
+    );
   });
 
   it('applies weight decay 1e-5·lr to the parameter even when the gradient is zero', () => {
     const p = Float32Array.from([1, -2, 3, 4]);
     new Adafactor(2, 2).step(p, new Float32Array(4));
-    expectClose(p, [1, -2, 3, 4].map((x) => x * (1 - 0.3 * 1e-5)), 1e-7);
+    expectClose(
+      p,
+      [1, -2, 3, 4].map((x) => x * (1 - 0.3 * 1e-5)),
+      1e-7,
+    );
   });
 
   it('continues bitwise identically after its state is saved and loaded into a fresh optimiser', () => {
@@ -120,7 +133,13 @@ describe('Adam and AdamW', () => {
   ])('5 steps of $kind (weight decay $wd) match the published rule', ({ kind, wd }) => {
     const p = values(30, 11);
     const grads = [1, 2, 3, 4, 5].map((s) => values(30, 20 + s, 0.5));
-    const expected = referenceAdam(Array.from(p), grads.map((g) => Array.from(g)), 0.05, wd, kind === 'adamw');
+    const expected = referenceAdam(
+      Array.from(p),
+      grads.map((g) => Array.from(g)),
+      0.05,
+      wd,
+      kind === 'adamw',
+    );
     const opt = createOptimizer({ kind, lr: 0.05, weightDecay: wd }, 5, 6);
     for (const g of grads) opt.step(p, g);
     expectClose(p, expected, 1e-5);

@@ -10,7 +10,12 @@ import { runTraining } from '../../main/train/run.js';
 import { sprout } from '../fault/spawn.js';
 import { shared, tinyModel } from './fixtures.js';
 
-const cola = (file: string, limit: number) => ({ file: path.join(shared, 'data/cola', file), header: false, quoting: 'none' as const, limit });
+const cola = (file: string, limit: number) => ({
+  file: path.join(shared, 'data/cola', file),
+  header: false,
+  quoting: 'none' as const,
+  limit,
+});
 const task = { template: '{3}', labelColumn: '1', verbalizer: { 0: 'unacceptable', 1: 'acceptable' } };
 const home = () => mkdtempSync(path.join(os.tmpdir(), 'sprout-preset-'));
 
@@ -18,21 +23,53 @@ describe('training presets', () => {
   it('lester-reference fills what is not given with the reference recipe; what is given wins', () => {
     const filled = parseTrainingConfig(applyPreset({ model: 'm', train: { file: 'f' }, task }, presetSettings('lester-reference')));
     expect(filled).toMatchObject({
-      promptLength: 20, init: 'labels', optimizer: { kind: 'adafactor', lr: 0.3, weightDecay: 1e-5 }, batchSize: 32, seed: 0,
-      bucketing: false, zLoss: 0, dropout: 0, evalAtStart: true, evalSteps: [100, 250, 500, 1000], maxNewTokens: 5,
+      promptLength: 20,
+      init: 'labels',
+      optimizer: { kind: 'adafactor', lr: 0.3, weightDecay: 1e-5 },
+      batchSize: 32,
+      seed: 0,
+      bucketing: false,
+      zLoss: 0,
+      dropout: 0,
+      evalAtStart: true,
+      evalSteps: [100, 250, 500, 1000],
+      maxNewTokens: 5,
     });
     const given = parseTrainingConfig(
-      applyPreset({ model: 'm', train: { file: 'f' }, task, batchSize: 8, optimizer: { kind: 'adafactor', lr: 0.1 }, evalSteps: [7] }, presetSettings('lester-reference')),
+      applyPreset(
+        { model: 'm', train: { file: 'f' }, task, batchSize: 8, optimizer: { kind: 'adafactor', lr: 0.1 }, evalSteps: [7] },
+        presetSettings('lester-reference'),
+      ),
     );
-    expect([given.batchSize, given.optimizer, given.evalSteps, given.init]).toEqual([8, { kind: 'adafactor', lr: 0.1, weightDecay: 1e-5 }, [7], 'labels']);
+    expect([given.batchSize, given.optimizer, given.evalSteps, given.init]).toEqual([
+      8,
+      { kind: 'adafactor', lr: 0.1, weightDecay: 1e-5 },
+      [7],
+      'labels',
+    ]);
     // Another optimiser keeps its own defaults rather than Adafactor's lr.
-    const adam = parseTrainingConfig(applyPreset({ model: 'm', train: { file: 'f' }, task, optimizer: { kind: 'adam' } }, presetSettings('lester-reference')));
+    const adam = parseTrainingConfig(
+      applyPreset({ model: 'm', train: { file: 'f' }, task, optimizer: { kind: 'adam' } }, presetSettings('lester-reference')),
+    );
     expect(adam.optimizer).toEqual({ kind: 'adam' });
   });
 
   it('an unknown preset, a bad step list and a preset with --mixture are one-line errors with exit code 2', async () => {
     const dir = home();
-    const base = ['train', '--model', tinyModel, '--data', cola('in_domain_train.tsv', 8).file, '--no-header', '--quoting', 'none', '--text-column', '3', '--label-column', '1'];
+    const base = [
+      'train',
+      '--model',
+      tinyModel,
+      '--data',
+      cola('in_domain_train.tsv', 8).file,
+      '--no-header',
+      '--quoting',
+      'none',
+      '--text-column',
+      '3',
+      '--label-column',
+      '1',
+    ];
     const unknown = await sprout([...base, '--preset', 'lester'], dir);
     expect([unknown.code, unknown.stderr.trim().split('\n').length]).toEqual([2, 1]);
     expect(unknown.stderr).toMatch(/no training preset "lester"\. Known presets: lester-reference/);
@@ -48,8 +85,19 @@ describe('training presets', () => {
     const r = await runTraining(
       {
         config: {
-          model: tinyModel, device: 'cpu', threads: 1, train: cola('in_domain_train.tsv', 64), validation: cola('in_domain_dev.tsv', 8), task,
-          promptLength: 4, batchSize: 8, steps: 6, evalAtStart: true, evalSteps: [2, 5], maxNewTokens: 3, checkpointEvery: 100,
+          model: tinyModel,
+          device: 'cpu',
+          threads: 1,
+          train: cola('in_domain_train.tsv', 64),
+          validation: cola('in_domain_dev.tsv', 8),
+          task,
+          promptLength: 4,
+          batchSize: 8,
+          steps: 6,
+          evalAtStart: true,
+          evalSteps: [2, 5],
+          maxNewTokens: 3,
+          checkpointEvery: 100,
         },
       },
       { ...inLibrary(home()) },

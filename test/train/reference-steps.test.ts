@@ -19,7 +19,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readReferenceRuns, readReferenceSteps, referenceConfig, REFERENCE_TASKS, type ReferenceTask } from '../../main/bench/reference-runs.js';
+import {
+  readReferenceRuns,
+  readReferenceSteps,
+  referenceConfig,
+  REFERENCE_TASKS,
+  type ReferenceTask,
+} from '../../main/bench/reference-runs.js';
 import { runDir } from '../../main/train/run-store.js';
 import { runTraining } from '../../main/train/run.js';
 import { shared } from './fixtures.js';
@@ -36,13 +42,18 @@ describe('the first steps of the recorded Hugging Face runs, loss by loss (mini-
     const steps = CHECKED_STEPS[task];
     it(`${task}: steps 1–${steps} within ${TOLERANCE} relative of the reference's losses`, { timeout: 300_000 }, async () => {
       const home = mkdtempSync(join(tmpdir(), `sprout-steps-${task}-`));
-      const result = await runTraining({ config: referenceConfig(shared, task, refs[task], { steps, checkpointEvery: steps, validation: undefined, threads: 2 }) }, inLibrary(home));
+      const result = await runTraining(
+        { config: referenceConfig(shared, task, refs[task], { steps, checkpointEvery: steps, validation: undefined, threads: 2 }) },
+        inLibrary(home),
+      );
       expect([result.status, result.steps]).toEqual(['completed', steps]);
       const { losses } = pythonCheckpoint(join(runDir(home, String(result.run_id)), 'checkpoint.safetensors'));
       const reference = recorded[task].slice(0, steps);
       expect(reference.map(([step]) => step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
       const relative = losses.map((loss, i) => Math.abs(loss / reference[i][1] - 1));
-      expect(relative.map((r, i) => (r <= TOLERANCE ? 'ok' : `step ${i + 1}: ${losses[i]} vs ${reference[i][1]} (${r.toExponential(2)})`))).toEqual(relative.map(() => 'ok'));
+      expect(
+        relative.map((r, i) => (r <= TOLERANCE ? 'ok' : `step ${i + 1}: ${losses[i]} vs ${reference[i][1]} (${r.toExponential(2)})`)),
+      ).toEqual(relative.map(() => 'ok'));
     });
   }
 });

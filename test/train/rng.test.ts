@@ -5,7 +5,9 @@ import { NumpyPcg64, seedSequenceState } from '../../main/train/rng/numpy-pcg64.
 describe('numpy default_rng', () => {
   it('draws the reference run ids: numpy.random.default_rng(0).choice(5000, 18, replace=False)', () => {
     // From ../shared/fixtures/mini-t5-pretrained/prompt_tuning_reference.json (numpy 1.24.2).
-    expect(new NumpyPcg64(0).choiceWithoutReplacement(5000, 18)).toEqual([3174, 1345, 2548, 4558, 874, 82, 2718, 375, 4850, 204, 3030, 3160, 4238, 4059, 2515, 1535, 3646, 3242]);
+    expect(new NumpyPcg64(0).choiceWithoutReplacement(5000, 18)).toEqual([
+      3174, 1345, 2548, 4558, 874, 82, 2718, 375, 4850, 204, 3030, 3160, 4238, 4059, 2515, 1535, 3646, 3242,
+    ]);
   });
 
   it('seeds like SeedSequence(0).generate_state(4) and PCG64(0) gives its documented first outputs', () => {

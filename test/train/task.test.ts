@@ -9,8 +9,15 @@ import { Mt19937 } from '../../main/train/rng/mt19937.js';
 import { parseVerbalizer, resolveTask, type RawExample, type TaskDefinition } from '../../main/train/task.js';
 import { miniModel } from './fixtures.js';
 
-const rows = (pairs: [string, string][]): RawExample[] => pairs.map(([sentence, label], i) => ({ fields: { sentence, label }, line: i + 2 }));
-const task = (over: Partial<TaskDefinition> = {}): TaskDefinition => ({ template: '{sentence}', labelColumn: 'label', maxInputLength: 512, maxTargetLength: 32, ...over });
+const rows = (pairs: [string, string][]): RawExample[] =>
+  pairs.map(([sentence, label], i) => ({ fields: { sentence, label }, line: i + 2 }));
+const task = (over: Partial<TaskDefinition> = {}): TaskDefinition => ({
+  template: '{sentence}',
+  labelColumn: 'label',
+  maxInputLength: 512,
+  maxTargetLength: 32,
+  ...over,
+});
 
 describe('task definition', () => {
   it('parses verbalisers, with escaped commas and equals signs', () => {
@@ -21,22 +28,71 @@ describe('task definition', () => {
   });
 
   it('refuses numeric labels without words, naming them and suggesting a verbaliser', () => {
-    expect(() => resolveTask(task(), rows([['a', '0'], ['b', '1'], ['c', '1']]), 'train.tsv')).toThrow(/labels include numbers \(0, 1\).*--verbalizer '0=negative,1=positive'/);
+    expect(() =>
+      resolveTask(
+        task(),
+        rows([
+          ['a', '0'],
+          ['b', '1'],
+          ['c', '1'],
+        ]),
+        'train.tsv',
+      ),
+    ).toThrow(/labels include numbers \(0, 1\).*--verbalizer '0=negative,1=positive'/);
   });
 
   it('names the line of a label the verbaliser does not cover', () => {
-    expect(() => resolveTask(task({ verbalizer: { 0: 'no' } }), rows([['a', '0'], ['b', '1']]), 'train.tsv')).toThrow(/train\.tsv:3: Label "1" has no words/);
+    expect(() =>
+      resolveTask(
+        task({ verbalizer: { 0: 'no' } }),
+        rows([
+          ['a', '0'],
+          ['b', '1'],
+        ]),
+        'train.tsv',
+      ),
+    ).toThrow(/train\.tsv:3: Label "1" has no words/);
   });
 
   it('names a missing column and lists the ones there are', () => {
-    expect(() => resolveTask(task({ template: '{text}' }), rows([['a', 'x']]), 'f.csv')).toThrow(/no column "text" \(columns: sentence, label\)/);
+    expect(() => resolveTask(task({ template: '{text}' }), rows([['a', 'x']]), 'f.csv')).toThrow(
+      /no column "text" \(columns: sentence, label\)/,
+    );
   });
 
   it('keeps the verbaliser order for labels, and sorts labels otherwise; free text becomes generation', () => {
-    expect(resolveTask(task({ verbalizer: { pos: 'yes', neg: 'no' } }), rows([['a', 'neg'], ['b', 'pos'], ['c', 'pos']]), 'f').labels).toEqual(['pos', 'neg']);
-    const r = resolveTask(task(), rows([['a', 'pos'], ['b', 'neg'], ['c', 'pos']]), 'f');
+    expect(
+      resolveTask(
+        task({ verbalizer: { pos: 'yes', neg: 'no' } }),
+        rows([
+          ['a', 'neg'],
+          ['b', 'pos'],
+          ['c', 'pos'],
+        ]),
+        'f',
+      ).labels,
+    ).toEqual(['pos', 'neg']);
+    const r = resolveTask(
+      task(),
+      rows([
+        ['a', 'pos'],
+        ['b', 'neg'],
+        ['c', 'pos'],
+      ]),
+      'f',
+    );
     expect([r.kind, r.labels, r.labelTexts]).toEqual(['classification', ['neg', 'pos'], ['neg', 'pos']]);
-    expect(resolveTask(task(), rows([['a', 'one answer'], ['b', 'another'], ['c', 'third']]), 'f').kind).toBe('generation');
+    expect(
+      resolveTask(
+        task(),
+        rows([
+          ['a', 'one answer'],
+          ['b', 'another'],
+          ['c', 'third'],
+        ]),
+        'f',
+      ).kind,
+    ).toBe('generation');
   });
 });
 
@@ -48,10 +104,18 @@ describe('tokenisation and its cache', () => {
 
   it('renders the template, maps labels through the verbaliser, cuts long inputs keeping eos and counts cuts and unlabelled rows', () => {
     const t = task({ template: 'premise: {sentence}', verbalizer: { 0: 'no', 1: 'yes' }, maxInputLength: 4 });
-    const raw = rows([['a b', '0'], ['one two three four five six', '1'], ['x', '']]);
+    const raw = rows([
+      ['a b', '0'],
+      ['one two three four five six', '1'],
+      ['x', ''],
+    ]);
     const resolved = resolveTask(t, raw, 'f');
     const e = encodeExamples(tokenizer, t, resolved, raw, 'f');
-    expect(e.examples[0]).toEqual({ input: tokenizer.encode('premise: a b').slice(0, 3).concat(1), target: tokenizer.encode('no'), label: 0 });
+    expect(e.examples[0]).toEqual({
+      input: tokenizer.encode('premise: a b').slice(0, 3).concat(1),
+      target: tokenizer.encode('no'),
+      label: 0,
+    });
     expect(e.examples[1].input).toHaveLength(4);
     expect(e.examples[1].input.at(-1)).toBe(1);
     expect([e.truncatedInputs, e.truncatedTargets, e.skipped, e.examples.length]).toEqual([2, 0, 1, 2]);
@@ -60,7 +124,10 @@ describe('tokenisation and its cache', () => {
   it('tokenises once: a second call with the same key reads the cache file instead', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sprout-cache-'));
     const t = task({ verbalizer: { 0: 'no', 1: 'yes' } });
-    const raw = rows([['good', '1'], ['bad', '0']]);
+    const raw = rows([
+      ['good', '1'],
+      ['bad', '0'],
+    ]);
     const resolved = resolveTask(t, raw, 'f');
     const key = cacheKey({ content: 'file:abc', task: t, resolved, tokenizer: 'tok' });
     let calls = 0;

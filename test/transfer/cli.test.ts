@@ -19,7 +19,9 @@ import { shared, tinyModel } from '../train/fixtures.js';
 const run = promisify(execFile);
 
 async function rank(home: string, args: string[]): Promise<Record<string, any>> {
-  const { stdout } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), 'transfer', 'rank', '--json', ...args], { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } });
+  const { stdout } = await run(process.execPath, [join(repoRoot, 'out/cli.js'), 'transfer', 'rank', '--json', ...args], {
+    env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home },
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
@@ -32,15 +34,53 @@ describe('sprout transfer rank (spawned)', () => {
     const home = tempDir('sprout-home-');
     const db = openLibrary(libraryPath(home));
     const model = { id: null, path: tinyModel, summary: null };
-    const datasetId = insertDataset(db, { name: 'cola', source: { name: 'x.tsv', size: 1, sha256: '0'.repeat(64) }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
+    const datasetId = insertDataset(db, {
+      name: 'cola',
+      source: { name: 'x.tsv', size: 1, sha256: '0'.repeat(64) },
+      validation: null,
+      format: 'tsv',
+      options: {},
+      columnMapping: { columns: [], textColumns: [], labelColumn: null },
+      labelColumn: '1',
+      textColumns: ['3'],
+      template: '{3}',
+    });
     const task = findOrInsertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
     const base = prompt((i, k) => Math.sin(1 + i * 7 + k));
     const start = prompt((i, k) => 0.5 * Math.cos(2 + i + 5 * k));
-    const target = addPrompt(db, 0, { name: 'cola run', model, length: P, dModel: d, embedding: base, taskEmbedding: base, taskEmbeddingStep: 3, initEmbedding: start, taskId: task.id });
+    const target = addPrompt(db, 0, {
+      name: 'cola run',
+      model,
+      length: P,
+      dModel: d,
+      embedding: base,
+      taskEmbedding: base,
+      taskEmbeddingStep: 3,
+      initEmbedding: start,
+      taskId: task.id,
+    });
     const nearEmbedding = prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k));
-    const near = addPrompt(db, 0, { name: 'near', model, length: P, dModel: d, embedding: nearEmbedding, taskEmbeddingStep: 3, taskEmbedding: nearEmbedding, initEmbedding: start });
+    const near = addPrompt(db, 0, {
+      name: 'near',
+      model,
+      length: P,
+      dModel: d,
+      embedding: nearEmbedding,
+      taskEmbeddingStep: 3,
+      taskEmbedding: nearEmbedding,
+      initEmbedding: start,
+    });
     const farEmbedding = prompt((i, k) => Math.cos(3 * k + i));
-    const far = addPrompt(db, 0, { name: 'far', model, length: P, dModel: d, embedding: farEmbedding, taskEmbeddingStep: 3, taskEmbedding: farEmbedding, initEmbedding: base });
+    const far = addPrompt(db, 0, {
+      name: 'far',
+      model,
+      length: P,
+      dModel: d,
+      embedding: farEmbedding,
+      taskEmbeddingStep: 3,
+      taskEmbedding: farEmbedding,
+      initEmbedding: base,
+    });
     db.close();
     const diff = (a: Float32Array, b: Float32Array) => ({ length: P, data: a.map((x, i) => x - b[i]) });
 
@@ -53,7 +93,18 @@ describe('sprout transfer rank (spawned)', () => {
     expect(best.ranking[1].shift_per_token).toBeCloseTo(perTokenSimilarity(diff(base, start), diff(farEmbedding, base), d), 12);
     expect(best.ranking[1].avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: base }, { length: P, data: farEmbedding }, d), 12);
     expect(best.ranking[1].score).toBe(best.ranking[1].shift_avg_token);
-    const trial = await rank(home, ['--prompt', String(target), '--model', tinyModel, '--use', 'trial', '--top-k', '2', '--metric', 'per-token']);
+    const trial = await rank(home, [
+      '--prompt',
+      String(target),
+      '--model',
+      tinyModel,
+      '--use',
+      'trial',
+      '--top-k',
+      '2',
+      '--metric',
+      'per-token',
+    ]);
     expect(trial).toMatchObject({ metric: 'per-token', top_k: [near, far], trial_inits: [`prompt:${near}`, `prompt:${far}`], init: null });
     expect(trial.ranking[0].score).toBe(trial.ranking[0].per_token);
 
@@ -61,9 +112,29 @@ describe('sprout transfer rank (spawned)', () => {
     const outOfDomain = join(shared, 'data/cola/out_of_domain_dev.tsv');
     const sha = createHash('sha256').update(readFileSync(outOfDomain)).digest('hex');
     const again = openLibrary(libraryPath(home));
-    const ood = insertDataset(again, { name: 'cola ood', source: { name: 'ood.tsv', size: 1, sha256: sha }, validation: null, format: 'tsv', options: {}, columnMapping: { columns: [], textColumns: [], labelColumn: null }, labelColumn: '1', textColumns: ['3'], template: '{3}' });
+    const ood = insertDataset(again, {
+      name: 'cola ood',
+      source: { name: 'ood.tsv', size: 1, sha256: sha },
+      validation: null,
+      format: 'tsv',
+      options: {},
+      columnMapping: { columns: [], textColumns: [], labelColumn: null },
+      labelColumn: '1',
+      textColumns: ['3'],
+      template: '{3}',
+    });
     const oodTask = findOrInsertTask(again, { name: 'cola ood', datasetId: ood, template: '{3}', verbalizer: {}, labelSet: null });
-    const oodPrompt = addPrompt(again, 0, { name: 'ood run', model, length: P, dModel: d, embedding: farEmbedding, taskEmbedding: farEmbedding, taskEmbeddingStep: 3, initEmbedding: base, taskId: oodTask.id });
+    const oodPrompt = addPrompt(again, 0, {
+      name: 'ood run',
+      model,
+      length: P,
+      dModel: d,
+      embedding: farEmbedding,
+      taskEmbedding: farEmbedding,
+      taskEmbeddingStep: 3,
+      initEmbedding: base,
+      taskId: oodTask.id,
+    });
     again.close();
     const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel]);
     expect(byFile.target).toEqual({ kind: 'prompt', prompt_id: oodPrompt, step: 3, dataset_ids: [ood] });
@@ -74,26 +145,58 @@ describe('sprout transfer rank (spawned)', () => {
 
     // A target file with no imported dataset and no run: a 3-step probe on the tiny model.
     const probed = await rank(home, [
-      '--data', join(shared, 'data/cola/in_domain_train.tsv'), '--no-header', '--quoting', 'none', '--limit', '16',
-      '--text-column', '3', '--label-column', '1', '--verbalizer', '0=unacceptable,1=acceptable',
-      '--prompt-length', String(P), '--batch-size', '4', '--probe-steps', '3', '--device', 'cpu', '--model', tinyModel, '--use', 'mix', '--top-k', '2',
+      '--data',
+      join(shared, 'data/cola/in_domain_train.tsv'),
+      '--no-header',
+      '--quoting',
+      'none',
+      '--limit',
+      '16',
+      '--text-column',
+      '3',
+      '--label-column',
+      '1',
+      '--verbalizer',
+      '0=unacceptable,1=acceptable',
+      '--prompt-length',
+      String(P),
+      '--batch-size',
+      '4',
+      '--probe-steps',
+      '3',
+      '--device',
+      'cpu',
+      '--model',
+      tinyModel,
+      '--use',
+      'mix',
+      '--top-k',
+      '2',
     ]);
     expect(probed.target).toMatchObject({ kind: 'probe', step: 3, dataset_ids: [] });
-    const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!.data as Float32Array;
+    const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!
+      .data as Float32Array;
     const after = openLibrary(libraryPath(home));
     const probeStart = requirePrompt(after, probed.target.prompt_id).initEmbedding!;
     // The probe trains with the sources' recipe as given (batch size, prompt length).
-    const probeConfig = JSON.parse((after.prepare('SELECT config FROM runs WHERE id = ?').get(probed.target.run_id) as { config: string }).config) as Record<string, unknown>;
+    const probeConfig = JSON.parse(
+      (after.prepare('SELECT config FROM runs WHERE id = ?').get(probed.target.run_id) as { config: string }).config,
+    ) as Record<string, unknown>;
     expect([probeConfig.batchSize, probeConfig.promptLength]).toEqual([4, P]);
     for (const r of probed.ranking) {
       const source = requirePrompt(after, r.id);
       expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
       expect(r.per_token).toBeCloseTo(perTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
-      expect(r.shift_avg_token).toBeCloseTo(avgTokenSimilarity(diff(probe, probeStart), diff(source.taskEmbedding!, source.initEmbedding!), d), 12);
+      expect(r.shift_avg_token).toBeCloseTo(
+        avgTokenSimilarity(diff(probe, probeStart), diff(source.taskEmbedding!, source.initEmbedding!), d),
+        12,
+      );
     }
     expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far, oodPrompt].sort());
     const mixed = requirePrompt(after, probed.mixed_prompt_id);
-    expect(mixed.init).toBe(`mix:${probed.weights.map((w: { id: number; weight: number }) => `${w.id}=${w.weight.toPrecision(6)}`).join(',')}`);
+    expect(mixed.init).toBe(
+      `mix:${probed.weights.map((w: { id: number; weight: number }) => `${w.id}=${w.weight.toPrecision(6)}`).join(',')}`,
+    );
     expect(probed.init).toBe(`prompt:${probed.mixed_prompt_id}`);
     after.close();
   });

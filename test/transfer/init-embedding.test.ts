@@ -25,33 +25,42 @@ function numpyRows(ids: number[]): number[] {
     'a, b = e["data_offsets"]; f.seek(8 + n + a); w = np.frombuffer(f.read(b - a), dtype="<f4").reshape(e["shape"])',
     'print(json.dumps(w[json.loads(sys.argv[2])].astype(float).ravel().tolist()))',
   ].join('\n');
-  return JSON.parse(execFileSync('python3', ['-c', script, join(model, 'model.safetensors'), JSON.stringify(ids)], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 }));
+  return JSON.parse(
+    execFileSync('python3', ['-c', script, join(model, 'model.safetensors'), JSON.stringify(ids)], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 2 ** 20,
+    }),
+  );
 }
 
-it('a run stores the prompt it started from: the class-label init Hugging Face recorded, not the trained prompt', { timeout: 120_000 }, async () => {
-  const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')).runs.sst2;
-  const home = tempDir('sprout-init-');
-  const config = applyPreset(
-    {
-      model,
-      device: 'cpu',
-      threads: 1,
-      train: { file: join(shared, 'data/sst2/train.tsv'), limit: 64 },
-      task: { template: '{sentence}', labelColumn: 'label', verbalizer: { 0: 'negative', 1: 'positive' } },
-      steps: 2,
-      taskEmbeddingStep: 1,
-    },
-    presetSettings('lester-reference'),
-  );
-  const result = await runTraining({ config }, { ...inLibrary(home) });
-  const db = openLibrary(libraryPath(home));
-  const stored = requirePrompt(db, result.prompt_id!);
-  db.close();
-  // Each label word is one sentencepiece id (eos excluded), so its mean is that row.
-  const ids = [...reference.candidate_ids.map((c: number[]) => c[0]), ...reference.init.random_vocab_ids_rows_2_to_19];
-  expect(ids).toHaveLength(20);
-  expect([...stored.initEmbedding!]).toEqual(numpyRows(ids));
-  expect(stored.taskEmbeddingStep).toBe(1);
-  expect([...stored.taskEmbedding!]).not.toEqual([...stored.initEmbedding!]);
-  expect([...stored.embedding]).not.toEqual([...stored.initEmbedding!]);
-});
+it(
+  'a run stores the prompt it started from: the class-label init Hugging Face recorded, not the trained prompt',
+  { timeout: 120_000 },
+  async () => {
+    const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')).runs.sst2;
+    const home = tempDir('sprout-init-');
+    const config = applyPreset(
+      {
+        model,
+        device: 'cpu',
+        threads: 1,
+        train: { file: join(shared, 'data/sst2/train.tsv'), limit: 64 },
+        task: { template: '{sentence}', labelColumn: 'label', verbalizer: { 0: 'negative', 1: 'positive' } },
+        steps: 2,
+        taskEmbeddingStep: 1,
+      },
+      presetSettings('lester-reference'),
+    );
+    const result = await runTraining({ config }, { ...inLibrary(home) });
+    const db = openLibrary(libraryPath(home));
+    const stored = requirePrompt(db, result.prompt_id!);
+    db.close();
+    // Each label word is one sentencepiece id (eos excluded), so its mean is that row.
+    const ids = [...reference.candidate_ids.map((c: number[]) => c[0]), ...reference.init.random_vocab_ids_rows_2_to_19];
+    expect(ids).toHaveLength(20);
+    expect([...stored.initEmbedding!]).toEqual(numpyRows(ids));
+    expect(stored.taskEmbeddingStep).toBe(1);
+    expect([...stored.taskEmbedding!]).not.toEqual([...stored.initEmbedding!]);
+    expect([...stored.embedding]).not.toEqual([...stored.initEmbedding!]);
+  },
+);

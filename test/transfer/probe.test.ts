@@ -16,11 +16,24 @@ import { shared, tinyModel } from '../train/fixtures.js';
 it('a probe on a dataset with a test split leaves the test rows unscored', async () => {
   const home = mkdtempSync(join(tmpdir(), 'sprout-probe-'));
   const db = openLibrary(libraryPath(home));
-  const report = await importDataset(db, join(shared, 'data/cola/out_of_domain_dev.tsv'), { header: false, quoting: 'none', textColumns: ['3'], labelColumn: '1', testSplit: 0.1 });
+  const report = await importDataset(db, join(shared, 'data/cola/out_of_domain_dev.tsv'), {
+    header: false,
+    quoting: 'none',
+    textColumns: ['3'],
+    labelColumn: '1',
+    testSplit: 0.1,
+  });
   expect(report.splits.test).toBeGreaterThan(0);
   const kinds = new Set<TrainingEvent['kind']>();
   const probe = await probeTaskEmbedding(
-    { model: tinyModel, device: 'cpu', train: { dataset: report.id }, task: { template: '{3}', labelColumn: '1', verbalizer: { 0: 'no', 1: 'yes' } }, steps: 2, promptLength: 2 },
+    {
+      model: tinyModel,
+      device: 'cpu',
+      train: { dataset: report.id },
+      task: { template: '{3}', labelColumn: '1', verbalizer: { 0: 'no', 1: 'yes' } },
+      steps: 2,
+      promptLength: 2,
+    },
     { dataDir: home, onProgress: (e) => kinds.add(e.kind) },
   );
   expect(kinds.has('started')).toBe(true);

@@ -46,7 +46,16 @@ describe('SPoT ranking', () => {
     const model = { ...TINY_MODEL, summary: { dModel: D } };
     const targetTask = findOrInsertTask(db, { name: 'target', datasetId: null, template: '{x}', verbalizer: {}, labelSet: null });
     const add = (r: Rows, name: string, extra: Parameters<typeof addPrompt>[2] = {}) =>
-      addPrompt(db, 0, { name, model, length: r.length, dModel: D, embedding: new Float32Array(r.length * D).fill(9), taskEmbedding: flat(r), taskEmbeddingStep: 10, ...extra });
+      addPrompt(db, 0, {
+        name,
+        model,
+        length: r.length,
+        dModel: D,
+        embedding: new Float32Array(r.length * D).fill(9),
+        taskEmbedding: flat(r),
+        taskEmbeddingStep: 10,
+        ...extra,
+      });
     const orth = add(orthogonal, 'orthogonal');
     const rel = add(related, 'related');
     const dup = add(nearDuplicate, 'near duplicate');
@@ -56,8 +65,18 @@ describe('SPoT ranking', () => {
     const self = add(target, 'the target itself', { taskId: targetTask.id });
 
     for (const metric of ['avg-token', 'per-token'] as const) {
-      const ranked = rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D }, { metric, excludePromptIds: [self] });
-      const sources = new Map([[dup, nearDuplicate], [rel, related], [lo, loose], [orth, orthogonal]]);
+      const ranked = rankSources(
+        db,
+        { matrix: { length: P, data: flat(target) }, init: null },
+        { id: TINY_MODEL.id, path: null, dModel: D },
+        { metric, excludePromptIds: [self] },
+      );
+      const sources = new Map([
+        [dup, nearDuplicate],
+        [rel, related],
+        [lo, loose],
+        [orth, orthogonal],
+      ]);
       const formula = metric === 'avg-token' ? avgToken : perToken;
       const expected = [...sources].sort((x, y) => formula(target, y[1]) - formula(target, x[1])).map(([id]) => id);
       expect(ranked.map((r) => r.id)).toEqual(expected);
@@ -75,10 +94,23 @@ describe('SPoT ranking', () => {
     }
     // By folder when the base model has no library id; nothing on a model of another width.
     const asIs = { metric: 'avg-token' } as const;
-    expect(rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: null, path: TINY_MODEL.path, dModel: D }, asIs).map((r) => r.id)).toContain(self);
-    expect(rankSources(db, { matrix: { length: 1, data: new Float32Array(16) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: 16 }, asIs)).toEqual([]);
+    expect(
+      rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: null, path: TINY_MODEL.path, dModel: D }, asIs).map(
+        (r) => r.id,
+      ),
+    ).toContain(self);
+    expect(
+      rankSources(
+        db,
+        { matrix: { length: 1, data: new Float32Array(16) }, init: null },
+        { id: TINY_MODEL.id, path: null, dModel: 16 },
+        asIs,
+      ),
+    ).toEqual([]);
     // What a target learned cannot be compared without its starting point.
-    expect(() => rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D })).toThrow("The target's starting point is not stored");
+    expect(() =>
+      rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D }),
+    ).toThrow("The target's starting point is not stored");
   });
 
   it('prompts that started alike: raw cosine ranks first the source that learned least, the shift metrics the one that learned alike', () => {
@@ -92,15 +124,37 @@ describe('SPoT ranking', () => {
     const learned = matrix(() => 0.3 * (next() - 0.5)); // what the target's task moves a prompt by
     const plus = (a: Rows, b: Rows, scale = 1) => a.map((r, i) => r.map((x, k) => x + scale * b[i][k]));
     const target = { te: plus(sharedStart, learned), init: sharedStart };
-    const idle = { te: plus(sharedStart, matrix(() => 0.02 * (next() - 0.5))), init: sharedStart };
-    const related = { te: plus(plus(ownStart, learned), matrix(() => 0.05 * (next() - 0.5))), init: ownStart };
+    const idle = {
+      te: plus(
+        sharedStart,
+        matrix(() => 0.02 * (next() - 0.5)),
+      ),
+      init: sharedStart,
+    };
+    const related = {
+      te: plus(
+        plus(ownStart, learned),
+        matrix(() => 0.05 * (next() - 0.5)),
+      ),
+      init: ownStart,
+    };
     const add = (p: { te: Rows; init: Rows }, name: string) =>
-      addPrompt(db, 0, { name, model, length: P, dModel: D, embedding: flat(p.te), taskEmbedding: flat(p.te), taskEmbeddingStep: 10, initEmbedding: flat(p.init) });
+      addPrompt(db, 0, {
+        name,
+        model,
+        length: P,
+        dModel: D,
+        embedding: flat(p.te),
+        taskEmbedding: flat(p.te),
+        taskEmbeddingStep: 10,
+        initEmbedding: flat(p.init),
+      });
     const idleId = add(idle, 'learned nothing');
     const relatedId = add(related, 'related');
     const imported = addPrompt(db, 0, { name: 'imported', model, length: P, dModel: D, embedding: flat(related.te) });
     const base = { id: TINY_MODEL.id, path: null, dModel: D };
-    const rank = (metric: SimilarityMetric) => rankSources(db, { matrix: { length: P, data: flat(target.te) }, init: { length: P, data: flat(target.init) } }, base, { metric });
+    const rank = (metric: SimilarityMetric) =>
+      rankSources(db, { matrix: { length: P, data: flat(target.te) }, init: { length: P, data: flat(target.init) } }, base, { metric });
 
     expect(rank('avg-token').map((r) => r.id)).toEqual([idleId, relatedId, imported]);
     for (const metric of ['shift-avg-token', 'shift-per-token'] as const) {
@@ -122,11 +176,19 @@ describe('SPoT ranking', () => {
     const a = addPrompt(db, 1, { length: 2, dModel: 2, embedding: Float32Array.from([1, 0, 0, 1]) });
     const b = addPrompt(db, 2, { length: 3, dModel: 2, embedding: Float32Array.from([0, 2, 2, 0, 4, 4]) });
     const source = (id: number, name: string, score: number | null) => ({
-      id, name, score, basis: 'prompt' as const, taskId: null, parentId: null,
+      id,
+      name,
+      score,
+      basis: 'prompt' as const,
+      taskId: null,
+      parentId: null,
       similarity: { 'shift-avg-token': score, 'shift-per-token': null, 'avg-token': 0, 'per-token': 0 },
     });
     const ranked = [source(a, 'a', 0.375), source(b, 'b', 0.125), source(99, 'c', -0.1), source(98, 'd', null)];
-    expect(mixWeights(ranked, 4)).toEqual([{ id: a, weight: 0.75 }, { id: b, weight: 0.25 }]);
+    expect(mixWeights(ranked, 4)).toEqual([
+      { id: a, weight: 0.75 },
+      { id: b, weight: 0.25 },
+    ]);
     const { id, weights } = insertMixedPrompt(db, ranked, 2, 'mixed');
     expect(weights.map((w) => w.weight)).toEqual([0.75, 0.25]);
     const mixed = requirePrompt(db, id);

@@ -36,7 +36,12 @@ print(json.dumps({'sst2': {'texts': [r[0] for r in sst], 'gold': [int(r[1]) for 
   return JSON.parse(execFileSync('python3', ['-c', script, join(shared, 'data'), String(ROWS)]).toString());
 }
 
-async function predict(model: T5PromptModel, prompt: { length: number; data: Float32Array }, ids: number[][], candidates: number[][]): Promise<number[]> {
+async function predict(
+  model: T5PromptModel,
+  prompt: { length: number; data: Float32Array },
+  ids: number[][],
+  candidates: number[][],
+): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < ids.length; i += 32) {
     const scores = await model.score(prompt, ids.slice(i, i + 32), candidates);
@@ -48,10 +53,12 @@ async function predict(model: T5PromptModel, prompt: { length: number; data: Flo
   return out;
 }
 
-describe('int8 compute on mini-t5-instruct with Hugging Face\'s float32-trained prompts', () => {
+describe("int8 compute on mini-t5-instruct with Hugging Face's float32-trained prompts", () => {
   let float: T5PromptModel;
   let int8: T5PromptModel;
-  const reference = JSON.parse(readFileSync(join(instruct, 'prompt_tuning_reference.json'), 'utf8')) as { runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }> };
+  const reference = JSON.parse(readFileSync(join(instruct, 'prompt_tuning_reference.json'), 'utf8')) as {
+    runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }>;
+  };
   const promptOf = (task: string) => ({ length: 20, data: Float32Array.from(reference.runs[task].final_prompt.flat()) });
 
   beforeAll(async () => {
@@ -110,7 +117,12 @@ describe('where int8 compute runs', () => {
   it('the CPU only: a GPU named is refused with what to do instead', () => {
     expect(() => requireComputeOn('int8', 'cpu')).not.toThrow();
     for (const provider of ['cuda', 'webgpu'] as const) {
-      expect(() => requireComputeOn('int8', provider)).toThrow(expect.objectContaining({ code: 'compute-unsupported', message: expect.stringMatching(/int8 compute runs on the CPU.*--precision fp16 or bf16/) }));
+      expect(() => requireComputeOn('int8', provider)).toThrow(
+        expect.objectContaining({
+          code: 'compute-unsupported',
+          message: expect.stringMatching(/int8 compute runs on the CPU.*--precision fp16 or bf16/),
+        }),
+      );
     }
   });
 
@@ -118,7 +130,10 @@ describe('where int8 compute runs', () => {
     const file = join(tinyModel, 'config.json');
     const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
     const ref = { location: 'w', offset: 0, length: 4 };
-    const lookup: WeightLookup = (name) => (/\.(q|k|v|o|wi_0|wi_1|wo)\.weight$/.test(name) ? { kind: 'int8t', dims: [1, 1], qT: ref, scale: ref } : { kind: 'float', dtype: 'float32', dims: [1, 1], data: ref });
+    const lookup: WeightLookup = (name) =>
+      /\.(q|k|v|o|wi_0|wi_1|wo)\.weight$/.test(name)
+        ? { kind: 'int8t', dims: [1, 1], qT: ref, scale: ref }
+        : { kind: 'float', dtype: 'float32', dims: [1, 1], data: ref };
     expect(() => buildScoreGraph(cfg, lookup, 4)).not.toThrow();
     expect(() => buildTrainGraph(cfg, lookup, 4)).toThrow(/MatMulInteger has no gradient rule|has no gradient rule/);
   });
@@ -130,15 +145,35 @@ describe('sprout label --compute int8 (spawned)', () => {
     const files = mkdtempSync(join(tmpdir(), 'sprout-int8-files-'));
     const [promptFile] = await writePromptFiles(files, [3]);
     const args = (compute: string, output: string) => [
-      'label', '--prompt-file', promptFile, '--model', tinyModel, '--labels', 'entailment,not_entailment', '--input', join(shared, 'data/rte/dev.tsv'),
-      '--template', 'rte sentence1: {sentence1} sentence2: {sentence2}', '--output', join(files, output), '--compute', compute,
+      'label',
+      '--prompt-file',
+      promptFile,
+      '--model',
+      tinyModel,
+      '--labels',
+      'entailment,not_entailment',
+      '--input',
+      join(shared, 'data/rte/dev.tsv'),
+      '--template',
+      'rte sentence1: {sentence1} sentence2: {sentence2}',
+      '--output',
+      join(files, output),
+      '--compute',
+      compute,
     ];
     const run = await sprout(args('int8', 'rte.int8.tsv'), home);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/labelling on CPU/);
     const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { job_id: string; labelled: number };
     expect(summary.labelled).toBe(277);
-    const spec = JSON.parse(execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select spec from label_jobs where id=?", (sys.argv[2],)).fetchone()[0])', join(home, 'library.sqlite'), summary.job_id]).toString()) as { compute?: string; weights?: string };
+    const spec = JSON.parse(
+      execFileSync('python3', [
+        '-c',
+        'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select spec from label_jobs where id=?", (sys.argv[2],)).fetchone()[0])',
+        join(home, 'library.sqlite'),
+        summary.job_id,
+      ]).toString(),
+    ) as { compute?: string; weights?: string };
     expect([spec.compute, spec.weights]).toEqual(['int8', 'int8']);
     const bad = await sprout(args('int4', 'other.tsv'), home);
     expect(bad.code).not.toBe(0);

@@ -31,7 +31,13 @@ const FAMILY: Record<string, string> = { base: 't5-base', large: 't5-large', xl:
 describe('memory plan against the measured sizes benchmark', () => {
   it.each(bench.rows.map((r) => [`${r.size} ${r.width}`, r] as const))('%s', (_, row) => {
     const family = findFamily(FAMILY[row.size])!;
-    const common = { config: parseT5Config({ model_type: 't5', ...family.config }, family.repo), batch: bench.batch, inputTokens: bench.input_tokens, promptLength: bench.prompt_length, optimizerValuesPerParameter: 0 };
+    const common = {
+      config: parseT5Config({ model_type: 't5', ...family.config }, family.repo),
+      batch: bench.batch,
+      inputTokens: bench.input_tokens,
+      promptLength: bench.prompt_length,
+      optimizerValuesPerParameter: 0,
+    };
     const plan = memoryPlan(
       row.width === 'int8-compute'
         ? // It scores two one-token label texts (and eos) with int8 products, as a labelling job plans it.

@@ -29,7 +29,11 @@ describe('int8 weight cache', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'sprout-store-'));
     const { store } = await prepare(cacheDir);
     const result = JSON.parse(
-      execFileSync('python3', ['-c', `
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          `
 import json, struct, sys, os, numpy as np
 def read(path):
     raw = open(path, 'rb').read()
@@ -53,7 +57,12 @@ for f in manifest['files']:
     else:
         assert np.array_equal(t['f32'], w), f['tensor']
 print(json.dumps({'worst': worst, 'quantised': quantised, 'files': len(manifest['files'])}))
-`, fixture, store.dir], { encoding: 'utf8' }),
+`,
+          fixture,
+          store.dir,
+        ],
+        { encoding: 'utf8' },
+      ),
     ) as { worst: number; quantised: number; files: number };
     expect(result.files).toBe(47);
     expect(result.quantised).toBeGreaterThan(30);
@@ -83,7 +92,13 @@ print(json.dumps({'worst': worst, 'quantised': quantised, 'files': len(manifest[
     // What a build killed after 20 files leaves: 20 whole files and their progress lines, a temporary file, no manifest.
     rmSync(join(store.dir, 'manifest.json'));
     for (const f of manifest.files.slice(20)) rmSync(join(store.dir, f.file));
-    writeFileSync(join(store.dir, 'progress.jsonl'), `${manifest.files.slice(0, 20).map((f) => JSON.stringify(f)).join('\n')}\n{"file":"t000`);
+    writeFileSync(
+      join(store.dir, 'progress.jsonl'),
+      `${manifest.files
+        .slice(0, 20)
+        .map((f) => JSON.stringify(f))
+        .join('\n')}\n{"file":"t000`,
+    );
     renameSync(join(store.dir, manifest.files[0].file), join(store.dir, `.${manifest.files[0].file}.1.tmp`));
     const resumed = await prepare(cacheDir);
     expect(resumed.converted).toBe(47 - 19);

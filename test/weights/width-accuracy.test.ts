@@ -47,7 +47,8 @@ with open(dst, 'wb') as f:
     for y in blobs: f.write(y)
 `;
   execFileSync('python3', ['-c', script, join(dir, 'model.safetensors'), join(out, 'model.safetensors'), dtype]);
-  for (const f of readdirSync(dir)) if (f !== 'model.safetensors' && !f.startsWith('reference') && !f.startsWith('prompt_tuning')) copyFileSync(join(dir, f), join(out, f));
+  for (const f of readdirSync(dir))
+    if (f !== 'model.safetensors' && !f.startsWith('reference') && !f.startsWith('prompt_tuning')) copyFileSync(join(dir, f), join(out, f));
 }
 
 interface Case {
@@ -60,7 +61,11 @@ interface Case {
 /** Eight CoLA dev sentences (read with a plain tab split), the two verbalizer targets, a seeded prompt. */
 async function colaCase(dir: string, d: number): Promise<Case> {
   const tok = await loadTokenizer(dir);
-  const rows = readFileSync(cola, 'utf8').split('\n').filter(Boolean).slice(0, 8).map((l) => l.split('\t'));
+  const rows = readFileSync(cola, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 8)
+    .map((l) => l.split('\t'));
   const words = ['unacceptable', 'acceptable'];
   let s = 12345;
   const data = Float32Array.from({ length: 8 * d }, () => {
@@ -125,14 +130,19 @@ for (const name of ['tiny-t5-v1_0', 'tiny-t5-v1_1', 'mini-t5-pretrained']) {
       await model.dispose();
     });
 
-    for (const [width, dtype] of [['bf16', 'BF16'], ['fp16', 'F16']] as [WeightWidth, 'BF16' | 'F16'][]) {
+    for (const [width, dtype] of [
+      ['bf16', 'BF16'],
+      ['fp16', 'F16'],
+    ] as [WeightWidth, 'BF16' | 'F16'][]) {
       it(`${width}: a ${dtype} checkpoint is read in place and agrees within 1e-2`, async () => {
         const copy = mkdtempSync(join(tmpdir(), `sprout-${width}-`));
         writeHalfCopy(dir, copy, dtype);
         const model = await loadPromptModel(copy, { device: 'cpu', weights: width, cacheDir });
         expectClose(await outputs(model, c), reference, 1e-2, 0.995);
         await model.dispose();
-        expect(existsSync(join(cacheDir, 'weights')) && readdirSync(join(cacheDir, 'weights')).some((f) => f.startsWith(width))).toBe(false);
+        expect(existsSync(join(cacheDir, 'weights')) && readdirSync(join(cacheDir, 'weights')).some((f) => f.startsWith(width))).toBe(
+          false,
+        );
       });
 
       it(`${width}: a float32 checkpoint is converted once into the cache and agrees within 1e-2`, async () => {

@@ -30,7 +30,13 @@ import { openLibrary } from '../../main/library/db.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
 import { loadTokenizer } from '../../main/tokenizer/load.js';
 import { colaTrainingConfig } from '../../main/bench/width-cola.js';
-import { AG_NEWS_TRAIN_ROWS, instructModel, learningConfig, readInstructRuns, REFERENCE_MAX_INPUT_LENGTH } from '../../main/bench/learning-reference.js';
+import {
+  AG_NEWS_TRAIN_ROWS,
+  instructModel,
+  learningConfig,
+  readInstructRuns,
+  REFERENCE_MAX_INPUT_LENGTH,
+} from '../../main/bench/learning-reference.js';
 import { runTraining } from '../../main/train/run.js';
 
 const shared = resolve(__dirname, '../../../shared');
@@ -42,7 +48,11 @@ function python(script: string, ...args: string[]): unknown {
 
 describe('int8 weights on CoLA with the pretrained mini model', () => {
   const home = mkdtempSync(join(tmpdir(), 'sprout-width-cola-'));
-  const train = (weights: 'fp32' | 'int8') => runTraining({ config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 600, 8) }, { ...inLibrary(home) });
+  const train = (weights: 'fp32' | 'int8') =>
+    runTraining(
+      { config: colaTrainingConfig(model, join(shared, 'data/cola/in_domain_train.tsv'), weights, 600, 8) },
+      { ...inLibrary(home) },
+    );
 
   it('tracks the float32 run, ends at its loss and records the width', async () => {
     const fp32 = await train('fp32');
@@ -64,8 +74,14 @@ print(json.dumps({
     const [fp32Steps, int8Steps] = stored.losses;
     expect(int8Steps).toHaveLength(3);
     int8Steps.forEach((loss, i) => expect(Math.abs(loss - fp32Steps[i]) / fp32Steps[i]).toBeLessThan(0.01));
-    expect(stored.runs).toEqual([[fp32.run_id, 'fp32'], [int8.run_id, 'int8']]);
-    expect(stored.prompts).toEqual([[fp32.prompt_id, fp32.run_id, 'fp32'], [int8.prompt_id, int8.run_id, 'int8']]);
+    expect(stored.runs).toEqual([
+      [fp32.run_id, 'fp32'],
+      [int8.run_id, 'int8'],
+    ]);
+    expect(stored.prompts).toEqual([
+      [fp32.prompt_id, fp32.run_id, 'fp32'],
+      [int8.prompt_id, int8.run_id, 'int8'],
+    ]);
   }, 600_000);
 });
 
@@ -78,7 +94,19 @@ describe('a prompt trained on int8 weights, on a task the mini model has learned
   it('labels the held-out AG News rows within 1 accuracy point of the same prompt on float32 weights', async () => {
     // Class-label init as the reference run; 40 steps at batch 8 is enough for a prompt that decides its rows.
     const validation = { file: agNews, header: false, skip: AG_NEWS_TRAIN_ROWS, limit: 32 };
-    const run = await runTraining({ config: learningConfig(shared, 'topic', reference, { weights: 'int8', steps: 40, batchSize: 8, evalSteps: [40], checkpointEvery: 40, validation }) }, { ...inLibrary(home) });
+    const run = await runTraining(
+      {
+        config: learningConfig(shared, 'topic', reference, {
+          weights: 'int8',
+          steps: 40,
+          batchSize: 8,
+          evalSteps: [40],
+          checkpointEvery: 40,
+          validation,
+        }),
+      },
+      { ...inLibrary(home) },
+    );
     expect(run.weights).toBe('int8');
     const db = openLibrary(join(home, 'library.sqlite'));
     const prompt = loadSoftPrompt(db, run.prompt_id!);
@@ -92,7 +120,10 @@ with open(sys.argv[1], encoding='utf-8', newline='') as f:
       String(AG_NEWS_TRAIN_ROWS),
     ) as [string, number][];
     expect(rows).toHaveLength(1600);
-    const { ids } = (await loadTokenizer(instruct)).encodeBatch(rows.map(([text]) => text), { maxLength: REFERENCE_MAX_INPUT_LENGTH });
+    const { ids } = (await loadTokenizer(instruct)).encodeBatch(
+      rows.map(([text]) => text),
+      { maxLength: REFERENCE_MAX_INPUT_LENGTH },
+    );
     const labels = async (weights: 'fp32' | 'int8') => {
       const m = await loadPromptModel(instruct, { device: 'cpu', weights, cacheDir: join(home, 'cache') });
       const out: number[] = [];

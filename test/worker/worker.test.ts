@@ -38,7 +38,10 @@ describe('engine worker', () => {
 
   it("reports a job's own failure with its code and keeps running", async () => {
     const w = worker();
-    await expect(w.run('file.sha256', { path: join(dir, 'missing.bin') })).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('ENOENT') });
+    await expect(w.run('file.sha256', { path: join(dir, 'missing.bin') })).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringContaining('ENOENT'),
+    });
     await expect(w.run('file.sha256', { path: file })).resolves.toMatchObject({ bytes: content.length });
   });
 

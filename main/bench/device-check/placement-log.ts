@@ -51,7 +51,10 @@ export function placementOf(model: Uint8Array, provider: ProviderName, weightsDi
   const file = join(dir, 'graph.onnx');
   writeFileSync(file, model);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', CHILD_SOURCE, resolveOrt(), provider, file, weightsDir], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const child = spawn(process.execPath, ['-e', CHILD_SOURCE, resolveOrt(), provider, file, weightsDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 300_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -74,7 +77,12 @@ export function placementOf(model: Uint8Array, provider: ProviderName, weightsDi
         .map((l) => l.slice(l.indexOf(marker) + marker.length).trim());
       const cpuHeader = placementLines.find((l) => /placed on \[CPUExecutionProvider\]/.test(l));
       const count = cpuHeader ? Number(/Number of nodes: (\d+)/.exec(cpuHeader)?.[1] ?? NaN) : 0;
-      resolve({ strictError: parsed.strict, fallbackError: parsed.fallback, placementLines: placementLines.slice(0, 400), cpuNodes: Number.isFinite(count) ? count : null });
+      resolve({
+        strictError: parsed.strict,
+        fallbackError: parsed.fallback,
+        placementLines: placementLines.slice(0, 400),
+        cpuNodes: Number.isFinite(count) ? count : null,
+      });
     });
   });
 }

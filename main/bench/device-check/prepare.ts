@@ -37,7 +37,10 @@ function sizeOf(path: string): number {
 
 /** Bytes of the files git would send: tracked plus untracked-not-ignored. */
 function treeBytes(root: string): number {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root }).toString().split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root })
+    .toString()
+    .split('\0')
+    .filter(Boolean);
   return files.reduce((n, f) => n + (existsSync(join(root, f)) ? statSync(join(root, f)).size : 0), 0);
 }
 
@@ -58,11 +61,16 @@ export function prepare(root: string): void {
 
   say('onnxruntime-node, Linux x64 (xz)');
   const bin = `onnxruntime-node/bin/napi-v6/linux/x64`;
-  sh(`tar -C "${join(root, 'node_modules')}" -cf - onnxruntime-node/package.json onnxruntime-node/dist ${bin}/libonnxruntime.so.1 ${bin}/onnxruntime_binding.node onnxruntime-common | xz -T0 -9 > "${join(out, 'node_modules.tar.xz')}"`, root);
+  sh(
+    `tar -C "${join(root, 'node_modules')}" -cf - onnxruntime-node/package.json onnxruntime-node/dist ${bin}/libonnxruntime.so.1 ${bin}/onnxruntime_binding.node onnxruntime-common | xz -T0 -9 > "${join(out, 'node_modules.tar.xz')}"`,
+    root,
+  );
 
   say('reference fixtures (xz)');
   const fixtures = join(root, '../shared/fixtures');
-  const names = ['tiny-t5-v1_0', 'tiny-t5-v1_1'].flatMap((m) => FIXTURE_FILES.filter((f) => existsSync(join(fixtures, m, f))).map((f) => `${m}/${f}`));
+  const names = ['tiny-t5-v1_0', 'tiny-t5-v1_1'].flatMap((m) =>
+    FIXTURE_FILES.filter((f) => existsSync(join(fixtures, m, f))).map((f) => `${m}/${f}`),
+  );
   sh(`tar -C "${fixtures}" -cf - ${names.join(' ')} | xz -T0 -9 > "${join(out, 'fixtures.tar.xz')}"`, root);
 
   const gl = join(root, '.gl');
@@ -70,7 +78,11 @@ export function prepare(root: string): void {
     say('the Vulkan loader as Debian packages in .gl/ (apt-get download)');
     mkdirSync(gl);
     const o = '-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64';
-    const got = spawnSync('sh', ['-c', `mkdir -p /tmp/amd64/partial && apt-get ${o} update >/dev/null && apt-get ${o} download libvulkan1`], { cwd: gl, stdio: ['ignore', 'ignore', 'inherit'] });
+    const got = spawnSync(
+      'sh',
+      ['-c', `mkdir -p /tmp/amd64/partial && apt-get ${o} update >/dev/null && apt-get ${o} download libvulkan1`],
+      { cwd: gl, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     if (got.status !== 0) say('apt-get could not fetch libvulkan1: WebGPU will find no Vulkan loader unless the machine has one');
   }
 

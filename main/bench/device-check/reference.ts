@@ -81,8 +81,12 @@ export async function checkReference(dir: string, device: DevicePreference, prec
       greedy_equal: JSON.stringify(greedy) === JSON.stringify(ref.greedy.ids),
     };
     const within =
-      result.loss_rel <= tolerance.loss && result.per_example_loss_rel <= tolerance.loss && result.grad_rel_l2 <= tolerance.gradient &&
-      result.hidden_rel <= tolerance.hidden && result.scores_rel <= tolerance.scores && result.greedy_equal;
+      result.loss_rel <= tolerance.loss &&
+      result.per_example_loss_rel <= tolerance.loss &&
+      result.grad_rel_l2 <= tolerance.gradient &&
+      result.hidden_rel <= tolerance.hidden &&
+      result.scores_rel <= tolerance.scores &&
+      result.greedy_equal;
     return { ...result, within_tolerance: within };
   } finally {
     await model.dispose();

@@ -16,7 +16,18 @@ import type { T5Config } from '../../checkpoint/config.js';
 import { Graph, type Tensor } from '../builder.js';
 import { Dropout } from '../dropout.js';
 import * as op from '../ops.js';
-import { bindWeights, decoder, embed, type Drop, encoder, lmHead, maskBias, positionBias, type WeightLookup, type WeightSource } from './model.js';
+import {
+  bindWeights,
+  decoder,
+  embed,
+  type Drop,
+  encoder,
+  lmHead,
+  maskBias,
+  positionBias,
+  type WeightLookup,
+  type WeightSource,
+} from './model.js';
 
 export type GraphKind = 'train' | 'score' | 'encode' | 'decodeStep';
 
@@ -51,7 +62,14 @@ interface EncoderInputs {
  */
 export type PromptMode = 'shared' | 'perExample';
 
-function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: number, trainable: boolean, mode: PromptMode = 'shared'): EncoderInputs {
+function encoderInputs(
+  g: Graph,
+  cfg: T5Config,
+  w: WeightSource,
+  promptLength: number,
+  trainable: boolean,
+  mode: PromptMode = 'shared',
+): EncoderInputs {
   const d = cfg.dModel;
   const ids = g.input('input_ids', 'int32', ['B', 'L']);
   const mask = g.input('enc_mask', 'float32', ['B', 'S']);
@@ -72,13 +90,20 @@ function encoderInputs(g: Graph, cfg: T5Config, w: WeightSource, promptLength: n
 
 function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs, drop?: Drop, rows?: op.PackedRows): Tensor {
   const buckets = g.input('enc_buckets', 'int32', ['S', 'S']);
-  const bias = op.add(positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets), maskBias(g, inputs.mask)); // [B, H, S, S]
+  const bias = op.add(
+    positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets),
+    maskBias(g, inputs.mask),
+  ); // [B, H, S, S]
   return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop, rows); // [B*S, d]
 }
 
 /** The training graph's enc_keep [Ntok] and enc_spread [B*S] int32 and its mask: the encoder's real rows (see ops.PackedRows). */
 function packedRows(g: Graph, mask: Tensor): op.PackedRows {
-  return { keep: g.input('enc_keep', 'int32', ['Ntok']), spread: g.input('enc_spread', 'int32', ['N']), present: op.reshape(mask, [-1, 1], ['N', 1]) };
+  return {
+    keep: g.input('enc_keep', 'int32', ['Ntok']),
+    spread: g.input('enc_spread', 'int32', ['N']),
+    present: op.reshape(mask, [-1, 1], ['N', 1]),
+  };
 }
 
 function decoderBias(g: Graph, w: WeightSource): Tensor {
@@ -93,7 +118,14 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  * With `dropout`, the graph takes dropout_rate [] float32 and dropout_seed [] int64 and drops as HF T5 does in training.
  * In float16 it takes loss_scale [] float32 (see usesLossScale).
  */
-export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', dropout = false, compute: Compute = 'float32'): Graph {
+export function buildTrainGraph(
+  cfg: T5Config,
+  weights: WeightLookup,
+  promptLength: number,
+  mode: PromptMode = 'shared',
+  dropout = false,
+  compute: Compute = 'float32',
+): Graph {
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
@@ -139,7 +171,13 @@ export function buildTrainGraph(cfg: T5Config, weights: WeightLookup, promptLeng
  * task, another label set): dec_ids [B*C, T], labels [B*C*T, 1], label_mask [B*C, T], rows b-major.
  * Keys and values of cross-attention are computed once per example and repeated per candidate.
  */
-export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, mode: PromptMode = 'shared', compute: Compute = 'float32'): Graph {
+export function buildScoreGraph(
+  cfg: T5Config,
+  weights: WeightLookup,
+  promptLength: number,
+  mode: PromptMode = 'shared',
+  compute: Compute = 'float32',
+): Graph {
   const g = new Graph('sprout_score');
   const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
@@ -159,7 +197,11 @@ export function buildScoreGraph(cfg: T5Config, weights: WeightLookup, promptLeng
     own ? t : op.expand(op.unsqueeze(t, 0), op.shapeConcat([batch, g.ints(Array(t.rank).fill(1))]), ['B', ...t.shape]); // [B, ...t]
   const decIds = op.reshape(perExample(candIds), op.shapeConcat([g.ints([-1]), len]), ['BC', 'T']); // [B*C, T]
   const repeatKv = (t: Tensor) => {
-    const rows = op.expand(op.unsqueeze(t, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), [t.shape[0], 'C', ...t.shape.slice(1)]); // [B, C, H, *, *]
+    const rows = op.expand(op.unsqueeze(t, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), [
+      t.shape[0],
+      'C',
+      ...t.shape.slice(1),
+    ]); // [B, C, H, *, *]
     return op.reshape(rows, op.shapeConcat([g.ints([-1]), op.shapeOf(t, 1)]), ['BC', ...t.shape.slice(1)]);
   };
   const maskRows = maskBias(g, inputs.mask); // [B, 1, 1, S]

@@ -25,7 +25,13 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
 }
 
 /** Bucket of every (query, key) pair: [queryLength * keyLength], row-major, relative = key - query. */
-export function bucketMatrix(queryLength: number, keyLength: number, bidirectional: boolean, numBuckets: number, maxDistance: number): Int32Array {
+export function bucketMatrix(
+  queryLength: number,
+  keyLength: number,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+): Int32Array {
   const out = new Int32Array(queryLength * keyLength);
   const memo = new Map<number, number>();
   for (let q = 0; q < queryLength; q++) {

@@ -72,7 +72,11 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
   /** Q [..., in] as float32 [..., in], times its scales [..., in / block, 1]; `lead` is the runtime shape of "...". */
   const dequantise = (q: Tensor, scale: Tensor, block: number, lead: Tensor): Tensor => {
     const inn = q.shape[q.rank - 1] as number;
-    const blocks = op.reshape(op.cast(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])]), [...q.shape.slice(0, -1), inn / block, block]);
+    const blocks = op.reshape(op.cast(q, g.float), op.shapeConcat([lead, g.ints([inn / block, block])]), [
+      ...q.shape.slice(0, -1),
+      inn / block,
+      block,
+    ]);
     const scaled = op.mul(blocks, scale); // [..., in/block, block]
     return op.reshape(scaled, op.shapeConcat([lead, g.ints([inn])]), q.shape);
   };
@@ -135,7 +139,8 @@ function integerProduct(g: Graph, x: Tensor, name: string, w: Extract<StoredWeig
   const qT = g.externalWeight(name, [inn, out], w.qT, 'int8');
   const scale = g.externalWeight(`${name}.scale`, [out], w.scale);
   const xf = op.toFloat32(x);
-  const f = (opType: string, inputs: Tensor[], shape: Dim[], dtype: DType = 'float32', attrs: Attrs = {}) => g.emitRaw(opType, inputs, attrs, shape, dtype);
+  const f = (opType: string, inputs: Tensor[], shape: Dim[], dtype: DType = 'float32', attrs: Attrs = {}) =>
+    g.emitRaw(opType, inputs, attrs, shape, dtype);
   const rows: Dim[] = [x.shape[0], 1];
   const maxAbs = f('ReduceMax', [f('Abs', [xf], xf.shape)], rows, 'float32', op.attrs({ axes: [1], keepdims: 1 }));
   const rowScale = f('Max', [f('Div', [maxAbs, g.scalar(127)], rows), g.scalar(1e-30)], rows); // [N, 1]; an all-zero row keeps a positive step

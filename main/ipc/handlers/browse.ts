@@ -18,7 +18,12 @@ export const MAX_ENTRIES = 2000;
 /** The places the picker starts from: home first, then the folders added in Settings. */
 export function browseRoots(dataDir: string): { name: string; path: string }[] {
   const home = homedir();
-  return [{ name: 'Home', path: home }, ...readSettings(dataDir).browseFolders.filter((f) => f !== home).map((path) => ({ name: basename(path) || path, path }))];
+  return [
+    { name: 'Home', path: home },
+    ...readSettings(dataDir)
+      .browseFolders.filter((f) => f !== home)
+      .map((path) => ({ name: basename(path) || path, path })),
+  ];
 }
 
 export function listFolder(dataDir: string, r: ValidRequestOf<'files.browse'>): FolderListing {
@@ -46,7 +51,9 @@ export function listFolder(dataDir: string, r: ValidRequestOf<'files.browse'>): 
     matching++;
     entries.push(entry);
   }
-  entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: 'base' }) : a.kind === 'folder' ? -1 : 1));
+  entries.sort((a, b) =>
+    a.kind === b.kind ? a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: 'base' }) : a.kind === 'folder' ? -1 : 1,
+  );
   return {
     roots,
     root: root.path,

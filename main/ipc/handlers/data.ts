@@ -1,7 +1,16 @@
 import type { DataPreview, DatasetDetail, DatasetInfo, ImportReport, ValidRequestOf } from '../../../preload/contract.js';
 import { defaultTemplate } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
-import { deleteDataset, getDataset, iterateDatasetRows, labelCountsBySplit, listDatasets, splitCounts, type DatasetRecord, type Split } from '../../library/datasets.js';
+import {
+  deleteDataset,
+  getDataset,
+  iterateDatasetRows,
+  labelCountsBySplit,
+  listDatasets,
+  splitCounts,
+  type DatasetRecord,
+  type Split,
+} from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import type { HandlerContext } from '../context.js';
 import { existingFile } from './files.js';
@@ -9,7 +18,10 @@ import { libraryOf } from './library-connection.js';
 
 export function requireDataset(db: LibraryDb, id: number): DatasetRecord {
   const dataset = getDataset(db, id);
-  if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${id} in the library.`, { hint: 'Import one in the Data step; the list shows the ids.' });
+  if (!dataset)
+    throw new SproutError('unknown-dataset', `There is no dataset ${id} in the library.`, {
+      hint: 'Import one in the Data step; the list shows the ids.',
+    });
   return dataset;
 }
 
@@ -30,9 +42,15 @@ export function datasetInfo(db: LibraryDb, d: DatasetRecord): DatasetInfo {
 
 export async function preview(context: HandlerContext, r: ValidRequestOf<'data.preview'>): Promise<DataPreview> {
   const file = existingFile(r.file, 'data file');
-  const p = await context.worker.run('data.preview', { file, options: { format: r.format, header: r.header, quoting: r.quoting, rows: r.rows, labelColumn: r.labelColumn } });
+  const p = await context.worker.run('data.preview', {
+    file,
+    options: { format: r.format, header: r.header, quoting: r.quoting, rows: r.rows, labelColumn: r.labelColumn },
+  });
   if (r.labelColumn !== undefined && !p.info.columns.includes(r.labelColumn)) {
-    throw new SproutError('unknown-column', `The file has no column "${r.labelColumn}"; its columns are ${p.info.columns.join(', ')}.`, { file, hint: 'Choose one of its columns as the label.' });
+    throw new SproutError('unknown-column', `The file has no column "${r.labelColumn}"; its columns are ${p.info.columns.join(', ')}.`, {
+      file,
+      hint: 'Choose one of its columns as the label.',
+    });
   }
   return {
     file,
@@ -84,7 +102,14 @@ export function showDataset(context: HandlerContext, r: ValidRequestOf<'data.sho
     if (rows.length >= limit) break;
     rows.push({ split: row.split, index: row.index, line: row.line, text: row.text, label: row.label });
   }
-  return { ...info, columns: d.columnMapping.columns, labelCounts: labelCountsBySplit(db, d.id), report: d.report, rows, totalRows: info.splits[split] };
+  return {
+    ...info,
+    columns: d.columnMapping.columns,
+    labelCounts: labelCountsBySplit(db, d.id),
+    report: d.report,
+    rows,
+    totalRows: info.splits[split],
+  };
 }
 
 export function removeDataset(context: HandlerContext, id: number): { removed: boolean } {

@@ -20,25 +20,53 @@ export class Downloads {
 
   start(repo: string, revision: string): DownloadJob {
     checkRepoId(repo);
-    const running = [...this.entries.values()].find((e) => e.job.status === 'running' && e.job.repo === repo && e.job.revision === revision);
+    const running = [...this.entries.values()].find(
+      (e) => e.job.status === 'running' && e.job.repo === repo && e.job.revision === revision,
+    );
     if (running) return { ...running.job };
     const settings = effectiveHubSettings(this.context);
     if (settings.offline) {
-      throw new SproutError('hub-offline', 'Downloads are off: HF_HUB_OFFLINE is set.', { hint: 'Unset HF_HUB_OFFLINE and restart Sprout, or import a model folder you already have.' });
+      throw new SproutError('hub-offline', 'Downloads are off: HF_HUB_OFFLINE is set.', {
+        hint: 'Unset HF_HUB_OFFLINE and restart Sprout, or import a model folder you already have.',
+      });
     }
     const id = jobId('dl');
     const controller = new AbortController();
     const modelId = hubModelId(repo, revision);
-    const job: DownloadJob = { jobId: id, repo, revision, status: 'running', progress: null, modelId: null, error: null, started: new Date().toISOString() };
+    const job: DownloadJob = {
+      jobId: id,
+      repo,
+      revision,
+      status: 'running',
+      progress: null,
+      modelId: null,
+      error: null,
+      started: new Date().toISOString(),
+    };
     this.entries.set(id, { job, controller });
     const emit = (progress: DownloadProgress) => {
       job.progress = progress;
       this.context.emit('download.progress', progress);
     };
     this.context.worker
-      .run('model.download', { dataDir: this.context.dataDir, repo, revision, settings }, (p) =>
-        emit({ jobId: id, modelId, status: 'running', file: p.file, fileBytes: p.fileBytes, fileTotal: p.fileTotal, bytes: p.bytes, totalBytes: p.total, rate: p.rate, etaSeconds: p.etaSeconds }),
-      controller.signal)
+      .run(
+        'model.download',
+        { dataDir: this.context.dataDir, repo, revision, settings },
+        (p) =>
+          emit({
+            jobId: id,
+            modelId,
+            status: 'running',
+            file: p.file,
+            fileBytes: p.fileBytes,
+            fileTotal: p.fileTotal,
+            bytes: p.bytes,
+            totalBytes: p.total,
+            rate: p.rate,
+            etaSeconds: p.etaSeconds,
+          }),
+        controller.signal,
+      )
       .then(
         (output) => {
           job.status = 'done';
@@ -85,7 +113,10 @@ export class Downloads {
 
   private require(id: string): Entry {
     const entry = this.entries.get(id);
-    if (!entry) throw new SproutError('unknown-download', `There is no download ${id} in this session.`, { hint: 'Downloads are listed by model.downloads; start it again from the catalogue.' });
+    if (!entry)
+      throw new SproutError('unknown-download', `There is no download ${id} in this session.`, {
+        hint: 'Downloads are listed by model.downloads; start it again from the catalogue.',
+      });
     return entry;
   }
 }

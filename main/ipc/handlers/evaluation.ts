@@ -21,7 +21,9 @@ function promptOfRun(db: LibraryDb, runId: number): number {
   const run = requireRun(db, runId);
   const id = latestPromptOfRun(db, runId);
   if (id === undefined) {
-    throw new SproutError('run-has-no-prompt', `Run ${runId} has not stored a prompt yet (it is ${run.status}).`, { hint: 'Wait for it to finish, or resume it if it was stopped.' });
+    throw new SproutError('run-has-no-prompt', `Run ${runId} has not stored a prompt yet (it is ${run.status}).`, {
+      hint: 'Wait for it to finish, or resume it if it was stopped.',
+    });
   }
   return id;
 }
@@ -30,9 +32,13 @@ function promptOfRun(db: LibraryDb, runId: number): number {
 export function modelPathOf(db: LibraryDb, prompt: PromptRecord): string {
   const path = (prompt.model.id ? getModel(db, prompt.model.id)?.path : undefined) ?? prompt.model.path;
   if (!path || !existsSync(path)) {
-    throw new SproutError('model-missing', `The base model of prompt ${prompt.id} (${prompt.model.id ?? prompt.model.path ?? 'unknown'}) is not on this machine.`, {
-      hint: 'Download or import that model in the Model step.',
-    });
+    throw new SproutError(
+      'model-missing',
+      `The base model of prompt ${prompt.id} (${prompt.model.id ?? prompt.model.path ?? 'unknown'}) is not on this machine.`,
+      {
+        hint: 'Download or import that model in the Model step.',
+      },
+    );
   }
   return path;
 }
@@ -40,21 +46,37 @@ export function modelPathOf(db: LibraryDb, prompt: PromptRecord): string {
 export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eval.report'>): Promise<EvalReport> {
   const db = libraryOf(context);
   if (r.promptId === undefined && r.runId === undefined) {
-    throw new SproutError('eval-no-target', 'Say what to evaluate: a runId or a promptId.', { hint: 'Pick a finished run or a library prompt.' });
+    throw new SproutError('eval-no-target', 'Say what to evaluate: a runId or a promptId.', {
+      hint: 'Pick a finished run or a library prompt.',
+    });
   }
   const promptId = r.promptId ?? promptOfRun(db, r.runId!);
   const prompt = requirePrompt(db, promptId);
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const datasetId = r.datasetId ?? task?.datasetId ?? null;
   if (datasetId === null) {
-    throw new SproutError('eval-no-dataset', `Prompt ${promptId} was not trained on an imported dataset, so there is no validation data to score it on.`, { hint: 'Choose a dataset to evaluate it on.' });
+    throw new SproutError(
+      'eval-no-dataset',
+      `Prompt ${promptId} was not trained on an imported dataset, so there is no validation data to score it on.`,
+      { hint: 'Choose a dataset to evaluate it on.' },
+    );
   }
   const dataset = requireDataset(db, datasetId).id;
   // The split asked for; else the headline split: the labelled test split, else validation, else what the dataset has.
   const split = r.split ?? evalSplit(db, dataset);
-  if (!split) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no labelled rows to score.`, { hint: 'Import it with its label column.' });
-  if (splitCounts(db, dataset)[split] === 0) throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, { hint: 'Choose a split it has, or import it again with one.' });
-  const out = await scorePrompt(context, prompt, datasetId, split, { limit: r.limit, worst: r.worst ?? 20, ...(r.compute ? { compute: r.compute } : {}) });
+  if (!split)
+    throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no labelled rows to score.`, {
+      hint: 'Import it with its label column.',
+    });
+  if (splitCounts(db, dataset)[split] === 0)
+    throw new SproutError('eval-no-examples', `Dataset ${datasetId} has no ${split} rows.`, {
+      hint: 'Choose a split it has, or import it again with one.',
+    });
+  const out = await scorePrompt(context, prompt, datasetId, split, {
+    limit: r.limit,
+    worst: r.worst ?? 20,
+    ...(r.compute ? { compute: r.compute } : {}),
+  });
   const K = out.labels.length;
   return {
     promptId,
@@ -76,23 +98,33 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
 }
 
 /** Scores a prompt on a dataset's split in the engine worker (with its decision threshold, where it has one). */
-export function scorePrompt(context: HandlerContext, prompt: PromptRecord, datasetId: number, split: Split, o: { limit?: number; worst: number; compute?: EvalJobInput['compute'] }): Promise<EvalJobOutput> {
+export function scorePrompt(
+  context: HandlerContext,
+  prompt: PromptRecord,
+  datasetId: number,
+  split: Split,
+  o: { limit?: number; worst: number; compute?: EvalJobInput['compute'] },
+): Promise<EvalJobOutput> {
   const db = libraryOf(context);
   const settings = readSettings(context.dataDir);
   // The answer waits on the model's weights too, converted or verified first: minutes for a large model.
   const onPrepare = (p: WeightsPreparing) => context.emit('evaluation.preparing', { promptId: prompt.id, preparing: weightPreparation(p) });
-  return context.worker.run('eval.report', {
-    dataDir: context.dataDir,
-    promptId: prompt.id,
-    datasetId,
-    split,
-    modelPath: modelPathOf(db, prompt),
-    device: settings.defaultDevice,
-    ...(settings.threads === null ? {} : { threads: settings.threads }),
-    limit: o.limit,
-    ...(o.compute ? { compute: o.compute } : {}),
-    worst: o.worst,
-    batchSize: 32,
-    maxInputTokens: 512,
-  }, onPrepare);
+  return context.worker.run(
+    'eval.report',
+    {
+      dataDir: context.dataDir,
+      promptId: prompt.id,
+      datasetId,
+      split,
+      modelPath: modelPathOf(db, prompt),
+      device: settings.defaultDevice,
+      ...(settings.threads === null ? {} : { threads: settings.threads }),
+      limit: o.limit,
+      ...(o.compute ? { compute: o.compute } : {}),
+      worst: o.worst,
+      batchSize: 32,
+      maxInputTokens: 512,
+    },
+    onPrepare,
+  );
 }

@@ -10,7 +10,9 @@ import { refuseInsideDataDir } from '../../output-path.js';
 function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
   if (!isAbsolute(path)) {
-    throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, { hint: 'Type the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv.' });
+    throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, {
+      hint: 'Type the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv.',
+    });
   }
   // A ".." segment in a typed path hides where it leads; ask for the plain path instead.
   if (path.split(/[\\/]+/).includes('..')) {
@@ -21,20 +23,33 @@ function absolute(path: string, what: string): string {
 
 export function existingFile(path: string, what = 'input file'): string {
   const file = absolute(path, what);
-  if (!existsSync(file)) throw new SproutError('file-not-found', `The ${what} ${file} does not exist.`, { file, hint: 'Check the path, or choose the file again.' });
-  if (!statSync(file).isFile()) throw new SproutError('not-a-file', `The ${what} ${file} is a folder, not a file.`, { file, hint: 'Choose a file inside it.' });
+  if (!existsSync(file))
+    throw new SproutError('file-not-found', `The ${what} ${file} does not exist.`, {
+      file,
+      hint: 'Check the path, or choose the file again.',
+    });
+  if (!statSync(file).isFile())
+    throw new SproutError('not-a-file', `The ${what} ${file} is a folder, not a file.`, { file, hint: 'Choose a file inside it.' });
   return file;
 }
 
 export function existingPath(path: string, what: string): string {
   const target = absolute(path, what);
-  if (!existsSync(target)) throw new SproutError('file-not-found', `The ${what} ${target} does not exist.`, { file: target, hint: 'Check the path, or choose it again.' });
+  if (!existsSync(target))
+    throw new SproutError('file-not-found', `The ${what} ${target} does not exist.`, {
+      file: target,
+      hint: 'Check the path, or choose it again.',
+    });
   return target;
 }
 
 export function existingFolder(path: string, what: string): string {
   const folder = existingPath(path, what);
-  if (!statSync(folder).isDirectory()) throw new SproutError('not-a-folder', `The ${what} ${folder} is a file, not a folder.`, { file: folder, hint: 'Choose the folder that holds it.' });
+  if (!statSync(folder).isDirectory())
+    throw new SproutError('not-a-folder', `The ${what} ${folder} is a file, not a folder.`, {
+      file: folder,
+      hint: 'Choose the folder that holds it.',
+    });
   return folder;
 }
 
@@ -47,13 +62,17 @@ export function outputTarget(path: string, dataDir: string, what: string): strin
   refuseInsideDataDir(target, dataDir, what);
   const parent = dirname(target);
   if (!existsSync(parent) || !statSync(parent).isDirectory()) {
-    throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, { file: target, hint: 'Create it first, or choose another place.' });
+    throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, {
+      file: target,
+      hint: 'Create it first, or choose another place.',
+    });
   }
   return target;
 }
 
 export function outputFile(path: string, dataDir: string, what: string): string {
   const file = outputTarget(path, dataDir, what);
-  if (existsSync(file) && statSync(file).isDirectory()) throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
   return file;
 }

@@ -4,7 +4,15 @@
  * corrected and exported from the library afterwards.
  */
 import { existsSync } from 'node:fs';
-import type { DatasetInfo, LabelJobInfo, LabellingProgress, ReviewPage, ReviewRow, TrainingPlan, ValidRequestOf } from '../../../preload/contract.js';
+import type {
+  DatasetInfo,
+  LabelJobInfo,
+  LabellingProgress,
+  ReviewPage,
+  ReviewRow,
+  TrainingPlan,
+  ValidRequestOf,
+} from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
@@ -49,7 +57,11 @@ export class LabelJobs {
     const prompt = requirePrompt(this.db, r.promptId);
     const input = existingFile(r.input, 'input file');
     const output = outputFile(r.output, this.context.dataDir, 'output file');
-    if (output === input) throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', { file: output, hint: 'Choose another output file.' });
+    if (output === input)
+      throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
+        file: output,
+        hint: 'Choose another output file.',
+      });
     const settings = readSettings(this.context.dataDir);
     return this.launch({
       kind: 'start',
@@ -81,7 +93,13 @@ export class LabelJobs {
     if (this.live.has(jobId) || job.status === 'done') return this.info(job);
     refuseIfWritten(jobWriter(this.db, jobId));
     const settings = readSettings(this.context.dataDir);
-    return this.launch({ kind: 'resume', dataDir: this.context.dataDir, jobId, device: settings.defaultDevice, ...(settings.threads === null ? {} : { threads: settings.threads }) });
+    return this.launch({
+      kind: 'resume',
+      dataDir: this.context.dataDir,
+      jobId,
+      device: settings.defaultDevice,
+      ...(settings.threads === null ? {} : { threads: settings.threads }),
+    });
   }
 
   /** Stops after the chunk in flight (everything before it stays committed) and answers once it stopped. */
@@ -111,7 +129,15 @@ export class LabelJobs {
     const offset = r.offset ?? 0;
     const { jobId, offset: _offset, limit, ...filter } = r;
     const page = listReviewRows(this.db, jobId, { ...filter, offset, limit: limit ?? 100 });
-    return { total: page.total, offset, rows: page.rows, labels: job.spec.task.labels, labelTexts: job.spec.task.verbalisers, columns: job.spec.inputColumns, counts: page.counts };
+    return {
+      total: page.total,
+      offset,
+      rows: page.rows,
+      labels: job.spec.task.labels,
+      labelTexts: job.spec.task.verbalisers,
+      columns: job.spec.inputColumns,
+      counts: page.counts,
+    };
   }
 
   correct(jobId: string, row: number, label: string | null): ReviewRow {
@@ -163,7 +189,8 @@ export class LabelJobs {
 
   private requireJob(jobId: string): LabelJob {
     const job = getJob(this.db, jobId);
-    if (!job) throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'The Label step lists the jobs.' });
+    if (!job)
+      throw new SproutError('label-unknown-job', `There is no labelling job "${jobId}".`, { hint: 'The Label step lists the jobs.' });
     return job;
   }
 
@@ -218,7 +245,8 @@ export class LabelJobs {
     };
     return new Promise<LabelJobInfo>((resolve, reject) => {
       const onProgress = (p: LabelJobProgress) => {
-        if (p.kind === 'preparing') return this.context.emit('labelling.preparing', { jobId: jobId ?? null, preparing: weightPreparation(p) });
+        if (p.kind === 'preparing')
+          return this.context.emit('labelling.preparing', { jobId: jobId ?? null, preparing: weightPreparation(p) });
         if (!live) {
           jobId = p.jobId;
           live = { controller, rowsPerSecond: 0, etaSeconds: null, ended };

@@ -1,7 +1,18 @@
 import type { PromptDetail, PromptInfo, SimilarityMap, ValidRequestOf } from '../../../preload/contract.js';
 import { exportPeft, importPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../export/peft.js';
 import type { LibraryDb } from '../../library/db.js';
-import { deletePrompt, getPrompt, listPrompts, promptChildren, promptLineage, renamePrompt, requirePrompt, setPromptNotes, tagPrompt, type PromptSummary } from '../../library/prompts.js';
+import {
+  deletePrompt,
+  getPrompt,
+  listPrompts,
+  promptChildren,
+  promptLineage,
+  renamePrompt,
+  requirePrompt,
+  setPromptNotes,
+  tagPrompt,
+  type PromptSummary,
+} from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
 import { decisionText } from '../../train/threshold.js';
 import type { HandlerContext } from '../context.js';
@@ -49,7 +60,9 @@ export function showPrompt(context: HandlerContext, id: number): PromptDetail {
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   return {
     ...prompt,
-    lineage: promptLineage(db, id).slice(1).map((p) => promptInfo(db, p)),
+    lineage: promptLineage(db, id)
+      .slice(1)
+      .map((p) => promptInfo(db, p)),
     children: promptChildren(db, id).map((p) => promptInfo(db, p)),
     task: task ? { id: task.id, name: task.name, template: task.template, verbalizer: task.verbalizer, datasetId: task.datasetId } : null,
   };
@@ -108,6 +121,12 @@ export function similarityMap(context: HandlerContext, modelId: string): Similar
   return {
     modelId,
     explained: projection.explained,
-    points: kept.map((s, i) => ({ promptId: s.id, name: s.name, taskName: s.taskId === null ? null : (getTask(db, s.taskId)?.name ?? null), x: projection.points[i][0], y: projection.points[i][1] })),
+    points: kept.map((s, i) => ({
+      promptId: s.id,
+      name: s.name,
+      taskName: s.taskId === null ? null : (getTask(db, s.taskId)?.name ?? null),
+      x: projection.points[i][0],
+      y: projection.points[i][1],
+    })),
   };
 }

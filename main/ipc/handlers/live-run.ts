@@ -13,7 +13,15 @@ import { weightPreparation } from './weight-preparation.js';
 /** An evaluation as the library stored it (a run_metrics row's eval). */
 export function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
-  return { step, examples: num(e.examples) ?? 0, rank_accuracy: num(e.rank_accuracy), exact_match: num(e.exact_match) ?? 0, macro_f1: num(e.macro_f1), mcc: num(e.mcc), valid_label_share: num(e.valid_label_share) };
+  return {
+    step,
+    examples: num(e.examples) ?? 0,
+    rank_accuracy: num(e.rank_accuracy),
+    exact_match: num(e.exact_match) ?? 0,
+    macro_f1: num(e.macro_f1),
+    mcc: num(e.mcc),
+    valid_label_share: num(e.valid_label_share),
+  };
 }
 
 /** A run's recorded curve: its losses and evaluations. */
@@ -96,7 +104,13 @@ export class LiveRun {
         this.started(e, paused);
         return this.progress();
       case 'step':
-        Object.assign(this, { step: e.step, totalSteps: e.steps, examplesPerSecond: e.examplesPerS, etaSeconds: e.etaS, stepSeconds: e.stepS });
+        Object.assign(this, {
+          step: e.step,
+          totalSteps: e.steps,
+          examplesPerSecond: e.examplesPerS,
+          etaSeconds: e.etaS,
+          stepSeconds: e.stepS,
+        });
         this.losses.push({ step: e.step, loss: e.loss, lr: e.lr });
         return this.progress({ loss: e.loss, lr: e.lr });
       case 'eval':
@@ -173,7 +187,8 @@ export class LiveRun {
       stepSeconds: this.stepSeconds,
       preparing: this.preparing,
     };
-    if (latestEval && this.metric) payload.validation = { metric: this.metric.metric, value: summaryValue(latestEval, this.metric.metric) ?? latestEval.exact_match };
+    if (latestEval && this.metric)
+      payload.validation = { metric: this.metric.metric, value: summaryValue(latestEval, this.metric.metric) ?? latestEval.exact_match };
     if (evaluated) payload.eval = evaluated;
     return payload;
   }

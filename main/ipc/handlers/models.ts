@@ -13,9 +13,15 @@ export function modelInfo(record: ModelRecord): ModelInfo {
 
 export function requireModel(db: LibraryDb, id: string): ModelRecord {
   const record = getModel(db, id);
-  if (!record) throw new SproutError('unknown-model', `There is no model "${id}" in the library.`, { hint: 'Download one from the catalogue or import a model folder in the Model step.' });
+  if (!record)
+    throw new SproutError('unknown-model', `There is no model "${id}" in the library.`, {
+      hint: 'Download one from the catalogue or import a model folder in the Model step.',
+    });
   if (!existsSync(record.path)) {
-    throw new SproutError('model-missing', `The files of model "${id}" are gone from ${record.path}.`, { file: record.path, hint: 'Download or import it again, or remove it from the list.' });
+    throw new SproutError('model-missing', `The files of model "${id}" are gone from ${record.path}.`, {
+      file: record.path,
+      hint: 'Download or import it again, or remove it from the list.',
+    });
   }
   return record;
 }
@@ -33,7 +39,12 @@ export async function importModel(context: HandlerContext, path: string): Promis
 export async function verifyModel(context: HandlerContext, id: string): Promise<ModelVerification> {
   const record = requireModel(libraryOf(context), id);
   const out = await context.worker.run('model.inspect', { dataDir: context.dataDir, path: record.path, register: false, verify: true });
-  return { id, ok: true, checkedFiles: out.checkedBlobs, message: `${out.tensors} tensors with the shapes the config implies, and a tokenizer${out.checkedBlobs ? `; ${out.checkedBlobs} downloaded file(s) match the Hub's checksums` : ''}.` };
+  return {
+    id,
+    ok: true,
+    checkedFiles: out.checkedBlobs,
+    message: `${out.tensors} tensors with the shapes the config implies, and a tokenizer${out.checkedBlobs ? `; ${out.checkedBlobs} downloaded file(s) match the Hub's checksums` : ''}.`,
+  };
 }
 
 export function forgetModel(context: HandlerContext, id: string): { removed: boolean } {

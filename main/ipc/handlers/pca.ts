@@ -54,7 +54,10 @@ export function project2d(rows: Float64Array[]): Projection {
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j] -= first.value * first.vector[i] * first.vector[j];
   const second = powerIteration(g, n, 2);
   // The principal coordinates of row i are √λ · v_i for each component.
-  const coords: [number, number][] = Array.from({ length: n }, (_, i) => [Math.sqrt(first.value) * first.vector[i], Math.sqrt(Math.max(0, second.value)) * second.vector[i]]);
+  const coords: [number, number][] = Array.from({ length: n }, (_, i) => [
+    Math.sqrt(first.value) * first.vector[i],
+    Math.sqrt(Math.max(0, second.value)) * second.vector[i],
+  ]);
   const scale = Math.max(...coords.flat().map(Math.abs));
   return {
     points: scale > 0 ? coords.map(([x, y]) => [x / scale, y / scale]) : coords,

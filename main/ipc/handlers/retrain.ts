@@ -17,7 +17,12 @@ export async function retrainWithCorrections(state: AppState, jobId: string): Pr
   const version = buildCorrectionsVersion(state.db, jobId);
   try {
     const run = await state.runs.start(warmStart(state.db, version));
-    return { dataset: datasetInfo(state.db, getDataset(state.db, version.datasetId)!), version: version.report, run, previousPromptId: version.prompt.id };
+    return {
+      dataset: datasetInfo(state.db, getDataset(state.db, version.datasetId)!),
+      version: version.report,
+      run,
+      previousPromptId: version.prompt.id,
+    };
   } catch (error) {
     // A version no run trains on is only clutter; the person can try again once the cause is fixed.
     deleteDataset(state.db, version.datasetId);
@@ -29,15 +34,23 @@ export async function retrainWithCorrections(state: AppState, jobId: string): Pr
 function warmStart(db: LibraryDb, version: DatasetVersion): ValidRequestOf<'train.start'> {
   const { prompt, task } = version;
   if (prompt.runId === null) {
-    throw new SproutError('retrain-no-run', `The prompt "${prompt.name}" was not trained in Sprout, so there are no settings to train it again with.`, {
-      hint: 'Start a run in the Train step on the new dataset, with this prompt as its start.',
-    });
+    throw new SproutError(
+      'retrain-no-run',
+      `The prompt "${prompt.name}" was not trained in Sprout, so there are no settings to train it again with.`,
+      {
+        hint: 'Start a run in the Train step on the new dataset, with this prompt as its start.',
+      },
+    );
   }
   const run = requireRun(db, prompt.runId);
   const config = parseTrainingConfig(run.config);
   const modelId = run.modelId ?? (run.modelPath === null ? undefined : findModelByPath(db, run.modelPath)?.id);
   if (modelId === undefined) {
-    throw new SproutError('model-missing', `The model prompt "${prompt.name}" was trained on (${run.modelPath ?? 'unknown'}) is not registered in this library.`, { hint: 'Import that model in the Model step.' });
+    throw new SproutError(
+      'model-missing',
+      `The model prompt "${prompt.name}" was trained on (${run.modelPath ?? 'unknown'}) is not registered in this library.`,
+      { hint: 'Import that model in the Model step.' },
+    );
   }
   return {
     name: `${prompt.name} + corrections`,

@@ -30,12 +30,18 @@ export function readSettings(dataDir: string): StoredSettings {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new SproutError('bad-settings', `The settings file is not JSON: ${(error as Error).message}.`, { file, hint: 'Delete it to go back to the defaults.' });
+    throw new SproutError('bad-settings', `The settings file is not JSON: ${(error as Error).message}.`, {
+      file,
+      hint: 'Delete it to go back to the defaults.',
+    });
   }
   const parsed = Stored.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SproutError('bad-settings', `The settings file has a bad "${issue.path.join('.')}": ${issue.message}.`, { file, hint: 'Fix it in Settings or delete the file to go back to the defaults.' });
+    throw new SproutError('bad-settings', `The settings file has a bad "${issue.path.join('.')}": ${issue.message}.`, {
+      file,
+      hint: 'Fix it in Settings or delete the file to go back to the defaults.',
+    });
   }
   return parsed.data;
 }
@@ -63,7 +69,10 @@ export function moveLegacyHubToken(context: Pick<HandlerContext, 'dataDir' | 'se
 }
 
 /** The Hub settings of the environment, with the endpoint and token chosen in the app taking precedence. */
-export function effectiveHubSettings(context: Pick<HandlerContext, 'dataDir' | 'secrets'>, stored = readSettings(context.dataDir)): HubSettings {
+export function effectiveHubSettings(
+  context: Pick<HandlerContext, 'dataDir' | 'secrets'>,
+  stored = readSettings(context.dataDir),
+): HubSettings {
   const env = hubSettings();
   return { ...env, endpoint: (stored.hubEndpoint ?? env.endpoint).replace(/\/+$/, ''), token: tokenStore(context).read() ?? env.token };
 }

@@ -33,18 +33,28 @@ async function scoreValidation(db: LibraryDb, promptId: number, score: ScoreVali
   const prompt = requirePrompt(db, promptId);
   const datasetId = prompt.taskId === null ? null : (getTask(db, prompt.taskId)?.datasetId ?? null);
   if (datasetId === null) {
-    throw new SproutError('threshold-no-dataset', `Prompt ${promptId} was not trained on an imported dataset, so it has no validation rows to choose a threshold on.`, {
-      hint: 'Train a prompt on an imported dataset with a validation share.',
-    });
+    throw new SproutError(
+      'threshold-no-dataset',
+      `Prompt ${promptId} was not trained on an imported dataset, so it has no validation rows to choose a threshold on.`,
+      {
+        hint: 'Train a prompt on an imported dataset with a validation share.',
+      },
+    );
   }
   if (splitCounts(db, datasetId).validation === 0) {
-    throw new SproutError('threshold-no-validation', `Dataset ${datasetId} has no validation rows to choose a threshold on.`, { hint: 'Import it again with a validation share.' });
+    throw new SproutError('threshold-no-validation', `Dataset ${datasetId} has no validation rows to choose a threshold on.`, {
+      hint: 'Import it again with a validation share.',
+    });
   }
   const out = await score(prompt, datasetId);
   if (!out.twoLabel) {
-    throw new SproutError('threshold-not-two-labels', `Prompt ${promptId} chooses among ${out.labels.length} labels; a decision threshold needs two.`, {
-      hint: 'Thresholds are for yes/no tasks such as spam or not spam.',
-    });
+    throw new SproutError(
+      'threshold-not-two-labels',
+      `Prompt ${promptId} chooses among ${out.labels.length} labels; a decision threshold needs two.`,
+      {
+        hint: 'Thresholds are for yes/no tasks such as spam or not spam.',
+      },
+    );
   }
   return { prompt, datasetId, labels: out.labels, ...out.twoLabel };
 }
@@ -52,7 +62,11 @@ async function scoreValidation(db: LibraryDb, promptId: number, score: ScoreVali
 function curveOf(s: Scored, positive: string): ThresholdCurve {
   const k = s.labels.indexOf(positive);
   if (k < 0) throw new SproutError('threshold-unknown-label', `"${positive}" is not one of the prompt's labels (${s.labels.join(', ')}).`);
-  return thresholdCurve(positive, s.probs.map((p) => p[k]), s.gold.map((g) => g === k));
+  return thresholdCurve(
+    positive,
+    s.probs.map((p) => p[k]),
+    s.gold.map((g) => g === k),
+  );
 }
 
 /** The label a person most likely wants found: the stored decision's, else the rarer one on these rows. */
@@ -64,11 +78,24 @@ function defaultPositive(s: Scored): string {
 
 function view(db: LibraryDb, s: Scored, curve: ThresholdCurve): ThresholdView {
   const decision = requirePrompt(db, s.prompt.id).decision;
-  return { promptId: s.prompt.id, datasetId: s.datasetId, labels: s.labels, curve, decision, rule: decision && decisionText(decision, s.labels), atHalf: pointAt(curve, 0.5) };
+  return {
+    promptId: s.prompt.id,
+    datasetId: s.datasetId,
+    labels: s.labels,
+    curve,
+    decision,
+    rule: decision && decisionText(decision, s.labels),
+    atHalf: pointAt(curve, 0.5),
+  };
 }
 
 /** The curve of `positive` (default: the stored decision's label, else the rarer one) and the stored decision. */
-export async function thresholdView(db: LibraryDb, promptId: number, positive: string | undefined, score: ScoreValidation): Promise<ThresholdView> {
+export async function thresholdView(
+  db: LibraryDb,
+  promptId: number,
+  positive: string | undefined,
+  score: ScoreValidation,
+): Promise<ThresholdView> {
   const scored = await scoreValidation(db, promptId, score);
   return view(db, scored, curveOf(scored, positive ?? defaultPositive(scored)));
 }
@@ -87,17 +114,32 @@ export async function chooseThreshold(db: LibraryDb, r: ThresholdChoice, score: 
   const threshold = thresholdFor(curve, r.by, r.value);
   if (threshold === undefined) {
     const best = Math.max(...curve.points.map((p) => p[r.by as 'precision' | 'recall']));
-    throw new SproutError('threshold-unreachable', `No threshold reaches a ${r.by} of ${percent(r.value)} for "${r.positive}" on the ${curve.examples} validation rows; the most is ${percent(best)}.`, {
-      hint: 'Choose a lower target, or pick the threshold yourself.',
-    });
+    throw new SproutError(
+      'threshold-unreachable',
+      `No threshold reaches a ${r.by} of ${percent(r.value)} for "${r.positive}" on the ${curve.examples} validation rows; the most is ${percent(best)}.`,
+      {
+        hint: 'Choose a lower target, or pick the threshold yourself.',
+      },
+    );
   }
   const at = pointAt(curve, threshold);
-  setPromptDecision(db, r.promptId, { positive: r.positive, threshold, chosenBy: r.by, target: r.value, examples: curve.examples, precision: at.precision, recall: at.recall });
+  setPromptDecision(db, r.promptId, {
+    positive: r.positive,
+    threshold,
+    chosenBy: r.by,
+    target: r.value,
+    examples: curve.examples,
+    precision: at.precision,
+    recall: at.recall,
+  });
   return view(db, scored, curve);
 }
 
 /** The app's scorer: the engine worker, with weight preparation reported as `evaluation.preparing`. */
-const inWorker = (context: HandlerContext): ScoreValidation => (prompt, datasetId) => scorePrompt(context, prompt, datasetId, 'validation', { worst: 0 });
+const inWorker =
+  (context: HandlerContext): ScoreValidation =>
+  (prompt, datasetId) =>
+    scorePrompt(context, prompt, datasetId, 'validation', { worst: 0 });
 
 export function thresholdCurveOf(context: HandlerContext, r: ValidRequestOf<'prompt.thresholdCurve'>): Promise<ThresholdView> {
   return thresholdView(libraryOf(context), r.promptId, r.positive, inWorker(context));

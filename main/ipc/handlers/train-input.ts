@@ -11,7 +11,9 @@ export function trainingInput(dataDir: string, db: LibraryDb, r: ValidRequestOf<
   const model = requireModel(db, r.modelId);
   const dataset = requireDataset(db, r.datasetId);
   if (dataset.labelColumn === null) {
-    throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no label column, so there is nothing to learn.`, { hint: 'Import the file again with its label column mapped, or use it in the Label step.' });
+    throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no label column, so there is nothing to learn.`, {
+      hint: 'Import the file again with its label column mapped, or use it in the Label step.',
+    });
   }
   const settings = readSettings(dataDir);
   return {
@@ -21,7 +23,12 @@ export function trainingInput(dataDir: string, db: LibraryDb, r: ValidRequestOf<
     weights: r.weights ?? settings.defaultWeights,
     ...(settings.threads === null ? {} : { threads: settings.threads }),
     train: { dataset: dataset.id },
-    task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer, maxInputLength: r.maxInputLength },
+    task: {
+      template: r.template ?? dataset.template,
+      labelColumn: dataset.labelColumn,
+      verbalizer: r.verbalizer,
+      maxInputLength: r.maxInputLength,
+    },
     promptLength: r.promptLength,
     init: r.init,
     optimizer: { kind: r.optimizer ?? 'adafactor', lr: r.lr },

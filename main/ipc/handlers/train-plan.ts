@@ -21,11 +21,20 @@ export function suggestionText(fit: FitSuggestion): string {
 }
 
 export async function planRun(context: HandlerContext, r: ValidRequestOf<'train.plan'>): Promise<TrainingPlan> {
-  const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), { ...inLibrary(context.dataDir) });
+  const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), {
+    ...inLibrary(context.dataDir),
+  });
   return { ...plan, inputTokens, suggestion: planSuggestion(suggestion) };
 }
 
 /** A plan's fit suggestion as the contract carries it. */
 export function planSuggestion(suggestion: FitSuggestion | null): TrainingPlan['suggestion'] {
-  return suggestion && { batchSize: suggestion.batch ?? null, weights: suggestion.width ?? null, maxInputLength: suggestion.inputTokens ?? null, message: suggestionText(suggestion) };
+  return (
+    suggestion && {
+      batchSize: suggestion.batch ?? null,
+      weights: suggestion.width ?? null,
+      maxInputLength: suggestion.inputTokens ?? null,
+      message: suggestionText(suggestion),
+    }
+  );
 }

@@ -61,7 +61,9 @@ export class Runs {
     // Checked here too, so that a bad setting is answered at once rather than after the worker loaded the data.
     const config = parseTrainingConfig(input);
     if (r.init?.startsWith('prompt:') && !/^prompt:[1-9]\d*$/.test(r.init)) {
-      throw new SproutError('bad-init', `"${r.init}" does not name a library prompt.`, { hint: 'Write prompt:<id>, e.g. prompt:3, or choose a transfer source from the ranking.' });
+      throw new SproutError('bad-init', `"${r.init}" does not name a library prompt.`, {
+        hint: 'Write prompt:<id>, e.g. prompt:3, or choose a transfer source from the ranking.',
+      });
     }
     return this.launch({ config: input }, config.batchSize);
   }
@@ -95,7 +97,10 @@ export class Runs {
       return this.status(runId);
     }
     const run = requireRun(this.db, runId);
-    if (run.status === 'done') throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, { hint: 'Start a new run, e.g. with its prompt as the initialisation.' });
+    if (run.status === 'done')
+      throw new SproutError('run-finished', `Run ${runId} has finished; there is nothing to resume.`, {
+        hint: 'Start a new run, e.g. with its prompt as the initialisation.',
+      });
     this.refuseElsewhere(runId);
     const config = parseTrainingConfig(run.config);
     return this.launch({ resume: runId }, config.batchSize);
@@ -128,8 +133,11 @@ export class Runs {
     return {
       ...this.summary(run, live, evals),
       provider: live?.provider ?? result?.provider ?? null,
-      providerDetail: live?.providerDetail ?? (recorded && recorded.at >= 0 ? recorded.text.slice(0, recorded.at) : (recorded?.text ?? null)),
-      providerReason: live ? live.providerReason : (result?.provider_reason ?? (recorded && recorded.at >= 0 ? recorded.text.slice(recorded.at + 3) : null)),
+      providerDetail:
+        live?.providerDetail ?? (recorded && recorded.at >= 0 ? recorded.text.slice(0, recorded.at) : (recorded?.text ?? null)),
+      providerReason: live
+        ? live.providerReason
+        : (result?.provider_reason ?? (recorded && recorded.at >= 0 ? recorded.text.slice(recorded.at + 3) : null)),
       weights: live?.weights ?? run.weights,
       stepsPerSecond,
       examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
@@ -163,7 +171,9 @@ export class Runs {
     // A run the library says is active but no worker of this process runs is trained by another live process
     // (a `sprout train`), or was stopped by a crash or a quit.
     const elsewhere = !live && ACTIVE.has(run.status) && isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id });
-    const status: RunState = live?.state ?? (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    const status: RunState =
+      live?.state ??
+      (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
     const judged = live ? live.judgement : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
@@ -174,7 +184,9 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: latestPromptOfRun(this.db, run.id) ?? null,
-      best: live ? (evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy')) : (singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy')),
+      best: live
+        ? (evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy'))
+        : (singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy')),
       metric: judged.metric?.metric ?? null,
       test: live ? live.test : (singleTask(this.storedResult(run.id))?.test ?? null),
       warnings: judged.warnings,
@@ -196,7 +208,9 @@ export class Runs {
     const live = this.live.get(runId);
     if (!live?.active) {
       requireRun(this.db, runId);
-      throw new SproutError('run-not-running', `Run ${runId} is not running, so it cannot ${what}.`, { hint: 'Resume it first, or start a new run.' });
+      throw new SproutError('run-not-running', `Run ${runId} is not running, so it cannot ${what}.`, {
+        hint: 'Resume it first, or start a new run.',
+      });
     }
     return live;
   }
@@ -218,7 +232,12 @@ export class Runs {
         if (first) resolve(this.status(live!.runId));
       };
       this.context.worker
-        .run('train.run', { dataDir: this.context.dataDir, request, control: flags.buffer as SharedArrayBuffer }, onEvent, control.controller.signal)
+        .run(
+          'train.run',
+          { dataDir: this.context.dataDir, request, control: flags.buffer as SharedArrayBuffer },
+          onEvent,
+          control.controller.signal,
+        )
         .then(
           (result) => {
             if (!live) return resolve(this.status(result.run_id));

@@ -30,7 +30,9 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
     target = { embedding: stored, info: { kind: 'stored', promptId: stored.promptId, runId: null, step: stored.step } };
   } else {
     if (dataset.labelColumn === null) {
-      throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no labels, so its task cannot be compared with others.`, { hint: 'Import it with its label column to rank transfer sources.' });
+      throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no labels, so its task cannot be compared with others.`, {
+        hint: 'Import it with its label column to rank transfer sources.',
+      });
     }
     const settings = readSettings(context.dataDir);
     const steps = r.probeSteps ?? usualTaskEmbeddingStep(db, base);
@@ -45,7 +47,10 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
         ...probeRecipe(r.probe),
       },
     });
-    target = { embedding: promptTarget(db, probe.promptId, base), info: { kind: 'probe', promptId: probe.promptId, runId: probe.runId, step: probe.step } };
+    target = {
+      embedding: promptTarget(db, probe.promptId, base),
+      info: { kind: 'probe', promptId: probe.promptId, runId: probe.runId, step: probe.step },
+    };
   }
   const excluded = target.info.promptId === null ? [] : [target.info.promptId];
   const others = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded });
@@ -61,13 +66,23 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
       taskName: s.taskId === null ? null : (getTask(db, s.taskId)?.name ?? null),
       similarity: s.similarity,
       basis: s.basis,
-      lineage: promptLineage(db, s.id).slice(1).map((p) => ({ promptId: p.id, name: p.name })),
+      lineage: promptLineage(db, s.id)
+        .slice(1)
+        .map((p) => ({ promptId: p.id, name: p.name })),
       metrics: JSON.parse(summary.metrics) as Record<string, unknown>,
     };
   });
   const best = ranked[0];
   const recommended = best?.score != null && best.score > 0 ? best.id : null;
-  return { modelId: model.id, datasetId: dataset.id, metric, target: target.info, candidates, recommended, reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }) };
+  return {
+    modelId: model.id,
+    datasetId: dataset.id,
+    metric,
+    target: target.info,
+    candidates,
+    recommended,
+    reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }),
+  };
 }
 
 /** The probe's share of the run settings the task will train with (the engine's defaults for the rest). */
@@ -78,13 +93,22 @@ function probeRecipe(p: ValidRequestOf<'transfer.rank'>['probe']): Pick<ProbeSpe
 }
 
 /** Why the recommendation (preselected in the Prompt step), in words for the person choosing. */
-function reason(ranked: RankedSource[], recommended: number | null, metric: SimilarityMetric, modelId: string, sameData: { count: number; name: string }): string {
+function reason(
+  ranked: RankedSource[],
+  recommended: number | null,
+  metric: SimilarityMetric,
+  modelId: string,
+  sameData: { count: number; name: string },
+): string {
   const n = sameData.count;
-  const left = n ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}") ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.` : '';
+  const left = n
+    ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}") ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.`
+    : '';
   if (ranked.length === 0) {
     return `${n ? `No prompt of ${modelId} was trained on another dataset` : `No other prompt in the library was trained on ${modelId}`}, so there is nothing to transfer from: train from a fresh initialisation.${left}`;
   }
-  if (recommended === null) return `No library prompt is similar to this task, so none is preselected: train from a fresh initialisation.${left}`;
+  if (recommended === null)
+    return `No library prompt is similar to this task, so none is preselected: train from a fresh initialisation.${left}`;
   const best = ranked[0];
   return `Preselected: “${best.name}”, whose task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains}); choose "No transfer" to start from the setting above instead.${left}`;
 }

@@ -26,7 +26,16 @@ export const CUDA_KERNELS: KernelTable = {
     Mul: same(14, ARITH),
     Div: same(14, ARITH),
     Neg: same(13, ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64', 'int8']),
-    Pow: [{ from: 15, inputs: ['T', 'T1'], types: { T: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64'], T1: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64'] } }],
+    Pow: [
+      {
+        from: 15,
+        inputs: ['T', 'T1'],
+        types: {
+          T: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64'],
+          T1: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64'],
+        },
+      },
+    ],
     Sqrt: same(13, FLOATS_BF16),
     Reciprocal: same(13, FLOATS),
     Exp: same(13, FLOATS_BF16),
@@ -39,7 +48,13 @@ export const CUDA_KERNELS: KernelTable = {
     Greater: [{ from: 13, inputs: ['T', 'T'], types: { T: COMPARE } }],
     GreaterOrEqual: [{ from: 16, inputs: ['T', 'T'], types: { T: COMPARE } }],
     Equal: [{ from: 13, inputs: ['T', 'T'], types: { T: ['bool', ...COMPARE] } }],
-    Where: [{ from: 16, inputs: ['B', 'T', 'T'], types: { B: ['bool'], T: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64', 'uint8'] } }],
+    Where: [
+      {
+        from: 16,
+        inputs: ['B', 'T', 'T'],
+        types: { B: ['bool'], T: ['bfloat16', 'float64', 'float32', 'float16', 'int32', 'int64', 'uint8'] },
+      },
+    ],
     ConstantOfShape: [{ from: 9, inputs: ['T1'], outputs: ['T2'], types: { T1: ['int64'], T2: ALL } }],
     Cast: [{ from: 13, to: 18, inputs: ['T1'], outputs: ['T2'], types: { T1: ALL, T2: ALL } }],
     MatMul: same(13, FLOATS_BF16),

@@ -14,7 +14,6 @@ export interface PromptOptimizer {
   load(state: OptimizerState): void;
 }
 
-
 export interface OptimizerState {
   kind: OptimizerKind;
   step: number;
@@ -26,6 +25,7 @@ export function checkState(state: OptimizerState, kind: OptimizerKind, shapes: R
   if (!Number.isInteger(state.step) || state.step < 0) throw new RangeError(`optimiser step ${state.step} is not a count`);
   for (const [name, length] of Object.entries(shapes)) {
     const t = state.tensors[name];
-    if (!(t instanceof Float32Array) || t.length !== length) throw new RangeError(`optimiser state ${name} must hold ${length} float32 values`);
+    if (!(t instanceof Float32Array) || t.length !== length)
+      throw new RangeError(`optimiser state ${name} must hold ${length} float32 values`);
   }
 }

@@ -130,7 +130,8 @@ export class NumpyPcg64 {
    */
   choiceWithoutReplacement(population: number, size: number): number[] {
     if (size > population) throw new RangeError(`cannot draw ${size} distinct values from ${population}`);
-    if (population > 10_000 && size > Math.floor(population / 50)) throw new RangeError('numpy uses a tail shuffle for this case, which is not reproduced');
+    if (population > 10_000 && size > Math.floor(population / 50))
+      throw new RangeError('numpy uses a tail shuffle for this case, which is not reproduced');
     const picked = new Set<number>();
     const out: number[] = [];
     for (let j = population - size; j < population; j++) {

@@ -25,7 +25,8 @@ export interface ImportJobProgress {
   rows: number;
 }
 
-export const dataPreview: Job<DataPreviewInput, Preview, ReadProgress> = ({ file, options }, progress) => previewFile(file, { ...options, onProgress: progress });
+export const dataPreview: Job<DataPreviewInput, Preview, ReadProgress> = ({ file, options }, progress) =>
+  previewFile(file, { ...options, onProgress: progress });
 
 /** Progress at most every 100 ms: a million-row file must not flood the main thread with messages. */
 export const dataImport: Job<DataImportInput, DataImportOutput, ImportJobProgress> = ({ dataDir, file, options }, progress, signal) =>

@@ -75,18 +75,31 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
     if (task.kind !== 'classification') {
-      throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, { hint: 'See its exact-match curve in the run instead.' });
+      throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, {
+        hint: 'See its exact-match curve in the run instead.',
+      });
     }
     const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
     const templateText = task.template ?? dataTemplate;
     if (templateText === null) {
-      throw new SproutError('eval-no-template', `Prompt ${input.promptId} has no task template, so Sprout cannot tell how to turn a row into its input.`, { hint: 'Evaluate it on an imported dataset (--dataset ID), whose template is stored.' });
+      throw new SproutError(
+        'eval-no-template',
+        `Prompt ${input.promptId} has no task template, so Sprout cannot tell how to turn a row into its input.`,
+        { hint: 'Evaluate it on an imported dataset (--dataset ID), whose template is stored.' },
+      );
     }
     const template = parseTemplate(templateText);
     const rows = all.slice(0, input.limit);
     // Scored on the weights it was trained on, so the report matches its training curve.
     const weights = weightWidth ?? 'fp32';
-    const model = await loadPromptModel(input.modelPath, { device: input.device, threads: input.threads, weights, compute: input.compute, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
+    const model = await loadPromptModel(input.modelPath, {
+      device: input.device,
+      threads: input.threads,
+      weights,
+      compute: input.compute,
+      cacheDir: join(input.dataDir, 'cache'),
+      onPrepare: reportPreparing(weights, progress),
+    });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const eos = model.config.eosTokenId;
@@ -104,7 +117,11 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
           hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
         });
       }
-      const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, { batchSize: input.batchSize, lengthNormalise: false, maxNewTokens: 1 });
+      const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, {
+        batchSize: input.batchSize,
+        lengthNormalise: false,
+        maxNewTokens: 1,
+      });
       const predicted: number[] = [];
       const probs: number[][] = [];
       const scored: ScoredExample[] = [];
@@ -118,10 +135,22 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
           const p = outcome.prediction;
           predicted.push(p.best);
           probs.push(Array.from(p.probs));
-          scored.push({ index: k.index, line: k.line, text: k.text, gold: task.labels[k.gold], predicted: task.labels[p.best], goldProbability: p.probs[k.gold], confidence: p.confidence });
+          scored.push({
+            index: k.index,
+            line: k.line,
+            text: k.text,
+            gold: task.labels[k.gold],
+            predicted: task.labels[p.best],
+            goldProbability: p.probs[k.gold],
+            confidence: p.confidence,
+          });
         });
       }
-      const report = classificationReport(task.labels, kept.map((k) => k.gold), predicted);
+      const report = classificationReport(
+        task.labels,
+        kept.map((k) => k.gold),
+        predicted,
+      );
       const worst = scored.sort((a, b) => a.goldProbability - b.goldProbability || a.index - b.index).slice(0, input.worst);
       const gold = kept.map((k) => k.gold);
       return {
@@ -138,13 +167,24 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     }
   });
 
-async function evalRows(db: LibraryDb, input: EvalJobInput): Promise<{ rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[]; template: string | null; where: string }> {
+async function evalRows(
+  db: LibraryDb,
+  input: EvalJobInput,
+): Promise<{
+  rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[];
+  template: string | null;
+  where: string;
+}> {
   if (input.file) {
     const { path, labelColumn, read } = input.file;
     const rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[] = [];
     for await (const r of readRecords(path, read)) {
       if (rows.length === 0 && !(labelColumn in r.fields)) {
-        throw new SproutError('eval-no-label-column', `The file has no column "${labelColumn}" (it has ${Object.keys(r.fields).join(', ')}).`, { file: path, hint: 'Name the gold label column with --label-column (a 0-based index with --no-header).' });
+        throw new SproutError(
+          'eval-no-label-column',
+          `The file has no column "${labelColumn}" (it has ${Object.keys(r.fields).join(', ')}).`,
+          { file: path, hint: 'Name the gold label column with --label-column (a 0-based index with --no-header).' },
+        );
       }
       const fields = Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, v ?? '']));
       const label = r.fields[labelColumn];
@@ -153,7 +193,10 @@ async function evalRows(db: LibraryDb, input: EvalJobInput): Promise<{ rows: { i
     return { rows, template: null, where: path };
   }
   const dataset = input.datasetId === undefined ? undefined : getDataset(db, input.datasetId);
-  if (!dataset) throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, { hint: 'See the datasets in the Data step (or `sprout data list`).' });
+  if (!dataset)
+    throw new SproutError('unknown-dataset', `There is no dataset ${input.datasetId}.`, {
+      hint: 'See the datasets in the Data step (or `sprout data list`).',
+    });
   const split = input.split ?? evalSplit(db, dataset.id) ?? 'validation';
   return { rows: loadDatasetRows(db, dataset.id, split), template: dataset.template, where: `Dataset ${dataset.id} (${split})` };
 }

@@ -15,7 +15,16 @@ import type { ComputeChoice, WeightWidth } from '../../weights/width.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 
 export type LabelJobInput =
-  | { kind: 'start'; dataDir: string; promptId: number; modelPath: string; device: DevicePreference; threads?: number; compute?: ComputeChoice; options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting } }
+  | {
+      kind: 'start';
+      dataDir: string;
+      promptId: number;
+      modelPath: string;
+      device: DevicePreference;
+      threads?: number;
+      compute?: ComputeChoice;
+      options: LabelJobOptions & { inputFormat?: DataFormat; quoting?: Quoting };
+    }
   | { kind: 'resume'; dataDir: string; jobId: string; device: DevicePreference; threads?: number };
 
 /** The weights prepared before the job exists (a started job is recorded once its model loaded), then its rows. */
@@ -40,18 +49,31 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (inp
       refuseIfWritten(jobWriter(db, input.jobId));
       // The job keeps its own task, so a prompt whose library task changed since still labels as it started.
       prompts = job.spec.prompts.map(({ ref }) => {
-        if (!ref.startsWith(LIBRARY_REF_PREFIX)) throw new SproutError('label-unknown-prompt', `The job was started with the prompt file "${ref}"; resume it with \`sprout label --resume\`.`);
+        if (!ref.startsWith(LIBRARY_REF_PREFIX))
+          throw new SproutError(
+            'label-unknown-prompt',
+            `The job was started with the prompt file "${ref}"; resume it with \`sprout label --resume\`.`,
+          );
         return { ...promptFromLibrary(db, ref).prompt, task: job.spec.task };
       });
       modelPath = job.spec.model;
       weights = job.spec.weights ?? 'fp32';
       compute = job.spec.compute;
     }
-    const model = await loadPromptModel(modelPath, { device: input.device, threads: input.threads, weights, compute, cacheDir: join(input.dataDir, 'cache'), onPrepare: reportPreparing(weights, progress) });
+    const model = await loadPromptModel(modelPath, {
+      device: input.device,
+      threads: input.threads,
+      weights,
+      compute,
+      cacheDir: join(input.dataDir, 'cache'),
+      onPrepare: reportPreparing(weights, progress),
+    });
     try {
       const engine = { model, tokenizer: await loadTokenizer(modelPath), prompts, modelRef: modelPath };
       const control = { signal, onProgress: (p: LabelProgress) => progress({ kind: 'rows', ...p }) };
-      return input.kind === 'start' ? await startLabelJob(db, engine, input.options, control) : await resumeLabelJob(db, input.jobId, engine, control);
+      return input.kind === 'start'
+        ? await startLabelJob(db, engine, input.options, control)
+        : await resumeLabelJob(db, input.jobId, engine, control);
     } finally {
       await model.dispose();
     }

@@ -38,10 +38,16 @@ export interface ModelInspectOutput {
   record: ModelRecord | null;
 }
 
-export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, DownloadProgress> = async ({ dataDir, repo, revision, settings }, progress, signal) => {
+export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, DownloadProgress> = async (
+  { dataDir, repo, revision, settings },
+  progress,
+  signal,
+) => {
   const result = await downloadModel(repo, { revision, settings, signal, onProgress: progress });
   const { summary } = await inspectModel(result.dir);
-  const record = await withLibrary(dataDir, (db) => saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary }));
+  const record = await withLibrary(dataDir, (db) =>
+    saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary }),
+  );
   return { record, fetchedBytes: result.fetchedBytes };
 };
 
@@ -51,7 +57,10 @@ export const modelInspect: Job<ModelInspectInput, ModelInspectOutput> = async ({
   const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;
   const record = register
     ? await withLibrary(dataDir, (db) => {
-        const name = basename(inspected.path) === 'model.safetensors' ? basename(dirname(inspected.path)) : basename(inspected.path).replace(/\.safetensors$/, '');
+        const name =
+          basename(inspected.path) === 'model.safetensors'
+            ? basename(dirname(inspected.path))
+            : basename(inspected.path).replace(/\.safetensors$/, '');
         const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
         return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
       })

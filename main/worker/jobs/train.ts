@@ -12,7 +12,11 @@ export interface TrainJobInput {
 
 export const PAUSED = 0;
 
-export const trainRun: Job<TrainJobInput, TrainingResult | MixtureResult, TrainingEvent> = ({ dataDir, request, control }, progress, signal) => {
+export const trainRun: Job<TrainJobInput, TrainingResult | MixtureResult, TrainingEvent> = (
+  { dataDir, request, control },
+  progress,
+  signal,
+) => {
   const flags = new Int32Array(control);
   return runTraining(request, { ...inLibrary(dataDir), onProgress: progress, signal, pause: () => Atomics.load(flags, PAUSED) === 1 });
 };

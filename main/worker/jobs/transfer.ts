@@ -8,4 +8,5 @@ export interface TransferProbeInput {
 
 export type TransferProbeOutput = ProbeResult;
 
-export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec }, _progress, signal) => probeTaskEmbedding(spec, { dataDir, signal });
+export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec }, _progress, signal) =>
+  probeTaskEmbedding(spec, { dataDir, signal });

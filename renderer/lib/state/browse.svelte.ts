@@ -21,7 +21,12 @@ export class FolderBrowser {
     this.busy = true;
     try {
       const filter = this.filter.trim();
-      const listing = await api['files.browse']({ kind: this.kind, ...(path ? { path } : {}), ...(this.hidden ? { hidden: true } : {}), ...(filter ? { filter } : {}) });
+      const listing = await api['files.browse']({
+        kind: this.kind,
+        ...(path ? { path } : {}),
+        ...(this.hidden ? { hidden: true } : {}),
+        ...(filter ? { filter } : {}),
+      });
       if (ticket !== this.#ticket) return;
       this.listing = listing;
       this.error = undefined;

@@ -101,7 +101,11 @@ export class DataSetup {
       }
       this.labelColumn = preview.labelColumn ?? '';
       this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
-      if (!this.name.trim() || this.name === this.#autoName) this.name = this.#autoName = preview.file.split(/[\\/]/).pop()!.replace(/\.[^.]+$/, '');
+      if (!this.name.trim() || this.name === this.#autoName)
+        this.name = this.#autoName = preview.file
+          .split(/[\\/]/)
+          .pop()!
+          .replace(/\.[^.]+$/, '');
       this.error = undefined;
     } catch (error) {
       if (ticket !== this.#previews) return;

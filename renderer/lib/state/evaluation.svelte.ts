@@ -20,7 +20,11 @@ export class Evaluation {
     this.busy = true;
     const compute = this.compute;
     try {
-      this.report = await this.preparation.during('evaluation.preparing', (p) => p.promptId === promptId, () => api['eval.report']({ promptId, worst: 10, ...(compute === 'int8' ? { compute } : {}) }));
+      this.report = await this.preparation.during(
+        'evaluation.preparing',
+        (p) => p.promptId === promptId,
+        () => api['eval.report']({ promptId, worst: 10, ...(compute === 'int8' ? { compute } : {}) }),
+      );
       this.scoredWith = compute;
       this.error = undefined;
     } catch (error) {

@@ -1,4 +1,12 @@
-import type { DataPreview, LabelJobInfo, LabellingProgress, LabelOutputFormat, Quoting, RequestOf, ReviewCounts } from '../../../preload/contract.js';
+import type {
+  DataPreview,
+  LabelJobInfo,
+  LabellingProgress,
+  LabelOutputFormat,
+  Quoting,
+  RequestOf,
+  ReviewCounts,
+} from '../../../preload/contract.js';
 import type { ComputeChoice } from '../../../main/choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
@@ -108,7 +116,12 @@ export class LabellingJob {
     if (!this.input.trim()) return;
     this.busy = 'preview';
     try {
-      this.preview = await api['data.preview']({ file: this.input.trim(), rows: 5, ...(this.quoting ? { quoting: this.quoting } : {}), ...headerRequest(this.header) });
+      this.preview = await api['data.preview']({
+        file: this.input.trim(),
+        rows: 5,
+        ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...headerRequest(this.header),
+      });
       this.textColumns = [...this.preview.suggestion.textColumns];
       if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
       void this.suggestOutput();
@@ -125,8 +138,13 @@ export class LabellingJob {
    * Whether `file` may be written now: a file that exists holds the write until the person consents (`consent`
    * is the pending question they answered), naming the job that owns it.
    */
-  async #mayWrite(action: PendingReplace['action'], file: string, consent: PendingReplace | undefined): Promise<{ overwrite: boolean; replaceJob?: string } | null> {
-    if (consent && consent.action === action && consent.file === file) return { overwrite: true, ...(consent.owner ? { replaceJob: consent.owner.jobId } : {}) };
+  async #mayWrite(
+    action: PendingReplace['action'],
+    file: string,
+    consent: PendingReplace | undefined,
+  ): Promise<{ overwrite: boolean; replaceJob?: string } | null> {
+    if (consent && consent.action === action && consent.file === file)
+      return { overwrite: true, ...(consent.owner ? { replaceJob: consent.owner.jobId } : {}) };
     const check = await api['label.checkOutput']({ file });
     if (!check.exists) return { overwrite: false };
     this.pendingReplace = { action, file, owner: check.owner };
@@ -159,7 +177,11 @@ export class LabellingJob {
         ...write,
       };
       // A job being started is recorded once its model has loaded, so its preparation names no job.
-      this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === null, () => api['label.start'](request));
+      this.job = await this.preparation.during(
+        'labelling.preparing',
+        (p) => p.jobId === null,
+        () => api['label.start'](request),
+      );
       this.progress = undefined;
       this.review = undefined;
       this.queue = undefined;
@@ -203,7 +225,11 @@ export class LabellingJob {
     this.#listen();
     try {
       const jobId = this.job.jobId;
-      this.job = await this.preparation.during('labelling.preparing', (p) => p.jobId === jobId, () => api['label.resume']({ jobId }));
+      this.job = await this.preparation.during(
+        'labelling.preparing',
+        (p) => p.jobId === jobId,
+        () => api['label.resume']({ jobId }),
+      );
       this.progress = undefined;
     } catch (error) {
       this.error = asApiError(error);

@@ -32,7 +32,11 @@ export class ModelShelf {
     this.loading = true;
     this.#listen();
     try {
-      [this.catalogue, this.models, this.downloads] = await Promise.all([api['model.catalogue']({}), api['model.list']({}), api['model.downloads']({})]);
+      [this.catalogue, this.models, this.downloads] = await Promise.all([
+        api['model.catalogue']({}),
+        api['model.list']({}),
+        api['model.downloads']({}),
+      ]);
       this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);

@@ -6,7 +6,6 @@ import { api } from '../api.js';
 import { asApiError } from './errors.js';
 import { RunMemoryPlan } from './memory-plan.svelte.js';
 
-
 /**
  * Step 3: the soft prompt's length and starting point, the transfer source chosen from the SPoT ranking
  * (`null` = no transfer, always allowed), and the training settings kept folded away.
@@ -60,7 +59,13 @@ export class PromptSetup {
         this.ranking = undefined;
         this.source = null;
       } else {
-        this.ranking = await api['transfer.rank']({ modelId, datasetId, metric: this.metric, ...(verbalizer ? { verbalizer } : {}), probe: this.probeRecipe() });
+        this.ranking = await api['transfer.rank']({
+          modelId,
+          datasetId,
+          metric: this.metric,
+          ...(verbalizer ? { verbalizer } : {}),
+          probe: this.probeRecipe(),
+        });
         this.source = this.ranking.recommended;
       }
       this.rankingFor = key;

@@ -107,7 +107,12 @@ export class ReviewQueue {
 
   async #refill(): Promise<void> {
     if (this.waiting.length >= AHEAD / 2 || this.exhausted) return;
-    const page = await api['label.review']({ jobId: this.jobId, state: 'unreviewed', offset: this.skipped + this.waiting.length, limit: AHEAD });
+    const page = await api['label.review']({
+      jobId: this.jobId,
+      state: 'unreviewed',
+      offset: this.skipped + this.waiting.length,
+      limit: AHEAD,
+    });
     const known = new Set(this.waiting.map((r) => r.row));
     this.waiting = [...this.waiting, ...page.rows.filter((r) => !known.has(r.row))];
     this.exhausted = page.rows.length < AHEAD;
@@ -120,10 +125,13 @@ export class ReviewQueue {
 
   #enqueue(work: () => Promise<void>): Promise<void> {
     this.#pending++;
-    this.#chain = this.#chain.then(work).then(
-      () => void (this.error = undefined),
-      (error: unknown) => void (this.error = asApiError(error)),
-    ).finally(() => this.#pending--);
+    this.#chain = this.#chain
+      .then(work)
+      .then(
+        () => void (this.error = undefined),
+        (error: unknown) => void (this.error = asApiError(error)),
+      )
+      .finally(() => this.#pending--);
     return this.#chain;
   }
 }

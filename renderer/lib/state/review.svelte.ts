@@ -126,8 +126,16 @@ export function labelName(task: { labels: readonly string[]; labelTexts: readonl
 }
 
 /** The review counts after one row's person label went from `before` to `after` (null: none). */
-export function countChange(counts: ReviewCounts, before: Pick<ReviewRow, 'predicted' | 'corrected'>, after: Pick<ReviewRow, 'predicted' | 'corrected'>): ReviewCounts {
+export function countChange(
+  counts: ReviewCounts,
+  before: Pick<ReviewRow, 'predicted' | 'corrected'>,
+  after: Pick<ReviewRow, 'predicted' | 'corrected'>,
+): ReviewCounts {
   const reviewed = (r: typeof before) => (r.corrected === null ? 0 : 1);
   const corrected = (r: typeof before) => (r.corrected !== null && r.corrected !== r.predicted ? 1 : 0);
-  return { labelled: counts.labelled, reviewed: counts.reviewed + reviewed(after) - reviewed(before), corrected: counts.corrected + corrected(after) - corrected(before) };
+  return {
+    labelled: counts.labelled,
+    reviewed: counts.reviewed + reviewed(after) - reviewed(before),
+    corrected: counts.corrected + corrected(after) - corrected(before),
+  };
 }

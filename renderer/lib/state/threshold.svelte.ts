@@ -32,16 +32,22 @@ export class Threshold {
   });
 
   load(positive?: string): Promise<void> {
-    return this.#call(() => api['prompt.thresholdCurve']({ promptId: this.promptId, ...(positive === undefined ? {} : { positive }) }), (view) => {
-      const d = view.decision;
-      if (d && d.positive === view.curve.positive) [this.by, this.value] = [d.chosenBy, d.target];
-    });
+    return this.#call(
+      () => api['prompt.thresholdCurve']({ promptId: this.promptId, ...(positive === undefined ? {} : { positive }) }),
+      (view) => {
+        const d = view.decision;
+        if (d && d.positive === view.curve.positive) [this.by, this.value] = [d.chosenBy, d.target];
+      },
+    );
   }
 
   save(): Promise<void> {
     const positive = this.view?.curve.positive;
     if (positive === undefined) return Promise.resolve();
-    return this.#call(() => api['prompt.setThreshold']({ promptId: this.promptId, positive, by: this.by, value: this.value }), this.changed);
+    return this.#call(
+      () => api['prompt.setThreshold']({ promptId: this.promptId, positive, by: this.by, value: this.value }),
+      this.changed,
+    );
   }
 
   async clear(): Promise<void> {

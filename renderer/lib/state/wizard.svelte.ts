@@ -36,7 +36,11 @@ export class TaskWizard {
       case 0:
         return this.modelId ? '' : 'Choose a model first.';
       case 1:
-        return this.data.datasetId ? '' : this.data.labels.length === 0 && this.data.preview ? 'This file has no label column to learn from.' : 'Import the data (or pick a dataset) first.';
+        return this.data.datasetId
+          ? ''
+          : this.data.labels.length === 0 && this.data.preview
+            ? 'This file has no label column to learn from.'
+            : 'Import the data (or pick a dataset) first.';
       case 2:
         return this.training.run ? '' : 'Start training to go on.';
       case 3:
@@ -62,7 +66,8 @@ export class TaskWizard {
     this.modelId = run.modelId;
     this.data = new DataSetup();
     // Without its dataset the run still shows; only the steps after Train stay closed.
-    if (run.datasetId !== null) await this.data.useExisting((await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId));
+    if (run.datasetId !== null)
+      await this.data.useExisting((await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId));
     this.evaluation = new Evaluation();
     this.step = 3;
   }
