@@ -149,20 +149,6 @@ export class Graph {
     return this.push(opType, inputs, attrs, shape, dtype, false, name, domain);
   }
 
-  /** emitRaw for an op with several outputs (`outputs`: the dtype and shape of each, in the op's order). */
-  emitRawOutputs(opType: string, inputs: Tensor[], attrs: Attrs, outputs: { shape: Dim[]; dtype: DType }[], domain?: string): Tensor[] {
-    const first = this.emitRaw(opType, inputs, attrs, outputs[0].shape, outputs[0].dtype, undefined, domain);
-    const node = this.nodes[this.nodes.length - 1];
-    return [
-      first,
-      ...outputs.slice(1).map(({ shape, dtype }) => {
-        const name = this.fresh(`${opType.toLowerCase()}_out`);
-        node.outputs.push(name);
-        this.values.set(name, { dtype, shape });
-        return new Tensor(this, name, dtype, shape, false);
-      }),
-    ];
-  }
 
   /**
    * Values computed in the forward pass only for a gradient to read (a ReLU's mask): emitted without recording,

@@ -526,7 +526,9 @@ export function logSoftmax(x: Tensor): Tensor {
  * T5LayerNorm: RMS norm without mean or bias, x * r * w with r = rsqrt(mean(x^2) + eps). Half-precision input is
  * normalised in float32 and cast back to the weight's dtype, as HF's T5LayerNorm does (a float16 mean of squares
  * overflows). Differentiated as one op (w is frozen): with u = g w, dx = r (u - x r² mean(x u)), four passes over
- * [N, d] where the op-by-op rule made nine (an Expand of the mean's gradient among them).
+ * [N, d] where the op-by-op rule made nine (an Expand of the mean's gradient among them). Plain ops, not onnxruntime's
+ * SimplifiedLayerNormalization: that kernel is not in the CUDA and WebGPU lists at our opset (test/runtime/placement),
+ * and it saved about 1 % of a mini-t5 step on the CPU.
  */
 export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
   if (w.requiresGrad) throw new Error('rmsNorm() takes a frozen weight');
@@ -537,21 +539,6 @@ export function rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
     [x],
     () => {
       xf = toFloat32(x);
-      if (x.dtype === 'float32' && w.dtype === 'float32') {
-        // onnxruntime's fused kernel: one pass over [N, d] instead of three, and it returns r for the backward.
-        const outputs = [
-          { shape: x.shape, dtype: x.dtype },
-          { shape: reducedShape(x, [x.rank - 1], true), dtype: x.dtype },
-        ];
-        const [y, inverse] = graph.emitRawOutputs(
-          'SimplifiedLayerNormalization',
-          [x, w],
-          { axis: { kind: 'int', value: -1 }, epsilon: { kind: 'float', value: eps } },
-          outputs,
-        );
-        r = inverse;
-        return y;
-      }
       const variance = reduceMean(mul(xf, xf), [-1], true);
       r = reciprocal(sqrt(add(variance, graph.scalar(eps, xf.dtype))));
       return mul(cast(mul(xf, r), w.dtype), w);
