@@ -165,7 +165,7 @@ notes (data notes, then the warnings).`,
       const hooks = {
         ...inLibrary(dataDir()),
         signal: controller.signal,
-        onProgress: progressPrinter(),
+        onProgress: progressPrinter('config' in request && 'holdOut' in request.config.train ? request.config.train.holdOut : undefined),
         onPrepare: preparePrinter(),
         onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
       };
@@ -244,7 +244,8 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
 
 /**
  * The shares of the training file held out by unique text: --split (validation, unless --validation gives a file)
- * and --test-split (unless --test gives one), 10 % each by default, as the app's import draws them; said on stderr.
+ * and --test-split (unless --test gives one), 10 % each by default, as the app's import draws them. Said when the run
+ * starts (holdOutNote), so that a command refused before then still fails in one line.
  */
 function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { holdOut?: { validation: number; test: number; seed: number } } {
   const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
@@ -255,16 +256,17 @@ function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { hold
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
   const seed = numberFlag(values, 'seed') ?? 0;
+  return { holdOut: { validation, test, seed } };
+}
+
+function holdOutNote({ validation, test, seed }: { validation: number; test: number; seed: number }): string {
   const parts = [
     validation ? `${Math.round(validation * 100)} % for validation` : '',
     test ? `${Math.round(test * 100)} % for the test split` : '',
   ]
     .filter(Boolean)
     .join(' and ');
-  process.stderr.write(
-    `holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)\n`,
-  );
-  return { holdOut: { validation, test, seed } };
+  return `holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)`;
 }
 
 /** The settings every run takes from the command line, single task or mixture. */
@@ -339,7 +341,7 @@ function startLines(t: TaskStart, prefix: string): string[] {
 }
 
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
-function progressPrinter(): (e: TrainingEvent) => void {
+function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: TrainingEvent) => void {
   let every = 1;
   let estimated = false;
   const line = (s: string) => process.stderr.write(`${s}\n`);
@@ -357,6 +359,7 @@ function progressPrinter(): (e: TrainingEvent) => void {
         const [only, ...more] = e.tasks;
         names = e.tasks.map((t) => t.name);
         line(`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`);
+        if (holdOut && e.resumedAt === null) line(holdOutNote(holdOut));
         for (const n of e.notes) line(`note: ${n}`);
         for (const t of e.tasks) startLines(t, more.length ? `task "${t.name}": ` : '').forEach(line);
         break;
