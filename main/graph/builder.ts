@@ -149,7 +149,6 @@ export class Graph {
     return this.push(opType, inputs, attrs, shape, dtype, false, name, domain);
   }
 
-
   /**
    * Values computed in the forward pass only for a gradient to read (a ReLU's mask): emitted without recording,
    * so their ops need no gradient rule and carry none.
