@@ -15,6 +15,8 @@ import { contentSecurityPolicy, readRendererFile } from './static.js';
 
 export const LOOPBACK = '127.0.0.1';
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+/** How much of an oversized body is read and dropped after its 413 before the connection is cut. */
+const DRAIN_LIMIT_BYTES = 16 << 20;
 export const DEFAULT_MAX_EVENT_BACKLOG_BYTES = 16 << 20;
 /** A client that has not sent its request head (or whole request) by then is dropped; loopback requests take milliseconds. */
 const HEADERS_TIMEOUT_MS = 20_000;
@@ -137,19 +139,28 @@ class Gate {
   }
 }
 
+/**
+ * The body, or 'too-large' as soon as it passes maxBodyBytes. What follows is read and dropped, so that a client
+ * that sends its whole body before it reads the reply (most do) gets the 413 instead of a reset mid-write; past
+ * DRAIN_LIMIT_BYTES the connection is cut, so that an endless body cannot hold it.
+ */
 function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return resolve('too-large');
-    const chunks: Buffer[] = [];
     let size = 0;
+    const drain = () => {
+      req.removeAllListeners('data');
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > DRAIN_LIMIT_BYTES) req.socket.destroy();
+      });
+      resolve('too-large');
+    };
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) return drain();
+    const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
-        // Stop buffering; the 413 reply closes the connection.
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too-large');
-      } else chunks.push(chunk);
+      if (size > maxBodyBytes) drain();
+      else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
@@ -179,7 +190,7 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
         message: `Request bodies are limited to ${options.maxBodyBytes} bytes.`,
         details: { maxBodyBytes: options.maxBodyBytes },
       };
-      return gate.sendEnvelope(res, 413, { ok: false, error }, { Connection: 'close' });
+      return gate.sendEnvelope(res, 413, { ok: false, error });
     }
     let request: unknown = {};
     if (body.length > 0) {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,62 @@ describe('sprout serve', () => {
       expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'payload-too-large' } });
     }
     // The server is still fine afterwards.
+    expect((await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: '{}' })).status).toBe(200);
+  });
+
+  it('lets a client that is still sending after the 413 finish its body and read the answer', async () => {
+    // A client writes its whole body before it looks at the reply, as Node's and most others do: a server that
+    // closed the connection on the 413 cut such a client off mid-write (EPIPE) instead of answering it.
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${serve.base}/api/doctor`, { method: 'POST', headers: auth() }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          // Answered while the body was still coming: keep sending as a client that had not looked would.
+          for (let i = 0; i < 8; i++) req.write(chunk);
+          req.end();
+          req.on('finish', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        });
+      });
+      req.on('error', reject);
+      req.on('close', () => reject(new Error('the server closed the connection before the body was sent')));
+      for (let i = 0; i < 5; i++) req.write(chunk); // past the 1 MiB limit: the server answers now
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'payload-too-large' } });
+  });
+
+  it('cuts off a body that goes on long after its 413', async () => {
+    const chunk = Buffer.alloc(1 << 20, 'x');
+    const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+    const { sent, answer } = await new Promise<{ sent: number; answer: string }>((resolve) => {
+      let sent = 0;
+      let answer = '';
+      let closed = false;
+      const socket = connect({ host: '127.0.0.1', port: serve.port }, () => {
+        socket.write(
+          `POST /api/doctor HTTP/1.1\r\nHost: 127.0.0.1:${serve.port}\r\nAuthorization: Bearer ${serve.token}\r\n` +
+            'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        );
+        const pump = () => {
+          while (!closed && sent < 256 << 20) {
+            sent += chunk.length;
+            if (!socket.write(frame)) return void socket.once('drain', pump);
+          }
+          if (!closed) resolve({ sent, answer });
+        };
+        pump();
+      });
+      socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        closed = true;
+        resolve({ sent, answer });
+      });
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(sent).toBeLessThan(256 << 20);
     expect((await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: auth(), body: '{}' })).status).toBe(200);
   });
 
