@@ -12,8 +12,9 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { checkExport } from '../label/python-export.js';
 import { checkVersion } from '../label/python-version.js';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
-import { hfTopicPrompt } from './hf-topic-prompt.js';
+import type { App } from './app.js';
+import { shots } from './app.js';
+import { startFromHfPrompt } from './hf-prompt.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -38,39 +39,25 @@ beforeAll(async () => {
   };
   const training = slice(6000, 6240, 'ag-news-6000.csv');
   toLabel = slice(6200, 6260, 'ag-news-6200.csv');
-  app = await App.start('review');
-  await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
-  const modelId = (await app.call('model.import', { path: model })).id;
-  const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(model, out), name: 'hf topic', modelId });
-  const dataset = await app.call('data.import', {
-    file: training,
-    header: false,
-    textColumns: ['1', '2'],
-    labelColumn: '0',
-    template: '{1} {2}',
-    split: 0.2,
-    testSplit: 0.25,
-    name: 'ag news',
-  });
-  // Two steps from Hugging Face's prompt: a library prompt with the topic task, labelling as that prompt does
-  // (trained while the page loads; the test waits for it).
-  datasetId = dataset.datasetId;
-  runId = (
-    await app.call('train.start', {
-      name: 'topics',
-      modelId,
-      datasetId,
-      verbalizer: TOPICS,
-      init: `prompt:${hf.id}`,
-      promptLength: 20,
-      batchSize: 4,
-      steps: 2,
-      evalEvery: 2,
-      evalLimit: 8,
-      lr: 0.01,
-      seed: 1,
-    })
-  ).runId;
+  // Two steps from Hugging Face's prompt: a library prompt with the topic task, labelling as that prompt does.
+  ({ app, runId, datasetId } = await startFromHfPrompt({
+    shots: 'review',
+    model,
+    dir: out,
+    run: 'topic',
+    data: {
+      file: training,
+      header: false,
+      textColumns: ['1', '2'],
+      labelColumn: '0',
+      template: '{1} {2}',
+      split: 0.2,
+      testSplit: 0.25,
+      name: 'ag news',
+    },
+    name: 'topics',
+    verbalizer: TOPICS,
+  }));
 }, 120_000);
 afterAll(async () => {
   await app?.stop();

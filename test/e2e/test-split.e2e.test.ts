@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
-import { hfTopicPrompt } from './hf-topic-prompt.js';
+import { hfReferencePrompt } from './hf-prompt.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -75,7 +75,7 @@ it(
     const page = app.page;
     onTestFailed(() => page.screenshot({ path: join(shots, 'test-split-failure.png'), fullPage: true }).then(() => undefined));
     const modelId = (await app.call('model.import', { path: model })).id;
-    const hf = await app.call('library.importPeft', { dir: hfTopicPrompt(model, out), name: 'hf topic', modelId });
+    const hf = await app.call('library.importPeft', { dir: hfReferencePrompt(model, out, 'topic'), name: 'hf topic', modelId });
 
     // Data: the file as published, the Data step's default shares (10 % for validation, 10 % for testing).
     await page.reload();

@@ -12,8 +12,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { checkExport } from '../label/python-export.js';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
-import { hfReferencePrompt } from './hf-topic-prompt.js';
+import type { App } from './app.js';
+import { shots } from './app.js';
+import { startFromHfPrompt } from './hf-prompt.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -33,35 +34,23 @@ beforeAll(async () => {
   };
   const training = slice(1, 241, 'sst2-dev-240.tsv');
   toLabel = slice(241, 281, 'sst2-dev-241.tsv');
-  app = await App.start('threshold');
-  await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
-  const modelId = (await app.call('model.import', { path: model })).id;
-  const hf = await app.call('library.importPeft', { dir: hfReferencePrompt(model, out, 'sst2'), name: 'hf sst2', modelId });
-  const dataset = await app.call('data.import', {
-    file: training,
-    textColumns: ['sentence'],
-    labelColumn: 'label',
-    template: '{sentence}',
-    split: 0.4,
-    testSplit: 0.2,
-    name: 'sst2',
-  });
-  runId = (
-    await app.call('train.start', {
-      name: 'sentiment',
-      modelId,
-      datasetId: dataset.datasetId,
-      verbalizer: { 0: 'negative', 1: 'positive' },
-      init: `prompt:${hf.id}`,
-      promptLength: 20,
-      batchSize: 4,
-      steps: 2,
-      evalEvery: 2,
-      evalLimit: 8,
-      lr: 0.01,
-      seed: 1,
-    })
-  ).runId;
+  ({ app, runId } = await startFromHfPrompt({
+    shots: 'threshold',
+    model,
+    dir: out,
+    run: 'sst2',
+    data: {
+      file: training,
+      textColumns: ['sentence'],
+      labelColumn: 'label',
+      template: '{sentence}',
+      split: 0.4,
+      testSplit: 0.2,
+      name: 'sst2',
+    },
+    name: 'sentiment',
+    verbalizer: { 0: 'negative', 1: 'positive' },
+  }));
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
