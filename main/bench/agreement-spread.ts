@@ -11,7 +11,7 @@ import { libraryPath, openLibrary } from '../library/db.js';
 import { insertPrompt } from '../library/prompts.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { loadTokenizer } from '../tokenizer/index.js';
-import { parseTrainingConfig } from '../train/config.js';
+import { parseTrainingConfig, type TrainingConfigInput } from '../train/config.js';
 import { initPrompt } from '../train/init.js';
 import { NumpyPcg64 } from '../train/rng/numpy-pcg64.js';
 import { loadCheckpoint, runDir } from '../train/run-store.js';
@@ -20,9 +20,9 @@ import { LOSS_WINDOW, referenceConfig, type ReferenceRun, type ReferenceTask } f
 
 export const SPREAD = { replays: 8, relativeNoise: 1e-7, stepTolerance: 1e-3 } as const;
 
-/** The run's class-label init with value v moved by noise · |v| · u, u uniform in [-1, 1) from numpy's PCG64(seed). */
-async function perturbedInit(shared: string, task: ReferenceTask, ref: ReferenceRun, seed: number, noise: number): Promise<Float32Array> {
-  const config = parseTrainingConfig(referenceConfig(shared, task, ref));
+/** The config's class-label init with value v moved by noise · |v| · u, u uniform in [-1, 1) from numpy's PCG64(seed). */
+async function perturbedInit(given: TrainingConfigInput, seed: number, noise: number): Promise<Float32Array> {
+  const config = parseTrainingConfig(given);
   const tokenizer = await loadTokenizer(config.model);
   const model = await loadPromptModel(config.model, { device: 'cpu', weights: 'fp32' });
   try {
@@ -47,6 +47,29 @@ async function perturbedInit(shared: string, task: ReferenceTask, ref: Reference
   }
 }
 
+/**
+ * `given` with its class-label init moved by SPREAD.relativeNoise (seeded): the moved init goes into the library
+ * under `home` as a prompt the run starts from.
+ */
+export async function perturbedConfig(home: string, given: TrainingConfigInput, name: string, seed: number): Promise<TrainingConfigInput> {
+  const embedding = await perturbedInit(given, seed, SPREAD.relativeNoise);
+  const { promptLength } = parseTrainingConfig(given);
+  const db = openLibrary(libraryPath(home));
+  try {
+    const id = insertPrompt(db, {
+      name: `${name} init, perturbed (seed ${seed})`,
+      model: { id: null, path: null, summary: null },
+      length: promptLength,
+      dModel: embedding.length / promptLength,
+      embedding,
+      init: 'labels',
+    });
+    return { ...given, init: `prompt:${id}` };
+  } finally {
+    db.close();
+  }
+}
+
 /** Every step's training loss of one perturbed replay (no evaluation: only the losses are compared). */
 export async function perturbedReplay(
   shared: string,
@@ -56,25 +79,8 @@ export async function perturbedReplay(
   steps = ref.steps_done,
 ): Promise<number[]> {
   const home = mkdtempSync(join(tmpdir(), `sprout-spread-${task}-`));
-  const embedding = await perturbedInit(shared, task, ref, seed, SPREAD.relativeNoise);
-  const db = openLibrary(libraryPath(home));
-  let id: number;
-  try {
-    id = insertPrompt(db, {
-      name: `${task} init, perturbed (seed ${seed})`,
-      model: { id: null, path: null, summary: null },
-      length: ref.prompt_len,
-      dModel: embedding.length / ref.prompt_len,
-      embedding,
-      init: 'labels',
-    });
-  } finally {
-    db.close();
-  }
-  const result = await runTraining(
-    { config: referenceConfig(shared, task, ref, { init: `prompt:${id}`, validation: undefined, steps, checkpointEvery: steps }) },
-    inLibrary(home),
-  );
+  const given = referenceConfig(shared, task, ref, { validation: undefined, steps, checkpointEvery: steps });
+  const result = await runTraining({ config: await perturbedConfig(home, given, task, seed) }, inLibrary(home));
   const state = loadCheckpoint(runDir(home, String(result.run_id)));
   if (!state || state.losses.length !== steps)
     throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);

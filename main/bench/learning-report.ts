@@ -5,12 +5,20 @@ import { lineChart, svgDocument, type Series } from './svg-chart.js';
 
 const TITLES: Record<LearningTask, string> = { sst2: 'SST-2 (872 dev rows)', topic: 'AG News topic (1,600 held-out rows)' };
 const SPROUT = '#1f6fb2';
+const SPREAD = '#8fb8dc';
 const REFERENCE = '#d1495b';
 const MAJORITY = '#888888';
 const ZERO_SHOT = '#e8a33d';
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 
 type Tasks = Record<LearningTask, TaskSummary>;
+
+const signed = (points: number) => `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)}`;
+const spreadHead = ({ float32_spread: f }: TaskSummary) =>
+  `final dev rank accuracy of ${f.replays} replays, ${f.replays - 1} of them from an init moved by ≤ ${f.relative_noise} (lowest – median – highest)`;
+const spreadCell = ({ float32_spread: f }: TaskSummary) => `${pct(f.min)} – **${pct(f.median)}** – ${pct(f.max)}`;
+const insideCell = ({ float32_spread: f }: TaskSummary) =>
+  `${f.reference_inside ? 'inside' : '**outside**'}; ${signed(f.median_diff_points)} (${f.accuracy_target_met ? 'met' : '**not met**'})`;
 
 /** The summary table (also README "Learning, measured"). */
 export function learningTable(tasks: Tasks): string[] {
@@ -23,6 +31,8 @@ export function learningTable(tasks: Tasks): string[] {
     `| zero-shot: the initial prompt, step 0 (same as the reference) | ${cell((t) => `${t.zero_shot === null ? '—' : pct(t.zero_shot)} (${t.step0_identical ? 'identical' : 'differs'})`)} |`,
     `| final dev rank accuracy, reference → Sprout (step ${names.map((n) => tasks[n].sprout.final_step).join(' / ')}) | ${cell((t) => `${pct(t.reference.final_accuracy)} → **${pct(t.sprout.final_accuracy)}** (${t.accuracy_diff_points >= 0 ? '+' : '−'}${Math.abs(t.accuracy_diff_points).toFixed(2)})`)} |`,
     `| accuracy target: Sprout ≥ reference − ${LEARNING_TARGETS.accuracyPoints} point | ${cell((t) => (t.accuracy_target_met ? 'met' : '**not met**'))} |`,
+    `| ${spreadHead(tasks[names[0]])} | ${cell(spreadCell)} |`,
+    `| the reference's final accuracy inside that range; the median's target | ${cell(insideCell)} |`,
     `| seconds per training step, 1 thread: reference / Sprout (mean; median) | ${cell((t) => `${t.reference.seconds_per_step.toFixed(3)} / **${t.sprout.seconds_per_step.toFixed(3)}** (${t.sprout.seconds_per_step_median.toFixed(3)})`)} |`,
     `| speed-up (target ≥ ${LEARNING_TARGETS.speedup}×) | ${cell((t) => `${t.speedup.toFixed(2)}× (${t.speed_target_met ? 'met' : '**not met**'})`)} |`,
   ];
@@ -32,13 +42,34 @@ export function learningMarkdown(tasks: Tasks): string {
   const out = ['## Prompt tuning replayed: Sprout vs the recorded Hugging Face runs (`learning-tasks`)', '', ...learningTable(tasks), ''];
   for (const name of Object.keys(tasks) as LearningTask[]) {
     const t = tasks[name];
-    out.push(`### ${TITLES[name]}: dev rank accuracy by step`, '', '| step | reference | Sprout |', '| ---: | ---: | ---: |');
-    const sprout = new Map(t.sprout.curve.map(([s, a]) => [s, a]));
-    for (const [step, acc] of t.reference.curve) out.push(`| ${step} | ${pct(acc)} | ${sprout.has(step) ? pct(sprout.get(step)!) : '—'} |`);
+    out.push(
+      `### ${TITLES[name]}: dev rank accuracy by step`,
+      '',
+      `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |`,
+      '| ---: | ---: | ---: | ---: |',
+    );
+    const curves = [t.sprout.curve, ...t.float32_spread.curves];
+    for (const [step, acc] of t.reference.curve) {
+      const i = t.sprout.curve.findIndex(([s]) => s === step);
+      const range = i < 0 ? '—' : `${pct(Math.min(...curves.map((c) => c[i][1])))} – ${pct(Math.max(...curves.map((c) => c[i][1])))}`;
+      out.push(`| ${step} | ${pct(acc)} | ${i < 0 ? '—' : pct(t.sprout.curve[i][1])} | ${range} |`);
+    }
     if (t.data_notes.length) out.push('', `Data notes of Sprout's run: ${t.data_notes.join(' ')}`);
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The lowest and highest dev accuracy at each step over the plain and the perturbed replays. */
+function spreadSeries(t: TaskSummary): Series[] {
+  const curves = [t.sprout.curve, ...t.float32_spread.curves];
+  const at = (pick: (values: number[]) => number): [number, number][] =>
+    t.sprout.curve.map(([step], i) => [step, 100 * pick(curves.map((c) => c[i][1]))]);
+  const name = `Sprout, ${curves.length} replays (init moved ≤ ${t.float32_spread.relative_noise})`;
+  return [
+    { name: `${name}: highest`, color: SPREAD, dashed: true, points: at((v) => Math.max(...v)) },
+    { name: `${name}: lowest`, color: SPREAD, dashed: true, points: at((v) => Math.min(...v)) },
+  ];
 }
 
 /** One chart per task: dev rank accuracy by step, Sprout and the reference, the two baselines as flat lines. */
@@ -62,6 +93,7 @@ export function learningFigure(tasks: Tasks): { svg: string; width: number; heig
         points: t.reference.curve.map(([s, a]) => [s, 100 * a]),
       },
       { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
+      ...spreadSeries(t),
       { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
     ];
     if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });

@@ -1,5 +1,6 @@
 /** One replayed task beside its reference: the numbers learning.json holds for it, and whether the targets hold. */
 import { referenceVocabIds, type InstructRun } from './learning-reference.js';
+import { SPREAD } from './agreement-spread.js';
 import { median } from './measure.js';
 
 /** Sprout's final dev accuracy may be at most this far below the reference's; steps must be this many times faster. */
@@ -20,8 +21,33 @@ export interface TaskReplay {
 
 const round = (v: number, digits = 6) => Number(v.toFixed(digits));
 
+/**
+ * Replays besides the plain one whose class-label init is moved by at most 1e-7 (relative; agreement-spread.ts):
+ * at Adafactor's lr 0.3 such float32-sized differences move a run's later dev accuracy by points, so one replay's
+ * final accuracy against one reference run says little; the spread of these says what float32 alone does.
+ */
+export const LEARNING_SPREAD_REPLAYS = 4;
+
+/** The final accuracies of the plain and the perturbed replays: their range and median, and where the reference lies. */
+function spreadSummary(refFinal: number, replays: TaskReplay[]) {
+  const finals = replays.map((r) => r.curve.at(-1)![1]).sort((a, b) => a - b);
+  const mid = median(finals);
+  return {
+    replays: finals.length,
+    relative_noise: SPREAD.relativeNoise,
+    final_accuracy: finals.map((a) => round(a)),
+    min: round(finals[0]),
+    median: round(mid),
+    max: round(finals.at(-1)!),
+    reference_inside: finals[0] <= refFinal && refFinal <= finals.at(-1)!,
+    median_diff_points: round(100 * (mid - refFinal), 3),
+    accuracy_target_met: 100 * (mid - refFinal) >= -LEARNING_TARGETS.accuracyPoints,
+    curves: replays.slice(1).map((r) => r.curve.map(([s, a]) => [s, round(a)])),
+  };
+}
+
 /** One task's entry of learning.json: Sprout beside the reference, and whether the targets hold. */
-export function taskSummary(ref: InstructRun, replay: TaskReplay) {
+export function taskSummary(ref: InstructRun, replay: TaskReplay, perturbed: TaskReplay[]) {
   const mean = replay.stepSeconds.reduce((s, v) => s + v, 0) / replay.stepSeconds.length;
   const final = replay.curve.at(-1)!;
   const refFinal = ref.evals.at(-1)!;
@@ -53,6 +79,7 @@ export function taskSummary(ref: InstructRun, replay: TaskReplay) {
     speedup: round(ref.train_seconds_per_step / mean, 3),
     accuracy_target_met: 100 * (final[1] - refFinal.rank_acc) >= -LEARNING_TARGETS.accuracyPoints,
     speed_target_met: ref.train_seconds_per_step / mean >= LEARNING_TARGETS.speedup,
+    float32_spread: spreadSummary(refFinal.rank_acc, [replay, ...perturbed]),
     data_notes: replay.notes,
   };
 }

@@ -13,7 +13,8 @@ import { CONFIG_FILE, readJson, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
 import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
 import { learningFigure, learningMarkdown } from './learning-report.js';
-import { LEARNING_TARGETS, taskSummary, type TaskReplay, type TaskSummary } from './learning-summary.js';
+import { LEARNING_SPREAD_REPLAYS, LEARNING_TARGETS, taskSummary, type TaskReplay, type TaskSummary } from './learning-summary.js';
+import { perturbedConfig } from './agreement-spread.js';
 import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.js';
 import { svgToPng } from './svg-png.js';
 
@@ -22,7 +23,7 @@ export async function replayLearningRun(
   shared: string,
   task: LearningTask,
   ref: InstructRun,
-  o: { steps?: number; threads?: number; log?: (line: string) => void } = {},
+  o: { steps?: number; threads?: number; log?: (line: string) => void; perturbSeed?: number } = {},
 ): Promise<TaskReplay> {
   const home = mkdtempSync(join(tmpdir(), `sprout-learning-${task}-`));
   const steps = o.steps ?? ref.steps_done;
@@ -30,8 +31,9 @@ export async function replayLearningRun(
   const log = o.log ?? (() => {});
   const stepSeconds: number[] = [];
   const curve: [number, number][] = [];
+  const given = learningConfig(shared, task, ref, { steps, checkpointEvery: steps, threads });
   const result = await runTraining(
-    { config: learningConfig(shared, task, ref, { steps, checkpointEvery: steps, threads }) },
+    { config: o.perturbSeed === undefined ? given : await perturbedConfig(home, given, task, o.perturbSeed) },
     {
       ...inLibrary(home),
       onProgress: (e) => {
@@ -66,7 +68,17 @@ export async function benchLearningTasks(o: { root: string; outDir: string }) {
   const refs = readInstructRuns(shared);
   const log = (line: string) => process.stderr.write(`learning-tasks: ${line}\n`);
   const tasks = {} as Record<LearningTask, TaskSummary>;
-  for (const task of LEARNING_TASKS) tasks[task] = taskSummary(refs[task], await replayLearningRun(shared, task, refs[task], { log }));
+  for (const task of LEARNING_TASKS) {
+    const replay = await replayLearningRun(shared, task, refs[task], { log });
+    const perturbed: TaskReplay[] = [];
+    for (let seed = 1; seed <= LEARNING_SPREAD_REPLAYS; seed++) {
+      perturbed.push(await replayLearningRun(shared, task, refs[task], { perturbSeed: seed }));
+      log(
+        `${task}: perturbed replay ${seed}/${LEARNING_SPREAD_REPLAYS}: final rank accuracy ${(100 * perturbed.at(-1)!.curve.at(-1)![1]).toFixed(2)} %`,
+      );
+    }
+    tasks[task] = taskSummary(refs[task], replay, perturbed);
+  }
   mergeLearningResults(o.outDir, 'tasks', tasks);
   mergeLearningMarkdown(o.outDir, 'tasks', learningMarkdown(tasks));
   const figure = learningFigure(tasks);
