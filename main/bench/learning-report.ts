@@ -60,16 +60,20 @@ export function learningMarkdown(tasks: Tasks): string {
   return out.join('\n');
 }
 
-/** The lowest and highest dev accuracy at each step over the plain and the perturbed replays. */
-function spreadSeries(t: TaskSummary): Series[] {
+/**
+ * The range of dev accuracy at each step over the plain and the perturbed replays, as one outline: along the
+ * highest values, then back along the lowest (one legend entry).
+ */
+function spreadSeries(t: TaskSummary): Series {
   const curves = [t.sprout.curve, ...t.float32_spread.curves];
   const at = (pick: (values: number[]) => number): [number, number][] =>
     t.sprout.curve.map(([step], i) => [step, 100 * pick(curves.map((c) => c[i][1]))]);
-  const name = `Sprout, ${curves.length} replays (init moved ≤ ${t.float32_spread.relative_noise})`;
-  return [
-    { name: `${name}: highest`, color: SPREAD, dashed: true, points: at((v) => Math.max(...v)) },
-    { name: `${name}: lowest`, color: SPREAD, dashed: true, points: at((v) => Math.min(...v)) },
-  ];
+  return {
+    name: `Sprout, ${curves.length} replays: range`,
+    color: SPREAD,
+    dashed: true,
+    points: [...at((v) => Math.max(...v)), ...at((v) => Math.min(...v)).reverse()],
+  };
 }
 
 /** One chart per task: dev rank accuracy by step, Sprout and the reference, the two baselines as flat lines. */
@@ -93,7 +97,7 @@ export function learningFigure(tasks: Tasks): { svg: string; width: number; heig
         points: t.reference.curve.map(([s, a]) => [s, 100 * a]),
       },
       { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
-      ...spreadSeries(t),
+      spreadSeries(t),
       { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
     ];
     if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });

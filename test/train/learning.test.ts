@@ -12,8 +12,8 @@
  * At lr 0.3 single evaluations swing by up to 14 points, and one of the five runs was still near its starting accuracy
  * at step 150 (44.8, 43.8, 50.0 % at steps 50, 100, 150; 45.8, 49.0, 59.5 % at 200, 250, 300) while its loss had
  * fallen to 0.67 of the start's: so accuracy is held to a level far above chance (the lowest measured minus 5
- * points), and learning itself to the falling loss. The full replays (`npm run bench -- learning`) reach 64.9 % at
- * step 800 on all 1,600 rows, reference 62.9 %.
+ * points), and learning itself to the falling loss. The full replays (`npm run bench -- learning-tasks`) reach
+ * 61.3–63.6 % at step 800 on all 1,600 rows (five replays, four from a perturbed init), reference 62.9 %.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
