@@ -144,12 +144,12 @@ export class T5PromptModel implements PromptModel {
     return entry;
   };
 
-  private buildGraph({ kind, promptLength, mode, dropout }: GraphKey): Graph {
+  private buildGraph({ kind, promptLength, mode, dropout, packed }: GraphKey): Graph {
     const cfg = this.config;
     const compute = COMPUTE_DTYPE[this.precision];
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute, packed);
       case 'score':
         return buildScoreGraph(cfg, this.weight, promptLength, mode, compute);
       case 'encode':
@@ -180,11 +180,12 @@ export class T5PromptModel implements PromptModel {
 
   async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
     if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
-    const session = await this.sessions.get('train', prompt.length, 'shared', dropoutOn(options));
     const encoder = encoderFeeds(this.config, prompt, batch.inputs);
+    const packing = packedRowFeeds(encoder.enc_mask);
+    const session = await this.sessions.get('train', prompt.length, 'shared', dropoutOn(options), packing !== null);
     const out = await session.run({
       ...encoder,
-      ...packedRowFeeds(encoder.enc_mask),
+      ...packing,
       ...decoderFeeds(this.config, batch.targets),
       ...trainOptionFeeds(options, this.precision),
     });
@@ -216,11 +217,12 @@ export class T5PromptModel implements PromptModel {
       throw new RangeError('a mixed batch needs one target and one prompt index per input');
     }
     const P = mixedPromptLength(mixed);
-    const session = await this.sessions.get('train', P, 'perExample', dropoutOn(options));
     const encoder = encoderFeeds(this.config, mixed, batch.inputs);
+    const packing = packedRowFeeds(encoder.enc_mask);
+    const session = await this.sessions.get('train', P, 'perExample', dropoutOn(options), packing !== null);
     const out = await session.run({
       ...encoder,
-      ...packedRowFeeds(encoder.enc_mask),
+      ...packing,
       ...decoderFeeds(this.config, batch.targets),
       ...trainOptionFeeds(options, this.precision),
     });

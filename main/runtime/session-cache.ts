@@ -1,6 +1,6 @@
 /**
  * The onnxruntime sessions of one model, built on first use and cached per graph (kind, prompt length, prompt
- * mode, dropout). The cache also owns the provider they run on, because a GPU that refuses a graph moves every
+ * mode, dropout, packing). The cache also owns the provider they run on, because a GPU that refuses a graph moves every
  * session to the CPU.
  */
 import type { Graph } from '../graph/builder.js';
@@ -18,6 +18,8 @@ export interface GraphKey {
   promptLength: number;
   mode: PromptMode;
   dropout: boolean;
+  /** A train graph that runs the encoder on the batch's real rows only (runtime/feeds.ts packedRowFeeds decides). */
+  packed: boolean;
 }
 
 /** A cached session and the kind of graph it runs, which decides its group. */
@@ -67,11 +69,11 @@ export class SessionCache {
     return this.currentReason;
   }
 
-  get(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false): Promise<ort.InferenceSession> {
-    const key = `${kind}:${promptLength}:${mode}:${dropout}`;
+  get(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false, packed = false): Promise<ort.InferenceSession> {
+    const key = `${kind}:${promptLength}:${mode}:${dropout}:${packed}`;
     const cached = this.sessions.get(key);
     if (cached) return cached.session;
-    const session = this.releaseOtherGroups(kind).then(() => this.create(key, { kind, promptLength, mode, dropout }));
+    const session = this.releaseOtherGroups(kind).then(() => this.create(key, { kind, promptLength, mode, dropout, packed }));
     const entry: SessionEntry = { kind, session };
     this.sessions.set(key, entry);
     // Only this entry: once released, the key may already hold the session built after it.

@@ -116,7 +116,8 @@ function decoderBias(g: Graph, w: WeightSource): Tensor {
  * Training: loss and its gradient with respect to the prompt. Labels arrive clamped, with a 0/1 mask.
  * With P = 0 (the plain model) there is nothing to differentiate and only the losses are output.
  * With `dropout`, the graph takes dropout_rate [] float32 and dropout_seed [] int64 and drops as HF T5 does in training.
- * In float16 it takes loss_scale [] float32 (see usesLossScale).
+ * In float16 it takes loss_scale [] float32 (see usesLossScale). `packed`: the encoder runs on the real rows named by
+ * enc_keep/enc_spread (see packedRows); unpacked, on every row of the padded layout, without those inputs.
  */
 export function buildTrainGraph(
   cfg: T5Config,
@@ -125,13 +126,14 @@ export function buildTrainGraph(
   mode: PromptMode = 'shared',
   dropout = false,
   compute: Compute = 'float32',
+  packed = true,
 ): Graph {
   const g = new Graph('sprout_train');
   const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
   const drop: Drop | undefined = dropper && ((x) => dropper.apply(x));
-  const memory = encode(g, cfg, w, inputs, drop, packedRows(g, inputs.mask));
+  const memory = encode(g, cfg, w, inputs, drop, packed ? packedRows(g, inputs.mask) : undefined);
   const decIds = g.input('dec_ids', 'int32', ['B', 'T']);
   const labels = g.input('labels', 'int32', ['BT', 1]); // -100 replaced by 0; see label_mask
   const labelMask = g.input('label_mask', 'float32', ['B', 'T']);
