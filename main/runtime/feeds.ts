@@ -94,14 +94,14 @@ export const PACK_MIN_PADDING = 1 / 20;
 /**
  * A training graph's enc_keep and enc_spread (main/graph/ops.ts PackedRows) from the encoder mask [B, S]: the flat
  * positions of the real rows, and each position's row among them (row 0 for padding). Null when the batch has too
- * little padding to pack (PACK_MIN_PADDING): the step then runs the train graph without packing.
+ * little padding to pack (PACK_MIN_PADDING) and `always` is false: the step then runs the train graph without packing.
  */
-export function packedRowFeeds(mask: ort.Tensor): Feeds | null {
+export function packedRowFeeds(mask: ort.Tensor, always = false): Feeds | null {
   const m = mask.data as Float32Array;
   const spread = new Int32Array(m.length);
   let kept = 0;
   for (let i = 0; i < m.length; i++) if (m[i]) spread[i] = kept++;
-  if (m.length - kept < PACK_MIN_PADDING * m.length) return null;
+  if (!always && m.length - kept < PACK_MIN_PADDING * m.length) return null;
   const keep = new Int32Array(kept);
   for (let i = 0, k = 0; i < m.length; i++) if (m[i]) keep[k++] = i;
   return { enc_keep: new ort.Tensor('int32', keep, [kept]), enc_spread: new ort.Tensor('int32', spread, [m.length]) };

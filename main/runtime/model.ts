@@ -10,7 +10,14 @@ import { convertToF32 } from '../checkpoint/cast.js';
 import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { readTensorBytes } from '../checkpoint/safetensors.js';
 import type { Graph } from '../graph/builder.js';
-import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph, usesLossScale } from '../graph/t5/graphs.js';
+import {
+  buildDecodeStepGraph,
+  buildEncodeGraph,
+  buildScoreGraph,
+  buildTrainGraph,
+  usesLossScale,
+  type PromptMode,
+} from '../graph/t5/graphs.js';
 import { dataDir } from '../paths.js';
 import { prepareWeights, type PrepareProgress, type StoredWeight, type WeightStore } from '../weights/store.js';
 import type { ComputeChoice, WeightsChoice, WeightWidth } from '../weights/width.js';
@@ -28,7 +35,7 @@ import { greedyDecode } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
-import { defaultThreads } from './session.js';
+import { defaultThreads, type ort } from './session.js';
 import type {
   DevicePreference,
   MixedPrompts,
@@ -178,11 +185,21 @@ export class T5PromptModel implements PromptModel {
     return out;
   }
 
+  /**
+   * A batch's train session and the feeds that pack its rows (null: it runs unpacked). Once the packed graph is
+   * built it takes every later batch, little padding or not: each session holds its own copy of the weights (see
+   * SessionCache), and a run whose batches fall on both sides of PACK_MIN_PADDING would otherwise keep two.
+   */
+  private async trainSession(promptLength: number, mode: PromptMode, dropout: boolean, mask: ort.Tensor) {
+    const packedBuilt = this.sessions.has({ kind: 'train', promptLength, mode, dropout, packed: true });
+    const packing = packedRowFeeds(mask, packedBuilt);
+    return { session: await this.sessions.get('train', promptLength, mode, dropout, packing !== null), packing };
+  }
+
   async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
     if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
     const encoder = encoderFeeds(this.config, prompt, batch.inputs);
-    const packing = packedRowFeeds(encoder.enc_mask);
-    const session = await this.sessions.get('train', prompt.length, 'shared', dropoutOn(options), packing !== null);
+    const { session, packing } = await this.trainSession(prompt.length, 'shared', dropoutOn(options), encoder.enc_mask);
     const out = await session.run({
       ...encoder,
       ...packing,
@@ -218,8 +235,7 @@ export class T5PromptModel implements PromptModel {
     }
     const P = mixedPromptLength(mixed);
     const encoder = encoderFeeds(this.config, mixed, batch.inputs);
-    const packing = packedRowFeeds(encoder.enc_mask);
-    const session = await this.sessions.get('train', P, 'perExample', dropoutOn(options), packing !== null);
+    const { session, packing } = await this.trainSession(P, 'perExample', dropoutOn(options), encoder.enc_mask);
     const out = await session.run({
       ...encoder,
       ...packing,

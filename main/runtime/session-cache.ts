@@ -44,6 +44,10 @@ export interface ProviderChoice {
   forced: boolean;
 }
 
+function keyOf({ kind, promptLength, mode, dropout, packed }: GraphKey): string {
+  return `${kind}:${promptLength}:${mode}:${dropout}:${packed}`;
+}
+
 export class SessionCache {
   private readonly sessions = new Map<string, SessionEntry>();
   private currentProvider: ProviderName;
@@ -69,11 +73,21 @@ export class SessionCache {
     return this.currentReason;
   }
 
+  /** Whether the session of this graph is built or being built. */
+  has(graph: GraphKey): boolean {
+    return this.sessions.has(keyOf(graph));
+  }
+
   get(kind: GraphKind, promptLength: number, mode: PromptMode = 'shared', dropout = false, packed = false): Promise<ort.InferenceSession> {
-    const key = `${kind}:${promptLength}:${mode}:${dropout}:${packed}`;
+    const graph = { kind, promptLength, mode, dropout, packed };
+    const key = keyOf(graph);
     const cached = this.sessions.get(key);
     if (cached) return cached.session;
-    const session = this.releaseOtherGroups(kind).then(() => this.create(key, { kind, promptLength, mode, dropout, packed }));
+    // The packed train graph replaces the unpacked one (the model then packs every batch: see T5PromptModel.trainSession).
+    const unpacked = keyOf({ ...graph, packed: false });
+    const session = this.releaseOtherGroups(kind)
+      .then(() => (packed ? this.release(([other]) => other === unpacked) : undefined))
+      .then(() => this.create(key, graph));
     const entry: SessionEntry = { kind, session };
     this.sessions.set(key, entry);
     // Only this entry: once released, the key may already hold the session built after it.
