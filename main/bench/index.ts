@@ -50,7 +50,7 @@ const benches: Record<string, Bench> = {
   'width-cola': () => benchWidthCola(root),
   'learning-transfer': () => benchLearningTransfer({ root, outDir: resolve(root, 'bench-results'), workDir }),
   'int8-scoring': () => benchInt8Scoring({ root, workDir, tokenizerFrom }),
-  sizes: () => benchSizes(),
+  sizes: () => benchSizes(resolve(root, 'bench-results/sizes.json')),
   // One row of `sizes`, in a process of its own (started by benchSizes; not a benchmark to run by name).
   'sizes-row': () => {
     const row = JSON.parse(process.env.SPROUT_SIZES_ROW ?? '{}') as {

@@ -5,12 +5,13 @@
  * compute (`width` int8-compute: scoring with int8 products, which label and evaluate offer; it trains nothing,
  * so its train step is null). Each row runs in a process of its own, so its peak RSS is its own; each size's
  * checkpoint and converted weights live in a temporary folder deleted after it.
- * SPROUT_SIZES=base,large limits the sizes; SPROUT_SIZES_WIDTHS=int8,int8-compute the rows.
+ * SPROUT_SIZES=base,large limits the sizes; SPROUT_SIZES_WIDTHS=int8,int8-compute the rows. A run limited so
+ * keeps the other rows of the results file it replaces (a full run takes hours; one row, minutes).
  */
 import { STEP } from './engine.js';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFamily } from '../checkpoint/families.js';
@@ -98,10 +99,22 @@ export async function sizesRow(
   };
 }
 
-export async function benchSizes(): Promise<Record<string, unknown>> {
+type Measured = Record<string, unknown>;
+
+/** The earlier file's rows that this run did not measure, and this run's, in the order SIZES and ROWS declare. */
+function withEarlierRows(earlierFile: string, measured: Measured[]): Measured[] {
+  if (!existsSync(earlierFile)) return measured;
+  const key = (r: Measured) => `${String(r.size)} ${String(r.width)}`;
+  const fresh = new Set(measured.map(key));
+  const earlier = (JSON.parse(readFileSync(earlierFile, 'utf8')) as { rows: Measured[] }).rows.filter((r) => !fresh.has(key(r)));
+  const order = (r: Measured) => SIZES.findIndex((s) => s.name === r.size) * ROWS.length + ROWS.indexOf(r.width as Row);
+  return [...earlier, ...measured].sort((a, b) => order(a) - order(b));
+}
+
+export async function benchSizes(earlierFile: string): Promise<Record<string, unknown>> {
   const only = process.env.SPROUT_SIZES?.split(',');
   const widths = process.env.SPROUT_SIZES_WIDTHS?.split(',');
-  const rows: Record<string, unknown>[] = [];
+  const rows: Measured[] = [];
   for (const size of SIZES.filter((s) => !only || only.includes(s.name))) {
     const dir = mkdtempSync(join(process.env.SPROUT_SIZES_DIR ?? tmpdir(), `sprout-sizes-${size.name}-`));
     try {
@@ -129,11 +142,20 @@ export async function benchSizes(): Promise<Record<string, unknown>> {
               .pop()!,
           ) as Record<string, unknown>;
         const conversion = child(true);
-        rows.push({ ...child(false), ...conversion, checkpoint_mb: Math.round(generated.totalBytes / 1e6), checkpoint_dtype: size.dtype });
+        // A row's own time and load: a limited run's rows sit beside rows measured on other days (see withEarlierRows).
+        const when = { date: new Date().toISOString(), load_average: Number(loadavg()[0].toFixed(1)) };
+        rows.push({
+          ...child(false),
+          ...conversion,
+          checkpoint_mb: Math.round(generated.totalBytes / 1e6),
+          checkpoint_dtype: size.dtype,
+          ...when,
+        });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { benchmark: 'sizes', batch: 8, input_tokens: 64, prompt_length: 20, target_tokens: 4, rows };
+  const kept = only || widths ? withEarlierRows(earlierFile, rows) : rows;
+  return { benchmark: 'sizes', batch: 8, input_tokens: 64, prompt_length: 20, target_tokens: 4, rows: kept };
 }
