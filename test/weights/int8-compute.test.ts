@@ -113,6 +113,48 @@ describe("int8 compute on mini-t5-instruct with Hugging Face's float32-trained p
   });
 });
 
+describe('int8 compute on a relu model (tiny-t5-v1_0): the feed-forward as two integer products', () => {
+  const v10 = join(shared, 'fixtures/tiny-t5-v1_0');
+
+  it('quantises the hidden activation once, with its relu in the quantisation (no Relu node, no float hidden copy)', () => {
+    const file = join(v10, 'config.json');
+    const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
+    const ref = { location: 'w', offset: 0, length: 4 };
+    const lookup: WeightLookup = (name) =>
+      /\.(q|k|v|o|wi|wo)\.weight$/.test(name)
+        ? { kind: 'int8t', dims: [1, 1], qT: ref, scale: ref }
+        : { kind: 'float', dtype: 'float32', dims: [1, 1], data: ref };
+    const ops = buildScoreGraph(cfg, lookup, 4).nodes.map((n) => n.opType);
+    const count = (opType: string) => ops.filter((o) => o === opType).length;
+    expect(count('Relu')).toBe(0);
+    // Per encoder layer: q, k and v share one quantisation, o has its own, wi one and wo the hidden activation's;
+    // a decoder layer adds cross-attention's q and o, and every one's cross k/v read the encoder output's.
+    expect(count('QuantizeLinear')).toBe(4 * cfg.numLayers + 6 * cfg.numDecoderLayers + 1);
+  });
+
+  it("scores within 2 % of float32's and a row alone as in a batch", async () => {
+    const float = await loadPromptModel(v10, { device: 'cpu' });
+    const int8 = await loadPromptModel(v10, { device: 'cpu', compute: 'int8' });
+    try {
+      const ids = Array.from({ length: 6 }, (_, r) => Array.from({ length: 12 + r }, (_, i) => 5 + ((r * 37 + i * 11) % 90)).concat(1));
+      const prompt = { length: 4, data: float.embeddings([7, 8, 9, 10]) };
+      const candidates = [
+        [3, 1],
+        [4, 1],
+      ];
+      const [f, q] = [await float.score(prompt, ids, candidates), await int8.score(prompt, ids, candidates)];
+      q.forEach((v, i) => expect(Math.abs(v / f[i] - 1), `score ${i}`).toBeLessThan(0.02));
+      for (let r = 0; r < ids.length; r++) {
+        const alone = await int8.score(prompt, [ids[r]], candidates);
+        alone.forEach((v, c) => expect(Math.abs(v - q[r * candidates.length + c])).toBeLessThan(1e-4));
+      }
+    } finally {
+      await float.dispose();
+      await int8.dispose();
+    }
+  });
+});
+
 describe('where int8 compute runs', () => {
   it('the CPU only: a GPU named is refused with what to do instead', () => {
     expect(() => requireComputeOn('int8', 'cpu')).not.toThrow();

@@ -171,7 +171,7 @@ export function buildTrainGraph(
  * With a shared prompt the candidates are shared by the batch: dec_ids [C, T] decoder inputs, labels [C*T, 1]
  * clamped ids, label_mask [C, T]. With per-example prompts each example brings its own C candidates (another
  * task, another label set): dec_ids [B*C, T], labels [B*C*T, 1], label_mask [B*C, T], rows b-major.
- * Keys and values of cross-attention are computed once per example and repeated per candidate.
+ * Keys and values of cross-attention are computed once per example and broadcast to its candidates.
  */
 export function buildScoreGraph(
   cfg: T5Config,
@@ -198,20 +198,7 @@ export function buildScoreGraph(
   const perExample = (t: Tensor) =>
     own ? t : op.expand(op.unsqueeze(t, 0), op.shapeConcat([batch, g.ints(Array(t.rank).fill(1))]), ['B', ...t.shape]); // [B, ...t]
   const decIds = op.reshape(perExample(candIds), op.shapeConcat([g.ints([-1]), len]), ['BC', 'T']); // [B*C, T]
-  const repeatKv = (t: Tensor) => {
-    const rows = op.expand(op.unsqueeze(t, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), [
-      t.shape[0],
-      'C',
-      ...t.shape.slice(1),
-    ]); // [B, C, H, *, *]
-    return op.reshape(rows, op.shapeConcat([g.ints([-1]), op.shapeOf(t, 1)]), ['BC', ...t.shape.slice(1)]);
-  };
-  const maskRows = maskBias(g, inputs.mask); // [B, 1, 1, S]
-  const crossBias = op.reshape(
-    op.expand(op.unsqueeze(maskRows, 1), op.shapeConcat([g.ints([1]), numCand, g.ints([1, 1, 1])]), ['B', 'C', 1, 1, 'S']),
-    op.shapeConcat([g.ints([-1, 1, 1]), op.shapeOf(inputs.mask, 1, 2)]),
-    ['BC', 1, 1, 'S'],
-  );
+  const crossBias = op.unsqueeze(maskBias(g, inputs.mask), 1); // [B, 1, 1, 1, S]
   const h = decoder(cfg, w, {
     x: op.reshape(embed(w, decIds), [-1, d], ['BCT', d]),
     bs: op.shapeConcat([op.shapeMul(batch, numCand), len]),
@@ -219,7 +206,7 @@ export function buildScoreGraph(
     memory,
     memoryBs: inputs.bs,
     crossBias,
-    repeatKv,
+    queriesPerKey: numCand,
   });
   const logits = op.toFloat32(lmHead(cfg, w, h)); // [B*C*T, V]
   const labels = op.reshape(perExample(candLabels), [-1, 1], ['BCT', 1]);
