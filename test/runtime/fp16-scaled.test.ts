@@ -14,19 +14,10 @@ import { loadPromptModel, type T5PromptModel } from '../../main/runtime/model.js
 import type { SoftPrompt } from '../../main/runtime/types.js';
 import { sprout } from '../fault/spawn.js';
 import { repoRoot, shared } from '../train/fixtures.js';
+import { relativeL2 } from './relative-l2.js';
 
 const F = 1000;
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
-const relativeL2 = (a: ArrayLike<number>, b: ArrayLike<number>, scale = 1) => {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i] * scale - b[i]) ** 2;
-    norm += b[i] ** 2;
-  }
-  return Math.sqrt(diff / norm);
-};
-
 /** A copy of fixture `name` written by scale_checkpoint.py with `args`, in a fresh temporary folder. */
 function scaledCopy(name: string, args: string[]): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'sprout-scaled-')), name);
