@@ -38,6 +38,7 @@ import {
   markOutputReplaced,
   newJobId,
   setJobStatus,
+  unscoredRow,
   type LabelJob,
   type ScoredRow,
 } from './jobs.js';
@@ -636,16 +637,7 @@ async function labelWindow(
   order.forEach((i, k) => (outcomes[i] = scored[k]));
   return window.map(({ row, record }, i) => {
     const outcome = outcomes[i];
-    const stored: ScoredRow = {
-      row,
-      line: record.line,
-      fields: { ...record.fields },
-      predicted: null,
-      confidence: null,
-      margin: null,
-      skippedReason: skipReasons[i],
-      corrected: null,
-    };
+    const stored = unscoredRow(row, record, skipReasons[i]);
     const c = spec.columns;
     const width = [c.runnerUp, c.margin, c.agreement, c.threshold].filter(Boolean).length + c.probs.length;
     if (!outcome) {

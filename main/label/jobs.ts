@@ -4,6 +4,7 @@
  * themselves, so the database never claims output the file does not hold.
  */
 import { randomUUID } from 'node:crypto';
+import type { SourceRecord } from '../data/types.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { WriterTarget } from '../writer-lock.js';
 import type { AddedValue } from './encode.js';
@@ -59,6 +60,20 @@ export interface LabelRow {
 
 /** A row as the labeller produces it, before its written values are attached for the library. */
 export type ScoredRow = Omit<LabelRow, 'added' | 'values'>;
+
+/** A source row before the model has said anything about it (or skipped with `skippedReason`). */
+export function unscoredRow(row: number, record: SourceRecord, skippedReason: string | null = null): ScoredRow {
+  return {
+    row,
+    line: record.line,
+    fields: { ...record.fields },
+    predicted: null,
+    confidence: null,
+    margin: null,
+    skippedReason,
+    corrected: null,
+  };
+}
 
 interface JobRow {
   id: string;

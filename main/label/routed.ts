@@ -10,7 +10,7 @@ import type { PromptModel, SoftPrompt } from '../runtime/types.js';
 import { columnClaimer, type AddedColumns } from './columns.js';
 import { predict, type Prediction } from './confidence.js';
 import { roundProbability, type AddedValue } from './encode.js';
-import type { ScoredRow } from './jobs.js';
+import { unscoredRow, type ScoredRow } from './jobs.js';
 import type { LabelTokenizer } from './scorer.js';
 import { renderText, resolveTextSpec, retargetTemplate } from './text.js';
 import { withoutDecision, type LabelPrompt, type LabelRouting, type LabelStats, type LabelTask } from './types.js';
@@ -223,16 +223,7 @@ function taskColumnRow(
   reasons: (string | null)[],
 ): RoutedRow {
   const { routing } = spec;
-  const stored: ScoredRow = {
-    row,
-    line: record.line,
-    fields: { ...record.fields },
-    predicted: null,
-    confidence: null,
-    margin: null,
-    skippedReason: null,
-    corrected: null,
-  };
+  const stored = unscoredRow(row, record);
   const union = unionLabels(routing);
   const i = predictions.findIndex((p) => p !== undefined);
   if (i < 0) {
@@ -277,16 +268,7 @@ function perColumnRow(
   reasons: (string | null)[],
 ): RoutedRow {
   const { routing } = spec;
-  const stored: ScoredRow = {
-    row,
-    line: record.line,
-    fields: { ...record.fields },
-    predicted: null,
-    confidence: null,
-    margin: null,
-    skippedReason: null,
-    corrected: null,
-  };
+  const stored = unscoredRow(row, record);
   const added: AddedValue[] = [];
   const skipped: string[] = [];
   routing.routes.forEach((route, i) => {
