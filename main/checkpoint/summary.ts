@@ -1,4 +1,5 @@
 import type { Checkpoint } from './checkpoint.js';
+import type { T5Config } from './config.js';
 import { parameterCount } from './layout.js';
 
 /** What the library shows about a model without opening it. */
@@ -18,9 +19,13 @@ export interface ArchitectureSummary {
 }
 
 export function summarize(checkpoint: Checkpoint): ArchitectureSummary {
-  const c = checkpoint.config;
   let weightBytes = 0;
   for (const t of checkpoint.tensors.values()) weightBytes += t.length;
+  return { ...configSummary(checkpoint.config), weightBytes };
+}
+
+/** The summary's part that the config alone decides (a model the library has not imported has no weight bytes yet). */
+export function configSummary(c: T5Config): Omit<ArchitectureSummary, 'weightBytes'> {
   return {
     parameters: parameterCount(c),
     encoderLayers: c.numLayers,
@@ -32,6 +37,5 @@ export function summarize(checkpoint: Checkpoint): ArchitectureSummary {
     vocabSize: c.vocabSize,
     feedForward: c.feedForward,
     tiedEmbeddings: c.tieWordEmbeddings,
-    weightBytes,
   };
 }

@@ -3,7 +3,7 @@
  * losses and evaluations while it runs, the kept prompts (with their task embeddings) at the end, or the error.
  */
 import { basename, resolve } from 'node:path';
-import { parameterCount } from '../checkpoint/layout.js';
+import { configSummary } from '../checkpoint/summary.js';
 import type { T5Config } from '../checkpoint/config.js';
 import { SproutError } from '../errors.js';
 import { providerRecord } from '../runtime/provider-record.js';
@@ -74,18 +74,7 @@ function modelRef(db: LibraryDb, path: string, c: T5Config): ModelRef {
   return {
     id: row?.id ?? null,
     path: resolve(path),
-    summary: row?.summary ?? {
-      parameters: parameterCount(c),
-      encoderLayers: c.numLayers,
-      decoderLayers: c.numDecoderLayers,
-      dModel: c.dModel,
-      dKv: c.dKv,
-      numHeads: c.numHeads,
-      dFf: c.dFf,
-      vocabSize: c.vocabSize,
-      feedForward: c.feedForward,
-      tiedEmbeddings: c.tieWordEmbeddings,
-    },
+    summary: row?.summary ?? configSummary(c),
   };
 }
 
