@@ -207,10 +207,7 @@ function reluIntegerProducts(g: Graph, rows: QuantisedRows, up: Int8t, down: Int
     CONTRIB_DOMAIN,
   );
   const top = f('ReduceMax', [z], [n, 1], 'float32', op.attrs({ axes: [1], keepdims: 1 }));
-  const step = f('Max', [f('Div', [top, g.scalar(255)], [n, 1]), g.scalar(1e-30)], [n, 1]); // [N, 1]; a row with no positive value quantises to 0
-  const flat = op.reshape(step, g.ints([-1]), [n]);
-  const zero = f('Expand', [g.constant([0], 'uint8', [1]), op.shapeOf(flat)], [n], 'uint8');
-  const hq = f('QuantizeLinear', [z, flat, zero], [n, hidden], 'uint8', op.attrs({ axis: 0 })); // relu(z) / step, rounded
+  const { xq: hq, rowScale: step } = quantiseByRow(g, z, top, { levels: 255, zero: 0 }); // relu(z) / step, rounded; a row with no positive value quantises to 0
   const qoT = g.externalWeight(down.name, [hidden, out], down.w.qT, 'int8');
   const scaleO = g.externalWeight(`${down.name}.scale`, [out], down.w.scale);
   const product = f('MatMulIntegerToFloat', [hq, qoT, one, one], [n, out], 'float32', {}, CONTRIB_DOMAIN);
@@ -227,13 +224,22 @@ type RowsOf = (x: Tensor) => QuantisedRows;
 
 function quantiseRows(g: Graph, x: Tensor): QuantisedRows {
   const xf = op.toFloat32(x);
+  const abs = g.emitRaw('Abs', [xf], {}, xf.shape, 'float32');
+  const maxAbs = g.emitRaw('ReduceMax', [abs], op.attrs({ axes: [1], keepdims: 1 }), [x.shape[0], 1], 'float32');
+  return quantiseByRow(g, xf, maxAbs, { levels: 127, zero: 128 });
+}
+
+/**
+ * x [N, in] float32 as uint8, row by row: the step of a row is top[row] / levels ([N, 1]; at least 1e-30, so that an
+ * all-zero row keeps a positive one), the zero point `zero` for every row.
+ */
+function quantiseByRow(g: Graph, x: Tensor, top: Tensor, o: { levels: number; zero: number }): QuantisedRows {
   const n = x.shape[0];
   const f = (opType: string, inputs: Tensor[], shape: Dim[], dtype: DType = 'float32', attrs: Attrs = {}) =>
     g.emitRaw(opType, inputs, attrs, shape, dtype);
-  const maxAbs = f('ReduceMax', [f('Abs', [xf], xf.shape)], [n, 1], 'float32', op.attrs({ axes: [1], keepdims: 1 }));
-  const rowScale = f('Max', [f('Div', [maxAbs, g.scalar(127)], [n, 1]), g.scalar(1e-30)], [n, 1]); // an all-zero row keeps a positive step
+  const rowScale = f('Max', [f('Div', [top, g.scalar(o.levels)], [n, 1]), g.scalar(1e-30)], [n, 1]);
   // QuantizeLinear takes a per-row scale as [N] along axis 0, with a zero point of the same shape.
   const step = op.reshape(rowScale, g.ints([-1]), [n]);
-  const zero = f('Expand', [g.constant([128], 'uint8', [1]), op.shapeOf(step)], [n], 'uint8');
-  return { xq: f('QuantizeLinear', [xf, step, zero], xf.shape, 'uint8', op.attrs({ axis: 0 })), rowScale };
+  const zero = f('Expand', [g.constant([o.zero], 'uint8', [1]), op.shapeOf(step)], [n], 'uint8');
+  return { xq: f('QuantizeLinear', [x, step, zero], x.shape, 'uint8', op.attrs({ axis: 0 })), rowScale };
 }
