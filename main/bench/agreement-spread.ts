@@ -11,7 +11,7 @@ import { libraryPath, openLibrary } from '../library/db.js';
 import { insertPrompt } from '../library/prompts.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { loadTokenizer } from '../tokenizer/index.js';
-import { parseTrainingConfig, type TrainingConfigInput } from '../train/config.js';
+import { parseTrainingConfig, type TrainingConfig, type TrainingConfigInput } from '../train/config.js';
 import { initPrompt } from '../train/init.js';
 import { NumpyPcg64 } from '../train/rng/numpy-pcg64.js';
 import { loadCheckpoint, runDir } from '../train/run-store.js';
@@ -21,8 +21,7 @@ import { LOSS_WINDOW, referenceConfig, type ReferenceRun, type ReferenceTask } f
 export const SPREAD = { replays: 8, relativeNoise: 1e-7, stepTolerance: 1e-3 } as const;
 
 /** The config's class-label init with value v moved by noise · |v| · u, u uniform in [-1, 1) from numpy's PCG64(seed). */
-async function perturbedInit(given: TrainingConfigInput, seed: number, noise: number): Promise<Float32Array> {
-  const config = parseTrainingConfig(given);
+async function perturbedInit(config: TrainingConfig, seed: number, noise: number): Promise<Float32Array> {
   const tokenizer = await loadTokenizer(config.model);
   const model = await loadPromptModel(config.model, { device: 'cpu', weights: 'fp32' });
   try {
@@ -52,8 +51,9 @@ async function perturbedInit(given: TrainingConfigInput, seed: number, noise: nu
  * under `home` as a prompt the run starts from.
  */
 export async function perturbedConfig(home: string, given: TrainingConfigInput, name: string, seed: number): Promise<TrainingConfigInput> {
-  const embedding = await perturbedInit(given, seed, SPREAD.relativeNoise);
-  const { promptLength } = parseTrainingConfig(given);
+  const config = parseTrainingConfig(given);
+  const embedding = await perturbedInit(config, seed, SPREAD.relativeNoise);
+  const { promptLength } = config;
   const db = openLibrary(libraryPath(home));
   try {
     const id = insertPrompt(db, {

@@ -20,6 +20,9 @@ const spreadCell = ({ float32_spread: f }: TaskSummary) => `${pct(f.min)} – **
 const insideCell = ({ float32_spread: f }: TaskSummary) =>
   `${f.reference_inside ? 'inside' : '**outside**'}; ${signed(f.median_diff_points)} (${f.accuracy_target_met ? 'met' : '**not met**'})`;
 
+/** The dev accuracy curves of all the replays: the plain one first, then the perturbed ones. */
+const replayCurves = (t: TaskSummary) => [t.sprout.curve, ...t.float32_spread.curves];
+
 /** The summary table (also README "Learning, measured"). */
 export function learningTable(tasks: Tasks): string[] {
   const names = Object.keys(tasks) as LearningTask[];
@@ -48,7 +51,7 @@ export function learningMarkdown(tasks: Tasks): string {
       `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |`,
       '| ---: | ---: | ---: | ---: |',
     );
-    const curves = [t.sprout.curve, ...t.float32_spread.curves];
+    const curves = replayCurves(t);
     for (const [step, acc] of t.reference.curve) {
       const i = t.sprout.curve.findIndex(([s]) => s === step);
       const range = i < 0 ? '—' : `${pct(Math.min(...curves.map((c) => c[i][1])))} – ${pct(Math.max(...curves.map((c) => c[i][1])))}`;
@@ -65,7 +68,7 @@ export function learningMarkdown(tasks: Tasks): string {
  * highest values, then back along the lowest (one legend entry).
  */
 function spreadSeries(t: TaskSummary): Series {
-  const curves = [t.sprout.curve, ...t.float32_spread.curves];
+  const curves = replayCurves(t);
   const at = (pick: (values: number[]) => number): [number, number][] =>
     t.sprout.curve.map(([step], i) => [step, 100 * pick(curves.map((c) => c[i][1]))]);
   return {
