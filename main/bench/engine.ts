@@ -8,22 +8,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRandomT5Checkpoint } from '../checkpoint/checkpoint.js';
 import type { T5Config } from '../checkpoint/config.js';
+import { findFamily } from '../checkpoint/families.js';
+import { familyConfig } from '../checkpoint/generate.js';
 import { loadPromptModel } from '../runtime/model.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { matmulPeakGflops } from './matmul-peak.js';
 import { median, peakRssMb, randomIds, time } from './measure.js';
 
-export const T5_SMALL: Partial<T5Config> = {
-  vocabSize: 32128,
-  dModel: 512,
-  dKv: 64,
-  numHeads: 8,
-  dFf: 2048,
-  numLayers: 6,
-  numDecoderLayers: 6,
-  feedForward: 'relu',
-  tieWordEmbeddings: true,
-};
+/** A Hub family's architecture (checkpoint/families.ts holds the shapes) for a generated benchmark checkpoint. */
+export function familyShape(repo: string): T5Config {
+  const family = findFamily(repo);
+  if (!family) throw new Error(`checkpoint/families.ts has no ${repo}`);
+  return familyConfig(family).config;
+}
+
+export const T5_SMALL = familyShape('t5-small');
 
 /** Forward FLOPs of one example (2 per multiply-add), from the model shape; backward to activations costs about as much again. */
 export function t5Flops(

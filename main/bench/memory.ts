@@ -4,20 +4,11 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { T5Config } from '../checkpoint/config.js';
 import { loadPromptModel } from '../runtime/model.js';
-import { ensureCheckpoint, T5_SMALL, STEP } from './engine.js';
+import { ensureCheckpoint, familyShape, T5_SMALL, STEP } from './engine.js';
 import { median, peakRssMb, randomIds, time } from './measure.js';
 
-export const T5_BASE: Partial<T5Config> = {
-  ...T5_SMALL,
-  dModel: 768,
-  numHeads: 12,
-  dKv: 64,
-  dFf: 3072,
-  numLayers: 12,
-  numDecoderLayers: 12,
-};
+export const T5_BASE = familyShape('t5-base');
 
 export async function benchMemory(o: { workDir: string; tokenizerFrom: string; shape: 't5-small' | 't5-base' }) {
   const config = o.shape === 't5-base' ? T5_BASE : T5_SMALL;
