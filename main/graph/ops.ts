@@ -95,6 +95,11 @@ export function toInt(x: Tensor, dtype: 'int32' | 'int64'): Tensor {
 }
 
 /** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
+/** The same value, seen by the backward as a constant: no node, and no gradient reaches x through it. */
+export function detach(x: Tensor): Tensor {
+  return new Tensor(x.graph, x.name, x.dtype, x.shape, false);
+}
+
 export function zerosLike(x: Tensor): Tensor {
   return x.graph.emitRaw('Expand', [x.graph.scalar(0, x.dtype), shapeOf(x)], {}, x.shape, x.dtype);
 }
@@ -216,7 +221,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
-function swapLast(x: Tensor): Tensor {
+/** x with its last two axes swapped. */
+export function swapLast(x: Tensor): Tensor {
   const perm = range(x.rank);
   [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];
   return transpose(x, perm);

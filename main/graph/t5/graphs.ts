@@ -94,7 +94,9 @@ function encode(g: Graph, cfg: T5Config, w: WeightSource, inputs: EncoderInputs,
     positionBias(w.tensor('encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'), buckets),
     maskBias(g, inputs.mask),
   ); // [B, H, S, S]
-  return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop, rows); // [B*S, d]
+  // A prompt shared by the batch and left undropped is the same P rows in every example (see encoder).
+  const sharedPrompt = !drop && inputs.prompt?.requiresGrad && inputs.prompt.rank === 2 ? inputs.prompt : undefined;
+  return encoder(cfg, w, inputs.hidden, inputs.bs, bias, drop, rows, sharedPrompt); // [B*S, d]
 }
 
 /** The training graph's enc_keep [Ntok] and enc_spread [B*S] int32 and its mask: the encoder's real rows (see ops.PackedRows). */
