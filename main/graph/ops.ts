@@ -212,12 +212,35 @@ export function toFloat32(x: Tensor): Tensor {
 
 // ---- matrix products -----------------------------------------------------------------------------------
 
-/** Batched a @ b with both operands variable: [..., m, k] @ [..., k, n] -> [..., m, n], equal batch dims. */
+/** Batched a @ b with both operands variable: [..., m, k] @ [..., k, n] -> [..., m, n], batch dims broadcast as numpy does. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  const shape = [...a.shape.slice(0, -1), b.shape[b.rank - 1]];
-  return a.graph.emit('MatMul', [a, b], {}, shape, a.dtype, (g, needs) => [
-    needs[0] && matmul(g, swapLast(b)),
-    needs[1] && matmul(swapLast(a), g),
+  return a.graph.emit('MatMul', [a, b], {}, productShape(a, b), a.dtype, (g, needs) => [
+    needs[0] && sumTo(matmul(g, swapLast(b)), a.shape),
+    needs[1] && sumTo(matmul(swapLast(a), g), b.shape),
+  ]);
+}
+
+function productShape(a: Tensor, b: Tensor): Dim[] {
+  return [...broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), a.shape[a.rank - 2], b.shape[b.rank - 1]];
+}
+
+/**
+ * a @ w for a frozen w: [..., m, k] @ [..., k, n] -> [..., m, n], batch dims broadcast as numpy does. `weight(after)`
+ * gives w once `after` exists (see linear's backwardWeight), for the forward and again for the backward. The gradient
+ * g wᵀ is formed as (w gᵀ)ᵀ so that only activations are transposed: a transposed frozen weight is a constant that
+ * onnxruntime folds into a second copy of it.
+ */
+export function matmulFrozen(a: Tensor, weight: (after: Tensor) => Tensor): Tensor {
+  const w = weight(a);
+  return a.graph.emit('MatMul', [a, w], {}, productShape(a, w), a.dtype, (g) => [sumTo(swapLast(matmul(weight(g), swapLast(g))), a.shape)]);
+}
+
+/** w @ b for a frozen w, as matmulFrozen: its gradient wᵀ g is formed as (gᵀ w)ᵀ. */
+export function frozenMatmul(weight: (after: Tensor) => Tensor, b: Tensor): Tensor {
+  const w = weight(b);
+  return b.graph.emit('MatMul', [w, b], {}, productShape(w, b), b.dtype, (g) => [
+    null,
+    sumTo(swapLast(matmul(swapLast(g), weight(g))), b.shape),
   ]);
 }
 

@@ -70,6 +70,14 @@ interface AttentionArgs {
   rows?: op.PackedRows;
   /** The prompt's normalised rows [P, d] when they alone carry the gradient (see promptAttend); query and keyValue then carry none. */
   promptRows?: Tensor;
+  /** Cross-attention without candidates: keyValue (the encoder output) as absorbedCross reads it. */
+  memory?: () => CrossMemory;
+}
+
+/** The encoder output [B, S, d] and its transpose [B, d, S], for every decoder layer's absorbed cross-attention. */
+export interface CrossMemory {
+  rows: Tensor;
+  cols: Tensor;
 }
 
 export function attention(a: AttentionArgs): Tensor {
@@ -80,18 +88,53 @@ export function attention(a: AttentionArgs): Tensor {
   const heads = g.ints([H, dk]);
   const split = (x: Tensor, bs: Tensor) => op.reshape(x, op.shapeConcat([bs, heads]), ['B', 'S', H, dk]); // [B, S, H, dk]
   const q = op.transpose(split(w.linear(a.query, `${prefix}.q.weight`), a.queryBs), [0, 2, 1, 3]); // [B, H, Sq, dk]
+  const [wk, wv] = a.memory ? [w.heads(`${prefix}.k.weight`, H, dk), w.heads(`${prefix}.v.weight`, H, dk)] : [];
+  const context = a.memory && wk && wv ? absorbedCross(q, wk, wv, a.memory(), a.bias, a.drop) : projectedContext(a, q, split);
+  const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
+  return w.linear(op.toFloat32(a.rows ? op.packRows(merged, a.rows) : merged), `${prefix}.o.weight`); // [N or Ntok, d], float32: it joins the residual stream
+}
+
+/** The attention context [B, H, Sq, dk] from keys and values projected from every key row. */
+function projectedContext(a: AttentionArgs, q: Tensor, split: (x: Tensor, bs: Tensor) => Tensor): Tensor {
+  const { w, prefix } = a;
   // Keys and values wait for this layer's query: cross-attention reads the encoder output, which every decoder
   // layer has at once, and onnxruntime would widen all their narrow weights together (t5-large int8: +0.4 GB).
   const kT = op.transpose(split(w.linear(a.keyValue, `${prefix}.k.weight`, a.query), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
   const v = op.transpose(split(w.linear(a.keyValue, `${prefix}.v.weight`, a.query), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
   const ownProjections = (x: Tensor) => ['q', 'k', 'v'].map((n) => w.linear(x, `${prefix}.${n}.weight`)); // [P, H*dk] each
-  const context = a.queriesPerKey
-    ? groupedContext(q, kT, v, a.bias, a.queriesPerKey)
-    : a.promptRows
-      ? promptAttend(q, kT, v, a.bias, ownProjections(a.promptRows))
-      : attend(q, kT, v, a.bias, a.drop); // [B, H, Sq, dk]
-  const merged = op.reshape(op.transpose(context, [0, 2, 1, 3]), [-1, H * dk], ['N', H * dk]); // [N, H*dk]
-  return w.linear(op.toFloat32(a.rows ? op.packRows(merged, a.rows) : merged), `${prefix}.o.weight`); // [N or Ntok, d], float32: it joins the residual stream
+  if (a.queriesPerKey) return groupedContext(q, kT, v, a.bias, a.queriesPerKey);
+  return a.promptRows ? promptAttend(q, kT, v, a.bias, ownProjections(a.promptRows)) : attend(q, kT, v, a.bias, a.drop);
+}
+
+/**
+ * Cross-attention with the key and value weights absorbed into the query side. Per head, softmax(q Kᵀ) V with
+ * K = M Wkᵀ and V = M Wvᵀ over the encoder rows M [B, S, d] equals softmax((q Wk) Mᵀ) (M Wvᵀ), and
+ * (softmax(·) M) Wvᵀ: the products then touch M with T query rows per head, 2·H·T·S·d multiply-adds per example,
+ * instead of projecting all S rows to keys and values, 2·S·d·H·dk, and the backward likewise. Label targets are a
+ * few tokens against d_kv = 32-64, so cross-attention in training and greedy decoding costs a fraction of what it did (mini-t5-instruct
+ * topic: the six [B·S, d] projections and their backward products: 7 % of a step). Rank scoring keeps the
+ * projections: there the keys and values serve every candidate of an example at once.
+ * q [B, H, T, dk], wk and wv [H, dk, d] at their point of use, bias [B, 1, 1, S]; returns [B, H, T, dk].
+ */
+function absorbedCross(
+  q: Tensor,
+  wk: (after: Tensor) => Tensor,
+  wv: (after: Tensor) => Tensor,
+  m: CrossMemory,
+  bias: Tensor,
+  drop = noDrop,
+): Tensor {
+  const d = m.rows.shape[2];
+  const qk = op.matmulFrozen(q, wk); // [B, H, T, d]: each head's query in the encoder's space
+  const byExample = op.reshape(qk, [0, -1, d as number], ['B', 'HT', d]); // [B, H·T, d]
+  const products = op.matmul(byExample, m.cols); // [B, H·T, S]
+  const scoreShape = op.shapeConcat([op.shapeOf(qk, 0, 3), op.shapeOf(m.cols, 2, 3)]);
+  // T and S are named apart: reshape's gradient takes a runtime dim from its input where the symbolic names match.
+  const scores = op.add(op.toFloat32(op.reshape(products, scoreShape, [...qk.shape.slice(0, 2), 'T', 'S'])), bias); // [B, H, T, S]
+  const probs = op.cast(drop(op.softmax(scores)), m.rows.dtype);
+  const mixed = op.matmul(op.reshape(probs, op.shapeOf(products), products.shape), m.rows); // [B, H·T, d]
+  const contextT = op.frozenMatmul(wv, op.swapLast(op.reshape(mixed, op.shapeOf(qk), qk.shape))); // [B, H, dk, T]
+  return op.swapLast(contextT); // [B, H, T, dk]
 }
 
 /** softmax(q kᵀ + bias) v. Scores and their softmax in float32 whatever the compute dtype: the bias holds float32's most negative value. */
@@ -217,6 +260,12 @@ export interface DecoderArgs {
 export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor {
   const eps = cfg.layerNormEpsilon;
   const drop = a.drop ?? noDrop;
+  let cross: CrossMemory | undefined;
+  const memory = (): CrossMemory => {
+    if (cross) return cross;
+    const rows = op.reshape(a.memory, op.shapeConcat([a.memoryBs, a.memory.graph.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]);
+    return (cross = { rows, cols: op.transpose(rows, [0, 2, 1]) });
+  };
   let h = drop(a.x);
   for (let i = 0; i < cfg.numDecoderLayers; i++) {
     const p = `decoder.block.${i}.layer`;
@@ -251,6 +300,7 @@ export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor 
           keyValueBs: a.memoryBs,
           bias: a.crossBias,
           queriesPerKey: a.queriesPerKey,
+          memory: a.queriesPerKey ? undefined : memory,
           drop,
         }),
       ),

@@ -32,6 +32,12 @@ export interface WeightSource {
    * another dtype is cast to x's once `after` exists (default x): see floatWhen.
    */
   linear(x: Tensor, name: string, after?: Tensor): Tensor;
+  /**
+   * W [out, in] as [heads, size, in] (out = heads · size) in the compute dtype, made once `after` exists (a view of a weight stored
+   * in that dtype; a narrow one is widened at each use, as for `linear`): for products other than x Wᵀ. Undefined
+   * where W is stored for integer products.
+   */
+  heads(name: string, heads: number, size: number): ((after: Tensor) => Tensor) | undefined;
   /** Rows of W for int ids of any shape: [..., d] in the graph's own float dtype. Frozen, so no gradient is built. */
   rows(name: string, ids: Tensor): Tensor;
   /**
@@ -117,6 +123,14 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
       const dtype = x.dtype as ComputeFloat;
       if (w.kind === 'float' && w.dtype === dtype) return op.linear(x, stored(name));
       return op.linear(x, floatWhen(name, after, dtype), (grad) => floatWhen(name, grad, dtype));
+    },
+    heads: (name, heads, size) => {
+      const w = lookup(name);
+      if (w.kind === 'int8t') return undefined;
+      return (after) => {
+        const whole = w.kind === 'float' && w.dtype === compute ? stored(name) : floatWhen(name, after, compute);
+        return op.reshape(whole, [heads, size, -1], [heads, size, w.dims[1]]);
+      };
     },
     reluProducts: (x, up, down) => {
       const [wi, wo] = [lookup(up), lookup(down)];
