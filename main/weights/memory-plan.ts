@@ -83,7 +83,10 @@ function activationBytes(c: T5Config, batch: number, S: number, T: number): numb
   const ffKept = c.feedForward === 'gated-gelu' ? 2 * c.dFf : c.dFf / 4;
   const perToken = (seq: number) => 9 * c.dModel + ffKept + 3 * c.numHeads * seq;
   const encoder = c.numLayers * S * perToken(S);
-  const decoder = c.numDecoderLayers * (T * (perToken(T) + 3 * c.numHeads * S) + 2 * S * c.numHeads * c.dKv);
+  // Cross-attention absorbs its key and value weights (graph/t5/model.ts, absorbedCross): per layer it keeps the
+  // scores over S and, per head and target token, a query and a context in d_model, besides the encoder output's transpose.
+  const cross = 3 * c.numHeads * S + 2 * c.numHeads * c.dModel;
+  const decoder = c.numDecoderLayers * T * (perToken(T) + cross) + S * c.dModel;
   return 4 * batch * (encoder + decoder + 3 * T * c.vocabSize);
 }
 
