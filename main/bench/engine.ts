@@ -24,7 +24,11 @@ export function familyShape(repo: string): T5Config {
 
 export const T5_SMALL = familyShape('t5-small');
 
-/** Forward FLOPs of one example (2 per multiply-add), from the model shape; backward to activations costs about as much again. */
+/**
+ * Forward FLOPs of one example (2 per multiply-add) of the train graph, from the model shape; backward to activations
+ * costs about as much again. Cross-attention is counted as the graph computes it, with its key and value weights
+ * absorbed into the query side (graph/t5/model.ts, absorbedCross).
+ */
 export function t5Flops(
   cfg: Required<Pick<T5Config, 'dModel' | 'dKv' | 'numHeads' | 'dFf' | 'numLayers' | 'numDecoderLayers' | 'vocabSize'>> & {
     gated: boolean;
@@ -35,9 +39,8 @@ export function t5Flops(
   const inner = cfg.numHeads * cfg.dKv;
   const ffMats = cfg.gated ? 3 : 2;
   const enc = cfg.numLayers * (S * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * S * S * inner);
-  const dec =
-    cfg.numDecoderLayers * (T * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * T * T * inner + 2 * T * S * inner) +
-    cfg.numDecoderLayers * 2 * S * cfg.dModel * inner;
+  const cross = 4 * T * inner * cfg.dModel + 2 * cfg.numHeads * T * S * cfg.dModel; // q, o, absorbed k and v; scores and context
+  const dec = cfg.numDecoderLayers * (T * (4 * cfg.dModel * inner + ffMats * cfg.dModel * cfg.dFf) + 2 * T * T * inner + cross);
   return 2 * (enc + dec + T * cfg.dModel * cfg.vocabSize);
 }
 
