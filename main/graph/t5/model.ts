@@ -124,17 +124,25 @@ function absorbedCross(
   bias: Tensor,
   drop = noDrop,
 ): Tensor {
-  const d = m.rows.shape[2];
-  const qk = op.matmulFrozen(q, wk); // [B, H, T, d]: each head's query in the encoder's space
-  const byExample = op.reshape(qk, [0, -1, d as number], ['B', 'HT', d]); // [B, H·T, d]
-  const products = op.matmul(byExample, m.cols); // [B, H·T, S]
-  const scoreShape = op.shapeConcat([op.shapeOf(qk, 0, 3), op.shapeOf(m.cols, 2, 3)]);
-  // T and S are named apart: reshape's gradient takes a runtime dim from its input where the symbolic names match.
-  const scores = op.add(op.toFloat32(op.reshape(products, scoreShape, [...qk.shape.slice(0, 2), 'T', 'S'])), bias); // [B, H, T, S]
+  const g = q.graph;
+  const [H, dk, d] = [q.shape[1] as number, q.shape[3] as number, m.rows.shape[2] as number];
+  const [B, T] = [op.shapeOf(q, 0, 1), op.shapeOf(q, 2, 3)];
+  // The products with the weights run head-major, H products of B·T rows, instead of B·H products of T rows each.
+  // Symbolic dims are named apart (T from S, BT from B): reshape's gradient copies a runtime dim where names match.
+  const width = (t: Tensor) => t.shape[3] as number;
+  const headMajor = (t: Tensor) => op.reshape(op.transpose(t, [1, 0, 2, 3]), [H, -1, width(t)], [H, 'BT', width(t)]); // [B, H, T, w] -> [H, B·T, w]
+  const qkHeads = op.reshape(op.matmulFrozen(headMajor(q), wk), op.shapeConcat([g.ints([H]), B, T, g.ints([d])]), [H, 'B', 'T', d]);
+  const qk = op.reshape(op.transpose(qkHeads, [1, 0, 2, 3]), [0, -1, d], ['B', 'HT', d]); // [B, H·T, d]: each head's query in the encoder's space
+  const products = op.matmul(qk, m.cols); // [B, H·T, S]
+  const scores = op.add(
+    op.toFloat32(op.reshape(products, op.shapeConcat([B, g.ints([H]), T, op.shapeOf(m.cols, 2, 3)]), ['B', H, 'T', 'S'])),
+    bias,
+  ); // [B, H, T, S]
   const probs = op.cast(drop(op.softmax(scores)), m.rows.dtype);
   const mixed = op.matmul(op.reshape(probs, op.shapeOf(products), products.shape), m.rows); // [B, H·T, d]
-  const contextT = op.frozenMatmul(wv, op.swapLast(op.reshape(mixed, op.shapeOf(qk), qk.shape))); // [B, H, dk, T]
-  return op.swapLast(contextT); // [B, H, T, dk]
+  const mixedHeads = op.reshape(mixed, op.shapeConcat([B, g.ints([H]), T, g.ints([d])]), ['B', H, 'T', d]); // [B, H, T, d]
+  const contextT = op.frozenMatmul(wv, op.swapLast(headMajor(mixedHeads))); // [H, dk, B·T]
+  return op.transpose(op.reshape(contextT, op.shapeConcat([g.ints([H, dk]), B, T]), [H, dk, 'B', 'T']), [2, 0, 3, 1]); // [B, H, T, dk]
 }
 
 /** softmax(q kᵀ + bias) v. Scores and their softmax in float32 whatever the compute dtype: the bias holds float32's most negative value. */
