@@ -94,12 +94,12 @@ export function toInt(x: Tensor, dtype: 'int32' | 'int64'): Tensor {
   return x.dtype === dtype ? x : x.graph.emitRaw('Cast', [x], attrs({ to: dtypeCode[dtype] }), x.shape, dtype);
 }
 
-/** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
 /** The same value, seen by the backward as a constant: no node, and no gradient reaches x through it. */
 export function detach(x: Tensor): Tensor {
   return new Tensor(x.graph, x.name, x.dtype, x.shape, false);
 }
 
+/** Zeros of x's runtime shape: a broadcast scalar, since WebGPU has no ConstantOfShape kernel. */
 export function zerosLike(x: Tensor): Tensor {
   return x.graph.emitRaw('Expand', [x.graph.scalar(0, x.dtype), shapeOf(x)], {}, x.shape, x.dtype);
 }

@@ -101,9 +101,11 @@ function projectedContext(a: AttentionArgs, q: Tensor, split: (x: Tensor, bs: Te
   // layer has at once, and onnxruntime would widen all their narrow weights together (t5-large int8: +0.4 GB).
   const kT = op.transpose(split(w.linear(a.keyValue, `${prefix}.k.weight`, a.query), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
   const v = op.transpose(split(w.linear(a.keyValue, `${prefix}.v.weight`, a.query), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
-  const ownProjections = (x: Tensor) => ['q', 'k', 'v'].map((n) => w.linear(x, `${prefix}.${n}.weight`)); // [P, H*dk] each
   if (a.queriesPerKey) return groupedContext(q, kT, v, a.bias, a.queriesPerKey);
-  return a.promptRows ? promptAttend(q, kT, v, a.bias, ownProjections(a.promptRows)) : attend(q, kT, v, a.bias, a.drop);
+  if (!a.promptRows) return attend(q, kT, v, a.bias, a.drop);
+  const prompt = a.promptRows;
+  const own = ['q', 'k', 'v'].map((n) => w.linear(prompt, `${prefix}.${n}.weight`)); // [P, H*dk] each
+  return promptAttend(q, kT, v, a.bias, own);
 }
 
 /**
@@ -111,9 +113,9 @@ function projectedContext(a: AttentionArgs, q: Tensor, split: (x: Tensor, bs: Te
  * K = M Wkᵀ and V = M Wvᵀ over the encoder rows M [B, S, d] equals softmax((q Wk) Mᵀ) (M Wvᵀ), and
  * (softmax(·) M) Wvᵀ: the products then touch M with T query rows per head, 2·H·T·S·d multiply-adds per example,
  * instead of projecting all S rows to keys and values, 2·S·d·H·dk, and the backward likewise. Label targets are a
- * few tokens against d_kv = 32-64, so cross-attention in training and greedy decoding costs a fraction of what it did (mini-t5-instruct
- * topic: the six [B·S, d] projections and their backward products: 7 % of a step). Rank scoring keeps the
- * projections: there the keys and values serve every candidate of an example at once.
+ * few tokens against d_kv = 32-64, so cross-attention in training and greedy decoding costs a fraction of what it
+ * did (mini-t5-instruct topic: the six [B·S, d] projections and their backward products: 7 % of a step). Rank
+ * scoring keeps the projections: there the keys and values serve every candidate of an example at once.
  * q [B, H, T, dk], wk and wv [H, dk, d] at their point of use, bias [B, 1, 1, S]; returns [B, H, T, dk].
  */
 function absorbedCross(
@@ -147,8 +149,14 @@ function absorbedCross(
 
 /** softmax(q kᵀ + bias) v. Scores and their softmax in float32 whatever the compute dtype: the bias holds float32's most negative value. */
 function attend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
+  return attendParts(q, kT, v, bias, drop).context;
+}
+
+/** attend's softmax [..., Sq, Sk] (before dropout) beside its result, for a backward that reads it (promptAttend). */
+function attendParts(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): { probs: Tensor; context: Tensor } {
   const scores = op.add(op.toFloat32(op.matmul(q, kT)), bias); // [..., Sq, Sk]; T5 does not scale by 1/sqrt(dk)
-  return op.matmul(op.cast(drop(op.softmax(scores)), v.dtype), v); // [..., Sq, dk]
+  const probs = op.softmax(scores);
+  return { probs, context: op.matmul(op.cast(drop(probs), v.dtype), v) }; // context [..., Sq, dk]
 }
 
 /**
@@ -166,8 +174,9 @@ function promptAttend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, handles: T
   return q.graph.composite(
     handles,
     () => {
-      probs = op.softmax(op.add(op.toFloat32(op.matmul(q, kT)), bias)); // [B, H, S, S], float32 as in attend
-      return op.matmul(op.cast(probs, v.dtype), v); // [B, H, S, dk]
+      const parts = attendParts(q, kT, v, bias);
+      probs = parts.probs; // [B, H, S, S]
+      return parts.context; // [B, H, S, dk]
     },
     (dctx) => {
       const p = probs!;

@@ -33,9 +33,9 @@ export interface WeightSource {
    */
   linear(x: Tensor, name: string, after?: Tensor): Tensor;
   /**
-   * W [out, in] as [heads, size, in] (out = heads · size) in the compute dtype, made once `after` exists (a view of a weight stored
-   * in that dtype; a narrow one is widened at each use, as for `linear`): for products other than x Wᵀ. Undefined
-   * where W is stored for integer products.
+   * W [out, in] as [heads, size, in] (out = heads · size) in the compute dtype, made once `after` exists (a view of
+   * a weight stored in that dtype; a narrow one is widened at each use, as for `linear`): for products other than
+   * x Wᵀ. Undefined where W is stored for integer products.
    */
   heads(name: string, heads: number, size: number): ((after: Tensor) => Tensor) | undefined;
   /** Rows of W for int ids of any shape: [..., d] in the graph's own float dtype. Frozen, so no gradient is built. */
