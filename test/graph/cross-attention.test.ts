@@ -1,17 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseT5Config } from '../../main/checkpoint/config.js';
 import type { Graph } from '../../main/graph/builder.js';
 import { buildDecodeStepGraph, buildScoreGraph, buildTrainGraph } from '../../main/graph/t5/graphs.js';
-import type { WeightLookup } from '../../main/graph/t5/model.js';
-import { shared } from '../train/fixtures.js';
+import { fixtureConfig, noBytes } from './shape-only.js';
 
 // Whether the absorbed form computes what Hugging Face does is checked with weights in test/runtime (hf-reference,
 // any-config-gradient, greedy decoding); this checks which form each graph takes.
-const noBytes: WeightLookup = (name) => ({ kind: 'float', dtype: 'float32', dims: [1, 1], data: { location: name, offset: 0, length: 4 } });
-const file = join(shared, 'fixtures', 'tiny-t5-v1_1', 'config.json');
-const cfg = parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
+const cfg = fixtureConfig('tiny-t5-v1_1');
 
 /** The op types that read each decoder layer's cross-attention key and value weights. */
 function readers(g: Graph): string[] {

@@ -1,30 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseT5Config } from '../../main/checkpoint/config.js';
 import { Graph } from '../../main/graph/builder.js';
 import { Dropout } from '../../main/graph/dropout.js';
 import * as op from '../../main/graph/ops.js';
 import { buildDecodeStepGraph, buildEncodeGraph, buildScoreGraph, buildTrainGraph } from '../../main/graph/t5/graphs.js';
-import type { WeightLookup } from '../../main/graph/t5/model.js';
 import type { KernelTable } from '../../main/runtime/kernels/types.js';
 import { cpuPlacedNodes, KERNEL_TABLES } from '../../main/runtime/placement.js';
 import { hasBf16Kernels } from '../../main/runtime/precision.js';
 import { precisionOn } from '../../main/runtime/width-policy.js';
 import { PROVIDER_ORDER } from '../../main/runtime/providers-probe.js';
 import type { ProviderName } from '../../main/runtime/types.js';
-import { shared } from '../train/fixtures.js';
-
-/** Placement reads only ops and element types, so weights need no bytes behind them. */
-const noBytes: WeightLookup = (name) => ({ kind: 'float', dtype: 'float32', dims: [1, 1], data: { location: name, offset: 0, length: 4 } });
-
-function config(name: string) {
-  const file = join(shared, 'fixtures', name, 'config.json');
-  return parseT5Config(JSON.parse(readFileSync(file, 'utf8')), file);
-}
+import { fixtureConfig, noBytes } from '../graph/shape-only.js';
 
 const kinds = (name: string) => {
-  const cfg = config(name);
+  const cfg = fixtureConfig(name);
   return {
     train: buildTrainGraph(cfg, noBytes, 4),
     'train, no prompt': buildTrainGraph(cfg, noBytes, 0),
@@ -46,7 +34,7 @@ const kinds = (name: string) => {
 
 /** The bf16 graphs, for the providers that have bfloat16 kernels (main/runtime/precision.ts). */
 const bf16Kinds = (name: string) => {
-  const cfg = config(name);
+  const cfg = fixtureConfig(name);
   return {
     'train, bf16': buildTrainGraph(cfg, noBytes, 4, 'shared', false, 'bfloat16'),
     'train, mixed prompts, dropout, bf16': buildTrainGraph(cfg, noBytes, 4, 'perExample', true, 'bfloat16'),
