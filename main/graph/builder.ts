@@ -10,6 +10,9 @@ import {
   type ValueInfo,
 } from './onnx-proto.js';
 
+/** Where a graph runs: onnxruntime's CPU provider, or any provider (see Graph). */
+export type GraphTarget = 'cpu' | 'any';
+
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint32' | 'int8' | 'uint8' | 'bool';
 export type { Dim };
 
@@ -69,10 +72,15 @@ export class Graph {
   private readonly constants = new Map<string, Tensor>();
   private recording = true;
 
-  /** `float` is the dtype of every floating-point value: float32 for models, float64 for gradient checks. */
+  /**
+   * `float` is the dtype of every floating-point value: float32 for models, float64 for gradient checks.
+   * `target` 'cpu': the graph runs on onnxruntime's CPU provider, so ops may take its contrib kernels (see matmulT);
+   * 'any' keeps to what every provider runs.
+   */
   constructor(
     readonly name: string,
     readonly float: 'float32' | 'float64' = 'float32',
+    readonly target: GraphTarget = 'any',
   ) {}
 
   fresh(prefix: string): string {

@@ -154,15 +154,17 @@ export class T5PromptModel implements PromptModel {
   private buildGraph({ kind, promptLength, mode, dropout, packed }: GraphKey): Graph {
     const cfg = this.config;
     const compute = COMPUTE_DTYPE[this.precision];
+    // After a GPU refuses a graph the provider is the CPU, and the graph is built again for it (see SessionCache).
+    const target = this.sessions.provider === 'cpu' ? 'cpu' : 'any';
     switch (kind) {
       case 'train':
-        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute, packed);
+        return buildTrainGraph(cfg, this.weight, promptLength, mode, dropout, compute, packed, target);
       case 'score':
-        return buildScoreGraph(cfg, this.weight, promptLength, mode, compute);
+        return buildScoreGraph(cfg, this.weight, promptLength, mode, compute, target);
       case 'encode':
-        return buildEncodeGraph(cfg, this.weight, promptLength, compute);
+        return buildEncodeGraph(cfg, this.weight, promptLength, compute, target);
       case 'decodeStep':
-        return buildDecodeStepGraph(cfg, this.weight, compute);
+        return buildDecodeStepGraph(cfg, this.weight, compute, target);
     }
   }
 

@@ -13,7 +13,7 @@
  *   the reshapes and expands they pass through, and every provider gathers with int32 indices.
  */
 import type { T5Config } from '../../checkpoint/config.js';
-import { Graph, type Tensor } from '../builder.js';
+import { Graph, type GraphTarget, type Tensor } from '../builder.js';
 import { Dropout } from '../dropout.js';
 import * as op from '../ops.js';
 import {
@@ -129,8 +129,9 @@ export function buildTrainGraph(
   dropout = false,
   compute: Compute = 'float32',
   packed = true,
+  target: GraphTarget = 'any',
 ): Graph {
-  const g = new Graph('sprout_train');
+  const g = new Graph('sprout_train', 'float32', target);
   const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, true, mode);
   const dropper = dropout ? new Dropout(g, g.input('dropout_rate', 'float32', []), g.input('dropout_seed', 'int64', [])) : undefined;
@@ -181,8 +182,9 @@ export function buildScoreGraph(
   promptLength: number,
   mode: PromptMode = 'shared',
   compute: Compute = 'float32',
+  target: GraphTarget = 'any',
 ): Graph {
-  const g = new Graph('sprout_score');
+  const g = new Graph('sprout_score', 'float32', target);
   const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
   const inputs = encoderInputs(g, cfg, w, promptLength, false, mode);
@@ -221,8 +223,14 @@ export function buildScoreGraph(
 }
 
 /** The encoder alone: its final hidden states [B, S, d] (for greedy decoding and --hidden). */
-export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLength: number, compute: Compute = 'float32'): Graph {
-  const g = new Graph('sprout_encode');
+export function buildEncodeGraph(
+  cfg: T5Config,
+  weights: WeightLookup,
+  promptLength: number,
+  compute: Compute = 'float32',
+  target: GraphTarget = 'any',
+): Graph {
+  const g = new Graph('sprout_encode', 'float32', target);
   const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared');
   const memory = op.toFloat32(encode(g, cfg, w, inputs));
@@ -231,8 +239,13 @@ export function buildEncodeGraph(cfg: T5Config, weights: WeightLookup, promptLen
 }
 
 /** One greedy step: the argmax token after the decoder tokens so far, from encoder states [B, S, d]. */
-export function buildDecodeStepGraph(cfg: T5Config, weights: WeightLookup, compute: Compute = 'float32'): Graph {
-  const g = new Graph('sprout_decode_step');
+export function buildDecodeStepGraph(
+  cfg: T5Config,
+  weights: WeightLookup,
+  compute: Compute = 'float32',
+  target: GraphTarget = 'any',
+): Graph {
+  const g = new Graph('sprout_decode_step', 'float32', target);
   const w = bindWeights(g, weights, compute);
   const d = cfg.dModel;
   const memory3 = g.input('encoder_hidden', 'float32', ['B', 'S', d]);

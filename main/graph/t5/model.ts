@@ -99,13 +99,13 @@ function projectedContext(a: AttentionArgs, q: Tensor, split: (x: Tensor, bs: Te
   const { w, prefix } = a;
   // Keys and values wait for this layer's query: cross-attention reads the encoder output, which every decoder
   // layer has at once, and onnxruntime would widen all their narrow weights together (t5-large int8: +0.4 GB).
-  const kT = op.transpose(split(w.linear(a.keyValue, `${prefix}.k.weight`, a.query), a.keyValueBs), [0, 2, 3, 1]); // [B, H, dk, Sk]
+  const k = op.transpose(split(w.linear(a.keyValue, `${prefix}.k.weight`, a.query), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
   const v = op.transpose(split(w.linear(a.keyValue, `${prefix}.v.weight`, a.query), a.keyValueBs), [0, 2, 1, 3]); // [B, H, Sk, dk]
-  if (a.queriesPerKey) return groupedContext(q, kT, v, a.bias, a.queriesPerKey);
-  if (!a.promptRows) return attend(q, kT, v, a.bias, a.drop);
+  if (a.queriesPerKey) return groupedContext(q, k, v, a.bias, a.queriesPerKey);
+  if (!a.promptRows) return attend(q, k, v, a.bias, a.drop);
   const prompt = a.promptRows;
   const own = ['q', 'k', 'v'].map((n) => w.linear(prompt, `${prefix}.${n}.weight`)); // [P, H*dk] each
-  return promptAttend(q, kT, v, a.bias, own);
+  return promptAttend(q, k, v, a.bias, own);
 }
 
 /**
@@ -148,13 +148,13 @@ function absorbedCross(
 }
 
 /** softmax(q kᵀ + bias) v. Scores and their softmax in float32 whatever the compute dtype: the bias holds float32's most negative value. */
-function attend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
-  return attendParts(q, kT, v, bias, drop).context;
+function attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): Tensor {
+  return attendParts(q, k, v, bias, drop).context;
 }
 
 /** attend's softmax [..., Sq, Sk] (before dropout) beside its result, for a backward that reads it (promptAttend). */
-function attendParts(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): { probs: Tensor; context: Tensor } {
-  const scores = op.add(op.toFloat32(op.matmul(q, kT)), bias); // [..., Sq, Sk]; T5 does not scale by 1/sqrt(dk)
+function attendParts(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, drop: Drop = noDrop): { probs: Tensor; context: Tensor } {
+  const scores = op.add(op.toFloat32(op.matmulT(q, k)), bias); // [..., Sq, Sk]; T5 does not scale by 1/sqrt(dk)
   const probs = op.softmax(scores);
   return { probs, context: op.matmul(op.cast(drop(probs), v.dtype), v) }; // context [..., Sq, dk]
 }
@@ -162,19 +162,19 @@ function attendParts(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, drop: Drop 
 /**
  * attend for encoder layer 0 when only the prompt is differentiated and every example shares it, undropped: the
  * gradient of the layer's input is then wanted at the first P positions alone, where every example holds the same
- * rows. q, kT and v come from input that carries no gradient; `handles` are the prompt rows' own projections
+ * rows. q, k and v come from input that carries no gradient; `handles` are the prompt rows' own projections
  * [P, H*dk], which only give the backward its path to the prompt through the q, k and v weights. The backward takes
  * the P query rows and P key columns of the scores' gradient, sums over the batch before the projections, and skips
  * what the op-by-op rule computed for every position: dq, dk and dv of all B*S rows, their three [B*S, d] products
  * with the weights and the norm's backward (mini-t5-instruct topic, S = 85, P = 20: about 3 % of a step).
  */
-function promptAttend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, handles: Tensor[]): Tensor {
+function promptAttend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, handles: Tensor[]): Tensor {
   const P = handles[0].shape[0] as number;
   let probs: Tensor | undefined;
   return q.graph.composite(
     handles,
     () => {
-      const parts = attendParts(q, kT, v, bias);
+      const parts = attendParts(q, k, v, bias);
       probs = parts.probs; // [B, H, S, S]
       return parts.context; // [B, H, S, dk]
     },
@@ -182,7 +182,7 @@ function promptAttend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, handles: T
       const p = probs!;
       const dProbs = op.toFloat32(op.matmul(dctx, op.swapLast(v))); // [B, H, S, S]
       const dScores = op.cast(op.mul(p, op.sub(dProbs, op.reduceSum(op.mul(dProbs, p), [-1], true))), q.dtype);
-      const dq = op.matmul(op.slice(dScores, 2, 0, P), op.swapLast(kT)); // [B, H, P, dk]
+      const dq = op.matmul(op.slice(dScores, 2, 0, P), k); // [B, H, P, dk]
       const dk = op.matmul(op.swapLast(op.slice(dScores, 3, 0, P)), q); // [B, H, P, dk]
       const dv = op.matmul(op.swapLast(op.slice(op.cast(p, v.dtype), 3, 0, P)), dctx); // [B, H, P, dk]
       const byRow = (t: Tensor) => op.reshape(op.transpose(op.reduceSum(t, [0], false), [1, 0, 2]), [P, -1], handles[0].shape); // [P, H*dk]
@@ -191,11 +191,11 @@ function promptAttend(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, handles: T
   );
 }
 
-/** attend for C query sequences per key sequence: q [B·C, H, Sq, dk], kT [B, H, dk, Sk], v [B, H, Sk, dk]. */
-function groupedContext(q: Tensor, kT: Tensor, v: Tensor, bias: Tensor, perKey: Tensor): Tensor {
+/** attend for C query sequences per key sequence: q [B·C, H, Sq, dk], k and v [B, H, Sk, dk]. */
+function groupedContext(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, perKey: Tensor): Tensor {
   const g = q.graph;
   const grouped = op.reshape(q, op.shapeConcat([g.ints([-1]), perKey, op.shapeOf(q, 1)]), ['B', 'C', ...q.shape.slice(1)]); // [B, C, H, Sq, dk]
-  const context = attend(grouped, op.unsqueeze(kT, 1), op.unsqueeze(v, 1), bias); // [B, C, H, Sq, dk]
+  const context = attend(grouped, op.unsqueeze(k, 1), op.unsqueeze(v, 1), bias); // [B, C, H, Sq, dk]
   return op.reshape(context, op.shapeOf(q), q.shape); // [B·C, H, Sq, dk]
 }
 
