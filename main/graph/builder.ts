@@ -71,6 +71,7 @@ export class Graph {
   private readonly names = new Map<string, number>();
   private readonly constants = new Map<string, Tensor>();
   private recording = true;
+  private differentiated = false;
 
   /**
    * `float` is the dtype of every floating-point value: float32 for models, float64 for gradient checks.
@@ -89,7 +90,13 @@ export class Graph {
     return n === 0 ? prefix : `${prefix}_${n}`;
   }
 
+  /** Whether any input is differentiated: the graph computes a gradient. */
+  get differentiates(): boolean {
+    return this.differentiated;
+  }
+
   input(name: string, dtype: DType, shape: Dim[], options: { requiresGrad?: boolean } = {}): Tensor {
+    this.differentiated ||= options.requiresGrad ?? false;
     this.inputs.push({ name, dataType: dtypeCode[dtype], shape });
     this.names.set(name, 1);
     this.values.set(name, { dtype, shape });

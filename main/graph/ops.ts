@@ -225,13 +225,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * a @ bᵀ: [..., m, k] x [..., n, k] -> [..., m, n], batch dims broadcast. Attention's keys are made head-major by a
  * Transpose; MatMul would need them swapped as well, and onnxruntime merges the two into one Transpose [0, 2, 3, 1],
  * which its CPU kernel moves element by element (t5-base keys, [8, 84, 12, 64]: 0.75 ms each, against 0.1 ms for the
- * head-major one). On the CPU provider, where nothing is differentiated (scoring, greedy decoding), FusedMatMul
- * with transB reads b transposed inside the product instead: t5-base rank scoring 2-5 % faster in float32 and 6-10 %
- * with int8 products. Where a gradient flows it stays MatMul with its rule: the mini-t5-instruct topic step (1
- * thread) was no faster with FusedMatMul in its forward, and other providers may lack the contrib kernel.
+ * head-major one). In a graph for the CPU provider that computes no gradient (scoring, greedy decoding),
+ * FusedMatMul with transB reads b transposed inside the product instead: t5-base rank scoring 2-5 % faster in float32
+ * and 6-10 % with int8 products. A training graph keeps MatMul throughout, so training computes what it did: the
+ * mini-t5-instruct topic step (1 thread) was no faster with FusedMatMul where nothing below it is differentiated.
+ * Other providers may lack the contrib kernel; the CPU has it for float32 only.
  */
 export function matmulT(a: Tensor, b: Tensor): Tensor {
-  const fused = a.graph.target === 'cpu' && a.dtype === 'float32' && !a.requiresGrad && !b.requiresGrad;
+  const fused = a.graph.target === 'cpu' && !a.graph.differentiates && a.dtype === 'float32';
   if (!fused) return matmul(a, swapLast(b));
   const shape = [...broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), a.shape[a.rank - 2], b.shape[b.rank - 2]];
   return a.graph.emitRaw('FusedMatMul', [a, b], attrs({ transB: 1 }), shape, a.dtype, undefined, CONTRIB_DOMAIN);
