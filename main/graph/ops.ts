@@ -235,12 +235,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function matmulT(a: Tensor, b: Tensor): Tensor {
   const fused = a.graph.target === 'cpu' && !a.graph.differentiates && a.dtype === 'float32';
   if (!fused) return matmul(a, swapLast(b));
-  const shape = [...broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), a.shape[a.rank - 2], b.shape[b.rank - 2]];
+  const shape = productShape(a, b, b.shape[b.rank - 2]);
   return a.graph.emitRaw('FusedMatMul', [a, b], attrs({ transB: 1 }), shape, a.dtype, undefined, CONTRIB_DOMAIN);
 }
 
-function productShape(a: Tensor, b: Tensor): Dim[] {
-  return [...broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), a.shape[a.rank - 2], b.shape[b.rank - 1]];
+/** The shape of a product of a [..., m, k] with b: batch dims broadcast, then m and b's n (its last dim, unless b is read transposed). */
+function productShape(a: Tensor, b: Tensor, n: Dim = b.shape[b.rank - 1]): Dim[] {
+  return [...broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), a.shape[a.rank - 2], n];
 }
 
 /**
