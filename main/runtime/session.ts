@@ -50,6 +50,12 @@ export async function createSession(model: string | Uint8Array, options: Session
         // Pre-packing keeps a second, packed copy of every frozen weight beside the original (which the backward
         // MatMuls still read): twice the checkpoint in memory for a few percent of speed, so it is asked for.
         disable_prepacking: options.prepack || process.env.SPROUT_PREPACK === '1' ? '0' : '1',
+        // Each session has its own pool of threads, which by default keep spinning for a while after a run returns
+        // (about 25 ms of CPU per run here). A model's sessions take turns — greedy decoding alternates the encoder
+        // and the decoder step, an evaluation round adds scoring — so the idle pools spun on the cores the working
+        // one needed: an evaluation round took 1.8× as long on mini-t5-instruct's shape and 4–7 % longer on
+        // t5-small's (2 threads, `npm run bench -- evaluation`). Spinning within a run, where it pays, is kept.
+        force_spinning_stop: '1',
         ...(options.externalDataDir ? { model_external_initializers_file_folder_path: options.externalDataDir } : {}),
       },
       ...(options.disabledOptimizers?.length
