@@ -14,6 +14,7 @@ import { benchTokenizer } from './tokenizer.js';
 import { benchTrain } from './train.js';
 import { benchAgreement } from './agreement.js';
 import { benchEngine } from './engine.js';
+import { benchEvaluation } from './evaluation.js';
 import { benchLearningSpeed } from './learning-speed.js';
 import { benchLearningTasks } from './learning-tasks.js';
 import { matmulPeakGflops } from './matmul-peak.js';
@@ -37,6 +38,7 @@ const benches: Record<string, Bench> = {
   engine: () => benchEngine({ workDir, tokenizerFrom }),
   train: () => benchTrain({ workDir, tokenizerFrom }),
   label: () => benchLabel({ workDir, tokenizerFrom }),
+  evaluation: () => benchEvaluation({ workDir, tokenizerFrom }),
   import: () => benchImport(),
   tokenizer: () => benchTokenizer(root),
   mixed: () => benchMixed({ workDir, tokenizerFrom }),
