@@ -14,7 +14,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import type { EncodedExample } from '../train/encode.js';
 import { evaluate } from '../train/evaluate.js';
 import { ensureCheckpoint, T5_SMALL, type EngineBenchOptions } from './engine.js';
-import { median, randomIds } from './measure.js';
+import { cpuMs, median, randomIds } from './measure.js';
 
 const EXAMPLES = 256;
 const BATCH = 32;
@@ -38,11 +38,6 @@ const MINI: Partial<T5Config> = {
   feedForward: 'gated-gelu',
   tieWordEmbeddings: false,
 };
-
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
 
 /** The process's CPU time in the window after a scoring run returns, the least of three windows. */
 async function idleCpuMs(model: T5PromptModel, prompt: SoftPrompt, inputs: number[][]): Promise<number> {

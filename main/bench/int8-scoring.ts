@@ -19,7 +19,7 @@ import { loadTokenizer } from '../tokenizer/index.js';
 import type { ComputeChoice } from '../weights/width.js';
 import { ensureCheckpoint } from './engine.js';
 import { T5_BASE } from './memory.js';
-import { median, randomIds, time } from './measure.js';
+import { cpuMs, median, randomIds, time } from './measure.js';
 
 export interface Int8ScoringOptions {
   root: string;
@@ -53,8 +53,7 @@ async function speed(o: Int8ScoringOptions) {
     for (const r of runs) {
       const before = process.cpuUsage();
       r.wall.push(await time(r.run));
-      const used = process.cpuUsage(before);
-      r.cpu.push((used.user + used.system) / 1000);
+      r.cpu.push(cpuMs(before));
     }
   }
   await Promise.all(runs.map((r) => r.model.dispose()));

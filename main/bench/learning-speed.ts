@@ -13,7 +13,7 @@ import { inLibrary } from '../library/run-records.js';
 import { runTraining } from '../train/run.js';
 import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
 import { LEARNING_TARGETS } from './learning-summary.js';
-import { median } from './measure.js';
+import { cpuMs, median } from './measure.js';
 
 /** Steps timed per task, after the first. */
 export const SPEED_STEPS = 100;
@@ -25,10 +25,7 @@ async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
   const steps = SPEED_STEPS + 1;
   const wall: number[] = [];
   let cpuStart = 0;
-  const cpuNow = () => {
-    const c = process.cpuUsage();
-    return (c.user + c.system) / 1e6;
-  };
+  const cpuNow = () => cpuMs() / 1000;
   let cpu = 0;
   const config = learningConfig(shared, task, ref, {
     steps,

@@ -12,6 +12,12 @@ export async function time(f: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
+/** This process's CPU time (user + system, every thread) in ms: since `since` (a process.cpuUsage() reading), or in all. */
+export function cpuMs(since?: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
 /** Peak resident set size of this process so far, in MB (ru_maxrss is in KB on Linux). */
 export function peakRssMb(): number {
   return Math.round(resourceUsage().maxRSS / 1024);
