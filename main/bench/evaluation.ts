@@ -9,12 +9,11 @@
  */
 import { join } from 'node:path';
 import type { T5Config } from '../checkpoint/config.js';
-import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
-import type { SoftPrompt } from '../runtime/types.js';
+import { loadPromptModel } from '../runtime/model.js';
 import type { EncodedExample } from '../train/encode.js';
 import { evaluate } from '../train/evaluate.js';
 import { ensureCheckpoint, T5_SMALL, type EngineBenchOptions } from './engine.js';
-import { cpuMs, median, randomIds } from './measure.js';
+import { cpuAfterRunMs, cpuMs, median, randomIds } from './measure.js';
 
 const EXAMPLES = 256;
 const BATCH = 32;
@@ -39,18 +38,6 @@ const MINI: Partial<T5Config> = {
   tieWordEmbeddings: false,
 };
 
-/** The process's CPU time in the window after a scoring run returns, the least of three windows. */
-async function idleCpuMs(model: T5PromptModel, prompt: SoftPrompt, inputs: number[][]): Promise<number> {
-  const windows: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    await model.score(prompt, inputs, LABEL_TARGETS);
-    const from = process.cpuUsage();
-    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
-    windows.push(cpuMs(from));
-  }
-  return Math.min(...windows);
-}
-
 async function shapeRow(dir: string) {
   const model = await loadPromptModel(dir, { device: 'cpu', threads: THREADS });
   const prompt = { length: 20, data: model.embeddings(randomIds(20, 5000, 1)) };
@@ -70,11 +57,8 @@ async function shapeRow(dir: string) {
     seconds.push((performance.now() - t0) / 1000);
     cpu.push(cpuMs(before));
   }
-  const idle = await idleCpuMs(
-    model,
-    prompt,
-    examples.slice(0, BATCH).map((e) => e.input),
-  );
+  const batch = examples.slice(0, BATCH).map((e) => e.input);
+  const idle = await cpuAfterRunMs(() => model.score(prompt, batch, LABEL_TARGETS), IDLE_WINDOW_MS);
   await model.dispose();
   return {
     round_s: Number(median(seconds).toFixed(3)),

@@ -18,6 +18,21 @@ export function cpuMs(since?: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+/**
+ * The CPU time this process spends in the `windowMs` after `run` returns, the least of three such windows (a garbage
+ * collection can fall in one): what threads left busy after a run cost.
+ */
+export async function cpuAfterRunMs(run: () => Promise<unknown>, windowMs: number): Promise<number> {
+  const windows: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await run();
+    const from = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    windows.push(cpuMs(from));
+  }
+  return Math.min(...windows);
+}
+
 /** Peak resident set size of this process so far, in MB (ru_maxrss is in KB on Linux). */
 export function peakRssMb(): number {
   return Math.round(resourceUsage().maxRSS / 1024);
