@@ -13,7 +13,7 @@ import { loadPromptModel } from '../runtime/model.js';
 import type { EncodedExample } from '../train/encode.js';
 import { evaluate } from '../train/evaluate.js';
 import { ensureCheckpoint, T5_SMALL, type EngineBenchOptions } from './engine.js';
-import { cpuAfterRunMs, cpuMs, median, randomIds } from './measure.js';
+import { cpuAfterRunMs, cpuMs, median, randomIds, time } from './measure.js';
 
 const EXAMPLES = 256;
 const BATCH = 32;
@@ -52,9 +52,7 @@ async function shapeRow(dir: string) {
   const cpu: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const before = process.cpuUsage();
-    const t0 = performance.now();
-    await round();
-    seconds.push((performance.now() - t0) / 1000);
+    seconds.push((await time(round)) / 1000);
     cpu.push(cpuMs(before));
   }
   const batch = examples.slice(0, BATCH).map((e) => e.input);
