@@ -176,9 +176,15 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
  * rounds half to even as Div + Round did), and the two scales still multiply in the same order, so every score is
  * the same bit for bit and so is the agreement (96.44 % / 98.19 % before and after). Float32 / int8 CPU time per
  * call, the two forms run alternately at load 3–5: 1.83× and 1.89× for the first form, 2.20× and 2.33× for this
- * one (int8 845 and 676 ms → 576 and 596 ms). Folding scale[out] into MatMulIntegerToFloat's B scale ran no faster
- * (2.35× against 2.36×, paired) and changed the last bit of scores, which moved 3 close calls (AG News 98.06 %).
- * The quiet figures are in README "Scoring with int8 products".
+ * one (int8 845 and 676 ms → 576 and 596 ms).
+ *
+ * scale[out] is MatMulIntegerToFloat's per-column B scale, applied as the kernel writes each block of the product,
+ * so the row step is the only pass of its own. A first measurement, taken while idle sessions' threads still spun
+ * (see runtime/session.ts), had the product grow by what the pass saved. Profiled since (t5-base as above): the
+ * products' kernel time 120.3 ms without the B scale, 116.5 ms with it; the multiplications 24.7 → 14.6 ms. Int8 CPU
+ * time per call 399 → 381 and 399 → 382 ms, the two forms alternating in one process (25 rounds, twice). Scores
+ * change in the last bit (the column scale now comes before the row step), which moves rows decided by a hair:
+ * agreement 96.56 % / 98.06 % (96.44 % / 98.19 % before). The quiet figures are in README "Scoring with int8 products".
  */
 function integerProduct(g: Graph, x: Tensor, name: string, w: Extract<StoredWeight, { kind: 'int8t' }>, rows: RowsOf): Tensor {
   const [out, inn] = w.dims;
@@ -187,9 +193,9 @@ function integerProduct(g: Graph, x: Tensor, name: string, w: Extract<StoredWeig
   const { xq, rowScale } = rows(x);
   const shape = [x.shape[0], out];
   const one = g.scalar(1, 'float32');
-  const inputs = [xq, qT, one, one, g.constant([128], 'uint8', [])];
+  const inputs = [xq, qT, one, scale, g.constant([128], 'uint8', [])];
   const product = g.emitRaw('MatMulIntegerToFloat', inputs, {}, shape, 'float32', undefined, CONTRIB_DOMAIN);
-  return g.emitRaw('Mul', [g.emitRaw('Mul', [product, rowScale], {}, shape, 'float32'), scale], {}, shape, 'float32');
+  return g.emitRaw('Mul', [product, rowScale], {}, shape, 'float32');
 }
 
 type Int8t = { name: string; w: Extract<StoredWeight, { kind: 'int8t' }> };
@@ -224,9 +230,9 @@ function reluIntegerProducts(g: Graph, rows: QuantisedRows, up: Int8t, down: Int
   const { xq: hq, rowScale: step } = quantiseByRow(g, z, top, { levels: 255, zero: 0 }); // relu(z) / step, rounded; a row with no positive value quantises to 0
   const qoT = g.externalWeight(down.name, [hidden, out], down.w.qT, 'int8');
   const scaleO = g.externalWeight(`${down.name}.scale`, [out], down.w.scale);
-  const product = f('MatMulIntegerToFloat', [hq, qoT, one, one], [n, out], 'float32', {}, CONTRIB_DOMAIN);
+  const product = f('MatMulIntegerToFloat', [hq, qoT, one, scaleO], [n, out], 'float32', {}, CONTRIB_DOMAIN);
   const rowStep = f('Mul', [step, rows.rowScale], [n, 1]);
-  return f('Mul', [f('Mul', [product, rowStep], [n, out]), scaleO], [n, out]);
+  return f('Mul', [product, rowStep], [n, out]);
 }
 
 /** x's rows quantised for integerProduct: uint8 [N, in] (zero point 128) and each row's step s, [N, 1]. */
