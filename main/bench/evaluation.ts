@@ -3,7 +3,8 @@
  * (main/train/evaluate.ts: rank scoring of 2 labels, then greedy decoding, batch by batch), 256 examples of 64
  * tokens, batch 32, 2 threads, on two random checkpoints: t5-small's shape, and mini-t5-instruct's (d_model 128,
  * 3 + 3 layers: calls of a few milliseconds, where what happens between runs weighs most). Seconds and CPU time per
- * round, median of 3 after a warm-up. A round takes turns between three sessions (score, encode, decode step);
+ * round, median of 3 after a warm-up. A round takes turns between two sessions (score, whose encoder states greedy
+ * decoding reuses, and decode step);
  * `idle_cpu_ms` is the CPU the process spends in the 200 ms after a run returns (the least of three such windows):
  * what thread pools left spinning cost (see runtime/session.ts).
  */

@@ -1,22 +1,28 @@
 /**
- * Greedy decoding: the encoder runs once, then the decode-step graph once per new token over the whole prefix
- * (the graph has no key/value cache), taking each row's argmax until every row has produced eos.
+ * Greedy decoding from an encoder output (the encode graph's, or the score graph's when the same inputs were just
+ * scored), then the decode-step graph once per new token over the whole prefix (the graph has no key/value cache),
+ * taking each row's argmax until every row has produced eos.
  */
 import type { T5Config } from '../checkpoint/config.js';
 import { decoderPositionFeeds } from './feeds.js';
 import { requireFinite, type ComputePrecision } from './precision.js';
-import { int32Tensor, type Feeds, type ort } from './session.js';
+import { int32Tensor, type ort } from './session.js';
+
+/** What the encoder gave for a batch: its output [B, S, d] and the enc_mask [B, S] it ran with. */
+export interface Encoded {
+  hidden: ort.Tensor;
+  mask: ort.Tensor;
+}
 
 export async function greedyDecode(
   cfg: T5Config,
-  encoder: { session: ort.InferenceSession; feeds: Feeds },
+  encoded: Encoded,
   step: ort.InferenceSession,
   maxNewTokens: number,
   precision: ComputePrecision,
 ): Promise<number[][]> {
-  const encoded = await encoder.session.run(encoder.feeds);
-  requireFinite(encoded.encoder_hidden.data as Float32Array, 'encoder output', precision);
-  const B = encoder.feeds.input_ids.dims[0];
+  requireFinite(encoded.hidden.data as Float32Array, 'encoder output', precision);
+  const B = encoded.hidden.dims[0];
   const sequences = Array.from({ length: B }, () => [cfg.decoderStartTokenId]);
   const done = new Array<boolean>(B).fill(false);
   for (let t = 0; t < maxNewTokens && done.includes(false); t++) {
@@ -24,8 +30,8 @@ export async function greedyDecode(
     // Finished rows keep decoding pad tokens (as HF does) so the batch stays rectangular; they are cut below.
     const ids = sequences.flatMap((s) => s.slice(0, T).concat(new Array(T - Math.min(T, s.length)).fill(cfg.padTokenId)));
     const out = await step.run({
-      encoder_hidden: encoded.encoder_hidden,
-      enc_mask: encoder.feeds.enc_mask,
+      encoder_hidden: encoded.hidden,
+      enc_mask: encoded.mask,
       dec_ids: int32Tensor(ids, [B, T]),
       ...decoderPositionFeeds(cfg, T),
     });

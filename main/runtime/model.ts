@@ -42,6 +42,7 @@ import type {
   Precision,
   MixedTrainStepResult,
   PromptModel,
+  ScoredAndGenerated,
   ProviderName,
   Seq2SeqBatch,
   SoftPrompt,
@@ -269,9 +270,25 @@ export class T5PromptModel implements PromptModel {
 
   async score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array> {
     const session = await this.sessions.get('score', prompt.length);
-    const out = await session.run({ ...encoderFeeds(this.config, prompt, inputs), ...decoderFeeds(this.config, candidates) });
+    const out = await session.run({ ...encoderFeeds(this.config, prompt, inputs), ...decoderFeeds(this.config, candidates) }, ['scores']);
     requireFinite(out.scores.data as Float32Array, 'rank score', this.precision);
     return out.scores.data as Float32Array;
+  }
+
+  async scoreAndGenerate(
+    prompt: SoftPrompt,
+    inputs: number[][],
+    candidates: number[][],
+    maxNewTokens: number,
+  ): Promise<ScoredAndGenerated> {
+    const session = await this.sessions.get('score', prompt.length);
+    const feeds = encoderFeeds(this.config, prompt, inputs);
+    const out = await session.run({ ...feeds, ...decoderFeeds(this.config, candidates) }, ['scores', 'encoder_hidden']);
+    const scores = out.scores.data as Float32Array;
+    requireFinite(scores, 'rank score', this.precision);
+    const encoded = { hidden: out.encoder_hidden, mask: feeds.enc_mask };
+    const generated = await greedyDecode(this.config, encoded, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
+    return { scores, generated };
   }
 
   async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
@@ -282,8 +299,10 @@ export class T5PromptModel implements PromptModel {
   }
 
   async generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]> {
-    const encoder = { session: await this.sessions.get('encode', prompt.length), feeds: encoderFeeds(this.config, prompt, inputs) };
-    return greedyDecode(this.config, encoder, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
+    const feeds = encoderFeeds(this.config, prompt, inputs);
+    const out = await (await this.sessions.get('encode', prompt.length)).run(feeds);
+    const encoded = { hidden: out.encoder_hidden, mask: feeds.enc_mask };
+    return greedyDecode(this.config, encoded, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
   }
 
   async dispose(): Promise<void> {

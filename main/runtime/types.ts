@@ -60,6 +60,13 @@ export interface MixedTrainStepResult extends Omit<TrainStepResult, 'gradPrompt'
   gradPrompts: Float32Array[];
 }
 
+export interface ScoredAndGenerated {
+  /** [B * C], as score gives them. */
+  scores: Float32Array;
+  /** Per input, as generate gives them. */
+  generated: number[][];
+}
+
 /** The frozen T5 with graphs for training the prompt, rank scoring and greedy decoding. */
 export interface PromptModel {
   readonly config: T5Config;
@@ -85,5 +92,7 @@ export interface PromptModel {
   scoreMixed(mixed: MixedPrompts, inputs: number[][], candidates: number[][][]): Promise<Float32Array[]>;
   /** Greedy decoding from the decoder start token; stops after eos or maxNewTokens. Ids exclude the start token. */
   generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]>;
+  /** score and generate of the same inputs, with one encoder pass for both: what each alone returns. */
+  scoreAndGenerate(prompt: SoftPrompt, inputs: number[][], candidates: number[][], maxNewTokens: number): Promise<ScoredAndGenerated>;
   dispose(): Promise<void>;
 }

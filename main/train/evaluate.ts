@@ -63,8 +63,11 @@ export async function evaluate(model: PromptModel, prompt: SoftPrompt, examples:
     o.signal?.throwIfAborted();
     const idx = order.slice(start, start + o.batchSize);
     const inputs = idx.map((i) => examples[i].input);
-    if (classification) {
-      const scores = await model.score(prompt, inputs, o.labelTargets); // [B * C]
+    // One encoder pass serves both rank scoring and greedy decoding.
+    const { scores, generated } = classification
+      ? await model.scoreAndGenerate(prompt, inputs, o.labelTargets, maxNew) // scores [B * C]
+      : { scores: undefined, generated: await model.generate(prompt, inputs, maxNew) };
+    if (scores) {
       const C = o.labelTargets.length;
       idx.forEach((ex, b) => {
         let best = 0;
@@ -72,7 +75,6 @@ export async function evaluate(model: PromptModel, prompt: SoftPrompt, examples:
         rankPred[ex] = best;
       });
     }
-    const generated = await model.generate(prompt, inputs, maxNew);
     idx.forEach((ex, b) => (greedyOut[ex] = generated[b]));
   }
   const exact = examples.filter((e, i) => sameIds(greedyOut[i], e.target)).length;

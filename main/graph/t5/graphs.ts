@@ -2,7 +2,7 @@
  * The graphs the app runs on a frozen T5 with a soft prompt prepended to the encoder input:
  *   train  — loss (HF convention), per-example loss and d loss / d prompt, in one pass;
  *   score  — summed log-probability of each of C candidate targets per example (rank classification),
- *            encoder run once per example;
+ *            encoder run once per example, and (one prompt for the batch) the encoder output as encode gives it;
  *   encode — encoder output, and decodeStep — the next greedy token given the tokens so far.
  * None of them outputs [B, T, vocab] logits.
  *
@@ -219,7 +219,14 @@ export function buildScoreGraph(
   const tokenLogProb = op.mul(op.neg(ce), mask);
   const scores = op.reduceSum(op.reshape(tokenLogProb, op.shapeConcat([bc, g.ints([-1])]), ['B', 'C', 'T']), [2], false); // [B, C]
   g.output(scores, 'scores');
+  // Evaluation decodes the same inputs greedily next: this saves it a second encoder pass (a run may fetch scores alone).
+  if (!own) g.output(encoderHidden(g, cfg, memory, inputs), 'encoder_hidden');
   return g;
+}
+
+/** The encoder's output [B*S, d] as greedy decoding reads it: [B, S, d] float32. */
+function encoderHidden(g: Graph, cfg: T5Config, memory: Tensor, inputs: EncoderInputs): Tensor {
+  return op.reshape(op.toFloat32(memory), op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]);
 }
 
 /** The encoder alone: its final hidden states [B, S, d] (for greedy decoding and --hidden). */
@@ -233,8 +240,7 @@ export function buildEncodeGraph(
   const g = new Graph('sprout_encode', 'float32', target);
   const w = bindWeights(g, weights, compute);
   const inputs = encoderInputs(g, cfg, w, promptLength, false, 'shared');
-  const memory = op.toFloat32(encode(g, cfg, w, inputs));
-  g.output(op.reshape(memory, op.shapeConcat([inputs.bs, g.ints([cfg.dModel])]), ['B', 'S', cfg.dModel]), 'encoder_hidden');
+  g.output(encoderHidden(g, cfg, encode(g, cfg, w, inputs), inputs), 'encoder_hidden');
   return g;
 }
 
