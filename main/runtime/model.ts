@@ -31,7 +31,7 @@ import {
   padCandidates,
   trainOptionFeeds,
 } from './feeds.js';
-import { greedyDecode } from './greedy.js';
+import { greedyDecode, type Encoded } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
@@ -286,9 +286,7 @@ export class T5PromptModel implements PromptModel {
     const out = await session.run({ ...feeds, ...decoderFeeds(this.config, candidates) }, ['scores', 'encoder_hidden']);
     const scores = out.scores.data as Float32Array;
     requireFinite(scores, 'rank score', this.precision);
-    const encoded = { hidden: out.encoder_hidden, mask: feeds.enc_mask };
-    const generated = await greedyDecode(this.config, encoded, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
-    return { scores, generated };
+    return { scores, generated: await this.decode({ hidden: out.encoder_hidden, mask: feeds.enc_mask }, maxNewTokens) };
   }
 
   async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
@@ -299,9 +297,13 @@ export class T5PromptModel implements PromptModel {
   }
 
   async generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]> {
+    const session = await this.sessions.get('encode', prompt.length);
     const feeds = encoderFeeds(this.config, prompt, inputs);
-    const out = await (await this.sessions.get('encode', prompt.length)).run(feeds);
-    const encoded = { hidden: out.encoder_hidden, mask: feeds.enc_mask };
+    const out = await session.run(feeds);
+    return this.decode({ hidden: out.encoder_hidden, mask: feeds.enc_mask }, maxNewTokens);
+  }
+
+  private async decode(encoded: Encoded, maxNewTokens: number): Promise<number[][]> {
     return greedyDecode(this.config, encoded, await this.sessions.get('decodeStep', 0), maxNewTokens, this.precision);
   }
 
