@@ -269,10 +269,7 @@ export class T5PromptModel implements PromptModel {
   }
 
   async score(prompt: SoftPrompt, inputs: number[][], candidates: number[][]): Promise<Float32Array> {
-    const session = await this.sessions.get('score', prompt.length);
-    const out = await session.run({ ...encoderFeeds(this.config, prompt, inputs), ...decoderFeeds(this.config, candidates) }, ['scores']);
-    requireFinite(out.scores.data as Float32Array, 'rank score', this.precision);
-    return out.scores.data as Float32Array;
+    return (await this.runScore(prompt, inputs, candidates, ['scores'])).scores;
   }
 
   async scoreAndGenerate(
@@ -281,12 +278,18 @@ export class T5PromptModel implements PromptModel {
     candidates: number[][],
     maxNewTokens: number,
   ): Promise<ScoredAndGenerated> {
+    const { scores, out, feeds } = await this.runScore(prompt, inputs, candidates, ['scores', 'encoder_hidden']);
+    return { scores, generated: await this.decode({ hidden: out.encoder_hidden, mask: feeds.enc_mask }, maxNewTokens) };
+  }
+
+  /** One run of the score graph, fetching `fetches` only: scores [B * C], checked finite, the outputs and the encoder feeds. */
+  private async runScore(prompt: SoftPrompt, inputs: number[][], candidates: number[][], fetches: string[]) {
     const session = await this.sessions.get('score', prompt.length);
     const feeds = encoderFeeds(this.config, prompt, inputs);
-    const out = await session.run({ ...feeds, ...decoderFeeds(this.config, candidates) }, ['scores', 'encoder_hidden']);
+    const out = await session.run({ ...feeds, ...decoderFeeds(this.config, candidates) }, fetches);
     const scores = out.scores.data as Float32Array;
     requireFinite(scores, 'rank score', this.precision);
-    return { scores, generated: await this.decode({ hidden: out.encoder_hidden, mask: feeds.enc_mask }, maxNewTokens) };
+    return { scores, out, feeds };
   }
 
   async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
