@@ -8,7 +8,6 @@
  *     see the fixture's README), each labelled by both; the share of rows where the labels agree and both accuracies.
  * Reads ../shared: a development benchmark.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { COMPUTES } from '../choices.js';
@@ -18,6 +17,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import type { ComputeChoice } from '../weights/width.js';
 import { ensureCheckpoint } from './engine.js';
+import { AG_NEWS_TRAIN_ROWS, instructModel, readInstructRuns, referencePrompt } from './learning-reference.js';
 import { T5_BASE } from './memory.js';
 import { cpuMs, median, randomIds, time } from './measure.js';
 
@@ -92,7 +92,7 @@ async function taskRows(root: string, task: 'sst2' | 'topic'): Promise<{ texts: 
   }
   let index = 0;
   for await (const r of readRecords(join(data, 'ag_news/test.csv'), { header: false })) {
-    if (index++ < 6000) continue;
+    if (index++ < AG_NEWS_TRAIN_ROWS) continue;
     texts.push(`${(r.fields['1'] ?? '').trim()} ${(r.fields['2'] ?? '').trim()}`);
     gold.push(Number(r.fields['0']) - 1);
   }
@@ -112,10 +112,9 @@ async function labels(model: T5PromptModel, prompt: SoftPrompt, ids: number[][],
 }
 
 async function agreement(o: Int8ScoringOptions) {
-  const dir = join(o.root, '../shared/fixtures/mini-t5-instruct');
-  const reference = JSON.parse(readFileSync(join(dir, 'prompt_tuning_reference.json'), 'utf8')) as {
-    runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }>;
-  };
+  const shared = join(o.root, '../shared');
+  const dir = instructModel(shared);
+  const reference = readInstructRuns(shared);
   const tokenizer = await loadTokenizer(dir);
   const models = await Promise.all(
     COMPUTES.map((compute) => loadPromptModel(dir, { device: 'cpu', compute, cacheDir: join(o.workDir, 'cache') })),
@@ -123,8 +122,8 @@ async function agreement(o: Int8ScoringOptions) {
   const tasks: Record<string, unknown> = {};
   for (const task of ['sst2', 'topic'] as const) {
     const { texts, gold } = await taskRows(o.root, task);
-    const run = reference.runs[task];
-    const prompt = { length: run.final_prompt.length, data: Float32Array.from(run.final_prompt.flat()) };
+    const run = reference[task];
+    const prompt = referencePrompt(run);
     // As the reference runs tokenised: 64 tokens, then eos.
     const { ids } = tokenizer.encodeBatch(texts, { maxLength: 65 });
     const [float, int8] = [

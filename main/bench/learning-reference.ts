@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { SoftPrompt } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import { applyPreset, presetSettings } from '../train/presets.js';
 
@@ -39,6 +40,8 @@ const InstructRunSchema = z.object({
   train_loss: z.array(z.tuple([z.number().int(), z.number()])),
   steps_done: z.number().int().min(1),
   train_seconds_per_step: z.number().positive(),
+  /** The prompt the run ended with, [prompt_len, d_model]. */
+  final_prompt: z.array(z.array(z.number())).min(1),
 });
 
 export type InstructRun = z.infer<typeof InstructRunSchema>;
@@ -55,6 +58,11 @@ export function readInstructRuns(shared: string): Record<LearningTask, InstructR
   const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
   return parsed.data.runs;
+}
+
+/** The prompt a reference run ended with, as the engine takes a prompt. */
+export function referencePrompt(run: InstructRun): SoftPrompt {
+  return { length: run.final_prompt.length, data: Float32Array.from(run.final_prompt.flat()) };
 }
 
 /** The vocabulary ids the reference drew for the prompt rows after the label rows. */

@@ -5,15 +5,16 @@
  * (data rows 6000.., read with Python's csv), Hugging Face's topic prompt for mini-t5-instruct.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { instructModel, readInstructRuns, referencePrompt } from '../../main/bench/learning-reference.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
 import { loadTokenizer } from '../../main/tokenizer/index.js';
 import { shared } from '../train/fixtures.js';
 
-const instruct = join(shared, 'fixtures/mini-t5-instruct');
+const instruct = instructModel(shared);
 const ROWS = 40;
 
 function agNewsRows(): string[] {
@@ -26,11 +27,9 @@ print(json.dumps([r[1].strip() + ' ' + r[2].strip() for r in rows]))`;
 }
 
 describe('scoreAndGenerate: one encoder pass for rank scores and greedy ids (mini-t5-instruct)', () => {
-  const reference = JSON.parse(readFileSync(join(instruct, 'prompt_tuning_reference.json'), 'utf8')) as {
-    runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }>;
-  };
-  const prompt = { length: 20, data: Float32Array.from(reference.runs.topic.final_prompt.flat()) };
-  const candidates = reference.runs.topic.candidate_ids;
+  const topic = readInstructRuns(shared).topic;
+  const prompt = referencePrompt(topic);
+  const candidates = topic.candidate_ids;
   let ids: number[][];
 
   beforeAll(async () => {

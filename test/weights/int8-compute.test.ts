@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instructModel, readInstructRuns, referencePrompt, type LearningTask } from '../../main/bench/learning-reference.js';
 import { parseT5Config } from '../../main/checkpoint/config.js';
 import { expectedTensors, isProjection } from '../../main/checkpoint/layout.js';
 import { buildScoreGraph, buildTrainGraph } from '../../main/graph/t5/graphs.js';
@@ -19,7 +20,7 @@ import { sprout } from '../fault/spawn.js';
 import { writePromptFiles } from '../label/prompt-fixture.js';
 import { shared, tinyModel } from '../train/fixtures.js';
 
-const instruct = join(shared, 'fixtures/mini-t5-instruct');
+const instruct = instructModel(shared);
 const ROWS = 256;
 
 /** The first ROWS rows of each reference task, read with Python's csv module: bare text and gold label index. */
@@ -56,10 +57,8 @@ async function predict(
 describe("int8 compute on mini-t5-instruct with Hugging Face's float32-trained prompts", () => {
   let float: T5PromptModel;
   let int8: T5PromptModel;
-  const reference = JSON.parse(readFileSync(join(instruct, 'prompt_tuning_reference.json'), 'utf8')) as {
-    runs: Record<string, { final_prompt: number[][]; candidate_ids: number[][] }>;
-  };
-  const promptOf = (task: string) => ({ length: 20, data: Float32Array.from(reference.runs[task].final_prompt.flat()) });
+  const reference = readInstructRuns(shared);
+  const promptOf = (task: LearningTask) => referencePrompt(reference[task]);
 
   beforeAll(async () => {
     process.env.SPROUT_HOME = mkdtempSync(join(tmpdir(), 'sprout-int8-compute-'));
@@ -88,7 +87,7 @@ describe("int8 compute on mini-t5-instruct with Hugging Face's float32-trained p
     const tokenizer = await loadTokenizer(instruct);
     for (const task of ['sst2', 'topic'] as const) {
       const { ids } = tokenizer.encodeBatch(rows[task].texts, { maxLength: 65 });
-      const candidates = reference.runs[task].candidate_ids;
+      const candidates = reference[task].candidate_ids;
       const f = await predict(float, promptOf(task), ids, candidates);
       const q = await predict(int8, promptOf(task), ids, candidates);
       const agreement = f.filter((p, i) => p === q[i]).length / ROWS;
@@ -104,7 +103,7 @@ describe("int8 compute on mini-t5-instruct with Hugging Face's float32-trained p
   it('scores a row the same alone as in a batch: each row is quantised on its own', async () => {
     const tokenizer = await loadTokenizer(instruct);
     const { ids } = tokenizer.encodeBatch(taskRows().sst2.texts.slice(0, 8), { maxLength: 65 });
-    const candidates = reference.runs.sst2.candidate_ids;
+    const candidates = reference.sst2.candidate_ids;
     const together = await int8.score(promptOf('sst2'), ids, candidates);
     for (let r = 0; r < ids.length; r++) {
       const alone = await int8.score(promptOf('sst2'), [ids[r]], candidates);
