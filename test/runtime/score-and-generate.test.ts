@@ -5,10 +5,10 @@
  * (data rows 6000.., read with Python's csv), Hugging Face's topic prompt for mini-t5-instruct.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instructModel, readInstructRuns, referencePrompt } from '../../main/bench/learning-reference.js';
 import { loadPromptModel } from '../../main/runtime/model.js';
 import { loadTokenizer } from '../../main/tokenizer/index.js';
@@ -32,10 +32,13 @@ describe('scoreAndGenerate: one encoder pass for rank scores and greedy ids (min
   const candidates = topic.candidate_ids;
   let ids: number[][];
 
+  // The int8 weights are converted into this home's cache (30 MB): removed afterwards, as a suite leaves many homes.
+  const home = mkdtempSync(join(tmpdir(), 'sprout-score-generate-'));
   beforeAll(async () => {
-    process.env.SPROUT_HOME = mkdtempSync(join(tmpdir(), 'sprout-score-generate-'));
+    process.env.SPROUT_HOME = home;
     ids = (await loadTokenizer(instruct)).encodeBatch(agNewsRows(), { maxLength: 65 }).ids;
   });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   // Batches: a full one and a shorter one, since the encoder output's shape follows the batch. The CPU runs float16
   // graphs by casting, slowly (32 + 8 rows took 45 s), so float16 takes fewer rows.
