@@ -253,8 +253,31 @@ export class Graph {
     });
   }
 
+  /**
+   * The nodes some output depends on, in order. onnxruntime runs every node of a model, read or not, and building
+   * leaves some unread: the forward values of a composite's handles (t5/model.ts, promptAttend: layer 0's q, k and v
+   * of the prompt rows and their norm, in every training step), a half-precision copy nothing fetches.
+   */
+  liveNodes(): NodeValue[] {
+    const read = new Set(this.outputs.map((o) => o.name));
+    const live: NodeValue[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i];
+      if (!node.outputs.some((o) => read.has(o))) continue;
+      for (const input of node.inputs) read.add(input);
+      live.push(node);
+    }
+    return live.reverse();
+  }
+
   encode(): Uint8Array {
-    return encodeModel({ name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs });
+    return encodeModel({
+      name: this.name,
+      nodes: this.liveNodes(),
+      initializers: this.initializers,
+      inputs: this.inputs,
+      outputs: this.outputs,
+    });
   }
 }
 

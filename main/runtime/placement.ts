@@ -60,7 +60,7 @@ function missingKernel(table: KernelTable, graph: Graph, opType: string, inputs:
 export function cpuPlacedNodes(graph: Graph, table: KernelTable): CpuNode[] {
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const placed: CpuNode[] = [];
-  for (const node of graph.nodes) {
+  for (const node of graph.liveNodes()) {
     const why = missingKernel(table, graph, node.opType, node.inputs, node.outputs);
     if (!why) continue;
     const outs = node.outputs.map((o) => graph.values.get(o));
