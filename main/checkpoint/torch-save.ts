@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomically, type PositionalWriter } from './atomic-file.js';
 import type { Dtype } from './safetensors.js';
 
 /**
@@ -133,99 +133,123 @@ const MAX32 = 0xffffffff;
 export function writeZipStored(file: string, members: ZipMember[], options: { zip64?: 'auto' | 'always' } = {}): void {
   const always = options.zip64 === 'always';
   writeFileAtomically(file, (out) => {
-    const { put, putAt } = out;
-    const central: Buffer[] = [];
-    for (const member of members) {
-      const name = Buffer.from(member.name);
-      const localOffset = out.position;
-      const bigSize = always || member.size >= MAX32;
-      const sizeExtra = bigSize ? 20 : 0;
-      const base = localOffset + 30 + name.length + sizeExtra + 4;
-      const pad = (64 - (base % 64)) % 64;
-      const local = Buffer.alloc(30 + name.length + sizeExtra + 4 + pad);
-      local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(bigSize ? 45 : 20, 4);
-      local.writeUInt32LE(bigSize ? MAX32 : member.size, 18);
-      local.writeUInt32LE(bigSize ? MAX32 : member.size, 22);
-      local.writeUInt16LE(name.length, 26);
-      local.writeUInt16LE(local.length - 30 - name.length, 28);
-      name.copy(local, 30);
-      let extra = 30 + name.length;
-      if (bigSize) {
-        local.writeUInt16LE(0x0001, extra);
-        local.writeUInt16LE(16, extra + 2);
-        local.writeBigUInt64LE(BigInt(member.size), extra + 4);
-        local.writeBigUInt64LE(BigInt(member.size), extra + 12);
-        extra += 20;
-      }
-      local.writeUInt16LE(0x4246, extra);
-      local.writeUInt16LE(pad, extra + 2);
-      put(local);
-      const start = out.position;
-      let crc = 0;
-      member.write((chunk) => {
-        crc = crc32(chunk, crc);
-        put(chunk);
-      });
-      if (out.position - start !== member.size)
-        throw new Error(`Zip member ${member.name} wrote ${out.position - start} bytes, expected ${member.size}`);
-      const crcBytes = Buffer.alloc(4);
-      crcBytes.writeUInt32LE(crc >>> 0);
-      putAt(crcBytes, localOffset + 14);
-
-      const bigOffset = always || localOffset >= MAX32;
-      const zip64Fields = [...(bigSize ? [member.size, member.size] : []), ...(bigOffset ? [localOffset] : [])];
-      const header = Buffer.alloc(46 + name.length + (zip64Fields.length ? 4 + 8 * zip64Fields.length : 0));
-      header.writeUInt32LE(0x02014b50, 0);
-      header.writeUInt16LE(bigSize || bigOffset ? 45 : 20, 4);
-      header.writeUInt16LE(bigSize || bigOffset ? 45 : 20, 6);
-      header.writeUInt32LE(crc >>> 0, 16);
-      header.writeUInt32LE(bigSize ? MAX32 : member.size, 20);
-      header.writeUInt32LE(bigSize ? MAX32 : member.size, 24);
-      header.writeUInt16LE(name.length, 28);
-      header.writeUInt16LE(zip64Fields.length ? 4 + 8 * zip64Fields.length : 0, 30);
-      header.writeUInt32LE(bigOffset ? MAX32 : localOffset, 42);
-      name.copy(header, 46);
-      if (zip64Fields.length) {
-        let at = 46 + name.length;
-        header.writeUInt16LE(0x0001, at);
-        header.writeUInt16LE(8 * zip64Fields.length, at + 2);
-        for (const value of zip64Fields) {
-          header.writeBigUInt64LE(BigInt(value), at + 4);
-          at += 8;
-        }
-      }
-      central.push(header);
-    }
-    const directory = Buffer.concat(central);
-    const directoryOffset = out.position;
-    put(directory);
-    const zip64End = always || members.length >= 0xffff || directoryOffset >= MAX32 || directory.length >= MAX32;
-    if (zip64End) {
-      const record = Buffer.alloc(56);
-      record.writeUInt32LE(0x06064b50, 0);
-      record.writeBigUInt64LE(44n, 4);
-      record.writeUInt16LE(45, 12);
-      record.writeUInt16LE(45, 14);
-      record.writeBigUInt64LE(BigInt(members.length), 24);
-      record.writeBigUInt64LE(BigInt(members.length), 32);
-      record.writeBigUInt64LE(BigInt(directory.length), 40);
-      record.writeBigUInt64LE(BigInt(directoryOffset), 48);
-      const locator = Buffer.alloc(20);
-      locator.writeUInt32LE(0x07064b50, 0);
-      locator.writeBigUInt64LE(BigInt(out.position), 8);
-      locator.writeUInt32LE(1, 16);
-      put(record);
-      put(locator);
-    }
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(zip64End ? 0xffff : members.length, 8);
-    end.writeUInt16LE(zip64End ? 0xffff : members.length, 10);
-    end.writeUInt32LE(zip64End ? MAX32 : directory.length, 12);
-    end.writeUInt32LE(zip64End ? MAX32 : directoryOffset, 16);
-    put(end);
+    const central = members.map((member) => writeMember(out, member, always));
+    writeCentralDirectory(out, central, always);
   });
+}
+
+/** Writes one member's local header and data, then returns its central directory header. */
+function writeMember(out: PositionalWriter, member: ZipMember, always: boolean): Buffer {
+  const name = Buffer.from(member.name);
+  const localOffset = out.position;
+  const bigSize = always || member.size >= MAX32;
+  out.put(localHeader(name, member.size, localOffset, bigSize));
+  const crc = writeMemberData(out, member);
+  // The CRC is known only once the data is written, so it is patched into the local header afterwards.
+  const crcBytes = Buffer.alloc(4);
+  crcBytes.writeUInt32LE(crc);
+  out.putAt(crcBytes, localOffset + 14);
+  return centralHeader(name, member.size, crc, localOffset, bigSize, always || localOffset >= MAX32);
+}
+
+/** A local file header whose extra fields pad the data that follows it to a 64-byte boundary. */
+function localHeader(name: Buffer, size: number, localOffset: number, bigSize: boolean): Buffer {
+  const sizeExtra = bigSize ? 20 : 0;
+  const base = localOffset + 30 + name.length + sizeExtra + 4;
+  const pad = (64 - (base % 64)) % 64;
+  const local = Buffer.alloc(30 + name.length + sizeExtra + 4 + pad);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(bigSize ? 45 : 20, 4);
+  local.writeUInt32LE(bigSize ? MAX32 : size, 18);
+  local.writeUInt32LE(bigSize ? MAX32 : size, 22);
+  local.writeUInt16LE(name.length, 26);
+  local.writeUInt16LE(local.length - 30 - name.length, 28);
+  name.copy(local, 30);
+  let extra = 30 + name.length;
+  if (bigSize) {
+    local.writeUInt16LE(0x0001, extra);
+    local.writeUInt16LE(16, extra + 2);
+    local.writeBigUInt64LE(BigInt(size), extra + 4);
+    local.writeBigUInt64LE(BigInt(size), extra + 12);
+    extra += 20;
+  }
+  local.writeUInt16LE(0x4246, extra);
+  local.writeUInt16LE(pad, extra + 2);
+  return local;
+}
+
+/** Streams a member's bytes, checking it wrote the size it declared; returns their CRC-32. */
+function writeMemberData(out: PositionalWriter, member: ZipMember): number {
+  const start = out.position;
+  let crc = 0;
+  member.write((chunk) => {
+    crc = crc32(chunk, crc);
+    out.put(chunk);
+  });
+  if (out.position - start !== member.size)
+    throw new Error(`Zip member ${member.name} wrote ${out.position - start} bytes, expected ${member.size}`);
+  return crc >>> 0;
+}
+
+function centralHeader(name: Buffer, size: number, crc: number, localOffset: number, bigSize: boolean, bigOffset: boolean): Buffer {
+  const zip64Fields = [...(bigSize ? [size, size] : []), ...(bigOffset ? [localOffset] : [])];
+  const header = Buffer.alloc(46 + name.length + (zip64Fields.length ? 4 + 8 * zip64Fields.length : 0));
+  header.writeUInt32LE(0x02014b50, 0);
+  header.writeUInt16LE(bigSize || bigOffset ? 45 : 20, 4);
+  header.writeUInt16LE(bigSize || bigOffset ? 45 : 20, 6);
+  header.writeUInt32LE(crc, 16);
+  header.writeUInt32LE(bigSize ? MAX32 : size, 20);
+  header.writeUInt32LE(bigSize ? MAX32 : size, 24);
+  header.writeUInt16LE(name.length, 28);
+  header.writeUInt16LE(zip64Fields.length ? 4 + 8 * zip64Fields.length : 0, 30);
+  header.writeUInt32LE(bigOffset ? MAX32 : localOffset, 42);
+  name.copy(header, 46);
+  if (zip64Fields.length) {
+    let at = 46 + name.length;
+    header.writeUInt16LE(0x0001, at);
+    header.writeUInt16LE(8 * zip64Fields.length, at + 2);
+    for (const value of zip64Fields) {
+      header.writeBigUInt64LE(BigInt(value), at + 4);
+      at += 8;
+    }
+  }
+  return header;
+}
+
+/** Writes the central directory and its end records, zip64 ones included where a count or offset needs them. */
+function writeCentralDirectory(out: PositionalWriter, central: Buffer[], always: boolean): void {
+  const count = central.length;
+  const directory = Buffer.concat(central);
+  const directoryOffset = out.position;
+  out.put(directory);
+  const zip64End = always || count >= 0xffff || directoryOffset >= MAX32 || directory.length >= MAX32;
+  if (zip64End) writeZip64End(out, count, directory.length, directoryOffset);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(zip64End ? 0xffff : count, 8);
+  end.writeUInt16LE(zip64End ? 0xffff : count, 10);
+  end.writeUInt32LE(zip64End ? MAX32 : directory.length, 12);
+  end.writeUInt32LE(zip64End ? MAX32 : directoryOffset, 16);
+  out.put(end);
+}
+
+/** The zip64 end-of-directory record and the locator that points to it. */
+function writeZip64End(out: PositionalWriter, count: number, directoryLength: number, directoryOffset: number): void {
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(count), 24);
+  record.writeBigUInt64LE(BigInt(count), 32);
+  record.writeBigUInt64LE(BigInt(directoryLength), 40);
+  record.writeBigUInt64LE(BigInt(directoryOffset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(out.position), 8);
+  locator.writeUInt32LE(1, 16);
+  out.put(record);
+  out.put(locator);
 }
 
 /** A storage of a state dict to be written: its element type and count, and its bytes in pieces. */

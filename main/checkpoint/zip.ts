@@ -43,31 +43,7 @@ export function readZipDirectory(file: string): Map<string, ZipEntry> {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
-    const tailLength = Math.min(size, 65_557);
-    const tail = readAt(fd, size - tailLength, tailLength, file);
-    let eocd = -1;
-    for (let i = tailLength - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === 0x06054b50) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) bad(file, 'No zip end-of-directory record: this is not a zip archive.');
-    let count = tail.readUInt16LE(eocd + 10);
-    let directorySize = tail.readUInt32LE(eocd + 12);
-    let directoryOffset = tail.readUInt32LE(eocd + 16);
-    const locatorAt = size - tailLength + eocd - 20;
-    if ((count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) && locatorAt >= 0) {
-      const locator = readAt(fd, locatorAt, 20, file);
-      if (locator.readUInt32LE(0) !== 0x07064b50) bad(file, 'The zip64 locator is missing.');
-      const recordAt = u64(locator, 8, file);
-      if (recordAt + 56 > size) bad(file, 'The zip64 directory record lies outside the file.');
-      const record = readAt(fd, recordAt, 56, file);
-      if (record.readUInt32LE(0) !== 0x06064b50) bad(file, 'The zip64 directory record is damaged.');
-      count = u64(record, 32, file);
-      directorySize = u64(record, 40, file);
-      directoryOffset = u64(record, 48, file);
-    }
+    const { count, directorySize, directoryOffset } = locateDirectory(fd, size, file);
     if (count > MAX_ENTRIES || directorySize > MAX_DIRECTORY_BYTES || directoryOffset + directorySize > size) {
       bad(file, 'The zip directory is larger than the file or implausibly large.');
     }
@@ -75,54 +51,134 @@ export function readZipDirectory(file: string): Map<string, ZipEntry> {
     const entries = new Map<string, ZipEntry>();
     let at = 0;
     for (let i = 0; i < count; i++) {
-      if (at + 46 > directory.length || directory.readUInt32LE(at) !== 0x02014b50) bad(file, `Zip directory entry ${i} is damaged.`);
-      const method = directory.readUInt16LE(at + 10);
-      let compressedSize = directory.readUInt32LE(at + 20);
-      let uncompressedSize = directory.readUInt32LE(at + 24);
-      const nameLength = directory.readUInt16LE(at + 28);
-      const extraLength = directory.readUInt16LE(at + 30);
-      const commentLength = directory.readUInt16LE(at + 32);
-      let localOffset = directory.readUInt32LE(at + 42);
-      if (at + 46 + nameLength + extraLength > directory.length) bad(file, `Zip directory entry ${i} is damaged.`);
-      const name = directory.toString('utf8', at + 46, at + 46 + nameLength);
-      // zip64 extra field: the 64-bit values of whichever fields are 0xFFFFFFFF, in this order.
-      let extra = at + 46 + nameLength;
-      const extraEnd = extra + extraLength;
-      while (extra + 4 <= extraEnd) {
-        const id = directory.readUInt16LE(extra);
-        const length = directory.readUInt16LE(extra + 2);
-        if (id === 0x0001) {
-          let p = extra + 4;
-          const next = (): number => {
-            if (p + 8 > extra + 4 + length) bad(file, `The zip64 field of "${name}" is too short.`);
-            const value = u64(directory, p, file);
-            p += 8;
-            return value;
-          };
-          if (uncompressedSize === 0xffffffff) uncompressedSize = next();
-          if (compressedSize === 0xffffffff) compressedSize = next();
-          if (localOffset === 0xffffffff) localOffset = next();
-        }
-        extra += 4 + length;
-      }
-      at = extraEnd + commentLength;
-      if (localOffset + 30 > size) bad(file, `Zip member "${name}" lies outside the file.`);
-      const local = readAt(fd, localOffset, 30, file);
-      if (local.readUInt32LE(0) !== 0x04034b50) bad(file, `The local header of zip member "${name}" is damaged.`);
-      const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-      if (dataOffset + compressedSize > size) bad(file, `Zip member "${name}" extends past the end of the file.`);
-      if (method !== 0 && method !== 8)
-        bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
-      if (method === 0 && compressedSize !== uncompressedSize) bad(file, `Zip member "${name}" is stored but its sizes differ.`);
-      // Deflate expands at most 1032-fold: a larger claimed size is a lie that would size an allocation.
-      if (method === 8 && uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 64)
-        bad(file, `Zip member "${name}" claims ${uncompressedSize} bytes, more than its ${compressedSize} compressed bytes can hold.`);
-      entries.set(name, { name, method, compressedSize, size: uncompressedSize, dataOffset });
+      const { entry, next } = readCentralEntry(directory, at, i, file);
+      at = next;
+      entries.set(entry.name, locateMemberData(fd, size, entry, file));
     }
     return entries;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Where the central directory is and how many entries it holds. */
+interface DirectoryLocation {
+  count: number;
+  directorySize: number;
+  directoryOffset: number;
+}
+
+/** The sizes and offset of a member that may be 0xFFFFFFFF in the central directory, standing for a zip64 value. */
+interface Zip64Fields {
+  size: number;
+  compressedSize: number;
+  localOffset: number;
+}
+
+/** A central directory entry, with zip64 values applied. */
+interface CentralEntry extends Zip64Fields {
+  name: string;
+  method: number;
+}
+
+/** Finds the end-of-directory record in the file's tail, and the zip64 record it defers to where a field overflowed. */
+function locateDirectory(fd: number, size: number, file: string): DirectoryLocation {
+  const tailLength = Math.min(size, 65_557);
+  const tail = readAt(fd, size - tailLength, tailLength, file);
+  const eocd = findEndOfDirectory(tail);
+  if (eocd < 0) bad(file, 'No zip end-of-directory record: this is not a zip archive.');
+  const count = tail.readUInt16LE(eocd + 10);
+  const directorySize = tail.readUInt32LE(eocd + 12);
+  const directoryOffset = tail.readUInt32LE(eocd + 16);
+  const locatorAt = size - tailLength + eocd - 20;
+  if ((count === 0xffff || directorySize === 0xffffffff || directoryOffset === 0xffffffff) && locatorAt >= 0) {
+    return readZip64Location(fd, locatorAt, size, file);
+  }
+  return { count, directorySize, directoryOffset };
+}
+
+/** The offset of the last end-of-directory signature in `tail`, or -1. */
+function findEndOfDirectory(tail: Buffer): number {
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === 0x06054b50) return i;
+  }
+  return -1;
+}
+
+function readZip64Location(fd: number, locatorAt: number, size: number, file: string): DirectoryLocation {
+  const locator = readAt(fd, locatorAt, 20, file);
+  if (locator.readUInt32LE(0) !== 0x07064b50) bad(file, 'The zip64 locator is missing.');
+  const recordAt = u64(locator, 8, file);
+  if (recordAt + 56 > size) bad(file, 'The zip64 directory record lies outside the file.');
+  const record = readAt(fd, recordAt, 56, file);
+  if (record.readUInt32LE(0) !== 0x06064b50) bad(file, 'The zip64 directory record is damaged.');
+  const count = u64(record, 32, file);
+  const directorySize = u64(record, 40, file);
+  const directoryOffset = u64(record, 48, file);
+  return { count, directorySize, directoryOffset };
+}
+
+/** Reads entry `index` of the central directory at `at`; `next` is where the entry after it starts. */
+function readCentralEntry(directory: Buffer, at: number, index: number, file: string): { entry: CentralEntry; next: number } {
+  if (at + 46 > directory.length || directory.readUInt32LE(at) !== 0x02014b50) bad(file, `Zip directory entry ${index} is damaged.`);
+  const method = directory.readUInt16LE(at + 10);
+  const compressedSize = directory.readUInt32LE(at + 20);
+  const size = directory.readUInt32LE(at + 24);
+  const nameLength = directory.readUInt16LE(at + 28);
+  const extraLength = directory.readUInt16LE(at + 30);
+  const commentLength = directory.readUInt16LE(at + 32);
+  const localOffset = directory.readUInt32LE(at + 42);
+  if (at + 46 + nameLength + extraLength > directory.length) bad(file, `Zip directory entry ${index} is damaged.`);
+  const name = directory.toString('utf8', at + 46, at + 46 + nameLength);
+  const extra = at + 46 + nameLength;
+  const extraEnd = extra + extraLength;
+  const fields = applyZip64Extra(directory, extra, extraEnd, name, { size, compressedSize, localOffset }, file);
+  return { entry: { name, method, ...fields }, next: extraEnd + commentLength };
+}
+
+/** Walks the extra fields between `start` and `end`, taking 64-bit values from each zip64 field found. */
+function applyZip64Extra(directory: Buffer, start: number, end: number, name: string, fields: Zip64Fields, file: string): Zip64Fields {
+  let result = fields;
+  let extra = start;
+  while (extra + 4 <= end) {
+    const id = directory.readUInt16LE(extra);
+    const length = directory.readUInt16LE(extra + 2);
+    if (id === 0x0001) result = readZip64Field(directory, extra + 4, length, name, result, file);
+    extra += 4 + length;
+  }
+  return result;
+}
+
+/** zip64 extra field: the 64-bit values of whichever fields are 0xFFFFFFFF, in this order. */
+function readZip64Field(directory: Buffer, start: number, length: number, name: string, fields: Zip64Fields, file: string): Zip64Fields {
+  let p = start;
+  const next = (): number => {
+    if (p + 8 > start + length) bad(file, `The zip64 field of "${name}" is too short.`);
+    const value = u64(directory, p, file);
+    p += 8;
+    return value;
+  };
+  const size = fields.size === 0xffffffff ? next() : fields.size;
+  const compressedSize = fields.compressedSize === 0xffffffff ? next() : fields.compressedSize;
+  const localOffset = fields.localOffset === 0xffffffff ? next() : fields.localOffset;
+  return { size, compressedSize, localOffset };
+}
+
+/** Reads a member's local header to find where its data starts, and checks the entry's sizes and method. */
+function locateMemberData(fd: number, fileSize: number, entry: CentralEntry, file: string): ZipEntry {
+  const { name, method, compressedSize, size, localOffset } = entry;
+  if (localOffset + 30 > fileSize) bad(file, `Zip member "${name}" lies outside the file.`);
+  const local = readAt(fd, localOffset, 30, file);
+  if (local.readUInt32LE(0) !== 0x04034b50) bad(file, `The local header of zip member "${name}" is damaged.`);
+  const dataOffset = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  if (dataOffset + compressedSize > fileSize) bad(file, `Zip member "${name}" extends past the end of the file.`);
+  if (method !== 0 && method !== 8)
+    bad(file, `Zip member "${name}" uses compression method ${method}; only stored and deflated are supported.`);
+  if (method === 0 && compressedSize !== size) bad(file, `Zip member "${name}" is stored but its sizes differ.`);
+  // Deflate expands at most 1032-fold: a larger claimed size is a lie that would size an allocation.
+  if (method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 64)
+    bad(file, `Zip member "${name}" claims ${size} bytes, more than its ${compressedSize} compressed bytes can hold.`);
+  return { name, method, compressedSize, size, dataOffset };
 }
 
 /** Reads a whole member into memory; `limit` guards against members too large to hold. */
