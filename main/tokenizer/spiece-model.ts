@@ -29,47 +29,86 @@ interface Trainer {
   treatWhitespaceAsSuffix: boolean;
 }
 
+/** The fields of a ModelProto that T5 uses, as read, before any check. */
+interface ModelProto {
+  pieces: string[];
+  scores: number[];
+  types: number[];
+  trainer: Trainer;
+  normalizer: NormalizerSpec | null;
+}
+
 function parse(bytes: Uint8Array, file: string, options: SpieceOptions): TokenizerSpec {
   if (bytes.length > limits.spieceModelBytes)
     throw invalid(file, `has ${bytes.length} bytes, more than the ${limits.spieceModelBytes} a sentencepiece model may have.`);
-  const pieces: string[] = [];
-  const scores: number[] = [];
-  const types: number[] = [];
-  let trainer: Trainer = defaultTrainer();
-  let normalizer: NormalizerSpec | null = null;
+  const model = readModel(bytes, file);
+  const normalizer = checkSupported(model, file);
+  const { seen, unkId } = checkPieces(model, file);
+  checkTrainerIds(model, unkId, file);
+  const specialTokens = controlAndUnknownPieces(model);
+  appendExtraIds(model, seen, specialTokens, options.extraIds, file);
+  const { pieces, scores, types, trainer } = model;
+  return {
+    source: file,
+    pieces,
+    scores: Float64Array.from(scores),
+    types: Uint8Array.from(types),
+    unkId,
+    eosId: trainer.eosId,
+    padId: trainer.padId,
+    specialTokens,
+    normalizer,
+    cleanUpTokenizationSpaces: options.cleanUpTokenizationSpaces,
+  };
+}
+
+function readModel(bytes: Uint8Array, file: string): ModelProto {
+  const model: ModelProto = { pieces: [], scores: [], types: [], trainer: defaultTrainer(), normalizer: null };
   let totalPieceBytes = 0;
   const r = new ProtobufReader(bytes);
   while (!r.done) {
     const [field, wire] = r.key();
     if (field === 1) {
       r.expect(WireType.bytes, wire, 'pieces');
-      if (pieces.length >= limits.pieces) throw invalid(file, `has more than ${limits.pieces} pieces.`);
+      if (model.pieces.length >= limits.pieces) throw invalid(file, `has more than ${limits.pieces} pieces.`);
       const [s, e] = r.bytesRange();
       const p = readPiece(bytes, s, e);
       totalPieceBytes += e - s;
       if (totalPieceBytes > limits.totalPieceBytes) throw invalid(file, `its pieces exceed ${limits.totalPieceBytes} bytes in total.`);
-      pieces.push(p.piece);
-      scores.push(p.score);
-      types.push(p.type);
+      model.pieces.push(p.piece);
+      model.scores.push(p.score);
+      model.types.push(p.type);
     } else if (field === 2) {
       r.expect(WireType.bytes, wire, 'trainer_spec');
       const [s, e] = r.bytesRange();
-      trainer = readTrainer(bytes, s, e);
+      model.trainer = readTrainer(bytes, s, e);
     } else if (field === 3) {
       r.expect(WireType.bytes, wire, 'normalizer_spec');
       const [s, e] = r.bytesRange();
-      normalizer = readNormalizer(bytes, s, e);
+      model.normalizer = readNormalizer(bytes, s, e);
     } else {
       r.skip(wire);
     }
   }
-  if (pieces.length === 0) throw invalid(file, 'has no pieces; it is not a sentencepiece model.');
+  return model;
+}
+
+/** Rejects models whose kind or trainer options T5 tokenizers do not use; returns the normalizer, which must be present. */
+function checkSupported(model: ModelProto, file: string): NormalizerSpec {
+  const { trainer, normalizer } = model;
+  if (model.pieces.length === 0) throw invalid(file, 'has no pieces; it is not a sentencepiece model.');
   if (trainer.modelType !== 1)
     throw invalid(file, `is a sentencepiece model of type ${trainer.modelType}; T5 needs a unigram model (type 1).`);
   if (trainer.byteFallback) throw invalid(file, 'uses byte fallback, which T5 tokenizers do not; it is not supported.');
   if (trainer.treatWhitespaceAsSuffix)
     throw invalid(file, 'treats whitespace as a suffix, which T5 tokenizers do not; it is not supported.');
   if (normalizer === null) throw invalid(file, 'has no normalizer_spec.');
+  return normalizer;
+}
+
+/** Checks each piece's type and text; returns each piece's id and the id of the one unknown piece. */
+function checkPieces(model: ModelProto, file: string): { seen: Map<string, number>; unkId: number } {
+  const { pieces, types } = model;
   const seen = new Map<string, number>();
   const unkIds: number[] = [];
   for (let id = 0; id < pieces.length; id++) {
@@ -87,7 +126,12 @@ function parse(bytes: Uint8Array, file: string, options: SpieceOptions): Tokeniz
     if (t === PieceType.unknown) unkIds.push(id);
   }
   if (unkIds.length !== 1) throw invalid(file, `has ${unkIds.length} unknown pieces; exactly one is required.`);
-  const unkId = unkIds[0];
+  return { seen, unkId: unkIds[0] };
+}
+
+/** Checks that trainer_spec names the unknown piece as unk_id, and control pieces as eos_id and pad_id. */
+function checkTrainerIds(model: ModelProto, unkId: number, file: string): void {
+  const { trainer, pieces, types } = model;
   if (trainer.unkId !== unkId) throw invalid(file, `trainer_spec.unk_id is ${trainer.unkId} but the unknown piece is id ${unkId}.`);
   for (const [name, id] of [
     ['eos_id', trainer.eosId],
@@ -97,13 +141,29 @@ function parse(bytes: Uint8Array, file: string, options: SpieceOptions): Tokeniz
       throw invalid(file, `trainer_spec.${name} is ${id}, which is not a control piece; T5 needs eos and pad.`);
     }
   }
+}
+
+function controlAndUnknownPieces(model: ModelProto): Map<string, number> {
+  const { pieces, types } = model;
   const specialTokens = new Map<string, number>();
   for (let id = 0; id < pieces.length; id++) {
     if (types[id] === PieceType.control || types[id] === PieceType.unknown) specialTokens.set(pieces[id], id);
   }
+  return specialTokens;
+}
+
+/** Appends T5Tokenizer's <extra_id_N> control pieces to the model and to `specialTokens`. */
+function appendExtraIds(
+  model: ModelProto,
+  seen: Map<string, number>,
+  specialTokens: Map<string, number>,
+  extraIds: number,
+  file: string,
+): void {
+  const { pieces, scores, types } = model;
   const base = pieces.length;
-  for (let k = 0; k < options.extraIds; k++) {
-    const n = options.extraIds - 1 - k;
+  for (let k = 0; k < extraIds; k++) {
+    const n = extraIds - 1 - k;
     const literal = `<extra_id_${n}>`;
     if (seen.has(literal)) throw invalid(file, `already has a piece ${literal}, which T5Tokenizer adds itself.`);
     pieces.push(literal);
@@ -111,18 +171,6 @@ function parse(bytes: Uint8Array, file: string, options: SpieceOptions): Tokeniz
     types.push(PieceType.control);
     specialTokens.set(literal, base + k);
   }
-  return {
-    source: file,
-    pieces,
-    scores: Float64Array.from(scores),
-    types: Uint8Array.from(types),
-    unkId,
-    eosId: trainer.eosId,
-    padId: trainer.padId,
-    specialTokens,
-    normalizer,
-    cleanUpTokenizationSpaces: options.cleanUpTokenizationSpaces,
-  };
 }
 
 function readPiece(bytes: Uint8Array, start: number, end: number): { piece: string; score: number; type: number } {
