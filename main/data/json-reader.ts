@@ -24,85 +24,164 @@ export async function* readJsonArray(
   maxRecordChars: number,
   info: SourceInfo,
 ): AsyncGenerator<SourceRecord> {
-  let buf = '';
-  let phase: Phase = 'start';
-  let line = 1;
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let elementStart = -1;
-  let elementLine = 0;
-  const fail = (message: string, advice: string | { hint: string; uiHint: string }, at = line): never => {
-    throw new SproutError('data-bad-json', message, { file, line: at, ...(typeof advice === 'string' ? { hint: advice } : advice) });
-  };
-  const arrayHint = advise(
+  const scanner = new ArrayScanner(file, maxRecordChars, info);
+  for await (const chunk of text) yield* scanner.push(chunk);
+  scanner.end();
+}
+
+/** The scan of a JSON array, carried from chunk to chunk. */
+class ArrayScanner {
+  private buf = '';
+  private phase: Phase = 'start';
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private elementStart = -1;
+  private elementLine = 0;
+  private readonly arrayHint = advise(
     (how) => `The file must be a JSON array of objects, e.g. [{"text": "…", "label": "…"}]; for one object per line ${how}.`,
     JSON_LINES,
   );
-  for await (const chunk of text) {
+
+  constructor(
+    private readonly file: string,
+    private readonly maxRecordChars: number,
+    private readonly info: SourceInfo,
+  ) {}
+
+  /** The records that one more chunk of text completes. */
+  push(chunk: string): SourceRecord[] {
     // Everything already in buf has been scanned; only an unfinished element is kept.
-    let i = buf.length;
-    buf += chunk;
+    let i = this.buf.length;
+    this.buf += chunk;
     const records: SourceRecord[] = [];
-    for (; i < buf.length; i++) {
-      const c = buf.charCodeAt(i);
-      if (phase === 'inside') {
-        if (c === LF) line++;
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === BACKSLASH) escaped = true;
-          else if (c === QUOTE) inString = false;
-        } else if (c === QUOTE) inString = true;
-        else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          depth--;
-          if (depth === 0) {
-            records.push(parseElement(buf.slice(elementStart, i + 1), elementLine, file, info));
-            elementStart = -1;
-            phase = 'after';
-          }
-        }
-        continue;
-      }
-      if (c === LF) {
-        line++;
-        continue;
-      }
-      if (c === 0x20 || c === 0x09 || c === 0x0d) continue;
-      if (phase === 'start') {
-        if (c !== OPEN_BRACKET) fail(`Expected "[" to start a JSON array, found ${JSON.stringify(buf[i])}.`, arrayHint);
-        phase = 'first';
-      } else if (phase === 'first' || phase === 'element') {
-        if (c === CLOSE_BRACKET && phase === 'first') phase = 'done';
-        else if (c !== OPEN_BRACE) fail(`Expected an object ("{") as the next array element, found ${JSON.stringify(buf[i])}.`, arrayHint);
-        else {
-          phase = 'inside';
-          depth = 1;
-          elementStart = i;
-          elementLine = line;
-        }
-      } else if (phase === 'after') {
-        if (c === COMMA) phase = 'element';
-        else if (c === CLOSE_BRACKET) phase = 'done';
-        else fail(`Expected "," or "]" after an array element, found ${JSON.stringify(buf[i])}.`, arrayHint);
-      } else fail(`Unexpected ${JSON.stringify(buf[i])} after the end of the JSON array.`, 'The file must hold exactly one JSON array.');
-    }
-    if (elementStart >= 0) {
-      buf = buf.slice(elementStart);
-      elementStart = 0;
-      if (buf.length > maxRecordChars) {
-        fail(
-          `The object starting on this line is longer than ${(maxRecordChars / 2 ** 20).toFixed(0)} MiB, or never ends.`,
-          arrayHint,
-          elementLine,
-        );
-      }
-    } else buf = '';
-    yield* records;
+    while (i < this.buf.length) i = this.phase === 'inside' ? this.scanElement(i, records) : this.scanBetween(i);
+    this.keepUnfinished();
+    return records;
   }
-  if (phase === 'start') fail('The file holds no JSON.', arrayHint);
-  if (phase !== 'done')
-    fail('The file ends inside the JSON array: a closing "]" or "}" is missing.', arrayHint, phase === 'inside' ? elementLine : line);
+
+  /** Checks that the text ended where the array did. */
+  end(): void {
+    if (this.phase === 'start') this.fail('The file holds no JSON.', this.arrayHint);
+    if (this.phase !== 'done') {
+      this.fail(
+        'The file ends inside the JSON array: a closing "]" or "}" is missing.',
+        this.arrayHint,
+        this.phase === 'inside' ? this.elementLine : this.line,
+      );
+    }
+  }
+
+  /**
+   * Scans an element from `from` to where its object closes, or to the end of the text so far; returns the offset where
+   * scanning goes on. The state lives in locals while in the loop, which runs for every character of the file.
+   */
+  private scanElement(from: number, records: SourceRecord[]): number {
+    const s = this.buf;
+    let line = this.line;
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let i = from;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === LF) line++;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    this.line = line;
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    if (i === s.length) return i;
+    records.push(parseElement(s.slice(this.elementStart, i + 1), this.elementLine, this.file, this.info));
+    this.elementStart = -1;
+    this.phase = 'after';
+    return i + 1;
+  }
+
+  /** Scans the whitespace and punctuation outside elements, up to the start of the next element; returns where scanning goes on. */
+  private scanBetween(from: number): number {
+    const s = this.buf;
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === LF) this.line++;
+      else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) {
+        this.punctuation(c, i);
+        if (this.phase === 'inside') return i + 1;
+      }
+    }
+    return s.length;
+  }
+
+  /** Moves the phase on at the character `c` (not whitespace) at offset `at`, outside any element. */
+  private punctuation(c: number, at: number): void {
+    switch (this.phase) {
+      case 'start':
+        if (c !== OPEN_BRACKET) this.fail(`Expected "[" to start a JSON array, found ${this.foundAt(at)}.`, this.arrayHint);
+        this.phase = 'first';
+        return;
+      case 'first':
+      case 'element':
+        if (c === CLOSE_BRACKET && this.phase === 'first') this.phase = 'done';
+        else if (c === OPEN_BRACE) this.openElement(at);
+        else this.fail(`Expected an object ("{") as the next array element, found ${this.foundAt(at)}.`, this.arrayHint);
+        return;
+      case 'after':
+        if (c === COMMA) this.phase = 'element';
+        else if (c === CLOSE_BRACKET) this.phase = 'done';
+        else this.fail(`Expected "," or "]" after an array element, found ${this.foundAt(at)}.`, this.arrayHint);
+        return;
+      default:
+        this.fail(`Unexpected ${this.foundAt(at)} after the end of the JSON array.`, 'The file must hold exactly one JSON array.');
+    }
+  }
+
+  /** The character at offset `at`, as error messages show it. */
+  private foundAt(at: number): string {
+    return JSON.stringify(this.buf[at]);
+  }
+
+  private openElement(at: number): void {
+    this.phase = 'inside';
+    this.depth = 1;
+    this.elementStart = at;
+    this.elementLine = this.line;
+  }
+
+  /** Drops the scanned text but an unfinished element, which must stay within the record size limit. */
+  private keepUnfinished(): void {
+    if (this.elementStart < 0) {
+      this.buf = '';
+      return;
+    }
+    this.buf = this.buf.slice(this.elementStart);
+    this.elementStart = 0;
+    if (this.buf.length > this.maxRecordChars) {
+      this.fail(
+        `The object starting on this line is longer than ${(this.maxRecordChars / 2 ** 20).toFixed(0)} MiB, or never ends.`,
+        this.arrayHint,
+        this.elementLine,
+      );
+    }
+  }
+
+  private fail(message: string, advice: string | { hint: string; uiHint: string }, at = this.line): never {
+    throw new SproutError('data-bad-json', message, {
+      file: this.file,
+      line: at,
+      ...(typeof advice === 'string' ? { hint: advice } : advice),
+    });
+  }
 }
 
 function parseElement(body: string, line: number, file: string, info: SourceInfo): SourceRecord {

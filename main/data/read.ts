@@ -54,90 +54,120 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const size = await fileSize(file);
   const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
-  const dsv = format === 'csv' || format === 'tsv';
-  const info: SourceInfo = {
+  const info = describeSource(file, format, size, options);
+  if (size === 0) throw emptyFile(file);
+  if (isDsv(format)) await chooseDsvReading(info, size, options, maxRecordChars);
+  const text = new TextStream(file, size, { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress, onBytes: options.onBytes });
+  const reader = await startReader(text, info, options, maxRecordChars);
+  const first = await reader.records.next();
+  if (format !== 'parquet') info.encoding = text.encoding;
+  if (first.done) throw noRecords(info);
+  return { info, records: recordsFrom(first.value, reader.records), blankLines: reader.blankLines };
+}
+
+/** A format's reader, started on a file. */
+interface Reader {
+  records: AsyncGenerator<SourceRecord>;
+  blankLines(): number;
+}
+
+function isDsv(format: DataFormat): format is 'csv' | 'tsv' {
+  return format === 'csv' || format === 'tsv';
+}
+
+/** What is known of a file before its content is read; CSV/TSV quoting and header may still be detected. */
+function describeSource(file: string, format: DataFormat, size: number, options: OpenOptions): SourceInfo {
+  return {
     file,
     format,
     encoding: format === 'parquet' ? 'binary' : 'utf-8',
-    header: dsv ? (options.header ?? true) : format !== 'text',
+    header: isDsv(format) ? (options.header ?? true) : format !== 'text',
     columns: [],
     totalBytes: size,
   };
-  if (size === 0) throw emptyFile(file);
-  const textOptions = { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress };
-  if (dsv) {
-    info.quoting = options.quoting ?? 'rfc4180';
-    if (format === 'tsv' && !options.quoting) {
-      const scan = new TextStream(file, size, textOptions);
-      const choice = await detectTsvQuoting(scan.chunks(), file, maxRecordChars);
-      info.quoting = choice.quoting;
-      info.quotingReason = choice.reason;
-    }
-    if (options.header === undefined) {
-      const choice = await guessHeader(
-        new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }),
-        format === 'csv' ? ',' : '\t',
-        info.quoting,
-        maxRecordChars,
-      );
-      info.header = choice.header;
-      info.headerReason = choice.reason;
-    }
+}
+
+/** Sets the quoting and the header of a CSV/TSV file, detecting from its content what the options leave open. */
+async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOptions, maxRecordChars: number): Promise<void> {
+  const { file, format } = info;
+  info.quoting = options.quoting ?? 'rfc4180';
+  if (format === 'tsv' && !options.quoting) {
+    const scan = new TextStream(file, size, { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress });
+    const choice = await detectTsvQuoting(scan.chunks(), file, maxRecordChars);
+    info.quoting = choice.quoting;
+    info.quotingReason = choice.reason;
   }
-  const header = info.header;
-  const text = new TextStream(file, size, { ...textOptions, onBytes: options.onBytes });
-  let blank = 0;
-  let generator: AsyncGenerator<SourceRecord>;
+  if (options.header === undefined) {
+    const choice = await guessHeader(
+      new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }),
+      format === 'csv' ? ',' : '\t',
+      info.quoting,
+      maxRecordChars,
+    );
+    info.header = choice.header;
+    info.headerReason = choice.reason;
+  }
+}
+
+/** Starts the reader of the file's format; only Parquet reads anything here (to show its bytes to `onBytes`). */
+async function startReader(text: TextStream, info: SourceInfo, options: OpenOptions, maxRecordChars: number): Promise<Reader> {
+  const { file, format } = info;
+  const noBlankLines = (): number => 0;
   switch (format) {
     case 'csv':
     case 'tsv':
-      generator = readDsv(
-        text.chunks(),
-        { file, delimiter: format === 'csv' ? ',' : '\t', quoting: info.quoting!, header, maxRecordChars },
-        info,
-        (s) => {
-          blank = s.blankLines;
-        },
-      );
-      break;
+      return startDsvReader(text, info, maxRecordChars);
     case 'jsonl':
-      generator = readJsonl(text.chunks(), file, maxRecordChars, info);
-      break;
+      return { records: readJsonl(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
     case 'json':
-      generator = readJsonArray(text.chunks(), file, maxRecordChars, info);
-      break;
+      return { records: readJsonArray(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
     case 'text':
-      generator = readTextLines(text.chunks(), file, maxRecordChars, info);
-      break;
-    case 'parquet':
-      generator = readParquet(file, info, options.onProgress);
+      return { records: readTextLines(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
+    case 'parquet': {
+      const records = readParquet(file, info, options.onProgress);
       if (options.onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
-      break;
-  }
-  const first = await generator.next();
-  if (format !== 'parquet') info.encoding = text.encoding;
-  if (first.done) {
-    if (info.columns.length > 0 && header && (format === 'csv' || format === 'tsv')) {
-      throw new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
-        file,
-        ...advise((how) => `Add examples below the header, or if the first line is an example, ${how}.`, NO_HEADER),
-      });
-    }
-    throw emptyFile(file);
-  }
-  async function* records(): AsyncGenerator<SourceRecord> {
-    try {
-      yield first.value as SourceRecord;
-      for (;;) {
-        const next = await generator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    } finally {
-      await generator.return(undefined);
+      return { records, blankLines: noBlankLines };
     }
   }
-  return { info, records: records(), blankLines: () => blank };
+}
+
+/** The CSV/TSV reader; its count of blank lines grows as it reads, so it is read through a function. */
+function startDsvReader(text: TextStream, info: SourceInfo, maxRecordChars: number): Reader {
+  let blank = 0;
+  const records = readDsv(
+    text.chunks(),
+    { file: info.file, delimiter: info.format === 'csv' ? ',' : '\t', quoting: info.quoting!, header: info.header, maxRecordChars },
+    info,
+    (s) => {
+      blank = s.blankLines;
+    },
+  );
+  return { records, blankLines: () => blank };
+}
+
+/** Why a file without a first record cannot be opened. */
+function noRecords(info: SourceInfo): SproutError {
+  if (info.columns.length > 0 && info.header && isDsv(info.format)) {
+    return new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
+      file: info.file,
+      ...advise((how) => `Add examples below the header, or if the first line is an example, ${how}.`, NO_HEADER),
+    });
+  }
+  return emptyFile(info.file);
+}
+
+/** The records of a started reader, its first one already read; the reader is closed when the caller stops early. */
+async function* recordsFrom(first: SourceRecord, rest: AsyncGenerator<SourceRecord>): AsyncGenerator<SourceRecord> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return(undefined);
+  }
 }
 
 /** Every record of a data file, in file order (the labeller reads its inputs this way). */
