@@ -1,14 +1,18 @@
+import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
-import { evalSplit, getDataset } from '../library/datasets.js';
+import { evalSplit, getDataset, type Split } from '../library/datasets.js';
+import type { LibraryDb } from '../library/db.js';
 import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
-import { EVAL_METRIC_NAMES } from '../choices.js';
-import { judgeReport } from '../train/baselines.js';
+import { EVAL_METRIC_NAMES, type EvalMetricName } from '../choices.js';
+import type { DevicePreference } from '../runtime/types.js';
+import { judgeReport, type Judgement } from '../train/baselines.js';
+import type { ClassificationReport } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
-import { evalReport, type EvalJobInput } from '../worker/jobs/eval.js';
-import { printJson, UsageError, type Command } from './command.js';
+import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/jobs/eval.js';
+import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDataset, withLibrary } from './data-shared.js';
 import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
@@ -44,87 +48,117 @@ validation data), warnings (predictions collapsed to one label; metric not above
   },
   choices: [...fileReadChoices, deviceFlag, splitFlag, computeFlag],
   async run({ values }) {
-    const str = (k: string) => stringFlag(values, k);
-    if (str('prompt') === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
-    const promptId = parsePromptId(str('prompt')!);
-    const data = str('data');
-    const datasetId = countFlag(values, 'dataset');
-    if ((data === undefined) === (datasetId === undefined))
-      throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
-    const split = splitFlag.read(values);
-    if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
-    const device = deviceFlag.read(values) ?? 'auto';
-    const read = readOptions(values);
-    const { input, prompt, ownValidation } = await withLibrary(
-      (db): { input: EvalJobInput; prompt: PromptRecord; ownValidation: boolean } => {
-        const prompt = requirePrompt(db, promptId);
-        const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
-        const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
-        const compute = computeFlag.read(values);
-        const base = {
-          dataDir: dataDir(),
-          promptId,
-          modelPath: modelPathOf(db, prompt),
-          device,
-          threads: countFlag(values, 'threads'),
-          ...(compute ? { compute } : {}),
-          limit: countFlag(values, 'limit'),
-          worst: 0,
-          batchSize: 32,
-          maxInputTokens: 512,
-        };
-        if (data !== undefined) {
-          const labelColumn = str('label-column') ?? trainedOn?.labelColumn ?? undefined;
-          if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
-          return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
-        }
-        const dataset = requireDataset(db, datasetId!);
-        const chosen = split ?? evalSplit(db, dataset.id);
-        if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
-        return {
-          input: { ...base, datasetId: dataset.id, split: chosen },
-          prompt,
-          ownValidation: dataset.id === trainedOn?.id && chosen === 'validation',
-        };
-      },
-    );
+    const target = readTarget(values);
+    const plan = await withLibrary((db) => planEvaluation(db, values, target));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.on('SIGINT', onSignal);
     try {
-      process.stderr.write(`scoring prompt ${promptId} on ${data ?? `dataset ${datasetId} (${input.split})`}…\n`);
-      const out = await evalReport(input, preparePrinter(), controller.signal);
-      const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
-      const metric = judged.metric!.metric;
-      const value =
-        metric === 'rank_accuracy' || metric === 'exact_match'
-          ? out.report.accuracy
-          : metric === 'macro_f1'
-            ? out.report.macroF1
-            : out.report.mcc;
-      for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
-      printJson({
-        prompt_id: promptId,
-        data: data ?? { dataset: datasetId },
-        split: input.split ?? null,
-        labels: out.labels,
-        examples: out.examples,
-        skipped: out.skipped,
-        accuracy: out.report.accuracy,
-        macro_f1: out.report.macroF1,
-        mcc: out.report.mcc,
-        per_class: out.report.perClass,
-        confusion: out.report.confusion.map((row) => row.slice(0, out.labels.length)),
-        decision: out.decision && decisionText(out.decision, out.labels),
-        metric,
-        metric_name: EVAL_METRIC_NAMES[metric],
-        metric_reason: judged.metric!.reason,
-        value,
-        baselines: judged.baselines,
-        warnings: judged.warnings,
-      });
+      await scoreAndPrint(target, plan, controller.signal);
     } finally {
       process.off('SIGINT', onSignal);
     }
   },
 };
+
+/** What the flags ask to score, checked before the library is opened. */
+interface EvaluateTarget {
+  promptId: number;
+  data: string | undefined;
+  datasetId: number | undefined;
+  split: Split | undefined;
+  device: DevicePreference;
+  read: ReadOptions;
+}
+
+/** The job's input, with what judging its report needs. */
+interface EvaluationPlan {
+  input: EvalJobInput;
+  prompt: PromptRecord;
+  ownValidation: boolean;
+}
+
+function readTarget(values: ParsedArgs['values']): EvaluateTarget {
+  const prompt = stringFlag(values, 'prompt');
+  if (prompt === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
+  const promptId = parsePromptId(prompt);
+  const data = stringFlag(values, 'data');
+  const datasetId = countFlag(values, 'dataset');
+  if ((data === undefined) === (datasetId === undefined))
+    throw new UsageError('Give the data to score: --data FILE or --dataset ID (one of them).');
+  const split = splitFlag.read(values);
+  if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
+  const device = deviceFlag.read(values) ?? 'auto';
+  const read = readOptions(values);
+  return { promptId, data, datasetId, split, device, read };
+}
+
+function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: EvaluateTarget): EvaluationPlan {
+  const { promptId, data, datasetId, split, device, read } = target;
+  const prompt = requirePrompt(db, promptId);
+  const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
+  const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
+  const compute = computeFlag.read(values);
+  const base = {
+    dataDir: dataDir(),
+    promptId,
+    modelPath: modelPathOf(db, prompt),
+    device,
+    threads: countFlag(values, 'threads'),
+    ...(compute ? { compute } : {}),
+    limit: countFlag(values, 'limit'),
+    worst: 0,
+    batchSize: 32,
+    maxInputTokens: 512,
+  };
+  if (data !== undefined) {
+    const labelColumn = stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? undefined;
+    if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
+    return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
+  }
+  const dataset = requireDataset(db, datasetId!);
+  const chosen = split ?? evalSplit(db, dataset.id);
+  if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
+  return {
+    input: { ...base, datasetId: dataset.id, split: chosen },
+    prompt,
+    ownValidation: dataset.id === trainedOn?.id && chosen === 'validation',
+  };
+}
+
+async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signal: AbortSignal): Promise<void> {
+  const { input, prompt, ownValidation } = plan;
+  process.stderr.write(`scoring prompt ${target.promptId} on ${target.data ?? `dataset ${target.datasetId} (${input.split})`}…\n`);
+  const out = await evalReport(input, preparePrinter(), signal);
+  const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
+  for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
+  printJson(evaluationJson(target, input, out, judged));
+}
+
+function metricValue(metric: EvalMetricName, report: ClassificationReport): number {
+  return metric === 'rank_accuracy' || metric === 'exact_match' ? report.accuracy : metric === 'macro_f1' ? report.macroF1 : report.mcc;
+}
+
+function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJobOutput, judged: Judgement): Record<string, unknown> {
+  const metric = judged.metric!;
+  return {
+    prompt_id: target.promptId,
+    data: target.data ?? { dataset: target.datasetId },
+    split: input.split ?? null,
+    labels: out.labels,
+    examples: out.examples,
+    skipped: out.skipped,
+    accuracy: out.report.accuracy,
+    macro_f1: out.report.macroF1,
+    mcc: out.report.mcc,
+    per_class: out.report.perClass,
+    confusion: out.report.confusion.map((row) => row.slice(0, out.labels.length)),
+    decision: out.decision && decisionText(out.decision, out.labels),
+    metric: metric.metric,
+    metric_name: EVAL_METRIC_NAMES[metric.metric],
+    metric_reason: metric.reason,
+    value: metricValue(metric.metric, out.report),
+    baselines: judged.baselines,
+    warnings: judged.warnings,
+  };
+}

@@ -94,86 +94,144 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
   }
   const textOf = (fields: Record<string, string>) => renderTemplate(taskTemplate, fields);
   return db.transaction(() => {
-    const datasetId = insertDataset(db, {
-      name: `${parent.name} + corrections`,
-      source: parent.source,
-      validation: parent.validation,
-      format: parent.format,
-      options: { ...parent.options, parent: parent.id, labelJob: jobId, promptId: prompt.id },
-      columnMapping: parent.columnMapping,
-      labelColumn: parent.labelColumn,
-      textColumns: parent.textColumns,
-      template: parent.template,
-    });
-    const insert = rowInserter(db, datasetId);
-    const hash = createHash('sha256');
-    const used = new Set<string>();
-    const changed = new Set<string>();
-    const testTexts = new Set<string>();
-    let lastIndex = -1;
-    for (const split of SPLITS) {
-      // Read whole before writing: the connection cannot insert while a query walks the same table.
-      for (const row of loadDatasetRows(db, parent.id, split)) {
-        const text = textOf(row.fields);
-        const person = split === 'test' ? undefined : reviewed.get(text);
-        if (split === 'test') testTexts.add(text);
-        if (person) {
-          used.add(text);
-          if (person.label !== row.label) changed.add(text);
-        }
-        const label = person?.label ?? row.label;
-        const texts = JSON.stringify(parent.textColumns.map((c) => row.fields[c] ?? ''));
-        hash.update(`${split}\t${texts}\t${label}\n`);
-        insert(split, row.index, row.line, texts, label);
-        lastIndex = Math.max(lastIndex, row.index);
-      }
-    }
-    let added = 0;
-    let leftOut = 0;
-    for (const [text, r] of reviewed) {
-      if (testTexts.has(text)) leftOut++;
-      else if (!used.has(text)) {
-        const texts = JSON.stringify(parent.textColumns.map((c) => r.fields[c] ?? ''));
-        hash.update(`train\t${texts}\t${r.label}\n`);
-        insert('train', ++lastIndex, r.line, texts, r.label);
-        added++;
-      }
-    }
-    const labels: Record<string, number> = {};
-    for (const c of labelCountsBySplit(db, datasetId))
-      if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
+    const datasetId = insertVersion(db, parent, jobId, prompt.id);
+    const writer = versionWriter(db, datasetId, parent.textColumns);
+    const copied = copyParentRows(db, parent, reviewed, textOf, writer);
+    const { added, leftOut } = addReviewedRows(reviewed, copied, writer);
+    const labels = trainingLabelCounts(db, datasetId);
     const report: VersionReport = {
       parent: parent.id,
       labelJob: jobId,
       promptId: prompt.id,
       reviewed: reviewed.size,
-      relabelled: changed.size,
-      unchanged: used.size - changed.size,
+      relabelled: copied.changed.size,
+      unchanged: copied.used.size - copied.changed.size,
       added,
       leftOut,
       splits: splitCounts(db, datasetId),
       labels,
     };
-    const labelSet = [...new Set(labelCountsBySplit(db, datasetId).flatMap((c) => (c.label === null ? [] : [c.label])))].sort();
-    finishDataset(db, datasetId, {
-      source: { ...parent.source, sha256: hash.digest('hex') },
-      validation: parent.validation,
-      labelSet,
-      report: { ...report },
-    });
+    finishVersion(db, datasetId, parent, writer, report);
     return { datasetId, prompt, task, parent, report };
   })();
+}
+
+/** A reviewed row: the person's label, its values under the dataset's column names, and its line in the job's file. */
+interface ReviewedRow {
+  label: string;
+  fields: Record<string, string>;
+  line: number;
+}
+
+/** What copying the original rows saw: reviewed texts met in training or validation, those relabelled, the test texts. */
+interface CopiedRows {
+  used: Set<string>;
+  changed: Set<string>;
+  testTexts: Set<string>;
+  lastIndex: number;
+}
+
+/** Inserts the version's rows, hashing each as it goes. */
+interface VersionWriter {
+  write(split: Split, index: number, line: number, fields: Record<string, string>, label: string | null): void;
+  digest(): string;
+}
+
+function insertVersion(db: LibraryDb, parent: DatasetRecord, jobId: string, promptId: number): number {
+  return insertDataset(db, {
+    name: `${parent.name} + corrections`,
+    source: parent.source,
+    validation: parent.validation,
+    format: parent.format,
+    options: { ...parent.options, parent: parent.id, labelJob: jobId, promptId },
+    columnMapping: parent.columnMapping,
+    labelColumn: parent.labelColumn,
+    textColumns: parent.textColumns,
+    template: parent.template,
+  });
+}
+
+function versionWriter(db: LibraryDb, datasetId: number, textColumns: string[]): VersionWriter {
+  const insert = rowInserter(db, datasetId);
+  const hash = createHash('sha256');
+  return {
+    write(split, index, line, fields, label) {
+      const texts = JSON.stringify(textColumns.map((c) => fields[c] ?? ''));
+      hash.update(`${split}\t${texts}\t${label}\n`);
+      insert(split, index, line, texts, label);
+    },
+    digest: () => hash.digest('hex'),
+  };
+}
+
+/** Copies every original row, the person's label replacing the row's where a training or validation text was reviewed. */
+function copyParentRows(
+  db: LibraryDb,
+  parent: DatasetRecord,
+  reviewed: Map<string, ReviewedRow>,
+  textOf: (fields: Record<string, string>) => string,
+  writer: VersionWriter,
+): CopiedRows {
+  const copied: CopiedRows = { used: new Set(), changed: new Set(), testTexts: new Set(), lastIndex: -1 };
+  for (const split of SPLITS) {
+    // Read whole before writing: the connection cannot insert while a query walks the same table.
+    for (const row of loadDatasetRows(db, parent.id, split)) {
+      const text = textOf(row.fields);
+      const person = split === 'test' ? undefined : reviewed.get(text);
+      if (split === 'test') copied.testTexts.add(text);
+      if (person) {
+        copied.used.add(text);
+        if (person.label !== row.label) copied.changed.add(text);
+      }
+      writer.write(split, row.index, row.line, row.fields, person?.label ?? row.label);
+      copied.lastIndex = Math.max(copied.lastIndex, row.index);
+    }
+  }
+  return copied;
+}
+
+/** Adds the reviewed rows whose text no original row has as new training rows, after the last original row. */
+function addReviewedRows(
+  reviewed: Map<string, ReviewedRow>,
+  copied: CopiedRows,
+  writer: VersionWriter,
+): { added: number; leftOut: number } {
+  let lastIndex = copied.lastIndex;
+  let added = 0;
+  let leftOut = 0;
+  for (const [text, r] of reviewed) {
+    if (copied.testTexts.has(text)) leftOut++;
+    else if (!copied.used.has(text)) {
+      writer.write('train', ++lastIndex, r.line, r.fields, r.label);
+      added++;
+    }
+  }
+  return { added, leftOut };
+}
+
+/** Rows per label in the version's training and validation splits. */
+function trainingLabelCounts(db: LibraryDb, datasetId: number): Record<string, number> {
+  const labels: Record<string, number> = {};
+  for (const c of labelCountsBySplit(db, datasetId))
+    if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
+  return labels;
+}
+
+function finishVersion(db: LibraryDb, datasetId: number, parent: DatasetRecord, writer: VersionWriter, report: VersionReport): void {
+  const labelSet = [...new Set(labelCountsBySplit(db, datasetId).flatMap((c) => (c.label === null ? [] : [c.label])))].sort();
+  finishDataset(db, datasetId, {
+    source: { ...parent.source, sha256: writer.digest() },
+    validation: parent.validation,
+    labelSet,
+    report: { ...report },
+  });
 }
 
 /**
  * The job's reviewed rows by the text the model reads, each with the person's label and its values under the
  * dataset's column names (the task template's i-th column read the job's i-th); a later row wins a repeated text.
  */
-function reviewedByText(
-  db: LibraryDb,
-  job: LabelJob,
-  task: TaskRecord,
-): Map<string, { label: string; fields: Record<string, string>; line: number }> {
+function reviewedByText(db: LibraryDb, job: LabelJob, task: TaskRecord): Map<string, ReviewedRow> {
   const taskTemplate = parseTemplate(task.template);
   const jobColumns = parseTemplate(job.spec.template).columns;
   if (jobColumns.length !== taskTemplate.columns.length) {
@@ -185,7 +243,7 @@ function reviewedByText(
       },
     );
   }
-  const out = new Map<string, { label: string; fields: Record<string, string>; line: number }>();
+  const out = new Map<string, ReviewedRow>();
   for (const r of jobRows(db, job.id)) {
     if (r.corrected === null) continue;
     const fields: Record<string, string> = {};

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { parseTemplate } from '../../data/template.js';
+import { parseTemplate, type Template } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
-import { Scorer } from '../../label/scorer.js';
+import { Scorer, type LabelTokenizer } from '../../label/scorer.js';
 import { renderText } from '../../label/text.js';
+import type { LabelTask } from '../../label/types.js';
 import { readRecords } from '../../data/read.js';
 import type { ReadOptions } from '../../data/types.js';
 import { evalSplit, getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
@@ -74,21 +75,9 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
   withLibrary(input.dataDir, async (db) => {
     const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
-    if (task.kind !== 'classification') {
-      throw new SproutError('eval-free-text', `Prompt ${input.promptId} generates free text; the report scores classification prompts.`, {
-        hint: 'See its exact-match curve in the run instead.',
-      });
-    }
+    requireClassification(task, input.promptId);
     const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
-    const templateText = task.template ?? dataTemplate;
-    if (templateText === null) {
-      throw new SproutError(
-        'eval-no-template',
-        `Prompt ${input.promptId} has no task template, so Sprout cannot tell how to turn a row into its input.`,
-        { hint: 'Evaluate it on an imported dataset (--dataset ID), whose template is stored.' },
-      );
-    }
-    const template = parseTemplate(templateText);
+    const template = rowTemplate(task.template ?? dataTemplate, input.promptId);
     const rows = all.slice(0, input.limit);
     // Scored on the weights it was trained on, so the report matches its training curve.
     const weights = weightWidth ?? 'fp32';
@@ -102,16 +91,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
-      const eos = model.config.eosTokenId;
-      const kept: { index: number; line: number; text: string; gold: number; ids: number[] }[] = [];
-      for (const row of rows) {
-        const gold = row.label === null ? -1 : task.labels.indexOf(row.label);
-        const rendered = renderText(template, row.fields);
-        if (gold < 0 || 'skip' in rendered) continue;
-        let ids = tokenizer.encode(rendered.text);
-        if (ids.length > input.maxInputTokens) ids = ids.slice(0, input.maxInputTokens - 1).concat(eos);
-        kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
-      }
+      const kept = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, input.maxInputTokens);
       if (kept.length === 0) {
         throw new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
           hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
@@ -122,62 +102,135 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
         lengthNormalise: false,
         maxNewTokens: 1,
       });
-      const predicted: number[] = [];
-      const probs: number[][] = [];
-      const scored: ScoredExample[] = [];
-      for (let start = 0; start < kept.length; start += input.batchSize) {
-        signal.throwIfAborted();
-        const chunk = kept.slice(start, start + input.batchSize);
-        const outcomes = await scorer.label(chunk.map((k) => k.ids));
-        outcomes.forEach((outcome, i) => {
-          if (outcome.kind !== 'classification') throw new Error('a classification scorer returned free text');
-          const k = chunk[i];
-          const p = outcome.prediction;
-          predicted.push(p.best);
-          probs.push(Array.from(p.probs));
-          scored.push({
-            index: k.index,
-            line: k.line,
-            text: k.text,
-            gold: task.labels[k.gold],
-            predicted: task.labels[p.best],
-            goldProbability: p.probs[k.gold],
-            confidence: p.confidence,
-          });
-        });
-      }
-      const report = classificationReport(
-        task.labels,
-        kept.map((k) => k.gold),
-        predicted,
-      );
-      const worst = scored.sort((a, b) => a.goldProbability - b.goldProbability || a.index - b.index).slice(0, input.worst);
-      const gold = kept.map((k) => k.gold);
-      return {
-        labels: task.labels,
-        examples: kept.length,
-        skipped: rows.length - kept.length,
-        report,
-        worst,
-        decision: task.decision ?? null,
-        ...(task.labels.length === 2 ? { twoLabel: { gold, probs: probs as [number, number][] } } : {}),
-      };
+      const scores = await scoreRows(scorer, kept, task.labels, input.batchSize, signal);
+      return evalOutput(task, rows.length, kept, scores, input.worst);
     } finally {
       await model.dispose();
     }
   });
 
+/** A row as read for scoring: its fields and its gold label (null: none). */
+interface EvalRow {
+  index: number;
+  line: number;
+  fields: Record<string, string>;
+  label: string | null;
+}
+
+/** A row kept for scoring: its gold label's index in the prompt's labels and its input's token ids. */
+interface KeptRow {
+  index: number;
+  line: number;
+  text: string;
+  gold: number;
+  ids: number[];
+}
+
+/** The scorer's answers for the kept rows, in their order. */
+interface RowScores {
+  predicted: number[];
+  probs: number[][];
+  scored: ScoredExample[];
+}
+
+function requireClassification(task: LabelTask, promptId: number): void {
+  if (task.kind !== 'classification') {
+    throw new SproutError('eval-free-text', `Prompt ${promptId} generates free text; the report scores classification prompts.`, {
+      hint: 'See its exact-match curve in the run instead.',
+    });
+  }
+}
+
+function rowTemplate(templateText: string | null, promptId: number): Template {
+  if (templateText === null) {
+    throw new SproutError(
+      'eval-no-template',
+      `Prompt ${promptId} has no task template, so Sprout cannot tell how to turn a row into its input.`,
+      { hint: 'Evaluate it on an imported dataset (--dataset ID), whose template is stored.' },
+    );
+  }
+  return parseTemplate(templateText);
+}
+
+/** The rows with one of the prompt's labels and a non-empty text, tokenised and cut to the input limit (eos kept last). */
+function tokenizeRows(
+  rows: EvalRow[],
+  template: Template,
+  labels: string[],
+  tokenizer: LabelTokenizer,
+  eos: number,
+  maxInputTokens: number,
+): KeptRow[] {
+  const kept: KeptRow[] = [];
+  for (const row of rows) {
+    const gold = row.label === null ? -1 : labels.indexOf(row.label);
+    const rendered = renderText(template, row.fields);
+    if (gold < 0 || 'skip' in rendered) continue;
+    let ids = tokenizer.encode(rendered.text);
+    if (ids.length > maxInputTokens) ids = ids.slice(0, maxInputTokens - 1).concat(eos);
+    kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
+  }
+  return kept;
+}
+
+async function scoreRows(scorer: Scorer, kept: KeptRow[], labels: string[], batchSize: number, signal: AbortSignal): Promise<RowScores> {
+  const predicted: number[] = [];
+  const probs: number[][] = [];
+  const scored: ScoredExample[] = [];
+  for (let start = 0; start < kept.length; start += batchSize) {
+    signal.throwIfAborted();
+    const chunk = kept.slice(start, start + batchSize);
+    const outcomes = await scorer.label(chunk.map((k) => k.ids));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.kind !== 'classification') throw new Error('a classification scorer returned free text');
+      const k = chunk[i];
+      const p = outcome.prediction;
+      predicted.push(p.best);
+      probs.push(Array.from(p.probs));
+      scored.push({
+        index: k.index,
+        line: k.line,
+        text: k.text,
+        gold: labels[k.gold],
+        predicted: labels[p.best],
+        goldProbability: p.probs[k.gold],
+        confidence: p.confidence,
+      });
+    });
+  }
+  return { predicted, probs, scored };
+}
+
+function evalOutput(task: LabelTask, rowCount: number, kept: KeptRow[], scores: RowScores, worstCount: number): EvalJobOutput {
+  const report = classificationReport(
+    task.labels,
+    kept.map((k) => k.gold),
+    scores.predicted,
+  );
+  const worst = scores.scored.sort((a, b) => a.goldProbability - b.goldProbability || a.index - b.index).slice(0, worstCount);
+  const gold = kept.map((k) => k.gold);
+  return {
+    labels: task.labels,
+    examples: kept.length,
+    skipped: rowCount - kept.length,
+    report,
+    worst,
+    decision: task.decision ?? null,
+    ...(task.labels.length === 2 ? { twoLabel: { gold, probs: scores.probs as [number, number][] } } : {}),
+  };
+}
+
 async function evalRows(
   db: LibraryDb,
   input: EvalJobInput,
 ): Promise<{
-  rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[];
+  rows: EvalRow[];
   template: string | null;
   where: string;
 }> {
   if (input.file) {
     const { path, labelColumn, read } = input.file;
-    const rows: { index: number; line: number; fields: Record<string, string>; label: string | null }[] = [];
+    const rows: EvalRow[] = [];
     for await (const r of readRecords(path, read)) {
       if (rows.length === 0 && !(labelColumn in r.fields)) {
         throw new SproutError(
