@@ -266,7 +266,10 @@ function holdOutNote({ validation, test, seed }: { validation: number; test: num
   ]
     .filter(Boolean)
     .join(' and ');
-  return `holding ${parts} out of each class of the training file, by unique text with seed ${seed}, as \`sprout data import\` does (--split/--test-split change the shares)`;
+  return (
+    `holding ${parts} out of each class of the training file, by unique text with seed ${seed}, ` +
+    'as `sprout data import` does (--split/--test-split change the shares)'
+  );
 }
 
 /** The settings every run takes from the command line, single task or mixture. */
@@ -340,6 +343,29 @@ function startLines(t: TaskStart, prefix: string): string[] {
   return lines;
 }
 
+type EventOf<K extends TrainingEvent['kind']> = Extract<TrainingEvent, { kind: K }>;
+
+/** The lines that open a run: its data and device, the hold-out (said once, not again on resume), notes, each task's start. */
+function startedLines(e: EventOf<'started'>, holdOut?: Parameters<typeof holdOutNote>[0]): string[] {
+  const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
+  const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
+  const data = (t: TaskStart) =>
+    `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
+  const [only, ...more] = e.tasks;
+  const lines = [`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`];
+  if (holdOut && e.resumedAt === null) lines.push(holdOutNote(holdOut));
+  for (const n of e.notes) lines.push(`note: ${n}`);
+  for (const t of e.tasks) lines.push(...startLines(t, more.length ? `task "${t.name}": ` : ''));
+  return lines;
+}
+
+function stepLine(e: EventOf<'step'>): string {
+  const ev = e.latestEval
+    ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]`
+    : '';
+  return `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`;
+}
+
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
 function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: TrainingEvent) => void {
   let every = 1;
@@ -350,20 +376,11 @@ function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: Train
   const of = (task: number) => (names.length > 1 ? ` of "${names[task]}"` : '');
   return (e) => {
     switch (e.kind) {
-      case 'started': {
+      case 'started':
         every = Math.max(1, Math.floor(e.steps / 100));
-        const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
-        const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
-        const data = (t: TaskStart) =>
-          `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
-        const [only, ...more] = e.tasks;
         names = e.tasks.map((t) => t.name);
-        line(`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`);
-        if (holdOut && e.resumedAt === null) line(holdOutNote(holdOut));
-        for (const n of e.notes) line(`note: ${n}`);
-        for (const t of e.tasks) startLines(t, more.length ? `task "${t.name}": ` : '').forEach(line);
+        startedLines(e, holdOut).forEach(line);
         break;
-      }
       case 'zero-shot':
         line(`zero-shot baseline (the initial prompt)${of(e.task)}: ${evalLine(e.summary)}`);
         break;
@@ -374,14 +391,7 @@ function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: Train
             `time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps, from the steps after the first (which also builds the model's sessions); evaluations add to it`,
           );
         }
-        if (e.step % every === 0 || e.step === e.steps) {
-          const ev = e.latestEval
-            ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]`
-            : '';
-          line(
-            `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`,
-          );
-        }
+        if (e.step % every === 0 || e.step === e.steps) line(stepLine(e));
         break;
       case 'eval':
         line(`eval step ${e.step}${of(e.task)}: ${evalLine(e.summary)}${e.improved ? ' (best so far)' : ''}`);
