@@ -95,6 +95,117 @@ function writeFailure(error: unknown, file: string): SproutError {
   return new SproutError('download-write-failed', `Cannot write the download: ${(error as Error).message}.`, { file });
 }
 
+/** One file's download into its .incomplete file: what every attempt at it needs. */
+interface BlobDownload {
+  client: HubClient;
+  file: RemoteFile;
+  incomplete: string;
+  onBytes: (n: number) => void;
+  openWriter: OpenBlobWriter;
+}
+
+/** Where an attempt picks up: the bytes already in the .incomplete file and, for LFS files, their running sha256. */
+interface ResumePoint {
+  offset: number;
+  hash: Hash | undefined;
+}
+
+/** A failure another attempt may not meet (the Hub unreachable, a dropped connection): retried, then `giveUp()` is thrown. */
+interface NetworkFailure {
+  kind: 'network-failure';
+  giveUp: () => SproutError;
+}
+
+interface RangedResponse {
+  kind: 'response';
+  response: Response;
+  start: ResumePoint;
+}
+
+interface Received {
+  kind: 'received';
+  hash: Hash | undefined;
+}
+
+async function resumePoint(download: BlobDownload): Promise<ResumePoint> {
+  const { file, incomplete } = download;
+  let offset = existsSync(incomplete) ? statSync(incomplete).size : 0;
+  if (offset > file.size) offset = 0;
+  return { offset, hash: file.sha256 ? await hashPrefix(incomplete, offset) : undefined };
+}
+
+/** GETs the file from `start.offset` on; the start that comes back is 0 when the server sends the whole file instead. */
+async function requestRest(download: BlobDownload, start: ResumePoint): Promise<RangedResponse | NetworkFailure> {
+  const { client, file } = download;
+  let response: Response;
+  try {
+    response = await hubFetch(client, file.url, {
+      headers: { 'Accept-Encoding': 'identity', ...(start.offset > 0 ? { Range: `bytes=${start.offset}-` } : {}) },
+    });
+  } catch (error) {
+    if (error instanceof SproutError && error.code === 'hub-unreachable') return { kind: 'network-failure', giveUp: () => error };
+    throw error;
+  }
+  if (!response.ok) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), file.path, `file "${file.path}"`);
+  if (start.offset > 0 && response.status !== 206) {
+    // The server ignored the Range header and sends the whole file: start over.
+    return { kind: 'response', response, start: { offset: 0, hash: file.sha256 ? createHash('sha256') : undefined } };
+  }
+  if (start.offset > 0 && !response.headers.get('Content-Range')?.startsWith(`bytes ${start.offset}-`))
+    throw new SproutError('hub-error', `The Hub resumed "${file.path}" at the wrong place (${response.headers.get('Content-Range')}).`);
+  return { kind: 'response', response, start };
+}
+
+/** Streams the response body into `writer` from `start.offset`, feeding `start.hash`; returns the position where the body ended. */
+async function copyBody(download: BlobDownload, response: Response, writer: BlobWriter, start: ResumePoint): Promise<number> {
+  const { file, incomplete, onBytes } = download;
+  const reader = response.body!.getReader();
+  let position = start.offset;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return position;
+    if (position + value.length > file.size)
+      throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
+    try {
+      await writer.write(value, position);
+    } catch (error) {
+      throw writeFailure(error, incomplete);
+    }
+    start.hash?.update(value);
+    position += value.length;
+    onBytes(value.length);
+  }
+}
+
+/** One attempt at the bytes `start` lacks: throws what another attempt cannot fix, returns a NetworkFailure for what it may. */
+async function downloadRest(download: BlobDownload, start: ResumePoint): Promise<Received | NetworkFailure> {
+  const { client, file, incomplete } = download;
+  const requested = await requestRest(download, start);
+  if (requested.kind === 'network-failure') return requested;
+  const { response, start: from } = requested;
+  const writer = await download.openWriter(incomplete, from.offset === 0).catch((error: unknown) => {
+    throw writeFailure(error, incomplete);
+  });
+  let position: number;
+  try {
+    position = await copyBody(download, response, writer, from);
+  } catch (error) {
+    await writer.close();
+    if (error instanceof SproutError) throw error;
+    if (client.signal?.aborted) throw cancelled();
+    return { kind: 'network-failure', giveUp: () => unreachable(client, error) };
+  }
+  await writer.close();
+  if (position < file.size) {
+    const giveUp = (): SproutError =>
+      new SproutError('hub-error', `The connection kept closing before "${file.path}" was complete.`, {
+        hint: 'Run the download again: it resumes where it stopped.',
+      });
+    return { kind: 'network-failure', giveUp };
+  }
+  return { kind: 'received', hash: from.hash };
+}
+
 /**
  * Downloads one file into blobs/{etag}, resuming blobs/{etag}.incomplete with an HTTP Range request when a
  * previous attempt (this process or an earlier one) left one. The blob is renamed into place only after its
@@ -110,74 +221,28 @@ export async function fetchBlob(
   const blob = join(blobsDir, file.etag);
   if (existsSync(blob)) return blob;
   mkdirSync(blobsDir, { recursive: true });
-  const incomplete = `${blob}.incomplete`;
+  const download: BlobDownload = { client, file, incomplete: `${blob}.incomplete`, onBytes, openWriter };
   let networkRetries = 0;
   let checksumRetries = 0;
   for (;;) {
-    let offset = existsSync(incomplete) ? statSync(incomplete).size : 0;
-    if (offset > file.size) offset = 0;
-    let hash = file.sha256 ? await hashPrefix(incomplete, offset) : undefined;
-    if (offset < file.size) {
-      let response: Response;
-      try {
-        response = await hubFetch(client, file.url, {
-          headers: { 'Accept-Encoding': 'identity', ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
-        });
-      } catch (error) {
-        if (error instanceof SproutError && error.code === 'hub-unreachable' && networkRetries++ < MAX_NETWORK_RETRIES) continue;
-        throw error;
-      }
-      if (!response.ok) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), file.path, `file "${file.path}"`);
-      if (offset > 0 && response.status !== 206) {
-        // The server ignored the Range header and sends the whole file: start over.
-        offset = 0;
-        hash = file.sha256 ? createHash('sha256') : undefined;
-      } else if (offset > 0 && !response.headers.get('Content-Range')?.startsWith(`bytes ${offset}-`)) {
-        throw new SproutError('hub-error', `The Hub resumed "${file.path}" at the wrong place (${response.headers.get('Content-Range')}).`);
-      }
-      const writer = await openWriter(incomplete, offset === 0).catch((error: unknown) => {
-        throw writeFailure(error, incomplete);
-      });
-      let position = offset;
-      try {
-        const reader = response.body!.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          if (position + value.length > file.size)
-            throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
-          try {
-            await writer.write(value, position);
-          } catch (error) {
-            throw writeFailure(error, incomplete);
-          }
-          hash?.update(value);
-          position += value.length;
-          onBytes(value.length);
-        }
-      } catch (error) {
-        await writer.close();
-        if (error instanceof SproutError) throw error;
-        if (client.signal?.aborted) throw cancelled();
+    const start = await resumePoint(download);
+    let hash = start.hash;
+    if (start.offset < file.size) {
+      const attempt = await downloadRest(download, start);
+      if (attempt.kind === 'network-failure') {
         if (networkRetries++ < MAX_NETWORK_RETRIES) continue;
-        throw unreachable(client, error);
+        throw attempt.giveUp();
       }
-      await writer.close();
-      if (position < file.size) {
-        if (networkRetries++ < MAX_NETWORK_RETRIES) continue;
-        throw new SproutError('hub-error', `The connection kept closing before "${file.path}" was complete.`, {
-          hint: 'Run the download again: it resumes where it stopped.',
-        });
-      }
+      hash = attempt.hash;
     }
     if (hash && hash.digest('hex') !== file.sha256) {
-      rmSync(incomplete, { force: true });
+      rmSync(download.incomplete, { force: true });
       if (checksumRetries++ < 1) continue;
       throw new SproutError('checksum-mismatch', `"${file.path}" arrived damaged twice (its sha256 does not match the Hub's).`, {
         hint: 'Run the download again later; if it keeps failing the mirror (HF_ENDPOINT) serves a wrong file.',
       });
     }
-    renameSync(incomplete, blob);
+    renameSync(download.incomplete, blob);
     return blob;
   }
 }
