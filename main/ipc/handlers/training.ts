@@ -6,7 +6,17 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalPoint, Judgement, RunState, RunStatus, RunSummary, TrainingProgress, ValidRequestOf } from '../../../preload/contract.js';
+import type {
+  ContractErrorShape,
+  EvalPoint,
+  Judgement,
+  RunState,
+  RunStatus,
+  RunSummary,
+  TestScore,
+  TrainingProgress,
+  ValidRequestOf,
+} from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import { latestPromptOfRun } from '../../library/prompts.js';
@@ -45,6 +55,21 @@ function storedJudgement(stored: TrainingResult | MixtureResult | null): Judgeme
   // A result.json written before baselines existed has none of these fields.
   if (!result?.baselines) return NO_JUDGEMENT;
   return { metric: { metric: result.metric, reason: result.metric_reason }, baselines: result.baselines, warnings: result.warnings };
+}
+
+/**
+ * The device and the reason of a run record's provider. The run record appends the reason to the device
+ * (providerRecord); each has a field here, so it is said once.
+ */
+function recordedProvider(provider: string | null): { detail: string | null; reason: string | null } {
+  if (provider === null) return { detail: null, reason: null };
+  const at = provider.indexOf(' — ');
+  return at < 0 ? { detail: provider, reason: null } : { detail: provider.slice(0, at), reason: provider.slice(at + 3) };
+}
+
+/** The live run's error, else the one the library recorded. */
+function runError(run: RunRecord, live: LiveRun | undefined): ContractErrorShape | null {
+  return live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error });
 }
 
 export class Runs {
@@ -124,34 +149,7 @@ export class Runs {
   status(runId: number): RunStatus {
     const run = requireRun(this.db, runId);
     const live = this.live.get(runId);
-    const { evals, losses } = live ?? recordedCurve(runMetrics(this.db, runId));
-    const result = live ? null : this.storedResult(runId);
-    // A paused run makes no progress: no rate, no time left.
-    const stepsPerSecond = live?.examplesPerSecond == null || live.state !== 'running' ? null : live.examplesPerSecond / live.batchSize;
-    // The run record appends the reason to the device (providerRecord); each has a field here, so it is said once.
-    const recorded = run.provider === null ? null : { at: run.provider.indexOf(' — '), text: run.provider };
-    return {
-      ...this.summary(run, live, evals),
-      provider: live?.provider ?? result?.provider ?? null,
-      providerDetail:
-        live?.providerDetail ?? (recorded && recorded.at >= 0 ? recorded.text.slice(0, recorded.at) : (recorded?.text ?? null)),
-      providerReason: live
-        ? live.providerReason
-        : (result?.provider_reason ?? (recorded && recorded.at >= 0 ? recorded.text.slice(recorded.at + 3) : null)),
-      weights: live?.weights ?? run.weights,
-      stepsPerSecond,
-      examplesPerSecond: live?.state === 'running' ? live.examplesPerSecond : null,
-      etaSeconds: live?.state === 'running' ? live.etaSeconds : null,
-      stepSeconds: live?.stepSeconds ?? null,
-      preparing: live?.preparing ?? null,
-      judgement: live ? live.judgement : storedJudgement(result),
-      testing: live?.testing ?? null,
-      losses,
-      evals,
-      labels: live?.labels ?? (run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? [])),
-      notes: live?.notes ?? result?.notes ?? [],
-      config: run.config,
-    };
+    return live ? this.liveStatus(run, live) : this.storedStatus(run);
   }
 
   list(limit: number): RunSummary[] {
@@ -165,15 +163,59 @@ export class Runs {
       });
   }
 
+  private liveStatus(run: RunRecord, live: LiveRun): RunStatus {
+    const running = live.state === 'running';
+    return {
+      ...this.summary(run, live, live.evals),
+      provider: live.provider,
+      providerDetail: live.providerDetail ?? recordedProvider(run.provider).detail,
+      providerReason: live.providerReason,
+      weights: live.weights ?? run.weights,
+      // A paused run makes no progress: no rate, no time left.
+      stepsPerSecond: live.examplesPerSecond == null || !running ? null : live.examplesPerSecond / live.batchSize,
+      examplesPerSecond: running ? live.examplesPerSecond : null,
+      etaSeconds: running ? live.etaSeconds : null,
+      stepSeconds: live.stepSeconds,
+      preparing: live.preparing,
+      judgement: live.judgement,
+      testing: live.testing,
+      losses: live.losses,
+      evals: live.evals,
+      labels: live.labels,
+      notes: live.notes,
+      config: run.config,
+    };
+  }
+
+  private storedStatus(run: RunRecord): RunStatus {
+    const { evals, losses } = recordedCurve(runMetrics(this.db, run.id));
+    const result = this.storedResult(run.id);
+    const recorded = recordedProvider(run.provider);
+    return {
+      ...this.summary(run, undefined, evals),
+      provider: result?.provider ?? null,
+      providerDetail: recorded.detail,
+      providerReason: result?.provider_reason ?? recorded.reason,
+      weights: run.weights,
+      stepsPerSecond: null,
+      examplesPerSecond: null,
+      etaSeconds: null,
+      stepSeconds: null,
+      preparing: null,
+      judgement: storedJudgement(result),
+      testing: null,
+      losses,
+      evals,
+      labels: run.taskId === null ? [] : (getTask(this.db, run.taskId)?.labelSet ?? []),
+      notes: result?.notes ?? [],
+      config: run.config,
+    };
+  }
+
   private summary(run: RunRecord, live: LiveRun | undefined, evals: EvalPoint[]): RunSummary {
     const train = run.config.train as { dataset?: number } | undefined;
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
-    // A run the library says is active but no worker of this process runs is trained by another live process
-    // (a `sprout train`), or was stopped by a crash or a quit.
-    const elsewhere = !live && ACTIVE.has(run.status) && isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id });
-    const status: RunState =
-      live?.state ??
-      (elsewhere ? (run.status === 'paused' ? 'paused' : 'running') : ACTIVE.has(run.status) ? 'interrupted' : (run.status as RunState));
+    const status = this.runState(run, live);
     const judged = live ? live.judgement : storedJudgement(this.storedResult(run.id));
     return {
       runId: run.id,
@@ -184,15 +226,32 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: latestPromptOfRun(this.db, run.id) ?? null,
-      best: live
-        ? (evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy'))
-        : (singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy')),
+      best: this.best(run, live, evals),
       metric: judged.metric?.metric ?? null,
-      test: live ? live.test : (singleTask(this.storedResult(run.id))?.test ?? null),
+      test: this.testScore(run, live),
       warnings: judged.warnings,
       created: run.created,
-      error: live?.error ?? (run.error === null ? null : { code: 'training-failed', message: run.error }),
+      error: runError(run, live),
     };
+  }
+
+  private runState(run: RunRecord, live: LiveRun | undefined): RunState {
+    if (live) return live.state;
+    if (!ACTIVE.has(run.status)) return run.status as RunState;
+    // A run the library says is active but no worker of this process runs is trained by another live process
+    // (a `sprout train`), or was stopped by a crash or a quit.
+    if (!isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id })) return 'interrupted';
+    return run.status === 'paused' ? 'paused' : 'running';
+  }
+
+  /** The evaluation of the prompt the run keeps: as the trainer chose it, else by its rule over the evaluations. */
+  private best(run: RunRecord, live: LiveRun | undefined, evals: EvalPoint[]): EvalPoint | null {
+    if (live) return evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy');
+    return singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy');
+  }
+
+  private testScore(run: RunRecord, live: LiveRun | undefined): TestScore | null {
+    return live ? live.test : (singleTask(this.storedResult(run.id))?.test ?? null);
   }
 
   private storedResult(runId: number): TrainingResult | MixtureResult | null {
