@@ -13,7 +13,6 @@ import type {
   RunState,
   RunStatus,
   RunSummary,
-  TestScore,
   TrainingProgress,
   ValidRequestOf,
 } from '../../../preload/contract.js';
@@ -65,6 +64,12 @@ function recordedProvider(provider: string | null): { detail: string | null; rea
   if (provider === null) return { detail: null, reason: null };
   const at = provider.indexOf(' — ');
   return at < 0 ? { detail: provider, reason: null } : { detail: provider.slice(0, at), reason: provider.slice(at + 3) };
+}
+
+/** The evaluation of the prompt the run keeps: as the trainer chose it, else by its rule over the evaluations. */
+function keptPoint(live: LiveRun | undefined, stored: TrainingResult | MixtureResult | null, evals: EvalPoint[]): EvalPoint | null {
+  if (live) return evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy');
+  return singleTask(stored)?.best ?? bestPoint(evals, 'rank_accuracy');
 }
 
 /** The live run's error, else the one the library recorded. */
@@ -192,7 +197,7 @@ export class Runs {
     const result = this.storedResult(run.id);
     const recorded = recordedProvider(run.provider);
     return {
-      ...this.summary(run, undefined, evals),
+      ...this.summary(run, undefined, evals, result),
       provider: result?.provider ?? null,
       providerDetail: recorded.detail,
       providerReason: result?.provider_reason ?? recorded.reason,
@@ -212,11 +217,17 @@ export class Runs {
     };
   }
 
-  private summary(run: RunRecord, live: LiveRun | undefined, evals: EvalPoint[]): RunSummary {
+  /** `stored`: the run's result file, read once here unless the caller has it (a live run has none yet). */
+  private summary(
+    run: RunRecord,
+    live: LiveRun | undefined,
+    evals: EvalPoint[],
+    stored = live ? null : this.storedResult(run.id),
+  ): RunSummary {
     const train = run.config.train as { dataset?: number } | undefined;
     const task = run.taskId === null ? undefined : getTask(this.db, run.taskId);
     const status = this.runState(run, live);
-    const judged = live ? live.judgement : storedJudgement(this.storedResult(run.id));
+    const judged = live ? live.judgement : storedJudgement(stored);
     return {
       runId: run.id,
       name: (run.config.name as string | undefined) ?? task?.name ?? `run ${run.id}`,
@@ -226,9 +237,9 @@ export class Runs {
       step: live ? live.step : run.step,
       totalSteps: live?.totalSteps ?? run.plannedSteps ?? 0,
       promptId: latestPromptOfRun(this.db, run.id) ?? null,
-      best: this.best(run, live, evals),
+      best: keptPoint(live, stored, evals),
       metric: judged.metric?.metric ?? null,
-      test: this.testScore(run, live),
+      test: live ? live.test : (singleTask(stored)?.test ?? null),
       warnings: judged.warnings,
       created: run.created,
       error: runError(run, live),
@@ -242,16 +253,6 @@ export class Runs {
     // (a `sprout train`), or was stopped by a crash or a quit.
     if (!isWritten({ dataDir: this.context.dataDir, kind: 'run', id: run.id })) return 'interrupted';
     return run.status === 'paused' ? 'paused' : 'running';
-  }
-
-  /** The evaluation of the prompt the run keeps: as the trainer chose it, else by its rule over the evaluations. */
-  private best(run: RunRecord, live: LiveRun | undefined, evals: EvalPoint[]): EvalPoint | null {
-    if (live) return evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy');
-    return singleTask(this.storedResult(run.id))?.best ?? bestPoint(evals, 'rank_accuracy');
-  }
-
-  private testScore(run: RunRecord, live: LiveRun | undefined): TestScore | null {
-    return live ? live.test : (singleTask(this.storedResult(run.id))?.test ?? null);
   }
 
   private storedResult(runId: number): TrainingResult | MixtureResult | null {
