@@ -70,6 +70,16 @@ function isContiguous(t: TensorRef): boolean {
   return true;
 }
 
+/** Fills `chunk` from `position` on in the file, which must not end before it is full. */
+function readFully(file: string, fd: number, chunk: Buffer, position: number): void {
+  let got = 0;
+  while (got < chunk.length) {
+    const n = readSync(fd, chunk, got, chunk.length - got, position + got);
+    if (n === 0) bad(file, 'The file ends inside a storage.');
+    got += n;
+  }
+}
+
 function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk: Uint8Array) => void): void {
   const el = DTYPE_BYTES[t.storage.dtype];
   const numel = t.shape.reduce((a, b) => a * b, 1);
@@ -81,12 +91,7 @@ function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk:
       const start = entry.dataOffset + t.offset * el;
       for (let done = 0; done < total; done += CHUNK) {
         const chunk = Buffer.alloc(Math.min(CHUNK, total - done));
-        let got = 0;
-        while (got < chunk.length) {
-          const n = readSync(fd, chunk, got, chunk.length - got, start + done + got);
-          if (n === 0) bad(file, 'The file ends inside a storage.');
-          got += n;
-        }
+        readFully(file, fd, chunk, start + done);
         sink(chunk);
       }
     } finally {

@@ -88,6 +88,23 @@ export function reviewCounts(db: LibraryDb, jobId: string): ReviewCounts {
   return { labelled: c.labelled, reviewed: c.reviewed, corrected: c.corrected };
 }
 
+/** The SQL condition, and its parameters, that picks the job's labelled rows matching the filter. */
+function reviewWhere(jobId: string, filter: ReviewFilter, needle: string | undefined): { where: string; params: unknown[] } {
+  const conditions = ['job_id = ?', 'predicted IS NOT NULL'];
+  const params: unknown[] = [jobId];
+  if (filter.state) conditions.push(STATE_CONDITIONS[filter.state]);
+  const narrow = (condition: string, param: unknown) => {
+    conditions.push(condition);
+    params.push(param);
+  };
+  if (filter.predicted !== undefined) narrow('predicted = ?', filter.predicted);
+  if (filter.minConfidence !== undefined) narrow('confidence >= ?', filter.minConfidence);
+  if (filter.maxConfidence !== undefined) narrow('confidence <= ?', filter.maxConfidence);
+  // SQLite folds ASCII case only; an ASCII needle, escaped as JSON escapes it, narrows the rows before the exact check.
+  if (needle && /^[\x20-\x7e]*$/.test(needle)) narrow('instr(lower(fields), ?) > 0', JSON.stringify(needle).slice(1, -1));
+  return { where: conditions.join(' AND '), params };
+}
+
 /** One page of labelled rows, lowest confidence first (ties in input order). */
 export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter & { offset?: number; limit?: number } = {}): ReviewPage {
   const job = requireJob(db, jobId);
@@ -96,20 +113,8 @@ export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter 
   if (!(Number.isInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
     throw new RangeError(`a review page needs offset ≥ 0 and 1 ≤ limit ≤ 10000, got ${offset}, ${limit}`);
   }
-  const conditions = ['job_id = ?', 'predicted IS NOT NULL'];
-  const params: unknown[] = [jobId];
-  if (page.state) conditions.push(STATE_CONDITIONS[page.state]);
-  const narrow = (condition: string, param: unknown) => {
-    conditions.push(condition);
-    params.push(param);
-  };
-  if (page.predicted !== undefined) narrow('predicted = ?', page.predicted);
-  if (page.minConfidence !== undefined) narrow('confidence >= ?', page.minConfidence);
-  if (page.maxConfidence !== undefined) narrow('confidence <= ?', page.maxConfidence);
   const needle = page.search?.trim().toLowerCase();
-  // SQLite folds ASCII case only; an ASCII needle, escaped as JSON escapes it, narrows the rows before the exact check.
-  if (needle && /^[\x20-\x7e]*$/.test(needle)) narrow('instr(lower(fields), ?) > 0', JSON.stringify(needle).slice(1, -1));
-  const where = conditions.join(' AND ');
+  const { where, params } = reviewWhere(jobId, page, needle);
   const template = parseTemplate(job.spec.template);
   const toReview = (stored: StoredRow) => reviewRowOf(job, stored, template);
   const select = `SELECT * FROM label_rows WHERE ${where} ORDER BY confidence, row`;

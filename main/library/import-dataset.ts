@@ -246,7 +246,6 @@ function importReport(
   const { duplicates, conflicting } = duplicateCounts(drawn.copies);
   const { labels, splitLabels, distinctLabels } = rows.labelSummary();
   const source: SourceFile = { name: basename(s.file), size: main.info.totalBytes, sha256: s.mainHash.digest('hex') };
-  const maxTokens = options.countTokens ? (options.maxTokens ?? 512) : null;
   return {
     id,
     name: options.name ?? basename(s.file, extname(s.file)),
@@ -271,28 +270,38 @@ function importReport(
     conflictingDuplicates: conflicting,
     freeText: rows.freeText,
     distinctLabels,
-    long: {
-      maxChars: options.maxChars ?? 2000,
-      overChars: rows.overChars,
-      maxTokens,
-      overTokens: maxTokens === null ? null : rows.overTokens,
-    },
+    long: longTexts(options, rows),
     blankLines: main.blankLines() + (validation?.blankLines() ?? 0),
     bytes: source.size,
     sha256: source.sha256,
-    validation: validation
-      ? {
-          file: basename(validation.info.file),
-          bytes: validation.info.totalBytes,
-          sha256: s.validationHash.digest('hex'),
-          quoting: validation.info.quoting ?? null,
-        }
-      : null,
+    validation: validationFile(s),
     seed: drawing ? (options.seed ?? 0) : null,
     splitFraction: validation || !rows.labelled ? null : shares.validation,
     testFraction: rows.labelled && shares.test ? shares.test : null,
     splitBy: drawing ? 'unique text' : null,
     duplicateTextsKeptTogether: drawn.keptTogether,
     imbalance: rows.freeText ? null : imbalanceHint(labels),
+  };
+}
+
+/** The limits texts were checked against, and how many rows went over them. */
+function longTexts(options: ImportOptions, rows: ImportedRows): ImportReport['long'] {
+  const maxTokens = options.countTokens ? (options.maxTokens ?? 512) : null;
+  return {
+    maxChars: options.maxChars ?? 2000,
+    overChars: rows.overChars,
+    maxTokens,
+    overTokens: maxTokens === null ? null : rows.overTokens,
+  };
+}
+
+/** The validation file as the report describes it; null without one. */
+function validationFile({ validation, validationHash }: OpenedSources): ImportReport['validation'] {
+  if (!validation) return null;
+  return {
+    file: basename(validation.info.file),
+    bytes: validation.info.totalBytes,
+    sha256: validationHash.digest('hex'),
+    quoting: validation.info.quoting ?? null,
   };
 }

@@ -45,28 +45,31 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
+/** Appends one file to the archive: its header, its bytes, and padding to a whole block. */
+function appendEntry(out: number, entry: { name: string; source: string }, buffer: Buffer): void {
+  const src = openSync(entry.source, 'r');
+  try {
+    const st = fstatSync(src);
+    writeAll(out, header(entry.name, st.size, st.mtimeMs));
+    let position = 0;
+    while (position < st.size) {
+      const n = readSync(src, buffer, 0, Math.min(CHUNK, st.size - position), position);
+      if (n === 0) throw new Error(`${entry.source} shrank while being archived`);
+      writeAll(out, buffer.subarray(0, n));
+      position += n;
+    }
+    writeAll(out, Buffer.alloc((BLOCK - (st.size % BLOCK)) % BLOCK));
+  } finally {
+    closeSync(src);
+  }
+}
+
 /** Writes `entries` (archive name → file on disk) as a tar file at `file`. */
 export function writeTar(file: string, entries: { name: string; source: string }[]): void {
   const out = openSync(file, 'w');
   try {
     const buffer = Buffer.alloc(CHUNK);
-    for (const entry of entries) {
-      const src = openSync(entry.source, 'r');
-      try {
-        const st = fstatSync(src);
-        writeAll(out, header(entry.name, st.size, st.mtimeMs));
-        let position = 0;
-        while (position < st.size) {
-          const n = readSync(src, buffer, 0, Math.min(CHUNK, st.size - position), position);
-          if (n === 0) throw new Error(`${entry.source} shrank while being archived`);
-          writeAll(out, buffer.subarray(0, n));
-          position += n;
-        }
-        writeAll(out, Buffer.alloc((BLOCK - (st.size % BLOCK)) % BLOCK));
-      } finally {
-        closeSync(src);
-      }
-    }
+    for (const entry of entries) appendEntry(out, entry, buffer);
     writeAll(out, Buffer.alloc(2 * BLOCK));
   } finally {
     closeSync(out);
@@ -114,6 +117,15 @@ export function safeEntryPath(targetDir: string, name: string, archive: string):
   return target;
 }
 
+/** Copies `length` bytes of `fd`, from `position` on, to the end of `out`. */
+function copyBytes(fd: number, position: number, length: number, out: number, buffer: Buffer): void {
+  for (let done = 0; done < length;) {
+    const n = readSync(fd, buffer, 0, Math.min(CHUNK, length - done), position + done);
+    writeAll(out, buffer.subarray(0, n));
+    done += n;
+  }
+}
+
 /**
  * Unpacks the regular files and folders of a tar file into `targetDir`; links and devices are refused, as is
  * any entry that would be written outside `targetDir`. Returns the archive names of the files written.
@@ -156,11 +168,7 @@ export function extractTar(file: string, targetDir: string): string[] {
           );
         }
         try {
-          for (let done = 0; done < length;) {
-            const n = readSync(fd, buffer, 0, Math.min(CHUNK, length - done), position + done);
-            writeAll(out, buffer.subarray(0, n));
-            done += n;
-          }
+          copyBytes(fd, position, length, out, buffer);
         } finally {
           closeSync(out);
         }

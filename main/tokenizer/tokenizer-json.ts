@@ -21,12 +21,36 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
   if (model.type !== 'Unigram') throw fail(`has model type ${JSON.stringify(model.type)}; T5 needs "Unigram".`);
   if (model.byte_fallback !== undefined && model.byte_fallback !== false)
     throw fail('uses byte_fallback, which T5 tokenizers do not; it is not supported.');
-  const vocab = model.vocab;
+  const { pieces, scores } = readVocab(model.vocab, fail);
+  const unkId = model.unk_id;
+  if (!isIndex(unkId, pieces.length)) throw fail(`"model.unk_id" must be an id from 0 to ${pieces.length - 1}.`);
+  const specialTokens = readAddedTokens(root.added_tokens ?? [], pieces, fail);
+  const types = new Uint8Array(pieces.length).fill(PieceType.normal);
+  for (const id of specialTokens.values()) types[id] = PieceType.control;
+  types[unkId] = PieceType.unknown;
+  const eosId = specialTokens.get('</s>');
+  const padId = specialTokens.get('<pad>');
+  if (eosId === undefined || padId === undefined) throw fail('must list "</s>" and "<pad>" in "added_tokens", as T5 tokenizers do.');
+
+  return {
+    source: file,
+    pieces,
+    scores,
+    types,
+    unkId,
+    eosId,
+    padId,
+    specialTokens,
+    normalizer: { precompiledCharsmap: readNormalizer(root.normalizer, fail), ...readPreTokenizer(root.pre_tokenizer, fail) },
+    cleanUpTokenizationSpaces,
+  };
+}
+
+function readVocab(vocab: Json, fail: (what: string) => Error): { pieces: string[]; scores: Float64Array } {
   if (!Array.isArray(vocab) || vocab.length === 0) throw fail('"model.vocab" must be a non-empty array of [piece, score] pairs.');
   if (vocab.length > limits.pieces) throw fail(`"model.vocab" has ${vocab.length} entries, more than ${limits.pieces}.`);
   const pieces: string[] = new Array<string>(vocab.length);
   const scores = new Float64Array(vocab.length);
-  const types = new Uint8Array(vocab.length).fill(PieceType.normal);
   const ids = new Map<string, number>();
   let totalPieceBytes = 0;
   for (let id = 0; id < vocab.length; id++) {
@@ -49,14 +73,15 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
     pieces[id] = piece;
     scores[id] = entry[1];
   }
-  const unkId = model.unk_id;
-  if (!isIndex(unkId, vocab.length)) throw fail(`"model.unk_id" must be an id from 0 to ${vocab.length - 1}.`);
+  return { pieces, scores };
+}
 
-  const addedTokens = root.added_tokens ?? [];
+/** The added tokens, content → id; each must be the vocabulary piece of its id. */
+function readAddedTokens(addedTokens: Json, pieces: readonly string[], fail: (what: string) => Error): Map<string, number> {
   if (!Array.isArray(addedTokens)) throw fail('"added_tokens" must be an array.');
   const specialTokens = new Map<string, number>();
   addedTokens.forEach((t: Json, k: number) => {
-    if (!isObject(t) || !isIndex(t.id, vocab.length) || typeof t.content !== 'string' || t.content === '') {
+    if (!isObject(t) || !isIndex(t.id, pieces.length) || typeof t.content !== 'string' || t.content === '') {
       throw fail(`"added_tokens[${k}]" must have an "id" within the vocabulary and a non-empty "content".`);
     }
     if (pieces[t.id] !== t.content)
@@ -68,25 +93,8 @@ export function parseTokenizerJson(text: string, file: string, cleanUpTokenizati
         `"added_tokens[${k}]" ${JSON.stringify(t.content)} is matched after normalisation, which T5 tokenizers do not do; it is not supported.`,
       );
     specialTokens.set(t.content, t.id);
-    types[t.id] = PieceType.control;
   });
-  types[unkId] = PieceType.unknown;
-  const eosId = specialTokens.get('</s>');
-  const padId = specialTokens.get('<pad>');
-  if (eosId === undefined || padId === undefined) throw fail('must list "</s>" and "<pad>" in "added_tokens", as T5 tokenizers do.');
-
-  return {
-    source: file,
-    pieces,
-    scores,
-    types,
-    unkId,
-    eosId,
-    padId,
-    specialTokens,
-    normalizer: { precompiledCharsmap: readNormalizer(root.normalizer, fail), ...readPreTokenizer(root.pre_tokenizer, fail) },
-    cleanUpTokenizationSpaces,
-  };
+  return specialTokens;
 }
 
 function readNormalizer(n: Json, fail: (what: string) => Error): Uint8Array | null {
