@@ -256,7 +256,7 @@ export class Graph {
   /**
    * The nodes some output depends on, in order. onnxruntime runs every node of a model, read or not, and building
    * leaves some unread: the forward values of a composite's handles (t5/model.ts, promptAttend: layer 0's q, k and v
-   * of the prompt rows and their norm, in every training step), a half-precision copy nothing fetches.
+   * of the prompt rows and their norm, and at float16 the casts of those three weights, in every training step).
    */
   liveNodes(): NodeValue[] {
     const read = new Set(this.outputs.map((o) => o.name));

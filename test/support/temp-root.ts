@@ -1,8 +1,8 @@
 /**
  * vitest globalSetup: everything the suite writes through os.tmpdir() goes under one folder of this run, removed
  * when the run ends. Tests make their homes, datasets, hubs and labelled files with mkdtemp, and most leave them:
- * one `npm test` left about 2.5 GB in /tmp (int8 weight caches, Chromium profiles, 1,500 folders), and a day of
- * runs filled a developer's disk. TMPDIR is what tmpdir() reads, in the test workers (started after this runs) and
+ * one `npm test` left about 2.5 GB in /tmp (int8 weight caches, Chromium profiles, some 500 folders), and a day
+ * of runs filled a developer's disk. TMPDIR is what tmpdir() reads, in the test workers (started after this runs) and
  * in every process they start (the CLI, Python, Chromium). SPROUT_KEEP_TEST_TMP=1 keeps the folder, to look at
  * what a failing test wrote; its path is printed then.
  */
