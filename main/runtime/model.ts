@@ -293,17 +293,21 @@ export class T5PromptModel implements PromptModel {
   }
 
   async encode(prompt: SoftPrompt, inputs: number[][]): Promise<{ hidden: Float32Array; dims: number[] }> {
-    const session = await this.sessions.get('encode', prompt.length);
-    const out = await session.run(encoderFeeds(this.config, prompt, inputs));
-    requireFinite(out.encoder_hidden.data as Float32Array, 'encoder output', this.precision);
-    return { hidden: out.encoder_hidden.data as Float32Array, dims: out.encoder_hidden.dims as number[] };
+    const { hidden } = await this.runEncode(prompt, inputs);
+    requireFinite(hidden.data as Float32Array, 'encoder output', this.precision);
+    return { hidden: hidden.data as Float32Array, dims: hidden.dims as number[] };
   }
 
   async generate(prompt: SoftPrompt, inputs: number[][], maxNewTokens: number): Promise<number[][]> {
+    return this.decode(await this.runEncode(prompt, inputs), maxNewTokens);
+  }
+
+  /** One run of the encode graph: its output and the enc_mask it ran with, as greedy decoding takes them. */
+  private async runEncode(prompt: SoftPrompt, inputs: number[][]): Promise<Encoded> {
     const session = await this.sessions.get('encode', prompt.length);
     const feeds = encoderFeeds(this.config, prompt, inputs);
     const out = await session.run(feeds);
-    return this.decode({ hidden: out.encoder_hidden, mask: feeds.enc_mask }, maxNewTokens);
+    return { hidden: out.encoder_hidden, mask: feeds.enc_mask };
   }
 
   private async decode(encoded: Encoded, maxNewTokens: number): Promise<number[][]> {
