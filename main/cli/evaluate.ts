@@ -6,10 +6,10 @@ import type { LibraryDb } from '../library/db.js';
 import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
-import { EVAL_METRIC_NAMES, type EvalMetricName } from '../choices.js';
+import { EVAL_METRIC_NAMES } from '../choices.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { judgeReport, type Judgement } from '../train/baselines.js';
-import type { ClassificationReport } from '../train/metrics.js';
+import { reportMetric } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
@@ -135,10 +135,6 @@ async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signa
   printJson(evaluationJson(target, input, out, judged));
 }
 
-function metricValue(metric: EvalMetricName, report: ClassificationReport): number {
-  return metric === 'rank_accuracy' || metric === 'exact_match' ? report.accuracy : metric === 'macro_f1' ? report.macroF1 : report.mcc;
-}
-
 function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJobOutput, judged: Judgement): Record<string, unknown> {
   const metric = judged.metric!;
   return {
@@ -157,7 +153,7 @@ function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJo
     metric: metric.metric,
     metric_name: EVAL_METRIC_NAMES[metric.metric],
     metric_reason: metric.reason,
-    value: metricValue(metric.metric, out.report),
+    value: reportMetric(out.report, metric.metric),
     baselines: judged.baselines,
     warnings: judged.warnings,
   };

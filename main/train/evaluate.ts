@@ -6,7 +6,7 @@
 import type { EvalMetricName } from '../choices.js';
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
 import type { EncodedExample } from './encode.js';
-import { classificationReport, type ClassificationReport } from './metrics.js';
+import { classificationReport, reportMetric, type ClassificationReport } from './metrics.js';
 
 export interface EvalMetrics {
   examples: number;
@@ -24,17 +24,11 @@ export interface EvalMetrics {
 
 export type { EvalMetricName } from '../choices.js';
 
+/** Exact match is greedy decoding's; the others read the rank report, or greedy's where there is none (free text: exact match). */
 export function metricValue(m: EvalMetrics, name: EvalMetricName): number {
-  switch (name) {
-    case 'rank_accuracy':
-      return m.rank?.accuracy ?? m.exactMatch;
-    case 'exact_match':
-      return m.exactMatch;
-    case 'macro_f1':
-      return (m.rank ?? m.greedy)?.macroF1 ?? m.exactMatch;
-    case 'mcc':
-      return (m.rank ?? m.greedy)?.mcc ?? m.exactMatch;
-  }
+  if (name === 'exact_match') return m.exactMatch;
+  const report = name === 'rank_accuracy' ? m.rank : (m.rank ?? m.greedy);
+  return report ? reportMetric(report, name) : m.exactMatch;
 }
 
 export interface EvalOptions {

@@ -15,6 +15,8 @@
  * zero_division=0), which is also their F1.
  */
 
+import type { EvalMetricName } from '../choices.js';
+
 export interface ClassMetrics {
   label: string;
   precision: number;
@@ -32,6 +34,11 @@ export interface ClassificationReport {
   perClass: ClassMetrics[];
   /** confusion[gold][predicted] over the classes; the extra last column counts predictions that are no class. */
   confusion: number[][];
+}
+
+/** A metric of one report; accuracy stands for both `rank_accuracy` and `exact_match`, the report's own predictions. */
+export function reportMetric(r: ClassificationReport, name: EvalMetricName): number {
+  return name === 'macro_f1' ? r.macroF1 : name === 'mcc' ? r.mcc : r.accuracy;
 }
 
 function f1Of(precision: number, recall: number): number {

@@ -5,7 +5,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { accuracyReport, addGold, classificationReport, emptyGoldCounts, type ClassificationReport } from '../../main/train/metrics.js';
+import { EVAL_METRICS } from '../../main/choices.js';
+import { metricValue, type EvalMetrics } from '../../main/train/evaluate.js';
+import {
+  accuracyReport,
+  addGold,
+  classificationReport,
+  emptyGoldCounts,
+  reportMetric,
+  type ClassificationReport,
+} from '../../main/train/metrics.js';
 
 const f1 = (p: number, r: number) => (2 * p * r) / (p + r);
 
@@ -60,6 +69,25 @@ describe('classification report', () => {
   it('no examples: every figure 0', () => {
     const r = classificationReport(['a', 'b'], [], []);
     expect([r.accuracy, r.macroF1, r.mcc]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('the metric a run is judged by', () => {
+  const rank = classificationReport(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [0, 1, 0, 1, -1, 2]);
+  const greedy = classificationReport(['a', 'b', 'c'], [0, 0, 0, 1, 1, 2], [1, 1, 1, 1, 1, 1]);
+  const base = { examples: 6, exactMatch: 1 / 6, firstOutputs: [], seconds: 0 };
+
+  it('reads each metric from a report: accuracy, macro-F1, MCC', () => {
+    expect(EVAL_METRICS.map((m) => reportMetric(rank, m))).toEqual(
+      EVAL_METRICS.map((m) => (m === 'macro_f1' ? rank.macroF1 : m === 'mcc' ? rank.mcc : rank.accuracy)),
+    );
+  });
+
+  it('reads an evaluation round through the same definition: rank first, exact match from greedy decoding', () => {
+    const m: EvalMetrics = { ...base, rank, greedy };
+    expect(EVAL_METRICS.map((name) => metricValue(m, name))).toEqual([rank.accuracy, 1 / 6, rank.macroF1, rank.mcc]);
+    expect(EVAL_METRICS.map((name) => metricValue({ ...base, greedy }, name))).toEqual([1 / 6, 1 / 6, greedy.macroF1, greedy.mcc]);
+    expect(EVAL_METRICS.map((name) => metricValue(base, name))).toEqual([1 / 6, 1 / 6, 1 / 6, 1 / 6]);
   });
 });
 
