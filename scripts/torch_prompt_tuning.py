@@ -8,6 +8,10 @@ reference stack are the ones named here. Weights come from model.safetensors (js
 SentencePiece as the legacy T5Tokenizer gives them (sp.encode(text) + [eos]).
 
     /usr/bin/python3 scripts/torch_prompt_tuning.py --task cola --steps 250 [--eval] [--dump DIR] [--perturb 1e-7]
+    /usr/bin/python3 scripts/torch_prompt_tuning.py --model instruct --task sst2 --steps 800 --eval --threads 1 --perturb 1e-7
+
+--model instruct replays the runs recorded on ../shared/fixtures/mini-t5-instruct instead (issue #22: SST-2 and AG
+News topic on the held-out rows, bare input cut to 64 tokens + eos, rank accuracy only at the evaluation steps).
 
 Needs PyTorch 1.13, numpy and sentencepiece (Debian: python3-torch, python3-sentencepiece). Prints the 50-step loss
 means beside the reference's and the first 20 losses; --eval adds the evaluations (rank, greedy) at the reference's
@@ -16,6 +20,7 @@ can be compared with it step for step; --perturb adds seeded relative noise to t
 far float32-sized differences alone move a run.
 """
 import argparse
+import csv
 import json
 import math
 import os
@@ -28,7 +33,9 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.normpath(os.path.join(HERE, '..', '..', 'shared'))
-MODEL = os.path.join(SHARED, 'fixtures', 'mini-t5-pretrained')
+MODELS = {name: os.path.join(SHARED, 'fixtures', f'mini-t5-{name}') for name in ('pretrained', 'instruct')}
+TASKS = {'pretrained': ('sst2', 'cola'), 'instruct': ('sst2', 'topic')}
+AG_NEWS_TRAIN_ROWS = 6000
 
 
 def read_safetensors(path):
@@ -48,6 +55,11 @@ def read_safetensors(path):
 
 def read_rows(task, split):
     """(text, label) rows exactly as the file holds them: split on tabs, quoting off, text as is."""
+    if task == 'topic':
+        # AG News: header-less RFC 4180 CSV, class 1..4; rows 0..5999 train, the rest held out (fixture README).
+        with open(os.path.join(SHARED, 'data', 'ag_news', 'test.csv'), encoding='utf-8', newline='') as f:
+            rows = [(f'{r[1].strip()} {r[2].strip()}', int(r[0]) - 1) for r in csv.reader(f)]
+        return rows[:AG_NEWS_TRAIN_ROWS] if split == 'train' else rows[AG_NEWS_TRAIN_ROWS:]
     if task == 'sst2':
         path = os.path.join(SHARED, 'data', 'sst2', 'train.tsv' if split == 'train' else 'dev.tsv')
         lines = open(path, encoding='utf-8', newline='').read().split('\n')
@@ -220,7 +232,7 @@ class Adafactor:
 
 
 @torch.no_grad()
-def evaluate(model, prompt, rows, ids_list, candidates, batch=64):
+def evaluate(model, prompt, rows, ids_list, candidates, batch=64, greedy=True):
     correct = exact = valid = 0
     first5 = []
     for s in range(0, len(rows), batch):
@@ -236,7 +248,7 @@ def evaluate(model, prompt, rows, ids_list, candidates, batch=64):
         pred = torch.stack(scores, 1).argmax(1)
         out = torch.zeros((len(chunk), 1), dtype=torch.long)
         done = torch.zeros(len(chunk), dtype=torch.bool)
-        for _ in range(5):
+        for _ in range(5 if greedy else 0):
             nxt = model.decode(out, enc, mask)[:, -1].argmax(-1)
             nxt = torch.where(done, torch.zeros_like(nxt), nxt)
             out = torch.cat([out, nxt[:, None]], 1)
@@ -252,12 +264,40 @@ def evaluate(model, prompt, rows, ids_list, candidates, batch=64):
             if len(first5) < 5:
                 first5.append(gen)
     n = len(rows)
+    if not greedy:
+        return {'rank_acc': correct / n}
     return {'rank_acc': correct / n, 'greedy_exact_match': exact / n, 'greedy_valid_label_frac': valid / n, 'greedy_first5': first5}
+
+
+def reference_run(model_name, task):
+    """The recorded run: the pretrained fixture keeps runs at the top level, the instruct fixture under 'runs'."""
+    recorded = json.load(open(os.path.join(MODELS[model_name], 'prompt_tuning_reference.json')))
+    return recorded['runs'][task] if model_name == 'instruct' else recorded[task]
+
+
+def input_ids(sp, model_name, rows):
+    """Legacy T5Tokenizer ids + eos; the instruct runs cut the ids to 64 before the eos (fixture README)."""
+    ids = sp.encode([t for t, _ in rows])
+    return [(x[:64] if model_name == 'instruct' else x) + [1] for x in ids]
+
+
+def initial_prompt(model, sp, ref, perturb, perturb_seed):
+    """Class-label init: the mean embedding of each label word, then the recorded vocabulary ids' rows."""
+    shared = model.w['shared.weight']
+    vocab_ids = next(v for k, v in ref['init'].items() if k.startswith('random_vocab_ids_rows_'))
+    rows = [shared[torch.tensor(sp.encode(word))].mean(0) for word in ref['verbalizer']]
+    rows += [shared[i] for i in vocab_ids]
+    prompt = torch.stack(rows).clone()
+    if perturb:
+        g = torch.Generator().manual_seed(perturb_seed)
+        prompt += perturb * prompt.abs() * torch.randn(prompt.shape, generator=g)
+    return prompt.requires_grad_(True)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--task', choices=['sst2', 'cola'], required=True)
+    ap.add_argument('--model', choices=sorted(MODELS), default='pretrained')
+    ap.add_argument('--task', choices=sorted({t for ts in TASKS.values() for t in ts}), required=True)
     ap.add_argument('--steps', type=int, default=100)
     ap.add_argument('--eval', action='store_true', help='evaluate at step 0 and at the reference steps reached')
     ap.add_argument('--dump', help='folder for losses.npy, prompt_<step>.npy, grad_1.npy')
@@ -266,25 +306,22 @@ def main():
     ap.add_argument('--perturb-seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args()
+    if args.task not in TASKS[args.model]:
+        ap.error(f'--model {args.model} has recorded runs for {", ".join(TASKS[args.model])}')
     torch.set_num_threads(args.threads)
 
-    ref = json.load(open(os.path.join(MODEL, 'prompt_tuning_reference.json')))[args.task]
-    cfg = json.load(open(os.path.join(MODEL, 'config.json')))
-    model = T5(read_safetensors(os.path.join(MODEL, 'model.safetensors')), cfg)
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(MODEL, 'spiece.model'))
+    ref = reference_run(args.model, args.task)
+    folder = MODELS[args.model]
+    model = T5(read_safetensors(os.path.join(folder, 'model.safetensors')), json.load(open(os.path.join(folder, 'config.json'))))
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(folder, 'spiece.model'))
     train = read_rows(args.task, 'train')
     assert len(train) == ref['n_train'], (len(train), ref['n_train'])
-    train_ids = [x + [1] for x in sp.encode([t for t, _ in train])]
+    train_ids = input_ids(sp, args.model, train)
     candidates = ref['candidate_ids']
+    # The instruct runs decoded greedily only at step 0 and the end; rank accuracy is what they compare.
+    greedy = args.model == 'pretrained'
 
-    shared = model.w['shared.weight']
-    rows = [shared[torch.tensor(sp.encode(word))].mean(0) for word in ref['verbalizer']]
-    rows += [shared[i] for i in ref['init']['random_vocab_ids_rows_2_to_19']]
-    prompt = torch.stack(rows).clone()
-    if args.perturb:
-        g = torch.Generator().manual_seed(args.perturb_seed)
-        prompt += args.perturb * prompt.abs() * torch.randn(prompt.shape, generator=g)
-    prompt.requires_grad_(True)
+    prompt = initial_prompt(model, sp, ref, args.perturb, args.perturb_seed)
     opt = Adafactor(prompt)
 
     dump_steps = {int(s) for s in args.dump_steps.split(',')}
@@ -295,8 +332,9 @@ def main():
     dev = dev_ids = None
     if args.eval:
         dev = read_rows(args.task, 'dev')
-        dev_ids = [x + [1] for x in sp.encode([t for t, _ in dev])]
-        print(json.dumps({'step': 0, **evaluate(model, prompt.detach(), dev, dev_ids, candidates)}), flush=True)
+        assert len(dev) == ref['n_dev'], (len(dev), ref['n_dev'])
+        dev_ids = input_ids(sp, args.model, dev)
+        print(json.dumps({'step': 0, **evaluate(model, prompt.detach(), dev, dev_ids, candidates, greedy=greedy)}), flush=True)
 
     generator = torch.Generator().manual_seed(0)
     n, B = len(train), ref['batch_size']
@@ -318,12 +356,18 @@ def main():
         if args.dump and step in dump_steps:
             np.save(os.path.join(args.dump, f'prompt_{step}.npy'), prompt.detach().numpy())
         if args.eval and step in {e['step'] for e in ref['evals']}:
-            print(json.dumps({'step': step, **evaluate(model, prompt.detach(), dev, dev_ids, candidates)}), flush=True)
+            print(json.dumps({'step': step, **evaluate(model, prompt.detach(), dev, dev_ids, candidates, greedy=greedy)}), flush=True)
     if args.dump:
         np.save(os.path.join(args.dump, 'losses.npy'), np.array(losses))
-    ref_means = dict(ref['train_loss'])
-    for end in range(50, args.steps + 1, 50):
-        mean = float(np.mean(losses[end - 50 : end]))
+    print_loss_means(losses, ref['train_loss'])
+
+
+def print_loss_means(losses, recorded):
+    """The loss means over the reference's own windows (50 steps for the pretrained runs, 25 for the instruct runs)."""
+    window = recorded[1][0] - recorded[0][0]
+    ref_means = dict(recorded)
+    for end in range(window, len(losses) + 1, window):
+        mean = float(np.mean(losses[end - window : end]))
         r = ref_means.get(end)
         print(f'step {end}: mean loss {mean:.5f}  reference {r}  rel {mean / r - 1:+.4f}' if r else f'step {end}: {mean:.5f}')
     print('first losses', [round(x, 4) for x in losses[:20]])

@@ -7,6 +7,7 @@ const TITLES: Record<LearningTask, string> = { sst2: 'SST-2 (872 dev rows)', top
 const SPROUT = '#1f6fb2';
 const SPREAD = '#8fb8dc';
 const REFERENCE = '#d1495b';
+const TORCH_SPREAD = '#eaa0aa';
 const MAJORITY = '#888888';
 const ZERO_SHOT = '#e8a33d';
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
@@ -23,6 +24,19 @@ const insideCell = ({ float32_spread: f }: TaskSummary) =>
 /** The dev accuracy curves of all the replays: the plain one first, then the perturbed ones. */
 const replayCurves = (t: TaskSummary) => [t.sprout.curve, ...t.float32_spread.curves];
 
+function torchCell({ pytorch_spread: p }: TaskSummary): string {
+  if (!p) return 'not measured';
+  const first = p.replay_0_equals_reference ? 'equals' : '**differs from**';
+  return `${pct(p.min)} – **${pct(p.median)}** – ${pct(p.max)} (${p.replays}; the first ${first} the reference)`;
+}
+const medianGapCell = ({ pytorch_spread: p }: TaskSummary) => (p ? signed(p.sprout_median_minus_pytorch_median_points) : '—');
+
+/** lowest – highest of the curves at `step`, or — where they have no such step. */
+function rangeAt(curves: number[][][], step: number): string {
+  const values = curves.map((c) => c.find(([s]) => s === step)?.[1]).filter((v) => v !== undefined);
+  return values.length ? `${pct(Math.min(...values))} – ${pct(Math.max(...values))}` : '—';
+}
+
 /** The summary table (also README "Learning, measured"). */
 export function learningTable(tasks: Tasks): string[] {
   const names = Object.keys(tasks) as LearningTask[];
@@ -36,6 +50,8 @@ export function learningTable(tasks: Tasks): string[] {
     `| accuracy target: Sprout ≥ reference − ${LEARNING_TARGETS.accuracyPoints} point | ${cell((t) => (t.accuracy_target_met ? 'met' : '**not met**'))} |`,
     `| ${spreadHead(tasks[names[0]])} | ${cell(spreadCell)} |`,
     `| the reference's final accuracy inside that range; the median's target | ${cell(insideCell)} |`,
+    `| PyTorch's own replays of the recorded recipe, the same way (scripts/torch_replay_spread.py): lowest – median – highest | ${cell(torchCell)} |`,
+    `| Sprout's median − PyTorch's median, points | ${cell(medianGapCell)} |`,
     `| seconds per training step, 1 thread: reference / Sprout (mean; median) | ${cell((t) => `${t.reference.seconds_per_step.toFixed(3)} / **${t.sprout.seconds_per_step.toFixed(3)}** (${t.sprout.seconds_per_step_median.toFixed(3)})`)} |`,
     `| speed-up (target ≥ ${LEARNING_TARGETS.speedup}×) | ${cell((t) => `${t.speedup.toFixed(2)}× (${t.speed_target_met ? 'met' : '**not met**'})`)} |`,
   ];
@@ -45,17 +61,18 @@ export function learningMarkdown(tasks: Tasks): string {
   const out = ['## Prompt tuning replayed: Sprout vs the recorded Hugging Face runs (`learning-tasks`)', '', ...learningTable(tasks), ''];
   for (const name of Object.keys(tasks) as LearningTask[]) {
     const t = tasks[name];
+    const torch = t.pytorch_spread;
     out.push(
       `### ${TITLES[name]}: dev rank accuracy by step`,
       '',
-      `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |`,
-      '| ---: | ---: | ---: | ---: |',
+      `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |${torch ? ` PyTorch, ${torch.replays} replays (same) |` : ''}`,
+      `| ---: | ---: | ---: | ---: |${torch ? ' ---: |' : ''}`,
     );
     const curves = replayCurves(t);
     for (const [step, acc] of t.reference.curve) {
       const i = t.sprout.curve.findIndex(([s]) => s === step);
-      const range = i < 0 ? '—' : `${pct(Math.min(...curves.map((c) => c[i][1])))} – ${pct(Math.max(...curves.map((c) => c[i][1])))}`;
-      out.push(`| ${step} | ${pct(acc)} | ${i < 0 ? '—' : pct(t.sprout.curve[i][1])} | ${range} |`);
+      const own = `| ${step} | ${pct(acc)} | ${i < 0 ? '—' : pct(t.sprout.curve[i][1])} | ${rangeAt(curves, step)} |`;
+      out.push(torch ? `${own} ${rangeAt(torch.curves, step)} |` : own);
     }
     if (t.data_notes.length) out.push('', `Data notes of Sprout's run: ${t.data_notes.join(' ')}`);
     out.push('');
@@ -64,19 +81,13 @@ export function learningMarkdown(tasks: Tasks): string {
 }
 
 /**
- * The range of dev accuracy at each step over the plain and the perturbed replays, as one outline: along the
- * highest values, then back along the lowest (one legend entry).
+ * The range of dev accuracy at each of `steps` over some replays, as one outline: along the highest values, then
+ * back along the lowest (one legend entry).
  */
-function spreadSeries(t: TaskSummary): Series {
-  const curves = replayCurves(t);
+function rangeSeries(name: string, color: string, curves: number[][][], steps: number[]): Series {
   const at = (pick: (values: number[]) => number): [number, number][] =>
-    t.sprout.curve.map(([step], i) => [step, 100 * pick(curves.map((c) => c[i][1]))]);
-  return {
-    name: `Sprout, ${curves.length} replays: range`,
-    color: SPREAD,
-    dashed: true,
-    points: [...at((v) => Math.max(...v)), ...at((v) => Math.min(...v)).reverse()],
-  };
+    steps.map((step) => [step, 100 * pick(curves.map((c) => c.find(([s]) => s === step)![1]))]);
+  return { name, color, dashed: true, points: [...at((v) => Math.max(...v)), ...at((v) => Math.min(...v)).reverse()] };
 }
 
 /** One chart per task: dev rank accuracy by step, Sprout and the reference, the two baselines as flat lines. */
@@ -100,9 +111,25 @@ export function learningFigure(tasks: Tasks): { svg: string; width: number; heig
         points: t.reference.curve.map(([s, a]) => [s, 100 * a]),
       },
       { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
-      spreadSeries(t),
+      rangeSeries(
+        `Sprout, ${replayCurves(t).length} replays: range`,
+        SPREAD,
+        replayCurves(t),
+        t.sprout.curve.map(([step]) => step),
+      ),
       { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
     ];
+    if (t.pytorch_spread) {
+      const torch = t.pytorch_spread.curves;
+      series.push(
+        rangeSeries(
+          `PyTorch, ${torch.length} replays: range`,
+          TORCH_SPREAD,
+          torch,
+          torch[0].map(([step]) => step),
+        ),
+      );
+    }
     if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });
     const all = series.flatMap((s) => s.points.map(([, y]) => y));
     const yRange: [number, number] = [

@@ -16,6 +16,7 @@ import { learningFigure, learningMarkdown } from './learning-report.js';
 import { LEARNING_SPREAD_REPLAYS, LEARNING_TARGETS, taskSummary, type TaskReplay, type TaskSummary } from './learning-summary.js';
 import { perturbedConfig } from './agreement-spread.js';
 import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.js';
+import { readTorchSpreads } from './learning-torch.js';
 import { svgToPng } from './svg-png.js';
 
 /** Trains one recorded run with Sprout (to `steps`, default the reference's) and returns its curve and step times. */
@@ -66,6 +67,7 @@ export async function replayLearningRun(
 export async function benchLearningTasks(o: { root: string; outDir: string }) {
   const shared = resolve(o.root, '../shared');
   const refs = readInstructRuns(shared);
+  const torch = readTorchSpreads(o.outDir);
   const log = (line: string) => process.stderr.write(`learning-tasks: ${line}\n`);
   const tasks = {} as Record<LearningTask, TaskSummary>;
   for (const task of LEARNING_TASKS) {
@@ -77,7 +79,7 @@ export async function benchLearningTasks(o: { root: string; outDir: string }) {
         `${task}: perturbed replay ${seed}/${LEARNING_SPREAD_REPLAYS}: final rank accuracy ${(100 * perturbed.at(-1)!.curve.at(-1)![1]).toFixed(2)} %`,
       );
     }
-    tasks[task] = taskSummary(refs[task], replay, perturbed);
+    tasks[task] = taskSummary(refs[task], replay, perturbed, torch[task]);
   }
   mergeLearningResults(o.outDir, 'tasks', tasks);
   mergeLearningMarkdown(o.outDir, 'tasks', learningMarkdown(tasks));
