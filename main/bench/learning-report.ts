@@ -37,6 +37,15 @@ function rangeAt(curves: number[][][], step: number): string {
   return values.length ? `${pct(Math.min(...values))} – ${pct(Math.max(...values))}` : '—';
 }
 
+const zeroShotCell = (t: TaskSummary) =>
+  `${t.zero_shot === null ? '—' : pct(t.zero_shot)} (${t.step0_identical ? 'identical' : 'differs'})`;
+const finalCell = (t: TaskSummary) =>
+  `${pct(t.reference.final_accuracy)} → **${pct(t.sprout.final_accuracy)}** (${signed(t.accuracy_diff_points)})`;
+function stepTimeCell({ reference, sprout }: TaskSummary): string {
+  return `${reference.seconds_per_step.toFixed(3)} / **${sprout.seconds_per_step.toFixed(3)}** (${sprout.seconds_per_step_median.toFixed(3)})`;
+}
+const TORCH_SCRIPT = 'scripts/torch_replay_spread.py';
+
 /** The summary table (also README "Learning, measured"). */
 export function learningTable(tasks: Tasks): string[] {
   const names = Object.keys(tasks) as LearningTask[];
@@ -45,14 +54,14 @@ export function learningTable(tasks: Tasks): string[] {
     `| | ${names.map((n) => TITLES[n]).join(' | ')} |`,
     `| --- |${' ---: |'.repeat(names.length)}`,
     `| majority class of the training rows, on dev | ${cell((t) => `${pct(t.majority)} (${t.majority_label})`)} |`,
-    `| zero-shot: the initial prompt, step 0 (same as the reference) | ${cell((t) => `${t.zero_shot === null ? '—' : pct(t.zero_shot)} (${t.step0_identical ? 'identical' : 'differs'})`)} |`,
-    `| final dev rank accuracy, reference → Sprout (step ${names.map((n) => tasks[n].sprout.final_step).join(' / ')}) | ${cell((t) => `${pct(t.reference.final_accuracy)} → **${pct(t.sprout.final_accuracy)}** (${t.accuracy_diff_points >= 0 ? '+' : '−'}${Math.abs(t.accuracy_diff_points).toFixed(2)})`)} |`,
+    `| zero-shot: the initial prompt, step 0 (same as the reference) | ${cell(zeroShotCell)} |`,
+    `| final dev rank accuracy, reference → Sprout (step ${names.map((n) => tasks[n].sprout.final_step).join(' / ')}) | ${cell(finalCell)} |`,
     `| accuracy target: Sprout ≥ reference − ${LEARNING_TARGETS.accuracyPoints} point | ${cell((t) => (t.accuracy_target_met ? 'met' : '**not met**'))} |`,
     `| ${spreadHead(tasks[names[0]])} | ${cell(spreadCell)} |`,
     `| the reference's final accuracy inside that range; the median's target | ${cell(insideCell)} |`,
-    `| PyTorch's own replays of the recorded recipe, the same way (scripts/torch_replay_spread.py): lowest – median – highest | ${cell(torchCell)} |`,
+    `| PyTorch's own replays of the recorded recipe, the same way (${TORCH_SCRIPT}): lowest – median – highest | ${cell(torchCell)} |`,
     `| Sprout's median − PyTorch's median, points | ${cell(medianGapCell)} |`,
-    `| seconds per training step, 1 thread: reference / Sprout (mean; median) | ${cell((t) => `${t.reference.seconds_per_step.toFixed(3)} / **${t.sprout.seconds_per_step.toFixed(3)}** (${t.sprout.seconds_per_step_median.toFixed(3)})`)} |`,
+    `| seconds per training step, 1 thread: reference / Sprout (mean; median) | ${cell(stepTimeCell)} |`,
     `| speed-up (target ≥ ${LEARNING_TARGETS.speedup}×) | ${cell((t) => `${t.speedup.toFixed(2)}× (${t.speed_target_met ? 'met' : '**not met**'})`)} |`,
   ];
 }
@@ -62,10 +71,11 @@ export function learningMarkdown(tasks: Tasks): string {
   for (const name of Object.keys(tasks) as LearningTask[]) {
     const t = tasks[name];
     const torch = t.pytorch_spread;
+    const torchHead = torch ? ` PyTorch, ${torch.replays} replays (same) |` : '';
     out.push(
       `### ${TITLES[name]}: dev rank accuracy by step`,
       '',
-      `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |${torch ? ` PyTorch, ${torch.replays} replays (same) |` : ''}`,
+      `| step | reference | Sprout | Sprout, ${t.float32_spread.replays} replays (lowest – highest) |${torchHead}`,
       `| ---: | ---: | ---: | ---: |${torch ? ' ---: |' : ''}`,
     );
     const curves = replayCurves(t);
