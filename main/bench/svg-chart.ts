@@ -31,7 +31,25 @@ export interface Box {
   height: number;
 }
 
-const MARGIN = { left: 62, right: 16, top: 30, bottom: 78 };
+/** The bottom margin holds the tick labels, the axis label and the legend's rows (LEGEND_ROW apart). */
+const MARGIN = { left: 62, right: 16, top: 30, bottom: 48 };
+const LEGEND_ROW = 15;
+
+/** Each legend item's offset along its row and its row, the rows as wide as the plot. */
+function legendLayout(series: Series[], width: number): { dx: number; row: number }[] {
+  let dx = 0;
+  let row = 0;
+  return series.map((s) => {
+    const itemWidth = 34 + s.name.length * 6.2;
+    if (dx > 0 && dx + itemWidth > width) {
+      dx = 0;
+      row += 1;
+    }
+    const at = { dx, row };
+    dx += itemWidth;
+    return at;
+  });
+}
 
 export function lineChart(spec: ChartSpec, box: Box): string {
   const all = spec.series.flatMap((s) => s.points);
@@ -42,11 +60,14 @@ export function lineChart(spec: ChartSpec, box: Box): string {
     x1 = Math.max(...xs) || 1;
   const lo = ty(yMin),
     hi = ty(yMax) === ty(yMin) ? ty(yMin) + 1 : ty(yMax);
+  const width = box.width - MARGIN.left - MARGIN.right;
+  const legend = legendLayout(spec.series, width);
+  const legendRows = Math.max(2, (legend.at(-1)?.row ?? 0) + 1);
   const plot = {
     x: box.x + MARGIN.left,
     y: box.y + MARGIN.top,
-    w: box.width - MARGIN.left - MARGIN.right,
-    h: box.height - MARGIN.top - MARGIN.bottom,
+    w: width,
+    h: box.height - MARGIN.top - MARGIN.bottom - LEGEND_ROW * legendRows,
   };
   const px = (v: number) => plot.x + ((v - x0) / (x1 - x0 || 1)) * plot.w;
   const py = (v: number) => plot.y + plot.h - ((ty(v) - lo) / (hi - lo)) * plot.h;
@@ -82,21 +103,15 @@ export function lineChart(spec: ChartSpec, box: Box): string {
           `<circle cx="${px(x)}" cy="${py(y)}" r="${s.dashed ? 5 : 3}" fill="${s.dashed ? 'none' : s.color}" stroke="${s.color}" stroke-width="1.5"/>`,
         );
   }
-  // Legend under the axis label, wrapping to a second row when it does not fit.
-  let lx = plot.x;
-  let ly = plot.y + plot.h + 50;
-  for (const s of spec.series) {
-    const itemWidth = 34 + s.name.length * 6.2;
-    if (lx > plot.x && lx + itemWidth > plot.x + plot.w) {
-      lx = plot.x;
-      ly += 15;
-    }
+  // Legend under the axis label, in as many rows as it needs.
+  spec.series.forEach((s, i) => {
+    const lx = plot.x + legend[i].dx;
+    const ly = plot.y + plot.h + 50 + LEGEND_ROW * legend[i].row;
     parts.push(
       `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
     );
     parts.push(`<text x="${lx + 27}" y="${ly}" font-size="11">${escape(s.name)}</text>`);
-    lx += itemWidth;
-  }
+  });
   return parts.join('\n');
 }
 
