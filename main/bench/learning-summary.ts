@@ -26,8 +26,9 @@ const round = (v: number, digits = 6) => Number(v.toFixed(digits));
  * Replays besides the plain one whose class-label init is moved by at most 1e-7 (relative; agreement-spread.ts):
  * at Adafactor's lr 0.3 such float32-sized differences move a run's later dev accuracy by points, so one replay's
  * final accuracy against one reference run says little; the spread of these says what float32 alone does. Ten in
- * all, as many as PyTorch's own replays (learning-torch.ts): SST-2's final accuracies fall in two groups about four
- * points apart, and the median of five moved by three points between two builds that differ in rounding only.
+ * all, as many as PyTorch's own replays (learning-torch.ts): SST-2's final accuracies span five points and more,
+ * PyTorch's as well as Sprout's, and the median of five moved by three points between two builds that differ in
+ * rounding only.
  */
 export const LEARNING_SPREAD_REPLAYS = 9;
 
