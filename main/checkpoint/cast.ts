@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { readExactly } from './read-exactly.js';
 import { DTYPE_BYTES, readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from './safetensors.js';
 
 const CASTABLE = new Set(['F16', 'BF16', 'F64']);
@@ -117,12 +118,9 @@ function streamCast(t: TensorEntry, sink: (chunk: Uint8Array) => void): void {
     for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
       const count = Math.min(CHUNK_ELEMENTS, total - start);
       const view = bytes.subarray(0, count * elementBytes);
-      let done = 0;
-      while (done < view.length) {
-        const n = readSync(fd, view, done, view.length - done, t.offset + start * elementBytes + done);
-        if (n === 0) throw new SproutError('bad-safetensors', `The file ends inside tensor "${t.name}".`, { file: t.file });
-        done += n;
-      }
+      readExactly(fd, view, t.offset + start * elementBytes, () => {
+        throw new SproutError('bad-safetensors', `The file ends inside tensor "${t.name}".`, { file: t.file });
+      });
       const out = new Float32Array(count);
       convertToF32(t.dtype, view, out);
       sink(new Uint8Array(out.buffer));

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SproutError } from '../errors.js';
 import { restrictedUnpickle, type TensorRef } from './pickle.js';
+import { readExactly } from './read-exactly.js';
 import { DTYPE_BYTES, writeSafetensorsStreamed, type StreamedTensor } from './safetensors.js';
 import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
 
@@ -70,16 +71,6 @@ function isContiguous(t: TensorRef): boolean {
   return true;
 }
 
-/** Fills `chunk` from `position` on in the file, which must not end before it is full. */
-function readFully(file: string, fd: number, chunk: Buffer, position: number): void {
-  let got = 0;
-  while (got < chunk.length) {
-    const n = readSync(fd, chunk, got, chunk.length - got, position + got);
-    if (n === 0) bad(file, 'The file ends inside a storage.');
-    got += n;
-  }
-}
-
 function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk: Uint8Array) => void): void {
   const el = DTYPE_BYTES[t.storage.dtype];
   const numel = t.shape.reduce((a, b) => a * b, 1);
@@ -91,7 +82,7 @@ function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk:
       const start = entry.dataOffset + t.offset * el;
       for (let done = 0; done < total; done += CHUNK) {
         const chunk = Buffer.alloc(Math.min(CHUNK, total - done));
-        readFully(file, fd, chunk, start + done);
+        readExactly(fd, chunk, start + done, () => bad(file, 'The file ends inside a storage.'));
         sink(chunk);
       }
     } finally {

@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file.js';
+import { readExactly } from './read-exactly.js';
 import { SproutError } from '../errors.js';
 
 /** Element types of the safetensors format and their sizes in bytes. */
@@ -45,13 +46,8 @@ function bad(file: string, message: string): never {
   });
 }
 
-function readExactly(fd: number, buffer: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < buffer.length) {
-    const n = readSync(fd, buffer, done, buffer.length - done, position + done);
-    if (n === 0) bad(file, `The file ends early (wanted ${buffer.length} bytes at offset ${position}).`);
-    done += n;
-  }
+function readAt(fd: number, buffer: Uint8Array, position: number, file: string): void {
+  readExactly(fd, buffer, position, () => bad(file, `The file ends early (wanted ${buffer.length} bytes at offset ${position}).`));
 }
 
 function isDtype(value: unknown): value is Dtype {
@@ -103,7 +99,7 @@ export function readSafetensorsFile(file: string): { tensors: Map<string, Tensor
     const size = fstatSync(fd).size;
     if (size < 8) bad(path, `The file has ${size} bytes; a safetensors file starts with an 8-byte header length.`);
     const lengthBytes = new Uint8Array(8);
-    readExactly(fd, lengthBytes, 0, path);
+    readAt(fd, lengthBytes, 0, path);
     const headerLength = new DataView(lengthBytes.buffer).getBigUint64(0, true);
     if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
       bad(
@@ -113,7 +109,7 @@ export function readSafetensorsFile(file: string): { tensors: Map<string, Tensor
     }
     const n = Number(headerLength);
     const headerBytes = new Uint8Array(n);
-    readExactly(fd, headerBytes, 8, path);
+    readAt(fd, headerBytes, 8, path);
     let header: unknown;
     try {
       header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -159,7 +155,7 @@ export function readTensorBytes(entry: TensorEntry): Uint8Array {
   const bytes = new Uint8Array(new ArrayBuffer(entry.length));
   const fd = openSync(entry.file, 'r');
   try {
-    readExactly(fd, bytes, entry.offset, entry.file);
+    readAt(fd, bytes, entry.offset, entry.file);
   } finally {
     closeSync(fd);
   }

@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { SproutError } from '../errors.js';
+import { readExactly } from './read-exactly.js';
 
 /** One member of a zip archive, located but not read. */
 export interface ZipEntry {
@@ -23,12 +24,7 @@ function bad(file: string, message: string): never {
 
 function readAt(fd: number, position: number, length: number, file: string): Buffer {
   const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, position + done);
-    if (n === 0) bad(file, `The file ends early (wanted ${length} bytes at offset ${position}).`);
-    done += n;
-  }
+  readExactly(fd, buffer, position, () => bad(file, `The file ends early (wanted ${length} bytes at offset ${position}).`));
   return buffer;
 }
 
