@@ -45,19 +45,28 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
+/**
+ * Copies `length` bytes of `fd`, from `position` on, to the end of `out`, through `buffer`; a file that ends first
+ * (it shrank since its size was read) calls `ended`, which throws.
+ */
+function copyBytes(fd: number, position: number, length: number, out: number, buffer: Buffer, ended: () => never): void {
+  for (let done = 0; done < length;) {
+    const n = readSync(fd, buffer, 0, Math.min(CHUNK, length - done), position + done);
+    if (n === 0) ended();
+    writeAll(out, buffer.subarray(0, n));
+    done += n;
+  }
+}
+
 /** Appends one file to the archive: its header, its bytes, and padding to a whole block. */
 function appendEntry(out: number, entry: { name: string; source: string }, buffer: Buffer): void {
   const src = openSync(entry.source, 'r');
   try {
     const st = fstatSync(src);
     writeAll(out, header(entry.name, st.size, st.mtimeMs));
-    let position = 0;
-    while (position < st.size) {
-      const n = readSync(src, buffer, 0, Math.min(CHUNK, st.size - position), position);
-      if (n === 0) throw new Error(`${entry.source} shrank while being archived`);
-      writeAll(out, buffer.subarray(0, n));
-      position += n;
-    }
+    copyBytes(src, 0, st.size, out, buffer, () => {
+      throw new Error(`${entry.source} shrank while being archived`);
+    });
     writeAll(out, Buffer.alloc((BLOCK - (st.size % BLOCK)) % BLOCK));
   } finally {
     closeSync(src);
@@ -117,15 +126,6 @@ export function safeEntryPath(targetDir: string, name: string, archive: string):
   return target;
 }
 
-/** Copies `length` bytes of `fd`, from `position` on, to the end of `out`. */
-function copyBytes(fd: number, position: number, length: number, out: number, buffer: Buffer): void {
-  for (let done = 0; done < length;) {
-    const n = readSync(fd, buffer, 0, Math.min(CHUNK, length - done), position + done);
-    writeAll(out, buffer.subarray(0, n));
-    done += n;
-  }
-}
-
 /**
  * Unpacks the regular files and folders of a tar file into `targetDir`; links and devices are refused, as is
  * any entry that would be written outside `targetDir`. Returns the archive names of the files written.
@@ -168,7 +168,9 @@ export function extractTar(file: string, targetDir: string): string[] {
           );
         }
         try {
-          copyBytes(fd, position, length, out, buffer);
+          copyBytes(fd, position, length, out, buffer, () => {
+            throw bad(file, `entry "${name}" runs past the end of the file`);
+          });
         } finally {
           closeSync(out);
         }
