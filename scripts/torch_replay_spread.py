@@ -36,8 +36,9 @@ def curve_of(log):
 
 def replay(task, seed, steps, log):
     """Runs one replay unless its log already holds the evaluation at the last step; returns its curve."""
-    if curve_of(log)[-1:] and curve_of(log)[-1][0] == steps:
-        return curve_of(log)
+    done = curve_of(log)
+    if done and done[-1][0] == steps:
+        return done
     perturb = ['--perturb', str(PERTURB), '--perturb-seed', str(seed)] if seed else []
     command = [sys.executable, REPLAY, '--model', 'instruct', '--task', task, '--steps', str(steps), '--eval', '--threads', '1']
     with open(log, 'w', encoding='utf-8') as out:
@@ -48,21 +49,23 @@ def replay(task, seed, steps, log):
     return curve
 
 
-def spread(task, reference, curves):
+def spread(reference, curves):
+    """The spread of the replays' final accuracies beside the recorded run's, and every curve."""
     finals = [c[-1][1] for c in curves]
-    ref_final = reference['evals'][-1]['rank_acc']
+    ref_curve = [[e['step'], e['rank_acc']] for e in reference['evals']]
+    ref_final = ref_curve[-1][1]
     return {
         'model': 'mini-t5-instruct',
         'replays': len(curves),
         'relative_noise': PERTURB,
         'note': 'replay 0 starts from the recorded init; the others from it moved by at most 1e-7 (relative, seeded)',
-        'reference': {'final_accuracy': ref_final, 'curve': [[e['step'], e['rank_acc']] for e in reference['evals']]},
+        'reference': {'final_accuracy': ref_final, 'curve': ref_curve},
         'final_accuracy': finals,
         'min': min(finals),
         'median': statistics.median(finals),
         'max': max(finals),
         'below_reference': sum(f < ref_final for f in finals),
-        'replay_0_equals_reference': curves[0] == [[e['step'], e['rank_acc']] for e in reference['evals']],
+        'replay_0_equals_reference': curves[0] == ref_curve,
         'curves': curves,
     }
 
@@ -87,7 +90,7 @@ def main():
     if os.path.exists(args.out):
         with open(args.out, encoding='utf-8') as f:
             results = json.load(f)
-    results[args.task] = spread(args.task, reference, curves)
+    results[args.task] = spread(reference, curves)
     with open(args.out + '.tmp', 'w', encoding='utf-8') as f:
         json.dump(results, f, indent=1)
         f.write('\n')
