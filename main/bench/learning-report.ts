@@ -31,9 +31,14 @@ function torchCell({ pytorch_spread: p }: TaskSummary): string {
 }
 const medianGapCell = ({ pytorch_spread: p }: TaskSummary) => (p ? signed(p.sprout_median_minus_pytorch_median_points) : '—');
 
+/** The curves' values at `step`; a curve without that step gives none. */
+function valuesAt(curves: number[][][], step: number): number[] {
+  return curves.flatMap((c) => c.filter(([s]) => s === step).map(([, v]) => v));
+}
+
 /** lowest – highest of the curves at `step`, or — where they have no such step. */
 function rangeAt(curves: number[][][], step: number): string {
-  const values = curves.map((c) => c.find(([s]) => s === step)?.[1]).filter((v) => v !== undefined);
+  const values = valuesAt(curves, step);
   return values.length ? `${pct(Math.min(...values))} – ${pct(Math.max(...values))}` : '—';
 }
 
@@ -91,12 +96,12 @@ export function learningMarkdown(tasks: Tasks): string {
 }
 
 /**
- * The range of dev accuracy at each of `steps` over some replays, as one outline: along the highest values, then
- * back along the lowest (one legend entry).
+ * The range of dev accuracy over some replays at each step of the first, as one outline: along the highest values,
+ * then back along the lowest (one legend entry).
  */
-function rangeSeries(name: string, color: string, curves: number[][][], steps: number[]): Series {
+function rangeSeries(name: string, color: string, curves: number[][][]): Series {
   const at = (pick: (values: number[]) => number): [number, number][] =>
-    steps.map((step) => [step, 100 * pick(curves.map((c) => c.find(([s]) => s === step)![1]))]);
+    curves[0].map(([step]) => [step, 100 * pick(valuesAt(curves, step))]);
   return { name, color, dashed: true, points: [...at((v) => Math.max(...v)), ...at((v) => Math.min(...v)).reverse()] };
 }
 
@@ -107,6 +112,7 @@ export function learningFigure(tasks: Tasks): { svg: string; width: number; heig
     h = 380;
   const charts = names.map((name, col) => {
     const t = tasks[name];
+    const replays = replayCurves(t);
     const steps = t.reference.curve.map(([s]) => s);
     const flat = (v: number): [number, number][] => [
       [Math.min(...steps), 100 * v],
@@ -121,24 +127,12 @@ export function learningFigure(tasks: Tasks): { svg: string; width: number; heig
         points: t.reference.curve.map(([s, a]) => [s, 100 * a]),
       },
       { name: 'Sprout', color: SPROUT, markers: true, points: t.sprout.curve.map(([s, a]) => [s, 100 * a]) },
-      rangeSeries(
-        `Sprout, ${replayCurves(t).length} replays: range`,
-        SPREAD,
-        replayCurves(t),
-        t.sprout.curve.map(([step]) => step),
-      ),
+      rangeSeries(`Sprout, ${replays.length} replays: range`, SPREAD, replays),
       { name: `majority class (${t.majority_label})`, color: MAJORITY, points: flat(t.majority) },
     ];
     if (t.pytorch_spread) {
       const torch = t.pytorch_spread.curves;
-      series.push(
-        rangeSeries(
-          `PyTorch, ${torch.length} replays: range`,
-          TORCH_SPREAD,
-          torch,
-          torch[0].map(([step]) => step),
-        ),
-      );
+      series.push(rangeSeries(`PyTorch, ${torch.length} replays: range`, TORCH_SPREAD, torch));
     }
     if (t.zero_shot !== null) series.push({ name: 'zero-shot (initial prompt)', color: ZERO_SHOT, points: flat(t.zero_shot) });
     const all = series.flatMap((s) => s.points.map(([, y]) => y));
