@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { filesStamp } from '../file-hash.js';
 import { readExactly } from './read-exactly.js';
 import { DTYPE_BYTES, readSafetensorsHeader, writeSafetensorsStreamed, type TensorEntry } from './safetensors.js';
 
@@ -49,12 +49,7 @@ export function convertToF32(dtype: string, bytes: Uint8Array, out: Float32Array
 }
 
 function sidecarName(sourceFiles: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of sourceFiles) {
-    const st = statSync(file);
-    hash.update(`${realpathSync(file)}\0${st.size}\0${st.mtimeMs}\0`);
-  }
-  return `${hash.digest('hex').slice(0, 32)}.f32.safetensors`;
+  return `${filesStamp(sourceFiles).slice(0, 32)}.f32.safetensors`;
 }
 
 /**

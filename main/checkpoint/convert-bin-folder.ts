@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { filesStamp } from '../file-hash.js';
 import { matchTensors, readT5Config } from './checkpoint.js';
 import type { T5Config } from './config.js';
 import { isIgnorableTensor } from './layout.js';
@@ -18,12 +18,7 @@ export function pytorchOnlyWeights(dir: string): WeightFiles | undefined {
 
 /** A key for the PyTorch files' current versions (path, size, mtime), so a changed file gets a fresh conversion. */
 export function weightFilesKey(weights: WeightFiles): string {
-  const hash = createHash('sha256');
-  for (const file of [...(weights.indexFile ? [weights.indexFile] : []), ...weights.files]) {
-    const st = statSync(file);
-    hash.update(`${realpathSync(file)}\0${st.size}\0${st.mtimeMs}\0`);
-  }
-  return hash.digest('hex');
+  return filesStamp([...(weights.indexFile ? [weights.indexFile] : []), ...weights.files]);
 }
 
 /**

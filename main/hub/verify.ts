@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { SproutError } from '../errors.js';
+import { sha256OfFileAsync } from '../file-hash.js';
 
 /**
  * Re-hashes every file of a Hugging Face snapshot folder whose blob is named by its sha256 (the LFS files:
@@ -21,9 +21,7 @@ export async function verifySnapshotBlobs(dir: string): Promise<number> {
       if (!st.isSymbolicLink()) continue;
       const target = basename(readlinkSync(path));
       if (!/^[0-9a-f]{64}$/.test(target)) continue;
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-      if (hash.digest('hex') !== target) {
+      if ((await sha256OfFileAsync(path)).sha256 !== target) {
         throw new SproutError('checksum-mismatch', `"${relative(dir, path)}" is damaged: its sha256 differs from the Hub's.`, {
           file: path,
           hint: "Delete the file's blob from the Hugging Face cache and download the model again.",

@@ -4,10 +4,10 @@
  * job (`replaceJob`), and the replaced job remembers who took its file; a finished job keeps the length, mtime and
  * sha256 of what it wrote (its seal), so it can tell when the file no longer holds its labels.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { sha256OfFile } from '../file-hash.js';
 import type { LibraryDb } from '../library/db.js';
 import type { OutputFormat } from './encode.js';
 import { parquetPartPath } from './parquet.js';
@@ -17,16 +17,9 @@ import { jobWriter, listJobs, resealOutput, type LabelJob, type OutputReplaced, 
 
 /** Length, mtime and sha256 of a file as it is now. */
 export function sealOf(file: string): OutputSeal {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
+  const sha256 = sha256OfFile(file);
   const stat = statSync(file);
-  return { bytes: stat.size, mtimeMs: stat.mtimeMs, sha256: hash.digest('hex') };
+  return { bytes: stat.size, mtimeMs: stat.mtimeMs, sha256 };
 }
 
 /**

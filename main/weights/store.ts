@@ -6,7 +6,6 @@
  * int8 compute (scoring with int8 products) has a conversion of its own: the projections as int8 Wᵀ with one scale
  * per output, the form the integer product takes (main/graph/t5/weight-entry.ts).
  */
-import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
@@ -15,8 +14,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  readSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -25,6 +22,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { castToF32, convertToF32 } from '../checkpoint/cast.js';
+import { filesStamp, sha256OfFile } from '../file-hash.js';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import {
   readSafetensorsHeader,
@@ -190,30 +188,7 @@ interface Manifest {
 
 /** Identifies the source checkpoint: its files' real paths, sizes and modification times. */
 function sourceStamp(tensors: Map<string, TensorEntry>): string {
-  const hash = createHash('sha256');
-  for (const file of [...new Set([...tensors.values()].map((t) => t.file))].sort()) {
-    const st = statSync(file);
-    hash.update(`${realpathSync(file)}\0${st.size}\0${st.mtimeMs}\0`);
-  }
-  return hash.digest('hex');
-}
-
-function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = new Uint8Array(1 << 22);
-    let position = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, position);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-      position += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
+  return filesStamp([...new Set([...tensors.values()].map((t) => t.file))].sort());
 }
 
 function readManifest(file: string): Manifest | undefined {
@@ -283,7 +258,8 @@ function convertedStore(checkpoint: Checkpoint, width: CachedForm, options: Prep
     let checked = 0;
     for (const f of manifest.files) {
       const path = join(dir, f.file);
-      const ok = expected.get(f.tensor) === f.file && existsSync(path) && statSync(path).size === f.bytes && sha256File(path) === f.sha256;
+      const ok =
+        expected.get(f.tensor) === f.file && existsSync(path) && statSync(path).size === f.bytes && sha256OfFile(path) === f.sha256;
       if (ok) good.push(f);
       else rmSync(path, { force: true });
       checked += f.bytes;
@@ -327,7 +303,7 @@ function convertedStore(checkpoint: Checkpoint, width: CachedForm, options: Prep
       const file = expected.get(name)!;
       const path = join(dir, file);
       writeSafetensorsStreamed(path, convertTensor(tensors.get(name)!, width), { format: 'sprout-weights', width, tensor: name });
-      const entry: ManifestFile = { file, tensor: name, bytes: statSync(path).size, sha256: sha256File(path) };
+      const entry: ManifestFile = { file, tensor: name, bytes: statSync(path).size, sha256: sha256OfFile(path) };
       appendFileSync(progressFile, `${JSON.stringify(entry)}\n`);
       done.set(name, entry);
       written += outputBytes(tensors.get(name)!, width);
