@@ -4,7 +4,9 @@
  * data, batches, init and optimiser as learning-tasks), on 1 thread as the reference ran, without evaluation. Per
  * task: wall seconds per step (median and mean, the first step left out: it also builds the session), the process's
  * CPU seconds per step over the same steps (what a busy machine inflates least), and the speed-up over the
- * reference's recorded seconds per step. Writes bench-results/learning-speed.json only.
+ * reference's recorded seconds per step (the target). Beside each task, where a python3 with torch is at hand,
+ * PyTorch's own replay of the same steps timed right after Sprout's (torch-timing.ts): the speed-up on one machine
+ * in one minute, which the machine's drift does not move. Writes bench-results/learning-speed.json only.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +16,14 @@ import { runTraining } from '../train/run.js';
 import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
 import { LEARNING_TARGETS } from './learning-summary.js';
 import { cpuMs, median } from './measure.js';
+import { timeTorchSteps, torchPython, type TorchTiming } from './torch-timing.js';
 
 /** Steps timed per task, after the first. */
 export const SPEED_STEPS = 100;
 
 const round = (v: number) => Number(v.toFixed(5));
+
+type SpeedRow = Awaited<ReturnType<typeof timeSteps>>;
 
 async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
   const home = mkdtempSync(join(tmpdir(), `sprout-learning-speed-${task}-`));
@@ -61,14 +66,31 @@ async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
   };
 }
 
+/** PyTorch's timing beside Sprout's, and Sprout's speed-up over it. */
+function besideTorch(sprout: { seconds_per_step_median: number }, torch: TorchTiming) {
+  const seconds = round(torch.seconds_per_step_median);
+  return { ...torch, seconds_per_step_median: seconds, speedup: Number((seconds / sprout.seconds_per_step_median).toFixed(3)) };
+}
+
+const TORCH_NOTE = {
+  measured:
+    "pytorch_here: scripts/torch_prompt_tuning.py --time (PyTorch, 1 thread), the same steps right after Sprout's; speedup = its s/step / Sprout's",
+  missing: 'not measured: no python3 here imports torch, numpy and sentencepiece (Debian: python3-torch, python3-sentencepiece)',
+};
+
 export async function benchLearningSpeed(o: { root: string }) {
   const shared = resolve(o.root, '../shared');
   const refs = readInstructRuns(shared);
-  const tasks = {} as Record<LearningTask, Awaited<ReturnType<typeof timeSteps>>>;
+  const python = torchPython();
+  const tasks = {} as Record<LearningTask, SpeedRow & { pytorch_here?: ReturnType<typeof besideTorch> }>;
   for (const task of LEARNING_TASKS) {
-    tasks[task] = await timeSteps(shared, task, refs[task]);
+    const sprout = await timeSteps(shared, task, refs[task]);
+    const torch = python ? besideTorch(sprout, timeTorchSteps(o.root, python, task, SPEED_STEPS)) : undefined;
+    tasks[task] = { ...sprout, ...(torch ? { pytorch_here: torch } : {}) };
+    const beside = torch ? `; PyTorch here ${torch.seconds_per_step_median} s/step, ${torch.speedup}x` : '';
+    const cpu = `${sprout.cpu_seconds_per_step} CPU s/step`;
     process.stderr.write(
-      `learning-speed: ${task} ${tasks[task].seconds_per_step_median} s/step (median), ${tasks[task].cpu_seconds_per_step} CPU s/step, ${tasks[task].speedup}x the reference\n`,
+      `learning-speed: ${task} ${sprout.seconds_per_step_median} s/step (median), ${cpu}, ${sprout.speedup}x the reference${beside}\n`,
     );
   }
   return {
@@ -77,6 +99,7 @@ export async function benchLearningSpeed(o: { root: string }) {
       'mini-t5-instruct (../shared/fixtures), CPU, 1 thread, lester-reference preset, bare input cut to 64 tokens + eos, no evaluation',
     target_speedup: LEARNING_TARGETS.speedup,
     all_targets_met: LEARNING_TASKS.every((t) => tasks[t].speed_target_met),
+    pytorch_here: python ? TORCH_NOTE.measured : TORCH_NOTE.missing,
     tasks,
   };
 }

@@ -1,0 +1,20 @@
+/**
+ * learning-speed times PyTorch beside Sprout through scripts/torch_prompt_tuning.py --time and a schema on its last
+ * line: two files that must agree. It needs a python3 that imports torch, numpy and sentencepiece (Debian's
+ * python3-torch, python3-sentencepiece), as the benchmark does; a machine without one (CI's clean machine) skips it
+ * and names why, as the benchmark's JSON does.
+ */
+import { describe, expect, it } from 'vitest';
+import { timeTorchSteps, torchPython } from '../../main/bench/torch-timing.js';
+import { repoRoot } from '../train/fixtures.js';
+
+const python = torchPython();
+
+describe("PyTorch's step time beside Sprout's", () => {
+  it.skipIf(!python)(`times real steps of the recorded SST-2 run on 1 thread (${python ?? 'no python3 here imports torch'})`, () => {
+    const timing = timeTorchSteps(repoRoot, python!, 'sst2', 2);
+    expect(timing).toMatchObject({ steps_timed: 2, threads: 1 });
+    expect(timing.torch).toMatch(/^\d+\.\d+/);
+    expect(timing.seconds_per_step_median).toBeGreaterThan(0);
+  });
+});
