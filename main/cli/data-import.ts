@@ -1,15 +1,7 @@
 import { importDataset } from '../library/import-dataset.js';
 import { printJson, UsageError, type Command } from './command.js';
-import {
-  fileReadChoices,
-  FILE_READ_HELP,
-  importJson,
-  onePositional,
-  progressLine,
-  readFlags,
-  readOptions,
-  withLibrary,
-} from './data-shared.js';
+import { fileReadChoices, FILE_READ_HELP, importJson, onePositional, progressLine, readFlags, readOptions } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { numberFlag } from './flags.js';
 
 export const dataImportCommand: Command = {

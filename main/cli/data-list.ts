@@ -1,6 +1,7 @@
 import { listDatasets } from '../library/datasets.js';
 import { printJson, type Command } from './command.js';
-import { datasetJson, withLibrary } from './data-shared.js';
+import { datasetJson } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 
 export const dataListCommand: Command = {
   path: ['data', 'list'],

@@ -2,9 +2,8 @@ import { defaultTemplate } from '../data/template.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import type { ImportReport } from '../library/import-dataset.js';
-import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
+import type { LibraryDb } from '../library/db.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
-import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { parseVerbalizer } from '../train/task.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
@@ -87,16 +86,6 @@ export function headerOption(values: ParsedArgs['values']): boolean | undefined 
 export function onePositional(positionals: string[], what: string, command: string): string {
   if (positionals.length !== 1) throw new UsageError(`Give exactly one ${what}. Run \`sprout ${command} --help\` for usage.`);
   return positionals[0];
-}
-
-/** Runs `fn` with the library database of the data directory (SPROUT_HOME), closing it afterwards. */
-export async function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
-  const db = openLibrary(libraryPath(dataDir()));
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
 }
 
 /** A progress line on stderr when it is a terminal; scripts read only the JSON on stdout. */

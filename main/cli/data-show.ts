@@ -1,7 +1,8 @@
 import { SproutError } from '../errors.js';
 import { getDataset } from '../library/datasets.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { datasetJson, onePositional, withLibrary } from './data-shared.js';
+import { datasetJson, onePositional } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 
 export const dataShowCommand: Command = {
   path: ['data', 'show'],

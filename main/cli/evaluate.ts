@@ -13,7 +13,8 @@ import { reportMetric } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDataset, withLibrary } from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDataset } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 

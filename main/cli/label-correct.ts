@@ -1,7 +1,8 @@
 import { readCorrectionsFile } from '../label/corrections-file.js';
 import { recordCorrections, reviewCounts } from '../label/review.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { onePositional, withLibrary } from './data-shared.js';
+import { onePositional } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 
 export const labelCorrectCommand: Command = {
   path: ['label', 'correct'],

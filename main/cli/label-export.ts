@@ -1,6 +1,7 @@
 import { exportCorrected } from '../label/export.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { onePositional, withLibrary } from './data-shared.js';
+import { onePositional } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { outputFormatFlag } from './flags.js';
 import { dataDir } from '../paths.js';
 import { refuseInsideDataDir } from '../output-path.js';

@@ -1,7 +1,8 @@
 import { listReviewRows } from '../label/review.js';
 import { REVIEW_STATES } from '../choices.js';
 import { printJson, type Command } from './command.js';
-import { onePositional, withLibrary } from './data-shared.js';
+import { onePositional } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { choiceFlag, numberFlag, stringFlag } from './flags.js';
 
 /** Rows a page may skip or hold. */

@@ -5,7 +5,7 @@ import { setPromptDecision } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import { evalReport } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { withLibrary } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { countFlag, deviceFlag, numberFlag } from './flags.js';
 import { idArgument } from './library-shared.js';
 import { preparePrinter } from './prepare-printer.js';

@@ -1,6 +1,5 @@
-import { basename, dirname } from 'node:path';
 import { convertedFolderFor, inspectModel } from '../hub/inspect.js';
-import { findModelByPath, localModelId, saveModel } from '../library/models.js';
+import { registerLocalModel } from '../library/models.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { describeSummary, modelJson, withLibrary } from './model-shared.js';
 
@@ -20,14 +19,7 @@ Prints one JSON line: id, path, summary.`,
     if (positionals.length !== 1) throw new UsageError('Give exactly one folder or .safetensors file.');
     const folder = convertedFolderFor(positionals[0]);
     const inspected = await inspectModel(folder);
-    const record = await withLibrary((db) => {
-      const name =
-        basename(inspected.path) === 'model.safetensors'
-          ? basename(dirname(inspected.path))
-          : basename(inspected.path).replace(/\.safetensors$/, '');
-      const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
-      return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
-    });
+    const record = await withLibrary((db) => registerLocalModel(db, inspected));
     process.stderr.write(`${record.id}: ${describeSummary(record.summary)}\n`);
     printJson(modelJson(record));
   },

@@ -1,16 +1,11 @@
 import { dataDir } from '../paths.js';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
-import { libraryPath, openLibrary, type LibraryDb } from '../library/db.js';
+import { withLibraryAt, type LibraryDb } from '../library/db.js';
 import type { ModelRecord } from '../library/models.js';
 
 /** Runs `fn` with the library database of the data directory (SPROUT_HOME), closing it afterwards. */
-export async function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
-  const db = openLibrary(libraryPath(dataDir()));
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
+export function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
+  return withLibraryAt(dataDir(), fn);
 }
 
 /** The JSON shape of a model record that `sprout model` commands print (snake_case like the other commands). */

@@ -1,7 +1,8 @@
 /** `sprout train --mixture`: the request for a mixture of imported datasets, each a task of its own. */
 import type { MixtureConfigInput } from '../train/config.js';
 import { UsageError } from './command.js';
-import { requireDataset, withLibrary } from './data-shared.js';
+import { requireDataset } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 
 /** Data flags of single-task training that a mixture does not take (each dataset brings its own columns and template). */
 const SINGLE_TASK_FLAGS = ['data', 'dataset', 'validation', 'validation-limit', 'text-column', 'label-column', 'template', 'verbalizer'];

@@ -8,16 +8,8 @@ import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import {
-  fileReadChoices,
-  fileReadFlags,
-  FILE_READ_HELP,
-  fileSource,
-  requireDataset,
-  taskFlags,
-  withLibrary,
-  type TaskFlags,
-} from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags, type TaskFlags } from './data-shared.js';
+import { withLibrary } from './model-shared.js';
 import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';

@@ -70,3 +70,16 @@ function migrate(db: LibraryDb, file: string): void {
     })();
   }
 }
+
+/**
+ * Runs `fn` with a connection of its own to the library of `dataDir`, closed when `fn` settles (SQLite's WAL lets
+ * other connections read meanwhile): what a command or a worker job does with the library.
+ */
+export async function withLibraryAt<T>(dataDir: string, fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
+  const db = openLibrary(libraryPath(dataDir));
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}

@@ -1,3 +1,4 @@
+import { basename, dirname } from 'node:path';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import type { LibraryDb } from './db.js';
 
@@ -41,6 +42,17 @@ export function localModelId(db: LibraryDb, name: string, path: string): string 
     const row = db.prepare('SELECT path FROM models WHERE id = ?').get(id) as { path: string } | undefined;
     if (!row || row.path === path) return id;
   }
+}
+
+/**
+ * Registers a model folder or single .safetensors file found on disk: under the id it already has, else under a
+ * free local/<name>, the name being the folder's (or, for a lone file, the file's without .safetensors).
+ */
+export function registerLocalModel(db: LibraryDb, model: { path: string; summary: ArchitectureSummary }): ModelRecord {
+  const file = basename(model.path);
+  const name = file === 'model.safetensors' ? basename(dirname(model.path)) : file.replace(/\.safetensors$/, '');
+  const id = findModelByPath(db, model.path)?.id ?? localModelId(db, name, model.path);
+  return saveModel(db, { id, repo: null, revision: null, sha: null, path: model.path, summary: model.summary });
 }
 
 /** Inserts or replaces the model with this id; `added` is kept from the first registration. */

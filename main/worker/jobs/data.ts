@@ -1,8 +1,8 @@
+import { withLibraryAt } from '../../library/db.js';
 import { importDataset, type ImportOptions, type ImportReport } from '../../library/import-dataset.js';
 import { previewFile, type Preview } from '../../data/preview.js';
 import type { ReadOptions, ReadProgress } from '../../data/types.js';
 import type { Job } from '../job.js';
-import { withLibrary } from './library.js';
 
 type PlainReadOptions = Omit<ReadOptions, 'onProgress'>;
 
@@ -30,7 +30,7 @@ export const dataPreview: Job<DataPreviewInput, Preview, ReadProgress> = ({ file
 
 /** Progress at most every 100 ms: a million-row file must not flood the main thread with messages. */
 export const dataImport: Job<DataImportInput, DataImportOutput, ImportJobProgress> = ({ dataDir, file, options }, progress, signal) =>
-  withLibrary(dataDir, (db) => {
+  withLibraryAt(dataDir, (db) => {
     let last = 0;
     let rows = 0;
     let bytes = { bytesRead: 0, totalBytes: 0 };

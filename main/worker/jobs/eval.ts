@@ -8,14 +8,13 @@ import type { LabelTask } from '../../label/types.js';
 import { readRecords } from '../../data/read.js';
 import type { ReadOptions } from '../../data/types.js';
 import { evalSplit, getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
-import type { LibraryDb } from '../../library/db.js';
+import { withLibraryAt, type LibraryDb } from '../../library/db.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
 import type { Decision } from '../../train/threshold.js';
 import type { Job } from '../job.js';
-import { withLibrary } from './library.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 import type { ComputeChoice } from '../../weights/width.js';
 
@@ -72,7 +71,7 @@ export interface EvalJobOutput {
  * log-likelihood of each verbaliser), with each row's probabilities kept to find the worst-scored examples.
  */
 export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (input, progress, signal) =>
-  withLibrary(input.dataDir, async (db) => {
+  withLibraryAt(input.dataDir, async (db) => {
     const { prompt, weightWidth } = promptFromLibrary(db, `${LIBRARY_REF_PREFIX}${input.promptId}`);
     const task = prompt.task;
     requireClassification(task, input.promptId);

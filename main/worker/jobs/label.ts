@@ -10,9 +10,9 @@ import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import type { Job } from '../job.js';
-import { withLibrary } from './library.js';
 import type { ComputeChoice, WeightWidth } from '../../weights/width.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
+import { withLibraryAt } from '../../library/db.js';
 
 export type LabelJobInput =
   | {
@@ -31,7 +31,7 @@ export type LabelJobInput =
 export type LabelJobProgress = WeightsPreparing | ({ kind: 'rows' } & LabelProgress);
 
 export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (input, progress, signal) =>
-  withLibrary(input.dataDir, async (db) => {
+  withLibraryAt(input.dataDir, async (db) => {
     let modelPath: string;
     let prompts: LabelPrompt[];
     let weights: WeightWidth;

@@ -1,13 +1,13 @@
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ArchitectureSummary } from '../../checkpoint/summary.js';
 import { downloadModel } from '../../hub/download.js';
 import { convertedFolderFor, inspectModel } from '../../hub/inspect.js';
 import type { DownloadProgress } from '../../hub/progress.js';
 import type { HubSettings } from '../../hub/settings.js';
 import { verifySnapshotBlobs } from '../../hub/verify.js';
-import { findModelByPath, hubModelId, localModelId, saveModel, type ModelRecord } from '../../library/models.js';
+import { withLibraryAt } from '../../library/db.js';
+import { hubModelId, registerLocalModel, saveModel, type ModelRecord } from '../../library/models.js';
 import type { Job } from '../job.js';
-import { withLibrary } from './library.js';
 
 export interface ModelDownloadInput {
   dataDir: string;
@@ -45,7 +45,7 @@ export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, Downloa
 ) => {
   const result = await downloadModel(repo, { revision, settings, signal, onProgress: progress });
   const { summary } = await inspectModel(result.dir);
-  const record = await withLibrary(dataDir, (db) =>
+  const record = await withLibraryAt(dataDir, (db) =>
     saveModel(db, { id: hubModelId(repo, revision), repo, revision, sha: result.commit, path: result.dir, summary }),
   );
   return { record, fetchedBytes: result.fetchedBytes };
@@ -55,15 +55,6 @@ export const modelInspect: Job<ModelInspectInput, ModelInspectOutput> = async ({
   // A folder holding only pytorch_model.bin is converted once into the data folder; the user's folder is not written.
   const inspected = await inspectModel(register ? convertedFolderFor(path, join(dataDir, 'converted')) : path);
   const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;
-  const record = register
-    ? await withLibrary(dataDir, (db) => {
-        const name =
-          basename(inspected.path) === 'model.safetensors'
-            ? basename(dirname(inspected.path))
-            : basename(inspected.path).replace(/\.safetensors$/, '');
-        const id = findModelByPath(db, inspected.path)?.id ?? localModelId(db, name, inspected.path);
-        return saveModel(db, { id, repo: null, revision: null, sha: null, path: inspected.path, summary: inspected.summary });
-      })
-    : null;
+  const record = register ? await withLibraryAt(dataDir, (db) => registerLocalModel(db, inspected)) : null;
   return { path: inspected.path, summary: inspected.summary, tensors: inspected.checkpoint.tensors.size, checkedBlobs, record };
 };
