@@ -35,7 +35,7 @@ import { greedyDecode, type Encoded } from './greedy.js';
 import { allFinite, COMPUTE_DTYPE, nonFiniteError, requireFinite, type ComputePrecision } from './precision.js';
 import { chooseProvider, PROVIDER_LABELS } from './providers-probe.js';
 import { SessionCache, type GraphKey, type ProviderChoice } from './session-cache.js';
-import { defaultThreads, type ort } from './session.js';
+import { defaultThreads, type Feeds, type ort } from './session.js';
 import type {
   DevicePreference,
   MixedPrompts,
@@ -199,10 +199,9 @@ export class T5PromptModel implements PromptModel {
     return { session: await this.sessions.get('train', promptLength, mode, dropout, packing !== null), packing };
   }
 
-  async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
-    if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
-    const encoder = encoderFeeds(this.config, prompt, batch.inputs);
-    const { session, packing } = await this.trainSession(prompt.length, 'shared', dropoutOn(options), encoder.enc_mask);
+  /** One train batch through its session: the encoder feeds as given (one shared prompt, or one per example). */
+  private async runTrain(promptLength: number, mode: PromptMode, encoder: Feeds, batch: Seq2SeqBatch, options: TrainStepOptions) {
+    const { session, packing } = await this.trainSession(promptLength, mode, dropoutOn(options), encoder.enc_mask);
     const out = await session.run({
       ...encoder,
       ...packing,
@@ -210,14 +209,14 @@ export class T5PromptModel implements PromptModel {
       ...trainOptionFeeds(options, this.precision),
     });
     const loss = (out.loss.data as Float32Array)[0];
-    const gradPrompt = prompt.length > 0 ? (out.grad_prompt.data as Float32Array) : new Float32Array(0);
-    return {
-      loss,
-      perExampleLoss: out.per_example_loss.data as Float32Array,
-      targetTokens: targetTokens(batch),
-      gradPrompt,
-      ...this.overflow(loss, gradPrompt, options),
-    };
+    return { grads: out.grad_prompt?.data as Float32Array | undefined, loss, perExampleLoss: out.per_example_loss.data as Float32Array };
+  }
+
+  async trainStep(prompt: SoftPrompt, batch: Seq2SeqBatch, options: TrainStepOptions = {}): Promise<TrainStepResult> {
+    if (batch.inputs.length !== batch.targets.length) throw new RangeError('a batch needs one target per input');
+    const { grads, ...run } = await this.runTrain(prompt.length, 'shared', encoderFeeds(this.config, prompt, batch.inputs), batch, options);
+    const gradPrompt = prompt.length > 0 ? grads! : new Float32Array(0);
+    return { ...run, targetTokens: targetTokens(batch), gradPrompt, ...this.overflow(run.loss, gradPrompt, options) };
   }
 
   /**
@@ -237,23 +236,9 @@ export class T5PromptModel implements PromptModel {
       throw new RangeError('a mixed batch needs one target and one prompt index per input');
     }
     const P = mixedPromptLength(mixed);
-    const encoder = encoderFeeds(this.config, mixed, batch.inputs);
-    const { session, packing } = await this.trainSession(P, 'perExample', dropoutOn(options), encoder.enc_mask);
-    const out = await session.run({
-      ...encoder,
-      ...packing,
-      ...decoderFeeds(this.config, batch.targets),
-      ...trainOptionFeeds(options, this.precision),
-    });
-    const loss = (out.loss.data as Float32Array)[0];
-    const rows = out.grad_prompt.data as Float32Array;
-    return {
-      loss,
-      perExampleLoss: out.per_example_loss.data as Float32Array,
-      targetTokens: targetTokens(batch),
-      gradPrompts: gradientsPerPrompt(mixed, rows, P, this.config.dModel),
-      ...this.overflow(loss, rows, options),
-    };
+    const { grads, ...run } = await this.runTrain(P, 'perExample', encoderFeeds(this.config, mixed, batch.inputs), batch, options);
+    const gradPrompts = gradientsPerPrompt(mixed, grads!, P, this.config.dModel);
+    return { ...run, targetTokens: targetTokens(batch), gradPrompts, ...this.overflow(run.loss, grads!, options) };
   }
 
   async scoreMixed(mixed: MixedPrompts, inputs: number[][], candidates: number[][][]): Promise<Float32Array[]> {
