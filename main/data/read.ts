@@ -243,3 +243,15 @@ async function sniffFormat(file: string): Promise<DataFormat> {
     uiHint: `Give the file the extension of its format (.csv, .tsv, .jsonl, .json, .parquet or .txt).`,
   });
 }
+
+/** How a file was read, as reports and previews state it: absent reasons and quoting as null. */
+export function howRead(info: SourceInfo) {
+  return {
+    format: info.format,
+    encoding: info.encoding,
+    quoting: info.quoting ?? null,
+    quotingReason: info.quotingReason ?? null,
+    header: info.header,
+    headerReason: info.headerReason ?? null,
+  };
+}

@@ -8,7 +8,7 @@ import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
 import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
-import { openSource, type Source } from '../data/read.js';
+import { howRead, openSource, type Source } from '../data/read.js';
 import type { Split } from '../choices.js';
 import type { ReadOptions, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
@@ -250,12 +250,7 @@ function importReport(
     id,
     name: options.name ?? basename(s.file, extname(s.file)),
     file: s.file,
-    format: main.info.format,
-    encoding: main.info.encoding,
-    quoting: main.info.quoting ?? null,
-    quotingReason: main.info.quotingReason ?? null,
-    header: main.info.header,
-    headerReason: main.info.headerReason ?? null,
+    ...howRead(main.info),
     columns: main.info.columns,
     textColumns: mapping.textColumns,
     labelColumn: mapping.labelColumn,

@@ -1,4 +1,5 @@
 import type { DataPreview, DatasetDetail, DatasetInfo, ImportReport, ValidRequestOf } from '../../../preload/contract.js';
+import { howRead } from '../../data/read.js';
 import { defaultTemplate } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
 import {
@@ -54,12 +55,7 @@ export async function preview(context: HandlerContext, r: ValidRequestOf<'data.p
   }
   return {
     file,
-    format: p.info.format,
-    encoding: p.info.encoding,
-    quoting: p.info.quoting ?? null,
-    quotingReason: p.info.quotingReason ?? null,
-    header: p.info.header,
-    headerReason: p.info.headerReason ?? null,
+    ...howRead(p.info),
     bytes: p.info.totalBytes,
     rows: p.rows,
     blankLines: p.blankLines,
