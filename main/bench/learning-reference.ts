@@ -4,44 +4,28 @@
  * each one: the data files as distributed, the bare input (no instruction), 64 tokens + eos, the class-label init,
  * and everything else from the `lester-reference` preset (Adafactor as recorded, batch 32, torch.randperm order).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { DataSource, TrainingConfigInput } from '../train/config.js';
 import { applyPreset, presetSettings } from '../train/presets.js';
+import { readCheckedJson, RecordedRunSchema, tokenIds } from './checked-json.js';
 
-const ids = z.array(z.number().int().min(0));
-
-const InstructRunSchema = z.object({
-  task: z.string(),
-  seed: z.number().int(),
-  batch_size: z.number().int(),
-  prompt_len: z.number().int(),
-  verbalizer: z.array(z.string()).min(2),
-  candidate_ids: z.array(ids),
+/** Loss means over 25-step windows; greedy decoding evaluated at step 0 and the end only (null between). */
+const InstructRunSchema = RecordedRunSchema.extend({
   /** The vocabulary ids of the rows after the label rows (named random_vocab_ids_rows_<k>_to_19). */
   init: z.record(z.string(), z.unknown()),
-  n_train: z.number().int(),
-  n_dev: z.number().int(),
   majority_baseline: z.object({ class: z.number().int(), word: z.string(), dev_acc: z.number() }),
-  threads: z.number().int().min(1),
   evals: z
     .array(
       z.object({
         step: z.number().int().min(0),
         rank_acc: z.number(),
         greedy_exact_match: z.number().nullable(),
-        greedy_first5: z.array(ids),
+        greedy_first5: z.array(tokenIds),
       }),
     )
     .min(2),
-  /** [step, mean training loss of the 25 steps up to it]. */
-  train_loss: z.array(z.tuple([z.number().int(), z.number()])),
-  steps_done: z.number().int().min(1),
-  train_seconds_per_step: z.number().positive(),
-  /** The prompt the run ended with, [prompt_len, d_model]. */
-  final_prompt: z.array(z.array(z.number())).min(1),
 });
 
 export type InstructRun = z.infer<typeof InstructRunSchema>;
@@ -55,9 +39,7 @@ export function instructModel(shared: string): string {
 export function readInstructRuns(shared: string): Record<LearningTask, InstructRun> {
   const file = join(instructModel(shared), 'prompt_tuning_reference.json');
   const schema = z.object({ runs: z.object({ sst2: InstructRunSchema, topic: InstructRunSchema }) });
-  const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return parsed.data.runs;
+  return readCheckedJson(file, schema).runs;
 }
 
 /** The prompt a reference run ended with, as the engine takes a prompt. */
@@ -68,7 +50,7 @@ export function referencePrompt(run: InstructRun): SoftPrompt {
 /** The vocabulary ids the reference drew for the prompt rows after the label rows. */
 export function referenceVocabIds(run: InstructRun): number[] {
   const entry = Object.entries(run.init).find(([key]) => key.startsWith('random_vocab_ids_rows_'));
-  const parsed = ids.safeParse(entry?.[1]);
+  const parsed = tokenIds.safeParse(entry?.[1]);
   if (!parsed.success) throw new Error(`the ${run.task} reference records no vocabulary ids for its init`);
   return parsed.data;
 }

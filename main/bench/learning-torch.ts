@@ -4,9 +4,10 @@
  * once as recorded (on this machine it gives the reference's evaluations exactly) and from inits moved by 1e-7.
  * Their spread is what float32 rounding alone does to the reference's own code, the yardstick for Sprout's.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readCheckedJson } from './checked-json.js';
 import { LEARNING_TASKS, type LearningTask } from './learning-reference.js';
 
 export const LEARNING_TORCH_JSON = 'learning-torch.json';
@@ -32,7 +33,5 @@ export function readTorchSpreads(outDir: string): Partial<Record<LearningTask, T
   const file = join(outDir, LEARNING_TORCH_JSON);
   if (!existsSync(file)) return {};
   const schema = z.object(Object.fromEntries(LEARNING_TASKS.map((t) => [t, TorchSpreadSchema.optional()])));
-  const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return parsed.data as Partial<Record<LearningTask, TorchSpread>>;
+  return readCheckedJson(file, schema) as Partial<Record<LearningTask, TorchSpread>>;
 }

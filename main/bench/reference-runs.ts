@@ -3,13 +3,11 @@
  * (transformers 4.35.2 + PyTorch 1.13, CPU), read and checked, and how Sprout is told to follow each one: the
  * data files as distributed, the task's columns and verbaliser, and the `lester-reference` preset.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { TrainingConfigInput } from '../train/config.js';
 import { applyPreset, presetSettings } from '../train/presets.js';
-
-const ids = z.array(z.number().int().min(0));
+import { readCheckedJson, RecordedRunSchema, tokenIds } from './checked-json.js';
 
 const ReferenceEvalSchema = z.object({
   step: z.number().int().min(0),
@@ -18,26 +16,13 @@ const ReferenceEvalSchema = z.object({
   greedy_valid_label_frac: z.number(),
   rank_mcc: z.number(),
   greedy_mcc_invalid_as_wrong: z.number(),
-  greedy_first5: z.array(ids).length(5),
+  greedy_first5: z.array(tokenIds).length(5),
 });
 
-const ReferenceRunSchema = z.object({
-  task: z.string(),
-  seed: z.number().int(),
-  batch_size: z.number().int(),
-  prompt_len: z.number().int(),
-  verbalizer: z.array(z.string()).min(2),
-  candidate_ids: z.array(ids),
-  init: z.object({ random_vocab_ids_rows_2_to_19: ids }),
-  n_train: z.number().int(),
-  n_dev: z.number().int(),
+/** Loss means over 50-step windows (LOSS_WINDOW). */
+const ReferenceRunSchema = RecordedRunSchema.extend({
+  init: z.object({ random_vocab_ids_rows_2_to_19: tokenIds }),
   evals: z.array(ReferenceEvalSchema).min(1),
-  /** [step, mean training loss of the 50 steps up to it]. */
-  train_loss: z.array(z.tuple([z.number().int(), z.number()])).min(1),
-  steps_done: z.number().int().min(1),
-  train_seconds_per_step: z.number(),
-  threads: z.number().int().min(1),
-  final_prompt: z.array(z.array(z.number())),
 });
 
 export type ReferenceRun = z.infer<typeof ReferenceRunSchema>;
@@ -54,9 +39,7 @@ export function referenceModel(shared: string): string {
 
 export function readReferenceRuns(shared: string): Record<ReferenceTask, ReferenceRun> {
   const file = join(referenceModel(shared), 'prompt_tuning_reference.json');
-  const parsed = z.object({ sst2: ReferenceRunSchema, cola: ReferenceRunSchema }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return parsed.data;
+  return readCheckedJson(file, z.object({ sst2: ReferenceRunSchema, cola: ReferenceRunSchema }));
 }
 
 /**
@@ -106,7 +89,6 @@ export function referenceConfig(
 export function readReferenceSteps(shared: string): Record<ReferenceTask, [number, number][]> {
   const file = join(referenceModel(shared), 'prompt_tuning_reference_steps.json');
   const run = z.object({ train_loss_per_step: z.array(z.tuple([z.number().int().min(1), z.number()])).min(1) });
-  const parsed = z.object({ sst2: run, cola: run }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-  return { sst2: parsed.data.sst2.train_loss_per_step, cola: parsed.data.cola.train_loss_per_step };
+  const steps = readCheckedJson(file, z.object({ sst2: run, cola: run }));
+  return { sst2: steps.sst2.train_loss_per_step, cola: steps.cola.train_loss_per_step };
 }
