@@ -360,6 +360,31 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   });
 }
 
+/**
+ * x [N, ...] as k consecutive row blocks of ceil(N / k) rows (the last may be shorter, or empty), for work that runs
+ * faster block by block. The gradient of x is the blocks' gradients concatenated once, not k zero-padded copies
+ * summed: each block's rule hands its gradient to the first block's, which the backward pass reaches last (the
+ * blocks are recorded in order, and nothing in between). Every block must reach the loss.
+ */
+export function splitRows(x: Tensor, k: number): Tensor[] {
+  const graph = x.graph;
+  const rows = shapeOf(x, 0, 1);
+  const step = shapeDiv(shapeAdd(rows, graph.ints([k - 1])), graph.ints([k])); // ceil(N / k); Slice clamps past N
+  const grads: Tensor[] = [];
+  return Array.from({ length: k }, (_, i) => {
+    const [start, end] = [i, i + 1].map((b) => shapeMul(step, graph.ints([b])));
+    const n = x.shape[0];
+    const known = typeof n === 'number' ? Math.ceil(n / k) : 0;
+    const shape = [typeof n === 'number' ? Math.max(0, Math.min(n, (i + 1) * known) - i * known) : `${n}/${k}#${i}`, ...x.shape.slice(1)];
+    return graph.emit('Slice', [x, start, end, graph.ints([0])], {}, shape, x.dtype, (g) => {
+      grads[i] = g;
+      if (i > 0) return [null];
+      if (grads.filter(Boolean).length !== k) throw new Error('splitRows: a block has no gradient');
+      return [concat(grads, 0)];
+    });
+  });
+}
+
 /** x[start:end] along one axis, with constant bounds. */
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
   const graph = x.graph;

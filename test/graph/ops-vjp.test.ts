@@ -57,6 +57,24 @@ const cases: Case[] = [
   { name: 'frozenMatmul (weight per head, broadcast)', shape: [2, 3, 5, 4], f: (x, g) => op.frozenMatmul(() => c(g, [3, 6, 5], 23), x) },
   { name: 'reshape', shape: [2, 6], f: (x, g) => op.mul(op.reshape(x, [0, 3, 2], [2, 3, 2]), c(g, [2, 3, 2], 12)) },
   { name: 'transpose', shape: [2, 3, 4], f: (x) => op.transpose(x, [2, 0, 1]) },
+  {
+    name: 'splitRows (7 rows in blocks of 3, 3, 1), each block its own function, joined',
+    shape: [7, 3],
+    f: (x) =>
+      op.concat(
+        op.splitRows(x, 3).map((b, i) => op.mul(b, op.scale(op.tanh(b), i + 1))),
+        0,
+      ),
+  },
+  {
+    name: 'splitRows with an empty last block (3 rows in 4)',
+    shape: [3, 2],
+    f: (x) =>
+      op.concat(
+        op.splitRows(x, 4).map((b) => op.mul(b, b)),
+        0,
+      ),
+  },
   { name: 'unsqueeze/squeeze', shape: [2, 3], f: (x) => op.squeeze(op.mul(op.unsqueeze(x, 1), op.unsqueeze(x, 1)), 1) },
   { name: 'concat (x first)', shape: [2, 2, 3], f: (x, g) => op.concat([x, c(g, [2, 4, 3], 13)], 1) },
   { name: 'concat (x twice)', shape: [2, 3], f: (x, g) => op.concat([c(g, [1, 3], 14), x, op.mul(x, x)], 0) },
@@ -98,6 +116,25 @@ describe('every op’s vector-Jacobian product matches central finite difference
 });
 
 describe('autodiff bookkeeping', () => {
+  it("joins splitRows' block gradients with one Concat, not a zero-padded copy of x per block", async () => {
+    const { Graph } = await import('../../main/graph/builder.js');
+    const g = new Graph('t', 'float64');
+    const x = g.input('x', 'float64', ['N', 4], { requiresGrad: true });
+    const loss = op.reduceSum(
+      op.concat(
+        op.splitRows(x, 4).map((b) => op.mul(b, b)),
+        0,
+      ),
+      [0, 1],
+      false,
+    );
+    const before = g.nodes.length;
+    g.backward(loss, [x]);
+    const backward = g.nodes.slice(before).map((n) => n.opType);
+    expect(backward.filter((t) => t === 'Pad')).toEqual([]);
+    expect(backward.filter((t) => t === 'Concat')).toEqual(['Concat']);
+  });
+
   it('builds no gradient nodes for values that do not depend on the differentiated input', async () => {
     const { Graph } = await import('../../main/graph/builder.js');
     const g = new Graph('t', 'float64');

@@ -199,8 +199,30 @@ function groupedContext(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, perKey: T
   return op.reshape(context, op.shapeOf(q), q.shape); // [B·C, H, Sq, dk]
 }
 
+/**
+ * Row blocks a differentiated gated feed-forward runs in on the CPU, its weights stored at the width it computes in. Its 16 elementwise passes over [N, d_ff]
+ * (gatedGelu, forward and backward) weigh on a small model's step; within a block a pass reads values written
+ * moments before, still in cache. Each row's numbers are the same either way (losses equal to the bit). Measured on
+ * mini-t5-instruct, 1 thread: one layer's feed-forward, forward and backward, N = 2336: 11.6 ms whole, 10.0 ms in
+ * 4 blocks, 9.7 in 8; whole topic-shaped steps (N ≈ 2300) alternating in one process, 91.6 / 94.6 / 90.9 ms whole
+ * against 88.6 / 92.2 / 88.9 in 2 blocks and 89.1 / 92.0 / 89.3 in 4; SST-2-shaped (N ≈ 1300) the same either way.
+ */
+const FEED_FORWARD_BLOCKS = 2;
+
 /** x [N, d] normalised, in the compute dtype; returns [N, d] in float32 (activation and `wo`: see the top). */
 function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
+  // A weight widened at each use would be widened once per block.
+  const blocks = cfg.feedForward === 'gated-gelu' && x.graph.target === 'cpu' && x.requiresGrad && !w.widensAtUse(`${prefix}.wi_0.weight`);
+  if (blocks) {
+    return op.concat(
+      op.splitRows(x, FEED_FORWARD_BLOCKS).map((rows) => feedForwardRows(cfg, w, prefix, rows, drop)),
+      0,
+    );
+  }
+  return feedForwardRows(cfg, w, prefix, x, drop);
+}
+
+function feedForwardRows(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
   if (cfg.feedForward !== 'gated-gelu') {
     const integer = w.reluProducts(x, `${prefix}.wi.weight`, `${prefix}.wo.weight`); // scoring only: nothing to drop
     if (integer) return integer;

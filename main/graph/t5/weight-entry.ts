@@ -45,6 +45,8 @@ export interface WeightSource {
    * otherwise, and the caller builds it from `linear`.
    */
   reluProducts(x: Tensor, up: string, down: string): Tensor | undefined;
+  /** Whether `linear` widens W at each use (a narrow or quantised W): a pass over the whole weight per use. */
+  widensAtUse(name: string): boolean;
 }
 
 export type WeightLookup = (name: string) => StoredWeight;
@@ -131,6 +133,10 @@ export function bindWeights(g: Graph, lookup: WeightLookup, compute: ComputeFloa
         const whole = w.kind === 'float' && w.dtype === compute ? stored(name) : floatWhen(name, after, compute);
         return op.reshape(whole, [heads, size, -1], [heads, size, w.dims[1]]);
       };
+    },
+    widensAtUse: (name) => {
+      const w = lookup(name);
+      return w.kind !== 'float' || w.dtype !== compute;
     },
     reluProducts: (x, up, down) => {
       const [wi, wo] = [lookup(up), lookup(down)];
