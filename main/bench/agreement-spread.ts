@@ -4,9 +4,6 @@
  * run" means at float32 precision; at each 50-step loss point the benchmark says whether the reference lies inside.
  */
 import { inLibrary } from '../library/run-records.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { libraryPath, openLibrary } from '../library/db.js';
 import { insertPrompt } from '../library/prompts.js';
 import { loadPromptModel } from '../runtime/model.js';
@@ -17,6 +14,7 @@ import { NumpyPcg64 } from '../train/rng/numpy-pcg64.js';
 import { loadCheckpoint, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
 import { LOSS_WINDOW, referenceConfig, type ReferenceRun, type ReferenceTask } from './reference-runs.js';
+import { withTempHome } from './temp-home.js';
 
 export const SPREAD = { replays: 8, relativeNoise: 1e-7, stepTolerance: 1e-3 } as const;
 
@@ -78,13 +76,14 @@ export async function perturbedReplay(
   seed: number,
   steps = ref.steps_done,
 ): Promise<number[]> {
-  const home = mkdtempSync(join(tmpdir(), `sprout-spread-${task}-`));
-  const given = referenceConfig(shared, task, ref, { validation: undefined, steps, checkpointEvery: steps });
-  const result = await runTraining({ config: await perturbedConfig(home, given, task, seed) }, inLibrary(home));
-  const state = loadCheckpoint(runDir(home, String(result.run_id)));
-  if (!state || state.losses.length !== steps)
-    throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);
-  return state.losses;
+  return withTempHome(`sprout-spread-${task}-`, async (home) => {
+    const given = referenceConfig(shared, task, ref, { validation: undefined, steps, checkpointEvery: steps });
+    const result = await runTraining({ config: await perturbedConfig(home, given, task, seed) }, inLibrary(home));
+    const state = loadCheckpoint(runDir(home, String(result.run_id)));
+    if (!state || state.losses.length !== steps)
+      throw new Error(`the perturbed ${task} replay (seed ${seed}) ended at step ${state?.losses.length ?? 0}, not ${steps}`);
+    return state.losses;
+  });
 }
 
 export interface SpreadPoint {

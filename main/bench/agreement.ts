@@ -8,8 +8,7 @@
  * benchmark: it reads ../shared.
  */
 import { inLibrary } from '../library/run-records.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCheckpoint, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
@@ -25,6 +24,7 @@ import {
   type ReferenceTask,
 } from './reference-runs.js';
 import { svgToPng } from './svg-png.js';
+import { withTempHome } from './temp-home.js';
 
 export interface AgreementOptions {
   root: string;
@@ -47,38 +47,39 @@ export async function replayReference(
   steps = ref.steps_done,
   log = (_: string) => {},
 ): Promise<ReplayResult> {
-  const home = mkdtempSync(join(tmpdir(), `sprout-agreement-${task}-`));
-  let stepSeconds = 0;
-  let notes: string[] = [];
-  const result = await runTraining(
-    { config: referenceConfig(shared, task, ref, { steps, checkpointEvery: steps }) },
-    {
-      ...inLibrary(home),
-      onProgress: (e) => {
-        if (e.kind === 'started') notes = e.notes;
-        if (e.kind === 'step') {
-          // The first step also creates the training session: timed apart, as the reference timed steps only.
-          if (e.step > 1) stepSeconds += ref.batch_size / e.examplesPerS;
-          if (e.step % 50 === 0)
-            log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds / (e.step - 1)).toFixed(3)} s/step)`);
-        }
-        if (e.kind === 'eval')
-          log(
-            `${task} eval at step ${e.step}: rank ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)}%, exact ${(100 * e.metrics.exactMatch).toFixed(2)}%`,
-          );
+  return withTempHome(`sprout-agreement-${task}-`, async (home) => {
+    let stepSeconds = 0;
+    let notes: string[] = [];
+    const result = await runTraining(
+      { config: referenceConfig(shared, task, ref, { steps, checkpointEvery: steps }) },
+      {
+        ...inLibrary(home),
+        onProgress: (e) => {
+          if (e.kind === 'started') notes = e.notes;
+          if (e.kind === 'step') {
+            // The first step also creates the training session: timed apart, as the reference timed steps only.
+            if (e.step > 1) stepSeconds += ref.batch_size / e.examplesPerS;
+            if (e.step % 50 === 0)
+              log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds / (e.step - 1)).toFixed(3)} s/step)`);
+          }
+          if (e.kind === 'eval')
+            log(
+              `${task} eval at step ${e.step}: rank ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)}%, exact ${(100 * e.metrics.exactMatch).toFixed(2)}%`,
+            );
+        },
       },
-    },
-  );
-  const state = loadCheckpoint(runDir(home, String(result.run_id)));
-  if (!state || state.step !== steps)
-    throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
-  const comparison = compareRun(ref, {
-    losses: state.losses,
-    evals: state.evals,
-    finalPrompt: state.prompts[0].data,
-    secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0,
+    );
+    const state = loadCheckpoint(runDir(home, String(result.run_id)));
+    if (!state || state.step !== steps)
+      throw new Error(`the ${task} replay ended at step ${state?.step ?? 0}, not ${steps} (status ${result.status})`);
+    const comparison = compareRun(ref, {
+      losses: state.losses,
+      evals: state.evals,
+      finalPrompt: state.prompts[0].data,
+      secondsPerStep: steps > 1 ? stepSeconds / (steps - 1) : 0,
+    });
+    return { comparison, notes, losses: state.losses };
   });
-  return { comparison, notes, losses: state.losses };
 }
 
 async function measureSpread(

@@ -8,15 +8,14 @@
  * PyTorch's own replay of the same steps timed right after Sprout's (torch-timing.ts): the speed-up on one machine
  * in one minute, which the machine's drift does not move. Writes bench-results/learning-speed.json only.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { inLibrary } from '../library/run-records.js';
 import { runTraining } from '../train/run.js';
 import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
 import { LEARNING_TARGETS } from './learning-summary.js';
 import { cpuMs, median } from './measure.js';
 import { timeTorchSteps, torchPython, type TorchTiming } from './torch-timing.js';
+import { withTempHome } from './temp-home.js';
 
 /** Steps timed per task, after the first. */
 export const SPEED_STEPS = 100;
@@ -26,44 +25,45 @@ const round = (v: number) => Number(v.toFixed(5));
 type SpeedRow = Awaited<ReturnType<typeof timeSteps>>;
 
 async function timeSteps(shared: string, task: LearningTask, ref: InstructRun) {
-  const home = mkdtempSync(join(tmpdir(), `sprout-learning-speed-${task}-`));
-  const steps = SPEED_STEPS + 1;
-  const wall: number[] = [];
-  let cpuStart = 0;
-  const cpuNow = () => cpuMs() / 1000;
-  let cpu = 0;
-  const config = learningConfig(shared, task, ref, {
-    steps,
-    validation: undefined,
-    evalSteps: undefined,
-    checkpointEvery: steps,
-    threads: 1,
-  });
-  const result = await runTraining(
-    { config },
-    {
-      ...inLibrary(home),
-      onProgress: (e) => {
-        if (e.kind !== 'step') return;
-        if (e.step === 1) cpuStart = cpuNow();
-        else wall.push(ref.batch_size / e.examplesPerS);
-        if (e.step === steps) cpu = cpuNow() - cpuStart;
+  return withTempHome(`sprout-learning-speed-${task}-`, async (home) => {
+    const steps = SPEED_STEPS + 1;
+    const wall: number[] = [];
+    let cpuStart = 0;
+    const cpuNow = () => cpuMs() / 1000;
+    let cpu = 0;
+    const config = learningConfig(shared, task, ref, {
+      steps,
+      validation: undefined,
+      evalSteps: undefined,
+      checkpointEvery: steps,
+      threads: 1,
+    });
+    const result = await runTraining(
+      { config },
+      {
+        ...inLibrary(home),
+        onProgress: (e) => {
+          if (e.kind !== 'step') return;
+          if (e.step === 1) cpuStart = cpuNow();
+          else wall.push(ref.batch_size / e.examplesPerS);
+          if (e.step === steps) cpu = cpuNow() - cpuStart;
+        },
       },
-    },
-  );
-  if (result.steps !== steps)
-    throw new Error(`the ${task} speed run ended at step ${result.steps}, not ${steps} (status ${result.status})`);
-  const medianS = median(wall);
-  return {
-    steps_timed: wall.length,
-    threads: 1,
-    seconds_per_step_median: round(medianS),
-    seconds_per_step_mean: round(wall.reduce((s, v) => s + v, 0) / wall.length),
-    cpu_seconds_per_step: round(cpu / wall.length),
-    reference_seconds_per_step: round(ref.train_seconds_per_step),
-    speedup: Number((ref.train_seconds_per_step / medianS).toFixed(3)),
-    speed_target_met: ref.train_seconds_per_step / medianS >= LEARNING_TARGETS.speedup,
-  };
+    );
+    if (result.steps !== steps)
+      throw new Error(`the ${task} speed run ended at step ${result.steps}, not ${steps} (status ${result.status})`);
+    const medianS = median(wall);
+    return {
+      steps_timed: wall.length,
+      threads: 1,
+      seconds_per_step_median: round(medianS),
+      seconds_per_step_mean: round(wall.reduce((s, v) => s + v, 0) / wall.length),
+      cpu_seconds_per_step: round(cpu / wall.length),
+      reference_seconds_per_step: round(ref.train_seconds_per_step),
+      speedup: Number((ref.train_seconds_per_step / medianS).toFixed(3)),
+      speed_target_met: ref.train_seconds_per_step / medianS >= LEARNING_TARGETS.speedup,
+    };
+  });
 }
 
 /** PyTorch's timing beside Sprout's, and Sprout's speed-up over it. */

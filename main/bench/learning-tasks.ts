@@ -6,8 +6,6 @@
  * learning.png. A development benchmark: it reads ../shared.
  */
 import { inLibrary } from '../library/run-records.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONFIG_FILE, readJson, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
@@ -18,6 +16,7 @@ import { perturbedConfig } from './agreement-spread.js';
 import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.js';
 import { readTorchSpreads } from './learning-torch.js';
 import { svgToPng } from './svg-png.js';
+import { withTempHome } from './temp-home.js';
 
 /** Trains one recorded run with Sprout (to `steps`, default the reference's) and returns its curve and step times. */
 export async function replayLearningRun(
@@ -26,42 +25,43 @@ export async function replayLearningRun(
   ref: InstructRun,
   o: { steps?: number; threads?: number; log?: (line: string) => void; perturbSeed?: number } = {},
 ): Promise<TaskReplay> {
-  const home = mkdtempSync(join(tmpdir(), `sprout-learning-${task}-`));
-  const steps = o.steps ?? ref.steps_done;
-  const threads = o.threads ?? ref.threads;
-  const log = o.log ?? (() => {});
-  const stepSeconds: number[] = [];
-  const curve: [number, number][] = [];
-  const given = learningConfig(shared, task, ref, { steps, checkpointEvery: steps, threads });
-  const result = await runTraining(
-    { config: o.perturbSeed === undefined ? given : await perturbedConfig(home, given, task, o.perturbSeed) },
-    {
-      ...inLibrary(home),
-      onProgress: (e) => {
-        if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
-        if (e.kind === 'step' && e.step % 100 === 0)
-          log(
-            `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
-          );
-        if (e.kind === 'eval') {
-          curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);
-          log(`${task} eval at step ${e.step}: rank accuracy ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)} %`);
-        }
+  return withTempHome(`sprout-learning-${task}-`, async (home) => {
+    const steps = o.steps ?? ref.steps_done;
+    const threads = o.threads ?? ref.threads;
+    const log = o.log ?? (() => {});
+    const stepSeconds: number[] = [];
+    const curve: [number, number][] = [];
+    const given = learningConfig(shared, task, ref, { steps, checkpointEvery: steps, threads });
+    const result = await runTraining(
+      { config: o.perturbSeed === undefined ? given : await perturbedConfig(home, given, task, o.perturbSeed) },
+      {
+        ...inLibrary(home),
+        onProgress: (e) => {
+          if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
+          if (e.kind === 'step' && e.step % 100 === 0)
+            log(
+              `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
+            );
+          if (e.kind === 'eval') {
+            curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);
+            log(`${task} eval at step ${e.step}: rank accuracy ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)} %`);
+          }
+        },
       },
-    },
-  );
-  if (result.steps !== steps) throw new Error(`the ${task} replay ended at step ${result.steps}, not ${steps} (status ${result.status})`);
-  const majority = result.baselines.majority;
-  if (!majority) throw new Error(`the ${task} replay had no validation data`);
-  const stored = readJson(join(runDir(home, String(result.run_id)), CONFIG_FILE), 'bad-run-file') as { init: { vocabIds: number[] }[] };
-  return {
-    curve,
-    stepSeconds,
-    majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy },
-    vocabIds: stored.init[0].vocabIds,
-    threads,
-    notes: result.notes.filter((n) => !result.warnings.includes(n)),
-  };
+    );
+    if (result.steps !== steps) throw new Error(`the ${task} replay ended at step ${result.steps}, not ${steps} (status ${result.status})`);
+    const majority = result.baselines.majority;
+    if (!majority) throw new Error(`the ${task} replay had no validation data`);
+    const stored = readJson(join(runDir(home, String(result.run_id)), CONFIG_FILE), 'bad-run-file') as { init: { vocabIds: number[] }[] };
+    return {
+      curve,
+      stepSeconds,
+      majorityOfDev: { label: majority.label, accuracy: majority.rank_accuracy },
+      vocabIds: stored.init[0].vocabIds,
+      threads,
+      notes: result.notes.filter((n) => !result.warnings.includes(n)),
+    };
+  });
 }
 
 export async function benchLearningTasks(o: { root: string; outDir: string }) {

@@ -8,12 +8,11 @@
  * too small at batch 32: those runs had not parted by step 300.) Reads ../shared, so it is a development benchmark.
  */
 import { inLibrary } from '../library/run-records.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TrainingConfigInput } from '../train/config.js';
 import { runTraining } from '../train/run.js';
 import type { WeightWidth } from '../weights/width.js';
+import { withTempHome } from './temp-home.js';
 
 const SEEDS = [0, 1, 2, 3];
 const STEPS = 300;
@@ -48,43 +47,44 @@ const relative = (a: number, b: number) => Number((Math.abs(a - b) / b).toFixed(
 
 export async function benchWidthCola(repoRoot: string): Promise<Record<string, unknown>> {
   const shared = resolve(repoRoot, '../shared');
-  const home = mkdtempSync(join(tmpdir(), 'sprout-width-cola-'));
-  const run = async (weights: WeightWidth, seed: number, perturbed = false) => {
-    const config = colaTrainingConfig(
-      join(shared, 'fixtures/mini-t5-pretrained'),
-      join(shared, 'data/cola/in_domain_train.tsv'),
-      weights,
-      STEPS,
-      BATCH,
-    );
-    const t0 = performance.now();
-    const r = await runTraining({ config: { ...config, seed, ...(perturbed ? { optimizer: PERTURBED } : {}) } }, { ...inLibrary(home) });
-    return { first_loss: r.first_loss!, last_loss: r.last_loss!, seconds: Math.round((performance.now() - t0) / 1000) };
-  };
-  const seeds = [];
-  for (const seed of SEEDS) {
-    const fp32 = await run('fp32', seed);
-    const fp32Perturbed = await run('fp32', seed, true);
-    const int8 = await run('int8', seed);
-    seeds.push({
-      seed,
-      fp32,
-      fp32_lr_perturbed: fp32Perturbed,
-      int8,
-      int8_vs_fp32: relative(int8.last_loss, fp32.last_loss),
-      fp32_perturbed_vs_fp32: relative(fp32Perturbed.last_loss, fp32.last_loss),
-    });
-  }
-  const int8Gaps = seeds.map((s) => s.int8_vs_fp32);
-  const selfGaps = seeds.map((s) => s.fp32_perturbed_vs_fp32);
-  return {
-    benchmark: 'width-cola',
-    steps: STEPS,
-    batch: BATCH,
-    seeds,
-    int8_vs_fp32_max: Math.max(...int8Gaps),
-    fp32_perturbed_vs_fp32_max: Math.max(...selfGaps),
-    int8_within_5_percent: int8Gaps.filter((g) => g <= 0.05).length,
-    fp32_perturbed_within_5_percent: selfGaps.filter((g) => g <= 0.05).length,
-  };
+  return withTempHome('sprout-width-cola-', async (home) => {
+    const run = async (weights: WeightWidth, seed: number, perturbed = false) => {
+      const config = colaTrainingConfig(
+        join(shared, 'fixtures/mini-t5-pretrained'),
+        join(shared, 'data/cola/in_domain_train.tsv'),
+        weights,
+        STEPS,
+        BATCH,
+      );
+      const t0 = performance.now();
+      const r = await runTraining({ config: { ...config, seed, ...(perturbed ? { optimizer: PERTURBED } : {}) } }, { ...inLibrary(home) });
+      return { first_loss: r.first_loss!, last_loss: r.last_loss!, seconds: Math.round((performance.now() - t0) / 1000) };
+    };
+    const seeds = [];
+    for (const seed of SEEDS) {
+      const fp32 = await run('fp32', seed);
+      const fp32Perturbed = await run('fp32', seed, true);
+      const int8 = await run('int8', seed);
+      seeds.push({
+        seed,
+        fp32,
+        fp32_lr_perturbed: fp32Perturbed,
+        int8,
+        int8_vs_fp32: relative(int8.last_loss, fp32.last_loss),
+        fp32_perturbed_vs_fp32: relative(fp32Perturbed.last_loss, fp32.last_loss),
+      });
+    }
+    const int8Gaps = seeds.map((s) => s.int8_vs_fp32);
+    const selfGaps = seeds.map((s) => s.fp32_perturbed_vs_fp32);
+    return {
+      benchmark: 'width-cola',
+      steps: STEPS,
+      batch: BATCH,
+      seeds,
+      int8_vs_fp32_max: Math.max(...int8Gaps),
+      fp32_perturbed_vs_fp32_max: Math.max(...selfGaps),
+      int8_within_5_percent: int8Gaps.filter((g) => g <= 0.05).length,
+      fp32_perturbed_within_5_percent: selfGaps.filter((g) => g <= 0.05).length,
+    };
+  });
 }
