@@ -1,6 +1,7 @@
 import { previewFile } from '../data/preview.js';
+import { howRead } from '../data/read.js';
 import { printJson, type Command } from './command.js';
-import { fileReadChoices, FILE_READ_HELP, onePositional, readFlags, readOptions } from './data-shared.js';
+import { fileReadChoices, FILE_READ_HELP, howReadJson, onePositional, readFlags, readOptions } from './data-shared.js';
 import { countFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
@@ -24,12 +25,7 @@ row of a CSV/TSV is a header is detected (and the reason shown) unless --header 
     if (values.json) {
       printJson({
         file: info.file,
-        format: info.format,
-        encoding: info.encoding,
-        quoting: info.quoting ?? null,
-        quoting_reason: info.quotingReason ?? null,
-        header: info.header,
-        header_reason: info.headerReason ?? null,
+        ...howReadJson(howRead(info)),
         rows: preview.rows,
         blank_lines: preview.blankLines,
         columns: preview.columns.map((c) => ({

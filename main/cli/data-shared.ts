@@ -129,18 +129,25 @@ export function datasetJson(d: DatasetRecord): Record<string, unknown> {
   };
 }
 
+/** How a file was read (data/read.ts howRead), in the snake_case JSON that `sprout` commands print. */
+export function howReadJson(h: Pick<ImportReport, 'format' | 'encoding' | 'quoting' | 'quotingReason' | 'header' | 'headerReason'>) {
+  return {
+    format: h.format,
+    encoding: h.encoding,
+    quoting: h.quoting,
+    quoting_reason: h.quotingReason,
+    header: h.header,
+    header_reason: h.headerReason,
+  };
+}
+
 /** The import report in the snake_case JSON that `sprout` commands print. */
 export function importJson(r: ImportReport): Record<string, unknown> {
   return {
     id: r.id,
     name: r.name,
     file: r.file,
-    format: r.format,
-    encoding: r.encoding,
-    quoting: r.quoting,
-    quoting_reason: r.quotingReason,
-    header: r.header,
-    header_reason: r.headerReason,
+    ...howReadJson(r),
     columns: r.columns,
     text_columns: r.textColumns,
     label_column: r.labelColumn,
