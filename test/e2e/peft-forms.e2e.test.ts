@@ -1,0 +1,97 @@
+/**
+ * The Library screen's two PEFT forms, in Chromium against `sprout serve`: Hugging Face's topic prompt from
+ * mini-t5-instruct's reference run is imported by typing its folder, then exported to a new folder by the prompt's
+ * detail; Python reads the exported adapter (its JSON config, and the safetensors header and float32 rows by hand)
+ * and finds the reference prompt's numbers. A folder that is not an adapter, and an export folder whose parent does not
+ * exist, are refused with the reason.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { repoRoot } from '../serve/spawn-serve.js';
+import { App, shots } from './app.js';
+import { hfReferencePrompt } from './hf-prompt.js';
+
+const shared = resolve(repoRoot, '../shared');
+const model = join(shared, 'fixtures/mini-t5-instruct');
+
+/** The adapter in `dir` as Python reads it: config fields and the prompt_embeddings rows. */
+const READ_ADAPTER = `
+import json, struct, sys
+from array import array
+folder = sys.argv[1]
+config = json.load(open(folder + '/adapter_config.json'))
+raw = open(folder + '/adapter_model.safetensors', 'rb').read()
+size = struct.unpack('<Q', raw[:8])[0]
+header = json.loads(raw[8:8 + size])
+entry = header['prompt_embeddings']
+start, end = entry['data_offsets']
+values = array('f', raw[8 + size + start:8 + size + end])
+rows, width = entry['shape']
+print(json.dumps({'config': config, 'dtype': entry['dtype'], 'shape': entry['shape'],
+                  'rows': [list(values[r * width:(r + 1) * width]) for r in range(rows)]}))
+`;
+
+let app: App;
+let out: string;
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'sprout-peft-forms-'));
+  app = await App.start('peft-forms');
+  await app.call('model.import', { path: model });
+});
+afterAll(async () => {
+  await app?.stop();
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+it('imports an adapter folder typed into the Library screen and exports it to another', { timeout: 90_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-failure.png'), fullPage: true }).then(() => undefined));
+  const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')) as {
+    runs: { topic: { final_prompt: number[][] } };
+  };
+  const adapter = hfReferencePrompt(model, out, 'topic');
+  const empty = join(out, 'empty');
+  mkdirSync(empty);
+
+  await page.getByRole('link', { name: 'Library' }).click();
+  const importField = page.getByLabel('Import a PEFT prompt-tuning adapter (folder path)');
+  const importButton = page.getByRole('button', { name: 'Import', exact: true });
+  await expect(importButton.isDisabled()).resolves.toBe(true);
+  await importField.fill(empty);
+  await importButton.click();
+  await expect.poll(() => page.getByRole('alert').first().innerText()).toMatch(/adapter_config\.json/);
+
+  await importField.fill(`  ${adapter}  `);
+  await importButton.click();
+  await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
+  await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
+  await app.accessible('library with an imported adapter');
+
+  // The folder is created, its parent must exist.
+  const exportField = page.getByLabel('Export as a PEFT adapter into folder');
+  const exportButton = page.getByRole('button', { name: 'Export', exact: true });
+  await exportField.fill(join(out, 'missing', 'hf-topic-again'));
+  await exportButton.click();
+  await expect.poll(() => page.getByRole('alert').first().innerText()).toMatch(/missing for the export folder does not exist/);
+  const exported = join(out, 'hf-topic-again');
+  await exportField.fill(exported);
+  await exportButton.click();
+  await page.getByRole('status').getByText(`Wrote adapter_config.json, adapter_model.safetensors to ${exported}.`).waitFor();
+
+  const read = JSON.parse(execFileSync('python3', ['-c', READ_ADAPTER, exported], { encoding: 'utf8' })) as {
+    config: Record<string, unknown>;
+    dtype: string;
+    shape: number[];
+    rows: number[][];
+  };
+  const rows = reference.runs.topic.final_prompt;
+  expect(read.config).toMatchObject({ peft_type: 'PROMPT_TUNING', num_virtual_tokens: rows.length, token_dim: rows[0].length });
+  expect(read.dtype).toBe('F32');
+  expect(read.shape[1]).toBe(rows[0].length);
+  // The first num_virtual_tokens rows are the prompt, to float32's precision (a seq2seq adapter may repeat them).
+  const f32 = (v: number) => Math.fround(v);
+  expect(read.rows.slice(0, rows.length)).toEqual(rows.map((r) => r.map(f32)));
+});
