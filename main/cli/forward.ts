@@ -5,6 +5,7 @@ import { loadPromptModel } from '../runtime/model.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { deviceFlag, precisionFlag } from './flags.js';
+import { MODEL_HELP, modelPathFlag } from './model-shared.js';
 
 const ForwardRequest = z.object({
   texts: z.array(z.string()).min(1),
@@ -49,11 +50,12 @@ const rows = (data: Float32Array, width: number) =>
 export const forwardCommand: Command = {
   path: ['forward'],
   summary: 'Run the engine once on texts (loss, prompt gradient, greedy ids, rank scores) and print JSON',
-  usage: `Usage: sprout forward --model DIR --request FILE.json [--hidden] [${deviceFlag.help}] [${precisionFlag.help}]
+  usage: `Usage: sprout forward --model MODEL --request FILE.json [--hidden] [${deviceFlag.help}] [${precisionFlag.help}]
 
-Runs the frozen T5 in MODEL DIR on a request { "texts": [...], "targets"?: [...], "prompt"?: [[P rows of d_model]],
+Runs the frozen T5 of MODEL on a request { "texts": [...], "targets"?: [...], "prompt"?: [[P rows of d_model]],
 "candidates"?: [...] } and prints one JSON object: input_ids, labels, loss, per_example_loss, grad_prompt (P x d),
-greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encoder_last_hidden_state (--hidden), provider.`,
+greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encoder_last_hidden_state (--hidden), provider.
+${MODEL_HELP}`,
   options: {
     model: { type: 'string' },
     request: { type: 'string' },
@@ -62,12 +64,13 @@ greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encode
   choices: [deviceFlag, precisionFlag],
   async run({ values }) {
     if (typeof values.model !== 'string' || typeof values.request !== 'string')
-      throw new UsageError('--model DIR and --request FILE are required. Run `sprout forward --help`.');
+      throw new UsageError('--model MODEL and --request FILE are required. Run `sprout forward --help`.');
     const device = deviceFlag.read(values) ?? 'auto';
     const precision = precisionFlag.read(values) ?? 'auto';
     const request = readRequest(values.request);
-    const model = await loadPromptModel(values.model, { device, precision });
-    const tokenizer = await loadTokenizer(values.model);
+    const folder = await modelPathFlag(values.model);
+    const model = await loadPromptModel(folder, { device, precision });
+    const tokenizer = await loadTokenizer(folder);
     const d = model.config.dModel;
     const promptRows = request.prompt ?? [];
     promptRows.forEach((row, i) => {

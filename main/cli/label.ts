@@ -9,12 +9,14 @@ import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.j
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
+import { resolveModel } from '../library/models.js';
 import { dataDir } from '../paths.js';
 import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { headerOption } from './data-shared.js';
+import { MODEL_HELP } from './model-shared.js';
 import {
   choiceFlag,
   computeFlag,
@@ -83,26 +85,27 @@ function chosenPrompts(
   if (ids.length && files.length) throw new UsageError('Give either --prompt (library) or --prompt-file, not both.');
   if (!ids.length && !files.length)
     throw new UsageError(
-      'Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model DIR. Run `sprout label --help`.',
+      'Give the prompt: --prompt ID|NAME from the library, or --prompt-file FILE with --model MODEL. Run `sprout label --help`.',
     );
   const given = stringFlag(values, 'model');
   if (files.length) {
-    if (given === undefined) throw new UsageError('A --prompt-file needs --model DIR, the model it was trained on.');
+    if (given === undefined) throw new UsageError('A --prompt-file needs --model MODEL, the model it was trained on.');
     const task = fileTask(values);
-    return { prompts: files.map((f) => promptFromFile(f, task)), model: given };
+    return { prompts: files.map((f) => promptFromFile(f, task)), model: resolveModel(db, given).path };
   }
   const found = ids.map((id) => promptFromLibrary(db, id));
   const models = [...new Set(found.map((f) => f.modelPath))];
   if (given === undefined && (models.length !== 1 || models[0] === null)) {
     throw new UsageError(
       models.length > 1
-        ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model DIR to choose.'
-        : "The library does not know where this prompt's model is; pass --model DIR.",
+        ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model MODEL to choose.'
+        : "The library does not know where this prompt's model is; pass --model MODEL.",
     );
   }
   const widths = [...new Set(found.map((f) => f.weightWidth))];
   const weightWidth = widths.length === 1 && widths[0] !== null ? widths[0] : undefined;
-  return { prompts: found.map((f) => f.prompt), model: given ?? models[0]!, routing: routed?.routing, weightWidth };
+  const model = given === undefined ? models[0]! : resolveModel(db, given).path;
+  return { prompts: found.map((f) => f.prompt), model, routing: routed?.routing, weightWidth };
 }
 
 /** KEY=ID pairs of --prompt with --task-column, or of --prompt-for-column; null for an ordinary job. */
@@ -153,11 +156,12 @@ export const labelCommand: Command = {
   path: ['label'],
   summary: 'Label every row of a file with a tuned prompt (streaming, resumable); ends with a JSON summary',
   usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE [--output FILE] [options]
-       sprout label --prompt-file FILE.safetensors --model DIR (--labels A,B,... [--verbalisers X,Y,...] | --generate)
+       sprout label --prompt-file FILE.safetensors --model MODEL (--labels A,B,... [--verbalisers X,Y,...] | --generate)
                     --input FILE [--output FILE] [options]
        sprout label --task-column COL --prompt TASK=ID|NAME [--prompt TASK=...] --input FILE [--output FILE] [options]
        sprout label --prompt-for-column TEXTCOL=ID|NAME [--prompt-for-column ...] --input FILE [--output FILE] [options]
        sprout label --resume JOB [--device D]
+${MODEL_HELP}
 
 Labels each row of INPUT (${Object.values(DATA_FORMAT_LABELS).join(', ')}) and writes OUTPUT: the input's
 columns unchanged, then predicted_label, confidence, runner_up, margin, one p_<label> column per label (with
@@ -170,9 +174,9 @@ decision names it (a single prompt only: ensembles and multi-task jobs answer th
 
 Prompt (several prompts of one task make an ensemble: majority vote, mean probabilities, agreement):
   --prompt ID|NAME        a library prompt; its task brings the template, label set and verbaliser, and its model
-                          is used unless --model DIR says otherwise
+                          is used unless --model MODEL says otherwise
   --prompt-file FILE      or a prompt outside the library: a safetensors file with one float32 tensor [P, d_model],
-                          with --model DIR and the task given by these flags:
+                          with --model MODEL and the task given by these flags:
   --labels A,B,...        the label set (output values); --verbalisers X,Y,... the texts scored (default: the labels)
   --generate              free-text task: greedy decoding, confidence = probability of the decoded text
   --task-template T       the task's input template, e.g. "premise: {premise} hypothesis: {hypothesis}"

@@ -1,11 +1,20 @@
 import { dataDir } from '../paths.js';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { withLibraryAt, type LibraryDb } from '../library/db.js';
-import type { ModelRecord } from '../library/models.js';
+import { resolveModel, type ModelRecord } from '../library/models.js';
 
 /** Runs `fn` with the library database of the data directory (SPROUT_HOME), closing it afterwards. */
 export function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
   return withLibraryAt(dataDir(), fn);
+}
+
+/** What --model takes, for the commands' help. */
+export const MODEL_HELP =
+  'MODEL is a model id from `sprout model list` (local/NAME once imported, the Hub repo id once downloaded) or a model folder.';
+
+/** The model a command's --model names, as a path: a model id from `sprout model list`, or a folder (resolveModel). */
+export function modelPathFlag(value: string): Promise<string> {
+  return withLibrary((db) => resolveModel(db, value).path);
 }
 
 /** The JSON shape of a model record that `sprout model` commands print (snake_case like the other commands). */

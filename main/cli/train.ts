@@ -9,7 +9,7 @@ import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags, type TaskFlags } from './data-shared.js';
-import { withLibrary } from './model-shared.js';
+import { MODEL_HELP, modelPathFlag, withLibrary } from './model-shared.js';
 import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
@@ -19,15 +19,16 @@ import { DEFAULT_HELD_OUT } from '../data/split.js';
 export const trainCommand: Command = {
   path: ['train'],
   summary: 'Train a soft prompt on a frozen T5 (prompt tuning); ends with a JSON summary',
-  usage: `Usage: sprout train --model DIR (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
+  usage: `Usage: sprout train --model MODEL (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init ${INIT_FORMS.join('|')}] [${optimizerFlag.help}] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
                     [--preset ${presetNames().join('|')}] [${deviceFlag.help}] [${precisionFlag.help}] [${weightsFlag.help}] [--dry-run] [--name NAME]
-       sprout train --model DIR --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
+       sprout train --model MODEL --mixture dataset:ID[:template] --mixture dataset:ID[:template] ... [--shared-prompt]
                     [training and evaluation options]
        sprout train --resume RUN [--device D]
 
+${MODEL_HELP}
 Prompt tuning (Lester et al. 2021): every model weight stays frozen; only the prompt's rows are trained.
 Defaults follow Lester et al.: Adafactor, constant lr 0.3, no parameter scaling, decay -0.8, update clipping 1.0,
 weight decay 1e-5; 20 prompt rows initialised from the vocabulary. Adam(W) defaults to lr 0.01.
@@ -182,8 +183,9 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     if (extra.length) throw new UsageError(`--resume continues a run with its own settings; drop --${extra.join(', --')}.`);
     return { resume, device };
   }
-  const model = str('model');
-  if (!model) throw new UsageError('Give the model folder: --model DIR. Run `sprout train --help` for usage.');
+  const named = str('model');
+  if (!named) throw new UsageError('Give the model: --model MODEL (a model id or folder). Run `sprout train --help` for usage.');
+  const model = await modelPathFlag(named);
   if (values.mixture !== undefined) {
     if (values.preset !== undefined)
       throw new UsageError("--preset applies to single-task training; give the mixture's settings as options.");

@@ -16,7 +16,7 @@ import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbeddi
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
 import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
-import { withLibrary } from './model-shared.js';
+import { MODEL_HELP, withLibrary } from './model-shared.js';
 
 const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
 /** SPoT's ways to use a ranking: its best source, trial runs from the top-k, or their weighted mix. */
@@ -34,9 +34,10 @@ export const transferRankCommand: Command = {
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID) --model MODEL
                             [${metricFlag.help}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
+${MODEL_HELP}
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
-the same base model (MODEL: a model id or folder), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
+the same base model (MODEL, below), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
 the mean-pooled prompt tokens) and per-token (mean over all token pairs), each either of the task embeddings as they
 are or of their shifts (shift-avg-token, shift-per-token): each embedding minus the prompt its own training started
 from, i.e. what it learned. Prompts initialised alike (the same seed and init) share most of their values early on,

@@ -1,5 +1,7 @@
-import { basename, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
+import { SproutError } from '../errors.js';
 import type { LibraryDb } from './db.js';
 
 /** A model Sprout knows about: downloaded from the Hub (repo, revision, sha set) or imported from disk. */
@@ -74,6 +76,22 @@ export function getModel(db: LibraryDb, id: string): ModelRecord | undefined {
 export function findModelByPath(db: LibraryDb, path: string): ModelRecord | undefined {
   const row = db.prepare('SELECT * FROM models WHERE path = ? ORDER BY added LIMIT 1').get(path) as Row | undefined;
   return row && fromRow(row);
+}
+
+/**
+ * What a command's --model names: a registered model's id (as `sprout model list` prints it: `local/...` after an
+ * import, the repo id after a download), else a model folder or .safetensors file on disk, with its registration if
+ * it has one. The id is tried first: a Hub id has a slash, as a relative folder does.
+ */
+export function resolveModel(db: LibraryDb, value: string): { path: string; record: ModelRecord | undefined } {
+  const byId = getModel(db, value);
+  if (byId) return { path: byId.path, record: byId };
+  if (!existsSync(value)) {
+    throw new SproutError('unknown-model', `"${value}" is neither a model in the library nor a folder.`, {
+      hint: 'See `sprout model list` for the ids, or give the model folder.',
+    });
+  }
+  return { path: value, record: findModelByPath(db, resolve(value)) };
 }
 
 export function listModels(db: LibraryDb): ModelRecord[] {

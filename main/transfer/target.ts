@@ -9,7 +9,7 @@ import { readT5Config } from '../checkpoint/checkpoint.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { fromBlob } from '../library/embedding.js';
-import { findModelByPath, getModel } from '../library/models.js';
+import { resolveModel } from '../library/models.js';
 import { requirePrompt } from '../library/prompts.js';
 import type { BaseModel } from './rank.js';
 import { sameBaseModel } from './rank.js';
@@ -17,14 +17,9 @@ import type { TaskEmbedding } from './similarity.js';
 
 /** A registered model id, or a model folder (registered or not). */
 export function resolveBaseModel(db: LibraryDb, model: string): BaseModel {
-  const registered = getModel(db, model) ?? findModelByPath(db, resolve(model));
-  if (registered) return { id: registered.id, path: registered.path, dModel: registered.summary.dModel };
-  if (!existsSync(model)) {
-    throw new SproutError('unknown-model', `"${model}" is neither a model in the library nor a folder.`, {
-      hint: 'See `sprout model list`, or give the model folder.',
-    });
-  }
-  return { id: null, path: resolve(model), dModel: readT5Config(model).dModel };
+  const { path, record } = resolveModel(db, model);
+  if (record) return { id: record.id, path: record.path, dModel: record.summary.dModel };
+  return { id: null, path: resolve(path), dModel: readT5Config(path).dModel };
 }
 
 export interface StoredTarget extends TaskEmbedding {

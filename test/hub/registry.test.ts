@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { catalogue, catalogueOnDisk } from '../../main/hub/catalogue.js';
 import { hubSettings } from '../../main/hub/settings.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
-import { getModel, hubModelId, listModels, localModelId, removeModel, saveModel } from '../../main/library/models.js';
+import { getModel, hubModelId, listModels, localModelId, removeModel, resolveModel, saveModel } from '../../main/library/models.js';
+import { SproutError } from '../../main/errors.js';
 import type { ArchitectureSummary } from '../../main/checkpoint/summary.js';
 import { tempDir } from '../checkpoint/helpers.js';
 
@@ -46,6 +47,33 @@ describe('models registry', () => {
     expect(removeModel(db, 't5-small')).toBe(true);
     expect(removeModel(db, 't5-small')).toBe(false);
     expect(listModels(db)).toHaveLength(1);
+    db.close();
+  });
+});
+
+describe('what --model names (resolveModel)', () => {
+  it('takes a registered id first, then a folder on disk with its registration if any, and names anything else', () => {
+    const home = tempDir();
+    const db = openLibrary(libraryPath(home));
+    const registered = join(home, 'registered');
+    const loose = join(home, 'local', 'loose');
+    mkdirSync(registered);
+    mkdirSync(loose, { recursive: true });
+    const record = saveModel(db, { id: 'local/registered', repo: null, revision: null, sha: null, path: registered, summary });
+    // A folder named like another model's id: the id wins, as `sprout model list` shows ids, not folders.
+    saveModel(db, { id: 'local/loose', repo: null, revision: null, sha: null, path: registered, summary });
+    expect(resolveModel(db, 'local/registered')).toEqual({ path: registered, record });
+    expect(resolveModel(db, registered)).toEqual({ path: registered, record });
+    expect(resolveModel(db, join(home, 'local', 'loose'))).toEqual({ path: loose, record: undefined });
+    const unknown = (() => {
+      try {
+        resolveModel(db, 'local/gone');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(unknown).toBeInstanceOf(SproutError);
+    expect(unknown).toMatchObject({ code: 'unknown-model', summary: '"local/gone" is neither a model in the library nor a folder.' });
     db.close();
   });
 });

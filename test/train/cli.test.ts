@@ -119,6 +119,22 @@ describe('sprout train (spawned)', () => {
     expect([resumed.status, resumed.steps]).toEqual(['completed', STEPS]);
   });
 
+  it('takes --model as the id `sprout model import` printed, and names a model it does not know', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const imported = await sprout(['model', 'import', tinyModel], home);
+    expect(imported.code).toBe(0);
+    const { id } = lastLine(imported) as { id: string };
+    expect(id).toMatch(/^local\//);
+    const withModel = (model: string, steps = String(STEPS)) =>
+      trainArgs.map((a, i, all) => (all[i - 1] === '--model' ? model : all[i - 1] === '--steps' ? steps : a));
+    const run = await sprout(withModel(id, '2'), home);
+    expect(run.code).toBe(0);
+    expect([lastJson(run).status, lastJson(run).steps]).toEqual(['completed', 2]);
+    const unknown = await sprout(withModel('local/no-such-model'), home);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/"local\/no-such-model" is neither a model in the library nor a folder\. See `sprout model list`/);
+  });
+
   it('reports user mistakes in one line with exit code 2', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
     const numeric = await sprout(
