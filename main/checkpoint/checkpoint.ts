@@ -96,10 +96,16 @@ export function matchTensors<T extends { shape: readonly number[] }>(
   return new Map([...expected.keys()].map((name) => [name, found.get(name)!]));
 }
 
-/** Opens a T5 model folder: config, weights (all cast to float32), tokenizer; everything validated. */
-export async function openCheckpoint(dir: string, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+/** The model folder `dir`, absolute; an error naming it when it is not there (moved, deleted, mistyped). */
+export function requireModelFolder(dir: string): string {
   const root = resolve(dir);
   if (!existsSync(root)) throw new SproutError('missing-model', 'The model folder does not exist.', { file: root });
+  return root;
+}
+
+/** Opens a T5 model folder: config, weights (all cast to float32), tokenizer; everything validated. */
+export async function openCheckpoint(dir: string, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  const root = requireModelFolder(dir);
   const config = readT5Config(root);
   const found = new Map<string, TensorEntry>();
   const { files, weightMap, indexFile } = options.weightsFile

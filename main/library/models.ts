@@ -85,6 +85,11 @@ export function findModelByPath(db: LibraryDb, path: string): ModelRecord | unde
  */
 export function resolveModel(db: LibraryDb, value: string): { path: string; record: ModelRecord | undefined } {
   const byId = getModel(db, value);
+  if (byId && !existsSync(byId.path)) {
+    throw new SproutError('missing-model', `Model ${byId.id} was imported from ${byId.path}, which is no longer there.`, {
+      hint: `Put it back, or import it from where it is now (\`sprout model import DIR\`); \`sprout model remove ${byId.id}\` forgets it.`,
+    });
+  }
   if (byId) return { path: byId.path, record: byId };
   if (!existsSync(value)) {
     throw new SproutError('unknown-model', `"${value}" is neither a model in the library nor a folder.`, {

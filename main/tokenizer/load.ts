@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { requireModelFolder } from '../checkpoint/checkpoint.js';
 import { SproutError } from '../errors.js';
 import { invalid, limits } from './spec.js';
 import { parseSpieceModel } from './spiece-model.js';
@@ -15,6 +16,7 @@ const maxConfigBytes = 16 * 1024 * 1024;
  * tokenizer_config.json, when present, supplies clean_up_tokenization_spaces and extra_ids.
  */
 export async function loadTokenizer(dir: string): Promise<T5Tokenizer> {
+  requireModelFolder(dir);
   const config = await readConfig(path.join(dir, 'tokenizer_config.json'));
   const jsonFile = path.join(dir, 'tokenizer.json');
   const json = await readCapped(jsonFile, limits.tokenizerJsonBytes);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,12 @@ describe('what --model names (resolveModel)', () => {
         return error;
       }
     })();
+    // A registered model whose folder was moved or deleted is named with where it was.
+    const moved = join(home, 'moved');
+    mkdirSync(moved);
+    saveModel(db, { id: 'local/moved', repo: null, revision: null, sha: null, path: moved, summary });
+    rmSync(moved, { recursive: true });
+    expect(() => resolveModel(db, 'local/moved')).toThrow(`Model local/moved was imported from ${moved}, which is no longer there.`);
     expect(unknown).toBeInstanceOf(SproutError);
     expect(unknown).toMatchObject({ code: 'unknown-model', summary: '"local/gone" is neither a model in the library nor a folder.' });
     db.close();

@@ -150,6 +150,12 @@ describe('tokenizer parsers on malformed input', () => {
   it('loadTokenizer reports missing, oversized and misplaced files', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sprout-tok-bad-'));
     await expect(loadTokenizer(dir)).rejects.toMatchObject({ code: 'tokenizer-missing' });
+    // A folder that is not there is named as such, not as one without tokenizer files.
+    const gone = path.join(dir, 'moved-away');
+    await expect(loadTokenizer(gone)).rejects.toMatchObject({
+      code: 'missing-model',
+      message: `${gone}: The model folder does not exist.`,
+    });
     await writeFile(path.join(dir, 'spiece.model'), '');
     await truncate(path.join(dir, 'spiece.model'), 65 * 1024 * 1024);
     await expect(loadTokenizer(dir)).rejects.toMatchObject({
