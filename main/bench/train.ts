@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCheckpoint, T5_SMALL, STEP, type EngineBenchOptions } from './engine.js';
 import { peakRssMb, randomIds } from './measure.js';
+import { withTempHome } from './temp-home.js';
 import { loadPromptModel } from '../runtime/model.js';
 import { ort } from '../runtime/session.js';
 import { parseTrainingConfig } from '../train/config.js';
@@ -27,7 +28,59 @@ export async function benchTrain(o: EngineBenchOptions) {
   }));
   const prompt = model.embeddings(randomIds(P, 5000, 1));
 
-  // Time inside onnxruntime, accumulated by wrapping session.run for the benchmark's duration.
+  const clock = ortClock();
+  try {
+    // The runs' checkpoint folders are measured, not kept.
+    return await withTempHome('sprout-bench-train-', async (runs) => {
+      const timed = async (n: number) => {
+        const config = parseTrainingConfig({
+          model: dir,
+          train: { file: 'unused' },
+          task: { template: '{x}', labelColumn: 'y' },
+          promptLength: P,
+          batchSize: B,
+          steps: n,
+          evalEvery: 10_000,
+          checkpointEvery: 10_000,
+        });
+        const optimizers = [createOptimizer(config.optimizer, P, d)];
+        const tasks = [
+          { name: 'bench', train, validation: [], labels: [], labelTargets: [], metric: 'exact_match' as const, majority: null },
+        ];
+        const state = initialState(config, [prompt.slice()], optimizers, tasks);
+        clock.reset();
+        const t = performance.now();
+        await trainLoop({ model, config, optimizers, tasks, state, runDir: mkdtempSync(join(runs, 'run-')) });
+        return { ms: performance.now() - t, ortMs: clock.read() };
+      };
+      await timed(1); // session creation and first-run allocations
+      const { ms, ortMs } = await timed(steps);
+      return {
+        benchmark: 'train',
+        model: 't5-small-shaped random checkpoint',
+        batch: B,
+        input_tokens: L,
+        prompt_length: P,
+        target_tokens: T,
+        steps,
+        optimizer: 'adafactor',
+        step_ms: round(ms / steps),
+        steps_per_s: round(steps / (ms / 1000), 3),
+        examples_per_s: round((steps * B) / (ms / 1000)),
+        outside_onnxruntime_share: round((ms - ortMs) / ms, 4),
+        outside_onnxruntime_ms_per_step: round((ms - ortMs) / steps, 2),
+        peak_rss_mb: peakRssMb(),
+        provider: model.providerDetail,
+      };
+    });
+  } finally {
+    clock.stop();
+    await model.dispose();
+  }
+}
+
+/** Milliseconds spent inside onnxruntime's session.run since the last reset, accumulated by wrapping it until `stop`. */
+function ortClock(): { read: () => number; reset: () => void; stop: () => void } {
   const proto = (ort.InferenceSession as unknown as { prototype: { run: (...a: unknown[]) => Promise<unknown> } }).prototype;
   const run = proto.run;
   let inOrt = 0;
@@ -39,51 +92,7 @@ export async function benchTrain(o: EngineBenchOptions) {
       inOrt += performance.now() - t;
     }
   };
-  try {
-    const timed = async (n: number) => {
-      const config = parseTrainingConfig({
-        model: dir,
-        train: { file: 'unused' },
-        task: { template: '{x}', labelColumn: 'y' },
-        promptLength: P,
-        batchSize: B,
-        steps: n,
-        evalEvery: 10_000,
-        checkpointEvery: 10_000,
-      });
-      const optimizers = [createOptimizer(config.optimizer, P, d)];
-      const tasks = [
-        { name: 'bench', train, validation: [], labels: [], labelTargets: [], metric: 'exact_match' as const, majority: null },
-      ];
-      const state = initialState(config, [prompt.slice()], optimizers, tasks);
-      inOrt = 0;
-      const t = performance.now();
-      await trainLoop({ model, config, optimizers, tasks, state, runDir: mkdtempSync(join(o.workDir, 'bench-run-')) });
-      return { ms: performance.now() - t, ortMs: inOrt };
-    };
-    await timed(1); // session creation and first-run allocations
-    const { ms, ortMs } = await timed(steps);
-    return {
-      benchmark: 'train',
-      model: 't5-small-shaped random checkpoint',
-      batch: B,
-      input_tokens: L,
-      prompt_length: P,
-      target_tokens: T,
-      steps,
-      optimizer: 'adafactor',
-      step_ms: round(ms / steps),
-      steps_per_s: round(steps / (ms / 1000), 3),
-      examples_per_s: round((steps * B) / (ms / 1000)),
-      outside_onnxruntime_share: round((ms - ortMs) / ms, 4),
-      outside_onnxruntime_ms_per_step: round((ms - ortMs) / steps, 2),
-      peak_rss_mb: peakRssMb(),
-      provider: model.providerDetail,
-    };
-  } finally {
-    proto.run = run;
-    await model.dispose();
-  }
+  return { read: () => inOrt, reset: () => (inOrt = 0), stop: () => (proto.run = run) };
 }
 
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
