@@ -7,7 +7,10 @@ import { dataDir } from './paths.js';
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.path.join(' ').length));
   const lines = commands.map((c) => `  sprout ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
-  return `Sprout: train soft prompts on a frozen T5 and label text offline.\n\nUsage: sprout <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`sprout <command> --help\` for a command's options.\n`;
+  return (
+    `Sprout: train soft prompts on a frozen T5 and label text offline.\n\nUsage: sprout <command> [options]\n\nCommands:\n${lines.join('\n')}` +
+    `\n\nRun \`sprout <command> --help\` for a command's options.\n`
+  );
 }
 
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {

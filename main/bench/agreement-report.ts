@@ -63,23 +63,28 @@ export function summaryTable(refs: Record<ReferenceTask, ReferenceRun>, replays:
     `| final prompt: relative L2 distance to the reference's | ${cell((c) => (c.final_prompt_rel_l2 === null ? '—' : c.final_prompt_rel_l2.toFixed(3)))} |`,
   );
   rows.push(
-    `| final prompt norm, Sprout / reference | ${cell((c) => (c.final_prompt_norm ? `${c.final_prompt_norm.sprout.toFixed(1)} / ${c.final_prompt_norm.reference.toFixed(1)}` : '—'))} |`,
+    `| final prompt norm, Sprout / reference | ` +
+      `${cell((c) => (c.final_prompt_norm ? `${c.final_prompt_norm.sprout.toFixed(1)} / ${c.final_prompt_norm.reference.toFixed(1)}` : '—'))} |`,
   );
   rows.push(
-    `| seconds per training step, Sprout / reference | ${cell((c) => `${c.seconds_per_step.sprout.toFixed(3)} / ${c.seconds_per_step.reference.toFixed(3)}`)} |`,
+    `| seconds per training step, Sprout / reference | ` +
+      `${cell((c) => `${c.seconds_per_step.sprout.toFixed(3)} / ${c.seconds_per_step.reference.toFixed(3)}`)} |`,
   );
   return rows;
 }
 
 export function evalTable(evals: EvalPoint[]): string[] {
   const rows = [
-    '| step | rank accuracy % (ref / Sprout) | greedy exact match % (ref / Sprout) | label-word rate % (ref / Sprout) | rank MCC (ref / Sprout) | first five greedy outputs (ref / Sprout) |',
+    '| step | rank accuracy % (ref / Sprout) | greedy exact match % (ref / Sprout)' +
+      ' | label-word rate % (ref / Sprout) | rank MCC (ref / Sprout) | first five greedy outputs (ref / Sprout) |',
     '| ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const e of evals) {
     const first = e.first5.same ? `same: ${ids(e.first5.sprout)}` : `${ids(e.first5.reference)} / ${ids(e.first5.sprout)}`;
     rows.push(
-      `| ${e.step} | ${pct(e.rank_accuracy.reference)} / ${pct(e.rank_accuracy.sprout)} | ${pct(e.exact_match.reference)} / ${pct(e.exact_match.sprout)} | ${pct(e.valid_label_share.reference)} / ${pct(e.valid_label_share.sprout)} | ${e.rank_mcc.reference.toFixed(3)} / ${e.rank_mcc.sprout.toFixed(3)} | ${first} |`,
+      `| ${e.step} | ${pct(e.rank_accuracy.reference)} / ${pct(e.rank_accuracy.sprout)} | ${pct(e.exact_match.reference)} / ${pct(e.exact_match.sprout)}` +
+        ` | ${pct(e.valid_label_share.reference)} / ${pct(e.valid_label_share.sprout)}` +
+        ` | ${e.rank_mcc.reference.toFixed(3)} / ${e.rank_mcc.sprout.toFixed(3)} | ${first} |`,
     );
   }
   return rows;
@@ -95,7 +100,8 @@ export function spreadTable(spreads: Record<ReferenceTask, Spread>): string[] {
   ];
   for (const [task, s] of Object.entries(spreads) as [ReferenceTask, Spread][]) {
     out.push(
-      `| ${TITLES[task]} | ${s.stepsWithinTolerance.replay}; ${s.stepsWithinTolerance.perturbed.join(', ')} | ${s.points.filter((p) => p.inside).length} / ${s.points.length} |`,
+      `| ${TITLES[task]} | ${s.stepsWithinTolerance.replay}; ${s.stepsWithinTolerance.perturbed.join(', ')}` +
+        ` | ${s.points.filter((p) => p.inside).length} / ${s.points.length} |`,
     );
   }
   for (const [task, s] of Object.entries(spreads) as [ReferenceTask, Spread][]) {

@@ -107,9 +107,13 @@ export async function benchLabel(o: LabelBenchOptions) {
     rss_10k: at10k,
     rss_1m: at1m,
     rss_growth_mb: at1m.rss_after_batches_mb - at10k.rss_after_batches_mb,
-    method: `each input labelled for ${rowsPerRun} rows (row count pass over the whole file, then streaming) and cancelled; RSS read after the last of those batches (rss_after_batches_mb, compared) and sampled every 50 ms for the peak (which also holds the garbage of the count pass before V8 collects it); one model for both`,
+    method: `each input labelled for ${rowsPerRun} rows (row count pass over the whole file, then streaming) and cancelled; ${RSS_METHOD}`,
   };
 }
+
+const RSS_METHOD =
+  'RSS read after the last of those batches (rss_after_batches_mb, compared) and sampled every 50 ms for the peak ' +
+  '(which also holds the garbage of the count pass before V8 collects it); one model for both';
 
 /** Words the tokenizer reads as one piece after a space, so that 63 of them and eos make a 64-token input. */
 function singleTokenWords(tokenizer: { encode(text: string): number[] }, count: number): string[] {

@@ -40,7 +40,8 @@ export async function replayLearningRun(
           if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
           if (e.kind === 'step' && e.step % 100 === 0)
             log(
-              `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
+              `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}` +
+                ` (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
             );
           if (e.kind === 'eval') {
             curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);

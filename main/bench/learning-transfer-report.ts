@@ -37,7 +37,9 @@ function accuracyTable(targets: [string, TargetResult][], steps: number): string
     const a = t.accuracy;
     const margin = `${a.top_ranked_minus_label_init >= 0 ? '+' : '−'}${(Math.abs(a.top_ranked_minus_label_init) * 100).toFixed(1)} points`;
     lines.push(
-      `| ${title(name, t)} | ${pct(a.label_init)} | ${a.top_ranked_source}: ${pct(a.per_source[a.top_ranked_source])} | ${a.best_source_name}: ${pct(a.per_source[a.best_source_name])} | ${sources.map((s) => pct(a.per_source[s])).join(' | ')} | ${margin} |`,
+      `| ${title(name, t)} | ${pct(a.label_init)} | ${a.top_ranked_source}: ${pct(a.per_source[a.top_ranked_source])}` +
+        ` | ${a.best_source_name}: ${pct(a.per_source[a.best_source_name])}` +
+        ` | ${sources.map((s) => pct(a.per_source[s])).join(' | ')} | ${margin} |`,
     );
   }
   lines.push('', `Rank accuracy on the held-out rows after ${steps} training steps from each initialisation.`);
@@ -65,13 +67,15 @@ function rankingTable(targets: [string, TargetResult][]): string[] {
 function startTable(targets: [string, TargetResult][]): string[] {
   const sources = Object.keys(targets[0][1].label_run_start.start_avg_token);
   const lines = [
-    `| target (class-label run) | ${sources.map((s) => `start cosine with ${s}`).join(' | ')} | moved: target | ${sources.map((s) => `moved: ${s}`).join(' | ')} |`,
+    `| target (class-label run) | ${sources.map((s) => `start cosine with ${s}`).join(' | ')}` +
+      ` | moved: target | ${sources.map((s) => `moved: ${s}`).join(' | ')} |`,
     `| --- | ${sources.map(() => '---').join(' | ')} | --- | ${sources.map(() => '---').join(' | ')} |`,
   ];
   for (const [name, t] of targets) {
     const e = t.label_run_start;
     lines.push(
-      `| ${title(name, t)} | ${sources.map((s) => e.start_avg_token[s].toFixed(3)).join(' | ')} | ${e.shift_norm.target} | ${sources.map((s) => e.shift_norm[s]).join(' | ')} |`,
+      `| ${title(name, t)} | ${sources.map((s) => e.start_avg_token[s].toFixed(3)).join(' | ')}` +
+        ` | ${e.shift_norm.target} | ${sources.map((s) => e.shift_norm[s]).join(' | ')} |`,
     );
   }
   lines.push(

@@ -281,7 +281,9 @@ export async function benchLearningTransfer({ root, outDir, workDir }: BenchOpti
   const result = {
     benchmark: 'learning-transfer',
     model: 'mini-t5-instruct',
-    recipe: `lester-reference preset (class-label init, Adafactor lr 0.3, batch 32, seed 0), fp32, CPU, ${THREADS} thread; sources ${SOURCE_STEPS} steps, targets ${TARGET_STEPS} steps from each init, ${TARGET_ROWS} training rows; task embeddings at step ${TARGET_STEPS}`,
+    recipe:
+      `lester-reference preset (class-label init, Adafactor lr 0.3, batch 32, seed 0), fp32, CPU, ${THREADS} thread` +
+      `; sources ${SOURCE_STEPS} steps, targets ${TARGET_STEPS} steps from each init, ${TARGET_ROWS} training rows; task embeddings at step ${TARGET_STEPS}`,
     sources: Object.fromEntries(
       SOURCE_NAMES.map((s) => [
         s,

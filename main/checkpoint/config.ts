@@ -86,7 +86,8 @@ function feedForward(json: Json, file: string): T5Config['feedForward'] {
   if (gated && act === 'gelu_new') return 'gated-gelu';
   return fail(
     file,
-    `The feed-forward activation ${gated ? 'gated ' : ''}"${act}" is not supported (feed_forward_proj ${JSON.stringify(proj)}, dense_act_fn ${JSON.stringify(json.dense_act_fn ?? null)}, is_gated_act ${JSON.stringify(json.is_gated_act ?? null)}).`,
+    `The feed-forward activation ${gated ? 'gated ' : ''}"${act}" is not supported (feed_forward_proj ${JSON.stringify(proj)}` +
+      `, dense_act_fn ${JSON.stringify(json.dense_act_fn ?? null)}, is_gated_act ${JSON.stringify(json.is_gated_act ?? null)}).`,
     'Sprout supports T5 models with "relu" (t5-small/base/large) or "gated-gelu" (T5 v1.1, LM-adapted, Flan-T5).',
   );
 }

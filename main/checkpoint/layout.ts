@@ -58,7 +58,10 @@ export function isIgnorableTensor(name: string, config: T5Config): boolean {
   );
 }
 
-/** The layers' linear projections (attention q, k, v, o; feed-forward wi, wi_0, wi_1, wo): every 2-D weight but the embedding, the LM head and the position-bias tables. */
+/**
+ * The layers' linear projections (attention q, k, v, o; feed-forward wi, wi_0, wi_1, wo): every 2-D weight but the
+ * embedding, the LM head and the position-bias tables.
+ */
 export function isProjection(name: string): boolean {
   return /\.(?:SelfAttention|EncDecAttention)\.[qkvo]\.weight$|\.DenseReluDense\.(?:wi|wi_0|wi_1|wo)\.weight$/.test(name);
 }

@@ -52,7 +52,9 @@ export type PickleDict = Map<unknown, unknown>;
 function refuse(file: string, message: string): never {
   throw new SproutError('unsafe-pickle', message, {
     file,
-    hint: 'Sprout only reads plain PyTorch state dicts (tensors in dicts). Convert the checkpoint to safetensors with trusted tools, or use a model from a source you trust.',
+    hint:
+      'Sprout only reads plain PyTorch state dicts (tensors in dicts).' +
+      ' Convert the checkpoint to safetensors with trusted tools, or use a model from a source you trust.',
   });
 }
 

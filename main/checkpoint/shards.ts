@@ -87,7 +87,8 @@ export function findWeightFiles(dir: string, format: WeightFormat): WeightFiles 
   if (missing.length) {
     throw new SproutError(
       'missing-shard',
-      `The index names ${missing.length === 1 ? 'a shard' : `${missing.length} shards`} the folder does not have: ${missing.map((f) => f.slice(dir.length + 1)).join(', ')}.`,
+      `The index names ${missing.length === 1 ? 'a shard' : `${missing.length} shards`}` +
+        ` the folder does not have: ${missing.map((f) => f.slice(dir.length + 1)).join(', ')}.`,
       {
         file: missing[0],
         hint: 'Download the model again (`sprout model download REPO` fetches only what is missing), or copy every shard the index names into the folder.',

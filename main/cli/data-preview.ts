@@ -48,19 +48,22 @@ row of a CSV/TSV is a header is detected (and the reason shown) unless --header 
     }
     const out: string[] = [];
     out.push(
-      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`,
+      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}` +
+        `, ${preview.rows} rows${info.header ? '' : ', no header'}`,
     );
     if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
     if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
     out.push('', 'Columns:');
     for (const c of preview.columns) {
       out.push(
-        `  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`,
+        `  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct` +
+          `, ${c.blank} blank, mean ${c.meanChars} chars, max ${c.maxChars}`,
       );
     }
     out.push(
       '',
-      `Suggested: text ${preview.suggestion.textColumns.map((c) => JSON.stringify(c)).join(' + ') || '(none)'}, label ${preview.suggestion.labelColumn === null ? '(none)' : JSON.stringify(preview.suggestion.labelColumn)}`,
+      `Suggested: text ${preview.suggestion.textColumns.map((c) => JSON.stringify(c)).join(' + ') || '(none)'}` +
+        `, label ${preview.suggestion.labelColumn === null ? '(none)' : JSON.stringify(preview.suggestion.labelColumn)}`,
     );
     if (preview.labelColumn !== null) {
       out.push(

@@ -26,7 +26,8 @@ Options:
     const providers = report.providers
       .map(
         (p) =>
-          `  ${p.name.padEnd(10)} ${p.bundled ? 'bundled' : 'not bundled (needs its libraries, see README)'}${p.name === report.defaultProvider ? '  <- used by default' : ''}`,
+          `  ${p.name.padEnd(10)} ${p.bundled ? 'bundled' : 'not bundled (needs its libraries, see README)'}` +
+          `${p.name === report.defaultProvider ? '  <- used by default' : ''}`,
       )
       .join('\n');
     process.stdout.write(

@@ -12,6 +12,13 @@ import { preparePrinter } from './prepare-printer.js';
 
 const TARGET_HELP = THRESHOLD_TARGETS.map((t) => `--${t} X`).join(' | ');
 
+function targetHelp(t: ThresholdTarget): string {
+  const what = `  --${t} X   ${THRESHOLD_TARGET_LABELS[t].toLowerCase()}`;
+  return t === 'threshold'
+    ? what
+    : `${what} (X from 0 to 1): the threshold that reaches it with the most ${t === 'precision' ? 'recall' : 'precision'}`;
+}
+
 export const libraryThresholdCommand: Command = {
   path: ['library', 'threshold'],
   summary: "Show a two-label prompt's precision and recall against the decision threshold, or set its threshold",
@@ -22,7 +29,7 @@ the stored threshold's label, else the rarer label), its precision and recall at
 answers LABEL when p(LABEL) is at least the threshold, else the other label. With ${TARGET_HELP} the threshold is
 stored with the prompt and used from then on wherever it labels (\`sprout label\`, the Label step) or is evaluated
 (\`sprout evaluate\`, the Evaluate step), whose outputs name it:
-${THRESHOLD_TARGETS.map((t) => `  --${t} X   ${THRESHOLD_TARGET_LABELS[t].toLowerCase()}${t === 'threshold' ? '' : ` (X from 0 to 1): the threshold that reaches it with the most ${t === 'precision' ? 'recall' : 'precision'}`}`).join('\n')}
+${THRESHOLD_TARGETS.map(targetHelp).join('\n')}
 --clear goes back to the more probable label.
 
 Prints one JSON line: prompt_id, dataset, labels, positive, examples, positives, decision (stored: positive,

@@ -32,5 +32,8 @@ export function modelJson(record: ModelRecord): Record<string, unknown> {
 
 export function describeSummary(s: ArchitectureSummary): string {
   const params = s.parameters >= 1e9 ? `${(s.parameters / 1e9).toFixed(2)}B` : `${(s.parameters / 1e6).toFixed(1)}M`;
-  return `${params} parameters, ${s.encoderLayers}+${s.decoderLayers} layers, d_model ${s.dModel}, vocab ${s.vocabSize}, ${s.feedForward}${s.tiedEmbeddings ? ', tied embeddings' : ''}`;
+  return (
+    `${params} parameters, ${s.encoderLayers}+${s.decoderLayers} layers, d_model ${s.dModel}` +
+    `, vocab ${s.vocabSize}, ${s.feedForward}${s.tiedEmbeddings ? ', tied embeddings' : ''}`
+  );
 }

@@ -327,12 +327,14 @@ const evalLine = (s: EvalSummary) =>
 /** How a task's prompt is judged, said before training; a mixture's lines name the task and its data. */
 function startLines(t: TaskStart, prefix: string): string[] {
   const lines = [
-    `${prefix}${prefix ? `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples; ` : ''}keeping the best prompt by ${t.metric.reason}`,
+    `${prefix}${prefix ? `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples; ` : ''}` +
+      `keeping the best prompt by ${t.metric.reason}`,
   ];
   const m = t.majority;
   if (m)
     lines.push(
-      `${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples): accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`,
+      `${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples)` +
+        `: accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`,
     );
   return lines;
 }
@@ -344,7 +346,8 @@ function startedLines(e: EventOf<'started'>, holdOut?: Parameters<typeof holdOut
   const resumed = e.resumedAt !== null ? ` resumed at step ${e.resumedAt}` : '';
   const device = `${e.steps} steps on ${e.providerDetail}${e.providerReason ? ` (${e.providerReason})` : ''}`;
   const data = (t: TaskStart) =>
-    `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
+    `${t.trainExamples} training, ${t.validationExamples} validation and ${t.testExamples} test examples` +
+    `, ${t.labels.length ? `labels ${t.labels.join(', ')}` : 'free-text targets'}`;
   const [only, ...more] = e.tasks;
   const lines = [`run ${e.runId}${resumed}: ${more.length ? `${e.tasks.length} tasks` : data(only)}, ${device}`];
   if (holdOut && e.resumedAt === null) lines.push(holdOutNote(holdOut));
@@ -357,7 +360,10 @@ function stepLine(e: EventOf<'step'>): string {
   const ev = e.latestEval
     ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]`
     : '';
-  return `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`;
+  return (
+    `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}` +
+    `  ${e.examplesPerS.toFixed(1)} ex/s  eta ${e.etaS === null ? '…' : duration(e.etaS)}${ev}`
+  );
 }
 
 /** Progress lines on stderr: about 100 step lines per run, and every evaluation, checkpoint and notice. */
@@ -382,7 +388,8 @@ function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: Train
         if (e.etaS !== null && !estimated) {
           estimated = true;
           line(
-            `time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps, from the steps after the first (which also builds the model's sessions); evaluations add to it`,
+            `time estimate: about ${duration(e.etaS)} for the remaining ${e.steps - e.step} steps` +
+              `, from the steps after the first (which also builds the model's sessions); evaluations add to it`,
           );
         }
         if (e.step % every === 0 || e.step === e.steps) line(stepLine(e));
@@ -393,7 +400,8 @@ function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: Train
         break;
       case 'testing':
         line(
-          `scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}: once, never to choose a step, so this is the score to report`,
+          `scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}` +
+            `: once, never to choose a step, so this is the score to report`,
         );
         break;
       case 'test':

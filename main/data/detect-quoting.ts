@@ -69,7 +69,8 @@ function check(reading: Reading, rows: DsvRow[], file: string): void {
         line: row.line,
         error: new SproutError(
           'data-ragged-row',
-          `Expected ${reading.width} fields (as on line ${reading.firstLine}), found ${row.fields.length}, whether double quotes are read as quoting or as text.`,
+          `Expected ${reading.width} fields (as on line ${reading.firstLine}), found ${row.fields.length}` +
+            `, whether double quotes are read as quoting or as text.`,
           {
             file,
             line: row.line,

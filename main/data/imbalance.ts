@@ -33,6 +33,7 @@ export function imbalanceHint(counts: Readonly<Record<string, number>>): Imbalan
   const message =
     share >= DOMINANT
       ? `${percentText(share)} of rows are ${JSON.stringify(label)}: accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.`
-      : `Only ${percentText(rarestShare)} of rows are ${JSON.stringify(rarest)}: a prompt can miss it entirely and still score well on accuracy; judge by macro-F1/MCC.`;
+      : `Only ${percentText(rarestShare)} of rows are ${JSON.stringify(rarest)}` +
+        `: a prompt can miss it entirely and still score well on accuracy; judge by macro-F1/MCC.`;
   return { label, share: Number(share.toFixed(4)), rarest, rarestShare: Number(rarestShare.toFixed(4)), message };
 }

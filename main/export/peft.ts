@@ -252,7 +252,8 @@ export function readPeft(dir: string): PeftPrompt {
   if (entry.shape.length !== 2 || entry.shape[0] !== rows || entry.shape[1] !== d) {
     throw new SproutError(
       'bad-peft',
-      `"${PEFT_TENSOR}" has shape [${entry.shape.join(', ')}], but the config needs [${rows}, ${d}] (num_virtual_tokens ${N} × num_transformer_submodules ${config.num_transformer_submodules}, token_dim ${d}).`,
+      `"${PEFT_TENSOR}" has shape [${entry.shape.join(', ')}]` +
+        `, but the config needs [${rows}, ${d}] (num_virtual_tokens ${N} × num_transformer_submodules ${config.num_transformer_submodules}, token_dim ${d}).`,
       { file: weightsFile },
     );
   }

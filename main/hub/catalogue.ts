@@ -19,7 +19,9 @@ export const catalogue: CatalogueEntry[] = [
     downloadBytes: 308_000_000,
     family: 'lm-adapt',
     recommendedForPromptTuning: true,
-    note: 'T5 v1.1 small, further trained as a language model: the checkpoint prompt tuning was designed for (Lester et al. 2021). Best first choice on a laptop.',
+    note:
+      'T5 v1.1 small, further trained as a language model: the checkpoint prompt tuning was designed for (Lester et al. 2021).' +
+      ' Best first choice on a laptop.',
   },
   {
     repo: 'google/t5-base-lm-adapt',

@@ -59,7 +59,8 @@ export function hubHttpError(status: number, errorCode: string | null, repo: str
     const gated = errorCode === 'GatedRepo';
     return new SproutError(
       gated ? 'hub-gated' : 'hub-unauthorized',
-      `The Hub refused access to ${what} of "${repo}" (HTTP ${status}${errorCode ? `, ${errorCode}` : ''}): the model is ${gated ? 'gated' : 'private or gated, or does not exist'}.`,
+      `The Hub refused access to ${what} of "${repo}" (HTTP ${status}${errorCode ? `, ${errorCode}` : ''})` +
+        `: the model is ${gated ? 'gated' : 'private or gated, or does not exist'}.`,
       { hint: `Check the model id; for a private or gated model accept its terms on the model page and set HF_TOKEN to an access token.` },
     );
   }

@@ -159,7 +159,8 @@ function rowSource(db: LibraryDb, job: LabelJob): AsyncIterable<ExportRow> | Ite
   if (!trusted) {
     throw new SproutError(
       'label-output-changed',
-      `Labelling job ${job.id} was made by an earlier Sprout, which kept its numbers only in the output file, and ${outputNote(job, state) ?? 'that file cannot be checked.'}`,
+      `Labelling job ${job.id} was made by an earlier Sprout, which kept its numbers only in the output file` +
+        `, and ${outputNote(job, state) ?? 'that file cannot be checked.'}`,
       {
         file: job.spec.output,
         hint: 'Label the file again as a new job and export that one.',

@@ -169,7 +169,8 @@ export function commitChunk(
   rows: readonly LabelRow[],
 ): void {
   const insert = db.prepare(
-    `INSERT INTO label_rows (job_id, row, line, fields, predicted, confidence, margin, skipped_reason, added, input_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO label_rows (job_id, row, line, fields, predicted, confidence, margin, skipped_reason, added, input_values)` +
+      ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
   db.transaction(() => {

@@ -56,7 +56,10 @@ export function outputNote(job: LabelJob, state: OutputState): string | null {
 }
 
 function replacedBy(r: OutputReplaced): string {
-  return `${r.how === 'labelled' ? `labelling job ${r.jobId} wrote its own labels there` : `an export of labelling job ${r.jobId} was written there`} (${r.at.slice(0, 16).replace('T', ' ')} UTC, with your consent)`;
+  return (
+    `${r.how === 'labelled' ? `labelling job ${r.jobId} wrote its own labels there` : `an export of labelling job ${r.jobId} was written there`}` +
+    ` (${r.at.slice(0, 16).replace('T', ' ')} UTC, with your consent)`
+  );
 }
 
 /**
@@ -84,7 +87,9 @@ export function claimOutput(db: LibraryDb, file: string, replaceJob: string | un
   const prompts = owner.spec.prompts.map((p) => `"${p.name}"`).join(' + ');
   throw new SproutError(
     'label-output-owned',
-    `${file} is the output of labelling job ${owner.id} (prompt ${prompts}, ${owner.rowsDone} rows, started ${owner.created.slice(0, 16).replace('T', ' ')} UTC); writing the ${what} there would replace that job's labels.`,
+    `${file} is the output of labelling job ${owner.id} (prompt ${prompts}, ${owner.rowsDone}` +
+      ` rows, started ${owner.created.slice(0, 16).replace('T', ' ')} UTC)` +
+      `; writing the ${what} there would replace that job's labels.`,
     {
       file,
       hint: `Choose another file, or pass --replace-job ${owner.id} to replace it.`,

@@ -237,7 +237,8 @@ function reviewedByText(db: LibraryDb, job: LabelJob, task: TaskRecord): Map<str
   if (jobColumns.length !== taskTemplate.columns.length) {
     throw new SproutError(
       'retrain-other-template',
-      `Job ${job.id} read its rows through "${job.spec.template}", not through the prompt's template "${task.template}", so its rows cannot join the prompt's dataset.`,
+      `Job ${job.id} read its rows through "${job.spec.template}", not through the prompt's template "${task.template}"` +
+        `, so its rows cannot join the prompt's dataset.`,
       {
         hint: "Label the file with the prompt's own template (choose only the text columns, no template of your own).",
       },

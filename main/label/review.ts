@@ -82,7 +82,8 @@ const STATE_CONDITIONS: Record<ReviewState, string> = {
 export function reviewCounts(db: LibraryDb, jobId: string): ReviewCounts {
   const c = db
     .prepare(
-      `SELECT COUNT(*) AS labelled, COUNT(corrected) AS reviewed, COUNT(CASE WHEN ${STATE_CONDITIONS.corrected} THEN 1 END) AS corrected FROM label_rows WHERE job_id = ? AND predicted IS NOT NULL`,
+      `SELECT COUNT(*) AS labelled, COUNT(corrected) AS reviewed, COUNT(CASE WHEN ${STATE_CONDITIONS.corrected} THEN 1 END) AS corrected` +
+        ` FROM label_rows WHERE job_id = ? AND predicted IS NOT NULL`,
     )
     .get(jobId) as ReviewCounts;
   return { labelled: c.labelled, reviewed: c.reviewed, corrected: c.corrected };

@@ -131,7 +131,8 @@ export function skewWarnings(labels: string[], report: ClassificationReport, exa
     const found = report.confusion[k][k];
     if (share >= NOTICEABLE_CLASS && found / gold[k] < MISSED_RECALL) {
       warnings.push(
-        `"${label}" is ${percentText(share)} of the ${examples}, but the prompt found ${found} of its ${gold[k]} (recall ${percentText(found / gold[k])}): it almost never answers "${label}".`,
+        `"${label}" is ${percentText(share)} of the ${examples}, but the prompt found ${found} of its ${gold[k]}` +
+          ` (recall ${percentText(found / gold[k])}): it almost never answers "${label}".`,
       );
     }
   });
@@ -140,7 +141,8 @@ export function skewWarnings(labels: string[], report: ClassificationReport, exa
     const predicted = report.confusion.reduce((s, row) => s + row[k], 0) / n;
     if (predicted > share + LEANING * (1 - share)) {
       warnings.push(
-        `"${label}" was predicted for ${percentText(predicted)} of the ${examples} but is ${percentText(share)} of them: the prompt leans towards answering it whatever the input.`,
+        `"${label}" was predicted for ${percentText(predicted)} of the ${examples} but is ${percentText(share)} of them` +
+          `: the prompt leans towards answering it whatever the input.`,
       );
     }
   });
@@ -172,7 +174,8 @@ export function promptWarnings(
   const value = summaryValue(summarizeEval(0, m), metric);
   if (majority && value !== null && round(value) <= majority[metric]) {
     warnings.push(
-      `${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
+      `${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}` +
+        `: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
     );
   }
   return warnings;

@@ -128,7 +128,8 @@ async function accumulate(s: Stepper, batch: StepBatch): Promise<{ loss: number;
       }
       s.state.microBatchSize = Math.ceil(size / 2);
       s.notice(
-        `Out of memory with ${size} examples per pass; continuing with ${s.state.microBatchSize} and accumulating gradients to keep the batch of ${examples.length}.`,
+        `Out of memory with ${size} examples per pass` +
+          `; continuing with ${s.state.microBatchSize} and accumulating gradients to keep the batch of ${examples.length}.`,
       );
     }
   }

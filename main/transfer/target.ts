@@ -38,7 +38,8 @@ export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds
     .prepare(
       `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step, p.init_embedding
        FROM prompts p JOIN tasks t ON t.id = p.task_id
-       WHERE p.task_embedding IS NOT NULL AND (? = 0 OR p.init_embedding IS NOT NULL) AND p.d_model = ? AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
+       WHERE p.task_embedding IS NOT NULL AND (? = 0 OR p.init_embedding IS NOT NULL) AND p.d_model = ?
+         AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
        ORDER BY p.id DESC`,
     )
     .all(withInit ? 1 : 0, base.dModel, ...datasetIds) as {

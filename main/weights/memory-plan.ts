@@ -42,7 +42,10 @@ export interface PlanInput {
   inputTokens: number;
   promptLength: number;
   targetTokens: number;
-  /** Sessions that each hold the weights at once: 2 when training also evaluates on float32 weights (train + score graphs side by side); 1 on narrow weights (see oneSessionGroupAtATime). */
+  /**
+   * Sessions that each hold the weights at once: 2 when training also evaluates on float32 weights (train + score
+   * graphs side by side); 1 on narrow weights (see oneSessionGroupAtATime).
+   */
   sessions: number;
   /** float32 values of optimiser state per prompt value: Adafactor ~0 (factored), Adam 2. */
   optimizerValuesPerParameter: number;
@@ -154,7 +157,8 @@ export function describePlan(plan: MemoryPlan): string {
   return [
     `memory plan (${plan.width} weights${products}, ${plan.batch} examples per engine call):`,
     `  model ${gb(plan.modelBytes)} · activations ${gb(plan.activationBytes)} · transient weight copies ${gb(plan.transientWeightBytes)}`,
-    `  · ${plan.compute ? 'prompt' : 'optimiser'} ${gb(plan.optimizerBytes)} · runtime ${gb(plan.runtimeBytes)} = ${gb(plan.totalBytes)} of ${gb(plan.availableBytes)} available`,
+    `  · ${plan.compute ? 'prompt' : 'optimiser'} ${gb(plan.optimizerBytes)} · runtime ${gb(plan.runtimeBytes)}` +
+      ` = ${gb(plan.totalBytes)} of ${gb(plan.availableBytes)} available`,
   ].join('\n');
 }
 

@@ -62,7 +62,9 @@ export function prepare(root: string): void {
   say('onnxruntime-node, Linux x64 (xz)');
   const bin = `onnxruntime-node/bin/napi-v6/linux/x64`;
   sh(
-    `tar -C "${join(root, 'node_modules')}" -cf - onnxruntime-node/package.json onnxruntime-node/dist ${bin}/libonnxruntime.so.1 ${bin}/onnxruntime_binding.node onnxruntime-common | xz -T0 -9 > "${join(out, 'node_modules.tar.xz')}"`,
+    `tar -C "${join(root, 'node_modules')}" -cf - onnxruntime-node/package.json onnxruntime-node/dist` +
+      ` ${bin}/libonnxruntime.so.1 ${bin}/onnxruntime_binding.node` +
+      ` onnxruntime-common | xz -T0 -9 > "${join(out, 'node_modules.tar.xz')}"`,
     root,
   );
 
@@ -93,7 +95,8 @@ export function prepare(root: string): void {
     'for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig',
     '[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json',
     'sh .device/unpack.sh /tmp/sprout "$PWD"',
-    '/tmp/sprout/node /tmp/sprout/device-check.js --repo "$PWD" --fixtures /tmp/sprout/fixtures --out "$OUT/device-check.json" 2>&1 | tee "$OUT/device-check.log"',
+    '/tmp/sprout/node /tmp/sprout/device-check.js --repo "$PWD" --fixtures /tmp/sprout/fixtures' +
+      ' --out "$OUT/device-check.json" 2>&1 | tee "$OUT/device-check.log"',
   ].join('; ');
   const report = { command, carry: ['.device', '.gl'], timeout_s: 540, bytes: { ...sizes, total, limit: LIMIT }, fits: total <= LIMIT };
   if (!report.fits) say(`${(total / 2 ** 20).toFixed(1)} MiB would travel, over the 64 MiB limit`);

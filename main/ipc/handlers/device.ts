@@ -19,7 +19,9 @@ export async function providerInUse(preference: DevicePreference, threads: numbe
     const message = (error as Error).message;
     skipped = [{ provider: preference, reason: message }];
     choice = await chooseProvider('auto');
-    reason = `the default device (${preference}) cannot run here, so runs that ask for it fail; automatic would use ${PROVIDER_LABELS[choice.provider]}: ${message}`;
+    reason =
+      `the default device (${preference}) cannot run here, so runs that ask for it fail` +
+      `; automatic would use ${PROVIDER_LABELS[choice.provider]}: ${message}`;
   }
   const name = choice.provider;
   return {

@@ -43,7 +43,9 @@ export async function verifyModel(context: HandlerContext, id: string): Promise<
     id,
     ok: true,
     checkedFiles: out.checkedBlobs,
-    message: `${out.tensors} tensors with the shapes the config implies, and a tokenizer${out.checkedBlobs ? `; ${out.checkedBlobs} downloaded file(s) match the Hub's checksums` : ''}.`,
+    message:
+      `${out.tensors} tensors with the shapes the config implies` +
+      `, and a tokenizer${out.checkedBlobs ? `; ${out.checkedBlobs} downloaded file(s) match the Hub's checksums` : ''}.`,
   };
 }
 

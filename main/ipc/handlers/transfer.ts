@@ -102,13 +102,20 @@ function reason(
 ): string {
   const n = sameData.count;
   const left = n
-    ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}") ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.`
+    ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}")` +
+      ` ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.`
     : '';
   if (ranked.length === 0) {
-    return `${n ? `No prompt of ${modelId} was trained on another dataset` : `No other prompt in the library was trained on ${modelId}`}, so there is nothing to transfer from: train from a fresh initialisation.${left}`;
+    return (
+      `${n ? `No prompt of ${modelId} was trained on another dataset` : `No other prompt in the library was trained on ${modelId}`}` +
+      `, so there is nothing to transfer from: train from a fresh initialisation.${left}`
+    );
   }
   if (recommended === null)
     return `No library prompt is similar to this task, so none is preselected: train from a fresh initialisation.${left}`;
   const best = ranked[0];
-  return `Preselected: “${best.name}”, whose task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains}); choose "No transfer" to start from the setting above instead.${left}`;
+  return (
+    `Preselected: “${best.name}”, whose task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains})` +
+    `; choose "No transfer" to start from the setting above instead.${left}`
+  );
 }
