@@ -12,7 +12,8 @@ PATH is a model folder (config.json, model.safetensors or shards, tokenizer.json
 .safetensors file with config.json and the tokenizer beside it. The model is validated and registered in place.
 A folder with only PyTorch weights (pytorch_model.bin, or its shards and index) is converted once to safetensors,
 with the same split, in Sprout's data folder.
-Prints one JSON line: id, path, summary.`,
+Prints one JSON line: id, path, summary.
+The id is what \`--model\` takes in the commands that use a model (train, label, transfer rank).`,
   options: {},
   positionals: true,
   async run({ positionals }) {
