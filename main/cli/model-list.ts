@@ -1,4 +1,4 @@
-import { listModels } from '../library/models.js';
+import { listModels, modelFilesPresent } from '../library/models.js';
 import { printJson, type Command } from './command.js';
 import { describeSummary, modelJson, withLibrary } from './model-shared.js';
 
@@ -7,7 +7,7 @@ export const modelListCommand: Command = {
   summary: 'List the models in the library',
   usage: `Usage: sprout model list [--json]
 
-Lists registered models; --json prints one JSON line: { "models": [ {id, repo, revision, sha, path, added, summary} ] }.`,
+Lists registered models; --json prints one JSON line: { "models": [ {id, repo, revision, sha, path, added, summary, present} ] }.`,
   options: { json: { type: 'boolean', default: false } },
   async run({ values }) {
     const models = await withLibrary((db) => listModels(db));
@@ -19,6 +19,9 @@ Lists registered models; --json prints one JSON line: { "models": [ {id, repo, r
       process.stdout.write('No models yet. Try `sprout model download google/t5-small-lm-adapt`.\n');
       return;
     }
-    for (const m of models) process.stdout.write(`${m.id}\n  ${describeSummary(m.summary)}\n  ${m.path}\n`);
+    for (const m of models) {
+      const missing = modelFilesPresent(m) ? '' : '  (files missing: moved or deleted)';
+      process.stdout.write(`${m.id}\n  ${describeSummary(m.summary)}\n  ${m.path}${missing}\n`);
+    }
   },
 };

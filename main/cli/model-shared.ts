@@ -1,7 +1,7 @@
 import { dataDir } from '../paths.js';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
 import { withLibraryAt, type LibraryDb } from '../library/db.js';
-import { resolveModel, type ModelRecord } from '../library/models.js';
+import { modelFilesPresent, resolveModel, type ModelRecord } from '../library/models.js';
 
 /** Runs `fn` with the library database of the data directory (SPROUT_HOME), closing it afterwards. */
 export function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T> {
@@ -27,6 +27,7 @@ export function modelJson(record: ModelRecord): Record<string, unknown> {
     path: record.path,
     added: record.added,
     summary: record.summary,
+    present: modelFilesPresent(record),
   };
 }
 

@@ -78,6 +78,20 @@ export function findModelByPath(db: LibraryDb, path: string): ModelRecord | unde
   return row && fromRow(row);
 }
 
+/** Whether a registered model's files are where it was registered (not moved, deleted, or on a drive not mounted). */
+export function modelFilesPresent(record: ModelRecord): boolean {
+  return existsSync(record.path);
+}
+
+/** A registered model, or an error saying where its files were when they are gone. */
+export function presentModel(record: ModelRecord): ModelRecord {
+  if (modelFilesPresent(record)) return record;
+  throw new SproutError('model-missing', `The files of model "${record.id}" are gone from ${record.path}.`, {
+    hint: `Put them back, import the model from where it is now (\`sprout model import DIR\`), or forget it (\`sprout model remove ${record.id}\`).`,
+    uiHint: 'Download or import it again, or remove it from the list.',
+  });
+}
+
 /**
  * What a command's --model names: a registered model's id (as `sprout model list` prints it: `local/...` after an
  * import, the repo id after a download), else a model folder or .safetensors file on disk, with its registration if
@@ -85,12 +99,7 @@ export function findModelByPath(db: LibraryDb, path: string): ModelRecord | unde
  */
 export function resolveModel(db: LibraryDb, value: string): { path: string; record: ModelRecord | undefined } {
   const byId = getModel(db, value);
-  if (byId && !existsSync(byId.path)) {
-    throw new SproutError('missing-model', `Model ${byId.id} was imported from ${byId.path}, which is no longer there.`, {
-      hint: `Put it back, or import it from where it is now (\`sprout model import DIR\`); \`sprout model remove ${byId.id}\` forgets it.`,
-    });
-  }
-  if (byId) return { path: byId.path, record: byId };
+  if (byId) return { path: presentModel(byId).path, record: byId };
   if (!existsSync(value)) {
     throw new SproutError('unknown-model', `"${value}" is neither a model in the library nor a folder.`, {
       hint: 'See `sprout model list` for the ids, or give the model folder.',

@@ -77,7 +77,7 @@ describe('what --model names (resolveModel)', () => {
     mkdirSync(moved);
     saveModel(db, { id: 'local/moved', repo: null, revision: null, sha: null, path: moved, summary });
     rmSync(moved, { recursive: true });
-    expect(() => resolveModel(db, 'local/moved')).toThrow(`Model local/moved was imported from ${moved}, which is no longer there.`);
+    expect(() => resolveModel(db, 'local/moved')).toThrow(`The files of model "local/moved" are gone from ${moved}.`);
     expect(unknown).toBeInstanceOf(SproutError);
     expect(unknown).toMatchObject({ code: 'unknown-model', summary: '"local/gone" is neither a model in the library nor a folder.' });
     db.close();

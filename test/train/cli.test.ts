@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,6 +119,22 @@ describe('sprout train (spawned)', () => {
     expect([resumed.status, resumed.steps]).toEqual(['completed', STEPS]);
   });
 
+  it('reports user mistakes in one line with exit code 2', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const numeric = await sprout(
+      trainArgs.filter((a, i, all) => a !== '--verbalizer' && all[i - 1] !== '--verbalizer'),
+      home,
+    );
+    expect(numeric.code).toBe(2);
+    expect(numeric.stderr).toMatch(/labels include numbers \(0, 1\)/);
+    expect(numeric.stderr).not.toMatch(/at .*\.js:\d+/);
+    const unknown = await sprout(['train', '--resume', '77'], home);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/There is no run 77/);
+  });
+});
+
+describe('--model (spawned)', () => {
   it('takes --model as the id `sprout model import` printed, and names a model it does not know', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
     const imported = await sprout(['model', 'import', tinyModel], home);
@@ -133,19 +149,20 @@ describe('sprout train (spawned)', () => {
     const unknown = await sprout(withModel('local/no-such-model'), home);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/"local\/no-such-model" is neither a model in the library nor a folder\. See `sprout model list`/);
-  });
 
-  it('reports user mistakes in one line with exit code 2', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
-    const numeric = await sprout(
-      trainArgs.filter((a, i, all) => a !== '--verbalizer' && all[i - 1] !== '--verbalizer'),
-      home,
-    );
-    expect(numeric.code).toBe(2);
-    expect(numeric.stderr).toMatch(/labels include numbers \(0, 1\)/);
-    expect(numeric.stderr).not.toMatch(/at .*\.js:\d+/);
-    const unknown = await sprout(['train', '--resume', '77'], home);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/There is no run 77/);
+    // A registered model whose folder is moved away: listed as missing, and named with where it was.
+    const copy = join(home, 'moved-model');
+    cpSync(tinyModel, copy, { recursive: true });
+    const { id: movedId } = lastLine(await sprout(['model', 'import', copy], home)) as { id: string };
+    rmSync(copy, { recursive: true });
+    const listed = lastLine(await sprout(['model', 'list', '--json'], home)) as { models: { id: string; present: boolean }[] };
+    expect(listed.models.map((m) => [m.id, m.present])).toEqual([
+      [id, true],
+      [movedId, false],
+    ]);
+    expect((await sprout(['model', 'list'], home)).stdout).toContain(`${copy}  (files missing: moved or deleted)`);
+    const moved = await sprout(withModel(movedId), home);
+    expect(moved.code).toBe(2);
+    expect(moved.stderr).toContain(`The files of model "${movedId}" are gone from ${copy}.`);
   });
 });

@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
 import type { ModelInfo, ModelVerification } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
-import { getModel, listModels, removeModel, type ModelRecord } from '../../library/models.js';
+import { getModel, listModels, modelFilesPresent, presentModel, removeModel, type ModelRecord } from '../../library/models.js';
 import type { HandlerContext } from '../context.js';
 import { existingPath } from './files.js';
 import { libraryOf } from './library-connection.js';
 
 export function modelInfo(record: ModelRecord): ModelInfo {
-  return { ...record, present: existsSync(record.path) };
+  return { ...record, present: modelFilesPresent(record) };
 }
 
 export function requireModel(db: LibraryDb, id: string): ModelRecord {
@@ -17,13 +16,7 @@ export function requireModel(db: LibraryDb, id: string): ModelRecord {
     throw new SproutError('unknown-model', `There is no model "${id}" in the library.`, {
       hint: 'Download one from the catalogue or import a model folder in the Model step.',
     });
-  if (!existsSync(record.path)) {
-    throw new SproutError('model-missing', `The files of model "${id}" are gone from ${record.path}.`, {
-      file: record.path,
-      hint: 'Download or import it again, or remove it from the list.',
-    });
-  }
-  return record;
+  return presentModel(record);
 }
 
 export function listModelInfo(context: HandlerContext): ModelInfo[] {
