@@ -3,7 +3,7 @@ import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
 import { evalSplit, getDataset, type Split } from '../library/datasets.js';
 import type { LibraryDb } from '../library/db.js';
-import { parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
 import { EVAL_METRIC_NAMES } from '../choices.js';
@@ -21,7 +21,7 @@ import { preparePrinter } from './prepare-printer.js';
 export const evaluateCommand: Command = {
   path: ['evaluate'],
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
-  usage: `Usage: sprout evaluate --prompt ID (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
+  usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
                        ${FILE_READ_HELP}
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
@@ -49,7 +49,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
   },
   choices: [...fileReadChoices, deviceFlag, splitFlag, computeFlag],
   async run({ values }) {
-    const target = readTarget(values);
+    const target = await readTarget(values);
     const plan = await withLibrary((db) => planEvaluation(db, values, target));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
@@ -79,10 +79,10 @@ interface EvaluationPlan {
   ownValidation: boolean;
 }
 
-function readTarget(values: ParsedArgs['values']): EvaluateTarget {
+async function readTarget(values: ParsedArgs['values']): Promise<EvaluateTarget> {
   const prompt = stringFlag(values, 'prompt');
-  if (prompt === undefined) throw new UsageError('Give the prompt: --prompt ID (see `sprout library list`).');
-  const promptId = parsePromptId(prompt);
+  if (prompt === undefined) throw new UsageError('Give the prompt: --prompt ID|NAME (see `sprout library list`).');
+  const promptId = await withLibrary((db) => findPromptId(db, prompt));
   const data = stringFlag(values, 'data');
   const datasetId = countFlag(values, 'dataset');
   if ((data === undefined) === (datasetId === undefined))

@@ -1,6 +1,6 @@
 import { exportPeft } from '../export/peft.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { idArgument } from './library-shared.js';
+import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 import { dataDir } from '../paths.js';
 import { refuseInsideDataDir } from '../output-path.js';
@@ -9,6 +9,7 @@ export const libraryExportCommand: Command = {
   path: ['library', 'export'],
   summary: 'Export a prompt as a Hugging Face PEFT prompt-tuning adapter folder',
   usage: `Usage: sprout library export ID --peft DIR
+${PROMPT_ID_HELP}
 
 Writes DIR/adapter_config.json and DIR/adapter_model.safetensors (prompt_embeddings [2N, d]; rows N..2N-1 repeat
 rows 0..N-1, as PEFT lays out seq2seq prompts). Load it with PeftModel.from_pretrained(model, DIR).
@@ -16,7 +17,7 @@ Prints one JSON line: { "id", "dir", "num_virtual_tokens", "token_dim", "base_mo
   options: { peft: { type: 'string' } },
   positionals: true,
   async run({ values, positionals }) {
-    const { id } = idArgument(positionals, 'export', 'none');
+    const { id } = await idArgument(positionals, 'export', 'none');
     if (!values.peft) throw new UsageError('Give the folder to write: --peft DIR.');
     const dir = values.peft as string;
     refuseInsideDataDir(dir, dataDir(), 'PEFT folder');

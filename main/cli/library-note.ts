@@ -1,18 +1,19 @@
 import { setPromptNotes } from '../library/prompts.js';
 import { printJson, type Command } from './command.js';
-import { idArgument } from './library-shared.js';
+import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 
 export const libraryNoteCommand: Command = {
   path: ['library', 'note'],
   summary: 'Set the notes of a prompt',
   usage: `Usage: sprout library note ID TEXT
+${PROMPT_ID_HELP}
 
 Replaces the prompt's notes with TEXT (an empty string clears them). Prints one JSON line: { "id", "notes" }.`,
   options: {},
   positionals: true,
   async run({ positionals }) {
-    const { id, rest } = idArgument(positionals, 'note', 'any');
+    const { id, rest } = await idArgument(positionals, 'note', 'any');
     const notes = rest.join(' ');
     await withLibrary((db) => setPromptNotes(db, id, notes));
     printJson({ id, notes });

@@ -1,5 +1,6 @@
-import { parsePromptId, type PromptSummary } from '../library/prompts.js';
+import { findPromptId, type PromptSummary } from '../library/prompts.js';
 import { UsageError } from './command.js';
+import { withLibrary } from './model-shared.js';
 
 /** The JSON shape of a prompt that `sprout library` commands print (snake_case like the other commands). */
 export function promptJson(p: PromptSummary): Record<string, unknown> {
@@ -28,15 +29,23 @@ export function promptLine(p: PromptSummary): string {
   return `${String(p.id).padStart(4)}  ${p.name}  (${p.model.id ?? p.model.path ?? 'unknown model'}, ${p.length}×${p.dModel}, init ${p.init})${tags}`;
 }
 
-/** The prompt id that is the first positional argument, and the rest. */
-export function idArgument(positionals: string[], command: string, rest: 'none' | 'some' | 'any'): { id: number; rest: string[] } {
-  if (positionals.length === 0) throw new UsageError(`Give a prompt id: sprout library ${command} ID (see \`sprout library list\`).`);
+/** How the library commands' ID argument is read, for their help. */
+export const PROMPT_ID_HELP = 'ID is a prompt id, or a prompt name that only one prompt has (`sprout library list` shows both).';
+
+/** The prompt that the first positional argument names (an id, or a unique name: findPromptId), and the rest. */
+export async function idArgument(
+  positionals: string[],
+  command: string,
+  rest: 'none' | 'some' | 'any',
+): Promise<{ id: number; rest: string[] }> {
+  if (positionals.length === 0)
+    throw new UsageError(`Give a prompt id or name: sprout library ${command} ID (see \`sprout library list\`).`);
   const tail = positionals.slice(1);
   if (rest === 'none' && tail.length > 0)
     throw new UsageError(`sprout library ${command} takes one prompt id, got: ${positionals.join(' ')}.`);
   if (rest === 'some' && tail.length === 0)
     throw new UsageError(`sprout library ${command} needs more than the prompt id; see \`sprout library ${command} --help\`.`);
-  return { id: parsePromptId(positionals[0]), rest: tail };
+  return { id: await withLibrary((db) => findPromptId(db, positionals[0])), rest: tail };
 }
 
 /** The single FILE argument of a command. */

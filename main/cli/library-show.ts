@@ -2,19 +2,20 @@ import { promptChildren, promptLineage } from '../library/prompts.js';
 import { getRun } from '../library/runs.js';
 import { getTask } from '../library/tasks.js';
 import { printJson, type Command } from './command.js';
-import { idArgument, promptJson, promptLine } from './library-shared.js';
+import { PROMPT_ID_HELP, idArgument, promptJson, promptLine } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 
 export const libraryShowCommand: Command = {
   path: ['library', 'show'],
   summary: 'Show a prompt with its lineage (the prompts it was transferred from)',
   usage: `Usage: sprout library show ID [--json]
+${PROMPT_ID_HELP}
 
 --json prints one JSON line: { "prompt": {…}, "lineage": [ {…parent}, {…grandparent} ], "derived": [ … ], "task": {…}|null, "run": {…}|null }.`,
   options: { json: { type: 'boolean', default: false } },
   positionals: true,
   async run({ values, positionals }) {
-    const { id } = idArgument(positionals, 'show', 'none');
+    const { id } = await idArgument(positionals, 'show', 'none');
     const shown = await withLibrary((db) => {
       const [prompt, ...lineage] = promptLineage(db, id);
       return {

@@ -1,18 +1,19 @@
 import { tagPrompt } from '../library/prompts.js';
 import { printJson, type Command } from './command.js';
-import { idArgument } from './library-shared.js';
+import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 
 export const libraryTagCommand: Command = {
   path: ['library', 'tag'],
   summary: 'Add (or --remove) tags of a prompt',
   usage: `Usage: sprout library tag ID [TAG…] [--remove TAG]…
+${PROMPT_ID_HELP}
 
 Prints one JSON line: { "id", "tags" } with the tags afterwards.`,
   options: { remove: { type: 'string', multiple: true } },
   positionals: true,
   async run({ values, positionals }) {
-    const { id, rest } = idArgument(positionals, 'tag', 'any');
+    const { id, rest } = await idArgument(positionals, 'tag', 'any');
     const tags = await withLibrary((db) => tagPrompt(db, id, rest, (values.remove as string[] | undefined) ?? []));
     printJson({ id, tags });
   },

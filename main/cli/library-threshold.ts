@@ -7,7 +7,7 @@ import { evalReport } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { withLibrary } from './model-shared.js';
 import { countFlag, deviceFlag, numberFlag } from './flags.js';
-import { idArgument } from './library-shared.js';
+import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { preparePrinter } from './prepare-printer.js';
 
 const TARGET_HELP = THRESHOLD_TARGETS.map((t) => `--${t} X`).join(' | ');
@@ -23,6 +23,7 @@ export const libraryThresholdCommand: Command = {
   path: ['library', 'threshold'],
   summary: "Show a two-label prompt's precision and recall against the decision threshold, or set its threshold",
   usage: `Usage: sprout library threshold ID [--positive LABEL] [${TARGET_HELP} | --clear] [${deviceFlag.help}] [--threads N]
+${PROMPT_ID_HELP}
 
 Scores the validation rows of the dataset the prompt was trained on and prints, for the positive label (default:
 the stored threshold's label, else the rarer label), its precision and recall at every threshold: the prompt
@@ -44,7 +45,7 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
   positionals: true,
   choices: [deviceFlag],
   async run({ values, positionals }) {
-    const { id } = idArgument(positionals, 'threshold', 'none');
+    const { id } = await idArgument(positionals, 'threshold', 'none');
     const given = THRESHOLD_TARGETS.filter((t) => values[t] !== undefined);
     if (given.length + (values.clear ? 1 : 0) > 1) throw new UsageError(`Give one of ${TARGET_HELP} or --clear.`);
     const positive = values.positive as string | undefined;

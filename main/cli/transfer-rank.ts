@@ -1,6 +1,6 @@
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
-import { parsePromptId, promptLineage } from '../library/prompts.js';
+import { findPromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
@@ -32,7 +32,7 @@ interface Target {
 export const transferRankCommand: Command = {
   path: ['transfer', 'rank'],
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
-  usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID) --model MODEL
+  usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID|NAME) --model MODEL
                             [${metricFlag.help}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
 ${MODEL_HELP}
 
@@ -85,7 +85,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     const model = stringFlag(values, 'model');
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
-    if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID.');
+    if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID|NAME.');
     const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
     const use = useFlag.read(values) ?? 'best';
     const topK = countFlag(values, 'top-k') ?? 3;
@@ -154,7 +154,7 @@ function jsonKey(metric: SimilarityMetric): string {
 
 async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
   if (values.prompt !== undefined) {
-    const id = parsePromptId(stringFlag(values, 'prompt')!);
+    const id = findPromptId(db, stringFlag(values, 'prompt')!);
     const t = promptTarget(db, id, base);
     return { embedding: t, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
   }

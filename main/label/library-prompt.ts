@@ -1,7 +1,6 @@
-import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { getModel } from '../library/models.js';
-import { listPrompts, parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask } from '../library/tasks.js';
 import type { LabelPrompt, LabelTask } from './types.js';
 import type { WeightWidth } from '../weights/width.js';
@@ -14,7 +13,7 @@ export function promptFromLibrary(
   db: LibraryDb,
   idOrName: string,
 ): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
-  const record = findPrompt(db, idOrName);
+  const record = requirePrompt(db, findPromptId(db, idOrName));
   return {
     weightWidth: record.weightWidth,
     prompt: {
@@ -25,19 +24,6 @@ export function promptFromLibrary(
     },
     modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
   };
-}
-
-function findPrompt(db: LibraryDb, idOrName: string): PromptRecord {
-  if (/^(prompt:)?\d+$/.test(idOrName)) return requirePrompt(db, parsePromptId(idOrName));
-  const named = listPrompts(db, { search: idOrName }).filter((p) => p.name === idOrName);
-  if (named.length === 1) return requirePrompt(db, named[0].id);
-  throw new SproutError(
-    'label-unknown-prompt',
-    named.length
-      ? `${named.length} prompts are named "${idOrName}" (ids ${named.map((p) => p.id).join(', ')}).`
-      : `The library has no prompt named "${idOrName}".`,
-    { hint: 'Give the prompt id instead; `sprout library list` shows ids and names.' },
-  );
 }
 
 /**

@@ -254,6 +254,23 @@ export function parsePromptId(text: string): number {
   return Number(digits);
 }
 
+/**
+ * A prompt named on the command line by id (12, or prompt:12) or by its name, which must be unique; the id is
+ * checked to exist by whoever reads the prompt.
+ */
+export function findPromptId(db: LibraryDb, idOrName: string): number {
+  if (/^(prompt:)?\d+$/.test(idOrName)) return parsePromptId(idOrName);
+  const named = listPrompts(db, { search: idOrName }).filter((p) => p.name === idOrName);
+  if (named.length === 1) return named[0].id;
+  throw new SproutError(
+    'unknown-prompt',
+    named.length
+      ? `${named.length} prompts are named "${idOrName}" (ids ${named.map((p) => p.id).join(', ')}).`
+      : `The library has no prompt named "${idOrName}".`,
+    { hint: 'Give the prompt id instead; `sprout library list` shows ids and names.' },
+  );
+}
+
 /** The latest prompt a run stored (a mixture stores one per task); undefined before it finished. */
 export function latestPromptOfRun(db: LibraryDb, runId: number): number | undefined {
   return (db.prepare('SELECT id FROM prompts WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId) as { id: number } | undefined)?.id;

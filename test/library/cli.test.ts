@@ -97,6 +97,15 @@ describe('sprout library (spawned)', () => {
       2,
       'sprout: There is no prompt 7 in the library. See the ids with `sprout library list`.\n',
     ]);
+    // By name, as `sprout label --prompt` takes it: a name one prompt has, or an error naming the ids.
+    expect((await json(home, ['library', 'show', 'tweets final', '--json'])).prompt.id).toBe(2);
+    expect(await json(home, ['library', 'duplicate', 'tweets', '--name', 'tweets final'])).toEqual({ id: 3 });
+    const twice = await sprout(home, ['library', 'show', 'tweets final']);
+    expect([twice.code, twice.stderr]).toEqual([
+      2,
+      'sprout: 2 prompts are named "tweets final" (ids 2, 3). Give the prompt id instead; `sprout library list` shows ids and names.\n',
+    ]);
+    expect(await json(home, ['library', 'rm', '3'])).toEqual({ deleted: 3, reparented: [] });
   });
 
   it('export, backup, export-all, rm --force and import-all', async () => {
