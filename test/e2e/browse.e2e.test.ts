@@ -60,6 +60,7 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   await expect(page.getByLabel(/Import a model folder from disk/).inputValue()).resolves.toBe(join(shared, 'fixtures', 'tiny-t5-v1_1'));
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(page.getByRole('radio', { name: /tiny-t5-v1_1/ }).isChecked({ timeout: 20_000 })).resolves.toBe(true);
+  await expect(page.getByLabel(/Import a model folder from disk/).inputValue()).resolves.toBe('');
   await page.getByRole('button', { name: 'Next: Data' }).click();
 
   // Data: browse to AG News, narrow the folder by name, choose test.csv; the preview follows.

@@ -63,11 +63,13 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await importField.fill(empty);
   await importButton.click();
   await expect.poll(() => page.getByRole('alert').first().innerText()).toMatch(/adapter_config\.json/);
+  await expect(importField.inputValue()).resolves.toBe(empty); // kept, to be corrected
 
   await importField.fill(`  ${adapter}  `);
   await importButton.click();
   await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
   await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
+  await expect(importField.inputValue()).resolves.toBe(''); // done: the next import starts blank
   await app.accessible('library with an imported adapter');
 
   // The folder is created, its parent must exist.
@@ -81,6 +83,7 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await exportButton.click();
   await page.getByRole('status').getByText(`Wrote adapter_config.json, adapter_model.safetensors to ${exported}.`).waitFor();
 
+  await expect(exportField.inputValue()).resolves.toBe(exported); // the folder written, as the message says
   const read = JSON.parse(execFileSync('python3', ['-c', READ_ADAPTER, exported], { encoding: 'utf8' })) as {
     config: Record<string, unknown>;
     dtype: string;

@@ -65,8 +65,9 @@ export class Library {
     });
   }
 
-  async importPeft(dir: string): Promise<void> {
-    await this.#detail(async () => {
+  /** Whether the adapter was imported. */
+  async importPeft(dir: string): Promise<boolean> {
+    return this.#detail(async () => {
       const prompt = await api['library.importPeft']({ dir });
       await this.refresh();
       await this.select(prompt.id);
@@ -92,12 +93,15 @@ export class Library {
     });
   }
 
-  async #detail(work: () => Promise<void>): Promise<void> {
+  /** Runs `work`, keeping its error for the detail panel; whether it succeeded. */
+  async #detail(work: () => Promise<void>): Promise<boolean> {
     try {
       await work();
       this.detailError = undefined;
+      return true;
     } catch (error) {
       this.detailError = asApiError(error);
+      return false;
     }
   }
 }
