@@ -49,7 +49,7 @@ validation data), warnings (predictions collapsed to one label; metric not above
   },
   choices: [...fileReadChoices, deviceFlag, splitFlag, computeFlag],
   async run({ values }) {
-    const target = await readTarget(values);
+    const target = readTarget(values);
     const plan = await withLibrary((db) => planEvaluation(db, values, target));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
@@ -64,7 +64,8 @@ validation data), warnings (predictions collapsed to one label; metric not above
 
 /** What the flags ask to score, checked before the library is opened. */
 interface EvaluateTarget {
-  promptId: number;
+  /** --prompt as given: an id or a name (findPromptId). */
+  prompt: string;
   data: string | undefined;
   datasetId: number | undefined;
   split: Split | undefined;
@@ -79,10 +80,9 @@ interface EvaluationPlan {
   ownValidation: boolean;
 }
 
-async function readTarget(values: ParsedArgs['values']): Promise<EvaluateTarget> {
+function readTarget(values: ParsedArgs['values']): EvaluateTarget {
   const prompt = stringFlag(values, 'prompt');
   if (prompt === undefined) throw new UsageError('Give the prompt: --prompt ID|NAME (see `sprout library list`).');
-  const promptId = await withLibrary((db) => findPromptId(db, prompt));
   const data = stringFlag(values, 'data');
   const datasetId = countFlag(values, 'dataset');
   if ((data === undefined) === (datasetId === undefined))
@@ -91,18 +91,18 @@ async function readTarget(values: ParsedArgs['values']): Promise<EvaluateTarget>
   if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
   const device = deviceFlag.read(values) ?? 'auto';
   const read = readOptions(values);
-  return { promptId, data, datasetId, split, device, read };
+  return { prompt, data, datasetId, split, device, read };
 }
 
 function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: EvaluateTarget): EvaluationPlan {
-  const { promptId, data, datasetId, split, device, read } = target;
-  const prompt = requirePrompt(db, promptId);
+  const { data, datasetId, split, device, read } = target;
+  const prompt = requirePrompt(db, findPromptId(db, target.prompt));
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
   const compute = computeFlag.read(values);
   const base = {
     dataDir: dataDir(),
-    promptId,
+    promptId: prompt.id,
     modelPath: modelPathOf(db, prompt),
     device,
     threads: countFlag(values, 'threads'),
@@ -129,7 +129,7 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
 
 async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signal: AbortSignal): Promise<void> {
   const { input, prompt, ownValidation } = plan;
-  process.stderr.write(`scoring prompt ${target.promptId} on ${target.data ?? `dataset ${target.datasetId} (${input.split})`}…\n`);
+  process.stderr.write(`scoring prompt ${prompt.id} on ${target.data ?? `dataset ${target.datasetId} (${input.split})`}…\n`);
   const out = await evalReport(input, preparePrinter(), signal);
   const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
   for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -139,7 +139,7 @@ async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signa
 function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJobOutput, judged: Judgement): Record<string, unknown> {
   const metric = judged.metric!;
   return {
-    prompt_id: target.promptId,
+    prompt_id: input.promptId,
     data: target.data ?? { dataset: target.datasetId },
     split: input.split ?? null,
     labels: out.labels,
