@@ -145,9 +145,6 @@ export class SessionCache {
       // FuseFp16InitializerToFp32NodeTransformer would turn an fp16 weight and its Cast back into a float32
       // initializer (and crashes on weights that are also graph inputs).
       disabledOptimizers: narrow ? ['CommonSubexpressionElimination', 'FuseFp16InitializerToFp32NodeTransformer'] : [],
-      // The planned block of the memory pattern came on top of the arena's own chunks: t5-base int8 training
-      // peaked at 2.0 GB with it and 1.2 GB without.
-      memPattern: !narrow,
       // Integer products repack their int8 weights once for the kernel (and then free the original), which is
       // what makes them fast; float products of a small model are worth a packed copy beside the weight.
       prepack: this.store.compute === 'int8' || this.store.bytes <= PREPACK_MAX_BYTES,

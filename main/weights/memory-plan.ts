@@ -6,11 +6,10 @@
  *
  * Activations are counted per token and layer as 9 d_model-sized values, the d_ff-sized values a backward keeps
  * (gated-GELU: both inputs of the gated product, 2 d_ff; ReLU: its mask, a byte each) and 3 attention rows of S
- * values per head, float32. Float32 weights run with onnxruntime's memory pattern, whose planned block comes on
- * top of the arena's chunks (2.5× the activations, measured); int8's dequantisation holds two float32 copies of
- * the weight in use, a half width one. Against `npm run bench -- sizes` (batch 8, 84 + 4 tokens) the plan is
- * 1–19 % above the measured peak RSS: t5-base fp32/bf16/int8 3.04/1.17/1.10 GB planned against 2.56/1.07/1.01,
- * t5-large 8.88/2.92/2.50 against 7.58/2.60/2.38, flan-t5-xl int8 7.05 against 7.01.
+ * values per head, float32; int8's dequantisation holds two float32 copies of the weight in use, a half width one.
+ * Against `npm run bench -- sizes` (batch 8, 84 + 4 tokens) the plan is 2–14 % above the measured peak RSS:
+ * t5-base fp32/bf16/int8 2.39/1.15/1.08 GB planned against 2.32/1.07/1.02, t5-large 7.18/2.89/2.47 against
+ * 6.81/2.54/2.32, flan-t5-xl int8 7.19 against 7.02.
  *
  * Labelling and evaluation plan a forward pass instead (`scoring`): the model at the width (or the int8 products'
  * own weights) the job uses, and what one scoring call has alive at once; the label texts ranked multiply the
@@ -26,8 +25,6 @@ import { BYTES_PER_PARAMETER, type WeightWidth } from './width.js';
 
 /** onnxruntime's own share of a process (kernels, session state, thread pools), fitted with the sizes above. */
 const RUNTIME_BYTES = 200e6;
-/** Activations held at once with the memory pattern (float32 weights) against without: see above. */
-const PATTERN_FACTOR = 2.5;
 /**
  * A forward's values pass through onnxruntime's arena, which grows by whole chunks: t5-base with int8 products
  * (`npm run bench -- sizes`, batch 8, 84 tokens, 2 label texts) peaked at 651 MB, 8 MB above the plan without it.
@@ -128,10 +125,9 @@ export function memoryPlan(p: PlanInput, available = availableMemory()): MemoryP
   const tiedHead = c.tieWordEmbeddings ? 4 * c.vocabSize * c.dModel : 0;
   const transientWeightBytes = products ? tiedHead : { fp32: 0, bf16: 1, fp16: 1, int8: 2 }[p.width] * 4 * largest;
   const S = p.promptLength + p.inputTokens;
-  const perCall = p.scoring
+  const activations = p.scoring
     ? ARENA_FACTOR * forwardBytes(c, p.batch, S, p.targetTokens, p.scoring.candidates)
     : activationBytes(c, p.batch, S, p.targetTokens);
-  const activations = (p.width === 'fp32' ? PATTERN_FACTOR : 1) * perCall;
   // The prompt and its gradient, and the optimiser's state; scoring holds the prompt alone.
   const optimizerBytes = 4 * (p.scoring ? 1 : 2 + p.optimizerValuesPerParameter) * p.promptLength * c.dModel;
   const totalBytes = modelBytes + transientWeightBytes + activations + optimizerBytes + RUNTIME_BYTES;
