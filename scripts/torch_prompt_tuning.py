@@ -15,7 +15,7 @@ News topic on the held-out rows, bare input cut to 64 tokens + eos, rank accurac
 
 Needs PyTorch 1.13, numpy and sentencepiece (Debian: python3-torch, python3-sentencepiece). Prints the 50-step loss
 means beside the reference's and the first 20 losses; --eval adds the evaluations (rank, greedy) at the reference's
-steps; --time a last JSON line with the median wall seconds per step, the first step left out as Sprout's
+steps; --time a last JSON line with the mean and median wall seconds per step, the first step left out as Sprout's
 benchmarks do (`npm run bench -- learning-speed` reads it); --dump writes the losses, the step-1 gradient and the
 prompt after chosen steps (npy) so that a Sprout run can be compared with it step for step; --perturb adds seeded
 relative noise to the initial prompt, to measure how far float32-sized differences alone move a run.
@@ -307,7 +307,7 @@ def main():
     ap.add_argument('--perturb', type=float, default=0.0, help='relative noise added to the initial prompt (seeded)')
     ap.add_argument('--perturb-seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--time', action='store_true', help='print the median wall seconds per step (the first step left out)')
+    ap.add_argument('--time', action='store_true', help='print the mean and median wall seconds per step (the first step left out)')
     args = ap.parse_args()
     if args.task not in TASKS[args.model]:
         ap.error(f'--model {args.model} has recorded runs for {", ".join(TASKS[args.model])}')
@@ -367,7 +367,8 @@ def main():
         np.save(os.path.join(args.dump, 'losses.npy'), np.array(losses))
     print_loss_means(losses, ref['train_loss'])
     if args.time and len(seconds) > 1:
-        timing = {'seconds_per_step_median': float(np.median(seconds[1:])), 'steps_timed': len(seconds) - 1}
+        timed = seconds[1:]
+        timing = {'seconds_per_step_mean': float(np.mean(timed)), 'seconds_per_step_median': float(np.median(timed)), 'steps_timed': len(timed)}
         print(json.dumps({'timing': {**timing, 'threads': args.threads, 'torch': torch.__version__}}))
 
 

@@ -16,6 +16,7 @@ const PYTHONS = ['python3', '/usr/bin/python3'];
 
 const TimingLine = z.object({
   timing: z.object({
+    seconds_per_step_mean: z.number().positive(),
     seconds_per_step_median: z.number().positive(),
     steps_timed: z.number().int().min(1),
     threads: z.literal(1),
@@ -30,7 +31,7 @@ export function torchPython(): string | undefined {
   return PYTHONS.find((p) => spawnSync(p, ['-c', 'import torch, numpy, sentencepiece'], { stdio: 'ignore' }).status === 0);
 }
 
-/** PyTorch's median wall seconds per step over `steps` steps after the first, 1 thread (BLAS and OpenMP held to one). */
+/** PyTorch's mean and median wall seconds per step over `steps` steps after the first, 1 thread (BLAS and OpenMP held to one). */
 export function timeTorchSteps(root: string, python: string, task: LearningTask, steps: number): TorchTiming {
   const script = join(root, 'scripts', 'torch_prompt_tuning.py');
   const args = [script, '--model', 'instruct', '--task', task, '--steps', String(steps + 1), '--threads', '1', '--time'];

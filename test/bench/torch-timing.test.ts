@@ -16,5 +16,6 @@ describe("PyTorch's step time beside Sprout's", () => {
     expect(timing).toMatchObject({ steps_timed: 2, threads: 1 });
     expect(timing.torch).toMatch(/^\d+\.\d+/);
     expect(timing.seconds_per_step_median).toBeGreaterThan(0);
+    expect(timing.seconds_per_step_mean).toBeGreaterThan(0);
   });
 });
