@@ -3,10 +3,11 @@
  * quiet machine. The first SPEED_STEPS steps of each recorded mini-t5-instruct run (learning-reference.ts: the same
  * data, batches, init and optimiser as learning-tasks), on 1 thread as the reference ran, without evaluation. Per
  * task: wall seconds per step (mean and median, the first step left out: it also builds the session), the process's
- * CPU seconds per step over the same steps (what a busy machine inflates least), and the speed-up of the mean over the
- * reference's recorded seconds per step (the target; stepSpeed says why the mean). Beside each task, where a python3 with torch is at hand,
- * PyTorch's own replay of the same steps timed right after Sprout's (torch-timing.ts): the speed-up on one machine
- * in one minute, which the machine's drift does not move. Writes bench-results/learning-speed.json only.
+ * CPU seconds per step over the same steps (what a busy machine inflates least), and the speed-up of the mean over
+ * the reference's recorded seconds per step (the target; stepSpeed says why the mean). Beside each task, where a
+ * python3 with torch is at hand, PyTorch's own replay of the same steps timed right after Sprout's (torch-timing.ts):
+ * the speed-up on one machine in one minute, which the machine's drift does not move. Writes
+ * bench-results/learning-speed.json only.
  */
 import { resolve } from 'node:path';
 import { inLibrary } from '../library/run-records.js';
