@@ -42,10 +42,10 @@ export async function createSession(model: string | Uint8Array, options: Session
     // padded to its own longest row), so the trace was paid and the plan rarely used, and the planned block came
     // on top of the arena's chunks. Measured without it (alternating in one process, every batch a new shape):
     // mini-t5-instruct topic-shaped train steps, five runs of 120: the mean 1.5–6 % lower, the median 2 % lower in
-    // four (1 % higher in one), and no 410–550 ms step, which each run with the pattern had once; scoring, t5-small
-    // steps (2 threads) and fixed shapes within 2 % either way. Peak RSS, float32 training (npm run bench -- sizes):
-    // t5-base 2.3 GB against 2.6, t5-large 6.8 GB against 7.3; t5-base int8 training 1.2 GB against 2.0 when narrow
-    // weights dropped it first.
+    // four (1 % higher in one), and no 410–550 ms step, which each run with the pattern had once; scoring and t5-small
+    // steps (2 threads) within 2 % either way, a batch shape repeated every step within 3 %. Peak RSS, float32
+    // training (npm run bench -- sizes): t5-base 2.3 GB against 2.6, t5-large 6.8 GB against 7.3; t5-base int8
+    // training 1.2 GB against 2.0 when narrow weights dropped it first.
     enableMemPattern: false,
     intraOpNumThreads: options.threads ?? defaultThreads(),
     interOpNumThreads: 1,
