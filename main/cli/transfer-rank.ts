@@ -37,7 +37,7 @@ export const transferRankCommand: Command = {
 ${MODEL_HELP}
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
-the same base model (MODEL, below), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
+the same base model (MODEL, above), by SPoT's two cosine similarities (Vu et al. 2021): avg-token (of
 the mean-pooled prompt tokens) and per-token (mean over all token pairs), each either of the task embeddings as they
 are or of their shifts (shift-avg-token, shift-per-token): each embedding minus the prompt its own training started
 from, i.e. what it learned. Prompts initialised alike (the same seed and init) share most of their values early on,
