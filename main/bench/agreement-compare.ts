@@ -6,6 +6,7 @@
  */
 import type { EvalRecord } from '../train/trainer-state.js';
 import { LOSS_WINDOW, type ReferenceRun } from './reference-runs.js';
+import { mean } from './measure.js';
 
 export const TARGETS = { lossRelEarly: 0.02, lossRelLate: 0.05, lossEarlyUntil: 500, accuracyPoints: 0.5 };
 
@@ -57,8 +58,7 @@ export function compareRun(ref: ReferenceRun, run: SproutRun): RunComparison {
   const loss = ref.train_loss
     .filter(([step]) => step <= steps && step >= LOSS_WINDOW)
     .map(([step, reference]): LossPoint => {
-      const window = run.losses.slice(step - LOSS_WINDOW, step);
-      const sprout = window.reduce((s, v) => s + v, 0) / window.length;
+      const sprout = mean(run.losses.slice(step - LOSS_WINDOW, step));
       const relDiff = sprout / reference - 1;
       const target = step <= TARGETS.lossEarlyUntil ? TARGETS.lossRelEarly : TARGETS.lossRelLate;
       return { step, reference, sprout: round(sprout), rel_diff: round(relDiff), target, ok: Math.abs(relDiff) <= target };

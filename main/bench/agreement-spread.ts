@@ -15,6 +15,7 @@ import { loadCheckpoint, runDir } from '../train/run-store.js';
 import { runTraining } from '../train/run.js';
 import { LOSS_WINDOW, referenceConfig, type ReferenceRun, type ReferenceTask } from './reference-runs.js';
 import { withTempHome } from './temp-home.js';
+import { mean } from './measure.js';
 
 export const SPREAD = { replays: 8, relativeNoise: 1e-7, stepTolerance: 1e-3 } as const;
 
@@ -106,7 +107,7 @@ export function spreadPoints(ref: ReferenceRun, replays: number[][]): SpreadPoin
   return ref.train_loss
     .filter(([step]) => step >= LOSS_WINDOW && step <= steps)
     .map(([step, reference]) => {
-      const means = replays.map((losses) => losses.slice(step - LOSS_WINDOW, step).reduce((s, v) => s + v, 0) / LOSS_WINDOW);
+      const means = replays.map((losses) => mean(losses.slice(step - LOSS_WINDOW, step)));
       const min = Math.min(...means),
         max = Math.max(...means);
       return { step, reference, min: round(min), max: round(max), inside: min <= reference && reference <= max };

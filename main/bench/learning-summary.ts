@@ -2,7 +2,7 @@
 import { referenceVocabIds, type InstructRun } from './learning-reference.js';
 import { SPREAD } from './agreement-spread.js';
 import type { TorchSpread } from './learning-torch.js';
-import { median } from './measure.js';
+import { mean, median } from './measure.js';
 
 /** Sprout's final dev accuracy may be at most this far below the reference's; steps must be this many times faster. */
 export const LEARNING_TARGETS = { accuracyPoints: 1, speedup: 3 } as const;
@@ -12,9 +12,9 @@ export const LEARNING_TARGETS = { accuracyPoints: 1, speedup: 3 } as const;
  * Sprout's speed-up is read on the mean of its steps too (medians are reported beside it).
  */
 export function stepSpeed(referenceSecondsPerStep: number, stepSeconds: number[]) {
-  const mean = stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length;
-  const speedup = referenceSecondsPerStep / mean;
-  return { mean, speedup: round(speedup, 3), met: speedup >= LEARNING_TARGETS.speedup };
+  const seconds = mean(stepSeconds);
+  const speedup = referenceSecondsPerStep / seconds;
+  return { mean: seconds, speedup: round(speedup, 3), met: speedup >= LEARNING_TARGETS.speedup };
 }
 
 export interface TaskReplay {

@@ -17,6 +17,7 @@ import { mergeLearningMarkdown, mergeLearningResults } from './learning-results.
 import { readTorchSpreads } from './learning-torch.js';
 import { svgToPng } from './svg-png.js';
 import { withTempHome } from './temp-home.js';
+import { mean } from './measure.js';
 
 /** Trains one recorded run with Sprout (to `steps`, default the reference's) and returns its curve and step times. */
 export async function replayLearningRun(
@@ -39,10 +40,7 @@ export async function replayLearningRun(
         onProgress: (e) => {
           if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
           if (e.kind === 'step' && e.step % 100 === 0)
-            log(
-              `${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}` +
-                ` (${(stepSeconds.reduce((s, v) => s + v, 0) / stepSeconds.length).toFixed(4)} s/step)`,
-            );
+            log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}` + ` (${mean(stepSeconds).toFixed(4)} s/step)`);
           if (e.kind === 'eval') {
             curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);
             log(`${task} eval at step ${e.step}: rank accuracy ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)} %`);
