@@ -101,6 +101,9 @@ export function resolveModel(db: LibraryDb, value: string): { path: string; reco
   const byId = getModel(db, value);
   if (byId) return { path: presentModel(byId).path, record: byId };
   if (!existsSync(value)) {
+    // A registered folder since moved or deleted, given by its path: say whose files are gone, as for its id.
+    const registered = findModelByPath(db, resolve(value));
+    if (registered) return { path: presentModel(registered).path, record: registered };
     throw new SproutError('unknown-model', `"${value}" is neither a model in the library nor a folder.`, {
       hint: 'See `sprout model list` for the ids, or give the model folder.',
     });

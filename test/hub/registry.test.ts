@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogue, catalogueOnDisk } from '../../main/hub/catalogue.js';
 import { hubSettings } from '../../main/hub/settings.js';
@@ -78,6 +78,9 @@ describe('what --model names (resolveModel)', () => {
     saveModel(db, { id: 'local/moved', repo: null, revision: null, sha: null, path: moved, summary });
     rmSync(moved, { recursive: true });
     expect(() => resolveModel(db, 'local/moved')).toThrow(`The files of model "local/moved" are gone from ${moved}.`);
+    // Given by the path it was registered at, relative or not, the same words, not "neither a model nor a folder".
+    expect(() => resolveModel(db, moved)).toThrow(`The files of model "local/moved" are gone from ${moved}.`);
+    expect(() => resolveModel(db, relative(process.cwd(), moved))).toThrow(`The files of model "local/moved" are gone`);
     expect(unknown).toBeInstanceOf(SproutError);
     expect(unknown).toMatchObject({ code: 'unknown-model', summary: '"local/gone" is neither a model in the library nor a folder.' });
     db.close();
