@@ -210,13 +210,22 @@ function groupedContext(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, perKey: T
  */
 const FEED_FORWARD_BLOCKS = 2;
 
-/** x [N, d] normalised, in the compute dtype; returns [N, d] in float32 (activation and `wo`: see the top). */
-function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop): Tensor {
+/**
+ * x [N, d] normalised, in the compute dtype; returns [N, d] in float32 (activation and `wo`: see the top).
+ * `rowBlocks` is FEED_FORWARD_BLOCKS for the encoder's rows; the decoder's (a batch's label tokens, B·T, a few
+ * dozen rows) already fit in cache, so it passes 1.
+ */
+function feedForward(cfg: T5Config, w: WeightSource, prefix: string, x: Tensor, drop: Drop, rowBlocks: number): Tensor {
   // A weight widened at each use would be widened once per block.
-  const blocks = cfg.feedForward === 'gated-gelu' && x.graph.target === 'cpu' && x.requiresGrad && !w.widensAtUse(`${prefix}.wi_0.weight`);
+  const blocks =
+    rowBlocks > 1 &&
+    cfg.feedForward === 'gated-gelu' &&
+    x.graph.target === 'cpu' &&
+    x.requiresGrad &&
+    !w.widensAtUse(`${prefix}.wi_0.weight`);
   if (blocks) {
     return op.concat(
-      op.splitRows(x, FEED_FORWARD_BLOCKS).map((rows) => feedForwardRows(cfg, w, prefix, rows, drop)),
+      op.splitRows(x, rowBlocks).map((rows) => feedForwardRows(cfg, w, prefix, rows, drop)),
       0,
     );
   }
@@ -279,7 +288,8 @@ export function encoder(
       promptRows,
     };
     h = op.add(h, drop(attention(self)));
-    h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.1.layer_norm.weight`), eps), drop)));
+    const normed = op.rmsNorm(h, w.tensor(`${p}.1.layer_norm.weight`), eps);
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.1.DenseReluDense`, normed, drop, FEED_FORWARD_BLOCKS)));
   }
   return padded(drop(op.rmsNorm(h, w.tensor('encoder.final_layer_norm.weight'), eps)));
 }
@@ -345,7 +355,7 @@ export function decoder(cfg: T5Config, w: WeightSource, a: DecoderArgs): Tensor 
         }),
       ),
     );
-    h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.2.layer_norm.weight`), eps), drop)));
+    h = op.add(h, drop(feedForward(cfg, w, `${p}.2.DenseReluDense`, op.rmsNorm(h, w.tensor(`${p}.2.layer_norm.weight`), eps), drop, 1)));
   }
   return drop(op.rmsNorm(h, w.tensor('decoder.final_layer_norm.weight', a.x.graph.float), eps));
 }
