@@ -16,7 +16,10 @@ const UNPACK = `#!/bin/sh
 # Unpacks what --prepare packed: sh .device/unpack.sh DEST REPO
 set -e
 here=$(dirname "$0"); dest=$1; repo=$2
-unxz() { if command -v xz >/dev/null 2>&1; then xz -dc "$1"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"; fi; }
+unxz() {
+  if command -v xz >/dev/null 2>&1; then xz -dc "$1"
+  else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"; fi
+}
 mkdir -p "$dest/node_modules" "$dest/fixtures"
 unxz "$here/node.xz" > "$dest/node"; chmod +x "$dest/node"
 unxz "$here/node_modules.tar.xz" | tar -C "$dest/node_modules" -xf -
