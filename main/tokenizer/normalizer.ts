@@ -29,14 +29,7 @@ export class Normalizer {
   normalize(input: Uint8Array, n: number): number {
     const { removeExtraWhitespaces, escapeWhitespaces, addDummyPrefix } = this.spec;
     this.len = 0;
-    let i = 0;
-    if (removeExtraWhitespaces) {
-      while (i < n) {
-        this.prefix(input, i, n);
-        if (this.repEnd - this.repStart !== 1 || this.repSource[this.repStart] !== space) break;
-        i += this.consumed;
-      }
-    }
+    let i = removeExtraWhitespaces ? this.afterLeadingWhitespace(input, n) : 0;
     if (i >= n) return 0;
     if (addDummyPrefix) this.appendSpace(escapeWhitespaces);
     let prevSpace = removeExtraWhitespaces;
@@ -66,16 +59,29 @@ export class Normalizer {
       i += this.consumed;
       if (!removeExtraWhitespaces) prevSpace = false;
     }
-    if (removeExtraWhitespaces) {
-      const out = this.out;
-      if (escapeWhitespaces) {
-        while (this.len >= 3 && out[this.len - 3] === meta[0] && out[this.len - 2] === meta[1] && out[this.len - 1] === meta[2])
-          this.len -= 3;
-      } else {
-        while (this.len >= 1 && out[this.len - 1] === space) this.len--;
-      }
-    }
+    if (removeExtraWhitespaces) this.trimTrailingWhitespace(escapeWhitespaces);
     return this.len;
+  }
+
+  /** The offset of the first input character whose replacement is not a single space. */
+  private afterLeadingWhitespace(input: Uint8Array, n: number): number {
+    let i = 0;
+    while (i < n) {
+      this.prefix(input, i, n);
+      if (this.repEnd - this.repStart !== 1 || this.repSource[this.repStart] !== space) break;
+      i += this.consumed;
+    }
+    return i;
+  }
+
+  private trimTrailingWhitespace(escapeWhitespaces: boolean): void {
+    const out = this.out;
+    if (escapeWhitespaces) {
+      while (this.len >= 3 && out[this.len - 3] === meta[0] && out[this.len - 2] === meta[1] && out[this.len - 1] === meta[2])
+        this.len -= 3;
+    } else {
+      while (this.len >= 1 && out[this.len - 1] === space) this.len--;
+    }
   }
 
   private prefix(input: Uint8Array, i: number, n: number): void {
