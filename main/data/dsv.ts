@@ -25,6 +25,10 @@ export interface DsvStats {
 const INCOMPLETE = 0;
 const BLANK = 1;
 type Step = DsvRow | typeof INCOMPLETE | typeof BLANK;
+const NEXT = 1;
+const LAST = 2;
+/** How a field ended: another field follows, the record ends, or the text so far ends before that is certain. */
+type FieldEnd = typeof INCOMPLETE | typeof NEXT | typeof LAST;
 
 /**
  * Incremental CSV/TSV parser: text goes in chunk by chunk, complete records come out. Fields are kept exactly as
@@ -37,6 +41,12 @@ export class DsvParser {
   private pos = 0;
   private line = 1;
   private openQuoteLine = 0;
+  // The record being read: the offset and line of its next field, and what its fields held so far.
+  private at = 0;
+  private atLine = 1;
+  private quoted = 0;
+  private spanning = 0;
+  private stray = 0;
   private readonly delimiterCode: number;
 
   constructor(
@@ -88,89 +98,90 @@ export class DsvParser {
     return { line, fields: s.slice(start, contentEnd).split(this.delimiter) };
   }
 
-  /** One record of RFC 4180 text; the field loop stays in one function because it is the import's hot path. */
+  /** One record of RFC 4180 text: its fields one by one from `at`, committed only once the record is complete. */
   private rfcRecord(final: boolean): Step {
     const blank = this.blankRecord(final);
     if (blank !== null) return blank;
     const s = this.buf;
-    const d = this.delimiterCode;
-    let i = this.pos;
-    let line = this.line;
     const fields: string[] = [];
-    let quoted = 0;
-    let spanning = 0;
-    let stray = 0;
-    for (;;) {
-      if (i < s.length && s.charCodeAt(i) === QUOTE) {
-        const open = i;
-        const close = this.closingQuote(open, line, final);
-        if (close === INCOMPLETE) return INCOMPLETE;
-        // Between the quotes there is only text and doubled quotes: each pair stands for one.
-        const raw = s.slice(open + 1, close);
-        const value = raw.includes('"') ? raw.replaceAll('""', '"') : raw;
-        i = close + 1;
-        const breaks = countLf(s, open, i);
-        quoted++;
-        if (breaks > 0 || value.includes(this.delimiter)) spanning++;
-        const closeLine = line + breaks;
-        fields.push(value);
-        if (i >= s.length) {
-          line = closeLine;
-          break;
-        }
-        const c = s.charCodeAt(i);
-        if (c === d) {
-          line = closeLine;
-          i++;
-          continue;
-        }
-        if (c === LF) {
-          line = closeLine + 1;
-          i++;
-          break;
-        }
-        if (c === CR) {
-          if (i + 1 >= s.length && !final) return INCOMPLETE;
-          if (i + 1 >= s.length || s.charCodeAt(i + 1) === LF) {
-            line = closeLine + (i + 1 < s.length ? 1 : 0);
-            i += 2;
-            break;
-          }
-        }
-        throw this.afterQuote(line, closeLine, this.columnOf(i), s[i]);
-      }
-      let j = i;
-      for (; j < s.length; j++) {
-        const c = s.charCodeAt(j);
-        if (c === d || c === LF) break;
-        if (c === CR) {
-          if (j + 1 >= s.length && !final) return INCOMPLETE;
-          if (s.charCodeAt(j + 1) === LF) break;
-        } else if (c === QUOTE) stray++;
-      }
-      if (j >= s.length) {
-        if (!final) return INCOMPLETE;
-        fields.push(s.slice(i, j));
-        i = j;
-        break;
-      }
-      fields.push(s.slice(i, j));
-      const c = s.charCodeAt(j);
-      if (c === d) {
-        i = j + 1;
-        continue;
-      }
-      i = j + (c === LF ? 1 : 2);
-      line++;
-      break;
-    }
+    this.at = this.pos;
+    this.atLine = this.line;
+    this.quoted = this.spanning = this.stray = 0;
+    let end: FieldEnd;
+    do {
+      end = this.at < s.length && s.charCodeAt(this.at) === QUOTE ? this.quotedField(fields, final) : this.plainField(fields, final);
+      if (end === INCOMPLETE) return INCOMPLETE;
+    } while (end === NEXT);
     const start = this.line;
-    this.pos = Math.min(i, s.length);
-    this.line = line;
-    this.stats.quotedFields += quoted;
-    this.stats.quotedSpanning += spanning;
-    this.stats.strayQuotes += stray;
+    this.pos = Math.min(this.at, s.length);
+    this.line = this.atLine;
+    this.stats.quotedFields += this.quoted;
+    this.stats.quotedSpanning += this.spanning;
+    this.stats.strayQuotes += this.stray;
     return { line: start, fields };
+  }
+
+  /** The field opened by the quote at `at`: its text between the quotes, then a delimiter or the record's end. */
+  private quotedField(fields: string[], final: boolean): FieldEnd {
+    const s = this.buf;
+    const open = this.at;
+    const line = this.atLine;
+    const close = this.closingQuote(open, line, final);
+    if (close === INCOMPLETE) return INCOMPLETE;
+    // Between the quotes there is only text and doubled quotes: each pair stands for one.
+    const raw = s.slice(open + 1, close);
+    const value = raw.includes('"') ? raw.replaceAll('""', '"') : raw;
+    const i = close + 1;
+    const breaks = countLf(s, open, i);
+    this.quoted++;
+    if (breaks > 0 || value.includes(this.delimiter)) this.spanning++;
+    const closeLine = line + breaks;
+    fields.push(value);
+    const c = i < s.length ? s.charCodeAt(i) : LF;
+    if (c === this.delimiterCode || c === LF) {
+      this.at = i + 1;
+      this.atLine = closeLine + (c === LF && i < s.length ? 1 : 0);
+      return c === LF ? LAST : NEXT;
+    }
+    if (c === CR) {
+      if (i + 1 >= s.length && !final) return INCOMPLETE;
+      if (i + 1 >= s.length || s.charCodeAt(i + 1) === LF) {
+        this.at = i + 2;
+        this.atLine = closeLine + (i + 1 < s.length ? 1 : 0);
+        return LAST;
+      }
+    }
+    throw this.afterQuote(line, closeLine, this.columnOf(i), s[i]);
+  }
+
+  /** The unquoted field at `at`, up to a delimiter or the record's end; a `"` inside it is text (and counted). */
+  private plainField(fields: string[], final: boolean): FieldEnd {
+    const s = this.buf;
+    const d = this.delimiterCode;
+    const i = this.at;
+    let j = i;
+    for (; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      if (c === d || c === LF) break;
+      if (c === CR) {
+        if (j + 1 >= s.length && !final) return INCOMPLETE;
+        if (s.charCodeAt(j + 1) === LF) break;
+      } else if (c === QUOTE) this.stray++;
+    }
+    if (j >= s.length && !final) return INCOMPLETE;
+    fields.push(s.slice(i, j));
+    if (j >= s.length) {
+      this.at = j;
+      return LAST;
+    }
+    const c = s.charCodeAt(j);
+    if (c === d) {
+      this.at = j + 1;
+      return NEXT;
+    }
+    this.at = j + (c === LF ? 1 : 2);
+    this.atLine++;
+    return LAST;
   }
 
   /** An empty line (LF or CRLF) is counted and skipped; null when a record starts here. */
