@@ -444,6 +444,8 @@ export interface LabelJobInfo {
   outputState: LabelOutputState;
   /** Says what happened to the output file when it no longer holds this job's labels; null while it does. */
   outputNote: string | null;
+  /** Inputs cut to the length limit and rows left unlabelled, in words (main/label/rows-note.ts); null when none. */
+  rowsNote: string | null;
   rowsDone: number;
   totalRows: number;
   labelled: number;

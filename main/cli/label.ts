@@ -3,6 +3,7 @@ import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
 import { outputFormatFromName, type OutputFormat } from '../label/encode.js';
 import { getJob, jobWriter } from '../label/jobs.js';
+import { rowsNote } from '../label/rows-note.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
@@ -282,6 +283,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
       } else {
         result = await start(db, values, { device, precision, compute }, weights, control, (e) => (engine = e));
       }
+      printRowsNote(db, result.job_id);
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
@@ -292,6 +294,15 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     }
   },
 };
+
+/** Inputs cut to the length limit and rows left unlabelled, said on stderr before the summary. */
+function printRowsNote(db: LibraryDb, jobId: string): void {
+  const job = getJob(db, jobId);
+  const note = job && rowsNote(job.spec, job.stats);
+  if (!note) return;
+  const raise = job.stats.truncated > 0 ? ' --max-input-tokens N raises the length limit (memory grows with it).' : '';
+  process.stderr.write(`note: ${note}${raise}\n`);
+}
 
 /** By default a prompt labels on the weights it was trained on; one from outside Sprout (a prompt file, a PEFT import) was trained on float32 weights. */
 function jobWidth(chosen: { weightWidth?: WeightWidth }, weights: WeightsChoice | undefined): WeightsChoice {

@@ -215,7 +215,7 @@ describe('sprout label', () => {
     });
   });
 
-  it('reports bad rows with their reason and keeps them in place', async () => {
+  it('reports bad rows with their reason and keeps them in place, and says on stderr which rows it cut or skipped', async () => {
     const input = join(dir, 'bad.jsonl');
     writeFileSync(
       input,
@@ -229,13 +229,21 @@ describe('sprout label', () => {
       ].join('\n') + '\n',
     );
     const out = join(dir, 'bad-out.csv');
-    const { summary } = await label(tempDir(), ['--input', input, '--output', out]);
+    // Python's sentencepiece on T5's spiece.model: "a fine sentence" is 4 pieces (5 tokens with eos), at the limit;
+    // row 4 is 7 pieces, over it.
+    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--max-input-tokens', '5']);
     expect(summary).toMatchObject({
       rows: 6,
       labelled: 2,
       skipped: 4,
       skipped_reasons: { 'empty text': 2, 'missing value in column "text"': 2 },
+      truncated: 1,
     });
+    expect(stderr).toContain(
+      'note: 1 row was longer than 5 tokens: each was labelled on its first 4 tokens and the end-of-text token. 4 rows were left ' +
+        'unlabelled (empty text: 2; missing value in column "text": 2); skipped_reason in the output says which. ' +
+        '--max-input-tokens N raises the length limit (memory grows with it).',
+    );
     const table = parseCsv(readFileSync(out, 'utf8'));
     expect(table.map((r) => r[0])).toEqual(['id', '1', '2', '3', '4', '5', '6']);
     expect(table[4][1]).toBe('another, "quoted" one');

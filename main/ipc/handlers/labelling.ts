@@ -22,6 +22,7 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import { planSuggestion } from './train-plan.js';
 import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
 import { defaultOutputPath, jobsOwning, outputNote, outputState } from '../../label/ownership.js';
+import { rowsNote } from '../../label/rows-note.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
@@ -212,6 +213,7 @@ export class LabelJobs {
       accuracy: gold && { rows: gold.rows, accuracy: gold.accuracy, macroF1: gold.macro_f1 },
       outputState: state,
       outputNote: outputNote(job, state),
+      rowsNote: rowsNote(job.spec, job.stats),
       rowsDone: job.rowsDone,
       totalRows: job.spec.totalRows,
       labelled: job.stats.labelled,
