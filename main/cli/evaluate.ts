@@ -26,7 +26,8 @@ export const evaluateCommand: Command = {
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
-rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped).
+rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped); inputs are
+cut where the prompt's training cut them (its --max-input-length; 512 for a prompt trained elsewhere).
 --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
 --label-column defaults to the label column of the dataset the prompt was trained on. --dataset ID scores its
 labelled test split (held out at import: the score to report), else its validation split, else train, unless
@@ -110,7 +111,6 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     limit: countFlag(values, 'limit'),
     worst: 0,
     batchSize: 32,
-    maxInputTokens: 512,
   };
   if (data !== undefined) {
     const labelColumn = stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? undefined;

@@ -201,7 +201,9 @@ Output:
                  file of another job needs --replace-job JOB naming that job (--overwrite is not enough).
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
-  --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)  --max-input-tokens 512
+  --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)
+  --max-input-tokens N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
+                          trained with, its --max-input-length; 512 for prompt files, imports and prompts from elsewhere)
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  ${precisionFlag.help}
   ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   ${computeFlag.help}  int8: int8 products, each input row quantised on its own (CPU only; t5-base about 2.5× faster,

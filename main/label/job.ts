@@ -79,7 +79,10 @@ export interface LabelJobOptions {
   goldColumn?: string;
   batchSize?: number;
   lengthNormalise?: boolean;
-  /** Longer inputs keep their first maxInputTokens − 1 tokens and eos (default 512, T5's length). */
+  /**
+   * Longer inputs keep their first maxInputTokens − 1 tokens and eos. Default: the limit the prompts were trained
+   * with (the largest, for several; LabelPrompt.inputLimit), else 512, T5's length.
+   */
   maxInputTokens?: number;
   /** Free-text tasks: the longest output in tokens (default 64). */
   maxNewTokens?: number;
@@ -203,13 +206,22 @@ export async function startLabelJob(
   }
 }
 
+/**
+ * The input limit (tokens, eos included) that labelling, its memory plan and evaluation cut inputs at: the one
+ * given, else the largest the prompts were trained with (so that none reads less than it was trained on), else 512.
+ */
+export function inputLimit(prompts: readonly LabelPrompt[], given?: number): number {
+  const trained = prompts.flatMap((p) => (p.inputLimit === undefined ? [] : [p.inputLimit]));
+  return given ?? (trained.length > 0 ? Math.max(...trained) : LABEL_DEFAULTS.maxInputTokens);
+}
+
 /** Everything a new job fixes before its first row: checked options, the input's reading, task, text, output and row count. */
 async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions): Promise<LabelJobSpec> {
   const input = resolve(options.input);
   const batchSize = options.batchSize ?? LABEL_DEFAULTS.batchSize;
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
     throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
-  const maxInputTokens = options.maxInputTokens ?? LABEL_DEFAULTS.maxInputTokens;
+  const maxInputTokens = inputLimit(engine.prompts, options.maxInputTokens);
   if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2))
     throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
 

@@ -1,7 +1,9 @@
 import type { LibraryDb } from '../library/db.js';
 import { getModel } from '../library/models.js';
 import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { getRun } from '../library/runs.js';
 import { getTask } from '../library/tasks.js';
+import { TrainingConfigSchema } from '../train/config.js';
 import type { LabelPrompt, LabelTask } from './types.js';
 import type { WeightWidth } from '../weights/width.js';
 
@@ -14,13 +16,16 @@ export function promptFromLibrary(
   idOrName: string,
 ): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
   const record = requirePrompt(db, findPromptId(db, idOrName));
+  const task = taskOf(db, record);
+  const inputLimit = trainedInputLimit(db, record, task.template);
   return {
     weightWidth: record.weightWidth,
     prompt: {
       ref: `${LIBRARY_REF_PREFIX}${record.id}`,
       name: record.name,
       prompt: { length: record.length, data: record.embedding },
-      task: taskOf(db, record),
+      task,
+      ...(inputLimit === undefined ? {} : { inputLimit }),
     },
     modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
   };
@@ -46,4 +51,22 @@ function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
       ? { decision: { positive: decision.positive, threshold: decision.threshold } }
       : {}),
   };
+}
+
+/**
+ * The input limit of the run that trained the prompt (its task's maxInputLength; in a mixture, the task with the
+ * prompt's template, else the largest), or undefined for a prompt trained elsewhere or whose run is gone.
+ */
+function trainedInputLimit(db: LibraryDb, record: PromptRecord, template: string | null): number | undefined {
+  const run = record.runId === null ? undefined : getRun(db, record.runId);
+  if (!run) return undefined;
+  const limitOf = (task: unknown) => {
+    const parsed = TrainingConfigSchema.shape.task.safeParse(task);
+    return parsed.success ? { template: parsed.data.template, limit: parsed.data.maxInputLength } : undefined;
+  };
+  const config = run.config as { task?: unknown; tasks?: unknown };
+  const tasks = Array.isArray(config.tasks) ? config.tasks.map((t: { task?: unknown } | null) => limitOf(t?.task)) : [limitOf(config.task)];
+  const known = tasks.filter((t) => t !== undefined);
+  if (known.length === 0) return undefined;
+  return known.find((t) => t.template === template)?.limit ?? Math.max(...known.map((t) => t.limit));
 }

@@ -8,7 +8,7 @@ import type { ComputeChoice, DevicePreference } from '../choices.js';
 import { resolveWidth } from '../runtime/width-policy.js';
 import { memoryPlan, suggestFit, type FitSuggestion, type MemoryPlan } from '../weights/memory-plan.js';
 import type { WeightsChoice } from '../weights/width.js';
-import { LABEL_DEFAULTS } from './job.js';
+import { inputLimit, LABEL_DEFAULTS } from './job.js';
 import type { LabelPrompt } from './types.js';
 
 export interface LabelPlanRequest {
@@ -42,7 +42,7 @@ export async function planLabelling(r: LabelPlanRequest): Promise<LabelPlan> {
     config: readT5Config(r.model),
     width,
     batch: r.batchSize ?? LABEL_DEFAULTS.batchSize,
-    inputTokens: r.maxInputTokens ?? LABEL_DEFAULTS.maxInputTokens,
+    inputTokens: inputLimit(r.prompts, r.maxInputTokens),
     promptLength: Math.max(...r.prompts.map((p) => p.prompt.length)),
     targetTokens: Math.max(generation ? (r.maxNewTokens ?? LABEL_DEFAULTS.maxNewTokens) : 1, ...targets),
     sessions: 1,

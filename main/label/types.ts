@@ -32,6 +32,11 @@ export interface LabelPrompt {
   name: string;
   prompt: SoftPrompt;
   task: LabelTask;
+  /**
+   * The input limit in tokens, eos included, that the prompt was trained with (a library prompt trained in Sprout):
+   * labelling and evaluation cut inputs there unless told otherwise, so that they score what training scored.
+   */
+  inputLimit?: number;
 }
 
 /** One route of a multi-task job: the rows (or the text column) it labels, with its prompt's task. */

@@ -123,7 +123,6 @@ export function scorePrompt(
       ...(o.compute ? { compute: o.compute } : {}),
       worst: o.worst,
       batchSize: 32,
-      maxInputTokens: 512,
     },
     onPrepare,
   );

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseTemplate, type Template } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
+import { inputLimit } from '../../label/job.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import { Scorer, type LabelTokenizer } from '../../label/scorer.js';
 import { renderText } from '../../label/text.js';
@@ -40,7 +41,8 @@ export interface EvalJobInput {
   limit?: number;
   worst: number;
   batchSize: number;
-  maxInputTokens: number;
+  /** Longer inputs keep their first maxInputTokens − 1 tokens and eos; default: the prompt's training limit, else 512. */
+  maxInputTokens?: number;
 }
 
 export interface ScoredExample {
@@ -90,7 +92,8 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     });
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
-      const kept = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, input.maxInputTokens);
+      const limit = inputLimit([prompt], input.maxInputTokens);
+      const kept = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, limit);
       if (kept.length === 0) {
         throw new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
           hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
