@@ -342,6 +342,8 @@ export interface EvalReport {
   judgement: Judgement;
   /** The prompt's decision threshold that made the predictions, in words; null: the more probable label did. */
   decision: string | null;
+  /** Rows cut to the input limit the prompt was trained with, in words (main/label/rows-note.ts); null when none was. */
+  inputNote: string | null;
 }
 
 /** A two-label prompt's precision and recall of one label against the decision threshold, on its validation rows. */

@@ -8,6 +8,7 @@ import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
 import { EVAL_METRIC_NAMES } from '../choices.js';
 import type { DevicePreference } from '../runtime/types.js';
+import { truncationNote } from '../label/rows-note.js';
 import { judgeReport, type Judgement } from '../train/baselines.js';
 import { reportMetric } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
@@ -34,7 +35,7 @@ labelled test split (held out at import: the score to report), else its validati
 --split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with float on 96–98 %
 of rows: see README "Frozen weights at reduced width").
 
-Prints one JSON line: prompt_id, data, split, labels, examples, skipped, accuracy, macro_f1, mcc, per_class,
+Prints one JSON line: prompt_id, data, split, labels, examples, skipped, input_limit, truncated, accuracy, macro_f1, mcc, per_class,
 confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the predictions,
 in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value (the metric's value), baselines (majority:
 always answering the most frequent label of these rows; zero_shot: the initial prompt, on the prompt's own
@@ -133,6 +134,8 @@ async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signa
   const out = await evalReport(input, preparePrinter(), signal);
   const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
   for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
+  const cut = truncationNote(out.truncated, out.inputLimit, 'scored');
+  if (cut) process.stderr.write(`note: ${cut}\n`);
   printJson(evaluationJson(target, input, out, judged));
 }
 
@@ -145,6 +148,8 @@ function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJo
     labels: out.labels,
     examples: out.examples,
     skipped: out.skipped,
+    input_limit: out.inputLimit,
+    truncated: out.truncated,
     accuracy: out.report.accuracy,
     macro_f1: out.report.macroF1,
     mcc: out.report.mcc,

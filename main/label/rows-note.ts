@@ -7,12 +7,8 @@ import type { LabelJobSpec, LabelStats } from './types.js';
  */
 export function rowsNote(spec: Pick<LabelJobSpec, 'maxInputTokens'>, stats: Pick<LabelStats, 'truncated' | 'skipped'>): string | null {
   const notes: string[] = [];
-  if (stats.truncated > 0) {
-    const limit = spec.maxInputTokens;
-    notes.push(
-      `${rowsWere(stats.truncated)} longer than ${limit} tokens: each was labelled on its first ${limit - 1} tokens and the end-of-text token.`,
-    );
-  }
+  const cut = truncationNote(stats.truncated, spec.maxInputTokens, 'labelled');
+  if (cut) notes.push(cut);
   const skipped = Object.entries(stats.skipped).filter(([, n]) => n > 0);
   if (skipped.length > 0) {
     const total = skipped.reduce((sum, [, n]) => sum + n, 0);
@@ -20,6 +16,12 @@ export function rowsNote(spec: Pick<LabelJobSpec, 'maxInputTokens'>, stats: Pick
     notes.push(`${rowsWere(total)} left unlabelled (${reasons}); skipped_reason in the output says which.`);
   }
   return notes.length > 0 ? notes.join(' ') : null;
+}
+
+/** Rows cut to the input limit, in words (labelling, and evaluation, which scores them); null when none was. */
+export function truncationNote(truncated: number, limit: number, verb: 'labelled' | 'scored'): string | null {
+  if (truncated === 0) return null;
+  return `${rowsWere(truncated)} longer than ${limit} tokens: each was ${verb} on its first ${limit - 1} tokens and the end-of-text token.`;
 }
 
 function rowsWere(n: number): string {

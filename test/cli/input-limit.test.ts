@@ -69,21 +69,31 @@ describe('the input limit a prompt was trained with', () => {
     expect(t.best.step).toBe(2);
     const prompt = String(t.prompt_id);
 
+    // The rows over the limit, counted with the model's tokenizer (eos included, as the limit counts it).
+    const tokenizer = await loadTokenizer(model);
+    const over = rows.filter((r) => tokenizer.encode(`${r[1]} ${r[2]}`).length > LIMIT).length;
+    expect(over).toBeGreaterThan(0);
     const evaluated = await sprout(
       ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--label-column', '0', '--device', 'cpu'],
       home,
     );
     expect(evaluated.code, evaluated.stderr).toBe(0);
-    const e = lastJson(evaluated) as { examples: number; accuracy: number; macro_f1: number; mcc: number };
-    expect(e.examples).toBe(48);
+    const e = lastJson(evaluated) as {
+      examples: number;
+      accuracy: number;
+      macro_f1: number;
+      mcc: number;
+      input_limit: number;
+      truncated: number;
+    };
+    expect([e.examples, e.input_limit, e.truncated]).toEqual([48, LIMIT, over]);
+    expect(evaluated.stderr).toContain(
+      `note: ${over} rows were longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens`,
+    );
     expect([e.accuracy, e.macro_f1, e.mcc].map((v) => v.toFixed(6))).toEqual(
       [t.best.rank_accuracy, t.best.macro_f1, t.best.mcc].map((v) => v.toFixed(6)),
     );
 
-    // The rows over the limit, counted with the model's tokenizer (eos included, as the limit counts it).
-    const tokenizer = await loadTokenizer(model);
-    const over = rows.filter((r) => tokenizer.encode(`${r[1]} ${r[2]}`).length > LIMIT).length;
-    expect(over).toBeGreaterThan(0);
     const plan = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--device', 'cpu'], home);
     expect((lastJson(plan) as { plan: { inputTokens: number } }).plan.inputTokens).toBe(LIMIT);
     const labelled = await sprout(['label', '--prompt', prompt, '--input', input, '--device', 'cpu'], home);

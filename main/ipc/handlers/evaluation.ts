@@ -4,6 +4,7 @@ import { SproutError } from '../../errors.js';
 import { evalSplit, splitCounts, type Split } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { getModel } from '../../library/models.js';
+import { truncationNote } from '../../label/rows-note.js';
 import { latestPromptOfRun, requirePrompt, type PromptRecord } from '../../library/prompts.js';
 import { requireRun } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
@@ -94,6 +95,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     worst: out.worst,
     judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation', split),
     decision: out.decision && decisionText(out.decision, out.labels),
+    inputNote: truncationNote(out.truncated, out.inputLimit, 'scored'),
   };
 }
 

@@ -66,6 +66,9 @@ export interface EvalJobOutput {
   decision: Decision | null;
   /** Two-label prompts: each scored row's gold label index and probabilities (what a threshold curve is drawn from). */
   twoLabel?: { gold: number[]; probs: [number, number][] };
+  /** Where inputs were cut (tokens, eos included: see inputLimit) and how many scored rows were. */
+  inputLimit: number;
+  truncated: number;
 }
 
 /**
@@ -93,7 +96,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     try {
       const tokenizer = await loadTokenizer(input.modelPath);
       const limit = inputLimit([prompt], input.maxInputTokens);
-      const kept = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, limit);
+      const { kept, truncated } = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, limit);
       if (kept.length === 0) {
         throw new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
           hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
@@ -105,7 +108,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
         maxNewTokens: 1,
       });
       const scores = await scoreRows(scorer, kept, task.labels, input.batchSize, signal);
-      return evalOutput(task, rows.length, kept, scores, input.worst);
+      return { ...evalOutput(task, rows.length, kept, scores, input.worst), inputLimit: limit, truncated };
     } finally {
       await model.dispose();
     }
@@ -162,17 +165,21 @@ function tokenizeRows(
   tokenizer: LabelTokenizer,
   eos: number,
   maxInputTokens: number,
-): KeptRow[] {
+): { kept: KeptRow[]; truncated: number } {
   const kept: KeptRow[] = [];
+  let truncated = 0;
   for (const row of rows) {
     const gold = row.label === null ? -1 : labels.indexOf(row.label);
     const rendered = renderText(template, row.fields);
     if (gold < 0 || 'skip' in rendered) continue;
     let ids = tokenizer.encode(rendered.text);
-    if (ids.length > maxInputTokens) ids = ids.slice(0, maxInputTokens - 1).concat(eos);
+    if (ids.length > maxInputTokens) {
+      ids = ids.slice(0, maxInputTokens - 1).concat(eos);
+      truncated++;
+    }
     kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
   }
-  return kept;
+  return { kept, truncated };
 }
 
 async function scoreRows(scorer: Scorer, kept: KeptRow[], labels: string[], batchSize: number, signal: AbortSignal): Promise<RowScores> {
@@ -203,7 +210,13 @@ async function scoreRows(scorer: Scorer, kept: KeptRow[], labels: string[], batc
   return { predicted, probs, scored };
 }
 
-function evalOutput(task: LabelTask, rowCount: number, kept: KeptRow[], scores: RowScores, worstCount: number): EvalJobOutput {
+function evalOutput(
+  task: LabelTask,
+  rowCount: number,
+  kept: KeptRow[],
+  scores: RowScores,
+  worstCount: number,
+): Omit<EvalJobOutput, 'inputLimit' | 'truncated'> {
   const report = classificationReport(
     task.labels,
     kept.map((k) => k.gold),
