@@ -70,7 +70,6 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
             threads,
             worst: 0,
             batchSize: 32,
-            maxInputTokens: 512,
           },
           preparePrinter(),
           new AbortController().signal,

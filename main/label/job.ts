@@ -23,6 +23,7 @@ import { realTarget, refuseInsideDataDir } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
+import { DEFAULT_MAX_INPUT_LENGTH } from '../train/task.js';
 import { decisionText, type Decision } from '../train/threshold.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
@@ -120,7 +121,7 @@ export interface LabelSummary {
 }
 
 /** What a job uses when not told: also what its memory plan counts (main/label/memory-plan.ts). */
-export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: 512, maxNewTokens: 64 };
+export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: DEFAULT_MAX_INPUT_LENGTH, maxNewTokens: 64 };
 
 export function promptSha256(data: Float32Array): string {
   return createHash('sha256')
