@@ -8,6 +8,7 @@ import { getTask } from '../library/tasks.js';
 import { dataDir } from '../paths.js';
 import { EVAL_METRIC_NAMES } from '../choices.js';
 import type { DevicePreference } from '../runtime/types.js';
+import { trainedTask } from '../label/library-prompt.js';
 import { truncationNote } from '../label/rows-note.js';
 import { judgeReport, type Judgement } from '../train/baselines.js';
 import { reportMetric } from '../train/metrics.js';
@@ -30,7 +31,7 @@ Rank classification of every labelled row, as training scores validation: the pr
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped); inputs are
 cut where the prompt's training cut them (its --max-input-length; 512 for a prompt trained elsewhere).
 --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
---label-column defaults to the label column of the dataset the prompt was trained on. --dataset ID scores its
+--label-column defaults to the label column of the dataset (or file) the prompt was trained on. --dataset ID scores its
 labelled test split (held out at import: the score to report), else its validation split, else train, unless
 --split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with float on 96–98 %
 of rows: see README "Frozen weights at reduced width").
@@ -114,7 +115,9 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     batchSize: 32,
   };
   if (data !== undefined) {
-    const labelColumn = stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? undefined;
+    // The column the prompt's dataset, or else the file of its run, took the gold labels from.
+    const labelColumn =
+      stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? trainedTask(db, prompt, task?.template ?? null)?.labelColumn;
     if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
     return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
   }

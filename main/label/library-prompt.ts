@@ -17,7 +17,7 @@ export function promptFromLibrary(
 ): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
   const record = requirePrompt(db, findPromptId(db, idOrName));
   const task = taskOf(db, record);
-  const inputLimit = trainedInputLimit(db, record, task.template);
+  const inputLimit = trainedTask(db, record, task.template)?.maxInputLength;
   return {
     weightWidth: record.weightWidth,
     prompt: {
@@ -53,20 +53,28 @@ function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
   };
 }
 
+/** How the run that trained a prompt read its task: the template, the gold label column and the input limit. */
+export interface TrainedTask {
+  template: string;
+  labelColumn: string;
+  maxInputLength: number;
+}
+
 /**
- * The input limit of the run that trained the prompt (its task's maxInputLength; in a mixture, the task with the
- * prompt's template, else the largest), or undefined for a prompt trained elsewhere or whose run is gone.
+ * The task of the run that trained the prompt (in a mixture, the task with the prompt's template, else the one with
+ * the largest input limit), or undefined for a prompt trained elsewhere or whose run is gone.
  */
-function trainedInputLimit(db: LibraryDb, record: PromptRecord, template: string | null): number | undefined {
+export function trainedTask(db: LibraryDb, record: PromptRecord, template: string | null): TrainedTask | undefined {
   const run = record.runId === null ? undefined : getRun(db, record.runId);
   if (!run) return undefined;
-  const limitOf = (task: unknown) => {
+  const taskOfSpec = (task: unknown): TrainedTask | undefined => {
     const parsed = TrainingConfigSchema.shape.task.safeParse(task);
-    return parsed.success ? { template: parsed.data.template, limit: parsed.data.maxInputLength } : undefined;
+    return parsed.success ? parsed.data : undefined;
   };
   const config = run.config as { task?: unknown; tasks?: unknown };
-  const tasks = Array.isArray(config.tasks) ? config.tasks.map((t: { task?: unknown } | null) => limitOf(t?.task)) : [limitOf(config.task)];
+  const tasks = Array.isArray(config.tasks)
+    ? config.tasks.map((t: { task?: unknown } | null) => taskOfSpec(t?.task))
+    : [taskOfSpec(config.task)];
   const known = tasks.filter((t) => t !== undefined);
-  if (known.length === 0) return undefined;
-  return known.find((t) => t.template === template)?.limit ?? Math.max(...known.map((t) => t.limit));
+  return known.find((t) => t.template === template) ?? known.sort((a, b) => b.maxInputLength - a.maxInputLength)[0];
 }

@@ -74,7 +74,8 @@ describe('the input limit a prompt was trained with', () => {
     const over = rows.filter((r) => tokenizer.encode(`${r[1]} ${r[2]}`).length > LIMIT).length;
     expect(over).toBeGreaterThan(0);
     const evaluated = await sprout(
-      ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--label-column', '0', '--device', 'cpu'],
+      // No --label-column: the prompt's run read its gold labels from column 0 of a file, which evaluate takes.
+      ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--device', 'cpu'],
       home,
     );
     expect(evaluated.code, evaluated.stderr).toBe(0);
