@@ -155,6 +155,21 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(d.warnings).toEqual(fileScore.warnings.map((w) => w.replace('evaluated', 'validation')));
   });
 
+  it('evaluate names what to do for a prompt that came without a task (a PEFT round trip)', async () => {
+    const peft = join(mkdtempSync(join(tmpdir(), 'sprout-evaluate-peft-')), 'adapter');
+    expect((await sprout(['library', 'export', String(promptId), '--peft', peft], home)).code).toBe(0);
+    const imported = await sprout(['library', 'import', '--peft', peft, '--model', tinyModel], home);
+    expect(imported.code, imported.stderr).toBe(0);
+    const id = String((lastJson(imported) as { id: number }).id);
+    const refused = await sprout(
+      ['evaluate', '--prompt', id, '--data', dev, '--no-header', '--label-column', '1', '--device', 'cpu'],
+      home,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`Prompt ${id} has no task, so its labels are unknown`);
+    expect(refused.stderr).toContain(`sprout label --prompt ${id} --input FILE --labels A,B --template T --label-column GOLD`);
+  });
+
   it('evaluate refuses unclear requests with a one-line usage error', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
     const none = await sprout(['evaluate', '--data', dev], home);

@@ -139,6 +139,19 @@ interface RowScores {
 }
 
 function requireClassification(task: LabelTask, promptId: number): void {
+  if (task.kind !== 'classification' && task.template === null) {
+    throw new SproutError(
+      'eval-no-labels',
+      `Prompt ${promptId} has no task, so its labels are unknown (a PEFT import or a prompt file carries none).`,
+      {
+        hint:
+          `Score it with \`sprout label --prompt ${promptId} --input FILE --labels A,B --template T --label-column GOLD\`: ` +
+          "the summary's accuracy, macro-F1 and MCC compare it with the gold column.",
+        uiHint:
+          'A prompt trained in Sprout carries its labels; this one can be scored from the command line (sprout label with --labels and --label-column).',
+      },
+    );
+  }
   if (task.kind !== 'classification') {
     throw new SproutError('eval-free-text', `Prompt ${promptId} generates free text; the report scores classification prompts.`, {
       hint: 'See its exact-match curve in the run instead.',
