@@ -137,11 +137,14 @@ export class DsvParser {
     if (breaks > 0 || value.includes(this.delimiter)) this.spanning++;
     const closeLine = line + breaks;
     fields.push(value);
-    const c = i < s.length ? s.charCodeAt(i) : LF;
-    if (c === this.delimiterCode || c === LF) {
-      this.at = i + 1;
-      this.atLine = closeLine + (c === LF && i < s.length ? 1 : 0);
-      return c === LF ? LAST : NEXT;
+    this.at = i + 1;
+    this.atLine = closeLine;
+    if (i >= s.length) return LAST;
+    const c = s.charCodeAt(i);
+    if (c === this.delimiterCode) return NEXT;
+    if (c === LF) {
+      this.atLine++;
+      return LAST;
     }
     if (c === CR) {
       if (i + 1 >= s.length && !final) return INCOMPLETE;
