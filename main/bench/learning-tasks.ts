@@ -40,7 +40,7 @@ export async function replayLearningRun(
         onProgress: (e) => {
           if (e.kind === 'step' && e.step > 1) stepSeconds.push(ref.batch_size / e.examplesPerS);
           if (e.kind === 'step' && e.step % 100 === 0)
-            log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)}` + ` (${mean(stepSeconds).toFixed(4)} s/step)`);
+            log(`${task} step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${mean(stepSeconds).toFixed(4)} s/step)`);
           if (e.kind === 'eval') {
             curve.push([e.step, e.metrics.rank?.accuracy ?? 0]);
             log(`${task} eval at step ${e.step}: rank accuracy ${(100 * (e.metrics.rank?.accuracy ?? 0)).toFixed(2)} %`);
