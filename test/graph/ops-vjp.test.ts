@@ -102,6 +102,17 @@ const cases: Case[] = [
     shape: [3, 6],
     f: (x, g) => op.crossEntropy(x, g.constant([5, 0, 2], 'int64', [3, 1]), g.scalar(1e-4)).loss,
   },
+  {
+    // As the training graph takes it: logits x Wᵀ, and the label's logit apart as x · W[label] (labelLogit).
+    name: 'cross-entropy with the label logit taken apart',
+    shape: [3, 4],
+    f: (x, g) => {
+      const w = c(g, [6, 4], 18);
+      const labels = g.constant([5, 0, 2], 'int32', [3, 1]);
+      const picked = op.reduceSum(op.mul(x, op.reshape(op.gather(w, labels), [-1, 4], x.shape)), [-1], true);
+      return op.crossEntropy(op.linear(x, w), labels, g.scalar(1e-4), picked).loss;
+    },
+  },
 ];
 
 describe('every op’s vector-Jacobian product matches central finite differences (float64)', () => {

@@ -22,6 +22,7 @@ import {
   embed,
   type Drop,
   encoder,
+  labelLogit,
   lmHead,
   maskBias,
   positionBias,
@@ -152,7 +153,8 @@ export function buildTrainGraph(
     drop,
   });
   // Per token: cross-entropy + z-loss (Lester et al.: coefficient * log(Z)^2); [B*T, 1] each.
-  const { loss: perToken, ce } = op.crossEntropy(op.toFloat32(lmHead(cfg, w, h)), labels, zLoss);
+  const picked = labelLogit(cfg, w, h, labels);
+  const { loss: perToken, ce } = op.crossEntropy(op.toFloat32(lmHead(cfg, w, h)), labels, zLoss, picked);
   const maskFlat = op.reshape(labelMask, [-1, 1], ['BT', 1]);
   const tokens = op.reduceSum(maskFlat, [0, 1], false);
   const loss = op.div(op.reduceSum(op.mul(perToken, maskFlat), [0, 1], false), tokens);

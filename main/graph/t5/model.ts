@@ -366,6 +366,17 @@ export function lmHead(cfg: T5Config, w: WeightSource, h: Tensor): Tensor {
   return w.linear(h, 'lm_head.weight');
 }
 
+/**
+ * The logit lmHead gives each row's label: h [N, d], labels [N, 1] -> [N, 1] float32, as h · W[label] without the
+ * [N, V] product. The training loss takes it apart from the logits (crossEntropy's `picked`), so that its backward
+ * reaches h through W's label rows instead of a scatter over the vocabulary.
+ */
+export function labelLogit(cfg: T5Config, w: WeightSource, h: Tensor, labels: Tensor): Tensor {
+  const x = op.toFloat32(cfg.tieWordEmbeddings ? op.scale(h, cfg.dModel ** -0.5) : h);
+  const rows = w.rows(cfg.tieWordEmbeddings ? 'shared.weight' : 'lm_head.weight', labels); // [N, 1, d]
+  return op.reduceSum(op.mul(x, op.reshape(rows, [-1, cfg.dModel], x.shape)), [-1], true);
+}
+
 /** Rows of shared.weight for int ids of any shape: [..., d] float32, the residual stream's dtype. Frozen, so no gradient is built. */
 export function embed(w: WeightSource, ids: Tensor): Tensor {
   return w.rows('shared.weight', ids);
