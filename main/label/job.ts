@@ -212,6 +212,11 @@ export async function startLabelJob(
  * given, else the largest the prompts were trained with (so that none reads less than it was trained on), else 512.
  */
 export function inputLimit(prompts: readonly LabelPrompt[], given?: number): number {
+  if (given !== undefined && !(Number.isInteger(given) && given >= 2))
+    throw new SproutError(
+      'label-bad-option',
+      `--max-input-tokens must be an integer of at least 2 (a token of text and the end-of-text token), not ${given}.`,
+    );
   const trained = prompts.flatMap((p) => (p.inputLimit === undefined ? [] : [p.inputLimit]));
   return given ?? (trained.length > 0 ? Math.max(...trained) : LABEL_DEFAULTS.maxInputTokens);
 }
@@ -223,8 +228,6 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
     throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
   const maxInputTokens = inputLimit(engine.prompts, options.maxInputTokens);
-  if (!(Number.isInteger(maxInputTokens) && maxInputTokens >= 2))
-    throw new SproutError('label-bad-option', `The input length limit must be an integer of at least 2 tokens, not ${maxInputTokens}.`);
 
   const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
   const info = source.info;

@@ -89,7 +89,7 @@ describe('the input limit a prompt was trained with', () => {
     };
     expect([e.examples, e.input_limit, e.truncated]).toEqual([48, LIMIT, over]);
     expect(evaluated.stderr).toContain(
-      `note: ${over} rows were longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens`,
+      `note: ${over} rows were longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens and the end-of-text token. --max-input-tokens N scores at another limit.`,
     );
     expect([e.accuracy, e.macro_f1, e.mcc].map((v) => v.toFixed(6))).toEqual(
       [t.best.rank_accuracy, t.best.macro_f1, t.best.mcc].map((v) => v.toFixed(6)),
@@ -107,5 +107,16 @@ describe('the input limit a prompt was trained with', () => {
       home,
     );
     expect((lastJson(wide) as { plan: { inputTokens: number } }).plan.inputTokens).toBe(512);
+    const whole = await sprout(
+      ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--device', 'cpu', '--max-input-tokens', '512'],
+      home,
+    );
+    expect(whole.code, whole.stderr).toBe(0);
+    const longest = Math.max(...rows.map((r) => tokenizer.encode(`${r[1]} ${r[2]}`).length));
+    expect(longest).toBeLessThanOrEqual(512);
+    expect(lastJson(whole)).toMatchObject({ examples: 48, input_limit: 512, truncated: 0 });
+    expect(whole.stderr).not.toContain('longer than');
+    const tooShort = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--max-input-tokens', '1'], home);
+    expect([tooShort.code, tooShort.stderr]).toEqual([2, expect.stringContaining('--max-input-tokens must be an integer of at least 2')]);
   });
 });
