@@ -67,6 +67,21 @@ describe('PyTorch replays of the recorded runs, from the Python script to the le
     );
   });
 
+  it('judges the accuracy target on the difference as reported: 16 of 1,600 topic rows below the reference is 1 point', () => {
+    const topic = readInstructRuns(shared).topic;
+    const refFinal = topic.evals.at(-1)!.rank_acc;
+    expect(refFinal * 1600).toBeCloseTo(1007, 9);
+    const replay = (rows: number) => ({
+      ...sproutReplay(rows / 1600),
+      curve: topic.evals.map((e) => [e.step, rows / 1600] as [number, number]),
+    });
+    const atLimit = taskSummary(topic, replay(991), [replay(991), replay(991)]);
+    expect([atLimit.accuracy_diff_points, atLimit.accuracy_target_met]).toEqual([-1, true]);
+    expect([atLimit.float32_spread.median_diff_points, atLimit.float32_spread.accuracy_target_met]).toEqual([-1, true]);
+    const below = taskSummary(topic, replay(990), [replay(990), replay(990)]);
+    expect([below.accuracy_diff_points, below.accuracy_target_met]).toEqual([-1.062, false]);
+  });
+
   it('refuses a file whose spread lacks a field, naming it', () => {
     const broken = mkdtempSync(join(tmpdir(), 'sprout-torch-spread-'));
     const { sst2 } = JSON.parse(readFileSync(out, 'utf8')) as { sst2: Record<string, unknown> };
