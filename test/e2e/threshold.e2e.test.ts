@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { loadTokenizer } from '../../main/tokenizer/index.js';
 import { checkExport } from '../label/python-export.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import type { App } from './app.js';
@@ -23,6 +24,7 @@ const sst2 = readFileSync(join(shared, 'data/sst2/dev.tsv'), 'utf8').split(/(?<=
 let app: App;
 let out: string;
 let runId: number;
+let datasetId: number;
 let toLabel: string;
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
   };
   const training = slice(1, 241, 'sst2-dev-240.tsv');
   toLabel = slice(241, 281, 'sst2-dev-241.tsv');
-  ({ app, runId } = await startFromHfPrompt({
+  ({ app, runId, datasetId } = await startFromHfPrompt({
     shots: 'threshold',
     model,
     dir: out,
@@ -145,6 +147,70 @@ it(
       { encoding: 'utf8' },
     ).trim();
     expect(column).toBe(`['${point.threshold}']`);
+    expect(app.problems).toEqual([]);
+  },
+);
+
+it(
+  'a prompt trained on inputs cut to 12 tokens: the Evaluate step and the finished labelling job say how many rows were cut there',
+  { timeout: 300_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'threshold-cut-failure.png'), fullPage: true }).then(() => undefined));
+    const LIMIT = 12;
+    const from = (await app.call('train.status', { runId })).promptId!;
+    const { runId: short } = await app.call('train.start', {
+      name: 'sentiment cut',
+      modelId: (await app.call('model.list', {}))[0].id,
+      datasetId,
+      verbalizer: { 0: 'negative', 1: 'positive' },
+      init: `prompt:${from}`,
+      promptLength: 20,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      maxInputLength: LIMIT,
+      seed: 1,
+    });
+    await expect
+      .poll(async () => (await app.call('train.status', { runId: short })).status, { timeout: 120_000, interval: 250 })
+      .toBe('done');
+    // Rows over the limit, eos included as the limit counts it, with the model's tokenizer: the test split's texts, then the file's.
+    const tokenizer = await loadTokenizer(model);
+    const over = (texts: string[]) => texts.filter((t) => tokenizer.encode(t).length > LIMIT).length;
+    const testTexts = app
+      .library<{ texts: string }>("SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split = 'test'", datasetId)
+      .map((r) => (JSON.parse(r.texts) as string[])[0]);
+    const fileTexts = readFileSync(toLabel, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split('\t')[0]);
+    const [cutInTest, cutInFile] = [over(testTexts), over(fileTexts)];
+    expect([cutInTest, cutInFile].every((n) => n > 0)).toBe(true);
+    const rows = (n: number) => (n === 1 ? '1 row was' : `${n} rows were`);
+
+    await page.goto(app.serve.url);
+    await page.getByRole('button', { name: 'Open run sentiment cut' }).click();
+    await page.getByRole('button', { name: 'Next: Evaluate' }).click();
+    await expect
+      .poll(() => page.getByTestId('input-note').innerText(), { timeout: 60_000 })
+      .toBe(`${rows(cutInTest)} longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens and the end-of-text token.`);
+
+    const promptId = (await app.call('train.status', { runId: short })).promptId!;
+    await page.getByRole('link', { name: 'Labelling' }).click();
+    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+    await page.getByLabel('File to label').fill(toLabel);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await page.getByRole('checkbox', { name: 'sentence', exact: true }).check();
+    await page.getByLabel('Write the labelled copy to').fill(join(out, 'sst2-dev-241.cut.csv'));
+    await page.getByRole('button', { name: 'Label the file' }).click();
+    await expect
+      .poll(() => page.getByTestId('rows-note').innerText(), { timeout: 90_000 })
+      .toBe(
+        `${rows(cutInFile)} longer than ${LIMIT} tokens: each was labelled on its first ${LIMIT - 1} tokens and the end-of-text token.`,
+      );
     expect(app.problems).toEqual([]);
   },
 );
