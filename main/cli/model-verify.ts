@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { cachedModelFolder } from '../hub/cached-folder.js';
 import { inspectModel } from '../hub/inspect.js';
 import { verifySnapshotBlobs } from '../hub/verify.js';
 import { getModel } from '../library/models.js';
@@ -24,7 +25,7 @@ Prints one JSON line: ok, path, tensors, checked_blobs, summary. A problem is re
         hint: 'See `sprout model list`.',
       });
     }
-    const inspected = await inspectModel(path);
+    const inspected = await inspectModel(record ? path : cachedModelFolder(path));
     const checkedBlobs = inspected.path.endsWith('.safetensors') ? 0 : await verifySnapshotBlobs(inspected.path);
     printJson({
       ok: true,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ArchitectureSummary } from '../checkpoint/summary.js';
+import { cachedModelName } from '../hub/cached-folder.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from './db.js';
 
@@ -48,11 +49,13 @@ export function localModelId(db: LibraryDb, name: string, path: string): string 
 
 /**
  * Registers a model folder or single .safetensors file found on disk: under the id it already has, else under a
- * free local/<name>, the name being the folder's (or, for a lone file, the file's without .safetensors).
+ * free local/<name>, the name being the folder's (or, for a lone file, the file's without .safetensors; for a
+ * snapshot of the Hugging Face cache, the model's, not the commit's).
  */
 export function registerLocalModel(db: LibraryDb, model: { path: string; summary: ArchitectureSummary }): ModelRecord {
   const file = basename(model.path);
-  const name = file === 'model.safetensors' ? basename(dirname(model.path)) : file.replace(/\.safetensors$/, '');
+  const name =
+    cachedModelName(model.path) ?? (file === 'model.safetensors' ? basename(dirname(model.path)) : file.replace(/\.safetensors$/, ''));
   const id = findModelByPath(db, model.path)?.id ?? localModelId(db, name, model.path);
   return saveModel(db, { id, repo: null, revision: null, sha: null, path: model.path, summary: model.summary });
 }

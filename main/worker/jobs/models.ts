@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ArchitectureSummary } from '../../checkpoint/summary.js';
 import { downloadModel } from '../../hub/download.js';
+import { cachedModelFolder } from '../../hub/cached-folder.js';
 import { convertedFolderFor, inspectModel } from '../../hub/inspect.js';
 import type { DownloadProgress } from '../../hub/progress.js';
 import type { HubSettings } from '../../hub/settings.js';
@@ -53,7 +54,8 @@ export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, Downloa
 
 export const modelInspect: Job<ModelInspectInput, ModelInspectOutput> = async ({ dataDir, path, register, verify }) => {
   // A folder holding only pytorch_model.bin is converted once into the data folder; the user's folder is not written.
-  const inspected = await inspectModel(register ? convertedFolderFor(path, join(dataDir, 'converted')) : path);
+  const folder = cachedModelFolder(path);
+  const inspected = await inspectModel(register ? convertedFolderFor(folder, join(dataDir, 'converted')) : folder);
   const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;
   const record = register ? await withLibraryAt(dataDir, (db) => registerLocalModel(db, inspected)) : null;
   return { path: inspected.path, summary: inspected.summary, tensors: inspected.checkpoint.tensors.size, checkedBlobs, record };
