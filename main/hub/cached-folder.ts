@@ -59,6 +59,7 @@ function chosenSnapshot(dir: string, snapshots: string): string {
     throw new SproutError('hub-cache-empty', `The cache folder of ${repo} holds no snapshot: its download never finished.`, {
       file: dir,
       hint: `Download it again (\`sprout model download ${repo}\`, or huggingface_hub).`,
+      uiHint: `Download ${repo} again.`,
     });
   }
   throw new SproutError(
