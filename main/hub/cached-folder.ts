@@ -16,11 +16,16 @@ function repoOf(folderName: string): string | undefined {
   return REPO_FOLDER.exec(folderName)?.[1].replaceAll('--', '/');
 }
 
+/** The folders in dir, links to folders included; none when dir cannot be read (any folder may be given). */
 function folders(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isDirectory()))
-    .map((e) => e.name)
-    .sort();
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name), { throwIfNoEntry: false })?.isDirectory()))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /**

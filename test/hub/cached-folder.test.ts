@@ -86,6 +86,11 @@ describe('a model in the Hugging Face cache, given by its folder there', () => {
     expect(root.code).not.toBe(0);
     expect(root.stderr).toContain('This is a Hugging Face cache holding 2 models');
     expect(root.stderr).toContain(`sprout model import ${two} · sprout model import ${one}`);
+    // Any other folder without config.json is still not a model folder, dangling links and all.
+    const plain = tempDir('sprout-plain-');
+    symlinkSync(join(plain, 'gone'), join(plain, 'models--dangling'));
+    const notModel = await sprout(home, ['model', 'import', plain]);
+    expect(notModel.stderr).toContain('The folder has no config.json, so it is not a Hugging Face model folder.');
     const ambiguous = await sprout(home, ['model', 'import', one]);
     expect(ambiguous.code).not.toBe(0);
     expect(ambiguous.stderr).toContain('The cache folder of google/tiny-t5 holds 2 snapshots and no refs/main naming one.');
