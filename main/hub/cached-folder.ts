@@ -29,13 +29,15 @@ function folders(dir: string): string[] {
 }
 
 /**
- * The folder to read a model from: `path` itself, unless it is a cache folder of one model (models--ORG--NAME), whose
- * snapshot refs/main names is taken (else its only snapshot). A cache folder with several snapshots and no
+ * The folder to read a model from: `path` itself, unless it is a cache folder of one model (models--ORG--NAME, or its
+ * snapshots/ folder), whose snapshot refs/main names is taken (else its only snapshot). A cache folder with several snapshots and no
  * refs/main, or none, and the cache's root (which holds many models), are refused with the folders to choose from.
  */
 export function cachedModelFolder(path: string): string {
   const dir = resolve(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory() || existsSync(join(dir, 'config.json'))) return dir;
+  // Its snapshots/ folder, one click further in, stands for the model's folder too.
+  if (basename(dir) === 'snapshots' && repoOf(basename(dirname(dir))) !== undefined) return chosenSnapshot(dirname(dir), dir);
   const snapshots = join(dir, 'snapshots');
   if (repoOf(basename(dir)) !== undefined && existsSync(snapshots)) return chosenSnapshot(dir, snapshots);
   const models = folders(dir).filter((name) => repoOf(name) !== undefined && existsSync(join(dir, name, 'snapshots')));

@@ -64,6 +64,8 @@ describe('a model in the Hugging Face cache, given by its folder there', () => {
     const imported = await sprout(home, ['model', 'import', repo]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ id: 'local/tiny-t5', path: join(repo, 'snapshots', NEW) });
+    const inside = await sprout(home, ['model', 'import', join(repo, 'snapshots')]);
+    expect(JSON.parse(inside.stdout)).toMatchObject({ id: 'local/tiny-t5', path: join(repo, 'snapshots', NEW) });
     const verified = await sprout(home, ['model', 'verify', repo]);
     expect(verified.code, verified.stderr).toBe(0);
     // The two LFS files' blobs are re-hashed against their names.
