@@ -3,13 +3,16 @@
  * lester-reference` on the data as distributed. The checkpoint is read back with python3 (struct, json, numpy)
  * and the data files are counted with python3's csv module, not with Sprout's readers.
  *
- * Step 0 is compared exactly. After it, float32 summation order alone (threads, micro-batches) moves the run:
- * the loss sits at ~10 for about 15 steps, then falls, and when it falls depends on differences of 1e-6. Eight
- * Sprout runs that differ only in summation order (threads, micro-batches) gave 50-step means of 7.30–8.14 at step
- * 50 (reference 8.14) and 4.58–4.96 at step 100 (reference 4.75); an independent PyTorch replay, 7.48–8.03 and
- * 4.61–4.96. The lowest of those is 10.3 % under the reference, so the points are held to 15 % here (a 10 % bound
- * would pass or fail by summation order) rather than the bench's 2 % (`npm run bench -- agreement` reports the 2 %
- * targets; README "Same result as Hugging Face").
+ * Step 0 is compared exactly. After it, float32 summation order alone (micro-batches, the graph's own rounding)
+ * moves the run: the loss sits near 10 for at least 15 steps, then falls, and when it falls depends on differences
+ * of 1e-6 (README "Same result as Hugging Face"; `npm run bench -- agreement` reports the bench's 2 % targets).
+ * Twelve replays of these 100 steps on 2026-12-06 (the builds 13d1a9d and 4b40fab, which differ in the loss's
+ * rounding only, each without micro-batches and with micro-batches of 2, 4, 8, 16 and 24 rows) fell between step 18
+ * and step 50: 50-step means of 7.42–10.05 at step 50 (reference 8.14) and 4.57–5.66 at step 100 (reference 4.75),
+ * one run of each build near 10.0 at step 50. An earlier sample of eight (7.30–8.14 at step 50) had held the points to
+ * 15 %, which 4b40fab's plain replay (10.04) missed by its draw alone. So the step-50 mean is held between 80 % of
+ * the reference and the plateau's 10.5 (it passes that only if the loss rises), and the step-100 mean, where a run
+ * that never learns stays near 10, within 30 % of the reference.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -112,12 +115,17 @@ describe('replaying the Hugging Face SST-2 prompt-tuning run (../shared/fixtures
       ]);
       expect(at0.firstOutputs).toEqual(ref0.greedy_first5);
 
-      // Loss means of steps 1–50 and 51–100.
-      for (const [step, refMean] of reference.train_loss.filter(([s]) => s <= STEPS)) {
-        const window = checkpoint.losses.slice(step - 50, step);
-        const mean = window.reduce((s, v) => s + v, 0) / window.length;
-        expect(Math.abs(mean / refMean - 1), `loss mean at step ${step}: ${mean} vs ${refMean}`).toBeLessThan(0.15);
-      }
+      // Loss means of steps 1–50 and 51–100 (bounds: see the top).
+      const means = new Map(
+        reference.train_loss
+          .filter(([step]) => step <= STEPS)
+          .map(([step, refMean]) => [step, { refMean, mean: checkpoint.losses.slice(step - 50, step).reduce((s, v) => s + v, 0) / 50 }]),
+      );
+      const at50 = means.get(50)!;
+      expect(at50.mean, `loss mean at step 50: ${at50.mean} vs ${at50.refMean}`).toBeGreaterThan(0.8 * at50.refMean);
+      expect(at50.mean, `loss mean at step 50: ${at50.mean} vs ${at50.refMean}`).toBeLessThan(10.5);
+      const last = means.get(STEPS)!;
+      expect(Math.abs(last.mean / last.refMean - 1), `loss mean at step ${STEPS}: ${last.mean} vs ${last.refMean}`).toBeLessThan(0.3);
 
       // Step 100: like the reference, the prompt has not yet taught the model to say a label word, and rank
       // classification still says the majority class for (nearly) every row: the reference's 50.23% is 6 rows from
