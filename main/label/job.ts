@@ -49,6 +49,7 @@ import { FILE_REF_PREFIX } from './prompt-file.js';
 import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
+import { truncateIds } from '../tokenizer/index.js';
 import { renderText, resolveTextSpec } from './text.js';
 import { withoutDecision, type LabelJobSpec, type LabelProgress, type LabelPrompt, type LabelStats, type LabelTask } from './types.js';
 
@@ -638,11 +639,8 @@ async function labelWindow(
       ids.push(null);
       continue;
     }
-    let tokens = engine.tokenizer.encode(rendered.text);
-    if (tokens.length > spec.maxInputTokens) {
-      tokens = tokens.slice(0, spec.maxInputTokens - 1).concat(eos);
-      stats.truncated++;
-    }
+    const tokens = engine.tokenizer.encode(rendered.text);
+    if (truncateIds(tokens, spec.maxInputTokens, eos)) stats.truncated++;
     skipReasons.push(null);
     ids.push(tokens);
   }

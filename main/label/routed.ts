@@ -12,6 +12,7 @@ import { predict, type Prediction } from './confidence.js';
 import { roundProbability, type AddedValue } from './encode.js';
 import { unscoredRow, type ScoredRow } from './jobs.js';
 import type { LabelTokenizer } from './scorer.js';
+import { truncateIds } from '../tokenizer/index.js';
 import { renderText, resolveTextSpec, retargetTemplate } from './text.js';
 import { withoutDecision, type LabelPrompt, type LabelRouting, type LabelStats, type LabelTask } from './types.js';
 
@@ -188,11 +189,8 @@ export async function labelRoutedWindow(
         reasons[w][i] = rendered.skip;
         continue;
       }
-      let ids = tokenizer.encode(rendered.text);
-      if (ids.length > spec.maxInputTokens) {
-        ids = ids.slice(0, spec.maxInputTokens - 1).concat(eos);
-        stats.truncated++;
-      }
+      const ids = tokenizer.encode(rendered.text);
+      if (truncateIds(ids, spec.maxInputTokens, eos)) stats.truncated++;
       examples.push({ ids, route: i, row: w });
     }
   });

@@ -1,4 +1,4 @@
 export { loadTokenizer } from './load.js';
-export { T5Tokenizer, type EncodeBatchResult } from './t5-tokenizer.js';
+export { T5Tokenizer, truncateIds, type EncodeBatchResult } from './t5-tokenizer.js';
 export { parseSpieceModel } from './spiece-model.js';
 export { parseTokenizerJson } from './tokenizer-json.js';

@@ -16,6 +16,17 @@ export interface EncodeBatchResult {
  * its own dummy "▁" prefix), and eos is appended. Where two segmentations score alike to the last float bit, it
  * segments as sentencepiece (T5Tokenizer) does, not as the fast tokenizer (see UnigramModel).
  */
+/**
+ * Cuts encoded ids (ending in eos) to maxLength in place, as transformers' truncation=True does: the first
+ * maxLength - 1 ids and the eos. True when it cut. Training, labelling and evaluation all cut inputs by this rule.
+ */
+export function truncateIds(ids: number[], maxLength: number, eos: number): boolean {
+  if (ids.length <= maxLength) return false;
+  ids.length = maxLength;
+  ids[maxLength - 1] = eos;
+  return true;
+}
+
 export class T5Tokenizer {
   readonly vocabSize: number;
   readonly eosId: number;
@@ -69,10 +80,7 @@ export class T5Tokenizer {
     let truncated = 0;
     const ids = texts.map((t) => {
       const e = this.encode(t);
-      if (maxLength === undefined || e.length <= maxLength) return e;
-      truncated++;
-      e.length = maxLength;
-      e[maxLength - 1] = this.eosId;
+      if (maxLength !== undefined && truncateIds(e, maxLength, this.eosId)) truncated++;
       return e;
     });
     return { ids, truncated };

@@ -12,7 +12,7 @@ import { evalSplit, getDataset, loadDatasetRows, type Split } from '../../librar
 import { withLibraryAt, type LibraryDb } from '../../library/db.js';
 import { loadPromptModel } from '../../runtime/model.js';
 import type { DevicePreference } from '../../runtime/types.js';
-import { loadTokenizer } from '../../tokenizer/index.js';
+import { loadTokenizer, truncateIds } from '../../tokenizer/index.js';
 import { classificationReport, type ClassificationReport } from '../../train/metrics.js';
 import type { Decision } from '../../train/threshold.js';
 import type { Job } from '../job.js';
@@ -185,11 +185,8 @@ function tokenizeRows(
     const gold = row.label === null ? -1 : labels.indexOf(row.label);
     const rendered = renderText(template, row.fields);
     if (gold < 0 || 'skip' in rendered) continue;
-    let ids = tokenizer.encode(rendered.text);
-    if (ids.length > maxInputTokens) {
-      ids = ids.slice(0, maxInputTokens - 1).concat(eos);
-      truncated++;
-    }
+    const ids = tokenizer.encode(rendered.text);
+    if (truncateIds(ids, maxInputTokens, eos)) truncated++;
     kept.push({ index: row.index, line: row.line, text: rendered.text, gold, ids });
   }
   return { kept, truncated };
