@@ -44,7 +44,7 @@ import type { EvalSummary } from '../main/train/eval-summary.js';
 import type { ClassMetrics } from '../main/train/metrics.js';
 import type { StoredDecision, ThresholdCurve, ThresholdPoint } from '../main/train/threshold.js';
 import type { ScoredExample } from '../main/worker/jobs/eval.js';
-import { SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
+import { MAX_PROBES, SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
 import type { PrepareProgress } from '../main/weights/store.js';
@@ -378,8 +378,11 @@ export interface TransferRanking {
   modelId: string;
   datasetId: number;
   metric: SimilarityMetric;
-  /** Where the target's task embedding came from: a stored prompt of this dataset, or a probe run just now. */
-  target: { kind: 'stored' | 'probe'; promptId: number | null; runId: number | null; step: number | null };
+  /**
+   * The target's task embeddings the similarities are averaged over: prompts of this dataset, newest stored first,
+   * then the probe runs this ranking made (their runId set); kind `probe` when it made any.
+   */
+  target: { kind: 'stored' | 'probe'; embeddings: { promptId: number; runId: number | null; step: number | null }[] };
   candidates: TransferCandidate[];
   /** The best candidate, or null when none has a positive similarity (then train from a fresh initialisation). */
   recommended: number | null;
@@ -823,7 +826,9 @@ export const operations = {
       verbalizer: z.record(z.string(), text).optional(),
       /** Which similarity orders the list (all are returned); default DEFAULT_SIMILARITY_METRIC. */
       metric: z.enum(SIMILARITY_METRIC_NAMES).optional(),
-      /** Steps of the probe run when the target has no task embedding yet (default: the library's usual step). */
+      /** How many task embeddings of the target to average over, probing for those not stored (default DEFAULT_PROBES). */
+      probes: z.number().int().min(1).max(MAX_PROBES).optional(),
+      /** Steps of each probe run (default: the library's usual task-embedding step). */
       probeSteps: z.number().int().min(1).max(100_000).optional(),
       /**
        * The run settings the task is about to train with: a probe trains as its runs will, so that its early prompt

@@ -4,15 +4,18 @@ import { findPromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
+import { targetEmbeddings } from '../transfer/target-set.js';
 import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import {
+  DEFAULT_PROBES,
   DEFAULT_SIMILARITY_METRIC,
+  MAX_PROBES,
   SIMILARITY_METRIC_NAMES,
   SIMILARITY_METRICS,
   type SimilarityMetric,
   type TaskEmbedding,
 } from '../transfer/similarity.js';
-import { datasetsWithSource, promptTarget, resolveBaseModel, storedTargetEmbedding } from '../transfer/target.js';
+import { datasetsWithSource, promptTarget, resolveBaseModel } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
 import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
@@ -23,7 +26,7 @@ const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
 const useFlag = choiceFlag('use', ['best', 'trial', 'mix'] as const);
 
 interface Target {
-  embedding: TaskEmbedding;
+  embeddings: TaskEmbedding[];
   json: Record<string, unknown>;
   datasetIds: number[];
   excludePromptIds: number[];
@@ -33,7 +36,7 @@ export const transferRankCommand: Command = {
   path: ['transfer', 'rank'],
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID|NAME) --model MODEL
-                            [${metricFlag.help}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
+                            [${metricFlag.help}] [--probes ${DEFAULT_PROBES}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
 ${MODEL_HELP}
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
@@ -45,9 +48,12 @@ so raw cosine favours the source that learned least; the shifts do not (README, 
 picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A prompt whose starting point is not stored
 (imported, mixed, or trained before Sprout kept it) has no shift and ranks last by a shift metric.
 
-The target's embedding is taken from the newest prompt trained on that dataset (or on a dataset imported from the
-same file); without one, a probe run trains the target for --probe-steps steps (default: the step most library
-task embeddings were taken at, else 100). A probe on --data needs the task flags of \`sprout train\`:
+A task is compared through --probes task embeddings of it (default ${DEFAULT_PROBES}, at most ${MAX_PROBES}), each metric
+averaged over them: one early prompt moves with its seed about as much as with its task. They are the newest
+prompts trained on that dataset (or on a dataset imported from the same file), earlier probes among them; for the
+rest, probe runs train the target for --probe-steps steps (default: the step most library task embeddings were taken
+at, else 100), each with a seed no stored one used, from --seed up. --prompt compares that one prompt. A probe on
+--data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
 Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on
@@ -57,13 +63,15 @@ Ways to use the ranking (SPoT): --use best (default) names the single best sourc
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
 (α = sim / Σ sim) as a new prompt and names it. Start training with the printed init (--init prompt:ID).
 
---json prints one JSON line: { metric, model, target, ranking: [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')},
-score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_prompt_id }.`,
+--json prints one JSON line: { metric, model, target: {kind, dataset_ids, embeddings: [{prompt_id, step, probe_run_id,
+seed}]}, ranking: [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')}, score, basis, lineage, by_target}], use,
+best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each metric against each target embedding.`,
   options: {
     dataset: { type: 'string' },
     data: { type: 'string' },
     prompt: { type: 'string' },
     model: { type: 'string' },
+    probes: { type: 'string' },
     'probe-steps': { type: 'string' },
     'top-k': { type: 'string' },
     name: { type: 'string' },
@@ -93,7 +101,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
     const { output, ranked } = await withLibrary(async (db) => {
       const base = resolveBaseModel(db, model);
       const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift');
-      const ranked = rankSources(db, target.embedding, base, {
+      const ranked = rankSources(db, target.embeddings, base, {
         metric,
         excludeDatasetIds: target.datasetIds,
         excludePromptIds: target.excludePromptIds,
@@ -116,6 +124,7 @@ score, basis, lineage}], use, best, top_k, init, trial_inits, weights, mixed_pro
           lineage: promptLineage(db, r.id)
             .slice(1)
             .map((p) => p.id),
+          by_target: r.byTarget.map((values) => Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), values[m]]))),
         })),
         use,
         best,
@@ -153,10 +162,13 @@ function jsonKey(metric: SimilarityMetric): string {
 }
 
 async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
+  const count = countFlag(values, 'probes');
+  if (count !== undefined && count > MAX_PROBES) throw new UsageError(`--probes is at most ${MAX_PROBES}.`);
   if (values.prompt !== undefined) {
+    if (count !== undefined) throw new UsageError('--prompt compares that one prompt; --probes is for --dataset or --data.');
     const id = findPromptId(db, stringFlag(values, 'prompt')!);
     const t = promptTarget(db, id, base);
-    return { embedding: t, json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
+    return { embeddings: [t], json: { kind: 'prompt', prompt_id: id, step: t.step }, datasetIds: [], excludePromptIds: [id] };
   }
   let datasetIds: number[];
   let datasetId: number | undefined;
@@ -167,25 +179,36 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   } else {
     datasetIds = await datasetsWithSource(db, stringFlag(values, 'data')!);
   }
-  const stored = storedTargetEmbedding(db, base, datasetIds, withInit);
-  if (stored) {
-    return {
-      embedding: stored,
-      json: { kind: 'prompt', prompt_id: stored.promptId, step: stored.step, dataset_ids: datasetIds },
-      datasetIds,
-      excludePromptIds: [stored.promptId],
-    };
-  }
-  const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
-  const spec = probeSpec(db, base, values, datasetId, steps);
-  process.stderr.write(`The target task has no task embedding yet: probing it with ${steps} training steps…\n`);
-  const probe = await probeTaskEmbedding(spec, { dataDir: dataDir() });
-  process.stderr.write(`probe run ${probe.runId} done.\n`);
+  const wanted = count ?? DEFAULT_PROBES;
+  const set = await targetEmbeddings(db, base, datasetIds, {
+    count: wanted,
+    withInit,
+    plan: () => {
+      const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
+      const spec = probeSpec(db, base, values, datasetId ?? datasetIds[0], steps);
+      return {
+        spec,
+        run: async (probe, index, n) => {
+          process.stderr.write(`Probing the target task (${index + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
+          const result = await probeTaskEmbedding(probe, { dataDir: dataDir() });
+          process.stderr.write(`probe run ${result.runId} done.\n`);
+          return result;
+        },
+      };
+    },
+  });
+  const probeRuns = new Map(set.probes.map((p) => [p.promptId, p.runId]));
+  const embeddings = set.embeddings.map((e) => ({
+    prompt_id: e.promptId,
+    step: e.step,
+    probe_run_id: probeRuns.get(e.promptId) ?? null,
+    seed: e.seed,
+  }));
   return {
-    embedding: promptTarget(db, probe.promptId, base),
-    json: { kind: 'probe', run_id: probe.runId, prompt_id: probe.promptId, step: probe.step, dataset_ids: datasetIds },
+    embeddings: set.embeddings,
+    json: { kind: set.probes.length ? 'probe' : 'stored', dataset_ids: datasetIds, embeddings },
     datasetIds,
-    excludePromptIds: [probe.promptId],
+    excludePromptIds: set.embeddings.map((e) => e.promptId),
   };
 }
 

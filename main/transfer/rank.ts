@@ -11,6 +11,7 @@ import { fromBlob } from '../library/embedding.js';
 import { insertPrompt, NOT_A_PROBE, requirePrompt, type ModelRef } from '../library/prompts.js';
 import {
   DEFAULT_SIMILARITY_METRIC,
+  meanSimilarities,
   SIMILARITY_METRICS,
   similarities,
   type PromptMatrix,
@@ -35,8 +36,13 @@ export interface RankOptions {
 export interface RankedSource {
   id: number;
   name: string;
-  /** Every metric's value; a shift metric is null when the source's (or the target's) starting point is unknown. */
+  /**
+   * Every metric's value, the mean over the target's task embeddings; a shift metric is null when the source's (or a
+   * target's) starting point is unknown.
+   */
   similarity: Record<SimilarityMetric, number | null>;
+  /** Every metric's value against each of the target's task embeddings, in their order. */
+  byTarget: Record<SimilarityMetric, number | null>[];
   /** The chosen metric's value: the ranking key (null ranks last). */
   score: number | null;
   /** What was compared: the prompt's stored task embedding (SPoT), or its final values when it has none (e.g. PEFT imports). */
@@ -77,16 +83,20 @@ interface CandidateRow {
   init_embedding: Buffer | null;
 }
 
-/** Ranks library prompts on `base` by similarity to `target` (best first, prompts without a score last; ties by id). */
-export function rankSources(db: LibraryDb, target: TaskEmbedding, base: BaseModel, options: RankOptions = {}): RankedSource[] {
+/**
+ * Ranks library prompts on `base` by their mean similarity to the target's task embeddings (best first, prompts
+ * without a score last; ties by id).
+ */
+export function rankSources(db: LibraryDb, targets: TaskEmbedding[], base: BaseModel, options: RankOptions = {}): RankedSource[] {
   const metric = options.metric ?? DEFAULT_SIMILARITY_METRIC;
   const d = base.dModel;
-  for (const m of [target.matrix, target.init]) {
+  if (targets.length === 0) throw new SproutError('bad-task-embedding', 'The target task has no task embedding to compare.');
+  for (const m of targets.flatMap((t) => [t.matrix, t.init])) {
     if (m && (m.length < 1 || m.data.length !== m.length * d)) {
       throw new SproutError('bad-task-embedding', `The target task embedding has ${m.data.length} values, not ${m.length} × ${d}.`);
     }
   }
-  if (SIMILARITY_METRICS[metric].of === 'shift' && target.init === null) {
+  if (SIMILARITY_METRICS[metric].of === 'shift' && targets.some((t) => t.init === null)) {
     throw new SproutError(
       'no-initial-prompt',
       `The target's starting point is not stored, so what it learned cannot be compared by ${metric}.`,
@@ -111,11 +121,13 @@ export function rankSources(db: LibraryDb, target: TaskEmbedding, base: BaseMode
       matrix: { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) },
       init: r.init_embedding ? { length: r.length, data: fromBlob(r.init_embedding) } : null,
     };
-    const similarity = similarities(target, source, d);
+    const byTarget = targets.map((t) => similarities(t, source, d));
+    const similarity = meanSimilarities(byTarget);
     ranked.push({
       id: r.id,
       name: r.name,
       similarity,
+      byTarget,
       score: similarity[metric],
       basis: r.task_embedding ? 'task-embedding' : 'prompt',
       taskId: r.task_id,

@@ -28,16 +28,27 @@ export interface StoredTarget extends TaskEmbedding {
   step: number | null;
 }
 
+/** A stored target embedding and the seed its run trained with (null when its run's record has none). */
+export interface SeededTarget extends StoredTarget {
+  seed: number | null;
+}
+
 /**
- * The newest task embedding of a prompt on `base` trained on one of `datasetIds`; with `withInit`, only one whose
- * starting point is stored (what the shift metrics need).
+ * The newest `limit` task embeddings of prompts on `base` trained on one of `datasetIds` (probe runs' among them);
+ * with `withInit`, only those whose starting point is stored (what the shift metrics need).
  */
-export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds: number[], withInit = false): StoredTarget | undefined {
-  if (datasetIds.length === 0) return undefined;
+export function storedTargetEmbeddings(
+  db: LibraryDb,
+  base: BaseModel,
+  datasetIds: number[],
+  { withInit = false, limit = 1 }: { withInit?: boolean; limit?: number } = {},
+): SeededTarget[] {
+  if (datasetIds.length === 0) return [];
   const rows = db
     .prepare(
-      `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step, p.init_embedding
-       FROM prompts p JOIN tasks t ON t.id = p.task_id
+      `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step, p.init_embedding,
+         json_extract(r.config, '$.seed') AS seed
+       FROM prompts p JOIN tasks t ON t.id = p.task_id LEFT JOIN runs r ON r.id = p.run_id
        WHERE p.task_embedding IS NOT NULL AND (? = 0 OR p.init_embedding IS NOT NULL) AND p.d_model = ?
          AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
        ORDER BY p.id DESC`,
@@ -51,16 +62,18 @@ export function storedTargetEmbedding(db: LibraryDb, base: BaseModel, datasetIds
     task_embedding: Buffer;
     task_embedding_step: number | null;
     init_embedding: Buffer | null;
+    seed: unknown;
   }[];
-  const row = rows.find((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base));
-  return (
-    row && {
+  return rows
+    .filter((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base))
+    .slice(0, limit)
+    .map((row) => ({
       matrix: { length: row.length, data: fromBlob(row.task_embedding) },
       init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
       promptId: row.id,
       step: row.task_embedding_step,
-    }
-  );
+      seed: Number.isInteger(row.seed) ? (row.seed as number) : null,
+    }));
 }
 
 /** A prompt's task embedding (or its final values when it has none) as the target. */

@@ -144,7 +144,7 @@ describe('transfer probes and model identity', () => {
     expect(sameBaseModel({ id: 'local/other', path: link, summary: null }, 4, base)).toBe(true);
     expect(sameBaseModel({ id: null, path: link, summary: null }, 8, base)).toBe(false);
     const target = { length: 3, data: Float32Array.from({ length: 12 }, (_, i) => 1 + i / 8) };
-    expect(rankSources(db, { matrix: target, init: null }, base, { metric: 'avg-token' }).map((s) => s.id)).toEqual([fromCli]);
+    expect(rankSources(db, [{ matrix: target, init: null }], base, { metric: 'avg-token' }).map((s) => s.id)).toEqual([fromCli]);
     expect(probe).toBeGreaterThan(0);
   });
 });

@@ -211,27 +211,48 @@ describe('evaluation', () => {
 });
 
 describe('transfer', () => {
-  it('ranks the CB prompts for RTE through a probe run and trains RTE from the recommended one', async () => {
-    const ranking = await h.call('transfer.rank', {
+  it('ranks the CB prompts for RTE through probe runs and trains RTE from the recommended one', async () => {
+    const request = {
       modelId,
       datasetId: rteId,
+      probes: 2,
       probeSteps: 2,
-      probe: { batchSize: 3, promptLength: 4, optimizer: 'adam', lr: 0.02 },
-    });
+      probe: { batchSize: 3, promptLength: 4, optimizer: 'adam' as const, lr: 0.02 },
+    };
+    const ranking = await h.call('transfer.rank', request);
     expect(ranking.target.kind).toBe('probe');
-    // The probe trained as the task's runs will (the Prompt step's settings), so it is compared with sources trained alike.
+    expect(ranking.target.embeddings.map((e) => [e.step, e.runId !== null])).toEqual([
+      [2, true],
+      [2, true],
+    ]);
+    // The probes trained as the task's runs will (the Prompt step's settings), so they are compared with sources
+    // trained alike; each with its own seed, since one probe is a draw of its seed.
     const db = openLibrary(libraryPath(h.home));
     try {
-      const probe = JSON.parse(
-        (db.prepare('SELECT config FROM runs WHERE id = ?').get(ranking.target.runId) as { config: string }).config,
-      ) as Record<string, unknown>;
-      expect([probe.batchSize, probe.promptLength, probe.optimizer]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }]);
+      const configs = ranking.target.embeddings.map(
+        (e) =>
+          JSON.parse((db.prepare('SELECT config FROM runs WHERE id = ?').get(e.runId) as { config: string }).config) as Record<
+            string,
+            unknown
+          >,
+      );
+      for (const probe of configs)
+        expect([probe.batchSize, probe.promptLength, probe.optimizer]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }]);
+      expect(configs.map((c) => c.seed)).toEqual([0, 1]);
     } finally {
       db.close();
     }
+    // Asked again, the ranking reuses the stored probes and probes no more.
+    const reranked = await h.call('transfer.rank', request);
+    expect(reranked.target.kind).toBe('stored');
+    expect(reranked.target.embeddings.map((e) => e.promptId).sort()).toEqual(ranking.target.embeddings.map((e) => e.promptId).sort());
+    expect(reranked.candidates.map((c) => c.promptId)).toEqual(ranking.candidates.map((c) => c.promptId));
+    reranked.candidates.forEach((c, i) =>
+      expect(c.similarity['avg-token']).toBeCloseTo(ranking.candidates[i].similarity['avg-token']!, 12),
+    );
     const ids = ranking.candidates.map((c) => c.promptId);
     expect(ids).toContain(cbPrompt);
-    expect(ids).not.toContain(ranking.target.promptId);
+    for (const e of ranking.target.embeddings) expect(ids).not.toContain(e.promptId);
     // Every candidate was trained here, so its starting point is stored and every metric has a value.
     expect(ranking.metric).toBe('shift-avg-token');
     for (const c of ranking.candidates) {
@@ -260,9 +281,10 @@ describe('transfer', () => {
     expect(shown.parentId).toBe(source);
     expect(shown.lineage[0].id).toBe(source);
     expect(shown.init).toBe(`prompt:${source}`);
-    // The RTE prompt now holds a task embedding, so ranking again needs no probe.
-    const again = await h.call('transfer.rank', { modelId, datasetId: rteId });
-    expect(again.target).toMatchObject({ kind: 'stored', promptId: done.promptId });
+    // The RTE prompt now holds a task embedding: ranking again compares it, newest first, with a stored probe.
+    const again = await h.call('transfer.rank', request);
+    expect(again.target.kind).toBe('stored');
+    expect(again.target.embeddings.map((e) => e.promptId)).toEqual([done.promptId, ranking.target.embeddings[1].promptId]);
   });
 });
 

@@ -84,8 +84,13 @@ describe('sprout transfer rank (spawned)', () => {
     db.close();
     const diff = (a: Float32Array, b: Float32Array) => ({ length: P, data: a.map((x, i) => x - b[i]) });
 
-    const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel]);
-    expect(best.target).toEqual({ kind: 'prompt', prompt_id: target, step: 3, dataset_ids: [datasetId] });
+    // One task embedding of the target's dataset is stored: compared alone, no probe.
+    const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel, '--probes', '1']);
+    expect(best.target).toEqual({
+      kind: 'stored',
+      dataset_ids: [datasetId],
+      embeddings: [{ prompt_id: target, step: 3, probe_run_id: null, seed: null }],
+    });
     expect(best.ranking.map((r: { id: number }) => r.id)).toEqual([near, far]);
     expect(best).toMatchObject({ use: 'best', best: near, init: `prompt:${near}`, metric: 'shift-avg-token' });
     // Every metric is reported; the shift ones compare each task embedding minus its own starting point.
@@ -136,14 +141,14 @@ describe('sprout transfer rank (spawned)', () => {
       taskId: oodTask.id,
     });
     again.close();
-    const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel]);
-    expect(byFile.target).toEqual({ kind: 'prompt', prompt_id: oodPrompt, step: 3, dataset_ids: [ood] });
+    const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel, '--probes', '1']);
+    expect(byFile.target).toMatchObject({ kind: 'stored', dataset_ids: [ood], embeddings: [{ prompt_id: oodPrompt, step: 3 }] });
     expect(byFile.ranking.map((r: { id: number }) => r.id)[0]).toBe(far);
     expect(byFile.ranking).toHaveLength(3);
     expect(byFile.ranking[0].avg_token).toBeCloseTo(1, 12);
     expect(byFile.ranking[0].shift_avg_token).toBeCloseTo(1, 12);
 
-    // A target file with no imported dataset and no run: a 3-step probe on the tiny model.
+    // A target file with no imported dataset and no run: two 3-step probes on the tiny model, seeds 0 and 1.
     const probed = await rank(home, [
       '--data',
       join(shared, 'data/cola/in_domain_train.tsv'),
@@ -162,6 +167,8 @@ describe('sprout transfer rank (spawned)', () => {
       String(P),
       '--batch-size',
       '4',
+      '--probes',
+      '2',
       '--probe-steps',
       '3',
       '--device',
@@ -173,24 +180,41 @@ describe('sprout transfer rank (spawned)', () => {
       '--top-k',
       '2',
     ]);
-    expect(probed.target).toMatchObject({ kind: 'probe', step: 3, dataset_ids: [] });
-    const probe = readTensorFile(join(home, 'runs', String(probed.target.run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!
-      .data as Float32Array;
+    expect(probed.target).toMatchObject({ kind: 'probe', dataset_ids: [] });
+    expect(probed.target.embeddings.map((e: Record<string, unknown>) => [e.step, e.seed])).toEqual([
+      [3, 0],
+      [3, 1],
+    ]);
     const after = openLibrary(libraryPath(home));
-    const probeStart = requirePrompt(after, probed.target.prompt_id).initEmbedding!;
-    // The probe trains with the sources' recipe as given (batch size, prompt length).
-    const probeConfig = JSON.parse(
-      (after.prepare('SELECT config FROM runs WHERE id = ?').get(probed.target.run_id) as { config: string }).config,
-    ) as Record<string, unknown>;
-    expect([probeConfig.batchSize, probeConfig.promptLength]).toEqual([4, P]);
+    const probes = probed.target.embeddings.map((e: { probe_run_id: number; prompt_id: number }) => {
+      const config = JSON.parse((after.prepare('SELECT config FROM runs WHERE id = ?').get(e.probe_run_id) as { config: string }).config);
+      return {
+        config: config as Record<string, unknown>,
+        te: readTensorFile(join(home, 'runs', String(e.probe_run_id), TASK_EMBEDDING_FILE)).tensors.get(PROMPT_TENSOR)!
+          .data as Float32Array,
+        start: requirePrompt(after, e.prompt_id).initEmbedding!,
+      };
+    });
+    // The probes train with the sources' recipe as given (batch size, prompt length), each with its own seed.
+    for (const p of probes) expect([p.config.batchSize, p.config.promptLength]).toEqual([4, P]);
+    expect(probes.map((p: { config: Record<string, unknown> }) => p.config.seed)).toEqual([0, 1]);
+    expect(probes[0].te).not.toEqual(probes[1].te);
+    const mean = (f: (p: (typeof probes)[number]) => number) => probes.map(f).reduce((a: number, b: number) => a + b, 0) / probes.length;
     for (const r of probed.ranking) {
       const source = requirePrompt(after, r.id);
-      expect(r.avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
-      expect(r.per_token).toBeCloseTo(perTokenSimilarity({ length: P, data: probe }, { length: P, data: source.taskEmbedding! }, d), 12);
-      expect(r.shift_avg_token).toBeCloseTo(
-        avgTokenSimilarity(diff(probe, probeStart), diff(source.taskEmbedding!, source.initEmbedding!), d),
+      const te = { length: P, data: source.taskEmbedding! };
+      const avg = (p: (typeof probes)[number]) => avgTokenSimilarity({ length: P, data: p.te }, te, d);
+      const shifted = (p: (typeof probes)[number]) =>
+        avgTokenSimilarity(diff(p.te, p.start), diff(source.taskEmbedding!, source.initEmbedding!), d);
+      expect(r.by_target.map((t: Record<string, number>) => t.avg_token)).toEqual(
+        probes.map(avg).map((v: number) => expect.closeTo(v, 12)),
+      );
+      expect(r.avg_token).toBeCloseTo(mean(avg), 12);
+      expect(r.per_token).toBeCloseTo(
+        mean((p) => perTokenSimilarity({ length: P, data: p.te }, te, d)),
         12,
       );
+      expect(r.shift_avg_token).toBeCloseTo(mean(shifted), 12);
     }
     expect(probed.ranking.map((r: { id: number }) => r.id).sort()).toEqual([target, near, far, oodPrompt].sort());
     const mixed = requirePrompt(after, probed.mixed_prompt_id);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
 import { insertMixedPrompt, mixWeights, rankSources } from '../../main/transfer/rank.js';
+import { unusedSeeds } from '../../main/transfer/target-set.js';
 import { avgTokenSimilarity, perTokenSimilarity, type SimilarityMetric } from '../../main/transfer/similarity.js';
 import { mulberry32 } from '../../main/random.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
@@ -67,7 +68,7 @@ describe('SPoT ranking', () => {
     for (const metric of ['avg-token', 'per-token'] as const) {
       const ranked = rankSources(
         db,
-        { matrix: { length: P, data: flat(target) }, init: null },
+        [{ matrix: { length: P, data: flat(target) }, init: null }],
         { id: TINY_MODEL.id, path: null, dModel: D },
         { metric, excludePromptIds: [self] },
       );
@@ -95,21 +96,24 @@ describe('SPoT ranking', () => {
     // By folder when the base model has no library id; nothing on a model of another width.
     const asIs = { metric: 'avg-token' } as const;
     expect(
-      rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: null, path: TINY_MODEL.path, dModel: D }, asIs).map(
-        (r) => r.id,
-      ),
+      rankSources(
+        db,
+        [{ matrix: { length: P, data: flat(target) }, init: null }],
+        { id: null, path: TINY_MODEL.path, dModel: D },
+        asIs,
+      ).map((r) => r.id),
     ).toContain(self);
     expect(
       rankSources(
         db,
-        { matrix: { length: 1, data: new Float32Array(16) }, init: null },
+        [{ matrix: { length: 1, data: new Float32Array(16) }, init: null }],
         { id: TINY_MODEL.id, path: null, dModel: 16 },
         asIs,
       ),
     ).toEqual([]);
     // What a target learned cannot be compared without its starting point.
     expect(() =>
-      rankSources(db, { matrix: { length: P, data: flat(target) }, init: null }, { id: TINY_MODEL.id, path: null, dModel: D }),
+      rankSources(db, [{ matrix: { length: P, data: flat(target) }, init: null }], { id: TINY_MODEL.id, path: null, dModel: D }),
     ).toThrow("The target's starting point is not stored");
   });
 
@@ -154,7 +158,7 @@ describe('SPoT ranking', () => {
     const imported = addPrompt(db, 0, { name: 'imported', model, length: P, dModel: D, embedding: flat(related.te) });
     const base = { id: TINY_MODEL.id, path: null, dModel: D };
     const rank = (metric: SimilarityMetric) =>
-      rankSources(db, { matrix: { length: P, data: flat(target.te) }, init: { length: P, data: flat(target.init) } }, base, { metric });
+      rankSources(db, [{ matrix: { length: P, data: flat(target.te) }, init: { length: P, data: flat(target.init) } }], base, { metric });
 
     expect(rank('avg-token').map((r) => r.id)).toEqual([idleId, relatedId, imported]);
     for (const metric of ['shift-avg-token', 'shift-per-token'] as const) {
@@ -171,6 +175,41 @@ describe('SPoT ranking', () => {
     expect(r.similarity['shift-avg-token']).toBeGreaterThan(0.9);
   });
 
+  it('a task seen through several task embeddings: each metric is the mean over them, the ranking follows the mean', () => {
+    const { db } = freshLibrary();
+    const model = { ...TINY_MODEL, summary: { dModel: D } };
+    const base = { id: TINY_MODEL.id, path: null, dModel: D };
+    const axis = (k: number, scale = 1): Rows =>
+      Array.from({ length: P }, () => Array.from({ length: D }, (_, j) => (j === k ? scale : 0)));
+    const sum = (a: Rows, b: Rows) => a.map((r, i) => r.map((x, k) => x + b[i][k]));
+    // Probe 1 is close to A, probe 2 to B, probe 3 between: one probe alone would rank either first.
+    const a = addPrompt(db, 0, { name: 'A', model, length: P, dModel: D, embedding: flat(axis(0)), taskEmbedding: flat(axis(0)) });
+    const b = addPrompt(db, 0, { name: 'B', model, length: P, dModel: D, embedding: flat(axis(1)), taskEmbedding: flat(axis(1)) });
+    const probes = [sum(axis(0), axis(2, 0.5)), sum(axis(1), axis(2, 0.1)), sum(axis(0), axis(1, 0.5))];
+    const targets = probes.map((p) => ({ matrix: { length: P, data: flat(p) }, init: null }));
+    const ranked = rankSources(db, targets, base, { metric: 'avg-token' });
+    const expected = (source: Rows) => probes.map((p) => avgToken(p, source));
+    for (const [id, source] of [
+      [a, axis(0)],
+      [b, axis(1)],
+    ] as const) {
+      const r = ranked.find((x) => x.id === id)!;
+      expect(r.byTarget.map((t) => t['avg-token'])).toEqual(expected(source).map((v) => expect.closeTo(v, 6)));
+      expect(r.similarity['avg-token']).toBeCloseTo(expected(source).reduce((x, y) => x + y) / probes.length, 6);
+      // A probe without its starting point has no shift, so the mean has none either.
+      expect(r.similarity['shift-avg-token']).toBeNull();
+    }
+    expect(ranked.map((r) => r.id)).toEqual([a, b]);
+    expect(rankSources(db, targets.slice(1, 2), base, { metric: 'avg-token' }).map((r) => r.id)).toEqual([b, a]);
+    expect(() => rankSources(db, [], base)).toThrow('no task embedding');
+  });
+
+  it('probes of unused seeds: from the first seed up, skipping those the stored embeddings were trained with', () => {
+    expect(unusedSeeds(0, 3, [])).toEqual([0, 1, 2]);
+    expect(unusedSeeds(0, 3, [1, null, 3])).toEqual([0, 2, 4]);
+    expect(unusedSeeds(5, 2, [5, 6, 0])).toEqual([7, 8]);
+  });
+
   it('top-k weighted average: α = sim / Σ sim over the k best, mixing the sources’ final prompts', () => {
     const { db } = freshLibrary();
     const a = addPrompt(db, 1, { length: 2, dModel: 2, embedding: Float32Array.from([1, 0, 0, 1]) });
@@ -183,6 +222,7 @@ describe('SPoT ranking', () => {
       taskId: null,
       parentId: null,
       similarity: { 'shift-avg-token': score, 'shift-per-token': null, 'avg-token': 0, 'per-token': 0 },
+      byTarget: [],
     });
     const ranked = [source(a, 'a', 0.375), source(b, 'b', 0.125), source(99, 'c', -0.1), source(98, 'd', null)];
     expect(mixWeights(ranked, 4)).toEqual([

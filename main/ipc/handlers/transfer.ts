@@ -4,8 +4,8 @@ import { promptLineage } from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
 import { usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
 import { rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
-import { DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric, type TaskEmbedding } from '../../transfer/similarity.js';
-import { promptTarget, storedTargetEmbedding } from '../../transfer/target.js';
+import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
+import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -14,9 +14,9 @@ import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
 
 /**
- * SPoT ranking for the wizard's Prompt step: the target task's embedding is the newest stored one of a prompt
- * trained on this dataset, else a short probe run on the worker; every prompt of the same base model (other
- * datasets) is compared by every similarity metric.
+ * SPoT ranking for the wizard's Prompt step: the target task is compared through its newest stored task embeddings
+ * (prompts trained on this dataset, earlier probes among them) and short probe runs on the worker for the rest;
+ * every prompt of the same base model (other datasets) is compared by every similarity metric, averaged over them.
  */
 export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>): Promise<TransferRanking> {
   const db = libraryOf(context);
@@ -24,39 +24,37 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
   const dataset = requireDataset(db, r.datasetId);
   const base: BaseModel = { id: model.id, path: model.path, dModel: model.summary.dModel };
   const metric = r.metric ?? DEFAULT_SIMILARITY_METRIC;
-  let target: { embedding: TaskEmbedding; info: TransferRanking['target'] };
-  const stored = storedTargetEmbedding(db, base, [dataset.id], SIMILARITY_METRICS[metric].of === 'shift');
-  if (stored) {
-    target = { embedding: stored, info: { kind: 'stored', promptId: stored.promptId, runId: null, step: stored.step } };
-  } else {
+  const plan = (): ProbePlan => {
     if (dataset.labelColumn === null) {
       throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no labels, so its task cannot be compared with others.`, {
         hint: 'Import it with its label column to rank transfer sources.',
       });
     }
-    const settings = readSettings(context.dataDir);
-    const steps = r.probeSteps ?? usualTaskEmbeddingStep(db, base);
-    const probe = await context.worker.run('transfer.probe', {
-      dataDir: context.dataDir,
-      spec: {
-        model: model.path,
-        train: { dataset: dataset.id },
-        task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer },
-        steps,
-        device: settings.defaultDevice,
-        ...probeRecipe(r.probe),
-      },
-    });
-    target = {
-      embedding: promptTarget(db, probe.promptId, base),
-      info: { kind: 'probe', promptId: probe.promptId, runId: probe.runId, step: probe.step },
+    const spec: ProbeSpec = {
+      model: model.path,
+      train: { dataset: dataset.id },
+      task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer },
+      steps: r.probeSteps ?? usualTaskEmbeddingStep(db, base),
+      device: readSettings(context.dataDir).defaultDevice,
+      ...probeRecipe(r.probe),
     };
-  }
-  const excluded = target.info.promptId === null ? [] : [target.info.promptId];
-  const others = rankSources(db, target.embedding, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded });
+    return { spec, run: (probe) => context.worker.run('transfer.probe', { dataDir: context.dataDir, spec: probe }) };
+  };
+  const set = await targetEmbeddings(db, base, [dataset.id], {
+    count: r.probes ?? DEFAULT_PROBES,
+    withInit: SIMILARITY_METRICS[metric].of === 'shift',
+    plan,
+  });
+  const probeRuns = new Map(set.probes.map((p) => [p.promptId, p.runId]));
+  const target: TransferRanking['target'] = {
+    kind: set.probes.length ? 'probe' : 'stored',
+    embeddings: set.embeddings.map((e) => ({ promptId: e.promptId, runId: probeRuns.get(e.promptId) ?? null, step: e.step })),
+  };
+  const excluded = set.embeddings.map((e) => e.promptId);
+  const others = rankSources(db, set.embeddings, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded });
   // Prompts of this same dataset (the stored target among them) are no transfer source for it; the person should
   // hear they exist but are left out. Probe runs' prompts are never listed, so they are not counted either.
-  const sameData = rankSources(db, target.embedding, base, { metric }).length - others.length;
+  const sameData = rankSources(db, set.embeddings, base, { metric }).length - others.length;
   const ranked = others.slice(0, r.limit ?? 50);
   const candidates = ranked.map((s) => {
     const summary = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(s.id) as { metrics: string };
@@ -78,7 +76,7 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
     modelId: model.id,
     datasetId: dataset.id,
     metric,
-    target: target.info,
+    target,
     candidates,
     recommended,
     reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }),

@@ -77,6 +77,22 @@ export class PromptSetup {
     }
   }
 
+  /** Which early prompts of this task the similarities average over, in words. */
+  get targetNote(): string {
+    const all = this.ranking?.target.embeddings ?? [];
+    const probed = all.filter((e) => e.runId !== null);
+    if (all.length === 0) return '';
+    const runs = (n: number) => `${n} probe run${n === 1 ? '' : 's'} of ${probed[0].step} steps just now`;
+    const from =
+      probed.length === 0
+        ? 'kept from earlier runs'
+        : probed.length === all.length
+          ? runs(probed.length)
+          : `${all.length - probed.length} kept from earlier runs, ${runs(probed.length)}`;
+    const what = all.length === 1 ? "this task's early prompt" : `${all.length} early prompts of this task`;
+    return ` Similarities compare ${what} (${from}).`;
+  }
+
   /** The settings a probe of this task trains with: these, so that it is compared with sources trained alike. */
   private probeRecipe(): RequestOf<'transfer.rank'>['probe'] {
     const positive = (v: number | null) => (typeof v === 'number' && v > 0 ? v : undefined);

@@ -1,0 +1,59 @@
+/**
+ * The target task's task embeddings for one ranking: the newest stored ones of its dataset (earlier probes and runs),
+ * and probe runs of unused seeds for the rest. SPoT compares one task embedding, but one early prompt moves with its
+ * seed about as much as with its task (DEFAULT_PROBES).
+ */
+import type { LibraryDb } from '../library/db.js';
+import type { ProbeResult, ProbeSpec } from './probe.js';
+import type { BaseModel } from './rank.js';
+import { promptTarget, storedTargetEmbeddings, type SeededTarget } from './target.js';
+
+export interface TargetSet {
+  /** Newest stored first, then this call's probes in seed order. */
+  embeddings: SeededTarget[];
+  /** The probe runs this call made, with their seeds. */
+  probes: (ProbeResult & { seed: number })[];
+}
+
+export interface ProbePlan {
+  /** The probe's recipe; its seed (default 0) is the first one tried. */
+  spec: ProbeSpec;
+  /** Runs one probe (in this process or on the worker); `index` counts from 0 among this call's `count` probes. */
+  run: (spec: ProbeSpec, index: number, count: number) => Promise<ProbeResult>;
+}
+
+/**
+ * Collects `count` task embeddings of the target: stored ones of `datasetIds` first, then probes (`plan` is called
+ * only when one is needed, since building it may ask for flags a stored target does not need).
+ */
+export async function targetEmbeddings(
+  db: LibraryDb,
+  base: BaseModel,
+  datasetIds: number[],
+  options: { count: number; withInit: boolean; plan: () => ProbePlan },
+): Promise<TargetSet> {
+  const stored = storedTargetEmbeddings(db, base, datasetIds, { withInit: options.withInit, limit: options.count });
+  const embeddings = [...stored];
+  const probes: TargetSet['probes'] = [];
+  if (stored.length >= options.count) return { embeddings, probes };
+  const plan = options.plan();
+  const seeds = unusedSeeds(
+    plan.spec.seed ?? 0,
+    options.count - stored.length,
+    stored.map((s) => s.seed),
+  );
+  for (const [index, seed] of seeds.entries()) {
+    const result = await plan.run({ ...plan.spec, seed }, index, seeds.length);
+    probes.push({ ...result, seed });
+    embeddings.push({ ...promptTarget(db, result.promptId, base), seed });
+  }
+  return { embeddings, probes };
+}
+
+/** `count` seeds from `first` up, skipping those the stored embeddings were trained with (the same probe again adds nothing). */
+export function unusedSeeds(first: number, count: number, taken: (number | null)[]): number[] {
+  const used = new Set(taken);
+  const seeds: number[] = [];
+  for (let seed = first; seeds.length < count; seed++) if (!used.has(seed)) seeds.push(seed);
+  return seeds;
+}
