@@ -13,6 +13,11 @@ interface TargetResult {
   report_only: boolean;
   ranking: Record<SimilarityMetric, SourceName[]>;
   similarity: Similarities;
+  single_probe: {
+    seeds: (number | null)[];
+    first: Record<SimilarityMetric, SourceName[]>;
+    related_first: Record<SimilarityMetric, number>;
+  };
   ranking_from_label_run: { ranking: Record<SimilarityMetric, SourceName[]>; similarity: Similarities };
   label_run_start: { start_avg_token: Record<SourceName, number>; shift_norm: Record<string, number> };
   accuracy: {
@@ -58,9 +63,28 @@ function rankingTable(targets: [string, TargetResult][]): string[] {
   for (const [name, t] of targets) {
     const row = (label: string, r: { ranking: Record<SimilarityMetric, SourceName[]>; similarity: Similarities }) =>
       `| ${title(name, t)} | ${label} | ${SIMILARITY_METRIC_NAMES.map((m) => rankingCell(r.ranking[m], r.similarity[m], t.related_source)).join(' | ')} |`;
-    lines.push(row('probe (`transfer rank`)', t), row('its class-label run', t.ranking_from_label_run));
+    lines.push(
+      row(`mean of ${t.single_probe.seeds.length} probes (\`transfer rank\`)`, t),
+      row('its class-label run', t.ranking_from_label_run),
+    );
   }
   lines.push('', 'Sources best first, with their similarity; the related source in bold.');
+  return lines;
+}
+
+/** What one probe alone would have ranked first: why `transfer rank` averages over several. */
+function singleProbeTable(targets: [string, TargetResult][]): string[] {
+  const lines = [
+    `| target | probe seeds | ${SIMILARITY_METRIC_NAMES.map((m) => `first by ${m}, probe by probe`).join(' | ')} |`,
+    `| --- | --- | ${SIMILARITY_METRIC_NAMES.map(() => '---').join(' | ')} |`,
+  ];
+  for (const [name, t] of targets) {
+    const p = t.single_probe;
+    const cell = (m: SimilarityMetric) =>
+      `${p.first[m].map((s) => (s === t.related_source ? `**${s}**` : s)).join(' ')} (${p.related_first[m]} of ${p.seeds.length})`;
+    lines.push(`| ${title(name, t)} | ${p.seeds.join(', ')} | ${SIMILARITY_METRIC_NAMES.map(cell).join(' | ')} |`);
+  }
+  lines.push('', 'The source each probe alone ranks first; in brackets, how many of them put the related source (bold) first.');
   return lines;
 }
 
@@ -102,6 +126,8 @@ export function transferMarkdown(
     ...accuracyTable(targets, steps),
     '',
     ...rankingTable(targets),
+    '',
+    ...singleProbeTable(targets),
     '',
     ...startTable(targets),
     '',

@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- learning-transfer` (part of `learning`): SPoT soft-prompt transfer end to end on
  * ../shared/fixtures/mini-t5-instruct. Trains source prompts for sst2, topic, cola and rte on their bare inputs
- * (the `lester-reference` recipe); then for each target, 64 training rows, runs `sprout transfer rank` (a probe
- * of the target, as a user would) and trains the target for the same number of steps from class-label init and
+ * (the `lester-reference` recipe); then for each target, 64 training rows, runs `sprout transfer rank` (probes
+ * of the target, as a user would, as many as it takes by default) and trains the target for the same number of steps from class-label init and
  * from every source, evaluated on held-out rows. It also ranks from the class-label run's own task embedding, the
  * target that made raw cosine rank the cola prompt first. Writes the `transfer` key and section of
  * bench-results/learning.{json,md} (learning-results.ts keeps the others): the README's "Transfer, measured".
@@ -187,21 +187,45 @@ async function train(home: string, config: TrainingConfigInput, log: (m: string)
   return { promptId: result.prompt_id!, start, end, seconds };
 }
 
+interface Ranked {
+  /** Each metric's mean over the target's task embeddings. */
+  similarity: Similarities;
+  /** The same against each task embedding (one per probe), in the order `transfer rank` reports them. */
+  byTarget: Similarities[];
+  /** The probes' seeds (null for a stored embedding). */
+  seeds: (number | null)[];
+}
+
 /** `sprout transfer rank --json` as a user runs it; the sources' values under every metric. */
-function rank(root: string, home: string, args: string[], sourceIds: Record<SourceName, number>): Similarities {
+function rank(root: string, home: string, args: string[], sourceIds: Record<SourceName, number>): Ranked {
   const out = execFileSync(process.execPath, [join(root, 'out/cli.js'), 'transfer', 'rank', '--json', ...args], {
     env: { ...process.env, SPROUT_HOME: home },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ranking = (JSON.parse(out.trim().split('\n').at(-1)!) as { ranking: Record<string, unknown>[] }).ranking;
-  const byId = new Map(ranking.map((r) => [r.id as number, r]));
-  return Object.fromEntries(
-    SIMILARITY_METRIC_NAMES.map((m) => [
-      m,
-      Object.fromEntries(SOURCE_NAMES.map((s) => [s, (byId.get(sourceIds[s])?.[m.replaceAll('-', '_')] as number | null) ?? null])),
-    ]),
-  ) as Similarities;
+  const json = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    ranking: (Record<string, unknown> & { by_target: Record<string, number | null>[] })[];
+    target: { embeddings?: { seed: number | null }[] };
+  };
+  const byId = new Map(json.ranking.map((r) => [r.id as number, r]));
+  const values = (read: (r: Record<string, unknown>, key: string) => number | null) =>
+    Object.fromEntries(
+      SIMILARITY_METRIC_NAMES.map((m) => [
+        m,
+        Object.fromEntries(
+          SOURCE_NAMES.map((s) => {
+            const r = byId.get(sourceIds[s]);
+            return [s, r ? read(r, m.replaceAll('-', '_')) : null];
+          }),
+        ),
+      ]),
+    ) as Similarities;
+  const seeds = json.target.embeddings?.map((e) => e.seed) ?? [null];
+  return {
+    similarity: values((r, key) => (r[key] as number | null) ?? null),
+    byTarget: seeds.map((_, i) => values((r, key) => (r.by_target as Record<string, number | null>[])[i][key] ?? null)),
+    seeds,
+  };
 }
 
 /** Source names best first under each metric (no value last). */
@@ -271,7 +295,7 @@ export async function benchLearningTransfer({ root, outDir, workDir }: BenchOpti
     const fromSource = {} as Record<SourceName, Trained>;
     for (const s of SOURCE_NAMES) fromSource[s] = await run(`prompt:${sourceIds[s]}`, s);
     // The class-label run's own task embedding as the target: prompts of one seed share its start.
-    const fromLabelRun = rank(root, home, ['--prompt', String(fromLabels.promptId), '--model', model], sourceIds);
+    const fromLabelRun = rank(root, home, ['--prompt', String(fromLabels.promptId), '--model', model], sourceIds).similarity;
     transfer[name] = {
       ...targetResult(task, probed[name], fromLabelRun, fromLabels, fromSource),
       label_run_start: startEvidence(home, fromLabels.promptId, sourceIds),
@@ -326,22 +350,30 @@ function startEvidence(home: string, targetId: number, sourceIds: Record<SourceN
 
 function targetResult(
   task: TargetTask,
-  probed: Similarities,
+  probed: Ranked,
   fromLabelRun: Similarities,
   labels: Trained,
   fromSource: Record<SourceName, Trained>,
 ): Record<string, unknown> {
-  const ranking = orderings(probed);
+  const ranking = orderings(probed.similarity);
   const perSource = Object.fromEntries(SOURCE_NAMES.map((s) => [s, fromSource[s].end]));
   const topRanked = ranking[DEFAULT_SIMILARITY_METRIC][0];
   const best = SOURCE_NAMES.reduce((a, b) => (perSource[b] > perSource[a] ? b : a));
+  const alone = probed.byTarget.map(orderings);
   return {
     related_source: task.related,
     report_only: task.reportOnly,
     metric: DEFAULT_SIMILARITY_METRIC,
     ranking,
-    similarity: probed,
-    target_embedding: `probe: ${TARGET_STEPS} steps of \`transfer rank\` on the target's training rows (vocab init)`,
+    similarity: probed.similarity,
+    target_embedding: `mean over ${probed.seeds.length} probes of \`transfer rank\` (seeds ${probed.seeds.join(', ')}; ${TARGET_STEPS} steps on the target's training rows, vocab init)`,
+    // Each probe's own first source: what a ranking by one probe would have recommended.
+    single_probe: {
+      seeds: probed.seeds,
+      first: Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [m, alone.map((o) => o[m][0])])),
+      related_first: Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [m, alone.filter((o) => o[m][0] === task.related).length])),
+      similarity: probed.byTarget,
+    },
     ranking_from_label_run: { ranking: orderings(fromLabelRun), similarity: fromLabelRun },
     accuracy: {
       label_init: labels.end,
