@@ -615,6 +615,17 @@ export interface LabellingProgress {
   etaSeconds: number | null;
 }
 
+/** While transfer.rank trains probe runs of the target task, one after another. */
+export interface TransferProgress {
+  datasetId: number;
+  /** This probe's number, from 1, of the `probes` this ranking runs. */
+  probe: number;
+  probes: number;
+  /** Its last finished training step, of `steps`. */
+  step: number;
+  steps: number;
+}
+
 /** Before label.start or label.resume answers: the job's model preparing its weights, ahead of its first row. */
 export interface LabellingPreparation {
   /** The job resumed; null for a job being started, which is recorded once its model has loaded. */
@@ -976,6 +987,7 @@ export const events = {
   'labelling.progress': type<LabellingProgress>(),
   'labelling.preparing': type<LabellingPreparation>(),
   'evaluation.preparing': type<EvaluationPreparation>(),
+  'transfer.progress': type<TransferProgress>(),
 };
 
 // ---- Types derived from the tables ----

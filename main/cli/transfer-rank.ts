@@ -5,7 +5,7 @@ import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { targetEmbeddings } from '../transfer/target-set.js';
-import { insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
+import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import {
   DEFAULT_PROBES,
   DEFAULT_SIMILARITY_METRIC,
@@ -101,11 +101,13 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
     const { output, ranked } = await withLibrary(async (db) => {
       const base = resolveBaseModel(db, model);
       const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift');
-      const ranked = rankSources(db, target.embeddings, base, {
-        metric,
-        excludeDatasetIds: target.datasetIds,
-        excludePromptIds: target.excludePromptIds,
-      });
+      const ranked = target.embeddings.length
+        ? rankSources(db, target.embeddings, base, {
+            metric,
+            excludeDatasetIds: target.datasetIds,
+            excludePromptIds: target.excludePromptIds,
+          })
+        : [];
       const top = ranked.slice(0, topK).map((r) => r.id);
       let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
       if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
@@ -179,9 +181,12 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   } else {
     datasetIds = await datasetsWithSource(db, stringFlag(values, 'data')!);
   }
-  const wanted = count ?? DEFAULT_PROBES;
+  // With nothing to compare it with, the target is not worth a probe.
+  if (countSources(db, base, { excludeDatasetIds: datasetIds }) === 0) {
+    return { embeddings: [], json: { kind: 'stored', dataset_ids: datasetIds, embeddings: [] }, datasetIds, excludePromptIds: [] };
+  }
   const set = await targetEmbeddings(db, base, datasetIds, {
-    count: wanted,
+    count: count ?? DEFAULT_PROBES,
     withInit,
     plan: () => {
       const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);

@@ -83,6 +83,25 @@ interface CandidateRow {
   init_embedding: Buffer | null;
 }
 
+/** Library prompts on `base` that are transfer sources for a target (not probes, not of its datasets, not excluded). */
+function candidates(db: LibraryDb, base: BaseModel, options: RankOptions): CandidateRow[] {
+  const excluded = new Set(options.excludePromptIds ?? []);
+  const datasets = options.excludeDatasetIds ?? [];
+  const rows = db
+    .prepare(
+      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding
+       FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
+       WHERE p.d_model = ? AND ${NOT_A_PROBE} AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
+    )
+    .all(base.dModel, ...datasets) as CandidateRow[];
+  return rows.filter((r) => !excluded.has(r.id) && sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base));
+}
+
+/** How many library prompts a ranking with these options would score: none means there is nothing to probe for. */
+export function countSources(db: LibraryDb, base: BaseModel, options: RankOptions = {}): number {
+  return candidates(db, base, options).length;
+}
+
 /**
  * Ranks library prompts on `base` by their mean similarity to the target's task embeddings (best first, prompts
  * without a score last; ties by id).
@@ -105,18 +124,8 @@ export function rankSources(db: LibraryDb, targets: TaskEmbedding[], base: BaseM
       },
     );
   }
-  const excluded = new Set(options.excludePromptIds ?? []);
-  const datasets = options.excludeDatasetIds ?? [];
-  const rows = db
-    .prepare(
-      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding
-       FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
-       WHERE p.d_model = ? AND ${NOT_A_PROBE} AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
-    )
-    .all(d, ...datasets) as CandidateRow[];
   const ranked: RankedSource[] = [];
-  for (const r of rows) {
-    if (excluded.has(r.id) || !sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base)) continue;
+  for (const r of candidates(db, base, options)) {
     const source: TaskEmbedding = {
       matrix: { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) },
       init: r.init_embedding ? { length: r.length, data: fromBlob(r.init_embedding) } : null,

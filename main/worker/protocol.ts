@@ -10,7 +10,7 @@ import type { LabelJobInput, LabelJobProgress } from './jobs/label.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
 import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';
 import type { TrainJobInput } from './jobs/train.js';
-import type { TransferProbeInput, TransferProbeOutput } from './jobs/transfer.js';
+import type { TransferProbeInput, TransferProbeOutput, TransferProbeProgress } from './jobs/transfer.js';
 import type { Preview } from '../data/preview.js';
 import type { ReadProgress } from '../data/types.js';
 import type { DownloadProgress } from '../hub/progress.js';
@@ -34,7 +34,7 @@ export interface JobTable {
   /** Scores a library prompt on a dataset split: metrics, confusion and the worst examples. */
   'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: WeightsPreparing };
   /** Trains a target task briefly for its SPoT task embedding (a prompt of the library, like any run). */
-  'transfer.probe': { input: TransferProbeInput; output: TransferProbeOutput; progress: never };
+  'transfer.probe': { input: TransferProbeInput; output: TransferProbeOutput; progress: TransferProbeProgress };
   /** Starts or resumes a labelling job. */
   'label.run': { input: LabelJobInput; output: LabelSummary; progress: LabelJobProgress };
 }

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
+import { DEFAULT_PROBES } from '../../main/transfer/similarity.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -304,6 +305,8 @@ it(
     await page.getByRole('button', { name: 'Import into the library' }).click();
     await page.getByRole('heading', { name: /Imported “sports vs business”/ }).waitFor({ timeout: 30_000 });
     await next('Prompt');
+    // The ranking first trains probe runs of this new task, each shown as it goes.
+    await page.getByRole('progressbar', { name: new RegExp(`^Probe run \\d of ${DEFAULT_PROBES}$`) }).waitFor({ timeout: 60_000 });
     const ranking = page.getByRole('table', { name: 'Transfer sources ranked by similarity' });
     const recommended = page.getByRole('radio', { name: /topics.*recommended/ });
     await recommended.waitFor({ timeout: 120_000 });

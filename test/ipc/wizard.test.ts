@@ -219,8 +219,16 @@ describe('transfer', () => {
       probeSteps: 2,
       probe: { batchSize: 3, promptLength: 4, optimizer: 'adam' as const, lr: 0.02 },
     };
+    const from = h.events.length;
     const ranking = await h.call('transfer.rank', request);
     expect(ranking.target.kind).toBe('probe');
+    // Each probe's steps, in order, for the Prompt step's progress bar.
+    expect(h.payloads('transfer.progress', (p) => p.datasetId === rteId, from).map((p) => [p.probe, p.probes, p.step, p.steps])).toEqual([
+      [1, 2, 1, 2],
+      [1, 2, 2, 2],
+      [2, 2, 1, 2],
+      [2, 2, 2, 2],
+    ]);
     expect(ranking.target.embeddings.map((e) => [e.step, e.runId !== null])).toEqual([
       [2, true],
       [2, true],
@@ -243,8 +251,10 @@ describe('transfer', () => {
       db.close();
     }
     // Asked again, the ranking reuses the stored probes and probes no more.
+    const before = h.events.length;
     const reranked = await h.call('transfer.rank', request);
     expect(reranked.target.kind).toBe('stored');
+    expect(h.payloads('transfer.progress', () => true, before)).toEqual([]);
     expect(reranked.target.embeddings.map((e) => e.promptId).sort()).toEqual(ranking.target.embeddings.map((e) => e.promptId).sort());
     expect(reranked.candidates.map((c) => c.promptId)).toEqual(ranking.candidates.map((c) => c.promptId));
     reranked.candidates.forEach((c, i) =>

@@ -32,7 +32,7 @@ const prompt = (f: (i: number, k: number) => number) => Float32Array.from({ leng
 describe('sprout transfer rank (spawned)', () => {
   it('ranks from a stored target, uses best/trial/mix, and probes a target that has none on the tiny model', async () => {
     const home = tempDir('sprout-home-');
-    const db = openLibrary(libraryPath(home));
+    let db = openLibrary(libraryPath(home));
     const model = { id: null, path: tinyModel, summary: null };
     const datasetId = insertDataset(db, {
       name: 'cola',
@@ -59,6 +59,11 @@ describe('sprout transfer rank (spawned)', () => {
       initEmbedding: start,
       taskId: task.id,
     });
+    // Nothing else in the library: no source to compare, so no probe either (the dataset has no rows to probe on).
+    db.close();
+    const alone = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel]);
+    expect(alone).toMatchObject({ ranking: [], best: null, target: { kind: 'stored', embeddings: [] } });
+    db = openLibrary(libraryPath(home));
     const nearEmbedding = prompt((i, k) => Math.sin(1 + i * 7 + k) + 0.01 * Math.cos(k));
     const near = addPrompt(db, 0, {
       name: 'near',

@@ -3,7 +3,7 @@ import { SproutError } from '../../errors.js';
 import { promptLineage } from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
 import { usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
-import { rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
+import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
 import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
 import type { HandlerContext } from '../context.js';
@@ -38,23 +38,33 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
       device: readSettings(context.dataDir).defaultDevice,
       ...probeRecipe(r.probe),
     };
-    return { spec, run: (probe) => context.worker.run('transfer.probe', { dataDir: context.dataDir, spec: probe }) };
+    const run: ProbePlan['run'] = (probe, index, count) =>
+      context.worker.run('transfer.probe', { dataDir: context.dataDir, spec: probe }, (p) =>
+        context.emit('transfer.progress', { datasetId: dataset.id, probe: index + 1, probes: count, step: p.step, steps: p.steps }),
+      );
+    return { spec, run };
   };
-  const set = await targetEmbeddings(db, base, [dataset.id], {
-    count: r.probes ?? DEFAULT_PROBES,
-    withInit: SIMILARITY_METRICS[metric].of === 'shift',
-    plan,
-  });
+  // With no other dataset's prompt to compare, the task's own embeddings are not worth a probe.
+  const sources = countSources(db, base, { excludeDatasetIds: [dataset.id] });
+  const set = sources
+    ? await targetEmbeddings(db, base, [dataset.id], {
+        count: r.probes ?? DEFAULT_PROBES,
+        withInit: SIMILARITY_METRICS[metric].of === 'shift',
+        plan,
+      })
+    : { embeddings: [], probes: [] };
   const probeRuns = new Map(set.probes.map((p) => [p.promptId, p.runId]));
   const target: TransferRanking['target'] = {
     kind: set.probes.length ? 'probe' : 'stored',
     embeddings: set.embeddings.map((e) => ({ promptId: e.promptId, runId: probeRuns.get(e.promptId) ?? null, step: e.step })),
   };
   const excluded = set.embeddings.map((e) => e.promptId);
-  const others = rankSources(db, set.embeddings, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded });
+  const others = sources
+    ? rankSources(db, set.embeddings, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded })
+    : [];
   // Prompts of this same dataset (the stored target among them) are no transfer source for it; the person should
   // hear they exist but are left out. Probe runs' prompts are never listed, so they are not counted either.
-  const sameData = rankSources(db, set.embeddings, base, { metric }).length - others.length;
+  const sameData = countSources(db, base) - sources;
   const ranked = others.slice(0, r.limit ?? 50);
   const candidates = ranked.map((s) => {
     const summary = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(s.id) as { metrics: string };

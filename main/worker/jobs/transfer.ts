@@ -8,5 +8,11 @@ export interface TransferProbeInput {
 
 export type TransferProbeOutput = ProbeResult;
 
-export const transferProbe: Job<TransferProbeInput, TransferProbeOutput> = ({ dataDir, spec }, _progress, signal) =>
-  probeTaskEmbedding(spec, { dataDir, signal });
+/** The probe's last finished step. */
+export interface TransferProbeProgress {
+  step: number;
+  steps: number;
+}
+
+export const transferProbe: Job<TransferProbeInput, TransferProbeOutput, TransferProbeProgress> = ({ dataDir, spec }, progress, signal) =>
+  probeTaskEmbedding(spec, { dataDir, signal, onProgress: (e) => e.kind === 'step' && progress({ step: e.step, steps: e.steps }) });

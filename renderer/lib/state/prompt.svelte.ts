@@ -1,8 +1,8 @@
 import type { InitKind, MetricRequest, OptimizerKind, Precision } from '../../../main/choices.js';
-import type { Device, RequestOf, TransferRanking, WeightWidth } from '../../../preload/contract.js';
+import type { Device, RequestOf, TransferProgress, TransferRanking, WeightWidth } from '../../../preload/contract.js';
 import { DEFAULT_SIMILARITY_METRIC, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { ApiError } from '../api.js';
-import { api } from '../api.js';
+import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { RunMemoryPlan } from './memory-plan.svelte.js';
 
@@ -42,6 +42,8 @@ export class PromptSetup {
   maxInputLength = $state<number | null>(null);
   readonly memory = new RunMemoryPlan();
   rankingBusy = $state(false);
+  /** The probe run the ranking waits on, while it trains one. */
+  probeProgress = $state.raw<TransferProgress | undefined>();
   error = $state.raw<ApiError | undefined>();
 
   /**
@@ -52,6 +54,9 @@ export class PromptSetup {
     const key = `${modelId}/${datasetId}/${this.metric}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
+    const stop = onEvent('transfer.progress', (p) => {
+      if (p.datasetId === datasetId) this.probeProgress = p;
+    });
     try {
       const others = await api['library.list']({ modelId });
       this.emptyLibrary = others.length === 0;
@@ -73,6 +78,8 @@ export class PromptSetup {
     } catch (error) {
       this.error = asApiError(error);
     } finally {
+      stop();
+      this.probeProgress = undefined;
       this.rankingBusy = false;
     }
   }
