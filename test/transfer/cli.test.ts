@@ -229,4 +229,74 @@ describe('sprout transfer rank (spawned)', () => {
     expect(probed.init).toBe(`prompt:${probed.mixed_prompt_id}`);
     after.close();
   });
+
+  it('probes an imported file as its dataset, then reuses those probes and adds one of an unused seed', async () => {
+    const home = tempDir('sprout-home-');
+    const file = join(shared, 'data/cola/out_of_domain_dev.tsv');
+    const imported = await run(
+      process.execPath,
+      [
+        join(repoRoot, 'out/cli.js'),
+        'data',
+        'import',
+        file,
+        '--no-header',
+        '--quoting',
+        'none',
+        '--text-column',
+        '3',
+        '--label-column',
+        '1',
+        '--json',
+      ],
+      { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } },
+    );
+    const datasetId = (JSON.parse(imported.stdout.trim().split('\n').at(-1)!) as { id: number }).id;
+    const db = openLibrary(libraryPath(home));
+    const start = prompt((i, k) => Math.cos(i + k));
+    const source = addPrompt(db, 0, {
+      name: 'a source',
+      model: { id: null, path: tinyModel, summary: null },
+      length: P,
+      dModel: d,
+      embedding: start,
+      taskEmbedding: prompt((i, k) => Math.sin(i * k)),
+      taskEmbeddingStep: 2,
+      initEmbedding: start,
+    });
+    db.close();
+    const flags = [
+      '--data',
+      file,
+      '--verbalizer',
+      '0=unacceptable,1=acceptable',
+      '--model',
+      tinyModel,
+      '--prompt-length',
+      String(P),
+      '--batch-size',
+      '4',
+      '--probe-steps',
+      '2',
+      '--device',
+      'cpu',
+    ];
+    const first = await rank(home, [...flags, '--probes', '1', '--seed', '1']);
+    expect(first.target).toMatchObject({ kind: 'probe', dataset_ids: [datasetId], embeddings: [{ step: 2, seed: 1 }] });
+    const second = await rank(home, [...flags, '--probes', '2', '--seed', '1']);
+    expect(second.target.kind).toBe('probe');
+    expect(second.target.embeddings.map((e: Record<string, unknown>) => [e.prompt_id, e.seed, e.probe_run_id === null])).toEqual([
+      [first.target.embeddings[0].prompt_id, 1, true],
+      [expect.any(Number), 2, false],
+    ]);
+    const after = openLibrary(libraryPath(home));
+    const config = JSON.parse(
+      (after.prepare('SELECT config FROM runs WHERE id = ?').get(second.target.embeddings[1].probe_run_id) as { config: string }).config,
+    ) as { train: unknown; seed: number };
+    after.close();
+    // The probe trained on the imported dataset (its training split), not on the file read anew.
+    expect(config.train).toEqual({ dataset: datasetId });
+    expect(second.ranking.map((r: { id: number }) => r.id)).toEqual([source]);
+    expect(second.ranking[0].by_target).toHaveLength(2);
+  });
 });
