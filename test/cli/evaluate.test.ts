@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { pythonLabels } from '../train/python-labels.js';
-import { shared, tinyModel } from '../train/fixtures.js';
+import { COLA_TSV_FLAGS, shared, tinyModel } from '../train/fixtures.js';
 
 const dev = join(shared, 'data/cola/in_domain_dev.tsv');
 const trainArgs = [
@@ -123,22 +123,7 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
 
   it('evaluate --dataset scores the imported validation split (CoLA dev as the validation file) with the same judgement', async () => {
     const imported = await sprout(
-      [
-        'data',
-        'import',
-        join(shared, 'data/cola/in_domain_train.tsv'),
-        '--no-header',
-        '--quoting',
-        'none',
-        '--text-column',
-        '3',
-        '--label-column',
-        '1',
-        '--validation',
-        dev,
-        '--name',
-        'cola',
-      ],
+      ['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), ...COLA_TSV_FLAGS, '--validation', dev, '--name', 'cola'],
       home,
     );
     expect(imported.code).toBe(0);

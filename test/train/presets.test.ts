@@ -8,7 +8,7 @@ import { applyPreset, presetSettings } from '../../main/train/presets.js';
 import { loadCheckpoint } from '../../main/train/run-store.js';
 import { runTraining } from '../../main/train/run.js';
 import { sprout } from '../fault/spawn.js';
-import { shared, tinyModel } from './fixtures.js';
+import { COLA_TSV_FLAGS, shared, tinyModel } from './fixtures.js';
 
 const cola = (file: string, limit: number) => ({
   file: path.join(shared, 'data/cola', file),
@@ -56,20 +56,7 @@ describe('training presets', () => {
 
   it('an unknown preset, a bad step list and a preset with --mixture are one-line errors with exit code 2', async () => {
     const dir = home();
-    const base = [
-      'train',
-      '--model',
-      tinyModel,
-      '--data',
-      cola('in_domain_train.tsv', 8).file,
-      '--no-header',
-      '--quoting',
-      'none',
-      '--text-column',
-      '3',
-      '--label-column',
-      '1',
-    ];
+    const base = ['train', '--model', tinyModel, '--data', cola('in_domain_train.tsv', 8).file, ...COLA_TSV_FLAGS];
     const unknown = await sprout([...base, '--preset', 'lester'], dir);
     expect([unknown.code, unknown.stderr.trim().split('\n').length]).toEqual([2, 1]);
     expect(unknown.stderr).toMatch(/no training preset "lester"\. Known presets: lester-reference/);

@@ -14,7 +14,7 @@ import { readTensorFile } from '../../main/train/tensor-file.js';
 import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
 import { repoRoot, tempDir } from '../checkpoint/helpers.js';
 import { addPrompt } from '../library/helpers.js';
-import { shared, tinyModel } from '../train/fixtures.js';
+import { COLA_TSV_FLAGS, shared, tinyModel } from '../train/fixtures.js';
 
 const run = promisify(execFile);
 
@@ -233,24 +233,9 @@ describe('sprout transfer rank (spawned)', () => {
   it('probes an imported file as its dataset, then reuses those probes and adds one of an unused seed', async () => {
     const home = tempDir('sprout-home-');
     const file = join(shared, 'data/cola/out_of_domain_dev.tsv');
-    const imported = await run(
-      process.execPath,
-      [
-        join(repoRoot, 'out/cli.js'),
-        'data',
-        'import',
-        file,
-        '--no-header',
-        '--quoting',
-        'none',
-        '--text-column',
-        '3',
-        '--label-column',
-        '1',
-        '--json',
-      ],
-      { env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home } },
-    );
+    const imported = await run(process.execPath, [join(repoRoot, 'out/cli.js'), 'data', 'import', file, ...COLA_TSV_FLAGS, '--json'], {
+      env: { PATH: process.env.PATH ?? '', SPROUT_HOME: home },
+    });
     const datasetId = (JSON.parse(imported.stdout.trim().split('\n').at(-1)!) as { id: number }).id;
     const db = openLibrary(libraryPath(home));
     const start = prompt((i, k) => Math.cos(i + k));
