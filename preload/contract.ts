@@ -618,7 +618,7 @@ export interface LabellingProgress {
 /** While transfer.rank trains probe runs of the target task, one after another. */
 export interface TransferProgress {
   datasetId: number;
-  /** This probe's number, from 1, of the `probes` this ranking runs. */
+  /** This probe's number, from 1, among the `probes` early prompts the ranking compares (stored ones come first). */
   probe: number;
   probes: number;
   /** Its last finished training step, of `steps`. */

@@ -193,8 +193,8 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
       const spec = probeSpec(db, base, values, datasetId ?? datasetIds[0], steps);
       return {
         spec,
-        run: async (probe, index, n) => {
-          process.stderr.write(`Probing the target task (${index + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
+        run: async (probe, position, n) => {
+          process.stderr.write(`Probing the target task (${position + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
           const result = await probeTaskEmbedding(probe, { dataDir: dataDir() });
           process.stderr.write(`probe run ${result.runId} done.\n`);
           return result;

@@ -18,8 +18,11 @@ export interface TargetSet {
 export interface ProbePlan {
   /** The probe's recipe; its seed (default 0) is the first one tried. */
   spec: ProbeSpec;
-  /** Runs one probe (in this process or on the worker); `index` counts from 0 among this call's `count` probes. */
-  run: (spec: ProbeSpec, index: number, count: number) => Promise<ProbeResult>;
+  /**
+   * Runs one probe (in this process or on the worker): the target's `position`th embedding (from 0) of the `count`
+   * compared, so that the stored ones before it are counted in what a person is told.
+   */
+  run: (spec: ProbeSpec, position: number, count: number) => Promise<ProbeResult>;
 }
 
 /**
@@ -42,8 +45,8 @@ export async function targetEmbeddings(
     options.count - stored.length,
     stored.map((s) => s.seed),
   );
-  for (const [index, seed] of seeds.entries()) {
-    const result = await plan.run({ ...plan.spec, seed }, index, seeds.length);
+  for (const seed of seeds) {
+    const result = await plan.run({ ...plan.spec, seed }, embeddings.length, options.count);
     probes.push({ ...result, seed });
     embeddings.push({ ...promptTarget(db, result.promptId, base), seed });
   }

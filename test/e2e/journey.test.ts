@@ -317,6 +317,14 @@ it(
       'topics',
       'sentiment',
     ]);
+    // Asked to compare fewer early prompts, and then as many again, the step ranks from the probes it stored.
+    const compared = page.getByLabel('Early prompts of this task compared');
+    for (const n of [3, DEFAULT_PROBES]) {
+      await compared.fill(String(n));
+      await compared.press('Tab');
+      await page.getByText(`Similarities compare ${n} early prompts of this task (kept from earlier runs).`, { exact: false }).waitFor();
+    }
+    await expect(recommended.isChecked()).resolves.toBe(true);
     await page.getByLabel(/Run name/).fill('sports-from-topics');
     await page.getByText('Advanced settings').click();
     await page.getByLabel('Training steps').fill('10');

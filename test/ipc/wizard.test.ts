@@ -255,6 +255,15 @@ describe('transfer', () => {
     const reranked = await h.call('transfer.rank', request);
     expect(reranked.target.kind).toBe('stored');
     expect(h.payloads('transfer.progress', () => true, before)).toEqual([]);
+    // One more early prompt asked for: the two stored ones are kept, a third probe (the next seed) is trained.
+    const third = h.events.length;
+    const more = await h.call('transfer.rank', { ...request, probes: 3 });
+    expect(more.target.kind).toBe('probe');
+    expect(more.target.embeddings.filter((e) => e.runId !== null)).toHaveLength(1);
+    expect(h.payloads('transfer.progress', () => true, third).map((p) => [p.probe, p.probes, p.step])).toEqual([
+      [3, 3, 1],
+      [3, 3, 2],
+    ]);
     expect(reranked.target.embeddings.map((e) => e.promptId).sort()).toEqual(ranking.target.embeddings.map((e) => e.promptId).sort());
     expect(reranked.candidates.map((c) => c.promptId)).toEqual(ranking.candidates.map((c) => c.promptId));
     reranked.candidates.forEach((c, i) =>
@@ -294,7 +303,7 @@ describe('transfer', () => {
     // The RTE prompt now holds a task embedding: ranking again compares it, newest first, with a stored probe.
     const again = await h.call('transfer.rank', request);
     expect(again.target.kind).toBe('stored');
-    expect(again.target.embeddings.map((e) => e.promptId)).toEqual([done.promptId, ranking.target.embeddings[1].promptId]);
+    expect(again.target.embeddings.map((e) => e.promptId)).toEqual([done.promptId, more.target.embeddings[2].promptId]);
   });
 });
 

@@ -38,9 +38,9 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
       device: readSettings(context.dataDir).defaultDevice,
       ...probeRecipe(r.probe),
     };
-    const run: ProbePlan['run'] = (probe, index, count) =>
+    const run: ProbePlan['run'] = (probe, position, count) =>
       context.worker.run('transfer.probe', { dataDir: context.dataDir, spec: probe }, (p) =>
-        context.emit('transfer.progress', { datasetId: dataset.id, probe: index + 1, probes: count, step: p.step, steps: p.steps }),
+        context.emit('transfer.progress', { datasetId: dataset.id, probe: position + 1, probes: count, step: p.step, steps: p.steps }),
       );
     return { spec, run };
   };

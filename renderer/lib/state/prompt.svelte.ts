@@ -1,6 +1,6 @@
 import type { InitKind, MetricRequest, OptimizerKind, Precision } from '../../../main/choices.js';
 import type { Device, RequestOf, TransferProgress, TransferRanking, WeightWidth } from '../../../preload/contract.js';
-import { DEFAULT_SIMILARITY_METRIC, type SimilarityMetric } from '../../../main/transfer/similarity.js';
+import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, MAX_PROBES, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -21,6 +21,8 @@ export class PromptSetup {
   source = $state<number | null>(null);
   rankingFor = '';
   metric = $state<SimilarityMetric>(DEFAULT_SIMILARITY_METRIC);
+  /** How many early prompts of this task the ranking averages over (probing for those not stored); fewer is faster. */
+  probes = $state<number | null>(DEFAULT_PROBES);
   /** The library holds no prompt of this model: only "no transfer" is possible. */
   emptyLibrary = $state(false);
   optimizer = $state<OptimizerKind>('adafactor');
@@ -51,7 +53,8 @@ export class PromptSetup {
    * no other prompt of this model in the library there is nothing to rank, so the engine's probe run is skipped.
    */
   async rank(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
-    const key = `${modelId}/${datasetId}/${this.metric}`;
+    const probes = Number.isInteger(this.probes) && this.probes! >= 1 && this.probes! <= MAX_PROBES ? this.probes! : DEFAULT_PROBES;
+    const key = `${modelId}/${datasetId}/${this.metric}/${probes}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
     const stop = onEvent('transfer.progress', (p) => {
@@ -68,6 +71,7 @@ export class PromptSetup {
           modelId,
           datasetId,
           metric: this.metric,
+          probes,
           ...(verbalizer ? { verbalizer } : {}),
           probe: this.probeRecipe(),
         });
