@@ -11,12 +11,6 @@ export interface EncodeBatchResult {
 }
 
 /**
- * T5's tokenizer as Hugging Face's T5Tokenizer (legacy) and tokenizer.json behave: special-token literals are split
- * out first, every other stretch is normalised and segmented by sentencepiece's unigram model on its own (so it gets
- * its own dummy "▁" prefix), and eos is appended. Where two segmentations score alike to the last float bit, it
- * segments as sentencepiece (T5Tokenizer) does, not as the fast tokenizer (see UnigramModel).
- */
-/**
  * Cuts encoded ids (ending in eos) to maxLength in place, as transformers' truncation=True does: the first
  * maxLength - 1 ids and the eos. True when it cut. Training, labelling and evaluation all cut inputs by this rule.
  */
@@ -27,6 +21,12 @@ export function truncateIds(ids: number[], maxLength: number, eos: number): bool
   return true;
 }
 
+/**
+ * T5's tokenizer as Hugging Face's T5Tokenizer (legacy) and tokenizer.json behave: special-token literals are split
+ * out first, every other stretch is normalised and segmented by sentencepiece's unigram model on its own (so it gets
+ * its own dummy "▁" prefix), and eos is appended. Where two segmentations score alike to the last float bit, it
+ * segments as sentencepiece (T5Tokenizer) does, not as the fast tokenizer (see UnigramModel).
+ */
 export class T5Tokenizer {
   readonly vocabSize: number;
   readonly eosId: number;
