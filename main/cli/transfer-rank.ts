@@ -185,7 +185,7 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   if (countSources(db, base, { excludeDatasetIds: datasetIds }) === 0) {
     return { embeddings: [], json: { kind: 'stored', dataset_ids: datasetIds, embeddings: [] }, datasetIds, excludePromptIds: [] };
   }
-  const set = await targetEmbeddings(db, base, datasetIds, {
+  const embeddings = await targetEmbeddings(db, base, datasetIds, {
     count: count ?? DEFAULT_PROBES,
     withInit,
     plan: () => {
@@ -202,18 +202,15 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
       };
     },
   });
-  const probeRuns = new Map(set.probes.map((p) => [p.promptId, p.runId]));
-  const embeddings = set.embeddings.map((e) => ({
-    prompt_id: e.promptId,
-    step: e.step,
-    probe_run_id: probeRuns.get(e.promptId) ?? null,
-    seed: e.seed,
-  }));
   return {
-    embeddings: set.embeddings,
-    json: { kind: set.probes.length ? 'probe' : 'stored', dataset_ids: datasetIds, embeddings },
+    embeddings,
+    json: {
+      kind: embeddings.some((e) => e.probeRunId !== null) ? 'probe' : 'stored',
+      dataset_ids: datasetIds,
+      embeddings: embeddings.map((e) => ({ prompt_id: e.promptId, step: e.step, probe_run_id: e.probeRunId, seed: e.seed })),
+    },
     datasetIds,
-    excludePromptIds: set.embeddings.map((e) => e.promptId),
+    excludePromptIds: embeddings.map((e) => e.promptId),
   };
 }
 

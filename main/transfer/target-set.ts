@@ -8,11 +8,9 @@ import type { ProbeResult, ProbeSpec } from './probe.js';
 import type { BaseModel } from './rank.js';
 import { promptTarget, storedTargetEmbeddings, type SeededTarget } from './target.js';
 
-export interface TargetSet {
-  /** Newest stored first, then this call's probes in seed order. */
-  embeddings: SeededTarget[];
-  /** The probe runs this call made, with their seeds. */
-  probes: (ProbeResult & { seed: number })[];
+/** A task embedding of the target, and the probe run that made it when this ranking made it (else null). */
+export interface TargetEmbedding extends SeededTarget {
+  probeRunId: ProbeResult['runId'] | null;
 }
 
 export interface ProbePlan {
@@ -26,19 +24,18 @@ export interface ProbePlan {
 }
 
 /**
- * Collects `count` task embeddings of the target: stored ones of `datasetIds` first, then probes (`plan` is called
- * only when one is needed, since building it may ask for flags a stored target does not need).
+ * Collects `count` task embeddings of the target: the newest stored ones of `datasetIds` first, then probes in seed
+ * order (`plan` is called only when one is needed, since building it may ask for flags a stored target does not need).
  */
 export async function targetEmbeddings(
   db: LibraryDb,
   base: BaseModel,
   datasetIds: number[],
   options: { count: number; withInit: boolean; plan: () => ProbePlan },
-): Promise<TargetSet> {
+): Promise<TargetEmbedding[]> {
   const stored = storedTargetEmbeddings(db, base, datasetIds, { withInit: options.withInit, limit: options.count });
-  const embeddings = [...stored];
-  const probes: TargetSet['probes'] = [];
-  if (stored.length >= options.count) return { embeddings, probes };
+  const embeddings: TargetEmbedding[] = stored.map((s) => ({ ...s, probeRunId: null }));
+  if (stored.length >= options.count) return embeddings;
   const plan = options.plan();
   const seeds = unusedSeeds(
     plan.spec.seed ?? 0,
@@ -47,10 +44,9 @@ export async function targetEmbeddings(
   );
   for (const seed of seeds) {
     const result = await plan.run({ ...plan.spec, seed }, embeddings.length, options.count);
-    probes.push({ ...result, seed });
-    embeddings.push({ ...promptTarget(db, result.promptId, base), seed });
+    embeddings.push({ ...promptTarget(db, result.promptId, base), seed, probeRunId: result.runId });
   }
-  return { embeddings, probes };
+  return embeddings;
 }
 
 /** `count` seeds from `first` up, skipping those the stored embeddings were trained with (the same probe again adds nothing). */

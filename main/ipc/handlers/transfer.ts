@@ -46,22 +46,19 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
   };
   // With no other dataset's prompt to compare, the task's own embeddings are not worth a probe.
   const sources = countSources(db, base, { excludeDatasetIds: [dataset.id] });
-  const set = sources
+  const embeddings = sources
     ? await targetEmbeddings(db, base, [dataset.id], {
         count: r.probes ?? DEFAULT_PROBES,
         withInit: SIMILARITY_METRICS[metric].of === 'shift',
         plan,
       })
-    : { embeddings: [], probes: [] };
-  const probeRuns = new Map(set.probes.map((p) => [p.promptId, p.runId]));
-  const target: TransferRanking['target'] = {
-    kind: set.probes.length ? 'probe' : 'stored',
-    embeddings: set.embeddings.map((e) => ({ promptId: e.promptId, runId: probeRuns.get(e.promptId) ?? null, step: e.step })),
-  };
-  const excluded = set.embeddings.map((e) => e.promptId);
-  const others = sources
-    ? rankSources(db, set.embeddings, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded })
     : [];
+  const target: TransferRanking['target'] = {
+    kind: embeddings.some((e) => e.probeRunId !== null) ? 'probe' : 'stored',
+    embeddings: embeddings.map((e) => ({ promptId: e.promptId, runId: e.probeRunId, step: e.step })),
+  };
+  const excluded = embeddings.map((e) => e.promptId);
+  const others = sources ? rankSources(db, embeddings, base, { metric, excludeDatasetIds: [dataset.id], excludePromptIds: excluded }) : [];
   // Prompts of this same dataset (the stored target among them) are no transfer source for it; the person should
   // hear they exist but are left out. Probe runs' prompts are never listed, so they are not counted either.
   const sameData = countSources(db, base) - sources;
