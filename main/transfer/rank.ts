@@ -83,23 +83,28 @@ interface CandidateRow {
   init_embedding: Buffer | null;
 }
 
+/** What sameBaseModel reads of a prompt; a count needs no more (a ranking reads the prompts' embeddings besides). */
+type BaseColumns = Pick<CandidateRow, 'id' | 'model_id' | 'model_path' | 'd_model'>;
+const BASE_COLUMNS = 'p.id, p.model_id, p.model_path, p.d_model';
+const RANK_COLUMNS = `${BASE_COLUMNS}, p.name, p.length, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding`;
+
 /** Library prompts on `base` that are transfer sources for a target (not probes, not of its datasets, not excluded). */
-function candidates(db: LibraryDb, base: BaseModel, options: RankOptions): CandidateRow[] {
+function candidates<Row extends BaseColumns>(db: LibraryDb, base: BaseModel, options: RankOptions, columns: string): Row[] {
   const excluded = new Set(options.excludePromptIds ?? []);
   const datasets = options.excludeDatasetIds ?? [];
   const rows = db
     .prepare(
-      `SELECT p.id, p.name, p.model_id, p.model_path, p.length, p.d_model, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding
+      `SELECT ${columns}
        FROM prompts p LEFT JOIN tasks t ON t.id = p.task_id
        WHERE p.d_model = ? AND ${NOT_A_PROBE} AND (t.dataset_id IS NULL OR t.dataset_id NOT IN (${datasets.map(() => '?').join(', ')})) ORDER BY p.id`,
     )
-    .all(base.dModel, ...datasets) as CandidateRow[];
+    .all(base.dModel, ...datasets) as Row[];
   return rows.filter((r) => !excluded.has(r.id) && sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base));
 }
 
 /** How many library prompts a ranking with these options would score: none means there is nothing to probe for. */
 export function countSources(db: LibraryDb, base: BaseModel, options: RankOptions = {}): number {
-  return candidates(db, base, options).length;
+  return candidates(db, base, options, BASE_COLUMNS).length;
 }
 
 /**
@@ -125,7 +130,7 @@ export function rankSources(db: LibraryDb, targets: TaskEmbedding[], base: BaseM
     );
   }
   const ranked: RankedSource[] = [];
-  for (const r of candidates(db, base, options)) {
+  for (const r of candidates<CandidateRow>(db, base, options, RANK_COLUMNS)) {
     const source: TaskEmbedding = {
       matrix: { length: r.length, data: fromBlob(r.task_embedding ?? r.embedding) },
       init: r.init_embedding ? { length: r.length, data: fromBlob(r.init_embedding) } : null,
