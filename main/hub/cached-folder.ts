@@ -30,8 +30,9 @@ function folders(dir: string): string[] {
 
 /**
  * The folder to read a model from: `path` itself, unless it is a cache folder of one model (models--ORG--NAME, or its
- * snapshots/ folder), whose snapshot refs/main names is taken (else its only snapshot). A cache folder with several snapshots and no
- * refs/main, or none, and the cache's root (which holds many models), are refused with the folders to choose from.
+ * snapshots/ folder), whose snapshot refs/main names is taken (else its only snapshot). A cache folder with several
+ * snapshots and no refs/main, or none, and the cache's root (which holds many models), are refused with the folders
+ * to choose from.
  */
 export function cachedModelFolder(path: string): string {
   const dir = resolve(path);

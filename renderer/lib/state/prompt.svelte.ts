@@ -53,7 +53,8 @@ export class PromptSetup {
    * no other prompt of this model in the library there is nothing to rank, so the engine's probe run is skipped.
    */
   async rank(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
-    const probes = Number.isInteger(this.probes) && this.probes! >= 1 && this.probes! <= MAX_PROBES ? this.probes! : DEFAULT_PROBES;
+    const asked = this.probes;
+    const probes = asked !== null && Number.isInteger(asked) && asked >= 1 && asked <= MAX_PROBES ? asked : DEFAULT_PROBES;
     const key = `${modelId}/${datasetId}/${this.metric}/${probes}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
