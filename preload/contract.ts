@@ -858,6 +858,8 @@ export const operations = {
     }),
     response: type<TransferRanking>(),
   },
+  /** Stops the dataset's rankings in flight (their transfer.rank calls fail with `cancelled`); finished probe runs stay stored. */
+  'transfer.cancel': { request: z.strictObject({ datasetId: id }), response: type<{ stopped: number }>() },
 
   'library.list': {
     request: z.strictObject({ search: z.string().optional(), modelId: text.optional(), task: text.optional(), tag: text.optional() }),

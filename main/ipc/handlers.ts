@@ -26,7 +26,6 @@ import { publicSettings, readSettings, tokenStore, writeSettings } from './handl
 import { retrainWithCorrections } from './handlers/retrain.js';
 import { clearThreshold, setThreshold, thresholdCurveOf } from './handlers/threshold.js';
 import { stateOf } from './handlers/state.js';
-import { rankTransfer } from './handlers/transfer.js';
 import { planRun } from './handlers/train-plan.js';
 
 export const handlers: Handlers = {
@@ -84,7 +83,8 @@ export const handlers: Handlers = {
   'prompt.thresholdCurve': (request, context) => thresholdCurveOf(context, request),
   'prompt.setThreshold': (request, context) => setThreshold(context, request),
   'prompt.clearThreshold': ({ promptId }, context) => clearThreshold(context, promptId),
-  'transfer.rank': (request, context) => rankTransfer(context, request),
+  'transfer.rank': (request, context) => stateOf(context).rankings.rank(request),
+  'transfer.cancel': ({ datasetId }, context) => stateOf(context).rankings.cancel(datasetId),
 
   'library.list': (request, context) => listLibrary(context, request),
   'library.show': ({ id }, context) => showPrompt(context, id),

@@ -3,7 +3,8 @@
  * step's label counts and dataset name following what was chosen, "New task" starting without the last run's name,
  * the Prompt step saying why a transfer source is (not) offered, its settings staying inside their cells, the GPU
  * reason said once in a line with the details folded, the headline marked once, a failed column read named as such,
- * and file names in the jobs table kept whole. Data: CoLA's headerless TSVs and AG News' CSV as published.
+ * and file names in the jobs table kept whole; and a transfer ranking that Stop, or leaving the step, ends with its
+ * probe run. Data: CoLA's headerless TSVs and AG News' CSV as published.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
@@ -22,6 +23,7 @@ let app: App;
 let promptId: number;
 let runId: number;
 let datasetId: number;
+let otherDatasetId: number;
 const runName = 'cola-quick';
 beforeAll(async () => {
   app = await App.start('defects');
@@ -36,6 +38,17 @@ beforeAll(async () => {
     name: 'cola-lib',
   });
   datasetId = dataset.datasetId;
+  // Another task for the same model, so that its Prompt step ranks cola-lib's prompt through probe runs.
+  otherDatasetId = (
+    await app.call('data.import', {
+      file: cola('out_of_domain_dev.tsv'),
+      header: false,
+      quoting: 'none',
+      textColumns: ['3'],
+      labelColumn: '1',
+      name: 'cola-ood',
+    })
+  ).datasetId;
   // A prompt on that dataset, trained while the first test works in the Data step.
   runId = (
     await app.call('train.start', {
@@ -187,6 +200,38 @@ it(
     await expect(page.getByText('Labelling did not go through').count()).resolves.toBe(0);
   },
 );
+
+it('Prompt step: Stop ends the ranking, and so does leaving the step; the probe runs stop with it', { timeout: 60_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+  // Probes train as long as the library's task embeddings were taken at: here far longer than the test, so the
+  // ranking is surely still probing when stopped (python3's sqlite3 writes it, as another program could).
+  execFileSync('python3', [
+    '-c',
+    'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 100000"); db.commit()',
+    join(app.serve.home, 'library.sqlite'),
+  ]);
+  const probeRuns = () =>
+    app
+      .library<{ status: string }>("SELECT status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id")
+      .map((r) => r.status);
+  const probing = page.getByRole('progressbar', { name: /^Probe run 1 of \d+$/ });
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('button', { name: 'New task' }).click();
+  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
+  await page.getByLabel('Target text for label 0').fill('no');
+  await page.getByLabel('Target text for label 1').fill('yes');
+  await page.getByRole('button', { name: 'Next: Prompt' }).click();
+  await probing.waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Stop ranking' }).click();
+  await page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.').waitFor();
+  expect(probeRuns()).toEqual(['cancelled']);
+
+  await page.getByRole('button', { name: 'Rank again' }).click();
+  await probing.waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
+  await expect.poll(probeRuns, { timeout: 30_000, interval: 200 }).toEqual(['cancelled', 'cancelled']);
+});
 
 it('Labelling screen: a long file name stays whole in the jobs table', { timeout: 60_000 }, async () => {
   const page = app.page;

@@ -305,6 +305,42 @@ describe('transfer', () => {
     expect(again.target.kind).toBe('stored');
     expect(again.target.embeddings.map((e) => e.promptId)).toEqual([done.promptId, more.target.embeddings[2].promptId]);
   });
+
+  it('stops a ranking midway when asked (the Prompt step left or Stop pressed), and the next ranking counts only finished probes', async () => {
+    expect(await h.call('transfer.cancel', { datasetId: rteId })).toEqual({ stopped: 0 });
+    // Four task embeddings of RTE are stored by now; a probe this long is still training when the stop arrives.
+    const request = {
+      modelId,
+      datasetId: rteId,
+      probes: 5,
+      probe: { batchSize: 3, promptLength: 4, optimizer: 'adam' as const, lr: 0.02 },
+    };
+    const ranking = h.failure('transfer.rank', { ...request, probeSteps: 100_000 });
+    await h.waitFor('transfer.progress', (p) => p.datasetId === rteId && p.steps === 100_000);
+    expect(await h.call('transfer.cancel', { datasetId: rteId })).toEqual({ stopped: 1 });
+    expect(await ranking).toBe('cancelled');
+    const db = openLibrary(libraryPath(h.home));
+    try {
+      const stopped = db.prepare('SELECT status, config, step FROM runs ORDER BY id DESC LIMIT 1').get() as {
+        status: string;
+        config: string;
+        step: number;
+      };
+      expect(stopped.status).toBe('cancelled');
+      expect(stopped.step).toBeLessThan(100_000);
+      expect(JSON.parse(stopped.config)).toMatchObject({ name: 'transfer probe', steps: 100_000, seed: 3 });
+    } finally {
+      db.close();
+    }
+    // The stopped probe left no task embedding: asked again, the ranking trains one probe, and the worker is free for it.
+    const from = h.events.length;
+    const ranked = await h.call('transfer.rank', { ...request, probeSteps: 2 });
+    expect(ranked.target.embeddings.filter((e) => e.runId !== null)).toHaveLength(1);
+    expect(h.payloads('transfer.progress', () => true, from).map((p) => [p.probe, p.probes, p.step])).toEqual([
+      [5, 5, 1],
+      [5, 5, 2],
+    ]);
+  });
 });
 
 describe('labelling', () => {

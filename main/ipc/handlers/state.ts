@@ -9,12 +9,14 @@ import { Downloads } from './downloads.js';
 import { LabelJobs } from './labelling.js';
 import { closeLibraryOf, libraryOf } from './library-connection.js';
 import { Runs } from './training.js';
+import { TransferRankings } from './transfer.js';
 
 export interface AppState {
   db: LibraryDb;
   downloads: Downloads;
   runs: Runs;
   labelJobs: LabelJobs;
+  rankings: TransferRankings;
 }
 
 const states = new WeakMap<HandlerContext, AppState>();
@@ -23,7 +25,13 @@ export function stateOf(context: HandlerContext): AppState {
   let state = states.get(context);
   if (!state) {
     const db = libraryOf(context);
-    state = { db, downloads: new Downloads(context), runs: new Runs(context, db), labelJobs: new LabelJobs(context, db) };
+    state = {
+      db,
+      downloads: new Downloads(context),
+      runs: new Runs(context, db),
+      labelJobs: new LabelJobs(context, db),
+      rankings: new TransferRankings(context),
+    };
     states.set(context, state);
   }
   return state;

@@ -18,7 +18,7 @@ import { libraryOf } from './library-connection.js';
  * (prompts trained on this dataset, earlier probes among them) and short probe runs on the worker for the rest;
  * every prompt of the same base model (other datasets) is compared by every similarity metric, averaged over them.
  */
-export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>): Promise<TransferRanking> {
+async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>, signal?: AbortSignal): Promise<TransferRanking> {
   const db = libraryOf(context);
   const model = requireModel(db, r.modelId);
   const dataset = requireDataset(db, r.datasetId);
@@ -38,12 +38,20 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
       device: readSettings(context.dataDir).defaultDevice,
       ...probeRecipe(r.probe),
     };
-    const run: ProbePlan['run'] = (probe, position, count) =>
-      context.worker.run('transfer.probe', { dataDir: context.dataDir, spec: probe }, (p) =>
-        context.emit('transfer.progress', { datasetId: dataset.id, probe: position + 1, probes: count, step: p.step, steps: p.steps }),
+    const run: ProbePlan['run'] = async (probe, position, count) => {
+      const result = await context.worker.run(
+        'transfer.probe',
+        { dataDir: context.dataDir, spec: probe },
+        (p) =>
+          context.emit('transfer.progress', { datasetId: dataset.id, probe: position + 1, probes: count, step: p.step, steps: p.steps }),
+        signal,
       );
+      probed++;
+      return result;
+    };
     return { spec, run };
   };
+  let probed = 0;
   // With no other dataset's prompt to compare, the task's own embeddings are not worth a probe.
   const sources = countSources(db, base, { excludeDatasetIds: [dataset.id] });
   const embeddings = sources
@@ -51,6 +59,8 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
         count: r.probes ?? DEFAULT_PROBES,
         withInit: SIMILARITY_METRICS[metric].of === 'shift',
         plan,
+      }).catch((error: unknown) => {
+        throw signal?.aborted ? stoppedRanking(probed) : error;
       })
     : [];
   const target: TransferRanking['target'] = {
@@ -88,6 +98,44 @@ export async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'t
     recommended,
     reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }),
   };
+}
+
+/** What a person who stopped a ranking is told: nothing finished is lost. */
+function stoppedRanking(probed: number): SproutError {
+  const kept =
+    probed === 0
+      ? 'No probe run had finished'
+      : `${probed} probe run${probed === 1 ? '' : 's'} had finished and ${probed === 1 ? 'is' : 'are'} kept`;
+  return new SproutError('cancelled', `The ranking was stopped. ${kept}; ranking this task again reuses what is kept.`);
+}
+
+/**
+ * The rankings in flight, by dataset: the Prompt step stops the one it no longer waits for (the person left the step
+ * or pressed Stop), so that its probe runs do not go on taking the cores a training run is about to need.
+ */
+export class TransferRankings {
+  private readonly running = new Map<number, Set<AbortController>>();
+
+  constructor(private readonly context: HandlerContext) {}
+
+  async rank(r: ValidRequestOf<'transfer.rank'>): Promise<TransferRanking> {
+    const controller = new AbortController();
+    const set = this.running.get(r.datasetId) ?? new Set<AbortController>();
+    this.running.set(r.datasetId, set.add(controller));
+    try {
+      return await rankTransfer(this.context, r, controller.signal);
+    } finally {
+      set.delete(controller);
+      if (set.size === 0) this.running.delete(r.datasetId);
+    }
+  }
+
+  /** Stops every ranking of the dataset; the probe runs they finished stay stored. */
+  cancel(datasetId: number): { stopped: number } {
+    const set = this.running.get(datasetId);
+    for (const controller of set ?? []) controller.abort();
+    return { stopped: set?.size ?? 0 };
+  }
 }
 
 /** The probe's share of the run settings the task will train with (the engine's defaults for the rest). */

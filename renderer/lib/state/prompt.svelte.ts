@@ -46,18 +46,33 @@ export class PromptSetup {
   rankingBusy = $state(false);
   /** The probe run the ranking waits on, while it trains one. */
   probeProgress = $state.raw<TransferProgress | undefined>();
+  /** Why the last ranking has no result because it was stopped (what of it is kept); cleared by the next ranking. */
+  stopped = $state<string | undefined>();
   error = $state.raw<ApiError | undefined>();
+  /** The dataset whose ranking is in flight, so that it can be stopped. */
+  private rankingDataset: number | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
 
   /**
    * Asks for the ranking of library prompts for this model and dataset, and preselects the recommendation. With
    * no other prompt of this model in the library there is nothing to rank, so the engine's probe run is skipped.
    */
-  async rank(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
+  rank(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
+    // A stopped ranking lets go only after its probe's current step: the next one waits, so that the two never share
+    // the busy flag, nor the stop meant for the first.
+    const previous = this.inFlight;
+    this.inFlight = previous.then(() => this.rankOnce(modelId, datasetId, verbalizer));
+    return this.inFlight;
+  }
+
+  private async rankOnce(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
     const asked = this.probes;
     const probes = asked !== null && Number.isInteger(asked) && asked >= 1 && asked <= MAX_PROBES ? asked : DEFAULT_PROBES;
     const key = `${modelId}/${datasetId}/${this.metric}/${probes}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
+    this.rankingDataset = datasetId;
+    this.stopped = undefined;
     const stop = onEvent('transfer.progress', (p) => {
       if (p.datasetId === datasetId) this.probeProgress = p;
     });
@@ -81,11 +96,27 @@ export class PromptSetup {
       this.rankingFor = key;
       this.error = undefined;
     } catch (error) {
-      this.error = asApiError(error);
+      const e = asApiError(error);
+      if (e.code === 'cancelled') this.stopped = e.message;
+      else this.error = e;
     } finally {
       stop();
       this.probeProgress = undefined;
       this.rankingBusy = false;
+      this.rankingDataset = undefined;
+    }
+  }
+
+  /**
+   * Stops the ranking in flight: its probe runs would otherwise go on taking the cores, after the person stopped
+   * waiting for them or left the step. The probes that finished are stored and the next ranking reuses them.
+   */
+  async stopRanking(): Promise<void> {
+    if (this.rankingDataset === undefined) return;
+    try {
+      await api['transfer.cancel']({ datasetId: this.rankingDataset });
+    } catch (error) {
+      this.error = asApiError(error);
     }
   }
 
