@@ -4,7 +4,7 @@ import { findPromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
-import { targetEmbeddings } from '../transfer/target-set.js';
+import { stoppedRanking, targetEmbeddings } from '../transfer/target-set.js';
 import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import {
   DEFAULT_PROBES,
@@ -62,6 +62,7 @@ the recipe as much as on the task.
 Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
 (α = sim / Σ sim) as a new prompt and names it. Start training with the printed init (--init prompt:ID).
+Ctrl-C stops the probe in training after its step (exit code 130); the probes that finished are kept for the next run.
 
 --json prints one JSON line: { metric, model, target: {kind, dataset_ids, embeddings: [{prompt_id, step, probe_run_id,
 seed}]}, ranking: [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')}, score, basis, lineage, by_target}], use,
@@ -94,76 +95,122 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID|NAME.');
-    const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
-    const use = useFlag.read(values) ?? 'best';
-    const topK = countFlag(values, 'top-k') ?? 3;
-
-    const { output, ranked } = await withLibrary(async (db) => {
-      const base = resolveBaseModel(db, model);
-      const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift');
-      const ranked = target.embeddings.length
-        ? rankSources(db, target.embeddings, base, {
-            metric,
-            excludeDatasetIds: target.datasetIds,
-            excludePromptIds: target.excludePromptIds,
-          })
-        : [];
-      const top = ranked.slice(0, topK).map((r) => r.id);
-      let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
-      if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
-      const best = ranked[0]?.score != null ? ranked[0].id : null;
-      const output = {
-        metric,
-        model: { id: base.id, path: base.path, d_model: base.dModel },
-        target: target.json,
-        ranking: ranked.map((r) => ({
-          id: r.id,
-          name: r.name,
-          ...Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), r.similarity[m]])),
-          score: r.score,
-          basis: r.basis,
-          task_id: r.taskId,
-          lineage: promptLineage(db, r.id)
-            .slice(1)
-            .map((p) => p.id),
-          by_target: r.byTarget.map((values) => Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), values[m]]))),
-        })),
-        use,
-        best,
-        top_k: top,
-        init: mixed ? `prompt:${mixed.id}` : use === 'best' && best !== null ? `prompt:${best}` : null,
-        trial_inits: use === 'trial' ? top.map((id) => `prompt:${id}`) : null,
-        weights: mixed?.weights ?? null,
-        mixed_prompt_id: mixed?.id ?? null,
-      };
-      return { output, ranked };
-    });
-    if (values.json) {
-      printJson(output);
-      return;
+    const stop = stopOnSignal();
+    try {
+      const { output, ranked } = await withLibrary((db) => rank(db, model, args, stop));
+      printRanking(output, ranked, values.json === true);
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      process.stderr.write(`sprout: ${stoppedRanking(stop.finished).message}\n`);
+      return 130;
+    } finally {
+      stop.dispose();
     }
-    if (output.ranking.length === 0) {
-      process.stdout.write('No library prompt was trained on this base model; train from a fresh initialisation (--init vocab).\n');
-      return;
-    }
-    process.stdout.write(`Ranked by ${metric} similarity (all shown; — where a prompt's starting point is not stored):\n`);
-    output.ranking.forEach((r, i) => {
-      const values = SIMILARITY_METRIC_NAMES.map((m) => `${m} ${ranked[i].similarity[m]?.toFixed(4) ?? '—'.padEnd(6)}`);
-      process.stdout.write(
-        `${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`,
-      );
-    });
-    if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
-    if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
   },
 };
+
+/** What stops the ranking's probes, and how many of them finished. */
+interface ProbeStop {
+  signal: AbortSignal;
+  finished: number;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) while probes train: the probe in training stops after its step and the ranking ends there, with
+ * the probes that finished stored for the next one (as the app's Stop ranking does).
+ */
+function stopOnSignal(): ProbeStop & { dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) process.stderr.write('\nstopping the probe run after this step…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    finished: 0,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** The ranking and what --use makes of it, as --json prints it (and the ranked sources, for the table). */
+async function rank(db: LibraryDb, model: string, args: ParsedArgs, stop: ProbeStop) {
+  const { values } = args;
+  const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
+  const use = useFlag.read(values) ?? 'best';
+  const topK = countFlag(values, 'top-k') ?? 3;
+  const base = resolveBaseModel(db, model);
+  const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift', stop);
+  const ranked = target.embeddings.length
+    ? rankSources(db, target.embeddings, base, {
+        metric,
+        excludeDatasetIds: target.datasetIds,
+        excludePromptIds: target.excludePromptIds,
+      })
+    : [];
+  const top = ranked.slice(0, topK).map((r) => r.id);
+  let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
+  if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
+  const best = ranked[0]?.score != null ? ranked[0].id : null;
+  const output = {
+    metric,
+    model: { id: base.id, path: base.path, d_model: base.dModel },
+    target: target.json,
+    ranking: ranked.map((r) => ({
+      id: r.id,
+      name: r.name,
+      ...Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), r.similarity[m]])),
+      score: r.score,
+      basis: r.basis,
+      task_id: r.taskId,
+      lineage: promptLineage(db, r.id)
+        .slice(1)
+        .map((p) => p.id),
+      by_target: r.byTarget.map((values) => Object.fromEntries(SIMILARITY_METRIC_NAMES.map((m) => [jsonKey(m), values[m]]))),
+    })),
+    use,
+    best,
+    top_k: top,
+    init: mixed ? `prompt:${mixed.id}` : use === 'best' && best !== null ? `prompt:${best}` : null,
+    trial_inits: use === 'trial' ? top.map((id) => `prompt:${id}`) : null,
+    weights: mixed?.weights ?? null,
+    mixed_prompt_id: mixed?.id ?? null,
+  };
+  return { output, ranked };
+}
+
+type Ranking = Awaited<ReturnType<typeof rank>>;
+
+function printRanking(output: Ranking['output'], ranked: Ranking['ranked'], json: boolean): void {
+  if (json) {
+    printJson(output);
+    return;
+  }
+  if (output.ranking.length === 0) {
+    process.stdout.write('No library prompt was trained on this base model; train from a fresh initialisation (--init vocab).\n');
+    return;
+  }
+  process.stdout.write(`Ranked by ${output.metric} similarity (all shown; — where a prompt's starting point is not stored):\n`);
+  output.ranking.forEach((r, i) => {
+    const values = SIMILARITY_METRIC_NAMES.map((m) => `${m} ${ranked[i].similarity[m]?.toFixed(4) ?? '—'.padEnd(6)}`);
+    process.stdout.write(
+      `${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`,
+    );
+  });
+  if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
+  if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
+}
 
 /** avg-token → avg_token: the JSON key of a metric's value. */
 function jsonKey(metric: SimilarityMetric): string {
   return metric.replaceAll('-', '_');
 }
 
-async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean): Promise<Target> {
+async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean, stop: ProbeStop): Promise<Target> {
   const count = countFlag(values, 'probes');
   if (count !== undefined && count > MAX_PROBES) throw new UsageError(`--probes is at most ${MAX_PROBES}.`);
   if (values.prompt !== undefined) {
@@ -195,7 +242,8 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
         spec,
         run: async (probe, position, n) => {
           process.stderr.write(`Probing the target task (${position + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
-          const result = await probeTaskEmbedding(probe, { dataDir: dataDir() });
+          const result = await probeTaskEmbedding(probe, { dataDir: dataDir(), signal: stop.signal });
+          stop.finished++;
           process.stderr.write(`probe run ${result.runId} done.\n`);
           return result;
         },

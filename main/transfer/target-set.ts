@@ -3,6 +3,7 @@
  * and probe runs of unused seeds for the rest. SPoT compares one task embedding, but one early prompt moves with its
  * seed about as much as with its task (DEFAULT_PROBES).
  */
+import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import type { ProbeResult, ProbeSpec } from './probe.js';
 import type { BaseModel } from './rank.js';
@@ -55,4 +56,13 @@ export function unusedSeeds(first: number, count: number, taken: (number | null)
   const seeds: number[] = [];
   for (let seed = first; seeds.length < count; seed++) if (!used.has(seed)) seeds.push(seed);
   return seeds;
+}
+
+/** What a person who stopped a ranking (the app's Stop, Ctrl-C) is told: the `finished` probes it made are kept. */
+export function stoppedRanking(finished: number): SproutError {
+  const kept =
+    finished === 0
+      ? 'No probe run had finished'
+      : `${finished} probe run${finished === 1 ? '' : 's'} had finished and ${finished === 1 ? 'is' : 'are'} kept`;
+  return new SproutError('cancelled', `The ranking was stopped. ${kept}; ranking this task again reuses what is kept.`);
 }

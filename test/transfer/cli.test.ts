@@ -14,6 +14,7 @@ import { readTensorFile } from '../../main/train/tensor-file.js';
 import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
 import { repoRoot, tempDir } from '../checkpoint/helpers.js';
 import { addPrompt } from '../library/helpers.js';
+import { sprout } from '../fault/spawn.js';
 import { COLA_TSV_FLAGS, shared, tinyModel } from '../train/fixtures.js';
 
 const run = promisify(execFile);
@@ -283,5 +284,21 @@ describe('sprout transfer rank (spawned)', () => {
     expect(config.train).toEqual({ dataset: datasetId });
     expect(second.ranking.map((r: { id: number }) => r.id)).toEqual([source]);
     expect(second.ranking[0].by_target).toHaveLength(2);
+
+    // Ctrl-C during a probe far longer than the test: the probe stops, the command says what is kept and exits 130.
+    const long = flags.map((f, i) => (flags[i - 1] === '--probe-steps' ? '100000' : f));
+    const stopped = await sprout(['transfer', 'rank', ...long, '--probes', '3', '--seed', '1'], home, (line, kill) => {
+      if (line.startsWith('Probing the target task (3 of 3')) kill('SIGINT');
+    });
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toBe('');
+    expect(stopped.stderr).toContain(
+      'sprout: The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.',
+    );
+    const last = openLibrary(libraryPath(home));
+    const runs = last.prepare('SELECT status, config FROM runs ORDER BY id').all() as { status: string; config: string }[];
+    last.close();
+    expect(runs.map((r) => r.status)).toEqual(['done', 'done', 'cancelled']);
+    expect(JSON.parse(runs[2].config)).toMatchObject({ steps: 100_000, seed: 3 });
   });
 });

@@ -5,7 +5,7 @@ import { getTask } from '../../library/tasks.js';
 import { usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
 import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
-import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
+import { stoppedRanking, targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -98,15 +98,6 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
     recommended,
     reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }),
   };
-}
-
-/** What a person who stopped a ranking is told: nothing finished is lost. */
-function stoppedRanking(probed: number): SproutError {
-  const kept =
-    probed === 0
-      ? 'No probe run had finished'
-      : `${probed} probe run${probed === 1 ? '' : 's'} had finished and ${probed === 1 ? 'is' : 'are'} kept`;
-  return new SproutError('cancelled', `The ranking was stopped. ${kept}; ranking this task again reuses what is kept.`);
 }
 
 /**
