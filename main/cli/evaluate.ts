@@ -1,3 +1,4 @@
+import { interruptSignal } from './interrupt.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
@@ -56,13 +57,11 @@ validation data), warnings (predictions collapsed to one label; metric not above
   async run({ values }) {
     const target = readTarget(values);
     const plan = await withLibrary((db) => planEvaluation(db, values, target));
-    const controller = new AbortController();
-    const onSignal = () => controller.abort();
-    process.on('SIGINT', onSignal);
+    const interrupt = interruptSignal();
     try {
-      await scoreAndPrint(target, plan, controller.signal);
+      await scoreAndPrint(target, plan, interrupt.signal);
     } finally {
-      process.off('SIGINT', onSignal);
+      interrupt.dispose();
     }
   },
 };

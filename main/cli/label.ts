@@ -1,3 +1,4 @@
+import { interruptSignal } from './interrupt.js';
 import { DATA_FORMAT_LABELS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
@@ -250,13 +251,10 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     const weights = weightsFlag.read(values);
     const compute = computeFlag.read(values);
     const db = openLibrary(libraryPath(dataDir()));
-    const controller = new AbortController();
-    const cancel = () => controller.abort();
-    process.on('SIGINT', cancel);
-    process.on('SIGTERM', cancel);
+    const interrupt = interruptSignal();
     let engine: LabelEngine | undefined;
     try {
-      const control = { signal: controller.signal, onProgress: progressPrinter() };
+      const control = { signal: interrupt.signal, onProgress: progressPrinter() };
       let result: LabelSummary;
       const resume = stringFlag(values, 'resume');
       if (values['dry-run']) {
@@ -289,8 +287,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
+      interrupt.dispose();
       await engine?.model.dispose();
       db.close();
     }

@@ -1,3 +1,4 @@
+import { interruptSignal } from './interrupt.js';
 import { summarize } from '../checkpoint/summary.js';
 import { downloadModel } from '../hub/download.js';
 import { inspectModel } from '../hub/inspect.js';
@@ -31,11 +32,9 @@ The id is what \`--model\` takes in the commands that use a model (train, label,
     if (positionals.length !== 1) throw new UsageError('Give exactly one model id, e.g. `sprout model download google/flan-t5-small`.');
     const repo = positionals[0];
     const revision = String(values.revision);
-    const controller = new AbortController();
-    const stop = (): void => controller.abort();
-    process.once('SIGINT', stop);
+    const interrupt = interruptSignal();
     try {
-      const result = await downloadModel(repo, { revision, signal: controller.signal, onProgress: showProgress });
+      const result = await downloadModel(repo, { revision, signal: interrupt.signal, onProgress: showProgress });
       if (process.stderr.isTTY) process.stderr.write('\n');
       const { checkpoint } = await inspectModel(result.dir);
       const record = await withLibrary((db) =>
@@ -51,7 +50,7 @@ The id is what \`--model\` takes in the commands that use a model (train, label,
       process.stderr.write(`${record.id}: ${describeSummary(record.summary)}\n`);
       printJson({ ...modelJson(record), fetched_bytes: result.fetchedBytes });
     } finally {
-      process.off('SIGINT', stop);
+      interrupt.dispose();
     }
   },
 };

@@ -1,3 +1,4 @@
+import { interruptSignal } from './interrupt.js';
 import { percentText } from '../data/imbalance.js';
 import { inLibrary } from '../library/run-records.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
@@ -147,17 +148,11 @@ notes (data notes, then the warnings).`,
       printJson({ dry_run: true, fits: plan.fits, plan });
       return plan.fits ? 0 : 1;
     }
-    const controller = new AbortController();
-    const onSignal = () => {
-      if (!controller.signal.aborted) process.stderr.write('\nstopping after this step (a checkpoint is kept; resume with --resume)…\n');
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const interrupt = interruptSignal('stopping after this step (a checkpoint is kept; resume with --resume)…');
     try {
       const hooks = {
         ...inLibrary(dataDir()),
-        signal: controller.signal,
+        signal: interrupt.signal,
         onProgress: progressPrinter('config' in request && 'holdOut' in request.config.train ? request.config.train.holdOut : undefined),
         onPrepare: preparePrinter(),
         onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
@@ -166,8 +161,7 @@ notes (data notes, then the warnings).`,
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.dispose();
     }
   },
 };

@@ -1,3 +1,4 @@
+import { interruptSignal } from './interrupt.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { findPromptId, promptLineage } from '../library/prompts.js';
@@ -95,7 +96,9 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
     if (!model) throw new UsageError('Give the base model: --model MODEL (a model id or folder).');
     const sources = ['dataset', 'data', 'prompt'].filter((k) => values[k] !== undefined);
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID|NAME.');
-    const stop = stopOnSignal();
+    // Ctrl-C while probes train stops the one in training after its step; the ones that finished stay stored.
+    const interrupt = interruptSignal('stopping the probe run after this step…');
+    const stop: ProbeStop = { signal: interrupt.signal, finished: 0 };
     try {
       const { output, ranked } = await withLibrary((db) => rank(db, model, args, stop));
       printRanking(output, ranked, values.json === true);
@@ -104,7 +107,7 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
       process.stderr.write(`sprout: ${stoppedRanking(stop.finished).message}\n`);
       return 130;
     } finally {
-      stop.dispose();
+      interrupt.dispose();
     }
   },
 };
@@ -113,28 +116,6 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
 interface ProbeStop {
   signal: AbortSignal;
   finished: number;
-}
-
-/**
- * Ctrl-C (or SIGTERM) while probes train: the probe in training stops after its step and the ranking ends there, with
- * the probes that finished stored for the next one (as the app's Stop ranking does).
- */
-function stopOnSignal(): ProbeStop & { dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (!controller.signal.aborted) process.stderr.write('\nstopping the probe run after this step…\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    finished: 0,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** The ranking and what --use makes of it, as --json prints it (and the ranked sources, for the table). */
