@@ -4,7 +4,7 @@ import type { LibraryDb } from '../library/db.js';
 import { findPromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
-import { probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
+import { probeRecipe, probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { stoppedRanking, targetEmbeddings } from '../transfer/target-set.js';
 import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import {
@@ -51,9 +51,11 @@ picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A p
 
 A task is compared through --probes task embeddings of it (default ${DEFAULT_PROBES}, at most ${MAX_PROBES}), each metric
 averaged over them: one early prompt moves with its seed about as much as with its task. They are the newest
-prompts trained on that dataset (or on a dataset imported from the same file), earlier probes among them; for the
-rest, probe runs train the target for --probe-steps steps (default: the step most library task embeddings were taken
-at, else 100), each with a seed no stored one used, from --seed up. --prompt compares that one prompt. A probe on
+prompts trained on that dataset (or on a dataset imported from the same file), earlier probes among them, whose runs
+trained as a probe would (the same prompt length, batch size, optimiser and learning rate, the embedding taken at the
+probe's step: an early prompt depends on them as much as on its task); for the rest, probe runs train the target for
+--probe-steps steps (default: the step most library task embeddings were taken at, else 100), each with a seed no
+stored one used, from --seed up. --prompt compares that one prompt. A probe on
 --data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
@@ -213,11 +215,12 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   if (countSources(db, base, { excludeDatasetIds: datasetIds }) === 0) {
     return { embeddings: [], json: { kind: 'stored', dataset_ids: datasetIds, embeddings: [] }, datasetIds, excludePromptIds: [] };
   }
+  const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
   const embeddings = await targetEmbeddings(db, base, datasetIds, {
     count: count ?? DEFAULT_PROBES,
     withInit,
+    recipe: probeRecipe({ promptLength: countFlag(values, 'prompt-length'), batchSize: countFlag(values, 'batch-size'), steps }),
     plan: () => {
-      const steps = countFlag(values, 'probe-steps') ?? usualTaskEmbeddingStep(db, base);
       const spec = probeSpec(db, base, values, datasetId ?? datasetIds[0], steps);
       return {
         spec,

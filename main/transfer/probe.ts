@@ -11,6 +11,7 @@ import { MIN_TASK_EMBEDDING_STEP, PROBE_PURPOSE, PROBE_RUN_NAME, type DataSource
 import type { TrainingHooks } from '../train/events.js';
 import { runTraining, type TrainingResult } from '../train/run.js';
 import type { BaseModel } from './rank.js';
+import { recipeOf, type EmbeddingRecipe } from './recipe.js';
 import type { WeightsChoice } from '../weights/width.js';
 
 /** Without library task embeddings to match, a probe is as long as a task embedding's minimum. */
@@ -56,6 +57,13 @@ export interface ProbeResult {
   /** The prompt the probe run stored, with its task embedding and starting point; it is the target itself, never a transfer source. */
   promptId: number;
   step: number;
+}
+
+/** The recipe a probe of `spec` trains with: what a stored embedding of the target must share to stand in for it. */
+export function probeRecipe(spec: Pick<ProbeSpec, 'promptLength' | 'batchSize' | 'optimizer' | 'steps'>): EmbeddingRecipe {
+  const recipe = recipeOf({ promptLength: spec.promptLength, batchSize: spec.batchSize, optimizer: spec.optimizer }, spec.steps);
+  if (!recipe) throw new SproutError('bad-training-config', 'The probe settings are not a valid training recipe.');
+  return recipe;
 }
 
 /** Trains the target task for `steps` steps; its library prompt holds the prompt at the last one as task embedding. */

@@ -7,6 +7,7 @@ import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import type { ProbeResult, ProbeSpec } from './probe.js';
 import type { BaseModel } from './rank.js';
+import type { EmbeddingRecipe } from './recipe.js';
 import { promptTarget, storedTargetEmbeddings, type SeededTarget } from './target.js';
 
 /** A task embedding of the target, and the probe run that made it when this ranking made it (else null). */
@@ -25,16 +26,17 @@ export interface ProbePlan {
 }
 
 /**
- * Collects `count` task embeddings of the target: the newest stored ones of `datasetIds` first, then probes in seed
- * order (`plan` is called only when one is needed, since building it may ask for flags a stored target does not need).
+ * Collects `count` task embeddings of the target: the newest stored ones of `datasetIds` trained with the probes'
+ * `recipe` first, then probes in seed order (`plan` is called only when one is needed, since building it may ask for
+ * flags a stored target does not need).
  */
 export async function targetEmbeddings(
   db: LibraryDb,
   base: BaseModel,
   datasetIds: number[],
-  options: { count: number; withInit: boolean; plan: () => ProbePlan },
+  options: { count: number; withInit: boolean; recipe: EmbeddingRecipe; plan: () => ProbePlan },
 ): Promise<TargetEmbedding[]> {
-  const stored = storedTargetEmbeddings(db, base, datasetIds, { withInit: options.withInit, limit: options.count });
+  const stored = storedTargetEmbeddings(db, base, datasetIds, { withInit: options.withInit, limit: options.count, recipe: options.recipe });
   const embeddings: TargetEmbedding[] = stored.map((s) => ({ ...s, probeRunId: null }));
   if (stored.length >= options.count) return embeddings;
   const plan = options.plan();

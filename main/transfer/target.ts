@@ -13,6 +13,7 @@ import { resolveModel } from '../library/models.js';
 import { requirePrompt } from '../library/prompts.js';
 import type { BaseModel } from './rank.js';
 import { sameBaseModel } from './rank.js';
+import { recipeOf, sameRecipe, type EmbeddingRecipe } from './recipe.js';
 import type { TaskEmbedding } from './similarity.js';
 
 /** A registered model id, or a model folder (registered or not). */
@@ -35,19 +36,20 @@ export interface SeededTarget extends StoredTarget {
 
 /**
  * The newest `limit` task embeddings of prompts on `base` trained on one of `datasetIds` (probe runs' among them);
- * with `withInit`, only those whose starting point is stored (what the shift metrics need).
+ * with `withInit`, only those whose starting point is stored (what the shift metrics need); with `recipe`, only
+ * those whose run trained with it and took the embedding at its step.
  */
 export function storedTargetEmbeddings(
   db: LibraryDb,
   base: BaseModel,
   datasetIds: number[],
-  { withInit = false, limit = 1 }: { withInit?: boolean; limit?: number } = {},
+  { withInit = false, limit = 1, recipe }: { withInit?: boolean; limit?: number; recipe?: EmbeddingRecipe } = {},
 ): SeededTarget[] {
   if (datasetIds.length === 0) return [];
   const rows = db
     .prepare(
       `SELECT p.id, p.model_id, p.model_path, p.length, p.d_model, p.task_embedding, p.task_embedding_step, p.init_embedding,
-         json_extract(r.config, '$.seed') AS seed
+         r.config
        FROM prompts p JOIN tasks t ON t.id = p.task_id LEFT JOIN runs r ON r.id = p.run_id
        WHERE p.task_embedding IS NOT NULL AND (? = 0 OR p.init_embedding IS NOT NULL) AND p.d_model = ?
          AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
@@ -62,18 +64,27 @@ export function storedTargetEmbeddings(
     task_embedding: Buffer;
     task_embedding_step: number | null;
     init_embedding: Buffer | null;
-    seed: unknown;
+    config: string | null;
   }[];
+  const configOf = (row: (typeof rows)[number]) => (row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>));
+  const trainedAs = (row: (typeof rows)[number], r: EmbeddingRecipe) => {
+    const stored = row.task_embedding_step === null ? null : recipeOf(configOf(row), row.task_embedding_step);
+    return stored !== null && sameRecipe(stored, r);
+  };
   return rows
     .filter((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base))
+    .filter((r) => recipe === undefined || trainedAs(r, recipe))
     .slice(0, limit)
-    .map((row) => ({
-      matrix: { length: row.length, data: fromBlob(row.task_embedding) },
-      init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
-      promptId: row.id,
-      step: row.task_embedding_step,
-      seed: Number.isInteger(row.seed) ? (row.seed as number) : null,
-    }));
+    .map((row) => {
+      const seed = configOf(row)?.seed;
+      return {
+        matrix: { length: row.length, data: fromBlob(row.task_embedding) },
+        init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
+        promptId: row.id,
+        step: row.task_embedding_step,
+        seed: Number.isInteger(seed) ? (seed as number) : null,
+      };
+    });
 }
 
 /** A prompt's task embedding (or its final values when it has none) as the target. */

@@ -4,7 +4,7 @@
  * the Prompt step saying why a transfer source is (not) offered, its settings staying inside their cells, the GPU
  * reason said once in a line with the details folded, the headline marked once, a failed column read named as such,
  * and file names in the jobs table kept whole; and a transfer ranking that Stop, or leaving the step, ends with its
- * probe run. Data: CoLA's headerless TSVs and AG News' CSV as published.
+ * probe run, and that offers to rank again when the run's settings change after it. Data: CoLA's headerless TSVs and AG News' CSV as published.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
@@ -201,37 +201,73 @@ it(
   },
 );
 
-it('Prompt step: Stop ends the ranking, and so does leaving the step; the probe runs stop with it', { timeout: 60_000 }, async () => {
-  const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
-  // Probes train as long as the library's task embeddings were taken at: here far longer than the test, so the
-  // ranking is surely still probing when stopped (python3's sqlite3 writes it, as another program could).
-  execFileSync('python3', [
-    '-c',
-    'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 100000"); db.commit()',
-    join(app.serve.home, 'library.sqlite'),
-  ]);
-  const probeRuns = () =>
-    app
-      .library<{ status: string }>("SELECT status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id")
-      .map((r) => r.status);
-  const probing = page.getByRole('progressbar', { name: /^Probe run 1 of \d+$/ });
-  await page.getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('button', { name: 'New task' }).click();
-  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
-  await page.getByLabel('Target text for label 0').fill('no');
-  await page.getByLabel('Target text for label 1').fill('yes');
-  await page.getByRole('button', { name: 'Next: Prompt' }).click();
-  await probing.waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: 'Stop ranking' }).click();
-  await page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.').waitFor();
-  expect(probeRuns()).toEqual(['cancelled']);
+it(
+  'Prompt step: Stop ends the ranking, and so does leaving the step; settings changed after a ranking offer a new one',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    // Probes train as long as the library's task embeddings were taken at: here far longer than the test, so the
+    // ranking is surely still probing when stopped (python3's sqlite3 writes it, as another program could).
+    execFileSync('python3', [
+      '-c',
+      'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 100000"); db.commit()',
+      join(app.serve.home, 'library.sqlite'),
+    ]);
+    const probeRuns = () =>
+      app
+        .library<{ status: string }>("SELECT status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id")
+        .map((r) => r.status);
+    const probing = page.getByRole('progressbar', { name: /^Probe run 1 of \d+$/ });
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
+    await page.getByLabel('Target text for label 0').fill('no');
+    await page.getByLabel('Target text for label 1').fill('yes');
+    await page.getByRole('button', { name: 'Next: Prompt' }).click();
+    await probing.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop ranking' }).click();
+    await page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.').waitFor();
+    expect(probeRuns()).toEqual(['cancelled']);
 
-  await page.getByRole('button', { name: 'Rank again' }).click();
-  await probing.waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
-  await expect.poll(probeRuns, { timeout: 30_000, interval: 200 }).toEqual(['cancelled', 'cancelled']);
-});
+    await page.getByRole('button', { name: 'Rank again' }).click();
+    await probing.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
+    await expect.poll(probeRuns, { timeout: 30_000, interval: 200 }).toEqual(['cancelled', 'cancelled']);
+
+    // With short probes the ranking finishes; the run's batch size changed after it, the step offers to rank again
+    // with it, and the probes of that ranking train at the new batch size.
+    execFileSync('python3', [
+      '-c',
+      'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 2"); db.commit()',
+      join(app.serve.home, 'library.sqlite'),
+    ]);
+    await page.getByRole('button', { name: /^\d?\s*Prompt/ }).click();
+    await page
+      .getByText('Similarities compare 6 early prompts of this task (6 probe runs of 2 steps just now).', { exact: false })
+      .waitFor({ timeout: 30_000 });
+    const changed = page.getByText("This ranking's probe runs trained with other settings than this run's", { exact: false });
+    await expect(changed.count()).resolves.toBe(0);
+    await page.getByText('Advanced settings').click();
+    await page.getByLabel('Batch size').fill('4');
+    await changed.waitFor();
+    await page.getByRole('button', { name: 'Rank again with these settings' }).click();
+    const batches = () =>
+      app
+        .library<{ batch: number; status: string }>(
+          "SELECT json_extract(config, '$.batchSize') AS batch, status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id",
+        )
+        .map((r) => `${r.batch} ${r.status}`);
+    await expect
+      .poll(batches, { timeout: 30_000, interval: 200 })
+      .toEqual(['8 cancelled', '8 cancelled', ...Array(6).fill('8 done'), ...Array(6).fill('4 done')]);
+    await page.getByRole('button', { name: 'Stop ranking' }).waitFor({ state: 'detached' });
+    await page
+      .getByText('Similarities compare 6 early prompts of this task (6 probe runs of 2 steps just now).', { exact: false })
+      .waitFor();
+    await expect(changed.count()).resolves.toBe(0);
+  },
+);
 
 it('Labelling screen: a long file name stays whole in the jobs table', { timeout: 60_000 }, async () => {
   const page = app.page;

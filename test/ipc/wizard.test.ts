@@ -300,15 +300,37 @@ describe('transfer', () => {
     expect(shown.parentId).toBe(source);
     expect(shown.lineage[0].id).toBe(source);
     expect(shown.init).toBe(`prompt:${source}`);
-    // The RTE prompt now holds a task embedding: ranking again compares it, newest first, with a stored probe.
+    // That RTE run trained otherwise than the probes (batch 4, Adafactor, its embedding at step 3), so ranking again
+    // compares the newest stored probes; a run of RTE trained as the probes are counts, and comes first as the newest.
+    const stored = await h.call('transfer.rank', request);
+    expect(stored.target.embeddings.map((e) => e.promptId)).toEqual([
+      more.target.embeddings[2].promptId,
+      ranking.target.embeddings[1].promptId,
+    ]);
+    const alike = await h.call('train.start', {
+      modelId,
+      datasetId: rteId,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      seed: 7,
+      promptLength: 4,
+      batchSize: 3,
+      optimizer: 'adam',
+      lr: 0.02,
+      name: 'rte as the probes',
+    });
+    await h.waitFor('training.progress', (p) => p.runId === alike.runId && p.status === 'done');
+    const alikePrompt = (await h.call('train.status', { runId: alike.runId })).promptId;
     const again = await h.call('transfer.rank', request);
     expect(again.target.kind).toBe('stored');
-    expect(again.target.embeddings.map((e) => e.promptId)).toEqual([done.promptId, more.target.embeddings[2].promptId]);
+    expect(again.target.embeddings.map((e) => e.promptId)).toEqual([alikePrompt, more.target.embeddings[2].promptId]);
+    expect(again.target.embeddings).not.toContainEqual(expect.objectContaining({ promptId: done.promptId }));
   });
 
   it('stops a ranking midway when asked (the Prompt step left or Stop pressed), and the next ranking counts only finished probes', async () => {
     expect(await h.call('transfer.cancel', { datasetId: rteId })).toEqual({ stopped: 0 });
-    // Four task embeddings of RTE are stored by now; a probe this long is still training when the stop arrives.
+    // No stored embedding of RTE was taken at step 100,000, and a probe this long is still training when the stop arrives.
     const request = {
       modelId,
       datasetId: rteId,
@@ -328,11 +350,12 @@ describe('transfer', () => {
       };
       expect(stopped.status).toBe('cancelled');
       expect(stopped.step).toBeLessThan(100_000);
-      expect(JSON.parse(stopped.config)).toMatchObject({ name: 'transfer probe', steps: 100_000, seed: 3 });
+      expect(JSON.parse(stopped.config)).toMatchObject({ name: 'transfer probe', steps: 100_000, seed: 0 });
     } finally {
       db.close();
     }
-    // The stopped probe left no task embedding: asked again, the ranking trains one probe, and the worker is free for it.
+    // The stopped probe left no task embedding: asked again at 2 steps, the four stored alike (three probes and the run
+    // trained as they are) and one new probe, which the worker is free to train.
     const from = h.events.length;
     const ranked = await h.call('transfer.rank', { ...request, probeSteps: 2 });
     expect(ranked.target.embeddings.filter((e) => e.runId !== null)).toHaveLength(1);

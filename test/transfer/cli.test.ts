@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readT5Config } from '../../main/checkpoint/checkpoint.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { insertDataset } from '../../main/library/datasets.js';
+import { createRun } from '../../main/library/runs.js';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
 import { PROMPT_TENSOR, TASK_EMBEDDING_FILE } from '../../main/train/run-store.js';
@@ -47,6 +48,9 @@ describe('sprout transfer rank (spawned)', () => {
       template: '{3}',
     });
     const task = findOrInsertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
+    // The target's stored embeddings count where their runs trained as a probe would: prompt length P, the engine's
+    // batch (32) and optimiser, the embedding taken at the library's usual step (3).
+    const ranAs = (config: Record<string, unknown>) => createRun(db, { taskId: task.id, config, status: 'done' }).id;
     const base = prompt((i, k) => Math.sin(1 + i * 7 + k));
     const start = prompt((i, k) => 0.5 * Math.cos(2 + i + 5 * k));
     const target = addPrompt(db, 0, {
@@ -59,6 +63,7 @@ describe('sprout transfer rank (spawned)', () => {
       taskEmbeddingStep: 3,
       initEmbedding: start,
       taskId: task.id,
+      runId: ranAs({ promptLength: P }),
     });
     // Nothing else in the library: no source to compare, so no probe either (the dataset has no rows to probe on).
     db.close();
@@ -91,7 +96,7 @@ describe('sprout transfer rank (spawned)', () => {
     const diff = (a: Float32Array, b: Float32Array) => ({ length: P, data: a.map((x, i) => x - b[i]) });
 
     // One task embedding of the target's dataset is stored: compared alone, no probe.
-    const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel, '--probes', '1']);
+    const best = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel, '--probes', '1', '--prompt-length', String(P)]);
     expect(best.target).toEqual({
       kind: 'stored',
       dataset_ids: [datasetId],
@@ -145,9 +150,21 @@ describe('sprout transfer rank (spawned)', () => {
       taskEmbeddingStep: 3,
       initEmbedding: base,
       taskId: oodTask.id,
+      runId: createRun(again, { taskId: oodTask.id, config: { promptLength: P, batchSize: 8 }, status: 'done' }).id,
     });
     again.close();
-    const byFile = await rank(home, ['--data', outOfDomain, '--model', tinyModel, '--probes', '1']);
+    const byFile = await rank(home, [
+      '--data',
+      outOfDomain,
+      '--model',
+      tinyModel,
+      '--probes',
+      '1',
+      '--prompt-length',
+      String(P),
+      '--batch-size',
+      '8',
+    ]);
     expect(byFile.target).toMatchObject({ kind: 'stored', dataset_ids: [ood], embeddings: [{ prompt_id: oodPrompt, step: 3 }] });
     expect(byFile.ranking.map((r: { id: number }) => r.id)[0]).toBe(far);
     expect(byFile.ranking).toHaveLength(3);
@@ -286,9 +303,10 @@ describe('sprout transfer rank (spawned)', () => {
     expect(second.ranking[0].by_target).toHaveLength(2);
 
     // Ctrl-C during a probe far longer than the test: the probe stops, the command says what is kept and exits 130.
+    // (Probes of 100,000 steps: the stored 2-step ones are not trained alike, so none counts.)
     const long = flags.map((f, i) => (flags[i - 1] === '--probe-steps' ? '100000' : f));
     const stopped = await sprout(['transfer', 'rank', ...long, '--probes', '3', '--seed', '1'], home, (line, kill) => {
-      if (line.startsWith('Probing the target task (3 of 3')) kill('SIGINT');
+      if (line.startsWith('Probing the target task (1 of 3')) kill('SIGINT');
     });
     expect(stopped.code).toBe(130);
     expect(stopped.stdout).toBe('');
@@ -299,6 +317,6 @@ describe('sprout transfer rank (spawned)', () => {
     const runs = last.prepare('SELECT status, config FROM runs ORDER BY id').all() as { status: string; config: string }[];
     last.close();
     expect(runs.map((r) => r.status)).toEqual(['done', 'done', 'cancelled']);
-    expect(JSON.parse(runs[2].config)).toMatchObject({ steps: 100_000, seed: 3 });
+    expect(JSON.parse(runs[2].config)).toMatchObject({ steps: 100_000, seed: 1 });
   });
 });

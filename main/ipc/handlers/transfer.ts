@@ -2,7 +2,7 @@ import type { TransferRanking, ValidRequestOf } from '../../../preload/contract.
 import { SproutError } from '../../errors.js';
 import { promptLineage } from '../../library/prompts.js';
 import { getTask } from '../../library/tasks.js';
-import { usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
+import { probeRecipe, usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
 import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
 import { stoppedRanking, targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
@@ -24,6 +24,7 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
   const dataset = requireDataset(db, r.datasetId);
   const base: BaseModel = { id: model.id, path: model.path, dModel: model.summary.dModel };
   const metric = r.metric ?? DEFAULT_SIMILARITY_METRIC;
+  const settings = { steps: r.probeSteps ?? usualTaskEmbeddingStep(db, base), ...probeSettings(r.probe) };
   const plan = (): ProbePlan => {
     if (dataset.labelColumn === null) {
       throw new SproutError('dataset-unlabelled', `Dataset "${dataset.name}" has no labels, so its task cannot be compared with others.`, {
@@ -34,9 +35,8 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
       model: model.path,
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer },
-      steps: r.probeSteps ?? usualTaskEmbeddingStep(db, base),
       device: readSettings(context.dataDir).defaultDevice,
-      ...probeRecipe(r.probe),
+      ...settings,
     };
     const run: ProbePlan['run'] = async (probe, position, count) => {
       const result = await context.worker.run(
@@ -58,6 +58,7 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
     ? await targetEmbeddings(db, base, [dataset.id], {
         count: r.probes ?? DEFAULT_PROBES,
         withInit: SIMILARITY_METRICS[metric].of === 'shift',
+        recipe: probeRecipe(settings),
         plan,
       }).catch((error: unknown) => {
         throw signal?.aborted ? stoppedRanking(probed) : error;
@@ -130,7 +131,7 @@ export class TransferRankings {
 }
 
 /** The probe's share of the run settings the task will train with (the engine's defaults for the rest). */
-function probeRecipe(p: ValidRequestOf<'transfer.rank'>['probe']): Pick<ProbeSpec, 'batchSize' | 'promptLength' | 'optimizer'> {
+function probeSettings(p: ValidRequestOf<'transfer.rank'>['probe']): Pick<ProbeSpec, 'batchSize' | 'promptLength' | 'optimizer'> {
   if (!p) return {};
   const optimizer = p.optimizer === undefined && p.lr === undefined ? undefined : { kind: p.optimizer ?? 'adafactor', lr: p.lr };
   return { batchSize: p.batchSize, promptLength: p.promptLength, optimizer };

@@ -20,6 +20,8 @@ export class PromptSetup {
   /** Library prompt to start from; null trains from the chosen initialisation. */
   source = $state<number | null>(null);
   rankingFor = '';
+  /** The settings the shown ranking's probes trained with (probeRecipe()), as JSON. */
+  private rankedWith = $state('');
   metric = $state<SimilarityMetric>(DEFAULT_SIMILARITY_METRIC);
   /** How many early prompts of this task the ranking averages over (probing for those not stored); fewer is faster. */
   probes = $state<number | null>(DEFAULT_PROBES);
@@ -68,7 +70,8 @@ export class PromptSetup {
   private async rankOnce(modelId: string, datasetId: number, verbalizer?: Record<string, string>): Promise<void> {
     const asked = this.probes;
     const probes = asked !== null && Number.isInteger(asked) && asked >= 1 && asked <= MAX_PROBES ? asked : DEFAULT_PROBES;
-    const key = `${modelId}/${datasetId}/${this.metric}/${probes}`;
+    const recipe = this.probeRecipe();
+    const key = `${modelId}/${datasetId}/${this.metric}/${probes}/${JSON.stringify(recipe)}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
     this.rankingDataset = datasetId;
@@ -89,9 +92,10 @@ export class PromptSetup {
           metric: this.metric,
           probes,
           ...(verbalizer ? { verbalizer } : {}),
-          probe: this.probeRecipe(),
+          probe: recipe,
         });
         this.source = this.ranking.recommended;
+        this.rankedWith = JSON.stringify(recipe);
       }
       this.rankingFor = key;
       this.error = undefined;
@@ -118,6 +122,16 @@ export class PromptSetup {
     } catch (error) {
       this.error = asApiError(error);
     }
+  }
+
+  /**
+   * The run's settings are no longer those the ranking's probes trained with. An early prompt depends on them as much
+   * as on the task, so the ranking may not hold for this run; ranking again probes with these (not done unasked: a
+   * ranking trains several probe runs).
+   */
+  get recipeChanged(): boolean {
+    const probed = (this.ranking?.target.embeddings.length ?? 0) > 0;
+    return probed && this.rankedWith !== JSON.stringify(this.probeRecipe());
   }
 
   /** Which early prompts of this task the similarities average over, in words. */
