@@ -4,6 +4,7 @@ import type { LibraryDb } from '../library/db.js';
 import { findPromptId, promptLineage } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
+import type { TrainingEvent } from '../train/events.js';
 import { probeRecipe, probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { stoppedRanking, targetEmbeddings } from '../transfer/target-set.js';
 import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
@@ -226,7 +227,11 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
         spec,
         run: async (probe, position, n) => {
           process.stderr.write(`Probing the target task (${position + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
-          const result = await probeTaskEmbedding(probe, { dataDir: dataDir(), signal: stop.signal });
+          const result = await probeTaskEmbedding(probe, {
+            dataDir: dataDir(),
+            signal: stop.signal,
+            onProgress: probeProgress(`probe ${position + 1} of ${n}`),
+          });
           stop.finished++;
           process.stderr.write(`probe run ${result.runId} done.\n`);
           return result;
@@ -243,6 +248,25 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
     },
     datasetIds,
     excludePromptIds: embeddings.map((e) => e.promptId),
+  };
+}
+
+/**
+ * A probe's steps on stderr, as `sprout label` reports rows: rewritten in place on a terminal, at most one line a
+ * second otherwise, the last step always (a probe on a large model takes minutes).
+ */
+function probeProgress(name: string): (e: TrainingEvent) => void {
+  let last = -Infinity;
+  const tty = process.stderr.isTTY;
+  return (e) => {
+    if (e.kind !== 'step') return;
+    const now = performance.now();
+    const finished = e.step === e.steps;
+    if (now - last < 1000 && !finished) return;
+    last = now;
+    const eta = e.etaS === null ? '' : ` · ETA ${Math.ceil(e.etaS)} s`;
+    const line = `${name}: step ${e.step}/${e.steps} · loss ${e.loss.toFixed(4)}${eta}`;
+    process.stderr.write(tty ? `\r${line}\x1b[K${finished ? '\n' : ''}` : `${line}\n`);
   };
 }
 

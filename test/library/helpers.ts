@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { openLibrary, type LibraryDb } from '../../main/library/db.js';
+import { insertDataset } from '../../main/library/datasets.js';
 import { insertPrompt, type ModelRef, type NewPrompt } from '../../main/library/prompts.js';
+import { findOrInsertTask } from '../../main/library/tasks.js';
 import { tempDir } from '../checkpoint/helpers.js';
 
 export function freshLibrary(): { db: LibraryDb; file: string; dir: string } {
@@ -21,4 +23,23 @@ export function testPrompt(seed: number, overrides: Partial<NewPrompt> = {}): Ne
 
 export function addPrompt(db: LibraryDb, seed: number, overrides: Partial<NewPrompt> = {}): number {
   return insertPrompt(db, testPrompt(seed, overrides));
+}
+
+/**
+ * A dataset record without rows, labelled in column 1 with its text in column 3 (CoLA's TSV), and its task: what
+ * a stored prompt of that task points at. `sha256` is its source file's, so that the same file is known as it.
+ */
+export function addTaskRecord(db: LibraryDb, name: string, sha256 = '0'.repeat(64)): { datasetId: number; taskId: number } {
+  const datasetId = insertDataset(db, {
+    name,
+    source: { name: `${name}.tsv`, size: 1, sha256 },
+    validation: null,
+    format: 'tsv',
+    options: {},
+    columnMapping: { columns: [], textColumns: [], labelColumn: null },
+    labelColumn: '1',
+    textColumns: ['3'],
+    template: '{3}',
+  });
+  return { datasetId, taskId: findOrInsertTask(db, { name, datasetId, template: '{3}', verbalizer: {}, labelSet: null }).id };
 }

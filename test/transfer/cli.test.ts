@@ -6,16 +6,14 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readT5Config } from '../../main/checkpoint/checkpoint.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
-import { insertDataset } from '../../main/library/datasets.js';
 import { createRun } from '../../main/library/runs.js';
 import { requirePrompt } from '../../main/library/prompts.js';
-import { findOrInsertTask } from '../../main/library/tasks.js';
 import { PROMPT_TENSOR, TASK_EMBEDDING_FILE } from '../../main/train/run-store.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
 import { avgTokenSimilarity, perTokenSimilarity } from '../../main/transfer/similarity.js';
 import { repoRoot, tempDir } from '../checkpoint/helpers.js';
-import { addPrompt } from '../library/helpers.js';
-import { sprout } from '../fault/spawn.js';
+import { addPrompt, addTaskRecord } from '../library/helpers.js';
+import { lastJson, sprout } from '../fault/spawn.js';
 import { COLA_TSV_FLAGS, shared, tinyModel } from '../train/fixtures.js';
 
 const run = promisify(execFile);
@@ -36,21 +34,10 @@ describe('sprout transfer rank (spawned)', () => {
     const home = tempDir('sprout-home-');
     let db = openLibrary(libraryPath(home));
     const model = { id: null, path: tinyModel, summary: null };
-    const datasetId = insertDataset(db, {
-      name: 'cola',
-      source: { name: 'x.tsv', size: 1, sha256: '0'.repeat(64) },
-      validation: null,
-      format: 'tsv',
-      options: {},
-      columnMapping: { columns: [], textColumns: [], labelColumn: null },
-      labelColumn: '1',
-      textColumns: ['3'],
-      template: '{3}',
-    });
-    const task = findOrInsertTask(db, { name: 'cola', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
+    const { datasetId, taskId } = addTaskRecord(db, 'cola');
     // The target's stored embeddings count where their runs trained as a probe would: prompt length P, the engine's
     // batch (32) and optimiser, the embedding taken at the library's usual step (3).
-    const ranAs = (config: Record<string, unknown>) => createRun(db, { taskId: task.id, config, status: 'done' }).id;
+    const ranAs = (config: Record<string, unknown>) => createRun(db, { taskId, config, status: 'done' }).id;
     const base = prompt((i, k) => Math.sin(1 + i * 7 + k));
     const start = prompt((i, k) => 0.5 * Math.cos(2 + i + 5 * k));
     const target = addPrompt(db, 0, {
@@ -62,7 +49,7 @@ describe('sprout transfer rank (spawned)', () => {
       taskEmbedding: base,
       taskEmbeddingStep: 3,
       initEmbedding: start,
-      taskId: task.id,
+      taskId,
       runId: ranAs({ promptLength: P }),
     });
     // Nothing else in the library: no source to compare, so no probe either (the dataset has no rows to probe on).
@@ -128,18 +115,7 @@ describe('sprout transfer rank (spawned)', () => {
     const outOfDomain = join(shared, 'data/cola/out_of_domain_dev.tsv');
     const sha = createHash('sha256').update(readFileSync(outOfDomain)).digest('hex');
     const again = openLibrary(libraryPath(home));
-    const ood = insertDataset(again, {
-      name: 'cola ood',
-      source: { name: 'ood.tsv', size: 1, sha256: sha },
-      validation: null,
-      format: 'tsv',
-      options: {},
-      columnMapping: { columns: [], textColumns: [], labelColumn: null },
-      labelColumn: '1',
-      textColumns: ['3'],
-      template: '{3}',
-    });
-    const oodTask = findOrInsertTask(again, { name: 'cola ood', datasetId: ood, template: '{3}', verbalizer: {}, labelSet: null });
+    const { datasetId: ood, taskId: oodTask } = addTaskRecord(again, 'cola ood', sha);
     const oodPrompt = addPrompt(again, 0, {
       name: 'ood run',
       model,
@@ -149,8 +125,8 @@ describe('sprout transfer rank (spawned)', () => {
       taskEmbedding: farEmbedding,
       taskEmbeddingStep: 3,
       initEmbedding: base,
-      taskId: oodTask.id,
-      runId: createRun(again, { taskId: oodTask.id, config: { promptLength: P, batchSize: 8 }, status: 'done' }).id,
+      taskId: oodTask,
+      runId: createRun(again, { taskId: oodTask, config: { promptLength: P, batchSize: 8 }, status: 'done' }).id,
     });
     again.close();
     const byFile = await rank(home, [
@@ -284,7 +260,11 @@ describe('sprout transfer rank (spawned)', () => {
       '--device',
       'cpu',
     ];
-    const first = await rank(home, [...flags, '--probes', '1', '--seed', '1']);
+    const firstRun = await sprout(['transfer', 'rank', '--json', ...flags, '--probes', '1', '--seed', '1'], home);
+    expect(firstRun.code).toBe(0);
+    // The probe's steps are reported on stderr as it trains (the last one always).
+    expect(firstRun.stderr).toMatch(/^probe 1 of 1: step 2\/2 · loss \d+\.\d{4}/m);
+    const first = lastJson(firstRun) as Record<string, any>;
     expect(first.target).toMatchObject({ kind: 'probe', dataset_ids: [datasetId], embeddings: [{ step: 2, seed: 1 }] });
     const second = await rank(home, [...flags, '--probes', '2', '--seed', '1']);
     expect(second.target.kind).toBe('probe');

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { insertDataset } from '../../main/library/datasets.js';
 import { createRun } from '../../main/library/runs.js';
-import { findOrInsertTask } from '../../main/library/tasks.js';
 import { probeRecipe } from '../../main/transfer/probe.js';
 import { recipeOf } from '../../main/transfer/recipe.js';
 import { storedTargetEmbeddings } from '../../main/transfer/target.js';
-import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
+import { addPrompt, addTaskRecord, freshLibrary, TINY_MODEL } from '../library/helpers.js';
 
 describe('a stored task embedding of the target stands in for a probe only when trained as the probe would be', () => {
   it('resolves the engine defaults on both sides: a config that leaves them out matches a probe that states them', () => {
@@ -17,25 +15,14 @@ describe('a stored task embedding of the target stands in for a probe only when 
 
   it('filters the stored embeddings by prompt length, batch, optimiser, learning rate and step; imported ones have none', () => {
     const { db } = freshLibrary();
-    const datasetId = insertDataset(db, {
-      name: 'target',
-      source: { name: 't.tsv', size: 1, sha256: '0'.repeat(64) },
-      validation: null,
-      format: 'tsv',
-      options: {},
-      columnMapping: { columns: [], textColumns: [], labelColumn: null },
-      labelColumn: '1',
-      textColumns: ['3'],
-      template: '{3}',
-    });
-    const task = findOrInsertTask(db, { name: 'target', datasetId, template: '{3}', verbalizer: {}, labelSet: null });
+    const { datasetId, taskId } = addTaskRecord(db, 'target');
     const base = { id: TINY_MODEL.id, path: TINY_MODEL.path, dModel: 4 };
     const stored = (step: number, config: Record<string, unknown> | null) =>
       addPrompt(db, step, {
-        taskId: task.id,
+        taskId,
         taskEmbedding: new Float32Array(12).fill(step),
         taskEmbeddingStep: step,
-        runId: config ? createRun(db, { taskId: task.id, config, status: 'done' }).id : null,
+        runId: config ? createRun(db, { taskId, config, status: 'done' }).id : null,
       });
     const probeLike = stored(100, { batchSize: 8, seed: 2 });
     const realRun = stored(100, { batchSize: 8, steps: 2000, seed: 0, optimizer: { kind: 'adafactor', lr: 0.3 } });
