@@ -227,13 +227,22 @@ it(
     await page.getByRole('button', { name: 'Next: Prompt' }).click();
     await probing.waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Stop ranking' }).click();
-    await page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.').waitFor();
+    const stoppedNote = page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.');
+    await stoppedNote.waitFor();
     expect(probeRuns()).toEqual(['cancelled']);
 
     await page.getByRole('button', { name: 'Rank again' }).click();
     await probing.waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop ranking' }).click();
+    await stoppedNote.waitFor();
+    expect(probeRuns()).toEqual(['cancelled', 'cancelled']);
+    // Fewer early prompts compared: a new ranking, which leaving the step stops.
+    const compared = page.getByLabel('Early prompts of this task compared');
+    await compared.fill('2');
+    await compared.press('Tab');
+    await page.getByRole('progressbar', { name: 'Probe run 1 of 2' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
-    await expect.poll(probeRuns, { timeout: 30_000, interval: 200 }).toEqual(['cancelled', 'cancelled']);
+    await expect.poll(probeRuns, { timeout: 30_000, interval: 200 }).toEqual(['cancelled', 'cancelled', 'cancelled']);
 
     // With short probes the ranking finishes; the run's batch size changed after it, the step offers to rank again
     // with it, and the probes of that ranking train at the new batch size.
@@ -244,7 +253,7 @@ it(
     ]);
     await page.getByRole('button', { name: /^\d?\s*Prompt/ }).click();
     await page
-      .getByText('Similarities compare 6 early prompts of this task (6 probe runs of 2 steps just now).', { exact: false })
+      .getByText('Similarities compare 2 early prompts of this task (2 probe runs of 2 steps just now).', { exact: false })
       .waitFor({ timeout: 30_000 });
     const changed = page.getByText("This ranking's probe runs trained with other settings than this run's", { exact: false });
     await expect(changed.count()).resolves.toBe(0);
@@ -260,10 +269,10 @@ it(
         .map((r) => `${r.batch} ${r.status}`);
     await expect
       .poll(batches, { timeout: 30_000, interval: 200 })
-      .toEqual(['8 cancelled', '8 cancelled', ...Array(6).fill('8 done'), ...Array(6).fill('4 done')]);
+      .toEqual(['8 cancelled', '8 cancelled', '8 cancelled', '8 done', '8 done', '4 done', '4 done']);
     await page.getByRole('button', { name: 'Stop ranking' }).waitFor({ state: 'detached' });
     await page
-      .getByText('Similarities compare 6 early prompts of this task (6 probe runs of 2 steps just now).', { exact: false })
+      .getByText('Similarities compare 2 early prompts of this task (2 probe runs of 2 steps just now).', { exact: false })
       .waitFor();
     await expect(changed.count()).resolves.toBe(0);
   },

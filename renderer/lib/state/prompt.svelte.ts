@@ -54,6 +54,8 @@ export class PromptSetup {
   /** The dataset whose ranking is in flight, so that it can be stopped. */
   private rankingDataset: number | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  /** Counts stops: a ranking asked for before the last stop and still waiting its turn is dropped with it. */
+  private stops = 0;
 
   /**
    * Asks for the ranking of library prompts for this model and dataset, and preselects the recommendation. With
@@ -63,7 +65,8 @@ export class PromptSetup {
     // A stopped ranking lets go only after its probe's current step: the next one waits, so that the two never share
     // the busy flag, nor the stop meant for the first.
     const previous = this.inFlight;
-    this.inFlight = previous.then(() => this.rankOnce(modelId, datasetId, verbalizer));
+    const stops = this.stops;
+    this.inFlight = previous.then(() => (stops === this.stops ? this.rankOnce(modelId, datasetId, verbalizer) : undefined));
     return this.inFlight;
   }
 
@@ -116,6 +119,7 @@ export class PromptSetup {
    * waiting for them or left the step. The probes that finished are stored and the next ranking reuses them.
    */
   async stopRanking(): Promise<void> {
+    this.stops++;
     if (this.rankingDataset === undefined) return;
     try {
       await api['transfer.cancel']({ datasetId: this.rankingDataset });
