@@ -1,4 +1,3 @@
-import { interruptSignal } from './interrupt.js';
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
 import { modelPathOf } from '../ipc/handlers/evaluation.js';
@@ -20,6 +19,7 @@ import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDat
 import { withLibrary } from './model-shared.js';
 import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
+import { interruptSignal } from './interrupt.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],

@@ -1,4 +1,3 @@
-import { interruptSignal } from './interrupt.js';
 import { DATA_FORMAT_LABELS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
@@ -38,6 +37,7 @@ import { preparePrinter } from './prepare-printer.js';
 import { refuseInsideDataDir } from '../output-path.js';
 import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
 import { describePlan } from '../weights/memory-plan.js';
+import { interruptSignal } from './interrupt.js';
 
 /** The input's format: the data formats under a name of its own, as --format names the output's. */
 const inputFormatFlag = choiceFlag('input-format', formatFlag.values);

@@ -1,4 +1,3 @@
-import { interruptSignal } from './interrupt.js';
 import { summarize } from '../checkpoint/summary.js';
 import { downloadModel } from '../hub/download.js';
 import { inspectModel } from '../hub/inspect.js';
@@ -6,6 +5,7 @@ import type { DownloadProgress } from '../hub/progress.js';
 import { hubModelId, saveModel } from '../library/models.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { describeSummary, modelJson, withLibrary } from './model-shared.js';
+import { interruptSignal } from './interrupt.js';
 
 const mb = (n: number): string => (n / 1e6).toFixed(1);
 

@@ -1,4 +1,3 @@
-import { interruptSignal } from './interrupt.js';
 import { percentText } from '../data/imbalance.js';
 import { inLibrary } from '../library/run-records.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
@@ -16,6 +15,7 @@ import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
 import { DEFAULT_HELD_OUT } from '../data/split.js';
+import { interruptSignal } from './interrupt.js';
 
 export const trainCommand: Command = {
   path: ['train'],

@@ -1,4 +1,3 @@
-import { interruptSignal } from './interrupt.js';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { findPromptId, promptLineage } from '../library/prompts.js';
@@ -22,6 +21,7 @@ import { printJson, UsageError, type Command, type ParsedArgs } from './command.
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
 import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
+import { interruptSignal } from './interrupt.js';
 
 const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
 /** SPoT's ways to use a ranking: its best source, trial runs from the top-k, or their weighted mix. */
