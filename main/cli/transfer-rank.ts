@@ -53,10 +53,10 @@ picks the ranking key (default ${DEFAULT_SIMILARITY_METRIC}); all are shown. A p
 A task is compared through --probes task embeddings of it (default ${DEFAULT_PROBES}, at most ${MAX_PROBES}), each metric
 averaged over them: one early prompt moves with its seed about as much as with its task. They are the newest
 prompts trained on that dataset (or on a dataset imported from the same file), earlier probes among them, whose runs
-trained as a probe would (the same prompt length, batch size, optimiser and learning rate, the embedding taken at the
-probe's step: an early prompt depends on them as much as on its task); for the rest, probe runs train the target for
---probe-steps steps (default: the step most library task embeddings were taken at, else 100), each with a seed no
-stored one used, from --seed up. --prompt compares that one prompt. A probe on
+trained as a probe would (from the vocab init, with the same prompt length, batch size, optimiser and learning rate,
+the embedding taken at the probe's step: an early prompt depends on them as much as on its task); for the rest,
+probe runs train the target for --probe-steps steps (default: the step most library task embeddings were taken at,
+else 100), each with a seed no stored one used, from --seed up. --prompt compares that one prompt. A probe on
 --data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]

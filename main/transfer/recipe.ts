@@ -9,6 +9,8 @@ import { TrainingConfigSchema } from '../train/config.js';
 import { createOptimizer } from '../train/optim/index.js';
 
 export interface EmbeddingRecipe {
+  /** Where the prompt started: a run started from a library prompt carries that prompt's task in its early values. */
+  init: string;
   promptLength: number;
   batchSize: number;
   optimizer: OptimizerKind;
@@ -19,19 +21,24 @@ export interface EmbeddingRecipe {
 }
 
 /** The recipe's settings as a run's config holds them, the engine's defaults filled in; other keys are ignored. */
-const RecipeSettings = TrainingConfigSchema.pick({ promptLength: true, batchSize: true, optimizer: true }).loose();
+const RecipeSettings = TrainingConfigSchema.pick({ init: true, promptLength: true, batchSize: true, optimizer: true }).loose();
 
 /** The recipe of a run config (stored or about to run) at `step`; null where the config has none it can read. */
 export function recipeOf(config: unknown, step: number): EmbeddingRecipe | null {
   const parsed = RecipeSettings.safeParse(config);
   if (!parsed.success) return null;
-  const { promptLength, batchSize, optimizer } = parsed.data;
+  const { init, promptLength, batchSize, optimizer } = parsed.data;
   const lr = createOptimizer(optimizer, 1, 1).learningRate();
-  return { promptLength, batchSize, optimizer: optimizer.kind, lr, step };
+  return { init, promptLength, batchSize, optimizer: optimizer.kind, lr, step };
 }
 
 export function sameRecipe(a: EmbeddingRecipe, b: EmbeddingRecipe): boolean {
   return (
-    a.promptLength === b.promptLength && a.batchSize === b.batchSize && a.optimizer === b.optimizer && a.lr === b.lr && a.step === b.step
+    a.init === b.init &&
+    a.promptLength === b.promptLength &&
+    a.batchSize === b.batchSize &&
+    a.optimizer === b.optimizer &&
+    a.lr === b.lr &&
+    a.step === b.step
   );
 }

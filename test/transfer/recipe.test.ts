@@ -7,13 +7,13 @@ import { addPrompt, addTaskRecord, freshLibrary, TINY_MODEL } from '../library/h
 
 describe('a stored task embedding of the target stands in for a probe only when trained as the probe would be', () => {
   it('resolves the engine defaults on both sides: a config that leaves them out matches a probe that states them', () => {
-    expect(recipeOf({}, 100)).toEqual({ promptLength: 20, batchSize: 32, optimizer: 'adafactor', lr: 0.3, step: 100 });
+    expect(recipeOf({}, 100)).toEqual({ init: 'vocab', promptLength: 20, batchSize: 32, optimizer: 'adafactor', lr: 0.3, step: 100 });
     expect(recipeOf({ optimizer: { kind: 'adam' } }, 5)).toMatchObject({ optimizer: 'adam', lr: 0.01 });
     expect(probeRecipe({ steps: 100, batchSize: 32, optimizer: { kind: 'adafactor', lr: 0.3 } })).toEqual(recipeOf({ seed: 4 }, 100));
     expect(recipeOf({ batchSize: 'eight' }, 100)).toBeNull();
   });
 
-  it('filters the stored embeddings by prompt length, batch, optimiser, learning rate and step; imported ones have none', () => {
+  it('filters the stored embeddings by start, prompt length, batch, optimiser, learning rate and step; imported ones have none', () => {
     const { db } = freshLibrary();
     const { datasetId, taskId } = addTaskRecord(db, 'target');
     const base = { id: TINY_MODEL.id, path: TINY_MODEL.path, dModel: 4 };
@@ -31,6 +31,7 @@ describe('a stored task embedding of the target stands in for a probe only when 
     stored(100, { batchSize: 8, promptLength: 10 });
     stored(100, { batchSize: 8, optimizer: { kind: 'adafactor', lr: 0.1 } });
     stored(100, { batchSize: 8, optimizer: { kind: 'adamw' } });
+    stored(100, { batchSize: 8, init: 'prompt:1' });
     stored(100, null);
     const recipe = probeRecipe({ steps: 100, batchSize: 8 });
     const found = storedTargetEmbeddings(db, base, [datasetId], { limit: 10, recipe });
@@ -38,7 +39,7 @@ describe('a stored task embedding of the target stands in for a probe only when 
       [realRun, 0],
       [probeLike, 2],
     ]);
-    expect(storedTargetEmbeddings(db, base, [datasetId], { limit: 10 })).toHaveLength(8);
+    expect(storedTargetEmbeddings(db, base, [datasetId], { limit: 10 })).toHaveLength(9);
     db.close();
   });
 });
