@@ -300,8 +300,9 @@ describe('transfer', () => {
     expect(shown.parentId).toBe(source);
     expect(shown.lineage[0].id).toBe(source);
     expect(shown.init).toBe(`prompt:${source}`);
-    // That RTE run trained otherwise than the probes (batch 4, Adafactor, its embedding at step 3), so ranking again
-    // compares the newest stored probes; a run of RTE trained as the probes are counts, and comes first as the newest.
+    // That RTE run trained otherwise than the probes (from the CB prompt, batch 4, Adafactor, its embedding at step 3),
+    // so ranking again compares the newest stored probes; a run of RTE trained as the probes are counts, and comes
+    // first as the newest.
     const stored = await h.call('transfer.rank', request);
     expect(stored.target.embeddings.map((e) => e.promptId)).toEqual([
       more.target.embeddings[2].promptId,
