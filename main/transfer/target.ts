@@ -55,7 +55,7 @@ export function storedTargetEmbeddings(
          AND t.dataset_id IN (${datasetIds.map(() => '?').join(', ')})
        ORDER BY p.id DESC`,
     )
-    .all(withInit ? 1 : 0, base.dModel, ...datasetIds) as {
+    .iterate(withInit ? 1 : 0, base.dModel, ...datasetIds) as IterableIterator<{
     id: number;
     model_id: string | null;
     model_path: string | null;
@@ -65,26 +65,27 @@ export function storedTargetEmbeddings(
     task_embedding_step: number | null;
     init_embedding: Buffer | null;
     config: string | null;
-  }[];
-  const configOf = (row: (typeof rows)[number]) => (row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>));
-  const trainedAs = (row: (typeof rows)[number], r: EmbeddingRecipe) => {
-    const stored = row.task_embedding_step === null ? null : recipeOf(configOf(row), row.task_embedding_step);
-    return stored !== null && sameRecipe(stored, r);
-  };
-  return rows
-    .filter((r) => sameBaseModel({ id: r.model_id, path: r.model_path, summary: null }, r.d_model, base))
-    .filter((r) => recipe === undefined || trainedAs(r, recipe))
-    .slice(0, limit)
-    .map((row) => {
-      const seed = configOf(row)?.seed;
-      return {
-        matrix: { length: row.length, data: fromBlob(row.task_embedding) },
-        init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
-        promptId: row.id,
-        step: row.task_embedding_step,
-        seed: Number.isInteger(seed) ? (seed as number) : null,
-      };
+  }>;
+  // Newest first, read only as far as the `limit`th match.
+  const found: SeededTarget[] = [];
+  for (const row of rows) {
+    if (found.length === limit) break;
+    if (!sameBaseModel({ id: row.model_id, path: row.model_path, summary: null }, row.d_model, base)) continue;
+    const config = row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>);
+    if (recipe) {
+      const trained = row.task_embedding_step === null ? null : recipeOf(config, row.task_embedding_step);
+      if (trained === null || !sameRecipe(trained, recipe)) continue;
+    }
+    const seed = config?.seed;
+    found.push({
+      matrix: { length: row.length, data: fromBlob(row.task_embedding) },
+      init: row.init_embedding ? { length: row.length, data: fromBlob(row.init_embedding) } : null,
+      promptId: row.id,
+      step: row.task_embedding_step,
+      seed: Number.isInteger(seed) ? (seed as number) : null,
     });
+  }
+  return found;
 }
 
 /** A prompt's task embedding (or its final values when it has none) as the target. */
