@@ -5,7 +5,7 @@ import { dataDir } from '../paths.js';
 import type { DataSource } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { probeRecipe, probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
-import { stoppedRanking, targetEmbeddings } from '../transfer/target-set.js';
+import { targetEmbeddings } from '../transfer/target-set.js';
 import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import {
   DEFAULT_PROBES,
@@ -101,13 +101,12 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
     if (sources.length !== 1) throw new UsageError('Give the target task: one of --dataset ID, --data FILE or --prompt ID|NAME.');
     // Ctrl-C while probes train stops the one in training after its step; the ones that finished stay stored.
     const interrupt = interruptSignal('stopping the probe run after this step…');
-    const stop: ProbeStop = { signal: interrupt.signal, finished: 0 };
     try {
-      const { output, ranked } = await withLibrary((db) => rank(db, model, args, stop));
+      const { output, ranked } = await withLibrary((db) => rank(db, model, args, interrupt.signal));
       printRanking(output, ranked, values.json === true);
     } catch (error) {
-      if (!stop.signal.aborted) throw error;
-      process.stderr.write(`sprout: ${stoppedRanking(stop.finished).message}\n`);
+      if (!(interrupt.signal.aborted && error instanceof SproutError && error.code === 'cancelled')) throw error;
+      process.stderr.write(`sprout: ${error.message}\n`);
       return 130;
     } finally {
       interrupt.dispose();
@@ -115,20 +114,14 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
   },
 };
 
-/** What stops the ranking's probes, and how many of them finished. */
-interface ProbeStop {
-  signal: AbortSignal;
-  finished: number;
-}
-
 /** The ranking and what --use makes of it, as --json prints it (and the ranked sources, for the table). */
-async function rank(db: LibraryDb, model: string, args: ParsedArgs, stop: ProbeStop) {
+async function rank(db: LibraryDb, model: string, args: ParsedArgs, signal: AbortSignal) {
   const { values } = args;
   const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
   const use = useFlag.read(values) ?? 'best';
   const topK = countFlag(values, 'top-k') ?? 3;
   const base = resolveBaseModel(db, model);
-  const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift', stop);
+  const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift', signal);
   const ranked = target.embeddings.length
     ? rankSources(db, target.embeddings, base, {
         metric,
@@ -194,7 +187,7 @@ function jsonKey(metric: SimilarityMetric): string {
   return metric.replaceAll('-', '_');
 }
 
-async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean, stop: ProbeStop): Promise<Target> {
+async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs, withInit: boolean, signal: AbortSignal): Promise<Target> {
   const count = countFlag(values, 'probes');
   if (count !== undefined && count > MAX_PROBES) throw new UsageError(`--probes is at most ${MAX_PROBES}.`);
   if (values.prompt !== undefined) {
@@ -221,18 +214,18 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
     count: count ?? DEFAULT_PROBES,
     withInit,
     recipe: probeRecipe({ promptLength: countFlag(values, 'prompt-length'), batchSize: countFlag(values, 'batch-size'), steps }),
+    signal,
     plan: () => {
       const spec = probeSpec(db, base, values, datasetId ?? datasetIds[0], steps);
       return {
         spec,
-        run: async (probe, position, n) => {
+        run: async (probe, position, n, stop) => {
           process.stderr.write(`Probing the target task (${position + 1} of ${n}, seed ${probe.seed}, ${steps} training steps)…\n`);
           const result = await probeTaskEmbedding(probe, {
             dataDir: dataDir(),
-            signal: stop.signal,
+            signal: stop,
             onProgress: probeProgress(`probe ${position + 1} of ${n}`),
           });
-          stop.finished++;
           process.stderr.write(`probe run ${result.runId} done.\n`);
           return result;
         },

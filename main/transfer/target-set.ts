@@ -20,21 +20,22 @@ export interface ProbePlan {
   spec: ProbeSpec;
   /**
    * Runs one probe (in this process or on the worker): the target's `position`th embedding (from 0) of the `count`
-   * compared, so that the stored ones before it are counted in what a person is told.
+   * compared, so that the stored ones before it are counted in what a person is told; `signal` stops it after a step.
    */
-  run: (spec: ProbeSpec, position: number, count: number) => Promise<ProbeResult>;
+  run: (spec: ProbeSpec, position: number, count: number, signal?: AbortSignal) => Promise<ProbeResult>;
 }
 
 /**
  * Collects `count` task embeddings of the target: the newest stored ones of `datasetIds` trained with the probes'
  * `recipe` first, then probes in seed order (`plan` is called only when one is needed, since building it may ask for
- * flags a stored target does not need).
+ * flags a stored target does not need). Once `signal` aborts, the probe in training stops after its step and this
+ * fails with stoppedRanking's error; the probes finished before it stay stored.
  */
 export async function targetEmbeddings(
   db: LibraryDb,
   base: BaseModel,
   datasetIds: number[],
-  options: { count: number; withInit: boolean; recipe: EmbeddingRecipe; plan: () => ProbePlan },
+  options: { count: number; withInit: boolean; recipe: EmbeddingRecipe; plan: () => ProbePlan; signal?: AbortSignal },
 ): Promise<TargetEmbedding[]> {
   const stored = storedTargetEmbeddings(db, base, datasetIds, { withInit: options.withInit, limit: options.count, recipe: options.recipe });
   const embeddings: TargetEmbedding[] = stored.map((s) => ({ ...s, probeRunId: null }));
@@ -45,8 +46,11 @@ export async function targetEmbeddings(
     options.count - stored.length,
     stored.map((s) => s.seed),
   );
-  for (const seed of seeds) {
-    const result = await plan.run({ ...plan.spec, seed }, embeddings.length, options.count);
+  const { signal } = options;
+  for (const [made, seed] of seeds.entries()) {
+    const result = await plan.run({ ...plan.spec, seed }, embeddings.length, options.count, signal).catch((error: unknown) => {
+      throw signal?.aborted ? stoppedRanking(made) : error;
+    });
     embeddings.push({ ...promptTarget(db, result.promptId, base), seed, probeRunId: result.runId });
   }
   return embeddings;
@@ -61,7 +65,7 @@ export function unusedSeeds(first: number, count: number, taken: (number | null)
 }
 
 /** What a person who stopped a ranking (the app's Stop, Ctrl-C) is told: the `finished` probes it made are kept. */
-export function stoppedRanking(finished: number): SproutError {
+function stoppedRanking(finished: number): SproutError {
   const kept =
     finished === 0
       ? 'No probe run had finished'

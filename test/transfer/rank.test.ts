@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
 import { insertMixedPrompt, mixWeights, rankSources } from '../../main/transfer/rank.js';
-import { unusedSeeds } from '../../main/transfer/target-set.js';
+import { probeRecipe } from '../../main/transfer/probe.js';
+import { targetEmbeddings, unusedSeeds, type ProbePlan } from '../../main/transfer/target-set.js';
 import { avgTokenSimilarity, perTokenSimilarity, type SimilarityMetric } from '../../main/transfer/similarity.js';
 import { mulberry32 } from '../../main/random.js';
 import { addPrompt, freshLibrary, TINY_MODEL } from '../library/helpers.js';
@@ -208,6 +209,43 @@ describe('SPoT ranking', () => {
     expect(unusedSeeds(0, 3, [])).toEqual([0, 1, 2]);
     expect(unusedSeeds(0, 3, [1, null, 3])).toEqual([0, 2, 4]);
     expect(unusedSeeds(5, 2, [5, 6, 0])).toEqual([7, 8]);
+  });
+
+  it('a ranking stopped midway fails saying how many of its probes finished; a probe that fails on its own fails as itself', async () => {
+    const { db } = freshLibrary();
+    const model = { ...TINY_MODEL, summary: { dModel: D } };
+    const base = { id: model.id, path: model.path, dModel: D };
+    const probePrompt = addPrompt(db, 0, { model, length: P, dModel: D });
+    const controller = new AbortController();
+    let seen: [number, boolean][] = [];
+    // The first probe finishes; the second fails (after a stop, or on its own).
+    const plan = (failure: Error): ProbePlan => {
+      seen = [];
+      return {
+        spec: { model: '/models/tiny', train: { dataset: 1 }, task: { template: '{0}', labelColumn: '1' }, steps: 2 },
+        run: async (spec, _position, _count, signal) => {
+          seen.push([spec.seed!, signal === controller.signal]);
+          if (seen.length === 1) return { runId: 7, promptId: probePrompt, step: 2 };
+          controller.abort();
+          throw failure;
+        },
+      };
+    };
+    const recipe = probeRecipe({ steps: 2 });
+    const options = { count: 3, withInit: false, recipe, signal: controller.signal };
+    const stopped = await targetEmbeddings(db, base, [], { ...options, plan: () => plan(new Error('probe-incomplete')) }).catch((e) => e);
+    expect(stopped).toMatchObject({
+      code: 'cancelled',
+      message: 'The ranking was stopped. 1 probe run had finished and is kept; ranking this task again reuses what is kept.',
+    });
+    expect(seen).toEqual([
+      [0, true],
+      [1, true],
+    ]);
+    const own = new Error('the dataset has no rows');
+    const failed = await targetEmbeddings(db, base, [], { ...options, signal: undefined, plan: () => plan(own) }).catch((e) => e);
+    expect(failed).toBe(own);
+    db.close();
   });
 
   it('top-k weighted average: α = sim / Σ sim over the k best, mixing the sources’ final prompts', () => {

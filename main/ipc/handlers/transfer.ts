@@ -5,7 +5,7 @@ import { getTask } from '../../library/tasks.js';
 import { probeRecipe, usualTaskEmbeddingStep, type ProbeSpec } from '../../transfer/probe.js';
 import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
-import { stoppedRanking, targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
+import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -18,7 +18,7 @@ import { libraryOf } from './library-connection.js';
  * (prompts trained on this dataset, earlier probes among them) and short probe runs on the worker for the rest;
  * every prompt of the same base model (other datasets) is compared by every similarity metric, averaged over them.
  */
-async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>, signal?: AbortSignal): Promise<TransferRanking> {
+async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer.rank'>, signal: AbortSignal): Promise<TransferRanking> {
   const db = libraryOf(context);
   const model = requireModel(db, r.modelId);
   const dataset = requireDataset(db, r.datasetId);
@@ -38,20 +38,16 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
       device: readSettings(context.dataDir).defaultDevice,
       ...settings,
     };
-    const run: ProbePlan['run'] = async (probe, position, count) => {
-      const result = await context.worker.run(
+    const run: ProbePlan['run'] = (probe, position, count, stop) =>
+      context.worker.run(
         'transfer.probe',
         { dataDir: context.dataDir, spec: probe },
         (p) =>
           context.emit('transfer.progress', { datasetId: dataset.id, probe: position + 1, probes: count, step: p.step, steps: p.steps }),
-        signal,
+        stop,
       );
-      probed++;
-      return result;
-    };
     return { spec, run };
   };
-  let probed = 0;
   // With no other dataset's prompt to compare, the task's own embeddings are not worth a probe.
   const sources = countSources(db, base, { excludeDatasetIds: [dataset.id] });
   const embeddings = sources
@@ -60,8 +56,7 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
         withInit: SIMILARITY_METRICS[metric].of === 'shift',
         recipe: probeRecipe(settings),
         plan,
-      }).catch((error: unknown) => {
-        throw signal?.aborted ? stoppedRanking(probed) : error;
+        signal,
       })
     : [];
   const target: TransferRanking['target'] = {
