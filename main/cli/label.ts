@@ -38,6 +38,7 @@ import { refuseInsideDataDir } from '../output-path.js';
 import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
 import { describePlan } from '../weights/memory-plan.js';
 import { interruptSignal } from './interrupt.js';
+import { statusLine } from './status-line.js';
 
 /** The input's format: the data formats under a name of its own, as --format names the output's. */
 const inputFormatFlag = choiceFlag('input-format', formatFlag.values);
@@ -135,22 +136,13 @@ function routingChoice(values: ParsedArgs['values']): { routing: RoutingChoice; 
   };
 }
 
-/**
- * Progress on stderr: rewritten in place on a terminal, at most one line a second otherwise. The first report
- * always prints: it names the job (for --resume) however soon after start the job gets going.
- */
+/** Rows labelled, on a status line; its first line names the job (for --resume). */
 function progressPrinter(): (p: LabelProgress) => void {
-  let last = -Infinity;
-  const tty = process.stderr.isTTY;
+  const show = statusLine();
   return (p) => {
-    const now = performance.now();
-    const finished = p.rowsDone === p.totalRows;
-    if (now - last < 1000 && !finished) return;
-    last = now;
     const pct = p.totalRows ? ((100 * p.rowsDone) / p.totalRows).toFixed(1) : '100.0';
     const eta = p.etaS === null ? '' : ` · ETA ${Math.ceil(p.etaS)} s`;
-    const line = `${p.jobId}: ${p.rowsDone}/${p.totalRows} rows (${pct}%) · ${p.rowsPerS.toFixed(1)} rows/s${eta}`;
-    process.stderr.write(tty ? `\r${line}\x1b[K${finished ? '\n' : ''}` : `${line}\n`);
+    show(`${p.jobId}: ${p.rowsDone}/${p.totalRows} rows (${pct}%) · ${p.rowsPerS.toFixed(1)} rows/s${eta}`, p.rowsDone === p.totalRows);
   };
 }
 

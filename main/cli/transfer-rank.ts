@@ -22,6 +22,7 @@ import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireData
 import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
 import { interruptSignal } from './interrupt.js';
+import { statusLine } from './status-line.js';
 
 const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
 /** SPoT's ways to use a ranking: its best source, trial runs from the top-k, or their weighted mix. */
@@ -244,22 +245,13 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   };
 }
 
-/**
- * A probe's steps on stderr, as `sprout label` reports rows: rewritten in place on a terminal, at most one line a
- * second otherwise, the last step always (a probe on a large model takes minutes).
- */
+/** A probe's steps on a status line, as `sprout label` reports rows: a probe on a large model takes minutes. */
 function probeProgress(name: string): (e: TrainingEvent) => void {
-  let last = -Infinity;
-  const tty = process.stderr.isTTY;
+  const show = statusLine();
   return (e) => {
     if (e.kind !== 'step') return;
-    const now = performance.now();
-    const finished = e.step === e.steps;
-    if (now - last < 1000 && !finished) return;
-    last = now;
     const eta = e.etaS === null ? '' : ` · ETA ${Math.ceil(e.etaS)} s`;
-    const line = `${name}: step ${e.step}/${e.steps} · loss ${e.loss.toFixed(4)}${eta}`;
-    process.stderr.write(tty ? `\r${line}\x1b[K${finished ? '\n' : ''}` : `${line}\n`);
+    show(`${name}: step ${e.step}/${e.steps} · loss ${e.loss.toFixed(4)}${eta}`, e.step === e.steps);
   };
 }
 
