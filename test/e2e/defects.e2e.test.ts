@@ -209,11 +209,14 @@ it(
     onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
     // Probes train as long as the library's task embeddings were taken at: here far longer than the test, so the
     // ranking is surely still probing when stopped (python3's sqlite3 writes it, as another program could).
-    execFileSync('python3', [
-      '-c',
-      'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 100000"); db.commit()',
-      join(app.serve.home, 'library.sqlite'),
-    ]);
+    const embeddedAt = (step: number) =>
+      execFileSync('python3', [
+        '-c',
+        'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = ?", (int(sys.argv[2]),)); db.commit()',
+        join(app.serve.home, 'library.sqlite'),
+        String(step),
+      ]);
+    embeddedAt(100_000);
     const probeRuns = () =>
       app
         .library<{ status: string }>("SELECT status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id")
@@ -246,11 +249,7 @@ it(
 
     // With short probes the ranking finishes; the run's batch size changed after it, the step offers to rank again
     // with it, and the probes of that ranking train at the new batch size.
-    execFileSync('python3', [
-      '-c',
-      'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute("UPDATE prompts SET task_embedding_step = 2"); db.commit()',
-      join(app.serve.home, 'library.sqlite'),
-    ]);
+    embeddedAt(2);
     await page.getByRole('button', { name: /^\d?\s*Prompt/ }).click();
     await page
       .getByText('Similarities compare 2 early prompts of this task (2 probe runs of 2 steps just now).', { exact: false })
