@@ -4,8 +4,9 @@
  * (the `lester-reference` recipe); then for each target, 64 training rows, runs `sprout transfer rank` (probes
  * of the target, as a user would, as many as it takes by default) and trains the target for the same number of
  * steps from class-label init and from every source, evaluated on held-out rows. It also ranks from the class-label
- * run's own task embedding, the target that made raw cosine rank the cola prompt first. Writes the `transfer` key and section of
- * bench-results/learning.{json,md} (learning-results.ts keeps the others): the README's "Transfer, measured".
+ * run's own task embedding, the target that made raw cosine rank the cola prompt first. Writes the `transfer` key
+ * and section of bench-results/learning.{json,md} (learning-results.ts keeps the others): the README's "Transfer,
+ * measured".
  * A development benchmark: it reads ../shared.
  */
 import { execFileSync } from 'node:child_process';
