@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 
@@ -62,6 +62,8 @@ beforeAll(async () => {
       evalEvery: 2,
       evalLimit: 8,
       seed: 1,
+      // Not the settings' CPU: on a machine without a GPU the run then records why, which the Train step shows.
+      device: 'auto',
     })
   ).runId;
 });
@@ -169,6 +171,9 @@ it(
   { timeout: 90_000 },
   async () => {
     const page = app.page;
+    // As the run: the footer then gives the settings' device with the same reason (Home reads the settings anew).
+    await app.call('settings.set', { defaultDevice: 'auto', threads: 1 });
+    onTestFinished(() => app.call('settings.set', { defaultDevice: 'cpu', threads: 1 }).then(() => undefined));
     await page.getByRole('link', { name: 'Home' }).click();
     await page.getByRole('button', { name: `Open run ${runName}` }).click();
     const device = page.getByTestId('run-device');
@@ -181,7 +186,8 @@ it(
         [...el.childNodes]
           .filter((n) => !(n instanceof HTMLDetailsElement))
           .map((n) => n.textContent)
-          .join(''),
+          .join('')
+          .trim(),
       );
       expect(line).toBe(`${status.providerDetail} · ${status.weights} weights · ${gist}`);
       await expect(device.getByText('Why not a GPU').count()).resolves.toBe(1);
