@@ -198,6 +198,9 @@ it(
     expect(pausedAt).toBeLessThan(STEPS);
     await page.reload();
     await page.getByRole('heading', { name: '4. Train' }).waitFor();
+    // Found again after the reload, the run brings back its model and dataset: every step before Train is done.
+    const stepper = page.getByRole('navigation', { name: 'Wizard steps' });
+    for (const step of ['Model', 'Data', 'Prompt']) await stepper.getByRole('button', { name: `${step} (done)`, exact: true }).waitFor();
     await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('paused');
     expect(await lossPoints()).toBe(pausedAt);
     await page.getByRole('button', { name: 'Resume' }).click();

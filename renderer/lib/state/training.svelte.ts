@@ -1,4 +1,12 @@
-import type { EvalPoint, RequestOf, RunState, RunStatus, TrainingProgress, WeightPreparation } from '../../../preload/contract.js';
+import type {
+  EvalPoint,
+  RequestOf,
+  RunState,
+  RunStatus,
+  RunSummary,
+  TrainingProgress,
+  WeightPreparation,
+} from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -46,15 +54,13 @@ export class TrainingRun {
     await this.#act(async () => this.#take(await api['train.status']({ runId })));
   }
 
-  /** Attaches to the newest run still going, if any; returns whether there was one. */
-  async attachToLive(): Promise<boolean> {
+  /** The newest run still going, if any (a failure to ask is this run's error, shown on the Train step). */
+  async findLive(): Promise<RunSummary | undefined> {
     try {
-      const live = (await api['train.list']({ limit: 20 })).find((r) => LIVE.includes(r.status));
-      if (live) await this.attach(live.runId);
-      return !!live;
+      return (await api['train.list']({ limit: 20 })).find((r) => LIVE.includes(r.status));
     } catch (error) {
       this.error = asApiError(error);
-      return false;
+      return undefined;
     }
   }
 

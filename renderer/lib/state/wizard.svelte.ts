@@ -72,6 +72,15 @@ export class TaskWizard {
     this.step = 3;
   }
 
+  /**
+   * A run that kept going while the window was closed (or through a reload) opens where it belongs, on the Train
+   * step, with its dataset as the Data step's, like a run opened from Home.
+   */
+  async openLiveRun(): Promise<void> {
+    const live = await this.training.findLive();
+    if (live) await this.openRun(live);
+  }
+
   /** Keeps the model, starts everything after it afresh (e.g. a second task using the first as transfer source). */
   newTask(): void {
     this.data = new DataSetup();
