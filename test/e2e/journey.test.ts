@@ -271,6 +271,10 @@ it(
     expect(agree / labelled.length).toBeGreaterThan(0.4);
     expect(new Set(labelled.map((r) => r[1]))).toEqual(new Set(Object.keys(TOPICS)));
     await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${((agree / 80) * 100).toFixed(1)} %`);
+    // Macro-F1 as everywhere else, a plain number; each label quoted, so that "1" and its count do not run together.
+    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`macro-F1 ${job.accuracy!.macroF1.toFixed(4)}.`);
+    const counted = Object.keys(TOPICS).map((t) => `“${t}” ${labelled.filter((r) => r[1] === t).length}`);
+    await expect(page.getByTestId('label-counts').innerText()).resolves.toContain(`Labels: ${counted.join(', ')}.`);
     const firstRow = reviewTable.getByRole('row').nth(1);
     const correction = firstRow.getByRole('combobox');
     const predicted = (await app.call('label.review', { jobId: job.jobId, limit: 1 })).rows[0].predicted;
