@@ -26,8 +26,9 @@ export function duration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A share as a percentage; the space before % does not break, so a narrow card never puts the sign on a line of its own. */
 export function percent(share: number | null | undefined, digits = 1): string {
-  return share === null || share === undefined || !Number.isFinite(share) ? '–' : `${(share * 100).toFixed(digits)} %`;
+  return share === null || share === undefined || !Number.isFinite(share) ? '–' : `${(share * 100).toFixed(digits)}\u00a0%`;
 }
 
 export function fixed(value: number | null | undefined, digits = 3): string {
@@ -48,7 +49,7 @@ const METRIC_KEY_NAMES: Record<string, string> = {
   ...EVAL_METRIC_NAMES,
   accuracy: EVAL_METRIC_NAMES.rank_accuracy,
   valid_label_share: 'answers that are a label',
-  examples: 'validation examples',
+  examples: 'examples',
   step: 'step',
   best: 'best evaluation',
   test: 'test split (the headline)',
@@ -62,6 +63,12 @@ const METRIC_KEY_NAMES: Record<string, string> = {
 };
 
 export const metricName = (key: string): string => METRIC_KEY_NAMES[key] ?? key.replaceAll('_', ' ');
+
+/** Names that depend on the group a key is stored in: which split its examples are. */
+const IN_GROUP: Record<string, Record<string, string>> = {
+  best: { examples: 'validation examples' },
+  test: { examples: 'test examples', step: 'step of the prompt scored' },
+};
 
 /** Keys whose values are shares of the examples; the other metrics (correlations, F1 scores) are plain numbers. */
 const SHARES: ReadonlySet<string> = new Set(['rank_accuracy', 'accuracy', 'exact_match', 'share', 'valid_label_share']);
@@ -111,7 +118,7 @@ export function metricRows(metrics: Record<string, unknown>): [string, string][]
     // Baselines and warnings have their own section.
     if (name === 'baselines' || name === 'warnings' || name === 'metric' || name === 'metric_reason') continue;
     if (value && typeof value === 'object' && !Array.isArray(value))
-      for (const [k, v] of Object.entries(value)) add(`${metricName(name)}: ${metricName(k)}`, k, v);
+      for (const [k, v] of Object.entries(value)) add(`${metricName(name)}: ${IN_GROUP[name]?.[k] ?? metricName(k)}`, k, v);
     else add(metricName(name), name, value);
   }
   return rows;

@@ -81,8 +81,8 @@ it(
     await page.goto(serve.url);
     await page.getByRole('button', { name: 'Open run cola-collapse' }).click();
     await page.getByRole('heading', { name: '4. Train' }).waitFor();
-    await expect(page.getByTestId('baseline-majority').innerText()).resolves.toMatch(/always “1” \(\d+\.\d % of the examples\)/);
-    await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d %/);
+    await expect(page.getByTestId('baseline-majority').innerText()).resolves.toMatch(/always “1” \(\d+\.\d\u00a0% of the examples\)/);
+    await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d\u00a0%/);
     await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain('Every validation example was predicted "1"');
     await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.0000');
     // Imported without a test split: the headline is the validation score that chose the step, and the page says so.

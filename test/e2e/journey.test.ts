@@ -18,6 +18,7 @@ import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 import { DEFAULT_PROBES } from '../../main/transfer/similarity.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -219,7 +220,7 @@ it(
     expect(test[headline]).toBeGreaterThan(test.majority![headline]);
     expect(test[headline]).toBeGreaterThan(baselines.zero_shot![headline]!);
     await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe(
-      headline === 'rank_accuracy' ? `${(test.rank_accuracy! * 100).toFixed(1)} %` : test[headline]!.toFixed(4),
+      headline === 'rank_accuracy' ? percent(test.rank_accuracy!) : test[headline]!.toFixed(4),
     );
     await expect(page.getByTestId('collapse-warning').count()).resolves.toBe(0);
     await app.shot('4-train');
@@ -236,7 +237,7 @@ it(
     expect([report.split, report.examples]).toEqual(['test', test.examples]);
     const trace = report.confusion.reduce((sum, row, gold) => sum + row[gold], 0);
     expect(trace / test.examples, JSON.stringify(report.confusion)).toBeGreaterThan(0.5);
-    await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
+    await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(percent(report.accuracy));
     await expect(page.getByTestId('collapse-warning').count()).resolves.toBe(0);
     for (let k = 1; k <= report.labels.length; k++) {
       const [red, green] = await background(`table.confusion tbody tr:nth-child(${k}) td[data-kind="correct"]`);
@@ -270,7 +271,7 @@ it(
     const agree = labelled.filter(([gold, predicted]) => gold === predicted).length;
     expect(agree / labelled.length).toBeGreaterThan(0.4);
     expect(new Set(labelled.map((r) => r[1]))).toEqual(new Set(Object.keys(TOPICS)));
-    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${((agree / 80) * 100).toFixed(1)} %`);
+    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${percent(agree / 80)}`);
     // Macro-F1 as everywhere else, a plain number; each label quoted, so that "1" and its count do not run together.
     await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`macro-F1 ${job.accuracy!.macroF1.toFixed(4)}.`);
     const counted = Object.keys(TOPICS).map((t) => `“${t}” ${labelled.filter((r) => r[1] === t).length}`);

@@ -15,6 +15,7 @@ import { repoRoot } from '../serve/spawn-serve.js';
 import type { App } from './app.js';
 import { shots } from './app.js';
 import { startFromHfPrompt } from './hf-prompt.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -236,7 +237,7 @@ it(
           .locator('tr[data-metric="accuracy"] td')
           .nth(column - 1)
           .innerText(),
-      ).resolves.toBe(`${(report.accuracy * 100).toFixed(1)} %`);
+      ).resolves.toBe(percent(report.accuracy));
     }
     await app.accessible('train again');
     await app.shot('retrain', page.getByRole('heading', { name: 'Train again with my corrections' }));

@@ -13,6 +13,7 @@ import { checkExport } from '../label/python-export.js';
 import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/tiny-t5-v1_1');
@@ -122,9 +123,7 @@ it(
     const [job] = await app.call('label.list', {});
     expect(job.template).toBe('{sentence}');
     expect(job.status).toBe('done');
-    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(
-      `accuracy ${(job.accuracy!.accuracy * 100).toFixed(1)} %`,
-    );
+    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${percent(job.accuracy!.accuracy)}`);
     await expect(page.getByTestId('job-identity').innerText()).resolves.toMatch(
       /^Prompt cola-short · reads \{sentence\} · started .+ · writes cola-dev\.cola-short\.labelled\.csv$/,
     );

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 import { hfReferencePrompt } from './hf-prompt.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -91,7 +92,7 @@ it(
     for (const c of ['1', '2']) await page.getByRole('checkbox', { name: c, exact: true }).check();
     await page.getByLabel(/Input template/).fill('{1} {2}');
     for (const [label, word] of Object.entries(TOPICS)) await page.getByLabel(`Target text for label ${label}`).fill(word);
-    await expect(page.getByText('Held out for testing: 10 %').count()).resolves.toBe(1);
+    await expect(page.getByText(`Held out for testing: ${percent(0.1, 0)}`).count()).resolves.toBe(1);
     await page.getByLabel('Dataset name').fill('ag news');
     await page.getByRole('button', { name: 'Import into the library' }).click();
     await page.getByRole('heading', { name: /Imported “ag news”/ }).waitFor({ timeout: 60_000 });
@@ -121,7 +122,7 @@ it(
 
     await page.getByRole('link', { name: 'Home' }).click();
     const homeRow = page.getByRole('row', { name: /topics/ });
-    const shown = `${(test.rank_accuracy! * 100).toFixed(1)} %`;
+    const shown = percent(test.rank_accuracy!);
     await expect(homeRow.innerText()).resolves.toContain(`accuracy ${shown} on test`);
     await page.getByRole('button', { name: 'Open run topics' }).click();
     await page.getByRole('heading', { name: '4. Train' }).waitFor();
@@ -129,14 +130,14 @@ it(
     await expect(page.getByText(`test accuracy (${test.examples} held-out examples, prompt of step ${test.step})`).count()).resolves.toBe(
       1,
     );
-    await expect(page.getByTestId('validation-metric').innerText()).resolves.toBe(`${(status.best!.rank_accuracy! * 100).toFixed(1)} %`);
+    await expect(page.getByTestId('validation-metric').innerText()).resolves.toBe(percent(status.best!.rank_accuracy!));
     await expect(page.getByTestId('test-note').innerText()).resolves.toBe(
       'The headline is the kept prompt scored once on the test split, which neither trained it nor chose its step.',
     );
     await expect(page.getByTestId('optimistic-note').count()).resolves.toBe(0);
     // The baseline beside it is the test rows' own majority class.
     await expect(page.getByTestId('baseline-majority').innerText()).resolves.toContain(
-      `(${(test.majority!.share * 100).toFixed(1)} % of the examples)`,
+      `(${percent(test.majority!.share)} of the examples)`,
     );
     await app.accessible('train with a test split');
     await app.shot('headline', page.getByRole('heading', { name: '4. Train' }));
@@ -205,13 +206,13 @@ it(
     await page.getByLabel('Target text for label 1').waitFor();
     await page.getByRole('checkbox', { name: 'sentence', exact: true }).check();
     await page.getByLabel(/^Held out for testing/).fill('0.2');
-    await expect(page.getByText('Held out for testing: 20 %').count()).resolves.toBe(1);
+    await expect(page.getByText(`Held out for testing: ${percent(0.2, 0)}`).count()).resolves.toBe(1);
     await page.getByLabel('Dataset name').fill('sst2 dev');
     await page.getByRole('button', { name: 'Import into the library' }).click();
     await page.getByRole('heading', { name: /Imported “sst2 dev”/ }).waitFor({ timeout: 60_000 });
     const [dataset] = (await app.call('data.list', {})).filter((d) => d.name === 'sst2 dev');
     await expect(page.getByTestId('test-rows').innerText()).resolves.toBe(String(dataset.splits.test));
-    await expect(page.getByTestId('split-note').innerText()).resolves.toMatch(/ and 20(\.0)? % for testing of each class, by unique text/);
+    await expect(page.getByTestId('split-note').innerText()).resolves.toMatch(/ and 20\u00a0% for testing of each class, by unique text/);
 
     const counted = pythonSplits(sst2, dataset.id);
     expect(counted.crossing).toBe(0);

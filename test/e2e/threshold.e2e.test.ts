@@ -16,6 +16,7 @@ import { repoRoot } from '../serve/spawn-serve.js';
 import type { App } from './app.js';
 import { shots } from './app.js';
 import { startFromHfPrompt } from './hf-prompt.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -78,7 +79,7 @@ it(
     await panel.getByRole('img', { name: /^Precision and recall of "0" against the threshold/ }).waitFor({ timeout: 60_000 });
     await expect.poll(() => panel.getByRole('combobox', { name: 'Label to find' }).inputValue()).toBe('0');
     const view = await app.call('prompt.thresholdCurve', { promptId, positive: '0' });
-    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    const pct = percent;
     await expect(panel.getByTestId('threshold-at-half').innerText()).resolves.toBe(
       `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${pct(view.atHalf.precision)}, recall ${pct(view.atHalf.recall)}.`,
     );

@@ -18,15 +18,27 @@ describe('library wording', () => {
   it('headlines the metric the prompt was kept by on the test split, else on validation said to be optimistic; marked when warned; older records by accuracy', () => {
     expect(promptHeadline(stored)).toBe('MCC 0.0000 on validation (optimistic) ⚠');
     expect(promptHeadline({ ...stored, test: { ...stored.best, mcc: 0.028 }, warnings: [] })).toBe('MCC 0.0280 on test');
-    expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6 % on validation (optimistic)');
+    expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6\u00a0% on validation (optimistic)');
     expect(promptHeadline({})).toBe('–');
   });
 
   it('names every stored metric in words, never a raw key', () => {
     const rows = metricRows(stored);
-    expect(rows).toContainEqual(['best evaluation: answers that are a label', '0.0 %']);
-    expect(rows).toContainEqual(['best evaluation: accuracy', '70.0 %']);
+    expect(rows).toContainEqual(['best evaluation: answers that are a label', '0.0\u00a0%']);
+    expect(rows).toContainEqual(['best evaluation: accuracy', '70.0\u00a0%']);
+    expect(rows).toContainEqual(['best evaluation: validation examples', '30']);
     expect(rows).toContainEqual(['training loss, first 10 % of steps', '15.2000']);
     for (const [name] of rows) expect(name).not.toMatch(/_|valid label share|rank accuracy/);
+  });
+
+  it("counts a test score's examples as test examples, not validation ones", () => {
+    const rows = metricRows({ ...stored, test: { step: 4, examples: 39, rank_accuracy: 0.5 } });
+    expect(rows).toContainEqual(['test split (the headline): test examples', '39']);
+    expect(rows).toContainEqual(['test split (the headline): step of the prompt scored', '4']);
+    expect(rows).toContainEqual(['best evaluation: validation examples', '30']);
+  });
+
+  it('keeps a percentage whole on one line: the space before % does not break', () => {
+    expect(promptHeadline({ best: { rank_accuracy: 0.667 } })).not.toMatch(/ %/);
   });
 });
