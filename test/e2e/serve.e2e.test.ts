@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
 import { launchBrowser } from '../../main/bench/browser.js';
+import { callApi } from './api.js';
 
 const shots = join(repoRoot, 'test-results');
 let serve: RunningServe;
@@ -34,7 +35,11 @@ it('loads the app from the printed URL, calls doctor through the contract and sh
   await table.waitFor();
   const rows = await table.locator('tbody tr').allInnerTexts();
   expect(rows.map((r) => r.split('\t')[0].trim())).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
-  expect(rows.find((r) => r.startsWith('cpu'))).toMatch(/Bundled\s+Yes/);
+  // A provider tried for the default device and passed over says why, as `sprout doctor` does (here: every GPU one).
+  const { chosenProvider } = await callApi(serve, 'doctor', {});
+  for (const { provider, reason } of chosenProvider.skipped)
+    expect(rows.find((r) => r.startsWith(provider))).toContain(`Not usable here: ${reason}`);
+  if (chosenProvider.name === 'cpu') expect(rows.find((r) => r.startsWith('cpu'))).toMatch(/Bundled\s+Yes$/);
   await expect(page.getByText(serve.home, { exact: true }).count()).resolves.toBe(1);
   expect(apiCalls).toEqual(expect.arrayContaining(['/api/doctor', '/api/app.info']));
 
