@@ -79,9 +79,8 @@ it(
     await panel.getByRole('img', { name: /^Precision and recall of "0" against the threshold/ }).waitFor({ timeout: 60_000 });
     await expect.poll(() => panel.getByRole('combobox', { name: 'Label to find' }).inputValue()).toBe('0');
     const view = await app.call('prompt.thresholdCurve', { promptId, positive: '0' });
-    const pct = percent;
     await expect(panel.getByTestId('threshold-at-half').innerText()).resolves.toBe(
-      `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${pct(view.atHalf.precision)}, recall ${pct(view.atHalf.recall)}.`,
+      `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${percent(view.atHalf.precision)}, recall ${percent(view.atHalf.recall)}.`,
     );
     await panel.getByRole('combobox', { name: 'Choose by' }).selectOption('recall');
     await panel.getByRole('spinbutton', { name: 'Target recall' }).fill('0.9');
@@ -90,14 +89,18 @@ it(
     await expect
       .poll(() => panel.getByTestId('threshold-preview').innerText())
       .toBe(
-        `Threshold ${Number(point.threshold.toPrecision(4))}: precision ${pct(point.precision)}, recall ${pct(point.recall)}, ${point.predicted} of ${view.curve.examples} rows answered "0".`,
+        `Threshold ${Number(point.threshold.toPrecision(4))}: precision ${percent(point.precision)}, recall ${percent(point.recall)}, ${point.predicted} of ${view.curve.examples} rows answered "0".`,
       );
+    // The chart marks the previewed threshold; its legend gives no "last value", which means nothing over a threshold.
+    const chart = panel.locator('figure.chart');
+    await expect(chart.locator('text.rule-label').textContent()).resolves.toBe(String(Number(point.threshold.toPrecision(4))));
+    await expect(chart.locator('figcaption').innerText()).resolves.toMatch(/^Precision \(left axis\)\s+Recall \(right axis\)$/);
     await panel.getByRole('button', { name: 'Use this threshold' }).click();
     const rule = `"0" when p(0) ≥ ${Number(point.threshold.toPrecision(4))}, else "1"`;
     await expect
       .poll(() => panel.getByTestId('threshold-stored').innerText(), { timeout: 60_000 })
       .toBe(
-        `Kept with the prompt: ${rule} (a target recall: ${pct(0.9)}); on ${view.curve.examples} validation rows precision ${pct(point.precision)}, recall ${pct(point.recall)}.`,
+        `Kept with the prompt: ${rule} (a target recall: ${percent(0.9)}); on ${view.curve.examples} validation rows precision ${percent(point.precision)}, recall ${percent(point.recall)}.`,
       );
     const stored = JSON.parse(
       execFileSync(
