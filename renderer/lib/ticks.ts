@@ -18,10 +18,11 @@ export function niceStep(span: number, target: number): number {
   return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * magnitude;
 }
 
-export function niceAxis(lo: number, hi: number, target = 5): Axis {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return niceAxis(0, 1, target);
-  if (hi - lo < 1e-12) return niceAxis(lo - 0.5, hi + 0.5, target);
-  const step = niceStep(hi - lo, target);
+/** `minStep`: the smallest interval between ticks, e.g. 1 where only whole values exist (training steps). */
+export function niceAxis(lo: number, hi: number, target = 5, minStep = 0): Axis {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return niceAxis(0, 1, target, minStep);
+  if (hi - lo < 1e-12) return niceAxis(lo - 0.5, hi + 0.5, target, minStep);
+  const step = Math.max(niceStep(hi - lo, target), minStep);
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   // Rounded to the step's decimals so that 0.1 × 3 is 0.3, and widened by a hair so that 1.0000000001 stays 1.
   const round = (v: number) => Number(v.toFixed(decimals));

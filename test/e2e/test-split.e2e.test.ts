@@ -139,6 +139,8 @@ it(
     await expect(page.getByTestId('baseline-majority').innerText()).resolves.toContain(
       `(${percent(test.majority!.share)} of the examples)`,
     );
+    // The run's two steps are whole steps on the chart's axis: 0, 1, 2, not 0, 0.5, … 2.
+    await expect(page.locator('figure.chart text.tick.x').allTextContents()).resolves.toEqual(['0', '1', '2']);
     await app.accessible('train with a test split');
     await app.shot('headline', page.getByRole('heading', { name: '4. Train' }));
 

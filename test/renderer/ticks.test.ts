@@ -21,6 +21,12 @@ describe('chart ticks', () => {
     expect(niceAxis(7, 7).ticks).toEqual([6.4, 6.6, 6.8, 7, 7.2, 7.4, 7.6]);
   });
 
+  it('whole values only where asked: a run of two steps reads 0, 1, 2, not 0, 0.5, … 2', () => {
+    expect(niceAxis(0, 2).ticks).toEqual([0, 0.5, 1, 1.5, 2]);
+    expect(niceAxis(0, 2, 5, 1)).toMatchObject({ ticks: [0, 1, 2], decimals: 0 });
+    expect(niceAxis(0, 1000, 5, 1).ticks).toEqual([0, 200, 400, 600, 800, 1000]);
+  });
+
   it('for any range: 1/2/5×10^k steps, ends on ticks that cover the range, 3 to 11 ticks, exact decimals', () => {
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
