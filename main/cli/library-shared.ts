@@ -1,4 +1,5 @@
 import { findPromptId, type PromptSummary } from '../library/prompts.js';
+import { promptHeadline } from '../wording.js';
 import { UsageError } from './command.js';
 import { withLibrary } from './model-shared.js';
 
@@ -23,10 +24,11 @@ export function promptJson(p: PromptSummary): Record<string, unknown> {
   };
 }
 
-/** One line describing a prompt for people. */
+/** One line describing a prompt for people: with its headline score (as the app's Library shows it) once it has one. */
 export function promptLine(p: PromptSummary): string {
   const tags = p.tags.length ? `  [${p.tags.join(', ')}]` : '';
-  return `${String(p.id).padStart(4)}  ${p.name}  (${p.model.id ?? p.model.path ?? 'unknown model'}, ${p.length}×${p.dModel}, init ${p.init})${tags}`;
+  const headline = Object.keys(p.metrics).length ? `  ${promptHeadline(p.metrics)}` : '';
+  return `${String(p.id).padStart(4)}  ${p.name}  (${p.model.id ?? p.model.path ?? 'unknown model'}, ${p.length}×${p.dModel}, init ${p.init})${headline}${tags}`;
 }
 
 /** How the library commands' ID argument is read, for their help. */

@@ -1,4 +1,5 @@
 import { promptChildren, promptLineage } from '../library/prompts.js';
+import { metricRows } from '../wording.js';
 import { getRun } from '../library/runs.js';
 import { getTask } from '../library/tasks.js';
 import { printJson, type Command } from './command.js';
@@ -40,7 +41,9 @@ ${PROMPT_ID_HELP}
     const out = [promptLine(p), `      created ${p.created}`];
     if (p.model.path) out.push(`      model folder ${p.model.path}`);
     if (shown.task) out.push(`      task ${shown.task.id} "${shown.task.name}": ${shown.task.template}`);
-    if (Object.keys(p.metrics).length) out.push(`      metrics ${JSON.stringify(p.metrics)}`);
+    // In words, as the app's Library lists them; --json has the stored record as it is.
+    if (typeof p.metrics.metric_reason === 'string') out.push(`      judged by ${p.metrics.metric_reason}`);
+    for (const [name, value] of metricRows(p.metrics)) out.push(`      ${name}: ${value}`);
     const warnings = Array.isArray(p.metrics.warnings) ? (p.metrics.warnings as unknown[]).filter((w) => typeof w === 'string') : [];
     for (const w of warnings) out.push(`      warning: ${w}`);
     if (p.notes) out.push(`      notes: ${p.notes}`);

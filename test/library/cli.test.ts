@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,7 +85,30 @@ describe('sprout library (spawned)', () => {
     expect(shown.lineage.map((p: { id: number }) => p.id)).toEqual([1]);
     expect((await json(home, ['library', 'show', '1', '--json'])).derived.map((p: { id: number }) => p.id)).toEqual([2]);
     const text = await sprout(home, ['library', 'show', '2']);
-    expect(text.stdout).toContain('Transferred from:\n  1  tweets  (google/t5-small-lm-adapt, 2×3, init peft)');
+    expect(text.stdout).toContain('Transferred from:\n  1  tweets  (google/t5-small-lm-adapt, 2×3, init peft)\n');
+
+    // A prompt that training scored (its record as run-result.ts stores it, written by Python's sqlite3): its
+    // headline in the list, as the app's Library shows it, and its metrics in words.
+    const metrics = {
+      best: { step: 40, examples: 30, rank_accuracy: 0.7, macro_f1: 0.411765, mcc: 0.25 },
+      metric: 'macro_f1',
+      metric_reason: 'macro-F1: the classes are imbalanced (auto)',
+      warnings: [],
+    };
+    execFileSync('python3', [
+      '-c',
+      'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE prompts SET metrics = ? WHERE id = 2", (sys.argv[2],)); c.commit()',
+      libraryPath(home),
+      JSON.stringify(metrics),
+    ]);
+    const listed = await sprout(home, ['library', 'list']);
+    expect(listed.stdout).toContain(
+      '   2  tweets final  (google/t5-small-lm-adapt, 2×3, init copy:1)  macro-F1 0.4118 on validation (optimistic)  [glue]\n',
+    );
+    expect(listed.stdout).toContain('   1  tweets  (google/t5-small-lm-adapt, 2×3, init peft)\n');
+    const scored = (await sprout(home, ['library', 'show', '2'])).stdout;
+    expect(scored).toContain('      judged by macro-F1: the classes are imbalanced (auto)\n');
+    expect(scored).toContain('      best evaluation: accuracy: 70.0\u00a0%\n      best evaluation: macro-F1: 0.4118\n');
 
     const refused = await sprout(home, ['library', 'rm', '1']);
     expect(refused.code).toBe(2);
