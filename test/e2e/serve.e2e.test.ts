@@ -64,9 +64,9 @@ it('loads the app from the printed URL, calls doctor through the contract and sh
   // Labelling with an empty library says where a prompt comes from, and links there.
   await page.getByRole('link', { name: 'Labelling' }).click();
   await expect(page.getByTestId('no-prompts').innerText()).resolves.toBe(
-    'The library has no prompts yet: train one in New task, or import a PEFT adapter in the Library.',
+    'The library has no prompts yet: train one, or import a PEFT adapter.',
   );
-  await page.getByTestId('no-prompts').getByRole('link', { name: 'New task' }).click();
+  await page.getByRole('link', { name: 'train one' }).click();
   await page.getByRole('heading', { name: '1. Model' }).waitFor();
   expect(problems).toEqual([]);
   await page.close();
