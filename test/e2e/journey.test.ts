@@ -285,7 +285,7 @@ it(
     const exportFile = join(out, 'news.reviewed.csv');
     await page.getByLabel('Export the reviewed file to').fill(exportFile);
     await page.getByRole('button', { name: 'Export', exact: true }).click();
-    await page.getByText('Exported 80 rows (1 corrected, 1 labelled by you)').waitFor({ timeout: 30_000 });
+    await page.getByText("Exported 80 rows (1 labelled by you, 1 of them changing the model's label)").waitFor({ timeout: 30_000 });
     const exported = pythonRows(exportFile, 'csv', '0');
     expect(exported.filter((r) => r[2] === 'person')).toHaveLength(1);
     expect(exported.filter((r) => r[2] === 'model')).toHaveLength(79);

@@ -164,7 +164,9 @@ it(
     const exported = join(out, 'ag-news-6200.reviewed.csv');
     await page.getByLabel('Export the reviewed file to').fill(exported);
     await page.getByRole('button', { name: 'Export', exact: true }).click();
-    await page.getByText(`Exported 60 rows (2 corrected, 3 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
+    await page
+      .getByText(`Exported 60 rows (3 labelled by you, 2 of them changing the model's label) to ${exported}.`)
+      .waitFor({ timeout: 30_000 });
     const rows = await checkExport(exported, 'csv', { text: '1', labels, label: 'label', source: 'label_source' });
     expect(rows.flatMap((r, i) => (r[3] === 'person' ? [[i, r[2]]] : []))).toEqual(expected);
     expect(app.problems).toEqual([]);

@@ -145,7 +145,9 @@ it(
       const file = join(out, `cola-dev.reviewed.${format}`);
       await page.getByLabel('Export the reviewed file to').fill(file);
       await page.getByRole('button', { name: 'Export', exact: true }).click();
-      await page.getByText(`Exported 527 rows (3 corrected, 3 labelled by you) to ${file}.`).waitFor({ timeout: 30_000 });
+      await page
+        .getByText(`Exported 527 rows (3 labelled by you, 3 of them changing the model's label) to ${file}.`)
+        .waitFor({ timeout: 30_000 });
       // The file has its own gold "label" column, so the final label is label_1.
       const rows = await checkExport(file, format, { text: 'sentence', labels: ['0', '1'], label: 'label_1', source: 'label_source' });
       expect(rows.map((r) => r[0])).toEqual(dev.map((f) => f[3]));

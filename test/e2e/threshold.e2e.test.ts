@@ -136,7 +136,7 @@ it(
     const exported = join(out, 'sst2-dev-241.exported.csv');
     await page.getByLabel('Export the reviewed file to').fill(exported);
     await page.getByRole('button', { name: 'Export', exact: true }).click();
-    await page.getByText(`Exported 40 rows (0 corrected, 0 labelled by you) to ${exported}.`).waitFor({ timeout: 30_000 });
+    await page.getByText(`Exported 40 rows (all as the model labelled them) to ${exported}.`).waitFor({ timeout: 30_000 });
     // python3 checks every row against its threshold_0 column; the column holds the stored threshold. The input's own
     // gold column is `label`, so the final label is `label_1`.
     const rows = await checkExport(exported, 'csv', { text: 'sentence', labels: ['0', '1'], label: 'label_1', source: 'label_source' });
