@@ -5,6 +5,7 @@
  */
 import type { PromptInfo, ThresholdView, ValidRequestOf } from '../../../preload/contract.js';
 import type { ThresholdTarget } from '../../choices.js';
+import { percentText } from '../../data/imbalance.js';
 import { SproutError } from '../../errors.js';
 import { splitCounts } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
@@ -116,7 +117,7 @@ export async function chooseThreshold(db: LibraryDb, r: ThresholdChoice, score: 
     const best = Math.max(...curve.points.map((p) => p[r.by as 'precision' | 'recall']));
     throw new SproutError(
       'threshold-unreachable',
-      `No threshold reaches a ${r.by} of ${percent(r.value)} for "${r.positive}" on the ${curve.examples} validation rows; the most is ${percent(best)}.`,
+      `No threshold reaches a ${r.by} of ${percentText(r.value)} for "${r.positive}" on the ${curve.examples} validation rows; the most is ${percentText(best)}.`,
       {
         hint: 'Choose a lower target, or pick the threshold yourself.',
       },
@@ -154,5 +155,3 @@ export function clearThreshold(context: HandlerContext, promptId: number): Promp
   setPromptDecision(db, promptId, null);
   return promptInfo(db, requirePrompt(db, promptId));
 }
-
-const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
