@@ -144,6 +144,7 @@ it(
       'No prompt of local/tiny-t5-v1_1 was trained on another dataset, so there is nothing to transfer from: train from a fresh initialisation. One prompt trained on this same dataset ("cola-lib") is not listed: a task is no transfer source for itself.',
     );
     await expect(page.getByText(/prompt:\d/).count()).resolves.toBe(0);
+    await expect(page.getByLabel('Early prompts of this task compared').count()).resolves.toBe(0);
     await page.getByLabel(/Run name/).fill('first');
     await page.getByText('Advanced settings').click();
     // Each select stays inside its own grid cell: nothing pokes out of the card or over its neighbour.

@@ -158,6 +158,8 @@ it(
     // 3 Prompt: the library has nothing for this model yet, so "no transfer" is the only choice; the app's defaults.
     await page.getByText('The library has no other prompts for this model yet').waitFor({ timeout: 20_000 });
     await expect(page.getByRole('radio', { name: /No transfer/ }).isChecked()).resolves.toBe(true);
+    // With nothing to rank, how to rank is not asked.
+    await expect(page.getByLabel('Order by').count()).resolves.toBe(0);
     await page.getByLabel(/Run name/).fill('topics');
     await page.getByText('Advanced settings').click();
     await page.getByLabel('Training steps').fill(String(STEPS));

@@ -128,6 +128,11 @@ export class PromptSetup {
     }
   }
 
+  /** No library prompt can be a source for this task: how to rank sources is then no question to ask. */
+  get nothingToRank(): boolean {
+    return this.emptyLibrary || this.ranking?.candidates.length === 0;
+  }
+
   /**
    * The run's settings are no longer those the ranking's probes trained with. An early prompt depends on them as much
    * as on the task, so the ranking may not hold for this run; ranking again probes with these (not done unasked: a
