@@ -1,6 +1,6 @@
 import { listDatasets } from '../library/datasets.js';
 import { printJson, type Command } from './command.js';
-import { datasetJson } from './data-shared.js';
+import { datasetJson, datasetLine } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 
 export const dataListCommand: Command = {
@@ -20,15 +20,6 @@ Lists imported datasets; --json prints one JSON line: { "datasets": [ {id, name,
       process.stdout.write('No datasets yet. Try `sprout data import FILE`.\n');
       return;
     }
-    for (const d of datasets) {
-      const r = d.report as { rows?: number; splits?: Record<string, number> };
-      const splits = Object.entries(r.splits ?? {})
-        .filter(([, n]) => n > 0)
-        .map(([s, n]) => `${s} ${n}`)
-        .join(', ');
-      process.stdout.write(
-        `${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})\n`,
-      );
-    }
+    for (const d of datasets) process.stdout.write(`${datasetLine(d)}\n`);
   },
 };

@@ -107,6 +107,16 @@ export function progressLine(label: string): { update(done: number, total: numbe
 }
 
 /** The JSON shape of a stored dataset that `sprout data list/show` print. */
+/** One line describing a dataset for people: id, name, source file, rows per split, labels. */
+export function datasetLine(d: DatasetRecord): string {
+  const r = d.report as { rows?: number; splits?: Record<string, number> };
+  const splits = Object.entries(r.splits ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+  return `${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})`;
+}
+
 export function datasetJson(d: DatasetRecord): Record<string, unknown> {
   const report = d.report as unknown as ImportReport;
   return {

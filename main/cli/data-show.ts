@@ -1,7 +1,10 @@
 import { SproutError } from '../errors.js';
-import { getDataset } from '../library/datasets.js';
+import { percentText } from '../data/imbalance.js';
+import { getDataset, type DatasetRecord } from '../library/datasets.js';
+import type { ImportReport } from '../library/import-dataset.js';
+import { count } from '../wording.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { datasetJson, onePositional } from './data-shared.js';
+import { datasetJson, datasetLine, onePositional } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 
 export const dataShowCommand: Command = {
@@ -27,7 +30,37 @@ export const dataShowCommand: Command = {
       printJson(json);
       return;
     }
-    const lines = Object.entries(json).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(`${[datasetLine(dataset), ...datasetDetail(dataset).map((l) => `      ${l}`)].join('\n')}\n`);
   },
 };
+
+/**
+ * A dataset's record and import report in words, as the app's import report gives them. Reports of older imports
+ * may lack a field: what is absent is left out.
+ */
+function datasetDetail(d: DatasetRecord): string[] {
+  const r = d.report as Partial<ImportReport>;
+  const file = (name: string, f: { size: number; sha256: string | null }) =>
+    `${name} (${count(f.size)} bytes${f.sha256 ? `, sha256 ${f.sha256.slice(0, 12)}…` : ''})`;
+  const heldOut = [
+    r.splitFraction ? `${percentText(r.splitFraction)} for validation` : '',
+    r.testFraction ? `${percentText(r.testFraction)} for testing` : '',
+  ].filter(Boolean);
+  const labels = Object.entries(r.labels ?? {}).map(([label, n]) => `"${label}" ${count(n)}`);
+  return [
+    `file ${file(r.file ?? d.source.name, d.source)}`,
+    d.validation ? `validation file ${file(r.validation?.file ?? d.validation.name, d.validation)}` : '',
+    `read as ${[d.format, r.encoding, r.quoting && `quoting ${r.quoting}`, r.header === undefined ? '' : r.header ? 'header row' : 'no header row'].filter(Boolean).join(' · ')}`,
+    `text ${d.template} (columns ${d.textColumns.join(', ')})`,
+    d.labelColumn ? `labels from column "${d.labelColumn}": ${labels.join(', ')}` : 'unlabelled (for labelling)',
+    heldOut.length
+      ? `held out ${heldOut.join(' and ')} of each class${r.splitBy ? `, by ${r.splitBy}` : ''}${r.seed === null || r.seed === undefined ? '' : ` (seed ${r.seed})`}`
+      : '',
+    r.dropped
+      ? `dropped ${r.dropped.empty_text} with empty text, ${r.dropped.missing_text} without text, ${r.dropped.missing_label} without a label`
+      : '',
+    r.duplicates ? `duplicates ${count(r.duplicates)} (${count(r.conflictingDuplicates ?? 0)} with other labels)` : '',
+    r.imbalance ? `note: ${r.imbalance.message}` : '',
+    `imported ${d.created}`,
+  ].filter(Boolean);
+}

@@ -81,6 +81,18 @@ describe('sprout data (built CLI)', () => {
       source: { name: 'train.tsv', size: 3806075 },
       validation: { name: 'dev.tsv', size: 94931 },
     });
+    // For people: the list's line, then the record and report in words.
+    const text = sprout('data', 'show', String(sst.id)).stdout.split('\n');
+    expect(text[0]).toBe(`${sst.id}  train  (train.tsv, 68221 rows: train 67349, validation 872; 2 labels)`);
+    expect(text).toEqual(
+      expect.arrayContaining([
+        `      file ${dataFile('sst2', 'train.tsv')} (3,806,075 bytes, sha256 ${String(sst.sha256).slice(0, 12)}…)`,
+        '      validation file dev.tsv (94,931 bytes, sha256 ' + String((sst.validation as { sha256: string }).sha256).slice(0, 12) + '…)',
+        '      read as tsv · utf-8 · quoting none · header row',
+        '      labels from column "label": "0" 30,208, "1" 38,013',
+      ]),
+    );
+    expect(text.some((l) => l.includes('held out'))).toBe(false);
   });
 
   it('detects that CoLA has no header (and says why), lets --header choose, and reports the split and the imbalance', () => {
@@ -105,6 +117,9 @@ describe('sprout data (built CLI)', () => {
     expect((report.imbalance as { message: string }).message).toBe(
       '68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.',
     );
+    const shown = sprout('data', 'show', String(report.id)).stdout;
+    expect(shown).toContain('\n      held out 10.0 % for validation of each class, by unique text (seed 0)\n');
+    expect(shown).toContain(`\n      note: ${(report.imbalance as { message: string }).message}\n`);
   });
 
   it('holds a test split out with --test-split, by unique text, and counts it in the report', () => {
