@@ -10,7 +10,7 @@ import { EVAL_METRIC_NAMES } from '../choices.js';
 import type { DevicePreference } from '../runtime/types.js';
 import { trainedTask } from '../label/library-prompt.js';
 import { truncationNote } from '../label/rows-note.js';
-import { judgeReport, type Judgement } from '../train/baselines.js';
+import { judgeReport, ownSplitOf, type Judgement } from '../train/baselines.js';
 import { reportMetric } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/jobs/eval.js';
@@ -42,7 +42,7 @@ Prints one JSON line: prompt_id, data, split, labels, examples, skipped, input_l
 confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the predictions,
 in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value (the metric's value), baselines (majority:
 always answering the most frequent label of these rows; zero_shot: the initial prompt, on the prompt's own
-validation data), warnings (predictions collapsed to one label; metric not above the majority baseline).`,
+dataset's validation or test split, as its run stored it), warnings (predictions collapsed to one label; metric not above the majority baseline).`,
   options: {
     prompt: { type: 'string' },
     data: { type: 'string' },
@@ -81,7 +81,8 @@ interface EvaluateTarget {
 interface EvaluationPlan {
   input: EvalJobInput;
   prompt: PromptRecord;
-  ownValidation: boolean;
+  /** The held-out split of the prompt's own run that these rows are, whose zero-shot baseline the run stored. */
+  ownSplit: 'validation' | 'test' | null;
 }
 
 function readTarget(values: ParsedArgs['values']): EvaluateTarget {
@@ -121,7 +122,7 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     const labelColumn =
       stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? trainedTask(db, prompt, task?.template ?? null)?.labelColumn;
     if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
-    return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownValidation: false };
+    return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownSplit: null };
   }
   const dataset = requireDataset(db, datasetId!);
   const chosen = split ?? evalSplit(db, dataset.id);
@@ -129,15 +130,15 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
   return {
     input: { ...base, datasetId: dataset.id, split: chosen },
     prompt,
-    ownValidation: dataset.id === trainedOn?.id && chosen === 'validation',
+    ownSplit: ownSplitOf(dataset.id === trainedOn?.id, chosen),
   };
 }
 
 async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signal: AbortSignal): Promise<void> {
-  const { input, prompt, ownValidation } = plan;
+  const { input, prompt, ownSplit } = plan;
   process.stderr.write(`scoring prompt ${prompt.id} on ${target.data ?? `dataset ${target.datasetId} (${input.split})`}…\n`);
   const out = await evalReport(input, preparePrinter(), signal);
-  const judged = judgeReport(out.labels, out.report, prompt.metrics, ownValidation, input.split ?? 'evaluated');
+  const judged = judgeReport(out.labels, out.report, prompt.metrics, ownSplit, input.split ?? 'evaluated');
   for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
   const cut = truncationNote(out.truncated, out.inputLimit, 'scored');
   if (cut) process.stderr.write(`note: ${cut} --max-input-tokens N scores at another limit.\n`);

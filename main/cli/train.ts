@@ -82,8 +82,8 @@ it (bit for bit on the CPU with the same seed).
 
 Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
 last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, test (the kept prompt on the test split, scored once at the end: its metrics, the test rows' majority
-baseline and warnings; null without a test split), examples_per_s, provider, provider_reason, precision,
+best_step, test (the kept prompt on the test split, scored once at the end: its metrics, the test rows' baselines,
+majority and zero_shot (the initial prompt on them), and warnings; null without a test split), examples_per_s, provider, provider_reason, precision,
 prompt_file, task_embedding_file, metric and metric_reason (what the best prompt was kept by), baselines (majority:
 always answering the most frequent validation label; zero_shot: the initial prompt at step 0), warnings (about the
 headline evaluation, the test split's else the best validation's: predictions (nearly) one label, a class it
@@ -395,11 +395,12 @@ function progressPrinter(holdOut?: Parameters<typeof holdOutNote>[0]): (e: Train
       case 'testing':
         line(
           `scoring the prompt kept from step ${e.step} on the ${e.examples} test examples${of(e.task)}` +
-            `: once, never to choose a step, so this is the score to report`,
+            `: once, never to choose a step, so this is the score to report (and the initial prompt beside it)`,
         );
         break;
       case 'test':
         line(`test split${of(e.task)} (${e.score.examples} examples, the prompt kept from step ${e.score.step}): ${evalLine(e.score)}`);
+        if (e.score.zero_shot) line(`test split${of(e.task)}, the initial prompt (zero-shot baseline): ${evalLine(e.score.zero_shot)}`);
         for (const w of e.score.warnings) line(`warning: ${w}`);
         break;
       case 'notice':

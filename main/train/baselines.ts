@@ -185,7 +185,15 @@ export function promptWarnings(
 export interface TestScore extends EvalSummary {
   /** Always answering the most frequent label of the test rows. */
   majority: MajorityBaseline | null;
+  /** The run's initial prompt on the same test rows; absent from records of runs before it was scored. */
+  zero_shot?: EvalSummary | null;
   warnings: string[];
+}
+
+/** A test split scored when the run ends: the kept prompt, and the initial one beside it as its zero-shot baseline. */
+export interface TestMetrics {
+  kept: EvalMetrics;
+  zeroShot: EvalMetrics;
 }
 
 /** The gold label indices of a report, from its confusion matrix (row k counts the examples of label k). */
@@ -193,23 +201,33 @@ function goldOf(report: ClassificationReport): number[] {
   return report.confusion.flatMap((row, k) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(k));
 }
 
-/** Judges the test evaluation of the prompt kept from `step`, against the test rows' own majority baseline. */
-export function judgeTest(step: number, m: EvalMetrics, labels: string[], metric: EvalMetricName): TestScore {
-  const report = m.rank ?? m.greedy;
+/** Judges the test evaluation of the prompt kept from `step`, against the test rows' own baselines. */
+export function judgeTest(step: number, { kept, zeroShot }: TestMetrics, labels: string[], metric: EvalMetricName): TestScore {
+  const report = kept.rank ?? kept.greedy;
   const majority = report && labels.length ? majorityBaseline(labels, goldOf(report)) : null;
-  return { ...summarizeEval(step, m), majority, warnings: promptWarnings(m, labels, metric, majority, 'test') };
+  return {
+    ...summarizeEval(step, kept),
+    majority,
+    zero_shot: summarizeEval(0, zeroShot),
+    warnings: promptWarnings(kept, labels, metric, majority, 'test'),
+  };
+}
+
+/** Which of its run's held-out splits an evaluation's rows are: the same dataset's validation or test split, else none. */
+export function ownSplitOf(sameDataset: boolean, split: string | undefined): 'validation' | 'test' | null {
+  return sameDataset && (split === 'validation' || split === 'test') ? split : null;
 }
 
 /**
  * Judges a standalone evaluation of a library prompt: by the metric its training kept it by (else auto's choice
- * for these labels), beside the majority baseline of these examples and, on its own validation data, the zero-shot
- * baseline its run stored. `stored` is the prompt's metrics record.
+ * for these labels), beside the majority baseline of these examples and, on a split of its own training dataset
+ * (`ownSplit`), the zero-shot baseline its run stored for those rows. `stored` is the prompt's metrics record.
  */
 export function judgeReport(
   labels: string[],
   report: ClassificationReport,
   stored: Record<string, unknown>,
-  ownValidation: boolean,
+  ownSplit: 'validation' | 'test' | null,
   split = 'evaluated',
 ): Judgement {
   const gold = goldOf(report);
@@ -219,7 +237,8 @@ export function judgeReport(
     : chooseMetric('auto', labels, gold, 'evaluated examples');
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
-  const zeroShot = ownValidation ? (storedBaselines?.zero_shot ?? null) : null;
+  const storedTest = stored.test as Partial<TestScore> | null | undefined;
+  const zeroShot = (ownSplit === 'validation' ? storedBaselines?.zero_shot : ownSplit === 'test' ? storedTest?.zero_shot : null) ?? null;
   const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
   return {
     metric,

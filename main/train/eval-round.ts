@@ -4,11 +4,11 @@
  * prompt has improved for `patience` evaluations, and the zero-shot baseline before the first step.
  */
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
-import { judgeTest, promptWarnings, type MajorityBaseline } from './baselines.js';
+import { judgeTest, promptWarnings, type MajorityBaseline, type TestMetrics } from './baselines.js';
 import { judge, type Score, type Verdict } from './best.js';
 import type { RunSettings } from './config.js';
 import type { EncodedExample } from './encode.js';
-import { evaluate, metricValue, type EvalMetricName, type EvalMetrics, type EvalOptions } from './evaluate.js';
+import { evaluate, metricValue, type EvalMetricName, type EvalOptions } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import type { TrainingEvent } from './events.js';
 import type { EvalRecord, TrainerState } from './trainer-state.js';
@@ -120,10 +120,12 @@ export async function zeroShotRound(e: Evaluator): Promise<void> {
 
 /**
  * The honest score, once the run has ended: each task's kept prompt (its best, else its last) on the task's test
- * split, which chose no step. Returns each task's test evaluation (null for a task without a test split).
+ * split, which chose no step, and its initial prompt (`initial`, one per trained prompt) on the same rows, so that
+ * the headline has a zero-shot baseline of its own rows. Returns each task's test evaluations (null for a task
+ * without a test split).
  */
-export async function testRound(e: Evaluator, tests: EncodedExample[][]): Promise<(EvalMetrics | null)[]> {
-  const scored: (EvalMetrics | null)[] = [];
+export async function testRound(e: Evaluator, tests: EncodedExample[][], initial: Float32Array[]): Promise<(TestMetrics | null)[]> {
+  const scored: (TestMetrics | null)[] = [];
   for (const [k, task] of e.tasks.entries()) {
     const examples = tests[k];
     if (!examples.length) {
@@ -134,14 +136,12 @@ export async function testRound(e: Evaluator, tests: EncodedExample[][]): Promis
     const kept = e.state.prompts[j];
     const step = kept.best?.step ?? e.state.step;
     e.emit({ kind: 'testing', task: k, step, examples: examples.length });
-    const metrics = await evaluate(
-      e.model,
-      { length: e.prompts[j].length, data: kept.best?.prompt ?? kept.data },
-      examples,
-      evalOptions(e, task),
-    );
-    e.emit({ kind: 'test', task: k, metrics, score: judgeTest(step, metrics, task.labels, task.metric) });
-    scored.push(metrics);
+    const length = e.prompts[j].length;
+    const metrics = await evaluate(e.model, { length, data: kept.best?.prompt ?? kept.data }, examples, evalOptions(e, task));
+    const zeroShot = await evaluate(e.model, { length, data: initial[j] }, examples, evalOptions(e, task));
+    const tested = { kept: metrics, zeroShot };
+    e.emit({ kind: 'test', task: k, metrics, score: judgeTest(step, tested, task.labels, task.metric) });
+    scored.push(tested);
   }
   return scored;
 }

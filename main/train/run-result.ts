@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Precision, PromptModel } from '../runtime/types.js';
 import type { WeightWidth } from '../weights/width.js';
-import { judgeTest, promptWarnings, type Baselines, type TestScore } from './baselines.js';
+import { judgeTest, promptWarnings, type Baselines, type TestMetrics, type TestScore } from './baselines.js';
 import { taskEmbeddingStep, type MixtureConfig } from './config.js';
-import type { EvalMetricName, EvalMetrics } from './evaluate.js';
+import type { EvalMetricName } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import { promptOf } from './eval-round.js';
 import type { loopTask } from './run-data.js';
@@ -34,7 +34,7 @@ export interface RunEnd {
   /** Each prompt as it started. */
   initial: Float32Array[];
   /** Each task's kept prompt on its test split, scored once as the run ended; null without one. */
-  tests: (EvalMetrics | null)[];
+  tests: (TestMetrics | null)[];
 }
 
 /** How a task's prompt is judged: its best evaluation, the metric, the baselines, warnings. */

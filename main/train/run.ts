@@ -55,7 +55,7 @@ import {
 } from './run-store.js';
 import { lossScaleOn, withLossScale } from './loss-scale.js';
 import { initialState, trainLoop, type LoopStatus, type LoopTask } from './trainer.js';
-import type { EvalMetrics } from './evaluate.js';
+import type { TestMetrics } from './baselines.js';
 import { testRound } from './eval-round.js';
 import type { TrainerState } from './trainer-state.js';
 import { badCheckpoint } from './trainer-state.js';
@@ -292,7 +292,7 @@ async function trainLoaded(run: LoadedRun, options: RunOptions): Promise<Trainin
     notes,
   });
   const trained = await trainLoop({ model, config, optimizers, tasks, state, runDir: dir }, { ...options, onProgress });
-  const { status, tests } = await scoreTests(run, tasks, state, trained, { ...options, onProgress });
+  const { status, tests } = await scoreTests(run, tasks, state, trained, { ...options, onProgress }, initial);
   return finish(
     { runId: ledger.id, dir, config, single: 'single' in run.spec, state, status, model, tasks, notes, initial, tests },
     ledger,
@@ -309,7 +309,8 @@ async function scoreTests(
   state: TrainerState,
   status: LoopStatus,
   hooks: TrainingHooks,
-): Promise<{ status: LoopStatus; tests: (EvalMetrics | null)[] }> {
+  initial: Float32Array[],
+): Promise<{ status: LoopStatus; tests: (TestMetrics | null)[] }> {
   const none = tasks.map(() => null);
   // A transfer probe only learns a task embedding: nobody reads its score, so its test rows are not worth scoring.
   const probe = 'single' in run.spec && isProbeRun(run.spec.single);
@@ -323,6 +324,7 @@ async function scoreTests(
       tests: await testRound(
         evaluator,
         run.data.tasks.map((t) => t.test?.examples ?? []),
+        initial,
       ),
     };
   } catch (error) {

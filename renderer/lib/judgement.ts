@@ -2,7 +2,7 @@ import type { Baselines, Judgement, TestScore } from '../../preload/contract.js'
 
 /**
  * The judgement a library prompt's metrics record carries (prompts trained before baselines existed have none): of
- * its headline, the test split's (with that split's own majority baseline) when one was held out.
+ * its headline, the test split's (with that split's own baselines) when one was held out.
  */
 export function judgementOf(metrics: Record<string, unknown>): Judgement | null {
   const baselines = metrics.baselines as Baselines | undefined;
@@ -13,6 +13,7 @@ export function judgementOf(metrics: Record<string, unknown>): Judgement | null 
       : null;
   const warnings = Array.isArray(metrics.warnings) ? metrics.warnings.filter((w): w is string => typeof w === 'string') : [];
   const test = metrics.test as TestScore | null | undefined;
-  if (test && typeof test === 'object') return { metric, baselines: { majority: test.majority ?? null, zero_shot: null }, warnings };
+  if (test && typeof test === 'object')
+    return { metric, baselines: { majority: test.majority ?? null, zero_shot: test.zero_shot ?? null }, warnings };
   return { metric, baselines: { majority: baselines.majority ?? null, zero_shot: baselines.zero_shot ?? null }, warnings };
 }

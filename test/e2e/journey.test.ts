@@ -221,6 +221,9 @@ it(
     expect([warnings, test.warnings]).toEqual([[], []]);
     expect(test[headline]).toBeGreaterThan(test.majority![headline]);
     expect(test[headline]).toBeGreaterThan(baselines.zero_shot![headline]!);
+    // And above the initial prompt on the same test rows, which the Train step shows beside it.
+    expect(test[headline]).toBeGreaterThan(test.zero_shot![headline]!);
+    await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d\u00a0%, macro-F1 0\.\d{3}, MCC /);
     await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe(
       headline === 'rank_accuracy' ? percent(test.rank_accuracy!) : test[headline]!.toFixed(4),
     );

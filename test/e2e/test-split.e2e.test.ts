@@ -135,10 +135,14 @@ it(
       'The headline is the kept prompt scored once on the test split, which neither trained it nor chose its step.',
     );
     await expect(page.getByTestId('optimistic-note').count()).resolves.toBe(0);
-    // The baseline beside it is the test rows' own majority class.
+    // The baselines beside it are the test rows' own: their majority class, and the run's initial prompt on them.
     await expect(page.getByTestId('baseline-majority').innerText()).resolves.toContain(
       `(${percent(test.majority!.share)} of the examples)`,
     );
+    const zeroShot = test.zero_shot!;
+    expect(zeroShot).toMatchObject({ step: 0, examples: test.examples });
+    const zeroShotLine = `accuracy ${percent(zeroShot.rank_accuracy)}, macro-F1 ${zeroShot.macro_f1!.toFixed(3)}, MCC ${zeroShot.mcc!.toFixed(3)}`;
+    await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toBe(zeroShotLine);
     // The run's two steps are whole steps on the chart's axis: 0, 1, 2, not 0, 0.5, … 2.
     await expect(page.locator('figure.chart text.tick.x').allTextContents()).resolves.toEqual(['0', '1', '2']);
     await app.accessible('train with a test split');
@@ -150,6 +154,8 @@ it(
       `Scored on the ${test.examples} test examples held out at import: they neither trained the prompt nor chose its step, so this is the score to report.`,
     );
     await expect(page.locator('[data-metric="accuracy"]').innerText()).resolves.toBe(shown);
+    // The dataset's own test split: the run's zero-shot baseline of these rows, as the Train step gave it.
+    await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toBe(zeroShotLine);
     const report = await app.call('eval.report', { promptId });
     expect([report.split, report.examples, report.accuracy]).toEqual(['test', test.examples, expect.closeTo(test.rank_accuracy!, 6)]);
 

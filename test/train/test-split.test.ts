@@ -13,6 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { shared, tinyModel } from './fixtures.js';
 
+const instructModel = join(shared, 'fixtures/mini-t5-instruct');
+
 const file = join(shared, 'data/cola/out_of_domain_dev.tsv');
 const reading = ['--no-header', '--quoting', 'none'];
 const columns = ['--text-column', '3', '--label-column', '1'];
@@ -44,10 +46,14 @@ interface Score {
   step: number;
   examples: number;
   rank_accuracy: number;
+  macro_f1: number;
   mcc: number;
   majority: { label: string; share: number };
+  zero_shot: { step: number; examples: number; rank_accuracy: number; macro_f1: number; mcc: number };
   warnings: string[];
 }
+
+const pick = ({ rank_accuracy, macro_f1, mcc }: Score['zero_shot']) => ({ rank_accuracy, macro_f1, mcc });
 
 /** Python's sqlite3 + json: a prompt's stored test score, and the labels of a dataset's test rows. */
 function pythonStored(home: string, promptId: number, datasetId: number): { test: Score; labels: Record<string, number> } {
@@ -138,8 +144,29 @@ describe('the test split: held out, scored once at the end, the headline', () =>
       expect(counts.reduce((a, b) => a + b, 0)).toBe(test.examples);
       expect(test.majority.share).toBeCloseTo(Math.max(...counts) / test.examples, 6);
       expect(e.baselines.majority.share).toBeCloseTo(test.majority.share, 6);
+      // The run's initial prompt on the same test rows, beside the headline. Evaluate does not claim it: these rows
+      // are another dataset's (an import of the same file), which Sprout cannot know to be the run's test rows.
+      expect(test.zero_shot).toMatchObject({ step: 0, examples: test.examples });
+      expect(e.baselines).toMatchObject({ zero_shot: null });
     },
   );
+
+  it("the headline's zero-shot baseline is the run's initial prompt on the test rows", { timeout: 120_000 }, async () => {
+    // mini-t5-instruct, whose prompt two steps move enough to change the test score (the tiny model's does not).
+    const args = trainArgs.map((a) => (a === tinyModel ? instructModel : a));
+    const testOf = async (extra: string[]) => {
+      const r = await sprout([...args, ...extra], mkdtempSync(join(tmpdir(), 'sprout-test-split-')));
+      expect(r.code, r.stderr).toBe(0);
+      const { rank_accuracy, macro_f1, mcc, zero_shot } = (lastJson(r) as { test: Score }).test;
+      return { kept: { rank_accuracy, macro_f1, mcc }, zeroShot: zero_shot };
+    };
+    const moved = await testOf([]);
+    // From the same start (seed 0), steps that cannot move the prompt (lr 1e-30 changes no float32 value).
+    const unmoved = await testOf(['--lr', '1e-30']);
+    expect(unmoved.zeroShot).toEqual(moved.zeroShot);
+    expect(unmoved.kept).toEqual(pick(unmoved.zeroShot));
+    expect(moved.kept).not.toEqual(pick(moved.zeroShot));
+  });
 
   it('refuses hold-out shares that leave nothing to train on, or that a dataset or validation file makes moot', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-test-split-'));

@@ -12,7 +12,7 @@ import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { readSettings } from './settings.js';
 import { libraryOf } from './library-connection.js';
-import { judgeReport } from '../../train/baselines.js';
+import { judgeReport, ownSplitOf } from '../../train/baselines.js';
 import { weightPreparation } from './weight-preparation.js';
 import type { WeightsPreparing } from '../../weights/preparing.js';
 import { decisionText } from '../../train/threshold.js';
@@ -93,7 +93,7 @@ export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eva
     // Rank classification always names a label, so the report's extra "not a label" column is empty: drop it.
     confusion: out.report.confusion.map((row) => row.slice(0, K)),
     worst: out.worst,
-    judgement: judgeReport(out.labels, out.report, prompt.metrics, datasetId === task?.datasetId && split === 'validation', split),
+    judgement: judgeReport(out.labels, out.report, prompt.metrics, ownSplitOf(datasetId === task?.datasetId, split), split),
     decision: out.decision && decisionText(out.decision, out.labels),
     inputNote: truncationNote(out.truncated, out.inputLimit, 'scored'),
   };
