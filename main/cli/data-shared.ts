@@ -106,7 +106,6 @@ export function progressLine(label: string): { update(done: number, total: numbe
   };
 }
 
-/** The JSON shape of a stored dataset that `sprout data list/show` print. */
 /** One line describing a dataset for people: id, name, source file, rows per split, labels. */
 export function datasetLine(d: DatasetRecord): string {
   const r = d.report as { rows?: number; splits?: Record<string, number> };
@@ -117,6 +116,7 @@ export function datasetLine(d: DatasetRecord): string {
   return `${d.id}  ${d.name}  (${d.source.name}, ${r.rows ?? 0} rows: ${splits}; ${d.labelSet ? `${d.labelSet.length} labels` : 'unlabelled'})`;
 }
 
+/** The JSON shape of a stored dataset that `sprout data list/show` print. */
 export function datasetJson(d: DatasetRecord): Record<string, unknown> {
   const report = d.report as unknown as ImportReport;
   return {

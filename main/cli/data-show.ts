@@ -1,5 +1,6 @@
 import { SproutError } from '../errors.js';
 import { percentText } from '../data/imbalance.js';
+import { heldOutWords } from '../data/split.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { count } from '../wording.js';
@@ -25,9 +26,8 @@ export const dataShowCommand: Command = {
       throw new SproutError('data-no-dataset', `There is no dataset ${id} in the library.`, {
         hint: 'See `sprout data list` for the ids.',
       });
-    const json = datasetJson(dataset);
     if (values.json) {
-      printJson(json);
+      printJson(datasetJson(dataset));
       return;
     }
     process.stdout.write(`${[datasetLine(dataset), ...datasetDetail(dataset).map((l) => `      ${l}`)].join('\n')}\n`);
@@ -42,10 +42,7 @@ function datasetDetail(d: DatasetRecord): string[] {
   const r = d.report as Partial<ImportReport>;
   const file = (name: string, f: { size: number; sha256: string | null }) =>
     `${name} (${count(f.size)} bytes${f.sha256 ? `, sha256 ${f.sha256.slice(0, 12)}…` : ''})`;
-  const heldOut = [
-    r.splitFraction ? `${percentText(r.splitFraction)} for validation` : '',
-    r.testFraction ? `${percentText(r.testFraction)} for testing` : '',
-  ].filter(Boolean);
+  const heldOut = heldOutWords(r.splitFraction ?? null, r.testFraction ?? null, percentText);
   const labels = Object.entries(r.labels ?? {}).map(([label, n]) => `"${label}" ${count(n)}`);
   return [
     `file ${file(r.file ?? d.source.name, d.source)}`,
@@ -53,8 +50,8 @@ function datasetDetail(d: DatasetRecord): string[] {
     `read as ${[d.format, r.encoding, r.quoting && `quoting ${r.quoting}`, r.header === undefined ? '' : r.header ? 'header row' : 'no header row'].filter(Boolean).join(' · ')}`,
     `text ${d.template} (columns ${d.textColumns.join(', ')})`,
     d.labelColumn ? `labels from column "${d.labelColumn}": ${labels.join(', ')}` : 'unlabelled (for labelling)',
-    heldOut.length
-      ? `held out ${heldOut.join(' and ')} of each class${r.splitBy ? `, by ${r.splitBy}` : ''}${r.seed === null || r.seed === undefined ? '' : ` (seed ${r.seed})`}`
+    heldOut
+      ? `held out ${heldOut} of each class${r.splitBy ? `, by ${r.splitBy}` : ''}${r.seed === null || r.seed === undefined ? '' : ` (seed ${r.seed})`}`
       : '',
     r.dropped
       ? `dropped ${r.dropped.empty_text} with empty text, ${r.dropped.missing_text} without text, ${r.dropped.missing_label} without a label`

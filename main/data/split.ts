@@ -12,6 +12,16 @@ export interface HeldOutShares {
 /** What the app's Data step holds out of each class unless told, and `sprout train --data` without --validation. */
 export const DEFAULT_HELD_OUT: HeldOutShares = { validation: 0.1, test: 0.1 };
 
+/**
+ * The shares an import held out of each class, in words ("10 % for validation and 10 % for testing"; '' for none),
+ * each written by `percent`: the app's import report and `sprout data show` say it alike.
+ */
+export function heldOutWords(validation: number | null, test: number | null, percent: (share: number) => string): string {
+  return [validation ? `${percent(validation)} for validation` : '', test ? `${percent(test)} for testing` : '']
+    .filter(Boolean)
+    .join(' and ');
+}
+
 /** Rows drawn for one held-out split, and how many of each class they hold. */
 export interface DrawnRows {
   rows: number[];

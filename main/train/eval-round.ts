@@ -137,8 +137,9 @@ export async function testRound(e: Evaluator, tests: EncodedExample[][], initial
     const step = kept.best?.step ?? e.state.step;
     e.emit({ kind: 'testing', task: k, step, examples: examples.length });
     const length = e.prompts[j].length;
-    const metrics = await evaluate(e.model, { length, data: kept.best?.prompt ?? kept.data }, examples, evalOptions(e, task));
-    const zeroShot = await evaluate(e.model, { length, data: initial[j] }, examples, evalOptions(e, task));
+    const options = evalOptions(e, task);
+    const metrics = await evaluate(e.model, { length, data: kept.best?.prompt ?? kept.data }, examples, options);
+    const zeroShot = await evaluate(e.model, { length, data: initial[j] }, examples, options);
     const tested = { kept: metrics, zeroShot };
     e.emit({ kind: 'test', task: k, metrics, score: judgeTest(step, tested, task.labels, task.metric) });
     scored.push(tested);

@@ -13,7 +13,11 @@ export function judgementOf(metrics: Record<string, unknown>): Judgement | null 
       : null;
   const warnings = Array.isArray(metrics.warnings) ? metrics.warnings.filter((w): w is string => typeof w === 'string') : [];
   const test = metrics.test as TestScore | null | undefined;
-  if (test && typeof test === 'object')
-    return { metric, baselines: { majority: test.majority ?? null, zero_shot: test.zero_shot ?? null }, warnings };
+  if (test && typeof test === 'object') return { metric, baselines: testBaselines(test), warnings };
   return { metric, baselines: { majority: baselines.majority ?? null, zero_shot: baselines.zero_shot ?? null }, warnings };
+}
+
+/** A test score's baselines: the test rows' own majority class, and the run's initial prompt on them (older records: none). */
+export function testBaselines(test: TestScore): Baselines {
+  return { majority: test.majority ?? null, zero_shot: test.zero_shot ?? null };
 }
