@@ -16,7 +16,8 @@ News topic on the held-out rows, bare input cut to 64 tokens + eos, rank accurac
 Needs PyTorch 1.13, numpy and sentencepiece (Debian: python3-torch, python3-sentencepiece). Prints the 50-step loss
 means beside the reference's and the first 20 losses; --eval adds the evaluations (rank, greedy) at the reference's
 steps; --time a last JSON line with the mean and median wall seconds per step, the first step left out as Sprout's
-benchmarks do (`npm run bench -- learning-speed` reads it); --dump writes the losses, the step-1 gradient and the
+benchmarks do, and the BLAS libraries torch multiplied with (`npm run bench -- learning-speed` reads it; --blas
+prints those alone, after one product, and exits); --dump writes the losses, the step-1 gradient and the
 prompt after chosen steps (npy) so that a Sprout run can be compared with it step for step; --perturb adds seeded
 relative noise to the initial prompt, to measure how far float32-sized differences alone move a run.
 """
@@ -25,6 +26,7 @@ import csv
 import json
 import math
 import os
+import re
 import struct
 import time
 
@@ -296,10 +298,20 @@ def initial_prompt(model, sp, ref, perturb, perturb_seed):
     return prompt.requires_grad_(True)
 
 
+def blas_libraries():
+    """The BLAS and LAPACK files this process has loaded, as resolved paths. Debian's python3-torch multiplies
+    through whichever libblas.so.3 the alternatives system points at: the netlib reference one (about 30x slower)
+    unless an optimised one such as libopenblas0 is installed. A torch that links its BLAS in (pip's, with MKL)
+    loads none, and gives an empty list."""
+    with open('/proc/self/maps') as maps:
+        paths = {line.split()[-1] for line in maps if re.search(r'(blas|lapack|mkl|blis)[^/]*\.so', line)}
+    return sorted({os.path.realpath(p) for p in paths})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=sorted(MODELS), default='pretrained')
-    ap.add_argument('--task', choices=sorted({t for ts in TASKS.values() for t in ts}), required=True)
+    ap.add_argument('--task', choices=sorted({t for ts in TASKS.values() for t in ts}))
     ap.add_argument('--steps', type=int, default=100)
     ap.add_argument('--eval', action='store_true', help='evaluate at step 0 and at the reference steps reached')
     ap.add_argument('--dump', help='folder for losses.npy, prompt_<step>.npy, grad_1.npy')
@@ -308,7 +320,14 @@ def main():
     ap.add_argument('--perturb-seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--time', action='store_true', help='print the mean and median wall seconds per step (the first step left out)')
+    ap.add_argument('--blas', action='store_true', help='print the BLAS libraries torch multiplies with as JSON, and exit')
     args = ap.parse_args()
+    if args.blas:
+        torch.ones(2, 2) @ torch.ones(2, 2)
+        print(json.dumps({'blas': blas_libraries()}))
+        return
+    if args.task is None:
+        ap.error('--task is required')
     if args.task not in TASKS[args.model]:
         ap.error(f'--model {args.model} has recorded runs for {", ".join(TASKS[args.model])}')
     torch.set_num_threads(args.threads)
@@ -369,7 +388,7 @@ def main():
     if args.time and len(seconds) > 1:
         timed = seconds[1:]
         timing = {'seconds_per_step_mean': float(np.mean(timed)), 'seconds_per_step_median': float(np.median(timed)), 'steps_timed': len(timed)}
-        print(json.dumps({'timing': {**timing, 'threads': args.threads, 'torch': torch.__version__}}))
+        print(json.dumps({'timing': {**timing, 'threads': args.threads, 'torch': torch.__version__, 'blas': blas_libraries()}}))
 
 
 def print_loss_means(losses, recorded):

@@ -15,7 +15,7 @@ import { runTraining } from '../train/run.js';
 import { learningConfig, LEARNING_TASKS, readInstructRuns, type InstructRun, type LearningTask } from './learning-reference.js';
 import { LEARNING_TARGETS, stepSpeed } from './learning-summary.js';
 import { cpuMs, median } from './measure.js';
-import { timeTorchSteps, torchPython, type TorchTiming } from './torch-timing.js';
+import { timeTorchSteps, torchBaseline, type TorchTiming } from './torch-timing.js';
 import { withTempHome } from './temp-home.js';
 
 /** Steps timed per task, after the first. */
@@ -78,16 +78,15 @@ function besideTorch(sprout: { seconds_per_step_mean: number }, torch: TorchTimi
   };
 }
 
-const TORCH_NOTE = {
-  measured:
-    "pytorch_here: scripts/torch_prompt_tuning.py --time (PyTorch, 1 thread), the same steps right after Sprout's; speedup = its mean s/step / Sprout's",
-  missing: 'not measured: no python3 here imports torch, numpy and sentencepiece (Debian: python3-torch, python3-sentencepiece)',
-};
+const TORCH_MEASURED =
+  "pytorch_here: scripts/torch_prompt_tuning.py --time (PyTorch, 1 thread), the same steps right after Sprout's; speedup = its mean s/step / Sprout's";
 
 export async function benchLearningSpeed(o: { root: string }) {
   const shared = resolve(o.root, '../shared');
   const refs = readInstructRuns(shared);
-  const python = torchPython();
+  const baseline = torchBaseline(o.root);
+  const python = 'python' in baseline ? baseline.python : undefined;
+  if ('missing' in baseline) process.stderr.write(`learning-speed: PyTorch not timed: ${baseline.missing}\n`);
   const tasks = {} as Record<LearningTask, SpeedRow & { pytorch_here?: ReturnType<typeof besideTorch> }>;
   for (const task of LEARNING_TASKS) {
     const sprout = await timeSteps(shared, task, refs[task]);
@@ -105,7 +104,7 @@ export async function benchLearningSpeed(o: { root: string }) {
       'mini-t5-instruct (../shared/fixtures), CPU, 1 thread, lester-reference preset, bare input cut to 64 tokens + eos, no evaluation',
     target_speedup: LEARNING_TARGETS.speedup,
     all_targets_met: LEARNING_TASKS.every((t) => tasks[t].speed_target_met),
-    pytorch_here: python ? TORCH_NOTE.measured : TORCH_NOTE.missing,
+    pytorch_here: 'missing' in baseline ? `not measured: ${baseline.missing}` : TORCH_MEASURED,
     tasks,
   };
 }
