@@ -17,6 +17,11 @@ export interface Command {
 export interface ParsedArgs {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
+  /**
+   * Where a positional argument comes right after the value of a flag that may be repeated, how to repeat the flag
+   * (listedAfterFlag): that word may have been meant for the flag, as in `--text-column premise hypothesis`.
+   */
+  listHint?: string;
 }
 
 /** A flag that takes one of `values` (made by main/cli/flags.ts's choiceFlag). */
@@ -38,20 +43,46 @@ export class UsageError extends Error {
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs | 'help' {
   if (argv.includes('--help') || argv.includes('-h')) return 'help';
   const choices = command.choices ?? [];
-  let parsed: ParsedArgs;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { ...command.options, ...Object.fromEntries(choices.map((c) => [c.name, { type: 'string' as const }])) },
-      allowPositionals: command.positionals ?? false,
-      strict: true,
-    });
-    parsed = { values: values as ParsedArgs['values'], positionals };
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nRun \`sprout ${command.path.join(' ')} --help\` for usage.`);
+  const options = { ...command.options, ...Object.fromEntries(choices.map((c) => [c.name, { type: 'string' as const }])) };
+  const usage = `Run \`sprout ${command.path.join(' ')} --help\` for usage.`;
+  const { values, positionals, tokens } = (() => {
+    try {
+      return parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}\n${usage}`);
+    }
+  })();
+  const listHint = listedAfterFlag(tokens, options);
+  if (!command.positionals && positionals.length > 0) {
+    const plain = `Unexpected argument '${positionals[0]}'. This command does not take positional arguments`;
+    throw new UsageError(`${listHint ?? plain}\n${usage}`);
   }
-  for (const choice of choices) choice.read(parsed.values);
-  return parsed;
+  const args: ParsedArgs = { values: values as ParsedArgs['values'], positionals, listHint };
+  for (const choice of choices) choice.read(args.values);
+  return args;
+}
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * `--text-column a b` reads as a list to a person, but a flag takes one value and "b" becomes a positional argument:
+ * refused by a command that takes none, or read as something else (a tag to add after `--remove old`). Finds the
+ * first such word and says how to repeat the flag.
+ */
+function listedAfterFlag(tokens: Token[], options: Command['options']): string | undefined {
+  for (let i = 0; i < tokens.length; i++) {
+    const flag = tokens[i];
+    if (flag.kind !== 'option' || flag.value === undefined || options[flag.name]?.multiple !== true) continue;
+    const words = [flag.value];
+    for (let j = i + 1; j < tokens.length; j++) {
+      const next = tokens[j];
+      if (next.kind !== 'positional') break;
+      words.push(next.value);
+    }
+    if (words.length > 1)
+      return `'${words[1]}' follows --${flag.name} ${words[0]}, which takes one value; repeat the flag for each: ${words.map((w) => `--${flag.name} ${w}`).join(' ')}`;
+  }
+  return undefined;
 }
 
 /** Prints a value as one line of JSON on stdout, the form scripts parse. */

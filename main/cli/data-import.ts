@@ -39,8 +39,8 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
   },
   choices: fileReadChoices,
   positionals: true,
-  async run({ values, positionals }) {
-    const file = onePositional(positionals, 'data file', 'data import');
+  async run({ values, positionals, listHint }) {
+    const file = onePositional({ positionals, listHint }, 'data file', 'data import');
     if (values['no-label'] && values['label-column'] !== undefined)
       throw new UsageError('Give either --label-column or --no-label, not both.');
     const progress = progressLine('importing');

@@ -17,8 +17,8 @@ row of a CSV/TSV is a header is detected (and the reason shown) unless --header 
   options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
   choices: fileReadChoices,
   positionals: true,
-  async run({ values, positionals }) {
-    const file = onePositional(positionals, 'data file', 'data preview');
+  async run({ values, positionals, listHint }) {
+    const file = onePositional({ positionals, listHint }, 'data file', 'data preview');
     const rows = countFlag(values, 'rows') ?? 10;
     const preview = await previewFile(file, { ...readOptions(values), labelColumn: values['label-column'] as string | undefined, rows });
     const { info } = preview;

@@ -83,9 +83,14 @@ export function headerOption(values: ParsedArgs['values']): boolean | undefined 
   return given === 'yes' ? true : given === 'no' ? false : undefined;
 }
 
-export function onePositional(positionals: string[], what: string, command: string): string {
-  if (positionals.length !== 1) throw new UsageError(`Give exactly one ${what}. Run \`sprout ${command} --help\` for usage.`);
-  return positionals[0];
+export function onePositional(
+  { positionals, listHint }: Pick<ParsedArgs, 'positionals' | 'listHint'>,
+  what: string,
+  command: string,
+): string {
+  if (positionals.length === 1) return positionals[0];
+  const hint = positionals.length > 1 && listHint ? ` (${listHint})` : '';
+  throw new UsageError(`Give exactly one ${what}${hint}. Run \`sprout ${command} --help\` for usage.`);
 }
 
 /** A progress line on stderr when it is a terminal; scripts read only the JSON on stdout. */

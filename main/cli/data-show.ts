@@ -16,8 +16,8 @@ export const dataShowCommand: Command = {
 --json prints one JSON line with the dataset's record and its import report.`,
   options: { json: { type: 'boolean', default: false } },
   positionals: true,
-  async run({ values, positionals }) {
-    const raw = onePositional(positionals, 'dataset id', 'data show');
+  async run({ values, positionals, listHint }) {
+    const raw = onePositional({ positionals, listHint }, 'dataset id', 'data show');
     const id = Number(raw);
     if (!Number.isInteger(id) || id <= 0)
       throw new UsageError(`A dataset id is a positive whole number, not "${raw}". See \`sprout data list\`.`);

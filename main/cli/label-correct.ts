@@ -20,8 +20,8 @@ Prints one JSON line: job_id, recorded, labelled, reviewed (rows with a person's
 different from the model's).`,
   options: { row: { type: 'string' }, label: { type: 'string' }, clear: { type: 'boolean', default: false }, file: { type: 'string' } },
   positionals: true,
-  async run({ values, positionals }) {
-    const jobId = onePositional(positionals, 'labelling job id', 'label correct');
+  async run({ values, positionals, listHint }) {
+    const jobId = onePositional({ positionals, listHint }, 'labelling job id', 'label correct');
     const file = values.file as string | undefined;
     const rowText = values.row as string | undefined;
     const label = values.label as string | undefined;

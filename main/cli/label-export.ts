@@ -24,8 +24,8 @@ Prints one JSON line: file, format, rows, reviewed (rows a person labelled), cor
   options: { output: { type: 'string' }, overwrite: { type: 'boolean', default: false }, 'replace-job': { type: 'string' } },
   choices: [outputFormatFlag],
   positionals: true,
-  async run({ values, positionals }) {
-    const jobId = onePositional(positionals, 'labelling job id', 'label export');
+  async run({ values, positionals, listHint }) {
+    const jobId = onePositional({ positionals, listHint }, 'labelling job id', 'label export');
     const output = values.output as string | undefined;
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
     refuseInsideDataDir(output, dataDir(), 'export file');

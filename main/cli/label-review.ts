@@ -33,8 +33,8 @@ rows [{row, line, text, fields (every input column), predicted, confidence, marg
   },
   choices: [stateFlag],
   positionals: true,
-  async run({ values, positionals }) {
-    const jobId = onePositional(positionals, 'labelling job id', 'label review');
+  async run({ values, positionals, listHint }) {
+    const jobId = onePositional({ positionals, listHint }, 'labelling job id', 'label review');
     const offset = numberFlag(values, 'offset', { min: 0, max: MOST_ROWS }) ?? 0;
     const page = await withLibrary((db) =>
       listReviewRows(db, jobId, {

@@ -1,0 +1,62 @@
+/**
+ * Flags that may be repeated (--text-column, --remove) read to a person as lists: `--text-column sentence1 sentence2`
+ * left parseArgs a stray "sentence2", reported as a positional argument the command does not take, and
+ * `library tag 3 --remove old stale` added the tag "stale". The errors now say how to repeat the flag.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseCommandArgs, UsageError, type ParsedArgs } from '../../main/cli/command.js';
+import { commands } from '../../main/cli/commands.js';
+import { onePositional } from '../../main/cli/data-shared.js';
+
+const command = (path: string) => commands.find((c) => c.path.join(' ') === path)!;
+const parse = (path: string, argv: string[]) => parseCommandArgs(command(path), argv) as ParsedArgs;
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('a list given to a flag that is repeated instead', () => {
+  it('names the flag and spells out the repeated form, where the command takes no positional arguments', () => {
+    const argv = ['--model', 'm', '--dataset', '1', '--text-column', 'sentence1', 'sentence2', '--label-column', 'label'];
+    expect(refusal(() => parse('train', argv))).toBe(
+      "'sentence2' follows --text-column sentence1, which takes one value; repeat the flag for each: " +
+        '--text-column sentence1 --text-column sentence2\nRun `sprout train --help` for usage.',
+    );
+    expect(refusal(() => parse('label', ['--text-column=a', 'b', 'c']))).toMatch(
+      /^'b' follows --text-column a, .*: --text-column a --text-column b --text-column c\n/,
+    );
+  });
+
+  it('adds the hint where a command that takes one file got two', () => {
+    const stray = parse('data import', ['rte.tsv', '--text-column', 'premise', 'hypothesis']);
+    expect(stray.positionals).toEqual(['rte.tsv', 'hypothesis']);
+    expect(refusal(() => onePositional(stray, 'data file', 'data import'))).toBe(
+      "Give exactly one data file ('hypothesis' follows --text-column premise, which takes one value; repeat the flag " +
+        'for each: --text-column premise --text-column hypothesis). Run `sprout data import --help` for usage.',
+    );
+    // The file after a flag's value is the ordinary form, and stays accepted.
+    const fileLast = parse('data import', ['--text-column', 'premise', 'rte.tsv']);
+    expect(onePositional(fileLast, 'data file', 'data import')).toBe('rte.tsv');
+  });
+
+  it('refuses `library tag ID --remove old stale` before it adds "stale"', async () => {
+    const tag = command('library tag');
+    await expect(tag.run(parse('library tag', ['3', '--remove', 'old', 'stale']))).rejects.toThrow(
+      "'stale' follows --remove old, which takes one value; repeat the flag for each: --remove old --remove stale; tags to add go before --remove.",
+    );
+  });
+
+  it("leaves parseArgs' own message where no repeatable flag comes before the stray word", () => {
+    expect(refusal(() => parse('train', ['--model', 'm', 'extra']))).toBe(
+      "Unexpected argument 'extra'. This command does not take positional arguments\nRun `sprout train --help` for usage.",
+    );
+    expect(refusal(() => parse('data list', ['extra']))).toMatch(/^Unexpected argument 'extra'/);
+    expect(refusal(() => parse('data list', ['--nonsense']))).toMatch(/^Unknown option '--nonsense'/);
+  });
+});
