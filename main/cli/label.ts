@@ -197,7 +197,7 @@ Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)
   --max-input-tokens N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
                           trained with, its --max-input-length; 512 for prompt files, imports and prompts from elsewhere)
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  ${precisionFlag.help}
+  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  --threads N  ${precisionFlag.help}
   ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   ${computeFlag.help}  int8: int8 products, each input row quantised on its own (CPU only; t5-base about 2.5× faster,
                   labels agree with float on 96–98 % of rows; see README "Frozen weights at reduced width"); a resumed
@@ -235,6 +235,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     'commit-every': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
     resume: { type: 'string' },
+    threads: { type: 'string' },
   },
   choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
   async run({ values }) {
@@ -242,6 +243,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     const precision = precisionFlag.read(values) ?? 'auto';
     const weights = weightsFlag.read(values);
     const compute = computeFlag.read(values);
+    const threads = countFlag(values, 'threads');
     const db = openLibrary(libraryPath(dataDir()));
     const interrupt = interruptSignal();
     let engine: LabelEngine | undefined;
@@ -267,13 +269,13 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
         // A resumed job keeps its width, so that the rows it adds are labelled like the rows it has.
         engine = await loadEngine(
           job.spec.model,
-          { device, precision, compute: compute ?? job.spec.compute },
+          { device, threads, precision, compute: compute ?? job.spec.compute },
           weights ?? job.spec.weights ?? 'fp32',
           jobPrompts(db, job.spec.prompts, (i) => routes?.[i].task ?? job.spec.task),
         );
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
-        result = await start(db, values, { device, precision, compute }, weights, control, (e) => (engine = e));
+        result = await start(db, values, { device, threads, precision, compute }, weights, control, (e) => (engine = e));
       }
       printRowsNote(db, result.job_id);
       printJson(result);

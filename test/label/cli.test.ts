@@ -57,7 +57,10 @@ describe('sprout label', () => {
       'label',
       '--output',
       out,
+      '--threads',
+      '1',
     ]);
+    expect(stderr).toMatch(/^labelling on CPU · 1 thread\b/m);
     const input = lines(data('rte/dev.tsv'));
     const output = lines(out);
     expect(output).toHaveLength(input.length);
