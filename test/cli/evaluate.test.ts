@@ -155,6 +155,24 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(refused.stderr).toContain(`sprout label --prompt ${id} --input FILE --labels A,B --template T --label-column GOLD`);
   });
 
+  it('evaluate says which columns or labels a file lacks, instead of blaming the labels for both', async () => {
+    const evaluate = (file: string, labelColumn: string) =>
+      sprout(
+        ['evaluate', '--prompt', String(promptId), '--data', file, '--no-header', '--quoting', 'none', '--label-column', labelColumn],
+        home,
+      );
+    // SST-2's dev file read without its header has columns 0 and 1; the prompt's template reads column 3.
+    const narrow = await evaluate(join(shared, 'data/sst2/dev.tsv'), '1');
+    expect(narrow.code).toBe(2);
+    expect(narrow.stderr).toContain('has no column "3" (it has 0, 1), which the prompt\'s template reads: "{3}"');
+    // RTE dev's fourth column holds its header's "label" and two words, none of CoLA's 0 and 1.
+    const otherLabels = await evaluate(join(shared, 'data/rte/dev.tsv'), '3');
+    expect(otherLabels.code).toBe(2);
+    expect(otherLabels.stderr).toContain(
+      'has no rows with one of the prompt\'s labels (0, 1): its rows are labelled "label", "not_entailment", "entailment".',
+    );
+  });
+
   it('evaluate refuses unclear requests with a one-line usage error', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
     const none = await sprout(['evaluate', '--data', dev], home);

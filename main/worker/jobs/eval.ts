@@ -83,6 +83,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
     const template = rowTemplate(task.template ?? dataTemplate, input.promptId);
     const rows = all.slice(0, input.limit);
+    requireTemplateColumns(rows, template, where);
     // Scored on the weights it was trained on, so the report matches its training curve.
     const weights = weightWidth ?? 'fp32';
     const model = await loadPromptModel(input.modelPath, {
@@ -97,11 +98,7 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
       const tokenizer = await loadTokenizer(input.modelPath);
       const limit = inputLimit([prompt], input.maxInputTokens);
       const { kept, truncated } = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, limit);
-      if (kept.length === 0) {
-        throw new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${task.labels.join(', ')}).`, {
-          hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
-        });
-      }
+      if (kept.length === 0) throw noExamples(rows, task.labels, where);
       const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, {
         batchSize: input.batchSize,
         lengthNormalise: false,
@@ -113,6 +110,33 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
       await model.dispose();
     }
   });
+
+/**
+ * Every row of a file without the columns the prompt's template reads would be skipped, and the refusal would then
+ * blame the labels (CB's premise/hypothesis rows under an RTE prompt's sentence1/sentence2 template did).
+ */
+function requireTemplateColumns(rows: EvalRow[], template: Template, where: string): void {
+  const columns = rows.length ? Object.keys(rows[0].fields) : [];
+  const missing = template.columns.filter((c) => rows.length && !columns.includes(c));
+  if (missing.length === 0) return;
+  const names = missing.map((c) => `"${c}"`).join(', ');
+  throw new SproutError(
+    'eval-no-text-column',
+    `${where} has no column${missing.length > 1 ? 's' : ''} ${names} (it has ${columns.join(', ')}), which the prompt's template reads: ${JSON.stringify(template.source)}.`,
+    { hint: 'Evaluate on data laid out as the data the prompt was trained on (the same column names).' },
+  );
+}
+
+/** No row could be scored: name the labels the rows have, where they have none of the prompt's. */
+function noExamples(rows: EvalRow[], labels: string[], where: string): SproutError {
+  const found = [...new Set(rows.flatMap((r) => (r.label === null ? [] : [r.label])))];
+  const shown = found.slice(0, 8).map((l) => `"${l}"`);
+  const theirs =
+    found.length === 0 ? 'its rows have no labels' : `its rows are labelled ${shown.join(', ')}${found.length > 8 ? ', …' : ''}`;
+  return new SproutError('eval-no-examples', `${where} has no rows with one of the prompt's labels (${labels.join(', ')}): ${theirs}.`, {
+    hint: 'Evaluate on the dataset the prompt was trained on, or import a validation file with the same labels.',
+  });
+}
 
 /** A row as read for scoring: its fields and its gold label (null: none). */
 interface EvalRow {
@@ -261,7 +285,10 @@ async function evalRows(
         throw new SproutError(
           'eval-no-label-column',
           `The file has no column "${labelColumn}" (it has ${Object.keys(r.fields).join(', ')}).`,
-          { file: path, hint: 'Name the gold label column with --label-column (a 0-based index with --no-header).' },
+          {
+            file: path,
+            hint: 'Name the gold label column with --label-column (a 0-based index with --no-header); a file without labels can be labelled (`sprout label`), not evaluated.',
+          },
         );
       }
       const fields = Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, v ?? '']));
