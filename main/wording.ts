@@ -9,6 +9,19 @@ export function percent(share: number | null | undefined, digits = 1): string {
   return share === null || share === undefined || !Number.isFinite(share) ? '–' : `${(share * 100).toFixed(digits)}\u00a0%`;
 }
 
+/**
+ * percent() with a plain space: engine messages and the command line, which scripts and terminals read. One decimal in
+ * both, so the same share never reads three ways.
+ */
+export function percentText(share: number | null | undefined, digits = 1): string {
+  return percent(share, digits).replace('\u00a0', ' ');
+}
+
+/** A plain score (an F1 score, a correlation): three decimals wherever it is shown. */
+export function score(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(3);
+}
+
 export function count(n: number): string {
   return n.toLocaleString('en');
 }
@@ -46,7 +59,18 @@ const SCORES: ReadonlySet<string> = new Set([...SHARES, ...EVAL_METRICS]);
 /** Shares are percentages; correlations and F1 scores are plain numbers; any other whole number is a count. */
 export function metricValue(key: string, value: number): string {
   if (Number.isInteger(value) && !SCORES.has(key)) return count(value);
-  return SHARES.has(key) ? percent(value) : value.toFixed(4);
+  return SHARES.has(key) ? percent(value) : score(value);
+}
+
+/** metricValue with a plain space, for engine messages and the command line (see percentText). */
+export function metricText(key: string, value: number): string {
+  return metricValue(key, value).replace('\u00a0', ' ');
+}
+
+/** A change in a metric, signed: percentage points for shares, the plain difference for the other scores. */
+export function metricChange(key: string, delta: number): string {
+  const sign = delta >= 0 ? '+' : '−';
+  return SHARES.has(key) ? `${sign}${Math.abs(delta * 100).toFixed(1)}\u00a0pts` : `${sign}${score(Math.abs(delta))}`;
 }
 
 /** What a headline score was measured on: the test split (chose nothing), or the validation split that chose the step. */

@@ -1,5 +1,5 @@
 import { SproutError } from '../errors.js';
-import { percentText } from '../data/imbalance.js';
+import { percentText } from '../wording.js';
 import { heldOutWords } from '../data/split.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';

@@ -1,4 +1,4 @@
-import { percentText } from '../data/imbalance.js';
+import { percentText, score } from '../wording.js';
 import { inLibrary } from '../library/run-records.js';
 import { INIT_FORMS, type DevicePreference } from '../choices.js';
 import { MIN_TASK_EMBEDDING_STEP, type DataSource, type TrainingConfigInput } from '../train/config.js';
@@ -313,10 +313,8 @@ function duration(seconds: number): string {
       : `${s}s`;
 }
 
-const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
-
 const evalLine = (s: EvalSummary) =>
-  `rank accuracy ${pct(s.rank_accuracy)}, exact match ${pct(s.exact_match)}, macro-F1 ${s.macro_f1?.toFixed(4) ?? '–'}, MCC ${s.mcc?.toFixed(4) ?? '–'}`;
+  `rank accuracy ${percentText(s.rank_accuracy)}, exact match ${percentText(s.exact_match)}, macro-F1 ${score(s.macro_f1)}, MCC ${score(s.mcc)}`;
 
 /** How a task's prompt is judged, said before training; a mixture's lines name the task and its data. */
 function startLines(t: TaskStart, prefix: string): string[] {
@@ -328,7 +326,7 @@ function startLines(t: TaskStart, prefix: string): string[] {
   if (m)
     lines.push(
       `${prefix}majority-class baseline: always "${m.label}" (${percentText(m.share)} of the validation examples)` +
-        `: accuracy ${pct(m.rank_accuracy)}, macro-F1 ${m.macro_f1.toFixed(4)}, MCC ${m.mcc.toFixed(4)}`,
+        `: accuracy ${percentText(m.rank_accuracy)}, macro-F1 ${score(m.macro_f1)}, MCC ${score(m.mcc)}`,
     );
   return lines;
 }
@@ -352,7 +350,7 @@ function startedLines(e: EventOf<'started'>, holdOut?: Parameters<typeof holdOut
 
 function stepLine(e: EventOf<'step'>): string {
   const ev = e.latestEval
-    ? `  [eval@${e.latestEval.step} rank ${pct(e.latestEval.rank_accuracy)} exact ${pct(e.latestEval.exact_match)}]`
+    ? `  [eval@${e.latestEval.step} rank ${percentText(e.latestEval.rank_accuracy)} exact ${percentText(e.latestEval.exact_match)}]`
     : '';
   return (
     `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr}` +

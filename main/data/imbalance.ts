@@ -1,3 +1,5 @@
+import { percentText } from '../wording.js';
+
 /** A class-imbalance warning for an import report: a majority class makes accuracy flatter a constant answer. */
 export interface ImbalanceHint {
   /** The most frequent label and its share of the rows (0–1). */
@@ -7,11 +9,6 @@ export interface ImbalanceHint {
   rarest: string;
   rarestShare: number;
   message: string;
-}
-
-/** A share of the examples as every message words it: one decimal, so the same share never reads three ways. */
-export function percentText(share: number): string {
-  return `${(100 * share).toFixed(1)} %`;
 }
 
 /** A class holding this share of the rows or more counts as dominant. */

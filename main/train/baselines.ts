@@ -4,7 +4,7 @@
  * by (MCC or macro-F1 when classes are imbalanced, where accuracy rewards answering the majority label), and plain
  * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
  */
-import { percentText } from '../data/imbalance.js';
+import { metricText, percentText } from '../wording.js';
 import { EVAL_METRIC_NAMES, EVAL_METRICS, isOneOf, type EvalMetricName, type MetricRequest } from '../choices.js';
 import type { EvalMetrics } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
@@ -174,7 +174,7 @@ export function promptWarnings(
   const value = summaryValue(summarizeEval(0, m), metric);
   if (majority && value !== null && round(value) <= majority[metric]) {
     warnings.push(
-      `${EVAL_METRIC_NAMES[metric]} ${round(value).toFixed(3)} is not above the majority-class baseline (${majority[metric].toFixed(3)}` +
+      `${EVAL_METRIC_NAMES[metric]} ${metricText(metric, round(value))} is not above the majority-class baseline (${metricText(metric, majority[metric])}` +
         `: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
     );
   }

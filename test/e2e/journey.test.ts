@@ -18,7 +18,7 @@ import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 import { DEFAULT_PROBES } from '../../main/transfer/similarity.js';
-import { percent } from '../../renderer/lib/format.js';
+import { percent, score } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -278,7 +278,7 @@ it(
     expect(new Set(labelled.map((r) => r[1]))).toEqual(new Set(Object.keys(TOPICS)));
     await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`accuracy ${percent(agree / 80)}`);
     // Macro-F1 as everywhere else, a plain number; each label quoted, so that "1" and its count do not run together.
-    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`macro-F1 ${job.accuracy!.macroF1.toFixed(4)}.`);
+    await expect(page.getByTestId('gold-accuracy').innerText()).resolves.toContain(`macro-F1 ${score(job.accuracy!.macroF1)}.`);
     const counted = Object.keys(TOPICS).map((t) => `“${t}” ${labelled.filter((r) => r[1] === t).length}`);
     await expect(page.getByTestId('label-counts').innerText()).resolves.toContain(`Labels: ${counted.join(', ')}.`);
     const firstRow = reviewTable.getByRole('row').nth(1);

@@ -15,7 +15,7 @@ import { repoRoot } from '../serve/spawn-serve.js';
 import type { App } from './app.js';
 import { shots } from './app.js';
 import { startFromHfPrompt } from './hf-prompt.js';
-import { percent } from '../../renderer/lib/format.js';
+import { percent, score } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -240,6 +240,9 @@ it(
           .nth(column - 1)
           .innerText(),
       ).resolves.toBe(percent(report.accuracy));
+      // Macro-F1 is a score, not a share: a plain number, as the Evaluate step shows it.
+      const f1 = table.locator('tr[data-metric="macroF1"] td');
+      await expect(f1.nth(column - 1).innerText()).resolves.toBe(score(report.macroF1));
     }
     await app.accessible('train again');
     await app.shot('retrain', page.getByRole('heading', { name: 'Train again with my corrections' }));

@@ -103,12 +103,12 @@ describe('sprout library (spawned)', () => {
     ]);
     const listed = await sprout(home, ['library', 'list']);
     expect(listed.stdout).toContain(
-      '   2  tweets final  (google/t5-small-lm-adapt, 2×3, init copy:1)  macro-F1 0.4118 on validation (optimistic)  [glue]\n',
+      '   2  tweets final  (google/t5-small-lm-adapt, 2×3, init copy:1)  macro-F1 0.412 on validation (optimistic)  [glue]\n',
     );
     expect(listed.stdout).toContain('   1  tweets  (google/t5-small-lm-adapt, 2×3, init peft)\n');
     const scored = (await sprout(home, ['library', 'show', '2'])).stdout;
     expect(scored).toContain('      judged by macro-F1: the classes are imbalanced (auto)\n');
-    expect(scored).toContain('      best evaluation: accuracy: 70.0\u00a0%\n      best evaluation: macro-F1: 0.4118\n');
+    expect(scored).toContain('      best evaluation: accuracy: 70.0\u00a0%\n      best evaluation: macro-F1: 0.412\n');
 
     const refused = await sprout(home, ['library', 'rm', '1']);
     expect(refused.code).toBe(2);

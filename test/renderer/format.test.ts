@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { metricRows, promptHeadline } from '../../renderer/lib/format.js';
+import { metricChange, metricRows, metricValue, promptHeadline } from '../../renderer/lib/format.js';
+import { percentText } from '../../main/wording.js';
 
 /** A library record as `sprout train` stores it (main/train/run.ts). */
 const stored = {
@@ -16,8 +17,8 @@ const stored = {
 
 describe('library wording', () => {
   it('headlines the metric the prompt was kept by on the test split, else on validation said to be optimistic; marked when warned; older records by accuracy', () => {
-    expect(promptHeadline(stored)).toBe('MCC 0.0000 on validation (optimistic) ⚠');
-    expect(promptHeadline({ ...stored, test: { ...stored.best, mcc: 0.028 }, warnings: [] })).toBe('MCC 0.0280 on test');
+    expect(promptHeadline(stored)).toBe('MCC 0.000 on validation (optimistic) ⚠');
+    expect(promptHeadline({ ...stored, test: { ...stored.best, mcc: 0.028 }, warnings: [] })).toBe('MCC 0.028 on test');
     expect(promptHeadline({ best: { rank_accuracy: 0.866, exact_match: 0.5 } })).toBe('accuracy 86.6\u00a0% on validation (optimistic)');
     expect(promptHeadline({})).toBe('–');
   });
@@ -27,8 +28,18 @@ describe('library wording', () => {
     expect(rows).toContainEqual(['best evaluation: answers that are a label', '0.0\u00a0%']);
     expect(rows).toContainEqual(['best evaluation: accuracy', '70.0\u00a0%']);
     expect(rows).toContainEqual(['best evaluation: validation examples', '30']);
-    expect(rows).toContainEqual(['training loss, first 10 % of steps', '15.2000']);
+    expect(rows).toContainEqual(['training loss, first 10 % of steps', '15.200']);
     for (const [name] of rows) expect(name).not.toMatch(/_|valid label share|rank accuracy/);
+  });
+
+  it('reads a share as a percentage and a score as a plain number, alike in the app and on the command line', () => {
+    expect(metricValue('rank_accuracy', 0.53815)).toBe('53.8\u00a0%');
+    expect(percentText(0.53815)).toBe('53.8 %');
+    expect(metricValue('macro_f1', 0.513548)).toBe('0.514');
+    expect(metricValue('mcc', -0.0954)).toBe('-0.095');
+    expect(metricChange('rank_accuracy', 0.0125)).toBe('+1.3\u00a0pts');
+    expect(metricChange('macro_f1', -0.0125)).toBe('−0.013');
+    expect(metricChange('mcc', 0)).toBe('+0.000');
   });
 
   it("counts a test score's examples as test examples, not validation ones", () => {

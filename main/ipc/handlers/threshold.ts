@@ -5,7 +5,7 @@
  */
 import type { PromptInfo, ThresholdView, ValidRequestOf } from '../../../preload/contract.js';
 import type { ThresholdTarget } from '../../choices.js';
-import { percentText } from '../../data/imbalance.js';
+import { percentText } from '../../wording.js';
 import { SproutError } from '../../errors.js';
 import { splitCounts } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
