@@ -116,8 +116,9 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
  * blame the labels (CB's premise/hypothesis rows under an RTE prompt's sentence1/sentence2 template did).
  */
 function requireTemplateColumns(rows: EvalRow[], template: Template, where: string): void {
-  const columns = rows.length ? Object.keys(rows[0].fields) : [];
-  const missing = template.columns.filter((c) => rows.length && !columns.includes(c));
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0].fields);
+  const missing = template.columns.filter((c) => !columns.includes(c));
   if (missing.length === 0) return;
   const names = missing.map((c) => `"${c}"`).join(', ');
   throw new SproutError(
