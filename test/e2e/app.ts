@@ -27,6 +27,15 @@ export class App {
   ) {
     page.on('console', (m) => m.type() === 'error' && this.problems.push(m.text()));
     page.on('pageerror', (e) => this.problems.push(e.message));
+    // The console names only the status of a failed request; its operation and answer say what broke.
+    page.on('response', (r) => {
+      if (r.status() < 500) return;
+      const where = `${r.status()} from ${new URL(r.url()).pathname}`;
+      r.text().then(
+        (body) => this.problems.push(`${where}: ${body.slice(0, 500)}`),
+        () => this.problems.push(where),
+      );
+    });
   }
 
   /** A fresh `sprout serve` (its own SPROUT_HOME) and a Chromium page on it. */
@@ -70,6 +79,21 @@ export class App {
     else await this.page.locator('main').evaluate((el) => el.scrollTo(0, 0));
     await this.page.screenshot({ path: file });
     expect(statSync(file).size).toBeGreaterThan(10_000);
+    expect(await this.brokenFigures(), `${name}: figures broken over two lines`).toEqual([]);
+  }
+
+  /** Table figures ("60 / 60", "+1.3 pts") whose text runs over more than one line: taller than two font sizes. */
+  private brokenFigures(): Promise<string[]> {
+    return this.page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('td.num')]
+        .filter((td) => {
+          const range = document.createRange();
+          range.selectNodeContents(td);
+          const height = range.getBoundingClientRect().height;
+          return height > 2 * parseFloat(getComputedStyle(td).fontSize);
+        })
+        .map((td) => td.innerText),
+    );
   }
 
   /** Rows of the serve's library.sqlite, read-only. */

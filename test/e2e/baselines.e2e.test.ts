@@ -84,7 +84,7 @@ it(
     await expect(page.getByTestId('baseline-majority').innerText()).resolves.toMatch(/always “1” \(\d+\.\d\u00a0% of the examples\)/);
     await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d\u00a0%/);
     await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain('Every validation example was predicted "1"');
-    await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.0000');
+    await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.000');
     // Imported without a test split: the headline is the validation score that chose the step, and the page says so.
     await expect(page.getByTestId('optimistic-note').innerText()).resolves.toMatch(
       /^This is the best of the validation evaluations, and validation also chose which step to keep, so the number is optimistic\./,
@@ -116,7 +116,7 @@ it(
       .first()
       .waitFor();
     await page
-      .getByText(/MCC 0\.0000 on validation \(optimistic\) ⚠/)
+      .getByText(/MCC 0\.000 on validation \(optimistic\) ⚠/)
       .first()
       .waitFor();
     expect(problems).toEqual([]);

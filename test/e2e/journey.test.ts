@@ -18,7 +18,7 @@ import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 import { DEFAULT_PROBES } from '../../main/transfer/similarity.js';
-import { percent, score } from '../../renderer/lib/format.js';
+import { metricValue, percent, score } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -224,9 +224,7 @@ it(
     // And above the initial prompt on the same test rows, which the Train step shows beside it.
     expect(test[headline]).toBeGreaterThan(test.zero_shot![headline]!);
     await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d\u00a0%, macro-F1 0\.\d{3}, MCC /);
-    await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe(
-      headline === 'rank_accuracy' ? percent(test.rank_accuracy!) : test[headline]!.toFixed(4),
-    );
+    await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe(metricValue(headline, test[headline]!));
     await expect(page.getByTestId('collapse-warning').count()).resolves.toBe(0);
     await app.shot('4-train');
     const topicPromptId = first.promptId!;

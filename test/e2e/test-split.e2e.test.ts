@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
 import { hfReferencePrompt } from './hf-prompt.js';
-import { percent } from '../../renderer/lib/format.js';
+import { percent, score } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -141,7 +141,7 @@ it(
     );
     const zeroShot = test.zero_shot!;
     expect(zeroShot).toMatchObject({ step: 0, examples: test.examples });
-    const zeroShotLine = `accuracy ${percent(zeroShot.rank_accuracy)}, macro-F1 ${zeroShot.macro_f1!.toFixed(3)}, MCC ${zeroShot.mcc!.toFixed(3)}`;
+    const zeroShotLine = `accuracy ${percent(zeroShot.rank_accuracy)}, macro-F1 ${score(zeroShot.macro_f1)}, MCC ${score(zeroShot.mcc)}`;
     await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toBe(zeroShotLine);
     // The run's two steps are whole steps on the chart's axis: 0, 1, 2, not 0, 0.5, … 2.
     await expect(page.locator('figure.chart text.tick.x').allTextContents()).resolves.toEqual(['0', '1', '2']);
