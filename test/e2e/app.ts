@@ -27,13 +27,15 @@ export class App {
   ) {
     page.on('console', (m) => m.type() === 'error' && this.problems.push(m.text()));
     page.on('pageerror', (e) => this.problems.push(e.message));
-    // The console names only the status of a failed request; its operation and answer say what broke.
+    // The console names only the status of a failed request; its operation, answer and the serve's log of it
+    // (the stack of an internal error) say what broke.
     page.on('response', (r) => {
       if (r.status() < 500) return;
       const where = `${r.status()} from ${new URL(r.url()).pathname}`;
+      const log = () => `; sprout serve's stderr ends: ${serve.stderr().slice(-1500)}`;
       r.text().then(
-        (body) => this.problems.push(`${where}: ${body.slice(0, 500)}`),
-        () => this.problems.push(where),
+        (body) => this.problems.push(`${where}: ${body.slice(0, 500)}${log()}`),
+        () => this.problems.push(`${where}${log()}`),
       );
     });
   }

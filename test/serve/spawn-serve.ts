@@ -15,6 +15,8 @@ export interface RunningServe {
   child: ChildProcessWithoutNullStreams;
   /** Everything written to stdout so far. */
   stdout(): string;
+  /** Everything written to stderr so far (the stacks of internal errors among it). */
+  stderr(): string;
   stop(): Promise<number | null>;
 }
 
@@ -42,6 +44,7 @@ export function spawnServe(args: string[] = []): Promise<RunningServe> {
         home,
         child,
         stdout: () => out,
+        stderr: () => err,
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done(child.exitCode);
