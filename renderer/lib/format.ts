@@ -2,7 +2,17 @@
 import { WEIGHT_WIDTH_LABELS, type WeightWidth } from '../../main/choices.js';
 import { BYTES_PER_PARAMETER } from '../../main/weights/width.js';
 
-export { count, metricChange, metricName, metricRows, metricValue, OPTIMISTIC, percent, promptHeadline, score } from '../../main/wording.js';
+export {
+  count,
+  metricChange,
+  metricName,
+  metricRows,
+  metricValue,
+  OPTIMISTIC,
+  percent,
+  promptHeadline,
+  score,
+} from '../../main/wording.js';
 
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return '–';
