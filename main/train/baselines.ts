@@ -151,7 +151,8 @@ export function skewWarnings(labels: string[], report: ClassificationReport, exa
 
 /**
  * Plain warnings about one evaluation of a classification prompt; empty when it looks like a real result.
- * `split` names the evaluated rows (validation while training, test at its end, or what was scored).
+ * `split` names the evaluated rows (validation while training, test at its end, or what was scored); `zeroShot` is
+ * the run's initial prompt on the same rows, where it was scored and is not the prompt judged.
  */
 export function promptWarnings(
   m: EvalMetrics,
@@ -159,6 +160,7 @@ export function promptWarnings(
   metric: EvalMetricName,
   majority: MajorityBaseline | null,
   split = 'validation',
+  zeroShot: EvalSummary | null = null,
 ): string[] {
   const report = m.rank ?? m.greedy;
   if (!report || labels.length < 2 || m.examples === 0) return [];
@@ -176,6 +178,13 @@ export function promptWarnings(
     warnings.push(
       `${EVAL_METRIC_NAMES[metric]} ${metricText(metric, round(value))} is not above the majority-class baseline (${metricText(metric, majority[metric])}` +
         `: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
+    );
+  }
+  const initial = zeroShot && summaryValue(zeroShot, metric);
+  if (initial !== null && value !== null && round(value) <= round(initial)) {
+    warnings.push(
+      `${EVAL_METRIC_NAMES[metric]} ${metricText(metric, round(value))} is not above the zero-shot baseline (${metricText(metric, round(initial))}: ` +
+        `the initial prompt on the same examples): training has not improved on where it started.`,
     );
   }
   return warnings;
@@ -209,7 +218,7 @@ export function judgeTest(step: number, { kept, zeroShot }: TestMetrics, labels:
     ...summarizeEval(step, kept),
     majority,
     zero_shot: summarizeEval(0, zeroShot),
-    warnings: promptWarnings(kept, labels, metric, majority, 'test'),
+    warnings: promptWarnings(kept, labels, metric, majority, 'test', summarizeEval(0, zeroShot)),
   };
 }
 
@@ -243,6 +252,6 @@ export function judgeReport(
   return {
     metric,
     baselines: { majority, zero_shot: zeroShot },
-    warnings: promptWarnings(metrics, labels, metric.metric, majority, split),
+    warnings: promptWarnings(metrics, labels, metric.metric, majority, split, zeroShot),
   };
 }

@@ -93,7 +93,9 @@ export async function evaluationRound(e: Evaluator): Promise<boolean> {
   for (const r of round) {
     const j = promptOf(e, r.task);
     const t = tasks[r.task];
-    const warnings = promptWarnings(r.metrics, t.labels, t.metric, t.majority);
+    // The round at step 0 is the zero-shot baseline itself.
+    const zeroShot = r.step > 0 ? state.zeroShot[r.task] : null;
+    const warnings = promptWarnings(r.metrics, t.labels, t.metric, t.majority, 'validation', zeroShot && summarizeEval(0, zeroShot));
     e.emit({
       kind: 'eval',
       task: r.task,

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { libraryPath } from '../../main/library/db.js';
 import { chooseMetric, majorityBaseline, promptWarnings } from '../../main/train/baselines.js';
 import type { EvalMetrics } from '../../main/train/evaluate.js';
+import { summarizeEval } from '../../main/train/eval-summary.js';
 import { classificationReport } from '../../main/train/metrics.js';
 import { runTraining } from '../../main/train/run.js';
 import { shared, tinyModel } from './fixtures.js';
@@ -95,6 +96,33 @@ describe('baselines and warnings (engine)', () => {
         majority,
       ),
     ).toEqual([]);
+  });
+
+  it('warns when the prompt is not above its own initial prompt on the same rows (the zero-shot baseline)', () => {
+    const gold = idx(devLabels);
+    const labels = ['0', '1'];
+    const majority = majorityBaseline(labels, gold);
+    // The initial prompt gets one example wrong; a trained prompt that gets two wrong is worse than where it started.
+    const oneWrong = evalOf(
+      labels,
+      gold,
+      gold.map((g, i) => (i === 0 ? 1 - g : g)),
+    );
+    const twoWrong = evalOf(
+      labels,
+      gold,
+      gold.map((g, i) => (i < 2 ? 1 - g : g)),
+    );
+    const initial = summarizeEval(0, oneWrong);
+    const worse = promptWarnings(twoWrong, labels, 'rank_accuracy', majority, 'test', initial);
+    const [kept, start] = [(gold.length - 2) / gold.length, (gold.length - 1) / gold.length].map((a) => `${(100 * a).toFixed(1)} %`);
+    expect(worse).toEqual([
+      `accuracy ${kept} is not above the zero-shot baseline (${start}: the initial prompt on the same examples): training has not improved on where it started.`,
+    ]);
+    // Equal is not above; better, or no zero-shot score, is no warning.
+    expect(promptWarnings(oneWrong, labels, 'mcc', majority, 'test', initial)).toHaveLength(1);
+    expect(promptWarnings(oneWrong, labels, 'mcc', majority, 'test', summarizeEval(0, twoWrong))).toEqual([]);
+    expect(promptWarnings(twoWrong, labels, 'mcc', majority, 'test', null)).toEqual([]);
   });
 
   it('warns about a near-constant prompt: a class of ≥ 5 % found under 10 % of the time, a label predicted far beyond its share', () => {
