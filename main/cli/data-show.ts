@@ -1,9 +1,8 @@
 import { SproutError } from '../errors.js';
-import { percentText } from '../wording.js';
 import { heldOutWords } from '../data/split.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
-import { count } from '../wording.js';
+import { count, percentText } from '../wording.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { datasetJson, datasetLine, onePositional } from './data-shared.js';
 import { withLibrary } from './model-shared.js';

@@ -87,7 +87,7 @@ majority and zero_shot (the initial prompt on them), and warnings; null without 
 prompt_file, task_embedding_file, metric and metric_reason (what the best prompt was kept by), baselines (majority:
 always answering the most frequent validation label; zero_shot: the initial prompt at step 0), warnings (about the
 headline evaluation, the test split's else the best validation's: predictions (nearly) one label, a class it
-misses, metric not above the majority baseline),
+misses, metric not above the majority or the zero-shot baseline),
 notes (data notes, then the warnings).`,
   options: {
     model: { type: 'string' },

@@ -2,7 +2,8 @@
  * What a prompt's score means: the majority-class baseline (always answering the most frequent validation label)
  * and the zero-shot baseline (the initial prompt, step 0) beside every metric, the metric the best prompt is kept
  * by (MCC or macro-F1 when classes are imbalanced, where accuracy rewards answering the majority label), and plain
- * warnings when the predictions collapse to one label or the metric is not above the majority baseline.
+ * warnings when the predictions collapse to one label or lean on one, or the metric is not above the majority or the
+ * zero-shot baseline.
  */
 import { metricText, percentText } from '../wording.js';
 import { EVAL_METRIC_NAMES, EVAL_METRICS, isOneOf, type EvalMetricName, type MetricRequest } from '../choices.js';
@@ -214,11 +215,12 @@ function goldOf(report: ClassificationReport): number[] {
 export function judgeTest(step: number, { kept, zeroShot }: TestMetrics, labels: string[], metric: EvalMetricName): TestScore {
   const report = kept.rank ?? kept.greedy;
   const majority = report && labels.length ? majorityBaseline(labels, goldOf(report)) : null;
+  const initial = summarizeEval(0, zeroShot);
   return {
     ...summarizeEval(step, kept),
     majority,
-    zero_shot: summarizeEval(0, zeroShot),
-    warnings: promptWarnings(kept, labels, metric, majority, 'test', summarizeEval(0, zeroShot)),
+    zero_shot: initial,
+    warnings: promptWarnings(kept, labels, metric, majority, 'test', initial),
   };
 }
 

@@ -8,7 +8,7 @@ import { judgeTest, promptWarnings, type MajorityBaseline, type TestMetrics } fr
 import { judge, type Score, type Verdict } from './best.js';
 import type { RunSettings } from './config.js';
 import type { EncodedExample } from './encode.js';
-import { evaluate, metricValue, type EvalMetricName, type EvalOptions } from './evaluate.js';
+import { evaluate, metricValue, type EvalMetricName, type EvalMetrics, type EvalOptions } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
 import type { TrainingEvent } from './events.js';
 import type { EvalRecord, TrainerState } from './trainer-state.js';
@@ -93,9 +93,7 @@ export async function evaluationRound(e: Evaluator): Promise<boolean> {
   for (const r of round) {
     const j = promptOf(e, r.task);
     const t = tasks[r.task];
-    // The round at step 0 is the zero-shot baseline itself.
-    const zeroShot = r.step > 0 ? state.zeroShot[r.task] : null;
-    const warnings = promptWarnings(r.metrics, t.labels, t.metric, t.majority, 'validation', zeroShot && summarizeEval(0, zeroShot));
+    const warnings = roundWarnings(r, t, state.zeroShot[r.task]);
     e.emit({
       kind: 'eval',
       task: r.task,
@@ -111,6 +109,15 @@ export async function evaluationRound(e: Evaluator): Promise<boolean> {
 }
 
 /** The zero-shot baseline: what each task's initial prompt scores, so that a trained prompt's score can be judged. */
+/**
+ * A validation evaluation's warnings, against the task's majority and zero-shot baselines; the round at step 0 is the
+ * zero-shot baseline itself, so it is not judged against it. The run's result says the same of its kept evaluation.
+ */
+export function roundWarnings(r: EvalRecord, t: Pick<LoopTask, 'labels' | 'metric' | 'majority'>, zeroShot: EvalMetrics | null): string[] {
+  const initial = r.step > 0 && zeroShot ? summarizeEval(0, zeroShot) : null;
+  return promptWarnings(r.metrics, t.labels, t.metric, t.majority, 'validation', initial);
+}
+
 export async function zeroShotRound(e: Evaluator): Promise<void> {
   for (const [k, task] of e.tasks.entries()) {
     if (!task.validation.length || e.state.zeroShot[k] !== null) continue;

@@ -7,16 +7,16 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Precision, PromptModel } from '../runtime/types.js';
 import type { WeightWidth } from '../weights/width.js';
-import { judgeTest, promptWarnings, type Baselines, type TestMetrics, type TestScore } from './baselines.js';
+import { judgeTest, type Baselines, type TestMetrics, type TestScore } from './baselines.js';
 import { taskEmbeddingStep, type MixtureConfig } from './config.js';
-import type { EvalMetricName, EvalMetrics } from './evaluate.js';
+import type { EvalMetricName } from './evaluate.js';
 import { summarizeEval, type EvalSummary } from './eval-summary.js';
-import { promptOf } from './eval-round.js';
+import { promptOf, roundWarnings } from './eval-round.js';
 import type { loopTask } from './run-data.js';
 import type { KeptPrompt } from './run-ledger.js';
 import { PROMPT_FILE, TASK_EMBEDDING_FILE, writePromptFile } from './run-store.js';
 import { tenPercentMean, type LoopStatus } from './trainer.js';
-import type { EvalRecord, TrainerState } from './trainer-state.js';
+import type { TrainerState } from './trainer-state.js';
 
 /** What the end of a run is built from. */
 export interface RunEnd {
@@ -119,14 +119,8 @@ export function judgeTask(end: RunEnd, k: number): TaskJudgement {
     metric_reason: task.metricChoice.reason,
     baselines: { majority: task.majority, zero_shot: zeroShot ? summarizeEval(0, zeroShot) : null },
     test,
-    warnings: test ? test.warnings : bestEval ? keptWarnings(bestEval, task, zeroShot) : [],
+    warnings: test ? test.warnings : bestEval ? roundWarnings(bestEval, task, zeroShot) : [],
   };
-}
-
-/** The kept evaluation's warnings, as its round reported them (against the zero-shot baseline unless it is the step-0 round). */
-function keptWarnings(kept: EvalRecord, task: RunEnd['tasks'][number], zeroShot: EvalMetrics | null): string[] {
-  const initial = kept.step > 0 && zeroShot ? summarizeEval(0, zeroShot) : null;
-  return promptWarnings(kept.metrics, task.labels, task.metric, task.majority, 'validation', initial);
 }
 
 /** A prompt's files in the run folder: one prompt keeps the plain names, several are numbered. */
