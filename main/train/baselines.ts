@@ -67,7 +67,11 @@ export function chooseMetric(
   const present = c.map((n, k) => ({ n, k })).filter((x) => x.n > 0);
   const largest = present.reduce((a, b) => (b.n > a.n ? b : a), present[0]);
   const smallest = present.reduce((a, b) => (b.n < a.n ? b : a), present[0]);
-  const spread = `"${labels[largest.k]}" ${share(largest.n, gold.length)}, "${labels[smallest.k]}" ${share(smallest.n, gold.length)} of the ${of}`;
+  // Equal counts have no largest or smallest class to name: AG News's four were "1" 25.0 %, "1" 25.0 %.
+  const spread =
+    largest.n === smallest.n
+      ? `each of the ${present.length} labels ${share(largest.n, gold.length)} of the ${of}`
+      : `"${labels[largest.k]}" ${share(largest.n, gold.length)}, "${labels[smallest.k]}" ${share(smallest.n, gold.length)} of the ${of}`;
   if (present.length < 2 || largest.n < IMBALANCE_RATIO * smallest.n)
     return { metric: 'rank_accuracy', reason: `accuracy: the classes are balanced (${spread}) (auto)` };
   // Two classes: MCC (GLUE's metric for CoLA) is 0 for any single-label answer; more classes: macro-F1.

@@ -37,6 +37,17 @@ describe('baselines and warnings (engine)', () => {
     expect(auto.metric).toBe('mcc');
     expect(auto.reason).toContain(`"1" ${((100 * ones) / 200).toFixed(1)} %`);
     expect(chooseMetric(undefined, ['0', '1'], [0, 1, 0, 1, 1, 0]).metric).toBe('rank_accuracy');
+    // AG News: 1,900 rows of each class, so no class is the largest or the smallest.
+    const agNewsScript = 'import csv,json,sys\nprint(json.dumps([int(r[0]) - 1 for r in csv.reader(open(sys.argv[1], newline=""))]))';
+    const agNews: number[] = JSON.parse(
+      execFileSync('python3', ['-c', agNewsScript, path.join(shared, 'data/ag_news/test.csv')], { encoding: 'utf8' }),
+    );
+    expect(chooseMetric('auto', ['1', '2', '3', '4'], agNews).reason).toBe(
+      'accuracy: the classes are balanced (each of the 4 labels 25.0 % of the training examples) (auto)',
+    );
+    expect(chooseMetric('auto', ['0', '1'], [0, 1, 0, 1, 1, 0, 1]).reason).toBe(
+      'accuracy: the classes are balanced ("1" 57.1 %, "0" 42.9 % of the training examples) (auto)',
+    );
     expect(chooseMetric('auto', ['a', 'b', 'c'], [0, 0, 0, 0, 0, 1, 2]).metric).toBe('macro_f1');
     expect(chooseMetric('rank_accuracy', ['0', '1'], idx(trainLabels))).toEqual({ metric: 'rank_accuracy', reason: 'accuracy, as asked' });
     expect(chooseMetric('auto', [], []).metric).toBe('exact_match');
