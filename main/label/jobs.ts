@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SourceRecord } from '../data/types.js';
-import { dataDirOf, type LibraryDb } from '../library/db.js';
+import { dataDirOf, writeTransaction, type LibraryDb } from '../library/db.js';
 import type { WriterTarget } from '../writer-lock.js';
 import type { AddedValue } from './encode.js';
 import type { LabelJobSpec, LabelStats } from './types.js';
@@ -151,7 +151,7 @@ export function resealOutput(db: LibraryDb, id: string, seal: OutputSeal): void 
 export function markOutputReplaced(db: LibraryDb, jobIds: readonly string[], by: Omit<OutputReplaced, 'at'>): void {
   const replaced = JSON.stringify({ ...by, at: new Date().toISOString() });
   const update = db.prepare('UPDATE label_jobs SET output_replaced = ? WHERE id = ?');
-  db.transaction(() => jobIds.forEach((id) => update.run(replaced, id)))();
+  writeTransaction(db, () => jobIds.forEach((id) => update.run(replaced, id)));
 }
 
 /** Forgets a job and its rows (the output file is not touched); returns whether it existed. */
@@ -173,7 +173,7 @@ export function commitChunk(
       ` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const r of rows)
       insert.run(
         id,
@@ -194,7 +194,7 @@ export function commitChunk(
       new Date().toISOString(),
       id,
     );
-  })();
+  });
 }
 
 /** Rows a resumed job is about to redo; a committed job has none, this only guards against a foreign writer. */

@@ -20,7 +20,7 @@ import {
   type DatasetRecord,
   type Split,
 } from '../library/datasets.js';
-import type { LibraryDb } from '../library/db.js';
+import { writeTransaction, type LibraryDb } from '../library/db.js';
 import { requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getTask, type TaskRecord } from '../library/tasks.js';
 import { getJob, jobRows, type LabelJob } from './jobs.js';
@@ -93,7 +93,7 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
     });
   }
   const textOf = (fields: Record<string, string>) => renderTemplate(taskTemplate, fields);
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const datasetId = insertVersion(db, parent, jobId, prompt.id);
     const writer = versionWriter(db, datasetId, parent.textColumns);
     const copied = copyParentRows(db, parent, reviewed, textOf, writer);
@@ -113,7 +113,7 @@ export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVe
     };
     finishVersion(db, datasetId, parent, writer, report);
     return { datasetId, prompt, task, parent, report };
-  })();
+  });
 }
 
 /** A reviewed row: the person's label, its values under the dataset's column names, and its line in the job's file. */

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import { splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
-import type { LibraryDb } from '../library/db.js';
+import { writeTransaction, type LibraryDb } from '../library/db.js';
 import {
   duplicateTextGroups,
   finishDataset,
@@ -181,7 +181,7 @@ export function recordCorrections(
   const job = requireJob(db, jobId);
   const task = job.spec.task;
   const update = db.prepare('UPDATE label_rows SET corrected = ?, corrected_at = ? WHERE job_id = ? AND row = ? AND predicted IS NOT NULL');
-  db.transaction(() => {
+  writeTransaction(db, () => {
     for (const { row, label, where } of corrections) {
       const at = where ? `${where}: ` : '';
       if (label !== null && task.kind === 'classification' && !task.labels.includes(label)) {
@@ -193,7 +193,7 @@ export function recordCorrections(
         });
       }
     }
-  })();
+  });
 }
 
 export interface SaveCorrectionsOptions {
@@ -215,7 +215,7 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
   const seed = options.seed ?? 0;
   const spec = job.spec;
   const labelColumn = 'label';
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const datasetId = insertDataset(db, {
       name: options.name,
       source: { name: basename(spec.input), size: spec.inputBytes, sha256: '' },
@@ -271,5 +271,5 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
       report: { labelJob: jobId, rows, corrected, splits: splitCounts(db, datasetId), labels },
     });
     return datasetId;
-  })();
+  });
 }

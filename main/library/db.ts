@@ -46,6 +46,17 @@ export function openLibrary(file: string): LibraryDb {
   return db;
 }
 
+/**
+ * `fn` in a transaction that takes the library's write lock as it begins (BEGIN IMMEDIATE), waiting busy_timeout
+ * for it. better-sqlite3's plain transaction() begins deferred: it reads from a snapshot, and when another connection
+ * (a second `sprout train`, the app) commits before the first write, SQLite refuses that write at once with
+ * SQLITE_BUSY_SNAPSHOT ("database is locked") instead of waiting: three trainings on one library, stopped together,
+ * failed so. Nested in another transaction it is a savepoint, as transaction() is.
+ */
+export function writeTransaction<T>(db: LibraryDb, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
 function migrate(db: LibraryDb, file: string): void {
   let version: number;
   try {
@@ -64,10 +75,12 @@ function migrate(db: LibraryDb, file: string): void {
     );
   }
   for (let v = version; v < migrations.length; v++) {
-    db.transaction(() => {
+    writeTransaction(db, () => {
+      // Another process may have migrated since the version was read: two opening a new data folder at once.
+      if ((db.pragma('user_version', { simple: true }) as number) > v) return;
       migrations[v].up(db);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+    });
   }
 }
 

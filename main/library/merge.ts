@@ -4,7 +4,7 @@
  * there (same uid, same model id, same dataset source and creation time) is kept, so merging twice adds nothing.
  * Labelling jobs are not merged: they point at output files on the machine that ran them.
  */
-import type { LibraryDb } from './db.js';
+import { writeTransaction, type LibraryDb } from './db.js';
 
 export interface MergeCounts {
   models: number;
@@ -50,13 +50,13 @@ function mapped(ids: IdMap, id: unknown): number | null {
 export function mergeLibrary(target: LibraryDb, source: LibraryDb): MergeCounts {
   const counts: MergeCounts = { models: 0, datasets: 0, tasks: 0, runs: 0, prompts: 0, promptsPresent: 0 };
   // Each table after those it references, so every id map is complete before a row needs it.
-  target.transaction(() => {
+  writeTransaction(target, () => {
     mergeModels(target, source, counts);
     const datasetIds = mergeDatasets(target, source, counts);
     const taskIds = mergeTasks(target, source, counts, datasetIds);
     const runIds = mergeRuns(target, source, counts, taskIds);
     mergePrompts(target, source, counts, taskIds, runIds);
-  })();
+  });
   return counts;
 }
 

@@ -5,7 +5,7 @@ import { isProbeRunSql } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
-import type { LibraryDb } from './db.js';
+import { writeTransaction, type LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
 
 /**
@@ -184,7 +184,7 @@ export function insertPrompt(
   if (prompt.taskEmbedding) checkShape('task embedding', prompt.taskEmbedding, prompt.length, prompt.dModel);
   if (prompt.initEmbedding) checkShape('initial prompt', prompt.initEmbedding, prompt.length, prompt.dModel);
   const tags = cleanTags(prompt.tags ?? []);
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     if (prompt.parentId != null && !db.prepare('SELECT 1 FROM prompts WHERE id = ?').get(prompt.parentId)) throw notFound(prompt.parentId);
     const id = Number(
       db
@@ -220,7 +220,7 @@ export function insertPrompt(
     const tag = db.prepare('INSERT INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
     for (const t of tags) tag.run(id, t);
     return id;
-  })();
+  });
 }
 
 export function getPrompt(db: LibraryDb, id: number): PromptRecord | undefined {
@@ -338,9 +338,9 @@ export function promptChildren(db: LibraryDb, id: number): PromptSummary[] {
 }
 
 function change(db: LibraryDb, id: number, sql: string, ...params: unknown[]): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     if (db.prepare(sql).run(...params, id).changes === 0) throw notFound(id);
-  })();
+  });
 }
 
 export function renamePrompt(db: LibraryDb, id: number, name: string): void {
@@ -360,14 +360,14 @@ export function setPromptNotes(db: LibraryDb, id: number, notes: string): void {
 /** Adds and removes tags in one transaction; returns the prompt's tags afterwards. */
 export function tagPrompt(db: LibraryDb, id: number, add: string[], remove: string[] = []): string[] {
   const toAdd = cleanTags(add);
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     if (!db.prepare('SELECT 1 FROM prompts WHERE id = ?').get(id)) throw notFound(id);
     const insert = db.prepare('INSERT OR IGNORE INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
     for (const t of toAdd) insert.run(id, t);
     const drop = db.prepare('DELETE FROM prompt_tags WHERE prompt_id = ? AND tag = ?');
     for (const t of remove) drop.run(id, t.trim());
     return (db.prepare('SELECT tag FROM prompt_tags WHERE prompt_id = ? ORDER BY tag').all(id) as { tag: string }[]).map((r) => r.tag);
-  })();
+  });
 }
 
 export interface DeleteResult {
@@ -381,7 +381,7 @@ export interface DeleteResult {
  * them derive from the deleted prompt's own parent so that their lineage skips it rather than breaking.
  */
 export function deletePrompt(db: LibraryDb, id: number, options: { force?: boolean } = {}): DeleteResult {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const row = db.prepare('SELECT name, parent_id FROM prompts WHERE id = ?').get(id) as
       { name: string; parent_id: number | null } | undefined;
     if (!row) throw notFound(id);
@@ -398,13 +398,13 @@ export function deletePrompt(db: LibraryDb, id: number, options: { force?: boole
     db.prepare('UPDATE prompts SET parent_id = ? WHERE parent_id = ?').run(row.parent_id, id);
     db.prepare('DELETE FROM prompts WHERE id = ?').run(id);
     return { deleted: id, reparented: children };
-  })();
+  });
 }
 
 /** Copies a prompt (embeddings, task, metrics, tags, notes) under a new id; the copy derives from the original. */
 export function duplicatePrompt(db: LibraryDb, id: number, name?: string): number {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const p = requirePrompt(db, id);
     return insertPrompt(db, { ...p, name: name ?? `${p.name} (copy)`, init: `copy:${id}`, parentId: id });
-  })();
+  });
 }

@@ -13,7 +13,7 @@ import type { EvalSummary } from '../train/eval-summary.js';
 import type { TrainingEvent } from '../train/events.js';
 import type { DatasetSplit, FinishedRun, LedgerTask, NewRunEntry, RunLedger, RunLibrary } from '../train/run-ledger.js';
 import { getDataset, loadDatasetRows, type Split } from './datasets.js';
-import { libraryPath, openLibrary, type LibraryDb } from './db.js';
+import { libraryPath, openLibrary, writeTransaction, type LibraryDb } from './db.js';
 import { findModelByPath } from './models.js';
 import { insertPrompt, loadSoftPrompt, parsePromptId, type ModelRef } from './prompts.js';
 import { createRun, recordRunMetric, requireRun, updateRun } from './runs.js';
@@ -182,7 +182,7 @@ class RunRecord implements RunLedger {
 
   finish(run: FinishedRun): number[] {
     const timings = { train: Number(run.trainSeconds.toFixed(3)) };
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const model = modelRef(this.db, run.modelPath, run.modelConfig);
       const ids = run.prompts.map((p) =>
         insertPrompt(this.db, {
@@ -205,7 +205,7 @@ class RunRecord implements RunLedger {
       );
       updateRun(this.db, this.id, { status: run.status, step: run.step, timings, provider: run.provider });
       return ids;
-    })();
+    });
   }
 
   fail(error: unknown): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SproutError } from '../errors.js';
 import type { WeightWidth } from '../weights/width.js';
-import type { LibraryDb } from './db.js';
+import { writeTransaction, type LibraryDb } from './db.js';
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'cancelled' | 'failed' | 'done';
 
@@ -91,7 +91,7 @@ function fromRow(r: Row): RunRecord {
 
 export function createRun(db: LibraryDb, run: NewRun): RunRecord {
   const now = new Date().toISOString();
-  const id = db.transaction(() =>
+  const id = writeTransaction(db, () =>
     Number(
       db
         .prepare(
@@ -111,7 +111,7 @@ export function createRun(db: LibraryDb, run: NewRun): RunRecord {
           now,
         ).lastInsertRowid,
     ),
-  )();
+  );
   return requireRun(db, id);
 }
 
@@ -135,15 +135,15 @@ export function updateRun(db: LibraryDb, id: number, update: RunUpdate): RunReco
     sets.push(`${column} = @${key}`);
     values[key] = key === 'timings' ? JSON.stringify(update[key]) : update[key];
   }
-  db.transaction(() => {
+  writeTransaction(db, () => {
     if (db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(values).changes === 0) throw notFound(id);
-  })();
+  });
   return requireRun(db, id);
 }
 
 /** Records the loss and/or evaluation at a step; a second record for the same step replaces the first. */
 export function recordRunMetric(db: LibraryDb, runId: number, metric: RunMetric): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     db.prepare('INSERT OR REPLACE INTO run_metrics (run_id, step, loss, eval, recorded) VALUES (?, ?, ?, ?, ?)').run(
       runId,
       metric.step,
@@ -151,7 +151,7 @@ export function recordRunMetric(db: LibraryDb, runId: number, metric: RunMetric)
       metric.eval && JSON.stringify(metric.eval),
       new Date().toISOString(),
     );
-  })();
+  });
 }
 
 export function runMetrics(db: LibraryDb, runId: number): RunMetric[] {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LibraryDb } from './db.js';
+import { writeTransaction, type LibraryDb } from './db.js';
 
 /** What a prompt was trained to do: a dataset (when imported), the input template and the label verbaliser. */
 export interface TaskRecord {
@@ -43,7 +43,7 @@ function fromRow(r: Row): TaskRecord {
 export function insertTask(db: LibraryDb, task: NewTask): TaskRecord {
   const created = new Date().toISOString();
   const uid = randomUUID();
-  const id = db.transaction(() =>
+  const id = writeTransaction(db, () =>
     Number(
       db
         .prepare('INSERT INTO tasks (uid, name, dataset_id, template, verbalizer, label_set, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -57,19 +57,19 @@ export function insertTask(db: LibraryDb, task: NewTask): TaskRecord {
           created,
         ).lastInsertRowid,
     ),
-  )();
+  );
   return { ...task, id, uid, created };
 }
 
 /** The task with the same dataset, template, verbaliser and label set, created if there is none yet. */
 export function findOrInsertTask(db: LibraryDb, task: NewTask): TaskRecord {
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const row = db
       .prepare('SELECT * FROM tasks WHERE dataset_id IS ? AND template = ? AND verbalizer = ? AND label_set IS ? ORDER BY id LIMIT 1')
       .get(task.datasetId, task.template, JSON.stringify(task.verbalizer), task.labelSet && JSON.stringify(task.labelSet)) as
       Row | undefined;
     return row ? fromRow(row) : insertTask(db, task);
-  })();
+  });
 }
 
 export function getTask(db: LibraryDb, id: number): TaskRecord | undefined {

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SproutError } from '../errors.js';
-import type { LibraryDb } from '../library/db.js';
+import { writeTransaction, type LibraryDb } from '../library/db.js';
 import { fromBlob } from '../library/embedding.js';
 import { insertPrompt, NOT_A_PROBE, requirePrompt, type ModelRef } from '../library/prompts.js';
 import {
@@ -192,7 +192,7 @@ export function insertMixedPrompt(
   name?: string,
 ): { id: number; weights: { id: number; weight: number }[] } {
   const weights = mixWeights(ranked, k);
-  return db.transaction(() => {
+  return writeTransaction(db, () => {
     const sources = weights.map((w) => ({ ...w, prompt: requirePrompt(db, w.id) }));
     const best = sources[0].prompt;
     const mixed = mixPrompts(
@@ -210,5 +210,5 @@ export function insertMixedPrompt(
       notes: `Top-${k} weighted average (SPoT) of prompts ${weights.map((w) => `${w.id} (α ${w.weight.toFixed(3)})`).join(', ')}.`,
     });
     return { id, weights };
-  })();
+  });
 }
