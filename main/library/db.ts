@@ -84,6 +84,11 @@ function migrate(db: LibraryDb, file: string): void {
   }
 }
 
+/** A table's column names, in their order. */
+export function tableColumns(db: LibraryDb, table: string): string[] {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name);
+}
+
 /**
  * Runs `fn` with a connection of its own to the library of `dataDir`, closed when `fn` settles (SQLite's WAL lets
  * other connections read meanwhile): what a command or a worker job does with the library.

@@ -14,6 +14,7 @@ import type { ReadOptions, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
 import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
+import { copyStagedDataset, openStaging } from './import-staging.js';
 import { DEFAULT_HELD_OUT } from '../data/split.js';
 
 export interface ImportOptions extends ReadOptions, MappingRequest {
@@ -187,41 +188,57 @@ function noRows(file: string, d: ImportedRows['dropped']): SproutError {
  * Imports a data file into the library as one dataset, all in one transaction: a failure at any row leaves nothing
  * behind. Checks are reported, not silently fixed: rows with empty texts or without a label are dropped and counted,
  * duplicates, long texts and free-text label columns are counted. Memory stays bounded: rows stream from the file
- * into SQLite, which also counts duplicates and labels.
- *
- * The import holds the database's write lock until it finishes; give it a connection no one else writes through.
+ * into SQLite, which also counts duplicates and labels. They stream into a staging library (import-staging.ts), so
+ * the library's write lock is held only for the copy at the end, and other writers, on this thread or elsewhere, go
+ * on meanwhile.
  */
 export async function importDataset(db: LibraryDb, given: string, options: ImportOptions = {}): Promise<ImportReport> {
   const sources = await openSources(given, options);
   const shares = heldOutShares(options);
   if (db.inTransaction) throw new Error('importDataset needs a connection that is not already in a transaction');
-  db.exec('BEGIN IMMEDIATE');
+  const staging = openStaging(dataDirOf(db));
   try {
-    const datasetId = newDataset(db, sources, options, shares);
-    const rows = new ImportedRows(db, datasetId, sources.mapping, rowChecks(options, sources.mapping.labelColumn !== null, shares));
-    await rows.store(sources.main, sources.main.records, sources.validation ? 'train' : 'split');
-    if (sources.validation) await rows.store(sources.validation, sources.validation.records, 'validation');
-    options.onRows?.(rows.rows);
-    if (rows.rows === 0) throw noRows(sources.file, rows.dropped);
-    const drawn = rows.drawHeldOut(shares, options.seed ?? 0, sources.validation !== undefined);
-    const report = importReport(datasetId, sources, rows, drawn, options, shares);
-    finishDataset(db, datasetId, {
-      source: { name: basename(sources.file), size: report.bytes, sha256: report.sha256 },
-      validation: report.validation && { name: report.validation.file, size: report.validation.bytes, sha256: report.validation.sha256 },
-      labelSet: rows.labelled && !rows.freeText ? Object.keys(report.labels).sort() : null,
-      report: { ...report },
-    });
-    db.exec('COMMIT');
-    return report;
+    const report = await stageDataset(staging.db, sources, options, shares);
+    staging.db.close();
+    return { ...report, id: copyStagedDataset(db, staging.file, report.id) };
   } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
     throw isDiskFull(error) ? diskFull(db, sources) : error;
+  } finally {
+    staging.dispose();
   }
 }
 
+/** The whole import into `staging`; the report's id is the staging library's. */
+async function stageDataset(
+  staging: LibraryDb,
+  sources: OpenedSources,
+  options: ImportOptions,
+  shares: { validation: number; test: number },
+): Promise<ImportReport> {
+  // One transaction for speed only: the staging library is thrown away when anything fails.
+  staging.exec('BEGIN');
+  const datasetId = newDataset(staging, sources, options, shares);
+  const rows = new ImportedRows(staging, datasetId, sources.mapping, rowChecks(options, sources.mapping.labelColumn !== null, shares));
+  await rows.store(sources.main, sources.main.records, sources.validation ? 'train' : 'split');
+  if (sources.validation) await rows.store(sources.validation, sources.validation.records, 'validation');
+  options.onRows?.(rows.rows);
+  if (rows.rows === 0) throw noRows(sources.file, rows.dropped);
+  const drawn = rows.drawHeldOut(shares, options.seed ?? 0, sources.validation !== undefined);
+  const report = importReport(datasetId, sources, rows, drawn, options, shares);
+  finishDataset(staging, datasetId, {
+    source: { name: basename(sources.file), size: report.bytes, sha256: report.sha256 },
+    validation: report.validation && { name: report.validation.file, size: report.validation.bytes, sha256: report.validation.sha256 },
+    labelSet: rows.labelled && !rows.freeText ? Object.keys(report.labels).sort() : null,
+    report: { ...report },
+  });
+  staging.exec('COMMIT');
+  return report;
+}
+
 function diskFull(db: LibraryDb, s: OpenedSources): SproutError {
-  // The rows take about as much room in the library as in the file(s) they come from.
-  const needed = s.main.info.totalBytes + (s.validation?.info.totalBytes ?? 0);
+  // The rows take about as much room in the library as in the file(s) they come from, and as much again in the
+  // staging library until they are copied.
+  const needed = 2 * (s.main.info.totalBytes + (s.validation?.info.totalBytes ?? 0));
   return diskFullError(
     dataDirOf(db),
     `the dataset from ${basename(s.file)}`,

@@ -4,7 +4,7 @@
  * there (same uid, same model id, same dataset source and creation time) is kept, so merging twice adds nothing.
  * Labelling jobs are not merged: they point at output files on the machine that ran them.
  */
-import { writeTransaction, type LibraryDb } from './db.js';
+import { tableColumns, writeTransaction, type LibraryDb } from './db.js';
 
 export interface MergeCounts {
   models: number;
@@ -17,10 +17,6 @@ export interface MergeCounts {
 }
 
 type Row = Record<string, unknown>;
-
-function columns(db: LibraryDb, table: string): string[] {
-  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name);
-}
 
 function inserter(db: LibraryDb, table: string, cols: string[]): (row: Row) => number {
   const statement = db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`);
@@ -61,7 +57,7 @@ export function mergeLibrary(target: LibraryDb, source: LibraryDb): MergeCounts 
 }
 
 function mergeModels(target: LibraryDb, source: LibraryDb, counts: MergeCounts): void {
-  const models = columns(target, 'models');
+  const models = tableColumns(target, 'models');
   const addModel = target.prepare(`INSERT OR IGNORE INTO models (${models.join(', ')}) VALUES (${models.map((c) => `@${c}`).join(', ')})`);
   for (const m of source.prepare('SELECT * FROM models').iterate() as Iterable<Row>) counts.models += addModel.run(m).changes;
 }
@@ -72,9 +68,9 @@ function mergeDatasets(target: LibraryDb, source: LibraryDb, counts: MergeCounts
   const addDataset = inserter(
     target,
     'datasets',
-    columns(target, 'datasets').filter((c) => c !== 'id'),
+    tableColumns(target, 'datasets').filter((c) => c !== 'id'),
   );
-  const rowCols = columns(target, 'dataset_rows');
+  const rowCols = tableColumns(target, 'dataset_rows');
   const addRow = inserter(target, 'dataset_rows', rowCols);
   const findDataset = target.prepare('SELECT id FROM datasets WHERE source_sha256 = ? AND created = ? AND name = ?');
   for (const d of source.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]) {
@@ -97,7 +93,7 @@ function mergeTasks(target: LibraryDb, source: LibraryDb, counts: MergeCounts, d
   const addTask = inserter(
     target,
     'tasks',
-    columns(target, 'tasks').filter((c) => c !== 'id'),
+    tableColumns(target, 'tasks').filter((c) => c !== 'id'),
   );
   const findTask = byUid(target, 'tasks');
   for (const t of source.prepare('SELECT * FROM tasks ORDER BY id').all() as Row[]) {
@@ -114,9 +110,9 @@ function mergeRuns(target: LibraryDb, source: LibraryDb, counts: MergeCounts, ta
   const addRun = inserter(
     target,
     'runs',
-    columns(target, 'runs').filter((c) => c !== 'id'),
+    tableColumns(target, 'runs').filter((c) => c !== 'id'),
   );
-  const addMetric = inserter(target, 'run_metrics', columns(target, 'run_metrics'));
+  const addMetric = inserter(target, 'run_metrics', tableColumns(target, 'run_metrics'));
   const findRun = byUid(target, 'runs');
   for (const r of source.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]) {
     const existing = findRun.get(r.uid) as { id: number } | undefined;
@@ -140,7 +136,7 @@ function mergePrompts(target: LibraryDb, source: LibraryDb, counts: MergeCounts,
   const addPrompt = inserter(
     target,
     'prompts',
-    columns(target, 'prompts').filter((c) => c !== 'id'),
+    tableColumns(target, 'prompts').filter((c) => c !== 'id'),
   );
   const addTag = target.prepare('INSERT OR IGNORE INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
   const findPrompt = byUid(target, 'prompts');

@@ -64,7 +64,7 @@ describe.skipIf(!canMount)('a full disk', () => {
     expect(failed.code, failed.stderr).toBe(2);
     expect(failed.stderr).toMatch(
       new RegExp(
-        `^sprout: The disk is full: the dataset from train\\.tsv could not be written to ${home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then run the same \`sprout data import\` again \\(nothing of this import was kept\\)\\.\\n$`,
+        `^sprout: The disk is full: the dataset from train\\.tsv could not be written to ${home} \\(\\d+ KB free there, about 1\\.6 MB more needed\\)\\. Free some space there, then run the same \`sprout data import\` again \\(nothing of this import was kept\\)\\.\\n$`,
       ),
     );
     expect(library(home)).toEqual({ integrity: 'ok', datasets: 0 });
@@ -136,7 +136,7 @@ print(len(rows), [r["premise"] for r in rows] == premises, all(r["predicted_labe
         .catch((e: Error) => e);
       expect((error as Error).message).toMatch(
         new RegExp(
-          `^disk-full: The disk is full: the dataset from train\\.tsv could not be written to ${h.home} \\(\\d+ KB free there, about 827 KB more needed\\)\\. Free some space there, then import the file again \\(nothing of this import was kept\\)\\.$`,
+          `^disk-full: The disk is full: the dataset from train\\.tsv could not be written to ${h.home} \\(\\d+ KB free there, about 1\\.6 MB more needed\\)\\. Free some space there, then import the file again \\(nothing of this import was kept\\)\\.$`,
         ),
       );
     } finally {

@@ -1,11 +1,14 @@
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LibraryDb } from '../../main/library/db.js';
+import { importDataset } from '../../main/library/import-dataset.js';
+import { STAGING_FOLDER } from '../../main/library/import-staging.js';
 import { deletePrompt, duplicatePrompt, renamePrompt, tagPrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
-import { repoRoot } from '../train/fixtures.js';
+import { repoRoot, shared } from '../train/fixtures.js';
 import { addPrompt, freshLibrary } from './helpers.js';
 
 /**
@@ -67,6 +70,50 @@ describe('library writes beside another process', () => {
     expect(refused).toBe('SQLITE_BUSY');
     renamePrompt(elsewhere, other, 'renamed after');
     elsewhere.close();
+    db.close();
+  });
+});
+
+const agNews = join(shared, 'data/ag_news/test.csv');
+const agNewsMapping = { textColumns: ['1', '2'], labelColumn: '0' };
+
+/** Each dataset's id, the id its stored import report names, and its row count, as Python's sqlite3 reads them. */
+function storedDatasets(file: string): [number, number, number][] {
+  const script = `import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(json.dumps(c.execute("select id, json_extract(report, '$.id'), (select count(*) from dataset_rows r where r.dataset_id = d.id) from datasets d").fetchall()))`;
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+}
+
+describe('a dataset import beside other writers', () => {
+  it('leaves the library to them while it reads its file, and keeps nothing in staging', async () => {
+    const { db, file, dir } = freshLibrary();
+    const other = addPrompt(db, 1);
+    const elsewhere = new Database(file, { timeout: 0 });
+    const names: string[] = [];
+    // onRows is called while the rows are read (here once, when the file is read): a training writing its metrics.
+    const report = await importDataset(db, agNews, {
+      ...agNewsMapping,
+      onRows: (rows) => {
+        renamePrompt(elsewhere, other, `renamed at ${rows} rows`);
+        names.push(`renamed at ${rows} rows`);
+      },
+    });
+    expect(names).toEqual(['renamed at 7600 rows']);
+    expect(storedDatasets(file)).toEqual([[report.id, report.id, 7600]]);
+    expect(readdirSync(join(dir, STAGING_FOLDER))).toEqual([]);
+    elsewhere.close();
+    db.close();
+  });
+
+  it('that fails keeps nothing, in the library or in staging', async () => {
+    const { db, file, dir } = freshLibrary();
+    const broken = join(dir, 'broken.csv');
+    const lines = readFileSync(agNews, 'utf8').split('\n').slice(0, 5000);
+    writeFileSync(broken, `${lines.join('\n')}\n"1","An unclosed quote,"no end\n`);
+    await expect(importDataset(db, broken, agNewsMapping)).rejects.toThrow(/broken\.csv:5001:/);
+    expect(storedDatasets(file)).toEqual([]);
+    expect(readdirSync(join(dir, STAGING_FOLDER))).toEqual([]);
     db.close();
   });
 });
