@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LibraryDb } from '../../main/library/db.js';
@@ -116,6 +116,18 @@ describe('a dataset import beside other writers', () => {
     expect(readdirSync(join(dir, STAGING_FOLDER))).toEqual([]);
     db.close();
   });
+});
+
+it('an import removes what imports of ended processes left in staging, and nothing of a running one', async () => {
+  const { db, dir } = freshLibrary();
+  const folder = join(dir, STAGING_FOLDER);
+  mkdirSync(folder);
+  const ended = spawnSync(process.execPath, ['-e', '']).pid;
+  const left = [`import-${ended}-0a1b.sqlite`, `import-${ended}-0a1b.sqlite-journal`, `import-${process.pid}-2c3d.sqlite`];
+  for (const name of left) writeFileSync(join(folder, name), '');
+  await importDataset(db, join(shared, 'data/cb/val.jsonl'), { textColumns: ['premise', 'hypothesis'], labelColumn: 'label' });
+  expect(readdirSync(folder)).toEqual([`import-${process.pid}-2c3d.sqlite`]);
+  db.close();
 });
 
 describe('library transactions', () => {
