@@ -1,6 +1,7 @@
 import { commands } from './cli/commands.js';
 import { parseCommandArgs, UsageError, type Command } from './cli/command.js';
 import { asDiskFullError } from './disk-full.js';
+import { asLibraryBusyError } from './library/db.js';
 import { SproutError } from './errors.js';
 import { dataDir } from './paths.js';
 
@@ -52,7 +53,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    error = asDiskFullError(error, dataDir()) ?? error;
+    error = asDiskFullError(error, dataDir()) ?? asLibraryBusyError(error) ?? error;
     if (error instanceof UsageError || error instanceof SproutError) {
       process.stderr.write(`sprout: ${error.message}\n`);
       process.exitCode = 2;

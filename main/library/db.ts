@@ -8,6 +8,9 @@ export type LibraryDb = Database.Database;
 
 export const LIBRARY_FILE = 'library.sqlite';
 
+/** How long a write waits for another connection's write lock before SQLite gives up (SQLITE_BUSY). */
+const BUSY_TIMEOUT_MS = 5000;
+
 export function libraryPath(dataDir: string): string {
   return join(dataDir, LIBRARY_FILE);
 }
@@ -27,7 +30,7 @@ export function openLibrary(file: string): LibraryDb {
   let db: LibraryDb;
   try {
     db = new Database(file);
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
@@ -82,6 +85,23 @@ function migrate(db: LibraryDb, file: string): void {
       db.pragma(`user_version = ${v + 1}`);
     });
   }
+}
+
+/**
+ * For a host's last line of defence (the CLI, the app's dispatch), as asDiskFullError: a write that waited
+ * busy_timeout for another connection's lock and gave up says so, instead of an internal error and a stack trace.
+ */
+export function asLibraryBusyError(error: unknown): SproutError | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (error instanceof SproutError || typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) return undefined;
+  return new SproutError(
+    'library-busy',
+    `The library is busy: another process held its write lock for over ${BUSY_TIMEOUT_MS / 1000} s (a large import or library import-all does), so this change was not saved.`,
+    {
+      hint: 'Run the command again once that has finished; a training stopped by it continues with `sprout train --resume RUN`.',
+      uiHint: 'Try again once that has finished.',
+    },
+  );
 }
 
 /** A table's column names, in their order. */

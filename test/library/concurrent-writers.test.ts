@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LibraryDb } from '../../main/library/db.js';
+import { asLibraryBusyError, writeTransaction, type LibraryDb } from '../../main/library/db.js';
+import { toErrorShape } from '../../main/ipc/dispatch.js';
 import { importDataset } from '../../main/library/import-dataset.js';
 import { STAGING_FOLDER } from '../../main/library/import-staging.js';
 import { deletePrompt, duplicatePrompt, renamePrompt, tagPrompt } from '../../main/library/prompts.js';
@@ -127,6 +128,31 @@ it('an import removes what imports of ended processes left in staging, and nothi
   for (const name of left) writeFileSync(join(folder, name), '');
   await importDataset(db, join(shared, 'data/cb/val.jsonl'), { textColumns: ['premise', 'hypothesis'], labelColumn: 'label' });
   expect(readdirSync(folder)).toEqual([`import-${process.pid}-2c3d.sqlite`]);
+  db.close();
+});
+
+it('a write that gives up waiting for another process’s lock says so, on the command line and in the app', () => {
+  const { db, file } = freshLibrary();
+  const id = addPrompt(db, 1);
+  const elsewhere = new Database(file, { timeout: 0 });
+  let thrown: unknown;
+  writeTransaction(db, () => {
+    try {
+      renamePrompt(elsewhere, id, 'renamed elsewhere');
+    } catch (error) {
+      thrown = error;
+    }
+  });
+  expect((thrown as { code?: string }).code).toBe('SQLITE_BUSY');
+  const busy = asLibraryBusyError(thrown)!;
+  expect(busy.code).toBe('library-busy');
+  expect(busy.message).toMatch(/^The library is busy: another process held its write lock for over 5 s .* `sprout train --resume RUN`\.$/);
+  expect(toErrorShape(thrown)).toMatchObject({
+    code: 'library-busy',
+    message: expect.stringMatching(/not saved\. Try again once that has finished\.$/),
+  });
+  expect(asLibraryBusyError(new Error('other'))).toBeUndefined();
+  elsewhere.close();
   db.close();
 });
 
