@@ -4,6 +4,7 @@ import { basename, extname } from 'node:path';
 import { SproutError } from '../errors.js';
 import { detectHeader, HEADER_SAMPLE_ROWS, type HeaderChoice } from './detect-header.js';
 import { detectTsvQuoting } from './detect-quoting.js';
+import { refuseContainer } from './containers.js';
 import { DsvParser, type DsvRow } from './dsv.js';
 import { readDsv } from './dsv-reader.js';
 import { advise, NO_HEADER } from './read-advice.js';
@@ -52,6 +53,7 @@ export function formatFromName(file: string): DataFormat | undefined {
  */
 export async function openSource(file: string, options: OpenOptions = {}): Promise<Source> {
   const size = await fileSize(file);
+  refuseContainer(file, await firstBytes(file, 16));
   const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const info = describeSource(file, format, size, options);
@@ -219,24 +221,28 @@ function emptyFile(file: string): SproutError {
   return new SproutError('data-empty-file', 'The file holds no records.', { file, hint: 'Choose a file with at least one example.' });
 }
 
-/** Guesses the format of a file whose extension says nothing, from its first bytes. */
-async function sniffFormat(file: string): Promise<DataFormat> {
+async function firstBytes(file: string, n: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
-    const head = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const bytes = head.subarray(0, bytesRead);
-    if (bytes.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
-    const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-    const firstLine = text.split('\n', 1)[0];
-    const start = text.trimStart()[0];
-    if (start === '[') return 'json';
-    if (start === '{') return 'jsonl';
-    if (firstLine.includes('\t')) return 'tsv';
-    if (firstLine.includes(',')) return 'csv';
+    const head = Buffer.alloc(n);
+    const { bytesRead } = await handle.read(head, 0, n, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+/** Guesses the format of a file whose extension says nothing, from its first bytes. */
+async function sniffFormat(file: string): Promise<DataFormat> {
+  const bytes = await firstBytes(file, 4096);
+  if (bytes.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  const firstLine = text.split('\n', 1)[0];
+  const start = text.trimStart()[0];
+  if (start === '[') return 'json';
+  if (start === '{') return 'jsonl';
+  if (firstLine.includes('\t')) return 'tsv';
+  if (firstLine.includes(',')) return 'csv';
   throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
     file,
     hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,

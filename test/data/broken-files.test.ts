@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteFile } from 'hyparquet-writer';
@@ -191,6 +192,27 @@ describe('broken files: a specific error, and nothing written', () => {
     const p = file('tpl.csv', 'text,label\na,1\n');
     await expect(importDataset(db, p, { template: 'q: {text', labelColumn: 'label' })).rejects.toMatchObject({ code: 'data-bad-template' });
     await expectFailure(file('dup.csv', 'text,text\na,1\n'), {}, 'data-duplicate-column', { line: 1 });
+  });
+
+  it('a compressed file or a spreadsheet is named as such, whatever its name and --format, not as invalid UTF-8', async () => {
+    // Made by Python's gzip and zipfile from the real files, as a person's tools would.
+    const script = `import gzip, shutil, sys, zipfile
+with open(sys.argv[1], "rb") as f, gzip.open(sys.argv[2], "wb") as g: shutil.copyfileobj(f, g)
+with zipfile.ZipFile(sys.argv[3], "w", zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[4], "dev.tsv")`;
+    const gz = path.join(dir, 'dev.tsv.gz');
+    const xlsx = path.join(dir, 'sheet.xlsx');
+    execFileSync('python3', ['-c', script, dataFile('rte', 'dev.tsv'), gz, xlsx, dataFile('sst2', 'dev.tsv')]);
+    const pair = { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label' };
+    const compressed = await expectFailure(gz, pair, 'data-not-a-table');
+    expect(compressed.message).toMatch(/: This file is gzip-compressed, not a data file .* \(for example `gzip -dk dev\.tsv\.gz`\)/);
+    const renamed = file('dev.tsv', readFileSync(gz));
+    const asTsv = await expectFailure(renamed, { ...pair, format: 'tsv', invalidUtf8: 'replace' }, 'data-not-a-table');
+    expect(asTsv.message).toContain('(for example `gzip -dc dev.tsv > dev.unpacked.tsv`)');
+    const sheet = await expectFailure(xlsx, { textColumns: ['sentence'], labelColumn: 'label' }, 'data-not-a-table');
+    expect(sheet.message).toMatch(/This file is a ZIP archive \(an Excel \.xlsx workbook .*File > Save As > CSV UTF-8/);
+    expect(sheet.forApp()).not.toMatch(/unzip sheet/);
+    const asCsv = file('sheet.csv', readFileSync(xlsx));
+    await expectFailure(asCsv, { textColumns: ['sentence'], labelColumn: 'label', format: 'csv' }, 'data-not-a-table');
   });
 
   it('a JSON array that is cut off', async () => {

@@ -1,0 +1,85 @@
+/**
+ * Files that hold a table without being one: compressed files, ZIP archives (an Excel .xlsx is one), old Office
+ * workbooks, PDFs. Read as text they fail at their second byte as "not valid UTF-8", with the advice to re-save as
+ * UTF-8 or to replace the bad bytes, and with --format csv or --invalid-utf8 replace they import garbage. Their first
+ * bytes say what they are, whatever their name.
+ */
+import { basename, extname } from 'node:path';
+import { SproutError } from '../errors.js';
+
+interface Container {
+  /** Matches the file's first bytes. */
+  magic: (head: Buffer) => boolean;
+  /** "is …", completing a sentence that starts with the file's name. */
+  is: string;
+  hint: (name: string) => string;
+  uiHint: string;
+}
+
+const startsWith = (bytes: number[]) => (head: Buffer) => bytes.every((b, i) => head[i] === b);
+
+/** What to do with a compressed file, given the command line tool and its suffix (gzip: .gz). */
+function decompress(tool: string, suffix: string) {
+  const command = (name: string) => {
+    if (name.endsWith(suffix)) return `${tool} -dk ${name}`;
+    const ext = extname(name);
+    return `${tool} -dc ${name} > ${basename(name, ext)}.unpacked${ext}`;
+  };
+  return {
+    hint: (name: string) => `Decompress it first (for example \`${command(name)}\`) and import the file that makes.`,
+    uiHint: 'Decompress it first (with your archive tool) and import the file that makes.',
+  };
+}
+
+const SAVE_AS_CSV = {
+  hint: () => 'Save the sheet as CSV (in Excel: File > Save As > CSV UTF-8) and import that file.',
+  uiHint: 'Save the sheet as CSV (in Excel: File > Save As > CSV UTF-8) and import that file.',
+};
+
+const CONTAINERS: Container[] = [
+  { magic: startsWith([0x1f, 0x8b]), is: 'gzip-compressed', ...decompress('gzip', '.gz') },
+  {
+    magic: (h) => startsWith([0x50, 0x4b])(h) && [0x0304, 0x0506, 0x0708].includes(h.readUInt16BE(2)),
+    is: 'a ZIP archive (an Excel .xlsx workbook and an OpenDocument spreadsheet are ZIP archives too)',
+    hint: (name) =>
+      `If it is a spreadsheet, save the sheet as CSV (in Excel: File > Save As > CSV UTF-8); else unzip ${name} and import the file inside.`,
+    uiHint:
+      'If it is a spreadsheet, save the sheet as CSV (in Excel: File > Save As > CSV UTF-8); else unzip it and import the file inside.',
+  },
+  {
+    magic: startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+    is: 'an older Excel workbook (.xls) or another Office file',
+    ...SAVE_AS_CSV,
+  },
+  { magic: (h) => /^BZh[1-9]1AY&SY/.test(h.toString('latin1', 0, 10)), is: 'bzip2-compressed', ...decompress('bzip2', '.bz2') },
+  { magic: startsWith([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), is: 'xz-compressed', ...decompress('xz', '.xz') },
+  { magic: startsWith([0x28, 0xb5, 0x2f, 0xfd]), is: 'zstd-compressed', ...decompress('zstd', '.zst') },
+  {
+    magic: startsWith([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]),
+    is: 'a 7-Zip archive',
+    hint: (name) => `Unpack it first (for example \`7z x ${name}\`) and import the data file inside.`,
+    uiHint: 'Unpack it first (with your archive tool) and import the data file inside.',
+  },
+  {
+    magic: (h) => h.toString('latin1', 0, 5) === '%PDF-',
+    is: 'a PDF document',
+    hint: () => 'Export its table as CSV from the program that made it, and import that file.',
+    uiHint: 'Export its table as CSV from the program that made it, and import that file.',
+  },
+];
+
+/** Throws when `head` (a file's first bytes, at least 10 where the file has them) is one of CONTAINERS. */
+export function refuseContainer(file: string, head: Buffer): void {
+  const found = CONTAINERS.find((c) => c.magic(head));
+  if (!found) return;
+  const name = basename(file);
+  throw new SproutError(
+    'data-not-a-table',
+    `This file is ${found.is}, not a data file Sprout reads (CSV, TSV, JSON Lines, JSON, Parquet or text).`,
+    {
+      file,
+      hint: found.hint(name),
+      uiHint: found.uiHint,
+    },
+  );
+}
