@@ -9,6 +9,7 @@ import type { TensorRef } from './pickle.js';
 import { readPytorchStateDict, writeStateDict, type PytorchStateDict } from './pytorch-bin.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { findWeightFiles, indexName, shardName, WEIGHTS_NAME, writeShardIndex, type WeightFiles } from './shards.js';
+import { processAlive } from '../process-alive.js';
 
 /** A folder's PyTorch weights when it has no safetensors weights: pytorch_model.bin or its index and shards. */
 export function pytorchOnlyWeights(dir: string): WeightFiles | undefined {
@@ -111,14 +112,5 @@ function removeAbandonedStages(outDir: string): void {
   for (const name of readdirSync(outDir)) {
     const pid = name.startsWith(STAGE_PREFIX) ? Number(name.slice(STAGE_PREFIX.length).split('-')[0]) : NaN;
     if (Number.isInteger(pid) && !processAlive(pid)) rmSync(join(outDir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

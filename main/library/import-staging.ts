@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../process-alive.js';
 import { openLibrary, tableColumns, writeTransaction, type LibraryDb } from './db.js';
 
 export const STAGING_FOLDER = 'staging';
@@ -22,20 +23,11 @@ export interface Staging {
 
 const STAGED = /^import-(\d+)-[0-9a-f-]+\.sqlite/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Deletes what imports of processes that no longer run left behind (a crash, a kill -9). */
 function removeLeftovers(folder: string): void {
   for (const name of readdirSync(folder)) {
     const pid = STAGED.exec(name)?.[1];
-    if (pid !== undefined && !alive(Number(pid))) rmSync(join(folder, name), { force: true });
+    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(folder, name), { force: true });
   }
 }
 
