@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 /** Writes at the end of the file (`put`) or over bytes already written (`putAt`). */
 export interface PositionalWriter {
@@ -15,7 +16,9 @@ export interface PositionalWriter {
  */
 export function writeFileAtomically(file: string, fill: (writer: PositionalWriter) => void): void {
   const target = resolve(file);
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
+  // Unique per call, not per process and millisecond: a process's threads (sprout serve's main thread and its engine
+  // worker) wrote one token cache file at once under one name, and the second rename found the file gone (ENOENT).
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID()}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
     let position = 0;
