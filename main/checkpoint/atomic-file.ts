@@ -20,6 +20,7 @@ export function writeFileAtomically(file: string, fill: (writer: PositionalWrite
   // worker) wrote one token cache file at once under one name, and the second rename found the file gone (ENOENT).
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID()}.tmp`);
   const fd = openSync(tmp, 'w');
+  let open = true;
   try {
     let position = 0;
     const putAt = (chunk: Uint8Array, at: number): void => {
@@ -37,14 +38,13 @@ export function writeFileAtomically(file: string, fill: (writer: PositionalWrite
       },
     });
     fsyncSync(fd);
+    open = false;
     closeSync(fd);
     renameSync(tmp, target);
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed before the rename failed
-    }
+    // Never a second close: by a failed rename the number may be another thread's file already ("File descriptor
+    // 37 closed but not opened", logged beside the rename's ENOENT).
+    if (open) closeSync(fd);
     rmSync(tmp, { force: true });
     throw error;
   }
