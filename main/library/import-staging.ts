@@ -43,8 +43,8 @@ export function openStaging(dataDir: string): Staging {
   const db = openLibrary(file);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  // Kept up to date row by row, the library's index on the rows cost the import a tenth of its time; the copy
-  // builds it in the library, and the import's own queries do not use it.
+  // Kept up to date row by row, the library's index on the rows slowed the import (1M rows: 10.8 s with it, 9.2–10.2
+  // without); the copy fills it in the library, and the import's own queries do not use it.
   db.exec('DROP INDEX dataset_rows_by_split');
   return {
     db,
