@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from './errors.js';
+import { tempPathBeside } from './temp-path.js';
 
 export interface WriterTarget {
   dataDir: string;
@@ -82,7 +83,7 @@ export function claimWriter(target: WriterTarget, action: WriterAction): () => v
     if (isBusy(error)) throw busyError(target, holderOf(holder));
     throw error;
   }
-  const tmp = `${holder}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(holder);
   writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, action, since: new Date().toISOString() } satisfies Writer)}\n`);
   renameSync(tmp, holder);
   let held = true;

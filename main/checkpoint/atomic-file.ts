@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { tempPathBeside } from '../temp-path.js';
 
 /** Writes at the end of the file (`put`) or over bytes already written (`putAt`). */
 export interface PositionalWriter {
@@ -16,9 +16,7 @@ export interface PositionalWriter {
  */
 export function writeFileAtomically(file: string, fill: (writer: PositionalWriter) => void): void {
   const target = resolve(file);
-  // Unique per call, not per process and millisecond: a process's threads (sprout serve's main thread and its engine
-  // worker) wrote one token cache file at once under one name, and the second rename found the file gone (ENOENT).
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID()}.tmp`);
+  const tmp = tempPathBeside(target);
   const fd = openSync(tmp, 'w');
   let open = true;
   try {

@@ -2,6 +2,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { SproutError } from '../errors.js';
 import { readJsonFile } from './json-file.js';
+import { tempPathBeside } from '../temp-path.js';
 
 /**
  * The weight-file layouts transformers' save_pretrained writes: one file (model.safetensors, pytorch_model.bin)
@@ -43,7 +44,7 @@ export function splitIntoShards<T extends { bytes: number }>(tensors: T[], maxSh
 /** Writes an index as transformers does (json.dumps(indent=2, sort_keys=True) and a newline), atomically. */
 export function writeShardIndex(file: string, totalSize: number, weightMap: Map<string, string>): void {
   const sorted = Object.fromEntries([...weightMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(file);
   writeFileSync(tmp, `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sorted }, null, 2)}\n`);
   renameSync(tmp, file);
 }

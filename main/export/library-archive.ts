@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
 import { backupLibrary } from '../library/backup.js';
 import { openLibrary, type LibraryDb } from '../library/db.js';
@@ -14,6 +14,7 @@ import { mergeLibrary, type MergeCounts } from '../library/merge.js';
 import { migrations } from '../library/migrations.js';
 import { extractTar, writeTar } from '../library/tar.js';
 import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peft.js';
+import { tempPathBeside } from '../temp-path.js';
 
 export const ARCHIVE_FORMAT = 'sprout-library-archive';
 export const ARCHIVE_VERSION = 1;
@@ -64,7 +65,7 @@ export async function exportLibraryArchive(db: LibraryDb, file: string): Promise
       prompts,
     };
     writeFileSync(join(work, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    const tmp = tempPathBeside(target);
     try {
       writeTar(tmp, [{ name: MANIFEST_FILE, source: join(work, MANIFEST_FILE) }, ...entries]);
       renameSync(tmp, target);

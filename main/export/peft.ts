@@ -15,6 +15,7 @@ import { SproutError } from '../errors.js';
 import type { LibraryDb } from '../library/db.js';
 import { findModelByPath, getModel, hubModelId, type ModelRecord } from '../library/models.js';
 import { insertPrompt, requirePrompt, type ModelRef } from '../library/prompts.js';
+import { tempPathBeside } from '../temp-path.js';
 
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -109,7 +110,7 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
       sprout_prompt_uid: prompt.uid,
     },
   );
-  const tmp = join(target, `.${PEFT_CONFIG_FILE}.${process.pid}.tmp`);
+  const tmp = tempPathBeside(join(target, PEFT_CONFIG_FILE));
   writeFileSync(tmp, `${JSON.stringify(peftConfigJson(config), null, 2)}\n`);
   renameSync(tmp, join(target, PEFT_CONFIG_FILE));
   return config;

@@ -2,6 +2,7 @@ import { getRepoFolderName } from '@huggingface/hub';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { SproutError } from '../errors.js';
+import { tempPathBeside } from '../temp-path.js';
 
 /**
  * The Hugging Face hub cache layout, shared with Python's huggingface_hub:
@@ -56,7 +57,7 @@ export function writeRef(cache: RepoCache, revision: string, commit: string): vo
   checkRevision(revision);
   const ref = join(cache.root, 'refs', revision);
   mkdirSync(dirname(ref), { recursive: true });
-  const tmp = `${ref}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(ref);
   writeFileSync(tmp, commit);
   renameSync(tmp, ref);
 }

@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { tempPathBeside } from '../temp-path.js';
 
 /** Electron's safeStorage as the desktop shell lends it (main/electron/index.ts); absent in `sprout serve` and the CLI. */
 export interface SecretCipher {
@@ -20,7 +21,7 @@ export const SEALED_TOKEN_FILE = 'hub-token.enc';
 
 /** Writes `bytes` to `file` through a temporary file created 0600, so that no moment finds the token readable by others. */
 function writePrivate(file: string, bytes: Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(file);
   rmSync(tmp, { force: true });
   const fd = openSync(tmp, 'wx', 0o600);
   try {

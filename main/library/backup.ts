@@ -1,8 +1,9 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SproutError } from '../errors.js';
 import type { LibraryDb } from './db.js';
+import { tempPathBeside } from '../temp-path.js';
 
 /**
  * Copies the open library to `file` with SQLite's online backup (consistent even while another process writes),
@@ -23,7 +24,7 @@ export async function backupLibrary(
   }
   if (!existsSync(dirname(target)))
     throw new SproutError('backup-folder-missing', 'The folder for the backup does not exist.', { file: dirname(target) });
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  const tmp = tempPathBeside(target);
   try {
     await db.backup(tmp);
     // A backup is one self-contained file: leave WAL mode so that no -wal/-shm companions are needed or left behind.

@@ -12,6 +12,7 @@ import { readLegacyCheckpoint } from './legacy-checkpoints.js';
 import type { ResolvedTask } from './task.js';
 import { readTensorFile, writeTensorFile, type NamedTensor } from './tensor-file.js';
 import { badCheckpoint, checkpointLosses, checkpointMeta, promptState, type CheckpointMeta, type TrainerState } from './trainer-state.js';
+import { tempPathBeside } from '../temp-path.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const PROMPT_FILE = 'prompt.safetensors';
@@ -35,7 +36,7 @@ export function runDir(dataDir: string, runId: string): string {
 /** Writes text to a temporary file, fsyncs it, renames it over `file` and fsyncs the folder. */
 export function writeFileAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(file);
   const fd = openSync(tmp, 'w');
   try {
     const bytes = Buffer.from(text, 'utf8');

@@ -36,6 +36,7 @@ import { toHalf } from '../checkpoint/to-half.js';
 import { blockSize, quantiseBlocks, quantiseRowsTransposed } from './quantize.js';
 import { isProjection } from '../checkpoint/layout.js';
 import type { ComputeChoice, WeightWidth } from './width.js';
+import { tempPathBeside } from '../temp-path.js';
 
 /** Bump when the cache layout or quantisation changes, so that old caches are rebuilt rather than misread. */
 const CACHE_FORMAT = 3;
@@ -227,7 +228,7 @@ function readProgress(file: string): Map<string, ManifestFile> {
 }
 
 function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempPathBeside(file);
   const fd = openSync(tmp, 'w');
   try {
     writeFileSync(fd, text);

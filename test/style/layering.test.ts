@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../train/fixtures.js';
 
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'paths', 'random', 'choices', 'wording', 'disk-full', 'writer-lock', 'output-path', 'file-hash', 'process-alive'],
+  ['errors', 'paths', 'random', 'choices', 'wording', 'disk-full', 'writer-lock', 'output-path', 'file-hash', 'process-alive', 'temp-path'],
   ['checkpoint'],
   ['tokenizer'],
   ['hub'],
