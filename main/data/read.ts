@@ -53,8 +53,9 @@ export function formatFromName(file: string): DataFormat | undefined {
  */
 export async function openSource(file: string, options: OpenOptions = {}): Promise<Source> {
   const size = await fileSize(file);
-  refuseContainer(file, await firstBytes(file, 16));
-  const format = options.format ?? formatFromName(file) ?? (await sniffFormat(file));
+  const head = await firstBytes(file, 4096);
+  refuseContainer(file, head);
+  const format = options.format ?? formatFromName(file) ?? sniffFormat(file, head);
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const info = describeSource(file, format, size, options);
   if (size === 0) throw emptyFile(file);
@@ -233,8 +234,7 @@ async function firstBytes(file: string, n: number): Promise<Buffer> {
 }
 
 /** Guesses the format of a file whose extension says nothing, from its first bytes. */
-async function sniffFormat(file: string): Promise<DataFormat> {
-  const bytes = await firstBytes(file, 4096);
+function sniffFormat(file: string, bytes: Buffer): DataFormat {
   if (bytes.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const firstLine = text.split('\n', 1)[0];

@@ -61,7 +61,6 @@ export function openStaging(dataDir: string): Staging {
  * one transaction; returns its id in `db`. The stored import report names the dataset, so its id follows.
  */
 export function copyStagedDataset(db: LibraryDb, file: string, stagedId: number): number {
-  if (db.inTransaction) throw new Error('copyStagedDataset attaches the staging library, which SQLite refuses inside a transaction');
   const columns = tableColumns(db, 'datasets')
     .filter((c) => c !== 'id')
     .join(', ');
