@@ -122,9 +122,30 @@ export const QUOTING_LABELS = { rfc4180: 'Quoted fields (RFC 4180)', none: 'Quot
 export type Quoting = keyof typeof QUOTING_LABELS;
 export const QUOTINGS = valuesOf(QUOTING_LABELS);
 
-/** What to do with bytes that are not valid UTF-8 (or UTF-16): stop with an error naming the line, or use U+FFFD. */
+/** What to do with bytes the file's encoding does not allow: stop with an error naming the line, or use U+FFFD. */
 export const INVALID_UTF8_CHOICES = ['error', 'replace'] as const;
 export type InvalidUtf8 = (typeof INVALID_UTF8_CHOICES)[number];
+
+/**
+ * The character encoding of a text data file. `auto`: UTF-8, or UTF-16 where a byte order mark says so. The others are
+ * the code pages Excel on Windows saves a "CSV (Comma delimited)" in, by the system's language (its "CSV UTF-8" is
+ * UTF-8 with a byte order mark); a byte order mark still decides over them, as a file that has one says what it is.
+ * The values are WHATWG encoding names, which TextDecoder takes.
+ */
+export const ENCODING_LABELS = {
+  auto: 'UTF-8 (or as a byte order mark says)',
+  'windows-1252': 'Windows-1252: Western European (English, French, German, Spanish…)',
+  'windows-1250': 'Windows-1250: Central European (Polish, Czech, Hungarian…)',
+  'windows-1251': 'Windows-1251: Cyrillic',
+  'windows-1253': 'Windows-1253: Greek',
+  'windows-1254': 'Windows-1254: Turkish',
+  shift_jis: 'Shift_JIS: Japanese',
+  gbk: 'GBK: Simplified Chinese',
+  'euc-kr': 'EUC-KR: Korean',
+  big5: 'Big5: Traditional Chinese',
+} as const;
+export type EncodingChoice = keyof typeof ENCODING_LABELS;
+export const ENCODING_CHOICES = valuesOf(ENCODING_LABELS);
 
 /** Whether the first CSV/TSV record names the columns; `auto`: detected from the first rows (main/data/detect-header.ts). */
 export const HEADER_LABELS = { auto: 'Detect', yes: 'Column names (a header)', no: 'An example (no header)' } as const;

@@ -1,6 +1,16 @@
 import { importDataset } from '../library/import-dataset.js';
 import { printJson, UsageError, type Command } from './command.js';
-import { fileReadChoices, FILE_READ_HELP, importJson, onePositional, progressLine, readFlags, readOptions } from './data-shared.js';
+import {
+  fileReadChoices,
+  FILE_READ_HELP,
+  TEXT_READ_HELP,
+  ENCODING_NOTE,
+  importJson,
+  onePositional,
+  progressLine,
+  readFlags,
+  readOptions,
+} from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { numberFlag } from './flags.js';
 
@@ -8,6 +18,7 @@ export const dataImportCommand: Command = {
   path: ['data', 'import'],
   summary: 'Import a data file into the library as a dataset',
   usage: `Usage: sprout data import FILE ${FILE_READ_HELP}
+                          ${TEXT_READ_HELP}
                           [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
                           [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N]
 
@@ -20,6 +31,7 @@ imports the rows unlabelled (for batch labelling). A pair task joins columns wit
 --test-split F (default 0) also holds F of every class out as the test split, drawn the same way (from the training
 file when --validation is given): training never sees it nor chooses its best step by it, and it is scored once
 when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind.
+${ENCODING_NOTE}
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,
 dropped {reason: count}, missing_label_lines, duplicates, conflicting_duplicates, quoting, quoting_reason,

@@ -1,19 +1,30 @@
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
 import { printJson, type Command } from './command.js';
-import { fileReadChoices, FILE_READ_HELP, howReadJson, onePositional, readFlags, readOptions } from './data-shared.js';
+import {
+  fileReadChoices,
+  FILE_READ_HELP,
+  TEXT_READ_HELP,
+  ENCODING_NOTE,
+  howReadJson,
+  onePositional,
+  readFlags,
+  readOptions,
+} from './data-shared.js';
 import { countFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
   summary: 'Show the first rows, columns and label counts of a data file before importing it',
   usage: `Usage: sprout data preview FILE ${FILE_READ_HELP}
+                           ${TEXT_READ_HELP}
                            [--label-column L] [--rows N] [--json]
 
 Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
 label columns, and the label set with counts. TSV quoting is detected unless --quoting is given; whether the first
 row of a CSV/TSV is a header is detected (and the reason shown) unless --header is given (--no-header is
---header no). Headerless files' columns are named by their 0-based index. --json prints one JSON line.`,
+--header no). Headerless files' columns are named by their 0-based index. --json prints one JSON line.
+${ENCODING_NOTE}`,
   options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
   choices: fileReadChoices,
   positionals: true,

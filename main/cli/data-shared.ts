@@ -7,13 +7,18 @@ import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { DataSource } from '../train/config.js';
 import { parseVerbalizer } from '../train/task.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
-import { formatFlag, headerFlag, invalidUtf8Flag, listFlag, numberFlag, quotingFlag, stringFlag } from './flags.js';
+import { encodingFlag, formatFlag, headerFlag, invalidUtf8Flag, listFlag, numberFlag, quotingFlag, stringFlag } from './flags.js';
 
 /** How to read a data file, for every command that takes one: the choices readOptions() reads, and --no-header. */
-export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, invalidUtf8Flag];
+export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, encodingFlag, invalidUtf8Flag];
 export const fileReadFlags: Command['options'] = { 'no-header': { type: 'boolean', default: false } };
-/** The reading flags as usage texts show them. */
-export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}] [${invalidUtf8Flag.help}]`;
+/** The reading flags as usage texts show them: the file's layout, then (a line of its own) its text. */
+export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}]`;
+export const TEXT_READ_HELP = `[${encodingFlag.help}] [${invalidUtf8Flag.help}]`;
+/** What --encoding is for, for the usage of the commands that read a file. */
+export const ENCODING_NOTE = `A file is read as UTF-8 (or UTF-16 where a byte order mark says so) unless --encoding names the code page it was
+saved in: Excel on Windows saves a "CSV (Comma delimited)" in the code page of the system's language (windows-1252
+for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark.`;
 
 /** Options shared by `sprout data preview` and `sprout data import`. */
 export const readFlags: Command['options'] = { ...fileReadFlags, json: { type: 'boolean', default: false } };
@@ -23,6 +28,7 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
     format: formatFlag.read(values),
     header: headerOption(values),
     quoting: quotingFlag.read(values),
+    encoding: encodingFlag.read(values),
     invalidUtf8: invalidUtf8Flag.read(values),
   };
 }
@@ -38,6 +44,7 @@ export function fileSource(values: ParsedArgs['values'], file: string, prefix: '
     format: read.format,
     header: read.header,
     quoting: read.quoting,
+    encoding: read.encoding,
     invalidUtf8: read.invalidUtf8,
     skip: numberFlag(values, `${prefix}skip`, { min: 0 }),
     limit: numberFlag(values, `${prefix}limit`, { min: 1 }),

@@ -15,7 +15,7 @@ import { reportMetric } from '../train/metrics.js';
 import { decisionText } from '../train/threshold.js';
 import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, readOptions, requireDataset } from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, readOptions, requireDataset } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
@@ -26,6 +26,7 @@ export const evaluateCommand: Command = {
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
   usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
                        [--max-input-tokens N] ${FILE_READ_HELP}
+                       ${TEXT_READ_HELP}
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;

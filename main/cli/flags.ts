@@ -7,6 +7,7 @@ import {
   COMPUTES,
   DATA_FORMATS,
   DEVICE_PREFERENCES,
+  ENCODING_CHOICES,
   HEADER_SETTINGS,
   INVALID_UTF8_CHOICES,
   isOneOf,
@@ -45,6 +46,7 @@ export const outputFormatFlag = choiceFlag('format', OUTPUT_FORMATS);
 export const headerFlag = choiceFlag('header', HEADER_SETTINGS);
 export const quotingFlag = choiceFlag('quoting', QUOTINGS);
 export const invalidUtf8Flag = choiceFlag('invalid-utf8', INVALID_UTF8_CHOICES);
+export const encodingFlag = choiceFlag('encoding', ENCODING_CHOICES);
 export const splitFlag = choiceFlag('split', SPLITS);
 
 /** A string flag's value; undefined when it is absent. */

@@ -8,7 +8,16 @@ import { planTraining, runTraining, type TrainRequest } from '../train/run.js';
 import { applyPreset, presetNames, presetSettings } from '../train/presets.js';
 import { dataDir } from '../paths.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags, type TaskFlags } from './data-shared.js';
+import {
+  fileReadChoices,
+  fileReadFlags,
+  FILE_READ_HELP,
+  TEXT_READ_HELP,
+  fileSource,
+  requireDataset,
+  taskFlags,
+  type TaskFlags,
+} from './data-shared.js';
 import { MODEL_HELP, modelPathFlag, withLibrary } from './model-shared.js';
 import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
@@ -38,7 +47,8 @@ labels, Adafactor lr 0.3 / weight decay 1e-5, batch 32, seed 0, no bucketing (to
 steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. Options given explicitly win.
 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
-  --data FILE ${FILE_READ_HELP} [--skip N] [--limit N]
+  --data FILE ${FILE_READ_HELP}
+              ${TEXT_READ_HELP} [--skip N] [--limit N]
   --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its
                        validation and test splits)
                        --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file

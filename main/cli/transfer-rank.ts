@@ -18,7 +18,7 @@ import {
 } from '../transfer/similarity.js';
 import { datasetsWithSource, promptTarget, resolveBaseModel } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { fileReadChoices, fileReadFlags, FILE_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
+import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
 import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
 import { interruptSignal } from './interrupt.js';
@@ -60,6 +60,7 @@ probe runs train the target for --probe-steps steps (default: the step most libr
 else 100), each with a seed no stored one used, from --seed up. --prompt compares that one prompt. A probe on
 --data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
+  ${TEXT_READ_HELP}
   [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
 Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on
 the recipe as much as on the task.

@@ -11,6 +11,10 @@ export const QUOTES_ARE_TEXT: Choice = { cli: 'import with --quoting none', app:
 export const QUOTED_FIELDS: Choice = { cli: 'import with --quoting rfc4180', app: 'set "Quotes in CSV/TSV" to "Quoted fields"' };
 export const JSON_LINES: Choice = { cli: 'use --format jsonl', app: 'give the file the .jsonl extension' };
 export const NO_HEADER: Choice = { cli: 'import with --header no', app: 'set "First row" to "An example (no header)"' };
+export const CODE_PAGE: Choice = {
+  cli: 'import with --encoding windows-1252 (or the code page of its language: see --help)',
+  app: 'set "Encoding" to Windows-1252 (or the code page of its language)',
+};
 /** The app reads text strictly (the CLI can replace bad bytes), so there the file itself must be fixed. */
 export const SAVE_AS_UTF8 = 'Save the file again as UTF-8 (a text editor\'s "Save as" offers it), then preview it again.';
 

@@ -11,7 +11,7 @@ import { advise, NO_HEADER } from './read-advice.js';
 import { readJsonArray } from './json-reader.js';
 import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
-import { TextStream } from './text-stream.js';
+import { TextStream, type TextStreamOptions } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
 import { DATA_FORMATS } from '../choices.js';
 import { DEFAULT_MAX_RECORD_CHARS, type DataFormat, type ReadOptions, type SourceInfo, type SourceRecord } from './types.js';
@@ -60,10 +60,13 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const info = describeSource(file, format, size, options);
   if (size === 0) throw emptyFile(file);
   if (isDsv(format)) await chooseDsvReading(info, size, options, maxRecordChars);
-  const text = new TextStream(file, size, { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress, onBytes: options.onBytes });
+  const text = textStream(file, size, options, { onProgress: options.onProgress, onBytes: options.onBytes });
   const reader = await startReader(text, info, options, maxRecordChars);
   const first = await reader.records.next();
-  if (format !== 'parquet') info.encoding = text.encoding;
+  if (format !== 'parquet') {
+    info.encoding = text.encoding;
+    info.byteOrderMark = text.byteOrderMark;
+  }
   if (first.done) throw noRecords(info);
   return { info, records: recordsFrom(first.value, reader.records), blankLines: reader.blankLines };
 }
@@ -84,6 +87,7 @@ function describeSource(file: string, format: DataFormat, size: number, options:
     file,
     format,
     encoding: format === 'parquet' ? 'binary' : 'utf-8',
+    byteOrderMark: false,
     header: isDsv(format) ? (options.header ?? true) : format !== 'text',
     columns: [],
     totalBytes: size,
@@ -95,21 +99,21 @@ async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOpt
   const { file, format } = info;
   info.quoting = options.quoting ?? 'rfc4180';
   if (format === 'tsv' && !options.quoting) {
-    const scan = new TextStream(file, size, { invalidUtf8: options.invalidUtf8, onProgress: options.onProgress });
+    const scan = textStream(file, size, options, { onProgress: options.onProgress });
     const choice = await detectTsvQuoting(scan.chunks(), file, maxRecordChars);
     info.quoting = choice.quoting;
     info.quotingReason = choice.reason;
   }
   if (options.header === undefined) {
-    const choice = await guessHeader(
-      new TextStream(file, size, { invalidUtf8: options.invalidUtf8 }),
-      format === 'csv' ? ',' : '\t',
-      info.quoting,
-      maxRecordChars,
-    );
+    const choice = await guessHeader(textStream(file, size, options), format === 'csv' ? ',' : '\t', info.quoting, maxRecordChars);
     info.header = choice.header;
     info.headerReason = choice.reason;
   }
+}
+
+/** A pass over the file's text, decoded as the options say; `watch`: who sees this pass's progress or bytes. */
+function textStream(file: string, size: number, options: ReadOptions, watch: Pick<TextStreamOptions, 'onProgress' | 'onBytes'> = {}) {
+  return new TextStream(file, size, { encoding: options.encoding, invalidUtf8: options.invalidUtf8, ...watch });
 }
 
 /** Starts the reader of the file's format; only Parquet reads anything here (to show its bytes to `onBytes`). */

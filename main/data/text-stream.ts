@@ -1,14 +1,17 @@
 import { createReadStream } from 'node:fs';
-import type { InvalidUtf8 } from '../choices.js';
+import type { EncodingChoice, InvalidUtf8 } from '../choices.js';
 import { SproutError } from '../errors.js';
-import { SAVE_AS_UTF8 } from './read-advice.js';
+import { CODE_PAGE, SAVE_AS_UTF8 } from './read-advice.js';
 import type { ReadProgress, TextEncoding } from './types.js';
 import { firstInvalidUtf8, incompleteTail } from './utf8.js';
 
 const CHUNK_BYTES = 1 << 20;
 const LF = 0x0a;
+const CR = 0x0d;
 
 export interface TextStreamOptions {
+  /** Used when the file has no byte order mark; default UTF-8. */
+  encoding?: EncodingChoice;
   invalidUtf8?: InvalidUtf8;
   /** Sees every raw byte chunk, e.g. to hash the file while it is read. */
   onBytes?: (chunk: Uint8Array) => void;
@@ -16,11 +19,13 @@ export interface TextStreamOptions {
 }
 
 /**
- * Reads a file as text in chunks: UTF-8 unless a byte order mark says UTF-16, the BOM itself dropped.
- * Invalid bytes stop the read with the line and byte column where they are, unless replacement was chosen.
+ * Reads a file as text in chunks: as its byte order mark says (the mark itself dropped), else in the encoding chosen,
+ * else UTF-8. Invalid bytes stop the read with the line (and for UTF-8 the byte column) where they are, unless
+ * replacement was chosen.
  */
 export class TextStream {
   encoding: TextEncoding = 'utf-8';
+  byteOrderMark = false;
   bytesRead = 0;
 
   constructor(
@@ -53,7 +58,7 @@ export class TextStream {
           decoder = this.makeDecoder();
         }
         if (this.encoding !== 'utf-8') {
-          const text = this.decodeUtf16(decoder!, bytes, false, linesBefore);
+          const text = this.decodeOther(decoder!, bytes, false, linesBefore);
           linesBefore += countChar(text, '\n');
           carry = new Uint8Array(0);
           yield text;
@@ -79,7 +84,7 @@ export class TextStream {
         const text =
           this.encoding === 'utf-8'
             ? this.decodeUtf8(decoder!, carry, linesBefore, lineBytes)
-            : this.decodeUtf16(decoder!, carry, true, linesBefore);
+            : this.decodeOther(decoder!, carry, true, linesBefore);
         if (text) yield text;
       }
     } finally {
@@ -87,16 +92,22 @@ export class TextStream {
     }
   }
 
+  /** Sets the encoding from the byte order mark, else from the choice; returns the bytes after the mark. */
   private detectBom(bytes: Uint8Array): Uint8Array {
-    if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3);
-    if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-      this.encoding = 'utf-16le';
-      return bytes.subarray(2);
+    const marks: [TextEncoding, number[]][] = [
+      ['utf-8', [0xef, 0xbb, 0xbf]],
+      ['utf-16le', [0xff, 0xfe]],
+      ['utf-16be', [0xfe, 0xff]],
+    ];
+    for (const [encoding, mark] of marks) {
+      if (mark.every((b, i) => bytes[i] === b)) {
+        this.encoding = encoding;
+        this.byteOrderMark = true;
+        return bytes.subarray(mark.length);
+      }
     }
-    if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-      this.encoding = 'utf-16be';
-      return bytes.subarray(2);
-    }
+    const chosen = this.options.encoding;
+    if (chosen && chosen !== 'auto') this.encoding = chosen;
     return bytes;
   }
 
@@ -113,35 +124,58 @@ export class TextStream {
       const lastLf = before.lastIndexOf(LF);
       const line = linesBefore + countLf(before) + 1;
       const column = (lastLf >= 0 ? at - lastLf - 1 : lineBytes + at) + 1;
+      const fromExcel = 'If the file was saved by Excel as "CSV" (not "CSV UTF-8") or by another Windows program';
       throw new SproutError(
         'data-invalid-utf8',
-        `Byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte column ${column} is not valid UTF-8.`,
+        `Byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte column ${column} is not valid UTF-8. ${asWindows1252(bytes, at, lineBytes > 0)}`,
         {
           file: this.file,
           line,
           column,
-          hint: 'Save the file as UTF-8 (or UTF-16 with a byte order mark), or import with --invalid-utf8 replace to turn such bytes into U+FFFD.',
-          uiHint: SAVE_AS_UTF8,
+          hint: `${fromExcel}, ${CODE_PAGE.cli}. Else save it as UTF-8, or import with --invalid-utf8 replace to turn such bytes into U+FFFD.`,
+          uiHint: `${fromExcel}, ${CODE_PAGE.app}. Otherwise: ${SAVE_AS_UTF8}`,
         },
       );
     }
   }
 
-  private decodeUtf16(decoder: TextDecoder, bytes: Uint8Array, final: boolean, linesBefore: number): string {
+  /**
+   * UTF-16 and the legacy encodings: decoded in stream mode, which carries a character cut by a chunk's end, and the
+   * end flushed apart. Every call streams because Node 20's TextDecoder, called otherwise, reads windows-1252 as
+   * ISO-8859-1 (0x80–0x9F as C1 controls instead of “ ” – €).
+   */
+  private decodeOther(decoder: TextDecoder, bytes: Uint8Array, final: boolean, linesBefore: number): string {
     try {
-      return decoder.decode(bytes, { stream: !final });
+      return decoder.decode(bytes, { stream: true }) + (final ? decoder.decode() : '');
     } catch {
-      throw new SproutError(
-        'data-invalid-utf16',
-        `The file is not valid ${this.encoding.toUpperCase()} (an odd byte count or an unpaired surrogate) after line ${linesBefore}.`,
-        {
-          file: this.file,
-          hint: 'Save the file again as UTF-8, or import with --invalid-utf8 replace.',
-          uiHint: SAVE_AS_UTF8,
-        },
-      );
+      const name = this.encoding.toUpperCase();
+      const what = this.encoding.startsWith('utf-16') ? `${name} (an odd byte count or an unpaired surrogate)` : name;
+      throw new SproutError('data-invalid-encoding', `The file is not valid ${what} after line ${linesBefore}.`, {
+        file: this.file,
+        hint: `Check the file's encoding (--encoding), save the file again as UTF-8, or import with --invalid-utf8 replace.`,
+        uiHint: `Check the file's "Encoding". ${SAVE_AS_UTF8}`,
+      });
     }
   }
+}
+
+/**
+ * The line around an invalid UTF-8 byte as Windows-1252 reads it: the commonest cause is a file in a Windows code page,
+ * and seeing its words come out right (or not) tells the person which it is. `continued`: the line began in an earlier
+ * chunk.
+ */
+function asWindows1252(bytes: Uint8Array, at: number, continued: boolean): string {
+  const lineStart = bytes.lastIndexOf(LF, at) + 1;
+  const newline = bytes.indexOf(LF, at);
+  let lineEnd = newline < 0 ? bytes.length : newline;
+  if (bytes[lineEnd - 1] === CR) lineEnd--;
+  const start = Math.max(lineStart, at - 60);
+  const end = Math.min(lineEnd, at + 60);
+  const decoder = new TextDecoder('windows-1252');
+  // Streamed, as in decodeOther: Node 20 reads windows-1252 as ISO-8859-1 in a call that does not stream.
+  const text = (decoder.decode(bytes.subarray(start, end), { stream: true }) + decoder.decode()).replaceAll('\t', ' ');
+  const cut = start > lineStart || (lineStart === 0 && continued);
+  return `Read as Windows-1252, the line says "${cut ? '…' : ''}${text.trim()}${end < lineEnd ? '…' : ''}".`;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,8 +1,12 @@
-import type { DataFormat, InvalidUtf8, Quoting } from '../choices.js';
+import type { DataFormat, EncodingChoice, InvalidUtf8, Quoting } from '../choices.js';
 
 export type { DataFormat, Quoting } from '../choices.js';
 
-export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+/** A Windows code page or other legacy encoding, as chosen: a file never says it is in one. */
+export type LegacyEncoding = Exclude<EncodingChoice, 'auto'>;
+
+/** How a text file was decoded: UTF-8 and UTF-16 as its byte order mark says, a legacy one as chosen. */
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | LegacyEncoding;
 
 export interface ReadProgress {
   bytesRead: number;
@@ -19,7 +23,9 @@ export interface ReadOptions {
   header?: boolean;
   /** CSV/TSV: CSV defaults to rfc4180; TSV is detected from the whole file when omitted. */
   quoting?: Quoting;
-  /** What to do with bytes that are not valid UTF-8 (or UTF-16): stop with an error naming the line, or use U+FFFD. */
+  /** The file's encoding when it has no byte order mark; default UTF-8. */
+  encoding?: EncodingChoice;
+  /** What to do with bytes the encoding does not allow: stop with an error naming the line, or use U+FFFD. */
   invalidUtf8?: InvalidUtf8;
   /** The longest record (or line) accepted, in characters; longer ones are an error rather than unbounded memory. */
   maxRecordChars?: number;
@@ -43,6 +49,8 @@ export interface SourceInfo {
   file: string;
   format: DataFormat;
   encoding: TextEncoding | 'binary';
+  /** Whether the file starts with a byte order mark (as Excel's "CSV UTF-8" does). */
+  byteOrderMark: boolean;
   /** CSV/TSV only. */
   quoting?: Quoting;
   /** Why this quoting was chosen when it was detected rather than given. */

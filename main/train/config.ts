@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   DATA_FORMATS,
   DEVICE_PREFERENCES,
+  ENCODING_CHOICES,
   INVALID_UTF8_CHOICES,
   METRIC_REQUESTS,
   OPTIMIZER_KINDS,
@@ -41,6 +42,7 @@ const DataSourceSchema = z.union([
     format: z.enum(DATA_FORMATS).optional(),
     header: z.boolean().optional(),
     quoting: z.enum(QUOTINGS).optional(),
+    encoding: z.enum(ENCODING_CHOICES).optional(),
     invalidUtf8: z.enum(INVALID_UTF8_CHOICES).optional(),
     /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */
     skip: positiveInt.optional(),

@@ -35,6 +35,7 @@ export async function loadExamples(
       format: source.format,
       header: source.header,
       quoting: source.quoting,
+      encoding: source.encoding,
       invalidUtf8: source.invalidUtf8,
     });
     let skip = source.skip ?? 0;
@@ -51,6 +52,7 @@ export async function loadExamples(
       header: source.header,
       quoting: source.quoting,
       invalidUtf8: source.invalidUtf8,
+      encoding: source.encoding,
       skip: source.skip,
       limit: source.limit,
       holdOut: source.holdOut,

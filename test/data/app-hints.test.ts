@@ -30,11 +30,12 @@ it("RTE's quotes read as RFC 4180: the app says which choice to change, not --qu
   expect(message).not.toMatch(/--[a-z]/);
 });
 
-it('a Latin-1 byte: the app asks for the file as UTF-8, and the hint without app wording is left out rather than naming a flag', async () => {
+it('a Latin-1 byte: the app names its Encoding choice or saving as UTF-8, and the hint without app wording is left out rather than naming a flag', async () => {
   const file = join(h.scratch, 'latin1.csv');
   writeFileSync(file, Buffer.concat([Buffer.from('text,label\ncaf'), Buffer.from([0xe9]), Buffer.from(',1\n')]));
   const message = await appMessage(file);
-  expect(message).toMatch(/Byte 0xe9 at byte column 4 is not valid UTF-8\. Save the file again as UTF-8/);
+  expect(message).toMatch(/Byte 0xe9 at byte column 4 is not valid UTF-8\. Read as Windows-1252, the line says "café,1"\./);
+  expect(message).toMatch(/set "Encoding" to Windows-1252 .*Otherwise: Save the file again as UTF-8/);
   expect(message).not.toMatch(/--[a-z]/);
   const cliOnly = new SproutError('x', 'Something failed.', { hint: 'Pass --force to go on.' });
   expect(cliOnly.message).toBe('Something failed. Pass --force to go on.');

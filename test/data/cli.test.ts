@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -144,6 +144,25 @@ describe('sprout data (built CLI)', () => {
     expect(test).toEqual({ '0': 16, '1': 35 });
     expect(splits.train + splits.validation + splits.test).toBe(516);
     expect(sprout('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--split', '0.6', '--test-split', '0.5').code).toBe(2);
+  });
+
+  it('reads a Windows-1252 file with --encoding, after an error that names it, and shows how it was read', () => {
+    const file = path.join(tempDir(), 'cola-dev.tsv');
+    execFileSync('python3', [
+      '-c',
+      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
+      dataFile('cola', 'in_domain_dev.tsv'),
+      file,
+    ]);
+    const refused = sprout('data', 'import', file, '--no-header', '--text-column', '3', '--label-column', '1');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^sprout: .*cola-dev\.tsv:58:31: Byte 0xe9 at byte column 31 is not valid UTF-8\./);
+    expect(refused.stderr).toContain('import with --encoding windows-1252');
+    const args = ['data', 'import', file, '--no-header', '--text-column', '3', '--label-column', '1', '--encoding', 'windows-1252'];
+    const report = json(...args);
+    expect(report).toMatchObject({ rows: 527, labels: { '0': 162, '1': 365 } });
+    expect(sprout('data', 'show', String(report.id)).stdout).toContain('read as tsv · windows-1252 · quoting none · no header row');
+    expect(sprout('data', 'import', file, '--encoding', 'latin-9').stderr).toMatch(/--encoding must be one of auto, windows-1252, /);
   });
 
   it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
