@@ -23,6 +23,7 @@ import {
   computeFlag,
   countFlag,
   deviceFlag,
+  encodingFlag,
   formatFlag,
   headerFlag,
   listFlag,
@@ -184,6 +185,7 @@ rows of all tasks scored together in mixed-prompt batches):
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
   --input FILE  [${inputFormatFlag.help}] [${headerFlag.help}] [${quotingFlag.help}]
+                [${encodingFlag.help}]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
@@ -237,7 +239,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     resume: { type: 'string' },
     threads: { type: 'string' },
   },
-  choices: [inputFormatFlag, headerFlag, quotingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
+  choices: [inputFormatFlag, headerFlag, quotingFlag, encodingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
   async run({ values }) {
     const device = deviceFlag.read(values) ?? 'auto';
     const precision = precisionFlag.read(values) ?? 'auto';
@@ -357,6 +359,7 @@ async function start(
       inputFormat: inputFormatFlag.read(values),
       header: headerOption(values),
       quoting: quotingFlag.read(values),
+      encoding: encodingFlag.read(values),
       output,
       format: outputFormat(values, output),
       overwrite: values.overwrite === true,

@@ -3,6 +3,7 @@
  * number `sprout label review` prints) and a `label` column (empty withdraws the person's label). CSV, TSV or JSON
  * Lines; other columns are ignored, so a reviewed spreadsheet can be passed as it is.
  */
+import type { EncodingChoice } from '../choices.js';
 import { openSource } from '../data/read.js';
 import { SproutError } from '../errors.js';
 
@@ -13,8 +14,9 @@ export interface FileCorrection {
   where: string;
 }
 
-export async function readCorrectionsFile(file: string): Promise<FileCorrection[]> {
-  const source = await openSource(file, { header: true });
+/** `encoding`: the file's when it has no byte order mark (a spreadsheet saved as Excel's "CSV" is in a code page). */
+export async function readCorrectionsFile(file: string, encoding?: EncodingChoice): Promise<FileCorrection[]> {
+  const source = await openSource(file, { header: true, encoding });
   const missing = ['row', 'label'].filter((c) => !source.info.columns.includes(c));
   if (missing.length) {
     throw new SproutError(

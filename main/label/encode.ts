@@ -38,11 +38,15 @@ export interface RowEncoder {
   row(fields: Readonly<Record<string, string | null>>, added: readonly AddedValue[], values?: Readonly<Record<string, unknown>>): string;
 }
 
+/**
+ * `byteOrderMark`: a CSV/TSV starts with U+FEFF, which Excel needs to open a UTF-8 file as UTF-8 (without it, it reads
+ * the bytes in the system's code page and "café" comes out "cafÃ©").
+ */
 export function rowEncoder(
   format: Exclude<OutputFormat, 'parquet'> | 'parquet-part',
   inputColumns: readonly string[],
   addedNames: readonly string[],
-  tsvQuoting: Quoting = 'rfc4180',
+  { tsvQuoting = 'rfc4180', byteOrderMark = false }: { tsvQuoting?: Quoting; byteOrderMark?: boolean } = {},
 ): RowEncoder {
   if (format === 'jsonl' || format === 'parquet-part') {
     // JSON Lines keeps each record's own keys; the Parquet part keeps the fixed column set its schema needs.
@@ -62,7 +66,7 @@ export function rowEncoder(
   const quote = format === 'tsv' && tsvQuoting === 'none' ? unquotedField : (v: string) => quotedField(v, delimiter);
   const cell = (v: AddedValue | undefined): string => (v === null || v === undefined ? '' : quote(String(v)));
   return {
-    header: () => `${[...inputColumns, ...addedNames].map(quote).join(delimiter)}\n`,
+    header: () => `${byteOrderMark ? '\uFEFF' : ''}${[...inputColumns, ...addedNames].map(quote).join(delimiter)}\n`,
     row: (fields, added) => `${[...inputColumns.map((c) => cell(fields[c])), ...added.map(cell)].join(delimiter)}\n`,
   };
 }

@@ -206,12 +206,10 @@ async function writeRows(
   const final = finalColumns(spec);
   const predicted = added.indexOf(spec.columns.predicted);
   const tsvQuoting = spec.format === 'tsv' ? spec.tsvQuoting : 'rfc4180';
-  const encoder = rowEncoder(
-    format === 'parquet' ? 'parquet-part' : format,
-    spec.inputColumns,
-    [...added, final.label, final.source],
+  const encoder = rowEncoder(format === 'parquet' ? 'parquet-part' : format, spec.inputColumns, [...added, final.label, final.source], {
     tsvQuoting,
-  );
+    byteOrderMark: spec.byteOrderMark,
+  });
   out.append(encoder.header());
   let n = 0;
   let reviewed = 0;

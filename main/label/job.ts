@@ -16,7 +16,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
-import type { DataFormat, Quoting, SourceRecord } from '../data/types.js';
+import { ENCODING_CHOICES, isOneOf, type EncodingChoice } from '../choices.js';
+import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { realTarget, refuseInsideDataDir } from '../output-path.js';
@@ -68,6 +69,8 @@ export interface LabelJobOptions {
   /** CSV/TSV: whether the first line names the columns (default true). */
   header?: boolean;
   quoting?: Quoting;
+  /** The input's encoding when it has no byte order mark (default UTF-8). */
+  encoding?: EncodingChoice;
   /** Default: beside the input, named after the input and the prompt, never another job's output (ownership.ts). */
   output?: string;
   /** Default: the output's extension, else the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
@@ -230,7 +233,12 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
   const maxInputTokens = inputLimit(engine.prompts, options.maxInputTokens);
 
-  const source = await openSource(input, { format: options.inputFormat, header: options.header, quoting: options.quoting });
+  const source = await openSource(input, {
+    format: options.inputFormat,
+    header: options.header,
+    quoting: options.quoting,
+    encoding: options.encoding,
+  });
   const info = source.info;
   await closeRecords(source.records);
   const { routed, task, text, goldColumn } = jobTask(engine, options, info.columns, input);
@@ -248,11 +256,12 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     input,
     inputBytes: stat.size,
     inputMtimeMs: stat.mtimeMs,
-    read: { format: info.format, header: info.header, quoting: info.quoting },
+    read: { format: info.format, header: info.header, quoting: info.quoting, ...legacyEncoding(info.encoding) },
     inputColumns: info.columns,
     output,
     format,
     tsvQuoting: info.format === 'tsv' && info.quoting === 'none' ? 'none' : 'rfc4180',
+    ...(fromWindows(info) && (format === 'csv' || format === 'tsv') ? { byteOrderMark: true } : {}),
     model: engine.modelRef,
     weights: engine.model.weightWidth,
     ...(engine.model.compute === 'int8' ? { compute: 'int8' as const } : {}),
@@ -461,9 +470,24 @@ function committedOutputMatches(db: LibraryDb, job: LabelJob, encoder: RowEncode
   }
 }
 
+/** Whether the input came from Excel or another Windows program: a byte order mark, or a Windows code page. */
+function fromWindows(info: SourceInfo): boolean {
+  return info.byteOrderMark || legacyEncoding(info.encoding).encoding !== undefined;
+}
+
+/** The input's encoding as a resumed job must ask for it: a legacy one only, since a byte order mark says itself. */
+function legacyEncoding(encoding: SourceInfo['encoding']): { encoding?: LegacyEncoding } {
+  return isOneOf(ENCODING_CHOICES, encoding) ? { encoding } : {};
+}
+
 /** The input read exactly as when the job started (a detected TSV quoting is fixed from then on). */
 function openInput(spec: LabelJobSpec) {
-  return openSource(spec.input, { format: spec.read.format as DataFormat, header: spec.read.header, quoting: spec.read.quoting });
+  return openSource(spec.input, {
+    format: spec.read.format as DataFormat,
+    header: spec.read.header,
+    quoting: spec.read.quoting,
+    encoding: spec.read.encoding,
+  });
 }
 
 /** Rows in the input, for the ETA: a pass of the reader alone is fast next to scoring. */
@@ -482,7 +506,7 @@ function encoderFor(spec: LabelJobSpec): RowEncoder {
   const names = addedColumnNames(spec.columns);
   return spec.format === 'parquet'
     ? rowEncoder('parquet-part', spec.inputColumns, names)
-    : rowEncoder(spec.format, spec.inputColumns, names, spec.tsvQuoting);
+    : rowEncoder(spec.format, spec.inputColumns, names, { tsvQuoting: spec.tsvQuoting, byteOrderMark: spec.byteOrderMark });
 }
 
 interface WindowRow {

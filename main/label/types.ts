@@ -1,4 +1,4 @@
-import type { Quoting } from '../data/types.js';
+import type { LegacyEncoding, Quoting } from '../data/types.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { GoldCounts } from '../train/metrics.js';
 import type { Decision } from '../train/threshold.js';
@@ -61,11 +61,17 @@ export interface LabelJobSpec {
   input: string;
   inputBytes: number;
   inputMtimeMs: number;
-  read: { format: string; header: boolean; quoting?: Quoting };
+  /** `encoding`: a legacy one the input was read in; absent for UTF-8 and UTF-16 (its byte order mark says). */
+  read: { format: string; header: boolean; quoting?: Quoting; encoding?: LegacyEncoding };
   inputColumns: string[];
   output: string;
   format: OutputFormat;
   tsvQuoting: Quoting;
+  /**
+   * A CSV/TSV output starts with a byte order mark: the input had one or was in a Windows code page, so it came from
+   * Excel or another Windows program, which reads UTF-8 back only with the mark. Absent in jobs from before.
+   */
+  byteOrderMark?: boolean;
   model: string;
   prompts: { ref: string; name: string; sha256: string }[];
   task: LabelTask;

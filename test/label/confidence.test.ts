@@ -49,7 +49,7 @@ describe('output columns and rows', () => {
     const csv = rowEncoder('csv', ['a', 'b'], ['predicted_label', 'confidence']);
     expect(csv.header()).toBe('a,b,predicted_label,confidence\n');
     expect(csv.row({ a: 'x, "y"', b: null }, ['l\n2', 0.5])).toBe('"x, ""y""",,"l\n2",0.5\n');
-    const tsv = rowEncoder('tsv', ['s'], ['predicted_label'], 'none');
+    const tsv = rowEncoder('tsv', ['s'], ['predicted_label'], { tsvQuoting: 'none' });
     expect(tsv.row({ s: '"unbalanced' }, ['p'])).toBe('"unbalanced\tp\n');
     expect(() => tsv.row({ s: 'a\tb' }, ['p'])).toThrow(/TSV without quoting/);
     const jsonl = rowEncoder('jsonl', ['s'], ['predicted_label', 'confidence']);

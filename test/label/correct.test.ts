@@ -74,6 +74,27 @@ describe('sprout label correct / review --state (spawned)', () => {
       ]);
       expect(await cli('correct', job, '--file', file)).toEqual({ job_id: job, recorded: 4, labelled: 527, reviewed: 3, corrected: 2 });
 
+      // The same sheet saved by Excel as "CSV" on Western Windows: cp1252, a note with accents. Refused as UTF-8 with
+      // the way out, then read with --encoding (the same labels again: nothing changes).
+      const excel = join(dir, 'corrections-excel.csv');
+      execFileSync('python3', [
+        '-c',
+        'import sys; open(sys.argv[2], "wb").write(open(sys.argv[1], encoding="utf-8").read().replace("checked, by hand", "vérifié – à la main").encode("cp1252"))',
+        file,
+        excel,
+      ]);
+      await expect(cli('correct', job, '--file', excel)).rejects.toThrow(
+        /not valid UTF-8\. Read as Windows-1252, the line says "7,.*vérifié – à la main/,
+      );
+      expect(await cli('correct', job, '--file', excel, '--encoding', 'windows-1252')).toMatchObject({
+        recorded: 4,
+        reviewed: 3,
+        corrected: 2,
+      });
+      await expect(cli('correct', job, '--row', '5', '--label', '1', '--encoding', 'windows-1252')).rejects.toThrow(
+        /--encoding goes with --file/,
+      );
+
       // One wrong label stops the whole file, named by file and line; nothing of it is recorded.
       const bad = join(dir, 'bad.csv');
       write(bad, [

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +94,67 @@ describe('cancel and resume in process', () => {
     expect(readFileSync(cut).equals(readFileSync(whole))).toBe(true);
     expect(done.accuracy).toEqual(full.accuracy);
     expect(done.label_counts).toEqual(full.label_counts);
+  });
+});
+
+describe('a file from Excel', () => {
+  const python = (script: string, ...args: string[]) => execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
+  const task = { ...cbTask, labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: '{3}' };
+  const cola: () => LabelEngine = () => ({ ...engine, prompts: [{ ...engine.prompts[0], task }] });
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+  it('a Windows-1252 input: read as chosen, resumed so, written as UTF-8 with the byte order mark Excel needs', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const input = join(dir, 'in_domain_dev.tsv');
+    python(
+      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
+      data('cola/in_domain_dev.tsv'),
+      input,
+    );
+    const options = { input, header: false, encoding: 'windows-1252' as const, batchSize: 8, commitRows: 64 };
+    const whole = join(dir, 'whole.csv');
+    await startLabelJob(db, cola(), { ...options, output: whole });
+    const cut = join(dir, 'cut.csv');
+    const controller = new AbortController();
+    const first = await startLabelJob(
+      db,
+      cola(),
+      { ...options, output: cut },
+      { signal: controller.signal, onProgress: (p) => p.rowsDone >= 128 && controller.abort() },
+    );
+    expect(first).toMatchObject({ status: 'cancelled', rows: 128 });
+    expect(await resumeLabelJob(db, first.job_id, cola())).toMatchObject({ status: 'done', rows: 527 });
+    expect(readFileSync(cut).equals(readFileSync(whole))).toBe(true);
+    expect(readFileSync(whole).subarray(0, 3).equals(BOM)).toBe(true);
+    // Python reads the output as UTF-8 with its mark, and the input as cp1252: the sentences agree, José included.
+    const script = `
+import csv, json, sys
+out = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig')))
+src = list(csv.reader(open(sys.argv[2], newline='', encoding='cp1252'), delimiter='\\t', quoting=csv.QUOTE_NONE))
+print(json.dumps({'header': list(out[0].keys())[:4], 'out': [r['3'] for r in out], 'in': [r[3] for r in src]}))`;
+    const read = JSON.parse(python(script, whole, input)) as { header: string[]; out: string[]; in: string[] };
+    expect(read.header).toEqual(['0', '1', '2', '3']);
+    expect(read.out).toEqual(read.in);
+    expect(read.out.filter((t) => t.includes('é'))).toHaveLength(2);
+  });
+
+  it('a UTF-8 input keeps its byte order mark in the output, and one without gets none', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const marked = join(dir, 'marked.tsv');
+    python(
+      `import sys; open(sys.argv[2], 'w', encoding='utf-8-sig', newline='').write(open(sys.argv[1], encoding='utf-8').read())`,
+      data('cola/out_of_domain_dev.tsv'),
+      marked,
+    );
+    const withMark = join(dir, 'with.tsv');
+    const without = join(dir, 'without.tsv');
+    await startLabelJob(db, cola(), { input: marked, header: false, output: withMark, batchSize: 8 });
+    await startLabelJob(db, cola(), { input: data('cola/out_of_domain_dev.tsv'), header: false, output: without, batchSize: 8 });
+    expect(readFileSync(withMark).subarray(0, 3).equals(BOM)).toBe(true);
+    expect(readFileSync(without)[0]).toBe('0'.charCodeAt(0));
+    expect(readFileSync(withMark).subarray(3).equals(readFileSync(without))).toBe(true);
   });
 });
 
