@@ -11,6 +11,7 @@ import {
   COMPUTES,
   DATA_FORMATS,
   DEVICE_PREFERENCES,
+  ENCODING_CHOICES,
   METRIC_REQUESTS,
   OPTIMIZER_KINDS,
   OUTPUT_FORMATS,
@@ -23,6 +24,7 @@ import {
   WEIGHTS_CHOICES,
   type DataFormat,
   type DevicePreference,
+  type EncodingChoice,
   type OutputFormat,
   type Quoting,
   type ReviewState,
@@ -104,7 +106,7 @@ export interface AppInfo {
 /** The lists of choices (main/choices.ts), under the names the renderer knows them by. */
 export type Device = DevicePreference;
 export type LabelOutputFormat = OutputFormat;
-export type { DataFormat, Quoting, Split, Theme, WeightsChoice, WeightWidth };
+export type { DataFormat, EncodingChoice, Quoting, Split, Theme, WeightsChoice, WeightWidth };
 
 // -- Models --
 
@@ -163,6 +165,7 @@ export interface DataReadOptions {
   format?: DataFormat;
   header?: boolean;
   quoting?: Quoting;
+  encoding?: EncodingChoice;
 }
 
 export interface ColumnInfo {
@@ -649,6 +652,7 @@ const readOptions = {
   format: z.enum(DATA_FORMATS).optional(),
   header: z.boolean().optional(),
   quoting: z.enum(QUOTINGS).optional(),
+  encoding: z.enum(ENCODING_CHOICES).optional(),
 };
 const device = z.enum(DEVICE_PREFERENCES);
 const weightsChoice = z.enum(WEIGHTS_CHOICES);

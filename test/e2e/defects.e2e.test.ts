@@ -311,3 +311,43 @@ it('Labelling screen: a long file name stays whole in the jobs table', { timeout
   expect(height).toBeLessThan(lineHeight * 1.5);
   expect(app.problems.filter((p) => !/status of (404|422)/.test(p))).toEqual([]);
 });
+
+it(
+  'Data step: a file Excel saved in Windows-1252 is refused with the way out, and read once Encoding says so',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'cola-dev.tsv');
+    execFileSync('python3', [
+      '-c',
+      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
+      cola('in_domain_dev.tsv'),
+      file,
+    ]);
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    // A new task starts at the Model step until a model was chosen (when this test runs alone), else at Data.
+    const model = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
+    await model.or(page.getByLabel('Training file')).first().waitFor();
+    if (await model.isVisible()) {
+      await model.check();
+      await page.getByRole('button', { name: 'Next: Data' }).click();
+    }
+    await page.getByLabel('Training file').fill(file);
+    await page.getByLabel('Training file').press('Enter');
+    const error = page.getByRole('alert').filter({ hasText: 'Could not read the data.' });
+    await expect(error.innerText({ timeout: 30_000 })).resolves.toContain(
+      'Read as Windows-1252, the line says "bc01 0 * I know which book José',
+    );
+    await expect(error.innerText()).resolves.toContain('set "Encoding" to Windows-1252');
+    await page.getByRole('combobox', { name: 'Encoding' }).selectOption('windows-1252');
+    await expect.poll(() => page.getByText(/rows · TSV/).innerText(), { timeout: 30_000 }).toMatch(/^527 rows · TSV · windows-1252 ·/);
+    await expect.poll(labelTable).toEqual({ 0: 162, 1: 365 });
+    await page.getByRole('button', { name: 'Import into the library' }).click();
+    const datasets = await app.call('data.list', {});
+    await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(datasets.length + 1);
+    const stored = (await app.call('data.list', {})).find((d) => !datasets.some((e) => e.id === d.id))!;
+    expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(527);
+  },
+);

@@ -1,6 +1,6 @@
 import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
-import type { HeaderSetting } from '../../../main/choices.js';
-import { headerRequest } from './read-choices.js';
+import type { EncodingChoice, HeaderSetting } from '../../../main/choices.js';
+import { encodingRequest, headerRequest } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -16,6 +16,7 @@ export class DataSetup {
   /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
   header = $state<HeaderSetting>('auto');
+  encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   labelColumn = $state('');
@@ -75,6 +76,7 @@ export class DataSetup {
   chooseFile(): Promise<void> {
     this.quoting = '';
     this.header = 'auto';
+    this.encoding = 'auto';
     return this.loadPreview();
   }
 
@@ -87,6 +89,7 @@ export class DataSetup {
         file: this.file.trim(),
         rows: 8,
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
         ...(labelColumn ? { labelColumn } : {}),
       });
@@ -125,6 +128,7 @@ export class DataSetup {
       this.report = await api['data.import']({
         file: this.file.trim(),
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...encodingRequest(this.encoding),
         // The preview's reading, so that the import reads the rows the person saw.
         header: this.preview!.header,
         ...(this.name.trim() ? { name: this.name.trim() } : {}),

@@ -13,8 +13,8 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
-import type { HeaderSetting } from '../../../main/choices.js';
-import { headerRequest } from './read-choices.js';
+import type { EncodingChoice, HeaderSetting } from '../../../main/choices.js';
+import { encodingRequest, headerRequest } from './read-choices.js';
 import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
 import { ReviewRows } from './review.svelte.js';
@@ -43,6 +43,7 @@ export class LabellingJob {
   input = $state('');
   quoting = $state<Quoting | ''>('');
   header = $state<HeaderSetting>('auto');
+  encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   goldColumn = $state('');
@@ -105,6 +106,7 @@ export class LabellingJob {
   chooseFile(): Promise<void> {
     this.quoting = '';
     this.header = 'auto';
+    this.encoding = 'auto';
     return this.loadPreview();
   }
 
@@ -120,6 +122,7 @@ export class LabellingJob {
         file: this.input.trim(),
         rows: 5,
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
       });
       this.textColumns = [...this.preview.suggestion.textColumns];
@@ -168,6 +171,7 @@ export class LabellingJob {
         promptId: this.promptId,
         input: this.input.trim(),
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...encodingRequest(this.encoding),
         ...(this.preview ? { header: this.preview.header } : {}),
         textColumns: $state.snapshot(this.textColumns),
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
