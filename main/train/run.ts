@@ -359,11 +359,14 @@ export async function planTraining(input: TrainingConfigInput, options: RunOptio
   return (await adviseTraining(input, options)).plan;
 }
 
+export interface TrainingAdvice {
+  plan: MemoryPlan;
+  inputTokens: number;
+  suggestion: FitSuggestion | null;
+}
+
 /** The memory plan of a new run and, when it does not fit, what would (the app's Train step). */
-export async function adviseTraining(
-  input: TrainingConfigInput,
-  options: RunOptions,
-): Promise<{ plan: MemoryPlan; inputTokens: number; suggestion: FitSuggestion | null }> {
+export async function adviseTraining(input: TrainingConfigInput, options: RunOptions): Promise<TrainingAdvice> {
   const home = options.dataDir ?? defaultDataDir();
   const config = parseTrainingConfig(input);
   const mixture = toMixture(config, options.library.sourceName(config.train));

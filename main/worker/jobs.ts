@@ -4,7 +4,7 @@ import { evalReport } from './jobs/eval.js';
 import { labelRun } from './jobs/label.js';
 import { modelDownload, modelInspect } from './jobs/models.js';
 import { sha256File } from './jobs/sha256.js';
-import { trainRun } from './jobs/train.js';
+import { trainPlan, trainRun } from './jobs/train.js';
 import { transferProbe } from './jobs/transfer.js';
 import type { Job } from './job.js';
 import type { JobInput, JobName, JobOutput, JobProgress } from './protocol.js';
@@ -16,6 +16,7 @@ export const jobs: { [J in JobName]: Job<JobInput<J>, JobOutput<J>, JobProgress<
   'data.preview': dataPreview,
   'data.import': dataImport,
   'train.run': trainRun,
+  'train.plan': trainPlan,
   'eval.report': evalReport,
   'transfer.probe': transferProbe,
   'label.run': labelRun,

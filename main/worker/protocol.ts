@@ -9,14 +9,14 @@ import type { WeightsPreparing } from '../weights/preparing.js';
 import type { LabelJobInput, LabelJobProgress } from './jobs/label.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
 import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';
-import type { TrainJobInput } from './jobs/train.js';
+import type { TrainJobInput, TrainPlanInput } from './jobs/train.js';
 import type { TransferProbeInput, TransferProbeOutput, TransferProbeProgress } from './jobs/transfer.js';
 import type { Preview } from '../data/preview.js';
 import type { ReadProgress } from '../data/types.js';
 import type { DownloadProgress } from '../hub/progress.js';
 import type { LabelSummary } from '../label/job.js';
 import type { TrainingEvent } from '../train/events.js';
-import type { MixtureResult, TrainingResult } from '../train/run.js';
+import type { MixtureResult, TrainingAdvice, TrainingResult } from '../train/run.js';
 
 export interface JobTable {
   /** SHA-256 of a file read in chunks, e.g. to check a downloaded weights file against the hub's LFS hash. */
@@ -31,6 +31,8 @@ export interface JobTable {
   'data.import': { input: DataImportInput; output: DataImportOutput; progress: ImportJobProgress };
   /** A training run (new or resumed); pause is a shared flag so it takes effect between steps without a message round trip. */
   'train.run': { input: TrainJobInput; output: TrainingResult | MixtureResult; progress: TrainingEvent };
+  /** The memory plan of a run, from its dataset tokenised as the run will (cached); loads no weights. */
+  'train.plan': { input: TrainPlanInput; output: TrainingAdvice; progress: never };
   /** Scores a library prompt on a dataset split: metrics, confusion and the worst examples. */
   'eval.report': { input: EvalJobInput; output: EvalJobOutput; progress: WeightsPreparing };
   /** Trains a target task briefly for its SPoT task embedding (a prompt of the library, like any run). */

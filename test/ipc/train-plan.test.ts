@@ -4,7 +4,7 @@
  * a suggestion when a request could not fit.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { data, Harness, tinyModel } from './harness.js';
 
 let h: Harness;
@@ -50,8 +50,12 @@ describe('train.plan', () => {
     expect(colaRows).toBe(lines);
   });
 
-  it('plans at the settings default width, fits, and adds up', async () => {
+  it('plans at the settings default width, fits, and adds up, tokenising in the engine worker', async () => {
+    const run = vi.spyOn(h.context.worker, 'run');
     const plan = await h.call('train.plan', { ...cola, batchSize: 8, promptLength: 4 });
+    // 8,551 rows tokenised on the thread that answers the window would hold every other request meanwhile.
+    expect(run.mock.calls.map((c) => c[0])).toEqual(['train.plan']);
+    run.mockRestore();
     expect(plan).toMatchObject({ width: 'int8', batch: 8, fits: true, suggestion: null });
     const parts = plan.modelBytes + plan.transientWeightBytes + plan.activationBytes + plan.optimizerBytes + plan.runtimeBytes;
     expect(plan.totalBytes).toBeCloseTo(parts, 0);

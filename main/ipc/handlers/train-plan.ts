@@ -1,10 +1,8 @@
 /**
- * train.plan: the memory plan of the run train.start would start, for the Train step to show before Start. It
- * tokenises the dataset (cached, as the run will) but loads no model weights and starts nothing.
+ * train.plan: the memory plan of the run train.start would start, for the Train step to show before Start. The
+ * engine worker tokenises the dataset (cached, as the run will) but loads no model weights and starts nothing.
  */
-import { inLibrary } from '../../library/run-records.js';
 import type { TrainingPlan, ValidRequestOf } from '../../../preload/contract.js';
-import { adviseTraining } from '../../train/run.js';
 import { NO_FIT_HINT, type FitSuggestion } from '../../weights/memory-plan.js';
 import type { HandlerContext } from '../context.js';
 import { libraryOf } from './library-connection.js';
@@ -21,9 +19,8 @@ export function suggestionText(fit: FitSuggestion): string {
 }
 
 export async function planRun(context: HandlerContext, r: ValidRequestOf<'train.plan'>): Promise<TrainingPlan> {
-  const { plan, inputTokens, suggestion } = await adviseTraining(trainingInput(context.dataDir, libraryOf(context), r), {
-    ...inLibrary(context.dataDir),
-  });
+  const config = trainingInput(context.dataDir, libraryOf(context), r);
+  const { plan, inputTokens, suggestion } = await context.worker.run('train.plan', { dataDir: context.dataDir, config });
   return { ...plan, inputTokens, suggestion: planSuggestion(suggestion) };
 }
 
