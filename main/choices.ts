@@ -122,6 +122,15 @@ export const QUOTING_LABELS = { rfc4180: 'Quoted fields (RFC 4180)', none: 'Quot
 export type Quoting = keyof typeof QUOTING_LABELS;
 export const QUOTINGS = valuesOf(QUOTING_LABELS);
 
+/**
+ * What separates a CSV's fields. Excel saves "CSV" with the list separator of the system's language: a comma in
+ * English, a semicolon where the comma is the decimal mark (German, French, Dutch, Spanish, Italian, Polish, Russian,
+ * …). Detected from the first rows unless chosen (main/data/detect-separator.ts).
+ */
+export const SEPARATOR_LABELS = { comma: 'Comma (,)', semicolon: 'Semicolon (;)' } as const;
+export type CsvSeparator = keyof typeof SEPARATOR_LABELS;
+export const SEPARATORS = valuesOf(SEPARATOR_LABELS);
+
 /** What to do with bytes the file's encoding does not allow: stop with an error naming the line, or use U+FFFD. */
 export const INVALID_UTF8_CHOICES = ['error', 'replace'] as const;
 export type InvalidUtf8 = (typeof INVALID_UTF8_CHOICES)[number];

@@ -11,7 +11,7 @@ import {
   readFlags,
   readOptions,
 } from './data-shared.js';
-import { countFlag } from './flags.js';
+import { countFlag, separatorFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
@@ -59,9 +59,10 @@ ${ENCODING_NOTE}`,
     }
     const out: string[] = [];
     out.push(
-      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.quoting ? `, quoting ${info.quoting}` : ''}` +
-        `, ${preview.rows} rows${info.header ? '' : ', no header'}`,
+      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.separator === 'semicolon' ? ', semicolon-separated' : ''}` +
+        `${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`,
     );
+    if (info.separatorReason) out.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
     if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
     if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
     out.push('', 'Columns:');

@@ -7,18 +7,30 @@ import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { DataSource } from '../train/config.js';
 import { parseVerbalizer } from '../train/task.js';
 import { UsageError, type Command, type ParsedArgs } from './command.js';
-import { encodingFlag, formatFlag, headerFlag, invalidUtf8Flag, listFlag, numberFlag, quotingFlag, stringFlag } from './flags.js';
+import {
+  encodingFlag,
+  formatFlag,
+  headerFlag,
+  invalidUtf8Flag,
+  listFlag,
+  numberFlag,
+  quotingFlag,
+  separatorFlag,
+  stringFlag,
+} from './flags.js';
 
 /** How to read a data file, for every command that takes one: the choices readOptions() reads, and --no-header. */
-export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, encodingFlag, invalidUtf8Flag];
+export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, separatorFlag, encodingFlag, invalidUtf8Flag];
 export const fileReadFlags: Command['options'] = { 'no-header': { type: 'boolean', default: false } };
 /** The reading flags as usage texts show them: the file's layout, then (a line of its own) its text. */
-export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}]`;
+export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}] [${separatorFlag.help}]`;
 export const TEXT_READ_HELP = `[${encodingFlag.help}] [${invalidUtf8Flag.help}]`;
 /** What --encoding is for, for the usage of the commands that read a file. */
 export const ENCODING_NOTE = `A file is read as UTF-8 (or UTF-16 where a byte order mark says so) unless --encoding names the code page it was
 saved in: Excel on Windows saves a "CSV (Comma delimited)" in the code page of the system's language (windows-1252
-for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark.`;
+for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark. Where the comma is the decimal
+mark (German, French, Dutch, …), Excel separates a CSV's fields with semicolons: the separator is detected from
+the first rows unless --separator says.`;
 
 /** Options shared by `sprout data preview` and `sprout data import`. */
 export const readFlags: Command['options'] = { ...fileReadFlags, json: { type: 'boolean', default: false } };
@@ -28,6 +40,7 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
     format: formatFlag.read(values),
     header: headerOption(values),
     quoting: quotingFlag.read(values),
+    separator: separatorFlag.read(values),
     encoding: encodingFlag.read(values),
     invalidUtf8: invalidUtf8Flag.read(values),
   };
@@ -44,6 +57,7 @@ export function fileSource(values: ParsedArgs['values'], file: string, prefix: '
     format: read.format,
     header: read.header,
     quoting: read.quoting,
+    separator: read.separator,
     encoding: read.encoding,
     invalidUtf8: read.invalidUtf8,
     skip: numberFlag(values, `${prefix}skip`, { min: 0 }),
@@ -152,12 +166,16 @@ export function datasetJson(d: DatasetRecord): Record<string, unknown> {
 }
 
 /** How a file was read (data/read.ts howRead), in the snake_case JSON that `sprout` commands print. */
-export function howReadJson(h: Pick<ImportReport, 'format' | 'encoding' | 'quoting' | 'quotingReason' | 'header' | 'headerReason'>) {
+export function howReadJson(
+  h: Pick<ImportReport, 'format' | 'encoding' | 'quoting' | 'quotingReason' | 'separator' | 'separatorReason' | 'header' | 'headerReason'>,
+) {
   return {
     format: h.format,
     encoding: h.encoding,
     quoting: h.quoting,
     quoting_reason: h.quotingReason,
+    separator: h.separator ?? null,
+    separator_reason: h.separatorReason ?? null,
     header: h.header,
     header_reason: h.headerReason,
   };

@@ -46,7 +46,7 @@ function datasetDetail(d: DatasetRecord): string[] {
   return [
     `file ${file(r.file ?? d.source.name, d.source)}`,
     d.validation ? `validation file ${file(r.validation?.file ?? d.validation.name, d.validation)}` : '',
-    `read as ${[d.format, r.encoding, r.quoting && `quoting ${r.quoting}`, r.header === undefined ? '' : r.header ? 'header row' : 'no header row'].filter(Boolean).join(' · ')}`,
+    `read as ${[d.format, r.encoding, r.separator === 'semicolon' && 'semicolon-separated', r.quoting && `quoting ${r.quoting}`, r.header === undefined ? '' : r.header ? 'header row' : 'no header row'].filter(Boolean).join(' · ')}`,
     `text ${d.template} (columns ${d.textColumns.join(', ')})`,
     d.labelColumn ? `labels from column "${d.labelColumn}": ${labels.join(', ')}` : 'unlabelled (for labelling)',
     heldOut

@@ -16,6 +16,7 @@ import {
   OUTPUT_FORMATS,
   PRECISIONS,
   QUOTINGS,
+  SEPARATORS,
   SPLITS,
   WEIGHTS_CHOICES,
 } from '../choices.js';
@@ -45,6 +46,7 @@ export const formatFlag = choiceFlag('format', DATA_FORMATS);
 export const outputFormatFlag = choiceFlag('format', OUTPUT_FORMATS);
 export const headerFlag = choiceFlag('header', HEADER_SETTINGS);
 export const quotingFlag = choiceFlag('quoting', QUOTINGS);
+export const separatorFlag = choiceFlag('separator', SEPARATORS);
 export const invalidUtf8Flag = choiceFlag('invalid-utf8', INVALID_UTF8_CHOICES);
 export const encodingFlag = choiceFlag('encoding', ENCODING_CHOICES);
 export const splitFlag = choiceFlag('split', SPLITS);

@@ -1,11 +1,11 @@
 import { SproutError } from '../errors.js';
 import { DsvParser, type DsvRow, type DsvStats } from './dsv.js';
 import { advise, NO_HEADER, QUOTED_FIELDS, QUOTES_ARE_TEXT } from './read-advice.js';
-import type { Quoting, SourceInfo, SourceRecord } from './types.js';
+import type { Delimiter, Quoting, SourceInfo, SourceRecord } from './types.js';
 
 export interface DsvReadOptions {
   file: string;
-  delimiter: ',' | '\t';
+  delimiter: Delimiter;
   quoting: Quoting;
   header: boolean;
   maxRecordChars: number;
@@ -77,7 +77,9 @@ function ragged(row: DsvRow, expected: number, firstLine: number, options: DsvRe
               `Every line must have the same number of tab-separated fields; if fields are quoted and contain tabs or line breaks, ${how}.`,
             QUOTED_FIELDS,
           )
-      : { hint: 'A field containing a comma, a double quote or a line break must be enclosed in double quotes.' };
+      : {
+          hint: `A field containing a ${options.delimiter === ';' ? 'semicolon' : 'comma'}, a double quote or a line break must be enclosed in double quotes.`,
+        };
   return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, {
     file: options.file,
     line: row.line,

@@ -1,6 +1,6 @@
 import { SproutError } from '../errors.js';
-import { advise, QUOTES_ARE_TEXT } from './read-advice.js';
-import type { Quoting } from './types.js';
+import { advise, QUOTES_ARE_TEXT, SEMICOLONS } from './read-advice.js';
+import type { Delimiter, Quoting } from './types.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -50,7 +50,7 @@ export class DsvParser {
   private readonly delimiterCode: number;
 
   constructor(
-    private readonly delimiter: ',' | '\t',
+    private readonly delimiter: Delimiter,
     private readonly quoting: Quoting,
     private readonly file: string,
     private readonly maxRecordChars: number,
@@ -250,7 +250,9 @@ export class DsvParser {
         file: this.file,
         line,
         column,
-        ...this.quoteHint(),
+        ...(found === ';' && this.delimiter === ','
+          ? advise((how) => `If the fields are separated by semicolons, ${how}.`, SEMICOLONS)
+          : this.quoteHint()),
       },
     );
   }
@@ -276,7 +278,7 @@ export class DsvParser {
   }
 
   private delimiterName(): string {
-    return this.delimiter === '\t' ? 'tab' : 'comma';
+    return { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[this.delimiter];
   }
 
   private quoteHint(): { hint: string; uiHint: string } {

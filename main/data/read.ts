@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SproutError } from '../errors.js';
-import { detectHeader, HEADER_SAMPLE_ROWS, type HeaderChoice } from './detect-header.js';
+import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
+import { detectSeparator } from './detect-separator.js';
 import { detectTsvQuoting } from './detect-quoting.js';
 import { refuseContainer } from './containers.js';
 import { DsvParser, type DsvRow } from './dsv.js';
@@ -13,8 +14,17 @@ import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
 import { TextStream, type TextStreamOptions } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
-import { DATA_FORMATS } from '../choices.js';
-import { DEFAULT_MAX_RECORD_CHARS, type DataFormat, type ReadOptions, type SourceInfo, type SourceRecord } from './types.js';
+import { DATA_FORMATS, type CsvSeparator } from '../choices.js';
+import {
+  DEFAULT_MAX_RECORD_CHARS,
+  SEPARATOR_CHARS,
+  type DataFormat,
+  type Delimiter,
+  type Quoting,
+  type ReadOptions,
+  type SourceInfo,
+  type SourceRecord,
+} from './types.js';
 
 /** An opened file: its header information and its records (the first one already read and checked). */
 export interface Source {
@@ -94,10 +104,22 @@ function describeSource(file: string, format: DataFormat, size: number, options:
   };
 }
 
-/** Sets the quoting and the header of a CSV/TSV file, detecting from its content what the options leave open. */
+/**
+ * Sets the quoting, the separator and the header of a CSV/TSV file, detecting from its content what the options leave
+ * open.
+ */
 async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOptions, maxRecordChars: number): Promise<void> {
   const { file, format } = info;
   info.quoting = options.quoting ?? 'rfc4180';
+  if (format === 'csv') {
+    const sample = (separator: CsvSeparator) =>
+      sampleRows(textStream(file, size, options), SEPARATOR_CHARS[separator], info.quoting!, maxRecordChars);
+    const choice = options.separator
+      ? { separator: options.separator }
+      : detectSeparator({ comma: await sample('comma'), semicolon: await sample('semicolon') });
+    info.separator = choice.separator;
+    info.separatorReason = choice.reason;
+  }
   if (format === 'tsv' && !options.quoting) {
     const scan = textStream(file, size, options, { onProgress: options.onProgress });
     const choice = await detectTsvQuoting(scan.chunks(), file, maxRecordChars);
@@ -105,7 +127,8 @@ async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOpt
     info.quotingReason = choice.reason;
   }
   if (options.header === undefined) {
-    const choice = await guessHeader(textStream(file, size, options), format === 'csv' ? ',' : '\t', info.quoting, maxRecordChars);
+    const rows = await sampleRows(textStream(file, size, options), delimiterOf(info), info.quoting, maxRecordChars, true);
+    const choice = detectHeader(rows ?? []);
     info.header = choice.header;
     info.headerReason = choice.reason;
   }
@@ -143,7 +166,7 @@ function startDsvReader(text: TextStream, info: SourceInfo, maxRecordChars: numb
   let blank = 0;
   const records = readDsv(
     text.chunks(),
-    { file: info.file, delimiter: info.format === 'csv' ? ',' : '\t', quoting: info.quoting!, header: info.header, maxRecordChars },
+    { file: info.file, delimiter: delimiterOf(info), quoting: info.quoting!, header: info.header, maxRecordChars },
     info,
     (s) => {
       blank = s.blankLines;
@@ -183,13 +206,22 @@ export async function* readRecords(file: string, options: ReadOptions = {}): Asy
   yield* source.records;
 }
 
-/** Reads the first rows only; a file that breaks among them is left for the real reading to report. */
-async function guessHeader(
+/** A CSV's chosen separator, or a TSV's tab. */
+function delimiterOf(info: SourceInfo): Delimiter {
+  return info.format === 'tsv' ? '\t' : SEPARATOR_CHARS[info.separator ?? 'comma'];
+}
+
+/**
+ * The first rows (one more than the header detection compares), for detection. A file that breaks among them gives
+ * undefined, or with `partial` the rows before the break: the real reading reports the break.
+ */
+async function sampleRows(
   text: TextStream,
-  delimiter: ',' | '\t',
-  quoting: SourceInfo['quoting'] & {},
+  delimiter: Delimiter,
+  quoting: Quoting,
   maxRecordChars: number,
-): Promise<HeaderChoice> {
+  partial = false,
+): Promise<string[][] | undefined> {
   const parser = new DsvParser(delimiter, quoting, text.file, maxRecordChars);
   const rows: DsvRow[] = [];
   try {
@@ -200,8 +232,9 @@ async function guessHeader(
     if (rows.length <= HEADER_SAMPLE_ROWS) parser.end(rows);
   } catch (error) {
     if (!(error instanceof SproutError)) throw error;
+    return partial ? rows.slice(0, HEADER_SAMPLE_ROWS + 1).map((r) => r.fields) : undefined;
   }
-  return detectHeader(rows.slice(0, HEADER_SAMPLE_ROWS + 1).map((r) => r.fields));
+  return rows.slice(0, HEADER_SAMPLE_ROWS + 1).map((r) => r.fields);
 }
 
 async function fileSize(file: string): Promise<number> {
@@ -261,6 +294,8 @@ export function howRead(info: SourceInfo) {
     encoding: info.encoding,
     quoting: info.quoting ?? null,
     quotingReason: info.quotingReason ?? null,
+    separator: info.separator ?? null,
+    separatorReason: info.separatorReason ?? null,
     header: info.header,
     headerReason: info.headerReason ?? null,
   };

@@ -1,6 +1,10 @@
-import type { DataFormat, EncodingChoice, InvalidUtf8, Quoting } from '../choices.js';
+import type { CsvSeparator, DataFormat, EncodingChoice, InvalidUtf8, Quoting } from '../choices.js';
 
-export type { DataFormat, Quoting } from '../choices.js';
+export type { CsvSeparator, DataFormat, Quoting } from '../choices.js';
+
+/** The character between fields: a CSV's separator, or a TSV's tab. */
+export type Delimiter = ',' | ';' | '\t';
+export const SEPARATOR_CHARS: Record<CsvSeparator, Delimiter> = { comma: ',', semicolon: ';' };
 
 /** A Windows code page or other legacy encoding, as chosen: a file never says it is in one. */
 export type LegacyEncoding = Exclude<EncodingChoice, 'auto'>;
@@ -23,6 +27,8 @@ export interface ReadOptions {
   header?: boolean;
   /** CSV/TSV: CSV defaults to rfc4180; TSV is detected from the whole file when omitted. */
   quoting?: Quoting;
+  /** CSV: the field separator; detected from the first rows when omitted (see detect-separator.ts). */
+  separator?: CsvSeparator;
   /** The file's encoding when it has no byte order mark; default UTF-8. */
   encoding?: EncodingChoice;
   /** What to do with bytes the encoding does not allow: stop with an error naming the line, or use U+FFFD. */
@@ -55,6 +61,10 @@ export interface SourceInfo {
   quoting?: Quoting;
   /** Why this quoting was chosen when it was detected rather than given. */
   quotingReason?: string;
+  /** CSV only. */
+  separator?: CsvSeparator;
+  /** Why the separator was taken, when it was detected as a semicolon. */
+  separatorReason?: string;
   header: boolean;
   /** Why the header was guessed so, when it was detected rather than given (CSV/TSV). */
   headerReason?: string;

@@ -50,6 +50,9 @@ export interface ImportReport {
   encoding: string;
   quoting: string | null;
   quotingReason: string | null;
+  /** CSV: comma or semicolon, and why when detected so; absent from reports stored before separators were read. */
+  separator?: string | null;
+  separatorReason?: string | null;
   header: boolean;
   /** Why the header was guessed so; null when it was given. */
   headerReason: string | null;

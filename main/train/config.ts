@@ -12,6 +12,7 @@ import {
   OPTIMIZER_KINDS,
   PRECISIONS,
   QUOTINGS,
+  SEPARATORS,
   WEIGHTS_CHOICES,
 } from '../choices.js';
 import { SproutError } from '../errors.js';
@@ -42,6 +43,7 @@ const DataSourceSchema = z.union([
     format: z.enum(DATA_FORMATS).optional(),
     header: z.boolean().optional(),
     quoting: z.enum(QUOTINGS).optional(),
+    separator: z.enum(SEPARATORS).optional(),
     encoding: z.enum(ENCODING_CHOICES).optional(),
     invalidUtf8: z.enum(INVALID_UTF8_CHOICES).optional(),
     /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */

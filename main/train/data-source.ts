@@ -35,6 +35,7 @@ export async function loadExamples(
       format: source.format,
       header: source.header,
       quoting: source.quoting,
+      separator: source.separator,
       encoding: source.encoding,
       invalidUtf8: source.invalidUtf8,
     });
@@ -53,6 +54,7 @@ export async function loadExamples(
       quoting: source.quoting,
       invalidUtf8: source.invalidUtf8,
       encoding: source.encoding,
+      separator: source.separator,
       skip: source.skip,
       limit: source.limit,
       holdOut: source.holdOut,

@@ -1,0 +1,41 @@
+/**
+ * Whether a CSV separates its fields with commas or with semicolons, judged from its first rows read both ways, as a
+ * spreadsheet's import does (and Python's csv.Sniffer): Excel saves "CSV" with semicolons where the comma is the
+ * decimal mark. A separator that splits every sampled row into the same number of fields, two or more, wins, the
+ * comma first; with neither, the comma, as RFC 4180 has it.
+ */
+import type { CsvSeparator } from '../choices.js';
+
+export interface SeparatorChoice {
+  separator: CsvSeparator;
+  /** Why, when the semicolon was taken over the usual comma. */
+  reason?: string;
+}
+
+/** The first rows as each separator reads them; undefined where reading so fails (a quote followed by the other). */
+export type SeparatorSamples = Record<CsvSeparator, readonly (readonly string[])[] | undefined>;
+
+/** The field count every row has, or undefined when the rows differ, fail to parse or are missing. */
+function evenWidth(rows: readonly (readonly string[])[] | undefined): number | undefined {
+  if (!rows?.length) return undefined;
+  const width = rows[0].length;
+  return rows.every((r) => r.length === width) ? width : undefined;
+}
+
+export function detectSeparator(samples: SeparatorSamples): SeparatorChoice {
+  const comma = evenWidth(samples.comma);
+  if (comma !== undefined && comma > 1) return { separator: 'comma' };
+  const semicolon = evenWidth(samples.semicolon);
+  if (semicolon === undefined || semicolon < 2) return { separator: 'comma' };
+  const rows = samples.semicolon!.length;
+  const commas =
+    samples.comma === undefined
+      ? 'read with commas they do not parse'
+      : comma === 1
+        ? 'commas split none of them'
+        : 'commas split them unevenly';
+  return {
+    separator: 'semicolon',
+    reason: `${rows === 1 ? 'the first row has' : `each of the first ${rows} rows has`} ${semicolon} fields between semicolons; ${commas}`,
+  };
+}

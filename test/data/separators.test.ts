@@ -1,0 +1,117 @@
+/**
+ * CSVs separated by semicolons, as Excel saves "CSV" where the comma is the decimal mark: written by Python's csv
+ * module from the real datasets, and read back by it. Sprout must detect the separator and read what Python reads.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { detectSeparator } from '../../main/data/detect-separator.js';
+import type { SproutError } from '../../main/errors.js';
+import { openSource, readRecords } from '../../main/data/read.js';
+import type { LibraryDb } from '../../main/library/db.js';
+import { loadDatasetRows } from '../../main/library/datasets.js';
+import { importDataset } from '../../main/library/import-dataset.js';
+import { dataFile, freshLibrary, tempDir } from './helpers.js';
+
+const python = (script: string, ...args: string[]) =>
+  execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+
+/** Every record of `file` as Python's csv module reads it with `delimiter`. */
+function pythonRows(file: string, delimiter: string, encoding = 'utf-8'): string[][] {
+  return JSON.parse(
+    python(
+      'import csv, json, sys\nwith open(sys.argv[1], newline="", encoding=sys.argv[3]) as f: print(json.dumps(list(csv.reader(f, delimiter=sys.argv[2]))))',
+      file,
+      delimiter,
+      encoding,
+    ),
+  ) as string[][];
+}
+
+let db: LibraryDb;
+beforeEach(() => {
+  db = freshLibrary();
+});
+afterEach(() => db.close());
+
+describe("AG News' test file saved as Excel saves CSV in German (semicolons, CRLF)", () => {
+  const file = join(tempDir(), 'ag_news_de.csv');
+  beforeAll(() => {
+    python(
+      'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))\nwith open(sys.argv[2], "w", newline="", encoding="utf-8") as f: csv.writer(f, delimiter=";").writerows(rows)',
+      dataFile('ag_news', 'test.csv'),
+      file,
+    );
+  });
+
+  it('is read with semicolons, says why, and imports every row as Python reads it', async () => {
+    const source = await openSource(file);
+    expect(source.info).toMatchObject({ separator: 'semicolon', header: false, columns: ['0', '1', '2'] });
+    expect(source.info.separatorReason).toBe(
+      'each of the first 201 rows has 3 fields between semicolons; read with commas they do not parse',
+    );
+    await (source.records as AsyncGenerator).return(undefined);
+
+    const report = await importDataset(db, file, { header: false, textColumns: ['1', '2'], labelColumn: '0' });
+    expect(report).toMatchObject({ separator: 'semicolon', rows: 7600, labels: { 1: 1900, 2: 1900, 3: 1900, 4: 1900 } });
+    const expected = pythonRows(file, ';');
+    const rows = new Map(
+      [...loadDatasetRows(db, report.id, 'train'), ...loadDatasetRows(db, report.id, 'validation')].map((r) => [r.index, r]),
+    );
+    expected.forEach((fields, i) => expect([rows.get(i)!.label, rows.get(i)!.fields['1'], rows.get(i)!.fields['2']]).toEqual(fields));
+  });
+
+  it('is read with commas when --separator says so, and the original with commas as before', async () => {
+    const plain = join(tempDir(), 'plain.csv');
+    python('import sys; open(sys.argv[1], "w").write("text;label\\nsehr gut;1\\nschlecht;0\\n")', plain);
+    expect((await openSource(plain)).info).toMatchObject({ separator: 'semicolon', columns: ['text', 'label'] });
+    const forced = await openSource(plain, { separator: 'comma' });
+    expect(forced.info).toMatchObject({ separator: 'comma', columns: ['text;label'] });
+    expect(forced.info.separatorReason).toBeUndefined();
+    // A quoted field followed by a semicolon, read with commas: the error says which choice reads it.
+    const quoted = join(tempDir(), 'quoted.csv');
+    python('import sys; open(sys.argv[1], "w").write("text;label\\n\\"gut; wirklich\\";1\\n")', quoted);
+    const error = await openSource(quoted, { separator: 'comma' }).catch((e: unknown) => e as SproutError);
+    expect(error).toMatchObject({
+      code: 'data-bad-quote',
+      details: { line: 2, hint: 'If the fields are separated by semicolons, import with --separator semicolon.' },
+    });
+    // The published file has a semicolon on 2,514 lines (HTML entities such as &lt;), and commas split it evenly.
+    const original = await openSource(dataFile('ag_news', 'test.csv'));
+    expect(original.info).toMatchObject({ separator: 'comma', columns: ['0', '1', '2'] });
+    await (original.records as AsyncGenerator).return(undefined);
+  });
+});
+
+describe('a German sheet with decimal commas, in Windows-1252', () => {
+  it('is semicolon-separated; its prices keep their commas', async () => {
+    const file = join(tempDir(), 'bewertungen.csv');
+    python(
+      'import csv, sys\nwith open(sys.argv[1], "w", newline="", encoding="cp1252") as f:\n    w = csv.writer(f, delimiter=";")\n    w.writerow(["Text", "Bewertung", "Preis"])\n    for i in range(30): w.writerow([f"Größe passt, Qualität „gut“ {i}", "positiv" if i % 3 else "negativ", f"{i},50"])',
+      file,
+    );
+    const got: string[][] = [];
+    for await (const r of readRecords(file, { encoding: 'windows-1252' })) got.push([r.fields.Text!, r.fields.Bewertung!, r.fields.Preis!]);
+    expect(got).toEqual(pythonRows(file, ';', 'cp1252').slice(1));
+    expect(got[1]).toEqual(['Größe passt, Qualität „gut“ 1', 'positiv', '1,50']);
+  });
+});
+
+describe('detectSeparator', () => {
+  it('keeps the comma without evidence: one column, or neither reading even', () => {
+    expect(detectSeparator({ comma: [['a'], ['b']], semicolon: [['a'], ['b']] })).toEqual({ separator: 'comma' });
+    expect(detectSeparator({ comma: [['a', 'b'], ['c']], semicolon: [['a'], ['b', 'c'], ['d']] })).toEqual({ separator: 'comma' });
+    expect(detectSeparator({ comma: undefined, semicolon: undefined })).toEqual({ separator: 'comma' });
+  });
+
+  it('takes the comma when both are even', () => {
+    expect(detectSeparator({ comma: [['a;b', 'c']], semicolon: [['a', 'b,c']] })).toEqual({ separator: 'comma' });
+  });
+
+  it('takes the semicolon when only it is even, saying why', () => {
+    expect(detectSeparator({ comma: [['a;b']], semicolon: [['a', 'b']] })).toEqual({
+      separator: 'semicolon',
+      reason: 'the first row has 2 fields between semicolons; commas split none of them',
+    });
+  });
+});
