@@ -30,6 +30,7 @@ import {
   outputFormatFlag,
   precisionFlag,
   quotingFlag,
+  separatorFlag,
   stringFlag,
   weightsFlag,
 } from './flags.js';
@@ -185,12 +186,14 @@ rows of all tasks scored together in mixed-prompt batches):
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
   --input FILE  [${inputFormatFlag.help}] [${headerFlag.help}] [${quotingFlag.help}]
-                [${encodingFlag.help}]
+                [${separatorFlag.help}] [${encodingFlag.help}]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
   --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;
                  JSON input gives JSON Lines, text gives CSV) [--overwrite]
+                 A CSV output keeps a semicolon-separated input's separator, and a CSV/TSV output starts with a
+                 byte order mark when its input had one or was read in a code page: Excel reads UTF-8 only so.
                  Without --output: beside the input, named after it and the prompt (INPUT.PROMPT.labelled.EXT, -2,
                  -3, … where that name is taken by a file or another job). A job owns its output: writing over the
                  file of another job needs --replace-job JOB naming that job (--overwrite is not enough).
@@ -239,7 +242,18 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     resume: { type: 'string' },
     threads: { type: 'string' },
   },
-  choices: [inputFormatFlag, headerFlag, quotingFlag, encodingFlag, outputFormatFlag, deviceFlag, precisionFlag, weightsFlag, computeFlag],
+  choices: [
+    inputFormatFlag,
+    headerFlag,
+    quotingFlag,
+    separatorFlag,
+    encodingFlag,
+    outputFormatFlag,
+    deviceFlag,
+    precisionFlag,
+    weightsFlag,
+    computeFlag,
+  ],
   async run({ values }) {
     const device = deviceFlag.read(values) ?? 'auto';
     const precision = precisionFlag.read(values) ?? 'auto';
@@ -359,6 +373,7 @@ async function start(
       inputFormat: inputFormatFlag.read(values),
       header: headerOption(values),
       quoting: quotingFlag.read(values),
+      separator: separatorFlag.read(values),
       encoding: encodingFlag.read(values),
       output,
       format: outputFormat(values, output),

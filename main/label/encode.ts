@@ -1,5 +1,6 @@
 import { SproutError } from '../errors.js';
-import type { OutputFormat, Quoting } from '../choices.js';
+import type { CsvSeparator, OutputFormat, Quoting } from '../choices.js';
+import { SEPARATOR_CHARS } from '../data/types.js';
 
 export type { OutputFormat } from '../choices.js';
 
@@ -46,7 +47,11 @@ export function rowEncoder(
   format: Exclude<OutputFormat, 'parquet'> | 'parquet-part',
   inputColumns: readonly string[],
   addedNames: readonly string[],
-  { tsvQuoting = 'rfc4180', byteOrderMark = false }: { tsvQuoting?: Quoting; byteOrderMark?: boolean } = {},
+  {
+    tsvQuoting = 'rfc4180',
+    byteOrderMark = false,
+    csvSeparator = 'comma',
+  }: { tsvQuoting?: Quoting; byteOrderMark?: boolean; csvSeparator?: CsvSeparator } = {},
 ): RowEncoder {
   if (format === 'jsonl' || format === 'parquet-part') {
     // JSON Lines keeps each record's own keys; the Parquet part keeps the fixed column set its schema needs.
@@ -62,7 +67,7 @@ export function rowEncoder(
       },
     };
   }
-  const delimiter = format === 'csv' ? ',' : '\t';
+  const delimiter = format === 'csv' ? SEPARATOR_CHARS[csvSeparator] : '\t';
   const quote = format === 'tsv' && tsvQuoting === 'none' ? unquotedField : (v: string) => quotedField(v, delimiter);
   const cell = (v: AddedValue | undefined): string => (v === null || v === undefined ? '' : quote(String(v)));
   return {

@@ -56,7 +56,7 @@ export function finalColumns(spec: LabelJobSpec): FinalColumns {
 
 /** How to read a job's own output back: as its encoder wrote it (a CSV is always RFC 4180-quoted). */
 export function outputReadOptions(spec: LabelJobSpec): ReadOptions {
-  if (spec.format === 'csv') return { format: 'csv', header: true, quoting: 'rfc4180' };
+  if (spec.format === 'csv') return { format: 'csv', header: true, quoting: 'rfc4180', separator: spec.csvSeparator ?? 'comma' };
   if (spec.format === 'tsv') return { format: 'tsv', header: true, quoting: spec.tsvQuoting };
   return { format: spec.format };
 }
@@ -209,6 +209,7 @@ async function writeRows(
   const encoder = rowEncoder(format === 'parquet' ? 'parquet-part' : format, spec.inputColumns, [...added, final.label, final.source], {
     tsvQuoting,
     byteOrderMark: spec.byteOrderMark,
+    csvSeparator: spec.csvSeparator,
   });
   out.append(encoder.header());
   let n = 0;

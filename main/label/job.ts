@@ -16,7 +16,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
-import { ENCODING_CHOICES, isOneOf, type EncodingChoice } from '../choices.js';
+import { ENCODING_CHOICES, isOneOf, type CsvSeparator, type EncodingChoice } from '../choices.js';
 import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
@@ -71,6 +71,8 @@ export interface LabelJobOptions {
   quoting?: Quoting;
   /** The input's encoding when it has no byte order mark (default UTF-8). */
   encoding?: EncodingChoice;
+  /** A CSV input's separator; detected when omitted. */
+  separator?: CsvSeparator;
   /** Default: beside the input, named after the input and the prompt, never another job's output (ownership.ts). */
   output?: string;
   /** Default: the output's extension, else the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
@@ -237,6 +239,7 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     format: options.inputFormat,
     header: options.header,
     quoting: options.quoting,
+    separator: options.separator,
     encoding: options.encoding,
   });
   const info = source.info;
@@ -256,12 +259,19 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     input,
     inputBytes: stat.size,
     inputMtimeMs: stat.mtimeMs,
-    read: { format: info.format, header: info.header, quoting: info.quoting, ...legacyEncoding(info.encoding) },
+    read: {
+      format: info.format,
+      header: info.header,
+      quoting: info.quoting,
+      ...(info.separator ? { separator: info.separator } : {}),
+      ...legacyEncoding(info.encoding),
+    },
     inputColumns: info.columns,
     output,
     format,
     tsvQuoting: info.format === 'tsv' && info.quoting === 'none' ? 'none' : 'rfc4180',
     ...(fromWindows(info) && (format === 'csv' || format === 'tsv') ? { byteOrderMark: true } : {}),
+    ...(info.separator === 'semicolon' && format === 'csv' ? { csvSeparator: 'semicolon' as const } : {}),
     model: engine.modelRef,
     weights: engine.model.weightWidth,
     ...(engine.model.compute === 'int8' ? { compute: 'int8' as const } : {}),
@@ -486,6 +496,7 @@ function openInput(spec: LabelJobSpec) {
     format: spec.read.format as DataFormat,
     header: spec.read.header,
     quoting: spec.read.quoting,
+    separator: spec.read.separator,
     encoding: spec.read.encoding,
   });
 }
@@ -506,7 +517,11 @@ function encoderFor(spec: LabelJobSpec): RowEncoder {
   const names = addedColumnNames(spec.columns);
   return spec.format === 'parquet'
     ? rowEncoder('parquet-part', spec.inputColumns, names)
-    : rowEncoder(spec.format, spec.inputColumns, names, { tsvQuoting: spec.tsvQuoting, byteOrderMark: spec.byteOrderMark });
+    : rowEncoder(spec.format, spec.inputColumns, names, {
+        tsvQuoting: spec.tsvQuoting,
+        byteOrderMark: spec.byteOrderMark,
+        csvSeparator: spec.csvSeparator,
+      });
 }
 
 interface WindowRow {

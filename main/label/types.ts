@@ -1,4 +1,4 @@
-import type { LegacyEncoding, Quoting } from '../data/types.js';
+import type { CsvSeparator, LegacyEncoding, Quoting } from '../data/types.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { GoldCounts } from '../train/metrics.js';
 import type { Decision } from '../train/threshold.js';
@@ -62,7 +62,7 @@ export interface LabelJobSpec {
   inputBytes: number;
   inputMtimeMs: number;
   /** `encoding`: a legacy one the input was read in; absent for UTF-8 and UTF-16 (its byte order mark says). */
-  read: { format: string; header: boolean; quoting?: Quoting; encoding?: LegacyEncoding };
+  read: { format: string; header: boolean; quoting?: Quoting; separator?: CsvSeparator; encoding?: LegacyEncoding };
   inputColumns: string[];
   output: string;
   format: OutputFormat;
@@ -72,6 +72,8 @@ export interface LabelJobSpec {
    * Excel or another Windows program, which reads UTF-8 back only with the mark. Absent in jobs from before.
    */
   byteOrderMark?: boolean;
+  /** A CSV output's separator when not the comma: its input's, so that the Excel it came from reads it back. */
+  csvSeparator?: CsvSeparator;
   model: string;
   prompts: { ref: string; name: string; sha256: string }[];
   task: LabelTask;

@@ -3,6 +3,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabelJob, resumeLabelJob, type LabelEngine } from '../../main/label/job.js';
+import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
@@ -137,6 +138,34 @@ print(json.dumps({'header': list(out[0].keys())[:4], 'out': [r['3'] for r in out
     expect(read.header).toEqual(['0', '1', '2', '3']);
     expect(read.out).toEqual(read.in);
     expect(read.out.filter((t) => t.includes('é'))).toHaveLength(2);
+  });
+
+  it('a German sheet (semicolons, cp1252, decimal commas): output and export keep the semicolons, with the mark', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const input = join(dir, 'bewertungen.csv');
+    python(
+      'import csv, sys\nwith open(sys.argv[1], "w", newline="", encoding="cp1252") as f:\n    w = csv.writer(f, delimiter=";")\n    w.writerow(["Text", "Preis"])\n    for i in range(40): w.writerow([f"Größe passt; Qualität „gut“ {i}", f"{i},50"])',
+      input,
+    );
+    const german = { ...task, template: '{Text}' };
+    const labeller: LabelEngine = { ...engine, prompts: [{ ...engine.prompts[0], task: german }] };
+    const output = join(dir, 'bewertungen.labelled.csv');
+    const { job_id: job } = await startLabelJob(db, labeller, { input, encoding: 'windows-1252', output, batchSize: 8 });
+    const exported = join(dir, 'bewertungen.export.csv');
+    await exportCorrected(db, job, { file: exported });
+    const script = `
+import csv, json, sys
+read = lambda path, enc: list(csv.DictReader(open(path, newline='', encoding=enc), delimiter=';'))
+src, out, exp = read(sys.argv[1], 'cp1252'), read(sys.argv[2], 'utf-8-sig'), read(sys.argv[3], 'utf-8-sig')
+print(json.dumps({'src': [[r['Text'], r['Preis']] for r in src], 'out': [[r['Text'], r['Preis'], r['predicted_label']] for r in out],
+  'exp': [[r['Text'], r['Preis'], r['label']] for r in exp]}))`;
+    const read = JSON.parse(python(script, input, output, exported)) as Record<'src' | 'out' | 'exp', string[][]>;
+    expect(read.out.map((r) => r.slice(0, 2))).toEqual(read.src);
+    expect(read.exp).toEqual(read.out);
+    expect(read.out.every((r) => task.labels.includes(r[2]))).toBe(true);
+    for (const file of [output, exported]) expect(readFileSync(file).subarray(0, 3).equals(BOM)).toBe(true);
+    expect(read.src[1]).toEqual(['Größe passt; Qualität „gut“ 1', '1,50']);
   });
 
   it('a UTF-8 input keeps its byte order mark in the output, and one without gets none', async () => {
