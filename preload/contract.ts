@@ -18,10 +18,12 @@ import {
   PRECISIONS,
   QUOTINGS,
   REVIEW_STATES,
+  SEPARATORS,
   SPLITS,
   THEMES,
   THRESHOLD_TARGETS,
   WEIGHTS_CHOICES,
+  type CsvSeparator,
   type DataFormat,
   type DevicePreference,
   type EncodingChoice,
@@ -106,7 +108,7 @@ export interface AppInfo {
 /** The lists of choices (main/choices.ts), under the names the renderer knows them by. */
 export type Device = DevicePreference;
 export type LabelOutputFormat = OutputFormat;
-export type { DataFormat, EncodingChoice, Quoting, Split, Theme, WeightsChoice, WeightWidth };
+export type { CsvSeparator, DataFormat, EncodingChoice, Quoting, Split, Theme, WeightsChoice, WeightWidth };
 
 // -- Models --
 
@@ -165,6 +167,7 @@ export interface DataReadOptions {
   format?: DataFormat;
   header?: boolean;
   quoting?: Quoting;
+  separator?: CsvSeparator;
   encoding?: EncodingChoice;
 }
 
@@ -185,6 +188,9 @@ export interface DataPreview {
   encoding: string;
   quoting: Quoting | null;
   quotingReason: string | null;
+  /** CSV only: comma or semicolon, and why when a semicolon was detected. */
+  separator: CsvSeparator | null;
+  separatorReason: string | null;
   header: boolean;
   /** Why the first row was taken for a header or for data, when that was detected rather than given. */
   headerReason: string | null;
@@ -652,6 +658,7 @@ const readOptions = {
   format: z.enum(DATA_FORMATS).optional(),
   header: z.boolean().optional(),
   quoting: z.enum(QUOTINGS).optional(),
+  separator: z.enum(SEPARATORS).optional(),
   encoding: z.enum(ENCODING_CHOICES).optional(),
 };
 const device = z.enum(DEVICE_PREFERENCES);

@@ -351,3 +351,56 @@ it(
     expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(527);
   },
 );
+
+it(
+  'Data step: a CSV Excel saved with semicolons is read so and says why; choosing Comma reads it with commas',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'ag_news_de.csv');
+    execFileSync('python3', [
+      '-c',
+      'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="")))[:300]\nwith open(sys.argv[2], "w", newline="") as f: csv.writer(f, delimiter=";").writerows(rows)',
+      agNews,
+      file,
+    ]);
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    const model = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
+    await model.or(page.getByLabel('Training file')).first().waitFor();
+    if (await model.isVisible()) {
+      await model.check();
+      await page.getByRole('button', { name: 'Next: Data' }).click();
+    }
+    await page.getByLabel('Training file').fill(file);
+    await page.getByLabel('Training file').press('Enter');
+    await expect
+      .poll(() => page.getByText(/rows · CSV/).innerText(), { timeout: 30_000 })
+      .toMatch(/^300 rows · CSV · utf-8 · semicolon-separated ·/);
+    await expect(page.getByTestId('separator-guess').innerText()).resolves.toBe(
+      'Fields read as separated by semicolons: each of the first 201 rows has 3 fields between semicolons; commas split them unevenly.',
+    );
+    const separator = page.getByRole('combobox', { name: 'Separator in CSV' });
+    await expect(separator.locator('option').first().innerText()).resolves.toBe('Detect (found: semicolons)');
+    const counts = JSON.parse(
+      execFileSync(
+        'python3',
+        [
+          '-c',
+          'import csv,json,sys,collections; print(json.dumps(collections.Counter(r[0] for r in csv.reader(open(sys.argv[1], newline=""), delimiter=";"))))',
+          file,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    );
+    await expect.poll(labelTable).toEqual(counts);
+    await page.screenshot({ path: join(shots, 'defects-separator.png') });
+    // Chosen, the comma is read as asked: the note and the semicolon reading are gone.
+    await separator.selectOption('comma');
+    await expect.poll(() => page.getByTestId('separator-guess').count(), { timeout: 30_000 }).toBe(0);
+    await expect(page.getByText(/semicolon-separated/).count()).resolves.toBe(0);
+  },
+);

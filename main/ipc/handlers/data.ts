@@ -45,7 +45,15 @@ export async function preview(context: HandlerContext, r: ValidRequestOf<'data.p
   const file = existingFile(r.file, 'data file');
   const p = await context.worker.run('data.preview', {
     file,
-    options: { format: r.format, header: r.header, quoting: r.quoting, encoding: r.encoding, rows: r.rows, labelColumn: r.labelColumn },
+    options: {
+      format: r.format,
+      header: r.header,
+      quoting: r.quoting,
+      separator: r.separator,
+      encoding: r.encoding,
+      rows: r.rows,
+      labelColumn: r.labelColumn,
+    },
   });
   if (r.labelColumn !== undefined && !p.info.columns.includes(r.labelColumn)) {
     throw new SproutError('unknown-column', `The file has no column "${r.labelColumn}"; its columns are ${p.info.columns.join(', ')}.`, {

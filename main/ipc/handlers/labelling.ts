@@ -77,6 +77,7 @@ export class LabelJobs {
         inputFormat: r.format,
         header: r.header,
         quoting: r.quoting,
+        separator: r.separator,
         encoding: r.encoding,
         output,
         format: r.outputFormat,

@@ -1,5 +1,5 @@
 import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
-import type { EncodingChoice, HeaderSetting } from '../../../main/choices.js';
+import type { CsvSeparator, EncodingChoice, HeaderSetting } from '../../../main/choices.js';
 import { encodingRequest, headerRequest } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
@@ -15,6 +15,7 @@ export class DataSetup {
   validationFile = $state('');
   /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
+  separator = $state<CsvSeparator | ''>('');
   header = $state<HeaderSetting>('auto');
   encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
@@ -75,6 +76,7 @@ export class DataSetup {
   /** A new file: its quoting and header are detected afresh, whatever was chosen for the previous one. */
   chooseFile(): Promise<void> {
     this.quoting = '';
+    this.separator = '';
     this.header = 'auto';
     this.encoding = 'auto';
     return this.loadPreview();
@@ -89,6 +91,7 @@ export class DataSetup {
         file: this.file.trim(),
         rows: 8,
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...(this.separator ? { separator: this.separator } : {}),
         ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
         ...(labelColumn ? { labelColumn } : {}),
@@ -131,6 +134,7 @@ export class DataSetup {
         ...encodingRequest(this.encoding),
         // The preview's reading, so that the import reads the rows the person saw.
         header: this.preview!.header,
+        ...(this.preview!.separator ? { separator: this.preview!.separator } : {}),
         ...(this.name.trim() ? { name: this.name.trim() } : {}),
         textColumns: $state.snapshot(this.textColumns),
         labelColumn: this.labelColumn || null,

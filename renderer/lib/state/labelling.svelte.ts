@@ -13,7 +13,7 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
-import type { EncodingChoice, HeaderSetting } from '../../../main/choices.js';
+import type { CsvSeparator, EncodingChoice, HeaderSetting } from '../../../main/choices.js';
 import { encodingRequest, headerRequest } from './read-choices.js';
 import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
@@ -42,6 +42,7 @@ export class LabellingJob {
   promptId = $state<number | null>(null);
   input = $state('');
   quoting = $state<Quoting | ''>('');
+  separator = $state<CsvSeparator | ''>('');
   header = $state<HeaderSetting>('auto');
   encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
@@ -105,6 +106,7 @@ export class LabellingJob {
   /** A new file: quoting and header detected afresh, the output following it. */
   chooseFile(): Promise<void> {
     this.quoting = '';
+    this.separator = '';
     this.header = 'auto';
     this.encoding = 'auto';
     return this.loadPreview();
@@ -122,6 +124,7 @@ export class LabellingJob {
         file: this.input.trim(),
         rows: 5,
         ...(this.quoting ? { quoting: this.quoting } : {}),
+        ...(this.separator ? { separator: this.separator } : {}),
         ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
       });
@@ -173,6 +176,7 @@ export class LabellingJob {
         ...(this.quoting ? { quoting: this.quoting } : {}),
         ...encodingRequest(this.encoding),
         ...(this.preview ? { header: this.preview.header } : {}),
+        ...(this.preview?.separator ? { separator: this.preview.separator } : {}),
         textColumns: $state.snapshot(this.textColumns),
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
         output: this.output.trim(),
