@@ -4,7 +4,9 @@
  * the Prompt step saying why a transfer source is (not) offered, its settings staying inside their cells, the GPU
  * reason said once in a line with the details folded, the headline marked once, a failed column read named as such,
  * and file names in the jobs table kept whole; and a transfer ranking that Stop, or leaving the step, ends with its
- * probe run, and that offers to rank again when the run's settings change after it. Data: CoLA's headerless TSVs and AG News' CSV as published.
+ * probe run, and that offers to rank again when the run's settings change after it; and files as Excel saves them, in
+ * Windows-1252 or separated by semicolons, read once the Data step's choices say so. Data: CoLA's headerless TSVs and
+ * AG News' CSV as published (and saved again by Python as Excel would).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
@@ -86,6 +88,21 @@ async function labelTable(): Promise<Record<string, number>> {
 }
 
 const box = async (l: Locator) => (await l.boundingBox())!;
+
+/** A new task's Data step with `file` previewed (its Model step first when no model was chosen yet: a test run alone). */
+async function previewInNewTask(file: string): Promise<void> {
+  const page = app.page;
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('button', { name: 'New task' }).click();
+  const model = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
+  await model.or(page.getByLabel('Training file')).first().waitFor();
+  if (await model.isVisible()) {
+    await model.check();
+    await page.getByRole('button', { name: 'Next: Data' }).click();
+  }
+  await page.getByLabel('Training file').fill(file);
+  await page.getByLabel('Training file').press('Enter');
+}
 
 it(
   'Data step: the library dataset shows its own label counts after a failed preview; the name follows each new file until typed',
@@ -325,17 +342,7 @@ it(
       file,
     ]);
     onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
-    await page.getByRole('link', { name: 'Home' }).click();
-    await page.getByRole('button', { name: 'New task' }).click();
-    // A new task starts at the Model step until a model was chosen (when this test runs alone), else at Data.
-    const model = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
-    await model.or(page.getByLabel('Training file')).first().waitFor();
-    if (await model.isVisible()) {
-      await model.check();
-      await page.getByRole('button', { name: 'Next: Data' }).click();
-    }
-    await page.getByLabel('Training file').fill(file);
-    await page.getByLabel('Training file').press('Enter');
+    await previewInNewTask(file);
     const error = page.getByRole('alert').filter({ hasText: 'Could not read the data.' });
     await expect(error.innerText({ timeout: 30_000 })).resolves.toContain(
       'Read as Windows-1252, the line says "bc01 0 * I know which book José',
@@ -365,16 +372,7 @@ it(
       agNews,
       file,
     ]);
-    await page.getByRole('link', { name: 'Home' }).click();
-    await page.getByRole('button', { name: 'New task' }).click();
-    const model = page.getByRole('radio', { name: /tiny-t5-v1_1/ });
-    await model.or(page.getByLabel('Training file')).first().waitFor();
-    if (await model.isVisible()) {
-      await model.check();
-      await page.getByRole('button', { name: 'Next: Data' }).click();
-    }
-    await page.getByLabel('Training file').fill(file);
-    await page.getByLabel('Training file').press('Enter');
+    await previewInNewTask(file);
     await expect
       .poll(() => page.getByText(/rows · CSV/).innerText(), { timeout: 30_000 })
       .toMatch(/^300 rows · CSV · utf-8 · semicolon-separated ·/);
