@@ -43,6 +43,8 @@ export function detectHeader(rows: readonly (readonly string[])[]): HeaderChoice
 function columnVote(value: string, c: number, below: string[]): Vote {
   const name = `column ${c}`;
   const filled = below.filter((v) => v.trim() !== '');
+  // Empty throughout, as the stray columns Excel adds when a cell far right was ever touched: no evidence either way.
+  if (value.trim() === '' && filled.length === 0) return { weight: 0, why: '' };
   if (below.includes(value))
     return {
       weight: -2,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -55,6 +56,34 @@ describe('header detection on every data file in ../shared/data', () => {
     const first = (await source.records[Symbol.asyncIterator]().next()).value!;
     expect(first.line).toBe(1);
     expect(first.fields['3']).toBe("Our friends won't buy this analysis, let alone the next one we propose.");
+  });
+});
+
+describe('empty columns, as Excel writes them after a stray cell far right', () => {
+  it("SST-2's training file with two empty columns: still a header, the rows as Python's csv reads them", async () => {
+    const file = path.join(tempDir(), 'sst2-excel.csv');
+    const script = `
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8'), delimiter='\\t', quoting=csv.QUOTE_NONE))[:500]
+with open(sys.argv[2], 'w', newline='', encoding='utf-8') as f: csv.writer(f).writerows(r + ['', ''] for r in rows)
+print(json.dumps(rows))`;
+    const rows = JSON.parse(
+      execFileSync('python3', ['-c', script, dataFile('sst2', 'train.tsv'), file], { encoding: 'utf8' }),
+    ) as string[][];
+    const source = await openSource(file);
+    expect(source.info).toMatchObject({ header: true, columns: ['sentence', 'label', '2', '3'] });
+    const got: string[][] = [];
+    for await (const r of source.records) got.push([r.fields.sentence!, r.fields.label!]);
+    expect(got).toEqual(rows.slice(1));
+  });
+
+  it('and a headerless file with them stays headerless (AG News)', () => {
+    const first = ['3', 'Fears for T N pension after talks', 'Unions representing workers', '', ''];
+    const below = [
+      ['4', 'The Race is On', 'SPACE.com - TORONTO', '', ''],
+      ['3', 'Ky. Company Wins Grant', 'AP - A company', '', ''],
+    ];
+    expect(detectHeader([first, ...below])).toMatchObject({ header: false, reason: 'row 1 looks like data: "3" in column 0 recurs below' });
   });
 });
 
