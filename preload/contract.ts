@@ -185,6 +185,8 @@ export interface ColumnInfo {
 export interface DataPreview {
   file: string;
   format: DataFormat;
+  /** Why a .txt file is read as a table (TSV), when it is. */
+  formatReason: string | null;
   encoding: string;
   quoting: Quoting | null;
   quotingReason: string | null;

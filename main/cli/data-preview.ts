@@ -62,6 +62,7 @@ ${ENCODING_NOTE}`,
       `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.separator === 'semicolon' ? ', semicolon-separated' : ''}` +
         `${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`,
     );
+    if (info.formatReason) out.push(`  format: TSV, ${info.formatReason} (--format text reads it a line an example)`);
     if (info.separatorReason) out.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
     if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
     if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);

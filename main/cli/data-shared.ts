@@ -167,10 +167,14 @@ export function datasetJson(d: DatasetRecord): Record<string, unknown> {
 
 /** How a file was read (data/read.ts howRead), in the snake_case JSON that `sprout` commands print. */
 export function howReadJson(
-  h: Pick<ImportReport, 'format' | 'encoding' | 'quoting' | 'quotingReason' | 'separator' | 'separatorReason' | 'header' | 'headerReason'>,
+  h: Pick<
+    ImportReport,
+    'format' | 'formatReason' | 'encoding' | 'quoting' | 'quotingReason' | 'separator' | 'separatorReason' | 'header' | 'headerReason'
+  >,
 ) {
   return {
     format: h.format,
+    format_reason: h.formatReason ?? null,
     encoding: h.encoding,
     quoting: h.quoting,
     quoting_reason: h.quotingReason,

@@ -39,3 +39,16 @@ export function detectSeparator(samples: SeparatorSamples): SeparatorChoice {
     reason: `${rows === 1 ? 'the first row has' : `each of the first ${rows} rows has`} ${semicolon} fields between semicolons; ${commas}`,
   };
 }
+
+/**
+ * Why a .txt file is a table, when it is one: every one of its first lines (two or more, blank ones aside) holds the
+ * same number of tabs, one or more, as Excel's "Text (Tab delimited)" and "Unicode Text" save a sheet. Undefined
+ * for text, which is read a line an example.
+ */
+export function tabTableReason(lines: readonly string[]): string | undefined {
+  const filled = lines.filter((l) => l.trim() !== '');
+  if (filled.length < 2) return undefined;
+  const tabs = filled[0].split('\t').length - 1;
+  if (tabs === 0 || !filled.every((l) => l.split('\t').length - 1 === tabs)) return undefined;
+  return `each of the first ${filled.length} lines has ${tabs === 1 ? 'a tab' : `${tabs} tabs`}, as Excel saves a sheet as "Text (Tab delimited)" or "Unicode Text"`;
+}

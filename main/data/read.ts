@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SproutError } from '../errors.js';
 import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
-import { detectSeparator } from './detect-separator.js';
+import { detectSeparator, tabTableReason } from './detect-separator.js';
 import { detectTsvQuoting } from './detect-quoting.js';
 import { refuseContainer } from './containers.js';
 import { DsvParser, type DsvRow } from './dsv.js';
@@ -65,9 +65,12 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const size = await fileSize(file);
   const head = await firstBytes(file, 4096);
   refuseContainer(file, head);
-  const format = options.format ?? formatFromName(file) ?? sniffFormat(file, head);
+  const named = options.format ?? formatFromName(file) ?? sniffFormat(file, head);
+  const formatReason = named === 'text' && !options.format ? tabTableReason(await firstLines(textStream(file, size, options))) : undefined;
+  const format = formatReason ? 'tsv' : named;
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const info = describeSource(file, format, size, options);
+  info.formatReason = formatReason;
   if (size === 0) throw emptyFile(file);
   if (isDsv(format)) await chooseDsvReading(info, size, options, maxRecordChars);
   const text = textStream(file, size, options, { onProgress: options.onProgress, onBytes: options.onBytes });
@@ -206,6 +209,20 @@ export async function* readRecords(file: string, options: ReadOptions = {}): Asy
   yield* source.records;
 }
 
+/** The complete lines of the file's first chunk, at most as many as the detections sample; none when unreadable. */
+async function firstLines(text: TextStream): Promise<string[]> {
+  try {
+    for await (const chunk of text.chunks()) {
+      const lines = chunk.split(/\r?\n/);
+      if (text.bytesRead < text.totalBytes) lines.pop();
+      return lines.slice(0, HEADER_SAMPLE_ROWS + 1);
+    }
+  } catch (error) {
+    if (!(error instanceof SproutError)) throw error;
+  }
+  return [];
+}
+
 /** A CSV's chosen separator, or a TSV's tab. */
 function delimiterOf(info: SourceInfo): Delimiter {
   return info.format === 'tsv' ? '\t' : SEPARATOR_CHARS[info.separator ?? 'comma'];
@@ -291,6 +308,7 @@ function sniffFormat(file: string, bytes: Buffer): DataFormat {
 export function howRead(info: SourceInfo) {
   return {
     format: info.format,
+    formatReason: info.formatReason ?? null,
     encoding: info.encoding,
     quoting: info.quoting ?? null,
     quotingReason: info.quotingReason ?? null,

@@ -54,6 +54,8 @@ export interface SourceRecord {
 export interface SourceInfo {
   file: string;
   format: DataFormat;
+  /** Why a file named as text is read as a table (TSV), when it is. */
+  formatReason?: string;
   encoding: TextEncoding | 'binary';
   /** Whether the file starts with a byte order mark (as Excel's "CSV UTF-8" does). */
   byteOrderMark: boolean;

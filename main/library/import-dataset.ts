@@ -47,6 +47,8 @@ export interface ImportReport {
   name: string;
   file: string;
   format: string;
+  /** Why a .txt file was read as TSV; absent from reports stored before .txt tables were detected. */
+  formatReason?: string | null;
   encoding: string;
   quoting: string | null;
   quotingReason: string | null;

@@ -97,6 +97,43 @@ describe('a German sheet with decimal commas, in Windows-1252', () => {
   });
 });
 
+describe('a sheet Excel saved as text: "Text (Tab delimited)" (cp1252) and "Unicode Text" (UTF-16LE), both .txt', () => {
+  for (const [name, codec, encoding] of [
+    ['tab-delimited', 'cp1252', 'windows-1252'],
+    ['unicode', 'utf-16', undefined],
+  ] as const) {
+    it(`${name}: read as TSV, saying why, with SST-2's dev rows as Python's csv reads them`, async () => {
+      const file = join(tempDir(), `${name}.txt`);
+      python(
+        'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), delimiter="\\t", quoting=csv.QUOTE_NONE))\nwith open(sys.argv[2], "w", newline="", encoding=sys.argv[3]) as f: csv.writer(f, delimiter="\\t").writerows(rows)',
+        dataFile('sst2', 'dev.tsv'),
+        file,
+        codec,
+      );
+      const source = await openSource(file, { encoding });
+      expect(source.info).toMatchObject({ format: 'tsv', header: true, columns: ['sentence', 'label'] });
+      expect(source.info.formatReason).toBe(
+        'each of the first 201 lines has a tab, as Excel saves a sheet as "Text (Tab delimited)" or "Unicode Text"',
+      );
+      const got: string[][] = [];
+      for await (const r of source.records) got.push([r.fields.sentence!, r.fields.label!]);
+      expect(got).toEqual(pythonRows(file, '\t', codec).slice(1));
+      expect(got).toHaveLength(872);
+    });
+  }
+
+  it('text stays text: lines without tabs (AG News classes.txt), or with tabs in some lines only', async () => {
+    const classes = await openSource(dataFile('ag_news', 'classes.txt'));
+    expect(classes.info).toMatchObject({ format: 'text' });
+    expect(classes.info.formatReason).toBeUndefined();
+    await (classes.records as AsyncGenerator).return(undefined);
+    const mixed = join(tempDir(), 'notes.txt');
+    python('import sys; open(sys.argv[1], "w").write("first line\\tindented\\nsecond line\\n")', mixed);
+    expect((await openSource(mixed)).info).toMatchObject({ format: 'text' });
+    expect((await openSource(mixed, { format: 'text' })).info.formatReason).toBeUndefined();
+  });
+});
+
 describe('detectSeparator', () => {
   it('keeps the comma without evidence: one column, or neither reading even', () => {
     expect(detectSeparator({ comma: [['a'], ['b']], semicolon: [['a'], ['b']] })).toEqual({ separator: 'comma' });
