@@ -296,7 +296,7 @@ function sniffFormat(file: string, bytes: Buffer): DataFormat {
   if (start === '[') return 'json';
   if (start === '{') return 'jsonl';
   if (firstLine.includes('\t')) return 'tsv';
-  if (firstLine.includes(',')) return 'csv';
+  if (firstLine.includes(',') || firstLine.includes(';')) return 'csv';
   throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
     file,
     hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,

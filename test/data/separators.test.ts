@@ -68,6 +68,10 @@ describe("AG News' test file saved as Excel saves CSV in German (semicolons, CRL
     const forced = await openSource(plain, { separator: 'comma' });
     expect(forced.info).toMatchObject({ separator: 'comma', columns: ['text;label'] });
     expect(forced.info.separatorReason).toBeUndefined();
+    // Without an extension, a semicolon in the first line says CSV too.
+    const bare = join(tempDir(), 'export');
+    python('import sys; open(sys.argv[1], "w").write("text;label\\nsehr gut;1\\nschlecht;0\\n")', bare);
+    expect((await openSource(bare)).info).toMatchObject({ format: 'csv', separator: 'semicolon', columns: ['text', 'label'] });
     // A quoted field followed by a semicolon, read with commas: the error says which choice reads it.
     const quoted = join(tempDir(), 'quoted.csv');
     python('import sys; open(sys.argv[1], "w").write("text;label\\n\\"gut; wirklich\\";1\\n")', quoted);
