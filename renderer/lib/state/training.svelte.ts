@@ -14,6 +14,17 @@ import { asApiError } from './errors.js';
 const LIVE: RunState[] = ['starting', 'running', 'paused'];
 
 /**
+ * The run this window follows, kept in the tab's session storage: a reload finds it again rather than the newest run,
+ * which may be one started beside it (from the command line or another window).
+ */
+const FOLLOWED = 'sprout.followedRun';
+const followed = {
+  get: (): number | undefined => Number(globalThis.sessionStorage?.getItem(FOLLOWED)) || undefined,
+  set: (runId: number | undefined): void =>
+    runId === undefined ? globalThis.sessionStorage?.removeItem(FOLLOWED) : globalThis.sessionStorage?.setItem(FOLLOWED, String(runId)),
+};
+
+/**
  * One training run as the Train step shows it. The run lives in the engine, not in the window: `attach` reads
  * its whole history with `train.status` and then follows `training.progress`, so a reopened window picks up a
  * run that kept going in the background.
@@ -54,10 +65,14 @@ export class TrainingRun {
     await this.#act(async () => this.#take(await api['train.status']({ runId })));
   }
 
-  /** The newest run still going, if any (a failure to ask is this run's error, shown on the Train step). */
+  /**
+   * The run still going that this window followed before a reload, else the newest one, if any (a failure to ask is
+   * this run's error, shown on the Train step).
+   */
   async findLive(): Promise<RunSummary | undefined> {
     try {
-      return (await api['train.list']({ limit: 20 })).find((r) => LIVE.includes(r.status));
+      const live = (await api['train.list']({ limit: 20 })).filter((r) => LIVE.includes(r.status));
+      return live.find((r) => r.runId === followed.get()) ?? live[0];
     } catch (error) {
       this.error = asApiError(error);
       return undefined;
@@ -69,6 +84,7 @@ export class TrainingRun {
   cancel = () => this.#control('train.cancel');
 
   forget(): void {
+    followed.set(undefined);
     this.#stop?.();
     this.#stop = undefined;
     this.run = undefined;
@@ -104,6 +120,7 @@ export class TrainingRun {
       this.evals = run.evals;
     }
     this.run = run;
+    followed.set(run.runId);
     this.latest = undefined;
     this.#stop ??= onEvent('training.progress', (p) => this.#progress(p));
   }
