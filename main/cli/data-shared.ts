@@ -201,6 +201,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     labels: r.labels,
     split_labels: r.splitLabels,
     dropped: r.dropped,
+    trimmed_labels: r.trimmedLabels ?? 0,
     missing_label_lines: r.missingLabelLines,
     duplicates: r.duplicates,
     conflicting_duplicates: r.conflictingDuplicates,

@@ -1,5 +1,6 @@
 import { SproutError } from '../errors.js';
 import { heldOutWords } from '../data/split.js';
+import { trimmedLabelsNote } from '../data/values.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { count, percentText } from '../wording.js';
@@ -56,6 +57,7 @@ function datasetDetail(d: DatasetRecord): string[] {
       ? `dropped ${r.dropped.empty_text} with empty text, ${r.dropped.missing_text} without text, ${r.dropped.missing_label} without a label`
       : '',
     r.duplicates ? `duplicates ${count(r.duplicates)} (${count(r.conflictingDuplicates ?? 0)} with other labels)` : '',
+    r.trimmedLabels ? `note: ${trimmedLabelsNote(r.trimmedLabels)}` : '',
     r.imbalance ? `note: ${r.imbalance.message}` : '',
     `imported ${d.created}`,
   ].filter(Boolean);

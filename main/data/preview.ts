@@ -1,5 +1,6 @@
 import { Profiler, suggestMapping, type ColumnProfile, type Suggestion } from './profile.js';
 import { openSource } from './read.js';
+import { labelOf } from './values.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
 
 export interface Preview {
@@ -31,7 +32,8 @@ export async function previewFile(file: string, options: ReadOptions & { rows?: 
   const columns = profiler!.profiles();
   const suggestion = suggestMapping(columns, profiler!.rows);
   const labelColumn = options.labelColumn ?? suggestion.labelColumn;
-  const labels = labelColumn === null ? null : (profiler!.valueCounts(labelColumn) ?? null);
+  const counts = labelColumn === null ? undefined : profiler!.valueCounts(labelColumn);
+  const labels = counts === undefined ? null : labelCounts(counts);
   const profile = columns.find((c) => c.name === labelColumn);
   return {
     info: source.info,
@@ -44,4 +46,14 @@ export async function previewFile(file: string, options: ReadOptions & { rows?: 
     labels,
     freeText: profile !== undefined && (profile.distinctCapped || profile.distinct > 100),
   };
+}
+
+/** A column's value counts as labels: values that differ only in the spaces around them are one label (labelOf). */
+function labelCounts(counts: Record<string, number>): Record<string, number> {
+  const labels: Record<string, number> = {};
+  for (const [value, n] of Object.entries(counts)) {
+    const label = labelOf(value);
+    if (label !== undefined) labels[label] = (labels[label] ?? 0) + n;
+  }
+  return Object.fromEntries(Object.entries(labels).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }

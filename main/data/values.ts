@@ -10,6 +10,21 @@ export function fieldText(value: unknown): string | null {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+/**
+ * A label as Sprout reads it: the value without the spaces around it, since a spreadsheet cell's stray space
+ * ("positive ") is not another class; undefined when the value is blank or missing.
+ */
+export function labelOf(value: string | null | undefined): string | undefined {
+  const label = value?.trim();
+  return label ? label : undefined;
+}
+
+/** What an import says when it stored labels without their spaces, in the app and on the command line alike. */
+export function trimmedLabelsNote(rows: number): string {
+  const which = rows === 1 ? '1 label had spaces around it' : `${rows.toLocaleString('en-US')} labels had spaces around them`;
+  return `${which} in the file, stored without: a cell's "positive " is the class "positive"`;
+}
+
 export function objectFields(object: Record<string, unknown>): Record<string, string | null> {
   // No prototype: a key named __proto__ or constructor is a field like any other.
   const fields: Record<string, string | null> = Object.create(null);

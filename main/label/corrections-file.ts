@@ -5,6 +5,7 @@
  */
 import type { EncodingChoice } from '../choices.js';
 import { openSource } from '../data/read.js';
+import { labelOf } from '../data/values.js';
 import { SproutError } from '../errors.js';
 
 export interface FileCorrection {
@@ -44,8 +45,7 @@ export async function readCorrectionsFile(file: string, encoding?: EncodingChoic
         hint: 'Keep one line per row.',
       });
     seen.set(row, where);
-    const label = record.fields.label ?? '';
-    out.push({ row, label: label === '' ? null : label, where });
+    out.push({ row, label: labelOf(record.fields.label) ?? null, where });
   }
   return out;
 }

@@ -69,6 +69,8 @@ export interface ImportReport {
   labels: Record<string, number>;
   splitLabels: Record<Split, Record<string, number>>;
   dropped: { empty_text: number; missing_text: number; missing_label: number };
+  /** Labels stored without the spaces around them ("positive " as "positive"); absent from older reports. */
+  trimmedLabels?: number;
   /** Where rows without a label are (the first listLimit of them). */
   missingLabelLines: { file: string; line: number }[];
   /** Extra copies of texts already present, and texts that occur with different labels. */
@@ -282,6 +284,7 @@ function importReport(
     labels,
     splitLabels,
     dropped: rows.dropped,
+    trimmedLabels: rows.trimmedLabels,
     missingLabelLines: rows.missingLabelLines,
     duplicates,
     conflictingDuplicates: conflicting,

@@ -10,6 +10,7 @@ import { splitHeldOut } from '../data/split.js';
 import { renderTemplate } from '../data/template.js';
 import { SPLITS, type Split } from '../choices.js';
 import type { SourceRecord } from '../data/types.js';
+import { labelOf } from '../data/values.js';
 import { distinctLabelCount, duplicateTextGroups, moveRowsToSplit, rowInserter } from './datasets.js';
 import type { LibraryDb } from './db.js';
 
@@ -34,6 +35,8 @@ const perSplit = <T>(make: () => T): Record<Split, T> => ({ train: make(), valid
 
 export class ImportedRows {
   readonly dropped = { empty_text: 0, missing_text: 0, missing_label: 0 };
+  /** Labels stored without the spaces around them in the file. */
+  trimmedLabels = 0;
   readonly missingLabelLines: { file: string; line: number }[] = [];
   overChars = 0;
   overTokens = 0;
@@ -115,7 +118,11 @@ export class ImportedRows {
   private readLabel(record: SourceRecord, file: string): string | null | undefined {
     if (!this.labelled) return null;
     const v = record.fields[this.mapping.labelColumn!];
-    if (v !== null && v !== undefined && /\S/.test(v)) return v;
+    const label = labelOf(v);
+    if (label !== undefined) {
+      if (label !== v) this.trimmedLabels++;
+      return label;
+    }
     this.dropped.missing_label++;
     if (this.missingLabelLines.length < this.checks.listLimit) this.missingLabelLines.push({ file, line: record.line });
     return undefined;

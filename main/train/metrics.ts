@@ -16,6 +16,7 @@
  */
 
 import type { EvalMetricName } from '../choices.js';
+import { labelOf } from '../data/values.js';
 
 export interface ClassMetrics {
   label: string;
@@ -114,8 +115,9 @@ export function emptyGoldCounts(): GoldCounts {
   return { confusion: {}, noGold: 0 };
 }
 
-export function addGold(counts: GoldCounts, gold: string | null | undefined, predicted: string): void {
-  if (gold === null || gold === undefined || gold.trim() === '') {
+export function addGold(counts: GoldCounts, raw: string | null | undefined, predicted: string): void {
+  const gold = labelOf(raw);
+  if (gold === undefined) {
     counts.noGold++;
     return;
   }

@@ -5,6 +5,7 @@
  */
 import { SproutError } from '../errors.js';
 import { parseTemplate, renderTemplate, type Template } from '../data/template.js';
+import { labelOf } from '../data/values.js';
 
 export interface TaskDefinition {
   /** e.g. "{sentence}" or "premise: {premise} hypothesis: {hypothesis}". */
@@ -83,8 +84,8 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
   }
   const values = new Map<string, number>();
   for (const ex of train) {
-    const label = ex.fields[task.labelColumn];
-    if (label !== null && label !== undefined && label !== '') values.set(label, (values.get(label) ?? 0) + 1);
+    const label = labelOf(ex.fields[task.labelColumn]);
+    if (label !== undefined) values.set(label, (values.get(label) ?? 0) + 1);
   }
   // Classes when a verbaliser names them, or when there are few values that repeat (two values always count).
   const classes = values.size <= MAX_CLASSES && (values.size <= 2 || train.length >= 2 * values.size);
@@ -94,7 +95,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
   if (verbalizer) {
     const unnamed = [...values.keys()].filter((v) => !Object.hasOwn(verbalizer, v));
     if (unnamed.length) {
-      const ex = train.find((e) => e.fields[task.labelColumn] === unnamed[0])!;
+      const ex = train.find((e) => labelOf(e.fields[task.labelColumn]) === unnamed[0])!;
       throw new SproutError(
         'verbalizer-incomplete',
         `Label "${unnamed[0]}" has no words in the verbaliser (${unnamed.length} label value(s) missing).`,
@@ -140,8 +141,8 @@ export function renderExample(
     if (v === undefined) throw new SproutError('missing-column', `The record has no column "${column}".`, { file: source, line: ex.line });
     values[column] = v ?? '';
   }
-  const label = ex.fields[task.labelColumn];
-  if (label === null || label === undefined || label === '') return null;
+  const label = labelOf(ex.fields[task.labelColumn]);
+  if (label === undefined) return null;
   const input = renderTemplate(resolved.template, values);
   if (resolved.kind === 'generation') return { input, target: label, label: -1 };
   const index = resolved.labels.indexOf(label);

@@ -98,7 +98,7 @@ describe('labelling review against a gold column', () => {
       ['a', 'a'],
       ['a', 'b'],
       ['b', 'b'],
-      ['b', 'b'],
+      ['b ', 'b'],
       ['x', 'a'],
       [null, 'a'],
       ['  ', 'b'],

@@ -6,7 +6,7 @@ import { loadTokenizer, type T5Tokenizer } from '../../main/tokenizer/index.js';
 import { cacheKey, cachedEncoding, encodeExamples } from '../../main/train/encode.js';
 import { DataOrder } from '../../main/train/order.js';
 import { Mt19937 } from '../../main/train/rng/mt19937.js';
-import { parseVerbalizer, resolveTask, type RawExample, type TaskDefinition } from '../../main/train/task.js';
+import { parseVerbalizer, renderExample, resolveTask, type RawExample, type TaskDefinition } from '../../main/train/task.js';
 import { miniModel } from './fixtures.js';
 
 const rows = (pairs: [string, string][]): RawExample[] =>
@@ -82,6 +82,15 @@ describe('task definition', () => {
       'f',
     );
     expect([r.kind, r.labels, r.labelTexts]).toEqual(['classification', ['neg', 'pos'], ['neg', 'pos']]);
+    // A cell's stray spaces make no class of their own, in the label set or an example's target.
+    const spaced = rows([
+      ['a', 'pos '],
+      ['b', ' neg'],
+      ['c', 'pos'],
+    ]);
+    const s = resolveTask(task({ verbalizer: { pos: 'yes', neg: 'no' } }), spaced, 'f');
+    expect(s.labels).toEqual(['pos', 'neg']);
+    expect(spaced.map((ex) => renderExample(task({ verbalizer: { pos: 'yes', neg: 'no' } }), s, ex, 'f')?.label)).toEqual([0, 1, 0]);
     expect(
       resolveTask(
         task(),

@@ -1,12 +1,14 @@
 /**
- * CSVs separated by semicolons, as Excel saves "CSV" where the comma is the decimal mark: written by Python's csv
- * module from the real datasets, and read back by it. Sprout must detect the separator and read what Python reads.
+ * Files as spreadsheets save them: CSVs separated by semicolons (Excel's "CSV" where the comma is the decimal mark),
+ * .txt files that are tab-separated tables ("Text (Tab delimited)", "Unicode Text"), and labels with a cell's stray
+ * spaces. Python's csv module writes them from the real datasets and reads them back; Sprout must read what it reads.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { detectSeparator } from '../../main/data/detect-separator.js';
 import type { SproutError } from '../../main/errors.js';
+import { previewFile } from '../../main/data/preview.js';
 import { openSource, readRecords } from '../../main/data/read.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
@@ -135,6 +137,25 @@ describe('a sheet Excel saved as text: "Text (Tab delimited)" (cp1252) and "Unic
     python('import sys; open(sys.argv[1], "w").write("first line\\tindented\\nsecond line\\n")', mixed);
     expect((await openSource(mixed)).info).toMatchObject({ format: 'text' });
     expect((await openSource(mixed, { format: 'text' })).info.formatReason).toBeUndefined();
+  });
+});
+
+describe("labels with a spreadsheet cell's stray spaces", () => {
+  it("SST-2's dev file with every third label padded: two classes, counted as Python counts the stripped labels", async () => {
+    const file = join(tempDir(), 'sst2-padded.csv');
+    const counts = JSON.parse(
+      python(
+        'import collections, csv, json, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), delimiter="\\t", quoting=csv.QUOTE_NONE))\nout = [rows[0]] + [[s, l + " " if i % 3 == 0 else l] for i, (s, l) in enumerate(rows[1:])]\ncsv.writer(open(sys.argv[2], "w", newline="", encoding="utf-8")).writerows(out)\nprint(json.dumps({"labels": collections.Counter(l.strip() for _, l in out[1:]), "padded": sum(l != l.strip() for _, l in out[1:])}))',
+        dataFile('sst2', 'dev.tsv'),
+        file,
+      ),
+    ) as { labels: Record<string, number>; padded: number };
+    expect(counts.padded).toBe(291);
+    const report = await importDataset(db, file, { textColumns: ['sentence'], labelColumn: 'label' });
+    expect(report.labels).toEqual(counts.labels);
+    expect(report.trimmedLabels).toBe(counts.padded);
+    const preview = await previewFile(file, { labelColumn: 'label' });
+    expect(preview.labels).toEqual(counts.labels);
   });
 });
 
