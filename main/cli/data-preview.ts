@@ -1,5 +1,6 @@
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
+import { caseVariants, caseVariantsNote } from '../data/values.js';
 import { printJson, type Command } from './command.js';
 import {
   fileReadChoices,
@@ -87,6 +88,8 @@ ${ENCODING_NOTE}`,
           : `Labels in ${JSON.stringify(preview.labelColumn)}: more than 1000 distinct values`,
       );
       if (preview.freeText) out.push('  More than 100 distinct labels: this looks like a free-text task rather than classification.');
+      const variants = caseVariants(Object.keys(preview.labels ?? {}));
+      if (variants.length && !preview.freeText) out.push(`  ${caseVariantsNote(variants)}.`);
     }
     out.push('', 'First rows:');
     for (const r of preview.firstRows)

@@ -1,6 +1,6 @@
 import { SproutError } from '../errors.js';
 import { heldOutWords } from '../data/split.js';
-import { trimmedLabelsNote } from '../data/values.js';
+import { caseVariants, caseVariantsNote, trimmedLabelsNote } from '../data/values.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { count, percentText } from '../wording.js';
@@ -44,6 +44,7 @@ function datasetDetail(d: DatasetRecord): string[] {
     `${name} (${count(f.size)} bytes${f.sha256 ? `, sha256 ${f.sha256.slice(0, 12)}…` : ''})`;
   const heldOut = heldOutWords(r.splitFraction ?? null, r.testFraction ?? null, percentText);
   const labels = Object.entries(r.labels ?? {}).map(([label, n]) => `"${label}" ${count(n)}`);
+  const variants = caseVariants(Object.keys(r.labels ?? {}));
   return [
     `file ${file(r.file ?? d.source.name, d.source)}`,
     d.validation ? `validation file ${file(r.validation?.file ?? d.validation.name, d.validation)}` : '',
@@ -58,6 +59,7 @@ function datasetDetail(d: DatasetRecord): string[] {
       : '',
     r.duplicates ? `duplicates ${count(r.duplicates)} (${count(r.conflictingDuplicates ?? 0)} with other labels)` : '',
     r.trimmedLabels ? `note: ${trimmedLabelsNote(r.trimmedLabels)}` : '',
+    variants.length ? `note: ${caseVariantsNote(variants)}` : '',
     r.imbalance ? `note: ${r.imbalance.message}` : '',
     `imported ${d.created}`,
   ].filter(Boolean);

@@ -25,6 +25,22 @@ export function trimmedLabelsNote(rows: number): string {
   return `${which} in the file, stored without: a cell's "positive " is the class "positive"`;
 }
 
+/** Labels that differ only in case ("Positive", "positive"), each group in label order: classes of their own. */
+export function caseVariants(labels: readonly string[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const label of [...labels].sort()) {
+    const key = label.toLowerCase();
+    groups.set(key, [...(groups.get(key) ?? []), label]);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
+/** What a report says of such labels, in the app and on the command line alike. */
+export function caseVariantsNote(groups: readonly string[][]): string {
+  const named = groups.map((g) => g.map((l) => `"${l}"`).join(' and ')).join('; ');
+  return `${named} differ only in case, so each is a class of its own; if they mean one class, write them the same in the file`;
+}
+
 export function objectFields(object: Record<string, unknown>): Record<string, string | null> {
   // No prototype: a key named __proto__ or constructor is a field like any other.
   const fields: Record<string, string | null> = Object.create(null);

@@ -165,6 +165,22 @@ describe('sprout data (built CLI)', () => {
     expect(sprout('data', 'import', file, '--encoding', 'latin-9').stderr).toMatch(/--encoding must be one of auto, windows-1252, /);
   });
 
+  it('says which labels differ only in case, in the preview and in data show', () => {
+    const file = path.join(tempDir(), 'sst2-cased.csv');
+    execFileSync('python3', [
+      '-c',
+      'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), delimiter="\\t", quoting=csv.QUOTE_NONE))\nnames = lambda i, l: "negative" if l == "0" else ("Positive" if i % 2 else "positive")\ncsv.writer(open(sys.argv[2], "w", newline="")).writerows([rows[0]] + [[s, names(i, l)] for i, (s, l) in enumerate(rows[1:])])',
+      dataFile('sst2', 'dev.tsv'),
+      file,
+    ]);
+    const note =
+      '"Positive" and "positive" differ only in case, so each is a class of its own; if they mean one class, write them the same in the file.';
+    expect(sprout('data', 'preview', file).stdout).toContain(`  ${note}`);
+    const report = json('data', 'import', file, '--text-column', 'sentence', '--label-column', 'label');
+    expect(Object.keys(report.labels as object).sort()).toEqual(['Positive', 'negative', 'positive']);
+    expect(sprout('data', 'show', String(report.id)).stdout).toContain(`note: ${note.slice(0, -1)}`);
+  });
+
   it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
     const before = (json('data', 'list', '--json') as { datasets: unknown[] }).datasets.length;
     const r = sprout('data', 'import', dataFile('rte', 'train.tsv'), '--quoting', 'rfc4180');

@@ -13,6 +13,7 @@ import { openSource, readRecords } from '../../main/data/read.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset } from '../../main/library/import-dataset.js';
+import { caseVariants } from '../../main/data/values.js';
 import { dataFile, freshLibrary, tempDir } from './helpers.js';
 
 const python = (script: string, ...args: string[]) =>
@@ -156,6 +157,14 @@ describe("labels with a spreadsheet cell's stray spaces", () => {
     expect(report.trimmedLabels).toBe(counts.padded);
     const preview = await previewFile(file, { labelColumn: 'label' });
     expect(preview.labels).toEqual(counts.labels);
+  });
+
+  it('labels that differ only in case stay classes of their own, grouped for a note', () => {
+    expect(caseVariants(['positive', 'Negative', 'POSITIVE', 'neutral', 'negative'])).toEqual([
+      ['Negative', 'negative'],
+      ['POSITIVE', 'positive'],
+    ]);
+    expect(caseVariants(['0', '1'])).toEqual([]);
   });
 });
 
