@@ -1,5 +1,5 @@
 import { SproutError } from '../errors.js';
-import { DsvParser, type DsvRow, type DsvStats } from './dsv.js';
+import { delimiterName, DsvParser, type DsvRow, type DsvStats } from './dsv.js';
 import { advise, NO_HEADER, QUOTED_FIELDS, QUOTES_ARE_TEXT } from './read-advice.js';
 import type { Delimiter, Quoting, SourceInfo, SourceRecord } from './types.js';
 
@@ -78,7 +78,7 @@ function ragged(row: DsvRow, expected: number, firstLine: number, options: DsvRe
             QUOTED_FIELDS,
           )
       : {
-          hint: `A field containing a ${options.delimiter === ';' ? 'semicolon' : 'comma'}, a double quote or a line break must be enclosed in double quotes.`,
+          hint: `A field containing a ${delimiterName(options.delimiter)}, a double quote or a line break must be enclosed in double quotes.`,
         };
   return new SproutError('data-ragged-row', `Expected ${expected} fields (as ${origin}), found ${row.fields.length}.`, {
     file: options.file,

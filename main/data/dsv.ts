@@ -245,7 +245,7 @@ export class DsvParser {
     const where = openLine === line ? '' : ` (the field's quote opened on line ${openLine})`;
     return new SproutError(
       'data-bad-quote',
-      `Expected a ${this.delimiterName()} or the end of the line after a closing double quote, found ${JSON.stringify(found)}${where}.`,
+      `Expected a ${delimiterName(this.delimiter)} or the end of the line after a closing double quote, found ${JSON.stringify(found)}${where}.`,
       {
         file: this.file,
         line,
@@ -277,10 +277,6 @@ export class DsvParser {
     });
   }
 
-  private delimiterName(): string {
-    return { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[this.delimiter];
-  }
-
   private quoteHint(): { hint: string; uiHint: string } {
     return this.delimiter === '\t'
       ? advise((how) => `If double quotes are ordinary text in this file (as in GLUE TSV files), ${how}.`, QUOTES_ARE_TEXT)
@@ -289,6 +285,11 @@ export class DsvParser {
           QUOTES_ARE_TEXT,
         );
   }
+}
+
+/** The delimiter in words, for messages. */
+export function delimiterName(delimiter: Delimiter): string {
+  return { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[delimiter];
 }
 
 function countLf(s: string, from: number, to: number): number {
