@@ -1,4 +1,5 @@
 import { percentText } from '../wording.js';
+import { mostFrequentFirst } from './profile.js';
 
 /** A class-imbalance warning for an import report: a majority class makes accuracy flatter a constant answer. */
 export interface ImbalanceHint {
@@ -19,7 +20,7 @@ const DOMINANT = 0.6;
  * either way a prompt that always answers the common label looks good on accuracy.
  */
 export function imbalanceHint(counts: Readonly<Record<string, number>>): ImbalanceHint | null {
-  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const entries = Object.entries(counts).sort(mostFrequentFirst);
   const total = entries.reduce((n, [, c]) => n + c, 0);
   if (entries.length < 2 || total === 0) return null;
   const [label, most] = entries[0];

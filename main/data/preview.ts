@@ -1,4 +1,4 @@
-import { Profiler, suggestMapping, type ColumnProfile, type Suggestion } from './profile.js';
+import { mostFrequentFirst, Profiler, suggestMapping, type ColumnProfile, type Suggestion } from './profile.js';
 import { openSource } from './read.js';
 import { labelOf } from './values.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
@@ -55,5 +55,5 @@ function labelCounts(counts: Record<string, number>): Record<string, number> {
     const label = labelOf(value);
     if (label !== undefined) labels[label] = (labels[label] ?? 0) + n;
   }
-  return Object.fromEntries(Object.entries(labels).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  return Object.fromEntries(Object.entries(labels).sort(mostFrequentFirst));
 }

@@ -1,5 +1,10 @@
 import type { SourceRecord } from './types.js';
 
+/** Value counts ordered most frequent first, ties in the values' order: how counts are listed everywhere. */
+export function mostFrequentFirst(a: readonly [string, number], b: readonly [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
+}
+
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'text' | 'empty';
 
 export interface ColumnProfile {
@@ -89,7 +94,7 @@ export class Profiler {
   valueCounts(name: string): Record<string, number> | undefined {
     const s = this.stats.get(name);
     if (!s || s.capped) return undefined;
-    return Object.fromEntries([...s.values].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+    return Object.fromEntries([...s.values].sort(mostFrequentFirst));
   }
 
   profiles(): ColumnProfile[] {
