@@ -12,24 +12,27 @@ export interface SeparatorChoice {
   reason?: string;
 }
 
-/** The first rows as each separator reads them; undefined where reading so fails (a quote followed by the other). */
-export type SeparatorSamples = Record<CsvSeparator, readonly (readonly string[])[] | undefined>;
+/** The first rows as a separator reads them; undefined where reading so fails (a quote followed by the other). */
+export type SeparatorSample = readonly (readonly string[])[] | undefined;
 
 /** The field count every row has, or undefined when the rows differ, fail to parse or are missing. */
-function evenWidth(rows: readonly (readonly string[])[] | undefined): number | undefined {
+function evenWidth(rows: SeparatorSample): number | undefined {
   if (!rows?.length) return undefined;
   const width = rows[0].length;
   return rows.every((r) => r.length === width) ? width : undefined;
 }
 
-export function detectSeparator(samples: SeparatorSamples): SeparatorChoice {
-  const comma = evenWidth(samples.comma);
+/** `sample` reads the first rows with a separator; the semicolon's are read only when the commas do not settle it. */
+export async function detectSeparator(sample: (separator: CsvSeparator) => Promise<SeparatorSample>): Promise<SeparatorChoice> {
+  const commaRows = await sample('comma');
+  const comma = evenWidth(commaRows);
   if (comma !== undefined && comma > 1) return { separator: 'comma' };
-  const semicolon = evenWidth(samples.semicolon);
+  const semicolonRows = await sample('semicolon');
+  const semicolon = evenWidth(semicolonRows);
   if (semicolon === undefined || semicolon < 2) return { separator: 'comma' };
-  const rows = samples.semicolon!.length;
+  const rows = semicolonRows!.length;
   const commas =
-    samples.comma === undefined
+    commaRows === undefined
       ? 'read with commas they do not parse'
       : comma === 1
         ? 'commas split none of them'

@@ -114,12 +114,15 @@ function describeSource(file: string, format: DataFormat, size: number, options:
 async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOptions, maxRecordChars: number): Promise<void> {
   const { file, format } = info;
   info.quoting = options.quoting ?? 'rfc4180';
+  // Rows the separator detection read, kept: the header detection reads the same first rows with the one chosen.
+  const sampled = new Map<CsvSeparator, string[][] | undefined>();
   if (format === 'csv') {
-    const sample = (separator: CsvSeparator) =>
-      sampleRows(textStream(file, size, options), SEPARATOR_CHARS[separator], info.quoting!, maxRecordChars);
-    const choice = options.separator
-      ? { separator: options.separator }
-      : detectSeparator({ comma: await sample('comma'), semicolon: await sample('semicolon') });
+    const sample = async (separator: CsvSeparator) => {
+      const rows = await sampleRows(textStream(file, size, options), SEPARATOR_CHARS[separator], info.quoting!, maxRecordChars);
+      sampled.set(separator, rows);
+      return rows;
+    };
+    const choice = options.separator ? { separator: options.separator } : await detectSeparator(sample);
     info.separator = choice.separator;
     info.separatorReason = choice.reason;
   }
@@ -130,7 +133,9 @@ async function chooseDsvReading(info: SourceInfo, size: number, options: OpenOpt
     info.quotingReason = choice.reason;
   }
   if (options.header === undefined) {
-    const rows = await sampleRows(textStream(file, size, options), delimiterOf(info), info.quoting, maxRecordChars, true);
+    const rows =
+      (info.separator && sampled.get(info.separator)) ??
+      (await sampleRows(textStream(file, size, options), delimiterOf(info), info.quoting, maxRecordChars, true));
     const choice = detectHeader(rows ?? []);
     info.header = choice.header;
     info.headerReason = choice.reason;

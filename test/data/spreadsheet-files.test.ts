@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { detectSeparator } from '../../main/data/detect-separator.js';
+import type { CsvSeparator } from '../../main/choices.js';
+import { detectSeparator, type SeparatorSample } from '../../main/data/detect-separator.js';
 import type { SproutError } from '../../main/errors.js';
 import { previewFile } from '../../main/data/preview.js';
 import { openSource, readRecords } from '../../main/data/read.js';
@@ -169,18 +170,28 @@ describe("labels with a spreadsheet cell's stray spaces", () => {
 });
 
 describe('detectSeparator', () => {
-  it('keeps the comma without evidence: one column, or neither reading even', () => {
-    expect(detectSeparator({ comma: [['a'], ['b']], semicolon: [['a'], ['b']] })).toEqual({ separator: 'comma' });
-    expect(detectSeparator({ comma: [['a', 'b'], ['c']], semicolon: [['a'], ['b', 'c'], ['d']] })).toEqual({ separator: 'comma' });
-    expect(detectSeparator({ comma: undefined, semicolon: undefined })).toEqual({ separator: 'comma' });
+  /** A reader of the given samples that notes which it was asked for. */
+  const samples =
+    (comma: SeparatorSample, semicolon: SeparatorSample, asked: CsvSeparator[] = []) =>
+    async (s: CsvSeparator) => {
+      asked.push(s);
+      return { comma, semicolon }[s];
+    };
+
+  it('keeps the comma without evidence: one column, or neither reading even', async () => {
+    expect(await detectSeparator(samples([['a'], ['b']], [['a'], ['b']]))).toEqual({ separator: 'comma' });
+    expect(await detectSeparator(samples([['a', 'b'], ['c']], [['a'], ['b', 'c'], ['d']]))).toEqual({ separator: 'comma' });
+    expect(await detectSeparator(samples(undefined, undefined))).toEqual({ separator: 'comma' });
   });
 
-  it('takes the comma when both are even', () => {
-    expect(detectSeparator({ comma: [['a;b', 'c']], semicolon: [['a', 'b,c']] })).toEqual({ separator: 'comma' });
+  it('takes the comma when both are even, without reading the semicolons', async () => {
+    const asked: CsvSeparator[] = [];
+    expect(await detectSeparator(samples([['a;b', 'c']], [['a', 'b,c']], asked))).toEqual({ separator: 'comma' });
+    expect(asked).toEqual(['comma']);
   });
 
-  it('takes the semicolon when only it is even, saying why', () => {
-    expect(detectSeparator({ comma: [['a;b']], semicolon: [['a', 'b']] })).toEqual({
+  it('takes the semicolon when only it is even, saying why', async () => {
+    expect(await detectSeparator(samples([['a;b']], [['a', 'b']]))).toEqual({
       separator: 'semicolon',
       reason: 'the first row has 2 fields between semicolons; commas split none of them',
     });
