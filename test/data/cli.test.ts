@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dataFile, tempDir } from './helpers.js';
+import { dataFile, tempDir, transcode } from './helpers.js';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
@@ -148,12 +148,7 @@ describe('sprout data (built CLI)', () => {
 
   it('reads a Windows-1252 file with --encoding, after an error that names it, and shows how it was read', () => {
     const file = path.join(tempDir(), 'cola-dev.tsv');
-    execFileSync('python3', [
-      '-c',
-      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
-      dataFile('cola', 'in_domain_dev.tsv'),
-      file,
-    ]);
+    transcode(dataFile('cola', 'in_domain_dev.tsv'), file, 'cp1252');
     const refused = sprout('data', 'import', file, '--no-header', '--text-column', '3', '--label-column', '1');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^sprout: .*cola-dev\.tsv:58:31: Byte 0xe9 at byte column 31 is not valid UTF-8\./);

@@ -2,7 +2,6 @@
  * Files in a Windows code page, as Excel's "CSV (Comma delimited)" saves them: Python writes them (its own codecs and
  * csv module) and reads them back, and Sprout's reading must equal Python's, row for row.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENCODING_CHOICES } from '../../main/choices.js';
@@ -12,7 +11,7 @@ import type { LegacyEncoding } from '../../main/data/types.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset, type ImportOptions } from '../../main/library/import-dataset.js';
-import { dataFile, freshLibrary, tempDir } from './helpers.js';
+import { dataFile, freshLibrary, python, pythonCsvRows, tempDir, transcode } from './helpers.js';
 
 /** Python's name for each code page (WHATWG's Shift_JIS is Windows' cp932, its EUC-KR Windows' cp949). */
 const PYTHON_CODECS: Record<LegacyEncoding, string> = {
@@ -40,30 +39,6 @@ const SAMPLES: Record<LegacyEncoding, string> = {
   big5: '我能吞下玻璃而不傷身體, 繁體中文',
 };
 
-function python(script: string, ...args: string[]): string {
-  return execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-}
-
-/** `source` (UTF-8) saved again in `codec`, as a program set to that code page would save it. */
-function transcode(source: string, target: string, codec: string): void {
-  python(
-    `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode(sys.argv[3]))`,
-    source,
-    target,
-    codec,
-  );
-}
-
-/** Every record of a CSV/TSV as Python's csv module reads it in `codec`. */
-function pythonRows(file: string, codec: string, delimiter: ',' | '\t'): string[][] {
-  const script = `
-import csv, json, sys
-quoting = csv.QUOTE_NONE if sys.argv[3] == 'tab' else csv.QUOTE_MINIMAL
-with open(sys.argv[1], newline='', encoding=sys.argv[2]) as f:
-    print(json.dumps(list(csv.reader(f, delimiter='\\t' if sys.argv[3] == 'tab' else ',', quoting=quoting))))`;
-  return JSON.parse(python(script, file, codec, delimiter === '\t' ? 'tab' : 'comma')) as string[][];
-}
-
 let db: LibraryDb;
 beforeEach(() => {
   db = freshLibrary();
@@ -89,7 +64,7 @@ describe("CoLA's training file saved in Windows-1252 (headerless TSV, José and 
   it('imports with --encoding windows-1252: every sentence as Python reads it in cp1252', async () => {
     const report = await importDataset(db, file, { ...read, encoding: 'windows-1252' });
     expect(report.encoding).toBe('windows-1252');
-    const expected = pythonRows(file, 'cp1252', '\t');
+    const expected = pythonCsvRows(file, { delimiter: '\t', encoding: 'cp1252', quoting: 'none' });
     expect(report.rows).toBe(expected.length);
     const rows = [...loadDatasetRows(db, report.id, 'train'), ...loadDatasetRows(db, report.id, 'validation')];
     const byIndex = new Map(rows.map((r) => [r.index, r]));
@@ -111,7 +86,7 @@ describe("CoLA's training file saved in Windows-1252 (headerless TSV, José and 
     expect(source.info).toMatchObject({ encoding: 'utf-8', byteOrderMark: true });
     const got: (string | null)[] = [];
     for await (const r of source.records) got.push(r.fields['3']);
-    expect(got).toEqual(pythonRows(marked, 'utf-8-sig', '\t').map((f) => f[3]));
+    expect(got).toEqual(pythonCsvRows(marked, { delimiter: '\t', encoding: 'utf-8-sig', quoting: 'none' }).map((f) => f[3]));
   });
 });
 
@@ -125,7 +100,7 @@ describe("Windows-1252's own characters (0x80–0x9F, where ISO-8859-1 has contr
     const rows: (string | null)[] = [];
     for await (const r of readRecords(file, { encoding: 'windows-1252' })) rows.push(r.fields.text);
     expect(rows).toEqual(
-      pythonRows(file, 'cp1252', ',')
+      pythonCsvRows(file, { delimiter: ',', encoding: 'cp1252' })
         .slice(1)
         .map((f) => f[0]),
     );
@@ -154,7 +129,7 @@ data = row_bytes(rows(pad))
 assert data.index(first) == (1 << 20) - 1
 open(path, 'wb').write(data)`;
       python(script, file, PYTHON_CODECS[encoding], SAMPLES[encoding]);
-      const expected = pythonRows(file, PYTHON_CODECS[encoding], ',');
+      const expected = pythonCsvRows(file, { delimiter: ',', encoding: PYTHON_CODECS[encoding] });
       const got: string[][] = [];
       for await (const r of readRecords(file, { encoding })) got.push([r.fields.text!, r.fields.label!]);
       expect(got).toEqual(expected.slice(1));

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,4 +32,35 @@ export function tableCounts(db: LibraryDb): { datasets: number; rows: number } {
 export function tsvLines(file: string): string[][] {
   const text = readFileSync(file, 'utf8');
   return (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n').map((l) => l.split('\t'));
+}
+
+/** Runs a Python script (the system's python3, standard library only) with arguments; its standard output. */
+export function python(script: string, ...args: string[]): string {
+  return execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+/**
+ * Every record of a CSV/TSV as Python's csv module reads it: in `encoding`, split on `delimiter`, quoted fields read as
+ * RFC 4180 has them unless `quoting` is none (GLUE's TSVs, where quotes are text).
+ */
+export function pythonCsvRows(
+  file: string,
+  { delimiter, encoding = 'utf-8', quoting = 'minimal' }: { delimiter: string; encoding?: string; quoting?: 'minimal' | 'none' },
+): string[][] {
+  const script = `
+import csv, json, sys
+path, delimiter, encoding, quoting = sys.argv[1:]
+with open(path, newline='', encoding=encoding) as f:
+    print(json.dumps(list(csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == 'none' else csv.QUOTE_MINIMAL))))`;
+  return JSON.parse(python(script, file, delimiter, encoding, quoting)) as string[][];
+}
+
+/** `source` (UTF-8) saved again in `codec` (a Python codec name), as a program set to that code page saves it. */
+export function transcode(source: string, target: string, codec: string): void {
+  python(
+    `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode(sys.argv[3]))`,
+    source,
+    target,
+    codec,
+  );
 }

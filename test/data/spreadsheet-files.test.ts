@@ -3,7 +3,6 @@
  * .txt files that are tab-separated tables ("Text (Tab delimited)", "Unicode Text"), and labels with a cell's stray
  * spaces. Python's csv module writes them from the real datasets and reads them back; Sprout must read what it reads.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CsvSeparator } from '../../main/choices.js';
@@ -15,22 +14,7 @@ import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset } from '../../main/library/import-dataset.js';
 import { caseVariants } from '../../main/data/values.js';
-import { dataFile, freshLibrary, tempDir } from './helpers.js';
-
-const python = (script: string, ...args: string[]) =>
-  execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-
-/** Every record of `file` as Python's csv module reads it with `delimiter`. */
-function pythonRows(file: string, delimiter: string, encoding = 'utf-8'): string[][] {
-  return JSON.parse(
-    python(
-      'import csv, json, sys\nwith open(sys.argv[1], newline="", encoding=sys.argv[3]) as f: print(json.dumps(list(csv.reader(f, delimiter=sys.argv[2]))))',
-      file,
-      delimiter,
-      encoding,
-    ),
-  ) as string[][];
-}
+import { dataFile, freshLibrary, python, pythonCsvRows, tempDir } from './helpers.js';
 
 let db: LibraryDb;
 beforeEach(() => {
@@ -58,7 +42,7 @@ describe("AG News' test file saved as Excel saves CSV in German (semicolons, CRL
 
     const report = await importDataset(db, file, { header: false, textColumns: ['1', '2'], labelColumn: '0' });
     expect(report).toMatchObject({ separator: 'semicolon', rows: 7600, labels: { 1: 1900, 2: 1900, 3: 1900, 4: 1900 } });
-    const expected = pythonRows(file, ';');
+    const expected = pythonCsvRows(file, { delimiter: ';' });
     const rows = new Map(
       [...loadDatasetRows(db, report.id, 'train'), ...loadDatasetRows(db, report.id, 'validation')].map((r) => [r.index, r]),
     );
@@ -100,7 +84,7 @@ describe('a German sheet with decimal commas, in Windows-1252', () => {
     );
     const got: string[][] = [];
     for await (const r of readRecords(file, { encoding: 'windows-1252' })) got.push([r.fields.Text!, r.fields.Bewertung!, r.fields.Preis!]);
-    expect(got).toEqual(pythonRows(file, ';', 'cp1252').slice(1));
+    expect(got).toEqual(pythonCsvRows(file, { delimiter: ';', encoding: 'cp1252' }).slice(1));
     expect(got[1]).toEqual(['Größe passt, Qualität „gut“ 1', 'positiv', '1,50']);
   });
 });
@@ -125,7 +109,7 @@ describe('a sheet Excel saved as text: "Text (Tab delimited)" (cp1252) and "Unic
       );
       const got: string[][] = [];
       for await (const r of source.records) got.push([r.fields.sentence!, r.fields.label!]);
-      expect(got).toEqual(pythonRows(file, '\t', codec).slice(1));
+      expect(got).toEqual(pythonCsvRows(file, { delimiter: '\t', encoding: codec }).slice(1));
       expect(got).toHaveLength(872);
     });
   }

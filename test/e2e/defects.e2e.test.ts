@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
+import { transcode } from '../data/helpers.js';
 import { App, shots } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -335,12 +336,7 @@ it(
   async () => {
     const page = app.page;
     const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'cola-dev.tsv');
-    execFileSync('python3', [
-      '-c',
-      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
-      cola('in_domain_dev.tsv'),
-      file,
-    ]);
+    transcode(cola('in_domain_dev.tsv'), file, 'cp1252');
     onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
     await previewInNewTask(file);
     const error = page.getByRole('alert').filter({ hasText: 'Could not read the data.' });

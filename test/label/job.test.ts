@@ -7,6 +7,7 @@ import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
+import { transcode } from '../data/helpers.js';
 import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
 let engine: LabelEngine;
@@ -108,11 +109,7 @@ describe('a file from Excel', () => {
     const { db } = freshLibrary();
     const dir = tempDir();
     const input = join(dir, 'in_domain_dev.tsv');
-    python(
-      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8').read().encode('cp1252'))`,
-      data('cola/in_domain_dev.tsv'),
-      input,
-    );
+    transcode(data('cola/in_domain_dev.tsv'), input, 'cp1252');
     const options = { input, header: false, encoding: 'windows-1252' as const, batchSize: 8, commitRows: 64 };
     const whole = join(dir, 'whole.csv');
     await startLabelJob(db, cola(), { ...options, output: whole });
