@@ -42,19 +42,10 @@ export function datasetInfo(db: LibraryDb, d: DatasetRecord): DatasetInfo {
 }
 
 export async function preview(context: HandlerContext, r: ValidRequestOf<'data.preview'>): Promise<DataPreview> {
-  const file = existingFile(r.file, 'data file');
-  const p = await context.worker.run('data.preview', {
-    file,
-    options: {
-      format: r.format,
-      header: r.header,
-      quoting: r.quoting,
-      separator: r.separator,
-      encoding: r.encoding,
-      rows: r.rows,
-      labelColumn: r.labelColumn,
-    },
-  });
+  // Every reading option passes through as it came: listing them one by one once dropped a new one on the way.
+  const { file: given, ...options } = r;
+  const file = existingFile(given, 'data file');
+  const p = await context.worker.run('data.preview', { file, options });
   if (r.labelColumn !== undefined && !p.info.columns.includes(r.labelColumn)) {
     throw new SproutError('unknown-column', `The file has no column "${r.labelColumn}"; its columns are ${p.info.columns.join(', ')}.`, {
       file,
