@@ -105,10 +105,18 @@ export const DATA_FORMAT_LABELS = {
   jsonl: 'JSON Lines',
   json: 'JSON',
   parquet: 'Parquet',
+  xlsx: 'Excel workbook',
   text: 'text lines',
 } as const;
 export type DataFormat = keyof typeof DATA_FORMAT_LABELS;
 export const DATA_FORMATS = valuesOf(DATA_FORMAT_LABELS);
+/** Formats whose first row may name the columns or be an example: their header is detected or chosen. */
+export const HEADER_FORMATS = ['csv', 'tsv', 'xlsx'] as const satisfies readonly DataFormat[];
+/** Formats stored as bytes, not text: they have no encoding to choose. */
+export const BINARY_FORMATS = ['parquet', 'xlsx'] as const satisfies readonly DataFormat[];
+/** Whether `format` is one of `formats`, narrowing it. */
+export const formatIn = <F extends DataFormat>(formats: readonly F[], format: string | undefined): format is F =>
+  (formats as readonly string[]).includes(format as string);
 
 /** The formats a labelled copy is written in: those that take added columns row by row (main/label/encode.ts). */
 export const OUTPUT_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const satisfies readonly DataFormat[];

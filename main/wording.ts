@@ -111,3 +111,8 @@ export function metricRows(metrics: Record<string, unknown>): [string, string][]
   }
   return rows;
 }
+
+/** Words joined as a sentence lists them: "a, b or c". */
+export function alternatives(words: readonly string[]): string {
+  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}

@@ -193,6 +193,9 @@ export interface DataPreview {
   /** CSV only: comma or semicolon, and why when a semicolon was detected. */
   separator: CsvSeparator | null;
   separatorReason: string | null;
+  /** Excel workbooks: the sheet read, and why that one when the workbook has others. */
+  sheet: string | null;
+  sheetReason: string | null;
   header: boolean;
   /** Why the first row was taken for a header or for data, when that was detected rather than given. */
   headerReason: string | null;

@@ -22,7 +22,8 @@ export const dataImportCommand: Command = {
                           [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
                           [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N]
 
-Whether a CSV/TSV's first row is a header is detected unless --header says (--no-header is --header no);
+Whether the first row of a CSV, a TSV or a workbook's sheet is a header is detected unless --header says
+(--no-header is --header no); a workbook (.xlsx) is read from its first visible sheet, as Excel shows its values;
 columns are named as in the header, or by 0-based index for headerless files. Without --text-column,
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.

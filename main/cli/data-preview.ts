@@ -1,3 +1,5 @@
+import { BINARY_FORMATS, DATA_FORMAT_LABELS, formatIn } from '../choices.js';
+import type { SourceInfo } from '../data/types.js';
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
 import { caseVariants, caseVariantsNote } from '../data/values.js';
@@ -23,8 +25,9 @@ export const dataPreviewCommand: Command = {
 
 Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
 label columns, and the label set with counts. TSV quoting is detected unless --quoting is given; whether the first
-row of a CSV/TSV is a header is detected (and the reason shown) unless --header is given (--no-header is
---header no). Headerless files' columns are named by their 0-based index. --json prints one JSON line.
+row of a CSV, a TSV or a workbook's sheet (.xlsx: the first visible one) is a header is detected (and the reason
+shown) unless --header is given (--no-header is --header no). Headerless files' columns are named by their 0-based
+index. --json prints one JSON line.
 ${ENCODING_NOTE}`,
   options: { ...readFlags, 'label-column': { type: 'string' }, rows: { type: 'string' } },
   choices: fileReadChoices,
@@ -60,14 +63,10 @@ ${ENCODING_NOTE}`,
     }
     const out: string[] = [];
     out.push(
-      `${info.file}: ${info.format.toUpperCase()}, ${info.encoding}${info.separator === 'semicolon' ? ', semicolon-separated' : ''}` +
+      `${info.file}: ${readAs(info)}${info.separator === 'semicolon' ? ', semicolon-separated' : ''}` +
         `${info.quoting ? `, quoting ${info.quoting}` : ''}, ${preview.rows} rows${info.header ? '' : ', no header'}`,
     );
-    if (info.formatReason) out.push(`  format: TSV, ${info.formatReason} (--format text reads it a line an example)`);
-    if (info.separatorReason) out.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
-    if (info.quotingReason) out.push(`  quoting: ${info.quotingReason}`);
-    if (info.headerReason) out.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
-    out.push('', 'Columns:');
+    out.push(...readingNotes(info), '', 'Columns:');
     for (const c of preview.columns) {
       out.push(
         `  ${JSON.stringify(c.name)}  ${c.type}, ${c.distinctCapped ? '>1000' : c.distinct} distinct` +
@@ -101,3 +100,21 @@ ${ENCODING_NOTE}`,
     process.stdout.write(`${out.join('\n')}\n`);
   },
 };
+
+/** A file's format, and a text file's encoding: "CSV, utf-8", "Excel workbook". */
+function readAs(info: SourceInfo): string {
+  return formatIn(BINARY_FORMATS, info.format) ? DATA_FORMAT_LABELS[info.format] : `${info.format.toUpperCase()}, ${info.encoding}`;
+}
+
+/** What was detected about the reading, and why: one line each. */
+function readingNotes(info: SourceInfo): string[] {
+  const notes: string[] = [];
+  if (info.formatReason && info.format === 'tsv')
+    notes.push(`  format: TSV, ${info.formatReason} (--format text reads it a line an example)`);
+  else if (info.formatReason) notes.push(`  format: ${DATA_FORMAT_LABELS[info.format]}, ${info.formatReason}`);
+  if (info.sheet !== undefined) notes.push(`  sheet: ${JSON.stringify(info.sheet)}${info.sheetReason ? `, ${info.sheetReason}` : ''}`);
+  if (info.separatorReason) notes.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
+  if (info.quotingReason) notes.push(`  quoting: ${info.quotingReason}`);
+  if (info.headerReason) notes.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
+  return notes;
+}

@@ -169,7 +169,17 @@ export function datasetJson(d: DatasetRecord): Record<string, unknown> {
 export function howReadJson(
   h: Pick<
     ImportReport,
-    'format' | 'formatReason' | 'encoding' | 'quoting' | 'quotingReason' | 'separator' | 'separatorReason' | 'header' | 'headerReason'
+    | 'format'
+    | 'formatReason'
+    | 'encoding'
+    | 'quoting'
+    | 'quotingReason'
+    | 'separator'
+    | 'separatorReason'
+    | 'sheet'
+    | 'sheetReason'
+    | 'header'
+    | 'headerReason'
   >,
 ) {
   return {
@@ -180,6 +190,8 @@ export function howReadJson(
     quoting_reason: h.quotingReason,
     separator: h.separator ?? null,
     separator_reason: h.separatorReason ?? null,
+    sheet: h.sheet ?? null,
+    sheet_reason: h.sheetReason ?? null,
     header: h.header,
     header_reason: h.headerReason,
   };

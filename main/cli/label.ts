@@ -191,9 +191,10 @@ Input:
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
   --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;
-                 JSON input gives JSON Lines, text gives CSV) [--overwrite]
+                 JSON input gives JSON Lines, text and workbooks give CSV) [--overwrite]
                  A CSV output keeps a semicolon-separated input's separator, and a CSV/TSV output starts with a
-                 byte order mark when its input had one or was read in a code page: Excel reads UTF-8 only so.
+                 byte order mark when its input was a workbook, had one or was read in a code page: Excel reads
+                 UTF-8 only so.
                  Without --output: beside the input, named after it and the prompt (INPUT.PROMPT.labelled.EXT, -2,
                  -3, … where that name is taken by a file or another job). A job owns its output: writing over the
                  file of another job needs --replace-job JOB naming that job (--overwrite is not enough).

@@ -5,11 +5,15 @@
  * bytes say what they are, whatever their name.
  */
 import { basename, extname } from 'node:path';
+import { DATA_FORMAT_LABELS, type DataFormat } from '../choices.js';
 import { SproutError } from '../errors.js';
+import { alternatives } from '../wording.js';
 
 interface Container {
   /** Matches the file's first bytes. */
   magic: (head: Buffer) => boolean;
+  /** Where the file is read as a format: whether this container is refused then (default: always). */
+  refused?: (format: DataFormat | undefined) => boolean;
   /** "is …", completing a sentence that starts with the file's name. */
   is: string;
   hint: (name: string) => string;
@@ -36,18 +40,34 @@ const SAVE_AS_CSV = {
   uiHint: 'Save the sheet as CSV (in Excel: File > Save As > CSV UTF-8) and import that file.',
 };
 
+const OLE_MAGIC = startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+
+/** Whether the file's first bytes are a ZIP archive's (as an Excel workbook's are). */
+export const isZipArchive = (head: Buffer) => startsWith([0x50, 0x4b])(head) && [0x0304, 0x0506, 0x0708].includes(head.readUInt16BE(2));
+
 const CONTAINERS: Container[] = [
   { magic: startsWith([0x1f, 0x8b]), is: 'gzip-compressed', ...decompress('gzip', '.gz') },
   {
-    magic: (h) => startsWith([0x50, 0x4b])(h) && [0x0304, 0x0506, 0x0708].includes(h.readUInt16BE(2)),
-    is: 'a ZIP archive (an Excel .xlsx workbook and an OpenDocument spreadsheet are ZIP archives too)',
+    // Reached only when the archive holds no workbook (main/data/read.ts reads the ones that do).
+    magic: isZipArchive,
+    is: 'a ZIP archive that holds no Excel workbook (an OpenDocument spreadsheet is one such)',
     hint: (name) =>
       `If it is a spreadsheet, save the sheet as CSV (in Excel: File > Save As > CSV UTF-8); else unzip ${name} and import the file inside.`,
     uiHint:
       'If it is a spreadsheet, save the sheet as CSV (in Excel: File > Save As > CSV UTF-8); else unzip it and import the file inside.',
   },
   {
-    magic: startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]),
+    // Excel encrypts a workbook with a password into an Office file of the older kind, keeping its name.
+    magic: OLE_MAGIC,
+    refused: (format) => format === 'xlsx',
+    is: 'a password-protected (encrypted) Excel workbook',
+    hint: () =>
+      'Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it; or save the sheet as CSV UTF-8.',
+    uiHint:
+      'Open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it; or save the sheet as CSV UTF-8.',
+  },
+  {
+    magic: OLE_MAGIC,
     is: 'an older Excel workbook (.xls) or another Office file',
     ...SAVE_AS_CSV,
   },
@@ -68,14 +88,17 @@ const CONTAINERS: Container[] = [
   },
 ];
 
-/** Throws when `head` (a file's first bytes, at least 10 where the file has them) is one of CONTAINERS. */
-export function refuseContainer(file: string, head: Buffer): void {
-  const found = CONTAINERS.find((c) => c.magic(head));
+/**
+ * Throws when `head` (a file's first bytes, at least 10 where the file has them) is one of CONTAINERS, refused where
+ * the file is read as `format` (undefined: not yet known).
+ */
+export function refuseContainer(file: string, head: Buffer, format: DataFormat | undefined): void {
+  const found = CONTAINERS.find((c) => c.magic(head) && (c.refused?.(format) ?? true));
   if (!found) return;
   const name = basename(file);
   throw new SproutError(
     'data-not-a-table',
-    `This file is ${found.is}, not a data file Sprout reads (CSV, TSV, JSON Lines, JSON, Parquet or text).`,
+    `This file is ${found.is}, not a data file Sprout reads (${alternatives(Object.values(DATA_FORMAT_LABELS))}).`,
     {
       file,
       hint: found.hint(name),

@@ -50,7 +50,8 @@ export async function* readDsv(
   stats?.(parser.stats);
 }
 
-function headerNames(row: DsvRow, file: string): string[] {
+/** A header row's names, an empty one named by its 0-based index; a name given twice is an error. */
+export function headerNames(row: DsvRow, file: string): string[] {
   const names = row.fields.map((name, i) => (name === '' ? String(i) : name));
   const seen = new Set<string>();
   for (const name of names) {

@@ -2,10 +2,11 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { SproutError } from '../errors.js';
+import { alternatives } from '../wording.js';
 import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
 import { detectSeparator, tabTableReason } from './detect-separator.js';
 import { detectTsvQuoting } from './detect-quoting.js';
-import { refuseContainer } from './containers.js';
+import { isZipArchive, refuseContainer } from './containers.js';
 import { DsvParser, type DsvRow } from './dsv.js';
 import { readDsv } from './dsv-reader.js';
 import { advise, NO_HEADER } from './read-advice.js';
@@ -14,7 +15,9 @@ import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
 import { TextStream, type TextStreamOptions } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
-import { DATA_FORMATS, type CsvSeparator } from '../choices.js';
+import { BINARY_FORMATS, DATA_FORMATS, formatIn, HEADER_FORMATS, type CsvSeparator } from '../choices.js';
+import { describeSheet, detectSheetHeader, readSheet, sampleSheet, sheetWidth } from './xlsx-reader.js';
+import { badWorkbook, NOT_A_WORKBOOK, openWorkbook, type Workbook } from './xlsx-workbook.js';
 import {
   DEFAULT_MAX_RECORD_CHARS,
   SEPARATOR_CHARS,
@@ -48,6 +51,8 @@ const EXTENSIONS: Record<string, DataFormat> = {
   '.json': 'json',
   '.parquet': 'parquet',
   '.pq': 'parquet',
+  '.xlsx': 'xlsx',
+  '.xlsm': 'xlsx',
   '.txt': 'text',
   '.text': 'text',
 };
@@ -64,24 +69,60 @@ export function formatFromName(file: string): DataFormat | undefined {
 export async function openSource(file: string, options: OpenOptions = {}): Promise<Source> {
   const size = await fileSize(file);
   const head = await firstBytes(file, 4096);
-  refuseContainer(file, head);
-  const named = options.format ?? formatFromName(file) ?? sniffFormat(file, head);
-  const formatReason = named === 'text' && !options.format ? tabTableReason(await firstLines(textStream(file, size, options))) : undefined;
-  const format = formatReason ? 'tsv' : named;
+  const named = options.format ?? formatFromName(file);
+  const book = await workbookIn(file, head, named, options.format !== undefined);
+  if (!book) refuseContainer(file, head, named);
+  const found = book ? 'xlsx' : (named ?? sniffFormat(file, head));
+  const reason = await formatReason(file, size, found, named, options);
+  const format = reason && found === 'text' ? 'tsv' : found;
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   const info = describeSource(file, format, size, options);
-  info.formatReason = formatReason;
+  info.formatReason = reason;
   if (size === 0) throw emptyFile(file);
   if (isDsv(format)) await chooseDsvReading(info, size, options, maxRecordChars);
   const text = textStream(file, size, options, { onProgress: options.onProgress, onBytes: options.onBytes });
-  const reader = await startReader(text, info, options, maxRecordChars);
+  const reader = await startReader(text, info, options, maxRecordChars, book);
   const first = await reader.records.next();
-  if (format !== 'parquet') {
+  if (!formatIn(BINARY_FORMATS, info.format)) {
     info.encoding = text.encoding;
     info.byteOrderMark = text.byteOrderMark;
   }
   if (first.done) throw noRecords(info);
   return { info, records: recordsFrom(first.value, reader.records), blankLines: reader.blankLines };
+}
+
+/**
+ * The workbook a file holds when it is read as one: a file named .xlsx (or read with --format xlsx), or, unless
+ * another format was chosen, a ZIP archive that holds a workbook whatever its name says (a renamed download).
+ */
+async function workbookIn(file: string, head: Buffer, named: DataFormat | undefined, chosen: boolean): Promise<Workbook | undefined> {
+  if (!isZipArchive(head)) {
+    if (named !== 'xlsx') return undefined;
+    refuseContainer(file, head, named);
+    throw badWorkbook(file)('it is not a ZIP archive, as every .xlsx file is; if it is a text file such as a CSV, give it that extension');
+  }
+  if (chosen && named !== 'xlsx') return undefined;
+  try {
+    return await openWorkbook(file);
+  } catch (error) {
+    // Not a workbook at all, or a damaged one under another name: refused below as the ZIP archive it is.
+    if (error instanceof SproutError && (error.code === NOT_A_WORKBOOK || (error.code === 'data-bad-xlsx' && named !== 'xlsx')))
+      return undefined;
+    throw error;
+  }
+}
+
+/** Why a file is read in another format than its name says: a .txt that is a table, a workbook under another name. */
+async function formatReason(
+  file: string,
+  size: number,
+  found: DataFormat,
+  named: DataFormat | undefined,
+  options: OpenOptions,
+): Promise<string | undefined> {
+  if (found === 'xlsx' && named !== 'xlsx') return 'its content is a ZIP archive holding a workbook, whatever its name says';
+  if (found !== 'text' || options.format) return undefined;
+  return tabTableReason(await firstLines(textStream(file, size, options)));
 }
 
 /** A format's reader, started on a file. */
@@ -94,14 +135,36 @@ function isDsv(format: DataFormat): format is 'csv' | 'tsv' {
   return format === 'csv' || format === 'tsv';
 }
 
+/** The reader of a workbook's sheet, its header and width taken from its first rows unless chosen. */
+async function startSheetReader(book: Workbook, info: SourceInfo, options: OpenOptions): Promise<Reader> {
+  describeSheet(book, info);
+  const sample = await sampleSheet(book);
+  if (options.header === undefined) {
+    const choice = detectSheetHeader(sample);
+    info.header = choice.header;
+    info.headerReason = choice.reason;
+  }
+  if (options.onBytes) for await (const chunk of createReadStream(info.file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
+  let blank = 0;
+  const records = readSheet(book, info, {
+    header: info.header,
+    width: sheetWidth(sample, info.header),
+    onProgress: options.onProgress,
+    onBlank: (rows) => {
+      blank = rows;
+    },
+  });
+  return { records, blankLines: () => blank };
+}
+
 /** What is known of a file before its content is read; CSV/TSV quoting and header may still be detected. */
 function describeSource(file: string, format: DataFormat, size: number, options: OpenOptions): SourceInfo {
   return {
     file,
     format,
-    encoding: format === 'parquet' ? 'binary' : 'utf-8',
+    encoding: formatIn(BINARY_FORMATS, format) ? 'binary' : 'utf-8',
     byteOrderMark: false,
-    header: isDsv(format) ? (options.header ?? true) : format !== 'text',
+    header: formatIn(HEADER_FORMATS, format) ? (options.header ?? true) : format !== 'text',
     columns: [],
     totalBytes: size,
   };
@@ -147,8 +210,17 @@ function textStream(file: string, size: number, options: ReadOptions, watch: Pic
   return new TextStream(file, size, { encoding: options.encoding, invalidUtf8: options.invalidUtf8, ...watch });
 }
 
-/** Starts the reader of the file's format; only Parquet reads anything here (to show its bytes to `onBytes`). */
-async function startReader(text: TextStream, info: SourceInfo, options: OpenOptions, maxRecordChars: number): Promise<Reader> {
+/**
+ * Starts the reader of the file's format; only Parquet and workbooks read anything here (their bytes for `onBytes`, a
+ * sheet's first rows). `book`: the workbook already opened, when the file is one.
+ */
+async function startReader(
+  text: TextStream,
+  info: SourceInfo,
+  options: OpenOptions,
+  maxRecordChars: number,
+  book?: Workbook,
+): Promise<Reader> {
   const { file, format } = info;
   const noBlankLines = (): number => 0;
   switch (format) {
@@ -161,6 +233,8 @@ async function startReader(text: TextStream, info: SourceInfo, options: OpenOpti
       return { records: readJsonArray(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
     case 'text':
       return { records: readTextLines(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
+    case 'xlsx':
+      return startSheetReader(book ?? (await openWorkbook(file)), info, options);
     case 'parquet': {
       const records = readParquet(file, info, options.onProgress);
       if (options.onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
@@ -185,7 +259,7 @@ function startDsvReader(text: TextStream, info: SourceInfo, maxRecordChars: numb
 
 /** Why a file without a first record cannot be opened. */
 function noRecords(info: SourceInfo): SproutError {
-  if (info.columns.length > 0 && info.header && isDsv(info.format)) {
+  if (info.columns.length > 0 && info.header && formatIn(HEADER_FORMATS, info.format)) {
     return new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
       file: info.file,
       ...advise((how) => `Add examples below the header, or if the first line is an example, ${how}.`, NO_HEADER),
@@ -305,7 +379,7 @@ function sniffFormat(file: string, bytes: Buffer): DataFormat {
   throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
     file,
     hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,
-    uiHint: `Give the file the extension of its format (.csv, .tsv, .jsonl, .json, .parquet or .txt).`,
+    uiHint: `Give the file the extension of its format (${alternatives(Object.keys(EXTENSIONS))}).`,
   });
 }
 
@@ -319,6 +393,8 @@ export function howRead(info: SourceInfo) {
     quotingReason: info.quotingReason ?? null,
     separator: info.separator ?? null,
     separatorReason: info.separatorReason ?? null,
+    sheet: info.sheet ?? null,
+    sheetReason: info.sheetReason ?? null,
     header: info.header,
     headerReason: info.headerReason ?? null,
   };

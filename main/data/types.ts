@@ -67,6 +67,10 @@ export interface SourceInfo {
   separator?: CsvSeparator;
   /** Why the separator was taken, when it was detected as a semicolon. */
   separatorReason?: string;
+  /** Excel workbooks only: the sheet read. */
+  sheet?: string;
+  /** Why that sheet, when the workbook has others. */
+  sheetReason?: string;
   header: boolean;
   /** Why the header was guessed so, when it was detected rather than given (CSV/TSV). */
   headerReason?: string;

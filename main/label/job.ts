@@ -135,9 +135,10 @@ export function promptSha256(data: Float32Array): string {
     .digest('hex');
 }
 
+/** A labelled copy keeps its input's format where it can take added columns; text and workbooks become CSV. */
 function defaultOutputFormat(input: DataFormat): OutputFormat {
   if (input === 'json') return 'jsonl';
-  if (input === 'text') return 'csv';
+  if (input === 'text' || input === 'xlsx') return 'csv';
   return input;
 }
 
@@ -480,9 +481,9 @@ function committedOutputMatches(db: LibraryDb, job: LabelJob, encoder: RowEncode
   }
 }
 
-/** Whether the input came from Excel or another Windows program: a byte order mark, or a Windows code page. */
+/** Whether the input came from Excel or another Windows program: a workbook, a byte order mark, or a Windows code page. */
 function fromWindows(info: SourceInfo): boolean {
-  return info.byteOrderMark || legacyEncoding(info.encoding).encoding !== undefined;
+  return info.format === 'xlsx' || info.byteOrderMark || legacyEncoding(info.encoding).encoding !== undefined;
 }
 
 /** The input's encoding as a resumed job must ask for it: a legacy one only, since a byte order mark says itself. */

@@ -55,6 +55,9 @@ export interface ImportReport {
   /** CSV: comma or semicolon, and why when detected so; absent from reports stored before separators were read. */
   separator?: string | null;
   separatorReason?: string | null;
+  /** Excel workbooks: the sheet read, and why that one when there are others; absent from reports stored before. */
+  sheet?: string | null;
+  sheetReason?: string | null;
   header: boolean;
   /** Why the header was guessed so; null when it was given. */
   headerReason: string | null;

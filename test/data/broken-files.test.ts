@@ -209,7 +209,7 @@ with zipfile.ZipFile(sys.argv[3], "w", zipfile.ZIP_DEFLATED) as z: z.write(sys.a
     const asTsv = await expectFailure(renamed, { ...pair, format: 'tsv', invalidUtf8: 'replace' }, 'data-not-a-table');
     expect(asTsv.message).toContain('(for example `gzip -dc dev.tsv > dev.unpacked.tsv`)');
     const sheet = await expectFailure(xlsx, { textColumns: ['sentence'], labelColumn: 'label' }, 'data-not-a-table');
-    expect(sheet.message).toMatch(/This file is a ZIP archive \(an Excel \.xlsx workbook .*File > Save As > CSV UTF-8/);
+    expect(sheet.message).toMatch(/This file is a ZIP archive that holds no Excel workbook .*File > Save As > CSV UTF-8/);
     expect(sheet.forApp()).not.toMatch(/unzip sheet/);
     const asCsv = file('sheet.csv', readFileSync(xlsx));
     await expectFailure(asCsv, { textColumns: ['sentence'], labelColumn: 'label', format: 'csv' }, 'data-not-a-table');

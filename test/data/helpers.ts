@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libraryPath, openLibrary, type LibraryDb } from '../../main/library/db.js';
 
-const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../..');
+export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../..');
 export const sharedData = path.resolve(repoRoot, '../shared/data');
 
 export function dataFile(...parts: string[]): string {
@@ -37,6 +37,34 @@ export function tsvLines(file: string): string[][] {
 /** Runs a Python script (the system's python3, standard library only) with arguments; its standard output. */
 export function python(script: string, ...args: string[]): string {
   return execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+/** Runs a Python script under Debian's python3, which has openpyxl (python3-openpyxl; a pyenv python3 on PATH may not). */
+export function debianPython(script: string, ...args: string[]): string {
+  return execFileSync('/usr/bin/python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+}
+
+/**
+ * The rows of a workbook's first visible sheet as openpyxl reads them, each cell as Excel's "Save As CSV" writes its
+ * value (empty: '', booleans: TRUE/FALSE, whole numbers without a decimal point), with the row's number; rows with
+ * nothing in them are left out.
+ */
+export function openpyxlRows(file: string): { line: number; cells: string[] }[] {
+  const script = `
+import json, sys, openpyxl
+book = openpyxl.load_workbook(sys.argv[1])
+sheet = next(book[n] for n in book.sheetnames if book[n].sheet_state == 'visible')
+def text(v):
+    if v is None: return ''
+    if isinstance(v, bool): return 'TRUE' if v else 'FALSE'
+    if isinstance(v, float) and v.is_integer(): return str(int(v))
+    return str(v)
+rows = []
+for row in sheet.iter_rows():
+    cells = [text(c.value) for c in row]
+    if any(cells): rows.append({'line': row[0].row, 'cells': cells})
+print(json.dumps(rows))`;
+  return JSON.parse(debianPython(script, file)) as { line: number; cells: string[] }[];
 }
 
 /**

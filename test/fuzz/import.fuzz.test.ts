@@ -1,6 +1,6 @@
 /**
  * Hostile data files: random bytes and seeded mutations of real files (GLUE/SuperGLUE/AG News slices, a Parquet file
- * written from them) imported as CSV, TSV, JSON Lines, JSON, Parquet and plain text. Every case must end in a stored
+ * and workbooks written from them) imported as CSV, TSV, JSON Lines, JSON, Parquet, Excel workbooks and plain text. Every case must end in a stored
  * dataset or a SproutError, never another exception, a hang or a runaway allocation, and a failed import must leave
  * nothing behind. (test/data/roundtrip.property.test.ts covers well-formed files; this covers broken ones.)
  */
@@ -15,6 +15,7 @@ import { SproutError } from '../../main/errors.js';
 import { openLibrary } from '../../main/library/db.js';
 import { dataFile, tempDir } from '../data/helpers.js';
 import { bytesArbitrary, mutated, structured, type Counter } from './mutate.js';
+import { sheetXml, xlsxBytes } from './xlsx-bytes.js';
 
 const dir = tempDir();
 const db = openLibrary(join(dir, 'library.sqlite'));
@@ -51,6 +52,14 @@ const seeds: Record<DataFormat, Uint8Array[]> = {
   jsonl: [head('cb/train.jsonl')],
   json: [Buffer.from(JSON.stringify(cbRows.slice(0, 5)))],
   parquet: [parquetSeed],
+  // Stored, not deflated, so that edits land in the XML; the deflated one tests the archive and the inflater.
+  xlsx: [
+    xlsxBytes(
+      sheetXml([['premise', 'hypothesis', 'label', 'idx'], ...cbRows.map((r) => [r.premise, r.hypothesis, r.label, r.idx].map(String))]),
+      false,
+    ),
+    xlsxBytes(sheetXml(cbRows.map((r) => [String(r.label), String(r.premise)])), true),
+  ],
   text: [head('sst2/dev.tsv', 1500)],
 };
 
@@ -87,7 +96,7 @@ async function importOnce(format: DataFormat, bytes: Uint8Array, opts: Omit<Impo
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 
-const FORMATS: DataFormat[] = ['csv', 'tsv', 'jsonl', 'json', 'parquet', 'text'];
+const FORMATS: DataFormat[] = ['csv', 'tsv', 'jsonl', 'json', 'parquet', 'xlsx', 'text'];
 const RUNS = { random: 500, mutated: 1000, structured: 500 };
 const writeParquet = (columns: Parameters<typeof parquetWriteBuffer>[0]['columnData'], rowGroupSize: number) =>
   new Uint8Array(parquetWriteBuffer({ columnData: columns, rowGroupSize }));
@@ -103,7 +112,7 @@ describe.each(FORMATS)('%s import of hostile files', (format) => {
   it(`${RUNS.mutated} mutations of real files: a dataset or a SproutError`, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.noBias(fc.constantFrom(...seeds[format]).chain((seed) => mutated(seed, format === 'parquet'))),
+        fc.noBias(fc.constantFrom(...seeds[format]).chain((seed) => mutated(seed, format === 'parquet' || format === 'xlsx'))),
         options,
         async (bytes, opts) => importOnce(format, bytes, opts),
       ),

@@ -1,6 +1,7 @@
 /** Seeded generators of hostile file contents for the fuzz tests. */
 import fc from 'fast-check';
 import type { DataFormat } from '../../main/data/types.js';
+import { sheetXml, xlsxBytes } from './xlsx-bytes.js';
 
 export interface Counter {
   cases: number;
@@ -17,6 +18,29 @@ const STRUCTURE: Record<DataFormat, string[]> = {
   jsonl: ['{', '}', '"', ':', ',', '\n', '[', ']', 'null', '"label"', '"premise"', '\\u00', '\\', '1e999', '-0'],
   json: ['[', ']', '{', '}', '"', ':', ',', 'null', '"label"', '"premise"', '\\', '\\ud800', 'true'],
   parquet: ['PAR1'],
+  xlsx: [
+    '<row>',
+    '<row r="0">',
+    '</row>',
+    '<c r="ZZZZ9">',
+    '<c t="s">',
+    '<c t="b">',
+    '</c>',
+    '<v>',
+    '</v>',
+    '<f>',
+    '</f>',
+    '<is><t>',
+    '</t></is>',
+    '&amp;',
+    '&#x0;',
+    '_x0008_',
+    '<!--',
+    '<![CDATA[',
+    '"',
+    '>',
+    '1e309',
+  ],
   text: ['\n', '\r', '\r\n', ' '],
 };
 const ODD = [
@@ -40,6 +64,12 @@ export function bytesArbitrary(format: DataFormat): fc.Arbitrary<Uint8Array> {
   );
   const soup = fc.array(token, { maxLength: 300 }).map((parts) => Uint8Array.from(parts.flat()));
   const raw = fc.uint8Array({ maxLength: 2000 });
+  // A workbook: a sound archive around a soup of sheet markup, so the sheet's reader is reached.
+  if (format === 'xlsx')
+    return fc.oneof(
+      fc.tuple(soup, fc.boolean()).map(([s, d]) => xlsxBytes(Buffer.from(s).toString('utf8'), d)),
+      raw,
+    );
   if (format !== 'parquet') return fc.oneof(soup, raw);
   // Parquet: the magic at both ends and a footer length, around random bytes, so the footer parser is reached.
   const framed = fc.tuple(fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })).map(([body, len]) => {
@@ -170,6 +200,10 @@ export function structured(
       return fc.array(jsonRecord, { maxLength: 20 }).map((records) => Buffer.from(JSON.stringify(records)));
     case 'text':
       return fc.array(cell, { maxLength: 30 }).map((lines) => Buffer.from(lines.join('\n')));
+    case 'xlsx':
+      return fc
+        .tuple(fc.array(fc.array(cell, { maxLength: 6 }), { maxLength: 20 }), fc.boolean())
+        .map(([rows, d]) => xlsxBytes(sheetXml(rows), d));
     case 'parquet':
       return fc
         .integer({ min: 1, max: 12 })

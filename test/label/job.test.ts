@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +6,7 @@ import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
-import { transcode } from '../data/helpers.js';
+import { debianPython, openpyxlRows, python, transcode } from '../data/helpers.js';
 import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
 let engine: LabelEngine;
@@ -23,6 +22,10 @@ const readJsonl = (file: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, any>);
 const cbInput = data('cb/val.jsonl');
+/** CoLA's acceptability, read from its fourth column, for the files Excel writes. */
+const task = { ...cbTask, labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: '{3}' };
+const cola: () => LabelEngine = () => ({ ...engine, prompts: [{ ...engine.prompts[0], task }] });
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 describe('a prompt ensemble', () => {
   it("votes the single prompts' labels, averages their probabilities and reports agreement", async () => {
@@ -100,11 +103,6 @@ describe('cancel and resume in process', () => {
 });
 
 describe('a file from Excel', () => {
-  const python = (script: string, ...args: string[]) => execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
-  const task = { ...cbTask, labels: ['0', '1'], verbalisers: ['unacceptable', 'acceptable'], template: '{3}' };
-  const cola: () => LabelEngine = () => ({ ...engine, prompts: [{ ...engine.prompts[0], task }] });
-  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
   it('a Windows-1252 input: read as chosen, resumed so, written as UTF-8 with the byte order mark Excel needs', async () => {
     const { db } = freshLibrary();
     const dir = tempDir();
@@ -181,6 +179,48 @@ print(json.dumps({'src': [[r['Text'], r['Preis']] for r in src], 'out': [[r['Tex
     expect(readFileSync(withMark).subarray(0, 3).equals(BOM)).toBe(true);
     expect(readFileSync(without)[0]).toBe('0'.charCodeAt(0));
     expect(readFileSync(withMark).subarray(3).equals(readFileSync(without))).toBe(true);
+  });
+});
+
+describe('a workbook from Excel', () => {
+  it('is labelled into a CSV beside it, with the mark, resumed to the same bytes; Python reads what openpyxl read', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const input = join(dir, 'cola-dev.xlsx');
+    debianPython(
+      `import csv, sys, openpyxl
+book = openpyxl.Workbook()
+for row in csv.reader(open(sys.argv[1], newline='', encoding='utf-8'), delimiter='\\t', quoting=csv.QUOTE_NONE): book.active.append(row)
+book.save(sys.argv[2])`,
+      data('cola/in_domain_dev.tsv'),
+      input,
+    );
+    const whole = await startLabelJob(db, cola(), { input, batchSize: 8 });
+    expect(whole).toMatchObject({
+      status: 'done',
+      rows: 527,
+      format: 'csv',
+      output: join(dir, 'cola-dev.test-prompt-1.labelled.csv'),
+    });
+    const controller = new AbortController();
+    const cut = join(dir, 'cut.csv');
+    const first = await startLabelJob(
+      db,
+      cola(),
+      { input, output: cut, batchSize: 8, commitRows: 64 },
+      { signal: controller.signal, onProgress: (p) => p.rowsDone >= 128 && controller.abort() },
+    );
+    expect(first).toMatchObject({ status: 'cancelled', rows: 128 });
+    expect(await resumeLabelJob(db, first.job_id, cola())).toMatchObject({ status: 'done', rows: 527 });
+    expect(readFileSync(cut).equals(readFileSync(whole.output))).toBe(true);
+    expect(readFileSync(cut).subarray(0, 3).equals(BOM)).toBe(true);
+    const out = JSON.parse(
+      python(
+        `import csv, json, sys\nprint(json.dumps([r['3'] for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))]))`,
+        cut,
+      ),
+    ) as string[];
+    expect(out).toEqual(openpyxlRows(input).map((r) => r.cells[3]));
   });
 });
 

@@ -1,0 +1,292 @@
+/**
+ * An Excel workbook (.xlsx, Office Open XML, ECMA-376): which sheet to read, its shared strings, and its rows as the
+ * cells' text. A cell reads as Excel's "Save As CSV" writes it where the value alone decides: text as typed, numbers
+ * in their shortest form, booleans as TRUE/FALSE, errors as #N/A etc. Dates stay the serial numbers they are stored
+ * as (their look lives in the cell's style).
+ */
+import { posix } from 'node:path';
+import { SproutError } from '../errors.js';
+import { entryBytes, zipEntries, type ZipEntry } from './zip-archive.js';
+import { XmlScanner, type XmlHandler } from './xml-scanner.js';
+
+export interface Workbook {
+  file: string;
+  entries: Map<string, ZipEntry>;
+  /** The sheet read: the first visible worksheet. */
+  sheet: { name: string; part: string };
+  /** Every visible worksheet's name, in workbook order. */
+  sheetNames: string[];
+  strings: string[];
+}
+
+/** One row of a sheet: its row number and its cells' text by 0-based column (absent: an empty cell). */
+export interface SheetRow {
+  line: number;
+  cells: string[];
+}
+
+/** Excel's limits: a sheet's rows and columns (A to XFD). */
+const MAX_ROWS = 1_048_576;
+const MAX_COLUMNS = 16_384;
+
+/** The longest run of text or markup held between chunks (a cell holds at most 32,767 characters). */
+const MAX_PENDING_CHARS = 4 * 2 ** 20;
+
+/** The code of a ZIP archive that is not a workbook at all, which the caller refuses as the archive it is. */
+export const NOT_A_WORKBOOK = 'data-not-a-workbook';
+
+export function badWorkbook(file: string) {
+  return (why: string) =>
+    new SproutError('data-bad-xlsx', `This is not a readable Excel workbook: ${why}.`, {
+      file,
+      hint: 'Open it in Excel (or LibreOffice) and save it again as .xlsx, or as CSV UTF-8.',
+    });
+}
+
+/** Opens a workbook: its parts, the sheet to read and the shared strings (read whole: cells refer to them by index). */
+export async function openWorkbook(file: string): Promise<Workbook> {
+  const bad = badWorkbook(file);
+  const entries = await zipEntries(file, bad);
+  const book = officeDocument(await relationships(file, entries, ''));
+  if (!book || !entries.has(book)) throw new SproutError(NOT_A_WORKBOOK, 'This ZIP archive holds no workbook.', { file });
+  const links = await relationships(file, entries, book);
+  const sheets = await worksheets(file, entries, book, links);
+  const first = sheets[0];
+  if (!first) throw bad('it has no visible worksheet');
+  const sharedStrings = links.find((l) => l.type.endsWith('/sharedStrings'))?.target;
+  const strings = sharedStrings && entries.has(sharedStrings) ? await readSharedStrings(file, entries.get(sharedStrings)!) : [];
+  return { file, entries, sheet: first, sheetNames: sheets.map((s) => s.name), strings };
+}
+
+interface Relationship {
+  id: string;
+  type: string;
+  /** The part it points to, as a path inside the archive. */
+  target: string;
+}
+
+/** The relationships of a part ('' for the package itself), targets resolved against the part's folder. */
+async function relationships(file: string, entries: Map<string, ZipEntry>, part: string): Promise<Relationship[]> {
+  const folder = posix.dirname(part);
+  const name = posix.join(folder, '_rels', `${posix.basename(part)}.rels`);
+  const entry = entries.get(name);
+  if (!entry) return [];
+  const found: Relationship[] = [];
+  await scanPart(file, entry, {
+    open: (element, a) => {
+      if (element !== 'Relationship' || !a.Target || a.TargetMode === 'External') return;
+      const target = a.Target.startsWith('/') ? a.Target.slice(1) : posix.normalize(posix.join(folder, a.Target));
+      found.push({ id: a.Id ?? '', type: a.Type ?? '', target });
+    },
+    close: () => undefined,
+    text: () => undefined,
+  });
+  return found;
+}
+
+function officeDocument(links: Relationship[]): string | undefined {
+  return links.find((l) => l.type.endsWith('/officeDocument'))?.target;
+}
+
+/** The visible worksheets, in the workbook's order (chart sheets and hidden sheets left out). */
+async function worksheets(file: string, entries: Map<string, ZipEntry>, book: string, links: Relationship[]) {
+  const byId = new Map(links.filter((l) => l.type.endsWith('/worksheet')).map((l) => [l.id, l.target]));
+  const sheets: { name: string; part: string }[] = [];
+  await scanPart(file, entries.get(book)!, {
+    open: (element, a) => {
+      const part = byId.get(a.id ?? '');
+      if (element === 'sheet' && part && entries.has(part) && a.state !== 'hidden' && a.state !== 'veryHidden') {
+        sheets.push({ name: a.name ?? '', part });
+      }
+    },
+    close: () => undefined,
+    text: () => undefined,
+  });
+  return sheets;
+}
+
+/** Each `<si>`'s text: its `<t>`, or its rich-text runs' `<t>`s joined, phonetic guides (`<rPh>`) left out. */
+async function readSharedStrings(file: string, entry: ZipEntry): Promise<string[]> {
+  const strings: string[] = [];
+  const text = new InlineText();
+  await scanPart(file, entry, {
+    open: (element) => text.open(element),
+    close: (element) => {
+      if (element === 'si') strings.push(text.take());
+      else text.close(element);
+    },
+    text: (t) => text.text(t),
+  });
+  return strings;
+}
+
+/** Collects the `<t>` text of a string item (`<si>` or a cell's `<is>`), skipping phonetic guides. */
+class InlineText {
+  private buffer = '';
+  private inT = false;
+  private phonetic = 0;
+
+  open(element: string): void {
+    if (element === 't') this.inT = true;
+    else if (element === 'rPh') this.phonetic++;
+  }
+  close(element: string): void {
+    if (element === 't') this.inT = false;
+    else if (element === 'rPh') this.phonetic--;
+  }
+  text(t: string): void {
+    if (this.inT && this.phonetic === 0) this.buffer += t;
+  }
+  take(): string {
+    const value = unescapeXString(this.buffer);
+    this.buffer = '';
+    return value;
+  }
+}
+
+/**
+ * Characters XML cannot hold (control characters such as a backspace) are written `_xHHHH_` in a workbook's strings,
+ * and a literal `_x` that would read so is written `_x005F_x` (ECMA-376 Part 1, 22.9.2.19 ST_Xstring).
+ */
+function unescapeXString(s: string): string {
+  return s.includes('_x') ? s.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : s;
+}
+
+/** Runs a whole part through the scanner (the small parts: relationships, the workbook, shared strings). */
+async function scanPart(file: string, entry: ZipEntry, handler: XmlHandler): Promise<void> {
+  const bad = badWorkbook(file);
+  const scanner = new XmlScanner(handler, MAX_PENDING_CHARS, () => bad(`its part ${entry.name} holds a run of text too long to read`));
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of entryBytes(file, entry, bad)) scanner.push(decoder.decode(chunk, { stream: true }));
+  scanner.push(decoder.decode());
+  if (!scanner.end()) throw bad(`its part ${entry.name} ends in the middle of an XML tag`);
+}
+
+/** The rows of the workbook's sheet, in order, each once its `</row>` is read; `onCompressed` as in entryBytes. */
+export async function* sheetRows(book: Workbook, onCompressed?: (bytes: number) => void): AsyncGenerator<SheetRow> {
+  const bad = badWorkbook(book.file);
+  const entry = book.entries.get(book.sheet.part)!;
+  const rows: SheetRow[] = [];
+  const cells = new SheetCells(book, rows, bad);
+  const scanner = new XmlScanner(cells, MAX_PENDING_CHARS, () => bad(`its sheet "${book.sheet.name}" holds a cell too long to read`));
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of entryBytes(book.file, entry, bad, onCompressed)) {
+    scanner.push(decoder.decode(chunk, { stream: true }));
+    yield* rows;
+    rows.length = 0;
+  }
+  scanner.push(decoder.decode());
+  yield* rows;
+  if (!scanner.end()) throw bad(`its sheet "${book.sheet.name}" ends in the middle of an XML tag`);
+}
+
+/** Turns a sheet's `<row>`/`<c>` elements into rows. */
+class SheetCells implements XmlHandler {
+  private line = 0;
+  private cells: string[] = [];
+  private column = -1;
+  private ref = '';
+  private type = 'n';
+  private value = '';
+  private inValue = false;
+  /** The cell's formula, while it is read and after; undefined for a cell without one. */
+  private formula: string | undefined;
+  private inFormula = false;
+  private inline: InlineText | undefined;
+
+  constructor(
+    private readonly book: Workbook,
+    private readonly rows: SheetRow[],
+    private readonly bad: (why: string) => SproutError,
+  ) {}
+
+  open(element: string, a: Readonly<Record<string, string>>): void {
+    if (element === 'row') {
+      this.line = a.r ? Number(a.r) : this.line + 1;
+      if (!Number.isInteger(this.line) || this.line < 1 || this.line > MAX_ROWS)
+        throw this.bad(`a row of sheet "${this.book.sheet.name}" is numbered ${JSON.stringify(a.r)}`);
+      this.cells = [];
+      this.column = -1;
+    } else if (element === 'c') {
+      this.column = a.r ? columnIndex(a.r) : this.column + 1;
+      this.ref = a.r ?? `${columnName(this.column)}${this.line}`;
+      if (this.column < 0 || this.column >= MAX_COLUMNS)
+        throw this.bad(`sheet "${this.book.sheet.name}" has a cell at ${JSON.stringify(this.ref)}, outside Excel's columns A to XFD`);
+      this.type = a.t ?? 'n';
+      this.value = '';
+      this.formula = undefined;
+    } else if (element === 'v') this.inValue = true;
+    else if (element === 'f') {
+      this.inFormula = true;
+      this.formula = '';
+    } else if (element === 'is') this.inline = new InlineText();
+    else this.inline?.open(element);
+  }
+
+  close(element: string): void {
+    if (element === 'row') this.rows.push({ line: this.line, cells: this.cells });
+    else if (element === 'c') {
+      const value = this.cellText();
+      if (value !== '') this.cells[this.column] = value;
+    } else if (element === 'v') this.inValue = false;
+    else if (element === 'f') this.inFormula = false;
+    else if (element === 'is') {
+      this.value = this.inline?.take() ?? this.value;
+      this.inline = undefined;
+    } else this.inline?.close(element);
+  }
+
+  text(t: string): void {
+    if (this.inValue) this.value += t;
+    else if (this.inFormula) this.formula += t;
+    else this.inline?.text(t);
+  }
+
+  /**
+   * The cell's value as text, by its type (ECMA-376 ST_CellType). A formula without a stored result (openpyxl and
+   * pandas write a text that starts with "=" so, with an empty `<v>`) reads as its formula, as openpyxl reads it; an
+   * empty text result is `t="str"`.
+   */
+  private cellText(): string {
+    if (this.formula && this.value === '' && this.type !== 'str') return `=${this.formula}`;
+    const v = this.value;
+    switch (this.type) {
+      case 's': {
+        const text = this.book.strings[Number(v)];
+        if (v === '' || text === undefined)
+          throw this.bad(`cell ${this.ref} of sheet "${this.book.sheet.name}" refers to shared string ${v}, which it lacks`);
+        return text;
+      }
+      case 'inlineStr':
+        return v;
+      case 'str':
+        return unescapeXString(v);
+      case 'b':
+        return v === '' ? '' : v === '1' || v === 'true' ? 'TRUE' : 'FALSE';
+      case 'n': {
+        const n = Number(v);
+        return v.trim() !== '' && Number.isFinite(n) ? String(n) : v;
+      }
+      default:
+        return v;
+    }
+  }
+}
+
+/** The 0-based column of a cell reference: A1 → 0, AB12 → 27. */
+function columnIndex(ref: string): number {
+  let column = 0;
+  for (const c of ref.toUpperCase()) {
+    const code = c.charCodeAt(0);
+    if (code < 65 || code > 90) break;
+    column = column * 26 + (code - 64);
+  }
+  return column - 1;
+}
+
+/** The letters of a 0-based column: 0 → A, 27 → AB. */
+export function columnName(column: number): string {
+  let name = '';
+  for (let n = column + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
+}

@@ -1,0 +1,235 @@
+/**
+ * Excel workbooks (.xlsx). The real datasets are written into workbooks two ways: by openpyxl (as Python tools and
+ * pandas write them) and by test/data/excel_style_workbook.py (as Excel and the .NET Open XML SDK lay them out).
+ * openpyxl reads each back, and Sprout must read what it reads, cell for cell and row for row.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { previewFile } from '../../main/data/preview.js';
+import { openSource } from '../../main/data/read.js';
+import type { SourceRecord } from '../../main/data/types.js';
+import type { LibraryDb } from '../../main/library/db.js';
+import { loadDatasetRows } from '../../main/library/datasets.js';
+import { importDataset } from '../../main/library/import-dataset.js';
+import { dataFile, debianPython, freshLibrary, openpyxlRows, pythonCsvRows, repoRoot, tempDir } from './helpers.js';
+
+let db: LibraryDb;
+beforeEach(() => {
+  db = freshLibrary();
+});
+afterEach(() => db.close());
+
+/** Writes a TSV/CSV's rows into a workbook with openpyxl; `numeric`: 0-based columns written as numbers. */
+function openpyxlWorkbook(source: string, target: string, options: { delimiter: string; numeric?: number[]; quoting?: 'none' }): void {
+  debianPython(
+    `
+import csv, json, sys, openpyxl
+source, target, delimiter, numeric, quoting = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5]
+book = openpyxl.Workbook()
+sheet = book.active
+sheet.title = 'data'
+with open(source, newline='', encoding='utf-8') as f:
+    for row in csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == 'none' else csv.QUOTE_MINIMAL):
+        sheet.append([int(v) if i in numeric else v for i, v in enumerate(row)])
+book.create_sheet('notes').append(['written by openpyxl'])
+book.save(target)`,
+    source,
+    target,
+    options.delimiter,
+    JSON.stringify(options.numeric ?? []),
+    options.quoting ?? 'minimal',
+  );
+}
+
+async function records(file: string, options = {}) {
+  const source = await openSource(file, options);
+  const all: SourceRecord[] = [];
+  for await (const r of source.records) all.push(r);
+  return { info: source.info, records: all, blankLines: source.blankLines() };
+}
+
+/** A record's fields in column order, as openpyxl's row reads. */
+const cells = (r: SourceRecord, columns: string[]) => columns.map((c) => r.fields[c] ?? '');
+const padded = (cells: string[], width: number) => Array.from({ length: width }, (_, i) => cells[i] ?? '');
+
+describe("SST-2's dev file in a workbook written by openpyxl (header row, inline strings, a second sheet)", () => {
+  const file = join(tempDir(), 'sst2-dev.xlsx');
+  beforeAll(() => openpyxlWorkbook(dataFile('sst2', 'dev.tsv'), file, { delimiter: '\t', quoting: 'none' }));
+
+  it('reads the first sheet as openpyxl reads it, names it and the others, and finds the header', async () => {
+    const { info, records: read } = await records(file);
+    expect(info).toMatchObject({ format: 'xlsx', encoding: 'binary', sheet: 'data', header: true, columns: ['sentence', 'label'] });
+    expect(info.sheetReason).toBe('the first of its 2 sheets ("data", "notes")');
+    const expected = openpyxlRows(file);
+    expect(read.map((r) => [r.line, ...cells(r, info.columns)])).toEqual(expected.slice(1).map((r) => [r.line, ...r.cells]));
+    expect(read).toHaveLength(872);
+    // Every text keeps SST-2's space before the tab: a sheet stores it as written.
+    expect(read.every((r) => r.fields.sentence?.endsWith(' '))).toBe(true);
+  });
+
+  it('imports with the label counts Python counts in the source TSV', async () => {
+    const report = await importDataset(db, file, { split: 0 });
+    const source = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);
+    const counts: Record<string, number> = {};
+    for (const [, label] of source) counts[label] = (counts[label] ?? 0) + 1;
+    expect(report).toMatchObject({
+      format: 'xlsx',
+      sheet: 'data',
+      rows: 872,
+      labels: counts,
+      textColumns: ['sentence'],
+      labelColumn: 'label',
+    });
+    const stored = loadDatasetRows(db, report.id, 'train');
+    expect(stored.map((r) => [r.fields.sentence, r.label])).toEqual(source);
+  });
+});
+
+describe("AG News' test file in a workbook written by openpyxl (no header, the class as a number)", () => {
+  const file = join(tempDir(), 'ag_news.xlsx');
+  beforeAll(() => openpyxlWorkbook(dataFile('ag_news', 'test.csv'), file, { delimiter: ',', numeric: [0] }));
+
+  it('detects that row 1 is an example, and reads every row as openpyxl does', async () => {
+    const { info, records: read } = await records(file);
+    expect(info).toMatchObject({ header: false, columns: ['0', '1', '2'] });
+    expect(info.headerReason).toMatch(/^row 1 looks like data/);
+    const expected = openpyxlRows(file);
+    expect(read.map((r) => [r.line, ...cells(r, info.columns)])).toEqual(expected.map((r) => [r.line, ...r.cells]));
+    // The class is a number in the sheet and reads as the text the CSV had.
+    expect(read.map((r) => [r.fields['0'], r.fields['1'], r.fields['2']])).toEqual(
+      pythonCsvRows(dataFile('ag_news', 'test.csv'), { delimiter: ',' }),
+    );
+  });
+
+  it('imports 1,900 rows of each class', async () => {
+    const report = await importDataset(db, file, { textColumns: ['1', '2'], labelColumn: '0', split: 0 });
+    expect(report).toMatchObject({ rows: 7600, header: false, labels: { 1: 1900, 2: 1900, 3: 1900, 4: 1900 } });
+  });
+});
+
+describe("CoLA's training file in a workbook laid out as Excel lays one out", () => {
+  const file = join(tempDir(), 'cola.xlsx');
+  beforeAll(() => {
+    debianPython(
+      readFileSync(join(repoRoot, 'test/data/excel_style_workbook.py'), 'utf8'),
+      dataFile('cola', 'in_domain_train.tsv'),
+      file,
+      '100000',
+    );
+  });
+
+  it("reads the visible sheet's 8,551 rows as the TSV has them, backspaces included, with an added boolean column", async () => {
+    const { info, records: read, blankLines } = await records(file);
+    expect(info).toMatchObject({ sheet: 'CoLA train', header: false, columns: ['0', '1', '2', '3', '4'] });
+    // The hidden sheet is not counted among the sheets one could mean.
+    expect(info.sheetReason).toBeUndefined();
+    expect(blankLines).toBe(1);
+    const source = pythonCsvRows(dataFile('cola', 'in_domain_train.tsv'), { delimiter: '\t', quoting: 'none' });
+    expect(read.map((r) => cells(r, info.columns))).toEqual(source.map((row) => [...row, row[1] === '1' ? 'TRUE' : 'FALSE']));
+    expect(read.map((r) => r.line)).toEqual(source.map((_, i) => (i < 10 ? i + 1 : i + 2)));
+    expect(read.filter((r) => r.fields['3']?.includes('\b'))).toHaveLength(3);
+  });
+
+  it('agrees with openpyxl on every cell but the three _x0008_ escapes, which openpyxl 3.0 leaves as written', async () => {
+    const { info, records: read } = await records(file);
+    const expected = openpyxlRows(file);
+    const differing: number[] = [];
+    read.forEach((r, i) => {
+      const ours = cells(r, info.columns);
+      const theirs = padded(expected[i].cells, ours.length);
+      expect(expected[i].line).toBe(r.line);
+      if (JSON.stringify(ours) === JSON.stringify(theirs)) return;
+      differing.push(r.line);
+      expect(theirs.map((v) => v.replaceAll('_x0008_', '\b'))).toEqual(ours);
+    });
+    expect(differing).toEqual([7131, 7132, 7133]);
+  });
+});
+
+describe('what a workbook can hold that a CSV cannot', () => {
+  const dir = tempDir();
+  /** A workbook built by openpyxl from rows of cells (Python literals), on one sheet. */
+  const workbook = (name: string, rows: string) => {
+    const file = join(dir, name);
+    debianPython(`import sys, openpyxl\nb = openpyxl.Workbook()\nfor r in ${rows}: b.active.append(r)\nb.save(sys.argv[1])`, file);
+    return file;
+  };
+
+  it('a value right of the named columns is an error naming its cell, not a value dropped', async () => {
+    const file = workbook('stray.xlsx', "[['text', 'label'], ['good film', 'pos'], ['bad film', 'neg', None, 'see me']]");
+    await expect(records(file, { header: true })).rejects.toMatchObject({
+      code: 'data-ragged-row',
+      message:
+        `${file}:3: Cell D3 of sheet "Sheet" holds "see me", but the header in row 1 names columns A–B. ` +
+        'Name its column in row 1, or clear the cell, and save the workbook.',
+    });
+  });
+
+  it('empty header cells are named by their index, and empty cells read as empty text', async () => {
+    const file = workbook('gaps.xlsx', "[['text', None, 'label'], ['good film', None, 'pos'], [None, 'x', 'neg']]");
+    const { info, records: read } = await records(file, { header: true });
+    expect(info.columns).toEqual(['text', '1', 'label']);
+    expect(read.map((r) => r.fields)).toEqual([
+      { text: 'good film', 1: '', label: 'pos' },
+      { text: '', 1: 'x', label: 'neg' },
+    ]);
+  });
+
+  it('a sheet with a header and no rows, and one with nothing at all, are refused as a CSV would be', async () => {
+    await expect(records(workbook('header-only.xlsx', "[['text', 'label']]"), { header: true })).rejects.toMatchObject({
+      code: 'data-no-rows',
+    });
+    await expect(records(workbook('empty.xlsx', '[]'))).rejects.toMatchObject({ code: 'data-empty-file' });
+  });
+
+  it('a workbook saved under another name is read as one, and says so', async () => {
+    const file = join(dir, 'renamed.csv');
+    copyFileSync(workbook('named.xlsx', "[['text', 'label'], ['good film', 'pos'], ['bad film', 'neg']]"), file);
+    const preview = await previewFile(file);
+    expect(preview.info).toMatchObject({
+      format: 'xlsx',
+      formatReason: 'its content is a ZIP archive holding a workbook, whatever its name says',
+      sheet: 'Sheet',
+    });
+    expect(preview.firstRows.map((r) => r.fields)).toEqual([
+      { text: 'good film', label: 'pos' },
+      { text: 'bad film', label: 'neg' },
+    ]);
+  });
+
+  it('a cut-short workbook, another ZIP and a password-protected workbook are refused with what to do', async () => {
+    const whole = readFileSync(workbook('whole.xlsx', "[['text', 'label'], ['good film', 'pos']]"));
+    const cut = join(dir, 'cut.xlsx');
+    writeFileSync(cut, whole.subarray(0, whole.length - 100));
+    await expect(records(cut)).rejects.toMatchObject({
+      code: 'data-bad-xlsx',
+      message: expect.stringContaining(
+        'This is not a readable Excel workbook: its table of contents is missing: the file may be cut short.',
+      ),
+    });
+    const zip = join(dir, 'notes.zip');
+    debianPython(`import sys, zipfile\nzipfile.ZipFile(sys.argv[1], 'w').writestr('notes.txt', 'a, b\\n')`, zip);
+    await expect(records(zip)).rejects.toMatchObject({
+      code: 'data-not-a-table',
+      message: expect.stringContaining('a ZIP archive that holds no Excel workbook'),
+    });
+    await expect(records(zip, { format: 'xlsx' })).rejects.toMatchObject({
+      code: 'data-not-a-table',
+      message: expect.stringContaining('unzip notes.zip'),
+    });
+    const text = join(dir, 'text.xlsx');
+    writeFileSync(text, 'text,label\ngood film,pos\n');
+    await expect(records(text)).rejects.toMatchObject({
+      code: 'data-bad-xlsx',
+      message: expect.stringContaining('it is not a ZIP archive, as every .xlsx file is'),
+    });
+    // Excel stores an encrypted workbook as an OLE compound file, under the same .xlsx name.
+    const locked = join(dir, 'locked.xlsx');
+    writeFileSync(locked, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]));
+    await expect(records(locked)).rejects.toMatchObject({
+      code: 'data-not-a-table',
+      message: expect.stringContaining('password-protected'),
+    });
+  });
+});
