@@ -168,6 +168,8 @@ export interface DataReadOptions {
   header?: boolean;
   quoting?: Quoting;
   separator?: CsvSeparator;
+  /** Excel workbooks: the sheet to read; default the first visible one. */
+  sheet?: string;
   encoding?: EncodingChoice;
 }
 
@@ -195,6 +197,8 @@ export interface DataPreview {
   separatorReason: string | null;
   /** Excel workbooks: the sheet read, and why that one when the workbook has others. */
   sheet: string | null;
+  /** Its visible sheets, in order: the choices of another. */
+  sheets: string[] | null;
   sheetReason: string | null;
   header: boolean;
   /** Why the first row was taken for a header or for data, when that was detected rather than given. */
@@ -664,6 +668,7 @@ const readOptions = {
   header: z.boolean().optional(),
   quoting: z.enum(QUOTINGS).optional(),
   separator: z.enum(SEPARATORS).optional(),
+  sheet: z.string().min(1).max(255).optional(),
   encoding: z.enum(ENCODING_CHOICES).optional(),
 };
 const device = z.enum(DEVICE_PREFERENCES);

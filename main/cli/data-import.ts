@@ -19,8 +19,9 @@ export const dataImportCommand: Command = {
   summary: 'Import a data file into the library as a dataset',
   usage: `Usage: sprout data import FILE ${FILE_READ_HELP}
                           ${TEXT_READ_HELP}
-                          [--text-column C]... [--label-column L | --no-label] [--template T] [--validation FILE]
-                          [--split 0.1] [--test-split F] [--seed N] [--name NAME] [--max-chars N]
+                          [--text-column C]... [--label-column L | --no-label] [--template T]
+                          [--validation FILE [--validation-sheet NAME]] [--split 0.1] [--test-split F] [--seed N]
+                          [--name NAME] [--max-chars N]
 
 Whether the first row of a CSV, a TSV or a workbook's sheet is a header is detected unless --header says
 (--no-header is --header no); a workbook (.xlsx) is read from its first visible sheet, as Excel shows its values;
@@ -44,6 +45,7 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
     'no-label': { type: 'boolean', default: false },
     template: { type: 'string' },
     validation: { type: 'string' },
+    'validation-sheet': { type: 'string' },
     split: { type: 'string' },
     'test-split': { type: 'string' },
     seed: { type: 'string' },
@@ -64,6 +66,7 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
         labelColumn: values['no-label'] ? null : (values['label-column'] as string | undefined),
         template: values.template as string | undefined,
         validationFile: values.validation as string | undefined,
+        validationSheet: values['validation-sheet'] as string | undefined,
         split: numberFlag(values, 'split', { fraction: true }),
         testSplit: numberFlag(values, 'test-split', { fraction: true }),
         seed: numberFlag(values, 'seed'),

@@ -21,16 +21,17 @@ import {
 
 /** How to read a data file, for every command that takes one: the choices readOptions() reads, and --no-header. */
 export const fileReadChoices = [formatFlag, headerFlag, quotingFlag, separatorFlag, encodingFlag, invalidUtf8Flag];
-export const fileReadFlags: Command['options'] = { 'no-header': { type: 'boolean', default: false } };
+export const fileReadFlags: Command['options'] = { 'no-header': { type: 'boolean', default: false }, sheet: { type: 'string' } };
 /** The reading flags as usage texts show them: the file's layout, then (a line of its own) its text. */
-export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}] [${separatorFlag.help}]`;
+export const FILE_READ_HELP = `[${formatFlag.help}] [${headerFlag.help}] [--no-header] [${quotingFlag.help}] [${separatorFlag.help}] [--sheet NAME]`;
 export const TEXT_READ_HELP = `[${encodingFlag.help}] [${invalidUtf8Flag.help}]`;
 /** What --encoding is for, for the usage of the commands that read a file. */
 export const ENCODING_NOTE = `A file is read as UTF-8 (or UTF-16 where a byte order mark says so) unless --encoding names the code page it was
 saved in: Excel on Windows saves a "CSV (Comma delimited)" in the code page of the system's language (windows-1252
 for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark. Where the comma is the decimal
 mark (German, French, Dutch, …), Excel separates a CSV's fields with semicolons: the separator is detected from
-the first rows unless --separator says.`;
+the first rows unless --separator says. A workbook (.xlsx) is read from its first visible sheet unless --sheet
+names another.`;
 
 /** Options shared by `sprout data preview` and `sprout data import`. */
 export const readFlags: Command['options'] = { ...fileReadFlags, json: { type: 'boolean', default: false } };
@@ -41,6 +42,7 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
     header: headerOption(values),
     quoting: quotingFlag.read(values),
     separator: separatorFlag.read(values),
+    sheet: stringFlag(values, 'sheet'),
     encoding: encodingFlag.read(values),
     invalidUtf8: invalidUtf8Flag.read(values),
   };
@@ -48,7 +50,8 @@ export function readOptions(values: ParsedArgs['values']): ReadOptions {
 
 /**
  * A data file as training reads it: the reading flags, then --skip N (records left out first) and --limit N (the
- * next N kept), or their --validation-/--test- forms for those files (`prefix`).
+ * next N kept), or their --validation-/--test- forms for those files (`prefix`); --validation-sheet and --test-sheet
+ * name those files' sheets where --sheet's does not fit.
  */
 export function fileSource(values: ParsedArgs['values'], file: string, prefix: '' | 'validation-' | 'test-' = ''): DataSource {
   const read = readOptions(values);
@@ -58,6 +61,7 @@ export function fileSource(values: ParsedArgs['values'], file: string, prefix: '
     header: read.header,
     quoting: read.quoting,
     separator: read.separator,
+    sheet: (prefix && stringFlag(values, `${prefix}sheet`)) || read.sheet,
     encoding: read.encoding,
     invalidUtf8: read.invalidUtf8,
     skip: numberFlag(values, `${prefix}skip`, { min: 0 }),
@@ -177,6 +181,7 @@ export function howReadJson(
     | 'separator'
     | 'separatorReason'
     | 'sheet'
+    | 'sheets'
     | 'sheetReason'
     | 'header'
     | 'headerReason'
@@ -191,6 +196,7 @@ export function howReadJson(
     separator: h.separator ?? null,
     separator_reason: h.separatorReason ?? null,
     sheet: h.sheet ?? null,
+    sheets: h.sheets ?? null,
     sheet_reason: h.sheetReason ?? null,
     header: h.header,
     header_reason: h.headerReason,

@@ -48,7 +48,7 @@ function datasetDetail(d: DatasetRecord): string[] {
   return [
     `file ${file(r.file ?? d.source.name, d.source)}`,
     d.validation ? `validation file ${file(r.validation?.file ?? d.validation.name, d.validation)}` : '',
-    `read as ${[d.format, r.encoding, r.separator === 'semicolon' && 'semicolon-separated', r.quoting && `quoting ${r.quoting}`, r.header === undefined ? '' : r.header ? 'header row' : 'no header row'].filter(Boolean).join(' · ')}`,
+    `read as ${readAs(d.format, r)}`,
     `text ${d.template} (columns ${d.textColumns.join(', ')})`,
     d.labelColumn ? `labels from column "${d.labelColumn}": ${labels.join(', ')}` : 'unlabelled (for labelling)',
     heldOut
@@ -63,4 +63,18 @@ function datasetDetail(d: DatasetRecord): string[] {
     r.imbalance ? `note: ${r.imbalance.message}` : '',
     `imported ${d.created}`,
   ].filter(Boolean);
+}
+
+/** How a dataset's file was read, as `data show` lists it: "tsv · utf-8 · quoting none · header row". */
+function readAs(format: string, r: Partial<ImportReport>): string {
+  return [
+    format,
+    r.sheet && `sheet "${r.sheet}"`,
+    r.encoding !== 'binary' && r.encoding,
+    r.separator === 'semicolon' && 'semicolon-separated',
+    r.quoting && `quoting ${r.quoting}`,
+    r.header === undefined ? '' : r.header ? 'header row' : 'no header row',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }

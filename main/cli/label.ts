@@ -186,7 +186,7 @@ rows of all tasks scored together in mixed-prompt batches):
   label_counts in the summary are keyed TASK:LABEL (or COLUMN:LABEL).
 Input:
   --input FILE  [${inputFormatFlag.help}] [${headerFlag.help}] [${quotingFlag.help}]
-                [${separatorFlag.help}] [${encodingFlag.help}]
+                [${separatorFlag.help}] [--sheet NAME] [${encodingFlag.help}]
   --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
@@ -228,6 +228,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     'task-template': { type: 'string' },
     input: { type: 'string' },
     'no-header': { type: 'boolean', default: false },
+    sheet: { type: 'string' },
     'text-column': { type: 'string', multiple: true },
     template: { type: 'string' },
     'label-column': { type: 'string' },
@@ -375,6 +376,7 @@ async function start(
       header: headerOption(values),
       quoting: quotingFlag.read(values),
       separator: separatorFlag.read(values),
+      sheet: stringFlag(values, 'sheet'),
       encoding: encodingFlag.read(values),
       output,
       format: outputFormat(values, output),

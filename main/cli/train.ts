@@ -49,10 +49,10 @@ steps 0, 100, 250, 500, 1000 and the last, greedy decoding of at most 5 tokens. 
 Data (same reading flags as \`sprout data import\`; columns by name, or 0-based index with --no-header):
   --data FILE ${FILE_READ_HELP}
               ${TEXT_READ_HELP} [--skip N] [--limit N]
-  --validation FILE [--validation-skip N] [--validation-limit N]   or  --dataset ID (an imported dataset with its
-                       validation and test splits)
+  --validation FILE [--validation-skip N] [--validation-limit N] [--validation-sheet NAME]   or  --dataset ID (an
+                       imported dataset with its validation and test splits)
                        --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file
-  --test FILE [--test-skip N] [--test-limit N]   the test split: scored once with the kept prompt when the run ends
+  --test FILE [--test-skip N] [--test-limit N] [--test-sheet NAME]   the test split: scored once with the kept prompt when the run ends
                        (the score to report, since validation chose the step); a dataset's own test split by default
   --split 0.1  --test-split 0.1   without --validation (or --test), these shares of each class of --data are held
                        out for validation (and the test split) by unique text, as \`sprout data import\` draws them
@@ -109,9 +109,11 @@ notes (data notes, then the warnings).`,
     skip: { type: 'string' },
     'validation-limit': { type: 'string' },
     'validation-skip': { type: 'string' },
+    'validation-sheet': { type: 'string' },
     test: { type: 'string' },
     'test-limit': { type: 'string' },
     'test-skip': { type: 'string' },
+    'test-sheet': { type: 'string' },
     split: { type: 'string' },
     'test-split': { type: 'string' },
     'text-column': { type: 'string', multiple: true },

@@ -16,7 +16,7 @@ import { readParquet } from './parquet-reader.js';
 import { TextStream, type TextStreamOptions } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
 import { BINARY_FORMATS, DATA_FORMATS, formatIn, HEADER_FORMATS, type CsvSeparator } from '../choices.js';
-import { describeSheet, detectSheetHeader, readSheet, sampleSheet, sheetWidth } from './xlsx-reader.js';
+import { defaultSheet, describeSheet, detectSheetHeader, readSheet, sampleSheet, sheetWidth } from './xlsx-reader.js';
 import { badWorkbook, NOT_A_WORKBOOK, openWorkbook, type Workbook } from './xlsx-workbook.js';
 import {
   DEFAULT_MAX_RECORD_CHARS,
@@ -70,7 +70,7 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
   const size = await fileSize(file);
   const head = await firstBytes(file, 4096);
   const named = options.format ?? formatFromName(file);
-  const book = await workbookIn(file, head, named, options.format !== undefined);
+  const book = await workbookIn(file, head, named, options);
   if (!book) refuseContainer(file, head, named);
   const found = book ? 'xlsx' : (named ?? sniffFormat(file, head));
   const reason = await formatReason(file, size, found, named, options);
@@ -95,15 +95,15 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
  * The workbook a file holds when it is read as one: a file named .xlsx (or read with --format xlsx), or, unless
  * another format was chosen, a ZIP archive that holds a workbook whatever its name says (a renamed download).
  */
-async function workbookIn(file: string, head: Buffer, named: DataFormat | undefined, chosen: boolean): Promise<Workbook | undefined> {
+async function workbookIn(file: string, head: Buffer, named: DataFormat | undefined, options: OpenOptions): Promise<Workbook | undefined> {
   if (!isZipArchive(head)) {
     if (named !== 'xlsx') return undefined;
     refuseContainer(file, head, named);
     throw badWorkbook(file)('it is not a ZIP archive, as every .xlsx file is; if it is a text file such as a CSV, give it that extension');
   }
-  if (chosen && named !== 'xlsx') return undefined;
+  if (options.format && named !== 'xlsx') return undefined;
   try {
-    return await openWorkbook(file);
+    return await openWorkbook(file, options.sheet);
   } catch (error) {
     // Not a workbook at all, or a damaged one under another name: refused below as the ZIP archive it is.
     if (error instanceof SproutError && (error.code === NOT_A_WORKBOOK || (error.code === 'data-bad-xlsx' && named !== 'xlsx')))
@@ -136,8 +136,9 @@ function isDsv(format: DataFormat): format is 'csv' | 'tsv' {
 }
 
 /** The reader of a workbook's sheet, its header and width taken from its first rows unless chosen. */
-async function startSheetReader(book: Workbook, info: SourceInfo, options: OpenOptions): Promise<Reader> {
-  describeSheet(book, info);
+async function startSheetReader(opened: Workbook, info: SourceInfo, options: OpenOptions): Promise<Reader> {
+  const { book, skipped } = options.sheet === undefined ? await defaultSheet(opened) : { book: opened, skipped: [] };
+  describeSheet(book, info, options.sheet !== undefined, skipped);
   const sample = await sampleSheet(book);
   if (options.header === undefined) {
     const choice = detectSheetHeader(sample);
@@ -234,7 +235,7 @@ async function startReader(
     case 'text':
       return { records: readTextLines(text.chunks(), file, maxRecordChars, info), blankLines: noBlankLines };
     case 'xlsx':
-      return startSheetReader(book ?? (await openWorkbook(file)), info, options);
+      return startSheetReader(book ?? (await openWorkbook(file, options.sheet)), info, options);
     case 'parquet': {
       const records = readParquet(file, info, options.onProgress);
       if (options.onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
@@ -394,6 +395,7 @@ export function howRead(info: SourceInfo) {
     separator: info.separator ?? null,
     separatorReason: info.separatorReason ?? null,
     sheet: info.sheet ?? null,
+    sheets: info.sheets ?? null,
     sheetReason: info.sheetReason ?? null,
     header: info.header,
     headerReason: info.headerReason ?? null,

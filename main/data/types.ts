@@ -29,6 +29,8 @@ export interface ReadOptions {
   quoting?: Quoting;
   /** CSV: the field separator; detected from the first rows when omitted (see detect-separator.ts). */
   separator?: CsvSeparator;
+  /** Excel workbooks: the sheet to read, by name; default the first visible one. */
+  sheet?: string;
   /** The file's encoding when it has no byte order mark; default UTF-8. */
   encoding?: EncodingChoice;
   /** What to do with bytes the encoding does not allow: stop with an error naming the line, or use U+FFFD. */
@@ -67,8 +69,9 @@ export interface SourceInfo {
   separator?: CsvSeparator;
   /** Why the separator was taken, when it was detected as a semicolon. */
   separatorReason?: string;
-  /** Excel workbooks only: the sheet read. */
+  /** Excel workbooks only: the sheet read, and the names of the visible ones, in order. */
   sheet?: string;
+  sheets?: string[];
   /** Why that sheet, when the workbook has others. */
   sheetReason?: string;
   header: boolean;

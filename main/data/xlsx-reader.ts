@@ -8,22 +8,40 @@ import { headerNames } from './dsv-reader.js';
 import type { ReadProgress, SourceInfo, SourceRecord } from './types.js';
 import { columnName, sheetRows, type SheetRow, type Workbook } from './xlsx-workbook.js';
 
-/** Says which sheet is read, and why that one. */
-export function describeSheet(book: Workbook, info: SourceInfo): void {
-  info.sheet = book.sheet.name;
-  const others = book.sheetNames.length - 1;
-  if (others > 0) {
-    info.sheetReason = `the first of its ${book.sheetNames.length} sheets (${book.sheetNames.map((n) => JSON.stringify(n)).join(', ')})`;
+/**
+ * The sheet read when none is named: the first visible one with two rows or more (a header and an example, or two
+ * examples), since a workbook often opens on a cover or notes sheet; the first when none has. `skipped`: the sheets
+ * passed over.
+ */
+export async function defaultSheet(book: Workbook): Promise<{ book: Workbook; skipped: string[] }> {
+  const skipped: string[] = [];
+  for (const sheet of book.visible) {
+    const candidate = { ...book, sheet };
+    if ((await sampleSheet(candidate, 2)).length >= 2) return { book: candidate, skipped };
+    skipped.push(sheet.name);
   }
+  return { book, skipped: [] };
 }
 
-/** The first rows that hold a value, enough to detect the header and the width from. */
-export async function sampleSheet(book: Workbook): Promise<SheetRow[]> {
+/** Says which sheet is read, and why that one when it was not named. */
+export function describeSheet(book: Workbook, info: SourceInfo, named: boolean, skipped: readonly string[]): void {
+  info.sheet = book.sheet.name;
+  info.sheets = book.visible.map((s) => s.name);
+  if (named || info.sheets.length < 2) return;
+  const all = info.sheets.map((n) => JSON.stringify(n)).join(', ');
+  info.sheetReason =
+    skipped.length === 0
+      ? `the first of its ${info.sheets.length} sheets (${all})`
+      : `the first of its ${info.sheets.length} sheets (${all}) with two rows or more`;
+}
+
+/** The first rows that hold a value (at most `rows`), enough to detect the header and the width from. */
+export async function sampleSheet(book: Workbook, rows = HEADER_SAMPLE_ROWS + 1): Promise<SheetRow[]> {
   const sample: SheetRow[] = [];
   for await (const row of sheetRows(book)) {
     if (row.cells.length === 0) continue;
     sample.push(row);
-    if (sample.length > HEADER_SAMPLE_ROWS) break;
+    if (sample.length >= rows) break;
   }
   return sample;
 }

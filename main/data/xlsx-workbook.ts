@@ -12,11 +12,17 @@ import { XmlScanner, type XmlHandler } from './xml-scanner.js';
 export interface Workbook {
   file: string;
   entries: Map<string, ZipEntry>;
-  /** The sheet read: the first visible worksheet. */
-  sheet: { name: string; part: string };
-  /** Every visible worksheet's name, in workbook order. */
-  sheetNames: string[];
+  /** The sheet read: the one asked for, else (until the reader picks another) the first visible worksheet. */
+  sheet: Sheet;
+  /** The visible worksheets, in workbook order. */
+  visible: Sheet[];
   strings: string[];
+}
+
+export interface Sheet {
+  name: string;
+  /** Its part in the archive. */
+  part: string;
 }
 
 /** One row of a sheet: its row number and its cells' text by 0-based column (absent: an empty cell). */
@@ -43,19 +49,35 @@ export function badWorkbook(file: string) {
     });
 }
 
-/** Opens a workbook: its parts, the sheet to read and the shared strings (read whole: cells refer to them by index). */
-export async function openWorkbook(file: string): Promise<Workbook> {
+/**
+ * Opens a workbook: its parts, the sheet to read (`sheet` by name, hidden or not, else the first visible one) and the
+ * shared strings (read whole: cells refer to them by index).
+ */
+export async function openWorkbook(file: string, sheet?: string): Promise<Workbook> {
   const bad = badWorkbook(file);
   const entries = await zipEntries(file, bad);
   const book = officeDocument(await relationships(file, entries, ''));
   if (!book || !entries.has(book)) throw new SproutError(NOT_A_WORKBOOK, 'This ZIP archive holds no workbook.', { file });
   const links = await relationships(file, entries, book);
   const sheets = await worksheets(file, entries, book, links);
-  const first = sheets[0];
-  if (!first) throw bad('it has no visible worksheet');
+  const visible = sheets.filter((s) => s.visible);
+  // Excel keeps sheet names unique regardless of case, so a name in another case still means one sheet.
+  const chosen = sheet === undefined ? visible[0] : sheets.find((s) => s.name.toLowerCase() === sheet.toLowerCase());
+  if (!chosen && sheet !== undefined) throw noSuchSheet(file, sheet, visible);
+  if (!chosen) throw bad('it has no visible worksheet');
   const sharedStrings = links.find((l) => l.type.endsWith('/sharedStrings'))?.target;
   const strings = sharedStrings && entries.has(sharedStrings) ? await readSharedStrings(file, entries.get(sharedStrings)!) : [];
-  return { file, entries, sheet: first, sheetNames: sheets.map((s) => s.name), strings };
+  const bare = ({ name, part }: Sheet): Sheet => ({ name, part });
+  return { file, entries, sheet: bare(chosen), visible: visible.map(bare), strings };
+}
+
+function noSuchSheet(file: string, name: string, visible: { name: string }[]): SproutError {
+  const names = visible.map((s) => JSON.stringify(s.name)).join(', ');
+  return new SproutError('data-no-such-sheet', `The workbook has no sheet named ${JSON.stringify(name)}; its sheets are ${names}.`, {
+    file,
+    hint: "Give --sheet one of those names, as the sheet's tab shows it.",
+    uiHint: 'Choose one of its sheets.',
+  });
 }
 
 interface Relationship {
@@ -88,15 +110,15 @@ function officeDocument(links: Relationship[]): string | undefined {
   return links.find((l) => l.type.endsWith('/officeDocument'))?.target;
 }
 
-/** The visible worksheets, in the workbook's order (chart sheets and hidden sheets left out). */
+/** The worksheets, in the workbook's order (chart sheets left out), and whether each is visible. */
 async function worksheets(file: string, entries: Map<string, ZipEntry>, book: string, links: Relationship[]) {
   const byId = new Map(links.filter((l) => l.type.endsWith('/worksheet')).map((l) => [l.id, l.target]));
-  const sheets: { name: string; part: string }[] = [];
+  const sheets: { name: string; part: string; visible: boolean }[] = [];
   await scanPart(file, entries.get(book)!, {
     open: (element, a) => {
       const part = byId.get(a.id ?? '');
-      if (element === 'sheet' && part && entries.has(part) && a.state !== 'hidden' && a.state !== 'veryHidden') {
-        sheets.push({ name: a.name ?? '', part });
+      if (element === 'sheet' && part && entries.has(part)) {
+        sheets.push({ name: a.name ?? '', part, visible: a.state !== 'hidden' && a.state !== 'veryHidden' });
       }
     },
     close: () => undefined,

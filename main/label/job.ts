@@ -73,6 +73,8 @@ export interface LabelJobOptions {
   encoding?: EncodingChoice;
   /** A CSV input's separator; detected when omitted. */
   separator?: CsvSeparator;
+  /** A workbook's sheet, by name; default the first visible one. */
+  sheet?: string;
   /** Default: beside the input, named after the input and the prompt, never another job's output (ownership.ts). */
   output?: string;
   /** Default: the output's extension, else the input's format (JSON arrays become JSON Lines, plain text becomes CSV). */
@@ -241,6 +243,7 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     header: options.header,
     quoting: options.quoting,
     separator: options.separator,
+    sheet: options.sheet,
     encoding: options.encoding,
   });
   const info = source.info;
@@ -265,6 +268,7 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
       header: info.header,
       quoting: info.quoting,
       ...(info.separator ? { separator: info.separator } : {}),
+      ...(info.sheet !== undefined ? { sheet: info.sheet } : {}),
       ...legacyEncoding(info.encoding),
     },
     inputColumns: info.columns,
@@ -498,6 +502,7 @@ function openInput(spec: LabelJobSpec) {
     header: spec.read.header,
     quoting: spec.read.quoting,
     separator: spec.read.separator,
+    sheet: spec.read.sheet,
     encoding: spec.read.encoding,
   });
 }

@@ -62,7 +62,7 @@ export interface LabelJobSpec {
   inputBytes: number;
   inputMtimeMs: number;
   /** `encoding`: a legacy one the input was read in; absent for UTF-8 and UTF-16 (its byte order mark says). */
-  read: { format: string; header: boolean; quoting?: Quoting; separator?: CsvSeparator; encoding?: LegacyEncoding };
+  read: { format: string; header: boolean; quoting?: Quoting; separator?: CsvSeparator; sheet?: string; encoding?: LegacyEncoding };
   inputColumns: string[];
   output: string;
   format: OutputFormat;

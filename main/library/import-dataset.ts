@@ -22,6 +22,8 @@ export interface ImportOptions extends ReadOptions, MappingRequest {
   name?: string;
   /** The dataset's own validation file, read with the same mapping; then no split is made. */
   validationFile?: string;
+  /** Its sheet where it is a workbook and --sheet's name does not fit (the same workbook's other sheet, say). */
+  validationSheet?: string;
   /** Fraction of each class moved to validation when no validation file is given (default DEFAULT_HELD_OUT's, 0.1). */
   split?: number;
   /**
@@ -57,6 +59,8 @@ export interface ImportReport {
   separatorReason?: string | null;
   /** Excel workbooks: the sheet read, and why that one when there are others; absent from reports stored before. */
   sheet?: string | null;
+  /** Its visible sheets, in order. */
+  sheets?: string[] | null;
   sheetReason?: string | null;
   header: boolean;
   /** Why the header was guessed so; null when it was given. */
@@ -119,6 +123,7 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
   const validation = await openSource(options.validationFile, {
     ...options,
     format: options.format ?? undefined,
+    sheet: options.validationSheet ?? options.sheet,
     onBytes: (b) => validationHash.update(b),
   });
   checkColumns(validation.info, mapping);

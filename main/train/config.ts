@@ -44,6 +44,7 @@ const DataSourceSchema = z.union([
     header: z.boolean().optional(),
     quoting: z.enum(QUOTINGS).optional(),
     separator: z.enum(SEPARATORS).optional(),
+    sheet: z.string().min(1).optional(),
     encoding: z.enum(ENCODING_CHOICES).optional(),
     invalidUtf8: z.enum(INVALID_UTF8_CHOICES).optional(),
     /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */

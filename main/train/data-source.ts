@@ -36,6 +36,7 @@ export async function loadExamples(
       header: source.header,
       quoting: source.quoting,
       separator: source.separator,
+      sheet: source.sheet,
       encoding: source.encoding,
       invalidUtf8: source.invalidUtf8,
     });
@@ -55,6 +56,7 @@ export async function loadExamples(
       invalidUtf8: source.invalidUtf8,
       encoding: source.encoding,
       separator: source.separator,
+      sheet: source.sheet,
       skip: source.skip,
       limit: source.limit,
       holdOut: source.holdOut,

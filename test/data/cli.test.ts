@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dataFile, tempDir, transcode } from './helpers.js';
+import { dataFile, sst2Workbook, tempDir, transcode } from './helpers.js';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
@@ -158,6 +158,25 @@ describe('sprout data (built CLI)', () => {
     expect(report).toMatchObject({ rows: 527, labels: { '0': 162, '1': 365 } });
     expect(sprout('data', 'show', String(report.id)).stdout).toContain('read as tsv · windows-1252 · quoting none · no header row');
     expect(sprout('data', 'import', file, '--encoding', 'latin-9').stderr).toMatch(/--encoding must be one of auto, windows-1252, /);
+  });
+
+  it('imports a sheet of a workbook with another sheet as its validation file, and says which it read', () => {
+    const file = path.join(tempDir(), 'sst2.xlsx');
+    sst2Workbook(file);
+    const preview = sprout('data', 'preview', file);
+    // The workbook opens on a one-line notes sheet: the first sheet with a header and an example is read.
+    expect(preview.stdout).toContain('  sheet: "train", the first of its 3 sheets ("Notes", "train", "validation") with two rows or more');
+    const refused = sprout('data', 'import', file, '--sheet', 'test');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('The workbook has no sheet named "test"; its sheets are "Notes", "train", "validation". Give --sheet');
+    const report = json('data', 'import', file, '--sheet', 'train', '--validation', file, '--validation-sheet', 'validation');
+    expect(report).toMatchObject({
+      format: 'xlsx',
+      sheet: 'train',
+      sheets: ['Notes', 'train', 'validation'],
+      splits: { train: 600, validation: 272 },
+    });
+    expect(sprout('data', 'show', String(report.id)).stdout).toContain('read as xlsx · sheet "train" · header row');
   });
 
   it('says which labels differ only in case, in the preview and in data show', () => {

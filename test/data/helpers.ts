@@ -92,3 +92,21 @@ export function transcode(source: string, target: string, codec: string): void {
     codec,
   );
 }
+
+/** SST-2's dev rows split over a workbook's sheets as a person would keep them: "train", "validation", then notes. */
+export function sst2Workbook(file: string): void {
+  debianPython(
+    `
+import csv, sys, openpyxl
+rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8'), delimiter='\\t', quoting=csv.QUOTE_NONE))
+book = openpyxl.Workbook()
+book.active.title = 'Notes'
+book.active.append(['rows 1-600 train, the rest validation'])
+for name, part in (('train', rows[1:601]), ('validation', rows[601:])):
+    sheet = book.create_sheet(name)
+    for row in [rows[0]] + part: sheet.append(row)
+book.save(sys.argv[2])`,
+    dataFile('sst2', 'dev.tsv'),
+    file,
+  );
+}

@@ -12,7 +12,7 @@ import type { SourceRecord } from '../../main/data/types.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset } from '../../main/library/import-dataset.js';
-import { dataFile, debianPython, freshLibrary, openpyxlRows, pythonCsvRows, repoRoot, tempDir } from './helpers.js';
+import { dataFile, debianPython, freshLibrary, openpyxlRows, pythonCsvRows, repoRoot, sst2Workbook, tempDir } from './helpers.js';
 
 let db: LibraryDb;
 beforeEach(() => {
@@ -144,6 +144,38 @@ describe("CoLA's training file in a workbook laid out as Excel lays one out", ()
       expect(theirs.map((v) => v.replaceAll('_x0008_', '\b'))).toEqual(ours);
     });
     expect(differing).toEqual([7131, 7132, 7133]);
+  });
+});
+
+describe('a workbook whose data is on other sheets than the first', () => {
+  const file = join(tempDir(), 'sst2-sheets.xlsx');
+  beforeAll(() => sst2Workbook(file));
+
+  it('passes over a notes sheet of one row, and says so', async () => {
+    const { info, records: read } = await records(file);
+    expect(info).toMatchObject({
+      sheet: 'train',
+      sheetReason: 'the first of its 3 sheets ("Notes", "train", "validation") with two rows or more',
+    });
+    expect(read).toHaveLength(600);
+  });
+
+  it('reads the sheet named (in any case), lists the sheets, and refuses a name it lacks, listing them', async () => {
+    const { info, records: read } = await records(file, { sheet: 'TRAIN' });
+    expect(info).toMatchObject({ sheet: 'train', sheets: ['Notes', 'train', 'validation'], header: true, columns: ['sentence', 'label'] });
+    expect(info.sheetReason).toBeUndefined();
+    expect(read).toHaveLength(600);
+    await expect(records(file, { sheet: 'test' })).rejects.toMatchObject({
+      code: 'data-no-such-sheet',
+      message: `${file}: The workbook has no sheet named "test"; its sheets are "Notes", "train", "validation". Give --sheet one of those names, as the sheet's tab shows it.`,
+    });
+  });
+
+  it('imports one sheet with another of the same workbook as its validation file', async () => {
+    const report = await importDataset(db, file, { sheet: 'train', validationFile: file, validationSheet: 'validation' });
+    expect(report).toMatchObject({ sheet: 'train', splits: { train: 600, validation: 272, test: 0 }, labelColumn: 'label' });
+    const source = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);
+    expect(loadDatasetRows(db, report.id, 'validation').map((r) => [r.fields.sentence, r.label])).toEqual(source.slice(600));
   });
 });
 

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { transcode } from '../data/helpers.js';
+import { pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
 import { App, shots } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -396,5 +396,41 @@ it(
     await separator.selectOption('comma');
     await expect.poll(() => page.getByTestId('separator-guess').count(), { timeout: 30_000 }).toBe(0);
     await expect(page.getByText(/semicolon-separated/).count()).resolves.toBe(0);
+  },
+);
+
+it(
+  'Data step: a workbook opening on a notes sheet is read from its first sheet of data; the Sheet choice reads another',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2.xlsx');
+    sst2Workbook(file);
+    await previewInNewTask(file);
+    await expect
+      .poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 })
+      .toMatch(/^600 rows · Excel workbook · sheet "train" ·/);
+    await expect(page.getByTestId('sheet-guess').innerText()).resolves.toBe(
+      'Sheet "train" read: the first of its 3 sheets ("Notes", "train", "validation") with two rows or more.',
+    );
+    // A workbook has no text encoding to choose.
+    await expect(page.getByRole('combobox', { name: 'Encoding' }).count()).resolves.toBe(0);
+    const rows = (part: string[][]) => Object.fromEntries(['0', '1'].map((l) => [l, part.filter((r) => r[1] === l).length]));
+    const sst2 = pythonCsvRows(resolve(shared, 'data/sst2/dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);
+    await expect.poll(labelTable).toEqual(rows(sst2.slice(0, 600)));
+    await page.getByRole('combobox', { name: 'Sheet' }).selectOption('validation');
+    await expect
+      .poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 })
+      .toMatch(/^272 rows · Excel workbook · sheet "validation" ·/);
+    await expect(page.getByTestId('sheet-guess').count()).resolves.toBe(0);
+    await expect.poll(labelTable).toEqual(rows(sst2.slice(600)));
+    await page.screenshot({ path: join(shots, 'defects-sheet.png') });
+    const datasets = await app.call('data.list', {});
+    await page.getByRole('button', { name: 'Import into the library' }).click();
+    await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(datasets.length + 1);
+    const stored = (await app.call('data.list', {})).find((d) => !datasets.some((e) => e.id === d.id))!;
+    expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(272);
+    await expect(page.getByText(/^xlsx · sheet "validation" · first row: column names/).count()).resolves.toBe(1);
   },
 );

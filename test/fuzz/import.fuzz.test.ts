@@ -1,8 +1,8 @@
 /**
  * Hostile data files: random bytes and seeded mutations of real files (GLUE/SuperGLUE/AG News slices, a Parquet file
- * and workbooks written from them) imported as CSV, TSV, JSON Lines, JSON, Parquet, Excel workbooks and plain text. Every case must end in a stored
- * dataset or a SproutError, never another exception, a hang or a runaway allocation, and a failed import must leave
- * nothing behind. (test/data/roundtrip.property.test.ts covers well-formed files; this covers broken ones.)
+ * and workbooks written from them) imported as CSV, TSV, JSON Lines, JSON, Parquet, Excel workbooks and plain text.
+ * Every case must end in a stored dataset or a SproutError, never another exception, a hang or a runaway allocation,
+ * and a failed import must leave nothing behind. (test/data/roundtrip.property.test.ts covers well-formed files; this covers broken ones.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

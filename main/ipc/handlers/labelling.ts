@@ -78,6 +78,7 @@ export class LabelJobs {
         header: r.header,
         quoting: r.quoting,
         separator: r.separator,
+        sheet: r.sheet,
         encoding: r.encoding,
         output,
         format: r.outputFormat,

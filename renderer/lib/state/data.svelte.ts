@@ -16,6 +16,8 @@ export class DataSetup {
   /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
   separator = $state<CsvSeparator | ''>('');
+  /** A workbook's sheet; '' reads the first visible one. */
+  sheet = $state('');
   header = $state<HeaderSetting>('auto');
   encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
@@ -77,6 +79,7 @@ export class DataSetup {
   chooseFile(): Promise<void> {
     this.quoting = '';
     this.separator = '';
+    this.sheet = '';
     this.header = 'auto';
     this.encoding = 'auto';
     return this.loadPreview();
@@ -92,6 +95,7 @@ export class DataSetup {
         rows: 8,
         ...(this.quoting ? { quoting: this.quoting } : {}),
         ...(this.separator ? { separator: this.separator } : {}),
+        ...(this.sheet ? { sheet: this.sheet } : {}),
         ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
         ...(labelColumn ? { labelColumn } : {}),
@@ -135,6 +139,7 @@ export class DataSetup {
         // The preview's reading, so that the import reads the rows the person saw.
         header: this.preview!.header,
         ...(this.preview!.separator ? { separator: this.preview!.separator } : {}),
+        ...(this.preview!.sheet ? { sheet: this.preview!.sheet } : {}),
         ...(this.name.trim() ? { name: this.name.trim() } : {}),
         textColumns: $state.snapshot(this.textColumns),
         labelColumn: this.labelColumn || null,

@@ -43,6 +43,8 @@ export class LabellingJob {
   input = $state('');
   quoting = $state<Quoting | ''>('');
   separator = $state<CsvSeparator | ''>('');
+  /** A workbook's sheet; '' reads the first visible one. */
+  sheet = $state('');
   header = $state<HeaderSetting>('auto');
   encoding = $state<EncodingChoice>('auto');
   preview = $state.raw<DataPreview | undefined>();
@@ -107,6 +109,7 @@ export class LabellingJob {
   chooseFile(): Promise<void> {
     this.quoting = '';
     this.separator = '';
+    this.sheet = '';
     this.header = 'auto';
     this.encoding = 'auto';
     return this.loadPreview();
@@ -125,6 +128,7 @@ export class LabellingJob {
         rows: 5,
         ...(this.quoting ? { quoting: this.quoting } : {}),
         ...(this.separator ? { separator: this.separator } : {}),
+        ...(this.sheet ? { sheet: this.sheet } : {}),
         ...encodingRequest(this.encoding),
         ...headerRequest(this.header),
       });
@@ -177,6 +181,7 @@ export class LabellingJob {
         ...encodingRequest(this.encoding),
         ...(this.preview ? { header: this.preview.header } : {}),
         ...(this.preview?.separator ? { separator: this.preview.separator } : {}),
+        ...(this.preview?.sheet ? { sheet: this.preview.sheet } : {}),
         textColumns: $state.snapshot(this.textColumns),
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
         output: this.output.trim(),
