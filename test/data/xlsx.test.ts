@@ -167,7 +167,9 @@ describe('a workbook whose data is on other sheets than the first', () => {
     expect(read).toHaveLength(600);
     await expect(records(file, { sheet: 'test' })).rejects.toMatchObject({
       code: 'data-no-such-sheet',
-      message: `${file}: The workbook has no sheet named "test"; its sheets are "Notes", "train", "validation". Give --sheet one of those names, as the sheet's tab shows it.`,
+      message:
+        `${file}: The workbook has no sheet named "test"; its sheets are "Notes", "train", "validation". ` +
+        "Give --sheet one of those names, as the sheet's tab shows it.",
     });
   });
 
