@@ -35,9 +35,9 @@ function decompress(tool: string, suffix: string) {
   };
 }
 
-const SAVE_AS_CSV = {
-  hint: () => 'Save the sheet as CSV (in Excel: File > Save As > CSV UTF-8) and import that file.',
-  uiHint: 'Save the sheet as CSV (in Excel: File > Save As > CSV UTF-8) and import that file.',
+const SAVE_AS_XLSX = {
+  hint: () => 'Save it as an Excel Workbook (.xlsx) or as CSV UTF-8 (in Excel: File > Save As) and import that file.',
+  uiHint: 'Save it as an Excel Workbook (.xlsx) or as CSV UTF-8 (in Excel: File > Save As) and import that file.',
 };
 
 const OLE_MAGIC = startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
@@ -69,7 +69,7 @@ const CONTAINERS: Container[] = [
   {
     magic: OLE_MAGIC,
     is: 'an older Excel workbook (.xls) or another Office file',
-    ...SAVE_AS_CSV,
+    ...SAVE_AS_XLSX,
   },
   { magic: (h) => /^BZh[1-9]1AY&SY/.test(h.toString('latin1', 0, 10)), is: 'bzip2-compressed', ...decompress('bzip2', '.bz2') },
   { magic: startsWith([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), is: 'xz-compressed', ...decompress('xz', '.xz') },

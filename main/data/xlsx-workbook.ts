@@ -58,6 +58,12 @@ export async function openWorkbook(file: string, sheet?: string): Promise<Workbo
   const entries = await zipEntries(file, bad);
   const book = officeDocument(await relationships(file, entries, ''));
   if (!book || !entries.has(book)) throw new SproutError(NOT_A_WORKBOOK, 'This ZIP archive holds no workbook.', { file });
+  if (book.endsWith('.bin')) {
+    throw new SproutError('data-not-a-table', 'This file is an Excel binary workbook (.xlsb), which Sprout does not read.', {
+      file,
+      hint: 'Open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV UTF-8 (File > Save As), and import that file.',
+    });
+  }
   const links = await relationships(file, entries, book);
   const sheets = await worksheets(file, entries, book, links);
   const visible = sheets.filter((s) => s.visible);

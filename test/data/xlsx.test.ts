@@ -258,6 +258,20 @@ describe('what a workbook can hold that a CSV cannot', () => {
       code: 'data-bad-xlsx',
       message: expect.stringContaining('it is not a ZIP archive, as every .xlsx file is'),
     });
+    // A binary workbook is a ZIP too, its workbook part a .bin file.
+    const binary = join(dir, 'book.xlsb');
+    debianPython(
+      `import sys, zipfile
+rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument'
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('_rels/.rels', f'<Relationships><Relationship Id="rId1" Type="{rel}" Target="xl/workbook.bin"/></Relationships>')
+    z.writestr('xl/workbook.bin', bytes(range(256)))`,
+      binary,
+    );
+    await expect(records(binary)).rejects.toMatchObject({
+      code: 'data-not-a-table',
+      message: expect.stringContaining('an Excel binary workbook (.xlsb)'),
+    });
     // Excel stores an encrypted workbook as an OLE compound file, under the same .xlsx name.
     const locked = join(dir, 'locked.xlsx');
     writeFileSync(locked, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]));
