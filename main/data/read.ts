@@ -97,7 +97,8 @@ export async function openSource(file: string, options: OpenOptions = {}): Promi
  */
 async function workbookIn(file: string, head: Buffer, named: DataFormat | undefined, options: OpenOptions): Promise<Workbook | undefined> {
   if (!isZipArchive(head)) {
-    if (named !== 'xlsx') return undefined;
+    // An empty file is refused below as empty, whatever its name.
+    if (named !== 'xlsx' || head.length === 0) return undefined;
     refuseContainer(file, head, named);
     throw badWorkbook(file)('it is not a ZIP archive, as every .xlsx file is; if it is a text file such as a CSV, give it that extension');
   }

@@ -83,13 +83,11 @@ export async function* readSheet(book: Workbook, info: SourceInfo, reading: Shee
   let previous = 0;
   let blank = 0;
   for await (const row of sheetRows(book, progress)) {
-    blank += Math.max(0, row.line - previous - 1);
+    // A row left out of the sheet's XML is as empty as one written without cells.
+    blank += Math.max(0, row.line - previous - 1) + (row.cells.length === 0 ? 1 : 0);
     previous = row.line;
-    if (row.cells.length === 0) {
-      reading.onBlank(++blank);
-      continue;
-    }
     reading.onBlank(blank);
+    if (row.cells.length === 0) continue;
     if (!columns) {
       headerLine = row.line;
       columns = header

@@ -215,6 +215,9 @@ describe('what a workbook can hold that a CSV cannot', () => {
       code: 'data-no-rows',
     });
     await expect(records(workbook('empty.xlsx', '[]'))).rejects.toMatchObject({ code: 'data-empty-file' });
+    const zeroBytes = join(dir, 'zero.xlsx');
+    writeFileSync(zeroBytes, '');
+    await expect(records(zeroBytes)).rejects.toMatchObject({ code: 'data-empty-file' });
   });
 
   it('a workbook saved under another name is read as one, and says so', async () => {
