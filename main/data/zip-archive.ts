@@ -1,10 +1,10 @@
 /**
  * The entries of a ZIP archive, read from its central directory, and a stream of one entry's bytes. Just what a
- * workbook needs (an .xlsx is a ZIP of XML parts): stored and deflated entries, no encryption, no ZIP64 (Excel's
- * own limit of 1,048,576 rows keeps a sheet far below 4 GiB).
+ * workbook needs (an .xlsx is a ZIP of XML parts): stored and deflated entries, no encryption; ZIP64 records where a
+ * writer uses them (the ZIP format lets any writer, whatever the size; one that streams parts of unknown size may).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { SproutError } from '../errors.js';
 
@@ -19,7 +19,10 @@ export interface ZipEntry {
   headerOffset: number;
 }
 
-const END_OF_DIRECTORY = 0x06054b50;
+const ZIP64_END = 0x06064b50;
+const ZIP64_LOCATOR = 0x07064b50;
+/** A 16- or 32-bit field holding this says: the value is in the ZIP64 record. */
+const IN_ZIP64 = { u16: 0xffff, u32: 0xffffffff };
 const DIRECTORY_ENTRY = 0x02014b50;
 const LOCAL_HEADER = 0x04034b50;
 /** The end record (22 bytes) and the longest comment it may carry. */
@@ -34,11 +37,12 @@ export async function zipEntries(file: string, bad: (why: string) => SproutError
     const tail = Buffer.alloc(tailLength);
     await handle.read(tail, 0, tailLength, size - tailLength);
     const end = tail.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-    if (end < 0 || tail.readUInt32LE(end) !== END_OF_DIRECTORY) throw bad('its table of contents is missing: the file may be cut short');
-    const count = tail.readUInt16LE(end + 10);
-    const directorySize = tail.readUInt32LE(end + 12);
-    const directoryOffset = tail.readUInt32LE(end + 16);
-    if (count === 0xffff || directoryOffset === 0xffffffff) throw bad('it is a ZIP64 archive, larger than a workbook Sprout reads');
+    if (end < 0 || end + 22 > tail.length) throw bad('its table of contents is missing: the file may be cut short');
+    let place = { count: tail.readUInt16LE(end + 10), size: tail.readUInt32LE(end + 12), offset: tail.readUInt32LE(end + 16) };
+    if (place.count === IN_ZIP64.u16 || place.size === IN_ZIP64.u32 || place.offset === IN_ZIP64.u32) {
+      place = await zip64Directory(handle, size - tailLength + end, bad);
+    }
+    const { count, size: directorySize, offset: directoryOffset } = place;
     if (directoryOffset + directorySize > size) throw bad('its table of contents points past its end: the file may be cut short');
     const directory = Buffer.alloc(directorySize);
     await handle.read(directory, 0, directorySize, directoryOffset);
@@ -46,6 +50,56 @@ export async function zipEntries(file: string, bad: (why: string) => SproutError
   } finally {
     await handle.close();
   }
+}
+
+/** Where the central directory is, from the ZIP64 end record that the locator just before the end record points to. */
+async function zip64Directory(handle: FileHandle, endAt: number, bad: (why: string) => SproutError) {
+  const damaged = () => bad('its ZIP64 table of contents is damaged');
+  const locator = Buffer.alloc(20);
+  await handle.read(locator, 0, 20, Math.max(0, endAt - 20));
+  if (endAt < 20 || locator.readUInt32LE(0) !== ZIP64_LOCATOR) throw damaged();
+  const record = Buffer.alloc(56);
+  const { bytesRead } = await handle.read(record, 0, 56, safeNumber(locator.readBigUInt64LE(8), damaged));
+  if (bytesRead < 56 || record.readUInt32LE(0) !== ZIP64_END) throw damaged();
+  return {
+    count: safeNumber(record.readBigUInt64LE(32), damaged),
+    size: safeNumber(record.readBigUInt64LE(40), damaged),
+    offset: safeNumber(record.readBigUInt64LE(48), damaged),
+  };
+}
+
+function safeNumber(value: bigint, damaged: () => SproutError): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw damaged();
+  return Number(value);
+}
+
+/**
+ * An entry's sizes and offset, from its ZIP64 extra field (id 1) where the directory's 32-bit fields say so: the
+ * field holds, in this order, only the values marked.
+ */
+function zip64Fields(
+  directory: Buffer,
+  at: number,
+  fields: { compressedSize: number; headerOffset: number; uncompressed: number },
+  bad: () => SproutError,
+) {
+  const extraStart = at + 46 + directory.readUInt16LE(at + 28);
+  const extraEnd = extraStart + directory.readUInt16LE(at + 30);
+  for (let p = extraStart; p + 4 <= extraEnd; p += 4 + directory.readUInt16LE(p + 2)) {
+    if (directory.readUInt16LE(p) !== 1) continue;
+    let q = p + 4;
+    const next = () => {
+      if (q + 8 > Math.min(extraEnd, p + 4 + directory.readUInt16LE(p + 2))) throw bad();
+      const value = safeNumber(directory.readBigUInt64LE(q), bad);
+      q += 8;
+      return value;
+    };
+    const uncompressed = fields.uncompressed === IN_ZIP64.u32 ? next() : fields.uncompressed;
+    const compressedSize = fields.compressedSize === IN_ZIP64.u32 ? next() : fields.compressedSize;
+    const headerOffset = fields.headerOffset === IN_ZIP64.u32 ? next() : fields.headerOffset;
+    return { compressedSize, headerOffset, uncompressed };
+  }
+  throw bad();
 }
 
 function parseDirectory(directory: Buffer, count: number, bad: (why: string) => SproutError): Map<string, ZipEntry> {
@@ -58,12 +112,20 @@ function parseDirectory(directory: Buffer, count: number, bad: (why: string) => 
     const skip = nameLength + directory.readUInt16LE(at + 30) + directory.readUInt16LE(at + 32);
     const name = directory.toString('utf8', at + 46, at + 46 + nameLength);
     if (flags & 1) throw bad(`its part ${name} is encrypted`);
+    if (at + 46 + skip > directory.length) throw bad('its table of contents is damaged');
+    let fields = {
+      compressedSize: directory.readUInt32LE(at + 20),
+      headerOffset: directory.readUInt32LE(at + 42),
+      uncompressed: directory.readUInt32LE(at + 24),
+    };
+    if (Object.values(fields).includes(IN_ZIP64.u32))
+      fields = zip64Fields(directory, at, fields, () => bad(`the ZIP64 sizes of its part ${name} are damaged`));
     entries.set(name, {
       name,
       method: directory.readUInt16LE(at + 10),
       crc: directory.readUInt32LE(at + 16),
-      compressedSize: directory.readUInt32LE(at + 20),
-      headerOffset: directory.readUInt32LE(at + 42),
+      compressedSize: fields.compressedSize,
+      headerOffset: fields.headerOffset,
     });
     at += 46 + skip;
   }

@@ -12,6 +12,7 @@ import type { SourceRecord } from '../../main/data/types.js';
 import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset } from '../../main/library/import-dataset.js';
+import { sheetXml, xlsxBytes } from '../fuzz/xlsx-bytes.js';
 import { dataFile, debianPython, freshLibrary, openpyxlRows, pythonCsvRows, repoRoot, sst2Workbook, tempDir } from './helpers.js';
 
 let db: LibraryDb;
@@ -181,15 +182,38 @@ describe('a workbook whose data is on other sheets than the first', () => {
   });
 });
 
-describe('what a workbook can hold that a CSV cannot', () => {
-  const dir = tempDir();
-  /** A workbook built by openpyxl from rows of cells (Python literals), on one sheet. */
-  const workbook = (name: string, rows: string) => {
-    const file = join(dir, name);
-    debianPython(`import sys, openpyxl\nb = openpyxl.Workbook()\nfor r in ${rows}: b.active.append(r)\nb.save(sys.argv[1])`, file);
-    return file;
-  };
+describe('a workbook in a ZIP64 archive, as streaming writers may write one', () => {
+  it("reads as Python's zipfile and openpyxl read it", async () => {
+    const rows = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(0, 50);
+    const file = join(tempDir(), 'zip64.xlsx');
+    writeFileSync(file, xlsxBytes(sheetXml(rows), true, true));
+    const zipfile = JSON.parse(
+      debianPython(
+        'import json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nprint(json.dumps([z.testzip(), [i.file_size for i in z.infolist()]]))',
+        file,
+      ),
+    ) as [string | null, number[]];
+    expect(zipfile[0]).toBeNull();
+    const { info, records: read } = await records(file);
+    expect(info.columns).toEqual(['sentence', 'label']);
+    expect(read.map((r) => [r.line, ...cells(r, info.columns)])).toEqual(
+      openpyxlRows(file)
+        .slice(1)
+        .map((r) => [r.line, ...r.cells]),
+    );
+    expect(read).toHaveLength(49);
+  });
+});
 
+const dir = tempDir();
+/** A workbook built by openpyxl from rows of cells (Python literals), on one sheet. */
+function workbook(name: string, rows: string): string {
+  const file = join(dir, name);
+  debianPython(`import sys, openpyxl\nb = openpyxl.Workbook()\nfor r in ${rows}: b.active.append(r)\nb.save(sys.argv[1])`, file);
+  return file;
+}
+
+describe('what a workbook can hold that a CSV cannot', () => {
   it('a value right of the named columns is an error naming its cell, not a value dropped', async () => {
     const file = workbook('stray.xlsx', "[['text', 'label'], ['good film', 'pos'], ['bad film', 'neg', None, 'see me']]");
     await expect(records(file, { header: true })).rejects.toMatchObject({
@@ -234,7 +258,9 @@ describe('what a workbook can hold that a CSV cannot', () => {
       { text: 'bad film', label: 'neg' },
     ]);
   });
+});
 
+describe('files that are not the workbooks they seem', () => {
   it('a cut-short workbook, another ZIP and a password-protected workbook are refused with what to do', async () => {
     const whole = readFileSync(workbook('whole.xlsx', "[['text', 'label'], ['good film', 'pos']]"));
     const cut = join(dir, 'cut.xlsx');

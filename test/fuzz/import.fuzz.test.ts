@@ -52,13 +52,14 @@ const seeds: Record<DataFormat, Uint8Array[]> = {
   jsonl: [head('cb/train.jsonl')],
   json: [Buffer.from(JSON.stringify(cbRows.slice(0, 5)))],
   parquet: [parquetSeed],
-  // Stored, not deflated, so that edits land in the XML; the deflated one tests the archive and the inflater.
+  // Stored, not deflated, so that edits land in the XML; the deflated one tests the inflater, the ZIP64 one its records.
   xlsx: [
     xlsxBytes(
       sheetXml([['premise', 'hypothesis', 'label', 'idx'], ...cbRows.map((r) => [r.premise, r.hypothesis, r.label, r.idx].map(String))]),
       false,
     ),
     xlsxBytes(sheetXml(cbRows.map((r) => [String(r.label), String(r.premise)])), true),
+    xlsxBytes(sheetXml(cbRows.slice(0, 4).map((r) => [String(r.label), String(r.hypothesis)])), false, true),
   ],
   text: [head('sst2/dev.tsv', 1500)],
 };

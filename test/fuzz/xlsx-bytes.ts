@@ -18,10 +18,21 @@ export function sheetXml(rows: readonly (readonly string[])[]): string {
   return `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>${body}</sheetData></worksheet>`;
 }
 
-/** A workbook whose one sheet is `sheet` (XML text, well-formed or not). */
-export function xlsxBytes(sheet: string, deflate: boolean): Uint8Array {
+/**
+ * A workbook whose one sheet is `sheet` (XML text, well-formed or not); `zip64`: its sizes and offsets in ZIP64
+ * records, as streaming writers may write them whatever the size.
+ */
+export function xlsxBytes(sheet: string, deflate: boolean, zip64 = false): Uint8Array {
   return zip(
     [
+      [
+        '[Content_Types].xml',
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
+          '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' +
+          '</Types>',
+      ],
       ['_rels/.rels', `<Relationships><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`],
       [
         'xl/workbook.xml',
@@ -34,10 +45,11 @@ export function xlsxBytes(sheet: string, deflate: boolean): Uint8Array {
       ['xl/worksheets/sheet1.xml', sheet],
     ],
     deflate,
+    zip64,
   );
 }
 
-function zip(files: [string, string][], deflate: boolean): Uint8Array {
+function zip(files: [string, string][], deflate: boolean, zip64: boolean): Uint8Array {
   const locals: Buffer[] = [];
   const directory: Buffer[] = [];
   let offset = 0;
@@ -45,6 +57,15 @@ function zip(files: [string, string][], deflate: boolean): Uint8Array {
     const raw = Buffer.from(text, 'utf8');
     const data = deflate ? deflateRawSync(raw) : raw;
     const nameBytes = Buffer.from(name, 'utf8');
+    // ZIP64: the directory's sizes and offset say "see the extra field", which holds them as 64-bit values.
+    const extra = Buffer.alloc(zip64 ? 28 : 0);
+    if (zip64) {
+      extra.writeUInt16LE(1, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(raw.length), 4);
+      extra.writeBigUInt64LE(BigInt(data.length), 12);
+      extra.writeBigUInt64LE(BigInt(offset), 20);
+    }
     const fields = (size: number) => {
       const b = Buffer.alloc(size);
       b.writeUInt16LE(20, size === 30 ? 4 : 6);
@@ -66,16 +87,40 @@ function zip(files: [string, string][], deflate: boolean): Uint8Array {
       b.writeUInt16LE(nameBytes.length, at + 18);
     }
     central.writeUInt32LE(offset, 42);
+    if (zip64) {
+      central.writeUInt32LE(0xffffffff, 20);
+      central.writeUInt32LE(0xffffffff, 24);
+      central.writeUInt32LE(0xffffffff, 42);
+      central.writeUInt16LE(extra.length, 30);
+    }
     locals.push(local, nameBytes, data);
-    directory.push(central, nameBytes);
+    directory.push(central, nameBytes, extra);
     offset += local.length + nameBytes.length + data.length;
   }
   const size = directory.reduce((n, b) => n + b.length, 0);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(size, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, ...directory, end]));
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 10);
+  end.writeUInt32LE(zip64 ? 0xffffffff : size, 12);
+  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, ...directory, ...(zip64 ? zip64End(files.length, size, offset) : []), end]));
+}
+
+/** The ZIP64 end record and its locator, for a directory of `count` entries and `size` bytes at `offset`. */
+function zip64End(count: number, size: number, offset: number): Buffer[] {
+  const record = Buffer.alloc(56);
+  record.writeUInt32LE(0x06064b50, 0);
+  record.writeBigUInt64LE(44n, 4);
+  record.writeUInt16LE(45, 12);
+  record.writeUInt16LE(45, 14);
+  record.writeBigUInt64LE(BigInt(count), 24);
+  record.writeBigUInt64LE(BigInt(count), 32);
+  record.writeBigUInt64LE(BigInt(size), 40);
+  record.writeBigUInt64LE(BigInt(offset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(offset + size), 8);
+  locator.writeUInt32LE(1, 16);
+  return [record, locator];
 }
