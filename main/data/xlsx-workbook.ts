@@ -1,11 +1,12 @@
 /**
  * An Excel workbook (.xlsx, Office Open XML, ECMA-376): which sheet to read, its shared strings, and its rows as the
  * cells' text. A cell reads as Excel's "Save As CSV" writes it where the value alone decides: text as typed, numbers
- * in their shortest form, booleans as TRUE/FALSE, errors as #N/A etc. Dates stay the serial numbers they are stored
- * as (their look lives in the cell's style).
+ * in their shortest form, booleans as TRUE/FALSE, errors as #N/A etc. A number whose format shows a date or a time
+ * reads as ISO 8601 text (xlsx-dates.ts); other formats (percentages, currencies, decimals) are not applied.
  */
 import { posix } from 'node:path';
 import { SproutError } from '../errors.js';
+import { dateKind, dateText, type DateKind } from './xlsx-dates.js';
 import { entryBytes, zipEntries, type ZipEntry } from './zip-archive.js';
 import { XmlScanner, type XmlHandler } from './xml-scanner.js';
 
@@ -17,6 +18,10 @@ export interface Workbook {
   /** The visible worksheets, in workbook order. */
   visible: Sheet[];
   strings: string[];
+  /** By cell style index (a cell's `s`): whether its number format shows a date, a time or both. */
+  dateStyles: (DateKind | undefined)[];
+  /** Whether serials count from 1904 (old Mac workbooks) rather than 1900. */
+  date1904: boolean;
 }
 
 export interface Sheet {
@@ -65,7 +70,7 @@ export async function openWorkbook(file: string, sheet?: string): Promise<Workbo
     });
   }
   const links = await relationships(file, entries, book);
-  const sheets = await worksheets(file, entries, book, links);
+  const { sheets, date1904 } = await worksheets(file, entries, book, links);
   const visible = sheets.filter((s) => s.visible);
   // Excel keeps sheet names unique regardless of case, so a name in another case still means one sheet.
   const chosen = sheet === undefined ? visible[0] : sheets.find((s) => s.name.toLowerCase() === sheet.toLowerCase());
@@ -73,8 +78,10 @@ export async function openWorkbook(file: string, sheet?: string): Promise<Workbo
   if (!chosen) throw bad('it has no visible worksheet');
   const sharedStrings = links.find((l) => l.type.endsWith('/sharedStrings'))?.target;
   const strings = sharedStrings && entries.has(sharedStrings) ? await readSharedStrings(file, entries.get(sharedStrings)!) : [];
+  const styles = links.find((l) => l.type.endsWith('/styles'))?.target;
+  const dateStyles = styles && entries.has(styles) ? await readDateStyles(file, entries.get(styles)!) : [];
   const bare = ({ name, part }: Sheet): Sheet => ({ name, part });
-  return { file, entries, sheet: bare(chosen), visible: visible.map(bare), strings };
+  return { file, entries, sheet: bare(chosen), visible: visible.map(bare), strings, dateStyles, date1904 };
 }
 
 function noSuchSheet(file: string, name: string, visible: { name: string }[]): SproutError {
@@ -116,21 +123,41 @@ function officeDocument(links: Relationship[]): string | undefined {
   return links.find((l) => l.type.endsWith('/officeDocument'))?.target;
 }
 
-/** The worksheets, in the workbook's order (chart sheets left out), and whether each is visible. */
+/** The worksheets, in the workbook's order (chart sheets left out), whether each is visible, and the date system. */
 async function worksheets(file: string, entries: Map<string, ZipEntry>, book: string, links: Relationship[]) {
   const byId = new Map(links.filter((l) => l.type.endsWith('/worksheet')).map((l) => [l.id, l.target]));
   const sheets: { name: string; part: string; visible: boolean }[] = [];
+  let date1904 = false;
   await scanPart(file, entries.get(book)!, {
     open: (element, a) => {
       const part = byId.get(a.id ?? '');
       if (element === 'sheet' && part && entries.has(part)) {
         sheets.push({ name: a.name ?? '', part, visible: a.state !== 'hidden' && a.state !== 'veryHidden' });
-      }
+      } else if (element === 'workbookPr') date1904 = a.date1904 === '1' || a.date1904 === 'true';
     },
     close: () => undefined,
     text: () => undefined,
   });
-  return sheets;
+  return { sheets, date1904 };
+}
+
+/** What each cell style's number format shows (styles.xml: the custom formats, then `<cellXfs>`, one `<xf>` a style). */
+async function readDateStyles(file: string, entry: ZipEntry): Promise<(DateKind | undefined)[]> {
+  const custom = new Map<number, string>();
+  const styles: (DateKind | undefined)[] = [];
+  let inCellXfs = false;
+  await scanPart(file, entry, {
+    open: (element, a) => {
+      if (element === 'numFmt') custom.set(Number(a.numFmtId), a.formatCode ?? '');
+      else if (element === 'cellXfs') inCellXfs = true;
+      else if (element === 'xf' && inCellXfs) styles.push(dateKind(Number(a.numFmtId ?? 0), custom.get(Number(a.numFmtId ?? 0))));
+    },
+    close: (element) => {
+      if (element === 'cellXfs') inCellXfs = false;
+    },
+    text: () => undefined,
+  });
+  return styles;
 }
 
 /** Each `<si>`'s text: its `<t>`, or its rich-text runs' `<t>`s joined, phonetic guides (`<rPh>`) left out. */
@@ -216,6 +243,7 @@ class SheetCells implements XmlHandler {
   private ref = '';
   private type = 'n';
   private value = '';
+  private style = 0;
   private inValue = false;
   /** The cell's formula, while it is read and after; undefined for a cell without one. */
   private formula: string | undefined;
@@ -241,6 +269,7 @@ class SheetCells implements XmlHandler {
       if (this.column < 0 || this.column >= MAX_COLUMNS)
         throw this.bad(`sheet "${this.book.sheet.name}" has a cell at ${JSON.stringify(this.ref)}, outside Excel's columns A to XFD`);
       this.type = a.t ?? 'n';
+      this.style = Number(a.s ?? 0);
       this.value = '';
       this.formula = undefined;
     } else if (element === 'v') this.inValue = true;
@@ -293,7 +322,9 @@ class SheetCells implements XmlHandler {
         return v === '' ? '' : v === '1' || v === 'true' ? 'TRUE' : 'FALSE';
       case 'n': {
         const n = Number(v);
-        return v.trim() !== '' && Number.isFinite(n) ? String(n) : v;
+        if (v.trim() === '' || !Number.isFinite(n)) return v;
+        const kind = this.book.dateStyles[this.style];
+        return (kind && dateText(n, kind, this.book.date1904)) ?? String(n);
       }
       default:
         return v;

@@ -7,6 +7,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { previewFile } from '../../main/data/preview.js';
+import { dateKind } from '../../main/data/xlsx-dates.js';
 import { openSource } from '../../main/data/read.js';
 import type { SourceRecord } from '../../main/data/types.js';
 import type { LibraryDb } from '../../main/library/db.js';
@@ -179,6 +180,88 @@ describe('a workbook whose data is on other sheets than the first', () => {
     expect(report).toMatchObject({ sheet: 'train', splits: { train: 600, validation: 272, test: 0 }, labelColumn: 'label' });
     const source = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);
     expect(loadDatasetRows(db, report.id, 'validation').map((r) => [r.fields.sentence, r.label])).toEqual(source.slice(600));
+  });
+});
+
+describe('dates and times, which a sheet stores as numbers and shows through a format', () => {
+  /**
+   * SST-2 rows with a received date-time (across 29 February 2024), a day, a time of day, an early day of 1900 (before
+   * the leap day Excel counts that never was), a duration and a share, written by openpyxl in the 1900 or the 1904
+   * date system; Python prints each value as ISO 8601 text, which is what Sprout must read.
+   */
+  const write = (file: string, epoch: '1900' | '1904') =>
+    JSON.parse(
+      debianPython(
+        `
+import csv, datetime, json, sys, openpyxl
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8'), delimiter='\\t', quoting=csv.QUOTE_NONE))[1:61]
+book = openpyxl.Workbook()
+if sys.argv[3] == '1904': book.epoch = CALENDAR_MAC_1904
+sheet = book.active
+sheet.append(['sentence', 'label', 'received', 'day', 'at', 'early', 'took', 'share'])
+expected = []
+for i, (text, label) in enumerate(rows):
+    received = datetime.datetime(2024, 2, 28, 9, 30) + datetime.timedelta(hours=13 * i, seconds=i + 1)
+    day, at = received.date(), received.time()
+    early = datetime.date(1900, 1, 1) + datetime.timedelta(days=i)
+    took, share = 0.25 + i, i / 8
+    sheet.append([text, int(label), received, day, at, early if sys.argv[3] == '1900' else day, took, share])
+    cells = sheet[sheet.max_row]
+    cells[3].number_format = 'dd/mm/yyyy'
+    cells[4].number_format = 'h:mm AM/PM' if i % 2 else 'hh:mm:ss'
+    cells[6].number_format = '[h]:mm'
+    cells[7].number_format = '0.0%'
+    shown_early = early if sys.argv[3] == '1900' else day
+    expected.append([text, label, received.isoformat(sep=' '), day.isoformat(), at.isoformat(), shown_early.isoformat(), '%g' % took, '%g' % share])
+book.save(sys.argv[2])
+print(json.dumps(expected))`,
+        dataFile('sst2', 'dev.tsv'),
+        file,
+        epoch,
+      ),
+    ) as string[][];
+
+  it('tells a date format from a number format as Excel writes them', () => {
+    const kinds = Object.fromEntries(
+      [
+        '[$-409]mmmm d, yyyy;@',
+        'd-mmm',
+        'mm:ss',
+        'h:mm AM/PM',
+        'yyyy-mm-dd hh:mm',
+        '[h]:mm:ss',
+        '[Red]0.00',
+        '"d" 0',
+        '0.00E+00',
+        '#,##0 "days"',
+        'General',
+      ].map((code) => [code, dateKind(164, code) ?? 'number']),
+    );
+    expect(kinds).toEqual({
+      '[$-409]mmmm d, yyyy;@': 'date',
+      'd-mmm': 'date',
+      'mm:ss': 'time',
+      'h:mm AM/PM': 'time',
+      'yyyy-mm-dd hh:mm': 'datetime',
+      '[h]:mm:ss': 'number',
+      '[Red]0.00': 'number',
+      '"d" 0': 'number',
+      '0.00E+00': 'number',
+      '#,##0 "days"': 'number',
+      General: 'number',
+    });
+    expect([14, 22, 45, 49, 0].map((id) => dateKind(id, undefined) ?? 'number')).toEqual(['date', 'datetime', 'time', 'number', 'number']);
+  });
+
+  it.each(['1900', '1904'] as const)('read as ISO 8601 text in the %s date system; durations and shares stay numbers', async (epoch) => {
+    const file = join(tempDir(), `dates-${epoch}.xlsx`);
+    const expected = write(file, epoch);
+    const { info, records: read } = await records(file);
+    expect(info.columns).toEqual(['sentence', 'label', 'received', 'day', 'at', 'early', 'took', 'share']);
+    // A time shown without seconds (h:mm AM/PM on every other row) still reads to the second it holds.
+    expect(read.map((r) => cells(r, info.columns))).toEqual(expected);
+    expect(read.find((r) => r.fields.received?.startsWith('2024-02-29'))).toBeDefined();
   });
 });
 
