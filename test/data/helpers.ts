@@ -45,15 +45,15 @@ export function debianPython(script: string, ...args: string[]): string {
 }
 
 /**
- * The rows of a workbook's first visible sheet as openpyxl reads them, each cell as Excel's "Save As CSV" writes its
+ * The rows of a workbook's sheet (`sheet`, else the first visible one) as openpyxl reads them, each cell as Excel's "Save As CSV" writes its
  * value (empty: '', booleans: TRUE/FALSE, whole numbers without a decimal point), with the row's number; rows with
  * nothing in them are left out.
  */
-export function openpyxlRows(file: string): { line: number; cells: string[] }[] {
+export function openpyxlRows(file: string, sheet = ''): { line: number; cells: string[] }[] {
   const script = `
 import json, sys, openpyxl
 book = openpyxl.load_workbook(sys.argv[1])
-sheet = next(book[n] for n in book.sheetnames if book[n].sheet_state == 'visible')
+sheet = book[sys.argv[2]] if sys.argv[2] else next(book[n] for n in book.sheetnames if book[n].sheet_state == 'visible')
 def text(v):
     if v is None: return ''
     if isinstance(v, bool): return 'TRUE' if v else 'FALSE'
@@ -64,7 +64,7 @@ for row in sheet.iter_rows():
     cells = [text(c.value) for c in row]
     if any(cells): rows.append({'line': row[0].row, 'cells': cells})
 print(json.dumps(rows))`;
-  return JSON.parse(debianPython(script, file)) as { line: number; cells: string[] }[];
+  return JSON.parse(debianPython(script, file, sheet)) as { line: number; cells: string[] }[];
 }
 
 /**

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { debianPython, openpyxlRows, python } from '../data/helpers.js';
 import { checkExport } from '../label/python-export.js';
 import { checkVersion } from '../label/python-version.js';
 import { repoRoot } from '../serve/spawn-serve.js';
@@ -247,5 +248,58 @@ it(
     await app.accessible('train again');
     await app.shot('retrain', page.getByRole('heading', { name: 'Train again with my corrections' }));
     expect(app.problems).toEqual([]);
+  },
+);
+
+it(
+  'a workbook from the Labelling screen: its sheet of news read past a notes sheet, labelled into a CSV beside it that Excel opens as UTF-8',
+  { timeout: 120_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'review-workbook-failure.png'), fullPage: true }).then(() => undefined));
+    const book = join(out, 'news.xlsx');
+    debianPython(
+      `import csv, sys, openpyxl
+rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))[6300:6330]
+b = openpyxl.Workbook()
+b.active.title = 'About'
+b.active.append(['News to sort, from the wire'])
+s = b.create_sheet('news')
+s.append(['class', 'title', 'description'])
+for r in rows: s.append([int(r[0]), r[1], r[2]])
+b.save(sys.argv[2])`,
+      join(shared, 'data/ag_news/test.csv'),
+      book,
+    );
+    const promptId = (await app.call('train.status', { runId })).promptId!;
+    await page.getByRole('link', { name: 'Labelling' }).click();
+    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+    await page.getByLabel('File to label').fill(book);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await expect
+      .poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').allInnerTexts())
+      .toEqual(['Detect (found: news)', 'About', 'news']);
+    for (const c of ['title', 'description']) await page.getByRole('checkbox', { name: c, exact: true }).check();
+    // A workbook is labelled into a CSV: Excel opens it, and it takes added columns row by row.
+    const output = join(out, 'news.topics.labelled.csv');
+    await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(output);
+    const jobs = (await app.call('label.list', {})).length;
+    await page.getByRole('button', { name: 'Label the file' }).click();
+    await expect.poll(async () => (await app.call('label.list', {})).length, { timeout: 30_000 }).toBe(jobs + 1);
+    const job = (await app.call('label.list', {})).find((j) => j.output === output)!;
+    await expect.poll(async () => (await app.call('label.status', { jobId: job.jobId })).status, { timeout: 90_000 }).toBe('done');
+    expect(readFileSync(output).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const labelled = JSON.parse(
+      python(
+        `import csv, json, sys\nprint(json.dumps([[r['title'], r['predicted_label']] for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))]))`,
+        output,
+      ),
+    ) as [string, string][];
+    expect(labelled.map(([title]) => title)).toEqual(
+      openpyxlRows(book, 'news')
+        .slice(1)
+        .map((r) => r.cells[1]),
+    );
+    expect(labelled.every(([, label]) => Object.keys(TOPICS).includes(label))).toBe(true);
   },
 );
