@@ -9,6 +9,10 @@ import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
 const MAX_PICKLE_BYTES = 64 << 20;
 const CHUNK = 4 << 20;
 
+/** A damaged archive, worded for the checkpoint it is. */
+const zipFailure = (file: string) => (message: string) =>
+  new SproutError('bad-zip', message, { file, hint: 'The file is damaged or not a PyTorch checkpoint; download it again.' });
+
 function bad(file: string, message: string): never {
   throw new SproutError('bad-pytorch-checkpoint', message, {
     file,
@@ -28,13 +32,14 @@ export function readPytorchStateDict(file: string): { tensors: Map<string, Tenso
   if (head.readUInt32LE(0) !== 0x04034b50) {
     bad(file, 'This pytorch_model.bin uses the legacy (pre-1.6) PyTorch format, which Sprout does not read.');
   }
-  const entries = readZipDirectory(file);
+  const entries = readZipDirectory(file, zipFailure(file));
   const pickles = [...entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) bad(file, 'The archive has no single <name>/data.pkl: it is not a torch.save file.');
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   const byteorder = entries.get(`${prefix}byteorder`);
-  if (byteorder && readZipEntry(file, byteorder, 16).toString() !== 'little') bad(file, 'The checkpoint was saved big-endian.');
-  const root = restrictedUnpickle(readZipEntry(file, entries.get(pickles[0])!, MAX_PICKLE_BYTES), file);
+  if (byteorder && readZipEntry(file, byteorder, 16, zipFailure(file)).toString() !== 'little')
+    bad(file, 'The checkpoint was saved big-endian.');
+  const root = restrictedUnpickle(readZipEntry(file, entries.get(pickles[0])!, MAX_PICKLE_BYTES, zipFailure(file)), file);
   if (!(root instanceof Map)) bad(file, 'The checkpoint does not hold a state dict (a dict of tensors).');
   const tensors = new Map<string, TensorRef>();
   const storages = new Map<string, ZipEntry>();
@@ -91,7 +96,7 @@ function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk:
     return;
   }
   // Strided (e.g. a transposed view) or compressed: gather element by element from the whole storage.
-  const storage = readZipEntry(file, entry, entry.size);
+  const storage = readZipEntry(file, entry, entry.size, zipFailure(file));
   const out = Buffer.alloc(numel * el);
   const index = new Array<number>(t.shape.length).fill(0);
   for (let i = 0; i < numel; i++) {

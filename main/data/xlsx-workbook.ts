@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { SproutError } from '../errors.js';
 import { dateKind, dateText, type DateKind } from './xlsx-dates.js';
-import { entryBytes, zipEntries, type ZipEntry } from './zip-archive.js';
+import { readZipDirectory, zipEntryChunks, type ZipEntry, type ZipFailure } from '../checkpoint/zip.js';
 import { XmlScanner, type XmlHandler } from './xml-scanner.js';
 
 export interface Workbook {
@@ -46,12 +46,16 @@ const MAX_PENDING_CHARS = 4 * 2 ** 20;
 /** The code of a ZIP archive that is not a workbook at all, which the caller refuses as the archive it is. */
 export const NOT_A_WORKBOOK = 'data-not-a-workbook';
 
+const RESAVE = 'Open it in Excel (or LibreOffice) and save it again as .xlsx, or as CSV UTF-8.';
+
+/** A damaged workbook, given what is wrong with it ("its sheet … ends in the middle of an XML tag"). */
 export function badWorkbook(file: string) {
-  return (why: string) =>
-    new SproutError('data-bad-xlsx', `This is not a readable Excel workbook: ${why}.`, {
-      file,
-      hint: 'Open it in Excel (or LibreOffice) and save it again as .xlsx, or as CSV UTF-8.',
-    });
+  return (why: string) => new SproutError('data-bad-xlsx', `This is not a readable Excel workbook: ${why}.`, { file, hint: RESAVE });
+}
+
+/** A damaged workbook, given what is wrong with its archive (a sentence from the zip reader). */
+function zipFailure(file: string): ZipFailure {
+  return (message) => new SproutError('data-bad-xlsx', `This is not a readable Excel workbook. ${message}`, { file, hint: RESAVE });
 }
 
 /**
@@ -60,7 +64,7 @@ export function badWorkbook(file: string) {
  */
 export async function openWorkbook(file: string, sheet?: string): Promise<Workbook> {
   const bad = badWorkbook(file);
-  const entries = await zipEntries(file, bad);
+  const entries = readZipDirectory(file, zipFailure(file));
   const book = officeDocument(await relationships(file, entries, ''));
   if (!book || !entries.has(book)) throw new SproutError(NOT_A_WORKBOOK, 'This ZIP archive holds no workbook.', { file });
   if (book.endsWith('.bin')) {
@@ -212,12 +216,12 @@ async function scanPart(file: string, entry: ZipEntry, handler: XmlHandler): Pro
   const bad = badWorkbook(file);
   const scanner = new XmlScanner(handler, MAX_PENDING_CHARS, () => bad(`its part ${entry.name} holds a run of text too long to read`));
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of entryBytes(file, entry, bad)) scanner.push(decoder.decode(chunk, { stream: true }));
+  for await (const chunk of zipEntryChunks(file, entry, zipFailure(file))) scanner.push(decoder.decode(chunk, { stream: true }));
   scanner.push(decoder.decode());
   if (!scanner.end()) throw bad(`its part ${entry.name} ends in the middle of an XML tag`);
 }
 
-/** The rows of the workbook's sheet, in order, each once its `</row>` is read; `onCompressed` as in entryBytes. */
+/** The rows of the workbook's sheet, in order, each once its `</row>` is read; `onCompressed` as in zipEntryChunks. */
 export async function* sheetRows(book: Workbook, onCompressed?: (bytes: number) => void): AsyncGenerator<SheetRow> {
   const bad = badWorkbook(book.file);
   const entry = book.entries.get(book.sheet.part)!;
@@ -225,7 +229,7 @@ export async function* sheetRows(book: Workbook, onCompressed?: (bytes: number) 
   const cells = new SheetCells(book, rows, bad);
   const scanner = new XmlScanner(cells, MAX_PENDING_CHARS, () => bad(`its sheet "${book.sheet.name}" holds a cell too long to read`));
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of entryBytes(book.file, entry, bad, onCompressed)) {
+  for await (const chunk of zipEntryChunks(book.file, entry, zipFailure(book.file), onCompressed)) {
     scanner.push(decoder.decode(chunk, { stream: true }));
     yield* rows;
     rows.length = 0;

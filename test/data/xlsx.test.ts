@@ -351,7 +351,7 @@ describe('files that are not the workbooks they seem', () => {
     await expect(records(cut)).rejects.toMatchObject({
       code: 'data-bad-xlsx',
       message: expect.stringContaining(
-        'This is not a readable Excel workbook: its table of contents is missing: the file may be cut short.',
+        'This is not a readable Excel workbook. No zip end-of-directory record: the file is not a zip archive, or it is cut short.',
       ),
     });
     const zip = join(dir, 'notes.zip');

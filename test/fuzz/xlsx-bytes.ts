@@ -3,7 +3,11 @@
  * needs, around a sheet's XML. Correctness is checked elsewhere against openpyxl (test/data/xlsx.test.ts); these only
  * need to be workbooks a mutation can then break.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { writeZipStored } from '../../main/checkpoint/torch-save.js';
 
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
@@ -19,8 +23,8 @@ export function sheetXml(rows: readonly (readonly string[])[]): string {
 }
 
 /**
- * A workbook whose one sheet is `sheet` (XML text, well-formed or not); `zip64`: its sizes and offsets in ZIP64
- * records, as streaming writers may write them whatever the size.
+ * A workbook whose one sheet is `sheet` (XML text, well-formed or not); `zip64`: stored, its sizes and offsets in
+ * ZIP64 records, as any writer may write them whatever the size.
  */
 export function xlsxBytes(sheet: string, deflate: boolean, zip64 = false): Uint8Array {
   return zip(
@@ -50,6 +54,7 @@ export function xlsxBytes(sheet: string, deflate: boolean, zip64 = false): Uint8
 }
 
 function zip(files: [string, string][], deflate: boolean, zip64: boolean): Uint8Array {
+  if (zip64) return zip64Stored(files);
   const locals: Buffer[] = [];
   const directory: Buffer[] = [];
   let offset = 0;
@@ -57,15 +62,6 @@ function zip(files: [string, string][], deflate: boolean, zip64: boolean): Uint8
     const raw = Buffer.from(text, 'utf8');
     const data = deflate ? deflateRawSync(raw) : raw;
     const nameBytes = Buffer.from(name, 'utf8');
-    // ZIP64: the directory's sizes and offset say "see the extra field", which holds them as 64-bit values.
-    const extra = Buffer.alloc(zip64 ? 28 : 0);
-    if (zip64) {
-      extra.writeUInt16LE(1, 0);
-      extra.writeUInt16LE(24, 2);
-      extra.writeBigUInt64LE(BigInt(raw.length), 4);
-      extra.writeBigUInt64LE(BigInt(data.length), 12);
-      extra.writeBigUInt64LE(BigInt(offset), 20);
-    }
     const fields = (size: number) => {
       const b = Buffer.alloc(size);
       b.writeUInt16LE(20, size === 30 ? 4 : 6);
@@ -87,40 +83,27 @@ function zip(files: [string, string][], deflate: boolean, zip64: boolean): Uint8
       b.writeUInt16LE(nameBytes.length, at + 18);
     }
     central.writeUInt32LE(offset, 42);
-    if (zip64) {
-      central.writeUInt32LE(0xffffffff, 20);
-      central.writeUInt32LE(0xffffffff, 24);
-      central.writeUInt32LE(0xffffffff, 42);
-      central.writeUInt16LE(extra.length, 30);
-    }
     locals.push(local, nameBytes, data);
-    directory.push(central, nameBytes, extra);
+    directory.push(central, nameBytes);
     offset += local.length + nameBytes.length + data.length;
   }
   const size = directory.reduce((n, b) => n + b.length, 0);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(zip64 ? 0xffff : files.length, 8);
-  end.writeUInt16LE(zip64 ? 0xffff : files.length, 10);
-  end.writeUInt32LE(zip64 ? 0xffffffff : size, 12);
-  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, ...directory, ...(zip64 ? zip64End(files.length, size, offset) : []), end]));
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(size, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, ...directory, end]));
 }
 
-/** The ZIP64 end record and its locator, for a directory of `count` entries and `size` bytes at `offset`. */
-function zip64End(count: number, size: number, offset: number): Buffer[] {
-  const record = Buffer.alloc(56);
-  record.writeUInt32LE(0x06064b50, 0);
-  record.writeBigUInt64LE(44n, 4);
-  record.writeUInt16LE(45, 12);
-  record.writeUInt16LE(45, 14);
-  record.writeBigUInt64LE(BigInt(count), 24);
-  record.writeBigUInt64LE(BigInt(count), 32);
-  record.writeBigUInt64LE(BigInt(size), 40);
-  record.writeBigUInt64LE(BigInt(offset), 48);
-  const locator = Buffer.alloc(20);
-  locator.writeUInt32LE(0x07064b50, 0);
-  locator.writeBigUInt64LE(BigInt(offset + size), 8);
-  locator.writeUInt32LE(1, 16);
-  return [record, locator];
+/** The parts, stored with ZIP64 records throughout, by the checkpoint writer that can force them. */
+function zip64Stored(files: [string, string][]): Uint8Array {
+  const file = join(mkdtempSync(join(tmpdir(), 'sprout-zip64-')), 'book.xlsx');
+  const members = files.map(([name, text]) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return { name, size: bytes.length, write: (sink: (chunk: Uint8Array) => void) => sink(bytes) };
+  });
+  writeZipStored(file, members, { zip64: 'always' });
+  return new Uint8Array(readFileSync(file));
 }
