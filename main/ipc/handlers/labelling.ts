@@ -64,6 +64,9 @@ export class LabelJobs {
         hint: 'Choose another output file.',
       });
     const settings = readSettings(this.context.dataDir);
+    // The reading and job options pass through as they came (listing them one by one once dropped a new one); only
+    // the two formats are renamed, the input's and the output's.
+    const { promptId: _prompt, input: _input, output: _output, compute, format, outputFormat, ...options } = r;
     return this.launch({
       kind: 'start',
       dataDir: this.context.dataDir,
@@ -71,24 +74,8 @@ export class LabelJobs {
       modelPath: modelPathOf(this.db, prompt),
       device: settings.defaultDevice,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
-      ...(r.compute ? { compute: r.compute } : {}),
-      options: {
-        input,
-        inputFormat: r.format,
-        header: r.header,
-        quoting: r.quoting,
-        separator: r.separator,
-        sheet: r.sheet,
-        encoding: r.encoding,
-        output,
-        format: r.outputFormat,
-        overwrite: r.overwrite,
-        replaceJob: r.replaceJob,
-        textColumns: r.textColumns,
-        template: r.template,
-        goldColumn: r.goldColumn,
-        batchSize: r.batchSize,
-      },
+      ...(compute ? { compute } : {}),
+      options: { ...options, input, inputFormat: format, output, format: outputFormat },
     });
   }
 
