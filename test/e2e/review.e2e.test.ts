@@ -252,7 +252,7 @@ it(
 );
 
 it(
-  'a workbook from the Labelling screen: its sheet of news read past a notes sheet, labelled into a CSV beside it that Excel opens as UTF-8',
+  'a workbook from the Labelling screen: its first sheet of news found past a notes sheet, the later one chosen and labelled into a CSV that Excel opens as UTF-8',
   { timeout: 120_000 },
   async () => {
     const page = app.page;
@@ -260,17 +260,19 @@ it(
     const book = join(out, 'news.xlsx');
     debianPython(
       `import csv, sys, openpyxl
-rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))[6300:6330]
+rows = list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))
 b = openpyxl.Workbook()
 b.active.title = 'About'
 b.active.append(['News to sort, from the wire'])
-s = b.create_sheet('news')
-s.append(['class', 'title', 'description'])
-for r in rows: s.append([int(r[0]), r[1], r[2]])
+for name, part in (('news', rows[6300:6330]), ('later', rows[6330:6355])):
+    s = b.create_sheet(name)
+    s.append(['class', 'title', 'description'])
+    for r in part: s.append([int(r[0]), r[1], r[2]])
 b.save(sys.argv[2])`,
       join(shared, 'data/ag_news/test.csv'),
       book,
     );
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
     const promptId = (await app.call('train.status', { runId })).promptId!;
     await page.getByRole('link', { name: 'Labelling' }).click();
     await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
@@ -278,7 +280,10 @@ b.save(sys.argv[2])`,
     await page.getByRole('button', { name: 'Read columns' }).click();
     await expect
       .poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').allInnerTexts())
-      .toEqual(['Detect (found: news)', 'About', 'news']);
+      .toEqual(['Detect (found: news)', 'About', 'news', 'later']);
+    // The later sheet, chosen: the job must read it too (the request's reading options reach the worker).
+    await page.getByRole('combobox', { name: 'Sheet' }).selectOption('later');
+    await expect.poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').first().innerText()).toBe('Detect');
     for (const c of ['title', 'description']) await page.getByRole('checkbox', { name: c, exact: true }).check();
     // A workbook is labelled into a CSV: Excel opens it, and it takes added columns row by row.
     const output = join(out, 'news.topics.labelled.csv');
@@ -296,7 +301,7 @@ b.save(sys.argv[2])`,
       ),
     ) as [string, string][];
     expect(labelled.map(([title]) => title)).toEqual(
-      openpyxlRows(book, 'news')
+      openpyxlRows(book, 'later')
         .slice(1)
         .map((r) => r.cells[1]),
     );
