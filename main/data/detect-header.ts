@@ -14,7 +14,8 @@ export interface HeaderChoice {
 /** Rows after the first that are compared with it. */
 export const HEADER_SAMPLE_ROWS = 200;
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A number as a sheet shows one: a decimal point or comma (3.50, 3,50), thousands grouped (1,234.50, 1.234,50). */
+const NUMBER = /^[+-]?(\d+([.,]\d*)?|[.,]\d+|\d{1,3}([.,']\d{3})+([.,]\d+)?)([eE][+-]?\d+)?$/;
 const isNumber = (v: string) => NUMBER.test(v.trim());
 
 interface Vote {

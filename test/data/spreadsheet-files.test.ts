@@ -86,6 +86,9 @@ describe('a German sheet with decimal commas, in Windows-1252', () => {
     for await (const r of readRecords(file, { encoding: 'windows-1252' })) got.push([r.fields.Text!, r.fields.Bewertung!, r.fields.Preis!]);
     expect(got).toEqual(pythonCsvRows(file, { delimiter: ';', encoding: 'cp1252' }).slice(1));
     expect(got[1]).toEqual(['Größe passt, Qualität „gut“ 1', 'positiv', '1,50']);
+    // A decimal comma is a number to the header detection: the price column votes for row 1 as a header.
+    const { info } = await openSource(file, { encoding: 'windows-1252' });
+    expect(info.headerReason).toContain('"Preis" stands above numbers in column 2');
   });
 });
 
