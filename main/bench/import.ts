@@ -9,18 +9,27 @@ import { importDataset } from '../library/import-dataset.js';
 
 const WORDS = 'the a movie film was great terrible plot acting , "quoted" and but not really quite fun boring long short story'.split(' ');
 
-/** Writes a CSV with a header and `rows` rows of 5–25 words (some needing quotes) and one of four labels. */
-async function writeCsv(file: string, rows: number): Promise<void> {
+const LABELS = ['world', 'sports', 'business', 'science'];
+
+/** The generated rows: row i's text (5–25 words, some needing quotes in a CSV) and its label, the same every run. */
+export function* generatedRows(rows: number): Generator<[string, string]> {
   const random = seededRandom(1);
-  const out = createWriteStream(file);
-  out.write('text,label\n');
-  let batch = '';
   for (let i = 0; i < rows; i++) {
     const n = 5 + Math.floor(random() * 21);
     let text = String(i);
     for (let w = 0; w < n; w++) text += ' ' + WORDS[Math.floor(random() * WORDS.length)];
+    yield [text, LABELS[i % 4]];
+  }
+}
+
+/** Writes a CSV with a header and `rows` rows of 5–25 words (some needing quotes) and one of four labels. */
+async function writeCsv(file: string, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write('text,label\n');
+  let batch = '';
+  for (const [text, label] of generatedRows(rows)) {
     const field = /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-    batch += `${field},${['world', 'sports', 'business', 'science'][i % 4]}\n`;
+    batch += `${field},${label}\n`;
     if (batch.length > 1 << 20) {
       if (!out.write(batch)) await once(out, 'drain');
       batch = '';

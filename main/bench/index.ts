@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComputeChoice } from '../choices.js';
 import { benchImport } from './import.js';
+import { benchImportWorkbook } from './import-workbook.js';
 import { benchLabel } from './label.js';
 import { benchTokenizer } from './tokenizer.js';
 import { benchTrain } from './train.js';
@@ -40,6 +41,7 @@ const benches: Record<string, Bench> = {
   label: () => benchLabel({ workDir, tokenizerFrom }),
   evaluation: () => benchEvaluation({ workDir, tokenizerFrom }),
   import: () => benchImport(),
+  'import-xlsx': () => benchImportWorkbook(),
   tokenizer: () => benchTokenizer(root),
   mixed: () => benchMixed({ workDir, tokenizerFrom }),
   'memory-small': () => benchMemory({ workDir, tokenizerFrom, shape: 't5-small' }),

@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { SproutError } from '../errors.js';
+import { StringTable } from './string-table.js';
 import { dateKind, dateText, type DateKind } from './xlsx-dates.js';
 import { readZipDirectory, zipEntryChunks, type ZipEntry, type ZipFailure } from '../checkpoint/zip.js';
 import { XmlScanner, type XmlHandler } from './xml-scanner.js';
@@ -17,7 +18,7 @@ export interface Workbook {
   sheet: Sheet;
   /** The visible worksheets, in workbook order. */
   visible: Sheet[];
-  strings: string[];
+  strings: StringTable;
   /** By cell style index (a cell's `s`): whether its number format shows a date, a time or both. */
   dateStyles: (DateKind | undefined)[];
   /** Whether serials count from 1904 (old Mac workbooks) rather than 1900. */
@@ -81,7 +82,8 @@ export async function openWorkbook(file: string, sheet?: string): Promise<Workbo
   if (!chosen && sheet !== undefined) throw noSuchSheet(file, sheet, visible);
   if (!chosen) throw bad('it has no visible worksheet');
   const sharedStrings = links.find((l) => l.type.endsWith('/sharedStrings'))?.target;
-  const strings = sharedStrings && entries.has(sharedStrings) ? await readSharedStrings(file, entries.get(sharedStrings)!) : [];
+  const strings =
+    sharedStrings && entries.has(sharedStrings) ? await readSharedStrings(file, entries.get(sharedStrings)!) : new StringTable();
   const styles = links.find((l) => l.type.endsWith('/styles'))?.target;
   const dateStyles = styles && entries.has(styles) ? await readDateStyles(file, entries.get(styles)!) : [];
   const bare = ({ name, part }: Sheet): Sheet => ({ name, part });
@@ -165,13 +167,13 @@ async function readDateStyles(file: string, entry: ZipEntry): Promise<(DateKind 
 }
 
 /** Each `<si>`'s text: its `<t>`, or its rich-text runs' `<t>`s joined, phonetic guides (`<rPh>`) left out. */
-async function readSharedStrings(file: string, entry: ZipEntry): Promise<string[]> {
-  const strings: string[] = [];
+async function readSharedStrings(file: string, entry: ZipEntry): Promise<StringTable> {
+  const strings = new StringTable();
   const text = new InlineText();
   await scanPart(file, entry, {
     open: (element) => text.open(element),
     close: (element) => {
-      if (element === 'si') strings.push(text.take());
+      if (element === 'si') strings.add(text.take());
       else text.close(element);
     },
     text: (t) => text.text(t),
@@ -313,7 +315,7 @@ class SheetCells implements XmlHandler {
     const v = this.value;
     switch (this.type) {
       case 's': {
-        const text = this.book.strings[Number(v)];
+        const text = this.book.strings.get(Number(v));
         if (v === '' || text === undefined)
           throw this.bad(`cell ${this.ref} of sheet "${this.book.sheet.name}" refers to shared string ${v}, which it lacks`);
         return text;
