@@ -50,7 +50,8 @@ function writeWorkbook(file: string, rows: number): void {
     yield '</sst>';
   };
   const sheet = function* () {
-    yield `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>`;
+    yield `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>`;
+    yield '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>';
     let i = 0;
     for (const [, label] of generatedRows(rows)) {
       const r = i + 2;

@@ -252,7 +252,7 @@ it(
 );
 
 it(
-  'a workbook from the Labelling screen: its first sheet of news found past a notes sheet, the later one chosen and labelled into a CSV that Excel opens as UTF-8',
+  'a workbook from the Labelling screen: the sheet found past a notes sheet, the later one chosen, labelled into a CSV Excel opens as UTF-8',
   { timeout: 120_000 },
   async () => {
     const page = app.page;
@@ -296,7 +296,9 @@ b.save(sys.argv[2])`,
     expect(readFileSync(output).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const labelled = JSON.parse(
       python(
-        `import csv, json, sys\nprint(json.dumps([[r['title'], r['predicted_label']] for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))]))`,
+        `import csv, json, sys
+rows = csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))
+print(json.dumps([[r['title'], r['predicted_label']] for r in rows]))`,
         output,
       ),
     ) as [string, string][];
