@@ -53,5 +53,6 @@ export function tabTableReason(lines: readonly string[]): string | undefined {
   if (filled.length < 2) return undefined;
   const tabs = filled[0].split('\t').length - 1;
   if (tabs === 0 || !filled.every((l) => l.split('\t').length - 1 === tabs)) return undefined;
-  return `each of the first ${filled.length} lines has ${tabs === 1 ? 'a tab' : `${tabs} tabs`}, as Excel saves a sheet as "Text (Tab delimited)" or "Unicode Text"`;
+  const each = `each of the first ${filled.length} lines has ${tabs === 1 ? 'a tab' : `${tabs} tabs`}`;
+  return `${each}, as Excel saves a sheet as "Text (Tab delimited)" or "Unicode Text"`;
 }

@@ -138,15 +138,15 @@ function isDsv(format: DataFormat): format is 'csv' | 'tsv' {
 
 /** The reader of a workbook's sheet, its header and width taken from its first rows unless chosen. */
 async function startSheetReader(opened: Workbook, info: SourceInfo, options: OpenOptions): Promise<Reader> {
-  const { book, skipped } = options.sheet === undefined ? await defaultSheet(opened) : { book: opened, skipped: [] };
+  const { book, skipped, sample } =
+    options.sheet === undefined ? await defaultSheet(opened) : { book: opened, skipped: [], sample: await sampleSheet(opened) };
   describeSheet(book, info, options.sheet !== undefined, skipped);
-  const sample = await sampleSheet(book);
   if (options.header === undefined) {
     const choice = detectSheetHeader(sample);
     info.header = choice.header;
     info.headerReason = choice.reason;
   }
-  if (options.onBytes) for await (const chunk of createReadStream(info.file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
+  await showBytes(info.file, options.onBytes);
   let blank = 0;
   const records = readSheet(book, info, {
     header: info.header,
@@ -239,10 +239,15 @@ async function startReader(
       return startSheetReader(book ?? (await openWorkbook(file, options.sheet)), info, options);
     case 'parquet': {
       const records = readParquet(file, info, options.onProgress);
-      if (options.onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) options.onBytes(chunk as Buffer);
+      await showBytes(file, options.onBytes);
       return { records, blankLines: noBlankLines };
     }
   }
+}
+
+/** Shows a binary file's bytes to `onBytes` (to hash them), in one pass of their own: its reader does not stream them. */
+async function showBytes(file: string, onBytes: OpenOptions['onBytes']): Promise<void> {
+  if (onBytes) for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) onBytes(chunk as Buffer);
 }
 
 /** The CSV/TSV reader; its count of blank lines grows as it reads, so it is read through a function. */

@@ -11,16 +11,20 @@ import { columnName, sheetRows, type SheetRow, type Workbook } from './xlsx-work
 /**
  * The sheet read when none is named: the first visible one with two rows or more (a header and an example, or two
  * examples), since a workbook often opens on a cover or notes sheet; the first when none has. `skipped`: the sheets
- * passed over.
+ * passed over; `sample`: the chosen sheet's first rows (sampleSheet), read once for the choice and the detections.
  */
-export async function defaultSheet(book: Workbook): Promise<{ book: Workbook; skipped: string[] }> {
+export async function defaultSheet(book: Workbook): Promise<{ book: Workbook; skipped: string[]; sample: SheetRow[] }> {
   const skipped: string[] = [];
+  let first: SheetRow[] | undefined;
   for (const sheet of book.visible) {
     const candidate = { ...book, sheet };
-    if ((await sampleSheet(candidate, 2)).length >= 2) return { book: candidate, skipped };
+    const sample = await sampleSheet(candidate);
+    first ??= sample;
+    if (sample.length >= 2) return { book: candidate, skipped, sample };
     skipped.push(sheet.name);
   }
-  return { book, skipped: [] };
+  // book.sheet is the first visible one, sampled first above.
+  return { book, skipped: [], sample: first ?? [] };
 }
 
 /** Says which sheet is read, and why that one when it was not named. */
@@ -35,13 +39,13 @@ export function describeSheet(book: Workbook, info: SourceInfo, named: boolean, 
       : `the first of its ${info.sheets.length} sheets (${all}) with two rows or more`;
 }
 
-/** The first rows that hold a value (at most `rows`), enough to detect the header and the width from. */
-export async function sampleSheet(book: Workbook, rows = HEADER_SAMPLE_ROWS + 1): Promise<SheetRow[]> {
+/** The first rows that hold a value, enough to detect the header and the width from. */
+export async function sampleSheet(book: Workbook): Promise<SheetRow[]> {
   const sample: SheetRow[] = [];
   for await (const row of sheetRows(book)) {
     if (row.cells.length === 0) continue;
     sample.push(row);
-    if (sample.length >= rows) break;
+    if (sample.length > HEADER_SAMPLE_ROWS) break;
   }
   return sample;
 }

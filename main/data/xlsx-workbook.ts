@@ -213,32 +213,43 @@ function unescapeXString(s: string): string {
   return s.includes('_x') ? s.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : s;
 }
 
-/** Runs a whole part through the scanner (the small parts: relationships, the workbook, shared strings). */
-async function scanPart(file: string, entry: ZipEntry, handler: XmlHandler): Promise<void> {
+/**
+ * Runs a part's XML through `handler`, pausing after each chunk so that a caller can take what the handler gathered;
+ * `what` names the part in errors ("its part xl/styles.xml", "its sheet "Data""), `onCompressed` as in zipEntryChunks.
+ */
+async function* scanEntry(
+  file: string,
+  entry: ZipEntry,
+  handler: XmlHandler,
+  what: string,
+  onCompressed?: (bytes: number) => void,
+): AsyncGenerator<void> {
   const bad = badWorkbook(file);
-  const scanner = new XmlScanner(handler, MAX_PENDING_CHARS, () => bad(`its part ${entry.name} holds a run of text too long to read`));
+  const scanner = new XmlScanner(handler, MAX_PENDING_CHARS, () => bad(`${what} holds a run of text too long to read`));
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of zipEntryChunks(file, entry, zipFailure(file))) scanner.push(decoder.decode(chunk, { stream: true }));
+  for await (const chunk of zipEntryChunks(file, entry, zipFailure(file), onCompressed)) {
+    scanner.push(decoder.decode(chunk, { stream: true }));
+    yield;
+  }
   scanner.push(decoder.decode());
-  if (!scanner.end()) throw bad(`its part ${entry.name} ends in the middle of an XML tag`);
+  yield;
+  if (!scanner.end()) throw bad(`${what} ends in the middle of an XML tag`);
+}
+
+/** Runs a whole part through the scanner (the small parts: relationships, the workbook, styles, shared strings). */
+async function scanPart(file: string, entry: ZipEntry, handler: XmlHandler): Promise<void> {
+  for await (const _ of scanEntry(file, entry, handler, `its part ${entry.name}`));
 }
 
 /** The rows of the workbook's sheet, in order, each once its `</row>` is read; `onCompressed` as in zipEntryChunks. */
 export async function* sheetRows(book: Workbook, onCompressed?: (bytes: number) => void): AsyncGenerator<SheetRow> {
-  const bad = badWorkbook(book.file);
   const entry = book.entries.get(book.sheet.part)!;
   const rows: SheetRow[] = [];
-  const cells = new SheetCells(book, rows, bad);
-  const scanner = new XmlScanner(cells, MAX_PENDING_CHARS, () => bad(`its sheet "${book.sheet.name}" holds a cell too long to read`));
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of zipEntryChunks(book.file, entry, zipFailure(book.file), onCompressed)) {
-    scanner.push(decoder.decode(chunk, { stream: true }));
+  const cells = new SheetCells(book, rows, badWorkbook(book.file));
+  for await (const _ of scanEntry(book.file, entry, cells, `its sheet "${book.sheet.name}"`, onCompressed)) {
     yield* rows;
     rows.length = 0;
   }
-  scanner.push(decoder.decode());
-  yield* rows;
-  if (!scanner.end()) throw bad(`its sheet "${book.sheet.name}" ends in the middle of an XML tag`);
 }
 
 /** Turns a sheet's `<row>`/`<c>` elements into rows. */
