@@ -1,6 +1,6 @@
 import type { DataPreview, DatasetInfo, ImportProgress, ImportReport, Quoting } from '../../../preload/contract.js';
 import type { CsvSeparator, EncodingChoice, HeaderSetting } from '../../../main/choices.js';
-import { encodingRequest, headerRequest } from './read-choices.js';
+import { previewedReading, readRequest } from './read-choices.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
@@ -93,11 +93,7 @@ export class DataSetup {
       const preview = await api['data.preview']({
         file: this.file.trim(),
         rows: 8,
-        ...(this.quoting ? { quoting: this.quoting } : {}),
-        ...(this.separator ? { separator: this.separator } : {}),
-        ...(this.sheet ? { sheet: this.sheet } : {}),
-        ...encodingRequest(this.encoding),
-        ...headerRequest(this.header),
+        ...readRequest(this),
         ...(labelColumn ? { labelColumn } : {}),
       });
       // A newer request (another file, another quoting) has been sent since: its answer is the one to show.
@@ -134,12 +130,7 @@ export class DataSetup {
     try {
       this.report = await api['data.import']({
         file: this.file.trim(),
-        ...(this.quoting ? { quoting: this.quoting } : {}),
-        ...encodingRequest(this.encoding),
-        // The preview's reading, so that the import reads the rows the person saw.
-        header: this.preview!.header,
-        ...(this.preview!.separator ? { separator: this.preview!.separator } : {}),
-        ...(this.preview!.sheet ? { sheet: this.preview!.sheet } : {}),
+        ...previewedReading(this, this.preview!),
         ...(this.name.trim() ? { name: this.name.trim() } : {}),
         textColumns: $state.snapshot(this.textColumns),
         labelColumn: this.labelColumn || null,

@@ -14,7 +14,7 @@ import { asApiError } from './errors.js';
 import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
 import type { CsvSeparator, EncodingChoice, HeaderSetting } from '../../../main/choices.js';
-import { encodingRequest, headerRequest } from './read-choices.js';
+import { previewedReading, readRequest } from './read-choices.js';
 import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
 import { ReviewRows } from './review.svelte.js';
@@ -126,11 +126,7 @@ export class LabellingJob {
       this.preview = await api['data.preview']({
         file: this.input.trim(),
         rows: 5,
-        ...(this.quoting ? { quoting: this.quoting } : {}),
-        ...(this.separator ? { separator: this.separator } : {}),
-        ...(this.sheet ? { sheet: this.sheet } : {}),
-        ...encodingRequest(this.encoding),
-        ...headerRequest(this.header),
+        ...readRequest(this),
       });
       this.textColumns = [...this.preview.suggestion.textColumns];
       if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
@@ -177,11 +173,7 @@ export class LabellingJob {
       const request: RequestOf<'label.start'> = {
         promptId: this.promptId,
         input: this.input.trim(),
-        ...(this.quoting ? { quoting: this.quoting } : {}),
-        ...encodingRequest(this.encoding),
-        ...(this.preview ? { header: this.preview.header } : {}),
-        ...(this.preview?.separator ? { separator: this.preview.separator } : {}),
-        ...(this.preview?.sheet ? { sheet: this.preview.sheet } : {}),
+        ...previewedReading(this, this.preview),
         textColumns: $state.snapshot(this.textColumns),
         ...(this.goldColumn ? { goldColumn: this.goldColumn } : {}),
         output: this.output.trim(),
