@@ -31,15 +31,9 @@ export async function loadExamples(
   const limit = source.limit ?? Infinity;
   if ('file' in source) {
     const raw: RawExample[] = [];
-    const records = readRecords(source.file, {
-      format: source.format,
-      header: source.header,
-      quoting: source.quoting,
-      separator: source.separator,
-      sheet: source.sheet,
-      encoding: source.encoding,
-      invalidUtf8: source.invalidUtf8,
-    });
+    // The reading options pass through as the source has them: a list of them is where a new one gets dropped.
+    const { file: _file, skip: _skip, limit: _limit, holdOut: _holdOut, ...reading } = source;
+    const records = readRecords(source.file, reading);
     let skip = source.skip ?? 0;
     for await (const r of records) {
       if (raw.length >= limit) break;
