@@ -1,11 +1,5 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { writeZipStored, type ZipMember } from '../checkpoint/torch-save.js';
-import { openLibrary } from '../library/db.js';
-import { importDataset } from '../library/import-dataset.js';
-import { generatedRows } from './import.js';
-import { peakRssMb } from './measure.js';
+import { generatedRows, timeImport } from './import.js';
 
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
@@ -81,25 +75,6 @@ function writeWorkbook(file: string, rows: number): void {
  * imported into a fresh library: rows per second of the import alone and the process's peak RSS, which holds the
  * shared strings (every cell of a workbook names its text by index into them).
  */
-export async function benchImportWorkbook(rows = 1_000_000): Promise<Record<string, unknown>> {
-  const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-import-xlsx-'));
-  try {
-    const book = join(dir, 'generated.xlsx');
-    writeWorkbook(book, rows);
-    const db = openLibrary(join(dir, 'library.sqlite'));
-    const start = performance.now();
-    const report = await importDataset(db, book, { textColumns: ['text'], labelColumn: 'label' });
-    const seconds = (performance.now() - start) / 1000;
-    db.close();
-    return {
-      benchmark: 'import-xlsx',
-      rows: report.rows,
-      file_mb: Math.round(statSync(book).size / 2 ** 20),
-      seconds: Number(seconds.toFixed(2)),
-      rows_per_s: Math.round(report.rows / seconds),
-      peak_rss_mb: peakRssMb(),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function benchImportWorkbook(rows = 1_000_000): Promise<Record<string, unknown>> {
+  return timeImport('import-xlsx', 'generated.xlsx', (book) => writeWorkbook(book, rows));
 }
