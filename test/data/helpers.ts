@@ -110,3 +110,32 @@ book.save(sys.argv[2])`,
     file,
   );
 }
+
+/**
+ * Writes a TSV/CSV's rows into a workbook with openpyxl, on a sheet named "data" followed by a one-line "notes" sheet;
+ * `numeric`: 0-based columns written as numbers.
+ */
+export function openpyxlWorkbook(
+  source: string,
+  target: string,
+  options: { delimiter: string; numeric?: number[]; quoting?: 'none' },
+): void {
+  debianPython(
+    `
+import csv, json, sys, openpyxl
+source, target, delimiter, numeric, quoting = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5]
+book = openpyxl.Workbook()
+sheet = book.active
+sheet.title = 'data'
+with open(source, newline='', encoding='utf-8') as f:
+    for row in csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == 'none' else csv.QUOTE_MINIMAL):
+        sheet.append([int(v) if i in numeric else v for i, v in enumerate(row)])
+book.create_sheet('notes').append(['written by openpyxl'])
+book.save(target)`,
+    source,
+    target,
+    options.delimiter,
+    JSON.stringify(options.numeric ?? []),
+    options.quoting ?? 'minimal',
+  );
+}

@@ -14,35 +14,23 @@ import type { LibraryDb } from '../../main/library/db.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { importDataset } from '../../main/library/import-dataset.js';
 import { sheetXml, xlsxBytes } from '../fuzz/xlsx-bytes.js';
-import { dataFile, debianPython, freshLibrary, openpyxlRows, pythonCsvRows, repoRoot, sst2Workbook, tempDir } from './helpers.js';
+import {
+  dataFile,
+  debianPython,
+  freshLibrary,
+  openpyxlRows,
+  pythonCsvRows,
+  openpyxlWorkbook,
+  repoRoot,
+  sst2Workbook,
+  tempDir,
+} from './helpers.js';
 
 let db: LibraryDb;
 beforeEach(() => {
   db = freshLibrary();
 });
 afterEach(() => db.close());
-
-/** Writes a TSV/CSV's rows into a workbook with openpyxl; `numeric`: 0-based columns written as numbers. */
-function openpyxlWorkbook(source: string, target: string, options: { delimiter: string; numeric?: number[]; quoting?: 'none' }): void {
-  debianPython(
-    `
-import csv, json, sys, openpyxl
-source, target, delimiter, numeric, quoting = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5]
-book = openpyxl.Workbook()
-sheet = book.active
-sheet.title = 'data'
-with open(source, newline='', encoding='utf-8') as f:
-    for row in csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE if quoting == 'none' else csv.QUOTE_MINIMAL):
-        sheet.append([int(v) if i in numeric else v for i, v in enumerate(row)])
-book.create_sheet('notes').append(['written by openpyxl'])
-book.save(target)`,
-    source,
-    target,
-    options.delimiter,
-    JSON.stringify(options.numeric ?? []),
-    options.quoting ?? 'minimal',
-  );
-}
 
 async function records(file: string, options = {}) {
   const source = await openSource(file, options);

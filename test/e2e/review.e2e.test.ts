@@ -65,18 +65,24 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/** Once the prompt has trained: the Labelling screen, with that prompt and `file`, its columns read. */
+async function openInLabelling(file: string): Promise<void> {
+  const page = app.page;
+  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
+  const promptId = (await app.call('train.status', { runId })).promptId!;
+  await page.getByRole('link', { name: 'Labelling' }).click();
+  await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+  await page.getByLabel('File to label').fill(file);
+  await page.getByRole('button', { name: 'Read columns' }).click();
+}
+
 it(
   'the queue: one row at a time with every column, number keys, Enter, S and Backspace, a progress line; then the table and the export',
   { timeout: 300_000 },
   async () => {
     const page = app.page;
     onTestFailed(() => page.screenshot({ path: join(shots, 'review-failure.png'), fullPage: true }).then(() => undefined));
-    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
-    const promptId = (await app.call('train.status', { runId })).promptId!;
-    await page.getByRole('link', { name: 'Labelling' }).click();
-    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
-    await page.getByLabel('File to label').fill(toLabel);
-    await page.getByRole('button', { name: 'Read columns' }).click();
+    await openInLabelling(toLabel);
     await page.getByRole('checkbox', { name: '1', exact: true }).check();
     await page.getByRole('checkbox', { name: '2', exact: true }).check();
     // Named after the prompt, beside the file.
@@ -272,12 +278,7 @@ b.save(sys.argv[2])`,
       join(shared, 'data/ag_news/test.csv'),
       book,
     );
-    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
-    const promptId = (await app.call('train.status', { runId })).promptId!;
-    await page.getByRole('link', { name: 'Labelling' }).click();
-    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
-    await page.getByLabel('File to label').fill(book);
-    await page.getByRole('button', { name: 'Read columns' }).click();
+    await openInLabelling(book);
     await expect
       .poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').allInnerTexts())
       .toEqual(['Detect (found: news)', 'About', 'news', 'later']);

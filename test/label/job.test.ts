@@ -6,7 +6,7 @@ import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
-import { debianPython, openpyxlRows, python, transcode } from '../data/helpers.js';
+import { openpyxlRows, openpyxlWorkbook, python, transcode } from '../data/helpers.js';
 import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
 let engine: LabelEngine;
@@ -187,14 +187,7 @@ describe('a workbook from Excel', () => {
     const { db } = freshLibrary();
     const dir = tempDir();
     const input = join(dir, 'cola-dev.xlsx');
-    debianPython(
-      `import csv, sys, openpyxl
-book = openpyxl.Workbook()
-for row in csv.reader(open(sys.argv[1], newline='', encoding='utf-8'), delimiter='\\t', quoting=csv.QUOTE_NONE): book.active.append(row)
-book.save(sys.argv[2])`,
-      data('cola/in_domain_dev.tsv'),
-      input,
-    );
+    openpyxlWorkbook(data('cola/in_domain_dev.tsv'), input, { delimiter: '\t', quoting: 'none' });
     const whole = await startLabelJob(db, cola(), { input, batchSize: 8 });
     expect(whole).toMatchObject({
       status: 'done',
