@@ -74,6 +74,17 @@ afterAll(async () => {
   await app?.stop();
 });
 
+/**
+ * Presses the Data step's Import and returns the dataset it added. The library is listed before the press: listed
+ * after it, a quick import is already in the list and the new entry is never seen arriving.
+ */
+async function importFromDataStep() {
+  const before = await app.call('data.list', {});
+  await app.page.getByRole('button', { name: 'Import into the library' }).click();
+  await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(before.length + 1);
+  return (await app.call('data.list', {})).find((d) => !before.some((e) => e.id === d.id))!;
+}
+
 /** Label → rows of the Data step's label table. */
 async function labelTable(): Promise<Record<string, number>> {
   const rows = await app.page
@@ -347,10 +358,7 @@ it(
     await page.getByRole('combobox', { name: 'Encoding' }).selectOption('windows-1252');
     await expect.poll(() => page.getByText(/rows · TSV/).innerText(), { timeout: 30_000 }).toMatch(/^527 rows · TSV · windows-1252 ·/);
     await expect.poll(labelTable).toEqual({ 0: 162, 1: 365 });
-    await page.getByRole('button', { name: 'Import into the library' }).click();
-    const datasets = await app.call('data.list', {});
-    await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(datasets.length + 1);
-    const stored = (await app.call('data.list', {})).find((d) => !datasets.some((e) => e.id === d.id))!;
+    const stored = await importFromDataStep();
     expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(527);
   },
 );
@@ -426,10 +434,7 @@ it(
     await expect(page.getByTestId('sheet-guess').count()).resolves.toBe(0);
     await expect.poll(labelTable).toEqual(rows(sst2.slice(600)));
     await page.screenshot({ path: join(shots, 'defects-sheet.png') });
-    const datasets = await app.call('data.list', {});
-    await page.getByRole('button', { name: 'Import into the library' }).click();
-    await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(datasets.length + 1);
-    const stored = (await app.call('data.list', {})).find((d) => !datasets.some((e) => e.id === d.id))!;
+    const stored = await importFromDataStep();
     expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(272);
     await expect(page.getByText(/^xlsx · sheet "validation" · first row: column names/).count()).resolves.toBe(1);
   },
