@@ -1,3 +1,4 @@
+import { formatIn, HEADER_FORMATS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { heldOutWords } from '../data/split.js';
 import { caseVariants, caseVariantsNote, trimmedLabelsNote } from '../data/values.js';
@@ -73,7 +74,8 @@ function readAs(format: string, r: Partial<ImportReport>): string {
     r.encoding !== 'binary' && r.encoding,
     r.separator === 'semicolon' && 'semicolon-separated',
     r.quoting && `quoting ${r.quoting}`,
-    r.header === undefined ? '' : r.header ? 'header row' : 'no header row',
+    // Records (JSON Lines, Parquet) name their fields; only a table's first row can be names or data.
+    !formatIn(HEADER_FORMATS, format) || r.header === undefined ? '' : r.header ? 'header row' : 'no header row',
   ]
     .filter(Boolean)
     .join(' · ');

@@ -93,6 +93,8 @@ describe('sprout data (built CLI)', () => {
       ]),
     );
     expect(text.some((l) => l.includes('held out'))).toBe(false);
+    // JSON Lines name their fields in every record: no header row to speak of.
+    expect(sprout('data', 'show', String(cb.id)).stdout).toContain('      read as jsonl · utf-8\n');
   });
 
   it('detects that CoLA has no header (and says why), lets --header choose, and reports the split and the imbalance', () => {
