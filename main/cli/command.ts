@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** One `sprout` sub-command. `path` is the words after `sprout`, e.g. ['data', 'import']. */
@@ -11,6 +12,8 @@ export interface Command {
   choices?: readonly ChoiceFlag[];
   /** Whether positional arguments are accepted. */
   positionals?: boolean;
+  /** The flag that names the file a command without positionals reads (`input` for `sprout label --input FILE`). */
+  fileFlag?: string;
   run(args: ParsedArgs): Promise<number | void>;
 }
 
@@ -55,7 +58,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
   const listHint = listedAfterFlag(tokens, options);
   if (!command.positionals && positionals.length > 0) {
     const plain = `Unexpected argument '${positionals[0]}'. This command does not take positional arguments`;
-    throw new UsageError(`${listHint ?? plain}\n${usage}`);
+    throw new UsageError(`${fileGivenBare(command, positionals, values) ?? listHint ?? plain}\n${usage}`);
   }
   const args: ParsedArgs = { values: values as ParsedArgs['values'], positionals, listHint };
   for (const choice of choices) choice.read(args.values);
@@ -83,6 +86,17 @@ function listedAfterFlag(tokens: Token[], options: Command['options']): string |
       return `'${words[1]}' follows --${flag.name} ${words[0]}, which takes one value; repeat the flag for each: ${words.map((w) => `--${flag.name} ${w}`).join(' ')}`;
   }
   return undefined;
+}
+
+/**
+ * `sprout label --prompt 1 reviews.csv`: a file named bare, where the command takes it by a flag. Said as such, since
+ * the word would otherwise be taken for a second value of the flag before it.
+ */
+function fileGivenBare(command: Command, positionals: string[], values: Record<string, unknown>): string | undefined {
+  const flag = command.fileFlag;
+  if (flag === undefined || values[flag] !== undefined) return undefined;
+  const file = positionals.find((word) => statSync(word, { throwIfNoEntry: false })?.isFile());
+  return file === undefined ? undefined : `'${file}' is a file: give it as --${flag} ${file}`;
 }
 
 /** Prints a value as one line of JSON on stdout, the form scripts parse. */

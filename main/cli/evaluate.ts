@@ -23,6 +23,7 @@ import { interruptSignal } from './interrupt.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],
+  fileFlag: 'data',
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
   usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
                        [--max-input-tokens N] ${FILE_READ_HELP}

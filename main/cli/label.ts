@@ -150,6 +150,7 @@ function progressPrinter(): (p: LabelProgress) => void {
 
 export const labelCommand: Command = {
   path: ['label'],
+  fileFlag: 'input',
   summary: 'Label every row of a file with a tuned prompt (streaming, resumable); ends with a JSON summary',
   usage: `Usage: sprout label --prompt ID|NAME [--prompt ...] --input FILE [--output FILE] [options]
        sprout label --prompt-file FILE.safetensors --model MODEL (--labels A,B,... [--verbalisers X,Y,...] | --generate)

@@ -28,6 +28,7 @@ import { interruptSignal } from './interrupt.js';
 
 export const trainCommand: Command = {
   path: ['train'],
+  fileFlag: 'data',
   summary: 'Train a soft prompt on a frozen T5 (prompt tuning); ends with a JSON summary',
   usage: `Usage: sprout train --model MODEL (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
                     [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]

@@ -37,6 +37,7 @@ interface Target {
 
 export const transferRankCommand: Command = {
   path: ['transfer', 'rank'],
+  fileFlag: 'data',
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID|NAME) --model MODEL
                             [${metricFlag.help}] [--probes ${DEFAULT_PROBES}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]

@@ -3,11 +3,13 @@
  * left parseArgs a stray "sentence2", reported as a positional argument the command does not take, and
  * `library tag 3 --remove old stale` added the tag "stale". The errors now say how to repeat the flag.
  */
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, UsageError, type ParsedArgs } from '../../main/cli/command.js';
 import { commands } from '../../main/cli/commands.js';
 import { onePositional } from '../../main/cli/data-shared.js';
 
+const cbTest = resolve(__dirname, '../../../shared/data/cb/test.jsonl');
 const command = (path: string) => commands.find((c) => c.path.join(' ') === path)!;
 const parse = (path: string, argv: string[]) => parseCommandArgs(command(path), argv) as ParsedArgs;
 
@@ -58,5 +60,21 @@ describe('a list given to a flag that is repeated instead', () => {
     );
     expect(refusal(() => parse('data list', ['extra']))).toMatch(/^Unexpected argument 'extra'/);
     expect(refusal(() => parse('data list', ['--nonsense']))).toMatch(/^Unknown option '--nonsense'/);
+  });
+});
+
+describe('a file named bare where the command takes it by a flag', () => {
+  it('says which flag takes it, before reading it as a second value of the flag before it', () => {
+    expect(refusal(() => parse('label', ['--prompt', '1', cbTest]))).toBe(
+      `'${cbTest}' is a file: give it as --input ${cbTest}\nRun \`sprout label --help\` for usage.`,
+    );
+    expect(refusal(() => parse('train', ['--model', 'm', cbTest]))).toMatch(/^'.*test\.jsonl' is a file: give it as --data /);
+    expect(refusal(() => parse('evaluate', [cbTest, '--prompt', '1']))).toMatch(/give it as --data /);
+    expect(refusal(() => parse('transfer rank', ['--model', 'm', cbTest]))).toMatch(/give it as --data /);
+  });
+
+  it('keeps the other messages where the word is no file, or the flag is given', () => {
+    expect(refusal(() => parse('label', ['--prompt', '1', 'no-such-file.csv']))).toMatch(/^'no-such-file.csv' follows --prompt 1/);
+    expect(refusal(() => parse('label', ['--input', cbTest, cbTest]))).toMatch(/^Unexpected argument/);
   });
 });
