@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { unknownFlagMessage } from './unknown-flag.js';
 
 /** One `sprout` sub-command. `path` is the words after `sprout`, e.g. ['data', 'import']. */
 export interface Command {
@@ -52,7 +53,9 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
     try {
       return parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
     } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n${usage}`);
+      const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+      const message = unknown === undefined ? (error as Error).message : unknownFlagMessage(unknown, Object.keys(options));
+      throw new UsageError(`${message}\n${usage}`);
     }
   })();
   const listHint = listedAfterFlag(tokens, options);

@@ -26,14 +26,14 @@ export const evaluateCommand: Command = {
   fileFlag: 'data',
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
   usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
-                       [--max-input-tokens N] ${FILE_READ_HELP}
+                       [--max-input-length N] ${FILE_READ_HELP}
                        ${TEXT_READ_HELP}
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped); inputs are
-cut where the prompt's training cut them (its --max-input-length; 512 for a prompt trained elsewhere) unless
---max-input-tokens N says otherwise (longer inputs keep their first N − 1 tokens and eos, as in \`sprout label\`).
+cut where the prompt's training cut them (the --max-input-length it was trained with; 512 for a prompt trained
+elsewhere) unless --max-input-length N says otherwise (longer inputs keep their first N − 1 tokens and eos, as in \`sprout label\`).
 --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
 --label-column defaults to the label column of the dataset (or file) the prompt was trained on. --dataset ID scores its
 labelled test split (held out at import: the score to report), else its validation split, else train, unless
@@ -52,7 +52,7 @@ its zero-shot baseline).`,
     dataset: { type: 'string' },
     'label-column': { type: 'string' },
     limit: { type: 'string' },
-    'max-input-tokens': { type: 'string' },
+    'max-input-length': { type: 'string' },
     ...fileReadFlags,
     threads: { type: 'string' },
   },
@@ -116,7 +116,7 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     threads: countFlag(values, 'threads'),
     ...(compute ? { compute } : {}),
     limit: countFlag(values, 'limit'),
-    maxInputTokens: countFlag(values, 'max-input-tokens'),
+    maxInputTokens: countFlag(values, 'max-input-length'),
     worst: 0,
     batchSize: 32,
   };
@@ -144,7 +144,7 @@ async function scoreAndPrint(target: EvaluateTarget, plan: EvaluationPlan, signa
   const judged = judgeReport(out.labels, out.report, prompt.metrics, ownSplit, input.split ?? 'evaluated');
   for (const w of judged.warnings) process.stderr.write(`warning: ${w}\n`);
   const cut = truncationNote(out.truncated, out.inputLimit, 'scored');
-  if (cut) process.stderr.write(`note: ${cut} --max-input-tokens N scores at another limit.\n`);
+  if (cut) process.stderr.write(`note: ${cut} --max-input-length N scores at another limit.\n`);
   printJson(evaluationJson(target, input, out, judged));
 }
 

@@ -202,8 +202,8 @@ Output:
   Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)
-  --max-input-tokens N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
-                          trained with, its --max-input-length; 512 for prompt files, imports and prompts from elsewhere)
+  --max-input-length N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
+                          trained with; 512 for prompt files, imports and prompts from elsewhere)
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  --threads N  ${precisionFlag.help}
   ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
   ${computeFlag.help}  int8: int8 products, each input row quantised on its own (CPU only; t5-base about 2.5× faster,
@@ -238,7 +238,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     'replace-job': { type: 'string' },
     'batch-size': { type: 'string' },
     'length-normalise': { type: 'boolean', default: false },
-    'max-input-tokens': { type: 'string' },
+    'max-input-length': { type: 'string' },
     'max-new-tokens': { type: 'string' },
     'commit-every': { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
@@ -312,7 +312,7 @@ function printRowsNote(db: LibraryDb, jobId: string): void {
   const job = getJob(db, jobId);
   const note = job && rowsNote(job.spec, job.stats);
   if (!note) return;
-  const raise = job.stats.truncated > 0 ? ' --max-input-tokens N raises the length limit (memory grows with it).' : '';
+  const raise = job.stats.truncated > 0 ? ' --max-input-length N raises the length limit (memory grows with it).' : '';
   process.stderr.write(`note: ${note}${raise}\n`);
 }
 
@@ -336,7 +336,7 @@ async function planOf(
     weights: jobWidth(chosen, weights),
     compute: device.compute,
     batchSize: countFlag(values, 'batch-size'),
-    maxInputTokens: countFlag(values, 'max-input-tokens'),
+    maxInputTokens: countFlag(values, 'max-input-length'),
     maxNewTokens: countFlag(values, 'max-new-tokens'),
   });
   process.stderr.write(`${describePlan(plan)}\n`);
@@ -388,7 +388,7 @@ async function start(
       goldColumn: stringFlag(values, 'label-column'),
       batchSize: countFlag(values, 'batch-size'),
       lengthNormalise: values['length-normalise'] === true,
-      maxInputTokens: countFlag(values, 'max-input-tokens'),
+      maxInputTokens: countFlag(values, 'max-input-length'),
       maxNewTokens: countFlag(values, 'max-new-tokens'),
       commitRows: countFlag(values, 'commit-every'),
       routing,

@@ -224,7 +224,7 @@ export function inputLimit(prompts: readonly LabelPrompt[], given?: number): num
   if (given !== undefined && !(Number.isInteger(given) && given >= 2))
     throw new SproutError(
       'label-bad-option',
-      `--max-input-tokens must be an integer of at least 2 (a token of text and the end-of-text token), not ${given}.`,
+      `--max-input-length must be an integer of at least 2 (a token of text and the end-of-text token), not ${given}.`,
     );
   const trained = prompts.flatMap((p) => (p.inputLimit === undefined ? [] : [p.inputLimit]));
   return given ?? (trained.length > 0 ? Math.max(...trained) : LABEL_DEFAULTS.maxInputTokens);

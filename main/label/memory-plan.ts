@@ -58,7 +58,7 @@ export function labelFitHint(s: FitSuggestion): string {
   const tries = [
     ...(s.batch ? [`--batch-size ${s.batch}`] : []),
     ...(s.width ? [`--weights ${s.width}`] : []),
-    ...(s.inputTokens ? [`--max-input-tokens ${s.inputTokens}`] : []),
+    ...(s.inputTokens ? [`--max-input-length ${s.inputTokens}`] : []),
   ];
   return tries.length
     ? `Try ${tries.join(', or ')}.`

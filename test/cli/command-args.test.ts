@@ -78,3 +78,29 @@ describe('a file named bare where the command takes it by a flag', () => {
     expect(refusal(() => parse('label', ['--input', cbTest, cbTest]))).toMatch(/^Unexpected argument/);
   });
 });
+
+describe('a flag the command does not have', () => {
+  const unknown = (path: string, flag: string) => refusal(() => parse(path, [flag, 'x'])).split('\n')[0];
+
+  it('names the one it most likely meant: a typo, a plural, a word left out or added', () => {
+    expect(unknown('train', '--text-columns')).toBe("Unknown option '--text-columns'. Did you mean --text-column?");
+    expect(unknown('train', '--stpes')).toBe("Unknown option '--stpes'. Did you mean --steps?");
+    expect(unknown('train', '--verbaliser')).toBe("Unknown option '--verbaliser'. Did you mean --verbalizer?");
+    expect(unknown('train', '--batch')).toBe("Unknown option '--batch'. Did you mean --batch-size?");
+    expect(unknown('label', '--output-file')).toBe("Unknown option '--output-file'. Did you mean --output?");
+    expect(unknown('data import', '--labelcolumn')).toBe("Unknown option '--labelcolumn'. Did you mean --label-column?");
+  });
+
+  it('names none where the nearest is another setting, or where two are as near', () => {
+    // Four edits from --max-new-tokens, which sets the decoded length, not the input's.
+    expect(unknown('label', '--max-input-tokens')).toBe("Unknown option '--max-input-tokens'.");
+    expect(unknown('train', '--epochs')).toBe("Unknown option '--epochs'.");
+    expect(unknown('data list', '--nonsense')).toBe("Unknown option '--nonsense'.");
+    // --eval-every and --eval-steps both start with "eval".
+    expect(unknown('train', '--eval')).toBe("Unknown option '--eval'.");
+  });
+
+  it('takes the same name for the input length in every command that cuts inputs', () => {
+    for (const path of ['train', 'label', 'evaluate', 'transfer rank']) expect(command(path).options).toHaveProperty('max-input-length');
+  });
+});

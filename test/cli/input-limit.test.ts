@@ -1,6 +1,6 @@
 /**
  * A prompt trained with --max-input-length N is evaluated and labels with inputs cut at N, as training's own
- * validation cut them, unless --max-input-tokens says otherwise: `sprout evaluate` then reports what training
+ * validation cut them, unless their own --max-input-length says otherwise: `sprout evaluate` then reports what training
  * reported for the same rows, and the label job's plan and truncation count name the same limit. Before, both
  * read 512 tokens: a prompt trained on AG News cut to 16 tokens scored 32.5 % in training and 55 % in evaluate.
  * Data: AG News test.csv in its original form (headerless, RFC 4180), on mini-t5-instruct, which reads topics.
@@ -89,7 +89,7 @@ describe('the input limit a prompt was trained with', () => {
     };
     expect([e.examples, e.input_limit, e.truncated]).toEqual([48, LIMIT, over]);
     expect(evaluated.stderr).toContain(
-      `note: ${over} rows were longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens and the end-of-text token. --max-input-tokens N scores at another limit.`,
+      `note: ${over} rows were longer than ${LIMIT} tokens: each was scored on its first ${LIMIT - 1} tokens and the end-of-text token. --max-input-length N scores at another limit.`,
     );
     expect([e.accuracy, e.macro_f1, e.mcc].map((v) => v.toFixed(6))).toEqual(
       [t.best.rank_accuracy, t.best.macro_f1, t.best.mcc].map((v) => v.toFixed(6)),
@@ -101,14 +101,14 @@ describe('the input limit a prompt was trained with', () => {
     expect(labelled.code, labelled.stderr).toBe(0);
     expect((lastJson(labelled) as { truncated: number }).truncated).toBe(over);
     expect(labelled.stderr).toContain(`longer than ${LIMIT} tokens`);
-    // --max-input-tokens still wins.
+    // --max-input-length still wins.
     const wide = await sprout(
-      ['label', '--prompt', prompt, '--input', input, '--dry-run', '--device', 'cpu', '--max-input-tokens', '512'],
+      ['label', '--prompt', prompt, '--input', input, '--dry-run', '--device', 'cpu', '--max-input-length', '512'],
       home,
     );
     expect((lastJson(wide) as { plan: { inputTokens: number } }).plan.inputTokens).toBe(512);
     const whole = await sprout(
-      ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--device', 'cpu', '--max-input-tokens', '512'],
+      ['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--device', 'cpu', '--max-input-length', '512'],
       home,
     );
     expect(whole.code, whole.stderr).toBe(0);
@@ -116,7 +116,7 @@ describe('the input limit a prompt was trained with', () => {
     expect(longest).toBeLessThanOrEqual(512);
     expect(lastJson(whole)).toMatchObject({ examples: 48, input_limit: 512, truncated: 0 });
     expect(whole.stderr).not.toContain('longer than');
-    const tooShort = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--max-input-tokens', '1'], home);
-    expect([tooShort.code, tooShort.stderr]).toEqual([2, expect.stringContaining('--max-input-tokens must be an integer of at least 2')]);
+    const tooShort = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--max-input-length', '1'], home);
+    expect([tooShort.code, tooShort.stderr]).toEqual([2, expect.stringContaining('--max-input-length must be an integer of at least 2')]);
   });
 });

@@ -235,7 +235,7 @@ describe('sprout label', () => {
     const out = join(dir, 'bad-out.csv');
     // Python's sentencepiece on T5's spiece.model: "a fine sentence" is 4 pieces (5 tokens with eos), at the limit;
     // row 4 is 7 pieces, over it.
-    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--max-input-tokens', '5']);
+    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--max-input-length', '5']);
     expect(summary).toMatchObject({
       rows: 6,
       labelled: 2,
@@ -246,7 +246,7 @@ describe('sprout label', () => {
     expect(stderr).toContain(
       'note: 1 row was longer than 5 tokens: each was labelled on its first 4 tokens and the end-of-text token. 4 rows were left ' +
         'unlabelled (empty text: 2; missing value in column "text": 2); skipped_reason in the output says which. ' +
-        '--max-input-tokens N raises the length limit (memory grows with it).',
+        '--max-input-length N raises the length limit (memory grows with it).',
     );
     const table = parseCsv(readFileSync(out, 'utf8'));
     expect(table.map((r) => r[0])).toEqual(['id', '1', '2', '3', '4', '5', '6']);
