@@ -235,6 +235,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     test_split: r.testFraction,
     split_by: r.splitBy,
     duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
+    validation_repeats_training: r.validationRepeatsTraining,
     imbalance: r.imbalance && {
       label: r.imbalance.label,
       share: r.imbalance.share,

@@ -1,6 +1,6 @@
 import { formatIn, HEADER_FORMATS } from '../choices.js';
 import { SproutError } from '../errors.js';
-import { heldOutWords } from '../data/split.js';
+import { heldOutWords, repeatsTrainingNote } from '../data/split.js';
 import { caseVariants, caseVariantsNote, trimmedLabelsNote } from '../data/values.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
@@ -62,6 +62,7 @@ function datasetDetail(d: DatasetRecord): string[] {
     r.trimmedLabels ? `note: ${trimmedLabelsNote(r.trimmedLabels)}` : '',
     variants.length ? `note: ${caseVariantsNote(variants)}` : '',
     r.imbalance ? `note: ${r.imbalance.message}` : '',
+    r.validationRepeatsTraining ? `note: ${repeatsTrainingNote(r.validationRepeatsTraining, r.splits?.validation ?? 0, 'validation')}` : '',
     `imported ${d.created}`,
   ].filter(Boolean);
 }

@@ -22,6 +22,16 @@ export function heldOutWords(validation: number | null, test: number | null, per
     .join(' and ');
 }
 
+/**
+ * Held-out rows that repeat a training row's text ("6 of the 527 validation rows …"): scored on what training saw,
+ * they make the split read higher than new text would. The import report, `sprout data show`, training's notes and
+ * the app say it in these words.
+ */
+export function repeatsTrainingNote(repeated: number, of: number, split: 'validation' | 'test'): string {
+  const which = repeated === of ? `All ${of} ${split} rows repeat` : `${repeated} of the ${of} ${split} rows repeat`;
+  return `${which} the text of a training row: scored on what training saw, the ${split} score reads higher than new text would.`;
+}
+
 /** Rows drawn for one held-out split, and how many of each class they hold. */
 export interface DrawnRows {
   rows: number[];

@@ -172,6 +172,17 @@ export function distinctLabelCount(db: LibraryDb, datasetId: number): number {
 }
 
 /**
+ * Validation rows whose text is also a training row's (compared as duplicateTextGroups compares). Only a validation
+ * file can put them there: drawn splits keep every copy of a text on one side. SQLite runs the inner query once,
+ * into a temporary index.
+ */
+export function validationRepeatingTraining(db: LibraryDb, datasetId: number): number {
+  const query = `SELECT COUNT(*) AS n FROM dataset_rows WHERE dataset_id = ? AND split = 'validation'
+    AND texts IN (SELECT texts FROM dataset_rows WHERE dataset_id = ? AND split = 'train')`;
+  return (db.prepare(query).get(datasetId, datasetId) as { n: number }).n;
+}
+
+/**
  * The rows whose text (the stored JSON of its text values, compared exactly) occurs more than once, one group per
  * text, rows in rowid order: what a split must keep on one side, and what the duplicate counts count. SQLite finds
  * them in one grouping (sorting on disk when needed), so memory stays bounded by the duplicated rows.

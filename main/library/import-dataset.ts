@@ -3,6 +3,7 @@
  * stored, checked and counted (import-rows.ts), held-out rows drawn, and the report of what was found.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
@@ -10,7 +11,7 @@ import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type M
 import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
 import { howRead, openSource, type Source } from '../data/read.js';
 import type { Split } from '../choices.js';
-import type { ReadOptions, SourceRecord } from '../data/types.js';
+import type { ReadOptions, SourceInfo, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
 import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
@@ -98,6 +99,8 @@ export interface ImportReport {
   splitBy: 'unique text' | null;
   /** Texts that occur more than once and were kept on one side of the split. */
   duplicateTextsKeptTogether: number;
+  /** Rows of the validation file whose text is also a training row's (repeatsTrainingNote says what that means). */
+  validationRepeatsTraining: number;
   /** Set when one class dominates (or one is rare): what accuracy will look like, and what to judge by instead. */
   imbalance: ImbalanceHint | null;
 }
@@ -126,8 +129,33 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
     sheet: options.validationSheet ?? options.sheet,
     onBytes: (b) => validationHash.update(b),
   });
+  if (sameRows(main.info, validation.info)) throw validationIsTraining(main.info);
   checkColumns(validation.info, mapping);
   return { file, main, mainHash, validation, validationHash, mapping };
+}
+
+/** Whether two sources are one file (by device and inode, whatever the paths) read from the same sheet. */
+function sameRows(a: SourceInfo, b: SourceInfo): boolean {
+  const [x, y] = [statSync(a.file, { bigint: true }), statSync(b.file, { bigint: true })];
+  return x.dev === y.dev && x.ino === y.ino && a.sheet === b.sheet;
+}
+
+function validationIsTraining(info: SourceInfo): SproutError {
+  const others = (info.sheets ?? []).filter((s) => s !== info.sheet);
+  const sheet = info.sheet === undefined ? '' : `, read from the same sheet "${info.sheet}"`;
+  return new SproutError(
+    'data-validation-is-training',
+    `The validation file is the file being imported${sheet}: validation would score the training rows themselves.`,
+    {
+      file: info.file,
+      hint: others.length
+        ? `Name the sheet to validate on with --validation-sheet (its other sheets: ${others.map((s) => `"${s}"`).join(', ')}), or leave --validation out to hold out a share of each class.`
+        : 'Give another file as --validation, or leave it out to hold out a share of each class.',
+      uiHint: others.length
+        ? `Choose its validation sheet under "Validation sheet", or leave "Validation file" empty to hold out a share of each class.`
+        : 'Choose another validation file, or leave "Validation file" empty to hold out a share of each class.',
+    },
+  );
 }
 
 /** The shares of each class held out: validation (none with a validation file) and test. */
@@ -308,6 +336,7 @@ function importReport(
     testFraction: rows.labelled && shares.test ? shares.test : null,
     splitBy: drawing ? 'unique text' : null,
     duplicateTextsKeptTogether: drawn.keptTogether,
+    validationRepeatsTraining: validation ? rows.validationRepeatingTraining() : 0,
     imbalance: rows.freeText ? null : imbalanceHint(labels),
   };
 }

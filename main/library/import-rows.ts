@@ -11,7 +11,7 @@ import { renderTemplate } from '../data/template.js';
 import { SPLITS, type Split } from '../choices.js';
 import type { SourceRecord } from '../data/types.js';
 import { labelOf } from '../data/values.js';
-import { distinctLabelCount, duplicateTextGroups, moveRowsToSplit, rowInserter } from './datasets.js';
+import { distinctLabelCount, duplicateTextGroups, moveRowsToSplit, rowInserter, validationRepeatingTraining } from './datasets.js';
 import type { LibraryDb } from './db.js';
 
 /** The one split group once labels are free text (a label is never empty: such rows are dropped). */
@@ -180,6 +180,11 @@ export class ImportedRows {
       }
     }
     return { copies, keptTogether: drawnCopies.length };
+  }
+
+  /** Validation rows whose text is also a training row's (after the draw). */
+  validationRepeatingTraining(): number {
+    return validationRepeatingTraining(this.db, this.datasetId);
   }
 
   /** The groups of repeated texts among the training file's rows, still repeated there. */

@@ -10,6 +10,7 @@ import { loadTokenizer, type T5Tokenizer } from '../tokenizer/index.js';
 import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
 import { oneSessionGroupAtATime, type WeightWidth } from '../weights/width.js';
 import { chooseMetric, majorityBaseline, type MetricChoice } from './baselines.js';
+import { repeatsTrainingNote } from '../data/split.js';
 import { parseTemplate } from '../data/template.js';
 import type { DataSource, MixtureConfig, TaskSpec } from './config.js';
 import { loadExamples, type LoadedExamples } from './data-source.js';
@@ -102,10 +103,26 @@ function splitNotes(which: string, s: EncodedSplit): string[] {
   return notes;
 }
 
-/** What the data needs saying: inputs or targets cut, records without a label (named by task in a mixture). */
+/**
+ * Held-out examples whose input, as the model reads it (cut, in token ids), is a training example's: a validation
+ * file that is the training file again, or that shares rows with it, or --skip/--limit ranges of one file that overlap.
+ */
+function repeatNotes(t: RunTask): string[] {
+  const seen = new Set(t.train.examples.map((e) => e.input.join(' ')));
+  return (['validation', 'test'] as const).flatMap((split) => {
+    const held = t[split]?.examples ?? [];
+    const repeated = held.filter((e) => seen.has(e.input.join(' '))).length;
+    return repeated ? [repeatsTrainingNote(repeated, held.length, split)] : [];
+  });
+}
+
+/**
+ * What the data needs saying: inputs or targets cut, records without a label, held-out examples that training saw
+ * (named by task in a mixture).
+ */
 export function dataNotes(tasks: RunTask[]): string[] {
   return tasks.flatMap((t) => {
-    const notes = [...splitNotes('training', t.train), ...(t.validation ? splitNotes('validation', t.validation) : [])];
+    const notes = [...splitNotes('training', t.train), ...(t.validation ? splitNotes('validation', t.validation) : []), ...repeatNotes(t)];
     return tasks.length === 1 ? notes : notes.map((n) => `${t.spec.name}: ${n}`);
   });
 }

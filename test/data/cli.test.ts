@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dataFile, sst2Workbook, tempDir, transcode } from './helpers.js';
+import { dataFile, pythonCsvRows, sst2Workbook, tempDir, transcode } from './helpers.js';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
@@ -171,6 +172,12 @@ describe('sprout data (built CLI)', () => {
     const refused = sprout('data', 'import', file, '--sheet', 'test');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('The workbook has no sheet named "test"; its sheets are "Notes", "train", "validation". Give --sheet');
+    // The same workbook as its own validation file is read from the same sheet unless told otherwise: refused.
+    const same = sprout('data', 'import', file, '--validation', file);
+    expect([same.code, same.stderr]).toEqual([
+      2,
+      `sprout: ${file}: The validation file is the file being imported, read from the same sheet "train": validation would score the training rows themselves. Name the sheet to validate on with --validation-sheet (its other sheets: "Notes", "validation"), or leave --validation out to hold out a share of each class.\n`,
+    ]);
     const report = json('data', 'import', file, '--sheet', 'train', '--validation', file, '--validation-sheet', 'validation');
     expect(report).toMatchObject({
       format: 'xlsx',
@@ -179,6 +186,32 @@ describe('sprout data (built CLI)', () => {
       splits: { train: 600, validation: 272 },
     });
     expect(sprout('data', 'show', String(report.id)).stdout).toContain('read as xlsx · sheet "train" · header row');
+  });
+
+  it('refuses a file as its own validation file under any path, and counts validation rows that repeat training rows as Python does', () => {
+    const dir = tempDir();
+    symlinkSync(dataFile('cola', 'in_domain_dev.tsv'), path.join(dir, 'dev.tsv'));
+    const columns = ['--no-header', '--text-column', '3', '--label-column', '1'];
+    const same = sprout('data', 'import', dataFile('cola', 'in_domain_dev.tsv'), '--validation', path.join(dir, 'dev.tsv'), ...columns);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('The validation file is the file being imported: validation would score the training rows themselves.');
+    // CoLA's published dev sentences include some of its training sentences, word for word.
+    const sentences = (file: string) => pythonCsvRows(dataFile('cola', file), { delimiter: '\t', quoting: 'none' }).map((r) => r[3]);
+    const trained = new Set(sentences('in_domain_train.tsv'));
+    const repeated = sentences('in_domain_dev.tsv').filter((s) => trained.has(s)).length;
+    expect(repeated).toBeGreaterThan(0);
+    const report = json(
+      'data',
+      'import',
+      dataFile('cola', 'in_domain_train.tsv'),
+      '--validation',
+      dataFile('cola', 'in_domain_dev.tsv'),
+      ...columns,
+    );
+    expect(report.validation_repeats_training).toBe(repeated);
+    expect(sprout('data', 'show', String(report.id)).stdout).toContain(
+      `note: ${repeated} of the 527 validation rows repeat the text of a training row: scored on what training saw, the validation score reads higher than new text would.`,
+    );
   });
 
   it('says which labels differ only in case, in the preview and in data show', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE, loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
 import { lastJson as lastLine, sprout, type Exit as Run } from '../fault/spawn.js';
+import { pythonCsvRows } from '../data/helpers.js';
 import { shared, tinyModel } from './fixtures.js';
 
 /**
@@ -164,5 +165,24 @@ describe('--model (spawned)', () => {
     const moved = await sprout(withModel(movedId), home);
     expect(moved.code).toBe(2);
     expect(moved.stderr).toContain(`The files of model "${movedId}" are gone from ${copy}.`);
+  });
+});
+
+describe('held-out rows that training saw (spawned)', () => {
+  it('notes validation rows that repeat a training input, as when --skip/--limit ranges of one file overlap', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const cola = join(shared, 'data/cola/in_domain_train.tsv');
+    const ranges = { '--limit': '200', '--validation': cola, '--validation-limit': '100', '--steps': '1', '--eval-every': '1' };
+    const args = trainArgs.map((a, i, all) => ranges[all[i - 1] as keyof typeof ranges] ?? a);
+    const run = await sprout([...args, '--validation-skip', '150', '--eval-limit', '4'], home);
+    expect(run.code).toBe(0);
+    // Rows 150–249 against rows 0–199, as Python's csv reads them: the 50 shared rows, and any repeated sentence.
+    const sentences = pythonCsvRows(cola, { delimiter: '\t', quoting: 'none' }).map((r) => r[3]);
+    const trained = new Set(sentences.slice(0, 200));
+    const repeated = sentences.slice(150, 250).filter((s) => trained.has(s)).length;
+    expect(repeated).toBeGreaterThanOrEqual(50);
+    expect((lastLine(run) as { notes: string[] }).notes).toContain(
+      `${repeated} of the 100 validation rows repeat the text of a training row: scored on what training saw, the validation score reads higher than new text would.`,
+    );
   });
 });
