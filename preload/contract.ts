@@ -784,6 +784,8 @@ export const operations = {
       labelColumn: text.nullable().optional(),
       template: text.optional(),
       validationFile: path.optional(),
+      /** The validation file's sheet, where it is a workbook; by default its first visible sheet with two rows or more. */
+      validationSheet: text.optional(),
       /** Fraction of each class held out for validation when there is no validation file (default 0.1). */
       split: z.number().min(0).max(0.9).optional(),
       /** Fraction of each class held out as the test split, scored once when a run ends (default 0: none). */

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
+import { openpyxlRows, pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
 import { App, shots } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -437,5 +437,51 @@ it(
     const stored = await importFromDataStep();
     expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(272);
     await expect(page.getByText(/^xlsx · sheet "validation" · first row: column names/).count()).resolves.toBe(1);
+  },
+);
+
+it(
+  'Data step: a workbook given as its own validation file offers its sheets, is refused on the training sheet, and is read from the one chosen; a validation file repeating training rows is said so',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2.xlsx');
+    sst2Workbook(file);
+    await previewInNewTask(file);
+    await expect.poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 }).toMatch(/sheet "train"/);
+    const validation = page.getByLabel(/^Validation file/);
+    await validation.fill(file);
+    await validation.press('Enter');
+    const sheet = page.getByRole('combobox', { name: 'Validation sheet' });
+    // Read alone, the workbook's sheet of data is the training one: detection cannot tell which is meant.
+    await expect.poll(() => sheet.locator('option').first().innerText(), { timeout: 30_000 }).toBe('Detect (found: train)');
+    await page.getByRole('button', { name: 'Import into the library' }).click();
+    const error = page.getByRole('alert').filter({ hasText: 'validation would score the training rows themselves' });
+    await expect(error.innerText({ timeout: 30_000 })).resolves.toContain('Choose its validation sheet under "Validation sheet"');
+    await sheet.selectOption('validation');
+    await page.screenshot({ path: join(shots, 'defects-validation-sheet.png') });
+    const stored = await importFromDataStep();
+    expect([stored.splits.train + stored.splits.test, stored.splits.validation]).toEqual([600, 272]);
+    await expect(page.getByTestId('validation-repeats').count()).resolves.toBe(0);
+
+    // SST-2's dev file beside the sheet of its first 600 rows: those rows are training rows too (as Python reads both).
+    const dev = pythonCsvRows(resolve(shared, 'data/sst2/dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);
+    const trained = new Set(
+      openpyxlRows(file, 'train')
+        .slice(1)
+        .map((r) => r.cells[0]),
+    );
+    const repeated = dev.filter((r) => trained.has(r[0])).length;
+    await previewInNewTask(file);
+    await expect.poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 }).toMatch(/sheet "train"/);
+    await validation.fill(resolve(shared, 'data/sst2/dev.tsv'));
+    await validation.press('Enter');
+    // No test split: all 600 rows of the sheet are training rows, as Python's count takes them.
+    await page.getByLabel(/^Held out for testing/).fill('0');
+    await expect(importFromDataStep().then((d) => d.splits.validation)).resolves.toBe(872);
+    await expect(page.getByTestId('validation-repeats').innerText()).resolves.toBe(
+      `${repeated} of the 872 validation rows repeat the text of a training row: scored on what training saw, the validation score reads higher than new text would.`,
+    );
   },
 );

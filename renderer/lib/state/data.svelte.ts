@@ -13,6 +13,10 @@ import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
 export class DataSetup {
   file = $state('');
   validationFile = $state('');
+  /** The validation file's sheets and the one detection reads, when it is a workbook of several; else undefined. */
+  validationSheets = $state.raw<{ sheets: string[]; found: string } | undefined>();
+  /** The validation workbook's sheet; '' detects it. */
+  validationSheet = $state('');
   /** '' detects per file; a choice made for one file is not carried to the next (see `chooseFile`). */
   quoting = $state<Quoting | ''>('');
   separator = $state<CsvSeparator | ''>('');
@@ -42,6 +46,7 @@ export class DataSetup {
   busy = $state<'' | 'preview' | 'import'>('');
   error = $state.raw<ApiError | undefined>();
   #previews = 0;
+  #validationPreviews = 0;
 
   /** The dataset training uses: the import's, or the one picked from the library. */
   get datasetId(): number | undefined {
@@ -135,7 +140,7 @@ export class DataSetup {
         textColumns: $state.snapshot(this.textColumns),
         labelColumn: this.labelColumn || null,
         ...(this.template.trim() ? { template: this.template.trim() } : {}),
-        ...(this.validationFile.trim() ? { validationFile: this.validationFile.trim() } : { split: this.split }),
+        ...(this.validationFile.trim() ? this.#validationRequest() : { split: this.split }),
         testSplit: this.testSplit,
       });
       this.verbaliser = Object.fromEntries(Object.keys(this.report.labels).map((label) => [label, this.verbaliser[label] ?? label]));
@@ -148,6 +153,29 @@ export class DataSetup {
       this.progress = undefined;
       this.busy = '';
     }
+  }
+
+  /**
+   * A validation file named: a workbook of several sheets offers them, since one workbook often holds both the
+   * training and the validation sheet, and the sheet detection finds for it alone is then the training one.
+   */
+  async chooseValidationFile(): Promise<void> {
+    const file = this.validationFile.trim();
+    const ticket = ++this.#validationPreviews;
+    this.validationSheet = '';
+    this.validationSheets = undefined;
+    if (!file) return;
+    try {
+      const preview = await api['data.preview']({ file, rows: 1 });
+      if (ticket === this.#validationPreviews && preview.sheets && preview.sheets.length > 1 && preview.sheet)
+        this.validationSheets = { sheets: preview.sheets, found: preview.sheet };
+    } catch {
+      // Nothing to offer; what is wrong with the file is said by the import, which reads it in full.
+    }
+  }
+
+  #validationRequest(): { validationFile: string; validationSheet?: string } {
+    return { validationFile: this.validationFile.trim(), ...(this.validationSheet ? { validationSheet: this.validationSheet } : {}) };
   }
 
   /** A library dataset instead of a file: what the file's preview or a failed preview showed no longer applies. */
