@@ -2,6 +2,7 @@
  * A run's data: each task's examples read, its task resolved and encoded (token caches under <home>/cache/tokens),
  * what the data notes say, how each task's prompt is judged, and the run's memory plan.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readT5Config } from '../checkpoint/checkpoint.js';
 import { SproutError } from '../errors.js';
@@ -50,8 +51,35 @@ function heldOutSource(spec: TaskSpec, split: 'validation' | 'test'): DataSource
   return share > 0 ? spec.train : undefined;
 }
 
+/**
+ * A validation or test file that reads exactly the training rows: the same file under any path, the same sheet and the
+ * same range. Refused as `sprout data import` refuses it; ranges that merely overlap are noted (repeatNotes).
+ */
+function refuseTrainingRowsAgain(spec: TaskSpec): void {
+  const train = spec.train;
+  for (const split of ['validation', 'test'] as const) {
+    const other = spec[split];
+    if (!other || !('file' in train) || !('file' in other)) continue;
+    const [a, b] = [
+      statSync(train.file, { bigint: true, throwIfNoEntry: false }),
+      statSync(other.file, { bigint: true, throwIfNoEntry: false }),
+    ];
+    const sameFile = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+    if (!sameFile || train.sheet !== other.sheet || train.skip !== other.skip || train.limit !== other.limit) continue;
+    throw new SproutError(
+      'data-validation-is-training',
+      `The ${split} file is the training file, read the same way: it would score the training rows themselves.`,
+      {
+        file: other.file,
+        hint: `Give another file, another range of this one (--${split}-skip, --${split}-limit) or another sheet (--${split}-sheet), or leave --${split} out to hold out a share of each class (--${split === 'validation' ? 'split' : 'test-split'}).`,
+      },
+    );
+  }
+}
+
 async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer, tokenizerHash: string, only: boolean): Promise<RunTask> {
   const { dataDir: home, library } = where;
+  refuseTrainingRowsAgain(spec);
   const textColumns = parseTemplate(spec.task.template).columns;
   const trainRaw = await loadExamples(spec.train, spec.task.labelColumn, library, 'train', textColumns);
   const resolved = resolveTask(spec.task, trainRaw.raw, trainRaw.where);

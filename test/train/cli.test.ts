@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -169,7 +169,7 @@ describe('--model (spawned)', () => {
 });
 
 describe('held-out rows that training saw (spawned)', () => {
-  it('notes validation rows that repeat a training input, as when --skip/--limit ranges of one file overlap', async () => {
+  it('refuses validation that is the training rows again, and notes validation rows that repeat a training input, as overlapping --skip/--limit ranges give', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
     const cola = join(shared, 'data/cola/in_domain_train.tsv');
     const ranges = { '--limit': '200', '--validation': cola, '--validation-limit': '100', '--steps': '1', '--eval-every': '1' };
@@ -181,6 +181,15 @@ describe('held-out rows that training saw (spawned)', () => {
     const trained = new Set(sentences.slice(0, 200));
     const repeated = sentences.slice(150, 250).filter((s) => trained.has(s)).length;
     expect(repeated).toBeGreaterThanOrEqual(50);
+    // The very same rows, through another path to the file: refused, as `sprout data import` refuses them.
+    const link = join(home, 'same.tsv');
+    symlinkSync(cola, link);
+    const again = { ...ranges, '--validation': link, '--validation-limit': '200' };
+    const same = await sprout(
+      trainArgs.map((a, i, all) => again[all[i - 1] as keyof typeof again] ?? a),
+      home,
+    );
+    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('The validation file is the training file, read the same way')]);
     expect((lastLine(run) as { notes: string[] }).notes).toContain(
       `${repeated} of the 100 validation rows repeat the text of a training row: scored on what training saw, the validation score reads higher than new text would.`,
     );
