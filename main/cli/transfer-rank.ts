@@ -62,7 +62,7 @@ else 100), each with a seed no stored one used, from --seed up. --prompt compare
 --data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
   --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   ${TEXT_READ_HELP}
-  [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [${weightsFlag.help}]
+  [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [--threads N] [${weightsFlag.help}]
 Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on
 the recipe as much as on the task.
 
@@ -94,6 +94,7 @@ best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each
     'prompt-length': { type: 'string' },
     'batch-size': { type: 'string' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
   },
   choices: [metricFlag, useFlag, ...fileReadChoices, deviceFlag, weightsFlag],
   async run(args) {
@@ -279,6 +280,7 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
     batchSize: countFlag(values, 'batch-size'),
     seed: numberFlag(values, 'seed', { min: 0 }),
     device: deviceFlag.read(values),
+    threads: countFlag(values, 'threads'),
     weights: weightsFlag.read(values),
   };
 }

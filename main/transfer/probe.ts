@@ -34,6 +34,8 @@ export interface ProbeSpec {
   optimizer?: TrainingConfigInput['optimizer'];
   seed?: number;
   device?: DevicePreference;
+  /** onnxruntime threads, as the person set them for training: a probe is a training run. */
+  threads?: number;
   weights?: WeightsChoice;
 }
 
@@ -71,6 +73,7 @@ export async function probeTaskEmbedding(spec: ProbeSpec, options: TrainingHooks
   const config: TrainingConfigInput = {
     model: spec.model,
     device: spec.device ?? 'auto',
+    threads: spec.threads,
     weights: spec.weights,
     train: spec.train,
     task: spec.task,

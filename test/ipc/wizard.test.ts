@@ -233,8 +233,8 @@ describe('transfer', () => {
       [2, true],
       [2, true],
     ]);
-    // The probes trained as the task's runs will (the Prompt step's settings), so they are compared with sources
-    // trained alike; each with its own seed, since one probe is a draw of its seed.
+    // The probes trained as the task's runs will (the Prompt step's settings, and the threads Settings allow), so they
+    // are compared with sources trained alike; each with its own seed, since one probe is a draw of its seed.
     const db = openLibrary(libraryPath(h.home));
     try {
       const configs = ranking.target.embeddings.map(
@@ -245,7 +245,7 @@ describe('transfer', () => {
           >,
       );
       for (const probe of configs)
-        expect([probe.batchSize, probe.promptLength, probe.optimizer]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }]);
+        expect([probe.batchSize, probe.promptLength, probe.optimizer, probe.threads]).toEqual([3, 4, { kind: 'adam', lr: 0.02 }, 1]);
       expect(configs.map((c) => c.seed)).toEqual([0, 1]);
     } finally {
       db.close();

@@ -172,6 +172,8 @@ describe('sprout transfer rank (spawned)', () => {
       '3',
       '--device',
       'cpu',
+      '--threads',
+      '1',
       '--model',
       tinyModel,
       '--use',
@@ -194,8 +196,9 @@ describe('sprout transfer rank (spawned)', () => {
         start: requirePrompt(after, e.prompt_id).initEmbedding!,
       };
     });
-    // The probes train with the sources' recipe as given (batch size, prompt length), each with its own seed.
-    for (const p of probes) expect([p.config.batchSize, p.config.promptLength]).toEqual([4, P]);
+    // The probes train with the sources' recipe as given (batch size, prompt length), each with its own seed, on the
+    // threads asked for.
+    for (const p of probes) expect([p.config.batchSize, p.config.promptLength, p.config.threads]).toEqual([4, P, 1]);
     expect(probes.map((p: { config: Record<string, unknown> }) => p.config.seed)).toEqual([0, 1]);
     expect(probes[0].te).not.toEqual(probes[1].te);
     const mean = (f: (p: (typeof probes)[number]) => number) => probes.map(f).reduce((a: number, b: number) => a + b, 0) / probes.length;

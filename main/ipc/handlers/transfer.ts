@@ -31,11 +31,13 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
         hint: 'Import it with its label column to rank transfer sources.',
       });
     }
+    const { defaultDevice, threads } = readSettings(context.dataDir);
     const spec: ProbeSpec = {
       model: model.path,
       train: { dataset: dataset.id },
       task: { template: r.template ?? dataset.template, labelColumn: dataset.labelColumn, verbalizer: r.verbalizer },
-      device: readSettings(context.dataDir).defaultDevice,
+      device: defaultDevice,
+      ...(threads === null ? {} : { threads }),
       ...settings,
     };
     const run: ProbePlan['run'] = (probe, position, count, stop) =>
