@@ -1,5 +1,6 @@
 import { commands } from './cli/commands.js';
 import { parseCommandArgs, UsageError, type Command } from './cli/command.js';
+import { wrapHelp } from './cli/help-text.js';
 import { asDiskFullError } from './disk-full.js';
 import { asLibraryBusyError } from './library/db.js';
 import { SproutError } from './errors.js';
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const parsed = parseCommandArgs(found.command, found.rest);
   if (parsed === 'help') {
-    process.stdout.write(`${found.command.usage.trimEnd()}\n`);
+    process.stdout.write(`${wrapHelp(found.command.usage.trimEnd())}\n`);
     return 0;
   }
   return (await found.command.run(parsed)) ?? 0;

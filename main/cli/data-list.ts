@@ -8,7 +8,8 @@ export const dataListCommand: Command = {
   summary: 'List the datasets in the library',
   usage: `Usage: sprout data list [--json]
 
-Lists imported datasets; --json prints one JSON line: { "datasets": [ {id, name, source, format, rows, splits, labels, …} ] }.`,
+Lists imported datasets; --json prints one JSON line:
+{ "datasets": [ {id, name, source, format, rows, splits, labels, …} ] }.`,
   options: { json: { type: 'boolean', default: false } },
   async run({ values }) {
     const datasets = await withLibrary((db) => listDatasets(db));

@@ -33,19 +33,20 @@ export const evaluateCommand: Command = {
 Rank classification of every labelled row, as training scores validation: the prompt's own template and verbaliser;
 rows without a label, or with a label outside the prompt's label set, are left out (counted as skipped); inputs are
 cut where the prompt's training cut them (the --max-input-length it was trained with; 512 for a prompt trained
-elsewhere) unless --max-input-length N says otherwise (longer inputs keep their first N − 1 tokens and eos, as in \`sprout label\`).
---data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with --no-header);
---label-column defaults to the label column of the dataset (or file) the prompt was trained on. --dataset ID scores its
-labelled test split (held out at import: the score to report), else its validation split, else train, unless
---split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with float on 96–98 %
-of rows: see README "Frozen weights at reduced width").
+elsewhere) unless --max-input-length N says otherwise (longer inputs keep their first N − 1 tokens and eos, as in
+\`sprout label\`). --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with
+--no-header); --label-column defaults to the label column of the dataset (or file) the prompt was trained on.
+--dataset ID scores its labelled test split (held out at import: the score to report), else its validation split, else
+train, unless --split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with
+float on 96–98 % of rows: see README "Frozen weights at reduced width").
 
-Prints one JSON line: prompt_id, data, split, labels, examples, skipped, input_limit, truncated, accuracy, macro_f1, mcc, per_class,
-confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the predictions,
-in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value (the metric's value), baselines (majority:
-always answering the most frequent label of these rows; zero_shot: the initial prompt, on the prompt's own
-dataset's validation or test split, as its run stored it), warnings (predictions collapsed to one label; metric not above the majority baseline, or on the prompt's own split not above
-its zero-shot baseline).`,
+Prints one JSON line: prompt_id, data, split, labels, examples, skipped, input_limit, truncated, accuracy, macro_f1,
+mcc, per_class, confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the
+predictions, in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value
+(the metric's value), baselines (majority: always answering the most frequent label of these rows; zero_shot: the
+initial prompt, on the prompt's own dataset's validation or test split, as its run stored it), warnings (predictions
+collapsed to one label; metric not above the majority baseline, or on the prompt's own split not above its zero-shot
+baseline).`,
   options: {
     prompt: { type: 'string' },
     data: { type: 'string' },

@@ -54,7 +54,8 @@ export const forwardCommand: Command = {
 
 Runs the frozen T5 of MODEL on a request { "texts": [...], "targets"?: [...], "prompt"?: [[P rows of d_model]],
 "candidates"?: [...] } and prints one JSON object: input_ids, labels, loss, per_example_loss, grad_prompt (P x d),
-greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encoder_last_hidden_state (--hidden), provider.
+greedy_ids (8 new tokens at most), rank_scores (per text, per candidate), encoder_last_hidden_state (--hidden),
+provider.
 ${MODEL_HELP}`,
   options: {
     model: { type: 'string' },

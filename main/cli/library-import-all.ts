@@ -9,7 +9,8 @@ export const libraryImportAllCommand: Command = {
   usage: `Usage: sprout library import-all FILE
 
 Adds the archive's models, datasets, tasks, runs and prompts; what is already here is kept, so importing the same
-archive twice adds nothing. Prints one JSON line: { "models", "datasets", "tasks", "runs", "prompts", "prompts_present" }.`,
+archive twice adds nothing. Prints one JSON line:
+{ "models", "datasets", "tasks", "runs", "prompts", "prompts_present" }.`,
   options: {},
   positionals: true,
   async run({ positionals }) {

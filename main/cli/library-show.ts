@@ -12,7 +12,8 @@ export const libraryShowCommand: Command = {
   usage: `Usage: sprout library show ID [--json]
 ${PROMPT_ID_HELP}
 
---json prints one JSON line: { "prompt": {…}, "lineage": [ {…parent}, {…grandparent} ], "derived": [ … ], "task": {…}|null, "run": {…}|null }.`,
+--json prints one JSON line:
+{ "prompt": {…}, "lineage": [ {…parent}, {…grandparent} ], "derived": [ … ], "task": {…}|null, "run": {…}|null }.`,
   options: { json: { type: 'boolean', default: false } },
   positionals: true,
   async run({ values, positionals }) {

@@ -10,7 +10,7 @@ export function withLibrary<T>(fn: (db: LibraryDb) => T | Promise<T>): Promise<T
 
 /** What --model takes, for the commands' help. */
 export const MODEL_HELP =
-  'MODEL is a model id from `sprout model list` (local/NAME once imported, the Hub repo id once downloaded) or a model folder.';
+  'MODEL is a model id from `sprout model list` (local/NAME once imported, the Hub repo id once downloaded)\nor a model folder.';
 
 /** The model a command's --model names, as a path: a model id from `sprout model list`, or a folder (resolveModel). */
 export function modelPathFlag(value: string): Promise<string> {

@@ -53,8 +53,9 @@ Data (same reading flags as \`sprout data import\`; columns by name, or 0-based 
   --validation FILE [--validation-skip N] [--validation-limit N] [--validation-sheet NAME]   or  --dataset ID (an
                        imported dataset with its validation and test splits)
                        --skip leaves out a file's first N records, --limit keeps the next N: two ranges of one file
-  --test FILE [--test-skip N] [--test-limit N] [--test-sheet NAME]   the test split: scored once with the kept prompt when the run ends
-                       (the score to report, since validation chose the step); a dataset's own test split by default
+  --test FILE [--test-skip N] [--test-limit N] [--test-sheet NAME]   the test split: scored once with the kept
+                       prompt when the run ends (the score to report, since validation chose the step); a dataset's
+                       own test split by default
   --split 0.1  --test-split 0.1   without --validation (or --test), these shares of each class of --data are held
                        out for validation (and the test split) by unique text, as \`sprout data import\` draws them
                        (same seed, same rows); 0 holds none out
@@ -78,7 +79,8 @@ Evaluation (on the validation data):
   --eval-every 100  --eval-steps 100,250,...  --eval-limit N  --eval-at-start  --max-new-tokens N (greedy decoding;
       default: the longest label)  --patience EVALS
   ${metricFlag.help}  the metric the best prompt is kept by; auto (default): MCC
-      (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else accuracy
+      (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else
+      accuracy
   --task-embedding-step N (default 10% of --steps, at least ${MIN_TASK_EMBEDDING_STEP} or the last step: the prompt kept for transfer ranking)
 Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
 split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
@@ -91,15 +93,15 @@ is stored in the library with its task.
 Checkpoints: --checkpoint-every 100; Ctrl-C stops after the current step with a checkpoint; --resume RUN continues
 it (bit for bit on the CPU with the same seed).
 
-Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and
-last_loss (mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt),
-best_step, test (the kept prompt on the test split, scored once at the end: its metrics, the test rows' baselines,
-majority and zero_shot (the initial prompt on them), and warnings; null without a test split), examples_per_s, provider, provider_reason, precision,
-prompt_file, task_embedding_file, metric and metric_reason (what the best prompt was kept by), baselines (majority:
-always answering the most frequent validation label; zero_shot: the initial prompt at step 0), warnings (about the
-headline evaluation, the test split's else the best validation's: predictions (nearly) one label, a class it
-misses, metric not above the majority or the zero-shot baseline),
-notes (data notes, then the warnings).`,
+Progress goes to stderr. The last line on stdout is JSON: run_id, prompt_id, status, steps, first_loss and last_loss
+(mean training loss of the first and last 10% of steps), best (validation metrics of the kept prompt), best_step, test
+(the kept prompt on the test split, scored once at the end: its metrics, the test rows' baselines, majority and
+zero_shot (the initial prompt on them), and warnings; null without a test split), examples_per_s, provider,
+provider_reason, precision, prompt_file, task_embedding_file, metric and metric_reason (what the best prompt was kept
+by), baselines (majority: always answering the most frequent validation label; zero_shot: the initial prompt at step
+0), warnings (about the headline evaluation, the test split's else the best validation's: predictions (nearly) one
+label, a class it misses, metric not above the majority or the zero-shot baseline), notes (data notes, then the
+warnings).`,
   options: {
     model: { type: 'string' },
     data: { type: 'string' },
