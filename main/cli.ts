@@ -1,6 +1,7 @@
 import { commands } from './cli/commands.js';
 import { parseCommandArgs, UsageError, type Command } from './cli/command.js';
 import { wrapHelp } from './cli/help-text.js';
+import { nearestName } from './cli/nearest-name.js';
 import { asDiskFullError } from './disk-full.js';
 import { asLibraryBusyError } from './library/db.js';
 import { SproutError } from './errors.js';
@@ -26,6 +27,23 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return best;
 }
 
+/**
+ * The command `argv` most likely meant: a group's sub-command (`data imprt`, `label reveiw`), else a command's first
+ * word, with its sub-command where it has them (`trian`, `libary list`).
+ */
+function nearestCommand(argv: string[]): string[] | undefined {
+  const group = commands.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
+  const subs = group.map((c) => c.path[1]);
+  if (group.length > 0 && argv[1] !== undefined && !argv[1].startsWith('-')) {
+    const sub = nearestName(argv[1], subs);
+    return sub === undefined ? undefined : [argv[0], sub];
+  }
+  if (group.length > 0) return argv[1] === undefined ? [argv[0]] : undefined;
+  const first = nearestName(argv[0], [...new Set(commands.map((c) => c.path[0]))]);
+  if (first === undefined) return undefined;
+  return commands.some((c) => c.path.join(' ') === first) ? [first] : nearestCommand([first, ...argv.slice(1)]);
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(overview());
@@ -38,7 +56,18 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(group.map((c) => `  sprout ${c.path.join(' ')}  ${c.summary}`).join('\n') + '\n');
       return argv.length === 1 ? 2 : 0;
     }
-    process.stderr.write(`sprout: unknown command "${argv.slice(0, 2).join(' ')}".\n\n${overview()}`);
+    const near = nearestCommand(argv);
+    if (near)
+      process.stderr.write(
+        `sprout: unknown command "${argv.slice(0, near.length).join(' ')}". Did you mean \`sprout ${near.join(' ')}\`?\n`,
+      );
+    else process.stderr.write(`sprout: unknown command "${argv.slice(0, 2).join(' ')}".\n\n${overview()}`);
+    return 2;
+  }
+  // `sprout label reveiw`: `label` is a command too, which would refuse "reveiw" as a stray argument.
+  const sub = found.command.positionals ? undefined : nearestCommand(argv);
+  if (sub && sub.length > found.command.path.length) {
+    process.stderr.write(`sprout: unknown command "${argv.slice(0, sub.length).join(' ')}". Did you mean \`sprout ${sub.join(' ')}\`?\n`);
     return 2;
   }
   const parsed = parseCommandArgs(found.command, found.rest);

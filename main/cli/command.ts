@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { unknownFlagMessage } from './unknown-flag.js';
+import { nearestName } from './nearest-name.js';
 
 /** One `sprout` sub-command. `path` is the words after `sprout`, e.g. ['data', 'import']. */
 export interface Command {
@@ -100,6 +100,15 @@ function fileGivenBare(command: Command, positionals: string[], values: Record<s
   if (flag === undefined || values[flag] !== undefined) return undefined;
   const file = positionals.find((word) => statSync(word, { throwIfNoEntry: false })?.isFile());
   return file === undefined ? undefined : `'${file}' is a file: give it as --${flag} ${file}`;
+}
+
+/**
+ * "Unknown option '--text-columns'. Did you mean --text-column?" Node's own message advises `-- "--flag"` for a
+ * positional argument that starts with a dash, which is seldom what happened.
+ */
+function unknownFlagMessage(flag: string, names: readonly string[]): string {
+  const near = nearestName(flag.replace(/^-+/, ''), names);
+  return `Unknown option '${flag}'.${near === undefined ? '' : ` Did you mean --${near}?`}`;
 }
 
 /** Prints a value as one line of JSON on stdout, the form scripts parse. */

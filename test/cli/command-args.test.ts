@@ -1,8 +1,10 @@
 /**
  * Flags that may be repeated (--text-column, --remove) read to a person as lists: `--text-column sentence1 sentence2`
  * left parseArgs a stray "sentence2", reported as a positional argument the command does not take, and
- * `library tag 3 --remove old stale` added the tag "stale". The errors now say how to repeat the flag.
+ * `library tag 3 --remove old stale` added the tag "stale". The errors now say how to repeat the flag. A file named
+ * without its flag, a flag or a command Sprout lacks, are answered with what was most likely meant.
  */
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, UsageError, type ParsedArgs } from '../../main/cli/command.js';
@@ -102,5 +104,45 @@ describe('a flag the command does not have', () => {
 
   it('takes the same name for the input length in every command that cuts inputs', () => {
     for (const path of ['train', 'label', 'evaluate', 'transfer rank']) expect(command(path).options).toHaveProperty('max-input-length');
+  });
+});
+
+describe('a command Sprout does not have (built CLI)', () => {
+  const cli = resolve(__dirname, '../../out/cli.js');
+  const run = (...argv: string[]) => spawnSync(process.execPath, [cli, ...argv], { encoding: 'utf8' });
+
+  it('names the one it most likely meant, with its sub-command, and exits 2', () => {
+    for (const [argv, meant] of [
+      [
+        ['trian', '--steps', '3'],
+        ['trian', 'train'],
+      ],
+      [
+        ['data', 'imprt', 'x.csv'],
+        ['data imprt', 'data import'],
+      ],
+      [
+        ['libary', 'list'],
+        ['libary list', 'library list'],
+      ],
+      [['libary'], ['libary', 'library']],
+      // `label` is a command too: the word is not taken for its stray argument.
+      [
+        ['label', 'reveiw', '3'],
+        ['label reveiw', 'label review'],
+      ],
+    ] as const) {
+      const r = run(...argv);
+      expect([r.status, r.stderr], argv.join(' ')).toEqual([
+        2,
+        `sprout: unknown command "${meant[0]}". Did you mean \`sprout ${meant[1]}\`?\n`,
+      ]);
+    }
+  });
+
+  it('lists the commands where none is near', () => {
+    const r = run('zzz');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^sprout: unknown command "zzz"\.\n\nSprout: train soft prompts/);
   });
 });

@@ -1,21 +1,14 @@
 /**
- * The refusal of a flag the command does not have, with the one it most likely meant. Node's own message advises
- * `-- "--flag"` for a positional argument that starts with a dash, which is seldom what happened: a typo, a plural
- * (`--text-columns`) or another command's name for the same thing (`--max-input-length` given to `sprout label`).
+ * The name a person most likely meant, where they typed one Sprout does not know: a flag (`--text-columns`) or a
+ * command (`sprout trian`). Typos, plurals, a word left out or added, or another command's name for the same thing.
  */
-
-/** "Unknown option '--text-columns'. Did you mean --text-column?" */
-export function unknownFlagMessage(flag: string, names: readonly string[]): string {
-  const near = nearestFlag(flag.replace(/^-+/, ''), names);
-  return `Unknown option '${flag}'.${near === undefined ? '' : ` Did you mean --${near}?`}`;
-}
 
 /**
- * The one known name a few edits away (a fifth of the longer name: `--stpes`, `--verbaliser`), else the one that
- * starts or ends with it word for word (`--batch` → `--batch-size`, `--output-file` → `--output`), else the one that
- * differs in a single dash-separated word; undefined where none of these picks exactly one.
+ * The one known name a few edits away (a fifth of the longer name: `stpes`, `verbaliser`), else the one that begins
+ * with it or that it begins with, word for word (`batch` → `batch-size`, `output-file` → `output`), else the one
+ * that differs in a single dash-separated word; undefined where none of these picks exactly one.
  */
-function nearestFlag(word: string, names: readonly string[]): string | undefined {
+export function nearestName(word: string, names: readonly string[]): string | undefined {
   const scored = names.map((name) => ({ name, distance: editDistance(word, name) })).sort((a, b) => a.distance - b.distance);
   const [best, second] = scored;
   // A fifth: a third took `--max-input-tokens` for `--max-new-tokens` (4 edits of 16), the wrong setting.
