@@ -118,9 +118,21 @@ export const BINARY_FORMATS = ['parquet', 'xlsx'] as const satisfies readonly Da
 export const formatIn = <F extends DataFormat>(formats: readonly F[], format: string | undefined): format is F =>
   (formats as readonly string[]).includes(format as string);
 
-/** The formats a labelled copy is written in: those that take added columns row by row (main/label/encode.ts). */
-export const OUTPUT_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const satisfies readonly DataFormat[];
+/**
+ * The formats a labelled copy is written in: rows appended as they are labelled (main/label/encode.ts), or through a
+ * part file converted at the end (Parquet, workbooks: main/label/part-output.ts).
+ */
+export const OUTPUT_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet', 'xlsx'] as const satisfies readonly DataFormat[];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/**
+ * The format a labelled copy takes when not told, in the CLI and the app alike: its input's, but a JSON array (which
+ * rows cannot be appended to) becomes JSON Lines, and text lines become CSV (one column and the added ones).
+ */
+export function labelledFormat(input: DataFormat): OutputFormat {
+  if (input === 'json') return 'jsonl';
+  if (input === 'text') return 'csv';
+  return input;
+}
 
 /**
  * How double quotes are read in CSV/TSV: `rfc4180` (a field starting with `"` runs to the matching `"`, `""` is one

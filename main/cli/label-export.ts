@@ -17,7 +17,7 @@ confidence, runner_up, margin, p_<label>, …, skipped_reason), then
   label         the final label: the person's where they gave one, else the model's (empty for a skipped row)
   label_source  person, model, or empty for a skipped row
 (names the input already uses get a suffix _1, …). The format comes from --format, else FILE's extension (.csv,
-.tsv, .jsonl, .parquet), else CSV. The file is written under a temporary name and renamed into place when
+.tsv, .jsonl, .parquet, .xlsx), else CSV. The file is written under a temporary name and renamed into place when
 complete. Writing over another labelling job's output needs --replace-job naming that job.
 
 Prints one JSON line: file, format, rows, reviewed (rows a person labelled), corrected (of those, changed).`,

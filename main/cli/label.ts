@@ -192,14 +192,14 @@ Input:
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
   --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;
-                 JSON input gives JSON Lines, text and workbooks give CSV) [--overwrite]
+                 JSON input gives JSON Lines, text CSV; a workbook gives a workbook) [--overwrite]
                  A CSV output keeps a semicolon-separated input's separator, and a CSV/TSV output starts with a
                  byte order mark when its input was a workbook, had one or was read in a code page: Excel reads
                  UTF-8 only so.
                  Without --output: beside the input, named after it and the prompt (INPUT.PROMPT.labelled.EXT, -2,
                  -3, … where that name is taken by a file or another job). A job owns its output: writing over the
                  file of another job needs --replace-job JOB naming that job (--overwrite is not enough).
-  Parquet is written as FILE.part.jsonl while the job runs and converted when it ends.
+  Parquet and workbooks are written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
   --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)
   --max-input-length N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was

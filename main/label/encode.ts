@@ -1,6 +1,8 @@
 import { SproutError } from '../errors.js';
 import type { CsvSeparator, OutputFormat, Quoting } from '../choices.js';
 import { SEPARATOR_CHARS } from '../data/types.js';
+import { isPartFormat } from './part-output.js';
+import { SHEET_LIMITS } from './workbook-output.js';
 
 export type { OutputFormat } from '../choices.js';
 
@@ -12,6 +14,8 @@ const EXTENSIONS: Record<string, OutputFormat> = {
   ndjson: 'jsonl',
   parquet: 'parquet',
   pq: 'parquet',
+  xlsx: 'xlsx',
+  xlsm: 'xlsx',
 };
 
 /** The output format a file name implies, or undefined when its extension says nothing. */
@@ -29,8 +33,9 @@ export function roundProbability(x: number): number {
 }
 
 /**
- * Turns rows into the text of a CSV, TSV or JSON Lines file (Parquet is written through a JSON Lines part file,
- * see parquet.ts). Every row ends with "\n", so a file cut after any row is a valid file of the rows before it.
+ * Turns rows into the text of a CSV, TSV or JSON Lines file, or of the JSON Lines part file Parquet and workbooks are
+ * converted from (part-output.ts). Every row ends with "\n", so a file cut after any row is a valid file of the rows
+ * before it.
  */
 export interface RowEncoder {
   /** The header line ("" for JSON Lines). */
@@ -44,7 +49,7 @@ export interface RowEncoder {
  * the bytes in the system's code page and "café" comes out "cafÃ©").
  */
 export function rowEncoder(
-  format: Exclude<OutputFormat, 'parquet'> | 'parquet-part',
+  format: OutputFormat,
   inputColumns: readonly string[],
   addedNames: readonly string[],
   {
@@ -53,9 +58,9 @@ export function rowEncoder(
     csvSeparator = 'comma',
   }: { tsvQuoting?: Quoting; byteOrderMark?: boolean; csvSeparator?: CsvSeparator } = {},
 ): RowEncoder {
-  if (format === 'jsonl' || format === 'parquet-part') {
-    // JSON Lines keeps each record's own keys; the Parquet part keeps the fixed column set its schema needs.
-    const fixed = format === 'parquet-part';
+  if (format === 'jsonl' || isPartFormat(format)) {
+    // JSON Lines keeps each record's own keys; a part file keeps the fixed column set of the file it becomes.
+    const fixed = format !== 'jsonl';
     return {
       header: () => '',
       row(fields, added, values) {
@@ -63,6 +68,7 @@ export function rowEncoder(
         if (fixed) for (const c of inputColumns) out[c] = fields[c] ?? null;
         else Object.assign(out, values ?? fields);
         addedNames.forEach((name, i) => (out[name] = added[i]));
+        if (format === 'xlsx') checkCellLengths(out);
         return `${JSON.stringify(out)}\n`;
       },
     };
@@ -74,6 +80,22 @@ export function rowEncoder(
     header: () => `${byteOrderMark ? '\uFEFF' : ''}${[...inputColumns, ...addedNames].map(quote).join(delimiter)}\n`,
     row: (fields, added) => `${[...inputColumns.map((c) => cell(fields[c])), ...added.map(cell)].join(delimiter)}\n`,
   };
+}
+
+/**
+ * A workbook's cell holds at most SHEET_LIMITS.cellChars characters; Excel would cut a longer text, or call the file
+ * damaged. Refused as the row is labelled, not when the workbook is written at the end.
+ */
+function checkCellLengths(row: Record<string, unknown>): void {
+  for (const [column, v] of Object.entries(row)) {
+    if (typeof v === 'string' && v.length > SHEET_LIMITS.cellChars) {
+      throw new SproutError(
+        'label-unwritable-value',
+        `A value of column "${column}" has ${v.length.toLocaleString('en-US')} characters; a workbook cell holds at most ${SHEET_LIMITS.cellChars.toLocaleString('en-US')}.`,
+        { hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).', uiHint: 'Choose CSV or JSON Lines as the output format.' },
+      );
+    }
+  }
 }
 
 /** RFC 4180: a field with the delimiter, a quote or a line break is quoted, quotes doubled. */

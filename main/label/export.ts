@@ -16,11 +16,11 @@ import { realTarget } from '../output-path.js';
 import type { LibraryDb } from '../library/db.js';
 import { addedColumnNames, claimColumns, type AddedColumns } from './columns.js';
 import { outputFormatFromName, rowEncoder, type AddedValue, type OutputFormat } from './encode.js';
-import { parquetColumns } from './job.js';
+import { outputColumns, sheetOf } from './job.js';
 import { getJob, jobRows, markOutputReplaced, type LabelJob } from './jobs.js';
 import { AppendFile } from './output-file.js';
 import { claimOutput, outputNote, outputState } from './ownership.js';
-import { convertPartToParquet } from './parquet.js';
+import { convertPart, isPartFormat } from './part-output.js';
 import type { LabelJobSpec } from './types.js';
 
 export interface ExportOptions {
@@ -58,6 +58,7 @@ export function finalColumns(spec: LabelJobSpec): FinalColumns {
 export function outputReadOptions(spec: LabelJobSpec): ReadOptions {
   if (spec.format === 'csv') return { format: 'csv', header: true, quoting: 'rfc4180', separator: spec.csvSeparator ?? 'comma' };
   if (spec.format === 'tsv') return { format: 'tsv', header: true, quoting: spec.tsvQuoting };
+  if (spec.format === 'xlsx') return { format: 'xlsx', header: true, sheet: sheetOf(spec) };
   return { format: spec.format };
 }
 
@@ -101,18 +102,20 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
   const format = options.format ?? outputFormatFromName(file) ?? 'csv';
   const rows = rowSource(db, job);
   const temporary = `${file}.sprout-partial`;
-  const part = format === 'parquet' ? `${temporary}.jsonl` : temporary;
+  const part = isPartFormat(format) ? `${temporary}.jsonl` : temporary;
   const out = AppendFile.create(part, true);
   try {
     const counts = await writeRows(spec, rows, format, out);
     out.close();
     const final = finalColumns(spec);
-    if (format === 'parquet')
-      await convertPartToParquet(part, temporary, [
-        ...parquetColumns(spec),
-        { name: final.label, type: 'STRING' },
-        { name: final.source, type: 'STRING' },
-      ]);
+    if (isPartFormat(format))
+      await convertPart(
+        format,
+        part,
+        temporary,
+        [...outputColumns(spec), { name: final.label, type: 'STRING' }, { name: final.source, type: 'STRING' }],
+        sheetOf(spec),
+      );
     if (exists())
       throw new SproutError('file-exists', `${file} already exists.`, {
         file,
@@ -155,7 +158,7 @@ function rowSource(db: LibraryDb, job: LabelJob): AsyncIterable<ExportRow> | Ite
     })();
   }
   const state = outputState(db, job);
-  const trusted = state === 'intact' || (state === 'unsealed' && job.spec.format !== 'parquet');
+  const trusted = state === 'intact' || (state === 'unsealed' && !isPartFormat(job.spec.format));
   if (!trusted) {
     throw new SproutError(
       'label-output-changed',
@@ -181,7 +184,7 @@ async function* outputFileRows(db: LibraryDb, job: LabelJob): AsyncGenerator<Exp
     ).map((c) => [c.row, c.corrected]),
   );
   const numeric = new Set(
-    parquetColumns(spec)
+    outputColumns(spec)
       .filter((c) => c.type === 'DOUBLE')
       .map((c) => c.name),
   );
@@ -206,7 +209,7 @@ async function writeRows(
   const final = finalColumns(spec);
   const predicted = added.indexOf(spec.columns.predicted);
   const tsvQuoting = spec.format === 'tsv' ? spec.tsvQuoting : 'rfc4180';
-  const encoder = rowEncoder(format === 'parquet' ? 'parquet-part' : format, spec.inputColumns, [...added, final.label, final.source], {
+  const encoder = rowEncoder(format, spec.inputColumns, [...added, final.label, final.source], {
     tsvQuoting,
     byteOrderMark: spec.byteOrderMark,
     csvSeparator: spec.csvSeparator,

@@ -8,15 +8,15 @@
  * 3. One SQLite transaction records the rows handled so far, the output file's length, the running totals and the
  *    window's rows (for review) in label_jobs/label_rows.
  * A crash before 3 leaves bytes past the recorded length; resuming truncates the output to the recorded length and
- * reads the input again from the recorded row, so no row is lost or written twice. Parquet output is written as a
- * JSON Lines part file under the same protocol and converted at the end (see parquet.ts).
+ * reads the input again from the recorded row, so no row is lost or written twice. Parquet and workbook output are
+ * written as a JSON Lines part file under the same protocol and converted at the end (see part-output.ts).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
-import { ENCODING_CHOICES, isOneOf, type CsvSeparator, type EncodingChoice } from '../choices.js';
+import { ENCODING_CHOICES, isOneOf, labelledFormat, type CsvSeparator, type EncodingChoice } from '../choices.js';
 import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
@@ -47,12 +47,22 @@ import {
 import { AppendFile } from './output-file.js';
 import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
 import { FILE_REF_PREFIX } from './prompt-file.js';
-import { convertPartToParquet, parquetPartPath, type ParquetColumn } from './parquet.js';
+import { appendedPath, convertPart, isPartFormat, partPath } from './part-output.js';
+import { SHEET_LIMITS } from './workbook-output.js';
+import { count } from '../wording.js';
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
 import { truncateIds } from '../tokenizer/index.js';
 import { renderText, resolveTextSpec } from './text.js';
-import { withoutDecision, type LabelJobSpec, type LabelProgress, type LabelPrompt, type LabelStats, type LabelTask } from './types.js';
+import {
+  withoutDecision,
+  type LabelJobSpec,
+  type LabelProgress,
+  type LabelPrompt,
+  type LabelStats,
+  type LabelTask,
+  type OutputColumn,
+} from './types.js';
 
 /** The frozen model, its tokenizer and the prompt(s) to label with (several: an ensemble of one task, or a multi-task job's routes). */
 export interface LabelEngine {
@@ -137,13 +147,6 @@ export function promptSha256(data: Float32Array): string {
     .digest('hex');
 }
 
-/** A labelled copy keeps its input's format where it can take added columns; text and workbooks become CSV. */
-function defaultOutputFormat(input: DataFormat): OutputFormat {
-  if (input === 'json') return 'jsonl';
-  if (input === 'text' || input === 'xlsx') return 'csv';
-  return input;
-}
-
 /** The prompts as a default output name shows them: library names, prompt files by their file name. */
 function promptsName(prompts: readonly LabelPrompt[]): string {
   return prompts.map((p) => (p.ref.startsWith(FILE_REF_PREFIX) ? basename(p.name, extname(p.name)) : p.name)).join('+');
@@ -203,10 +206,7 @@ export async function startLabelJob(
   const spec = await newJobSpec(db, engine, options);
   const encoder = encoderFor(spec);
   const replaced = claimOutput(db, spec.output, options.replaceJob, 'labelled copy');
-  const file = AppendFile.create(
-    spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output,
-    (options.overwrite ?? false) || replaced.length > 0,
-  );
+  const file = AppendFile.create(appendedPath(spec.output, spec.format), (options.overwrite ?? false) || replaced.length > 0);
   const job = createJobWithHeader(db, spec, file, encoder, replaced);
   const release = claimWriter(jobWriter(db, job.id), 'labelled');
   try {
@@ -295,7 +295,25 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     ...(routed ? { routing: routed.routing } : {}),
   };
   spec.totalRows = await countRecords(spec);
+  if (spec.format === 'xlsx') checkSheetFits(spec);
   return spec;
+}
+
+/** A workbook's sheet holds SHEET_LIMITS rows and columns: said before any row is labelled. */
+function checkSheetFits(spec: LabelJobSpec): void {
+  const columns = spec.inputColumns.length + addedColumnNames(spec.columns).length;
+  const rows = spec.totalRows + 1;
+  if (rows <= SHEET_LIMITS.rows && columns <= SHEET_LIMITS.columns) return;
+  const what = rows > SHEET_LIMITS.rows ? `${count(rows)} rows with its header` : `${count(columns)} columns`;
+  throw new SproutError(
+    'label-output-too-large',
+    `The labelled copy would have ${what}, more than a workbook's sheet holds (${count(SHEET_LIMITS.rows)} rows, ${count(SHEET_LIMITS.columns)} columns).`,
+    {
+      file: spec.input,
+      hint: 'Write CSV instead (--format csv).',
+      uiHint: 'Choose CSV as the output format.',
+    },
+  );
 }
 
 /** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */
@@ -342,7 +360,7 @@ function jobOutput(
   input: string,
 ): { format: OutputFormat; output: string } {
   const format =
-    options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? defaultOutputFormat(inputFormat);
+    options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? labelledFormat(inputFormat);
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
   if (realTarget(input) === realTarget(output))
     throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
@@ -438,7 +456,7 @@ async function resumeClaimed(db: LibraryDb, jobId: string, engine: LabelEngine, 
       },
     );
   }
-  const path = spec.format === 'parquet' ? parquetPartPath(spec.output) : spec.output;
+  const path = appendedPath(spec.output, spec.format);
   const encoder = encoderFor(spec);
   if (!committedOutputMatches(db, job, encoder, path)) {
     throw new SproutError(
@@ -521,13 +539,11 @@ async function closeRecords(records: AsyncIterable<SourceRecord>): Promise<void>
 
 function encoderFor(spec: LabelJobSpec): RowEncoder {
   const names = addedColumnNames(spec.columns);
-  return spec.format === 'parquet'
-    ? rowEncoder('parquet-part', spec.inputColumns, names)
-    : rowEncoder(spec.format, spec.inputColumns, names, {
-        tsvQuoting: spec.tsvQuoting,
-        byteOrderMark: spec.byteOrderMark,
-        csvSeparator: spec.csvSeparator,
-      });
+  return rowEncoder(spec.format, spec.inputColumns, names, {
+    tsvQuoting: spec.tsvQuoting,
+    byteOrderMark: spec.byteOrderMark,
+    csvSeparator: spec.csvSeparator,
+  });
 }
 
 interface WindowRow {
@@ -599,7 +615,7 @@ async function run(
     } else {
       if (window.length) await commit(window);
       file.close();
-      if (spec.format === 'parquet') await convertPartToParquet(parquetPartPath(spec.output), spec.output, parquetColumns(spec));
+      if (isPartFormat(spec.format)) await convertPart(spec.format, partPath(spec.output), spec.output, outputColumns(spec), sheetOf(spec));
       finishJob(db, job.id, sealOf(spec.output));
     }
   } catch (thrown) {
@@ -733,7 +749,13 @@ async function labelWindow(
   });
 }
 
-export function parquetColumns(spec: LabelJobSpec): ParquetColumn[] {
+/** The sheet a workbook output is written on: the input's, where it was a workbook. */
+export function sheetOf(spec: LabelJobSpec): string {
+  return spec.read.sheet ?? 'labelled';
+}
+
+/** The output's columns, with those that hold numbers (probabilities, confidences) marked: Parquet's and a sheet's types. */
+export function outputColumns(spec: LabelJobSpec): OutputColumn[] {
   const c: AddedColumns = spec.columns;
   const numbers = new Set([
     c.confidence,

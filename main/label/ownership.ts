@@ -10,7 +10,7 @@ import { SproutError } from '../errors.js';
 import { sha256OfFile } from '../file-hash.js';
 import type { LibraryDb } from '../library/db.js';
 import type { OutputFormat } from './encode.js';
-import { parquetPartPath } from './parquet.js';
+import { appendedPath } from './part-output.js';
 import { realTarget } from '../output-path.js';
 import { refuseIfWritten } from '../writer-lock.js';
 import { jobWriter, listJobs, resealOutput, type LabelJob, type OutputReplaced, type OutputSeal } from './jobs.js';
@@ -31,9 +31,10 @@ export type OutputState = 'intact' | 'changed' | 'missing' | 'replaced' | 'unsea
 
 export function outputState(db: LibraryDb, job: LabelJob): OutputState {
   if (job.outputReplaced) return 'replaced';
-  // An unfinished Parquet job is still writing its part file; the Parquet file comes at the end.
-  const unfinishedParquet = job.status !== 'done' && job.spec.format === 'parquet';
-  const stat = statSync(unfinishedParquet ? parquetPartPath(job.spec.output) : job.spec.output, { throwIfNoEntry: false });
+  // An unfinished Parquet or workbook job is still writing its part file; the file itself comes at the end.
+  const stat = statSync(job.status === 'done' ? job.spec.output : appendedPath(job.spec.output, job.spec.format), {
+    throwIfNoEntry: false,
+  });
   const seal = job.outputSeal;
   if (!stat) return 'missing';
   if (!seal) return 'unsealed';

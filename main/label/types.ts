@@ -6,6 +6,12 @@ import type { AddedColumns } from './columns.js';
 import type { OutputFormat } from './encode.js';
 import type { ComputeChoice, WeightWidth } from '../weights/width.js';
 
+/** A column of an output written through a part file (Parquet, workbook), with what its values are. */
+export interface OutputColumn {
+  name: string;
+  type: 'STRING' | 'DOUBLE';
+}
+
 /** What labelling needs to know of a prompt's task. */
 export interface LabelTask {
   kind: 'classification' | 'generation';

@@ -9,7 +9,7 @@ import { insertPrompt } from '../../main/library/prompts.js';
 import { insertTask } from '../../main/library/tasks.js';
 import { readSafetensorsFile, readTensorF32 } from '../../main/checkpoint/safetensors.js';
 import { readJob, waitForJob } from './job-row.js';
-import { python, pythonCsvRows, sst2Workbook } from '../data/helpers.js';
+import { openpyxlRows, pythonCsvRows, sst2Workbook } from '../data/helpers.js';
 import { data, repoRoot, tempDir, tinyModel } from './helpers.js';
 import { writePromptFiles } from './prompt-fixture.js';
 
@@ -286,19 +286,15 @@ describe('sprout label', () => {
     const again = label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise}', '--output', out, '--format', 'csv']);
     await expect(again).rejects.toThrow(/already exists.*--overwrite/);
   });
-  it('labels the sheet --sheet names into a CSV beside the workbook, as Python reads it', async () => {
+  it('labels the sheet --sheet names into a workbook beside it, on a sheet of that name, as openpyxl reads it', async () => {
     const book = join(tempDir(), 'sst2.xlsx');
     sst2Workbook(book);
     const args = ['--input', book, '--sheet', 'validation', '--template', '{sentence}', '--label-column', 'label'];
     const { summary } = await label(tempDir(), args, [...base().slice(0, 4), '--labels', '0,1', '--device', 'cpu']);
-    expect(summary).toMatchObject({ status: 'done', format: 'csv', rows: 272, output: join(book, '..', 'sst2.prompt-1.labelled.csv') });
-    const read = JSON.parse(
-      python(
-        `import csv, json, sys\nprint(json.dumps([[r['sentence'], r['label']] for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))]))`,
-        summary.output,
-      ),
-    ) as string[][];
-    expect(read).toEqual(pythonCsvRows(data('sst2/dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(601));
+    expect(summary).toMatchObject({ status: 'done', format: 'xlsx', rows: 272, output: join(book, '..', 'sst2.prompt-1.labelled.xlsx') });
+    const [header, ...rows] = openpyxlRows(summary.output, 'validation').map((r) => r.cells);
+    expect(header.slice(0, 3)).toEqual(['sentence', 'label', 'predicted_label']);
+    expect(rows.map((r) => r.slice(0, 2))).toEqual(pythonCsvRows(data('sst2/dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(601));
   });
 });
 

@@ -86,7 +86,7 @@ describe('label the column chosen for this file', () => {
 });
 
 describe('export after corrections', () => {
-  const formats: OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
+  const formats: OutputFormat[] = ['csv', 'tsv', 'jsonl', 'parquet', 'xlsx'];
   const shape = { text: '3', labels: colaTask.labels, label: 'label', source: 'label_source' };
   it.each(formats)(
     "CoLA dev (headerless TSV, quoting off) labelled, corrected, exported as %s: the model's columns as labelled, the final label and its source, no row contradicting itself",

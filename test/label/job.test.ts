@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabelJob, resumeLabelJob, type LabelEngine } from '../../main/label/job.js';
@@ -6,7 +6,7 @@ import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
-import { openpyxlRows, openpyxlWorkbook, python, transcode } from '../data/helpers.js';
+import { debianPython, openpyxlRows, openpyxlWorkbook, python, transcode } from '../data/helpers.js';
 import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
 let engine: LabelEngine;
@@ -183,7 +183,7 @@ print(json.dumps({'src': [[r['Text'], r['Preis']] for r in src], 'out': [[r['Tex
 });
 
 describe('a workbook from Excel', () => {
-  it('is labelled into a CSV beside it, with the mark, resumed to the same bytes; Python reads what openpyxl read', async () => {
+  it('is labelled into a workbook beside it, resumed to the same bytes; openpyxl reads it, on the same sheet', async () => {
     const { db } = freshLibrary();
     const dir = tempDir();
     const input = join(dir, 'cola-dev.xlsx');
@@ -192,11 +192,11 @@ describe('a workbook from Excel', () => {
     expect(whole).toMatchObject({
       status: 'done',
       rows: 527,
-      format: 'csv',
-      output: join(dir, 'cola-dev.test-prompt-1.labelled.csv'),
+      format: 'xlsx',
+      output: join(dir, 'cola-dev.test-prompt-1.labelled.xlsx'),
     });
     const controller = new AbortController();
-    const cut = join(dir, 'cut.csv');
+    const cut = join(dir, 'cut.xlsx');
     const first = await startLabelJob(
       db,
       cola(),
@@ -206,14 +206,19 @@ describe('a workbook from Excel', () => {
     expect(first).toMatchObject({ status: 'cancelled', rows: 128 });
     expect(await resumeLabelJob(db, first.job_id, cola())).toMatchObject({ status: 'done', rows: 527 });
     expect(readFileSync(cut).equals(readFileSync(whole.output))).toBe(true);
-    expect(readFileSync(cut).subarray(0, 3).equals(BOM)).toBe(true);
-    const out = JSON.parse(
-      python(
-        `import csv, json, sys\nprint(json.dumps([r['3'] for r in csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))]))`,
-        cut,
-      ),
-    ) as string[];
-    expect(out).toEqual(openpyxlRows(input).map((r) => r.cells[3]));
+    // The part file is gone once the workbook is written.
+    expect(existsSync(`${cut}.part.jsonl`)).toBe(false);
+    const [header, ...rows] = openpyxlRows(cut, 'data').map((r) => r.cells);
+    const source = openpyxlRows(input, 'data').map((r) => r.cells);
+    // CoLA has no header row: the copy's names its columns by position, as a CSV copy does.
+    expect(header).toEqual(['0', '1', '2', '3', 'predicted_label', 'confidence', 'runner_up', 'margin', 'p_0', 'p_1', 'skipped_reason']);
+    expect(rows.map((r) => r.slice(0, 4))).toEqual(source.map((r) => r.slice(0, 4)));
+    expect(new Set(rows.map((r) => r[4]))).toEqual(new Set(['0', '1']));
+    expect(debianPython('import openpyxl, sys\nprint(openpyxl.load_workbook(sys.argv[1])["data"].freeze_panes)', cut).trim()).toBe('A2');
+    // Asked for CSV, it writes CSV with the mark Excel needs to read UTF-8.
+    const csv = await startLabelJob(db, cola(), { input, output: join(dir, 'as.csv'), batchSize: 8 });
+    expect(csv.format).toBe('csv');
+    expect(readFileSync(csv.output).subarray(0, 3).equals(BOM)).toBe(true);
   });
 });
 

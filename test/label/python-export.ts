@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parquetReadObjects } from 'hyparquet';
+import { openpyxlRows } from '../data/helpers.js';
 
 /** `tsv-none`: a TSV written with quoting off (a job on a quote-less TSV exporting to TSV). */
-export type ExportFormat = 'csv' | 'tsv' | 'tsv-none' | 'jsonl' | 'parquet';
+export type ExportFormat = 'csv' | 'tsv' | 'tsv-none' | 'jsonl' | 'parquet' | 'xlsx';
 
 /** What the checker needs to know of the export: its text column, the label set and the final columns' names. */
 export interface ExportShape {
@@ -19,14 +20,19 @@ export type CheckedRow = [string, string, string, string];
 
 /**
  * Reads an export with Python's csv/json modules (Parquet through hyparquet into JSON Lines first: this python3 has
- * no Parquet reader) and asserts that no row contradicts itself: the model's predicted label is the most probable
+ * no Parquet reader; a workbook through openpyxl, its cells as text) and asserts that no row contradicts itself: the model's predicted label is the most probable
  * one (or, where a threshold_<label> column says so, the label its threshold picks), confidence its probability,
  * runner_up the next, margin their difference, the probabilities sum to 1; the
  * final label is the model's where label_source says model; a skipped row has no label at all.
  */
 export async function checkExport(file: string, format: ExportFormat, shape: ExportShape): Promise<CheckedRow[]> {
   let path = file;
-  let fmt: Exclude<ExportFormat, 'parquet'> = format === 'parquet' ? 'jsonl' : format;
+  let fmt: Exclude<ExportFormat, 'parquet' | 'xlsx'> = format === 'parquet' || format === 'xlsx' ? 'jsonl' : format;
+  if (format === 'xlsx') {
+    const [header, ...rows] = openpyxlRows(file).map((r) => r.cells);
+    path = `${file}.as.jsonl`;
+    writeFileSync(path, rows.map((r) => `${JSON.stringify(Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])))}\n`).join(''));
+  }
   if (format === 'parquet') {
     const bytes = readFileSync(file);
     const rows = await parquetReadObjects({

@@ -1,0 +1,137 @@
+/**
+ * Excel workbook (.xlsx) output. Like Parquet, a workbook cannot be appended to row by row (its sheet is a member of
+ * a zip archive whose directory comes last), so a labelling job streams its rows into a JSON Lines part file and
+ * converts it once the last row is in (part-output.ts). The workbook is the smallest Excel opens without repair: one
+ * sheet of inline strings and numbers, its header row frozen, no styles.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ZipWriter } from '../checkpoint/zip-writer.js';
+import { columnName } from '../data/xlsx-workbook.js';
+import { SproutError } from '../errors.js';
+import type { OutputColumn } from './types.js';
+
+/** What one sheet holds (ECMA-376 and Excel's specifications and limits). */
+export const SHEET_LIMITS = { rows: 1_048_576, columns: 16_384, cellChars: 32_767 };
+
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const RELATIONSHIPS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const PACKAGE_RELATIONSHIPS = 'http://schemas.openxmlformats.org/package/2006/relationships';
+const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+
+/** Writes the part file's rows as the one sheet `sheet` of a workbook at `output`. */
+export async function writeWorkbook(part: string, output: string, columns: readonly OutputColumn[], sheet: string): Promise<void> {
+  const zip = new ZipWriter(
+    output,
+    () =>
+      new SproutError('label-output-too-large', 'The workbook would be larger than 4 GiB, more than a workbook can hold.', {
+        hint: 'Write CSV instead (--format csv).',
+        uiHint: 'Choose CSV as the output format.',
+      }),
+  );
+  try {
+    await zip.add('[Content_Types].xml', [contentTypes()]);
+    await zip.add('_rels/.rels', [
+      `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+    ]);
+    await zip.add('xl/workbook.xml', [
+      `${XML}<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIPS}"><sheets><sheet name="${xmlText(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+    ]);
+    await zip.add('xl/_rels/workbook.xml.rels', [
+      `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+    ]);
+    await zip.add('xl/worksheets/sheet1.xml', sheetXml(part, columns));
+    zip.close();
+  } catch (error) {
+    zip.abandon();
+    throw error;
+  }
+}
+
+function contentTypes(): string {
+  const override = (part: string, type: string) =>
+    `<Override PartName="${part}" ContentType="application/vnd.openxmlformats-${type}+xml"/>`;
+  return (
+    `${XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+    `<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
+    `<Default Extension="xml" ContentType="application/xml"/>` +
+    override('/xl/workbook.xml', 'officedocument.spreadsheetml.sheet.main') +
+    override('/xl/worksheets/sheet1.xml', 'officedocument.spreadsheetml.worksheet') +
+    '</Types>'
+  );
+}
+
+/** The sheet's XML in pieces of about 64 KB: the header row, then the part's rows in order. */
+async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncGenerator<string> {
+  const refs = columns.map((_, i) => columnName(i));
+  yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>`;
+  let piece = rowXml(
+    1,
+    refs,
+    columns.map((c) => c.name),
+    () => false,
+  );
+  let row = 1;
+  const lines = createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    piece += rowXml(
+      ++row,
+      refs,
+      columns.map((c) => record[c.name]),
+      (i) => columns[i].type === 'DOUBLE',
+    );
+    if (piece.length > 1 << 16) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}</sheetData></worksheet>`;
+}
+
+/**
+ * One `<row>`: a number as a number cell where its column holds numbers or its text is a plain decimal that reads
+ * back the same ("1", "0.5", not "007" or "1e5"), so that Excel sorts and sums label columns such as SST-2's 0/1
+ * without flagging numbers stored as text; anything else as an inline string; empty values left out.
+ */
+function rowXml(r: number, refs: readonly string[], values: readonly unknown[], numeric: (i: number) => boolean): string {
+  let xml = `<row r="${r}">`;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined || v === '') return;
+    const ref = `${refs[i]}${r}`;
+    const n = typeof v === 'number' ? v : PLAIN_DECIMAL.test(String(v)) ? Number(v) : NaN;
+    if (Number.isFinite(n) && (numeric(i) || typeof v === 'number' || String(n) === v)) xml += `<c r="${ref}"><v>${n}</v></c>`;
+    else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(xString(String(v)))}</t></is></c>`;
+  });
+  return `${xml}</row>`;
+}
+
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?$/;
+
+/**
+ * A string as a workbook stores it (ECMA-376 Part 1, 22.9.2.19 ST_Xstring): a character XML cannot hold, and a carriage
+ * return (which XML reads back as a line feed), as `_xHHHH_`, and a literal `_xHHHH_` with its underscore escaped.
+ */
+export function xString(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isHigh(c) && isLow(s.charCodeAt(i + 1))) {
+      out += s[i] + s[++i];
+    } else if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0xfffe || c === 0xffff || isHigh(c) || isLow(c)) {
+      out += `_x${c.toString(16).toUpperCase().padStart(4, '0')}_`;
+    } else if (s[i] === '_' && ESCAPE_LIKE.test(s.slice(i, i + 7))) {
+      out += '_x005F_';
+    } else out += s[i];
+  }
+  return out;
+}
+
+const ESCAPE_LIKE = /^_x[0-9A-Fa-f]{4}_$/;
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+function xmlText(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
