@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import { debianPython, openpyxlRows, python } from '../data/helpers.js';
+import { debianPython, openpyxlRows } from '../data/helpers.js';
 import { checkExport } from '../label/python-export.js';
 import { checkVersion } from '../label/python-version.js';
 import { repoRoot } from '../serve/spawn-serve.js';
@@ -258,7 +258,7 @@ it(
 );
 
 it(
-  'a workbook from the Labelling screen: the sheet found past a notes sheet, the later one chosen, labelled into a CSV Excel opens as UTF-8',
+  'a workbook from the Labelling screen: the sheet found past a notes sheet, the later one chosen, labelled into a workbook on that sheet',
   { timeout: 120_000 },
   async () => {
     const page = app.page;
@@ -286,23 +286,17 @@ b.save(sys.argv[2])`,
     await page.getByRole('combobox', { name: 'Sheet' }).selectOption('later');
     await expect.poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').first().innerText()).toBe('Detect');
     for (const c of ['title', 'description']) await page.getByRole('checkbox', { name: c, exact: true }).check();
-    // A workbook is labelled into a CSV: Excel opens it, and it takes added columns row by row.
-    const output = join(out, 'news.topics.labelled.csv');
+    // A workbook is labelled into a workbook, as the CLI does.
+    await expect.poll(() => page.getByRole('combobox', { name: 'Output format' }).inputValue()).toBe('xlsx');
+    const output = join(out, 'news.topics.labelled.xlsx');
     await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(output);
     const jobs = (await app.call('label.list', {})).length;
     await page.getByRole('button', { name: 'Label the file' }).click();
     await expect.poll(async () => (await app.call('label.list', {})).length, { timeout: 30_000 }).toBe(jobs + 1);
     const job = (await app.call('label.list', {})).find((j) => j.output === output)!;
     await expect.poll(async () => (await app.call('label.status', { jobId: job.jobId })).status, { timeout: 90_000 }).toBe('done');
-    expect(readFileSync(output).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
-    const labelled = JSON.parse(
-      python(
-        `import csv, json, sys
-rows = csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8-sig'))
-print(json.dumps([[r['title'], r['predicted_label']] for r in rows]))`,
-        output,
-      ),
-    ) as [string, string][];
+    const [header, ...rows] = openpyxlRows(output, 'later').map((r) => r.cells);
+    const labelled = rows.map((r) => [r[header.indexOf('title')], r[header.indexOf('predicted_label')]]);
     expect(labelled.map(([title]) => title)).toEqual(
       openpyxlRows(book, 'later')
         .slice(1)

@@ -13,7 +13,7 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
-import type { CsvSeparator, EncodingChoice, HeaderSetting } from '../../../main/choices.js';
+import { labelledFormat, type CsvSeparator, type EncodingChoice, type HeaderSetting } from '../../../main/choices.js';
 import { previewedReading, readRequest } from './read-choices.js';
 import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
@@ -50,7 +50,9 @@ export class LabellingJob {
   preview = $state.raw<DataPreview | undefined>();
   textColumns = $state<string[]>([]);
   goldColumn = $state('');
+  /** The output's format: the input's (labelledFormat) until the person chooses one. */
   format = $state<LabelOutputFormat>('csv');
+  #formatChosen = false;
   /** How the model multiplies while labelling (int8: faster on the CPU, a few close calls may differ). */
   compute = $state<ComputeChoice>('float');
   /** What the job would take in memory at the prompt's width and this compute (`label.plan`). */
@@ -98,6 +100,12 @@ export class LabellingJob {
     this.output = this.#suggestedOutput = output;
   }
 
+  /** The person's output format: kept for the files after this one; the default output follows it. */
+  chooseFormat(): void {
+    this.#formatChosen = true;
+    void this.suggestOutput();
+  }
+
   /** The prompt to label with; the default output follows it. */
   choosePrompt(promptId: number | null): void {
     if (promptId === this.promptId) return;
@@ -129,6 +137,7 @@ export class LabellingJob {
         ...readRequest(this),
       });
       this.textColumns = [...this.preview.suggestion.textColumns];
+      if (!this.#formatChosen) this.format = labelledFormat(this.preview.format);
       if (this.goldColumn && !this.preview.columns.some((c) => c.name === this.goldColumn)) this.goldColumn = '';
       void this.suggestOutput();
       this.readError = undefined;
