@@ -21,6 +21,7 @@ import { getJob, jobRows, markOutputReplaced, type LabelJob } from './jobs.js';
 import { AppendFile } from './output-file.js';
 import { claimOutput, outputNote, outputState } from './ownership.js';
 import { convertPart, isPartFormat } from './part-output.js';
+import { checkSheetFits } from './workbook-output.js';
 import type { LabelJobSpec } from './types.js';
 
 export interface ExportOptions {
@@ -100,6 +101,10 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
       uiHint: 'Choose another name.',
     });
   const format = options.format ?? outputFormatFromName(file) ?? 'csv';
+  if (format === 'xlsx') {
+    const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns), ...Object.values(finalColumns(spec))];
+    checkSheetFits(job.rowsDone, columns.length, file);
+  }
   const rows = rowSource(db, job);
   const temporary = `${file}.sprout-partial`;
   const part = isPartFormat(format) ? `${temporary}.jsonl` : temporary;

@@ -48,8 +48,7 @@ import { AppendFile } from './output-file.js';
 import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
 import { FILE_REF_PREFIX } from './prompt-file.js';
 import { appendedPath, convertPart, isPartFormat, partPath } from './part-output.js';
-import { SHEET_LIMITS } from './workbook-output.js';
-import { count } from '../wording.js';
+import { checkSheetFits } from './workbook-output.js';
 import { labelRoutedWindow, planRouting, RoutedScorer, unionTask, type RoutingChoice } from './routed.js';
 import { Scorer, type LabelTokenizer, type Outcome } from './scorer.js';
 import { truncateIds } from '../tokenizer/index.js';
@@ -295,25 +294,9 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     ...(routed ? { routing: routed.routing } : {}),
   };
   spec.totalRows = await countRecords(spec);
-  if (spec.format === 'xlsx') checkSheetFits(spec);
+  // Said before any row is labelled.
+  if (spec.format === 'xlsx') checkSheetFits(spec.totalRows, spec.inputColumns.length + addedColumnNames(spec.columns).length, spec.input);
   return spec;
-}
-
-/** A workbook's sheet holds SHEET_LIMITS rows and columns: said before any row is labelled. */
-function checkSheetFits(spec: LabelJobSpec): void {
-  const columns = spec.inputColumns.length + addedColumnNames(spec.columns).length;
-  const rows = spec.totalRows + 1;
-  if (rows <= SHEET_LIMITS.rows && columns <= SHEET_LIMITS.columns) return;
-  const what = rows > SHEET_LIMITS.rows ? `${count(rows)} rows with its header` : `${count(columns)} columns`;
-  throw new SproutError(
-    'label-output-too-large',
-    `The labelled copy would have ${what}, more than a workbook's sheet holds (${count(SHEET_LIMITS.rows)} rows, ${count(SHEET_LIMITS.columns)} columns).`,
-    {
-      file: spec.input,
-      hint: 'Write CSV instead (--format csv).',
-      uiHint: 'Choose CSV as the output format.',
-    },
-  );
 }
 
 /** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */

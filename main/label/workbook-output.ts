@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { ZipWriter } from '../checkpoint/zip-writer.js';
 import { columnName } from '../data/xlsx-workbook.js';
 import { SproutError } from '../errors.js';
+import { count } from '../wording.js';
 import type { OutputColumn } from './types.js';
 
 /** What one sheet holds (ECMA-376 and Excel's specifications and limits). */
@@ -18,6 +19,17 @@ const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const RELATIONSHIPS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 const PACKAGE_RELATIONSHIPS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
+
+/** Refuses a labelled copy of `rows` rows (and a header) and `columns` columns that a sheet cannot hold, naming `file`. */
+export function checkSheetFits(rows: number, columns: number, file: string): void {
+  if (rows + 1 <= SHEET_LIMITS.rows && columns <= SHEET_LIMITS.columns) return;
+  const what = rows + 1 > SHEET_LIMITS.rows ? `${count(rows + 1)} rows with its header` : `${count(columns)} columns`;
+  throw new SproutError(
+    'label-output-too-large',
+    `The labelled copy would have ${what}, more than a workbook's sheet holds (${count(SHEET_LIMITS.rows)} rows, ${count(SHEET_LIMITS.columns)} columns).`,
+    { file, hint: 'Write CSV instead (--format csv).', uiHint: 'Choose CSV as the output format.' },
+  );
+}
 
 /** Writes the part file's rows as the one sheet `sheet` of a workbook at `output`. */
 export async function writeWorkbook(part: string, output: string, columns: readonly OutputColumn[], sheet: string): Promise<void> {

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../main/data/read.js';
+import { exportCorrected } from '../../main/label/export.js';
 import { startLabelJob } from '../../main/label/job.js';
 import { convertPart } from '../../main/label/part-output.js';
 import { xString } from '../../main/label/workbook-output.js';
@@ -90,7 +91,7 @@ describe('labelled workbook', () => {
 });
 
 describe('a labelled copy that a sheet cannot hold', () => {
-  it('is refused before any row is labelled: more columns than a sheet has', async () => {
+  it('is refused before any row is labelled, or exported: more columns than a sheet has', async () => {
     const { db } = freshLibrary();
     const dir = tempDir();
     const input = join(dir, 'wide.csv');
@@ -100,6 +101,9 @@ describe('a labelled copy that a sheet cannot hold', () => {
     await expect(startLabelJob(db, engine, { input, output: join(dir, 'wide.xlsx'), batchSize: 4 })).rejects.toThrow(
       /The labelled copy would have 16,390 columns, more than a workbook's sheet holds \(1,048,576 rows, 16,384 columns\)\. Write CSV instead/,
     );
+    // Labelled into CSV, it is refused as a workbook export too, with the two final columns counted.
+    const job = await startLabelJob(db, engine, { input, output: join(dir, 'labelled.csv'), batchSize: 4 });
+    await expect(exportCorrected(db, job.job_id, { file: join(dir, 'reviewed.xlsx') })).rejects.toThrow(/would have 16,392 columns/);
     db.close();
   });
 
