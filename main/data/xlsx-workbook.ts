@@ -94,8 +94,23 @@ function noSuchSheet(file: string, name: string, visible: { name: string }[]): S
   const names = visible.map((s) => JSON.stringify(s.name)).join(', ');
   return new SproutError('data-no-such-sheet', `The workbook has no sheet named ${JSON.stringify(name)}; its sheets are ${names}.`, {
     file,
-    hint: "Give --sheet one of those names, as the sheet's tab shows it.",
+    hint: sheetHint('sheet'),
     uiHint: 'Choose one of its sheets.',
+  });
+}
+
+const sheetHint = (flag: string) => `Give --${flag} one of those names, as the sheet's tab shows it.`;
+
+/**
+ * A missing sheet of a validation or test file, said with the flag that names that file's sheet: `--sheet` names the
+ * training file's, and theirs unless `--validation-sheet` or `--test-sheet` is given. Other errors pass unchanged.
+ */
+export function asHeldOutSheetError(error: unknown, split: 'validation' | 'test'): unknown {
+  if (!(error instanceof SproutError) || error.code !== 'data-no-such-sheet') return error;
+  return new SproutError(error.code, error.summary, {
+    ...error.details,
+    hint: `${sheetHint(`${split}-sheet`)} (--sheet names the training file's sheet, and this file's unless --${split}-sheet is given.)`,
+    uiHint: split === 'validation' ? 'Choose one of its sheets under "Validation sheet".' : 'Choose one of its sheets.',
   });
 }
 

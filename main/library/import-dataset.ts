@@ -10,6 +10,7 @@ import { SproutError } from '../errors.js';
 import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
 import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
 import { howRead, openSource, type Source } from '../data/read.js';
+import { asHeldOutSheetError } from '../data/xlsx-workbook.js';
 import type { Split } from '../choices.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
@@ -128,6 +129,8 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
     format: options.format ?? undefined,
     sheet: options.validationSheet ?? options.sheet,
     onBytes: (b) => validationHash.update(b),
+  }).catch((error: unknown) => {
+    throw asHeldOutSheetError(error, 'validation');
   });
   if (sameRows(main.info, validation.info)) throw validationIsTraining(main.info);
   checkColumns(validation.info, mapping);

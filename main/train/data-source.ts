@@ -1,5 +1,6 @@
 /** Reads a run's examples from a data file (as `sprout data import` reads it) or from an imported dataset. */
 import { readRecords } from '../data/read.js';
+import { asHeldOutSheetError } from '../data/xlsx-workbook.js';
 import type { Split } from '../choices.js';
 import { splitHeldOut } from '../data/split.js';
 import type { DataSource } from './config.js';
@@ -35,13 +36,17 @@ export async function loadExamples(
     const { file: _file, skip: _skip, limit: _limit, holdOut: _holdOut, ...reading } = source;
     const records = readRecords(source.file, reading);
     let skip = source.skip ?? 0;
-    for await (const r of records) {
-      if (raw.length >= limit) break;
-      if (skip > 0) {
-        skip--;
-        continue;
+    try {
+      for await (const r of records) {
+        if (raw.length >= limit) break;
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        raw.push({ fields: r.fields, line: r.line });
       }
-      raw.push({ fields: r.fields, line: r.line });
+    } catch (error) {
+      throw split === 'train' || source.holdOut ? error : asHeldOutSheetError(error, split);
     }
     const how = JSON.stringify({
       format: source.format,

@@ -3,7 +3,7 @@ import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dataFile, pythonCsvRows, sst2Workbook, tempDir, transcode } from './helpers.js';
+import { dataFile, openpyxlWorkbook, pythonCsvRows, sst2Workbook, tempDir, transcode } from './helpers.js';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
@@ -177,6 +177,14 @@ describe('sprout data (built CLI)', () => {
     expect([same.code, same.stderr]).toEqual([
       2,
       `sprout: ${file}: The validation file is the file being imported, read from the same sheet "train": validation would score the training rows themselves. Name the sheet to validate on with --validation-sheet (its other sheets: "Notes", "validation"), or leave --validation out to hold out a share of each class.\n`,
+    ]);
+    // --sheet names the validation file's sheet too unless --validation-sheet does; a workbook without it says which flag.
+    const other = path.join(tempDir(), 'sst2-dev.xlsx');
+    openpyxlWorkbook(dataFile('sst2', 'dev.tsv'), other, { delimiter: '\t', quoting: 'none' });
+    const missing = sprout('data', 'import', file, '--sheet', 'train', '--validation', other);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      `sprout: ${other}: The workbook has no sheet named "train"; its sheets are "data", "notes". Give --validation-sheet one of those names, as the sheet's tab shows it. (--sheet names the training file's sheet, and this file's unless --validation-sheet is given.)\n`,
     ]);
     const report = json('data', 'import', file, '--sheet', 'train', '--validation', file, '--validation-sheet', 'validation');
     expect(report).toMatchObject({
