@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { openpyxlRows, pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
+import { openpyxlRows, openpyxlWorkbook, pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
 import { App, shots } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -464,6 +464,18 @@ it(
     const stored = await importFromDataStep();
     expect([stored.splits.train + stored.splits.test, stored.splits.validation]).toEqual([600, 272]);
     await expect(page.getByTestId('validation-repeats').count()).resolves.toBe(0);
+
+    // The training sheet chosen by name, and a validation workbook whose sheet has another: read from the sheet its
+    // "Detect" found, not from one named as the training sheet.
+    const other = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2-dev.xlsx');
+    openpyxlWorkbook(resolve(shared, 'data/sst2/dev.tsv'), other, { delimiter: '\t', quoting: 'none' });
+    await previewInNewTask(file);
+    await page.getByRole('combobox', { name: 'Sheet' }).selectOption('train');
+    await expect.poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 }).toMatch(/sheet "train"/);
+    await validation.fill(other);
+    await validation.press('Enter');
+    await expect.poll(() => sheet.locator('option').first().innerText(), { timeout: 30_000 }).toBe('Detect (found: data)');
+    await expect(importFromDataStep().then((d) => d.splits.validation)).resolves.toBe(872);
 
     // SST-2's dev file beside the sheet of its first 600 rows: those rows are training rows too (as Python reads both).
     const dev = pythonCsvRows(resolve(shared, 'data/sst2/dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1);

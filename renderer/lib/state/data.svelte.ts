@@ -13,7 +13,7 @@ import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
 export class DataSetup {
   file = $state('');
   validationFile = $state('');
-  /** The validation file's sheets and the one detection reads, when it is a workbook of several; else undefined. */
+  /** The validation file's sheets and the one detection found, when it is a workbook; else undefined. */
   validationSheets = $state.raw<{ sheets: string[]; found: string } | undefined>();
   /** The validation workbook's sheet; '' detects it. */
   validationSheet = $state('');
@@ -167,15 +167,20 @@ export class DataSetup {
     if (!file) return;
     try {
       const preview = await api['data.preview']({ file, rows: 1 });
-      if (ticket === this.#validationPreviews && preview.sheets && preview.sheets.length > 1 && preview.sheet)
+      if (ticket === this.#validationPreviews && preview.sheets && preview.sheet)
         this.validationSheets = { sheets: preview.sheets, found: preview.sheet };
     } catch {
       // Nothing to offer; what is wrong with the file is said by the import, which reads it in full.
     }
   }
 
+  /**
+   * The validation file and its sheet: the one chosen, else the one detection found for it, which is what "Detect"
+   * promises (left to the import, a workbook would be read at the training file's sheet name).
+   */
   #validationRequest(): { validationFile: string; validationSheet?: string } {
-    return { validationFile: this.validationFile.trim(), ...(this.validationSheet ? { validationSheet: this.validationSheet } : {}) };
+    const sheet = this.validationSheet || this.validationSheets?.found;
+    return { validationFile: this.validationFile.trim(), ...(sheet ? { validationSheet: sheet } : {}) };
   }
 
   /** A library dataset instead of a file: what the file's preview or a failed preview showed no longer applies. */
