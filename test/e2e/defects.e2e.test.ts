@@ -116,6 +116,14 @@ async function previewInNewTask(file: string): Promise<void> {
   await page.getByLabel('Training file').press('Enter');
 }
 
+/** A new task whose Data step previews SST-2's dev rows as a workbook (sst2Workbook: notes, train and validation sheets). */
+async function sst2WorkbookInNewTask(): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2.xlsx');
+  sst2Workbook(file);
+  await previewInNewTask(file);
+  return file;
+}
+
 it(
   'Data step: the library dataset shows its own label counts after a failed preview; the name follows each new file until typed',
   { timeout: 60_000 },
@@ -413,9 +421,7 @@ it(
   async () => {
     const page = app.page;
     onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
-    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2.xlsx');
-    sst2Workbook(file);
-    await previewInNewTask(file);
+    await sst2WorkbookInNewTask();
     await expect
       .poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 })
       .toMatch(/^600 rows · Excel workbook · sheet "train" ·/);
@@ -446,9 +452,7 @@ it(
   async () => {
     const page = app.page;
     onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
-    const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'sst2.xlsx');
-    sst2Workbook(file);
-    await previewInNewTask(file);
+    const file = await sst2WorkbookInNewTask();
     await expect.poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 }).toMatch(/sheet "train"/);
     const validation = page.getByLabel(/^Validation file/);
     await validation.fill(file);
