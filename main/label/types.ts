@@ -3,7 +3,7 @@ import type { SoftPrompt } from '../runtime/types.js';
 import type { GoldCounts } from '../train/metrics.js';
 import type { Decision } from '../train/threshold.js';
 import type { AddedColumns } from './columns.js';
-import type { OutputFormat } from './encode.js';
+import type { OutputFormat } from '../choices.js';
 import type { ComputeChoice, WeightWidth } from '../weights/width.js';
 
 /** A column of an output written through a part file (Parquet, workbook), with what its values are. */
