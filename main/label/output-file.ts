@@ -20,12 +20,7 @@ export class AppendFile {
 
   /** A new, empty file; an existing file is replaced only with `overwrite`. */
   static create(path: string, overwrite: boolean): AppendFile {
-    if (!overwrite && existsSync(path)) {
-      throw new SproutError('label-output-exists', 'The output file already exists.', {
-        file: path,
-        hint: 'Choose another --output, or pass --overwrite to replace it.',
-      });
-    }
+    refuseExisting(path, overwrite);
     return new AppendFile(path, openSync(path, 'w'), 0);
   }
 
@@ -75,5 +70,15 @@ export class AppendFile {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Refuses to write over a file that exists, unless `overwrite`. */
+export function refuseExisting(path: string, overwrite: boolean): void {
+  if (!overwrite && existsSync(path)) {
+    throw new SproutError('label-output-exists', 'The output file already exists.', {
+      file: path,
+      hint: 'Choose another --output, or pass --overwrite to replace it.',
+    });
   }
 }
