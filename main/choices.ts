@@ -124,6 +124,34 @@ export const formatIn = <F extends DataFormat>(formats: readonly F[], format: st
  */
 export const OUTPUT_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet', 'xlsx'] as const satisfies readonly DataFormat[];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** File extensions and the format each names: what a file is read as, and what a labelled copy is written as. */
+export const FORMAT_EXTENSIONS = {
+  csv: 'csv',
+  tsv: 'tsv',
+  tab: 'tsv',
+  jsonl: 'jsonl',
+  ndjson: 'jsonl',
+  json: 'json',
+  parquet: 'parquet',
+  pq: 'parquet',
+  xlsx: 'xlsx',
+  xlsm: 'xlsx',
+  txt: 'text',
+  text: 'text',
+} as const satisfies Record<string, DataFormat>;
+
+/** The format a file name's extension names (as node:path's extname reads it), or undefined where it names none. */
+export function formatFromName(file: string): DataFormat | undefined {
+  const ext = /[^/\\.][^/\\]*\.([^./\\]+)$/.exec(file)?.[1].toLowerCase();
+  return ext !== undefined && Object.hasOwn(FORMAT_EXTENSIONS, ext) ? FORMAT_EXTENSIONS[ext as keyof typeof FORMAT_EXTENSIONS] : undefined;
+}
+
+/** The output format a file name's extension names, or undefined where it names none a labelled copy is written in. */
+export function outputFormatFromName(file: string): OutputFormat | undefined {
+  const format = formatFromName(file);
+  return formatIn(OUTPUT_FORMATS, format) ? format : undefined;
+}
+
 /**
  * The format a labelled copy takes when not told, in the CLI and the app alike: its input's, but a JSON array (which
  * rows cannot be appended to) becomes JSON Lines, and text lines become CSV (one column and the added ones).

@@ -1,7 +1,7 @@
 import { DATA_FORMAT_LABELS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
-import { outputFormatFromName, type OutputFormat } from '../label/encode.js';
+import { outputFormatFromName, type OutputFormat } from '../choices.js';
 import { getJob, jobWriter } from '../label/jobs.js';
 import { rowsNote } from '../label/rows-note.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';

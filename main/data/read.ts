@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { SproutError } from '../errors.js';
 import { alternatives } from '../wording.js';
 import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
@@ -15,7 +15,15 @@ import { readJsonl } from './jsonl-reader.js';
 import { readParquet } from './parquet-reader.js';
 import { TextStream, type TextStreamOptions } from './text-stream.js';
 import { readTextLines } from './text-reader.js';
-import { BINARY_FORMATS, DATA_FORMATS, formatIn, HEADER_FORMATS, type CsvSeparator } from '../choices.js';
+import {
+  BINARY_FORMATS,
+  DATA_FORMATS,
+  FORMAT_EXTENSIONS,
+  formatFromName,
+  formatIn,
+  HEADER_FORMATS,
+  type CsvSeparator,
+} from '../choices.js';
 import { defaultSheet, describeSheet, detectSheetHeader, readSheet, sampleSheet, sheetWidth } from './xlsx-reader.js';
 import { badWorkbook, NOT_A_WORKBOOK, openWorkbook, type Workbook } from './xlsx-workbook.js';
 import {
@@ -40,26 +48,6 @@ export interface Source {
 export interface OpenOptions extends ReadOptions {
   /** Sees the raw bytes of the (last) pass over the file, e.g. to hash it. */
   onBytes?: (chunk: Uint8Array) => void;
-}
-
-const EXTENSIONS: Record<string, DataFormat> = {
-  '.csv': 'csv',
-  '.tsv': 'tsv',
-  '.tab': 'tsv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.json': 'json',
-  '.parquet': 'parquet',
-  '.pq': 'parquet',
-  '.xlsx': 'xlsx',
-  '.xlsm': 'xlsx',
-  '.txt': 'text',
-  '.text': 'text',
-};
-
-/** The format a file name implies, or undefined when the extension says nothing. */
-export function formatFromName(file: string): DataFormat | undefined {
-  return EXTENSIONS[extname(file).toLowerCase()];
 }
 
 /**
@@ -386,7 +374,7 @@ function sniffFormat(file: string, bytes: Buffer): DataFormat {
   throw new SproutError('data-unknown-format', `Cannot tell the format of "${basename(file)}" from its name or content.`, {
     file,
     hint: `Say it with --format (${DATA_FORMATS.join(', ')}).`,
-    uiHint: `Give the file the extension of its format (${alternatives(Object.keys(EXTENSIONS))}).`,
+    uiHint: `Give the file the extension of its format (${alternatives(Object.keys(FORMAT_EXTENSIONS).map((e) => `.${e}`))}).`,
   });
 }
 

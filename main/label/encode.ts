@@ -1,28 +1,33 @@
 import { SproutError } from '../errors.js';
-import type { CsvSeparator, OutputFormat, Quoting } from '../choices.js';
+import { DATA_FORMAT_LABELS, outputFormatFromName, type CsvSeparator, type OutputFormat, type Quoting } from '../choices.js';
 import { SEPARATOR_CHARS } from '../data/types.js';
 import { isPartFormat } from './part-output.js';
 import { SHEET_LIMITS } from './workbook-output.js';
 
 export type { OutputFormat } from '../choices.js';
 
-const EXTENSIONS: Record<string, OutputFormat> = {
-  csv: 'csv',
-  tsv: 'tsv',
-  tab: 'tsv',
-  jsonl: 'jsonl',
-  ndjson: 'jsonl',
-  parquet: 'parquet',
-  pq: 'parquet',
-  xlsx: 'xlsx',
-  xlsm: 'xlsx',
-};
-
-/** The output format a file name implies, or undefined when its extension says nothing. */
-export function outputFormatFromName(file: string): OutputFormat | undefined {
-  const ext = /\.([^./\\]+)$/.exec(file)?.[1].toLowerCase();
-  return ext === undefined ? undefined : EXTENSIONS[ext];
+/**
+ * The format of a labelled copy at `file`: the one asked for, else the one its name says, else `fallback`. A name
+ * that says another format than the one asked is refused: `out.csv` holding a workbook opens as garbage in the
+ * program its name picks.
+ */
+export function outputFormatOf(file: string, asked: OutputFormat | undefined, fallback: OutputFormat): OutputFormat {
+  const named = outputFormatFromName(file);
+  if (asked !== undefined && named !== undefined && named !== asked) {
+    throw new SproutError(
+      'label-format-mismatch',
+      `The output's name says ${DATA_FORMAT_LABELS[named]} (.${extensionOf(file)}), but it was asked for as ${DATA_FORMAT_LABELS[asked]}.`,
+      {
+        file,
+        hint: `Name it with .${asked} or ask for --format ${named}.`,
+        uiHint: `Name it with .${asked}, or choose ${DATA_FORMAT_LABELS[named]} as the output format.`,
+      },
+    );
+  }
+  return asked ?? named ?? fallback;
 }
+
+const extensionOf = (file: string) => /\.([^./\\]+)$/.exec(file)?.[1] ?? '';
 
 /** A value the labeller adds: text, a probability, or null (empty in CSV/TSV) for a skipped row. */
 export type AddedValue = string | number | null;

@@ -15,7 +15,7 @@ import { SproutError } from '../errors.js';
 import { realTarget } from '../output-path.js';
 import type { LibraryDb } from '../library/db.js';
 import { addedColumnNames, claimColumns, type AddedColumns } from './columns.js';
-import { outputFormatFromName, rowEncoder, type AddedValue, type OutputFormat } from './encode.js';
+import { outputFormatOf, rowEncoder, type AddedValue, type OutputFormat } from './encode.js';
 import { outputColumns, sheetOf } from './job.js';
 import { getJob, jobRows, markOutputReplaced, type LabelJob } from './jobs.js';
 import { AppendFile } from './output-file.js';
@@ -100,7 +100,7 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
       hint: 'Choose another name, or pass --overwrite.',
       uiHint: 'Choose another name.',
     });
-  const format = options.format ?? outputFormatFromName(file) ?? 'csv';
+  const format = outputFormatOf(file, options.format, 'csv');
   if (format === 'xlsx') {
     const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns), ...Object.values(finalColumns(spec))];
     checkSheetFits(job.rowsDone, columns.length, file);

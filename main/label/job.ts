@@ -28,7 +28,7 @@ import { DEFAULT_MAX_INPUT_LENGTH } from '../train/task.js';
 import { decisionText, type Decision } from '../train/threshold.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
-import { outputFormatFromName, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
+import { outputFormatOf, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
 import {
   commitChunk,
   createJob,
@@ -44,7 +44,7 @@ import {
   type LabelJob,
   type ScoredRow,
 } from './jobs.js';
-import { AppendFile } from './output-file.js';
+import { AppendFile, refuseExisting } from './output-file.js';
 import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
 import { FILE_REF_PREFIX } from './prompt-file.js';
 import { appendedPath, convertPart, isPartFormat, partPath } from './part-output.js';
@@ -205,7 +205,10 @@ export async function startLabelJob(
   const spec = await newJobSpec(db, engine, options);
   const encoder = encoderFor(spec);
   const replaced = claimOutput(db, spec.output, options.replaceJob, 'labelled copy');
-  const file = AppendFile.create(appendedPath(spec.output, spec.format), (options.overwrite ?? false) || replaced.length > 0);
+  const overwrite = (options.overwrite ?? false) || replaced.length > 0;
+  // Parquet and workbooks append to a part file and are renamed over the output at the end: the output is checked too.
+  refuseExisting(spec.output, overwrite);
+  const file = AppendFile.create(appendedPath(spec.output, spec.format), overwrite);
   const job = createJobWithHeader(db, spec, file, encoder, replaced);
   const release = claimWriter(jobWriter(db, job.id), 'labelled');
   try {
@@ -343,7 +346,9 @@ function jobOutput(
   input: string,
 ): { format: OutputFormat; output: string } {
   const format =
-    options.format ?? (options.output === undefined ? undefined : outputFormatFromName(options.output)) ?? labelledFormat(inputFormat);
+    options.output === undefined
+      ? (options.format ?? labelledFormat(inputFormat))
+      : outputFormatOf(options.output, options.format, labelledFormat(inputFormat));
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
   if (realTarget(input) === realTarget(output))
     throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {

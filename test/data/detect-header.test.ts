@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectHeader } from '../../main/data/detect-header.js';
-import { formatFromName, openSource } from '../../main/data/read.js';
+import { formatFromName } from '../../main/choices.js';
+import { openSource } from '../../main/data/read.js';
 import { dataFile, sharedData, tempDir } from './helpers.js';
 
 /**

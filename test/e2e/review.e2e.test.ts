@@ -287,8 +287,16 @@ b.save(sys.argv[2])`,
     await expect.poll(() => page.getByRole('combobox', { name: 'Sheet' }).locator('option').first().innerText()).toBe('Detect');
     for (const c of ['title', 'description']) await page.getByRole('checkbox', { name: c, exact: true }).check();
     // A workbook is labelled into a workbook, as the CLI does.
-    await expect.poll(() => page.getByRole('combobox', { name: 'Output format' }).inputValue()).toBe('xlsx');
+    const format = page.getByRole('combobox', { name: 'Output format' });
+    await expect.poll(() => format.inputValue()).toBe('xlsx');
     const output = join(out, 'news.topics.labelled.xlsx');
+    // A name typed with another format's extension sets the format it says.
+    const typed = page.getByLabel('Write the labelled copy to');
+    await expect.poll(() => typed.inputValue()).toBe(output);
+    await typed.fill(join(out, 'news.csv'));
+    await expect.poll(() => format.inputValue()).toBe('csv');
+    await typed.fill(output);
+    await expect.poll(() => format.inputValue()).toBe('xlsx');
     await expect.poll(() => page.getByLabel('Write the labelled copy to').inputValue()).toBe(output);
     const jobs = (await app.call('label.list', {})).length;
     await page.getByRole('button', { name: 'Label the file' }).click();

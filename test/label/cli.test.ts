@@ -283,7 +283,7 @@ describe('sprout label', () => {
     expect(typeof rows[0].confidence).toBe('number');
     expect(Number(rows[0].p_entailment) + Number(rows[0].p_not_entailment)).toBeCloseTo(1, 5);
 
-    const again = label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise}', '--output', out, '--format', 'csv']);
+    const again = label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise}', '--output', out]);
     await expect(again).rejects.toThrow(/already exists.*--overwrite/);
   });
   it('labels the sheet --sheet names into a workbook beside it, on a sheet of that name, as openpyxl reads it', async () => {

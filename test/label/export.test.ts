@@ -13,7 +13,7 @@ import { exportCorrected } from '../../main/label/export.js';
 import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection } from '../../main/label/review.js';
-import { outputFormatFromName, type OutputFormat } from '../../main/label/encode.js';
+import { outputFormatFromName, type OutputFormat } from '../../main/choices.js';
 import type { LabelTask } from '../../main/label/types.js';
 import { tsvLines } from '../data/helpers.js';
 import { checkExport } from './python-export.js';

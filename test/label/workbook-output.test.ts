@@ -122,3 +122,27 @@ describe('a labelled copy that a sheet cannot hold', () => {
     db.close();
   });
 });
+
+describe('an output named for another format than the one asked', () => {
+  it('is refused by a job and an export, naming both formats; an existing workbook is not replaced unasked', async () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const engine = await tinyEngine(cbTask);
+    const input = join(dir, 'cb.jsonl');
+    writeFileSync(input, `${JSON.stringify({ premise: 'A dog runs.', hypothesis: 'An animal moves.' })}\n`);
+    await expect(startLabelJob(db, engine, { input, output: join(dir, 'out.csv'), format: 'xlsx' })).rejects.toThrow(
+      "The output's name says CSV (.csv), but it was asked for as Excel workbook. Name it with .xlsx or ask for --format csv.",
+    );
+    const job = await startLabelJob(db, engine, { input, output: join(dir, 'out.xlsx') });
+    expect(job.format).toBe('xlsx');
+    // Written through a part file, a workbook of the person's is still not replaced without being asked.
+    const mine = join(dir, 'mine.xlsx');
+    writeFileSync(mine, 'precious');
+    await expect(startLabelJob(db, engine, { input, output: mine })).rejects.toThrow('The output file already exists.');
+    expect(readFileSync(mine, 'utf8')).toBe('precious');
+    await expect(exportCorrected(db, job.job_id, { file: join(dir, 'reviewed.parquet'), format: 'jsonl' })).rejects.toThrow(
+      "The output's name says Parquet (.parquet), but it was asked for as JSON Lines.",
+    );
+    db.close();
+  });
+});
