@@ -13,7 +13,7 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { LabelMemoryPlan } from './memory-plan.svelte.js';
 import { PendingPreparation } from './preparation.svelte.js';
-import { labelledFormat, type CsvSeparator, type EncodingChoice, type HeaderSetting } from '../../../main/choices.js';
+import { labelledFormat, outputFormatFromName, type CsvSeparator, type EncodingChoice, type HeaderSetting } from '../../../main/choices.js';
 import { previewedReading, readRequest } from './read-choices.js';
 import { Retraining } from './retrain.svelte.js';
 import { ReviewQueue } from './review-queue.svelte.js';
@@ -169,6 +169,18 @@ export class LabellingJob {
   /** The person declined to replace the file: nothing is written, and they choose another name. */
   keepFile(): void {
     this.pendingReplace = undefined;
+  }
+
+  /**
+   * The person typed the output's path: a name that says a format sets it (`x.csv` is written as CSV), where the job
+   * would refuse a name that says one format for a file asked in another.
+   */
+  typeOutput(): void {
+    this.keepFile();
+    const named = outputFormatFromName(this.output.trim());
+    if (named === undefined || named === this.format) return;
+    this.format = named;
+    this.#formatChosen = true;
   }
 
   async start(consent?: PendingReplace): Promise<void> {
