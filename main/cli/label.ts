@@ -192,7 +192,8 @@ Input:
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
   --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;
-                 JSON input gives JSON Lines, text CSV; a workbook gives a workbook) [--overwrite]
+                 JSON input gives JSON Lines, text CSV; a workbook gives a workbook; an extension that names another
+                 format than --format is refused) [--overwrite]
                  A CSV output keeps a semicolon-separated input's separator, and a CSV/TSV output starts with a
                  byte order mark when its input was a workbook, had one or was read in a code page: Excel reads
                  UTF-8 only so.
