@@ -85,8 +85,10 @@ function listedAfterFlag(tokens: Token[], options: Command['options']): string |
       if (next.kind !== 'positional') break;
       words.push(next.value);
     }
-    if (words.length > 1)
-      return `'${words[1]}' follows --${flag.name} ${words[0]}, which takes one value; repeat the flag for each: ${words.map((w) => `--${flag.name} ${w}`).join(' ')}`;
+    if (words.length > 1) {
+      const repeated = words.map((w) => `--${flag.name} ${w}`).join(' ');
+      return `'${words[1]}' follows --${flag.name} ${words[0]}, which takes one value; repeat the flag for each: ${repeated}`;
+    }
   }
   return undefined;
 }

@@ -45,7 +45,6 @@ function datasetDetail(d: DatasetRecord): string[] {
     `${name} (${count(f.size)} bytes${f.sha256 ? `, sha256 ${f.sha256.slice(0, 12)}…` : ''})`;
   const heldOut = heldOutWords(r.splitFraction ?? null, r.testFraction ?? null, percentText);
   const labels = Object.entries(r.labels ?? {}).map(([label, n]) => `"${label}" ${count(n)}`);
-  const variants = caseVariants(Object.keys(r.labels ?? {}));
   return [
     `file ${file(r.file ?? d.source.name, d.source)}`,
     d.validation ? `validation file ${file(r.validation?.file ?? d.validation.name, d.validation)}` : '',
@@ -59,11 +58,19 @@ function datasetDetail(d: DatasetRecord): string[] {
       ? `dropped ${r.dropped.empty_text} with empty text, ${r.dropped.missing_text} without text, ${r.dropped.missing_label} without a label`
       : '',
     r.duplicates ? `duplicates ${count(r.duplicates)} (${count(r.conflictingDuplicates ?? 0)} with other labels)` : '',
-    r.trimmedLabels ? `note: ${trimmedLabelsNote(r.trimmedLabels)}` : '',
-    variants.length ? `note: ${caseVariantsNote(variants)}` : '',
-    r.imbalance ? `note: ${r.imbalance.message}` : '',
-    r.validationRepeatsTraining ? `note: ${repeatsTrainingNote(r.validationRepeatsTraining, r.splits?.validation ?? 0, 'validation')}` : '',
+    ...reportNotes(r).map((note) => `note: ${note}`),
     `imported ${d.created}`,
+  ].filter(Boolean);
+}
+
+/** The notes of an import report, as the app's import report gives them. */
+function reportNotes(r: Partial<ImportReport>): string[] {
+  const variants = caseVariants(Object.keys(r.labels ?? {}));
+  return [
+    r.trimmedLabels ? trimmedLabelsNote(r.trimmedLabels) : '',
+    variants.length ? caseVariantsNote(variants) : '',
+    r.imbalance?.message ?? '',
+    r.validationRepeatsTraining ? repeatsTrainingNote(r.validationRepeatsTraining, r.splits?.validation ?? 0, 'validation') : '',
   ].filter(Boolean);
 }
 

@@ -1,4 +1,5 @@
 import { SproutError } from '../errors.js';
+import { count } from '../wording.js';
 import { DATA_FORMAT_LABELS, outputFormatFromName, type CsvSeparator, type OutputFormat, type Quoting } from '../choices.js';
 import { SEPARATOR_CHARS } from '../data/types.js';
 import { isPartFormat } from './part-output.js';
@@ -96,7 +97,7 @@ function checkCellLengths(row: Record<string, unknown>): void {
     if (typeof v === 'string' && v.length > SHEET_LIMITS.cellChars) {
       throw new SproutError(
         'label-unwritable-value',
-        `A value of column "${column}" has ${v.length.toLocaleString('en-US')} characters; a workbook cell holds at most ${SHEET_LIMITS.cellChars.toLocaleString('en-US')}.`,
+        `A value of column "${column}" has ${count(v.length)} characters; a workbook cell holds at most ${count(SHEET_LIMITS.cellChars)}.`,
         { hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).', uiHint: 'Choose CSV or JSON Lines as the output format.' },
       );
     }

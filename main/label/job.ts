@@ -297,9 +297,14 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     ...(routed ? { routing: routed.routing } : {}),
   };
   spec.totalRows = await countRecords(spec);
-  // Said before any row is labelled.
-  if (spec.format === 'xlsx') checkSheetFits(spec.totalRows, spec.inputColumns.length + addedColumnNames(spec.columns).length, spec.input);
+  checkWorkbookFits(spec);
   return spec;
+}
+
+/** A workbook's sheet must hold the labelled copy: said before any row is labelled. */
+function checkWorkbookFits(spec: LabelJobSpec): void {
+  if (spec.format !== 'xlsx') return;
+  checkSheetFits(spec.totalRows, spec.inputColumns.length + addedColumnNames(spec.columns).length, spec.input);
 }
 
 /** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */

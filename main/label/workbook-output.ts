@@ -43,21 +43,23 @@ export async function writeWorkbook(part: string, output: string, columns: reado
   );
   try {
     await zip.add('[Content_Types].xml', [contentTypes()]);
-    await zip.add('_rels/.rels', [
-      `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
-    ]);
+    await zip.add('_rels/.rels', [relationship('officeDocument', 'xl/workbook.xml')]);
     await zip.add('xl/workbook.xml', [
-      `${XML}<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIPS}"><sheets><sheet name="${xmlText(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+      `${XML}<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIPS}">` +
+        `<sheets><sheet name="${xmlText(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
     ]);
-    await zip.add('xl/_rels/workbook.xml.rels', [
-      `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
-    ]);
+    await zip.add('xl/_rels/workbook.xml.rels', [relationship('worksheet', 'worksheets/sheet1.xml')]);
     await zip.add('xl/worksheets/sheet1.xml', sheetXml(part, columns));
     zip.close();
   } catch (error) {
     zip.abandon();
     throw error;
   }
+}
+
+/** A part's one relationship, `rId1`, of `type` to `target`. */
+function relationship(type: string, target: string): string {
+  return `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/${type}" Target="${target}"/></Relationships>`;
 }
 
 function contentTypes(): string {
@@ -76,7 +78,8 @@ function contentTypes(): string {
 /** The sheet's XML in pieces of about 64 KB: the header row, then the part's rows in order. */
 async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncGenerator<string> {
   const refs = columns.map((_, i) => columnName(i));
-  yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>`;
+  const frozenHeader = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>';
+  yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0">${frozenHeader}</sheetView></sheetViews><sheetData>`;
   let piece = rowXml(
     1,
     refs,

@@ -3,10 +3,10 @@
  * stored, checked and counted (import-rows.ts), held-out rows drawn, and the report of what was found.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
+import { sameFile } from '../same-file.js';
 import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
 import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
 import { howRead, openSource, type Source } from '../data/read.js';
@@ -137,10 +137,9 @@ async function openSources(given: string, options: ImportOptions): Promise<Opene
   return { file, main, mainHash, validation, validationHash, mapping };
 }
 
-/** Whether two sources are one file (by device and inode, whatever the paths) read from the same sheet. */
+/** Whether two sources are one file read from the same sheet. */
 function sameRows(a: SourceInfo, b: SourceInfo): boolean {
-  const [x, y] = [statSync(a.file, { bigint: true }), statSync(b.file, { bigint: true })];
-  return x.dev === y.dev && x.ino === y.ino && a.sheet === b.sheet;
+  return sameFile(a.file, b.file) && a.sheet === b.sheet;
 }
 
 function validationIsTraining(info: SourceInfo): SproutError {
@@ -152,7 +151,8 @@ function validationIsTraining(info: SourceInfo): SproutError {
     {
       file: info.file,
       hint: others.length
-        ? `Name the sheet to validate on with --validation-sheet (its other sheets: ${others.map((s) => `"${s}"`).join(', ')}), or leave --validation out to hold out a share of each class.`
+        ? `Name the sheet to validate on with --validation-sheet (its other sheets: ${others.map((s) => `"${s}"`).join(', ')}),` +
+          ' or leave --validation out to hold out a share of each class.'
         : 'Give another file as --validation, or leave it out to hold out a share of each class.',
       uiHint: others.length
         ? `Choose its validation sheet under "Validation sheet", or leave "Validation file" empty to hold out a share of each class.`

@@ -2,10 +2,10 @@
  * A run's data: each task's examples read, its task resolved and encoded (token caches under <home>/cache/tokens),
  * what the data notes say, how each task's prompt is judged, and the run's memory plan.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readT5Config } from '../checkpoint/checkpoint.js';
 import { SproutError } from '../errors.js';
+import { sameFile } from '../same-file.js';
 import { resolveWidth } from '../runtime/width-policy.js';
 import { loadTokenizer, type T5Tokenizer } from '../tokenizer/index.js';
 import { memoryPlan, requireFits, type MemoryPlan, type PlanInput } from '../weights/memory-plan.js';
@@ -60,18 +60,16 @@ function refuseTrainingRowsAgain(spec: TaskSpec): void {
   for (const split of ['validation', 'test'] as const) {
     const other = spec[split];
     if (!other || !('file' in train) || !('file' in other)) continue;
-    const [a, b] = [
-      statSync(train.file, { bigint: true, throwIfNoEntry: false }),
-      statSync(other.file, { bigint: true, throwIfNoEntry: false }),
-    ];
-    const sameFile = a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
-    if (!sameFile || train.sheet !== other.sheet || train.skip !== other.skip || train.limit !== other.limit) continue;
+    if (!sameFile(train.file, other.file) || train.sheet !== other.sheet || train.skip !== other.skip || train.limit !== other.limit)
+      continue;
     throw new SproutError(
       'data-validation-is-training',
       `The ${split} file is the training file, read the same way: it would score the training rows themselves.`,
       {
         file: other.file,
-        hint: `Give another file, another range of this one (--${split}-skip, --${split}-limit) or another sheet (--${split}-sheet), or leave --${split} out to hold out a share of each class (--${split === 'validation' ? 'split' : 'test-split'}).`,
+        hint:
+          `Give another file, another range of this one (--${split}-skip, --${split}-limit) or another sheet (--${split}-sheet),` +
+          ` or leave --${split} out to hold out a share of each class (--${split === 'validation' ? 'split' : 'test-split'}).`,
       },
     );
   }

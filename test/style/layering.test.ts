@@ -16,7 +16,20 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../train/fixtures.js';
 
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'paths', 'random', 'choices', 'wording', 'disk-full', 'writer-lock', 'output-path', 'file-hash', 'process-alive', 'temp-path'],
+  [
+    'errors',
+    'paths',
+    'random',
+    'choices',
+    'wording',
+    'disk-full',
+    'writer-lock',
+    'output-path',
+    'file-hash',
+    'process-alive',
+    'temp-path',
+    'same-file',
+  ],
   ['checkpoint'],
   ['tokenizer'],
   ['hub'],
