@@ -156,8 +156,9 @@ export class DataSetup {
   }
 
   /**
-   * A validation file named: a workbook of several sheets offers them, since one workbook often holds both the
-   * training and the validation sheet, and the sheet detection finds for it alone is then the training one.
+   * A validation file named: a workbook's sheet as detection finds it is kept for the import, and a workbook of several
+   * sheets offers them, since one workbook often holds both the training and the validation sheet, and the sheet
+   * detection finds for it alone is then the training one.
    */
   async chooseValidationFile(): Promise<void> {
     const file = this.validationFile.trim();
