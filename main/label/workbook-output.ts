@@ -80,11 +80,12 @@ async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncG
   const refs = columns.map((_, i) => columnName(i));
   const frozenHeader = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>';
   yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0">${frozenHeader}</sheetView></sheetViews><sheetData>`;
+  // Column names are text, though a headerless file's are "0", "1", …
   let piece = rowXml(
     1,
     refs,
     columns.map((c) => c.name),
-    () => false,
+    false,
   );
   let row = 1;
   const lines = createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity });
@@ -95,7 +96,7 @@ async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncG
       ++row,
       refs,
       columns.map((c) => record[c.name]),
-      (i) => columns[i].type === 'DOUBLE',
+      true,
     );
     if (piece.length > 1 << 16) {
       yield piece;
@@ -106,17 +107,17 @@ async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncG
 }
 
 /**
- * One `<row>`: a number as a number cell where its column holds numbers or its text is a plain decimal that reads
- * back the same ("1", "0.5", not "007" or "1e5"), so that Excel sorts and sums label columns such as SST-2's 0/1
- * without flagging numbers stored as text; anything else as an inline string; empty values left out.
+ * One `<row>`. Where `typed`, a number (a probability, a confidence) is a number cell, and so is text that is a plain
+ * decimal reading back the same ("1", "0.5", not "007" or "1e5"), so that Excel sorts and sums label columns such as
+ * SST-2's 0/1 without flagging numbers stored as text; anything else is an inline string; empty values are left out.
  */
-function rowXml(r: number, refs: readonly string[], values: readonly unknown[], numeric: (i: number) => boolean): string {
+function rowXml(r: number, refs: readonly string[], values: readonly unknown[], typed: boolean): string {
   let xml = `<row r="${r}">`;
   values.forEach((v, i) => {
     if (v === null || v === undefined || v === '') return;
     const ref = `${refs[i]}${r}`;
-    const n = typeof v === 'number' ? v : PLAIN_DECIMAL.test(String(v)) ? Number(v) : NaN;
-    if (Number.isFinite(n) && (numeric(i) || typeof v === 'number' || String(n) === v)) xml += `<c r="${ref}"><v>${n}</v></c>`;
+    const n = !typed ? NaN : typeof v === 'number' ? v : PLAIN_DECIMAL.test(String(v)) && String(Number(v)) === v ? Number(v) : NaN;
+    if (Number.isFinite(n)) xml += `<c r="${ref}"><v>${n}</v></c>`;
     else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(xString(String(v)))}</t></is></c>`;
   });
   return `${xml}</row>`;

@@ -81,6 +81,9 @@ describe('labelled workbook', () => {
     ]);
     expect(cells.map((r) => r[1][0])).toEqual(rows.map((r) => r.p));
     expect(readFileSync(await workbookOf(rows, columns)).equals(readFileSync(file))).toBe(true);
+    // A headerless file's columns are named "0", "1", …: names, so text.
+    const headerless = await workbookOf([{ '0': '1' }], [{ name: '0', type: 'STRING' }]);
+    expect(openpyxlCells(headerless, 'labelled')).toEqual([[['0', 'str']], [[1, 'int']]]);
   });
 
   it('escapes only what needs it', () => {
