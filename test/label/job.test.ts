@@ -208,6 +208,19 @@ describe('a workbook from Excel', () => {
     expect(readFileSync(cut).equals(readFileSync(whole.output))).toBe(true);
     // The part file is gone once the workbook is written.
     expect(existsSync(`${cut}.part.jsonl`)).toBe(false);
+    // Stopped after its last row, before the workbook is written: the resume only converts, to the same bytes.
+    const late = new AbortController();
+    const last = join(dir, 'last.xlsx');
+    const stopped = await startLabelJob(
+      db,
+      cola(),
+      // One window of every row, committed before the input is found to end, where a stop is looked at.
+      { input, output: last, batchSize: 8, commitRows: 527 },
+      { signal: late.signal, onProgress: (p) => p.rowsDone === 527 && late.abort() },
+    );
+    expect([stopped.status, stopped.rows, existsSync(last), existsSync(`${last}.part.jsonl`)]).toEqual(['cancelled', 527, false, true]);
+    expect(await resumeLabelJob(db, stopped.job_id, cola())).toMatchObject({ status: 'done', rows: 527 });
+    expect(readFileSync(last).equals(readFileSync(whole.output))).toBe(true);
     const [header, ...rows] = openpyxlRows(cut, 'data').map((r) => r.cells);
     const source = openpyxlRows(input, 'data').map((r) => r.cells);
     // CoLA has no header row: the copy's names its columns by position, as a CSV copy does.
