@@ -33,15 +33,21 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
  */
 function nearestCommand(argv: string[]): string[] | undefined {
   const group = commands.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
-  const subs = group.map((c) => c.path[1]);
   if (group.length > 0 && argv[1] !== undefined && !argv[1].startsWith('-')) {
-    const sub = nearestName(argv[1], subs);
+    const sub = nearestName(
+      argv[1],
+      group.map((c) => c.path[1]),
+    );
     return sub === undefined ? undefined : [argv[0], sub];
   }
   if (group.length > 0) return argv[1] === undefined ? [argv[0]] : undefined;
   const first = nearestName(argv[0], [...new Set(commands.map((c) => c.path[0]))]);
   if (first === undefined) return undefined;
   return commands.some((c) => c.path.join(' ') === first) ? [first] : nearestCommand([first, ...argv.slice(1)]);
+}
+
+function didYouMean(argv: string[], meant: string[]): string {
+  return `sprout: unknown command "${argv.slice(0, meant.length).join(' ')}". Did you mean \`sprout ${meant.join(' ')}\`?\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -57,17 +63,13 @@ async function main(argv: string[]): Promise<number> {
       return argv.length === 1 ? 2 : 0;
     }
     const near = nearestCommand(argv);
-    if (near)
-      process.stderr.write(
-        `sprout: unknown command "${argv.slice(0, near.length).join(' ')}". Did you mean \`sprout ${near.join(' ')}\`?\n`,
-      );
-    else process.stderr.write(`sprout: unknown command "${argv.slice(0, 2).join(' ')}".\n\n${overview()}`);
+    process.stderr.write(near ? didYouMean(argv, near) : `sprout: unknown command "${argv.slice(0, 2).join(' ')}".\n\n${overview()}`);
     return 2;
   }
   // `sprout label reveiw`: `label` is a command too, which would refuse "reveiw" as a stray argument.
   const sub = found.command.positionals ? undefined : nearestCommand(argv);
   if (sub && sub.length > found.command.path.length) {
-    process.stderr.write(`sprout: unknown command "${argv.slice(0, sub.length).join(' ')}". Did you mean \`sprout ${sub.join(' ')}\`?\n`);
+    process.stderr.write(didYouMean(argv, sub));
     return 2;
   }
   const parsed = parseCommandArgs(found.command, found.rest);
