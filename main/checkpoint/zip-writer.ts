@@ -15,11 +15,14 @@ const DOS_DATE = (1 << 5) | 1;
 /** General purpose flag bit 11: names are UTF-8. */
 const UTF8_NAMES = 1 << 11;
 
-interface WrittenEntry {
+interface MemberFields {
   name: Buffer;
   crc: number;
   compressedSize: number;
   size: number;
+}
+
+interface WrittenEntry extends MemberFields {
   localOffset: number;
 }
 
@@ -40,7 +43,7 @@ export class ZipWriter {
   async add(name: string, chunks: Iterable<string | Buffer> | AsyncIterable<string | Buffer>): Promise<void> {
     const nameBytes = Buffer.from(name, 'utf8');
     const localOffset = this.#offset;
-    this.#write(localHeader(nameBytes, 0, 0, 0));
+    this.#write(localHeader({ name: nameBytes, crc: 0, compressedSize: 0, size: 0 }));
     const deflate = createDeflateRaw({ level: 6 });
     let compressedSize = 0;
     deflate.on('data', (out: Buffer) => {
@@ -59,7 +62,7 @@ export class ZipWriter {
     deflate.end();
     await ended;
     if (size > LIMIT || compressedSize > LIMIT || this.#offset > LIMIT) throw this.tooLarge(name);
-    writeSync(this.#fd, localHeader(nameBytes, crc, compressedSize, size), 0, 30, localOffset);
+    writeSync(this.#fd, localHeader({ name: nameBytes, crc, compressedSize, size }), 0, 30, localOffset);
     this.#entries.push({ name: nameBytes, crc, compressedSize, size, localOffset });
   }
 
@@ -92,19 +95,11 @@ export class ZipWriter {
 }
 
 /** Local file header (APPNOTE 4.3.7): deflated, UTF-8 name, no extra field. */
-function localHeader(name: Buffer, crc: number, compressedSize: number, size: number): Buffer {
-  const h = Buffer.alloc(30 + name.length);
+function localHeader(m: MemberFields): Buffer {
+  const h = Buffer.alloc(30 + m.name.length);
   h.writeUInt32LE(0x04034b50, 0);
-  h.writeUInt16LE(20, 4);
-  h.writeUInt16LE(UTF8_NAMES, 6);
-  h.writeUInt16LE(8, 8);
-  h.writeUInt16LE(0, 10);
-  h.writeUInt16LE(DOS_DATE, 12);
-  h.writeUInt32LE(crc >>> 0, 14);
-  h.writeUInt32LE(compressedSize, 18);
-  h.writeUInt32LE(size, 22);
-  h.writeUInt16LE(name.length, 26);
-  name.copy(h, 30);
+  sharedFields(h, 4, m);
+  m.name.copy(h, 30);
   return h;
 }
 
@@ -112,17 +107,25 @@ function localHeader(name: Buffer, crc: number, compressedSize: number, size: nu
 function centralHeader(e: WrittenEntry): Buffer {
   const h = Buffer.alloc(46 + e.name.length);
   h.writeUInt32LE(0x02014b50, 0);
-  h.writeUInt16LE(20, 4);
-  h.writeUInt16LE(20, 6);
-  h.writeUInt16LE(UTF8_NAMES, 8);
-  h.writeUInt16LE(8, 10);
-  h.writeUInt16LE(0, 12);
-  h.writeUInt16LE(DOS_DATE, 14);
-  h.writeUInt32LE(e.crc >>> 0, 16);
-  h.writeUInt32LE(e.compressedSize, 20);
-  h.writeUInt32LE(e.size, 24);
-  h.writeUInt16LE(e.name.length, 28);
+  h.writeUInt16LE(20, 4); // version made by: 2.0
+  sharedFields(h, 6, e);
   h.writeUInt32LE(e.localOffset, 42);
   e.name.copy(h, 46);
   return h;
+}
+
+/**
+ * The fields both headers carry, in the one order APPNOTE gives them (version needed to extract through the name's
+ * length, 4.4.3–4.4.10), from `at`: version 2.0, UTF-8 name, deflated, the fixed timestamp, checksum and sizes.
+ */
+function sharedFields(h: Buffer, at: number, m: MemberFields): void {
+  h.writeUInt16LE(20, at);
+  h.writeUInt16LE(UTF8_NAMES, at + 2);
+  h.writeUInt16LE(8, at + 4);
+  h.writeUInt16LE(0, at + 6);
+  h.writeUInt16LE(DOS_DATE, at + 8);
+  h.writeUInt32LE(m.crc >>> 0, at + 10);
+  h.writeUInt32LE(m.compressedSize, at + 14);
+  h.writeUInt32LE(m.size, at + 18);
+  h.writeUInt16LE(m.name.length, at + 22);
 }
