@@ -10,6 +10,7 @@ import { StringTable } from './string-table.js';
 import { dateKind, dateText, type DateKind } from './xlsx-dates.js';
 import { readZipDirectory, zipEntryChunks, type ZipEntry, type ZipFailure } from '../checkpoint/zip.js';
 import { XmlScanner, type XmlHandler } from './xml-scanner.js';
+import { unescapeXString } from './xlsx-xstring.js';
 
 export interface Workbook {
   file: string;
@@ -218,14 +219,6 @@ class InlineText {
     this.buffer = '';
     return value;
   }
-}
-
-/**
- * Characters XML cannot hold (control characters such as a backspace) are written `_xHHHH_` in a workbook's strings,
- * and a literal `_x` that would read so is written `_x005F_x` (ECMA-376 Part 1, 22.9.2.19 ST_Xstring).
- */
-function unescapeXString(s: string): string {
-  return s.includes('_x') ? s.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : s;
 }
 
 /**

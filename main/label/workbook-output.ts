@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ZipWriter } from '../checkpoint/zip-writer.js';
 import { columnName } from '../data/xlsx-workbook.js';
+import { escapeXString } from '../data/xlsx-xstring.js';
 import { SproutError } from '../errors.js';
 import { count } from '../wording.js';
 import type { OutputColumn } from './types.js';
@@ -118,35 +119,12 @@ function rowXml(r: number, refs: readonly string[], values: readonly unknown[], 
     const ref = `${refs[i]}${r}`;
     const n = !typed ? NaN : typeof v === 'number' ? v : PLAIN_DECIMAL.test(String(v)) && String(Number(v)) === v ? Number(v) : NaN;
     if (Number.isFinite(n)) xml += `<c r="${ref}"><v>${n}</v></c>`;
-    else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(xString(String(v)))}</t></is></c>`;
+    else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(escapeXString(String(v)))}</t></is></c>`;
   });
   return `${xml}</row>`;
 }
 
 const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?$/;
-
-/**
- * A string as a workbook stores it (ECMA-376 Part 1, 22.9.2.19 ST_Xstring): a character XML cannot hold, and a carriage
- * return (which XML reads back as a line feed), as `_xHHHH_`, and a literal `_xHHHH_` with its underscore escaped.
- */
-export function xString(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (isHigh(c) && isLow(s.charCodeAt(i + 1))) {
-      out += s[i] + s[++i];
-    } else if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0xfffe || c === 0xffff || isHigh(c) || isLow(c)) {
-      out += `_x${c.toString(16).toUpperCase().padStart(4, '0')}_`;
-    } else if (s[i] === '_' && ESCAPE_LIKE.test(s.slice(i, i + 7))) {
-      out += '_x005F_';
-    } else out += s[i];
-  }
-  return out;
-}
-
-const ESCAPE_LIKE = /^_x[0-9A-Fa-f]{4}_$/;
-const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 function xmlText(s: string): string {
   return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');

@@ -12,7 +12,7 @@ import { readRecords } from '../../main/data/read.js';
 import { exportCorrected } from '../../main/label/export.js';
 import { startLabelJob } from '../../main/label/job.js';
 import { convertPart } from '../../main/label/part-output.js';
-import { xString } from '../../main/label/workbook-output.js';
+import { escapeXString } from '../../main/data/xlsx-xstring.js';
 import { debianPython } from '../data/helpers.js';
 import { cbTask, freshLibrary, tempDir, tinyEngine } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('labelled workbook', () => {
     // openpyxl (3.0.9, Debian's) reads the XML but leaves the workbook's own `_xHHHH_` escapes as they are stored,
     // where Excel and Sprout undo them (ECMA-376 Part 1, 22.9.2.19): it sees the stored form.
     const cells = openpyxlCells(file, 'labelled').map((r) => r[0][0]);
-    expect(cells).toEqual(['text', ...AWKWARD.map(xString)]);
+    expect(cells).toEqual(['text', ...AWKWARD.map(escapeXString)]);
     const read: string[] = [];
     for await (const r of readRecords(file, { format: 'xlsx', header: true })) read.push(r.fields.text ?? '');
     expect(read).toEqual(AWKWARD);
@@ -87,9 +87,9 @@ describe('labelled workbook', () => {
   });
 
   it('escapes only what needs it', () => {
-    expect(xString('_x0041_ _x00')).toBe('_x005F_x0041_ _x00');
-    expect(xString('a\u0000b\rc')).toBe('a_x0000_b_x000D_c');
-    expect(xString('🌱')).toBe('🌱');
+    expect(escapeXString('_x0041_ _x00')).toBe('_x005F_x0041_ _x00');
+    expect(escapeXString('a\u0000b\rc')).toBe('a_x0000_b_x000D_c');
+    expect(escapeXString('🌱')).toBe('🌱');
   });
 });
 
