@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { SproutError } from '../errors.js';
 import { count } from '../wording.js';
 import { DATA_FORMAT_LABELS, outputFormatFromName, type CsvSeparator, type OutputFormat, type Quoting } from '../choices.js';
@@ -17,7 +18,7 @@ export function outputFormatOf(file: string, asked: OutputFormat | undefined, fa
   if (asked !== undefined && named !== undefined && named !== asked) {
     throw new SproutError(
       'label-format-mismatch',
-      `The output's name says ${DATA_FORMAT_LABELS[named]} (.${extensionOf(file)}), but it was asked for as ${DATA_FORMAT_LABELS[asked]}.`,
+      `The output's name says ${DATA_FORMAT_LABELS[named]} (${extname(file)}), but it was asked for as ${DATA_FORMAT_LABELS[asked]}.`,
       {
         file,
         hint: `Name it with .${asked} or ask for --format ${named}.`,
@@ -27,8 +28,6 @@ export function outputFormatOf(file: string, asked: OutputFormat | undefined, fa
   }
   return asked ?? named ?? fallback;
 }
-
-const extensionOf = (file: string) => /\.([^./\\]+)$/.exec(file)?.[1] ?? '';
 
 /** A value the labeller adds: text, a probability, or null (empty in CSV/TSV) for a skipped row. */
 export type AddedValue = string | number | null;

@@ -20,9 +20,9 @@ import { outputColumns, sheetOf } from './job.js';
 import { getJob, jobRows, markOutputReplaced, type LabelJob } from './jobs.js';
 import { AppendFile } from './output-file.js';
 import { claimOutput, outputNote, outputState } from './ownership.js';
-import { convertPart, isPartFormat } from './part-output.js';
+import { appendedPath, convertPart, isPartFormat } from './part-output.js';
 import { checkSheetFits } from './workbook-output.js';
-import type { LabelJobSpec } from './types.js';
+import type { LabelJobSpec, OutputColumn } from './types.js';
 
 export interface ExportOptions {
   file: string;
@@ -93,40 +93,29 @@ export async function exportCorrected(db: LibraryDb, jobId: string, options: Exp
     });
   }
   const replaced = claimOutput(db, file, options.replaceJob, 'export');
-  const exists = () => !replaced.length && !options.overwrite && existsSync(file);
-  if (exists())
+  // Checked before writing, and again before the rename: the file may have appeared while the rows were written.
+  const refuseExisting = () => {
+    if (replaced.length || options.overwrite || !existsSync(file)) return;
     throw new SproutError('file-exists', `${file} already exists.`, {
       file,
       hint: 'Choose another name, or pass --overwrite.',
       uiHint: 'Choose another name.',
     });
+  };
+  refuseExisting();
   const format = outputFormatOf(file, options.format, 'csv');
-  if (format === 'xlsx') {
-    const columns = [...spec.inputColumns, ...addedColumnNames(spec.columns), ...Object.values(finalColumns(spec))];
-    checkSheetFits(job.rowsDone, columns.length, file);
-  }
+  const final = finalColumns(spec);
+  const columns: OutputColumn[] = [...outputColumns(spec), { name: final.label, type: 'STRING' }, { name: final.source, type: 'STRING' }];
+  if (format === 'xlsx') checkSheetFits(job.rowsDone, columns.length, file);
   const rows = rowSource(db, job);
   const temporary = `${file}.sprout-partial`;
-  const part = isPartFormat(format) ? `${temporary}.jsonl` : temporary;
+  const part = appendedPath(temporary, format);
   const out = AppendFile.create(part, true);
   try {
     const counts = await writeRows(spec, rows, format, out);
     out.close();
-    const final = finalColumns(spec);
-    if (isPartFormat(format))
-      await convertPart(
-        format,
-        part,
-        temporary,
-        [...outputColumns(spec), { name: final.label, type: 'STRING' }, { name: final.source, type: 'STRING' }],
-        sheetOf(spec),
-      );
-    if (exists())
-      throw new SproutError('file-exists', `${file} already exists.`, {
-        file,
-        hint: 'Choose another name, or pass --overwrite.',
-        uiHint: 'Choose another name.',
-      });
+    if (isPartFormat(format)) await convertPart(format, part, temporary, columns, sheetOf(spec));
+    refuseExisting();
     renameSync(temporary, file);
     markOutputReplaced(
       db,

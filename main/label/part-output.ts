@@ -5,7 +5,8 @@
  * resumed like any other output, and converts it once the last row is in: into `<output>.tmp`, renamed into place,
  * so that a crash during the conversion leaves the part file to convert again and never half a file at `output`.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { createReadStream, renameSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { BINARY_FORMATS, formatIn, type OutputFormat } from '../choices.js';
 import { writeParquet } from './parquet.js';
 import type { OutputColumn } from './types.js';
@@ -37,12 +38,19 @@ export async function convertPart(
 ): Promise<void> {
   const tmp = `${output}.tmp`;
   try {
-    if (format === 'parquet') await writeParquet(part, tmp, columns);
-    else await writeWorkbook(part, tmp, columns, sheet);
+    if (format === 'parquet') await writeParquet(partRows(part), tmp, columns);
+    else await writeWorkbook(partRows(part), tmp, columns, sheet);
     renameSync(tmp, output);
   } catch (error) {
     rmSync(tmp, { force: true });
     throw error;
   }
   rmSync(part);
+}
+
+/** The part file's rows, one JSON object a line. */
+async function* partRows(part: string): AsyncGenerator<Record<string, unknown>> {
+  for await (const line of createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity })) {
+    if (line) yield JSON.parse(line) as Record<string, unknown>;
+  }
 }

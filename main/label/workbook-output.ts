@@ -4,8 +4,6 @@
  * converts it once the last row is in (part-output.ts). The workbook is the smallest Excel opens without repair: one
  * sheet of inline strings and numbers, its header row frozen, no styles.
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { ZipWriter } from '../checkpoint/zip-writer.js';
 import { columnName } from '../data/xlsx-workbook.js';
 import { escapeXString } from '../data/xlsx-xstring.js';
@@ -32,8 +30,13 @@ export function checkSheetFits(rows: number, columns: number, file: string): voi
   );
 }
 
-/** Writes the part file's rows as the one sheet `sheet` of a workbook at `output`. */
-export async function writeWorkbook(part: string, output: string, columns: readonly OutputColumn[], sheet: string): Promise<void> {
+/** Writes `rows` as the one sheet `sheet` of a workbook at `output`. */
+export async function writeWorkbook(
+  rows: AsyncIterable<Record<string, unknown>>,
+  output: string,
+  columns: readonly OutputColumn[],
+  sheet: string,
+): Promise<void> {
   const zip = new ZipWriter(
     output,
     () =>
@@ -50,7 +53,7 @@ export async function writeWorkbook(part: string, output: string, columns: reado
         `<sheets><sheet name="${xmlText(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
     ]);
     await zip.add('xl/_rels/workbook.xml.rels', [relationship('worksheet', 'worksheets/sheet1.xml')]);
-    await zip.add('xl/worksheets/sheet1.xml', sheetXml(part, columns));
+    await zip.add('xl/worksheets/sheet1.xml', sheetXml(rows, columns));
     zip.close();
   } catch (error) {
     zip.abandon();
@@ -76,8 +79,8 @@ function contentTypes(): string {
   );
 }
 
-/** The sheet's XML in pieces of about 64 KB: the header row, then the part's rows in order. */
-async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncGenerator<string> {
+/** The sheet's XML in pieces of about 64 KB: the header row, then the rows in order. */
+async function* sheetXml(rows: AsyncIterable<Record<string, unknown>>, columns: readonly OutputColumn[]): AsyncGenerator<string> {
   const refs = columns.map((_, i) => columnName(i));
   const frozenHeader = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>';
   yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0">${frozenHeader}</sheetView></sheetViews><sheetData>`;
@@ -89,10 +92,7 @@ async function* sheetXml(part: string, columns: readonly OutputColumn[]): AsyncG
     false,
   );
   let row = 1;
-  const lines = createInterface({ input: createReadStream(part, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line) continue;
-    const record = JSON.parse(line) as Record<string, unknown>;
+  for await (const record of rows) {
     piece += rowXml(
       ++row,
       refs,
