@@ -48,18 +48,10 @@ export async function loadExamples(
     } catch (error) {
       throw split === 'train' || source.holdOut ? error : asHeldOutSheetError(error, split);
     }
-    const how = JSON.stringify({
-      format: source.format,
-      header: source.header,
-      quoting: source.quoting,
-      invalidUtf8: source.invalidUtf8,
-      encoding: source.encoding,
-      separator: source.separator,
-      sheet: source.sheet,
-      skip: source.skip,
-      limit: source.limit,
-      holdOut: source.holdOut,
-    });
+    // The token cache's key: all the source says but the file, whose content is hashed. Taken whole, in a fixed order,
+    // for the reason the reading options are: a list is where a new option gets dropped, and a stale cache kept.
+    const { file: _source, ...described } = source;
+    const how = JSON.stringify(Object.fromEntries(Object.entries(described).sort(([a], [b]) => a.localeCompare(b))));
     if (!source.holdOut) return { raw, content: `file:${await fileSha256(source.file)}:${how}`, where: source.file };
     const part = heldOutPart(raw, labelColumn, textColumns, source.holdOut, split);
     return {
