@@ -304,7 +304,7 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
 /** A workbook's sheet must hold the labelled copy: said before any row is labelled. */
 function checkWorkbookFits(spec: LabelJobSpec): void {
   if (spec.format !== 'xlsx') return;
-  checkSheetFits(spec.totalRows, spec.inputColumns.length + addedColumnNames(spec.columns).length, spec.input);
+  checkSheetFits(spec.totalRows, outputColumns(spec).length, spec.input);
 }
 
 /** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */
