@@ -1,9 +1,6 @@
 import { writeZipStored, type ZipMember } from '../checkpoint/torch-save.js';
+import { RELATIONSHIPS_NS as REL, SPREADSHEET_NS as MAIN, xmlText } from '../label/workbook-output.js';
 import { generatedRows, timeImport } from './import.js';
-
-const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
-const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A part whose text comes in pieces from `pieces` (called twice: once to size the part, once to write it). */
 function part(name: string, pieces: () => Iterable<string>): ZipMember {
@@ -40,7 +37,7 @@ function writeWorkbook(file: string, rows: number): void {
   const strings = function* () {
     yield `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="${MAIN}">`;
     for (const s of fixed) yield `<si><t>${s}</t></si>`;
-    for (const [text] of generatedRows(rows)) yield `<si><t>${escapeXml(text)}</t></si>`;
+    for (const [text] of generatedRows(rows)) yield `<si><t>${xmlText(text)}</t></si>`;
     yield '</sst>';
   };
   const sheet = function* () {

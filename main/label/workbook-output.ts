@@ -14,8 +14,9 @@ import type { OutputColumn } from './types.js';
 /** What one sheet holds (ECMA-376 and Excel's specifications and limits). */
 export const SHEET_LIMITS = { rows: 1_048_576, columns: 16_384, cellChars: 32_767 };
 
-const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
-const RELATIONSHIPS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+/** SpreadsheetML's namespaces (ECMA-376 Part 1): a sheet's and a workbook's elements, and relationship types. */
+export const SPREADSHEET_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+export const RELATIONSHIPS_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 const PACKAGE_RELATIONSHIPS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 const XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 
@@ -49,7 +50,7 @@ export async function writeWorkbook(
     await zip.add('[Content_Types].xml', [contentTypes()]);
     await zip.add('_rels/.rels', [relationship('officeDocument', 'xl/workbook.xml')]);
     await zip.add('xl/workbook.xml', [
-      `${XML}<workbook xmlns="${MAIN}" xmlns:r="${RELATIONSHIPS}">` +
+      `${XML}<workbook xmlns="${SPREADSHEET_NS}" xmlns:r="${RELATIONSHIPS_NS}">` +
         `<sheets><sheet name="${xmlText(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
     ]);
     await zip.add('xl/_rels/workbook.xml.rels', [relationship('worksheet', 'worksheets/sheet1.xml')]);
@@ -63,7 +64,7 @@ export async function writeWorkbook(
 
 /** A part's one relationship, `rId1`, of `type` to `target`. */
 function relationship(type: string, target: string): string {
-  return `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS}/${type}" Target="${target}"/></Relationships>`;
+  return `${XML}<Relationships xmlns="${PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" Type="${RELATIONSHIPS_NS}/${type}" Target="${target}"/></Relationships>`;
 }
 
 function contentTypes(): string {
@@ -83,7 +84,7 @@ function contentTypes(): string {
 async function* sheetXml(rows: AsyncIterable<Record<string, unknown>>, columns: readonly OutputColumn[]): AsyncGenerator<string> {
   const refs = columns.map((_, i) => columnName(i));
   const frozenHeader = '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>';
-  yield `${XML}<worksheet xmlns="${MAIN}"><sheetViews><sheetView workbookViewId="0">${frozenHeader}</sheetView></sheetViews><sheetData>`;
+  yield `${XML}<worksheet xmlns="${SPREADSHEET_NS}"><sheetViews><sheetView workbookViewId="0">${frozenHeader}</sheetView></sheetViews><sheetData>`;
   // Column names are text, though a headerless file's are "0", "1", …
   let piece = rowXml(
     1,
@@ -126,6 +127,7 @@ function rowXml(r: number, refs: readonly string[], values: readonly unknown[], 
 
 const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?$/;
 
-function xmlText(s: string): string {
+/** Text as XML holds it in an element or an attribute. */
+export function xmlText(s: string): string {
   return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
