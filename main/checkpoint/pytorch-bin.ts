@@ -32,14 +32,14 @@ export function readPytorchStateDict(file: string): { tensors: Map<string, Tenso
   if (head.readUInt32LE(0) !== 0x04034b50) {
     bad(file, 'This pytorch_model.bin uses the legacy (pre-1.6) PyTorch format, which Sprout does not read.');
   }
-  const entries = readZipDirectory(file, zipFailure(file));
+  const fail = zipFailure(file);
+  const entries = readZipDirectory(file, fail);
   const pickles = [...entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) bad(file, 'The archive has no single <name>/data.pkl: it is not a torch.save file.');
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   const byteorder = entries.get(`${prefix}byteorder`);
-  if (byteorder && readZipEntry(file, byteorder, 16, zipFailure(file)).toString() !== 'little')
-    bad(file, 'The checkpoint was saved big-endian.');
-  const root = restrictedUnpickle(readZipEntry(file, entries.get(pickles[0])!, MAX_PICKLE_BYTES, zipFailure(file)), file);
+  if (byteorder && readZipEntry(file, byteorder, 16, fail).toString() !== 'little') bad(file, 'The checkpoint was saved big-endian.');
+  const root = restrictedUnpickle(readZipEntry(file, entries.get(pickles[0])!, MAX_PICKLE_BYTES, fail), file);
   if (!(root instanceof Map)) bad(file, 'The checkpoint does not hold a state dict (a dict of tensors).');
   const tensors = new Map<string, TensorRef>();
   const storages = new Map<string, ZipEntry>();
