@@ -1,10 +1,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { SproutError } from '../errors.js';
 import { restrictedUnpickle, type TensorRef } from './pickle.js';
 import { readExactly } from './read-exactly.js';
 import { DTYPE_BYTES, writeSafetensorsStreamed, type StreamedTensor } from './safetensors.js';
-import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
+import { checkCrc, readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
 
 const MAX_PICKLE_BYTES = 64 << 20;
 const CHUNK = 4 << 20;
@@ -76,23 +77,43 @@ function isContiguous(t: TensorRef): boolean {
   return true;
 }
 
-function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk: Uint8Array) => void): void {
+/**
+ * Streams `total` bytes from `start` to `sink` in chunks and returns their CRC-32, so that a stored member is checked
+ * on the way through rather than read twice.
+ */
+function streamStored(file: string, start: number, total: number, sink: (chunk: Uint8Array) => void): number {
+  const fd = openSync(file, 'r');
+  let crc = 0;
+  try {
+    for (let done = 0; done < total; done += CHUNK) {
+      const chunk = Buffer.alloc(Math.min(CHUNK, total - done));
+      readExactly(fd, chunk, start + done, () => bad(file, 'The file ends inside a storage.'));
+      crc = crc32(chunk, crc);
+      sink(chunk);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return crc;
+}
+
+/** `checked`: the stored members whose CRC-32 has been compared, so a storage shared by many views is read once for it. */
+function streamTensor(file: string, t: TensorRef, entry: ZipEntry, sink: (chunk: Uint8Array) => void, checked: Set<ZipEntry>): void {
   const el = DTYPE_BYTES[t.storage.dtype];
   const numel = t.shape.reduce((a, b) => a * b, 1);
   if (numel === 0) return;
   if (entry.method === 0 && isContiguous(t)) {
-    const fd = openSync(file, 'r');
-    try {
-      const total = numel * el;
-      const start = entry.dataOffset + t.offset * el;
-      for (let done = 0; done < total; done += CHUNK) {
-        const chunk = Buffer.alloc(Math.min(CHUNK, total - done));
-        readExactly(fd, chunk, start + done, () => bad(file, 'The file ends inside a storage.'));
-        sink(chunk);
-      }
-    } finally {
-      closeSync(fd);
-    }
+    const total = numel * el;
+    const whole = t.offset === 0 && total === entry.size;
+    if (!whole && !checked.has(entry))
+      checkCrc(
+        entry,
+        streamStored(file, entry.dataOffset, entry.size, () => {}),
+        zipFailure(file),
+      );
+    checked.add(entry);
+    const crc = streamStored(file, entry.dataOffset + t.offset * el, total, sink);
+    if (whole) checkCrc(entry, crc, zipFailure(file));
     return;
   }
   // Strided (e.g. a transposed view) or compressed: gather element by element from the whole storage.
@@ -129,13 +150,14 @@ export function writeStateDict(
   outFile: string,
   keep: (name: string) => boolean = () => true,
 ): string[] {
+  const checked = new Set<ZipEntry>();
   const streamed: StreamedTensor[] = [...tensors]
     .filter(([name]) => keep(name))
     .map(([name, t]) => ({
       name,
       dtype: t.storage.dtype,
       shape: t.shape,
-      write: (sink) => streamTensor(binFile, t, storages.get(t.storage.key)!, sink),
+      write: (sink) => streamTensor(binFile, t, storages.get(t.storage.key)!, sink, checked),
     }));
   writeSafetensorsStreamed(outFile, streamed, { format: 'pt', sprout_converted_from: basename(binFile) });
   return streamed.map((t) => t.name);

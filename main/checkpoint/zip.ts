@@ -196,24 +196,38 @@ function locateMemberData(fd: number, fileSize: number, entry: CentralEntry, fai
   return { name, method, compressedSize, size, dataOffset, crc };
 }
 
-/** Reads a whole member into memory; `limit` guards against members too large to hold. */
+/**
+ * Reads a whole member into memory, checked against its CRC-32 (PyTorch stores weights uncompressed, so a flipped
+ * bit in one would otherwise become a wrong weight without a word); `limit` guards against members too large to hold.
+ */
 export function readZipEntry(file: string, entry: ZipEntry, limit: number, fail: ZipFailure): Buffer {
   if (entry.size > limit) throw fail(`Zip member "${entry.name}" has ${entry.size} bytes, more than the ${limit} expected.`);
   const fd = openSync(file, 'r');
+  let data: Buffer;
   try {
-    const raw = readAt(fd, entry.dataOffset, entry.compressedSize, fail);
-    if (entry.method === 0) return raw;
-    try {
-      const inflated = inflateRawSync(raw, { maxOutputLength: Math.max(1, limit) });
-      if (inflated.length !== entry.size) throw fail(`Zip member "${entry.name}" inflates to the wrong size.`);
-      return inflated;
-    } catch (error) {
-      if (error instanceof SproutError) throw error;
-      throw fail(`Zip member "${entry.name}" cannot be decompressed: ${(error as Error).message}.`);
-    }
+    data = uncompressed(entry, readAt(fd, entry.dataOffset, entry.compressedSize, fail), limit, fail);
   } finally {
     closeSync(fd);
   }
+  checkCrc(entry, crc32(data), fail);
+  return data;
+}
+
+function uncompressed(entry: ZipEntry, raw: Buffer, limit: number, fail: ZipFailure): Buffer {
+  if (entry.method === 0) return raw;
+  try {
+    const inflated = inflateRawSync(raw, { maxOutputLength: Math.max(1, limit) });
+    if (inflated.length !== entry.size) throw fail(`Zip member "${entry.name}" inflates to the wrong size.`);
+    return inflated;
+  } catch (error) {
+    if (error instanceof SproutError) throw error;
+    throw fail(`Zip member "${entry.name}" cannot be decompressed: ${(error as Error).message}.`);
+  }
+}
+
+/** Refuses a member whose bytes' CRC-32, `crc`, is not the one its directory entry recorded. */
+export function checkCrc(entry: ZipEntry, crc: number, fail: ZipFailure): void {
+  if (crc !== entry.crc) throw fail(`Zip member "${entry.name}" is damaged: its checksum does not match.`);
 }
 
 /**
@@ -249,5 +263,5 @@ export async function* zipEntryChunks(
     raw.destroy();
     stream.destroy();
   }
-  if (crc !== entry.crc) throw fail(`Zip member "${entry.name}" is damaged: its checksum does not match.`);
+  checkCrc(entry, crc, fail);
 }

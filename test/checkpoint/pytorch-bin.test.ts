@@ -162,6 +162,22 @@ print(" ".join(f"{i.filename}:{i.file_size}:{i.header_offset}" for i in z.infoli
     expect(() => convertPytorchBin(join(dir, 'legacy.bin'), join(dir, 'o'))).toThrow(/legacy \(pre-1\.6\) PyTorch format/);
   });
 
+  it.each([
+    ['a storage one tensor covers', 'archive/data/3'],
+    ['a storage the layer norms share, at different offsets', 'archive/data/norms'],
+  ])("a flipped byte in %s is refused by its checksum, naming the member Python's zipfile finds bad", (_, member) => {
+    const dir = tempDir();
+    const damaged = Buffer.from(bin);
+    damaged[damaged.indexOf(Buffer.from(member)) + member.length + 100] ^= 0x10;
+    writeFileSync(join(dir, 'pytorch_model.bin'), damaged);
+    const python = 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).testzip())';
+    expect(execFileSync('python3', ['-c', python, join(dir, 'pytorch_model.bin')], { encoding: 'utf8' }).trim()).toBe(member);
+    expect(() => convertPytorchBin(join(dir, 'pytorch_model.bin'), join(dir, 'model.safetensors'))).toThrow(
+      `Zip member "${member}" is damaged: its checksum does not match.`,
+    );
+    expect(existsSync(join(dir, 'model.safetensors'))).toBe(false);
+  });
+
   it('fuzzed pickles (seeded byte mutations of a real state-dict pickle) end in a result or a SproutError', () => {
     const pickle = statePickle(
       [
