@@ -111,7 +111,8 @@ async function* sheetXml(rows: AsyncIterable<Record<string, unknown>>, columns: 
 /**
  * One `<row>`. Where `typed`, a number (a probability, a confidence) is a number cell, and so is text that is a plain
  * decimal reading back the same ("1", "0.5", not "007" or "1e5"), so that Excel sorts and sums label columns such as
- * SST-2's 0/1 without flagging numbers stored as text; anything else is an inline string; empty values are left out.
+ * SST-2's 0/1 without flagging numbers stored as text; TRUE and FALSE are boolean cells, as they were in a workbook
+ * read; anything else is an inline string; empty values are left out.
  */
 function rowXml(r: number, refs: readonly string[], values: readonly unknown[], typed: boolean): string {
   let xml = `<row r="${r}">`;
@@ -119,10 +120,22 @@ function rowXml(r: number, refs: readonly string[], values: readonly unknown[], 
     if (v === null || v === undefined || v === '') return;
     const ref = `${refs[i]}${r}`;
     const n = !typed ? NaN : typeof v === 'number' ? v : PLAIN_DECIMAL.test(String(v)) && String(Number(v)) === v ? Number(v) : NaN;
+    const truth = typed ? truthOf(v) : undefined;
     if (Number.isFinite(n)) xml += `<c r="${ref}"><v>${n}</v></c>`;
+    else if (truth !== undefined) xml += `<c r="${ref}" t="b"><v>${truth}</v></c>`;
     else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${xmlText(escapeXString(String(v)))}</t></is></c>`;
   });
   return `${xml}</row>`;
+}
+
+/**
+ * 1 or 0 for TRUE or FALSE in any case (Excel reads a CSV's "true" as TRUE; the workbook reader gives a boolean cell
+ * as TRUE or FALSE), so that a boolean stays a boolean cell; undefined for anything else.
+ */
+function truthOf(v: unknown): 0 | 1 | undefined {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  const s = String(v).toLowerCase();
+  return s === 'true' ? 1 : s === 'false' ? 0 : undefined;
 }
 
 const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?$/;

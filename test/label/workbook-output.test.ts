@@ -62,8 +62,9 @@ describe('labelled workbook', () => {
     expect(debianPython('import sys, zipfile\nprint(zipfile.ZipFile(sys.argv[1]).testzip())', file).trim()).toBe('None');
   });
 
-  it('writes numbers as numbers where they read back the same, and the same rows as the same bytes', async () => {
-    const rows = ['0', '1', '007', '1e5', '0.50', '-3.25', '12345678901234567890'].map((label, i) => ({ label, p: i / 8 }));
+  it('writes numbers as numbers where they read back the same, TRUE and FALSE as booleans, and the same rows as the same bytes', async () => {
+    const labels = ['0', '1', '007', '1e5', '0.50', '-3.25', '12345678901234567890', 'TRUE', 'false', 'truth'];
+    const rows = labels.map((label, i) => ({ label, p: i / 8 }));
     const columns = [
       { name: 'label', type: 'STRING' as const },
       { name: 'p', type: 'DOUBLE' as const },
@@ -78,6 +79,9 @@ describe('labelled workbook', () => {
       ['0.50', 'str'],
       [-3.25, 'float'],
       ['12345678901234567890', 'str'],
+      [true, 'bool'],
+      [false, 'bool'],
+      ['truth', 'str'],
     ]);
     expect(cells.map((r) => r[1][0])).toEqual(rows.map((r) => r.p));
     expect(readFileSync(await workbookOf(rows, columns)).equals(readFileSync(file))).toBe(true);
