@@ -206,10 +206,11 @@ Run:
   --max-input-length N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
                           trained with; 512 for prompt files, imports and prompts from elsewhere)
   --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  --threads N  ${precisionFlag.help}
-  ${weightsFlag.help} (default: the width the prompts were trained on, fp32 for prompt files and imports; a resumed job keeps its own)
-  ${computeFlag.help}  int8: int8 products, each input row quantised on its own (CPU only; t5-base about 2.5× faster,
-                  labels agree with float on 96–98 % of rows; see README "Frozen weights at reduced width"); a resumed
-                  job keeps its own
+  ${weightsFlag.help}  the frozen model's width (default: the width the prompts were trained on;
+                          fp32 for prompt files and imports); a resumed job keeps its own
+  ${computeFlag.help}   int8: int8 products, each input row quantised on its own (CPU only; t5-base about
+                          2.5× faster, labels agree with float on 96–98 % of rows; see README "Frozen weights at
+                          reduced width"); a resumed job keeps its own
   --resume JOB            continue a cancelled or crashed job from its last committed row
   --dry-run               print the job's memory plan (the model at the width and compute chosen, one batch of
                           inputs at the length limit scored against every label text) as JSON and stop; exit 1

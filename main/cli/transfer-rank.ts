@@ -72,8 +72,9 @@ short trial runs (train each with --init prompt:ID and keep the best); --use mix
 Ctrl-C stops the probe in training after its step (exit code 130); the probes that finished are kept for the next run.
 
 --json prints one JSON line: { metric, model, target: {kind, dataset_ids, embeddings: [{prompt_id, step, probe_run_id,
-seed}]}, ranking: [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')}, score, basis, lineage, by_target}], use,
-best, top_k, init, trial_inits, weights, mixed_prompt_id }; by_target holds each metric against each target embedding.`,
+seed}]}, use, best, top_k, init, trial_inits, weights, mixed_prompt_id, and ranking (best first):
+[{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')}, score, basis, lineage, by_target}] }; by_target holds each
+metric against each target embedding.`,
   options: {
     dataset: { type: 'string' },
     data: { type: 'string' },

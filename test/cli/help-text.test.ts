@@ -48,6 +48,33 @@ describe('wrapped help', () => {
     expect(wrapHelp('short\n  text')).toBe('short\n  text');
   });
 
+  it('runs what a break pushes out on into the next line of its paragraph, never past a new option or a blank line', () => {
+    const long = `${'word '.repeat(22)}pushed outward`;
+    expect(wrapHelp(`${long}\ngoes on here`).split('\n')).toEqual([`${'word '.repeat(22)}pushed`, 'outward goes on here']);
+    expect(wrapHelp(`  ${long}\n  --next option`).split('\n')).toEqual([`  ${'word '.repeat(22)}pushed`, '  outward', '  --next option']);
+    expect(wrapHelp(`${long}\n\nnew paragraph`).split('\n')).toEqual([`${'word '.repeat(22)}pushed`, 'outward', '', 'new paragraph']);
+    // A run-on that overflows the next line in turn carries on down the paragraph.
+    const paragraph = wrapHelp(`${long}\n${'x'.repeat(60)} ${'y'.repeat(55)}\nend`).split('\n');
+    expect(paragraph.slice(1)).toEqual([`outward ${'x'.repeat(60)}`, `${'y'.repeat(55)} end`]);
+  });
+
+  it('keeps an option and the name of its value together (`--threads N`)', () => {
+    const line = `  ${'a'.repeat(108)} --threads N  --precision auto`;
+    expect(wrapHelp(line).split('\n')[1]).toBe('  --threads N  --precision auto');
+  });
+
+  it('leaves no short line in any help but those written so', () => {
+    for (const command of commands) {
+      const written = new Set(command.usage.split('\n').map((l) => l.trim()));
+      const lines = wrapHelp(command.usage).split('\n');
+      // The end of a choice list too long for any line (the encodings) is the one short line a break may leave.
+      const short = lines.filter(
+        (l, i) => l.trim() !== '' && l.trim().length < 25 && !written.has(l.trim()) && !lines[i - 1]?.endsWith('|'),
+      );
+      expect(short, `sprout ${command.path.join(' ')}`).toEqual([]);
+    }
+  });
+
   it('is what `sprout train --help` prints', () => {
     const printed = execFileSync(process.execPath, [join(root, 'out/cli.js'), 'train', '--help'], { encoding: 'utf8' });
     expect(printed).toBe(`${wrapHelp(commands.find((c) => c.path.join(' ') === 'train')!.usage.trimEnd())}\n`);
