@@ -1,5 +1,5 @@
 /**
- * A full disk (ENOSPC, EDQUOT, SQLite's SQLITE_FULL) as a message a person can act on: which folder, how much is
+ * A full disk (ENOSPC, EDQUOT, SQLite's SQLITE_FULL and SQLITE_IOERR_SHMSIZE) as a message a person can act on: which folder, how much is
  * free there and, where known, how much more the work needs, and what to run once there is room. Every writer keeps
  * its state whole when a write fails (atomic files, SQLite transactions, committed chunks), so the hint can always
  * say how to go on.
@@ -8,7 +8,9 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SproutError } from './errors.js';
 
-const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+// SQLite opening a database in WAL mode sizes its shared-memory index file first; on a full disk that fails as
+// SQLITE_IOERR_SHMSIZE ("disk I/O error") rather than SQLITE_FULL.
+const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE']);
 
 export function isDiskFull(error: unknown): boolean {
   return FULL_CODES.has((error as { code?: unknown })?.code as string);
@@ -57,7 +59,7 @@ export function diskFullError(folder: string, what: string, goOn: GoOn, needed?:
 export function asDiskFullError(error: unknown, fallbackFolder: string): SproutError | undefined {
   if (!isDiskFull(error) || error instanceof SproutError) return undefined;
   const path = (error as NodeJS.ErrnoException).path;
-  return diskFullError(path ? dirname(path) : fallbackFolder, 'Sprout', {
+  return diskFullError(path ? dirname(path) : fallbackFolder, 'what Sprout was saving', {
     hint: 'Free some space there and run the command again; what was saved before is kept.',
     uiHint: 'Free some space there and try again; what was saved before is kept.',
   });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { migrations } from './migrations.js';
 
@@ -35,6 +36,7 @@ export function openLibrary(file: string): LibraryDb {
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
   } catch (error) {
+    if (isDiskFull(error)) throw error;
     throw new SproutError('library-corrupt', `The library database cannot be opened: ${(error as Error).message}.`, {
       file,
       hint: 'It was left as it is; restore it from a backup (sprout library backup) or move it away to start a new one.',
@@ -65,6 +67,8 @@ function migrate(db: LibraryDb, file: string): void {
   try {
     version = db.pragma('user_version', { simple: true }) as number;
   } catch (error) {
+    // A full disk is not damage: the file is whole, and the caller says where room is needed.
+    if (isDiskFull(error)) throw error;
     throw new SproutError('library-corrupt', `The library database is damaged: ${(error as Error).message}.`, {
       file,
       hint: 'It was left as it is; restore it from a backup or move it away to start a new one.',

@@ -16,7 +16,7 @@ import type { ReadOptions, SourceInfo, SourceRecord } from '../data/types.js';
 import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from './datasets.js';
 import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
-import { copyStagedDataset, openStaging } from './import-staging.js';
+import { copyStagedDataset, openStaging, type Staging } from './import-staging.js';
 import { DEFAULT_HELD_OUT } from '../data/split.js';
 
 export interface ImportOptions extends ReadOptions, MappingRequest {
@@ -242,15 +242,16 @@ export async function importDataset(db: LibraryDb, given: string, options: Impor
   const sources = await openSources(given, options);
   const shares = heldOutShares(options);
   if (db.inTransaction) throw new Error('importDataset needs a connection that is not already in a transaction');
-  const staging = openStaging(dataDirOf(db));
+  let staging: Staging | undefined;
   try {
+    staging = openStaging(dataDirOf(db));
     const report = await stageDataset(staging.db, sources, options, shares);
     staging.db.close();
     return { ...report, id: copyStagedDataset(db, staging.file, report.id) };
   } catch (error) {
     throw isDiskFull(error) ? diskFull(db, sources) : error;
   } finally {
-    staging.dispose();
+    staging?.dispose();
   }
 }
 

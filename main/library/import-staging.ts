@@ -40,20 +40,23 @@ export function openStaging(dataDir: string): Staging {
   mkdirSync(folder, { recursive: true });
   removeLeftovers(folder);
   const file = join(folder, `import-${process.pid}-${randomUUID()}.sqlite`);
-  const db = openLibrary(file);
-  db.pragma('journal_mode = OFF');
-  db.pragma('synchronous = OFF');
-  // Kept up to date row by row, the library's index on the rows slowed the import (1M rows: 10.8 s with it, 9.2–10.2
-  // without); the copy fills it in the library, and the import's own queries do not use it.
-  db.exec('DROP INDEX dataset_rows_by_split');
-  return {
-    db,
-    file,
-    dispose() {
-      if (db.open) db.close();
-      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
-    },
+  let db: LibraryDb | undefined;
+  const dispose = () => {
+    if (db?.open) db.close();
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
   };
+  try {
+    db = openLibrary(file);
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    // Kept up to date row by row, the library's index on the rows slowed the import (1M rows: 10.8 s with it, 9.2–10.2
+    // without); the copy fills it in the library, and the import's own queries do not use it.
+    db.exec('DROP INDEX dataset_rows_by_split');
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  return { db, file, dispose };
 }
 
 /**

@@ -5,7 +5,7 @@
  * where an undisturbed run ends. The disks are small tmpfs mounts (root only, else skipped).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { Harness } from '../ipc/harness.js';
 import { data, tinyModel } from '../label/helpers.js';
 import { writePromptFiles } from '../label/prompt-fixture.js';
 import { lastJson, sprout } from './spawn.js';
-import { canMount, mountTmpfs, unmount, unmountAll } from './tmpfs.js';
+import { canMount, fill, mountTmpfs, unmount, unmountAll } from './tmpfs.js';
 
 afterAll(unmountAll);
 
@@ -72,6 +72,37 @@ describe.skipIf(!canMount)('a full disk', () => {
     const done = await sprout(args, home);
     expect(done.code, done.stderr).toBe(0);
     expect(lastJson(done).rows).toBe(rteRows());
+    expect(library(home)).toEqual({ integrity: 'ok', datasets: 1 });
+  });
+
+  it('already full as a command opens the library, or as an import opens its staging library, says so, not "damaged", and leaves no staging files', async () => {
+    const disk = mkdtempSync(join(tmpdir(), 'sprout-full-'));
+    expect(mountTmpfs(disk, '1m')).toBe(true);
+    const home = join(disk, 'home');
+    const filler = join(disk, 'filler');
+    fill(filler);
+    // SQLite sizes a WAL database's shared-memory index as it opens it, and fails with "disk I/O error"
+    // (SQLITE_IOERR_SHMSIZE), which read as a damaged library.
+    const fresh = await sprout(['data', 'list'], home);
+    expect(fresh.code, fresh.stderr).toBe(2);
+    expect(fresh.stderr).toMatch(
+      new RegExp(
+        `^sprout: The disk is full: what Sprout was saving could not be written to ${home} \\(\\d+ KB free there\\)\\. Free some space there and run the command again; what was saved before is kept\\.\\n$`,
+      ),
+    );
+    rmSync(home, { recursive: true });
+    rmSync(filler);
+    expect((await sprout(['data', 'list'], home)).code).toBe(0);
+    // Room for the library's own index as it opens (32 KB), none for the staging library's.
+    truncateSync(filler, fill(filler) - 32 * 1024);
+    const args = ['data', 'import', data('cola/in_domain_dev.tsv'), '--no-header', '--text-column', '3', '--label-column', '1'];
+    const failed = await sprout(args, home);
+    expect(failed.code, failed.stderr).toBe(2);
+    expect(failed.stderr).toMatch(/^sprout: The disk is full: the dataset from in_domain_dev\.tsv could not be written to /);
+    expect(readdirSync(join(home, 'staging'))).toEqual([]);
+    rmSync(filler);
+    const done = await sprout(args, home);
+    expect(done.code, done.stderr).toBe(0);
     expect(library(home)).toEqual({ integrity: 'ok', datasets: 1 });
   });
 
