@@ -265,3 +265,18 @@ export async function* zipEntryChunks(
   }
   checkCrc(entry, crc, fail);
 }
+
+/**
+ * What is wrong with a member's bytes (it does not inflate, or its CRC-32 does not match), as `fail` words it; undefined
+ * where they read whole. Asked when a member's content makes no sense, to tell damage from a writer's mistake.
+ */
+export async function zipEntryDamage(file: string, entry: ZipEntry, fail: ZipFailure): Promise<SproutError | undefined> {
+  try {
+    for await (const _ of zipEntryChunks(file, entry, fail));
+    return undefined;
+  } catch (error) {
+    // zipEntryChunks words every fault of the bytes through `fail`; anything else (an I/O error) is not an answer.
+    if (error instanceof SproutError) return error;
+    throw error;
+  }
+}

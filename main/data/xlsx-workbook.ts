@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import { SproutError } from '../errors.js';
 import { StringTable } from './string-table.js';
 import { dateKind, dateText, type DateKind } from './xlsx-dates.js';
-import { readZipDirectory, zipEntryChunks, type ZipEntry, type ZipFailure } from '../checkpoint/zip.js';
+import { readZipDirectory, zipEntryChunks, zipEntryDamage, type ZipEntry, type ZipFailure } from '../checkpoint/zip.js';
 import { XmlScanner, type XmlHandler } from './xml-scanner.js';
 import { unescapeXString } from './xlsx-xstring.js';
 
@@ -235,13 +235,23 @@ async function* scanEntry(
   const bad = badWorkbook(file);
   const scanner = new XmlScanner(handler, MAX_PENDING_CHARS, () => bad(`${what} holds a run of text too long to read`));
   const decoder = new TextDecoder('utf-8');
-  for await (const chunk of zipEntryChunks(file, entry, zipFailure(file), onCompressed)) {
-    scanner.push(decoder.decode(chunk, { stream: true }));
-    yield;
+  // Deflate decodes most damaged bytes into other bytes: XML that makes no sense is first checked against the
+  // member's CRC-32, so that damage is called damage rather than a strange cell.
+  let scanning = false;
+  try {
+    for await (const chunk of zipEntryChunks(file, entry, zipFailure(file), onCompressed)) {
+      scanning = true;
+      scanner.push(decoder.decode(chunk, { stream: true }));
+      scanning = false;
+      yield;
+    }
+    scanning = true;
+    scanner.push(decoder.decode());
+    if (!scanner.end()) throw bad(`${what} ends in the middle of an XML tag`);
+  } catch (error) {
+    throw (scanning && (await zipEntryDamage(file, entry, zipFailure(file)))) || error;
   }
-  scanner.push(decoder.decode());
   yield;
-  if (!scanner.end()) throw bad(`${what} ends in the middle of an XML tag`);
 }
 
 /** Runs a whole part through the scanner (the small parts: relationships, the workbook, styles, shared strings). */

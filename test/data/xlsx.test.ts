@@ -332,6 +332,32 @@ describe('what a workbook can hold that a CSV cannot', () => {
 });
 
 describe('files that are not the workbooks they seem', () => {
+  it("a sheet whose XML makes no sense is called damaged where its checksum fails, as Python's zipfile finds, and a writer's mistake where it holds", async () => {
+    const rows = [['text', 'label'], ...Array.from({ length: 300 }, (_, i) => [`review ${i}`, String(i % 2)])];
+    const written = (name: string, xml: string) => {
+      const file = join(dir, name);
+      writeFileSync(file, xlsxBytes(xml, false));
+      return file;
+    };
+    // A flipped bit in a stored sheet (0x35 "5" to 0x25 "%"): the row's number becomes nonsense, the CRC-32 fails.
+    const whole = readFileSync(written('whole.xlsx', sheetXml(rows)));
+    const at = whole.indexOf('<row r="5">') + '<row r="'.length;
+    whole[at] ^= 0x10;
+    const damaged = join(dir, 'damaged.xlsx');
+    writeFileSync(damaged, whole);
+    expect(debianPython('import sys, zipfile\nprint(zipfile.ZipFile(sys.argv[1]).testzip())', damaged).trim()).toBe(
+      'xl/worksheets/sheet1.xml',
+    );
+    const damage = 'This is not a readable Excel workbook. Zip member "xl/worksheets/sheet1.xml" is damaged: its checksum does not match.';
+    await expect(previewFile(damaged)).rejects.toMatchObject({ code: 'data-bad-xlsx', message: expect.stringContaining(damage) });
+    // The same XML as its writer meant it: its checksum holds, so the row is named.
+    const mistaken = written('mistaken.xlsx', sheetXml(rows).replace('<row r="5">', '<row r="%">'));
+    await expect(previewFile(mistaken)).rejects.toMatchObject({
+      code: 'data-bad-xlsx',
+      message: expect.stringContaining('a row of sheet "S" is numbered "%"'),
+    });
+  });
+
   it('a cut-short workbook, another ZIP and a password-protected workbook are refused with what to do', async () => {
     const whole = readFileSync(workbook('whole.xlsx', "[['text', 'label'], ['good film', 'pos']]"));
     const cut = join(dir, 'cut.xlsx');
