@@ -17,7 +17,7 @@ import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/job
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, readOptions, requireDataset } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
-import { computeFlag, countFlag, deviceFlag, splitFlag, stringFlag } from './flags.js';
+import { computeFlag, countFlag, deviceFlag, listFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 import { interruptSignal } from './interrupt.js';
 
@@ -25,8 +25,8 @@ export const evaluateCommand: Command = {
   path: ['evaluate'],
   fileFlag: 'data',
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
-  usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] | --dataset ID [${splitFlag.help}]) [--limit N]
-                       [--max-input-length N] ${FILE_READ_HELP}
+  usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] [--text-column C ... | --template T]
+                       | --dataset ID [${splitFlag.help}]) [--limit N] [--max-input-length N] ${FILE_READ_HELP}
                        ${TEXT_READ_HELP}
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]
 
@@ -35,12 +35,15 @@ rows without a label, or with a label outside the prompt's label set, are left o
 cut where the prompt's training cut them (the --max-input-length it was trained with; 512 for a prompt trained
 elsewhere) unless --max-input-length N says otherwise (longer inputs keep their first N − 1 tokens and eos, as in
 \`sprout label\`). --data FILE reads the file as \`sprout data import\` does (columns by name, or 0-based index with
---no-header); --label-column defaults to the label column of the dataset (or file) the prompt was trained on.
+--no-header); --label-column defaults to the label column of the dataset (or file) the prompt was trained on. The
+prompt's template reads the file's columns of the same names; where the file names them otherwise, --text-column C
+(repeated for a template of several) names this file's columns in the template's order, as in \`sprout label\`, or
+--template T gives another template; without either, a column named text or sentence is taken.
 --dataset ID scores its labelled test split (held out at import: the score to report), else its validation split, else
 train, unless --split is given. --compute int8 scores with int8 products (CPU only; faster, and labels agree with
 float on 96–98 % of rows: see README "Frozen weights at reduced width").
 
-Prints one JSON line: prompt_id, data, split, labels, examples, skipped, input_limit, truncated, accuracy, macro_f1,
+Prints one JSON line: prompt_id, data, split, template, labels, examples, skipped, input_limit, truncated, accuracy, macro_f1,
 mcc, per_class, confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the
 predictions, in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value
 (the metric's value), baselines (majority: always answering the most frequent label of these rows; zero_shot: the
@@ -52,6 +55,8 @@ baseline).`,
     data: { type: 'string' },
     dataset: { type: 'string' },
     'label-column': { type: 'string' },
+    'text-column': { type: 'string', multiple: true },
+    template: { type: 'string' },
     limit: { type: 'string' },
     'max-input-length': { type: 'string' },
     ...fileReadFlags,
@@ -79,6 +84,9 @@ interface EvaluateTarget {
   split: Split | undefined;
   device: DevicePreference;
   read: ReadOptions;
+  /** --text-column: the file's columns for the template's, in its order (empty: the same names). */
+  textColumns: string[];
+  template: string | undefined;
 }
 
 /** The job's input, with what judging its report needs. */
@@ -100,7 +108,12 @@ function readTarget(values: ParsedArgs['values']): EvaluateTarget {
   if (split !== undefined && data !== undefined) throw new UsageError('--split chooses a split of a --dataset, not of a file.');
   const device = deviceFlag.read(values) ?? 'auto';
   const read = readOptions(values);
-  return { prompt, data, datasetId, split, device, read };
+  const textColumns = listFlag(values, 'text-column');
+  const template = stringFlag(values, 'template');
+  if ((textColumns.length > 0 || template !== undefined) && data === undefined)
+    throw new UsageError('--text-column and --template read a --data file; a --dataset keeps the template it was imported with.');
+  if (textColumns.length > 0 && template !== undefined) throw new UsageError('Give --text-column or --template, not both.');
+  return { prompt, data, datasetId, split, device, read, textColumns, template };
 }
 
 function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: EvaluateTarget): EvaluationPlan {
@@ -126,7 +139,8 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     const labelColumn =
       stringFlag(values, 'label-column') ?? trainedOn?.labelColumn ?? trainedTask(db, prompt, task?.template ?? null)?.labelColumn;
     if (!labelColumn) throw new UsageError('Name the column with the gold labels: --label-column L.');
-    return { input: { ...base, file: { path: data, labelColumn, read } }, prompt, ownSplit: null };
+    const text = { textColumns: target.textColumns, ...(target.template !== undefined ? { template: target.template } : {}) };
+    return { input: { ...base, file: { path: data, labelColumn, read, ...text } }, prompt, ownSplit: null };
   }
   const dataset = requireDataset(db, datasetId!);
   const chosen = split ?? evalSplit(db, dataset.id);
@@ -155,6 +169,7 @@ function evaluationJson(target: EvaluateTarget, input: EvalJobInput, out: EvalJo
     prompt_id: input.promptId,
     data: target.data ?? { dataset: target.datasetId },
     split: input.split ?? null,
+    template: out.template,
     labels: out.labels,
     examples: out.examples,
     skipped: out.skipped,

@@ -3,10 +3,11 @@
  * prompt on a file in its original form (CoLA dev, headerless TSV) with the same baselines and warnings. Gold
  * counts come from Python's csv module, not from Sprout's reader.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { debianPython, python } from '../data/helpers.js';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { pythonLabels } from '../train/python-labels.js';
 import { COLA_TSV_FLAGS, shared, tinyModel } from '../train/fixtures.js';
@@ -164,7 +165,10 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     // SST-2's dev file read without its header has columns 0 and 1; the prompt's template reads column 3.
     const narrow = await evaluate(join(shared, 'data/sst2/dev.tsv'), '1');
     expect(narrow.code).toBe(2);
-    expect(narrow.stderr).toContain('has no column "3" (it has 0, 1), which the prompt\'s template reads: "{3}"');
+    expect(narrow.stderr).toContain(
+      'The prompt was trained on column(s) "3", which this file lacks; which column holds the text? The input\'s columns are "0", "1".',
+    );
+    expect(narrow.stderr).toContain('Pass --text-column NAME');
     // RTE dev's fourth column holds its header's "label" and two words, none of CoLA's 0 and 1.
     const otherLabels = await evaluate(join(shared, 'data/rte/dev.tsv'), '3');
     expect(otherLabels.code).toBe(2);
@@ -173,11 +177,56 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     );
   });
 
+  it('evaluate reads a file whose text column is named otherwise with --text-column, scoring what `sprout label` labels', async () => {
+    // The prompt was trained on column 3 of headerless CoLA; SST-2's dev file names its text "sentence".
+    const sst2 = join(mkdtempSync(join(tmpdir(), 'sprout-evaluate-sst2-')), 'dev.tsv');
+    writeFileSync(sst2, readFileSync(join(shared, 'data/sst2/dev.tsv'), 'utf8').split('\n').slice(0, 61).join('\n') + '\n');
+    const cut = ['--max-input-length', '20'];
+    const evaluated = await sprout(
+      ['evaluate', '--prompt', String(promptId), '--data', sst2, '--label-column', 'label', '--text-column', 'sentence', ...cut],
+      home,
+    );
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const e = lastJson(evaluated) as { template: string; examples: number; truncated: number; confusion: number[][] };
+    expect([e.template, e.examples]).toEqual(['{sentence}', 60]);
+    // The sentences were read: as many are cut as SentencePiece (Python) finds longer than 19 tokens and eos.
+    const longer = debianPython(
+      `import csv, sys, sentencepiece
+sp = sentencepiece.SentencePieceProcessor(model_file=sys.argv[2])
+rows = csv.DictReader(open(sys.argv[1], newline=''), delimiter='\\t', quoting=csv.QUOTE_NONE)
+print(sum(len(sp.encode(r['sentence'])) + 1 > 20 for r in rows))`,
+      sst2,
+      join(tinyModel, 'spiece.model'),
+    );
+    expect(e.truncated).toBe(Number(longer));
+    const output = join(dirname(sst2), 'labelled.csv');
+    const labelled = await sprout(
+      ['label', '--prompt', String(promptId), '--input', sst2, '--text-column', 'sentence', '--output', output, ...cut],
+      home,
+    );
+    expect(labelled.code, labelled.stderr).toBe(0);
+    expect((lastJson(labelled) as { truncated: number }).truncated).toBe(e.truncated);
+    // Python's csv reads the labelled copy: its gold and predicted labels make the same confusion matrix.
+    const rows = JSON.parse(
+      python(
+        'import csv, json, sys\nprint(json.dumps([[r["label"], r["predicted_label"]] for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8-sig"))]))',
+        output,
+      ),
+    ) as [string, string][];
+    const count = (g: number, p: number) => rows.filter(([gold, predicted]) => gold === String(g) && predicted === String(p)).length;
+    expect(e.confusion).toEqual([0, 1].map((g) => [0, 1].map((p) => count(g, p))));
+  });
+
   it('evaluate refuses unclear requests with a one-line usage error', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-evaluate-'));
     const none = await sprout(['evaluate', '--data', dev], home);
     expect([none.code, none.stderr.trim()]).toEqual([2, expect.stringContaining('--prompt ID')]);
     const both = await sprout(['evaluate', '--prompt', '1', '--data', dev, '--dataset', '1'], home);
     expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--data FILE or --dataset ID (one of them)')]);
+    const columnOfDataset = await sprout(['evaluate', '--prompt', '1', '--dataset', '1', '--text-column', 'review'], home);
+    expect([columnOfDataset.code, columnOfDataset.stderr]).toEqual([
+      2,
+      expect.stringContaining('a --dataset keeps the template it was imported with'),
+    ]);
   });
 });

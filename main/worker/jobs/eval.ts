@@ -4,7 +4,7 @@ import { SproutError } from '../../errors.js';
 import { inputLimit } from '../../label/job.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import { Scorer, type LabelTokenizer } from '../../label/scorer.js';
-import { renderText } from '../../label/text.js';
+import { renderText, resolveTextSpec } from '../../label/text.js';
 import type { LabelTask } from '../../label/types.js';
 import { readRecords } from '../../data/read.js';
 import type { ReadOptions } from '../../data/types.js';
@@ -19,11 +19,17 @@ import type { Job } from '../job.js';
 import { reportPreparing, type WeightsPreparing } from '../../weights/preparing.js';
 import type { ComputeChoice } from '../../weights/width.js';
 
-/** A data file read as `sprout data import` reads it, with the column that holds the gold label. */
+/**
+ * A data file read as `sprout data import` reads it, with the column that holds the gold label, and the columns (or
+ * template) the text comes from where they differ from those the prompt was trained on (resolved as `sprout label`
+ * resolves them: main/label/text.ts).
+ */
 export interface EvalFileSource {
   path: string;
   labelColumn: string;
   read: ReadOptions;
+  textColumns?: string[];
+  template?: string;
 }
 
 export interface EvalJobInput {
@@ -66,6 +72,8 @@ export interface EvalJobOutput {
   decision: Decision | null;
   /** Two-label prompts: each scored row's gold label index and probabilities (what a threshold curve is drawn from). */
   twoLabel?: { gold: number[]; probs: [number, number][] };
+  /** The template the rows' inputs were made with (the prompt's, on the columns chosen for a file). */
+  template: string;
   /** Where inputs were cut (tokens, eos included: see inputLimit) and how many scored rows were. */
   inputLimit: number;
   truncated: number;
@@ -81,8 +89,10 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     const task = prompt.task;
     requireClassification(task, input.promptId);
     const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
-    const template = rowTemplate(task.template ?? dataTemplate, input.promptId);
     const rows = all.slice(0, input.limit);
+    const template = input.file
+      ? fileTemplate(input.file, task, rows, input.promptId)
+      : rowTemplate(task.template ?? dataTemplate, input.promptId);
     requireTemplateColumns(rows, template, where);
     // Scored on the weights it was trained on, so the report matches its training curve.
     const weights = weightWidth ?? 'fp32';
@@ -105,11 +115,18 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
         maxNewTokens: 1,
       });
       const scores = await scoreRows(scorer, kept, task.labels, input.batchSize, signal);
-      return { ...evalOutput(task, rows.length, kept, scores, input.worst), inputLimit: limit, truncated };
+      return { ...evalOutput(task, rows.length, kept, scores, input.worst), template: template.source, inputLimit: limit, truncated };
     } finally {
       await model.dispose();
     }
   });
+
+/** A file's rows become inputs as `sprout label` makes them: the prompt's template, on the columns chosen for this file. */
+function fileTemplate(file: EvalFileSource, task: LabelTask, rows: EvalRow[], promptId: number): Template {
+  if (rows.length === 0) return rowTemplate(file.template ?? task.template, promptId);
+  const choice = { template: file.template, taskTemplate: task.template, textColumns: file.textColumns ?? [] };
+  return parseTemplate(resolveTextSpec(choice, Object.keys(rows[0].fields), file.path).template);
+}
 
 /**
  * Every row of a file without the columns the prompt's template reads would be skipped, and the refusal would then
@@ -251,7 +268,7 @@ function evalOutput(
   kept: KeptRow[],
   scores: RowScores,
   worstCount: number,
-): Omit<EvalJobOutput, 'inputLimit' | 'truncated'> {
+): Omit<EvalJobOutput, 'template' | 'inputLimit' | 'truncated'> {
   const report = classificationReport(
     task.labels,
     kept.map((k) => k.gold),
