@@ -6,8 +6,9 @@
  */
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { SproutError } from '../errors.js';
+import { sha256OfFile } from '../file-hash.js';
 import { backupLibrary } from '../library/backup.js';
 import { openLibrary, type LibraryDb } from '../library/db.js';
 import { mergeLibrary, type MergeCounts } from '../library/merge.js';
@@ -27,6 +28,11 @@ export interface ArchiveManifest {
   schema_version: number;
   created: string;
   prompts: { id: number; name: string; folder: string }[];
+  /**
+   * sha256 (hex) of every other entry, by name: tar checksums only its headers, so a damaged database or prompt
+   * would otherwise import without a word. Archives written before it was added have none.
+   */
+  sha256?: Record<string, string>;
 }
 
 function slug(name: string): string {
@@ -63,6 +69,7 @@ export async function exportLibraryArchive(db: LibraryDb, file: string): Promise
       schema_version: migrations.length,
       created: new Date().toISOString(),
       prompts,
+      sha256: Object.fromEntries(entries.map((e) => [e.name, sha256OfFile(e.source)])),
     };
     writeFileSync(join(work, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     const tmp = tempPathBeside(target);
@@ -96,7 +103,29 @@ function readManifest(file: string, archive: string): ArchiveManifest {
       { file: archive, hint: 'Update Sprout to import it.' },
     );
   }
+  const sums = m.sha256;
+  if (
+    sums !== undefined &&
+    (typeof sums !== 'object' || sums === null || Object.values(sums).some((v) => !/^[0-9a-f]{64}$/.test(String(v))))
+  )
+    throw new SproutError('bad-archive', `The archive's ${MANIFEST_FILE} holds checksums that are not sha256 digests.`, { file: archive });
   return m as ArchiveManifest;
+}
+
+/** Refuses an archive whose unpacked entries in `work` differ from the checksums its manifest recorded. */
+function checkEntries(work: string, manifest: ArchiveManifest, archive: string): void {
+  for (const [name, sha256] of Object.entries(manifest.sha256 ?? {})) {
+    const path = resolve(work, name);
+    if (!path.startsWith(work + sep))
+      throw new SproutError('bad-archive', `The archive's manifest names ${JSON.stringify(name)}, outside it.`, { file: archive });
+    const found = existsSync(path) ? sha256OfFile(path) : 'missing';
+    if (found === sha256) continue;
+    throw new SproutError(
+      'bad-archive',
+      `The archive is damaged: its ${name} ${found === 'missing' ? 'is missing' : 'does not match the checksum its manifest recorded'}. Nothing was imported.`,
+      { file: archive, hint: 'Export the library again from where it came, or import another copy of the archive.' },
+    );
+  }
 }
 
 /**
@@ -109,7 +138,7 @@ export function importLibraryArchive(db: LibraryDb, file: string): MergeCounts {
   const work = mkdtempSync(join(tmpdir(), 'sprout-unpack-'));
   try {
     extractTar(archive, work);
-    readManifest(join(work, MANIFEST_FILE), archive);
+    checkEntries(work, readManifest(join(work, MANIFEST_FILE), archive), archive);
     if (!existsSync(join(work, ARCHIVE_DATABASE)))
       throw new SproutError('bad-archive', `The archive holds no ${ARCHIVE_DATABASE}.`, { file: archive });
     const source = openLibrary(join(work, ARCHIVE_DATABASE));

@@ -115,6 +115,46 @@ describe('library archive', () => {
     expect(listPrompts(b)).toHaveLength(4);
   });
 
+  it("refuses an entry whose bytes differ from the manifest's sha256 (Python's hashlib agrees with it), importing nothing", async () => {
+    const { db: a, dir } = freshLibrary();
+    addPrompt(a, 1, { name: 'kept' });
+    const file = join(dir, 'all.tar');
+    const manifest = await exportLibraryArchive(a, file);
+    const python = (script: string, ...args: string[]) => execFileSync('python3', ['-c', script, file, ...args], { encoding: 'utf8' });
+    const hashed = JSON.parse(
+      python(`import hashlib, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    print(json.dumps({m.name: hashlib.sha256(t.extractfile(m).read()).hexdigest() for m in t if m.name != 'sprout-library.json'}))`),
+    ) as Record<string, string>;
+    expect(manifest.sha256).toEqual(hashed);
+    const weights = `${manifest.prompts[0].folder}/adapter_model.safetensors`;
+    const at = Number(python('import sys, tarfile\nprint(tarfile.open(sys.argv[1]).getmember(sys.argv[2]).offset_data)', weights));
+    const damaged = readFileSync(file);
+    damaged[at + 100] ^= 0x01;
+    writeFileSync(join(dir, 'damaged.tar'), damaged);
+    const { db: b } = freshLibrary();
+    expect(() => importLibraryArchive(b, join(dir, 'damaged.tar'))).toThrow(
+      `The archive is damaged: its ${weights} does not match the checksum its manifest recorded. Nothing was imported.`,
+    );
+    expect(listPrompts(b)).toEqual([]);
+    // An archive from before the checksums (its manifest rewritten without them, by Python's tarfile) imports as before.
+    const older = join(dir, 'older.tar');
+    python(
+      `import io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t, tarfile.open(sys.argv[2], 'w', format=tarfile.USTAR_FORMAT) as out:
+    for m in t:
+        data = t.extractfile(m).read()
+        if m.name == 'sprout-library.json':
+            manifest = json.loads(data)
+            del manifest['sha256']
+            data = json.dumps(manifest).encode()
+            m.size = len(data)
+        out.addfile(m, io.BytesIO(data))`,
+      older,
+    );
+    expect(importLibraryArchive(b, older)).toMatchObject({ prompts: 1 });
+  });
+
   it('never writes an entry outside the folder it unpacks into', () => {
     const hostile: [string, Buffer][] = [
       ['parent', tarEntry('../evil.txt', 'x')],
