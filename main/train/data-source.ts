@@ -4,7 +4,7 @@ import { asHeldOutSheetError } from '../data/xlsx-workbook.js';
 import type { Split } from '../choices.js';
 import { splitHeldOut } from '../data/split.js';
 import type { DataSource } from './config.js';
-import { fileSha256 } from './encode.js';
+import { sha256OfFileAsync } from '../file-hash.js';
 import type { RunLibrary } from './run-ledger.js';
 import type { RawExample } from './task.js';
 
@@ -52,11 +52,11 @@ export async function loadExamples(
     // for the reason the reading options are: a list is where a new option gets dropped, and a stale cache kept.
     const { file: _source, ...described } = source;
     const how = JSON.stringify(Object.fromEntries(Object.entries(described).sort(([a], [b]) => a.localeCompare(b))));
-    if (!source.holdOut) return { raw, content: `file:${await fileSha256(source.file)}:${how}`, where: source.file };
+    if (!source.holdOut) return { raw, content: `file:${(await sha256OfFileAsync(source.file)).sha256}:${how}`, where: source.file };
     const part = heldOutPart(raw, labelColumn, textColumns, source.holdOut, split);
     return {
       raw: part,
-      content: `file:${await fileSha256(source.file)}:${how}:${split}:${JSON.stringify(textColumns)}`,
+      content: `file:${(await sha256OfFileAsync(source.file)).sha256}:${how}:${split}:${JSON.stringify(textColumns)}`,
       where: `${source.file} (${split})`,
     };
   }

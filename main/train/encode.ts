@@ -3,7 +3,7 @@
  * tokenizer, so that a second run (or a resumed one) on the same data starts without tokenising again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { T5Tokenizer } from '../tokenizer/index.js';
 import { renderExample, type RawExample, type ResolvedTask, type TaskDefinition } from './task.js';
@@ -47,13 +47,6 @@ export function encodeExamples(
     truncatedTargets: targets.truncated,
     skipped: raw.length - rendered.length,
   };
-}
-
-/** sha256 of a file's bytes, streamed. */
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export interface CacheKeyParts {

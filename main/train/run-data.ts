@@ -15,7 +15,8 @@ import { repeatsTrainingNote } from '../data/split.js';
 import { parseTemplate } from '../data/template.js';
 import type { DataSource, MixtureConfig, TaskSpec } from './config.js';
 import { loadExamples, type LoadedExamples } from './data-source.js';
-import { cacheKey, cachedEncoding, encodeExamples, fileSha256, type EncodedSplit } from './encode.js';
+import { sha256OfFileAsync } from '../file-hash.js';
+import { cacheKey, cachedEncoding, encodeExamples, type EncodedSplit } from './encode.js';
 import type { LoopTask } from './eval-round.js';
 import type { TaskStart } from './events.js';
 import type { RunLibrary } from './run-ledger.js';
@@ -115,7 +116,7 @@ export interface RunPlace {
 /** Reads and encodes every task of the run, in task order. */
 export async function loadRunData(config: MixtureConfig, where: RunPlace): Promise<RunData> {
   const tokenizer = await loadTokenizer(config.model);
-  const tokenizerHash = await fileSha256(tokenizer.source);
+  const tokenizerHash = (await sha256OfFileAsync(tokenizer.source)).sha256;
   const tasks: RunTask[] = [];
   for (const spec of config.tasks) tasks.push(await loadTask(spec, where, tokenizer, tokenizerHash, config.tasks.length === 1));
   return { tokenizer, tasks };
