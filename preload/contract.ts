@@ -48,6 +48,8 @@ import type { EvalSummary } from '../main/train/eval-summary.js';
 import type { ClassMetrics } from '../main/train/metrics.js';
 import type { StoredDecision, ThresholdCurve, ThresholdPoint } from '../main/train/threshold.js';
 import type { ScoredExample } from '../main/worker/jobs/eval.js';
+import type { LibraryExportOutput } from '../main/worker/jobs/library-archive.js';
+import type { MergeCounts } from '../main/library/merge.js';
 import { MAX_PROBES, SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -907,6 +909,13 @@ export const operations = {
     response: type<PromptInfo>(),
   },
   'library.similarityMap': { request: z.strictObject({ modelId: text }), response: type<SimilarityMap>() },
+  /**
+   * The whole library as one archive file, as `sprout library export-all` writes it (engine worker): the database,
+   * every prompt as a PEFT folder, each entry's sha256. Refuses a file that exists.
+   */
+  'library.exportAll': { request: z.strictObject({ file: path }), response: type<LibraryExportOutput>() },
+  /** Adds an archive's models, datasets, tasks, runs and prompts (`sprout library import-all`); what is here stays. */
+  'library.importAll': { request: z.strictObject({ file: path }), response: type<MergeCounts>() },
 
   /**
    * Starts labelling in the engine worker (progress as `labelling.progress`); resumable after a cancel or a crash.

@@ -10,7 +10,9 @@ import { doctorReport } from './handlers/doctor.js';
 import { evalReport } from './handlers/evaluation.js';
 import { homeSummary } from './handlers/home.js';
 import {
+  exportAll,
   exportPeftFolder,
+  importAll,
   importPeftFolder,
   listLibrary,
   note,
@@ -95,6 +97,8 @@ export const handlers: Handlers = {
   'library.exportPeft': ({ id, dir }, context) => exportPeftFolder(context, id, dir),
   'library.importPeft': (request, context) => importPeftFolder(context, request),
   'library.similarityMap': ({ modelId }, context) => similarityMap(context, modelId),
+  'library.exportAll': ({ file }, context) => exportAll(context, file),
+  'library.importAll': ({ file }, context) => importAll(context, file),
 
   'label.start': (request, context) => stateOf(context).labelJobs.start(request),
   'label.defaultOutput': (request, context) => stateOf(context).labelJobs.defaultOutput(request),

@@ -2,6 +2,7 @@
 import { dataImport, dataPreview } from './jobs/data.js';
 import { evalReport } from './jobs/eval.js';
 import { labelRun } from './jobs/label.js';
+import { libraryExportAll, libraryImportAll } from './jobs/library-archive.js';
 import { modelDownload, modelInspect } from './jobs/models.js';
 import { sha256File } from './jobs/sha256.js';
 import { trainPlan, trainRun } from './jobs/train.js';
@@ -20,4 +21,6 @@ export const jobs: { [J in JobName]: Job<JobInput<J>, JobOutput<J>, JobProgress<
   'eval.report': evalReport,
   'transfer.probe': transferProbe,
   'label.run': labelRun,
+  'library.exportAll': libraryExportAll,
+  'library.importAll': libraryImportAll,
 };

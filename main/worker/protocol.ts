@@ -7,6 +7,8 @@ import type { DataPreviewInput, DataImportInput, DataImportOutput, ImportJobProg
 import type { EvalJobInput, EvalJobOutput } from './jobs/eval.js';
 import type { WeightsPreparing } from '../weights/preparing.js';
 import type { LabelJobInput, LabelJobProgress } from './jobs/label.js';
+import type { LibraryArchiveInput, LibraryExportOutput } from './jobs/library-archive.js';
+import type { MergeCounts } from '../library/merge.js';
 import type { ModelDownloadInput, ModelDownloadOutput, ModelInspectInput, ModelInspectOutput } from './jobs/models.js';
 import type { Sha256Input, Sha256Output, Sha256Progress } from './jobs/sha256.js';
 import type { TrainJobInput, TrainPlanInput } from './jobs/train.js';
@@ -39,6 +41,10 @@ export interface JobTable {
   'transfer.probe': { input: TransferProbeInput; output: TransferProbeOutput; progress: TransferProbeProgress };
   /** Starts or resumes a labelling job. */
   'label.run': { input: LabelJobInput; output: LabelSummary; progress: LabelJobProgress };
+  /** Writes the whole library as an archive file (export-all). */
+  'library.exportAll': { input: LibraryArchiveInput; output: LibraryExportOutput; progress: never };
+  /** Adds an archive's models, datasets, tasks, runs and prompts to the library (import-all). */
+  'library.importAll': { input: LibraryArchiveInput; output: MergeCounts; progress: never };
 }
 
 export type JobName = keyof JobTable;

@@ -6,7 +6,7 @@
  * exist, are refused with the reason.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
@@ -97,4 +97,65 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   // The first num_virtual_tokens rows are the prompt, to float32's precision (a seq2seq adapter may repeat them).
   const f32 = (v: number) => Math.fround(v);
   expect(read.rows.slice(0, rows.length)).toEqual(rows.map((r) => r.map(f32)));
+});
+
+it('backs the whole library up to an archive, and adds the archive of another library to it', { timeout: 90_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-archive-failure.png'), fullPage: true }).then(() => undefined));
+  // Another library, made with the CLI: the model and Hugging Face's sst2 prompt, written to an archive.
+  const other = join(out, 'other-home');
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, [join(repoRoot, 'out/cli.js'), ...args], {
+      env: { ...process.env, SPROUT_HOME: other },
+      encoding: 'utf8',
+    });
+  cli('model', 'import', model);
+  cli('library', 'import', '--peft', hfReferencePrompt(model, out, 'sst2'), '--model', 'local/mini-t5-instruct');
+  const otherArchive = join(out, 'other.tar');
+  cli('library', 'export-all', otherArchive);
+
+  await page.getByRole('link', { name: 'Library' }).click();
+  const backup = page.getByRole('form', { name: 'Back up the library' });
+  const archive = join(out, 'library.tar');
+  await backup.getByRole('textbox').fill(archive);
+  await backup.getByRole('button', { name: 'Back up' }).click();
+  await page.getByRole('status').getByText(`Wrote the library and its 1 prompt to ${archive}.`).waitFor();
+  // Python's tarfile finds the adapter of the prompt and every entry's sha256 as the manifest records it.
+  const listed = JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        `import hashlib, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    manifest = json.load(t.extractfile('sprout-library.json'))
+    sums = {m.name: hashlib.sha256(t.extractfile(m).read()).hexdigest() for m in t if m.name != 'sprout-library.json'}
+print(json.dumps({'names': [p['name'] for p in manifest['prompts']], 'agree': sums == manifest['sha256']}))`,
+        archive,
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as { names: string[]; agree: boolean };
+  expect(listed).toEqual({ names: ['hf-topic'], agree: true });
+
+  const add = page.getByRole('form', { name: 'Add a library archive' });
+  const addField = add.getByRole('textbox');
+  const damaged = join(out, 'damaged.tar');
+  const bytes = readFileSync(otherArchive);
+  bytes[bytes.length - 2048] ^= 0x01;
+  writeFileSync(damaged, bytes);
+  await addField.fill(damaged);
+  await add.getByRole('button', { name: 'Add' }).click();
+  await expect
+    .poll(() => page.getByRole('alert').first().innerText())
+    .toMatch(/The archive is damaged: its prompts\/.+ does not match the checksum/);
+  await addField.fill(otherArchive);
+  await add.getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('status').getByText('Added 1 prompt.').waitFor();
+  await page.getByRole('button', { name: /^hf-sst2/ }).waitFor();
+  await expect(addField.inputValue()).resolves.toBe('');
+  await addField.fill(archive);
+  await add.getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('status').getByText('Added nothing: everything in it is here already.').waitFor();
+  await app.accessible('library with its archive forms');
 });

@@ -81,7 +81,7 @@ describe('outputs through links into the data folder (the app)', () => {
   });
   afterAll(() => h.close());
 
-  it('label.export, label.start and library.exportPeft refuse every path that leads into the data folder', async () => {
+  it('label.export, label.start, library.exportPeft and library.exportAll refuse every path that leads into the data folder', async () => {
     const before = tree(h.home);
     const library = readFileSync(libraryPath(h.home));
     const { folderLink, fileLink, dangling } = links;
@@ -91,6 +91,7 @@ describe('outputs through links into the data folder (the app)', () => {
         await h.failure('label.start', { promptId, input: data('cb/val.jsonl'), textColumns: ['premise'], output: file, overwrite: true }),
         file,
       ).toBe('output-in-data-dir');
+      expect(await h.failure('library.exportAll', { file }), file).toBe('output-in-data-dir');
     }
     for (const dir of [join(folderLink, 'peft'), folderLink, join(folderLink, 'new', 'deeper')])
       expect(await h.failure('library.exportPeft', { id: promptId, dir }), dir).toBe('output-in-data-dir');

@@ -1,4 +1,4 @@
-import type { PromptDetail, PromptInfo, SimilarityMap, ValidRequestOf } from '../../../preload/contract.js';
+import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap, ValidRequestOf } from '../../../preload/contract.js';
 import { exportPeft, importPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../export/peft.js';
 import type { LibraryDb } from '../../library/db.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { getTask } from '../../library/tasks.js';
 import { decisionText } from '../../train/threshold.js';
 import type { HandlerContext } from '../context.js';
-import { existingFolder, outputTarget } from './files.js';
+import { existingFile, existingFolder, outputFile, outputTarget } from './files.js';
 import { requireModel } from './models.js';
 import { project2d } from './pca.js';
 import { libraryOf } from './library-connection.js';
@@ -102,6 +102,16 @@ export function importPeftFolder(context: HandlerContext, r: ValidRequestOf<'lib
   const dir = existingFolder(r.dir, 'PEFT adapter folder');
   if (r.modelId !== undefined) requireModel(db, r.modelId);
   return info(db, importPeft(db, dir, { name: r.name, model: r.modelId }));
+}
+
+/** The archive is written on the engine worker's own connection: a library with large datasets takes seconds. */
+export function exportAll(context: HandlerContext, file: string): Promise<ResponseOf<'library.exportAll'>> {
+  const target = outputFile(file, context.dataDir, 'library archive');
+  return context.worker.run('library.exportAll', { dataDir: context.dataDir, file: target });
+}
+
+export function importAll(context: HandlerContext, file: string): Promise<ResponseOf<'library.importAll'>> {
+  return context.worker.run('library.importAll', { dataDir: context.dataDir, file: existingFile(file, 'library archive') });
 }
 
 /** Each prompt of the model mean-pooled over its tokens ([length × d] → [d]), then projected to 2-D. */

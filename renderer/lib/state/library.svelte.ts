@@ -1,7 +1,8 @@
-import type { PromptDetail, PromptInfo, SimilarityMap } from '../../../preload/contract.js';
+import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
+import { count } from '../format.js';
 
 /** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
 export class Library {
@@ -75,6 +76,42 @@ export class Library {
     });
   }
 
+  /** The whole-library archive: what the last export or import did, its error, and which one runs. */
+  archiveMessage = $state('');
+  archiveError = $state.raw<ApiError | undefined>();
+  archiveBusy = $state<'export' | 'import' | undefined>();
+
+  async exportAll(file: string): Promise<void> {
+    await this.#archive('export', async () => {
+      const written = await api['library.exportAll']({ file });
+      return `Wrote the library and its ${count(written.prompts)} prompt${written.prompts === 1 ? '' : 's'} to ${written.file}.`;
+    });
+  }
+
+  /** Whether the archive was imported. */
+  async importAll(file: string): Promise<boolean> {
+    return this.#archive('import', async () => {
+      const text = mergeText(await api['library.importAll']({ file }));
+      await this.refresh();
+      return text;
+    });
+  }
+
+  async #archive(kind: 'export' | 'import', work: () => Promise<string>): Promise<boolean> {
+    this.archiveBusy = kind;
+    try {
+      this.archiveMessage = await work();
+      this.archiveError = undefined;
+      return true;
+    } catch (error) {
+      this.archiveMessage = '';
+      this.archiveError = asApiError(error);
+      return false;
+    } finally {
+      this.archiveBusy = undefined;
+    }
+  }
+
   async loadMap(modelId: string): Promise<void> {
     try {
       this.map = await api['library.similarityMap']({ modelId });
@@ -104,4 +141,20 @@ export class Library {
       return false;
     }
   }
+}
+
+/** What an archive added, e.g. "Added 3 prompts, 1 dataset and 2 runs; 1 prompt was here already." */
+export function mergeText(counts: ResponseOf<'library.importAll'>): string {
+  const things: [number, string][] = [
+    [counts.prompts, 'prompt'],
+    [counts.datasets, 'dataset'],
+    [counts.runs, 'run'],
+    [counts.tasks, 'task'],
+    [counts.models, 'model'],
+  ];
+  const added = things.filter(([n]) => n > 0).map(([n, what]) => `${count(n)} ${what}${n === 1 ? '' : 's'}`);
+  const list = added.length > 1 ? `${added.slice(0, -1).join(', ')} and ${added[added.length - 1]}` : added[0];
+  const present = counts.promptsPresent;
+  const here = present ? `; ${count(present)} prompt${present === 1 ? ' was' : 's were'} here already` : '';
+  return `${list ? `Added ${list}` : 'Added nothing: everything in it is here already'}${list ? here : ''}.`;
 }
