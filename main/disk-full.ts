@@ -1,8 +1,8 @@
 /**
- * A full disk (ENOSPC, EDQUOT, SQLite's SQLITE_FULL and SQLITE_IOERR_SHMSIZE) as a message a person can act on: which folder, how much is
- * free there and, where known, how much more the work needs, and what to run once there is room. Every writer keeps
- * its state whole when a write fails (atomic files, SQLite transactions, committed chunks), so the hint can always
- * say how to go on.
+ * A full disk (ENOSPC, EDQUOT, SQLite's SQLITE_FULL and SQLITE_IOERR_SHMSIZE) as a message a person can act on:
+ * which folder, how much is free there and, where known, how much more the work needs, and what to run once there is
+ * room. Every writer keeps its state whole when a write fails (atomic files, SQLite transactions, committed chunks),
+ * so the hint can always say how to go on.
  */
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
