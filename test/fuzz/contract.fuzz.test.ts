@@ -18,6 +18,7 @@ import { handlers } from '../../main/ipc/handlers.js';
 import { releaseState } from '../../main/ipc/handlers/state.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { commitChunk, createJob, getJob, setJobStatus } from '../../main/label/jobs.js';
+import { addedColumns } from '../../main/label/columns.js';
 import type { LabelJobSpec, LabelStats } from '../../main/label/types.js';
 import { listDatasets } from '../../main/library/datasets.js';
 import { insertPrompt, listPrompts } from '../../main/library/prompts.js';
@@ -117,7 +118,8 @@ async function fixtures(): Promise<{ ids: number[]; jobIds: string[] }> {
         maxInputTokens: 64,
         maxNewTokens: 4,
         commitRows: 2,
-        columns: { label: 'label', confidence: 'confidence' },
+        // The columns a real job of this task adds, so that its rows are the rows such a job writes.
+        columns: addedColumns(['text'], { kind: 'classification', labels, ensemble: false }),
         totalRows: 2,
       } as unknown as LabelJobSpec;
       const stats = {
@@ -140,7 +142,7 @@ async function fixtures(): Promise<{ ids: number[]; jobIds: string[] }> {
           margin: 0.8,
           skippedReason: null,
           corrected: null,
-          added: ['a', 0.9],
+          added: ['a', 0.9, 'b', 0.8, 0.9, 0.1, ''],
           values: null,
         },
         {
@@ -152,7 +154,7 @@ async function fixtures(): Promise<{ ids: number[]; jobIds: string[] }> {
           margin: 0.2,
           skippedReason: null,
           corrected: null,
-          added: ['b', 0.6],
+          added: ['b', 0.6, 'a', 0.2, 0.4, 0.6, ''],
           values: null,
         },
       ]);
