@@ -311,5 +311,13 @@ b.save(sys.argv[2])`,
         .map((r) => r.cells[1]),
     );
     expect(labelled.every(([, label]) => Object.keys(TOPICS).includes(label))).toBe(true);
+
+    // Home lists each job with the file it wrote; its link opens that job, not just the Labelling screen.
+    await page.getByRole('link', { name: 'Home' }).click();
+    const first = page.getByRole('listitem').filter({ hasText: 'ag-news-6200.csv →' });
+    await expect.poll(() => first.locator('code').innerText()).toBe('ag-news-6200.topics.labelled.csv');
+    await first.getByRole('link', { name: 'ag-news-6200.csv' }).click();
+    await page.getByRole('heading', { name: /^Labelling ag-news-6200\.csv/ }).waitFor();
+    expect(app.problems).toEqual([]);
   },
 );
