@@ -112,7 +112,13 @@ export function metricRows(metrics: Record<string, unknown>): [string, string][]
   return rows;
 }
 
-/** Words joined as a sentence lists them: "a, b or c". */
-export function alternatives(words: readonly string[]): string {
-  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+/** Words joined as a sentence lists them, the last after `conjunction`: "a, b or c". */
+function sentenceList(words: readonly string[], conjunction: 'or' | 'and'): string {
+  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`;
 }
+
+/** "a, b or c". */
+export const alternatives = (words: readonly string[]): string => sentenceList(words, 'or');
+
+/** "a, b and c". */
+export const allOf = (words: readonly string[]): string => sentenceList(words, 'and');

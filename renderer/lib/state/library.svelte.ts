@@ -2,7 +2,7 @@ import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
-import { count } from '../format.js';
+import { allOf, count } from '../format.js';
 
 /** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
 export class Library {
@@ -153,8 +153,8 @@ export function mergeText(counts: ResponseOf<'library.importAll'>): string {
     [counts.models, 'model'],
   ];
   const added = things.filter(([n]) => n > 0).map(([n, what]) => `${count(n)} ${what}${n === 1 ? '' : 's'}`);
-  const list = added.length > 1 ? `${added.slice(0, -1).join(', ')} and ${added[added.length - 1]}` : added[0];
+  if (added.length === 0) return 'Added nothing: everything in it is here already.';
   const present = counts.promptsPresent;
   const here = present ? `; ${count(present)} prompt${present === 1 ? ' was' : 's were'} here already` : '';
-  return `${list ? `Added ${list}` : 'Added nothing: everything in it is here already'}${list ? here : ''}.`;
+  return `Added ${allOf(added)}${here}.`;
 }
