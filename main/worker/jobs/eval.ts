@@ -129,8 +129,10 @@ function fileTemplate(file: EvalFileSource, task: LabelTask, rows: EvalRow[], pr
 }
 
 /**
- * Every row of a file without the columns the prompt's template reads would be skipped, and the refusal would then
- * blame the labels (CB's premise/hypothesis rows under an RTE prompt's sentence1/sentence2 template did).
+ * Every row without the columns the prompt's template reads would be skipped, and the refusal would then blame the
+ * labels (CB's premise/hypothesis rows under an RTE prompt's sentence1/sentence2 template did). A dataset's rows meet
+ * it here; a file's template was already resolved against the file's own columns (fileTemplate), which names the
+ * missing ones and asks for --text-column.
  */
 function requireTemplateColumns(rows: EvalRow[], template: Template, where: string): void {
   if (rows.length === 0) return;
