@@ -442,7 +442,8 @@ it(
     await page.screenshot({ path: join(shots, 'defects-sheet.png') });
     const stored = await importFromDataStep();
     expect(stored.splits.train + stored.splits.validation + stored.splits.test).toBe(272);
-    await expect(page.getByText(/^xlsx · sheet "validation" · first row: column names/).count()).resolves.toBe(1);
+    // The library holds the dataset a moment before the page shows its report: wait for the report, do not sample it.
+    await expect.poll(() => page.getByText(/^xlsx · sheet "validation" · first row: column names/).count()).toBe(1);
   },
 );
 
@@ -467,6 +468,8 @@ it(
     await page.screenshot({ path: join(shots, 'defects-validation-sheet.png') });
     const stored = await importFromDataStep();
     expect([stored.splits.train + stored.splits.test, stored.splits.validation]).toEqual([600, 272]);
+    // Absent from this import's report, once the report is shown (before it, absence would prove nothing).
+    await page.getByText(/^xlsx · sheet "train" · first row: column names/).waitFor();
     await expect(page.getByTestId('validation-repeats').count()).resolves.toBe(0);
 
     // The training sheet chosen by name, and a validation workbook whose sheet has another: read from the sheet its
