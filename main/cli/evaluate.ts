@@ -25,7 +25,7 @@ export const evaluateCommand: Command = {
   path: ['evaluate'],
   fileFlag: 'data',
   summary: 'Score a library prompt on a data file or an imported dataset, with baselines and warnings; JSON out',
-  usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] [--text-column C ... | --template T]
+  usage: `Usage: sprout evaluate --prompt ID|NAME (--data FILE [--label-column L] [--text-column C]... [--template T]
                        | --dataset ID [${splitFlag.help}]) [--limit N] [--max-input-length N] ${FILE_READ_HELP}
                        ${TEXT_READ_HELP}
                        [${deviceFlag.help}] [--threads N] [${computeFlag.help}]

@@ -188,7 +188,7 @@ rows of all tasks scored together in mixed-prompt batches):
 Input:
   --input FILE  [${inputFormatFlag.help}] [${headerFlag.help}] [${quotingFlag.help}]
                 [${separatorFlag.help}] [--sheet NAME] [${encodingFlag.help}]
-  --text-column C ...     text column(s) (several: "C: value" pairs); or --template T to override the task's
+  --text-column C        a text column, repeated for several ("C: value" pairs); or --template T to override the task's
   --label-column GOLD     a gold label column: adds accuracy, macro-F1 and the confusion matrix to the summary
 Output:
   --output FILE  [${outputFormatFlag.help}] (default: from the output's extension, else the input's format;

@@ -6,7 +6,7 @@ import { withLibrary } from './model-shared.js';
 export const libraryTagCommand: Command = {
   path: ['library', 'tag'],
   summary: 'Add (or --remove) tags of a prompt',
-  usage: `Usage: sprout library tag ID [TAG…] [--remove TAG]…
+  usage: `Usage: sprout library tag ID [TAG...] [--remove TAG]...
 ${PROMPT_ID_HELP}
 
 Prints one JSON line: { "id", "tags" } with the tags afterwards.`,

@@ -30,8 +30,8 @@ export const trainCommand: Command = {
   path: ['train'],
   fileFlag: 'data',
   summary: 'Train a soft prompt on a frozen T5 (prompt tuning); ends with a JSON summary',
-  usage: `Usage: sprout train --model MODEL (--data FILE [--validation FILE] | --dataset ID) --text-column C... --label-column L
-                    [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
+  usage: `Usage: sprout train --model MODEL (--data FILE [--validation FILE] | --dataset ID) --text-column C [--text-column C]...
+                    --label-column L [--template T] [--verbalizer '0=unacceptable,1=acceptable'] [--prompt-length 20]
                     [--init ${INIT_FORMS.join('|')}] [${optimizerFlag.help}] [--lr X]
                     [--batch-size 32] [--steps 1000] [--eval-every 100] [--patience N] [--seed 0]
                     [--preset ${presetNames().join('|')}] [${deviceFlag.help}] [${precisionFlag.help}] [${weightsFlag.help}] [--dry-run] [--name NAME]
@@ -59,7 +59,8 @@ Data (same reading flags as \`sprout data import\`; columns by name, or 0-based 
   --split 0.1  --test-split 0.1   without --validation (or --test), these shares of each class of --data are held
                        out for validation (and the test split) by unique text, as \`sprout data import\` draws them
                        (same seed, same rows); 0 holds none out
-  --text-column C ...  --label-column L  --template T (default: the column, or "C: {C}" pairs for several)
+  --text-column C (repeated for several)  --label-column L  --template T (default: the column, or "C: {C}"
+                       pairs for several)
   --verbalizer MAP     label=words pairs; numeric labels must be given words
   --max-input-length 512  --max-target-length 32   (longer texts are cut, keeping eos; the count is reported)
 Training:

@@ -60,7 +60,7 @@ the embedding taken at the probe's step: an early prompt depends on them as much
 probe runs train the target for --probe-steps steps (default: the step most library task embeddings were taken at,
 else 100), each with a seed no stored one used, from --seed up. --prompt compares that one prompt. A probe on
 --data needs the task flags of \`sprout train\` (a file imported before is probed as its dataset):
-  --text-column C… --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
+  [--text-column C]... --label-column L [--template T] [--verbalizer MAP] [--max-input-length N] ${FILE_READ_HELP}
   ${TEXT_READ_HELP}
   [--limit N] [--prompt-length 20] [--batch-size 32] [--seed 0] [${deviceFlag.help}] [--threads N] [${weightsFlag.help}]
 Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on

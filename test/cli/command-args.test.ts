@@ -37,6 +37,16 @@ describe('a list given to a flag that is repeated instead', () => {
     );
   });
 
+  it('is not invited by the help: a repeated flag is written "[--flag X]...", never "--flag X..." as if it took a list', () => {
+    // `train --help` showed "--text-column C..." and "--text-column C ...", which the refusal above then corrected.
+    const listLike = /--[a-z-]+ [A-Z][A-Za-z|]* ?(\.\.\.|…)/g;
+    for (const { path, usage } of commands) expect(usage.match(listLike) ?? [], path.join(' ')).toEqual([]);
+    for (const { path, usage, options } of commands) {
+      for (const [name, option] of Object.entries(options))
+        if ('multiple' in option && option.multiple) expect(usage, `${path.join(' ')} --${name}`).toMatch(`--${name} `);
+    }
+  });
+
   it('adds the hint where a command that takes one file got two', () => {
     const stray = parse('data import', ['rte.tsv', '--text-column', 'premise', 'hypothesis']);
     expect(stray.positionals).toEqual(['rte.tsv', 'hypothesis']);
