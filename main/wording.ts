@@ -26,6 +26,11 @@ export function count(n: number): string {
   return n.toLocaleString('en');
 }
 
+/** "1 prompt", "1,200 prompts": the noun in the number's form (`plural` where adding an s is wrong). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${count(n)} ${n === 1 ? noun : plural}`;
+}
+
 /** Human names of the metric keys the engine stores (main/train/events.ts, run.ts, baselines.ts). */
 const METRIC_KEY_NAMES: Record<string, string> = {
   ...EVAL_METRIC_NAMES,

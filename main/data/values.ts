@@ -1,3 +1,5 @@
+import { counted } from '../wording.js';
+
 /**
  * A field value as Sprout stores it: strings exactly as given; numbers, booleans and big integers as their decimal
  * text; nested values as JSON; null stays null (a missing value).
@@ -21,7 +23,7 @@ export function labelOf(value: string | null | undefined): string | undefined {
 
 /** What an import says when it stored labels without their spaces, in the app and on the command line alike. */
 export function trimmedLabelsNote(rows: number): string {
-  const which = rows === 1 ? '1 label had spaces around it' : `${rows.toLocaleString('en-US')} labels had spaces around them`;
+  const which = `${counted(rows, 'label')} had spaces around ${rows === 1 ? 'it' : 'them'}`;
   return `${which} in the file, stored without: a cell's "positive " is the class "positive"`;
 }
 

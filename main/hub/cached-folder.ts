@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
 import { COMMIT } from './cache.js';
+import { counted } from '../wording.js';
 
 /**
  * Model folders as Python's huggingface_hub caches them (see cache.ts for the layout), given to `sprout model
@@ -45,7 +46,7 @@ export function cachedModelFolder(path: string): string {
   if (models.length > 0) {
     throw new SproutError(
       'hub-cache-root',
-      `This is a Hugging Face cache holding ${models.length === 1 ? '1 model' : `${models.length} models`}, not one model's folder.`,
+      `This is a Hugging Face cache holding ${counted(models.length, 'model')}, not one model's folder.`,
       {
         file: dir,
         hint: `Import one of them: ${models.map((m) => `sprout model import ${join(dir, m)}`).join(' · ')}`,

@@ -1,4 +1,5 @@
 import type { LabelJobSpec, LabelStats } from './types.js';
+import { counted } from '../wording.js';
 
 /**
  * What a job did to rows besides labelling them, in words for the person (the CLI's stderr, the Label step): inputs
@@ -25,5 +26,5 @@ export function truncationNote(truncated: number, limit: number, verb: 'labelled
 }
 
 function rowsWere(n: number): string {
-  return n === 1 ? '1 row was' : `${n} rows were`;
+  return `${counted(n, 'row')} ${n === 1 ? 'was' : 'were'}`;
 }

@@ -50,6 +50,7 @@ import type {
   TrainStepResult,
 } from './types.js';
 import { precisionOn, requireComputeOn, widthOn } from './width-policy.js';
+import { counted } from '../wording.js';
 
 export interface LoadOptions {
   device?: DevicePreference;
@@ -90,7 +91,7 @@ export async function loadPromptModel(dir: string, options: LoadOptions = {}): P
 }
 
 function describeProvider(provider: ProviderName, threads: number, precision: ComputePrecision): string {
-  const device = provider === 'cpu' ? `CPU · ${threads} thread${threads === 1 ? '' : 's'}` : PROVIDER_LABELS[provider];
+  const device = provider === 'cpu' ? `CPU · ${counted(threads, 'thread')}` : PROVIDER_LABELS[provider];
   return precision === 'fp32' ? device : `${device} · ${precision}`;
 }
 

@@ -7,6 +7,7 @@
 import { usesLossScale } from '../graph/t5/graphs.js';
 import { COMPUTE_DTYPE, DEFAULT_LOSS_SCALE, nonFiniteError, type ComputePrecision } from '../runtime/precision.js';
 import type { PromptModel } from '../runtime/types.js';
+import { counted } from '../wording.js';
 
 type DeviceLine = Pick<PromptModel, 'providerDetail' | 'providerReason'>;
 
@@ -46,7 +47,7 @@ export function withLossScale(device: DeviceLine, s: Pick<LossScaleState, 'scale
   const { providerDetail, providerReason } = device;
   if (!s) return { providerDetail, providerReason };
   const skipped = s.skipped.length
-    ? `; ${s.skipped.length} step${s.skipped.length === 1 ? '' : 's'} skipped, gradient overflowed float16: ${s.skipped.join(', ')}`
+    ? `; ${counted(s.skipped.length, 'step')} skipped, gradient overflowed float16: ${s.skipped.join(', ')}`
     : '';
   return { providerDetail: `${providerDetail} · loss scale ${s.scale}${skipped}`, providerReason };
 }

@@ -9,6 +9,7 @@ import type { ProbeResult, ProbeSpec } from './probe.js';
 import type { BaseModel } from './rank.js';
 import type { EmbeddingRecipe } from './recipe.js';
 import { promptTarget, storedTargetEmbeddings, type SeededTarget } from './target.js';
+import { counted } from '../wording.js';
 
 /** A task embedding of the target, and the probe run that made it when this ranking made it (else null). */
 export interface TargetEmbedding extends SeededTarget {
@@ -69,6 +70,6 @@ function stoppedRanking(finished: number): SproutError {
   const kept =
     finished === 0
       ? 'No probe run had finished'
-      : `${finished} probe run${finished === 1 ? '' : 's'} had finished and ${finished === 1 ? 'is' : 'are'} kept`;
+      : `${counted(finished, 'probe run')} had finished and ${finished === 1 ? 'is' : 'are'} kept`;
   return new SproutError('cancelled', `The ranking was stopped. ${kept}; ranking this task again reuses what is kept.`);
 }

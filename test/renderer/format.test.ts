@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { metricChange, metricRows, metricValue, promptHeadline } from '../../renderer/lib/format.js';
-import { percentText } from '../../main/wording.js';
+import { counted, percentText } from '../../main/wording.js';
 
 /** A library record as `sprout train` stores it (main/train/run.ts). */
 const stored = {
@@ -47,6 +47,12 @@ describe('library wording', () => {
     expect(rows).toContainEqual(['test split (the headline): test examples', '39']);
     expect(rows).toContainEqual(['test split (the headline): step of the prompt scored', '4']);
     expect(rows).toContainEqual(['best evaluation: validation examples', '30']);
+  });
+
+  it("puts a counted noun in the number's form, thousands grouped, one rule for every message", () => {
+    expect([0, 1, 2, 1200].map((n) => counted(n, 'prompt'))).toEqual(['0 prompts', '1 prompt', '2 prompts', '1,200 prompts']);
+    expect(counted(3, 'entry', 'entries')).toBe('3 entries');
+    expect(counted(1, 'probe run')).toBe('1 probe run');
   });
 
   it('keeps a percentage whole on one line: the space before % does not break', () => {

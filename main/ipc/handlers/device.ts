@@ -2,6 +2,7 @@ import type { ProviderInUse } from '../../../preload/contract.js';
 import { chooseProvider, PROVIDER_LABELS, type ProviderChoice } from '../../runtime/providers-probe.js';
 import { defaultThreads } from '../../runtime/session.js';
 import type { DevicePreference } from '../../runtime/types.js';
+import { counted } from '../../wording.js';
 
 /**
  * The provider the default device resolves to here (probed once per process by chooseProvider), and why. A forced
@@ -27,7 +28,7 @@ export async function providerInUse(preference: DevicePreference, threads: numbe
   return {
     name,
     threads: n,
-    label: name === 'cpu' ? `CPU · ${n} thread${n === 1 ? '' : 's'}` : PROVIDER_LABELS[name],
+    label: name === 'cpu' ? `CPU · ${counted(n, 'thread')}` : PROVIDER_LABELS[name],
     skipped: [...skipped, ...choice.skipped],
     reason,
   };

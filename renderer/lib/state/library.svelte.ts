@@ -2,7 +2,7 @@ import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
-import { allOf, count } from '../format.js';
+import { allOf, counted } from '../format.js';
 
 /** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
 export class Library {
@@ -84,7 +84,7 @@ export class Library {
   async exportAll(file: string): Promise<void> {
     await this.#archive('export', async () => {
       const written = await api['library.exportAll']({ file });
-      return `Wrote the library and its ${count(written.prompts)} prompt${written.prompts === 1 ? '' : 's'} to ${written.file}.`;
+      return `Wrote the library and its ${counted(written.prompts, 'prompt')} to ${written.file}.`;
     });
   }
 
@@ -152,9 +152,9 @@ export function mergeText(counts: ResponseOf<'library.importAll'>): string {
     [counts.tasks, 'task'],
     [counts.models, 'model'],
   ];
-  const added = things.filter(([n]) => n > 0).map(([n, what]) => `${count(n)} ${what}${n === 1 ? '' : 's'}`);
+  const added = things.filter(([n]) => n > 0).map(([n, what]) => counted(n, what));
   if (added.length === 0) return 'Added nothing: everything in it is here already.';
   const present = counts.promptsPresent;
-  const here = present ? `; ${count(present)} prompt${present === 1 ? ' was' : 's were'} here already` : '';
+  const here = present ? `; ${counted(present, 'prompt')} ${present === 1 ? 'was' : 'were'} here already` : '';
   return `Added ${allOf(added)}${here}.`;
 }

@@ -3,6 +3,7 @@ import type { Device, RequestOf, TransferProgress, TransferRanking, WeightWidth 
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, MAX_PROBES, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
+import { counted } from '../format.js';
 import { asApiError } from './errors.js';
 import { RunMemoryPlan } from './memory-plan.svelte.js';
 
@@ -148,7 +149,7 @@ export class PromptSetup {
     const all = this.ranking?.target.embeddings ?? [];
     const probed = all.filter((e) => e.runId !== null);
     if (all.length === 0) return '';
-    const runs = (n: number) => `${n} probe run${n === 1 ? '' : 's'} of ${probed[0].step} steps just now`;
+    const runs = (n: number) => `${counted(n, 'probe run')} of ${probed[0].step} steps just now`;
     const from =
       probed.length === 0
         ? 'kept from earlier runs'
