@@ -6,6 +6,7 @@
 import { SproutError } from '../errors.js';
 import { parseTemplate, renderTemplate, type Template } from '../data/template.js';
 import { labelOf } from '../data/values.js';
+import { counted } from '../wording.js';
 
 export interface TaskDefinition {
   /** e.g. "{sentence}" or "premise: {premise} hypothesis: {hypothesis}". */
@@ -98,11 +99,11 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
       const ex = train.find((e) => labelOf(e.fields[task.labelColumn]) === unnamed[0])!;
       throw new SproutError(
         'verbalizer-incomplete',
-        `Label "${unnamed[0]}" has no words in the verbaliser (${unnamed.length} label value(s) missing).`,
+        `Label "${unnamed[0]}" has no words in the verbaliser (${counted(unnamed.length, 'label')} without).`,
         {
           file: source,
           line: ex.line,
-          hint: `Add ${unnamed.map((v) => `${v}=<words>`).join(',')} to --verbalizer.`,
+          hint: `Add ${wordsFor(unnamed)} to --verbalizer.`,
         },
       );
     }
@@ -117,15 +118,18 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
       `The labels include numbers (${numeric.slice(0, 5).join(', ')}), which the model cannot learn to say as such.`,
       {
         file: source,
-        hint: `Give each label words, e.g. --verbalizer '${numeric
-          .slice(0, 2)
-          .map((l, i) => `${l}=${['negative', 'positive'][i]}`)
-          .join(',')}'.`,
+        hint: `Give each label words: --verbalizer '${wordsFor(labels)}' (SST-2's 0 and 1, say, as '0=negative,1=positive').`,
         uiHint: 'Give each label words in the "Model writes" column of the Data step (e.g. 0 → negative).',
       },
     );
   }
   return { kind, template, labels, labelTexts: labels };
+}
+
+/** `1=<words>,2=<words>,…`: the verbaliser entries still to write, every label of a short list named. */
+function wordsFor(labels: readonly string[]): string {
+  const shown = labels.slice(0, 12).map((l) => `${l}=<words>`);
+  return `${shown.join(',')}${labels.length > shown.length ? ',…' : ''}`;
 }
 
 /** Input text and target text of one example; null when its label is empty (skipped, counted). */

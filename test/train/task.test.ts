@@ -7,7 +7,10 @@ import { cacheKey, cachedEncoding, encodeExamples } from '../../main/train/encod
 import { DataOrder } from '../../main/train/order.js';
 import { Mt19937 } from '../../main/train/rng/mt19937.js';
 import { parseVerbalizer, renderExample, resolveTask, type RawExample, type TaskDefinition } from '../../main/train/task.js';
+import { pythonCsvRows } from '../data/helpers.js';
 import { miniModel } from './fixtures.js';
+
+const agNews = path.resolve(__dirname, '../../../shared/data/ag_news/test.csv');
 
 const rows = (pairs: [string, string][]): RawExample[] =>
   pairs.map(([sentence, label], i) => ({ fields: { sentence, label }, line: i + 2 }));
@@ -38,7 +41,21 @@ describe('task definition', () => {
         ]),
         'train.tsv',
       ),
-    ).toThrow(/labels include numbers \(0, 1\).*--verbalizer '0=negative,1=positive'/);
+    ).toThrow(/labels include numbers \(0, 1\).*--verbalizer '0=<words>,1=<words>'/);
+  });
+
+  it("names every label of AG News's original file in the verbaliser to write, not a two-label example", () => {
+    // Python's csv reads the headerless file; its class index (1-4) is column 0. The hint was
+    // "--verbalizer '1=negative,2=positive'", two words for four classes.
+    const records = pythonCsvRows(agNews, { delimiter: ',' });
+    const examples = records.map(([label, title], i) => ({ fields: { sentence: title, label }, line: i + 1 }));
+    const labels = [...new Set(records.map((r) => r[0]))].sort();
+    expect(labels).toEqual(['1', '2', '3', '4']);
+    const wanted = labels.map((l) => `${l}=<words>`).join(',');
+    expect(() => resolveTask(task(), examples, agNews)).toThrow(`--verbalizer '${wanted}'`);
+    expect(() => resolveTask(task({ verbalizer: { 1: 'world', 2: 'sports' } }), examples, agNews)).toThrow(
+      /Label "3" has no words in the verbaliser \(2 labels without\)\. Add 3=<words>,4=<words> to --verbalizer/,
+    );
   });
 
   it('names the line of a label the verbaliser does not cover', () => {
