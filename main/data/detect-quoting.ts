@@ -1,6 +1,7 @@
 import { SproutError } from '../errors.js';
 import { DsvParser, type DsvRow } from './dsv.js';
 import type { Quoting } from './types.js';
+import { counted } from '../wording.js';
 
 /** How one reading of the file went: the first problem (line and error) or none, and whether quotes mattered. */
 interface Reading {
@@ -52,10 +53,13 @@ export async function detectTsvQuoting(text: AsyncIterable<string>, file: string
   if (quotedSpanning > 0) {
     return {
       quoting: 'none',
-      reason: `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ${quotedSpanning} quoted field(s) across tabs or lines`,
+      reason: `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ${counted(quotedSpanning, 'quoted field')} across tabs or lines`,
     };
   }
-  return { quoting: 'rfc4180', reason: `${quotedFields} field(s) are enclosed in double quotes, all well formed` };
+  return {
+    quoting: 'rfc4180',
+    reason: `${counted(quotedFields, 'field')} ${quotedFields === 1 ? 'is' : 'are'} enclosed in double quotes, all well formed`,
+  };
 }
 
 function check(reading: Reading, rows: DsvRow[], file: string): void {

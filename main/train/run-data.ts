@@ -21,6 +21,7 @@ import type { LoopTask } from './eval-round.js';
 import type { TaskStart } from './events.js';
 import type { RunLibrary } from './run-ledger.js';
 import { resolveTask, type ResolvedTask } from './task.js';
+import { counted } from '../wording.js';
 
 /** One task of a run, read and encoded. */
 export interface RunTask {
@@ -124,9 +125,12 @@ export async function loadRunData(config: MixtureConfig, where: RunPlace): Promi
 
 function splitNotes(which: string, s: EncodedSplit): string[] {
   const notes: string[] = [];
-  if (s.truncatedInputs) notes.push(`${s.truncatedInputs} ${which} input(s) were longer than the input limit and were cut.`);
-  if (s.truncatedTargets) notes.push(`${s.truncatedTargets} ${which} target(s) were longer than the target limit and were cut.`);
-  if (s.skipped) notes.push(`${s.skipped} ${which} record(s) have no label and were left out.`);
+  const were = (n: number) => (n === 1 ? 'was' : 'were');
+  if (s.truncatedInputs)
+    notes.push(`${counted(s.truncatedInputs, `${which} input`)} ${were(s.truncatedInputs)} longer than the input limit and cut.`);
+  if (s.truncatedTargets)
+    notes.push(`${counted(s.truncatedTargets, `${which} target`)} ${were(s.truncatedTargets)} longer than the target limit and cut.`);
+  if (s.skipped) notes.push(`${counted(s.skipped, `${which} record`)} without a label ${were(s.skipped)} left out.`);
   return notes;
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE, loadCheckpoint, PROMPT_TENSOR } from '../../main/train/run-store.js';
 import { readTensorFile } from '../../main/train/tensor-file.js';
 import { lastJson as lastLine, sprout, type Exit as Run } from '../fault/spawn.js';
-import { pythonCsvRows } from '../data/helpers.js';
+import { debianPython, pythonCsvRows } from '../data/helpers.js';
 import { shared, tinyModel } from './fixtures.js';
 
 /**
@@ -174,7 +174,7 @@ describe('held-out rows that training saw (spawned)', () => {
     const cola = join(shared, 'data/cola/in_domain_train.tsv');
     const ranges = { '--limit': '200', '--validation': cola, '--validation-limit': '100', '--steps': '1', '--eval-every': '1' };
     const args = trainArgs.map((a, i, all) => ranges[all[i - 1] as keyof typeof ranges] ?? a);
-    const run = await sprout([...args, '--validation-skip', '150', '--eval-limit', '4'], home);
+    const run = await sprout([...args, '--validation-skip', '150', '--eval-limit', '4', '--max-input-length', '12'], home);
     expect(run.code).toBe(0);
     // Rows 150–249 against rows 0–199, as Python's csv reads them: the 50 shared rows, and any repeated sentence.
     const sentences = pythonCsvRows(cola, { delimiter: '\t', quoting: 'none' }).map((r) => r[3]);
@@ -190,6 +190,24 @@ describe('held-out rows that training saw (spawned)', () => {
       home,
     );
     expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('The validation file is the training file, read the same way')]);
+    // The cut inputs are counted as SentencePiece (Python) counts the sentences longer than 11 tokens and eos.
+    const [trainCut, validationCut] = debianPython(
+      `import csv, sys, sentencepiece
+sp = sentencepiece.SentencePieceProcessor(model_file=sys.argv[2])
+rows = [r[3] for r in csv.reader(open(sys.argv[1], newline=''), delimiter='\\t', quoting=csv.QUOTE_NONE)]
+print(*(sum(len(sp.encode(t)) + 1 > 12 for t in part) for part in (rows[:200], rows[150:250])))`,
+      cola,
+      join(tinyModel, 'spiece.model'),
+    )
+      .split(' ')
+      .map(Number);
+    expect(trainCut).toBeGreaterThan(1);
+    expect((lastLine(run) as { notes: string[] }).notes).toEqual(
+      expect.arrayContaining([
+        `${trainCut} training inputs were longer than the input limit and cut.`,
+        `${validationCut} validation inputs were longer than the input limit and cut.`,
+      ]),
+    );
     expect((lastLine(run) as { notes: string[] }).notes).toContain(
       `${repeated} of the 100 validation rows repeat the text of a training row: scored on what training saw, the validation score reads higher than new text would.`,
     );

@@ -5,6 +5,7 @@ import { getModel, listModels, modelFilesPresent, presentModel, removeModel, typ
 import type { HandlerContext } from '../context.js';
 import { existingPath } from './files.js';
 import { libraryOf } from './library-connection.js';
+import { counted } from '../../wording.js';
 
 export function modelInfo(record: ModelRecord): ModelInfo {
   return { ...record, present: modelFilesPresent(record) };
@@ -38,7 +39,7 @@ export async function verifyModel(context: HandlerContext, id: string): Promise<
     checkedFiles: out.checkedBlobs,
     message:
       `${out.tensors} tensors with the shapes the config implies` +
-      `, and a tokenizer${out.checkedBlobs ? `; ${out.checkedBlobs} downloaded file(s) match the Hub's checksums` : ''}.`,
+      `, and a tokenizer${out.checkedBlobs ? `; ${counted(out.checkedBlobs, 'downloaded file')} ${out.checkedBlobs === 1 ? 'matches' : 'match'} the Hub's checksums` : ''}.`,
   };
 }
 

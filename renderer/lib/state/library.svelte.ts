@@ -54,7 +54,9 @@ export class Library {
     await this.#detail(async () => {
       const result = await api['library.delete']({ id, force });
       this.selected = undefined;
-      this.message = result.children ? `Deleted; the ${result.children} prompt(s) trained from it stay in the library.` : 'Deleted.';
+      this.message = result.children
+        ? `Deleted; the ${counted(result.children, 'prompt')} trained from it ${result.children === 1 ? 'stays' : 'stay'} in the library.`
+        : 'Deleted.';
       await this.refresh();
     });
   }
