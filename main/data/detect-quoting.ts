@@ -53,7 +53,9 @@ export async function detectTsvQuoting(text: AsyncIterable<string>, file: string
   if (quotedSpanning > 0) {
     return {
       quoting: 'none',
-      reason: `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ${counted(quotedSpanning, 'quoted field')} across tabs or lines`,
+      reason:
+        `every line has ${none.width} tab-separated fields, while RFC 4180 quoting would join ` +
+        `${counted(quotedSpanning, 'quoted field')} across tabs or lines`,
     };
   }
   return {

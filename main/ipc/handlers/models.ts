@@ -39,7 +39,7 @@ export async function verifyModel(context: HandlerContext, id: string): Promise<
     checkedFiles: out.checkedBlobs,
     message:
       `${out.tensors} tensors with the shapes the config implies` +
-      `, and a tokenizer${out.checkedBlobs ? `; ${counted(out.checkedBlobs, 'downloaded file')} ${out.checkedBlobs === 1 ? 'matches' : 'match'} the Hub's checksums` : ''}.`,
+      `, and a tokenizer${out.checkedBlobs ? `; the Hub's checksums match ${counted(out.checkedBlobs, 'downloaded file')}` : ''}.`,
   };
 }
 
