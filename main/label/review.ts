@@ -185,7 +185,9 @@ export function recordCorrections(
     for (const { row, label, where } of corrections) {
       const at = where ? `${where}: ` : '';
       if (label !== null && task.kind === 'classification' && !task.labels.includes(label)) {
-        throw new SproutError('label-unknown-label', `${at}"${label}" is not one of this task's labels (${task.labels.join(', ')}).`);
+        throw new SproutError('label-unknown-label', `${at}"${label}" is not one of this task's labels (${task.labels.join(', ')}).`, {
+          hint: sameButCase(label, task.labels),
+        });
       }
       if (!update.run(label, label === null ? null : new Date().toISOString(), jobId, row).changes) {
         throw new SproutError('label-unknown-row', `${where ? `${where}: job` : 'Job'} ${jobId} has no labelled row ${row}.`, {
@@ -194,6 +196,15 @@ export function recordCorrections(
       }
     }
   });
+}
+
+/**
+ * "Did you mean "neutral"?" for "Neutral": labels are classes as written (an import keeps "Positive" and "positive"
+ * apart), so a label in another case is refused, but the one it most likely meant is named.
+ */
+function sameButCase(label: string, labels: readonly string[]): string | undefined {
+  const same = labels.filter((l) => l.toLowerCase() === label.toLowerCase());
+  return same.length === 1 ? `Did you mean "${same[0]}"? Labels are matched as written, case included.` : undefined;
 }
 
 export interface SaveCorrectionsOptions {

@@ -5,6 +5,7 @@ import { startLabelJob, resumeLabelJob, type LabelEngine } from '../../main/labe
 import { exportCorrected } from '../../main/label/export.js';
 import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection, saveCorrectionsAsDataset } from '../../main/label/review.js';
+import type { SproutError } from '../../main/errors.js';
 import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
 import { debianPython, openpyxlRows, openpyxlWorkbook, python, transcode } from '../data/helpers.js';
 import { cbTask, data, fixedPrompt, freshLibrary, tempDir, tinyEngine } from './helpers.js';
@@ -258,6 +259,15 @@ describe('review', () => {
     for (const r of corrected) recordCorrection(db, job.job_id, r.row, r.gold);
     recordCorrection(db, job.job_id, first.rows[3].row, first.rows[3].predicted);
     expect(() => recordCorrection(db, job.job_id, 0, 'maybe')).toThrow(/not one of this task's labels/);
+    // A label in another case is refused too (classes are kept as written), naming the one it most likely meant.
+    const refusal = (() => {
+      try {
+        recordCorrection(db, job.job_id, 0, 'Neutral');
+      } catch (error) {
+        return error as SproutError;
+      }
+    })();
+    expect(refusal?.details.hint).toBe('Did you mean "neutral"? Labels are matched as written, case included.');
     expect(listReviewRows(db, job.job_id, { state: 'unreviewed' }).total).toBe(52);
     expect(listReviewRows(db, job.job_id, { state: 'reviewed' }).counts).toEqual({
       labelled: 56,
