@@ -1,5 +1,7 @@
-import { importDataset } from '../library/import-dataset.js';
-import { printJson, UsageError, type Command } from './command.js';
+import type { ReadProgress } from '../data/types.js';
+import { importDataset, type ImportReport } from '../library/import-dataset.js';
+import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
+import { interruptSignal } from './interrupt.js';
 import {
   fileReadChoices,
   FILE_READ_HELP,
@@ -32,7 +34,8 @@ imports the rows unlabelled (for batch labelling). A pair task joins columns wit
 --split (default 0.1) of every class to validation, by unique text: all copies of a text stay on one side.
 --test-split F (default 0) also holds F of every class out as the test split, drawn the same way (from the training
 file when --validation is given): training never sees it nor chooses its best step by it, and it is scored once
-when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind.
+when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind,
+and Ctrl-C stops one while it reads (exit code 130), keeping nothing of it.
 ${ENCODING_NOTE}
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,
@@ -59,23 +62,42 @@ free_text, distinct_labels, long, blank_lines, columns, text_columns, label_colu
     if (values['no-label'] && values['label-column'] !== undefined)
       throw new UsageError('Give either --label-column or --no-label, not both.');
     const progress = progressLine('importing');
-    const report = await withLibrary((db) =>
-      importDataset(db, file, {
-        ...readOptions(values),
-        textColumns: values['text-column'] as string[] | undefined,
-        labelColumn: values['no-label'] ? null : (values['label-column'] as string | undefined),
-        template: values.template as string | undefined,
-        validationFile: values.validation as string | undefined,
-        validationSheet: values['validation-sheet'] as string | undefined,
-        split: numberFlag(values, 'split', { fraction: true }),
-        testSplit: numberFlag(values, 'test-split', { fraction: true }),
-        seed: numberFlag(values, 'seed'),
-        name: values.name as string | undefined,
-        maxChars: numberFlag(values, 'max-chars'),
-        onProgress: (p) => progress.update(p.bytesRead, p.totalBytes),
-      }),
-    );
+    // Ctrl-C is noticed at the next chunk read, so that the staging library's files go with the import.
+    const interrupt = interruptSignal();
+    let report: ImportReport;
+    try {
+      report = await importFile(file, values, (p) => {
+        interrupt.signal.throwIfAborted();
+        progress.update(p.bytesRead, p.totalBytes);
+      });
+    } catch (error) {
+      if (!interrupt.signal.aborted || error !== interrupt.signal.reason) throw error;
+      progress.end();
+      process.stderr.write('sprout: The import was stopped; nothing of it was added to the library.\n');
+      return 130;
+    } finally {
+      interrupt.dispose();
+    }
     progress.end();
     printJson(importJson(report));
   },
 };
+
+function importFile(file: string, values: ParsedArgs['values'], onProgress: (p: ReadProgress) => void): Promise<ImportReport> {
+  return withLibrary((db) =>
+    importDataset(db, file, {
+      ...readOptions(values),
+      textColumns: values['text-column'] as string[] | undefined,
+      labelColumn: values['no-label'] ? null : (values['label-column'] as string | undefined),
+      template: values.template as string | undefined,
+      validationFile: values.validation as string | undefined,
+      validationSheet: values['validation-sheet'] as string | undefined,
+      split: numberFlag(values, 'split', { fraction: true }),
+      testSplit: numberFlag(values, 'test-split', { fraction: true }),
+      seed: numberFlag(values, 'seed'),
+      name: values.name as string | undefined,
+      maxChars: numberFlag(values, 'max-chars'),
+      onProgress,
+    }),
+  );
+}
