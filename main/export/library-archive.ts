@@ -1,16 +1,16 @@
 /**
  * The whole library as one tar archive: a manifest, a consistent copy of the database (SQLite online backup), and
  * every prompt as a PEFT adapter folder so that the prompts can be used without Sprout. Importing adds the
- * archive's contents to the open library (see merge.ts); entries are unpacked into a fresh temporary folder and
- * none can be written outside it.
+ * archive's contents to the open library (see merge.ts); entries are unpacked into a fresh folder of the library's
+ * staging folder and none can be written outside it.
  */
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { SproutError } from '../errors.js';
 import { sha256OfFile } from '../file-hash.js';
 import { backupLibrary } from '../library/backup.js';
-import { openLibrary, type LibraryDb } from '../library/db.js';
+import { dataDirOf, openLibrary, type LibraryDb } from '../library/db.js';
+import { stagingWorkFolder } from '../library/import-staging.js';
 import { mergeLibrary, type MergeCounts } from '../library/merge.js';
 import { migrations } from '../library/migrations.js';
 import { extractTar, writeTar } from '../library/tar.js';
@@ -52,7 +52,7 @@ export async function exportLibraryArchive(db: LibraryDb, file: string): Promise
       file: target,
       hint: 'Choose a new file name.',
     });
-  const work = mkdtempSync(join(tmpdir(), 'sprout-archive-'));
+  const work = stagingWorkFolder(dataDirOf(db), 'archive');
   try {
     await backupLibrary(db, join(work, ARCHIVE_DATABASE));
     const entries = [{ name: ARCHIVE_DATABASE, source: join(work, ARCHIVE_DATABASE) }];
@@ -135,7 +135,7 @@ function checkEntries(work: string, manifest: ArchiveManifest, archive: string):
 export function importLibraryArchive(db: LibraryDb, file: string): MergeCounts {
   const archive = resolve(file);
   if (!existsSync(archive)) throw new SproutError('file-not-found', 'The archive file does not exist.', { file: archive });
-  const work = mkdtempSync(join(tmpdir(), 'sprout-unpack-'));
+  const work = stagingWorkFolder(dataDirOf(db), 'unpack');
   try {
     extractTar(archive, work);
     checkEntries(work, readManifest(join(work, MANIFEST_FILE), archive), archive);

@@ -7,7 +7,7 @@
  * one synchronous statement per table, so no other work on the thread runs while it holds the lock.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '../process-alive.js';
 import { openLibrary, tableColumns, writeTransaction, type LibraryDb } from './db.js';
@@ -21,14 +21,30 @@ export interface Staging {
   dispose(): void;
 }
 
-const STAGED = /^import-(\d+)-[0-9a-f-]+\.sqlite/;
+/** What may wait in the staging folder, each named with its process's pid: an import's library files, an archive's folder. */
+const STAGED = /^(?:import|archive|unpack)-(\d+)-/;
 
-/** Deletes what imports of processes that no longer run left behind (a crash, a kill -9). */
-function removeLeftovers(folder: string): void {
+/**
+ * The staging folder of `dataDir`, rid of what processes that no longer run left there (a crash, a kill -9, a
+ * Ctrl-C, which ends a command without its cleanup): an archive's copy of the library is as large as the library.
+ */
+function stagingFolder(dataDir: string): string {
+  const folder = join(dataDir, STAGING_FOLDER);
+  mkdirSync(folder, { recursive: true });
   for (const name of readdirSync(folder)) {
     const pid = STAGED.exec(name)?.[1];
-    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(folder, name), { force: true });
+    if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(folder, name), { recursive: true, force: true });
   }
+  return folder;
+}
+
+/**
+ * A fresh folder in the staging folder for work as large as the library (an archive's copy of it, an archive
+ * unpacked): on the library's disk, which has room for it, rather than a temporary folder that may be a small
+ * tmpfs. The caller removes it; what a killed process leaves is removed by the next one.
+ */
+export function stagingWorkFolder(dataDir: string, kind: 'archive' | 'unpack'): string {
+  return mkdtempSync(join(stagingFolder(dataDir), `${kind}-${process.pid}-`));
 }
 
 /**
@@ -36,9 +52,7 @@ function removeLeftovers(folder: string): void {
  * not wait for the disk: that makes it faster to fill than the library itself.
  */
 export function openStaging(dataDir: string): Staging {
-  const folder = join(dataDir, STAGING_FOLDER);
-  mkdirSync(folder, { recursive: true });
-  removeLeftovers(folder);
+  const folder = stagingFolder(dataDir);
   const file = join(folder, `import-${process.pid}-${randomUUID()}.sqlite`);
   let db: LibraryDb | undefined;
   const dispose = () => {
