@@ -2,12 +2,14 @@
  * Output formats that cannot be appended to and committed row by row: a Parquet file ends with a footer describing
  * every row group, and a workbook's sheet is a member of a zip archive whose directory comes last. A labelling job
  * (and an export) therefore streams their rows into a JSON Lines part file, `<output>.part.jsonl`, committed and
- * resumed like any other output, and converts it once the last row is in: into `<output>.tmp`, renamed into place,
- * so that a crash during the conversion leaves the part file to convert again and never half a file at `output`.
+ * resumed like any other output, and converts it once the last row is in: into a temporary file beside it (see
+ * tempPathBeside), renamed into place, so that a crash during the conversion leaves the part file to convert again
+ * and never half a file at `output`.
  */
 import { createReadStream, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { BINARY_FORMATS, formatIn, type OutputFormat } from '../choices.js';
+import { tempPathBeside } from '../temp-path.js';
 import { writeParquet } from './parquet.js';
 import type { OutputColumn } from './types.js';
 import { writeWorkbook } from './workbook-output.js';
@@ -36,7 +38,7 @@ export async function convertPart(
   columns: readonly OutputColumn[],
   sheet: string,
 ): Promise<void> {
-  const tmp = `${output}.tmp`;
+  const tmp = tempPathBeside(output);
   try {
     if (format === 'parquet') await writeParquet(partRows(part), tmp, columns);
     else await writeWorkbook(partRows(part), tmp, columns, sheet);
