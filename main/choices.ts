@@ -186,8 +186,9 @@ export type InvalidUtf8 = (typeof INVALID_UTF8_CHOICES)[number];
 /**
  * The character encoding of a text data file. `auto`: UTF-8, or UTF-16 where a byte order mark says so. The others are
  * the code pages Excel on Windows saves a "CSV (Comma delimited)" in, by the system's language (its "CSV UTF-8" is
- * UTF-8 with a byte order mark); a byte order mark still decides over them, as a file that has one says what it is.
- * The values are WHATWG encoding names, which TextDecoder takes.
+ * UTF-8 with a byte order mark), and Mac OS Roman, which Excel for Mac's "CSV (Macintosh)" is saved in; a byte order
+ * mark still decides over them, as a file that has one says what it is. The values are WHATWG encoding names, which
+ * TextDecoder takes.
  */
 export const ENCODING_LABELS = {
   auto: 'UTF-8 (or as a byte order mark says)',
@@ -200,6 +201,7 @@ export const ENCODING_LABELS = {
   gbk: 'GBK: Simplified Chinese',
   'euc-kr': 'EUC-KR: Korean',
   big5: 'Big5: Traditional Chinese',
+  macintosh: 'Mac OS Roman: Excel for Mac\'s "CSV (Macintosh)"',
 } as const;
 export type EncodingChoice = keyof typeof ENCODING_LABELS;
 export const ENCODING_CHOICES = valuesOf(ENCODING_LABELS);

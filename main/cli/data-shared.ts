@@ -28,7 +28,8 @@ export const TEXT_READ_HELP = `[${encodingFlag.help}] [${invalidUtf8Flag.help}]`
 /** What --encoding is for, for the usage of the commands that read a file. */
 export const ENCODING_NOTE = `A file is read as UTF-8 (or UTF-16 where a byte order mark says so) unless --encoding names the code page it was
 saved in: Excel on Windows saves a "CSV (Comma delimited)" in the code page of the system's language (windows-1252
-for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark. Where the comma is the decimal
+for Western European ones), and its "CSV UTF-8" as UTF-8 with a byte order mark; Excel for Mac's "CSV (Macintosh)"
+is in Mac OS Roman (macintosh), its lines ending in a lone CR, which is read as a line break. Where the comma is the decimal
 mark (German, French, Dutch, …), Excel separates a CSV's fields with semicolons: the separator is detected from
 the first rows unless --separator says. A workbook (.xlsx) is read from its first visible sheet unless --sheet
 names another.`;

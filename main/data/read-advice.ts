@@ -17,6 +17,7 @@ export const CODE_PAGE: Choice = {
   cli: 'import with --encoding windows-1252 (or the code page of its language: see --help)',
   app: 'set "Encoding" to Windows-1252 (or the code page of its language)',
 };
+export const MAC_ROMAN: Choice = { cli: 'import with --encoding macintosh', app: 'set "Encoding" to Mac OS Roman' };
 /** The app reads text strictly (the CLI can replace bad bytes), so there the file itself must be fixed. */
 export const SAVE_AS_UTF8 = 'Save the file again as UTF-8 (a text editor\'s "Save as" offers it), then preview it again.';
 

@@ -496,7 +496,7 @@ function committedOutputMatches(db: LibraryDb, job: LabelJob, encoder: RowEncode
   }
 }
 
-/** Whether the input came from Excel or another Windows program: a workbook, a byte order mark, or a Windows code page. */
+/** Whether the input came from Excel or another Windows or older Mac program: a workbook, a byte order mark, or a code page. */
 function fromWindows(info: SourceInfo): boolean {
   return info.format === 'xlsx' || info.byteOrderMark || legacyEncoding(info.encoding).encoding !== undefined;
 }

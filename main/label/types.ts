@@ -74,8 +74,8 @@ export interface LabelJobSpec {
   format: OutputFormat;
   tsvQuoting: Quoting;
   /**
-   * A CSV/TSV output starts with a byte order mark: the input had one or was in a Windows code page, so it came from
-   * Excel or another Windows program, which reads UTF-8 back only with the mark. Absent in jobs from before.
+   * A CSV/TSV output starts with a byte order mark: the input had one or was in a code page, so it came from Excel or
+   * another Windows or older Mac program, which reads UTF-8 back only with the mark. Absent in jobs from before.
    */
   byteOrderMark?: boolean;
   /** A CSV output's separator when not the comma: its input's, so that the Excel it came from reads it back. */

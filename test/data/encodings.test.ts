@@ -24,6 +24,7 @@ const PYTHON_CODECS: Record<LegacyEncoding, string> = {
   gbk: 'gbk',
   'euc-kr': 'cp949',
   big5: 'big5',
+  macintosh: 'mac_roman',
 };
 
 /** A sentence in a language each code page is for, quoted and comma'd so that the CSV quotes it. */
@@ -37,6 +38,7 @@ const SAMPLES: Record<LegacyEncoding, string> = {
   gbk: '我能吞下玻璃而不伤身体, 中文“文本”',
   'euc-kr': '다람쥐 헌 쳇바퀴에, 타고파 한국어',
   big5: '我能吞下玻璃而不傷身體, 繁體中文',
+  macintosh: 'Crème brûlée – «naïve» “quotes” €5, Ÿ and π',
 };
 
 let db: LibraryDb;
@@ -87,6 +89,55 @@ describe("CoLA's training file saved in Windows-1252 (headerless TSV, José and 
     const got: (string | null)[] = [];
     for await (const r of source.records) got.push(r.fields['3']);
     expect(got).toEqual(pythonCsvRows(marked, { delimiter: '\t', encoding: 'utf-8-sig', quoting: 'none' }).map((f) => f[3]));
+  });
+});
+
+describe('a Mac\'s text files: lines ending in a lone CR, as Excel for Mac\'s "CSV (Macintosh)" saves them', () => {
+  const dir = tempDir();
+  const read: ImportOptions = { header: false, textColumns: ['3'], labelColumn: '1' };
+  /** `source` (UTF-8, LF) with its lines ending in CR, in Python's codec `codec`. */
+  const asMac = (source: string, target: string, codec: string) =>
+    python(
+      `import sys; open(sys.argv[2], 'wb').write(open(sys.argv[1], encoding='utf-8', newline='').read().replace('\\n', '\\r').encode(sys.argv[3]))`,
+      source,
+      target,
+      codec,
+    );
+
+  it("reads SST-2 in UTF-8 line by line, header detected, as Python's csv reads it", async () => {
+    // The whole file was one line: a header of 873 lines' text and no data rows.
+    const file = join(dir, 'dev.tsv');
+    asMac(dataFile('sst2', 'dev.tsv'), file, 'utf-8');
+    const report = await importDataset(db, file, {});
+    const expected = pythonCsvRows(file, { delimiter: '\t', quoting: 'none' });
+    expect(expected[0]).toEqual(['sentence', 'label']);
+    expect([report.header, report.rows]).toEqual([true, expected.length - 1]);
+    const rows = [...loadDatasetRows(db, report.id, 'train'), ...loadDatasetRows(db, report.id, 'validation')];
+    const byIndex = new Map(rows.map((r) => [r.index, r]));
+    expected.slice(1).forEach(([sentence, label], i) => {
+      expect(byIndex.get(i)!.fields.sentence).toBe(sentence);
+      expect(byIndex.get(i)!.label).toBe(label);
+      expect(byIndex.get(i)!.line).toBe(i + 2);
+    });
+  });
+
+  it('refuses CoLA in Mac OS Roman as UTF-8 at its first é, showing the line as Mac OS Roman reads it, then reads it with --encoding macintosh', async () => {
+    const file = join(dir, 'in_domain_train.tsv');
+    asMac(dataFile('cola', 'in_domain_train.tsv'), file, 'mac_roman');
+    const error = (await importDataset(db, file, read).catch((e: unknown) => e)) as SproutError;
+    expect(error.code).toBe('data-invalid-utf8');
+    expect(error.details).toMatchObject({ file, line: 846, column: 12 });
+    expect(error.message).toContain('Read as Mac OS Roman, the line says "bc01 1  José likes cabbage, and Holly does too."');
+    expect(error.details.hint).toContain('"CSV (Macintosh)"');
+    expect(error.details.hint).toContain('--encoding macintosh');
+    expect(error.details.uiHint).toContain('set "Encoding" to Mac OS Roman');
+    const report = await importDataset(db, file, { ...read, encoding: 'macintosh' });
+    const expected = pythonCsvRows(file, { delimiter: '\t', encoding: 'mac_roman', quoting: 'none' });
+    expect(report.rows).toBe(expected.length);
+    const rows = [...loadDatasetRows(db, report.id, 'train'), ...loadDatasetRows(db, report.id, 'validation')];
+    const byIndex = new Map(rows.map((r) => [r.index, r]));
+    expected.forEach((fields, i) => expect([byIndex.get(i)!.fields['3'], byIndex.get(i)!.label]).toEqual([fields[3], fields[1]]));
+    expect(expected.filter((f) => /[éè–…]/.test(f[3]))).toHaveLength(17);
   });
 });
 
