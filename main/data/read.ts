@@ -255,12 +255,18 @@ function startDsvReader(text: TextStream, info: SourceInfo, maxRecordChars: numb
 /** Why a file without a first record cannot be opened. */
 function noRecords(info: SourceInfo): SproutError {
   if (info.columns.length > 0 && info.header && formatIn(HEADER_FORMATS, info.format)) {
-    return new SproutError('data-no-rows', `The file has a header (${info.columns.join(', ')}) but no data rows.`, {
+    return new SproutError('data-no-rows', `The file has a header (${headerShown(info.columns)}) but no data rows.`, {
       file: info.file,
       ...advise((how) => `Add examples below the header, or if the first line is an example, ${how}.`, NO_HEADER),
     });
   }
   return emptyFile(info.file);
+}
+
+/** A header as a message shows it: a file of one long line (its line breaks not read as such) is one long header. */
+function headerShown(columns: readonly string[]): string {
+  const names = columns.slice(0, 8).map((c) => (c.length > 40 ? `${c.slice(0, 40)}…` : c));
+  return `${names.join(', ')}${columns.length > 8 ? ` and ${columns.length - 8} more` : ''}`;
 }
 
 /** The records of a started reader, its first one already read; the reader is closed when the caller stops early. */

@@ -149,6 +149,13 @@ describe('broken files: a specific error, and nothing written', () => {
   it('a header without rows', async () => {
     const e = await expectFailure(file('header.tsv', 'sentence\tlabel\n'), {}, 'data-no-rows');
     expect(e.message).toMatch(/sentence, label/);
+    // SST-2 whose line breaks are vertical tabs is one line, read as a header: shown cut short, not all 20 rows.
+    const sst2 = readFileSync(dataFile('sst2', 'dev.tsv'), 'utf8').split('\n').slice(0, 20).join('\v');
+    const one = await expectFailure(file('one-line.tsv', sst2), {}, 'data-no-rows');
+    expect(one.summary).toMatch(
+      /^The file has a header \(sentence, label\vit 's a charming and often affecti…, .* and 13 more\) but no data rows\.$/,
+    );
+    expect(one.summary.length).toBeLessThan(500);
   });
 
   it('a 10 MB single line is refused at the record limit without reading it into memory whole', async () => {
