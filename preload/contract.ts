@@ -250,6 +250,8 @@ export interface DatasetDetail extends DatasetInfo {
   rows: DatasetRowInfo[];
   /** Rows in the split asked for (for paging). */
   totalRows: number;
+  /** The label words (verbaliser) of the latest run trained on this dataset, where they differ from a label; null before any. */
+  verbalizer: Record<string, string> | null;
 }
 
 // -- Training --

@@ -77,6 +77,14 @@ export function getTask(db: LibraryDb, id: number): TaskRecord | undefined {
   return row && fromRow(row);
 }
 
+/** The task of the latest run trained on dataset `datasetId` (its label words are what a new task on it starts from). */
+export function latestTaskOfDataset(db: LibraryDb, datasetId: number): TaskRecord | undefined {
+  const row = db
+    .prepare('SELECT tasks.* FROM runs JOIN tasks ON runs.task_id = tasks.id WHERE tasks.dataset_id = ? ORDER BY runs.id DESC LIMIT 1')
+    .get(datasetId) as Row | undefined;
+  return row && fromRow(row);
+}
+
 export function listTasks(db: LibraryDb, filter: { datasetId?: number } = {}): TaskRecord[] {
   const rows =
     filter.datasetId === undefined

@@ -98,3 +98,12 @@ describe('train.plan', () => {
     expect(await h.call('train.list', {})).toEqual([]);
   });
 });
+
+describe('a dataset chosen again from the library', () => {
+  it('offers the label words its latest run trained with (the Data step\'s "Model writes"), none before a run', async () => {
+    expect((await h.call('data.show', { id: colaId, limit: 0 })).verbalizer).toBeNull();
+    const run = await h.call('train.start', { ...cola, steps: 1, evalEvery: 1, evalLimit: 4, promptLength: 2, batchSize: 4 });
+    await h.waitFor('training.progress', (p) => p.runId === run.runId && p.status === 'done');
+    expect((await h.call('data.show', { id: colaId, limit: 0 })).verbalizer).toEqual(cola.verbalizer);
+  });
+});

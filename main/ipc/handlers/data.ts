@@ -13,6 +13,7 @@ import {
   type Split,
 } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
+import { latestTaskOfDataset } from '../../library/tasks.js';
 import type { HandlerContext } from '../context.js';
 import { existingFile } from './files.js';
 import { libraryOf } from './library-connection.js';
@@ -104,6 +105,7 @@ export function showDataset(context: HandlerContext, r: ValidRequestOf<'data.sho
     report: d.report,
     rows,
     totalRows: info.splits[split],
+    verbalizer: latestTaskOfDataset(db, d.id)?.verbalizer ?? null,
   };
 }
 

@@ -198,6 +198,9 @@ export class DataSetup {
       const counts: Record<string, number> = {};
       for (const c of detail.labelCounts) if (c.label !== null) counts[c.label] = (counts[c.label] ?? 0) + c.count;
       this.existingLabels = counts;
+      // The words its last run gave the labels (0 → negative): the dataset does not store them, its tasks do.
+      const words = detail.verbalizer ?? {};
+      this.verbaliser = Object.fromEntries(Object.keys(this.verbaliser).map((label) => [label, words[label] ?? label]));
     } catch (error) {
       this.error = asApiError(error);
     }
