@@ -21,6 +21,11 @@ export function labelOf(value: string | null | undefined): string | undefined {
   return label ? label : undefined;
 }
 
+/** A label that is a number ("1", "0.0", "-2e3"), which a model cannot learn to write as its answer: it needs words. */
+export function isNumericLabel(label: string): boolean {
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(label.trim());
+}
+
 /** What an import says when it stored labels without their spaces, in the app and on the command line alike. */
 export function trimmedLabelsNote(rows: number): string {
   const which = `${counted(rows, 'label')} had spaces around ${rows === 1 ? 'it' : 'them'}`;

@@ -5,7 +5,7 @@
  */
 import { SproutError } from '../errors.js';
 import { parseTemplate, renderTemplate, type Template } from '../data/template.js';
-import { labelOf } from '../data/values.js';
+import { isNumericLabel, labelOf } from '../data/values.js';
 import { counted } from '../wording.js';
 
 export interface TaskDefinition {
@@ -53,7 +53,6 @@ export function parseVerbalizer(spec: string): Record<string, string> {
   return out;
 }
 
-const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 /** Free text rather than classes: many distinct values, few repeats. */
 const MAX_CLASSES = 100;
 
@@ -111,7 +110,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
     return { kind, template, labels, labelTexts: labels.map((l) => verbalizer[l]) };
   }
   const labels = [...values.keys()].sort();
-  const numeric = labels.filter((l) => NUMERIC.test(l.trim()));
+  const numeric = labels.filter(isNumericLabel);
   if (numeric.length) {
     throw new SproutError(
       'numeric-labels',

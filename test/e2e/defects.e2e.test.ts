@@ -504,3 +504,45 @@ it(
     );
   },
 );
+
+it(
+  'Data step: labels that are numbers need words before Next; one word changed sends every label its words',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    // AG News as published: classes 1-4. They used to pass the Data step and fail on the Prompt step as "Could not
+    // work out the memory plan", then as "Could not start training".
+    await previewInNewTask(agNews);
+    await expect.poll(labelTable, { timeout: 30_000 }).toEqual({ 1: 1900, 2: 1900, 3: 1900, 4: 1900 });
+    await importFromDataStep();
+    const next = page.getByRole('button', { name: 'Next: Prompt' });
+    const why = page.locator('.nav-buttons [role="status"]');
+    await expect.poll(() => why.innerText(), { timeout: 30_000 }).toMatch(/^Give the labels 1, 2, 3 and 4 words under "Model writes"/);
+    await expect(next.isDisabled()).resolves.toBe(true);
+    for (const [label, words] of [
+      ['1', 'world'],
+      ['2', 'sports'],
+    ])
+      await page.getByLabel(`Target text for label ${label}`).fill(words);
+    await expect.poll(() => why.innerText()).toMatch(/^Give the labels 3 and 4 words/);
+    await page.getByLabel('Target text for label 3').fill('business');
+    await page.getByLabel('Target text for label 4').fill('science');
+    await expect.poll(() => next.isEnabled()).toBe(true);
+
+    // CB's labels are words: changing one sends all three (a verbaliser names every label), so the plan is made.
+    const cb = await app.call('data.import', {
+      file: join(shared, 'data/cb/val.jsonl'),
+      textColumns: ['premise', 'hypothesis'],
+      labelColumn: 'label',
+      name: 'cb-val',
+    });
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Or use a dataset already in the library').selectOption(String(cb.datasetId));
+    await page.getByLabel('Target text for label entailment').fill('yes');
+    await next.click();
+    await page.getByTestId('memory-plan').getByText('Memory plan').waitFor({ timeout: 30_000 });
+    await expect(page.getByText('Could not work out the memory plan').count()).resolves.toBe(0);
+  },
+);

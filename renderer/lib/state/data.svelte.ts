@@ -5,6 +5,7 @@ import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
+import { isNumericLabel } from '../../../main/data/values.js';
 
 /**
  * Step 2: the training file, how it is read, which columns carry the text and the label, how labels are spoken
@@ -66,10 +67,20 @@ export class DataSetup {
     return this.preview?.labels ?? null;
   }
 
-  /** The verbaliser to send: only the entries that differ from the label itself. */
-  get verbaliserOverrides(): Record<string, string> | undefined {
-    const entries = Object.entries($state.snapshot(this.verbaliser)).filter(([label, target]) => target.trim() && target.trim() !== label);
-    return entries.length ? Object.fromEntries(entries.map(([label, target]) => [label, target.trim()])) : undefined;
+  /**
+   * The verbaliser to send: none where every label is written as itself, else every label's words (a blank entry is
+   * the label itself), since a verbaliser must name every label and one changed word would otherwise leave the rest out.
+   */
+  get verbaliserRequest(): Record<string, string> | undefined {
+    const entries = Object.entries($state.snapshot(this.verbaliser)).map(([label, target]) => [label, target.trim() || label]);
+    return entries.some(([label, target]) => target !== label) ? Object.fromEntries(entries) : undefined;
+  }
+
+  /** Labels that are numbers and still written as such: the model cannot learn to write them (main/train/task.ts). */
+  get numbersWithoutWords(): string[] {
+    return Object.entries(this.verbaliser)
+      .filter(([label, target]) => isNumericLabel(label) && (target.trim() || label) === label)
+      .map(([label]) => label);
   }
 
   async loadDatasets(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../../../preload/contract.js';
 import { api } from '../api.js';
+import { allOf } from '../format.js';
 import { DeviceCheck } from './device.svelte.js';
 import { DataSetup } from './data.svelte.js';
 import { Evaluation } from './evaluation.svelte.js';
@@ -36,11 +37,13 @@ export class TaskWizard {
       case 0:
         return this.modelId ? '' : 'Choose a model first.';
       case 1:
-        return this.data.datasetId
-          ? ''
-          : this.data.labels.length === 0 && this.data.preview
+        return !this.data.datasetId
+          ? this.data.labels.length === 0 && this.data.preview
             ? 'This file has no label column to learn from.'
-            : 'Import the data (or pick a dataset) first.';
+            : 'Import the data (or pick a dataset) first.'
+          : this.data.numbersWithoutWords.length
+            ? `Give the labels ${allOf(this.data.numbersWithoutWords)} words under "Model writes" (e.g. 0 → negative): a model cannot learn to write numbers as answers.`
+            : '';
       case 2:
         return this.training.run ? '' : 'Start training to go on.';
       case 3:
