@@ -7,6 +7,7 @@ import type { TrainingEvent } from '../train/events.js';
 import { probeRecipe, probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { targetEmbeddings } from '../transfer/target-set.js';
 import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
+import { recommendSource } from '../transfer/recommend.js';
 import {
   DEFAULT_PROBES,
   DEFAULT_SIMILARITY_METRIC,
@@ -66,13 +67,14 @@ else 100), each with a seed no stored one used, from --seed up. --prompt compare
 Give the prompt length and batch size the sources were trained with: early in training a prompt's change depends on
 the recipe as much as on the task.
 
-Ways to use the ranking (SPoT): --use best (default) names the single best source; --use trial lists the top-k for
+Ways to use the ranking (SPoT): --use best (default) names the best source: the most similar (above 0) whose own
+score is above its baselines (one that learnt nothing of its task is passed over: passed_over); --use trial lists the top-k for
 short trial runs (train each with --init prompt:ID and keep the best); --use mix stores the top-k weighted average
 (α = sim / Σ sim) as a new prompt and names it. Start training with the printed init (--init prompt:ID).
 Ctrl-C stops the probe in training after its step (exit code 130); the probes that finished are kept for the next run.
 
 --json prints one JSON line: { metric, model, target: {kind, dataset_ids, embeddings: [{prompt_id, step, probe_run_id,
-seed}]}, use, best, top_k, init, trial_inits, weights, mixed_prompt_id, and ranking (best first):
+seed}]}, use, best, passed_over, top_k, init, trial_inits, weights, mixed_prompt_id, and ranking (best first):
 [{id, name, ${SIMILARITY_METRIC_NAMES.map(jsonKey).join(', ')}, score, basis, lineage, by_target}] }; by_target holds each
 metric against each target embedding.`,
   options: {
@@ -137,7 +139,8 @@ async function rank(db: LibraryDb, model: string, args: ParsedArgs, signal: Abor
   const top = ranked.slice(0, topK).map((r) => r.id);
   let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
   if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
-  const best = ranked[0]?.score != null ? ranked[0].id : null;
+  const recommended = recommendSource(db, ranked);
+  const best = recommended.id;
   const output = {
     metric,
     model: { id: base.id, path: base.path, d_model: base.dModel },
@@ -156,6 +159,7 @@ async function rank(db: LibraryDb, model: string, args: ParsedArgs, signal: Abor
     })),
     use,
     best,
+    passed_over: recommended.passedOver.map((r) => r.id),
     top_k: top,
     init: mixed ? `prompt:${mixed.id}` : use === 'best' && best !== null ? `prompt:${best}` : null,
     trial_inits: use === 'trial' ? top.map((id) => `prompt:${id}`) : null,
@@ -183,6 +187,8 @@ function printRanking(output: Ranking['output'], ranked: Ranking['ranked'], json
       `${String(r.id).padStart(4)}  ${values.join('  ')}  ${r.name}${r.lineage.length ? `  (from ${r.lineage.join(' ← ')})` : ''}\n`,
     );
   });
+  for (const id of output.passed_over)
+    process.stdout.write(`Passed over ${id}: its score on its own task is not above its baselines, so it learnt nothing to pass on.\n`);
   if (output.init) process.stdout.write(`Start training with --init ${output.init}\n`);
   if (output.trial_inits) process.stdout.write(`Trial each of: ${output.trial_inits.map((i) => `--init ${i}`).join(', ')}\n`);
 }

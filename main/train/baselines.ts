@@ -48,6 +48,11 @@ export interface Judgement {
 const share = (n: number, total: number) => percentText(n / total);
 const round = (v: number) => Number(v.toFixed(6));
 
+/** Whether a score beats a baseline: compared at the 6 decimals the records keep, so a tie reads as a tie. */
+export function aboveBaseline(value: number, baseline: number): boolean {
+  return round(value) > round(baseline);
+}
+
 function counts(labels: string[], gold: number[]): number[] {
   const c = labels.map(() => 0);
   for (const g of gold) if (g >= 0 && g < c.length) c[g]++;
@@ -179,14 +184,14 @@ export function promptWarnings(
     warnings.push(...skewWarnings(labels, report, `${split} examples`));
   }
   const value = summaryValue(summarizeEval(0, m), metric);
-  if (majority && value !== null && round(value) <= majority[metric]) {
+  if (majority && value !== null && !aboveBaseline(value, majority[metric])) {
     warnings.push(
       `${EVAL_METRIC_NAMES[metric]} ${metricText(metric, round(value))} is not above the majority-class baseline (${metricText(metric, majority[metric])}` +
         `: always answering "${majority.label}", ${percentText(majority.share)} of the examples).`,
     );
   }
   const initial = zeroShot && summaryValue(zeroShot, metric);
-  if (initial !== null && value !== null && round(value) <= round(initial)) {
+  if (initial !== null && value !== null && !aboveBaseline(value, initial)) {
     warnings.push(
       `${EVAL_METRIC_NAMES[metric]} ${metricText(metric, round(value))} is not above the zero-shot baseline (${metricText(metric, round(initial))}: ` +
         `the initial prompt on the same examples): training has not improved on where it started.`,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../preload/contract.js';
 import { loadDatasetRows } from '../../main/library/datasets.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
+import { aboveBaselines } from '../../main/transfer/recommend.js';
 import { data, Harness, tinyModel } from './harness.js';
 
 let h: Harness;
@@ -282,7 +283,12 @@ describe('transfer', () => {
     }
     const scores = ranking.candidates.map((c) => c.similarity['shift-avg-token']!);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    expect(ranking.recommended).toBe(scores[0] > 0 ? ranking.candidates[0].promptId : null);
+    // The most similar source (above 0) that learnt its own task; those above it that did not are said to be passed over.
+    const learnt = ranking.candidates.findIndex((c, i) => scores[i] > 0 && aboveBaselines(c.metrics));
+    expect(ranking.recommended).toBe(learnt < 0 ? null : ranking.candidates[learnt].promptId);
+    const passedOver = ranking.candidates.slice(0, learnt < 0 ? undefined : learnt).filter((_, i) => scores[i] > 0);
+    for (const c of passedOver) expect(ranking.reason).toContain(`“${c.name}” (`);
+    expect(ranking.reason.includes('passed over')).toBe(passedOver.length > 0);
     expect(ranking.reason).not.toMatch(/prompt:\d/);
     const source = ranking.recommended ?? cbPrompt;
     const run = await h.call('train.start', {

@@ -96,6 +96,32 @@ describe('sprout transfer rank (spawned)', () => {
     expect(best.ranking[1].shift_per_token).toBeCloseTo(perTokenSimilarity(diff(base, start), diff(farEmbedding, base), d), 12);
     expect(best.ranking[1].avg_token).toBeCloseTo(avgTokenSimilarity({ length: P, data: base }, { length: P, data: farEmbedding }, d), 12);
     expect(best.ranking[1].score).toBe(best.ranking[1].shift_avg_token);
+    // A source whose own training did not beat its majority class learnt nothing to pass on: the most similar one is
+    // passed over, and "far", dissimilar (below 0), is no recommendation either (its headline is the test split's,
+    // judged by that split's own baselines).
+    const learntNothing = {
+      metric: 'mcc',
+      best: { step: 3, mcc: 0.31 },
+      baselines: { majority: { mcc: 0 }, zero_shot: { mcc: 0.02 } },
+      test: { step: 3, mcc: 0, majority: { mcc: 0 }, zero_shot: { mcc: 0.01 } },
+    };
+    db = openLibrary(libraryPath(home));
+    db.prepare('UPDATE prompts SET metrics = ? WHERE id = ?').run(JSON.stringify(learntNothing), near);
+    db.close();
+    const passing = await rank(home, ['--dataset', String(datasetId), '--model', tinyModel, '--probes', '1', '--prompt-length', String(P)]);
+    expect(passing.ranking.map((r: { id: number }) => r.id)).toEqual([near, far]);
+    expect(passing.ranking[1].score).toBeLessThan(0);
+    expect(passing).toMatchObject({ best: null, passed_over: [near], init: null });
+    db = openLibrary(libraryPath(home));
+    db.prepare('UPDATE prompts SET metrics = ? WHERE id = ?').run(JSON.stringify({ ...learntNothing, test: null }), near);
+    db.close();
+    // Without a test split its best validation score, above both baselines, is the headline: near learnt its task.
+    expect(
+      await rank(home, ['--dataset', String(datasetId), '--model', tinyModel, '--probes', '1', '--prompt-length', String(P)]),
+    ).toMatchObject({
+      best: near,
+      passed_over: [],
+    });
     const trial = await rank(home, [
       '--prompt',
       String(target),

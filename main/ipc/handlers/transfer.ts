@@ -6,6 +6,8 @@ import { probeRecipe, usualTaskEmbeddingStep, type ProbeSpec } from '../../trans
 import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
 import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
+import { recommendSource, type Recommendation } from '../../transfer/recommend.js';
+import { allOf } from '../../wording.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -85,8 +87,8 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
       metrics: JSON.parse(summary.metrics) as Record<string, unknown>,
     };
   });
-  const best = ranked[0];
-  const recommended = best?.score != null && best.score > 0 ? best.id : null;
+  const recommendation = recommendSource(db, ranked);
+  const recommended = recommendation.id;
   return {
     modelId: model.id,
     datasetId: dataset.id,
@@ -94,7 +96,7 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
     target,
     candidates,
     recommended,
-    reason: reason(ranked, recommended, metric, model.id, { count: sameData, name: dataset.name }),
+    reason: reason(ranked, recommendation, metric, model.id, { count: sameData, name: dataset.name }),
   };
 }
 
@@ -137,7 +139,7 @@ function probeSettings(p: ValidRequestOf<'transfer.rank'>['probe']): Pick<ProbeS
 /** Why the recommendation (preselected in the Prompt step), in words for the person choosing. */
 function reason(
   ranked: RankedSource[],
-  recommended: number | null,
+  { id: recommended, passedOver }: Recommendation,
   metric: SimilarityMetric,
   modelId: string,
   sameData: { count: number; name: string },
@@ -153,11 +155,24 @@ function reason(
       `, so there is nothing to transfer from: train from a fresh initialisation.${left}`
     );
   }
-  if (recommended === null)
-    return `No library prompt is similar to this task, so none is preselected: train from a fresh initialisation.${left}`;
-  const best = ranked[0];
+  const passed = passedOverNote(passedOver);
+  if (recommended === null) {
+    const none = passedOver.length ? 'No similar library prompt learnt its own task' : 'No library prompt is similar to this task';
+    return `${none}, so none is preselected: train from a fresh initialisation.${passed}${left}`;
+  }
+  const best = ranked.find((s) => s.id === recommended)!;
+  const most = passedOver.length ? 'the most similar of those that learnt their task' : 'the most similar to this one';
   return (
-    `Preselected: “${best.name}”, whose task is the most similar to this one (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains})` +
-    `; choose "No transfer" to start from the setting above instead.${left}`
+    `Preselected: “${best.name}”, whose task is ${most} (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains})` +
+    `; choose "No transfer" to start from the setting above instead.${passed}${left}`
   );
+}
+
+/** Why sources more similar than the one preselected are not: they learnt nothing of their own tasks. */
+function passedOverNote(passedOver: RankedSource[]): string {
+  if (passedOver.length === 0) return '';
+  const one = passedOver.length === 1;
+  const names = allOf(passedOver.map((s) => `“${s.name}” (${s.score!.toFixed(3)})`));
+  const scores = one ? 'its score on its own task is' : 'their scores on their own tasks are';
+  return ` ${names} ${one ? 'is' : 'are'} passed over: ${scores} not above the baselines, so there is nothing learnt to pass on.`;
 }

@@ -1,0 +1,46 @@
+/**
+ * Which ranked source to start from: the app's Prompt step preselects it and `sprout transfer rank --use best` names
+ * it. SPoT takes the most similar source; a source that learnt nothing of its own task has nothing to pass on, however
+ * similar its prompt, so one whose headline score is not above its baselines is passed over.
+ */
+import { EVAL_METRICS, isOneOf, type EvalMetricName } from '../choices.js';
+import type { LibraryDb } from '../library/db.js';
+import { aboveBaseline } from '../train/baselines.js';
+import type { RankedSource } from './rank.js';
+
+export interface Recommendation {
+  /** The source to start from; null when none is similar (a score above 0) and learnt its task. */
+  id: number | null;
+  /** Sources ranked above it (or above none) that were passed over, not having learnt their own task. */
+  passedOver: RankedSource[];
+}
+
+export function recommendSource(db: LibraryDb, ranked: readonly RankedSource[]): Recommendation {
+  const passedOver: RankedSource[] = [];
+  for (const source of ranked) {
+    if (source.score === null || source.score <= 0) break;
+    const row = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(source.id) as { metrics: string } | undefined;
+    if (row && !aboveBaselines(JSON.parse(row.metrics) as Record<string, unknown>)) passedOver.push(source);
+    else return { id: source.id, passedOver };
+  }
+  return { id: null, passedOver };
+}
+
+/**
+ * Whether a prompt's stored headline (its test score where a test split was held out, else its best validation
+ * score) is above both baselines stored beside it, by the metric it was kept by: the majority class and the run's
+ * initial prompt, as the training's warnings judge it (main/train/baselines.ts). A record without them (a PEFT
+ * import, an older Sprout) is taken to be.
+ */
+export function aboveBaselines(metrics: Record<string, unknown>): boolean {
+  const metric: EvalMetricName = isOneOf(EVAL_METRICS, metrics.metric) ? metrics.metric : 'rank_accuracy';
+  const record = (v: unknown) => (v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined);
+  const test = record(metrics.test);
+  const headline = test ?? record(metrics.best);
+  const baselines = test ?? record(metrics.baselines);
+  const value = headline?.[metric];
+  if (typeof value !== 'number') return true;
+  return [record(baselines?.majority)?.[metric], record(baselines?.zero_shot)?.[metric]].every(
+    (b) => typeof b !== 'number' || aboveBaseline(value, b),
+  );
+}
