@@ -81,6 +81,22 @@ export const OPTIMIZER_LABELS = { adafactor: 'Adafactor (Lester et al.)', adam: 
 export type OptimizerKind = keyof typeof OPTIMIZER_LABELS;
 export const OPTIMIZER_KINDS = valuesOf(OPTIMIZER_LABELS);
 
+/**
+ * Bounds of the whole-number run settings a person types: train.start's contract enforces them (preload/contract.ts),
+ * and the Prompt step's fields show them and say which one is outside before anything is asked of the engine.
+ */
+export const RUN_LIMITS = {
+  promptLength: { min: 1, max: 512 },
+  batchSize: { min: 1, max: 4096 },
+  steps: { min: 1, max: 1_000_000 },
+  evalEvery: { min: 1, max: undefined },
+  evalLimit: { min: 1, max: undefined },
+  patience: { min: 1, max: undefined },
+  seed: { min: 0, max: undefined },
+  maxInputLength: { min: 8, max: 4096 },
+} as const satisfies Record<string, { min: number; max: number | undefined }>;
+export type RunLimited = keyof typeof RUN_LIMITS;
+
 /** How a soft prompt starts (main/train/init.ts); `text` and `prompt` take what follows a colon. */
 export const INIT_LABELS = {
   vocab: 'Embeddings of common words',

@@ -18,6 +18,7 @@ import {
   PRECISIONS,
   QUOTINGS,
   REVIEW_STATES,
+  RUN_LIMITS,
   SEPARATORS,
   SPLITS,
   THEMES,
@@ -28,6 +29,7 @@ import {
   type DevicePreference,
   type EncodingChoice,
   type OutputFormat,
+  type RunLimited,
   type Quoting,
   type ReviewState,
   type Split,
@@ -680,6 +682,13 @@ const weightsChoice = z.enum(WEIGHTS_CHOICES);
 const outputFormat = z.enum(OUTPUT_FORMATS);
 const runRef = z.strictObject({ runId: id });
 
+/** A whole number within a run setting's bounds (RUN_LIMITS). */
+function limited(setting: RunLimited) {
+  const { min, max } = RUN_LIMITS[setting];
+  const atLeast = z.number().int().min(min);
+  return max === undefined ? atLeast : atLeast.max(max);
+}
+
 const trainRequest = z.strictObject({
   name: text.optional(),
   modelId: text,
@@ -688,26 +697,26 @@ const trainRequest = z.strictObject({
   template: text.optional(),
   /** Label → target text; defaults to each label itself. */
   verbalizer: z.record(z.string(), text).optional(),
-  promptLength: z.number().int().min(1).max(512).optional(),
+  promptLength: limited('promptLength').optional(),
   /** random | vocab | labels | text:<words> | prompt:<library id> */
   init: text.optional(),
   optimizer: z.enum(OPTIMIZER_KINDS).optional(),
   lr: z.number().positive().optional(),
-  batchSize: z.number().int().min(1).max(4096).optional(),
-  steps: z.number().int().min(1).max(1_000_000).optional(),
-  evalEvery: z.number().int().min(1).optional(),
+  batchSize: limited('batchSize').optional(),
+  steps: limited('steps').optional(),
+  evalEvery: limited('evalEvery').optional(),
   /** Evaluate on at most this many validation examples. */
-  evalLimit: z.number().int().min(1).optional(),
-  patience: z.number().int().min(1).optional(),
+  evalLimit: limited('evalLimit').optional(),
+  patience: limited('patience').optional(),
   /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
   metric: z.enum(METRIC_REQUESTS).optional(),
-  seed: z.number().int().min(0).optional(),
+  seed: limited('seed').optional(),
   device: device.optional(),
   /** Compute dtype: auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs (main/runtime/precision.ts). */
   precision: z.enum(PRECISIONS).optional(),
   /** Width of the frozen weights; default the settings' defaultWeights. */
   weights: weightsChoice.optional(),
-  maxInputLength: z.number().int().min(8).max(4096).optional(),
+  maxInputLength: limited('maxInputLength').optional(),
 });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -874,8 +883,8 @@ export const operations = {
        */
       probe: z
         .strictObject({
-          batchSize: z.number().int().min(1).max(4096),
-          promptLength: z.number().int().min(1).max(512),
+          batchSize: limited('batchSize'),
+          promptLength: limited('promptLength'),
           optimizer: z.enum(OPTIMIZER_KINDS),
           lr: z.number().positive(),
         })

@@ -544,5 +544,23 @@ it(
     await next.click();
     await page.getByTestId('memory-plan').getByText('Memory plan').waitFor({ timeout: 30_000 });
     await expect(page.getByText('Could not work out the memory plan').count()).resolves.toBe(0);
+
+    // A setting emptied or out of bounds is named in words and Start waits, where the engine answered
+    // 'Invalid request for "train.plan": field "lr": Invalid input: expected number, received null.'
+    await page.getByText('Advanced settings').click();
+    const note = page.getByTestId('start-note');
+    const start = page.getByRole('button', { name: 'Start training' });
+    await page.getByLabel('Learning rate').fill('');
+    await page.getByLabel('Training steps').fill('0');
+    await expect
+      .poll(() => note.innerText())
+      .toBe('Check the settings: Learning rate: a number above 0 is needed; Training steps: at least 1.');
+    await expect(start.isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Learning rate').fill('0.3');
+    await page.getByLabel('Training steps').fill('2000000');
+    await expect.poll(() => note.innerText()).toBe('Check the settings: Training steps: at most 1,000,000.');
+    await page.getByLabel('Training steps').fill('200');
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    await expect(page.getByText(/Invalid request/).count()).resolves.toBe(0);
   },
 );

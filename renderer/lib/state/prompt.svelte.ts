@@ -1,9 +1,16 @@
-import type { InitKind, MetricRequest, OptimizerKind, Precision } from '../../../main/choices.js';
+import {
+  RUN_LIMITS,
+  type InitKind,
+  type MetricRequest,
+  type OptimizerKind,
+  type Precision,
+  type RunLimited,
+} from '../../../main/choices.js';
 import type { Device, RequestOf, TransferProgress, TransferRanking, WeightWidth } from '../../../preload/contract.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, MAX_PROBES, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
-import { counted } from '../format.js';
+import { count, counted } from '../format.js';
 import { asApiError } from './errors.js';
 import { RunMemoryPlan } from './memory-plan.svelte.js';
 
@@ -164,6 +171,32 @@ export class PromptSetup {
   private probeRecipe(): RequestOf<'transfer.rank'>['probe'] {
     const positive = (v: number | null) => (typeof v === 'number' && v > 0 ? v : undefined);
     return { batchSize: positive(this.batchSize), promptLength: positive(this.length), optimizer: this.optimizer, lr: positive(this.lr) };
+  }
+
+  /**
+   * What is wrong with the settings typed, field by field (empty when nothing is): checked here against the bounds
+   * train.start's contract enforces (RUN_LIMITS), so that Start waits and says which field, where the engine would
+   * answer with its request's field names.
+   */
+  get settingProblems(): string[] {
+    const whole = (label: string, value: number | null | undefined, limits: (typeof RUN_LIMITS)[RunLimited], optional = false) => {
+      if (value === null || value === undefined || Number.isNaN(value)) return optional ? null : `${label}: a number is needed`;
+      if (!Number.isInteger(value)) return `${label}: a whole number is needed`;
+      if (value < limits.min) return `${label}: at least ${count(limits.min)}`;
+      return limits.max !== undefined && value > limits.max ? `${label}: at most ${count(limits.max)}` : null;
+    };
+    const lr = typeof this.lr === 'number' && this.lr > 0 ? null : 'Learning rate: a number above 0 is needed';
+    return [
+      whole('Prompt length', this.length, RUN_LIMITS.promptLength),
+      lr,
+      whole('Batch size', this.batchSize, RUN_LIMITS.batchSize),
+      whole('Training steps', this.steps, RUN_LIMITS.steps),
+      whole('Evaluate every', this.evalEvery, RUN_LIMITS.evalEvery),
+      whole('Validation examples per evaluation', this.evalLimit, RUN_LIMITS.evalLimit, true),
+      whole('Patience', this.patience, RUN_LIMITS.patience, true),
+      whole('Seed', this.seed, RUN_LIMITS.seed),
+      whole('Maximum input length', this.maxInputLength, RUN_LIMITS.maxInputLength, true),
+    ].filter((p): p is string => p !== null);
   }
 
   initValue(): string {
