@@ -562,5 +562,22 @@ it(
     await page.getByLabel('Training steps').fill('200');
     await expect.poll(() => start.isEnabled()).toBe(true);
     await expect(page.getByText(/Invalid request/).count()).resolves.toBe(0);
+
+    // Cancelled midway, the run stored no prompt: the Train step says so and how to go on, not that the score is
+    // optimistic (no score was kept), and Next says why Evaluate waits.
+    await page.getByLabel('Training steps').fill('100000');
+    await start.click();
+    const status = page.locator('.badge[aria-live]');
+    await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => status.innerText(), { timeout: 60_000 }).toBe('cancelled');
+    await expect(page.getByTestId('stopped-note').innerText()).resolves.toMatch(
+      /^The run stopped at step [\d,]+, before its end, so no prompt was stored: Resume goes on from its last checkpoint/,
+    );
+    await expect(page.getByTestId('optimistic-note').count()).resolves.toBe(0);
+    await expect(page.getByText('The run keeps going if you leave this screen').count()).resolves.toBe(0);
+    await expect(page.locator('.nav-buttons [role="status"]').innerText()).resolves.toBe(
+      'This run stored no prompt (it did not reach its end): resume it, or train again.',
+    );
   },
 );

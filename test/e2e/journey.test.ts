@@ -200,6 +200,8 @@ it(
     const pausedAt = (await app.call('train.status', { runId: running.runId })).losses.length;
     await expect.poll(lossPoints).toBe(pausedAt);
     expect(pausedAt).toBeLessThan(STEPS);
+    // Paused, no time is estimated: it says where the run stands.
+    await expect.poll(() => page.getByTestId('time-estimate').innerText()).toBe(`Paused at step ${pausedAt}: Resume goes on from here.`);
     await page.reload();
     await page.getByRole('heading', { name: '4. Train' }).waitFor();
     // Found again after the reload, the run brings back its model and dataset: every step before Train is done.

@@ -47,7 +47,11 @@ export class TaskWizard {
       case 2:
         return this.training.run ? '' : 'Start training to go on.';
       case 3:
-        return this.promptId !== null ? '' : 'Training has to finish (or be stopped after a checkpoint) first.';
+        return this.promptId !== null
+          ? ''
+          : this.training.live
+            ? 'Training has to finish first: its prompt is stored when it ends.'
+            : 'This run stored no prompt (it did not reach its end): resume it, or train again.';
       default:
         return '';
     }
