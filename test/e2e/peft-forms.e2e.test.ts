@@ -97,6 +97,19 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   // The first num_virtual_tokens rows are the prompt, to float32's precision (a seq2seq adapter may repeat them).
   const f32 = (v: number) => Math.fround(v);
   expect(read.rows.slice(0, rows.length)).toEqual(rows.map((r) => r.map(f32)));
+
+  // The same folder again is refused: the refusal stands alone beside the panel's top, the earlier "Wrote …" gone.
+  await exportButton.click();
+  const refusal = page.locator('section.detail').getByRole('alert');
+  await expect.poll(() => refusal.innerText()).toMatch(/^That did not work\./);
+  await expect(
+    page
+      .getByRole('status')
+      .getByText(/^Wrote adapter_config\.json/)
+      .count(),
+  ).resolves.toBe(0);
+  const [title, alert] = await Promise.all([page.locator('#detail-title').boundingBox(), refusal.boundingBox()]);
+  expect(alert!.y - title!.y).toBeLessThan(200);
 });
 
 it('backs the whole library up to an archive, and adds the archive of another library to it', { timeout: 90_000 }, async () => {
@@ -146,9 +159,8 @@ print(json.dumps({'names': [p['name'] for p in manifest['prompts']], 'agree': su
   writeFileSync(damaged, bytes);
   await addField.fill(damaged);
   await add.getByRole('button', { name: 'Add' }).click();
-  await expect
-    .poll(() => page.getByRole('alert').first().innerText())
-    .toMatch(/The archive is damaged: its prompts\/.+ does not match the checksum/);
+  const archiveAlert = page.locator('section', { has: page.getByRole('heading', { name: 'Whole library' }) }).getByRole('alert');
+  await expect.poll(() => archiveAlert.innerText()).toMatch(/The archive is damaged: its prompts\/.+ does not match the checksum/);
   await addField.fill(otherArchive);
   await add.getByRole('button', { name: 'Add' }).click();
   await page.getByRole('status').getByText('Added 1 prompt.').waitFor();

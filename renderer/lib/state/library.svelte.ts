@@ -139,6 +139,8 @@ export class Library {
       this.detailError = undefined;
       return true;
     } catch (error) {
+      // The last action's word only: an earlier success beside this failure would read as its outcome.
+      this.message = '';
       this.detailError = asApiError(error);
       return false;
     }
