@@ -318,6 +318,8 @@ b.save(sys.argv[2])`,
     await expect.poll(() => first.locator('code').innerText()).toBe('ag-news-6200.topics.labelled.csv');
     await first.getByRole('link', { name: 'ag-news-6200.csv' }).click();
     await page.getByRole('heading', { name: /^Labelling ag-news-6200\.csv/ }).waitFor();
+    // Opening a job leaves the form as it was: it took the job's output, and labelling then offered to replace it.
+    await expect(page.getByLabel('Write the labelled copy to').inputValue()).resolves.toBe(output);
     expect(app.problems).toEqual([]);
   },
 );

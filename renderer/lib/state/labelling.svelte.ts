@@ -229,7 +229,6 @@ export class LabellingJob {
     this.job = job;
     this.progress = undefined;
     this.exported = undefined;
-    this.output = job.output;
     this.exportFile = reviewedPath(job.output, job.format);
     this.review = undefined;
     this.queue = undefined;
