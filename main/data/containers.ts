@@ -40,6 +40,12 @@ const SAVE_AS_XLSX = {
   uiHint: 'Save it as an Excel Workbook (.xlsx) or as CSV UTF-8 (in Excel: File > Save As) and import that file.',
 };
 
+/** UTF-16's byte order marks: text in UTF-16 holds NUL bytes. */
+const BOMS = [
+  [0xff, 0xfe],
+  [0xfe, 0xff],
+];
+
 const OLE_MAGIC = startsWith([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 /** Whether the file's first bytes are a ZIP archive's (as an Excel workbook's are). */
@@ -85,6 +91,40 @@ const CONTAINERS: Container[] = [
     is: 'a PDF document',
     hint: () => 'Export its table as CSV from the program that made it, and import that file.',
     uiHint: 'Export its table as CSV from the program that made it, and import that file.',
+  },
+  {
+    // An 8-byte little-endian header length, then the header's JSON object.
+    magic: (h) => h.length >= 10 && h.readUInt32LE(4) === 0 && h.readUInt32LE(0) > 1 && h.toString('latin1', 8, 10) === '{"',
+    is: "a safetensors file of a model's weights",
+    hint: () =>
+      'A model is imported by its folder (`sprout model import DIR`, config.json beside the weights); the data to train on is a table of texts and labels.',
+    uiHint: 'A model is chosen on the Model step, by its folder; the data to train on is a table of texts and labels.',
+  },
+  {
+    magic: (h) => h.toString('latin1', 0, 16) === 'SQLite format 3\0',
+    is: 'an SQLite database',
+    hint: (name) =>
+      `Write the table as CSV (for example \`sqlite3 -header -csv ${name} "SELECT * FROM TABLE" > data.csv\`) and import that file.`,
+    uiHint: 'Write the table as CSV (the sqlite3 tool or a database browser does) and import that file.',
+  },
+  {
+    magic: (h) => h.toString('latin1', 257, 262) === 'ustar',
+    is: 'a tar archive',
+    hint: (name) =>
+      `Unpack it first (for example \`tar -xf ${name}\`) and import the data file inside; a Sprout library archive is added` +
+      ' with `sprout library import-all`.',
+    uiHint:
+      'Unpack it first (with your archive tool) and import the data file inside; a Sprout library archive is added under Library → Whole library.',
+  },
+  {
+    // Text never holds a NUL byte; UTF-16 does, but only after a byte order mark, which is read as such before this.
+    magic: (h) => !h.toString('latin1', 0, 4).startsWith('PAR1') && h.includes(0) && !BOMS.some((bom) => startsWith(bom)(h)),
+    refused: (format) => format !== 'parquet' && format !== 'xlsx',
+    is: 'binary (it holds NUL bytes, which text never does)',
+    hint: () =>
+      'If it is text in UTF-16 without a byte order mark, save it again as UTF-8; else export its table as CSV from the program that made it.',
+    uiHint:
+      'If it is text in UTF-16 without a byte order mark, save it again as UTF-8; else export its table as CSV from the program that made it.',
   },
 ];
 

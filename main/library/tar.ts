@@ -97,6 +97,15 @@ function parseOctal(h: Buffer, offset: number, length: number, file: string): nu
   return text === '' ? 0 : parseInt(text, 8);
 }
 
+/** A file without a tar header where the archive starts: another kind of file, chosen by mistake. */
+function notTar(file: string): SproutError {
+  return new SproutError('bad-archive', 'This file is not a Sprout library archive: it is not even a tar file.', {
+    file,
+    hint: 'Choose the .tar file that `sprout library export-all` (the app: Library → Whole library → Back up) wrote.',
+    uiHint: 'Choose the .tar file a backup wrote (Library → Whole library → Back up).',
+  });
+}
+
 function bad(file: string, what: string): SproutError {
   return new SproutError('bad-archive', `The archive is damaged or not a Sprout library archive: ${what}.`, { file });
 }
@@ -139,10 +148,11 @@ export function extractTar(file: string, targetDir: string): string[] {
     const buffer = Buffer.alloc(CHUNK);
     let position = 0;
     for (;;) {
-      if (position + BLOCK > size) throw bad(file, 'it ends in the middle of an entry');
+      if (position + BLOCK > size) throw position === 0 ? notTar(file) : bad(file, 'it ends in the middle of an entry');
       readSync(fd, h, 0, BLOCK, position);
       position += BLOCK;
       if (h.every((b) => b === 0)) break;
+      if (position === BLOCK && h.toString('latin1', 257, 262) !== 'ustar') throw notTar(file);
       let sum = 0;
       for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
       if (parseOctal(h, 148, 8, file) !== sum) throw bad(file, `the header at byte ${position - BLOCK} has a wrong checksum`);

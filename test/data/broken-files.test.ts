@@ -222,6 +222,26 @@ with zipfile.ZipFile(sys.argv[3], "w", zipfile.ZIP_DEFLATED) as z: z.write(sys.a
     await expectFailure(asCsv, { textColumns: ['sentence'], labelColumn: 'label', format: 'csv' }, 'data-not-a-table');
   });
 
+  it("a model's weights, a database, a tar archive, UTF-16 without its mark: each named, where UTF-8 advice was given", async () => {
+    // The fixture's own safetensors, Python's sqlite3 database, Python's tarfile archive, Python's utf-16-le codec.
+    const dir = tempDir();
+    const [db3, tar, u16] = ['data.sqlite', 'data.tar', 'utf16.csv'].map((n) => path.join(dir, n));
+    const script = `
+import sqlite3, sys, tarfile
+db = sqlite3.connect(sys.argv[1]); db.execute('create table t (text, label)'); db.execute("insert into t values ('hi', 1)"); db.commit()
+with tarfile.open(sys.argv[2], 'w', format=tarfile.USTAR_FORMAT) as t: t.add(sys.argv[4], arcname='dev.tsv')
+open(sys.argv[3], 'wb').write(open(sys.argv[4], encoding='utf-8').read().encode('utf-16-le'))`;
+    execFileSync('python3', ['-c', script, db3, tar, u16, dataFile('sst2', 'dev.tsv')]);
+    const weights = path.resolve(__dirname, '../../../shared/fixtures/mini-t5-instruct/model.safetensors');
+    const read = { textColumns: ['sentence'], labelColumn: 'label' };
+    const is = async (file: string, options: ImportOptions = read) => (await expectFailure(file, options, 'data-not-a-table')).summary;
+    await expect(is(weights)).resolves.toMatch(/^This file is a safetensors file of a model's weights, not a data file/);
+    await expect(is(db3)).resolves.toMatch(/^This file is an SQLite database, not a data file/);
+    await expect(is(tar)).resolves.toMatch(/^This file is a tar archive, not a data file/);
+    await expect(is(u16)).resolves.toMatch(/^This file is binary \(it holds NUL bytes, which text never does\), not a data file/);
+    await expect(is(u16, { ...read, format: 'csv' })).resolves.toMatch(/^This file is binary/);
+  });
+
   it('a JSON array that is cut off', async () => {
     await expectFailure(
       file('cut.json', '[{"text": "a", "label": "1"}, {"text": "b"'),

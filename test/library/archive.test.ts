@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportLibraryArchive, importLibraryArchive } from '../../main/export/library-archive.js';
 import { insertDataset, rowInserter } from '../../main/library/datasets.js';
@@ -11,6 +11,7 @@ import { findOrInsertTask, getTask } from '../../main/library/tasks.js';
 import { extractTar } from '../../main/library/tar.js';
 import { tempDir } from '../checkpoint/helpers.js';
 import { addPrompt, freshLibrary } from './helpers.js';
+import { openLibrary } from '../../main/library/db.js';
 
 /** One ustar header block written by hand, so that hostile archives can be built without Sprout's writer. */
 function tarEntry(name: string, content: string, type = '0', linkname = ''): Buffer {
@@ -180,5 +181,20 @@ with tarfile.open(sys.argv[1]) as t, tarfile.open(sys.argv[2], 'w', format=tarfi
     good[0] = 'g'.charCodeAt(0);
     writeFileSync(file, Buffer.concat([good, Buffer.alloc(1024)]));
     expect(() => extractTar(file, parent)).toThrow('wrong checksum');
+  });
+
+  it('calls a file that is no tar at all (a CSV chosen by mistake, a short file) just that, not a damaged header', () => {
+    // AG News' CSV as published: read as a tar header, its text was "a header field holds "firm Fe", not an octal number".
+    for (const file of [
+      resolve(__dirname, '../../../shared/data/ag_news/test.csv'),
+      resolve(__dirname, '../../../shared/data/ag_news/classes.txt'),
+    ]) {
+      const b = openLibrary(join(tempDir(), 'library.sqlite'));
+      try {
+        expect(() => importLibraryArchive(b, file)).toThrow('This file is not a Sprout library archive: it is not even a tar file.');
+      } finally {
+        b.close();
+      }
+    }
   });
 });
