@@ -68,6 +68,8 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await importField.fill(`  ${adapter}  `);
   await importButton.click();
   await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
+  // Sprout never scored it: the details say so and how to score it, where they read "Headline: – — validation also chose…".
+  await expect(page.getByTestId('prompt-headline').innerText()).resolves.toMatch(/^No score: Sprout did not train this prompt/);
   await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
   await expect(importField.inputValue()).resolves.toBe(''); // done: the next import starts blank
   await app.accessible('library with an imported adapter');
