@@ -471,6 +471,10 @@ describe('labelling', () => {
 describe('library', () => {
   it('renames, tags, notes, maps, exports and imports PEFT, and guards deletes', async () => {
     expect((await h.call('library.rename', { id: cbPrompt, name: 'cb v1' })).name).toBe('cb v1');
+    // Its labelling jobs name it as it is called now, not as it was when they ran.
+    const jobs = (await h.call('label.list', {})).filter((j) => j.input === data('cb/val.jsonl'));
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const j of jobs) expect(j.promptNames).toEqual(['cb v1']);
     expect((await h.call('library.tag', { id: cbPrompt, add: ['nli', 'first'] })).tags).toEqual(['first', 'nli']);
     expect((await h.call('library.note', { id: cbPrompt, notes: 'six steps' })).notes).toBe('six steps');
     expect((await h.call('library.list', { tag: 'nli' })).map((p) => p.id)).toEqual([cbPrompt]);

@@ -16,7 +16,7 @@ import type {
 import { SproutError } from '../../errors.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import { exportCorrected, type ExportResult } from '../../label/export.js';
-import { promptFromLibrary } from '../../label/library-prompt.js';
+import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import { planLabelling } from '../../label/memory-plan.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { planSuggestion } from './train-plan.js';
@@ -196,7 +196,7 @@ export class LabelJobs {
       input: job.spec.input,
       output: job.spec.output,
       format: job.spec.format,
-      promptNames: job.spec.prompts.map((p) => p.name),
+      promptNames: job.spec.prompts.map((p) => currentName(this.db, p)),
       template: job.spec.template,
       decision: job.spec.task.decision ? decisionText(job.spec.task.decision, job.spec.task.labels) : null,
       goldColumn: job.spec.goldColumn,
@@ -268,4 +268,12 @@ export class LabelJobs {
         });
     });
   }
+}
+
+/** A job's prompt by its name in the library now (renamed since, perhaps); the name it had where it is gone or a file. */
+function currentName(db: LibraryDb, prompt: { ref: string; name: string }): string {
+  if (!prompt.ref.startsWith(LIBRARY_REF_PREFIX)) return prompt.name;
+  const row = db.prepare('SELECT name FROM prompts WHERE id = ?').get(Number(prompt.ref.slice(LIBRARY_REF_PREFIX.length))) as
+    { name: string } | undefined;
+  return row?.name ?? prompt.name;
 }
