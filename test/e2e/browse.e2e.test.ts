@@ -27,9 +27,7 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   await page.getByRole('button', { name: 'New task' }).click();
   await page.getByRole('form', { name: 'Import a model folder' }).getByRole('button', { name: 'Browse…' }).click();
   const first = page.getByRole('dialog', { name: 'Model folder' });
-  await expect(
-    first.getByText(/^Only your home folder is listed here: add another place \(a data disk\) under Settings → Files/).count(),
-  ).resolves.toBe(1);
+  await first.getByText(/^Only your home folder is listed here: add another place \(a data disk\) under Settings → Files/).waitFor();
   await first.getByRole('button', { name: 'Cancel' }).click();
 
   // Settings: two folders to browse; a file is refused with the reason.
@@ -61,8 +59,8 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   await page.getByRole('button', { name: 'New task' }).click();
   await page.getByRole('form', { name: 'Import a model folder' }).getByRole('button', { name: 'Browse…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Model folder' });
-  await expect(dialog.getByText(/^Only your home folder/).count()).resolves.toBe(0);
   await dialog.getByLabel('Place').selectOption(join(shared, 'fixtures'));
+  await expect(dialog.getByText(/^Only your home folder/).count()).resolves.toBe(0);
   await dialog.getByRole('button', { name: 'Open folder tiny-t5-v1_1' }).click();
   await expect.poll(() => dialog.getByRole('navigation', { name: 'Folder path' }).innerText()).toMatch(/^fixtures\s*\/\s*tiny-t5-v1_1$/);
   await dialog.getByRole('button', { name: `Choose ${join(shared, 'fixtures', 'tiny-t5-v1_1')}` }).click();
