@@ -346,6 +346,17 @@ it('Labelling screen: a long file name stays whole in the jobs table', { timeout
     (el) => parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6,
   );
   expect(height).toBeLessThan(lineHeight * 1.5);
+  // A prompt with a long name: the Prompt select stays inside the screen, as wide as its label, not as its longest option.
+  const was = (await app.call('library.show', { id: promptId })).name;
+  const long = await app.call('library.rename', { id: promptId, name: `cola ${'acceptability judgements '.repeat(6)}v2` });
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('link', { name: 'Labelling' }).click();
+  const select = page.locator('label.prompt select');
+  await expect.poll(() => select.locator('option').allInnerTexts()).toContain(`${long.name} (cola-lib)`);
+  const [field, main] = await Promise.all([select.boundingBox(), page.locator('main').boundingBox()]);
+  expect(field!.x + field!.width).toBeLessThanOrEqual(main!.x + main!.width);
+  expect(field!.width).toBeLessThanOrEqual(28 * 16 + 1);
+  await app.call('library.rename', { id: promptId, name: was });
   expect(app.problems.filter((p) => !/status of (404|422)/.test(p))).toEqual([]);
 });
 
