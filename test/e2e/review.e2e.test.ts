@@ -139,19 +139,25 @@ it(
     });
     await page.screenshot({ path: join(shots, 'review-queue.png') });
 
-    // The table: corrected rows only, highlighted, with every input column; the text filter acts as one types.
+    // The table: corrected rows only, highlighted, with every input column, the text the model read (title and
+    // description) first, where it sat past the right edge; the text filter acts as one types.
     await page.getByRole('button', { name: 'Table', exact: true }).click();
     const table = page.getByRole('table', { name: 'Labelled rows' });
     await expect(table.getByRole('columnheader').allInnerTexts()).resolves.toEqual([
       'Line',
+      '1',
+      '2',
       'Confidence',
       'Margin',
       'Predicted',
       'Your label',
       '0',
-      '1',
-      '2',
     ]);
+    const [description, visible] = await Promise.all([
+      table.getByRole('columnheader', { name: '2', exact: true }).boundingBox(),
+      page.locator('main').boundingBox(),
+    ]);
+    expect(description!.x + description!.width).toBeLessThanOrEqual(visible!.x + visible!.width);
     await page.getByRole('combobox', { name: /^Show/ }).selectOption('corrected');
     const shown = page.getByText(/^\d+ rows, least confident first/);
     await expect.poll(() => shown.innerText()).toMatch(/^2 rows,/);
