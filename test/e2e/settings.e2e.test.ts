@@ -32,4 +32,25 @@ describe('Settings', () => {
     expect(await threads.inputValue()).toBe('');
     expect(app.problems).toEqual([]);
   });
+
+  it('in a narrow window puts the screens in a bar above, so that a screen has the whole width', { timeout: 60_000 }, async () => {
+    const { page } = app;
+    await page.setViewportSize({ width: 760, height: 700 });
+    try {
+      await page.getByRole('link', { name: 'Home' }).click();
+      const [nav, main] = await Promise.all([
+        page.getByRole('navigation', { name: 'Sprout' }).boundingBox(),
+        page.locator('main').boundingBox(),
+      ]);
+      expect(main!.y).toBeGreaterThanOrEqual(nav!.y + nav!.height - 1);
+      expect(main!.width).toBeGreaterThan(740);
+      // Every screen's link stays in view in the bar.
+      for (const name of ['Home', 'New task', 'Library', 'Labelling', 'Settings']) {
+        const link = await page.getByRole('link', { name, exact: true }).boundingBox();
+        expect(link!.x + link!.width, name).toBeLessThanOrEqual(760);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
 });
