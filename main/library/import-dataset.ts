@@ -3,10 +3,11 @@
  * stored, checked and counted (import-rows.ts), held-out rows drawn, and the report of what was found.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { basename, extname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
 import { sameFile } from '../same-file.js';
+import { defaultDatasetName } from '../data/dataset-name.js';
 import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
 import { imbalanceHint, type ImbalanceHint } from '../data/imbalance.js';
 import { howRead, openSource, type Source } from '../data/read.js';
@@ -198,7 +199,7 @@ function rowChecks(options: ImportOptions, labelled: boolean, shares: { validati
 function newDataset(db: LibraryDb, s: OpenedSources, options: ImportOptions, shares: { validation: number; test: number }): number {
   const { main, mapping } = s;
   return insertDataset(db, {
-    name: options.name ?? basename(s.file, extname(s.file)),
+    name: options.name ?? defaultDatasetName(s.file),
     source: { name: basename(s.file), size: main.info.totalBytes, sha256: '' },
     validation: null,
     format: main.info.format,
@@ -312,7 +313,7 @@ function importReport(
   const source: SourceFile = { name: basename(s.file), size: main.info.totalBytes, sha256: s.mainHash.digest('hex') };
   return {
     id,
-    name: options.name ?? basename(s.file, extname(s.file)),
+    name: options.name ?? defaultDatasetName(s.file),
     file: s.file,
     ...howRead(main.info),
     columns: main.info.columns,

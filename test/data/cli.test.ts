@@ -74,7 +74,8 @@ describe('sprout data (built CLI)', () => {
     expect(cb).toMatchObject({ rows: 250, label_column: null, splits: { train: 0, validation: 0, test: 250 } });
 
     const list = json('data', 'list', '--json') as { datasets: { id: number; name: string }[] };
-    expect(list.datasets.map((d) => d.name)).toEqual(['cola-dev', 'train', 'test']);
+    // Unnamed, a dataset whose file names only its split is named after its folder too.
+    expect(list.datasets.map((d) => d.name)).toEqual(['cola-dev', 'sst2 train', 'cb test']);
     const shown = json('data', 'show', String(sst.id), '--json');
     expect(shown).toMatchObject({
       id: sst.id,
@@ -84,7 +85,7 @@ describe('sprout data (built CLI)', () => {
     });
     // For people: the list's line, then the record and report in words.
     const text = sprout('data', 'show', String(sst.id)).stdout.split('\n');
-    expect(text[0]).toBe(`${sst.id}  train  (train.tsv, 68221 rows: train 67349, validation 872; 2 labels)`);
+    expect(text[0]).toBe(`${sst.id}  sst2 train  (train.tsv, 68221 rows: train 67349, validation 872; 2 labels)`);
     expect(text).toEqual(
       expect.arrayContaining([
         `      file ${dataFile('sst2', 'train.tsv')} (3,806,075 bytes, sha256 ${String(sst.sha256).slice(0, 12)}…)`,

@@ -86,7 +86,7 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   await files.getByRole('button', { name: 'Choose test.csv' }).click();
   await expect(page.getByLabel('Training file').inputValue()).resolves.toBe(join(shared, 'data', 'ag_news', 'test.csv'));
   await expect.poll(() => page.getByText(/rows · CSV/).innerText(), { timeout: 30_000 }).toMatch(/^7,600 rows · CSV/);
-  await expect(page.getByLabel('Dataset name').inputValue()).resolves.toBe('test');
+  await expect(page.getByLabel('Dataset name').inputValue()).resolves.toBe('ag_news test');
   // The one failed request is the refused file, which Chromium logs as a failed resource.
   expect(app.problems).toEqual([expect.stringMatching(/status of 422/)]);
 });

@@ -138,7 +138,7 @@ it(
     await file.fill(agNews);
     await file.press('Enter');
     await expect.poll(labelTable, { timeout: 30_000 }).toEqual({ 1: 1900, 2: 1900, 3: 1900, 4: 1900 });
-    await expect(name.inputValue()).resolves.toBe('test');
+    await expect(name.inputValue()).resolves.toBe('ag_news test');
     await file.fill(cola('in_domain_dev.tsv'));
     await file.press('Enter');
     await expect.poll(() => name.inputValue(), { timeout: 30_000 }).toBe('in_domain_dev');

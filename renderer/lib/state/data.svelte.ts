@@ -5,6 +5,7 @@ import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
+import { defaultDatasetName } from '../../../main/data/dataset-name.js';
 import { isNumericLabel } from '../../../main/data/values.js';
 
 /**
@@ -123,11 +124,7 @@ export class DataSetup {
       }
       this.labelColumn = preview.labelColumn ?? '';
       this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
-      if (!this.name.trim() || this.name === this.#autoName)
-        this.name = this.#autoName = preview.file
-          .split(/[\\/]/)
-          .pop()!
-          .replace(/\.[^.]+$/, '');
+      if (!this.name.trim() || this.name === this.#autoName) this.name = this.#autoName = defaultDatasetName(preview.file);
       this.error = undefined;
     } catch (error) {
       if (ticket !== this.#previews) return;
