@@ -84,6 +84,8 @@ it(
     await expect(page.getByTestId('baseline-majority').innerText()).resolves.toMatch(/always “1” \(\d+\.\d\u00a0% of the examples\)/);
     await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toMatch(/^accuracy \d+\.\d\u00a0%/);
     await expect(page.getByTestId('collapse-warning').innerText()).resolves.toContain('Every validation example was predicted "1"');
+    // Said once: the run's notes under the chart no longer repeat the judgement's warnings.
+    await expect(page.getByText(/^Every validation example was predicted "1"/).count()).resolves.toBe(1);
     await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.000');
     // Imported without a test split: the headline is the validation score that chose the step, and the page says so.
     await expect(page.getByTestId('optimistic-note').innerText()).resolves.toMatch(
