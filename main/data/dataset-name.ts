@@ -2,21 +2,10 @@
  * The name a dataset gets from its file when none is given. Public datasets ship as train.tsv, dev.tsv and test.csv
  * in a folder named for them, and a library of "train", "test" and "dev" says nothing of what each holds.
  */
+import { SPLITS } from '../choices.js';
 
-/** File names that say which split a file is, not what it holds. */
-const SPLIT_NAMES: ReadonlySet<string> = new Set([
-  'train',
-  'training',
-  'test',
-  'testing',
-  'dev',
-  'val',
-  'valid',
-  'validation',
-  'eval',
-  'data',
-  'dataset',
-]);
+/** File names that say which split a file is, not what it holds: the splits' own names and the usual other ones. */
+const SPLIT_NAMES: ReadonlySet<string> = new Set([...SPLITS, 'training', 'testing', 'dev', 'val', 'valid', 'eval', 'data', 'dataset']);
 
 /** The file's name without its extension ("in_domain_train"), after its folder's where it names only a split ("ag_news test"). */
 export function defaultDatasetName(file: string): string {

@@ -70,6 +70,13 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
   // Sprout never scored it: the details say so and how to score it, where they read "Headline: – — validation also chose…".
   await expect(page.getByTestId('prompt-headline').innerText()).resolves.toMatch(/^No score: Sprout did not train this prompt/);
+  // Two tags, one holding a comma: the list shows two, not a comma-joined line that reads as three.
+  for (const tag of ['first try, cpu', 'news']) {
+    await page.getByLabel('Add a tag').fill(tag);
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('status').getByText(`Tagged “${tag}”.`).waitFor();
+  }
+  await expect.poll(() => page.getByTestId('list-tag').allInnerTexts()).toEqual(['first try, cpu', 'news']);
   await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
   await expect(importField.inputValue()).resolves.toBe(''); // done: the next import starts blank
   await app.accessible('library with an imported adapter');
