@@ -77,8 +77,16 @@ export class DataSetup {
     return entries.some(([label, target]) => target !== label) ? Object.fromEntries(entries) : undefined;
   }
 
+  /** Whether the label column is free text (too many distinct values to be classes): trained to generate, no words needed. */
+  get freeText(): boolean {
+    if (this.report) return this.report.freeText;
+    if (this.existing) return this.existing.labelSet === null;
+    return this.preview?.freeText ?? false;
+  }
+
   /** Labels that are numbers and still written as such: the model cannot learn to write them (main/train/task.ts). */
   get numbersWithoutWords(): string[] {
+    if (this.freeText) return [];
     return Object.entries(this.verbaliser)
       .filter(([label, target]) => isNumericLabel(label) && (target.trim() || label) === label)
       .map(([label]) => label);
