@@ -87,6 +87,8 @@ it(
     // Said once: the run's notes under the chart no longer repeat the judgement's warnings.
     await expect(page.getByText(/^Every validation example was predicted "1"/).count()).resolves.toBe(1);
     await expect(page.getByTestId('headline-metric').innerText()).resolves.toBe('0.000');
+    // The chart's legend writes the metric as the tile does (a share as a percentage, a score to three decimals).
+    await expect(page.locator('figure.chart figcaption').innerText()).resolves.toContain('validation MCC (right axis): 0.000');
     // Imported without a test split: the headline is the validation score that chose the step, and the page says so.
     await expect(page.getByTestId('optimistic-note').innerText()).resolves.toMatch(
       /^This is the best of the validation evaluations, and validation also chose which step to keep, so the number is optimistic\./,
