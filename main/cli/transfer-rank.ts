@@ -139,7 +139,7 @@ async function rank(db: LibraryDb, model: string, args: ParsedArgs, signal: Abor
   const top = ranked.slice(0, topK).map((r) => r.id);
   let mixed: { id: number; weights: { id: number; weight: number }[] } | null = null;
   if (use === 'mix') mixed = insertMixedPrompt(db, ranked, topK, stringFlag(values, 'name'));
-  const recommended = recommendSource(db, ranked);
+  const recommended = recommendSource(ranked);
   const best = recommended.id;
   const output = {
     metric,

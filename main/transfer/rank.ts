@@ -49,6 +49,8 @@ export interface RankedSource {
   basis: 'task-embedding' | 'prompt';
   taskId: number | null;
   parentId: number | null;
+  /** The source's stored metrics record (main/train/run-result.ts): how it did on its own task. */
+  metrics: Record<string, unknown>;
 }
 
 /**
@@ -81,12 +83,13 @@ interface CandidateRow {
   embedding: Buffer;
   task_embedding: Buffer | null;
   init_embedding: Buffer | null;
+  metrics: string;
 }
 
 /** What sameBaseModel reads of a prompt; a count needs no more (a ranking reads the prompts' embeddings besides). */
 type BaseColumns = Pick<CandidateRow, 'id' | 'model_id' | 'model_path' | 'd_model'>;
 const BASE_COLUMNS = 'p.id, p.model_id, p.model_path, p.d_model';
-const RANK_COLUMNS = `${BASE_COLUMNS}, p.name, p.length, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding`;
+const RANK_COLUMNS = `${BASE_COLUMNS}, p.name, p.length, p.task_id, p.parent_id, p.embedding, p.task_embedding, p.init_embedding, p.metrics`;
 
 /** Library prompts on `base` that are transfer sources for a target (not probes, not of its datasets, not excluded). */
 function candidates<Row extends BaseColumns>(db: LibraryDb, base: BaseModel, options: RankOptions, columns: string): Row[] {
@@ -146,6 +149,7 @@ export function rankSources(db: LibraryDb, targets: TaskEmbedding[], base: BaseM
       basis: r.task_embedding ? 'task-embedding' : 'prompt',
       taskId: r.task_id,
       parentId: r.parent_id,
+      metrics: JSON.parse(r.metrics) as Record<string, unknown>,
     });
   }
   return ranked.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || a.id - b.id);

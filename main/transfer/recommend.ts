@@ -4,7 +4,6 @@
  * similar its prompt, so one whose headline score is not above its baselines is passed over.
  */
 import { EVAL_METRICS, isOneOf, type EvalMetricName } from '../choices.js';
-import type { LibraryDb } from '../library/db.js';
 import { aboveBaseline } from '../train/baselines.js';
 import type { RankedSource } from './rank.js';
 
@@ -15,12 +14,11 @@ export interface Recommendation {
   passedOver: RankedSource[];
 }
 
-export function recommendSource(db: LibraryDb, ranked: readonly RankedSource[]): Recommendation {
+export function recommendSource(ranked: readonly RankedSource[]): Recommendation {
   const passedOver: RankedSource[] = [];
   for (const source of ranked) {
     if (source.score === null || source.score <= 0) break;
-    const row = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(source.id) as { metrics: string } | undefined;
-    if (row && !aboveBaselines(JSON.parse(row.metrics) as Record<string, unknown>)) passedOver.push(source);
+    if (!aboveBaselines(source.metrics)) passedOver.push(source);
     else return { id: source.id, passedOver };
   }
   return { id: null, passedOver };

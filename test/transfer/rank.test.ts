@@ -261,6 +261,7 @@ describe('SPoT ranking', () => {
       parentId: null,
       similarity: { 'shift-avg-token': score, 'shift-per-token': null, 'avg-token': 0, 'per-token': 0 },
       byTarget: [],
+      metrics: {},
     });
     const ranked = [source(a, 'a', 0.375), source(b, 'b', 0.125), source(99, 'c', -0.1), source(98, 'd', null)];
     expect(mixWeights(ranked, 4)).toEqual([

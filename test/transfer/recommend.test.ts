@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { aboveBaselines, recommendSource } from '../../main/transfer/recommend.js';
 import type { RankedSource } from '../../main/transfer/rank.js';
-import { addPrompt, freshLibrary } from '../library/helpers.js';
 
 /** A stored metrics record as training writes it (main/train/run-result.ts), by MCC, with or without a test split. */
 const record = (validation: number, test: number | null) => ({
@@ -29,24 +28,22 @@ describe('aboveBaselines', () => {
 });
 
 describe('recommendSource', () => {
+  // Sources as a ranking gives them: each with the metrics record stored with its prompt.
+  const metricsOf: Record<number, Record<string, unknown>> = { 1: record(0.3, 0.0), 2: record(0.3, 0.2), 3: {} };
+  const [failed, learnt, imported] = [1, 2, 3];
   const ranked = (ids: number[], scores: (number | null)[]): RankedSource[] =>
-    ids.map((id, i) => ({ id, name: `p${id}`, score: scores[i] }) as RankedSource);
+    ids.map((id, i) => ({ id, name: `p${id}`, score: scores[i], metrics: metricsOf[id] }) as RankedSource);
 
   it('passes over the similar sources that learnt nothing, and recommends none that is not similar', () => {
-    const { db } = freshLibrary();
-    const failed = addPrompt(db, 1, { metrics: record(0.3, 0.0) });
-    const learnt = addPrompt(db, 2, { metrics: record(0.3, 0.2) });
-    const imported = addPrompt(db, 3, { metrics: {} });
-    expect(recommendSource(db, ranked([failed, learnt, imported], [0.9, 0.5, 0.4]))).toEqual({
+    expect(recommendSource(ranked([failed, learnt, imported], [0.9, 0.5, 0.4]))).toEqual({
       id: learnt,
       passedOver: [expect.objectContaining({ id: failed })],
     });
-    expect(recommendSource(db, ranked([imported, failed], [0.2, 0.1])).id).toBe(imported);
-    expect(recommendSource(db, ranked([failed, learnt], [0.9, -0.1]))).toEqual({
+    expect(recommendSource(ranked([imported, failed], [0.2, 0.1])).id).toBe(imported);
+    expect(recommendSource(ranked([failed, learnt], [0.9, -0.1]))).toEqual({
       id: null,
       passedOver: [expect.objectContaining({ id: failed })],
     });
-    expect(recommendSource(db, ranked([learnt], [null]))).toEqual({ id: null, passedOver: [] });
-    db.close();
+    expect(recommendSource(ranked([learnt], [null]))).toEqual({ id: null, passedOver: [] });
   });
 });

@@ -73,21 +73,18 @@ async function rankTransfer(context: HandlerContext, r: ValidRequestOf<'transfer
   // hear they exist but are left out. Probe runs' prompts are never listed, so they are not counted either.
   const sameData = countSources(db, base) - sources;
   const ranked = others.slice(0, r.limit ?? 50);
-  const candidates = ranked.map((s) => {
-    const summary = db.prepare('SELECT metrics FROM prompts WHERE id = ?').get(s.id) as { metrics: string };
-    return {
-      promptId: s.id,
-      name: s.name,
-      taskName: s.taskId === null ? null : (getTask(db, s.taskId)?.name ?? null),
-      similarity: s.similarity,
-      basis: s.basis,
-      lineage: promptLineage(db, s.id)
-        .slice(1)
-        .map((p) => ({ promptId: p.id, name: p.name })),
-      metrics: JSON.parse(summary.metrics) as Record<string, unknown>,
-    };
-  });
-  const recommendation = recommendSource(db, ranked);
+  const candidates = ranked.map((s) => ({
+    promptId: s.id,
+    name: s.name,
+    taskName: s.taskId === null ? null : (getTask(db, s.taskId)?.name ?? null),
+    similarity: s.similarity,
+    basis: s.basis,
+    lineage: promptLineage(db, s.id)
+      .slice(1)
+      .map((p) => ({ promptId: p.id, name: p.name })),
+    metrics: s.metrics,
+  }));
+  const recommendation = recommendSource(ranked);
   const recommended = recommendation.id;
   return {
     modelId: model.id,
