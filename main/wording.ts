@@ -122,6 +122,12 @@ function sentenceList(words: readonly string[], conjunction: 'or' | 'and'): stri
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`;
 }
 
+/** "a, b, … h and 12 more": the first `shown` of a long list, and how many more there are. */
+export function firstOf(words: readonly string[], shown = 8): string {
+  const first = words.slice(0, shown).join(', ');
+  return words.length > shown ? `${first} and ${words.length - shown} more` : first;
+}
+
 /** "a, b or c". */
 export const alternatives = (words: readonly string[]): string => sentenceList(words, 'or');
 

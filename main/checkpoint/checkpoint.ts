@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SproutError } from '../errors.js';
+import { firstOf } from '../wording.js';
 import { castToF32, checkFloating } from './cast.js';
 import { parseT5Config, type T5Config } from './config.js';
 import { dataDir } from '../paths.js';
@@ -60,11 +61,6 @@ function weightFiles(dir: string): WeightFiles {
   });
 }
 
-function listNames(names: string[]): string {
-  const shown = names.slice(0, 8).join(', ');
-  return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown;
-}
-
 /**
  * Checks the tensors found against the ones the config implies and returns exactly the expected ones.
  * Missing, unexpected and wrongly shaped tensors are reported together, by name.
@@ -84,9 +80,9 @@ export function matchTensors<T extends { shape: readonly number[] }>(
     })
     .map(([name, shape]) => `${name} is [${found.get(name)!.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`);
   const problems: string[] = [];
-  if (missing.length) problems.push(`missing tensors: ${listNames(missing)}`);
-  if (unexpected.length) problems.push(`unexpected tensors: ${listNames(unexpected)}`);
-  if (misshapen.length) problems.push(`wrong shapes: ${listNames(misshapen)}`);
+  if (missing.length) problems.push(`missing tensors: ${firstOf(missing)}`);
+  if (unexpected.length) problems.push(`unexpected tensors: ${firstOf(unexpected)}`);
+  if (misshapen.length) problems.push(`wrong shapes: ${firstOf(misshapen)}`);
   if (problems.length) {
     throw new SproutError('checkpoint-mismatch', `The weights do not match config.json (${problems.join('; ')}).`, {
       file: where,
@@ -131,7 +127,7 @@ export async function openCheckpoint(dir: string, options: OpenCheckpointOptions
   if (weightMap) {
     const absent = [...weightMap.keys()].filter((name) => !found.has(name));
     if (absent.length) {
-      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${listNames(absent)}.`, {
+      throw new SproutError('bad-safetensors-index', `The index lists tensors its shards do not contain: ${firstOf(absent)}.`, {
         file: indexFile,
       });
     }

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { firstOf } from '../wording.js';
 import { filesStamp } from '../file-hash.js';
 import { matchTensors, readT5Config } from './checkpoint.js';
 import type { T5Config } from './config.js';
@@ -78,11 +79,9 @@ function checkedStateDicts(weights: WeightFiles, config: T5Config, configDir: st
   if (weights.weightMap) {
     const absent = [...weights.weightMap.keys()].filter((name) => !found.has(name));
     if (absent.length) {
-      throw new SproutError(
-        'bad-pytorch-index',
-        `The index lists tensors its shards do not contain: ${absent.slice(0, 8).join(', ')}${absent.length > 8 ? ` and ${absent.length - 8} more` : ''}.`,
-        { file: weights.indexFile },
-      );
+      throw new SproutError('bad-pytorch-index', `The index lists tensors its shards do not contain: ${firstOf(absent)}.`, {
+        file: weights.indexFile,
+      });
     }
   }
   matchTensors(config, found, configDir);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SproutError } from '../errors.js';
-import { alternatives } from '../wording.js';
+import { alternatives, firstOf } from '../wording.js';
 import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
 import { detectSeparator, tabTableReason } from './detect-separator.js';
 import { detectTsvQuoting } from './detect-quoting.js';
@@ -265,8 +265,7 @@ function noRecords(info: SourceInfo): SproutError {
 
 /** A header as a message shows it: a file of one long line (its line breaks not read as such) is one long header. */
 function headerShown(columns: readonly string[]): string {
-  const names = columns.slice(0, 8).map((c) => (c.length > 40 ? `${c.slice(0, 40)}…` : c));
-  return `${names.join(', ')}${columns.length > 8 ? ` and ${columns.length - 8} more` : ''}`;
+  return firstOf(columns.map((c) => (c.length > 40 ? `${c.slice(0, 40)}…` : c)));
 }
 
 /** The records of a started reader, its first one already read; the reader is closed when the caller stops early. */
