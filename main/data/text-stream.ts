@@ -148,12 +148,12 @@ export class TextStream {
       const line = linesBefore + countByte(before, this.lineBreak) + 1;
       const column = (lastBreak >= 0 ? at - lastBreak - 1 : lineBytes + at) + 1;
       // Lines ending in a lone CR come from a Mac: Excel for Mac saves its "CSV (Macintosh)" so, in Mac OS Roman.
-      const mac = this.lineBreak === CR;
-      const [from, choice]: [string, Choice] = mac
-        ? ['If the file was saved by Excel for Mac as "CSV (Macintosh)" or by another older Mac program', MAC_ROMAN]
-        : ['If the file was saved by Excel as "CSV" (not "CSV UTF-8") or by another Windows program', CODE_PAGE];
+      const [from, choice]: [string, Choice] =
+        this.lineBreak === CR
+          ? ['If the file was saved by Excel for Mac as "CSV (Macintosh)" or by another older Mac program', MAC_ROMAN]
+          : ['If the file was saved by Excel as "CSV" (not "CSV UTF-8") or by another Windows program', CODE_PAGE];
       const byte = `Byte 0x${bytes[at].toString(16).padStart(2, '0')} at byte column ${column} is not valid UTF-8.`;
-      throw new SproutError('data-invalid-utf8', `${byte} ${lineAs(bytes, at, lineBytes > 0, this.lineBreak, mac)}`, {
+      throw new SproutError('data-invalid-utf8', `${byte} ${lineAs(bytes, at, lineBytes > 0, this.lineBreak)}`, {
         file: this.file,
         line,
         column,
@@ -188,7 +188,8 @@ export class TextStream {
  * cause is a file in such a code page, and seeing its words come out right (or not) tells the person which it is.
  * `continued`: the line began in an earlier chunk.
  */
-function lineAs(bytes: Uint8Array, at: number, continued: boolean, lineBreak: number, mac: boolean): string {
+function lineAs(bytes: Uint8Array, at: number, continued: boolean, lineBreak: number): string {
+  const mac = lineBreak === CR;
   const lineStart = bytes.lastIndexOf(lineBreak, at) + 1;
   const newline = bytes.indexOf(lineBreak, at);
   let lineEnd = newline < 0 ? bytes.length : newline;

@@ -26,7 +26,7 @@ import { rowsNote } from '../../label/rows-note.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
-import { requirePrompt } from '../../library/prompts.js';
+import { parsePromptId, requirePrompt } from '../../library/prompts.js';
 import { accuracyReport } from '../../train/metrics.js';
 import type { LabelProgress } from '../../label/types.js';
 import type { HandlerContext } from '../context.js';
@@ -273,7 +273,6 @@ export class LabelJobs {
 /** A job's prompt by its name in the library now (renamed since, perhaps); the name it had where it is gone or a file. */
 function currentName(db: LibraryDb, prompt: { ref: string; name: string }): string {
   if (!prompt.ref.startsWith(LIBRARY_REF_PREFIX)) return prompt.name;
-  const row = db.prepare('SELECT name FROM prompts WHERE id = ?').get(Number(prompt.ref.slice(LIBRARY_REF_PREFIX.length))) as
-    { name: string } | undefined;
+  const row = db.prepare('SELECT name FROM prompts WHERE id = ?').get(parsePromptId(prompt.ref)) as { name: string } | undefined;
   return row?.name ?? prompt.name;
 }
