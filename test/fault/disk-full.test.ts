@@ -10,26 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { releaseState } from '../../main/ipc/handlers/state.js';
-import { libraryPath } from '../../main/library/db.js';
 import { Harness } from '../ipc/harness.js';
 import { data, tinyModel } from '../label/helpers.js';
 import { writePromptFiles } from '../label/prompt-fixture.js';
+import { pythonLibraryCheck } from './library-check.js';
 import { lastJson, sprout } from './spawn.js';
 import { canMount, fill, mountTmpfs, unmount, unmountAll } from './tmpfs.js';
 
 afterAll(unmountAll);
 
 const remount = (dir: string, size: string) => execFileSync('mount', ['-o', `remount,size=${size}`, dir]);
-
-/** Python's sqlite3: the library's integrity check and its number of datasets. */
-function library(home: string): { integrity: string; datasets: number } {
-  const python =
-    'import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute("pragma integrity_check").fetchone()[0], c.execute("select count(*) from datasets").fetchone()[0])';
-  const [integrity, datasets] = execFileSync('python3', ['-c', python, libraryPath(home)], { encoding: 'utf8' })
-    .trim()
-    .split(' ');
-  return { integrity, datasets: Number(datasets) };
-}
 
 /** RTE's training rows as Python's csv module reads the TSV (GLUE's quoting: none). */
 const rteRows = () =>
@@ -67,12 +57,12 @@ describe.skipIf(!canMount)('a full disk', () => {
         `^sprout: The disk is full: the dataset from train\\.tsv could not be written to ${home} \\(\\d+ KB free there, about 1\\.6 MB more needed\\)\\. Free some space there, then run the same \`sprout data import\` again \\(nothing of this import was kept\\)\\.\\n$`,
       ),
     );
-    expect(library(home)).toEqual({ integrity: 'ok', datasets: 0 });
+    expect(pythonLibraryCheck(home)).toEqual({ integrity: 'ok', datasets: 0 });
     remount(home, '16m');
     const done = await sprout(args, home);
     expect(done.code, done.stderr).toBe(0);
     expect(lastJson(done).rows).toBe(rteRows());
-    expect(library(home)).toEqual({ integrity: 'ok', datasets: 1 });
+    expect(pythonLibraryCheck(home)).toEqual({ integrity: 'ok', datasets: 1 });
   });
 
   it('already full as a command opens the library, or as an import opens its staging library, says so, not "damaged", and leaves no staging files', async () => {
@@ -103,7 +93,7 @@ describe.skipIf(!canMount)('a full disk', () => {
     rmSync(filler);
     const done = await sprout(args, home);
     expect(done.code, done.stderr).toBe(0);
-    expect(library(home)).toEqual({ integrity: 'ok', datasets: 1 });
+    expect(pythonLibraryCheck(home)).toEqual({ integrity: 'ok', datasets: 1 });
   });
 
   it('during `sprout label` names the output folder and the resume, and the resumed file holds every row once', async () => {
