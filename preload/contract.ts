@@ -18,7 +18,6 @@ import {
   PRECISIONS,
   QUOTINGS,
   REVIEW_STATES,
-  RUN_LIMITS,
   SEPARATORS,
   SPLITS,
   THEMES,
@@ -29,7 +28,6 @@ import {
   type DevicePreference,
   type EncodingChoice,
   type OutputFormat,
-  type RunLimited,
   type Quoting,
   type ReviewState,
   type Split,
@@ -52,6 +50,7 @@ import type { StoredDecision, ThresholdCurve, ThresholdPoint } from '../main/tra
 import type { ScoredExample } from '../main/worker/jobs/eval.js';
 import type { LibraryExportOutput } from '../main/worker/jobs/library-archive.js';
 import type { MergeCounts } from '../main/library/merge.js';
+import { limitedInt } from '../main/run-limits.js';
 import { MAX_PROBES, SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -682,13 +681,6 @@ const weightsChoice = z.enum(WEIGHTS_CHOICES);
 const outputFormat = z.enum(OUTPUT_FORMATS);
 const runRef = z.strictObject({ runId: id });
 
-/** A whole number within a run setting's bounds (RUN_LIMITS). */
-function limited(setting: RunLimited) {
-  const { min, max } = RUN_LIMITS[setting];
-  const atLeast = z.number().int().min(min);
-  return max === undefined ? atLeast : atLeast.max(max);
-}
-
 const trainRequest = z.strictObject({
   name: text.optional(),
   modelId: text,
@@ -697,26 +689,26 @@ const trainRequest = z.strictObject({
   template: text.optional(),
   /** Label → target text; defaults to each label itself. */
   verbalizer: z.record(z.string(), text).optional(),
-  promptLength: limited('promptLength').optional(),
+  promptLength: limitedInt('promptLength').optional(),
   /** random | vocab | labels | text:<words> | prompt:<library id> */
   init: text.optional(),
   optimizer: z.enum(OPTIMIZER_KINDS).optional(),
   lr: z.number().positive().optional(),
-  batchSize: limited('batchSize').optional(),
-  steps: limited('steps').optional(),
-  evalEvery: limited('evalEvery').optional(),
+  batchSize: limitedInt('batchSize').optional(),
+  steps: limitedInt('steps').optional(),
+  evalEvery: limitedInt('evalEvery').optional(),
   /** Evaluate on at most this many validation examples. */
-  evalLimit: limited('evalLimit').optional(),
-  patience: limited('patience').optional(),
+  evalLimit: limitedInt('evalLimit').optional(),
+  patience: limitedInt('patience').optional(),
   /** The metric the best prompt is kept by; auto (default): MCC or macro-F1 when the labels are imbalanced. */
   metric: z.enum(METRIC_REQUESTS).optional(),
-  seed: limited('seed').optional(),
+  seed: limitedInt('seed').optional(),
   device: device.optional(),
   /** Compute dtype: auto = fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs (main/runtime/precision.ts). */
   precision: z.enum(PRECISIONS).optional(),
   /** Width of the frozen weights; default the settings' defaultWeights. */
   weights: weightsChoice.optional(),
-  maxInputLength: limited('maxInputLength').optional(),
+  maxInputLength: limitedInt('maxInputLength').optional(),
 });
 const jobRef = z.strictObject({ jobId: text });
 const promptRef = z.strictObject({ id });
@@ -883,8 +875,8 @@ export const operations = {
        */
       probe: z
         .strictObject({
-          batchSize: limited('batchSize'),
-          promptLength: limited('promptLength'),
+          batchSize: limitedInt('batchSize'),
+          promptLength: limitedInt('promptLength'),
           optimizer: z.enum(OPTIMIZER_KINDS),
           lr: z.number().positive(),
         })

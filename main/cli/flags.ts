@@ -16,6 +16,8 @@ import {
   OUTPUT_FORMATS,
   PRECISIONS,
   QUOTINGS,
+  RUN_LIMITS,
+  type RunLimited,
   SEPARATORS,
   SPLITS,
   WEIGHTS_CHOICES,
@@ -94,6 +96,12 @@ export function parseNumber(text: string, flag: string, rule: NumberRule = {}): 
 export function numberFlag(values: ParsedArgs['values'], name: string, rule: NumberRule = {}): number | undefined {
   const value = values[name];
   return value === undefined ? undefined : parseNumber(String(value), `--${name}`, rule);
+}
+
+/** A run setting's number flag, within the bounds the app's fields and the engine's config hold it to (RUN_LIMITS). */
+export function runLimitFlag(values: ParsedArgs['values'], name: string, setting: RunLimited): number | undefined {
+  const { min, max } = RUN_LIMITS[setting];
+  return numberFlag(values, name, { min, max });
 }
 
 /** A count of at least 1, the most common number flag. */

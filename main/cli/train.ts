@@ -19,7 +19,17 @@ import {
   type TaskFlags,
 } from './data-shared.js';
 import { MODEL_HELP, modelPathFlag, withLibrary } from './model-shared.js';
-import { deviceFlag, metricFlag, numberFlag, optimizerFlag, parseNumber, precisionFlag, stringFlag, weightsFlag } from './flags.js';
+import {
+  deviceFlag,
+  metricFlag,
+  numberFlag,
+  optimizerFlag,
+  parseNumber,
+  precisionFlag,
+  runLimitFlag,
+  stringFlag,
+  weightsFlag,
+} from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
@@ -200,7 +210,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     if (values.preset !== undefined)
       throw new UsageError("--preset applies to single-task training; give the mixture's settings as options.");
     const limits = {
-      maxInputLength: numberFlag(values, 'max-input-length'),
+      maxInputLength: runLimitFlag(values, 'max-input-length', 'maxInputLength'),
       maxTargetLength: numberFlag(values, 'max-target-length'),
       limit: numberFlag(values, 'limit'),
     };
@@ -238,7 +248,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       template: task.template!,
       labelColumn: task.labelColumn,
       verbalizer: task.verbalizer,
-      maxInputLength: numberFlag(values, 'max-input-length'),
+      maxInputLength: runLimitFlag(values, 'max-input-length', 'maxInputLength'),
       maxTargetLength: numberFlag(values, 'max-target-length'),
     },
   };
@@ -290,20 +300,20 @@ function settingsFrom(
     precision: precisionFlag.read(values),
     weights: weightsFlag.read(values),
     threads: int('threads'),
-    promptLength: int('prompt-length'),
+    promptLength: runLimitFlag(values, 'prompt-length', 'promptLength'),
     init: stringFlag(values, 'init'),
     optimizer: { kind: optimizerFlag.read(values) ?? 'adafactor', lr: num('lr'), weightDecay: num('weight-decay') },
-    batchSize: int('batch-size'),
+    batchSize: runLimitFlag(values, 'batch-size', 'batchSize'),
     microBatchSize: int('micro-batch-size'),
-    steps: int('steps'),
-    evalEvery: int('eval-every'),
-    evalLimit: int('eval-limit'),
+    steps: runLimitFlag(values, 'steps', 'steps'),
+    evalEvery: runLimitFlag(values, 'eval-every', 'evalEvery'),
+    evalLimit: runLimitFlag(values, 'eval-limit', 'evalLimit'),
     evalSteps: intList(stringFlag(values, 'eval-steps'), '--eval-steps'),
     evalAtStart: values['eval-at-start'] === true || undefined,
     maxNewTokens: int('max-new-tokens'),
-    patience: int('patience'),
+    patience: runLimitFlag(values, 'patience', 'patience'),
     metric: metricFlag.read(values),
-    seed: int('seed'),
+    seed: runLimitFlag(values, 'seed', 'seed'),
     maxGradNorm: num('grad-clip'),
     zLoss: num('z-loss'),
     dropout: num('dropout'),

@@ -20,7 +20,7 @@ import {
 import { datasetsWithSource, promptTarget, resolveBaseModel } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
-import { choiceFlag, countFlag, deviceFlag, numberFlag, stringFlag, weightsFlag } from './flags.js';
+import { choiceFlag, countFlag, deviceFlag, numberFlag, runLimitFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
 import { interruptSignal } from './interrupt.js';
 import { statusLine } from './status-line.js';
@@ -216,6 +216,8 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   } else {
     datasetIds = await datasetsWithSource(db, stringFlag(values, 'data')!);
   }
+  const promptLength = runLimitFlag(values, 'prompt-length', 'promptLength');
+  const batchSize = runLimitFlag(values, 'batch-size', 'batchSize');
   // With nothing to compare it with, the target is not worth a probe.
   if (countSources(db, base, { excludeDatasetIds: datasetIds }) === 0) {
     return { embeddings: [], json: { kind: 'stored', dataset_ids: datasetIds, embeddings: [] }, datasetIds, excludePromptIds: [] };
@@ -224,7 +226,7 @@ async function findTarget(db: LibraryDb, base: BaseModel, { values }: ParsedArgs
   const embeddings = await targetEmbeddings(db, base, datasetIds, {
     count: count ?? DEFAULT_PROBES,
     withInit,
-    recipe: probeRecipe({ promptLength: countFlag(values, 'prompt-length'), batchSize: countFlag(values, 'batch-size'), steps }),
+    recipe: probeRecipe({ promptLength, batchSize, steps }),
     signal,
     plan: () => {
       const spec = probeSpec(db, base, values, datasetId ?? datasetIds[0], steps);

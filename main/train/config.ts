@@ -16,6 +16,7 @@ import {
   WEIGHTS_CHOICES,
 } from '../choices.js';
 import { SproutError } from '../errors.js';
+import { limitedInt } from '../run-limits.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
 
 const positiveInt = z.number().int().min(1);
@@ -85,11 +86,11 @@ export const TrainingConfigSchema = z.strictObject({
     template: z.string().min(1),
     labelColumn: z.string().min(1),
     verbalizer: z.record(z.string(), z.string().min(1)).optional(),
-    maxInputLength: positiveInt.default(DEFAULT_MAX_INPUT_LENGTH),
+    maxInputLength: limitedInt('maxInputLength').default(DEFAULT_MAX_INPUT_LENGTH),
     maxTargetLength: positiveInt.default(DEFAULT_MAX_TARGET_LENGTH),
     kind: z.enum(['classification', 'generation']).optional(),
   }),
-  promptLength: positiveInt.default(20),
+  promptLength: limitedInt('promptLength').default(20),
   /** One of INIT_FORMS (main/choices.ts), checked by main/train/init.ts's parseInit. */
   init: z.string().min(1).default('vocab'),
   optimizer: z
@@ -100,25 +101,25 @@ export const TrainingConfigSchema = z.strictObject({
     })
     .default({ kind: 'adafactor' }),
   /** Effective batch: examples per optimiser step. */
-  batchSize: positiveInt.default(32),
+  batchSize: limitedInt('batchSize').default(32),
   /** Examples per engine call; smaller values accumulate gradients to the effective batch. */
   microBatchSize: positiveInt.optional(),
-  steps: positiveInt.default(1000),
-  evalEvery: positiveInt.default(100),
+  steps: limitedInt('steps').default(1000),
+  evalEvery: limitedInt('evalEvery').default(100),
   /** Evaluate after exactly these steps (and the last) instead of every evalEvery steps. */
   evalSteps: z.array(positiveInt).min(1).optional(),
   /** Greedy decoding in evaluation stops at eos or after this many tokens; default: the longest target. */
   maxNewTokens: positiveInt.optional(),
   evalBatchSize: positiveInt.default(32),
   /** Evaluate on at most this many validation examples (the first ones). */
-  evalLimit: positiveInt.optional(),
+  evalLimit: limitedInt('evalLimit').optional(),
   /** Also evaluate the initial prompt (step 0). */
   evalAtStart: z.boolean().default(false),
   /** Stop after this many evaluations without improvement; off when omitted. */
-  patience: positiveInt.optional(),
+  patience: limitedInt('patience').optional(),
   /** The metric the best prompt is kept by; auto (the default): MCC or macro-F1 when classes are imbalanced, else accuracy. */
   metric: z.enum(METRIC_REQUESTS).optional(),
-  seed: z.number().int().min(0).default(0),
+  seed: limitedInt('seed').default(0),
   /** Clip the prompt gradient to this L2 norm; off when omitted (Adafactor clips its update anyway). */
   maxGradNorm: z.number().positive().optional(),
   /** z-loss coefficient (Lester et al.: 1e-4); 0 matches Hugging Face's plain cross-entropy. */

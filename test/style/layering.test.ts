@@ -21,6 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
     'paths',
     'random',
     'choices',
+    'run-limits',
     'wording',
     'disk-full',
     'writer-lock',
