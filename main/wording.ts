@@ -61,10 +61,13 @@ const IN_GROUP: Record<string, Record<string, string>> = {
 const SHARES: ReadonlySet<string> = new Set(['rank_accuracy', 'accuracy', 'exact_match', 'share', 'valid_label_share']);
 const SCORES: ReadonlySet<string> = new Set([...SHARES, ...EVAL_METRICS]);
 
+/** Whether a metric key's values are shares of the examples, written as percentages. */
+export const isShare = (key: string): boolean => SHARES.has(key);
+
 /** Shares are percentages; correlations and F1 scores are plain numbers; any other whole number is a count. */
 export function metricValue(key: string, value: number): string {
   if (Number.isInteger(value) && !SCORES.has(key)) return count(value);
-  return SHARES.has(key) ? percent(value) : score(value);
+  return isShare(key) ? percent(value) : score(value);
 }
 
 /** metricValue with a plain space, for engine messages and the command line (see percentText). */

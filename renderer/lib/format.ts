@@ -6,6 +6,7 @@ export {
   allOf,
   count,
   counted,
+  isShare,
   metricChange,
   metricName,
   metricRows,

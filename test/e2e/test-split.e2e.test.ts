@@ -145,6 +145,10 @@ it(
     await expect(page.getByTestId('baseline-zero-shot').innerText()).resolves.toBe(zeroShotLine);
     // The run's two steps are whole steps on the chart's axis: 0, 1, 2, not 0, 0.5, … 2.
     await expect(page.locator('figure.chart text.tick.x').allTextContents()).resolves.toEqual(['0', '1', '2']);
+    // Accuracy's axis reads in percent, as its legend and the headline do, not 0.2 … 1.0.
+    await expect(page.locator('figure.chart text.tick.y-right').allTextContents()).resolves.toEqual(
+      [0, 20, 40, 60, 80, 100].map((p) => `${p}\u00a0%`),
+    );
     await app.accessible('train with a test split');
     await app.shot('headline', page.getByRole('heading', { name: '4. Train' }));
 
