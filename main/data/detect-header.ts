@@ -6,6 +6,8 @@
  * above numbers. For a header: a word above a column of numbers, a name outside a small set of categories, or a
  * value shorter than every value of a long-text column. A tie keeps the usual reading, a header, so that a file without evidence either way reads as before.
  */
+import { clipped } from '../wording.js';
+
 export interface HeaderChoice {
   header: boolean;
   reason: string;
@@ -49,31 +51,27 @@ function columnVote(value: string, c: number, below: string[]): Vote {
   if (below.includes(value))
     return {
       weight: -2,
-      why: value.trim() === '' ? `${name} is empty in row 1 as below` : `${JSON.stringify(short(value))} in ${name} recurs below`,
+      why: value.trim() === '' ? `${name} is empty in row 1 as below` : `${JSON.stringify(clipped(value, 28))} in ${name} recurs below`,
     };
   if (value.trim() === '' || filled.length === 0) return { weight: 0, why: '' };
   if (filled.every(isNumber)) {
     return isNumber(value)
       ? { weight: -1, why: `${name} holds a number in row 1 as below` }
-      : { weight: 2, why: `${JSON.stringify(short(value))} stands above numbers in ${name}` };
+      : { weight: 2, why: `${JSON.stringify(clipped(value, 28))} stands above numbers in ${name}` };
   }
   // Above a column of words, only a value shaped like a name can be one: short, not a sentence.
   if (!nameLike(value)) return { weight: 0, why: '' };
   const distinct = new Set(filled);
   if (distinct.size <= 10 && filled.length >= 3 * distinct.size) {
-    return { weight: 1, why: `${JSON.stringify(short(value))} is not one of the ${distinct.size} values of ${name} below` };
+    return { weight: 1, why: `${JSON.stringify(clipped(value, 28))} is not one of the ${distinct.size} values of ${name} below` };
   }
   const shortest = Math.min(...filled.map((v) => v.length));
   if (filled.length >= 5 && shortest >= 12 && value.length < shortest && value.length <= 40) {
-    return { weight: 1, why: `${JSON.stringify(short(value))} is shorter than every text of ${name} below` };
+    return { weight: 1, why: `${JSON.stringify(clipped(value, 28))} is shorter than every text of ${name} below` };
   }
   return { weight: 0, why: '' };
 }
 
 function nameLike(v: string): boolean {
   return v.length <= 40 && (v.match(/\s/g)?.length ?? 0) <= 3 && !/[.!?]$/.test(v.trim());
-}
-
-function short(v: string): string {
-  return v.length > 30 ? `${v.slice(0, 27)}…` : v;
 }

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SproutError } from '../errors.js';
-import { alternatives, firstOf } from '../wording.js';
+import { alternatives, clipped, firstOf } from '../wording.js';
 import { detectHeader, HEADER_SAMPLE_ROWS } from './detect-header.js';
 import { detectSeparator, tabTableReason } from './detect-separator.js';
 import { detectTsvQuoting } from './detect-quoting.js';
@@ -265,7 +265,7 @@ function noRecords(info: SourceInfo): SproutError {
 
 /** A header as a message shows it: a file of one long line (its line breaks not read as such) is one long header. */
 function headerShown(columns: readonly string[]): string {
-  return firstOf(columns.map((c) => (c.length > 40 ? `${c.slice(0, 40)}…` : c)));
+  return firstOf(columns.map((c) => clipped(c, 41)));
 }
 
 /** The records of a started reader, its first one already read; the reader is closed when the caller stops early. */

@@ -3,6 +3,7 @@
  * detected or chosen), every row has the header's width, and rows with nothing in them are skipped.
  */
 import { SproutError } from '../errors.js';
+import { clipped } from '../wording.js';
 import { detectHeader, HEADER_SAMPLE_ROWS, type HeaderChoice } from './detect-header.js';
 import { headerNames } from './dsv-reader.js';
 import type { ReadProgress, SourceInfo, SourceRecord } from './types.js';
@@ -116,7 +117,7 @@ function dense(cells: readonly string[], width: number): string[] {
 function outside(book: Workbook, row: SheetRow, width: number, headerLine: number | undefined): SproutError {
   const column = row.cells.length - 1;
   const value = row.cells[column];
-  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  const shown = clipped(value, 41);
   const last = columnName(width - 1);
   const where =
     headerLine === undefined ? `the first rows fill columns A–${last}` : `the header in row ${headerLine} names columns A–${last}`;

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { ProviderName } from './types.js';
+import { clipped } from '../wording.js';
 
 /** Runs as `node -e` (CommonJS): loads onnxruntime-node, runs the probe graph on one provider, prints one JSON line. */
 const CHILD_SOURCE = `
@@ -72,7 +73,7 @@ export function summariseNativeOutput(stderr: string): string | null {
     .map((l) => l.trim().replace(/^Warning: /, ''))
     .find((l) => l.length > 0 && !l.startsWith('at '));
   if (!line) return null;
-  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+  return clipped(line, 158);
 }
 
 /**

@@ -5,6 +5,7 @@ import { BYTES_PER_PARAMETER } from '../../main/weights/width.js';
 export {
   allOf,
   count,
+  clipped,
   counted,
   isShare,
   metricChange,
