@@ -359,6 +359,15 @@ it(
     await page.getByRole('img', { name: /Lineage: topics → sports-from-topics \(this prompt\)/ }).waitFor();
     await page.getByRole('button', { name: /Show map/ }).click();
     await page.getByRole('group', { name: /Similarity map of/ }).waitFor();
+    // Every name stays inside the map, those of points near its right edge too.
+    const overflow = await page.locator('figure.scatter svg').evaluate((svg: SVGSVGElement) => {
+      const width = svg.viewBox.baseVal.width;
+      return [...svg.querySelectorAll<SVGTextElement>('g.point text')]
+        .map((t) => ({ name: t.textContent, box: t.getBBox() }))
+        .filter(({ box }) => box.x < 0 || box.x + box.width > width)
+        .map(({ name }) => name);
+    });
+    expect(overflow).toEqual([]);
     const prompts = app.library<{ name: string; parent_id: number | null }>(
       "SELECT name, parent_id FROM prompts WHERE name IN ('topics', 'sports-from-topics') ORDER BY id",
     );
