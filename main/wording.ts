@@ -26,9 +26,14 @@ export function count(n: number): string {
   return n.toLocaleString('en');
 }
 
+/** The word that agrees with a count: `one` for 1, else `many` ("was"/"were", "it"/"them"). */
+export function agreeing(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}
+
 /** "1 prompt", "1,200 prompts": the noun in the number's form (`plural` where adding an s is wrong). */
 export function counted(n: number, noun: string, plural = `${noun}s`): string {
-  return `${count(n)} ${n === 1 ? noun : plural}`;
+  return `${count(n)} ${agreeing(n, noun, plural)}`;
 }
 
 /** Human names of the metric keys the engine stores (main/train/events.ts, run.ts, baselines.ts). */

@@ -1,7 +1,7 @@
 import { SproutError } from '../errors.js';
 import { DsvParser, type DsvRow } from './dsv.js';
 import type { Quoting } from './types.js';
-import { counted } from '../wording.js';
+import { agreeing, counted } from '../wording.js';
 
 /** How one reading of the file went: the first problem (line and error) or none, and whether quotes mattered. */
 interface Reading {
@@ -60,7 +60,7 @@ export async function detectTsvQuoting(text: AsyncIterable<string>, file: string
   }
   return {
     quoting: 'rfc4180',
-    reason: `${counted(quotedFields, 'field')} ${quotedFields === 1 ? 'is' : 'are'} enclosed in double quotes, all well formed`,
+    reason: `${counted(quotedFields, 'field')} ${agreeing(quotedFields, 'is', 'are')} enclosed in double quotes, all well formed`,
   };
 }
 

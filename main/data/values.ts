@@ -1,4 +1,4 @@
-import { counted } from '../wording.js';
+import { agreeing, counted } from '../wording.js';
 
 /**
  * A field value as Sprout stores it: strings exactly as given; numbers, booleans and big integers as their decimal
@@ -28,7 +28,7 @@ export function isNumericLabel(label: string): boolean {
 
 /** What an import says when it stored labels without their spaces, in the app and on the command line alike. */
 export function trimmedLabelsNote(rows: number): string {
-  const which = `${counted(rows, 'label')} had spaces around ${rows === 1 ? 'it' : 'them'}`;
+  const which = `${counted(rows, 'label')} had spaces around ${agreeing(rows, 'it', 'them')}`;
   return `${which} in the file, stored without: a cell's "positive " is the class "positive"`;
 }
 

@@ -1,5 +1,5 @@
 import type { LabelJobSpec, LabelStats } from './types.js';
-import { counted } from '../wording.js';
+import { agreeing, counted } from '../wording.js';
 
 /**
  * What a job did to rows besides labelling them, in words for the person (the CLI's stderr, the Label step): inputs
@@ -26,5 +26,5 @@ export function truncationNote(truncated: number, limit: number, verb: 'labelled
 }
 
 function rowsWere(n: number): string {
-  return `${counted(n, 'row')} ${n === 1 ? 'was' : 'were'}`;
+  return `${counted(n, 'row')} ${agreeing(n, 'was', 'were')}`;
 }

@@ -5,6 +5,7 @@ import { isProbeRunSql } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
+import { agreeing } from '../wording.js';
 import { writeTransaction, type LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
 
@@ -389,7 +390,7 @@ export function deletePrompt(db: LibraryDb, id: number, options: { force?: boole
     if (children.length > 0 && !options.force) {
       throw new SproutError(
         'prompt-has-derived',
-        `Prompt ${id} ("${row.name}") is the source of ${children.length === 1 ? 'prompt' : 'prompts'} ${children.join(', ')}, so it was not deleted.`,
+        `Prompt ${id} ("${row.name}") is the source of ${agreeing(children.length, 'prompt', 'prompts')} ${children.join(', ')}, so it was not deleted.`,
         {
           hint: `Delete those first, or use --force: they will then derive from ${row.parent_id === null ? 'no prompt' : `prompt ${row.parent_id}`}.`,
         },

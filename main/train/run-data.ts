@@ -21,7 +21,7 @@ import type { LoopTask } from './eval-round.js';
 import type { TaskStart } from './events.js';
 import type { RunLibrary } from './run-ledger.js';
 import { resolveTask, type ResolvedTask } from './task.js';
-import { counted } from '../wording.js';
+import { agreeing, counted } from '../wording.js';
 
 /** One task of a run, read and encoded. */
 export interface RunTask {
@@ -125,7 +125,7 @@ export async function loadRunData(config: MixtureConfig, where: RunPlace): Promi
 
 function splitNotes(which: string, s: EncodedSplit): string[] {
   const notes: string[] = [];
-  const were = (n: number) => (n === 1 ? 'was' : 'were');
+  const were = (n: number) => agreeing(n, 'was', 'were');
   if (s.truncatedInputs)
     notes.push(`${counted(s.truncatedInputs, `${which} input`)} ${were(s.truncatedInputs)} longer than the input limit and cut.`);
   if (s.truncatedTargets)

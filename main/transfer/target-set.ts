@@ -9,7 +9,7 @@ import type { ProbeResult, ProbeSpec } from './probe.js';
 import type { BaseModel } from './rank.js';
 import type { EmbeddingRecipe } from './recipe.js';
 import { promptTarget, storedTargetEmbeddings, type SeededTarget } from './target.js';
-import { counted } from '../wording.js';
+import { agreeing, counted } from '../wording.js';
 
 /** A task embedding of the target, and the probe run that made it when this ranking made it (else null). */
 export interface TargetEmbedding extends SeededTarget {
@@ -70,6 +70,6 @@ function stoppedRanking(finished: number): SproutError {
   const kept =
     finished === 0
       ? 'No probe run had finished'
-      : `${counted(finished, 'probe run')} had finished and ${finished === 1 ? 'is' : 'are'} kept`;
+      : `${counted(finished, 'probe run')} had finished and ${agreeing(finished, 'is', 'are')} kept`;
   return new SproutError('cancelled', `The ranking was stopped. ${kept}; ranking this task again reuses what is kept.`);
 }

@@ -3,6 +3,7 @@ import { WEIGHT_WIDTH_LABELS, type WeightWidth } from '../../main/choices.js';
 import { BYTES_PER_PARAMETER } from '../../main/weights/width.js';
 
 export {
+  agreeing,
   allOf,
   count,
   clipped,

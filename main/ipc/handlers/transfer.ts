@@ -7,7 +7,7 @@ import { countSources, rankSources, type BaseModel, type RankedSource } from '..
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
 import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
 import { recommendSource, type Recommendation } from '../../transfer/recommend.js';
-import { allOf } from '../../wording.js';
+import { agreeing, allOf } from '../../wording.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -144,7 +144,7 @@ function reason(
   const n = sameData.count;
   const left = n
     ? ` ${n === 1 ? 'One prompt' : `${n} prompts`} trained on this same dataset ("${sameData.name}")` +
-      ` ${n === 1 ? 'is' : 'are'} not listed: a task is no transfer source for itself.`
+      ` ${agreeing(n, 'is', 'are')} not listed: a task is no transfer source for itself.`
     : '';
   if (ranked.length === 0) {
     return (
@@ -171,5 +171,5 @@ function passedOverNote(passedOver: RankedSource[]): string {
   const one = passedOver.length === 1;
   const names = allOf(passedOver.map((s) => `“${s.name}” (${s.score!.toFixed(3)})`));
   const scores = one ? 'its score on its own task is' : 'their scores on their own tasks are';
-  return ` ${names} ${one ? 'is' : 'are'} passed over: ${scores} not above the baselines, so there is nothing learnt to pass on.`;
+  return ` ${names} ${agreeing(passedOver.length, 'is', 'are')} passed over: ${scores} not above the baselines, so there is nothing learnt to pass on.`;
 }

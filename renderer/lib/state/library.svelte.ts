@@ -2,7 +2,7 @@ import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
-import { allOf, counted } from '../format.js';
+import { agreeing, allOf, counted } from '../format.js';
 
 /** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
 export class Library {
@@ -55,7 +55,7 @@ export class Library {
       const result = await api['library.delete']({ id, force });
       this.selected = undefined;
       this.message = result.children
-        ? `Deleted; the ${counted(result.children, 'prompt')} trained from it ${result.children === 1 ? 'stays' : 'stay'} in the library.`
+        ? `Deleted; the ${counted(result.children, 'prompt')} trained from it ${agreeing(result.children, 'stays', 'stay')} in the library.`
         : 'Deleted.';
       await this.refresh();
     });
@@ -159,6 +159,6 @@ export function mergeText(counts: ResponseOf<'library.importAll'>): string {
   const added = things.filter(([n]) => n > 0).map(([n, what]) => counted(n, what));
   if (added.length === 0) return 'Added nothing: everything in it is here already.';
   const present = counts.promptsPresent;
-  const here = present ? `; ${counted(present, 'prompt')} ${present === 1 ? 'was' : 'were'} here already` : '';
+  const here = present ? `; ${counted(present, 'prompt')} ${agreeing(present, 'was', 'were')} here already` : '';
   return `Added ${allOf(added)}${here}.`;
 }
