@@ -70,6 +70,11 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
   // Sprout never scored it: the details say so and how to score it, where they read "Headline: – — validation also chose…".
   await expect(page.getByTestId('prompt-headline').innerText()).resolves.toMatch(/^No score: Sprout did not train this prompt/);
+  // Notes and a name typed and not saved survive the saved changes below (each tag brings the prompt back anew).
+  const notes = page.getByLabel('Notes', { exact: true });
+  const name = page.getByLabel('Name', { exact: true });
+  await notes.fill('the reference run, 800 steps');
+  await name.fill('hf topic (reference)');
   // Two tags, one holding a comma: the list shows two, not a comma-joined line that reads as three.
   for (const tag of ['first try, cpu', 'news']) {
     await page.getByLabel('Add a tag').fill(tag);
@@ -77,6 +82,24 @@ it('imports an adapter folder typed into the Library screen and exports it to an
     await page.getByRole('status').getByText(`Tagged “${tag}”.`).waitFor();
   }
   await expect.poll(() => page.getByTestId('list-tag').allInnerTexts()).toEqual(['first try, cpu', 'news']);
+  await expect([await notes.inputValue(), await name.inputValue()]).toEqual(['the reference run, 800 steps', 'hf topic (reference)']);
+  await expect(page.getByTestId('unsaved').innerText()).resolves.toMatch(/^The name and notes you typed are not saved yet/);
+  await page.getByRole('button', { name: 'Save notes' }).click();
+  await page.getByRole('status').getByText('Notes saved.').waitFor();
+  await expect(page.getByTestId('unsaved').innerText()).resolves.toMatch(/^The name you typed is not saved yet/);
+  await name.fill('hf-topic');
+  await expect(page.getByTestId('unsaved').count()).resolves.toBe(0);
+  // A filter that leaves no prompt keeps offering every tag, names what it filters by, and clears in one click.
+  const tagFilter = page.getByRole('search').getByRole('combobox', { name: /^Tag/ });
+  await tagFilter.selectOption('news');
+  await page.getByLabel('Search names, tasks and notes').fill('no such prompt');
+  await expect
+    .poll(() => page.getByTestId('no-prompts').innerText())
+    .toBe('No prompt has “no such prompt” in its name, task or notes and the tag “news”. Show every prompt');
+  await expect(tagFilter.locator('option').allInnerTexts()).resolves.toEqual(['Any', 'first try, cpu', 'news']);
+  await expect(tagFilter.inputValue()).resolves.toBe('news');
+  await page.getByRole('button', { name: 'Show every prompt' }).click();
+  await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
   await page.getByRole('button', { name: /^hf-topic/ }).waitFor();
   await expect(importField.inputValue()).resolves.toBe(''); // done: the next import starts blank
   await app.accessible('library with an imported adapter');
@@ -179,4 +202,27 @@ print(json.dumps({'names': [p['name'] for p in manifest['prompts']], 'agree': su
   await add.getByRole('button', { name: 'Add' }).click();
   await page.getByRole('status').getByText('Added nothing: everything in it is here already.').waitFor();
   await app.accessible('library with its archive forms');
+});
+
+it('deletes a prompt by keyboard: the confirmation takes focus, Escape keeps the prompt, and focus never falls to the page', async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-delete-failure.png'), fullPage: true }).then(() => undefined));
+  const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+  await page.getByRole('link', { name: 'Library' }).click();
+  await page.getByRole('button', { name: /^hf-sst2/ }).click();
+  await expect.poll(() => page.locator('#detail-title').innerText()).toBe('hf-sst2');
+  const ask = page.getByRole('button', { name: 'Delete this prompt…' });
+  await ask.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('group', { name: 'Confirm the deletion' }).innerText()).resolves.toMatch(
+    /^Delete “hf-sst2”\? This cannot be undone\./,
+  );
+  await expect.poll(focused).toBe('Keep it');
+  await page.keyboard.press('Escape');
+  await expect.poll(focused).toBe('Delete this prompt…');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('status').getByText('Deleted.').waitFor();
+  await expect.poll(focused).toMatch(/^Prompts/);
+  await expect(page.getByRole('button', { name: /^hf-sst2/ }).count()).resolves.toBe(0);
 });

@@ -4,6 +4,12 @@ import { api } from '../api.js';
 import { asApiError } from './errors.js';
 import { agreeing, allOf, counted } from '../format.js';
 
+/** A prompt's name and notes as typed, where they differ from what is saved. */
+export interface Draft {
+  name?: string;
+  notes?: string;
+}
+
 /** The prompt library: the filtered list, one prompt's detail with its edits, and a model's similarity map. */
 export class Library {
   search = $state('');
@@ -16,21 +22,52 @@ export class Library {
   error = $state.raw<ApiError | undefined>();
   detailError = $state.raw<ApiError | undefined>();
 
+  /** Every prompt, whatever the filters: the filter menus offer what the library holds, not what the filters leave. */
+  #all = $state.raw<PromptInfo[]>([]);
+  /** Name and notes typed and not yet saved, by prompt: opening another prompt or screen loses none of them. */
+  readonly #drafts = new Map<number, Draft>();
+
   get tags(): string[] {
-    return [...new Set(this.prompts.flatMap((p) => p.tags))].sort();
+    return [...new Set(this.#all.flatMap((p) => p.tags))].sort();
   }
 
   get models(): string[] {
-    return [...new Set(this.prompts.map((p) => p.modelId).filter((m): m is string => !!m))].sort();
+    return [...new Set(this.#all.map((p) => p.modelId).filter((m): m is string => !!m))].sort();
+  }
+
+  /** The filters in force, as the empty list names them: 'tag “news”'. */
+  get filters(): string[] {
+    const search = this.search.trim();
+    return [
+      ...(search ? [`“${search}” in its name, task or notes`] : []),
+      ...(this.tag ? [`the tag “${this.tag}”`] : []),
+      ...(this.modelId ? [`the model ${this.modelId}`] : []),
+    ];
+  }
+
+  clearFilters(): Promise<void> {
+    this.search = this.tag = this.modelId = '';
+    return this.refresh();
+  }
+
+  draft(id: number): Draft {
+    return this.#drafts.get(id) ?? {};
+  }
+
+  keepDraft(id: number, draft: Draft): void {
+    if (draft.name === undefined && draft.notes === undefined) this.#drafts.delete(id);
+    else this.#drafts.set(id, draft);
   }
 
   async refresh(): Promise<void> {
     try {
-      this.prompts = await api['library.list']({
+      const filters = {
         ...(this.search.trim() ? { search: this.search.trim() } : {}),
         ...(this.tag ? { tag: this.tag } : {}),
         ...(this.modelId ? { modelId: this.modelId } : {}),
-      });
+      };
+      this.prompts = await api['library.list'](filters);
+      this.#all = Object.keys(filters).length ? await api['library.list']({}) : this.prompts;
       this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);
@@ -127,7 +164,9 @@ export class Library {
     await this.#detail(async () => {
       const info = await call();
       this.selected = { ...this.selected!, ...info };
-      this.prompts = this.prompts.map((p) => (p.id === info.id ? info : p));
+      const updated = (list: PromptInfo[]) => list.map((p) => (p.id === info.id ? info : p));
+      this.prompts = updated(this.prompts);
+      this.#all = updated(this.#all);
       this.message = message;
     });
   }
