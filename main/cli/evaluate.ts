@@ -1,6 +1,6 @@
 import type { ReadOptions } from '../data/types.js';
 import { SproutError } from '../errors.js';
-import { modelPathOf } from '../ipc/handlers/evaluation.js';
+import { promptModelPath } from '../library/prompt-model.js';
 import { evalSplit, getDataset, type Split } from '../library/datasets.js';
 import type { LibraryDb } from '../library/db.js';
 import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
@@ -125,7 +125,7 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
   const base = {
     dataDir: dataDir(),
     promptId: prompt.id,
-    modelPath: modelPathOf(db, prompt),
+    modelPath: promptModelPath(db, prompt),
     device,
     threads: countFlag(values, 'threads'),
     ...(compute ? { compute } : {}),

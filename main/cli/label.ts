@@ -11,6 +11,7 @@ import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
 import { resolveModel } from '../library/models.js';
+import { promptModelPath } from '../library/prompt-model.js';
 import { dataDir } from '../paths.js';
 import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
@@ -100,12 +101,12 @@ function chosenPrompts(
   }
   const found = ids.map((id) => promptFromLibrary(db, id));
   const models = [...new Set(found.map((f) => f.modelPath))];
-  if (given === undefined && (models.length !== 1 || models[0] === null)) {
-    throw new UsageError(
-      models.length > 1
-        ? 'The prompts belong to different model folders; an ensemble needs one model. Pass --model MODEL to choose.'
-        : "The library does not know where this prompt's model is; pass --model MODEL.",
-    );
+  if (given === undefined) {
+    const lost = found.find((f) => f.modelPath === null);
+    // Says which model it was trained on, and why that one is not used.
+    if (lost) promptModelPath(db, lost.record);
+    if (models.length > 1)
+      throw new UsageError('The prompts belong to different model folders; an ensemble needs one model. Pass --model MODEL to choose.');
   }
   const widths = [...new Set(found.map((f) => f.weightWidth))];
   const weightWidth = widths.length === 1 && widths[0] !== null ? widths[0] : undefined;

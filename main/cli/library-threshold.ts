@@ -1,6 +1,6 @@
 import { THRESHOLD_TARGETS, THRESHOLD_TARGET_LABELS, type ThresholdTarget } from '../choices.js';
 import { chooseThreshold, thresholdView, type ScoreValidation } from '../ipc/handlers/threshold.js';
-import { modelPathOf } from '../ipc/handlers/evaluation.js';
+import { promptModelPath } from '../library/prompt-model.js';
 import { setPromptDecision } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import { evalReport } from '../worker/jobs/eval.js';
@@ -65,7 +65,7 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
             promptId: prompt.id,
             datasetId,
             split: 'validation',
-            modelPath: modelPathOf(db, prompt),
+            modelPath: promptModelPath(db, prompt),
             device,
             threads,
             worst: 0,

@@ -1,5 +1,5 @@
 import type { LibraryDb } from '../library/db.js';
-import { getModel } from '../library/models.js';
+import { promptModelFolder } from '../library/prompt-model.js';
 import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
 import { getRun } from '../library/runs.js';
 import { getTask } from '../library/tasks.js';
@@ -14,7 +14,7 @@ export const LIBRARY_REF_PREFIX = 'prompt:';
 export function promptFromLibrary(
   db: LibraryDb,
   idOrName: string,
-): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null } {
+): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null; record: PromptRecord } {
   const record = requirePrompt(db, findPromptId(db, idOrName));
   const task = taskOf(db, record);
   const inputLimit = trainedTask(db, record, task.template)?.maxInputLength;
@@ -27,7 +27,8 @@ export function promptFromLibrary(
       task,
       ...(inputLimit === undefined ? {} : { inputLimit }),
     },
-    modelPath: record.model.path ?? (record.model.id ? (getModel(db, record.model.id)?.path ?? null) : null),
+    modelPath: promptModelFolder(db, record),
+    record,
   };
 }
 

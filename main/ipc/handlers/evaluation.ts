@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { EvalReport, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import { evalSplit, splitCounts, type Split } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
-import { getModel } from '../../library/models.js';
+import { promptModelPath } from '../../library/prompt-model.js';
 import { truncationNote } from '../../label/rows-note.js';
 import { latestPromptOfRun, requirePrompt, type PromptRecord } from '../../library/prompts.js';
 import { requireRun } from '../../library/runs.js';
@@ -27,21 +26,6 @@ function promptOfRun(db: LibraryDb, runId: number): number {
     });
   }
   return id;
-}
-
-/** The folder of a prompt's base model on this machine. */
-export function modelPathOf(db: LibraryDb, prompt: PromptRecord): string {
-  const path = (prompt.model.id ? getModel(db, prompt.model.id)?.path : undefined) ?? prompt.model.path;
-  if (!path || !existsSync(path)) {
-    throw new SproutError(
-      'model-missing',
-      `The base model of prompt ${prompt.id} (${prompt.model.id ?? prompt.model.path ?? 'unknown'}) is not on this machine.`,
-      {
-        hint: 'Download or import that model in the Model step.',
-      },
-    );
-  }
-  return path;
 }
 
 export async function evalReport(context: HandlerContext, r: ValidRequestOf<'eval.report'>): Promise<EvalReport> {
@@ -118,7 +102,7 @@ export function scorePrompt(
       promptId: prompt.id,
       datasetId,
       split,
-      modelPath: modelPathOf(db, prompt),
+      modelPath: promptModelPath(db, prompt),
       device: settings.defaultDevice,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       limit: o.limit,

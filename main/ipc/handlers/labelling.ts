@@ -32,7 +32,7 @@ import type { LabelProgress } from '../../label/types.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
 import { datasetInfo } from './data.js';
-import { modelPathOf } from './evaluation.js';
+import { promptModelPath } from '../../library/prompt-model.js';
 import { existingFile, outputFile } from './files.js';
 import { readSettings } from './settings.js';
 import type { LabelJobInput, LabelJobProgress } from '../../worker/jobs/label.js';
@@ -71,7 +71,7 @@ export class LabelJobs {
       kind: 'start',
       dataDir: this.context.dataDir,
       promptId: prompt.id,
-      modelPath: modelPathOf(this.db, prompt),
+      modelPath: promptModelPath(this.db, prompt),
       device: settings.defaultDevice,
       ...(settings.threads === null ? {} : { threads: settings.threads }),
       ...(compute ? { compute } : {}),
@@ -153,7 +153,7 @@ export class LabelJobs {
   /** The job's memory plan: the prompt's own width (as the worker loads it) or int8 products, on the default device. */
   async plan(r: ValidRequestOf<'label.plan'>): Promise<TrainingPlan> {
     const chosen = promptFromLibrary(this.db, String(r.promptId));
-    const model = modelPathOf(this.db, requirePrompt(this.db, r.promptId));
+    const model = promptModelPath(this.db, requirePrompt(this.db, r.promptId));
     const plan = await planLabelling({
       model,
       tokenizer: await loadTokenizer(model),
