@@ -3,6 +3,7 @@ import { parseCommandArgs, UsageError, type Command } from './cli/command.js';
 import { wrapHelp } from './cli/help-text.js';
 import { nearestName } from './cli/nearest-name.js';
 import { asDiskFullError } from './disk-full.js';
+import { asNoAccess } from './output-path.js';
 import { asLibraryBusyError } from './library/db.js';
 import { SproutError } from './errors.js';
 import { dataDir } from './paths.js';
@@ -85,7 +86,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    error = asDiskFullError(error, dataDir()) ?? asLibraryBusyError(error) ?? error;
+    error = asDiskFullError(error, dataDir()) ?? asNoAccess(error) ?? asLibraryBusyError(error) ?? error;
     if (error instanceof UsageError || error instanceof SproutError) {
       process.stderr.write(`sprout: ${error.message}\n`);
       process.exitCode = 2;

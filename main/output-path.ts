@@ -4,7 +4,7 @@
  * real paths: through a symlinked parent folder, a link at the target or a data folder reached by a link, the
  * path as typed says nothing about where the bytes land (a TSV once overwrote library.sqlite that way).
  */
-import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SproutError } from './errors.js';
 
@@ -59,5 +59,53 @@ export function refuseInsideDataDir(path: string, dataDir: string, what: string)
   throw new SproutError('output-in-data-dir', `The ${what} is inside Sprout's data folder${via}, whose files Sprout alone manages.`, {
     file: resolve(path),
     hint: 'Choose a folder of your own, e.g. your Documents.',
+  });
+}
+
+/**
+ * Where a file or folder the person chose will be written, checked before any slow work (loading a model, reading
+ * the input): outside the data folder, in a folder that exists and that this user may write in. Its absolute path.
+ */
+export function checkOutputPlace(path: string, dataDir: string, what: string): string {
+  const target = resolve(path);
+  refuseInsideDataDir(target, dataDir, what);
+  const parent = dirname(target);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, {
+      file: target,
+      hint: 'Create it first, or choose another place.',
+    });
+  }
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch (error) {
+    throw asNoAccess(error, parent) ?? error;
+  }
+  return target;
+}
+
+/** checkOutputPlace for a file: not a folder either. */
+export function checkOutputFile(path: string, dataDir: string, what: string): string {
+  const file = checkOutputPlace(path, dataDir, what);
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
+  return file;
+}
+
+const NO_ACCESS = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * A file or folder this user may not write or read, as a message a person can act on, naming the folder where the
+ * path is a temporary file of Sprout's own (`.name.pid.uuid.tmp`), whose name means nothing to them; undefined for
+ * any other error. Also the hosts' last line of defence, as a full disk is (main/disk-full.ts).
+ */
+export function asNoAccess(error: unknown, fallbackPath?: string): SproutError | undefined {
+  const { code, path = fallbackPath } = (error ?? {}) as NodeJS.ErrnoException;
+  if (!NO_ACCESS.has(code ?? '') || error instanceof SproutError || path === undefined) return undefined;
+  const shown = /^\..+\.tmp$/.test(basename(path)) ? dirname(path) : path;
+  const why = code === 'EROFS' ? 'it is on a read-only disk' : 'permission denied';
+  return new SproutError('no-access', `Access was refused (${why}).`, {
+    file: shown,
+    hint: 'Choose a folder you can write to, or change its permissions.',
   });
 }

@@ -4,7 +4,7 @@ import { onePositional } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { outputFormatFlag } from './flags.js';
 import { dataDir } from '../paths.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { checkOutputFile } from '../output-path.js';
 
 export const labelExportCommand: Command = {
   path: ['label', 'export'],
@@ -28,7 +28,7 @@ Prints one JSON line: file, format, rows, reviewed (rows a person labelled), cor
     const jobId = onePositional({ positionals, listHint }, 'labelling job id', 'label export');
     const output = values.output as string | undefined;
     if (output === undefined) throw new UsageError('--output FILE is required. Run `sprout label export --help`.');
-    refuseInsideDataDir(output, dataDir(), 'export file');
+    checkOutputFile(output, dataDir(), 'export file');
     const result = await withLibrary((db) =>
       exportCorrected(db, jobId, {
         file: output,

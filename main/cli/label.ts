@@ -37,7 +37,7 @@ import {
 } from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
 import { preparePrinter } from './prepare-printer.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { checkOutputFile } from '../output-path.js';
 import { labelFitHint, planLabelling, type LabelPlan } from '../label/memory-plan.js';
 import { describePlan } from '../weights/memory-plan.js';
 import { interruptSignal } from './interrupt.js';
@@ -364,7 +364,7 @@ async function start(
   const output = stringFlag(values, 'output');
   if (input === undefined) throw new UsageError('--input FILE is required. Run `sprout label --help`.');
   // Before loading the model (startLabelJob checks again, the default output included).
-  if (output !== undefined) refuseInsideDataDir(output, dataDir(), 'output file');
+  if (output !== undefined) checkOutputFile(output, dataDir(), 'output file');
   const chosen = chosenPrompts(db, values);
   const { prompts, model, routing } = chosen;
   await planOf(values, device, chosen, weights);

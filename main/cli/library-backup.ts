@@ -3,7 +3,7 @@ import { printJson, type Command } from './command.js';
 import { fileArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 import { dataDir } from '../paths.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { checkOutputFile } from '../output-path.js';
 
 export const libraryBackupCommand: Command = {
   path: ['library', 'backup'],
@@ -16,7 +16,7 @@ library.sqlite in the data folder while Sprout is closed. Prints one JSON line: 
   positionals: true,
   async run({ positionals }) {
     const file = fileArgument(positionals, 'backup');
-    refuseInsideDataDir(file, dataDir(), 'backup file');
+    checkOutputFile(file, dataDir(), 'backup file');
     printJson(await withLibrary((db) => backupLibrary(db, file)));
   },
 };

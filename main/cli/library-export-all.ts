@@ -3,7 +3,7 @@ import { printJson, type Command } from './command.js';
 import { fileArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 import { dataDir } from '../paths.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { checkOutputFile } from '../output-path.js';
 
 export const libraryExportAllCommand: Command = {
   path: ['library', 'export-all'],
@@ -16,7 +16,7 @@ Prints one JSON line: { "file", "prompts" }.`,
   positionals: true,
   async run({ positionals }) {
     const file = fileArgument(positionals, 'export-all');
-    refuseInsideDataDir(file, dataDir(), 'archive');
+    checkOutputFile(file, dataDir(), 'archive');
     const manifest = await withLibrary((db) => exportLibraryArchive(db, file));
     printJson({ file, prompts: manifest.prompts.length });
   },

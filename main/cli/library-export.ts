@@ -3,7 +3,7 @@ import { printJson, UsageError, type Command } from './command.js';
 import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
 import { dataDir } from '../paths.js';
-import { refuseInsideDataDir } from '../output-path.js';
+import { checkOutputPlace } from '../output-path.js';
 
 export const libraryExportCommand: Command = {
   path: ['library', 'export'],
@@ -20,7 +20,7 @@ Prints one JSON line: { "id", "dir", "num_virtual_tokens", "token_dim", "base_mo
     const { id } = await idArgument(positionals, 'export', 'none');
     if (!values.peft) throw new UsageError('Give the folder to write: --peft DIR.');
     const dir = values.peft as string;
-    refuseInsideDataDir(dir, dataDir(), 'PEFT folder');
+    checkOutputPlace(dir, dataDir(), 'PEFT folder');
     const config = await withLibrary((db) => exportPeft(db, id, dir));
     printJson({
       id,

@@ -9,6 +9,7 @@ import {
 } from '../../preload/contract.js';
 import { ContractError } from '../../preload/contract-error.js';
 import { asDiskFullError } from '../disk-full.js';
+import { asNoAccess } from '../output-path.js';
 import { asLibraryBusyError } from '../library/db.js';
 import { SproutError } from '../errors.js';
 import type { HandlerContext } from './context.js';
@@ -43,7 +44,7 @@ export function invalidRequest(name: string, issues: z.core.$ZodIssue[]): Contra
 }
 
 export function toErrorShape(thrown: unknown): ContractErrorShape {
-  const error = asDiskFullError(thrown, "Sprout's data folder") ?? asLibraryBusyError(thrown) ?? thrown;
+  const error = asDiskFullError(thrown, "Sprout's data folder") ?? asNoAccess(thrown) ?? asLibraryBusyError(thrown) ?? thrown;
   if (error instanceof SproutError) {
     const { uiHint, ...details } = error.details;
     return { code: error.code, message: error.forApp(), details: uiHint === undefined ? details : { ...details, hint: uiHint } };

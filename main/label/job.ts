@@ -20,7 +20,7 @@ import { ENCODING_CHOICES, isOneOf, labelledFormat, type CsvSeparator, type Enco
 import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
-import { realTarget, refuseInsideDataDir } from '../output-path.js';
+import { checkOutputFile, realTarget } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
@@ -360,7 +360,7 @@ function jobOutput(
       file: output,
       hint: 'Choose another --output.',
     });
-  refuseInsideDataDir(output, dataDirOf(db), 'output file');
+  checkOutputFile(output, dataDirOf(db), 'output file');
   return { format, output };
 }
 

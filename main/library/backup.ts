@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SproutError } from '../errors.js';
@@ -26,6 +26,8 @@ export async function backupLibrary(
     throw new SproutError('backup-folder-missing', 'The folder for the backup does not exist.', { file: dirname(target) });
   const tmp = tempPathBeside(target);
   try {
+    // SQLite says only "unable to open database file" where the folder may not be written; the file system says why.
+    closeSync(openSync(tmp, 'wx'));
     await db.backup(tmp);
     // A backup is one self-contained file: leave WAL mode so that no -wal/-shm companions are needed or left behind.
     const copy = new Database(tmp);

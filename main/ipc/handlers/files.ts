@@ -3,9 +3,9 @@
  * absolute, existing where they must, the right kind, and outputs kept out of Sprout's own data folder.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { SproutError } from '../../errors.js';
-import { refuseInsideDataDir } from '../../output-path.js';
+import { checkOutputFile, checkOutputPlace } from '../../output-path.js';
 
 function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
@@ -58,21 +58,9 @@ export function existingFolder(path: string, what: string): string {
  * the data folder, whose files (the library database, runs, caches) Sprout alone manages.
  */
 export function outputTarget(path: string, dataDir: string, what: string): string {
-  const target = absolute(path, what);
-  refuseInsideDataDir(target, dataDir, what);
-  const parent = dirname(target);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
-    throw new SproutError('folder-not-found', `The folder ${parent} for the ${what} does not exist.`, {
-      file: target,
-      hint: 'Create it first, or choose another place.',
-    });
-  }
-  return target;
+  return checkOutputPlace(absolute(path, what), dataDir, what);
 }
 
 export function outputFile(path: string, dataDir: string, what: string): string {
-  const file = outputTarget(path, dataDir, what);
-  if (existsSync(file) && statSync(file).isDirectory())
-    throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
-  return file;
+  return checkOutputFile(absolute(path, what), dataDir, what);
 }
