@@ -151,6 +151,16 @@ it(
       { encoding: 'utf8' },
     ).trim();
     expect(column).toBe(`['${point.threshold}']`);
+    // SST-2's labels are digits: each is picked by its own digit, where by place the key 1 picked the label 0.
+    const queue = page.getByRole('region', { name: 'Review queue' });
+    await expect(queue.getByRole('group', { name: 'Your label' }).locator('kbd').allInnerTexts()).resolves.toEqual(['0', '1']);
+    await expect(queue.innerText()).resolves.toContain('Keys: a label’s own digit picks it');
+    const [job] = await app.call('label.list', {});
+    const [first] = (await app.call('label.review', { jobId: job.jobId, state: 'unreviewed', limit: 1 })).rows;
+    await queue.press('1');
+    await expect
+      .poll(async () => (await app.call('label.review', { jobId: job.jobId, state: 'reviewed' })).rows.map((r) => [r.row, r.corrected]))
+      .toEqual([[first.row, '1']]);
     expect(app.problems).toEqual([]);
   },
 );

@@ -54,10 +54,23 @@ export class ReviewQueue {
     return labelName(this, label);
   }
 
-  /** Number keys 1–9 and 0 (the tenth) pick the label at that place. */
+  /**
+   * Labels that are digits themselves (AG News' 1–4, SST-2's 0 and 1) are picked by their own digit: by place, "2"
+   * would pick AG News' label 2 but the label 3 of a job labelled 2 and 3. Other labels: 1–9 by place, 0 the tenth.
+   */
+  get keysAreLabels(): boolean {
+    return this.labels.length > 0 && this.labels.every((l) => /^[0-9]$/.test(l));
+  }
+
+  /** The key that picks the label at place `i`, if any. */
+  keyOf(i: number): string | undefined {
+    if (this.keysAreLabels) return this.labels[i];
+    return i === 9 ? '0' : i < 9 ? String(i + 1) : undefined;
+  }
+
   labelForKey(key: string): string | undefined {
     if (!/^[0-9]$/.test(key)) return undefined;
-    return this.labels[key === '0' ? 9 : Number(key) - 1];
+    return this.labels.find((_, i) => this.keyOf(i) === key);
   }
 
   pick(label: string): Promise<void> {
