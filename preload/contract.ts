@@ -962,7 +962,8 @@ export const operations = {
   },
   /** Whether a file the person chose exists, and which labelling job owns it (writing there needs consent naming it). */
   'label.checkOutput': {
-    request: z.strictObject({ file: path }),
+    /** `input`: the file to be labelled into it, which it may not be. */
+    request: z.strictObject({ file: path, input: path.optional() }),
     response: type<{ file: string; exists: boolean; owner: LabelJobInfo | null }>(),
   },
   'label.cancel': { request: jobRef, response: type<LabelJobInfo>() },

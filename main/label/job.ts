@@ -20,7 +20,7 @@ import { ENCODING_CHOICES, isOneOf, labelledFormat, type CsvSeparator, type Enco
 import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
-import { checkOutputFile, realTarget } from '../output-path.js';
+import { checkOutputFile } from '../output-path.js';
 import { claimWriter } from '../writer-lock.js';
 import { dataDirOf, type LibraryDb } from '../library/db.js';
 import type { PromptModel } from '../runtime/types.js';
@@ -45,7 +45,7 @@ import {
   type ScoredRow,
 } from './jobs.js';
 import { AppendFile, refuseExisting } from './output-file.js';
-import { claimOutput, defaultOutputPath, outputNote, sealOf } from './ownership.js';
+import { claimOutput, defaultOutputPath, outputNote, refuseOutputOverInput, sealOf } from './ownership.js';
 import { FILE_REF_PREFIX } from './prompt-file.js';
 import { appendedPath, convertPart, isPartFormat, partPath } from './part-output.js';
 import { checkSheetFits } from './workbook-output.js';
@@ -355,11 +355,7 @@ function jobOutput(
       ? (options.format ?? labelledFormat(inputFormat))
       : outputFormatOf(options.output, options.format, labelledFormat(inputFormat));
   const output = options.output === undefined ? defaultOutputPath(db, input, promptsName(engine.prompts), format) : resolve(options.output);
-  if (realTarget(input) === realTarget(output))
-    throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
-      file: output,
-      hint: 'Choose another --output.',
-    });
+  refuseOutputOverInput(input, output);
   checkOutputFile(output, dataDirOf(db), 'output file');
   return { format, output };
 }

@@ -132,3 +132,13 @@ export function jobsOwning(db: LibraryDb, file: string): LabelJob[] {
 function taken(db: LibraryDb, file: string): boolean {
   return jobsWriting(db, file, false).length > 0;
 }
+
+/** The output would overwrite the file being labelled, through whatever links lead to either. */
+export function refuseOutputOverInput(input: string, output: string): void {
+  if (realTarget(input) === realTarget(output))
+    throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
+      file: output,
+      hint: 'Choose another --output.',
+      uiHint: 'Choose another output file.',
+    });
+}

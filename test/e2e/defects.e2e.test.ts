@@ -9,7 +9,7 @@
  * AG News' CSV as published (and saved again by Python as Excel would).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
@@ -590,5 +590,50 @@ it(
     await expect(page.locator('.nav-buttons [role="status"]').innerText()).resolves.toBe(
       'This run stored no prompt (it did not reach its end): resume it, or train again.',
     );
+  },
+);
+
+it(
+  "Labelling: an output that is the input is refused beside the button, with no offer to replace it; a new file does not keep the last job's output",
+  { timeout: 90_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-label-output-failure.png'), fullPage: true }).then(() => undefined));
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-defects-label-'));
+    const lines = readFileSync(cola('in_domain_dev.tsv'), 'utf8').split(/(?<=\n)/);
+    const [first, second] = ['first.tsv', 'second.tsv'].map((name, i) => {
+      const file = join(dir, name);
+      writeFileSync(file, lines.slice(i * 12, i * 12 + 12).join(''));
+      return file;
+    });
+    await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 60_000 }).toBe('done');
+    await page.getByRole('link', { name: 'Labelling' }).click();
+    await page.getByRole('combobox', { name: /^Prompt/ }).selectOption(String(promptId));
+    const file = page.getByLabel('File to label');
+    const output = page.getByLabel('Write the labelled copy to');
+    const start = page.getByRole('button', { name: 'Label the file' });
+    await file.fill(first);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await expect.poll(() => output.inputValue()).toMatch(/first\..+\.labelled\.tsv$/);
+
+    await output.fill(first);
+    await start.click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Labelling did not go through' });
+    await expect.poll(() => refused.innerText()).toMatch(/The output file would overwrite the input\. Choose another output file\./);
+    await expect(page.getByRole('button', { name: 'Replace the file' }).count()).resolves.toBe(0);
+    const [button, alert] = await Promise.all([start.boundingBox(), refused.boundingBox()]);
+    expect(alert!.y - button!.y).toBeLessThan(150);
+
+    const typed = join(dir, 'typed.tsv');
+    await output.fill(typed);
+    await start.click();
+    await expect
+      .poll(async () => (await app.call('label.list', {})).find((j) => j.output === typed)?.status, { timeout: 60_000 })
+      .toBe('done');
+    await expect(refused.count()).resolves.toBe(0);
+    // Another file: its own default output, not the file the last job wrote.
+    await file.fill(second);
+    await page.getByRole('button', { name: 'Read columns' }).click();
+    await expect.poll(() => output.inputValue()).toMatch(/second\..+\.labelled\.tsv$/);
   },
 );

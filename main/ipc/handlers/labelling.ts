@@ -21,7 +21,7 @@ import { planLabelling } from '../../label/memory-plan.js';
 import { loadTokenizer } from '../../tokenizer/index.js';
 import { planSuggestion } from './train-plan.js';
 import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
-import { defaultOutputPath, jobsOwning, outputNote, outputState } from '../../label/ownership.js';
+import { defaultOutputPath, jobsOwning, outputNote, outputState, refuseOutputOverInput } from '../../label/ownership.js';
 import { rowsNote } from '../../label/rows-note.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
@@ -58,11 +58,7 @@ export class LabelJobs {
     const prompt = requirePrompt(this.db, r.promptId);
     const input = existingFile(r.input, 'input file');
     const output = outputFile(r.output, this.context.dataDir, 'output file');
-    if (output === input)
-      throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
-        file: output,
-        hint: 'Choose another output file.',
-      });
+    refuseOutputOverInput(input, output);
     const settings = readSettings(this.context.dataDir);
     // The reading and job options pass through as they came (listing them one by one once dropped a new one); only
     // the two formats are renamed, the input's and the output's.
@@ -171,8 +167,9 @@ export class LabelJobs {
     return { output: defaultOutputPath(this.db, existingFile(r.input, 'input file'), prompt.name, r.format) };
   }
 
-  checkOutput(path: string): { file: string; exists: boolean; owner: LabelJobInfo | null } {
+  checkOutput({ file: path, input }: ValidRequestOf<'label.checkOutput'>): { file: string; exists: boolean; owner: LabelJobInfo | null } {
     const file = outputFile(path, this.context.dataDir, 'output file');
+    if (input !== undefined) refuseOutputOverInput(input, file);
     const exists = existsSync(file);
     const [owner] = exists ? jobsOwning(this.db, file) : [];
     return { file, exists, owner: owner ? this.info(owner) : null };

@@ -72,6 +72,9 @@ export class LabellingJob {
   /** "Train again with my corrections", once started for this job. */
   retraining = $state.raw<Retraining | undefined>();
   retrainError = $state.raw<ApiError | undefined>();
+  /** Starting a job failed: said beside the button that started it. */
+  startError = $state.raw<ApiError | undefined>();
+  /** A job's cancel, resume or review failed: said beside the job. */
   error = $state.raw<ApiError | undefined>();
   /** Reading the file's columns failed: nothing was labelled, so it is not labelling's failure. */
   readError = $state.raw<ApiError | undefined>();
@@ -113,8 +116,10 @@ export class LabellingJob {
     void this.suggestOutput();
   }
 
-  /** A new file: quoting and header detected afresh, the output following it. */
+  /** A new file: quoting and header detected afresh, the output following it (not the last job's file). */
   chooseFile(): Promise<void> {
+    if (this.job && this.output.trim() === this.job.output) this.output = '';
+    this.startError = undefined;
     this.quoting = '';
     this.separator = '';
     this.sheet = '';
@@ -160,7 +165,7 @@ export class LabellingJob {
   ): Promise<{ overwrite: boolean; replaceJob?: string } | null> {
     if (consent && consent.action === action && consent.file === file)
       return { overwrite: true, ...(consent.owner ? { replaceJob: consent.owner.jobId } : {}) };
-    const check = await api['label.checkOutput']({ file });
+    const check = await api['label.checkOutput']({ file, ...(action === 'start' ? { input: this.input.trim() } : {}) });
     if (!check.exists) return { overwrite: false };
     this.pendingReplace = { action, file, owner: check.owner };
     return null;
@@ -214,10 +219,10 @@ export class LabellingJob {
       this.#forgetRetraining();
       this.exported = undefined;
       this.exportFile = reviewedPath(this.job.output, this.job.format);
-      this.error = undefined;
+      this.error = this.startError = undefined;
       if (this.job.status === 'done') await this.#finished();
     } catch (error) {
-      this.error = asApiError(error);
+      this.startError = asApiError(error);
     } finally {
       this.busy = '';
     }
@@ -228,6 +233,7 @@ export class LabellingJob {
     this.#listen();
     this.job = job;
     this.progress = undefined;
+    this.error = undefined;
     this.exported = undefined;
     this.exportFile = reviewedPath(job.output, job.format);
     this.review = undefined;
@@ -256,6 +262,7 @@ export class LabellingJob {
         () => api['label.resume']({ jobId }),
       );
       this.progress = undefined;
+      this.error = undefined;
     } catch (error) {
       this.error = asApiError(error);
     }
