@@ -6,7 +6,7 @@ import { getJob, jobWriter } from '../label/jobs.js';
 import { rowsNote } from '../label/rows-note.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
-import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
+import { jobPromptFromLibrary, LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
 import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
@@ -69,12 +69,12 @@ function fileTask(values: ParsedArgs['values']): LabelTask {
 }
 
 /** Prompts of a resumed job, found again from the references stored with it (the job keeps its own task, or each route's). */
-function jobPrompts(db: LibraryDb, refs: { ref: string }[], taskOf: (i: number) => LabelTask): LabelPrompt[] {
-  return refs.map(({ ref }, i) => {
+function jobPrompts(db: LibraryDb, refs: { ref: string; name: string }[], taskOf: (i: number) => LabelTask): LabelPrompt[] {
+  return refs.map((stored, i) => {
     const task = taskOf(i);
-    if (ref.startsWith(FILE_REF_PREFIX)) return promptFromFile(ref.slice(FILE_REF_PREFIX.length), task);
-    if (ref.startsWith(LIBRARY_REF_PREFIX)) return { ...promptFromLibrary(db, ref).prompt, task };
-    throw new SproutError('label-unknown-prompt', `The job was started with prompt "${ref}", which this Sprout cannot find.`);
+    if (stored.ref.startsWith(FILE_REF_PREFIX)) return promptFromFile(stored.ref.slice(FILE_REF_PREFIX.length), task);
+    if (stored.ref.startsWith(LIBRARY_REF_PREFIX)) return jobPromptFromLibrary(db, stored, task);
+    throw new SproutError('label-unknown-prompt', `The job was started with prompt "${stored.ref}", which this Sprout cannot find.`);
   });
 }
 

@@ -1,4 +1,5 @@
 import { deletePrompt } from '../library/prompts.js';
+import { refuseDeletingInUse } from '../label/prompt-in-use.js';
 import { printJson, type Command } from './command.js';
 import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
@@ -15,6 +16,11 @@ from ID's own source. Prints one JSON line: { "deleted", "reparented": [ids] }.`
   positionals: true,
   async run({ values, positionals }) {
     const { id } = await idArgument(positionals, 'rm', 'none');
-    printJson(await withLibrary((db) => deletePrompt(db, id, { force: values.force as boolean })));
+    printJson(
+      await withLibrary((db) => {
+        refuseDeletingInUse(db, id);
+        return deletePrompt(db, id, { force: values.force as boolean });
+      }),
+    );
   },
 };

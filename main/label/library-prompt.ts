@@ -1,6 +1,7 @@
 import type { LibraryDb } from '../library/db.js';
 import { promptModelFolder } from '../library/prompt-model.js';
-import { findPromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { findPromptId, getPrompt, parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
+import { SproutError } from '../errors.js';
 import { getRun } from '../library/runs.js';
 import { getTask } from '../library/tasks.js';
 import { TrainingConfigSchema } from '../train/config.js';
@@ -9,6 +10,25 @@ import type { WeightWidth } from '../weights/width.js';
 
 /** The `ref` of a library prompt, as `--init prompt:<id>` names it. */
 export const LIBRARY_REF_PREFIX = 'prompt:';
+
+/**
+ * A stored job's library prompt, found again to resume the job or train it again: one deleted since is named as the
+ * job knew it, where the library's own "There is no prompt 39" left the person to work out which prompt and why.
+ */
+export function jobPromptRecord(db: LibraryDb, stored: { ref: string; name: string }, to: 'resume' | 'train again'): PromptRecord {
+  const record = getPrompt(db, parsePromptId(stored.ref));
+  if (record) return record;
+  throw new SproutError(
+    'label-prompt-deleted',
+    `The prompt this job labelled with, “${stored.name}” (${stored.ref}), was deleted from the library, so the job cannot ${to}.`,
+    { hint: 'Its labelled rows stay with the job; label the file in a new job, with another prompt.' },
+  );
+}
+
+/** jobPromptRecord as the labeller takes it, with the task the job keeps. */
+export function jobPromptFromLibrary(db: LibraryDb, stored: { ref: string; name: string }, task: LabelTask): LabelPrompt {
+  return { ...promptFromLibrary(db, String(jobPromptRecord(db, stored, 'resume').id)).prompt, task };
+}
 
 /** A library prompt by id (`12`, `prompt:12`) or exact name, with its task and the folder of its base model. */
 export function promptFromLibrary(

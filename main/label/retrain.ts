@@ -21,10 +21,10 @@ import {
   type Split,
 } from '../library/datasets.js';
 import { writeTransaction, type LibraryDb } from '../library/db.js';
-import { requirePrompt, type PromptRecord } from '../library/prompts.js';
+import type { PromptRecord } from '../library/prompts.js';
 import { getTask, type TaskRecord } from '../library/tasks.js';
 import { getJob, jobRows, type LabelJob } from './jobs.js';
-import { LIBRARY_REF_PREFIX } from './library-prompt.js';
+import { jobPromptRecord, LIBRARY_REF_PREFIX } from './library-prompt.js';
 
 /** What a version was made of: the counts the app shows beside the new run. */
 export interface VersionReport {
@@ -65,7 +65,7 @@ export function retrainSource(db: LibraryDb, job: LabelJob): { prompt: PromptRec
       },
     );
   }
-  const prompt = requirePrompt(db, Number(refs[0].slice(LIBRARY_REF_PREFIX.length)));
+  const prompt = jobPromptRecord(db, job.spec.prompts[0], 'train again');
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const parent = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
   if (!task || !parent || parent.labelColumn === null) {

@@ -20,6 +20,7 @@ import { existingFile, existingFolder, outputFile, outputTarget } from './files.
 import { requireModel } from './models.js';
 import { project2d } from './pca.js';
 import { libraryOf } from './library-connection.js';
+import { refuseDeletingInUse } from '../../label/prompt-in-use.js';
 
 export function promptInfo(db: LibraryDb, p: PromptSummary): PromptInfo {
   const task = p.taskId === null ? undefined : getTask(db, p.taskId);
@@ -87,7 +88,9 @@ export function note(context: HandlerContext, id: number, notes: string): Prompt
 }
 
 export function remove(context: HandlerContext, id: number, force: boolean): { removed: boolean; children: number } {
-  const result = deletePrompt(libraryOf(context), id, { force });
+  const db = libraryOf(context);
+  refuseDeletingInUse(db, id);
+  const result = deletePrompt(db, id, { force });
   return { removed: true, children: result.reparented.length };
 }
 

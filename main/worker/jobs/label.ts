@@ -3,7 +3,7 @@ import type { DataFormat, Quoting } from '../../data/types.js';
 import { resumeLabelJob, startLabelJob, type LabelJobOptions, type LabelSummary } from '../../label/job.js';
 import { getJob, jobWriter } from '../../label/jobs.js';
 import { refuseIfWritten } from '../../writer-lock.js';
-import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
+import { jobPromptFromLibrary, LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import type { LabelProgress, LabelPrompt } from '../../label/types.js';
 import { SproutError } from '../../errors.js';
 import { loadPromptModel } from '../../runtime/model.js';
@@ -48,13 +48,13 @@ export const labelRun: Job<LabelJobInput, LabelSummary, LabelJobProgress> = (inp
       // Before loading the model: a job another process labels is refused at once (resumeLabelJob holds the lock).
       refuseIfWritten(jobWriter(db, input.jobId));
       // The job keeps its own task, so a prompt whose library task changed since still labels as it started.
-      prompts = job.spec.prompts.map(({ ref }) => {
-        if (!ref.startsWith(LIBRARY_REF_PREFIX))
+      prompts = job.spec.prompts.map((stored) => {
+        if (!stored.ref.startsWith(LIBRARY_REF_PREFIX))
           throw new SproutError(
             'label-unknown-prompt',
-            `The job was started with the prompt file "${ref}"; resume it with \`sprout label --resume\`.`,
+            `The job was started with the prompt file "${stored.ref}"; resume it with \`sprout label --resume\`.`,
           );
-        return { ...promptFromLibrary(db, ref).prompt, task: job.spec.task };
+        return jobPromptFromLibrary(db, stored, job.spec.task);
       });
       modelPath = job.spec.model;
       weights = job.spec.weights ?? 'fp32';
