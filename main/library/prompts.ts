@@ -149,6 +149,7 @@ function summaryFromRow(r: Row): PromptSummary {
 function notFound(id: number): SproutError {
   return new SproutError('prompt-not-found', `There is no prompt ${id} in the library.`, {
     hint: 'See the ids with `sprout library list`.',
+    uiHint: 'The Library screen lists the prompts there are; it may have been deleted.',
   });
 }
 

@@ -637,3 +637,24 @@ it(
     await expect.poll(() => output.inputValue()).toMatch(/second\..+\.labelled\.tsv$/);
   },
 );
+
+it('Prompt step: a source deleted since the ranking is no longer offered once the step is shown again', { timeout: 60_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'defects-stale-ranking-failure.png'), fullPage: true }).then(() => undefined));
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('button', { name: 'New task' }).click();
+  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
+  await page.getByLabel('Target text for label 0').fill('no');
+  await page.getByLabel('Target text for label 1').fill('yes');
+  await page.getByRole('button', { name: 'Next: Prompt' }).click();
+  const source = page.getByRole('radio', { name: new RegExp(`^${runName}`) });
+  await source.waitFor({ timeout: 30_000 });
+  await source.check();
+
+  // Deleted elsewhere (the Library screen, or the CLI) while this step was open; the step is left and shown again.
+  await app.call('library.delete', { id: promptId, force: true });
+  await page.getByRole('button', { name: /^✓?\s*Model/ }).click();
+  await page.getByRole('button', { name: /^\d?\s*Prompt/ }).click();
+  await expect.poll(() => source.count(), { timeout: 30_000 }).toBe(0);
+  await expect(page.locator('#source-none').isChecked()).resolves.toBe(true);
+});

@@ -3,6 +3,8 @@ import type { ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import type { TrainingConfigInput } from '../../train/config.js';
+import { parseInit } from '../../train/init.js';
+import { findPromptId, requirePrompt } from '../../library/prompts.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
 import { readSettings } from './settings.js';
@@ -15,6 +17,9 @@ export function trainingInput(dataDir: string, db: LibraryDb, r: ValidRequestOf<
       hint: 'Import the file again with its label column mapped, or use it in the Label step.',
     });
   }
+  // A transfer source deleted since the ranking was shown: refused here, where the run would fail at once and stay.
+  const init = r.init === undefined ? undefined : parseInit(r.init);
+  if (init?.kind === 'prompt') requirePrompt(db, findPromptId(db, init.id));
   const settings = readSettings(dataDir);
   return {
     model: model.path,

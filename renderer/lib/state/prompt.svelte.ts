@@ -6,7 +6,7 @@ import {
   type Precision,
   type RunLimited,
 } from '../../../main/choices.js';
-import type { Device, RequestOf, TransferProgress, TransferRanking, WeightWidth } from '../../../preload/contract.js';
+import type { Device, PromptInfo, RequestOf, TransferProgress, TransferRanking, WeightWidth } from '../../../preload/contract.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, MAX_PROBES, type SimilarityMetric } from '../../../main/transfer/similarity.js';
 import type { ApiError } from '../api.js';
 import { api, onEvent } from '../api.js';
@@ -82,7 +82,16 @@ export class PromptSetup {
     const asked = this.probes;
     const probes = asked !== null && Number.isInteger(asked) && asked >= 1 && asked <= MAX_PROBES ? asked : DEFAULT_PROBES;
     const recipe = this.probeRecipe();
-    const key = `${modelId}/${datasetId}/${this.metric}/${probes}/${JSON.stringify(recipe)}`;
+    let others: PromptInfo[];
+    try {
+      others = await api['library.list']({ modelId });
+    } catch (error) {
+      this.error = asApiError(error);
+      return;
+    }
+    this.dropDeleted(others);
+    // The library's prompts are part of what was ranked: one deleted since is no source, one added may be the best.
+    const key = `${modelId}/${datasetId}/${this.metric}/${probes}/${JSON.stringify(recipe)}/${others.map((p) => p.id).join(',')}`;
     if (this.rankingFor === key) return;
     this.rankingBusy = true;
     this.rankingDataset = datasetId;
@@ -91,7 +100,6 @@ export class PromptSetup {
       if (p.datasetId === datasetId) this.probeProgress = p;
     });
     try {
-      const others = await api['library.list']({ modelId });
       this.emptyLibrary = others.length === 0;
       if (this.emptyLibrary) {
         this.ranking = undefined;
@@ -120,6 +128,15 @@ export class PromptSetup {
       this.rankingBusy = false;
       this.rankingDataset = undefined;
     }
+  }
+
+  /** A ranking shown while a new one is asked for (or after it was stopped) offers no prompt deleted since. */
+  private dropDeleted(present: PromptInfo[]): void {
+    if (!this.ranking) return;
+    const ids = new Set(present.map((p) => p.id));
+    const candidates = this.ranking.candidates.filter((c) => ids.has(c.promptId));
+    if (candidates.length !== this.ranking.candidates.length) this.ranking = { ...this.ranking, candidates };
+    if (this.source !== null && !ids.has(this.source)) this.source = null;
   }
 
   /**
