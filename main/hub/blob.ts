@@ -1,8 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import type { Hash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
+import { blobCheck, hashPrefix, startHash, type BlobCheck } from './blob-hash.js';
 import { cancelled, hubFetch, hubHttpError, unreachable, type HubClient } from './http.js';
 
 /** What a HEAD on resolve/{rev}/{path} tells about one file. */
@@ -12,8 +13,8 @@ export interface RemoteFile {
   /** Blob name in the cache: the LFS sha256 for large files, the git etag otherwise. */
   etag: string;
   size: number;
-  /** Present for LFS files: the content's sha256, checked after download. */
-  sha256?: string;
+  /** How the content is checked after download: the LFS sha256, or the git object id of a small file. */
+  check?: BlobCheck;
   commit?: string;
 }
 
@@ -71,17 +72,12 @@ export async function headFile(client: HubClient, repo: string, revision: string
         hint: 'Check HF_ENDPOINT: it must point at a Hugging Face Hub or a full mirror.',
       });
     }
-    const sha256 = linkedEtag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
-    return { path, url, etag, size, sha256, commit: response.headers.get('X-Repo-Commit') ?? undefined };
+    // An LFS file's linked ETag is its sha256, another file's ETag its git object id; any other ETag is not checked.
+    const check = blobCheck(etag);
+    const checked = linkedEtag ? check?.kind === 'sha256' : check?.kind === 'git-oid';
+    return { path, url, etag, size, check: checked ? check : undefined, commit: response.headers.get('X-Repo-Commit') ?? undefined };
   }
   throw new SproutError('hub-error', `Too many redirects for "${repo}/${path}".`);
-}
-
-async function hashPrefix(file: string, length: number): Promise<Hash> {
-  const hash = createHash('sha256');
-  if (length === 0) return hash;
-  for await (const chunk of createReadStream(file, { start: 0, end: length - 1 })) hash.update(chunk as Buffer);
-  return hash;
 }
 
 function writeFailure(error: unknown, file: string): SproutError {
@@ -104,7 +100,7 @@ interface BlobDownload {
   openWriter: OpenBlobWriter;
 }
 
-/** Where an attempt picks up: the bytes already in the .incomplete file and, for LFS files, their running sha256. */
+/** Where an attempt picks up: the bytes already in the .incomplete file and, for a checked file, their running hash. */
 interface ResumePoint {
   offset: number;
   hash: Hash | undefined;
@@ -131,7 +127,7 @@ async function resumePoint(download: BlobDownload): Promise<ResumePoint> {
   const { file, incomplete } = download;
   let offset = existsSync(incomplete) ? statSync(incomplete).size : 0;
   if (offset > file.size) offset = 0;
-  return { offset, hash: file.sha256 ? await hashPrefix(incomplete, offset) : undefined };
+  return { offset, hash: file.check ? await hashPrefix(file.check, file.size, incomplete, offset) : undefined };
 }
 
 /** GETs the file from `start.offset` on; the start that comes back is 0 when the server sends the whole file instead. */
@@ -149,7 +145,7 @@ async function requestRest(download: BlobDownload, start: ResumePoint): Promise<
   if (!response.ok) throw hubHttpError(response.status, response.headers.get('X-Error-Code'), file.path, `file "${file.path}"`);
   if (start.offset > 0 && response.status !== 206) {
     // The server ignored the Range header and sends the whole file: start over.
-    return { kind: 'response', response, start: { offset: 0, hash: file.sha256 ? createHash('sha256') : undefined } };
+    return { kind: 'response', response, start: { offset: 0, hash: file.check ? startHash(file.check, file.size) : undefined } };
   }
   if (start.offset > 0 && !response.headers.get('Content-Range')?.startsWith(`bytes ${start.offset}-`))
     throw new SproutError('hub-error', `The Hub resumed "${file.path}" at the wrong place (${response.headers.get('Content-Range')}).`);
@@ -209,7 +205,7 @@ async function downloadRest(download: BlobDownload, start: ResumePoint): Promise
 /**
  * Downloads one file into blobs/{etag}, resuming blobs/{etag}.incomplete with an HTTP Range request when a
  * previous attempt (this process or an earlier one) left one. The blob is renamed into place only after its
- * size and, for LFS files, its sha256 check out; a mismatch discards the partial file and fetches once more.
+ * size and its checksum (blob-hash.ts) check out; a mismatch discards the partial file and fetches once more.
  */
 export async function fetchBlob(
   client: HubClient,
@@ -235,10 +231,10 @@ export async function fetchBlob(
       }
       hash = attempt.hash;
     }
-    if (hash && hash.digest('hex') !== file.sha256) {
+    if (hash && hash.digest('hex') !== file.check?.expected) {
       rmSync(download.incomplete, { force: true });
       if (checksumRetries++ < 1) continue;
-      throw new SproutError('checksum-mismatch', `"${file.path}" arrived damaged twice (its sha256 does not match the Hub's).`, {
+      throw new SproutError('checksum-mismatch', `"${file.path}" arrived damaged twice (its checksum does not match the Hub's).`, {
         hint: 'Run the download again later; if it keeps failing the mirror (HF_ENDPOINT) serves a wrong file.',
       });
     }

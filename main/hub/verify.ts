@@ -1,12 +1,12 @@
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { SproutError } from '../errors.js';
-import { sha256OfFileAsync } from '../file-hash.js';
+import { blobCheck, blobMatches } from './blob-hash.js';
 
 /**
- * Re-hashes every file of a Hugging Face snapshot folder whose blob is named by its sha256 (the LFS files:
- * weights, spiece.model) and compares; returns how many were checked. Files that are not links into a
- * blobs/ folder (a plain local folder) are skipped.
+ * Re-hashes every file of a Hugging Face snapshot folder whose blob name checks its content (blob-hash.ts: the
+ * sha256 of an LFS file, the git object id of any other) and compares; returns how many were checked. Files that
+ * are not links into a blobs/ folder (a plain local folder) are skipped.
  */
 export async function verifySnapshotBlobs(dir: string): Promise<number> {
   let checked = 0;
@@ -19,10 +19,11 @@ export async function verifySnapshotBlobs(dir: string): Promise<number> {
         continue;
       }
       if (!st.isSymbolicLink()) continue;
-      const target = basename(readlinkSync(path));
-      if (!/^[0-9a-f]{64}$/.test(target)) continue;
-      if ((await sha256OfFileAsync(path)).sha256 !== target) {
-        throw new SproutError('checksum-mismatch', `"${relative(dir, path)}" is damaged: its sha256 differs from the Hub's.`, {
+      const check = blobCheck(basename(readlinkSync(path)));
+      if (!check) continue;
+      if (!(await blobMatches(check, statSync(path).size, path))) {
+        const what = check.kind === 'sha256' ? 'sha256' : 'git object id';
+        throw new SproutError('checksum-mismatch', `"${relative(dir, path)}" is damaged: its ${what} differs from the Hub's.`, {
           file: path,
           hint: "Delete the file's blob from the Hugging Face cache and download the model again.",
         });

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -68,8 +68,9 @@ describe('a model in the Hugging Face cache, given by its folder there', () => {
     expect(JSON.parse(inside.stdout)).toMatchObject({ id: 'local/tiny-t5', path: join(repo, 'snapshots', NEW) });
     const verified = await sprout(home, ['model', 'verify', repo]);
     expect(verified.code, verified.stderr).toBe(0);
-    // The two LFS files' blobs are re-hashed against their names.
-    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, path: join(repo, 'snapshots', NEW), checked_blobs: 2 });
+    // Every file's blob is re-hashed against its name: the LFS files' sha256, the others' git object id.
+    const files = readdirSync(join(repo, 'snapshots', NEW)).length;
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, path: join(repo, 'snapshots', NEW), checked_blobs: files });
   });
 
   it('takes the only snapshot when refs/main is missing', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,8 +77,10 @@ describe('sprout model', () => {
 
     const verify = await sprout(['model', 'verify', 'google/tiny-t5']);
     expect(verify.code).toBe(0);
-    // model.safetensors and spiece.model are LFS files, named by their sha256 in blobs/.
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, tensors: 61, checked_blobs: 2 });
+    // Every file: model.safetensors and spiece.model (LFS) by the sha256 their blobs are named by, the others by
+    // their git object id.
+    const snapshot = join(cache, 'models--google--tiny-t5', 'snapshots', commitOf('cli'));
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, tensors: 61, checked_blobs: readdirSync(snapshot).length });
 
     const imported = await sprout(['model', 'import', fixture('tiny-t5-v1_0')]);
     expect(imported.code).toBe(0);
@@ -123,6 +125,13 @@ describe('sprout model', () => {
     const damaged = await sprout(['model', 'verify', 'google/tiny-t5']);
     expect(damaged.code).toBe(2);
     expect(damaged.stderr).toContain('"spiece.model" is damaged: its sha256 differs from the Hub\'s.');
+    bytes[1000] ^= 1;
+    writeFileSync(realpathSync(spiece), bytes);
+    // A small file edited by hand: its git object id no longer matches.
+    const tokenizer = realpathSync(join(cache, 'models--google--tiny-t5', 'snapshots', commitOf('cli'), 'tokenizer.json'));
+    writeFileSync(tokenizer, readFileSync(tokenizer, 'utf8').replace('"▁"', '"▁ "'));
+    const edited = await sprout(['model', 'verify', 'google/tiny-t5']);
+    expect([edited.code, edited.stderr]).toEqual([2, expect.stringContaining('"tokenizer.json" is damaged: its git object id differs')]);
   });
 
   it('generate: a scaled-down flan-t5-xl as sharded bfloat16 .bin, which import converts and registers', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,6 +144,18 @@ describe('downloadModel against a loopback hub', () => {
     const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));
     expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
     expect(sent).toBe(2 * weights.length);
+  });
+
+  it('a corrupted byte of a small file is caught by its git object id, as git names it, and the file fetched again', async () => {
+    const config = readFileSync(join(v10, 'config.json'));
+    server.corruptOnce('config.json');
+    const cacheDir = tempDir('sprout-hub-');
+    const [result, sent] = await sentDuring('config.json', () => downloadModel('tiny-t5-plain', { settings: settings(cacheDir) }));
+    expect(readFileSync(join(result.dir, 'config.json')).equals(config)).toBe(true);
+    expect(sent).toBe(2 * config.length);
+    // The blob's name is what git itself computes for the file.
+    const oid = execFileSync('git', ['hash-object', join(v10, 'config.json')], { encoding: 'utf8' }).trim();
+    expect(readlinkSync(join(result.dir, 'config.json'))).toBe(`../../blobs/${oid}`);
   });
 
   it('cancel leaves nothing in snapshots/, and the next run resumes', async () => {

@@ -183,7 +183,7 @@ export class HubServer {
       return;
     }
     const body = Buffer.from(data.subarray(start));
-    if (this.corruptions.delete(name) && body.length > 0) body[Math.floor(body.length / 2)] ^= 0xff;
+    if (req.method !== 'HEAD' && body.length > 0 && this.corruptions.delete(name)) body[Math.floor(body.length / 2)] ^= 0xff;
     res.writeHead(range ? 206 : 200, {
       ...headers,
       'Content-Length': String(body.length),
