@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
-import { blobCheck, hashPrefix, startHash, type BlobCheck } from './blob-hash.js';
+import { blobCheck, blobMatches, hashPrefix, startHash, type BlobCheck } from './blob-hash.js';
 import { cancelled, hubFetch, hubHttpError, unreachable, type HubClient } from './http.js';
 
 /** What a HEAD on resolve/{rev}/{path} tells about one file. */
@@ -215,7 +215,12 @@ export async function fetchBlob(
   openWriter: OpenBlobWriter = openFileWriter,
 ): Promise<string> {
   const blob = join(blobsDir, file.etag);
-  if (existsSync(blob)) return blob;
+  if (existsSync(blob)) {
+    // A small file is checked again, at no cost to speak of: a damaged one (left by an older Sprout, or another tool)
+    // would otherwise fail every download after it. Weights are checked by `model verify`, not on every download.
+    if (file.check?.kind !== 'git-oid' || (await blobMatches(file.check, file.size, blob))) return blob;
+    rmSync(blob);
+  }
   mkdirSync(blobsDir, { recursive: true });
   const download: BlobDownload = { client, file, incomplete: `${blob}.incomplete`, onBytes, openWriter };
   let networkRetries = 0;

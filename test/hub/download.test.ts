@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../main/checkpoint/checkpoint.js';
@@ -156,6 +156,14 @@ describe('downloadModel against a loopback hub', () => {
     // The blob's name is what git itself computes for the file.
     const oid = execFileSync('git', ['hash-object', join(v10, 'config.json')], { encoding: 'utf8' }).trim();
     expect(readlinkSync(join(result.dir, 'config.json'))).toBe(`../../blobs/${oid}`);
+    // A damaged copy already in the cache (an older download's, say) is replaced, not trusted, when a download
+    // comes to it: here the snapshot lacks its weights' link, so the download completes it.
+    const blob = join(result.dir, '..', '..', 'blobs', oid);
+    writeFileSync(blob, config.toString('utf8').replace('"t5"', '"t6"'));
+    rmSync(join(result.dir, 'model.safetensors'));
+    const [again, resent] = await sentDuring('config.json', () => downloadModel('tiny-t5-plain', { settings: settings(cacheDir) }));
+    expect(readFileSync(join(again.dir, 'config.json')).equals(config)).toBe(true);
+    expect(resent).toBe(config.length);
   });
 
   it('cancel leaves nothing in snapshots/, and the next run resumes', async () => {
