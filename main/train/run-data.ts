@@ -20,6 +20,7 @@ import { cacheKey, cachedEncoding, encodeExamples, type EncodedSplit } from './e
 import type { LoopTask } from './eval-round.js';
 import type { TaskStart } from './events.js';
 import type { RunLibrary } from './run-ledger.js';
+import type { SplitContents } from './run-store.js';
 import { resolveTask, type ResolvedTask } from './task.js';
 import { agreeing, counted } from '../wording.js';
 
@@ -34,6 +35,8 @@ export interface RunTask {
   test: EncodedSplit | null;
   /** Target ids of each label text (eos included). */
   labelTargets: number[][];
+  /** What each split was read from, by content (a file's sha256 and how it was read): a resumed run must read the same. */
+  contents: SplitContents;
 }
 
 export interface RunData {
@@ -97,15 +100,18 @@ async function loadTask(spec: TaskSpec, where: RunPlace, tokenizer: T5Tokenizer,
       { file: trainRaw.where },
     );
   }
-  const heldOut = async (split: 'validation' | 'test'): Promise<EncodedSplit | null> => {
+  const heldOut = async (split: 'validation' | 'test'): Promise<{ encoded: EncodedSplit | null; content: string | null }> => {
     const source = heldOutSource(spec, split);
-    if (!source) return null;
-    const encoded = encodeSplit(await loadExamples(source, spec.task.labelColumn, library, split, textColumns));
+    if (!source) return { encoded: null, content: null };
+    const loaded = await loadExamples(source, spec.task.labelColumn, library, split, textColumns);
+    const encoded = encodeSplit(loaded);
     // A dataset without test rows (or only unlabelled ones, kept for labelling) has no test split to score.
-    return split === 'test' && encoded.examples.length === 0 ? null : encoded;
+    return { encoded: split === 'test' && encoded.examples.length === 0 ? null : encoded, content: loaded.content };
   };
   const labelTargets = tokenizer.encodeBatch(resolved.labelTexts, { maxLength: spec.task.maxTargetLength }).ids;
-  return { spec, resolved, train, validation: await heldOut('validation'), test: await heldOut('test'), labelTargets };
+  const [validation, test] = [await heldOut('validation'), await heldOut('test')];
+  const contents = { train: trainRaw.content, validation: validation.content, test: test.content };
+  return { spec, resolved, train, validation: validation.encoded, test: test.encoded, labelTargets, contents };
 }
 
 /** Where a run's data lives: the data folder (token caches) and the library (imported datasets). */

@@ -67,6 +67,13 @@ export function readJson(file: string, code: string): unknown {
   }
 }
 
+/** What each split of a task was read from, by content (a file's sha256 and how it was read). */
+export interface SplitContents {
+  train: string;
+  validation: string | null;
+  test: string | null;
+}
+
 /** config.json: what was asked, and what was resolved when the run started. */
 export interface StoredRun {
   runId: number;
@@ -74,7 +81,15 @@ export interface StoredRun {
   /** Absent in single-task runs. */
   mixture?: true;
   config: unknown;
-  tasks: { name: string; kind: ResolvedTask['kind']; labels: string[]; labelTexts: string[]; labelTargets: number[][] }[];
+  tasks: {
+    name: string;
+    kind: ResolvedTask['kind'];
+    labels: string[];
+    labelTexts: string[];
+    labelTargets: number[][];
+    /** Absent in runs started before it was stored. */
+    contents?: SplitContents;
+  }[];
   init: { name: string; vocabIds: number[]; notes: string[] }[];
 }
 

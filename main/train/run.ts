@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
+import { SPLITS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { dataDir as defaultDataDir } from '../paths.js';
 import { loadPromptModel, type T5PromptModel } from '../runtime/model.js';
@@ -140,6 +141,7 @@ async function trainWith(
   const { library } = options;
   const config = 'single' in spec ? toMixture(spec.single, library.sourceName(spec.single.train)) : spec.mixture;
   const data = await loadRunData(config, { dataDir: home, library });
+  if (resumeId !== null) refuseChangedData(runDir(home, String(resumeId)), data.tasks);
   const { plan, input } = await planRun(config, data.tasks);
   options.onPlan?.(plan);
   requirePlan(input, plan);
@@ -234,6 +236,27 @@ function initPrompts(run: LoadedRun, count: number): InitResult[] {
   );
 }
 
+/**
+ * A resumed run reads its data again from where the config says; a file changed since (edited, replaced, another
+ * file under its name) would mix two datasets into one run without a word. Runs that stored no contents pass.
+ */
+function refuseChangedData(dir: string, tasks: RunTask[]): void {
+  const stored = readStoredRun(dir).tasks;
+  tasks.forEach((task, i) => {
+    const before = stored[i]?.contents;
+    if (!before) return;
+    const changed = SPLITS.find((split) => before[split] !== task.contents[split]);
+    if (changed === undefined) return;
+    const source = changed === 'train' ? task.spec.train : task.spec[changed];
+    const named = source && 'file' in source ? source.file : `the dataset of task "${task.spec.name}"`;
+    throw new SproutError(
+      'run-data-changed',
+      `The ${changed} data (${named}) is not what this run started with: resuming would train on other data than its first steps did.`,
+      { hint: 'Put the file back as it was to resume, or start a new run on the data as it is now.' },
+    );
+  });
+}
+
 /** config.json of a new run: as asked, with the weight width `auto` resolved to, and each task and init as resolved. */
 function storeRun(run: LoadedRun, inits: InitResult[]): void {
   const { spec, model, data } = run;
@@ -250,6 +273,7 @@ function storeRun(run: LoadedRun, inits: InitResult[]): void {
       labels: t.resolved.labels,
       labelTexts: t.resolved.labelTexts,
       labelTargets: t.labelTargets,
+      contents: t.contents,
     })),
     init: inits.map((i) => ({ name: initName(parseInit(run.config.init)), vocabIds: i.vocabIds, notes: i.notes })),
   };

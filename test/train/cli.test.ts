@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +117,36 @@ describe('sprout train (spawned)', () => {
     expect(saved.prompts[0].data).toHaveLength(4 * 64);
     expect(existsSync(out.prompt_file)).toBe(true);
     const resumed = lastJson(await sprout(['train', '--resume', String(out.run_id)], home));
+    expect([resumed.status, resumed.steps]).toEqual(['completed', STEPS]);
+  });
+
+  it('--resume refuses a training file changed since the run started, and resumes once it is as it was', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
+    const data = join(home, 'cola-train.tsv');
+    const original = readFileSync(join(shared, 'data/cola/in_domain_train.tsv'), 'utf8');
+    writeFileSync(data, original);
+    const args = trainArgs.map((a, i) => (trainArgs[i - 1] === '--data' ? data : a));
+    let sent = false;
+    const stopped = await sprout(args, home, (line, kill) => {
+      if (!sent && new RegExp(`^step 7/${STEPS}\\b`).test(line)) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    expect(stopped.code).toBe(130);
+    const runId = String(lastJson(stopped).run_id);
+    // One label of the rows it trains on flipped, as an edit in a spreadsheet would.
+    const edited = original.replace(/^(\S+\t)1(\t)/, '$10$2');
+    expect(edited).not.toBe(original);
+    writeFileSync(data, edited);
+    const refused = await sprout(['train', '--resume', runId], home);
+    expect([refused.code, refused.stderr.trim().split('\n').at(-1)]).toEqual([
+      2,
+      `sprout: The train data (${data}) is not what this run started with: resuming would train on other data than its first ` +
+        'steps did. Put the file back as it was to resume, or start a new run on the data as it is now.',
+    ]);
+    writeFileSync(data, original);
+    const resumed = lastJson(await sprout(['train', '--resume', runId], home));
     expect([resumed.status, resumed.steps]).toEqual(['completed', STEPS]);
   });
 
