@@ -64,6 +64,13 @@ describe('sprout library (spawned)', () => {
     expect(await json(home, ['library', 'tag', '2', '--remove', 'best'])).toEqual({ id: 2, tags: ['glue'] });
     expect(await json(home, ['library', 'rename', '2', 'tweets', 'final'])).toEqual({ id: 2, name: 'tweets final' });
     expect(await json(home, ['library', 'note', '2', 'kept for the demo'])).toEqual({ id: 2, notes: 'kept for the demo' });
+    // A forgotten TEXT does not erase them; an empty one, given, does.
+    const forgotten = await sprout(home, ['library', 'note', '2']);
+    expect([forgotten.code, forgotten.stderr]).toEqual([
+      2,
+      'sprout: Give the notes: sprout library note ID TEXT (an empty "" clears them).\n',
+    ]);
+    expect(await json(home, ['library', 'note', '1', ''])).toEqual({ id: 1, notes: '' });
   });
 
   it('list, show with lineage, guarded rm', async () => {
