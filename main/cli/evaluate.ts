@@ -19,7 +19,7 @@ import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, readOpt
 import { withLibrary } from './model-shared.js';
 import { computeFlag, countFlag, deviceFlag, listFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
-import { interruptSignal } from './interrupt.js';
+import { interruptSignal, stoppedBy } from './interrupt.js';
 
 export const evaluateCommand: Command = {
   path: ['evaluate'],
@@ -69,6 +69,8 @@ baseline).`,
     const interrupt = interruptSignal();
     try {
       await scoreAndPrint(target, plan, interrupt.signal);
+    } catch (error) {
+      return stoppedBy(interrupt.signal, error, 'The evaluation was stopped before its end; it printed no scores.');
     } finally {
       interrupt.dispose();
     }

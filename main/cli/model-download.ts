@@ -5,7 +5,7 @@ import type { DownloadProgress } from '../hub/progress.js';
 import { hubModelId, saveModel } from '../library/models.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { describeSummary, modelJson, withLibrary } from './model-shared.js';
-import { interruptSignal } from './interrupt.js';
+import { interruptSignal, stoppedBy } from './interrupt.js';
 
 const mb = (n: number): string => (n / 1e6).toFixed(1);
 
@@ -49,6 +49,8 @@ The id is what \`--model\` takes in the commands that use a model (train, label,
       );
       process.stderr.write(`${record.id}: ${describeSummary(record.summary)}\n`);
       printJson({ ...modelJson(record), fetched_bytes: result.fetchedBytes });
+    } catch (error) {
+      return stoppedBy(interrupt.signal, error, 'The download was stopped; run the same command again to resume it.');
     } finally {
       interrupt.dispose();
     }

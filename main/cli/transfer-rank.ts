@@ -22,7 +22,7 @@ import { printJson, UsageError, type Command, type ParsedArgs } from './command.
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
 import { choiceFlag, countFlag, deviceFlag, numberFlag, runLimitFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
-import { interruptSignal } from './interrupt.js';
+import { interruptSignal, stoppedBy } from './interrupt.js';
 import { statusLine } from './status-line.js';
 
 const metricFlag = choiceFlag('metric', SIMILARITY_METRIC_NAMES);
@@ -112,9 +112,7 @@ metric against each target embedding.`,
       const { output, ranked } = await withLibrary((db) => rank(db, model, args, interrupt.signal));
       printRanking(output, ranked, values.json === true);
     } catch (error) {
-      if (!(interrupt.signal.aborted && error instanceof SproutError && error.code === 'cancelled')) throw error;
-      process.stderr.write(`sprout: ${error.message}\n`);
-      return 130;
+      return stoppedBy(interrupt.signal, error, 'The ranking was stopped; the probe runs that finished are kept for the next one.');
     } finally {
       interrupt.dispose();
     }

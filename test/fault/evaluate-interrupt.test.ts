@@ -1,0 +1,54 @@
+/**
+ * Ctrl-C during `sprout evaluate` ends it as Ctrl-C ends train, label and transfer rank: one line and exit code 130,
+ * where it printed "internal error: AbortError" with a stack trace and exited 1.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { shared } from '../train/fixtures.js';
+import { sprout } from './spawn.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sprout-evaluate-interrupt-'));
+const home = join(dir, 'home');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('Ctrl-C during evaluate: one line, exit code 130', { timeout: 120_000 }, async () => {
+  const rows = join(dir, 'sst2-24.tsv');
+  writeFileSync(
+    rows,
+    readFileSync(join(shared, 'data/sst2/train.tsv'), 'utf8')
+      .split(/(?<=\n)/)
+      .slice(0, 25)
+      .join(''),
+  );
+  const columns = ['--text-column', 'sentence', '--label-column', 'label'];
+  const trained = await sprout(
+    ['train', '--model', join(shared, 'fixtures/tiny-t5-v1_0'), '--data', rows, ...columns].concat([
+      '--verbalizer',
+      '0=negative,1=positive',
+      '--steps',
+      '1',
+      '--device',
+      'cpu',
+    ]),
+    home,
+  );
+  expect(trained.code, trained.stderr).toBe(0);
+  // All 67,349 rows of SST-2's training file: the signal comes as the model loads, long before the scoring ends.
+  let sent = false;
+  const stopped = await sprout(
+    ['evaluate', '--prompt', '1', '--data', join(shared, 'data/sst2/train.tsv'), ...columns, '--device', 'cpu'],
+    home,
+    (line, kill) => {
+      if (sent || !line.startsWith('scoring prompt')) return;
+      sent = true;
+      kill('SIGINT');
+    },
+  );
+  expect([stopped.code, stopped.stderr.trim().split('\n').at(-1), stopped.stdout]).toEqual([
+    130,
+    'sprout: The evaluation was stopped before its end; it printed no scores.',
+    '',
+  ]);
+});
