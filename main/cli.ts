@@ -81,6 +81,13 @@ async function main(argv: string[]): Promise<number> {
   return (await found.command.run(parsed)) ?? 0;
 }
 
+// `sprout library list | head -1`: the reader has all it wanted and closed the pipe. The output was wanted only that
+// far, so the command ends quietly, as Unix tools do, instead of with an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
