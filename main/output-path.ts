@@ -109,3 +109,21 @@ export function asNoAccess(error: unknown, fallbackPath?: string): SproutError |
     hint: 'Choose a folder you can write to, or change its permissions.',
   });
 }
+
+/**
+ * A name (a prompt's) as part of a file or folder name: its letters and digits in any script, '.', '_' and '-',
+ * every other run of characters one '-', cut to at most `maxBytes` bytes of UTF-8 (a tar header's field holds
+ * bytes) at a character's end; `fallback` when nothing is left. "sst2 früh" is sst2-früh, not sst2-fr-h.
+ */
+export function fileNamePart(name: string, maxBytes: number, fallback: string): string {
+  const whole = name
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^[-.]+/, '');
+  let part = '';
+  for (const char of whole) {
+    if (Buffer.byteLength(part + char) > maxBytes) break;
+    part += char;
+  }
+  return part.replace(/[-.]+$/, '') || fallback;
+}

@@ -16,6 +16,7 @@ import { migrations } from '../library/migrations.js';
 import { extractTar, writeTar } from '../library/tar.js';
 import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from './peft.js';
 import { tempPathBeside } from '../temp-path.js';
+import { fileNamePart } from '../output-path.js';
 
 export const ARCHIVE_FORMAT = 'sprout-library-archive';
 export const ARCHIVE_VERSION = 1;
@@ -35,15 +36,6 @@ export interface ArchiveManifest {
   sha256?: Record<string, string>;
 }
 
-function slug(name: string): string {
-  return (
-    name
-      .replace(/[^\w.-]+/g, '-')
-      .replace(/^[-.]+|-+$/g, '')
-      .slice(0, 40) || 'prompt'
-  );
-}
-
 /** Writes the library as a tar archive at `file` (refusing to replace an existing file). */
 export async function exportLibraryArchive(db: LibraryDb, file: string): Promise<ArchiveManifest> {
   const target = resolve(file);
@@ -58,7 +50,7 @@ export async function exportLibraryArchive(db: LibraryDb, file: string): Promise
     const entries = [{ name: ARCHIVE_DATABASE, source: join(work, ARCHIVE_DATABASE) }];
     const prompts: ArchiveManifest['prompts'] = [];
     for (const p of db.prepare('SELECT id, name FROM prompts ORDER BY id').all() as { id: number; name: string }[]) {
-      const folder = `prompts/${p.id}-${slug(p.name)}`;
+      const folder = `prompts/${p.id}-${fileNamePart(p.name, 40, 'prompt')}`;
       exportPeft(db, p.id, join(work, folder));
       for (const f of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) entries.push({ name: `${folder}/${f}`, source: join(work, folder, f) });
       prompts.push({ id: p.id, name: p.name, folder });

@@ -11,7 +11,7 @@ import { sha256OfFile } from '../file-hash.js';
 import type { LibraryDb } from '../library/db.js';
 import type { OutputFormat } from './encode.js';
 import { appendedPath } from './part-output.js';
-import { realTarget } from '../output-path.js';
+import { fileNamePart, realTarget } from '../output-path.js';
 import { refuseIfWritten } from '../writer-lock.js';
 import { jobWriter, listJobs, resealOutput, type LabelJob, type OutputReplaced, type OutputSeal } from './jobs.js';
 
@@ -105,12 +105,7 @@ export function claimOutput(db: LibraryDb, file: string, replaceJob: string | un
  */
 export function defaultOutputPath(db: LibraryDb, input: string, promptName: string, format: OutputFormat): string {
   const stem = basename(input, extname(input));
-  const slug =
-    promptName
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[-.]+|[-.]+$/g, '')
-      .slice(0, 48) || 'prompt';
+  const slug = fileNamePart(promptName.toLowerCase(), 48, 'prompt');
   for (let n = 1; ; n++) {
     const file = join(dirname(input), `${stem}.${slug}${n === 1 ? '' : `-${n}`}.labelled.${format}`);
     if (!existsSync(file) && !taken(db, file)) return file;

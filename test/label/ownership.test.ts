@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCorrected } from '../../main/label/export.js';
 import { resumeLabelJob, startLabelJob, type LabelEngine } from '../../main/label/job.js';
 import { getJob } from '../../main/label/jobs.js';
-import { outputState } from '../../main/label/ownership.js';
+import { defaultOutputPath, outputState } from '../../main/label/ownership.js';
 import { listReviewRows, recordCorrection } from '../../main/label/review.js';
 import type { LabelTask } from '../../main/label/types.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
@@ -196,4 +196,21 @@ describe('sprout label and sprout label export (spawned)', () => {
       expect(pythonRows(second.output, 'tsv', '3').map((r) => r[1])).toEqual(pythonRows(firstAsWritten, 'tsv', '3').map((r) => r[1]));
     },
   );
+});
+
+describe('default output names', () => {
+  it('keep the letters of a prompt name in any script, and cut long ones at a character', () => {
+    const { db } = freshLibrary();
+    const dir = tempDir();
+    const input = join(dir, 'rev.csv');
+    writeFileSync(input, 'text\nfine\n');
+    const named = (prompt: string) => defaultOutputPath(db, input, prompt, 'csv').slice(dir.length + 1);
+    expect(named('sst2 früh')).toBe('rev.sst2-früh.labelled.csv');
+    expect(named('日本語 プロンプト')).toBe('rev.日本語-プロンプト.labelled.csv');
+    expect(named('🌱 Nachrichten-Thema')).toBe('rev.nachrichten-thema.labelled.csv');
+    expect(named('🌱')).toBe('rev.prompt.labelled.csv');
+    // 48 bytes of UTF-8 at most: sixteen three-byte characters, not a broken seventeenth.
+    expect(named('語'.repeat(20))).toBe(`rev.${'語'.repeat(16)}.labelled.csv`);
+    db.close();
+  });
 });
