@@ -130,9 +130,10 @@ function sentenceList(words: readonly string[], conjunction: 'or' | 'and'): stri
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`;
 }
 
-/** A text of at most `max` characters: a longer one keeps its first `max` − 1 and ends in "…". */
+/** A text of at most `max` characters: a longer one keeps its first `max` − 1 and ends in "…" (never half an emoji). */
 export function clipped(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
 /** "a, b, … h and 12 more": the first `shown` of a long list, and how many more there are. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { metricChange, metricRows, metricValue, promptHeadline } from '../../renderer/lib/format.js';
-import { counted, percentText } from '../../main/wording.js';
+import { clipped, counted, percentText } from '../../main/wording.js';
 
 /** A library record as `sprout train` stores it (main/train/run.ts). */
 const stored = {
@@ -57,5 +57,14 @@ describe('library wording', () => {
 
   it('keeps a percentage whole on one line: the space before % does not break', () => {
     expect(promptHeadline({ best: { rank_accuracy: 0.667 } })).not.toMatch(/ %/);
+  });
+});
+
+describe('clipped', () => {
+  it('counts characters, not UTF-16 units: an emoji is kept whole or left out', () => {
+    expect(clipped('🌱 Nachrichten-Thema', 20)).toBe('🌱 Nachrichten-Thema');
+    expect(clipped('🌱🌱🌱 Nachrichten-Thema', 3)).toBe('🌱🌱…');
+    expect(clipped('short', 5)).toBe('short');
+    expect(clipped('shorter', 5)).toBe('shor…');
   });
 });
