@@ -243,7 +243,13 @@ export async function fetchBlob(
         hint: 'Run the download again later; if it keeps failing the mirror (HF_ENDPOINT) serves a wrong file.',
       });
     }
-    renameSync(download.incomplete, blob);
+    try {
+      renameSync(download.incomplete, blob);
+    } catch (error) {
+      // Another download of the same file (another process, or this one for another model) shares the .incomplete
+      // file: it wrote the same bytes at the same places and renamed it first.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(blob)) throw error;
+    }
     return blob;
   }
 }

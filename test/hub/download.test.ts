@@ -166,6 +166,14 @@ describe('downloadModel against a loopback hub', () => {
     expect(resent).toBe(config.length);
   });
 
+  it('two downloads of one model into one cache at once both end with the same files', async () => {
+    const cacheDir = tempDir('sprout-hub-');
+    const [a, b] = await Promise.all([0, 1].map(() => downloadModel('tiny-t5-plain', { settings: settings(cacheDir) })));
+    expect(a.dir).toBe(b.dir);
+    expect(readFileSync(join(a.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(readdirSync(join(a.dir, '..', '..', 'blobs')).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
+  });
+
   it('cancel leaves nothing in snapshots/, and the next run resumes', async () => {
     const cacheDir = tempDir('sprout-hub-');
     const controller = new AbortController();
