@@ -12,6 +12,7 @@ import type { LabelProgress, LabelPrompt, LabelTask } from '../label/types.js';
 import { openLibrary, libraryPath, type LibraryDb } from '../library/db.js';
 import { resolveModel } from '../library/models.js';
 import { promptModelPath } from '../library/prompt-model.js';
+import { agreeing, allOf } from '../wording.js';
 import { dataDir } from '../paths.js';
 import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
@@ -78,6 +79,24 @@ function jobPrompts(db: LibraryDb, refs: { ref: string; name: string }[], taskOf
   });
 }
 
+/**
+ * --labels, --verbalisers, --generate and --task-template give the task of a prompt that has none: a file's, or a
+ * library prompt imported without one (a PEFT adapter), which would otherwise write free text. A library prompt
+ * with its own labels keeps them: flags that say otherwise are refused, not dropped without a word.
+ */
+function withTaskFlags<T extends { prompt: LabelPrompt }>(found: T, values: ParsedArgs['values']): T {
+  const flags = ['labels', 'verbalisers', 'generate', 'task-template'].filter((f) => values[f] !== undefined && values[f] !== false);
+  if (flags.length === 0) return found;
+  const { prompt } = found;
+  if (prompt.task.labels.length > 0 || prompt.task.template !== null)
+    throw new UsageError(
+      `${allOf(flags.map((f) => `--${f}`))} ${agreeing(flags.length, 'gives', 'give')} the task of a prompt that has none; ` +
+        `"${prompt.name}" labels with its own task${prompt.task.labels.length ? ` (${prompt.task.labels.join(', ')})` : ''}. ` +
+        `Leave ${agreeing(flags.length, 'it', 'them')} out.`,
+    );
+  return { ...found, prompt: { ...prompt, task: fileTask(values) } };
+}
+
 /** --prompt (library) or --prompt-file prompts, and the model folder: --model, else the library prompts' own. */
 function chosenPrompts(
   db: LibraryDb,
@@ -99,7 +118,7 @@ function chosenPrompts(
     const task = fileTask(values);
     return { prompts: files.map((f) => promptFromFile(f, task)), model: resolveModel(db, given).path };
   }
-  const found = ids.map((id) => promptFromLibrary(db, id));
+  const found = ids.map((id) => withTaskFlags(promptFromLibrary(db, id), values));
   const models = [...new Set(found.map((f) => f.modelPath))];
   if (given === undefined) {
     const lost = found.find((f) => f.modelPath === null);
