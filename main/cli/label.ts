@@ -193,7 +193,8 @@ Prompt (several prompts of one task make an ensemble: majority vote, mean probab
   --prompt ID|NAME        a library prompt; its task brings the template, label set and verbaliser, and its model
                           is used unless --model MODEL says otherwise
   --prompt-file FILE      or a prompt outside the library: a safetensors file with one float32 tensor [P, d_model],
-                          with --model MODEL and the task given by these flags:
+                          with --model MODEL and the task given by these flags (which also give a library prompt
+                          imported without a task, a PEFT adapter, its task):
   --labels A,B,...        the label set (output values); --verbalisers X,Y,... the texts scored (default: the labels)
   --generate              free-text task: greedy decoding, confidence = probability of the decoded text
   --task-template T       the task's input template, e.g. "premise: {premise} hypothesis: {hypothesis}"
