@@ -93,8 +93,8 @@ Evaluation (on the validation data):
       (two labels) or macro-F1 when the training labels are imbalanced (largest class ≥ 1.5 × the smallest), else
       accuracy
   --task-embedding-step N (default 10% of --steps, at least ${MIN_TASK_EMBEDDING_STEP} or the last step: the prompt kept for transfer ranking)
-Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column and validation
-split): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
+Mixture of tasks (--mixture, repeated: imported datasets, each with its own template, label column, validation
+split and the label words of its latest run): examples-proportional mixing — the datasets' examples are pooled and each batch is drawn from the seeded
 order over the pool. Each task trains its own prompt in shared mixed-prompt batches (own optimiser state, own
 best prompt by its own validation metric), or with --shared-prompt one prompt for the whole mixture (kept by the
 mean metric over the tasks). Every training, evaluation and checkpoint option applies to a mixture as to a single
