@@ -5,7 +5,7 @@ import { isProbeRunSql } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
-import { agreeing } from '../wording.js';
+import { agreeing, clipped } from '../wording.js';
 import { writeTransaction, type LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
 
@@ -165,11 +165,19 @@ function checkShape(name: string, data: Float32Array, length: number, dModel: nu
   }
 }
 
+/** A tag is a word or a few, shown as a badge and offered in the Library's filter: longer text belongs in the notes. */
+export const MAX_TAG_LENGTH = 64;
+
 function cleanTags(tags: string[]): string[] {
   const out = new Set<string>();
   for (const t of tags) {
     const tag = t.trim();
     if (tag === '') throw new SproutError('bad-tag', 'A tag cannot be empty.');
+    const length = Array.from(tag).length;
+    if (length > MAX_TAG_LENGTH)
+      throw new SproutError('bad-tag', `A tag is at most ${MAX_TAG_LENGTH} characters; “${clipped(tag, 24)}” has ${length}.`, {
+        hint: 'Use a shorter tag, and put longer text in the notes.',
+      });
     out.add(tag);
   }
   return [...out];

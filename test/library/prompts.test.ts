@@ -122,6 +122,9 @@ describe('prompt library', () => {
     expect(errorCode(() => renamePrompt(db, 99, 'x'))).toBe('prompt-not-found');
     expect(errorCode(() => renamePrompt(db, b, '  '))).toBe('bad-name');
     expect(errorCode(() => tagPrompt(db, b, ['']))).toBe('bad-tag');
+    // 64 characters (an emoji is one) is the longest tag; a longer one, pasted text, belongs in the notes.
+    expect(tagPrompt(db, b, [`🌱${'t'.repeat(63)}`])).toContain(`🌱${'t'.repeat(63)}`);
+    expect(() => tagPrompt(db, b, ['t'.repeat(65)])).toThrow(`A tag is at most 64 characters; “${'t'.repeat(23)}…” has 65.`);
   });
 
   it('shows lineage, refuses to delete a source unless forced, then re-parents to the grandparent', () => {
