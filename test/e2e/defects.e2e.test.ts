@@ -346,6 +346,11 @@ it('Labelling screen: a long file name stays whole in the jobs table', { timeout
     (el) => parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6,
   );
   expect(height).toBeLessThan(lineHeight * 1.5);
+  // In a window narrower than the table, it scrolls inside its box; nothing in it (a hidden column name neither)
+  // widens the page.
+  await page.setViewportSize({ width: 820, height: 900 });
+  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
+  await page.setViewportSize({ width: 1280, height: 900 });
   // A prompt with a long name: the Prompt select stays inside the screen, as wide as its label, not as its longest option.
   const was = (await app.call('library.show', { id: promptId })).name;
   const long = await app.call('library.rename', { id: promptId, name: `cola ${'acceptability judgements '.repeat(6)}v2` });
