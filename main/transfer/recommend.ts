@@ -6,6 +6,7 @@
 import { EVAL_METRICS, isOneOf, type EvalMetricName } from '../choices.js';
 import { aboveBaseline } from '../train/baselines.js';
 import type { RankedSource } from './rank.js';
+import { agreeing, allOf, clipped, firstOf } from '../wording.js';
 
 export interface Recommendation {
   /** The source to start from; null when none is similar (a score above 0) and learnt its task. */
@@ -41,4 +42,17 @@ export function aboveBaselines(metrics: Record<string, unknown>): boolean {
   return [record(baselines?.majority)?.[metric], record(baselines?.zero_shot)?.[metric]].every(
     (b) => typeof b !== 'number' || aboveBaseline(value, b),
   );
+}
+
+/**
+ * Why sources more similar than the one preselected are not: they learnt nothing of their own tasks. The first five
+ * by name, and how many more: a library of copies once listed 23 names here, one of them 200 characters long.
+ */
+export function passedOverNote(passedOver: readonly RankedSource[]): string {
+  if (passedOver.length === 0) return '';
+  const one = passedOver.length === 1;
+  const shown = passedOver.map((s) => `“${clipped(s.name, 40)}” (${s.score!.toFixed(3)})`);
+  const names = shown.length > 5 ? firstOf(shown, 5) : allOf(shown);
+  const scores = one ? 'its score on its own task is' : 'their scores on their own tasks are';
+  return ` ${names} ${agreeing(passedOver.length, 'is', 'are')} passed over: ${scores} not above the baselines, so there is nothing learnt to pass on.`;
 }

@@ -3,7 +3,7 @@
  * "recommended") an AG News prompt whose test accuracy was 24.3 %, below its majority class, for an SST-2 target.
  */
 import { describe, expect, it } from 'vitest';
-import { aboveBaselines, recommendSource } from '../../main/transfer/recommend.js';
+import { aboveBaselines, passedOverNote, recommendSource } from '../../main/transfer/recommend.js';
 import type { RankedSource } from '../../main/transfer/rank.js';
 
 /** A stored metrics record as training writes it (main/train/run-result.ts), by MCC, with or without a test split. */
@@ -45,5 +45,19 @@ describe('recommendSource', () => {
       passedOver: [expect.objectContaining({ id: failed })],
     });
     expect(recommendSource(ranked([learnt], [null]))).toEqual({ id: null, passedOver: [] });
+  });
+});
+
+describe('passedOverNote', () => {
+  const source = (id: number, name: string) => ({ id, name, score: 0.5 - id / 100 }) as RankedSource;
+  it('names up to five sources, each cut short, then says how many more', () => {
+    expect(passedOverNote([source(1, 'copy 1')])).toBe(
+      ' “copy 1” (0.490) is passed over: its score on its own task is not above the baselines, so there is nothing learnt to pass on.',
+    );
+    const many = [source(1, 'x'.repeat(200)), ...[2, 3, 4, 5, 6, 7].map((i) => source(i, `copy ${i}`))];
+    expect(passedOverNote(many)).toBe(
+      ` “${'x'.repeat(39)}…” (0.490), “copy 2” (0.480), “copy 3” (0.470), “copy 4” (0.460), “copy 5” (0.450) and 2 more are ` +
+        'passed over: their scores on their own tasks are not above the baselines, so there is nothing learnt to pass on.',
+    );
   });
 });

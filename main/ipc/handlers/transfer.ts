@@ -6,8 +6,8 @@ import { probeRecipe, usualTaskEmbeddingStep, type ProbeSpec } from '../../trans
 import { countSources, rankSources, type BaseModel, type RankedSource } from '../../transfer/rank.js';
 import { DEFAULT_PROBES, DEFAULT_SIMILARITY_METRIC, SIMILARITY_METRICS, type SimilarityMetric } from '../../transfer/similarity.js';
 import { targetEmbeddings, type ProbePlan } from '../../transfer/target-set.js';
-import { recommendSource, type Recommendation } from '../../transfer/recommend.js';
-import { agreeing, allOf } from '../../wording.js';
+import { passedOverNote, recommendSource, type Recommendation } from '../../transfer/recommend.js';
+import { agreeing } from '../../wording.js';
 import type { HandlerContext } from '../context.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -163,13 +163,4 @@ function reason(
     `Preselected: “${best.name}”, whose task is ${most} (${best.score!.toFixed(3)}, the ${SIMILARITY_METRICS[metric].explains})` +
     `; choose "No transfer" to start from the setting above instead.${passed}${left}`
   );
-}
-
-/** Why sources more similar than the one preselected are not: they learnt nothing of their own tasks. */
-function passedOverNote(passedOver: RankedSource[]): string {
-  if (passedOver.length === 0) return '';
-  const one = passedOver.length === 1;
-  const names = allOf(passedOver.map((s) => `“${s.name}” (${s.score!.toFixed(3)})`));
-  const scores = one ? 'its score on its own task is' : 'their scores on their own tasks are';
-  return ` ${names} ${agreeing(passedOver.length, 'is', 'are')} passed over: ${scores} not above the baselines, so there is nothing learnt to pass on.`;
 }
