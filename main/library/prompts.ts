@@ -355,6 +355,11 @@ function change(db: LibraryDb, id: number, sql: string, ...params: unknown[]): v
 
 export function renamePrompt(db: LibraryDb, id: number, name: string): void {
   if (name.trim() === '') throw new SproutError('bad-name', 'A prompt name cannot be empty.');
+  // findPromptId reads such a name as an id: the prompt could never be found by it, and another would be found instead.
+  if (/^(prompt:)?\d+$/.test(name.trim()))
+    throw new SproutError('bad-name', `A prompt name cannot be a number alone ("${name.trim()}"): it would be read as a prompt id.`, {
+      hint: 'Add a word to it, e.g. "run 12".',
+    });
   change(db, id, 'UPDATE prompts SET name = ? WHERE id = ?', name);
 }
 

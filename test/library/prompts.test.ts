@@ -121,6 +121,9 @@ describe('prompt library', () => {
     expect(getPrompt(db, b)).toMatchObject({ name: 'renamed', tags: ['y', 'z'], notes: 'a note' });
     expect(errorCode(() => renamePrompt(db, 99, 'x'))).toBe('prompt-not-found');
     expect(errorCode(() => renamePrompt(db, b, '  '))).toBe('bad-name');
+    // A name findPromptId would read as an id.
+    expect(() => renamePrompt(db, b, ' 12 ')).toThrow('A prompt name cannot be a number alone ("12"): it would be read as a prompt id.');
+    expect(errorCode(() => renamePrompt(db, b, 'prompt:3'))).toBe('bad-name');
     expect(errorCode(() => tagPrompt(db, b, ['']))).toBe('bad-tag');
     // 64 characters (an emoji is one) is the longest tag; a longer one, pasted text, belongs in the notes.
     expect(tagPrompt(db, b, [`🌱${'t'.repeat(63)}`])).toContain(`🌱${'t'.repeat(63)}`);
