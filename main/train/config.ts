@@ -180,6 +180,13 @@ function parseWith<T extends RunSettings>(schema: z.ZodType<T>, what: string, va
       file: where,
     });
   }
+  const late = c.evalSteps?.find((step) => step > c.steps);
+  if (late !== undefined) {
+    throw new SproutError('bad-training-config', `The evaluation step ${late} is after the last step (${c.steps}).`, {
+      file: where,
+      hint: 'Give evaluation steps up to the number of steps (the last step is evaluated anyway).',
+    });
+  }
   if (c.taskEmbeddingStep !== undefined && c.taskEmbeddingStep > c.steps) {
     throw new SproutError('bad-training-config', `The task-embedding step ${c.taskEmbeddingStep} is after the last step (${c.steps}).`, {
       file: where,

@@ -5,7 +5,7 @@
  * run with it can be compared with those runs step for step.
  */
 import { SproutError } from '../errors.js';
-import type { TrainingConfigInput } from './config.js';
+import { TrainingConfigSchema, type TrainingConfigInput } from './config.js';
 
 /** The settings a preset may fix: everything but the model, the data and the task's columns. */
 export type PresetSettings = Partial<Omit<TrainingConfigInput, 'model' | 'train' | 'validation' | 'task'>>;
@@ -55,6 +55,12 @@ export function applyPreset(config: TrainingConfigInput, preset: PresetSettings)
   const out: Record<string, unknown> = { ...config };
   for (const [key, value] of Object.entries(preset)) {
     if (key !== 'optimizer' && out[key] === undefined) out[key] = value;
+  }
+  // The preset's evaluation steps that a shorter run never reaches are left out (its last step is evaluated anyway).
+  if (config.evalSteps === undefined && preset.evalSteps) {
+    const steps = (out.steps as number | undefined) ?? TrainingConfigSchema.shape.steps.parse(undefined);
+    const reached = preset.evalSteps.filter((step) => step <= steps);
+    out.evalSteps = reached.length ? reached : undefined;
   }
   if (preset.optimizer) {
     const given = config.optimizer ?? {};

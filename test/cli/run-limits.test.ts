@@ -66,5 +66,10 @@ describe('run settings outside the bounds the app holds them to', () => {
       expect(() => parseTrainingConfig(config), s).toThrow(/Training setting "(task\.)?\w+": Too (big|small)/);
     }
     expect(parseTrainingConfig({ ...base, promptLength: RUN_LIMITS.promptLength.max }).promptLength).toBe(RUN_LIMITS.promptLength.max);
+    // Steps that never come: an evaluation or a task embedding after the last step.
+    expect(() => parseTrainingConfig({ ...base, steps: 60, evalSteps: [10, 70] })).toThrow(
+      'The evaluation step 70 is after the last step (60).',
+    );
+    expect(() => parseTrainingConfig({ ...base, steps: 60, taskEmbeddingStep: 61 })).toThrow('after the last step (60)');
   });
 });

@@ -52,6 +52,15 @@ describe('training presets', () => {
       applyPreset({ model: 'm', train: { file: 'f' }, task, optimizer: { kind: 'adam' } }, presetSettings('lester-reference')),
     );
     expect(adam.optimizer).toEqual({ kind: 'adam' });
+    // A shorter run keeps the preset's evaluation steps it reaches (its last is evaluated anyway).
+    const short = parseTrainingConfig(
+      applyPreset({ model: 'm', train: { file: 'f' }, task, steps: 300 }, presetSettings('lester-reference')),
+    );
+    expect(short.evalSteps).toEqual([100, 250]);
+    const tiny = parseTrainingConfig(
+      applyPreset({ model: 'm', train: { file: 'f' }, task, steps: 50 }, presetSettings('lester-reference')),
+    );
+    expect(tiny.evalSteps).toBeUndefined();
   });
 
   it('an unknown preset, a bad step list and a preset with --mixture are one-line errors with exit code 2', async () => {
