@@ -44,7 +44,8 @@ different from the model's).`,
       const row = Number(rowText);
       if (!/^\d+$/.test(rowText!) || !Number.isSafeInteger(row))
         throw new UsageError(`--row must be a row number (0 or more), not "${rowText}".`);
-      if ((label === undefined) === !values.clear) throw new UsageError('Give --label L, or --clear to withdraw the label.');
+      if (label !== undefined && values.clear) throw new UsageError('Give --label L or --clear, not both.');
+      if (label === undefined && !values.clear) throw new UsageError('Give --label L, or --clear to withdraw the label.');
       corrections = [{ row, label: label ?? null }];
     }
     const counts = await withLibrary((db) => {

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import { splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
+import { alternatives } from '../wording.js';
 import { writeTransaction, type LibraryDb } from '../library/db.js';
 import {
   duplicateTextGroups,
@@ -107,6 +108,17 @@ function reviewWhere(jobId: string, filter: ReviewFilter, needle: string | undef
 }
 
 /** One page of labelled rows, lowest confidence first (ties in input order). */
+/** A filter no row can pass (a label the job does not have, a confidence range upside down) is a mistake, not an empty page. */
+function refuseEmptyFilter(job: LabelJob, page: ReviewFilter): void {
+  const tasks = [job.spec.task, ...(job.spec.routing?.routes.map((r) => r.task) ?? [])];
+  const labels = [...new Set(tasks.flatMap((t) => t.labels))];
+  if (page.predicted !== undefined && labels.length > 0 && !labels.includes(page.predicted))
+    throw new SproutError('bad-review-filter', `The job's labels are ${alternatives(labels)}; "${page.predicted}" is none of them.`);
+  const { minConfidence: min, maxConfidence: max } = page;
+  if (min !== undefined && max !== undefined && min > max)
+    throw new SproutError('bad-review-filter', `The lowest confidence (${min}) is above the highest (${max}): no row can be in between.`);
+}
+
 export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter & { offset?: number; limit?: number } = {}): ReviewPage {
   const job = requireJob(db, jobId);
   const offset = page.offset ?? 0;
@@ -114,6 +126,7 @@ export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter 
   if (!(Number.isInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
     throw new RangeError(`a review page needs offset ≥ 0 and 1 ≤ limit ≤ 10000, got ${offset}, ${limit}`);
   }
+  refuseEmptyFilter(job, page);
   const needle = page.search?.trim().toLowerCase();
   const { where, params } = reviewWhere(jobId, page, needle);
   const template = parseTemplate(job.spec.template);

@@ -193,6 +193,19 @@ describe('sprout label review / label export (spawned)', () => {
       '10000',
     );
     expect(ones.rows.every((r: { predicted: string }) => r.predicted === '1')).toBe(true);
+    // Filters no row can pass are mistakes, said as such, not an empty page.
+    const refused = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(repoRoot, 'out/cli.js'), 'label', 'review', jobId, ...args], {
+        env: { ...process.env, SPROUT_HOME: home },
+      }).then(
+        () => 'listed',
+        (e: { code: number; stderr: string }) => [e.code, e.stderr.trim()],
+      );
+    await expect(refused('--predicted', 'nope')).resolves.toEqual([2, `sprout: The job's labels are 0 or 1; "nope" is none of them.`]);
+    await expect(refused('--min-confidence', '0.9', '--max-confidence', '0.1')).resolves.toEqual([
+      2,
+      'sprout: The lowest confidence (0.9) is above the highest (0.1): no row can be in between.',
+    ]);
     const search = await cli('label', 'review', jobId, '--search', 'SAILORS');
     expect(search.rows.map((r: { line: number }) => r.line)).toEqual([1]);
     const file = join(dir, 'reviewed.jsonl');
