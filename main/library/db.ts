@@ -35,6 +35,8 @@ export function openLibrary(file: string): LibraryDb {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
+    // SQLite's lower() folds ASCII only: "Ünïcode" would not find "ünïcode". Searches fold with JavaScript's rules.
+    db.function('fold', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text));
   } catch (error) {
     if (isDiskFull(error)) throw error;
     throw new SproutError('library-corrupt', `The library database cannot be opened: ${(error as Error).message}.`, {

@@ -315,7 +315,7 @@ export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSum
     params.tag = filter.tag;
   }
   if (filter.search !== undefined) {
-    where.push('(instr(lower(p.name), lower(@search)) > 0 OR instr(lower(p.notes), lower(@search)) > 0)');
+    where.push('(instr(fold(p.name), fold(@search)) > 0 OR instr(fold(p.notes), fold(@search)) > 0)');
     params.search = filter.search;
   }
   if (filter.dModel !== undefined) {

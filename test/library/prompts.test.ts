@@ -113,6 +113,10 @@ describe('prompt library', () => {
     expect(ids({ tag: 'glue' })).toEqual([a]);
     expect(ids({ search: 'mnli' })).toEqual([c]);
     expect(ids({ search: 'PROMPT 2' })).toEqual([b]);
+    // Case folds beyond ASCII, as the search box's users write: "ÉTUDE" finds "étude", "ünïcode" finds "Ünïcode".
+    const d = addPrompt(db, 4, { name: 'Étude Ünïcode', notes: 'Nachrichten ÜBER Sport' });
+    expect(ids({ search: 'étude ünïcode' })).toEqual([d]);
+    expect(ids({ search: 'über sport' })).toEqual([d]);
 
     renamePrompt(db, b, 'renamed');
     expect(tagPrompt(db, b, ['x', 'y'])).toEqual(['x', 'y']);
