@@ -479,6 +479,8 @@ export interface LabelJobInfo {
   labelled: number;
   labelCounts: Record<string, number>;
   error: string | null;
+  /** Why "Train again with my corrections" cannot work for this job (main/label/retrain.ts), in words; null when it can. */
+  retrainBlocker: string | null;
   created: string;
   updated: string;
 }

@@ -80,6 +80,27 @@ export function retrainSource(db: LibraryDb, job: LabelJob): { prompt: PromptRec
   return { prompt, task, parent };
 }
 
+/** The run that trained the prompt, whose settings training again takes: a prompt Sprout did not train has none. */
+export function trainingRunOf(prompt: PromptRecord): number {
+  if (prompt.runId !== null) return prompt.runId;
+  throw new SproutError(
+    'retrain-no-run',
+    `The prompt "${prompt.name}" was not trained in Sprout, so there are no settings to train it again with.`,
+    { hint: 'Start a run in the Train step on the new dataset, with this prompt as its start.' },
+  );
+}
+
+/** Why the job's corrections cannot train its prompt again, in the app's words; null when they can. */
+export function retrainBlocker(db: LibraryDb, job: LabelJob): string | null {
+  try {
+    trainingRunOf(retrainSource(db, job).prompt);
+    return null;
+  } catch (error) {
+    if (error instanceof SproutError) return error.forApp();
+    throw error;
+  }
+}
+
 /** Builds the version in one transaction and returns it. */
 export function buildCorrectionsVersion(db: LibraryDb, jobId: string): DatasetVersion {
   const job = getJob(db, jobId);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../main/library/import-dataset.js';
 import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
-import { buildCorrectionsVersion } from '../../main/label/retrain.js';
+import { buildCorrectionsVersion, retrainBlocker } from '../../main/label/retrain.js';
+import { getJob } from '../../main/label/jobs.js';
 import { listReviewRows, recordCorrection } from '../../main/label/review.js';
 import type { LabelTask } from '../../main/label/types.js';
 import { libraryPath } from '../../main/library/db.js';
@@ -98,6 +99,12 @@ describe("a dataset version from a job's reviewed rows", () => {
         topicTask.labels.find((l) => l !== r.fields.topic)!,
       );
 
+    // Inserted here rather than trained, the prompt has no run whose settings a new one would take: the app says so
+    // before the button is pressed. The version itself can be built all the same.
+    expect(retrainBlocker(db, getJob(db, job.job_id)!)).toBe(
+      'The prompt "topics" was not trained in Sprout, so there are no settings to train it again with. ' +
+        'Start a run in the Train step on the new dataset, with this prompt as its start.',
+    );
     const version = buildCorrectionsVersion(db, job.job_id);
     expect(version.report).toMatchObject({
       parent: datasetId,

@@ -22,6 +22,7 @@ import { loadTokenizer } from '../../tokenizer/index.js';
 import { planSuggestion } from './train-plan.js';
 import { getJob, jobWriter, listJobs, setJobStatus, type LabelJob, type StoredRow } from '../../label/jobs.js';
 import { defaultOutputPath, jobsOwning, outputNote, outputState, refuseOutputOverInput } from '../../label/ownership.js';
+import { retrainBlocker } from '../../label/retrain.js';
 import { rowsNote } from '../../label/rows-note.js';
 import { listReviewRows, recordCorrection, reviewRowOf, saveCorrectionsAsDataset } from '../../label/review.js';
 import { getDataset } from '../../library/datasets.js';
@@ -206,6 +207,7 @@ export class LabelJobs {
       labelled: job.stats.labelled,
       labelCounts: job.stats.labelCounts,
       error: job.error,
+      retrainBlocker: retrainBlocker(this.db, job),
       created: job.created,
       updated: job.updated,
     };

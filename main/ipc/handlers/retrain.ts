@@ -4,7 +4,7 @@
  */
 import type { RetrainStart, ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
-import { buildCorrectionsVersion, type DatasetVersion } from '../../label/retrain.js';
+import { buildCorrectionsVersion, trainingRunOf, type DatasetVersion } from '../../label/retrain.js';
 import { deleteDataset, getDataset } from '../../library/datasets.js';
 import type { LibraryDb } from '../../library/db.js';
 import { findModelByPath } from '../../library/models.js';
@@ -33,16 +33,7 @@ export async function retrainWithCorrections(state: AppState, jobId: string): Pr
 /** The request of the run that made the prompt, on the new version, starting from the prompt. */
 function warmStart(db: LibraryDb, version: DatasetVersion): ValidRequestOf<'train.start'> {
   const { prompt, task } = version;
-  if (prompt.runId === null) {
-    throw new SproutError(
-      'retrain-no-run',
-      `The prompt "${prompt.name}" was not trained in Sprout, so there are no settings to train it again with.`,
-      {
-        hint: 'Start a run in the Train step on the new dataset, with this prompt as its start.',
-      },
-    );
-  }
-  const run = requireRun(db, prompt.runId);
+  const run = requireRun(db, trainingRunOf(prompt));
   const config = parseTrainingConfig(run.config);
   const modelId = run.modelId ?? (run.modelPath === null ? undefined : findModelByPath(db, run.modelPath)?.id);
   if (modelId === undefined) {
