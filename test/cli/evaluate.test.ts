@@ -139,6 +139,16 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
     expect(d.examples).toBe(50);
     expect(d.confusion).toEqual(fileScore.confusion);
     expect(d.warnings).toEqual(fileScore.warnings.map((w) => w.replace('evaluated', 'validation')));
+
+    // A split the dataset does not have is said to be empty, before the model loads, not to be "unlabelled".
+    const noTest = await sprout(['data', 'import', dev, ...COLA_TSV_FLAGS, '--test-split', '0', '--name', 'cola dev'], home);
+    const noTestId = (lastJson(noTest) as { id: number }).id;
+    const empty = await sprout(['evaluate', '--prompt', String(promptId), '--dataset', String(noTestId), '--split', 'test'], home);
+    expect([empty.code, empty.stderr.trim().split('\n').at(-1)]).toEqual([
+      2,
+      `sprout: Dataset ${noTestId} (test) has no rows at all. Choose another split or file: a dataset imported without a test share has no test split.`,
+    ]);
+    expect(empty.stderr).not.toMatch(/verifying the converted weights/);
   });
 
   it('evaluate names what to do for a prompt that came without a task (a PEFT round trip)', async () => {

@@ -90,6 +90,11 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
     requireClassification(task, input.promptId);
     const { rows: all, template: dataTemplate, where } = await evalRows(db, input);
     const rows = all.slice(0, input.limit);
+    // Before the model loads: nothing to score is known already.
+    if (rows.length === 0)
+      throw new SproutError('eval-no-examples', `${where} has no rows at all.`, {
+        hint: 'Choose another split or file: a dataset imported without a test share has no test split.',
+      });
     const template = input.file
       ? fileTemplate(input.file, task, rows, input.promptId)
       : rowTemplate(task.template ?? dataTemplate, input.promptId);
