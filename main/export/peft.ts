@@ -258,12 +258,20 @@ export function readPeft(dir: string): PeftPrompt {
       { file: weightsFile },
     );
   }
-  const bytes = readTensorBytes(entry);
+  const embedding = toFloat32(entry.dtype, readTensorBytes(entry), N * d);
+  const bad = embedding.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new SproutError(
+      'bad-peft',
+      `"${PEFT_TENSOR}" holds ${embedding[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}: a prompt of numbers that are not finite cannot label anything.`,
+      { file: weightsFile, hint: 'Export the adapter again from where it was trained; its training may have diverged.' },
+    );
+  }
   return {
     config,
     length: N,
     dModel: d,
-    embedding: toFloat32(entry.dtype, bytes, N * d),
+    embedding,
     dtype: entry.dtype,
     name: metadata.sprout_prompt_name ?? null,
   };
@@ -296,6 +304,12 @@ function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | un
   };
   // A folder that is not registered is kept as a path; anything else names a Hub repo.
   if (wanted !== null && (isAbsolute(wanted) || existsSync(wanted))) return { id: null, path: resolve(wanted), summary };
+  // A model named by the person, not by the adapter, must be one this library knows: a typo would stay with the prompt.
+  if (model !== undefined)
+    throw new SproutError('unknown-model', `There is no model "${model}" in the library, nor a folder of that name.`, {
+      hint: 'See the ids with `sprout model list`, or give the model folder.',
+      uiHint: 'Choose a model the Model step lists, or give the model folder.',
+    });
   return { id: wanted, path: null, summary };
 }
 

@@ -232,5 +232,15 @@ describe('PEFT prompt-tuning format', () => {
     });
     write(peftConfig(2, 3), [4, 3]);
     expect(() => importPeft(db, dir)).toThrow("The adapter's token_dim is 3, but model google/t5-base-lm-adapt has d_model 768");
+    // A model named on import that the library does not know is refused, not kept with the prompt as a typo.
+    expect(() => importPeft(db, dir, { model: 'local/no-such-model' })).toThrow(
+      'There is no model "local/no-such-model" in the library, nor a folder of that name.',
+    );
+    // A diverged training's prompt (NaN, ±Infinity) is refused at import, where it used to fail only when labelling.
+    const values = new Float32Array(4 * 3);
+    values[4] = Number.NaN;
+    writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify(peftConfig(2, 3)));
+    writeMinimalSafetensors(join(dir, 'adapter_model.safetensors'), 'prompt_embeddings', 'F32', [4, 3], new Uint8Array(values.buffer));
+    expect(() => readPeft(dir)).toThrow('"prompt_embeddings" holds NaN at row 1, column 1: a prompt of numbers that are not finite');
   });
 });
