@@ -65,9 +65,14 @@ it('imports an adapter folder typed into the Library screen and exports it to an
   await expect.poll(() => page.getByRole('alert').first().innerText()).toMatch(/adapter_config\.json/);
   await expect(importField.inputValue()).resolves.toBe(empty); // kept, to be corrected
 
+  // The adapter names no base model (Hugging Face's run saved none): the person chooses it, else the prompt would
+  // belong to no model and never be offered as a transfer source.
+  await page.getByRole('combobox', { name: /^Its base model/ }).selectOption('local/mini-t5-instruct');
   await importField.fill(`  ${adapter}  `);
   await importButton.click();
   await page.getByRole('status').getByText('Imported “hf-topic”.').waitFor();
+  const listed = await app.call('library.list', {});
+  expect(listed.map((p) => [p.name, p.modelId])).toEqual([['hf-topic', 'local/mini-t5-instruct']]);
   // Sprout never scored it: the details say so and how to score it, where they read "Headline: – — validation also chose…".
   await expect(page.getByTestId('prompt-headline').innerText()).resolves.toMatch(/^No score: Sprout did not train this prompt/);
   // Notes and a name typed and not saved survive the saved changes below (each tag brings the prompt back anew).

@@ -1,4 +1,4 @@
-import type { PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../../preload/contract.js';
+import type { ModelInfo, PromptDetail, PromptInfo, ResponseOf, SimilarityMap } from '../../../preload/contract.js';
 import type { ApiError } from '../api.js';
 import { api } from '../api.js';
 import { asApiError } from './errors.js';
@@ -105,10 +105,31 @@ export class Library {
     });
   }
 
+  /** The models an adapter may be imported for: an adapter that names none (or another machine's folder) needs one. */
+  registeredModels = $state.raw<ModelInfo[]>([]);
+  /** The import's base model: '' for the one the adapter names. */
+  importModelId = $state('');
+  /** The import's name: '' for the adapter's own (or its folder's). */
+  importName = $state('');
+
+  async loadModels(): Promise<void> {
+    try {
+      this.registeredModels = await api['model.list']({});
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
   /** Whether the adapter was imported. */
   async importPeft(dir: string): Promise<boolean> {
     return this.#detail(async () => {
-      const prompt = await api['library.importPeft']({ dir });
+      const name = this.importName.trim();
+      const prompt = await api['library.importPeft']({
+        dir,
+        ...(this.importModelId ? { modelId: this.importModelId } : {}),
+        ...(name ? { name } : {}),
+      });
+      this.importName = '';
       await this.refresh();
       await this.select(prompt.id);
       this.message = `Imported “${prompt.name}”.`;
