@@ -23,6 +23,12 @@ it('adds folders in Settings, then picks a model folder and a data file by brows
   const page = app.page;
   onTestFailed(() => page.screenshot({ path: join(shots, 'browse-failure.png'), fullPage: true }).then(() => undefined));
 
+  // The Library's Browse buttons say what each one chooses (a description a screen reader reads, and a tooltip).
+  await page.getByRole('link', { name: 'Library' }).click();
+  await expect(
+    page.getByRole('button', { name: /^Browse…/ }).evaluateAll((buttons) => buttons.map((b) => b.getAttribute('title'))),
+  ).resolves.toEqual(['Choose the adapter folder', 'Choose the archive file', 'Choose the library archive']);
+  await page.getByRole('link', { name: 'Home' }).click();
   // With none added, the picker lists the home folder only, and says where another place is added.
   await page.getByRole('button', { name: 'New task' }).click();
   await page.getByRole('form', { name: 'Import a model folder' }).getByRole('button', { name: 'Browse…' }).click();
