@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,4 +138,16 @@ book.save(target)`,
     JSON.stringify(options.numeric ?? []),
     options.quoting ?? 'minimal',
   );
+}
+
+/** The first `lines` lines of a file under ../shared/data, byte for byte, written to `target`; `target` returned. */
+export function headOf(source: string, lines: number, target: string): string {
+  writeFileSync(
+    target,
+    readFileSync(path.join(sharedData, source), 'utf8')
+      .split(/(?<=\n)/)
+      .slice(0, lines)
+      .join(''),
+  );
+  return target;
 }

@@ -99,6 +99,17 @@ async function labelTable(): Promise<Record<string, number>> {
   );
 }
 
+/** A new task on cola-ood, its labels given words, up to its Prompt step (which ranks cola-lib's prompt as a source). */
+async function promptStepOfOtherTask(): Promise<void> {
+  const page = app.page;
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('button', { name: 'New task' }).click();
+  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
+  await page.getByLabel('Target text for label 0').fill('no');
+  await page.getByLabel('Target text for label 1').fill('yes');
+  await page.getByRole('button', { name: 'Next: Prompt' }).click();
+}
+
 const box = async (l: Locator) => (await l.boundingBox())!;
 
 /** A new task's Data step with `file` previewed (its Model step first when no model was chosen yet: a test run alone). */
@@ -266,12 +277,7 @@ it(
         .library<{ status: string }>("SELECT status FROM runs WHERE json_extract(config, '$.name') = 'transfer probe' ORDER BY id")
         .map((r) => r.status);
     const probing = page.getByRole('progressbar', { name: /^Probe run 1 of \d+$/ });
-    await page.getByRole('link', { name: 'Home' }).click();
-    await page.getByRole('button', { name: 'New task' }).click();
-    await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
-    await page.getByLabel('Target text for label 0').fill('no');
-    await page.getByLabel('Target text for label 1').fill('yes');
-    await page.getByRole('button', { name: 'Next: Prompt' }).click();
+    await promptStepOfOtherTask();
     await probing.waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Stop ranking' }).click();
     const stoppedNote = page.getByText('The ranking was stopped. No probe run had finished; ranking this task again reuses what is kept.');
@@ -646,12 +652,7 @@ it(
 it('Prompt step: a source deleted since the ranking is no longer offered once the step is shown again', { timeout: 60_000 }, async () => {
   const page = app.page;
   onTestFailed(() => page.screenshot({ path: join(shots, 'defects-stale-ranking-failure.png'), fullPage: true }).then(() => undefined));
-  await page.getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('button', { name: 'New task' }).click();
-  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDatasetId));
-  await page.getByLabel('Target text for label 0').fill('no');
-  await page.getByLabel('Target text for label 1').fill('yes');
-  await page.getByRole('button', { name: 'Next: Prompt' }).click();
+  await promptStepOfOtherTask();
   const source = page.getByRole('radio', { name: new RegExp(`^${runName}`) });
   await source.waitFor({ timeout: 30_000 });
   await source.check();

@@ -6,15 +6,11 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HandlerContext } from '../../main/ipc/context.js';
-import { createDispatch } from '../../main/ipc/dispatch.js';
-import { handlers } from '../../main/ipc/handlers.js';
-import { releaseState } from '../../main/ipc/handlers/state.js';
-import { EngineWorker } from '../../main/worker/client.js';
+import { Harness } from '../ipc/harness.js';
 import { shared } from '../train/fixtures.js';
-import { sprout, type Exit } from './spawn.js';
+import { quickPrompt, sprout, type Exit } from './spawn.js';
 
 const base = mkdtempSync(join(tmpdir(), 'sprout-output-places-'));
 const home = join(base, 'home');
@@ -39,19 +35,16 @@ describe('outputs Sprout cannot write', () => {
         .map((f) => `${f[1]}\t${f[3]}`)
         .join('\n')}\n`,
     );
-    const model = join(shared, 'fixtures/tiny-t5-v1_0');
-    const trained = await sprout(
-      ['train', '--model', model, '--data', input, '--text-column', 'sentence', '--label-column', 'label'].concat([
-        '--verbalizer',
-        '0=unacceptable,1=acceptable',
-        '--steps',
-        '1',
-        '--device',
-        'cpu',
-      ]),
-      home,
-    );
-    expect(trained.code, trained.stderr).toBe(0);
+    await quickPrompt(home, [
+      '--data',
+      input,
+      '--text-column',
+      'sentence',
+      '--label-column',
+      'label',
+      '--verbalizer',
+      '0=unacceptable,1=acceptable',
+    ]);
     const label = (output: string, ...more: string[]) =>
       sprout(['label', '--prompt', '1', '--input', input, '--output', output, '--device', 'cpu', ...more], home);
 
@@ -79,27 +72,14 @@ describe('outputs Sprout cannot write', () => {
   }, 60_000);
 
   it.runIf(denied)('are refused by the app with an error of their own, not an internal error', async () => {
-    const context: HandlerContext = {
-      dataDir: home,
-      emit: () => {},
-      worker: new EngineWorker({ script: resolve(import.meta.dirname, '../../out/worker.js') }),
-      shell: 'serve',
-    };
-    const dispatch = createDispatch(handlers, context);
+    const h = new Harness(home);
     try {
-      for (const [name, request] of [
-        ['library.exportAll', { file: `${denied}/library.tar` }],
-        ['library.exportPeft', { id: 1, dir: `${denied}/peft` }],
-      ] as const) {
-        const envelope = await dispatch(name, request);
-        expect(envelope.ok ? 'ok' : envelope.error, name).toMatchObject({
-          code: 'no-access',
-          message: expect.stringMatching(/^\/sys(\/peft)?: Access was refused/),
-        });
-      }
+      await expect(h.call('library.exportAll', { file: `${denied}/library.tar` })).rejects.toThrow(/^no-access: \/sys: Access was refused/);
+      await expect(h.call('library.exportPeft', { id: 1, dir: `${denied}/peft` })).rejects.toThrow(
+        /^no-access: \/sys\/peft: Access was refused/,
+      );
     } finally {
-      await context.worker.close();
-      releaseState(context);
+      await h.close();
     }
   });
 });

@@ -2,44 +2,21 @@
  * A prompt a labelling job is using is not deleted under it; once the job has stopped it may be, and the job then
  * says which prompt is gone when asked to resume, instead of "There is no prompt 1 in the library".
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { shared } from '../train/fixtures.js';
-import { sprout, type Exit } from './spawn.js';
+import { COLA_TSV_FLAGS, shared } from '../train/fixtures.js';
+import { headOf } from '../data/helpers.js';
+import { quickPrompt, sprout, type Exit } from './spawn.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sprout-prompt-in-use-'));
 const home = join(dir, 'home');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('a running job keeps its prompt; a stopped one names the prompt deleted since when asked to resume', { timeout: 120_000 }, async () => {
-  const rows = join(dir, 'cola-24.tsv');
-  writeFileSync(
-    rows,
-    readFileSync(join(shared, 'data/cola/in_domain_dev.tsv'), 'utf8')
-      .split(/(?<=\n)/)
-      .slice(0, 24)
-      .join(''),
-  );
-  const trained = await sprout(
-    ['train', '--model', join(shared, 'fixtures/tiny-t5-v1_0'), '--data', rows, '--no-header', '--quoting', 'none'].concat([
-      '--text-column',
-      '3',
-      '--label-column',
-      '1',
-      '--verbalizer',
-      '0=no,1=yes',
-      '--steps',
-      '1',
-      '--device',
-      'cpu',
-      '--name',
-      'tiny cola',
-    ]),
-    home,
-  );
-  expect(trained.code, trained.stderr).toBe(0);
+  const rows = headOf('cola/in_domain_dev.tsv', 24, join(dir, 'cola-24.tsv'));
+  await quickPrompt(home, ['--data', rows, ...COLA_TSV_FLAGS, '--verbalizer', '0=no,1=yes', '--name', 'tiny cola']);
 
   // SST-2's 67,349 training rows: the job is still labelling when the deletion is asked for at its first progress line.
   let removing: Promise<Exit> | undefined;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../train/fixtures.js';
+import { repoRoot, shared } from '../train/fixtures.js';
 
 export const cli = join(repoRoot, 'out/cli.js');
 
@@ -40,3 +40,16 @@ export function sprout(
 }
 
 export const lastJson = (r: Exit): Record<string, unknown> => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+
+/**
+ * A library prompt trained for one step on the tiny fixture, for tests in which a prompt must exist and its quality
+ * does not matter: `train` with these data and task flags. Its library id.
+ */
+export async function quickPrompt(home: string, args: string[]): Promise<number> {
+  const trained = await sprout(
+    ['train', '--model', join(shared, 'fixtures/tiny-t5-v1_0'), '--steps', '1', '--device', 'cpu', ...args],
+    home,
+  );
+  if (trained.code !== 0) throw new Error(`sprout train failed: ${trained.stderr}`);
+  return (lastJson(trained) as { prompt_id: number }).prompt_id;
+}

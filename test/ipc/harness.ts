@@ -20,14 +20,16 @@ export interface Emitted {
 
 /** The real handlers behind the real dispatch, with the built engine worker and a fresh data folder. */
 export class Harness {
-  readonly home = mkdtempSync(join(tmpdir(), 'sprout-ipc-'));
+  /** A fresh data folder, or the one given (which a test made, with the CLI say): close() removes it either way. */
+  readonly home: string;
   readonly scratch = mkdtempSync(join(tmpdir(), 'sprout-ipc-files-'));
   readonly events: Emitted[] = [];
   readonly context: HandlerContext;
   private readonly listeners = new Set<() => void>();
   private readonly dispatch: Dispatch;
 
-  constructor() {
+  constructor(home?: string) {
+    this.home = home ?? mkdtempSync(join(tmpdir(), 'sprout-ipc-'));
     this.context = {
       dataDir: this.home,
       emit: (event, payload) => {

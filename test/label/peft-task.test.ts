@@ -3,12 +3,12 @@
  * for a prompt file, where the flags were dropped without a word and the job wrote free text. A prompt with its own
  * labels refuses them. Hugging Face's SST-2 reference prompt on mini-t5-instruct; the output read by Python's csv.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { hfReferencePrompt } from '../e2e/hf-prompt.js';
-import { pythonCsvRows } from '../data/helpers.js';
+import { headOf, pythonCsvRows } from '../data/helpers.js';
 import { lastJson, sprout } from '../fault/spawn.js';
 import { shared } from '../train/fixtures.js';
 
@@ -18,14 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('--labels and --verbalisers give an imported adapter its task; a prompt with labels refuses them', { timeout: 120_000 }, async () => {
   const model = join(shared, 'fixtures/mini-t5-instruct');
-  const input = join(dir, 'sst2-dev-40.tsv');
-  writeFileSync(
-    input,
-    readFileSync(join(shared, 'data/sst2/dev.tsv'), 'utf8')
-      .split(/(?<=\n)/)
-      .slice(0, 41)
-      .join(''),
-  );
+  const input = headOf('sst2/dev.tsv', 41, join(dir, 'sst2-dev-40.tsv'));
   const imported = await sprout(['library', 'import', '--peft', hfReferencePrompt(model, dir, 'sst2'), '--model', model], home);
   expect(imported.code, imported.stderr).toBe(0);
 
