@@ -241,7 +241,8 @@ function initPrompts(run: LoadedRun, count: number): InitResult[] {
  * file under its name) would mix two datasets into one run without a word. Runs that stored no contents pass.
  */
 function refuseChangedData(dir: string, tasks: RunTask[]): void {
-  const stored = readStoredRun(dir).tasks;
+  // Runs stored before config.json listed its tasks (format 1 checkpoints) have nothing to compare.
+  const stored = readStoredRun(dir).tasks ?? [];
   tasks.forEach((task, i) => {
     const before = stored[i]?.contents;
     if (!before) return;
