@@ -7,6 +7,7 @@
 import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SproutError } from './errors.js';
+import { isTempPath } from './temp-path.js';
 
 /** Links followed before giving up, as the kernel does (ELOOP). */
 const MAX_LINKS = 40;
@@ -102,7 +103,7 @@ const NO_ACCESS = new Set(['EACCES', 'EPERM', 'EROFS']);
 export function asNoAccess(error: unknown, fallbackPath?: string): SproutError | undefined {
   const { code, path = fallbackPath } = (error ?? {}) as NodeJS.ErrnoException;
   if (!NO_ACCESS.has(code ?? '') || error instanceof SproutError || path === undefined) return undefined;
-  const shown = /^\..+\.tmp$/.test(basename(path)) ? dirname(path) : path;
+  const shown = isTempPath(path) ? dirname(path) : path;
   const why = code === 'EROFS' ? 'it is on a read-only disk' : 'permission denied';
   return new SproutError('no-access', `Access was refused (${why}).`, {
     file: shown,

@@ -17,6 +17,12 @@ export function tempPathBeside(file: string): string {
 }
 
 const PID_AND_ID = /^(\d+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+const TEMP_NAME = new RegExp(`^\\..+\\.${PID_AND_ID.source.slice(1)}`);
+
+/** Whether `path` names a temporary file tempPathBeside made: a name that means nothing to the person. */
+export function isTempPath(path: string): boolean {
+  return TEMP_NAME.test(basename(path));
+}
 
 function removeAbandoned(file: string): void {
   const folder = dirname(file);
