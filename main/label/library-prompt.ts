@@ -27,15 +27,22 @@ export function jobPromptRecord(db: LibraryDb, stored: { ref: string; name: stri
 
 /** jobPromptRecord as the labeller takes it, with the task the job keeps. */
 export function jobPromptFromLibrary(db: LibraryDb, stored: { ref: string; name: string }, task: LabelTask): LabelPrompt {
-  return { ...promptFromLibrary(db, String(jobPromptRecord(db, stored, 'resume').id)).prompt, task };
+  return { ...libraryPrompt(db, jobPromptRecord(db, stored, 'resume')).prompt, task };
 }
 
 /** A library prompt by id (`12`, `prompt:12`) or exact name, with its task and the folder of its base model. */
-export function promptFromLibrary(
-  db: LibraryDb,
-  idOrName: string,
-): { prompt: LabelPrompt; modelPath: string | null; weightWidth: WeightWidth | null; record: PromptRecord } {
-  const record = requirePrompt(db, findPromptId(db, idOrName));
+export function promptFromLibrary(db: LibraryDb, idOrName: string): LibraryPrompt {
+  return libraryPrompt(db, requirePrompt(db, findPromptId(db, idOrName)));
+}
+
+interface LibraryPrompt {
+  prompt: LabelPrompt;
+  modelPath: string | null;
+  weightWidth: WeightWidth | null;
+  record: PromptRecord;
+}
+
+function libraryPrompt(db: LibraryDb, record: PromptRecord): LibraryPrompt {
   const task = taskOf(db, record);
   const inputLimit = trainedTask(db, record, task.template)?.maxInputLength;
   return {
