@@ -71,6 +71,16 @@ const lastJson = (r: Run) =>
 const promptBytes = (file: string) => Buffer.from((readTensorFile(file).tensors.get(PROMPT_TENSOR)!.data as Float32Array).buffer);
 const runIdOf = (r: Run) => /^run (\S+):/m.exec(r.stderr)![1];
 
+/** A stderr hook that sends one Ctrl-C (SIGINT) when the run reports step `step`. */
+function ctrlCAtStep(step: number): (line: string, kill: (s: NodeJS.Signals) => void) => void {
+  let sent = false;
+  return (line, kill) => {
+    if (sent || !new RegExp(`^step ${step}/${STEPS}\\b`).test(line)) return;
+    sent = true;
+    kill('SIGINT');
+  };
+}
+
 describe('sprout train (spawned)', () => {
   it('SIGKILL mid-run, then --resume: the same prompt, bit for bit, as an uninterrupted run', async () => {
     const straight = await sprout(trainArgs, mkdtempSync(join(tmpdir(), 'sprout-cli-')));
@@ -102,13 +112,7 @@ describe('sprout train (spawned)', () => {
 
   it('Ctrl-C (SIGINT) stops with a usable checkpoint and prints the run to resume; --resume finishes it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-cli-'));
-    let sent = false;
-    const stopped = await sprout(trainArgs, home, (line, kill) => {
-      if (!sent && new RegExp(`^step 7/${STEPS}\\b`).test(line)) {
-        sent = true;
-        kill('SIGINT');
-      }
-    });
+    const stopped = await sprout(trainArgs, home, ctrlCAtStep(7));
     expect(stopped.code).toBe(130);
     const out = lastJson(stopped);
     expect(out.status).toBe('cancelled');
@@ -126,13 +130,7 @@ describe('sprout train (spawned)', () => {
     const original = readFileSync(join(shared, 'data/cola/in_domain_train.tsv'), 'utf8');
     writeFileSync(data, original);
     const args = trainArgs.map((a, i) => (trainArgs[i - 1] === '--data' ? data : a));
-    let sent = false;
-    const stopped = await sprout(args, home, (line, kill) => {
-      if (!sent && new RegExp(`^step 7/${STEPS}\\b`).test(line)) {
-        sent = true;
-        kill('SIGINT');
-      }
-    });
+    const stopped = await sprout(args, home, ctrlCAtStep(7));
     expect(stopped.code).toBe(130);
     const runId = String(lastJson(stopped).run_id);
     // One label of the rows it trains on flipped, as an edit in a spreadsheet would.
