@@ -23,7 +23,8 @@ export const modelDownloadCommand: Command = {
 
 Downloads config, weights and tokenizer of REPO (e.g. google/flan-t5-small) at REV (branch, tag or commit;
 default main) into the Hugging Face cache (HF_HUB_CACHE / HF_HOME; shared with Python), verifies and registers it.
-An interrupted download resumes where it stopped. Honours HF_TOKEN, HF_ENDPOINT and HF_HUB_OFFLINE.
+An interrupted download resumes where it stopped. Honours HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE, and
+HF_HUB_DOWNLOAD_TIMEOUT / HF_HUB_ETAG_TIMEOUT (seconds the Hub may stay silent before a file is tried again; 10).
 Prints one JSON line: id, repo, revision, sha, path, fetched_bytes, summary.
 The id is what \`--model\` takes in the commands that use a model (train, label, transfer rank).`,
   options: { revision: { type: 'string', default: 'main' } },

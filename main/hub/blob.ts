@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SproutError } from '../errors.js';
 import { blobCheck, blobMatches, hashPrefix, startHash, type BlobCheck } from './blob-hash.js';
-import { cancelled, hubFetch, hubHttpError, unreachable, type HubClient } from './http.js';
+import { cancelled, hubFetch, hubHttpError, readWithin, unreachable, type HubClient } from './http.js';
 
 /** What a HEAD on resolve/{rev}/{path} tells about one file. */
 export interface RemoteFile {
@@ -154,11 +154,11 @@ async function requestRest(download: BlobDownload, start: ResumePoint): Promise<
 
 /** Streams the response body into `writer` from `start.offset`, feeding `start.hash`; returns the position where the body ended. */
 async function copyBody(download: BlobDownload, response: Response, writer: BlobWriter, start: ResumePoint): Promise<number> {
-  const { file, incomplete, onBytes } = download;
+  const { client, file, incomplete, onBytes } = download;
   const reader = response.body!.getReader();
   let position = start.offset;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await readWithin(client, reader);
     if (done) return position;
     if (position + value.length > file.size)
       throw new SproutError('hub-error', `The Hub sent more than the ${file.size} bytes announced for "${file.path}".`);
@@ -187,9 +187,9 @@ async function downloadRest(download: BlobDownload, start: ResumePoint): Promise
     position = await copyBody(download, response, writer, from);
   } catch (error) {
     await writer.close();
-    if (error instanceof SproutError) throw error;
+    if (error instanceof SproutError && error.code !== 'hub-unreachable') throw error;
     if (client.signal?.aborted) throw cancelled();
-    return { kind: 'network-failure', giveUp: () => unreachable(client, error) };
+    return { kind: 'network-failure', giveUp: () => (error instanceof SproutError ? error : unreachable(client, error)) };
   }
   await writer.close();
   if (position < file.size) {

@@ -9,7 +9,7 @@ import { fetchBlob, headFile, openFileWriter, type OpenBlobWriter, type RemoteFi
 import { cachedCommit, COMMIT, linkIntoSnapshot, repoCache, snapshotDir, writeRef, type RepoCache } from './cache.js';
 import { listRepo, type HubClient } from './http.js';
 import { ProgressTracker, type DownloadProgress } from './progress.js';
-import { hubSettings, type HubSettings } from './settings.js';
+import { hubSettings, hubTimeouts, type HubSettings } from './settings.js';
 
 export interface DownloadOptions {
   /** Branch, tag or commit; default "main". */
@@ -121,7 +121,13 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     return { repo, revision, commit: revision, dir: snapshotDir(cache, revision), files: [], fetchedBytes: 0 };
   }
 
-  const client: HubClient = { endpoint: settings.endpoint, token: settings.token, fetch: options.fetch ?? fetch, signal: options.signal };
+  const client: HubClient = {
+    endpoint: settings.endpoint,
+    token: settings.token,
+    fetch: options.fetch ?? fetch,
+    signal: options.signal,
+    timeouts: settings.timeouts ?? hubTimeouts(),
+  };
   const listing = await listRepo(client, repo, revision);
   const commit = listing.commit;
   const dir = snapshotDir(cache, commit);

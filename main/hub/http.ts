@@ -1,12 +1,14 @@
 import { HubApiError, modelInfo } from '@huggingface/hub';
 import { SproutError } from '../errors.js';
+import type { HubTimeouts } from './settings.js';
 
-/** What every request to the Hub needs: where, who, and how to stop. */
+/** What every request to the Hub needs: where, who, how long to wait, and how to stop. */
 export interface HubClient {
   endpoint: string;
   token?: string;
   fetch: typeof fetch;
   signal?: AbortSignal;
+  timeouts: HubTimeouts;
 }
 
 export function cancelled(): SproutError {
@@ -29,20 +31,71 @@ function connectionReset(error: unknown): boolean {
   return RESET_CODES.has(cause?.code ?? (error as { code?: string }).code ?? '');
 }
 
-/** fetch with the token and the abort signal, and network failures turned into messages a person can act on. */
+/**
+ * The Hub accepted the connection and then said nothing for `seconds`: without a limit a hung connection (a stalled
+ * proxy, a mirror that stopped sending) holds a download forever, as no read ever ends. The code is hub-unreachable's,
+ * so a download tries again and resumes where the bytes stopped.
+ */
+export function silent(client: HubClient, seconds: number, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' | 'HF_HUB_ETAG_TIMEOUT'): SproutError {
+  return new SproutError('hub-unreachable', `The Hugging Face Hub at ${client.endpoint} sent nothing for ${seconds} s.`, {
+    hint: `Check the network connection; on a slow connection or mirror, set ${variable} to more seconds (${seconds} now).`,
+  });
+}
+
+/** One request, given up when its answer takes longer than `seconds` (the body's own reads are timed by readWithin). */
+async function fetchWithin(client: HubClient, url: string, init: RequestInit, seconds: number): Promise<Response> {
+  const answer = new AbortController();
+  const timer = setTimeout(() => answer.abort(), seconds * 1000);
+  // A signal that stayed armed would cut the body off later: the timer only covers the wait for the answer.
+  const signal = client.signal ? AbortSignal.any([client.signal, answer.signal]) : answer.signal;
+  try {
+    return await client.fetch(url, { ...init, signal });
+  } catch (error) {
+    if (answer.signal.aborted && !client.signal?.aborted)
+      throw silent(client, seconds, init.method === 'HEAD' ? 'HF_HUB_ETAG_TIMEOUT' : 'HF_HUB_DOWNLOAD_TIMEOUT');
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** fetch with the token, the abort signal and the Hub's timeouts, and network failures turned into messages a person can act on. */
 export async function hubFetch(client: HubClient, url: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (client.token) headers.set('Authorization', `Bearer ${client.token}`);
   headers.set('User-Agent', 'sprout; huggingface_hub-compatible');
-  const idempotent = ['GET', 'HEAD'].includes((init.method ?? 'GET').toUpperCase());
+  const method = (init.method ?? 'GET').toUpperCase();
+  const idempotent = ['GET', 'HEAD'].includes(method);
+  const seconds = method === 'HEAD' ? client.timeouts.etag : client.timeouts.download;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await client.fetch(url, { ...init, headers, signal: client.signal });
+      return await fetchWithin(client, url, { ...init, method, headers }, seconds);
     } catch (error) {
       if (client.signal?.aborted) throw cancelled();
+      if (error instanceof SproutError) throw error;
       if (idempotent && attempt < RESET_RETRIES && connectionReset(error)) continue;
       throw unreachable(client, error);
     }
+  }
+}
+
+/** The body's next chunk, or the silent() error when none comes within `seconds` (the connection is then let go). */
+export async function readWithin(
+  client: HubClient,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const seconds = client.timeouts.download;
+  let timer: NodeJS.Timeout | undefined;
+  const quiet = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(silent(client, seconds, 'HF_HUB_DOWNLOAD_TIMEOUT')), seconds * 1000);
+  });
+  try {
+    return await Promise.race([reader.read(), quiet]);
+  } catch (error) {
+    if (error instanceof SproutError) reader.cancel().catch(() => undefined);
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -2,6 +2,7 @@ import { getHFHubCachePath } from '@huggingface/hub';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { SproutError } from '../errors.js';
 
 /** Where and how to reach the Hub, from the environment variables huggingface_hub itself reads. */
 export interface HubSettings {
@@ -9,6 +10,34 @@ export interface HubSettings {
   cacheDir: string;
   token?: string;
   offline: boolean;
+  /** Unset: read from the environment when a download starts (hubTimeouts), where a wrong value is refused. */
+  timeouts?: HubTimeouts;
+}
+
+/**
+ * Seconds the Hub may stay silent before an attempt is given up and tried again: huggingface_hub's own variables and
+ * defaults, so that a slow mirror configured for Python works for Sprout. `etag` is for the HEAD that precedes each file.
+ */
+export interface HubTimeouts {
+  download: number;
+  etag: number;
+}
+
+const DEFAULT_TIMEOUT_S = 10;
+
+function secondsFrom(env: NodeJS.ProcessEnv, name: string): number {
+  const text = env[name]?.trim();
+  if (!text) return DEFAULT_TIMEOUT_S;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new SproutError('bad-environment', `${name} is "${env[name]}", which is not a number of seconds.`, {
+      hint: `Set ${name} to a number of seconds above 0 (huggingface_hub's default is ${DEFAULT_TIMEOUT_S}), or unset it.`,
+    });
+  return seconds;
+}
+
+export function hubTimeouts(env: NodeJS.ProcessEnv = process.env): HubTimeouts {
+  return { download: secondsFrom(env, 'HF_HUB_DOWNLOAD_TIMEOUT'), etag: secondsFrom(env, 'HF_HUB_ETAG_TIMEOUT') };
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

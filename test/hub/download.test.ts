@@ -139,6 +139,25 @@ describe('downloadModel against a loopback hub', () => {
     expect(error.code).toBe('hub-unreachable');
   });
 
+  it('a connection that goes silent mid-file is let go after HF_HUB_DOWNLOAD_TIMEOUT and resumed with a Range request', async () => {
+    server.stallOnce('model.safetensors', 3_000_000);
+    const quick = settings(undefined, { timeouts: { download: 1, etag: 1 } });
+    const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: quick }));
+    expect(readFileSync(join(result.dir, 'model.safetensors')).equals(weights)).toBe(true);
+    expect(sent).toBeGreaterThanOrEqual(weights.length);
+    expect(sent).toBeLessThan(1.1 * weights.length);
+  });
+
+  it('a HEAD the hub never answers stops the download after HF_HUB_ETAG_TIMEOUT, naming it', async () => {
+    server.holdOnce(/\/resolve\/.*\/config\.json$/);
+    const error = await errorOf(downloadModel('tiny-t5-plain', { settings: settings(undefined, { timeouts: { download: 30, etag: 1 } }) }));
+    expect(error.code).toBe('hub-unreachable');
+    expect(error.message).toBe(
+      `The Hugging Face Hub at ${server.endpoint} sent nothing for 1 s. ` +
+        'Check the network connection; on a slow connection or mirror, set HF_HUB_ETAG_TIMEOUT to more seconds (1 now).',
+    );
+  });
+
   it('a corrupted byte is caught by the sha256 check and the file fetched again', async () => {
     server.corruptOnce('model.safetensors');
     const [result, sent] = await sentDuring('model.safetensors', () => downloadModel('tiny-t5-plain', { settings: settings() }));

@@ -45,6 +45,7 @@ export class HubServer {
   private stalls = new Map<string, number>();
   private corruptions = new Set<string>();
   private resets: RegExp[] = [];
+  private holds: RegExp[] = [];
   private server: Server;
   endpoint = '';
 
@@ -79,6 +80,11 @@ export class HubServer {
   /** The next request whose path matches `path` is cut off before any answer (its connection reset). */
   resetOnce(path: RegExp): void {
     this.resets.push(path);
+  }
+
+  /** The next request whose path matches `path` gets no answer at all: the connection stays open and silent. */
+  holdOnce(path: RegExp): void {
+    this.holds.push(path);
   }
 
   /** Resets asked for that no request has met yet. */
@@ -118,6 +124,11 @@ export class HubServer {
     if (reset >= 0) {
       this.resets.splice(reset, 1);
       req.socket.resetAndDestroy();
+      return;
+    }
+    const hold = this.holds.findIndex((r) => r.test(url.pathname));
+    if (hold >= 0) {
+      this.holds.splice(hold, 1);
       return;
     }
     const info = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);

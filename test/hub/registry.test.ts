@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogue, catalogueOnDisk } from '../../main/hub/catalogue.js';
-import { hubSettings } from '../../main/hub/settings.js';
+import { hubSettings, hubTimeouts } from '../../main/hub/settings.js';
 import { libraryPath, openLibrary } from '../../main/library/db.js';
 import { getModel, hubModelId, listModels, localModelId, removeModel, resolveModel, saveModel } from '../../main/library/models.js';
 import { SproutError } from '../../main/errors.js';
@@ -109,6 +109,25 @@ describe('hub settings and catalogue', () => {
       offline: false,
     });
     expect(hubSettings({ XDG_CACHE_HOME: '/xdg' }).cacheDir).toBe('/xdg/huggingface/hub');
+  });
+
+  it("takes huggingface_hub's timeouts and defaults, and refuses a value that is not a number of seconds", () => {
+    expect(hubTimeouts({})).toEqual({ download: 10, etag: 10 });
+    expect(hubTimeouts({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: ' 2.5 ' })).toEqual({ download: 60, etag: 2.5 });
+    for (const value of ['ten', '0', '-1', 'Infinity']) {
+      const error = (() => {
+        try {
+          hubTimeouts({ HF_HUB_DOWNLOAD_TIMEOUT: value });
+        } catch (e) {
+          return e as SproutError;
+        }
+      })();
+      expect(error?.code).toBe('bad-environment');
+      expect(error?.message).toBe(
+        `HF_HUB_DOWNLOAD_TIMEOUT is "${value}", which is not a number of seconds. ` +
+          "Set HF_HUB_DOWNLOAD_TIMEOUT to a number of seconds above 0 (huggingface_hub's default is 10), or unset it.",
+      );
+    }
   });
 
   it('lists recommended models and which are on disk', () => {
