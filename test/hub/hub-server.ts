@@ -117,20 +117,22 @@ export class HubServer {
     return !repo.token || req.headers.authorization === `Bearer ${repo.token}`;
   }
 
+  /** Whether a reset or a hold asked for takes this request: then it gets no answer. */
+  private faulted(req: IncomingMessage, path: string): boolean {
+    const takes = (faults: RegExp[]): boolean => {
+      const at = faults.findIndex((r) => r.test(path));
+      if (at >= 0) faults.splice(at, 1);
+      return at >= 0;
+    };
+    if (takes(this.resets)) req.socket.resetAndDestroy();
+    else if (!takes(this.holds)) return false;
+    return true;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.endpoint);
     this.requests.push(`${req.method} ${url.pathname}`);
-    const reset = this.resets.findIndex((r) => r.test(url.pathname));
-    if (reset >= 0) {
-      this.resets.splice(reset, 1);
-      req.socket.resetAndDestroy();
-      return;
-    }
-    const hold = this.holds.findIndex((r) => r.test(url.pathname));
-    if (hold >= 0) {
-      this.holds.splice(hold, 1);
-      return;
-    }
+    if (this.faulted(req, url.pathname)) return;
     const info = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (info && req.method === 'GET') {
       const repo = this.repos.get(info[1]);
