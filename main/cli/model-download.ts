@@ -6,14 +6,20 @@ import { hubModelId, saveModel } from '../library/models.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { describeSummary, modelJson, withLibrary } from './model-shared.js';
 import { interruptSignal, stoppedBy } from './interrupt.js';
+import { statusLine } from './status-line.js';
 
 const mb = (n: number): string => (n / 1e6).toFixed(1);
 
-function showProgress(p: DownloadProgress): void {
-  const eta = p.etaSeconds === null ? '' : `, ${Math.ceil(p.etaSeconds)} s left`;
-  const line = `${p.file}: ${mb(p.fileBytes)}/${mb(p.fileTotal)} MB (all files ${mb(p.bytes)}/${mb(p.total)} MB, ${mb(p.rate)} MB/s${eta})`;
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
-  else if (p.fileBytes === p.fileTotal) process.stderr.write(`${line}\n`);
+/** Each file's progress in place on a terminal, a line a second in a log; a file's last line stays. */
+function progressPrinter(): (p: DownloadProgress) => void {
+  const show = statusLine();
+  return (p) => {
+    const eta = p.etaSeconds === null ? '' : `, ${Math.ceil(p.etaSeconds)} s left`;
+    show(
+      `${p.file}: ${mb(p.fileBytes)}/${mb(p.fileTotal)} MB (all files ${mb(p.bytes)}/${mb(p.total)} MB, ${mb(p.rate)} MB/s${eta})`,
+      p.fileBytes === p.fileTotal,
+    );
+  };
 }
 
 export const modelDownloadCommand: Command = {
@@ -35,8 +41,7 @@ The id is what \`--model\` takes in the commands that use a model (train, label,
     const revision = String(values.revision);
     const interrupt = interruptSignal();
     try {
-      const result = await downloadModel(repo, { revision, signal: interrupt.signal, onProgress: showProgress });
-      if (process.stderr.isTTY) process.stderr.write('\n');
+      const result = await downloadModel(repo, { revision, signal: interrupt.signal, onProgress: progressPrinter() });
       const { checkpoint } = await inspectModel(result.dir);
       const record = await withLibrary((db) =>
         saveModel(db, {

@@ -107,6 +107,23 @@ describe('sprout model', () => {
     expect(again.stderr).toBe('sprout: No model "local/tiny-t5-v1_0" in the library. See `sprout model list` for the ids.\n');
   });
 
+  it('a download in a log (no terminal) shows the weights coming in, resumes after a silent connection, and refuses a bad timeout', async () => {
+    server.repos.set('google/slow-t5', repoFromFolder(fixture('tiny-t5-v1_1'), MODEL_FILES, 'slow'));
+    server.stallOnce('model.safetensors', 1_000_000);
+    // The stall lasts the whole timeout (1 s), so the line a second that a log gets falls inside the weights' transfer.
+    const download = await sprout(['model', 'download', 'google/slow-t5'], { HF_HUB_DOWNLOAD_TIMEOUT: '1' });
+    expect(download.code).toBe(0);
+    const weightsLines = download.stderr.split('\n').filter((l) => l.startsWith('model.safetensors: '));
+    const partial = weightsLines.filter((l) => !/^model\.safetensors: (\S+)\/\1 MB/.test(l));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(weightsLines.at(-1)).toMatch(/^model\.safetensors: 17\.2\/17\.2 MB \(all files /);
+    expect(download.stderr).not.toContain('\r');
+
+    const bad = await sprout(['model', 'download', 'google/other-t5'], { HF_HUB_DOWNLOAD_TIMEOUT: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('sprout: HF_HUB_DOWNLOAD_TIMEOUT is "soon", which is not a number of seconds.');
+  });
+
   it('clear errors: a damaged blob, a folder that is no model, an unknown repo', async () => {
     const notModel = await sprout(['model', 'import', tempDir()]);
     expect(notModel.code).toBe(2);
