@@ -137,6 +137,21 @@ class Gate {
     req.resume();
     this.sendEnvelope(res, denial.status, { ok: false, error: denial.error });
   }
+
+  /**
+   * A denied page load, said to the person at the browser: the token changes each time Sprout serves, so a tab
+   * reloaded after a restart (with --port) lands here, where a JSON envelope would leave them guessing.
+   */
+  denyPage(req: IncomingMessage, res: ServerResponse, denial: Denial): void {
+    req.resume();
+    const message =
+      denial.status === 401
+        ? 'This address has no access token, or one from an earlier run: the token changes each time sprout serve starts. Open the address it printed this time.'
+        : denial.error.message;
+    const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const body = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Sprout</title><h1>Sprout</h1><p>${escaped}</p></html>\n`;
+    this.send(res, denial.status, body, 'text/html; charset=utf-8');
+  }
 }
 
 /**
@@ -226,8 +241,11 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
     const url = gate.parseUrl(req);
     if (!url) return gate.deny(req, res, badRequest);
     const denied = gate.check(req, url);
-    if (denied) return gate.deny(req, res, denied);
     const op = /^\/api\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (denied)
+      return op === undefined && /\btext\/html\b/.test(req.headers.accept ?? '')
+        ? gate.denyPage(req, res, denied)
+        : gate.deny(req, res, denied);
     if (op === undefined) return page(req, res, url);
     const operation = decodeComponent(op);
     return operation === undefined ? gate.deny(req, res, badRequest) : api(req, res, operation);

@@ -67,6 +67,23 @@ describe('sprout serve', () => {
     }
   });
 
+  it('tells a browser loading a page with an old token, in a page, to open the address printed this time', async () => {
+    const accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const reply = await httpRequest(`${serve.base}/?token=from-an-earlier-run`, { headers: { Accept: accept } });
+    expect(reply.status).toBe(401);
+    expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(String(reply.headers['content-security-policy'])).toContain("default-src 'none'");
+    expect(reply.body).toContain(
+      '<p>This address has no access token, or one from an earlier run: the token changes each time sprout serve starts. ' +
+        'Open the address it printed this time.</p>',
+    );
+    const api = await httpRequest(`${serve.base}/api/doctor`, { method: 'POST', headers: { ...json, Accept: accept }, body: '{}' });
+    expect(JSON.parse(api.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    const foreign = await httpRequest(`${serve.base}/?token=${serve.token}`, { headers: { Accept: accept, Host: 'evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toContain('<p>Requests must name this server as their Host.</p>');
+  });
+
   it('serves the page with the token, under a strict CSP, and logs the browser in with a cookie', async () => {
     const reply = await httpRequest(serve.url);
     expect(reply.status).toBe(200);
