@@ -5,6 +5,7 @@
  * Labelling jobs are not merged: they point at output files on the machine that ran them.
  */
 import { tableColumns, writeTransaction, type LibraryDb } from './db.js';
+import { librarySpelling } from './prompts.js';
 
 export interface MergeCounts {
   models: number;
@@ -159,6 +160,7 @@ function mergePrompts(target: LibraryDb, source: LibraryDb, counts: MergeCounts,
     });
     promptIds.set(p.id as number, id);
     counts.prompts++;
-    for (const t of source.prepare('SELECT tag FROM prompt_tags WHERE prompt_id = ?').all(p.id) as { tag: string }[]) addTag.run(id, t.tag);
+    const tags = source.prepare('SELECT tag FROM prompt_tags WHERE prompt_id = ?').pluck().all(p.id) as string[];
+    for (const tag of librarySpelling(target, tags)) addTag.run(id, tag);
   }
 }

@@ -168,8 +168,12 @@ function checkShape(name: string, data: Float32Array, length: number, dModel: nu
 /** A tag is a word or a few, shown as a badge and offered in the Library's filter: longer text belongs in the notes. */
 export const MAX_TAG_LENGTH = 64;
 
+/**
+ * Tags trimmed, checked and without repeats, where "News" repeats "news": a tag is a filter, and two spellings of one
+ * word would split the prompts it should gather.
+ */
 function cleanTags(tags: string[]): string[] {
-  const out = new Set<string>();
+  const out = new Map<string, string>();
   for (const t of tags) {
     const tag = t.trim();
     if (tag === '') throw new SproutError('bad-tag', 'A tag cannot be empty.');
@@ -178,9 +182,15 @@ function cleanTags(tags: string[]): string[] {
       throw new SproutError('bad-tag', `A tag is at most ${MAX_TAG_LENGTH} characters; “${clipped(tag, 24)}” has ${length}.`, {
         hint: 'Use a shorter tag, and put longer text in the notes.',
       });
-    out.add(tag);
+    if (!out.has(tag.toLowerCase())) out.set(tag.toLowerCase(), tag);
   }
-  return [...out];
+  return [...out.values()];
+}
+
+/** Each tag as the library already spells it, in its oldest prompt that has it, else as given. */
+export function librarySpelling(db: LibraryDb, tags: string[]): string[] {
+  const known = db.prepare('SELECT tag FROM prompt_tags WHERE fold(tag) = fold(?) ORDER BY prompt_id LIMIT 1').pluck();
+  return tags.map((t) => (known.get(t) as string | undefined) ?? t);
 }
 
 /** Stores a new prompt and its tags in one transaction; returns its id. */
@@ -228,7 +238,7 @@ export function insertPrompt(
         ).lastInsertRowid,
     );
     const tag = db.prepare('INSERT INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
-    for (const t of tags) tag.run(id, t);
+    for (const t of librarySpelling(db, tags)) tag.run(id, t);
     return id;
   });
 }
@@ -311,7 +321,7 @@ export function listPrompts(db: LibraryDb, filter: PromptFilter = {}): PromptSum
     params.task = /^\d+$/.test(filter.task) ? Number(filter.task) : filter.task;
   }
   if (filter.tag !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM prompt_tags t WHERE t.prompt_id = p.id AND t.tag = @tag)');
+    where.push('EXISTS (SELECT 1 FROM prompt_tags t WHERE t.prompt_id = p.id AND fold(t.tag) = fold(@tag))');
     params.tag = filter.tag;
   }
   if (filter.search !== undefined) {
@@ -378,8 +388,8 @@ export function tagPrompt(db: LibraryDb, id: number, add: string[], remove: stri
   return writeTransaction(db, () => {
     if (!db.prepare('SELECT 1 FROM prompts WHERE id = ?').get(id)) throw notFound(id);
     const insert = db.prepare('INSERT OR IGNORE INTO prompt_tags (prompt_id, tag) VALUES (?, ?)');
-    for (const t of toAdd) insert.run(id, t);
-    const drop = db.prepare('DELETE FROM prompt_tags WHERE prompt_id = ? AND tag = ?');
+    for (const t of librarySpelling(db, toAdd)) insert.run(id, t);
+    const drop = db.prepare('DELETE FROM prompt_tags WHERE prompt_id = ? AND fold(tag) = fold(?)');
     for (const t of remove) drop.run(id, t.trim());
     return (db.prepare('SELECT tag FROM prompt_tags WHERE prompt_id = ? ORDER BY tag').all(id) as { tag: string }[]).map((r) => r.tag);
   });

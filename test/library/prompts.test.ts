@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SproutError } from '../../main/errors.js';
+import { mergeLibrary } from '../../main/library/merge.js';
 import {
   deletePrompt,
   duplicatePrompt,
@@ -132,6 +133,25 @@ describe('prompt library', () => {
     // 64 characters (an emoji is one) is the longest tag; a longer one, pasted text, belongs in the notes.
     expect(tagPrompt(db, b, [`🌱${'t'.repeat(63)}`])).toContain(`🌱${'t'.repeat(63)}`);
     expect(() => tagPrompt(db, b, ['t'.repeat(65)])).toThrow(`A tag is at most 64 characters; “${'t'.repeat(23)}…” has 65.`);
+  });
+
+  it('spells a tag as the library already does, whatever its case, so that one filter gathers its prompts', () => {
+    const { db } = freshLibrary();
+    const a = addPrompt(db, 1, { tags: ['Nachrichten', 'Glue'] });
+    const b = addPrompt(db, 2, { tags: ['glue', 'GLUE', 'nachrichten'] });
+    expect(getPrompt(db, b)?.tags).toEqual(['Glue', 'Nachrichten']);
+    const c = addPrompt(db, 3);
+    expect(tagPrompt(db, c, ['ÜBER', 'über', 'GLUE'])).toEqual(['Glue', 'ÜBER']);
+    expect(tagPrompt(db, a, ['über'])).toEqual(['Glue', 'Nachrichten', 'ÜBER']);
+    expect(listPrompts(db, { tag: 'glue' }).map((p) => p.id)).toEqual([a, b, c]);
+    expect(listPrompts(db, { tag: 'über' }).map((p) => p.id)).toEqual([a, c]);
+    expect(tagPrompt(db, a, [], ['glue', 'über'])).toEqual(['Nachrichten']);
+    // A merged library's prompts take this library's spellings too.
+    const other = freshLibrary().db;
+    const merged = addPrompt(other, 1, { tags: ['NACHRICHTEN', 'new'] });
+    mergeLibrary(db, other);
+    expect(requirePrompt(db, c + 1).tags).toEqual(['Nachrichten', 'new']);
+    expect(requirePrompt(other, merged).tags).toEqual(['NACHRICHTEN', 'new']);
   });
 
   it('shows lineage, refuses to delete a source unless forced, then re-parents to the grandparent', () => {
