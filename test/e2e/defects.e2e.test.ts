@@ -346,6 +346,8 @@ it('Labelling screen: a long file name stays whole in the jobs table', { timeout
   await page.getByRole('link', { name: 'Labelling' }).click();
   const name = page.getByRole('rowheader', { name: 'corpus-of-linguistic-acceptability-dev.tsv' }).locator('code');
   await name.waitFor();
+  // The footer's model is the new task's: here, with no task begun, it said "Model none chosen" beside a labelled file.
+  await expect(page.getByRole('contentinfo', { name: 'Status' }).innerText()).resolves.not.toContain('Model');
   await expect(name.evaluate((el) => el.getClientRects().length)).resolves.toBe(1);
   const height = await name.evaluate((el) => el.getBoundingClientRect().height);
   const lineHeight = await name.evaluate(
