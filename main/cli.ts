@@ -13,7 +13,9 @@ function overview(): string {
   const lines = commands.map((c) => `  sprout ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
   return (
     `Sprout: train soft prompts on a frozen T5 and label text offline.\n\nUsage: sprout <command> [options]\n\nCommands:\n${lines.join('\n')}` +
-    `\n\nRun \`sprout <command> --help\` for a command's options.\n`
+    `\n\nRun \`sprout <command> --help\` for a command's options.\n` +
+    `Exit status: 0 done; 2 refused or failed, said in one "sprout:" line on stderr (a flag, a file, the network); ` +
+    `1 an internal error, with its stack trace; 130 stopped by Ctrl-C.\n`
   );
 }
 

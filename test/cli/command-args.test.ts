@@ -155,4 +155,17 @@ describe('a command Sprout does not have (built CLI)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^sprout: unknown command "zzz"\.\n\nSprout: train soft prompts/);
   });
+
+  it('says what its exit statuses mean, and a refusal is status 2 with one line', () => {
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain(
+      'Exit status: 0 done; 2 refused or failed, said in one "sprout:" line on stderr (a flag, a file, the network); ' +
+        '1 an internal error, with its stack trace; 130 stopped by Ctrl-C.\n',
+    );
+    const refused = run('data', 'preview', '/nonexistent/reviews.csv');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^sprout: /);
+  });
 });
