@@ -12,8 +12,9 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
+import { snapshotCommit } from '../hub/cache.js';
 import type { LibraryDb } from '../library/db.js';
-import { findModelByPath, getModel, hubModelId, type ModelRecord } from '../library/models.js';
+import { findHubModel, findModelByPath, getModel, type ModelRecord } from '../library/models.js';
 import { insertPrompt, requirePrompt, type ModelRef } from '../library/prompts.js';
 import { tempPathBeside } from '../temp-path.js';
 
@@ -49,12 +50,16 @@ export function peftConfigJson(config: PeftPromptConfig): Record<string, unknown
 }
 
 /**
- * What PEFT's from_pretrained can load the base model from: the Hub repo of a download, else the model's folder (a
- * single-file model's folder holds its config.json). A library id such as local/<name> means nothing outside Sprout.
+ * What PEFT's from_pretrained can load the base model from: the Hub repo of a download at the commit the prompt was
+ * trained on (its snapshot folder's, else the download's: a branch moves, and a prompt fits the weights it learned
+ * on), else the model's folder (a single-file model's folder holds its config.json). A library id such as
+ * local/<name> means nothing outside Sprout.
  */
 function baseModelName(ref: ModelRef, registered: ModelRecord | undefined): { name: string | null; revision: string | null } {
-  if (registered?.repo)
-    return { name: registered.repo, revision: registered.revision && registered.revision !== 'main' ? registered.revision : null };
+  if (registered?.repo) {
+    const commit = snapshotCommit(ref.path ?? '') ?? registered.sha;
+    return { name: registered.repo, revision: commit ?? (registered.revision !== 'main' ? registered.revision : null) };
+  }
   const path = registered?.path ?? ref.path;
   if (path) return { name: extname(path) === '.safetensors' ? dirname(path) : path, revision: null };
   return { name: ref.id, revision: null };
@@ -282,8 +287,8 @@ function modelRefFor(db: LibraryDb, config: PeftPromptConfig, model: string | un
   const registered =
     wanted === null
       ? undefined
-      : (getModel(db, wanted) ??
-        (config.revision && model === undefined ? getModel(db, hubModelId(wanted, config.revision)) : undefined) ??
+      : ((config.revision && model === undefined ? findHubModel(db, wanted, config.revision) : undefined) ??
+        getModel(db, wanted) ??
         findModelByPath(db, resolve(wanted)));
   if (registered) {
     if (registered.summary.dModel !== config.token_dim) {

@@ -42,6 +42,11 @@ export function snapshotDir(cache: RepoCache, commit: string): string {
   return join(cache.root, 'snapshots', commit);
 }
 
+/** The commit of a snapshot folder, or of a file in one ({cache}/models--{org}--{name}/snapshots/{commit}/…). */
+export function snapshotCommit(path: string): string | undefined {
+  return /[\\/]models--[^\\/]+[\\/]snapshots[\\/]([0-9a-f]{40})(?:[\\/]|$)/.exec(path)?.[1];
+}
+
 /** The commit a revision points to in the cache: itself when it is a commit, else refs/{revision}. */
 export function cachedCommit(cache: RepoCache, revision: string): string | undefined {
   if (COMMIT.test(revision)) return existsSync(snapshotDir(cache, revision)) ? revision : undefined;

@@ -81,6 +81,14 @@ export function findModelByPath(db: LibraryDb, path: string): ModelRecord | unde
   return row && fromRow(row);
 }
 
+/** A download of `repo` at `revision`, a branch or tag it was downloaded at or the commit it resolved to. */
+export function findHubModel(db: LibraryDb, repo: string, revision: string): ModelRecord | undefined {
+  const row = db
+    .prepare('SELECT * FROM models WHERE repo = ? AND (revision = ? OR sha = ?) ORDER BY added LIMIT 1')
+    .get(repo, revision, revision) as Row | undefined;
+  return row && fromRow(row);
+}
+
 /** Whether a registered model's files are where it was registered (not moved, deleted, or on a drive not mounted). */
 export function modelFilesPresent(record: ModelRecord): boolean {
   return existsSync(record.path);

@@ -57,6 +57,20 @@ function toF16(x: number): number {
   return sign | (exponent << 10) | ((bits >>> 13) & 0x3ff);
 }
 
+const SUMMARY = {
+  parameters: 1,
+  encoderLayers: 3,
+  decoderLayers: 2,
+  dModel: 4,
+  dKv: 2,
+  numHeads: 2,
+  dFf: 8,
+  vocabSize: 32,
+  feedForward: 'gated-gelu' as const,
+  tiedEmbeddings: false,
+  weightBytes: 4,
+};
+
 describe('PEFT prompt-tuning format', () => {
   it('exports [2N, d] with the second half a copy, and a round trip keeps the embedding byte for byte', () => {
     const { db } = freshLibrary();
@@ -66,19 +80,7 @@ describe('PEFT prompt-tuning format', () => {
       revision: 'abc',
       sha: 'f'.repeat(40),
       path: '/models/tiny',
-      summary: {
-        parameters: 1,
-        encoderLayers: 3,
-        decoderLayers: 2,
-        dModel: 4,
-        dKv: 2,
-        numHeads: 2,
-        dFf: 8,
-        vocabSize: 32,
-        feedForward: 'gated-gelu',
-        tiedEmbeddings: false,
-        weightBytes: 4,
-      },
+      summary: SUMMARY,
     });
     const embedding = Float32Array.from({ length: 12 }, (_, i) => Math.fround(Math.sin(i + 1) * 1e-3) + (i === 5 ? 1e30 : 0));
     const id = addPrompt(db, 0, { embedding, model: { id: 'google/tiny-t5@abc', path: '/models/tiny', summary: null }, name: 'tweets' });
@@ -95,7 +97,8 @@ describe('PEFT prompt-tuning format', () => {
       num_attention_heads: 2,
       num_layers: 3,
       base_model_name_or_path: 'google/tiny-t5',
-      revision: 'abc',
+      // The commit the download resolved "abc" to: the branch may move, the prompt fits these weights.
+      revision: 'f'.repeat(40),
       prompt_tuning_init: 'RANDOM',
       inference_mode: true,
     });
@@ -116,6 +119,34 @@ describe('PEFT prompt-tuning format', () => {
       init: 'peft',
       model: { id: 'google/tiny-t5@abc', path: '/models/tiny' },
     });
+  });
+
+  it("names the commit the prompt was trained on, its snapshot folder's, after the branch moved on; import finds the download by it", () => {
+    const { db } = freshLibrary();
+    const [trained, latest] = ['a'.repeat(40), 'b'.repeat(40)];
+    const snapshot = (commit: string) => `/cache/models--google--tiny-t5/snapshots/${commit}`;
+    const summary = SUMMARY;
+    // Downloaded again since the prompt trained: main is now the newer commit, in its own snapshot folder.
+    saveModel(db, { id: 'google/tiny-t5', repo: 'google/tiny-t5', revision: 'main', sha: latest, path: snapshot(latest), summary });
+    const embedding = Float32Array.from({ length: 12 }, (_, i) => i / 64);
+    const model = { id: 'google/tiny-t5', path: join(snapshot(trained), 'model.safetensors'), summary: null };
+    const dir = join(tempDir(), 'adapter');
+    exportPeft(db, addPrompt(db, 0, { embedding, model }), dir);
+    expect(JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({
+      base_model_name_or_path: 'google/tiny-t5',
+      revision: trained,
+    });
+    expect(requirePrompt(db, importPeft(db, dir)).model).toMatchObject({ id: 'google/tiny-t5', path: snapshot(latest) });
+    // Where the library holds that commit too, the prompt goes with it.
+    saveModel(db, {
+      id: `google/tiny-t5@${trained}`,
+      repo: 'google/tiny-t5',
+      revision: trained,
+      sha: trained,
+      path: snapshot(trained),
+      summary,
+    });
+    expect(requirePrompt(db, importPeft(db, dir)).model).toMatchObject({ id: `google/tiny-t5@${trained}`, path: snapshot(trained) });
   });
 
   it("names a model imported from disk by its folder, which from_pretrained can load, not by Sprout's local/ id", () => {
