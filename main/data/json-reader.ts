@@ -1,5 +1,6 @@
 import { SproutError } from '../errors.js';
 import { advise, JSON_LINES } from './read-advice.js';
+import { parseJsonExact } from './json-number.js';
 import type { SourceInfo, SourceRecord } from './types.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, objectFields } from './values.js';
 
@@ -187,7 +188,7 @@ class ArrayScanner {
 function parseElement(body: string, line: number, file: string, info: SourceInfo): SourceRecord {
   let value: Record<string, unknown>;
   try {
-    value = JSON.parse(body) as Record<string, unknown>;
+    value = parseJsonExact(body) as Record<string, unknown>;
   } catch (error) {
     throw new SproutError(
       'data-bad-json',

@@ -1,4 +1,5 @@
 import { SproutError } from '../errors.js';
+import { parseJsonExact } from './json-number.js';
 import type { SourceInfo, SourceRecord } from './types.js';
 import { MAX_JSON_DEPTH, nestedTooDeep, objectFields } from './values.js';
 
@@ -17,7 +18,7 @@ export async function* readJsonl(
     if (body.trim() === '') return undefined;
     let value: unknown;
     try {
-      value = JSON.parse(body);
+      value = parseJsonExact(body);
     } catch (error) {
       const position = /position (\d+)/.exec((error as Error).message);
       throw new SproutError('data-bad-json-line', `This line is not valid JSON (${(error as Error).message.replace(/^.*?: /, '')}).`, {

@@ -1,15 +1,16 @@
 import { agreeing, counted } from '../wording.js';
+import { numberText, stringifyJsonExact } from './json-number.js';
 
 /**
- * A field value as Sprout stores it: strings exactly as given; numbers, booleans and big integers as their decimal
- * text; nested values as JSON; null stays null (a missing value).
+ * A field value as Sprout stores it: strings exactly as given; numbers as the file wrote them (json-number.ts), booleans
+ * and big integers as their decimal text; nested values as JSON; null stays null (a missing value).
  */
 export function fieldText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return numberText(value) ?? value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value instanceof Date) return value.toISOString();
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return stringifyJsonExact(value);
 }
 
 /**

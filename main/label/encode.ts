@@ -3,6 +3,7 @@ import { SproutError } from '../errors.js';
 import { count } from '../wording.js';
 import { DATA_FORMAT_LABELS, outputFormatFromName, type CsvSeparator, type OutputFormat, type Quoting } from '../choices.js';
 import { SEPARATOR_CHARS } from '../data/types.js';
+import { stringifyJsonExact } from '../data/json-number.js';
 import { isPartFormat } from './part-output.js';
 import { SHEET_LIMITS } from './workbook-output.js';
 
@@ -74,7 +75,7 @@ export function rowEncoder(
         else Object.assign(out, values ?? fields);
         addedNames.forEach((name, i) => (out[name] = added[i]));
         if (format === 'xlsx') checkCellLengths(out);
-        return `${JSON.stringify(out)}\n`;
+        return `${stringifyJsonExact(out)}\n`;
       },
     };
   }

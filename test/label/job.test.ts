@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLabelJob, resumeLabelJob, type LabelEngine } from '../../main/label/job.js';
@@ -233,6 +233,44 @@ describe('a workbook from Excel', () => {
     const csv = await startLabelJob(db, cola(), { input, output: join(dir, 'as.csv'), batchSize: 8 });
     expect(csv.format).toBe('csv');
     expect(readFileSync(csv.output).subarray(0, 3).equals(BOM)).toBe(true);
+  });
+});
+
+describe('numbers of a JSON input', () => {
+  it('are written back as the file wrote them (64-bit ids, 1.0, 1e400, -0), in JSON Lines and CSV, as Python reads them', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'cb-ids.jsonl');
+    // CB's own lines, each with the numbers a double would change put in front of its fields.
+    const lines = readFileSync(cbInput, 'utf8').trimEnd().split('\n').slice(0, 12);
+    const numbers = (i: number) =>
+      `"tweet_id": ${1453678912345678901n + BigInt(i)}, "score": ${i}.0, "huge": 1e400, "zero": -0, "n": [${i}.50]`;
+    writeFileSync(input, lines.map((l, i) => `{${numbers(i)}, ${l.trimStart().slice(1)}`).join('\n') + '\n');
+    const { db } = freshLibrary();
+    const jsonl = await startLabelJob(db, one(0), { input, output: join(dir, 'out.jsonl') });
+    const csv = await startLabelJob(db, one(0), { input, output: join(dir, 'out.csv') });
+    // Python's json gives each number's own text; its csv reader each cell.
+    const script = `
+import csv, json, sys
+text = lambda s: 'number ' + s
+read = lambda f: [json.loads(l, parse_int=text, parse_float=text, parse_constant=text) for l in open(f)]
+rows = [{k: r[k] for k in ('tweet_id', 'score', 'huge', 'zero', 'n', 'idx')} for r in read(sys.argv[2])]
+cells = [{k: r[k] for k in ('tweet_id', 'score', 'huge', 'zero', 'n')} for r in csv.DictReader(open(sys.argv[3], encoding='utf-8-sig'))]
+print(json.dumps([rows == [{k: r[k] for k in rows[0]} for r in read(sys.argv[1])], rows[:2], cells[:2]]))`;
+    const [same, rows, cells] = JSON.parse(python(script, input, jsonl.output, csv.output));
+    expect(same).toBe(true);
+    expect(rows).toEqual(
+      [0, 1].map((i) => ({
+        tweet_id: `number ${1453678912345678901n + BigInt(i)}`,
+        score: `number ${i}.0`,
+        huge: 'number 1e400',
+        zero: 'number -0',
+        n: [`number ${i}.50`],
+        idx: `number ${i}`,
+      })),
+    );
+    expect(cells).toEqual(
+      [0, 1].map((i) => ({ tweet_id: `${1453678912345678901n + BigInt(i)}`, score: `${i}.0`, huge: '1e400', zero: '-0', n: `[${i}.50]` })),
+    );
   });
 });
 
