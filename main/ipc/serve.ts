@@ -1,8 +1,10 @@
 /**
  * `sprout serve`'s transport: the built renderer and the contract's handlers over loopback HTTP + WebSocket.
  * Requests: POST /api/<operation> with a JSON body. Events: a WebSocket at /events, one JSON message
- * { event, payload } per emit. Every request needs the access token (Authorization: Bearer, ?token=, or the
- * cookie set when the page is opened with ?token=), a Host naming this server and no foreign Origin.
+ * { event, payload } per emit. Every request needs a Host naming this server and no foreign Origin; operations and
+ * events also need the access token (Authorization: Bearer, or ?token= for the WebSocket, which sends no headers).
+ * The renderer's files are the same for everyone and need no token: a cookie could carry it to them, but a browser
+ * sends 127.0.0.1's cookies to every port of it, so any other local server the browser visits would receive it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -48,6 +50,10 @@ export interface ServeServer {
 
 type Denial = { status: number; error: ContractErrorShape };
 
+/** What an operation without the token is told, and through it the page: a tab kept open across a restart lands here. */
+export const UNAUTHORIZED =
+  'This tab has no access token, or one from an earlier run of sprout serve (it changes each time Sprout serves): open the address it printed this time.';
+
 const statusOf: Record<string, number> = { 'invalid-request': 400, 'unknown-operation': 404, internal: 500 };
 // A request target that is no URL (`GET http://[`) or an operation name that is no URI component (`/api/%ff`) is
 // the client's error: 400, never an exception in the server.
@@ -69,30 +75,18 @@ function decodeComponent(text: string): string | undefined {
   }
 }
 
-function cookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
-
 /** Who may call this server (its token, Host and Origin) and the headers every answer carries. */
 class Gate {
   port = 0;
   constructor(readonly token: string) {}
-
-  /** Cookies are not port-scoped: named after the port, two servers do not clobber each other's. */
-  get cookieName(): string {
-    return `sprout-token-${this.port}`;
-  }
 
   parseUrl(req: IncomingMessage): URL | undefined {
     const base = `http://${LOOPBACK}:${this.port}`;
     return URL.canParse(req.url ?? '/', base) ? new URL(req.url ?? '/', base) : undefined;
   }
 
-  check(req: IncomingMessage, url: URL): Denial | undefined {
+  /** Whether the request comes from this server's own page: the Host and Origin checks every request passes. */
+  checkPlace(req: IncomingMessage): Denial | undefined {
     // A foreign Host means DNS rebinding; a foreign Origin means another site's page is calling.
     if (![`${LOOPBACK}:${this.port}`, `localhost:${this.port}`].includes(req.headers.host ?? '')) {
       return { status: 403, error: { code: 'forbidden', message: 'Requests must name this server as their Host.' } };
@@ -101,12 +95,19 @@ class Gate {
     if (origin !== undefined && ![`http://${LOOPBACK}:${this.port}`, `http://localhost:${this.port}`].includes(origin)) {
       return { status: 403, error: { code: 'forbidden', message: `Origin ${origin} may not use this server.` } };
     }
+    return undefined;
+  }
+
+  /** checkPlace, and the access token. */
+  check(req: IncomingMessage, url: URL): Denial | undefined {
+    const misplaced = this.checkPlace(req);
+    if (misplaced) return misplaced;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const given = bearer ?? url.searchParams.get('token') ?? cookie(req, this.cookieName);
+    const given = bearer ?? url.searchParams.get('token');
     if (!sameToken(given ?? undefined, this.token)) {
       return {
         status: 401,
-        error: { code: 'unauthorized', message: 'Missing or wrong access token: open the URL `sprout serve` printed.' },
+        error: { code: 'unauthorized', message: UNAUTHORIZED },
       };
     }
     return undefined;
@@ -138,17 +139,10 @@ class Gate {
     this.sendEnvelope(res, denial.status, { ok: false, error: denial.error });
   }
 
-  /**
-   * A denied page load, said to the person at the browser: the token changes each time Sprout serves, so a tab
-   * reloaded after a restart (with --port) lands here, where a JSON envelope would leave them guessing.
-   */
+  /** A denied page load, said to the person at the browser, where a JSON envelope would leave them guessing. */
   denyPage(req: IncomingMessage, res: ServerResponse, denial: Denial): void {
     req.resume();
-    const message =
-      denial.status === 401
-        ? 'This address has no access token, or one from an earlier run: the token changes each time sprout serve starts. Open the address it printed this time.'
-        : denial.error.message;
-    const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const escaped = denial.error.message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
     const body = `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Sprout</title><h1>Sprout</h1><p>${escaped}</p></html>\n`;
     this.send(res, denial.status, body, 'text/html; charset=utf-8');
   }
@@ -229,24 +223,21 @@ function requestHandler(gate: Gate, options: ServeOptions & { maxBodyBytes: numb
       return gate.send(res, 405, 'Method not allowed', 'text/plain', { Allow: 'GET, HEAD' });
     const file = await readRendererFile(options.rendererDir, url.pathname);
     if (!file) return gate.send(res, 404, 'Not found', 'text/plain');
-    // Opening the printed URL logs the browser in: the cookie carries the token for the page's own assets.
-    const login = url.searchParams.has('token')
-      ? { 'Set-Cookie': `${gate.cookieName}=${gate.token}; HttpOnly; SameSite=Strict; Path=/` }
-      : {};
-    res.writeHead(200, { ...gate.headers(), 'Content-Type': file.contentType, 'Content-Length': file.body.length, ...login });
+    res.writeHead(200, { ...gate.headers(), 'Content-Type': file.contentType, 'Content-Length': file.body.length });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = gate.parseUrl(req);
     if (!url) return gate.deny(req, res, badRequest);
-    const denied = gate.check(req, url);
     const op = /^\/api\/([^/]+)$/.exec(url.pathname)?.[1];
-    if (denied)
-      return op === undefined && /\btext\/html\b/.test(req.headers.accept ?? '')
-        ? gate.denyPage(req, res, denied)
-        : gate.deny(req, res, denied);
-    if (op === undefined) return page(req, res, url);
+    if (op === undefined) {
+      const misplaced = gate.checkPlace(req);
+      if (!misplaced) return page(req, res, url);
+      return /\btext\/html\b/.test(req.headers.accept ?? '') ? gate.denyPage(req, res, misplaced) : gate.deny(req, res, misplaced);
+    }
+    const denied = gate.check(req, url);
+    if (denied) return gate.deny(req, res, denied);
     const operation = decodeComponent(op);
     return operation === undefined ? gate.deny(req, res, badRequest) : api(req, res, operation);
   }

@@ -62,28 +62,58 @@ function disconnected(message: string): Envelope<unknown> {
   return { ok: false, error: { code: 'disconnected', message } };
 }
 
+/** What keeps the page from Sprout (`sprout serve` gone, or a token it does not take), or null when nothing does. */
+export type ConnectionProblem = { kind: 'unreachable' | 'unauthorized'; message: string } | null;
+const connectionListeners = new Set<(problem: ConnectionProblem) => void>();
+let unreachable = false;
+let unauthorized: string | null = null;
+
+/** A refused token outlasts the event socket's own comings and goings: only an answered operation clears it. */
+function reportConnection(change: { unreachable?: boolean; unauthorized?: string | null }): void {
+  ({ unreachable = unreachable, unauthorized = unauthorized } = change);
+  const problem: ConnectionProblem =
+    unauthorized !== null
+      ? { kind: 'unauthorized', message: unauthorized }
+      : unreachable
+        ? { kind: 'unreachable', message: UNREACHABLE }
+        : null;
+  for (const listener of connectionListeners) listener(problem);
+}
+
+const UNREACHABLE =
+  'Sprout is not reachable: is sprout serve still running? This tab reconnects by itself when it is back; a serve started again prints a new address, which this tab cannot follow.';
+
+/** Listens to the connection's problems (never any under Electron); returns the function that stops listening. */
+export function onConnection(listener: (problem: ConnectionProblem) => void): () => void {
+  connectionListeners.add(listener);
+  return () => connectionListeners.delete(listener);
+}
+
 function serveTransport(token: string): Transport {
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
-  let socket: WebSocket | undefined;
   let retryMs = 500;
 
   function connect(): void {
     const url = new URL('events', location.href);
     url.protocol = 'ws:';
     url.search = `?token=${encodeURIComponent(token)}`;
-    socket = new WebSocket(url);
-    socket.onopen = () => (retryMs = 500);
+    const socket = new WebSocket(url);
+    socket.onopen = () => {
+      retryMs = 500;
+      reportConnection({ unreachable: false });
+    };
     socket.onmessage = (message) => {
       const { event, payload } = JSON.parse(String(message.data)) as { event: string; payload: unknown };
       for (const listener of listeners.get(event) ?? []) listener(payload);
     };
     socket.onclose = () => {
-      socket = undefined;
-      // Keep listening while anyone listens: serve may restart, or the laptop may wake from sleep.
-      if ([...listeners.values()].some((set) => set.size > 0)) setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
+      reportConnection({ unreachable: true });
+      // Always connected, listeners or not: the socket is how the page learns that serve went away (and came back).
+      setTimeout(connect, (retryMs = Math.min(retryMs * 2, 10_000)));
     };
   }
 
+  connect();
   return {
     async invoke(name, request) {
       let response: Response;
@@ -94,10 +124,14 @@ function serveTransport(token: string): Transport {
           body: JSON.stringify(request ?? {}),
         });
       } catch {
+        reportConnection({ unreachable: true });
         return disconnected('Sprout is not reachable. Is `sprout serve` still running?');
       }
       try {
-        return (await response.json()) as Envelope<unknown>;
+        const envelope = (await response.json()) as Envelope<unknown>;
+        const refused = !envelope.ok && envelope.error.code === 'unauthorized';
+        reportConnection({ unreachable: false, unauthorized: refused ? envelope.error.message : null });
+        return envelope;
       } catch {
         return disconnected(`Sprout answered ${response.status} ${response.statusText} without a result.`);
       }
@@ -106,7 +140,6 @@ function serveTransport(token: string): Transport {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener);
-      if (!socket) connect();
       return () => set.delete(listener);
     },
   };

@@ -78,6 +78,28 @@ it('shows the engine error in the page when the token is wrong', async () => {
   await page.getByRole('table', { name: 'Execution providers' }).waitFor();
   await page.evaluate(() => sessionStorage.setItem('sprout.token', 'wrong'));
   await page.reload();
-  await expect(page.getByRole('alert').innerText()).resolves.toContain('Missing or wrong access token');
+  const told =
+    'This tab has no access token, or one from an earlier run of sprout serve (it changes each time Sprout serves): ' +
+    'open the address it printed this time.';
+  await expect(page.locator('main > p.connection').innerText()).resolves.toBe(told);
+  // The address printed this time clears it.
+  await page.goto(serve.url);
+  await page.getByRole('table', { name: 'Execution providers' }).waitFor();
+  await expect.poll(() => page.locator('main > p.connection').count()).toBe(0);
+  await page.close();
+});
+
+it('says, above the screen, that sprout serve is gone when it stops, where the page looked alive', async () => {
+  const other = await spawnServe();
+  const page = await browser.newPage();
+  await page.goto(other.url);
+  await page.getByRole('table', { name: 'Execution providers' }).waitFor();
+  await expect(page.locator('main > p.connection').count()).resolves.toBe(0);
+  await other.stop();
+  const banner = page.getByRole('alert').filter({ hasText: 'Sprout is not reachable' });
+  await expect(banner.innerText({ timeout: 20_000 })).resolves.toBe(
+    'Sprout is not reachable: is sprout serve still running? This tab reconnects by itself when it is back; ' +
+      'a serve started again prints a new address, which this tab cannot follow.',
+  );
   await page.close();
 });
