@@ -85,11 +85,22 @@ export function checkOutputPlace(path: string, dataDir: string, what: string): s
   return target;
 }
 
-/** checkOutputPlace for a file: not a folder either. */
+/**
+ * checkOutputPlace for a file: not a folder either, nor a file with other names. A hard link passes every check of
+ * paths, and writing it in place changes the file under each of its names: one to library.sqlite emptied the
+ * library, one to the input file truncated the input.
+ */
 export function checkOutputFile(path: string, dataDir: string, what: string): string {
   const file = checkOutputPlace(path, dataDir, what);
-  if (existsSync(file) && statSync(file).isDirectory())
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat?.isDirectory())
     throw new SproutError('not-a-file', `The ${what} ${file} is a folder.`, { file, hint: 'Give a file name inside it.' });
+  if (stat && stat.nlink > 1)
+    throw new SproutError(
+      'output-hard-link',
+      `The ${what} ${file} is one of ${stat.nlink} names of one file (hard links): writing it would change the file under its other names too.`,
+      { file, hint: 'Choose another name, or remove the other names of the file first.' },
+    );
   return file;
 }
 

@@ -12,6 +12,7 @@ import type { LibraryDb } from '../library/db.js';
 import type { OutputFormat } from './encode.js';
 import { appendedPath } from './part-output.js';
 import { fileNamePart, realTarget } from '../output-path.js';
+import { sameFile } from '../same-file.js';
 import { refuseIfWritten } from '../writer-lock.js';
 import { jobWriter, listJobs, resealOutput, type LabelJob, type OutputReplaced, type OutputSeal } from './jobs.js';
 
@@ -128,9 +129,9 @@ function taken(db: LibraryDb, file: string): boolean {
   return jobsWriting(db, file, false).length > 0;
 }
 
-/** The output would overwrite the file being labelled, through whatever links lead to either. */
+/** The output would overwrite the file being labelled, through whatever links (symbolic or hard) lead to either. */
 export function refuseOutputOverInput(input: string, output: string): void {
-  if (realTarget(input) === realTarget(output))
+  if (realTarget(input) === realTarget(output) || sameFile(input, output))
     throw new SproutError('label-output-is-input', 'The output file would overwrite the input.', {
       file: output,
       hint: 'Choose another --output.',

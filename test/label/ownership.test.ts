@@ -5,7 +5,7 @@
  * (headerless, quote-less TSV), copied byte for byte beside the outputs; exports read by python3.
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, linkSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,26 @@ describe('a job owns its output', () => {
     expect(rows.map((r) => r[1])).not.toEqual(pythonRows(a.output, 'tsv', '3').map((r) => r[1]));
     const inRowOrder = [...least].sort((x, y) => x.row - y.row);
     expect(rows.filter((r) => r[3] === 'person').map((r) => r[2])).toEqual(inRowOrder.map((r) => (r.predicted === '0' ? '1' : '0')));
+    db.close();
+  });
+
+  it('refuses an output that is a hard link (to the library, to the input), which every check of paths passes, and changes neither', async () => {
+    const { db, home } = freshLibrary();
+    const { dir, input } = colaCopy();
+    const before = { input: readFileSync(input), library: readFileSync(libraryPath(home)) };
+    const toInput = join(dir, 'in_domain_dev.labelled.tsv');
+    linkSync(input, toInput);
+    for (const overwrite of [false, true])
+      await expect(startLabelJob(db, prompt(0), { input, output: toInput, overwrite })).rejects.toMatchObject({
+        code: 'label-output-is-input',
+      });
+    unlinkSync(toInput);
+    linkSync(libraryPath(home), toInput);
+    await expect(startLabelJob(db, prompt(0), { input, output: toInput, overwrite: true })).rejects.toThrow(
+      `The output file ${toInput} is one of 2 names of one file (hard links): writing it would change the file under its other names too.`,
+    );
+    expect(readFileSync(input).equals(before.input)).toBe(true);
+    expect(readFileSync(libraryPath(home)).equals(before.library)).toBe(true);
     db.close();
   });
 
