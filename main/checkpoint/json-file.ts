@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { SproutError } from '../errors.js';
+import { refuseSpecialFile } from '../file-kind.js';
 
 /** Reads and parses a JSON file; a missing or malformed file is a SproutError with `code` naming the file. */
 export function readJsonFile(file: string, code: string): unknown {
+  refuseSpecialFile(file, code);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -6,6 +6,7 @@ import { restrictedUnpickle, type TensorRef } from './pickle.js';
 import { readExactly } from './read-exactly.js';
 import { DTYPE_BYTES, writeSafetensorsStreamed, type StreamedTensor } from './safetensors.js';
 import { checkCrc, readZipDirectory, readZipEntry, type ZipEntry } from './zip.js';
+import { refuseSpecialFile } from '../file-kind.js';
 
 const MAX_PICKLE_BYTES = 64 << 20;
 const CHUNK = 4 << 20;
@@ -24,6 +25,7 @@ function bad(file: string, message: string): never {
 /** Reads the state dict of a torch.save zip archive (PyTorch ≥ 1.6): tensor name → where its data lies. */
 export function readPytorchStateDict(file: string): { tensors: Map<string, TensorRef>; storages: Map<string, ZipEntry> } {
   const head = Buffer.alloc(4);
+  refuseSpecialFile(file, 'bad-checkpoint', 'weights file');
   const fd = openSync(file, 'r');
   try {
     readSync(fd, head, 0, 4, 0);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file.js';
 import { readExactly } from './read-exactly.js';
 import { SproutError } from '../errors.js';
+import { refuseSpecialFile } from '../file-kind.js';
 
 /** Element types of the safetensors format and their sizes in bytes. */
 export const DTYPE_BYTES = {
@@ -89,6 +90,7 @@ export function readSafetensorsHeader(file: string): Map<string, TensorEntry> {
 /** The header's tensors and its __metadata__ strings. */
 export function readSafetensorsFile(file: string): { tensors: Map<string, TensorEntry>; metadata: Record<string, string> } {
   const path = resolve(file);
+  refuseSpecialFile(path, 'file-unreadable', 'weights file');
   let fd: number;
   try {
     fd = openSync(path, 'r');

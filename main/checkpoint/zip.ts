@@ -7,6 +7,7 @@ import { createReadStream, closeSync, fstatSync, openSync } from 'node:fs';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import { SproutError } from '../errors.js';
 import { readExactly } from './read-exactly.js';
+import { refuseSpecialFile } from '../file-kind.js';
 
 /** One member of a zip archive, located but not read. */
 export interface ZipEntry {
@@ -44,6 +45,7 @@ function u64(buffer: Buffer, at: number, fail: ZipFailure): number {
 
 /** Reads the central directory (zip64 included, as PyTorch writes for archives over 4 GB and any writer may). */
 export function readZipDirectory(file: string, fail: ZipFailure): Map<string, ZipEntry> {
+  refuseSpecialFile(file, 'file-unreadable');
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;

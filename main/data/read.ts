@@ -26,6 +26,7 @@ import {
 } from '../choices.js';
 import { defaultSheet, describeSheet, detectSheetHeader, readSheet, sampleSheet, sheetWidth } from './xlsx-reader.js';
 import { badWorkbook, NOT_A_WORKBOOK, openWorkbook, type Workbook } from './xlsx-workbook.js';
+import { kindOf } from '../file-kind.js';
 import {
   DEFAULT_MAX_RECORD_CHARS,
   SEPARATOR_CHARS,
@@ -336,7 +337,8 @@ async function sampleRows(
 async function fileSize(file: string): Promise<number> {
   try {
     const s = await stat(file);
-    if (!s.isFile()) throw new SproutError('data-not-a-file', 'This is not a file.', { file, hint: 'Give the path of a data file.' });
+    if (!s.isFile())
+      throw new SproutError('data-not-a-file', `This is ${kindOf(s)}, not a file.`, { file, hint: 'Give the path of a data file.' });
     return s.size;
   } catch (error) {
     if (error instanceof SproutError) throw error;

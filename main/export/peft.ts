@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
+import { RUN_LIMITS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { snapshotCommit } from '../hub/cache.js';
 import type { LibraryDb } from '../library/db.js';
@@ -141,6 +142,20 @@ function positiveInt(config: Record<string, unknown>, key: string, file: string)
   return v as number;
 }
 
+/**
+ * Sizes past which a config is not a T5 prompt: Sprout's longest prompt, and a d_model wider than any T5's (t5-11b
+ * 1024, UL2 4096). Checked before the weights are read: the import runs where the app answers, and a 400 MB file
+ * claiming 100,000 tokens held every request for seconds, then stored a prompt no run could use.
+ */
+const MAX_TOKENS = RUN_LIMITS.promptLength.max;
+const MAX_TOKEN_DIM = 16_384;
+
+function boundedInt(config: Record<string, unknown>, key: string, max: number, why: string, file: string): number {
+  const v = positiveInt(config, key, file);
+  if (v > max) throw new SproutError('bad-peft', `"${key}" is ${v}; ${why} (at most ${max}).`, { file });
+  return v;
+}
+
 function optionalInt(config: Record<string, unknown>, key: string, file: string): number | null {
   return config[key] === undefined || config[key] === null ? null : positiveInt(config, key, file);
 }
@@ -174,9 +189,10 @@ function parseConfig(raw: unknown, file: string): PeftPromptConfig {
   return {
     peft_type: 'PROMPT_TUNING',
     task_type: 'SEQ_2_SEQ_LM',
-    num_virtual_tokens: positiveInt(c, 'num_virtual_tokens', file),
-    token_dim: positiveInt(c, 'token_dim', file),
-    num_transformer_submodules: optionalInt(c, 'num_transformer_submodules', file) ?? SUBMODULES,
+    num_virtual_tokens: boundedInt(c, 'num_virtual_tokens', MAX_TOKENS, "Sprout's prompts are shorter", file),
+    token_dim: boundedInt(c, 'token_dim', MAX_TOKEN_DIM, 'no T5 is that wide', file),
+    num_transformer_submodules:
+      c.num_transformer_submodules == null ? SUBMODULES : boundedInt(c, 'num_transformer_submodules', 2, 'PEFT keeps one or two', file),
     num_attention_heads: optionalInt(c, 'num_attention_heads', file),
     num_layers: optionalInt(c, 'num_layers', file),
     base_model_name_or_path: optionalString(c, 'base_model_name_or_path', file),

@@ -146,6 +146,14 @@ describe('broken files: a specific error, and nothing written', () => {
     await expectFailure(file('bom.csv', '\ufeff'), {}, 'data-empty-file');
   });
 
+  it('a named pipe, a device or a folder is named as what it is, never opened (a pipe would wait for a writer)', async () => {
+    const pipe = path.join(dir, 'reviews.csv');
+    execFileSync('mkfifo', [pipe]);
+    expect((await expectFailure(pipe, {}, 'data-not-a-file')).summary).toBe('This is a named pipe (FIFO), not a file.');
+    expect((await expectFailure('/dev/zero', {}, 'data-not-a-file')).summary).toBe('This is a device, not a file.');
+    expect((await expectFailure(dir, {}, 'data-not-a-file')).summary).toBe('This is a folder, not a file.');
+  });
+
   it('a header without rows', async () => {
     const e = await expectFailure(file('header.tsv', 'sentence\tlabel\n'), {}, 'data-no-rows');
     expect(e.message).toMatch(/sentence, label/);

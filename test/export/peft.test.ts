@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportPeft, importPeft, readPeft } from '../../main/export/peft.js';
@@ -238,6 +238,18 @@ describe('PEFT prompt-tuning format', () => {
     expect(() => readPeft(dir)).toThrow('"prompt_embeddings" has shape [2, 3], but the config needs [4, 3]');
     write(peftConfig(2, 3), [4, 3], 'I64');
     expect(() => readPeft(dir)).toThrow('"prompt_embeddings" is I64');
+    // Sizes no T5 prompt has are refused from the config, before weights that size would be read.
+    write(peftConfig(100_000, 3), [4, 3]);
+    expect(() => readPeft(dir)).toThrow('"num_virtual_tokens" is 100000; Sprout\'s prompts are shorter (at most 512).');
+    write(peftConfig(2, 100_000), [4, 3]);
+    expect(() => readPeft(dir)).toThrow('"token_dim" is 100000; no T5 is that wide (at most 16384).');
+    write(peftConfig(2, 3, { num_transformer_submodules: 3 }), [6, 3]);
+    expect(() => readPeft(dir)).toThrow('"num_transformer_submodules" is 3; PEFT keeps one or two (at most 2).');
+    // A named pipe would hold the reader (and the app's every request) until something wrote into it.
+    rmSync(join(dir, 'adapter_config.json'));
+    execFileSync('mkfifo', [join(dir, 'adapter_config.json')]);
+    expect(() => readPeft(dir)).toThrow('The file is a named pipe (FIFO), not a file.');
+    rmSync(join(dir, 'adapter_config.json'));
     write(peftConfig(0, 3), [0, 3]);
     expect(() => readPeft(dir)).toThrow('"num_virtual_tokens" must be a positive whole number');
     const { db } = freshLibrary();

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,6 +128,12 @@ describe('sprout model', () => {
     const notModel = await sprout(['model', 'import', tempDir()]);
     expect(notModel.code).toBe(2);
     expect(notModel.stderr).toContain('The folder has no config.json, so it is not a Hugging Face model folder.');
+    // A named pipe for a config would hold the reader (in the app: the engine's one worker) until something wrote to it.
+    const piped = tempDir();
+    execFileSync('mkfifo', [join(piped, 'config.json')]);
+    const pipe = await sprout(['model', 'import', piped]);
+    expect(pipe.code).toBe(2);
+    expect(pipe.stderr).toContain('The file is a named pipe (FIFO), not a file.');
     const unknown = await sprout(['model', 'download', 'google/nothing-here']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('The Hub refused access to revision "main" of "google/nothing-here" (HTTP 401, RepoNotFound)');

@@ -30,6 +30,7 @@ const LAYERS: readonly (readonly string[])[] = [
     'process-alive',
     'temp-path',
     'same-file',
+    'file-kind',
   ],
   ['checkpoint'],
   ['tokenizer'],

@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { SproutError } from '../../errors.js';
 import { checkOutputFile, checkOutputPlace } from '../../output-path.js';
+import { kindOf } from '../../file-kind.js';
 
 function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
@@ -28,8 +29,11 @@ export function existingFile(path: string, what = 'input file'): string {
       file,
       hint: 'Check the path, or choose the file again.',
     });
-  if (!statSync(file).isFile())
+  const stat = statSync(file);
+  if (stat.isDirectory())
     throw new SproutError('not-a-file', `The ${what} ${file} is a folder, not a file.`, { file, hint: 'Choose a file inside it.' });
+  if (!stat.isFile())
+    throw new SproutError('not-a-file', `The ${what} ${file} is ${kindOf(stat)}, not a file.`, { file, hint: 'Choose a file.' });
   return file;
 }
 
