@@ -40,13 +40,20 @@ Options:
         throw new SproutError('port-in-use', `Port ${port} is already in use.`, { hint: 'Choose another with --port, or leave it out.' });
       throw error;
     });
-    const engine = hostEngine({
-      dataDir: dataDir(),
-      workerScript: fileURLToPath(new URL('./worker.js', import.meta.url)),
-      shell: 'serve',
-      emit: server.emit,
-      log: (error) => process.stderr.write(`sprout serve: ${(error as Error)?.stack ?? String(error)}\n`),
-    });
+    let engine: ReturnType<typeof hostEngine>;
+    try {
+      engine = hostEngine({
+        dataDir: dataDir(),
+        workerScript: fileURLToPath(new URL('./worker.js', import.meta.url)),
+        shell: 'serve',
+        emit: server.emit,
+        log: (error) => process.stderr.write(`sprout serve: ${(error as Error)?.stack ?? String(error)}\n`),
+      });
+    } catch (error) {
+      // The port is open: left so, the process would outlive its error, serving nothing.
+      await server.close();
+      throw error;
+    }
     server.attach(engine.dispatch);
     // Listen for the stop signal before announcing the URL: whoever reads the line may signal at once.
     const stopped = new Promise<void>((resolve) => {

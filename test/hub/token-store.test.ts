@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostEngine } from '../../main/ipc/host.js';
-import { effectiveHubSettings, SETTINGS_FILE } from '../../main/ipc/handlers/settings.js';
+import { effectiveHubSettings, readSettings, SETTINGS_FILE } from '../../main/ipc/handlers/settings.js';
 import { PLAIN_TOKEN_FILE, SEALED_TOKEN_FILE, TokenStore, type SecretCipher } from '../../main/hub/token-store.js';
 import { Harness, repoRoot } from '../ipc/harness.js';
 
@@ -89,6 +89,27 @@ describe('the Hub token', () => {
     expect(filesHolding(home, TOKEN)).toEqual([{ file: join(home, PLAIN_TOKEN_FILE), mode: 0o600 }]);
     expect(JSON.parse(readFileSync(join(home, SETTINGS_FILE), 'utf8'))).toMatchObject({ defaultDevice: 'cpu' });
     expect(effectiveHubSettings({ dataDir: home }).token).toBe(TOKEN);
+  });
+
+  it('is moved from a settings.json with a bad value, which stays for Settings to name; one that is not JSON lets the host start', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sprout-legacy-token-'));
+    const start = async () => {
+      const engine = hostEngine({
+        dataDir: home,
+        workerScript: join(repoRoot, 'out/worker.js'),
+        shell: 'serve',
+        emit: () => {},
+        log: () => {},
+      });
+      await engine.close();
+    };
+    writeFileSync(join(home, SETTINGS_FILE), JSON.stringify({ theme: 'neon', hubToken: TOKEN }));
+    await start();
+    expect(JSON.parse(readFileSync(join(home, SETTINGS_FILE), 'utf8'))).toEqual({ theme: 'neon' });
+    expect(filesHolding(home, TOKEN)).toEqual([{ file: join(home, PLAIN_TOKEN_FILE), mode: 0o600 }]);
+    writeFileSync(join(home, SETTINGS_FILE), '{"theme": "dark",');
+    await start();
+    expect(() => readSettings(home)).toThrow('The settings file is not JSON');
   });
 
   it('is sealed by the keychain where one is lent, and a token stored without one is sealed once one is', () => {

@@ -61,11 +61,21 @@ export function tokenStore(context: Pick<HandlerContext, 'dataDir' | 'secrets'>)
 export function moveLegacyHubToken(context: Pick<HandlerContext, 'dataDir' | 'secrets'>): void {
   const file = join(context.dataDir, SETTINGS_FILE);
   if (!existsSync(file)) return;
-  const legacy = z.object({ hubToken: z.string().nullable().optional() }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // A file that is not JSON holds no token to move; Settings says what is wrong with it. Failing here stopped the
+    // host from starting (sprout serve hung with its port open and no address printed).
+    return;
+  }
+  const legacy = z.looseObject({ hubToken: z.string().nullable().optional() }).safeParse(json);
   if (!legacy.success || legacy.data.hubToken === undefined) return;
   const store = tokenStore(context);
   if (legacy.data.hubToken !== null && store.read() === null) store.write(legacy.data.hubToken);
-  writeSettings(context.dataDir, readSettings(context.dataDir));
+  // The rest as it was, checked or not: Settings reports a bad value; this only takes the token out.
+  const { hubToken: _moved, ...rest } = legacy.data;
+  writeFileAtomic(file, `${JSON.stringify(rest, null, 2)}\n`);
 }
 
 /** The Hub settings of the environment, with the endpoint and token chosen in the app taking precedence. */
