@@ -130,6 +130,14 @@ function sentenceList(words: readonly string[], conjunction: 'or' | 'and'): stri
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`;
 }
 
+/**
+ * A name or a tag on one line: control characters (a line break, a terminal's escape sequences, which a PEFT file's
+ * metadata or a pasted name may carry and `sprout library list` would pass to the terminal) as spaces.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\p{Cc}/gu, ' ');
+}
+
 /** A text of at most `max` characters: a longer one keeps its first `max` − 1 and ends in "…" (never half an emoji). */
 export function clipped(text: string, max: number): string {
   const chars = Array.from(text);

@@ -5,7 +5,7 @@ import { isProbeRunSql } from '../train/config.js';
 import type { SoftPrompt } from '../runtime/types.js';
 import type { StoredDecision } from '../train/threshold.js';
 import type { WeightWidth } from '../weights/width.js';
-import { agreeing, clipped } from '../wording.js';
+import { agreeing, clipped, oneLine } from '../wording.js';
 import { writeTransaction, type LibraryDb } from './db.js';
 import { fromBlob, toBlob } from './embedding.js';
 
@@ -175,7 +175,7 @@ export const MAX_TAG_LENGTH = 64;
 function cleanTags(tags: string[]): string[] {
   const out = new Map<string, string>();
   for (const t of tags) {
-    const tag = t.trim();
+    const tag = oneLine(t).trim();
     if (tag === '') throw new SproutError('bad-tag', 'A tag cannot be empty.');
     const length = Array.from(tag).length;
     if (length > MAX_TAG_LENGTH)
@@ -215,7 +215,7 @@ export function insertPrompt(
         )
         .run(
           uid,
-          prompt.name,
+          oneLine(prompt.name),
           prompt.model.id,
           prompt.model.path,
           prompt.model.summary && JSON.stringify(prompt.model.summary),
@@ -363,7 +363,8 @@ function change(db: LibraryDb, id: number, sql: string, ...params: unknown[]): v
   });
 }
 
-export function renamePrompt(db: LibraryDb, id: number, name: string): void {
+export function renamePrompt(db: LibraryDb, id: number, given: string): void {
+  const name = oneLine(given);
   if (name.trim() === '') throw new SproutError('bad-name', 'A prompt name cannot be empty.');
   // findPromptId reads such a name as an id: the prompt could never be found by it, and another would be found instead.
   if (/^(prompt:)?\d+$/.test(name.trim()))

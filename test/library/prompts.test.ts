@@ -135,6 +135,15 @@ describe('prompt library', () => {
     expect(() => tagPrompt(db, b, ['t'.repeat(65)])).toThrow(`A tag is at most 64 characters; “${'t'.repeat(23)}…” has 65.`);
   });
 
+  it('keeps names and tags on one line: control characters (terminal escapes from a PEFT file, a pasted line break) become spaces', () => {
+    const { db } = freshLibrary();
+    const id = addPrompt(db, 1, { name: 'big\x1b[31mRED\x1b]0;owned\x07', tags: ['news\nsports'] });
+    expect(requirePrompt(db, id)).toMatchObject({ name: 'big [31mRED ]0;owned ', tags: ['news sports'] });
+    renamePrompt(db, id, 'two\r\nlines');
+    expect(requirePrompt(db, id).name).toBe('two  lines');
+    expect(() => renamePrompt(db, id, '\x1b\x07')).toThrow('A prompt name cannot be empty.');
+  });
+
   it('spells a tag as the library already does, whatever its case, so that one filter gathers its prompts', () => {
     const { db } = freshLibrary();
     const a = addPrompt(db, 1, { tags: ['Nachrichten', 'Glue'] });
