@@ -751,8 +751,16 @@ export const operations = {
       defaultWeights: weightsChoice.optional(),
       threads: z.number().int().min(1).max(256).nullable().optional(),
       hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
-      /** null forgets the stored token. */
-      hubToken: z.string().nullable().optional(),
+      /**
+       * null forgets the stored token. One word of visible ASCII, as the Hub's tokens are: a line break in it would
+       * break every request's Authorization header, and the error that says so quotes the header, token and all.
+       */
+      hubToken: z
+        .string()
+        .trim()
+        .regex(/^[\x21-\x7e]{1,512}$/, 'A Hub token is one word of visible characters (hf_…), without spaces or line breaks')
+        .nullable()
+        .optional(),
       theme: z.enum(THEMES).optional(),
       /** The whole list; each must be an existing folder. */
       browseFolders: z.array(path).max(50).optional(),

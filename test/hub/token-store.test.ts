@@ -70,6 +70,12 @@ describe('the Hub token', () => {
       expect(effectiveHubSettings(h.context).token).toBe(TOKEN);
       expect(await h.call('settings.set', { hubToken: null })).toMatchObject({ hubTokenSet: false, hubTokenWhere: null });
       expect(filesHolding(h.home, TOKEN)).toEqual([]);
+      // A token pasted with its line end is stored without; one with a line break inside would break every request.
+      expect(await h.call('settings.set', { hubToken: ` ${TOKEN}\n` })).toMatchObject({ hubTokenSet: true });
+      expect(effectiveHubSettings(h.context).token).toBe(TOKEN);
+      for (const hubToken of ['hf_abc\r\nX-Evil: 1', 'two words', ''])
+        expect(await h.failure('settings.set', { hubToken })).toBe('invalid-request');
+      expect(effectiveHubSettings(h.context).token).toBe(TOKEN);
     } finally {
       await h.close();
     }
