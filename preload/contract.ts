@@ -774,7 +774,7 @@ export const operations = {
   'model.download': { request: z.strictObject({ repo: text, revision: text.optional() }), response: type<DownloadJob>() },
   'model.download.cancel': { request: jobRef, response: type<DownloadJob>() },
   'model.downloads': { request: z.strictObject({}), response: type<DownloadJob[]>() },
-  'model.import': { request: z.strictObject({ path, name: text.optional() }), response: type<ModelInfo>() },
+  'model.import': { request: z.strictObject({ path }), response: type<ModelInfo>() },
   'model.verify': { request: z.strictObject({ id: text }), response: type<ModelVerification>() },
   /** Forgets a model; its files stay (a Hub download stays in the shared Hugging Face cache). */
   'model.remove': { request: z.strictObject({ id: text }), response: type<{ removed: boolean }>() },
