@@ -67,7 +67,7 @@ export interface ResolvedTask {
 
 /**
  * Fixes the label set and task kind from the training examples. Numeric labels without a verbaliser, labels
- * the verbaliser does not name and missing columns are user mistakes reported with the line.
+ * the verbaliser does not name, a single label and missing columns are user mistakes reported with the line.
  */
 export function resolveTask(task: TaskDefinition, train: RawExample[], source: string): ResolvedTask {
   const template = parseTemplate(task.template);
@@ -91,6 +91,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
   const classes = values.size <= MAX_CLASSES && (values.size <= 2 || train.length >= 2 * values.size);
   const kind = task.kind ?? (task.verbalizer || classes ? 'classification' : 'generation');
   if (kind === 'generation') return { kind, template, labels: [], labelTexts: [] };
+  if (values.size === 1) throw oneLabel([...values.keys()][0], source);
   const verbalizer = task.verbalizer;
   if (verbalizer) {
     const unnamed = [...values.keys()].filter((v) => !Object.hasOwn(verbalizer, v));
@@ -123,6 +124,22 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
     );
   }
   return { kind, template, labels, labelTexts: labels };
+}
+
+/**
+ * Training rows that all carry one label: the prompt would learn to always say it and score 100 % on validation rows
+ * of that label alone, a result that means nothing.
+ */
+function oneLabel(label: string, source: string): SproutError {
+  return new SproutError(
+    'one-label',
+    `Every training example has the label "${label}": a prompt cannot learn to tell labels apart from one label alone.`,
+    {
+      file: source,
+      hint: 'Add training rows of at least one other label, or check that --label-column names the column of labels.',
+      uiHint: 'Add training rows of at least one other label, or check which column is the label in the Data step.',
+    },
+  );
 }
 
 /** `1=<words>,2=<words>,…`: the verbaliser entries still to write, every label of a short list named. */

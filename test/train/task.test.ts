@@ -71,6 +71,20 @@ describe('task definition', () => {
     ).toThrow(/train\.tsv:3: Label "1" has no words/);
   });
 
+  it("refuses training rows of one label, naming it, even where the verbaliser names two (SST-2's positive rows alone)", () => {
+    // Such a run kept a prompt that always says "1" and reported it as 100 % accurate on validation rows of "1".
+    const sst2 = path.resolve(__dirname, '../../../shared/data/sst2/dev.tsv');
+    const positive = pythonCsvRows(sst2, { delimiter: '\t', quoting: 'none' })
+      .slice(1, 60)
+      .filter(([, label]) => label === '1')
+      .map(([sentence, label], i) => ({ fields: { sentence, label }, line: i + 2 }));
+    for (const verbalizer of [undefined, { 0: 'negative', 1: 'positive' }]) {
+      expect(() => resolveTask(task({ verbalizer }), positive, sst2)).toThrow(
+        /dev\.tsv: Every training example has the label "1".*Add training rows of at least one other label/,
+      );
+    }
+  });
+
   it('names a missing column and lists the ones there are', () => {
     expect(() => resolveTask(task({ template: '{text}' }), rows([['a', 'x']]), 'f.csv')).toThrow(
       /no column "text" \(columns: sentence, label\)/,
