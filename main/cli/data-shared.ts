@@ -1,5 +1,6 @@
 import { defaultTemplate } from '../data/template.js';
 import type { ReadOptions } from '../data/types.js';
+import { labelSetNotes } from '../data/values.js';
 import { SproutError } from '../errors.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import type { LibraryDb } from '../library/db.js';
@@ -237,6 +238,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     split_by: r.splitBy,
     duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
     validation_repeats_training: r.validationRepeatsTraining,
+    label_notes: labelSetNotes(r.splitLabels),
     imbalance: r.imbalance && {
       label: r.imbalance.label,
       share: r.imbalance.share,

@@ -1,7 +1,7 @@
 import { formatIn, HEADER_FORMATS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { heldOutWords, repeatsTrainingNote } from '../data/split.js';
-import { caseVariants, caseVariantsNote, trimmedLabelsNote } from '../data/values.js';
+import { caseVariants, caseVariantsNote, labelSetNotes, trimmedLabelsNote } from '../data/values.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { count, percentText } from '../wording.js';
@@ -69,6 +69,7 @@ function reportNotes(r: Partial<ImportReport>): string[] {
   return [
     r.trimmedLabels ? trimmedLabelsNote(r.trimmedLabels) : '',
     variants.length ? caseVariantsNote(variants) : '',
+    ...labelSetNotes(r.splitLabels ?? {}),
     r.imbalance?.message ?? '',
     r.validationRepeatsTraining ? repeatsTrainingNote(r.validationRepeatsTraining, r.splits?.validation ?? 0, 'validation') : '',
   ].filter(Boolean);

@@ -1,4 +1,5 @@
-import { agreeing, counted } from '../wording.js';
+import { SPLITS, type Split } from '../choices.js';
+import { agreeing, allOf, counted, firstOf } from '../wording.js';
 import { numberText, stringifyJsonExact } from './json-number.js';
 
 /**
@@ -47,6 +48,46 @@ export function caseVariants(labels: readonly string[]): string[][] {
 export function caseVariantsNote(groups: readonly string[][]): string {
   const named = groups.map((g) => g.map((l) => `"${l}"`).join(' and ')).join('; ');
   return `${named} differ only in case, so each is a class of its own; if they mean one class, write them the same in the file`;
+}
+
+/** Labelled rows per split and label, as an import report keeps them. */
+type SplitLabels = Partial<Record<Split, Readonly<Record<string, number>>>>;
+
+const quotedLabels = (labels: readonly string[]) => firstOf(labels.map((l) => JSON.stringify(l)));
+
+/**
+ * What a report says of a label set that training cannot use as it is, in the app and on the command line alike: a
+ * single training label, which training refuses, and validation or test labels that the training rows lack (training
+ * refuses those rows too) or that lack a training label (that label is never scored). Free text and unlabelled: none.
+ */
+export function labelSetNotes(splitLabels: SplitLabels): string[] {
+  const train = Object.keys(splitLabels.train ?? {});
+  if (train.length === 0) return [];
+  const notes: string[] = [];
+  if (train.length === 1) {
+    notes.push(
+      `Every training row has the label ${quotedLabels(train)}: a prompt cannot learn to tell labels apart from one, so training refuses it; add rows of another label`,
+    );
+  }
+  for (const split of SPLITS.filter((s) => s !== 'train')) {
+    const held = Object.keys(splitLabels[split] ?? {});
+    if (held.length === 0) continue;
+    const unknown = held.filter((l) => !Object.hasOwn(splitLabels.train!, l));
+    const unseen = train.filter((l) => !Object.hasOwn(splitLabels[split]!, l));
+    if (unknown.length) {
+      notes.push(
+        `The ${split} rows have ${agreeing(unknown.length, 'the label', 'labels')} ${quotedLabels(unknown)}, which no training row has` +
+          ` (training labels: ${quotedLabels(train)}), so training refuses them; check that the files label alike`,
+      );
+    }
+    if (unseen.length) {
+      notes.push(
+        `No ${split} row has the training ${agreeing(unseen.length, 'label', 'labels')} ${allOf(unseen.map((l) => JSON.stringify(l)))}` +
+          `, so ${split} cannot say how well the prompt finds ${agreeing(unseen.length, 'it', 'them')}`,
+      );
+    }
+  }
+  return notes;
 }
 
 export function objectFields(object: Record<string, unknown>): Record<string, string | null> {

@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dataFile, openpyxlWorkbook, pythonCsvRows, sst2Workbook, tempDir, transcode } from './helpers.js';
+import { dataFile, headOf, openpyxlWorkbook, pythonCsvRows, sst2Workbook, tempDir, transcode } from './helpers.js';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const home = tempDir();
@@ -237,6 +237,32 @@ describe('sprout data (built CLI)', () => {
     const report = json('data', 'import', file, '--text-column', 'sentence', '--label-column', 'label');
     expect(Object.keys(report.labels as object).sort()).toEqual(['Positive', 'negative', 'positive']);
     expect(sprout('data', 'show', String(report.id)).stdout).toContain(`note: ${note.slice(0, -1)}`);
+  });
+
+  it('notes a single training label, and validation labels that do not match the training labels, in the report and data show', () => {
+    // Both imported without a word, and the single label then trained to a "perfect" score.
+    const dir = tempDir();
+    const rows = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(0, 41);
+    const positive = path.join(dir, 'positive.tsv');
+    writeFileSync(
+      positive,
+      rows
+        .filter((r, i) => i === 0 || r[1] === '1')
+        .map((r) => `${r.join('\t')}\n`)
+        .join(''),
+    );
+    const one = json('data', 'import', positive, '--quoting', 'none', '--split', '0');
+    const oneNote = 'Every training row has the label "1": a prompt cannot learn to tell labels apart from one, so training refuses it';
+    expect((one.label_notes as string[])[0]).toMatch(new RegExp(`^${oneNote}`));
+    expect(sprout('data', 'show', String(one.id)).stdout).toContain(`note: ${oneNote}`);
+    const lettered = path.join(dir, 'validation.tsv');
+    writeFileSync(lettered, [rows[0], ...rows.slice(1, 11).map(([sentence]) => [sentence, 'a'])].map((r) => `${r.join('\t')}\n`).join(''));
+    const train = headOf('sst2/train.tsv', 60, path.join(dir, 'train.tsv'));
+    const mixed = json('data', 'import', train, '--validation', lettered, '--quoting', 'none');
+    expect(mixed.label_notes).toEqual([
+      'The validation rows have the label "a", which no training row has (training labels: "0", "1"), so training refuses them; check that the files label alike',
+      'No validation row has the training labels "0" and "1", so validation cannot say how well the prompt finds them',
+    ]);
   });
 
   it('reports a user mistake in one line with exit code 2 and stores nothing', () => {
