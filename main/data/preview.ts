@@ -1,6 +1,6 @@
 import { mostFrequentFirst, Profiler, suggestMapping, type ColumnProfile, type Suggestion } from './profile.js';
 import { openSource } from './read.js';
-import { labelOf } from './values.js';
+import { addCount, labelOf } from './values.js';
 import type { ReadOptions, SourceInfo, SourceRecord } from './types.js';
 
 export interface Preview {
@@ -53,7 +53,7 @@ function labelCounts(counts: Record<string, number>): Record<string, number> {
   const labels: Record<string, number> = {};
   for (const [value, n] of Object.entries(counts)) {
     const label = labelOf(value);
-    if (label !== undefined) labels[label] = (labels[label] ?? 0) + n;
+    if (label !== undefined) addCount(labels, label, n);
   }
   return Object.fromEntries(Object.entries(labels).sort(mostFrequentFirst));
 }

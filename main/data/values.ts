@@ -50,6 +50,19 @@ export function caseVariantsNote(groups: readonly string[][]): string {
   return `${named} differ only in case, so each is a class of its own; if they mean one class, write them the same in the file`;
 }
 
+/**
+ * A label's value in a record keyed by labels, else undefined: labels are the user's words, and "constructor" or
+ * "toString" must not find the Object prototype's.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Adds `n` to a label's count in a record keyed by labels (see ownValue), "__proto__" as any other label. */
+export function addCount(counts: Record<string, number>, key: string, n = 1): void {
+  Object.defineProperty(counts, key, { value: (ownValue(counts, key) ?? 0) + n, enumerable: true, writable: true, configurable: true });
+}
+
 /** Labelled rows per split and label, as an import report keeps them. */
 type SplitLabels = Partial<Record<Split, Readonly<Record<string, number>>>>;
 

@@ -11,6 +11,7 @@
  * reads the input again from the recorded row, so no row is lost or written twice. Parquet and workbook output are
  * written as a JSON Lines part file under the same protocol and converted at the end (see part-output.ts).
  */
+import { addCount } from '../data/values.js';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
@@ -732,7 +733,7 @@ async function labelWindow(
       if (c.threshold) added.push(spec.task.decision!.threshold);
       added.push(...Array.from(p.probs, roundProbability), null);
     }
-    stats.labelCounts[stored.predicted] = (stats.labelCounts[stored.predicted] ?? 0) + 1;
+    addCount(stats.labelCounts, stored.predicted);
     if (stats.gold && spec.goldColumn) addGold(stats.gold, record.fields[spec.goldColumn], stored.predicted);
     return { fields: record.fields, values: record.values, added, stored };
   });

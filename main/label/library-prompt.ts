@@ -1,3 +1,4 @@
+import { ownValue } from '../data/values.js';
 import type { LibraryDb } from '../library/db.js';
 import { promptModelFolder } from '../library/prompt-model.js';
 import { findPromptId, getPrompt, parsePromptId, requirePrompt, type PromptRecord } from '../library/prompts.js';
@@ -72,7 +73,7 @@ function taskOf(db: LibraryDb, prompt: PromptRecord): LabelTask {
   return {
     kind: labels.length ? 'classification' : 'generation',
     labels,
-    verbalisers: labels.map((l) => verbaliser[l] ?? l),
+    verbalisers: labels.map((l) => ownValue(verbaliser, l) ?? l),
     template: task?.template ?? null,
     // A threshold set when the label set was another one no longer means anything.
     ...(decision && labels.length === 2 && labels.includes(decision.positive)

@@ -5,6 +5,7 @@
  * columns are called in each file. Reviewed rows whose text is in the test split stay out of training, and the
  * test split is copied unchanged, so the new prompt and the old one are scored on the same rows.
  */
+import { addCount } from '../data/values.js';
 import { createHash } from 'node:crypto';
 import { parseTemplate, renderTemplate } from '../data/template.js';
 import { SproutError } from '../errors.js';
@@ -233,8 +234,7 @@ function addReviewedRows(
 /** Rows per label in the version's training and validation splits. */
 function trainingLabelCounts(db: LibraryDb, datasetId: number): Record<string, number> {
   const labels: Record<string, number> = {};
-  for (const c of labelCountsBySplit(db, datasetId))
-    if (c.label !== null && c.split !== 'test') labels[c.label] = (labels[c.label] ?? 0) + c.count;
+  for (const c of labelCountsBySplit(db, datasetId)) if (c.label !== null && c.split !== 'test') addCount(labels, c.label, c.count);
   return labels;
 }
 

@@ -2,6 +2,7 @@
  * Review of a labelling job for the app: its labelled rows lowest confidence first, corrections by a person, and the
  * corrected rows saved back as a new dataset for the next round of training.
  */
+import { addCount } from '../data/values.js';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseTemplate, renderTemplate } from '../data/template.js';
@@ -287,7 +288,7 @@ export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: 
     // Split by unique text, as the importer does: no text on both sides.
     if (fraction > 0) moveRowsToSplit(db, splitByUniqueText(groups, duplicateTextGroups(db, datasetId), fraction, seed).rows, 'validation');
     const labels: Record<string, number> = {};
-    for (const { label, count } of labelCountsBySplit(db, datasetId)) if (label !== null) labels[label] = (labels[label] ?? 0) + count;
+    for (const { label, count } of labelCountsBySplit(db, datasetId)) if (label !== null) addCount(labels, label, count);
     finishDataset(db, datasetId, {
       source: { name: basename(spec.input), size: spec.inputBytes, sha256: hash.digest('hex') },
       validation: null,

@@ -3,6 +3,7 @@
  * examples — whatever their prompt — are sorted by length together and scored in mixed-prompt batches, one pass
  * over the file. Routes are either a task column (its value names the prompt) or one prompt per text column.
  */
+import { addCount } from '../data/values.js';
 import type { SourceRecord } from '../data/types.js';
 import { parseTemplate, type Template } from '../data/template.js';
 import { SproutError } from '../errors.js';
@@ -208,10 +209,6 @@ export async function labelRoutedWindow(
 
 const taskValue = (spec: RoutedSpec, key: string | null): AddedValue[] => (spec.columns.task === undefined ? [] : [key]);
 
-function count(table: Record<string, number>, key: string): void {
-  table[key] = (table[key] ?? 0) + 1;
-}
-
 function taskColumnRow(
   spec: RoutedSpec,
   stats: LabelStats,
@@ -230,7 +227,7 @@ function taskColumnRow(
     const reason = reasons[route]!;
     const known = routing.routes.some((r) => r.key === record.fields[routing.column!]);
     stored.skippedReason = reason;
-    count(stats.skipped, reason);
+    addCount(stats.skipped, reason);
     return {
       fields: record.fields,
       values: record.values,
@@ -244,7 +241,7 @@ function taskColumnRow(
   stored.confidence = roundProbability(p.confidence);
   stored.margin = roundProbability(p.margin);
   stats.labelled++;
-  count(stats.labelCounts, `${route.key}:${stored.predicted}`);
+  addCount(stats.labelCounts, `${route.key}:${stored.predicted}`);
   const probs = union.map((l) => {
     const c = route.task.labels.indexOf(l);
     return c < 0 ? null : roundProbability(p.probs[c]);
@@ -274,13 +271,13 @@ function perColumnRow(
     if (!p) {
       const reason = `${route.key}: ${reasons[i]}`;
       skipped.push(reason);
-      count(stats.skipped, reason);
+      addCount(stats.skipped, reason);
       added.push(null, null, ...route.task.labels.map(() => null));
       return;
     }
     const label = route.task.labels[p.best];
     const confidence = roundProbability(p.confidence);
-    count(stats.labelCounts, `${route.key}:${label}`);
+    addCount(stats.labelCounts, `${route.key}:${label}`);
     if (i === 0) Object.assign(stored, { predicted: label, confidence, margin: roundProbability(p.margin) });
     added.push(label, confidence, ...Array.from(p.probs, roundProbability));
   });

@@ -10,7 +10,7 @@ import { splitHeldOut } from '../data/split.js';
 import { renderTemplate } from '../data/template.js';
 import { SPLITS, type Split } from '../choices.js';
 import type { SourceRecord } from '../data/types.js';
-import { labelOf } from '../data/values.js';
+import { addCount, labelOf } from '../data/values.js';
 import { distinctLabelCount, duplicateTextGroups, moveRowsToSplit, rowInserter, validationRepeatingTraining } from './datasets.js';
 import type { LibraryDb } from './db.js';
 
@@ -201,11 +201,10 @@ export class ImportedRows {
     if (!this.labelled) return { labels, splitLabels, distinctLabels: 0 };
     if (this.freeText) return { labels, splitLabels, distinctLabels: distinctLabelCount(this.db, this.datasetId) };
     for (const label of [...labelSet].sort()) {
-      labels[label] = 0;
       for (const split of SPLITS) {
         const n = this.labelCounts[split].get(label) ?? 0;
-        labels[label] += n;
-        if (n) splitLabels[split][label] = n;
+        addCount(labels, label, n);
+        if (n) addCount(splitLabels[split], label, n);
       }
     }
     return { labels, splitLabels, distinctLabels: labelSet.size };

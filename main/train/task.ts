@@ -33,7 +33,7 @@ export interface RawExample {
 
 /** `0=unacceptable,1=acceptable`; `\,` and `\=` stand for literal commas and equals signs. */
 export function parseVerbalizer(spec: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   const entries = spec.split(/(?<!\\),/).filter((e) => e.trim() !== '');
   for (const entry of entries) {
     const m = /^(.*?)(?<!\\)=(.*)$/s.exec(entry);
@@ -45,12 +45,12 @@ export function parseVerbalizer(spec: string): Record<string, string> {
         hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'.",
       });
     }
-    if (Object.hasOwn(out, key)) throw new SproutError('bad-verbalizer', `The verbaliser maps label "${key}" twice.`);
-    out[key] = value;
+    if (out.has(key)) throw new SproutError('bad-verbalizer', `The verbaliser maps label "${key}" twice.`);
+    out.set(key, value);
   }
   if (entries.length === 0)
     throw new SproutError('bad-verbalizer', 'The verbaliser is empty.', { hint: "Write e.g. --verbalizer '0=unacceptable,1=acceptable'." });
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Free text rather than classes: many distinct values, few repeats. */

@@ -7,8 +7,8 @@ import { previewFile } from '../../main/data/preview.js';
 import { readRecords } from '../../main/data/read.js';
 import type { ReadOptions, SourceRecord } from '../../main/data/types.js';
 import type { LibraryDb } from '../../main/library/db.js';
-import { loadDatasetRows } from '../../main/library/datasets.js';
-import { dataFile, freshLibrary, tempDir } from './helpers.js';
+import { getDataset, loadDatasetRows } from '../../main/library/datasets.js';
+import { dataFile, freshLibrary, python, pythonCsvRows, tempDir } from './helpers.js';
 
 let db: LibraryDb;
 let dir: string;
@@ -156,6 +156,28 @@ describe('preview', () => {
     const preview = await previewFile(dataFile('ag_news', 'test.csv'), { header: false });
     expect(preview.suggestion).toEqual({ textColumns: ['1', '2'], labelColumn: '0' });
     expect(preview.labels).toEqual({ '1': 1900, '2': 1900, '3': 1900, '4': 1900 });
+  });
+});
+
+describe('labels named like Object properties', () => {
+  it('counts "__proto__", "constructor" and "toString" as Python counts them, in the preview, the import and its label set', async () => {
+    // A plain object's counters read "constructor" as Object's own function ("function Object() {…}2") and dropped "__proto__".
+    const sentences = pythonCsvRows(dataFile('sst2', 'dev.tsv'), { delimiter: '\t', quoting: 'none' }).slice(1, 31);
+    const names = ['__proto__', 'constructor', 'toString'];
+    const p = file('proto.csv', ['text,label', ...sentences.map(([text], i) => `"${text}",${names[i % 3]}`)].join('\n'));
+    const counted = JSON.parse(
+      python(
+        'import csv, collections, json, sys; print(json.dumps(collections.Counter(r["label"] for r in csv.DictReader(open(sys.argv[1])))))',
+        p,
+      ),
+    ) as Record<string, number>;
+    const entries = (o: object | null) => Object.entries(o ?? {}).sort();
+    expect(entries(counted)).toEqual(names.map((n) => [n, 10]));
+    expect(entries((await previewFile(p)).labels)).toEqual(entries(counted));
+    const report = await importDataset(db, p, { split: 0.2 });
+    expect(entries(report.labels)).toEqual(entries(counted));
+    expect(Object.keys(report.splitLabels.validation).sort()).toEqual(names);
+    expect(getDataset(db, report.id)!.labelSet).toEqual(names);
   });
 });
 

@@ -26,6 +26,10 @@ describe('task definition', () => {
   it('parses verbalisers, with escaped commas and equals signs', () => {
     expect(parseVerbalizer('0=unacceptable,1=acceptable')).toEqual({ 0: 'unacceptable', 1: 'acceptable' });
     expect(parseVerbalizer('a\\,b=x\\=y, c = z')).toEqual({ 'a,b': 'x=y', c: 'z' });
+    expect(Object.entries(parseVerbalizer('__proto__=odd,constructor=maker'))).toEqual([
+      ['__proto__', 'odd'],
+      ['constructor', 'maker'],
+    ]);
     expect(() => parseVerbalizer('0=neg,0=pos')).toThrow(/twice/);
     expect(() => parseVerbalizer('0neg')).toThrow(/not LABEL=WORDS/);
   });

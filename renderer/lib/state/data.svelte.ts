@@ -6,7 +6,7 @@ import { api, onEvent } from '../api.js';
 import { asApiError } from './errors.js';
 import { DEFAULT_HELD_OUT } from '../../../main/data/split.js';
 import { defaultDatasetName } from '../../../main/data/dataset-name.js';
-import { isNumericLabel } from '../../../main/data/values.js';
+import { addCount, isNumericLabel, ownValue } from '../../../main/data/values.js';
 
 /**
  * Step 2: the training file, how it is read, which columns carry the text and the label, how labels are spoken
@@ -131,7 +131,9 @@ export class DataSetup {
         this.template = preview.suggestion.template;
       }
       this.labelColumn = preview.labelColumn ?? '';
-      this.verbaliser = Object.fromEntries(Object.keys(preview.labels ?? {}).map((label) => [label, this.verbaliser[label] ?? label]));
+      this.verbaliser = Object.fromEntries(
+        Object.keys(preview.labels ?? {}).map((label) => [label, ownValue(this.verbaliser, label) ?? label]),
+      );
       if (!this.name.trim() || this.name === this.#autoName) this.name = this.#autoName = defaultDatasetName(preview.file);
       this.error = undefined;
     } catch (error) {
@@ -159,7 +161,9 @@ export class DataSetup {
         ...(this.validationFile.trim() ? this.#validationRequest() : { split: this.split }),
         testSplit: this.testSplit,
       });
-      this.verbaliser = Object.fromEntries(Object.keys(this.report.labels).map((label) => [label, this.verbaliser[label] ?? label]));
+      this.verbaliser = Object.fromEntries(
+        Object.keys(this.report.labels).map((label) => [label, ownValue(this.verbaliser, label) ?? label]),
+      );
       this.error = undefined;
       void this.loadDatasets();
     } catch (error) {
@@ -212,11 +216,11 @@ export class DataSetup {
       const detail = await api['data.show']({ id: dataset.id, limit: 0 });
       if (this.existing?.id !== dataset.id) return;
       const counts: Record<string, number> = {};
-      for (const c of detail.labelCounts) if (c.label !== null) counts[c.label] = (counts[c.label] ?? 0) + c.count;
+      for (const c of detail.labelCounts) if (c.label !== null) addCount(counts, c.label, c.count);
       this.existingLabels = counts;
       // The words its last run gave the labels (0 → negative): the dataset does not store them, its tasks do.
       const words = detail.verbalizer ?? {};
-      this.verbaliser = Object.fromEntries(Object.keys(this.verbaliser).map((label) => [label, words[label] ?? label]));
+      this.verbaliser = Object.fromEntries(Object.keys(this.verbaliser).map((label) => [label, ownValue(words, label) ?? label]));
     } catch (error) {
       this.error = asApiError(error);
     }
