@@ -4,7 +4,8 @@
  *
  * Each column votes. For data: row 1's value recurs below (a label, a source code, an empty mark), or it is a number
  * above numbers. For a header: a word above a column of numbers, a name outside a small set of categories, or a
- * value shorter than every value of a long-text column. A tie keeps the usual reading, a header, so that a file without evidence either way reads as before.
+ * value shorter than every value of a long-text column. A tie keeps the usual reading, a header, unless row 1 reads
+ * like a sentence: then it is a text to label (a one-column file of reviews, whose first review would be lost).
  */
 import { clipped } from '../wording.js';
 
@@ -39,7 +40,8 @@ export function detectHeader(rows: readonly (readonly string[])[]): HeaderChoice
   const score = votes.reduce((s, v) => s + v.weight, 0);
   const header = score >= 0;
   const telling = votes.filter((v) => (header ? v.weight > 0 : v.weight < 0)).map((v) => v.why);
-  if (telling.length === 0) return { header, reason: 'nothing in row 1 sets it apart from the rows below, so it is read as a header' };
+  if (telling.length === 0)
+    return sentenceRow(first) ?? { header, reason: 'nothing in row 1 sets it apart from the rows below, so it is read as a header' };
   return { header, reason: `row 1 looks like ${header ? 'a header' : 'data'}: ${telling.slice(0, 3).join('; ')}` };
 }
 
@@ -74,4 +76,20 @@ function columnVote(value: string, c: number, below: string[]): Vote {
 
 function nameLike(v: string): boolean {
   return v.length <= 40 && (v.match(/\s/g)?.length ?? 0) <= 3 && !/[.!?]$/.test(v.trim());
+}
+
+/** Spaces between words and a sentence's end (or more than a column name's length): text, not a name. */
+function sentenceLike(v: string): boolean {
+  const t = v.trim();
+  return /\S\s+\S/.test(t) && (/[.!?…]["')\]]?$/.test(t) || t.length > 40);
+}
+
+/** Row 1 as data when, with nothing else to go by, one of its values reads like a sentence. */
+function sentenceRow(first: readonly string[]): HeaderChoice | undefined {
+  const sentence = first.find(sentenceLike);
+  if (sentence === undefined) return undefined;
+  return {
+    header: false,
+    reason: `row 1 reads like a sentence (${JSON.stringify(clipped(sentence, 28))}), not like column names, so it is read as data`,
+  };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { detectHeader } from '../../main/data/detect-header.js';
 import { formatFromName } from '../../main/choices.js';
 import { openSource } from '../../main/data/read.js';
-import { dataFile, sharedData, tempDir } from './helpers.js';
+import { dataFile, python, pythonCsvRows, sharedData, tempDir } from './helpers.js';
 
 /**
  * Whether each data file of ../shared/data has a header row, as its PROVENANCE.md states (JSON Lines keys and
@@ -85,6 +85,54 @@ print(json.dumps(rows))`;
       ['3', 'Ky. Company Wins Grant', 'AP - A company', '', ''],
     ];
     expect(detectHeader([first, ...below])).toMatchObject({ header: false, reason: 'row 1 looks like data: "3" in column 0 recurs below' });
+  });
+});
+
+describe('headerless texts to label, with nothing but their wording to go by', () => {
+  // Row 1 was taken as a header, and `sprout label` left the first text unlabelled.
+  const rowsOf = async (file: string) => {
+    const source = await openSource(file);
+    const rows: (string | null)[][] = [];
+    for await (const r of source.records) rows.push(Object.values(r.fields));
+    return { info: source.info, rows };
+  };
+
+  it("SST-2's sentences alone, one a line: every sentence is a row, as Python's csv reads the file", async () => {
+    const file = path.join(tempDir(), 'reviews.csv');
+    python(
+      'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8"), delimiter="\\t", quoting=csv.QUOTE_NONE))\n' +
+        'csv.writer(open(sys.argv[2], "w", newline="", encoding="utf-8")).writerows([r[0]] for r in rows[1:21])',
+      dataFile('sst2', 'dev.tsv'),
+      file,
+    );
+    const { info, rows } = await rowsOf(file);
+    expect(info.header).toBe(false);
+    expect(info.headerReason).toMatch(/^row 1 reads like a sentence \("it 's a charming and often/);
+    expect(rows).toEqual(pythonCsvRows(file, { delimiter: ',' }));
+  });
+
+  it('AG News without its class column: title and description of every article are rows', async () => {
+    const file = path.join(tempDir(), 'articles.csv');
+    python(
+      'import csv, sys\nrows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))[:20]\n' +
+        'csv.writer(open(sys.argv[2], "w", newline="", encoding="utf-8")).writerows(r[1:] for r in rows)',
+      dataFile('ag_news', 'test.csv'),
+      file,
+    );
+    const { info, rows } = await rowsOf(file);
+    expect(info.header).toBe(false);
+    expect(rows).toEqual(pythonCsvRows(file, { delimiter: ',' }));
+  });
+
+  it('column names, even with spaces, are still a header', () => {
+    expect(detectHeader([['review text'], ['Great film.'], ['Dull.']]).header).toBe(true);
+    expect(
+      detectHeader([
+        ['title', 'body'],
+        ['A day out', 'We went.'],
+        ['Rain', 'It rained all day.'],
+      ]).header,
+    ).toBe(true);
   });
 });
 
