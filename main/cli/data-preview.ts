@@ -1,5 +1,3 @@
-import { BINARY_FORMATS, DATA_FORMAT_LABELS, formatIn } from '../choices.js';
-import type { SourceInfo } from '../data/types.js';
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
 import { caseVariants, caseVariantsNote } from '../data/values.js';
@@ -11,10 +9,12 @@ import {
   ENCODING_NOTE,
   howReadJson,
   onePositional,
+  readAs,
   readFlags,
+  readingNotes,
   readOptions,
 } from './data-shared.js';
-import { countFlag, separatorFlag } from './flags.js';
+import { countFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
@@ -100,21 +100,3 @@ ${ENCODING_NOTE}`,
     process.stdout.write(`${out.join('\n')}\n`);
   },
 };
-
-/** A file's format, and a text file's encoding: "CSV, utf-8", "Excel workbook". */
-function readAs(info: SourceInfo): string {
-  return formatIn(BINARY_FORMATS, info.format) ? DATA_FORMAT_LABELS[info.format] : `${info.format.toUpperCase()}, ${info.encoding}`;
-}
-
-/** What was detected about the reading, and why: one line each. */
-function readingNotes(info: SourceInfo): string[] {
-  const notes: string[] = [];
-  if (info.formatReason && info.format === 'tsv')
-    notes.push(`  format: TSV, ${info.formatReason} (--format text reads it a line an example)`);
-  else if (info.formatReason) notes.push(`  format: ${DATA_FORMAT_LABELS[info.format]}, ${info.formatReason}`);
-  if (info.sheet !== undefined) notes.push(`  sheet: ${JSON.stringify(info.sheet)}${info.sheetReason ? `, ${info.sheetReason}` : ''}`);
-  if (info.separatorReason) notes.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
-  if (info.quotingReason) notes.push(`  quoting: ${info.quotingReason}`);
-  if (info.headerReason) notes.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
-  return notes;
-}

@@ -1,5 +1,6 @@
+import { BINARY_FORMATS, DATA_FORMAT_LABELS, formatIn } from '../choices.js';
 import { defaultTemplate } from '../data/template.js';
-import type { ReadOptions } from '../data/types.js';
+import type { ReadOptions, SourceInfo } from '../data/types.js';
 import { labelSetNotes } from '../data/values.js';
 import { SproutError } from '../errors.js';
 import type { ImportReport } from '../library/import-dataset.js';
@@ -247,4 +248,22 @@ export function importJson(r: ImportReport): Record<string, unknown> {
       message: r.imbalance.message,
     },
   };
+}
+
+/** A file's format, and a text file's encoding: "CSV, utf-8", "Excel workbook". */
+export function readAs(info: SourceInfo): string {
+  return formatIn(BINARY_FORMATS, info.format) ? DATA_FORMAT_LABELS[info.format] : `${info.format.toUpperCase()}, ${info.encoding}`;
+}
+
+/** What was detected about the reading, and why: one line each. */
+export function readingNotes(info: SourceInfo): string[] {
+  const notes: string[] = [];
+  if (info.formatReason && info.format === 'tsv')
+    notes.push(`  format: TSV, ${info.formatReason} (--format text reads it a line an example)`);
+  else if (info.formatReason) notes.push(`  format: ${DATA_FORMAT_LABELS[info.format]}, ${info.formatReason}`);
+  if (info.sheet !== undefined) notes.push(`  sheet: ${JSON.stringify(info.sheet)}${info.sheetReason ? `, ${info.sheetReason}` : ''}`);
+  if (info.separatorReason) notes.push(`  separator: ${info.separatorReason} (${separatorFlag.help} to choose)`);
+  if (info.quotingReason) notes.push(`  quoting: ${info.quotingReason}`);
+  if (info.headerReason) notes.push(`  header: ${info.header ? 'yes' : 'no'}, ${info.headerReason} (--header yes|no to choose)`);
+  return notes;
 }

@@ -1,10 +1,11 @@
+import type { SourceInfo } from '../data/types.js';
 import { DATA_FORMAT_LABELS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { refuseIfWritten } from '../writer-lock.js';
 import { outputFormatFromName, type OutputFormat } from '../choices.js';
 import { getJob, jobWriter } from '../label/jobs.js';
 import { rowsNote } from '../label/rows-note.js';
-import { resumeLabelJob, startLabelJob, type LabelEngine, type LabelSummary } from '../label/job.js';
+import { checkJobInput, resumeLabelJob, startLabelJob, type LabelEngine, type LabelJobOptions, type LabelSummary } from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
 import { jobPromptFromLibrary, LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
@@ -18,7 +19,7 @@ import { loadPromptModel, type LoadOptions } from '../runtime/model.js';
 import { providerRecord } from '../runtime/provider-record.js';
 import { loadTokenizer } from '../tokenizer/index.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
-import { headerOption } from './data-shared.js';
+import { headerOption, readAs, readingNotes } from './data-shared.js';
 import { MODEL_HELP } from './model-shared.js';
 import {
   choiceFlag,
@@ -387,35 +388,38 @@ async function start(
   if (output !== undefined) checkOutputFile(output, dataDir(), 'output file');
   const chosen = chosenPrompts(db, values);
   const { prompts, model, routing } = chosen;
+  const textColumns = listFlag(values, 'text-column');
+  const options: LabelJobOptions = {
+    input,
+    inputFormat: inputFormatFlag.read(values),
+    header: headerOption(values),
+    quoting: quotingFlag.read(values),
+    separator: separatorFlag.read(values),
+    sheet: stringFlag(values, 'sheet'),
+    encoding: encodingFlag.read(values),
+    output,
+    format: outputFormat(values, output),
+    overwrite: values.overwrite === true,
+    replaceJob: stringFlag(values, 'replace-job'),
+    textColumns: textColumns.length ? textColumns : undefined,
+    template: stringFlag(values, 'template'),
+    goldColumn: stringFlag(values, 'label-column'),
+    batchSize: countFlag(values, 'batch-size'),
+    lengthNormalise: values['length-normalise'] === true,
+    maxInputTokens: countFlag(values, 'max-input-length'),
+    maxNewTokens: countFlag(values, 'max-new-tokens'),
+    commitRows: countFlag(values, 'commit-every'),
+    routing,
+  };
+  printHowRead(await checkJobInput(prompts, options));
   await planOf(values, device, chosen, weights);
   const engine = await loadEngine(model, device, jobWidth(chosen, weights), prompts);
   loaded(engine);
-  const textColumns = listFlag(values, 'text-column');
-  return startLabelJob(
-    db,
-    engine,
-    {
-      input,
-      inputFormat: inputFormatFlag.read(values),
-      header: headerOption(values),
-      quoting: quotingFlag.read(values),
-      separator: separatorFlag.read(values),
-      sheet: stringFlag(values, 'sheet'),
-      encoding: encodingFlag.read(values),
-      output,
-      format: outputFormat(values, output),
-      overwrite: values.overwrite === true,
-      replaceJob: stringFlag(values, 'replace-job'),
-      textColumns: textColumns.length ? textColumns : undefined,
-      template: stringFlag(values, 'template'),
-      goldColumn: stringFlag(values, 'label-column'),
-      batchSize: countFlag(values, 'batch-size'),
-      lengthNormalise: values['length-normalise'] === true,
-      maxInputTokens: countFlag(values, 'max-input-length'),
-      maxNewTokens: countFlag(values, 'max-new-tokens'),
-      commitRows: countFlag(values, 'commit-every'),
-      routing,
-    },
-    control,
-  );
+  return startLabelJob(db, engine, options, control);
+}
+
+/** How the input was read, as `sprout data preview` says it: a headerless file's first row is a row to label. */
+function printHowRead(info: SourceInfo): void {
+  const lines = [`input ${info.file}: ${readAs(info)}${info.header ? '' : ', no header'}`, ...readingNotes(info)];
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -241,17 +241,8 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
   const maxInputTokens = inputLimit(engine.prompts, options.maxInputTokens);
 
-  const source = await openSource(input, {
-    format: options.inputFormat,
-    header: options.header,
-    quoting: options.quoting,
-    separator: options.separator,
-    sheet: options.sheet,
-    encoding: options.encoding,
-  });
-  const info = source.info;
-  await closeRecords(source.records);
-  const { routed, task, text, goldColumn } = jobTask(engine, options, info.columns, input);
+  const info = await inputInfo(input, options);
+  const { routed, task, text, goldColumn } = jobTask(engine.prompts, options, info.columns, input);
   const { format, output } = jobOutput(db, engine, options, info.format, input);
   const columns = routed
     ? routed.columns
@@ -302,6 +293,30 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
   return spec;
 }
 
+async function inputInfo(input: string, options: LabelJobOptions): Promise<SourceInfo> {
+  const source = await openSource(input, {
+    format: options.inputFormat,
+    header: options.header,
+    quoting: options.quoting,
+    separator: options.separator,
+    sheet: options.sheet,
+    encoding: options.encoding,
+  });
+  await closeRecords(source.records);
+  return source.info;
+}
+
+/**
+ * How a new job's input reads, once its text and gold columns are found in it: loading the model takes a while, and a
+ * column the input lacks is better said before.
+ */
+export async function checkJobInput(prompts: readonly LabelPrompt[], options: LabelJobOptions): Promise<SourceInfo> {
+  const input = resolve(options.input);
+  const info = await inputInfo(input, options);
+  jobTask(prompts, options, info.columns, input);
+  return info;
+}
+
 /** A workbook's sheet must hold the labelled copy: said before any row is labelled. */
 function checkWorkbookFits(spec: LabelJobSpec): void {
   if (spec.format !== 'xlsx') return;
@@ -309,8 +324,8 @@ function checkWorkbookFits(spec: LabelJobSpec): void {
 }
 
 /** The task the job labels and the text it reads: a multi-task job's routes bring both, else the prompt's task and the options. */
-function jobTask(engine: LabelEngine, options: LabelJobOptions, inputColumns: string[], input: string) {
-  const routed = options.routing && planRouting(options.routing, engine.prompts, inputColumns, input);
+function jobTask(prompts: readonly LabelPrompt[], options: LabelJobOptions, inputColumns: string[], input: string) {
+  const routed = options.routing && planRouting(options.routing, prompts, inputColumns, input);
   if (routed && (options.template !== undefined || options.textColumns?.length || options.goldColumn !== undefined)) {
     throw new SproutError(
       'label-bad-option',
@@ -320,11 +335,7 @@ function jobTask(engine: LabelEngine, options: LabelJobOptions, inputColumns: st
       },
     );
   }
-  const task = routed
-    ? unionTask(routed.routing)
-    : engine.prompts.length > 1
-      ? withoutDecision(engine.prompts[0].task)
-      : engine.prompts[0].task;
+  const task = routed ? unionTask(routed.routing) : prompts.length > 1 ? withoutDecision(prompts[0].task) : prompts[0].task;
   const text = routed
     ? { template: task.template!, textColumns: [...new Set(routed.routing.routes.flatMap((r) => r.textColumns))] }
     : resolveTextSpec(

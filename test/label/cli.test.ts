@@ -264,6 +264,35 @@ describe('sprout label', () => {
     expect(table[4][table[0].indexOf('predicted_label')]).toMatch(/^(entailment|not_entailment)$/);
   });
 
+  it('labels the first sentence of a headerless one-column file, and says on stderr how it read the file', async () => {
+    // Row 1 was taken as the header "Great film." and left unlabelled, without a word on how the file was read.
+    const input = join(dir, 'reviews.csv');
+    const reviews = [
+      'Great film.',
+      'This movie was a complete waste of two hours.',
+      'I loved every minute of it!',
+      'The acting was wooden.',
+    ];
+    writeFileSync(input, reviews.map((r) => `${r}\n`).join(''));
+    const out = join(dir, 'reviews-out.csv');
+    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--text-column', '0']);
+    expect(summary).toMatchObject({ rows: 4, labelled: 4 });
+    expect(stderr).toContain(
+      `input ${input}: CSV, utf-8, no header\n  header: no, row 1 reads like a sentence ("Great film."), not like column names`,
+    );
+    expect(pythonCsvRows(out, { delimiter: ',' }).map((r) => r[0])).toEqual(['0', ...reviews]);
+  });
+
+  it('refuses a --text-column the input lacks before planning memory or loading the model', async () => {
+    const home = tempDir();
+    const refused = await label(home, ['--input', data('rte/dev.tsv'), '--text-column', 'sentence']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect('code' in refused && refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/"sentence"/);
+    expect(refused.stderr).not.toMatch(/memory plan|labelling on/);
+  });
+
   it('writes Parquet through a part file, and refuses to overwrite without --overwrite', async () => {
     const out = join(dir, 'cb.parquet');
     const { summary } = await label(tempDir(), ['--input', data('cb/val.jsonl'), '--template', '{premise} {hypothesis}', '--output', out]);
