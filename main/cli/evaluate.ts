@@ -47,7 +47,8 @@ Prints one JSON line: prompt_id, data, split, template, labels, examples, skippe
 mcc, per_class, confusion (confusion[gold][predicted]), decision (the prompt's decision threshold that made the
 predictions, in words, see \`sprout library threshold\`; null: the more probable label), metric, metric_reason, value
 (the metric's value), baselines (majority: always answering the most frequent label of these rows; zero_shot: the
-initial prompt, on the prompt's own dataset's validation or test split, as its run stored it), warnings (predictions
+initial prompt, on the prompt's own dataset's validation or test split, as its run stored it; null where the run scored
+it on another number of that split's rows, as with --eval-limit, since it would not be the same rows), warnings (predictions
 collapsed to one label; metric not above the majority baseline, or on the prompt's own split not above its zero-shot
 baseline).`,
   options: {

@@ -241,7 +241,7 @@ export function ownSplitOf(sameDataset: boolean, split: string | undefined): 'va
 /**
  * Judges a standalone evaluation of a library prompt: by the metric its training kept it by (else auto's choice
  * for these labels), beside the majority baseline of these examples and, on a split of its own training dataset
- * (`ownSplit`), the zero-shot baseline its run stored for those rows. `stored` is the prompt's metrics record.
+ * (`ownSplit`), the zero-shot baseline its run stored where it covers as many rows. `stored` is the prompt's metrics record.
  */
 export function judgeReport(
   labels: string[],
@@ -258,7 +258,10 @@ export function judgeReport(
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const storedTest = stored.test as Partial<TestScore> | null | undefined;
-  const zeroShot = (ownSplit === 'validation' ? storedBaselines?.zero_shot : ownSplit === 'test' ? storedTest?.zero_shot : null) ?? null;
+  const stored0 = (ownSplit === 'validation' ? storedBaselines?.zero_shot : ownSplit === 'test' ? storedTest?.zero_shot : null) ?? null;
+  // The run scored its initial prompt on the split's first rows (its eval limit): another count is other rows, and a
+  // comparison across them would claim what it cannot.
+  const zeroShot = stored0?.examples === gold.length ? stored0 : null;
   const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
   return {
     metric,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { libraryPath } from '../../main/library/db.js';
-import { chooseMetric, majorityBaseline, promptWarnings } from '../../main/train/baselines.js';
+import { chooseMetric, judgeReport, majorityBaseline, promptWarnings } from '../../main/train/baselines.js';
 import type { EvalMetrics } from '../../main/train/evaluate.js';
 import { summarizeEval } from '../../main/train/eval-summary.js';
 import { classificationReport } from '../../main/train/metrics.js';
@@ -24,6 +24,32 @@ const evalOf = (labels: string[], gold: number[], predicted: number[]): EvalMetr
   const rank = classificationReport(labels, gold, predicted);
   return { examples: gold.length, rank, exactMatch: rank.accuracy, seconds: 0, firstOutputs: [] };
 };
+
+describe("a standalone evaluation beside its run's zero-shot baseline", () => {
+  it('compares with it only on as many rows as the run scored it on, never claiming the same examples otherwise', () => {
+    // The run scored its initial prompt on the first 20 of CoLA dev's 40 rows (--eval-limit 20); evaluate scored all 40
+    // and said the kept prompt was "not above the zero-shot baseline (…: the initial prompt on the same examples)".
+    const dev = pythonLabels(colaFile('in_domain_dev.tsv'), 40).map(Number);
+    const report = classificationReport(
+      ['0', '1'],
+      dev,
+      dev.map(() => 1),
+    );
+    const zeroShot = { step: 0, examples: 20, rank_accuracy: 0.95, exact_match: 0.95, macro_f1: 0.95, mcc: 0.9, valid_label_share: 1 };
+    const stored = { metric: 'rank_accuracy', baselines: { majority: null, zero_shot: zeroShot } };
+    const all = judgeReport(['0', '1'], report, stored, 'validation', 'validation');
+    expect(all.baselines.zero_shot).toBeNull();
+    expect(all.warnings.join(' ')).not.toMatch(/zero-shot|same examples/);
+    const first = classificationReport(
+      ['0', '1'],
+      dev.slice(0, 20),
+      dev.slice(0, 20).map(() => 1),
+    );
+    const same = judgeReport(['0', '1'], first, stored, 'validation', 'validation');
+    expect(same.baselines.zero_shot).toEqual(zeroShot);
+    expect(same.warnings.join(' ')).toMatch(/not above the zero-shot baseline \(95\.0 %: the initial prompt on the same examples\)/);
+  });
+});
 
 describe('baselines and warnings (engine)', () => {
   const trainLabels = pythonLabels(colaFile('in_domain_train.tsv'), 200);
