@@ -174,7 +174,7 @@ warnings).`,
       printJson({ dry_run: true, fits: plan.fits, plan });
       return plan.fits ? 0 : 1;
     }
-    const interrupt = interruptSignal('stopping after this step (a checkpoint is kept; resume with --resume)…');
+    const interrupt = interruptSignal('stopping after this step (a checkpoint is kept)…');
     try {
       const hooks = {
         ...inLibrary(dataDir()),
@@ -184,6 +184,8 @@ warnings).`,
         onPlan: (plan: MemoryPlan) => process.stderr.write(`${describePlan(plan)}\n`),
       };
       const result = await runTraining(request, hooks);
+      // The run's id is known only once it has started: the stopping line cannot name it.
+      if (result.status === 'cancelled') process.stderr.write(`resume with: sprout train --resume ${result.run_id}\n`);
       printJson(result);
       return result.status === 'cancelled' ? 130 : 0;
     } finally {

@@ -116,6 +116,8 @@ describe('sprout train (spawned)', () => {
     expect(stopped.code).toBe(130);
     const out = lastJson(stopped);
     expect(out.status).toBe('cancelled');
+    // It said "resume with --resume", without the run to resume.
+    expect(stopped.stderr).toContain(`resume with: sprout train --resume ${out.run_id}\n`);
     const saved = loadCheckpoint(join(home, 'runs', String(out.run_id)))!;
     expect(saved.step).toBe(out.steps);
     expect(saved.prompts[0].data).toHaveLength(4 * 64);
