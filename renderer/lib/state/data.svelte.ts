@@ -50,6 +50,9 @@ export class DataSetup {
   #previews = 0;
   #validationPreviews = 0;
 
+  /** `onDataset`: told each time a library dataset becomes the one training uses (imported or picked). */
+  constructor(private readonly onDataset: (datasetId: number) => void = () => {}) {}
+
   /** The dataset training uses: the import's, or the one picked from the library. */
   get datasetId(): number | undefined {
     return this.report?.datasetId ?? this.existing?.id;
@@ -165,6 +168,7 @@ export class DataSetup {
         Object.keys(this.report.labels).map((label) => [label, ownValue(this.verbaliser, label) ?? label]),
       );
       this.error = undefined;
+      this.onDataset(this.report.datasetId);
       void this.loadDatasets();
     } catch (error) {
       this.error = asApiError(error);
@@ -212,6 +216,7 @@ export class DataSetup {
     this.error = undefined;
     this.verbaliser = Object.fromEntries((dataset?.labelSet ?? []).map((label) => [label, label]));
     if (!dataset) return;
+    this.onDataset(dataset.id);
     try {
       const detail = await api['data.show']({ id: dataset.id, limit: 0 });
       if (this.existing?.id !== dataset.id) return;

@@ -19,7 +19,7 @@ export class TaskWizard {
   step = $state(0);
   modelId = $state<string | null>(null);
   readonly models = new ModelShelf();
-  data = $state.raw(new DataSetup());
+  data = $state.raw(this.#dataSetup());
   prompt = $state.raw(new PromptSetup());
   readonly training = new TrainingRun();
   /** The device the prompt step asks for, resolved by the engine before the run starts. */
@@ -71,7 +71,7 @@ export class TaskWizard {
     this.training.forget();
     await this.training.attach(run.runId);
     this.modelId = run.modelId;
-    this.data = new DataSetup();
+    this.data = this.#dataSetup();
     // Without its dataset the run still shows; only the steps after Train stay closed.
     if (run.datasetId !== null)
       await this.data.useExisting((await api['data.list']({}).catch(() => [])).find((d) => d.id === run.datasetId));
@@ -88,9 +88,24 @@ export class TaskWizard {
     if (live) await this.openRun(live);
   }
 
+  /** The Data step's setup, which tells the wizard when the dataset changes. */
+  #dataSetup(): DataSetup {
+    return new DataSetup((datasetId) => this.#datasetChosen(datasetId));
+  }
+
+  /**
+   * A run and its evaluation belong to the dataset they were trained on: another dataset starts the Prompt, Train and
+   * Evaluate steps afresh, or they would offer to train "again", and go on to score, the previous dataset's prompt.
+   */
+  #datasetChosen(datasetId: number): void {
+    if (this.training.run?.datasetId === datasetId) return;
+    this.training.forget();
+    this.evaluation = new Evaluation();
+  }
+
   /** Keeps the model, starts everything after it afresh (e.g. a second task using the first as transfer source). */
   newTask(): void {
-    this.data = new DataSetup();
+    this.data = this.#dataSetup();
     this.prompt = new PromptSetup();
     this.training.forget();
     this.evaluation = new Evaluation();

@@ -1,0 +1,88 @@
+/**
+ * The wizard after a finished run, in Chromium against `sprout serve`: another dataset, chosen or imported on the Data
+ * step, starts the Prompt, Train and Evaluate steps afresh rather than offering the last run's. Data: CoLA's headerless
+ * TSVs as published (labels 0 and 1); a two-step run of the tiny T5.
+ */
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { repoRoot } from '../serve/spawn-serve.js';
+import { App, shots } from './app.js';
+
+const shared = resolve(repoRoot, '../shared');
+const cola = (file: string) => join(shared, 'data/cola', file);
+const runName = 'cola-first';
+
+let app: App;
+let runId: number;
+let firstDataset: number;
+let otherDataset: number;
+
+beforeAll(async () => {
+  app = await App.start('wizard-reset');
+  await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
+  const model = await app.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_1') });
+  const colaTsv = { header: false, quoting: 'none' as const, textColumns: ['3'], labelColumn: '1' };
+  firstDataset = (await app.call('data.import', { file: cola('in_domain_dev.tsv'), ...colaTsv, name: 'cola-first' })).datasetId;
+  otherDataset = (await app.call('data.import', { file: cola('out_of_domain_dev.tsv'), ...colaTsv, name: 'cola-other' })).datasetId;
+  runId = (
+    await app.call('train.start', {
+      name: runName,
+      modelId: model.id,
+      datasetId: firstDataset,
+      verbalizer: { 0: 'no', 1: 'yes' },
+      promptLength: 2,
+      batchSize: 4,
+      steps: 2,
+      evalEvery: 2,
+      evalLimit: 8,
+      seed: 1,
+      device: 'cpu',
+    })
+  ).runId;
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const stepButton = (name: string) =>
+  app.page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: new RegExp(`^${name}`) });
+
+/** The finished run opened from Home (a fresh page's, which lists it), then its wizard's Data step. */
+async function dataStepOfFinishedRun(): Promise<void> {
+  const page = app.page;
+  await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 60_000, interval: 200 }).toBe('done');
+  await page.goto(app.serve.url);
+  await page.getByRole('button', { name: `Open run ${runName}` }).click();
+  await expect.poll(() => stepButton('Evaluate').isEnabled()).toBe(true);
+  await stepButton('Data').click();
+}
+
+/** On the Prompt step: a fresh start, with nothing of the finished run to train again, follow or score. */
+async function expectFreshPromptStep(): Promise<void> {
+  const page = app.page;
+  await page.getByRole('button', { name: 'Next: Prompt' }).click();
+  await page.getByRole('button', { name: 'Start training' }).waitFor();
+  await expect(page.getByRole('button', { name: 'Train again with these settings' }).count()).resolves.toBe(0);
+  await expect(page.getByRole('button', { name: 'Next: Train' }).isDisabled()).resolves.toBe(true);
+  await expect(stepButton('Evaluate').isDisabled()).resolves.toBe(true);
+}
+
+it('another dataset, chosen from the library or imported, starts the steps after Data afresh', { timeout: 90_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'wizard-reset-failure.png'), fullPage: true }).then(() => undefined));
+  await dataStepOfFinishedRun();
+  await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDataset));
+  await page.getByLabel('Target text for label 0').fill('no');
+  await page.getByLabel('Target text for label 1').fill('yes');
+  await expectFreshPromptStep();
+
+  await dataStepOfFinishedRun();
+  await page.getByLabel('Or use a dataset already in the library').selectOption('');
+  await page.getByLabel('Training file').fill(cola('out_of_domain_dev.tsv'));
+  await page.getByLabel('Training file').press('Enter');
+  await page.getByRole('button', { name: 'Import into the library' }).click();
+  await page.getByRole('button', { name: 'Import into the library' }).waitFor({ state: 'detached', timeout: 30_000 });
+  await page.getByLabel('Target text for label 0').fill('bad');
+  await page.getByLabel('Target text for label 1').fill('good');
+  await expectFreshPromptStep();
+});
