@@ -599,6 +599,8 @@ export interface TrainingProgress {
   latestEval: EvalPoint | null;
   /** Set on the event of a step at which an evaluation finished. */
   eval?: EvalPoint;
+  /** The evaluation of the prompt the run keeps so far (RunSummary's `best`, as it moves with each evaluation). */
+  best: EvalPoint | null;
   stepsPerSecond: number;
   examplesPerSecond: number;
   etaSeconds: number | null;

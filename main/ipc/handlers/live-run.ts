@@ -6,6 +6,8 @@
 import type { ContractErrorShape, EvalPoint, Judgement, RunState, TrainingProgress, WeightPreparation } from '../../../preload/contract.js';
 import type { RunMetric } from '../../library/runs.js';
 import { summaryValue, type MajorityBaseline, type MetricChoice, type TestScore } from '../../train/baselines.js';
+import { bestOf } from '../../train/best.js';
+import type { EvalMetricName } from '../../train/evaluate.js';
 import type { TrainingEvent } from '../../train/events.js';
 import type { WeightWidth } from '../../weights/width.js';
 import { weightPreparation } from './weight-preparation.js';
@@ -22,6 +24,11 @@ export function evalPoint(e: Record<string, unknown>, step: number): EvalPoint {
     mcc: num(e.mcc),
     valid_label_share: num(e.valid_label_share),
   };
+}
+
+/** The best of a run's evaluations by the trainer's rule, for a run whose trainer does not say (not live, no result). */
+export function bestPoint(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
+  return bestOf(evals, (e) => ({ value: summaryValue(e, metric) ?? -Infinity, exactMatch: e.exact_match }));
 }
 
 /** A run's recorded curve: its losses and evaluations. */
@@ -87,6 +94,11 @@ export class LiveRun {
   /** Whether the trainer may still step: starting, running or paused. */
   get active(): boolean {
     return this.state === 'running' || this.state === 'paused' || this.state === 'starting';
+  }
+
+  /** The evaluation of the prompt the trainer keeps: as it chose it, else by its rule (a resumed run, before it evaluates). */
+  get best(): EvalPoint | null {
+    return this.evals.find((e) => e.step === this.bestStep) ?? bestPoint(this.evals, this.metric?.metric ?? 'rank_accuracy');
   }
 
   get judgement(): Judgement {
@@ -181,6 +193,7 @@ export class LiveRun {
       stepsPerSecond: this.examplesPerSecond === null || !running ? 0 : this.examplesPerSecond / this.batchSize,
       examplesPerSecond: running ? (this.examplesPerSecond ?? 0) : 0,
       etaSeconds: running ? this.etaSeconds : null,
+      best: this.best,
       judgement: this.judgement,
       testing: this.testing,
       test: this.test,

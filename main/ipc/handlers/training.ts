@@ -21,10 +21,7 @@ import type { LibraryDb } from '../../library/db.js';
 import { latestPromptOfRun } from '../../library/prompts.js';
 import { listRuns, requireRun, runMetrics, updateRun, type RunRecord } from '../../library/runs.js';
 import { getTask } from '../../library/tasks.js';
-import { summaryValue } from '../../train/baselines.js';
-import { bestOf } from '../../train/best.js';
 import { isProbeRun, parseTrainingConfig } from '../../train/config.js';
-import type { EvalMetricName } from '../../train/evaluate.js';
 import type { TrainingEvent } from '../../train/events.js';
 import { readJson, RESULT_FILE, runDir } from '../../train/run-store.js';
 import type { MixtureResult, TrainingResult, TrainRequest } from '../../train/run.js';
@@ -32,15 +29,10 @@ import { PAUSED } from '../../worker/jobs/train.js';
 import { isWritten, refuseIfWritten } from '../../writer-lock.js';
 import type { HandlerContext } from '../context.js';
 import { toErrorShape } from '../dispatch.js';
-import { LiveRun, recordedCurve, type RunControl } from './live-run.js';
+import { bestPoint, LiveRun, recordedCurve, type RunControl } from './live-run.js';
 import { trainingInput } from './train-input.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
-
-/** The best of a run's evaluations by the trainer's rule, for a run whose trainer does not say (not live, no result). */
-function bestPoint(evals: EvalPoint[], metric: EvalMetricName): EvalPoint | null {
-  return bestOf(evals, (e) => ({ value: summaryValue(e, metric) ?? -Infinity, exactMatch: e.exact_match }));
-}
 
 const NO_JUDGEMENT: Judgement = { metric: null, baselines: { majority: null, zero_shot: null }, warnings: [] };
 
@@ -68,7 +60,7 @@ function recordedProvider(provider: string | null): { detail: string | null; rea
 
 /** The evaluation of the prompt the run keeps: as the trainer chose it, else by its rule over the evaluations. */
 function keptPoint(live: LiveRun | undefined, stored: TrainingResult | MixtureResult | null, evals: EvalPoint[]): EvalPoint | null {
-  if (live) return evals.find((e) => e.step === live.bestStep) ?? bestPoint(evals, live.metric?.metric ?? 'rank_accuracy');
+  if (live) return live.best;
   return singleTask(stored)?.best ?? bestPoint(evals, 'rank_accuracy');
 }
 
