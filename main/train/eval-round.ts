@@ -128,6 +128,15 @@ export async function zeroShotRound(e: Evaluator): Promise<void> {
 }
 
 /**
+ * A resumed run's zero-shot baselines, restored from its checkpoint, said again: whoever follows the resumed run (the
+ * app after a crash, a CLI log) has not seen them, and judges every evaluation against them.
+ */
+export function restoredZeroShot(e: Evaluator): void {
+  for (const [k, metrics] of e.state.zeroShot.entries())
+    if (metrics !== null) e.emit({ kind: 'zero-shot', task: k, metrics, summary: summarizeEval(0, metrics) });
+}
+
+/**
  * The honest score, once the run has ended: each task's kept prompt (its best, else its last) on the task's test
  * split, which chose no step, and its initial prompt (`initial`, one per trained prompt) on the same rows, so that
  * the headline has a zero-shot baseline of its own rows. Returns each task's test evaluations (null for a task

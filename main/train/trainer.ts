@@ -8,7 +8,7 @@
  */
 import type { PromptModel, SoftPrompt } from '../runtime/types.js';
 import { taskEmbeddingStep, type RunSettings } from './config.js';
-import { evaluationRound, latestEval, zeroShotRound, type Evaluator, type LoopTask } from './eval-round.js';
+import { evaluationRound, latestEval, restoredZeroShot, zeroShotRound, type Evaluator, type LoopTask } from './eval-round.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
 import type { PromptOptimizer } from './optim/index.js';
 import { DataOrder } from './order.js';
@@ -166,6 +166,7 @@ async function evaluateFirst(loop: Loop): Promise<boolean> {
   const again = state.pendingEval || (state.step === 0 && config.evalAtStart && state.evals.length === 0);
   if (again && (await evaluationRound(loop.evaluator))) return true;
   if (state.step === 0) await zeroShotRound(loop.evaluator);
+  else restoredZeroShot(loop.evaluator);
   return false;
 }
 

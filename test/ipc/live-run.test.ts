@@ -1,6 +1,6 @@
 /**
  * A live run as the app follows it, fed the trainer's events: the kept evaluation moves with each evaluation (the Train
- * step's "best validation" tile).
+ * step's "best validation" tile), and a run resumed from its checkpoint drops what was logged after it, which it repeats.
  */
 import { describe, expect, it } from 'vitest';
 import type { EvalPoint } from '../../preload/contract.js';
@@ -54,13 +54,21 @@ const evaluated = (summary: EvalPoint, bestStep: number): TrainingEvent => ({
   warnings: [],
 });
 
-/** A run resumed from its checkpoint at step 4, whose library logged evaluations at 2 and 6. */
+/** A run resumed from its checkpoint at step 4, whose library logged steps 1 to 7 and evaluations at 2 and 6. */
 function resumedRun(): LiveRun {
   const losses = [1, 2, 3, 4, 5, 6, 7].map((step) => ({ step, loss: 1 / step, lr: null }));
   return new LiveRun(1, control, 4, 7, 12, { losses, evals: [point(2, 0.5), point(6, 0.75)] });
 }
 
 describe('a live run', () => {
+  it('resumed from its checkpoint, drops the losses and evaluations logged after it, and says the checkpoint step', () => {
+    const live = resumedRun();
+    const progress = live.apply(started(4), false)!;
+    expect(live.losses.map((l) => l.step)).toEqual([1, 2, 3, 4]);
+    expect(live.evals.map((e) => e.step)).toEqual([2]);
+    expect(progress).toMatchObject({ step: 4, loss: 1 / 4, latestEval: point(2, 0.5) });
+  });
+
   it('sends the kept evaluation with every progress, as it moves with the evaluations', () => {
     const live = resumedRun();
     // Resumed, before its trainer evaluates: the best of the evaluations so far, by the trainer's rule.

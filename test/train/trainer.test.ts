@@ -204,18 +204,28 @@ describe('trainer mechanics on the tiny T5 v1.1 fixture', () => {
     const straight = await runTraining({ config }, { ...inLibrary(home()) });
     const dir = home();
     const controller = new AbortController();
+    const zeroShot: { first: TrainingEvent[]; resumed: TrainingEvent[] } = { first: [], resumed: [] };
     const first = await runTraining(
       { config },
       {
         ...inLibrary(dir),
         signal: controller.signal,
-        onProgress: (e) => e.kind === 'step' && e.step === 5 && controller.abort(),
+        onProgress: (e) => {
+          if (e.kind === 'zero-shot') zeroShot.first.push(e);
+          if (e.kind === 'step' && e.step === 5) controller.abort();
+        },
       },
     );
     expect([first.status, first.steps]).toEqual(['cancelled', 5]);
     expect(loadCheckpoint(path.dirname(first.prompt_file))!.step).toBe(5);
-    const resumed = (await runTraining({ resume: first.run_id }, { ...inLibrary(dir) })) as TrainingResult;
+    const resumed = (await runTraining(
+      { resume: first.run_id },
+      { ...inLibrary(dir), onProgress: (e) => e.kind === 'zero-shot' && zeroShot.resumed.push(e) },
+    )) as TrainingResult;
     expect([resumed.status, resumed.steps]).toEqual(['completed', 12]);
+    // The resumed run says the zero-shot baseline its checkpoint restored, which whoever follows it has not seen.
+    expect(zeroShot.first).toHaveLength(1);
+    expect(zeroShot.resumed).toEqual(zeroShot.first);
     expect(Buffer.from(promptOf(resumed.prompt_file).buffer).equals(Buffer.from(promptOf(straight.prompt_file).buffer))).toBe(true);
     expect([resumed.first_loss, resumed.last_loss, resumed.best_step]).toEqual([
       straight.first_loss,

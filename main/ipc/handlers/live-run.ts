@@ -39,6 +39,12 @@ export function recordedCurve(metrics: RunMetric[]): { losses: LiveRun['losses']
   };
 }
 
+/** Drops, in place, the points of a curve (in step order) after `step`. */
+function dropAfter(points: { step: number }[], step: number): void {
+  const after = points.findIndex((p) => p.step > step);
+  if (after >= 0) points.splice(after);
+}
+
 /** The worker job's handles: the pause flag it reads between steps, the abort, and its end. */
 export interface RunControl {
   flags: Int32Array;
@@ -166,6 +172,8 @@ export class LiveRun {
       majority: task.majority,
       preparing: null,
     } satisfies Partial<LiveRun>);
+    // A resumed run repeats the steps after its checkpoint: what was logged of them gives way to the repeat.
+    if (e.resumedAt !== null) for (const points of [this.losses, this.evals]) dropAfter(points, e.resumedAt);
   }
 
   private evaluated(e: Extract<TrainingEvent, { kind: 'eval' }>): TrainingProgress {

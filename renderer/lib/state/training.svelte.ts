@@ -130,6 +130,11 @@ export class TrainingRun {
     // A run answered while still starting lacks what the trainer reports as it starts (device, labels, notes).
     const started = this.status === 'starting' && p.status !== 'starting';
     this.latest = p;
+    // A resumed run goes back to its checkpoint and repeats the steps after it: their old points give way.
+    if (p.step < (this.losses.at(-1)?.step ?? 0)) {
+      this.losses = this.losses.filter((l) => l.step <= p.step);
+      this.evals = this.evals.filter((e) => e.step <= p.step);
+    }
     const last = this.losses[this.losses.length - 1];
     if (p.loss !== null && (!last || p.step > last.step)) this.losses = [...this.losses, { step: p.step, loss: p.loss }];
     if (p.eval && !this.evals.some((e) => e.step === p.eval!.step)) this.evals = [...this.evals, p.eval];
