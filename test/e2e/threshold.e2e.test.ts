@@ -83,7 +83,7 @@ it(
       `${view.curve.examples} validation rows, ${view.curve.positives} of them "0". The more probable label (threshold 0.5): precision ${percent(view.atHalf.precision)}, recall ${percent(view.atHalf.recall)}.`,
     );
     await panel.getByRole('combobox', { name: 'Choose by' }).selectOption('recall');
-    await panel.getByRole('spinbutton', { name: 'Target recall' }).fill('0.9');
+    await panel.getByRole('spinbutton', { name: 'Target recall' }).fill('90');
     // The preview follows the engine's rule: the highest threshold whose recall of "0" reaches 90 %.
     const point = view.curve.points.find((p) => p.recall >= 0.9)!;
     await expect

@@ -24,9 +24,26 @@ export class Threshold {
     private readonly changed: () => void,
   ) {}
 
+  /**
+   * The value field: the threshold itself, or a target precision or recall as a percentage, as every figure on screen is
+   * written (`value` keeps the share the engine takes). Empty or not a number: null.
+   */
+  get entry(): number | null {
+    return this.by === 'threshold' ? this.value : Number((this.value * 100).toPrecision(12));
+  }
+  set entry(typed: number | null) {
+    this.value = typed === null ? NaN : this.by === 'threshold' ? typed : typed / 100;
+  }
+
+  /** Why the value cannot be used, in words; '' when it can. */
+  get problem(): string {
+    if (this.value >= 0 && this.value <= 1) return '';
+    return this.by === 'threshold' ? 'A threshold is a probability: type one from 0 to 1.' : `Type a target ${this.by} from 0 to 100 %.`;
+  }
+
   /** The threshold the current choice gives on these rows, and its point; undefined when no threshold reaches the target. */
   readonly preview = $derived.by((): ThresholdPoint | undefined => {
-    if (!this.view) return undefined;
+    if (!this.view || this.problem) return undefined;
     const t = thresholdFor(this.view.curve, this.by, this.value);
     return t === undefined ? undefined : pointAt(this.view.curve, t);
   });

@@ -1,12 +1,14 @@
 /**
  * The wizard after a finished run, in Chromium against `sprout serve`: another dataset, chosen or imported on the Data
- * step, starts the Prompt, Train and Evaluate steps afresh rather than offering the last run's. Data: CoLA's headerless
- * TSVs as published (labels 0 and 1); a two-step run of the tiny T5.
+ * step, starts the Prompt, Train and Evaluate steps afresh rather than offering the last run's; the Evaluate step's
+ * threshold field refuses a value out of range in words, takes a target as a percentage, and gives no precision where
+ * no row is answered. Data: CoLA's headerless TSVs as published (labels 0 and 1); a two-step run of the tiny T5.
  */
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { App, shots } from './app.js';
+import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
 const cola = (file: string) => join(shared, 'data/cola', file);
@@ -18,7 +20,7 @@ let firstDataset: number;
 let otherDataset: number;
 
 beforeAll(async () => {
-  app = await App.start('wizard-reset');
+  app = await App.start('finished-run');
   await app.call('settings.set', { defaultDevice: 'cpu', threads: 1 });
   const model = await app.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_1') });
   const colaTsv = { header: false, quoting: 'none' as const, textColumns: ['3'], labelColumn: '1' };
@@ -47,13 +49,17 @@ afterAll(async () => {
 const stepButton = (name: string) =>
   app.page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: new RegExp(`^${name}`) });
 
-/** The finished run opened from Home (a fresh page's, which lists it), then its wizard's Data step. */
-async function dataStepOfFinishedRun(): Promise<void> {
+/** The finished run opened from Home (a fresh page's, which lists it). */
+async function openFinishedRun(): Promise<void> {
   const page = app.page;
   await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 60_000, interval: 200 }).toBe('done');
   await page.goto(app.serve.url);
   await page.getByRole('button', { name: `Open run ${runName}` }).click();
   await expect.poll(() => stepButton('Evaluate').isEnabled()).toBe(true);
+}
+
+async function dataStepOfFinishedRun(): Promise<void> {
+  await openFinishedRun();
   await stepButton('Data').click();
 }
 
@@ -69,7 +75,7 @@ async function expectFreshPromptStep(): Promise<void> {
 
 it('another dataset, chosen from the library or imported, starts the steps after Data afresh', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'wizard-reset-failure.png'), fullPage: true }).then(() => undefined));
+  onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
   await dataStepOfFinishedRun();
   await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDataset));
   await page.getByLabel('Target text for label 0').fill('no');
@@ -86,3 +92,53 @@ it('another dataset, chosen from the library or imported, starts the steps after
   await page.getByLabel('Target text for label 1').fill('good');
   await expectFreshPromptStep();
 });
+
+it(
+  'the threshold field: out of range said in words, a target in percent, no precision where no row is answered',
+  { timeout: 90_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
+    await openFinishedRun();
+    await stepButton('Evaluate').click();
+    await page.getByRole('button', { name: 'Show precision and recall against the threshold' }).click();
+    const panel = page.getByRole('region', { name: 'Decision threshold' });
+    const preview = panel.getByTestId('threshold-preview');
+    const use = panel.getByRole('button', { name: 'Use this threshold' });
+    const field = panel.getByRole('spinbutton', { name: 'Threshold' });
+    await field.waitFor({ timeout: 60_000 });
+    const promptId = (await app.call('train.status', { runId })).promptId!;
+    const view = await app.call('prompt.thresholdCurve', { promptId });
+    const { examples, positive } = view.curve;
+
+    for (const typed of ['1.5', '-0.2']) {
+      await field.fill(typed);
+      await expect.poll(() => preview.innerText()).toBe('A threshold is a probability: type one from 0 to 1.');
+      await expect(use.isDisabled()).resolves.toBe(true);
+      await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
+    }
+    // Above every score no row is answered, so there is no precision to give (not 100 %).
+    await field.fill('1');
+    await expect
+      .poll(() => preview.innerText())
+      .toBe(`Threshold 1: precision —, recall ${percent(0)}, 0 of ${examples} rows answered "${positive}".`);
+
+    await panel.getByRole('combobox', { name: 'Choose by' }).selectOption('recall');
+    const target = panel.getByRole('spinbutton', { name: 'Target recall (%)' });
+    await target.fill('150');
+    await expect.poll(() => preview.innerText()).toBe('Type a target recall from 0 to 100 %.');
+    await expect(use.isDisabled()).resolves.toBe(true);
+    // 90 means 90 %, as every figure on the page: the highest threshold whose recall reaches it, kept as the share 0.9.
+    await target.fill('90');
+    const point = view.curve.points.find((p) => p.recall >= 0.9)!;
+    await expect
+      .poll(() => preview.innerText())
+      .toBe(
+        `Threshold ${Number(point.threshold.toPrecision(4))}: precision ${percent(point.precision)}, recall ${percent(point.recall)}, ${point.predicted} of ${examples} rows answered "${positive}".`,
+      );
+    await use.click();
+    await expect
+      .poll(async () => (await app.call('prompt.thresholdCurve', { promptId })).decision, { timeout: 30_000 })
+      .toMatchObject({ chosenBy: 'recall', target: 0.9, threshold: point.threshold });
+  },
+);
