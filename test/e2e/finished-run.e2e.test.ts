@@ -2,8 +2,11 @@
  * The wizard after a finished run, in Chromium against `sprout serve`: another dataset, chosen or imported on the Data
  * step, starts the Prompt, Train and Evaluate steps afresh rather than offering the last run's; the Evaluate step's
  * threshold field refuses a value out of range in words, takes a target as a percentage, and gives no precision where
- * no row is answered. Data: CoLA's headerless TSVs as published (labels 0 and 1); a two-step run of the tiny T5.
+ * no row is answered; the words typed for a dataset are given back when it is chosen again. Data: CoLA's headerless
+ * TSVs as published (labels 0 and 1); a two-step run of the tiny T5.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
@@ -142,3 +145,35 @@ it(
       .toMatchObject({ chosenBy: 'recall', target: 0.9, threshold: point.threshold });
   },
 );
+
+it('words typed for an imported dataset of numeric labels are given back when it is chosen again', { timeout: 90_000 }, async () => {
+  const page = app.page;
+  onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
+  await dataStepOfFinishedRun();
+  const library = page.getByLabel('Or use a dataset already in the library');
+  await library.selectOption('');
+  // A file of its own: one the library holds already is not imported again.
+  const file = join(mkdtempSync(join(tmpdir(), 'sprout-finished-run-')), 'cola-200.tsv');
+  writeFileSync(
+    file,
+    readFileSync(cola('in_domain_dev.tsv'), 'utf8')
+      .split(/(?<=\n)/)
+      .slice(0, 200)
+      .join(''),
+  );
+  await page.getByLabel('Training file').fill(file);
+  await page.getByLabel('Training file').press('Enter');
+  const before = await app.call('data.list', {});
+  await page.getByRole('button', { name: 'Import into the library' }).click();
+  await expect.poll(async () => (await app.call('data.list', {})).length, { timeout: 30_000 }).toBe(before.length + 1);
+  const imported = (await app.call('data.list', {})).find((d) => !before.some((e) => e.id === d.id))!;
+  const words = () => Promise.all(['0', '1'].map((label) => page.getByLabel(`Target text for label ${label}`).inputValue()));
+  await page.getByLabel('Target text for label 0').fill('bad');
+  await page.getByLabel('Target text for label 1').fill('good');
+  // The first dataset shows its run's words; the imported one, chosen again, the words typed for it.
+  await library.selectOption(String(firstDataset));
+  await expect.poll(words).toEqual(['no', 'yes']);
+  await library.selectOption(String(imported.id));
+  await expect.poll(words).toEqual(['bad', 'good']);
+  await expect(page.getByRole('button', { name: 'Next: Prompt' }).isEnabled()).resolves.toBe(true);
+});

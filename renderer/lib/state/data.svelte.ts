@@ -49,6 +49,8 @@ export class DataSetup {
   error = $state.raw<ApiError | undefined>();
   #previews = 0;
   #validationPreviews = 0;
+  /** The words typed for each library dataset left since: choosing it again gives them back. */
+  readonly #typedWords = new Map<number, Record<string, string>>();
 
   /** `onDataset`: told each time a library dataset becomes the one training uses (imported or picked). */
   constructor(private readonly onDataset: (datasetId: number) => void = () => {}) {}
@@ -127,6 +129,7 @@ export class DataSetup {
       // A newer request (another file, another quoting) has been sent since: its answer is the one to show.
       if (ticket !== this.#previews) return;
       this.preview = preview;
+      this.#keepWords();
       this.report = undefined;
       this.existing = undefined;
       if (!labelColumn) {
@@ -208,8 +211,14 @@ export class DataSetup {
     return { validationFile: this.validationFile.trim(), ...(sheet ? { validationSheet: sheet } : {}) };
   }
 
+  /** Keeps the words typed for the library dataset being left, if one was chosen or imported. */
+  #keepWords(): void {
+    if (this.datasetId !== undefined) this.#typedWords.set(this.datasetId, $state.snapshot(this.verbaliser));
+  }
+
   /** A library dataset instead of a file: what the file's preview or a failed preview showed no longer applies. */
   async useExisting(dataset: DatasetInfo | undefined): Promise<void> {
+    this.#keepWords();
     this.existing = dataset;
     this.existingLabels = undefined;
     this.report = undefined;
@@ -223,8 +232,8 @@ export class DataSetup {
       const counts: Record<string, number> = {};
       for (const c of detail.labelCounts) if (c.label !== null) addCount(counts, c.label, c.count);
       this.existingLabels = counts;
-      // The words its last run gave the labels (0 → negative): the dataset does not store them, its tasks do.
-      const words = detail.verbalizer ?? {};
+      // The words typed for it here, else those its last run gave the labels (0 → negative): the dataset stores none.
+      const words = this.#typedWords.get(dataset.id) ?? detail.verbalizer ?? {};
       this.verbaliser = Object.fromEntries(Object.keys(this.verbaliser).map((label) => [label, ownValue(words, label) ?? label]));
     } catch (error) {
       this.error = asApiError(error);
