@@ -24,13 +24,15 @@ beforeAll(() => {
   writeFileSync(join(home, '.hidden'), 'x');
   writeFileSync(join(outside, 'secret.txt'), 'x');
   symlinkSync(outside, join(home, 'Data', 'elsewhere'));
+  symlinkSync(join(outside, 'secret.txt'), join(home, 'Data', 'secret-link.txt'));
+  symlinkSync(join(home, 'Data', 'train.csv'), join(home, 'Data', 'train-link.csv'));
   h = new Harness();
 });
 afterAll(async () => {
   await h?.close();
 });
 
-it('lists home: folders first, names in natural order, hidden files only when asked, and the way back up', async () => {
+it('lists home: folders first, names in natural order, hidden files only when asked, links only to inside it, and the way back up', async () => {
   const top = await h.call('files.browse', { kind: 'file' });
   expect(top).toMatchObject({
     roots: [{ name: 'Home', path: home }],
@@ -47,9 +49,9 @@ it('lists home: folders first, names in natural order, hidden files only when as
   expect(folder.entries.map((e) => [e.name, e.kind])).toEqual([
     ['A folder', 'folder'],
     ['b-folder', 'folder'],
-    ['elsewhere', 'folder'],
     ['file9.txt', 'file'],
     ['file10.txt', 'file'],
+    ['train-link.csv', 'file'],
     ['train.csv', 'file'],
   ]);
   const csv = folder.entries.find((e) => e.name === 'train.csv')!;
@@ -66,7 +68,6 @@ it('lists home: folders first, names in natural order, hidden files only when as
   expect((await h.call('files.browse', { kind: 'folder', path: join(home, 'Data') })).entries.map((e) => e.name)).toEqual([
     'A folder',
     'b-folder',
-    'elsewhere',
   ]);
   expect((await h.call('files.browse', { kind: 'file', path: join(home, 'Data'), filter: 'FILE' })).entries.map((e) => e.name)).toEqual([
     'file9.txt',

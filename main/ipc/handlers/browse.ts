@@ -31,10 +31,8 @@ export function listFolder(dataDir: string, r: ValidRequestOf<'files.browse'>): 
   const folder = existingFolder(r.path ?? roots[0].path, 'folder');
   const real = realpathSync(folder);
   // The innermost place holding it, so that "up" stops at an added folder rather than climbing to home.
-  const root = roots
-    .map((p) => ({ ...p, real: realOrSelf(p.path) }))
-    .filter((p) => inside(real, p.real))
-    .sort((a, b) => b.real.length - a.real.length)[0];
+  const places = roots.map((p) => ({ ...p, real: realOrSelf(p.path) }));
+  const root = places.filter((p) => inside(real, p.real)).sort((a, b) => b.real.length - a.real.length)[0];
   if (!root) {
     throw new SproutError('outside-browse-folders', `${folder} is outside your home folder and the folders added in Settings.`, {
       file: folder,
@@ -46,6 +44,9 @@ export function listFolder(dataDir: string, r: ValidRequestOf<'files.browse'>): 
   let matching = 0;
   for (const dirent of readdirSync(folder, { withFileTypes: true })) {
     if ((!r.hidden && dirent.name.startsWith('.')) || (wanted && !dirent.name.toLowerCase().includes(wanted))) continue;
+    // A link listed here leads only inside the places, as a folder opened through one must: a link in home to
+    // /etc/passwd was offered, with its size.
+    if (dirent.isSymbolicLink() && !places.some((p) => inside(realOrSelf(join(folder, dirent.name)), p.real))) continue;
     const entry = describe(folder, dirent);
     if (!entry || (r.kind === 'folder' && entry.kind === 'file')) continue;
     matching++;
