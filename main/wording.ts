@@ -130,6 +130,11 @@ function sentenceList(words: readonly string[], conjunction: 'or' | 'and'): stri
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)}`;
 }
 
+/** A label inside a sentence: its first letter lower-cased, the rest kept ("A threshold I pick" → "a threshold I pick"). */
+export function midSentence(label: string): string {
+  return label.charAt(0).toLowerCase() + label.slice(1);
+}
+
 /**
  * A name or a tag on one line: control characters (a line break, a terminal's escape sequences, which a PEFT file's
  * metadata or a pasted name may carry and `sprout library list` would pass to the terminal) as spaces.

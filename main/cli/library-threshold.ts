@@ -1,7 +1,7 @@
 import { THRESHOLD_TARGETS, THRESHOLD_TARGET_LABELS, type ThresholdTarget } from '../choices.js';
 import { chooseThreshold, thresholdView, type ScoreValidation } from '../ipc/handlers/threshold.js';
 import { promptModelPath } from '../library/prompt-model.js';
-import { setPromptDecision } from '../library/prompts.js';
+import { requirePrompt, setPromptDecision } from '../library/prompts.js';
 import { dataDir } from '../paths.js';
 import { evalReport } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
@@ -9,11 +9,12 @@ import { withLibrary } from './model-shared.js';
 import { countFlag, deviceFlag, numberFlag } from './flags.js';
 import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { preparePrinter } from './prepare-printer.js';
+import { midSentence } from '../wording.js';
 
 const TARGET_HELP = THRESHOLD_TARGETS.map((t) => `--${t} X`).join(' | ');
 
 function targetHelp(t: ThresholdTarget): string {
-  const what = `  --${t} X   ${THRESHOLD_TARGET_LABELS[t].toLowerCase()}`;
+  const what = `  --${t} X   ${midSentence(THRESHOLD_TARGET_LABELS[t])}`;
   return t === 'threshold'
     ? what
     : `${what} (X from 0 to 1): the threshold that reaches it with the most ${t === 'precision' ? 'recall' : 'precision'}`;
@@ -49,7 +50,8 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
     const given = THRESHOLD_TARGETS.filter((t) => values[t] !== undefined);
     if (given.length + (values.clear ? 1 : 0) > 1) throw new UsageError(`Give one of ${TARGET_HELP} or --clear.`);
     const positive = values.positive as string | undefined;
-    if (given.length === 1 && positive === undefined) throw new UsageError('Say which label the threshold is for: --positive LABEL.');
+    // Read first: a target out of range is what to fix, whatever else is missing.
+    const target = given.length === 1 ? numberFlag(values, given[0], { fraction: true, min: 0, max: 1 }) : undefined;
     if (values.clear) {
       await withLibrary((db) => setPromptDecision(db, id, null));
       printJson({ prompt_id: id, decision: null });
@@ -75,12 +77,13 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
           new AbortController().signal,
         );
       if (given.length === 0) return thresholdView(db, id, positive, score);
-      const by: ThresholdTarget = given[0];
-      return chooseThreshold(
-        db,
-        { promptId: id, positive: positive!, by, value: numberFlag(values, by, { fraction: true, min: 0, max: 1 })! },
-        score,
-      );
+      // As the help says: the stored threshold's label, when there is one.
+      const label = positive ?? requirePrompt(db, id).decision?.positive;
+      if (label === undefined)
+        throw new UsageError(
+          'Say which label the threshold is for: --positive LABEL (the prompt has no stored threshold to take it from).',
+        );
+      return chooseThreshold(db, { promptId: id, positive: label, by: given[0], value: target! }, score);
     });
     const { curve, decision } = view;
     printJson({

@@ -13,6 +13,7 @@ export {
   metricName,
   metricRows,
   metricValue,
+  midSentence,
   OPTIMISTIC,
   percent,
   promptHeadline,

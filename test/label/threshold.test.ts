@@ -200,6 +200,13 @@ describe('sprout library threshold, label and evaluate on CoLA', () => {
       } finally {
         library.close();
       }
+
+      // A target out of range is said before anything else; without --positive, the stored threshold's label is taken.
+      const outOfRange = await sprout(['library', 'threshold', '1', '--recall', '1.5', '--device', 'cpu'], home);
+      expect([outOfRange.code, outOfRange.stderr]).toEqual([2, expect.stringMatching(/^sprout: --recall .*1\.5/)]);
+      const again = await sprout(['library', 'threshold', '1', '--precision', '0.5', '--device', 'cpu', '--threads', '1'], home);
+      expect(again.code, again.stderr).toBe(0);
+      expect(lastJson(again)).toMatchObject({ positive: '0', decision: { positive: '0', chosen_by: 'precision', target: 0.5 } });
     },
   );
 });
