@@ -72,6 +72,19 @@ it('loads the app from the printed URL, calls doctor through the contract and sh
   await page.close();
 });
 
+it('opens each screen at its top, whatever the scroll of the screen left behind', async () => {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 420 } });
+  await page.goto(serve.url);
+  await page.getByRole('table', { name: 'Execution providers' }).waitFor();
+  const main = page.locator('main');
+  await main.evaluate((el) => (el.scrollTop = 300));
+  await expect(main.evaluate((el) => el.scrollTop)).resolves.toBeGreaterThan(0);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  await expect(main.evaluate((el) => el.scrollTop)).resolves.toBe(0);
+  await page.close();
+});
+
 it('shows the engine error in the page when the token is wrong', async () => {
   const page = await browser.newPage();
   await page.goto(`${serve.base}/?token=${serve.token}`);
