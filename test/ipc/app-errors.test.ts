@@ -37,7 +37,10 @@ describe('what the app is told (the contract), on CoLA as it is', () => {
     const headerOnly = await message(h.call('data.import', { file: data('cola/in_domain_dev.tsv'), header: true, textColumns: ['nope'] }));
     expect(`${missing} ${headerOnly}`).not.toMatch(/--[a-z]/);
     const relative = await message(h.call('data.preview', { file: 'cola.tsv' }));
-    expect(relative).toMatch(/is not absolute/);
+    expect(relative).toMatch(/is not absolute\. Type the full path, e\.g\. \/home\/me\/data\/train\.csv/);
     expect(relative).not.toMatch(/picker/);
+    // A folder's example is a folder.
+    const folder = await message(h.call('model.import', { path: 'models/flan' }));
+    expect(folder).toMatch(/is not absolute\. Type the full path, e\.g\. \/home\/me\/models\/flan-t5-small/);
   });
 });

@@ -12,7 +12,9 @@ function absolute(path: string, what: string): string {
   if (path.includes('\0')) throw new SproutError('bad-path', `The ${what} path holds a NUL character.`, { hint: 'Choose the file again.' });
   if (!isAbsolute(path)) {
     throw new SproutError('bad-path', `The ${what} path "${path}" is not absolute.`, {
-      hint: 'Type the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv.',
+      hint: what.includes('folder')
+        ? 'Type the full path, e.g. /home/me/models/flan-t5-small or C:\\models\\flan-t5-small.'
+        : 'Type the full path, e.g. /home/me/data/train.csv or C:\\data\\train.csv.',
     });
   }
   // A ".." segment in a typed path hides where it leads; ask for the plain path instead.
