@@ -74,13 +74,16 @@ export function exportPeft(db: LibraryDb, id: number, dir: string): PeftPromptCo
   const prompt = requirePrompt(db, id);
   const target = resolve(dir);
   if (existsSync(target) && !statSync(target).isDirectory()) {
-    throw new SproutError('not-a-folder', 'The export folder is a file.', { file: target, hint: 'Export into an empty or new folder.' });
+    throw new SproutError('not-a-folder', 'The export folder is a file.', {
+      file: target,
+      hint: 'Export into a folder (a new one is made).',
+    });
   }
   for (const file of [PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE]) {
     if (existsSync(join(target, file))) {
       throw new SproutError('peft-exists', `The folder already holds ${file}; it was left as it is.`, {
         file: target,
-        hint: 'Export into an empty or new folder.',
+        hint: 'Export into a folder without an adapter in it, or a new one.',
       });
     }
   }
