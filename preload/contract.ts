@@ -752,7 +752,9 @@ export const operations = {
       defaultDevice: device.optional(),
       defaultWeights: weightsChoice.optional(),
       threads: z.number().int().min(1).max(256).nullable().optional(),
-      hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+      hubEndpoint: z
+        .url({ protocol: /^https?$/, error: 'The Hub endpoint is an http:// or https:// address, e.g. https://huggingface.co' })
+        .optional(),
       /**
        * null forgets the stored token. One word of visible ASCII, as the Hub's tokens are: a line break in it would
        * break every request's Authorization header, and the error that says so quotes the header, token and all.

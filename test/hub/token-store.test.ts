@@ -75,6 +75,10 @@ describe('the Hub token', () => {
       expect(effectiveHubSettings(h.context).token).toBe(TOKEN);
       for (const hubToken of ['hf_abc\r\nX-Evil: 1', 'two words', ''])
         expect(await h.failure('settings.set', { hubToken })).toBe('invalid-request');
+      // An endpoint the Hub client cannot speak to is refused in words a person can act on.
+      await expect(h.call('settings.set', { hubEndpoint: 'ftp://mirror.example' })).rejects.toThrow(
+        'The Hub endpoint is an http:// or https:// address, e.g. https://huggingface.co',
+      );
       expect(effectiveHubSettings(h.context).token).toBe(TOKEN);
     } finally {
       await h.close();
