@@ -98,7 +98,10 @@ function checkCellLengths(row: Record<string, unknown>): void {
       throw new SproutError(
         'label-unwritable-value',
         `A value of column "${column}" has ${count(v.length)} characters; a workbook cell holds at most ${count(SHEET_LIMITS.cellChars)}.`,
-        { hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).', uiHint: 'Choose CSV or JSON Lines as the output format.' },
+        {
+          hint: 'Write CSV or JSON Lines instead: name the output .csv or .jsonl.',
+          uiHint: 'Choose CSV or JSON Lines as the output format.',
+        },
       );
     }
   }
@@ -116,7 +119,7 @@ function unquotedField(v: string): string {
       'label-unwritable-value',
       `A value holds a tab or line break, which a TSV without quoting cannot hold: ${JSON.stringify(v.slice(0, 60))}.`,
       {
-        hint: 'Write CSV or JSON Lines instead (--format csv|jsonl).',
+        hint: 'Write CSV or JSON Lines instead: name the output .csv or .jsonl.',
       },
     );
   }

@@ -30,6 +30,7 @@ import { decisionText, type Decision } from '../train/threshold.js';
 import { accuracyReport, addGold, emptyGoldCounts, type AccuracyReport } from '../train/metrics.js';
 import { addedColumnNames, addedColumns, type AddedColumns } from './columns.js';
 import { outputFormatOf, roundProbability, rowEncoder, type AddedValue, type OutputFormat, type RowEncoder } from './encode.js';
+import { count, midSentence } from '../wording.js';
 import {
   commitChunk,
   createJob,
@@ -547,6 +548,16 @@ function encoderFor(spec: LabelJobSpec): RowEncoder {
   });
 }
 
+/** A row's text in the output; a value the output cannot hold is refused naming its row (the input's, from 1). */
+function rowText(encoder: RowEncoder, r: OutRow, row: number): string {
+  try {
+    return encoder.row(r.fields, r.added, r.values);
+  } catch (error) {
+    if (!(error instanceof SproutError) || error.code !== 'label-unwritable-value') throw error;
+    throw new SproutError(error.code, `Row ${count(row)} of the input: ${midSentence(error.summary)}`, error.details);
+  }
+}
+
 interface WindowRow {
   row: number;
   record: SourceRecord;
@@ -581,7 +592,7 @@ async function run(
   const commit = async (window: WindowRow[]) => {
     const t0 = performance.now();
     const rows = await label(window);
-    for (const r of rows) file.append(encoder.row(r.fields, r.added, r.values));
+    rows.forEach((r, i) => file.append(rowText(encoder, r, rowsDone + i + 1)));
     const bytes = file.sync();
     stats.seconds += (performance.now() - t0) / 1000;
     rowsDone += window.length;

@@ -124,7 +124,8 @@ describe('a labelled copy that a sheet cannot hold', () => {
     );
     const engine = await tinyEngine(cbTask);
     await expect(startLabelJob(db, engine, { input, output: join(dir, 'long.xlsx'), batchSize: 4 })).rejects.toThrow(
-      /A value of column "premise" has 40,000 characters; a workbook cell holds at most 32,767\. Write CSV or JSON Lines instead/,
+      'Row 2 of the input: a value of column "premise" has 40,000 characters; a workbook cell holds at most 32,767. ' +
+        'Write CSV or JSON Lines instead: name the output .csv or .jsonl.',
     );
     db.close();
   });
