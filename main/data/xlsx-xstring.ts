@@ -10,7 +10,9 @@ export function unescapeXString(s: string): string {
 }
 
 /**
- * A string as a workbook stores it; a carriage return is escaped too, since XML reads one back as a line feed.
+ * A string as a workbook stores it. A carriage return is left to the XML writer, which writes it as the character
+ * reference &#13; (XML would read a bare one back as a line feed): Excel reads `_x000D_` too, but openpyxl 3.0, and
+ * pandas through it, leave that escape in the text.
  */
 export function escapeXString(s: string): string {
   let out = '';
@@ -18,7 +20,7 @@ export function escapeXString(s: string): string {
     const c = s.charCodeAt(i);
     if (isHigh(c) && isLow(s.charCodeAt(i + 1))) {
       out += s[i] + s[++i];
-    } else if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0xfffe || c === 0xffff || isHigh(c) || isLow(c)) {
+    } else if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0xfffe || c === 0xffff || isHigh(c) || isLow(c)) {
       out += `_x${c.toString(16).toUpperCase().padStart(4, '0')}_`;
     } else if (s[i] === '_' && ESCAPE_LIKE.test(s.slice(i, i + 7))) {
       out += '_x005F_';

@@ -140,7 +140,7 @@ function truthOf(v: unknown): 0 | 1 | undefined {
 
 const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?$/;
 
-/** Text as XML holds it in an element or an attribute. */
+/** Text as XML holds it in an element or an attribute; a carriage return as a reference, which XML keeps as one. */
 export function xmlText(s: string): string {
-  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll('\r', '&#13;');
 }

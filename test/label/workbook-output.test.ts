@@ -92,7 +92,8 @@ describe('labelled workbook', () => {
 
   it('escapes only what needs it', () => {
     expect(escapeXString('_x0041_ _x00')).toBe('_x005F_x0041_ _x00');
-    expect(escapeXString('a\u0000b\rc')).toBe('a_x0000_b_x000D_c');
+    // A carriage return is the XML writer's to keep (&#13;), which openpyxl reads as one, where it leaves _x000D_ as text.
+    expect(escapeXString('a\u0000b\rc')).toBe('a_x0000_b\rc');
     expect(escapeXString('🌱')).toBe('🌱');
   });
 });
