@@ -51,7 +51,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
   const usage = `Run \`sprout ${command.path.join(' ')} --help\` for usage.`;
   const { values, positionals, tokens } = (() => {
     try {
-      return parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+      return parseArgs({ args: negativeValuesJoined(argv, options), options, allowPositionals: true, strict: true, tokens: true });
     } catch (error) {
       const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
       const message = unknown === undefined ? (error as Error).message : unknownFlagMessage(unknown, Object.keys(options));
@@ -66,6 +66,20 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
   const args: ParsedArgs = { values: values as ParsedArgs['values'], positionals, listHint };
   for (const choice of choices) choice.read(args.values);
   return args;
+}
+
+/**
+ * `--steps -5` as `--steps=-5`: a negative number is no flag, and read as one, parseArgs calls the flag's value
+ * "ambiguous" and suggests `--steps=-XYZ`, where the flag's own range check says what it takes.
+ */
+function negativeValuesJoined(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
 }
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];

@@ -156,6 +156,14 @@ describe('a command Sprout does not have (built CLI)', () => {
     expect(r.stderr).toMatch(/^sprout: unknown command "zzz"\.\n\nSprout: train soft prompts/);
   });
 
+  it('reads a negative number after a flag as its value, refused by the range the flag takes, not as an ambiguous flag', () => {
+    const data = resolve(__dirname, '../../../shared/data/sst2/dev.tsv');
+    for (const value of ['-1', '0'])
+      expect(run('data', 'preview', data, '--rows', value).stderr).toBe(
+        `sprout: --rows must be a whole number of at least 1, not "${value}".\n`,
+      );
+  });
+
   it('says what its exit statuses mean, and a refusal is status 2 with one line', () => {
     const help = run('--help');
     expect(help.status).toBe(0);
