@@ -488,6 +488,13 @@ it(
     await page.getByRole('button', { name: 'Import into the library' }).click();
     const error = page.getByRole('alert').filter({ hasText: 'validation would score the training rows themselves' });
     await expect(error.innerText({ timeout: 30_000 })).resolves.toContain('Choose its validation sheet under "Validation sheet"');
+    // Said beside the button that started it, where the reading's errors, by the file far above, were out of view.
+    await expect(error.innerText()).resolves.toContain('Could not import the data.');
+    const [button, said] = await Promise.all([
+      page.getByRole('button', { name: 'Import into the library' }).boundingBox(),
+      error.boundingBox(),
+    ]);
+    expect(said!.y).toBeGreaterThan(button!.y);
     await sheet.selectOption('validation');
     await page.screenshot({ path: join(shots, 'defects-validation-sheet.png') });
     const stored = await importFromDataStep();

@@ -47,6 +47,8 @@ export class DataSetup {
   progress = $state.raw<ImportProgress | undefined>();
   busy = $state<'' | 'preview' | 'import'>('');
   error = $state.raw<ApiError | undefined>();
+  /** An import's failure, said beside its button: the reading's error sits by the file, far above it. */
+  importError = $state.raw<ApiError | undefined>();
   #previews = 0;
   #validationPreviews = 0;
   /** The words typed for each library dataset left since: choosing it again gives them back. */
@@ -141,7 +143,7 @@ export class DataSetup {
         Object.keys(preview.labels ?? {}).map((label) => [label, ownValue(this.verbaliser, label) ?? label]),
       );
       if (!this.name.trim() || this.name === this.#autoName) this.name = this.#autoName = defaultDatasetName(preview.file);
-      this.error = undefined;
+      this.error = this.importError = undefined;
     } catch (error) {
       if (ticket !== this.#previews) return;
       // What is on screen must be this file's: no earlier preview, and no Import button for it.
@@ -170,11 +172,11 @@ export class DataSetup {
       this.verbaliser = Object.fromEntries(
         Object.keys(this.report.labels).map((label) => [label, ownValue(this.verbaliser, label) ?? label]),
       );
-      this.error = undefined;
+      this.importError = undefined;
       this.onDataset(this.report.datasetId);
       void this.loadDatasets();
     } catch (error) {
-      this.error = asApiError(error);
+      this.importError = asApiError(error);
     } finally {
       stop();
       this.progress = undefined;
