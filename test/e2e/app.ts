@@ -15,6 +15,23 @@ import { launchBrowser } from '../../main/bench/browser.js';
 
 export const shots = join(repoRoot, 'test-results');
 
+/** A two-step run of a two-token prompt on a 0/1 dataset: a finished run and a stored prompt to show, in seconds. */
+export function tinyRun(name: string, modelId: string, datasetId: number, device: 'cpu' | 'auto'): RequestOf<'train.start'> {
+  return {
+    name,
+    modelId,
+    datasetId,
+    verbalizer: { 0: 'no', 1: 'yes' },
+    promptLength: 2,
+    batchSize: 4,
+    steps: 2,
+    evalEvery: 2,
+    evalLimit: 8,
+    seed: 1,
+    device,
+  };
+}
+
 export class App {
   /** Console errors and uncaught exceptions of the page; a journey ends by expecting none. */
   readonly problems: string[] = [];

@@ -16,7 +16,7 @@ import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { openpyxlRows, openpyxlWorkbook, pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
-import { App, shots } from './app.js';
+import { App, shots, tinyRun } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
 const cola = (file: string) => join(shared, 'data/cola', file);
@@ -53,22 +53,8 @@ beforeAll(async () => {
     })
   ).datasetId;
   // A prompt on that dataset, trained while the first test works in the Data step.
-  runId = (
-    await app.call('train.start', {
-      name: runName,
-      modelId: model.id,
-      datasetId: dataset.datasetId,
-      verbalizer: { 0: 'no', 1: 'yes' },
-      promptLength: 2,
-      batchSize: 4,
-      steps: 2,
-      evalEvery: 2,
-      evalLimit: 8,
-      seed: 1,
-      // Not the settings' CPU: on a machine without a GPU the run then records why, which the Train step shows.
-      device: 'auto',
-    })
-  ).runId;
+  runId = // Not the settings' CPU: on a machine without a GPU the run then records why, which the Train step shows.
+  (await app.call('train.start', tinyRun(runName, model.id, dataset.datasetId, 'auto'))).runId;
 });
 afterAll(async () => {
   await app?.stop();

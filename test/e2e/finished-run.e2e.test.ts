@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App, shots, tinyRun } from './app.js';
 import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -29,21 +29,7 @@ beforeAll(async () => {
   const colaTsv = { header: false, quoting: 'none' as const, textColumns: ['3'], labelColumn: '1' };
   firstDataset = (await app.call('data.import', { file: cola('in_domain_dev.tsv'), ...colaTsv, name: 'cola-first' })).datasetId;
   otherDataset = (await app.call('data.import', { file: cola('out_of_domain_dev.tsv'), ...colaTsv, name: 'cola-other' })).datasetId;
-  runId = (
-    await app.call('train.start', {
-      name: runName,
-      modelId: model.id,
-      datasetId: firstDataset,
-      verbalizer: { 0: 'no', 1: 'yes' },
-      promptLength: 2,
-      batchSize: 4,
-      steps: 2,
-      evalEvery: 2,
-      evalLimit: 8,
-      seed: 1,
-      device: 'cpu',
-    })
-  ).runId;
+  runId = (await app.call('train.start', tinyRun(runName, model.id, firstDataset, 'cpu'))).runId;
 });
 afterAll(async () => {
   await app?.stop();

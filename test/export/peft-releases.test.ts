@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { exportPeft } from '../../main/export/peft.js';
 import { saveModel } from '../../main/library/models.js';
 import { tempDir } from '../checkpoint/helpers.js';
-import { addPrompt, freshLibrary } from '../library/helpers.js';
+import { addPrompt, freshLibrary, TINY_SUMMARY } from '../library/helpers.js';
 
 const PEFT_CONFIG_BASE = ['peft_type', 'auto_mapping', 'base_model_name_or_path', 'revision', 'task_type', 'inference_mode'];
 const PROMPT_LEARNING = ['num_virtual_tokens', 'token_dim', 'num_transformer_submodules', 'num_attention_heads', 'num_layers'];
@@ -64,19 +64,7 @@ function exported(summary: boolean): Record<string, unknown> {
       revision: 'abc',
       sha: 'f'.repeat(40),
       path: '/models/tiny',
-      summary: {
-        parameters: 1,
-        encoderLayers: 3,
-        decoderLayers: 2,
-        dModel: 4,
-        dKv: 2,
-        numHeads: 2,
-        dFf: 8,
-        vocabSize: 32,
-        feedForward: 'gated-gelu',
-        tiedEmbeddings: false,
-        weightBytes: 4,
-      },
+      summary: TINY_SUMMARY,
     });
   }
   const id = addPrompt(db, 0, {

@@ -6,7 +6,7 @@ import { exportPeft, importPeft, readPeft } from '../../main/export/peft.js';
 import { saveModel } from '../../main/library/models.js';
 import { requirePrompt } from '../../main/library/prompts.js';
 import { tempDir } from '../checkpoint/helpers.js';
-import { addPrompt, freshLibrary } from '../library/helpers.js';
+import { addPrompt, freshLibrary, TINY_SUMMARY } from '../library/helpers.js';
 
 /** A safetensors file as the format's README describes it, written independently of Sprout's writer. */
 function writeMinimalSafetensors(file: string, name: string, dtype: string, shape: number[], bytes: Uint8Array): void {
@@ -57,20 +57,6 @@ function toF16(x: number): number {
   return sign | (exponent << 10) | ((bits >>> 13) & 0x3ff);
 }
 
-const SUMMARY = {
-  parameters: 1,
-  encoderLayers: 3,
-  decoderLayers: 2,
-  dModel: 4,
-  dKv: 2,
-  numHeads: 2,
-  dFf: 8,
-  vocabSize: 32,
-  feedForward: 'gated-gelu' as const,
-  tiedEmbeddings: false,
-  weightBytes: 4,
-};
-
 describe('PEFT prompt-tuning format', () => {
   it('exports [2N, d] with the second half a copy, and a round trip keeps the embedding byte for byte', () => {
     const { db } = freshLibrary();
@@ -80,7 +66,7 @@ describe('PEFT prompt-tuning format', () => {
       revision: 'abc',
       sha: 'f'.repeat(40),
       path: '/models/tiny',
-      summary: SUMMARY,
+      summary: TINY_SUMMARY,
     });
     const embedding = Float32Array.from({ length: 12 }, (_, i) => Math.fround(Math.sin(i + 1) * 1e-3) + (i === 5 ? 1e30 : 0));
     const id = addPrompt(db, 0, { embedding, model: { id: 'google/tiny-t5@abc', path: '/models/tiny', summary: null }, name: 'tweets' });
@@ -125,7 +111,7 @@ describe('PEFT prompt-tuning format', () => {
     const { db } = freshLibrary();
     const [trained, latest] = ['a'.repeat(40), 'b'.repeat(40)];
     const snapshot = (commit: string) => `/cache/models--google--tiny-t5/snapshots/${commit}`;
-    const summary = SUMMARY;
+    const summary = TINY_SUMMARY;
     // Downloaded again since the prompt trained: main is now the newer commit, in its own snapshot folder.
     saveModel(db, { id: 'google/tiny-t5', repo: 'google/tiny-t5', revision: 'main', sha: latest, path: snapshot(latest), summary });
     const embedding = Float32Array.from({ length: 12 }, (_, i) => i / 64);
@@ -152,19 +138,7 @@ describe('PEFT prompt-tuning format', () => {
   it("names a model imported from disk by its folder, which from_pretrained can load, not by Sprout's local/ id", () => {
     const { db } = freshLibrary();
     const folder = resolve(import.meta.dirname, '../../../shared/fixtures/mini-t5-instruct');
-    const summary = {
-      parameters: 1,
-      encoderLayers: 2,
-      decoderLayers: 2,
-      dModel: 4,
-      dKv: 2,
-      numHeads: 2,
-      dFf: 8,
-      vocabSize: 32,
-      feedForward: 'gated-gelu' as const,
-      tiedEmbeddings: false,
-      weightBytes: 4,
-    };
+    const summary = { ...TINY_SUMMARY, encoderLayers: 2 };
     saveModel(db, { id: 'local/mini-t5-instruct', repo: null, revision: null, sha: null, path: folder, summary });
     saveModel(db, { id: 'local/single', repo: null, revision: null, sha: null, path: join(folder, 'model.safetensors'), summary });
     const embedding = new Float32Array(12);

@@ -58,6 +58,18 @@ afterAll(() => {
     else process.env[name] = value;
 });
 
+/** A host started on `home` and closed again: what a start does to the data folder. */
+async function startHost(home: string): Promise<void> {
+  const engine = hostEngine({
+    dataDir: home,
+    workerScript: join(repoRoot, 'out/worker.js'),
+    shell: 'serve',
+    emit: () => {},
+    log: () => {},
+  });
+  await engine.close();
+}
+
 describe('the Hub token', () => {
   it('set in Settings lives in an owner-only file, not settings.json, and Settings says where', async () => {
     const h = new Harness();
@@ -88,14 +100,7 @@ describe('the Hub token', () => {
   it('left in settings.json by an earlier Sprout is moved to the owner-only file when a host starts', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-legacy-token-'));
     writeFileSync(join(home, SETTINGS_FILE), JSON.stringify({ defaultDevice: 'cpu', hubToken: TOKEN }), { mode: 0o644 });
-    const engine = hostEngine({
-      dataDir: home,
-      workerScript: join(repoRoot, 'out/worker.js'),
-      shell: 'serve',
-      emit: () => {},
-      log: () => {},
-    });
-    await engine.close();
+    await startHost(home);
     expect(filesHolding(home, TOKEN)).toEqual([{ file: join(home, PLAIN_TOKEN_FILE), mode: 0o600 }]);
     expect(JSON.parse(readFileSync(join(home, SETTINGS_FILE), 'utf8'))).toMatchObject({ defaultDevice: 'cpu' });
     expect(effectiveHubSettings({ dataDir: home }).token).toBe(TOKEN);
@@ -103,22 +108,12 @@ describe('the Hub token', () => {
 
   it('is moved from a settings.json with a bad value, which stays for Settings to name; one that is not JSON lets the host start', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sprout-legacy-token-'));
-    const start = async () => {
-      const engine = hostEngine({
-        dataDir: home,
-        workerScript: join(repoRoot, 'out/worker.js'),
-        shell: 'serve',
-        emit: () => {},
-        log: () => {},
-      });
-      await engine.close();
-    };
     writeFileSync(join(home, SETTINGS_FILE), JSON.stringify({ theme: 'neon', hubToken: TOKEN }));
-    await start();
+    await startHost(home);
     expect(JSON.parse(readFileSync(join(home, SETTINGS_FILE), 'utf8'))).toEqual({ theme: 'neon' });
     expect(filesHolding(home, TOKEN)).toEqual([{ file: join(home, PLAIN_TOKEN_FILE), mode: 0o600 }]);
     writeFileSync(join(home, SETTINGS_FILE), '{"theme": "dark",');
-    await start();
+    await startHost(home);
     expect(() => readSettings(home)).toThrow('The settings file is not JSON');
   });
 

@@ -10,7 +10,7 @@ import { createRun, recordRunMetric, runMetrics } from '../../main/library/runs.
 import { findOrInsertTask, getTask } from '../../main/library/tasks.js';
 import { extractTar } from '../../main/library/tar.js';
 import { tempDir } from '../checkpoint/helpers.js';
-import { addPrompt, freshLibrary } from './helpers.js';
+import { addPrompt, freshLibrary, TINY_SUMMARY } from './helpers.js';
 import { openLibrary } from '../../main/library/db.js';
 
 /** One ustar header block written by hand, so that hostile archives can be built without Sprout's writer. */
@@ -40,19 +40,7 @@ describe('library archive', () => {
       revision: 'main',
       sha: null,
       path: '/models/tiny',
-      summary: {
-        parameters: 1,
-        encoderLayers: 3,
-        decoderLayers: 2,
-        dModel: 4,
-        dKv: 2,
-        numHeads: 2,
-        dFf: 8,
-        vocabSize: 32,
-        feedForward: 'gated-gelu',
-        tiedEmbeddings: false,
-        weightBytes: 4,
-      },
+      summary: TINY_SUMMARY,
     });
     const datasetId = insertDataset(a, {
       name: 'cola',

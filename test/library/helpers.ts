@@ -3,6 +3,7 @@ import { openLibrary, type LibraryDb } from '../../main/library/db.js';
 import { insertDataset } from '../../main/library/datasets.js';
 import { insertPrompt, type ModelRef, type NewPrompt } from '../../main/library/prompts.js';
 import { findOrInsertTask } from '../../main/library/tasks.js';
+import type { ArchitectureSummary } from '../../main/checkpoint/summary.js';
 import { tempDir } from '../checkpoint/helpers.js';
 
 export function freshLibrary(): { db: LibraryDb; file: string; dir: string } {
@@ -12,6 +13,21 @@ export function freshLibrary(): { db: LibraryDb; file: string; dir: string } {
 }
 
 export const TINY_MODEL: ModelRef = { id: 'google/tiny-t5', path: '/models/tiny', summary: { dModel: 4, encoderLayers: 3, numHeads: 2 } };
+
+/** TINY_MODEL's whole summary, for a model registered in the library. */
+export const TINY_SUMMARY: ArchitectureSummary = {
+  parameters: 1,
+  encoderLayers: 3,
+  decoderLayers: 2,
+  dModel: 4,
+  dKv: 2,
+  numHeads: 2,
+  dFf: 8,
+  vocabSize: 32,
+  feedForward: 'gated-gelu',
+  tiedEmbeddings: false,
+  weightBytes: 4,
+};
 
 /** A prompt whose values are `seed + i / 8` for value i, so that every prompt differs and is easy to check. */
 export function testPrompt(seed: number, overrides: Partial<NewPrompt> = {}): NewPrompt {
