@@ -54,7 +54,7 @@ beforeAll(async () => {
   ).datasetId;
   // A prompt on that dataset, trained while the first test works in the Data step.
   runId = // Not the settings' CPU: on a machine without a GPU the run then records why, which the Train step shows.
-  (await app.call('train.start', tinyRun(runName, model.id, dataset.datasetId, 'auto'))).runId;
+    (await app.call('train.start', tinyRun(runName, model.id, dataset.datasetId, 'auto'))).runId;
 });
 afterAll(async () => {
   await app?.stop();
