@@ -36,23 +36,36 @@ function connectionReset(error: unknown): boolean {
  * proxy, a mirror that stopped sending) holds a download forever, as no read ever ends. The code is hub-unreachable's,
  * so a download tries again and resumes where the bytes stopped.
  */
-export function silent(client: HubClient, seconds: number, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' | 'HF_HUB_ETAG_TIMEOUT'): SproutError {
+function silent(client: HubClient, { seconds, variable }: HubTimeout): SproutError {
   return new SproutError('hub-unreachable', `The Hugging Face Hub at ${client.endpoint} sent nothing for ${seconds} s.`, {
     hint: `Check the network connection; on a slow connection or mirror, set ${variable} to more seconds (${seconds} now).`,
   });
 }
 
-/** One request, given up when its answer takes longer than `seconds` (the body's own reads are timed by readWithin). */
-async function fetchWithin(client: HubClient, url: string, init: RequestInit, seconds: number): Promise<Response> {
+/** How long a request may wait, and the variable that sets it. */
+interface HubTimeout {
+  seconds: number;
+  variable: 'HF_HUB_DOWNLOAD_TIMEOUT' | 'HF_HUB_ETAG_TIMEOUT';
+}
+
+/** A HEAD (the metadata before each file) waits under the etag timeout; every other request, and a body's reads, under the download one. */
+function timeoutOf(client: HubClient, method: string): HubTimeout {
+  return method === 'HEAD'
+    ? { seconds: client.timeouts.etag, variable: 'HF_HUB_ETAG_TIMEOUT' }
+    : { seconds: client.timeouts.download, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' };
+}
+
+/** One request, given up when its answer takes longer than its timeout (the body's own reads are timed by readWithin). */
+async function fetchWithin(client: HubClient, url: string, init: RequestInit & { method: string }): Promise<Response> {
+  const timeout = timeoutOf(client, init.method);
   const answer = new AbortController();
-  const timer = setTimeout(() => answer.abort(), seconds * 1000);
+  const timer = setTimeout(() => answer.abort(), timeout.seconds * 1000);
   // A signal that stayed armed would cut the body off later: the timer only covers the wait for the answer.
   const signal = client.signal ? AbortSignal.any([client.signal, answer.signal]) : answer.signal;
   try {
     return await client.fetch(url, { ...init, signal });
   } catch (error) {
-    if (answer.signal.aborted && !client.signal?.aborted)
-      throw silent(client, seconds, init.method === 'HEAD' ? 'HF_HUB_ETAG_TIMEOUT' : 'HF_HUB_DOWNLOAD_TIMEOUT');
+    if (answer.signal.aborted && !client.signal?.aborted) throw silent(client, timeout);
     throw error;
   } finally {
     clearTimeout(timer);
@@ -66,10 +79,9 @@ export async function hubFetch(client: HubClient, url: string, init: RequestInit
   headers.set('User-Agent', 'sprout; huggingface_hub-compatible');
   const method = (init.method ?? 'GET').toUpperCase();
   const idempotent = ['GET', 'HEAD'].includes(method);
-  const seconds = method === 'HEAD' ? client.timeouts.etag : client.timeouts.download;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await fetchWithin(client, url, { ...init, method, headers }, seconds);
+      return await fetchWithin(client, url, { ...init, method, headers });
     } catch (error) {
       if (client.signal?.aborted) throw cancelled();
       if (error instanceof SproutError) throw error;
@@ -79,15 +91,15 @@ export async function hubFetch(client: HubClient, url: string, init: RequestInit
   }
 }
 
-/** The body's next chunk, or the silent() error when none comes within `seconds` (the connection is then let go). */
+/** The body's next chunk, or the silent() error when none comes within the download timeout (the connection is then let go). */
 export async function readWithin(
   client: HubClient,
   reader: ReadableStreamDefaultReader<Uint8Array>,
 ): Promise<ReadableStreamReadResult<Uint8Array>> {
-  const seconds = client.timeouts.download;
+  const timeout = timeoutOf(client, 'GET');
   let timer: NodeJS.Timeout | undefined;
   const quiet = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(silent(client, seconds, 'HF_HUB_DOWNLOAD_TIMEOUT')), seconds * 1000);
+    timer = setTimeout(() => reject(silent(client, timeout)), timeout.seconds * 1000);
   });
   try {
     return await Promise.race([reader.read(), quiet]);

@@ -258,10 +258,11 @@ export function judgeReport(
   const majority = majorityBaseline(labels, gold);
   const storedBaselines = stored.baselines as Partial<Baselines> | undefined;
   const storedTest = stored.test as Partial<TestScore> | null | undefined;
-  const stored0 = (ownSplit === 'validation' ? storedBaselines?.zero_shot : ownSplit === 'test' ? storedTest?.zero_shot : null) ?? null;
+  const storedZeroShot =
+    (ownSplit === 'validation' ? storedBaselines?.zero_shot : ownSplit === 'test' ? storedTest?.zero_shot : null) ?? null;
   // The run scored its initial prompt on the split's first rows (its eval limit): another count is other rows, and a
   // comparison across them would claim what it cannot.
-  const zeroShot = stored0?.examples === gold.length ? stored0 : null;
+  const zeroShot = storedZeroShot?.examples === gold.length ? storedZeroShot : null;
   const metrics: EvalMetrics = { examples: gold.length, rank: report, exactMatch: report.accuracy, seconds: 0, firstOutputs: [] };
   return {
     metric,
