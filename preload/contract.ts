@@ -51,6 +51,7 @@ import type { ScoredExample } from '../main/worker/jobs/eval.js';
 import type { LibraryExportOutput } from '../main/worker/jobs/library-archive.js';
 import type { MergeCounts } from '../main/library/merge.js';
 import { limitedInt } from '../main/run-limits.js';
+import { MAX_HELD_OUT } from '../main/data/split.js';
 import { MAX_PROBES, SIMILARITY_METRIC_NAMES, type SimilarityMetric } from '../main/transfer/similarity.js';
 import type { RankedSource } from '../main/transfer/rank.js';
 import type { MemoryPlan } from '../main/weights/memory-plan.js';
@@ -806,9 +807,9 @@ export const operations = {
       /** The validation file's sheet, where it is a workbook; by default its first visible sheet with two rows or more. */
       validationSheet: text.optional(),
       /** Fraction of each class held out for validation when there is no validation file (default 0.1). */
-      split: z.number().min(0).max(0.9).optional(),
+      split: z.number().min(0).max(MAX_HELD_OUT.validation).optional(),
       /** Fraction of each class held out as the test split, scored once when a run ends (default 0: none). */
-      testSplit: z.number().min(0).max(0.5).optional(),
+      testSplit: z.number().min(0).max(MAX_HELD_OUT.test).optional(),
       seed: z.number().int().min(0).optional(),
       maxChars: z.number().int().min(1).optional(),
     }),
@@ -1015,7 +1016,7 @@ export const operations = {
       jobId: text,
       name: text,
       include: z.enum(['corrected', 'all']).optional(),
-      split: z.number().min(0).max(0.9).optional(),
+      split: z.number().min(0).max(MAX_HELD_OUT.validation).optional(),
     }),
     response: type<DatasetInfo>(),
   },

@@ -33,7 +33,7 @@ import {
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
-import { DEFAULT_HELD_OUT } from '../data/split.js';
+import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
 import { interruptSignal } from './interrupt.js';
 
 export const trainCommand: Command = {
@@ -267,8 +267,8 @@ function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { hold
   const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
   if (ownValidation && values.split !== undefined)
     throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
-  const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation, 0.9);
-  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test, 0.5);
+  const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation, MAX_HELD_OUT.validation);
+  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test, MAX_HELD_OUT.test);
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
   const seed = numberFlag(values, 'seed') ?? 0;

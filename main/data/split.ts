@@ -13,6 +13,12 @@ export interface HeldOutShares {
 export const DEFAULT_HELD_OUT: HeldOutShares = { validation: 0.1, test: 0.1 };
 
 /**
+ * The most of each class a share may hold out, wherever a share is given: the contract, `sprout data import`,
+ * `sprout train --data` and the Data step's sliders. Together they must also leave rows to train on.
+ */
+export const MAX_HELD_OUT: HeldOutShares = { validation: 0.9, test: 0.5 };
+
+/**
  * The shares an import held out of each class, in words ("10 % for validation and 10 % for testing"; '' for none),
  * each written by `percent`: the app's import report and `sprout data show` say it alike.
  */

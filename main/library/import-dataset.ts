@@ -18,7 +18,7 @@ import { duplicateCounts, finishDataset, insertDataset, type SourceFile } from '
 import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
 import { copyStagedDataset, openStaging, type Staging } from './import-staging.js';
-import { DEFAULT_HELD_OUT } from '../data/split.js';
+import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
 
 export interface ImportOptions extends ReadOptions, MappingRequest {
   /** Defaults to the file name without its extension. */
@@ -166,12 +166,17 @@ function validationIsTraining(info: SourceInfo): SproutError {
 function heldOutShares(options: ImportOptions): { validation: number; test: number } {
   const validation = options.validationFile ? 0 : (options.split ?? DEFAULT_HELD_OUT.validation);
   const test = options.testSplit ?? 0;
-  if (!(validation >= 0 && validation < 1)) {
-    throw new SproutError('data-bad-split', `The validation fraction must be at least 0 and below 1, not ${validation}.`, {
+  if (!(validation >= 0 && validation <= MAX_HELD_OUT.validation)) {
+    throw new SproutError('data-bad-split', `The validation fraction must be from 0 to ${MAX_HELD_OUT.validation}, not ${validation}.`, {
       hint: 'For a 90/10 split give --split 0.1.',
     });
   }
-  if (!(test >= 0 && validation + test < 1)) {
+  if (!(test >= 0 && test <= MAX_HELD_OUT.test)) {
+    throw new SproutError('data-bad-split', `The test fraction must be from 0 to ${MAX_HELD_OUT.test}, not ${test}.`, {
+      hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
+    });
+  }
+  if (validation + test >= 1) {
     throw new SproutError(
       'data-bad-split',
       `The test fraction must be at least 0 and leave rows for training (validation ${validation} + test ${test} is not below 1).`,

@@ -148,6 +148,12 @@ describe('sprout data (built CLI)', () => {
     expect(test).toEqual({ '0': 16, '1': 35 });
     expect(splits.train + splits.validation + splits.test).toBe(516);
     expect(sprout('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--split', '0.6', '--test-split', '0.5').code).toBe(2);
+    // The shares `sprout train --data` and the app's contract take, and no more (MAX_HELD_OUT): 0.6 used to pass here.
+    const tooMuchTest = sprout('data', 'import', dataFile('cola', 'out_of_domain_dev.tsv'), '--test-split', '0.6');
+    expect([tooMuchTest.code, tooMuchTest.stderr]).toEqual([
+      2,
+      expect.stringContaining('--test-split must be a number from 0 to 0.5, not "0.6"'),
+    ]);
   });
 
   it('reads a Windows-1252 file with --encoding, after an error that names it, and shows how it was read', () => {

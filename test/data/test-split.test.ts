@@ -93,6 +93,13 @@ describe('a test split held out at import', () => {
     await expect(importDataset(db, dataFile('cola', 'in_domain_dev.tsv'), { split: 0.5, testSplit: 0.5 })).rejects.toThrow(
       /validation 0\.5 \+ test 0\.5 is not below 1/,
     );
+    // Each share within MAX_HELD_OUT, as the app's contract and the CLI's flags hold it: 0.6 for testing used to pass.
+    await expect(importDataset(db, dataFile('cola', 'in_domain_dev.tsv'), { split: 0.1, testSplit: 0.6 })).rejects.toThrow(
+      'The test fraction must be from 0 to 0.5, not 0.6.',
+    );
+    await expect(importDataset(db, dataFile('cola', 'in_domain_dev.tsv'), { split: 0.95 })).rejects.toThrow(
+      'The validation fraction must be from 0 to 0.9, not 0.95.',
+    );
     db.close();
   });
 });
