@@ -6,7 +6,7 @@ import { addCount } from '../data/values.js';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseTemplate, renderTemplate } from '../data/template.js';
-import { splitByUniqueText } from '../data/split.js';
+import { DEFAULT_HELD_OUT, splitByUniqueText } from '../data/split.js';
 import { SproutError } from '../errors.js';
 import { alternatives } from '../wording.js';
 import { writeTransaction, type LibraryDb } from '../library/db.js';
@@ -236,7 +236,7 @@ const PAGE = 10_000;
 export function saveCorrectionsAsDataset(db: LibraryDb, jobId: string, options: SaveCorrectionsOptions): number {
   const job = requireJob(db, jobId);
   const include = options.include ?? 'corrected';
-  const fraction = options.split ?? 0.1;
+  const fraction = options.split ?? DEFAULT_HELD_OUT.validation;
   const seed = options.seed ?? 0;
   const spec = job.spec;
   const labelColumn = 'label';
