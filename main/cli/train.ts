@@ -76,7 +76,7 @@ Data (same reading flags as \`sprout data import\`; columns by name, or 0-based 
 Training:
   --prompt-length 20  --init vocab  --optimizer adafactor  --lr X  --weight-decay X  --batch-size 32
   --micro-batch-size N (accumulate gradients; halved automatically if the device runs out of memory)
-  --steps 1000  --seed 0  --grad-clip NORM  --z-loss 1e-4  --dropout 0.1  --no-bucketing  --threads N
+  --steps 1000  --seed 0  --grad-clip NORM  --z-loss X  --dropout P  --no-bucketing  --threads N
   ${precisionFlag.help} (auto: fp32 on the CPU, bf16 on CUDA, fp16 on other GPUs; fp16 and bf16 keep
                   the prompt, its gradient, the residual stream, softmax, norm statistics and the loss in float32;
                   fp16 scales the loss)

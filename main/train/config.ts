@@ -18,6 +18,7 @@ import {
 import { SproutError } from '../errors.js';
 import { limitedInt } from '../run-limits.js';
 import { DEFAULT_MAX_INPUT_LENGTH, DEFAULT_MAX_TARGET_LENGTH } from './task.js';
+import { MAX_HELD_OUT } from '../data/split.js';
 
 const positiveInt = z.number().int().min(1);
 
@@ -58,7 +59,11 @@ const DataSourceSchema = z.union([
      * with the same hold-out and read their part.
      */
     holdOut: z
-      .strictObject({ validation: z.number().min(0).max(0.9), test: z.number().min(0).max(0.5), seed: z.number().int().min(0) })
+      .strictObject({
+        validation: z.number().min(0).max(MAX_HELD_OUT.validation),
+        test: z.number().min(0).max(MAX_HELD_OUT.test),
+        seed: z.number().int().min(0),
+      })
       .optional(),
   }),
   z.strictObject({ dataset: positiveInt, limit: positiveInt.optional() }),
