@@ -80,6 +80,8 @@ export const METRIC_REQUESTS = valuesOf(KEEP_BY_LABELS);
 export const OPTIMIZER_LABELS = { adafactor: 'Adafactor (Lester et al.)', adam: 'Adam', adamw: 'AdamW' } as const;
 export type OptimizerKind = keyof typeof OPTIMIZER_LABELS;
 export const OPTIMIZER_KINDS = valuesOf(OPTIMIZER_LABELS);
+/** The learning rate each optimiser trains at unless told: Lester et al.'s 0.3 for Adafactor, 0.01 for Adam(W). */
+export const DEFAULT_LR = { adafactor: 0.3, adam: 0.01, adamw: 0.01 } as const satisfies Record<OptimizerKind, number>;
 
 /**
  * Bounds of the whole-number run settings a person types: train.start's contract enforces them (preload/contract.ts),

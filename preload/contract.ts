@@ -745,7 +745,8 @@ export const operations = {
   },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
   /** What a run asking for this device would run on here, and why: shown before a run starts. */
-  'device.check': { request: z.strictObject({ device }), response: type<ProviderInUse>() },
+  /** Without a device: the Settings' default device, as a run started without one gets. */
+  'device.check': { request: z.strictObject({ device: device.optional() }), response: type<ProviderInUse>() },
 
   'settings.get': { request: z.strictObject({}), response: type<Settings>() },
   'settings.set': {

@@ -43,7 +43,10 @@ export const handlers: Handlers = {
   },
   'files.browse': (request, { dataDir }) => listFolder(dataDir, request),
   'home.summary': (_request, context) => homeSummary(context),
-  'device.check': ({ device }, { dataDir }) => providerInUse(device, readSettings(dataDir).threads),
+  'device.check': ({ device }, { dataDir }) => {
+    const settings = readSettings(dataDir);
+    return providerInUse(device ?? settings.defaultDevice, settings.threads);
+  },
 
   'settings.get': (_request, context) => publicSettings(context, readSettings(context.dataDir)),
   'settings.set': ({ hubToken, ...request }, context) => {

@@ -567,11 +567,11 @@ it(
     await page.getByText('Advanced settings').click();
     const note = page.getByTestId('start-note');
     const start = page.getByRole('button', { name: 'Start training' });
-    await page.getByLabel('Learning rate').fill('');
+    await page.getByLabel('Learning rate').fill('0');
     await page.getByLabel('Training steps').fill('0');
     await expect
       .poll(() => note.innerText())
-      .toBe('Check the settings: Learning rate: a number above 0 is needed; Training steps: at least 1.');
+      .toBe('Check the settings: Learning rate: a number above 0 is needed (empty: the optimiser’s own); Training steps: at least 1.');
     await expect(start.isDisabled()).resolves.toBe(true);
     await page.getByLabel('Learning rate').fill('0.3');
     await page.getByLabel('Training steps').fill('2000000');
@@ -659,3 +659,40 @@ it('Prompt step: a source deleted since the ranking is no longer offered once th
   await expect.poll(() => source.count(), { timeout: 30_000 }).toBe(0);
   await expect(page.locator('#source-none').isChecked()).resolves.toBe(true);
 });
+
+it(
+  'Prompt step: each optimiser trains at its own learning rate, and the run on the Settings device, unless the step says otherwise',
+  { timeout: 60_000 },
+  async () => {
+    const page = app.page;
+    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-run-defaults-failure.png'), fullPage: true }).then(() => undefined));
+    await promptStepOfOtherTask();
+    await page.getByLabel(/Run name/).fill('adam-defaults');
+    const advanced = page.locator('details', { has: page.getByText('Advanced settings') });
+    if ((await advanced.getAttribute('open')) === null) await page.getByText('Advanced settings').click();
+    await page
+      .locator('.fields > label', { hasText: /^Optimiser/ })
+      .locator('select')
+      .selectOption('adam');
+    // Empty, the field names the rate Adam trains at; it used to hold Adafactor's 0.3 and send it with Adam.
+    const lr = page.getByLabel(/^Learning rate/);
+    await expect(lr.inputValue()).resolves.toBe('');
+    await expect(page.locator('.fields > label', { hasText: /^Learning rate/ }).innerText()).resolves.toContain('empty = 0.01');
+    const device = page.locator('.fields > label', { hasText: /^Device/ }).locator('select');
+    await expect(device.evaluate((s: HTMLSelectElement) => s.selectedOptions[0].textContent)).resolves.toBe('As in Settings');
+    for (const [label, value] of [
+      ['Training steps', '2'],
+      ['Evaluate every (steps)', '2'],
+      ['Validation examples per evaluation', '8'],
+    ])
+      await page.getByLabel(label).fill(value);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect
+      .poll(async () => (await app.call('train.list', {})).find((r) => r.name === 'adam-defaults')?.status, { timeout: 30_000 })
+      .toBe('done');
+    const [stored] = app.library<{ config: string }>("SELECT config FROM runs WHERE json_extract(config, '$.name') = 'adam-defaults'");
+    const config = JSON.parse(stored.config) as { device: string; optimizer: { kind: string; lr?: number } };
+    // The Settings' default device (cpu here, set at the start), where the step used to send "auto" whatever Settings said.
+    expect([config.device, config.optimizer]).toEqual(['cpu', { kind: 'adam' }]);
+  },
+);

@@ -1,3 +1,4 @@
+import { DEFAULT_LR } from '../../choices.js';
 import { checkState, type OptimizerState, type PromptOptimizer } from './types.js';
 
 /**
@@ -38,7 +39,7 @@ export class Adafactor implements PromptOptimizer {
     private readonly cols: number,
     options: AdafactorOptions = {},
   ) {
-    this.lr = options.lr ?? 0.3;
+    this.lr = options.lr ?? DEFAULT_LR.adafactor;
     this.eps1 = options.eps1 ?? 1e-30;
     this.eps2 = options.eps2 ?? 1e-3;
     this.clipThreshold = options.clipThreshold ?? 1.0;

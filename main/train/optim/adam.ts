@@ -1,3 +1,4 @@
+import { DEFAULT_LR } from '../../choices.js';
 import { checkState, type OptimizerState, type PromptOptimizer } from './types.js';
 
 /**
@@ -28,7 +29,7 @@ export class Adam implements PromptOptimizer {
     private readonly size: number,
     options: AdamOptions = {},
   ) {
-    this.lr = options.lr ?? 0.01;
+    this.lr = options.lr ?? DEFAULT_LR[kind];
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;

@@ -8,7 +8,7 @@ export { Adam } from './adam.js';
 
 export interface OptimizerConfig {
   kind: OptimizerKind;
-  /** Default: 0.3 for Adafactor (Lester et al.), 0.01 for Adam(W). */
+  /** Default: DEFAULT_LR of the kind. */
   lr?: number;
   /** Default: 1e-5 for Adafactor (Lester et al.), 0 for Adam, 0.01 for AdamW. */
   weightDecay?: number;

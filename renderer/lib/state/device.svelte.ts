@@ -7,14 +7,15 @@ import { asApiError } from './errors.js';
 export class DeviceCheck {
   result = $state.raw<ProviderInUse | undefined>();
   error = $state.raw<ApiError | undefined>();
-  private asked: Device | undefined;
+  private asked: Device | null | undefined;
 
-  async check(device: Device): Promise<void> {
-    if (this.asked === device) return;
+  /** Null asks for the Settings' default device, which may have changed since: asked again each time. */
+  async check(device: Device | null): Promise<void> {
+    if (device !== null && this.asked === device) return;
     this.asked = device;
     this.result = undefined;
     try {
-      const result = await api['device.check']({ device });
+      const result = await api['device.check'](device === null ? {} : { device });
       if (this.asked === device) [this.result, this.error] = [result, undefined];
     } catch (error) {
       if (this.asked === device) this.error = asApiError(error);

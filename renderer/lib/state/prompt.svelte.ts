@@ -36,7 +36,8 @@ export class PromptSetup {
   /** The library holds no prompt of this model: only "no transfer" is possible. */
   emptyLibrary = $state(false);
   optimizer = $state<OptimizerKind>('adafactor');
-  lr = $state(0.3);
+  /** Null trains at the chosen optimiser's own rate (DEFAULT_LR), which the field shows. */
+  lr = $state<number | null>(null);
   batchSize = $state(8);
   steps = $state(200);
   evalEvery = $state(50);
@@ -46,11 +47,12 @@ export class PromptSetup {
   /** The metric the best prompt is kept by; auto: MCC or macro-F1 when the labels are imbalanced. */
   keepBy = $state<MetricRequest>('auto');
   seed = $state(0);
-  device = $state<Device>('auto');
+  /** Null leaves it to the settings' default device, as `weights` does the width. */
+  device = $state<Device | null>(null);
   precision = $state<Precision>('auto');
   /** Width of the frozen weights; null leaves it to the settings' default. */
   weights = $state<WeightWidth | null>(null);
-  /** Longest input in tokens (longer ones are truncated); null keeps every input whole. */
+  /** Longest input in tokens (longer ones are truncated); null leaves it to the engine's DEFAULT_MAX_INPUT_LENGTH. */
   maxInputLength = $state<number | null>(null);
   readonly memory = new RunMemoryPlan();
   rankingBusy = $state(false);
@@ -202,7 +204,7 @@ export class PromptSetup {
       if (value < limits.min) return `${label}: at least ${count(limits.min)}`;
       return limits.max !== undefined && value > limits.max ? `${label}: at most ${count(limits.max)}` : null;
     };
-    const lr = typeof this.lr === 'number' && this.lr > 0 ? null : 'Learning rate: a number above 0 is needed';
+    const lr = this.lr === null || this.lr > 0 ? null : 'Learning rate: a number above 0 is needed (empty: the optimiser’s own)';
     return [
       whole('Prompt length', this.length, RUN_LIMITS.promptLength),
       lr,
@@ -230,7 +232,7 @@ export class PromptSetup {
       promptLength: this.length,
       init: this.initValue(),
       optimizer: this.optimizer,
-      lr: this.lr,
+      ...(this.lr === null ? {} : { lr: this.lr }),
       batchSize: this.batchSize,
       steps: this.steps,
       evalEvery: this.evalEvery,
@@ -238,7 +240,7 @@ export class PromptSetup {
       ...(this.patience ? { patience: this.patience } : {}),
       metric: this.keepBy,
       seed: this.seed,
-      device: this.device,
+      ...(this.device ? { device: this.device } : {}),
       precision: this.precision,
       ...(this.weights ? { weights: this.weights } : {}),
       ...(this.maxInputLength ? { maxInputLength: this.maxInputLength } : {}),
