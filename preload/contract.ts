@@ -744,8 +744,10 @@ export const operations = {
     response: type<FolderListing>(),
   },
   'home.summary': { request: z.strictObject({}), response: type<HomeSummary>() },
-  /** What a run asking for this device would run on here, and why: shown before a run starts. */
-  /** Without a device: the Settings' default device, as a run started without one gets. */
+  /**
+   * What a run asking for this device would run on here, and why: shown before a run starts. Without a device, the
+   * Settings' default device, which a run started without one gets.
+   */
   'device.check': { request: z.strictObject({ device: device.optional() }), response: type<ProviderInUse>() },
 
   'settings.get': { request: z.strictObject({}), response: type<Settings>() },

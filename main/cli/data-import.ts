@@ -32,10 +32,10 @@ columns are named as in the header, or by 0-based index for headerless files. Wi
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.
 --template "premise: {premise} hypothesis: {hypothesis}". Without --validation, a seeded stratified split moves
---split (default 0.1, at most ${MAX_HELD_OUT.validation}) of every class to validation, by unique text: all copies of a text
-stay on one side. --test-split F (default 0, at most ${MAX_HELD_OUT.test}) also holds F of every class out as the test split, drawn the same way (from the training
-file when --validation is given): training never sees it nor chooses its best step by it, and it is scored once
-when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind,
+--split (default 0.1, at most ${MAX_HELD_OUT.validation}) of every class to validation, by unique text: all copies of a
+text stay on one side. --test-split F (default 0, at most ${MAX_HELD_OUT.test}) also holds F of every class out as the test
+split, drawn the same way (from the training file when --validation is given): training never sees it nor chooses
+its best step by it, and it is scored once when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind,
 and Ctrl-C stops one while it reads (exit code 130), keeping nothing of it.
 ${ENCODING_NOTE}
 

@@ -179,7 +179,7 @@ function heldOutShares(options: ImportOptions): { validation: number; test: numb
   if (validation + test >= 1) {
     throw new SproutError(
       'data-bad-split',
-      `The test fraction must be at least 0 and leave rows for training (validation ${validation} + test ${test} is not below 1).`,
+      `The held-out fractions leave no rows for training (validation ${validation} + test ${test} is not below 1).`,
       {
         hint: 'For 80/10/10 give --split 0.1 --test-split 0.1.',
       },
