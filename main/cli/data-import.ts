@@ -14,7 +14,7 @@ import {
   readOptions,
 } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
-import { numberFlag } from './flags.js';
+import { heldOutFlag, numberFlag } from './flags.js';
 import { MAX_HELD_OUT } from '../data/split.js';
 
 export const dataImportCommand: Command = {
@@ -93,8 +93,8 @@ function importFile(file: string, values: ParsedArgs['values'], onProgress: (p: 
       template: values.template as string | undefined,
       validationFile: values.validation as string | undefined,
       validationSheet: values['validation-sheet'] as string | undefined,
-      split: numberFlag(values, 'split', { fraction: true, min: 0, max: MAX_HELD_OUT.validation }),
-      testSplit: numberFlag(values, 'test-split', { fraction: true, min: 0, max: MAX_HELD_OUT.test }),
+      split: heldOutFlag(values, 'split'),
+      testSplit: heldOutFlag(values, 'test-split'),
       seed: numberFlag(values, 'seed'),
       name: values.name as string | undefined,
       maxChars: numberFlag(values, 'max-chars'),

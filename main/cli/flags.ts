@@ -22,6 +22,7 @@ import {
   SPLITS,
   WEIGHTS_CHOICES,
 } from '../choices.js';
+import { MAX_HELD_OUT } from '../data/split.js';
 import { UsageError, type ChoiceFlag, type ParsedArgs } from './command.js';
 
 export function choiceFlag<T extends string>(name: string, values: readonly T[]): ChoiceFlag<T> {
@@ -102,6 +103,11 @@ export function numberFlag(values: ParsedArgs['values'], name: string, rule: Num
 export function runLimitFlag(values: ParsedArgs['values'], name: string, setting: RunLimited): number | undefined {
   const { min, max } = RUN_LIMITS[setting];
   return numberFlag(values, name, { min, max });
+}
+
+/** --split (validation) or --test-split (test): a share of each class, within MAX_HELD_OUT as the import holds it. */
+export function heldOutFlag(values: ParsedArgs['values'], name: 'split' | 'test-split'): number | undefined {
+  return numberFlag(values, name, { fraction: true, min: 0, max: MAX_HELD_OUT[name === 'split' ? 'validation' : 'test'] });
 }
 
 /** A count of at least 1, the most common number flag. */

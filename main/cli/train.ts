@@ -21,6 +21,7 @@ import {
 import { MODEL_HELP, modelPathFlag, withLibrary } from './model-shared.js';
 import {
   deviceFlag,
+  heldOutFlag,
   metricFlag,
   numberFlag,
   optimizerFlag,
@@ -33,7 +34,7 @@ import {
 import { buildMixtureConfig } from './train-mixture.js';
 import { describePlan, type MemoryPlan } from '../weights/memory-plan.js';
 import { preparePrinter } from './prepare-printer.js';
-import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
+import { DEFAULT_HELD_OUT } from '../data/split.js';
 import { interruptSignal } from './interrupt.js';
 
 export const trainCommand: Command = {
@@ -264,11 +265,11 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
  * starts (holdOutNote), so that a command refused before then still fails in one line.
  */
 function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { holdOut?: { validation: number; test: number; seed: number } } {
-  const share = (flag: string, fallback: number, max: number) => numberFlag(values, flag, { fraction: true, min: 0, max }) ?? fallback;
+  const share = (flag: 'split' | 'test-split', fallback: number) => heldOutFlag(values, flag) ?? fallback;
   if (ownValidation && values.split !== undefined)
     throw new UsageError('--split holds validation rows out of --data; with --validation FILE there is nothing to hold out for it.');
-  const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation, MAX_HELD_OUT.validation);
-  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test, MAX_HELD_OUT.test);
+  const validation = ownValidation ? 0 : share('split', DEFAULT_HELD_OUT.validation);
+  const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test);
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
   const seed = numberFlag(values, 'seed') ?? 0;
