@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import axe from 'axe-core';
 import Database from 'better-sqlite3';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, onTestFailed } from 'vitest';
 import type { OperationName, RequestOf, ResponseOf } from '../../preload/contract.js';
 import { repoRoot, spawnServe, type RunningServe } from '../serve/spawn-serve.js';
 import { callApi } from './api.js';
@@ -89,6 +89,11 @@ export class App {
       violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
       where,
     ).toEqual([]);
+  }
+
+  /** Should the running test fail, the whole page as test-results/`file`: where the failing step left it. */
+  shotOnFailure(file: string): void {
+    onTestFailed(() => this.page.screenshot({ path: join(shots, file), fullPage: true }).then(() => undefined));
   }
 
   /** The app is a window whose screen scrolls inside it: show the top of the screen, or the part named. */

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 it('adds folders in Settings, then picks a model folder and a data file by browsing them', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'browse-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('browse-failure.png');
 
   // The Library's Browse buttons say what each one chooses (a description a screen reader reads, and a tooltip).
   await page.getByRole('link', { name: 'Library' }).click();

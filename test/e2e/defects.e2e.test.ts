@@ -13,7 +13,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
 import { openpyxlRows, openpyxlWorkbook, pythonCsvRows, sst2Workbook, transcode } from '../data/helpers.js';
 import { App, shots, tinyRun } from './app.js';
@@ -126,7 +126,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     await page.getByRole('button', { name: 'New task' }).click();
     await page.getByRole('radio', { name: /tiny-t5-v1_1/ }).check();
     await page.getByRole('button', { name: 'Next: Data' }).click();
@@ -247,7 +247,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     // Probes train as long as the library's task embeddings were taken at: here far longer than the test, so the
     // ranking is surely still probing when stopped (python3's sqlite3 writes it, as another program could).
     const embeddedAt = (step: number) =>
@@ -366,7 +366,7 @@ it(
     const page = app.page;
     const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'cola-dev.tsv');
     transcode(cola('in_domain_dev.tsv'), file, 'cp1252');
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     await previewInNewTask(file);
     const error = page.getByRole('alert').filter({ hasText: 'Could not read the data.' });
     await expect(error.innerText({ timeout: 30_000 })).resolves.toContain(
@@ -386,7 +386,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     const file = join(mkdtempSync(join(tmpdir(), 'sprout-defects-')), 'ag_news_de.csv');
     execFileSync('python3', [
       '-c',
@@ -430,7 +430,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     await sst2WorkbookInNewTask();
     await expect
       .poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 })
@@ -462,7 +462,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     const file = await sst2WorkbookInNewTask();
     await expect.poll(() => page.getByText(/rows · Excel workbook/).innerText(), { timeout: 30_000 }).toMatch(/sheet "train"/);
     const validation = page.getByLabel(/^Validation file/);
@@ -527,7 +527,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-failure.png');
     // AG News as published: classes 1-4. They used to pass the Data step and fail on the Prompt step as "Could not
     // work out the memory plan", then as "Could not start training".
     await previewInNewTask(agNews);
@@ -604,7 +604,7 @@ it(
   { timeout: 90_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-label-output-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-label-output-failure.png');
     const dir = mkdtempSync(join(tmpdir(), 'sprout-defects-label-'));
     const lines = readFileSync(cola('in_domain_dev.tsv'), 'utf8').split(/(?<=\n)/);
     const [first, second] = ['first.tsv', 'second.tsv'].map((name, i) => {
@@ -646,7 +646,7 @@ it(
 
 it('Prompt step: a source deleted since the ranking is no longer offered once the step is shown again', { timeout: 60_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'defects-stale-ranking-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('defects-stale-ranking-failure.png');
   await promptStepOfOtherTask();
   const source = page.getByRole('radio', { name: new RegExp(`^${runName}`) });
   await source.waitFor({ timeout: 30_000 });
@@ -665,7 +665,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'defects-run-defaults-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('defects-run-defaults-failure.png');
     await promptStepOfOtherTask();
     await page.getByLabel(/Run name/).fill('adam-defaults');
     const advanced = page.locator('details', { has: page.getByText('Advanced settings') });

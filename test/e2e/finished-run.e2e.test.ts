@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots, tinyRun } from './app.js';
+import { App, tinyRun } from './app.js';
 import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -64,7 +64,7 @@ async function expectFreshPromptStep(): Promise<void> {
 
 it('another dataset, chosen from the library or imported, starts the steps after Data afresh', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('finished-run-failure.png');
   await dataStepOfFinishedRun();
   await page.getByLabel('Or use a dataset already in the library').selectOption(String(otherDataset));
   await page.getByLabel('Target text for label 0').fill('no');
@@ -87,7 +87,7 @@ it(
   { timeout: 90_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('finished-run-failure.png');
     await openFinishedRun();
     await stepButton('Evaluate').click();
     await page.getByRole('button', { name: 'Show precision and recall against the threshold' }).click();
@@ -134,7 +134,7 @@ it(
 
 it('words typed for an imported dataset of numeric labels are given back when it is chosen again', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'finished-run-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('finished-run-failure.png');
   await dataStepOfFinishedRun();
   const library = page.getByLabel('Or use a dataset already in the library');
   await library.selectOption('');

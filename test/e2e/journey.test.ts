@@ -13,10 +13,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 import { DEFAULT_PROBES } from '../../main/transfer/similarity.js';
 import { metricValue, percent, score } from '../../renderer/lib/format.js';
 
@@ -104,7 +104,7 @@ it(
   // About 100 s alone, 207 s beside two busy processes on 2 cores: a hang guard, not a speed limit.
   { timeout: 600_000 },
   async () => {
-    onTestFailed(() => page.screenshot({ path: join(shots, 'journey-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('journey-failure.png');
     const next = (step: string) => page.getByRole('button', { name: `Next: ${step}` }).click();
 
     // Home, then the wizard.

@@ -8,9 +8,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 
 const shared = resolve(repoRoot, '../shared');
 const model = join(shared, 'fixtures/mini-t5-instruct');
@@ -40,7 +40,7 @@ it(
   { timeout: 240_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'near-constant-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('near-constant-failure.png');
     const modelId = (await app.call('model.import', { path: model })).id;
     const dataset = await app.call('data.import', {
       file: join(shared, 'data/cola/in_domain_dev.tsv'),

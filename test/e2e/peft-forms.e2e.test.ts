@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 import { hfReferencePrompt } from './hf-prompt.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -48,7 +48,7 @@ afterAll(async () => {
 
 it('imports an adapter folder typed into the Library screen and exports it to another', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('peft-forms-failure.png');
   const reference = JSON.parse(readFileSync(join(model, 'prompt_tuning_reference.json'), 'utf8')) as {
     runs: { topic: { final_prompt: number[][] } };
   };
@@ -151,7 +151,7 @@ it('imports an adapter folder typed into the Library screen and exports it to an
 
 it('backs the whole library up to an archive, and adds the archive of another library to it', { timeout: 90_000 }, async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-archive-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('peft-forms-archive-failure.png');
   // Another library, made with the CLI: the model and Hugging Face's sst2 prompt, written to an archive.
   const other = join(out, 'other-home');
   const cli = (...args: string[]) =>
@@ -211,7 +211,7 @@ print(json.dumps({'names': [p['name'] for p in manifest['prompts']], 'agree': su
 
 it('deletes a prompt by keyboard: the confirmation takes focus, Escape keeps the prompt, and focus never falls to the page', async () => {
   const page = app.page;
-  onTestFailed(() => page.screenshot({ path: join(shots, 'peft-forms-delete-failure.png'), fullPage: true }).then(() => undefined));
+  app.shotOnFailure('peft-forms-delete-failure.png');
   const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
   await page.getByRole('link', { name: 'Library' }).click();
   await page.getByRole('button', { name: /^hf-sst2/ }).click();

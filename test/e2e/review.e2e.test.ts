@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { debianPython, openpyxlRows } from '../data/helpers.js';
 import { checkExport } from '../label/python-export.js';
 import { checkVersion } from '../label/python-version.js';
@@ -81,7 +81,7 @@ it(
   { timeout: 300_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'review-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('review-failure.png');
     await openInLabelling(toLabel);
     await page.getByRole('checkbox', { name: '1', exact: true }).check();
     await page.getByRole('checkbox', { name: '2', exact: true }).check();
@@ -191,7 +191,7 @@ it(
   { timeout: 300_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'review-retrain-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('review-retrain-failure.png');
     // Two more labels in the table, as a person finds rows by their words: one whose text is in the dataset's test
     // split (it must stay out of training) and one the dataset lacks (it joins training).
     const texts = (sql: string, ...params: unknown[]) =>
@@ -268,7 +268,7 @@ it(
   { timeout: 120_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'review-workbook-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('review-workbook-failure.png');
     const book = join(out, 'news.xlsx');
     debianPython(
       `import csv, sys, openpyxl

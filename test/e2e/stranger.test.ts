@@ -7,12 +7,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tsvLines } from '../data/helpers.js';
 import { checkExport } from '../label/python-export.js';
 import { pythonRows } from '../label/python-rows.js';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 import { percent } from '../../renderer/lib/format.js';
 
 const shared = resolve(repoRoot, '../shared');
@@ -35,7 +35,7 @@ it(
   { timeout: 240_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'stranger-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('stranger-failure.png');
     const next = (step: string) => page.getByRole('button', { name: `Next: ${step}` }).click();
 
     await page.getByRole('button', { name: 'New task' }).click();

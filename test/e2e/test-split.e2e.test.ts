@@ -12,9 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../serve/spawn-serve.js';
-import { App, shots } from './app.js';
+import { App } from './app.js';
 import { hfReferencePrompt } from './hf-prompt.js';
 import { percent, score } from '../../renderer/lib/format.js';
 
@@ -74,7 +74,7 @@ it(
   { timeout: 240_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'test-split-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('test-split-failure.png');
     const modelId = (await app.call('model.import', { path: model })).id;
     const hf = await app.call('library.importPeft', { dir: hfReferencePrompt(model, out, 'topic'), name: 'hf topic', modelId });
 
@@ -205,7 +205,7 @@ it(
   { timeout: 60_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'test-split-sst2-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('test-split-sst2-failure.png');
     const sst2 = join(shared, 'data/sst2/dev.tsv');
     await page.getByRole('link', { name: 'Home' }).click();
     // The model chosen for the first task is kept: a new task starts at its data.

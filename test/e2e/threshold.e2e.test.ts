@@ -9,12 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadTokenizer } from '../../main/tokenizer/index.js';
 import { checkExport } from '../label/python-export.js';
 import { repoRoot } from '../serve/spawn-serve.js';
 import type { App } from './app.js';
-import { shots } from './app.js';
+import {} from './app.js';
 import { startFromHfPrompt } from './hf-prompt.js';
 import { percent } from '../../renderer/lib/format.js';
 
@@ -64,7 +64,7 @@ it(
   { timeout: 300_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'threshold-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('threshold-failure.png');
     await expect.poll(async () => (await app.call('train.status', { runId })).status, { timeout: 120_000, interval: 250 }).toBe('done');
     const promptId = (await app.call('train.status', { runId })).promptId!;
     await page.goto(app.serve.url);
@@ -170,7 +170,7 @@ it(
   { timeout: 300_000 },
   async () => {
     const page = app.page;
-    onTestFailed(() => page.screenshot({ path: join(shots, 'threshold-cut-failure.png'), fullPage: true }).then(() => undefined));
+    app.shotOnFailure('threshold-cut-failure.png');
     const LIMIT = 12;
     const from = (await app.call('train.status', { runId })).promptId!;
     const { runId: short } = await app.call('train.start', {
