@@ -241,6 +241,12 @@ export const REVIEW_STATE_LABELS = {
 export type ReviewState = keyof typeof REVIEW_STATE_LABELS;
 export const REVIEW_STATES = valuesOf(REVIEW_STATE_LABELS);
 
+/**
+ * One page of review rows (label.review, `sprout label review`): the rows it holds unless told, and at most. A page
+ * may start at any row, so the whole of a large job can be walked page by page.
+ */
+export const REVIEW_PAGE = { rows: 50, most: 1000 } as const;
+
 /** How a two-label prompt's decision threshold is chosen (main/train/threshold.ts thresholdFor). */
 export const THRESHOLD_TARGET_LABELS = {
   threshold: 'A threshold I pick',

@@ -17,6 +17,7 @@ import {
   OUTPUT_FORMATS,
   PRECISIONS,
   QUOTINGS,
+  REVIEW_PAGE,
   REVIEW_STATES,
   SEPARATORS,
   SPLITS,
@@ -993,7 +994,7 @@ export const operations = {
     request: z.strictObject({
       jobId: text,
       offset: z.number().int().min(0).optional(),
-      limit: z.number().int().min(1).max(1000).optional(),
+      limit: z.number().int().min(1).max(REVIEW_PAGE.most).optional(),
       /** Filters: where the row stands in review, the predicted label, a confidence range (inclusive) and text a column contains (any case). */
       state: z.enum(REVIEW_STATES).optional(),
       predicted: z.string().optional(),

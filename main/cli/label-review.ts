@@ -1,24 +1,23 @@
 import { listReviewRows } from '../label/review.js';
-import { REVIEW_STATES } from '../choices.js';
+import { REVIEW_PAGE, REVIEW_STATES } from '../choices.js';
 import { printJson, type Command } from './command.js';
 import { onePositional } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { choiceFlag, numberFlag, stringFlag } from './flags.js';
 
-/** Rows a page may skip or hold. */
-const MOST_ROWS = 10_000;
 const probability = { fraction: true, min: 0, max: 1 };
 const stateFlag = choiceFlag('state', REVIEW_STATES);
 
 export const labelReviewCommand: Command = {
   path: ['label', 'review'],
   summary: "List a labelling job's least confident rows (JSON), with filters",
-  usage: `Usage: sprout label review JOB [--limit 20] [--offset 0] [--predicted LABEL] [--min-confidence P]
+  usage: `Usage: sprout label review JOB [--limit ${REVIEW_PAGE.rows}] [--offset 0] [--predicted LABEL] [--min-confidence P]
                           [--max-confidence P] [--search TEXT] [${stateFlag.help}]
 
-Lists the job's labelled rows, least confident first (ties in input order): --limit rows from --offset, only those
-predicted as LABEL, with a confidence in [min, max], with a column containing TEXT (any case), and in a review
-state: unreviewed (no label from a person yet), reviewed (one given), corrected (one that differs from the model's).
+Lists the job's labelled rows, least confident first (ties in input order): --limit rows (at most ${REVIEW_PAGE.most})
+from --offset (walk a large job page by page), only those predicted as LABEL, with a confidence in [min, max], with
+a column containing TEXT (any case), and in a review state: unreviewed (no label from a person yet), reviewed (one
+given), corrected (one that differs from the model's).
 Record labels with \`sprout label correct\`.
 
 Prints one JSON line: job_id, total (rows matching the filters), offset, counts {labelled, reviewed, corrected},
@@ -35,11 +34,11 @@ rows [{row, line, text, fields (every input column), predicted, confidence, marg
   positionals: true,
   async run({ values, positionals, listHint }) {
     const jobId = onePositional({ positionals, listHint }, 'labelling job id', 'label review');
-    const offset = numberFlag(values, 'offset', { min: 0, max: MOST_ROWS }) ?? 0;
+    const offset = numberFlag(values, 'offset', { min: 0 }) ?? 0;
     const page = await withLibrary((db) =>
       listReviewRows(db, jobId, {
         offset,
-        limit: numberFlag(values, 'limit', { min: 1, max: MOST_ROWS }) ?? 20,
+        limit: numberFlag(values, 'limit', { min: 1, max: REVIEW_PAGE.most }) ?? REVIEW_PAGE.rows,
         predicted: stringFlag(values, 'predicted'),
         minConfidence: numberFlag(values, 'min-confidence', probability),
         maxConfidence: numberFlag(values, 'max-confidence', probability),

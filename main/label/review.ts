@@ -21,7 +21,7 @@ import {
 } from '../library/datasets.js';
 import { addedColumnNames } from './columns.js';
 import type { AddedValue } from './encode.js';
-import type { ReviewState } from '../choices.js';
+import { REVIEW_PAGE, type ReviewState } from '../choices.js';
 import { fromStoredRow, getJob, type LabelJob, type StoredRow } from './jobs.js';
 
 export interface ReviewRow {
@@ -123,9 +123,9 @@ function refuseEmptyFilter(job: LabelJob, page: ReviewFilter): void {
 export function listReviewRows(db: LibraryDb, jobId: string, page: ReviewFilter & { offset?: number; limit?: number } = {}): ReviewPage {
   const job = requireJob(db, jobId);
   const offset = page.offset ?? 0;
-  const limit = page.limit ?? 50;
-  if (!(Number.isInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) {
-    throw new RangeError(`a review page needs offset ≥ 0 and 1 ≤ limit ≤ 10000, got ${offset}, ${limit}`);
+  const limit = page.limit ?? REVIEW_PAGE.rows;
+  if (!(Number.isInteger(offset) && offset >= 0 && Number.isInteger(limit) && limit >= 1 && limit <= REVIEW_PAGE.most)) {
+    throw new RangeError(`a review page needs offset ≥ 0 and 1 ≤ limit ≤ ${REVIEW_PAGE.most}, got ${offset}, ${limit}`);
   }
   refuseEmptyFilter(job, page);
   const needle = page.search?.trim().toLowerCase();

@@ -190,7 +190,7 @@ describe('sprout label review / label export (spawned)', () => {
       '--max-confidence',
       '1',
       '--limit',
-      '10000',
+      '1000',
     );
     expect(ones.rows.every((r: { predicted: string }) => r.predicted === '1')).toBe(true);
     // Filters no row can pass are mistakes, said as such, not an empty page.
@@ -201,6 +201,10 @@ describe('sprout label review / label export (spawned)', () => {
         () => 'listed',
         (e: { code: number; stderr: string }) => [e.code, e.stderr.trim()],
       );
+    // One page size everywhere (REVIEW_PAGE), and a page may start at any row: a large job is walked page by page.
+    expect((await cli('label', 'review', jobId)).rows).toHaveLength(50);
+    expect(await cli('label', 'review', jobId, '--offset', '20000')).toMatchObject({ total: 527, offset: 20000, rows: [] });
+    await expect(refused('--limit', '1001')).resolves.toEqual([2, 'sprout: --limit must be a whole number from 1 to 1000, not "1001".']);
     await expect(refused('--predicted', 'nope')).resolves.toEqual([2, `sprout: The job's labels are 0 or 1; "nope" is none of them.`]);
     await expect(refused('--min-confidence', '0.9', '--max-confidence', '0.1')).resolves.toEqual([
       2,
