@@ -15,7 +15,7 @@ import {
 } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
 import { heldOutFlag, numberFlag } from './flags.js';
-import { MAX_HELD_OUT } from '../data/split.js';
+import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
 
 export const dataImportCommand: Command = {
   path: ['data', 'import'],
@@ -23,7 +23,7 @@ export const dataImportCommand: Command = {
   usage: `Usage: sprout data import FILE ${FILE_READ_HELP}
                           ${TEXT_READ_HELP}
                           [--text-column C]... [--label-column L | --no-label] [--template T]
-                          [--validation FILE [--validation-sheet NAME]] [--split 0.1] [--test-split F] [--seed N]
+                          [--validation FILE [--validation-sheet NAME]] [--split ${DEFAULT_HELD_OUT.validation}] [--test-split ${DEFAULT_HELD_OUT.test}] [--seed N]
                           [--name NAME] [--max-chars N]
 
 Whether the first row of a CSV, a TSV or a workbook's sheet is a header is detected unless --header says
@@ -32,11 +32,12 @@ columns are named as in the header, or by 0-based index for headerless files. Wi
 --label-column or --template the mapping is suggested from the data (see \`sprout data preview\`); --no-label
 imports the rows unlabelled (for batch labelling). A pair task joins columns with a template, e.g.
 --template "premise: {premise} hypothesis: {hypothesis}". Without --validation, a seeded stratified split moves
---split (default 0.1, at most ${MAX_HELD_OUT.validation}) of every class to validation, by unique text: all copies of a
-text stay on one side. --test-split F (default 0, at most ${MAX_HELD_OUT.test}) also holds F of every class out as the test
-split, drawn the same way (from the training file when --validation is given): training never sees it nor chooses
-its best step by it, and it is scored once when a run ends, the score to report. Everything is stored in one transaction: a failed import leaves nothing behind,
-and Ctrl-C stops one while it reads (exit code 130), keeping nothing of it.
+--split (default ${DEFAULT_HELD_OUT.validation}, at most ${MAX_HELD_OUT.validation}) of every class to validation, by unique text: all copies of a text stay on one
+side. --test-split (default ${DEFAULT_HELD_OUT.test} as in the app's Data step, at most ${MAX_HELD_OUT.test}, 0 for none) also holds that share of every
+class out as the test split, drawn the same way (from the training file when --validation is given): training never
+sees it nor chooses its best step by it, and it is scored once when a run ends, the score to report. Everything is
+stored in one transaction: a failed import leaves nothing behind, and Ctrl-C stops one while it reads (exit code
+130), keeping nothing of it.
 ${ENCODING_NOTE}
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,
@@ -94,7 +95,7 @@ function importFile(file: string, values: ParsedArgs['values'], onProgress: (p: 
       validationFile: values.validation as string | undefined,
       validationSheet: values['validation-sheet'] as string | undefined,
       split: heldOutFlag(values, 'split'),
-      testSplit: heldOutFlag(values, 'test-split'),
+      testSplit: heldOutFlag(values, 'test-split') ?? DEFAULT_HELD_OUT.test,
       seed: numberFlag(values, 'seed'),
       name: values.name as string | undefined,
       maxChars: numberFlag(values, 'max-chars'),

@@ -124,7 +124,18 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
 
   it('evaluate --dataset scores the imported validation split (CoLA dev as the validation file) with the same judgement', async () => {
     const imported = await sprout(
-      ['data', 'import', join(shared, 'data/cola/in_domain_train.tsv'), ...COLA_TSV_FLAGS, '--validation', dev, '--name', 'cola'],
+      [
+        'data',
+        'import',
+        join(shared, 'data/cola/in_domain_train.tsv'),
+        ...COLA_TSV_FLAGS,
+        '--validation',
+        dev,
+        '--test-split',
+        '0',
+        '--name',
+        'cola',
+      ],
       home,
     );
     expect(imported.code).toBe(0);

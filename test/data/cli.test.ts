@@ -49,6 +49,8 @@ describe('sprout data (built CLI)', () => {
       '1',
       '--seed',
       '3',
+      '--test-split',
+      '0',
       '--name',
       'cola-dev',
     );
@@ -62,7 +64,12 @@ describe('sprout data (built CLI)', () => {
       quoting: 'none',
     });
     const sst = json('data', 'import', dataFile('sst2', 'train.tsv'), '--validation', dataFile('sst2', 'dev.tsv'));
-    expect(sst).toMatchObject({ rows: 68221, splits: { train: 67349, validation: 872 }, labels: { '0': 30208, '1': 38013 } });
+    // A validation file of its own, and still a tenth of each class held out for the test split, as the app does.
+    expect(sst).toMatchObject({
+      rows: 68221,
+      splits: { train: 60609, validation: 872, test: 6740 },
+      labels: { '0': 30208, '1': 38013 },
+    });
     const cb = json(
       'data',
       'import',
@@ -85,16 +92,16 @@ describe('sprout data (built CLI)', () => {
     });
     // For people: the list's line, then the record and report in words.
     const text = sprout('data', 'show', String(sst.id)).stdout.split('\n');
-    expect(text[0]).toBe(`${sst.id}  sst2 train  (train.tsv, 68221 rows: train 67349, validation 872; 2 labels)`);
+    expect(text[0]).toBe(`${sst.id}  sst2 train  (train.tsv, 68221 rows: train 60609, validation 872, test 6740; 2 labels)`);
     expect(text).toEqual(
       expect.arrayContaining([
         `      file ${dataFile('sst2', 'train.tsv')} (3,806,075 bytes, sha256 ${String(sst.sha256).slice(0, 12)}…)`,
         '      validation file dev.tsv (94,931 bytes, sha256 ' + String((sst.validation as { sha256: string }).sha256).slice(0, 12) + '…)',
         '      read as tsv · utf-8 · quoting none · header row',
         '      labels from column "label": "0" 30,208, "1" 38,013',
+        '      held out 10.0 % for testing of each class, by unique text (seed 0)',
       ]),
     );
-    expect(text.some((l) => l.includes('held out'))).toBe(false);
     // JSON Lines name their fields in every record: no header row to speak of.
     expect(sprout('data', 'show', String(cb.id)).stdout).toContain('      read as jsonl · utf-8\n');
   });
@@ -122,7 +129,9 @@ describe('sprout data (built CLI)', () => {
       '68.6 % of rows are "1": accuracy will look high for a prompt that always says it; judge by macro-F1/MCC.',
     );
     const shown = sprout('data', 'show', String(report.id)).stdout;
-    expect(shown).toContain('\n      held out 10.0 % for validation of each class, by unique text (seed 0)\n');
+    // Without --split or --test-split, the shares the app's Data step starts from (DEFAULT_HELD_OUT).
+    expect(report.splits).toEqual({ train: 413, validation: 52, test: 51 });
+    expect(shown).toContain('\n      held out 10.0 % for validation and 10.0 % for testing of each class, by unique text (seed 0)\n');
     expect(shown).toContain(`\n      note: ${(report.imbalance as { message: string }).message}\n`);
   });
 
@@ -198,7 +207,7 @@ describe('sprout data (built CLI)', () => {
       format: 'xlsx',
       sheet: 'train',
       sheets: ['Notes', 'train', 'validation'],
-      splits: { train: 600, validation: 272 },
+      splits: { train: 540, validation: 272, test: 60 },
     });
     expect(sprout('data', 'show', String(report.id)).stdout).toContain('read as xlsx · sheet "train" · header row');
   });
