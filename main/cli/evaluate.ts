@@ -17,7 +17,7 @@ import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/job
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, readOptions, requireDataset } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
-import { computeFlag, countFlag, deviceFlag, listFlag, splitFlag, stringFlag } from './flags.js';
+import { computeFlag, countFlag, deviceFlag, listFlag, maxInputLengthFlag, splitFlag, stringFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 import { interruptSignal, stoppedBy } from './interrupt.js';
 
@@ -133,7 +133,7 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     threads: countFlag(values, 'threads'),
     ...(compute ? { compute } : {}),
     limit: countFlag(values, 'limit'),
-    maxInputTokens: countFlag(values, 'max-input-length'),
+    maxInputTokens: maxInputLengthFlag(values),
     worst: 0,
     batchSize: 32,
   };

@@ -105,6 +105,11 @@ export function runLimitFlag(values: ParsedArgs['values'], name: string, setting
   return numberFlag(values, name, { min, max });
 }
 
+/** --max-input-length: training, labelling, evaluation and transfer probes cut inputs within the same bounds. */
+export function maxInputLengthFlag(values: ParsedArgs['values']): number | undefined {
+  return runLimitFlag(values, 'max-input-length', 'maxInputLength');
+}
+
 /** --split (validation) or --test-split (test): a share of each class, within MAX_HELD_OUT as the import holds it. */
 export function heldOutFlag(values: ParsedArgs['values'], name: 'split' | 'test-split'): number | undefined {
   return numberFlag(values, name, { fraction: true, min: 0, max: MAX_HELD_OUT[name === 'split' ? 'validation' : 'test'] });

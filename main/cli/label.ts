@@ -25,6 +25,7 @@ import {
   choiceFlag,
   computeFlag,
   countFlag,
+  maxInputLengthFlag,
   deviceFlag,
   encodingFlag,
   formatFlag,
@@ -360,7 +361,7 @@ async function planOf(
     weights: jobWidth(chosen, weights),
     compute: device.compute,
     batchSize: countFlag(values, 'batch-size'),
-    maxInputTokens: countFlag(values, 'max-input-length'),
+    maxInputTokens: maxInputLengthFlag(values),
     maxNewTokens: countFlag(values, 'max-new-tokens'),
   });
   process.stderr.write(`${describePlan(plan)}\n`);
@@ -406,7 +407,7 @@ async function start(
     goldColumn: stringFlag(values, 'label-column'),
     batchSize: countFlag(values, 'batch-size'),
     lengthNormalise: values['length-normalise'] === true,
-    maxInputTokens: countFlag(values, 'max-input-length'),
+    maxInputTokens: maxInputLengthFlag(values),
     maxNewTokens: countFlag(values, 'max-new-tokens'),
     commitRows: countFlag(values, 'commit-every'),
     routing,

@@ -27,6 +27,7 @@ import {
   optimizerFlag,
   parseNumber,
   precisionFlag,
+  maxInputLengthFlag,
   runLimitFlag,
   stringFlag,
   weightsFlag,
@@ -213,7 +214,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
     if (values.preset !== undefined)
       throw new UsageError("--preset applies to single-task training; give the mixture's settings as options.");
     const limits = {
-      maxInputLength: runLimitFlag(values, 'max-input-length', 'maxInputLength'),
+      maxInputLength: maxInputLengthFlag(values),
       maxTargetLength: numberFlag(values, 'max-target-length'),
       limit: numberFlag(values, 'limit'),
     };
@@ -251,7 +252,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       template: task.template!,
       labelColumn: task.labelColumn,
       verbalizer: task.verbalizer,
-      maxInputLength: runLimitFlag(values, 'max-input-length', 'maxInputLength'),
+      maxInputLength: maxInputLengthFlag(values),
       maxTargetLength: numberFlag(values, 'max-target-length'),
     },
   };

@@ -20,7 +20,7 @@ import {
 import { datasetsWithSource, promptTarget, resolveBaseModel } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
-import { choiceFlag, countFlag, deviceFlag, numberFlag, runLimitFlag, stringFlag, weightsFlag } from './flags.js';
+import { choiceFlag, countFlag, deviceFlag, maxInputLengthFlag, numberFlag, runLimitFlag, stringFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
 import { interruptSignal, stoppedBy } from './interrupt.js';
 import { statusLine } from './status-line.js';
@@ -280,7 +280,7 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
       template,
       labelColumn,
       verbalizer,
-      maxInputLength: countFlag(values, 'max-input-length'),
+      maxInputLength: maxInputLengthFlag(values),
     },
     steps,
     promptLength: countFlag(values, 'prompt-length'),

@@ -17,7 +17,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { openSource } from '../data/read.js';
 import { parseTemplate, type Template } from '../data/template.js';
-import { ENCODING_CHOICES, isOneOf, labelledFormat, type CsvSeparator, type EncodingChoice } from '../choices.js';
+import { ENCODING_CHOICES, isOneOf, labelledFormat, RUN_LIMITS, type CsvSeparator, type EncodingChoice } from '../choices.js';
 import type { DataFormat, LegacyEncoding, Quoting, SourceInfo, SourceRecord } from '../data/types.js';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
@@ -222,13 +222,15 @@ export async function startLabelJob(
 
 /**
  * The input limit (tokens, eos included) that labelling, its memory plan and evaluation cut inputs at: the one
- * given, else the largest the prompts were trained with (so that none reads less than it was trained on), else 512.
+ * given (within training's bounds, RUN_LIMITS), else the largest the prompts were trained with (so that none reads
+ * less than it was trained on), else 512.
  */
 export function inputLimit(prompts: readonly LabelPrompt[], given?: number): number {
-  if (given !== undefined && !(Number.isInteger(given) && given >= 2))
+  const { min, max } = RUN_LIMITS.maxInputLength;
+  if (given !== undefined && !(Number.isInteger(given) && given >= min && given <= max))
     throw new SproutError(
       'label-bad-option',
-      `--max-input-length must be an integer of at least 2 (a token of text and the end-of-text token), not ${given}.`,
+      `--max-input-length must be a whole number from ${min} to ${max} (the limits training takes), not ${given}.`,
     );
   const trained = prompts.flatMap((p) => (p.inputLimit === undefined ? [] : [p.inputLimit]));
   return given ?? (trained.length > 0 ? Math.max(...trained) : LABEL_DEFAULTS.maxInputTokens);

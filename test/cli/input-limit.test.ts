@@ -116,7 +116,10 @@ describe('the input limit a prompt was trained with', () => {
     expect(longest).toBeLessThanOrEqual(512);
     expect(lastJson(whole)).toMatchObject({ examples: 48, input_limit: 512, truncated: 0 });
     expect(whole.stderr).not.toContain('longer than');
-    const tooShort = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--max-input-length', '1'], home);
-    expect([tooShort.code, tooShort.stderr]).toEqual([2, expect.stringContaining('--max-input-length must be an integer of at least 2')]);
+    // Labelling, evaluation and transfer probes take the limits training takes (RUN_LIMITS.maxInputLength).
+    const tooShort = await sprout(['label', '--prompt', prompt, '--input', input, '--dry-run', '--max-input-length', '4'], home);
+    expect([tooShort.code, tooShort.stderr]).toEqual([2, 'sprout: --max-input-length must be a whole number from 8 to 4096, not "4".\n']);
+    const tooLong = await sprout(['evaluate', '--prompt', prompt, '--data', input, '--no-header', '--max-input-length', '5000'], home);
+    expect([tooLong.code, tooLong.stderr]).toEqual([2, 'sprout: --max-input-length must be a whole number from 8 to 4096, not "5000".\n']);
   });
 });

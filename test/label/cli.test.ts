@@ -224,7 +224,7 @@ describe('sprout label', () => {
     writeFileSync(
       input,
       [
-        '{"id":1,"text":"a fine sentence"}',
+        '{"id":1,"text":"a fine sentence, and then some more"}',
         '{"id":2,"text":""}',
         '{"id":3,"text":"   "}',
         '{"id":4,"text":"another, \\"quoted\\" one"}',
@@ -233,9 +233,9 @@ describe('sprout label', () => {
       ].join('\n') + '\n',
     );
     const out = join(dir, 'bad-out.csv');
-    // Python's sentencepiece on T5's spiece.model: "a fine sentence" is 4 pieces (5 tokens with eos), at the limit;
-    // row 4 is 7 pieces, over it.
-    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--max-input-length', '5']);
+    // Python's sentencepiece on T5's spiece.model: row 4 is 7 pieces (8 tokens with eos), at the limit, the least
+    // --max-input-length takes; row 1 is 9 pieces, over it.
+    const { summary, stderr } = await label(tempDir(), ['--input', input, '--output', out, '--max-input-length', '8']);
     expect(summary).toMatchObject({
       rows: 6,
       labelled: 2,
@@ -244,7 +244,7 @@ describe('sprout label', () => {
       truncated: 1,
     });
     expect(stderr).toContain(
-      'note: 1 row was longer than 5 tokens: each was labelled on its first 4 tokens and the end-of-text token. 4 rows were left ' +
+      'note: 1 row was longer than 8 tokens: each was labelled on its first 7 tokens and the end-of-text token. 4 rows were left ' +
         'unlabelled (empty text: 2; missing value in column "text": 2); skipped_reason in the output says which. ' +
         '--max-input-length N raises the length limit (memory grows with it).',
     );
