@@ -85,7 +85,8 @@ export const DEFAULT_LR = { adafactor: 0.3, adam: 0.01, adamw: 0.01 } as const s
 
 /**
  * Bounds of the whole-number run settings a person types: train.start's contract enforces them (preload/contract.ts),
- * and the Prompt step's fields show them and say which one is outside before anything is asked of the engine.
+ * the Prompt step's fields show them and say which one is outside before anything is asked of the engine, and the
+ * CLI's flags refuse the same values (labelling, evaluation and probes cut inputs within maxInputLength's too).
  */
 export const RUN_LIMITS = {
   promptLength: { min: 1, max: 512 },
@@ -96,6 +97,8 @@ export const RUN_LIMITS = {
   patience: { min: 1, max: undefined },
   seed: { min: 0, max: undefined },
   maxInputLength: { min: 8, max: 4096 },
+  /** onnxruntime intra-op threads: Settings' field, a run's own and every command's --threads. */
+  threads: { min: 1, max: 256 },
 } as const satisfies Record<string, { min: number; max: number | undefined }>;
 export type RunLimited = keyof typeof RUN_LIMITS;
 

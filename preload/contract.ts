@@ -756,7 +756,7 @@ export const operations = {
     request: z.strictObject({
       defaultDevice: device.optional(),
       defaultWeights: weightsChoice.optional(),
-      threads: z.number().int().min(1).max(256).nullable().optional(),
+      threads: limitedInt('threads').nullable().optional(),
       hubEndpoint: z
         .url({ protocol: /^https?$/, error: 'The Hub endpoint is an http:// or https:// address, e.g. https://huggingface.co' })
         .optional(),
@@ -956,7 +956,7 @@ export const operations = {
       overwrite: z.boolean().optional(),
       /** Consent to write over this labelling job's output (the person confirmed replacing that job's file). */
       replaceJob: text.optional(),
-      batchSize: z.number().int().min(1).max(1024).optional(),
+      batchSize: limitedInt('batchSize').optional(),
       /** int8: label with int8 products, faster on the CPU (main/choices.ts); default float. */
       compute: z.enum(COMPUTES).optional(),
     }),
@@ -969,7 +969,7 @@ export const operations = {
   'label.plan': {
     request: z.strictObject({
       promptId: id,
-      batchSize: z.number().int().min(1).max(1024).optional(),
+      batchSize: limitedInt('batchSize').optional(),
       compute: z.enum(COMPUTES).optional(),
     }),
     response: type<TrainingPlan>(),

@@ -14,7 +14,7 @@ import {
   readOptions,
 } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
-import { heldOutFlag, numberFlag } from './flags.js';
+import { countFlag, heldOutFlag, runLimitFlag } from './flags.js';
 import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
 
 export const dataImportCommand: Command = {
@@ -96,9 +96,9 @@ function importFile(file: string, values: ParsedArgs['values'], onProgress: (p: 
       validationSheet: values['validation-sheet'] as string | undefined,
       split: heldOutFlag(values, 'split'),
       testSplit: heldOutFlag(values, 'test-split') ?? DEFAULT_HELD_OUT.test,
-      seed: numberFlag(values, 'seed'),
+      seed: runLimitFlag(values, 'seed', 'seed'),
       name: values.name as string | undefined,
-      maxChars: numberFlag(values, 'max-chars'),
+      maxChars: countFlag(values, 'max-chars'),
       onProgress,
     }),
   );

@@ -17,7 +17,7 @@ import { evalReport, type EvalJobInput, type EvalJobOutput } from '../worker/job
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, readOptions, requireDataset } from './data-shared.js';
 import { withLibrary } from './model-shared.js';
-import { computeFlag, countFlag, deviceFlag, listFlag, maxInputLengthFlag, splitFlag, stringFlag } from './flags.js';
+import { computeFlag, countFlag, deviceFlag, listFlag, maxInputLengthFlag, splitFlag, stringFlag, threadsFlag } from './flags.js';
 import { preparePrinter } from './prepare-printer.js';
 import { interruptSignal, stoppedBy } from './interrupt.js';
 
@@ -90,6 +90,8 @@ interface EvaluateTarget {
   /** --text-column: the file's columns for the template's, in its order (empty: the same names). */
   textColumns: string[];
   template: string | undefined;
+  /** How it is scored: threads, integer products, how many rows, where inputs are cut. */
+  scoring: Pick<EvalJobInput, 'threads' | 'compute' | 'limit' | 'maxInputTokens'>;
 }
 
 /** The job's input, with what judging its report needs. */
@@ -116,7 +118,14 @@ function readTarget(values: ParsedArgs['values']): EvaluateTarget {
   if ((textColumns.length > 0 || template !== undefined) && data === undefined)
     throw new UsageError('--text-column and --template read a --data file; a --dataset keeps the template it was imported with.');
   if (textColumns.length > 0 && template !== undefined) throw new UsageError('Give --text-column or --template, not both.');
-  return { prompt, data, datasetId, split, device, read, textColumns, template };
+  const compute = computeFlag.read(values);
+  const scoring = {
+    threads: threadsFlag(values),
+    ...(compute ? { compute } : {}),
+    limit: countFlag(values, 'limit'),
+    maxInputTokens: maxInputLengthFlag(values),
+  };
+  return { prompt, data, datasetId, split, device, read, textColumns, template, scoring };
 }
 
 function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: EvaluateTarget): EvaluationPlan {
@@ -124,16 +133,12 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
   const prompt = requirePrompt(db, findPromptId(db, target.prompt));
   const task = prompt.taskId === null ? undefined : getTask(db, prompt.taskId);
   const trainedOn = task?.datasetId == null ? undefined : getDataset(db, task.datasetId);
-  const compute = computeFlag.read(values);
   const base = {
     dataDir: dataDir(),
     promptId: prompt.id,
     modelPath: promptModelPath(db, prompt),
     device,
-    threads: countFlag(values, 'threads'),
-    ...(compute ? { compute } : {}),
-    limit: countFlag(values, 'limit'),
-    maxInputTokens: maxInputLengthFlag(values),
+    ...target.scoring,
     worst: 0,
     batchSize: 32,
   };

@@ -110,6 +110,11 @@ export function maxInputLengthFlag(values: ParsedArgs['values']): number | undef
   return runLimitFlag(values, 'max-input-length', 'maxInputLength');
 }
 
+/** --threads: onnxruntime's intra-op threads, within the bounds Settings holds them to. */
+export function threadsFlag(values: ParsedArgs['values']): number | undefined {
+  return runLimitFlag(values, 'threads', 'threads');
+}
+
 /** --split (validation) or --test-split (test): a share of each class, within MAX_HELD_OUT as the import holds it. */
 export function heldOutFlag(values: ParsedArgs['values'], name: 'split' | 'test-split'): number | undefined {
   return numberFlag(values, name, { fraction: true, min: 0, max: MAX_HELD_OUT[name === 'split' ? 'validation' : 'test'] });

@@ -25,17 +25,19 @@ import {
   choiceFlag,
   computeFlag,
   countFlag,
-  maxInputLengthFlag,
   deviceFlag,
   encodingFlag,
   formatFlag,
   headerFlag,
   listFlag,
+  maxInputLengthFlag,
   outputFormatFlag,
   precisionFlag,
   quotingFlag,
+  runLimitFlag,
   separatorFlag,
   stringFlag,
+  threadsFlag,
   weightsFlag,
 } from './flags.js';
 import type { WeightsChoice, WeightWidth } from '../weights/width.js';
@@ -287,7 +289,8 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
     const precision = precisionFlag.read(values) ?? 'auto';
     const weights = weightsFlag.read(values);
     const compute = computeFlag.read(values);
-    const threads = countFlag(values, 'threads');
+    const threads = threadsFlag(values);
+    const sizes = jobSizes(values);
     const db = openLibrary(libraryPath(dataDir()));
     const interrupt = interruptSignal();
     let engine: LabelEngine | undefined;
@@ -297,7 +300,7 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
       const resume = stringFlag(values, 'resume');
       if (values['dry-run']) {
         if (resume !== undefined) throw new UsageError('--dry-run plans a new job; drop --resume.');
-        const plan = await planOf(values, { device, precision, compute }, chosenPrompts(db, values), weights);
+        const plan = await planOf(sizes, { device, precision, compute }, chosenPrompts(db, values), weights);
         printJson({ dry_run: true, fits: plan.fits, plan, ...(plan.suggestion ? { hint: labelFitHint(plan.suggestion) } : {}) });
         return plan.fits ? 0 : 1;
       }
@@ -319,7 +322,8 @@ rows_per_s, label_counts, agreement (ensembles), decision (positive, threshold, 
         );
         result = await resumeLabelJob(db, resume, engine, control);
       } else {
-        result = await start(db, values, { device, threads, precision, compute }, weights, control, (e) => (engine = e));
+        const load = { device, threads, precision, compute };
+        result = await start(db, values, { sizes, load, weights }, control, (e) => (engine = e));
       }
       printRowsNote(db, result.job_id);
       printJson(result);
@@ -346,9 +350,20 @@ function jobWidth(chosen: { weightWidth?: WeightWidth }, weights: WeightsChoice 
   return weights ?? chosen.weightWidth ?? 'fp32';
 }
 
+/** The sizes a job and its memory plan share, read before the library is opened so that a mistyped one fails first. */
+type JobSizes = Pick<LabelJobOptions, 'batchSize' | 'maxInputTokens' | 'maxNewTokens'>;
+
+function jobSizes(values: ParsedArgs['values']): JobSizes {
+  return {
+    batchSize: runLimitFlag(values, 'batch-size', 'batchSize'),
+    maxInputTokens: maxInputLengthFlag(values),
+    maxNewTokens: countFlag(values, 'max-new-tokens'),
+  };
+}
+
 /** The job's memory plan (main/label/memory-plan.ts), printed on stderr as training prints its own. */
 async function planOf(
-  values: ParsedArgs['values'],
+  sizes: JobSizes,
   device: LoadOptions,
   chosen: ReturnType<typeof chosenPrompts>,
   weights: WeightsChoice | undefined,
@@ -360,9 +375,7 @@ async function planOf(
     device: device.device ?? 'auto',
     weights: jobWidth(chosen, weights),
     compute: device.compute,
-    batchSize: countFlag(values, 'batch-size'),
-    maxInputTokens: maxInputLengthFlag(values),
-    maxNewTokens: countFlag(values, 'max-new-tokens'),
+    ...sizes,
   });
   process.stderr.write(`${describePlan(plan)}\n`);
   return plan;
@@ -377,8 +390,7 @@ async function loadEngine(model: string, device: LoadOptions, weights: WeightsCh
 async function start(
   db: LibraryDb,
   values: ParsedArgs['values'],
-  device: LoadOptions,
-  weights: WeightsChoice | undefined,
+  { sizes, load: device, weights }: { sizes: JobSizes; load: LoadOptions; weights: WeightsChoice | undefined },
   control: Parameters<typeof startLabelJob>[3],
   loaded: (engine: LabelEngine) => void,
 ): Promise<LabelSummary> {
@@ -405,15 +417,13 @@ async function start(
     textColumns: textColumns.length ? textColumns : undefined,
     template: stringFlag(values, 'template'),
     goldColumn: stringFlag(values, 'label-column'),
-    batchSize: countFlag(values, 'batch-size'),
+    ...sizes,
     lengthNormalise: values['length-normalise'] === true,
-    maxInputTokens: maxInputLengthFlag(values),
-    maxNewTokens: countFlag(values, 'max-new-tokens'),
     commitRows: countFlag(values, 'commit-every'),
     routing,
   };
   printHowRead(await checkJobInput(prompts, options));
-  await planOf(values, device, chosen, weights);
+  await planOf(sizes, device, chosen, weights);
   const engine = await loadEngine(model, device, jobWidth(chosen, weights), prompts);
   loaded(engine);
   return startLabelJob(db, engine, options, control);

@@ -6,7 +6,7 @@ import { dataDir } from '../paths.js';
 import { evalReport } from '../worker/jobs/eval.js';
 import { printJson, UsageError, type Command } from './command.js';
 import { withLibrary } from './model-shared.js';
-import { countFlag, deviceFlag, numberFlag } from './flags.js';
+import { deviceFlag, numberFlag, threadsFlag } from './flags.js';
 import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { preparePrinter } from './prepare-printer.js';
 import { midSentence } from '../wording.js';
@@ -58,7 +58,7 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
       return;
     }
     const device = deviceFlag.read(values) ?? 'auto';
-    const threads = countFlag(values, 'threads');
+    const threads = threadsFlag(values);
     const view = await withLibrary((db) => {
       const score: ScoreValidation = (prompt, datasetId) =>
         evalReport(

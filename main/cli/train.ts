@@ -20,16 +20,18 @@ import {
 } from './data-shared.js';
 import { MODEL_HELP, modelPathFlag, withLibrary } from './model-shared.js';
 import {
+  countFlag,
   deviceFlag,
   heldOutFlag,
+  maxInputLengthFlag,
   metricFlag,
   numberFlag,
   optimizerFlag,
   parseNumber,
   precisionFlag,
-  maxInputLengthFlag,
   runLimitFlag,
   stringFlag,
+  threadsFlag,
   weightsFlag,
 } from './flags.js';
 import { buildMixtureConfig } from './train-mixture.js';
@@ -215,15 +217,15 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       throw new UsageError("--preset applies to single-task training; give the mixture's settings as options.");
     const limits = {
       maxInputLength: maxInputLengthFlag(values),
-      maxTargetLength: numberFlag(values, 'max-target-length'),
-      limit: numberFlag(values, 'limit'),
+      maxTargetLength: countFlag(values, 'max-target-length'),
+      limit: countFlag(values, 'limit'),
     };
     return { mixture: await buildMixtureConfig(values, settingsFrom(values, model, device), limits) };
   }
   if (values['shared-prompt'])
     throw new UsageError('--shared-prompt trains one prompt for a --mixture of datasets; give the datasets with --mixture dataset:ID.');
   const data = str('data');
-  const datasetId = numberFlag(values, 'dataset');
+  const datasetId = countFlag(values, 'dataset');
   if ((data === undefined) === (datasetId === undefined))
     throw new UsageError('Give the training data: --data FILE or --dataset ID (one of them).');
   const validationFile = str('validation');
@@ -235,7 +237,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       throw new UsageError('--split and --test-split hold shares out of a --data file; a dataset has its splits from its import.');
     task = taskFlags(values, await withLibrary((db) => requireDataset(db, datasetId)));
     if (!task.labelColumn) throw new UsageError(`Dataset ${datasetId} has no label column, so it cannot train a prompt.`);
-    train = { dataset: datasetId, limit: numberFlag(values, 'limit', { min: 1 }) };
+    train = { dataset: datasetId, limit: countFlag(values, 'limit') };
   } else {
     task = taskFlags(values);
     if (!task.labelColumn) throw new UsageError('Name the label column: --label-column L.');
@@ -253,7 +255,7 @@ async function buildRequest({ values }: ParsedArgs): Promise<TrainRequest> {
       labelColumn: task.labelColumn,
       verbalizer: task.verbalizer,
       maxInputLength: maxInputLengthFlag(values),
-      maxTargetLength: numberFlag(values, 'max-target-length'),
+      maxTargetLength: countFlag(values, 'max-target-length'),
     },
   };
   const preset = str('preset');
@@ -273,7 +275,7 @@ function holdOutOf(values: ParsedArgs['values'], ownValidation: boolean): { hold
   const test = values.test !== undefined ? 0 : share('test-split', ownValidation ? 0 : DEFAULT_HELD_OUT.test);
   if (validation + test >= 1) throw new UsageError(`--split ${validation} and --test-split ${test} leave no rows to train on.`);
   if (validation + test === 0) return {};
-  const seed = numberFlag(values, 'seed') ?? 0;
+  const seed = runLimitFlag(values, 'seed', 'seed') ?? 0;
   return { holdOut: { validation, test, seed } };
 }
 
@@ -296,19 +298,19 @@ function settingsFrom(
   model: string,
   device: DevicePreference | undefined,
 ): Omit<TrainingConfigInput, 'train' | 'validation' | 'task'> {
-  const int = (k: string) => numberFlag(values, k);
+  const int = (k: string) => countFlag(values, k);
   const num = (k: string) => numberFlag(values, k, { fraction: true });
   return {
     model,
     device: device ?? 'auto',
     precision: precisionFlag.read(values),
     weights: weightsFlag.read(values),
-    threads: int('threads'),
+    threads: threadsFlag(values),
     promptLength: runLimitFlag(values, 'prompt-length', 'promptLength'),
     init: stringFlag(values, 'init'),
     optimizer: { kind: optimizerFlag.read(values) ?? 'adafactor', lr: num('lr'), weightDecay: num('weight-decay') },
     batchSize: runLimitFlag(values, 'batch-size', 'batchSize'),
-    microBatchSize: int('micro-batch-size'),
+    microBatchSize: runLimitFlag(values, 'micro-batch-size', 'batchSize'),
     steps: runLimitFlag(values, 'steps', 'steps'),
     evalEvery: runLimitFlag(values, 'eval-every', 'evalEvery'),
     evalLimit: runLimitFlag(values, 'eval-limit', 'evalLimit'),

@@ -20,7 +20,7 @@ import {
 import { datasetsWithSource, promptTarget, resolveBaseModel } from '../transfer/target.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { fileReadChoices, fileReadFlags, FILE_READ_HELP, TEXT_READ_HELP, fileSource, requireDataset, taskFlags } from './data-shared.js';
-import { choiceFlag, countFlag, deviceFlag, maxInputLengthFlag, numberFlag, runLimitFlag, stringFlag, weightsFlag } from './flags.js';
+import { choiceFlag, countFlag, deviceFlag, maxInputLengthFlag, runLimitFlag, stringFlag, threadsFlag, weightsFlag } from './flags.js';
 import { MODEL_HELP, withLibrary } from './model-shared.js';
 import { interruptSignal, stoppedBy } from './interrupt.js';
 import { statusLine } from './status-line.js';
@@ -283,11 +283,11 @@ function probeSpec(db: LibraryDb, base: BaseModel, values: ParsedArgs['values'],
       maxInputLength: maxInputLengthFlag(values),
     },
     steps,
-    promptLength: countFlag(values, 'prompt-length'),
-    batchSize: countFlag(values, 'batch-size'),
-    seed: numberFlag(values, 'seed', { min: 0 }),
+    promptLength: runLimitFlag(values, 'prompt-length', 'promptLength'),
+    batchSize: runLimitFlag(values, 'batch-size', 'batchSize'),
+    seed: runLimitFlag(values, 'seed', 'seed'),
     device: deviceFlag.read(values),
-    threads: countFlag(values, 'threads'),
+    threads: threadsFlag(values),
     weights: weightsFlag.read(values),
   };
 }

@@ -240,8 +240,9 @@ export function inputLimit(prompts: readonly LabelPrompt[], given?: number): num
 async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobOptions): Promise<LabelJobSpec> {
   const input = resolve(options.input);
   const batchSize = options.batchSize ?? LABEL_DEFAULTS.batchSize;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1))
-    throw new SproutError('label-bad-option', `--batch-size must be a positive integer, not ${batchSize}.`);
+  const { min, max } = RUN_LIMITS.batchSize;
+  if (!(Number.isInteger(batchSize) && batchSize >= min && batchSize <= max))
+    throw new SproutError('label-bad-option', `--batch-size must be a whole number from ${min} to ${max}, not ${batchSize}.`);
   const maxInputTokens = inputLimit(engine.prompts, options.maxInputTokens);
 
   const info = await inputInfo(input, options);

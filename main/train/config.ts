@@ -50,7 +50,7 @@ const DataSourceSchema = z.union([
     encoding: z.enum(ENCODING_CHOICES).optional(),
     invalidUtf8: z.enum(INVALID_UTF8_CHOICES).optional(),
     /** Leave out the first N records: a later range of one file, e.g. its held-out rows as validation data. */
-    skip: positiveInt.optional(),
+    skip: z.number().int().min(0).optional(),
     /** Use only the first N records (after `skip`): quick trials, tests, or the training range of a file. */
     limit: positiveInt.optional(),
     /**
@@ -78,7 +78,7 @@ export const TrainingConfigSchema = z.strictObject({
   /** Width of the frozen weights; a run's stored config holds the width `auto` resolved to, so resuming keeps it. */
   weights: z.enum(WEIGHTS_CHOICES).default('auto'),
   /** onnxruntime intra-op threads; kept for a resumed run so that its sums are computed the same way. */
-  threads: positiveInt.optional(),
+  threads: limitedInt('threads').optional(),
   train: DataSourceSchema,
   /** Validation data; a dataset's own validation split (or a file's held-out validation share) when omitted. */
   validation: DataSourceSchema.optional(),

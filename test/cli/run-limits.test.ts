@@ -17,6 +17,7 @@ const FLAGS: Record<RunLimited, string> = {
   patience: 'patience',
   seed: 'seed',
   maxInputLength: 'max-input-length',
+  threads: 'threads',
 };
 const settings = Object.keys(RUN_LIMITS) as RunLimited[];
 
@@ -56,6 +57,29 @@ describe('run settings outside the bounds the app holds them to', () => {
       const run = await sprout(['transfer', 'rank', '--model', tinyModel, ...data, `--${FLAGS[s]}`, String(outside(s))], dir);
       expect([run.code, run.stderr]).toEqual([2, expect.stringContaining(`--${FLAGS[s]} must be a whole number ${bounds(s)}`)]);
     }
+  });
+
+  it('are read by every command the way train reads them, before the library is opened', async () => {
+    const dir = home();
+    const file = path.join(shared, 'data/cola/in_domain_dev.tsv');
+    const refusals: [string[], string][] = [
+      [
+        ['label', '--prompt', '1', '--input', file, '--batch-size', '5000'],
+        '--batch-size must be a whole number from 1 to 4096, not "5000".',
+      ],
+      [['evaluate', '--prompt', '1', '--data', file, '--threads', '300'], '--threads must be a whole number from 1 to 256, not "300".'],
+      [['data', 'import', file, '--seed', '-1'], '--seed must be a whole number of at least 0, not "-1".'],
+      [['data', 'import', file, '--max-chars', '0'], '--max-chars must be a whole number of at least 1, not "0".'],
+      [
+        ['train', '--model', tinyModel, ...data, '--checkpoint-every', '0'],
+        '--checkpoint-every must be a whole number of at least 1, not "0".',
+      ],
+    ];
+    const runs = await Promise.all(refusals.map(([args]) => sprout(args, dir)));
+    runs.forEach((run, i) => expect([run.code, run.stderr]).toEqual([2, `sprout: ${refusals[i][1]}\n`]));
+    // --skip 0 leaves nothing out, as its help says it may: the flag took 0 and the training config refused it.
+    const skipNone = await sprout(['train', '--model', tinyModel, ...data, '--verbalizer', '0=no,1=yes', '--skip', '0', '--dry-run'], dir);
+    expect(skipNone.code, skipNone.stderr).toBe(0);
   });
 
   it('are refused in a stored or hand-written config, as the app refuses them', () => {

@@ -101,7 +101,8 @@ describe('labelling memory plan', () => {
   });
 
   it('exits 1 when the plan does not fit, naming what would', async () => {
-    const run = await sprout(args('--batch-size', '1000000'), home);
+    // The largest batch and input limit labelling takes (RUN_LIMITS): 3.5 TB of activations.
+    const run = await sprout(args('--batch-size', '4096', '--max-input-length', '4096'), home);
     expect(run.code).toBe(1);
     const out = JSON.parse(run.stdout) as { fits: boolean; hint: string };
     expect(out.fits).toBe(false);
