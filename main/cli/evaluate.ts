@@ -140,7 +140,6 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
     device,
     ...target.scoring,
     worst: 0,
-    batchSize: 32,
   };
   if (data !== undefined) {
     // The column the prompt's dataset, or else the file of its run, took the gold labels from.

@@ -71,7 +71,6 @@ label's point), points ([{threshold, precision, recall, predicted}], highest thr
             device,
             threads,
             worst: 0,
-            batchSize: 32,
           },
           preparePrinter(),
           new AbortController().signal,

@@ -108,7 +108,6 @@ export function scorePrompt(
       limit: o.limit,
       ...(o.compute ? { compute: o.compute } : {}),
       worst: o.worst,
-      batchSize: 32,
     },
     onPrepare,
   );

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseTemplate, type Template } from '../../data/template.js';
 import { SproutError } from '../../errors.js';
-import { inputLimit } from '../../label/job.js';
+import { inputLimit, LABEL_DEFAULTS } from '../../label/job.js';
 import { LIBRARY_REF_PREFIX, promptFromLibrary } from '../../label/library-prompt.js';
 import { Scorer, type LabelTokenizer } from '../../label/scorer.js';
 import { renderText, resolveTextSpec } from '../../label/text.js';
@@ -46,7 +46,8 @@ export interface EvalJobInput {
   compute?: ComputeChoice;
   limit?: number;
   worst: number;
-  batchSize: number;
+  /** Rows per engine call; default labelling's (LABEL_DEFAULTS), since both score the same way. */
+  batchSize?: number;
   /** Longer inputs keep their first maxInputTokens − 1 tokens and eos; default: the prompt's training limit, else 512. */
   maxInputTokens?: number;
 }
@@ -114,12 +115,13 @@ export const evalReport: Job<EvalJobInput, EvalJobOutput, WeightsPreparing> = (i
       const limit = inputLimit([prompt], input.maxInputTokens);
       const { kept, truncated } = tokenizeRows(rows, template, task.labels, tokenizer, model.config.eosTokenId, limit);
       if (kept.length === 0) throw noExamples(rows, task.labels, where);
+      const batchSize = input.batchSize ?? LABEL_DEFAULTS.batchSize;
       const scorer = new Scorer(model, tokenizer, [prompt.prompt], task, {
-        batchSize: input.batchSize,
+        batchSize,
         lengthNormalise: false,
         maxNewTokens: 1,
       });
-      const scores = await scoreRows(scorer, kept, task.labels, input.batchSize, signal);
+      const scores = await scoreRows(scorer, kept, task.labels, batchSize, signal);
       return { ...evalOutput(task, rows.length, kept, scores, input.worst), template: template.source, inputLimit: limit, truncated };
     } finally {
       await model.dispose();
