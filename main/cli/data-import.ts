@@ -1,5 +1,5 @@
 import type { ReadProgress } from '../data/types.js';
-import { importDataset, type ImportReport } from '../library/import-dataset.js';
+import { DEFAULT_MAX_CHARS, importDataset, type ImportReport } from '../library/import-dataset.js';
 import { printJson, UsageError, type Command, type ParsedArgs } from './command.js';
 import { interruptSignal } from './interrupt.js';
 import {
@@ -24,7 +24,7 @@ export const dataImportCommand: Command = {
                           ${TEXT_READ_HELP}
                           [--text-column C]... [--label-column L | --no-label] [--template T]
                           [--validation FILE [--validation-sheet NAME]] [--split ${DEFAULT_HELD_OUT.validation}] [--test-split ${DEFAULT_HELD_OUT.test}] [--seed N]
-                          [--name NAME] [--max-chars N]
+                          [--name NAME] [--max-chars ${DEFAULT_MAX_CHARS}]
 
 Whether the first row of a CSV, a TSV or a workbook's sheet is a header is detected unless --header says
 (--no-header is --header no); a workbook (.xlsx) is read from its first visible sheet, as Excel shows its values;
@@ -37,7 +37,7 @@ side. --test-split (default ${DEFAULT_HELD_OUT.test} as in the app's Data step, 
 class out as the test split, drawn the same way (from the training file when --validation is given): training never
 sees it nor chooses its best step by it, and it is scored once when a run ends, the score to report. Everything is
 stored in one transaction: a failed import leaves nothing behind, and Ctrl-C stops one while it reads (exit code
-130), keeping nothing of it.
+130), keeping nothing of it. The report counts texts over --max-chars characters (after the template) as long.
 ${ENCODING_NOTE}
 
 Prints one JSON line: id, name, rows, splits {train, validation, test}, labels {label: count}, split_labels,

@@ -19,6 +19,7 @@ import { dataDirOf, type LibraryDb } from './db.js';
 import { ImportedRows, type RowChecks } from './import-rows.js';
 import { copyStagedDataset, openStaging, type Staging } from './import-staging.js';
 import { DEFAULT_HELD_OUT, MAX_HELD_OUT } from '../data/split.js';
+import { DEFAULT_MAX_INPUT_LENGTH } from '../train/task.js';
 
 export interface ImportOptions extends ReadOptions, MappingRequest {
   /** Defaults to the file name without its extension. */
@@ -35,9 +36,9 @@ export interface ImportOptions extends ReadOptions, MappingRequest {
    */
   testSplit?: number;
   seed?: number;
-  /** Texts (after the template) longer than this many characters are counted as long (default 2000). */
+  /** Texts (after the template) longer than this many characters are counted as long (default DEFAULT_MAX_CHARS). */
   maxChars?: number;
-  /** Optional tokenizer hook: texts over `maxTokens` tokens (default 512) are counted too. */
+  /** Optional tokenizer hook: texts over `maxTokens` tokens (default training's input limit) are counted too. */
   countTokens?: (text: string) => number;
   maxTokens?: number;
   /** More distinct labels than this marks the label column as free text (default 100). */
@@ -188,11 +189,21 @@ function heldOutShares(options: ImportOptions): { validation: number; test: numb
   return { validation, test };
 }
 
+/** The report counts texts longer than this many characters as long, unless told another limit. */
+export const DEFAULT_MAX_CHARS = 2000;
+
+/** The lengths a text is counted as long beyond: characters, and tokens where a tokenizer counts them. */
+function textLimits(options: ImportOptions): { maxChars: number; maxTokens: number | null } {
+  return {
+    maxChars: options.maxChars ?? DEFAULT_MAX_CHARS,
+    maxTokens: options.countTokens ? (options.maxTokens ?? DEFAULT_MAX_INPUT_LENGTH) : null,
+  };
+}
+
 function rowChecks(options: ImportOptions, labelled: boolean, shares: { validation: number; test: number }): RowChecks {
   return {
-    maxChars: options.maxChars ?? 2000,
+    ...textLimits(options),
     countTokens: options.countTokens,
-    maxTokens: options.countTokens ? (options.maxTokens ?? 512) : null,
     freeTextLimit: options.freeTextLimit ?? 100,
     listLimit: options.listLimit ?? 20,
     drawing: labelled && shares.validation + shares.test > 0,
@@ -353,9 +364,9 @@ function importReport(
 
 /** The limits texts were checked against, and how many rows went over them. */
 function longTexts(options: ImportOptions, rows: ImportedRows): ImportReport['long'] {
-  const maxTokens = options.countTokens ? (options.maxTokens ?? 512) : null;
+  const { maxChars, maxTokens } = textLimits(options);
   return {
-    maxChars: options.maxChars ?? 2000,
+    maxChars,
     overChars: rows.overChars,
     maxTokens,
     overTokens: maxTokens === null ? null : rows.overTokens,
