@@ -6,7 +6,7 @@ import type { DataSource } from '../train/config.js';
 import type { TrainingEvent } from '../train/events.js';
 import { probeRecipe, probeTaskEmbedding, usualTaskEmbeddingStep, type ProbeSpec } from '../transfer/probe.js';
 import { targetEmbeddings } from '../transfer/target-set.js';
-import { countSources, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
+import { countSources, DEFAULT_TOP_K, insertMixedPrompt, rankSources, type BaseModel } from '../transfer/rank.js';
 import { recommendSource } from '../transfer/recommend.js';
 import {
   DEFAULT_PROBES,
@@ -41,7 +41,7 @@ export const transferRankCommand: Command = {
   fileFlag: 'data',
   summary: 'Rank library prompts as transfer sources for a task (SPoT task-embedding similarity)',
   usage: `Usage: sprout transfer rank (--dataset ID | --data FILE [reading and task flags] | --prompt ID|NAME) --model MODEL
-                            [${metricFlag.help}] [--probes ${DEFAULT_PROBES}] [--probe-steps N] [--top-k 3] [${useFlag.help}] [--json]
+                            [${metricFlag.help}] [--probes ${DEFAULT_PROBES}] [--probe-steps N] [--top-k ${DEFAULT_TOP_K}] [${useFlag.help}] [--json]
 ${MODEL_HELP}
 
 Compares the target task's embedding (its prompt at an early training step) with every library prompt trained on
@@ -124,7 +124,7 @@ async function rank(db: LibraryDb, model: string, args: ParsedArgs, signal: Abor
   const { values } = args;
   const metric = metricFlag.read(values) ?? DEFAULT_SIMILARITY_METRIC;
   const use = useFlag.read(values) ?? 'best';
-  const topK = countFlag(values, 'top-k') ?? 3;
+  const topK = countFlag(values, 'top-k') ?? DEFAULT_TOP_K;
   const base = resolveBaseModel(db, model);
   const target = await findTarget(db, base, args, SIMILARITY_METRICS[metric].of === 'shift', signal);
   const ranked = target.embeddings.length

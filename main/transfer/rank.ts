@@ -155,6 +155,9 @@ export function rankSources(db: LibraryDb, targets: TaskEmbedding[], base: BaseM
   return ranked.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || a.id - b.id);
 }
 
+/** How many of the best-ranked sources trial runs and the weighted mix use unless told (SPoT's k). */
+export const DEFAULT_TOP_K = 3;
+
 /** SPoT's top-k weights α_r = sim_r / Σ sim over the k best; sources with a similarity ≤ 0 are left out. */
 export function mixWeights(ranked: RankedSource[], k: number): { id: number; weight: number }[] {
   const top = ranked.slice(0, k).filter((r): r is RankedSource & { score: number } => r.score !== null && r.score > 0);
