@@ -250,6 +250,9 @@ export const REVIEW_STATES = valuesOf(REVIEW_STATE_LABELS);
  */
 export const REVIEW_PAGE = { rows: 50, most: 1000 } as const;
 
+/** The first rows a data file's preview shows (data.preview, `sprout data preview --rows`) unless told, and at most. */
+export const PREVIEW_ROWS = { rows: 10, most: 200 } as const;
+
 /** How a two-label prompt's decision threshold is chosen (main/train/threshold.ts thresholdFor). */
 export const THRESHOLD_TARGET_LABELS = {
   threshold: 'A threshold I pick',

@@ -16,6 +16,7 @@ import {
   OPTIMIZER_KINDS,
   OUTPUT_FORMATS,
   PRECISIONS,
+  PREVIEW_ROWS,
   QUOTINGS,
   REVIEW_PAGE,
   REVIEW_STATES,
@@ -792,7 +793,7 @@ export const operations = {
     request: z.strictObject({
       file: path,
       ...readOptions,
-      rows: z.number().int().min(1).max(200).optional(),
+      rows: z.number().int().min(1).max(PREVIEW_ROWS.most).optional(),
       labelColumn: text.optional(),
     }),
     response: type<DataPreview>(),

@@ -1,3 +1,4 @@
+import { PREVIEW_ROWS } from '../choices.js';
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
 import { caseVariants, caseVariantsNote } from '../data/values.js';
@@ -14,16 +15,16 @@ import {
   readingNotes,
   readOptions,
 } from './data-shared.js';
-import { countFlag } from './flags.js';
+import { numberFlag } from './flags.js';
 
 export const dataPreviewCommand: Command = {
   path: ['data', 'preview'],
   summary: 'Show the first rows, columns and label counts of a data file before importing it',
   usage: `Usage: sprout data preview FILE ${FILE_READ_HELP}
                            ${TEXT_READ_HELP}
-                           [--label-column L] [--rows N] [--json]
+                           [--label-column L] [--rows ${PREVIEW_ROWS.rows}] [--json]
 
-Reads the whole file once. Shows the first rows, each column's detected type and statistics, the suggested text and
+Reads the whole file once. Shows the first --rows rows (at most ${PREVIEW_ROWS.most}), each column's detected type and statistics, the suggested text and
 label columns, and the label set with counts. TSV quoting is detected unless --quoting is given; whether the first
 row of a CSV, a TSV or a workbook's sheet (.xlsx: the first visible one) is a header is detected (and the reason
 shown) unless --header is given (--no-header is --header no). Headerless files' columns are named by their 0-based
@@ -34,7 +35,7 @@ ${ENCODING_NOTE}`,
   positionals: true,
   async run({ values, positionals, listHint }) {
     const file = onePositional({ positionals, listHint }, 'data file', 'data preview');
-    const rows = countFlag(values, 'rows') ?? 10;
+    const rows = numberFlag(values, 'rows', { min: 1, max: PREVIEW_ROWS.most });
     const preview = await previewFile(file, { ...readOptions(values), labelColumn: values['label-column'] as string | undefined, rows });
     const { info } = preview;
     if (values.json) {

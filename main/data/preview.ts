@@ -1,3 +1,4 @@
+import { PREVIEW_ROWS } from '../choices.js';
 import { mostFrequentFirst, Profiler, suggestMapping, type ColumnProfile, type Suggestion } from './profile.js';
 import { openSource } from './read.js';
 import { addCount, labelOf } from './values.js';
@@ -27,7 +28,7 @@ export async function previewFile(file: string, options: ReadOptions & { rows?: 
   for await (const record of source.records) {
     profiler ??= new Profiler(source.info.columns);
     profiler.add(record);
-    if (firstRows.length < (options.rows ?? 10)) firstRows.push(record);
+    if (firstRows.length < (options.rows ?? PREVIEW_ROWS.rows)) firstRows.push(record);
   }
   const columns = profiler!.profiles();
   const suggestion = suggestMapping(columns, profiler!.rows);

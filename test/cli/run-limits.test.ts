@@ -70,6 +70,7 @@ describe('run settings outside the bounds the app holds them to', () => {
       [['evaluate', '--prompt', '1', '--data', file, '--threads', '300'], '--threads must be a whole number from 1 to 256, not "300".'],
       [['data', 'import', file, '--seed', '-1'], '--seed must be a whole number of at least 0, not "-1".'],
       [['data', 'import', file, '--max-chars', '0'], '--max-chars must be a whole number of at least 1, not "0".'],
+      [['data', 'preview', file, '--rows', '201'], '--rows must be a whole number from 1 to 200, not "201".'],
       [
         ['train', '--model', tinyModel, ...data, '--checkpoint-every', '0'],
         '--checkpoint-every must be a whole number of at least 1, not "0".',
