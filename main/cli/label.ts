@@ -5,7 +5,15 @@ import { refuseIfWritten } from '../writer-lock.js';
 import { outputFormatFromName, type OutputFormat } from '../choices.js';
 import { getJob, jobWriter } from '../label/jobs.js';
 import { rowsNote } from '../label/rows-note.js';
-import { checkJobInput, resumeLabelJob, startLabelJob, type LabelEngine, type LabelJobOptions, type LabelSummary } from '../label/job.js';
+import {
+  checkJobInput,
+  LABEL_DEFAULTS,
+  resumeLabelJob,
+  startLabelJob,
+  type LabelEngine,
+  type LabelJobOptions,
+  type LabelSummary,
+} from '../label/job.js';
 import type { RoutingChoice } from '../label/routed.js';
 import { jobPromptFromLibrary, LIBRARY_REF_PREFIX, promptFromLibrary } from '../label/library-prompt.js';
 import { FILE_REF_PREFIX, promptFromFile } from '../label/prompt-file.js';
@@ -227,10 +235,10 @@ Output:
                  file of another job needs --replace-job JOB naming that job (--overwrite is not enough).
   Parquet and workbooks are written as FILE.part.jsonl while the job runs and converted when it ends.
 Run:
-  --batch-size 32  --length-normalise (softmax over mean per-token log-likelihoods)
+  --batch-size ${LABEL_DEFAULTS.batchSize}  --length-normalise (softmax over mean per-token log-likelihoods)
   --max-input-length N    longer inputs keep their first N − 1 tokens and eos (default: the limit the prompt was
-                          trained with; 512 for prompt files, imports and prompts from elsewhere)
-  --max-new-tokens 64  --commit-every ROWS (default 8 batches)  ${deviceFlag.help}  --threads N  ${precisionFlag.help}
+                          trained with; ${LABEL_DEFAULTS.maxInputTokens} for prompt files, imports and prompts from elsewhere)
+  --max-new-tokens ${LABEL_DEFAULTS.maxNewTokens}  --commit-every ROWS (default ${LABEL_DEFAULTS.commitBatches} batches)  ${deviceFlag.help}  --threads N  ${precisionFlag.help}
   ${weightsFlag.help}  the frozen model's width (default: the width the prompts were trained on;
                           fp32 for prompt files and imports); a resumed job keeps its own
   ${computeFlag.help}   int8: int8 products, each input row quantised on its own (CPU only; t5-base about

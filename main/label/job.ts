@@ -139,8 +139,11 @@ export interface LabelSummary {
   accuracy?: AccuracyReport;
 }
 
-/** What a job uses when not told: also what its memory plan counts (main/label/memory-plan.ts). */
-export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: DEFAULT_MAX_INPUT_LENGTH, maxNewTokens: 64 };
+/**
+ * What a job uses when not told: also what its memory plan counts (main/label/memory-plan.ts). Rows are committed
+ * every commitBatches batches.
+ */
+export const LABEL_DEFAULTS = { batchSize: 32, maxInputTokens: DEFAULT_MAX_INPUT_LENGTH, maxNewTokens: 64, commitBatches: 8 };
 
 export function promptSha256(data: Float32Array): string {
   return createHash('sha256')
@@ -287,7 +290,7 @@ async function newJobSpec(db: LibraryDb, engine: LabelEngine, options: LabelJobO
     lengthNormalise: options.lengthNormalise ?? false,
     maxInputTokens,
     maxNewTokens: options.maxNewTokens ?? LABEL_DEFAULTS.maxNewTokens,
-    commitRows: options.commitRows ?? batchSize * 8,
+    commitRows: options.commitRows ?? batchSize * LABEL_DEFAULTS.commitBatches,
     columns,
     totalRows: 0,
     ...(routed ? { routing: routed.routing } : {}),
