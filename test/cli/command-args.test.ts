@@ -160,7 +160,7 @@ describe('a command Sprout does not have (built CLI)', () => {
     const data = resolve(__dirname, '../../../shared/data/sst2/dev.tsv');
     for (const value of ['-1', '0'])
       expect(run('data', 'preview', data, '--rows', value).stderr).toBe(
-        `sprout: --rows must be a whole number of at least 1, not "${value}".\n`,
+        `sprout: --rows must be a whole number from 1 to 200, not "${value}".\n`,
       );
   });
 

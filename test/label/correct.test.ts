@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVIEW_PAGE } from '../../main/choices.js';
 import { exportCorrected } from '../../main/label/export.js';
 import { startLabelJob, type LabelEngine } from '../../main/label/job.js';
 import { listReviewRows, recordCorrections } from '../../main/label/review.js';
@@ -39,7 +40,7 @@ describe('sprout label correct / review --state (spawned)', () => {
         output: join(dir, 'labelled.csv'),
         batchSize: 64,
       });
-      const predicted = new Map(listReviewRows(db, job, { limit: 10_000 }).rows.map((r) => [r.row, r.predicted]));
+      const predicted = new Map(listReviewRows(db, job, { limit: REVIEW_PAGE.most }).rows.map((r) => [r.row, r.predicted]));
       const other = (row: number) => (predicted.get(row) === '0' ? '1' : '0');
       const run = promisify(execFile);
       const cli = (...args: string[]) =>
@@ -106,7 +107,7 @@ describe('sprout label correct / review --state (spawned)', () => {
       );
       expect(() => recordCorrections(db, job, [{ row: 99_999, label: '1' }])).toThrow(/has no labelled row 99999/);
       expect(
-        listReviewRows(db, job, { state: 'reviewed', limit: 10_000 })
+        listReviewRows(db, job, { state: 'reviewed', limit: REVIEW_PAGE.most })
           .rows.map((r) => r.row)
           .sort((a, b) => a - b),
       ).toEqual([1, 7, 400]);
