@@ -220,6 +220,22 @@ print(sum(len(sp.encode(r['sentence'])) + 1 > 20 for r in rows))`,
       join(tinyModel, 'spiece.model'),
     );
     expect(e.truncated).toBe(Number(longer));
+    // A spreadsheet's stray spaces around gold labels ("0 "): the same rows and scores, as import and label read them.
+    const spaced = join(dirname(sst2), 'spaced.tsv');
+    debianPython(
+      `import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline=''), delimiter='\\t', quoting=csv.QUOTE_NONE))
+w = csv.writer(open(sys.argv[2], 'w', newline=''), delimiter='\\t', quoting=csv.QUOTE_NONE, lineterminator='\\n')
+w.writerows([rows[0]] + [[r[0], r[1] + ' '] for r in rows[1:]])`,
+      sst2,
+      spaced,
+    );
+    const withSpaces = await sprout(
+      ['evaluate', '--prompt', String(promptId), '--data', spaced, '--label-column', 'label', '--text-column', 'sentence', ...cut],
+      home,
+    );
+    expect(withSpaces.code, withSpaces.stderr).toBe(0);
+    expect(lastJson(withSpaces)).toMatchObject({ examples: 60, skipped: 0, confusion: e.confusion });
     const output = join(dirname(sst2), 'labelled.csv');
     const labelled = await sprout(
       ['label', '--prompt', String(promptId), '--input', sst2, '--text-column', 'sentence', '--output', output, ...cut],

@@ -7,6 +7,7 @@ import { Scorer, type LabelTokenizer } from '../../label/scorer.js';
 import { renderText, resolveTextSpec } from '../../label/text.js';
 import type { LabelTask } from '../../label/types.js';
 import { readRecords } from '../../data/read.js';
+import { labelOf } from '../../data/values.js';
 import type { ReadOptions } from '../../data/types.js';
 import { evalSplit, getDataset, loadDatasetRows, type Split } from '../../library/datasets.js';
 import { withLibraryAt, type LibraryDb } from '../../library/db.js';
@@ -319,8 +320,8 @@ async function evalRows(
         );
       }
       const fields = Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, v ?? '']));
-      const label = r.fields[labelColumn];
-      rows.push({ index: rows.length, line: r.line, fields, label: label === null || label === '' ? null : label });
+      // Read as the import and labelling read gold labels: "neg " is "neg", and a row without the key has none.
+      rows.push({ index: rows.length, line: r.line, fields, label: labelOf(r.fields[labelColumn]) ?? null });
     }
     return { rows, template: null, where: path };
   }
