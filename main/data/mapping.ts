@@ -78,6 +78,17 @@ export function resolveMapping(info: SourceInfo, request: MappingRequest, buffer
       uiHint: 'Tick the column(s) that hold the text.',
     });
   }
+  if (labelColumn !== null && textColumns.includes(labelColumn)) {
+    throw new SproutError(
+      'data-label-in-text',
+      `The label column "${labelColumn}" is also a text column: each row's text would hold its answer.`,
+      {
+        file: info.file,
+        hint: `Name two different columns: --text-column (or --template) for the text, --label-column for the label (columns: ${info.columns.join(', ')}).`,
+        uiHint: 'Untick the label column among the text columns.',
+      },
+    );
+  }
   const mapping: Mapping = {
     textColumns,
     labelColumn,

@@ -65,6 +65,39 @@ export interface ResolvedTask {
   labelTexts: string[];
 }
 
+/** The template reads the label column: every input would hold its own answer. */
+function labelInText(column: string, source: string): SproutError {
+  return new SproutError('label-in-text', `The label column "${column}" is also read as text: each input would hold its own answer.`, {
+    file: source,
+    hint: 'Name the text column(s) with --text-column (or --template) and the label column with --label-column, two different columns.',
+    uiHint: 'Untick the label column among the text columns.',
+  });
+}
+
+/** Two labels the model would write alike, or one it would write as nothing, cannot be told apart by their words. */
+function refuseIndistinctWords(verbalizer: Record<string, string>, source: string): void {
+  const byWords = new Map<string, string>();
+  for (const [label, words] of Object.entries(verbalizer)) {
+    const key = words.trim();
+    if (key === '')
+      throw new SproutError('verbalizer-blank', `Label "${label}" has no words in the verbaliser, only spaces.`, {
+        file: source,
+        hint: 'Give each label a word or a few the model can write, e.g. 0=negative,1=positive.',
+      });
+    const other = byWords.get(key);
+    if (other !== undefined)
+      throw new SproutError(
+        'verbalizer-duplicate',
+        `Labels "${other}" and "${label}" have the same words ("${key}"): the model could not tell them apart.`,
+        {
+          file: source,
+          hint: 'Give each label words of its own.',
+        },
+      );
+    byWords.set(key, label);
+  }
+}
+
 /**
  * Fixes the label set and task kind from the training examples. Numeric labels without a verbaliser, labels
  * the verbaliser does not name, a single label and missing columns are user mistakes reported with the line.
@@ -82,6 +115,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
       });
     }
   }
+  if (template.columns.includes(task.labelColumn)) throw labelInText(task.labelColumn, source);
   const values = new Map<string, number>();
   for (const ex of train) {
     const label = labelOf(ex.fields[task.labelColumn]);
@@ -108,6 +142,7 @@ export function resolveTask(task: TaskDefinition, train: RawExample[], source: s
       );
     }
     const labels = Object.keys(verbalizer);
+    refuseIndistinctWords(verbalizer, source);
     return { kind, template, labels, labelTexts: labels.map((l) => verbalizer[l]) };
   }
   const labels = [...values.keys()].sort();

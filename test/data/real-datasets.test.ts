@@ -111,6 +111,15 @@ describe('SST-2 (TSV with header)', () => {
     expect([report.rows, report.duplicates, report.conflictingDuplicates]).toEqual([67349, 371, 5]);
   });
 
+  it('refuses the label column ticked as text too, which would put each answer in its input', async () => {
+    for (const mapping of [{ textColumns: ['sentence', 'label'] }, { template: 'review: {sentence} ({label})' }]) {
+      await expect(importDataset(db, dataFile('sst2', 'dev.tsv'), { ...mapping, labelColumn: 'label' })).rejects.toMatchObject({
+        code: 'data-label-in-text',
+        message: expect.stringContaining('The label column "label" is also a text column'),
+      });
+    }
+  });
+
   it('imports the unlabelled test.tsv for labelling', async () => {
     const report = await importDataset(db, dataFile('sst2', 'test.tsv'));
     expect([report.textColumns, report.labelColumn]).toEqual([['sentence'], null]);

@@ -89,6 +89,24 @@ describe('task definition', () => {
     }
   });
 
+  it("refuses SST-2's labels read as text, and verbalisers whose words cannot tell two labels apart", () => {
+    const sst2 = path.resolve(__dirname, '../../../shared/data/sst2/dev.tsv');
+    const examples = pythonCsvRows(sst2, { delimiter: '\t', quoting: 'none' })
+      .slice(1, 60)
+      .map(([sentence, label], i) => ({ fields: { sentence, label }, line: i + 2 }));
+    const words = { 0: 'negative', 1: 'positive' };
+    expect(() => resolveTask(task({ template: '{sentence} {label}', verbalizer: words }), examples, sst2)).toThrow(
+      'The label column "label" is also read as text: each input would hold its own answer.',
+    );
+    expect(() => resolveTask(task({ verbalizer: { 0: 'bad', 1: ' bad' } }), examples, sst2)).toThrow(
+      'Labels "0" and "1" have the same words ("bad"): the model could not tell them apart.',
+    );
+    expect(() => resolveTask(task({ verbalizer: { 0: 'bad', 1: '  ' } }), examples, sst2)).toThrow(
+      'Label "1" has no words in the verbaliser, only spaces.',
+    );
+    expect(resolveTask(task({ verbalizer: words }), examples, sst2).labelTexts).toEqual(['negative', 'positive']);
+  });
+
   it('names a missing column and lists the ones there are', () => {
     expect(() => resolveTask(task({ template: '{text}' }), rows([['a', 'x']]), 'f.csv')).toThrow(
       /no column "text" \(columns: sentence, label\)/,
