@@ -1,7 +1,17 @@
 import { extname } from 'node:path';
 import { SproutError } from '../errors.js';
 import { count } from '../wording.js';
-import { DATA_FORMAT_LABELS, outputFormatFromName, type CsvSeparator, type OutputFormat, type Quoting } from '../choices.js';
+import {
+  DATA_FORMAT_LABELS,
+  formatFromName,
+  formatIn,
+  labelledFormat,
+  OUTPUT_FORMATS,
+  outputFormatFromName,
+  type CsvSeparator,
+  type OutputFormat,
+  type Quoting,
+} from '../choices.js';
 import { SEPARATOR_CHARS } from '../data/types.js';
 import { stringifyJsonExact } from '../data/json-number.js';
 import { isPartFormat } from './part-output.js';
@@ -15,6 +25,7 @@ export type { OutputFormat } from '../choices.js';
  * program its name picks.
  */
 export function outputFormatOf(file: string, asked: OutputFormat | undefined, fallback: OutputFormat): OutputFormat {
+  refuseUnwrittenFormat(file);
   const named = outputFormatFromName(file);
   if (asked !== undefined && named !== undefined && named !== asked) {
     throw new SproutError(
@@ -28,6 +39,24 @@ export function outputFormatOf(file: string, asked: OutputFormat | undefined, fa
     );
   }
   return asked ?? named ?? fallback;
+}
+
+/**
+ * A name whose extension says a format labelled copies are not written in (`.json`, `.txt`) would hold another one
+ * under it: whatever opens it by its name could not read it.
+ */
+function refuseUnwrittenFormat(file: string): void {
+  const says = formatFromName(file);
+  if (says === undefined || formatIn(OUTPUT_FORMATS, says)) return;
+  const instead = labelledFormat(says);
+  throw new SproutError(
+    'label-format-unwritten',
+    `The output's name says ${DATA_FORMAT_LABELS[says]} (${extname(file)}), which a labelled copy is not written as.`,
+    {
+      file,
+      hint: `Name it with .${instead} (${DATA_FORMAT_LABELS[instead]}) or another of ${OUTPUT_FORMATS.map((f) => `.${f}`).join(', ')}.`,
+    },
+  );
 }
 
 /** A value the labeller adds: text, a probability, or null (empty in CSV/TSV) for a skipped row. */

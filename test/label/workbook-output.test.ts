@@ -5,7 +5,7 @@
  * written; numbers are cells of numbers where they read back the same, text otherwise; a sheet's limits are refused
  * before any row is labelled.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../main/data/read.js';
@@ -142,6 +142,14 @@ describe('an output named for another format than the one asked', () => {
     await expect(startLabelJob(db, engine, { input, output: join(dir, 'out.csv'), format: 'xlsx' })).rejects.toThrow(
       "The output's name says CSV (.csv), but it was asked for as Excel workbook. Name it with .xlsx or ask for --format csv.",
     );
+    // A name for a format no labelled copy is written in: CSV under .json was written before, unread by any JSON reader.
+    await expect(startLabelJob(db, engine, { input, output: join(dir, 'out.json') })).rejects.toThrow(
+      "The output's name says JSON (.json), which a labelled copy is not written as. Name it with .jsonl (JSON Lines) or",
+    );
+    await expect(startLabelJob(db, engine, { input, output: join(dir, 'out.txt'), format: 'csv' })).rejects.toThrow(
+      "The output's name says text lines (.txt), which a labelled copy is not written as.",
+    );
+    expect(existsSync(join(dir, 'out.json')) || existsSync(join(dir, 'out.txt'))).toBe(false);
     const job = await startLabelJob(db, engine, { input, output: join(dir, 'out.xlsx') });
     expect(job.format).toBe('xlsx');
     // Written through a part file, a workbook of the person's is still not replaced without being asked.
