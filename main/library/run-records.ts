@@ -49,6 +49,7 @@ export function libraryRuns(home: string): RunLibrary {
     sourceName: (source) =>
       'file' in source ? basename(source.file) : read((db) => getDataset(db, source.dataset)?.name ?? `dataset ${source.dataset}`),
     datasetSplit: (id, split) => read((db) => datasetSplit(db, id, split)),
+    loadPrompt: (id) => read((db) => loadSoftPrompt(db, id)),
   };
 }
 

@@ -28,6 +28,26 @@ export function parseInit(spec: string): PromptInit {
   throw new SproutError('bad-init', `Unknown prompt initialisation "${spec}".`, { hint: `Use one of ${INIT_FORMS.join(', ')}.` });
 }
 
+/**
+ * An init checked before a run is recorded or planned: its form, and a source prompt that exists and has this model's
+ * width. Found only when the prompt is copied, a mistake left a failed run behind that could not be resumed.
+ */
+export function checkInit(spec: string, dModel: number, loadPrompt: (id: string) => SoftPrompt): void {
+  const init = parseInit(spec);
+  if (init.kind === 'prompt') refuseOtherWidth(init.id, loadPrompt(init.id), dModel);
+}
+
+function refuseOtherWidth(id: string, source: SoftPrompt, dModel: number): void {
+  if (source.data.length === source.length * dModel) return;
+  throw new SproutError(
+    'bad-init',
+    `Prompt ${id} has width ${source.data.length / source.length}, but this model's embeddings have ${dModel}.`,
+    {
+      hint: 'Transfer only between prompts trained on the same base model.',
+    },
+  );
+}
+
 export function initName(init: PromptInit): string {
   return init.kind === 'text' ? `text:${init.text}` : init.kind === 'prompt' ? `prompt:${init.id}` : init.kind;
 }
@@ -110,15 +130,7 @@ export function initPrompt(init: PromptInit, ctx: InitContext): InitResult {
     case 'prompt': {
       if (!ctx.loadPrompt) throw new SproutError('bad-init', 'No prompt library is available to copy a prompt from.');
       const source = ctx.loadPrompt(init.id);
-      if (source.data.length !== source.length * d) {
-        throw new SproutError(
-          'bad-init',
-          `Prompt ${init.id} has width ${source.data.length / source.length}, but this model's embeddings have ${d}.`,
-          {
-            hint: 'Transfer only between prompts trained on the same base model.',
-          },
-        );
-      }
+      refuseOtherWidth(init.id, source, d);
       const kept = Math.min(P, source.length);
       data.set(source.data.subarray(0, kept * d));
       if (source.length > P) notes.push(`Prompt ${init.id} has ${source.length} rows; its first ${P} were kept.`);

@@ -85,4 +85,6 @@ export interface RunLibrary {
   /** What a task trained on this data is called when nobody named it: the dataset's name, or the file's. */
   sourceName(source: { dataset: number } | { file: string }): string;
   datasetSplit(id: number, split: Split): DatasetSplit;
+  /** A library prompt, as an init copies it. */
+  loadPrompt(id: string): SoftPrompt;
 }

@@ -29,7 +29,7 @@ import {
   type TrainingConfigInput,
 } from './config.js';
 import type { TrainingEvent, TrainingHooks } from './events.js';
-import { initName, initPrompt, parseInit, type InitResult } from './init.js';
+import { checkInit, initName, initPrompt, parseInit, type InitResult } from './init.js';
 import { createOptimizer } from './optim/index.js';
 import { dataNotes, loadRunData, loopTask, planRun, requirePlan, taskStart, type RunData, type RunTask } from './run-data.js';
 import type { LedgerTask, RunLedger, RunLibrary } from './run-ledger.js';
@@ -142,7 +142,7 @@ async function trainWith(
   const config = 'single' in spec ? toMixture(spec.single, library.sourceName(spec.single.train)) : spec.mixture;
   const data = await loadRunData(config, { dataDir: home, library });
   if (resumeId !== null) refuseChangedData(runDir(home, String(resumeId)), data.tasks);
-  const { plan, input } = await planRun(config, data.tasks);
+  const { plan, input } = await planChecked(config, data.tasks, library);
   options.onPlan?.(plan);
   requirePlan(input, plan);
   const tasks = data.tasks.map(ledgerTask);
@@ -379,6 +379,13 @@ function finish(end: RunEnd, ledger: RunLedger): TrainingResult | MixtureResult 
   return result;
 }
 
+/** A run's memory plan, its init checked first against the model's width, before anything of the run is recorded. */
+async function planChecked(config: MixtureConfig, tasks: RunTask[], library: RunLibrary): ReturnType<typeof planRun> {
+  const planned = await planRun(config, tasks);
+  checkInit(config.init, planned.input.config.dModel, (id) => library.loadPrompt(id));
+  return planned;
+}
+
 /** The memory plan of a new run, without starting it (`sprout train --dry-run`). */
 export async function planTraining(input: TrainingConfigInput, options: RunOptions): Promise<MemoryPlan> {
   return (await adviseTraining(input, options)).plan;
@@ -395,6 +402,7 @@ export async function adviseTraining(input: TrainingConfigInput, options: RunOpt
   const home = options.dataDir ?? defaultDataDir();
   const config = parseTrainingConfig(input);
   const mixture = toMixture(config, options.library.sourceName(config.train));
-  const { plan, input: planned } = await planRun(mixture, (await loadRunData(mixture, { dataDir: home, library: options.library })).tasks);
+  const { tasks } = await loadRunData(mixture, { dataDir: home, library: options.library });
+  const { plan, input: planned } = await planChecked(mixture, tasks, options.library);
   return { plan, inputTokens: planned.inputTokens, suggestion: plan.fits ? null : suggestFit(planned, plan.availableBytes) };
 }

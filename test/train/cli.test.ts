@@ -162,6 +162,14 @@ describe('sprout train (spawned)', () => {
     const unknown = await sprout(['train', '--resume', '77'], home);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/There is no run 77/);
+    // An init that cannot start a run is refused by the plan too, before a run is recorded that could not be resumed.
+    for (const init of ['bogus', 'prompt:5']) {
+      const planned = await sprout([...trainArgs, '--init', init, '--dry-run'], home);
+      expect([init, planned.code]).toEqual([init, 2]);
+    }
+    const started = await sprout([...trainArgs, '--init', 'prompt:5'], home);
+    expect([started.code, started.stderr]).toEqual([2, expect.stringContaining('There is no prompt 5 in the library.')]);
+    expect(started.stderr).not.toMatch(/^run \d+:/m);
   });
 });
 

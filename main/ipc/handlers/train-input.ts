@@ -3,7 +3,7 @@ import type { ValidRequestOf } from '../../../preload/contract.js';
 import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import type { TrainingConfigInput } from '../../train/config.js';
-import { parseInit } from '../../train/init.js';
+import { checkInit } from '../../train/init.js';
 import { findPromptId, requirePrompt } from '../../library/prompts.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
@@ -17,9 +17,13 @@ export function trainingInput(dataDir: string, db: LibraryDb, r: ValidRequestOf<
       hint: 'Import the file again with its label column mapped, or use it in the Label step.',
     });
   }
-  // A transfer source deleted since the ranking was shown: refused here, where the run would fail at once and stay.
-  const init = r.init === undefined ? undefined : parseInit(r.init);
-  if (init?.kind === 'prompt') requirePrompt(db, findPromptId(db, init.id));
+  // A transfer source deleted since the ranking was shown, or one of another model's width: refused while the
+  // request is answered, rather than by a run that fails once started.
+  if (r.init !== undefined)
+    checkInit(r.init, model.summary.dModel, (id) => {
+      const source = requirePrompt(db, findPromptId(db, id));
+      return { length: source.length, data: source.embedding };
+    });
   const settings = readSettings(dataDir);
   return {
     model: model.path,
