@@ -52,4 +52,21 @@ it("a source prompt of another model's width is refused at train.start, and no r
     `bad-init: Prompt ${promptId} has width 64, but this model's embeddings have 128.`,
   );
   expect((await h.call('train.list', {})).map((r) => r.runId)).toEqual([source.runId]);
+  // While a run trains from it, the source is not deleted: the run, ending, would store its prompt under a parent
+  // that is gone, and fail with its steps lost.
+  const transfer = await h.call('train.start', {
+    ...request,
+    modelId: tiny.id,
+    weights: 'fp32',
+    init: `prompt:${promptId}`,
+    steps: 100000,
+  });
+  await h.waitFor('training.progress', (p) => p.runId === transfer.runId && p.step >= 1);
+  await expect(h.call('library.delete', { id: promptId! })).rejects.toThrow(
+    `prompt-in-use: Prompt ${promptId} is the starting point of run ${transfer.runId}, training now; it was not deleted.`,
+  );
+  await h.call('train.cancel', { runId: transfer.runId });
+  await h.waitFor('training.progress', (p) => p.runId === transfer.runId && p.status === 'cancelled');
+  await expect(h.call('train.status', { runId: transfer.runId })).resolves.toMatchObject({ status: 'cancelled' });
+  await expect(h.call('library.delete', { id: promptId! })).resolves.toMatchObject({ removed: true });
 });
