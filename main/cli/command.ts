@@ -58,6 +58,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
       throw new UsageError(`${message}\n${usage}`);
     }
   })();
+  refuseRepeated(tokens, options, usage);
   const listHint = listedAfterFlag(tokens, options);
   if (!command.positionals && positionals.length > 0) {
     const plain = `Unexpected argument '${positionals[0]}'. This command does not take positional arguments`;
@@ -66,6 +67,27 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs |
   const args: ParsedArgs = { values: values as ParsedArgs['values'], positionals, listHint };
   for (const choice of choices) choice.read(args.values);
   return args;
+}
+
+/**
+ * A flag that takes one value, given twice (`--input a.csv --input b.csv`): parseArgs keeps the last, so the other was
+ * dropped without a word, where the person may have meant both.
+ */
+function refuseRepeated(
+  tokens: ReturnType<typeof parseArgs>['tokens'] & object,
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
+  usage: string,
+): void {
+  const seen = new Map<string, string | undefined>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) {
+      const values = [seen.get(token.name), token.value].filter((v) => v !== undefined).map((v) => `"${v}"`);
+      const given = values.length === 2 ? ` (${values.join(' and ')})` : '';
+      throw new UsageError(`--${token.name} was given twice${given}; give it once.\n${usage}`);
+    }
+    seen.set(token.name, token.value);
+  }
 }
 
 /**

@@ -91,6 +91,21 @@ describe('a file named bare where the command takes it by a flag', () => {
   });
 });
 
+describe('a flag that takes one value, given twice', () => {
+  it('is refused, naming both values, where the last used to win without a word; repeatable flags still repeat', () => {
+    expect(refusal(() => parse('label', ['--prompt', '1', '--input', cbTest, '--input', 'b.csv'])).split('\n')[0]).toBe(
+      `--input was given twice ("${cbTest}" and "b.csv"); give it once.`,
+    );
+    expect(refusal(() => parse('train', ['--steps', '2', '--steps=-5'])).split('\n')[0]).toBe(
+      '--steps was given twice ("2" and "-5"); give it once.',
+    );
+    expect(refusal(() => parse('data preview', [cbTest, '--no-header', '--no-header'])).split('\n')[0]).toBe(
+      '--no-header was given twice; give it once.',
+    );
+    expect(parse('label', ['--prompt', '1', '--prompt', '2', '--input', cbTest]).values.prompt).toEqual(['1', '2']);
+  });
+});
+
 describe('a flag the command does not have', () => {
   const unknown = (path: string, flag: string) => refusal(() => parse(path, [flag, 'x'])).split('\n')[0];
 
