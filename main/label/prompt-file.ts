@@ -31,5 +31,17 @@ export function promptFromFile(file: string, task: LabelTask): LabelPrompt {
       { file: path },
     );
   }
-  return { ref: `${FILE_REF_PREFIX}${path}`, name: path, prompt: { length: entry.shape[0], data: readTensorF32(entry) }, task };
+  const data = readTensorF32(entry);
+  // Found while scoring, a value that is not finite failed the job after its output was begun, and that output then
+  // stood in the way of the next job writing there.
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const d = entry.shape[1];
+    throw new SproutError(
+      'label-bad-prompt-file',
+      `The prompt tensor "${entry.name}" holds ${data[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}: a prompt of numbers that are not finite cannot label anything.`,
+      { file: path, hint: 'Save the prompt again from where it was trained; its training may have diverged.' },
+    );
+  }
+  return { ref: `${FILE_REF_PREFIX}${path}`, name: path, prompt: { length: entry.shape[0], data }, task };
 }
