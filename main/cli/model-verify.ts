@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { cachedModelFolder } from '../hub/cached-folder.js';
 import { inspectModel } from '../hub/inspect.js';
-import { verifySnapshotBlobs } from '../hub/verify.js';
 import { getModel } from '../library/models.js';
 import { SproutError } from '../errors.js';
 import { printJson, UsageError, type Command } from './command.js';
@@ -25,14 +24,13 @@ Prints one JSON line: ok, path, tensors, checked_blobs, summary. A problem is re
         hint: 'See `sprout model list`.',
       });
     }
-    const inspected = await inspectModel(record ? path : cachedModelFolder(path));
-    const checkedBlobs = inspected.path.endsWith('.safetensors') ? 0 : await verifySnapshotBlobs(inspected.path);
+    const inspected = await inspectModel(record ? path : cachedModelFolder(path), { verify: true });
     printJson({
       ok: true,
       id: record?.id ?? null,
       path: inspected.path,
       tensors: inspected.checkpoint.tensors.size,
-      checked_blobs: checkedBlobs,
+      checked_blobs: inspected.checkedBlobs,
       summary: inspected.summary,
     });
   },

@@ -6,12 +6,16 @@ import { findWeightFiles } from '../checkpoint/shards.js';
 import { dataDir } from '../paths.js';
 import { summarize, type ArchitectureSummary } from '../checkpoint/summary.js';
 import { SproutError } from '../errors.js';
+import { loadTokenizer } from '../tokenizer/index.js';
+import { verifySnapshotBlobs } from './verify.js';
 
 export interface InspectedModel {
   /** What to register: the folder, or the single .safetensors file. */
   path: string;
   checkpoint: Checkpoint;
   summary: ArchitectureSummary;
+  /** Files checked against the Hub's checksums (`verify`): 0 for a folder that is no Hub snapshot, or a single file. */
+  checkedBlobs: number;
 }
 
 const SIDE_FILES = [
@@ -27,7 +31,7 @@ const SIDE_FILES = [
  * Validates a model folder or a single .safetensors file (config.json and the tokenizer must sit beside it):
  * model_type t5, every expected tensor with the shape the config implies, a tokenizer.
  */
-export async function inspectModel(path: string, options: { castCacheDir?: string } = {}): Promise<InspectedModel> {
+export async function inspectModel(path: string, options: { castCacheDir?: string; verify?: boolean } = {}): Promise<InspectedModel> {
   const target = resolve(path);
   if (!existsSync(target)) throw new SproutError('missing-model', 'No such file or folder.', { file: target });
   const isFile = statSync(target).isFile();
@@ -40,7 +44,12 @@ export async function inspectModel(path: string, options: { castCacheDir?: strin
   const checkpoint = isFile
     ? await openCheckpoint(dirname(target), { ...options, weightsFile: target })
     : await openCheckpoint(target, options);
-  return { path: target, checkpoint, summary: summarize(checkpoint) };
+  // Checksums first: a file changed since the download is named as damaged, whatever reading it would say.
+  const checkedBlobs = options.verify && !isFile ? await verifySnapshotBlobs(target) : 0;
+  // Read, not just found: a tokenizer file that cannot be read would otherwise pass import and verify and fail the
+  // first training or labelling job.
+  await loadTokenizer(checkpoint.tokenizerDir);
+  return { path: target, checkpoint, summary: summarize(checkpoint), checkedBlobs };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,12 @@ describe('sprout model', () => {
     const pipe = await sprout(['model', 'import', piped]);
     expect(pipe.code).toBe(2);
     expect(pipe.stderr).toContain('The file is a named pipe (FIFO), not a file.');
+    // Tokenizer files that are there but unreadable: refused by import (and verify), not by the first job.
+    const badTokenizer = tempDir();
+    for (const file of ['config.json', 'model.safetensors']) copyFileSync(join(fixture('tiny-t5-v1_1'), file), join(badTokenizer, file));
+    for (const file of ['tokenizer.json', 'spiece.model']) writeFileSync(join(badTokenizer, file), 'garbage\n');
+    const tokenizerRefused = await sprout(['model', 'import', badTokenizer]);
+    expect([tokenizerRefused.code, tokenizerRefused.stderr]).toEqual([2, expect.stringContaining('tokenizer.json: is not valid JSON')]);
     const unknown = await sprout(['model', 'download', 'google/nothing-here']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('The Hub refused access to revision "main" of "google/nothing-here" (HTTP 401, RepoNotFound)');

@@ -5,7 +5,6 @@ import { cachedModelFolder } from '../../hub/cached-folder.js';
 import { convertedFolderFor, inspectModel } from '../../hub/inspect.js';
 import type { DownloadProgress } from '../../hub/progress.js';
 import type { HubSettings } from '../../hub/settings.js';
-import { verifySnapshotBlobs } from '../../hub/verify.js';
 import { withLibraryAt } from '../../library/db.js';
 import { hubModelId, registerLocalModel, saveModel, type ModelRecord } from '../../library/models.js';
 import type { Job } from '../job.js';
@@ -55,8 +54,8 @@ export const modelDownload: Job<ModelDownloadInput, ModelDownloadOutput, Downloa
 export const modelInspect: Job<ModelInspectInput, ModelInspectOutput> = async ({ dataDir, path, register, verify }) => {
   // A folder holding only pytorch_model.bin is converted once into the data folder; the user's folder is not written.
   const folder = cachedModelFolder(path);
-  const inspected = await inspectModel(register ? convertedFolderFor(folder, join(dataDir, 'converted')) : folder);
-  const checkedBlobs = verify && !inspected.path.endsWith('.safetensors') ? await verifySnapshotBlobs(inspected.path) : 0;
+  const inspected = await inspectModel(register ? convertedFolderFor(folder, join(dataDir, 'converted')) : folder, { verify });
   const record = register ? await withLibraryAt(dataDir, (db) => registerLocalModel(db, inspected)) : null;
+  const { checkedBlobs } = inspected;
   return { path: inspected.path, summary: inspected.summary, tensors: inspected.checkpoint.tensors.size, checkedBlobs, record };
 };
