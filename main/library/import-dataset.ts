@@ -6,7 +6,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { diskFullError, isDiskFull } from '../disk-full.js';
 import { SproutError } from '../errors.js';
-import { firstOf } from '../wording.js';
 import { sameFile } from '../same-file.js';
 import { defaultDatasetName } from '../data/dataset-name.js';
 import { bufferForSuggestion, checkColumns, resolveMapping, type Mapping, type MappingRequest } from '../data/mapping.js';
@@ -290,7 +289,6 @@ async function stageDataset(
   if (rows.rows === 0) throw noRows(sources.file, rows.dropped);
   const drawn = rows.drawHeldOut(shares, options.seed ?? 0, sources.validation !== undefined);
   const report = importReport(datasetId, sources, rows, drawn, options, shares);
-  if (sources.validation && rows.labelled && !rows.freeText) refuseUnlearnedLabels(report, sources.validation.info.file);
   finishDataset(staging, datasetId, {
     source: { name: basename(sources.file), size: report.bytes, sha256: report.sha256 },
     validation: report.validation && { name: report.validation.file, size: report.validation.bytes, sha256: report.validation.sha256 },
@@ -299,24 +297,6 @@ async function stageDataset(
   });
   staging.exec('COMMIT');
   return report;
-}
-
-/**
- * A validation file's label that no training row has cannot be learnt, and every run on the dataset would be refused
- * for it: said at import, where the file can still be changed.
- */
-function refuseUnlearnedLabels(report: ImportReport, validationFile: string): void {
-  const unseen = Object.keys(report.splitLabels.validation).filter((l) => !Object.hasOwn(report.splitLabels.train, l));
-  if (unseen.length === 0) return;
-  const training = Object.keys(report.splitLabels.train).map((l) => `"${l}"`);
-  throw new SproutError(
-    'data-validation-labels',
-    `The validation file has ${unseen.length === 1 ? 'a label' : 'labels'} no training row has: ${firstOf(unseen.map((l) => `"${l}"`))}. A prompt cannot learn to say ${unseen.length === 1 ? 'it' : 'them'}.`,
-    {
-      file: validationFile,
-      hint: `The training file's labels are ${firstOf(training)}: check that both files spell them alike and name the same label column.`,
-    },
-  );
 }
 
 function diskFull(db: LibraryDb, s: OpenedSources): SproutError {
