@@ -1,7 +1,7 @@
 import { PREVIEW_ROWS } from '../choices.js';
 import { previewFile } from '../data/preview.js';
 import { howRead } from '../data/read.js';
-import { caseVariants, caseVariantsNote } from '../data/values.js';
+import { caseVariantsNotes } from '../data/values.js';
 import { printJson, type Command } from './command.js';
 import {
   fileReadChoices,
@@ -58,6 +58,7 @@ ${ENCODING_NOTE}`,
         label_column: preview.labelColumn,
         labels: preview.labels,
         free_text: preview.freeText,
+        label_notes: preview.freeText ? [] : caseVariantsNotes(Object.keys(preview.labels ?? {})),
         first_rows: preview.firstRows.map((r) => ({ line: r.line, fields: r.fields })),
       });
       return;
@@ -88,8 +89,7 @@ ${ENCODING_NOTE}`,
           : `Labels in ${JSON.stringify(preview.labelColumn)}: more than 1000 distinct values`,
       );
       if (preview.freeText) out.push('  More than 100 distinct labels: this looks like a free-text task rather than classification.');
-      const variants = caseVariants(Object.keys(preview.labels ?? {}));
-      if (variants.length && !preview.freeText) out.push(`  ${caseVariantsNote(variants)}.`);
+      if (!preview.freeText) out.push(...caseVariantsNotes(Object.keys(preview.labels ?? {})).map((note) => `  ${note}.`));
     }
     out.push('', 'First rows:');
     for (const r of preview.firstRows)

@@ -1,7 +1,7 @@
 import { BINARY_FORMATS, DATA_FORMAT_LABELS, formatIn } from '../choices.js';
 import { defaultTemplate } from '../data/template.js';
 import type { ReadOptions, SourceInfo } from '../data/types.js';
-import { labelSetNotes } from '../data/values.js';
+import { caseVariantsNotes, labelSetNotes } from '../data/values.js';
 import { SproutError } from '../errors.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import type { LibraryDb } from '../library/db.js';
@@ -239,7 +239,7 @@ export function importJson(r: ImportReport): Record<string, unknown> {
     split_by: r.splitBy,
     duplicate_texts_kept_together: r.duplicateTextsKeptTogether,
     validation_repeats_training: r.validationRepeatsTraining,
-    label_notes: labelSetNotes(r.splitLabels),
+    label_notes: [...(r.freeText ? [] : caseVariantsNotes(Object.keys(r.labels))), ...labelSetNotes(r.splitLabels)],
     imbalance: r.imbalance && {
       label: r.imbalance.label,
       share: r.imbalance.share,

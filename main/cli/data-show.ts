@@ -1,7 +1,7 @@
 import { formatIn, HEADER_FORMATS } from '../choices.js';
 import { SproutError } from '../errors.js';
 import { heldOutWords, repeatsTrainingNote } from '../data/split.js';
-import { caseVariants, caseVariantsNote, labelSetNotes, trimmedLabelsNote } from '../data/values.js';
+import { caseVariantsNotes, labelSetNotes, trimmedLabelsNote } from '../data/values.js';
 import { getDataset, type DatasetRecord } from '../library/datasets.js';
 import type { ImportReport } from '../library/import-dataset.js';
 import { count, percentText } from '../wording.js';
@@ -65,10 +65,9 @@ function datasetDetail(d: DatasetRecord): string[] {
 
 /** The notes of an import report, as the app's import report gives them. */
 function reportNotes(r: Partial<ImportReport>): string[] {
-  const variants = caseVariants(Object.keys(r.labels ?? {}));
   return [
     r.trimmedLabels ? trimmedLabelsNote(r.trimmedLabels) : '',
-    variants.length ? caseVariantsNote(variants) : '',
+    ...caseVariantsNotes(Object.keys(r.labels ?? {})),
     ...labelSetNotes(r.splitLabels ?? {}),
     r.imbalance?.message ?? '',
     r.validationRepeatsTraining ? repeatsTrainingNote(r.validationRepeatsTraining, r.splits?.validation ?? 0, 'validation') : '',

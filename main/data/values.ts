@@ -50,6 +50,12 @@ export function caseVariantsNote(groups: readonly string[][]): string {
   return `${named} differ only in case, so each is a class of its own; if they mean one class, write them the same in the file`;
 }
 
+/** caseVariantsNote for a label set, or none where no two of its labels differ only in case. */
+export function caseVariantsNotes(labels: readonly string[]): string[] {
+  const groups = caseVariants(labels);
+  return groups.length ? [caseVariantsNote(groups)] : [];
+}
+
 /**
  * A label's value in a record keyed by labels, else undefined: labels are the user's words, and "constructor" or
  * "toString" must not find the Object prototype's.

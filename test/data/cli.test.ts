@@ -249,8 +249,11 @@ describe('sprout data (built CLI)', () => {
     const note =
       '"Positive" and "positive" differ only in case, so each is a class of its own; if they mean one class, write them the same in the file.';
     expect(sprout('data', 'preview', file).stdout).toContain(`  ${note}`);
+    // The JSON says it too, where a script reads it.
+    expect(json('data', 'preview', file, '--json').label_notes).toEqual([note.slice(0, -1)]);
     const report = json('data', 'import', file, '--text-column', 'sentence', '--label-column', 'label');
     expect(Object.keys(report.labels as object).sort()).toEqual(['Positive', 'negative', 'positive']);
+    expect(report.label_notes).toEqual([note.slice(0, -1)]);
     expect(sprout('data', 'show', String(report.id)).stdout).toContain(`note: ${note.slice(0, -1)}`);
   });
 
