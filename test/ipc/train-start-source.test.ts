@@ -10,16 +10,20 @@ import { data, Harness, shared } from './harness.js';
 const h = new Harness();
 afterAll(() => h.close());
 
-it('a deleted source prompt is refused at train.start, naming where the prompts are, and no run is recorded', async () => {
-  const model = await h.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_0') });
-  const dataset = await h.call('data.import', {
+/** CoLA's headerless dev file, as the Data step maps it. */
+const importCola = (name: string) =>
+  h.call('data.import', {
     file: data('cola/in_domain_dev.tsv'),
     header: false,
     quoting: 'none',
     textColumns: ['3'],
     labelColumn: '1',
-    name: 'cola',
+    name,
   });
+
+it('a deleted source prompt is refused at train.start, naming where the prompts are, and no run is recorded', async () => {
+  const model = await h.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_0') });
+  const dataset = await importCola('cola');
   const start = h.call('train.start', {
     modelId: model.id,
     datasetId: dataset.datasetId,
@@ -36,14 +40,7 @@ it('a deleted source prompt is refused at train.start, naming where the prompts 
 it("a source prompt of another model's width is refused at train.start, and no run is recorded", async () => {
   const tiny = await h.call('model.import', { path: join(shared, 'fixtures/tiny-t5-v1_0') });
   const mini = await h.call('model.import', { path: join(shared, 'fixtures/mini-t5-pretrained') });
-  const dataset = await h.call('data.import', {
-    file: data('cola/in_domain_dev.tsv'),
-    header: false,
-    quoting: 'none',
-    textColumns: ['3'],
-    labelColumn: '1',
-    name: 'cola 64',
-  });
+  const dataset = await importCola('cola 64');
   const request = { datasetId: dataset.datasetId, verbalizer: { 0: 'no', 1: 'yes' }, steps: 1, evalEvery: 1, evalLimit: 4 };
   const source = await h.call('train.start', { ...request, modelId: tiny.id, weights: 'fp32' });
   await h.waitFor('training.progress', (p) => p.runId === source.runId && p.status === 'done');
