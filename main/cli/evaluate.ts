@@ -151,7 +151,12 @@ function planEvaluation(db: LibraryDb, values: ParsedArgs['values'], target: Eva
   }
   const dataset = requireDataset(db, datasetId!);
   const chosen = split ?? evalSplit(db, dataset.id);
-  if (!chosen) throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no rows.`);
+  if (!chosen) {
+    const why = dataset.labelColumn === null ? ' (it was imported without a label column)' : '';
+    throw new SproutError('eval-no-examples', `Dataset ${dataset.id} has no labelled rows to score${why}.`, {
+      hint: 'Evaluate on data with gold labels (a dataset imported with --label-column, or --data FILE --label-column L); rows without labels are for `sprout label`.',
+    });
+  }
   return {
     input: { ...base, datasetId: dataset.id, split: chosen },
     prompt,

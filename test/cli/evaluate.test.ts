@@ -160,6 +160,18 @@ describe('sprout train and sprout evaluate: baselines and warnings', () => {
       `sprout: Dataset ${noTestId} (test) has no rows at all. Choose another split or file: a dataset imported without a test share has no test split.`,
     ]);
     expect(empty.stderr).not.toMatch(/verifying the converted weights/);
+    // A dataset imported without labels has rows, none of them labelled: said so, not "no rows".
+    const unlabelled = await sprout(['data', 'import', dev, '--no-header', '--quoting', 'none', '--text-column', '3', '--no-label'], home);
+    const unlabelledId = (lastJson(unlabelled) as { id: number }).id;
+    const none = await sprout(['evaluate', '--prompt', String(promptId), '--dataset', String(unlabelledId)], home);
+    expect([none.code, none.stderr.trim().split('\n').at(-1)]).toEqual([
+      2,
+      expect.stringMatching(
+        new RegExp(
+          `^sprout: Dataset ${unlabelledId} has no labelled rows to score \\(it was imported without a label column\\)\\. Evaluate on data with gold labels`,
+        ),
+      ),
+    ]);
   });
 
   it('evaluate names what to do for a prompt that came without a task (a PEFT round trip)', async () => {
