@@ -38,7 +38,7 @@ rows [{row, line, text, fields (every input column), predicted, confidence, marg
     const page = await withLibrary((db) =>
       listReviewRows(db, jobId, {
         offset,
-        limit: numberFlag(values, 'limit', { min: 1, max: REVIEW_PAGE.most }) ?? REVIEW_PAGE.rows,
+        limit: numberFlag(values, 'limit', { min: 1, max: REVIEW_PAGE.most }),
         predicted: stringFlag(values, 'predicted'),
         minConfidence: numberFlag(values, 'min-confidence', probability),
         maxConfidence: numberFlag(values, 'max-confidence', probability),

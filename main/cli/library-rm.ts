@@ -1,6 +1,5 @@
 import { deletePrompt } from '../library/prompts.js';
 import { refuseDeletingInUse } from '../label/prompt-in-use.js';
-import { refuseDeletingSource } from '../library/run-sources.js';
 import { printJson, type Command } from './command.js';
 import { PROMPT_ID_HELP, idArgument } from './library-shared.js';
 import { withLibrary } from './model-shared.js';
@@ -20,7 +19,6 @@ from ID's own source. Prints one JSON line: { "deleted", "reparented": [ids] }.`
     printJson(
       await withLibrary((db) => {
         refuseDeletingInUse(db, id);
-        refuseDeletingSource(db, id);
         return deletePrompt(db, id, { force: values.force as boolean });
       }),
     );

@@ -12,6 +12,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { readJsonFile } from '../checkpoint/checkpoint.js';
 import { readSafetensorsFile, readTensorBytes, writeSafetensors } from '../checkpoint/safetensors.js';
 import { RUN_LIMITS } from '../choices.js';
+import { firstNonFinite } from '../runtime/finite.js';
 import { SproutError } from '../errors.js';
 import { snapshotCommit } from '../hub/cache.js';
 import type { LibraryDb } from '../library/db.js';
@@ -283,13 +284,12 @@ export function readPeft(dir: string): PeftPrompt {
     );
   }
   const embedding = toFloat32(entry.dtype, readTensorBytes(entry), N * d);
-  const bad = embedding.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    throw new SproutError(
-      'bad-peft',
-      `"${PEFT_TENSOR}" holds ${embedding[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}: a prompt of numbers that are not finite cannot label anything.`,
-      { file: weightsFile, hint: 'Export the adapter again from where it was trained; its training may have diverged.' },
-    );
+  const bad = firstNonFinite(embedding, d);
+  if (bad !== null) {
+    throw new SproutError('bad-peft', `"${PEFT_TENSOR}" holds ${bad}: a prompt of numbers that are not finite cannot label anything.`, {
+      file: weightsFile,
+      hint: 'Export the adapter again from where it was trained; its training may have diverged.',
+    });
   }
   return {
     config,

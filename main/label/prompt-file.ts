@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readSafetensorsFile, readTensorF32 } from '../checkpoint/safetensors.js';
 import { SproutError } from '../errors.js';
+import { firstNonFinite } from '../runtime/finite.js';
 import type { LabelPrompt, LabelTask } from './types.js';
 
 /** The `ref` of a prompt read from a file; library prompts use their id. */
@@ -34,12 +35,11 @@ export function promptFromFile(file: string, task: LabelTask): LabelPrompt {
   const data = readTensorF32(entry);
   // Found while scoring, a value that is not finite failed the job after its output was begun, and that output then
   // stood in the way of the next job writing there.
-  const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    const d = entry.shape[1];
+  const bad = firstNonFinite(data, entry.shape[1]);
+  if (bad !== null) {
     throw new SproutError(
       'label-bad-prompt-file',
-      `The prompt tensor "${entry.name}" holds ${data[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}: a prompt of numbers that are not finite cannot label anything.`,
+      `The prompt tensor "${entry.name}" holds ${bad}: a prompt of numbers that are not finite cannot label anything.`,
       { file: path, hint: 'Save the prompt again from where it was trained; its training may have diverged.' },
     );
   }

@@ -21,7 +21,6 @@ import { requireModel } from './models.js';
 import { project2d } from './pca.js';
 import { libraryOf } from './library-connection.js';
 import { refuseDeletingInUse } from '../../label/prompt-in-use.js';
-import { refuseDeletingSource } from '../../library/run-sources.js';
 
 export function promptInfo(db: LibraryDb, p: PromptSummary): PromptInfo {
   const task = p.taskId === null ? undefined : getTask(db, p.taskId);
@@ -91,7 +90,6 @@ export function note(context: HandlerContext, id: number, notes: string): Prompt
 export function remove(context: HandlerContext, id: number, force: boolean): { removed: boolean; children: number } {
   const db = libraryOf(context);
   refuseDeletingInUse(db, id);
-  refuseDeletingSource(db, id);
   const result = deletePrompt(db, id, { force });
   return { removed: true, children: result.reparented.length };
 }

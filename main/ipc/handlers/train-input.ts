@@ -4,7 +4,7 @@ import { SproutError } from '../../errors.js';
 import type { LibraryDb } from '../../library/db.js';
 import type { TrainingConfigInput } from '../../train/config.js';
 import { checkInit } from '../../train/init.js';
-import { findPromptId, requirePrompt } from '../../library/prompts.js';
+import { findPromptId, loadSoftPrompt } from '../../library/prompts.js';
 import { requireDataset } from './data.js';
 import { requireModel } from './models.js';
 import { readSettings } from './settings.js';
@@ -19,11 +19,7 @@ export function trainingInput(dataDir: string, db: LibraryDb, r: ValidRequestOf<
   }
   // A transfer source deleted since the ranking was shown, or one of another model's width: refused while the
   // request is answered, rather than by a run that fails once started.
-  if (r.init !== undefined)
-    checkInit(r.init, model.summary.dModel, (id) => {
-      const source = requirePrompt(db, findPromptId(db, id));
-      return { length: source.length, data: source.embedding };
-    });
+  if (r.init !== undefined) checkInit(r.init, model.summary.dModel, (id) => loadSoftPrompt(db, findPromptId(db, id)));
   const settings = readSettings(dataDir);
   return {
     model: model.path,
